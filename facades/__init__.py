@@ -1,0 +1,1 @@
+"""OpenSGL facades package."""

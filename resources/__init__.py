@@ -1,0 +1,1 @@
+"""OpenSGL resources package."""

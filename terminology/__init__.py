@@ -1,0 +1,1 @@
+"""OpenSGL terminology package."""
