@@ -1,0 +1,232 @@
+"""ASTM E1381 (CLSI LIS01-A2) low-level framing: frames, checksums and the receiver state machine.
+
+A frame is ``STX FN text ETB|ETX C1 C2 CR LF``: FN cycles 1..7, 0, 1..; C1 C2 is the sum of the
+bytes from FN through ETB/ETX, modulo 256, in two upper-case hex digits. The receiver here is pure
+code fed bytes in arbitrary chunks; it returns what to answer and the messages it completed.
+
+A message is complete when an ETX frame ends with its L (terminator) record. The receiver then
+holds that frame's ACK until the caller ``settle()``s it: the transport answers ACK only once the
+message is durable, and NAK otherwise, so that the sender retransmits the final frame.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import Enum
+
+from facades.astm.errors import AstmRecordError
+
+log = logging.getLogger(__name__)
+
+ENQ, ACK, NAK, EOT = b"\x05", b"\x06", b"\x15", b"\x04"
+STX, ETX, ETB, CR, LF = 0x02, 0x03, 0x17, 0x0D, 0x0A
+MAX_TEXT = 240
+MAX_ERRORS = 6
+_FRAME_LIMIT = MAX_TEXT + 16  # FN + text + terminator + checksum + CR LF, with slack for chatty senders
+
+
+def checksum(body: bytes) -> bytes:
+    """The two hex digits over ``FN text ETB|ETX``."""
+    return f"{sum(body) % 256:02X}".encode("ascii")
+
+
+def build_frame(number: int, text: bytes, *, final: bool) -> bytes:
+    """One frame carrying ``text`` (at most 240 bytes) with frame number ``number`` (taken mod 8)."""
+    body = bytes([0x30 + number % 8]) + text + bytes([ETX if final else ETB])
+    return bytes([STX]) + body + checksum(body) + bytes([CR, LF])
+
+
+def build_frames(message: bytes, *, first_number: int = 1) -> list[bytes]:
+    """Split a message into frames of at most 240 text bytes: ETB for the intermediate ones, ETX last."""
+    if not message:
+        raise AstmRecordError("cannot send an empty message", record_type="H", line=1)
+    for index, byte in enumerate(message):
+        if (byte < 0x20 and byte != CR) or byte == 0x7F:
+            line = message[:index].count(b"\r") + 1
+            start = message.rfind(b"\r", 0, index) + 1
+            record_type = message[start:start + 1].decode("latin-1") or "?"
+            raise AstmRecordError(f"control character 0x{byte:02X} cannot be sent inside a record",
+                                  record_type=record_type, line=line)
+    chunks = [message[i:i + MAX_TEXT] for i in range(0, len(message), MAX_TEXT)]
+    last = len(chunks) - 1
+    return [build_frame(first_number + i, chunk, final=i == last) for i, chunk in enumerate(chunks)]
+
+
+def ends_with_terminator(text: bytes) -> bool:
+    """Whether the last record of ``text`` is an L record (the message is then complete)."""
+    last = text.rstrip(b"\r\n").rsplit(b"\r", 1)[-1].lstrip(b"\n")
+    return last[:1] == b"L" and (len(last) == 1 or not last[1:2].isalnum())
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Bytes to send to the peer now (ACK or NAK)."""
+
+    data: bytes
+
+
+@dataclass(frozen=True)
+class Completed:
+    """A whole message; the receiver waits for ``settle()`` before answering its last frame."""
+
+    text: bytes
+
+
+@dataclass(frozen=True)
+class Ended:
+    """The sender sent EOT; ``discarded`` bytes of an unfinished message (no L record) were dropped."""
+
+    discarded: int
+
+
+Event = Reply | Completed | Ended
+
+
+class _State(Enum):
+    IDLE = "idle"            # neutral: waiting for ENQ
+    BETWEEN = "between"      # transfer phase, waiting for STX or EOT
+    FRAME = "frame"          # inside a frame
+    SETTLING = "settling"    # a message was completed; its final frame awaits settle()
+
+
+class Receiver:
+    """E1381 receiver: feed it bytes, send back the ``Reply`` bytes, store each ``Completed`` message."""
+
+    def __init__(self, *, max_errors: int = MAX_ERRORS) -> None:
+        self.max_errors = max_errors
+        self.busy = False
+        self._state = _State.IDLE
+        self._expected = 1
+        self._accepted_any = False
+        self._errors = 0
+        self._message = bytearray()
+        self._frame = bytearray()
+        self._held = bytearray()
+
+    @property
+    def receiving(self) -> bool:
+        """In a transfer: the transport should time out after 30 s without a frame."""
+        return self._state in (_State.BETWEEN, _State.FRAME)
+
+    def feed(self, data: bytes) -> list[Event]:
+        """Consume bytes; return the replies to send and the messages completed, in order."""
+        events: list[Event] = []
+        for index, byte in enumerate(data):
+            if self._state is _State.SETTLING:
+                self._held += data[index:]
+                break
+            events += self._byte(byte)
+        return events
+
+    def settle(self, accepted: bool) -> list[Event]:
+        """Answer the final frame of the completed message: ACK if it was stored, NAK if not."""
+        if self._state is not _State.SETTLING:
+            raise RuntimeError("settle() called with no completed message waiting")
+        self._state = _State.BETWEEN
+        if accepted:
+            self._advance()
+            self._message.clear()
+            events: list[Event] = [Reply(ACK)]
+        else:
+            events = self._reject("the completed message was not stored")
+        held, self._held = bytes(self._held), bytearray()
+        return events + self.feed(held)
+
+    def expire(self) -> None:
+        """No frame for too long (E1381: 30 s): drop the unfinished message and go back to neutral."""
+        if self.receiving:
+            log.warning("ASTM receive timeout: dropping %d bytes of an unfinished message",
+                        len(self._message))
+            self._reset()
+
+    def _reset(self) -> None:
+        self._state = _State.IDLE
+        self._message.clear()
+        self._frame.clear()
+
+    def _byte(self, byte: int) -> list[Event]:
+        if self._state is _State.IDLE:
+            return self._idle(byte)
+        if self._state is _State.BETWEEN:
+            return self._between(byte)
+        return self._in_frame(byte)
+
+    def _idle(self, byte: int) -> list[Event]:
+        if byte != ENQ[0]:
+            return []  # line noise, or the tail of a transfer we gave up on
+        if self.busy:
+            log.info("ASTM ENQ refused: busy")
+            return [Reply(NAK)]
+        self._start_transfer()
+        return [Reply(ACK)]
+
+    def _start_transfer(self) -> None:
+        self._state = _State.BETWEEN
+        self._expected, self._accepted_any, self._errors = 1, False, 0
+        self._message.clear()
+
+    def _between(self, byte: int) -> list[Event]:
+        if byte == STX:
+            self._state = _State.FRAME
+            self._frame.clear()
+        elif byte == EOT[0]:
+            discarded = len(self._message)
+            if discarded:
+                log.warning("ASTM EOT before the L record: %d unfinished message bytes dropped", discarded)
+            self._reset()
+            return [Ended(discarded)]
+        elif byte == ENQ[0]:
+            log.warning("ASTM ENQ in the middle of a transfer: the sender restarted, starting over")
+            self._start_transfer()
+            return [Reply(ACK)]
+        return []
+
+    def _in_frame(self, byte: int) -> list[Event]:
+        if byte == STX:
+            self._frame.clear()  # the sender restarted the frame
+            return []
+        if byte == EOT[0]:
+            self._state = _State.BETWEEN
+            return self._between(byte)
+        self._frame.append(byte)
+        if byte == LF and len(self._frame) >= 6 and self._frame[-5] in (ETX, ETB):
+            self._state = _State.BETWEEN
+            return self._frame_done(bytes(self._frame))
+        if len(self._frame) > _FRAME_LIMIT:
+            self._state = _State.BETWEEN
+            return self._reject(f"frame longer than {_FRAME_LIMIT} bytes without ETX/ETB")
+        return []
+
+    def _frame_done(self, frame: bytes) -> list[Event]:
+        body, check, trailer = frame[:-4], frame[-4:-2], frame[-2:]
+        number = body[0] - 0x30
+        if trailer != b"\r\n" or not 0 <= number <= 7:
+            return self._reject("malformed frame")
+        if check.upper() != checksum(body):
+            return self._reject(f"checksum {check!r}, expected {checksum(body)!r}")
+        if number == (self._expected - 1) % 8 and self._accepted_any:
+            log.info("ASTM frame %d repeated (our ACK was lost): acknowledged, not duplicated", number)
+            return [Reply(ACK)]
+        if number != self._expected:
+            return self._reject(f"frame number {number}, expected {self._expected}")
+        text = body[1:-1]
+        if body[-1] == ETX and ends_with_terminator(bytes(self._message) + text):
+            self._state = _State.SETTLING  # the text joins the message only if settle() accepts it
+            return [Completed(bytes(self._message) + text)]
+        self._message += text
+        self._advance()
+        return [Reply(ACK)]
+
+    def _advance(self) -> None:
+        self._expected = (self._expected + 1) % 8
+        self._accepted_any = True
+        self._errors = 0
+
+    def _reject(self, reason: str) -> list[Event]:
+        self._errors += 1
+        log.warning("ASTM frame refused (NAK %d/%d): %s", self._errors, self.max_errors, reason)
+        if self._errors >= self.max_errors:
+            log.warning("ASTM too many errors: transfer abandoned")
+            self._reset()
+        return [Reply(NAK)]

@@ -1,0 +1,169 @@
+"""ASTM host over TCP: receives analyzer messages, acknowledges only what is durable, answers queries.
+
+Per connection: the receiver state machine reassembles messages; the handler is awaited on each
+complete message *before* the final frame is answered, so ACK means stored and NAK means the
+instrument must retry. When the handler returns a message (the order download answering a Q
+record), the host becomes the sender once the instrument's transfer has ended (EOT).
+
+A message whose records cannot be parsed is refused (NAK, error logged with its record, line and
+field), unless an ``on_invalid`` hook is given and stores it (for example in a quarantine for a
+person to look at): then it is durable and is ACKed, so the instrument does not resend it in vain.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+
+from facades.astm.errors import AstmLinkError, AstmRecordError
+from facades.astm.framing import Receiver
+from facades.astm.link import LinkContention, Timeouts, encode_message, pump, transmit
+from facades.astm.model import Message
+from facades.astm.records import build_message, parse_message
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[str, Message], Awaitable[Message | None]]
+InvalidHandler = Callable[[str, AstmRecordError], Awaitable[None]]
+
+
+class _Connection:
+    """One instrument connection: receive, store through the handler, send back answers."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler,
+                 on_invalid: InvalidHandler | None, timeouts: Timeouts, encoding: str) -> None:
+        self.reader, self.writer = reader, writer
+        self.handler, self.on_invalid = handler, on_invalid
+        self.timeouts, self.encoding = timeouts, encoding
+        self.receiver = Receiver(max_errors=timeouts.max_retries + 1)
+        self.outbox: list[bytes] = []
+        self.retry_at = 0.0
+        peer = writer.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+
+    async def run(self) -> None:
+        log.info("ASTM connection from %s", self.peer)
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                if self.outbox and not self.receiver.receiving and loop.time() >= self.retry_at:
+                    await self._send_answer()
+                    continue
+                idle = max(self.retry_at - loop.time(), 0.0) if self.outbox else None
+                outcome = await pump(self.reader, self.writer, self.receiver, self._store,
+                                     timeouts=self.timeouts, idle_timeout=idle)
+                if outcome == "closed":
+                    break
+        except (ConnectionError, AstmLinkError) as exc:
+            log.warning("ASTM connection from %s lost: %s", self.peer, exc)
+        finally:
+            if self.outbox:
+                log.error("ASTM %d answer(s) to %s not delivered: connection closed",
+                          len(self.outbox), self.peer)
+            self.writer.close()
+            with contextlib.suppress(ConnectionError):
+                await self.writer.wait_closed()
+            log.info("ASTM connection from %s closed", self.peer)
+
+    async def _send_answer(self) -> None:
+        try:
+            await transmit(self.reader, self.writer, self.outbox[0], timeouts=self.timeouts, host=True)
+            self.outbox.pop(0)
+        except LinkContention:  # the instrument sends first; its next ENQ is ACKed by the receiver
+            self.retry_at = asyncio.get_running_loop().time() + self.timeouts.host_contention
+        except AstmLinkError as exc:
+            log.error("ASTM answer to %s dropped: %s", self.peer, exc)
+            self.outbox.pop(0)
+
+    async def _store(self, data: bytes) -> bool:
+        """Parse and hand the message to the handler; True only once it is durable."""
+        try:
+            text = data.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            log.error("ASTM message from %s refused: not %s text (%s)", self.peer, self.encoding, exc)
+            return False
+        try:
+            message = parse_message(text)
+        except AstmRecordError as exc:
+            log.error("ASTM message from %s refused: %s", self.peer, exc.diagnostics)
+            if self.on_invalid is None:
+                return False
+            try:
+                await self.on_invalid(text, exc)
+            except Exception:
+                log.exception("ASTM on_invalid hook failed for a message from %s: NAK", self.peer)
+                return False
+            return True
+        try:
+            answer = await self.handler(text, message)
+        except Exception as exc:
+            log.error("ASTM handler failed on a message from %s, NAK so that it is resent: %r",
+                      self.peer, exc, exc_info=True)
+            return False
+        results = len(message.results())
+        log.info("ASTM message from %s stored: %d patient(s), %d result(s), %d query(ies)",
+                 self.peer, len(message.patients), results, len(message.queries))
+        if answer is not None:
+            self.outbox.append(encode_message(build_message(answer), self.encoding))
+        return True
+
+
+class AstmServer:
+    """A running ASTM host; ``await stop()`` (or ``async with``) closes it and every connection."""
+
+    def __init__(self, server: asyncio.Server, tasks: set[asyncio.Task[None]]) -> None:
+        self._server = server
+        self._tasks = tasks
+
+    @property
+    def host(self) -> str:
+        return str(self._server.sockets[0].getsockname()[0])
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful with port 0)."""
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.wait_closed()
+        log.info("ASTM server stopped")
+
+    async def __aenter__(self) -> AstmServer:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()
+
+
+async def start_astm_server(handler: Handler, host: str = "127.0.0.1", port: int = 0, *,
+                            on_invalid: InvalidHandler | None = None, timeouts: Timeouts | None = None,
+                            encoding: str = "latin-1") -> AstmServer:
+    """Listen for instruments; ``handler(text, message)`` must store the message durably and may
+    return a message to send back (the order download answering a Q record)."""
+    tasks: set[asyncio.Task[None]] = set()
+    settings = timeouts or Timeouts()
+
+    async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        # stop() cancels this inner task; asyncio.wait keeps its cancellation from surfacing in the
+        # stream callback, which Python 3.11 would log as an unhandled error.
+        task = asyncio.create_task(_Connection(reader, writer, handler, on_invalid, settings, encoding).run())
+        tasks.add(task)
+        try:
+            await asyncio.wait({task})
+        finally:
+            tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("ASTM connection failed", exc_info=task.exception())
+
+    server = await asyncio.start_server(connected, host, port)
+    astm = AstmServer(server, tasks)
+    log.info("ASTM server listening on %s:%d", astm.host, astm.port)
+    return astm
