@@ -1,0 +1,63 @@
+"""HL7 v2 facade core: message model and parser, MLLP framing, server and client, ACKs, outbound PID.
+
+Layers point one way: ``escape``/``message`` <- ``parser`` <- ``ack``/``pid`` <- ``mllp`` <- ``server``/
+``client``; only the last two use asyncio. Other packages import the names below and nothing else.
+"""
+
+from facades.hl7v2.ack import AckCode, AckError, build_ack, build_ack_for_unreadable, new_control_id
+from facades.hl7v2.client import MllpClient, send
+from facades.hl7v2.errors import (
+    ErrorLocation,
+    FrameTooLarge,
+    Hl7ParseError,
+    MllpUnavailable,
+    NackReceived,
+)
+from facades.hl7v2.escape import DEFAULT_ENCODING, EncodingChars, EscapeError
+from facades.hl7v2.escape import decode as unescape
+from facades.hl7v2.escape import encode as escape
+from facades.hl7v2.message import Field, Hl7Message, Segment
+from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
+from facades.hl7v2.parser import check_header, parse
+from facades.hl7v2.pid import PAM_FR_RELIABILITY, AssigningAuthority, build_pid
+from facades.hl7v2.server import AckDecision, Handler, InboundMessage, MllpServer, start_mllp_server
+from facades.hl7v2.timestamps import from_fhir as hl7_datetime_from_fhir
+from facades.hl7v2.timestamps import hl7_timestamp
+
+__all__ = [
+    "DEFAULT_ENCODING",
+    "DEFAULT_MAX_SIZE",
+    "PAM_FR_RELIABILITY",
+    "AckCode",
+    "AckDecision",
+    "AckError",
+    "AssigningAuthority",
+    "EncodingChars",
+    "ErrorLocation",
+    "EscapeError",
+    "Field",
+    "FrameTooLarge",
+    "Handler",
+    "Hl7Message",
+    "Hl7ParseError",
+    "InboundMessage",
+    "MllpClient",
+    "MllpDecoder",
+    "MllpServer",
+    "MllpUnavailable",
+    "NackReceived",
+    "Segment",
+    "build_ack",
+    "build_ack_for_unreadable",
+    "build_pid",
+    "check_header",
+    "encode_frame",
+    "escape",
+    "hl7_datetime_from_fhir",
+    "hl7_timestamp",
+    "new_control_id",
+    "parse",
+    "send",
+    "start_mllp_server",
+    "unescape",
+]

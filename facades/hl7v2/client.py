@@ -1,0 +1,142 @@
+"""The MLLP client: send HL7 v2 messages and wait for each acknowledgement.
+
+One ``MllpClient`` keeps its connection open across messages (original mode: one message at a
+time, the next one only after the ACK). It reconnects when the peer has closed an idle connection.
+Network failures and timeouts raise ``MllpUnavailable`` (an ``Unavailable``: retry later) and drop
+the connection, since its state is unknown; an AE/AR answer raises ``NackReceived`` with the ACK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from types import TracebackType
+
+from facades.hl7v2.errors import FrameTooLarge, MllpUnavailable, NackReceived
+from facades.hl7v2.message import Hl7Message
+from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
+from facades.hl7v2.parser import codec_for, parse
+
+log = logging.getLogger(__name__)
+
+POSITIVE = ("AA", "CA")
+
+
+def nack_reason(ack: Hl7Message) -> str:
+    """The peer's explanation of a negative ACK: the ERR-8 / ERR-3 texts, else MSA-3."""
+    reasons = [err.get("8") or err.get("3.2") or err.get("3.1") for err in ack.segments("ERR")]
+    msa = ack.segment("MSA")
+    reasons = [r for r in reasons if r] or ([msa.get("3")] if msa is not None and msa.get("3") else [])
+    return "; ".join(reasons) or "no reason given"
+
+
+class MllpClient:
+    """A reusable MLLP connection to one peer."""
+
+    def __init__(self, host: str, port: int, *, connect_timeout: float = 10.0, read_timeout: float = 30.0,
+                 max_message_size: int = DEFAULT_MAX_SIZE) -> None:
+        self.host = host
+        self.port = port
+        self.connect_timeout = connect_timeout
+        self.read_timeout = read_timeout
+        self._max_message_size = max_message_size
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._decoder = MllpDecoder(max_message_size)
+        self._lock = asyncio.Lock()
+
+    async def __aenter__(self) -> MllpClient:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.close()
+
+    @property
+    def connected(self) -> bool:
+        return self._writer is not None and not self._writer.is_closing()
+
+    async def close(self) -> None:
+        writer, self._reader, self._writer = self._writer, None, None
+        self._decoder = MllpDecoder(self._max_message_size)
+        if writer is not None:
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.wait_closed()
+
+    async def send(self, message: Hl7Message | str | bytes) -> Hl7Message:
+        """Send one message and return its ACK; ``NackReceived`` on AE/AR, ``MllpUnavailable`` on failure."""
+        parsed = message if isinstance(message, Hl7Message) else parse(message)
+        if isinstance(message, bytes):
+            payload = message
+        else:
+            text = message if isinstance(message, str) else message.to_er7()
+            payload = text.encode(codec_for(parsed.charset))
+        async with self._lock:
+            ack = await self._exchange(encode_frame(payload), parsed.control_id)
+        status = ack.segment("MSA").get("1")  # type: ignore[union-attr]  # checked by _exchange
+        if status not in POSITIVE:
+            raise NackReceived(ack, f"{self.host}:{self.port} answered {status or 'no MSA'} to message "
+                                    f"{parsed.control_id}: {nack_reason(ack)}")
+        return ack
+
+    async def _exchange(self, frame: bytes, control_id: str) -> Hl7Message:
+        await self._connect()
+        assert self._reader is not None and self._writer is not None
+        try:
+            self._writer.write(frame)
+            await self._writer.drain()
+            raw = await asyncio.wait_for(self._read_frame(self._reader), self.read_timeout)
+        except TimeoutError:
+            await self.close()
+            raise MllpUnavailable(f"no ACK from {self.host}:{self.port} within {self.read_timeout}s "
+                                  f"for message {control_id}") from None
+        except (ConnectionError, OSError) as exc:
+            await self.close()
+            raise MllpUnavailable(f"connection to {self.host}:{self.port} failed while sending "
+                                  f"{control_id}: {exc!r}") from exc
+        ack = parse(raw)
+        msa = ack.segment("MSA")
+        if msa is None or msa.get("2") != control_id:
+            await self.close()
+            got = msa.get("2") if msa is not None else "no MSA"
+            raise MllpUnavailable(f"{self.host}:{self.port} acknowledged {got!r} instead of {control_id!r}; "
+                                  "connection dropped")
+        return ack
+
+    async def _connect(self) -> None:
+        if self.connected and self._reader is not None and not self._reader.at_eof():
+            return
+        await self.close()
+        try:
+            self._reader, self._writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port), self.connect_timeout)
+        except TimeoutError:
+            raise MllpUnavailable(f"cannot connect to {self.host}:{self.port} within "
+                                  f"{self.connect_timeout}s") from None
+        except OSError as exc:
+            raise MllpUnavailable(f"cannot connect to {self.host}:{self.port}: {exc}") from exc
+        log.info("MLLP client connected to %s:%d", self.host, self.port)
+
+    async def _read_frame(self, reader: asyncio.StreamReader) -> bytes:
+        while True:
+            chunk = await reader.read(64 * 1024)
+            if not chunk:
+                raise ConnectionResetError("peer closed the connection before acknowledging")
+            items = self._decoder.feed(chunk)
+            if not items:
+                continue
+            if len(items) > 1:
+                log.warning("%s:%d sent %d frames for one message; extra frames ignored",
+                            self.host, self.port, len(items))
+            if isinstance(items[0], FrameTooLarge):
+                raise ConnectionError(f"acknowledgement too large: {items[0].diagnostics}")
+            return items[0]
+
+
+async def send(host: str, port: int, message: Hl7Message | str | bytes, *, connect_timeout: float = 10.0,
+               read_timeout: float = 30.0) -> Hl7Message:
+    """Open a connection, send one message, return its ACK and close."""
+    async with MllpClient(host, port, connect_timeout=connect_timeout, read_timeout=read_timeout) as client:
+        return await client.send(message)

@@ -1,0 +1,121 @@
+"""Errors of the HL7 v2 facade, each one able to name its spot in an ERR segment.
+
+The tree, ordered by what the caller can do (the bases come from ``resources.errors``)::
+
+    InvalidInput
+    ├── Hl7ParseError        the message cannot be read: answer AR with the location
+    │   └── FrameTooLarge    an MLLP frame exceeds the configured maximum size
+    └── NackReceived         the peer answered AE/AR: fix the message or alert a human
+    Unavailable
+    └── MllpUnavailable      connection refused, reset or timed out: retry later
+
+``ErrorLocation`` is HL7 2.5 ERL (ERR-2): segment id, segment occurrence, field, field repetition,
+component, sub-component. It also renders as the ``expression`` of the FHIR issue (``PID[1]-3[2].4``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from resources.errors import InvalidInput, Unavailable
+
+if TYPE_CHECKING:
+    from facades.hl7v2.message import Hl7Message
+
+# HL7 table 0357 (message error condition codes) used by this facade.
+SEGMENT_SEQUENCE_ERROR = 100
+REQUIRED_FIELD_MISSING = 101
+DATA_TYPE_ERROR = 102
+TABLE_VALUE_NOT_FOUND = 103
+UNSUPPORTED_MESSAGE_TYPE = 200
+UNSUPPORTED_EVENT_CODE = 201
+UNSUPPORTED_PROCESSING_ID = 202
+UNSUPPORTED_VERSION_ID = 203
+UNKNOWN_KEY_IDENTIFIER = 204
+DUPLICATE_KEY_IDENTIFIER = 205
+APPLICATION_RECORD_LOCKED = 206
+APPLICATION_INTERNAL_ERROR = 207
+
+ERROR_CODE_TEXT = {
+    0: "Message accepted",
+    SEGMENT_SEQUENCE_ERROR: "Segment sequence error",
+    REQUIRED_FIELD_MISSING: "Required field missing",
+    DATA_TYPE_ERROR: "Data type error",
+    TABLE_VALUE_NOT_FOUND: "Table value not found",
+    UNSUPPORTED_MESSAGE_TYPE: "Unsupported message type",
+    UNSUPPORTED_EVENT_CODE: "Unsupported event code",
+    UNSUPPORTED_PROCESSING_ID: "Unsupported processing id",
+    UNSUPPORTED_VERSION_ID: "Unsupported version id",
+    UNKNOWN_KEY_IDENTIFIER: "Unknown key identifier",
+    DUPLICATE_KEY_IDENTIFIER: "Duplicate key identifier",
+    APPLICATION_RECORD_LOCKED: "Application record locked",
+    APPLICATION_INTERNAL_ERROR: "Application internal error",
+}
+
+
+@dataclass(frozen=True)
+class ErrorLocation:
+    """Where an error sits in a message (HL7 ERL); positions are 1-based, None when unknown."""
+
+    segment: str
+    sequence: int = 1
+    field: int | None = None
+    repetition: int | None = None
+    component: int | None = None
+    subcomponent: int | None = None
+
+    def parts(self) -> list[str]:
+        """The ERL components as strings, trailing unknowns dropped."""
+        values = [self.segment, self.sequence, self.field, self.repetition, self.component, self.subcomponent]
+        out = ["" if v is None else str(v) for v in values]
+        while out and not out[-1]:
+            out.pop()
+        return out
+
+    def expression(self) -> str:
+        """A compact path such as ``PID[1]-3[2].4.1`` for logs and FHIR issues."""
+        text = f"{self.segment}[{self.sequence}]"
+        if self.field is not None:
+            text += f"-{self.field}"
+            if self.repetition is not None:
+                text += f"[{self.repetition}]"
+            if self.component is not None:
+                text += f".{self.component}"
+                if self.subcomponent is not None:
+                    text += f".{self.subcomponent}"
+        return text
+
+
+class Hl7ParseError(InvalidInput):
+    """A message that cannot be parsed; carries its location and an HL7 table 0357 code."""
+
+    def __init__(self, diagnostics: str, location: ErrorLocation, *, code: int = DATA_TYPE_ERROR) -> None:
+        super().__init__(diagnostics, expression=location.expression())
+        self.location = location
+        self.code = code
+
+
+class FrameTooLarge(Hl7ParseError):
+    """An MLLP frame longer than the maximum; ``head`` keeps its first bytes for a best-effort NACK."""
+
+    def __init__(self, size: int, limit: int, head: bytes) -> None:
+        super().__init__(f"MLLP frame of at least {size} bytes exceeds the maximum of {limit} bytes",
+                         ErrorLocation("MSH"), code=DATA_TYPE_ERROR)
+        self.size = size
+        self.limit = limit
+        self.head = head
+
+
+class NackReceived(InvalidInput):
+    """The peer answered a negative acknowledgement (AE or AR); ``ack`` is the parsed answer."""
+
+    issue_code = "processing"
+
+    def __init__(self, ack: Hl7Message, diagnostics: str) -> None:
+        super().__init__(diagnostics, expression="MSA-1")
+        self.ack = ack
+
+
+class MllpUnavailable(Unavailable):
+    """The MLLP peer cannot be reached, closed the connection or did not answer in time."""

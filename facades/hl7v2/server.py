@@ -1,0 +1,222 @@
+"""The MLLP server: receive HL7 v2 messages over TCP and answer each with AA, AE or AR.
+
+Messages from one connection are handled one after the other, in order. The ACK of a message is
+written only after the handler returned, because the handler stores the raw message durably first
+("acknowledge only what is durable"). A message that cannot be parsed gets AR with an ERR naming
+the spot, a handler exception (or timeout) gets AE with the reason; either way the connection goes
+on with the next message. ``stop()`` stops listening, closes idle connections at once and lets
+connections busy with a message finish it (up to a grace period) before closing them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from types import TracebackType
+
+from facades.hl7v2.ack import AckCode, AckError, build_ack, build_ack_for_unreadable
+from facades.hl7v2.errors import APPLICATION_INTERNAL_ERROR, ErrorLocation, FrameTooLarge, Hl7ParseError
+from facades.hl7v2.message import Hl7Message
+from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
+from facades.hl7v2.parser import check_header, codec_for, parse
+
+log = logging.getLogger(__name__)
+
+READ_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class AckDecision:
+    """What the handler wants answered: AA, or AE/AR with the errors to put in ERR segments."""
+
+    code: AckCode = "AA"
+    errors: tuple[AckError, ...] = ()
+
+    @classmethod
+    def accept(cls, *warnings: AckError) -> AckDecision:
+        return cls("AA", warnings)
+
+    @classmethod
+    def error(cls, message: str, code: int = APPLICATION_INTERNAL_ERROR,
+              location: ErrorLocation | None = None) -> AckDecision:
+        """AE: the message is valid but could not be processed (the sender may retry)."""
+        return cls("AE", (AckError(message, code, "E", location),))
+
+    @classmethod
+    def reject(cls, message: str, code: int, location: ErrorLocation | None = None) -> AckDecision:
+        """AR: the message is refused (unsupported type, event, version...); do not resend as is."""
+        return cls("AR", (AckError(message, code, "E", location),))
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A received message as the handler sees it: exact bytes plus the parsed form."""
+
+    raw: bytes
+    message: Hl7Message
+    peer: str
+    connection_id: int
+    received_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+Handler = Callable[[InboundMessage], Awaitable[AckDecision]]
+
+
+@dataclass
+class _Connection:
+    peer: str
+    busy: bool = False
+    messages: int = 0
+
+
+class MllpServer:
+    """A running MLLP listener; build it with ``start_mllp_server``."""
+
+    def __init__(self, handler: Handler, *, max_message_size: int = DEFAULT_MAX_SIZE,
+                 handler_timeout: float | None = None, stop_grace: float = 10.0) -> None:
+        self._handler = handler
+        self._max_message_size = max_message_size
+        self._handler_timeout = handler_timeout
+        self._stop_grace = stop_grace
+        self._server: asyncio.Server | None = None
+        self._connections: dict[asyncio.Task[None], _Connection] = {}
+        self._ids = itertools.count(1)
+        self._closing = False
+        self.acks: dict[str, int] = {"AA": 0, "AE": 0, "AR": 0}
+
+    @property
+    def host(self) -> str:
+        return str(self._sockname()[0])
+
+    @property
+    def port(self) -> int:
+        """The bound TCP port (useful when started on port 0)."""
+        return int(self._sockname()[1])
+
+    def _sockname(self) -> tuple[str, int]:
+        if self._server is None or not self._server.sockets:
+            raise RuntimeError("the MLLP server is not listening")
+        name: tuple[str, int] = self._server.sockets[0].getsockname()[:2]
+        return name
+
+    async def start(self, host: str, port: int) -> None:
+        self._server = await asyncio.start_server(self._serve, host, port)
+        log.info("MLLP server listening on %s:%d", self.host, self.port)
+
+    async def stop(self) -> None:
+        """Stop listening; close idle connections now and busy ones once their message is answered."""
+        if self._server is None:
+            return
+        server, self._server = self._server, None
+        self._closing = True
+        server.close()
+        for task, conn in list(self._connections.items()):
+            if not conn.busy:
+                task.cancel()
+        tasks = list(self._connections)
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=self._stop_grace)
+            for task in late:
+                log.error("MLLP connection from %s still busy after %.1fs: cancelled",
+                          self._connections[task].peer, self._stop_grace)
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+        log.info("MLLP server stopped (acks sent: %s)", self.acks)
+
+    async def __aenter__(self) -> MllpServer:
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn_id = next(self._ids)
+        peername = writer.get_extra_info("peername")
+        conn = _Connection(f"{peername[0]}:{peername[1]}" if peername else "?")
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[task] = conn
+        decoder = MllpDecoder(self._max_message_size)
+        log.info("MLLP connection %d opened from %s", conn_id, conn.peer)
+        reason = "peer closed the connection"
+        try:
+            while not self._closing:
+                chunk = await reader.read(READ_CHUNK)
+                if not chunk:
+                    break
+                conn.busy = True
+                for item in decoder.feed(chunk):
+                    writer.write(encode_frame(await self._answer(item, conn, conn_id)))
+                    await writer.drain()
+                conn.busy = False
+            else:
+                reason = "server stopping"
+        except asyncio.CancelledError:
+            reason = "server stopped"
+        except (ConnectionError, OSError) as exc:
+            reason = f"network error: {exc!r}"
+        finally:
+            self._connections.pop(task, None)
+            if decoder.pending:
+                log.warning("MLLP connection %d: %d bytes of an unfinished frame dropped",
+                            conn_id, decoder.pending)
+            writer.close()
+            with contextlib.suppress(ConnectionError, OSError):
+                await writer.wait_closed()
+            log.info("MLLP connection %d from %s closed (%s) after %d messages",
+                     conn_id, conn.peer, reason, conn.messages)
+
+    async def _answer(self, item: bytes | FrameTooLarge, conn: _Connection, conn_id: int) -> bytes:
+        """Parse, hand over, and build the ACK bytes for one frame."""
+        conn.messages += 1
+        if isinstance(item, FrameTooLarge):
+            ack = build_ack_for_unreadable(item.head, [AckError.from_exception(item)])
+            return self._encode(ack, conn_id, "oversized frame")
+        try:
+            message = parse(item)
+        except Hl7ParseError as exc:
+            log.warning("MLLP connection %d: unreadable message rejected: %s", conn_id, exc.diagnostics)
+            return self._encode(build_ack_for_unreadable(item, [AckError.from_exception(exc)]), conn_id, "?")
+        try:
+            check_header(message)
+        except Hl7ParseError as exc:
+            return self._encode(build_ack(message, "AR", [AckError.from_exception(exc)]), conn_id, "?")
+        inbound = InboundMessage(item, message, conn.peer, conn_id)
+        try:
+            decision = await asyncio.wait_for(self._handler(inbound), self._handler_timeout)
+        except TimeoutError:
+            log.error("MLLP connection %d: handler timed out on %s", conn_id, message.control_id)
+            decision = AckDecision.error(f"message not processed within {self._handler_timeout}s")
+        except Exception as exc:  # any handler failure becomes AE; the connection goes on
+            log.exception("MLLP connection %d: handler failed on %s", conn_id, message.control_id)
+            decision = AckDecision("AE", (AckError.from_exception(exc),))
+        ack = build_ack(message, decision.code, decision.errors)
+        return self._encode(ack, conn_id, message.control_id)
+
+    def _encode(self, ack: Hl7Message, conn_id: int, control_id: str) -> bytes:
+        msa = ack.segment("MSA")
+        code = msa.get(1) if msa is not None else "AR"
+        self.acks[code] = self.acks.get(code, 0) + 1
+        log.info("MLLP connection %d: message %s answered %s", conn_id, control_id, code)
+        try:
+            codec = codec_for(ack.charset)
+        except Hl7ParseError:
+            codec = "utf-8"
+        return ack.to_er7().encode(codec, errors="replace")
+
+
+async def start_mllp_server(handler: Handler, host: str = "127.0.0.1", port: int = 2575, *,
+                            max_message_size: int = DEFAULT_MAX_SIZE, handler_timeout: float | None = None,
+                            stop_grace: float = 10.0) -> MllpServer:
+    """Start listening and return the server; ``await server.stop()`` (or ``async with``) ends it."""
+    server = MllpServer(handler, max_message_size=max_message_size, handler_timeout=handler_timeout,
+                        stop_grace=stop_grace)
+    await server.start(host, port)
+    return server
