@@ -1,0 +1,85 @@
+"""What the simulated INSi answers to one request body: a ``RESULTAT`` or a SOAP fault (no I/O).
+
+The checks run in the order the real service applies them, as far as public material shows:
+the certificate role (CN ``INSI-AUTO`` / ``INSI-MANU``, else ``DESIR_560``), the envelope and
+its mandatory headers, the software's IDAM authorisation number (``desir_550`` when a list of
+accepted numbers is configured and it is not in it), then the search itself. Fault codes
+``siram_100``/``desir_550``/``DESIR_560`` are the INSi's own; a malformed request gets the
+simulator's own ``SIMU_REQUETE_INVALIDE`` detail, since no public sample shows the real one.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from facades.insi.answer import answer_envelope, fault_envelope
+from facades.insi.directory import Directory
+from facades.insi.envelope import read_request
+from facades.insi.errors import InsiRequestInvalid
+from facades.insi.model import TraitsQuery
+
+log = logging.getLogger(__name__)
+
+CERTIFICATE_ROLES = frozenset({"INSI-AUTO", "INSI-MANU"})
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP status and a SOAP 1.2 body."""
+
+    status: int
+    body: bytes
+
+
+class SimulatedInsi:
+    """The INSi test service's behaviour over the kit's test identities."""
+
+    def __init__(self, directory: Directory, accepted_idams: Collection[str] | None = None) -> None:
+        self.directory = directory
+        self.accepted_idams = frozenset(accepted_idams) if accepted_idams is not None else None
+
+    def handle(self, body: bytes, client_common_name: str | None) -> Reply:
+        if client_common_name not in CERTIFICATE_ROLES:
+            return Reply(
+                500,
+                fault_envelope(
+                    subcode="siram_100",
+                    error_code="DESIR_560",
+                    detail="Niveau d'accès insuffisant.",
+                    reason=f"Le certificat présenté (CN={client_common_name}) ne donne pas accès au service.",
+                ),
+            )
+        try:
+            request = read_request(body)
+        except InsiRequestInvalid as exc:
+            log.info("simulated INSi refuses a malformed request: %s", exc.diagnostics)
+            return Reply(
+                500,
+                fault_envelope(
+                    subcode="siram_10",
+                    error_code="SIMU_REQUETE_INVALIDE",
+                    reason="La requête est invalide.",
+                    detail=f"{exc.diagnostics} ({', '.join(exc.expression)})",
+                ),
+            )
+        if self.accepted_idams is not None and request.idam not in self.accepted_idams:
+            return Reply(
+                500,
+                fault_envelope(
+                    subcode="siram_100",
+                    error_code="desir_550",
+                    message_id=request.message_id,
+                    detail="Numéro d'autorisation du logiciel inconnu.",
+                    reason="L'accès par ce progiciel au service n'est pas autorisé. "
+                    "Contactez l'éditeur du progiciel ou votre responsable informatique.",
+                ),
+            )
+        query = request.query
+        if isinstance(query, TraitsQuery):
+            resultat = self.directory.by_traits(query)
+        else:
+            resultat = self.directory.by_carte_vitale(query)
+        return Reply(200, answer_envelope(copy.deepcopy(resultat)))
