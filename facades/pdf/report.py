@@ -1,0 +1,111 @@
+"""Render a ``ReportView`` as a CR-Bio PDF/A-1b (WeasyPrint), and refuse our own non-conformant output.
+
+The HTML comes from ``templates/crbio.html`` + ``crbio.css`` (Jinja2, auto-escaped). WeasyPrint's
+``pdf/a-1b`` variant writes the XMP ``pdfaid`` claim, the sRGB output intent and PDF 1.4; the claim
+is not proof, so every render is checked by ``check_pdfa1b`` before it is returned.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import weasyprint
+from weasyprint.text.fonts import FontConfiguration
+
+from facades.pdf.datamatrix import render_datamatrix_png
+from facades.pdf.errors import PdfaConformanceError
+from facades.pdf.pdfa import check_pdfa1b
+from facades.pdf.view import ReportView
+
+TEMPLATES = Path(__file__).parent / "templates"
+SEX_LABELS = {"M": "Masculin", "F": "Féminin", "I": "Indéterminé"}
+FLAG_LABELS = {"H": "↑ H", "HH": "↑↑ HH", "L": "↓ B", "LL": "↓↓ BB", "A": "A"}
+DATAMATRIX_MODULE_PX = 4
+_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?")
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def fr_date(value: str | None) -> str:
+    """``1979-03-28`` -> ``28/03/1979`` (a ``00`` day or month is kept); other text unchanged."""
+    m = _ISO.match(value or "")
+    return f"{m[3]}/{m[2]}/{m[1]}" if m else (value or "")
+
+
+def fr_datetime(value: str | None) -> str:
+    """``2026-11-25T08:30:00+01:00`` -> ``25/11/2026 08:30``, the time as written."""
+    m = _ISO.match(value or "")
+    if not m:
+        return value or ""
+    return f"{m[3]}/{m[2]}/{m[1]}" + (f" {m[4]}:{m[5]}" if m[4] else "")
+
+
+def fr_num(value: str | None) -> str:
+    """French decimal comma in numbers: ``3.5 - 5.0`` -> ``3,5 - 5,0``."""
+    return _DECIMAL_POINT.sub(",", value or "")
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(fr_date=fr_date, fr_datetime=fr_datetime, fr_num=fr_num, flag=FLAG_LABELS.__getitem__)
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def _font_config() -> FontConfiguration:
+    return FontConfiguration()
+
+
+def render_html(view: ReportView) -> str:
+    """The report as one self-contained HTML page (CSS and Datamatrix inlined)."""
+    env = _environment()
+    patient = view.patient
+    datamatrix_uri = ""
+    if patient.datamatrix:
+        png = render_datamatrix_png(patient.datamatrix, module_px=DATAMATRIX_MODULE_PX)
+        datamatrix_uri = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    context: dict[str, Any] = {
+        "v": view,
+        "p": patient,
+        "css": (TEMPLATES / "crbio.css").read_text(encoding="utf-8"),
+        "datamatrix_uri": datamatrix_uri,
+        "sex_label": SEX_LABELS.get(patient.sex, "Non renseigné"),
+        "extra": set(view.texts.extra_traits),
+        "flags_used": any(r.flag for r in view.results),
+    }
+    return env.get_template("crbio.html").render(context)
+
+
+def render_pdfa(view: ReportView | dict[str, Any]) -> bytes:
+    """The CR-Bio as PDF/A-1b bytes; raises ``PdfaConformanceError`` if the output fails the checks."""
+    if not isinstance(view, ReportView):
+        view = ReportView.from_dict(view)
+    html = weasyprint.HTML(string=render_html(view), base_url=str(TEMPLATES))
+    pdf = html.write_pdf(pdf_variant="pdf/a-1b", font_config=_font_config())
+    problems = check_pdfa1b(pdf)
+    if problems:
+        raise PdfaConformanceError(problems)
+    return bytes(pdf)
+
+
+def _file_token(value: str) -> str:
+    plain = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^A-Za-z0-9]+", "-", plain).strip("-").upper()
+
+
+def pdf_filename(view: ReportView) -> str:
+    """``CR-BIO_<NOM>_<PRENOM>_<YYYYMMDD>_<dossier>_V<n>.pdf``, ASCII letters, digits, ``-`` and ``_``.
+
+    A project convention: the MSSanté ECO 2.1.5 / 2.1.6 naming text is not in our reference material.
+    """
+    born = (view.patient.birth_date or "").replace("-", "")
+    parts = ["CR-BIO", _file_token(view.patient.birth_name), _file_token(view.patient.first_birth_given_name),
+             born, _file_token(view.report_id), f"V{view.version}"]
+    return "_".join(p for p in parts if p) + ".pdf"
