@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from facades.insi.model import CarteVitaleQuery, Identity, Ins, Result, Traits, 
 log = logging.getLogger(__name__)
 
 KIT_DIR = Path(__file__).parent / "kit"
+_HISTO = re.compile(r"^\d{6}[AB0-9]\d{6}/\d{2}$")
 _NS = {"soap": SOAP, "r": RESULTAT}
 
 
@@ -48,6 +50,35 @@ class TestPerson:
 
     def matches(self, birth_name: str, birth_date: str) -> bool:
         return normalise_name(birth_name) == self.birth_name and birth_date == self.birth_date
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    """The CSV rows as dicts.
+
+    The ``inshisto`` cell lists ``NIR/KEY`` items separated by an unquoted `` ; `` (the CSV's own
+    delimiter) and the free-text last column may contain ``;`` too, so a row can have more fields
+    than the header: the ``NIR/KEY`` fields after ``inshisto`` are folded back into it and the
+    rest into the last column.
+    """
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle, delimiter=";")
+        header = next(reader)
+        at = header.index("inshisto")
+        if header[at + 1 :] != ["commentaire"]:
+            raise ValueError(f"{path.name} line 1: inshisto must be followed by the commentaire column only")
+        rows = []
+        for line, fields in enumerate(reader, start=2):
+            if len(fields) < len(header):
+                raise ValueError(f"{path.name} line {line}: {len(fields)} fields, expected {len(header)}")
+            rest = [f.strip() for f in fields[at:]]
+            history = [rest.pop(0)] if not rest[0] else []
+            while rest and _HISTO.match(rest[0]):
+                history.append(rest.pop(0))
+            row = dict(zip(header[:at], fields[:at], strict=True))
+            row["inshisto"] = " ; ".join(h for h in history if h)
+            row["commentaire"] = ";".join(rest)
+            rows.append(row)
+    return rows
 
 
 def _history(cell: str) -> tuple[Ins, ...]:
@@ -106,30 +137,27 @@ class Directory:
         self._not_found = recorded["01"]
         self._several = recorded["02"]
         self.persons: list[TestPerson] = []
-        with (kit_dir / "test_identities.csv").open(encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle, delimiter=";"):
-                code = row["code_cr_attendu"]
-                resultat = (
-                    recorded[code]
-                    if code != "00"
-                    else recorded.get(f"{row['nom_naissance']}|{row['date_naissance']}")
+        for row in read_rows(kit_dir / "test_identities.csv"):
+            code = row["code_cr_attendu"]
+            resultat = (
+                recorded[code]
+                if code != "00"
+                else recorded.get(f"{row['nom_naissance']}|{row['date_naissance']}")
+            )
+            if resultat is None:
+                resultat = _built(row)
+            self.persons.append(
+                TestPerson(
+                    birth_name=normalise_name(row["nom_naissance"]),
+                    first_names=tuple(normalise_name(row["liste_prenoms"] or row["prenom_requete"]).split()),
+                    sex=row["sexe"],
+                    birth_date=row["date_naissance"],
+                    birthplace=row["lieu_naissance_cog"],
+                    matricule=row["matricule_nir_13"],
+                    code=code,
+                    resultat=resultat,
                 )
-                if resultat is None:
-                    resultat = _built(row)
-                self.persons.append(
-                    TestPerson(
-                        birth_name=normalise_name(row["nom_naissance"]),
-                        first_names=tuple(
-                            normalise_name(row["liste_prenoms"] or row["prenom_requete"]).split()
-                        ),
-                        sex=row["sexe"],
-                        birth_date=row["date_naissance"],
-                        birthplace=row["lieu_naissance_cog"],
-                        matricule=row["matricule_nir_13"],
-                        code=code,
-                        resultat=resultat,
-                    )
-                )
+            )
 
     def _answer(self, matched: list[TestPerson]) -> etree._Element:
         if not matched:
