@@ -1,0 +1,177 @@
+"""``batch`` and ``transaction`` Bundles posted to the base URL.
+
+A transaction is all-or-nothing: every entry is validated before anything is written, ``urn:uuid:``
+references are resolved to the ids assigned up front, the writes run in one MongoDB transaction, and
+any failure returns one OperationOutcome naming the entry. A batch runs each entry on its own.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from resources.errors import InvalidInput, Issue, SglError
+from resources.interactions.create import create
+from resources.interactions.delete import delete
+from resources.interactions.outcome import Outcome
+from resources.interactions.read import read, vread
+from resources.interactions.search import matching_ids, search
+from resources.interactions.update import conditional_update, update
+from resources.store.base import FhirStore
+from resources.validation import validate_resource
+
+_ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3, "HEAD": 3}
+
+
+@dataclass
+class _Entry:
+    index: int
+    method: str
+    rtype: str
+    rid: str | None
+    vid: str | None
+    query: str
+    body: Any
+    full_url: str | None
+    if_match: str | None
+    if_none_exist: str | None
+
+
+def _parse_entry(i: int, entry: Any) -> _Entry:
+    where = f"Bundle.entry[{i}]"
+    if not isinstance(entry, dict) or not isinstance(entry.get("request"), dict):
+        raise InvalidInput(f"{where} has no request", expression=f"{where}.request")
+    req = entry["request"]
+    method = str(req.get("method", "")).upper()
+    if method not in _ORDER:
+        raise InvalidInput(f"{where}.request.method {req.get('method')!r} is not supported",
+                           expression=f"{where}.request.method")
+    url = urlsplit(str(req.get("url", "")))
+    parts = [p for p in url.path.strip("/").split("/") if p]
+    if not parts:
+        raise InvalidInput(f"{where}.request.url is empty", expression=f"{where}.request.url")
+    vid = parts[3] if len(parts) == 4 and parts[2] == "_history" else None
+    return _Entry(i, method, parts[0], parts[1] if len(parts) > 1 else None, vid, url.query, entry.get("resource"),
+                  entry.get("fullUrl"), req.get("ifMatch"), req.get("ifNoneExist"))
+
+
+def _rewrite(node: Any, ids: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        out = {k: _rewrite(v, ids) for k, v in node.items()}
+        ref = out.get("reference")
+        if isinstance(ref, str) and ref in ids:
+            out["reference"] = ids[ref]
+        return out
+    if isinstance(node, list):
+        return [_rewrite(v, ids) for v in node]
+    return node
+
+
+def _response(outcome: Outcome) -> dict[str, Any]:
+    resp: dict[str, Any] = {"status": str(outcome.status)}
+    if "Location" in outcome.headers:
+        resp["location"] = outcome.headers["Location"]
+    if "ETag" in outcome.headers:
+        resp["etag"] = outcome.headers["ETag"]
+    if outcome.stored is not None:
+        resp["lastModified"] = outcome.stored.last_updated.isoformat(timespec="milliseconds") + "Z"
+    entry: dict[str, Any] = {"response": resp}
+    if outcome.resource is not None:
+        entry["resource"] = outcome.resource
+    return entry
+
+
+async def _run(store: FhirStore, e: _Entry, *, base: str, session: Any, assigned: str | None = None) -> Outcome:
+    if e.method == "POST":
+        if assigned:
+            resource = {k: v for k, v in validate_resource(e.body).items() if k != "id"}
+            return Outcome.of(201, await store.create(resource, session=session, rid=assigned), location=True)
+        return await create(store, e.rtype, e.body, if_none_exist=e.if_none_exist, session=session)
+    if e.method == "PUT":
+        if e.rid is None:
+            return await conditional_update(store, e.rtype, e.query, e.body, session=session)
+        return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session)
+    if e.method == "DELETE":
+        if e.rid is None:
+            ids = await matching_ids(store, e.rtype, e.query, session=session)
+            for rid in ids[:1]:
+                await delete(store, e.rtype, rid, session=session)
+            return Outcome(204)
+        return await delete(store, e.rtype, e.rid, if_match=e.if_match, session=session)
+    if e.rid is None:
+        return Outcome(200, await search(store, e.rtype, parse_qsl(e.query), base=base))
+    return await (vread(store, e.rtype, e.rid, e.vid) if e.vid else read(store, e.rtype, e.rid))
+
+
+async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str) -> list[dict[str, Any]]:
+    for e in entries:
+        if e.method in ("POST", "PUT"):
+            try:
+                validate_resource(e.body)
+            except SglError as exc:
+                raise _at(exc, e.index) from exc
+    ids: dict[str, str] = {}
+    assigned: dict[int, str] = {}
+    async with store.transaction() as session:
+        for e in entries:
+            if e.method == "POST" and e.full_url and e.full_url.startswith("urn:uuid:"):
+                existing = (await matching_ids(store, e.rtype, e.if_none_exist, session=session)
+                            if e.if_none_exist else [])
+                rid = existing[0] if len(existing) == 1 else str(uuid.uuid4())
+                if not existing:
+                    assigned[e.index] = rid
+                ids[e.full_url] = f"{e.rtype}/{rid}"
+        results: dict[int, dict[str, Any]] = {}
+        for e in sorted(entries, key=lambda x: _ORDER[x.method]):
+            e.body = _rewrite(e.body, ids)
+            try:
+                outcome = await _run(store, e, base=base, session=session, assigned=assigned.get(e.index))
+            except SglError as exc:
+                raise _at(exc, e.index) from exc
+            results[e.index] = _response(outcome)
+    return [results[e.index] for e in entries]
+
+
+def _at(exc: SglError, index: int) -> SglError:
+    """The same error, its issues prefixed with the failing entry so the client can find it."""
+    exc.issues = [Issue(code=i.code, severity=i.severity, diagnostics=f"Bundle.entry[{index}]: {i.diagnostics}",
+                        expression=(f"Bundle.entry[{index}]", *i.expression)) for i in exc.issues]
+    return exc
+
+
+async def _batch(store: FhirStore, entries: list[_Entry], *, base: str) -> list[dict[str, Any]]:
+    out = []
+    for e in entries:
+        try:
+            out.append(_response(await _run(store, e, base=base, session=None)))
+        except SglError as exc:
+            out.append({"response": {"status": str(exc.status), "outcome": exc.outcome()}})
+    return out
+
+
+async def process_bundle(store: FhirStore, body: Any, *, base: str) -> dict[str, Any]:
+    if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
+        raise InvalidInput("POST to the base URL takes a Bundle", expression="resourceType")
+    kind = body.get("type")
+    if kind not in ("batch", "transaction"):
+        raise InvalidInput(f"Bundle.type {kind!r}: only batch and transaction can be processed",
+                           expression="Bundle.type")
+    raw_entries = body.get("entry") or []
+    entries: list[_Entry] = []
+    parse_errors: dict[int, SglError] = {}
+    for i, raw in enumerate(raw_entries):
+        try:
+            entries.append(_parse_entry(i, raw))
+        except SglError as exc:
+            if kind == "transaction":
+                raise
+            parse_errors[i] = exc
+    if kind == "transaction":
+        results = await _transaction(store, entries, base=base)
+    else:
+        done = iter(await _batch(store, entries, base=base))
+        results = [{"response": {"status": str(parse_errors[i].status), "outcome": parse_errors[i].outcome()}}
+                   if i in parse_errors else next(done) for i in range(len(raw_entries))]
+    return {"resourceType": "Bundle", "type": f"{kind}-response", "entry": results}

@@ -1,0 +1,28 @@
+"""create and conditional create (``If-None-Exist``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resources.errors import PreconditionFailed
+from resources.interactions.common import check_body_type, check_type
+from resources.interactions.outcome import Outcome
+from resources.interactions.search import matching_ids
+from resources.store.base import FhirStore
+from resources.validation import validate_resource
+
+
+async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exist: str | None = None,
+                 session: Any = None) -> Outcome:
+    check_type(resource_type)
+    resource = validate_resource(body)
+    check_body_type(resource, resource_type)
+    if if_none_exist:
+        ids = await matching_ids(store, resource_type, if_none_exist, session=session)
+        if len(ids) > 1:
+            raise PreconditionFailed(f"If-None-Exist {if_none_exist!r} matches several {resource_type}",
+                                     expression="If-None-Exist")
+        if ids:
+            return Outcome.of(200, await store.read(resource_type, ids[0], session=session), location=True)
+    resource = {k: v for k, v in resource.items() if k != "id"}
+    return Outcome.of(201, await store.create(resource, session=session), location=True)

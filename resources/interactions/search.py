@@ -1,0 +1,66 @@
+"""Search (type level): plan, query, and a searchset Bundle whose links page without gaps."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from resources.errors import Issue, PreconditionFailed, operation_outcome
+from resources.search.query import MAX_CHAIN_MATCHES, SearchRequest, plan
+from resources.store.base import FhirStore
+
+
+def chain_resolver(store: FhirStore, session: Any = None) -> Any:
+    async def resolve(rtype: str, pairs: list[tuple[str, str]]) -> list[str]:
+        req = await plan(rtype, pairs, strict=True, resolve_chain=resolve)
+        return await store.search_ids(req, limit=MAX_CHAIN_MATCHES + 1, session=session)
+    return resolve
+
+
+async def plan_search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
+                      session: Any = None) -> SearchRequest:
+    return await plan(rtype, pairs, strict=strict, resolve_chain=chain_resolver(store, session))
+
+
+async def matching_ids(store: FhirStore, rtype: str, query: str, *, session: Any = None) -> list[str]:
+    """Ids matching a conditional query (``If-None-Exist`` / conditional update); at most 2 are fetched."""
+    pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
+    if not pairs:
+        raise PreconditionFailed("a conditional interaction needs search criteria", expression="If-None-Exist")
+    req = await plan_search(store, rtype, pairs, strict=True, session=session)
+    return await store.search_ids(req, limit=2, session=session)
+
+
+def _link(base: str, rtype: str, pairs: list[tuple[str, str]]) -> str:
+    query = urlencode(pairs)
+    return f"{base}/{rtype}" + (f"?{query}" if query else "")
+
+
+async def search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, base: str,
+                 strict: bool = False) -> dict[str, Any]:
+    req = await plan_search(store, rtype, pairs, strict=strict)
+    page = await store.search(req)
+    bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+    if page.total is not None:
+        bundle["total"] = page.total
+    self_pairs = req.echo + ([("_cursor", req.cursor)] if req.cursor else [])
+    links = [{"relation": "self", "url": _link(base, rtype, self_pairs)}]
+    if page.next_cursor:
+        links.append({"relation": "next", "url": _link(base, rtype, [*req.echo, ("_cursor", page.next_cursor)])})
+    bundle["link"] = links
+    entries: list[dict[str, Any]] = [
+        {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
+        for r in page.matches
+    ]
+    entries += [
+        {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "include"}}
+        for r in page.included
+    ]
+    if req.ignored:
+        issue = Issue(code="not-supported", severity="warning",
+                      diagnostics=f"ignored unknown search parameters: {', '.join(req.ignored)}",
+                      expression=tuple(req.ignored))
+        entries.append({"resource": operation_outcome([issue]), "search": {"mode": "outcome"}})
+    if entries:
+        bundle["entry"] = entries
+    return bundle

@@ -1,0 +1,48 @@
+"""Write-time extraction: the search values and sort keys stored beside each resource.
+
+The stored document is ``{_id, resource, vid, lu, hash, s: {param: values}, x: {param: exact
+strings}, k: {param: sort key}}``; see docs/search-architecture.md for the whole picture.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resources.search import date, quantity, reference, string, token, uri
+from resources.search.params import SearchParam, params_for
+from resources.search.paths import values_at
+
+_EXTRACTORS = {"token": token, "date": date, "reference": reference, "quantity": quantity, "uri": uri}
+
+
+def _raw(resource: dict[str, Any], param: SearchParam) -> list[Any]:
+    return [v for p in param.paths for v in values_at(resource, p)]
+
+
+def search_document(resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """``(s, x, k)``: normalised search values, exact strings, sort keys."""
+    rtype = resource["resourceType"]
+    params = params_for(rtype)
+    s: dict[str, Any] = {}
+    x: dict[str, Any] = {}
+    k: dict[str, Any] = {}
+    for name, param in params.items():
+        if param.alias_of:
+            continue
+        if param.type == "composite":
+            first, second = (params[c] for c in param.components)
+            values: list[Any] = quantity.extract_composite(_raw(resource, first), _raw(resource, second))
+            for comp in resource.get("component", []):
+                values += quantity.extract_composite(_raw(comp, first), _raw(comp, second))
+        elif param.type == "string":
+            values, exact = string.extract(_raw(resource, param))
+            if exact:
+                x[name] = exact
+            k[name] = string.sort_key(values)
+        else:
+            module = _EXTRACTORS[param.type]
+            values = module.extract(_raw(resource, param))
+            k[name] = module.sort_key(values)
+        if values:
+            s[name] = values
+    return s, x, k

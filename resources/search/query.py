@@ -1,0 +1,219 @@
+"""From URL parameters to a planned search: one MongoDB filter, the index to use, a sort, a page
+size and includes.
+
+Chained parameters (``subject:Patient.identifier=…``) are resolved first through ``resolve_chain``
+into the matching ids, bounded so that a chain never turns into a scan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from resources.errors import InvalidInput, UnknownParameter
+from resources.search import date, quantity, reference, string, token, uri
+from resources.search.clause import RANK_COMPOUND, RANK_EQUALITY, RANK_ID, RANK_RANGE, Clause, merge
+from resources.search.params import COMMON_PARAMS, RESULT_PARAMS, SearchParam, params_for
+
+DEFAULT_COUNT = 20
+MAX_COUNT = 1000
+MAX_CHAIN_MATCHES = 1000
+
+ChainResolver = Callable[[str, list[tuple[str, str]]], Awaitable[list[str]]]
+
+# Compound indexes (stored fields, in index order) the planner may prefer; built by the store.
+COMPOUND_INDEXES: dict[str, list[tuple[str, ...]]] = {
+    "Observation": [("s.subject", "s.code"), ("s.subject", "k.date")],
+    "DiagnosticReport": [("s.subject", "k.issued")],
+    "ServiceRequest": [("s.subject", "k.authored")],
+}
+SORT_INDEXES = {"_id": "_id_", "lu": "lastUpdated"}
+
+
+def compound_name(fields: tuple[str, ...]) -> str:
+    return "+".join(fields)
+
+
+@dataclass(frozen=True)
+class Include:
+    source_type: str
+    param: str
+    target_type: str | None
+
+
+@dataclass
+class SearchRequest:
+    resource_type: str
+    filter: dict[str, Any]
+    sort: list[tuple[str, int]]
+    hint: str | None = None
+    count: int = DEFAULT_COUNT
+    includes: list[Include] = field(default_factory=list)
+    revincludes: list[Include] = field(default_factory=list)
+    summary_count: bool = False
+    total: bool = False
+    cursor: str | None = None
+    ignored: list[str] = field(default_factory=list)
+    echo: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _lastupdated(raw: str) -> Clause:
+    alternatives = []
+    for alt in (a for a in raw.split(",") if a):
+        prefix, text = date.split_prefix(alt)
+        lo, hi = date.parse_range(text, expression="_lastUpdated")
+        cond: dict[str, Any] = {
+            "eq": {"$gte": lo, "$lte": hi}, "gt": {"$gt": hi}, "sa": {"$gt": hi}, "lt": {"$lt": lo},
+            "eb": {"$lt": lo}, "ge": {"$gte": lo}, "le": {"$lte": hi},
+            "ne": {"$not": {"$gte": lo, "$lte": hi}},
+        }[prefix]
+        alternatives.append(Clause({"lu": cond}, None if prefix == "ne" else "lastUpdated", RANK_RANGE))
+    if not alternatives:
+        raise InvalidInput("empty _lastUpdated value", expression="_lastUpdated")
+    return merge(alternatives)
+
+
+def _value_clause(param: SearchParam, raw: str, modifier: str | None) -> Clause:
+    f, key = param.field, param.key
+    if modifier == "missing":
+        if raw not in ("true", "false"):
+            raise InvalidInput(":missing takes true or false", expression=param.name)
+        return Clause({f: {"$exists": raw == "false"}})
+    if param.type == "token":
+        return token.build_filter(f, key, raw, modifier)
+    if param.type == "string":
+        return string.build_filter(f, key, raw, modifier)
+    if param.type == "date":
+        return date.build_filter(f, key, raw, modifier)
+    if param.type == "quantity":
+        return quantity.build_filter(f, key, raw, modifier)
+    if param.type == "uri":
+        return uri.build_filter(f, key, raw, modifier)
+    if param.type == "composite":
+        return quantity.build_composite_filter(f, key, raw)
+    type_modifier = modifier if modifier and modifier[0].isupper() else None
+    if modifier and not type_modifier:
+        raise InvalidInput(f"modifier :{modifier} is not supported on reference parameters", expression=param.name)
+    return reference.build_filter(f, key, raw, param.targets, type_modifier)
+
+
+def _sort(rtype: str, raw: str) -> list[tuple[str, int]]:
+    params = params_for(rtype)
+    out: list[tuple[str, int]] = []
+    for item in (s.strip() for s in raw.split(",") if s.strip()):
+        direction = -1 if item.startswith("-") else 1
+        name = item.lstrip("-")
+        if name == "_id":
+            out.append(("_id", direction))
+        elif name == "_lastUpdated":
+            out.append(("lu", direction))
+        elif name in params and params[name].type != "composite":
+            out.append((f"k.{params[name].key}", direction))
+        else:
+            raise InvalidInput(f"cannot sort {rtype} by {name!r}", expression="_sort")
+    if not any(f == "_id" for f, _ in out):
+        out.append(("_id", out[-1][1] if out else 1))
+    return out
+
+
+def _include(raw: str, name: str) -> Include:
+    parts = raw.split(":")
+    if len(parts) not in (2, 3):
+        raise InvalidInput(f"{name} is written Type:param[:TargetType]", expression=name)
+    spec = params_for(parts[0]).get(parts[1])
+    if spec is None or spec.type != "reference":
+        raise InvalidInput(f"{parts[0]}:{parts[1]} is not a reference search parameter", expression=name)
+    return Include(parts[0], spec.key, parts[2] if len(parts) == 3 else None)
+
+
+def choose_index(rtype: str, clauses: list[Clause], sort: list[tuple[str, int]]) -> str | None:
+    """The most selective index for these clauses: a compound one when its leading fields are pinned."""
+    pinned = {c.equality_on for c in clauses if c.equality_on}
+    candidates = [(c.rank, c.index) for c in clauses if c.index]
+    for fields in COMPOUND_INDEXES.get(rtype, []):
+        if fields[0] in pinned and (fields[1] in pinned or fields[1] == sort[0][0]):
+            candidates.append((RANK_COMPOUND if fields[1] in pinned else RANK_EQUALITY, compound_name(fields)))
+    if candidates:
+        return min(candidates, key=lambda c: c[0])[1]
+    first = sort[0][0]
+    if first in SORT_INDEXES:
+        return SORT_INDEXES[first]
+    if first.startswith("k."):
+        name = first[2:]
+        param = params_for(rtype).get(name)
+        return f"{name}.sort" if param and param.type == "date" else None
+    return None
+
+
+async def plan(rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
+               resolve_chain: ChainResolver) -> SearchRequest:
+    params = params_for(rtype)
+    clauses: list[Clause] = []
+    req = SearchRequest(resource_type=rtype, filter={}, sort=[("_id", 1)])
+    for key, raw in pairs:
+        if key == "_cursor":
+            req.cursor = raw
+            continue
+        req.echo.append((key, raw))
+        if key == "_count":
+            if not raw.isdigit():
+                raise InvalidInput("_count must be a non-negative integer", expression="_count")
+            req.count = min(int(raw), MAX_COUNT)
+            req.summary_count = req.summary_count or req.count == 0
+        elif key == "_sort":
+            req.sort = _sort(rtype, raw)
+        elif key == "_include":
+            req.includes.append(_include(raw, "_include"))
+        elif key == "_revinclude":
+            req.revincludes.append(_include(raw, "_revinclude"))
+        elif key == "_summary":
+            if raw != "count":
+                raise InvalidInput("only _summary=count is supported", expression="_summary")
+            req.summary_count = True
+        elif key == "_total":
+            req.total = raw == "accurate"
+        elif key in RESULT_PARAMS:
+            continue
+        elif key == "_id":
+            ids = [i for i in raw.split(",") if i]
+            clauses.append(Clause({"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}, "_id_", RANK_ID))
+        elif key == "_lastUpdated":
+            clauses.append(_lastupdated(raw))
+        else:
+            clause = await _param_clause(rtype, params, key, raw, resolve_chain)
+            if clause is not None:
+                clauses.append(clause)
+            elif strict:
+                raise UnknownParameter(
+                    f"unknown search parameter {key!r} for {rtype}; supported: "
+                    f"{', '.join(sorted([*params, *COMMON_PARAMS]))}", expression=key)
+            else:
+                req.ignored.append(key)
+                req.echo.pop()
+    filters = [c.filter for c in clauses]
+    req.filter = {"$and": filters} if len(filters) > 1 else filters[0] if filters else {}
+    req.hint = choose_index(rtype, clauses, req.sort)
+    return req
+
+
+async def _param_clause(rtype: str, params: dict[str, SearchParam], key: str, raw: str,
+                        resolve_chain: ChainResolver) -> Clause | None:
+    head, dot, chain = key.partition(".")
+    name, _, modifier = head.partition(":")
+    param = params.get(name)
+    if param is None:
+        return None
+    if not dot:
+        return _value_clause(param, raw, modifier or None)
+    if param.type != "reference":
+        raise InvalidInput(f"{name} is not a reference: it cannot be chained", expression=key)
+    targets = (modifier,) if modifier else param.targets
+    if len(targets) != 1:
+        raise InvalidInput(f"chain on {name} needs a type, e.g. {name}:Patient.{chain}", expression=key)
+    ids = await resolve_chain(targets[0], [(chain, raw)])
+    if len(ids) > MAX_CHAIN_MATCHES:
+        raise InvalidInput(f"the chain {key} matches more than {MAX_CHAIN_MATCHES} {targets[0]}; narrow it",
+                           expression=key)
+    refs = [f"{targets[0]}/{i}" for i in ids]
+    return Clause({param.field: {"$in": refs}}, param.key, RANK_EQUALITY)

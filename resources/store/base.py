@@ -1,0 +1,70 @@
+"""The FHIR store contract: what every interaction needs from persistence, and nothing more.
+
+Conditional interactions, bundles, audit and the HTTP layer are written once on top of it; the
+MongoDB implementation is the only one, and the contract tests run it on the embedded database.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from resources.search.query import SearchRequest
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One version of a resource as stored (``resource`` is None for a deletion in history)."""
+
+    resource_type: str
+    id: str
+    vid: int
+    last_updated: datetime
+    resource: dict[str, Any] | None
+    method: str = "PUT"
+
+    @property
+    def etag(self) -> str:
+        return f'W/"{self.vid}"'
+
+
+@dataclass
+class SearchPage:
+    matches: list[dict[str, Any]]
+    included: list[dict[str, Any]] = field(default_factory=list)
+    next_cursor: str | None = None
+    total: int | None = None
+
+
+@dataclass
+class HistoryPage:
+    entries: list[Stored]
+    next_cursor: str | None = None
+
+
+class FhirStore(Protocol):
+    """Persistence of FHIR resources with versions; every write is guarded by the expected version."""
+
+    async def create(self, resource: dict[str, Any], *, session: Any = None,
+                     rid: str | None = None) -> Stored: ...
+
+    async def read(self, resource_type: str, id: str, *, session: Any = None) -> Stored: ...
+
+    async def vread(self, resource_type: str, id: str, vid: int) -> Stored: ...
+
+    async def update(self, resource: dict[str, Any], *, expected_vid: int | None = None,
+                     session: Any = None) -> tuple[Stored, bool]: ...
+
+    async def delete(self, resource_type: str, id: str, *, expected_vid: int | None = None,
+                     session: Any = None) -> Stored | None: ...
+
+    async def history(self, resource_type: str, id: str | None, *, count: int,
+                      cursor: str | None = None) -> HistoryPage: ...
+
+    async def search(self, request: SearchRequest, *, session: Any = None) -> SearchPage: ...
+
+    async def search_ids(self, request: SearchRequest, *, limit: int, session: Any = None) -> list[str]: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Any]: ...

@@ -1,0 +1,262 @@
+"""The FHIR store on MongoDB (PyMongo async API).
+
+Per resource type, ``<Type>`` holds the current version and ``<Type>_history`` every version.
+A write is one document operation on ``<Type>`` guarded by the version it expects (optimistic
+concurrency), then the append to history. A no-op update (same content hash) makes no version.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+from resources.errors import Conflict, Gone, InvalidInput, NotFound, PreconditionFailed
+from resources.fhirjson import content_hash
+from resources.search import cursor as keyset
+from resources.search import reference
+from resources.search.date import now_utc
+from resources.search.extract import search_document
+from resources.search.params import RESOURCE_TYPES
+from resources.search.query import Include, SearchRequest
+from resources.store.base import HistoryPage, SearchPage, Stored
+from resources.store.indexes import current_indexes, history_indexes
+
+log = logging.getLogger(__name__)
+_WRITE_RETRIES = 5
+MAX_INCLUDED = 1000
+
+
+def _iso(dt: datetime) -> str:
+    return dt.isoformat(timespec="milliseconds") + "Z"
+
+
+def _stamp(resource: dict[str, Any], vid: int, lu: datetime) -> dict[str, Any]:
+    out = dict(resource)
+    meta = dict(out.get("meta") or {})
+    meta["versionId"] = str(vid)
+    meta["lastUpdated"] = _iso(lu)
+    out["meta"] = meta
+    return out
+
+
+class MongoFhirStore:
+    def __init__(self, db: AsyncDatabase[Any], *, transactions: bool = True, hints: bool = True) -> None:
+        """``hints``: pass the planner's index choice to the server (needed by SecantusDB's planner)."""
+        self.db = db
+        self.client = db.client
+        self.transactions = transactions
+        self.hints = hints
+
+    async def ensure_indexes(self) -> None:
+        """Create every collection's indexes (idempotent) so that no supported search scans."""
+        for rtype in RESOURCE_TYPES:
+            models = current_indexes(rtype)
+            if models:
+                await self.db[rtype].create_indexes(models)
+            await self.db[f"{rtype}_history"].create_indexes(history_indexes())
+
+    # -- writes -------------------------------------------------------------------------------
+    def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str) -> dict[str, Any]:
+        s, x, k = search_document(resource)
+        return {"_id": resource["id"], "r": resource, "v": vid, "lu": lu, "h": digest, "s": s, "x": x, "k": k}
+
+    async def _append_history(self, rtype: str, stored: Stored, session: Any) -> None:
+        await self.db[f"{rtype}_history"].insert_one(
+            {"_id": f"{stored.id}/{stored.vid}", "i": stored.id, "v": stored.vid, "lu": stored.last_updated,
+             "m": stored.method, "r": stored.resource}, session=session)
+
+    async def create(self, resource: dict[str, Any], *, session: Any = None, rid: str | None = None) -> Stored:
+        """Store version 1 under a new id (``rid`` when a transaction assigned it beforehand)."""
+        rtype = resource["resourceType"]
+        rid = rid or str(uuid.uuid4())
+        lu = now_utc()
+        body = _stamp({**resource, "id": rid}, 1, lu)
+        await self.db[rtype].insert_one(self._document(body, 1, lu, content_hash(body)), session=session)
+        stored = Stored(rtype, rid, 1, lu, body, "POST")
+        await self._append_history(rtype, stored, session)
+        return stored
+
+    async def _last_history_version(self, rtype: str, rid: str, session: Any) -> dict[str, Any] | None:
+        return await self.db[f"{rtype}_history"].find_one(
+            {"i": rid}, sort=[("v", DESCENDING)], projection={"v": 1, "m": 1, "lu": 1}, session=session)
+
+    async def update(self, resource: dict[str, Any], *, expected_vid: int | None = None,
+                     session: Any = None) -> tuple[Stored, bool]:
+        rtype, rid = resource["resourceType"], resource["id"]
+        coll = self.db[rtype]
+        for _ in range(_WRITE_RETRIES):
+            current = await coll.find_one({"_id": rid}, projection={"v": 1, "h": 1, "r": 1, "lu": 1},
+                                          session=session)
+            if current is None:
+                return await self._create_with_id(resource, expected_vid, session), True
+            if expected_vid is not None and current["v"] != expected_vid:
+                raise PreconditionFailed(f"{rtype}/{rid} is at version {current['v']}, not {expected_vid}",
+                                         expression="If-Match")
+            digest = content_hash(resource)
+            if digest == current["h"]:
+                return Stored(rtype, rid, current["v"], current["lu"], current["r"], "PUT"), False
+            vid, lu = current["v"] + 1, now_utc()
+            body = _stamp(resource, vid, lu)
+            result = await coll.replace_one({"_id": rid, "v": current["v"]}, self._document(body, vid, lu, digest),
+                                            session=session)
+            if result.matched_count == 1:
+                stored = Stored(rtype, rid, vid, lu, body, "PUT")
+                await self._append_history(rtype, stored, session)
+                return stored, False
+            if expected_vid is not None:
+                raise PreconditionFailed(f"{rtype}/{rid} changed since version {expected_vid}",
+                                         expression="If-Match")
+        raise Conflict(f"{rtype}/{rid} is being updated concurrently; retry")
+
+    async def _create_with_id(self, resource: dict[str, Any], expected_vid: int | None, session: Any) -> Stored:
+        rtype, rid = resource["resourceType"], resource["id"]
+        last = await self._last_history_version(rtype, rid, session)
+        vid = last["v"] + 1 if last else 1
+        if expected_vid is not None and expected_vid != (last["v"] if last else 0):
+            raise PreconditionFailed(f"{rtype}/{rid} does not exist at version {expected_vid}",
+                                     expression="If-Match")
+        lu = now_utc()
+        body = _stamp(resource, vid, lu)
+        try:
+            await self.db[rtype].insert_one(self._document(body, vid, lu, content_hash(body)), session=session)
+        except DuplicateKeyError as exc:
+            raise Conflict(f"{rtype}/{rid} was created concurrently; retry") from exc
+        stored = Stored(rtype, rid, vid, lu, body, "PUT")
+        await self._append_history(rtype, stored, session)
+        return stored
+
+    async def delete(self, resource_type: str, id: str, *, expected_vid: int | None = None,
+                     session: Any = None) -> Stored | None:
+        coll = self.db[resource_type]
+        current = await coll.find_one({"_id": id}, projection={"v": 1}, session=session)
+        if current is None:
+            return None
+        if expected_vid is not None and current["v"] != expected_vid:
+            raise PreconditionFailed(f"{resource_type}/{id} is at version {current['v']}, not {expected_vid}",
+                                     expression="If-Match")
+        result = await coll.delete_one({"_id": id, "v": current["v"]}, session=session)
+        if result.deleted_count != 1:
+            raise Conflict(f"{resource_type}/{id} changed while being deleted; retry")
+        stored = Stored(resource_type, id, current["v"] + 1, now_utc(), None, "DELETE")
+        await self._append_history(resource_type, stored, session)
+        return stored
+
+    # -- reads --------------------------------------------------------------------------------
+    async def read(self, resource_type: str, id: str, *, session: Any = None) -> Stored:
+        doc = await self.db[resource_type].find_one({"_id": id}, projection={"r": 1, "v": 1, "lu": 1},
+                                                    session=session)
+        if doc is not None:
+            return Stored(resource_type, id, doc["v"], doc["lu"], doc["r"])
+        last = await self._last_history_version(resource_type, id, session)
+        if last is not None and last["m"] == "DELETE":
+            raise Gone(f"{resource_type}/{id} was deleted at version {last['v']}")
+        raise NotFound(f"{resource_type}/{id} does not exist")
+
+    async def vread(self, resource_type: str, id: str, vid: int) -> Stored:
+        doc = await self.db[f"{resource_type}_history"].find_one({"_id": f"{id}/{vid}"})
+        if doc is None:
+            raise NotFound(f"{resource_type}/{id} has no version {vid}")
+        if doc["m"] == "DELETE":
+            raise Gone(f"version {vid} of {resource_type}/{id} is its deletion")
+        return Stored(resource_type, id, vid, doc["lu"], doc["r"], doc["m"])
+
+    async def history(self, resource_type: str, id: str | None, *, count: int,
+                      cursor: str | None = None) -> HistoryPage:
+        coll = self.db[f"{resource_type}_history"]
+        if id is not None:
+            sort: list[tuple[str, int]] = [("v", DESCENDING)]
+            flt: dict[str, Any] = {"i": id}
+        else:
+            sort, flt = [("lu", DESCENDING), ("_id", DESCENDING)], {}
+        if cursor:
+            flt = {"$and": [flt, keyset.after(sort, keyset.decode(cursor, len(sort)))]}
+        docs = await coll.find(flt, sort=sort, limit=count + 1).to_list()
+        if id is not None and not docs and not cursor:
+            raise NotFound(f"{resource_type}/{id} has no history")
+        page = [Stored(resource_type, d["i"], d["v"], d["lu"], d["r"], d["m"]) for d in docs[:count]]
+        nxt = keyset.encode(keyset.key_of(docs[count - 1], sort)) if len(docs) > count else None
+        return HistoryPage(page, nxt)
+
+    def _hint(self, request: SearchRequest) -> dict[str, Any]:
+        return {"hint": request.hint} if self.hints and request.hint else {}
+
+    async def search_ids(self, request: SearchRequest, *, limit: int, session: Any = None) -> list[str]:
+        docs = await self.db[request.resource_type].find(request.filter, projection={"_id": 1}, limit=limit,
+                                                         session=session, **self._hint(request)).to_list()
+        return [d["_id"] for d in docs]
+
+    async def search(self, request: SearchRequest, *, session: Any = None) -> SearchPage:
+        coll = self.db[request.resource_type]
+        if request.summary_count:
+            return SearchPage([], total=await coll.count_documents(request.filter, session=session,
+                                                                   **self._hint(request)))
+        flt = request.filter
+        if request.cursor:
+            last = keyset.decode(request.cursor, len(request.sort))
+            flt = {"$and": [flt, keyset.after(request.sort, last)]} if flt else keyset.after(request.sort, last)
+        include_fields = {f"s.{i.param}": 1 for i in request.includes}
+        projection = {"r": 1, **include_fields, **{f: 1 for f, _ in request.sort}}
+        docs = await coll.find(flt, projection=projection, sort=request.sort, limit=request.count + 1,
+                               session=session, **self._hint(request)).to_list()
+        more = len(docs) > request.count
+        docs = docs[: request.count]
+        page = SearchPage([d["r"] for d in docs])
+        if more:
+            page.next_cursor = keyset.encode(keyset.key_of(docs[-1], request.sort))
+        if not more and not request.cursor:
+            page.total = len(docs)
+        elif request.total:
+            page.total = await coll.count_documents(request.filter, session=session, **self._hint(request))
+        page.included = await self._includes(request, docs, session)
+        return page
+
+    async def _includes(self, request: SearchRequest, docs: list[dict[str, Any]], session: Any) -> list[dict[str, Any]]:
+        wanted: dict[str, set[str]] = {}
+        for inc in request.includes:
+            if inc.source_type != request.resource_type:
+                continue
+            for d in docs:
+                for ref in reference.targets_of(d.get("s", {}).get(inc.param, [])):
+                    rtype, rid = ref.split("/", 1)
+                    if rtype in RESOURCE_TYPES and inc.target_type in (None, rtype):
+                        wanted.setdefault(rtype, set()).add(rid)
+        out: list[dict[str, Any]] = []
+        for rtype, ids in wanted.items():
+            found = await self.db[rtype].find({"_id": {"$in": sorted(ids)}}, projection={"r": 1},
+                                              session=session).to_list()
+            out.extend(f["r"] for f in found)
+        out.extend(await self._revincludes(request.revincludes, request.resource_type, docs, session))
+        return out
+
+    async def _revincludes(self, revs: list[Include], rtype: str, docs: list[dict[str, Any]],
+                           session: Any) -> list[dict[str, Any]]:
+        refs = [f"{rtype}/{d['_id']}" for d in docs]
+        out: list[dict[str, Any]] = []
+        for rev in revs:
+            if rev.source_type not in RESOURCE_TYPES:
+                raise InvalidInput(f"unknown resource type {rev.source_type}", expression="_revinclude")
+            if not refs:
+                continue
+            found = await self.db[rev.source_type].find(
+                {f"s.{rev.param}": {"$in": refs}}, projection={"r": 1}, limit=MAX_INCLUDED,
+                sort=[("_id", ASCENDING)], session=session).to_list()
+            out.extend(f["r"] for f in found)
+        return out
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        """All-or-nothing scope: writes given this session commit together or not at all."""
+        async with self.client.start_session() as session:
+            if not self.transactions:
+                yield session
+                return
+            async with await session.start_transaction():
+                yield session
