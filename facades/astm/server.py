@@ -117,15 +117,9 @@ class AstmServer:
     def __init__(self, server: asyncio.Server, tasks: set[asyncio.Task[None]]) -> None:
         self._server = server
         self._tasks = tasks
-
-    @property
-    def host(self) -> str:
-        return str(self._server.sockets[0].getsockname()[0])
-
-    @property
-    def port(self) -> int:
-        """The bound port (useful with port 0)."""
-        return int(self._server.sockets[0].getsockname()[1])
+        address = server.sockets[0].getsockname()
+        self.host: str = str(address[0])
+        self.port: int = int(address[1])  # the bound port, useful with port 0
 
     async def stop(self) -> None:
         self._server.close()
