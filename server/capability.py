@@ -1,0 +1,54 @@
+"""The CapabilityStatement, generated from the search-parameter table: it lists exactly what the
+server does, no more."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resources.search.params import PARAMS
+
+_INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"]
+_RESULT_PARAMS = [
+    ("_count", "number", "page size (max 1000)"),
+    ("_sort", "string", "sort by one or more parameters; prefix - for descending"),
+    ("_include", "special", "Type:param[:Target]"),
+    ("_revinclude", "special", "Type:param[:Target]"),
+    ("_summary", "token", "count only"),
+    ("_total", "token", "accurate: compute Bundle.total on every page"),
+]
+
+
+def capability_statement(*, base: str, version: str, date: str) -> dict[str, Any]:
+    resources = []
+    for rtype, params in PARAMS.items():
+        search = [{"name": "_id", "type": "token"}, {"name": "_lastUpdated", "type": "date"}]
+        search += [{"name": p.name, "type": p.type, **({"documentation": p.documentation} if p.documentation else {})}
+                   for p in params.values()]
+        search += [{"name": n, "type": t, "documentation": d} for n, t, d in _RESULT_PARAMS]
+        resources.append({
+            "type": rtype,
+            "interaction": [{"code": c} for c in _INTERACTIONS],
+            "versioning": "versioned-update",
+            "readHistory": True,
+            "updateCreate": True,
+            "conditionalCreate": True,
+            "conditionalUpdate": True,
+            "conditionalDelete": "single",
+            "searchInclude": [f"{rtype}:{p.name}" for p in params.values() if p.type == "reference"],
+            "searchParam": search,
+        })
+    return {
+        "resourceType": "CapabilityStatement",
+        "status": "active",
+        "date": date,
+        "kind": "instance",
+        "software": {"name": "OpenSGL", "version": version},
+        "implementation": {"description": "OpenSGL laboratory information system FHIR API", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [{
+            "mode": "server",
+            "resource": resources,
+            "interaction": [{"code": "transaction"}, {"code": "batch"}],
+        }],
+    }

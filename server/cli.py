@@ -1,0 +1,37 @@
+"""The ``sgl`` command line: ``sgl serve`` and the tools around it (``sgl --help``)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from server.settings import Settings
+
+
+def _logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def main(verbose: bool) -> None:
+    """OpenSGL, a laboratory information system for French medical biology labs."""
+    _logging(verbose)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int, help="HTTP port of the FHIR API.")
+@click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
+              help="Where the embedded database keeps its files (ignored with SGL_MONGODB_URI).")
+def serve(host: str, port: int, data_dir: Path) -> None:
+    """Start the FHIR server (at /fhir) on the embedded database, or on SGL_MONGODB_URI if set."""
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = Settings(host=host, port=port, data_dir=data_dir)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=True)

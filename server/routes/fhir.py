@@ -1,0 +1,148 @@
+"""The FHIR REST API at ``/fhir``: each route reads the request, calls one interaction, writes the
+response. No database code and no error JSON here (see server/errors.py)."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from typing import Any
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import Response
+
+from resources import interactions
+from resources.errors import InvalidInput
+from resources.fhirjson import loads
+from resources.interactions import Outcome
+from resources.search.date import now_utc
+from server.audit import record_patient_access
+from server.capability import capability_statement
+from server.deps import BaseUrl, SettingsDep, StoreDep
+from server.responses import fhir_response
+
+router = APIRouter()
+
+
+def _pairs(request: Request) -> list[tuple[str, str]]:
+    return list(request.query_params.multi_items())
+
+
+def _strict(prefer: str | None) -> bool:
+    return bool(prefer) and "handling=strict" in str(prefer).replace(" ", "")
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        raise InvalidInput("the request has no body")
+    return loads(raw)
+
+
+def _respond(outcome: Outcome, prefer: str | None, base: str) -> Response:
+    """Honour ``Prefer: return=minimal``; make ``Location`` absolute as FHIR clients expect."""
+    body = outcome.resource
+    if prefer and "return=minimal" in prefer.replace(" ", ""):
+        body = None
+    headers = dict(outcome.headers)
+    if "Location" in headers:
+        headers["Location"] = f"{base}/{headers['Location']}"
+    return fhir_response(body, outcome.status, headers)
+
+
+async def _audited(request: Request, store: StoreDep, settings: SettingsDep, body: dict[str, Any] | None,
+                   interaction: str) -> None:
+    client = request.client.host if request.client else None
+    await record_patient_access(store, body, who=settings.client_id, interaction=interaction, address=client,
+                                query=str(request.url.query) or None)
+
+
+@router.get("/metadata")
+async def metadata(base: BaseUrl) -> Response:
+    body = capability_statement(base=base, version=version("opensgl"), date=now_utc().date().isoformat())
+    return fhir_response(body)
+
+
+@router.post("")
+async def bundle(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl) -> Response:
+    body = await _body(request)
+    result = await interactions.process_bundle(store, body, base=base)
+    await _audited(request, store, settings, result, str(body.get("type", "batch")))
+    return fhir_response(result)
+
+
+@router.get("/{rtype}")
+async def search(rtype: str, request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
+                 prefer: str | None = Header(default=None)) -> Response:
+    result = await interactions.search(store, rtype, _pairs(request), base=base, strict=_strict(prefer))
+    await _audited(request, store, settings, result, "search")
+    return fhir_response(result)
+
+
+@router.post("/{rtype}/_search")
+async def search_post(rtype: str, request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
+                      prefer: str | None = Header(default=None)) -> Response:
+    form = await request.form()
+    pairs = _pairs(request) + [(k, str(v)) for k, v in form.multi_items()]
+    result = await interactions.search(store, rtype, pairs, base=base, strict=_strict(prefer))
+    await _audited(request, store, settings, result, "search")
+    return fhir_response(result)
+
+
+@router.post("/{rtype}")
+async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl,
+                 prefer: str | None = Header(default=None),
+                 if_none_exist: str | None = Header(default=None)) -> Response:
+    outcome = await interactions.create(store, rtype, await _body(request), if_none_exist=if_none_exist)
+    return _respond(outcome, prefer, base)
+
+
+@router.put("/{rtype}")
+async def conditional_update(rtype: str, request: Request, store: StoreDep, base: BaseUrl,
+                             prefer: str | None = Header(default=None)) -> Response:
+    outcome = await interactions.conditional_update(store, rtype, str(request.url.query), await _body(request))
+    return _respond(outcome, prefer, base)
+
+
+@router.get("/{rtype}/_history")
+async def type_history(rtype: str, request: Request, store: StoreDep, settings: SettingsDep,
+                       base: BaseUrl) -> Response:
+    result = await interactions.history(store, rtype, None, _pairs(request), base=base)
+    await _audited(request, store, settings, result, "history")
+    return fhir_response(result)
+
+
+@router.get("/{rtype}/{rid}")
+async def read(rtype: str, rid: str, request: Request, store: StoreDep, settings: SettingsDep,
+               if_none_match: str | None = Header(default=None)) -> Response:
+    outcome = await interactions.read(store, rtype, rid)
+    if if_none_match and if_none_match.strip() == outcome.headers.get("ETag"):
+        return Response(status_code=304, headers=outcome.headers)
+    await _audited(request, store, settings, outcome.resource, "read")
+    return fhir_response(outcome.resource, 200, outcome.headers)
+
+
+@router.put("/{rtype}/{rid}")
+async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl,
+                 prefer: str | None = Header(default=None), if_match: str | None = Header(default=None)) -> Response:
+    outcome = await interactions.update(store, rtype, rid, await _body(request), if_match=if_match)
+    return _respond(outcome, prefer, base)
+
+
+@router.delete("/{rtype}/{rid}")
+async def delete(rtype: str, rid: str, store: StoreDep, if_match: str | None = Header(default=None)) -> Response:
+    outcome = await interactions.delete(store, rtype, rid, if_match=if_match)
+    return fhir_response(None, outcome.status, outcome.headers)
+
+
+@router.get("/{rtype}/{rid}/_history")
+async def instance_history(rtype: str, rid: str, request: Request, store: StoreDep, settings: SettingsDep,
+                           base: BaseUrl) -> Response:
+    result = await interactions.history(store, rtype, rid, _pairs(request), base=base)
+    await _audited(request, store, settings, result, "history")
+    return fhir_response(result)
+
+
+@router.get("/{rtype}/{rid}/_history/{vid}")
+async def vread(rtype: str, rid: str, vid: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+    outcome = await interactions.vread(store, rtype, rid, vid)
+    await _audited(request, store, settings, outcome.resource, "vread")
+    return fhir_response(outcome.resource, 200, outcome.headers)
