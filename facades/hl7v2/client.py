@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from types import TracebackType
 
 from facades.hl7v2.errors import FrameTooLarge, MllpUnavailable, NackReceived
@@ -35,8 +36,9 @@ class MllpClient:
     """A reusable MLLP connection to one peer."""
 
     def __init__(self, host: str, port: int, *, connect_timeout: float = 10.0, read_timeout: float = 30.0,
-                 max_message_size: int = DEFAULT_MAX_SIZE) -> None:
+                 max_message_size: int = DEFAULT_MAX_SIZE, ssl_context: ssl.SSLContext | None = None) -> None:
         self.host = host
+        self.ssl_context = ssl_context
         self.port = port
         self.connect_timeout = connect_timeout
         self.read_timeout = read_timeout
@@ -111,7 +113,7 @@ class MllpClient:
         await self.close()
         try:
             self._reader, self._writer = await asyncio.wait_for(
-                asyncio.open_connection(self.host, self.port), self.connect_timeout)
+                asyncio.open_connection(self.host, self.port, ssl=self.ssl_context), self.connect_timeout)
         except TimeoutError:
             raise MllpUnavailable(f"cannot connect to {self.host}:{self.port} within "
                                   f"{self.connect_timeout}s") from None
@@ -136,7 +138,8 @@ class MllpClient:
 
 
 async def send(host: str, port: int, message: Hl7Message | str | bytes, *, connect_timeout: float = 10.0,
-               read_timeout: float = 30.0) -> Hl7Message:
-    """Open a connection, send one message, return its ACK and close."""
-    async with MllpClient(host, port, connect_timeout=connect_timeout, read_timeout=read_timeout) as client:
+               read_timeout: float = 30.0, ssl_context: ssl.SSLContext | None = None) -> Hl7Message:
+    """Open a connection (TLS with ``ssl_context``), send one message, return its ACK and close."""
+    async with MllpClient(host, port, connect_timeout=connect_timeout, read_timeout=read_timeout,
+                          ssl_context=ssl_context) as client:
         return await client.send(message)

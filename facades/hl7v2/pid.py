@@ -9,7 +9,10 @@ FHIR conventions read (FR Core):
 - IPP: the ``identifier`` whose ``system`` is the lab's IPP system (``AssigningAuthority.fhir_system``);
 - INS: ``resources.ins.emittable_ins`` (urn:oid system, QUAL only); CX-7 from ``identifier.period.start``;
 - birth name and first names: ``name`` with ``use = official``: ``family``, ``given[0]`` and the FR Core
-  extension ``fr-core-patient-birth-list-given-name`` (space-separated list; ``given`` joined if absent);
+  extension ``fr-core-patient-birth-list-given-name`` (space-separated list), read on that name as FR Core
+  places it, else on the Patient (the PDF facade's convention), else ``given`` joined with spaces;
+- birth date: ``birthDate``; an RNIPP date with a ``00`` day or month is not a valid HL7 date, so PID-7 is
+  left empty and the message writer sends it in ZFD-1 (PAM-FR);
 - used name / used first name: ``name`` with ``use = usual`` (PID-5 type D);
 - birthplace: extension ``patient-birthPlace``, ``valueAddress`` with the FR Core
   ``fr-core-address-insee-code`` extension (on the address or on ``_city``) holding the COG, which goes to
@@ -35,6 +38,7 @@ INS_NAMESPACE = "ASIP-SANTE-INS-NIR"  # CX-4.1 for NIR and NIA alike; the OID te
 BIRTH_PLACE_URL = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
 INSEE_CODE_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code"
 BIRTH_LIST_GIVEN_NAME_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-birth-list-given-name"
+BIRTH_LIST_GIVEN_NAME_URL_V1 = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-birth-list-given-name"
 PAM_FR_RELIABILITY = {"PROV": "PROV", "RECUP": "PROV", "VALI": "VALI", "QUAL": "VALI"}
 GENDERS = {"male": "M", "female": "F", "other": "O", "unknown": "U"}
 ADDRESS_TYPES = {"home": "H", "work": "O", "temp": "C"}
@@ -85,14 +89,19 @@ def _name(patient: dict[str, Any], use: str) -> dict[str, Any] | None:
     return next((n for n in patient.get("name", []) if n.get("use") == use), None)
 
 
+def _birth_list(holder: dict[str, Any]) -> str | None:
+    urls = (BIRTH_LIST_GIVEN_NAME_URL, BIRTH_LIST_GIVEN_NAME_URL_V1)
+    values = (str(e.get("valueString") or "").strip() for e in holder.get("extension", []) if e.get("url") in urls)
+    return next((v for v in values if v), None)
+
+
 def _names(patient: dict[str, Any], enc: EncodingChars) -> Field:
     official = _name(patient, "official")
     if official is None or not official.get("family"):
         raise InvalidInput("the birth name (name with use 'official' and a family) is required for PID-5",
                            expression="Patient.name.where(use='official').family")
     given = official.get("given", [])
-    birth_list = next((e.get("valueString") for e in official.get("extension", [])
-                       if e.get("url") == BIRTH_LIST_GIVEN_NAME_URL), None) or " ".join(given)
+    birth_list = _birth_list(official) or _birth_list(patient) or " ".join(given)
     reps = [Field.of(official["family"], given[0] if given else None, birth_list or None,
                      None, None, None, "L", enc=enc)]
     usual = _name(patient, "usual")
@@ -131,6 +140,11 @@ def _addresses(patient: dict[str, Any], enc: EncodingChars) -> Field:
     return Field.repeat(reps, enc)
 
 
+def _is_lunar(date: str) -> bool:
+    """An RNIPP date with an unknown (``00``) month or day, kept as INSi returned it."""
+    return date[5:7] == "00" or date[8:10] == "00"
+
+
 def build_pid(patient: dict[str, Any], *, ipp_authority: AssigningAuthority, set_id: int = 1,
               enc: EncodingChars = DEFAULT_ENCODING,
               reliability_codes: Mapping[str, str] = PAM_FR_RELIABILITY) -> Segment:
@@ -141,8 +155,9 @@ def build_pid(patient: dict[str, Any], *, ipp_authority: AssigningAuthority, set
     pid.set(1, str(set_id))
     pid.set(3, _identifiers(patient, ipp_authority, enc))
     pid.set(5, _names(patient, enc))
-    if patient.get("birthDate"):
-        pid.set(7, from_fhir(patient["birthDate"], expression="Patient.birthDate"))
+    birth_date = patient.get("birthDate")
+    if birth_date and not _is_lunar(birth_date):
+        pid.set(7, from_fhir(birth_date, expression="Patient.birthDate"))
     pid.set(8, GENDERS.get(patient.get("gender", "unknown"), "U"))
     pid.set(11, _addresses(patient, enc))
     deceased_at = patient.get("deceasedDateTime")

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -104,9 +105,9 @@ class MllpServer:
         name: tuple[str, int] = self._server.sockets[0].getsockname()[:2]
         return name
 
-    async def start(self, host: str, port: int) -> None:
-        self._server = await asyncio.start_server(self._serve, host, port)
-        log.info("MLLP server listening on %s:%d", self.host, self.port)
+    async def start(self, host: str, port: int, ssl_context: ssl.SSLContext | None = None) -> None:
+        self._server = await asyncio.start_server(self._serve, host, port, ssl=ssl_context)
+        log.info("MLLP server listening on %s:%d%s", self.host, self.port, " (TLS)" if ssl_context else "")
 
     async def stop(self) -> None:
         """Stop listening; close idle connections now and busy ones once their message is answered."""
@@ -214,9 +215,13 @@ class MllpServer:
 
 async def start_mllp_server(handler: Handler, host: str = "127.0.0.1", port: int = 2575, *,
                             max_message_size: int = DEFAULT_MAX_SIZE, handler_timeout: float | None = None,
-                            stop_grace: float = 10.0) -> MllpServer:
-    """Start listening and return the server; ``await server.stop()`` (or ``async with``) ends it."""
+                            stop_grace: float = 10.0, ssl_context: ssl.SSLContext | None = None) -> MllpServer:
+    """Start listening and return the server; ``await server.stop()`` (or ``async with``) ends it.
+
+    ``ssl_context`` turns on MLLP over TLS (a server context; require client certificates in it for
+    mutual authentication).
+    """
     server = MllpServer(handler, max_message_size=max_message_size, handler_timeout=handler_timeout,
                         stop_grace=stop_grace)
-    await server.start(host, port)
+    await server.start(host, port, ssl_context)
     return server

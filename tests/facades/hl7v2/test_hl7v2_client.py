@@ -2,6 +2,7 @@
 
 import asyncio
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,7 @@ from facades.hl7v2.parser import parse
 from facades.hl7v2.server import AckDecision, InboundMessage, start_mllp_server
 from resources.errors import InvalidInput, Unavailable
 from tests.facades.hl7v2.hl7v2_samples import adt
+from tests.support.pki import client_context, create_test_pki, server_context
 
 TIMEOUT = 5.0
 
@@ -155,3 +157,28 @@ async def test_client_reconnects_when_the_peer_closed_the_idle_connection() -> N
     finally:
         server.close()
         await server.wait_closed()
+
+
+async def test_mllp_over_mutual_tls(tmp_path: Path) -> None:
+    pki = create_test_pki(tmp_path)
+
+    async def accept(inbound: InboundMessage) -> AckDecision:
+        return AckDecision.accept()
+
+    async with await start_mllp_server(accept, port=0, ssl_context=server_context(pki)) as server:
+        ack = await send("127.0.0.1", server.port, adt("TLS1"), ssl_context=client_context(pki))
+        assert ack.segment("MSA").get(2) == "TLS1"  # type: ignore[union-attr]
+        with pytest.raises(MllpUnavailable):
+            await send("127.0.0.1", server.port, adt("TLS2"), read_timeout=2,
+                       ssl_context=client_context(pki, with_certificate=False))
+
+
+async def test_tls_server_with_an_untrusted_certificate_is_unavailable(tmp_path: Path) -> None:
+    pki, other = create_test_pki(tmp_path / "a"), create_test_pki(tmp_path / "b")
+
+    async def accept(inbound: InboundMessage) -> AckDecision:
+        return AckDecision.accept()
+
+    async with await start_mllp_server(accept, port=0, ssl_context=server_context(pki)) as server:
+        with pytest.raises(MllpUnavailable, match="cannot connect"):
+            await send("127.0.0.1", server.port, adt("TLS3"), ssl_context=client_context(other))

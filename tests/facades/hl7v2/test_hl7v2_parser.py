@@ -5,7 +5,6 @@ from pathlib import Path
 import pytest
 
 from facades.hl7v2.errors import Hl7ParseError
-from facades.hl7v2.message import Field, Segment
 from facades.hl7v2.parser import check_header, parse
 from resources.errors import InvalidInput
 from tests.facades.hl7v2.hl7v2_samples import ADMISSION, ANS_EXAMPLES, adt
@@ -87,14 +86,6 @@ def test_bytes_are_decoded_with_the_msh_18_charset() -> None:
     text = adt().decode().replace("UNICODE UTF-8", "8859/15").replace("DOMINIQUE^DOMINIQUE", "HÉLÈNE^HÉLÈNE")
     pid = parse(text.encode("iso8859-15")).segment("PID")
     assert pid is not None and pid.get("5.2") == "HÉLÈNE"
-
-
-def test_field_builder_escapes_and_trims() -> None:
-    field = Field.of("A|B", ("x", "y"), None, "", None)
-    assert str(field) == "A\\F\\B^x&y"
-    seg = Segment("ZZZ")
-    seg.set(3, "v^1")
-    assert seg.to_er7() == "ZZZ|||v\\S\\1"
 
 
 def test_unterminated_escape_is_located_at_its_component() -> None:

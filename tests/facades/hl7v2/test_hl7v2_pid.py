@@ -160,3 +160,17 @@ def test_pid_fits_in_a_message_that_parses_back() -> None:
     msh = parse("MSH|^~\\&|SGL|LABO|DPI|CHU-X|20260101||ORU^R01^ORU_R01|1|P|2.5\r").msh
     again = parse(Hl7Message([msh, pid]).to_er7()).segment("PID")
     assert again is not None and again.to_er7() == pid.to_er7()
+
+
+def test_birth_first_names_list_is_read_on_the_patient_too() -> None:
+    p = patient()
+    p["name"] = [{"use": "official", "family": "ECETINSI", "given": ["PIERRE-ALAIN"]}]
+    p["extension"].append({"url": BIRTH_LIST_GIVEN_NAME_URL, "valueString": "PIERRE-ALAIN MURIEL FLORIANT"})
+    pid = build_pid(p, ipp_authority=CHU_X)
+    assert pid.get("5.2") == "PIERRE-ALAIN" and pid.get("5.3") == "PIERRE-ALAIN MURIEL FLORIANT"
+
+
+def test_rnipp_birth_date_with_unknown_month_leaves_pid_7_empty() -> None:
+    p = patient()
+    p["birthDate"] = "1979-00-00"
+    assert build_pid(p, ipp_authority=CHU_X).field(7).is_empty
