@@ -8,6 +8,7 @@ from typing import Any, Literal
 from resources.errors import Issue, operation_outcome
 
 Severity = Literal["error", "warning", "info"]
+_ISSUE_CODE = {"error": "business-rule", "warning": "informational", "info": "informational"}
 
 
 @dataclass(frozen=True)
@@ -31,10 +32,7 @@ class Finding:
         return ", ".join(parts) or "document"
 
     def to_issue(self) -> Issue:
-        if self.source == "xsd":
-            code = "structure"
-        else:
-            code = "business-rule" if self.severity == "error" else "informational"
+        code = "structure" if self.source == "xsd" else _ISSUE_CODE[self.severity]
         expression = tuple(e for e in (self.location or (f"line {self.line}" if self.line else ""),) if e)
         severity = "information" if self.severity == "info" else self.severity
         return Issue(code=code, severity=severity, diagnostics=f"[{self.source}] {self.message}",

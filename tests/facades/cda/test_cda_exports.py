@@ -1,0 +1,22 @@
+"""The public surface of the CDA facade, pinned."""
+
+from __future__ import annotations
+
+import facades.cda
+import facades.cda.validation
+
+
+def test_cda_package_exports() -> None:
+    assert sorted(facades.cda.__all__) == [
+        "Finding", "KitError", "NotACda", "ValidationReport", "cli_validate", "format_report",
+        "schematrons_for", "validate_cda",
+    ]
+    assert all(hasattr(facades.cda, name) for name in facades.cda.__all__)
+
+
+def test_cda_validation_package_exports() -> None:
+    assert sorted(facades.cda.validation.__all__) == [
+        "Finding", "Kit", "Level", "ValidationReport", "cli_validate", "default_kit", "format_report",
+        "schematrons_for", "validate_cda",
+    ]
+    assert all(hasattr(facades.cda.validation, name) for name in facades.cda.validation.__all__)
