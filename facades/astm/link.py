@@ -54,7 +54,10 @@ async def _answer(reader: asyncio.StreamReader, timeout: float, waiting_for: str
     try:
         async with asyncio.timeout(timeout):
             while True:
-                byte = await reader.read(1)
+                try:
+                    byte = await reader.read(1)
+                except ConnectionError:
+                    byte = b""
                 if not byte:
                     raise AstmLinkError(f"connection closed by the peer while waiting for the answer to "
                                         f"{waiting_for}")
@@ -65,8 +68,11 @@ async def _answer(reader: asyncio.StreamReader, timeout: float, waiting_for: str
 
 
 async def _write(writer: asyncio.StreamWriter, data: bytes) -> None:
-    writer.write(data)
-    await writer.drain()
+    try:
+        writer.write(data)
+        await writer.drain()
+    except ConnectionError as exc:
+        raise AstmLinkError(f"connection lost: {exc!r}") from exc
 
 
 async def _establish(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, timeouts: Timeouts,
@@ -109,7 +115,7 @@ async def transmit(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, m
     finally:
         try:
             await _write(writer, EOT)
-        except ConnectionError:
+        except AstmLinkError:
             log.info("ASTM connection lost before EOT")
     log.info("ASTM sent a message of %d bytes in %d frames", len(message), len(frames))
 
@@ -127,6 +133,8 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, recei
         try:
             async with asyncio.timeout(limit):
                 data = await reader.read(65536)
+        except ConnectionError:
+            return "closed"
         except TimeoutError:
             if not receiver.receiving:
                 return "idle"
@@ -139,7 +147,10 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, recei
         while events:
             event = events.pop(0)
             if isinstance(event, Reply):
-                await _write(writer, event.data)
+                try:
+                    await _write(writer, event.data)
+                except AstmLinkError:
+                    return "closed"
             elif isinstance(event, Completed):
                 events = receiver.settle(await on_message(event.text)) + events
             elif isinstance(event, Ended):

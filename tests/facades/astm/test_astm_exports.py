@@ -1,0 +1,27 @@
+"""The public surface of the ASTM facade is what ``__all__`` declares, and nothing is missing."""
+
+from __future__ import annotations
+
+import facades.astm as astm
+
+
+def test_every_public_name_is_exported_and_importable() -> None:
+    assert astm.__all__ == sorted(astm.__all__)
+    for name in astm.__all__:
+        assert getattr(astm, name) is not None
+    assert {"start_astm_server", "send_message", "parse_message", "build_message", "Receiver",
+            "AstmRecordError", "AstmLinkError", "Timeouts", "Message"} <= set(astm.__all__)
+
+
+def test_model_parser_and_framing_do_not_import_asyncio() -> None:
+    import ast
+    import pathlib
+
+    folder = pathlib.Path(astm.__file__).parent
+    for module in ("model", "codec", "records", "framing", "errors"):
+        tree = ast.parse((folder / f"{module}.py").read_text())
+        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "asyncio" not in imported, module
+        assert not any(name.startswith(("facades.astm.link", "facades.astm.server", "facades.astm.client"))
+                       for name in imported), module
