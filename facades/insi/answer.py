@@ -93,9 +93,7 @@ def read_answer(xml: bytes) -> Result:
     try:
         env = etree.fromstring(xml, safe_parser())
     except etree.XMLSyntaxError as exc:
-        raise InsiAnswerUnreadable(
-            f"INSi answer is not well-formed XML: {exc}", expression="Envelope"
-        ) from exc
+        raise InsiAnswerUnreadable(f"INSi answer is not well-formed XML: {exc}", expression="Envelope") from exc
     body = env.find("soap:Body", _NS) if env.tag == f"{{{SOAP}}}Envelope" else None
     if body is None:
         raise InsiAnswerUnreadable(
@@ -183,9 +181,7 @@ def fault_envelope(
     fault = etree.SubElement(etree.SubElement(env, f"{{{SOAP}}}Body"), f"{{{SOAP}}}Fault")
     code = etree.SubElement(fault, f"{{{SOAP}}}Code")
     etree.SubElement(code, f"{{{SOAP}}}Value").text = soap_code
-    etree.SubElement(
-        etree.SubElement(code, f"{{{SOAP}}}Subcode"), f"{{{SOAP}}}Value"
-    ).text = f"soap:{subcode}"
+    etree.SubElement(etree.SubElement(code, f"{{{SOAP}}}Subcode"), f"{{{SOAP}}}Value").text = f"soap:{subcode}"
     text = etree.SubElement(etree.SubElement(fault, f"{{{SOAP}}}Reason"), f"{{{SOAP}}}Text")
     text.set("{http://www.w3.org/XML/1998/namespace}lang", "fr")
     text.text = reason

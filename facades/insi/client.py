@@ -155,9 +155,7 @@ class InsiClient:
         body = response.content
         soap = response.headers.get("content-type", "").startswith(("application/soap+xml", "text/xml"))
         if response.status_code != 200 and not soap:
-            raise InsiUnreachable(
-                f"INSi at {self.url} answered HTTP {response.status_code}", expression=self.url
-            )
+            raise InsiUnreachable(f"INSi at {self.url} answered HTTP {response.status_code}", expression=self.url)
         return body
 
     async def _run(self, request: Request, caller: Caller, interpret: Callable[[Result], T]) -> T:

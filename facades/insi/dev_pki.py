@@ -65,9 +65,7 @@ def _save(directory: Path, stem: str, cert: x509.Certificate, key: rsa.RSAPrivat
     )
 
 
-def _builder(
-    subject: x509.Name, issuer: x509.Name, key: rsa.RSAPrivateKey, days: int
-) -> x509.CertificateBuilder:
+def _builder(subject: x509.Name, issuer: x509.Name, key: rsa.RSAPrivateKey, days: int) -> x509.CertificateBuilder:
     now = dt.datetime.now(dt.UTC)
     return (
         x509.CertificateBuilder()
@@ -116,9 +114,7 @@ def _leaf(
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
     )
     if san:
         builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
@@ -226,9 +222,7 @@ def create_test_pki(directory: Path, *, client_common_name: str = "INSI-AUTO", d
 def ensure_test_pki(directory: Path) -> TestPki:
     """Reuse the PKI already in ``directory`` when every file is there, else generate a new one."""
     names = ("ca", "server", "client")
-    existing = TestPki(
-        directory, *(CertifiedKey(directory / f"{n}.pem", directory / f"{n}-key.pem") for n in names)
-    )
+    existing = TestPki(directory, *(CertifiedKey(directory / f"{n}.pem", directory / f"{n}-key.pem") for n in names))
     files = [existing.ca, existing.server, existing.client]
     if all(f.cert.is_file() and f.key.is_file() for f in files):
         return existing

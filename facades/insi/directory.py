@@ -140,9 +140,7 @@ class Directory:
         for row in read_rows(kit_dir / "test_identities.csv"):
             code = row["code_cr_attendu"]
             resultat = (
-                recorded[code]
-                if code != "00"
-                else recorded.get(f"{row['nom_naissance']}|{row['date_naissance']}")
+                recorded[code] if code != "00" else recorded.get(f"{row['nom_naissance']}|{row['date_naissance']}")
             )
             if resultat is None:
                 resultat = _built(row)

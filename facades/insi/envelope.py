@@ -169,9 +169,7 @@ def _matricule(parent: etree._Element, tag: str, value: Matricule | None) -> Non
         _sub(el, RECVIT, "TypeMatricule", value.kind)
 
 
-def carte_vitale_request(
-    query: CarteVitaleQuery, software: Software, caller: Caller, now: datetime
-) -> Request:
+def carte_vitale_request(query: CarteVitaleQuery, software: Software, caller: Caller, now: datetime) -> Request:
     """``RECVITALE``: the beneficiary's matricules, birth name, birth date and rank from the card."""
     operation = Operation.SEARCH_CARTE_VITALE
     if not query.birth_rank.isdigit():

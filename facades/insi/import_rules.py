@@ -56,8 +56,7 @@ def check_importable(result: Result) -> Identity:
     if month == "00" or day == "00":
         raise RuleViolation(
             "SGL.INS.15",
-            f"the INSi birth date {traits.birth_date} has an unknown (00) day or "
-            "month: the INS cannot be imported",
+            f"the INSi birth date {traits.birth_date} has an unknown (00) day or month: the INS cannot be imported",
             expression=f"{_TIQ}/DateNaissance",
         )
     for where, ins in [("INSACTIF", identity.active)] + [

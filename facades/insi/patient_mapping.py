@@ -15,9 +15,7 @@ from facades.insi.model import Identity, Ins, Traits, TraitsQuery
 from resources.errors import InvalidInput
 from resources.ins import ins_identifier, ins_identifier_for
 
-BIRTH_LIST_GIVEN_NAME_URL = (
-    "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-birth-list-given-name"
-)
+BIRTH_LIST_GIVEN_NAME_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-birth-list-given-name"
 BIRTH_PLACE_URL = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
 INSEE_CODE_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code"
 COMMUNE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-CommuneOM"
@@ -31,9 +29,7 @@ def _birthplace(cog: str) -> dict[str, Any]:
     system = COUNTRY_SYSTEM if cog.startswith("99") else COMMUNE_SYSTEM
     return {
         "url": BIRTH_PLACE_URL,
-        "valueAddress": {
-            "extension": [{"url": INSEE_CODE_URL, "valueCoding": {"system": system, "code": cog}}]
-        },
+        "valueAddress": {"extension": [{"url": INSEE_CODE_URL, "valueCoding": {"system": system, "code": cog}}]},
     }
 
 
@@ -62,9 +58,7 @@ def _official_name(patient: dict[str, Any]) -> dict[str, Any]:
     for name in patient.get("name", []):
         if name.get("use") == "official":
             return dict(name)
-    raise InvalidInput(
-        "the Patient has no official (birth) name", expression="Patient.name.where(use='official')"
-    )
+    raise InvalidInput("the Patient has no official (birth) name", expression="Patient.name.where(use='official')")
 
 
 def _stored_birthplace(patient: dict[str, Any]) -> str:
@@ -85,11 +79,7 @@ def stored_identity(patient: dict[str, Any]) -> Identity:
     value = str(ident.get("value", ""))
     name = _official_name(patient)
     first_names = next(
-        (
-            str(e.get("valueString", ""))
-            for e in name.get("extension", [])
-            if e.get("url") == BIRTH_LIST_GIVEN_NAME_URL
-        ),
+        (str(e.get("valueString", "")) for e in name.get("extension", []) if e.get("url") == BIRTH_LIST_GIVEN_NAME_URL),
         " ".join(name.get("given", [])),
     )
     traits = Traits(

@@ -69,18 +69,27 @@ class SimulatorHandle:
     port: int
     server: asyncio.Server
     received: list[bytes] = field(default_factory=list)
-    connections: set[asyncio.Task[None]] = field(default_factory=set)
+    connections: dict[asyncio.Task[None], asyncio.StreamWriter] = field(default_factory=dict)
+    closing: bool = False
 
     @property
     def url(self) -> str:
         return f"https://{self.host}:{self.port}{PATH}"
 
     async def stop(self) -> None:
-        """Stop listening and close the connections still open."""
+        """Stop listening, close the open connections and wait (at most 5 s) for their handlers to end.
+
+        Closing the transports rather than cancelling the handlers lets each one end normally
+        (cancelled stream callbacks are reported as errors by asyncio on Python 3.11).
+        """
+        self.closing = True
         self.server.close()
-        for task in list(self.connections):
-            task.cancel()
-        await asyncio.gather(*self.connections, return_exceptions=True)
+        for writer in self.connections.values():
+            writer.close()
+        if self.connections:
+            _, pending = await asyncio.wait(list(self.connections), timeout=5.0)
+            for task in pending:
+                task.cancel()
         await self.server.wait_closed()
 
 
@@ -105,10 +114,7 @@ async def _read_request(reader: asyncio.StreamReader) -> tuple[str, str, dict[st
         if ":" in line:
             name, value = line.split(":", 1)
             headers[name.strip().lower()] = value.strip()
-    if (
-        "chunked" in headers.get("transfer-encoding", "").lower()
-        or not headers.get("content-length", "").isdigit()
-    ):
+    if "chunked" in headers.get("transfer-encoding", "").lower() or not headers.get("content-length", "").isdigit():
         return Reply(411, b"")
     length = int(headers["content-length"])
     if length > MAX_BODY:
@@ -125,10 +131,10 @@ async def _serve_connection(
 ) -> None:
     task = asyncio.current_task()
     if task is not None:
-        handle.connections.add(task)
+        handle.connections[task] = writer
     common_name = _common_name(writer.get_extra_info("peercert"))
     try:
-        for _ in range(MAX_REQUESTS_PER_CONNECTION):
+        for _ in range(0 if handle.closing else MAX_REQUESTS_PER_CONNECTION):
             request = await _read_request(reader)
             if isinstance(request, Reply):
                 writer.write(_response(request, keep_alive=False))
@@ -160,7 +166,7 @@ async def _serve_connection(
         with contextlib.suppress(ConnectionError, ssl.SSLError, asyncio.CancelledError):
             await writer.wait_closed()
         if task is not None:
-            handle.connections.discard(task)
+            handle.connections.pop(task, None)
 
 
 async def start_insi_simulator(

@@ -15,9 +15,7 @@ from facades.insi.model import Identity, Result, Verification
 def compare(expected: Identity, result: Result) -> Verification:
     """Compare the stored identity with an INSi answer; every mismatch is listed."""
     if result.identity is None:
-        return Verification(
-            ok=False, reasons=(f"INSi answered {result.code} ({result.label})",), result=result
-        )
+        return Verification(ok=False, reasons=(f"INSi answered {result.code} ({result.label})",), result=result)
     got, want = result.identity, expected
     reasons: list[str] = []
     if got.active.matricule != want.active.matricule:

@@ -12,9 +12,7 @@ from facades.insi.simulator import SimulatorHandle
 from tests.support.pki import TestPki, create_test_pki
 
 KIT = Path("/work/shared/kits/insi")
-SOFTWARE = Software(
-    name="OpenSGL", version="0.1.0", idam="IDAM-OPENSGL-TEST", instance="0b6c5e3e-7d7e-4f3c-9d55"
-)
+SOFTWARE = Software(name="OpenSGL", version="0.1.0", idam="IDAM-OPENSGL-TEST", instance="0b6c5e3e-7d7e-4f3c-9d55")
 CALLER = Caller(user="bio.martin", structure="3750000001")
 
 
@@ -38,9 +36,7 @@ def traces() -> list[Exchange]:
 
 
 @pytest.fixture
-async def client(
-    simulator: SimulatorHandle, pki: TestPki, traces: list[Exchange]
-) -> AsyncIterator[InsiClient]:
+async def client(simulator: SimulatorHandle, pki: TestPki, traces: list[Exchange]) -> AsyncIterator[InsiClient]:
     async def trace(exchange: Exchange) -> None:
         traces.append(exchange)
 

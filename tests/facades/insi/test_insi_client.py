@@ -79,9 +79,7 @@ async def test_search_adrtrois_dominique_returns_exactly_the_kit_answer(client: 
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[f"{r['nom_naissance']}_{r['prenom_requete']}" for r in ROWS])
-async def test_every_kit_identity_gets_its_expected_code_and_ins(
-    client: InsiClient, row: dict[str, Any]
-) -> None:
+async def test_every_kit_identity_gets_its_expected_code_and_ins(client: InsiClient, row: dict[str, Any]) -> None:
     query = TraitsQuery(row["nom_naissance"], (row["prenom_requete"],), row["sexe"], row["date_naissance"])
     result = await client.search_by_traits(query, CALLER)
     assert result.code == row["code_cr_attendu"]
@@ -105,9 +103,7 @@ async def test_ecetinsi_history_keeps_dates_and_order(client: InsiClient) -> Non
 
 
 async def test_nia_identity_comes_with_the_nia_oid(client: InsiClient) -> None:
-    result = await client.search_by_traits(
-        TraitsQuery("PROVISOIRE", ("MATRICULE",), "M", "2009-07-01"), CALLER
-    )
+    result = await client.search_by_traits(TraitsQuery("PROVISOIRE", ("MATRICULE",), "M", "2009-07-01"), CALLER)
     assert result.identity is not None
     assert result.identity.active.oid == "1.2.250.1.213.1.4.9"
     assert result.identity.active.kind == "INS-NIA"
@@ -141,9 +137,7 @@ async def test_unknown_person_is_not_found_01(client: InsiClient) -> None:
 
 async def test_tchitchi_ola_is_01_and_catarina_is_00(client: InsiClient) -> None:
     ola = await client.search_by_traits(TraitsQuery("TCHITCHI", ("OLA",), "F", "1936-06-21"), CALLER)
-    catarina = await client.search_by_traits(
-        TraitsQuery("TCHITCHI", ("CATARINA",), "F", "1936-06-21"), CALLER
-    )
+    catarina = await client.search_by_traits(TraitsQuery("TCHITCHI", ("CATARINA",), "F", "1936-06-21"), CALLER)
     assert ola.code == "01"
     assert catarina.code == "00" and catarina.identity is not None
     assert catarina.identity.traits.first_names == "CATARINA BELLA"

@@ -1,0 +1,143 @@
+"""The simulator as a server: mutual TLS, SOAP faults for bad requests, HTTP edge cases, the CLI entry."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from facades.insi.answer import read_answer
+from facades.insi.envelope import traits_request
+from facades.insi.errors import InsiFault
+from facades.insi.model import TraitsQuery
+from facades.insi.simulator import SimulatorHandle
+from tests.support.pki import TestPki, client_context
+
+from .conftest import CALLER, SOFTWARE
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+async def _post(handle: SimulatorHandle, pki: TestPki, body: bytes, **kwargs: object) -> httpx.Response:
+    async with httpx.AsyncClient(verify=client_context(pki), timeout=5.0) as http:
+        return await http.post(kwargs.pop("url", handle.url), content=body, **kwargs)  # type: ignore[arg-type]
+
+
+async def test_malformed_request_gets_a_soap_fault(simulator: SimulatorHandle, pki: TestPki) -> None:
+    response = await _post(simulator, pki, b"<soap:Envelope")
+    assert response.status_code == 500
+    assert response.headers["content-type"].startswith("application/soap+xml")
+    with pytest.raises(InsiFault) as caught:
+        read_answer(response.content)
+    assert caught.value.error_code == "SIMU_REQUETE_INVALIDE"
+    assert "not well-formed" in caught.value.detail
+
+
+async def test_request_without_contexte_lps_gets_a_soap_fault_naming_it(
+    simulator: SimulatorHandle, pki: TestPki
+) -> None:
+    xml = traits_request(TraitsQuery("ADRUN", ("ZOE",), "F", "1975-12-31"), SOFTWARE, CALLER, _now()).xml
+    start, end = xml.index(b"<ctxlps:ContexteLPS"), xml.index(b"</ctxlps:ContexteLPS>") + len(b"</ctxlps:ContexteLPS>")
+    response = await _post(simulator, pki, xml[:start] + xml[end:])
+    with pytest.raises(InsiFault) as caught:
+        read_answer(response.content)
+    assert "Envelope/Header/ctxlps:ContexteLPS" in caught.value.detail
+
+
+async def test_requests_are_answered_on_one_kept_alive_connection(simulator: SimulatorHandle, pki: TestPki) -> None:
+    xml = traits_request(TraitsQuery("ADRUN", ("ZOE",), "F", "1975-12-31"), SOFTWARE, CALLER, _now()).xml
+    async with httpx.AsyncClient(verify=client_context(pki), timeout=5.0) as http:
+        codes = [read_answer((await http.post(simulator.url, content=xml)).content).code for _ in range(5)]
+    assert codes == ["00"] * 5
+    assert len(simulator.received) == 5
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [("GET", "/lps", 405), ("POST", "/other", 404)],
+)
+async def test_wrong_method_or_path_is_refused(
+    simulator: SimulatorHandle, pki: TestPki, method: str, path: str, status: int
+) -> None:
+    async with httpx.AsyncClient(verify=client_context(pki), timeout=5.0) as http:
+        response = await http.request(method, f"https://127.0.0.1:{simulator.port}{path}", content=b"x")
+    assert response.status_code == status
+    assert simulator.received == []
+
+
+async def test_oversized_or_chunked_bodies_are_refused(simulator: SimulatorHandle, pki: TestPki) -> None:
+    async with httpx.AsyncClient(verify=client_context(pki), timeout=5.0) as http:
+        big = await http.post(simulator.url, content=b"x" * (1024 * 1024 + 1))
+
+        async def chunks():  # type: ignore[no-untyped-def]
+            yield b"<a/>"
+
+        chunked = await http.post(simulator.url, content=chunks())
+    assert (big.status_code, chunked.status_code) == (413, 411)
+    assert simulator.received == []
+
+
+async def test_stop_closes_the_port(pki: TestPki) -> None:
+    from facades.insi import start_insi_simulator
+
+    handle = await start_insi_simulator("127.0.0.1", 0, pki.server.cert, pki.server.key, pki.ca.cert)
+    port = handle.port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client_context(pki))
+    await handle.stop()
+    assert await asyncio.wait_for(reader.read(), 5) == b""
+    writer.close()
+    with pytest.raises(OSError):
+        await asyncio.open_connection("127.0.0.1", port)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _now():  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def test_run_simulator_makes_its_pki_and_serves_until_interrupted(tmp_path: Path) -> None:
+    port = _free_port()
+    code = f"from pathlib import Path; import facades.insi as i; i.run_simulator({port}, Path({str(tmp_path)!r}))"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    try:
+        context = None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if (tmp_path / "client-key.pem").exists():
+                try:
+                    context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+                    context.load_cert_chain(str(tmp_path / "client.pem"), str(tmp_path / "client-key.pem"))
+                    xml = traits_request(
+                        TraitsQuery("NESSI", ("MICHELANGELO",), "M", "2010-08-07"), SOFTWARE, CALLER, _now()
+                    ).xml
+                    response = httpx.post(f"https://127.0.0.1:{port}/lps", content=xml, verify=context, timeout=2)
+                    break
+                except (httpx.TransportError, ssl.SSLError, OSError):
+                    pass
+            time.sleep(0.1)
+        else:
+            pytest.fail("the simulator did not answer within 20 s")
+        assert read_answer(response.content).code == "00"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)

@@ -1,0 +1,65 @@
+"""Run ``sgl serve`` as a real process on a free loopback port, as an operator would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class SglProcess:
+    process: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path
+    log: Path
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}/fhir"
+
+    def stop(self) -> int:
+        """SIGTERM, as systemd would; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.process.returncode
+
+
+def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 90.0) -> SglProcess:
+    port = free_port()
+    log = data_dir.parent / f"sgl-{port}.log"
+    sgl = Path(sys.executable).parent / "sgl"
+    cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
+    full_env = {**os.environ, **(env or {})}
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sgl serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=1.0).status_code == 200:
+                return SglProcess(proc, port, data_dir, log)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"sgl serve did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
