@@ -32,6 +32,8 @@ class Field:
     @classmethod
     def from_er7(cls, raw: str, enc: EncodingChars = DEFAULT_ENCODING) -> Field:
         """Split a raw field on the repetition, component and sub-component separators."""
+        if not any(c in raw for c in (enc.repetition, enc.component, enc.subcomponent)):
+            return cls([[[raw]]], enc)
         return cls([[comp.split(enc.subcomponent) for comp in rep.split(enc.component)]
                     for rep in raw.split(enc.repetition)], enc)
 

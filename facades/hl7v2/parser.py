@@ -91,6 +91,8 @@ def split_segments(text: str) -> list[str]:
 
 def _parse_field(raw: str, enc: EncodingChars, where: ErrorLocation) -> Field:
     field = Field.from_er7(raw, enc)
+    if enc.escape not in raw:
+        return field
     for r, rep in enumerate(field.repetitions, 1):
         for c, comp in enumerate(rep, 1):
             for s, leaf in enumerate(comp, 1):
