@@ -163,7 +163,7 @@ def answer_envelope(resultat: etree._Element) -> bytes:
     """Wrap a ``RESULTAT`` element (built, or taken from a recorded answer) in a SOAP 1.2 envelope."""
     env = etree.Element(f"{{{SOAP}}}Envelope", nsmap={"soap": SOAP})
     etree.SubElement(env, f"{{{SOAP}}}Body").append(resultat)
-    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
 
 
 def fault_envelope(
@@ -193,4 +193,4 @@ def fault_envelope(
     if message_id:
         erreur.set("messageID", message_id)
     erreur.text = detail
-    return etree.tostring(env, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))

@@ -219,11 +219,23 @@ def create_test_pki(directory: Path, *, client_common_name: str = "INSI-AUTO", d
     )
 
 
+def _usable(files: list[CertifiedKey], ca: CertifiedKey) -> bool:
+    """Every file present, every certificate valid for at least another day and issued by ``ca``."""
+    if not all(f.cert.is_file() and f.key.is_file() for f in files):
+        return False
+    issuer = x509.load_pem_x509_certificate(ca.cert.read_bytes()).subject
+    soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
+    for f in files:
+        cert = x509.load_pem_x509_certificate(f.cert.read_bytes())
+        if cert.not_valid_after_utc < soon or cert.issuer != issuer:
+            return False
+    return True
+
+
 def ensure_test_pki(directory: Path) -> TestPki:
-    """Reuse the PKI already in ``directory`` when every file is there, else generate a new one."""
+    """Reuse the PKI in ``directory`` while it is complete and valid for another day, else make a new one."""
     names = ("ca", "server", "client")
     existing = TestPki(directory, *(CertifiedKey(directory / f"{n}.pem", directory / f"{n}-key.pem") for n in names))
-    files = [existing.ca, existing.server, existing.client]
-    if all(f.cert.is_file() and f.key.is_file() for f in files):
+    if _usable([existing.ca, existing.server, existing.client], existing.ca):
         return existing
     return create_test_pki(directory)
