@@ -154,7 +154,7 @@ class MllpServer:
                     break
                 conn.busy = True
                 for item in decoder.feed(chunk):
-                    writer.write(encode_frame(await self._answer(item, conn, conn_id)))
+                    writer.write(encode_frame(await self._safe_answer(item, conn, conn_id)))
                     await writer.drain()
                 conn.busy = False
             else:
@@ -174,6 +174,15 @@ class MllpServer:
             log.info("MLLP connection %d from %s closed (%s) after %d messages",
                      conn_id, conn.peer, reason, conn.messages)
 
+    async def _safe_answer(self, item: bytes | FrameTooLarge, conn: _Connection, conn_id: int) -> bytes:
+        """``_answer``, with a last resort: a failure while answering costs an AE, not the connection."""
+        try:
+            return await self._answer(item, conn, conn_id)
+        except Exception as exc:
+            log.exception("MLLP connection %d: could not answer a message", conn_id)
+            raw = item.head if isinstance(item, FrameTooLarge) else item
+            return self._encode(build_ack_for_unreadable(raw, [AckError.from_exception(exc)], "AE"), conn_id, "?")
+
     async def _answer(self, item: bytes | FrameTooLarge, conn: _Connection, conn_id: int) -> bytes:
         """Parse, hand over, and build the ACK bytes for one frame."""
         conn.messages += 1
@@ -192,6 +201,8 @@ class MllpServer:
         inbound = InboundMessage(item, message, conn.peer, conn_id)
         try:
             decision = await asyncio.wait_for(self._handler(inbound), self._handler_timeout)
+            if not isinstance(decision, AckDecision):
+                raise TypeError(f"the handler returned {decision!r} instead of an AckDecision")
         except TimeoutError:
             log.error("MLLP connection %d: handler timed out on %s", conn_id, message.control_id)
             decision = AckDecision.error(f"message not processed within {self._handler_timeout}s")

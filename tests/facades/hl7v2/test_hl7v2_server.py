@@ -303,3 +303,38 @@ async def test_peer_disconnecting_mid_frame_does_not_disturb_other_connections(
 async def test_port_property_fails_before_start() -> None:
     with pytest.raises(RuntimeError, match="not listening"):
         _ = MllpServer(Recorder()).port
+
+
+async def test_handler_returning_no_decision_gets_ae() -> None:
+    async def forgetful(inbound: InboundMessage) -> AckDecision:
+        return None  # type: ignore[return-value]
+
+    async with await start_mllp_server(forgetful, port=0) as server:
+        peer = await Peer.connect(server)
+        await peer.send(encode_frame(adt("NONE1")))
+        (ack,) = await peer.read_acks(1)
+        await peer.close()
+    err = ack.segment("ERR")
+    assert msa(ack) == ("AE", "NONE1") and err is not None and "instead of an AckDecision" in err.get(8)
+
+
+async def test_failure_while_building_the_ack_costs_an_ae_not_the_connection(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import facades.hl7v2.server as server_module
+
+    real_build_ack = server_module.build_ack
+    calls = {"n": 0}
+
+    def broken_once(*args: object, **kwargs: object) -> Hl7Message:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("bug while building the ACK")
+        return real_build_ack(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(server_module, "build_ack", broken_once)
+    async with await start_mllp_server(Recorder(), port=0) as server:
+        peer = await Peer.connect(server)
+        await peer.send(encode_frame(adt("BUG1")) + encode_frame(adt("OK2")))
+        first, second = await peer.read_acks(2)
+        await peer.close()
+    assert msa(first) == ("AE", "BUG1") and msa(second) == ("AA", "OK2")
