@@ -1,1 +1,29 @@
-"""OpenSGL terminology package."""
+"""OpenSGL terminology: the lab's analysis catalogue, LOINC and UCUM checks, LOINC_1..6 files, value sets.
+
+Pure code and data: nothing here does I/O beyond reading and writing the files it is given.
+The server loads the seed catalogue, stores it as FHIR resources (``catalog_to_fhir``), reads it
+back (``catalog_from_fhir``), runs the LOINC exports and imports and applies their changes.
+"""
+
+from terminology.catalog import (
+    Catalog,
+    LoincChange,
+    Target,
+    apply_changes,
+    catalog_from_fhir,
+    catalog_to_fhir,
+    manual_change,
+)
+from terminology.errors import InvalidCatalog, InvalidCode, StaleLoincChange, UnknownCatalogCode
+from terminology.loinc import check_loinc, is_valid_loinc, loinc_check_digit
+from terminology.loinc_files import ImportReport, ImportResult, export_loinc_files, parse_loinc_import
+from terminology.seed import load_seed_catalog
+from terminology.ucum import is_valid_ucum
+from terminology.valuesets import load_circuit_value_set, load_value_set_codes
+
+__all__ = [
+    "Catalog", "ImportReport", "ImportResult", "InvalidCatalog", "InvalidCode", "LoincChange", "StaleLoincChange",
+    "Target", "UnknownCatalogCode", "apply_changes", "catalog_from_fhir", "catalog_to_fhir", "check_loinc",
+    "export_loinc_files", "is_valid_loinc", "is_valid_ucum", "load_circuit_value_set", "load_seed_catalog",
+    "load_value_set_codes", "loinc_check_digit", "manual_change", "parse_loinc_import",
+]

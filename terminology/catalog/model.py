@@ -8,6 +8,7 @@ the path of the first offending field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -17,6 +18,8 @@ from functools import cached_property
 from terminology.errors import InvalidCatalog, UnknownCatalogCode
 from terminology.loinc import is_valid_loinc
 from terminology.ucum import ucum_error
+
+_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}")
 
 
 class ResultType(StrEnum):
@@ -216,8 +219,9 @@ def _validate(catalog: Catalog) -> None:
     seen: dict[str, str] = {}
 
     def unique(code: str, where: str) -> None:
-        if not code or not code.replace("-", "").replace("_", "").isalnum():
-            raise InvalidCatalog(f"local code {code!r} must be letters, digits, '-' or '_'", expression=where)
+        if not _CODE.fullmatch(code):  # also a valid FHIR id once prefixed
+            raise InvalidCatalog(f"local code {code!r} must be 1-40 ASCII letters, digits or '-'",
+                                 expression=where)
         if code in seen:
             raise InvalidCatalog(f"local code {code!r} is used twice ({seen[code]})", expression=where)
         seen[code] = where
