@@ -17,11 +17,15 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
+import warnings
 from typing import Any
 
 from PIL import Image
 from ppf.datamatrix import DataMatrix
-from pylibdmtx import pylibdmtx
+
+with warnings.catch_warnings():  # pylibdmtx 0.1.10 still uses distutils' LooseVersion at import
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from pylibdmtx import pylibdmtx
 
 from facades.pdf import patient_traits as traits
 from facades.pdf.errors import DatamatrixError
