@@ -61,9 +61,10 @@ def split_record(text: str, d: Delimiters) -> list[Field]:
     """Split one record into fields of repeats of components, unescaped; H.2 is kept whole."""
     raw_fields = text.split(d.field)
     fields: list[Field] = []
+    rep, comp, esc = d.repeat, d.component, d.escape
     for index, raw in enumerate(raw_fields):
-        if index == 1 and raw_fields[0] == "H":
-            fields.append(((raw,),))
+        if (index == 1 and raw_fields[0] == "H") or (rep not in raw and comp not in raw and esc not in raw):
+            fields.append(((raw,),))  # the common case: a plain value
             continue
         repeats = raw.split(d.repeat)
         fields.append(tuple(tuple(unescape(c, d) for c in rep.split(d.component)) for rep in repeats))
@@ -96,8 +97,9 @@ def parse_timestamp(value: str, *, record_type: str, line: int, field: int) -> d
     if not _TIMESTAMP.match(value):
         raise AstmRecordError(f"timestamp {value!r} is not YYYYMMDD[HHMM[SS]]",
                               record_type=record_type, line=line, field=field)
+    v = value.ljust(14, "0")
     try:
-        return datetime.strptime(value.ljust(14, "0"), "%Y%m%d%H%M%S")
+        return datetime(int(v[:4]), int(v[4:6]), int(v[6:8]), int(v[8:10]), int(v[10:12]), int(v[12:]))
     except ValueError as exc:
         raise AstmRecordError(f"timestamp {value!r} is not a valid date: {exc}",
                               record_type=record_type, line=line, field=field) from exc

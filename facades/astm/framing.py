@@ -12,6 +12,7 @@ message is durable, and NAK otherwise, so that the sender retransmits the final 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from enum import Enum
 
@@ -24,6 +25,7 @@ STX, ETX, ETB, CR, LF = 0x02, 0x03, 0x17, 0x0D, 0x0A
 MAX_TEXT = 240
 MAX_ERRORS = 6
 _FRAME_LIMIT = MAX_TEXT + 16  # FN + text + terminator + checksum + CR LF, with slack for chatty senders
+_FRAME_SPECIAL = re.compile(b"[\x02\x04\n]")  # STX, EOT, LF: the bytes that can change a frame's state
 
 
 def checksum(body: bytes) -> bytes:
@@ -112,11 +114,24 @@ class Receiver:
     def feed(self, data: bytes) -> list[Event]:
         """Consume bytes; return the replies to send and the messages completed, in order."""
         events: list[Event] = []
-        for index, byte in enumerate(data):
+        index, end = 0, len(data)
+        while index < end:
             if self._state is _State.SETTLING:
                 self._held += data[index:]
                 break
-            events += self._byte(byte)
+            if self._state is _State.FRAME:  # copy the frame's plain bytes in bulk, up to a special one
+                match = _FRAME_SPECIAL.search(data, index)
+                stop = match.start() if match else end
+                self._frame += data[index:stop]
+                index = stop
+                if len(self._frame) > _FRAME_LIMIT:
+                    self._state = _State.BETWEEN
+                    events += self._reject(f"frame longer than {_FRAME_LIMIT} bytes without ETX/ETB")
+                    continue
+                if index == end:
+                    break
+            events += self._byte(data[index])
+            index += 1
         return events
 
     def settle(self, accepted: bool) -> list[Event]:

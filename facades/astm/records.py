@@ -55,8 +55,12 @@ class _Raw:
         return tuple(rep for rep in self.fields[n - 1] if any(rep))
 
     def comps(self, n: int) -> tuple[str, ...]:
-        reps = self.repeats(n)
-        return reps[0] if reps else ()
+        if n > len(self.fields):
+            return ()
+        field = self.fields[n - 1]
+        if len(field) == 1:  # the common case: no repeats
+            return field[0] if any(field[0]) else ()
+        return next((rep for rep in field if any(rep)), ())
 
     def text(self, n: int) -> str:
         comps = self.comps(n)

@@ -107,7 +107,10 @@ class _Connection:
         log.info("ASTM message from %s stored: %d patient(s), %d result(s), %d query(ies)",
                  self.peer, len(message.patients), results, len(message.queries))
         if answer is not None:
-            self.outbox.append(encode_message(build_message(answer), self.encoding))
+            try:
+                self.outbox.append(encode_message(build_message(answer), self.encoding))
+            except AstmRecordError as exc:  # the message is stored all the same: ACK it
+                log.error("ASTM answer to %s cannot be built, not sent: %s", self.peer, exc.diagnostics)
         return True
 
 

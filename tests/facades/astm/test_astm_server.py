@@ -263,3 +263,18 @@ async def test_stop_closes_open_connections_and_exposes_the_bound_port(
     with pytest.raises(OSError):
         await asyncio.open_connection("127.0.0.1", server.port)
     assert f"listening on 127.0.0.1:{server.port}" in caplog.text and "server stopped" in caplog.text
+
+
+async def test_answer_that_cannot_be_built_is_logged_and_the_message_still_acked(
+        host_query: str, caplog: pytest.LogCaptureFixture) -> None:
+    stored: list[str] = []
+
+    async def bad_answer(text: str, message: Message) -> Message:
+        stored.append(text)
+        return Message(patients=[Patient(orders=[Order(specimen_id="S1\r2")])])
+
+    async with await start_astm_server(bad_answer, timeouts=FAST) as server:
+        await send_message("127.0.0.1", server.port, host_query, timeouts=FAST)
+        await asyncio.sleep(0.05)
+    assert stored == [host_query]
+    assert "answer to" in caplog.text and "O record at line 3, field O.3" in caplog.text
