@@ -93,7 +93,7 @@ def _ack(msh: Segment | None, enc: EncodingChars, code: AckCode, errors: Sequenc
         header.set(target, echo(source))
     header.set(7, hl7_timestamp(now))
     event = msh.get("9.2") if msh is not None else ""
-    header.set(9, Field.of("ACK", event or None, "ACK" if event else None, enc=enc))
+    header.set(9, Field.of("ACK", event or None, "ACK", enc=enc))
     header.set(10, control_id or new_control_id())
     header.set(11, echo(11) if msh is not None and msh.get("11") else Field.of("P", enc=enc))
     header.set(12, echo(12) if msh is not None and msh.get("12") else Field.of("2.5", enc=enc))

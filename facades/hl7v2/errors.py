@@ -116,6 +116,12 @@ class NackReceived(InvalidInput):
         super().__init__(diagnostics, expression="MSA-1")
         self.ack = ack
 
+    @property
+    def acknowledgment_code(self) -> str:
+        """MSA-1 as received: AE (error, may be retried once fixed) or AR (rejected)."""
+        msa = self.ack.segment("MSA")
+        return msa.get(1) if msa is not None else ""
+
 
 class MllpUnavailable(Unavailable):
     """The MLLP peer cannot be reached, closed the connection or did not answer in time."""

@@ -5,7 +5,7 @@ from pathlib import Path
 KITS = Path("/work/shared/kits")
 ADMISSION = KITS / "ans-hl7v2-examples" / "SGL" / "admission.er7"
 ANS_EXAMPLES = sorted(
-    p for p in KITS.glob("**/*") if p.is_file() and p.suffix in (".er7", ".hl7")
+    p for p in KITS.glob("**/*") if p.is_file() and p.suffix.lower() in (".er7", ".hl7", "")
     and ("ans-hl7v2-examples" in p.parts or "pam-fr" in p.parts)
 )
 

@@ -2,9 +2,11 @@
 
 from datetime import UTC, datetime
 
+import pytest
+from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
 
-from facades.hl7v2.ack import AckError, build_ack, build_ack_for_unreadable, new_control_id
+from facades.hl7v2.ack import AckCode, AckError, build_ack, build_ack_for_unreadable, new_control_id
 from facades.hl7v2.errors import ErrorLocation, Hl7ParseError
 from facades.hl7v2.parser import parse
 from resources.errors import Unavailable
@@ -68,6 +70,28 @@ def test_message_without_msh_still_gets_an_ar() -> None:
     msa = ack.segment("MSA")
     assert msa is not None and msa.get(1) == "AR" and msa.get(2) == ""
     assert ack.msh.get("9.1") == "ACK" and ack.msh.get("12") == "2.5"
+
+
+@pytest.mark.parametrize("code", ["AA", "AE", "AR"])
+def test_hl7apy_validates_our_ack_against_the_hl7_2_5_structure(code: AckCode) -> None:
+    errors = [] if code == "AA" else [AckError("boom", 207, "E", ErrorLocation("PID", 1, 5))]
+    ack = build_ack(parse(adt("X9")), code, errors)
+    parsed = parse_message(ack.to_er7(), validation_level=VALIDATION_LEVEL.STRICT)
+    assert parsed.validate() is True
+    assert parsed.msa.msa_1.value == code
+
+
+def test_hl7apy_validates_the_ack_of_an_unreadable_message_with_a_readable_header() -> None:
+    raw = adt("BAD8").replace(b"DOMINIQUE^DOMINIQUE", b"DOMI\\F")
+    ack = build_ack_for_unreadable(raw, [AckError("unterminated escape", 102, "E", ErrorLocation("PID", 1, 5))])
+    assert parse_message(ack.to_er7(), validation_level=VALIDATION_LEVEL.STRICT).validate() is True
+
+
+def test_ack_without_any_readable_header_leaves_msa_2_empty_rather_than_guess() -> None:
+    ack = build_ack_for_unreadable(b"garbage", [AckError("no MSH", 100)])
+    parsed = parse_message(ack.to_er7())
+    assert parsed.msh.msh_9.value == "ACK^^ACK"
+    assert parsed.msa.msa_1.value == "AR" and parsed.msa.msa_2.value == ""
 
 
 def test_hl7apy_reads_our_ack() -> None:

@@ -58,7 +58,7 @@ async def test_nack_raises_with_the_peer_reason_and_the_ack() -> None:
             await client.send(adt("N1").decode())
     assert isinstance(info.value, InvalidInput)
     assert "answered AR to message N1: unknown patient" in info.value.diagnostics
-    assert info.value.ack.segment("MSA").get(1) == "AR"  # type: ignore[union-attr]
+    assert info.value.acknowledgment_code == "AR"
 
 
 def _free_port() -> int:

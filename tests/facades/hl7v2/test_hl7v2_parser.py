@@ -17,7 +17,7 @@ def _lines(path: Path, codec: str) -> str:
 
 
 def test_kit_holds_the_ans_examples() -> None:
-    assert len(ANS_EXAMPLES) >= 15
+    assert len(ANS_EXAMPLES) >= 20
 
 
 @pytest.mark.parametrize("path", ANS_EXAMPLES, ids=lambda p: p.name)
@@ -25,7 +25,7 @@ def test_ans_example_parses_and_round_trips(path: Path) -> None:
     message = parse(path.read_bytes())
     codec = "iso8859-15" if message.charset == "8859/15" else "utf-8"
     assert message.to_er7() == _lines(path, codec)
-    assert message.control_id and message.message_type in ("ADT", "ORU", "ACK")
+    assert message.control_id and message.message_type in ("ADT", "ORU", "ACK", "ZAM")
 
 
 def test_admission_example_exposes_pid_fields() -> None:

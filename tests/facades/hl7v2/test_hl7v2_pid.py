@@ -4,6 +4,8 @@ import copy
 from typing import Any
 
 import pytest
+from hl7apy.consts import VALIDATION_LEVEL
+from hl7apy.parser import parse_segment
 
 from facades.hl7v2.message import Hl7Message, Segment
 from facades.hl7v2.parser import parse
@@ -174,3 +176,11 @@ def test_rnipp_birth_date_with_unknown_month_leaves_pid_7_empty() -> None:
     p = patient()
     p["birthDate"] = "1979-00-00"
     assert build_pid(p, ipp_authority=CHU_X).field(7).is_empty
+
+
+@pytest.mark.parametrize("status", ["QUAL", "PROV"])
+def test_hl7apy_validates_the_built_pid_as_hl7_2_5(status: str) -> None:
+    pid = build_pid(patient(status), ipp_authority=CHU_X)
+    parsed = parse_segment(pid.to_er7(), version="2.5", validation_level=VALIDATION_LEVEL.STRICT)
+    assert parsed.validate() is True
+    assert parsed.pid_5.pid_5_1.value == "PAT-TROIS"
