@@ -226,6 +226,8 @@ class Receiver:
         if number != self._expected:
             return self._reject(f"frame number {number}, expected {self._expected}")
         text = body[1:-1]
+        if body[-1] == ETX and not text.endswith(b"\r"):
+            text += b"\r"  # a sender putting one record per frame may leave out the record's CR
         if body[-1] == ETX and ends_with_terminator(bytes(self._message) + text):
             self._state = _State.SETTLING  # the text joins the message only if settle() accepts it
             return [Completed(bytes(self._message) + text)]

@@ -114,6 +114,13 @@ def test_one_record_per_frame_is_reassembled_too(biochemistry_run: str) -> None:
     assert messages == [biochemistry_run.encode()]
 
 
+def test_record_per_frame_without_its_cr_is_still_separated(biochemistry_run: str) -> None:
+    records = [r for r in biochemistry_run.split("\r") if r]
+    frames = [build_frame(i, r.encode(), final=True) for i, r in enumerate(records, start=1)]
+    _, messages = _run(Receiver(), ENQ + b"".join(frames) + EOT, 50)
+    assert messages == [biochemistry_run.encode()]
+
+
 def test_busy_receiver_answers_enq_with_nak() -> None:
     receiver = Receiver()
     receiver.busy = True
