@@ -35,3 +35,31 @@ def serve(host: str, port: int, data_dir: Path) -> None:
 
     settings = Settings(host=host, port=port, data_dir=data_dir)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=True)
+
+
+@main.group()
+def db() -> None:
+    """Inspect the database (embedded or SGL_MONGODB_URI)."""
+
+
+@db.command("stats")
+@click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
+              help="Data directory of the embedded database (shared with a running server).")
+def db_stats(data_dir: Path) -> None:
+    """Count current resources per type."""
+    import asyncio
+
+    from resources.search.params import RESOURCE_TYPES
+    from server.database import open_database
+
+    async def run() -> dict[str, int]:
+        database = await open_database(Settings(data_dir=data_dir))
+        try:
+            return {t: await database.db[t].estimated_document_count() for t in RESOURCE_TYPES}
+        finally:
+            await database.close()
+
+    counts = asyncio.run(run())
+    click.echo("type;count")
+    for rtype, n in counts.items():
+        click.echo(f"{rtype};{n}")

@@ -133,7 +133,7 @@ def choose_index(rtype: str, clauses: list[Clause], sort: list[tuple[str, int]])
     candidates = [(c.rank, c.index) for c in clauses if c.index]
     for fields in COMPOUND_INDEXES.get(rtype, []):
         if fields[0] in pinned and (fields[1] in pinned or fields[1] == sort[0][0]):
-            candidates.append((RANK_COMPOUND if fields[1] in pinned else RANK_EQUALITY, compound_name(fields)))
+            candidates.append((RANK_COMPOUND, compound_name(fields)))
     if candidates:
         return min(candidates, key=lambda c: c[0])[1]
     first = sort[0][0]

@@ -62,6 +62,7 @@ async def metadata(base: BaseUrl) -> Response:
 
 
 @router.post("")
+@router.post("/", include_in_schema=False)
 async def bundle(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl) -> Response:
     body = await _body(request)
     result = await interactions.process_bundle(store, body, base=base)

@@ -1,0 +1,86 @@
+"""Unit tests of write-time extraction and query-time filters, per parameter type."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from resources.errors import InvalidInput
+from resources.search import cursor, date, quantity, reference, string, token
+from resources.search.extract import search_document
+
+
+def test_partial_dates_are_ranges() -> None:
+    assert date.parse_range("2024") == (datetime(2024, 1, 1), datetime(2024, 12, 31, 23, 59, 59, 999000))
+    assert date.parse_range("2024-02")[1] == datetime(2024, 2, 29, 23, 59, 59, 999000)
+    assert date.parse_range("2024-05-02T08:15:00+02:00") == (datetime(2024, 5, 2, 6, 15),
+                                                             datetime(2024, 5, 2, 6, 15, 0, 999000))
+
+
+@pytest.mark.parametrize("bad", ["14/07/1982", "2024-13", "2024-02-30", "20240101"])
+def test_bad_dates_are_refused_with_the_parameter_named(bad: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        date.build_filter("s.birthdate", "birthdate", bad, None)
+    assert err.value.expression == ["birthdate"]
+
+
+def test_date_prefixes_compare_the_right_end() -> None:
+    assert "s.date.hi" in date.build_filter("s.date", "date", "gt2024-01-01", None).filter
+    assert "s.date.lo" in date.build_filter("s.date", "date", "lt2024-01-01", None).filter
+    eq = date.build_filter("s.date", "date", "2024-01-01", None)
+    assert eq.index == "date.lo" and "$elemMatch" in eq.filter["s.date"]
+
+
+def test_token_extraction_keeps_system_and_bare_code() -> None:
+    cc = {"coding": [{"system": "http://loinc.org", "code": "2345-7"}, {"code": "GLY"}]}
+    assert token.extract([cc]) == ["http://loinc.org|2345-7", "2345-7", "|GLY", "GLY"]
+    ident = {"system": "urn:oid:1.2.3", "value": "IPP1"}
+    assert token.extract([ident]) == ["urn:oid:1.2.3|IPP1", "IPP1"]
+
+
+def test_token_system_only_is_an_index_range() -> None:
+    clause = token.build_filter("s.code", "code", "http://loinc.org|", None)
+    assert clause.filter == {"s.code": {"$gte": "http://loinc.org|", "$lt": "http://loinc.org}"}}
+
+
+def test_string_normalisation_strips_accents_case_and_splits_words() -> None:
+    norm, exact = string.extract([{"family": "Lefèvre-D'Aubigné", "given": ["Éloïse"]}])
+    assert "lefevre-d'aubigne" in norm and "aubigne" in norm and "eloise" in norm
+    assert exact == ["Lefèvre-D'Aubigné", "Éloïse"]
+
+
+def test_reference_query_forms() -> None:
+    assert reference.normalise_query_value("123", ("Patient",), None) == "Patient/123"
+    assert reference.normalise_query_value("123", ("Patient", "Group"), None) == "123"
+    assert reference.normalise_query_value("123", ("Patient", "Group"), "Group") == "Group/123"
+    with pytest.raises(InvalidInput):
+        reference.normalise_query_value("Device/1", ("Patient",), None)
+    assert reference.extract([{"reference": "http://x/fhir/Patient/9/_history/2"}]) == ["Patient/9", "9"]
+
+
+def test_quantity_equality_uses_the_precision_of_the_value() -> None:
+    clause = quantity.build_filter("s.value-quantity", "value-quantity", "5.4", None)
+    assert clause.filter["s.value-quantity.v"] == {"$gte": 5.35, "$lt": 5.45}
+    with pytest.raises(InvalidInput):
+        quantity.build_filter("s.value-quantity", "value-quantity", "abc", None)
+
+
+def test_cursor_round_trips_and_rejects_garbage() -> None:
+    key = [datetime(2024, 1, 2, 3, 4, 5), "abc"]
+    assert cursor.decode(cursor.encode(key), 2) == key
+    with pytest.raises(InvalidInput):
+        cursor.decode("not-a-cursor", 2)
+    with pytest.raises(InvalidInput):
+        cursor.decode(cursor.encode(key), 3)
+
+
+def test_search_document_of_an_observation() -> None:
+    obs = {"resourceType": "Observation", "status": "final",
+           "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
+           "subject": {"reference": "Patient/1"}, "effectiveDateTime": "2024-05-02",
+           "valueQuantity": {"value": 5.4, "system": "http://unitsofmeasure.org", "code": "mmol/L"}}
+    s, _, k = search_document(obs)
+    assert s["subject"] == ["Patient/1", "1"] and "patient" not in s
+    assert s["code-value-quantity"][0]["t"] == "http://loinc.org|2345-7"
+    assert k["date"] == datetime(2024, 5, 2)

@@ -1,0 +1,54 @@
+"""SGL.INS.03: every access to a patient identity leaves an AuditEvent naming who, when and whom."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.db
+FHIR = {"Content-Type": "application/fhir+json"}
+
+
+async def _audits(fhir: httpx.AsyncClient, pid: str) -> list[dict[str, object]]:
+    bundle = (await fhir.get("AuditEvent", params={"entity": f"Patient/{pid}", "_count": "100"})).json()
+    return [e["resource"] for e in bundle.get("entry", [])]
+
+
+@pytest.mark.req("SGL.INS.03")
+async def test_read_and_search_of_a_patient_are_traced_SGL_INS_03(fhir: httpx.AsyncClient) -> None:
+    family = f"Trace{uuid.uuid4().hex[:8]}"
+    created = (await fhir.post("Patient", json={"resourceType": "Patient", "name": [{"family": family}]},
+                               headers=FHIR)).json()
+    pid = created["id"]
+    assert await _audits(fhir, pid) == []
+    await fhir.get(f"Patient/{pid}")
+    events = await _audits(fhir, pid)
+    assert len(events) == 1
+    event = events[0]
+    assert event["subtype"][0]["code"] == "read"
+    assert event["agent"][0]["who"]["identifier"]["value"] == "sgl-local"
+    assert event["agent"][0]["network"]["address"] == "127.0.0.1"
+    assert event["recorded"].startswith("20")
+    await fhir.get("Patient", params={"family": family})
+    events = await _audits(fhir, pid)
+    assert sorted(e["subtype"][0]["code"] for e in events) == ["read", "search-type"]
+    search_event = next(e for e in events if e["subtype"][0]["code"] == "search-type")
+    assert f"family={family}" in search_event["entity"][-1]["description"]
+
+
+@pytest.mark.req("SGL.INS.03")
+async def test_patients_reached_through_include_are_traced_SGL_INS_03(fhir: httpx.AsyncClient) -> None:
+    pid = (await fhir.post("Patient", json={"resourceType": "Patient"}, headers=FHIR)).json()["id"]
+    await fhir.post("Observation", json={"resourceType": "Observation", "status": "final", "code": {"text": "x"},
+                                         "subject": {"reference": f"Patient/{pid}"}}, headers=FHIR)
+    await fhir.get("Observation", params={"patient": pid, "_include": "Observation:subject"})
+    assert len(await _audits(fhir, pid)) == 1
+
+
+async def test_search_returning_no_patient_is_not_audited(fhir: httpx.AsyncClient) -> None:
+    before = (await fhir.get("AuditEvent", params={"_summary": "count"})).json()["total"]
+    await fhir.get("Patient", params={"family": f"nobody{uuid.uuid4().hex}"})
+    after = (await fhir.get("AuditEvent", params={"_summary": "count"})).json()["total"]
+    assert after == before

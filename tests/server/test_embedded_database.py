@@ -1,0 +1,73 @@
+"""The embedded default: data survives a restart, and a data dir's database is shared, never doubled."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from server.embedded import STATE_FILE
+from tests.support.sgl_server import start_sgl
+
+pytestmark = pytest.mark.db
+
+
+def _sgl(*args: str) -> subprocess.CompletedProcess[str]:
+    sgl = Path(sys.executable).parent / "sgl"
+    return subprocess.run([str(sgl), *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def test_data_survives_a_restart_and_the_database_stops_with_the_server(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    first = start_sgl(data)
+    try:
+        r = httpx.post(f"{first.base}/Patient", json={"resourceType": "Patient", "name": [{"family": "Persiste"}]})
+        assert r.status_code == 201
+        pid = r.json()["id"]
+        db_pid = json.loads((data / STATE_FILE).read_text())["pid"]
+    finally:
+        assert first.stop() == 0
+    assert not (data / STATE_FILE).exists()
+    assert not Path(f"/proc/{db_pid}").exists()
+    second = start_sgl(data)
+    try:
+        again = httpx.get(f"{second.base}/Patient/{pid}")
+        assert again.status_code == 200 and again.json()["name"][0]["family"] == "Persiste"
+    finally:
+        second.stop()
+
+
+def test_a_cli_command_shares_the_running_servers_database(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    server = start_sgl(data)
+    try:
+        httpx.post(f"{server.base}/Device", json={"resourceType": "Device"})
+        state = json.loads((data / STATE_FILE).read_text())
+        out = _sgl("db", "stats", "--data-dir", str(data))
+        assert out.returncode == 0, out.stderr
+        assert "Device;1" in out.stdout.splitlines()
+        assert "already running" in out.stderr
+        assert json.loads((data / STATE_FILE).read_text()) == state
+        assert httpx.get(f"{server.base}/Device").json()["total"] == 1
+    finally:
+        server.stop()
+
+
+def test_a_cli_command_alone_starts_and_stops_its_own_database(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    out = _sgl("db", "stats", "--data-dir", str(data))
+    assert out.returncode == 0, out.stderr
+    assert "Patient;0" in out.stdout.splitlines()
+    assert "started embedded SecantusDB" in out.stderr
+    assert not (data / STATE_FILE).exists()
+
+
+def test_sgl_help_lists_the_commands() -> None:
+    out = _sgl("--help")
+    assert out.returncode == 0 and "serve" in out.stdout and "db" in out.stdout
+    serve = _sgl("serve", "--help")
+    assert "--data-dir" in serve.stdout and "--port" in serve.stdout
