@@ -177,4 +177,4 @@ def decode_datamatrix_png(png: bytes) -> str:
     found = pylibdmtx.decode(image, max_count=1, timeout=5000)
     if not found:
         raise DatamatrixError("no Datamatrix found in the image", expression="Datamatrix.image")
-    return found[0].data.decode("ascii")
+    return str(found[0].data.decode("ascii"))

@@ -53,7 +53,7 @@ def birth_given_names(patient: dict[str, Any]) -> list[str]:
     """Prénoms de naissance, in order: the FR Core list extension, else the official given names."""
     ext = _extension(patient, BIRTH_LIST_GIVEN_NAME_URL, BIRTH_LIST_GIVEN_NAME_URL_V1)
     if ext and ext.get("valueString", "").strip():
-        return ext["valueString"].split()
+        return str(ext["valueString"]).split()
     return list((_name(patient, "official") or {}).get("given", []))
 
 

@@ -49,7 +49,7 @@ def _where(obj: pikepdf.Object) -> str:
     return f"object {obj.objgen[0]} {obj.objgen[1]}" if obj.is_indirect else "a direct object"
 
 
-def _font_problems(font: Dictionary) -> list[str]:
+def _font_problems(font: Dictionary | Stream) -> list[str]:
     subtype = font.get("/Subtype")
     if subtype == Name.Type3:
         return []

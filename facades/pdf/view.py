@@ -242,7 +242,7 @@ def _build(tp: Any, data: Any, path: str) -> Any:
                                 expression=f"{path}.{unknown[0]}")
         kwargs = {k: _build(hints[k], v, f"{path}.{k}") for k, v in data.items()}
         try:
-            return tp(**kwargs)
+            return typing.cast(Any, tp)(**kwargs)
         except TypeError as exc:
             raise PdfInputError(f"{path}: {exc}", expression=path) from exc
         except PdfInputError as exc:
