@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -23,7 +24,11 @@ async def scripted() -> AsyncIterator[Callable[[Script], Awaitable[Streams]]]:
     writers: list[asyncio.StreamWriter] = []
 
     async def connect(script: Script) -> Streams:
-        server = await asyncio.start_server(script, "127.0.0.1", 0)
+        async def run(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writers.append(writer)
+            await script(reader, writer)
+
+        server = await asyncio.start_server(run, "127.0.0.1", 0)
         servers.append(server)
         reader, writer = await asyncio.open_connection("127.0.0.1", server.sockets[0].getsockname()[1])
         writers.append(writer)
@@ -32,6 +37,8 @@ async def scripted() -> AsyncIterator[Callable[[Script], Awaitable[Streams]]]:
     yield connect
     for writer in writers:
         writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
     for server in servers:
         server.close()
         await server.wait_closed()

@@ -19,7 +19,7 @@ from facades.astm.server import start_astm_server
 
 from .conftest import RawInstrument
 
-FAST = Timeouts(reply=2.0, frame=2.0, busy_retry=0.05, instrument_contention=0.05, host_contention=0.2)
+FAST = Timeouts(reply=2.0, frame=2.0, busy_retry=0.05, instrument_contention=0.05, host_contention=0.5)
 Connect = Callable[[int], Awaitable[RawInstrument]]
 
 
