@@ -80,6 +80,7 @@ class Order:
 
     specimen_id: str = ""
     instrument_specimen_id: str = ""
+    instrument_specimen_extra: tuple[str, ...] = ()  # O.4 components 2+, e.g. rack^position: echo them back
     tests: list[TestId] = field(default_factory=list)
     priority: str = "R"
     requested_at: datetime | None = None
@@ -113,6 +114,7 @@ class Query:
 
     patient_id: str = ""
     specimen_id: str = ""
+    extra_ids: tuple[str, ...] = ()  # Q.3 components 3+, manufacturer-defined (sample ID, rack, position)
     tests: list[TestId] = field(default_factory=list)
     begin_at: datetime | None = None
     end_at: datetime | None = None

@@ -104,7 +104,9 @@ def _patient(raw: _Raw) -> Patient:
 
 
 def _order(raw: _Raw) -> Order:
-    return Order(specimen_id=raw.text(3), instrument_specimen_id=raw.text(4), tests=_tests(raw, 5),
+    instrument = raw.comps(4) or ("",)
+    return Order(specimen_id=raw.text(3), instrument_specimen_id=instrument[0],
+                 instrument_specimen_extra=instrument[1:], tests=_tests(raw, 5),
                  priority=raw.text(6), requested_at=raw.stamp(7), collected_at=raw.stamp(8),
                  action_code=raw.text(12), specimen_type=raw.text(16), physician=raw.text(17),
                  report_type=raw.text(26))
@@ -120,9 +122,10 @@ def _result(raw: _Raw) -> Result:
 
 
 def _query(raw: _Raw) -> Query:
-    start = raw.comps(3) + ("", "")
-    return Query(patient_id=start[0], specimen_id=start[1], tests=_tests(raw, 5), begin_at=raw.stamp(7),
-                 end_at=raw.stamp(8), status=raw.text(13))
+    ids = raw.comps(3)
+    padded = ids + ("", "")
+    return Query(patient_id=padded[0], specimen_id=padded[1], extra_ids=ids[2:], tests=_tests(raw, 5),
+                 begin_at=raw.stamp(7), end_at=raw.stamp(8), status=raw.text(13))
 
 
 def _comment(raw: _Raw) -> Comment:
@@ -246,7 +249,8 @@ def _patient_fields(p: Patient, seq: int) -> list[Field]:
 
 
 def _order_fields(o: Order, seq: int) -> list[Field]:
-    return [_f("O"), _f(str(seq)), _f(o.specimen_id), _f(o.instrument_specimen_id), _test_field(o.tests),
+    instrument = _f(o.instrument_specimen_id, *o.instrument_specimen_extra)
+    return [_f("O"), _f(str(seq)), _f(o.specimen_id), instrument, _test_field(o.tests),
             _f(o.priority), _f(format_timestamp(o.requested_at)), _f(format_timestamp(o.collected_at)),
             _f(""), _f(""), _f(""), _f(o.action_code), _f(""), _f(""), _f(""), _f(o.specimen_type),
             _f(o.physician), *[_f("")] * 8, _f(o.report_type)]
@@ -259,7 +263,7 @@ def _result_fields(r: Result, seq: int) -> list[Field]:
 
 
 def _query_fields(q: Query, seq: int) -> list[Field]:
-    return [_f("Q"), _f(str(seq)), _f(q.patient_id, q.specimen_id), _f(""), _test_field(q.tests), _f(""),
+    return [_f("Q"), _f(str(seq)), _f(q.patient_id, q.specimen_id, *q.extra_ids), _f(""), _test_field(q.tests), _f(""),
             _f(format_timestamp(q.begin_at)), _f(format_timestamp(q.end_at)), *[_f("")] * 4, _f(q.status)]
 
 

@@ -52,6 +52,20 @@ def test_host_query_gives_the_specimen_and_requested_tests(host_query: str) -> N
     assert query.tests == [Tid(local_code="ALL")]
 
 
+def test_manufacturer_components_of_a_query_are_kept_to_be_echoed_in_the_answer() -> None:
+    text = "H|\\^&\rQ|1|^^SAMPLE7^0^50001^004^^S1^SC||^^^ALL||20261126090000|||||||O\rL|1|N\r"
+    m = parse_message(text)
+    [query] = m.queries
+    assert (query.patient_id, query.specimen_id) == ("", "")
+    assert query.extra_ids == ("SAMPLE7", "0", "50001", "004", "", "S1", "SC")
+    answer = Message(patients=[Patient(orders=[Order(
+        specimen_id=query.extra_ids[0], instrument_specimen_id=query.extra_ids[1],
+        instrument_specimen_extra=query.extra_ids[2:], tests=[Tid("TSH")], action_code="N")])])
+    assert "O|1|SAMPLE7|0^50001^004^^S1^SC|^^^TSH|" in build_message(answer)
+    assert parse_message(build_message(m)) == m
+    assert parse_message(build_message(answer)) == answer
+
+
 def test_escape_sequences_are_decoded_and_unknown_ones_kept() -> None:
     text = ("H|\\^&\rP|1\rO|1|S1||^^^GLU\rR|1|^^^GLU|5.1\r"
             "C|1|I|a&F&b&S&c&R&d&E&e &X41& &H&end|G\rL|1\r")
