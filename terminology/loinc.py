@@ -38,7 +38,7 @@ def is_loinc_shaped(value: str) -> bool:
 def is_valid_loinc(value: str) -> bool:
     """True when ``value`` is a LOINC code whose check digit is right."""
     match = _SHAPE.match(value.strip())
-    return bool(match) and loinc_check_digit(match.group(1)) == int(match.group(2))
+    return match is not None and loinc_check_digit(match.group(1)) == int(match.group(2))
 
 
 def check_loinc(value: str, *, expression: str = "code") -> str:

@@ -195,7 +195,8 @@ def catalog_from_fhir(resources: Iterable[dict[str, Any]]) -> Catalog:
     try:
         chapters = _chapters(systems[0])
         codes = {c.code for c in chapters}
-        specimens, containers = [], {}
+        specimens: list[Specimen] = []
+        containers: dict[str, Container] = {}
         for sd in by_type.get("SpecimenDefinition", ()):
             current = f"SpecimenDefinition/{sd.get('id')}"
             specimen, found = _specimen(sd)
