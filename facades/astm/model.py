@@ -63,6 +63,7 @@ class Result:
 
     test: TestId
     value: str = ""
+    value_extra: tuple[str, ...] = ()  # R.4 components 2+ (e.g. ``Negative^0.52``: interpretation^index)
     units: str = ""
     reference_range: str = ""
     abnormal_flags: str = ""

@@ -116,7 +116,9 @@ def _result(raw: _Raw) -> Result:
     test = _test_id(raw.comps(3))
     if not (test.local_code or test.universal_id):
         raise raw.error("the universal test ID is empty: which test does this result belong to?", 3)
-    return Result(test=test, value=raw.text(4), units=raw.text(5), reference_range=raw.text(6),
+    value = raw.comps(4) or ("",)
+    return Result(test=test, value=value[0], value_extra=value[1:], units=raw.text(5),
+                  reference_range=raw.text(6),
                   abnormal_flags=raw.text(7), status=raw.text(9), operator=raw.text(11),
                   started_at=raw.stamp(12), completed_at=raw.stamp(13), instrument=raw.text(14))
 
@@ -257,13 +259,14 @@ def _order_fields(o: Order, seq: int) -> list[Field]:
 
 
 def _result_fields(r: Result, seq: int) -> list[Field]:
-    return [_f("R"), _f(str(seq)), _test_field([r.test]), _f(r.value), _f(r.units), _f(r.reference_range),
-            _f(r.abnormal_flags), _f(""), _f(r.status), _f(""), _f(r.operator),
+    return [_f("R"), _f(str(seq)), _test_field([r.test]), _f(r.value, *r.value_extra), _f(r.units),
+            _f(r.reference_range), _f(r.abnormal_flags), _f(""), _f(r.status), _f(""), _f(r.operator),
             _f(format_timestamp(r.started_at)), _f(format_timestamp(r.completed_at)), _f(r.instrument)]
 
 
 def _query_fields(q: Query, seq: int) -> list[Field]:
-    return [_f("Q"), _f(str(seq)), _f(q.patient_id, q.specimen_id, *q.extra_ids), _f(""), _test_field(q.tests), _f(""),
+    ids = _f(q.patient_id, q.specimen_id, *q.extra_ids)
+    return [_f("Q"), _f(str(seq)), ids, _f(""), _test_field(q.tests), _f(""),
             _f(format_timestamp(q.begin_at)), _f(format_timestamp(q.end_at)), *[_f("")] * 4, _f(q.status)]
 
 

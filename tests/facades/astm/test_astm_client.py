@@ -49,7 +49,8 @@ async def test_accented_names_travel_in_latin1_and_are_refused_before_sending_in
 
     async with await start_astm_server(store, timeouts=FAST) as server:
         await send_message("127.0.0.1", server.port, text, timeouts=FAST)
-        async with await AstmClient.connect("127.0.0.1", server.port, timeouts=FAST, encoding="ascii") as client:
+        client = await AstmClient.connect("127.0.0.1", server.port, timeouts=FAST, encoding="ascii")
+        async with client:
             with pytest.raises(AstmRecordError):
                 await client.send(text)
     assert received == ["Hélène"]

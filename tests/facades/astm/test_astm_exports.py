@@ -20,8 +20,9 @@ def test_model_parser_and_framing_do_not_import_asyncio() -> None:
     folder = pathlib.Path(astm.__file__).parent
     for module in ("model", "codec", "records", "framing", "errors"):
         tree = ast.parse((folder / f"{module}.py").read_text())
-        imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
-        imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        nodes = list(ast.walk(tree))
+        imported = {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+        imported |= {node.module or "" for node in nodes if isinstance(node, ast.ImportFrom)}
         assert "asyncio" not in imported, module
         assert not any(name.startswith(("facades.astm.link", "facades.astm.server", "facades.astm.client"))
                        for name in imported), module

@@ -66,6 +66,14 @@ def test_manufacturer_components_of_a_query_are_kept_to_be_echoed_in_the_answer(
     assert parse_message(build_message(answer)) == answer
 
 
+def test_qualitative_result_keeps_every_component_of_its_value() -> None:
+    m = parse_message("H|\\^&\rP|1\rO|1|S1\rR|1|^^^HBSAG^1|Negative^0.52|||N||F\rL|1\r")
+    result = m.patients[0].orders[0].results[0]
+    assert (result.value, result.value_extra) == ("Negative", ("0.52",))
+    assert result.test == Tid(local_code="HBSAG", extra=("1",))
+    assert "R|1|^^^HBSAG^1|Negative^0.52|||N||F" in build_message(m)
+
+
 def test_escape_sequences_are_decoded_and_unknown_ones_kept() -> None:
     text = ("H|\\^&\rP|1\rO|1|S1||^^^GLU\rR|1|^^^GLU|5.1\r"
             "C|1|I|a&F&b&S&c&R&d&E&e &X41& &H&end|G\rL|1\r")
