@@ -63,6 +63,11 @@ def _font_config() -> FontConfiguration:
     return FontConfiguration()
 
 
+@functools.lru_cache(maxsize=1)
+def _stylesheet() -> str:
+    return (TEMPLATES / "crbio.css").read_text(encoding="utf-8")
+
+
 def render_html(view: ReportView) -> str:
     """The report as one self-contained HTML page (CSS and Datamatrix inlined)."""
     env = _environment()
@@ -74,7 +79,7 @@ def render_html(view: ReportView) -> str:
     context: dict[str, Any] = {
         "v": view,
         "p": patient,
-        "css": (TEMPLATES / "crbio.css").read_text(encoding="utf-8"),
+        "css": _stylesheet(),
         "datamatrix_uri": datamatrix_uri,
         "sex_label": SEX_LABELS.get(patient.sex, "Non renseigné"),
         "extra": set(view.texts.extra_traits),
