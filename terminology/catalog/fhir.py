@@ -35,7 +35,6 @@ from terminology.ucum import UCUM_SYSTEM
 
 BASE = "https://opensgl.org/fhir"
 CATALOG_SYSTEM = f"{BASE}/CodeSystem/catalogue"
-CATALOG_URL = CATALOG_SYSTEM
 SPECIMEN_SYSTEM = f"{BASE}/CodeSystem/milieux"
 CONTAINER_SYSTEM = f"{BASE}/CodeSystem/contenants"
 ANALYZER_SYSTEM = f"{BASE}/sid/automate"
@@ -143,7 +142,7 @@ def code_system(catalog: Catalog) -> dict[str, Any]:
     count = len(catalog.chapters) + sum(len(c.subchapters) for c in catalog.chapters) \
         + len(catalog.exams) + len(catalog.analyses)
     return {
-        "resourceType": "CodeSystem", "id": "catalogue", "url": CATALOG_URL, "name": "CatalogueLocal",
+        "resourceType": "CodeSystem", "id": "catalogue", "url": CATALOG_SYSTEM, "name": "CatalogueLocal",
         "title": "Catalogue des analyses du laboratoire", "status": "active", "content": "complete",
         "hierarchyMeaning": "grouped-by", "caseSensitive": True, "count": count,
         "property": [
@@ -252,7 +251,7 @@ def concept_map(catalog: Catalog) -> dict[str, Any]:
     return {
         "resourceType": "ConceptMap", "id": "catalogue-loinc", "url": CONCEPT_MAP_URL, "name": "CatalogueVersLoinc",
         "title": "Transcodage du catalogue local vers LOINC", "status": "active",
-        "sourceUri": CATALOG_URL, "targetUri": "http://loinc.org/vs",
+        "sourceUri": CATALOG_SYSTEM, "targetUri": "http://loinc.org/vs",
         "group": [{"source": CATALOG_SYSTEM, "target": LOINC_SYSTEM, "element": [
             {"code": code, "display": label, "target": [
                 {k: v for k, v in (("code", loinc.code), ("display", loinc.display), ("equivalence", "equivalent"))
