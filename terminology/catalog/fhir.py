@@ -35,6 +35,7 @@ from terminology.ucum import UCUM_SYSTEM
 
 BASE = "https://opensgl.org/fhir"
 CATALOG_SYSTEM = f"{BASE}/CodeSystem/catalogue"
+CATALOG_VALUE_SET = f"{BASE}/ValueSet/catalogue"  # all codes of CATALOG_SYSTEM
 SPECIMEN_SYSTEM = f"{BASE}/CodeSystem/milieux"
 CONTAINER_SYSTEM = f"{BASE}/CodeSystem/contenants"
 ANALYZER_SYSTEM = f"{BASE}/sid/automate"
@@ -144,7 +145,7 @@ def code_system(catalog: Catalog) -> dict[str, Any]:
     return {
         "resourceType": "CodeSystem", "id": "catalogue", "url": CATALOG_SYSTEM, "name": "CatalogueLocal",
         "title": "Catalogue des analyses du laboratoire", "status": "active", "content": "complete",
-        "hierarchyMeaning": "grouped-by", "caseSensitive": True, "count": count,
+        "hierarchyMeaning": "grouped-by", "caseSensitive": True, "valueSet": CATALOG_VALUE_SET, "count": count,
         "property": [
             {"code": "kind", "type": "code", "description": "chapter | subchapter | exam | analysis"},
             {"code": "loinc", "type": "Coding", "description": "LOINC code, with its dates in an extension"},
@@ -251,7 +252,7 @@ def concept_map(catalog: Catalog) -> dict[str, Any]:
     return {
         "resourceType": "ConceptMap", "id": "catalogue-loinc", "url": CONCEPT_MAP_URL, "name": "CatalogueVersLoinc",
         "title": "Transcodage du catalogue local vers LOINC", "status": "active",
-        "sourceUri": CATALOG_SYSTEM, "targetUri": "http://loinc.org/vs",
+        "sourceCanonical": CATALOG_VALUE_SET, "targetUri": "http://loinc.org/vs",
         "group": [{"source": CATALOG_SYSTEM, "target": LOINC_SYSTEM, "element": [
             {"code": code, "display": label, "target": [
                 {k: v for k, v in (("code", loinc.code), ("display", loinc.display), ("equivalence", "equivalent"))
