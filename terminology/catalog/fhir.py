@@ -18,6 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from terminology.catalog.changes import LoincChange
 from terminology.catalog.model import (
     Analysis,
     Analyzer,
@@ -267,3 +268,17 @@ def catalog_to_fhir(catalog: Catalog) -> list[dict[str, Any]]:
             + [device(a) for a in catalog.analyzers]
             + [observation_definition(a, catalog) for a in catalog.analyses]
             + [activity_definition(e, catalog) for e in catalog.exams] + [concept_map(catalog)])
+
+
+def changed_resources(catalog: Catalog, changes: list[LoincChange] | tuple[LoincChange, ...]) -> list[dict[str, Any]]:
+    """The resources to write after ``apply_changes``: every touched definition, the CodeSystem and the ConceptMap.
+
+    ``catalog`` is the catalogue *after* the changes; the server writes the list in one transaction.
+    """
+    if not changes:
+        return []
+    touched = {(c.target, c.local_code) for c in changes}
+    return ([code_system(catalog)]
+            + [observation_definition(a, catalog) for a in catalog.analyses if (Target.ANALYSIS, a.code) in touched]
+            + [activity_definition(e, catalog) for e in catalog.exams if (Target.EXAM, e.code) in touched]
+            + [concept_map(catalog)])

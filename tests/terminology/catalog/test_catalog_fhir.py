@@ -5,21 +5,24 @@ from __future__ import annotations
 import importlib
 import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from terminology.catalog.changes import apply_changes, manual_change
 from terminology.catalog.fhir import (
     CATALOG_SYSTEM,
     EXT_LOINC_DATES,
     activity_definition,
     catalog_to_fhir,
+    changed_resources,
     code_system,
     concept_map,
     observation_definition,
 )
 from terminology.catalog.fhir_read import catalog_from_fhir
-from terminology.catalog.model import Catalog
+from terminology.catalog.model import Catalog, Target
 from terminology.errors import InvalidCatalog
 from terminology.loinc import LOINC_SYSTEM
 
@@ -124,3 +127,20 @@ def test_unreadable_resource_names_itself(catalog: Catalog, kind: str, breaks: A
     with pytest.raises(InvalidCatalog) as err:
         catalog_from_fhir(resources)
     assert err.value.expression == [expression]
+
+
+@pytest.mark.req("SGL.LOI.09")
+def test_changed_resources_carry_the_new_code_and_its_dates_SGL_LOI_09(catalog: Catalog) -> None:
+    now = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    changes = [manual_change(catalog, Target.ANALYSIS, "NA", "2947-0", "Sodium sang", "bio"),
+               manual_change(catalog, Target.EXAM, "IONO", "24326-1", "Ionogramme", "bio")]
+    after = apply_changes(catalog, changes, now)
+    resources = changed_resources(after, changes)
+    assert [r["resourceType"] + "/" + r["id"] for r in resources] == [
+        "CodeSystem/catalogue", "ObservationDefinition/analysis-NA", "ActivityDefinition/exam-IONO",
+        "ConceptMap/catalogue-loinc"]
+    loinc = next(c for c in resources[1]["code"]["coding"] if c["system"] == LOINC_SYSTEM)
+    dates = {e["url"]: e.get("valueDateTime") for e in loinc["extension"][0]["extension"]}
+    assert loinc["code"] == "2947-0" and dates["modified"] == now.isoformat()
+    assert dates["created"] == catalog.analysis("NA").loinc.created.isoformat()  # type: ignore[union-attr]
+    assert changed_resources(after, []) == []
