@@ -14,44 +14,17 @@ value set is reported as non-blocking and still applied.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from resources.errors import InvalidInput
-from terminology.catalog.changes import LoincChange, current_assignment
 from terminology.catalog.model import Catalog, Chapter, Exam, Target
-from terminology.loinc import is_loinc_shaped, loinc_check_digit
+from terminology.loinc import is_loinc_shaped
+from terminology.loinc_files.candidates import Candidate, ImportResult, LineError, one_loinc, record, to_changes
 from terminology.loinc_files.formats import IMPORT_FORMATS, SEPARATOR, FileFormat, import_format_for, normalise
 from terminology.loinc_files.report import Finding, ImportReport
 
 __all__ = ["ImportResult", "parse_loinc_import"]
-
-_CODE_SPLIT = re.compile(r"[\s,|/+]+")
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    changes: tuple[LoincChange, ...]
-    report: ImportReport
-
-
-@dataclass(frozen=True)
-class _Candidate:
-    target: Target
-    local_code: str
-    loinc: str
-    display: str
-    line: int
-
-
-class _LineError(Exception):
-    """A blocking finding on the line being read; the line is dropped."""
-
-    def __init__(self, finding: Finding, message: str, column: int | None = None) -> None:
-        super().__init__(message)
-        self.finding, self.message, self.column = finding, message, column
 
 
 def _decode(raw: bytes, report: ImportReport) -> str:
@@ -70,7 +43,7 @@ def _split(line: str) -> list[str]:
     try:
         return [c.strip() for c in next(csv.reader([line], delimiter=SEPARATOR, strict=True))]
     except (csv.Error, StopIteration) as exc:
-        raise _LineError(Finding.MALFORMED, f"ligne CSV illisible : {exc}") from exc
+        raise LineError(Finding.MALFORMED, f"ligne CSV illisible : {exc}") from exc
 
 
 def _fit(cells: list[str], fmt: FileFormat) -> list[str]:
@@ -79,80 +52,65 @@ def _fit(cells: list[str], fmt: FileFormat) -> list[str]:
     while len(cells) > expected and not cells[-1]:
         cells.pop()
     if len(cells) > expected and any(is_loinc_shaped(c) for c in cells[expected:]):
-        raise _LineError(Finding.MULTIPLE_LOINC, "plusieurs codes LOINC pour un même élément (colonnes en trop : "
-                         f"{'; '.join(c for c in cells[expected - 2:] if c)})", expected + 1)
+        raise LineError(Finding.MULTIPLE_LOINC, "plusieurs codes LOINC pour un même élément (colonnes en trop : "
+                        f"{'; '.join(c for c in cells[expected - 2:] if c)})", expected + 1)
     if len(cells) != expected:
-        raise _LineError(Finding.COLUMN_COUNT, f"{len(cells)} colonnes au lieu de {expected}")
+        raise LineError(Finding.COLUMN_COUNT, f"{len(cells)} colonnes au lieu de {expected}")
     for index in fmt.mandatory:
         if not cells[index]:
-            raise _LineError(Finding.MISSING_VALUE, f"colonne obligatoire « {fmt.headers[index]} » vide", index + 1)
+            raise LineError(Finding.MISSING_VALUE, f"colonne obligatoire « {fmt.headers[index]} » vide", index + 1)
     return cells
 
 
 def _loinc(cells: list[str], index: int, fmt: FileFormat) -> str | None:
-    """The one LOINC code of a cell, None when empty; blocking if several, malformed or mis-keyed."""
-    tokens = [t for t in _CODE_SPLIT.split(cells[index]) if t]
-    if not tokens:
-        return None
-    where = f"colonne « {fmt.headers[index]} »"
-    if len(tokens) > 1:
-        raise _LineError(Finding.MULTIPLE_LOINC, f"plusieurs codes LOINC ({', '.join(tokens)}) dans la {where} : "
-                         "un seul code par élément", index + 1)
-    code = tokens[0]
-    if not is_loinc_shaped(code):
-        raise _LineError(Finding.MALFORMED, f"{code!r} n'est pas un code LOINC ({where})", index + 1)
-    number, digit = code.split("-")
-    if loinc_check_digit(number) != int(digit):
-        raise _LineError(Finding.CHECK_DIGIT, f"code LOINC {code} : clé {digit} fausse, attendue "
-                         f"{loinc_check_digit(number)} ({where})", index + 1)
-    return code
+    return one_loinc([cells[index]], f"la colonne « {fmt.headers[index]} »", index + 1)
 
 
 def _chapter(catalog: Catalog, code: str, label: str) -> Chapter:
     for chapter in catalog.chapters:
         if (code and chapter.code == code) or (not code and normalise(chapter.label) == normalise(label)):
             return chapter
-    raise _LineError(Finding.UNKNOWN_LOCAL_CODE, f"chapitre inconnu du catalogue : {code or label!r}", 1)
+    raise LineError(Finding.UNKNOWN_LOCAL_CODE, f"chapitre inconnu du catalogue : {code or label!r}", 1)
 
 
-def _chapters_line(catalog: Catalog, cells: list[str], line: int, fmt: FileFormat) -> list[_Candidate]:
+def _chapters_line(catalog: Catalog, cells: list[str], line: int, fmt: FileFormat) -> list[Candidate]:
     chapter = _chapter(catalog, cells[0], cells[1])
-    found: list[_Candidate] = []
+    found: list[Candidate] = []
     if code := _loinc(cells, 4, fmt):
-        found.append(_Candidate(Target.CHAPTER, chapter.code, code, cells[5], line))
+        found.append(Candidate(Target.CHAPTER, chapter.code, code, cells[5], line))
     sub_code, sub_label = cells[2], cells[3]
     if sub_code or sub_label:
         sub = next((s for s in chapter.subchapters if (sub_code and s.code == sub_code)
                     or (not sub_code and normalise(s.label) == normalise(sub_label))), None)
         if sub is None:
-            raise _LineError(Finding.UNKNOWN_LOCAL_CODE,
+            raise LineError(Finding.UNKNOWN_LOCAL_CODE,
                              f"sous-chapitre {sub_code or sub_label!r} inconnu dans le chapitre {chapter.code}", 3)
         if code := _loinc(cells, 6, fmt):
-            found.append(_Candidate(Target.SUBCHAPTER, sub.code, code, cells[7], line))
+            found.append(Candidate(Target.SUBCHAPTER, sub.code, code, cells[7], line))
     elif cells[6]:
-        raise _LineError(Finding.MALFORMED, "code LOINC de sous-chapitre sans sous-chapitre sur la ligne", 7)
+        raise LineError(Finding.MALFORMED, "code LOINC de sous-chapitre sans sous-chapitre sur la ligne", 7)
     return found
 
 
-def _exams_line(catalog: Catalog, cells: list[str], line: int, fmt: FileFormat) -> list[_Candidate]:
+def _exams_line(catalog: Catalog, cells: list[str], line: int, fmt: FileFormat) -> list[Candidate]:
     exam = catalog.find(Target.EXAM, cells[0])
     if not isinstance(exam, Exam):
-        raise _LineError(Finding.UNKNOWN_LOCAL_CODE, f"examen inconnu du catalogue : {cells[0]!r}", 1)
+        raise LineError(Finding.UNKNOWN_LOCAL_CODE, f"examen inconnu du catalogue : {cells[0]!r}", 1)
     if cells[7] not in exam.analyses:
-        raise _LineError(Finding.UNKNOWN_LOCAL_CODE, f"l'analyse {cells[7]!r} n'appartient pas à l'examen "
+        raise LineError(Finding.UNKNOWN_LOCAL_CODE, f"l'analyse {cells[7]!r} n'appartient pas à l'examen "
                          f"{cells[0]} dans le catalogue", 8)
     code = _loinc(cells, 9, fmt)
-    return [_Candidate(Target.EXAM, cells[0], code, cells[10], line)] if code else []
+    return [Candidate(Target.EXAM, cells[0], code, cells[10], line)] if code else []
 
 
-def _results_line(catalog: Catalog, cells: list[str], line: int, fmt: FileFormat) -> list[_Candidate]:
+def _results_line(catalog: Catalog, cells: list[str], line: int, fmt: FileFormat) -> list[Candidate]:
     if catalog.find(Target.ANALYSIS, cells[0]) is None:
-        raise _LineError(Finding.UNKNOWN_LOCAL_CODE, f"analyse inconnue du catalogue : {cells[0]!r}", 1)
+        raise LineError(Finding.UNKNOWN_LOCAL_CODE, f"analyse inconnue du catalogue : {cells[0]!r}", 1)
     code = _loinc(cells, 12, fmt)
-    return [_Candidate(Target.ANALYSIS, cells[0], code, cells[13], line)] if code else []
+    return [Candidate(Target.ANALYSIS, cells[0], code, cells[13], line)] if code else []
 
 
-_READERS: dict[int, Callable[[Catalog, list[str], int, FileFormat], list[_Candidate]]] = {
+_READERS: dict[int, Callable[[Catalog, list[str], int, FileFormat], list[Candidate]]] = {
     4: _chapters_line, 5: _exams_line, 6: _results_line,
 }
 
@@ -161,22 +119,6 @@ def _header_ok(cells: list[str], fmt: FileFormat) -> bool:
     echoed = fmt.headers[: fmt.echoed]
     return len(cells) >= fmt.echoed and all(
         normalise(a) == normalise(b) for a, b in zip(cells[: fmt.echoed], echoed, strict=True))
-
-
-def _consolidate(candidates: list[_Candidate], report: ImportReport) -> list[_Candidate]:
-    """One code per element: a second, different code for it blocks its line and drops the element."""
-    first: dict[tuple[Target, str], _Candidate] = {}
-    dropped: set[tuple[Target, str]] = set()
-    for cand in candidates:
-        key = (cand.target, cand.local_code)
-        kept = first.setdefault(key, cand)
-        if kept.loinc != cand.loinc:
-            dropped.add(key)
-            report.add(cand.line, Finding.MULTIPLE_LOINC,
-                       f"plusieurs codes LOINC pour {cand.target} {cand.local_code} : {kept.loinc} (ligne "
-                       f"{kept.line}) et {cand.loinc} ; aucun n'est appliqué")
-    blocked = report.blocked_lines
-    return [c for key, c in first.items() if key not in dropped and c.line not in blocked]
 
 
 def parse_loinc_import(path: Path, catalog: Catalog, circuit_value_set: set[str] | frozenset[str], *,
@@ -196,29 +138,16 @@ def parse_loinc_import(path: Path, catalog: Catalog, circuit_value_set: set[str]
         report.add(1, Finding.HEADER, f"la ligne 1 doit être l'en-tête de LOINC_{fmt.number} "
                    f"({SEPARATOR.join(fmt.headers)})")
         return ImportResult((), report)
-    candidates: list[_Candidate] = []
+    candidates: list[Candidate] = []
     for number, text in enumerate(lines[1:], start=2):
         if not text.strip(SEPARATOR + " \t"):
             continue
         report.data_lines += 1
         try:
             found = _READERS[fmt.number](catalog, _fit(_split(text), fmt), number, fmt)
-        except _LineError as err:
+        except LineError as err:
             report.add(number, err.finding, err.message, column=err.column)
             continue
-        if not found:
-            report.add(number, Finding.NO_LOINC, "aucun code LOINC fourni : rien à appliquer", blocking=False)
-        for cand in found:
-            if cand.loinc not in circuit_value_set:
-                report.add(number, Finding.OUTSIDE_CIRCUIT, f"code LOINC {cand.loinc} absent du jeu de valeurs "
-                           "« circuit de la biologie » (non bloquant : appliqué)", blocking=False)
+        record(report, number, found, circuit_value_set)
         candidates.extend(found)
-    changes = []
-    for cand in _consolidate(candidates, report):
-        change = LoincChange(target=cand.target, local_code=cand.local_code, loinc_code=cand.loinc,
-                             loinc_display=cand.display, source=f"{path.name}:{cand.line}", line=cand.line,
-                             previous=current_assignment(catalog, cand.target, cand.local_code))
-        if not change.is_noop():
-            changes.append(change)
-    report.changes = len(changes)
-    return ImportResult(tuple(changes), report)
+    return to_changes(candidates, catalog, report, lambda line: f"{path.name}:{line}")
