@@ -12,18 +12,26 @@ from terminology.catalog import (
     apply_changes,
     catalog_from_fhir,
     catalog_to_fhir,
+    changed_resources,
     manual_change,
 )
 from terminology.errors import InvalidCatalog, InvalidCode, StaleLoincChange, UnknownCatalogCode
 from terminology.loinc import check_loinc, is_valid_loinc, loinc_check_digit
-from terminology.loinc_files import ImportReport, ImportResult, export_loinc_files, parse_loinc_import
+from terminology.loinc_files import (
+    ImportReport,
+    ImportResult,
+    export_loinc_files,
+    parse_concept_map_import,
+    parse_loinc_import,
+)
 from terminology.seed import load_seed_catalog
 from terminology.ucum import is_valid_ucum
 from terminology.valuesets import load_circuit_value_set, load_value_set_codes
 
 __all__ = [
     "Catalog", "ImportReport", "ImportResult", "InvalidCatalog", "InvalidCode", "LoincChange", "StaleLoincChange",
-    "Target", "UnknownCatalogCode", "apply_changes", "catalog_from_fhir", "catalog_to_fhir", "check_loinc",
-    "export_loinc_files", "is_valid_loinc", "is_valid_ucum", "load_circuit_value_set", "load_seed_catalog",
-    "load_value_set_codes", "loinc_check_digit", "manual_change", "parse_loinc_import",
+    "Target", "UnknownCatalogCode", "apply_changes", "catalog_from_fhir", "catalog_to_fhir", "changed_resources",
+    "check_loinc", "export_loinc_files", "is_valid_loinc", "is_valid_ucum", "load_circuit_value_set",
+    "load_seed_catalog", "load_value_set_codes", "loinc_check_digit", "manual_change", "parse_concept_map_import",
+    "parse_loinc_import",
 ]

@@ -49,9 +49,6 @@ class ReportEntry:
     message: str
     column: int | None = None  # 1-based
 
-    def expression(self, file_name: str) -> str:
-        return f"{file_name}:{self.line}" + (f":{self.column}" if self.column else "")
-
 
 @dataclass
 class ImportReport:
@@ -60,6 +57,13 @@ class ImportReport:
     entries: list[ReportEntry] = field(default_factory=list)
     data_lines: int = 0
     changes: int = 0
+    locations: dict[int, str] = field(default_factory=dict)  # element number -> FHIRPath (FHIR imports)
+
+    def expression(self, entry: ReportEntry) -> str:
+        """``file:line[:column]`` for a CSV file, the element's FHIRPath for a ConceptMap."""
+        if entry.line in self.locations:
+            return self.locations[entry.line]
+        return f"{self.file_name}:{entry.line}" + (f":{entry.column}" if entry.column else "")
 
     def add(self, line: int, finding: Finding, message: str, *, blocking: bool = True,
             column: int | None = None) -> None:
@@ -78,7 +82,8 @@ class ImportReport:
         return {e.line for e in self.blocking}
 
     def summary(self) -> str:
-        return (f"{self.file_name}: {self.data_lines} ligne(s) lue(s), {len(self.blocked_lines)} ligne(s) rejetée(s) "
+        item = "élément(s)" if self.locations else "ligne(s)"
+        return (f"{self.file_name}: {self.data_lines} {item} lu(e)s, {len(self.blocked_lines)} {item} rejeté(e)s "
                 f"(erreur bloquante), {len(self.warnings)} avertissement(s), {self.changes} code(s) LOINC à appliquer")
 
     def to_csv_text(self) -> str:
@@ -97,7 +102,7 @@ class ImportReport:
 
     def to_operation_outcome(self) -> dict[str, Any]:
         issues = [Issue(code=_ISSUE_TYPE.get(e.finding, "invalid"), diagnostics=e.message,
-                        severity="error" if e.blocking else "warning", expression=(e.expression(self.file_name),))
+                        severity="error" if e.blocking else "warning", expression=(self.expression(e),))
                   for e in sorted(self.entries, key=lambda e: (e.line, e.column or 0))]
         issues.append(Issue(code="informational", diagnostics=self.summary(), severity="information"))
         return operation_outcome(issues)

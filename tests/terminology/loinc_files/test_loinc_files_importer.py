@@ -181,7 +181,7 @@ def test_report_as_csv_and_operation_outcome_names_the_lines_SGL_LOI_07(answer: 
     issues = {i["expression"][0]: i for i in outcome["issue"] if "expression" in i}
     assert issues[f"{path.name}:{line_glu}:13"]["severity"] == "error"
     assert issues[f"{path.name}:{line_igg}"]["severity"] == "warning"
-    assert outcome["issue"][-1]["severity"] == "information" and "1 ligne(s) rejetée(s)" in report.summary()
+    assert outcome["issue"][-1]["severity"] == "information" and "1 ligne(s) rejeté(e)s" in report.summary()
 
 
 @pytest.mark.req("SGL.LOI.09")
