@@ -197,6 +197,8 @@ class ReportView:
     texts: ReportTexts = field(default_factory=ReportTexts)
 
     def __post_init__(self) -> None:
+        if not self.results:
+            raise PdfInputError("a report needs at least one result", expression="view.chapters")
         if self.status not in ("final", "partial"):
             raise PdfInputError(f"status {self.status!r} must be final or partial", expression="view.status")
         if self.accredited_results and not self.laboratory.cofrac_number:

@@ -60,6 +60,7 @@ def test_patient_without_birth_date_is_refused_with_fhirpath() -> None:
     (lambda d: d["laboratory"].update(fax="x"), "view.laboratory.fax"),
     (lambda d: d.pop("validation"), "view"),
     (lambda d: d.update(status="draft"), "view.status"),
+    (lambda d: d.update(chapters=[{"title": "Hématologie", "sections": []}]), "view.chapters"),
     (lambda d: d["texts"].update(extra_traits=["shoe_size"]), "view.texts.extra_traits"),
     (lambda d: d["chapters"][0]["sections"][0]["results"][0].update(accredited=True),
      "view.laboratory.cofrac_number"),
