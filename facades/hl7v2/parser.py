@@ -68,7 +68,7 @@ def encoding_chars(header: str) -> EncodingChars:
 def decode_bytes(data: bytes) -> str:
     """Decode a message with the character set named in its MSH-18."""
     data = data.removeprefix(b"\xef\xbb\xbf")
-    first = data.split(b"\r", 1)[0].split(b"\n", 1)[0].decode("latin-1")
+    first = data.lstrip().split(b"\r", 1)[0].split(b"\n", 1)[0].decode("latin-1")
     enc = encoding_chars(first)
     parts = first.split(enc.field)
     charset = parts[17].split(enc.repetition)[0] if len(parts) > 17 else ""

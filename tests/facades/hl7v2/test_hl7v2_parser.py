@@ -66,6 +66,11 @@ def test_lf_crlf_and_cr_separators_give_the_same_message() -> None:
     assert parse(cr.replace("\r", "\r\n")).to_er7() == cr
 
 
+def test_blank_lines_and_a_utf8_bom_before_msh_are_ignored() -> None:
+    message = parse(b"\xef\xbb\xbf\r\n" + adt("BOM1"))
+    assert message.control_id == "BOM1" and message.to_er7() == adt("BOM1").decode()
+
+
 def test_own_encoding_characters_are_used() -> None:
     message = parse("MSH#!%?*#A#B#C#D#20240101##ADT!A01#1#P#2.5\rPID#1##12!!!AUTH*1.2*ISO%34\r")
     pid = message.segment("PID")
