@@ -69,12 +69,6 @@ class Field:
     def __repr__(self) -> str:
         return f"Field({str(self)!r})"
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Field) and str(self) == str(other)
-
-    def __hash__(self) -> int:
-        return hash(str(self))
-
     def __len__(self) -> int:
         """The number of repetitions; 0 for an empty field."""
         return 0 if self.is_empty else len(self.repetitions)
@@ -152,6 +146,8 @@ class Segment:
 
     def set(self, n: int, value: Field | str | None) -> None:
         """Set field n from a field or plain text (escaped), padding with empty fields."""
+        if n < 1:
+            raise IndexError(f"HL7 field positions start at 1, got {n}")
         if self.name == "MSH" and n <= 2:
             raise ValueError("MSH-1 and MSH-2 are the encoding characters; build the segment with them")
         field = value if isinstance(value, Field) else Field.of(value, enc=self.enc)
@@ -190,7 +186,9 @@ class Hl7Message:
                component: int | None = None) -> ErrorLocation:
         """The ERL location of a segment of this message (its occurrence among same-id segments)."""
         same = [s for s in self.segments_list if s.name == segment.name]
-        sequence = next(i for i, s in enumerate(same, 1) if s is segment)
+        sequence = next((i for i, s in enumerate(same, 1) if s is segment), None)
+        if sequence is None:
+            raise ValueError(f"segment {segment.name} is not part of this message")
         return ErrorLocation(segment.name, sequence, field, None, component)
 
     @property

@@ -49,6 +49,8 @@ def test_set_pads_fields_and_refuses_the_msh_encoding_fields() -> None:
 def test_field_positions_start_at_one() -> None:
     with pytest.raises(IndexError):
         Segment("PID").field(0)
+    with pytest.raises(IndexError):
+        Segment("PID").set(0, "x")
     with pytest.raises(ValueError, match="more than"):
         Segment("PID").get("3.1.1.1")
 
@@ -59,6 +61,8 @@ def test_locate_names_the_occurrence_of_a_segment() -> None:
     location = message.locate(second, 5)
     assert location == ErrorLocation("OBX", 2, 5)
     assert location.parts() == ["OBX", "2", "5"] and location.expression() == "OBX[2]-5"
+    with pytest.raises(ValueError, match="not part of this message"):
+        message.locate(Segment("OBX"))
 
 
 def test_message_header_accessors() -> None:
