@@ -14,7 +14,7 @@ import logging
 import ssl
 from types import TracebackType
 
-from facades.hl7v2.errors import FrameTooLarge, MllpUnavailable, NackReceived
+from facades.hl7v2.errors import FrameTooLarge, Hl7ParseError, MllpUnavailable, NackReceived
 from facades.hl7v2.message import Hl7Message
 from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
 from facades.hl7v2.parser import codec_for, parse
@@ -98,7 +98,12 @@ class MllpClient:
             await self.close()
             raise MllpUnavailable(f"connection to {self.host}:{self.port} failed while sending "
                                   f"{control_id}: {exc!r}") from exc
-        ack = parse(raw)
+        try:
+            ack = parse(raw)
+        except Hl7ParseError as exc:
+            await self.close()
+            raise MllpUnavailable(f"unreadable ACK from {self.host}:{self.port} for message {control_id}: "
+                                  f"{exc.diagnostics}") from exc
         msa = ack.segment("MSA")
         if msa is None or msa.get("2") != control_id:
             await self.close()

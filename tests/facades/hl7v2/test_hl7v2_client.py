@@ -182,3 +182,23 @@ async def test_tls_server_with_an_untrusted_certificate_is_unavailable(tmp_path:
     async with await start_mllp_server(accept, port=0, ssl_context=server_context(pki)) as server:
         with pytest.raises(MllpUnavailable, match="cannot connect"):
             await send("127.0.0.1", server.port, adt("TLS3"), ssl_context=client_context(other))
+
+
+async def test_unreadable_ack_raises_unavailable_and_drops_the_connection() -> None:
+    server = await _raw_server(lambda frame: encode_frame(b"this is not HL7"))
+    port = server.sockets[0].getsockname()[1]
+    try:
+        client = MllpClient("127.0.0.1", port)
+        with pytest.raises(MllpUnavailable, match="unreadable ACK .* for message U1"):
+            await client.send(adt("U1"))
+        assert not client.connected
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_unparseable_outbound_message_is_refused_before_sending() -> None:
+    client = MllpClient("127.0.0.1", _free_port())
+    with pytest.raises(InvalidInput, match="must start with an MSH"):
+        await client.send(b"PID|1")
+    assert not client.connected

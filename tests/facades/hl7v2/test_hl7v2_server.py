@@ -338,3 +338,22 @@ async def test_failure_while_building_the_ack_costs_an_ae_not_the_connection(
         first, second = await peer.read_acks(2)
         await peer.close()
     assert msa(first) == ("AE", "BUG1") and msa(second) == ("AA", "OK2")
+
+
+async def test_stop_cancels_a_handler_still_busy_after_the_grace_period(caplog: pytest.LogCaptureFixture) -> None:
+    started = asyncio.Event()
+
+    async def stuck(inbound: InboundMessage) -> AckDecision:
+        started.set()
+        await asyncio.sleep(30)
+        return AckDecision.accept()
+
+    server = await start_mllp_server(stuck, port=0, stop_grace=0.2)
+    peer = await Peer.connect(server)
+    await peer.send(encode_frame(adt("STUCK")))
+    await asyncio.wait_for(started.wait(), TIMEOUT)
+    with caplog.at_level(logging.ERROR, logger="facades.hl7v2.server"):
+        await asyncio.wait_for(server.stop(), TIMEOUT)
+    assert await asyncio.wait_for(peer.reader.read(100), TIMEOUT) == b""
+    assert "still busy after 0.2s: cancelled" in caplog.text
+    await peer.close()
