@@ -1,5 +1,8 @@
 """The public surface of facades.hl7v2 is pinned: other packages import only these names."""
 
+import ast
+from pathlib import Path
+
 import facades.hl7v2 as hl7v2
 
 EXPECTED = {
@@ -17,15 +20,20 @@ def test_public_surface_is_exactly_the_declared_names() -> None:
     assert all(hasattr(hl7v2, name) for name in hl7v2.__all__)
 
 
-def test_model_and_parser_do_not_import_asyncio() -> None:
-    import ast
-    from pathlib import Path
+def _imports(path: Path) -> set[str]:
+    nodes = list(ast.walk(ast.parse(path.read_text())))
+    imported = {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
+    return imported | {node.module or "" for node in nodes if isinstance(node, ast.ImportFrom)}
 
+
+def test_model_parser_and_framing_do_not_import_asyncio() -> None:
     root = Path(hl7v2.__file__).parent
     for name in ("message", "parser", "escape", "errors", "mllp", "ack", "pid", "timestamps"):
-        tree = ast.parse((root / f"{name}.py").read_text())
-        nodes = list(ast.walk(tree))
-        imported = {alias.name for node in nodes if isinstance(node, ast.Import) for alias in node.names}
-        imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-        assert "asyncio" not in imported, name
-        assert not any(m.startswith(("server", "facades.astm", "facades.cda")) for m in imported), name
+        assert "asyncio" not in _imports(root / f"{name}.py"), name
+
+
+def test_the_facade_imports_neither_the_server_nor_another_facade() -> None:
+    for path in Path(hl7v2.__file__).parent.glob("*.py"):
+        for module in _imports(path):
+            assert not module.startswith(("server", "terminology")), (path.name, module)
+            assert not module.startswith("facades.") or module.startswith("facades.hl7v2"), (path.name, module)
