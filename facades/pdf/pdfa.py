@@ -20,10 +20,12 @@ import io
 from collections.abc import Iterator
 
 import pikepdf
+from lxml import etree
 from pikepdf import Dictionary, Name, Stream
 
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 ALLOWED_BLEND_MODES = ("/Normal", "/Compatible")
+PDFAID_NS = "http://www.aiim.org/pdfa/ns/id/"
 
 
 def _walk(root: pikepdf.Object) -> Iterator[Dictionary | Stream]:
@@ -95,11 +97,22 @@ def _content_problems(obj: Dictionary | Stream) -> list[str]:
     return problems
 
 
+def _xmp_value(xmp: etree._Element, name: str) -> str | None:
+    """A ``pdfaid`` property written either as an attribute or as an element."""
+    found = xmp.xpath(f"//@pdfaid:{name} | //pdfaid:{name}/text()", namespaces={"pdfaid": PDFAID_NS})
+    return str(found[0]).strip() if isinstance(found, list) and found else None
+
+
 def _metadata_problems(pdf: pikepdf.Pdf) -> list[str]:
-    if "/Metadata" not in pdf.Root:
+    """Read the XMP packet ourselves: pikepdf would silently replace a broken one with an empty one."""
+    stream = pdf.Root.get("/Metadata")
+    if not isinstance(stream, Stream):
         return ["no XMP metadata stream in the catalog"]
-    meta = pdf.open_metadata()
-    part, conformance = meta.get("pdfaid:part"), meta.get("pdfaid:conformance")
+    try:
+        xmp = etree.fromstring(stream.read_bytes(), parser=etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        return [f"XMP metadata cannot be parsed: {exc}"]
+    part, conformance = _xmp_value(xmp, "part"), _xmp_value(xmp, "conformance")
     problems = []
     if part != "1":
         problems.append(f"XMP pdfaid:part is {part!r}, expected '1'")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import functools
 import re
+import threading
+import typing
 import unicodedata
 from pathlib import Path
 from typing import Any
@@ -58,9 +60,14 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-@functools.lru_cache(maxsize=1)
+_per_thread = threading.local()
+
+
 def _font_config() -> FontConfiguration:
-    return FontConfiguration()
+    """One font configuration per thread: WeasyPrint's Pango/fontconfig state is not shared safely."""
+    if not hasattr(_per_thread, "font_config"):
+        _per_thread.font_config = FontConfiguration()
+    return typing.cast(FontConfiguration, _per_thread.font_config)
 
 
 @functools.lru_cache(maxsize=1)

@@ -28,7 +28,7 @@ def _edit(pdf: bytes, change, **save) -> bytes:  # type: ignore[no-untyped-def]
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         change(doc)
         out = io.BytesIO()
-        doc.save(out, **save)
+        doc.save(out, fix_metadata_version=False, **save)
         return out.getvalue()
 
 
@@ -109,6 +109,14 @@ def test_claim_without_pdfa_part_1_is_reported(conformant: bytes) -> None:
             meta["pdfaid:part"] = "2"
 
     assert "XMP pdfaid:part is '2', expected '1'" in check_pdfa1b(_edit(conformant, claim_part_2))
+
+
+def test_unparseable_xmp_is_reported(conformant: bytes) -> None:
+    def break_xmp(doc: pikepdf.Pdf) -> None:
+        doc.Root.Metadata.write(b"<not xmp")
+
+    problems = check_pdfa1b(_edit(conformant, break_xmp))
+    assert len(problems) == 1 and problems[0].startswith("XMP metadata cannot be parsed")
 
 
 def test_unreadable_bytes_are_reported_not_raised() -> None:

@@ -8,6 +8,7 @@ import logging
 import re
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +226,10 @@ def test_french_formatting_helpers() -> None:
     assert fr_num("3.5 - 5.0") == "3,5 - 5,0" and fr_num("1.2.250") == "1,2,250"
     assert fr_datetime("2026-11-25T08:30:00+01:00") == "25/11/2026 08:30"
     assert fr_datetime("2026-11-25") == "25/11/2026" and fr_datetime(None) == ""
+
+
+def test_renders_in_parallel_threads_are_each_conformant() -> None:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pdfs = list(pool.map(lambda _: render_pdfa(sample_view_dict()), range(4)))
+    assert all(check_pdfa1b(pdf) == [] for pdf in pdfs)
+    assert len({len(pdf) for pdf in pdfs}) == 1
