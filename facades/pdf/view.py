@@ -10,6 +10,7 @@ caller; the renderer only switches the decimal point to a comma.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -22,7 +23,16 @@ from resources.errors import RuleViolation
 from resources.ins import INS_TYPE_BY_OID, OID_INS_NIR_DEMO, OID_INS_NIR_TEST, emittable_ins, identity_status
 
 FLAGS = ("H", "HH", "L", "LL", "A")
+_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$")
 OPTIONAL_TRAITS = ("birth_given_names", "birthplace", "used_names", "local_id")
+
+
+def _check_dates(holder: object, *names: str) -> None:
+    """ISO 8601 dates as FHIR writes them (``00`` day or month allowed in a birth date)."""
+    for name in names:
+        value = getattr(holder, name)
+        if value is not None and not _ISO_DATE.match(value):
+            raise PdfInputError(f"{name} {value!r} is not an ISO 8601 date", expression=name)
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,7 @@ class PatientIdentity:
     local_id: str | None = None
 
     def __post_init__(self) -> None:
+        _check_dates(self, "birth_date")
         if self.identity_status != "QUAL" and (self.ins_matricule or self.ins_oid or self.datamatrix):
             raise RuleViolation("SGL.INS.37", "the INS and its Datamatrix may be printed only for a "
                                 f"qualified identity (status {self.identity_status})",
@@ -118,6 +129,9 @@ class SpecimenInfo:
     received_at: str | None = None
     comment: str = ""
 
+    def __post_init__(self) -> None:
+        _check_dates(self, "collected_at", "received_at")
+
 
 @dataclass(frozen=True)
 class ResultLine:
@@ -133,6 +147,7 @@ class ResultLine:
     autoverified: bool = False  # validated by rules with no later biologist review (SGL.DOC.09)
 
     def __post_init__(self) -> None:
+        _check_dates(self, "previous_date")
         if self.flag is not None and self.flag not in FLAGS:
             raise PdfInputError(f"flag {self.flag!r} is not one of {', '.join(FLAGS)}", expression="flag")
 
@@ -155,6 +170,9 @@ class Validation:
     validated_at: str
     biologist: str = ""
 
+    def __post_init__(self) -> None:
+        _check_dates(self, "validated_at")
+
 
 @dataclass(frozen=True)
 class Replacement:
@@ -162,6 +180,9 @@ class Replacement:
 
     replaced_issued_at: str
     replaced_id: str = ""
+
+    def __post_init__(self) -> None:
+        _check_dates(self, "replaced_issued_at")
 
 
 @dataclass(frozen=True)
@@ -197,6 +218,7 @@ class ReportView:
     texts: ReportTexts = field(default_factory=ReportTexts)
 
     def __post_init__(self) -> None:
+        _check_dates(self, "issued_at")
         if not self.results:
             raise PdfInputError("a report needs at least one result", expression="view.chapters")
         if self.status not in ("final", "partial"):
