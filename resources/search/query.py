@@ -35,6 +35,14 @@ def compound_name(fields: tuple[str, ...]) -> str:
     return "+".join(fields)
 
 
+def leading_compound(rtype: str, field: str) -> str | None:
+    """The compound index that starts with ``field``: it replaces that field's single index."""
+    for fields in COMPOUND_INDEXES.get(rtype, []):
+        if fields[0] == field:
+            return compound_name(fields)
+    return None
+
+
 @dataclass(frozen=True)
 class Include:
     source_type: str
@@ -130,7 +138,13 @@ def _include(raw: str, name: str) -> Include:
 def choose_index(rtype: str, clauses: list[Clause], sort: list[tuple[str, int]]) -> str | None:
     """The most selective index for these clauses: a compound one when its leading fields are pinned."""
     pinned = {c.equality_on for c in clauses if c.equality_on}
-    candidates = [(c.rank, c.index) for c in clauses if c.index]
+    params = params_for(rtype)
+    candidates = []
+    for c in clauses:
+        if c.index:
+            param = params.get(c.index)
+            replaced = leading_compound(rtype, param.field) if param else None
+            candidates.append((c.rank, replaced or c.index))
     for fields in COMPOUND_INDEXES.get(rtype, []):
         if fields[0] in pinned and (fields[1] in pinned or fields[1] == sort[0][0]):
             candidates.append((RANK_COMPOUND, compound_name(fields)))
@@ -140,9 +154,8 @@ def choose_index(rtype: str, clauses: list[Clause], sort: list[tuple[str, int]])
     if first in SORT_INDEXES:
         return SORT_INDEXES[first]
     if first.startswith("k."):
-        name = first[2:]
-        param = params_for(rtype).get(name)
-        return f"{name}.sort" if param and param.type == "date" else None
+        param = params.get(first[2:])
+        return f"{param.key}.sort" if param and param.type == "date" else None
     return None
 
 

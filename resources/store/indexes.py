@@ -2,7 +2,9 @@
 
 One index per parameter (dates one on ``lo`` and one on ``hi``, since prefixes compare either end,
 plus ``(k.<date>, _id)`` for keyset paging sorted by that date), and the compound indexes of the
-searches a lab runs all day (an Observation by patient and code, by patient and date). Names follow
+searches a lab runs all day (an Observation by patient and code, by patient and date). A parameter
+that leads a compound index gets no index of its own: the compound one serves it, one index fewer
+to maintain on every write. Names follow
 ``resources.search.clause.index_name`` so the planner can hint them.
 """
 
@@ -12,7 +14,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from resources.search.clause import index_name
 from resources.search.params import params_for
-from resources.search.query import COMPOUND_INDEXES, compound_name
+from resources.search.query import COMPOUND_INDEXES, compound_name, leading_compound
 
 
 def current_indexes(resource_type: str) -> list[IndexModel]:
@@ -29,7 +31,7 @@ def current_indexes(resource_type: str) -> list[IndexModel]:
             models.append(IndexModel([(f"{f}.v", ASCENDING)], name=index_name(key)))
         elif param.type == "composite":
             models.append(IndexModel([(f"{f}.t", ASCENDING), (f"{f}.v", ASCENDING)], name=index_name(key)))
-        else:
+        elif not leading_compound(resource_type, f):
             models.append(IndexModel([(f, ASCENDING)], name=index_name(key)))
             if param.type == "string":
                 models.append(IndexModel([(f"x.{key}", ASCENDING)], name=index_name(key, ".exact")))
