@@ -11,10 +11,9 @@ import base64
 import functools
 import re
 import threading
-import typing
 import unicodedata
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jinja2
 import weasyprint
@@ -29,22 +28,20 @@ TEMPLATES = Path(__file__).parent / "templates"
 SEX_LABELS = {"M": "Masculin", "F": "Féminin", "I": "Indéterminé"}
 FLAG_LABELS = {"H": "↑ H", "HH": "↑↑ HH", "L": "↓ B", "LL": "↓↓ BB", "A": "A"}
 DATAMATRIX_MODULE_PX = 4
-_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2}))?")
+_ISO = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?:T(\d{2}):(\d{2}))?")
 _DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
 
 
 def fr_date(value: str | None) -> str:
-    """``1979-03-28`` -> ``28/03/1979`` (a ``00`` day or month is kept); other text unchanged."""
+    """``1979-03-28`` -> ``28/03/1979``, ``1979-03`` -> ``03/1979`` (``00`` parts kept); other text as is."""
     m = _ISO.match(value or "")
-    return f"{m[3]}/{m[2]}/{m[1]}" if m else (value or "")
+    return "/".join(p for p in (m[3], m[2], m[1]) if p) if m else (value or "")
 
 
 def fr_datetime(value: str | None) -> str:
     """``2026-11-25T08:30:00+01:00`` -> ``25/11/2026 08:30``, the time as written."""
     m = _ISO.match(value or "")
-    if not m:
-        return value or ""
-    return f"{m[3]}/{m[2]}/{m[1]}" + (f" {m[4]}:{m[5]}" if m[4] else "")
+    return fr_date(value) + (f" {m[4]}:{m[5]}" if m and m[4] else "")
 
 
 def fr_num(value: str | None) -> str:
@@ -67,7 +64,7 @@ def _font_config() -> FontConfiguration:
     """One font configuration per thread: WeasyPrint's Pango/fontconfig state is not shared safely."""
     if not hasattr(_per_thread, "font_config"):
         _per_thread.font_config = FontConfiguration()
-    return typing.cast(FontConfiguration, _per_thread.font_config)
+    return cast(FontConfiguration, _per_thread.font_config)
 
 
 @functools.lru_cache(maxsize=1)

@@ -19,7 +19,7 @@ import weasyprint
 from facades.pdf.datamatrix import decode_datamatrix_png, parse_ins_datamatrix
 from facades.pdf.errors import PdfaConformanceError, PdfInputError
 from facades.pdf.pdfa import check_pdfa1b
-from facades.pdf.report import fr_datetime, fr_num, pdf_filename, render_html, render_pdfa
+from facades.pdf.report import fr_date, fr_datetime, fr_num, pdf_filename, render_html, render_pdfa
 from facades.pdf.view import PatientIdentity, ReportView
 
 from .pdf_samples import PAT_TROIS_DATAMATRIX, ans_test_patient, sample_view_dict
@@ -226,6 +226,7 @@ def test_french_formatting_helpers() -> None:
     assert fr_num("3.5 - 5.0") == "3,5 - 5,0" and fr_num("1.2.250") == "1,2,250"
     assert fr_datetime("2026-11-25T08:30:00+01:00") == "25/11/2026 08:30"
     assert fr_datetime("2026-11-25") == "25/11/2026" and fr_datetime(None) == ""
+    assert fr_date("1979-03") == "03/1979" and fr_date("1979-00-00") == "00/00/1979" and fr_date("?") == "?"
 
 
 def test_renders_in_parallel_threads_are_each_conformant() -> None:
