@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import ssl
 from pathlib import Path
@@ -214,11 +215,17 @@ async def test_each_call_is_traced_with_request_answer_user_and_duration_SGL_INS
     await client.search_by_traits(ADRTROIS_DOMINIQUE, CALLER)
     await client.search_by_carte_vitale(CarteVitaleQuery("ADRUN", "1975-12-31", "1"), CALLER)
     await client.search_by_traits(TraitsQuery("DE VINCI", ("LEONARDO",), "M", "2014-02-01"), CALLER)
+    other = dataclasses.replace(CALLER, user="tech.durand")
+    await client.search_by_carte_vitale(CarteVitaleQuery("HOUILLES", "1993-01-27", "1"), other)
     assert [t.operation for t in traces] == [
         Operation.SEARCH_TRAITS,
         Operation.SEARCH_CARTE_VITALE,
         Operation.SEARCH_TRAITS,
+        Operation.SEARCH_CARTE_VITALE,
     ]
+    assert [t.outcome[:2] for t in traces] == ["00", "00", "02", "01"]
+    assert [t.caller.user for t in traces] == ["bio.martin"] * 3 + ["tech.durand"]
+    assert traces[1].response is not None and b"2751263220749" in traces[1].response
     first = traces[0]
     assert first.caller == CALLER and first.error is None
     assert first.request == simulator.received[0]
