@@ -43,13 +43,17 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Exchange:
-    """One traced INSi call: what was asked, by whom, what came back (or what went wrong), how long."""
+    """One traced INSi call: what was asked, by whom, what came back (or what went wrong), how long.
+
+    ``result`` is the parsed answer (code, INS, history, traits: SGL.INS.41) when there was one.
+    """
 
     operation: Operation
     caller: Caller
     message_id: str
     request: bytes
     response: bytes | None
+    result: Result | None
     error: SglError | None
     outcome: str
     duration: float
@@ -162,11 +166,13 @@ class InsiClient:
         started = datetime.now(UTC)
         clock = time.perf_counter()
         response: bytes | None = None
+        result: Result | None = None
         error: SglError | None = None
         outcome = ""
         try:
             response = await self._post(request)
-            value = interpret(read_answer(response))
+            result = read_answer(response)
+            value = interpret(result)
             outcome = value.summary
             return value
         except SglError as exc:
@@ -187,6 +193,7 @@ class InsiClient:
                     message_id=request.message_id,
                     request=request.xml,
                     response=response,
+                    result=result,
                     error=error,
                     outcome=outcome,
                     duration=duration,

@@ -31,6 +31,7 @@ MAX_HEAD = 16 * 1024
 MAX_BODY = 1024 * 1024
 IDLE_TIMEOUT = 30.0
 MAX_REQUESTS_PER_CONNECTION = 1000
+KEPT_REQUESTS = 1000
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -63,7 +64,7 @@ def _common_name(peercert: object) -> str | None:
 
 @dataclass
 class SimulatorHandle:
-    """A running simulator; ``received`` keeps the request bodies it was sent, oldest first."""
+    """A running simulator; ``received`` keeps the last request bodies it was sent, oldest first."""
 
     host: str
     port: int
@@ -147,6 +148,7 @@ async def _serve_connection(
                 reply = Reply(405, b"")
             else:
                 handle.received.append(body)
+                del handle.received[:-KEPT_REQUESTS]
                 reply = service.handle(body, common_name)
             keep_alive = headers.get("connection", "").lower() != "close"
             writer.write(_response(reply, keep_alive=keep_alive))

@@ -236,6 +236,20 @@ async def test_each_call_is_traced_with_request_answer_user_and_duration_SGL_INS
     assert traces[2].outcome == "02 Plusieurs identites trouvees"
 
 
+@pytest.mark.req("SGL.INS.41")
+async def test_trace_carries_everything_the_insi_returned_SGL_INS_41(
+    client: InsiClient, traces: list[Exchange]
+) -> None:
+    returned = await client.search_by_traits(TraitsQuery("ECETINSI", ("PIERRE-ALAIN",), "M", "2009-07-14"), CALLER)
+    traced = traces[-1].result
+    assert traced == returned
+    assert traced is not None and traced.identity is not None
+    assert traced.identity.active.matricule == "109076322083489"
+    assert [h.matricule for h in traced.identity.history] == ["209076322083439", "209066322012355"]
+    assert traced.identity.traits.first_names == "PIERRE-ALAIN MURIEL FLORIANT"
+    assert traces[-1].response is not None and b"<DateDeb>2019-03-01</DateDeb>" in traces[-1].response
+
+
 @pytest.mark.req("SGL.INS.04")
 async def test_refused_call_is_traced_with_its_error_SGL_INS_04(
     pki: TestPki, simulator: SimulatorHandle, tmp_path: Path
