@@ -17,10 +17,17 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from facades.pdf import patient_traits as traits
-from facades.pdf.datamatrix import ins_datamatrix_content
-from facades.pdf.errors import PdfInputError
+from facades.pdf.datamatrix import ins_datamatrix_content, parse_ins_datamatrix
+from facades.pdf.errors import DatamatrixError, PdfInputError
 from resources.errors import RuleViolation
-from resources.ins import INS_TYPE_BY_OID, OID_INS_NIR_DEMO, OID_INS_NIR_TEST, emittable_ins, identity_status
+from resources.ins import (
+    INS_TYPE_BY_OID,
+    OID_INS_NIA,
+    OID_INS_NIR_DEMO,
+    OID_INS_NIR_TEST,
+    emittable_ins,
+    identity_status,
+)
 
 FLAGS = ("H", "HH", "L", "LL", "A")
 _ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?)?)?$")
@@ -75,11 +82,19 @@ class PatientIdentity:
             raise PdfInputError("ins_matricule and ins_oid go together", expression="view.patient.ins_oid")
         if self.ins_oid and self.ins_oid not in INS_TYPE_BY_OID:
             raise PdfInputError(f"{self.ins_oid} is not an INS OID", expression="view.patient.ins_oid")
+        if self.datamatrix:  # the symbol must name the same person as the printed matricule
+            try:
+                coded = parse_ins_datamatrix(self.datamatrix)
+            except DatamatrixError as exc:
+                raise PdfInputError(f"datamatrix: {exc.diagnostics}", expression="view.patient.datamatrix") from exc
+            if (coded["matricule"], coded["oid"]) != (self.ins_matricule, self.ins_oid):
+                raise PdfInputError("the Datamatrix does not carry the printed INS",
+                                    expression="view.patient.datamatrix")
 
     @property
     def ins_nature(self) -> str | None:
         """NIR or NIA, printed after the matricule (RNIV rule 32)."""
-        return "NIA" if self.ins_oid == "1.2.250.1.213.1.4.9" else ("NIR" if self.ins_oid else None)
+        return "NIA" if self.ins_oid == OID_INS_NIA else ("NIR" if self.ins_oid else None)
 
     @property
     def ins_environment(self) -> str | None:

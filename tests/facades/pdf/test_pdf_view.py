@@ -63,6 +63,8 @@ def test_patient_without_birth_date_is_refused_with_fhirpath() -> None:
     (lambda d: d["specimens"][0].update(received_at="25/11/2026"), "view.specimens[0].received_at"),
     (lambda d: d["patient"].update(birth_date="28-03-1979"), "view.patient.birth_date"),
     (lambda d: d.update(issued_at="hier"), "view.issued_at"),
+    (lambda d: d["patient"].update(ins_matricule="297022A02077878"), "view.patient.datamatrix"),
+    (lambda d: d["patient"].update(datamatrix="IS01"), "view.patient.datamatrix"),
     (lambda d: d.update(chapters=[{"title": "Hématologie", "sections": []}]), "view.chapters"),
     (lambda d: d["texts"].update(extra_traits=["shoe_size"]), "view.texts.extra_traits"),
     (lambda d: d["chapters"][0]["sections"][0]["results"][0].update(accredited=True),
