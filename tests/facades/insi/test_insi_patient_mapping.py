@@ -43,7 +43,8 @@ def test_insi_identity_fills_every_strict_trait_of_the_patient_SGL_INS_13() -> N
     assert (fields["gender"], fields["birthDate"]) == ("male", "2009-07-14")
     coding = fields["extension"][0]["valueAddress"]["extension"][0]["valueCoding"]
     assert coding["code"] == "63220"
-    assert ins_identifier({"identifier": fields["identifier"]})["value"] == "109076322083489"
+    current = ins_identifier({"identifier": fields["identifier"]})
+    assert current is not None and current["value"] == "109076322083489"
 
 
 @pytest.mark.req("SGL.INS.13")

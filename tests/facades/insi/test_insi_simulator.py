@@ -10,11 +10,14 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from facades.insi import start_insi_simulator
 from facades.insi.answer import read_answer
 from facades.insi.envelope import traits_request
 from facades.insi.errors import InsiFault
@@ -27,9 +30,9 @@ from .conftest import CALLER, SOFTWARE
 ROOT = Path(__file__).resolve().parents[3]
 
 
-async def _post(handle: SimulatorHandle, pki: TestPki, body: bytes, **kwargs: object) -> httpx.Response:
+async def _post(handle: SimulatorHandle, pki: TestPki, body: bytes) -> httpx.Response:
     async with httpx.AsyncClient(verify=client_context(pki), timeout=5.0) as http:
-        return await http.post(kwargs.pop("url", handle.url), content=body, **kwargs)  # type: ignore[arg-type]
+        return await http.post(handle.url, content=body)
 
 
 async def test_malformed_request_gets_a_soap_fault(simulator: SimulatorHandle, pki: TestPki) -> None:
@@ -78,7 +81,7 @@ async def test_oversized_or_chunked_bodies_are_refused(simulator: SimulatorHandl
     async with httpx.AsyncClient(verify=client_context(pki), timeout=5.0) as http:
         big = await http.post(simulator.url, content=b"x" * (1024 * 1024 + 1))
 
-        async def chunks():  # type: ignore[no-untyped-def]
+        async def chunks() -> AsyncIterator[bytes]:
             yield b"<a/>"
 
         chunked = await http.post(simulator.url, content=chunks())
@@ -87,8 +90,6 @@ async def test_oversized_or_chunked_bodies_are_refused(simulator: SimulatorHandl
 
 
 async def test_stop_closes_the_port(pki: TestPki) -> None:
-    from facades.insi import start_insi_simulator
-
     handle = await start_insi_simulator("127.0.0.1", 0, pki.server.cert, pki.server.key, pki.ca.cert)
     port = handle.port
     reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client_context(pki))
@@ -105,9 +106,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _now():  # type: ignore[no-untyped-def]
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
