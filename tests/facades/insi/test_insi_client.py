@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import shutil
 import ssl
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,14 @@ from facades.insi import (
     Matricule,
     Operation,
     TraitsQuery,
+    check_importable,
     client_ssl_context,
     start_insi_simulator,
 )
+from facades.insi.directory import KIT_DIR
 from facades.insi.model import Identity, Ins, Traits
 from facades.insi.simulator import SimulatorHandle
+from resources.errors import RuleViolation
 from tests.support.pki import TestPki, create_test_pki, issue_client_certificate
 
 from .conftest import CALLER, KIT, SOFTWARE
@@ -406,3 +410,33 @@ async def test_invalid_query_is_refused_before_anything_is_sent(
         await client.search_by_traits(TraitsQuery("ADR3", ("DOMINIQUE",), "F", "1997-02-26"), CALLER)
     assert caught.value.expression == ["RECSANSVITALE/NomNaissance"]
     assert simulator.received == [] and traces == []
+
+
+@pytest.mark.req("SGL.INS.15")
+async def test_answer_00_with_unknown_birth_day_is_not_imported_end_to_end_SGL_INS_15(
+    pki: TestPki, tmp_path: Path
+) -> None:
+    kit = tmp_path / "kit"
+    shutil.copytree(KIT_DIR, kit)
+    with (kit / "test_identities.csv").open("a", encoding="utf-8") as csv_file:
+        csv_file.write(
+            "LUNAIRE;JEANNE;JEANNE;F;1950-03-00;63220;2500363220111;47;1.2.250.1.213.1.4.8;00;;jour inconnu\n"
+        )
+    handle = await start_insi_simulator("127.0.0.1", 0, pki.server.cert, pki.server.key, pki.ca.cert, kit_dir=kit)
+    traces: list[Exchange] = []
+
+    async def trace(exchange: Exchange) -> None:
+        traces.append(exchange)
+
+    try:
+        context = client_ssl_context(pki.client.cert, pki.client.key, pki.ca.cert)
+        async with InsiClient(handle.url, context, SOFTWARE, trace=trace) as insi:
+            result = await insi.search_by_traits(TraitsQuery("LUNAIRE", ("JEANNE",), "F", "1950-03-00"), CALLER)
+    finally:
+        await handle.stop()
+    assert result.code == "00" and result.identity is not None
+    assert result.identity.traits.birth_date == "1950-03-00"
+    with pytest.raises(RuleViolation) as caught:
+        check_importable(result)
+    assert caught.value.rule == "SGL.INS.15"
+    assert traces[0].result == result
