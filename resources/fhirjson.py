@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -29,3 +30,8 @@ def content_hash(resource: dict[str, Any]) -> str:
     if meta:
         body["meta"] = meta
     return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def instant(moment: datetime) -> str:
+    """A stored naive-UTC datetime as a FHIR instant (``2024-05-02T06:15:00.000Z``)."""
+    return moment.isoformat(timespec="milliseconds") + "Z"

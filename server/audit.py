@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 
@@ -58,7 +59,7 @@ def audit_event(patient_ids: list[str], *, who: str, interaction: str, address: 
         "subtype": [{"system": "http://hl7.org/fhir/restful-interaction", "code": _SUBTYPES.get(interaction,
                                                                                                interaction)}],
         "action": "E" if interaction in ("search", "batch", "transaction") else "R",
-        "recorded": now_utc().isoformat(timespec="milliseconds") + "Z",
+        "recorded": instant(now_utc()),
         "outcome": "0",
         "agent": [agent],
         "source": {"observer": {"display": "OpenSGL"},

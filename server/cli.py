@@ -63,3 +63,14 @@ def db_stats(data_dir: Path) -> None:
     click.echo("type;count")
     for rtype, n in counts.items():
         click.echo(f"{rtype};{n}")
+
+
+@main.command("insi-simulator")
+@click.option("--port", default=8443, show_default=True, type=int, help="HTTPS port on 127.0.0.1.")
+@click.option("--cert-dir", default=Path("./var/insi-pki"), show_default=True, type=click.Path(path_type=Path),
+              help="Test CA, server and client certificates (generated when missing).")
+def insi_simulator(port: int, cert_dir: Path) -> None:
+    """Serve a local INSi test service (SOAP 1.2 over mutual TLS) answering the public test identities."""
+    from facades.insi import run_simulator
+
+    run_simulator(port, cert_dir)

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from resources.errors import InvalidInput, Issue, SglError
+from resources.fhirjson import instant
 from resources.interactions.create import create
 from resources.interactions.delete import delete
 from resources.interactions.outcome import Outcome
@@ -76,7 +77,7 @@ def _response(outcome: Outcome) -> dict[str, Any]:
     if "ETag" in outcome.headers:
         resp["etag"] = outcome.headers["ETag"]
     if outcome.stored is not None:
-        resp["lastModified"] = outcome.stored.last_updated.isoformat(timespec="milliseconds") + "Z"
+        resp["lastModified"] = instant(outcome.stored.last_updated)
     entry: dict[str, Any] = {"response": resp}
     if outcome.resource is not None:
         entry["resource"] = outcome.resource

@@ -6,13 +6,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from resources.errors import InvalidInput
+from resources.fhirjson import instant
 from resources.interactions.common import check_id, check_type
 from resources.search.query import DEFAULT_COUNT, MAX_COUNT
 from resources.store.base import FhirStore
-
-
-def _iso(dt: Any) -> str:
-    return dt.isoformat(timespec="milliseconds") + "Z"
 
 
 async def history(store: FhirStore, resource_type: str, rid: str | None, pairs: list[tuple[str, str]], *,
@@ -37,7 +34,7 @@ async def history(store: FhirStore, resource_type: str, rid: str | None, pairs: 
             "fullUrl": f"{base}/{url}",
             "request": {"method": s.method, "url": resource_type if s.method == "POST" else url},
             "response": {"status": "204" if s.method == "DELETE" else ("201" if s.method == "POST" else "200"),
-                         "etag": s.etag, "lastModified": _iso(s.last_updated)},
+                         "etag": s.etag, "lastModified": instant(s.last_updated)},
         }
         if s.resource is not None:
             entry["resource"] = s.resource

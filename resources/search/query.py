@@ -71,12 +71,12 @@ def _lastupdated(raw: str) -> Clause:
     for alt in (a for a in raw.split(",") if a):
         prefix, text = date.split_prefix(alt)
         lo, hi = date.parse_range(text, expression="_lastUpdated")
-        cond: dict[str, Any] = {
+        conditions: dict[str, dict[str, Any]] = {
             "eq": {"$gte": lo, "$lte": hi}, "gt": {"$gt": hi}, "sa": {"$gt": hi}, "lt": {"$lt": lo},
             "eb": {"$lt": lo}, "ge": {"$gte": lo}, "le": {"$lte": hi},
             "ne": {"$not": {"$gte": lo, "$lte": hi}},
-        }[prefix]
-        alternatives.append(Clause({"lu": cond}, None if prefix == "ne" else "lastUpdated", RANK_RANGE))
+        }
+        alternatives.append(Clause({"lu": conditions[prefix]}, None if prefix == "ne" else "lastUpdated", RANK_RANGE))
     if not alternatives:
         raise InvalidInput("empty _lastUpdated value", expression="_lastUpdated")
     return merge(alternatives)

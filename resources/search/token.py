@@ -54,7 +54,9 @@ def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause
             raise InvalidInput("a system-only token (system|) cannot be combined with others", expression=key)
         system = systems[0]
         # every "system|code" sorts between "system|" and "system}" ("}" follows "|" in ASCII)
-        return Clause({field: {"$gte": f"{system}|", "$lt": f"{system}}}"}}, index_name(key), RANK_PREFIX)
+        # $elemMatch keeps both bounds on one value: a bare array range would match "a" < x and "z" >= y
+        bounds = {"$gte": f"{system}|", "$lt": f"{system}}}"}
+        return Clause({field: {"$elemMatch": bounds}}, index_name(key), RANK_PREFIX)
     flt = {field: tokens[0]} if len(tokens) == 1 else {field: {"$in": tokens}}
     return Clause(flt, index_name(key), RANK_EQUALITY, equality_on=field if len(tokens) == 1 else None)
 

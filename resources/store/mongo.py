@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from resources.errors import Conflict, Gone, InvalidInput, NotFound, PreconditionFailed
-from resources.fhirjson import content_hash
+from resources.fhirjson import content_hash, instant
 from resources.search import cursor as keyset
 from resources.search import reference
 from resources.search.date import now_utc
@@ -34,15 +34,11 @@ _WRITE_RETRIES = 5
 MAX_INCLUDED = 1000
 
 
-def _iso(dt: datetime) -> str:
-    return dt.isoformat(timespec="milliseconds") + "Z"
-
-
 def _stamp(resource: dict[str, Any], vid: int, lu: datetime) -> dict[str, Any]:
     out = dict(resource)
     meta = dict(out.get("meta") or {})
     meta["versionId"] = str(vid)
-    meta["lastUpdated"] = _iso(lu)
+    meta["lastUpdated"] = instant(lu)
     out["meta"] = meta
     return out
 

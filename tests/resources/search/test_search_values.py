@@ -41,7 +41,7 @@ def test_token_extraction_keeps_system_and_bare_code() -> None:
 
 def test_token_system_only_is_an_index_range() -> None:
     clause = token.build_filter("s.code", "code", "http://loinc.org|", None)
-    assert clause.filter == {"s.code": {"$gte": "http://loinc.org|", "$lt": "http://loinc.org}"}}
+    assert clause.filter == {"s.code": {"$elemMatch": {"$gte": "http://loinc.org|", "$lt": "http://loinc.org}"}}}
 
 
 def test_string_normalisation_strips_accents_case_and_splits_words() -> None:
