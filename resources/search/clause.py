@@ -1,7 +1,14 @@
-"""A planned search condition: its MongoDB filter and the index that serves it.
+"""A planned search condition: a MongoDB filter whose first key is an indexed field.
 
-The embedded SecantusDB plans only single-index queries reliably, so the planner picks the most
-selective index itself (lowest rank) and passes it as a hint; on MongoDB the hint is optional.
+SecantusDB (the embedded default) executes a query through the index of the filter's *first*
+top-level field and checks the other fields on the documents it fetched; an explicit ``$and`` or
+``$or``, or a range inside ``$elemMatch``, makes it scan the collection, and an index ``hint``
+makes it walk the whole index. So the planner builds one flat filter, most selective clause first,
+and never hints. MongoDB plans the same filter well by itself.
+
+A range on a multi-valued field (``[a, b)`` over an array) may be satisfied by two different
+values; where that matters the clause carries an ``element_range`` that the store re-checks on the
+documents it fetched.
 """
 
 from __future__ import annotations
@@ -10,29 +17,62 @@ from dataclasses import dataclass
 from typing import Any
 
 RANK_ID = 0
-RANK_COMPOUND = 1
+RANK_REFERENCE = 1
+"""A reference (this patient, this specimen) is the most selective thing a lab searches by."""
 RANK_EQUALITY = 2
 RANK_RANGE = 3
 RANK_PREFIX = 4
-RANK_INDEX_SCAN = 9
+RANK_LOW_CARDINALITY = 6
+RANK_SCAN = 9
+
+
+@dataclass(frozen=True)
+class ElementRange:
+    """``lo <= value < hi`` must hold for one single value of ``field``."""
+
+    field: str
+    lo: str
+    hi: str
+
+    def holds(self, doc: dict[str, Any]) -> bool:
+        node: Any = doc
+        for part in self.field.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        values = node if isinstance(node, list) else [node]
+        return any(isinstance(v, str) and self.lo <= v < self.hi for v in values)
 
 
 @dataclass(frozen=True)
 class Clause:
     filter: dict[str, Any]
-    index: str | None = None
-    rank: int = 99
-    equality_on: str | None = None
-    """The stored field an equality clause pins (used to pick a compound index)."""
+    rank: int = RANK_SCAN
+    element_range: ElementRange | None = None
 
 
 def merge(alternatives: list[Clause]) -> Clause:
-    """OR of clauses; an index only survives when every alternative is the same equality field."""
+    """OR of clauses (a comma-separated value): ``$or`` makes SecantusDB scan, so use it only when needed."""
     if len(alternatives) == 1:
         return alternatives[0]
     return Clause({"$or": [a.filter for a in alternatives]})
 
 
-def index_name(key: str, suffix: str = "") -> str:
-    """The one naming rule shared by the index builder and the planner."""
-    return f"{key}{suffix}"
+def conjoin(flt: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """``flt AND extra`` kept flat; operator dicts on one field merge; ``$and`` only for a true repeat."""
+    out = dict(flt)
+    for key, cond in extra.items():
+        if key not in out:
+            out[key] = cond
+        elif (key != "$or" and isinstance(out[key], dict) and isinstance(cond, dict)
+              and all(k.startswith("$") for k in (*out[key], *cond)) and not set(out[key]) & set(cond)):
+            out[key] = {**out[key], **cond}
+        else:
+            out["$and"] = [*out.get("$and", []), {key: cond}]
+    return out
+
+
+def combine(clauses: list[Clause]) -> dict[str, Any]:
+    """AND of clauses as one flat filter, the most selective first (it picks the index)."""
+    out: dict[str, Any] = {}
+    for clause in sorted(clauses, key=lambda c: c.rank):
+        out = conjoin(out, clause.filter)
+    return out

@@ -23,35 +23,28 @@ def _dec(v: Any) -> Any:
     return datetime.fromisoformat(v["$d"]) if isinstance(v, dict) and "$d" in v else v
 
 
-def encode(values: list[Any]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([_enc(v) for v in values])).decode().rstrip("=")
+def encode(value: Any) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([_enc(value)])).decode().rstrip("=")
 
 
-def decode(token: str, expected: int) -> list[Any]:
+def decode(token: str) -> Any:
     try:
         raw = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, orjson.JSONDecodeError) as exc:
         raise InvalidInput("the paging cursor is not valid; restart the search", expression="_cursor") from exc
-    if not isinstance(raw, list) or len(raw) != expected:
-        raise InvalidInput("the paging cursor does not match this sort; restart the search", expression="_cursor")
-    return [_dec(v) for v in raw]
+    if not isinstance(raw, list) or len(raw) != 1:
+        raise InvalidInput("the paging cursor is not valid; restart the search", expression="_cursor")
+    return _dec(raw[0])
 
 
-def after(sort: list[tuple[str, int]], last: list[Any]) -> dict[str, Any]:
-    """Filter for the rows strictly after ``last`` in lexicographic ``sort`` order."""
-    alternatives = []
-    for i, (field, direction) in enumerate(sort):
-        clause = {f: last[j] for j, (f, _) in enumerate(sort[:i])}
-        clause[field] = {"$gt" if direction > 0 else "$lt": last[i]}
-        alternatives.append(clause)
-    return {"$or": alternatives}
+def after(sort: tuple[str, int], last: Any) -> dict[str, Any]:
+    """Filter for the rows strictly after ``last``; sort keys end with the id, so they are unique."""
+    field, direction = sort
+    return {field: {"$gt" if direction > 0 else "$lt": last}}
 
 
-def key_of(doc: dict[str, Any], sort: list[tuple[str, int]]) -> list[Any]:
-    out = []
-    for field, _ in sort:
-        node: Any = doc
-        for part in field.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        out.append(node)
-    return out
+def key_of(doc: dict[str, Any], field: str) -> Any:
+    node: Any = doc
+    for part in field.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node

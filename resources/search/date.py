@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from resources.errors import InvalidInput
-from resources.search.clause import RANK_RANGE, Clause, index_name, merge
+from resources.search.clause import RANK_RANGE, RANK_SCAN, Clause, merge
 
 _DATE = re.compile(
     r"^(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2})(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2})(?P<f>\.\d+)?)?"
@@ -90,15 +90,14 @@ def _clause(field: str, key: str, prefix: str, lo: datetime, hi: datetime) -> Cl
     """One prefix as an index-friendly filter; only ``eq`` needs both ends on the same element."""
     if prefix == "eq":
         same = {"lo": {"$gte": lo}, "hi": {"$lte": hi}}
-        return Clause({f"{field}.lo": {"$gte": lo, "$lte": hi}, field: {"$elemMatch": same}},
-                      index_name(key, ".lo"), RANK_RANGE)
+        return Clause({f"{field}.lo": {"$gte": lo, "$lte": hi}, field: {"$elemMatch": same}}, RANK_RANGE)
     if prefix == "ne":
-        return Clause({field: {"$not": {"$elemMatch": {"lo": {"$gte": lo}, "hi": {"$lte": hi}}}}})
+        return Clause({field: {"$not": {"$elemMatch": {"lo": {"$gte": lo}, "hi": {"$lte": hi}}}}}, RANK_SCAN)
     end, op, bound = {
         "gt": ("hi", "$gt", hi), "sa": ("lo", "$gt", hi), "lt": ("lo", "$lt", lo),
         "eb": ("hi", "$lt", lo), "ge": ("hi", "$gte", lo), "le": ("lo", "$lte", hi),
     }[prefix]
-    return Clause({f"{field}.{end}": {op: bound}}, index_name(key, f".{end}"), RANK_RANGE)
+    return Clause({f"{field}.{end}": {op: bound}}, RANK_RANGE)
 
 
 def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause:
@@ -114,8 +113,8 @@ def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause
     return merge(clauses)
 
 
-def sort_key(values: list[dict[str, datetime]]) -> datetime:
-    return min((v["lo"] for v in values), default=MIN)
+def sort_key(values: list[dict[str, datetime]]) -> str:
+    return min((v["lo"] for v in values), default=MIN).isoformat(timespec="milliseconds")
 
 
 def now_utc() -> datetime:

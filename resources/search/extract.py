@@ -1,7 +1,9 @@
 """Write-time extraction: the search values and sort keys stored beside each resource.
 
-The stored document is ``{_id, resource, vid, lu, hash, s: {param: values}, x: {param: exact
-strings}, k: {param: sort key}}``; see docs/search-architecture.md for the whole picture.
+The stored document is ``{_id, r, v, lu, h, s: {param: values}, x: {param: exact strings},
+k: {param: sort key}}``; see docs/search-architecture.md for the whole picture. A sort key is the
+value as a sortable string followed by the id, so that it is unique and a page boundary is one
+comparison.
 """
 
 from __future__ import annotations
@@ -11,8 +13,16 @@ from typing import Any
 from resources.search import date, quantity, reference, string, token, uri
 from resources.search.params import SearchParam, params_for
 from resources.search.paths import values_at
+from resources.search.query import SORTABLE
 
-_EXTRACTORS = {"token": token, "date": date, "reference": reference, "quantity": quantity, "uri": uri}
+SORT_SEPARATOR = "\x1f"
+
+
+def sort_key(value: str, rid: str) -> str:
+    return f"{value}{SORT_SEPARATOR}{rid}"
+
+_EXTRACTORS: dict[str, Any] = {"token": token, "date": date, "reference": reference, "quantity": quantity,
+                               "uri": uri}
 
 
 def _raw(resource: dict[str, Any], param: SearchParam) -> list[Any]:
@@ -38,11 +48,11 @@ def search_document(resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
             values, exact = string.extract(_raw(resource, param))
             if exact:
                 x[name] = exact
-            k[name] = string.sort_key(values)
         else:
-            module = _EXTRACTORS[param.type]
-            values = module.extract(_raw(resource, param))
-            k[name] = module.sort_key(values)
+            values = _EXTRACTORS[param.type].extract(_raw(resource, param))
+        if param.type in SORTABLE:
+            module = string if param.type == "string" else _EXTRACTORS[param.type]
+            k[name] = sort_key(module.sort_key(values), resource["id"])
         if values:
             s[name] = values
     return s, x, k

@@ -24,6 +24,8 @@ class SearchParam:
     components: tuple[str, ...] = ()
     # a narrower view of another parameter's values (``patient`` is ``subject`` limited to Patient)
     alias_of: str = ""
+    # False for codes shared by most resources (status, gender): never the clause that leads a query
+    selective: bool = True
 
     @property
     def key(self) -> str:
@@ -38,7 +40,9 @@ class SearchParam:
 
 def _p(name: str, type_: ParamType, *paths: str, targets: tuple[str, ...] = (), doc: str = "",
        alias_of: str = "") -> SearchParam:
-    return SearchParam(name=name, type=type_, paths=paths, targets=targets, documentation=doc, alias_of=alias_of)
+    selective = name not in ("status", "gender", "category")
+    return SearchParam(name=name, type=type_, paths=paths, targets=targets, documentation=doc, alias_of=alias_of,
+                       selective=selective)
 
 
 _SUBJECT_TARGETS = ("Patient", "Group", "Device", "Location")

@@ -11,7 +11,7 @@ from typing import Any
 
 from resources.errors import InvalidInput
 from resources.search import token
-from resources.search.clause import RANK_COMPOUND, RANK_RANGE, Clause, index_name, merge
+from resources.search.clause import RANK_EQUALITY, RANK_RANGE, RANK_SCAN, Clause, merge
 from resources.search.date import split_prefix
 
 _OPS = {"gt": "$gt", "sa": "$gt", "lt": "$lt", "eb": "$lt", "ge": "$gte", "le": "$lte"}
@@ -68,9 +68,9 @@ def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause
     for alt in (a for a in raw.split(",") if a):
         value, element, negate = _element(alt, key)
         if negate:
-            clauses.append(Clause({field: {"$not": {"$elemMatch": element}}}))
+            clauses.append(Clause({field: {"$not": {"$elemMatch": element}}}, RANK_SCAN))
         else:
-            clauses.append(Clause({f"{field}.v": value, field: {"$elemMatch": element}}, index_name(key), RANK_RANGE))
+            clauses.append(Clause({f"{field}.v": value, field: {"$elemMatch": element}}, RANK_RANGE))
     if not clauses:
         raise InvalidInput(f"empty quantity value for {key}", expression=key)
     return merge(clauses)
@@ -88,11 +88,8 @@ def build_composite_filter(field: str, key: str, raw: str) -> Clause:
             raise InvalidInput("prefix ne is not supported inside a composite", expression=key)
         element["t"] = code
         clauses.append(Clause({f"{field}.t": code, f"{field}.v": value, field: {"$elemMatch": element}},
-                              index_name(key), RANK_COMPOUND))
+                              RANK_EQUALITY))
     if not clauses:
         raise InvalidInput(f"empty composite value for {key}", expression=key)
     return merge(clauses)
 
-
-def sort_key(values: list[dict[str, Any]]) -> float:
-    return min((v["v"] for v in values), default=float("-inf"))

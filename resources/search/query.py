@@ -1,5 +1,5 @@
-"""From URL parameters to a planned search: one MongoDB filter, the index to use, a sort, a page
-size and includes.
+"""From URL parameters to a planned search: one flat MongoDB filter (most selective clause first,
+see clause.py), a sort, a page size and includes.
 
 Chained parameters (``subject:Patient.identifier=…``) are resolved first through ``resolve_chain``
 into the matching ids, bounded so that a chain never turns into a scan.
@@ -13,7 +13,17 @@ from typing import Any
 
 from resources.errors import InvalidInput, UnknownParameter
 from resources.search import date, quantity, reference, string, token, uri
-from resources.search.clause import RANK_COMPOUND, RANK_EQUALITY, RANK_ID, RANK_RANGE, Clause, merge
+from resources.search.clause import (
+    RANK_EQUALITY,
+    RANK_ID,
+    RANK_LOW_CARDINALITY,
+    RANK_RANGE,
+    RANK_REFERENCE,
+    Clause,
+    ElementRange,
+    combine,
+    merge,
+)
 from resources.search.params import COMMON_PARAMS, RESULT_PARAMS, SearchParam, params_for
 
 DEFAULT_COUNT = 20
@@ -22,25 +32,17 @@ MAX_CHAIN_MATCHES = 1000
 
 ChainResolver = Callable[[str, list[tuple[str, str]]], Awaitable[list[str]]]
 
-# Compound indexes (stored fields, in index order) the planner may prefer; built by the store.
+# Compound indexes (stored fields, in index order) for the searches a lab runs all day.
 COMPOUND_INDEXES: dict[str, list[tuple[str, ...]]] = {
     "Observation": [("s.subject", "s.code"), ("s.subject", "k.date")],
     "DiagnosticReport": [("s.subject", "k.issued")],
     "ServiceRequest": [("s.subject", "k.authored")],
 }
-SORT_INDEXES = {"_id": "_id_", "lu": "lastUpdated"}
+SORTABLE = ("token", "string", "date", "reference", "uri")
 
 
 def compound_name(fields: tuple[str, ...]) -> str:
     return "+".join(fields)
-
-
-def leading_compound(rtype: str, field: str) -> str | None:
-    """The compound index that starts with ``field``: it replaces that field's single index."""
-    for fields in COMPOUND_INDEXES.get(rtype, []):
-        if fields[0] == field:
-            return compound_name(fields)
-    return None
 
 
 @dataclass(frozen=True)
@@ -54,8 +56,9 @@ class Include:
 class SearchRequest:
     resource_type: str
     filter: dict[str, Any]
-    sort: list[tuple[str, int]]
-    hint: str | None = None
+    sort: tuple[str, int]
+    """One stored key (``_id`` or ``k.<param>``, whose values end with the id) and a direction."""
+    element_ranges: list[ElementRange] = field(default_factory=list)
     count: int = DEFAULT_COUNT
     includes: list[Include] = field(default_factory=list)
     revincludes: list[Include] = field(default_factory=list)
@@ -76,7 +79,7 @@ def _lastupdated(raw: str) -> Clause:
             "eb": {"$lt": lo}, "ge": {"$gte": lo}, "le": {"$lte": hi},
             "ne": {"$not": {"$gte": lo, "$lte": hi}},
         }
-        alternatives.append(Clause({"lu": conditions[prefix]}, None if prefix == "ne" else "lastUpdated", RANK_RANGE))
+        alternatives.append(Clause({"lu": conditions[prefix]}, RANK_RANGE))
     if not alternatives:
         raise InvalidInput("empty _lastUpdated value", expression="_lastUpdated")
     return merge(alternatives)
@@ -89,7 +92,8 @@ def _value_clause(param: SearchParam, raw: str, modifier: str | None) -> Clause:
             raise InvalidInput(":missing takes true or false", expression=param.name)
         return Clause({f: {"$exists": raw == "false"}})
     if param.type == "token":
-        return token.build_filter(f, key, raw, modifier)
+        return token.build_filter(f, key, raw, modifier,
+                                  rank=RANK_EQUALITY if param.selective else RANK_LOW_CARDINALITY)
     if param.type == "string":
         return string.build_filter(f, key, raw, modifier)
     if param.type == "date":
@@ -106,23 +110,20 @@ def _value_clause(param: SearchParam, raw: str, modifier: str | None) -> Clause:
     return reference.build_filter(f, key, raw, param.targets, type_modifier)
 
 
-def _sort(rtype: str, raw: str) -> list[tuple[str, int]]:
-    params = params_for(rtype)
-    out: list[tuple[str, int]] = []
-    for item in (s.strip() for s in raw.split(",") if s.strip()):
-        direction = -1 if item.startswith("-") else 1
-        name = item.lstrip("-")
-        if name == "_id":
-            out.append(("_id", direction))
-        elif name == "_lastUpdated":
-            out.append(("lu", direction))
-        elif name in params and params[name].type != "composite":
-            out.append((f"k.{params[name].key}", direction))
-        else:
-            raise InvalidInput(f"cannot sort {rtype} by {name!r}", expression="_sort")
-    if not any(f == "_id" for f, _ in out):
-        out.append(("_id", out[-1][1] if out else 1))
-    return out
+def _sort(rtype: str, raw: str) -> tuple[str, int]:
+    items = [i.strip() for i in raw.split(",") if i.strip()]
+    if len(items) != 1:
+        raise InvalidInput("_sort takes one parameter (ties are broken by id)", expression="_sort")
+    direction = -1 if items[0].startswith("-") else 1
+    name = items[0].lstrip("-")
+    param = params_for(rtype).get(name)
+    if name == "_id":
+        return "_id", direction
+    if name == "_lastUpdated":
+        return "k._lastUpdated", direction
+    if param is None or param.type not in SORTABLE:
+        raise InvalidInput(f"cannot sort {rtype} by {name!r}", expression="_sort")
+    return f"k.{param.key}", direction
 
 
 def _include(raw: str, name: str) -> Include:
@@ -135,35 +136,11 @@ def _include(raw: str, name: str) -> Include:
     return Include(parts[0], spec.key, parts[2] if len(parts) == 3 else None)
 
 
-def choose_index(rtype: str, clauses: list[Clause], sort: list[tuple[str, int]]) -> str | None:
-    """The most selective index for these clauses: a compound one when its leading fields are pinned."""
-    pinned = {c.equality_on for c in clauses if c.equality_on}
-    params = params_for(rtype)
-    candidates = []
-    for c in clauses:
-        if c.index:
-            param = params.get(c.index)
-            replaced = leading_compound(rtype, param.field) if param else None
-            candidates.append((c.rank, replaced or c.index))
-    for fields in COMPOUND_INDEXES.get(rtype, []):
-        if fields[0] in pinned and (fields[1] in pinned or fields[1] == sort[0][0]):
-            candidates.append((RANK_COMPOUND, compound_name(fields)))
-    if candidates:
-        return min(candidates, key=lambda c: c[0])[1]
-    first = sort[0][0]
-    if first in SORT_INDEXES:
-        return SORT_INDEXES[first]
-    if first.startswith("k."):
-        param = params.get(first[2:])
-        return f"{param.key}.sort" if param and param.type == "date" else None
-    return None
-
-
 async def plan(rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
                resolve_chain: ChainResolver) -> SearchRequest:
     params = params_for(rtype)
     clauses: list[Clause] = []
-    req = SearchRequest(resource_type=rtype, filter={}, sort=[("_id", 1)])
+    req = SearchRequest(resource_type=rtype, filter={}, sort=("_id", 1))
     for key, raw in pairs:
         if key == "_cursor":
             req.cursor = raw
@@ -190,7 +167,7 @@ async def plan(rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
             continue
         elif key == "_id":
             ids = [i for i in raw.split(",") if i]
-            clauses.append(Clause({"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}, "_id_", RANK_ID))
+            clauses.append(Clause({"_id": ids[0]} if len(ids) == 1 else {"_id": {"$in": ids}}, RANK_ID))
         elif key == "_lastUpdated":
             clauses.append(_lastupdated(raw))
         else:
@@ -204,9 +181,8 @@ async def plan(rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
             else:
                 req.ignored.append(key)
                 req.echo.pop()
-    filters = [c.filter for c in clauses]
-    req.filter = {"$and": filters} if len(filters) > 1 else filters[0] if filters else {}
-    req.hint = choose_index(rtype, clauses, req.sort)
+    req.filter = combine(clauses)
+    req.element_ranges = [c.element_range for c in clauses if c.element_range]
     return req
 
 
@@ -229,4 +205,4 @@ async def _param_clause(rtype: str, params: dict[str, SearchParam], key: str, ra
         raise InvalidInput(f"the chain {key} matches more than {MAX_CHAIN_MATCHES} {targets[0]}; narrow it",
                            expression=key)
     refs = [f"{targets[0]}/{i}" for i in ids]
-    return Clause({param.field: {"$in": refs}}, param.key, RANK_EQUALITY)
+    return Clause({param.field: {"$in": refs}}, RANK_REFERENCE)

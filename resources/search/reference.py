@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from resources.errors import InvalidInput
-from resources.search.clause import RANK_EQUALITY, Clause, index_name
+from resources.search.clause import RANK_REFERENCE, Clause
 
 _RELATIVE = re.compile(r"^(?:.*/)?(?P<type>[A-Z][A-Za-z]+)/(?P<id>[A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
 
@@ -55,9 +55,7 @@ def build_filter(field: str, key: str, raw: str, targets: tuple[str, ...], type_
     values = [normalise_query_value(v, targets, type_modifier) for v in raw.split(",") if v]
     if not values:
         raise InvalidInput(f"empty reference value for {key}", expression=key)
-    if len(values) == 1:
-        return Clause({field: values[0]}, index_name(key), RANK_EQUALITY, equality_on=field)
-    return Clause({field: {"$in": values}}, index_name(key), RANK_EQUALITY)
+    return Clause({field: values[0]} if len(values) == 1 else {field: {"$in": values}}, RANK_REFERENCE)
 
 
 def sort_key(values: list[str]) -> str:

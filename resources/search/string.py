@@ -2,7 +2,7 @@
 
 Write time keeps two lists: ``s.<name>`` holds normalised strings and each of their words (so that
 ``MARTIN`` finds ``Dupont-Martin``), ``x.<name>`` the strings as written, for ``:exact``. A prefix
-becomes an index range ``[prefix, prefix+1)`` on one element (``$elemMatch``).
+becomes an index range ``[prefix, prefix+1)``, re-checked on one value by the store.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import unicodedata
 from typing import Any
 
 from resources.errors import InvalidInput
-from resources.search.clause import RANK_EQUALITY, RANK_INDEX_SCAN, RANK_PREFIX, Clause, index_name, merge
+from resources.search.clause import RANK_EQUALITY, RANK_PREFIX, RANK_SCAN, Clause, ElementRange, merge
 
 _PARTS = ("text", "family", "given", "prefix", "suffix", "line", "city", "district", "state", "postalCode",
           "country")
@@ -52,16 +52,16 @@ def extract(values: list[Any]) -> tuple[list[str], list[str]]:
 
 def _one(field: str, key: str, alt: str, modifier: str | None) -> Clause:
     if modifier == "exact":
-        return Clause({f"x.{key}": alt}, index_name(key, ".exact"), RANK_EQUALITY)
+        return Clause({f"x.{key}": alt}, RANK_EQUALITY)
     norm = normalise(alt)
     if modifier == "contains":
-        return Clause({field: {"$regex": re.escape(norm)}}, index_name(key), RANK_INDEX_SCAN)
+        return Clause({field: {"$regex": re.escape(norm)}}, RANK_SCAN)
     if modifier not in (None, ""):
         raise InvalidInput(f"modifier :{modifier} is not supported on string parameters", expression=key)
     if not norm:
         raise InvalidInput(f"empty string value for {key}", expression=key)
     upper = norm[:-1] + chr(ord(norm[-1]) + 1)
-    return Clause({field: {"$elemMatch": {"$gte": norm, "$lt": upper}}}, index_name(key), RANK_PREFIX)
+    return Clause({field: {"$gte": norm, "$lt": upper}}, RANK_PREFIX, ElementRange(field, norm, upper))
 
 
 def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from resources.errors import InvalidInput
-from resources.search.clause import RANK_EQUALITY, RANK_PREFIX, Clause, index_name
+from resources.search.clause import RANK_EQUALITY, RANK_PREFIX, Clause, ElementRange
 
 
 def _pairs(value: Any) -> list[tuple[str | None, str]]:
@@ -38,14 +38,14 @@ def extract(values: list[Any]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause:
+def build_filter(field: str, key: str, raw: str, modifier: str | None, *, rank: int = RANK_EQUALITY) -> Clause:
     tokens = [t for t in raw.split(",") if t]
     if not tokens:
         raise InvalidInput(f"empty token value for {key}", expression=key)
     if any(t == "|" for t in tokens):
         raise InvalidInput("a token needs a system or a code", expression=key)
     if modifier == "not":
-        return Clause({field: {"$nin": tokens}})
+        return Clause({field: {"$nin": tokens}}, rank + 10)
     if modifier not in (None, ""):
         raise InvalidInput(f"modifier :{modifier} is not supported on token parameters", expression=key)
     systems = [t[:-1] for t in tokens if t.endswith("|")]
@@ -54,11 +54,9 @@ def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause
             raise InvalidInput("a system-only token (system|) cannot be combined with others", expression=key)
         system = systems[0]
         # every "system|code" sorts between "system|" and "system}" ("}" follows "|" in ASCII)
-        # $elemMatch keeps both bounds on one value: a bare array range would match "a" < x and "z" >= y
-        bounds = {"$gte": f"{system}|", "$lt": f"{system}}}"}
-        return Clause({field: {"$elemMatch": bounds}}, index_name(key), RANK_PREFIX)
-    flt = {field: tokens[0]} if len(tokens) == 1 else {field: {"$in": tokens}}
-    return Clause(flt, index_name(key), RANK_EQUALITY, equality_on=field if len(tokens) == 1 else None)
+        lo, hi = f"{system}|", f"{system}}}"
+        return Clause({field: {"$gte": lo, "$lt": hi}}, RANK_PREFIX, ElementRange(field, lo, hi))
+    return Clause({field: tokens[0]} if len(tokens) == 1 else {field: {"$in": tokens}}, rank)
 
 
 def sort_key(values: list[str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from resources.errors import InvalidInput
-from resources.search.clause import RANK_EQUALITY, RANK_PREFIX, Clause, index_name, merge
+from resources.search.clause import RANK_EQUALITY, RANK_PREFIX, Clause, ElementRange, merge
 
 
 def extract(values: list[Any]) -> list[str]:
@@ -17,12 +17,12 @@ def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause
     if not values:
         raise InvalidInput(f"empty uri value for {key}", expression=key)
     if modifier == "below":
-        return merge([Clause({field: {"$elemMatch": {"$gte": v, "$lt": v + "\uffff"}}}, index_name(key), RANK_PREFIX)
-                      for v in values])
+        bounds = [(v, v + "\uffff") for v in values]
+        return merge([Clause({field: {"$gte": lo, "$lt": hi}}, RANK_PREFIX, ElementRange(field, lo, hi))
+                      for lo, hi in bounds])
     if modifier not in (None, ""):
         raise InvalidInput(f"modifier :{modifier} is not supported on uri parameters", expression=key)
-    flt = {field: values[0]} if len(values) == 1 else {field: {"$in": values}}
-    return Clause(flt, index_name(key), RANK_EQUALITY)
+    return Clause({field: values[0]} if len(values) == 1 else {field: {"$in": values}}, RANK_EQUALITY)
 
 
 def sort_key(values: list[str]) -> str:

@@ -1,40 +1,37 @@
 """The indexes behind every supported search parameter, created at start-up.
 
 One index per parameter (dates one on ``lo`` and one on ``hi``, since prefixes compare either end,
-plus ``(k.<date>, _id)`` for keyset paging sorted by that date), and the compound indexes of the
-searches a lab runs all day (an Observation by patient and code, by patient and date). A parameter
-that leads a compound index gets no index of its own: the compound one serves it, one index fewer
-to maintain on every write. Names follow
-``resources.search.clause.index_name`` so the planner can hint them.
+plus ``k.<date>`` for keyset paging sorted by that date), and the compound indexes of the
+searches a lab runs all day (an Observation by patient and code, by patient and date).
 """
 
 from __future__ import annotations
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
-from resources.search.clause import index_name
 from resources.search.params import params_for
-from resources.search.query import COMPOUND_INDEXES, compound_name, leading_compound
+from resources.search.query import COMPOUND_INDEXES, compound_name
 
 
 def current_indexes(resource_type: str) -> list[IndexModel]:
-    models = [IndexModel([("lu", ASCENDING), ("_id", ASCENDING)], name="lastUpdated")]
+    models = [IndexModel([("lu", ASCENDING)], name="lastUpdated"),
+              IndexModel([("k._lastUpdated", ASCENDING)], name="_lastUpdated.sort")]
     for param in params_for(resource_type).values():
         if param.alias_of:
             continue
         f, key = param.field, param.key
         if param.type == "date":
-            models.append(IndexModel([(f"{f}.lo", ASCENDING)], name=index_name(key, ".lo")))
-            models.append(IndexModel([(f"{f}.hi", ASCENDING)], name=index_name(key, ".hi")))
-            models.append(IndexModel([(f"k.{key}", ASCENDING), ("_id", ASCENDING)], name=index_name(key, ".sort")))
+            models.append(IndexModel([(f"{f}.lo", ASCENDING)], name=f"{key}.lo"))
+            models.append(IndexModel([(f"{f}.hi", ASCENDING)], name=f"{key}.hi"))
+            models.append(IndexModel([(f"k.{key}", ASCENDING)], name=f"{key}.sort"))
         elif param.type == "quantity":
-            models.append(IndexModel([(f"{f}.v", ASCENDING)], name=index_name(key)))
+            models.append(IndexModel([(f"{f}.v", ASCENDING)], name=key))
         elif param.type == "composite":
-            models.append(IndexModel([(f"{f}.t", ASCENDING), (f"{f}.v", ASCENDING)], name=index_name(key)))
-        elif not leading_compound(resource_type, f):
-            models.append(IndexModel([(f, ASCENDING)], name=index_name(key)))
+            models.append(IndexModel([(f"{f}.t", ASCENDING), (f"{f}.v", ASCENDING)], name=key))
+        else:
+            models.append(IndexModel([(f, ASCENDING)], name=key))
             if param.type == "string":
-                models.append(IndexModel([(f"x.{key}", ASCENDING)], name=index_name(key, ".exact")))
+                models.append(IndexModel([(f"x.{key}", ASCENDING)], name=f"{key}.exact"))
     for fields in COMPOUND_INDEXES.get(resource_type, []):
         models.append(IndexModel([(f, ASCENDING) for f in fields], name=compound_name(fields)))
     return models
@@ -43,5 +40,5 @@ def current_indexes(resource_type: str) -> list[IndexModel]:
 def history_indexes() -> list[IndexModel]:
     return [
         IndexModel([("i", ASCENDING), ("v", DESCENDING)], name="id.version"),
-        IndexModel([("lu", DESCENDING), ("_id", DESCENDING)], name="lastUpdated"),
+        IndexModel([("k", DESCENDING)], name="lastUpdated.sort"),
     ]

@@ -22,8 +22,9 @@ from resources.errors import Conflict, Gone, InvalidInput, NotFound, Preconditio
 from resources.fhirjson import content_hash, instant
 from resources.search import cursor as keyset
 from resources.search import reference
+from resources.search.clause import conjoin
 from resources.search.date import now_utc
-from resources.search.extract import search_document
+from resources.search.extract import search_document, sort_key
 from resources.search.params import RESOURCE_TYPES
 from resources.search.query import Include, SearchRequest
 from resources.store.base import HistoryPage, SearchPage, Stored
@@ -44,12 +45,10 @@ def _stamp(resource: dict[str, Any], vid: int, lu: datetime) -> dict[str, Any]:
 
 
 class MongoFhirStore:
-    def __init__(self, db: AsyncDatabase[Any], *, transactions: bool = True, hints: bool = True) -> None:
-        """``hints``: pass the planner's index choice to the server (needed by SecantusDB's planner)."""
+    def __init__(self, db: AsyncDatabase[Any], *, transactions: bool = True) -> None:
         self.db = db
         self.client = db.client
         self.transactions = transactions
-        self.hints = hints
 
     async def ensure_indexes(self) -> None:
         """Create every collection's indexes (idempotent) so that no supported search scans."""
@@ -62,12 +61,14 @@ class MongoFhirStore:
     # -- writes -------------------------------------------------------------------------------
     def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str) -> dict[str, Any]:
         s, x, k = search_document(resource)
+        k["_lastUpdated"] = sort_key(instant(lu), resource["id"])
         return {"_id": resource["id"], "r": resource, "v": vid, "lu": lu, "h": digest, "s": s, "x": x, "k": k}
 
     async def _append_history(self, rtype: str, stored: Stored, session: Any) -> None:
         await self.db[f"{rtype}_history"].insert_one(
             {"_id": f"{stored.id}/{stored.vid}", "i": stored.id, "v": stored.vid, "lu": stored.last_updated,
-             "m": stored.method, "r": stored.resource}, session=session)
+             "k": sort_key(instant(stored.last_updated), f"{stored.id}/{stored.vid}"), "m": stored.method,
+             "r": stored.resource}, session=session)
 
     async def create(self, resource: dict[str, Any], *, session: Any = None, rid: str | None = None) -> Stored:
         """Store version 1 under a new id (``rid`` when a transaction assigned it beforehand)."""
@@ -166,51 +167,67 @@ class MongoFhirStore:
 
     async def history(self, resource_type: str, id: str | None, *, count: int,
                       cursor: str | None = None) -> HistoryPage:
+        """Newest first: an instance by version number, a type by (time, id) packed in ``k``."""
         coll = self.db[f"{resource_type}_history"]
-        if id is not None:
-            sort: list[tuple[str, int]] = [("v", DESCENDING)]
-            flt: dict[str, Any] = {"i": id}
-        else:
-            sort, flt = [("lu", DESCENDING), ("_id", DESCENDING)], {}
+        sort = ("v", -1) if id is not None else ("k", -1)
+        flt: dict[str, Any] = {"i": id} if id is not None else {}
         if cursor:
-            flt = {"$and": [flt, keyset.after(sort, keyset.decode(cursor, len(sort)))]}
-        docs = await coll.find(flt, sort=sort, limit=count + 1).to_list()
+            flt.update(keyset.after(sort, keyset.decode(cursor)))
+        docs = await coll.find(flt, sort=[sort], limit=count + 1).to_list()
         if id is not None and not docs and not cursor:
             raise NotFound(f"{resource_type}/{id} has no history")
         page = [Stored(resource_type, d["i"], d["v"], d["lu"], d["r"], d["m"]) for d in docs[:count]]
-        nxt = keyset.encode(keyset.key_of(docs[count - 1], sort)) if len(docs) > count else None
+        nxt = keyset.encode(keyset.key_of(docs[count - 1], sort[0])) if len(docs) > count else None
         return HistoryPage(page, nxt)
 
-    def _hint(self, request: SearchRequest) -> dict[str, Any]:
-        return {"hint": request.hint} if self.hints and request.hint else {}
-
     async def search_ids(self, request: SearchRequest, *, limit: int, session: Any = None) -> list[str]:
-        docs = await self.db[request.resource_type].find(request.filter, projection={"_id": 1}, limit=limit,
-                                                         session=session, **self._hint(request)).to_list()
+        docs = await self._matching(request, request.filter, {"_id": 1}, limit, session)
         return [d["_id"] for d in docs]
+
+    async def _matching(self, request: SearchRequest, flt: dict[str, Any], projection: dict[str, Any],
+                        limit: int, session: Any) -> list[dict[str, Any]]:
+        """Up to ``limit`` documents in sort order that pass the element-range re-checks.
+
+        Without re-checks this is one query. With them, batches continue after the last document
+        examined until ``limit`` passed or nothing is left, so a page is never short by mistake.
+        """
+        coll = self.db[request.resource_type]
+        sort = request.sort
+        if not request.element_ranges:
+            return await coll.find(flt, projection=projection, sort=[sort], limit=limit, session=session).to_list()
+        projection = {**projection, **{r.field: 1 for r in request.element_ranges}, sort[0]: 1}
+        out: list[dict[str, Any]] = []
+        batch_filter = flt
+        while len(out) < limit:
+            batch = await coll.find(batch_filter, projection=projection, sort=[sort], limit=max(limit * 2, 50),
+                                    session=session).to_list()
+            out += [d for d in batch if all(r.holds(d) for r in request.element_ranges)]
+            if len(batch) < max(limit * 2, 50):
+                break
+            batch_filter = conjoin(flt, keyset.after(sort, keyset.key_of(batch[-1], sort[0])))
+        return out[:limit]
 
     async def search(self, request: SearchRequest, *, session: Any = None) -> SearchPage:
         coll = self.db[request.resource_type]
+        if request.summary_count and not request.element_ranges:
+            return SearchPage([], total=await coll.count_documents(request.filter, session=session))
         if request.summary_count:
-            return SearchPage([], total=await coll.count_documents(request.filter, session=session,
-                                                                   **self._hint(request)))
+            return SearchPage([], total=len(await self.search_ids(request, limit=10**9, session=session)))
         flt = request.filter
         if request.cursor:
-            last = keyset.decode(request.cursor, len(request.sort))
-            flt = {"$and": [flt, keyset.after(request.sort, last)]} if flt else keyset.after(request.sort, last)
-        include_fields = {f"s.{i.param}": 1 for i in request.includes}
-        projection = {"r": 1, **include_fields, **{f: 1 for f, _ in request.sort}}
-        docs = await coll.find(flt, projection=projection, sort=request.sort, limit=request.count + 1,
-                               session=session, **self._hint(request)).to_list()
+            flt = conjoin(flt, keyset.after(request.sort, keyset.decode(request.cursor)))
+        projection = {"r": 1, request.sort[0]: 1, **{f"s.{i.param}": 1 for i in request.includes}}
+        docs = await self._matching(request, flt, projection, request.count + 1, session)
         more = len(docs) > request.count
         docs = docs[: request.count]
         page = SearchPage([d["r"] for d in docs])
         if more:
-            page.next_cursor = keyset.encode(keyset.key_of(docs[-1], request.sort))
+            page.next_cursor = keyset.encode(keyset.key_of(docs[-1], request.sort[0]))
         if not more and not request.cursor:
             page.total = len(docs)
         elif request.total:
-            page.total = await coll.count_documents(request.filter, session=session, **self._hint(request))
+            page.total = (await coll.count_documents(request.filter, session=session) if not request.element_ranges
+                          else len(await self.search_ids(request, limit=10**9, session=session)))
         page.included = await self._includes(request, docs, session)
         return page
 
@@ -256,3 +273,4 @@ class MongoFhirStore:
                 return
             async with await session.start_transaction():
                 yield session
+

@@ -8,6 +8,7 @@ import pytest
 
 from resources.errors import InvalidInput
 from resources.search import cursor, date, quantity, reference, string, token
+from resources.search.clause import RANK_LOW_CARDINALITY, combine
 from resources.search.extract import search_document
 
 
@@ -29,7 +30,7 @@ def test_date_prefixes_compare_the_right_end() -> None:
     assert "s.date.hi" in date.build_filter("s.date", "date", "gt2024-01-01", None).filter
     assert "s.date.lo" in date.build_filter("s.date", "date", "lt2024-01-01", None).filter
     eq = date.build_filter("s.date", "date", "2024-01-01", None)
-    assert eq.index == "date.lo" and "$elemMatch" in eq.filter["s.date"]
+    assert list(eq.filter)[0] == "s.date.lo" and "$elemMatch" in eq.filter["s.date"]
 
 
 def test_token_extraction_keeps_system_and_bare_code() -> None:
@@ -39,9 +40,23 @@ def test_token_extraction_keeps_system_and_bare_code() -> None:
     assert token.extract([ident]) == ["urn:oid:1.2.3|IPP1", "IPP1"]
 
 
-def test_token_system_only_is_an_index_range() -> None:
+def test_token_system_only_is_an_index_range_rechecked_on_one_value() -> None:
     clause = token.build_filter("s.code", "code", "http://loinc.org|", None)
-    assert clause.filter == {"s.code": {"$elemMatch": {"$gte": "http://loinc.org|", "$lt": "http://loinc.org}"}}}
+    assert clause.filter == {"s.code": {"$gte": "http://loinc.org|", "$lt": "http://loinc.org}"}}
+    assert clause.element_range is not None
+    assert clause.element_range.holds({"s": {"code": ["http://loinc.org|2345-7", "2345-7"]}})
+    # one value above the range and another below it must not pass as a match
+    assert not clause.element_range.holds({"s": {"code": ["urn:x|1", "1"]}})
+
+
+def test_clauses_combine_flat_most_selective_first() -> None:
+    status = token.build_filter("s.status", "status", "final", None, rank=RANK_LOW_CARDINALITY)
+    code = token.build_filter("s.code", "code", "2345-7", None)
+    low = date.build_filter("s.date", "date", "ge2024-01-01", None)
+    high = date.build_filter("s.date", "date", "le2024-12-31", None)
+    flt = combine([status, code, low, high])
+    assert list(flt)[0] == "s.code" and "$and" not in flt and "$or" not in flt
+    assert flt["s.date.hi"] == {"$gte": datetime(2024, 1, 1)}
 
 
 def test_string_normalisation_strips_accents_case_and_splits_words() -> None:
@@ -67,20 +82,19 @@ def test_quantity_equality_uses_the_precision_of_the_value() -> None:
 
 
 def test_cursor_round_trips_and_rejects_garbage() -> None:
-    key = [datetime(2024, 1, 2, 3, 4, 5), "abc"]
-    assert cursor.decode(cursor.encode(key), 2) == key
+    key = "2024-01-02T03:04:05.000\x1fabc"
+    assert cursor.decode(cursor.encode(key)) == key
+    assert cursor.after(("k.date", -1), key) == {"k.date": {"$lt": key}}
     with pytest.raises(InvalidInput):
-        cursor.decode("not-a-cursor", 2)
-    with pytest.raises(InvalidInput):
-        cursor.decode(cursor.encode(key), 3)
+        cursor.decode("not-a-cursor")
 
 
 def test_search_document_of_an_observation() -> None:
-    obs = {"resourceType": "Observation", "status": "final",
+    obs = {"resourceType": "Observation", "id": "obs-1", "status": "final",
            "code": {"coding": [{"system": "http://loinc.org", "code": "2345-7"}]},
            "subject": {"reference": "Patient/1"}, "effectiveDateTime": "2024-05-02",
            "valueQuantity": {"value": 5.4, "system": "http://unitsofmeasure.org", "code": "mmol/L"}}
     s, _, k = search_document(obs)
     assert s["subject"] == ["Patient/1", "1"] and "patient" not in s
     assert s["code-value-quantity"][0]["t"] == "http://loinc.org|2345-7"
-    assert k["date"] == datetime(2024, 5, 2)
+    assert k["date"] == "2024-05-02T00:00:00.000\x1fobs-1"
