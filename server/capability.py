@@ -10,7 +10,7 @@ from resources.search.params import PARAMS
 _INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"]
 _RESULT_PARAMS = [
     ("_count", "number", "page size (max 1000)"),
-    ("_sort", "string", "sort by one or more parameters; prefix - for descending"),
+    ("_sort", "string", "one parameter (date, string, token, reference, uri, _lastUpdated, _id); - descending"),
     ("_include", "special", "Type:param[:Target]"),
     ("_revinclude", "special", "Type:param[:Target]"),
     ("_summary", "token", "count only"),
