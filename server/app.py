@@ -10,8 +10,11 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from server.api import api_router
+from server.context import AppContext
 from server.database import open_database
 from server.errors import install_error_handlers
+from server.inbound.listeners import start_listeners
+from server.inbound.routes import register_inbound
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -22,12 +25,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.database = await open_database(settings)
-        log.info("OpenSGL %s ready", version("opensgl"))
+        database = await open_database(settings)
+        app.state.database = database
         try:
-            yield
+            ctx = await AppContext.build(settings, database)
+            app.state.context = ctx
+            register_inbound(ctx)
+            listeners = await start_listeners(ctx)
+            app.state.listeners = listeners
+            log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,
+                     "".join(f", {k.upper()} {v}" for k, v in listeners.ports.items()))
+            try:
+                yield
+            finally:
+                await listeners.stop()
         finally:
-            await app.state.database.close()
+            await database.close()
 
     app = FastAPI(title="OpenSGL", version=version("opensgl"), lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")

@@ -27,13 +27,18 @@ def main(verbose: bool) -> None:
 @click.option("--port", default=8080, show_default=True, type=int, help="HTTP port of the FHIR API.")
 @click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
               help="Where the embedded database keeps its files (ignored with SGL_MONGODB_URI).")
-def serve(host: str, port: int, data_dir: Path) -> None:
-    """Start the FHIR server (at /fhir) on the embedded database, or on SGL_MONGODB_URI if set."""
+@click.option("--mllp-port", default=2575, show_default=True, type=int,
+              help="HL7 v2 over MLLP (PAM-FR identities, analyzer results, orders); 0 disables.")
+@click.option("--astm-port", default=2576, show_default=True, type=int,
+              help="ASTM E1381/E1394 over TCP (analyzers); 0 disables.")
+def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int) -> None:
+    """Start the FHIR server (at /fhir) and the MLLP/ASTM listeners, on the embedded database or on
+    SGL_MONGODB_URI if set."""
     import uvicorn
 
     from server.app import create_app
 
-    settings = Settings(host=host, port=port, data_dir=data_dir)
+    settings = Settings(host=host, port=port, data_dir=data_dir, mllp_port=mllp_port, astm_port=astm_port)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=True)
 
 

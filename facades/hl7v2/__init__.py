@@ -20,7 +20,7 @@ from facades.hl7v2.message import Field, Hl7Message, Segment
 from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
 from facades.hl7v2.parser import check_header, parse
 from facades.hl7v2.pid import PAM_FR_RELIABILITY, AssigningAuthority, build_pid
-from facades.hl7v2.server import AckDecision, Handler, InboundMessage, MllpServer, start_mllp_server
+from facades.hl7v2.server import AckDecision, Handler, InboundMessage, MllpServer, UnreadableHook, start_mllp_server
 from facades.hl7v2.timestamps import from_fhir as hl7_datetime_from_fhir
 from facades.hl7v2.timestamps import hl7_timestamp
 
@@ -47,6 +47,7 @@ __all__ = [
     "MllpUnavailable",
     "NackReceived",
     "Segment",
+    "UnreadableHook",
     "build_ack",
     "build_ack_for_unreadable",
     "build_pid",

@@ -66,6 +66,8 @@ class InboundMessage:
 
 
 Handler = Callable[[InboundMessage], Awaitable[AckDecision]]
+UnreadableHook = Callable[[bytes, str, str], Awaitable[None]]
+"""Called with (raw bytes, peer, reason) before an unreadable message is answered AR: a quarantine."""
 
 
 @dataclass
@@ -79,8 +81,10 @@ class MllpServer:
     """A running MLLP listener; build it with ``start_mllp_server``."""
 
     def __init__(self, handler: Handler, *, max_message_size: int = DEFAULT_MAX_SIZE,
-                 handler_timeout: float | None = None, stop_grace: float = 10.0) -> None:
+                 handler_timeout: float | None = None, stop_grace: float = 10.0,
+                 on_unreadable: UnreadableHook | None = None) -> None:
         self._handler = handler
+        self._on_unreadable = on_unreadable
         self._max_message_size = max_message_size
         self._handler_timeout = handler_timeout
         self._stop_grace = stop_grace
@@ -187,16 +191,19 @@ class MllpServer:
         """Parse, hand over, and build the ACK bytes for one frame."""
         conn.messages += 1
         if isinstance(item, FrameTooLarge):
+            await self._quarantine(item.head, conn, str(item))
             ack = build_ack_for_unreadable(item.head, [AckError.from_exception(item)])
             return self._encode(ack, conn_id, "oversized frame")
         try:
             message = parse(item)
         except Hl7ParseError as exc:
             log.warning("MLLP connection %d: unreadable message rejected: %s", conn_id, exc.diagnostics)
+            await self._quarantine(item, conn, exc.diagnostics)
             return self._encode(build_ack_for_unreadable(item, [AckError.from_exception(exc)]), conn_id, "?")
         try:
             check_header(message)
         except Hl7ParseError as exc:
+            await self._quarantine(item, conn, exc.diagnostics)
             return self._encode(build_ack(message, "AR", [AckError.from_exception(exc)]), conn_id, "?")
         inbound = InboundMessage(item, message, conn.peer, conn_id)
         try:
@@ -212,6 +219,10 @@ class MllpServer:
         ack = build_ack(message, decision.code, decision.errors)
         return self._encode(ack, conn_id, message.control_id)
 
+    async def _quarantine(self, raw: bytes, conn: _Connection, reason: str) -> None:
+        if self._on_unreadable is not None:
+            await self._on_unreadable(raw, conn.peer, reason)
+
     def _encode(self, ack: Hl7Message, conn_id: int, control_id: str) -> bytes:
         msa = ack.segment("MSA")
         code = msa.get(1) if msa is not None else "AR"
@@ -226,13 +237,15 @@ class MllpServer:
 
 async def start_mllp_server(handler: Handler, host: str = "127.0.0.1", port: int = 2575, *,
                             max_message_size: int = DEFAULT_MAX_SIZE, handler_timeout: float | None = None,
-                            stop_grace: float = 10.0, ssl_context: ssl.SSLContext | None = None) -> MllpServer:
+                            stop_grace: float = 10.0, ssl_context: ssl.SSLContext | None = None,
+                            on_unreadable: UnreadableHook | None = None) -> MllpServer:
     """Start listening and return the server; ``await server.stop()`` (or ``async with``) ends it.
 
     ``ssl_context`` turns on MLLP over TLS (a server context; require client certificates in it for
-    mutual authentication).
+    mutual authentication). ``on_unreadable`` receives every message answered AR before it was
+    parsed or checked, so that nothing received is lost (a quarantine).
     """
     server = MllpServer(handler, max_message_size=max_message_size, handler_timeout=handler_timeout,
-                        stop_grace=stop_grace)
+                        stop_grace=stop_grace, on_unreadable=on_unreadable)
     await server.start(host, port, ssl_context)
     return server

@@ -26,6 +26,8 @@ class SglProcess:
     port: int
     data_dir: Path
     log: Path
+    mllp_port: int
+    astm_port: int
 
     @property
     def base(self) -> str:
@@ -44,10 +46,12 @@ class SglProcess:
 
 
 def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 90.0) -> SglProcess:
-    port = free_port()
+    """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port."""
+    port, mllp_port, astm_port = free_port(), free_port(), free_port()
     log = data_dir.parent / f"sgl-{port}.log"
     sgl = Path(sys.executable).parent / "sgl"
-    cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
+    cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
+           "--mllp-port", str(mllp_port), "--astm-port", str(astm_port)]
     full_env = {**os.environ, **(env or {})}
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
@@ -57,7 +61,7 @@ def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: flo
             raise RuntimeError(f"sgl serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=1.0).status_code == 200:
-                return SglProcess(proc, port, data_dir, log)
+                return SglProcess(proc, port, data_dir, log, mllp_port, astm_port)
         except httpx.HTTPError:
             pass
         time.sleep(0.2)

@@ -118,6 +118,23 @@ async def test_unparseable_message_gets_ar_naming_the_spot_and_the_next_one_is_a
     assert handler.control_ids == ["GOOD2"]
 
 
+async def test_unreadable_messages_reach_the_quarantine_hook_before_their_ar() -> None:
+    quarantined: list[tuple[bytes, str]] = []
+
+    async def quarantine(raw: bytes, peer: str, reason: str) -> None:
+        quarantined.append((raw, reason))
+
+    bad = adt("BAD9", pid5="PAT\\F^DOMINIQUE")
+    async with await start_mllp_server(Recorder(), port=0, on_unreadable=quarantine) as server:
+        peer = await Peer.connect(server)
+        await peer.send(encode_frame(bad) + encode_frame(adt("")) + encode_frame(adt("FINE")))
+        acks = await peer.read_acks(3)
+        await peer.close()
+    assert [msa(a)[0] for a in acks] == ["AR", "AR", "AA"]
+    assert [raw for raw, _ in quarantined] == [bad, adt("")]
+    assert "not terminated" in quarantined[0][1]
+
+
 async def test_message_without_control_id_gets_ar_required_field_missing() -> None:
     async with await start_mllp_server(Recorder(), port=0) as server:
         peer = await Peer.connect(server)

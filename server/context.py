@@ -1,0 +1,31 @@
+"""What every workflow and inbound handler needs, built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from resources.store.mongo import MongoFhirStore
+from server.database import Database
+from server.inbound.astm_dispatch import AstmDispatcher
+from server.inbound.hl7_dispatch import Hl7Dispatcher
+from server.inbound.journal import InboundJournal
+from server.settings import Settings
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    database: Database
+    journal: InboundJournal
+    hl7: Hl7Dispatcher
+    astm: AstmDispatcher
+
+    @property
+    def store(self) -> MongoFhirStore:
+        return self.database.store
+
+    @classmethod
+    async def build(cls, settings: Settings, database: Database) -> AppContext:
+        journal = InboundJournal(database.db)
+        await journal.ensure_indexes()
+        return cls(settings, database, journal, Hl7Dispatcher(journal), AstmDispatcher(journal))

@@ -1,0 +1,42 @@
+"""Routes each ASTM message to the results handler or the host-query handler, journal first."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from facades.astm import AstmRecordError, Message
+from server.inbound.journal import InboundJournal
+
+ResultsHandler = Callable[[str, Message], Awaitable[None]]
+QueryHandler = Callable[[str, Message], Awaitable[Message | None]]
+
+
+class AstmDispatcher:
+    def __init__(self, journal: InboundJournal) -> None:
+        self.journal = journal
+        self.results: ResultsHandler | None = None
+        self.query: QueryHandler | None = None
+
+    async def __call__(self, text: str, message: Message) -> Message | None:
+        """Journal, then hand over; raising makes the server NAK the last frame so the analyzer retries."""
+        entry = await self.journal.record(protocol="astm", peer="astm", raw=text.encode("latin-1", "replace"),
+                                          message_type="query" if message.queries else "results")
+        try:
+            if message.queries:
+                if self.query is None:
+                    raise LookupError("no host-query handler is configured")
+                answer = await self.query(text, message)
+            else:
+                if self.results is None:
+                    raise LookupError("no results handler is configured")
+                await self.results(text, message)
+                answer = None
+        except Exception as exc:
+            await self.journal.settle(entry, "error", f"{type(exc).__name__}: {exc}")
+            raise
+        await self.journal.settle(entry, "processed")
+        return answer
+
+    async def quarantine(self, text: str, error: AstmRecordError) -> None:
+        """A message whose records are malformed is kept for a person to look at (then ACKed)."""
+        await self.journal.quarantine(text.encode("latin-1", "replace"), "astm", error.diagnostics, protocol="astm")

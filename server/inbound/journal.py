@@ -1,0 +1,55 @@
+"""The inbound journal: each received message, raw, before it is processed or acknowledged.
+
+It is the lab's proof of what arrived (and when, from whom) and the way to replay a message that
+failed. Statuses: ``received`` -> ``processed`` | ``error`` | ``rejected`` (``quarantined`` for
+bytes that could not even be parsed).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from resources.search.date import now_utc
+
+log = logging.getLogger(__name__)
+COLLECTION = "inbound_messages"
+
+
+class InboundJournal:
+    def __init__(self, db: AsyncDatabase[Any]) -> None:
+        self.collection = db[COLLECTION]
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_indexes([
+            IndexModel([("received_at", DESCENDING)], name="received_at"),
+            IndexModel([("status", ASCENDING), ("received_at", DESCENDING)], name="status"),
+            IndexModel([("control_id", ASCENDING)], name="control_id"),
+        ])
+
+    async def record(self, *, protocol: str, peer: str, raw: bytes, message_type: str | None = None,
+                     control_id: str | None = None, status: str = "received", detail: str | None = None) -> ObjectId:
+        """Write the raw message durably (the caller acknowledges only after this returned)."""
+        doc = {"protocol": protocol, "peer": peer, "raw": raw, "received_at": now_utc(), "status": status,
+               "message_type": message_type, "control_id": control_id, "detail": detail}
+        result = await self.collection.insert_one(doc)
+        return result.inserted_id  # type: ignore[no-any-return]
+
+    async def settle(self, entry: ObjectId, status: str, detail: str | None = None,
+                     produced: list[str] | None = None) -> None:
+        """Record the outcome: what was created or updated (``Type/id``), or why it failed."""
+        update: dict[str, Any] = {"status": status, "settled_at": now_utc(), "detail": detail}
+        if produced:
+            update["produced"] = produced
+        await self.collection.update_one({"_id": entry}, {"$set": update})
+        log.info("inbound %s: %s%s", entry, status, f" ({detail})" if detail else "")
+
+    async def quarantine(self, raw: bytes, peer: str, reason: str, *, protocol: str) -> None:
+        await self.record(protocol=protocol, peer=peer, raw=raw, status="quarantined", detail=reason)
+
+    async def find(self, entry: ObjectId) -> dict[str, Any] | None:
+        return await self.collection.find_one({"_id": entry})

@@ -1,0 +1,43 @@
+"""The MLLP and ASTM listeners that ``sgl serve`` runs beside the HTTP API (port 0 disables one)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from facades.astm import start_astm_server
+from facades.hl7v2 import start_mllp_server
+from server.context import AppContext
+from server.inbound.hl7_dispatch import describe
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Listeners:
+    servers: list[Any] = field(default_factory=list)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    async def stop(self) -> None:
+        for server in reversed(self.servers):
+            await server.stop()
+        self.servers.clear()
+
+
+async def start_listeners(ctx: AppContext) -> Listeners:
+    settings = ctx.settings
+    out = Listeners()
+    if settings.mllp_port:
+        mllp = await start_mllp_server(ctx.hl7, settings.host, settings.mllp_port,
+                                       on_unreadable=ctx.hl7.quarantine)
+        out.servers.append(mllp)
+        out.ports["mllp"] = mllp.port
+        log.info("MLLP listener on %s:%s for %s", settings.host, mllp.port,
+                 ", ".join(describe(ctx.hl7.routes)) or "no message type yet")
+    if settings.astm_port:
+        astm = await start_astm_server(ctx.astm, settings.host, settings.astm_port, on_invalid=ctx.astm.quarantine)
+        out.servers.append(astm)
+        out.ports["astm"] = astm.port
+        log.info("ASTM listener on %s:%s", settings.host, astm.port)
+    return out
