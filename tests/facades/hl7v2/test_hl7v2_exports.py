@@ -9,7 +9,8 @@ EXPECTED = {
     "DEFAULT_ENCODING", "DEFAULT_MAX_SIZE", "PAM_FR_RELIABILITY", "AckCode", "AckDecision", "AckError",
     "AssigningAuthority", "EncodingChars", "ErrorLocation", "EscapeError", "Field", "FrameTooLarge",
     "Handler", "Hl7Message", "Hl7ParseError", "InboundMessage", "MllpClient", "MllpDecoder", "MllpServer",
-    "MllpUnavailable", "NackReceived", "Segment", "UnreadableHook", "build_ack", "build_ack_for_unreadable", "build_pid",
+    "MllpUnavailable", "NackReceived", "Segment", "UnreadableHook", "build_ack", "build_ack_for_unreadable",
+    "build_pid",
     "check_header", "encode_frame", "escape", "hl7_datetime_from_fhir", "hl7_timestamp", "new_control_id",
     "parse", "send", "start_mllp_server", "unescape",
 }
