@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from resources.store.mongo import MongoFhirStore
 from server.database import Database
+from server.guards import Guards, register_guards
 from server.inbound.astm_dispatch import AstmDispatcher
 from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import InboundJournal
@@ -19,6 +20,7 @@ class AppContext:
     journal: InboundJournal
     hl7: Hl7Dispatcher
     astm: AstmDispatcher
+    guards: Guards
 
     @property
     def store(self) -> MongoFhirStore:
@@ -28,4 +30,6 @@ class AppContext:
     async def build(cls, settings: Settings, database: Database) -> AppContext:
         journal = InboundJournal(database.db)
         await journal.ensure_indexes()
-        return cls(settings, database, journal, Hl7Dispatcher(journal), AstmDispatcher(journal))
+        guards = Guards()
+        register_guards(guards)
+        return cls(settings, database, journal, Hl7Dispatcher(journal), AstmDispatcher(journal), guards)

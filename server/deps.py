@@ -6,7 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from resources.interactions import WriteGuard
 from resources.store.mongo import MongoFhirStore
+from server.context import AppContext
+from server.guards import Caller
 from server.settings import Settings
 
 
@@ -25,6 +28,23 @@ def _base(request: Request) -> str:
     return (configured or str(request.base_url)).rstrip("/") + "/fhir"
 
 
+def _context(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.context
+    return ctx
+
+
+def _caller(request: Request) -> Caller:
+    settings: Settings = request.app.state.settings
+    return Caller(settings.client_id, settings.client_role, request.client.host if request.client else None)
+
+
+def _guard(request: Request) -> WriteGuard:
+    return _context(request).guards.for_caller(_caller(request))
+
+
 StoreDep = Annotated[MongoFhirStore, Depends(_store)]
+ContextDep = Annotated[AppContext, Depends(_context)]
+CallerDep = Annotated[Caller, Depends(_caller)]
+GuardDep = Annotated[WriteGuard, Depends(_guard)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 BaseUrl = Annotated[str, Depends(_base)]

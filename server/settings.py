@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     astm_port: int = 2576
     client_id: str = "sgl-local"
     """Who the audit trail names until Pro Santé Connect login exists."""
+    client_role: str = "biologiste"
+    """The habilitation profile of that client (see server/identity for the roles)."""
     public_base_url: str | None = None
     """Base URL written in Bundle links and Location headers; default: from the request."""
     test_mode: bool = False

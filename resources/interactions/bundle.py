@@ -16,6 +16,7 @@ from resources.errors import InvalidInput, Issue, SglError
 from resources.fhirjson import instant
 from resources.interactions.create import create
 from resources.interactions.delete import delete
+from resources.interactions.guard import WriteGuard
 from resources.interactions.outcome import Outcome
 from resources.interactions.read import read, vread
 from resources.interactions.search import matching_ids, search
@@ -84,29 +85,30 @@ def _response(outcome: Outcome) -> dict[str, Any]:
     return entry
 
 
-async def _run(store: FhirStore, e: _Entry, *, base: str, session: Any, assigned: str | None = None) -> Outcome:
+async def _run(store: FhirStore, e: _Entry, *, base: str, session: Any, guard: WriteGuard | None,
+               assigned: str | None = None) -> Outcome:
     if e.method == "POST":
         if assigned:
-            resource = {k: v for k, v in validate_resource(e.body).items() if k != "id"}
-            return Outcome.of(201, await store.create(resource, session=session, rid=assigned), location=True)
-        return await create(store, e.rtype, e.body, if_none_exist=e.if_none_exist, session=session)
+            return await create(store, e.rtype, e.body, session=session, guard=guard, rid=assigned)
+        return await create(store, e.rtype, e.body, if_none_exist=e.if_none_exist, session=session, guard=guard)
     if e.method == "PUT":
         if e.rid is None:
-            return await conditional_update(store, e.rtype, e.query, e.body, session=session)
-        return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session)
+            return await conditional_update(store, e.rtype, e.query, e.body, session=session, guard=guard)
+        return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session, guard=guard)
     if e.method == "DELETE":
         if e.rid is None:
             ids = await matching_ids(store, e.rtype, e.query, session=session)
             for rid in ids[:1]:
-                await delete(store, e.rtype, rid, session=session)
+                await delete(store, e.rtype, rid, session=session, guard=guard)
             return Outcome(204)
-        return await delete(store, e.rtype, e.rid, if_match=e.if_match, session=session)
+        return await delete(store, e.rtype, e.rid, if_match=e.if_match, session=session, guard=guard)
     if e.rid is None:
         return Outcome(200, await search(store, e.rtype, parse_qsl(e.query), base=base))
     return await (vread(store, e.rtype, e.rid, e.vid) if e.vid else read(store, e.rtype, e.rid))
 
 
-async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str) -> list[dict[str, Any]]:
+async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
+                       guard: WriteGuard | None) -> list[dict[str, Any]]:
     for e in entries:
         if e.method in ("POST", "PUT"):
             try:
@@ -128,7 +130,8 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str) ->
         for e in sorted(entries, key=lambda x: _ORDER[x.method]):
             e.body = _rewrite(e.body, ids)
             try:
-                outcome = await _run(store, e, base=base, session=session, assigned=assigned.get(e.index))
+                outcome = await _run(store, e, base=base, session=session, guard=guard,
+                                     assigned=assigned.get(e.index))
             except SglError as exc:
                 raise _at(exc, e.index) from exc
             results[e.index] = _response(outcome)
@@ -142,17 +145,18 @@ def _at(exc: SglError, index: int) -> SglError:
     return exc
 
 
-async def _batch(store: FhirStore, entries: list[_Entry], *, base: str) -> list[dict[str, Any]]:
+async def _batch(store: FhirStore, entries: list[_Entry], *, base: str,
+                 guard: WriteGuard | None) -> list[dict[str, Any]]:
     out = []
     for e in entries:
         try:
-            out.append(_response(await _run(store, e, base=base, session=None)))
+            out.append(_response(await _run(store, e, base=base, session=None, guard=guard)))
         except SglError as exc:
             out.append({"response": {"status": str(exc.status), "outcome": exc.outcome()}})
     return out
 
 
-async def process_bundle(store: FhirStore, body: Any, *, base: str) -> dict[str, Any]:
+async def process_bundle(store: FhirStore, body: Any, *, base: str, guard: WriteGuard | None = None) -> dict[str, Any]:
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise InvalidInput("POST to the base URL takes a Bundle", expression="resourceType")
     kind = body.get("type")
@@ -170,9 +174,9 @@ async def process_bundle(store: FhirStore, body: Any, *, base: str) -> dict[str,
                 raise
             parse_errors[i] = exc
     if kind == "transaction":
-        results = await _transaction(store, entries, base=base)
+        results = await _transaction(store, entries, base=base, guard=guard)
     else:
-        done = iter(await _batch(store, entries, base=base))
+        done = iter(await _batch(store, entries, base=base, guard=guard))
         results = [{"response": {"status": str(parse_errors[i].status), "outcome": parse_errors[i].outcome()}}
                    if i in parse_errors else next(done) for i in range(len(raw_entries))]
     return {"resourceType": "Bundle", "type": f"{kind}-response", "entry": results}

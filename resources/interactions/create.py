@@ -6,6 +6,7 @@ from typing import Any
 
 from resources.errors import PreconditionFailed
 from resources.interactions.common import check_body_type, check_type
+from resources.interactions.guard import WriteGuard, WriteIntent, apply_guard
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
 from resources.store.base import FhirStore
@@ -13,7 +14,8 @@ from resources.validation import validate_resource
 
 
 async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exist: str | None = None,
-                 session: Any = None) -> Outcome:
+                 session: Any = None, guard: WriteGuard | None = None, rid: str | None = None) -> Outcome:
+    """Validate, run the write guard, store version 1 (under ``rid`` when a transaction chose it)."""
     check_type(resource_type)
     resource = validate_resource(body)
     check_body_type(resource, resource_type)
@@ -25,4 +27,5 @@ async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exi
         if ids:
             return Outcome.of(200, await store.read(resource_type, ids[0], session=session), location=True)
     resource = {k: v for k, v in resource.items() if k != "id"}
-    return Outcome.of(201, await store.create(resource, session=session), location=True)
+    guarded = await apply_guard(guard, WriteIntent(resource_type, "create", None, resource, session))
+    return Outcome.of(201, await store.create(guarded or resource, session=session, rid=rid), location=True)

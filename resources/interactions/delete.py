@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from resources.errors import NotFound
 from resources.interactions.common import check_id, check_type, version_from_etag
+from resources.interactions.guard import WriteGuard, WriteIntent
 from resources.interactions.outcome import Outcome
 from resources.store.base import FhirStore
 
 
 async def delete(store: FhirStore, resource_type: str, rid: str, *, if_match: str | None = None,
-                 session: Any = None) -> Outcome:
+                 session: Any = None, guard: WriteGuard | None = None) -> Outcome:
     check_type(resource_type)
     check_id(rid)
-    stored = await store.delete(resource_type, rid, expected_vid=version_from_etag(if_match), session=session)
+    expected = version_from_etag(if_match)
+    if guard is not None:
+        try:
+            current = await store.read(resource_type, rid, session=session)
+        except NotFound:
+            return Outcome(204)
+        await guard(WriteIntent(resource_type, "delete", current.resource, None, session))
+        expected = expected if expected is not None else current.vid
+    stored = await store.delete(resource_type, rid, expected_vid=expected, session=session)
     if stored is None:
         return Outcome(204)
     out = Outcome.of(204, stored)

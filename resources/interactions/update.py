@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources.errors import InvalidInput, PreconditionFailed
+from resources.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from resources.interactions.common import check_body_type, check_id, check_type, version_from_etag
+from resources.interactions.create import create
+from resources.interactions.guard import WriteGuard, WriteIntent
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
 from resources.store.base import FhirStore
@@ -13,19 +15,43 @@ from resources.validation import validate_resource
 
 
 async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, if_match: str | None = None,
-                 session: Any = None) -> Outcome:
+                 session: Any = None, guard: WriteGuard | None = None) -> Outcome:
     check_type(resource_type)
     check_id(rid)
     resource = validate_resource(body)
     check_body_type(resource, resource_type)
     if resource.get("id") != rid:
         raise InvalidInput(f"the body's id {resource.get('id')!r} differs from the URL's {rid!r}", expression="id")
-    stored, created = await store.update(resource, expected_vid=version_from_etag(if_match), session=session)
+    expected = version_from_etag(if_match)
+    if guard is not None:
+        resource, expected = await _guarded(store, resource, expected, guard, session)
+    try:
+        stored, created = await store.update(resource, expected_vid=expected, session=session)
+    except PreconditionFailed as exc:
+        if if_match is None:  # the guard checked a version that changed since: the caller may retry
+            raise Conflict(f"{resource_type}/{rid} changed while being checked; retry") from exc
+        raise
     return Outcome.of(201 if created else 200, stored, location=created)
 
 
+async def _guarded(store: FhirStore, resource: dict[str, Any], expected: int | None, guard: WriteGuard,
+                   session: Any) -> tuple[dict[str, Any], int | None]:
+    """Run the guard against the version it will replace, and pin that version for the write."""
+    rtype, rid = resource["resourceType"], resource["id"]
+    try:
+        current = await store.read(rtype, rid, session=session)
+    except NotFound:
+        current = None
+    if current is not None and expected is not None and current.vid != expected:
+        raise PreconditionFailed(f"{rtype}/{rid} is at version {current.vid}, not {expected}", expression="If-Match")
+    intent = WriteIntent(rtype, "update" if current else "create", current.resource if current else None, resource,
+                         session)
+    guarded = await guard(intent) or resource
+    return guarded, current.vid if current else expected
+
+
 async def conditional_update(store: FhirStore, resource_type: str, query: str, body: Any, *,
-                             session: Any = None) -> Outcome:
+                             session: Any = None, guard: WriteGuard | None = None) -> Outcome:
     """PUT on ``Type?criteria``: no match creates, one match updates it, several is an error."""
     check_type(resource_type)
     ids = await matching_ids(store, resource_type, query, session=session)
@@ -36,8 +62,7 @@ async def conditional_update(store: FhirStore, resource_type: str, query: str, b
         if given and given != ids[0]:
             raise InvalidInput(f"the body's id {given!r} is not the matching {resource_type}/{ids[0]}",
                                expression="id")
-        return await update(store, resource_type, ids[0], {**body, "id": ids[0]}, session=session)
+        return await update(store, resource_type, ids[0], {**body, "id": ids[0]}, session=session, guard=guard)
     if given:
-        return await update(store, resource_type, given, body, session=session)
-    check_body_type(validate_resource(body), resource_type)
-    return Outcome.of(201, await store.create(body, session=session), location=True)
+        return await update(store, resource_type, given, body, session=session, guard=guard)
+    return await create(store, resource_type, body, session=session, guard=guard)

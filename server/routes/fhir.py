@@ -16,7 +16,7 @@ from resources.interactions import Outcome
 from resources.search.date import now_utc
 from server.audit import record_patient_access
 from server.capability import capability_statement
-from server.deps import BaseUrl, SettingsDep, StoreDep
+from server.deps import BaseUrl, GuardDep, SettingsDep, StoreDep
 from server.responses import fhir_response
 
 router = APIRouter()
@@ -63,9 +63,10 @@ async def metadata(base: BaseUrl) -> Response:
 
 @router.post("")
 @router.post("/", include_in_schema=False)
-async def bundle(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl) -> Response:
+async def bundle(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
+                 guard: GuardDep) -> Response:
     body = await _body(request)
-    result = await interactions.process_bundle(store, body, base=base)
+    result = await interactions.process_bundle(store, body, base=base, guard=guard)
     await _audited(request, store, settings, result, str(body.get("type", "batch")))
     return fhir_response(result)
 
@@ -89,17 +90,19 @@ async def search_post(rtype: str, request: Request, store: StoreDep, settings: S
 
 
 @router.post("/{rtype}")
-async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl,
+async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep,
                  prefer: str | None = Header(default=None),
                  if_none_exist: str | None = Header(default=None)) -> Response:
-    outcome = await interactions.create(store, rtype, await _body(request), if_none_exist=if_none_exist)
+    outcome = await interactions.create(store, rtype, await _body(request), if_none_exist=if_none_exist,
+                                        guard=guard)
     return _respond(outcome, prefer, base)
 
 
 @router.put("/{rtype}")
-async def conditional_update(rtype: str, request: Request, store: StoreDep, base: BaseUrl,
+async def conditional_update(rtype: str, request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep,
                              prefer: str | None = Header(default=None)) -> Response:
-    outcome = await interactions.conditional_update(store, rtype, str(request.url.query), await _body(request))
+    outcome = await interactions.conditional_update(store, rtype, str(request.url.query), await _body(request),
+                                                    guard=guard)
     return _respond(outcome, prefer, base)
 
 
@@ -122,15 +125,16 @@ async def read(rtype: str, rid: str, request: Request, store: StoreDep, settings
 
 
 @router.put("/{rtype}/{rid}")
-async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl,
+async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep,
                  prefer: str | None = Header(default=None), if_match: str | None = Header(default=None)) -> Response:
-    outcome = await interactions.update(store, rtype, rid, await _body(request), if_match=if_match)
+    outcome = await interactions.update(store, rtype, rid, await _body(request), if_match=if_match, guard=guard)
     return _respond(outcome, prefer, base)
 
 
 @router.delete("/{rtype}/{rid}")
-async def delete(rtype: str, rid: str, store: StoreDep, if_match: str | None = Header(default=None)) -> Response:
-    outcome = await interactions.delete(store, rtype, rid, if_match=if_match)
+async def delete(rtype: str, rid: str, store: StoreDep, guard: GuardDep,
+                 if_match: str | None = Header(default=None)) -> Response:
+    outcome = await interactions.delete(store, rtype, rid, if_match=if_match, guard=guard)
     return fhir_response(None, outcome.status, outcome.headers)
 
 

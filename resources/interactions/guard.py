@@ -1,0 +1,33 @@
+"""Write guards: business rules that see every write, whatever the entry point.
+
+The server composes the guards of each workflow (identitovigilance on Patient, validation on
+Observation...) into one ``WriteGuard`` per caller and passes it to the interactions, so the REST
+API, bundles, HL7 and CLI paths all go through the same rules. A guard returns the resource to
+write (possibly amended, e.g. an INS cleared) or raises ``RuleViolation``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class WriteIntent:
+    resource_type: str
+    action: Literal["create", "update", "delete"]
+    current: dict[str, Any] | None
+    """The stored version (None for a create)."""
+    proposed: dict[str, Any] | None
+    """What the caller wants stored (None for a delete)."""
+    session: Any = None
+
+
+WriteGuard = Callable[[WriteIntent], Awaitable[dict[str, Any] | None]]
+
+
+async def apply_guard(guard: WriteGuard | None, intent: WriteIntent) -> dict[str, Any] | None:
+    if guard is None:
+        return intent.proposed
+    return await guard(intent)

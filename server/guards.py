@@ -1,0 +1,46 @@
+"""The write guards of every workflow, composed per caller (see resources/interactions/guard.py).
+
+A workflow registers ``async def rule(caller, intent) -> resource | None`` for a resource type in
+``register_guards`` below; all rules of a type run in registration order, each seeing the resource
+the previous one returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from resources.interactions import WriteGuard, WriteIntent
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is acting. Until Pro Santé Connect login exists: the client identity and role from settings."""
+
+    id: str
+    role: str
+    address: str | None = None
+
+
+Rule = Callable[[Caller, WriteIntent], Awaitable[dict[str, Any] | None]]
+
+
+@dataclass
+class Guards:
+    rules: dict[str, list[Rule]] = field(default_factory=dict)
+
+    def add(self, resource_type: str, rule: Rule) -> None:
+        self.rules.setdefault(resource_type, []).append(rule)
+
+    def for_caller(self, caller: Caller) -> WriteGuard:
+        async def guard(intent: WriteIntent) -> dict[str, Any] | None:
+            resource = intent.proposed
+            for rule in self.rules.get(intent.resource_type, []):
+                resource = await rule(caller, replace(intent, proposed=resource)) or resource
+            return resource
+        return guard
+
+
+def register_guards(guards: Guards) -> None:
+    """Every workflow's write rules, in one place."""

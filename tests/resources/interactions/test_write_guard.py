@@ -1,0 +1,70 @@
+"""Write guards see every write (create, update, delete, bundles) and can amend or refuse it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from resources import interactions
+from resources.errors import RuleViolation
+from resources.interactions import WriteIntent
+from server.database import Database, open_database
+from server.settings import Settings
+from tests.support.sgl_server import SglProcess
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+async def database(sgl_server: SglProcess) -> AsyncIterator[Database]:
+    db = await open_database(Settings(data_dir=sgl_server.data_dir))
+    yield db
+    await db.close()
+
+
+class Recorder:
+    """Tags every Device it lets through; refuses a Device whose new manufacturer is 'forbidden'."""
+
+    def __init__(self) -> None:
+        self.seen: list[WriteIntent] = []
+
+    async def __call__(self, intent: WriteIntent) -> dict[str, Any] | None:
+        self.seen.append(intent)
+        if intent.proposed and intent.proposed.get("manufacturer") == "forbidden":
+            raise RuleViolation("TEST.01", "forbidden manufacturer", expression="Device.manufacturer")
+        if intent.proposed is None:
+            return None
+        return {**intent.proposed, "note": [{"text": "checked"}]}
+
+
+async def test_guard_amends_creates_and_sees_the_current_version_on_update(database: Database) -> None:
+    guard = Recorder()
+    created = await interactions.create(database.store, "Device", {"resourceType": "Device", "manufacturer": "A"},
+                                        guard=guard)
+    assert created.resource is not None and created.resource["note"] == [{"text": "checked"}]
+    rid = created.resource["id"]
+    await interactions.update(database.store, "Device", rid, {**created.resource, "manufacturer": "B"}, guard=guard)
+    assert guard.seen[-1].action == "update" and guard.seen[-1].current["manufacturer"] == "A"
+    with pytest.raises(RuleViolation) as refused:
+        await interactions.update(database.store, "Device", rid, {**created.resource, "manufacturer": "forbidden"},
+                                  guard=guard)
+    assert refused.value.status == 422 and refused.value.expression == ["Device.manufacturer"]
+    assert (await database.store.read("Device", rid)).resource["manufacturer"] == "B"
+    await interactions.delete(database.store, "Device", rid, guard=guard)
+    assert guard.seen[-1].action == "delete" and guard.seen[-1].proposed is None
+
+
+async def test_guard_refusal_in_a_transaction_writes_nothing(database: Database) -> None:
+    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
+        {"resource": {"resourceType": "Device", "manufacturer": "tx-ok"},
+         "request": {"method": "POST", "url": "Device"}},
+        {"resource": {"resourceType": "Device", "manufacturer": "forbidden"},
+         "request": {"method": "POST", "url": "Device"}},
+    ]}
+    with pytest.raises(RuleViolation) as refused:
+        await interactions.process_bundle(database.store, bundle, base="http://x/fhir", guard=Recorder())
+    assert refused.value.expression[0] == "Bundle.entry[1]"
+    found = await database.db["Device"].count_documents({"r.manufacturer": "tx-ok"})
+    assert found == 0
