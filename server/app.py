@@ -16,6 +16,7 @@ from server.errors import install_error_handlers
 from server.inbound.listeners import start_listeners
 from server.inbound.routes import register_inbound
 from server.settings import Settings
+from server.startup import run_startup
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ctx = await AppContext.build(settings, database)
             app.state.context = ctx
             register_inbound(ctx)
+            await run_startup(ctx)
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,

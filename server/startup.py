@@ -1,0 +1,12 @@
+"""Work done once the database is open and before requests are served (seed data, migrations).
+
+Each step is idempotent: it checks what is already stored, so a restart does nothing new.
+"""
+
+from __future__ import annotations
+
+from server.context import AppContext
+
+
+async def run_startup(ctx: AppContext) -> None:
+    """Every start-up step, in order."""
