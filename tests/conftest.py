@@ -1,4 +1,5 @@
-"""Shared fixtures: one real ``sgl serve`` process on the embedded database for the whole run."""
+"""Shared fixtures: one real ``sgl serve`` process on the embedded database for the whole run, an HTTP
+client on it (``fhir``) and a direct connection to its database (``sgl_db``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from server.database import Database, open_database
+from server.settings import Settings
 from tests.support.sgl_server import SglProcess, start_sgl
 
 
@@ -23,6 +26,14 @@ async def fhir(sgl_server: SglProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=sgl_server.base + "/", timeout=30.0,
                                  headers={"Accept": "application/fhir+json"}) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+async def sgl_db(sgl_server: SglProcess) -> AsyncIterator[Database]:
+    """Direct access to the running server's embedded database (shared, never started twice)."""
+    database = await open_database(Settings(data_dir=sgl_server.data_dir))
+    yield database
+    await database.close()
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -10,18 +9,10 @@ import pytest
 from resources import interactions
 from resources.errors import RuleViolation
 from resources.interactions import WriteIntent
-from server.database import Database, open_database
-from server.settings import Settings
-from tests.support.sgl_server import SglProcess
+from server.database import Database
 
 pytestmark = pytest.mark.db
 
-
-@pytest.fixture(scope="module")
-async def database(sgl_server: SglProcess) -> AsyncIterator[Database]:
-    db = await open_database(Settings(data_dir=sgl_server.data_dir))
-    yield db
-    await db.close()
 
 
 class Recorder:
@@ -39,24 +30,24 @@ class Recorder:
         return {**intent.proposed, "note": [{"text": "checked"}]}
 
 
-async def test_guard_amends_creates_and_sees_the_current_version_on_update(database: Database) -> None:
+async def test_guard_amends_creates_and_sees_the_current_version_on_update(sgl_db: Database) -> None:
     guard = Recorder()
-    created = await interactions.create(database.store, "Device", {"resourceType": "Device", "manufacturer": "A"},
+    created = await interactions.create(sgl_db.store, "Device", {"resourceType": "Device", "manufacturer": "A"},
                                         guard=guard)
     assert created.resource is not None and created.resource["note"] == [{"text": "checked"}]
     rid = created.resource["id"]
-    await interactions.update(database.store, "Device", rid, {**created.resource, "manufacturer": "B"}, guard=guard)
+    await interactions.update(sgl_db.store, "Device", rid, {**created.resource, "manufacturer": "B"}, guard=guard)
     assert guard.seen[-1].action == "update" and guard.seen[-1].current["manufacturer"] == "A"
     with pytest.raises(RuleViolation) as refused:
-        await interactions.update(database.store, "Device", rid, {**created.resource, "manufacturer": "forbidden"},
+        await interactions.update(sgl_db.store, "Device", rid, {**created.resource, "manufacturer": "forbidden"},
                                   guard=guard)
     assert refused.value.status == 422 and refused.value.expression == ["Device.manufacturer"]
-    assert (await database.store.read("Device", rid)).resource["manufacturer"] == "B"
-    await interactions.delete(database.store, "Device", rid, guard=guard)
+    assert (await sgl_db.store.read("Device", rid)).resource["manufacturer"] == "B"
+    await interactions.delete(sgl_db.store, "Device", rid, guard=guard)
     assert guard.seen[-1].action == "delete" and guard.seen[-1].proposed is None
 
 
-async def test_guard_refusal_in_a_transaction_writes_nothing(database: Database) -> None:
+async def test_guard_refusal_in_a_transaction_writes_nothing(sgl_db: Database) -> None:
     bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [
         {"resource": {"resourceType": "Device", "manufacturer": "tx-ok"},
          "request": {"method": "POST", "url": "Device"}},
@@ -64,7 +55,7 @@ async def test_guard_refusal_in_a_transaction_writes_nothing(database: Database)
          "request": {"method": "POST", "url": "Device"}},
     ]}
     with pytest.raises(RuleViolation) as refused:
-        await interactions.process_bundle(database.store, bundle, base="http://x/fhir", guard=Recorder())
+        await interactions.process_bundle(sgl_db.store, bundle, base="http://x/fhir", guard=Recorder())
     assert refused.value.expression[0] == "Bundle.entry[1]"
-    found = await database.db["Device"].count_documents({"r.manufacturer": "tx-ok"})
+    found = await sgl_db.db["Device"].count_documents({"r.manufacturer": "tx-ok"})
     assert found == 0

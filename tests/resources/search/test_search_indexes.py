@@ -7,28 +7,18 @@ built at start-up. The large-data behaviour is measured by bench/fhir_store.py.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from resources.interactions.search import plan_search
 from resources.search.params import PARAMS
 from resources.store.indexes import current_indexes
-from server.database import Database, open_database
-from server.settings import Settings
-from tests.support.sgl_server import SglProcess
+from server.database import Database
 
 pytestmark = pytest.mark.db
 
 SAMPLE = {"token": "http://loinc.org|2345-7", "string": "dup", "date": "2024-05", "reference": "Patient/1",
           "quantity": "gt5", "composite": "http://loinc.org|2345-7$gt5", "uri": "http://example.org/cs"}
 
-
-@pytest.fixture(scope="module")
-async def database(sgl_server: SglProcess) -> AsyncIterator[Database]:
-    db = await open_database(Settings(data_dir=sgl_server.data_dir))
-    yield db
-    await db.close()
 
 
 def _leading_fields(rtype: str) -> set[str]:
@@ -39,26 +29,26 @@ CASES = [(rtype, name, p.type) for rtype, params in PARAMS.items() for name, p i
 
 
 @pytest.mark.parametrize(("rtype", "name", "ptype"), CASES, ids=[f"{t}.{n}" for t, n, _ in CASES])
-async def test_search_parameter_leads_with_an_indexed_field(database: Database, rtype: str, name: str,
+async def test_search_parameter_leads_with_an_indexed_field(sgl_db: Database, rtype: str, name: str,
                                                             ptype: str) -> None:
     value = SAMPLE[ptype]
     if ptype == "reference":
         targets = PARAMS[rtype][name].targets
         value = f"{targets[0]}/1" if targets else "Patient/1"
-    req = await plan_search(database.store, rtype, [(name, value)], strict=True)
+    req = await plan_search(sgl_db.store, rtype, [(name, value)], strict=True)
     first = next(iter(req.filter))
     assert first in _leading_fields(rtype), (first, req.filter)
     assert "$and" not in req.filter and "$or" not in req.filter
 
 
-async def test_index_names_in_the_database_match_the_plan(database: Database) -> None:
-    info = await database.db["Observation"].index_information()
+async def test_index_names_in_the_database_match_the_plan(sgl_db: Database) -> None:
+    info = await sgl_db.db["Observation"].index_information()
     expected = {m.document["name"] for m in current_indexes("Observation")}
     assert expected <= set(info)
 
 
-async def test_lab_search_leads_with_the_patient_then_the_code(database: Database) -> None:
-    req = await plan_search(database.store, "Observation",
+async def test_lab_search_leads_with_the_patient_then_the_code(sgl_db: Database) -> None:
+    req = await plan_search(sgl_db.store, "Observation",
                             [("status", "final"), ("code", "http://loinc.org|2345-7"), ("patient", "1")], strict=True)
     assert list(req.filter)[:2] == ["s.subject", "s.code"]
     assert list(req.filter)[-1] == "s.status"

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from facades.hl7v2 import MllpClient, NackReceived, encode_frame
-from server.database import Database, open_database
 from server.inbound.journal import COLLECTION
-from server.settings import Settings
-from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db
 
-
-@pytest.fixture(scope="module")
-async def database(sgl_server: SglProcess) -> AsyncIterator[Database]:
-    db = await open_database(Settings(data_dir=sgl_server.data_dir))
-    yield db
-    await db.close()
 
 
 def siu(control_id: str) -> str:
@@ -27,7 +16,7 @@ def siu(control_id: str) -> str:
             "SCH|1||||||||||||||||||||||||\r")
 
 
-async def test_unsupported_message_type_is_journaled_and_rejected_with_code_200(sgl_server, database) -> None:
+async def test_unsupported_message_type_is_journaled_and_rejected_with_code_200(sgl_server, sgl_db) -> None:
     client = MllpClient("127.0.0.1", sgl_server.mllp_port)
     try:
         with pytest.raises(NackReceived) as nack:
@@ -37,12 +26,12 @@ async def test_unsupported_message_type_is_journaled_and_rejected_with_code_200(
     ack = nack.value.ack
     assert ack.segment("MSA").get(1) == "AR" and ack.segment("MSA").get(2) == "SIU-1"
     assert ack.segment("ERR").get("3.1") == "200"
-    entry = await database.db[COLLECTION].find_one({"control_id": "SIU-1"})
+    entry = await sgl_db.db[COLLECTION].find_one({"control_id": "SIU-1"})
     assert entry is not None and entry["status"] == "rejected" and entry["raw"].startswith(b"MSH|")
     assert "SIU^S12" in entry["detail"]
 
 
-async def test_unreadable_bytes_are_quarantined_before_the_ar(sgl_server, database) -> None:
+async def test_unreadable_bytes_are_quarantined_before_the_ar(sgl_server, sgl_db) -> None:
     import asyncio
 
     reader, writer = await asyncio.open_connection("127.0.0.1", sgl_server.mllp_port)
@@ -53,5 +42,5 @@ async def test_unreadable_bytes_are_quarantined_before_the_ar(sgl_server, databa
     writer.close()
     await writer.wait_closed()
     assert b"MSA|AR" in answer
-    entry = await database.db[COLLECTION].find_one({"raw": garbage})
+    entry = await sgl_db.db[COLLECTION].find_one({"raw": garbage})
     assert entry is not None and entry["status"] == "quarantined" and entry["detail"]
