@@ -18,7 +18,23 @@ _RESULT_PARAMS = [
 ]
 
 
-def capability_statement(*, base: str, version: str, date: str) -> dict[str, Any]:
+def operations_of(paths: list[str]) -> dict[str | None, list[str]]:
+    """The ``$operations`` the app routes, by resource type (None: system level), read off its paths."""
+    found: dict[str | None, list[str]] = {}
+    for path in paths:
+        parts = path.removeprefix("/fhir/").split("/")
+        op = next((p for p in parts if p.startswith("$")), None)
+        if op is None or not path.startswith("/fhir/"):
+            continue
+        rtype = parts[0] if parts[0] in PARAMS else None
+        found.setdefault(rtype, [])
+        if op[1:] not in found[rtype]:
+            found[rtype].append(op[1:])
+    return found
+
+
+def capability_statement(*, base: str, version: str, date: str, paths: list[str] | None = None) -> dict[str, Any]:
+    operations = operations_of(paths or [])
     resources = []
     for rtype, params in PARAMS.items():
         search = [{"name": "_id", "type": "token"}, {"name": "_lastUpdated", "type": "date"}]
@@ -36,6 +52,8 @@ def capability_statement(*, base: str, version: str, date: str) -> dict[str, Any
             "conditionalDelete": "single",
             "searchInclude": [f"{rtype}:{p.name}" for p in params.values() if p.type == "reference"],
             "searchParam": search,
+            **({"operation": [{"name": op, "definition": f"{base}/OperationDefinition/{rtype}-{op}"}
+                              for op in operations[rtype]]} if rtype in operations else {}),
         })
     return {
         "resourceType": "CapabilityStatement",
@@ -50,5 +68,7 @@ def capability_statement(*, base: str, version: str, date: str) -> dict[str, Any
             "mode": "server",
             "resource": resources,
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
+            **({"operation": [{"name": op, "definition": f"{base}/OperationDefinition/{op}"}
+                              for op in operations[None]]} if None in operations else {}),
         }],
     }

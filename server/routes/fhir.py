@@ -56,8 +56,10 @@ async def _audited(request: Request, store: StoreDep, settings: SettingsDep, bod
 
 
 @router.get("/metadata")
-async def metadata(base: BaseUrl) -> Response:
-    body = capability_statement(base=base, version=version("opensgl"), date=now_utc().date().isoformat())
+async def metadata(request: Request, base: BaseUrl) -> Response:
+    paths = [str(getattr(route, "path", "")) for route in request.app.routes]
+    body = capability_statement(base=base, version=version("opensgl"), date=now_utc().date().isoformat(),
+                                paths=paths)
     return fhir_response(body)
 
 

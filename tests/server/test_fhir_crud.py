@@ -185,3 +185,11 @@ async def test_capability_statement_lists_types_and_search_params(fhir: httpx.As
     obs_params = {p["name"] for p in by_type["Observation"]["searchParam"]}
     assert {"subject", "patient", "code", "date", "value-quantity", "code-value-quantity", "based-on"} <= obs_params
     assert {"code": "transaction"} in cs["rest"][0]["interaction"]
+
+
+def test_operations_are_read_off_the_routes() -> None:
+    from server.capability import operations_of
+
+    found = operations_of(["/fhir/Patient/$insi-search", "/fhir/Patient/{rid}/$validate-identity", "/fhir/$export",
+                           "/fhir/{rtype}", "/docs"])
+    assert found == {"Patient": ["insi-search", "validate-identity"], None: ["export"]}
