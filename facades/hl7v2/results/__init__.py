@@ -1,0 +1,23 @@
+"""Analyzer results and host queries over HL7 v2: ORU^R01 and OUL^R22 in, QBP^Q11 in and RSP^K11 out.
+
+Pure translation between HL7 messages and typed values; matching results to specimens, orders and
+the catalogue is the server's job (``server/analyzers``).
+"""
+
+from facades.hl7v2.results.dtm import fhir_datetime
+from facades.hl7v2.results.model import LabResult, OrderedTest, OrderQuery, ResultMessage, SpecimenOrder
+from facades.hl7v2.results.parse import RESULT_MESSAGES, parse_results
+from facades.hl7v2.results.query import build_order_response, parse_order_query
+
+__all__ = [
+    "RESULT_MESSAGES",
+    "LabResult",
+    "OrderQuery",
+    "OrderedTest",
+    "ResultMessage",
+    "SpecimenOrder",
+    "build_order_response",
+    "fhir_datetime",
+    "parse_order_query",
+    "parse_results",
+]

@@ -1,0 +1,89 @@
+"""Typed lab results and order queries read from analyzer messages (ORU^R01, OUL^R22, QBP^Q11).
+
+Only what a laboratory system needs to match a result to its specimen, order and catalogue entry;
+the raw message stays in the inbound journal. Each result keeps the ``ErrorLocation`` of its OBX so
+that a problem found later (by the server) can still name the segment in the NACK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from facades.hl7v2.errors import ErrorLocation
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One OBX: the value an analyzer measured for one test on one specimen."""
+
+    specimen_id: str
+    """The tube's barcode (accession number): SPM-2, else SAC-3, else OBR-3, else OBR-2."""
+    analyzer: str
+    """The instrument: OBX-18 (equipment instance), else MSH-3 (sending application)."""
+    test_code: str
+    """OBX-3.1, the instrument's own test code."""
+    test_name: str = ""
+    value_type: str = ""
+    """OBX-2: NM, SN, ST, TX, CWE/CE..."""
+    value: str = ""
+    comparator: str = ""
+    """``<``, ``<=``, ``>``, ``>=`` from a structured numeric (SN) value."""
+    units: str = ""
+    reference_range: str = ""
+    flags: tuple[str, ...] = ()
+    """OBX-8 abnormal flags, as received (the validation workflow computes its own)."""
+    status: str = ""
+    """OBX-11: F final, P preliminary, C correction, R not verified..."""
+    observed_at: str = ""
+    """OBX-14 (or OBR-7), as a FHIR dateTime."""
+    analyzed_at: str = ""
+    """OBX-19 (the run time), as a FHIR dateTime."""
+    location: ErrorLocation = field(default_factory=lambda: ErrorLocation("OBX"))
+
+
+@dataclass(frozen=True)
+class ResultMessage:
+    """The results of one ORU^R01 / OUL^R22, in message order."""
+
+    control_id: str
+    sending_application: str
+    sent_at: str
+    """MSH-7 as a FHIR dateTime: the fallback run time of results that carry none."""
+    results: tuple[LabResult, ...]
+
+
+@dataclass(frozen=True)
+class OrderQuery:
+    """A QBP^Q11 "work order step" query (IHE LAW): which tests to run on this specimen?"""
+
+    control_id: str
+    query_tag: str
+    specimen_id: str
+    analyzer: str
+    query_name: tuple[str, str, str] = ("WOS", "Work Order Step", "IHE_LABTF")
+
+
+@dataclass(frozen=True)
+class OrderedTest:
+    """One test to run, as the host answers it: instrument code and label."""
+
+    code: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class SpecimenOrder:
+    """What the host knows of a specimen: its tests, the patient and when it was collected."""
+
+    specimen_id: str
+    tests: tuple[OrderedTest, ...]
+    order_number: str = ""
+    patient_id: str = ""
+    family: str = ""
+    given: str = ""
+    birth_date: str = ""
+    """HL7 DTM, e.g. ``19790312``."""
+    sex: str = ""
+    """HL7 table 0001: F, M, U..."""
+    collected_at: str = ""
+    """HL7 DTM."""
