@@ -8,7 +8,9 @@ templates), so it is cached twice:
   every file the schematron was assembled from, so editing any included file recompiles;
 * in memory, the Saxon executable, once per process and per (entry, phase).
 
-A run parses nothing again: ``validate_cda`` builds one Saxon tree and hands it to every schematron.
+A run parses nothing again: ``validate_cda`` builds one Saxon tree and hands it to every schematron,
+and the value sets the rules read come from the process-wide ``DocumentCache``. An executable is
+not thread-safe, so each compiled schematron runs one document at a time (its own lock).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lxml import etree
@@ -27,12 +29,13 @@ from saxonche import PySaxonApiError, PySaxonProcessor, PyXdmNode, PyXsltExecuta
 
 from facades.cda.errors import KitError
 from facades.cda.validation.assemble import assemble
+from facades.cda.validation.documents import DocumentCache
 from facades.cda.validation.report import Finding
 from facades.cda.validation.xslt import SGL_NS, SVRL_NS, render
 
 log = logging.getLogger(__name__)
 
-COMPILER_VERSION = "1"
+COMPILER_VERSION = "6"
 _V = f"{{{SVRL_NS}}}"
 _G = f"{{{SGL_NS}}}"
 _SEVERITY = {"error": "error", "fatal": "error", "warning": "warning", "warn": "warning", "info": "info",
@@ -58,20 +61,39 @@ def saxon() -> PySaxonProcessor:
         return _processor
 
 
-@dataclass(frozen=True)
+_documents: DocumentCache | None = None
+
+
+def documents() -> DocumentCache:
+    """The process-wide cache of kit documents read by rules."""
+    global _documents
+    processor = saxon()
+    with _lock:
+        if _documents is None:
+            _documents = DocumentCache(processor)
+        return _documents
+
+
+@dataclass
 class CompiledSchematron:
-    """A schematron ready to run: its name for findings, and the Saxon executable."""
+    """A schematron ready to run: its name for findings and the Saxon executable (one run at a time)."""
 
     name: str
     executable: PyXsltExecutable
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, document: PyXdmNode) -> list[Finding]:
         """Findings of this schematron on a document already parsed by ``saxon()``."""
-        runner = self.executable.clone() if hasattr(self.executable, "clone") else self.executable
-        try:
-            svrl = runner.transform_to_string(xdm_node=document)
-        except PySaxonApiError as exc:
-            raise KitError(f"schematron {self.name} failed on the document: {exc}") from exc
+        cache = documents()
+        with self.lock:
+            self.executable.set_parameter(f"{{{SGL_NS}}}docs", cache.parameter())
+            try:
+                svrl = self.executable.transform_to_string(xdm_node=document)
+            except PySaxonApiError as exc:
+                raise KitError(f"schematron {self.name} failed on the document: {exc}") from exc
+            messages = self.executable.get_xsl_messages()
+            self.executable.clear_xsl_messages()
+        cache.learn(messages)
         return parse_svrl(svrl or "", self.name)
 
 
@@ -141,6 +163,7 @@ def compile_schematron(entry: Path, *, phase: str | None = None,
         executable = processor.compile_stylesheet(stylesheet_text=xslt.decode("utf-8"), encoding="UTF-8")
     except PySaxonApiError as exc:
         raise KitError(f"schematron {entry.name} does not compile: {exc}", expression=str(entry)) from exc
+    executable.set_save_xsl_message(True)
     compiled = CompiledSchematron(name=entry.name, executable=executable)
     with _lock:
         _compiled.setdefault(key, compiled)

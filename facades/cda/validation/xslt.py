@@ -8,11 +8,22 @@ to 250 patterns, so hundreds of walks), the document is walked **once**, in a si
 * a template reports its asserts then calls ``xsl:next-match``, handing on the list of patterns that
   already fired on this node, so that, as Schematron requires, at most one rule per pattern fires
   on a node while every pattern still sees it;
-* the lowest template continues the walk into attributes and child elements.
+* the lowest template runs the templateId dispatch (below) and continues the walk into child
+  elements (and attributes, if a rule can match one).
 
 Saxon indexes templates by element name, so a node only meets the rules whose context can match it.
+Two shapes escape that index and are compiled differently (``contexts.py`` recognises them):
+
+* ``*[cda:templateId/@root='OID']``, most of the IHE and CI-SIS body rules (hundreds per profile),
+  would be tried on every element. A pattern made only of such rules becomes functions in a map
+  keyed by OID; at each element the walk looks its templateId roots up once and runs, per pattern,
+  the first rule that applies;
+* Art-Decor's closed-template contexts end in a ``*[…]`` step with a long predicate that Saxon would
+  test on every element before the parent path; the predicate moves into the template as a guard.
+
 Each rule body runs in ``xsl:try``: a rule that cannot be evaluated (a value set missing from the
-kit, say) becomes one error finding instead of aborting the whole report.
+kit, say) becomes one error finding instead of aborting the whole report. ``doc()``, ``document()``
+and ``doc-available()`` in rules go through ``sgl:`` wrappers backed by ``documents.py``.
 
 Output: ``svrl:schematron-output`` with ``svrl:failed-assert`` and ``svrl:successful-report`` only
 (no ``fired-rule`` / ``active-pattern`` noise), each with ``@test``, ``@role``, ``@see``,
@@ -22,11 +33,14 @@ namespace, the pattern and rule ids.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from lxml import etree
 
 from facades.cda.validation.assemble import SCH_NS
+from facades.cda.validation.contexts import HL7_NS, may_match_attributes, split_guard, template_root
+from facades.cda.validation.documents import MESSAGE_PREFIX
 
 XSL_NS = "http://www.w3.org/1999/XSL/Transform"
 SVRL_NS = "http://purl.oclc.org/dsdl/svrl"
@@ -61,22 +75,49 @@ _PRELUDE = f"""<xsl:stylesheet xmlns:xsl="{XSL_NS}" xmlns:xs="http://www.w3.org/
         then '/' || $qname || '[' || (count($n/preceding-sibling::*[node-name() = node-name($n)]) + 1) || ']'
         else '/' || name($n)"/>
   </xsl:function>
+  <xsl:param name="sgl:docs" as="map(xs:string, item())" select="map {{}}"/>
+  <xsl:function name="sgl:uri" as="xs:string">
+    <xsl:param name="uri" as="xs:string"/>
+    <xsl:sequence select="string(resolve-uri($uri, static-base-uri()))"/>
+  </xsl:function>
+  <xsl:function name="sgl:miss" as="xs:string">
+    <xsl:param name="abs" as="xs:string"/>
+    <xsl:message select="'{MESSAGE_PREFIX}' || $abs"/>
+    <xsl:sequence select="$abs"/>
+  </xsl:function>
+  <xsl:function name="sgl:doc" as="document-node()?">
+    <xsl:param name="uri" as="xs:string?"/>
+    <xsl:variable name="abs" select="if (empty($uri)) then () else sgl:uri($uri)"/>
+    <xsl:variable name="hit" select="if (empty($abs)) then () else $sgl:docs($abs)"/>
+    <xsl:sequence select="if (empty($abs)) then ()
+        else if ($hit instance of document-node()) then $hit else doc(sgl:miss($abs))"/>
+  </xsl:function>
+  <xsl:function name="sgl:document" as="document-node()?">
+    <xsl:param name="uri" as="xs:string?"/>
+    <xsl:sequence select="sgl:doc($uri)"/>
+  </xsl:function>
+  <xsl:function name="sgl:doc-available" as="xs:boolean">
+    <xsl:param name="uri" as="xs:string?"/>
+    <xsl:variable name="abs" select="if (empty($uri)) then () else sgl:uri($uri)"/>
+    <xsl:variable name="hit" select="if (empty($abs)) then () else $sgl:docs($abs)"/>
+    <xsl:sequence select="if (empty($abs)) then false() else if (exists($hit)) then $hit instance of document-node()
+        else doc-available(sgl:miss($abs))"/>
+  </xsl:function>
   <xsl:function name="sgl:location" as="xs:string">
     <xsl:param name="n" as="node()"/>
     <xsl:sequence select="if ($n instance of document-node()) then '/'
         else string-join(for $a in $n/ancestor-or-self::node()[not(. instance of document-node())]
                          return sgl:step($a))"/>
   </xsl:function>
-  <xsl:template match="/">
-    <svrl:schematron-output>
-      <xsl:apply-templates select="." mode="sgl:check"/>
-    </svrl:schematron-output>
-  </xsl:template>
-  <xsl:template match="/|*" mode="sgl:check" priority="-1000">
-    <xsl:apply-templates select="@*|*" mode="sgl:check"/>
-  </xsl:template>
-  <xsl:template match="@*|text()|comment()|processing-instruction()" mode="sgl:check" priority="-1000"/>
 </xsl:stylesheet>"""
+
+
+_DOC_CALL = re.compile(r"(?<![\w:.$-])(doc|document|doc-available)\s*\(")
+
+
+def _cached_docs(expr: str) -> str:
+    """Route ``doc()``, ``document()`` and ``doc-available()`` through the process-wide cache."""
+    return _DOC_CALL.sub(r"sgl:\1(", expr)
 
 
 def _avt(text: str) -> str:
@@ -92,7 +133,7 @@ def _message(check: etree._Element, out: etree._Element) -> None:
         if not isinstance(child.tag, str):
             continue
         if child.tag == f"{_S}value-of":
-            node = etree.SubElement(text, f"{_X}value-of", select=child.get("select", "."))
+            node = etree.SubElement(text, f"{_X}value-of", select=_cached_docs(child.get("select", ".")))
         elif child.tag == f"{_S}name":
             node = etree.SubElement(text, f"{_X}value-of", select=f"name({child.get('path', '.')})")
         else:  # emph, dir, span: keep their text
@@ -104,7 +145,7 @@ def _message(check: etree._Element, out: etree._Element) -> None:
 def _check(check: etree._Element, pattern_id: str, rule_id: str, body: etree._Element) -> None:
     test = check.get("test", "true()")
     failed = check.tag == f"{_S}assert"
-    cond = etree.SubElement(body, f"{_X}if", test=f"not({test})" if failed else test)
+    cond = etree.SubElement(body, f"{_X}if", test=_cached_docs(f"not({test})" if failed else test))
     out = etree.SubElement(cond, f"{_V}failed-assert" if failed else f"{_V}successful-report",
                            test=_avt(test), location="{sgl:location(.)}")
     out.set(f"{_G}pattern", _avt(pattern_id))
@@ -115,22 +156,13 @@ def _check(check: etree._Element, pattern_id: str, rule_id: str, body: etree._El
     _message(check, out)
 
 
-def _rule(rule: etree._Element, index: int, pattern_no: int, pattern_id: str, priority: int,
-          root: etree._Element) -> None:
-    rule_id = rule.get("id") or f"{pattern_id}#{index}"
-    tpl = etree.SubElement(root, f"{_X}template", match=rule.get("context", ""), mode="sgl:check",
-                           priority=str(priority))
-    etree.SubElement(tpl, f"{_X}param", name="sgl:fired", select="()", **{"as": "xs:integer*"})
-    choose = etree.SubElement(tpl, f"{_X}choose")
-    skip = etree.SubElement(choose, f"{_X}when", test=f"$sgl:fired = {pattern_no}")
-    etree.SubElement(etree.SubElement(skip, f"{_X}next-match"), f"{_X}with-param",
-                     name="sgl:fired", select="$sgl:fired")
-    run = etree.SubElement(choose, f"{_X}otherwise")
-    attempt = etree.SubElement(run, f"{_X}try")
+def _body(rule: etree._Element, pattern_id: str, rule_id: str, parent: etree._Element) -> None:
+    """A rule's lets and checks on the context node; an evaluation error becomes one finding."""
+    attempt = etree.SubElement(parent, f"{_X}try")
     for item in rule:
         if item.tag == f"{_S}let":
             etree.SubElement(attempt, f"{_X}variable", name=item.get("name", ""),
-                             select=item.get("value", ""))
+                             select=_cached_docs(item.get("value", "")))
         elif item.tag in (f"{_S}assert", f"{_S}report"):
             _check(item, pattern_id, rule_id, attempt)
     catch = etree.SubElement(attempt, f"{_X}catch")
@@ -142,8 +174,63 @@ def _rule(rule: etree._Element, index: int, pattern_no: int, pattern_id: str, pr
     etree.SubElement(etree.SubElement(broken, f"{_V}text"), f"{_X}value-of",
                      select="'rule could not be evaluated: ' || $err:code || ' ' || $err:description",
                      nsmap={"err": "http://www.w3.org/2005/xqt-errors"})
-    etree.SubElement(etree.SubElement(run, f"{_X}next-match"), f"{_X}with-param",
-                     name="sgl:fired", select="($sgl:fired, " + str(pattern_no) + ")")
+
+
+def _next_match(parent: etree._Element, fired: str) -> None:
+    call = etree.SubElement(parent, f"{_X}next-match")
+    etree.SubElement(call, f"{_X}with-param", name="sgl:fired", select=fired)
+
+
+def _template_rule(rule: etree._Element, rule_id: str, pattern_no: int, pattern_id: str, priority: int,
+                   root: etree._Element) -> None:
+    """A rule as a template of the walk, skipped if its pattern already fired on the node."""
+    match, guard = split_guard(rule.get("context", ""))
+    tpl = etree.SubElement(root, f"{_X}template", match=match, mode="sgl:check", priority=str(priority))
+    etree.SubElement(tpl, f"{_X}param", name="sgl:fired", select="()", **{"as": "xs:integer*"})
+    choose = etree.SubElement(tpl, f"{_X}choose")
+    skip = f"$sgl:fired = {pattern_no}" + (f" or not({guard})" if guard else "")
+    _next_match(etree.SubElement(choose, f"{_X}when", test=skip), "$sgl:fired")
+    run = etree.SubElement(choose, f"{_X}otherwise")
+    _body(rule, pattern_id, rule_id, run)
+    _next_match(run, f"($sgl:fired, {pattern_no})")
+
+
+def _function_rule(rule: etree._Element, rule_id: str, number: int, pattern_id: str,
+                   root: etree._Element) -> str:
+    """A templateId rule as ``sgl:rule-N($node)``, for the dispatch map; returns the function name."""
+    name = f"sgl:rule-{number}"
+    function = etree.SubElement(root, f"{_X}function", name=name, **{"as": "item()*"})
+    etree.SubElement(function, f"{_X}param", name="sgl:node", **{"as": "node()"})
+    _body(rule, pattern_id, rule_id, etree.SubElement(function, f"{_X}for-each", select="$sgl:node"))
+    return name
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _walk(root: etree._Element, dispatch: dict[str, list[tuple[int, int, str]]], attributes: bool) -> None:
+    """The entry template, the dispatch map and the lowest template that continues the walk."""
+    start = etree.SubElement(root, f"{_X}template", match="/")
+    output = etree.SubElement(start, f"{_V}schematron-output")
+    etree.SubElement(output, f"{_X}apply-templates", select=".", mode="sgl:check")
+    lowest = etree.SubElement(root, f"{_X}template", match="/|*", mode="sgl:check", priority="-1000")
+    if dispatch:
+        entries = ", ".join(
+            f"{_literal(oid)}: ({', '.join(f'[{p}, {n}, {f}#1]' for p, n, f in rules)})"
+            for oid, rules in dispatch.items())
+        etree.SubElement(root, f"{_X}variable", name="sgl:by-template", select=f"map {{ {entries} }}")
+        etree.SubElement(lowest, f"{_X}variable", name="sgl:node", select=".")
+        group = etree.SubElement(
+            lowest, f"{_X}for-each-group", **{"group-by": "?1"},
+            select=f"for $r in distinct-values(Q{{{HL7_NS}}}templateId/@root ! string()) "
+                   "return $sgl:by-template($r)")
+        etree.SubElement(group, f"{_X}sort", select="current-grouping-key()")
+        etree.SubElement(group, f"{_X}sequence",
+                         select="sort(current-group(), (), function($e) { $e?2 })[1]?3($sgl:node)")
+    etree.SubElement(lowest, f"{_X}apply-templates", select="@*|*" if attributes else "*", mode="sgl:check")
+    etree.SubElement(root, f"{_X}template", match="@*|text()|comment()|processing-instruction()",
+                     mode="sgl:check", priority="-1000")
 
 
 def render(schema: etree._Element, base_dir: Path) -> bytes:
@@ -152,19 +239,31 @@ def render(schema: etree._Element, base_dir: Path) -> bytes:
                                     "svrl": SVRL_NS, "sgl": SGL_NS}
     for ns in schema.iter(f"{_S}ns"):
         nsmap.setdefault(ns.get("prefix"), ns.get("uri", ""))
-    prelude = etree.fromstring(_PRELUDE)
+    prefixes = {str(k): v for k, v in nsmap.items()}
     excluded = " ".join(str(p) for p in nsmap if p not in ("svrl", "sgl"))
     root = etree.Element(f"{_X}stylesheet", nsmap=nsmap, version="3.0",
                          **{"exclude-result-prefixes": excluded})
     root.set("{http://www.w3.org/XML/1998/namespace}base", base_dir.resolve().as_uri() + "/")
-    root.extend(prelude)
+    root.extend(etree.fromstring(_PRELUDE))
     for let in schema.iterchildren(f"{_S}let"):
-        etree.SubElement(root, f"{_X}variable", name=let.get("name", ""), select=let.get("value", ""))
-    rules = [(p, r) for p in schema.iterchildren(f"{_S}pattern") for r in p.iterchildren(f"{_S}rule")]
-    priority = len(rules)
-    for pattern_no, pattern in enumerate(schema.iterchildren(f"{_S}pattern"), start=1):
+        etree.SubElement(root, f"{_X}variable", name=let.get("name", ""),
+                         select=_cached_docs(let.get("value", "")))
+
+    patterns = list(schema.iterchildren(f"{_S}pattern"))
+    rules = [r for p in patterns for r in p.iterchildren(f"{_S}rule")]
+    dispatch: dict[str, list[tuple[int, int, str]]] = {}
+    number = 0
+    for pattern_no, pattern in enumerate(patterns, start=1):
         pattern_id = pattern.get("id", str(pattern_no))
-        for index, rule in enumerate(pattern.iterchildren(f"{_S}rule"), start=1):
-            _rule(rule, index, pattern_no, pattern_id, priority, root)
-            priority -= 1
+        pattern_rules = list(pattern.iterchildren(f"{_S}rule"))
+        oids = [template_root(r.get("context", ""), prefixes) for r in pattern_rules]
+        for index, (rule, oid) in enumerate(zip(pattern_rules, oids, strict=True), start=1):
+            number += 1
+            rule_id = rule.get("id") or f"{pattern_id}#{index}"
+            if all(oids) and oid:
+                name = _function_rule(rule, rule_id, number, pattern_id, root)
+                dispatch.setdefault(oid, []).append((pattern_no, number, name))
+            else:
+                _template_rule(rule, rule_id, pattern_no, pattern_id, len(rules) - number + 1, root)
+    _walk(root, dispatch, any(may_match_attributes(r.get("context", "")) for r in rules))
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")

@@ -134,3 +134,57 @@ def test_compiled_xslt_is_cached_on_disk_by_content(tmp_path: Path) -> None:
     assert any(b"v1" in f.read_bytes() for f in before)
     assert compile_schematron(path) is compile_schematron(path)
     assert set(cache_dir().glob("*.xsl")) == before
+
+
+def test_template_id_rules_fire_once_per_pattern_through_the_dispatch(tmp_path: Path) -> None:
+    doc = """<ClinicalDocument xmlns="urn:hl7-org:v3">
+      <section><templateId root="1.1"/><templateId root="2.2"/></section>
+      <section><templateId root="2.2"/></section>
+      <entry><templateId root="3.3"/></entry>
+    </ClinicalDocument>"""
+    path = schema(tmp_path, """
+        <pattern id="both">
+          <rule context="*[cda:templateId/@root='1.1']"><assert test="false()">first 1.1</assert></rule>
+          <rule context="*[cda:templateId/@root = &quot;2.2&quot;]"><assert test="false()">then 2.2</assert></rule>
+        </pattern>
+        <pattern id="other"><rule context="*[cda:templateId/@root='2.2']">
+          <report test="true()">other <name/></report></rule></pattern>
+        <pattern id="mixed">
+          <rule context="cda:entry"><assert test="false()">entry by name</assert></rule>
+          <rule context="*[cda:templateId/@root='3.3']">
+            <assert test="false()">never: entry already matched</assert></rule>
+        </pattern>""")
+    assert sorted(run(compile_schematron(path), doc)) == [
+        ("error", "entry by name", "/cda:ClinicalDocument[1]/cda:entry[1]"),
+        ("error", "first 1.1", "/cda:ClinicalDocument[1]/cda:section[1]"),
+        ("error", "other section", "/cda:ClinicalDocument[1]/cda:section[1]"),
+        ("error", "other section", "/cda:ClinicalDocument[1]/cda:section[2]"),
+        ("error", "then 2.2", "/cda:ClinicalDocument[1]/cda:section[2]"),
+    ]
+
+
+def test_closed_template_guard_keeps_first_match_semantics(tmp_path: Path) -> None:
+    path = schema(tmp_path, """<pattern id="closed">
+        <rule context="/cda:ClinicalDocument/cda:code"><assert test="false()">code allowed</assert></rule>
+        <rule context="/cda:ClinicalDocument/*[not(self::cda:code)][not(self::cda:section)]">
+          <assert test="false()">not allowed</assert></rule>
+        </pattern>""")
+    xml = DOC.replace("<code code", "<bogus/><code code")
+    assert sorted(m for _, m, _ in run(compile_schematron(path), xml)) == ["code allowed", "not allowed"]
+
+
+def test_value_sets_are_read_once_per_process(tmp_path: Path) -> None:
+    jdv = write(tmp_path, "jdv.xml", "<codes><c>11502-2</c></codes>")
+    path = schema(tmp_path, """<pattern id="p"><rule context="cda:code">
+        <assert test="@code = doc('jdv.xml')//c">out of set</assert></rule></pattern>""")
+    compiled = compile_schematron(path)
+    assert run(compiled) == []
+    jdv.write_text("<codes><c>other</c></codes>", encoding="utf-8")
+    assert run(compiled) == []  # the parsed value set is reused, not read again
+
+
+def test_doc_available_on_a_missing_file_stays_false(tmp_path: Path) -> None:
+    path = schema(tmp_path, """<pattern id="p"><rule context="cda:code">
+        <assert test="not(doc-available('absent.rdf'))">available?</assert></rule></pattern>""")
+    compiled = compile_schematron(path)
+    assert run(compiled) == [] and run(compiled) == []
