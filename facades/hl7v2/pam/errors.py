@@ -1,0 +1,65 @@
+"""Errors of the PAM-FR identity reader, each naming its HL7 spot so the NACK's ERR can point at it.
+
+The tree, ordered by what the sender can do (bases from ``resources.errors`` and ``facades.hl7v2``)::
+
+    InvalidInput
+    ├── Hl7ParseError          a field is missing or unreadable (PID-3 without IPP, PID-7 not a date):
+    │                          fix the message; HL7 table 0357 code 101/102/103 and the location
+    └── Unprocessable
+        └── RuleViolation
+            └── PamRuleViolation   the message is readable but breaks a Ségur rule (a wrong INS key,
+                                   SGL.INS.08): AE with the rule id and the location
+
+``location_of`` maps what a write guard names in FHIR terms (``Patient.identifier``) back to the PID
+field it came from, so a rule raised by the server's identitovigilance guard is answered at PID-3.
+"""
+
+from __future__ import annotations
+
+from facades.hl7v2 import ErrorLocation, Hl7ParseError
+from resources.errors import RuleViolation, SglError
+
+REQUIRED_FIELD_MISSING = 101
+DATA_TYPE_ERROR = 102
+TABLE_VALUE_NOT_FOUND = 103
+UNKNOWN_KEY_IDENTIFIER = 204
+DUPLICATE_KEY_IDENTIFIER = 205
+
+# FHIRPath prefix of a Patient element -> the PID field that feeds it (longest prefix first).
+_PID_FIELD_OF = (
+    ("Patient.extension", 11),
+    ("Patient.identifier", 3),
+    ("Patient.name", 5),
+    ("Patient.birthDate", 7),
+    ("Patient.gender", 8),
+    ("Patient.address", 11),
+    ("Patient.link", 3),
+)
+_RELIABILITY = "fr-core-identity-reliability"
+
+
+class PamRuleViolation(RuleViolation):
+    """A Ségur/RNIV rule broken by the message itself; ``location`` is the HL7 spot."""
+
+    def __init__(self, rule: str, diagnostics: str, location: ErrorLocation) -> None:
+        super().__init__(rule, diagnostics, expression=location.expression())
+        self.location = location
+
+
+def field_error(diagnostics: str, location: ErrorLocation, code: int = DATA_TYPE_ERROR) -> Hl7ParseError:
+    """A content error at ``location`` (HL7 table 0357 ``code``)."""
+    return Hl7ParseError(diagnostics, location, code=code)
+
+
+def location_of(error: SglError) -> ErrorLocation | None:
+    """The HL7 spot of an error: its own location, else the PID field behind its FHIR expression."""
+    own = getattr(error, "location", None)
+    if isinstance(own, ErrorLocation):
+        return own
+    for expression in error.expression:
+        if _RELIABILITY in expression:
+            return ErrorLocation("PID", 1, 32)
+        for prefix, field in _PID_FIELD_OF:
+            if expression.startswith(prefix):
+                return ErrorLocation("PID", 1, field)
+    return None
