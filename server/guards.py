@@ -44,3 +44,6 @@ class Guards:
 
 def register_guards(guards: Guards) -> None:
     """Every workflow's write rules, in one place."""
+    from server.identity.guard import register_identity_guard
+
+    register_identity_guard(guards)

@@ -25,3 +25,26 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     """Base URL written in Bundle links and Location headers; default: from the request."""
     test_mode: bool = False
+    circuit_value_set: Path | None = None
+    """FHIR ValueSet (JSON) of the bioloinc.fr "circuit de la biologie" release that LOINC imports are checked
+    against (SGL.LOI.07); unset: the stand-in shipped in terminology/valuesets."""
+    # identitovigilance and INSi (server/identity)
+    identity_referential: bool = False
+    """The lab is its patients' identity referential (city lab, "RI"): creation minimum SGL.INS.11 enforced."""
+    identity_trusted_partners: list[str] = []
+    """``meta.source`` of emitters under a trust contract whose qualified identities stay QUAL (SGL.INS.39)."""
+    identity_justificatifs: dict[str, str] = {}
+    """Site list of identity justificatifs, code -> ``high``/``low`` trust (SGL.INS.19); empty: the default list."""
+    insi_url: str | None = None
+    """INSi endpoint (e.g. https://services-ps-tlsm.ameli.fr/lps); unset: INSi operations answer 503."""
+    insi_cert: Path | None = None
+    """IGC-Santé organisation certificate (CN INSI-MANU / INSI-AUTO), PEM."""
+    insi_key: Path | None = None
+    insi_ca: Path | None = None
+    """CA bundle trusted for the INSi server certificate."""
+    insi_idam: str = "OPENSGL-DEV"
+    """Software authorisation number (IDAM) given by the GIE SESAM-Vitale after homologation."""
+    insi_instance: str = "00000000-0000-4000-8000-000000000000"
+    """UUID of this installation, sent in ContexteLPS."""
+    structure_id: str = "opensgl-lab"
+    """The lab structure (FINESS / SIRET) named as INSi emitter."""
