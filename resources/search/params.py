@@ -163,6 +163,13 @@ PARAMS: dict[str, dict[str, SearchParam]] = {
         _p("status", "token", "status"),
         _p("category", "token", "category"),
     )},
+    "Task": {p.name: p for p in (
+        _p("identifier", "token", "identifier"),
+        _p("code", "token", "code"),
+        _p("status", "token", "status"),
+        _p("focus", "reference", "focus", targets=()),
+        _p("authored-on", "date", "authoredOn"),
+    )},
     "Provenance": {p.name: p for p in (
         _p("target", "reference", "target", targets=()),
     )},

@@ -1,0 +1,89 @@
+"""Store the results of one analyzer message: all of it in one transaction, idempotent, then ACK.
+
+The caller (HL7 or ASTM handler) acknowledges only once ``ingest`` returned, i.e. once the
+transaction committed; an exception aborts the transaction (nothing half-written) and becomes an
+AE / NAK, so the analyzer sends the message again. A result already stored (same analyzer, tube,
+test and run time: see ``IncomingResult.key``) is not stored twice, which makes that resend safe.
+
+Reruns and dilutions: a result of the same test on the same tube with a later run time is another
+Observation (another key). No link is written between them: ``derivedFrom`` would claim the new
+value was computed from the old one and ``hasMember`` is for panels; the validation workflow finds
+every run of a test with ``Observation?specimen=Specimen/<id>&code=<code>`` and tells them apart by
+the run time in the ``instrument-result`` extension.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from resources.fhirjson import instant
+from resources.interactions import create
+from resources.search.date import now_utc
+from resources.store.base import FhirStore
+from server.analyzers.catalog_view import CatalogCache
+from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult
+from server.analyzers.lookup import find_all
+from server.analyzers.matching import Matcher
+from server.analyzers.observation import build_observation, build_task
+from server.guards import Caller, Guards
+
+log = logging.getLogger(__name__)
+KEYS_PER_SEARCH = 100
+ANALYZER_ROLE = "automate"
+
+
+@dataclass
+class IngestReport:
+    produced: list[str] = field(default_factory=list)
+    """``Observation/<id>`` and ``Task/<id>`` written."""
+    duplicates: int = 0
+    unmatched: int = 0
+
+
+async def _stored_keys(store: FhirStore, keys: list[str], session: Any) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), KEYS_PER_SEARCH):
+        chunk = keys[start:start + KEYS_PER_SEARCH]
+        query = ",".join(f"{RESULT_ID_SYSTEM}|{k}" for k in chunk)
+        for obs in await find_all(store, "Observation", [("identifier", query)], session=session):
+            found.update(i["value"] for i in obs.get("identifier", ()) if i.get("system") == RESULT_ID_SYSTEM)
+    return found
+
+
+class ResultIngest:
+    def __init__(self, store: FhirStore, guards: Guards, catalog: CatalogCache) -> None:
+        self.store = store
+        self.guards = guards
+        self.catalog = catalog
+
+    async def ingest(self, results: Sequence[IncomingResult]) -> IngestReport:
+        """Match and store every result of one message, or nothing (the exception says why)."""
+        view = await self.catalog.get()
+        if any(view.analysis_for(r.analyzer, r.test_code) is None for r in results):
+            view = await self.catalog.get(missed=True)
+        report = IngestReport()
+        now = instant(now_utc())
+        async with self.store.transaction() as session:
+            matcher = Matcher(self.store, view, session)
+            seen = await _stored_keys(self.store, list(dict.fromkeys(r.key for r in results)), session)
+            for result in results:
+                if result.key in seen:
+                    report.duplicates += 1
+                    continue
+                seen.add(result.key)
+                match = await matcher.match(result)
+                guard = self.guards.for_caller(Caller(id=f"analyzer:{result.analyzer}", role=ANALYZER_ROLE))
+                stored = await create(self.store, "Observation", build_observation(result, match, issued=now),
+                                      session=session, guard=guard)
+                obs_id = stored.resource["id"] if stored.resource else ""
+                report.produced.append(f"Observation/{obs_id}")
+                if match.problem is not None:
+                    task = await create(self.store, "Task", build_task(result, match, obs_id, authored=now),
+                                        session=session, guard=guard)
+                    report.produced.append(f"Task/{task.resource['id'] if task.resource else ''}")
+                    report.unmatched += 1
+                    log.warning("unmatched result %s (%s): %s", result.key, match.problem, match.detail)
+        return report

@@ -1,0 +1,80 @@
+"""Match a received result to the catalogue, its tube (Specimen) and the order (ServiceRequest).
+
+The tube is found by its accession number (``Specimen?accession=``), the analysis by the analyzer's
+own test code (catalogue ``instrument-test-code``), the order as the open ServiceRequest of that
+Specimen whose exam contains the analysis (or which orders the analysis itself). The first thing
+that cannot be found is the reason the result goes to the worklist. Look-ups are cached per
+message: twenty results on one tube cost one Specimen and one ServiceRequest search.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from resources.store.base import FhirStore
+from server.analyzers.catalog_view import CatalogView
+from server.analyzers.incoming import IncomingResult
+from server.analyzers.lookup import requests_of, specimens_by_accession
+from server.analyzers.observation import Match, unit_problem, value_problem
+from terminology.catalog.fhir import CATALOG_SYSTEM
+
+EXAM_CANONICAL = "/ActivityDefinition/exam-"
+
+
+def ordered_codes(request: dict[str, Any]) -> list[str]:
+    """The catalogue codes a ServiceRequest orders: ``code`` in the catalogue system, or its ActivityDefinition."""
+    codes = [c["code"] for c in request.get("code", {}).get("coding", ()) if c.get("system") == CATALOG_SYSTEM]
+    codes += [url.rsplit(EXAM_CANONICAL, 1)[1] for url in request.get("instantiatesCanonical", ())
+              if EXAM_CANONICAL in url]
+    return codes
+
+
+@dataclass
+class Matcher:
+    """Matches the results of one message inside its transaction (``session``)."""
+
+    store: FhirStore
+    view: CatalogView
+    session: Any = None
+    _specimens: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    async def specimens(self, accession: str) -> list[dict[str, Any]]:
+        if accession not in self._specimens:
+            self._specimens[accession] = await specimens_by_accession(self.store, accession, session=self.session)
+        return self._specimens[accession]
+
+    async def requests(self, specimen: dict[str, Any]) -> list[dict[str, Any]]:
+        if specimen["id"] not in self._requests:
+            self._requests[specimen["id"]] = await requests_of(self.store, specimen, session=self.session)
+        return self._requests[specimen["id"]]
+
+    async def match(self, result: IncomingResult) -> Match:
+        view = self.view
+        analysis = view.analysis_for(result.analyzer, result.test_code)
+        device = view.devices.get(result.analyzer)
+        problem, detail = None, ""
+        if analysis is None:
+            known = device is not None or bool(view.instrument_codes(result.analyzer))
+            problem = "unknown-test-code" if known else "unknown-analyzer"
+            detail = (f"test code {result.test_code!r} of analyzer {result.analyzer!r} is not in the catalogue" if known
+                      else f"analyzer {result.analyzer!r} is not in the catalogue")
+        found = await self.specimens(result.specimen_id) if result.specimen_id else []
+        specimen = found[0] if len(found) == 1 else None
+        if problem is None and not found:
+            problem, detail = "unknown-accession", f"no specimen with accession number {result.specimen_id!r}"
+        elif problem is None and len(found) > 1:
+            problem = "ambiguous-accession"
+            detail = f"{len(found)} specimens have accession number {result.specimen_id!r}"
+        request = None
+        if specimen is not None and analysis is not None:
+            request = next((r for r in await self.requests(specimen)
+                            if any(analysis.code in view.analyses_of(c) for c in ordered_codes(r))), None)
+            if problem is None and request is None:
+                problem = "not-ordered"
+                detail = f"analysis {analysis.code} is not ordered on specimen {result.specimen_id!r}"
+        if problem is None and analysis is not None:
+            detail = unit_problem(result, analysis) or value_problem(result, analysis)
+            problem = ("unit-mismatch" if unit_problem(result, analysis) else "not-numeric") if detail else None
+        return Match(analysis, specimen, request, device, problem, detail)

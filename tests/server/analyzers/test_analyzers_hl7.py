@@ -1,0 +1,175 @@
+"""HL7 v2 analyzer results over the real MLLP listener of ``sgl serve``: stored, matched, ACKed after commit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from facades.hl7v2 import Hl7Message, MllpClient, NackReceived, encode_frame, parse
+from server.analyzers import EXT_INSTRUMENT_RESULT
+from terminology.loinc import LOINC_SYSTEM
+from terminology.ucum import UCUM_SYSTEM
+from tests.server.analyzers.lab import Tube, coding, new_tube, search, seed_catalog
+from tests.support.sgl_server import SglProcess
+
+pytestmark = pytest.mark.db
+CATALOG = "https://opensgl.org/fhir/CodeSystem/catalogue"
+
+
+@pytest.fixture(scope="module")
+async def mllp(sgl_server: SglProcess, fhir: httpx.AsyncClient) -> AsyncIterator[MllpClient]:
+    await seed_catalog(fhir)
+    client = MllpClient("127.0.0.1", sgl_server.mllp_port, read_timeout=60)
+    yield client
+    await client.close()
+
+
+def oru(accession: str, *obx: str, control_id: str | None = None) -> str:
+    return ("MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500+0100||ORU^R01^ORU_R01|"
+            f"{control_id or uuid.uuid4().hex[:12]}|P|2.5|||||FRA|UNICODE UTF-8\r"
+            f"OBR|1||{accession}|GLY^Glycémie\r" + "".join(s + "\r" for s in obx))
+
+
+def glu(value: str = "1.02", run: str = "20261126101200+0100", code: str = "GLU") -> str:
+    return f"OBX|1|NM|{code}^Glucose||{value}|g/L|0.70-1.10|H|||F|||||||BIO1|{run}"
+
+
+async def observations(fhir: httpx.AsyncClient, tube: Tube) -> list[dict]:
+    return await search(fhir, "Observation", specimen=f"Specimen/{tube.specimen_id}")
+
+
+async def test_oru_r01_result_becomes_a_matched_preliminary_observation(mllp, fhir) -> None:
+    tube = await new_tube(fhir, ("GLY",))
+    ack = await mllp.send(oru(tube.accession, glu()))
+    assert ack.segment("MSA").get(1) == "AA"
+    [obs] = await observations(fhir, tube)
+    assert obs["status"] == "preliminary"
+    assert coding(obs, CATALOG) == "GLU" and coding(obs, LOINC_SYSTEM) == "2345-7"
+    assert obs["valueQuantity"] == {"value": 1.02, "unit": "g/L", "system": UCUM_SYSTEM, "code": "g/L"}
+    assert obs["specimen"]["reference"] == f"Specimen/{tube.specimen_id}"
+    assert obs["basedOn"] == [{"reference": f"ServiceRequest/{tube.requests['GLY']}"}]
+    assert obs["subject"]["reference"] == f"Patient/{tube.patient_id}"
+    assert obs["device"]["reference"].startswith("Device/")
+    assert obs["effectiveDateTime"] == "2026-11-26T08:30:00+01:00"
+    instrument = {e["url"]: e for e in obs["extension"]}[EXT_INSTRUMENT_RESULT]["extension"]
+    assert {"url": "flag", "valueString": "H"} in instrument
+    assert {"url": "runTime", "valueDateTime": "2026-11-26T10:12:00+01:00"} in instrument
+
+
+async def test_oul_r22_results_of_two_tubes_are_matched_to_their_own_orders(mllp, fhir) -> None:
+    creat, iono = await new_tube(fhir, ("CREAT",)), await new_tube(fhir, ("IONO",))
+    message = ("MSH|^~\\&|LAS|LABO|SGL|LABO|20261126101500||OUL^R22^OUL_R22|" + uuid.uuid4().hex[:12] + "|P|2.5.1\r"
+               f"SPM|1|{creat.accession}||SER\rOBR|1||O-1|CREAT\r"
+               "OBX|1|NM|CREA^Créatinine||75|umol/L|||||F|||||||BIO1|20261126101100\r"
+               f"SPM|2|{iono.accession}||SER\rOBR|1||O-2|IONO\r"
+               "OBX|1|NM|NA^Sodium||140|mmol/L|||||F|||||||BIO1|20261126101100\r"
+               "OBX|2|NM|K^Potassium||4.1|mmol/L|||||F|||||||BIO1|20261126101100\r")
+    ack = await mllp.send(message)
+    assert ack.segment("MSA").get(1) == "AA"
+    [crea] = await observations(fhir, creat)
+    assert coding(crea, CATALOG) == "CREA" and crea["valueQuantity"]["code"] == "umol/L"
+    assert crea["valueQuantity"]["unit"] == "µmol/L"
+    assert crea["basedOn"] == [{"reference": f"ServiceRequest/{creat.requests['CREAT']}"}]
+    ions = await observations(fhir, iono)
+    assert sorted(coding(o, CATALOG) for o in ions) == ["K", "NA"]
+    assert all(o["basedOn"] == [{"reference": f"ServiceRequest/{iono.requests['IONO']}"}] for o in ions)
+    assert all(o["subject"]["reference"] == f"Patient/{iono.patient_id}" for o in ions)
+
+
+async def test_resent_message_creates_no_duplicate(mllp, fhir) -> None:
+    tube = await new_tube(fhir)
+    text = oru(tube.accession, glu(), control_id="RESEND-" + tube.accession)
+    for _ in range(2):  # an analyzer resending after a lost ACK
+        assert (await mllp.send(text)).segment("MSA").get(1) == "AA"
+    assert (await mllp.send(oru(tube.accession, glu()))).segment("MSA").get(1) == "AA"  # new control id, same run
+    assert len(await observations(fhir, tube)) == 1
+
+
+async def test_rerun_with_a_later_run_time_is_kept_as_another_observation(mllp, fhir) -> None:
+    tube = await new_tube(fhir)
+    await mllp.send(oru(tube.accession, glu("1.90")))
+    await mllp.send(oru(tube.accession, glu("1.85", run="20261126103000+0100")))
+    runs = await search(fhir, "Observation", specimen=f"Specimen/{tube.specimen_id}", code=f"{CATALOG}|GLU")
+    assert sorted(o["valueQuantity"]["value"] for o in runs) == [1.85, 1.9]
+
+
+async def test_unknown_test_code_and_unknown_accession_end_on_the_worklist(mllp, fhir) -> None:
+    tube = await new_tube(fhir)
+    ghost = "NOTUBE-" + uuid.uuid4().hex[:8]
+    ack = await mllp.send(oru(tube.accession, glu(code="XYZ")))
+    assert ack.segment("MSA").get(1) == "AA" and ack.segment("ERR").get(4) == "W"
+    await mllp.send(oru(ghost, glu()))
+    tasks = await search(fhir, "Task", code="unmatched-result", status="requested")
+    reasons = {}
+    for task in tasks:
+        inputs = {i["type"]["text"]: i["valueString"] for i in task["input"]}
+        reasons[(inputs["accession"], inputs["test-code"])] = (task["statusReason"]["coding"][0]["code"], task)
+    reason, task = reasons[(tube.accession, "XYZ")]
+    assert reason == "unknown-test-code" and task["for"]["reference"] == f"Patient/{tube.patient_id}"
+    kept = (await fhir.get(task["focus"]["reference"])).json()
+    assert kept["status"] == "preliminary" and kept["valueQuantity"]["value"] == 1.02 and "basedOn" not in kept
+    assert kept["specimen"]["reference"] == f"Specimen/{tube.specimen_id}"
+    reason, task = reasons[(ghost, "GLU")]
+    assert reason == "unknown-accession" and ghost in task["statusReason"]["text"]
+    orphan = (await fhir.get(task["focus"]["reference"])).json()
+    assert coding(orphan, CATALOG) == "GLU" and "specimen" not in orphan and "subject" not in orphan
+
+
+async def test_result_not_ordered_on_its_tube_goes_to_the_worklist(mllp, fhir) -> None:
+    tube = await new_tube(fhir, ("GLY",))
+    await mllp.send(oru(tube.accession, "OBX|1|NM|NA^Sodium||140|mmol/L|||||F|||||||BIO1|20261126101200"))
+    [obs] = await observations(fhir, tube)
+    [task] = await search(fhir, "Task", focus=f"Observation/{obs['id']}")
+    assert task["statusReason"]["coding"][0]["code"] == "not-ordered" and "basedOn" not in obs
+
+
+async def test_malformed_message_is_refused_with_its_location_and_nothing_is_stored(mllp, fhir) -> None:
+    tube = await new_tube(fhir)
+    bad = oru(tube.accession, glu(), "OBX|2|NM|GLUM^Glucose||1,9|mmol/L")
+    with pytest.raises(NackReceived) as nack:
+        await mllp.send(bad)
+    err = nack.value.ack.segment("ERR")
+    assert nack.value.acknowledgment_code == "AR" and err.get("2.1") == "OBX" and err.get("2.3") == "5"
+    assert "not a number" in err.get(8)
+    assert await observations(fhir, tube) == []
+    assert (await mllp.send(oru(tube.accession, glu()))).segment("MSA").get(1) == "AA"  # the next one goes through
+    assert len(await observations(fhir, tube)) == 1
+
+
+async def test_store_refusal_of_one_result_rolls_back_the_whole_message(mllp, fhir) -> None:
+    tube = await new_tube(fhir)
+    with pytest.raises(NackReceived) as nack:  # "A  B" is not a valid FHIR code: the second create fails
+        await mllp.send(oru(tube.accession, glu(), "OBX|2|NM|A  B^Odd||1|g/L|||||F"))
+    assert nack.value.acknowledgment_code == "AE" and nack.value.ack.segment("ERR").get(8)
+    assert await observations(fhir, tube) == []
+
+
+async def test_back_to_back_messages_in_one_write_are_each_acknowledged_and_stored(sgl_server, mllp, fhir) -> None:
+    first, second = await new_tube(fhir), await new_tube(fhir)
+    texts = [oru(t.accession, glu(), control_id=f"B2B-{t.accession}") for t in (first, second)]
+    reader, writer = await asyncio.open_connection("127.0.0.1", sgl_server.mllp_port)
+    try:
+        writer.write(b"".join(encode_frame(t.encode()) for t in texts))
+        await writer.drain()
+        acks: list[Hl7Message] = []
+        for _ in texts:
+            frame = await asyncio.wait_for(reader.readuntil(b"\x1c\x0d"), 60)
+            acks.append(parse(frame.strip(b"\x0b\x1c\x0d")))
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert [(a.segment("MSA").get(1), a.segment("MSA").get(2)) for a in acks] == [
+        ("AA", f"B2B-{first.accession}"), ("AA", f"B2B-{second.accession}")]
+    assert len(await observations(fhir, first)) == 1 and len(await observations(fhir, second)) == 1
+
+
+async def test_hl7_host_query_is_refused_with_the_reason(mllp) -> None:
+    query = ("MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500||QBP^Q11^QBP_Q11|Q-1|P|2.5.1\r"
+             "QPD|WOS^Work Order Step^IHE_LABTF|TAG|ACC-1\rRCP|I\r")
+    with pytest.raises(NackReceived) as nack:
+        await mllp.send(query)
+    assert nack.value.acknowledgment_code == "AR" and "ASTM host query" in nack.value.ack.segment("ERR").get(8)
