@@ -47,3 +47,6 @@ def register_guards(guards: Guards) -> None:
     from server.identity.guard import register_identity_guard
 
     register_identity_guard(guards)
+    from server.validation import register_validation_guards
+
+    register_validation_guards(guards)

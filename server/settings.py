@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     """Base URL written in Bundle links and Location headers; default: from the request."""
     test_mode: bool = False
+    autoverification: bool = False
+    """Validate a report automatically when all its results pass the rules (recorded as such: SGL.DOC.09)."""
+    validation_rules: Path | None = None
+    """JSON rules for coded results, delta checks and autoverification; unset: server/validation/rules.json."""
     circuit_value_set: Path | None = None
     """FHIR ValueSet (JSON) of the bioloinc.fr "circuit de la biologie" release that LOINC imports are checked
     against (SGL.LOI.07); unset: the stand-in shipped in terminology/valuesets."""

@@ -1,0 +1,90 @@
+"""``$validate-biological``: the biologist validates the report of an order.
+
+    POST /fhir/DiagnosticReport/{id}/$validate-biological    Parameters: conclusion (string, optional)
+
+Role: biologiste only (403 otherwise). Every technically validated result of the order becomes
+``final`` with the biologist as ``performer``; results validated automatically are *reviewed*:
+their ``autoverified`` tag is removed (SGL.DOC.09: the report no longer says "validated
+automatically" for them). The report gets ``resultsInterpreter`` = the biologist, ``issued`` = now,
+and status ``final`` when every active result of the order is final, ``preliminary`` when some
+are still pending. Refused (``VAL-08``) when there is nothing to validate or review; nothing is
+written then. One transaction with a Provenance ``biological-validation`` (or ``biological-review``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from resources.errors import RuleViolation
+from resources.interactions import WriteGuard
+from resources.store.base import FhirStore
+from server.deps import CallerDep, GuardDep, StoreDep
+from server.guards import Caller
+from server.responses import fhir_response
+from server.validation.access import BIOLOGICAL_ROLES, require_role
+from server.validation.marks import (
+    AUTOVERIFIED,
+    BIOLOGICAL,
+    FINAL_STATES,
+    TECHNICAL,
+    has_step,
+    is_autoverified,
+    user_reference,
+    with_step,
+)
+from server.validation.params import parameters, text
+from server.validation.provenance import provenance, user_agent
+from server.validation.report import order_results, refreshed
+from server.validation.steps import workflow_step
+
+router = APIRouter()
+
+
+def signed(observation: dict[str, Any], caller: Caller) -> dict[str, Any]:
+    """The result validated by the biologist: final, tagged, the biologist among its performers."""
+    who = user_reference(caller.id)
+    performers = [p for p in observation.get("performer", ()) if p != who] + [who]
+    out = with_step(with_step(observation, AUTOVERIFIED, False), BIOLOGICAL)
+    status = observation["status"] if observation["status"] in FINAL_STATES else "final"
+    return {**out, "status": status, "performer": performers}
+
+
+def live(report: dict[str, Any]) -> None:
+    if report.get("status") in ("cancelled", "entered-in-error"):
+        raise RuleViolation("VAL-09", f"DiagnosticReport/{report['id']} is {report['status']}",
+                            expression="DiagnosticReport.status")
+
+
+async def validate_biological(store: FhirStore, guard: WriteGuard | None, caller: Caller, report_id: str,
+                              conclusion: str | None) -> dict[str, Any]:
+    require_role(caller, "biological validation", BIOLOGICAL_ROLES)
+    report = (await store.read("DiagnosticReport", report_id)).resource or {}
+    live(report)
+    results = await order_results(store, report)
+    to_validate = [r for r in results if r.get("status") == "preliminary" and has_step(r, TECHNICAL)]
+    to_review = [r for r in results if r.get("status") in FINAL_STATES and is_autoverified(r)]
+    if not to_validate and not to_review:
+        raise RuleViolation("VAL-08", f"DiagnosticReport/{report_id} has no technically validated result awaiting "
+                            "biological validation and no automatically validated result to review",
+                            expression="DiagnosticReport.result")
+    activity = "biological-validation" if to_validate else "biological-review"
+    async with workflow_step(store, guard, activity) as writer:
+        for observation in to_validate + to_review:
+            await writer.update(signed(observation, caller))
+        out = refreshed(report, await order_results(store, report, writer), issued=True)
+        out["resultsInterpreter"] = [user_reference(caller.id)]
+        if conclusion:
+            out["conclusion"] = conclusion
+        stored = await writer.update(with_step(out, BIOLOGICAL))
+        targets = list(writer.written)
+        await writer.create(provenance(activity, user_agent(caller.id, caller.role), targets))
+    return stored
+
+
+@router.post("/DiagnosticReport/{rid}/$validate-biological")
+async def validate(rid: str, request: Request, store: StoreDep, guard: GuardDep, caller: CallerDep) -> Response:
+    params = parameters(await request.body())
+    return fhir_response(await validate_biological(store, guard, caller, rid, text(params, "conclusion")))

@@ -1,0 +1,133 @@
+"""The DiagnosticReport of an order: found or created when its first result is technically validated.
+
+An order is the set of ``ServiceRequest``s sharing a ``requisition`` identifier (or one
+ServiceRequest without one). Its report carries that requisition as ``identifier`` (so a
+conditional create finds it), ``basedOn`` every ServiceRequest of the order, and ``result`` the
+order's results that went through technical validation and were not rerun (cancelled).
+
+Status (FHIR DiagnosticReport): ``partial`` while no result is biologically validated,
+``preliminary`` when some are and others are pending, ``final`` when all are (``corrected`` stays
+``corrected``). The ``autoverified`` tag is on the report as long as one of its results has it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resources import interactions
+from resources.errors import RuleViolation, Unprocessable
+from resources.fhirjson import instant
+from resources.search.date import now_utc
+from resources.store.base import FhirStore
+from server.validation.marks import AUTOVERIFIED, FINAL_STATES, TECHNICAL, has_step, is_autoverified, with_step
+from server.validation.steps import StepWriter
+
+LAB_REPORT = {"coding": [{"system": "http://loinc.org", "code": "11502-2", "display": "Laboratory report"}],
+              "text": "Compte rendu d'examens biologiques"}
+LAB_CATEGORY = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB",
+                             "display": "Laboratory"}]}]
+MAX_RESULTS = 1000
+
+
+async def _search(store: FhirStore, rtype: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    bundle = await interactions.search(store, rtype, [*query, ("_count", str(MAX_RESULTS))], base="")
+    if any(link["relation"] == "next" for link in bundle.get("link", ())):
+        raise Unprocessable(f"more than {MAX_RESULTS} {rtype} in one order", expression=rtype)
+    return [e["resource"] for e in bundle.get("entry", ()) if e["search"]["mode"] == "match"]
+
+
+def request_ids(observation: dict[str, Any]) -> list[str]:
+    return [r["reference"].split("/", 1)[1] for r in observation.get("basedOn", ())
+            if r.get("reference", "").startswith("ServiceRequest/")]
+
+
+async def order_of(store: FhirStore, observation: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every ServiceRequest of the result's order (same requisition), its own first."""
+    ids = request_ids(observation)
+    if not ids:
+        raise RuleViolation("VAL-06", "a result must belong to an order (basedOn a ServiceRequest)",
+                            expression="Observation.basedOn")
+    first = (await store.read("ServiceRequest", ids[0])).resource or {}
+    requisition = first.get("requisition") or {}
+    if not requisition.get("value"):
+        return [first]
+    token = f"{requisition.get('system', '')}|{requisition['value']}"
+    others = [r for r in await _search(store, "ServiceRequest", [("requisition", token)]) if r["id"] != first["id"]]
+    return [first, *others]
+
+
+async def order_results(store: FhirStore, report: dict[str, Any], writer: StepWriter | None = None,
+                        ) -> list[dict[str, Any]]:
+    """Every result of the report's order, as this step sees it (its own writes included)."""
+    refs = ",".join(r["reference"] for r in report.get("basedOn", ()))
+    found = await _search(store, "Observation", [("based-on", refs)]) if refs else []
+    if writer is not None:
+        found = [writer.latest("Observation", o["id"]) or o for o in found]
+        known = {o["id"] for o in found}
+        found += [s.resource for s in writer.written if s.resource_type == "Observation" and s.id not in known
+                  and s.resource and set(request_ids(s.resource)) & {r.split("/")[1] for r in refs.split(",")}]
+    return found
+
+
+def is_listed(observation: dict[str, Any]) -> bool:
+    """Shown on the report: technically validated or validated, and not replaced by a rerun."""
+    status = observation.get("status")
+    return status in FINAL_STATES or (status == "preliminary" and has_step(observation, TECHNICAL))
+
+
+def report_status(current: str | None, results: list[dict[str, Any]]) -> str:
+    active = [r for r in results if r.get("status") not in ("cancelled", "entered-in-error")]
+    done = [r for r in active if r.get("status") in FINAL_STATES]
+    if active and len(done) == len(active):
+        return current if current in ("corrected", "amended") else "final"
+    return "preliminary" if done else "partial"
+
+
+def refreshed(report: dict[str, Any], results: list[dict[str, Any]], *, status: str | None = None,
+              issued: bool = False) -> dict[str, Any]:
+    """The report with its result list, specimens, status and autoverified tag recomputed."""
+    listed = [r for r in results if is_listed(r)]
+    out = {**report, "result": [{"reference": f"Observation/{r['id']}"} for r in listed],
+           "status": status or report_status(report.get("status"), results)}
+    specimens = list(dict.fromkeys(r["specimen"]["reference"] for r in listed if (r.get("specimen") or {}).get(
+        "reference")))
+    if specimens:
+        out["specimen"] = [{"reference": s} for s in specimens]
+    if not out["result"]:
+        out.pop("result")
+    if issued:
+        out["issued"] = instant(now_utc())
+    return with_step(out, AUTOVERIFIED, any(is_autoverified(r) for r in listed))
+
+
+def new_report(observation: dict[str, Any], order: list[dict[str, Any]]) -> dict[str, Any]:
+    report: dict[str, Any] = {
+        "resourceType": "DiagnosticReport",
+        "basedOn": [{"reference": f"ServiceRequest/{r['id']}"} for r in order],
+        "status": "partial", "category": LAB_CATEGORY, "code": LAB_REPORT, "subject": observation["subject"],
+    }
+    requisition = order[0].get("requisition") or {}
+    if requisition.get("value"):
+        report["identifier"] = [requisition]
+    if observation.get("effectiveDateTime"):
+        report["effectiveDateTime"] = observation["effectiveDateTime"]
+    return report
+
+
+async def report_for(writer: StepWriter, observation: dict[str, Any]) -> dict[str, Any]:
+    """The order's report: written earlier in this step, stored, or created now (conditional create)."""
+    order = await order_of(writer.store, observation)
+    refs = {f"ServiceRequest/{r['id']}" for r in order}
+    for stored in writer.written:
+        if stored.resource_type == "DiagnosticReport" and stored.resource and \
+                refs & {b["reference"] for b in stored.resource.get("basedOn", ())}:
+            return stored.resource
+    report = new_report(observation, order)
+    if "identifier" in report:
+        ident = report["identifier"][0]
+        query = f"identifier={ident.get('system', '')}|{ident['value']}"
+    else:
+        query = f"based-on=ServiceRequest/{order[0]['id']}"
+    found = await writer.create(report, if_none_exist=query)
+    missing = [b for b in report["basedOn"] if b not in found.get("basedOn", ())]
+    return {**found, "basedOn": found.get("basedOn", []) + missing}

@@ -1,0 +1,105 @@
+"""``$validate-technical``: the technician accepts analyzer results (one, or a batch all-or-nothing).
+
+    POST /fhir/Observation/{id}/$validate-technical     Parameters: note (string, optional)
+    POST /fhir/Observation/$validate-technical          Parameters: observation (Reference, 1..*),
+                                                                    note (string, optional)
+
+Roles: technicien, biologiste. Each result must be ``preliminary``, not yet technically validated,
+with a value (else ``VAL-02``). Flags and the delta check are recomputed from the stored value, the
+result is tagged ``technical``, the order's DiagnosticReport is created or updated (status
+``partial``/``preliminary``), and a Provenance ``technical-validation`` names the caller — all in one
+transaction. Then, if ``SGL_AUTOVERIFICATION`` is on, autoverify.py runs on each touched report.
+Returns the result (single form) or a ``collection`` Bundle of the results (batch form), as stored
+after autoverification.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from resources.errors import InvalidInput, RuleViolation
+from resources.interactions import WriteGuard
+from resources.store.base import FhirStore
+from server.deps import CallerDep, GuardDep, SettingsDep, StoreDep
+from server.guards import Caller
+from server.responses import fhir_response
+from server.validation.access import TECHNICAL_ROLES, require_role
+from server.validation.autoverify import autoverify_report
+from server.validation.definitions import result_context
+from server.validation.delta import apply_delta, previous_result
+from server.validation.flags import apply_flags
+from server.validation.marks import TECHNICAL, has_step, has_value, with_step
+from server.validation.params import parameters, references, text
+from server.validation.provenance import provenance, user_agent
+from server.validation.report import order_results, refreshed, report_for
+from server.validation.rules import ValidationRules, load_rules
+from server.validation.steps import workflow_step
+
+router = APIRouter()
+MAX_BATCH = 200
+
+
+async def _prepared(store: FhirStore, rid: str, note: str | None, rules: ValidationRules) -> dict[str, Any]:
+    """The result as it will be stored, or the reason it cannot be validated."""
+    observation = (await store.read("Observation", rid)).resource or {}
+    where = f"Observation/{rid}"
+    if observation.get("status") != "preliminary" or has_step(observation, TECHNICAL):
+        state = "already technically validated" if has_step(observation, TECHNICAL) else observation.get("status")
+        raise RuleViolation("VAL-07", f"{where} is {state}: only a preliminary result awaiting technical validation "
+                            "can be validated", expression="Observation.status")
+    if not has_value(observation):
+        raise RuleViolation("VAL-02", f"{where} has no value: rerun it ($rerun) instead of validating it",
+                            expression="Observation.value[x]")
+    ctx = await result_context(store, observation)
+    observation = apply_flags(observation, ctx, rules)
+    observation = apply_delta(observation, await previous_result(store, observation), ctx, rules)
+    if note:
+        observation["note"] = [*observation.get("note", []), {"text": note}]
+    return with_step(observation, TECHNICAL)
+
+
+async def validate_technical(store: FhirStore, guard: WriteGuard | None, caller: Caller, ids: list[str],
+                             note: str | None, rules: ValidationRules, *,
+                             autoverification: bool) -> list[dict[str, Any]]:
+    """Validate the results together; return them as stored once autoverification (if on) has run."""
+    require_role(caller, "technical validation", TECHNICAL_ROLES)
+    if not ids or len(ids) > MAX_BATCH or len(set(ids)) != len(ids):
+        raise InvalidInput(f"give 1 to {MAX_BATCH} distinct results", expression="Parameters.observation")
+    prepared = [await _prepared(store, rid, note, rules) for rid in ids]
+    async with workflow_step(store, guard, "technical-validation") as writer:
+        for observation in prepared:
+            await writer.update(observation)
+        reports = []
+        for observation in prepared:
+            report = await report_for(writer, observation)
+            reports.append(await writer.update(refreshed(report, await order_results(store, report, writer))))
+        targets = list(writer.written)
+        await writer.create(provenance("technical-validation", user_agent(caller.id, caller.role), targets))
+    if autoverification:
+        for report_id in dict.fromkeys(r["id"] for r in reports):
+            await autoverify_report(store, guard, report_id, rules)
+    return [(await store.read("Observation", rid)).resource or {} for rid in ids]
+
+
+@router.post("/Observation/{rid}/$validate-technical")
+async def validate_one(rid: str, request: Request, store: StoreDep, guard: GuardDep, caller: CallerDep,
+                       settings: SettingsDep) -> Response:
+    params = parameters(await request.body())
+    done = await validate_technical(store, guard, caller, [rid], text(params, "note"),
+                                    load_rules(settings.validation_rules),
+                                    autoverification=settings.autoverification)
+    return fhir_response(done[0])
+
+
+@router.post("/Observation/$validate-technical")
+async def validate_batch(request: Request, store: StoreDep, guard: GuardDep, caller: CallerDep,
+                         settings: SettingsDep) -> Response:
+    params = parameters(await request.body())
+    done = await validate_technical(store, guard, caller, references(params, "observation", "Observation"),
+                                    text(params, "note"), load_rules(settings.validation_rules),
+                                    autoverification=settings.autoverification)
+    return fhir_response({"resourceType": "Bundle", "type": "collection",
+                          "entry": [{"resource": o} for o in done]})
