@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from server.catalog import routes as catalog_routes
 from server.routes import fhir
 from server.validation import router as validation_router
 
 api_router = APIRouter()
+api_router.include_router(catalog_routes.router, prefix="/fhir", tags=["Catalogue and LOINC"])
 api_router.include_router(validation_router, prefix="/fhir", tags=["Validation"])
 api_router.include_router(fhir.router, prefix="/fhir", tags=["FHIR"])

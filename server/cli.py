@@ -79,3 +79,8 @@ def insi_simulator(port: int, cert_dir: Path) -> None:
     from facades.insi import run_simulator
 
     run_simulator(port, cert_dir)
+
+
+from server.catalog.cli import catalog  # noqa: E402 - each workflow keeps its commands in its own module
+
+main.add_command(catalog)

@@ -5,8 +5,10 @@ Each step is idempotent: it checks what is already stored, so a restart does not
 
 from __future__ import annotations
 
+from server.catalog.seed import run_seed
 from server.context import AppContext
 
 
 async def run_startup(ctx: AppContext) -> None:
     """Every start-up step, in order."""
+    await run_seed(ctx)

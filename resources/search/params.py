@@ -158,6 +158,9 @@ PARAMS: dict[str, dict[str, SearchParam]] = {
     "Device": {p.name: p for p in (
         _p("identifier", "token", "identifier"),
     )},
+    "SpecimenDefinition": {p.name: p for p in (
+        _p("identifier", "token", "identifier"),
+    )},
     "Consent": {p.name: p for p in (
         _p("patient", "reference", "patient", targets=("Patient",)),
         _p("status", "token", "status"),

@@ -1,0 +1,48 @@
+"""First start: load the shipped demo catalogue into an empty store, in one transaction.
+
+Runs from ``server/startup.py`` (and before any ``sgl catalog`` command). When the local
+catalogue ``CodeSystem`` is already stored it writes nothing, so a restart never duplicates or
+re-versions the catalogue, and a lab's own edits are never overwritten by the seed. Either every
+resource of the catalogue is written or none is; if another process seeds the same database at
+the same moment, one of them wins and the other writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from resources.interactions import WriteGuard
+from resources.store.base import FhirStore
+from server.catalog.repository import catalog_present
+from server.catalog.writer import Progress, settings_guard, write_pinned
+from server.context import AppContext
+from terminology import Catalog, StaleLoincChange, catalog_to_fhir, load_seed_catalog
+
+__all__ = ["run_seed", "seed_catalog"]
+
+log = logging.getLogger(__name__)
+
+
+async def seed_catalog(store: FhirStore, *, guard: WriteGuard, catalog: Catalog | None = None,
+                       progress: Progress | None = None) -> int:
+    """Write ``catalog`` (default: the seed) if no catalogue is stored; return how many resources were written."""
+    try:
+        async with store.transaction() as session:
+            if await catalog_present(store, session=session):
+                log.info("analysis catalogue already stored: seed not loaded")
+                return 0
+            catalog = catalog or load_seed_catalog()
+            resources = catalog_to_fhir(catalog)
+            await write_pinned(store, resources, {}, guard=guard, session=session, progress=progress)
+    except StaleLoincChange:
+        log.info("analysis catalogue loaded by another process meanwhile: seed not loaded")
+        return 0
+    log.info("seed analysis catalogue loaded: %d chapters, %d analyses, %d exams, %d analyzers (%d FHIR resources)",
+             len(catalog.chapters), len(catalog.analyses), len(catalog.exams), len(catalog.analyzers),
+             len(resources))
+    return len(resources)
+
+
+async def run_seed(ctx: AppContext) -> None:
+    """The start-up step (``server/startup.py``)."""
+    await seed_catalog(ctx.store, guard=settings_guard(ctx.guards, ctx.settings))

@@ -1,0 +1,55 @@
+"""Write catalogue resources inside a transaction, each pinned to the version that was read.
+
+The seed writes every resource "where none exists yet" (version 0); an import or a manual edit
+writes the resources ``changed_resources`` lists, each at the version ``read_catalog`` saw. A
+resource that moved in between makes the whole write fail with ``StaleLoincChange`` (409), and
+the caller's transaction rolls everything back. Writes go through the interactions with the
+caller's write guard, so workflow rules see catalogue writes like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pymongo.errors import PyMongoError
+
+from resources import interactions
+from resources.errors import PreconditionFailed
+from resources.interactions import WriteGuard
+from resources.store.base import FhirStore
+from server.guards import Caller, Guards
+from server.settings import Settings
+from terminology import StaleLoincChange
+
+__all__ = ["Progress", "settings_guard", "write_pinned"]
+
+Progress = Callable[[int], None]
+"""Called with the number of resources just written (drives the CLI progress bar)."""
+
+
+def settings_guard(guards: Guards, settings: Settings) -> WriteGuard:
+    """The write guard of the configured client (start-up, CLI), as the HTTP routes build it per request."""
+    return guards.for_caller(Caller(settings.client_id, settings.client_role))
+
+
+async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versions: Mapping[tuple[str, str], int],
+                       *, guard: WriteGuard, session: Any, progress: Progress | None = None) -> None:
+    """Write ``resources`` in ``session``; each must still be at ``versions[(type, id)]`` (absent: 0)."""
+    for resource in resources:
+        rtype, rid = resource["resourceType"], resource["id"]
+        expected = versions.get((rtype, rid), 0)
+        try:
+            await interactions.update(store, rtype, rid, resource, if_match=f'W/"{expected}"', session=session,
+                                      guard=guard)
+        except PreconditionFailed as exc:
+            raise StaleLoincChange(f"{rtype}/{rid} changed since the catalogue was read (expected version "
+                                   f"{expected}); nothing was written, read the catalogue again",
+                                   expression=f"{rtype}/{rid}") from exc
+        except PyMongoError as exc:
+            if exc.has_error_label("TransientTransactionError"):
+                raise StaleLoincChange(f"{rtype}/{rid} is being written by another transaction; nothing was "
+                                       "written, retry", expression=f"{rtype}/{rid}") from exc
+            raise
+        if progress is not None:
+            progress(1)

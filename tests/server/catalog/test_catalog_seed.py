@@ -1,0 +1,76 @@
+"""First-start seed of the catalogue (server/catalog/seed.py): once, all or nothing, never twice."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from resources.errors import RuleViolation
+from resources.interactions import WriteIntent
+from server.catalog import catalog_present, seed_catalog
+from server.catalog.repository import CATALOG_TYPES
+from server.database import open_database
+from server.settings import Settings
+from tests.support.sgl_server import SglProcess, start_sgl
+
+pytestmark = pytest.mark.db
+
+
+def _counts(base: str) -> dict[str, int]:
+    return {t: httpx.get(f"{base}/{t}", params={"_summary": "count"}).json()["total"] for t in CATALOG_TYPES}
+
+
+def test_seed_is_loaded_on_first_start_and_a_restart_writes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    first = start_sgl(data)
+    try:
+        counts = _counts(first.base)
+        code_system = httpx.get(f"{first.base}/CodeSystem/catalogue").json()
+    finally:
+        assert first.stop() == 0
+    assert counts == {"CodeSystem": 1, "SpecimenDefinition": counts["SpecimenDefinition"], "Device": 2,
+                      "ObservationDefinition": 98, "ActivityDefinition": 41, "ConceptMap": 1}
+    assert counts["SpecimenDefinition"] > 0 and code_system["meta"]["versionId"] == "1"
+    assert "seed analysis catalogue loaded: 7 chapters, 98 analyses, 41 exams" in first.log.read_text()
+    second = start_sgl(data)
+    try:
+        assert _counts(second.base) == counts
+        again = httpx.get(f"{second.base}/CodeSystem/catalogue").json()
+        history = httpx.get(f"{second.base}/CodeSystem/catalogue/_history").json()
+    finally:
+        assert second.stop() == 0
+    assert again["meta"] == code_system["meta"] and len(history["entry"]) == 1
+    assert "analysis catalogue already stored: seed not loaded" in second.log.read_text()
+
+
+async def test_seed_failing_half_way_writes_nothing_then_loads_once(sgl_server: SglProcess) -> None:
+    database = await open_database(Settings(data_dir=sgl_server.data_dir, database=f"seed-{uuid.uuid4().hex[:8]}"))
+    writes: list[str] = []
+
+    async def refuse_exams(intent: WriteIntent) -> dict[str, Any] | None:
+        writes.append(intent.resource_type)
+        if intent.resource_type == "ActivityDefinition":
+            raise RuleViolation("TEST", "no exam may be written", expression="ActivityDefinition")
+        return intent.proposed
+
+    async def accept(intent: WriteIntent) -> dict[str, Any] | None:
+        return intent.proposed
+
+    try:
+        with pytest.raises(RuleViolation):
+            await seed_catalog(database.store, guard=refuse_exams)
+        assert "ObservationDefinition" in writes  # the failure came after other writes...
+        assert not await catalog_present(database.store)  # ...and none of them stayed
+        for rtype in CATALOG_TYPES:
+            assert await database.db[rtype].count_documents({}) == 0, rtype
+            assert await database.db[f"{rtype}_history"].count_documents({}) == 0, rtype
+        assert await seed_catalog(database.store, guard=accept) == 150
+        assert await seed_catalog(database.store, guard=accept) == 0
+        assert await database.db["ObservationDefinition"].count_documents({}) == 98
+    finally:
+        await database.client.drop_database(database.db.name)
+        await database.close()
