@@ -1,0 +1,83 @@
+"""The PAM-FR identity feed over MLLP: the SGL as "esclave de l'identité" of the hospital's GAM.
+
+``register_identity_feed`` routes every supported ADT event to ``IdentityFeed``, which reads the
+identity change (``facades.hl7v2.pam``), writes it through the FHIR interactions with the write guard
+of the caller ``hl7:<MSH-3>`` in role ``identity-feed`` (the role reserved for the hospital identity
+repository: it may set VALI/QUAL and the INS it sends), and answers only once the write is durable:
+
+- AA after the write (with W-severity ERR segments for what was ignored, e.g. an untrusted INS);
+- AE when the message cannot be applied, with one ERR naming the spot: unreadable field (its table
+  0357 code), rule violation (207, the Ségur rule id in ERR-8, e.g. a wrong INS key at PID-3), unknown
+  MRG-1 (204), IPP held by several or by another patient (205). Nothing is written then.
+The dispatcher journals the raw message before this handler runs and answers AR for other events.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from facades.hl7v2 import AckDecision, AckError, Hl7ParseError, InboundMessage
+from facades.hl7v2.pam import SUPPORTED_EVENTS, IdentityChange, location_of, read_identity_change
+from resources.errors import Conflict, NotFound, SglError
+from resources.interactions import WriteGuard
+from server.context import AppContext
+from server.guards import Caller
+from server.identity_feed.change_id import change_id
+from server.identity_feed.lookup import written
+from server.identity_feed.merge import merge
+from server.identity_feed.upsert import upsert
+
+log = logging.getLogger(__name__)
+
+FEED_ROLE = "identity-feed"
+UNKNOWN_KEY_IDENTIFIER = 204
+DUPLICATE_KEY_IDENTIFIER = 205
+APPLICATION_INTERNAL_ERROR = 207
+
+
+def _refusal(exc: SglError) -> AckDecision:
+    """AE with one ERR: the reason, its HL7 location and the closest table 0357 code."""
+    if isinstance(exc, Hl7ParseError):
+        code = exc.code
+    elif isinstance(exc, NotFound):
+        code = UNKNOWN_KEY_IDENTIFIER
+    elif isinstance(exc, Conflict):
+        code = DUPLICATE_KEY_IDENTIFIER
+    else:
+        code = APPLICATION_INTERNAL_ERROR
+    return AckDecision("AE", (AckError(exc.diagnostics, code, "E", location_of(exc)),))
+
+
+class IdentityFeed:
+    """The inbound handler of the identity feed (one instance serves every connection)."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+
+    async def __call__(self, inbound: InboundMessage) -> AckDecision:
+        message = inbound.message
+        try:
+            change = read_identity_change(message)
+            caller = Caller(id=f"hl7:{message.msh.get('3.1') or 'unknown'}", role=FEED_ROLE, address=inbound.peer)
+            produced, warnings = await self._apply(change, self.ctx.guards.for_caller(caller))
+        except SglError as exc:
+            log.warning("ADT^%s %s refused: %s", message.trigger_event, message.control_id, exc.diagnostics)
+            return _refusal(exc)
+        log.info("ADT^%s %s applied to %s (status %s)", change.event, message.control_id, ", ".join(produced),
+                 change.status)
+        return AckDecision.accept(*change.warnings, *warnings)
+
+    async def _apply(self, change: IdentityChange, guard: WriteGuard) -> tuple[list[str], list[AckError]]:
+        store = self.ctx.store
+        if change.kind == "merge":
+            return await merge(store, change, guard=guard)
+        if change.kind == "change-id":
+            return await change_id(store, change, guard=guard), []
+        return [written(await upsert(store, change, guard=guard))], []
+
+
+def register_identity_feed(ctx: AppContext) -> None:
+    """Route ADT^A28/A31/A01/A04/A05/A03/A08/A40/A47 to the identity feed."""
+    feed = IdentityFeed(ctx)
+    for event in SUPPORTED_EVENTS:
+        ctx.hl7.route("ADT", event, feed)
