@@ -1,0 +1,99 @@
+"""OML^O21 from a hospital EHR: orders in over MLLP, stored, then acknowledged.
+
+The message (already journaled raw by the dispatcher) is read by ``facades.hl7v2.orders``; the
+Patient is found by IPP or created with its traits only; each OBR-4 must be an exam of the
+catalogue; then the order is written in ONE transaction (placement.py) and only then answered AA.
+Errors and what the sender gets back, nothing being written in any of these cases:
+
+- unreadable structure or values (missing PID-3 IPP, OBR out of place, bad date...): AR, ERR-2 at
+  the field, ERR-3 the HL7 table 0357 code;
+- an exam the catalogue does not know: AE, ERR-2 = OBR-4 of that order, code 103;
+- an identitovigilance rule refusing the new Patient, or any other refusal: AE with the reason.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlencode
+
+from facades.hl7v2 import AckDecision, Hl7ParseError, InboundMessage
+from facades.hl7v2.orders import OmlMessage, OmlOrder, read_oml_o21
+from resources.errors import PreconditionFailed, Unprocessable
+from resources.fhirjson import instant
+from resources.interactions.search import matching_ids
+from resources.search.date import now_utc
+from server.context import AppContext
+from server.guards import Caller
+from server.orders.counters import REQUISITION, REQUISITION_SYSTEM, take_numbers
+from server.orders.exams import CATALOGUE_SYSTEM, LOINC_SYSTEM, find_exam
+from server.orders.placement import write_order
+from server.orders.requisition import OrderLine, Requisition, SenderSpecimen
+
+TABLE_VALUE_NOT_FOUND = 103
+OmlHandler = Callable[[InboundMessage], Awaitable[AckDecision]]
+
+
+def oml_handler(ctx: AppContext) -> OmlHandler:
+    """The OML^O21 handler bound to the application context (register with ``ctx.hl7.route``)."""
+
+    async def handle(inbound: InboundMessage) -> AckDecision:
+        try:
+            oml = read_oml_o21(inbound.message)
+        except Hl7ParseError as exc:
+            return AckDecision.reject(exc.diagnostics, exc.code, exc.location)
+        store = ctx.store
+        lines = []
+        for order in oml.orders:
+            try:
+                lines.append(await _line(ctx, order))
+            except Unprocessable as exc:
+                return AckDecision.error(exc.diagnostics, TABLE_VALUE_NOT_FOUND, order.exam_location)
+        caller = Caller(f"hl7:{oml.sender}", ctx.settings.client_role, inbound.peer)
+        patient_ref, new_patient = await _patient(ctx, oml)
+        first = oml.orders[0]
+        requisition = first.placer_group or {
+            "system": REQUISITION_SYSTEM, "value": (await take_numbers(store.db, REQUISITION, 1))[0]}
+        copies = tuple(dict.fromkeys(_key(r) for o in oml.orders for r in o.copies_to))
+        placed = Requisition(patient=patient_ref, requisition=requisition, authored=instant(now_utc()),
+                            lines=tuple(lines), requester=first.requester,
+                            correspondents=tuple(_unkey(c) for c in copies))
+        await write_order(store, placed, caller=caller, guard=ctx.guards.for_caller(caller),
+                          also_create=new_patient, source=f"HL7 OML^O21 {oml.control_id} from {oml.sender}")
+        return AckDecision.accept()
+
+    return handle
+
+
+async def _line(ctx: AppContext, order: OmlOrder) -> OrderLine:
+    system = LOINC_SYSTEM if order.is_loinc else CATALOGUE_SYSTEM
+    exam = await find_exam(ctx.store, system, order.exam_code, expression=order.exam_location.expression())
+    return OrderLine(exam, order.placer_number, SenderSpecimen(order.specimen_number, order.collected),
+                     requester=order.requester)
+
+
+async def _patient(ctx: AppContext, oml: OmlMessage) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """``Patient/<id>`` of the IPP, and the Patient to create with the order when it is unknown."""
+    ids = await matching_ids(ctx.store, "Patient", urlencode({"identifier": f"{oml.ipp['system']}|{oml.ipp['value']}"}))
+    if len(ids) > 1:
+        raise PreconditionFailed(f"IPP {oml.ipp['value']} matches several patients", expression="PID-3")
+    if ids:
+        return f"Patient/{ids[0]}", ()
+    rid = str(uuid.uuid4())
+    return f"Patient/{rid}", ({**oml.patient, "id": rid},)
+
+
+def _key(ref: dict[str, Any]) -> tuple[str, str, str]:
+    ident = ref.get("identifier") or {}
+    return (ident.get("system", ""), ident.get("value", ""), ref.get("display", ""))
+
+
+def _unkey(key: tuple[str, str, str]) -> dict[str, Any]:
+    system, value, display = key
+    ref: dict[str, Any] = {}
+    if value:
+        ref["identifier"] = {"system": system, "value": value} if system else {"value": value}
+    if display:
+        ref["display"] = display
+    return ref

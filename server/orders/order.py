@@ -1,0 +1,104 @@
+"""``POST /fhir/ServiceRequest/$order``: take a laboratory order in one call.
+
+In (a ``Parameters`` resource; OpenSGL operation, modelled on FHIR operations:
+https://hl7.org/fhir/R4/operations.html):
+
+| name | cardinality | type | meaning |
+|---|---|---|---|
+| patient | 1..1 | Reference(Patient) | who the specimens come from (must exist) |
+| requester | 1..1 | Reference(PractitionerRole) | the prescriber (must exist) |
+| correspondent | 0..* | Reference(PractitionerRole, Practitioner, Organization) | copy recipients (MSS.15: 10+) |
+| exam | 1..* | Coding, or code of the lab catalogue | the exams ordered (ActivityDefinition of the catalogue) |
+| collected | 0..1 | dateTime | when the specimens were collected |
+| priority | 0..1 | code | routine \\| urgent \\| asap \\| stat |
+| requisition | 0..1 | Identifier | the dossier number; default: the next lab number |
+| refusal | 0..* | code | mssante-pro (SGL.MSS.16), mssante-patient (SGL.MSS.19), dmp (SGL.DMP.02) |
+
+Out: a ``transaction-response`` Bundle with every resource written (201), in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resources.errors import InvalidInput
+from resources.fhirjson import instant
+from resources.interactions import WriteGuard
+from resources.search.date import now_utc
+from resources.store.mongo import MongoFhirStore
+from server.guards import Caller
+from server.orders.counters import REQUISITION, REQUISITION_SYSTEM, take_numbers
+from server.orders.exams import CATALOGUE_SYSTEM, find_exam
+from server.orders.parameters import Param, existing_reference, named, one, parameters, required
+from server.orders.placement import write_order
+from server.orders.refusals import check_channel
+from server.orders.requisition import OrderLine, Requisition
+from server.orders.responses import transaction_response
+
+NAMES = {"patient", "requester", "correspondent", "exam", "collected", "priority", "requisition", "refusal"}
+PRIORITIES = ("routine", "urgent", "asap", "stat")
+COPY_RECIPIENTS = ("PractitionerRole", "Practitioner", "Organization")
+
+
+async def place_order(store: MongoFhirStore, body: Any, *, caller: Caller, guard: WriteGuard | None) -> dict[str, Any]:
+    """Check the whole order first (nothing is written if any part is wrong), then write it."""
+    params = parameters(body, NAMES)
+    patient = await existing_reference(store, required(params, "patient"), ("Patient",))
+    requester = await existing_reference(store, required(params, "requester"), ("PractitionerRole",))
+    correspondents = [await existing_reference(store, p, COPY_RECIPIENTS) for p in named(params, "correspondent")]
+    _no_duplicates(correspondents, named(params, "correspondent"))
+    exams = named(params, "exam")
+    if not exams:
+        raise InvalidInput("an order needs at least one exam", expression="Parameters.parameter[exam]")
+    lines = tuple([OrderLine(await _exam(store, p)) for p in exams])
+    refusals = tuple(dict.fromkeys(check_channel(str(p.value("Code")), f"{p.where}.valueCode")
+                                   for p in named(params, "refusal")))
+    order = Requisition(
+        patient=patient["reference"], requisition=await _requisition(store, params), authored=instant(now_utc()),
+        lines=lines, requester=requester, correspondents=tuple(correspondents),
+        collected=_optional(params, "collected", "DateTime"), priority=_priority(params))
+    written = await write_order(store, order, caller=caller, guard=guard, refusals=refusals, source="$order")
+    return transaction_response(written)
+
+
+def _optional(params: list[Param], name: str, kind: str) -> Any:
+    found = one(params, name)
+    return found.value(kind) if found else None
+
+
+def _no_duplicates(refs: list[dict[str, Any]], params: list[Param]) -> None:
+    seen: set[str] = set()
+    for ref, param in zip(refs, params, strict=True):
+        if ref["reference"] in seen:
+            raise InvalidInput(f"{param.where}: correspondent {ref['reference']} is given twice",
+                               expression=f"{param.where}.valueReference")
+        seen.add(ref["reference"])
+
+
+async def _exam(store: MongoFhirStore, param: Param) -> Any:
+    if "valueCode" in param.body:
+        system, code, where = CATALOGUE_SYSTEM, str(param.body["valueCode"]), f"{param.where}.valueCode"
+    else:
+        coding = param.value("Coding")
+        system, code, where = coding.get("system", ""), coding.get("code", ""), f"{param.where}.valueCoding"
+    return await find_exam(store, system, code, expression=where)
+
+
+async def _requisition(store: MongoFhirStore, params: list[Param]) -> dict[str, Any]:
+    given = _optional(params, "requisition", "Identifier")
+    if given is not None:
+        if not isinstance(given, dict) or not given.get("value"):
+            raise InvalidInput("requisition needs a value", expression="Parameters.parameter[requisition]")
+        return {k: given[k] for k in ("system", "value") if k in given}
+    return {"system": REQUISITION_SYSTEM, "value": (await take_numbers(store.db, REQUISITION, 1))[0]}
+
+
+def _priority(params: list[Param]) -> str | None:
+    found = one(params, "priority")
+    if found is None:
+        return None
+    value = found.value("Code")
+    if value not in PRIORITIES:
+        raise InvalidInput(f"priority {value!r} is not one of {', '.join(PRIORITIES)}",
+                           expression=f"{found.where}.valueCode")
+    return str(value)
