@@ -39,7 +39,7 @@ async def specimens_by_accession(store: FhirStore, accession: str, *, session: A
 
 
 async def requests_of(store: FhirStore, specimen: dict[str, Any], *, session: Any = None) -> list[dict[str, Any]]:
-    """The open ServiceRequests of a specimen: those pointing at it, and those it points at (``Specimen.request``)."""
+    """The open ServiceRequests of a specimen (pointing at it, or named in ``Specimen.request``), oldest first."""
     found = {r["id"]: r for r in await find_all(store, "ServiceRequest", [("specimen", f"Specimen/{specimen['id']}")],
                                                  session=session, max_pages=1)}
     wanted = [ref["reference"].split("/", 1)[1] for ref in specimen.get("request", ())
@@ -49,4 +49,5 @@ async def requests_of(store: FhirStore, specimen: dict[str, Any], *, session: An
         for request in await find_all(store, "ServiceRequest", [("_id", ",".join(missing))], session=session,
                                       max_pages=1):
             found[request["id"]] = request
-    return [r for r in found.values() if r.get("status") not in CLOSED_REQUESTS]
+    open_requests = [r for r in found.values() if r.get("status") not in CLOSED_REQUESTS]
+    return sorted(open_requests, key=lambda r: (r.get("authoredOn", ""), r["meta"]["lastUpdated"], r["id"]))

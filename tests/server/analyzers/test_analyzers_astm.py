@@ -1,0 +1,93 @@
+"""ASTM analyzer sessions over the real ASTM listener of ``sgl serve``: results stored, host query answered."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import httpx
+import pytest
+
+from facades.astm import Header, Message, Order, Patient, Query, Result, build_message, parse_message, send_message
+from facades.astm import TestId as AstmTestId
+from terminology.loinc import LOINC_SYSTEM
+from tests.server.analyzers.lab import Tube, coding, new_tube, search, seed_catalog
+from tests.support.sgl_server import SglProcess
+
+pytestmark = pytest.mark.db
+CATALOG = "https://opensgl.org/fhir/CodeSystem/catalogue"
+RUN = datetime(2026, 11, 26, 10, 12, 0)
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def catalogue(fhir: httpx.AsyncClient) -> None:
+    await seed_catalog(fhir)
+
+
+def results_message(accession: str, *results: tuple[str, str, str], run: datetime = RUN) -> str:
+    rows = [Result(AstmTestId(code), value=value, units=unit, abnormal_flags="N", completed_at=run)
+            for code, value, unit in results]
+    return build_message(Message(header=Header(sender=("BIO1",)),
+                                 patients=[Patient(orders=[Order(specimen_id=accession, results=rows)])]))
+
+
+async def send(server: SglProcess, text: str) -> str | None:
+    return await send_message("127.0.0.1", server.astm_port, text)
+
+
+async def observations(fhir: httpx.AsyncClient, tube: Tube) -> list[dict]:
+    return await search(fhir, "Observation", specimen=f"Specimen/{tube.specimen_id}")
+
+
+async def test_astm_session_with_several_results_creates_matched_observations(sgl_server, fhir) -> None:
+    tube = await new_tube(fhir, ("GLY", "IONO"))
+    await send(sgl_server, results_message(tube.accession, ("GLU", "0.98", "g/L"), ("NA", "141", "mmol/L"),
+                                           ("K", "<2.0", "mmol/L"), ("CL", "102", "")))
+    found = {coding(o, CATALOG): o for o in await observations(fhir, tube)}
+    assert sorted(found) == ["CL", "GLU", "K", "NA"]
+    assert coding(found["GLU"], LOINC_SYSTEM) == "2345-7"
+    assert found["GLU"]["basedOn"] == [{"reference": f"ServiceRequest/{tube.requests['GLY']}"}]
+    assert found["NA"]["basedOn"] == [{"reference": f"ServiceRequest/{tube.requests['IONO']}"}]
+    assert found["K"]["valueQuantity"] == {"value": 2.0, "comparator": "<", "unit": "mmol/L",
+                                           "system": "http://unitsofmeasure.org", "code": "mmol/L"}
+    assert found["CL"]["valueQuantity"]["code"] == "mmol/L"  # no unit sent: the catalogue's main unit
+    assert all(o["subject"]["reference"] == f"Patient/{tube.patient_id}" for o in found.values())
+
+
+async def test_repeated_astm_message_creates_no_duplicate(sgl_server, fhir) -> None:
+    tube = await new_tube(fhir)
+    text = results_message(tube.accession, ("GLU", "1.10", "g/L"))
+    await send(sgl_server, text)
+    await send(sgl_server, text)
+    assert len(await observations(fhir, tube)) == 1
+
+
+async def test_astm_unit_not_in_the_catalogue_goes_to_the_worklist(sgl_server, fhir) -> None:
+    tube = await new_tube(fhir)
+    await send(sgl_server, results_message(tube.accession, ("GLU", "5.4", "mmol/L")))  # GLU is g/L or mg/dL
+    [obs] = await observations(fhir, tube)
+    assert obs["valueQuantity"] == {"value": 5.4, "unit": "mmol/L"}
+    [task] = await search(fhir, "Task", focus=f"Observation/{obs['id']}")
+    assert task["status"] == "requested" and task["statusReason"]["coding"][0]["code"] == "unit-mismatch"
+
+
+async def test_host_query_is_answered_with_the_tests_of_the_tube_for_that_analyzer(sgl_server, fhir) -> None:
+    tube = await new_tube(fhir, ("GLY", "IONO"))
+    query = build_message(Message(header=Header(sender=("BIO1",)),
+                                  queries=[Query(specimen_id=tube.accession, extra_ids=("R12", "3"))]))
+    answer = await send_message("127.0.0.1", sgl_server.astm_port, query, expect_reply=True, reply_timeout=30)
+    assert answer is not None
+    download = parse_message(answer)
+    [patient] = download.patients
+    [order] = patient.orders
+    assert order.specimen_id == tube.accession and order.action_code == "N"
+    assert order.instrument_specimen_extra == ("R12", "3")
+    assert [t.local_code for t in order.tests] == ["GLU", "GLUM", "NA", "K", "CL", "CO2"]
+    assert patient.name.last == "MARTIN" and patient.sex == "F"
+
+
+async def test_host_query_for_an_unknown_tube_ends_with_no_order(sgl_server) -> None:
+    query = build_message(Message(header=Header(sender=("BIO1",)), queries=[Query(specimen_id="NO-SUCH-TUBE")]))
+    answer = await send_message("127.0.0.1", sgl_server.astm_port, query, expect_reply=True, reply_timeout=30)
+    assert answer is not None
+    download = parse_message(answer)
+    assert download.patients == [] and download.termination_code == "I"
