@@ -10,11 +10,14 @@ The tree, ordered by what the sender can do (bases from ``resources.errors`` and
             └── PamRuleViolation   the message is readable but breaks a Ségur rule (a wrong INS key,
                                    SGL.INS.08): AE with the rule id and the location
 
-``location_of`` maps what a write guard names in FHIR terms (``Patient.identifier``) back to the PID
+``location_of`` reads an HL7 path expression back (server errors about MRG-1 carry one), and maps
+what a write guard names in FHIR terms (``Patient.identifier``) back to the PID
 field it came from, so a rule raised by the server's identitovigilance guard is answered at PID-3.
 """
 
 from __future__ import annotations
+
+import re
 
 from facades.hl7v2 import ErrorLocation, Hl7ParseError
 from resources.errors import RuleViolation, SglError
@@ -36,6 +39,8 @@ _PID_FIELD_OF = (
     ("Patient.link", 3),
 )
 _RELIABILITY = "fr-core-identity-reliability"
+# ErrorLocation.expression() read back: SEG[seq]-field[rep].comp.sub
+_HL7_PATH = re.compile(r"^([A-Z][A-Z0-9]{2})\[(\d+)\](?:-(\d+)(?:\[(\d+)\])?(?:\.(\d+)(?:\.(\d+))?)?)?$")
 
 
 class PamRuleViolation(RuleViolation):
@@ -52,11 +57,16 @@ def field_error(diagnostics: str, location: ErrorLocation, code: int = DATA_TYPE
 
 
 def location_of(error: SglError) -> ErrorLocation | None:
-    """The HL7 spot of an error: its own location, else the PID field behind its FHIR expression."""
+    """The HL7 spot of an error: its own location, an HL7 path expression (``MRG[1]-1[1].1``), else the
+    PID field behind its FHIR expression."""
     own = getattr(error, "location", None)
     if isinstance(own, ErrorLocation):
         return own
     for expression in error.expression:
+        if match := _HL7_PATH.match(expression):
+            segment, *numbers = match.groups()
+            sequence, field, repetition, component, subcomponent = (int(n) if n else None for n in numbers)
+            return ErrorLocation(segment, sequence or 1, field, repetition, component, subcomponent)
         if _RELIABILITY in expression:
             return ErrorLocation("PID", 1, 32)
         for prefix, field in _PID_FIELD_OF:

@@ -24,3 +24,9 @@ def test_own_location_wins_and_unknown_spots_give_none() -> None:
     assert location_of(PamRuleViolation("SGL.INS.08", "bad key", own)) is own
     assert location_of(NotFound("nothing")) is None
     assert PamRuleViolation("SGL.INS.08", "bad key", own).expression == ["PID[1]-3[2].1"]
+
+
+def test_an_hl7_path_expression_is_read_back() -> None:
+    for location in (ErrorLocation("MRG", 1, 1, 1, 1), ErrorLocation("PID", 2, 3), ErrorLocation("ZFD"),
+                     ErrorLocation("PID", 1, 3, 2, 1, 4)):
+        assert location_of(NotFound("x", expression=location.expression())) == location
