@@ -30,7 +30,8 @@ async def test_back_to_back_and_fragmented_messages_are_all_applied_SGL_INS_55(f
     ids = [f"PIPE-{n}" for n in range(6)]
     reader, writer = await asyncio.open_connection("127.0.0.1", feed_server.mllp_port)
     try:
-        burst = b"".join(encode_frame(adt("A28", cid, pid(ipp)).encode()) for cid, ipp in zip(ids[:5], ipps[:5]))
+        pairs = zip(ids[:5], ipps[:5], strict=True)
+        burst = b"".join(encode_frame(adt("A28", cid, pid(ipp)).encode()) for cid, ipp in pairs)
         writer.write(burst)
         last = encode_frame(template(ADMISSION, ids[5], ipp=ipps[5]).encode())
         for start in range(0, len(last), 7):  # 7-byte fragments, flushed one by one
