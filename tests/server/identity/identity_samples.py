@@ -29,3 +29,28 @@ def with_status(patient: dict[str, Any], status: str, *, ins: bool = True) -> di
     if ins:
         out["identifier"] = [ins_identifier_for(MATRICULE, OID_INS_NIR)]
     return out
+
+
+def param(name: str, value: object) -> dict[str, object]:
+    """One Parameters.parameter: a reference for ``Patient/...``, a boolean, else a string."""
+    if isinstance(value, bool):
+        return {"name": name, "valueBoolean": value}
+    if isinstance(value, str) and value.startswith("Patient/"):
+        return {"name": name, "valueReference": {"reference": value}}
+    return {"name": name, "valueString": value}
+
+
+def parameters(**values: object) -> dict[str, object]:
+    items: list[dict[str, object]] = []
+    for name, value in values.items():
+        for one in value if isinstance(value, list) else [value]:
+            items.append(param(name, one))
+    return {"resourceType": "Parameters", "parameter": items}
+
+
+def out(body: dict[str, Any], name: str) -> Any:
+    """The value (or resource) of an output parameter, None when absent."""
+    for p in body.get("parameter", []):
+        if p["name"] == name:
+            return p.get("resource", p.get("valueString", p.get("valueBoolean")))
+    return None

@@ -1,0 +1,47 @@
+"""The INSi client as the server builds it: endpoint, organisation certificate and software identity
+from settings (``SGL_INSI_URL``, ``SGL_INSI_CERT``/``KEY``/``CA``, ``SGL_INSI_IDAM``, ``SGL_INSI_INSTANCE``),
+every exchange stored as an AuditEvent before the answer is used.
+
+A client is opened per operation (one mutual-TLS handshake, a few ms) rather than shared for the
+process, so that nothing outlives the request and a renewed certificate is picked up at once; the
+bulk verification keeps one client for its whole run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from facades.insi import Caller as InsiCaller
+from facades.insi import Exchange, InsiClient, Software, TraceCallback, client_ssl_context
+from resources.errors import Unavailable
+from resources.store.base import FhirStore
+from server.identity.insi_audit import insi_audit_event
+from server.settings import Settings
+
+
+def tracer(store: FhirStore, patient_id: str | None) -> TraceCallback:
+    """Store each exchange as an AuditEvent naming the patient (SGL.INS.04, .40-.42)."""
+    async def trace(exchange: Exchange) -> None:
+        await store.create(insi_audit_event(exchange, patient_id))
+    return trace
+
+
+def insi_caller(settings: Settings, user: str) -> InsiCaller:
+    return InsiCaller(user=user, structure=settings.structure_id)
+
+
+@asynccontextmanager
+async def open_insi(settings: Settings, store: FhirStore, patient_id: str | None) -> AsyncIterator[InsiClient]:
+    """An INSi client for one operation; 503 when INSi is not configured."""
+    if not settings.insi_url:
+        raise Unavailable("INSi is not configured on this server (SGL_INSI_URL)", expression="SGL_INSI_URL")
+    cert, key, ca = settings.insi_cert, settings.insi_key, settings.insi_ca
+    if cert is None or key is None or ca is None:
+        raise Unavailable("INSi needs the organisation certificate: set SGL_INSI_CERT, SGL_INSI_KEY and SGL_INSI_CA",
+                          expression="SGL_INSI_CERT")
+    context = client_ssl_context(cert, key, ca)
+    software = Software("OpenSGL", version("opensgl"), settings.insi_idam, settings.insi_instance)
+    async with InsiClient(settings.insi_url, context, software, trace=tracer(store, patient_id)) as client:
+        yield client

@@ -1,0 +1,102 @@
+"""The identity operations under ``/fhir``, and the identity habilitation on Patient reads.
+
+Thin handlers: each reads the request, builds the :class:`Scope`, calls one operation module and
+traces the patients returned (SGL.INS.03). Registered before the generic FHIR router, so the
+``$`` paths win; the Patient read and search routes check the SEE habilitation (SGL.INS.05), then
+hand over to the generic handlers unchanged. Their ``{rid:fhirid}`` convertor only matches a FHIR
+id, so ``_history``, ``_search`` and ``$op`` paths still reach the routes meant for them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.responses import Response
+from starlette.convertors import Convertor, register_url_convertor
+
+from resources.errors import InvalidInput
+from resources.fhirjson import loads
+from server.audit import record_patient_access
+from server.deps import BaseUrl, CallerDep, ContextDep, GuardDep, SettingsDep, StoreDep
+from server.identity.duplicates import duplicates
+from server.identity.insi_search import insi_search
+from server.identity.insi_verify import insi_verify
+from server.identity.parameters import Params
+from server.identity.roles import Right, profile
+from server.identity.scope import Scope
+from server.identity.validate_identity import validate_identity
+from server.responses import fhir_response
+from server.routes import fhir
+
+
+class FhirIdConvertor(Convertor[str]):
+    regex = r"[A-Za-z0-9\-\.]{1,64}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("fhirid", FhirIdConvertor())
+router = APIRouter()
+
+
+def _scope(ctx: ContextDep, caller: CallerDep, guard: GuardDep) -> Scope:
+    return Scope(ctx.store, ctx.settings, caller, guard)
+
+
+ScopeDep = Annotated[Scope, Depends(_scope)]
+
+
+async def _params(request: Request) -> Params:
+    raw = await request.body()
+    if not raw:
+        raise InvalidInput("the operation needs a Parameters body", expression="Parameters")
+    return Params(loads(raw))
+
+
+async def _traced(scope: Scope, request: Request, body: dict[str, Any], operation: str) -> Response:
+    flat = {"resourceType": "Bundle", "entry": [{"resource": p["resource"]} for p in body.get("parameter", [])
+                                                 if p.get("name") == "patient"]} if body.get("parameter") else body
+    await record_patient_access(scope.store, flat, who=scope.caller.id, interaction=operation,
+                                address=scope.caller.address, query=str(request.url.query) or None)
+    return fhir_response(body)
+
+
+@router.post("/Patient/$insi-search")
+async def insi_search_route(request: Request, scope: ScopeDep) -> Response:
+    return await _traced(scope, request, await insi_search(scope, await _params(request)), "$insi-search")
+
+
+@router.post("/Patient/{rid:fhirid}/$insi-verify")
+async def insi_verify_route(rid: str, request: Request, scope: ScopeDep) -> Response:
+    return await _traced(scope, request, await insi_verify(scope, rid), "$insi-verify")
+
+
+@router.post("/Patient/{rid:fhirid}/$validate-identity")
+async def validate_identity_route(rid: str, request: Request, scope: ScopeDep) -> Response:
+    return await _traced(scope, request, await validate_identity(scope, rid, await _params(request)),
+                         "$validate-identity")
+
+
+@router.get("/Patient/$duplicates")
+async def duplicates_route(request: Request, scope: ScopeDep, base: BaseUrl) -> Response:
+    return await _traced(scope, request, await duplicates(scope, list(request.query_params.multi_items()), base),
+                         "$duplicates")
+
+
+@router.get("/Patient")
+async def search_patients(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl, caller: CallerDep,
+                          prefer: str | None = Header(default=None)) -> Response:
+    profile(caller.role).require(Right.SEE)
+    return await fhir.search("Patient", request, store, settings, base, prefer)
+
+
+@router.get("/Patient/{rid:fhirid}")
+async def read_patient(rid: str, request: Request, store: StoreDep, settings: SettingsDep, caller: CallerDep,
+                       if_none_match: str | None = Header(default=None)) -> Response:
+    profile(caller.role).require(Right.SEE)
+    return await fhir.read("Patient", rid, request, store, settings, if_none_match)
