@@ -1,0 +1,66 @@
+"""OML^O21 read into orders: fields to FHIR parts, and every error with its HL7 location."""
+
+from __future__ import annotations
+
+import pytest
+
+from facades.hl7v2 import ErrorLocation, Hl7ParseError, parse
+from facades.hl7v2.orders import fhir_datetime, read_oml_o21
+from tests.facades.hl7v2.orders.oml_samples import oml
+
+
+def test_oml_o21_gives_patient_orders_and_specimens() -> None:
+    message = read_oml_o21(parse(oml("C1", "IPP1", [("P1", "GLY", "S1"), ("P2", "NFS", "S2")], group="G7")))
+    assert message.control_id == "C1" and message.sender == "DPI@CHU-X"
+    assert message.ipp["system"] == "urn:oid:1.2.250.1.999.1" and message.ipp["value"] == "IPP1"
+    patient = message.patient
+    assert patient["name"] == [{"use": "official", "family": "ORDRE-HL7", "given": ["CAMILLE"]}]
+    assert patient["birthDate"] == "1985-04-12" and patient["gender"] == "female"
+    assert "63113" in str(patient["extension"]) and "CAMILLE JEANNE" in str(patient["extension"])
+    first, second = message.orders
+    assert (first.exam_code, first.exam_coding_system, second.exam_code) == ("GLY", "L", "NFS")
+    assert first.exam_location.expression() == "OBR[1]-4.1"
+    assert first.placer_number == {"system": "urn:opensgl:hl7-namespace:DPI-CHU", "value": "P1"}
+    assert first.placer_group == {"system": "urn:opensgl:hl7-namespace:DPI-CHU", "value": "G7"}
+    assert first.requester == {"identifier": {"system": "urn:oid:1.2.250.1.71.4.2.1", "value": "10003"},
+                               "display": "DR PAUL MARTIN"}
+    assert [c["identifier"]["value"] for c in first.copies_to] == ["20001", "20002"]
+    assert first.specimen_number == {"system": "urn:opensgl:hl7-namespace:DPI-CHU", "value": "S1"}
+    assert first.collected == "2026-11-26T07:45:00+01:00"
+
+
+@pytest.mark.parametrize(("edit", "where", "code"), [
+    (lambda m: m.replace("IPP9^^^CHU-X&1.2.250.1.999.1&ISO^PI", "IPP9^^^CHU-X&1.2.250.1.999.1&ISO^NH"),
+     "PID[1]-3", 101),
+    (lambda m: m.replace("ORC|NW", "ORC|CA", 1), "ORC[1]-1", 103),
+    (lambda m: m.replace("|20261126074500", "|2026112607450"), "SPM[1]-17", 102),
+    (lambda m: m.replace("GLY^Examen GLY^L", ""), "OBR[1]-4.1", 101),
+    (lambda m: "\r".join(s for s in m.split("\r") if not s.startswith("ORC")), "OBR[1]", 100),
+    (lambda m: m.replace("|F|", "|Z|"), "PID[1]-8", 103),
+    (lambda m: m.replace("OML^O21^OML_O21", "OML^O33"), "MSH[1]-9", 201),
+])
+def test_bad_oml_names_the_spot(edit: object, where: str, code: int) -> None:
+    text = edit(oml("C2", "IPP9", [("P1", "GLY", "S1")]))  # type: ignore[operator]
+    with pytest.raises(Hl7ParseError) as caught:
+        read_oml_o21(parse(text))
+    assert caught.value.location.expression() == where
+    assert caught.value.code == code
+
+
+def test_oml_without_pid_or_orders_is_refused() -> None:
+    text = oml("C3", "IPP9", [("P1", "GLY", "S1")])
+    without_pid = "\r".join(s for s in text.split("\r") if not s.startswith("PID"))
+    with pytest.raises(Hl7ParseError, match="PID"):
+        read_oml_o21(parse(without_pid))
+    without_orders = "\r".join(s for s in text.split("\r") if s[:3] not in ("ORC", "OBR", "SPM"))
+    with pytest.raises(Hl7ParseError, match="ORC/OBR"):
+        read_oml_o21(parse(without_orders))
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("19790328", "1979-03-28"), ("202611260745", "2026-11-26T07:45:00+01:00"),
+    ("20260715074500", "2026-07-15T07:45:00+02:00"), ("20261126074512+0000", "2026-11-26T07:45:12+00:00"),
+    ("", None),
+])
+def test_hl7_dates_become_fhir_datetimes_with_an_offset(value: str, expected: str | None) -> None:
+    assert fhir_datetime(value, ErrorLocation("SPM", 1, 17)) == expected

@@ -1,0 +1,89 @@
+"""OML^O21 over real MLLP to ``sgl serve``: stored then AA; a bad message gets AE/AR naming the spot
+and nothing is written."""
+
+from __future__ import annotations
+
+import httpx
+
+from facades.hl7v2 import Hl7Message, MllpClient, NackReceived
+from server.database import Database
+from tests.facades.hl7v2.orders.oml_samples import oml
+from tests.server.orders.conftest import count, unique
+from tests.support.sgl_server import SglProcess
+
+TYPES = ("Patient", "ServiceRequest", "Specimen", "Provenance")
+
+
+async def send(port: int, text: str) -> Hl7Message:
+    async with MllpClient("127.0.0.1", port, read_timeout=30) as client:
+        try:
+            return await client.send(text)
+        except NackReceived as nack:
+            return nack.ack
+
+
+async def _counts(sgl_db: Database) -> list[int]:
+    return [await count(sgl_db, t) for t in TYPES]
+
+
+async def test_oml_creates_patient_orders_and_specimens_then_answers_AA(
+        sgl_server: SglProcess, fhir: httpx.AsyncClient, order_people: object) -> None:
+    ipp, control = unique("OML"), unique("CTRL")
+    placers = [unique("PL"), unique("PL")]
+    ack = await send(sgl_server.mllp_port, oml(control, ipp, [(placers[0], "GLY", "S-" + placers[0]),
+                                                              (placers[1], "NFS", "S-" + placers[1])]))
+    msa = ack.segment("MSA")
+    assert msa is not None and msa.get(1) == "AA" and msa.get(2) == control
+
+    [patient] = [e["resource"] for e in (await fhir.get("Patient", params={
+        "identifier": f"urn:oid:1.2.250.1.999.1|{ipp}"})).json()["entry"]]
+    assert patient["name"][0]["family"] == "ORDRE-HL7" and patient["birthDate"] == "1985-04-12"
+    requests = {}
+    for placer in placers:
+        found = (await fhir.get("ServiceRequest", params={"identifier": placer})).json()
+        [requests[placer]] = [e["resource"] for e in found["entry"]]
+    gly, nfs = requests[placers[0]], requests[placers[1]]
+    assert gly["code"]["coding"][0]["code"] == "GLY" and nfs["code"]["coding"][0]["code"] == "NFS"
+    assert gly["subject"]["reference"] == f"Patient/{patient['id']}"
+    assert gly["requisition"] == nfs["requisition"]
+    assert gly["requester"]["identifier"]["value"] == "10003"
+    assert [e["valueReference"]["identifier"]["value"] for e in gly["extension"]] == ["20001", "20002"]
+    specimen = (await fhir.get(gly["specimen"][0]["reference"])).json()
+    assert specimen["identifier"][0]["value"] == "S-" + placers[0]
+    assert specimen["collection"]["collectedDateTime"] == "2026-11-26T07:45:00+01:00"
+    assert specimen["container"][0]["type"]["coding"][0]["code"] == "FLUO"
+    assert len(specimen["accessionIdentifier"]["value"]) == 10
+
+    again = await send(sgl_server.mllp_port, oml(unique("CTRL"), ipp, [(unique("PL"), "URE", unique("S"))]))
+    assert again.segment("MSA").get(1) == "AA"  # type: ignore[union-attr]
+    found = (await fhir.get("Patient", params={"identifier": f"urn:oid:1.2.250.1.999.1|{ipp}"})).json()
+    assert found["total"] == 1  # the known IPP is reused, not created twice
+
+
+async def test_oml_with_an_unknown_exam_answers_AE_at_OBR_4_and_writes_nothing(
+        sgl_server: SglProcess, sgl_db: Database, order_people: object) -> None:
+    before = await _counts(sgl_db)
+    control = unique("CTRL")
+    ack = await send(sgl_server.mllp_port, oml(control, unique("OML"), [(unique("PL"), "GLY", unique("S")),
+                                                                        (unique("PL"), "NOPE", unique("S"))]))
+    assert ack.segment("MSA").get(1) == "AE" and ack.segment("MSA").get(2) == control  # type: ignore[union-attr]
+    err = ack.segment("ERR")
+    assert err is not None and err.get("2.1") == "OBR" and err.get("2.2") == "2" and err.get("2.3") == "4"
+    assert err.get("3.1") == "103" and "NOPE" in err.get(8)
+    assert await _counts(sgl_db) == before
+
+
+async def test_malformed_oml_answers_AR_with_the_location_and_writes_nothing(
+        sgl_server: SglProcess, sgl_db: Database, order_people: object) -> None:
+    before = await _counts(sgl_db)
+    text = oml(unique("CTRL"), "X", [(unique("PL"), "GLY", unique("S"))]).replace("^PI|", "^NH|")
+    ack = await send(sgl_server.mllp_port, text)
+    assert ack.segment("MSA").get(1) == "AR"  # type: ignore[union-attr]
+    err = ack.segment("ERR")
+    assert err is not None and (err.get("2.1"), err.get("2.3"), err.get("3.1")) == ("PID", "3", "101")
+    bad_date = oml(unique("CTRL"), unique("OML"), [(unique("PL"), "GLY", unique("S"))]).replace(
+        "|20261126074500", "|20261345074500")
+    ack = await send(sgl_server.mllp_port, bad_date)
+    err = ack.segment("ERR")
+    assert err is not None and (err.get("2.1"), err.get("2.3"), err.get("3.1")) == ("SPM", "17", "102")
+    assert await _counts(sgl_db) == before
