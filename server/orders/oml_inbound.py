@@ -8,6 +8,9 @@ Errors and what the sender gets back, nothing being written in any of these case
 - unreadable structure or values (missing PID-3 IPP, OBR out of place, bad date...): AR, ERR-2 at
   the field, ERR-3 the HL7 table 0357 code;
 - an exam the catalogue does not know: AE, ERR-2 = OBR-4 of that order, code 103;
+- an order whose placer number (ORC-2) is already stored: the sender is retrying after a lost ACK
+  when every order of the message is known (AA again, nothing written twice); when only some are,
+  AE with code 205 at that ORC-2;
 - an identitovigilance rule refusing the new Patient, or any other refusal: AE with the reason.
 """
 
@@ -32,6 +35,7 @@ from server.orders.placement import write_order
 from server.orders.requisition import OrderLine, Requisition, SenderSpecimen
 
 TABLE_VALUE_NOT_FOUND = 103
+DUPLICATE_KEY_IDENTIFIER = 205
 OmlHandler = Callable[[InboundMessage], Awaitable[AckDecision]]
 
 
@@ -44,6 +48,13 @@ def oml_handler(ctx: AppContext) -> OmlHandler:
         except Hl7ParseError as exc:
             return AckDecision.reject(exc.diagnostics, exc.code, exc.location)
         store = ctx.store
+        known = [await _known(ctx, order) for order in oml.orders]
+        if all(known):
+            return AckDecision.accept()
+        if any(known):
+            order = oml.orders[known.index(True)]
+            return AckDecision.error(f"order {order.placer_number} is already stored; the others are not",
+                                     DUPLICATE_KEY_IDENTIFIER, order.placer_location)
         lines = []
         for order in oml.orders:
             try:
@@ -64,6 +75,15 @@ def oml_handler(ctx: AppContext) -> OmlHandler:
         return AckDecision.accept()
 
     return handle
+
+
+async def _known(ctx: AppContext, order: OmlOrder) -> bool:
+    """Whether a ServiceRequest already carries this order's placer number."""
+    if order.placer_number is None:
+        return False
+    ident = order.placer_number
+    token = f"{ident['system']}|{ident['value']}" if ident.get("system") else ident["value"]
+    return bool(await matching_ids(ctx.store, "ServiceRequest", urlencode({"identifier": token})))
 
 
 async def _line(ctx: AppContext, order: OmlOrder) -> OrderLine:

@@ -46,6 +46,8 @@ class OmlOrder:
     """OBR-4.3 as sent (``LN`` for LOINC, ``L`` / ``99xxx`` / empty for the lab's local codes)."""
     exam_location: ErrorLocation
     placer_number: dict[str, Any] | None
+    placer_location: ErrorLocation
+    """ORC-2, or OBR-2 when the ORC has none."""
     placer_group: dict[str, Any] | None
     requester: dict[str, Any] | None
     copies_to: tuple[dict[str, Any], ...]
@@ -114,9 +116,11 @@ def _order(message: Hl7Message, orc: Segment, obr: Segment | None, spm: Segment 
     collected_field = (spm.get("17.1"), message.locate(spm, 17)) if spm is not None and spm.get("17.1") \
         else (obr.get("7.1"), message.locate(obr, 7))
     copies = obr.field(28)
+    placer_segment = orc if orc.get("2.1") or not obr.get("2.1") else obr
     return OmlOrder(
         exam_code=obr.get("4.1"), exam_coding_system=obr.get("4.3"), exam_location=code_location,
-        placer_number=entity_identifier(orc.field(2)) or entity_identifier(obr.field(2)),
+        placer_number=entity_identifier(placer_segment.field(2)),
+        placer_location=message.locate(placer_segment, 2),
         placer_group=entity_identifier(orc.field(4)),
         requester=person_reference(orc.field(12)) or person_reference(obr.field(16)),
         copies_to=tuple(r for r in (person_reference(copies, n) for n in range(1, len(copies) + 1)) if r),

@@ -87,3 +87,20 @@ async def test_malformed_oml_answers_AR_with_the_location_and_writes_nothing(
     err = ack.segment("ERR")
     assert err is not None and (err.get("2.1"), err.get("2.3"), err.get("3.1")) == ("SPM", "17", "102")
     assert await _counts(sgl_db) == before
+
+
+async def test_resent_oml_is_acknowledged_again_without_duplicates(
+        sgl_server: SglProcess, sgl_db: Database, order_people: object) -> None:
+    placer, ipp = unique("PL"), unique("OML")
+    text = oml(unique("CTRL"), ipp, [(placer, "GLY", unique("S"))])
+    assert (await send(sgl_server.mllp_port, text)).segment("MSA").get(1) == "AA"  # type: ignore[union-attr]
+    before = await _counts(sgl_db)
+    assert (await send(sgl_server.mllp_port, text)).segment("MSA").get(1) == "AA"  # type: ignore[union-attr]
+    assert await _counts(sgl_db) == before
+    mixed = oml(unique("CTRL"), ipp, [(unique("PL"), "NFS", unique("S")), (placer, "GLY", unique("S"))])
+    ack = await send(sgl_server.mllp_port, mixed)
+    err = ack.segment("ERR")
+    assert ack.segment("MSA").get(1) == "AE"  # type: ignore[union-attr]
+    assert err is not None and (err.get("2.1"), err.get("2.2"), err.get("2.3"), err.get("3.1")) == (
+        "ORC", "2", "2", "205")
+    assert await _counts(sgl_db) == before

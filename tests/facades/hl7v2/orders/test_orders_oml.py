@@ -21,6 +21,7 @@ def test_oml_o21_gives_patient_orders_and_specimens() -> None:
     assert (first.exam_code, first.exam_coding_system, second.exam_code) == ("GLY", "L", "NFS")
     assert first.exam_location.expression() == "OBR[1]-4.1"
     assert first.placer_number == {"system": "urn:opensgl:hl7-namespace:DPI-CHU", "value": "P1"}
+    assert first.placer_location.expression() == "ORC[1]-2"
     assert first.placer_group == {"system": "urn:opensgl:hl7-namespace:DPI-CHU", "value": "G7"}
     assert first.requester == {"identifier": {"system": "urn:oid:1.2.250.1.71.4.2.1", "value": "10003"},
                                "display": "DR PAUL MARTIN"}
@@ -38,7 +39,7 @@ def test_oml_o21_gives_patient_orders_and_specimens() -> None:
     (lambda m: "\r".join(s for s in m.split("\r") if not s.startswith("ORC")), "OBR[1]", 100),
     (lambda m: m.replace("|F|", "|Z|"), "PID[1]-8", 103),
     (lambda m: m.replace("OML^O21^OML_O21", "OML^O33"), "MSH[1]-9", 201),
-])
+], ids=["no-ipp", "not-new-order", "bad-date", "no-exam", "obr-without-orc", "bad-sex", "other-event"])
 def test_bad_oml_names_the_spot(edit: object, where: str, code: int) -> None:
     text = edit(oml("C2", "IPP9", [("P1", "GLY", "S1")]))  # type: ignore[operator]
     with pytest.raises(Hl7ParseError) as caught:
