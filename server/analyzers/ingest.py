@@ -14,16 +14,20 @@ the run time in the ``instrument-result`` extension.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from pymongo.errors import PyMongoError
 
 from resources.fhirjson import instant
 from resources.interactions import create
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
-from server.analyzers.catalog_view import CatalogCache
+from server.analyzers.catalog_view import CatalogCache, CatalogView
 from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult
 from server.analyzers.lookup import find_all
 from server.analyzers.matching import Matcher
@@ -33,6 +37,8 @@ from server.guards import Caller, Guards
 log = logging.getLogger(__name__)
 KEYS_PER_SEARCH = 100
 ANALYZER_ROLE = "automate"
+TRANSACTION_ATTEMPTS = 8
+RETRY_PAUSE = 0.02
 
 
 @dataclass
@@ -60,10 +66,25 @@ class ResultIngest:
         self.catalog = catalog
 
     async def ingest(self, results: Sequence[IncomingResult]) -> IngestReport:
-        """Match and store every result of one message, or nothing (the exception says why)."""
+        """Match and store every result of one message, or nothing (the exception says why).
+
+        A transaction that lost a write conflict to a concurrent one (``TransientTransactionError``,
+        two analyzers writing at once) is run again from the start, a few times, before giving up.
+        """
         view = await self.catalog.get()
         if any(view.analysis_for(r.analyzer, r.test_code) is None for r in results):
             view = await self.catalog.get(missed=True)
+        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
+            try:
+                return await self._ingest_once(results, view)
+            except PyMongoError as exc:
+                if attempt == TRANSACTION_ATTEMPTS or not exc.has_error_label("TransientTransactionError"):
+                    raise
+                log.info("analyzer results: transaction conflict, attempt %d of %d", attempt, TRANSACTION_ATTEMPTS)
+                await asyncio.sleep(random.uniform(0, RETRY_PAUSE * attempt))
+        raise AssertionError("unreachable")
+
+    async def _ingest_once(self, results: Sequence[IncomingResult], view: CatalogView) -> IngestReport:
         report = IngestReport()
         now = instant(now_utc())
         async with self.store.transaction() as session:
