@@ -17,7 +17,7 @@ SNOMED = "http://snomed.info/sct"
 V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 STEP = "https://opensgl.org/fhir/CodeSystem/validation-step"
 UNITS = {"CREA": "umol/L", "K": "mmol/L", "NA": "mmol/L", "HB": "g/dL", "VS": "mm/h", "PLQ": "10*9/L",
-         "GLU": "g/L", "CRP": "mg/L"}
+         "GLU": "g/L", "CRP": "mg/L", "CA": "mmol/L", "FER": "ug/L"}
 
 
 async def seed_definitions(client: httpx.AsyncClient) -> None:
@@ -98,8 +98,11 @@ class Lab:
         return dict(entries[0])
 
     async def provenances(self, rtype: str, rid: str, vid: str | int) -> list[dict[str, Any]]:
-        answer = await self.client.get("Provenance", params={"target": f"{rtype}/{rid}/_history/{vid}"})
-        return [e["resource"] for e in answer.json().get("entry", ()) if e["search"]["mode"] == "match"]
+        """The Provenances naming that exact version (the search matches any version of the resource)."""
+        answer = await self.client.get("Provenance", params={"target": f"{rtype}/{rid}"})
+        exact = {"reference": f"{rtype}/{rid}/_history/{vid}"}
+        return [e["resource"] for e in answer.json().get("entry", ())
+                if e["search"]["mode"] == "match" and exact in e["resource"]["target"]]
 
 
 def parameters(**values: Any) -> dict[str, Any]:

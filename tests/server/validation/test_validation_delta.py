@@ -1,0 +1,67 @@
+"""Delta check against the patient's previous final result of the same analysis."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.validation.marks import EXT_DELTA_CHECK
+from tests.server.validation.validation_lab import Lab, codes
+
+pytestmark = pytest.mark.db
+
+
+async def _previous(lab: Lab, patient: str, code: str, value: float, when: str) -> str:
+    [order] = await lab.order(patient)
+    return await lab.result(patient, order, code, value, when=when, status="final")
+
+
+async def test_delta_check_fires_and_names_the_previous_value_and_date(lab: Lab) -> None:
+    patient = await lab.patient()
+    await _previous(lab, patient, "CREA", 60, "2026-05-02T08:00:00+02:00")
+    previous = await _previous(lab, patient, "CREA", 80, "2026-10-01T08:00:00+02:00")
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "CREA", 160)
+    assert (await lab.validate(rid)).status_code == 200
+    stored = await lab.read("Observation", rid)
+    assert codes(stored) == {"H", "U"}
+    [note] = [n for n in stored["note"] if n.get("extension")]
+    assert note["extension"] == [{"url": EXT_DELTA_CHECK, "valueReference": {"reference": f"Observation/{previous}"}}]
+    assert "80" in note["text"] and "2026-10-01" in note["text"] and "+80" in note["text"]
+
+
+async def test_delta_check_fires_downwards_on_a_relative_threshold(lab: Lab) -> None:
+    patient = await lab.patient()
+    await _previous(lab, patient, "PLQ", 300, "2026-11-10T08:00:00+01:00")
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "PLQ", 140)
+    assert (await lab.validate(rid)).status_code == 200
+    assert codes(await lab.read("Observation", rid)) == {"L", "D"}
+
+
+async def test_small_change_does_not_fire(lab: Lab) -> None:
+    patient = await lab.patient()
+    await _previous(lab, patient, "CREA", 80, "2026-10-01T08:00:00+02:00")
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "CREA", 95)
+    assert (await lab.validate(rid)).status_code == 200
+    stored = await lab.read("Observation", rid)
+    assert codes(stored) == {"N"} and "note" not in stored
+
+
+async def test_previous_result_outside_the_window_or_of_another_patient_is_ignored(lab: Lab) -> None:
+    patient, other = await lab.patient(), await lab.patient()
+    await _previous(lab, patient, "K", 3.6, "2026-01-05T08:00:00+01:00")  # K window: 30 days
+    await _previous(lab, other, "K", 3.6, "2026-11-19T08:00:00+01:00")
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "K", 5.0)
+    assert (await lab.validate(rid)).status_code == 200
+    assert codes(await lab.read("Observation", rid)) == {"N"}
+
+
+async def test_analysis_without_thresholds_is_not_checked(lab: Lab) -> None:
+    patient = await lab.patient()
+    await _previous(lab, patient, "GLU", 0.8, "2026-11-01T08:00:00+01:00")
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "GLU", 1.05)
+    assert (await lab.validate(rid)).status_code == 200
+    assert codes(await lab.read("Observation", rid)) == {"N"}

@@ -1,0 +1,101 @@
+"""$validate-technical: state checks, notes, batch all-or-nothing, the report and the Provenance."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.server.validation.validation_lab import Lab, issue, parameters, steps
+
+pytestmark = pytest.mark.db
+
+
+async def test_validated_result_is_tagged_listed_on_a_partial_report_and_recorded(lab: Lab) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "NA", 140)
+    answer = await lab.validate(rid, note="hémolyse légère")
+    assert answer.status_code == 200, answer.text
+    stored = answer.json()
+    assert stored["status"] == "preliminary" and steps(stored) == {"technical"}
+    assert {"text": "hémolyse légère"} in stored["note"]
+    report = await lab.report_of(rid)
+    assert report["status"] == "partial"
+    assert report["result"] == [{"reference": f"Observation/{rid}"}]
+    assert report["basedOn"] == [{"reference": f"ServiceRequest/{order}"}]
+    [prov] = await lab.provenances("Observation", rid, stored["meta"]["versionId"])
+    assert prov["activity"]["coding"][0]["code"] == "technical-validation"
+    assert prov["agent"][0]["who"]["display"] == "sgl-local" and prov["agent"][0]["role"] == [{"text": "biologiste"}]
+    assert prov["recorded"]
+
+
+async def test_result_without_value_is_refused_and_nothing_written(lab: Lab) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "NA", None)
+    answer = await lab.validate(rid)
+    assert answer.status_code == 422
+    assert "VAL-02" in issue(answer)["diagnostics"] and issue(answer)["expression"] == ["Observation.value[x]"]
+    assert (await lab.read("Observation", rid))["meta"]["versionId"] == "1"
+    assert (await lab.client.get("DiagnosticReport", params={"based-on": f"ServiceRequest/{order}"})).json().get(
+        "entry") is None
+
+
+async def test_second_technical_validation_is_a_wrong_transition(lab: Lab) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "NA", 139)
+    assert (await lab.validate(rid)).status_code == 200
+    again = await lab.validate(rid)
+    assert again.status_code == 422 and "VAL-07" in issue(again)["diagnostics"]
+    assert issue(again)["expression"] == ["Observation.status"]
+
+
+async def test_unknown_result_is_404(lab: Lab) -> None:
+    answer = await lab.validate("no-such-result")
+    assert answer.status_code == 404 and issue(answer)["code"] == "not-found"
+
+
+async def test_batch_validates_all_results_of_an_order_into_one_report(lab: Lab) -> None:
+    patient = await lab.patient()
+    first, second = await lab.order(patient, requests=2)
+    ids = [await lab.result(patient, first, "NA", 140), await lab.result(patient, second, "K", 4.0)]
+    body = {"resourceType": "Parameters",
+            "parameter": [{"name": "observation", "valueReference": {"reference": f"Observation/{i}"}} for i in ids]}
+    answer = await lab.client.post("Observation/$validate-technical", json=body)
+    assert answer.status_code == 200, answer.text
+    assert [e["resource"]["id"] for e in answer.json()["entry"]] == ids
+    report = await lab.report_of(ids[0])
+    assert sorted(r["reference"] for r in report["result"]) == sorted(f"Observation/{i}" for i in ids)
+    assert {b["reference"] for b in report["basedOn"]} == {f"ServiceRequest/{first}", f"ServiceRequest/{second}"}
+
+
+async def test_batch_with_one_bad_result_writes_nothing(lab: Lab) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    good, empty = await lab.result(patient, order, "NA", 140), await lab.result(patient, order, "K", None)
+    body = {"resourceType": "Parameters", "parameter": [
+        {"name": "observation", "valueReference": {"reference": f"Observation/{i}"}} for i in (good, empty)]}
+    answer = await lab.client.post("Observation/$validate-technical", json=body)
+    assert answer.status_code == 422 and "VAL-02" in issue(answer)["diagnostics"]
+    assert (await lab.read("Observation", good))["meta"]["versionId"] == "1"
+
+
+async def test_batch_parameters_are_checked(lab: Lab) -> None:
+    bad = await lab.client.post("Observation/$validate-technical",
+                                json=parameters(observation={"valueReference": {"reference": "Patient/1"}}))
+    assert bad.status_code == 400 and issue(bad)["expression"] == ["Parameters.observation[0]"]
+    empty = await lab.client.post("Observation/$validate-technical", json={"resourceType": "Parameters"})
+    assert empty.status_code == 400 and issue(empty)["expression"] == ["Parameters.observation"]
+    wrong = await lab.client.post("Observation/$validate-technical", json={"resourceType": "Patient"})
+    assert wrong.status_code == 400 and issue(wrong)["expression"] == ["Parameters"]
+
+
+async def test_result_outside_any_order_is_refused(lab: Lab) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "NA", 140)
+    current = await lab.read("Observation", rid)
+    current.pop("basedOn")
+    assert (await lab.client.put(f"Observation/{rid}", json=current)).status_code == 200
+    answer = await lab.validate(rid)
+    assert answer.status_code == 422 and "VAL-06" in issue(answer)["diagnostics"]
