@@ -35,7 +35,7 @@ from facades.cda.validation.xslt import SGL_NS, SVRL_NS, render
 
 log = logging.getLogger(__name__)
 
-COMPILER_VERSION = "6"
+COMPILER_VERSION = "7"
 _V = f"{{{SVRL_NS}}}"
 _G = f"{{{SGL_NS}}}"
 _SEVERITY = {"error": "error", "fatal": "error", "warning": "warning", "warn": "warning", "info": "info",

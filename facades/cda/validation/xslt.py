@@ -142,29 +142,53 @@ def _message(check: etree._Element, out: etree._Element) -> None:
         node.tail = child.tail
 
 
-def _check(check: etree._Element, pattern_id: str, rule_id: str, body: etree._Element) -> None:
+def _check(check: etree._Element, ids: tuple[str, str], body: etree._Element) -> None:
+    """One assert or report; ``ids`` are the pattern and rule ids as attribute value templates."""
     test = check.get("test", "true()")
     failed = check.tag == f"{_S}assert"
     cond = etree.SubElement(body, f"{_X}if", test=_cached_docs(f"not({test})" if failed else test))
     out = etree.SubElement(cond, f"{_V}failed-assert" if failed else f"{_V}successful-report",
                            test=_avt(test), location="{sgl:location(.)}")
-    out.set(f"{_G}pattern", _avt(pattern_id))
-    out.set(f"{_G}rule", _avt(rule_id))
+    out.set(f"{_G}pattern", ids[0])
+    out.set(f"{_G}rule", ids[1])
     for attr in ("role", "see", "id"):
         if check.get(attr):
             out.set(attr, _avt(check.get(attr, "")))
     _message(check, out)
 
 
+def _items(rule: etree._Element, ids: tuple[str, str], literal_ids: tuple[str, str],
+           parent: etree._Element) -> None:
+    """Lets, checks and calls to shared abstract rules, in the rule's order."""
+    for item in rule:
+        if item.tag == f"{_S}let":
+            etree.SubElement(parent, f"{_X}variable", name=item.get("name", ""),
+                             select=_cached_docs(item.get("value", "")))
+        elif item.tag in (f"{_S}assert", f"{_S}report"):
+            _check(item, ids, parent)
+        elif item.tag == f"{_S}extends":
+            call = f"{_shared_name(item.get('rule', ''))}(., {literal_ids[0]}, {literal_ids[1]})"
+            etree.SubElement(parent, f"{_X}sequence", select=call)
+
+
+def _shared_name(rule_id: str) -> str:
+    return "sgl:abstract-" + re.sub(r"[^\w.-]", "_", rule_id)
+
+
+def _shared_rule(rule: etree._Element, root: etree._Element) -> None:
+    """An abstract rule kept whole (see ``assemble._resolve_extends``) as a function of the node."""
+    function = etree.SubElement(root, f"{_X}function", name=_shared_name(rule.get("id", "")),
+                                **{"as": "item()*"})
+    for name, kind in (("sgl:node", "node()"), ("sgl:pattern", "xs:string"), ("sgl:rule", "xs:string")):
+        etree.SubElement(function, f"{_X}param", name=name, **{"as": kind})
+    loop = etree.SubElement(function, f"{_X}for-each", select="$sgl:node")
+    _items(rule, ("{$sgl:pattern}", "{$sgl:rule}"), ("$sgl:pattern", "$sgl:rule"), loop)
+
+
 def _body(rule: etree._Element, pattern_id: str, rule_id: str, parent: etree._Element) -> None:
     """A rule's lets and checks on the context node; an evaluation error becomes one finding."""
     attempt = etree.SubElement(parent, f"{_X}try")
-    for item in rule:
-        if item.tag == f"{_S}let":
-            etree.SubElement(attempt, f"{_X}variable", name=item.get("name", ""),
-                             select=_cached_docs(item.get("value", "")))
-        elif item.tag in (f"{_S}assert", f"{_S}report"):
-            _check(item, pattern_id, rule_id, attempt)
+    _items(rule, (_avt(pattern_id), _avt(rule_id)), (_literal(pattern_id), _literal(rule_id)), attempt)
     catch = etree.SubElement(attempt, f"{_X}catch")
     broken = etree.SubElement(catch, f"{_V}failed-assert", role="error", test="",
                               location="{sgl:location(.)}")
@@ -249,6 +273,8 @@ def render(schema: etree._Element, base_dir: Path) -> bytes:
         etree.SubElement(root, f"{_X}variable", name=let.get("name", ""),
                          select=_cached_docs(let.get("value", "")))
 
+    for shared in schema.iterchildren(f"{_S}rule"):
+        _shared_rule(shared, root)
     patterns = list(schema.iterchildren(f"{_S}pattern"))
     rules = [r for p in patterns for r in p.iterchildren(f"{_S}rule")]
     dispatch: dict[str, list[tuple[int, int, str]]] = {}

@@ -188,3 +188,24 @@ def test_doc_available_on_a_missing_file_stays_false(tmp_path: Path) -> None:
         <assert test="not(doc-available('absent.rdf'))">available?</assert></rule></pattern>""")
     compiled = compile_schematron(path)
     assert run(compiled) == [] and run(compiled) == []
+
+
+def test_abstract_rules_see_the_extending_rules_lets_either_way(tmp_path: Path) -> None:
+    path = schema(tmp_path, """<pattern id="lib">
+        <rule abstract="true" id="closed"><let name="n" value="count(*)"/>
+          <assert test="every $c in * satisfies $c/@code">child without code</assert>
+          <assert test="$n &lt; 2">too many children: <value-of select="$n"/></assert></rule>
+        <rule abstract="true" id="open"><assert test="@code = $wanted">code is not <value-of select="$wanted"/></assert>
+          <let name="seen" value="string(@code)"/></rule>
+        </pattern>
+        <pattern id="use">
+          <rule context="cda:section"><extends rule="closed"/></rule>
+          <rule context="cda:code"><let name="wanted" value="'1'"/><extends rule="open"/>
+            <assert test="$seen = '1'">seen <value-of select="$seen"/></assert></rule>
+        </pattern>""")
+    concrete, _ = assemble(path)
+    shared = concrete.findall("{http://purl.oclc.org/dsdl/schematron}rule")
+    assert [r.get("id") for r in shared] == ["closed"]  # "open" reads $wanted: inlined
+    assert sorted(m for _, m, _ in run(compile_schematron(path))) == [
+        "child without code", "child without code", "code is not 1", "seen 11502-2", "too many children: 3",
+    ]
