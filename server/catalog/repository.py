@@ -90,7 +90,22 @@ async def read_catalog(store: FhirStore, *, session: Any = None) -> StoredCatalo
         raise NotFound(f"the analysis catalogue (CodeSystem {CATALOG_SYSTEM}) is not in the store; "
                        "`sgl serve` loads the seed catalogue on its first start", expression="CodeSystem")
     versions = {(r["resourceType"], r["id"]): int(r["meta"]["versionId"]) for r in resources}
-    return StoredCatalog(catalog_from_fhir(resources), tuple(resources), versions)
+    return StoredCatalog(catalog_from_fhir(_in_catalogue_order(resources)), tuple(resources), versions)
+
+
+def _in_catalogue_order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Definitions in the order of the CodeSystem's hierarchy (chapter by chapter), not of their ids,
+    so that the LOINC_2/3 exports list exams and analyses grouped as the lab arranged them."""
+    order: dict[str, int] = {}
+
+    def walk(concepts: list[dict[str, Any]]) -> None:
+        for concept in concepts:
+            order.setdefault(concept["code"], len(order))
+            walk(concept.get("concept", []))
+
+    for code_system in (r for r in resources if r["resourceType"] == "CodeSystem"):
+        walk(code_system.get("concept", []))
+    return sorted(resources, key=lambda r: order.get(str(r["id"]).partition("-")[2], len(order)))
 
 
 class CatalogRepository:
