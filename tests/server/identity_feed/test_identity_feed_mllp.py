@@ -47,7 +47,8 @@ async def test_back_to_back_and_fragmented_messages_are_all_applied_SGL_INS_55(f
     assert sorted(e["control_id"] for e in entries) == ids and {e["status"] for e in entries} == {"processed"}
 
 
-async def test_malformed_hl7_is_answered_and_the_next_message_still_goes_through(feed_server, feed_http) -> None:
+async def test_malformed_hl7_is_answered_and_the_next_message_still_goes_through(feed_server, feed_http,
+                                                                                 feed_db) -> None:
     ipp = new_ipp()
     reader, writer = await asyncio.open_connection("127.0.0.1", feed_server.mllp_port)
     try:
@@ -60,3 +61,5 @@ async def test_malformed_hl7_is_answered_and_the_next_message_still_goes_through
         await writer.wait_closed()
     [patient] = await patients(feed_http, ipp)
     assert patient["meta"]["versionId"] == "1"
+    kept = await feed_db.db[COLLECTION].find_one({"raw": broken.encode()})
+    assert kept is not None and kept["status"] == "quarantined" and kept["detail"]
