@@ -17,6 +17,7 @@ from tests.server.identity_feed.conftest import IPP_SYSTEM, errs, exchange, msa,
 pytestmark = pytest.mark.db
 
 INS_SYSTEM = f"urn:oid:{INS_OID}"
+STATUS_HISTORY_URL = "https://opensgl.org/fhir/StructureDefinition/identity-status-history"
 CHU_X = AssigningAuthority("CHU-X", "000897406", "N")
 
 
@@ -36,6 +37,10 @@ async def test_cons_identite_ins_stores_the_ins_and_qualifies_SGL_INS_54_SGL_INS
     official = next(n for n in patient["name"] if n["use"] == "official")
     assert (official["family"], official["given"]) == ("PAT-TROIS", ["DOMINIQUE"])
     assert (patient["gender"], patient["birthDate"]) == ("female", "1979-03-28")
+    # written through the identity guard, as the hospital identity repository (MSH-3)
+    [history] = [e for e in patient["extension"] if e["url"] == STATUS_HISTORY_URL]
+    entry_of = {sub["url"]: next(v for k, v in sub.items() if k.startswith("value")) for sub in history["extension"]}
+    assert (entry_of["status"], entry_of["author"], entry_of["role"]) == ("QUAL", "hl7:GAM", "identity-feed")
     entry = await feed_db.db[COLLECTION].find_one({"control_id": "INS-1"})
     assert entry is not None and entry["status"] == "processed" and entry["message_type"] == "ADT^A01"
 
