@@ -73,7 +73,9 @@ def _analysis(od: dict[str, Any]) -> tuple[AnalysisEntry, list[tuple[str, str]]]
     code = _local_code(od["code"])
     unit = (od.get("quantitativeDetails", {}).get("unit", {}).get("coding") or [{}])[0]
     alternatives = [e["valueCoding"]["code"] for e in od.get("extension", ()) if e.get("url") == EXT_ALT_UNIT]
-    codings = tuple(c for c in od["code"].get("coding", ()) if c.get("system") != NABM_SYSTEM)
+    # system, code and display only: the LOINC assignment dates are the catalogue's trace, not the result's
+    codings = tuple({k: c[k] for k in ("system", "code", "display") if k in c}
+                    for c in od["code"].get("coding", ()) if c.get("system") != NABM_SYSTEM)
     entry = AnalysisEntry(code=code, label=od.get("preferredReportName") or od["code"].get("text", code),
                           codings=codings, numeric="Quantity" in od.get("permittedDataType", ()),
                           unit_code=unit.get("code", ""), unit_label=unit.get("display", unit.get("code", "")),

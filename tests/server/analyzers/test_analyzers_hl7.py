@@ -173,3 +173,26 @@ async def test_hl7_host_query_is_refused_with_the_reason(mllp) -> None:
     with pytest.raises(NackReceived) as nack:
         await mllp.send(query)
     assert nack.value.acknowledgment_code == "AR" and "ASTM host query" in nack.value.ack.segment("ERR").get(8)
+
+
+async def test_analyzers_sending_at_the_same_time_all_get_aa_and_every_result_is_stored(sgl_server, mllp, fhir) -> None:
+    tubes = [await new_tube(fhir, ("GLY", "IONO")) for _ in range(4)]
+    ions = "".join(f"OBX|{n}|NM|{code}||{value}|mmol/L|||||F|||||||BIO1|{{run}}\r"
+                   for n, (code, value) in enumerate((("NA", "140"), ("K", "4.0"), ("CL", "100"), ("CO2", "25")), 2))
+
+    async def analyzer(tube: Tube) -> list[str]:
+        client = MllpClient("127.0.0.1", sgl_server.mllp_port, read_timeout=120)
+        try:
+            codes = []
+            for minute in range(10, 15):  # five runs of the same tube, one after the other
+                run = f"2026112610{minute:02d}00+0100"
+                ack = await client.send(oru(tube.accession, glu(run=run), ions.format(run=run).rstrip("\r")))
+                codes.append(ack.segment("MSA").get(1))
+            return codes
+        finally:
+            await client.close()
+
+    answers = await asyncio.gather(*(analyzer(t) for t in tubes))
+    assert answers == [["AA"] * 5] * 4
+    for tube in tubes:
+        assert len(await observations(fhir, tube)) == 25
