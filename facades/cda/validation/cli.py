@@ -24,7 +24,7 @@ def cli_validate(path: Path, level: str | None = None) -> int:
         click.echo(f"level must be N3 or N1, not {level!r}", err=True)
         return EXIT_BAD_INPUT
     try:
-        report = validate_cda(path, level=level)  # type: ignore[arg-type]
+        report = validate_cda(path, level="N1" if level == "N1" else "N3" if level else None)
     except NotACda as exc:
         where = ", ".join(exc.expression)
         click.echo(f"{path}: {exc.diagnostics}" + (f" ({where})" if where else ""), err=True)

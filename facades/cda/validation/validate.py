@@ -20,6 +20,7 @@ from facades.cda.validation.report import Finding, ValidationReport
 from facades.cda.validation.schematron import CompiledSchematron, cache_dir, compile_schematron, saxon
 from facades.cda.validation.xsd import validate_xsd
 from facades.cda.validation.xslt import LOCATION_PREFIXES
+from resources.errors import InvalidInput
 
 
 def _detect_level(root: etree._Element) -> Level:
@@ -55,8 +56,12 @@ def validate_cda(document: bytes | Path, *, level: Level | None = None, kit: Kit
     """Check a CDA (bytes or a file) against the XSD and the ANS schematrons of its level.
 
     ``level`` defaults to what the body says (``nonXMLBody`` -> N1). Raises ``NotACda`` for input
-    that is not XML or has no ClinicalDocument, ``KitError`` if the kit is unusable.
+    that is not XML or has no ClinicalDocument, ``InvalidInput`` for another level, ``KitError`` if
+    the kit is unusable. Safe to call from several threads (each schematron runs one document at a
+    time).
     """
+    if level not in (None, "N3", "N1"):
+        raise InvalidInput(f"CDA level must be N3 or N1, not {level!r}", expression="level")
     kit = kit or default_kit()
     if isinstance(document, Path):
         try:

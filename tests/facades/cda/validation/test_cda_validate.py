@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from lxml import etree
 
 from facades.cda import NotACda, validate_cda
 from facades.cda.validation.kit import default_kit
+from resources.errors import InvalidInput
 
 HL7 = "urn:hl7-org:v3"
 NS = {"cda": HL7}
@@ -226,3 +228,17 @@ def test_operation_outcome_carries_each_finding_with_its_location() -> None:
 def test_clean_document_gives_a_single_informational_issue() -> None:
     outcome = validate_cda(TSH).to_operation_outcome()
     assert [(i["severity"], i["code"]) for i in outcome["issue"]] == [("information", "informational")]
+
+
+def test_unknown_level_is_invalid_input() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        validate_cda(TSH, level="N2")  # type: ignore[arg-type]
+    assert caught.value.expression == ["level"]
+
+
+def test_documents_validate_concurrently_from_threads() -> None:
+    good = [TSH, EXAMPLES / "BIO-CR-BIO_2024.01_Microbiologie_V1.xml"]
+    bad = mutate(TSH, remove("/cda:ClinicalDocument/cda:recordTarget"))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        verdicts = list(pool.map(lambda d: validate_cda(d).ok, [*good, bad] * 3))
+    assert verdicts == [True, True, False] * 3

@@ -1,0 +1,85 @@
+"""``CrBioInput``: the FHIR resources one CR-Bio is written from, gathered by the caller.
+
+The writer never queries a store: the server collects the DiagnosticReport and everything it
+points to, so the facade stays a pure translation (and is testable on plain dicts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from resources.errors import InvalidInput
+
+Resource = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Party:
+    """A person in a role: the Practitioner and, when known, its PractitionerRole and Organization.
+
+    The role carries the MSSanté address (``telecom`` with ``system = email``) and the specialty;
+    the organization is the practice the person works for.
+    """
+
+    practitioner: Resource
+    role: Resource | None = None
+    organization: Resource | None = None
+
+    @property
+    def telecom(self) -> list[dict[str, Any]]:
+        return list((self.role or {}).get("telecom", [])) + list(self.practitioner.get("telecom", []))
+
+
+@dataclass(frozen=True)
+class DocumentVersion:
+    """Identity of this document in its set: ids are OIDs (``root``) plus an extension.
+
+    ``replaces`` is the id extension of the version this one replaces (RPLC), None for a first one.
+    """
+
+    root: str
+    document_id: str
+    set_id: str
+    number: int = 1
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
+class CrBioInput:
+    """Everything a CR-Bio N3/N1 is made of, as FHIR R4 JSON dicts.
+
+    - ``observations``: every Observation the report reaches (results, battery members, isolates,
+      antibiograms), looked up by ``Observation/<id>``;
+    - ``organizations``: the laboratory, subcontracting labs and recipients' organizations,
+      looked up by ``Organization/<id>`` from ``Observation.performer``;
+    - ``recipients``: each person or organization the report goes to (one informationRecipient
+      each, SGL.DOC.07), as ``Party``; an organization-only recipient has an empty practitioner;
+    - ``pdf``: the PDF/A copy embedded in the "Copie du document" section (mandatory in N3 2024.01).
+    """
+
+    report: Resource
+    patient: Resource
+    laboratory: Resource
+    biologist: Party
+    requester: Party
+    version: DocumentVersion
+    observations: list[Resource] = field(default_factory=list)
+    specimens: list[Resource] = field(default_factory=list)
+    organizations: list[Resource] = field(default_factory=list)
+    recipients: list[Party] = field(default_factory=list)
+    service_request: Resource | None = None
+    pdf: bytes | None = None
+    confidentiality: str = "N"
+
+    def resolve(self, reference: dict[str, Any] | None, *, expression: str) -> Resource:
+        """The resource a FHIR Reference points to, among the ones gathered here."""
+        ref = (reference or {}).get("reference", "")
+        kind, _, ident = ref.partition("/")
+        pool = {"Observation": self.observations, "Specimen": self.specimens,
+                "Organization": [self.laboratory, *self.organizations]}.get(kind, [])
+        for resource in pool:
+            if resource.get("id") == ident:
+                return resource
+        raise InvalidInput(f"reference {ref!r} is not among the resources given to the CR-Bio writer",
+                           expression=expression)
