@@ -59,6 +59,7 @@ class IdentityPolicy:
     def justificatif(self, code: str) -> Justificatif:
         found = self.justificatifs.get(code.upper())
         if found is None:
-            raise InvalidInput(f"unknown justificatif {code!r}; the site list has "
-                               + ", ".join(sorted(self.justificatifs)), expression="Parameters.justificatif")
+            known = ", ".join(sorted(self.justificatifs))
+            raise InvalidInput(f"unknown justificatif {code!r}; the site list has {known}",
+                               expression="Parameters.parameter('justificatif')")
         return found

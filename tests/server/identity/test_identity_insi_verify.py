@@ -1,0 +1,68 @@
+"""``$insi-verify``: OK leaves the identity, KO downgrades it and puts it on the worklist (SGL.INS.42-43)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from facades.pdf.patient_traits import birthplace_extension
+from resources.ins import OID_INS_NIR, identity_status, ins_identifier, ins_identifier_for
+from server.identity.vocabulary import history, with_reliability
+from tests.server.identity.conftest import TRUSTED
+from tests.server.identity.identity_samples import out, parameters, provisional
+
+pytestmark = pytest.mark.db
+
+
+async def verification_traces(desk: httpx.AsyncClient, pid: str) -> list[dict[str, Any]]:
+    r = await desk.get("AuditEvent", params={"entity": f"Patient/{pid}"})
+    return [e["resource"] for e in r.json().get("entry", [])
+            if e["resource"]["subtype"][0]["code"] == "verifierInsAvecTraitsIdentite"]
+
+
+@pytest.mark.req("SGL.INS.42")
+async def test_verification_ok_is_traced_and_changes_nothing_SGL_INS_42(desk: httpx.AsyncClient) -> None:
+    created = (await desk.post("Patient", json={k: v for k, v in provisional().items() if k != "id"})).json()
+    applied = await desk.post("Patient/$insi-search", json=parameters(patient=f"Patient/{created['id']}", apply=True))
+    version = out(applied.json(), "patient")["meta"]["versionId"]
+    r = await desk.post(f"Patient/{created['id']}/$insi-verify")
+    assert r.status_code == 200, r.text
+    assert out(r.json(), "result") == "OK" and out(r.json(), "status") == "RECUP"
+    assert out(r.json(), "patient")["meta"]["versionId"] == version
+    [trace] = await verification_traces(desk, created["id"])
+    assert trace["outcomeDesc"] == "OK" and trace["agent"][0]["who"]["identifier"]["value"] == "secretaire-1"
+
+
+@pytest.mark.req("SGL.INS.43")
+@pytest.mark.req("SGL.INS.42")
+async def test_verification_ko_downgrades_and_puts_on_the_worklist_SGL_INS_43_42(desk: httpx.AsyncClient) -> None:
+    """A qualified identity from a trusted partner whose stored birth date is not the INSi one."""
+    received: dict[str, Any] = {
+        "resourceType": "Patient", "meta": {"source": TRUSTED},
+        "identifier": [ins_identifier_for("275126322074974", OID_INS_NIR)],
+        "name": [{"use": "official", "family": "ADRUN", "given": ["ZOE"]}], "gender": "female",
+        "birthDate": "1975-12-30", "extension": [birthplace_extension("63220")],
+    }
+    r = await desk.post("Patient", json=with_reliability(received, "QUAL", {}))
+    assert r.status_code == 201 and identity_status(r.json()) == "QUAL", r.text
+    pid = r.json()["id"]
+    r = await desk.post(f"Patient/{pid}/$insi-verify")
+    assert r.status_code == 200, r.text
+    assert out(r.json(), "result") == "KO" and out(r.json(), "status") == "VALI"
+    after = (await desk.get(f"Patient/{pid}")).json()
+    assert identity_status(after) == "VALI" and ins_identifier(after) is None
+    assert after["identifier"][0]["use"] == "old"
+    assert "SGL.INS.43" in history(after)[-1]["reason"]
+    tasks = (await desk.get("Task", params={"focus": f"Patient/{pid}"})).json()
+    assert tasks["total"] == 1 and tasks["entry"][0]["resource"]["code"]["coding"][0]["code"] == "identity-verification"
+    [trace] = await verification_traces(desk, pid)
+    assert trace["outcomeDesc"].startswith("KO")
+
+
+async def test_identity_without_ins_cannot_be_verified(desk: httpx.AsyncClient) -> None:
+    created = (await desk.post("Patient", json={k: v for k, v in provisional().items() if k != "id"})).json()
+    r = await desk.post(f"Patient/{created['id']}/$insi-verify")
+    assert r.status_code == 400 and r.json()["issue"][0]["expression"] == ["Patient.identifier"]
+    assert await verification_traces(desk, created["id"]) == []
