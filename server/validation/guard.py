@@ -1,8 +1,15 @@
-"""Guard: a validated result changes only through the workflow (``DiagnosticReport/$correct``).
+"""Guard: validation state changes only through the workflow's operations.
 
-A plain PUT or DELETE on an Observation whose stored status is final / corrected / amended is
-refused with rule ``VAL-01``, whatever the entry point (REST, bundle, HL7, CLI); writes made by a
-validation step (see steps.py) pass, since the step itself checks the transition and records it.
+Whatever the entry point (REST, bundle, HL7, CLI), outside a validation step (see steps.py):
+
+- ``VAL-01``: an Observation whose stored status is final / corrected / amended is neither updated
+  nor deleted (a validated result is changed with ``POST DiagnosticReport/{id}/$correct``);
+- ``VAL-14``: the value of a technically validated result is not changed (rerun it with
+  ``$rerun``), and no write adds or changes a validation-step tag (marks.py), so that a tag
+  always means the step really ran and was recorded by a Provenance; an update that omits the
+  tags keeps them.
+
+Writes made by a validation step pass: the step itself checks the transition and records it.
 """
 
 from __future__ import annotations
@@ -12,17 +19,49 @@ from typing import Any
 from resources.errors import RuleViolation
 from resources.interactions import WriteIntent
 from server.guards import Caller, Guards
-from server.validation.marks import FINAL_STATES
+from server.validation.marks import FINAL_STATES, STEP_SYSTEM, TECHNICAL, has_step
+from server.validation.params import VALUE_KEYS
 from server.validation.steps import active_step
 
 
-async def final_result_locked(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
-    current = intent.current or {}
-    if intent.action == "create" or current.get("status") not in FINAL_STATES or active_step() is not None:
+def _steps(resource: dict[str, Any] | None) -> set[str]:
+    return {t.get("code", "") for t in ((resource or {}).get("meta") or {}).get("tag", ())
+            if t.get("system") == STEP_SYSTEM}
+
+
+def _values(resource: dict[str, Any]) -> dict[str, Any]:
+    return {k: resource[k] for k in VALUE_KEYS if k in resource}
+
+
+def _kept_tags(proposed: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """An update that omits the validation tags keeps them (clients often send no ``meta``)."""
+    kept = [t for t in (current.get("meta") or {}).get("tag", ()) if t.get("system") == STEP_SYSTEM]
+    meta = dict(proposed.get("meta") or {})
+    meta["tag"] = [*meta.get("tag", []), *kept]
+    return {**proposed, "meta": meta}
+
+
+async def validation_state_locked(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
+    if active_step() is not None:
         return intent.proposed
-    raise RuleViolation("VAL-01", f"Observation/{current.get('id')} is {current.get('status')}: a validated result "
-                        "is changed only through POST DiagnosticReport/{id}/$correct", expression="Observation.status")
+    current = intent.current or {}
+    where = f"Observation/{current.get('id')}"
+    if intent.action != "create" and current.get("status") in FINAL_STATES:
+        raise RuleViolation("VAL-01", f"{where} is {current.get('status')}: a validated result is changed only "
+                            "through POST DiagnosticReport/{id}/$correct", expression="Observation.status")
+    proposed = intent.proposed
+    if proposed is None:
+        return proposed
+    if not _steps(proposed) and _steps(current):
+        proposed = _kept_tags(proposed, current)
+    elif _steps(proposed) != _steps(current):
+        raise RuleViolation("VAL-14", "validation tags are written only by the validation operations",
+                            expression="Observation.meta.tag")
+    if has_step(current, TECHNICAL) and _values(proposed) != _values(current):
+        raise RuleViolation("VAL-14", f"{where} is technically validated: rerun it ($rerun) to change its value",
+                            expression="Observation.value[x]")
+    return proposed
 
 
 def register_validation_guards(guards: Guards) -> None:
-    guards.add("Observation", final_result_locked)
+    guards.add("Observation", validation_state_locked)

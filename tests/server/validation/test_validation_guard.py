@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.validation.validation_lab import Lab, issue
+from tests.server.validation.validation_lab import STEP, Lab, issue, steps
 
 pytestmark = pytest.mark.db
 
@@ -46,3 +46,30 @@ async def test_put_on_a_preliminary_result_is_allowed(lab: Lab) -> None:
     answer = await lab.client.put(f"Observation/{rid}", json={**current, "valueQuantity": {**current[
         "valueQuantity"], "value": 141}})
     assert answer.status_code == 200 and answer.json()["valueQuantity"]["value"] == 141
+
+
+async def test_value_of_a_technically_validated_result_changes_only_by_rerun(lab: Lab) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "NA", 140)
+    assert (await lab.validate(rid)).status_code == 200
+    current = await lab.read("Observation", rid)
+    answer = await lab.client.put(f"Observation/{rid}", json={**current, "valueQuantity": {**current[
+        "valueQuantity"], "value": 120}})
+    assert answer.status_code == 422 and "VAL-14" in issue(answer)["diagnostics"]
+    assert issue(answer)["expression"] == ["Observation.value[x]"]
+    assert (await lab.read("Observation", rid))["meta"]["versionId"] == current["meta"]["versionId"]
+
+
+async def test_validation_tags_cannot_be_forged_but_are_kept_when_omitted(lab: Lab) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "NA", 140)
+    current = await lab.read("Observation", rid)
+    forged = {**current, "meta": {"tag": [{"system": STEP, "code": "biological"}]}}
+    answer = await lab.client.put(f"Observation/{rid}", json=forged)
+    assert answer.status_code == 422 and issue(answer)["expression"] == ["Observation.meta.tag"]
+    assert (await lab.validate(rid)).status_code == 200
+    bare = {k: v for k, v in (await lab.read("Observation", rid)).items() if k != "meta"}
+    kept = await lab.client.put(f"Observation/{rid}", json={**bare, "note": [{"text": "tube centrifugé"}]})
+    assert kept.status_code == 200 and steps(kept.json()) == {"technical"}
