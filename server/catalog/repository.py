@@ -26,7 +26,7 @@ from terminology import Catalog, catalog_from_fhir
 from terminology.catalog import Analysis
 from terminology.catalog.fhir import ANALYZER_SYSTEM, CATALOG_SYSTEM, CONCEPT_MAP_URL, SPECIMEN_SYSTEM
 
-__all__ = ["CatalogRepository", "StoredCatalog", "catalog_present", "read_catalog"]
+__all__ = ["CatalogRepository", "StoredCatalog", "catalog_present", "read_catalog", "read_concept_map"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,14 @@ async def _all(store: FhirStore, rtype: str, param: str, value: str, session: An
 async def catalog_present(store: FhirStore, *, session: Any = None) -> bool:
     """Whether the local catalogue ``CodeSystem`` is stored (the seed checks this)."""
     return bool(await _all(store, "CodeSystem", "url", CATALOG_SYSTEM, session))
+
+
+async def read_concept_map(store: FhirStore, *, session: Any = None) -> dict[str, Any]:
+    """The local -> LOINC ConceptMap alone (``$translate`` needs nothing else)."""
+    found = await _all(store, "ConceptMap", "url", CONCEPT_MAP_URL, session)
+    if not found:
+        raise NotFound(f"no ConceptMap {CONCEPT_MAP_URL} in the store", expression="ConceptMap")
+    return found[0]
 
 
 @dataclass(frozen=True)

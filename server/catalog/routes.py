@@ -21,7 +21,7 @@ from typing import Any
 from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
-from resources.errors import InvalidInput, Issue, NotFound, Unprocessable
+from resources.errors import InvalidInput, Issue, Unprocessable
 from resources.fhirjson import loads
 from resources.interactions.common import version_from_etag
 from server.catalog.exporting import export_day, export_file
@@ -32,7 +32,7 @@ from server.catalog.importing import (
     read_csv_bytes_import,
 )
 from server.catalog.manual import set_loinc
-from server.catalog.repository import read_catalog
+from server.catalog.repository import read_concept_map
 from server.catalog.translate import translate, translate_request
 from server.deps import CallerDep, GuardDep, SettingsDep, StoreDep
 from server.responses import fhir_response
@@ -91,10 +91,7 @@ async def loinc_import(request: Request, store: StoreDep, settings: SettingsDep,
 async def concept_map_translate(request: Request, store: StoreDep) -> Response:
     body = loads(raw) if request.method == "POST" and (raw := await request.body()) else None
     translation = translate_request(list(request.query_params.multi_items()), body)
-    concept_map = (await read_catalog(store)).concept_map
-    if concept_map is None:
-        raise NotFound("the catalogue has no local -> LOINC ConceptMap", expression="ConceptMap")
-    return fhir_response(translate(concept_map, translation))
+    return fhir_response(translate(await read_concept_map(store), translation))
 
 
 def _parameters(body: Any) -> dict[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -85,3 +86,19 @@ async def test_bad_edits_are_refused_with_their_location_and_write_nothing(fhir:
     chapterless = await fhir.post("CodeSystem/catalogue/$set-loinc", json=_params(IN_CIRCUIT[4], concept="HDL"))
     assert chapterless.status_code == 404 and "Parameters.concept" in chapterless.text
     assert await versions(fhir, ref, "CodeSystem/catalogue") == before
+
+
+async def test_concurrent_edits_of_one_code_leave_one_consistent_history(fhir: httpx.AsyncClient) -> None:
+    ref = "ObservationDefinition/analysis-ALB"
+    start = int((await versions(fhir, ref))[ref])
+    codes = IN_CIRCUIT[6:11]
+    answers = await asyncio.gather(*(fhir.post(f"{ref}/$set-loinc", json=_params(code)) for code in codes))
+    statuses = [a.status_code for a in answers]
+    assert set(statuses) <= {200, 409} and 200 in statuses, [a.text for a in answers]
+    refused = [a.json()["issue"][0] for a in answers if a.status_code == 409]
+    assert all(i["code"] == "conflict" and i["expression"] for i in refused)
+    history = (await fhir.get(f"{ref}/_history", params={"_count": "50"})).json()["entry"]
+    assert len(history) == start + statuses.count(200)  # one version per accepted edit, none for a refused one
+    winners = {c for c, s in zip(codes, statuses, strict=True) if s == 200}
+    final = loinc_of((await fhir.get(ref)).json())
+    assert final is not None and final["code"] in winners
