@@ -30,7 +30,7 @@ from saxonche import PySaxonApiError, PySaxonProcessor, PyXdmNode, PyXsltExecuta
 from facades.cda.errors import KitError
 from facades.cda.validation.assemble import assemble
 from facades.cda.validation.documents import DocumentCache
-from facades.cda.validation.report import Finding
+from facades.cda.validation.report import Finding, Severity
 from facades.cda.validation.xslt import SGL_NS, SVRL_NS, render
 
 log = logging.getLogger(__name__)
@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 COMPILER_VERSION = "7"
 _V = f"{{{SVRL_NS}}}"
 _G = f"{{{SGL_NS}}}"
-_SEVERITY = {"error": "error", "fatal": "error", "warning": "warning", "warn": "warning", "info": "info",
-             "information": "info"}
+_SEVERITY: dict[str, Severity] = {"error": "error", "fatal": "error", "warning": "warning", "warn": "warning",
+                                  "info": "info", "information": "info"}
 
 
 def cache_dir() -> Path:

@@ -64,10 +64,11 @@ def validate_cda(document: bytes | Path, *, level: Level | None = None, kit: Kit
         raise InvalidInput(f"CDA level must be N3 or N1, not {level!r}", expression="level")
     kit = kit or default_kit()
     if isinstance(document, Path):
+        path = document
         try:
-            document = document.read_bytes()
+            document = path.read_bytes()
         except OSError as exc:
-            raise NotACda(f"cannot read {document}: {exc.strerror}", expression=str(document)) from exc
+            raise NotACda(f"cannot read {path}: {exc.strerror}", expression=str(path)) from exc
     timings: dict[str, float] = {}
     start = time.perf_counter()
     extracted = extract_clinical_document(document)
