@@ -113,17 +113,23 @@ def code_el(parent: etree._Element, tag: str, coding: dict[str, Any] | None, *,
                codeSystemName="LOINC" if system == LOINC else None)
 
 
+# FHIR HumanName prefixes -> CI-SIS civilité (JDV_J245, name/prefix) or titre (JDV_J246, name/suffix).
+CIVILITY = {"m": "M", "m.": "M", "mr": "M", "monsieur": "M", "mme": "MME", "madame": "MME"}
+TITLE = {"dr": "DR", "dr.": "DR", "docteur": "DR", "pr": "PR", "pr.": "PR", "professeur": "PR"}
+
+
 def name_el(parent: etree._Element, human: dict[str, Any] | None, *, prefix_tag: str = "name") -> etree._Element:
-    """A PN from a FHIR HumanName (prefix, given, family, suffix in CI-SIS order)."""
+    """A PN from a FHIR HumanName; civilité and titre only from the CI-SIS value sets, others dropped."""
     node = sub(parent, prefix_tag)
     human = human or {}
-    for prefix in human.get("prefix", []):
-        sub(node, "prefix", prefix)
+    words = [str(p).strip().lower() for p in [*human.get("prefix", []), *human.get("suffix", [])]]
+    for civility in dict.fromkeys(CIVILITY[w] for w in words if w in CIVILITY):
+        sub(node, "prefix", civility)
     for given in human.get("given", []):
         sub(node, "given", given)
     sub(node, "family", human.get("family") or "INCONNU")
-    for suffix in human.get("suffix", []):
-        sub(node, "suffix", suffix)
+    for title in dict.fromkeys(TITLE[w] for w in words if w in TITLE):
+        sub(node, "suffix", title)
     return node
 
 

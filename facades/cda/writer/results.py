@@ -17,7 +17,7 @@ from lxml import etree
 
 from facades.cda.writer.cdaxml import LOINC, code_el, coding_of, sub, templates, ts
 from facades.cda.writer.model import CrBioInput
-from facades.cda.writer.observation import Row, code, comment_act, label_of, observation
+from facades.cda.writer.observation import Row, code, label_of, observation
 from facades.cda.writer.parties import organization
 from facades.cda.writer.specimen import SpecimenRow, specimen_collection
 
@@ -142,8 +142,6 @@ def result_group(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any],
         group.specimens.append(specimen_collection(act, specimen, ids.next("spec"), local_root=data.version.root,
                                                    expression=f"Specimen[{index}]"))
     _result(sub(act, "entryRelationship", typeCode="COMP"), data, fhir, group, ids, when=when, expression=expression)
-    if any(r for r in group.rows if r.notes) or group.rows:
-        _ = act  # comments are carried by each observation
     return group
 
 
@@ -179,5 +177,3 @@ def chapter_of(data: CrBioInput, fhir: dict[str, Any]) -> dict[str, str]:
             return {"code": str(coding["code"]), "display": CHAPTERS[str(coding["code"])]}
     return {"code": "18719-5", "display": CHAPTERS["18719-5"]}
 
-
-__all__ = ["Group", "Ids", "chapter_of", "comment_act", "result_group"]
