@@ -25,6 +25,7 @@ from server.guards import Caller
 from server.identity_feed.change_id import change_id
 from server.identity_feed.lookup import written
 from server.identity_feed.merge import merge
+from server.identity_feed.serial import IppLocks
 from server.identity_feed.upsert import upsert
 
 log = logging.getLogger(__name__)
@@ -53,13 +54,15 @@ class IdentityFeed:
 
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
+        self.locks = IppLocks()
 
     async def __call__(self, inbound: InboundMessage) -> AckDecision:
         message = inbound.message
         try:
             change = read_identity_change(message)
             caller = Caller(id=f"hl7:{message.msh.get('3.1') or 'unknown'}", role=FEED_ROLE, address=inbound.peer)
-            produced, warnings = await self._apply(change, self.ctx.guards.for_caller(caller))
+            async with self.locks.holding(change):
+                produced, warnings = await self._apply(change, self.ctx.guards.for_caller(caller))
         except SglError as exc:
             log.warning("ADT^%s %s refused: %s", message.trigger_event, message.control_id, exc.diagnostics)
             return _refusal(exc)

@@ -63,3 +63,20 @@ async def test_malformed_hl7_is_answered_and_the_next_message_still_goes_through
     assert patient["meta"]["versionId"] == "1"
     kept = await feed_db.db[COLLECTION].find_one({"raw": broken.encode()})
     assert kept is not None and kept["status"] == "quarantined" and kept["detail"]
+
+
+async def test_the_same_new_patient_sent_on_parallel_connections_is_created_once(feed_server, feed_http) -> None:
+    ipp, count = new_ipp(), 8
+    connections = [await asyncio.open_connection("127.0.0.1", feed_server.mllp_port) for _ in range(count)]
+    try:
+        for n, (_, writer) in enumerate(connections):  # all written before any ACK is read
+            writer.write(encode_frame(adt("A28", f"PAR-{n}", pid(ipp)).encode()))
+        await asyncio.gather(*(writer.drain() for _, writer in connections))
+        answers = await asyncio.gather(*(_acks(reader, 1) for reader, _ in connections))
+    finally:
+        for _, writer in connections:
+            writer.close()
+            await writer.wait_closed()
+    assert sorted(ack for [ack] in answers) == sorted(("AA", f"PAR-{n}") for n in range(count))
+    [patient] = await patients(feed_http, ipp)
+    assert patient["meta"]["versionId"] == "1"
