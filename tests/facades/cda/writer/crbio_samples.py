@@ -149,7 +149,7 @@ def crbio_input(observations: list[dict[str, Any]], results: list[str] | None = 
         organizations=[subcontractor()], recipients=recipients(),
         service_request={"resourceType": "ServiceRequest", "id": "sr1", "authoredOn": "2024-01-03T16:05:27+01:00",
                          "requisition": {"value": "2024010400123"}},
-        pdf=TINY_PDF, **extra)
+        **{"pdf": TINY_PDF, **extra})
 
 
 def haematology(platelets_status: str = "final") -> list[dict[str, Any]]:
