@@ -42,7 +42,7 @@ from facades.pdf.patient_traits import (
 from resources.errors import InvalidInput, operation_outcome
 from resources.ins import check_matricule, identity_status
 from server.identity.attestation import Attestation
-from server.identity.insi_service import insi_caller, open_insi
+from server.identity.insi_service import Subject, insi_caller, open_insi
 from server.identity.parameters import Params, parameters, where
 from server.identity.roles import Right
 from server.identity.scope import Scope, refuse_if_doubtful
@@ -114,7 +114,7 @@ async def insi_search(scope: Scope, params: Params) -> dict[str, Any]:
         raise InvalidInput(f"mode must be traits or carte-vitale, not {mode!r}", expression=where("mode"))
     query = _traits_query(params, patient) if mode == "traits" else None
     who = insi_caller(scope.settings, scope.caller.id)
-    async with open_insi(scope.settings, scope.store, pid) as insi:
+    async with open_insi(scope.settings, scope.store, Subject(pid)) as insi:
         if query is not None:
             result = await insi.search_by_traits(query, who)
         else:

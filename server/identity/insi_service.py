@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from importlib.metadata import version
 
 from facades.insi import Caller as InsiCaller
@@ -21,10 +22,17 @@ from server.identity.insi_audit import insi_audit_event
 from server.settings import Settings
 
 
-def tracer(store: FhirStore, patient_id: str | None) -> TraceCallback:
+@dataclass
+class Subject:
+    """The patient the next INSi calls are about; the bulk check moves it from one patient to the next."""
+
+    patient_id: str | None = None
+
+
+def tracer(store: FhirStore, subject: Subject) -> TraceCallback:
     """Store each exchange as an AuditEvent naming the patient (SGL.INS.04, .40-.42)."""
     async def trace(exchange: Exchange) -> None:
-        await store.create(insi_audit_event(exchange, patient_id))
+        await store.create(insi_audit_event(exchange, subject.patient_id))
     return trace
 
 
@@ -33,7 +41,7 @@ def insi_caller(settings: Settings, user: str) -> InsiCaller:
 
 
 @asynccontextmanager
-async def open_insi(settings: Settings, store: FhirStore, patient_id: str | None) -> AsyncIterator[InsiClient]:
+async def open_insi(settings: Settings, store: FhirStore, subject: Subject) -> AsyncIterator[InsiClient]:
     """An INSi client for one operation; 503 when INSi is not configured."""
     if not settings.insi_url:
         raise Unavailable("INSi is not configured on this server (SGL_INSI_URL)", expression="SGL_INSI_URL")
@@ -43,5 +51,5 @@ async def open_insi(settings: Settings, store: FhirStore, patient_id: str | None
                           expression="SGL_INSI_CERT")
     context = client_ssl_context(cert, key, ca)
     software = Software("OpenSGL", version("opensgl"), settings.insi_idam, settings.insi_instance)
-    async with InsiClient(settings.insi_url, context, software, trace=tracer(store, patient_id)) as client:
+    async with InsiClient(settings.insi_url, context, software, trace=tracer(store, subject)) as client:
         yield client

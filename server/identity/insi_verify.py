@@ -16,7 +16,7 @@ from resources.fhirjson import instant
 from resources.ins import identity_status
 from resources.search.date import now_utc
 from server.identity.attestation import Attestation
-from server.identity.insi_service import insi_caller, open_insi
+from server.identity.insi_service import Subject, insi_caller, open_insi
 from server.identity.parameters import parameters
 from server.identity.roles import Right
 from server.identity.scope import Scope, refuse_if_doubtful
@@ -68,7 +68,7 @@ async def insi_verify(scope: Scope, pid: str) -> dict[str, Any]:
     scope.profile.require(Right.INSI, expression="Patient/$insi-verify")
     patient, vid = await scope.patient(pid)
     refuse_if_doubtful(patient)
-    async with open_insi(scope.settings, scope.store, pid) as insi:
+    async with open_insi(scope.settings, scope.store, Subject(pid)) as insi:
         checked = await verify_patient(scope, insi, patient, vid)
     return parameters(("result", checked.verification.status),
                       *[("reason", r) for r in checked.verification.reasons],

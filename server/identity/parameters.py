@@ -66,7 +66,8 @@ class Params:
 
 
 def parameters(*pairs: tuple[str, Any]) -> dict[str, Any]:
-    """Build the returned Parameters: a dict value is a resource, a bool a valueBoolean, else a valueString."""
+    """Build the returned Parameters: a dict value is a resource, a bool a valueBoolean, an int a
+    valueInteger, else a valueString."""
     out: list[dict[str, Any]] = []
     for name, value in pairs:
         if value is None:
@@ -75,6 +76,8 @@ def parameters(*pairs: tuple[str, Any]) -> dict[str, Any]:
             out.append({"name": name, "resource": value})
         elif isinstance(value, bool):
             out.append({"name": name, "valueBoolean": value})
+        elif isinstance(value, int):
+            out.append({"name": name, "valueInteger": value})
         else:
             out.append({"name": name, "valueString": str(value)})
     return {"resourceType": "Parameters", "parameter": out}

@@ -9,6 +9,7 @@ id, so ``_history``, ``_search`` and ``$op`` paths still reach the routes meant 
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Request
@@ -22,10 +23,11 @@ from server.deps import BaseUrl, CallerDep, ContextDep, GuardDep, SettingsDep, S
 from server.identity.duplicates import duplicates
 from server.identity.insi_search import insi_search
 from server.identity.insi_verify import insi_verify
-from server.identity.parameters import Params
+from server.identity.parameters import Params, parameters
 from server.identity.roles import Right, profile
 from server.identity.scope import Scope
 from server.identity.validate_identity import validate_identity
+from server.identity.verify_all import candidates, verify_all
 from server.responses import fhir_response
 from server.routes import fhir
 
@@ -80,6 +82,15 @@ async def insi_verify_route(rid: str, request: Request, scope: ScopeDep) -> Resp
 async def validate_identity_route(rid: str, request: Request, scope: ScopeDep) -> Response:
     return await _traced(scope, request, await validate_identity(scope, rid, await _params(request)),
                          "$validate-identity")
+
+
+@router.post("/Patient/$insi-verify-all")
+async def insi_verify_all_route(scope: ScopeDep) -> Response:
+    """The bulk verification (SGL.INS.58) in one request; the CLI does the same with a progress bar."""
+    report = io.StringIO()
+    tally = await verify_all(scope, await candidates(scope), report, lambda: None)
+    return fhir_response(parameters(("checked", tally.checked), ("ok", tally.ok), ("ko", tally.ko),
+                                    ("errors", tally.errors), ("report", report.getvalue())))
 
 
 @router.get("/Patient/$duplicates")

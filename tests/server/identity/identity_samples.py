@@ -52,5 +52,5 @@ def out(body: dict[str, Any], name: str) -> Any:
     """The value (or resource) of an output parameter, None when absent."""
     for p in body.get("parameter", []):
         if p["name"] == name:
-            return p.get("resource", p.get("valueString", p.get("valueBoolean")))
+            return p.get("resource", p.get("valueString", p.get("valueBoolean", p.get("valueInteger"))))
     return None
