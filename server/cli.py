@@ -84,3 +84,7 @@ def insi_simulator(port: int, cert_dir: Path) -> None:
 from server.catalog.cli import catalog  # noqa: E402 - each workflow keeps its commands in its own module
 
 main.add_command(catalog)
+
+from server.identity.cli import identity  # noqa: E402
+
+main.add_command(identity)
