@@ -2,19 +2,22 @@
 
 ``20261126101502+0100`` -> ``2026-11-26T10:15:02+01:00``; ``20261126`` -> ``2026-11-26``. A time
 without a UTC offset cannot be a FHIR dateTime (seconds need a zone); analyzers rarely send one,
-so the lab's zone is assumed (``default_offset``, Europe/Paris winter time by default).
+so the time is read in the lab's zone (``zone``, Europe/Paris by default, summer time included).
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, tzinfo
+from zoneinfo import ZoneInfo
 
 from facades.hl7v2.errors import DATA_TYPE_ERROR, ErrorLocation, Hl7ParseError
 
+LAB_ZONE = ZoneInfo("Europe/Paris")
 _DTM = re.compile(r"^(\d{4})(\d{2})?(\d{2})?(?:(\d{2})(\d{2})?(\d{2})?(?:\.\d{1,4})?)?([+-]\d{4})?$")
 
 
-def fhir_datetime(value: str, location: ErrorLocation, *, default_offset: str = "+01:00") -> str:
+def fhir_datetime(value: str, location: ErrorLocation, *, zone: tzinfo = LAB_ZONE) -> str:
     """The FHIR dateTime of an HL7 DTM ('' stays ''); raises ``Hl7ParseError`` (102) naming the field."""
     if not value:
         return ""
@@ -28,5 +31,11 @@ def fhir_datetime(value: str, location: ErrorLocation, *, default_offset: str = 
     out = "-".join(p for p in (year, month, day) if p)
     if hour is None or day is None:
         return out
-    zone = f"{offset[:3]}:{offset[3:]}" if offset else default_offset
-    return f"{out}T{hour}:{minute or '00'}:{second or '00'}{zone}"
+    clock = f"{hour}:{minute or '00'}:{second or '00'}"
+    if offset:
+        return f"{out}T{clock}{offset[:3]}:{offset[3:]}"
+    try:
+        local = datetime.fromisoformat(f"{out}T{clock}").replace(tzinfo=zone)
+    except ValueError as exc:
+        raise Hl7ParseError(f"{value!r} is not a valid date/time: {exc}", location, code=DATA_TYPE_ERROR) from exc
+    return local.isoformat()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from datetime import tzinfo
 
 from facades.hl7v2.errors import (
     DATA_TYPE_ERROR,
@@ -22,7 +23,7 @@ from facades.hl7v2.errors import (
     Hl7ParseError,
 )
 from facades.hl7v2.message import Hl7Message, Segment
-from facades.hl7v2.results.dtm import fhir_datetime
+from facades.hl7v2.results.dtm import LAB_ZONE, fhir_datetime
 from facades.hl7v2.results.model import LabResult, ResultMessage
 
 RESULT_MESSAGES = (("ORU", "R01"), ("OUL", "R22"))
@@ -72,7 +73,7 @@ def _value(obx: Segment, where: ErrorLocation) -> tuple[str, str]:
     return "", field.value()
 
 
-def _result(message: Hl7Message, obx: Segment, ctx: _Context) -> LabResult:
+def _result(message: Hl7Message, obx: Segment, ctx: _Context, zone: tzinfo) -> LabResult:
     loc = message.locate(obx)
     code = obx.get("3.1").strip()
     if not code:
@@ -87,14 +88,17 @@ def _result(message: Hl7Message, obx: Segment, ctx: _Context) -> LabResult:
         units=obx.get("6.1").strip(), reference_range=obx.get("7"),
         flags=tuple(f for f in (obx.field(8).value(1, 1, r) for r in range(1, len(obx.field(8)) + 1)) if f),
         status=obx.get("11"),
-        observed_at=fhir_datetime(obx.get("14") or obr_time, replace(loc, field=14)),
-        analyzed_at=fhir_datetime(obx.get("19"), replace(loc, field=19)),
+        observed_at=fhir_datetime(obx.get("14") or obr_time, replace(loc, field=14), zone=zone),
+        analyzed_at=fhir_datetime(obx.get("19"), replace(loc, field=19), zone=zone),
         location=loc,
     )
 
 
-def parse_results(message: Hl7Message) -> ResultMessage:
-    """Every test result of an ORU^R01 or OUL^R22; ``Hl7ParseError`` names the faulty segment and field."""
+def parse_results(message: Hl7Message, *, zone: tzinfo = LAB_ZONE) -> ResultMessage:
+    """Every test result of an ORU^R01 or OUL^R22; ``Hl7ParseError`` names the faulty segment and field.
+
+    Times sent without a UTC offset are read in ``zone``.
+    """
     kind = (message.message_type, message.trigger_event)
     if kind not in RESULT_MESSAGES:
         raise Hl7ParseError(f"{kind[0]}^{kind[1]} is not a result message (ORU^R01, OUL^R22)",
@@ -117,11 +121,11 @@ def parse_results(message: Hl7Message) -> ResultMessage:
         elif seg.name == "OBX" and ctx.spm is None:
             raise Hl7ParseError("OBX before any OBR or SPM segment", message.locate(seg),
                                 code=SEGMENT_SEQUENCE_ERROR)
-    results = [_result(message, obx, group) for obx, group in pending]
+    results = [_result(message, obx, group, zone) for obx, group in pending]
     missing = next((r for r in results if not r.specimen_id), None)
     if missing is not None:
         raise Hl7ParseError("no specimen id for this result (SPM-2, SAC-3, OBR-3 and OBR-2 are empty)",
                             missing.location, code=REQUIRED_FIELD_MISSING)
     return ResultMessage(control_id=message.control_id, sending_application=message.msh.get("3.1"),
-                         sent_at=fhir_datetime(message.msh.get("7"), ErrorLocation("MSH", 1, 7)),
+                         sent_at=fhir_datetime(message.msh.get("7"), ErrorLocation("MSH", 1, 7), zone=zone),
                          results=tuple(results))
