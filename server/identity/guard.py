@@ -5,7 +5,8 @@ In order, for a caller whose profile may edit identities (SGL.INS.05, else 403):
 
 1. every current INS identifier has a valid matricule key (2A/2B read as 19/18) and an INS OID;
    the test OIDs ``.4.10``/``.4.11`` only in test mode;
-2. creation minimum when the lab is the identity referential (SGL.INS.11-12);
+2. when the lab is the identity referential: birth names upper case without diacritics
+   (SGL.INS.01) and the creation minimum (SGL.INS.11-12);
 3. the status: it rises only on an attested INSi answer (RECUP) or justificatif (VALI), both for
    QUAL (SGL.INS.20-25); an identity *received* as RECUP/QUAL from another domain becomes PROV to be
    re-qualified (SGL.INS.38) unless its ``meta.source`` is a trusted partner (SGL.INS.39); a user may
@@ -21,7 +22,7 @@ Cons_del_INS); rules 1, 4 and the douteuse/fictive rule still apply to it, and I
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from resources.errors import InvalidInput, RuleViolation, Unprocessable
@@ -31,7 +32,13 @@ from server.identity.attestation import Attestation, current_attestation
 from server.identity.policy import IdentityPolicy
 from server.identity.roles import Profile, Right, profile
 from server.identity.status import CARRIES_INS, DOWNGRADES, ONE_LEVEL_DOWN, retire_ins, stamp
-from server.identity.traits import STRICT_TRAITS, changed_traits, check_minimum, strict_traits
+from server.identity.traits import (
+    STRICT_TRAITS,
+    changed_traits,
+    check_minimum,
+    normalised_birth_names,
+    strict_traits,
+)
 from server.identity.vocabulary import BLOCKING_ATTRIBUTES, attributes, extensions
 from server.settings import Settings
 
@@ -127,8 +134,11 @@ class IdentityGuard:
         proposed = intent.proposed
         check_ins_identifiers(proposed, self.policy)
         feed = prof.allows(Right.FEED)
-        if intent.action == "create" and self.policy.referential and not feed:
-            check_minimum(proposed)
+        if self.policy.referential and not feed:
+            proposed = normalised_birth_names(proposed)
+            if intent.action == "create":
+                check_minimum(proposed)
+            intent = replace(intent, proposed=proposed)
         if feed:
             decision = _Decision(identity_status(proposed), proposed, "identity feed (own domain)", proposed)
         else:

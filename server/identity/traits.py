@@ -7,6 +7,7 @@ first name, address, telephone...) are everything else and stay editable (SGL.IN
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from facades.pdf.patient_traits import (
@@ -84,3 +85,31 @@ def check_minimum(patient: dict[str, Any]) -> None:
     if missing:
         raise RuleViolation("SGL.INS.11", "an identity cannot be created without its "
                             + ", ".join(label for label, _ in missing), expression=[w for _, w in missing])
+
+
+def _upper_bare(text: str) -> str:
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return bare.upper()
+
+
+def normalised_birth_names(patient: dict[str, Any]) -> dict[str, Any]:
+    """SGL.INS.01 for a referential: birth name and birth first names held upper case without
+    diacritics (hyphens, apostrophes and spaces kept), as INSi holds them."""
+    names = []
+    for name in patient.get("name", []):
+        if name.get("use") == "official":
+            name = {**name, "given": [_upper_bare(g) for g in name.get("given", [])]}
+            if "family" in name:
+                name["family"] = _upper_bare(name["family"])
+            if "extension" in name:
+                name["extension"] = [{**e, "valueString": _upper_bare(e["valueString"])}
+                                     if e.get("url") == BIRTH_LIST_GIVEN_NAME_URL and "valueString" in e else e
+                                     for e in name["extension"]]
+        names.append(name)
+    extension = [{**e, "valueString": _upper_bare(e["valueString"])}
+                 if e.get("url") == BIRTH_LIST_GIVEN_NAME_URL and "valueString" in e else e
+                 for e in patient.get("extension", [])]
+    out = {**patient, "name": names} if names else dict(patient)
+    if extension:
+        out["extension"] = extension
+    return out

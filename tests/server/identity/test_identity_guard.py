@@ -7,6 +7,14 @@ from typing import Any, Literal
 
 import pytest
 
+from facades.pdf.patient_traits import (
+    BIRTH_LIST_GIVEN_NAME_URL,
+    birth_name,
+    birthplace_cog,
+    first_birth_given_name,
+    used_given_name,
+    used_name,
+)
 from resources.errors import Forbidden, RuleViolation, Unprocessable
 from resources.ins import emittable_ins, identity_status, ins_identifier
 from resources.interactions import WriteIntent
@@ -227,3 +235,21 @@ async def test_attested_insi_answer_raises_to_recup() -> None:
     other = Attestation("p1", "RECUP", "INSi 00", ins="urn:oid:1.2.250.1.213.1.4.8|other")
     with attesting(other), pytest.raises(RuleViolation):
         await run("secretaire", current, with_status(current, "RECUP"))
+
+
+@pytest.mark.req("SGL.INS.01")
+async def test_every_ins_field_is_kept_and_birth_names_are_upper_case_without_accents_SGL_INS_01() -> None:
+    long_name = "D'ARTAGNAN-" + "É" * 60 + " DE LA TOUR"
+    patient = with_status(provisional(), "QUAL")
+    patient["meta"] = {"source": "urn:oid:1.2.3.4"}
+    patient["name"] = [{"use": "official", "family": long_name, "given": ["Éloïse"],
+                        "extension": [{"url": BIRTH_LIST_GIVEN_NAME_URL, "valueString": "Éloïse Françoise"}]},
+                       {"use": "usual", "family": "Martin", "given": ["Lou"]}]
+    out = await run("secretaire", None, patient)
+    assert out is not None and identity_status(out) == "QUAL"
+    assert ins_identifier(out) == {**patient["identifier"][0]} and ins_identifier(out)["value"] == MATRICULE
+    assert birth_name(out) == "D'ARTAGNAN-" + "E" * 60 + " DE LA TOUR"
+    assert first_birth_given_name(out) == "ELOISE"
+    assert out["name"][0]["extension"][0]["valueString"] == "ELOISE FRANCOISE"
+    assert (out["birthDate"], out["gender"], birthplace_cog(out)) == ("1997-02-26", "female", "2A020")
+    assert (used_name(out), used_given_name(out)) == ("Martin", "Lou"), "used names are kept as typed"
