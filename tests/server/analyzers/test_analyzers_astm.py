@@ -7,7 +7,19 @@ from datetime import datetime
 import httpx
 import pytest
 
-from facades.astm import Header, Message, Order, Patient, Query, Result, build_message, parse_message, send_message
+from facades.astm import (
+    AstmLinkError,
+    Header,
+    Message,
+    Order,
+    Patient,
+    Query,
+    Result,
+    Timeouts,
+    build_message,
+    parse_message,
+    send_message,
+)
 from facades.astm import TestId as AstmTestId
 from terminology.loinc import LOINC_SYSTEM
 from tests.server.analyzers.lab import Tube, coding, new_tube, search, seed_catalog
@@ -91,3 +103,13 @@ async def test_host_query_for_an_unknown_tube_ends_with_no_order(sgl_server) -> 
     assert answer is not None
     download = parse_message(answer)
     assert download.patients == [] and download.termination_code == "I"
+
+
+async def test_message_the_store_refuses_is_nakked_whole_and_the_next_one_is_stored(sgl_server, fhir) -> None:
+    tube = await new_tube(fhir)
+    refused = results_message(tube.accession, ("GLU", "1.00", "g/L"), ("A  B", "1", "g/L"))  # "A  B": not a FHIR code
+    with pytest.raises(AstmLinkError):  # NAKed at every retry of the final frame
+        await send_message("127.0.0.1", sgl_server.astm_port, refused, timeouts=Timeouts(max_retries=2))
+    assert await observations(fhir, tube) == []
+    await send(sgl_server, results_message(tube.accession, ("GLU", "1.00", "g/L")))
+    assert len(await observations(fhir, tube)) == 1
