@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -21,6 +22,9 @@ from saxonche import PySaxonApiError, PySaxonProcessor, PyXdmMap, PyXdmValue
 log = logging.getLogger(__name__)
 
 MESSAGE_PREFIX = "sgl:miss "
+# A document's codes choose which terminology files rules probe (``<codeSystem>.rdf``): bound the
+# cache so that a document full of made-up code systems cannot grow it without end.
+MAX_ENTRIES = 512
 
 
 class DocumentCache:
@@ -39,21 +43,24 @@ class DocumentCache:
                 self._map = self._processor.make_map2(dict(self._entries))
             return self._map
 
-    def learn(self, messages: PyXdmValue | None) -> None:
-        """Parse the documents a run reported missing from the map."""
-        if messages is None:
-            return
-        uris = {str(messages.item_at(i).string_value).strip() for i in range(messages.size)}
-        for uri in (u.removeprefix(MESSAGE_PREFIX) for u in uris if u.startswith(MESSAGE_PREFIX)):
+    def learn(self, messages: Iterable[str]) -> None:
+        """Parse the documents a run reported missing from the map (``sgl:miss <uri>`` messages)."""
+        for uri in {m.strip().removeprefix(MESSAGE_PREFIX) for m in messages if m.strip().startswith(MESSAGE_PREFIX)}:
             with self._lock:
                 if uri in self._entries:
                     continue
+                if len(self._entries) >= MAX_ENTRIES:
+                    log.warning("kit document cache full (%d); %s stays uncached", MAX_ENTRIES, uri)
+                    return
             entry = self._load(uri)
             if entry is None:
                 continue
             with self._lock:
                 self._entries[uri] = entry
                 self._map = None
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
     def _load(self, uri: str) -> PyXdmValue | None:
         parsed = urlparse(uri)

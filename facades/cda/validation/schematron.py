@@ -93,7 +93,8 @@ class CompiledSchematron:
                 raise KitError(f"schematron {self.name} failed on the document: {exc}") from exc
             messages = self.executable.get_xsl_messages()
             self.executable.clear_xsl_messages()
-        cache.learn(messages)
+        if messages is not None:
+            cache.learn(str(messages.item_at(i).string_value) for i in range(messages.size))
         return parse_svrl(svrl or "", self.name)
 
 
