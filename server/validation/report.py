@@ -58,15 +58,17 @@ async def order_of(store: FhirStore, observation: dict[str, Any]) -> list[dict[s
 
 async def order_results(store: FhirStore, report: dict[str, Any], writer: StepWriter | None = None,
                         ) -> list[dict[str, Any]]:
-    """Every result of the report's order, as this step sees it (its own writes included)."""
-    refs = ",".join(r["reference"] for r in report.get("basedOn", ()))
-    found = await _search(store, "Observation", [("based-on", refs)]) if refs else []
-    if writer is not None:
-        found = [writer.latest("Observation", o["id"]) or o for o in found]
-        known = {o["id"] for o in found}
-        found += [s.resource for s in writer.written if s.resource_type == "Observation" and s.id not in known
-                  and s.resource and set(request_ids(s.resource)) & {r.split("/")[1] for r in refs.split(",")}]
-    return found
+    """Every result of the report's order, as this step sees it (its own writes included: the search
+    does not see the open transaction)."""
+    requests = [r["reference"] for r in report.get("basedOn", ())]
+    found = await _search(store, "Observation", [("based-on", ",".join(requests))]) if requests else []
+    if writer is None:
+        return found
+    found = [writer.latest("Observation", o["id"]) or o for o in found]
+    known, ids = {o["id"] for o in found}, {r.split("/", 1)[1] for r in requests}
+    created = [s.resource for s in writer.written if s.resource_type == "Observation" and s.resource
+               and s.id not in known and set(request_ids(s.resource)) & ids]
+    return found + created
 
 
 def is_listed(observation: dict[str, Any]) -> bool:

@@ -72,14 +72,16 @@ async def validate_technical(store: FhirStore, guard: WriteGuard | None, caller:
     async with workflow_step(store, guard, "technical-validation") as writer:
         for observation in prepared:
             await writer.update(observation)
-        reports = []
+        reports: dict[str, dict[str, Any]] = {}
         for observation in prepared:
             report = await report_for(writer, observation)
-            reports.append(await writer.update(refreshed(report, await order_results(store, report, writer))))
+            reports.setdefault(report["id"], report)
+        for report in reports.values():  # one new version per report, however many of its results
+            await writer.update(refreshed(report, await order_results(store, report, writer)))
         targets = list(writer.written)
         await writer.create(provenance("technical-validation", user_agent(caller.id, caller.role), targets))
     if autoverification:
-        for report_id in dict.fromkeys(r["id"] for r in reports):
+        for report_id in reports:
             await autoverify_report(store, guard, report_id, rules)
     return [(await store.read("Observation", rid)).resource or {} for rid in ids]
 

@@ -67,6 +67,7 @@ async def test_batch_validates_all_results_of_an_order_into_one_report(lab: Lab)
     report = await lab.report_of(ids[0])
     assert sorted(r["reference"] for r in report["result"]) == sorted(f"Observation/{i}" for i in ids)
     assert {b["reference"] for b in report["basedOn"]} == {f"ServiceRequest/{first}", f"ServiceRequest/{second}"}
+    assert report["meta"]["versionId"] == "2"  # created, then one update for the whole batch
 
 
 async def test_batch_with_one_bad_result_writes_nothing(lab: Lab) -> None:
