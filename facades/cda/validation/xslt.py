@@ -58,7 +58,7 @@ _X = f"{{{XSL_NS}}}"
 _V = f"{{{SVRL_NS}}}"
 _G = f"{{{SGL_NS}}}"
 
-# The helpers every compiled stylesheet shares: where a node is, and the walk itself.
+# The helpers every compiled stylesheet shares: where a node is, and doc() through the cache.
 _PRELUDE = f"""<xsl:stylesheet xmlns:xsl="{XSL_NS}" xmlns:xs="http://www.w3.org/2001/XMLSchema"
   xmlns:svrl="{SVRL_NS}" xmlns:sgl="{SGL_NS}">
   <xsl:output method="xml" encoding="UTF-8" indent="no"/>
