@@ -17,7 +17,15 @@ from __future__ import annotations
 import logging
 
 from facades.hl7v2 import AckDecision, AckError, Hl7ParseError, InboundMessage
-from facades.hl7v2.pam import SUPPORTED_EVENTS, IdentityChange, location_of, read_identity_change
+from facades.hl7v2.pam import (
+    APPLICATION_INTERNAL_ERROR,
+    DUPLICATE_KEY_IDENTIFIER,
+    SUPPORTED_EVENTS,
+    UNKNOWN_KEY_IDENTIFIER,
+    IdentityChange,
+    location_of,
+    read_identity_change,
+)
 from resources.errors import Conflict, NotFound, SglError
 from resources.interactions import WriteGuard
 from server.context import AppContext
@@ -31,9 +39,6 @@ from server.identity_feed.upsert import upsert
 log = logging.getLogger(__name__)
 
 FEED_ROLE = "identity-feed"
-UNKNOWN_KEY_IDENTIFIER = 204
-DUPLICATE_KEY_IDENTIFIER = 205
-APPLICATION_INTERNAL_ERROR = 207
 
 
 def _refusal(exc: SglError) -> AckDecision:

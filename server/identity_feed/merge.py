@@ -11,13 +11,11 @@ survivor is written and a warning returned with the AA.
 from __future__ import annotations
 
 from facades.hl7v2 import AckError
-from facades.hl7v2.pam import IdentityChange, merged_into, replacing
+from facades.hl7v2.pam import UNKNOWN_KEY_IDENTIFIER, IdentityChange, merged_into, replacing
 from resources.interactions import WriteGuard, update
 from resources.store.base import FhirStore
 from server.identity_feed.lookup import find_by_ipp, written
 from server.identity_feed.upsert import upsert
-
-UNKNOWN_KEY_IDENTIFIER = 204
 
 
 async def merge(store: FhirStore, change: IdentityChange, *, guard: WriteGuard) -> tuple[list[str], list[AckError]]:

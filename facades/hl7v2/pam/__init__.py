@@ -4,7 +4,13 @@ No asyncio and no storage here; the server's identity-feed handler finds the Pat
 change through the write guards and acknowledges. Other packages import the names below only.
 """
 
-from facades.hl7v2.pam.errors import PamRuleViolation, location_of
+from facades.hl7v2.pam.errors import (
+    APPLICATION_INTERNAL_ERROR,
+    DUPLICATE_KEY_IDENTIFIER,
+    UNKNOWN_KEY_IDENTIFIER,
+    PamRuleViolation,
+    location_of,
+)
 from facades.hl7v2.pam.events import EVENT_KINDS, SUPPORTED_EVENTS, read_identity_change
 from facades.hl7v2.pam.model import ChangeKind, Collection, IdentityChange, Ins, Ipp, Place, Traits
 from facades.hl7v2.pam.patient import (
@@ -18,9 +24,12 @@ from facades.hl7v2.pam.patient import (
 )
 
 __all__ = [
+    "APPLICATION_INTERNAL_ERROR",
     "BIRTH_DATE_CORRECTED_URL",
+    "DUPLICATE_KEY_IDENTIFIER",
     "EVENT_KINDS",
     "SUPPORTED_EVENTS",
+    "UNKNOWN_KEY_IDENTIFIER",
     "ChangeKind",
     "Collection",
     "IdentityChange",

@@ -20,25 +20,35 @@ from __future__ import annotations
 import re
 
 from facades.hl7v2 import ErrorLocation, Hl7ParseError
+from facades.hl7v2.errors import (  # HL7 table 0357 codes, shared with the server's ACKs
+    APPLICATION_INTERNAL_ERROR,
+    DATA_TYPE_ERROR,
+    DUPLICATE_KEY_IDENTIFIER,
+    REQUIRED_FIELD_MISSING,
+    TABLE_VALUE_NOT_FOUND,
+    UNKNOWN_KEY_IDENTIFIER,
+    UNSUPPORTED_EVENT_CODE,
+)
 from resources.errors import RuleViolation, SglError
 
-REQUIRED_FIELD_MISSING = 101
-DATA_TYPE_ERROR = 102
-TABLE_VALUE_NOT_FOUND = 103
-UNKNOWN_KEY_IDENTIFIER = 204
-DUPLICATE_KEY_IDENTIFIER = 205
+__all__ = [
+    "APPLICATION_INTERNAL_ERROR", "DATA_TYPE_ERROR", "DUPLICATE_KEY_IDENTIFIER", "REQUIRED_FIELD_MISSING",
+    "TABLE_VALUE_NOT_FOUND", "UNKNOWN_KEY_IDENTIFIER", "UNSUPPORTED_EVENT_CODE", "PamRuleViolation", "field_error",
+    "location_of",
+]
 
-# FHIRPath prefix of a Patient element -> the PID field that feeds it (longest prefix first).
+# FHIRPath of a Patient element -> the PID field that feeds it; extensions are told apart by name.
 _PID_FIELD_OF = (
-    ("Patient.extension", 11),
-    ("Patient.identifier", 3),
-    ("Patient.name", 5),
-    ("Patient.birthDate", 7),
-    ("Patient.gender", 8),
-    ("Patient.address", 11),
-    ("Patient.link", 3),
+    ("Patient.extension", 32, ("identity-reliability", "identityReliability", "identityStatus")),
+    ("Patient.extension", 11, ("birthPlace",)),
+    ("Patient.identifier", 3, ()),
+    ("Patient.name", 5, ()),
+    ("Patient.birthDate", 7, ()),
+    ("Patient.gender", 8, ()),
+    ("Patient.address", 11, ()),
+    ("Patient.link", 3, ()),
 )
-_RELIABILITY = "fr-core-identity-reliability"
+
 # ErrorLocation.expression() read back: SEG[seq]-field[rep].comp.sub
 _HL7_PATH = re.compile(r"^([A-Z][A-Z0-9]{2})\[(\d+)\](?:-(\d+)(?:\[(\d+)\])?(?:\.(\d+)(?:\.(\d+))?)?)?$")
 
@@ -67,9 +77,7 @@ def location_of(error: SglError) -> ErrorLocation | None:
             segment, *numbers = match.groups()
             sequence, field, repetition, component, subcomponent = (int(n) if n else None for n in numbers)
             return ErrorLocation(segment, sequence or 1, field, repetition, component, subcomponent)
-        if _RELIABILITY in expression:
-            return ErrorLocation("PID", 1, 32)
-        for prefix, field in _PID_FIELD_OF:
-            if expression.startswith(prefix):
+        for prefix, field, names in _PID_FIELD_OF:
+            if expression.startswith(prefix) and (not names or any(n in expression for n in names)):
                 return ErrorLocation("PID", 1, field)
     return None

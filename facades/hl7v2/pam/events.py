@@ -13,7 +13,7 @@ the INS is stored and the identity is qualified (QUAL); ``VALI`` without INS -> 
 from __future__ import annotations
 
 from facades.hl7v2 import ErrorLocation, Hl7Message, Segment
-from facades.hl7v2.pam.errors import REQUIRED_FIELD_MISSING, field_error
+from facades.hl7v2.pam.errors import REQUIRED_FIELD_MISSING, UNSUPPORTED_EVENT_CODE, field_error
 from facades.hl7v2.pam.model import ChangeKind, IdentityChange, Traits
 from facades.hl7v2.pam.pid_reader import (
     STATUS_CODES,
@@ -27,7 +27,6 @@ from facades.hl7v2.pam.pid_reader import (
 )
 from facades.hl7v2.pam.zfd import birth_date_corrected, collection, lunar_birth_date
 
-UNSUPPORTED_EVENT_CODE = 201
 EVENT_KINDS: dict[str, ChangeKind] = {
     "A28": "upsert", "A31": "upsert", "A01": "upsert", "A04": "upsert", "A05": "upsert", "A03": "upsert",
     "A08": "upsert", "A40": "merge", "A47": "change-id",

@@ -13,6 +13,7 @@ def test_a_guard_rule_on_a_patient_element_maps_to_its_pid_field() -> None:
         "Patient.gender": 8,
         "Patient.extension('patient-birthPlace')": 11,
         "Patient.extension('fr-core-identity-reliability')": 32,
+        "Patient.extension('identityReliability').extension('identityStatus')": 32,
     }
     for expression, field in cases.items():
         location = location_of(RuleViolation("SGL.INS.29", "locked", expression=expression))
@@ -23,6 +24,7 @@ def test_own_location_wins_and_unknown_spots_give_none() -> None:
     own = ErrorLocation("PID", 1, 3, 2, 1)
     assert location_of(PamRuleViolation("SGL.INS.08", "bad key", own)) is own
     assert location_of(NotFound("nothing")) is None
+    assert location_of(RuleViolation("X", "y", expression="Patient.extension('locked-traits')")) is None
     assert PamRuleViolation("SGL.INS.08", "bad key", own).expression == ["PID[1]-3[2].1"]
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 import facades.hl7v2.pam as pam
 
 EXPECTED = {
+    "APPLICATION_INTERNAL_ERROR", "DUPLICATE_KEY_IDENTIFIER", "UNKNOWN_KEY_IDENTIFIER",
     "BIRTH_DATE_CORRECTED_URL", "EVENT_KINDS", "SUPPORTED_EVENTS", "ChangeKind", "Collection", "IdentityChange",
     "Ins", "Ipp", "PamRuleViolation", "Place", "Traits", "apply_change", "ipp_identifier", "location_of",
     "merged_into", "read_identity_change", "reliability_extension", "replacing", "with_ipp",
