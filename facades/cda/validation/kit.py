@@ -42,7 +42,9 @@ from lxml import etree
 from facades.cda.errors import KitError
 
 Level = Literal["N3", "N1"]
-DEFAULT_KIT_DIR = Path("/work/shared/kits/ans-cda-testkit")
+# The ANS kit is not copied into the project: by default it is read from the shared/ folder beside the
+# repository (development, CI); an installation points SGL_CDA_KIT_DIR at its copy of the kit.
+DEFAULT_KIT_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "kits" / "ans-cda-testkit"
 XSD = Path("infrastructure/cda/CDA_extended.xsd")
 GENERIC = (
     Path("schematrons/profils/structurationMinimale/ASIP-STRUCT-MIN-StrucMin.sch"),

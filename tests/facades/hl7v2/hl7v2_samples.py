@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-KITS = Path("/work/shared/kits")
+KITS = Path(__file__).resolve().parents[3].parent / "shared" / "kits"
 ADMISSION = KITS / "ans-hl7v2-examples" / "SGL" / "admission.er7"
 ANS_EXAMPLES = sorted(
     p for p in KITS.glob("**/*") if p.is_file() and p.suffix.lower() in (".er7", ".hl7", "")
