@@ -43,15 +43,15 @@ def group_text(section: etree._Element, group: Group) -> None:
     body = sub(table, "tbody")
     for row in group.rows:
         line = sub(body, "tr")
-        cell = sub(line, "td")
-        sub(cell, "content", ("\u00a0" * 4 * row.depth) + row.label, ID=row.ref)
+        cell = sub(line, "td", "\u00a0" * 4 * row.depth or None)
+        sub(cell, "content", row.label, ID=row.ref)
         value_cell = sub(line, "td")
         if row.value:
             sub(value_cell, "content", row.value, ID=f"{row.ref}-v")
         sub(line, "td", row.unit or None)
         sub(line, "td", row.range or None)
         sub(line, "td", row.flag or None)
-    for row in group.rows:
+    for row in [*group.rows, *group.comments]:
         for index, note in enumerate(row.notes):
             sub(text, "paragraph", f"{row.label} : ").append(_content(note, f"{row.ref}-c{index}"))
     if group.performer:

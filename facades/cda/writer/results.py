@@ -17,7 +17,7 @@ from lxml import etree
 
 from facades.cda.writer.cdaxml import LOINC, code_el, coding_of, sub, templates, ts
 from facades.cda.writer.model import CrBioInput
-from facades.cda.writer.observation import Row, code, label_of, observation
+from facades.cda.writer.observation import Row, code, comment_act, label_of, observation
 from facades.cda.writer.parties import organization
 from facades.cda.writer.specimen import SpecimenRow, specimen_collection
 
@@ -33,6 +33,7 @@ class Group:
     specimens: list[SpecimenRow] = field(default_factory=list)
     performer: str | None = None
     isolate: str | None = None
+    comments: list[Row] = field(default_factory=list)
 
 
 class Ids:
@@ -55,6 +56,13 @@ def _is_isolate(fhir: dict[str, Any]) -> bool:
     return bool(fhir.get("hasMember")) and "valueCodeableConcept" in fhir
 
 
+def _organizer_notes(fhir: dict[str, Any], group: Group, ref: str) -> None:
+    """Notes on a battery or isolate: an organizer holds no comment, so they go on the act."""
+    notes = tuple(str(n["text"]) for n in fhir.get("note", []) if n.get("text"))
+    if notes:
+        group.comments.append(Row(ref=ref, label=label_of(fhir.get("code")), notes=notes))
+
+
 def _battery(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any], group: Group, ids: Ids, *,
              when: str, expression: str, depth: int) -> None:
     """BATTERY organizer (1.3.6.1.4.1.19376.1.3.1.4): members are Observations or components."""
@@ -63,6 +71,7 @@ def _battery(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any], gro
     ref = ids.next()
     code(organizer, fhir.get("code"), ref, expression=expression)
     group.rows.append(Row(ref=ref, label=label_of(fhir.get("code")), depth=depth))
+    _organizer_notes(fhir, group, ref)
     members = _members(data, fhir, expression)
     pending = [m for m, _ in members if m.get("status") not in FINAL]
     sub(organizer, "statusCode", code="active" if pending else "completed")
@@ -90,7 +99,8 @@ def _isolate(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any], gro
     organism.attrib.pop("nullFlavor", None)
     sub(sub(organism, "originalText"), "reference", value=f"#{ref}")
     group.isolate = label_of(fhir["valueCodeableConcept"])
-    group.rows.append(Row(ref=ref, label=f"Isolat : {group.isolate}", depth=depth))
+    group.rows.append(Row(ref=ref, label=group.isolate, depth=depth))
+    _organizer_notes(fhir, group, ref)
     for member, where in _members(data, fhir, expression):
         if member.get("status") in FINAL:
             _result(sub(organizer, "component"), data, member, group, ids, when=when,
@@ -142,6 +152,9 @@ def result_group(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any],
         group.specimens.append(specimen_collection(act, specimen, ids.next("spec"), local_root=data.version.root,
                                                    expression=f"Specimen[{index}]"))
     _result(sub(act, "entryRelationship", typeCode="COMP"), data, fhir, group, ids, when=when, expression=expression)
+    for row in group.comments:
+        for index, _ in enumerate(row.notes):
+            comment_act(act, f"{row.ref}-c{index}")
     return group
 
 
