@@ -71,8 +71,8 @@ class IdentityFeed:
         except SglError as exc:
             log.warning("ADT^%s %s refused: %s", message.trigger_event, message.control_id, exc.diagnostics)
             return _refusal(exc)
-        log.info("ADT^%s %s applied to %s (status %s)", change.event, message.control_id, ", ".join(produced),
-                 change.status)
+        log.info("ADT^%s %s applied to %s (status %s%s)", change.event, message.control_id, ", ".join(produced),
+                 change.status, ", INS deleted by the sender" if change.ins_deleted else "")
         return AckDecision.accept(*change.warnings, *warnings)
 
     async def _apply(self, change: IdentityChange, guard: WriteGuard) -> tuple[list[str], list[AckError]]:
