@@ -24,14 +24,14 @@ from typing import Any
 from pymongo.errors import PyMongoError
 
 from resources.fhirjson import instant
-from resources.interactions import create
+from resources.interactions import create, update
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.analyzers.catalog_view import CatalogCache, CatalogView
 from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult
 from server.analyzers.lookup import find_all
 from server.analyzers.matching import Matcher
-from server.analyzers.observation import build_observation, build_task
+from server.analyzers.observation import build_observation, build_task, filled
 from server.guards import Caller, Guards
 
 log = logging.getLogger(__name__)
@@ -97,8 +97,14 @@ class ResultIngest:
                 seen.add(result.key)
                 match = await matcher.match(result)
                 guard = self.guards.for_caller(Caller(id=f"analyzer:{result.analyzer}", role=ANALYZER_ROLE))
-                stored = await create(self.store, "Observation", build_observation(result, match, issued=now),
-                                      session=session, guard=guard)
+                observation = build_observation(result, match, issued=now)
+                awaiting = (await matcher.awaiting_value(match.specimen, match.analysis.code)
+                            if match.specimen is not None and match.analysis is not None else None)
+                if awaiting is not None:
+                    stored = await update(self.store, "Observation", awaiting["id"], filled(awaiting, observation),
+                                          session=session, guard=guard)
+                else:
+                    stored = await create(self.store, "Observation", observation, session=session, guard=guard)
                 obs_id = stored.resource["id"] if stored.resource else ""
                 report.produced.append(f"Observation/{obs_id}")
                 if match.problem is not None:

@@ -15,7 +15,7 @@ from typing import Any
 from resources.store.base import FhirStore
 from server.analyzers.catalog_view import CatalogView
 from server.analyzers.incoming import IncomingResult
-from server.analyzers.lookup import requests_of, specimens_by_accession
+from server.analyzers.lookup import find_all, requests_of, specimens_by_accession
 from server.analyzers.observation import Match, unit_problem, value_problem
 from terminology.catalog.fhir import CATALOG_SYSTEM
 
@@ -39,6 +39,7 @@ class Matcher:
     session: Any = None
     _specimens: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _awaiting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     async def specimens(self, accession: str) -> list[dict[str, Any]]:
         if accession not in self._specimens:
@@ -49,6 +50,25 @@ class Matcher:
         if specimen["id"] not in self._requests:
             self._requests[specimen["id"]] = await requests_of(self.store, specimen, session=self.session)
         return self._requests[specimen["id"]]
+
+    async def awaiting_value(self, specimen: dict[str, Any], analysis: str) -> dict[str, Any] | None:
+        """A ``registered`` Observation of this analysis on this specimen with no value yet, taken once.
+
+        The validation workflow's ``$rerun`` writes one (status registered, no value, a ``replaces``
+        link to the first measurement) for the analyzer to fill: the rerun's result goes there.
+        """
+        if specimen["id"] not in self._awaiting:
+            self._awaiting[specimen["id"]] = [
+                o for o in await find_all(self.store, "Observation", [("specimen", f"Specimen/{specimen['id']}"),
+                                                                      ("status", "registered")],
+                                          session=self.session, max_pages=1)
+                if not any(k.startswith("value") for k in o)]
+        waiting = self._awaiting[specimen["id"]]
+        found = next((o for o in waiting if any(c.get("system") == CATALOG_SYSTEM and c.get("code") == analysis
+                                                 for c in o.get("code", {}).get("coding", ()))), None)
+        if found is not None:
+            waiting.remove(found)
+        return found
 
     async def match(self, result: IncomingResult) -> Match:
         view = self.view

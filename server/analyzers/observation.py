@@ -131,6 +131,20 @@ def build_observation(result: IncomingResult, match: Match, *, issued: str) -> d
     return {k: v for k, v in obs.items() if v is not None and v != ""}
 
 
+def filled(awaiting: dict[str, Any], observation: dict[str, Any]) -> dict[str, Any]:
+    """A ``registered`` Observation awaiting its value, completed with a received result.
+
+    It keeps its id, its links and notes (``replaces``, the rerun reason) and its order; the result
+    brings the value, identifier, status, device, times and the instrument's own data.
+    """
+    kept = [e for e in awaiting.get("extension", ()) if e.get("url") != EXT_INSTRUMENT_RESULT]
+    out = {**observation, "id": awaiting["id"], "extension": [*kept, *observation["extension"]]}
+    for name in ("basedOn", "note", "encounter"):
+        if name in awaiting:
+            out[name] = awaiting[name]
+    return out
+
+
 def build_task(result: IncomingResult, match: Match, observation_id: str, *, authored: str) -> dict[str, Any]:
     """The worklist entry for an unmatched result: a person attaches it or rejects it."""
     assert match.problem is not None

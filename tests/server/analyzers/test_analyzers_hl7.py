@@ -196,3 +196,22 @@ async def test_analyzers_sending_at_the_same_time_all_get_aa_and_every_result_is
     assert answers == [["AA"] * 5] * 4
     for tube in tubes:
         assert len(await observations(fhir, tube)) == 25
+
+
+async def test_rerun_asked_by_the_validation_workflow_fills_its_waiting_observation(mllp, fhir) -> None:
+    tube = await new_tube(fhir)
+    await mllp.send(oru(tube.accession, glu("4.90")))
+    [first] = await observations(fhir, tube)
+    replaces = {"url": "https://opensgl.org/fhir/StructureDefinition/replaces",
+                "valueReference": {"reference": f"Observation/{first['id']}"}}
+    waiting = {key: first[key] for key in ("basedOn", "category", "code", "subject", "specimen")}
+    waiting.update(resourceType="Observation", status="registered", extension=[replaces],
+                   note=[{"text": "Nouvelle mesure : dilution 1/10"}])
+    placeholder = (await fhir.post("Observation", json=waiting)).json()  # what $rerun writes
+    await mllp.send(oru(tube.accession, glu("4.85", run="20261126110000+0100")))
+    runs = await observations(fhir, tube)
+    assert len(runs) == 2
+    rerun = (await fhir.get(f"Observation/{placeholder['id']}")).json()
+    assert rerun["status"] == "preliminary" and rerun["valueQuantity"]["value"] == 4.85
+    assert replaces in rerun["extension"] and rerun["note"] == waiting["note"]
+    assert rerun["identifier"][0]["value"].endswith("/202611261100000100")
