@@ -70,6 +70,24 @@ def db_stats(data_dir: Path) -> None:
         click.echo(f"{rtype};{n}")
 
 
+@main.group()
+def validate() -> None:
+    """Offline conformance checks."""
+
+
+@validate.command("cda")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--level", type=click.Choice(["N3", "N1"]), default=None,
+              help="CDA level; default: N1 for a nonXMLBody, else N3.")
+def validate_cda(file: Path, level: str | None) -> None:
+    """Validate a CDA file (or a self-presenting one) with the ANS kit: CDA_extended.xsd and the schematrons.
+
+    Prints the failed asserts with their location; exits 1 on an error, 2 if the file is not a CDA."""
+    from facades.cda import cli_validate
+
+    raise SystemExit(cli_validate(file, level))
+
+
 @main.command("insi-simulator")
 @click.option("--port", default=8443, show_default=True, type=int, help="HTTPS port on 127.0.0.1.")
 @click.option("--cert-dir", default=Path("./var/insi-pki"), show_default=True, type=click.Path(path_type=Path),
