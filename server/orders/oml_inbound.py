@@ -25,12 +25,13 @@ from facades.hl7v2 import AckDecision, Hl7ParseError, InboundMessage
 from facades.hl7v2.orders import OmlMessage, OmlOrder, read_oml_o21
 from resources.errors import PreconditionFailed, Unprocessable
 from resources.fhirjson import instant
-from resources.interactions.search import matching_ids
+from resources.interactions.search import matching_ids, plan_search
 from resources.search.date import now_utc
+from resources.search.query import MAX_COUNT
 from server.context import AppContext
 from server.guards import Caller
 from server.orders.counters import REQUISITION, REQUISITION_SYSTEM, take_numbers
-from server.orders.exams import CATALOGUE_SYSTEM, LOINC_SYSTEM, find_exam
+from server.orders.exams import CATALOGUE_SYSTEM, LOINC_SYSTEM, ExamCode, find_exams
 from server.orders.placement import write_order
 from server.orders.requisition import OrderLine, Requisition, SenderSpecimen
 
@@ -48,19 +49,18 @@ def oml_handler(ctx: AppContext) -> OmlHandler:
         except Hl7ParseError as exc:
             return AckDecision.reject(exc.diagnostics, exc.code, exc.location)
         store = ctx.store
-        known = [await _known(ctx, order) for order in oml.orders]
+        known = await _known(ctx, oml.orders)
         if all(known):
             return AckDecision.accept()
         if any(known):
             order = oml.orders[known.index(True)]
             return AckDecision.error(f"order {order.placer_number} is already stored; the others are not",
                                      DUPLICATE_KEY_IDENTIFIER, order.placer_location)
-        lines = []
-        for order in oml.orders:
-            try:
-                lines.append(await _line(ctx, order))
-            except Unprocessable as exc:
-                return AckDecision.error(exc.diagnostics, TABLE_VALUE_NOT_FOUND, order.exam_location)
+        try:
+            lines = await _lines(ctx, oml.orders)
+        except Unprocessable as exc:
+            bad = next(o for o in oml.orders if o.exam_location.expression() in exc.expression)
+            return AckDecision.error(exc.diagnostics, TABLE_VALUE_NOT_FOUND, bad.exam_location)
         caller = Caller(f"hl7:{oml.sender}", ctx.settings.client_role, inbound.peer)
         patient_ref, new_patient = await _patient(ctx, oml)
         first = oml.orders[0]
@@ -68,7 +68,7 @@ def oml_handler(ctx: AppContext) -> OmlHandler:
             "system": REQUISITION_SYSTEM, "value": (await take_numbers(store.db, REQUISITION, 1))[0]}
         copies = tuple(dict.fromkeys(_key(r) for o in oml.orders for r in o.copies_to))
         placed = Requisition(patient=patient_ref, requisition=requisition, authored=instant(now_utc()),
-                            lines=tuple(lines), requester=first.requester,
+                            lines=lines, requester=first.requester,
                             correspondents=tuple(_unkey(c) for c in copies))
         await write_order(store, placed, caller=caller, guard=ctx.guards.for_caller(caller),
                           also_create=new_patient, source=f"HL7 OML^O21 {oml.control_id} from {oml.sender}")
@@ -77,20 +77,25 @@ def oml_handler(ctx: AppContext) -> OmlHandler:
     return handle
 
 
-async def _known(ctx: AppContext, order: OmlOrder) -> bool:
-    """Whether a ServiceRequest already carries this order's placer number."""
-    if order.placer_number is None:
-        return False
-    ident = order.placer_number
-    token = f"{ident['system']}|{ident['value']}" if ident.get("system") else ident["value"]
-    return bool(await matching_ids(ctx.store, "ServiceRequest", urlencode({"identifier": token})))
+async def _known(ctx: AppContext, orders: tuple[OmlOrder, ...]) -> list[bool]:
+    """For each order, whether a ServiceRequest already carries its placer number (one query)."""
+    idents = [o.placer_number for o in orders]
+    tokens = [f"{i['system']}|{i['value']}" if i.get("system") else i["value"] for i in idents if i]
+    if not tokens:
+        return [False] * len(orders)
+    req = await plan_search(ctx.store, "ServiceRequest", [("identifier", ",".join(dict.fromkeys(tokens))),
+                                                          ("_count", str(MAX_COUNT))], strict=True)
+    stored = {(i.get("system"), i.get("value")) for r in (await ctx.store.search(req)).matches
+              for i in r.get("identifier", [])}
+    return [i is not None and (i.get("system"), i.get("value")) in stored for i in idents]
 
 
-async def _line(ctx: AppContext, order: OmlOrder) -> OrderLine:
-    system = LOINC_SYSTEM if order.is_loinc else CATALOGUE_SYSTEM
-    exam = await find_exam(ctx.store, system, order.exam_code, expression=order.exam_location.expression())
-    return OrderLine(exam, order.placer_number, SenderSpecimen(order.specimen_number, order.collected),
-                     requester=order.requester)
+async def _lines(ctx: AppContext, orders: tuple[OmlOrder, ...]) -> tuple[OrderLine, ...]:
+    """Each OBR's exam from the catalogue (OBR-4.3 ``LN``: by LOINC, else by the lab's own code)."""
+    exams = await find_exams(ctx.store, [ExamCode(LOINC_SYSTEM if o.is_loinc else CATALOGUE_SYSTEM, o.exam_code,
+                                                  o.exam_location.expression()) for o in orders])
+    return tuple(OrderLine(exam, o.placer_number, SenderSpecimen(o.specimen_number, o.collected),
+                           requester=o.requester) for exam, o in zip(exams, orders, strict=True))
 
 
 async def _patient(ctx: AppContext, oml: OmlMessage) -> tuple[str, tuple[dict[str, Any], ...]]:

@@ -28,8 +28,8 @@ from resources.search.date import now_utc
 from resources.store.mongo import MongoFhirStore
 from server.guards import Caller
 from server.orders.counters import REQUISITION, REQUISITION_SYSTEM, take_numbers
-from server.orders.exams import CATALOGUE_SYSTEM, find_exam
-from server.orders.parameters import Param, existing_reference, named, one, parameters, required
+from server.orders.exams import CATALOGUE_SYSTEM, ExamCode, find_exams
+from server.orders.parameters import Param, existing_references, named, one, parameters, required
 from server.orders.placement import write_order
 from server.orders.refusals import check_channel
 from server.orders.requisition import OrderLine, Requisition
@@ -43,14 +43,15 @@ COPY_RECIPIENTS = ("PractitionerRole", "Practitioner", "Organization")
 async def place_order(store: MongoFhirStore, body: Any, *, caller: Caller, guard: WriteGuard | None) -> dict[str, Any]:
     """Check the whole order first (nothing is written if any part is wrong), then write it."""
     params = parameters(body, NAMES)
-    patient = await existing_reference(store, required(params, "patient"), ("Patient",))
-    requester = await existing_reference(store, required(params, "requester"), ("PractitionerRole",))
-    correspondents = [await existing_reference(store, p, COPY_RECIPIENTS) for p in named(params, "correspondent")]
-    _no_duplicates(correspondents, named(params, "correspondent"))
+    [patient] = await existing_references(store, [required(params, "patient")], ("Patient",))
+    [requester] = await existing_references(store, [required(params, "requester")], ("PractitionerRole",))
+    copies = named(params, "correspondent")
+    correspondents = await existing_references(store, copies, COPY_RECIPIENTS)
+    _no_duplicates(correspondents, copies)
     exams = named(params, "exam")
     if not exams:
         raise InvalidInput("an order needs at least one exam", expression="Parameters.parameter[exam]")
-    lines = tuple([OrderLine(await _exam(store, p)) for p in exams])
+    lines = tuple(OrderLine(exam) for exam in await find_exams(store, [_exam_code(p) for p in exams]))
     refusals = tuple(dict.fromkeys(check_channel(str(p.value("Code")), f"{p.where}.valueCode")
                                    for p in named(params, "refusal")))
     order = Requisition(
@@ -75,13 +76,13 @@ def _no_duplicates(refs: list[dict[str, Any]], params: list[Param]) -> None:
         seen.add(ref["reference"])
 
 
-async def _exam(store: MongoFhirStore, param: Param) -> Any:
+def _exam_code(param: Param) -> ExamCode:
     if "valueCode" in param.body:
-        system, code, where = CATALOGUE_SYSTEM, str(param.body["valueCode"]), f"{param.where}.valueCode"
-    else:
-        coding = param.value("Coding")
-        system, code, where = coding.get("system", ""), coding.get("code", ""), f"{param.where}.valueCoding"
-    return await find_exam(store, system, code, expression=where)
+        return ExamCode(CATALOGUE_SYSTEM, str(param.body["valueCode"]), f"{param.where}.valueCode")
+    coding = param.value("Coding")
+    if not isinstance(coding, dict):
+        raise InvalidInput(f"{param.where}.valueCoding is not a Coding", expression=f"{param.where}.valueCoding")
+    return ExamCode(str(coding.get("system", "")), str(coding.get("code", "")), f"{param.where}.valueCoding")
 
 
 async def _requisition(store: MongoFhirStore, params: list[Param]) -> dict[str, Any]:

@@ -190,3 +190,23 @@ async def test_order_rejects_unknown_parameters_and_refusal_channels(fhir: httpx
     assert resp.status_code == 400 and resp.json()["issue"][0]["expression"] == ["Parameters.parameter[4].name"]
     resp = await fhir.post("ServiceRequest/$order", json={"resourceType": "Patient"})
     assert resp.status_code == 400
+
+
+async def test_order_with_an_unknown_or_repeated_correspondent_writes_nothing(
+        fhir: httpx.AsyncClient, order_people: People, sgl_db: Database) -> None:
+    before = await _counts(sgl_db)
+    body = order_parameters(order_people, ["GLY"], correspondents=3)
+    body["parameter"][3]["valueReference"]["reference"] = "PractitionerRole/nobody"
+    resp = await fhir.post("ServiceRequest/$order", json=body)
+    assert resp.status_code == 422
+    assert resp.json()["issue"][0]["expression"] == ["Parameters.parameter[3].valueReference"]
+    body = order_parameters(order_people, ["GLY"], correspondents=2)
+    body["parameter"][3] = body["parameter"][2]
+    resp = await fhir.post("ServiceRequest/$order", json=body)
+    assert resp.status_code == 400 and "twice" in resp.json()["issue"][0]["diagnostics"]
+    body = order_parameters(order_people, ["GLY"])
+    body["parameter"][1]["valueReference"]["reference"] = order_people.patient
+    resp = await fhir.post("ServiceRequest/$order", json=body)
+    assert resp.status_code == 400
+    assert resp.json()["issue"][0]["expression"] == ["Parameters.parameter[1].valueReference"]
+    assert await _counts(sgl_db) == before
