@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 
 from server.analyzers.catalog_view import AnalysisEntry
 from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult
@@ -28,6 +29,7 @@ INSTRUMENT_CODE_SYSTEM = f"{BASE}/CodeSystem/automate"
 TASK_CODE_SYSTEM = f"{BASE}/CodeSystem/taches"
 UNMATCHED_REASON_SYSTEM = f"{BASE}/CodeSystem/resultat-non-rattache"
 UNMATCHED_TASK = "unmatched-result"
+UNNAMED = "inconnu"
 LAB_CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                             "code": "laboratory", "display": "Laboratory"}]}
 
@@ -98,13 +100,16 @@ def _instrument_extension(result: IncomingResult) -> dict[str, Any]:
 
 
 def build_observation(result: IncomingResult, match: Match, *, issued: str) -> dict[str, Any]:
-    instrument = {"system": f"{INSTRUMENT_CODE_SYSTEM}/{result.analyzer}", "code": result.test_code}
-    if result.test_name:
-        instrument["display"] = result.test_name
+    # an analyzer that sends no name or no test code still gets its result kept (and on the worklist)
+    instrument = {"system": f"{INSTRUMENT_CODE_SYSTEM}/{quote(result.analyzer or UNNAMED, safe='')}",
+                  "code": result.test_code, "display": result.test_name}
+    instrument = {k: v for k, v in instrument.items() if v}
     if match.analysis is not None:
         code = {"coding": [*match.analysis.codings, instrument], "text": match.analysis.label}
     else:
-        code = {"coding": [instrument], "text": result.test_name or result.test_code}
+        code = {"text": result.test_name or result.test_code or "test non identifié"}
+        if "code" in instrument:
+            code["coding"] = [instrument]
     obs: dict[str, Any] = {
         "resourceType": "Observation",
         "extension": [_instrument_extension(result)],

@@ -58,3 +58,13 @@ def test_public_surface_is_pinned() -> None:
     assert set(server.analyzers.__all__) == {
         "EXT_INSTRUMENT_RESULT", "RESULT_ID_SYSTEM", "UNMATCHED_TASK", "CatalogCache", "CatalogView",
         "IncomingResult", "IngestReport", "ResultIngest", "load_catalog_view", "register_analyzers"}
+
+
+def test_result_without_test_code_or_analyzer_name_still_builds_a_valid_observation() -> None:
+    from resources.validation import validate_resource
+
+    match = Match(problem="unknown-analyzer", detail="analyzer '' is not in the catalogue")
+    obs = build_observation(result(analyzer="", test_code=""), match, issued="2026-11-26T09:00:00Z")
+    assert validate_resource(obs)["code"] == {"text": "test non identifié"}
+    named = build_observation(result(analyzer="BIO 1"), match, issued="2026-11-26T09:00:00Z")
+    assert validate_resource(named)["code"]["coding"][0]["system"].endswith("/automate/BIO%201")
