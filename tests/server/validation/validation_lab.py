@@ -16,8 +16,8 @@ UCUM = "http://unitsofmeasure.org"
 SNOMED = "http://snomed.info/sct"
 V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 STEP = "https://opensgl.org/fhir/CodeSystem/validation-step"
-UNITS = {"CREA": "umol/L", "K": "mmol/L", "NA": "mmol/L", "HB": "g/dL", "VS": "mm/h", "PLQ": "10*9/L",
-         "GLU": "g/L", "CRP": "mg/L", "CA": "mmol/L", "FER": "ug/L"}
+UNITS = {a.code: a.unit.code for a in load_seed_catalog().analyses if a.unit}
+"""Each analysis' catalogue (UCUM) unit, the one an analyzer result is sent in."""
 
 
 async def seed_definitions(client: httpx.AsyncClient) -> None:
