@@ -140,9 +140,12 @@ def biochemistry() -> list[dict[str, Any]]:
 
 def crbio_input(observations: list[dict[str, Any]], results: list[str] | None = None, *, status: str = "final",
                 qualified: bool = True, version: DocumentVersion | None = None,
-                specimens: list[dict[str, Any]] | None = None, **extra: Any) -> CrBioInput:
+                specimens: list[dict[str, Any]] | None = None, conclusion: str | None = None,
+                **extra: Any) -> CrBioInput:
+    report_extra = {"conclusion": conclusion} if conclusion else {}
     return CrBioInput(
-        report=report(results if results is not None else [o["id"] for o in observations], status=status),
+        report=report(results if results is not None else [o["id"] for o in observations], status=status,
+                      **report_extra),
         patient=patient(qualified), laboratory=laboratory(), biologist=biologist(), requester=requester(),
         version=version or DocumentVersion(root=ROOT, document_id="doc-1", set_id="set-1"),
         observations=copy.deepcopy(observations), specimens=specimens or [specimen()],
@@ -197,7 +200,13 @@ def microbiology() -> list[dict[str, Any]]:
                                                     "display": "Escherichia coli"}], "text": "Escherichia coli"},
                "hasMember": [{"reference": "Observation/cnt"}, {"reference": "Observation/abg"}],
                "note": [{"text": "Traitement immédiat recommandé."}]}
-    return [leuco, isolate, count, antibiogram]
+    aspect = {"resourceType": "Observation", "id": "asp", "status": "final", "category": micro, "specimen": sp,
+              "code": {"coding": [{"system": LOINC, "code": "5767-9", "display": "Aspect [Aspect] Urine"}]},
+              "valueCodeableConcept": {"text": "trouble"}}
+    gram = {"resourceType": "Observation", "id": "gram", "status": "final", "category": micro, "specimen": sp,
+            "code": {"coding": [{"system": LOINC, "code": "653-6", "display": "Coloration de Gram"}]},
+            "valueString": "nombreux bacilles Gram négatif"}
+    return [leuco, isolate, count, antibiogram, aspect, gram]
 
 
 def subcontracted() -> list[dict[str, Any]]:

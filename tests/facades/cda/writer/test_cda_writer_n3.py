@@ -29,8 +29,9 @@ def values(doc: etree._Element, xpath: str) -> list[str]:
 
 MATRIX: dict[str, Callable[[], CrBioInput]] = {
     "biochemistry": lambda: s.crbio_input(s.biochemistry()),
-    "haematology": lambda: s.crbio_input(s.haematology(), ["nfs"], specimens=[s.specimen("sp2", "BLD", "Sang")]),
-    "microbiology": lambda: s.crbio_input(s.microbiology(), ["leu", "iso"],
+    "haematology": lambda: s.crbio_input(s.haematology(), ["nfs"], specimens=[s.specimen("sp2", "BLD", "Sang")],
+                                         conclusion="Hyperleucocytose modérée à contrôler."),
+    "microbiology": lambda: s.crbio_input(s.microbiology(), ["asp", "gram", "leu", "iso"],
                                           specimens=[s.specimen("sp3", "UR", "Urine")]),
     "partial": lambda: s.crbio_input(s.haematology("preliminary"), ["nfs"], status="partial",
                                      specimens=[s.specimen("sp2", "BLD", "Sang")]),
@@ -77,12 +78,17 @@ def test_haematology_battery_groups_its_members(written: dict[str, etree._Elemen
     assert values(battery, "c:component/c:observation/c:code/@code") == ["718-7", "6690-2", "777-3"]
     assert values(doc, "//c:section[c:templateId/@root='1.2.250.1.213.1.1.2.70']/c:code/@code") == ["18723-7"]
     assert values(doc, "//c:procedure//c:playingEntity/c:code/@code") == ["BLD"]
+    assert values(doc, "//c:section[c:code/@code='55112-7']/c:text/c:paragraph/text()") == [
+        "Hyperleucocytose modérée à contrôler."]
     received = "//c:procedure//c:act[c:code/@code='SPRECEIVE']/c:effectiveTime/@value"
     assert values(doc, received) == ["20240104092200+0100"]
 
 
 def test_microbiology_isolate_with_antibiogram(written: dict[str, etree._Element]) -> None:
     doc = written["microbiology"]
+    assert values(doc, "//c:observation[c:code/@code='653-6']/c:value/text()") == ["nombreux bacilles Gram négatif"]
+    aspect_ref = values(doc, "//c:observation[c:code/@code='5767-9']/c:value/c:originalText/c:reference/@value")[0]
+    assert values(doc, f"//c:content[@ID='{aspect_ref[1:]}']/text()") == ["trouble"]
     isolate = doc.xpath("//c:organizer[@classCode='CLUSTER'][c:templateId/@root='1.3.6.1.4.1.19376.1.3.1.5']",
                         namespaces=NS)[0]
     assert values(isolate, "c:specimen/c:specimenRole/c:specimenPlayingEntity[@classCode='MIC']/c:code/@code") == [

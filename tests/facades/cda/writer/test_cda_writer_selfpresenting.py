@@ -37,12 +37,14 @@ def microbiology_n3() -> bytes:
 
 
 @pytest.mark.req("SGL.DOC.03")
+@pytest.mark.req("SGL.INS.51")
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="chromium not installed")
-def test_browser_renders_every_structured_result_SGL_DOC_03(microbiology_n3: bytes, tmp_path: Path) -> None:
+def test_browser_renders_every_structured_result_SGL_DOC_03_SGL_INS_51(microbiology_n3: bytes, tmp_path: Path) -> None:
     path = tmp_path / "crbio-auto-presentable.xml"
     path.write_bytes(self_presenting(microbiology_n3))
     text = browser_text(path, tmp_path / "profile")
-    for expected in ("PAT-TROIS", "DOMINIQUE", "279035121518989", "INS (NIR)", "28/03/1979",
+    for expected in ("Nom de naissance : PAT-TROIS", "Premier prénom de naissance : DOMINIQUE", "Sexe : F",
+                     "INS (NIR) : 279035121518989", "28/03/1979",
                      "Pascal CHARLES", "pascal.charles@medecin.mssante.fr", "Anne COEUR",
                      "Prélèvement : Urine", "prélevé le 04/01/2024 07:35", "reçu le 04/01/2024 09:22",
                      "1.95 m[IU]/L", "0.27 – 4.2", "7.67 pg/mL", "L (Anormalement bas)", "7.9 mmol/L", "H (",
