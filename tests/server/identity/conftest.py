@@ -62,7 +62,8 @@ def identity_servers(insi_pki: TestPki, insi_simulator: SimulatorHandle,
     try:
         for role in ("secretaire", "technicien", "super-utilisateur", "identity-feed"):
             started.append(start_sgl(data, env={**env, "SGL_CLIENT_ROLE": role, "SGL_CLIENT_ID": f"{role}-1"}))
-        yield Servers(*started, env=env)
+        desk, tech, superuser, feed = started
+        yield Servers(desk, tech, superuser, feed, env)
     finally:
         for server in reversed(started):  # the first one owns the embedded database: stopped last
             server.stop()

@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 from facades.pdf.patient_traits import birthplace_extension
-from resources.ins import OID_INS_NIR, ins_identifier_for
+from resources.ins import OID_INS_NIR, ins_identifier, ins_identifier_for
 from server.identity.vocabulary import with_reliability
 
 MATRICULE = "297022A02077878"
@@ -54,3 +54,8 @@ def out(body: dict[str, Any], name: str) -> Any:
         if p["name"] == name:
             return p.get("resource", p.get("valueString", p.get("valueBoolean", p.get("valueInteger"))))
     return None
+
+
+def ins_of(patient: dict[str, Any]) -> dict[str, Any]:
+    """The current INS identifier, {} when there is none."""
+    return ins_identifier(patient) or {}

@@ -11,7 +11,7 @@ import pytest
 from facades.pdf.patient_traits import birthplace_extension
 from resources.ins import identity_status, ins_identifier
 from server.identity.vocabulary import attribute_extension, history
-from tests.server.identity.identity_samples import out, parameters, provisional
+from tests.server.identity.identity_samples import ins_of, out, parameters, provisional
 
 pytestmark = pytest.mark.db
 
@@ -61,8 +61,7 @@ async def test_insi_then_justificatif_makes_a_qualified_identity_SGL_INS_25_13_2
     assert out(body, "code") == "00"
     recup = out(body, "patient")
     assert identity_status(recup) == "RECUP"
-    assert ins_identifier(recup) == {**ins_identifier(recup), "value": "297022A02077878",
-                                     "system": "urn:oid:1.2.250.1.213.1.4.8"}
+    assert (ins_of(recup)["value"], ins_of(recup)["system"]) == ("297022A02077878", "urn:oid:1.2.250.1.213.1.4.8")
     assert out(body, "identity")["birthDate"] == "1997-02-26"
     [trace] = await insi_traces(desk, pid)
     assert trace["agent"][0]["who"]["identifier"]["value"] == "secretaire-1" and trace["recorded"].endswith("Z")
@@ -91,7 +90,7 @@ async def test_justificatif_then_insi_makes_a_qualified_identity_SGL_INS_25_24_1
     assert mode["valueCoding"]["code"] == "PA"
     r = await desk.post("Patient/$insi-search", json=parameters(patient=f"Patient/{patient['id']}", apply=True))
     qual = out(r.json(), "patient")
-    assert identity_status(qual) == "QUAL" and ins_identifier(qual)["value"] == "275126322074974"
+    assert identity_status(qual) == "QUAL" and ins_of(qual)["value"] == "275126322074974"
 
 
 @pytest.mark.parametrize("family,given,sex,born,code", [
@@ -129,10 +128,10 @@ async def test_kit_history_and_nia_are_kept(desk: httpx.AsyncClient) -> None:
     r = await desk.post("Patient/$insi-search", json=parameters(patient=f"Patient/{histo['id']}", apply=True))
     written = out(r.json(), "patient")
     old = sorted(i["value"] for i in written["identifier"] if i.get("use") == "old")
-    assert old == ["209066322012355", "209076322083439"] and ins_identifier(written)["value"] == "109076322083489"
+    assert old == ["209066322012355", "209076322083439"] and ins_of(written)["value"] == "109076322083489"
     nia = await create(desk, person("PROVISOIRE", "MATRICULE", "M", "2009-07-01", "63220"))
     r = await desk.post("Patient/$insi-search", json=parameters(patient=f"Patient/{nia['id']}", apply=True))
-    assert ins_identifier(out(r.json(), "patient"))["system"] == "urn:oid:1.2.250.1.213.1.4.9"
+    assert ins_of(out(r.json(), "patient"))["system"] == "urn:oid:1.2.250.1.213.1.4.9"
 
 
 @pytest.mark.req("SGL.INS.14")
@@ -152,9 +151,10 @@ async def test_search_by_carte_vitale_SGL_INS_49_40(desk: httpx.AsyncClient) -> 
                        nir="297022A02077878")
     r = await desk.post("Patient/$insi-search", json=query)
     assert r.status_code == 200, r.text
-    assert out(r.json(), "code") == "00" and ins_identifier(out(r.json(), "identity"))["value"] == "297022A02077878"
-    bad = await desk.post("Patient/$insi-search", json={**query, "parameter": query["parameter"][:-1]
-                                                        + [{"name": "nir", "valueString": "297022A02077879"}]})
+    assert out(r.json(), "code") == "00" and ins_of(out(r.json(), "identity"))["value"] == "297022A02077878"
+    wrong_key = parameters(mode="carte-vitale", birthName="ADRTROIS", birthDate="1997-02-26", birthRank="1",
+                           nir="297022A02077879")
+    bad = await desk.post("Patient/$insi-search", json=wrong_key)
     assert bad.status_code == 400 and bad.json()["issue"][0]["expression"] == ["Parameters.parameter('nir')"]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -15,12 +17,12 @@ from tests.server.identity.identity_samples import out, parameters, provisional
 pytestmark = pytest.mark.db
 
 
-async def created(desk: httpx.AsyncClient, *extra: dict[str, object]) -> dict[str, object]:
+async def created(desk: httpx.AsyncClient, *extra: dict[str, Any]) -> dict[str, Any]:
     patient = {k: v for k, v in provisional().items() if k != "id"}
-    patient["extension"] = [*patient["extension"], *extra]  # type: ignore[misc]
+    patient["extension"] = [*patient["extension"], *extra]
     r = await desk.post("Patient", json=patient)
     assert r.status_code == 201, r.text
-    body: dict[str, object] = r.json()
+    body: dict[str, Any] = r.json()
     return body
 
 
