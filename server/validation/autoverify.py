@@ -6,7 +6,8 @@ result of the order is technically validated; then each pending result must:
 - be an analysis listed in ``autoverification.analyses`` of the rules file;
 - belong to a patient whose age at collection is within ``age_min``..``age_max``;
 - carry exactly the interpretation ``N`` (so: inside its reference range, no critical flag, no
-  delta-check flag U/D, no instrument flag of another code system, a reference range exists);
+  delta-check flag U/D, no interpretation from another code system, a reference range exists);
+- carry no instrument flag other than ``N`` in the analyzer's ``instrument-result`` extension;
 - carry no comment (a technician's note asks for a biologist's reading).
 
 If all pass, in one transaction: the results become ``final`` and the report ``final``, each
@@ -30,6 +31,7 @@ from server.validation.marks import (
     INTERPRETATION_SYSTEM,
     TECHNICAL,
     has_step,
+    instrument_flags,
     interpretation_codes,
     with_step,
 )
@@ -52,6 +54,8 @@ async def refusals(store: FhirStore, observation: dict[str, Any], rules: Validat
         reasons.append(f"patient age {ctx.age} outside the autoverification range")
     if interpretation_codes(observation) != {(INTERPRETATION_SYSTEM, "N")}:
         reasons.append(f"interpretation {sorted(interpretation_codes(observation))} is not exactly N")
+    if instrument_flags(observation):
+        reasons.append(f"instrument flag(s) {instrument_flags(observation)}")
     if observation.get("note"):
         reasons.append("the result carries a comment")
     return reasons

@@ -31,6 +31,9 @@ EXT_DELTA_CHECK = f"{BASE}/StructureDefinition/delta-check"
 EXT_REPLACES = f"{BASE}/StructureDefinition/replaces"
 EXT_REPLACED_BY = f"{BASE}/StructureDefinition/replaced-by"
 USER_SYSTEM = f"{BASE}/sid/utilisateur"
+EXT_INSTRUMENT_RESULT = f"{BASE}/StructureDefinition/instrument-result"
+"""What the analyzer sent, as received (written by server/analyzers); its ``flag`` parts are the instrument flags."""
+CLEAR_INSTRUMENT_FLAGS = frozenset({"", "N"})
 
 FINAL_STATES = frozenset({"final", "corrected", "amended"})
 """Observation / DiagnosticReport statuses after biological validation."""
@@ -87,6 +90,13 @@ def replace_interpretations(observation: dict[str, Any], owned: frozenset[str],
 def interpretation_codes(observation: dict[str, Any]) -> set[tuple[str, str]]:
     return {(c.get("system", ""), c.get("code", "")) for concept in observation.get("interpretation", ())
             for c in concept.get("coding", ())}
+
+
+def instrument_flags(observation: dict[str, Any]) -> list[str]:
+    """The flags the analyzer raised on this result (``N`` and empty mean none)."""
+    return [str(part.get("valueString", "")) for ext in observation.get("extension", ())
+            if ext.get("url") == EXT_INSTRUMENT_RESULT for part in ext.get("extension", ())
+            if part.get("url") == "flag" and str(part.get("valueString", "")) not in CLEAR_INSTRUMENT_FLAGS]
 
 
 def user_reference(user_id: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 
 from facades.pdf import render_pdfa
 from server.validation import is_autoverified
+from server.validation.marks import EXT_INSTRUMENT_RESULT
 from tests.facades.pdf.pdf_samples import sample_view_dict
 from tests.server.validation.dedicated import dedicated_lab
 from tests.server.validation.validation_lab import Lab, steps
@@ -125,3 +126,17 @@ async def test_cr_bio_prints_the_configured_notice_only_until_review_SGL_DOC_09(
     text = _printed(tmp_path, reviewed, [await auto.read("Observation", i) for i in ids])
     assert "Validation automatique sans revue" not in text and "validé automatiquement" not in text
     assert "sgl-local" in text
+
+
+async def test_instrument_flag_blocks_autoverification(auto: Lab) -> None:
+    patient = await auto.patient()
+    [order] = await auto.order(patient)
+    rid = await auto.result(patient, order, "NA", 140)
+    sent = await auto.read("Observation", rid)
+    sent["extension"] = [{"url": EXT_INSTRUMENT_RESULT, "extension": [
+        {"url": "analyzer", "valueString": "BIO1"}, {"url": "flag", "valueString": "N"},
+        {"url": "flag", "valueString": "W"}]}]
+    assert (await auto.client.put(f"Observation/{rid}", json=sent)).status_code == 200
+    answer = await auto.validate(rid)
+    assert answer.status_code == 200 and answer.json()["status"] == "preliminary"
+    assert (await auto.report_of(rid))["status"] == "partial"
