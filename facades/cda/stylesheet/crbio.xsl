@@ -128,9 +128,7 @@
     <xsl:choose>
       <xsl:when test="c:templateId/@root='1.2.250.1.213.1.1.2.243'">
         <p class="prelevement">Une copie PDF du compte rendu est jointe au document :
-          <xsl:for-each select=".//c:observationMedia/c:value[@mediaType='application/pdf']">
-            <a download="compte-rendu.pdf" href="{concat('data:application/pdf;base64,', translate(., '&#10;&#13; ', ''))}">ouvrir la copie PDF</a>
-          </xsl:for-each>
+          <xsl:apply-templates select=".//c:observationMedia/c:value[@mediaType='application/pdf']" mode="link"/>
         </p>
       </xsl:when>
       <xsl:when test="c:templateId/@root='1.3.6.1.4.1.19376.1.3.3.2.1'">
@@ -142,9 +140,16 @@
       </xsl:when>
       <xsl:otherwise>
         <h3 class="chapitre"><xsl:value-of select="c:title"/></h3>
-        <div><xsl:value-of select="c:text"/></div>
+        <xsl:for-each select="c:text/c:paragraph | c:text/text()[normalize-space()]">
+          <p><xsl:value-of select="."/></p>
+        </xsl:for-each>
+        <xsl:apply-templates select=".//c:observationMedia/c:value[@mediaType='application/pdf']" mode="link"/>
       </xsl:otherwise>
     </xsl:choose>
+  </xsl:template>
+
+  <xsl:template match="c:value" mode="link">
+    <a download="compte-rendu.pdf" href="{concat('data:application/pdf;base64,', translate(., '&#10;&#13; ', ''))}">ouvrir la copie PDF</a>
   </xsl:template>
 
   <!-- One result act: specimens, executing lab, the results table, comments -->

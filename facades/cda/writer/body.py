@@ -1,4 +1,4 @@
-"""``structuredBody``: one FR-CR-BIO-Chapitre section per speciality, the conclusion, the PDF copy.
+"""``structuredBody``: one FR-CR-BIO-Chapitre section per speciality, the conclusion, attached PDFs.
 
 Chapters come in the order of their first result; each result group is a FR-CR-BIO-Sous-Chapitre
 subsection (LOINC code, narrative, exactly one entry), which is also where a subcontracted group
@@ -7,12 +7,11 @@ names its executing laboratory.
 
 from __future__ import annotations
 
-import base64
-import uuid
 from typing import Any
 
 from lxml import etree
 
+from facades.cda.writer.attachments import pdf_copy, subcontracted_pdf_section
 from facades.cda.writer.cdaxml import LOINC, coding_of, sub, templates, ts
 from facades.cda.writer.model import CrBioInput
 from facades.cda.writer.narrative import group_text
@@ -78,6 +77,8 @@ def structured_body(doc: etree._Element, data: CrBioInput) -> None:
             subsection.insert(text_at, holder[0])
     if data.report.get("conclusion"):
         _conclusion(body, str(data.report["conclusion"]))
+    for index, report in enumerate(data.subcontracted_pdfs):
+        subcontracted_pdf_section(body, report, index)
     pdf_copy(body, data.pdf)
 
 
@@ -88,35 +89,3 @@ def _conclusion(body: etree._Element, conclusion: str) -> None:
     _loinc(section, "55112-7", "Commentaire")
     sub(section, "title", "Conclusion")
     sub(sub(section, "text"), "paragraph", conclusion)
-
-
-def pdf_copy(body: etree._Element, pdf: bytes | None) -> None:
-    """FR-Document-PDF-copie (1.2.250.1.213.1.1.2.243), mandatory in CR-BIO 2024.01: the PDF in base64."""
-    if not pdf or not pdf.startswith(b"%PDF-"):
-        raise InvalidInput("the CR-Bio N3 needs the PDF copy of the report (bytes starting with %PDF-)",
-                           expression="CrBioInput.pdf")
-    section = sub(sub(body, "component"), "section")
-    templates(section, "1.2.250.1.213.1.1.2.243")
-    sub(section, "id", root=str(uuid.uuid4()).upper())
-    _loinc(section, "55108-5", "Copie du document")
-    sub(section, "title", "Copie du document")
-    row = sub(sub(sub(sub(section, "text"), "table", border="0"), "tbody"), "tr")
-    cell = sub(row, "td")
-    sub(cell, "content", "Copie PDF du compte rendu", ID="pdf-copie-titre")
-    sub(cell, "renderMultiMedia", referencedObject="pdf-copie")
-    organizer = sub(sub(section, "entry"), "organizer", classCode="CLUSTER", moodCode="EVN")
-    templates(organizer, "1.2.250.1.213.1.1.3.18")
-    sub(organizer, "id", root=str(uuid.uuid4()).upper())
-    _loinc(organizer, "55107-7", "Document attaché")
-    sub(organizer, "statusCode", code="completed")
-    kind = sub(sub(organizer, "component"), "observation", classCode="OBS", moodCode="EVN")
-    templates(kind, "1.3.6.1.4.1.19376.1.5.3.1.4.13", "1.2.250.1.213.1.1.3.48", "1.2.250.1.213.1.1.3.48.18")
-    sub(kind, "id", root=str(uuid.uuid4()).upper())
-    _loinc(kind, "69764-9", "Type de document")
-    sub(sub(kind, "text"), "reference", value="#pdf-copie-titre")
-    sub(kind, "statusCode", code="completed")
-    sub(kind, "effectiveTime", nullFlavor="NA")
-    sub(kind, "value", xsi_type="CD", code="55108-5", displayName="Copie du document", codeSystem=LOINC,
-        codeSystemName="LOINC")
-    media = sub(sub(organizer, "component"), "observationMedia", classCode="OBS", moodCode="EVN", ID="pdf-copie")
-    sub(media, "value", base64.b64encode(pdf).decode("ascii"), mediaType="application/pdf", representation="B64")

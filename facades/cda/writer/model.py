@@ -46,6 +46,15 @@ class DocumentVersion:
 
 
 @dataclass(frozen=True)
+class SubcontractedPdf:
+    """A subcontracting lab's own report, embedded as PDF in our N3 (first option of SGL.DOC.13)."""
+
+    laboratory: Resource
+    pdf: bytes
+    title: str = "Compte rendu du laboratoire sous-traitant"
+
+
+@dataclass(frozen=True)
 class CrBioInput:
     """Everything a CR-Bio N3/N1 is made of, as FHIR R4 JSON dicts.
 
@@ -55,7 +64,9 @@ class CrBioInput:
       looked up by ``Organization/<id>`` from ``Observation.performer``;
     - ``recipients``: each person or organization the report goes to (one informationRecipient
       each, SGL.DOC.07), as ``Party``; an organization-only recipient has an empty practitioner;
-    - ``pdf``: the PDF/A copy embedded in the "Copie du document" section (mandatory in N3 2024.01).
+    - ``pdf``: the PDF/A copy embedded in the "Copie du document" section (mandatory in N3 2024.01);
+    - ``subcontracted_pdfs``: subcontractors' reports kept as PDF (e.g. from ``read_crbio``), each in
+      a "seconde intention" section naming the lab and its contact details.
     """
 
     report: Resource
@@ -70,6 +81,7 @@ class CrBioInput:
     recipients: list[Party] = field(default_factory=list)
     service_request: Resource | None = None
     pdf: bytes | None = None
+    subcontracted_pdfs: list[SubcontractedPdf] = field(default_factory=list)
     confidentiality: str = "N"
 
     def resolve(self, reference: dict[str, Any] | None, *, expression: str) -> Resource:

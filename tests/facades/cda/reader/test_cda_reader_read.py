@@ -11,7 +11,7 @@ import pytest
 from facades.cda.reader import SubcontractedReport, read_crbio
 from facades.cda.stylesheet import self_presenting
 from facades.cda.validation.kit import default_kit
-from facades.cda.writer import write_n1, write_n3
+from facades.cda.writer import SubcontractedPdf, write_n1, write_n3
 from resources.errors import InvalidInput
 from tests.facades.cda.writer import crbio_samples as s
 
@@ -155,3 +155,11 @@ def test_broken_value_and_broken_pdf_are_refused_with_their_element() -> None:
     with pytest.raises(InvalidInput) as caught:
         read_crbio(bad_pdf)
     assert "nonXMLBody" in caught.value.expression[0]
+
+
+@pytest.mark.req("SGL.DOC.13")
+def test_embedded_subcontractor_pdf_is_an_attachment_not_the_copy_SGL_DOC_13() -> None:
+    other = s.TINY_PDF + b"% subcontractor\n"
+    n3 = write_n3(s.crbio_input(s.biochemistry(), subcontracted_pdfs=[SubcontractedPdf(s.subcontractor(), other)]))
+    report = read_crbio(n3)
+    assert report.pdf == s.TINY_PDF and report.attachments == (other,)

@@ -7,7 +7,8 @@ import facades.cda.writer
 
 
 def test_writer_exports() -> None:
-    assert sorted(facades.cda.writer.__all__) == ["CrBioInput", "DocumentVersion", "Party", "write_n1", "write_n3"]
+    assert sorted(facades.cda.writer.__all__) == [
+        "CrBioInput", "DocumentVersion", "Party", "SubcontractedPdf", "write_n1", "write_n3"]
     assert all(hasattr(facades.cda.writer, name) for name in facades.cda.writer.__all__)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 
 import pytest
 from lxml import etree
 
 from facades.cda import validate_cda
-from facades.cda.writer import CrBioInput, DocumentVersion, write_n3
+from facades.cda.writer import CrBioInput, DocumentVersion, SubcontractedPdf, write_n3
 from tests.facades.cda.writer import crbio_samples as s
 
 NS = {"c": "urn:hl7-org:v3", "lab": "urn:oid:1.3.6.1.4.1.19376.1.3.2"}
@@ -39,6 +40,8 @@ MATRIX: dict[str, Callable[[], CrBioInput]] = {
                                        version=DocumentVersion(s.ROOT, "doc-2", "set-1", 2, replaces="doc-1")),
     "not-qualified": lambda: s.crbio_input(s.biochemistry(), qualified=False),
     "subcontracted": lambda: s.crbio_input(s.subcontracted()),
+    "subcontracted-pdf": lambda: s.crbio_input(s.biochemistry(), subcontracted_pdfs=[
+        SubcontractedPdf(s.subcontractor(), s.TINY_PDF.replace(b"1 0 obj", b"1 0 obj ", 1))]),
 }
 
 
@@ -55,7 +58,8 @@ def test_matrix_document_passes_the_n3_validator_SGL_DOC_01(written: dict[str, e
     assert values(doc, "c:templateId/@root")[-1] == "1.2.250.1.213.1.1.1.55"
     assert values(doc, "c:code/@code") == ["11502-2"]
     assert doc.xpath("count(//c:section[c:templateId/@root='1.2.250.1.213.1.1.2.70'])", namespaces=NS) >= 1
-    assert values(doc, "//c:observationMedia/c:value/@mediaType") == ["application/pdf"]
+    assert values(doc, "//c:section[c:templateId/@root='1.2.250.1.213.1.1.2.243']"
+                       "//c:observationMedia/c:value/@mediaType") == ["application/pdf"]
 
 
 @pytest.mark.req("SGL.DOC.01")
@@ -167,3 +171,15 @@ def test_subcontracted_result_names_the_executing_lab_inside_our_n3_SGL_DOC_13_S
     # structured results in the first-line lab's document: no link, no image of the subcontractor's report
     assert not doc.xpath("//c:linkHtml | //c:observationMedia[c:value/@mediaType!='application/pdf']", namespaces=NS)
     assert "Laboratoire Spécialisé Cerba-Test" in "".join(doc.xpath("//c:section/c:text//text()", namespaces=NS))
+
+
+@pytest.mark.req("SGL.DOC.13")
+def test_subcontractor_pdf_goes_in_a_second_intention_section_naming_the_lab_SGL_DOC_13(
+        written: dict[str, etree._Element]) -> None:
+    doc = written["subcontracted-pdf"]
+    section = doc.xpath("//c:section[c:templateId/@root='1.2.250.1.213.1.1.2.60']", namespaces=NS)[0]
+    assert values(section, "c:code/@code") == ["101792-0"]
+    text = " ".join("".join(section.xpath("c:text//text()", namespaces=NS)).split())
+    assert "Laboratoire Spécialisé Cerba-Test" in text and "Tél. 0134000000" in text and "11 rue de l'Essonne" in text
+    media = section.xpath(".//c:observationMedia/c:value", namespaces=NS)[0]
+    assert base64.b64decode(media.text).startswith(b"%PDF-1.4\n1 0 obj <<")

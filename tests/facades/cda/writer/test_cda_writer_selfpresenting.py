@@ -13,7 +13,7 @@ from lxml import etree
 
 from facades.cda import validate_cda
 from facades.cda.stylesheet import self_presenting, stylesheet_path
-from facades.cda.writer import write_n3
+from facades.cda.writer import SubcontractedPdf, write_n3
 from resources.errors import InvalidInput
 from tests.facades.cda.writer import crbio_samples as s
 
@@ -33,7 +33,9 @@ def browser_text(path: Path, profile: Path) -> str:
 @pytest.fixture(scope="module")
 def microbiology_n3() -> bytes:
     return write_n3(s.crbio_input([*s.microbiology(), *s.biochemistry()], ["leu", "iso", "tsh", "ft4", "glu"],
-                                  specimens=[s.specimen("sp3", "UR", "Urine"), s.specimen()]))
+                                  specimens=[s.specimen("sp3", "UR", "Urine"), s.specimen()],
+                                  conclusion="Infection urinaire à E. coli.",
+                                  subcontracted_pdfs=[SubcontractedPdf(s.subcontractor(), s.TINY_PDF)]))
 
 
 @pytest.mark.req("SGL.DOC.03")
@@ -51,7 +53,8 @@ def test_browser_renders_every_structured_result_SGL_DOC_03_SGL_INS_51(microbiol
                      "500 /mL", "Isolat : Escherichia coli", "100000 /mL", "≥0.512 ug/mL R (Résistant)",
                      "<0.128 ug/mL I", "<0.032 ug/mL S", "Contrôlé sur un second prélèvement.",
                      "Traitement immédiat recommandé.", "Résultats validés par DR Marcel CAMPARINI",
-                     "ouvrir la copie PDF"):
+                     "ouvrir la copie PDF", "Infection urinaire à E. coli.",
+                     "Laboratoire Spécialisé Cerba-Test", "Tél. 0134000000"):
         assert expected in text, f"{expected!r} not rendered"
 
 
