@@ -2,7 +2,8 @@
 
 from server.orders.oml_inbound import oml_handler
 from server.orders.pending import pending_orders
+from server.orders.refusals import refused_channels
 from server.orders.routes import router
 from server.orders.setup import register_orders_inbound
 
-__all__ = ["oml_handler", "pending_orders", "register_orders_inbound", "router"]
+__all__ = ["oml_handler", "pending_orders", "refused_channels", "register_orders_inbound", "router"]

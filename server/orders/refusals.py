@@ -101,3 +101,26 @@ async def record_refusal(store: FhirStore, *, patient: str, requests: list[str],
     written = stored_of(outcome)
     trace = provenance([written], caller, activity, f"{rule}: {label} — {what} by the patient")
     return [written, stored_of(await create(store, "Provenance", trace, session=session, guard=guard))]
+
+
+async def refused_channels(store: FhirStore, service_request: str, *, session: Any = None) -> set[str]:
+    """The channels a report based on ``ServiceRequest/<id>`` must NOT go to (the delivery rule above).
+
+    For the delivery workflows (DMP feeding, MSSanté to professionals and to the patient): "then send
+    nothing" of SGL.MSS.16, SGL.MSS.19 and SGL.DMP.02.
+    """
+    request = (await store.read("ServiceRequest", service_request.removeprefix("ServiceRequest/"),
+                                session=session)).resource or {}
+    patient = (request.get("subject") or {}).get("reference", "")
+    req = await plan_search(store, "Consent", [("patient", patient), ("status", "active"),
+                                               ("_count", str(MAX_COUNT))], strict=True, session=session)
+    target = f"ServiceRequest/{request.get('id')}"
+    out: set[str] = set()
+    for found in (await store.search(req, session=session)).matches:
+        provision = found.get("provision") or {}
+        covered = {(d.get("reference") or {}).get("reference") for d in provision.get("data", [])}
+        channels = {c.get("code") for cat in found.get("category", []) for c in cat.get("coding", [])
+                    if c.get("system") == CHANNEL_SYSTEM}
+        if provision.get("type") == "deny" and target in covered:
+            out |= {str(c) for c in channels if c in CHANNELS}
+    return out

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from server.database import Database
+from server.orders import refused_channels
 from tests.server.orders.conftest import People, count, order_parameters, written
 
 
@@ -56,6 +57,19 @@ async def test_changed_refusal_keeps_its_trace(fhir: httpx.AsyncClient, order_pe
         ("1", "CREATE"), ("2", "UPDATE")]
     assert all(t["agent"][0]["who"]["identifier"]["value"] == "sgl-local" and t["recorded"] for t in traces)
     assert "accepted" in traces[1]["reason"][0]["text"]
+
+
+@pytest.mark.req("SGL.MSS.16", "SGL.MSS.19", "SGL.DMP.02")
+async def test_delivery_sees_the_refused_channels_and_their_change_SGL_MSS_16_SGL_MSS_19_SGL_DMP_02(
+        fhir: httpx.AsyncClient, order_people: People, sgl_db: Database) -> None:
+    placed = await _order(fhir, order_people, ("mssante-pro", "mssante-patient", "dmp"))
+    request = written(placed, "ServiceRequest")[0]
+    assert await refused_channels(sgl_db.store, request["id"]) == {"mssante-pro", "mssante-patient", "dmp"}
+    resp = await fhir.post("ServiceRequest/$refusal", json=_refusal(request["requisition"], "dmp", False))
+    assert resp.status_code == 200
+    assert await refused_channels(sgl_db.store, request["id"]) == {"mssante-pro", "mssante-patient"}
+    other = written(await _order(fhir, order_people, ()), "ServiceRequest")[0]
+    assert await refused_channels(sgl_db.store, other["id"]) == set()
 
 
 async def test_refusal_recorded_after_the_order_creates_the_consent(fhir: httpx.AsyncClient,
