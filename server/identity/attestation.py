@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Attestation:
-    patient_id: str
+    patient_id: str | None
+    """None for an identity the operation creates."""
     status: str
     """The status the operation computed (RECUP/QUAL after INSi, VALI/QUAL after a justificatif)."""
     reason: str

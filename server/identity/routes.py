@@ -24,6 +24,7 @@ from server.identity.duplicates import duplicates
 from server.identity.insi_search import insi_search
 from server.identity.insi_verify import insi_verify
 from server.identity.parameters import Params, parameters
+from server.identity.receive import receive_identity
 from server.identity.roles import Right, profile
 from server.identity.scope import Scope
 from server.identity.validate_identity import validate_identity
@@ -82,6 +83,11 @@ async def insi_verify_route(rid: str, request: Request, scope: ScopeDep) -> Resp
 async def validate_identity_route(rid: str, request: Request, scope: ScopeDep) -> Response:
     return await _traced(scope, request, await validate_identity(scope, rid, await _params(request)),
                          "$validate-identity")
+
+
+@router.post("/Patient/$receive-identity")
+async def receive_identity_route(request: Request, scope: ScopeDep) -> Response:
+    return await _traced(scope, request, await receive_identity(scope, await _params(request)), "$receive-identity")
 
 
 @router.post("/Patient/$insi-verify-all")
