@@ -32,7 +32,6 @@ SYSTEM_OIDS = {
     "http://terminology.hl7.org/CodeSystem/v2-0487": "2.16.840.1.113883.18.311",
     "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation": "2.16.840.1.113883.5.83",
 }
-OID_SYSTEMS = {oid: url for url, oid in SYSTEM_OIDS.items()}
 
 _INSTANT = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?"
                       r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
@@ -118,9 +117,9 @@ CIVILITY = {"m": "M", "m.": "M", "mr": "M", "monsieur": "M", "mme": "MME", "mada
 TITLE = {"dr": "DR", "dr.": "DR", "docteur": "DR", "pr": "PR", "pr.": "PR", "professeur": "PR"}
 
 
-def name_el(parent: etree._Element, human: dict[str, Any] | None, *, prefix_tag: str = "name") -> etree._Element:
+def name_el(parent: etree._Element, human: dict[str, Any] | None) -> etree._Element:
     """A PN from a FHIR HumanName; civilité and titre only from the CI-SIS value sets, others dropped."""
-    node = sub(parent, prefix_tag)
+    node = sub(parent, "name")
     human = human or {}
     words = [str(p).strip().lower() for p in [*human.get("prefix", []), *human.get("suffix", [])]]
     for civility in dict.fromkeys(CIVILITY[w] for w in words if w in CIVILITY):

@@ -138,8 +138,9 @@ def _service_events(doc: etree._Element, data: CrBioInput, chapters: list[dict[s
 
 
 def _first_reception(data: CrBioInput) -> str | None:
-    times = sorted(str(s["receivedTime"]) for s in data.specimens if s.get("receivedTime"))
-    return ts(times[0], expression="Specimen.receivedTime") if times else None
+    times = sorted(ts(s["receivedTime"], expression=f"Specimen/{s.get('id')}.receivedTime")
+                   for s in data.specimens if s.get("receivedTime"))
+    return times[0] if times else None
 
 
 def _encounter(doc: etree._Element, data: CrBioInput) -> None:

@@ -82,7 +82,6 @@ def organization(parent: etree._Element, tag: str, org: dict[str, Any], local_ro
 
 
 def assigned_entity(parent: etree._Element, party: Party, local_root: str, *, tag: str = "assignedEntity",
-                    person_tag: str = "assignedPerson", org_tag: str | None = "representedOrganization",
                     industry: bool = False, extra_ids: bool = False) -> etree._Element:
     """An assignedEntity/assignedAuthor: id, specialty code, addr, telecom, name, organization."""
     node = sub(parent, tag)
@@ -92,9 +91,10 @@ def assigned_entity(parent: etree._Element, party: Party, local_root: str, *, ta
     addr_el(node, address or _first(party.practitioner.get("address"))
             or _first((party.organization or {}).get("address")))
     telecom_els(node, party.telecom or (party.organization or {}).get("telecom"))
-    name_el(sub(node, person_tag), _first(party.practitioner.get("name")))
-    if org_tag and party.organization:
-        organization(node, org_tag, party.organization, local_root, industry=industry, extra_ids=extra_ids)
+    name_el(sub(node, "assignedPerson"), _first(party.practitioner.get("name")))
+    if party.organization:
+        organization(node, "representedOrganization", party.organization, local_root, industry=industry,
+                     extra_ids=extra_ids)
     return node
 
 

@@ -32,7 +32,6 @@ class Group:
     rows: list[Row] = field(default_factory=list)
     specimens: list[SpecimenRow] = field(default_factory=list)
     performer: str | None = None
-    isolate: str | None = None
     comments: list[Row] = field(default_factory=list)
 
 
@@ -48,7 +47,8 @@ class Ids:
 
 
 def _members(data: CrBioInput, fhir: dict[str, Any], expression: str) -> list[tuple[dict[str, Any], str]]:
-    return [(data.resolve(member, expression=f"{expression}.hasMember[{i}]"), f"Observation.hasMember[{i}]")
+    """Each member Observation with its FHIRPath (``….hasMember[i]``)."""
+    return [(data.resolve(member, expression=f"{expression}.hasMember[{i}]"), f"{expression}.hasMember[{i}]")
             for i, member in enumerate(fhir.get("hasMember", []))]
 
 
@@ -78,7 +78,7 @@ def _battery(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any], gro
     for member, where in members:
         if member.get("status") in FINAL:
             _result(sub(organizer, "component"), data, member, group, ids, when=when,
-                    expression=f"{expression}.{where}", depth=depth + 1)
+                    expression=where, depth=depth + 1)
     for index, component in enumerate(fhir.get("component", [])):
         group.rows.append(observation(sub(organizer, "component"), {**component, "status": fhir.get("status")},
                                       ids.next(), when=when, expression=f"{expression}.component[{index}]",
@@ -98,13 +98,12 @@ def _isolate(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any], gro
     organism = code_el(entity, "code", coding_of(fhir["valueCodeableConcept"], "http://snomed.info/sct"))
     organism.attrib.pop("nullFlavor", None)
     sub(sub(organism, "originalText"), "reference", value=f"#{ref}")
-    group.isolate = label_of(fhir["valueCodeableConcept"])
-    group.rows.append(Row(ref=ref, label=group.isolate, depth=depth))
+    group.rows.append(Row(ref=ref, label=label_of(fhir["valueCodeableConcept"]), depth=depth))
     _organizer_notes(fhir, group, ref)
     for member, where in _members(data, fhir, expression):
         if member.get("status") in FINAL:
             _result(sub(organizer, "component"), data, member, group, ids, when=when,
-                    expression=f"{expression}.{where}", depth=depth + 1)
+                    expression=where, depth=depth + 1)
 
 
 def _result(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any], group: Group, ids: Ids, *,
@@ -147,10 +146,10 @@ def result_group(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any],
     sub(act, "code", code=chapter["code"], displayName=chapter["display"], codeSystem=LOINC, codeSystemName="LOINC")
     sub(act, "statusCode", code="completed")
     group.performer = _performer(act, data, fhir, expression)
-    for index, reference in enumerate(_specimen_refs(data, fhir, expression)):
+    for reference in _specimen_refs(data, fhir, expression):
         specimen = data.resolve(reference, expression=f"{expression}.specimen")
         group.specimens.append(specimen_collection(act, specimen, ids.next("spec"), local_root=data.version.root,
-                                                   expression=f"Specimen[{index}]"))
+                                                   expression=str(reference.get("reference"))))
     _result(sub(act, "entryRelationship", typeCode="COMP"), data, fhir, group, ids, when=when, expression=expression)
     for row in group.comments:
         for index, _ in enumerate(row.notes):
@@ -162,14 +161,14 @@ def _specimen_refs(data: CrBioInput, fhir: dict[str, Any], expression: str) -> l
     """Distinct specimens of the group and its members, in order of appearance."""
     seen: list[str] = []
     out: list[dict[str, Any]] = []
-    stack = [fhir]
+    stack = [(fhir, expression)]
     while stack:
-        current = stack.pop(0)
+        current, where = stack.pop(0)
         reference = current.get("specimen")
         if reference and reference.get("reference") not in seen:
             seen.append(str(reference.get("reference")))
             out.append(reference)
-        stack.extend(data.resolve(m, expression=f"{expression}.hasMember") for m in current.get("hasMember", []))
+        stack.extend(_members(data, current, where))
     return out
 
 
@@ -183,10 +182,16 @@ CHAPTERS = {
 
 
 def chapter_of(data: CrBioInput, fhir: dict[str, Any]) -> dict[str, str]:
-    """The chapter (LOINC specialty): the Observation's LOINC category, else the report's, else Biochimie."""
+    """The chapter (LOINC specialty): the Observation's LOINC category, else the report's, else Biochimie.
+
+    Known chapters get their French label; another LOINC category is used with its own display.
+    """
     for concept in [*fhir.get("category", []), *data.report.get("category", [])]:
         coding = coding_of(concept, "http://loinc.org")
-        if coding and coding.get("system") == "http://loinc.org" and coding.get("code") in CHAPTERS:
-            return {"code": str(coding["code"]), "display": CHAPTERS[str(coding["code"])]}
+        if not coding or coding.get("system") != "http://loinc.org":
+            continue
+        code = str(coding["code"])
+        if code in CHAPTERS or coding.get("display"):
+            return {"code": code, "display": CHAPTERS.get(code) or str(coding["display"])}
     return {"code": "18719-5", "display": CHAPTERS["18719-5"]}
 

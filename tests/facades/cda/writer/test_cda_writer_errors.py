@@ -64,3 +64,16 @@ def test_report_still_registered_without_validated_result_is_refused() -> None:
 
 def test_unknown_confidentiality_is_refused() -> None:
     assert refused(s.biochemistry(), confidentiality="X").expression == ["CrBioInput.confidentiality"]
+
+
+def test_bad_specimen_time_names_the_specimen() -> None:
+    bad = s.specimen()
+    bad["receivedTime"] = "hier"
+    assert refused(s.biochemistry(), specimens=[bad]).expression == ["Specimen/sp1.receivedTime"]
+
+
+def test_bad_member_reference_names_the_member() -> None:
+    results = s.haematology()
+    results[0]["hasMember"][1] = {"reference": "Observation/nope"}
+    error = refused(results, results=["nfs"], specimens=[s.specimen("sp2", "BLD", "Sang")])
+    assert error.expression == ["DiagnosticReport.result[0].hasMember[1]"]
