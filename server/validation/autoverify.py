@@ -22,7 +22,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from resources.fhirjson import instant
 from resources.interactions import WriteGuard
+from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.validation.definitions import result_context
 from server.validation.marks import (
@@ -81,7 +83,8 @@ async def autoverify_report(store: FhirStore, guard: WriteGuard | None, report_i
             return False
     async with workflow_step(store, guard, "autoverification") as writer:
         for observation in pending:
-            await writer.update(with_step({**observation, "status": "final"}, AUTOVERIFIED))
+            await writer.update(with_step({**observation, "status": "final", "issued": instant(now_utc())},
+                                          AUTOVERIFIED))
         results = await order_results(store, report, writer)
         await writer.update(refreshed(report, results, issued=True))
         targets = list(writer.written)

@@ -19,7 +19,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from resources.errors import RuleViolation
+from resources.fhirjson import instant
 from resources.interactions import WriteGuard
+from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.deps import CallerDep, GuardDep, StoreDep
 from server.guards import Caller
@@ -44,12 +46,16 @@ router = APIRouter()
 
 
 def signed(observation: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    """The result validated by the biologist: final, tagged, the biologist among its performers."""
+    """The result validated by the biologist: final, tagged, the biologist among its performers.
+
+    ``issued`` (when the result was made available) is set when it becomes final; a review of an
+    automatically validated result keeps it."""
     who = user_reference(caller.id)
     performers = [p for p in observation.get("performer", ()) if p != who] + [who]
-    out = with_step(with_step(observation, AUTOVERIFIED, False), BIOLOGICAL)
-    status = observation["status"] if observation["status"] in FINAL_STATES else "final"
-    return {**out, "status": status, "performer": performers}
+    out = {**with_step(with_step(observation, AUTOVERIFIED, False), BIOLOGICAL), "performer": performers}
+    if observation["status"] not in FINAL_STATES:
+        out.update(status="final", issued=instant(now_utc()))
+    return out
 
 
 def live(report: dict[str, Any]) -> None:

@@ -21,7 +21,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from resources.errors import InvalidInput, RuleViolation
+from resources.fhirjson import instant
 from resources.interactions import WriteGuard
+from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.deps import CallerDep, GuardDep, SettingsDep, StoreDep
 from server.guards import Caller
@@ -61,7 +63,7 @@ async def _corrected(store: FhirStore, observation: dict[str, Any], new: tuple[s
     changed = apply_delta(changed, await previous_result(store, changed), ctx, rules)
     changed["note"] = [*changed.get("note", []), {"text": f"Résultat corrigé : {reason}",
                                                   "authorReference": user_reference(caller.id)}]
-    return {**signed(changed, caller), "status": "corrected"}
+    return {**signed(changed, caller), "status": "corrected", "issued": instant(now_utc())}
 
 
 async def correct_result(store: FhirStore, guard: WriteGuard | None, caller: Caller, report_id: str,

@@ -100,3 +100,13 @@ async def test_result_outside_any_order_is_refused(lab: Lab) -> None:
     assert (await lab.client.put(f"Observation/{rid}", json=current)).status_code == 200
     answer = await lab.validate(rid)
     assert answer.status_code == 422 and "VAL-06" in issue(answer)["diagnostics"]
+
+
+async def test_result_of_an_analysis_outside_the_catalogue_is_refused(lab: Lab) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "NOT-IN-CATALOGUE", 1.0, unit="mmol/L")
+    answer = await lab.validate(rid)
+    assert answer.status_code == 422 and "VAL-03" in issue(answer)["diagnostics"]
+    assert issue(answer)["expression"] == ["Observation.code"]
+    assert (await lab.read("Observation", rid))["meta"]["versionId"] == "1"
