@@ -87,7 +87,10 @@ def requester() -> Party:
 def recipients() -> list[Party]:
     return [requester(),
             Party(practitioner("gp", "810000000011", "MEDECIN", "Paul", "paul.medecin@medecin.mssante.fr")),
-            Party(practitioner("card", "810000000022", "COEUR", "Anne", "anne.coeur@hopital.mssante.fr"))]
+            Party(practitioner("card", "810000000022", "COEUR", "Anne", "anne.coeur@hopital.mssante.fr")),
+            Party({}, None, {"resourceType": "Organization", "id": "svc", "name": "Service de cardiologie CHU",
+                             "identifier": [{"system": "http://finess.sante.gouv.fr", "value": "630000479"}],
+                             "telecom": [{"system": "email", "value": "cardio@chu.mssante.fr"}]})]
 
 
 def quantity_obs(ident: str, code: str, display: str, value: float, unit: str, low: float, high: float,

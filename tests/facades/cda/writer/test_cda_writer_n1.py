@@ -35,7 +35,7 @@ def test_n1_header_matches_the_n3_header_SGL_DOC_04() -> None:
     doc = etree.fromstring(write_n1(s.TINY_PDF, data))
     assert doc.xpath("c:recordTarget/c:patientRole/c:id/@extension", namespaces=NS)[0] == "279035121518989"
     assert doc.xpath("c:setId/@extension", namespaces=NS) == ["set-1"]
-    assert len(doc.xpath("c:informationRecipient", namespaces=NS)) == 3
+    assert len(doc.xpath("c:informationRecipient", namespaces=NS)) == 4
 
 
 def test_n1_refuses_a_body_that_is_not_a_pdf() -> None:

@@ -143,9 +143,11 @@ def test_ins_is_sent_only_for_a_qualified_identity_SGL_INS_37(written: dict[str,
 def test_every_recipient_is_an_information_recipient_SGL_DOC_07(written: dict[str, etree._Element]) -> None:
     doc = written["biochemistry"]
     recipients = doc.xpath("c:informationRecipient/c:intendedRecipient", namespaces=NS)
-    assert [values(r, "c:informationRecipient/c:name/c:family/text()")[0] for r in recipients] == [
-        "CHARLES", "MEDECIN", "COEUR"]
+    assert [values(r, "c:informationRecipient/c:name/c:family/text()") for r in recipients] == [
+        ["CHARLES"], ["MEDECIN"], ["COEUR"], []]
     assert "mailto:anne.coeur@hopital.mssante.fr" in values(recipients[2], "c:telecom/@value")
+    assert values(recipients[3], "c:receivedOrganization/c:name/text()") == ["Service de cardiologie CHU"]
+    assert values(recipients[3], "c:telecom/@value") == ["mailto:cardio@chu.mssante.fr"]
 
 
 @pytest.mark.req("SGL.DOC.11")
