@@ -33,7 +33,10 @@
           .bloc h2 { font-size: 10pt; margin: 0 0 4px 0; color: #003366; }
           h3.chapitre { background: #003366; color: white; padding: 3px 8px; font-size: 11pt; margin-top: 18px; }
           h4 { font-size: 10pt; margin: 10px 0 4px 0; border-bottom: 1px solid #ccc; }
-          table.resultats { width: 100%; border-collapse: collapse; }
+          table.resultats { width: 100%; border-collapse: collapse; table-layout: fixed; font-size: 10pt; }
+          table.resultats th:nth-child(1) { width: 44%; }
+          table.resultats th:nth-child(2), table.resultats th:nth-child(3) { width: 12%; }
+          table.resultats th:nth-child(4) { width: 16%; }
           table.resultats th { text-align: left; font-size: 9pt; color: #555; border-bottom: 1px solid #999; }
           table.resultats td { padding: 2px 4px; vertical-align: top; }
           .anormal { font-weight: bold; }
