@@ -1,6 +1,9 @@
-"""CDA R2 facade: CR-Bio documents (CI-SIS CR-BIO 2024.01, N3 and N1) and their conformance check."""
+"""CDA R2 facade: CR-Bio documents (CI-SIS CR-BIO 2024.01, N3 and N1), the lab's self-presenting
+stylesheet, the reader of a subcontractor's CR-Bio, and the offline conformance check."""
 
 from facades.cda.errors import KitError, NotACda
+from facades.cda.reader import SubcontractedReport, read_crbio
+from facades.cda.stylesheet import self_presenting, stylesheet_path
 from facades.cda.validation import (
     Finding,
     ValidationReport,
@@ -9,14 +12,25 @@ from facades.cda.validation import (
     schematrons_for,
     validate_cda,
 )
+from facades.cda.writer import CrBioInput, DocumentVersion, Party, SubcontractedPdf, write_n1, write_n3
 
 __all__ = [
+    "CrBioInput",
+    "DocumentVersion",
     "Finding",
     "KitError",
     "NotACda",
+    "Party",
+    "SubcontractedPdf",
+    "SubcontractedReport",
     "ValidationReport",
     "cli_validate",
     "format_report",
+    "read_crbio",
     "schematrons_for",
+    "self_presenting",
+    "stylesheet_path",
     "validate_cda",
+    "write_n1",
+    "write_n3",
 ]

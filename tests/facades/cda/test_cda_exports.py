@@ -8,8 +8,9 @@ import facades.cda.validation
 
 def test_cda_package_exports() -> None:
     assert sorted(facades.cda.__all__) == [
-        "Finding", "KitError", "NotACda", "ValidationReport", "cli_validate", "format_report",
-        "schematrons_for", "validate_cda",
+        "CrBioInput", "DocumentVersion", "Finding", "KitError", "NotACda", "Party", "SubcontractedPdf",
+        "SubcontractedReport", "ValidationReport", "cli_validate", "format_report", "read_crbio", "schematrons_for",
+        "self_presenting", "stylesheet_path", "validate_cda", "write_n1", "write_n3",
     ]
     assert all(hasattr(facades.cda, name) for name in facades.cda.__all__)
 
