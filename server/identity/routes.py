@@ -2,8 +2,9 @@
 
 Thin handlers: each reads the request, builds the :class:`Scope`, calls one operation module and
 traces the patients returned (SGL.INS.03). Registered before the generic FHIR router, so the
-``$`` paths win; the Patient read and search routes check the SEE habilitation (SGL.INS.05), then
-hand over to the generic handlers unchanged. Their ``{rid:fhirid}`` convertor only matches a FHIR
+``$`` paths win; the Patient read, search, history and vread routes check the SEE habilitation
+(SGL.INS.05), then hand over to the generic handlers unchanged (a Patient read inside a batch
+Bundle is not checked yet). Their ``{rid:fhirid}`` convertor only matches a FHIR
 id, so ``_history``, ``_search`` and ``$op`` paths still reach the routes meant for them.
 """
 
@@ -110,6 +111,34 @@ async def search_patients(request: Request, store: StoreDep, settings: SettingsD
                           prefer: str | None = Header(default=None)) -> Response:
     profile(caller.role).require(Right.SEE)
     return await fhir.search("Patient", request, store, settings, base, prefer)
+
+
+@router.post("/Patient/_search")
+async def search_patients_post(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
+                               caller: CallerDep, prefer: str | None = Header(default=None)) -> Response:
+    profile(caller.role).require(Right.SEE)
+    return await fhir.search_post("Patient", request, store, settings, base, prefer)
+
+
+@router.get("/Patient/_history")
+async def patients_history(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
+                           caller: CallerDep) -> Response:
+    profile(caller.role).require(Right.SEE)
+    return await fhir.type_history("Patient", request, store, settings, base)
+
+
+@router.get("/Patient/{rid:fhirid}/_history")
+async def patient_history(rid: str, request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
+                          caller: CallerDep) -> Response:
+    profile(caller.role).require(Right.SEE)
+    return await fhir.instance_history("Patient", rid, request, store, settings, base)
+
+
+@router.get("/Patient/{rid:fhirid}/_history/{vid}")
+async def patient_version(rid: str, vid: str, request: Request, store: StoreDep, settings: SettingsDep,
+                          caller: CallerDep) -> Response:
+    profile(caller.role).require(Right.SEE)
+    return await fhir.vread("Patient", rid, vid, request, store, settings)
 
 
 @router.get("/Patient/{rid:fhirid}")

@@ -28,6 +28,9 @@ async def test_unauthorised_profile_cannot_open_identity_data_SGL_INS_05(desk: h
     created = (await desk.post("Patient", json={k: v for k, v in provisional().items() if k != "id"})).json()
     assert (await desk.get(f"Patient/{created['id']}")).status_code == 200
     for r in (await tech.get(f"Patient/{created['id']}"), await tech.get("Patient", params={"family": "ADRTROIS"}),
+              await tech.post("Patient/_search", data={"family": "ADRTROIS"}),
+              await tech.get(f"Patient/{created['id']}/_history"), await tech.get("Patient/_history"),
+              await tech.get(f"Patient/{created['id']}/_history/1"),
               await tech.get("Patient/$duplicates", params={"birthdate": "1997-02-26"}),
               await tech.post("Patient", json={k: v for k, v in provisional().items() if k != "id"})):
         assert r.status_code == 403, r.text
@@ -35,6 +38,8 @@ async def test_unauthorised_profile_cannot_open_identity_data_SGL_INS_05(desk: h
     r = await tech.put(f"Patient/{created['id']}", json={**created, "gender": "male"})
     assert r.status_code == 403
     assert (await desk.get(f"Patient/{created['id']}")).json()["gender"] == "female"
+    assert (await desk.get(f"Patient/{created['id']}/_history/1")).status_code == 200
+    assert (await desk.get("Patient/_history")).status_code == 200
 
 
 @pytest.mark.req("SGL.INS.06")
