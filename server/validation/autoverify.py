@@ -40,7 +40,7 @@ from server.validation.marks import (
 from server.validation.provenance import provenance, rules_agent
 from server.validation.report import order_results, refreshed
 from server.validation.rules import ValidationRules
-from server.validation.steps import workflow_step
+from server.validation.steps import retried, workflow_step
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +63,7 @@ async def refusals(store: FhirStore, observation: dict[str, Any], rules: Validat
     return reasons
 
 
+@retried
 async def autoverify_report(store: FhirStore, guard: WriteGuard | None, report_id: str,
                             rules: ValidationRules) -> bool:
     """Validate the report automatically if all its results pass; True when it did."""

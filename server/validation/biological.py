@@ -40,7 +40,7 @@ from server.validation.marks import (
 from server.validation.params import parameters, text
 from server.validation.provenance import provenance, user_agent
 from server.validation.report import order_results, refreshed
-from server.validation.steps import workflow_step
+from server.validation.steps import retried, workflow_step
 
 router = APIRouter()
 
@@ -64,6 +64,7 @@ def live(report: dict[str, Any]) -> None:
                             expression="DiagnosticReport.status")
 
 
+@retried
 async def validate_biological(store: FhirStore, guard: WriteGuard | None, caller: Caller, report_id: str,
                               conclusion: str | None) -> dict[str, Any]:
     require_role(caller, "biological validation", BIOLOGICAL_ROLES)

@@ -38,7 +38,7 @@ from server.validation.params import VALUE_KEYS, parameters, references, text, v
 from server.validation.provenance import provenance, user_agent
 from server.validation.report import order_results, refreshed
 from server.validation.rules import ValidationRules, load_rules
-from server.validation.steps import workflow_step
+from server.validation.steps import retried, workflow_step
 
 router = APIRouter()
 
@@ -66,6 +66,7 @@ async def _corrected(store: FhirStore, observation: dict[str, Any], new: tuple[s
     return {**signed(changed, caller), "status": "corrected", "issued": instant(now_utc())}
 
 
+@retried
 async def correct_result(store: FhirStore, guard: WriteGuard | None, caller: Caller, report_id: str,
                          observation_id: str, new: tuple[str, Any], reason: str,
                          rules: ValidationRules) -> dict[str, Any]:

@@ -1,9 +1,9 @@
 """The DiagnosticReport of an order: found or created when its first result is technically validated.
 
 An order is the set of ``ServiceRequest``s sharing a ``requisition`` identifier (or one
-ServiceRequest without one). Its report carries that requisition as ``identifier`` (so a
-conditional create finds it), ``basedOn`` every ServiceRequest of the order, and ``result`` the
-order's results that went through technical validation and were not rerun (cancelled).
+ServiceRequest without one). Its report has an id derived from the order (``report_id``), carries
+that requisition as ``identifier``, ``basedOn`` every ServiceRequest of the order, and ``result``
+the order's results that went through technical validation and were not rerun (cancelled).
 
 Status (FHIR DiagnosticReport): ``partial`` while no result is biologically validated,
 ``preliminary`` when some are and others are pending, ``final`` when all are (``corrected`` stays
@@ -12,10 +12,11 @@ Status (FHIR DiagnosticReport): ``partial`` while no result is biologically vali
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from resources import interactions
-from resources.errors import RuleViolation, Unprocessable
+from resources.errors import NotFound, RuleViolation, Unprocessable
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
@@ -116,20 +117,22 @@ def new_report(observation: dict[str, Any], order: list[dict[str, Any]]) -> dict
     return report
 
 
+def report_id(order: list[dict[str, Any]]) -> str:
+    """The report's id, derived from the order: two steps validating results of one new order at the
+    same time write the same id, so the second fails (409, retry) instead of creating a twin report."""
+    requisition = order[0].get("requisition") or {}
+    key = (f"requisition|{requisition.get('system', '')}|{requisition['value']}" if requisition.get("value")
+           else f"ServiceRequest/{order[0]['id']}")
+    return "cr-" + hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
 async def report_for(writer: StepWriter, observation: dict[str, Any]) -> dict[str, Any]:
-    """The order's report: written earlier in this step, stored, or created now (conditional create)."""
+    """The order's report as this step sees it, created now if the order has none."""
     order = await order_of(writer.store, observation)
-    refs = {f"ServiceRequest/{r['id']}" for r in order}
-    for stored in writer.written:
-        if stored.resource_type == "DiagnosticReport" and stored.resource and \
-                refs & {b["reference"] for b in stored.resource.get("basedOn", ())}:
-            return stored.resource
-    report = new_report(observation, order)
-    if "identifier" in report:
-        ident = report["identifier"][0]
-        query = f"identifier={ident.get('system', '')}|{ident['value']}"
-    else:
-        query = f"based-on=ServiceRequest/{order[0]['id']}"
-    found = await writer.create(report, if_none_exist=query)
-    missing = [b for b in report["basedOn"] if b not in found.get("basedOn", ())]
+    rid = report_id(order)
+    try:
+        found = (await writer.store.read("DiagnosticReport", rid, session=writer.session)).resource or {}
+    except NotFound:
+        return await writer.update({**new_report(observation, order), "id": rid})
+    missing = [b for b in new_report(observation, order)["basedOn"] if b not in found.get("basedOn", ())]
     return {**found, "basedOn": found.get("basedOn", []) + missing}

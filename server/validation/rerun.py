@@ -35,7 +35,7 @@ from server.validation.marks import EXT_REPLACED_BY, EXT_REPLACES
 from server.validation.params import parameters, text
 from server.validation.provenance import provenance, user_agent
 from server.validation.report import order_results, refreshed
-from server.validation.steps import workflow_step
+from server.validation.steps import retried, workflow_step
 
 router = APIRouter()
 _COPIED = ("identifier", "basedOn", "category", "code", "subject", "encounter", "effectiveDateTime", "specimen",
@@ -46,6 +46,7 @@ def _link(url: str, rid: str) -> dict[str, Any]:
     return {"url": url, "valueReference": {"reference": f"Observation/{rid}"}}
 
 
+@retried
 async def rerun_result(store: FhirStore, guard: WriteGuard | None, caller: Caller, rid: str,
                        reason: str) -> dict[str, Any]:
     require_role(caller, "rerun", TECHNICAL_ROLES)

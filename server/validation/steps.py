@@ -4,19 +4,37 @@
 step, which is what lets guard.py tell a validation operation from a plain PUT on a final result.
 ``StepWriter`` goes through the FHIR interactions (model validation, every workflow's guards,
 ``If-Match`` on the version read) and remembers what it wrote for the step's Provenance.
+
+Two steps touching the same resources at once (two benches validating results of one order)
+conflict: the database aborts one transaction (``TransientTransactionError``) or a version check
+fails. ``retried`` runs such a step again from its reads, a few times, so the caller sees either
+the result or the rule the new state breaks (e.g. "already validated"), and 409 only if the
+conflict persists.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import functools
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
+
+from pymongo.errors import PyMongoError
 
 from resources import interactions
+from resources.errors import Conflict
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore, Stored
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+T = TypeVar("T")
+STEP_ATTEMPTS = 4
 
 _ACTIVE_STEP: ContextVar[str | None] = ContextVar("validation_step", default=None)
 
@@ -34,11 +52,11 @@ class StepWriter:
     written: list[Stored] = field(default_factory=list)
 
     async def update(self, resource: dict[str, Any]) -> dict[str, Any]:
-        """Write a new version of a resource read at ``meta.versionId`` (412/409 if it moved since)."""
-        vid = (resource.get("meta") or {}).get("versionId")
+        """Write a new version of a resource read at ``meta.versionId``, or the first version of one
+        without it (412/409 if it moved or appeared since)."""
+        vid = (resource.get("meta") or {}).get("versionId") or "0"
         outcome = await interactions.update(self.store, resource["resourceType"], resource["id"], resource,
-                                            if_match=f'W/"{vid}"' if vid else None, session=self.session,
-                                            guard=self.guard)
+                                            if_match=f'W/"{vid}"', session=self.session, guard=self.guard)
         return self._keep(outcome.stored)
 
     async def create(self, resource: dict[str, Any], *, if_none_exist: str | None = None) -> dict[str, Any]:
@@ -63,5 +81,23 @@ async def workflow_step(store: FhirStore, guard: WriteGuard | None, name: str) -
     try:
         async with store.transaction() as session:
             yield StepWriter(store, guard, session)
+    except PyMongoError as exc:
+        if not exc.has_error_label("TransientTransactionError"):
+            raise
+        raise Conflict(f"{name} conflicted with a concurrent change; retry") from exc
     finally:
         _ACTIVE_STEP.reset(token)
+
+
+def retried(step: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
+    """Run a whole step (reads, checks, transaction) again when it lost a race with another one."""
+    @functools.wraps(step)
+    async def run(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, STEP_ATTEMPTS):
+            try:
+                return await step(*args, **kwargs)
+            except Conflict as exc:
+                log.info("%s: attempt %d conflicted (%s); running it again", step.__name__, attempt, exc)
+                await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)
+        return await step(*args, **kwargs)
+    return run

@@ -36,7 +36,7 @@ from server.validation.params import parameters, references, text
 from server.validation.provenance import provenance, user_agent
 from server.validation.report import order_results, refreshed, report_for
 from server.validation.rules import ValidationRules, load_rules
-from server.validation.steps import workflow_step
+from server.validation.steps import retried, workflow_step
 
 router = APIRouter()
 MAX_BATCH = 200
@@ -61,13 +61,10 @@ async def _prepared(store: FhirStore, rid: str, note: str | None, rules: Validat
     return with_step(observation, TECHNICAL)
 
 
-async def validate_technical(store: FhirStore, guard: WriteGuard | None, caller: Caller, ids: list[str],
-                             note: str | None, rules: ValidationRules, *,
-                             autoverification: bool) -> list[dict[str, Any]]:
-    """Validate the results together; return them as stored once autoverification (if on) has run."""
-    require_role(caller, "technical validation", TECHNICAL_ROLES)
-    if not ids or len(ids) > MAX_BATCH or len(set(ids)) != len(ids):
-        raise InvalidInput(f"give 1 to {MAX_BATCH} distinct results", expression="Parameters.observation")
+@retried
+async def _technical_step(store: FhirStore, guard: WriteGuard | None, caller: Caller, ids: list[str],
+                          note: str | None, rules: ValidationRules) -> list[str]:
+    """Check and write the results, their reports and the Provenance; return the reports' ids."""
     prepared = [await _prepared(store, rid, note, rules) for rid in ids]
     async with workflow_step(store, guard, "technical-validation") as writer:
         for observation in prepared:
@@ -80,8 +77,19 @@ async def validate_technical(store: FhirStore, guard: WriteGuard | None, caller:
             await writer.update(refreshed(report, await order_results(store, report, writer)))
         targets = list(writer.written)
         await writer.create(provenance("technical-validation", user_agent(caller.id, caller.role), targets))
+    return list(reports)
+
+
+async def validate_technical(store: FhirStore, guard: WriteGuard | None, caller: Caller, ids: list[str],
+                             note: str | None, rules: ValidationRules, *,
+                             autoverification: bool) -> list[dict[str, Any]]:
+    """Validate the results together; return them as stored once autoverification (if on) has run."""
+    require_role(caller, "technical validation", TECHNICAL_ROLES)
+    if not ids or len(ids) > MAX_BATCH or len(set(ids)) != len(ids):
+        raise InvalidInput(f"give 1 to {MAX_BATCH} distinct results", expression="Parameters.observation")
+    report_ids = await _technical_step(store, guard, caller, ids, note, rules)
     if autoverification:
-        for report_id in reports:
+        for report_id in report_ids:
             await autoverify_report(store, guard, report_id, rules)
     return [(await store.read("Observation", rid)).resource or {} for rid in ids]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.server.validation.validation_lab import Lab, issue, parameters, steps
@@ -110,3 +112,14 @@ async def test_result_of_an_analysis_outside_the_catalogue_is_refused(lab: Lab) 
     assert answer.status_code == 422 and "VAL-03" in issue(answer)["diagnostics"]
     assert issue(answer)["expression"] == ["Observation.code"]
     assert (await lab.read("Observation", rid))["meta"]["versionId"] == "1"
+
+
+async def test_concurrent_validations_of_one_new_order_make_one_report(lab: Lab) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    ids = [await lab.result(patient, order, code, value) for code, value in (("NA", 140), ("K", 4.0), ("CL", 100))]
+    answers = await asyncio.gather(*(lab.validate(i) for i in ids))  # the steps conflict and are run again
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    found = (await lab.client.get("DiagnosticReport", params={"based-on": f"ServiceRequest/{order}"})).json()
+    [report] = [e["resource"] for e in found["entry"] if e["search"]["mode"] == "match"]
+    assert sorted(r["reference"] for r in report["result"]) == sorted(f"Observation/{i}" for i in ids)
