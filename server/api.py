@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from server.catalog import routes as catalog_routes
+from server.documents import router as documents_router
 from server.identity import routes as identity_routes
 from server.orders import router as orders_router
 from server.routes import fhir
@@ -15,4 +16,5 @@ api_router.include_router(catalog_routes.router, prefix="/fhir", tags=["Catalogu
 api_router.include_router(validation_router, prefix="/fhir", tags=["Validation"])
 api_router.include_router(orders_router, prefix="/fhir", tags=["Orders"])
 api_router.include_router(identity_routes.router, prefix="/fhir", tags=["Identity (RNIV, INSi)"])
+api_router.include_router(documents_router, prefix="/fhir", tags=["CR-Bio documents"])
 api_router.include_router(fhir.router, prefix="/fhir", tags=["FHIR"])

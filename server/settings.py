@@ -52,3 +52,6 @@ class Settings(BaseSettings):
     """UUID of this installation, sent in ContexteLPS."""
     structure_id: str = "opensgl-lab"
     """The lab structure (FINESS / SIRET) named as INSi emitter."""
+    lab_profile: Path | None = None
+    """JSON lab identity printed on CR-Bio documents (name, FINESS, address, OID root, RGPD text, Cofrac number);
+    unset: server/documents/lab_profile.json."""

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from server.catalog.seed import run_seed
 from server.context import AppContext
+from server.documents.trigger import install_document_trigger
 
 
 async def run_startup(ctx: AppContext) -> None:
     """Every start-up step, in order."""
     await run_seed(ctx)
+    install_document_trigger(ctx)

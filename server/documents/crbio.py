@@ -1,0 +1,67 @@
+"""``$cr-bio``: the current CR-Bio of a report in one format, to view or download (SGL.DOC.12).
+
+    GET /fhir/DiagnosticReport/{id}/$cr-bio?format=n3|n1|pdf     (default pdf)
+
+Answers the document itself (``application/xml`` / ``application/pdf``) with its file name in
+``Content-Disposition``. A validated report without documents yet gets them now: the report is
+rewritten through the guarded interactions in one transaction, so the document trigger generates
+them exactly as at validation. A report not biologically validated has none (422 ``SGL.DOC.12``).
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import Response
+
+from resources import interactions
+from resources.errors import InvalidInput, RuleViolation
+from resources.interactions import WriteGuard
+from resources.store.base import FhirStore
+from server.deps import GuardDep, StoreDep
+from server.documents.storage import FORMATS
+from server.documents.trigger import DOCUMENTED
+
+router = APIRouter()
+MEDIA = {"n3": "application/xml", "n1": "application/xml", "pdf": "application/pdf"}
+
+
+async def current_documents(store: FhirStore, guard: WriteGuard | None, report_id: str) -> dict[str, Any]:
+    """The report, with documents generated first if it has none."""
+    report = (await store.read("DiagnosticReport", report_id)).resource or {}
+    if report.get("status") not in DOCUMENTED:
+        raise RuleViolation("SGL.DOC.12", f"DiagnosticReport/{report_id} is {report.get('status')}: no result is "
+                            "biologically validated, so it has no CR-Bio yet", expression="DiagnosticReport.status")
+    if report.get("presentedForm"):
+        return report
+    bare = {k: v for k, v in report.items() if k != "presentedForm"}
+    async with store.transaction() as session:
+        outcome = await interactions.update(store, "DiagnosticReport", report_id, bare, session=session, guard=guard,
+                                            if_match=f'W/"{report["meta"]["versionId"]}"')
+    assert outcome.stored is not None and outcome.stored.resource is not None  # an update returns what it wrote
+    return outcome.stored.resource
+
+
+async def crbio_document(store: FhirStore, guard: WriteGuard | None, report_id: str, fmt: str
+                         ) -> tuple[bytes, str]:
+    """The bytes and the file name of the report's current document in that format."""
+    if fmt not in FORMATS:
+        raise InvalidInput(f"format {fmt!r} must be one of {', '.join(FORMATS)}", expression="format")
+    report = await current_documents(store, guard, report_id)
+    content_type = FORMATS[fmt][0]
+    form = next((f for f in report.get("presentedForm", ()) if f.get("url", "").rsplit("-", 2)[-2:-1] == [fmt]
+                 and f.get("contentType") == content_type), None)
+    if form is None:
+        raise RuleViolation("SGL.DOC.12", f"DiagnosticReport/{report_id} has no {fmt} document",
+                            expression="DiagnosticReport.presentedForm")
+    binary = (await store.read("Binary", form["url"].removeprefix("Binary/"))).resource or {}
+    return base64.b64decode(binary.get("data", "")), str(form.get("title", f"{report_id}.{fmt}"))
+
+
+@router.get("/DiagnosticReport/{rid}/$cr-bio")
+async def get_crbio(rid: str, store: StoreDep, guard: GuardDep, format: str = "pdf") -> Response:
+    content, name = await crbio_document(store, guard, rid, format)
+    return Response(content=content, media_type=MEDIA[format],
+                    headers={"Content-Disposition": f'inline; filename="{name}"'})

@@ -1,0 +1,113 @@
+"""``$import-crbio``: a subcontractor's CR-Bio (N3, N1, self-presenting) or PDF into a patient file.
+
+    POST /fhir/Patient/{id}/$import-crbio      body: the document (XML or PDF bytes)
+
+SGL.DOC.22 (manual import) and the storage half of SGL.DOC.18. In one transaction: the executing
+lab(s) as Organization, the document and its PDF copy as Binary, one DocumentReference (author =
+the executing lab, ``relatesTo`` none, never sent on its own: SGL.DOC.14 — delivery only sends our
+own reports), and for an N3 its structured results as Observations (``performer`` = the executing
+lab, ``derivedFrom`` = the DocumentReference, ``basedOn`` our order when the document's order
+number is one of our requisitions). Those results then appear in our own report's N3 and PDF,
+naming the executing lab (SGL.DOC.13, second option). Answers 201 with a ``collection`` Bundle of
+what was stored. A document that is neither CDA nor PDF is 400 and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from facades.cda import read_crbio
+from facades.cda.reader import SubcontractedReport
+from resources import interactions
+from resources.errors import NotFound
+from resources.fhirjson import instant
+from resources.search.date import now_utc
+from resources.store.base import FhirStore
+from server.deps import StoreDep
+from server.documents.gather import Resource
+from server.documents.storage import FORMATS, LAB_REPORT_TYPE, attachment, put
+from server.responses import fhir_response
+
+router = APIRouter()
+
+
+async def _order(store: FhirStore, number: str | None) -> list[dict[str, str]]:
+    if not number:
+        return []
+    bundle = await interactions.search(store, "ServiceRequest", [("requisition", number), ("_count", "50")], base="")
+    return [{"reference": f"ServiceRequest/{e['resource']['id']}"} for e in bundle.get("entry", ())
+            if e["search"]["mode"] == "match"]
+
+
+def _relinked(resource: Resource, ids: dict[str, str]) -> Any:
+    """Local references of the read document (``Observation/cda-obs-3``) -> the ids stored here."""
+    if isinstance(resource, dict):
+        return {k: (ids.get(v, v) if k == "reference" else _relinked(v, ids)) for k, v in resource.items()}
+    if isinstance(resource, list):
+        return [_relinked(v, ids) for v in resource]
+    return resource
+
+
+async def import_crbio(store: FhirStore, patient_id: str, document: bytes) -> list[Resource]:
+    await store.read("Patient", patient_id)  # NotFound before anything is read or written
+    read: SubcontractedReport = read_crbio(document)
+    basis = await _order(store, read.order_number)
+    prefix = uuid.uuid4().hex[:16]
+    ids = {f"{r['resourceType']}/{r['id']}": f"{r['resourceType']}/{prefix}-{r['id']}"[:80]
+           for r in (*read.organizations, *read.observations, *read.specimens)}
+    fmt = {"N3": "n3", "N1": "n1", "PDF": "pdf"}[read.level]
+    created, doc_ref = instant(now_utc()), f"{prefix}-imported"
+    lab = read.organizations[0] if read.organizations else None
+    contents = [(fmt, document)] + ([("pdf", read.pdf)] if read.pdf and fmt != "pdf" else [])
+    stored: list[Resource] = []
+    async with store.transaction() as session:
+        for resource in (*read.organizations, *read.specimens):
+            out = _relinked({**resource, "id": ids[f"{resource['resourceType']}/{resource['id']}"].split("/")[1]}, ids)
+            if resource["resourceType"] == "Specimen":
+                out["subject"] = {"reference": f"Patient/{patient_id}"}
+            await put(store, out, session)
+            stored.append(out)
+        content = []
+        for index, (kind, data) in enumerate(contents):
+            binary = {"resourceType": "Binary", "id": f"{doc_ref}-{index}", "contentType": FORMATS[kind][0],
+                      "data": base64.b64encode(data).decode("ascii")}
+            await put(store, binary, session)
+            content.append({"attachment": attachment(FORMATS[kind][0], data, f"Binary/{binary['id']}",
+                                                     f"CR sous-traitant ({kind.upper()})", created),
+                            "format": FORMATS[kind][1]})
+        reference: Resource = {
+            "resourceType": "DocumentReference", "id": doc_ref, "status": "current", "docStatus": "final",
+            "type": LAB_REPORT_TYPE, "subject": {"reference": f"Patient/{patient_id}"}, "date": created,
+            "description": "Compte rendu du laboratoire sous-traitant (import manuel)", "content": content,
+            "author": [{"reference": ids[f"Organization/{lab['id']}"]}] if lab else [],
+        }
+        if read.document_id:
+            reference["masterIdentifier"] = {"value": read.document_id}
+        if basis:
+            reference["context"] = {"related": basis}
+        await put(store, reference, session)
+        stored.append(reference)
+        for observation in read.observations:
+            out = _relinked({**observation, "id": ids[f"Observation/{observation['id']}"].split("/")[1]}, ids)
+            out.update(subject={"reference": f"Patient/{patient_id}"},
+                       derivedFrom=[{"reference": f"DocumentReference/{doc_ref}"}])
+            if basis:
+                out["basedOn"] = basis
+            await put(store, out, session)
+            stored.append(out)
+    return stored
+
+
+@router.post("/Patient/{pid}/$import-crbio")
+async def post_import(pid: str, request: Request, store: StoreDep) -> Response:
+    try:
+        stored = await import_crbio(store, pid, await request.body())
+    except NotFound as exc:
+        raise NotFound(f"Patient/{pid} is not stored", expression="Patient") from exc
+    entries = [{"resource": r, "fullUrl": f"{r['resourceType']}/{r['id']}"} for r in stored]
+    return fhir_response({"resourceType": "Bundle", "type": "collection", "entry": entries}, status=201)

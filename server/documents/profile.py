@@ -1,0 +1,86 @@
+"""The laboratory's identity as printed on every CR-Bio: one JSON profile, read once per path.
+
+Why a file rather than a dozen ``SGL_*`` variables: the profile is structured (address lines, the
+responsible biologist) and versioned with the site's configuration; ``SGL_LAB_PROFILE`` names it,
+and the shipped ``lab_profile.json`` is the development default. An error names the JSON key.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from facades.cda import Party
+from facades.pdf import Laboratory, ReportTexts
+from resources.errors import InvalidInput
+
+DEFAULT_PROFILE = Path(__file__).parent / "lab_profile.json"
+FINESS_SYSTEM = "http://finess.sante.gouv.fr"
+RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
+SPECIALTY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.5"
+LAB_ORGANIZATION_ID = "sgl-laboratoire"
+
+
+@dataclass(frozen=True)
+class LabProfile:
+    name: str
+    finess: str
+    address: dict[str, Any]
+    phone: str
+    oid_root: str
+    responsible_biologist: dict[str, str]
+    rgpd: str
+    cofrac_number: str | None = None
+
+    @property
+    def organization(self) -> dict[str, Any]:
+        """The executing laboratory as a FHIR Organization (author of our documents)."""
+        return {"resourceType": "Organization", "id": LAB_ORGANIZATION_ID, "name": self.name,
+                "identifier": [{"system": FINESS_SYSTEM, "value": self.finess}],
+                "telecom": [{"system": "phone", "value": self.phone, "use": "work"}], "address": [self.address]}
+
+    def laboratory(self) -> Laboratory:
+        lines = [*self.address.get("line", ()), f"{self.address.get('postalCode', '')} {self.address.get('city', '')}"]
+        return Laboratory(name=self.name, address=[line.strip() for line in lines if line.strip()],
+                          finess=self.finess, phone=self.phone, biologists=[self.biologist_name],
+                          cofrac_number=self.cofrac_number)
+
+    def texts(self) -> ReportTexts:
+        return ReportTexts(rgpd=self.rgpd)
+
+    @property
+    def biologist_name(self) -> str:
+        bio = self.responsible_biologist
+        return f"Dr {bio.get('given', '')} {bio.get('family', '')}".strip()
+
+    def responsible(self) -> Party:
+        """The biologist who answers for reports validated by the rules (no resultsInterpreter)."""
+        bio = self.responsible_biologist
+        return Party({"resourceType": "Practitioner", "id": "responsable",
+                      "identifier": [{"system": RPPS_SYSTEM, "value": bio.get("rpps", "")}],
+                      "name": [{"family": bio.get("family", ""), "given": [bio.get("given", "")], "prefix": ["Dr"]}],
+                      "telecom": [{"system": "phone", "value": self.phone, "use": "work"}]},
+                     {"resourceType": "PractitionerRole", "specialty": [{"coding": [
+                         {"system": SPECIALTY_SYSTEM, "code": "G15_10/SM03",
+                          "display": "Médecin - Biologie médicale (SM)"}]}]},
+                     self.organization)
+
+
+@functools.lru_cache(maxsize=4)
+def load_profile(path: Path | None = None) -> LabProfile:
+    where = path or DEFAULT_PROFILE
+    try:
+        data = json.loads(where.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"lab profile {where}: {exc}", expression=str(where)) from exc
+    missing = [k for k in ("name", "finess", "address", "phone", "oid_root", "responsible_biologist", "rgpd")
+               if not data.get(k)]
+    if missing:
+        raise InvalidInput(f"lab profile {where} lacks {', '.join(missing)}", expression=f"$.{missing[0]}")
+    try:
+        return LabProfile(**data)
+    except TypeError as exc:
+        raise InvalidInput(f"lab profile {where}: {exc}", expression="$") from exc

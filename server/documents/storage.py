@@ -1,0 +1,101 @@
+"""Storage: each format as a ``Binary`` + ``DocumentReference``, the previous version superseded.
+
+Written with the caller's ``session``, i.e. in the same transaction as the DiagnosticReport whose
+``presentedForm`` points to them: the report, its documents and the superseding commit together.
+Ids are derived from the report and the version (``<report>-n3-v2``), so the version number of the
+next document is read back from the report's own ``presentedForm`` links.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from typing import Any
+
+from resources import interactions
+from resources.errors import NotFound
+from resources.fhirjson import instant
+from resources.search.date import now_utc
+from resources.store.base import FhirStore
+from server.documents.compose import CONFIDENTIALITY_SYSTEM, Version, confidentiality
+from server.documents.gather import LOINC, Resource
+from server.documents.generate import Documents
+from server.documents.profile import FINESS_SYSTEM, LabProfile
+
+IHE_FORMAT = "http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode"
+FORMATS: dict[str, tuple[str, dict[str, str]]] = {
+    "n3": ("text/xml", {"system": IHE_FORMAT, "code": "urn:ihe:lab:xd-lab:2008", "display": "CR-BIO CDA N3"}),
+    "n1": ("text/xml", {"system": IHE_FORMAT, "code": "urn:ihe:iti:xds-sd:pdf:2008", "display": "CDA N1 (PDF)"}),
+    "pdf": ("application/pdf", {"system": "https://opensgl.org/fhir/CodeSystem/document-format",
+                                "code": "pdf-a-1b", "display": "PDF/A-1b"}),
+}
+LAB_REPORT_TYPE = {"coding": [{"system": LOINC, "code": "11502-2", "display": "CR d'examens biologiques"}]}
+_LINK = re.compile(r"^Binary/(?P<report>.+)-(?P<fmt>n3|n1|pdf)-v(?P<n>\d+)$")
+
+
+def doc_id(report_id: str, fmt: str, number: int) -> str:
+    return f"{report_id}-{fmt}-v{number}"
+
+
+def next_version(current: Resource | None) -> Version:
+    """Version 1, or the one after the documents the stored report points to (with their date, for MSS.24)."""
+    for form in (current or {}).get("presentedForm", ()):
+        found = _LINK.match(str(form.get("url", "")))
+        if found:
+            return Version(int(found["n"]) + 1, form.get("creation"))
+    return Version(1)
+
+
+def attachment(content_type: str, content: bytes, url: str, title: str, created: str) -> dict[str, Any]:
+    return {"contentType": content_type, "url": url, "size": len(content), "title": title, "creation": created,
+            "hash": base64.b64encode(hashlib.sha1(content).digest()).decode("ascii")}
+
+
+def lab_author(profile: LabProfile) -> dict[str, Any]:
+    return {"identifier": {"system": FINESS_SYSTEM, "value": profile.finess}, "display": profile.name}
+
+
+async def put(store: FhirStore, resource: Resource, session: Any) -> None:
+    await interactions.update(store, resource["resourceType"], resource["id"], resource, session=session)
+
+
+async def _supersede(store: FhirStore, ident: str, session: Any) -> None:
+    try:
+        previous = (await store.read("DocumentReference", ident, session=session)).resource or {}
+    except NotFound:
+        return
+    await put(store, {**previous, "status": "superseded"}, session)
+
+
+async def store_documents(store: FhirStore, report: Resource, docs: Documents, profile: LabProfile,
+                          session: Any) -> list[dict[str, Any]]:
+    """Write every format; return the report's new ``presentedForm``."""
+    number, created = docs.version.number, instant(now_utc())
+    contents = {"n3": docs.n3, "n1": docs.n1, "pdf": docs.pdf}
+    level = {"n3": "", "n1": ".n1", "pdf": ".pdf"}
+    forms = []
+    for fmt, content in contents.items():
+        ident, (content_type, format_code) = doc_id(report["id"], fmt, number), FORMATS[fmt]
+        form = attachment(content_type, content, f"Binary/{ident}", docs.name(fmt), created)
+        await put(store, {"resourceType": "Binary", "id": ident, "contentType": content_type,
+                          "data": base64.b64encode(content).decode("ascii")}, session)
+        reference: Resource = {
+            "resourceType": "DocumentReference", "id": ident,
+            "masterIdentifier": {"system": f"urn:oid:{profile.oid_root}",
+                                 "value": f"{report['id']}{level[fmt]}.{number}"},
+            "status": "current", "docStatus": "final" if docs.view.status == "final" else "preliminary",
+            "type": LAB_REPORT_TYPE, "subject": report["subject"], "date": created,
+            "author": [lab_author(profile)],
+            "description": f"Compte rendu d'examens biologiques, version {number}",
+            "securityLabel": [{"coding": [{"system": CONFIDENTIALITY_SYSTEM, "code": confidentiality(report)}]}],
+            "content": [{"attachment": form, "format": format_code}],
+            "context": {"related": [{"reference": f"DiagnosticReport/{report['id']}"}]},
+        }
+        if number > 1:
+            previous = doc_id(report["id"], fmt, number - 1)
+            reference["relatesTo"] = [{"code": "replaces", "target": {"reference": f"DocumentReference/{previous}"}}]
+            await _supersede(store, previous, session)
+        await put(store, reference, session)
+        forms.append(form)
+    return forms

@@ -1,0 +1,15 @@
+"""Fixtures of the document tests: the catalogue seeded on the session server, and a ``Lab`` on it."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from server.database import Database
+from tests.server.validation.validation_lab import Lab, seed_definitions
+
+
+@pytest.fixture(scope="session")
+async def doc_lab(fhir: httpx.AsyncClient, sgl_db: Database) -> Lab:
+    await seed_definitions(fhir)
+    return Lab(fhir, sgl_db.store)
