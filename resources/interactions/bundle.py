@@ -14,7 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from resources.errors import InvalidInput, Issue, SglError
 from resources.fhirjson import instant
-from resources.interactions.create import create
+from resources.interactions.common import check_body_type, check_type
+from resources.interactions.create import create, prepare_create
 from resources.interactions.delete import delete
 from resources.interactions.guard import WriteGuard
 from resources.interactions.outcome import Outcome
@@ -85,11 +86,8 @@ def _response(outcome: Outcome) -> dict[str, Any]:
     return entry
 
 
-async def _run(store: FhirStore, e: _Entry, *, base: str, session: Any, guard: WriteGuard | None,
-               assigned: str | None = None) -> Outcome:
+async def _run(store: FhirStore, e: _Entry, *, base: str, session: Any, guard: WriteGuard | None) -> Outcome:
     if e.method == "POST":
-        if assigned:
-            return await create(store, e.rtype, e.body, session=session, guard=guard, rid=assigned)
         return await create(store, e.rtype, e.body, if_none_exist=e.if_none_exist, session=session, guard=guard)
     if e.method == "PUT":
         if e.rid is None:
@@ -126,16 +124,34 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
                 if not existing:
                     assigned[e.index] = rid
                 ids[e.full_url] = f"{e.rtype}/{rid}"
-        results: dict[int, dict[str, Any]] = {}
-        for e in sorted(entries, key=lambda x: _ORDER[x.method]):
+        ordered = sorted(entries, key=lambda x: _ORDER[x.method])
+        for e in ordered:
             e.body = _rewrite(e.body, ids)
+        # plain creates (no If-None-Exist left to check) are written in bulk, after the deletes
+        bulk = [e for e in ordered if e.method == "POST" and (e.index in assigned or not e.if_none_exist)]
+        results: dict[int, dict[str, Any]] = {}
+        for e in [x for x in ordered if x.method == "DELETE"]:
+            results[e.index] = await _one(store, e, base=base, session=session, guard=guard)
+        prepared = []
+        for e in bulk:
             try:
-                outcome = await _run(store, e, base=base, session=session, guard=guard,
-                                     assigned=assigned.get(e.index))
+                check_type(e.rtype)
+                check_body_type(e.body, e.rtype)
+                prepared.append((await prepare_create(e.body, session=session, guard=guard), assigned.get(e.index)))
             except SglError as exc:
                 raise _at(exc, e.index) from exc
-            results[e.index] = _response(outcome)
+        for e, stored in zip(bulk, await store.create_many(prepared, session=session), strict=True):
+            results[e.index] = _response(Outcome.of(201, stored, location=True))
+        for e in [x for x in ordered if x.index not in results]:
+            results[e.index] = await _one(store, e, base=base, session=session, guard=guard)
     return [results[e.index] for e in entries]
+
+
+async def _one(store: FhirStore, e: _Entry, *, base: str, session: Any, guard: WriteGuard | None) -> dict[str, Any]:
+    try:
+        return _response(await _run(store, e, base=base, session=session, guard=guard))
+    except SglError as exc:
+        raise _at(exc, e.index) from exc
 
 
 def _at(exc: SglError, index: int) -> SglError:

@@ -64,11 +64,14 @@ class MongoFhirStore:
         k["_lastUpdated"] = sort_key(instant(lu), resource["id"])
         return {"_id": resource["id"], "r": resource, "v": vid, "lu": lu, "h": digest, "s": s, "x": x, "k": k}
 
+    @staticmethod
+    def _history_document(stored: Stored) -> dict[str, Any]:
+        key = f"{stored.id}/{stored.vid}"
+        return {"_id": key, "i": stored.id, "v": stored.vid, "lu": stored.last_updated,
+                "k": sort_key(instant(stored.last_updated), key), "m": stored.method, "r": stored.resource}
+
     async def _append_history(self, rtype: str, stored: Stored, session: Any) -> None:
-        await self.db[f"{rtype}_history"].insert_one(
-            {"_id": f"{stored.id}/{stored.vid}", "i": stored.id, "v": stored.vid, "lu": stored.last_updated,
-             "k": sort_key(instant(stored.last_updated), f"{stored.id}/{stored.vid}"), "m": stored.method,
-             "r": stored.resource}, session=session)
+        await self.db[f"{rtype}_history"].insert_one(self._history_document(stored), session=session)
 
     async def create(self, resource: dict[str, Any], *, session: Any = None, rid: str | None = None) -> Stored:
         """Store version 1 under a new id (``rid`` when a transaction assigned it beforehand)."""
@@ -79,6 +82,24 @@ class MongoFhirStore:
         await self.db[rtype].insert_one(self._document(body, 1, lu, content_hash(body)), session=session)
         stored = Stored(rtype, rid, 1, lu, body, "POST")
         await self._append_history(rtype, stored, session)
+        return stored
+
+    async def create_many(self, resources: list[tuple[dict[str, Any], str | None]], *,
+                          session: Any = None) -> list[Stored]:
+        """Version 1 of many resources in two bulk writes per type (current, history): what a message
+        of 20 analyzer results costs is then two round trips, not forty. ``(resource, rid)`` pairs."""
+        lu = now_utc()
+        stored: list[Stored] = []
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for resource, rid in resources:
+            rtype = resource["resourceType"]
+            body = _stamp({**resource, "id": rid or str(uuid.uuid4())}, 1, lu)
+            by_type.setdefault(rtype, []).append(self._document(body, 1, lu, content_hash(body)))
+            stored.append(Stored(rtype, body["id"], 1, lu, body, "POST"))
+        for rtype, docs in by_type.items():
+            await self.db[rtype].insert_many(docs, ordered=True, session=session)
+            await self.db[f"{rtype}_history"].insert_many(
+                [self._history_document(s) for s in stored if s.resource_type == rtype], ordered=True, session=session)
         return stored
 
     async def _last_history_version(self, rtype: str, rid: str, session: Any) -> dict[str, Any] | None:

@@ -109,3 +109,9 @@ async def test_bundle_of_wrong_type_is_refused(fhir: httpx.AsyncClient) -> None:
     assert r.status_code == 400 and r.json()["issue"][0]["expression"] == ["Bundle.type"]
     r = await fhir.post("", json={"resourceType": "Patient"}, headers=FHIR)
     assert r.status_code == 400
+
+
+async def test_transaction_entry_whose_body_contradicts_its_url_is_refused(fhir: httpx.AsyncClient) -> None:
+    entries = [{"resource": {"resourceType": "Device"}, "request": {"method": "POST", "url": "Patient"}}]
+    r = await fhir.post("", json=_tx(entries), headers=FHIR)
+    assert r.status_code == 400 and r.json()["issue"][0]["expression"][:2] == ["Bundle.entry[0]", "resourceType"]
