@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ from typing import Any
 from pymongo.errors import PyMongoError
 
 from resources.fhirjson import instant
-from resources.interactions import create, update
+from resources.interactions import create_many, update
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.analyzers.catalog_view import CatalogCache, CatalogView
@@ -85,32 +86,40 @@ class ResultIngest:
         raise AssertionError("unreachable")
 
     async def _ingest_once(self, results: Sequence[IncomingResult], view: CatalogView) -> IngestReport:
+        """Match every result, then write the new Observations and Tasks in one bulk create (ids chosen
+        up front so a Task can point at its Observation); a rerun placeholder is filled by an update."""
         report = IngestReport()
         now = instant(now_utc())
         async with self.store.transaction() as session:
             matcher = Matcher(self.store, view, session)
             seen = await _stored_keys(self.store, list(dict.fromkeys(r.key for r in results)), session)
+            new: list[tuple[dict[str, Any], str | None]] = []
+            # one message comes from one analyzer: one caller for all its writes
+            guard = self.guards.for_caller(Caller(id=f"analyzer:{results[0].analyzer}", role=ANALYZER_ROLE)
+                                           ) if results else None
             for result in results:
                 if result.key in seen:
                     report.duplicates += 1
                     continue
                 seen.add(result.key)
                 match = await matcher.match(result)
-                guard = self.guards.for_caller(Caller(id=f"analyzer:{result.analyzer}", role=ANALYZER_ROLE))
                 observation = build_observation(result, match, issued=now)
                 awaiting = (await matcher.awaiting_value(match.specimen, match.analysis.code)
                             if match.specimen is not None and match.analysis is not None else None)
                 if awaiting is not None:
-                    stored = await update(self.store, "Observation", awaiting["id"], filled(awaiting, observation),
-                                          session=session, guard=guard)
+                    await update(self.store, "Observation", awaiting["id"], filled(awaiting, observation),
+                                 session=session, guard=guard)
+                    obs_id = awaiting["id"]
                 else:
-                    stored = await create(self.store, "Observation", observation, session=session, guard=guard)
-                obs_id = stored.resource["id"] if stored.resource else ""
+                    obs_id = str(uuid.uuid4())
+                    new.append((observation, obs_id))
                 report.produced.append(f"Observation/{obs_id}")
                 if match.problem is not None:
-                    task = await create(self.store, "Task", build_task(result, match, obs_id, authored=now),
-                                        session=session, guard=guard)
-                    report.produced.append(f"Task/{task.resource['id'] if task.resource else ''}")
+                    task_id = str(uuid.uuid4())
+                    new.append((build_task(result, match, obs_id, authored=now), task_id))
+                    report.produced.append(f"Task/{task_id}")
                     report.unmatched += 1
                     log.warning("unmatched result %s (%s): %s", result.key, match.problem, match.detail)
+            if new:
+                await create_many(self.store, new, session=session, guard=guard)
         return report
