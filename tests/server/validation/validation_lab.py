@@ -46,7 +46,7 @@ class Lab:
     async def patient(self, gender: str = "male", birth: str = "1980-01-01") -> str:
         """Stored directly: the Patient guard's identitovigilance is not what these tests are about."""
         stored = await self.store.create({"resourceType": "Patient", "gender": gender, "birthDate": birth,
-                                          "name": [{"family": "VALIDATION", "given": ["Test"]}]})
+                                          "name": [{"use": "official", "family": "VALIDATION", "given": ["Test"]}]})
         return stored.id
 
     async def order(self, patient: str, requests: int = 1) -> list[str]:
