@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import string
 from typing import Any
 
 import httpx
@@ -75,7 +77,8 @@ async def test_ko_on_a_known_patient_leaves_it_unchanged_and_holds_the_data_SGL_
 @pytest.mark.req("SGL.INS.45")
 @pytest.mark.req("SGL.INS.47")
 async def test_ko_on_an_unknown_patient_creates_it_without_ins_SGL_INS_45_47(desk: httpx.AsyncClient) -> None:
-    body = await receive(desk, sent("HOUILLES", "PIERRE", "M", "1993-01-27", "63220", "209066322012355"))
+    family = "INCONNU" + "".join(random.choice(string.ascii_uppercase) for _ in range(8))
+    body = await receive(desk, sent(family, "PIERRE", "M", "1993-01-27", "63220", "209066322012355"))
     assert (out(body, "result"), out(body, "integrate"), out(body, "created")) == ("KO", False, True)
     patient = out(body, "patient")
     assert identity_status(patient) == "PROV" and ins_identifier(patient) is None
