@@ -9,6 +9,8 @@ The catalogue gives each result its label, LOINC code, chapter, sub-chapter, dec
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +28,8 @@ Resource = dict[str, Any]
 LOINC = "http://loinc.org"
 COPIES_TO = "https://opensgl.org/fhir/StructureDefinition/result-copies-to"
 FINAL = "final,corrected,amended"
+FINAL_STATES = frozenset(FINAL.split(","))
+_NOT_DOCUMENTED = ("meta", "text", "presentedForm", "result", "specimen", "extension")
 MAX_MEMBERS = 500
 
 
@@ -59,7 +63,17 @@ class Dossier:
 
     @property
     def results(self) -> list[Resource]:
-        return [o for r in self.report.get("result", ()) if (o := self.observation(r.get("reference", "")))]
+        """The report's biologically validated results: only those are documented (a technically
+        validated one waits for the biologist and appears in a later version)."""
+        return [o for r in self.report.get("result", ()) if (o := self.observation(r.get("reference", "")))
+                and o.get("status") in FINAL_STATES]
+
+    def fingerprint(self) -> str:
+        """What the documents are made of: the report (result list aside) and each documented result's version."""
+        report = {k: v for k, v in self.report.items() if k not in _NOT_DOCUMENTED}
+        results = [(o["id"], (o.get("meta") or {}).get("versionId")) for o in self.observations
+                   if o.get("status") in FINAL_STATES]
+        return hashlib.sha1(json.dumps([report, results], sort_keys=True).encode()).hexdigest()
 
 
 async def _read(store: FhirStore, reference: str, session: Any) -> Resource | None:

@@ -8,8 +8,8 @@ sees the report about to be written with the transaction's ``session``, gathers 
 them with the same session, and returns the report with its ``presentedForm``. So the report, its
 documents and the superseded old versions commit or roll back together; the validation workflow is
 not touched, and a document the validator rejects refuses the step (422 with the findings) instead
-of leaving a validated report with an unchecked document. A write that changes nothing but
-``meta`` / ``presentedForm`` keeps the current documents.
+of leaving a validated report with an unchecked document. A write that changes nothing documented
+(``Dossier.fingerprint``: e.g. a result only technically validated) keeps the current documents.
 """
 
 from __future__ import annotations
@@ -28,26 +28,32 @@ from server.guards import Caller
 
 DOCUMENTED = frozenset({"preliminary", "final", "corrected", "amended"})
 """Report statuses that have documents: something is biologically validated (``partial`` is not)."""
-_VOLATILE = ("meta", "presentedForm", "text")
+SOURCE_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/documents-source"
+"""On the report: the fingerprint of what its current documents were made from (``Dossier.fingerprint``)."""
 
 
-def _content(report: Resource) -> Resource:
-    return {k: v for k, v in report.items() if k not in _VOLATILE}
+def _source(report: Resource | None) -> str | None:
+    return next((e.get("valueString") for e in (report or {}).get("extension", ()) if e.get("url") == SOURCE_EXTENSION),
+                None)
 
 
-def needs_documents(current: Resource | None, proposed: Resource) -> bool:
-    if proposed.get("status") not in DOCUMENTED or not proposed.get("id"):
-        return False
-    return not (current and current.get("presentedForm") and _content(current) == _content(proposed))
+def _with_source(report: Resource, forms: list[dict[str, Any]], source: str) -> Resource:
+    others = [e for e in report.get("extension", ()) if e.get("url") != SOURCE_EXTENSION]
+    return {**report, "presentedForm": forms, "extension": [*others, {"url": SOURCE_EXTENSION, "valueString": source}]}
 
 
 async def publish(store: FhirStore, profile: LabProfile, report: Resource, current: Resource | None,
                   session: Any) -> Resource:
-    """Generate, check and store the next version of the report's documents; the report to write."""
+    """The report to write: with its current documents kept when what they show has not changed, else with
+    the next version generated, checked and stored (in ``session``); as proposed when nothing is validated."""
     dossier = await gather(store, report, profile, session=session)
+    if not dossier.results:
+        return report
+    source = dossier.fingerprint()
+    if current and current.get("presentedForm") and _source(current) == source:
+        return _with_source(report, current["presentedForm"], source)
     docs = await asyncio.to_thread(generate, dossier, next_version(current))
-    forms = await store_documents(store, report, docs, profile, session)
-    return {**report, "presentedForm": forms}
+    return _with_source(report, await store_documents(store, report, docs, profile, session), source)
 
 
 class DocumentTrigger:
@@ -58,11 +64,9 @@ class DocumentTrigger:
 
     async def __call__(self, caller: Caller, intent: WriteIntent) -> Resource | None:
         proposed = intent.proposed
-        if intent.action == "delete" or proposed is None:
+        if intent.action == "delete" or proposed is None or proposed.get("status") not in DOCUMENTED \
+                or not proposed.get("id"):
             return None
-        if not needs_documents(intent.current, proposed):
-            kept = (intent.current or {}).get("presentedForm")
-            return {**proposed, "presentedForm": kept} if kept and proposed.get("status") in DOCUMENTED else None
         return await publish(self.store, self.profile, proposed, intent.current, intent.session)
 
 

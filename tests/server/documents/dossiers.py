@@ -17,8 +17,9 @@ async def patient(lab: Lab, qualified: bool = True) -> str:
 
 
 async def validated_report(lab: Lab, results: dict[str, float], *, qualified: bool = True,
-                           pending: dict[str, float] | None = None) -> tuple[str, dict[str, Any]]:
-    """Results technically then biologically validated; ``pending`` ones are left technically validated only."""
+                           pending: dict[str, float] | None = None) -> tuple[str, dict[str, Any], list[str]]:
+    """Results technically then biologically validated; ``pending`` ones (ids returned) are left technically
+    validated only. Returns the patient id, the report as stored, the pending result ids."""
     pid = await patient(lab, qualified)
     (request,) = await lab.order(pid)
     ids = [await lab.result(pid, request, code, value) for code, value in results.items()]
@@ -30,4 +31,4 @@ async def validated_report(lab: Lab, results: dict[str, float], *, qualified: bo
     assert answer.status_code == 200, answer.text
     for rid in waiting:
         assert (await lab.validate(rid)).status_code == 200
-    return pid, await lab.read("DiagnosticReport", report["id"])
+    return pid, await lab.read("DiagnosticReport", report["id"]), waiting

@@ -25,7 +25,7 @@ def _page_png(pdf: bytes, tmp: Path) -> bytes:
 @pytest.mark.req("SGL.DOC.01")
 @pytest.mark.req("SGL.DOC.12")
 async def test_final_report_has_conformant_n3_n1_and_pdfa_SGL_DOC_01_SGL_DOC_12(doc_lab: Lab) -> None:
-    _, report = await validated_report(doc_lab, {"GLU": 1.05, "CREA": 80})
+    _, report, _ = await validated_report(doc_lab, {"GLU": 1.05, "CREA": 80})
     assert report["status"] == "final"
     forms = {f["contentType"] + f["url"].rsplit("-", 2)[-2]: f for f in report["presentedForm"]}
     assert set(forms) == {"text/xmln3", "text/xmln1", "application/pdfpdf"}
@@ -46,7 +46,7 @@ async def test_final_report_has_conformant_n3_n1_and_pdfa_SGL_DOC_01_SGL_DOC_12(
 
 @pytest.mark.req("SGL.DOC.01")
 async def test_each_format_has_a_document_reference_linked_to_the_report_SGL_DOC_01(doc_lab: Lab) -> None:
-    _, report = await validated_report(doc_lab, {"UREA": 5.0})
+    _, report, _ = await validated_report(doc_lab, {"UREA": 5.0})
     answer = await doc_lab.client.get("DocumentReference", params={"related": f"DiagnosticReport/{report['id']}"})
     refs = [e["resource"] for e in answer.json()["entry"] if e["search"]["mode"] == "match"]
     formats = {r["content"][0]["format"]["code"] for r in refs}
@@ -61,7 +61,7 @@ async def test_each_format_has_a_document_reference_linked_to_the_report_SGL_DOC
 @pytest.mark.req("SGL.INS.51")
 @pytest.mark.req("SGL.INS.53")
 async def test_qualified_identity_prints_the_ins_datamatrix_SGL_INS_51_SGL_INS_53(doc_lab: Lab, tmp_path: Path) -> None:
-    _, report = await validated_report(doc_lab, {"NA": 140})
+    _, report, _ = await validated_report(doc_lab, {"NA": 140})
     pdf = (await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio")).content
     coded = parse_ins_datamatrix(decode_datamatrix_png(_page_png(pdf, tmp_path)))
     assert coded["matricule"] == "279035121518989"
@@ -69,7 +69,7 @@ async def test_qualified_identity_prints_the_ins_datamatrix_SGL_INS_51_SGL_INS_5
 
 @pytest.mark.req("SGL.INS.51")
 async def test_provisional_identity_has_no_ins_on_the_documents_SGL_INS_51(doc_lab: Lab, tmp_path: Path) -> None:
-    _, report = await validated_report(doc_lab, {"K": 4.0}, qualified=False)
+    _, report, _ = await validated_report(doc_lab, {"K": 4.0}, qualified=False)
     n3 = (await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n3"})).content
     assert b"279035121518989" not in n3
     pdf = (await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio")).content
