@@ -31,5 +31,5 @@ class AppContext:
         journal = InboundJournal(database.db)
         await journal.ensure_indexes()
         guards = Guards()
-        register_guards(guards)
+        register_guards(guards, settings)
         return cls(settings, database, journal, Hl7Dispatcher(journal), AstmDispatcher(journal), guards)

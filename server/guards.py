@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from resources.interactions import WriteGuard, WriteIntent
+from server.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,23 @@ class Guards:
         return guard
 
 
-def register_guards(guards: Guards) -> None:
+def register_guards(guards: Guards, settings: Settings) -> None:
     """Every workflow's write rules, in one place."""
     from server.identity.guard import register_identity_guard
 
-    register_identity_guard(guards)
+    register_identity_guard(guards, settings)
     from server.validation import register_validation_guards
 
     register_validation_guards(guards)
+
+
+def guards_for(settings: Settings) -> Guards:
+    """All the rules, for a process that is not the HTTP app (CLI commands)."""
+    guards = Guards()
+    register_guards(guards, settings)
+    return guards
+
+
+def configured_caller(settings: Settings) -> Caller:
+    """The client of the settings, as start-up steps and CLI commands act (no request, no address)."""
+    return Caller(settings.client_id, settings.client_role)

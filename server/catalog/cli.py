@@ -26,7 +26,7 @@ from server.catalog.importing import apply_import, circuit_codes, read_concept_m
 from server.catalog.seed import seed_catalog
 from server.catalog.writer import settings_guard
 from server.database import Database, open_database
-from server.guards import Guards, register_guards
+from server.guards import guards_for
 from server.settings import Settings
 from terminology import ImportResult
 
@@ -58,9 +58,7 @@ def _run(settings: Settings, work: Callable[[Database], Awaitable[_T]]) -> _T:
 
 
 def _guard(settings: Settings) -> WriteGuard:
-    guards = Guards()
-    register_guards(guards)
-    return settings_guard(guards, settings)
+    return settings_guard(guards_for(settings), settings)
 
 
 _data_dir = click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),

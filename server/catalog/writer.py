@@ -18,7 +18,7 @@ from resources import interactions
 from resources.errors import PreconditionFailed
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore
-from server.guards import Caller, Guards
+from server.guards import Guards, configured_caller
 from server.settings import Settings
 from terminology import StaleLoincChange
 
@@ -30,7 +30,7 @@ Progress = Callable[[int], None]
 
 def settings_guard(guards: Guards, settings: Settings) -> WriteGuard:
     """The write guard of the configured client (start-up, CLI), as the HTTP routes build it per request."""
-    return guards.for_caller(Caller(settings.client_id, settings.client_role))
+    return guards.for_caller(configured_caller(settings))
 
 
 async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versions: Mapping[tuple[str, str], int],

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from server.guards import Caller, Guards, register_guards
+from server.guards import configured_caller, guards_for
 from server.identity.scope import Scope
 from server.identity.verify_all import Tally, candidates, verify_all
 from server.settings import Settings
@@ -27,10 +27,8 @@ async def _run(settings: Settings, report: Path) -> Tally:
 
     database = await open_database(settings)
     try:
-        guards = Guards()
-        register_guards(guards)
-        caller = Caller(settings.client_id, settings.client_role)
-        scope = Scope(database.store, settings, caller, guards.for_caller(caller))
+        caller = configured_caller(settings)
+        scope = Scope(database.store, settings, caller, guards_for(settings).for_caller(caller))
         ids = await candidates(scope)
         with report.open("w", encoding="utf-8", newline="") as out, tqdm(
                 total=len(ids), desc="INSi verification", unit="identity") as bar:

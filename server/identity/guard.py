@@ -155,6 +155,6 @@ class IdentityGuard:
                      role=caller.role, reason=reason, reliability_from=decision.reliability_from)
 
 
-def register_identity_guard(guards: Guards, settings: Settings | None = None) -> None:
-    """Install the identity rules on Patient (settings from ``SGL_*`` when not given)."""
-    guards.add("Patient", IdentityGuard(IdentityPolicy.from_settings(settings or Settings())))
+def register_identity_guard(guards: Guards, settings: Settings) -> None:
+    """Install the identity rules on Patient, with the policy of these settings."""
+    guards.add("Patient", IdentityGuard(IdentityPolicy.from_settings(settings)))
