@@ -7,8 +7,8 @@ makes it walk the whole index. So the planner builds one flat filter, most selec
 and never hints. MongoDB plans the same filter well by itself.
 
 A range on a multi-valued field (``[a, b)`` over an array) may be satisfied by two different
-values; where that matters the clause carries an ``element_range`` that the store re-checks on the
-documents it fetched.
+values; where that matters the clause carries an ``element_check`` (ranges of which one must hold on
+one single value) that the store re-checks on the documents it fetched.
 """
 
 from __future__ import annotations
@@ -46,14 +46,23 @@ class ElementRange:
 class Clause:
     filter: dict[str, Any]
     rank: int = RANK_SCAN
-    element_range: ElementRange | None = None
+    element_check: tuple[ElementRange, ...] = ()
+    """Any one of these ranges must hold on one single value (empty: nothing to re-check)."""
+
+    def holds(self, doc: dict[str, Any]) -> bool:
+        return not self.element_check or any(r.holds(doc) for r in self.element_check)
 
 
 def merge(alternatives: list[Clause]) -> Clause:
-    """OR of clauses (a comma-separated value): ``$or`` makes SecantusDB scan, so use it only when needed."""
+    """OR of clauses (a comma-separated value): ``$or`` makes SecantusDB scan, so use it only when needed.
+
+    The re-check survives only when every alternative has one (ranges of one kind of parameter); an
+    alternative without a range passed the database filter exactly and needs no re-check."""
     if len(alternatives) == 1:
         return alternatives[0]
-    return Clause({"$or": [a.filter for a in alternatives]})
+    checks = tuple(r for a in alternatives for r in a.element_check)
+    exact = all(a.element_check for a in alternatives)
+    return Clause({"$or": [a.filter for a in alternatives]}, element_check=checks if exact else ())
 
 
 def conjoin(flt: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,6 @@ from resources.search.clause import (
     RANK_RANGE,
     RANK_REFERENCE,
     Clause,
-    ElementRange,
     combine,
     merge,
 )
@@ -58,7 +57,8 @@ class SearchRequest:
     filter: dict[str, Any]
     sort: tuple[str, int]
     """One stored key (``_id`` or ``k.<param>``, whose values end with the id) and a direction."""
-    element_ranges: list[ElementRange] = field(default_factory=list)
+    checked: list[Clause] = field(default_factory=list)
+    """Clauses whose element ranges the store re-checks on fetched documents."""
     count: int = DEFAULT_COUNT
     includes: list[Include] = field(default_factory=list)
     revincludes: list[Include] = field(default_factory=list)
@@ -182,7 +182,7 @@ async def plan(rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
                 req.ignored.append(key)
                 req.echo.pop()
     req.filter = combine(clauses)
-    req.element_ranges = [c.element_range for c in clauses if c.element_range]
+    req.checked = [c for c in clauses if c.element_check]
     return req
 
 

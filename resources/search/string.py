@@ -61,7 +61,7 @@ def _one(field: str, key: str, alt: str, modifier: str | None) -> Clause:
     if not norm:
         raise InvalidInput(f"empty string value for {key}", expression=key)
     upper = norm[:-1] + chr(ord(norm[-1]) + 1)
-    return Clause({field: {"$gte": norm, "$lt": upper}}, RANK_PREFIX, ElementRange(field, norm, upper))
+    return Clause({field: {"$gte": norm, "$lt": upper}}, RANK_PREFIX, (ElementRange(field, norm, upper),))
 
 
 def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause:

@@ -55,7 +55,7 @@ def build_filter(field: str, key: str, raw: str, modifier: str | None, *, rank: 
         system = systems[0]
         # every "system|code" sorts between "system|" and "system}" ("}" follows "|" in ASCII)
         lo, hi = f"{system}|", f"{system}}}"
-        return Clause({field: {"$gte": lo, "$lt": hi}}, RANK_PREFIX, ElementRange(field, lo, hi))
+        return Clause({field: {"$gte": lo, "$lt": hi}}, RANK_PREFIX, (ElementRange(field, lo, hi),))
     return Clause({field: tokens[0]} if len(tokens) == 1 else {field: {"$in": tokens}}, rank)
 
 

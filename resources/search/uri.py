@@ -18,7 +18,7 @@ def build_filter(field: str, key: str, raw: str, modifier: str | None) -> Clause
         raise InvalidInput(f"empty uri value for {key}", expression=key)
     if modifier == "below":
         bounds = [(v, v + "\uffff") for v in values]
-        return merge([Clause({field: {"$gte": lo, "$lt": hi}}, RANK_PREFIX, ElementRange(field, lo, hi))
+        return merge([Clause({field: {"$gte": lo, "$lt": hi}}, RANK_PREFIX, (ElementRange(field, lo, hi),))
                       for lo, hi in bounds])
     if modifier not in (None, ""):
         raise InvalidInput(f"modifier :{modifier} is not supported on uri parameters", expression=key)

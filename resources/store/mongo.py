@@ -214,15 +214,16 @@ class MongoFhirStore:
         """
         coll = self.db[request.resource_type]
         sort = request.sort
-        if not request.element_ranges:
+        if not request.checked:
             return await coll.find(flt, projection=projection, sort=[sort], limit=limit, session=session).to_list()
-        projection = {**projection, **{r.field: 1 for r in request.element_ranges}, sort[0]: 1}
+        fields = {r.field for c in request.checked for r in c.element_check}
+        projection = {**projection, **dict.fromkeys(fields, 1), sort[0]: 1}
         out: list[dict[str, Any]] = []
         batch_filter = flt
         while len(out) < limit:
             batch = await coll.find(batch_filter, projection=projection, sort=[sort], limit=max(limit * 2, 50),
                                     session=session).to_list()
-            out += [d for d in batch if all(r.holds(d) for r in request.element_ranges)]
+            out += [d for d in batch if all(c.holds(d) for c in request.checked)]
             if len(batch) < max(limit * 2, 50):
                 break
             batch_filter = conjoin(flt, keyset.after(sort, keyset.key_of(batch[-1], sort[0])))
@@ -230,7 +231,7 @@ class MongoFhirStore:
 
     async def search(self, request: SearchRequest, *, session: Any = None) -> SearchPage:
         coll = self.db[request.resource_type]
-        if request.summary_count and not request.element_ranges:
+        if request.summary_count and not request.checked:
             return SearchPage([], total=await coll.count_documents(request.filter, session=session))
         if request.summary_count:
             return SearchPage([], total=len(await self.search_ids(request, limit=10**9, session=session)))
@@ -247,7 +248,7 @@ class MongoFhirStore:
         if not more and not request.cursor:
             page.total = len(docs)
         elif request.total:
-            page.total = (await coll.count_documents(request.filter, session=session) if not request.element_ranges
+            page.total = (await coll.count_documents(request.filter, session=session) if not request.checked
                           else len(await self.search_ids(request, limit=10**9, session=session)))
         page.included = await self._includes(request, docs, session)
         return page

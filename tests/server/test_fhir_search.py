@@ -209,3 +209,9 @@ async def test_post_search_form(fhir: httpx.AsyncClient, dossier) -> None:
     pid = dossier["patient"]["id"]
     r = await fhir.post("Patient/_search", data={"_id": pid})
     assert [e["resource"]["id"] for e in r.json()["entry"]] == [pid]
+
+
+async def test_comma_alternatives_of_prefixes_do_not_match_across_two_values(fhir, dossier) -> None:
+    """"aubigne…" < "autre…" <= "lefevre": one range met by two different words is not a match."""
+    tag = dossier["tag"]
+    assert await _ids(fhir, "Patient", family=f"autre{tag},nobody{tag}") == [dossier["other"]["id"]]

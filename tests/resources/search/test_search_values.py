@@ -43,10 +43,17 @@ def test_token_extraction_keeps_system_and_bare_code() -> None:
 def test_token_system_only_is_an_index_range_rechecked_on_one_value() -> None:
     clause = token.build_filter("s.code", "code", "http://loinc.org|", None)
     assert clause.filter == {"s.code": {"$gte": "http://loinc.org|", "$lt": "http://loinc.org}"}}
-    assert clause.element_range is not None
-    assert clause.element_range.holds({"s": {"code": ["http://loinc.org|2345-7", "2345-7"]}})
+    assert clause.holds({"s": {"code": ["http://loinc.org|2345-7", "2345-7"]}})
     # one value above the range and another below it must not pass as a match
-    assert not clause.element_range.holds({"s": {"code": ["urn:x|1", "1"]}})
+    assert not clause.holds({"s": {"code": ["urn:x|1", "1"]}})
+
+
+def test_alternatives_of_prefixes_are_rechecked_as_any_of() -> None:
+    clause = string.build_filter("s.family", "family", "autre,dupont", None)
+    assert "$or" in clause.filter and len(clause.element_check) == 2
+    # "martin" >= "autre" and "aubigne" < "autrf": the range of "autre" alone is met by two values
+    assert not clause.holds({"s": {"family": ["martin", "aubigne"]}})
+    assert clause.holds({"s": {"family": ["dupont-x", "dupont"]}})
 
 
 def test_clauses_combine_flat_most_selective_first() -> None:
