@@ -45,14 +45,15 @@ def test_a_cli_command_shares_the_running_servers_database(tmp_path: Path) -> No
     data = tmp_path / "var"
     server = start_sgl(data)
     try:
-        httpx.post(f"{server.base}/Device", json={"resourceType": "Device"})
+        httpx.post(f"{server.base}/Binary", json={"resourceType": "Binary", "contentType": "text/plain",
+                                                  "data": "Ym9uam91cg=="})
         state = json.loads((data / STATE_FILE).read_text())
         out = _sgl("db", "stats", "--data-dir", str(data))
         assert out.returncode == 0, out.stderr
-        assert "Device;1" in out.stdout.splitlines()
+        assert "Binary;1" in out.stdout.splitlines()
         assert "already running" in out.stderr
         assert json.loads((data / STATE_FILE).read_text()) == state
-        assert httpx.get(f"{server.base}/Device").json()["total"] == 1
+        assert httpx.get(f"{server.base}/Binary").json()["total"] == 1
     finally:
         server.stop()
 
