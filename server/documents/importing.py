@@ -36,18 +36,22 @@ from server.responses import fhir_response
 router = APIRouter()
 
 
-async def _order(store: FhirStore, number: str | None) -> list[dict[str, str]]:
+async def _order(store: FhirStore, patient_id: str, number: str | None) -> list[dict[str, str]]:
+    """Our ServiceRequests of that patient whose requisition is the document's order number."""
     if not number:
         return []
-    bundle = await interactions.search(store, "ServiceRequest", [("requisition", number), ("_count", "50")], base="")
+    query = [("requisition", number), ("patient", f"Patient/{patient_id}"), ("_count", "50")]
+    bundle = await interactions.search(store, "ServiceRequest", query, base="")
     return [{"reference": f"ServiceRequest/{e['resource']['id']}"} for e in bundle.get("entry", ())
             if e["search"]["mode"] == "match"]
 
 
 def _relinked(resource: Resource, ids: dict[str, str]) -> Any:
-    """Local references of the read document (``Observation/cda-obs-3``) -> the ids stored here."""
+    """Local references of the read document (``Observation/cda-obs-3``) -> the ids stored here; elements the
+    document left empty (``None``) dropped, as FHIR JSON has no nulls."""
     if isinstance(resource, dict):
-        return {k: (ids.get(v, v) if k == "reference" else _relinked(v, ids)) for k, v in resource.items()}
+        return {k: (ids.get(v, v) if k == "reference" else _relinked(v, ids)) for k, v in resource.items()
+                if v is not None}
     if isinstance(resource, list):
         return [_relinked(v, ids) for v in resource]
     return resource
@@ -56,7 +60,7 @@ def _relinked(resource: Resource, ids: dict[str, str]) -> Any:
 async def import_crbio(store: FhirStore, patient_id: str, document: bytes) -> list[Resource]:
     await store.read("Patient", patient_id)  # NotFound before anything is read or written
     read: SubcontractedReport = read_crbio(document)
-    basis = await _order(store, read.order_number)
+    basis = await _order(store, patient_id, read.order_number)
     prefix = uuid.uuid4().hex[:16]
     ids = {f"{r['resourceType']}/{r['id']}": f"{r['resourceType']}/{prefix}-{r['id']}"[:80]
            for r in (*read.organizations, *read.observations, *read.specimens)}
@@ -68,8 +72,8 @@ async def import_crbio(store: FhirStore, patient_id: str, document: bytes) -> li
     async with store.transaction() as session:
         for resource in (*read.organizations, *read.specimens):
             out = _relinked({**resource, "id": ids[f"{resource['resourceType']}/{resource['id']}"].split("/")[1]}, ids)
-            if resource["resourceType"] == "Specimen":
-                out["subject"] = {"reference": f"Patient/{patient_id}"}
+            if resource["resourceType"] == "Specimen":  # held by the executing lab, not in our racks
+                out.update(subject={"reference": f"Patient/{patient_id}"}, status=out.get("status", "unavailable"))
             await put(store, out, session)
             stored.append(out)
         content = []
