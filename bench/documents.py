@@ -1,0 +1,100 @@
+"""Benchmark of the CR-Bio document generation (server/documents) for a 30-result report.
+
+    .venv/bin/python bench/documents.py [--runs 20] [--pool-reports 40]
+
+One gathered dossier (30 results over 3 chapters, a 6-member battery, a qualified INS so the
+Datamatrix is drawn), composed and generated exactly as the server does it:
+  1. a bare WeasyPrint render of the same HTML (no PDF/A variant, no checks): the baseline;
+  2. complete CR-Bio without the validator: PDF/A-1b (with its checks) + N3 self-presenting + N1;
+  3. complete CR-Bio with both CDA validations (XSD + ANS schematrons, N3 and N1);
+  4. (3) in a pool of 2 worker processes.
+Prints medians, reports/s, the ratio to the baseline and the machine load. Store writes are not
+included (they are measured by the tests' server and bench/fhir_store.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import weasyprint
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from facades.pdf import render_html  # noqa: E402
+from server.documents.compose import Version, report_view  # noqa: E402
+from server.documents.gather import Dossier  # noqa: E402
+from server.documents.generate import generate  # noqa: E402
+from server.documents.profile import load_profile  # noqa: E402
+from tests.facades.cda.writer import crbio_samples as s  # noqa: E402
+from tests.facades.cda.writer.bench_cda_writer import thirty_results  # noqa: E402
+
+log = logging.getLogger("bench.documents")
+
+
+def dossier() -> Dossier:
+    """The writer benchmark's 30-result report as a gathered dossier (no store needed)."""
+    data = thirty_results(s.TINY_PDF)
+    report = {**data.report, "result": [{"reference": f"Observation/{i}"} for i in [f"r{n}" for n in range(24)]]
+              + [{"reference": "Observation/nfs"}]}
+    return Dossier(report=report, patient=data.patient, requests=[data.service_request or {}],
+                   observations=data.observations, specimens=data.specimens, requester=data.requester,
+                   recipients=data.recipients, biologist=data.biologist, profile=load_profile(),
+                   organizations=data.organizations)
+
+
+def _median_ms(function: Callable[[], Any], runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def _complete(_: int) -> int:
+    docs = generate(dossier(), Version(1))
+    return len(docs.pdf) + len(docs.n3) + len(docs.n1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--pool-reports", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    for noisy in ("weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    folder = dossier()
+    results = len([o for o in folder.observations if "hasMember" not in o])
+    html = render_html(report_view(folder, Version(1)))
+    generate(folder, Version(1))  # warm-up: fonts, stylesheet, compiled schematrons
+    bare = _median_ms(lambda: weasyprint.HTML(string=html).write_pdf(), args.runs)
+    without = _median_ms(lambda: generate(folder, Version(1), check=False), args.runs)
+    checked = _median_ms(lambda: generate(folder, Version(1)), args.runs)
+    with ProcessPoolExecutor(args.workers) as pool:
+        list(pool.map(_complete, range(args.workers)))
+        start = time.perf_counter()
+        list(pool.map(_complete, range(args.pool_reports)))
+        pooled = args.pool_reports / (time.perf_counter() - start)
+    load = os.getloadavg()
+    log.info("%d results, %d cores, load average %.1f %.1f %.1f", results, os.cpu_count() or 1, *load)
+    log.info("bare WeasyPrint render of the same HTML: %.0f ms (%.2f/s)", bare, 1000 / bare)
+    log.info("complete CR-Bio without validator: %.0f ms (%.2f reports/s, %.1fx the bare render)",
+             without, 1000 / without, without / bare)
+    log.info("complete CR-Bio with N3 + N1 validation: %.0f ms (%.2f reports/s, %.1fx the bare render)",
+             checked, 1000 / checked, checked / bare)
+    log.info("with validation, pool of %d processes: %.2f reports/s", args.workers, pooled)
+
+
+if __name__ == "__main__":
+    main()
