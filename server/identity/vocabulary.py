@@ -24,7 +24,7 @@ ATTRIBUTE_URL = f"{OPENSGL_SD}/identity-attribute"
 ATTRIBUTE_SYSTEM = "https://opensgl.org/fhir/CodeSystem/identity-attribute"
 STATUS_HISTORY_URL = f"{OPENSGL_SD}/identity-status-history"
 LOCKED_TRAITS_URL = f"{OPENSGL_SD}/identity-locked-traits"
-VALIDATION_MODE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-identity-validation-mode"
+VALIDATION_MODE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-mode-validation-identity"
 BLOCKING_ATTRIBUTES = frozenset({"DOUTE", "FICTI"})
 """Attributes that force a provisional identity and block INSi (SGL.INS.27-28)."""
 RANK = {"PROV": 0, "RECUP": 1, "VALI": 1, "QUAL": 2}
@@ -40,9 +40,17 @@ def without(patient: dict[str, Any], *urls: str) -> list[dict[str, Any]]:
     return [e for e in patient.get("extension", []) if e.get("url") not in urls]
 
 
+_PID32_ALIASES = {"DOUT": "DOUTE", "FICT": "FICTI"}
+
+
 def attributes(patient: dict[str, Any]) -> set[str]:
-    """The identity attributes set on the Patient (``DOUTE``, ``FICTI``, ``HOMD``...)."""
-    return {str((e.get("valueCoding") or {}).get("code", "")).upper() for e in extensions(patient, ATTRIBUTE_URL)}
+    """The identity attributes set on the Patient (``DOUTE``, ``FICTI``, ``HOMD``...): our extension, and the
+    PID-32 codes an identity feed keeps as ``comment`` of the FR Core reliability extension (DOUT, FICT)."""
+    ours = {str((e.get("valueCoding") or {}).get("code", "")).upper() for e in extensions(patient, ATTRIBUTE_URL)}
+    found = extensions(patient, IDENTITY_RELIABILITY_URL)
+    comments = [s for s in (found[0].get("extension", []) if found else []) if s.get("url") == "comment"]
+    fed = {str((c.get("valueCoding") or {}).get("code", "")).upper() for c in comments}
+    return ours | {_PID32_ALIASES.get(code, code) for code in fed}
 
 
 def attribute_extension(code: str) -> dict[str, Any]:
