@@ -10,6 +10,7 @@ its Datamatrix only for a qualified identity (``PatientIdentity.from_patient``, 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from facades.cda import CrBioInput, DocumentVersion, Party
 from facades.pdf import (
@@ -103,7 +104,7 @@ def _component_lines(observation: Resource) -> list[ResultLine]:
     """Antibiogram components: one line per antibiotic, S/I/R as the comment."""
     out = []
     for component in observation.get("component", ()):
-        coding = next(iter((component.get("code") or {}).get("coding", ())), {})
+        coding: dict[str, Any] = next(iter((component.get("code") or {}).get("coding", ())), {})
         interpretation = [c.get("code") for i in component.get("interpretation", ()) for c in i.get("coding", ())]
         out.append(ResultLine(label=str(coding.get("display") or coding.get("code") or ""),
                               value=value_text(component) or "-",

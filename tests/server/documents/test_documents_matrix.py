@@ -1,0 +1,77 @@
+"""Dossier matrix written through the plain REST API: a final report PUT directly gets its documents too.
+
+Haematology (battery), microbiology (isolate + antibiogram) and a result of a subcontractor named
+in ``performer``: each report's N3, N1 and PDF pass the ANS validator and the PDF/A checks.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import uuid
+from typing import Any
+
+import pytest
+
+from facades.cda import validate_cda
+from facades.pdf import check_pdfa1b
+from tests.facades.cda.writer import crbio_samples as samples
+from tests.server.documents.dossiers import patient
+from tests.server.validation.validation_lab import Lab
+
+DOSSIERS = {
+    "biochemistry": samples.biochemistry,
+    "haematology": samples.haematology,
+    "microbiology": samples.microbiology,
+    "subcontracted": samples.subcontracted,
+}
+
+
+def _renamed(resource: dict[str, Any], prefix: str, pid: str) -> dict[str, Any]:
+    """The sample with ids made unique on the session server and the subject set."""
+    text = json.dumps(resource)
+    for kind in ("Observation", "Specimen", "Organization"):
+        text = text.replace(f'"{kind}/', f'"{kind}/{prefix}-')
+    out = json.loads(text)
+    out["id"] = f"{prefix}-{out['id']}"
+    if out["resourceType"] in ("Observation", "Specimen"):
+        out["subject"] = {"reference": f"Patient/{pid}"}
+    if out["resourceType"] == "Specimen":
+        out["status"] = "available"
+    return dict(out)
+
+
+async def _put(lab: Lab, resource: dict[str, Any]) -> dict[str, Any]:
+    answer = await lab.client.put(f"{resource['resourceType']}/{resource['id']}", json=resource)
+    assert answer.status_code in (200, 201), answer.text
+    return dict(answer.json())
+
+
+@pytest.mark.req("SGL.DOC.01")
+@pytest.mark.req("SGL.DOC.13")
+@pytest.mark.parametrize("name", sorted(DOSSIERS))
+async def test_report_of_each_discipline_has_conformant_documents_SGL_DOC_01_SGL_DOC_13(doc_lab: Lab,
+                                                                                       name: str) -> None:
+    pid, prefix = await patient(doc_lab), uuid.uuid4().hex[:8]
+    observations = DOSSIERS[name]()
+    specimens = [samples.specimen(), samples.specimen("sp2", "BLD", "Sang"), samples.specimen("sp3", "UR", "Urine")]
+    for resource in [samples.subcontractor(), *specimens, *copy.deepcopy(observations)]:
+        await _put(doc_lab, _renamed(resource, prefix, pid))
+    members = {m["reference"] for o in observations for m in o.get("hasMember", ())}
+    top = [o["id"] for o in observations if f"Observation/{o['id']}" not in members]
+    report = _renamed(samples.report(top), prefix, pid)
+    report["subject"] = {"reference": f"Patient/{pid}"}
+    stored = await _put(doc_lab, report)
+    assert len(stored["presentedForm"]) == 3
+    for fmt, level in (("n3", "N3"), ("n1", "N1")):
+        answer = await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": fmt})
+        assert answer.status_code == 200
+        assert validate_cda(answer.content, level=level).errors == []  # type: ignore[arg-type]
+    pdf = (await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio")).content
+    assert check_pdfa1b(pdf) == []
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60).stdout
+    if name == "subcontracted":
+        assert "Cerba-Test" in " ".join(text.decode().split())
+    if name == "microbiology":
+        assert "Escherichia coli" in text.decode() and "Gentamicine" in text.decode()
