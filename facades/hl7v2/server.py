@@ -33,10 +33,17 @@ READ_CHUNK = 64 * 1024
 
 @dataclass(frozen=True)
 class AckDecision:
-    """What the handler wants answered: AA, or AE/AR with the errors to put in ERR segments."""
+    """What the handler wants answered: AA, or AE/AR with the errors to put in ERR segments; or, for a
+    query, the response message itself (an RSP^K11 answering a QBP^Q11 carries its own MSA)."""
 
     code: AckCode = "AA"
     errors: tuple[AckError, ...] = ()
+    response: Hl7Message | None = None
+
+    @classmethod
+    def respond(cls, response: Hl7Message) -> AckDecision:
+        """Answer with ``response`` instead of an ACK (it must carry MSA echoing the query's MSH-10)."""
+        return cls("AA", (), response)
 
     @classmethod
     def accept(cls, *warnings: AckError) -> AckDecision:
@@ -216,8 +223,8 @@ class MllpServer:
         except Exception as exc:  # any handler failure becomes AE; the connection goes on
             log.exception("MLLP connection %d: handler failed on %s", conn_id, message.control_id)
             decision = AckDecision("AE", (AckError.from_exception(exc),))
-        ack = build_ack(message, decision.code, decision.errors)
-        return self._encode(ack, conn_id, message.control_id)
+        answer = decision.response or build_ack(message, decision.code, decision.errors)
+        return self._encode(answer, conn_id, message.control_id)
 
     async def _quarantine(self, raw: bytes, conn: _Connection, reason: str) -> None:
         if self._on_unreadable is not None:

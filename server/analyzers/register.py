@@ -14,6 +14,6 @@ def register_analyzers(ctx: AppContext) -> None:
     handle_results = hl7_handler.results_handler(ingest)
     ctx.hl7.route("ORU", "R01", handle_results)
     ctx.hl7.route("OUL", "R22", handle_results)
-    ctx.hl7.route("QBP", "Q11", hl7_handler.order_query_handler)
+    ctx.hl7.route("QBP", "Q11", hl7_handler.order_query_handler(ctx.store, catalog))
     ctx.astm.results = astm_handler.results_handler(ingest)
     ctx.astm.query = astm_handler.query_handler(ctx.store, catalog)

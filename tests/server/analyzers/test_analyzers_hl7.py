@@ -167,12 +167,25 @@ async def test_back_to_back_messages_in_one_write_are_each_acknowledged_and_stor
     assert len(await observations(fhir, first)) == 1 and len(await observations(fhir, second)) == 1
 
 
-async def test_hl7_host_query_is_refused_with_the_reason(mllp) -> None:
-    query = ("MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500||QBP^Q11^QBP_Q11|Q-1|P|2.5.1\r"
-             "QPD|WOS^Work Order Step^IHE_LABTF|TAG|ACC-1\rRCP|I\r")
-    with pytest.raises(NackReceived) as nack:
-        await mllp.send(query)
-    assert nack.value.acknowledgment_code == "AR" and "ASTM host query" in nack.value.ack.segment("ERR").get(8)
+def _qbp(control_id: str, accession: str) -> str:
+    return ("MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500||QBP^Q11^QBP_Q11|" + control_id + "|P|2.5.1\r"
+            "QPD|WOS^Work Order Step^IHE_LABTF|TAG-" + control_id + "|" + accession + "\rRCP|I\r")
+
+
+async def test_hl7_host_query_is_answered_by_rsp_k11_with_the_tubes_tests(mllp, fhir) -> None:
+    tube = await new_tube(fhir, ("GLY", "IONO"))
+    answer = await mllp.send(_qbp("Q-1", tube.accession))
+    assert answer.msh.get("9.1") == "RSP" and answer.msh.get("9.2") == "K11"
+    assert answer.segment("MSA").get(1) == "AA" and answer.segment("MSA").get(2) == "Q-1"
+    assert answer.segment("QAK").get(1) == "TAG-Q-1" and answer.segment("QAK").get(2) == "OK"
+    assert answer.segment("SPM").get("2.1") == tube.accession
+    assert [obr.get("4.1") for obr in answer.segments("OBR")] == ["GLU", "GLUM", "NA", "K", "CL", "CO2"]
+    assert answer.segment("PID").get("5.1") == "MARTIN" and answer.segment("PID").get(8) == "F"
+
+
+async def test_hl7_host_query_for_an_unknown_tube_says_not_found(mllp) -> None:
+    answer = await mllp.send(_qbp("Q-2", "NO-SUCH-TUBE"))
+    assert answer.segment("QAK").get(2) == "NF" and answer.segment("OBR") is None
 
 
 async def test_analyzers_sending_at_the_same_time_all_get_aa_and_every_result_is_stored(sgl_server, mllp, fhir) -> None:
