@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from resources.errors import RuleViolation
 from resources.interactions import WriteIntent
 from server.catalog import apply_import, read_import
 from server.catalog.importing import circuit_codes
@@ -229,3 +230,26 @@ async def test_concept_map_import_is_the_fhir_form_of_the_csv_import_SGL_LOI_10(
     done = sgl_catalog(sgl_server.data_dir, "import", str(path), "--report", str(tmp_path / "r.csv"))
     assert done.returncode == 0, done.stderr + done.stdout
     assert (await _analysis(fhir, "TG") or {})["code"] == IN_CIRCUIT[7]
+
+
+async def test_import_failing_on_its_last_write_leaves_nothing_written(sgl_db: Database, fhir: httpx.AsyncClient,
+                                                                       tmp_path: Path) -> None:
+    path = tmp_path / LOINC_6
+    path.write_bytes(await transcoded(fhir, "LOINC_3", {"HBA1C": [IN_CIRCUIT[8], "HbA1c"],
+                                                        "FER": [IN_CIRCUIT[9], "Ferritine"]}))
+    result = await read_import(sgl_db.store, path, circuit_codes(Settings()))
+    refs = ("CodeSystem/catalogue", "ConceptMap/catalogue-loinc", "ObservationDefinition/analysis-HBA1C",
+            "ObservationDefinition/analysis-FER")
+    before = await versions(fhir, *refs)
+    written: list[str] = []
+
+    async def refuse_concept_map(intent: WriteIntent) -> dict[str, Any] | None:
+        written.append(intent.resource_type)
+        if intent.resource_type == "ConceptMap":
+            raise RuleViolation("TEST", "the map may not be written", expression="ConceptMap")
+        return intent.proposed
+
+    with pytest.raises(RuleViolation):
+        await apply_import(sgl_db.store, result, guard=refuse_concept_map)
+    assert written == ["CodeSystem", "ObservationDefinition", "ObservationDefinition", "ConceptMap"]
+    assert await versions(fhir, *refs) == before
