@@ -153,8 +153,9 @@ def issued(report: Resource) -> str:
 def report_view(dossier: Dossier, version: Version) -> ReportView:
     report, profile = dossier.report, dossier.profile
     requisition = next((i.get("value") for i in report.get("identifier", ()) if i.get("value")), report["id"])
-    biologist = _name(dossier.biologist) if dossier.biologist else ("" if is_autoverified(report)
-                                                                    else profile.biologist_name)
+    interpreter = next(iter(report.get("resultsInterpreter", ())), {})
+    biologist = (_name(dossier.biologist) if dossier.biologist else str(interpreter.get("display") or "")) or (
+        "" if is_autoverified(report) else profile.biologist_name)
     return ReportView(
         report_id=str(requisition), issued_at=issued(report), laboratory=profile.laboratory(),
         patient=PatientIdentity.from_patient(dossier.patient, local_id=dossier.patient.get("id")),

@@ -17,12 +17,13 @@ async def patient(lab: Lab, qualified: bool = True) -> str:
 
 
 async def validated_report(lab: Lab, results: dict[str, float], *, qualified: bool = True,
-                           pending: dict[str, float] | None = None) -> tuple[str, dict[str, Any], list[str]]:
+                           pending: dict[str, float] | None = None, pid: str | None = None,
+                           when: str = "2026-11-20T08:00:00+01:00") -> tuple[str, dict[str, Any], list[str]]:
     """Results technically then biologically validated; ``pending`` ones (ids returned) are left technically
     validated only. Returns the patient id, the report as stored, the pending result ids."""
-    pid = await patient(lab, qualified)
+    pid = pid or await patient(lab, qualified)
     (request,) = await lab.order(pid)
-    ids = [await lab.result(pid, request, code, value) for code, value in results.items()]
+    ids = [await lab.result(pid, request, code, value, when=when) for code, value in results.items()]
     waiting = [await lab.result(pid, request, code, value) for code, value in (pending or {}).items()]
     for rid in ids:
         assert (await lab.validate(rid)).status_code == 200

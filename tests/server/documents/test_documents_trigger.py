@@ -76,3 +76,22 @@ async def test_provisional_identity_has_no_ins_on_the_documents_SGL_INS_51(doc_l
     assert check_pdfa1b(pdf) == []
     with pytest.raises(DatamatrixError):
         decode_datamatrix_png(_page_png(pdf, tmp_path))
+
+
+@pytest.mark.req("SGL.DOC.01")
+async def test_previous_result_and_validating_biologist_are_printed_SGL_DOC_01(doc_lab: Lab) -> None:
+    pid, _, _ = await validated_report(doc_lab, {"CREA": 71}, when="2026-10-01T08:00:00+01:00")
+    _, report, _ = await validated_report(doc_lab, {"CREA": 75}, pid=pid)
+    text = " ".join(subprocess.run(["pdftotext", "-", "-"], input=(await doc_lab.client.get(
+        f"DiagnosticReport/{report['id']}/$cr-bio")).content, capture_output=True, check=True, timeout=60
+    ).stdout.decode().split())
+    assert "71" in text and "01/10/2026" in text
+    assert "sgl-local" in text  # the biologist who validated (resultsInterpreter)
+
+
+async def test_unknown_format_is_400_and_unvalidated_report_has_no_document(doc_lab: Lab) -> None:
+    _, report, _ = await validated_report(doc_lab, {"UREA": 6.1})
+    bad = await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "docx"})
+    assert bad.status_code == 400 and bad.json()["issue"][0]["expression"] == ["format"]
+    missing = await doc_lab.client.get("DiagnosticReport/no-such-report/$cr-bio")
+    assert missing.status_code == 404
