@@ -114,6 +114,8 @@ def import_(file: Path, report_path: Path, dry_run: bool, value_set: Path | None
     transaction, or none of them. Codes outside the 'circuit de la biologie' value set are applied
     with a warning. Exits with 1 when the report has blocking errors.
     """
+    if not report_path.resolve().parent.is_dir():  # checked first: the report must not be lost after applying
+        raise NothingDone(f"the directory of the report {report_path} does not exist")
     settings = Settings(data_dir=data_dir) if value_set is None else Settings(data_dir=data_dir,
                                                                               circuit_value_set=value_set)
 

@@ -35,6 +35,8 @@ async def test_a_file_that_cannot_be_imported_exits_2_and_writes_nothing(sgl_ser
     done = sgl_catalog(sgl_server.data_dir, "import", str(wrong), "--report", str(tmp_path / "r.csv"))
     assert done.returncode == 2 and "not a LOINC_4, LOINC_5 or LOINC_6 file name" in done.stderr
     assert not (tmp_path / "r.csv").exists()
+    lost = sgl_catalog(sgl_server.data_dir, "import", str(wrong), "--report", str(tmp_path / "nowhere" / "r.csv"))
+    assert lost.returncode == 2 and "does not exist" in lost.stderr
     assert await versions(fhir, "CodeSystem/catalogue") == before
 
 
