@@ -57,7 +57,7 @@ async def _audited(request: Request, store: StoreDep, settings: SettingsDep, bod
 
 @router.get("/metadata")
 async def metadata(request: Request, base: BaseUrl) -> Response:
-    paths = [str(getattr(route, "path", "")) for route in request.app.routes]
+    paths = list(request.app.openapi()["paths"])  # every routed path, prefixes applied (cached by FastAPI)
     body = capability_statement(base=base, version=version("opensgl"), date=now_utc().date().isoformat(),
                                 paths=paths)
     return fhir_response(body)

@@ -185,6 +185,10 @@ async def test_capability_statement_lists_types_and_search_params(fhir: httpx.As
     obs_params = {p["name"] for p in by_type["Observation"]["searchParam"]}
     assert {"subject", "patient", "code", "date", "value-quantity", "code-value-quantity", "based-on"} <= obs_params
     assert {"code": "transaction"} in cs["rest"][0]["interaction"]
+    operations = {rtype: {o["name"] for o in r.get("operation", [])} for rtype, r in by_type.items()}
+    assert {"insi-search", "validate-identity", "duplicates"} <= operations["Patient"]
+    assert {"validate-technical", "rerun"} <= operations["Observation"]
+    assert "translate" in operations["ConceptMap"]
 
 
 def test_operations_are_read_off_the_routes() -> None:
