@@ -153,7 +153,7 @@ def issued(report: Resource) -> str:
 def report_view(dossier: Dossier, version: Version) -> ReportView:
     report, profile = dossier.report, dossier.profile
     requisition = next((i.get("value") for i in report.get("identifier", ()) if i.get("value")), report["id"])
-    interpreter = next(iter(report.get("resultsInterpreter", ())), {})
+    interpreter: dict[str, Any] = next(iter(report.get("resultsInterpreter", ())), {})
     biologist = (_name(dossier.biologist) if dossier.biologist else str(interpreter.get("display") or "")) or (
         "" if is_autoverified(report) else profile.biologist_name)
     return ReportView(

@@ -18,7 +18,7 @@ from facades.cda import Party
 from resources import interactions
 from resources.errors import NotFound
 from resources.store.base import FhirStore
-from server.catalog.repository import read_catalog
+from server.catalog.repository import CatalogRepository, read_catalog
 from server.documents.profile import LabProfile
 from terminology.catalog import Analysis
 from terminology.catalog.fhir import CATALOG_SYSTEM
@@ -171,12 +171,14 @@ async def _observations(store: FhirStore, report: Resource, session: Any) -> lis
     return out
 
 
-async def gather(store: FhirStore, report: Resource, profile: LabProfile, *, session: Any = None) -> Dossier:
+async def gather(store: FhirStore, report: Resource, profile: LabProfile, *, session: Any = None,
+                 catalogue: CatalogRepository | None = None) -> Dossier:
+    """``catalogue``: a long-lived repository that re-reads the catalogue only when it changed."""
     patient = await _read(store, (report.get("subject") or {}).get("reference", ""), session)
     if patient is None:
         raise NotFound("the report's subject is not a stored Patient", expression="DiagnosticReport.subject")
     requests = [r for b in report.get("basedOn", ()) if (r := await _read(store, b.get("reference", ""), session))]
-    catalog = (await read_catalog(store)).catalog
+    catalog = (await (catalogue.current() if catalogue else read_catalog(store))).catalog
     raw = await _observations(store, report, session)
     analyses = {o["id"]: a for o in raw if (a := analysis_of(catalog, o))}
     observations = [enriched(o, catalog, analyses.get(o["id"])) for o in raw]

@@ -19,6 +19,7 @@ from typing import Any
 
 from resources.interactions import WriteIntent
 from resources.store.base import FhirStore
+from server.catalog.repository import CatalogRepository
 from server.context import AppContext
 from server.documents.gather import Resource, gather
 from server.documents.generate import generate
@@ -43,10 +44,10 @@ def _with_source(report: Resource, forms: list[dict[str, Any]], source: str) -> 
 
 
 async def publish(store: FhirStore, profile: LabProfile, report: Resource, current: Resource | None,
-                  session: Any) -> Resource:
+                  session: Any, catalogue: CatalogRepository | None = None) -> Resource:
     """The report to write: with its current documents kept when what they show has not changed, else with
     the next version generated, checked and stored (in ``session``); as proposed when nothing is validated."""
-    dossier = await gather(store, report, profile, session=session)
+    dossier = await gather(store, report, profile, session=session, catalogue=catalogue)
     if not dossier.results:
         return report
     source = dossier.fingerprint()
@@ -60,14 +61,14 @@ class DocumentTrigger:
     """The ``DiagnosticReport`` write rule (see the module docstring for why a guard)."""
 
     def __init__(self, store: FhirStore, profile: LabProfile) -> None:
-        self.store, self.profile = store, profile
+        self.store, self.profile, self.catalogue = store, profile, CatalogRepository(store)
 
     async def __call__(self, caller: Caller, intent: WriteIntent) -> Resource | None:
         proposed = intent.proposed
         if intent.action == "delete" or proposed is None or proposed.get("status") not in DOCUMENTED \
                 or not proposed.get("id"):
             return None
-        return await publish(self.store, self.profile, proposed, intent.current, intent.session)
+        return await publish(self.store, self.profile, proposed, intent.current, intent.session, self.catalogue)
 
 
 def install_document_trigger(ctx: AppContext) -> None:

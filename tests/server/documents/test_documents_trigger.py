@@ -65,6 +65,10 @@ async def test_qualified_identity_prints_the_ins_datamatrix_SGL_INS_51_SGL_INS_5
     pdf = (await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio")).content
     coded = parse_ins_datamatrix(decode_datamatrix_png(_page_png(pdf, tmp_path)))
     assert coded["matricule"] == "279035121518989"
+    text = " ".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True,
+                                   timeout=60).stdout.decode().split())
+    for trait in ("PAT-TROIS", "DOMINIQUE", "28/03/1979", "Féminin", "279035121518989 (NIR)"):
+        assert trait in text  # rule 32: birth name, first given name, birth date, sex, INS with its nature
 
 
 @pytest.mark.req("SGL.INS.51")
@@ -74,6 +78,8 @@ async def test_provisional_identity_has_no_ins_on_the_documents_SGL_INS_51(doc_l
     assert b"279035121518989" not in n3
     pdf = (await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio")).content
     assert check_pdfa1b(pdf) == []
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60).stdout
+    assert b"279035121518989" not in text and b"PAT-TROIS" in text
     with pytest.raises(DatamatrixError):
         decode_datamatrix_png(_page_png(pdf, tmp_path))
 
