@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from facades.cda import Party
-from facades.pdf import Laboratory, ReportTexts
+from facades.pdf import Laboratory, PdfInputError, ReportTexts
 from resources.errors import InvalidInput
 
 DEFAULT_PROFILE = Path(__file__).parent / "lab_profile.json"
@@ -34,6 +34,8 @@ class LabProfile:
     responsible_biologist: dict[str, str]
     rgpd: str
     cofrac_number: str | None = None
+    extra_traits: list[str] | None = None
+    """Optional identity traits printed besides the rule-32 minimum (SGL.INS.52); unset: all of them."""
 
     @property
     def organization(self) -> dict[str, Any]:
@@ -49,7 +51,9 @@ class LabProfile:
                           cofrac_number=self.cofrac_number)
 
     def texts(self) -> ReportTexts:
-        return ReportTexts(rgpd=self.rgpd)
+        if self.extra_traits is None:
+            return ReportTexts(rgpd=self.rgpd)
+        return ReportTexts(rgpd=self.rgpd, extra_traits=list(self.extra_traits))
 
     @property
     def biologist_name(self) -> str:
@@ -81,6 +85,10 @@ def load_profile(path: Path | None = None) -> LabProfile:
     if missing:
         raise InvalidInput(f"lab profile {where} lacks {', '.join(missing)}", expression=f"$.{missing[0]}")
     try:
-        return LabProfile(**data)
+        profile = LabProfile(**data)
+        profile.texts()  # an unknown extra trait is refused now, not at the first report
     except TypeError as exc:
         raise InvalidInput(f"lab profile {where}: {exc}", expression="$") from exc
+    except PdfInputError as exc:
+        raise InvalidInput(f"lab profile {where}: {exc.diagnostics}", expression="$.extra_traits") from exc
+    return profile

@@ -25,7 +25,7 @@ async def auto(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
     folder = tmp_path_factory.mktemp("documents-auto")
     profile = json.loads(DEFAULT_PROFILE.read_text(encoding="utf-8"))
     profile.update(name="Laboratoire Sans Accréditation", cofrac_number=None,
-                   rgpd="Texte RGPD propre au site de test.")
+                   rgpd="Texte RGPD propre au site de test.", extra_traits=["birthplace"])
     (folder / "profile.json").write_text(json.dumps(profile), encoding="utf-8")
     env = {"SGL_AUTOVERIFICATION": "true", "SGL_LAB_PROFILE": str(folder / "profile.json")}
     async with dedicated_lab(folder / "var", env) as lab:
@@ -45,8 +45,9 @@ async def _pdf(lab: Lab, report_id: str) -> str:
 
 @pytest.mark.req("SGL.DOC.09")
 @pytest.mark.req("SGL.DOC.08")
+@pytest.mark.req("SGL.INS.52")
 @pytest.mark.req("SGL.DOC.10")
-async def test_autoverified_notice_until_review_site_profile_and_no_cofrac_SGL_DOC_09_SGL_DOC_08_SGL_DOC_10(
+async def test_autoverified_notice_until_review_site_profile_and_no_cofrac_SGL_DOC_09_SGL_DOC_08_SGL_DOC_10_SGL_INS_52(
         auto: Lab) -> None:
     pid = await patient(auto)
     [order] = await auto.order(pid)
@@ -58,6 +59,7 @@ async def test_autoverified_notice_until_review_site_profile_and_no_cofrac_SGL_D
     first = await _pdf(auto, report["id"])
     assert NOTICE in first and "validé automatiquement" in first
     assert "Laboratoire Sans Accréditation" in first and "Texte RGPD propre au site de test." in first
+    assert "Lieu de naissance" in first and "Prénoms de naissance" not in first and "IPP" not in first  # site traits
     assert "COFRAC" not in first.upper()  # NA and K are accredited analyses, but this lab has no accreditation
     n3 = (await auto.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n3"})).content
     assert validate_cda(n3, level="N3").errors == []
@@ -74,3 +76,11 @@ def test_lab_profile_errors_name_the_missing_key(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as caught:
         load_profile(broken)
     assert caught.value.issues[0].expression == ("$.finess",)
+
+
+def test_unknown_extra_trait_is_refused_at_load(tmp_path: Path) -> None:
+    profile = json.loads(DEFAULT_PROFILE.read_text(encoding="utf-8"))
+    (tmp_path / "profile.json").write_text(json.dumps({**profile, "extra_traits": ["shoe_size"]}), encoding="utf-8")
+    with pytest.raises(InvalidInput) as caught:
+        load_profile(tmp_path / "profile.json")
+    assert caught.value.issues[0].expression == ("$.extra_traits",) and "shoe_size" in str(caught.value)

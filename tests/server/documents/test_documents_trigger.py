@@ -69,6 +69,7 @@ async def test_qualified_identity_prints_the_ins_datamatrix_SGL_INS_51_SGL_INS_5
                                    timeout=60).stdout.decode().split())
     for trait in ("PAT-TROIS", "DOMINIQUE", "28/03/1979", "Féminin", "279035121518989 (NIR)"):
         assert trait in text  # rule 32: birth name, first given name, birth date, sex, INS with its nature
+    assert "Prénoms de naissance" in text and "N° patient (IPP)" in text  # default profile: every extra trait
 
 
 @pytest.mark.req("SGL.INS.51")
