@@ -10,6 +10,10 @@ lab, ``derivedFrom`` = the DocumentReference, ``basedOn`` our order when the doc
 number is one of our requisitions). Those results then appear in our own report's N3 and PDF,
 naming the executing lab (SGL.DOC.13, second option). Answers 201 with a ``collection`` Bundle of
 what was stored. A document that is neither CDA nor PDF is 400 and nothing is stored.
+
+The writes skip the workflows' write guards on purpose: these results were validated by the
+executing lab, and the validation guard's rules are about our own analyzer results (a final
+Observation may only become final through our validation steps).
 """
 
 from __future__ import annotations
@@ -21,8 +25,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from facades.cda import read_crbio
-from facades.cda.reader import SubcontractedReport
+from facades.cda import SubcontractedReport, read_crbio
 from resources import interactions
 from resources.errors import NotFound
 from resources.fhirjson import instant
@@ -34,6 +37,9 @@ from server.documents.storage import FORMATS, LAB_REPORT_TYPE, attachment, put
 from server.responses import fhir_response
 
 router = APIRouter()
+SUBCONTRACTED = {"coding": [{"system": "https://opensgl.org/fhir/CodeSystem/document-origin", "code": "subcontracted",
+                             "display": "Compte rendu d'un laboratoire exécutant, jamais transmis tel quel"}]}
+"""Category of an imported document: delivery (DMP, MSSanté) must not send it on its own (SGL.DOC.14)."""
 
 
 async def _order(store: FhirStore, patient_id: str, number: str | None) -> list[dict[str, str]]:
@@ -62,7 +68,7 @@ async def import_crbio(store: FhirStore, patient_id: str, document: bytes) -> li
     read: SubcontractedReport = read_crbio(document)
     basis = await _order(store, patient_id, read.order_number)
     prefix = uuid.uuid4().hex[:16]
-    ids = {f"{r['resourceType']}/{r['id']}": f"{r['resourceType']}/{prefix}-{r['id']}"[:80]
+    ids = {f"{r['resourceType']}/{r['id']}": f"{r['resourceType']}/{prefix}-{r['id']}"
            for r in (*read.organizations, *read.observations, *read.specimens)}
     fmt = {"N3": "n3", "N1": "n1", "PDF": "pdf"}[read.level]
     created, doc_ref = instant(now_utc()), f"{prefix}-imported"
@@ -88,6 +94,7 @@ async def import_crbio(store: FhirStore, patient_id: str, document: bytes) -> li
             "resourceType": "DocumentReference", "id": doc_ref, "status": "current", "docStatus": "final",
             "type": LAB_REPORT_TYPE, "subject": {"reference": f"Patient/{patient_id}"}, "date": created,
             "description": "Compte rendu du laboratoire sous-traitant (import manuel)", "content": content,
+            "category": [SUBCONTRACTED],
             "author": [{"reference": ids[f"Organization/{lab['id']}"]}] if lab else [],
         }
         if read.document_id:

@@ -36,6 +36,7 @@ async def test_every_ans_example_imports_into_the_patient_file_SGL_DOC_22(doc_la
     read = read_crbio(example.read_bytes())
     [reference] = [r for r in stored.values() if r["resourceType"] == "DocumentReference"]
     assert reference["subject"] == {"reference": f"Patient/{pid}"} and reference["status"] == "current"
+    assert reference["category"][0]["coding"][0]["code"] == "subcontracted"  # never delivered as such (DOC.14)
     author = stored[reference["author"][0]["reference"]]
     assert author["resourceType"] == "Organization" and author["name"] == read.organizations[0]["name"]
     assert reference["content"][0]["format"]["code"] == "urn:ihe:lab:xd-lab:2008"
