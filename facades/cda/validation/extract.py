@@ -32,7 +32,7 @@ class Extracted:
     wrapper: str | None
 
     def serialize(self) -> bytes:
-        return etree.tostring(self.tree, xml_declaration=True, encoding="UTF-8")
+        return bytes(etree.tostring(self.tree, xml_declaration=True, encoding="UTF-8"))
 
 
 def _lift(element: etree._Element) -> etree._ElementTree:

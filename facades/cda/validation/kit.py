@@ -98,7 +98,7 @@ def _art_decor_value_set(svs_file: Path) -> bytes:
     for concept in svs.iter(f"{{{_SVS}}}Concept"):
         etree.SubElement(concepts, "concept", code=concept.get("code", ""),
                          codeSystem=concept.get("codeSystem", ""), displayName=concept.get("displayName", ""))
-    return etree.tostring(out, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(out, xml_declaration=True, encoding="UTF-8"))
 
 
 def default_kit() -> Kit:

@@ -292,4 +292,4 @@ def render(schema: etree._Element, base_dir: Path) -> bytes:
             else:
                 _template_rule(rule, rule_id, pattern_no, pattern_id, len(rules) - number + 1, root)
     _walk(root, dispatch, any(may_match_attributes(r.get("context", "")) for r in rules))
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
