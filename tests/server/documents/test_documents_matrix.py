@@ -75,3 +75,19 @@ async def test_report_of_each_discipline_has_conformant_documents_SGL_DOC_01_SGL
         assert "Cerba-Test" in " ".join(text.decode().split())
     if name == "microbiology":
         assert "Escherichia coli" in text.decode() and "Gentamicine" in text.decode()
+
+
+@pytest.mark.req("SGL.DOC.12")
+async def test_validated_report_without_documents_gets_them_on_first_view_SGL_DOC_12(doc_lab: Lab) -> None:
+    pid, prefix = await patient(doc_lab), uuid.uuid4().hex[:8]
+    for resource in [samples.specimen(), *samples.biochemistry()]:
+        await _put(doc_lab, _renamed(resource, prefix, pid))
+    report = _renamed(samples.report(["tsh", "ft4", "glu"]), prefix, pid)
+    report["subject"] = {"reference": f"Patient/{pid}"}
+    report["id"] = (await doc_lab.store.create(report)).id  # under the guards' feet, as before documents existed
+    stored = await doc_lab.read("DiagnosticReport", report["id"])
+    assert "presentedForm" not in stored
+    answer = await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n1"})
+    assert answer.status_code == 200 and answer.headers["content-disposition"].endswith('_V1_N1.xml"')
+    assert validate_cda(answer.content, level="N1").errors == []
+    assert len((await doc_lab.read("DiagnosticReport", report["id"]))["presentedForm"]) == 3

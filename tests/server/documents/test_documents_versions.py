@@ -38,7 +38,8 @@ async def test_partial_complete_and_corrected_versions_replace_each_other_SGL_MS
     _, report, [potassium_id] = await validated_report(doc_lab, {"NA": 140}, pending={"K": 4.1})
     assert report["status"] == "preliminary"
     partial = pdf_text(await _document(doc_lab, report["id"], "pdf"))
-    assert "Annule et remplace" not in partial
+    assert "Annule et remplace" not in partial and "4,1" not in partial  # K is not biologically validated yet
+    assert validate_cda(await _document(doc_lab, report["id"], "n3"), level="N3").errors == []
 
     answer = await doc_lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
     assert answer.status_code == 200 and answer.json()["status"] == "final"
