@@ -27,6 +27,8 @@ INS_TYPE_BY_OID = {
 IDENTIFIER_TYPE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0203"
 IDENTITY_RELIABILITY_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
 IDENTITY_STATUS_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-identity-status"
+VALIDATION_MODE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-mode-validation-identity"
+"""The justificatif checked (FR Core ``validationMode``: CN, PA, LE...)."""
 STATUSES = ("PROV", "RECUP", "VALI", "QUAL")
 
 _MATRICULE = re.compile(r"^\d{6}[AB0-9]\d{6}$")

@@ -33,11 +33,10 @@ from facades.hl7v2.message import Field, Segment
 from facades.hl7v2.timestamps import from_fhir
 from resources.errors import InvalidInput
 from resources.ins import check_matricule, emittable_ins, identity_status
+from resources.patient_traits import BIRTH_LIST_GIVEN_NAME_URL, INSEE_CODE_URL
+from resources.patient_traits import BIRTHPLACE_URL as BIRTH_PLACE_URL
 
 INS_NAMESPACE = "ASIP-SANTE-INS-NIR"  # CX-4.1 for NIR and NIA alike; the OID tells them apart
-BIRTH_PLACE_URL = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
-INSEE_CODE_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code"
-BIRTH_LIST_GIVEN_NAME_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-birth-list-given-name"
 BIRTH_LIST_GIVEN_NAME_URL_V1 = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-birth-list-given-name"
 PAM_FR_RELIABILITY = {"PROV": "PROV", "RECUP": "PROV", "VALI": "VALI", "QUAL": "VALI"}
 GENDERS = {"male": "M", "female": "F", "other": "O", "unknown": "U"}

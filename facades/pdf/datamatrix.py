@@ -27,8 +27,8 @@ with warnings.catch_warnings():  # pylibdmtx 0.1.10 still uses distutils' LooseV
     warnings.simplefilter("ignore", DeprecationWarning)
     from pylibdmtx import pylibdmtx
 
-from facades.pdf import patient_traits as traits
 from facades.pdf.errors import DatamatrixError
+from resources import patient_traits as traits
 from resources.ins import check_matricule, emittable_ins
 
 HEADER = "IS010000000000000000000000"

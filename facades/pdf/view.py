@@ -16,9 +16,9 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from facades.pdf import patient_traits as traits
 from facades.pdf.datamatrix import ins_datamatrix_content, parse_ins_datamatrix
 from facades.pdf.errors import DatamatrixError, PdfInputError
+from resources import patient_traits as traits
 from resources.errors import RuleViolation
 from resources.ins import (
     INS_TYPE_BY_OID,

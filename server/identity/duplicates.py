@@ -18,10 +18,10 @@ import re
 import unicodedata
 from typing import Any
 
-from facades.pdf.patient_traits import BIRTH_LIST_GIVEN_NAME_URL
 from resources import interactions
 from resources.errors import InvalidInput, RuleViolation
 from resources.ins import check_matricule
+from resources.patient_traits import BIRTH_LIST_GIVEN_NAME_URL
 from resources.search.query import MAX_COUNT
 from server.identity.roles import Right
 from server.identity.scope import Scope

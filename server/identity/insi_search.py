@@ -29,7 +29,9 @@ from facades.insi import (
     first_names_alerts,
     patient_traits,
 )
-from facades.pdf.patient_traits import (
+from resources.errors import InvalidInput, operation_outcome
+from resources.ins import check_matricule, identity_status
+from resources.patient_traits import (
     BIRTH_LIST_GIVEN_NAME_URL,
     BIRTHPLACE_URL,
     birth_date,
@@ -39,8 +41,6 @@ from facades.pdf.patient_traits import (
     first_birth_given_name,
     sex_code,
 )
-from resources.errors import InvalidInput, operation_outcome
-from resources.ins import check_matricule, identity_status
 from server.identity.attestation import Attestation
 from server.identity.insi_service import Subject, insi_caller, open_insi
 from server.identity.parameters import Params, parameters, where

@@ -21,11 +21,11 @@ import copy
 from typing import Any
 
 from facades.insi import stored_identity
-from facades.pdf.patient_traits import birth_date, birth_name, first_birth_given_name
 from resources import interactions
 from resources.errors import InvalidInput
 from resources.ins import identity_status, ins_identifier
 from resources.interactions.search import plan_search
+from resources.patient_traits import birth_date, birth_name, first_birth_given_name
 from resources.search.query import MAX_COUNT
 from server.identity.attestation import Attestation, attesting
 from server.identity.duplicates import name_key

@@ -10,7 +10,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from facades.pdf.patient_traits import (
+from resources.errors import RuleViolation
+from resources.ins import ins_identifier
+from resources.patient_traits import (
     BIRTH_LIST_GIVEN_NAME_URL,
     birth_date,
     birth_name,
@@ -18,8 +20,6 @@ from facades.pdf.patient_traits import (
     first_birth_given_name,
     sex_code,
 )
-from resources.errors import RuleViolation
-from resources.ins import ins_identifier
 
 STRICT_TRAITS: dict[str, str] = {
     "ins": "Patient.identifier.where(type.coding.code.startsWith('INS'))",

@@ -17,14 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources.ins import IDENTITY_RELIABILITY_URL, IDENTITY_STATUS_SYSTEM
+from resources.ins import IDENTITY_RELIABILITY_URL, IDENTITY_STATUS_SYSTEM, VALIDATION_MODE_SYSTEM
 
 OPENSGL_SD = "https://opensgl.org/fhir/StructureDefinition"
 ATTRIBUTE_URL = f"{OPENSGL_SD}/identity-attribute"
 ATTRIBUTE_SYSTEM = "https://opensgl.org/fhir/CodeSystem/identity-attribute"
 STATUS_HISTORY_URL = f"{OPENSGL_SD}/identity-status-history"
 LOCKED_TRAITS_URL = f"{OPENSGL_SD}/identity-locked-traits"
-VALIDATION_MODE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-mode-validation-identity"
 BLOCKING_ATTRIBUTES = frozenset({"DOUTE", "FICTI"})
 """Attributes that force a provisional identity and block INSi (SGL.INS.27-28)."""
 RANK = {"PROV": 0, "RECUP": 1, "VALI": 1, "QUAL": 2}

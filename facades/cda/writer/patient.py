@@ -14,11 +14,14 @@ from lxml import etree
 
 from facades.cda.writer.cdaxml import addr_el, sub, telecom_els
 from resources.ins import INS_TYPE_BY_OID, emittable_ins
+from resources.patient_traits import (
+    BIRTH_LIST_GIVEN_NAME_URL,
+    BIRTH_LIST_GIVEN_NAME_URL_V1,
+    BIRTHPLACE_URL,
+    birthplace_cog,
+)
 
-BIRTH_LIST_URLS = ("https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-birth-list-given-name",
-                   "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-birth-list-given-name")
-BIRTHPLACE_URL = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
-INSEE_CODE_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code"
+BIRTH_LIST_URLS = (BIRTH_LIST_GIVEN_NAME_URL, BIRTH_LIST_GIVEN_NAME_URL_V1)
 GENDER = {"male": ("M", "Masculin"), "female": ("F", "Féminin"), "other": ("U", "Inconnu")}
 PATIENT_MSS_DOMAIN = "patient.mssante.fr"
 
@@ -38,11 +41,6 @@ def _birth_time(value: str) -> str:
     if not month or month == "00":
         return year
     return year + month if not day or day == "00" else year + month + day
-
-
-def _birthplace_cog(patient: dict[str, Any]) -> str | None:
-    address = _ext(patient, BIRTHPLACE_URL).get("valueAddress") or {}
-    return (_ext(address, INSEE_CODE_URL).get("valueCoding") or {}).get("code")
 
 
 def _patient_ids(role: etree._Element, patient: dict[str, Any], local_root: str) -> str | None:
@@ -86,7 +84,7 @@ def record_target(doc: etree._Element, patient: dict[str, Any], local_root: str)
         sub(person, "birthTime", value=_birth_time(str(patient["birthDate"])))
     else:
         sub(person, "birthTime", nullFlavor="UNK")
-    cog = _birthplace_cog(patient)
+    cog = birthplace_cog(patient)
     if cog:
         address = _ext(patient, BIRTHPLACE_URL).get("valueAddress") or {}
         place_addr = sub(sub(sub(person, "birthplace"), "place"), "addr")

@@ -15,11 +15,11 @@ from typing import Any
 from facades.hl7v2.errors import REQUIRED_FIELD_MISSING, TABLE_VALUE_NOT_FOUND, Hl7ParseError
 from facades.hl7v2.message import Hl7Message, Segment
 from facades.hl7v2.orders.values import authority_system, fhir_datetime
-from facades.hl7v2.pid import BIRTH_LIST_GIVEN_NAME_URL, BIRTH_PLACE_URL, INSEE_CODE_URL
+from resources.patient_traits import BIRTH_LIST_GIVEN_NAME_URL, COMMUNE_SYSTEM, INSEE_CODE_URL
+from resources.patient_traits import BIRTHPLACE_URL as BIRTH_PLACE_URL
 
 GENDERS = {"M": "male", "F": "female", "O": "other", "U": "unknown", "A": "other", "N": "unknown"}
 IPP_TYPE = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0203", "code": "PI"}]}
-COMMUNE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-CommuneOM"
 
 
 def ipp_of(message: Hl7Message, pid: Segment) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """An ``IdentityChange`` written onto a FHIR Patient (plain JSON dict), the FR Core way.
 
 The conventions are those every other writer and reader of the project uses (``resources.ins``,
-``facades.hl7v2.pid``, ``facades.pdf.patient_traits``, ``facades.insi.patient_mapping``):
+``facades.hl7v2.pid``, ``resources.patient_traits``, ``facades.insi.patient_mapping``):
 
 - IPP: ``identifier`` with type v2-0203 ``PI``, ``system`` = the assigning authority
   (``urn:oid:<CX-4.2>``), so the outbound PID (``build_pid``) finds it again;
@@ -23,16 +23,19 @@ import copy
 from typing import Any
 
 from facades.hl7v2.pam.model import IdentityChange, Ins, Ipp, Place, Traits
-from resources.ins import IDENTITY_RELIABILITY_URL, IDENTITY_STATUS_SYSTEM, INS_TYPE_BY_OID, ins_identifier_for
+from resources.ins import (
+    IDENTITY_RELIABILITY_URL,
+    IDENTITY_STATUS_SYSTEM,
+    INS_TYPE_BY_OID,
+    VALIDATION_MODE_SYSTEM,
+    ins_identifier_for,
+)
+from resources.patient_traits import BIRTH_LIST_GIVEN_NAME_URL, COMMUNE_SYSTEM, INSEE_CODE_URL
+from resources.patient_traits import BIRTHPLACE_URL as BIRTH_PLACE_URL
 
 V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
-BIRTH_LIST_GIVEN_NAME_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-patient-birth-list-given-name"
-BIRTH_PLACE_URL = "http://hl7.org/fhir/StructureDefinition/patient-birthPlace"
-INSEE_CODE_URL = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-address-insee-code"
-COMMUNE_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R13-CommuneOM/FHIR/TRE-R13-CommuneOM"
 COUNTRY_SYSTEM = "https://mos.esante.gouv.fr/NOS/TRE_R20-Pays/FHIR/TRE-R20-Pays"
 METHOD_COLLECTION_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-identity-method-collection"
-VALIDATION_MODE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-mode-validation-identity"
 RELIABILITY_CODE_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-v2-0445"
 BIRTH_DATE_CORRECTED_URL = "https://opensgl.org/fhir/StructureDefinition/birth-date-corrected"
 _INS_SYSTEMS = frozenset(f"urn:oid:{oid}" for oid in INS_TYPE_BY_OID)

@@ -20,7 +20,7 @@ from barcode import Code128
 from barcode.writer import SVGWriter
 
 from facades.pdf.errors import PdfInputError
-from facades.pdf.patient_traits import birth_date, birth_name, first_birth_given_name, sex_code, used_name
+from resources.patient_traits import birth_date, birth_name, first_birth_given_name, sex_code, used_name
 
 LABEL_SIZE_MM = (50, 25)
 MODULE_MM = 0.30

@@ -5,13 +5,13 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from facades.pdf.patient_traits import birth_given_names_extension, birthplace_extension
 from resources.ins import (
     IDENTITY_RELIABILITY_URL,
     IDENTITY_STATUS_SYSTEM,
     OID_INS_NIR_TEST,
     ins_identifier_for,
 )
+from resources.patient_traits import birth_given_names_extension, birthplace_extension
 
 # The test OID 1.2.250.1.213.1.4.10 is 20 characters, the S2 maximum, so no GS follows it.
 PAT_TROIS_DATAMATRIX = ("IS010000000000000000000000S1279035121518989S21.2.250.1.213.1.4.10S3DOMINIQUE\x1d"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from facades.pdf.patient_traits import birthplace_extension
 from resources.ins import OID_INS_NIR, ins_identifier, ins_identifier_for
+from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import with_reliability
 
 MATRICULE = "297022A02077878"

@@ -7,8 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from facades.pdf.patient_traits import birthplace_extension
 from resources.ins import OID_INS_NIR, ins_identifier_for
+from resources.patient_traits import birthplace_extension
 from server.identity.duplicates import name_key
 from server.identity.vocabulary import with_reliability
 

@@ -7,7 +7,10 @@ from typing import Any, Literal
 
 import pytest
 
-from facades.pdf.patient_traits import (
+from resources.errors import Forbidden, RuleViolation, Unprocessable
+from resources.ins import emittable_ins, identity_status, ins_identifier
+from resources.interactions import WriteIntent
+from resources.patient_traits import (
     BIRTH_LIST_GIVEN_NAME_URL,
     birth_name,
     birthplace_cog,
@@ -15,9 +18,6 @@ from facades.pdf.patient_traits import (
     used_given_name,
     used_name,
 )
-from resources.errors import Forbidden, RuleViolation, Unprocessable
-from resources.ins import emittable_ins, identity_status, ins_identifier
-from resources.interactions import WriteIntent
 from server.guards import Caller
 from server.identity.attestation import Attestation, attesting
 from server.identity.guard import IdentityGuard

@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
-from facades.pdf.patient_traits import birthplace_extension
 from resources.ins import identity_status, ins_identifier
+from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import attribute_extension, history
 from tests.server.identity.identity_samples import ins_of, out, parameters, provisional
 

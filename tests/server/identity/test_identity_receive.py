@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from facades.insi import SimulatorHandle
-from facades.pdf.patient_traits import birthplace_extension
 from resources.ins import OID_INS_NIR, identity_status, ins_identifier, ins_identifier_for
+from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import with_reliability
 from tests.server.identity.identity_samples import out
 

@@ -1,7 +1,7 @@
 """Read the RNIV identity traits of a FHIR Patient (plain JSON dict), the FR Core way.
 
-Generic accessors: the PDF, CDA and HL7 PID writers all need the same traits, so these belong in
-``resources/`` eventually (they import nothing from the PDF facade). Conventions, chosen once:
+The PDF, CDA and HL7 writers, the INSi and PAM-FR readers and the identity rules all read and write
+the same traits, so the conventions live here, once:
 
 - birth name: ``name`` with ``use = official``, its ``family``; its ``given[0]`` is the first
   birth first name (FR Core);
