@@ -19,7 +19,7 @@ from typing import Any
 
 from resources.store.base import FhirStore
 from server.analyzers.lookup import find_all
-from terminology.catalog.fhir import ANALYZER_SYSTEM, CATALOG_SYSTEM, EXT_ALT_UNIT, EXT_INSTRUMENT, NABM_SYSTEM
+from terminology import ANALYZER_SYSTEM, CATALOG_SYSTEM, EXT_ALT_UNIT, EXT_INSTRUMENT, NABM_SYSTEM
 
 log = logging.getLogger(__name__)
 MAX_AGE = 300.0

@@ -17,7 +17,7 @@ from server.analyzers.catalog_view import CatalogView
 from server.analyzers.incoming import IncomingResult
 from server.analyzers.lookup import find_all, requests_of, specimens_by_accession
 from server.analyzers.observation import Match, unit_problem, value_problem
-from terminology.catalog.fhir import CATALOG_SYSTEM
+from terminology import CATALOG_SYSTEM
 
 EXAM_CANONICAL = "/ActivityDefinition/exam-"
 

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from server.analyzers.catalog_view import AnalysisEntry
 from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult
-from terminology.ucum import UCUM_SYSTEM
+from terminology import UCUM_SYSTEM
 
 BASE = "https://opensgl.org/fhir"
 EXT_INSTRUMENT_RESULT = f"{BASE}/StructureDefinition/instrument-result"

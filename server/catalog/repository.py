@@ -22,9 +22,8 @@ from resources.errors import NotFound
 from resources.interactions.search import plan_search
 from resources.search.query import MAX_COUNT
 from resources.store.base import FhirStore
-from terminology import Catalog, catalog_from_fhir
+from terminology import ANALYZER_SYSTEM, CATALOG_SYSTEM, CONCEPT_MAP_URL, SPECIMEN_SYSTEM, Catalog, catalog_from_fhir
 from terminology.catalog import Analysis
-from terminology.catalog.fhir import ANALYZER_SYSTEM, CATALOG_SYSTEM, CONCEPT_MAP_URL, SPECIMEN_SYSTEM
 
 __all__ = ["CatalogRepository", "StoredCatalog", "catalog_present", "read_catalog", "read_concept_map"]
 

@@ -26,8 +26,9 @@ from facades.pdf import (
 )
 from resources.fhirjson import instant
 from resources.search.date import now_utc
-from server.documents.gather import LOINC, Dossier, Resource, value_text
+from server.documents.gather import Dossier, Resource, value_text
 from server.validation.marks import is_autoverified
+from terminology import LOINC_SYSTEM
 
 FLAGS = {"H", "HH", "L", "LL", "A"}
 CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
@@ -126,7 +127,7 @@ def _section(dossier: Dossier, observation: Resource) -> Section:
 def _chapter_title(observation: Resource) -> str:
     for concept in observation.get("category", ()):
         for coding in concept.get("coding", ()):
-            if coding.get("system") == LOINC and coding.get("display"):
+            if coding.get("system") == LOINC_SYSTEM and coding.get("display"):
                 return str(coding["display"])
     return "Biologie"
 

@@ -3,7 +3,7 @@
 ``gather`` runs inside the transaction that writes the report (``session``): by-id reads see the
 step's own writes (results made final a moment ago). The previous value of each result is the last
 final result of the same patient and analysis collected before it, read from committed data.
-The catalogue gives each result its label, LOINC code, chapter, sub-chapter, decimals and Cofrac flag.
+The catalogue gives each result its label, LOINC_SYSTEM code, chapter, sub-chapter, decimals and Cofrac flag.
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ from resources.errors import NotFound
 from resources.store.base import FhirStore
 from server.catalog.repository import CatalogRepository, read_catalog
 from server.documents.profile import LabProfile
+from terminology import CATALOG_SYSTEM, LOINC_SYSTEM
 from terminology.catalog import Analysis
-from terminology.catalog.fhir import CATALOG_SYSTEM
 from terminology.catalog.model import Catalog
 
 Resource = dict[str, Any]
-LOINC = "http://loinc.org"
 COPIES_TO = "https://opensgl.org/fhir/StructureDefinition/result-copies-to"
 FINAL = "final,corrected,amended"
 FINAL_STATES = frozenset(FINAL.split(","))
@@ -41,7 +40,7 @@ class Previous:
 
 @dataclass
 class Dossier:
-    """One report and what it reaches; observations carry the catalogue's LOINC code and chapter."""
+    """One report and what it reaches; observations carry the catalogue's LOINC_SYSTEM code and chapter."""
 
     report: Resource
     patient: Resource
@@ -104,7 +103,7 @@ def analysis_of(catalog: Catalog, observation: Resource) -> Analysis | None:
     for coding in (observation.get("code") or {}).get("coding", ()):
         if coding.get("system") == CATALOG_SYSTEM:
             return next((a for a in catalog.analyses if a.code == coding.get("code")), None)
-        if coding.get("system") == LOINC:
+        if coding.get("system") == LOINC_SYSTEM:
             found = next((a for a in catalog.analyses if a.loinc and a.loinc.code == coding.get("code")), None)
             if found:
                 return found
@@ -118,12 +117,12 @@ def enriched(observation: Resource, catalog: Catalog, analysis: Analysis | None)
         return out
     code = out.setdefault("code", {})
     codings = code.setdefault("coding", [])
-    if analysis.loinc and not any(c.get("system") == LOINC for c in codings):
-        codings.insert(0, {"system": LOINC, "code": analysis.loinc.code, "display": analysis.loinc.display})
+    if analysis.loinc and not any(c.get("system") == LOINC_SYSTEM for c in codings):
+        codings.insert(0, {"system": LOINC_SYSTEM, "code": analysis.loinc.code, "display": analysis.loinc.display})
     code.setdefault("text", analysis.label)
     chapter = next((c for c in catalog.chapters if c.code == analysis.chapter), None)
     if chapter and chapter.loinc:
-        out["category"] = [{"coding": [{"system": LOINC, "code": chapter.loinc.code, "display": chapter.label}]}]
+        out["category"] = [{"coding": [{"system": LOINC_SYSTEM, "code": chapter.loinc.code, "display": chapter.label}]}]
     return out
 
 

@@ -19,9 +19,10 @@ from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.documents.compose import CONFIDENTIALITY_SYSTEM, Version, confidentiality
-from server.documents.gather import LOINC, Resource
+from server.documents.gather import Resource
 from server.documents.generate import Documents
 from server.documents.profile import FINESS_SYSTEM, LabProfile
+from terminology import LOINC_SYSTEM
 
 IHE_FORMAT = "http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode"
 FORMATS: dict[str, tuple[str, dict[str, str]]] = {
@@ -30,7 +31,7 @@ FORMATS: dict[str, tuple[str, dict[str, str]]] = {
     "pdf": ("application/pdf", {"system": "https://opensgl.org/fhir/CodeSystem/document-format",
                                 "code": "pdf-a-1b", "display": "PDF/A-1b"}),
 }
-LAB_REPORT_TYPE = {"coding": [{"system": LOINC, "code": "11502-2", "display": "CR d'examens biologiques"}]}
+LAB_REPORT_TYPE = {"coding": [{"system": LOINC_SYSTEM, "code": "11502-2", "display": "CR d'examens biologiques"}]}
 _LINK = re.compile(r"^Binary/(?P<report>.+)-(?P<fmt>n3|n1|pdf)-v(?P<n>\d+)$")
 
 

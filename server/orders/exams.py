@@ -15,9 +15,8 @@ from resources.errors import Unprocessable
 from resources.interactions.search import plan_search
 from resources.search.query import MAX_COUNT
 from resources.store.base import FhirStore
+from terminology import CATALOG_SYSTEM
 
-CATALOGUE_SYSTEM = "https://opensgl.org/fhir/CodeSystem/catalogue"
-LOINC_SYSTEM = "http://loinc.org"
 CONTAINER_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/container"
 
 
@@ -34,7 +33,7 @@ class OrderableExam:
 
     @property
     def local_code(self) -> str:
-        return next((c["code"] for c in self.code.get("coding", []) if c.get("system") == CATALOGUE_SYSTEM), "")
+        return next((c["code"] for c in self.code.get("coding", []) if c.get("system") == CATALOG_SYSTEM), "")
 
     @property
     def tube(self) -> tuple[str, str]:

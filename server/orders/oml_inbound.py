@@ -31,9 +31,10 @@ from resources.search.query import MAX_COUNT
 from server.context import AppContext
 from server.guards import Caller
 from server.orders.counters import REQUISITION, REQUISITION_SYSTEM, take_numbers
-from server.orders.exams import CATALOGUE_SYSTEM, LOINC_SYSTEM, ExamCode, find_exams
+from server.orders.exams import ExamCode, find_exams
 from server.orders.placement import write_order
 from server.orders.requisition import OrderLine, Requisition, SenderSpecimen
+from terminology import CATALOG_SYSTEM, LOINC_SYSTEM
 
 TABLE_VALUE_NOT_FOUND = 103
 DUPLICATE_KEY_IDENTIFIER = 205
@@ -92,7 +93,7 @@ async def _known(ctx: AppContext, orders: tuple[OmlOrder, ...]) -> list[bool]:
 
 async def _lines(ctx: AppContext, orders: tuple[OmlOrder, ...]) -> tuple[OrderLine, ...]:
     """Each OBR's exam from the catalogue (OBR-4.3 ``LN``: by LOINC, else by the lab's own code)."""
-    exams = await find_exams(ctx.store, [ExamCode(LOINC_SYSTEM if o.is_loinc else CATALOGUE_SYSTEM, o.exam_code,
+    exams = await find_exams(ctx.store, [ExamCode(LOINC_SYSTEM if o.is_loinc else CATALOG_SYSTEM, o.exam_code,
                                                   o.exam_location.expression()) for o in orders])
     return tuple(OrderLine(exam, o.placer_number, SenderSpecimen(o.specimen_number, o.collected),
                            requester=o.requester) for exam, o in zip(exams, orders, strict=True))

@@ -28,12 +28,13 @@ from resources.search.date import now_utc
 from resources.store.mongo import MongoFhirStore
 from server.guards import Caller
 from server.orders.counters import REQUISITION, REQUISITION_SYSTEM, take_numbers
-from server.orders.exams import CATALOGUE_SYSTEM, ExamCode, find_exams
+from server.orders.exams import ExamCode, find_exams
 from server.orders.parameters import Param, existing_references, named, one, parameters, required
 from server.orders.placement import write_order
 from server.orders.refusals import check_channel
 from server.orders.requisition import OrderLine, Requisition
 from server.orders.responses import transaction_response
+from terminology import CATALOG_SYSTEM
 
 NAMES = {"patient", "requester", "correspondent", "exam", "collected", "priority", "requisition", "refusal"}
 PRIORITIES = ("routine", "urgent", "asap", "stat")
@@ -78,7 +79,7 @@ def _no_duplicates(refs: list[dict[str, Any]], params: list[Param]) -> None:
 
 def _exam_code(param: Param) -> ExamCode:
     if "valueCode" in param.body:
-        return ExamCode(CATALOGUE_SYSTEM, str(param.body["valueCode"]), f"{param.where}.valueCode")
+        return ExamCode(CATALOG_SYSTEM, str(param.body["valueCode"]), f"{param.where}.valueCode")
     coding = param.value("Coding")
     if not isinstance(coding, dict):
         raise InvalidInput(f"{param.where}.valueCoding is not a Coding", expression=f"{param.where}.valueCoding")

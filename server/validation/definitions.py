@@ -15,9 +15,7 @@ from typing import Any
 from resources import interactions
 from resources.errors import NotFound, RuleViolation
 from resources.store.base import FhirStore
-
-CATALOG_SYSTEM = "https://opensgl.org/fhir/CodeSystem/catalogue"
-LOINC_SYSTEM = "http://loinc.org"
+from terminology import CATALOG_SYSTEM, LOINC_SYSTEM
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,10 @@ from typing import Any
 
 from resources import interactions
 from resources.store.base import FhirStore
-from server.validation.definitions import CATALOG_SYSTEM, LOINC_SYSTEM, ResultContext
+from server.validation.definitions import ResultContext
 from server.validation.marks import EXT_DELTA_CHECK, interpretation, replace_interpretations
 from server.validation.rules import DeltaThreshold, ValidationRules
+from terminology import CATALOG_SYSTEM, LOINC_SYSTEM
 
 DELTA_CODES = frozenset({"U", "D"})
 _PREVIOUS = 20

@@ -12,7 +12,9 @@ SURFACES = {
         "StaleLoincChange", "Target", "UnknownCatalogCode", "apply_changes", "catalog_from_fhir", "catalog_to_fhir",
         "changed_resources", "check_loinc", "export_loinc_files", "is_valid_loinc", "is_valid_ucum",
         "load_circuit_value_set", "load_seed_catalog", "load_value_set_codes", "loinc_check_digit", "manual_change",
-        "parse_concept_map_import", "parse_loinc_import"},
+        "parse_concept_map_import", "parse_loinc_import",
+        "ANALYZER_SYSTEM", "CATALOG_SYSTEM", "CONCEPT_MAP_URL", "EXT_ALT_UNIT", "EXT_INSTRUMENT", "LOINC_SYSTEM",
+        "NABM_SYSTEM", "SPECIMEN_SYSTEM", "UCUM_SYSTEM"},
     "terminology.loinc_files": {
         "LOINC_1", "LOINC_2", "LOINC_3", "LOINC_4", "LOINC_5", "LOINC_6", "FileFormat", "Finding", "ImportReport",
         "ImportResult", "ReportEntry", "export_loinc_files", "parse_concept_map_import", "parse_loinc_import"},
