@@ -7,7 +7,6 @@ duplicate nor skip entries that were already there, and deep pages cost what the
 from __future__ import annotations
 
 import base64
-from datetime import datetime
 from typing import Any
 
 import orjson
@@ -15,26 +14,19 @@ import orjson
 from resources.errors import InvalidInput
 
 
-def _enc(v: Any) -> Any:
-    return {"$d": v.isoformat()} if isinstance(v, datetime) else v
+def encode(value: str | int) -> str:
+    """The last sort key (a ``k.<param>`` string, an id, or a history version number)."""
+    return base64.urlsafe_b64encode(orjson.dumps([value])).decode().rstrip("=")
 
 
-def _dec(v: Any) -> Any:
-    return datetime.fromisoformat(v["$d"]) if isinstance(v, dict) and "$d" in v else v
-
-
-def encode(value: Any) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([_enc(value)])).decode().rstrip("=")
-
-
-def decode(token: str) -> Any:
+def decode(token: str) -> str | int:
     try:
         raw = orjson.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, orjson.JSONDecodeError) as exc:
         raise InvalidInput("the paging cursor is not valid; restart the search", expression="_cursor") from exc
-    if not isinstance(raw, list) or len(raw) != 1:
+    if not isinstance(raw, list) or len(raw) != 1 or not isinstance(raw[0], str | int):
         raise InvalidInput("the paging cursor is not valid; restart the search", expression="_cursor")
-    return _dec(raw[0])
+    return raw[0]
 
 
 def after(sort: tuple[str, int], last: Any) -> dict[str, Any]:
