@@ -31,17 +31,7 @@ MAX_CHAIN_MATCHES = 1000
 
 ChainResolver = Callable[[str, list[tuple[str, str]]], Awaitable[list[str]]]
 
-# Compound indexes (stored fields, in index order) for the searches a lab runs all day.
-COMPOUND_INDEXES: dict[str, list[tuple[str, ...]]] = {
-    "Observation": [("s.subject", "s.code"), ("s.subject", "k.date")],
-    "DiagnosticReport": [("s.subject", "k.issued")],
-    "ServiceRequest": [("s.subject", "k.authored")],
-}
 SORTABLE = ("token", "string", "date", "reference", "uri")
-
-
-def compound_name(fields: tuple[str, ...]) -> str:
-    return "+".join(fields)
 
 
 @dataclass(frozen=True)
