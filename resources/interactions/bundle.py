@@ -1,8 +1,8 @@
 """``batch`` and ``transaction`` Bundles posted to the base URL.
 
-A transaction is all-or-nothing: every entry is validated before anything is written, ``urn:uuid:``
-references are resolved to the ids assigned up front, the writes run in one MongoDB transaction, and
-any failure returns one OperationOutcome naming the entry. A batch runs each entry on its own.
+A transaction is all-or-nothing: ``urn:uuid:`` references are resolved to the ids assigned up front,
+every entry is validated and written in one MongoDB transaction, and any failure (an invalid entry
+included) rolls it all back and returns one OperationOutcome naming the entry. A batch runs each entry on its own.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from resources.interactions.read import read, vread
 from resources.interactions.search import matching_ids, search
 from resources.interactions.update import conditional_update, update
 from resources.store.base import FhirStore
-from resources.validation import validate_resource
 
 _ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3, "HEAD": 3}
 
@@ -107,12 +106,6 @@ async def _run(store: FhirStore, e: _Entry, *, base: str, session: Any, guard: W
 
 async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
                        guard: WriteGuard | None) -> list[dict[str, Any]]:
-    for e in entries:
-        if e.method in ("POST", "PUT"):
-            try:
-                validate_resource(e.body)
-            except SglError as exc:
-                raise _at(exc, e.index) from exc
     ids: dict[str, str] = {}
     assigned: dict[int, str] = {}
     async with store.transaction() as session:
