@@ -3,6 +3,7 @@ client on it (``fhir``) and a direct connection to its database (``sgl_db``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -12,6 +13,11 @@ import pytest
 from server.database import Database, open_database
 from server.settings import Settings
 from tests.support.sgl_server import SglProcess, start_sgl
+
+# Every process a test starts (``sgl serve``, CLI commands, simulators) runs this checkout's code, even when
+# the virtualenv's editable install points at another working tree of the repository.
+_ROOT = str(Path(__file__).resolve().parents[1])
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p)
 
 
 @pytest.fixture(scope="session")
