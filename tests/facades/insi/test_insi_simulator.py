@@ -23,9 +23,8 @@ from facades.insi.envelope import traits_request
 from facades.insi.errors import InsiFault
 from facades.insi.model import TraitsQuery
 from facades.insi.simulator import SimulatorHandle
+from tests.support.insi_kit import CALLER, SOFTWARE
 from tests.support.pki import TestPki, client_context
-
-from .conftest import CALLER, SOFTWARE
 
 ROOT = Path(__file__).resolve().parents[3]
 

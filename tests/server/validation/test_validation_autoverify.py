@@ -13,9 +13,9 @@ import pytest
 from facades.pdf import render_pdfa
 from server.validation import is_autoverified
 from server.validation.marks import EXT_INSTRUMENT_RESULT
-from tests.facades.pdf.pdf_samples import sample_view_dict
-from tests.server.validation.dedicated import dedicated_lab
-from tests.server.validation.validation_lab import Lab, steps
+from tests.support.dedicated_lab import dedicated_lab
+from tests.support.pdf_samples import sample_view_dict
+from tests.support.validation_lab import Lab, steps
 
 pytestmark = pytest.mark.db
 
