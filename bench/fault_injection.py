@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -99,10 +100,8 @@ class Target:
             if pid is not None:
                 pids.append(pid)
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         if what in ("server", "both"):
             self.sgl.process.wait(timeout=30)
 

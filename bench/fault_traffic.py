@@ -34,7 +34,8 @@ LAB_ZONE = ZoneInfo("Europe/Paris")
 START = datetime(2026, 11, 26, 7, 0, 0, tzinfo=LAB_ZONE)
 FHIR_ID_SYSTEM = "https://opensgl.org/fhir/sid/fault-injection"
 RETRY_PAUSE_S = 0.5
-HEMATOLOGY = (("WBC", "Leucocytes", "6.42", "10*9/L", "4.00-10.00"), ("RBC", "Hematies", "4.61", "10*12/L", "3.80-5.20"),
+HEMATOLOGY = (("WBC", "Leucocytes", "6.42", "10*9/L", "4.00-10.00"),
+              ("RBC", "Hematies", "4.61", "10*12/L", "3.80-5.20"),
               ("HGB", "Hemoglobine", "13.9", "g/dL", "12.0-16.0"), ("PLT", "Plaquettes", "245", "10*9/L", "150-400"))
 BIOCHEMISTRY = (("GLU", "1.02", "g/L", "0.70 to 1.10"), ("UREA", "5.1", "mmol/L", "2.8 to 7.2"),
                 ("CREA", "72", "umol/L", "45 to 84"), ("NA", "140", "mmol/L", "136 to 145"))
@@ -101,7 +102,11 @@ def fhir_observation(n: int, patient: str) -> tuple[dict[str, object], str]:
                                "code": "mmol/L"}}, identifier)
 
 
-async def _until_acknowledged(ledger: Ledger, attempt: Callable[[], Awaitable[str | None]], give_up: asyncio.Event) -> bool:
+Attempt = Callable[[], Awaitable[str | None]]
+"""One try at delivering a message: None once acknowledged, else why not (AE, NAK, 503, no answer...)."""
+
+
+async def _until_acknowledged(ledger: Ledger, attempt: Attempt, give_up: asyncio.Event) -> bool:
     """Call ``attempt`` until it returns None (acknowledged) or a refusal that must not be resent."""
     while True:
         ledger.attempts += 1

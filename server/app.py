@@ -14,6 +14,7 @@ from server.context import AppContext
 from server.database import open_database
 from server.errors import install_error_handlers
 from server.inbound.listeners import start_listeners
+from server.inbound.replay import replay_received
 from server.inbound.routes import register_inbound
 from server.settings import Settings
 from server.startup import run_startup
@@ -28,11 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
         app.state.database = database
+        database.supervise()
         try:
             ctx = await AppContext.build(settings, database)
             app.state.context = ctx
             register_inbound(ctx)
             await run_startup(ctx)
+            await replay_received(ctx)  # before the listeners: a resend cannot race the replay
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,
