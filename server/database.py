@@ -86,6 +86,7 @@ async def open_database(settings: Settings) -> Database:
     db = client[settings.database]
     store = MongoFhirStore(db)
     await store.ensure_indexes()
-    log.info("FHIR store ready on %s (write concern %s)", "embedded SecantusDB" if embedded else "MongoDB",
-             client.write_concern.document)
+    concern = client.write_concern.document
+    log.info("FHIR store ready on %s (writes: w=%s, j=%s)", "embedded SecantusDB" if embedded else "MongoDB",
+             concern.get("w"), concern.get("j"))
     return Database(client, db, store, embedded)

@@ -89,12 +89,15 @@ def _free_port() -> int:
 
 
 def _alive(pid: int) -> bool:
+    """The process exists and has not exited (a zombie waiting for its parent counts as dead)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return True
 
 
@@ -131,7 +134,8 @@ def _take_over(pid: int, data_dir: Path, owner: int) -> None:
         log.warning("the orphaned SecantusDB (pid %s) did not stop within %.0f s: killed", pid, STOP_TIMEOUT_S)
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        while _alive(pid):
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
 
 
