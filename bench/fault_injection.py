@@ -37,7 +37,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.fault_traffic import FHIR_ID_SYSTEM, Ledger, ResultKey, astm_sender, fhir_sender, hl7_sender
-from tests.server.analyzers.lab import new_tube, seed_catalog
+from tests.support.analyzer_lab import new_tube, seed_catalog
 from tests.support.sgl_server import SglProcess, free_port, start_sgl
 
 EXT_INSTRUMENT_RESULT = "https://opensgl.org/fhir/StructureDefinition/instrument-result"

@@ -17,31 +17,32 @@ from typing import Any
 
 from facades.astm import AstmRecordError, parse_message
 from facades.hl7v2 import Hl7ParseError, InboundMessage, parse
-from server.context import AppContext
+from server.inbound.astm_dispatch import AstmDispatcher
+from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import InboundJournal
 
 log = logging.getLogger(__name__)
 REPLAY_PEER = "replay"
 
 
-async def _replay_one(ctx: AppContext, entry: dict[str, Any]) -> None:
+async def _replay_one(hl7: Hl7Dispatcher, astm: AstmDispatcher, entry: dict[str, Any]) -> None:
     raw: bytes = entry["raw"]
     if entry["protocol"] == "astm":
         text = raw.decode("latin-1")
-        await ctx.astm.process(entry["_id"], text, parse_message(text))
+        await astm.process(entry["_id"], text, parse_message(text))
     else:
         inbound = InboundMessage(raw, parse(raw), f"{REPLAY_PEER} of {entry.get('peer', '?')}", 0)
-        await ctx.hl7.process(entry["_id"], inbound)
+        await hl7.process(entry["_id"], inbound)
 
 
-async def replay_received(ctx: AppContext) -> int:
-    """Process every ``received`` entry again; returns how many were replayed (each one settled)."""
-    journal: InboundJournal = ctx.journal
+async def replay_received(journal: InboundJournal, hl7: Hl7Dispatcher, astm: AstmDispatcher) -> int:
+    """Process every ``received`` entry again with the wired dispatchers; returns how many were replayed
+    (each one settled)."""
     outcome: Counter[str] = Counter()
     entries = await journal.left_received()
     for entry in entries:
         try:
-            await _replay_one(ctx, entry)
+            await _replay_one(hl7, astm, entry)
         except (Hl7ParseError, AstmRecordError) as exc:  # cannot happen for a message parsed when received
             await journal.settle(entry["_id"], "error", f"replay: {exc.diagnostics}")
         except Exception as exc:  # the handler failed again: it stays visible, with its reason
