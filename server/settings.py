@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     unfinished frame freed."""
     mllp_max_frame_bytes: int = 16 * 1024 * 1024
     """Largest MLLP frame; a longer one is skipped (only its head kept) and answered AR."""
-    log_burst: int = 20
+    log_burst: int = 50
     """Records logged from one line of code within ``log_window`` seconds; more are counted and summarised."""
     log_window: float = 10.0
     """Window of the log rate limit, in seconds."""
