@@ -13,6 +13,7 @@ EXPECTED = {
     "build_pid",
     "check_header", "encode_frame", "escape", "hl7_datetime_from_fhir", "hl7_timestamp", "new_control_id",
     "parse", "send", "start_mllp_server", "unescape",
+    "Hl7ContentError", "PartlyProcessed", "UnsupportedMessage", "ack_error", "at", "decide",
 }
 
 

@@ -43,6 +43,8 @@ def test_unknown_specimen_gets_no_data_found() -> None:
 def test_public_surface_is_pinned() -> None:
     import facades.hl7v2.results as results
 
-    assert set(results.__all__) == {"RESULT_MESSAGES", "LabResult", "OrderQuery", "OrderedTest", "ResultMessage",
+    assert set(results.__all__) == {"CODE_SYSTEMS", "Coding", "PatientIds", "RefusedResult", "TestCodeComponent",
+                                    "TypedValue", "RESULT_MESSAGES", "LabResult", "OrderQuery", "OrderedTest",
+                                    "ResultMessage",
                                     "SpecimenOrder", "build_order_response", "fhir_datetime", "parse_order_query",
                                     "parse_results"}
