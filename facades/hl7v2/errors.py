@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from facades.hl7v2.location import ErrorLocation
+from facades.hl7v2.location import ErrorLocation as ErrorLocation  # re-exported: older imports keep working
 from resources.errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
