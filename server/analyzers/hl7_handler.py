@@ -62,8 +62,8 @@ def _hint(patient: PatientIds | None) -> PatientHint | None:
 
 def incoming_from_hl7(result: LabResult, message: ResultMessage, kind: str) -> IncomingResult:
     typed = result.typed
-    coding = result.test_coding
-    test_system = (coding.system or (f"local:{coding.local_system}" if coding.local_system else "")) if coding else ""
+    # the analyzer's own test codes stay in its code system whatever local name OBX-3.3 gives (99BIO...)
+    test_system = result.test_coding.system if result.test_coding is not None else ""
     return IncomingResult(
         analyzer=result.analyzer, specimen_id=result.specimen_id, test_code=result.test_code,
         value=result.value, run_at=result.analyzed_at or result.observed_at or message.sent_at,

@@ -70,3 +70,32 @@ async def search(fhir: httpx.AsyncClient, rtype: str, **params: str) -> list[dic
 
 def coding(resource: dict[str, Any], system: str) -> str:
     return next((c["code"] for c in resource["code"]["coding"] if c["system"] == system), "")
+
+
+INSTRUMENT_EXT = "https://opensgl.org/fhir/StructureDefinition/instrument-result"
+
+
+def instrument(observation: dict[str, Any]) -> dict[str, Any]:
+    """The ``instrument-result`` extension parts of an Observation: name -> value (flags as a list)."""
+    ext = next(e for e in observation["extension"] if e["url"] == INSTRUMENT_EXT)
+    out: dict[str, Any] = {}
+    for part in ext["extension"]:
+        value = next(v for k, v in part.items() if k.startswith("value"))
+        if part["url"] == "flag":
+            out.setdefault("flag", []).append(value)
+        else:
+            out[part["url"]] = value
+    return out
+
+
+async def worklist(fhir: httpx.AsyncClient, accession: str) -> list[dict[str, Any]]:
+    """The open unmatched-result Tasks of one tube (by the accession in their input)."""
+    tasks = await search(fhir, "Task", code="unmatched-result", status="requested")
+    return [t for t in tasks if {"type": {"text": "accession"}, "valueString": accession} in t.get("input", ())]
+
+
+def task_inputs(task: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in task.get("input", ()):
+        out.setdefault(item["type"]["text"], []).append(item["valueString"])
+    return out
