@@ -90,6 +90,14 @@ class _Batch:
         return rid
 
 
+async def _patient_of(matcher: Matcher, item: RefusedIncoming) -> str | None:
+    """The patient of a refused result's tube, else the one its PID / P record identifies."""
+    found = await matcher.specimens(item.specimen_id) if item.specimen_id else []
+    if len(found) == 1 and found[0].get("subject"):
+        return str(found[0]["subject"]["reference"])
+    return await matcher.patient_for(item.patient)
+
+
 class ResultIngest:
     def __init__(self, store: FhirStore, guards: Guards, catalog: CatalogCache) -> None:
         self.store = store
@@ -148,8 +156,7 @@ class ResultIngest:
                 if item.key in ledger:
                     report.duplicates += 1
                     continue
-                task_id = batch.add(build_refused_task(item, authored=now,
-                                                       patient=await matcher.patient_for(item.patient)))
+                task_id = batch.add(build_refused_task(item, authored=now, patient=await _patient_of(matcher, item)))
                 report.produced.append(f"Task/{task_id}")
                 report.refused += 1
                 entry = LedgerEntry(item.key, "", "")
