@@ -18,7 +18,6 @@ from facades.astm.framing import ACK, ENQ, EOT, NAK, build_frame, build_frames, 
 from server.database import Database
 from terminology.ucum import UCUM_SYSTEM
 from tests.server.analyzers.lab import Tube, coding, instrument, new_tube, search, seed_catalog, task_inputs, worklist
-from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db
 CATALOG = "https://opensgl.org/fhir/CodeSystem/catalogue"
@@ -47,10 +46,10 @@ class Instrument:
     @classmethod
     async def connect(cls, port: int) -> AsyncIterator[Instrument]:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        instrument = cls(reader, writer)
+        sender = cls(reader, writer)
         try:
-            assert await instrument.send(ENQ) == ACK
-            yield instrument
+            assert await sender.send(ENQ) == ACK
+            yield sender
             writer.write(EOT)
             await writer.drain()
         finally:
@@ -82,9 +81,9 @@ async def stored(fhir: httpx.AsyncClient, tube: Tube) -> list[dict]:
 
 async def session(port: int, *frames: bytes) -> list[bytes]:
     replies = []
-    async for instrument in Instrument.connect(port):
+    async for analyzer in Instrument.connect(port):
         for frame in frames:
-            replies.append(await instrument.send(frame))
+            replies.append(await analyzer.send(frame))
     return replies
 
 
