@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bson import ObjectId
+
 from facades.astm import AstmRecordError, Message
+from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
 
 ResultsHandler = Callable[[str, Message], Awaitable[list[str]]]
@@ -26,11 +29,18 @@ class AstmDispatcher:
         """Journal, then hand over; raising makes the server NAK the last frame so the analyzer retries."""
         charset = message.charset or "latin-1"
         sender = message.header.sender
-        entry = await self.journal.record(protocol="astm", peer="astm", raw=text.encode(charset, "replace"),
-                                          message_type="query" if message.queries else "results", charset=charset,
-                                          partner={"application": sender[0] if sender else "",
-                                                   "version": "^".join(sender[1:])},
-                                          control_id=message.header.message_id or None)
+        try:
+            entry = await self.journal.record(protocol="astm", peer="astm", raw=text.encode(charset, "replace"),
+                                              message_type="query" if message.queries else "results",
+                                              charset=charset, control_id=message.header.message_id or None,
+                                              partner={"application": sender[0] if sender else "",
+                                                       "version": "^".join(sender[1:])})
+            return await self.process(entry, text, message)
+        except DATABASE_DOWN as exc:
+            raise unavailable(exc) from exc
+
+    async def process(self, entry: ObjectId, text: str, message: Message) -> Message | None:
+        """Hand a journaled message to its handler and settle its journal entry (also used by the replay)."""
         produced: list[str] = []
         try:
             if message.queries:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -17,7 +16,8 @@ import pytest
 from facades.astm.framing import ACK, ENQ, EOT, NAK, build_frame, build_frames, checksum
 from server.database import Database
 from terminology.ucum import UCUM_SYSTEM
-from tests.server.analyzers.lab import Tube, coding, instrument, new_tube, search, seed_catalog, task_inputs, worklist
+from tests.support.analyzer_lab import Tube, coding, instrument, new_tube, search, seed_catalog, task_inputs, worklist
+from tests.support.raw_instrument import RawInstrument
 
 pytestmark = pytest.mark.db
 CATALOG = "https://opensgl.org/fhir/CodeSystem/catalogue"
@@ -37,34 +37,6 @@ async def catalogue(fhir: httpx.AsyncClient) -> None:
     await seed_catalog(fhir)
 
 
-class Instrument:
-    """A raw E1381 sender: every byte it writes is chosen by the test."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def connect(cls, port: int) -> AsyncIterator[Instrument]:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        sender = cls(reader, writer)
-        try:
-            assert await sender.send(ENQ) == ACK
-            yield sender
-            writer.write(EOT)
-            await writer.drain()
-        finally:
-            writer.close()
-            await writer.wait_closed()
-
-    async def send(self, data: bytes) -> bytes:
-        self.writer.write(data)
-        await self.writer.drain()
-        while True:
-            byte = await asyncio.wait_for(self.reader.read(1), ANSWER_WAIT)
-            if byte in (ACK, NAK, b""):
-                return byte
-
-
 def one_frame(text: bytes, number: int = 1) -> bytes:
     """The whole message in a single ETX frame, whatever its length (as several instruments do)."""
     body = bytes([0x30 + number % 8]) + text + ETX
@@ -80,10 +52,20 @@ async def stored(fhir: httpx.AsyncClient, tube: Tube) -> list[dict]:
 
 
 async def session(port: int, *frames: bytes) -> list[bytes]:
+    """ENQ, each frame with the host's answer to it, EOT: the answers (ACK or NAK)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    analyzer = RawInstrument(reader, writer)
     replies = []
-    async for analyzer in Instrument.connect(port):
+    try:
+        await analyzer.send(ENQ)
+        assert await analyzer.answer(ANSWER_WAIT) == ACK
         for frame in frames:
-            replies.append(await analyzer.send(frame))
+            await analyzer.send(frame)
+            replies.append(await analyzer.answer(ANSWER_WAIT))
+        await analyzer.send(EOT)
+    finally:
+        writer.close()
+        await writer.wait_closed()
     return replies
 
 

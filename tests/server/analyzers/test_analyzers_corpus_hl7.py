@@ -19,7 +19,7 @@ import pytest
 from facades.hl7v2 import Hl7Message, MllpClient, NackReceived
 from terminology.loinc import LOINC_SYSTEM
 from terminology.ucum import UCUM_SYSTEM
-from tests.server.analyzers.lab import (
+from tests.support.analyzer_lab import (
     Tube,
     coding,
     instrument,

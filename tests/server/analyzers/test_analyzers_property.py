@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from facades.astm import send_message
 from facades.hl7v2 import MllpClient, NackReceived, escape
-from tests.server.analyzers.lab import TUBE_SYSTEM, instrument, seed_catalog
+from tests.support.analyzer_lab import TUBE_SYSTEM, instrument, seed_catalog
 from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db
