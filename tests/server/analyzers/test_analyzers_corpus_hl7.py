@@ -327,3 +327,40 @@ async def test_an_unmatched_result_names_the_patient_its_pid_identifies(mllp, fh
     [task] = await worklist(fhir, ghost)
     assert task["for"] == {"reference": f"Patient/{created.json()['id']}"}
     assert task_inputs(task)["patient-identifier"] == [ipp] and task_inputs(task)["patient-name"] == ["DURAND PAUL"]
+
+
+async def test_a_correction_of_a_validated_result_is_stored_beside_it_and_put_on_the_worklist(mllp, fhir) -> None:
+    tube = await new_tube(fhir, ("GLY",))
+    first = Obx("NM", "GLU^Glucose^99BIO", "1.02", "g/L")
+    assert msa(await send(mllp, message(order(tube.accession, "GLY", first)))) == "AA"
+    [original] = await stored(fhir, tube)
+    validated = await fhir.post(f"Observation/{original['id']}/$validate-technical",
+                                json={"resourceType": "Parameters", "parameter": []})
+    assert validated.status_code == 200, validated.text
+    seen = (await fhir.get(f"Observation/{original['id']}")).json()
+    corrected = Obx("NM", "GLU^Glucose^99BIO", "1.20", "g/L", status="C")
+    ack = await send(mllp, message(order(tube.accession, "GLY", corrected)))
+    assert msa(ack) == "AA"
+    [(where, code, severity, text)] = errs(ack)
+    assert (where, code, severity) == ("OBX^1", "205", "W") and "corrected-after-validation" in text
+    unchanged = (await fhir.get(f"Observation/{original['id']}")).json()
+    assert unchanged["meta"]["versionId"] == seen["meta"]["versionId"]
+    assert unchanged["valueQuantity"]["value"] == 1.02  # what the technician validated stays as it was
+    [new] = [o for o in await stored(fhir, tube) if o["id"] != original["id"]]
+    assert new["valueQuantity"]["value"] == 1.2 and new["status"] == "preliminary"
+    assert instrument(new)["correction"] == "instrument correction (status C)"
+    [task] = await worklist(fhir, tube.accession)
+    assert task["statusReason"]["coding"][0]["code"] == "corrected-after-validation"
+    assert task["focus"] == {"reference": f"Observation/{new['id']}"} and original["id"] in task["statusReason"]["text"]
+
+
+async def test_the_journal_names_the_partner_and_what_the_message_produced(mllp, fhir, sgl_db) -> None:
+    tube = await new_tube(fhir, ("GLY",))
+    control = "JRN-" + tube.accession
+    ack = await send(mllp, message(order(tube.accession, "GLY", Obx("NM", "GLU^Glucose^99BIO", "0.99", "g/L")),
+                                   control=control))
+    assert msa(ack) == "AA"
+    entry = await sgl_db.db["inbound_messages"].find_one({"control_id": control})
+    [obs] = await stored(fhir, tube)
+    assert entry["status"] == "processed" and entry["produced"] == [f"Observation/{obs['id']}"]
+    assert entry["partner"]["application"] == "CHEM-800" and entry["partner"]["facility"] == "LABO"
