@@ -99,3 +99,14 @@ def task_inputs(task: dict[str, Any]) -> dict[str, list[str]]:
     for item in task.get("input", ()):
         out.setdefault(item["type"]["text"], []).append(item["valueString"])
     return out
+
+
+# (HEM1 test code, catalogue analysis, a plausible value, its UCUM unit): a full blood count as the
+# hematology analyzer of the seed catalogue reports it
+HEMATO = [("WBC", "GB", "6.42", "10*9/L"), ("RBC", "GR", "4.61", "10*12/L"), ("HGB", "HB", "13.9", "g/dL"),
+          ("HCT", "HT", "41.2", "%"), ("MCV", "VGM", "89.4", "fL"), ("MCH", "TCMH", "30.2", "pg"),
+          ("MCHC", "CCMH", "33.7", "g/dL"), ("RDW-CV", "IDR", "12.9", "%"), ("PLT", "PLQ", "244", "10*9/L"),
+          ("MPV", "VMP", "10.1", "fL"), ("NEUT%", "PNN", "58.3", "%"), ("EO%", "PNE", "2.1", "%"),
+          ("BASO%", "PNB", "0.6", "%"), ("LYMPH%", "LYM", "30.4", "%"), ("MONO%", "MONO", "8.6", "%"),
+          ("NEUT#", "PNNA", "3.74", "10*9/L"), ("EO#", "PNEA", "0.13", "10*9/L"), ("BASO#", "PNBA", "0.04", "10*9/L"),
+          ("LYMPH#", "LYMA", "1.95", "10*9/L"), ("MONO#", "MONOA", "0.55", "10*9/L")]

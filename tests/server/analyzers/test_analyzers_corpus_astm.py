@@ -16,20 +16,23 @@ import pytest
 from facades.astm.framing import ACK, ENQ, EOT, NAK, build_frame, build_frames, checksum
 from server.database import Database
 from terminology.ucum import UCUM_SYSTEM
-from tests.support.analyzer_lab import Tube, coding, instrument, new_tube, search, seed_catalog, task_inputs, worklist
+from tests.support.analyzer_lab import (
+    HEMATO,
+    Tube,
+    coding,
+    instrument,
+    new_tube,
+    search,
+    seed_catalog,
+    task_inputs,
+    worklist,
+)
 from tests.support.raw_instrument import RawInstrument
 
 pytestmark = pytest.mark.db
 CATALOG = "https://opensgl.org/fhir/CodeSystem/catalogue"
 STX, ETX = b"\x02", b"\x03"
 ANSWER_WAIT = 30.0  # an upper bound for a liveness check, not a speed measurement
-HEMATO = [("WBC", "GB", "6.42", "10*9/L"), ("RBC", "GR", "4.61", "10*12/L"), ("HGB", "HB", "13.9", "g/dL"),
-          ("HCT", "HT", "41.2", "%"), ("MCV", "VGM", "89.4", "fL"), ("MCH", "TCMH", "30.2", "pg"),
-          ("MCHC", "CCMH", "33.7", "g/dL"), ("RDW-CV", "IDR", "12.9", "%"), ("PLT", "PLQ", "244", "10*9/L"),
-          ("MPV", "VMP", "10.1", "fL"), ("NEUT%", "PNN", "58.3", "%"), ("EO%", "PNE", "2.1", "%"),
-          ("BASO%", "PNB", "0.6", "%"), ("LYMPH%", "LYM", "30.4", "%"), ("MONO%", "MONO", "8.6", "%"),
-          ("NEUT#", "PNNA", "3.74", "10*9/L"), ("EO#", "PNEA", "0.13", "10*9/L"), ("BASO#", "PNBA", "0.04", "10*9/L"),
-          ("LYMPH#", "LYMA", "1.95", "10*9/L"), ("MONO#", "MONOA", "0.55", "10*9/L")]
 
 
 @pytest.fixture(scope="module", autouse=True)

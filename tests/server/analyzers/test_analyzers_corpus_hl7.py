@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,16 +19,15 @@ from facades.hl7v2 import Hl7Message, MllpClient, NackReceived
 from terminology.loinc import LOINC_SYSTEM
 from terminology.ucum import UCUM_SYSTEM
 from tests.support.analyzer_lab import (
+    HEMATO,
     Tube,
     coding,
     instrument,
     new_tube,
     search,
-    seed_catalog,
     task_inputs,
     worklist,
 )
-from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db
 CATALOG = "https://opensgl.org/fhir/CodeSystem/catalogue"
@@ -37,14 +35,6 @@ SNOMED = "http://snomed.info/sct"
 AUTOMATE = "https://opensgl.org/fhir/CodeSystem/automate"
 RUN = "20261126081200+0100"
 RUN_FHIR = "2026-11-26T08:12:00+01:00"
-
-
-@pytest.fixture(scope="module")
-async def mllp(sgl_server: SglProcess, fhir: httpx.AsyncClient) -> AsyncIterator[MllpClient]:
-    await seed_catalog(fhir)
-    client = MllpClient("127.0.0.1", sgl_server.mllp_port, read_timeout=120)
-    yield client
-    await client.close()
 
 
 @dataclass(frozen=True)
@@ -128,13 +118,6 @@ def assert_as_sent(obs: dict[str, Any], sent: Obx, tube: Tube) -> None:
         assert parts["subId"] == sent.sub
 
 
-HEMATO = [("WBC", "GB", "6.42", "10*9/L"), ("RBC", "GR", "4.61", "10*12/L"), ("HGB", "HB", "13.9", "g/dL"),
-          ("HCT", "HT", "41.2", "%"), ("MCV", "VGM", "89.4", "fL"), ("MCH", "TCMH", "30.2", "pg"),
-          ("MCHC", "CCMH", "33.7", "g/dL"), ("RDW-CV", "IDR", "12.9", "%"), ("PLT", "PLQ", "244", "10*9/L"),
-          ("MPV", "VMP", "10.1", "fL"), ("NEUT%", "PNN", "58.3", "%"), ("EO%", "PNE", "2.1", "%"),
-          ("BASO%", "PNB", "0.6", "%"), ("LYMPH%", "LYM", "30.4", "%"), ("MONO%", "MONO", "8.6", "%"),
-          ("NEUT#", "PNNA", "3.74", "10*9/L"), ("EO#", "PNEA", "0.13", "10*9/L"), ("BASO#", "PNBA", "0.04", "10*9/L"),
-          ("LYMPH#", "LYMA", "1.95", "10*9/L"), ("MONO#", "MONOA", "0.55", "10*9/L")]
 
 
 async def test_repeated_obx3_with_and_without_sub_ids_are_each_stored(mllp, fhir) -> None:

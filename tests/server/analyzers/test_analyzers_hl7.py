@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -13,19 +12,10 @@ from facades.hl7v2 import Hl7Message, MllpClient, NackReceived, encode_frame, pa
 from server.analyzers import EXT_INSTRUMENT_RESULT
 from terminology.loinc import LOINC_SYSTEM
 from terminology.ucum import UCUM_SYSTEM
-from tests.support.analyzer_lab import Tube, coding, new_tube, search, seed_catalog
-from tests.support.sgl_server import SglProcess
+from tests.support.analyzer_lab import Tube, coding, new_tube, search
 
 pytestmark = pytest.mark.db
 CATALOG = "https://opensgl.org/fhir/CodeSystem/catalogue"
-
-
-@pytest.fixture(scope="module")
-async def mllp(sgl_server: SglProcess, fhir: httpx.AsyncClient) -> AsyncIterator[MllpClient]:
-    await seed_catalog(fhir)
-    client = MllpClient("127.0.0.1", sgl_server.mllp_port, read_timeout=60)
-    yield client
-    await client.close()
 
 
 def oru(accession: str, *obx: str, control_id: str | None = None) -> str:
