@@ -31,7 +31,8 @@ class LabResult:
     value_type: str = ""
     """OBX-2: NM, SN, ST, TX, CWE/CE..."""
     value: str = ""
-    """OBX-5 as text: the number, the string, the coded value's text, ``10-20`` for an SN range."""
+    """OBX-5 as text: the number, the string, the coded value's text; the low end / numerator of an
+    SN range / ratio (``typed.high`` holds the other)."""
     typed: TypedValue = field(default_factory=lambda: TypedValue(""))
     """OBX-5 read as OBX-2 says (``values.typed_value``)."""
     comparator: str = ""

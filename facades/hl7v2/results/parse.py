@@ -108,7 +108,7 @@ def _result(message: Hl7Message, obx: Segment, ctx: _Context, zone: tzinfo, choi
         analyzer=(obx.get("18.1") or message.msh.get("3.1")).strip(),
         test_code=code, test_name=obx.field(3).value(first + 1), test_coding=coding, sub_id=sub_id,
         value_type=obx.get("2").strip().upper(),
-        value=typed.text if typed.kind not in ("range", "ratio") else "".join(field5.value(n) for n in (2, 3, 4)),
+        value=typed.text,
         typed=typed, comparator=typed.comparator, units=_units(obx), reference_range=obx.get("7"),
         flags=tuple(f for f in (obx.field(8).value(1, 1, r) for r in range(1, len(obx.field(8)) + 1)) if f),
         status=obx.get("11").strip().upper(),

@@ -185,12 +185,14 @@ async def test_string_time_date_and_composite_values_are_stored_as_their_type_sa
             Obx("DTM", "TCAL^Calibration^99BIO", "20261126081500+0100"),
             Obx("DT", "TEXP^Expiry^99BIO", "20270131"),
             Obx("ED", "SCATTER^Scattergram^99BIO", "^image^png^Base64^iVBORw0KGgoAAAANSUhEUg=="),
-            Obx("XTN", "CALLBK^Callback^99BIO", "^WPN^PH^^33^1^45678901")]
+            Obx("XTN", "CALLBK^Callback^99BIO", "^WPN^PH^^33^1^45678901"),
+            Obx("SN", "TITER^Titer^99BIO", "^1^:^40"),
+            Obx("SN", "RANGE^Range^99BIO", "^10^-^20", "mg/L")]
     ack = await send(mllp, message(order(tube.accession, "GLY", *sent)))
     assert msa(ack) == "AA"
     warnings = errs(ack)
-    assert len(warnings) == 6 and {(w[1], w[2]) for w in warnings} == {("103", "W")}  # unknown test codes
-    assert [w[0] for w in warnings] == [f"OBX^{n}" for n in range(1, 7)]
+    assert len(warnings) == 8 and {(w[1], w[2]) for w in warnings} == {("103", "W")}  # unknown test codes
+    assert [w[0] for w in warnings] == [f"OBX^{n}" for n in range(1, 9)]
     found = {instrument(o)["testCode"]: o for o in await stored(fhir, tube)}
     assert found["LOTNO"]["valueString"] == "0511340140"
     assert found["TSTART"]["valueTime"] == "09:59:00"
@@ -198,6 +200,8 @@ async def test_string_time_date_and_composite_values_are_stored_as_their_type_sa
     assert found["TEXP"]["valueDateTime"] == "2027-01-31"
     assert found["SCATTER"]["valueString"] == "^image^png^Base64^iVBORw0KGgoAAAANSUhEUg=="
     assert found["CALLBK"]["valueString"] == "^WPN^PH^^33^1^45678901"
+    assert found["TITER"]["valueRatio"] == {"numerator": {"value": 1}, "denominator": {"value": 40}}
+    assert found["RANGE"]["valueRange"] == {"low": {"value": 10, "unit": "mg/L"}, "high": {"value": 20, "unit": "mg/L"}}
     for obs in found.values():
         assert "valueQuantity" not in obs
     tasks = await worklist(fhir, tube.accession)
