@@ -12,13 +12,14 @@ from facades.cda.validation import (
     schematrons_for,
     validate_cda,
 )
-from facades.cda.writer import CrBioInput, DocumentVersion, Party, SubcontractedPdf, write_n1, write_n3
+from facades.cda.writer import CrBioInput, DocumentVersion, Mentions, Party, SubcontractedPdf, write_n1, write_n3
 
 __all__ = [
     "CrBioInput",
     "DocumentVersion",
     "Finding",
     "KitError",
+    "Mentions",
     "NotACda",
     "Party",
     "SubcontractedPdf",

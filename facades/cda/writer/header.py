@@ -58,7 +58,7 @@ def clinical_document(data: CrBioInput, level: Level, chapters: list[dict[str, s
     sub(doc, "languageCode", code="fr-FR")
     sub(doc, "setId", root=root, extension=data.version.set_id)
     sub(doc, "versionNumber", value=str(data.version.number))
-    record_target(doc, data.patient, root)
+    record_target(doc, data.patient, root, data.identifier_oids)
     author = sub(doc, "author")
     sub(author, "time", value=issued)
     assigned_entity(author, _with_lab(data.biologist, data), root, tag="assignedAuthor")

@@ -8,6 +8,7 @@ and the lab's local identifier only: no matricule, no INS OID, no patient MSSant
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lxml import etree
@@ -24,6 +25,7 @@ from resources.patient_traits import (
 BIRTH_LIST_URLS = (BIRTH_LIST_GIVEN_NAME_URL, BIRTH_LIST_GIVEN_NAME_URL_V1)
 GENDER = {"male": ("M", "Masculin"), "female": ("F", "Féminin"), "other": ("U", "Inconnu")}
 PATIENT_MSS_DOMAIN = "patient.mssante.fr"
+_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 
 
 def _name(patient: dict[str, Any], use: str) -> dict[str, Any]:
@@ -43,8 +45,28 @@ def _birth_time(value: str) -> str:
     return year + month if not day or day == "00" else year + month + day
 
 
-def _patient_ids(role: etree._Element, patient: dict[str, Any], local_root: str) -> str | None:
-    """INS first (when emittable), then the local identifiers; returns the emitted matricule."""
+def is_oid(value: str) -> bool:
+    """An ISO OID as the CDA ``uid`` type accepts it (``1.2.250.1…``; ``000897406`` is not one)."""
+    return bool(_OID.match(value))
+
+
+def domain_oid(system: str, identifier_oids: dict[str, str]) -> str | None:
+    """The OID to write for an identifier of ``system``: the lab's mapping for that domain first (by system
+    or bare authority id), else the system itself when it is an ``urn:oid:`` ISO OID, else None."""
+    bare = system.removeprefix("urn:oid:")
+    mapped = identifier_oids.get(system) or identifier_oids.get(bare)
+    if mapped:
+        return mapped
+    return bare if system.startswith("urn:oid:") and is_oid(bare) else None
+
+
+def _patient_ids(role: etree._Element, patient: dict[str, Any], local_root: str,
+                 identifier_oids: dict[str, str]) -> str | None:
+    """INS first (when emittable), then the local identifiers; returns the emitted matricule.
+
+    A local identifier whose domain has no ISO OID (a PAM-FR IPP from ``CHU-X&000897406&N``) and no
+    mapping in the lab profile is left out: an invalid root would make the whole document unreadable.
+    """
     ins = emittable_ins(patient)
     matricule = None
     if ins:
@@ -54,18 +76,22 @@ def _patient_ids(role: etree._Element, patient: dict[str, Any], local_root: str)
     locals_written = 0
     for ident in patient.get("identifier", []):
         system = str(ident.get("system", ""))
-        if system.startswith("urn:oid:") and system not in ins_systems and ident.get("value"):
-            sub(role, "id", root=system.removeprefix("urn:oid:"), extension=str(ident["value"]))
+        if system in ins_systems or not ident.get("value") or ident.get("use") == "old":
+            continue
+        root = domain_oid(system, identifier_oids)
+        if root:
+            sub(role, "id", root=root, extension=str(ident["value"]))
             locals_written += 1
     if not locals_written:
         sub(role, "id", root=local_root, extension=str(patient.get("id") or "inconnu"))
     return matricule
 
 
-def record_target(doc: etree._Element, patient: dict[str, Any], local_root: str) -> None:
+def record_target(doc: etree._Element, patient: dict[str, Any], local_root: str,
+                  identifier_oids: dict[str, str] | None = None) -> None:
     """Append ``recordTarget/patientRole`` for the patient."""
     role = sub(sub(doc, "recordTarget"), "patientRole")
-    matricule = _patient_ids(role, patient, local_root)
+    matricule = _patient_ids(role, patient, local_root, identifier_oids or {})
     addresses = patient.get("address") or []
     addr_el(role, addresses[0] if addresses else None)
     telecom = list(patient.get("telecom", []))

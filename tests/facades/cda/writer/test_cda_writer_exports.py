@@ -8,7 +8,7 @@ import facades.cda.writer
 
 def test_writer_exports() -> None:
     assert sorted(facades.cda.writer.__all__) == [
-        "CrBioInput", "DocumentVersion", "Party", "SubcontractedPdf", "write_n1", "write_n3"]
+        "CrBioInput", "DocumentVersion", "Mentions", "Party", "SubcontractedPdf", "write_n1", "write_n3"]
     assert all(hasattr(facades.cda.writer, name) for name in facades.cda.writer.__all__)
 
 
