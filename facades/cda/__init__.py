@@ -2,7 +2,7 @@
 stylesheet, the reader of a subcontractor's CR-Bio, and the offline conformance check."""
 
 from facades.cda.errors import KitError, NotACda
-from facades.cda.reader import SubcontractedReport, read_crbio
+from facades.cda.reader import DocumentPatient, SubcontractedReport, read_crbio
 from facades.cda.stylesheet import self_presenting, stylesheet_path
 from facades.cda.validation import (
     Finding,
@@ -16,6 +16,7 @@ from facades.cda.writer import CrBioInput, DocumentVersion, Mentions, Party, Sub
 
 __all__ = [
     "CrBioInput",
+    "DocumentPatient",
     "DocumentVersion",
     "Finding",
     "KitError",

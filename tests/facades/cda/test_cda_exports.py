@@ -8,7 +8,8 @@ import facades.cda.validation
 
 def test_cda_package_exports() -> None:
     assert sorted(facades.cda.__all__) == [
-        "CrBioInput", "DocumentVersion", "Finding", "KitError", "Mentions", "NotACda", "Party", "SubcontractedPdf",
+        "CrBioInput", "DocumentPatient", "DocumentVersion", "Finding", "KitError", "Mentions", "NotACda", "Party",
+        "SubcontractedPdf",
         "SubcontractedReport", "ValidationReport", "cli_validate", "format_report", "read_crbio", "schematrons_for",
         "self_presenting", "stylesheet_path", "validate_cda", "write_n1", "write_n3",
     ]
