@@ -18,7 +18,8 @@ def test_cda_package_exports() -> None:
 
 def test_cda_validation_package_exports() -> None:
     assert sorted(facades.cda.validation.__all__) == [
-        "Finding", "Kit", "Level", "ValidationReport", "cli_validate", "default_kit", "format_report",
-        "schematrons_for", "validate_cda",
+        "DEFAULT_SOURCE", "Finding", "Kit", "KitCheck", "KitInstallError", "Level", "ValidationReport",
+        "build_manifest", "check_kit", "cli_validate", "default_kit", "format_report", "install_kit", "installed_dir",
+        "kit_dir", "schematrons_for", "use_data_dir", "validate_cda",
     ]
     assert all(hasattr(facades.cda.validation, name) for name in facades.cda.validation.__all__)
