@@ -195,11 +195,12 @@ def report_view(dossier: Dossier, version: Version) -> ReportView:
 def crbio_input(dossier: Dossier, version: Version, pdf: bytes) -> CrBioInput:
     profile = dossier.profile
     report = {**dossier.report, "issued": issued(dossier.report)}
-    requester = dossier.requester or profile.responsible()
+    requester = dossier.requester or dossier.responsible or profile.responsible()
     recipients = [requester, *[p for p in dossier.recipients if p != requester]]
     return CrBioInput(
         report=report, patient=dossier.patient, laboratory=profile.organization,
-        biologist=dossier.biologist if dossier.biologist and dossier.biologist.practitioner else profile.responsible(),
+        biologist=dossier.biologist if dossier.biologist and dossier.biologist.practitioner
+        else dossier.responsible or profile.responsible(),
         requester=requester, version=document_ids(dossier, version.number), observations=dossier.observations,
         specimens=dossier.specimens, organizations=dossier.organizations, recipients=recipients,
         service_request=dossier.requests[0] if dossier.requests else None, pdf=pdf,

@@ -14,6 +14,7 @@ from typing import Any
 from lxml import etree
 
 from facades.cda.writer.cdaxml import addr_el, sub, telecom_els
+from resources.errors import InvalidInput
 from resources.ins import INS_TYPE_BY_OID, emittable_ins
 from resources.patient_traits import (
     BIRTH_LIST_GIVEN_NAME_URL,
@@ -87,11 +88,27 @@ def _patient_ids(role: etree._Element, patient: dict[str, Any], local_root: str,
     return matricule
 
 
+def _ins_traits(patient: dict[str, Any]) -> None:
+    """A document carrying the INS must carry every INS trait (CI-SIS header rule): name what the Patient lacks."""
+    official = _name(patient, "official")
+    required = (("Patient.name.where(use='official').family", official.get("family")),
+                ("Patient.name.where(use='official').given", official.get("given")),
+                ("Patient.birthDate", patient.get("birthDate")),
+                ("Patient.gender", GENDER.get(patient.get("gender", ""))),
+                ("Patient.extension:birthPlace (FR Core INSEE code)", birthplace_cog(patient)))
+    missing = [path for path, value in required if not value]
+    if missing:
+        raise InvalidInput("the identity is qualified, so its INS is written, and the INS traits must all be there: "
+                           f"the Patient lacks {', '.join(missing)}", expression=missing)
+
+
 def record_target(doc: etree._Element, patient: dict[str, Any], local_root: str,
                   identifier_oids: dict[str, str] | None = None) -> None:
     """Append ``recordTarget/patientRole`` for the patient."""
     role = sub(sub(doc, "recordTarget"), "patientRole")
     matricule = _patient_ids(role, patient, local_root, identifier_oids or {})
+    if matricule:
+        _ins_traits(patient)
     addresses = patient.get("address") or []
     addr_el(role, addresses[0] if addresses else None)
     telecom = list(patient.get("telecom", []))

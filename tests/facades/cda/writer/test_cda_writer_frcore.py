@@ -126,3 +126,12 @@ def test_accredited_lines_without_a_cofrac_number_are_refused_SGL_DOC_10() -> No
     with pytest.raises(InvalidInput) as caught:
         write_n3(data)
     assert caught.value.expression == ["CrBioInput.mentions.cofrac_number"]
+
+
+def test_qualified_identity_without_birthplace_names_the_fhir_element() -> None:
+    data = s.crbio_input(s.biochemistry())
+    patient = copy.deepcopy(data.patient)
+    patient["extension"] = [e for e in patient["extension"] if "birthPlace" not in e["url"]]
+    with pytest.raises(InvalidInput) as caught:
+        write_n3(dataclasses.replace(data, patient=patient))
+    assert caught.value.expression == ["Patient.extension:birthPlace (FR Core INSEE code)"]
