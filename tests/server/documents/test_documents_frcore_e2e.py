@@ -26,9 +26,9 @@ from lxml import etree
 
 from facades.hl7v2 import MllpClient
 from server.documents.profile import DEFAULT_PROFILE
-from tests.server.documents.test_documents_versions import pdf_text
-from tests.server.validation.validation_lab import CATALOG, UCUM, seed_definitions
+from tests.support.pdf_text import pdf_text
 from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.validation_lab import CATALOG, UCUM, seed_definitions
 
 SHARED_KIT = Path(__file__).resolve().parents[3].parent / "shared" / "kits" / "ans-cda-testkit"
 NS = {"c": "urn:hl7-org:v3"}

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from facades.cda.validation.kit import default_kit
-from tests.facades.cda.writer import crbio_samples as samples
-from tests.server.validation.validation_lab import Lab
+from tests.support import crbio_samples as samples
+from tests.support.validation_lab import Lab
 
 TSH = default_kit().root / "ExemplesCDA" / "BIO-CR-BIO_2024.01_TSH_1.xml"  # PAT-TROIS DOMINIQUE, F, 1979-03-28
 

@@ -13,8 +13,8 @@ from lxml import etree
 
 from facades.cda.writer import CrBioInput, Mentions, Party, write_n3
 from resources.errors import InvalidInput
-from tests.facades.cda.writer import crbio_samples as s
-from tests.facades.cda.writer.test_cda_writer_n3 import NS, conforming_n3, values
+from tests.support import crbio_samples as s
+from tests.support.cda_checks import NS, conforming_n3, values
 
 G15 = "https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante"
 R38 = "https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale"
