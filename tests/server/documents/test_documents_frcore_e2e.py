@@ -183,6 +183,8 @@ async def test_frcore_input_gives_a_conformant_n3_and_a_pdf_with_the_ipp_SGL_DOC
     mentions = " ".join(cda.xpath("//c:section[c:code/@code='55112-7']/c:text//text()", namespaces=NS))
     assert AUTOVERIFICATION in mentions and profile["rgpd"] in mentions
     assert f"Accréditation Cofrac n° {profile['cofrac_number']}" in mentions  # NA and K are accredited analyses
+    cofrac = "//c:responsibleParty//c:representedOrganization/c:id[@root='1.2.250.1.213.6.3.1']/@extension"
+    assert cda.xpath(cofrac, namespaces=NS) == [profile["cofrac_number"]]
     n1 = (await http.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n1"})).content
     (tmp_path / "n1.xml").write_bytes(n1)
     assert _sgl("validate", "cda", str(tmp_path / "n1.xml"), env={"SGL_CDA_KIT_DIR": str(kit_dir)}).returncode == 0

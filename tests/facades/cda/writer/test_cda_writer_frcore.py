@@ -135,3 +135,18 @@ def test_qualified_identity_without_birthplace_names_the_fhir_element() -> None:
     with pytest.raises(InvalidInput) as caught:
         write_n3(dataclasses.replace(data, patient=patient))
     assert caught.value.expression == ["Patient.extension:birthPlace (FR Core INSEE code)"]
+
+
+def _with_cofrac_lab(data: CrBioInput) -> CrBioInput:
+    lab = {**data.laboratory, "identifier": [*data.laboratory["identifier"],
+                                             {"system": "urn:oid:1.2.250.1.213.6.3.1", "value": "8-1234"}]}
+    return dataclasses.replace(data, laboratory=lab, mentions=MENTIONS)
+
+
+@pytest.mark.req("SGL.DOC.10")
+def test_cofrac_id_in_the_header_only_with_an_accredited_result_SGL_DOC_10() -> None:
+    cofrac = "//c:responsibleParty//c:representedOrganization/c:id[@root='1.2.250.1.213.6.3.1']/@extension"
+    without = conforming_n3(_with_cofrac_lab(s.crbio_input(s.biochemistry())))
+    assert values(without, cofrac) == []
+    accredited = dataclasses.replace(_with_cofrac_lab(s.crbio_input(s.biochemistry())), accredited=frozenset({"tsh"}))
+    assert values(conforming_n3(accredited), cofrac) == ["8-1234"]
