@@ -12,7 +12,16 @@ from facades.cda.validation import (
     schematrons_for,
     validate_cda,
 )
-from facades.cda.writer import CrBioInput, DocumentVersion, Mentions, Party, SubcontractedPdf, write_n1, write_n3
+from facades.cda.writer import (
+    CrBioInput,
+    DocumentVersion,
+    Mentions,
+    Party,
+    SubcontractedPdf,
+    is_oid,
+    write_n1,
+    write_n3,
+)
 
 __all__ = [
     "CrBioInput",
@@ -28,6 +37,7 @@ __all__ = [
     "ValidationReport",
     "cli_validate",
     "format_report",
+    "is_oid",
     "read_crbio",
     "schematrons_for",
     "self_presenting",

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from facades.cda import Mentions, Party
+from facades.cda import Mentions, Party, is_oid
 from facades.pdf import Laboratory, PdfInputError, ReportTexts
 from resources.errors import InvalidInput
 
@@ -24,7 +23,6 @@ RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 SPECIALTY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.5"
 COFRAC_SYSTEM = "urn:oid:1.2.250.1.213.6.3.1"
 LAB_ORGANIZATION_ID = "sgl-laboratoire"
-_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 
 
 @dataclass(frozen=True)
@@ -109,7 +107,7 @@ def load_profile(path: Path | None = None) -> LabProfile:
     bad_oids = [f"$.{key}" for key, value in [("oid_root", data["oid_root"]),
                                                *((f"identifier_oids.{k}", v)
                                                  for k, v in (data.get("identifier_oids") or {}).items())]
-                if not isinstance(value, str) or not _OID.match(value)]
+                if not isinstance(value, str) or not is_oid(value)]
     if bad_oids:
         raise InvalidInput(f"lab profile {where}: {', '.join(bad_oids)} must be ISO OIDs (1.2.250.…)",
                            expression=bad_oids)

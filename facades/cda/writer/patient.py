@@ -8,12 +8,11 @@ and the lab's local identifier only: no matricule, no INS OID, no patient MSSant
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from lxml import etree
 
-from facades.cda.writer.cdaxml import addr_el, sub, telecom_els
+from facades.cda.writer.cdaxml import addr_el, is_oid, sub, telecom_els
 from resources.errors import InvalidInput
 from resources.ins import INS_TYPE_BY_OID, emittable_ins
 from resources.patient_traits import (
@@ -26,7 +25,6 @@ from resources.patient_traits import (
 BIRTH_LIST_URLS = (BIRTH_LIST_GIVEN_NAME_URL, BIRTH_LIST_GIVEN_NAME_URL_V1)
 GENDER = {"male": ("M", "Masculin"), "female": ("F", "Féminin"), "other": ("U", "Inconnu")}
 PATIENT_MSS_DOMAIN = "patient.mssante.fr"
-_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 
 
 def _name(patient: dict[str, Any], use: str) -> dict[str, Any]:
@@ -44,11 +42,6 @@ def _birth_time(value: str) -> str:
     if not month or month == "00":
         return year
     return year + month if not day or day == "00" else year + month + day
-
-
-def is_oid(value: str) -> bool:
-    """An ISO OID as the CDA ``uid`` type accepts it (``1.2.250.1…``; ``000897406`` is not one)."""
-    return bool(_OID.match(value))
 
 
 def domain_oid(system: str, identifier_oids: dict[str, str]) -> str | None:

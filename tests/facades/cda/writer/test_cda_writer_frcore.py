@@ -150,3 +150,11 @@ def test_cofrac_id_in_the_header_only_with_an_accredited_result_SGL_DOC_10() -> 
     assert values(without, cofrac) == []
     accredited = dataclasses.replace(_with_cofrac_lab(s.crbio_input(s.biochemistry())), accredited=frozenset({"tsh"}))
     assert values(conforming_n3(accredited), cofrac) == ["8-1234"]
+
+
+def test_local_code_in_a_non_iso_oid_system_is_refused_not_written() -> None:
+    observations = s.biochemistry()
+    observations[0]["code"] = {"coding": [{"system": "urn:oid:000897406", "code": "TSH"}], "text": "TSH"}
+    with pytest.raises(InvalidInput) as caught:
+        write_n3(s.crbio_input(observations))
+    assert caught.value.expression == ["DiagnosticReport.result[0].code"]
