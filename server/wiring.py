@@ -18,6 +18,7 @@ from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
 from server.context import AppContext
 from server.documents import router as documents_router
+from server.documents.kit_check import check_cda_kit
 from server.documents.trigger import install_document_trigger
 from server.guards import Guards
 from server.identity import routes as identity_routes
@@ -67,4 +68,5 @@ async def run_startup(ctx: AppContext) -> None:
     Each step is idempotent: it checks what is already stored, so a restart does nothing new.
     """
     await run_seed(ctx)  # the lab's catalogue and LOINC coding
+    check_cda_kit(ctx.settings.data_dir)  # one log line: the ANS CDA kit is complete, or what is missing
     install_document_trigger(ctx)  # CR-Bio production when a DiagnosticReport becomes final
