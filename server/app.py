@@ -9,6 +9,9 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from server.access.collections import ensure_access_indexes
+from server.access.keys import signing_key
+from server.access.outbound import InsMaskingMiddleware
 from server.api import api_router
 from server.context import AppContext
 from server.database import open_database
@@ -28,6 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
         app.state.database = database
+        app.state.signing_key = signing_key(settings)
+        await ensure_access_indexes(database.db)
         try:
             ctx = await AppContext.build(settings, database)
             app.state.context = ctx
@@ -48,5 +53,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(InsMaskingMiddleware)
     app.include_router(api_router)
     return app

@@ -9,6 +9,8 @@ from typing import Any
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
+from server.access.agents import caller_reference
+from server.access.caller import Caller
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +34,18 @@ def patients_in(body: dict[str, Any] | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def audit_event(patient_ids: list[str], *, who: str, interaction: str, address: str | None,
-                query: str | None) -> dict[str, Any]:
-    agent: dict[str, Any] = {
-        "who": {"identifier": {"system": "urn:opensgl:client", "value": who}, "display": who},
-        "requestor": True,
-    }
-    if address:
-        agent["network"] = {"address": address, "type": "2"}
+def agent_of(who: Caller) -> dict[str, Any]:
+    """The AuditEvent agent naming the authenticated caller (SGL.INS.17): account or client id, role, the
+    Practitioner it acts as, its network address."""
+    agent: dict[str, Any] = {"who": caller_reference(who), "requestor": True,
+                             "role": [{"coding": [{"system": "urn:opensgl:role", "code": who.role}]}]}
+    if who.address:
+        agent["network"] = {"address": who.address, "type": "2"}
+    return agent
+
+
+def audit_event(patient_ids: list[str], *, who: Caller, interaction: str, query: str | None) -> dict[str, Any]:
+    agent = agent_of(who)
     entities: list[dict[str, Any]] = [
         {"what": {"reference": f"Patient/{pid}"},
          "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1",
@@ -69,10 +75,10 @@ def audit_event(patient_ids: list[str], *, who: str, interaction: str, address: 
     }
 
 
-async def record_patient_access(store: FhirStore, body: dict[str, Any] | None, *, who: str, interaction: str,
-                                address: str | None = None, query: str | None = None) -> None:
+async def record_patient_access(store: FhirStore, body: dict[str, Any] | None, *, who: Caller, interaction: str,
+                                query: str | None = None) -> None:
     ids = patients_in(body)
     if not ids:
         return
-    await store.create(audit_event(ids, who=who, interaction=interaction, address=address, query=query))
-    log.info("audit: %s %s %d patient(s) by %s", interaction, "Patient", len(ids), who)
+    await store.create(audit_event(ids, who=who, interaction=interaction, query=query))
+    log.info("audit: %s %s %d patient(s) by %s", interaction, "Patient", len(ids), who.id)

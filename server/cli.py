@@ -106,3 +106,9 @@ main.add_command(catalog)
 from server.identity.cli import identity  # noqa: E402
 
 main.add_command(identity)
+
+from server.access.cli import api_clients, api_tokens, users  # noqa: E402
+
+main.add_command(users)
+main.add_command(api_clients)
+main.add_command(api_tokens)

@@ -21,7 +21,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SglError)
     async def sgl_error(request: Request, exc: SglError) -> Response:
         log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status, exc.diagnostics)
-        return fhir_response(exc.outcome(), exc.status)
+        return fhir_response(exc.outcome(), exc.status, getattr(exc, "headers", None))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

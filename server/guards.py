@@ -12,17 +12,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from resources.interactions import WriteGuard, WriteIntent
+from server.access.caller import Caller
 from server.settings import Settings
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is acting. Until Pro Santé Connect login exists: the client identity and role from settings."""
-
-    id: str
-    role: str
-    address: str | None = None
-
 
 Rule = Callable[[Caller, WriteIntent], Awaitable[dict[str, Any] | None]]
 
@@ -58,8 +49,3 @@ def guards_for(settings: Settings) -> Guards:
     guards = Guards()
     register_guards(guards, settings)
     return guards
-
-
-def configured_caller(settings: Settings) -> Caller:
-    """The client of the settings, as start-up steps and CLI commands act (no request, no address)."""
-    return Caller(settings.client_id, settings.client_role)

@@ -28,16 +28,18 @@ from resources.fhirjson import instant
 from resources.interactions import create_many, update
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
+from server.access.caller import Caller
+from server.access.roles import AUTOMATE
 from server.analyzers.catalog_view import CatalogCache, CatalogView
 from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult
 from server.analyzers.lookup import find_all
 from server.analyzers.matching import Matcher
 from server.analyzers.observation import build_observation, build_task, filled
-from server.guards import Caller, Guards
+from server.guards import Guards
 
 log = logging.getLogger(__name__)
 KEYS_PER_SEARCH = 100
-ANALYZER_ROLE = "automate"
+ANALYZER_ROLE = AUTOMATE
 TRANSACTION_ATTEMPTS = 8
 RETRY_PAUSE = 0.02
 
@@ -95,8 +97,8 @@ class ResultIngest:
             seen = await _stored_keys(self.store, list(dict.fromkeys(r.key for r in results)), session)
             new: list[tuple[dict[str, Any], str | None]] = []
             # one message comes from one analyzer: one caller for all its writes
-            guard = self.guards.for_caller(Caller(id=f"analyzer:{results[0].analyzer}", role=ANALYZER_ROLE)
-                                           ) if results else None
+            guard = self.guards.for_caller(Caller(id=f"analyzer:{results[0].analyzer}", role=ANALYZER_ROLE,
+                                                  kind="partner")) if results else None
             for result in results:
                 if result.key in seen:
                     report.duplicates += 1

@@ -18,19 +18,19 @@ from resources import interactions
 from resources.errors import PreconditionFailed
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore
-from server.guards import Guards, configured_caller
-from server.settings import Settings
+from server.access.caller import Caller
+from server.guards import Guards
 from terminology import StaleLoincChange
 
-__all__ = ["Progress", "settings_guard", "write_pinned"]
+__all__ = ["Progress", "caller_guard", "write_pinned"]
 
 Progress = Callable[[int], None]
 """Called with the number of resources just written (drives the CLI progress bar)."""
 
 
-def settings_guard(guards: Guards, settings: Settings) -> WriteGuard:
-    """The write guard of the configured client (start-up, CLI), as the HTTP routes build it per request."""
-    return guards.for_caller(configured_caller(settings))
+def caller_guard(guards: Guards, caller: Caller) -> WriteGuard:
+    """The write guard of a caller that is not an HTTP request (start-up: the system; CLI: the operator)."""
+    return guards.for_caller(caller)
 
 
 async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versions: Mapping[tuple[str, str], int],

@@ -12,7 +12,7 @@ from typing import Any
 from resources.interactions import WriteGuard, create
 from resources.store.base import Stored
 from resources.store.mongo import MongoFhirStore
-from server.guards import Caller
+from server.access.caller import Caller
 from server.orders.counters import ACCESSION, take_numbers
 from server.orders.refusals import record_refusal
 from server.orders.requisition import Requisition, build_resources

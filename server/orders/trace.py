@@ -14,9 +14,8 @@ from resources.fhirjson import instant
 from resources.interactions import Outcome
 from resources.search.date import now_utc
 from resources.store.base import Stored
-from server.guards import Caller
-
-CLIENT_SYSTEM = "urn:opensgl:client"
+from server.access.agents import caller_reference
+from server.access.caller import Caller
 
 
 def provenance(written: list[Stored], caller: Caller, activity: str, reason: str) -> dict[str, Any]:
@@ -32,7 +31,7 @@ def provenance(written: list[Stored], caller: Caller, activity: str, reason: str
             "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
                                  "code": "enterer", "display": "Enterer"}]},
             "role": [{"text": caller.role}],
-            "who": {"identifier": {"system": CLIENT_SYSTEM, "value": caller.id}, "display": caller.id},
+            "who": caller_reference(caller),
         }],
     }
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from resources.errors import RuleViolation
 from resources.interactions import WriteIntent
-from server.guards import Caller, Guards
+from server.access.caller import Caller
+from server.guards import Guards
 from server.validation.marks import FINAL_STATES, STEP_SYSTEM, TECHNICAL, has_step
 from server.validation.params import VALUE_KEYS
 from server.validation.steps import active_step

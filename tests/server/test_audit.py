@@ -7,6 +7,8 @@ import uuid
 import httpx
 import pytest
 
+from tests.support.access import caller_id
+
 pytestmark = pytest.mark.db
 FHIR = {"Content-Type": "application/fhir+json"}
 
@@ -28,7 +30,7 @@ async def test_read_and_search_of_a_patient_are_traced_SGL_INS_03(fhir: httpx.As
     assert len(events) == 1
     event = events[0]
     assert event["subtype"][0]["code"] == "read"
-    assert event["agent"][0]["who"]["identifier"]["value"] == "sgl-local"
+    assert event["agent"][0]["who"]["identifier"]["value"] == caller_id(fhir)
     assert event["agent"][0]["network"]["address"] == "127.0.0.1"
     assert event["recorded"].startswith("20")
     await fhir.get("Patient", params={"family": family})

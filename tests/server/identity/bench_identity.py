@@ -19,7 +19,7 @@ import httpx
 
 from facades.insi import start_insi_simulator
 from resources.interactions import WriteIntent
-from server.guards import Caller
+from server.access.caller import Caller
 from server.identity.guard import IdentityGuard
 from server.identity.policy import IdentityPolicy
 from tests.server.identity.conftest import insi_env
@@ -34,7 +34,7 @@ SAME_BIRTH_DATE = 300
 
 async def bench_guard() -> None:
     guard = IdentityGuard(IdentityPolicy(False, True, frozenset(), {}))
-    current = await guard(Caller("feed", "identity-feed"), WriteIntent("Patient", "create", None,
+    current = await guard(Caller("feed", "source-identite"), WriteIntent("Patient", "create", None,
                                                                        with_status(provisional(), "QUAL")))
     assert current is not None
     edit = {**copy.deepcopy(current), "telecom": [{"system": "phone", "value": "0102030405"}]}

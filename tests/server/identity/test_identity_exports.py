@@ -7,7 +7,7 @@ import server.identity
 
 def test_public_names_are_pinned_and_importable() -> None:
     assert sorted(server.identity.__all__) == [
-        "IdentityGuard", "IdentityPolicy", "Justificatif", "PROFILES", "Profile", "Right", "check_ins_identifiers",
+        "IdentityGuard", "IdentityPolicy", "Justificatif", "Profile", "Right", "check_ins_identifiers",
         "profile", "register_identity_guard",
     ]
     for name in server.identity.__all__:

@@ -12,6 +12,7 @@ import pytest
 from server.database import Database
 from server.orders import pending_orders
 from tests.server.orders.conftest import People, count, order_parameters, written
+from tests.support.access import caller_id
 
 EXAMS = ["GLY", "URE", "CREAT", "NFS"]
 REFUSALS = ("mssante-pro", "mssante-patient", "dmp")
@@ -97,7 +98,7 @@ async def _check_refusal(fhir: httpx.AsyncClient, placed: dict[str, Any], people
     search = await fhir.get("Provenance", params={"target": f"Consent/{consent['id']}"})
     [trace] = [e["resource"] for e in search.json()["entry"]]
     assert trace["target"][0]["reference"] == f"Consent/{consent['id']}/_history/1"
-    assert trace["agent"][0]["who"]["identifier"]["value"] == "sgl-local"
+    assert trace["agent"][0]["who"]["identifier"]["value"] == caller_id(fhir)
     assert rule in trace["reason"][0]["text"]
     return consent
 
