@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from server.access.collections import ensure_access_indexes
 from server.access.keys import signing_key
 from server.access.outbound import InsMaskingMiddleware
 from server.api import api_router
+from server.audit_chain import seal_periodically
 from server.context import AppContext
 from server.database import open_database
 from server.errors import install_error_handlers
@@ -40,11 +42,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_startup(ctx)
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
+            sealer = asyncio.create_task(seal_periodically(database.db))
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,
                      "".join(f", {k.upper()} {v}" for k, v in listeners.ports.items()))
             try:
                 yield
             finally:
+                sealer.cancel()
                 await listeners.stop()
         finally:
             await database.close()

@@ -13,6 +13,9 @@ from server.settings import Settings
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from server.access.logmask import install_ins_log_filter
+
+    install_ins_log_filter()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -112,3 +115,7 @@ from server.access.cli import api_clients, api_tokens, users  # noqa: E402
 main.add_command(users)
 main.add_command(api_clients)
 main.add_command(api_tokens)
+
+from server.audit_chain import audit  # noqa: E402
+
+main.add_command(audit)

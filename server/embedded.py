@@ -99,6 +99,7 @@ def open_embedded(data_dir: Path) -> EmbeddedDatabase:
     """Connect to the data dir's running SecantusDB, or start one and wait until it answers."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)  # patient data: readable by the service account only
     with open(data_dir / "secantus.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         found = _running(data_dir)
@@ -109,7 +110,8 @@ def open_embedded(data_dir: Path) -> EmbeddedDatabase:
         log_file = open(data_dir / "secantus.log", "ab")  # noqa: SIM115 - handed to the child process
         cmd = [_binary(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir / "db"),
                "--log-level", "WARNING"]
-        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                                umask=0o077)  # its files 0600, its directories 0700
         log_file.close()
         deadline = time.monotonic() + START_TIMEOUT_S
         while not _answers(port):

@@ -28,6 +28,7 @@ from resources.search.extract import search_document, sort_key
 from resources.search.params import RESOURCE_TYPES
 from resources.search.query import Include, SearchRequest
 from resources.store.base import HistoryPage, SearchPage, Stored
+from resources.store.chain import CHAINED, LINKS, new_link
 from resources.store.indexes import current_indexes, history_indexes
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ class MongoFhirStore:
             if models:
                 await self.db[rtype].create_indexes(models)
             await self.db[f"{rtype}_history"].create_indexes(history_indexes())
+        await self.db[LINKS].create_index("seq")
+        await self.db[LINKS].create_index([("at", 1), ("_id", 1)])
 
     # -- writes -------------------------------------------------------------------------------
     def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str) -> dict[str, Any]:
@@ -82,6 +85,8 @@ class MongoFhirStore:
         await self.db[rtype].insert_one(self._document(body, 1, lu, content_hash(body)), session=session)
         stored = Stored(rtype, rid, 1, lu, body, "POST")
         await self._append_history(rtype, stored, session)
+        if rtype in CHAINED:
+            await self.db[LINKS].insert_one(new_link(body, lu), session=session)
         return stored
 
     async def create_many(self, resources: list[tuple[dict[str, Any], str | None]], *,
@@ -100,6 +105,8 @@ class MongoFhirStore:
             await self.db[rtype].insert_many(docs, ordered=True, session=session)
             await self.db[f"{rtype}_history"].insert_many(
                 [self._history_document(s) for s in stored if s.resource_type == rtype], ordered=True, session=session)
+            if rtype in CHAINED:
+                await self.db[LINKS].insert_many([new_link(d["r"], lu) for d in docs], ordered=True, session=session)
         return stored
 
     async def _last_history_version(self, rtype: str, rid: str, session: Any) -> dict[str, Any] | None:

@@ -16,9 +16,10 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("POST", "/auth/token"),
     ("POST", "/auth/login"),
     ("POST", "/auth/logout"),
-    ("POST", "/auth/password"),  # authenticates itself (the session and its CSRF token)
 }
-"""(method, path template) answered without authentication. ``/auth/password`` needs a session."""
+"""(method, path template) answered without authentication."""
+SELF_AUTHENTICATED: set[tuple[str, str]] = {("POST", "/auth/password")}
+"""Routes outside /fhir that authenticate the caller themselves (a session and its CSRF token)."""
 
 _WRITE = {"POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
 
@@ -26,7 +27,7 @@ _WRITE = {"POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delet
 def door(method: str, template: str, params: Mapping[str, Any]) -> tuple[str, str] | None:
     """(resource type or ``*``, interaction) for a /fhir route; None for a public one."""
     method = "GET" if method == "HEAD" else method
-    if (method, template) in PUBLIC_ROUTES:
+    if (method, template) in PUBLIC_ROUTES or (method, template) in SELF_AUTHENTICATED:
         return None
     parts = [p for p in template.removeprefix("/fhir").strip("/").split("/") if p]
     if not parts:

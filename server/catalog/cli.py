@@ -131,8 +131,8 @@ def import_(file: Path, report_path: Path, dry_run: bool, value_set: Path | None
             return result, 0
         with click.progressbar(length=len(result.changes) + 2, label="Writing the LOINC codes",
                                file=sys.stderr) as bar:
-            return result, await apply_import(db.store, result, guard=_guard(settings, caller),
-                                                    progress=bar.update)
+            return result, await apply_import(db.store, result, guard=_guard(settings, caller), caller=caller,
+                                              progress=bar.update)
 
     result, applied = _run(settings, work)
     result.report.write_csv(report_path)

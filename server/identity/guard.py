@@ -11,7 +11,8 @@ In order, for a caller whose profile may edit identities (SGL.INS.05, else 403):
    QUAL (SGL.INS.20-25); an identity *received* as RECUP/QUAL from another domain becomes PROV to be
    re-qualified (SGL.INS.38) unless its ``meta.source`` is a trusted partner (SGL.INS.39); a user may
    downgrade it; strict traits of RECUP/QUAL are locked (SGL.INS.29) except for the
-   biologiste-responsable (the identitovigilance referent), whose edit retires the INS and downgrades one level (SGL.INS.32-33);
+   biologiste-responsable (the identitovigilance referent), whose edit retires the INS and downgrades
+   one level (SGL.INS.32-33);
    "douteuse"/"fictive" force PROV (SGL.INS.27); PROV/VALI never keep a current INS (SGL.INS.35);
 4. the status history and the locked-traits flag are written by the server (SGL.INS.26, .30).
 
@@ -101,7 +102,8 @@ def _user_decision(prof: Profile, intent: WriteIntent, policy: IdentityPolicy) -
     if current is not None and before in CARRIES_INS and (changed := changed_traits(current, proposed)):
         if not prof.allows(Right.UNLOCK):
             raise RuleViolation("SGL.INS.29", f"the strict trait(s) {', '.join(changed)} of a {before} identity are "
-                                "locked; only the biologiste-responsable role (identitovigilance referent) may edit them",
+                                "locked; only the biologiste-responsable role (identitovigilance referent) may "
+                                "edit them",
                                 expression=[STRICT_TRAITS[c] for c in changed])
         status = ONE_LEVEL_DOWN[before]
         if (before, wanted) in DOWNGRADES and wanted != "RECUP":

@@ -50,6 +50,7 @@ def _respond(outcome: Outcome, prefer: str | None, base: str) -> Response:
 
 
 async def _audited(request: Request, store: StoreDep, body: dict[str, Any] | None, interaction: str) -> None:
+    """Every identity read or change, traced with the authenticated caller (SGL.INS.03, SGL.INS.17)."""
     caller = request_caller(request)
     await record_patient_access(store, body, who=caller, interaction=interaction, query=str(request.url.query) or None)
 
@@ -95,6 +96,7 @@ async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl, g
                  if_none_exist: str | None = Header(default=None)) -> Response:
     outcome = await interactions.create(store, rtype, await _body(request), if_none_exist=if_none_exist,
                                         guard=guard)
+    await _audited(request, store, outcome.resource, "create" if outcome.status == 201 else "read")
     return _respond(outcome, prefer, base)
 
 
@@ -103,6 +105,7 @@ async def conditional_update(rtype: str, request: Request, store: StoreDep, base
                              prefer: str | None = Header(default=None)) -> Response:
     outcome = await interactions.conditional_update(store, rtype, str(request.url.query), await _body(request),
                                                     guard=guard)
+    await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
 
 
@@ -127,13 +130,17 @@ async def read(rtype: str, rid: str, request: Request, store: StoreDep,
 async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep,
                  prefer: str | None = Header(default=None), if_match: str | None = Header(default=None)) -> Response:
     outcome = await interactions.update(store, rtype, rid, await _body(request), if_match=if_match, guard=guard)
+    await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
 
 
 @router.delete("/{rtype}/{rid}")
-async def delete(rtype: str, rid: str, store: StoreDep, guard: GuardDep,
+async def delete(rtype: str, rid: str, request: Request, store: StoreDep, guard: GuardDep,
                  if_match: str | None = Header(default=None)) -> Response:
     outcome = await interactions.delete(store, rtype, rid, if_match=if_match, guard=guard)
+    if rtype == "Patient":
+        await record_patient_access(store, None, who=request_caller(request), interaction="delete",
+                                    patient_ids=[rid])
     return fhir_response(None, outcome.status, outcome.headers)
 
 

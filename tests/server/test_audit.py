@@ -13,9 +13,11 @@ pytestmark = pytest.mark.db
 FHIR = {"Content-Type": "application/fhir+json"}
 
 
-async def _audits(fhir: httpx.AsyncClient, pid: str) -> list[dict[str, object]]:
+async def _audits(fhir: httpx.AsyncClient, pid: str, *, changes: bool = False) -> list[dict[str, object]]:
+    """The accesses traced for a patient (its creation and changes too with ``changes``)."""
     bundle = (await fhir.get("AuditEvent", params={"entity": f"Patient/{pid}", "_count": "100"})).json()
-    return [e["resource"] for e in bundle.get("entry", [])]
+    events = [e["resource"] for e in bundle.get("entry", [])]
+    return events if changes else [e for e in events if e["action"] not in ("C", "U", "D")]
 
 
 @pytest.mark.req("SGL.INS.03")
@@ -54,3 +56,16 @@ async def test_search_returning_no_patient_is_not_audited(fhir: httpx.AsyncClien
     await fhir.get("Patient", params={"family": f"nobody{uuid.uuid4().hex}"})
     after = (await fhir.get("AuditEvent", params={"_summary": "count"})).json()["total"]
     assert after == before
+
+
+@pytest.mark.req("SGL.INS.17")
+async def test_identity_changes_are_traced_with_the_authenticated_agent_SGL_INS_17(fhir: httpx.AsyncClient) -> None:
+    created = (await fhir.post("Patient", json={"resourceType": "Patient", "name": [{"family": "TRACECHANGE"}]},
+                               headers=FHIR)).json()
+    pid = created["id"]
+    await fhir.put(f"Patient/{pid}", json={**created, "gender": "other"}, headers=FHIR)
+    assert (await fhir.delete(f"Patient/{pid}")).status_code in (200, 204)
+    events = await _audits(fhir, pid, changes=True)
+    assert sorted(e["action"] for e in events) == ["C", "D", "U"]  # type: ignore[type-var]
+    assert all(e["agent"][0]["who"]["identifier"]["value"] == caller_id(fhir) for e in events)  # type: ignore[index]
+    assert all(e["agent"][0]["who"]["reference"].startswith("Practitioner/") for e in events)  # type: ignore[index]

@@ -99,7 +99,10 @@ def biologist_practitioner(rpps: str = BIOLOGIST_RPPS, family: str = "VALIDEUR",
                                                  "code": "IDNPS"}]},
                             "system": RPPS_OID, "value": f"8{rpps}"}],
             "name": [{"family": family, "given": [given], "prefix": ["Dr"]}],
-            "qualification": [{"code": {"coding": [{"system": PROFESSION, "code": "10", "display": "Médecin"}]}}]}
+            "qualification": [{"code": {"coding": [
+                {"system": PROFESSION, "code": "10", "display": "Médecin"},
+                {"system": "urn:oid:1.2.250.1.213.1.1.4.5", "code": "G15_10/SM03",
+                 "display": "Médecin - Biologie médicale (SM)"}]}}]}
 
 
 class ActAs:
