@@ -1,4 +1,5 @@
-"""The ASGI application: opens the database at start-up, closes it (and the embedded server) at exit."""
+"""The ASGI application: opens the database at start-up, wires the workflows in (``server/wiring.py``),
+starts the listeners, and closes it all (and the embedded server) at exit."""
 
 from __future__ import annotations
 
@@ -13,15 +14,14 @@ from fastapi import FastAPI
 from server.access.collections import ensure_access_indexes
 from server.access.keys import signing_key
 from server.access.outbound import InsMaskingMiddleware
-from server.api import api_router
 from server.audit_chain import seal_periodically
 from server.context import AppContext
 from server.database import open_database
 from server.errors import install_error_handlers
-from server.inbound.listeners import start_listeners
-from server.inbound.routes import register_inbound
+from server.inbound.replay import replay_received
+from server.listeners import start_listeners
 from server.settings import Settings
-from server.startup import run_startup
+from server.wiring import api_router, guards_for, register_inbound, run_startup
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +35,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.database = database
         app.state.signing_key = signing_key(settings)
         await ensure_access_indexes(database.db)
+        database.supervise()
         try:
-            ctx = await AppContext.build(settings, database)
+            ctx = await AppContext.build(settings, database, guards_for(settings))
             app.state.context = ctx
             register_inbound(ctx)
             await run_startup(ctx)
+            # before the listeners open, so that a resend cannot race the replay
+            await replay_received(ctx.journal, ctx.hl7, ctx.astm)
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
             sealer = asyncio.create_task(seal_periodically(database.db))

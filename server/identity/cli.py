@@ -18,10 +18,10 @@ from tqdm import tqdm
 
 from server.access.caller import Caller
 from server.access.cli_role import as_role_option, operator_for
-from server.guards import guards_for
 from server.identity.scope import Scope
 from server.identity.verify_all import Tally, candidates, verify_all
 from server.settings import Settings
+from server.wiring import guards_for
 
 
 async def _run(settings: Settings, report: Path, caller: Caller) -> Tally:

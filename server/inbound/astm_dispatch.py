@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bson import ObjectId
+
 from facades.astm import AstmRecordError, Message
+from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
 
 ResultsHandler = Callable[[str, Message], Awaitable[None]]
@@ -19,8 +22,15 @@ class AstmDispatcher:
 
     async def __call__(self, text: str, message: Message) -> Message | None:
         """Journal, then hand over; raising makes the server NAK the last frame so the analyzer retries."""
-        entry = await self.journal.record(protocol="astm", peer="astm", raw=text.encode("latin-1", "replace"),
-                                          message_type="query" if message.queries else "results")
+        try:
+            entry = await self.journal.record(protocol="astm", peer="astm", raw=text.encode("latin-1", "replace"),
+                                              message_type="query" if message.queries else "results")
+            return await self.process(entry, text, message)
+        except DATABASE_DOWN as exc:
+            raise unavailable(exc) from exc
+
+    async def process(self, entry: ObjectId, text: str, message: Message) -> Message | None:
+        """Hand a journaled message to its handler and settle its journal entry (also used by the replay)."""
         try:
             if message.queries:
                 if self.query is None:

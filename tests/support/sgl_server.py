@@ -45,15 +45,18 @@ class SglProcess:
         return self.process.returncode
 
 
-def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 90.0) -> SglProcess:
-    """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port."""
-    port, mllp_port, astm_port = free_port(), free_port(), free_port()
+def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 90.0,
+              ports: tuple[int, int, int] | None = None) -> SglProcess:
+    """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port (or on ``ports``, the
+    same (HTTP, MLLP, ASTM) again when a test restarts a server its clients keep talking to)."""
+    port, mllp_port, astm_port = ports or (free_port(), free_port(), free_port())
     log = data_dir.parent / f"sgl-{port}.log"
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
     sgl = Path(sys.executable).parent / "sgl"
     cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
            "--mllp-port", str(mllp_port), "--astm-port", str(astm_port)]
     full_env = {**os.environ, **(env or {})}
-    with open(log, "wb") as out:
+    with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -4,10 +4,8 @@ referential) and an API client per role on it: ``desk`` (secretaire), ``tech`` (
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -15,10 +13,10 @@ import pytest
 from facades.insi import SimulatorHandle, start_insi_simulator
 from facades.insi.directory import KIT_DIR
 from tests.support.access import ActAs
+from tests.support.identity_servers import Servers, insi_env
 from tests.support.pki import TestPki, create_test_pki
-from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.sgl_server import start_sgl
 
-TRUSTED = "urn:oid:1.2.250.1.71.4.2.2.999"
 EXTRA_KIT_ROWS = "LUNAIRE;JEANNE;JEANNE;F;1950-03-00;63220;2500363220111;47;1.2.250.1.213.1.4.8;00;;jour inconnu\n"
 
 
@@ -37,18 +35,6 @@ async def insi_simulator(insi_pki: TestPki, tmp_path_factory: pytest.TempPathFac
                                         kit_dir=kit)
     yield handle
     await handle.stop()
-
-
-def insi_env(pki: TestPki, url: str) -> dict[str, str]:
-    return {"SGL_INSI_URL": url, "SGL_INSI_CERT": str(pki.client.cert), "SGL_INSI_KEY": str(pki.client.key),
-            "SGL_INSI_CA": str(pki.ca.cert), "SGL_IDENTITY_REFERENTIAL": "true",
-            "SGL_IDENTITY_TRUSTED_PARTNERS": json.dumps([TRUSTED])}
-
-
-@dataclass
-class Servers:
-    server: SglProcess
-    env: dict[str, str]
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,8 @@ import pytest
 
 from server.database import Database
 from server.orders import pending_orders
-from tests.server.orders.conftest import People, count, order_parameters, written
 from tests.support.access import caller_id
+from tests.support.orders_lab import People, count, order_parameters, written
 
 EXAMS = ["GLY", "URE", "CREAT", "NFS"]
 REFUSALS = ("mssante-pro", "mssante-patient", "dmp")

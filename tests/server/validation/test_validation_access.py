@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.server.validation.validation_lab import UCUM, Lab, issue, parameters
 from tests.support.access import ActAs, caller_id
+from tests.support.validation_lab import UCUM, Lab, issue, parameters
 
 pytestmark = pytest.mark.db
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from server.database import open_database
 from server.settings import Settings
-from tests.server.validation.validation_lab import Lab, seed_definitions
 from tests.support.access import ActAs
 from tests.support.sgl_server import start_sgl
+from tests.support.validation_lab import Lab, seed_definitions
 
 
 @asynccontextmanager
