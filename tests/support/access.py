@@ -5,6 +5,7 @@ the bearer token is fetched on first use and again whenever the server answers 4
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Generator
@@ -26,14 +27,16 @@ _CACHE: dict[tuple[str, str, str | None], Credentials] = {}
 
 
 def sgl_clients_create(data_dir: Path, role: str, *, practitioner: str | None = None,
-                       name: str | None = None) -> Credentials:
-    """``sgl clients create`` (stdout is exactly one JSON object), cached per data dir, role and practitioner."""
+                       name: str | None = None, env: dict[str, str] | None = None) -> Credentials:
+    """``sgl clients create`` (stdout is exactly one JSON object), cached per data dir, role and practitioner;
+    ``env``: the server's own settings (``SGL_MONGODB_URI``...) when they differ from this process's."""
     key = (str(data_dir), role, practitioner)
     if key not in _CACHE:
         cmd = [SGL, "clients", "create", name or f"test-{role}", "--role", role, "--data-dir", str(data_dir)]
         if practitioner:
             cmd += ["--practitioner", practitioner]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120,
+                             env={**os.environ, **env} if env else None)
         data = json.loads(out.stdout)
         assert set(data) == {"client_id", "client_secret"}, out.stdout
         _CACHE[key] = Credentials(data["client_id"], data["client_secret"])
@@ -73,8 +76,17 @@ def token_url(base: str) -> str:
     return str(httpx.get(f"{base}/.well-known/smart-configuration", timeout=30).json()["token_endpoint"])
 
 
-def auth_for(base: str, data_dir: Path, role: str, *, practitioner: str | None = None) -> ClientCredentials:
-    return ClientCredentials(token_url(base), sgl_clients_create(data_dir, role, practitioner=practitioner))
+_AUTHS: dict[tuple[str, str, str | None], ClientCredentials] = {}
+
+
+def auth_for(base: str, data_dir: Path, role: str, *, practitioner: str | None = None,
+             env: dict[str, str] | None = None) -> ClientCredentials:
+    """The auth flow of a client with ``role`` on that server, one per (server, role): its token is kept."""
+    key = (base, role, practitioner)
+    if key not in _AUTHS:
+        _AUTHS[key] = ClientCredentials(token_url(base), sgl_clients_create(data_dir, role, practitioner=practitioner,
+                                                                            env=env))
+    return _AUTHS[key]
 
 
 def role_client(base: str, data_dir: Path, role: str, *, practitioner: str | None = None,
