@@ -97,6 +97,8 @@ def role_client(base: str, data_dir: Path, role: str, *, practitioner: str | Non
 
 
 BIOLOGIST_RPPS = "10001234567"
+BIOLOGIST_DISPLAY = "Dr Claire VALIDEUR"
+"""How traces and documents name the session's validating biologist (from the Practitioner, not a login)."""
 
 
 RPPS_OID = "urn:oid:1.2.250.1.71.4.2.1"
