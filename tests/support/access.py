@@ -96,7 +96,7 @@ def role_client(base: str, data_dir: Path, role: str, *, practitioner: str | Non
                              auth=auth_for(base, data_dir, role, practitioner=practitioner))
 
 
-BIOLOGIST_RPPS = "10001234567"
+BIOLOGIST_RPPS = "10009876543"
 BIOLOGIST_DISPLAY = "Dr Claire VALIDEUR"
 """How traces and documents name the session's validating biologist (from the Practitioner, not a login)."""
 
