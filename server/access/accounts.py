@@ -9,6 +9,7 @@ Pro Santé Connect (``facades/psc`` + the ``psc`` routes) finds the local user w
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -117,10 +118,26 @@ async def unlock(db: AsyncDatabase[Any], username: str) -> None:
     await db[LOGIN_FAILURES].delete_one({"_id": username})
 
 
+_SEEN_LOCKED: dict[str, tuple[float, datetime]] = {}
+"""Locks this process saw, re-read after LOCK_CACHE_S: a flood of attempts on a locked name costs no
+query, and ``sgl users unlock`` still takes effect on a running server within seconds."""
+LOCK_CACHE_S = 3.0
+_SEEN_MAX = 10_000
+
+
 async def locked_until(db: AsyncDatabase[Any], username: str) -> datetime | None:
+    seen = _SEEN_LOCKED.get(username)
+    if seen and time.monotonic() - seen[0] < LOCK_CACHE_S and seen[1] > now_utc():
+        return seen[1]
     doc = await db[LOGIN_FAILURES].find_one({"_id": username})
-    until = doc.get("locked_until") if doc else None
-    return until if until and until > now_utc() else None
+    until: datetime | None = doc.get("locked_until") if doc else None
+    if until and until > now_utc():
+        if len(_SEEN_LOCKED) >= _SEEN_MAX:
+            _SEEN_LOCKED.clear()
+        _SEEN_LOCKED[username] = (time.monotonic(), until)
+        return until
+    _SEEN_LOCKED.pop(username, None)
+    return None
 
 
 async def _failed(db: AsyncDatabase[Any], username: str) -> None:
