@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
+from server.log_limits import install as install_log_limits
 from server.settings import Settings
 
 
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    install_log_limits(settings.log_burst, settings.log_window)
     from server.access.logmask import install_ins_log_filter
 
     install_ins_log_filter()
@@ -119,3 +122,7 @@ main.add_command(api_tokens)
 from server.audit_chain import audit  # noqa: E402
 
 main.add_command(audit)
+
+from server.kit_cli import kit  # noqa: E402
+
+main.add_command(kit)
