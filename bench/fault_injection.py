@@ -37,6 +37,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.fault_traffic import FHIR_ID_SYSTEM, Ledger, ResultKey, astm_sender, fhir_sender, hl7_sender
+from tests.support.access import auth_for
 from tests.support.analyzer_lab import new_tube, seed_catalog
 from tests.support.sgl_server import SglProcess, free_port, start_sgl
 
@@ -204,7 +205,8 @@ async def run(kills: int, *, seed: int = 1, gap: tuple[float, float] = (1.0, 4.0
     target = Target(data_dir)
     outcome = Outcome()
     try:
-        async with httpx.AsyncClient(base_url=target.base + "/", timeout=60) as fhir:
+        auth = auth_for(target.base, data_dir, "biologiste-responsable")
+        async with httpx.AsyncClient(base_url=target.base + "/", timeout=60, auth=auth) as fhir:
             await seed_catalog(fhir)
             hem = [await new_tube(fhir, ("NFS",)) for _ in range(TUBES_PER_ANALYZER)]
             bio = [await new_tube(fhir, ("GLY", "URE", "CREAT", "IONO")) for _ in range(TUBES_PER_ANALYZER)]
@@ -219,7 +221,8 @@ async def run(kills: int, *, seed: int = 1, gap: tuple[float, float] = (1.0, 4.0
                                            ledgers["HL7 ORU^R01 / MLLP"], stop, give_up)),
             asyncio.create_task(astm_sender(target.ports[2], [t.accession for t in bio],
                                             ledgers["ASTM E1394 / TCP"], stop, give_up)),
-            asyncio.create_task(fhir_sender(target.base, hem[0].patient_id, ledgers["FHIR create"], stop, give_up)),
+            asyncio.create_task(fhir_sender(target.base, hem[0].patient_id, ledgers["FHIR create"], stop, give_up,
+                                            auth=auth)),
         ]
         try:
             await _killer(target, kills, gap, recover_s, rng, outcome, started + max_seconds)

@@ -181,8 +181,9 @@ async def astm_sender(port: int, tubes: list[str], ledger: Ledger, stop: asyncio
                 await client.close()
 
 
-async def fhir_sender(base: str, patient: str, ledger: Ledger, stop: asyncio.Event, give_up: asyncio.Event) -> None:
-    async with httpx.AsyncClient(base_url=base + "/", timeout=30.0) as http:
+async def fhir_sender(base: str, patient: str, ledger: Ledger, stop: asyncio.Event, give_up: asyncio.Event,
+                      auth: httpx.Auth | None = None) -> None:
+    async with httpx.AsyncClient(base_url=base + "/", timeout=30.0, auth=auth) as http:
         n = 0
         while not stop.is_set():
             body, identifier = fhir_observation(n, patient)
