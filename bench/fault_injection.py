@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -43,6 +44,7 @@ from tests.support.sgl_server import SglProcess, free_port, start_sgl
 EXT_INSTRUMENT_RESULT = "https://opensgl.org/fhir/StructureDefinition/instrument-result"
 TARGETS = ("database", "server", "both")
 TUBES_PER_ANALYZER = 4
+REPLAYED = re.compile(r"inbound journal: (\d+) message\(s\) left 'received' by the last run replayed")
 
 
 def out(line: str = "") -> None:
@@ -60,6 +62,8 @@ class Outcome:
     operator_restarts: int = 0
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     journal_left_received: int = -1
+    replayed: int = 0
+    """Journal entries the restarted servers found ``received`` and processed again (from their logs)."""
 
     @property
     def lost(self) -> int:
@@ -190,7 +194,8 @@ async def _journal_left_received(target: Target) -> int:
 
 def _tally(ledger: Ledger, counts: Counter[object]) -> dict[str, int]:
     stored = {k for k in ledger.sent if counts[k] > 0}
-    return {"messages": ledger.messages, "attempts": ledger.attempts, "sent": len(ledger.sent),
+    return {"messages": ledger.messages, "attempts": ledger.attempts, "resends": ledger.resent,
+            "sent": len(ledger.sent),
             "acknowledged": len(ledger.acknowledged), "stored": len(stored),
             "stored, not acknowledged": len(stored - ledger.acknowledged),
             "lost": len(ledger.acknowledged - stored), "doubled": sum(1 for k in ledger.sent if counts[k] > 1)}
@@ -234,6 +239,7 @@ async def run(kills: int, *, seed: int = 1, gap: tuple[float, float] = (1.0, 4.0
             counts, unrecognised = await _stored(http, target.base, accession_of)
         outcome.rows = {name: _tally(ledger, counts) for name, ledger in ledgers.items()}
         outcome.journal_left_received = await _journal_left_received(target)
+        outcome.replayed = sum(int(m) for m in REPLAYED.findall(target.sgl.log.read_text()))
         _report(outcome, ledgers, elapsed, unrecognised, late_senders=len(late))
     finally:
         target.sgl.stop()
@@ -245,7 +251,8 @@ def _report(outcome: Outcome, ledgers: dict[str, Ledger], elapsed: float, unreco
     total_kills = sum(outcome.kills.values())
     out(f"{total_kills} kills ({', '.join(f'{k} {v}' for k, v in sorted(outcome.kills.items()))}) "
         f"in {elapsed:.0f} s; load average {os.getloadavg()}")
-    columns = ("messages", "attempts", "sent", "acknowledged", "stored", "stored, not acknowledged", "lost", "doubled")
+    columns = ("messages", "attempts", "resends", "sent", "acknowledged", "stored", "stored, not acknowledged",
+               "lost", "doubled")
     out("stream;" + ";".join(columns))
     for name, row in outcome.rows.items():
         out(f"{name};" + ";".join(str(row[c]) for c in columns))
@@ -258,7 +265,8 @@ def _report(outcome: Outcome, ledgers: dict[str, Ledger], elapsed: float, unreco
         out(f"database killed alone: {len(recoveries)} recovered by sgl itself, median "
             f"{recoveries[len(recoveries) // 2]:.1f} s, max {recoveries[-1]:.1f} s")
     out(f"operator restarts (sgl did not recover from a dead database): {outcome.operator_restarts}")
-    out(f"inbound journal entries left 'received': {outcome.journal_left_received}")
+    out(f"inbound journal: {outcome.replayed} entries replayed at restarts, "
+        f"{outcome.journal_left_received} left 'received' at the end")
     if unrecognised:
         out(f"Observations not recognised as sent by this run: {unrecognised}")
     if late_senders:

@@ -52,6 +52,8 @@ class Ledger:
     protocol: str
     messages: int = 0
     attempts: int = 0
+    resent: int = 0
+    """Messages sent more than once (no answer, AE, NAK, 503): the resend path was exercised."""
     sent: set[object] = field(default_factory=set)
     acknowledged: set[object] = field(default_factory=set)
     refusals: Counter[str] = field(default_factory=Counter)
@@ -108,8 +110,12 @@ Attempt = Callable[[], Awaitable[str | None]]
 
 async def _until_acknowledged(ledger: Ledger, attempt: Attempt, give_up: asyncio.Event) -> bool:
     """Call ``attempt`` until it returns None (acknowledged) or a refusal that must not be resent."""
+    first = True
     while True:
         ledger.attempts += 1
+        if not first:
+            ledger.resent += 1
+        first = False
         refusal = await attempt()
         if refusal is None:
             return True
