@@ -11,7 +11,8 @@ brought back by ``sgl`` itself, else the run counts an operator restart and rest
 
 At the end it reads everything back over FHIR and prints, per stream: sent, acknowledged, stored,
 lost (acknowledged but not stored: must be 0) and doubled (stored more than once: must be 0), plus
-the inbound journal entries left ``received``. Exit status 1 when anything was lost or doubled.
+the inbound journal entries replayed and left ``received``, and the HTTP answers other than 503 in
+the 5xx range (must be 0). Exit status 1 when anything was lost or doubled, or a 500 was answered.
 ``tests/bench/test_fault_injection.py`` runs a reduced version in CI.
 """
 
@@ -72,6 +73,13 @@ class Outcome:
     @property
     def doubled(self) -> int:
         return sum(r["doubled"] for r in self.rows.values())
+
+    server_errors: int = 0
+    """HTTP 5xx answers other than 503 (a database outage must be a 503, never a 500)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and self.doubled == 0 and self.server_errors == 0
 
 
 class Target:
@@ -238,6 +246,8 @@ async def run(kills: int, *, seed: int = 1, gap: tuple[float, float] = (1.0, 4.0
         async with httpx.AsyncClient() as http:
             counts, unrecognised = await _stored(http, target.base, accession_of)
         outcome.rows = {name: _tally(ledger, counts) for name, ledger in ledgers.items()}
+        outcome.server_errors = sum(n for reason, n in ledgers["FHIR create"].refusals.items()
+                                    if reason.startswith("5") and reason != "503")
         outcome.journal_left_received = await _journal_left_received(target)
         outcome.replayed = sum(int(m) for m in REPLAYED.findall(target.sgl.log.read_text()))
         _report(outcome, ledgers, elapsed, unrecognised, late_senders=len(late))
@@ -271,8 +281,8 @@ def _report(outcome: Outcome, ledgers: dict[str, Ledger], elapsed: float, unreco
         out(f"Observations not recognised as sent by this run: {unrecognised}")
     if late_senders:
         out(f"senders still waiting for an acknowledgement at the end: {late_senders}")
-    out(f"lost: {outcome.lost} (must be 0), doubled: {outcome.doubled} (must be 0) -> "
-        f"{'OK' if outcome.lost == 0 and outcome.doubled == 0 else 'FAILED'}")
+    out(f"lost: {outcome.lost} (must be 0), doubled: {outcome.doubled} (must be 0), HTTP 5xx other than 503: "
+        f"{outcome.server_errors} (must be 0) -> {'OK' if outcome.ok else 'FAILED'}")
 
 
 if __name__ == "__main__":
@@ -287,4 +297,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     result = asyncio.run(run(args.kills, seed=args.seed, gap=tuple(args.gap), recover_s=args.recover,
                              max_seconds=args.max_seconds, data_dir=args.data_dir))
-    sys.exit(0 if result.lost == 0 and result.doubled == 0 else 1)
+    sys.exit(0 if result.ok else 1)
