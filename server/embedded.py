@@ -158,10 +158,14 @@ def find_running(data_dir: Path) -> EmbeddedDatabase | None:
 
 
 def _die_with(parent: int) -> Callable[[], None]:
-    """``preexec_fn`` of the database: SIGTERM when the forking thread of ``parent`` dies (Linux)."""
+    """``preexec_fn`` of the database: SIGTERM when the forking thread of ``parent`` dies (Linux).
+
+    libc is looked up here, before the fork: the child only makes the call (no loader lock to take)."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
     def arm() -> None:
-        if sys.platform == "linux":
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != parent:  # the parent died between fork and prctl
             os.kill(os.getpid(), signal.SIGTERM)
     return arm

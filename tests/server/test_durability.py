@@ -94,6 +94,8 @@ def test_production_writes_are_journaled_majority_writes(server: SglProcess) -> 
     client = make_client("mongodb://db1.example:27017,db2.example:27017/?replicaSet=rs0")
     assert client.write_concern.document == {"w": "majority", "j": True}
     assert client.options.server_selection_timeout <= 2.0
+    assert client.options.retry_writes  # MongoDB remembers applied writes across failovers
+    assert not make_client("mongodb://127.0.0.1:1/?directConnection=true", embedded=True).options.retry_writes
     port = _state(server.data_dir)["port"]
     env = {"SGL_MONGODB_URI": f"mongodb://127.0.0.1:{port}/?directConnection=true", "SGL_DATABASE": "production"}
     production = start_sgl(server.data_dir.parent / "prod-var", env=env)
