@@ -16,16 +16,18 @@ from pydantic import ValidationError
 
 from resources.errors import Issue, Unprocessable
 
-# Required code bindings that the models do not enforce but a lab workflow relies on.
-_STATUS_CODES: dict[str, frozenset[str]] = {
-    "Observation": frozenset({"registered", "preliminary", "final", "amended", "corrected", "cancelled",
-                              "entered-in-error", "unknown"}),
-    "DiagnosticReport": frozenset({"registered", "partial", "preliminary", "final", "amended", "corrected",
-                                   "appended", "cancelled", "entered-in-error", "unknown"}),
-    "ServiceRequest": frozenset({"draft", "active", "on-hold", "revoked", "completed", "entered-in-error",
-                                 "unknown"}),
-    "Specimen": frozenset({"available", "unavailable", "unsatisfactory", "entered-in-error"}),
-    "DocumentReference": frozenset({"current", "superseded", "entered-in-error"}),
+# Required code bindings that the models do not enforce but a lab workflow relies on, with the R4
+# cardinality of ``status`` (https://hl7.org/fhir/R4/<type>.html): a 0..1 status is checked only when
+# sent (FR Core and other systems post a Specimen without one); a 1..1 one must be there.
+_STATUS_RULES: dict[str, tuple[int, frozenset[str]]] = {
+    "Observation": (1, frozenset({"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                                  "entered-in-error", "unknown"})),
+    "DiagnosticReport": (1, frozenset({"registered", "partial", "preliminary", "final", "amended", "corrected",
+                                       "appended", "cancelled", "entered-in-error", "unknown"})),
+    "ServiceRequest": (1, frozenset({"draft", "active", "on-hold", "revoked", "completed", "entered-in-error",
+                                     "unknown"})),
+    "Specimen": (0, frozenset({"available", "unavailable", "unsatisfactory", "entered-in-error"})),
+    "DocumentReference": (1, frozenset({"current", "superseded", "entered-in-error"})),
 }
 _GENDERS = frozenset({"male", "female", "other", "unknown"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -97,10 +99,15 @@ def _check_characters(rtype: str, resource: dict[str, Any]) -> None:
 
 
 def _check_bindings(rtype: str, resource: dict[str, Any]) -> None:
-    allowed = _STATUS_CODES.get(rtype)
-    if allowed is not None and resource.get("status") not in allowed:
-        raise Unprocessable(f"{rtype}.status {resource.get('status')!r} is not one of {sorted(allowed)}",
-                            expression=f"{rtype}.status")
+    rule = _STATUS_RULES.get(rtype)
+    if rule is not None:
+        minimum, allowed = rule
+        status = resource.get("status")
+        if status is None and minimum:
+            raise Unprocessable(f"{rtype}.status is required (1..1 in FHIR R4)", expression=f"{rtype}.status")
+        if status is not None and status not in allowed:
+            raise Unprocessable(f"{rtype}.status {status!r} is not one of {sorted(allowed)}",
+                                expression=f"{rtype}.status")
     if "gender" in resource and resource["gender"] not in _GENDERS:
         raise Unprocessable(f"{rtype}.gender {resource['gender']!r} is not one of {sorted(_GENDERS)}",
                             expression=f"{rtype}.gender")

@@ -109,3 +109,7 @@ main.add_command(catalog)
 from server.identity.cli import identity  # noqa: E402
 
 main.add_command(identity)
+
+from server.kit_cli import kit  # noqa: E402
+
+main.add_command(kit)

@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 from facades.astm.errors import AstmLinkError, AstmRecordError
-from facades.astm.framing import Receiver
+from facades.astm.framing import DEFAULT_MAX_FRAME, Receiver
 from facades.astm.link import LinkContention, Timeouts, encode_message, pump, transmit
 from facades.astm.model import Message
 from facades.astm.records import build_message, parse_message
@@ -35,17 +35,34 @@ Handler = Callable[[str, Message], Awaitable[Message | None]]
 InvalidHandler = Callable[[str, AstmRecordError], Awaitable[None]]
 
 
+AUTO = "auto"
+
+
+def decode(data: bytes, encoding: str) -> tuple[str, str]:
+    """The text of a message and the character set it was read with. ``auto``: UTF-8 when the bytes
+    are valid UTF-8 and not plain ASCII (``µ`` as C2 B5), else Latin-1 (which reads any byte)."""
+    if encoding != AUTO:
+        return data.decode(encoding), encoding
+    if data.isascii():
+        return data.decode("ascii"), "ascii"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
 class _Connection:
     """One instrument connection: receive, store through the handler, send back answers."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler,
-                 on_invalid: InvalidHandler | None, timeouts: Timeouts, encoding: str,
+                 on_invalid: InvalidHandler | None, timeouts: Timeouts, encoding: str, max_frame: int,
                  idle_timeout: float | None = None) -> None:
         self.reader, self.writer = reader, writer
         self.idle_timeout = idle_timeout
         self.handler, self.on_invalid = handler, on_invalid
         self.timeouts, self.encoding = timeouts, encoding
-        self.receiver = Receiver(max_errors=timeouts.max_retries + 1)
+        self.answer_encoding = "latin-1" if encoding == AUTO else encoding
+        self.receiver = Receiver(max_errors=timeouts.max_retries + 1, max_frame=max_frame)
         self.outbox: list[bytes] = []
         self.retry_at = 0.0
         peer = writer.get_extra_info("peername")
@@ -91,12 +108,14 @@ class _Connection:
     async def _store(self, data: bytes) -> bool:
         """Parse and hand the message to the handler; True only once it is durable."""
         try:
-            text = data.decode(self.encoding)
+            text, charset = decode(data, self.encoding)
         except UnicodeDecodeError as exc:
             log.error("ASTM message from %s refused: not %s text (%s)", self.peer, self.encoding, exc)
             return False
+        self.answer_encoding = "latin-1" if charset == "ascii" else charset  # answer as the instrument writes
         try:
             message = parse_message(text)
+            message.charset = charset
         except AstmRecordError as exc:
             log.error("ASTM message from %s refused: %s", self.peer, exc.diagnostics)
             if self.on_invalid is None:
@@ -118,7 +137,7 @@ class _Connection:
                  self.peer, len(message.patients), results, len(message.queries))
         if answer is not None:
             try:
-                self.outbox.append(encode_message(build_message(answer), self.encoding))
+                self.outbox.append(encode_message(build_message(answer), self.answer_encoding))
             except AstmRecordError as exc:  # the message is stored all the same: ACK it
                 log.error("ASTM answer to %s cannot be built, not sent: %s", self.peer, exc.diagnostics)
         return True
@@ -152,11 +171,14 @@ class AstmServer:
 
 async def start_astm_server(handler: Handler, host: str = "127.0.0.1", port: int = 0, *,
                             on_invalid: InvalidHandler | None = None, timeouts: Timeouts | None = None,
-                            encoding: str = "latin-1", gate: ConnectionGate | None = None,
-                            idle_timeout: float | None = None) -> AstmServer:
+                            encoding: str = AUTO, max_frame: int = DEFAULT_MAX_FRAME,
+                            gate: ConnectionGate | None = None, idle_timeout: float | None = None) -> AstmServer:
     """Listen for instruments; ``handler(text, message)`` must store the message durably and may
-    return a message to send back (the order download answering a Q record). ``gate`` and
-    ``idle_timeout`` bound what instruments can hold (None: unbounded)."""
+    return a message to send back (the order download answering a Q record).
+
+    ``encoding``: a codec, or ``auto`` (UTF-8 when the bytes are UTF-8, else Latin-1; answers go out
+    in the character set the instrument last used). ``max_frame``: the longest frame accepted.
+    ``gate`` and ``idle_timeout`` bound what instruments can hold (None: unbounded)."""
     tasks: set[asyncio.Task[None]] = set()
     settings = timeouts or Timeouts()
 
@@ -168,7 +190,7 @@ async def start_astm_server(handler: Handler, host: str = "127.0.0.1", port: int
             return
         # stop() cancels this inner task; asyncio.wait keeps its cancellation from surfacing in the
         # stream callback, which Python 3.11 would log as an unhandled error.
-        connection = _Connection(reader, writer, handler, on_invalid, settings, encoding, idle_timeout)
+        connection = _Connection(reader, writer, handler, on_invalid, settings, encoding, max_frame, idle_timeout)
         task = asyncio.create_task(connection.run())
         tasks.add(task)
         try:

@@ -2,10 +2,10 @@
 
 Messages from one connection are handled one after the other, in order. The ACK of a message is
 written only after the handler returned, because the handler stores the raw message durably first
-("acknowledge only what is durable"). A message that cannot be parsed gets AR with an ERR naming
-the spot, a handler exception (or timeout) gets AE with the reason; either way the connection goes
-on with the next message. ``stop()`` stops listening, closes idle connections at once and lets
-connections busy with a message finish it (up to a grace period) before closing them.
+("acknowledge only what is durable"). What a failure is answered (AE or AR, ERR code and location)
+is decided by one table, ``outcome.RULES``, for the server's own parse errors as for what a handler
+raises; either way the connection goes on with the next message. ``stop()`` stops listening, closes
+idle connections at once and lets connections busy with a message finish it (up to a grace period).
 
 Bounded against hostile or broken peers: a ``ConnectionGate`` caps the connections held (total and per
 source address; one more is closed at once), a connection silent for ``idle_timeout`` between messages
@@ -26,46 +26,18 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from facades.hl7v2.ack import AckCode, AckError, build_ack, build_ack_for_unreadable
-from facades.hl7v2.errors import APPLICATION_INTERNAL_ERROR, ErrorLocation, FrameTooLarge, Hl7ParseError
+from facades.hl7v2.ack import build_ack, build_ack_for_unreadable
+from facades.hl7v2.errors import FrameTooLarge, Hl7ParseError
 from facades.hl7v2.message import Hl7Message
 from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
+from facades.hl7v2.outcome import AckDecision, ack_error, decide
 from facades.hl7v2.parser import check_header, codec_for, parse
 from resources.connections import ConnectionGate
+from resources.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class AckDecision:
-    """What the handler wants answered: AA, or AE/AR with the errors to put in ERR segments; or, for a
-    query, the response message itself (an RSP^K11 answering a QBP^Q11 carries its own MSA)."""
-
-    code: AckCode = "AA"
-    errors: tuple[AckError, ...] = ()
-    response: Hl7Message | None = None
-
-    @classmethod
-    def respond(cls, response: Hl7Message) -> AckDecision:
-        """Answer with ``response`` instead of an ACK (it must carry MSA echoing the query's MSH-10)."""
-        return cls("AA", (), response)
-
-    @classmethod
-    def accept(cls, *warnings: AckError) -> AckDecision:
-        return cls("AA", warnings)
-
-    @classmethod
-    def error(cls, message: str, code: int = APPLICATION_INTERNAL_ERROR,
-              location: ErrorLocation | None = None) -> AckDecision:
-        """AE: the message is valid but could not be processed (the sender may retry)."""
-        return cls("AE", (AckError(message, code, "E", location),))
-
-    @classmethod
-    def reject(cls, message: str, code: int, location: ErrorLocation | None = None) -> AckDecision:
-        """AR: the message is refused (unsupported type, event, version...); do not resend as is."""
-        return cls("AR", (AckError(message, code, "E", location),))
 
 
 @dataclass(frozen=True)
@@ -226,26 +198,27 @@ class MllpServer:
         except Exception as exc:
             log.exception("MLLP connection %d: could not answer a message", conn_id)
             raw = item.head if isinstance(item, FrameTooLarge) else item
-            return self._encode(build_ack_for_unreadable(raw, [AckError.from_exception(exc)], "AE"), conn_id, "?")
+            return self._encode(build_ack_for_unreadable(raw, [ack_error(exc)], "AE"), conn_id, "?")
 
     async def _answer(self, item: bytes | FrameTooLarge, conn: _Connection, conn_id: int) -> bytes:
         """Parse, hand over, and build the ACK bytes for one frame."""
         conn.messages += 1
         if isinstance(item, FrameTooLarge):
             await self._quarantine(item.head, conn, str(item))
-            ack = build_ack_for_unreadable(item.head, [AckError.from_exception(item)])
+            ack = build_ack_for_unreadable(item.head, [ack_error(item)], decide(item).code)
             return self._encode(ack, conn_id, "oversized frame")
         try:
             message = parse(item)
         except Hl7ParseError as exc:
             log.warning("MLLP connection %d: unreadable message rejected: %s", conn_id, exc.diagnostics)
             await self._quarantine(item, conn, exc.diagnostics)
-            return self._encode(build_ack_for_unreadable(item, [AckError.from_exception(exc)]), conn_id, "?")
+            return self._encode(build_ack_for_unreadable(item, [ack_error(exc)], decide(exc).code), conn_id, "?")
         try:
             check_header(message)
         except Hl7ParseError as exc:
             await self._quarantine(item, conn, exc.diagnostics)
-            return self._encode(build_ack(message, "AR", [AckError.from_exception(exc)]), conn_id, "?")
+            refusal = decide(exc)
+            return self._encode(build_ack(message, refusal.code, refusal.errors), conn_id, "?")
         inbound = InboundMessage(item, message, conn.peer, conn_id)
         try:
             decision = await asyncio.wait_for(self._handler(inbound), self._handler_timeout)
@@ -253,10 +226,13 @@ class MllpServer:
                 raise TypeError(f"the handler returned {decision!r} instead of an AckDecision")
         except TimeoutError:
             log.error("MLLP connection %d: handler timed out on %s", conn_id, message.control_id)
-            decision = AckDecision.error(f"message not processed within {self._handler_timeout}s")
-        except Exception as exc:  # any handler failure becomes AE; the connection goes on
-            log.exception("MLLP connection %d: handler failed on %s", conn_id, message.control_id)
-            decision = AckDecision("AE", (AckError.from_exception(exc),))
+            decision = decide(TimeoutError(f"message not processed within {self._handler_timeout}s"))
+        except Exception as exc:  # the outcome table decides AE or AR; the connection goes on
+            if isinstance(exc, InvalidInput):  # the sender's message, not our failure: no traceback
+                log.warning("MLLP connection %d: %s refused: %s", conn_id, message.control_id, exc.diagnostics)
+            else:
+                log.exception("MLLP connection %d: handler failed on %s", conn_id, message.control_id)
+            decision = decide(exc)
         answer = decision.response or build_ack(message, decision.code, decision.errors)
         return self._encode(answer, conn_id, message.control_id)
 
