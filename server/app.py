@@ -21,6 +21,7 @@ from server.errors import install_error_handlers
 from server.http_limits import RequestLimits
 from server.inbound.replay import replay_received
 from server.listeners import start_listeners
+from server.openapi import fhir_openapi
 from server.settings import Settings
 from server.wiring import api_router, guards_for, register_inbound, run_startup
 
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.settings = settings
     install_error_handlers(app)
+    app.openapi = lambda: fhir_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,
                        max_document_body=settings.max_document_body_bytes)
     app.add_middleware(InsMaskingMiddleware)

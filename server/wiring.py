@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
+from server import operation_definitions
 from server.access import routes as access_routes
 from server.access.enforce import enforce
 from server.analyzers import register_analyzers
@@ -43,6 +44,7 @@ api_router.include_router(validation_router, prefix="/fhir", tags=["Validation"]
 api_router.include_router(orders_router, prefix="/fhir", tags=["Orders"])
 api_router.include_router(identity_routes.router, prefix="/fhir", tags=["Identity (RNIV, INSi)"])
 api_router.include_router(documents_router, prefix="/fhir", tags=["CR-Bio documents"])
+api_router.include_router(operation_definitions.router, prefix="/fhir", tags=["FHIR"])
 api_router.include_router(fhir.router, prefix="/fhir", tags=["FHIR"])
 
 
