@@ -6,6 +6,8 @@ what the client sent, once it passed the model, so nothing R4B-specific leaks in
 
 from __future__ import annotations
 
+import asyncio
+import re
 from functools import cache
 from typing import Any
 
@@ -28,6 +30,9 @@ _STATUS_RULES: dict[str, tuple[int, frozenset[str]]] = {
     "DocumentReference": (1, frozenset({"current", "superseded", "entered-in-error"})),
 }
 _GENDERS = frozenset({"male", "female", "other", "unknown"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""What FHIR's string regex ``[ \\r\\n\\t\\S]+`` leaves out: code points below 32 other than TAB, LF, CR.
+A NUL stored in MongoDB and later written into HL7, CDA or a PDF breaks the document downstream."""
 
 
 @cache
@@ -51,6 +56,7 @@ def validate_resource(resource: Any) -> dict[str, Any]:
         raise Unprocessable("the body is not a FHIR resource (no resourceType)", expression="resourceType")
     rtype = resource["resourceType"]
     model = _model(rtype)
+    _check_characters(rtype, resource)
     try:
         model.model_validate(resource)
     except ValidationError as exc:
@@ -63,6 +69,33 @@ def validate_resource(resource: Any) -> dict[str, Any]:
         raise Unprocessable(issues[0].diagnostics, issues=issues) from exc
     _check_bindings(rtype, resource)
     return resource
+
+
+async def validated(resource: Any) -> dict[str, Any]:
+    """``validate_resource`` in a worker thread: checking a large resource against the models is CPU work
+    that would otherwise stall every other request and socket served by the event loop."""
+    return await asyncio.to_thread(validate_resource, resource)
+
+
+def _control_character_at(node: Any, path: str) -> str | None:
+    """The path of the first string holding a forbidden control character, or None."""
+    if isinstance(node, str):
+        return path if _CONTROL.search(node) else None
+    if isinstance(node, dict):
+        return next((found for key, value in node.items()
+                     if (found := _control_character_at(value, f"{path}.{key}")) is not None), None)
+    if isinstance(node, list):
+        return next((found for i, value in enumerate(node)
+                     if (found := _control_character_at(value, f"{path}[{i}]")) is not None), None)
+    return None
+
+
+def _check_characters(rtype: str, resource: dict[str, Any]) -> None:
+    where = _control_character_at({k: v for k, v in resource.items() if k != "resourceType"}, rtype)
+    if where is not None:
+        text = (f"{where}: control characters (NUL, below U+0020 other than TAB, CR, LF) are not allowed in "
+                "FHIR strings")
+        raise Unprocessable(text, issues=[Issue(code="value", diagnostics=text, expression=(where,))])
 
 
 def _check_bindings(rtype: str, resource: dict[str, Any]) -> None:

@@ -57,7 +57,7 @@ def guards_for(settings: Settings) -> Guards:
 
 def register_inbound(ctx: AppContext) -> None:
     """Wire the handlers of each workflow into the HL7 and ASTM dispatchers of ``ctx``."""
-    register_analyzers(ctx)  # ORU^R01, OUL^R22, QBP^Q11; ASTM results and host queries
+    register_analyzers(ctx)  # ORU^R01/R30/R32, OUL^R22/R23/R24, QBP^Q11; ASTM results and host queries
     register_identity_feed(ctx)  # PAM-FR ADT A28/A31/A01/A04/A05/A03/A08/A40/A47 -> Patient
     register_orders_inbound(ctx)  # OML^O21 laboratory orders -> ServiceRequest + Specimen
 

@@ -8,7 +8,8 @@ repository: it may set VALI/QUAL and the INS it sends), and answers only once th
 - AA after the write (with W-severity ERR segments for what was ignored, e.g. an untrusted INS);
 - AE when the message cannot be applied, with one ERR naming the spot: unreadable field (its table
   0357 code), rule violation (207, the Ségur rule id in ERR-8, e.g. a wrong INS key at PID-3), unknown
-  MRG-1 (204), IPP held by several or by another patient (205). Nothing is written then.
+  MRG-1 (204), IPP held by several or by another patient (205). Nothing is written then. The handler
+  raises; the codes come from the HL7 facade's outcome table (``facades.hl7v2.outcome.RULES``).
 The dispatcher journals the raw message before this handler runs and answers AR for other events.
 """
 
@@ -16,17 +17,9 @@ from __future__ import annotations
 
 import logging
 
-from facades.hl7v2 import AckDecision, AckError, Hl7ParseError, InboundMessage
-from facades.hl7v2.pam import (
-    APPLICATION_INTERNAL_ERROR,
-    DUPLICATE_KEY_IDENTIFIER,
-    SUPPORTED_EVENTS,
-    UNKNOWN_KEY_IDENTIFIER,
-    IdentityChange,
-    location_of,
-    read_identity_change,
-)
-from resources.errors import Conflict, NotFound, SglError
+from facades.hl7v2 import AckDecision, AckError, Hl7ContentError, Hl7ParseError, InboundMessage, at
+from facades.hl7v2.pam import SUPPORTED_EVENTS, IdentityChange, location_of, read_identity_change
+from resources.errors import SglError
 from resources.interactions import WriteGuard
 from server.context import AppContext
 from server.guards import Caller
@@ -39,19 +32,6 @@ from server.identity_feed.upsert import upsert
 log = logging.getLogger(__name__)
 
 FEED_ROLE = "identity-feed"
-
-
-def _refusal(exc: SglError) -> AckDecision:
-    """AE with one ERR: the reason, its HL7 location and the closest table 0357 code."""
-    if isinstance(exc, Hl7ParseError):
-        code = exc.code
-    elif isinstance(exc, NotFound):
-        code = UNKNOWN_KEY_IDENTIFIER
-    elif isinstance(exc, Conflict):
-        code = DUPLICATE_KEY_IDENTIFIER
-    else:
-        code = APPLICATION_INTERNAL_ERROR
-    return AckDecision("AE", (AckError(exc.diagnostics, code, "E", location_of(exc)),))
 
 
 class IdentityFeed:
@@ -68,12 +48,15 @@ class IdentityFeed:
             caller = Caller(id=f"hl7:{message.msh.get('3.1') or 'unknown'}", role=FEED_ROLE, address=inbound.peer)
             async with self.locks.holding(change):
                 produced, warnings = await self._apply(change, self.ctx.guards.for_caller(caller))
-        except SglError as exc:
+        except Hl7ParseError as exc:  # the message was read: a refused value is AE, not AR
             log.warning("ADT^%s %s refused: %s", message.trigger_event, message.control_id, exc.diagnostics)
-            return _refusal(exc)
+            raise Hl7ContentError.of(exc) from exc
+        except SglError as exc:  # answered by the HL7 outcome table, at the PID field behind a FHIR rule
+            log.warning("ADT^%s %s refused: %s", message.trigger_event, message.control_id, exc.diagnostics)
+            raise at(exc, location_of(exc)) from exc
         log.info("ADT^%s %s applied to %s (status %s%s)", change.event, message.control_id, ", ".join(produced),
                  change.status, ", INS deleted by the sender" if change.ins_deleted else "")
-        return AckDecision.accept(*change.warnings, *warnings)
+        return AckDecision.accept(*change.warnings, *warnings, produced=produced)
 
     async def _apply(self, change: IdentityChange, guard: WriteGuard) -> tuple[list[str], list[AckError]]:
         store = self.ctx.store
