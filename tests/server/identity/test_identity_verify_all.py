@@ -57,7 +57,8 @@ async def test_cli_verifies_every_identity_with_a_report_SGL_INS_58(
                              "--report", str(report), "--as-role", "secretaire", env=identity_servers.env)
     assert code == 1, output
     assert "INSi verification" in output and "KO" in output
-    rows = {r["patient"]: r for r in csv.DictReader(report.open(encoding="utf-8"), delimiter=";")}
+    with report.open(encoding="utf-8") as lines:
+        rows = {r["patient"]: r for r in csv.DictReader(lines, delimiter=";")}
     assert (rows[good]["result"], rows[good]["status_after"]) == ("OK", "QUAL")
     assert (rows[bad]["result"], rows[bad]["status_after"]) == ("KO", "VALI")
     assert "01" in rows[bad]["reasons"] and rows[bad]["matricule"] == "275126322074974"
