@@ -16,6 +16,7 @@ import pytest
 from facades.astm.framing import ACK, ENQ, EOT, NAK, build_frame, build_frames, checksum
 from server.database import Database
 from terminology.ucum import UCUM_SYSTEM
+from tests.support.access import role_client
 from tests.support.analyzer_lab import (
     HEMATO,
     Tube,
@@ -169,8 +170,7 @@ async def test_the_frame_limit_and_character_set_are_configurable(tmp_path) -> N
     """``SGL_ASTM_MAX_FRAME`` bounds a frame (refused beyond it) and ``SGL_ASTM_CHARSET`` pins Latin-1."""
     server = start_sgl(tmp_path / "var", env={"SGL_ASTM_MAX_FRAME": "1000", "SGL_ASTM_CHARSET": "latin-1"})
     try:
-        async with httpx.AsyncClient(base_url=server.base + "/", timeout=60,
-                                     headers={"Accept": "application/fhir+json"}) as http:
+        async with role_client(server.base, server.data_dir, "biologiste-responsable", timeout=60) as http:
             tube = await new_tube(http, ())  # no catalogue: the result is kept on the worklist, unit and all
             long_text = header() + f"P|1\rO|1|{tube.accession}||^^^NFS\r".encode() + b"".join(
                 b"R|%d|^^^WBC^%d|6.4|10*9/L||N||F||||20261126081200|HEM1\r" % (n, n) for n in range(1, 40)) \
