@@ -9,7 +9,6 @@ from typing import Any
 from facades.astm import start_astm_server
 from facades.hl7v2 import start_mllp_server
 from resources.connections import ConnectionGate
-from server.analyzers.options import DEFAULTS as ANALYZER_DEFAULTS
 from server.context import AppContext
 from server.inbound.hl7_dispatch import describe
 from server.settings import Settings
@@ -48,7 +47,7 @@ async def start_listeners(ctx: AppContext) -> Listeners:
                  ", ".join(describe(ctx.hl7.routes)) or "no message type yet")
     if settings.astm_port:
         astm = await start_astm_server(ctx.astm, settings.host, settings.astm_port, on_invalid=ctx.astm.quarantine,
-                                       encoding=ANALYZER_DEFAULTS.charset, max_frame=ANALYZER_DEFAULTS.max_frame,
+                                       encoding=settings.astm_charset, max_frame=settings.astm_max_frame,
                                        gate=_gate("ASTM", settings), idle_timeout=settings.socket_idle_timeout)
         out.servers.append(astm)
         out.ports["astm"] = astm.port
