@@ -99,6 +99,29 @@ def insi_simulator(port: int, cert_dir: Path) -> None:
     run_simulator(port, cert_dir)
 
 
+@main.command("psc-simulator")
+@click.option("--port", default=8444, show_default=True, type=int, help="HTTPS port on 127.0.0.1.")
+@click.option("--cert-dir", default=Path("./var/psc-pki"), show_default=True, type=click.Path(path_type=Path),
+              help="Test CA, TLS certificate and ID-token signing key (generated when missing).")
+@click.option("--users", "users_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON array of userinfo objects replacing the built-in test professionals.")
+@click.option("--client-id", default="opensgl-dev", show_default=True, help="The registered relying party.")
+@click.option("--client-secret", default="opensgl-dev-secret", show_default=True, help="Its secret.")
+@click.option("--code-ttl", default=60.0, show_default=True, type=float, help="Authorization code lifetime (s).")
+def psc_simulator(port: int, cert_dir: Path, users_file: Path | None, client_id: str, client_secret: str,
+                  code_ttl: float) -> None:
+    """Serve a local Pro Santé Connect (OpenID Connect over HTTPS) with a test-user picker.
+
+    Discovery: https://127.0.0.1:PORT/auth/realms/esante-wallet/.well-known/wallet-openid-configuration;
+    trust CERT_DIR/ca.pem (SGL_PSC_CA) to reach it."""
+    from facades.insi.dev_pki import ensure_test_pki
+    from facades.psc.simulator import run_simulator
+
+    pki = ensure_test_pki(cert_dir)
+    run_simulator(port, pki.server.cert, pki.server.key, cert_dir, users_file=users_file,
+                  clients={client_id: client_secret}, code_ttl=code_ttl)
+
+
 from server.catalog.cli import catalog  # noqa: E402 - each workflow keeps its commands in its own module
 
 main.add_command(catalog)
