@@ -129,3 +129,7 @@ main.add_command(catalog)
 from server.identity.cli import identity  # noqa: E402
 
 main.add_command(identity)
+
+from server.partners.cli import partners  # noqa: E402
+
+main.add_command(partners)

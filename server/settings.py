@@ -35,8 +35,6 @@ class Settings(BaseSettings):
     # identitovigilance and INSi (server/identity)
     identity_referential: bool = False
     """The lab is its patients' identity referential (city lab, "RI"): creation minimum SGL.INS.11 enforced."""
-    identity_trusted_partners: list[str] = []
-    """``meta.source`` of emitters under a trust contract whose qualified identities stay QUAL (SGL.INS.39)."""
     identity_justificatifs: dict[str, str] = {}
     """Site list of identity justificatifs, code -> ``high``/``low`` trust (SGL.INS.19); empty: the default list."""
     insi_url: str | None = None

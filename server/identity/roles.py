@@ -44,9 +44,10 @@ PROFILES: dict[str, frozenset[Right]] = {
     "biologiste": _DESK,
     "super-utilisateur": _DESK | {Right.UNLOCK},
     "technicien": frozenset(),
-    "identity-feed": frozenset({Right.SEE, Right.EDIT, Right.FEED}),
+    "source-identite": frozenset({Right.SEE, Right.EDIT, Right.FEED}),
 }
-"""Technicians work on specimens by accession number and never open identity data."""
+"""Technicians work on specimens by accession number and never open identity data. ``source-identite`` is
+the socket partner role of the hospital identity repository (server/partners), the only one with FEED."""
 
 
 def profile(role: str) -> Profile:

@@ -4,23 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from facades.astm import AstmRecordError, Message
+from facades.astm import AstmRecordError, Message, current_peer
+from resources.errors import Forbidden
 from server.inbound.journal import InboundJournal
+from server.partners.gate import PartnerGate
 
 ResultsHandler = Callable[[str, Message], Awaitable[None]]
 QueryHandler = Callable[[str, Message], Awaitable[Message | None]]
 
 
 class AstmDispatcher:
-    def __init__(self, journal: InboundJournal) -> None:
+    def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None) -> None:
         self.journal = journal
+        self.gate = gate
+        """Who may send (server/partners): an unknown sender's message is NAKed; None only in dispatch tests."""
         self.results: ResultsHandler | None = None
         self.query: QueryHandler | None = None
 
     async def __call__(self, text: str, message: Message) -> Message | None:
         """Journal, then hand over; raising makes the server NAK the last frame so the analyzer retries."""
-        entry = await self.journal.record(protocol="astm", peer="astm", raw=text.encode("latin-1", "replace"),
+        peer = current_peer.get() or "astm"
+        entry = await self.journal.record(protocol="astm", peer=peer, raw=text.encode("latin-1", "replace"),
                                           message_type="query" if message.queries else "results")
+        if self.gate is not None:
+            admitted = await self.gate.admit_astm(message, peer)
+            if isinstance(admitted, str):
+                await self.journal.settle(entry, "rejected", admitted)
+                raise Forbidden(admitted)
+            message = admitted
         try:
             if message.queries:
                 if self.query is None:

@@ -13,6 +13,7 @@ from typing import Any
 from facades.hl7v2 import AckDecision, InboundMessage
 from resources.errors import SglError
 from server.inbound.journal import InboundJournal
+from server.partners.gate import PARTNER_REFUSED, PartnerGate
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,10 @@ UNSUPPORTED_EVENT = 201
 
 
 class Hl7Dispatcher:
-    def __init__(self, journal: InboundJournal) -> None:
+    def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None) -> None:
         self.journal = journal
+        self.gate = gate
+        """Who may send what (server/partners); None only in tests of the dispatch itself."""
         self.routes: dict[tuple[str, str | None], Hl7Handler] = {}
 
     def route(self, message_type: str, event: str | None, handler: Hl7Handler) -> None:
@@ -44,6 +47,12 @@ class Hl7Dispatcher:
                                           message_type=f"{message_type}^{event}",
                                           control_id=inbound.message.control_id)
         handler, code = self._handler_for(message_type, event)
+        if self.gate is not None:
+            admitted = await self.gate.admit_hl7(inbound, f"{message_type}^{event}", supported=handler is not None)
+            if isinstance(admitted, str):
+                await self.journal.settle(entry, "rejected", admitted)
+                return AckDecision.reject(admitted, PARTNER_REFUSED)
+            inbound = admitted
         if handler is None:
             reason = f"message type {message_type}^{event} is not supported by this SGL"
             await self.journal.settle(entry, "rejected", reason)

@@ -34,7 +34,7 @@ SAME_BIRTH_DATE = 300
 
 async def bench_guard() -> None:
     guard = IdentityGuard(IdentityPolicy(False, True, frozenset(), {}))
-    current = await guard(Caller("feed", "identity-feed"), WriteIntent("Patient", "create", None,
+    current = await guard(Caller("feed", "source-identite"), WriteIntent("Patient", "create", None,
                                                                        with_status(provisional(), "QUAL")))
     assert current is not None
     edit = {**copy.deepcopy(current), "telecom": [{"system": "phone", "value": "0102030405"}]}

@@ -1,10 +1,9 @@
 """A simulated INSi (mutual TLS on loopback) and ``sgl serve`` processes wired to it, one per profile,
 all on one data directory: ``desk`` (secretaire, the lab as identity referential), ``tech``
-(technicien), ``superuser`` (super-utilisateur) and ``feed`` (identity-feed)."""
+(technicien), ``superuser`` (super-utilisateur) and ``feed`` (source-identite)."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -17,7 +16,6 @@ from facades.insi.directory import KIT_DIR
 from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import SglProcess, start_sgl
 
-TRUSTED = "urn:oid:1.2.250.1.71.4.2.2.999"
 EXTRA_KIT_ROWS = "LUNAIRE;JEANNE;JEANNE;F;1950-03-00;63220;2500363220111;47;1.2.250.1.213.1.4.8;00;;jour inconnu\n"
 
 
@@ -40,8 +38,7 @@ async def insi_simulator(insi_pki: TestPki, tmp_path_factory: pytest.TempPathFac
 
 def insi_env(pki: TestPki, url: str) -> dict[str, str]:
     return {"SGL_INSI_URL": url, "SGL_INSI_CERT": str(pki.client.cert), "SGL_INSI_KEY": str(pki.client.key),
-            "SGL_INSI_CA": str(pki.ca.cert), "SGL_IDENTITY_REFERENTIAL": "true",
-            "SGL_IDENTITY_TRUSTED_PARTNERS": json.dumps([TRUSTED])}
+            "SGL_INSI_CA": str(pki.ca.cert), "SGL_IDENTITY_REFERENTIAL": "true"}
 
 
 @dataclass
@@ -60,7 +57,7 @@ def identity_servers(insi_pki: TestPki, insi_simulator: SimulatorHandle,
     data = tmp_path_factory.mktemp("identity") / "var"
     started: list[SglProcess] = []
     try:
-        for role in ("secretaire", "technicien", "super-utilisateur", "identity-feed"):
+        for role in ("secretaire", "technicien", "super-utilisateur", "source-identite"):
             started.append(start_sgl(data, env={**env, "SGL_CLIENT_ROLE": role, "SGL_CLIENT_ID": f"{role}-1"}))
         desk, tech, superuser, feed = started
         yield Servers(desk, tech, superuser, feed, env)

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.db
 def test_profiles_table() -> None:
     assert profile("super-utilisateur").allows(Right.UNLOCK)
     assert not any(profile(r).allows(Right.UNLOCK) for r in PROFILES if r != "super-utilisateur")
-    assert not profile("identity-feed").allows(Right.INSI)
+    assert not profile("source-identite").allows(Right.INSI)
     assert profile("nobody").rights == frozenset()
     with pytest.raises(Forbidden) as err:
         profile("technicien").require(Right.SEE)
