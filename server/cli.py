@@ -31,7 +31,10 @@ def main(verbose: bool) -> None:
               help="HL7 v2 over MLLP (PAM-FR identities, analyzer results, orders); 0 disables.")
 @click.option("--astm-port", default=2576, show_default=True, type=int,
               help="ASTM E1381/E1394 over TCP (analyzers); 0 disables.")
-def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int) -> None:
+@click.option("--mllp-tls-port", default=None, type=int,
+              help="MLLP over TLS (needs SGL_MLLP_TLS_CERT/KEY, SGL_MLLP_TLS_CA for client certificates); "
+                   "default SGL_MLLP_TLS_PORT or off.")
+def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, mllp_tls_port: int | None) -> None:
     """Start the FHIR server (at /fhir) and the MLLP/ASTM listeners, on the embedded database or on
     SGL_MONGODB_URI if set."""
     import uvicorn
@@ -39,6 +42,8 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int) 
     from server.app import create_app
 
     settings = Settings(host=host, port=port, data_dir=data_dir, mllp_port=mllp_port, astm_port=astm_port)
+    if mllp_tls_port is not None:
+        settings = settings.model_copy(update={"mllp_tls_port": mllp_tls_port})
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=True)
 
 

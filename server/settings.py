@@ -18,6 +18,13 @@ class Settings(BaseSettings):
     port: int = 8080
     mllp_port: int = 2575
     astm_port: int = 2576
+    mllp_tls_port: int = 0
+    """MLLP over TLS (IHE ATNA style), beside or instead of plain MLLP; 0: off. Needs the two files below."""
+    mllp_tls_cert: Path | None = None
+    """PEM certificate (with its chain) the TLS listener presents."""
+    mllp_tls_key: Path | None = None
+    mllp_tls_ca: Path | None = None
+    """PEM CA bundle; when set, a partner must present a client certificate issued by it (mutual TLS)."""
     client_id: str = "sgl-local"
     """Who the audit trail names until Pro Santé Connect login exists."""
     client_role: str = "biologiste"
