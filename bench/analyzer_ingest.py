@@ -28,7 +28,7 @@ import httpx
 from facades.astm import AstmClient, Header, Message, Order, Patient, Result, build_message
 from facades.astm import TestId as AstmTestId
 from facades.hl7v2 import MllpClient
-from tests.server.analyzers.lab import Tube, new_tube, seed_catalog
+from tests.support.analyzer_lab import Tube, new_tube, seed_catalog
 from tests.support.sgl_server import SglProcess, start_sgl
 
 EXAMS = ("GLY", "URE", "CREAT", "ACURI", "IONO", "CALC", "PHOSP", "BHEP", "LACDH", "CPK")

@@ -34,8 +34,8 @@ from server.documents.compose import Version, report_view  # noqa: E402
 from server.documents.gather import Dossier  # noqa: E402
 from server.documents.generate import generate  # noqa: E402
 from server.documents.profile import load_profile  # noqa: E402
-from tests.facades.cda.writer import crbio_samples as s  # noqa: E402
-from tests.facades.cda.writer.bench_cda_writer import thirty_results  # noqa: E402
+from tests.support import crbio_samples as s  # noqa: E402
+from tests.support.crbio_samples import thirty_results  # noqa: E402
 
 log = logging.getLogger("bench.documents")
 

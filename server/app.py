@@ -1,4 +1,5 @@
-"""The ASGI application: opens the database at start-up, closes it (and the embedded server) at exit."""
+"""The ASGI application: opens the database at start-up, wires the workflows in (``server/wiring.py``),
+starts the listeners, and closes it all (and the embedded server) at exit."""
 
 from __future__ import annotations
 
@@ -9,14 +10,12 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from server.api import api_router
 from server.context import AppContext
 from server.database import open_database
 from server.errors import install_error_handlers
-from server.inbound.listeners import start_listeners
-from server.inbound.routes import register_inbound
+from server.listeners import start_listeners
 from server.settings import Settings
-from server.startup import run_startup
+from server.wiring import api_router, guards_for, register_inbound, run_startup
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         database = await open_database(settings)
         app.state.database = database
         try:
-            ctx = await AppContext.build(settings, database)
+            ctx = await AppContext.build(settings, database, guards_for(settings))
             app.state.context = ctx
             register_inbound(ctx)
             await run_startup(ctx)

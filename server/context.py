@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from resources.store.mongo import MongoFhirStore
 from server.database import Database
-from server.guards import Guards, register_guards
+from server.guards import Guards
 from server.inbound.astm_dispatch import AstmDispatcher
 from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import InboundJournal
@@ -30,11 +30,9 @@ class AppContext:
         return self.database.store
 
     @classmethod
-    async def build(cls, settings: Settings, database: Database) -> AppContext:
+    async def build(cls, settings: Settings, database: Database, guards: Guards) -> AppContext:
         journal = InboundJournal(database.db)
         await journal.ensure_indexes()
-        guards = Guards()
-        register_guards(guards, settings)
         partners = PartnerRegistry(database.db)
         await partners.ensure_indexes()
         gate = PartnerGate(partners, database.store)

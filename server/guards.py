@@ -1,8 +1,8 @@
-"""The write guards of every workflow, composed per caller (see resources/interactions/guard.py).
+"""The write-rule core: who is acting and the rules every write passes (see resources/interactions/guard.py).
 
-A workflow registers ``async def rule(caller, intent) -> resource | None`` for a resource type in
-``register_guards`` below; all rules of a type run in registration order, each seeing the resource
-the previous one returned.
+A workflow offers ``async def rule(caller, intent) -> resource | None`` for a resource type and
+``server/wiring.py`` registers it; all rules of a type run in registration order, each seeing the
+resource the previous one returned. This module imports no workflow.
 """
 
 from __future__ import annotations
@@ -41,23 +41,6 @@ class Guards:
                 resource = await rule(caller, replace(intent, proposed=resource)) or resource
             return resource
         return guard
-
-
-def register_guards(guards: Guards, settings: Settings) -> None:
-    """Every workflow's write rules, in one place."""
-    from server.identity.guard import register_identity_guard
-
-    register_identity_guard(guards, settings)
-    from server.validation import register_validation_guards
-
-    register_validation_guards(guards)
-
-
-def guards_for(settings: Settings) -> Guards:
-    """All the rules, for a process that is not the HTTP app (CLI commands)."""
-    guards = Guards()
-    register_guards(guards, settings)
-    return guards
 
 
 def configured_caller(settings: Settings) -> Caller:

@@ -26,8 +26,8 @@ from server.catalog.importing import apply_import, circuit_codes, read_concept_m
 from server.catalog.seed import seed_catalog
 from server.catalog.writer import settings_guard
 from server.database import Database, open_database
-from server.guards import guards_for
 from server.settings import Settings
+from server.wiring import guards_for
 from terminology import ImportResult
 
 __all__ = ["catalog"]

@@ -1,6 +1,6 @@
 """First start: load the shipped demo catalogue into an empty store, in one transaction.
 
-Runs from ``server/startup.py`` (and before any ``sgl catalog`` command). When the local
+Runs from ``server/wiring.py`` ``run_startup`` (and before any ``sgl catalog`` command). When the local
 catalogue ``CodeSystem`` is already stored it writes nothing, so a restart never duplicates or
 re-versions the catalogue, and a lab's own edits are never overwritten by the seed. Either every
 resource of the catalogue is written or none is; if another process seeds the same database at
@@ -44,5 +44,5 @@ async def seed_catalog(store: FhirStore, *, guard: WriteGuard, catalog: Catalog 
 
 
 async def run_seed(ctx: AppContext) -> None:
-    """The start-up step (``server/startup.py``)."""
+    """The start-up step (``server/wiring.py`` ``run_startup``)."""
     await seed_catalog(ctx.store, guard=settings_guard(ctx.guards, ctx.settings))

@@ -16,10 +16,11 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from server.guards import configured_caller, guards_for
+from server.guards import configured_caller
 from server.identity.scope import Scope
 from server.identity.verify_all import Tally, candidates, verify_all
 from server.settings import Settings
+from server.wiring import guards_for
 
 
 async def _run(settings: Settings, report: Path) -> Tally:

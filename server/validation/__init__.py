@@ -2,7 +2,7 @@
 biological validation, autoverification, correction, and the guard that locks validated results.
 
 One operation or step per module (see README.md); ``router`` serves the operations under ``/fhir``;
-``register_validation_guards`` is called by ``server/guards.py``. Document writers read the
+``register_validation_guards`` is called by ``server/wiring.py``. Document writers read the
 validation state with ``is_autoverified`` and the tags of ``marks.py`` (SGL.DOC.09).
 """
 

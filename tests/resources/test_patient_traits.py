@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from resources import patient_traits as traits
-from tests.facades.pdf.pdf_samples import ans_test_patient
+from tests.support.pdf_samples import ans_test_patient
 
 
 def test_strict_traits_are_read_from_the_fr_core_places() -> None:

@@ -16,8 +16,7 @@ from facades.astm.model import Message, Order, Patient
 from facades.astm.model import TestId as Tid
 from facades.astm.records import parse_message
 from facades.astm.server import start_astm_server
-
-from .conftest import RawInstrument
+from tests.support.raw_instrument import RawInstrument
 
 FAST = Timeouts(reply=2.0, frame=2.0, busy_retry=0.05, instrument_contention=0.05, host_contention=0.5)
 Connect = Callable[[int], Awaitable[RawInstrument]]

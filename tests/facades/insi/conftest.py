@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from facades.insi import Caller, Exchange, InsiClient, Software, client_ssl_context, start_insi_simulator
+from facades.insi import Exchange, InsiClient, client_ssl_context, start_insi_simulator
 from facades.insi.simulator import SimulatorHandle
+from tests.support.insi_kit import SOFTWARE
 from tests.support.pki import TestPki, create_test_pki
-
-KIT = Path(__file__).resolve().parents[3].parent / "shared" / "kits" / "insi"
-SOFTWARE = Software(name="OpenSGL", version="0.1.0", idam="IDAM-OPENSGL-TEST", instance="0b6c5e3e-7d7e-4f3c-9d55")
-CALLER = Caller(user="bio.martin", structure="3750000001")
 
 
 @pytest.fixture(scope="session")

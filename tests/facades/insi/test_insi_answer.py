@@ -7,8 +7,7 @@ from lxml import etree
 
 from facades.insi import Identity, Ins, InsiAnswerUnreadable, InsiFault, Result, Traits
 from facades.insi.answer import answer_envelope, fault_envelope, read_answer, resultat_element
-
-from .conftest import KIT
+from tests.support.insi_kit import KIT
 
 ANSWERS = KIT / "test-identities"
 RESULTAT_XSD = etree.XMLSchema(etree.parse(str(KIT / "wsdl/xsd/ServiceIdentiteCertifiee/INSi_RESULTAT_INS.xsd")))

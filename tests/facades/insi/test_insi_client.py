@@ -32,9 +32,8 @@ from facades.insi.directory import KIT_DIR
 from facades.insi.model import Identity, Ins, Traits
 from facades.insi.simulator import SimulatorHandle
 from resources.errors import RuleViolation
+from tests.support.insi_kit import CALLER, KIT, SOFTWARE
 from tests.support.pki import TestPki, create_test_pki, issue_client_certificate
-
-from .conftest import CALLER, KIT, SOFTWARE
 
 
 def _kit_rows() -> list[dict[str, object]]:

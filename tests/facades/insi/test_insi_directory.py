@@ -11,8 +11,7 @@ from lxml import etree
 
 from facades.insi import CarteVitaleQuery, Matricule, TraitsQuery
 from facades.insi.directory import KIT_DIR, Directory, read_rows
-
-from .conftest import KIT
+from tests.support.insi_kit import KIT
 
 NS = {"r": "http://www.cnamts.fr/INSiResultat"}
 

@@ -20,8 +20,7 @@ from facades.insi.envelope import (
     read_request,
     traits_request,
 )
-
-from .conftest import CALLER, KIT, SOFTWARE
+from tests.support.insi_kit import CALLER, KIT, SOFTWARE
 
 XSD = KIT / "wsdl/xsd"
 NOW = datetime(2026, 11, 26, 8, 30, 0, 123000, tzinfo=UTC)

@@ -9,8 +9,7 @@ import pytest
 from facades.insi import Identity, Ins, Result, Traits, check_importable, first_names_alerts
 from facades.insi.answer import read_answer
 from resources.errors import RuleViolation
-
-from .conftest import KIT
+from tests.support.insi_kit import KIT
 
 TRAITS = Traits("ECETINSI", "", "PIERRE-ALAIN MURIEL FLORIANT", "M", "2009-07-14", "63220")
 ACTIVE = Ins("1090763220834", "89", "1.2.250.1.213.1.4.8")

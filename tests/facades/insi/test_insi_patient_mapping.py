@@ -9,8 +9,7 @@ from facades.insi.answer import read_answer
 from facades.insi.patient_mapping import BIRTH_LIST_GIVEN_NAME_URL, COUNTRY_SYSTEM, verification_query
 from resources.errors import InvalidInput
 from resources.ins import OID_INS_NIR, ins_identifier
-
-from .conftest import KIT
+from tests.support.insi_kit import KIT
 
 
 def _kit(name: str) -> Identity:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import queue
+import re
 import signal
-import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -23,9 +25,8 @@ from facades.insi.envelope import traits_request
 from facades.insi.errors import InsiFault
 from facades.insi.model import TraitsQuery
 from facades.insi.simulator import SimulatorHandle
+from tests.support.insi_kit import CALLER, SOFTWARE
 from tests.support.pki import TestPki, client_context
-
-from .conftest import CALLER, SOFTWARE
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -100,43 +101,51 @@ async def test_stop_closes_the_port(pki: TestPki) -> None:
         await asyncio.open_connection("127.0.0.1", port)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _listening_url(proc: subprocess.Popen[str], lines: queue.Queue[str | None], within: float) -> str:
+    """The URL the simulator logs once it is bound (its PKI is written before), waiting for that line
+    rather than polling a guessed port; ``within`` only bounds a hang, a loaded machine may need most of it."""
+    deadline = time.monotonic() + within
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            line = lines.get(timeout=left)
+        except queue.Empty:
+            break
+        if line is None:
+            pytest.fail(f"the simulator exited ({proc.wait()}) before listening")
+        if match := re.search(r"listening on (https://\S+)", line):
+            return match.group(1)
+    pytest.fail(f"the simulator did not report listening within {within:.0f} s")
+
+
 def test_run_simulator_makes_its_pki_and_serves_until_interrupted(tmp_path: Path) -> None:
-    port = _free_port()
-    code = f"from pathlib import Path; import facades.insi as i; i.run_simulator({port}, Path({str(tmp_path)!r}))"
+    code = ("import logging; from pathlib import Path; import facades.insi as i; "
+            "logging.basicConfig(level=logging.INFO); "
+            f"i.run_simulator(0, Path({str(tmp_path)!r}))")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def drain() -> None:  # every log line, then None at exit; keeps the pipe from filling up
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=drain, daemon=True).start()
     try:
-        context = None
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if (tmp_path / "client-key.pem").exists():
-                try:
-                    context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
-                    context.load_cert_chain(str(tmp_path / "client.pem"), str(tmp_path / "client-key.pem"))
-                    xml = traits_request(
-                        TraitsQuery("NESSI", ("MICHELANGELO",), "M", "2010-08-07"), SOFTWARE, CALLER, _now()
-                    ).xml
-                    response = httpx.post(f"https://127.0.0.1:{port}/lps", content=xml, verify=context, timeout=2)
-                    break
-                except (httpx.TransportError, ssl.SSLError, OSError):
-                    pass
-            time.sleep(0.1)
-        else:
-            pytest.fail("the simulator did not answer within 20 s")
+        url = _listening_url(proc, lines, within=120)
+        context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+        context.load_cert_chain(str(tmp_path / "client.pem"), str(tmp_path / "client-key.pem"))
+        xml = traits_request(TraitsQuery("NESSI", ("MICHELANGELO",), "M", "2010-08-07"), SOFTWARE, CALLER, _now()).xml
+        response = httpx.post(url, content=xml, verify=context, timeout=60)
         assert read_answer(response.content).code == "00"
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=10) == 0
+        assert proc.wait(timeout=60) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=10)
+            proc.wait(timeout=60)

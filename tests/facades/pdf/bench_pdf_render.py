@@ -18,8 +18,7 @@ import weasyprint
 from facades.pdf import report
 from facades.pdf.pdfa import check_pdfa1b
 from facades.pdf.view import ReportView
-
-from .pdf_samples import sample_view_dict
+from tests.support.pdf_samples import sample_view_dict
 
 log = logging.getLogger("bench_pdf_render")
 

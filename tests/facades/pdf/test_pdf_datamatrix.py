@@ -18,8 +18,7 @@ from facades.pdf.datamatrix import (
 )
 from facades.pdf.errors import DatamatrixError
 from resources.ins import OID_INS_NIR, ins_identifier_for
-
-from .pdf_samples import PAT_TROIS_DATAMATRIX, ans_test_patient
+from tests.support.pdf_samples import PAT_TROIS_DATAMATRIX, ans_test_patient
 
 VECTORS = json.loads((Path(__file__).parents[3] / ".." / "shared" / "kits" / "ins-datamatrix"
                       / "ins_datamatrix_vectors.json").read_text(encoding="utf-8"))

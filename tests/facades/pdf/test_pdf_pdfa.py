@@ -12,8 +12,7 @@ from PIL import Image
 
 from facades.pdf.pdfa import check_pdfa1b
 from facades.pdf.report import render_pdfa
-
-from .pdf_samples import sample_view_dict
+from tests.support.pdf_samples import sample_view_dict
 
 # WeasyPrint 70 opens its sRGB ICC profile without closing it; the handle is freed by the GC.
 pytestmark = pytest.mark.filterwarnings("ignore:Exception ignored in.*sRGB2014.icc")

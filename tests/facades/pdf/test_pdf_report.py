@@ -21,8 +21,7 @@ from facades.pdf.errors import PdfaConformanceError, PdfInputError
 from facades.pdf.pdfa import check_pdfa1b
 from facades.pdf.report import fr_date, fr_datetime, fr_num, pdf_filename, render_html, render_pdfa
 from facades.pdf.view import PatientIdentity, ReportView
-
-from .pdf_samples import PAT_TROIS_DATAMATRIX, ans_test_patient, sample_view_dict
+from tests.support.pdf_samples import PAT_TROIS_DATAMATRIX, ans_test_patient, sample_view_dict
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore:Exception ignored in.*sRGB2014.icc"),

@@ -7,8 +7,7 @@ import pytest
 from facades.pdf.errors import PdfInputError
 from facades.pdf.view import PatientIdentity, ReportView
 from resources.errors import RuleViolation
-
-from .pdf_samples import PAT_TROIS_DATAMATRIX, ans_test_patient, sample_view_dict
+from tests.support.pdf_samples import PAT_TROIS_DATAMATRIX, ans_test_patient, sample_view_dict
 
 
 def test_sample_view_builds_with_thirty_results() -> None:

@@ -22,7 +22,7 @@ from facades.astm import (
 )
 from facades.astm import TestId as AstmTestId
 from terminology.loinc import LOINC_SYSTEM
-from tests.server.analyzers.lab import Tube, coding, new_tube, search, seed_catalog
+from tests.support.analyzer_lab import Tube, coding, new_tube, search, seed_catalog
 from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db

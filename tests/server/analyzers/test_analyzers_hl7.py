@@ -13,7 +13,7 @@ from facades.hl7v2 import Hl7Message, MllpClient, NackReceived, encode_frame, pa
 from server.analyzers import EXT_INSTRUMENT_RESULT
 from terminology.loinc import LOINC_SYSTEM
 from terminology.ucum import UCUM_SYSTEM
-from tests.server.analyzers.lab import Tube, coding, new_tube, search, seed_catalog
+from tests.support.analyzer_lab import Tube, coding, new_tube, search, seed_catalog
 from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from server.database import Database
-from tests.server.validation.validation_lab import Lab, seed_definitions
+from tests.support.validation_lab import Lab, seed_definitions
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.facades.cda.writer import crbio_samples as samples
-from tests.server.validation.validation_lab import Lab, parameters
+from tests.support import crbio_samples as samples
+from tests.support.validation_lab import Lab, parameters
 
 
 async def patient(lab: Lab, qualified: bool = True) -> str:

@@ -13,9 +13,9 @@ from facades.cda import validate_cda
 from resources.errors import InvalidInput
 from server.documents.profile import DEFAULT_PROFILE, load_profile
 from tests.server.documents.dossiers import patient
-from tests.server.documents.test_documents_versions import pdf_text
-from tests.server.validation.dedicated import dedicated_lab
-from tests.server.validation.validation_lab import Lab
+from tests.support.dedicated_lab import dedicated_lab
+from tests.support.pdf_text import pdf_text
+from tests.support.validation_lab import Lab
 
 NOTICE = "validés automatiquement selon des règles définies par le biologiste"
 

@@ -11,7 +11,7 @@ from lxml import etree
 from facades.cda import read_crbio, validate_cda
 from facades.cda.validation.kit import default_kit
 from tests.server.documents.dossiers import patient, validated_report
-from tests.server.validation.validation_lab import Lab, parameters
+from tests.support.validation_lab import Lab, parameters
 
 EXAMPLES = default_kit().root / "ExemplesCDA"
 TSH = EXAMPLES / "BIO-CR-BIO_2024.01_TSH_1.xml"

@@ -16,9 +16,9 @@ import pytest
 
 from facades.cda import validate_cda
 from facades.pdf import check_pdfa1b
-from tests.facades.cda.writer import crbio_samples as samples
 from tests.server.documents.dossiers import patient
-from tests.server.validation.validation_lab import Lab
+from tests.support import crbio_samples as samples
+from tests.support.validation_lab import Lab
 
 DOSSIERS = {
     "biochemistry": samples.biochemistry,

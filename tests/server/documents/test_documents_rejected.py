@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.server.documents.dossiers import patient
-from tests.server.validation.validation_lab import Lab, parameters
+from tests.support.validation_lab import Lab, parameters
 
 
 @pytest.mark.req("SGL.DOC.01")

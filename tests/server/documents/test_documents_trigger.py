@@ -12,7 +12,7 @@ import pytest
 from facades.cda import validate_cda
 from facades.pdf import DatamatrixError, check_pdfa1b, decode_datamatrix_png, parse_ins_datamatrix
 from tests.server.documents.dossiers import validated_report
-from tests.server.validation.validation_lab import Lab
+from tests.support.validation_lab import Lab
 
 
 def _page_png(pdf: bytes, tmp: Path) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from typing import Any
 
 import pytest
@@ -10,14 +9,10 @@ from lxml import etree
 
 from facades.cda import validate_cda
 from tests.server.documents.dossiers import validated_report
-from tests.server.validation.validation_lab import UCUM, Lab, parameters
+from tests.support.pdf_text import pdf_text
+from tests.support.validation_lab import UCUM, Lab, parameters
 
 CDA = {"cda": "urn:hl7-org:v3"}
-
-
-def pdf_text(pdf: bytes) -> str:
-    done = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True, timeout=60)
-    return " ".join(done.stdout.decode().split())
 
 
 async def _refs(lab: Lab, report_id: str) -> dict[str, dict[str, Any]]:

@@ -22,8 +22,8 @@ from resources.interactions import WriteIntent
 from server.guards import Caller
 from server.identity.guard import IdentityGuard
 from server.identity.policy import IdentityPolicy
-from tests.server.identity.conftest import insi_env
 from tests.server.identity.identity_samples import parameters, provisional, with_status
+from tests.support.identity_servers import insi_env
 from tests.support.pki import create_test_pki
 from tests.support.sgl_server import start_sgl
 

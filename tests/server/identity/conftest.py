@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 
 import httpx
 import pytest
 
 from facades.insi import SimulatorHandle, start_insi_simulator
 from facades.insi.directory import KIT_DIR
+from tests.support.identity_servers import Servers, insi_env
 from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import SglProcess, start_sgl
 
@@ -34,20 +34,6 @@ async def insi_simulator(insi_pki: TestPki, tmp_path_factory: pytest.TempPathFac
                                         kit_dir=kit)
     yield handle
     await handle.stop()
-
-
-def insi_env(pki: TestPki, url: str) -> dict[str, str]:
-    return {"SGL_INSI_URL": url, "SGL_INSI_CERT": str(pki.client.cert), "SGL_INSI_KEY": str(pki.client.key),
-            "SGL_INSI_CA": str(pki.ca.cert), "SGL_IDENTITY_REFERENTIAL": "true"}
-
-
-@dataclass
-class Servers:
-    desk: SglProcess
-    tech: SglProcess
-    superuser: SglProcess
-    feed: SglProcess
-    env: dict[str, str]
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from facades.hl7v2 import MllpDecoder, encode_frame, parse
 from facades.hl7v2.pam import apply_change, read_identity_change
-from tests.facades.hl7v2.pam.pam_samples import ADMISSION, adt, pid, template
+from tests.support.pam_samples import ADMISSION, adt, pid, template
 from tests.support.sgl_server import start_sgl
 
 log = logging.getLogger("bench")

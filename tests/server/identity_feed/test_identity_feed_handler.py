@@ -11,8 +11,8 @@ import pytest
 from facades.hl7v2 import AssigningAuthority, build_pid
 from resources.ins import identity_status
 from server.inbound.journal import COLLECTION
-from tests.facades.hl7v2.pam.pam_samples import ADMISSION, DISCHARGE, INS, INS_OID, adt, pid, template
-from tests.server.identity_feed.conftest import IPP_SYSTEM, errs, exchange, msa, new_ipp, patients
+from tests.support.adt_feed import IPP_SYSTEM, errs, exchange, msa, new_ipp, patients
+from tests.support.pam_samples import ADMISSION, DISCHARGE, INS, INS_OID, adt, pid, template
 
 pytestmark = pytest.mark.db
 

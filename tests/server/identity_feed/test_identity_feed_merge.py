@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.facades.hl7v2.pam.pam_samples import adt, pid
-from tests.server.identity_feed.conftest import errs, exchange, msa, new_ipp, patients
+from tests.support.adt_feed import errs, exchange, msa, new_ipp, patients
+from tests.support.pam_samples import adt, pid
 
 pytestmark = pytest.mark.db
 

@@ -8,8 +8,8 @@ import pytest
 
 from facades.hl7v2 import MllpDecoder, encode_frame, parse
 from server.inbound.journal import COLLECTION
-from tests.facades.hl7v2.pam.pam_samples import ADMISSION, adt, pid, template
-from tests.server.identity_feed.conftest import msa, new_ipp, patients
+from tests.support.adt_feed import msa, new_ipp, patients
+from tests.support.pam_samples import ADMISSION, adt, pid, template
 
 pytestmark = pytest.mark.db
 

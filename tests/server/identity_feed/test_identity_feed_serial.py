@@ -7,7 +7,7 @@ import asyncio
 from facades.hl7v2 import parse
 from facades.hl7v2.pam import read_identity_change
 from server.identity_feed.serial import IppLocks
-from tests.facades.hl7v2.pam.pam_samples import adt, pid
+from tests.support.pam_samples import adt, pid
 
 
 def _change(event: str, ipp: str, prior: str | None = None):

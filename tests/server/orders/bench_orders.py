@@ -18,8 +18,8 @@ import httpx
 from facades.hl7v2 import MllpClient
 from server.database import open_database
 from server.settings import Settings
-from tests.facades.hl7v2.orders.oml_samples import oml
-from tests.server.orders.conftest import (
+from tests.support.oml_samples import oml
+from tests.support.orders_lab import (
     People,
     created,
     ensure_catalogue,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.server.orders.conftest import People, order_parameters, written
+from tests.support.orders_lab import People, order_parameters, written
 
 
 def scan(pdf: bytes, workdir: Path) -> list[str]:

@@ -7,8 +7,8 @@ import httpx
 
 from facades.hl7v2 import Hl7Message, MllpClient, NackReceived
 from server.database import Database
-from tests.facades.hl7v2.orders.oml_samples import oml
-from tests.server.orders.conftest import count, unique
+from tests.support.oml_samples import oml
+from tests.support.orders_lab import count, unique
 from tests.support.sgl_server import SglProcess
 
 TYPES = ("Patient", "ServiceRequest", "Specimen", "Provenance")

@@ -11,7 +11,7 @@ import pytest
 
 from server.database import Database
 from server.orders import pending_orders
-from tests.server.orders.conftest import People, count, order_parameters, written
+from tests.support.orders_lab import People, count, order_parameters, written
 
 EXAMS = ["GLY", "URE", "CREAT", "NFS"]
 REFUSALS = ("mssante-pro", "mssante-patient", "dmp")

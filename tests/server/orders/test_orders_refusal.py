@@ -10,7 +10,7 @@ import pytest
 
 from server.database import Database
 from server.orders import refused_channels
-from tests.server.orders.conftest import People, count, order_parameters, written
+from tests.support.orders_lab import People, count, order_parameters, written
 
 
 async def _order(fhir: httpx.AsyncClient, people: People, refusals: tuple[str, ...]) -> dict[str, Any]:

@@ -20,8 +20,8 @@ import httpx
 
 from server.database import open_database
 from server.settings import Settings
-from tests.server.validation.validation_lab import Lab, seed_definitions
 from tests.support.sgl_server import start_sgl
+from tests.support.validation_lab import Lab, seed_definitions
 
 log = logging.getLogger("bench_validation")
 _PANEL = [("NA", 140), ("K", 4.2), ("CL", 101), ("CA", 2.3), ("GLU", 0.95), ("UREA", 5.0), ("CREA", 80),

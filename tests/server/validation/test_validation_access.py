@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.server.validation.dedicated import dedicated_lab
-from tests.server.validation.validation_lab import UCUM, Lab, issue, parameters
+from tests.support.dedicated_lab import dedicated_lab
+from tests.support.validation_lab import UCUM, Lab, issue, parameters
 
 pytestmark = pytest.mark.db
 

@@ -3,19 +3,15 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from facades.pdf import render_pdfa
 from server.validation import is_autoverified
 from server.validation.marks import EXT_INSTRUMENT_RESULT
-from tests.facades.pdf.pdf_samples import sample_view_dict
-from tests.server.validation.dedicated import dedicated_lab
-from tests.server.validation.validation_lab import Lab, steps
+from tests.support.dedicated_lab import dedicated_lab
+from tests.support.validation_lab import Lab, steps
 
 pytestmark = pytest.mark.db
 
@@ -95,37 +91,6 @@ async def test_autoverification_off_validates_nothing_automatically(lab: Lab) ->
     answer = await lab.validate(rid)
     assert answer.json()["status"] == "preliminary" and steps(answer.json()) == {"technical"}
     assert (await lab.report_of(rid))["status"] == "partial"
-
-
-def _printed(tmp_path: Path, report: dict[str, Any], results: list[dict[str, Any]]) -> str:
-    """The CR-Bio PDF/A-1 text, its result lines and validation block filled from the stored marks only."""
-    lines = [{"label": r["code"]["coding"][0]["code"], "value": str(r["valueQuantity"]["value"]),
-              "unit": r["valueQuantity"]["unit"], "autoverified": is_autoverified(r)} for r in results]
-    interpreter = (report.get("resultsInterpreter") or [{}])[0].get("display", "")
-    view = sample_view_dict(chapters=[{"title": "Biochimie", "sections": [{"title": "Ionogramme", "results": lines}]}],
-                            validation={"validated_at": "2026-11-20T10:00:00+01:00", "biologist": interpreter},
-                            texts={"autoverification": "Validation automatique sans revue : mention du site."})
-    path = tmp_path / f"cr-{report['meta']['versionId']}.pdf"
-    path.write_bytes(render_pdfa(view))
-    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, check=True,
-                          timeout=30).stdout.decode("utf-8")
-    return " ".join(text.split())
-
-
-@pytest.mark.req("SGL.DOC.09")
-async def test_cr_bio_prints_the_configured_notice_only_until_review_SGL_DOC_09(auto: Lab, tmp_path: Path) -> None:
-    patient = await auto.patient()
-    [order] = await auto.order(patient)
-    ids = [await auto.result(patient, order, "NA", 141), await auto.result(patient, order, "K", 4.4)]
-    assert (await auto.client.post("Observation/$validate-technical", json=_batch(ids))).status_code == 200
-    report = await auto.report_of(ids[0])
-    text = _printed(tmp_path, report, [await auto.read("Observation", i) for i in ids])
-    assert "Validation automatique sans revue : mention du site." in text
-    assert text.count("validé automatiquement") >= len(ids)
-    reviewed = (await auto.client.post(f"DiagnosticReport/{report['id']}/$validate-biological")).json()
-    text = _printed(tmp_path, reviewed, [await auto.read("Observation", i) for i in ids])
-    assert "Validation automatique sans revue" not in text and "validé automatiquement" not in text
-    assert "sgl-local" in text
 
 
 async def test_instrument_flag_blocks_autoverification(auto: Lab) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.validation.validation_lab import Lab, issue, parameters, steps
+from tests.support.validation_lab import Lab, issue, parameters, steps
 
 pytestmark = pytest.mark.db
 

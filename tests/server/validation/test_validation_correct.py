@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.server.validation.validation_lab import UCUM, Lab, codes, issue, parameters, steps
+from tests.support.validation_lab import UCUM, Lab, codes, issue, parameters, steps
 
 pytestmark = pytest.mark.db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.validation.marks import EXT_DELTA_CHECK
-from tests.server.validation.validation_lab import Lab, codes
+from tests.support.validation_lab import Lab, codes
 
 pytestmark = pytest.mark.db
 

@@ -9,7 +9,7 @@ import pytest
 from server.validation.definitions import ResultContext
 from server.validation.flags import apply_flags
 from server.validation.rules import load_rules
-from tests.server.validation.validation_lab import SNOMED, Lab, codes, issue
+from tests.support.validation_lab import SNOMED, Lab, codes, issue
 
 pytestmark = pytest.mark.db
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.validation.validation_lab import STEP, Lab, issue, steps
+from tests.support.validation_lab import STEP, Lab, issue, steps
 
 pytestmark = pytest.mark.db
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.validation.marks import EXT_REPLACED_BY, EXT_REPLACES
-from tests.server.validation.validation_lab import Lab, issue, parameters
+from tests.support.validation_lab import Lab, issue, parameters
 
 pytestmark = pytest.mark.db
 

@@ -12,7 +12,7 @@ from server.guards import Caller
 from server.validation.rules import load_rules
 from server.validation.steps import active_step
 from server.validation.technical import validate_technical
-from tests.server.validation.validation_lab import Lab
+from tests.support.validation_lab import Lab
 
 pytestmark = pytest.mark.db
 

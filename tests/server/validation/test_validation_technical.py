@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.server.validation.validation_lab import Lab, issue, parameters, steps
+from tests.support.validation_lab import Lab, issue, parameters, steps
 
 pytestmark = pytest.mark.db
 

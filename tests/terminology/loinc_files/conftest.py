@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,7 @@ from terminology.catalog.model import Catalog
 from terminology.loinc_files.export import export_loinc_files
 from terminology.seed import load_seed_catalog
 from terminology.valuesets import load_circuit_value_set
-
-TODAY = date(2026, 11, 26)
-Rows = list[list[str]]
+from tests.support.loinc_rows import TODAY, read_rows
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +30,6 @@ def exported(tmp_path: Path, catalog: Catalog) -> dict[int, Path]:
     """LOINC_1..3 written for ``TODAY`` in a fresh directory, keyed by file number."""
     paths = export_loinc_files(catalog, tmp_path / "export", TODAY)
     return {int(p.name[6]): p for p in paths}
-
-
-def read_rows(path: Path) -> tuple[list[str], Rows]:
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.reader(fh, delimiter=";"))
-    return rows[0], rows[1:]
 
 
 @pytest.fixture

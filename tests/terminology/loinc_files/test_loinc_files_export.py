@@ -10,8 +10,7 @@ import pytest
 from terminology.catalog.model import Catalog
 from terminology.loinc_files.export import export_loinc_files
 from terminology.loinc_files.formats import LOINC_1, LOINC_2, LOINC_3
-
-from .conftest import TODAY, read_rows
+from tests.support.loinc_rows import TODAY, read_rows
 
 
 def test_export_writes_three_dated_files_in_utf8_with_bom_and_crlf(exported: dict[int, Path]) -> None:

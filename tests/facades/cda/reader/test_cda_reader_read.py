@@ -13,7 +13,7 @@ from facades.cda.stylesheet import self_presenting
 from facades.cda.validation.kit import default_kit
 from facades.cda.writer import SubcontractedPdf, write_n1, write_n3
 from resources.errors import InvalidInput
-from tests.facades.cda.writer import crbio_samples as s
+from tests.support import crbio_samples as s
 
 EXAMPLES = default_kit().root / "ExemplesCDA"
 TRANSPORT_EXAMPLES = sorted(p for p in (default_kit().root.parent / "ans-hl7v2-examples").rglob("*")

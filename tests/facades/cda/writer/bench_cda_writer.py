@@ -15,32 +15,12 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from facades.cda.writer import CrBioInput, write_n1, write_n3
+from facades.cda.writer import write_n1, write_n3
 from facades.pdf import render_pdfa
-from tests.facades.pdf.pdf_samples import sample_view_dict
-
-from . import crbio_samples as s
+from tests.support.crbio_samples import thirty_results
+from tests.support.pdf_samples import sample_view_dict
 
 log = logging.getLogger("bench_cda_writer")
-CHAPTERS = ("18719-5", "18723-7", "18718-7")
-
-
-def thirty_results(pdf: bytes) -> CrBioInput:
-    """30 results over 3 chapters: 24 single results and a 6-member battery, notes on some."""
-    observations: list[dict[str, Any]] = []
-    for index in range(24):
-        obs = s.quantity_obs(f"r{index}", "2345-7", f"Analyte {index}", 5.0 + index / 10, "mmol/L", 4.1, 5.9,
-                             "H" if index % 5 == 0 else "N", CHAPTERS[index % 3])
-        if index % 7 == 0:
-            obs["note"] = [{"text": f"Commentaire {index}"}]
-        observations.append(obs)
-    observations.extend(s.haematology())
-    observations.extend(s.quantity_obs(f"m{i}", "789-8", f"Membre {i}", 4.5, "10*12/L", 4.0, 5.4,
-                                       chapter="18723-7", specimen={"reference": "Specimen/sp2"}) for i in range(3))
-    observations[24]["hasMember"].extend({"reference": f"Observation/m{i}"} for i in range(3))
-    results = [f"r{i}" for i in range(24)] + ["nfs"]
-    return s.crbio_input(observations, results, specimens=[s.specimen(), s.specimen("sp2", "BLD", "Sang")],
-                         pdf=pdf)
 
 
 def _median_ms(function: Any, runs: int) -> float:

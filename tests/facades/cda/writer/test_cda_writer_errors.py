@@ -8,7 +8,7 @@ import pytest
 
 from facades.cda.writer import write_n3
 from resources.errors import InvalidInput
-from tests.facades.cda.writer import crbio_samples as s
+from tests.support import crbio_samples as s
 
 
 def refused(observations: list[dict[str, Any]], **extra: Any) -> InvalidInput:

@@ -10,7 +10,7 @@ from lxml import etree
 from facades.cda import validate_cda
 from facades.cda.writer import write_n1
 from resources.errors import InvalidInput
-from tests.facades.cda.writer import crbio_samples as s
+from tests.support import crbio_samples as s
 
 NS = {"c": "urn:hl7-org:v3"}
 

@@ -10,7 +10,7 @@ from lxml import etree
 
 from facades.cda import validate_cda
 from facades.cda.writer import CrBioInput, DocumentVersion, SubcontractedPdf, write_n3
-from tests.facades.cda.writer import crbio_samples as s
+from tests.support import crbio_samples as s
 
 NS = {"c": "urn:hl7-org:v3", "lab": "urn:oid:1.3.6.1.4.1.19376.1.3.2"}
 INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")

@@ -15,7 +15,7 @@ from facades.cda import validate_cda
 from facades.cda.stylesheet import self_presenting, stylesheet_path
 from facades.cda.writer import SubcontractedPdf, write_n3
 from resources.errors import InvalidInput
-from tests.facades.cda.writer import crbio_samples as s
+from tests.support import crbio_samples as s
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 

@@ -6,7 +6,7 @@ import pytest
 
 from facades.hl7v2 import ErrorLocation, Hl7ParseError, parse
 from facades.hl7v2.orders import fhir_datetime, read_oml_o21
-from tests.facades.hl7v2.orders.oml_samples import oml
+from tests.support.oml_samples import oml
 
 
 def test_oml_o21_gives_patient_orders_and_specimens() -> None:

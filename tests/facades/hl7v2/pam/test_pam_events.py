@@ -6,7 +6,7 @@ import pytest
 
 from facades.hl7v2 import Hl7ParseError, parse
 from facades.hl7v2.pam import PamRuleViolation, read_identity_change
-from tests.facades.hl7v2.pam.pam_samples import (
+from tests.support.pam_samples import (
     ADMISSION,
     DISCHARGE,
     INS,

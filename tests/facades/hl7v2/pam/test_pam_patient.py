@@ -15,7 +15,7 @@ from facades.hl7v2.pam import (
 )
 from resources.ins import identity_status, ins_identifier
 from resources.validation import validate_resource
-from tests.facades.hl7v2.pam.pam_samples import ADMISSION, INS, INS_OID, IPP_SYSTEM, adt, pid, template
+from tests.support.pam_samples import ADMISSION, INS, INS_OID, IPP_SYSTEM, adt, pid, template
 
 RELIABILITY = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
 

@@ -6,7 +6,7 @@ import pytest
 
 from facades.hl7v2 import Hl7ParseError, parse
 from facades.hl7v2.pam import read_identity_change
-from tests.facades.hl7v2.pam.pam_samples import adt, pid
+from tests.support.pam_samples import adt, pid
 
 
 @pytest.mark.parametrize(("zfd1", "expected"), [("00^00^1979", "1979"), ("00^03^1979", "1979-03"),

@@ -38,11 +38,3 @@ def test_response_lists_one_obr_per_test_and_echoes_the_query() -> None:
 def test_unknown_specimen_gets_no_data_found() -> None:
     rsp = build_order_response(parse(QBP), None)
     assert rsp.segment("QAK").get(2) == "NF" and rsp.segment("OBR") is None
-
-
-def test_public_surface_is_pinned() -> None:
-    import facades.hl7v2.results as results
-
-    assert set(results.__all__) == {"RESULT_MESSAGES", "LabResult", "OrderQuery", "OrderedTest", "ResultMessage",
-                                    "SpecimenOrder", "build_order_response", "fhir_datetime", "parse_order_query",
-                                    "parse_results"}

@@ -10,8 +10,8 @@ import httpx
 
 from server.database import open_database
 from server.settings import Settings
-from tests.server.validation.validation_lab import Lab, seed_definitions
 from tests.support.sgl_server import start_sgl
+from tests.support.validation_lab import Lab, seed_definitions
 
 
 @asynccontextmanager

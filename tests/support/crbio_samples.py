@@ -216,3 +216,23 @@ def subcontracted() -> list[dict[str, Any]]:
     vitd = quantity_obs("vitd", "62292-8", "25-Hydroxyvitamine D [Moles/Volume] Sérum/Plasma", 42.0, "nmol/L",
                         75.0, 250.0, "L", "18718-7", performer=[{"reference": "Organization/sub"}])
     return [*biochemistry()[:1], vitd]
+
+
+CHAPTERS = ("18719-5", "18723-7", "18718-7")
+
+
+def thirty_results(pdf: bytes) -> CrBioInput:
+    """30 results over 3 chapters: 24 single results and a 6-member battery, notes on some."""
+    observations: list[dict[str, Any]] = []
+    for index in range(24):
+        obs = quantity_obs(f"r{index}", "2345-7", f"Analyte {index}", 5.0 + index / 10, "mmol/L", 4.1, 5.9,
+                           "H" if index % 5 == 0 else "N", CHAPTERS[index % 3])
+        if index % 7 == 0:
+            obs["note"] = [{"text": f"Commentaire {index}"}]
+        observations.append(obs)
+    observations.extend(haematology())
+    observations.extend(quantity_obs(f"m{i}", "789-8", f"Membre {i}", 4.5, "10*12/L", 4.0, 5.4,
+                                     chapter="18723-7", specimen={"reference": "Specimen/sp2"}) for i in range(3))
+    observations[24]["hasMember"].extend({"reference": f"Observation/m{i}"} for i in range(3))
+    results = [f"r{i}" for i in range(24)] + ["nfs"]
+    return crbio_input(observations, results, specimens=[specimen(), specimen("sp2", "BLD", "Sang")], pdf=pdf)
