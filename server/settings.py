@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     circuit_value_set: Path | None = None
     """FHIR ValueSet (JSON) of the bioloinc.fr "circuit de la biologie" release that LOINC imports are checked
     against (SGL.LOI.07); unset: the stand-in shipped in terminology/valuesets."""
+    # Pro Santé Connect login (server/psc, facades/psc)
+    psc_discovery_url: str | None = None
+    """PSC discovery document: production
+    https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration, the
+    sandbox (auth.bas.psc.esante.gouv.fr) or ``sgl psc-simulator``; unset: PSC login answers 503."""
+    psc_client_id: str | None = None
+    psc_client_secret: str | None = None
+    psc_ca: Path | None = None
+    """Extra CA for the provider's TLS certificate (the simulator's ``ca.pem``); unset: the system CAs."""
+    psc_redirect_uri: str | None = None
+    """The callback registered with PSC; default ``<public base URL>/auth/psc/callback``."""
+    psc_after_login: str = "/"
+    """Where the browser lands once the session is open (the web workbench)."""
     # identitovigilance and INSi (server/identity)
     identity_referential: bool = False
     """The lab is its patients' identity referential (city lab, "RI"): creation minimum SGL.INS.11 enforced."""
