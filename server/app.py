@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from server.context import AppContext
 from server.database import open_database
 from server.errors import install_error_handlers
+from server.inbound.replay import replay_received
 from server.listeners import start_listeners
 from server.settings import Settings
 from server.wiring import api_router, guards_for, register_inbound, run_startup
@@ -27,11 +28,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
         app.state.database = database
+        database.supervise()
         try:
             ctx = await AppContext.build(settings, database, guards_for(settings))
             app.state.context = ctx
             register_inbound(ctx)
             await run_startup(ctx)
+            # before the listeners open, so that a resend cannot race the replay
+            await replay_received(ctx.journal, ctx.hl7, ctx.astm)
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,

@@ -1,20 +1,47 @@
-"""Open the database the settings name: production MongoDB, or the embedded default."""
+"""Open the database the settings name: production MongoDB, or the embedded default.
+
+Durable before acknowledged: every write waits for the journal (``j: true``) of a majority of the
+replica set (``w: "majority"``), so what the server acknowledges survives a crash and a failover;
+the embedded database also fsyncs every commit (``--sync-on-commit``, ``server/embedded.py``).
+Unavailable fails fast: a request finds out within ``SERVER_SELECTION_TIMEOUT_MS`` that no
+database answers and is refused (503 / AE / NAK) instead of hanging.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
 
+from resources.errors import Unavailable
 from resources.store.mongo import MongoFhirStore
 from server.embedded import EmbeddedDatabase, open_embedded
+from server.embedded_watch import supervise
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
+DURABLE_WRITES = WriteConcern(w="majority", j=True)
+SERVER_SELECTION_TIMEOUT_MS = 2_000
+CONNECT_TIMEOUT_MS = 2_000
+RETRY_AFTER_S = 5
+"""What a refused caller is told to wait (HTTP ``Retry-After``): about the time a dead embedded database takes to
+come back."""
+DATABASE_DOWN = ConnectionFailure
+"""What PyMongo raises when no database answers (server selection timeout, connection reset...)."""
+
+
+def unavailable(exc: ConnectionFailure) -> Unavailable:
+    """The store's ``Unavailable`` for a database that does not answer: 503, AE, NAK; never a success."""
+    unavailable = Unavailable(f"the database does not answer ({type(exc).__name__}): nothing was stored, "
+                              f"retry in {RETRY_AFTER_S} s")
+    unavailable.__cause__ = exc
+    return unavailable
 
 
 @dataclass
@@ -23,22 +50,43 @@ class Database:
     db: AsyncDatabase[Any]
     store: MongoFhirStore
     embedded: EmbeddedDatabase | None
+    _supervisor: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def supervise(self) -> None:
+        """Restart the embedded database whenever it dies, until ``close`` (``sgl serve`` does this)."""
+        if self.embedded is not None and self._supervisor is None:
+            self._supervisor = asyncio.create_task(supervise(self.embedded), name="embedded-db-supervisor")
 
     async def close(self) -> None:
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
         await self.client.close()
         if self.embedded is not None:
             await asyncio.to_thread(self.embedded.stop)
+
+
+def make_client(uri: str) -> AsyncMongoClient[Any]:
+    """The one way the server builds its MongoDB client: journaled majority writes, fast failure."""
+    return AsyncMongoClient(uri, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
+                            serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+                            connectTimeoutMS=CONNECT_TIMEOUT_MS)
 
 
 async def open_database(settings: Settings) -> Database:
     embedded = None
     uri = settings.mongodb_uri
     if not uri:
-        embedded = await asyncio.to_thread(open_embedded, settings.data_dir)
+        # not in a worker thread: the database must die with this process's long-lived thread
+        embedded = open_embedded(settings.data_dir)
         uri = embedded.uri
-    client: AsyncMongoClient[Any] = AsyncMongoClient(uri, tz_aware=False, serverSelectionTimeoutMS=10_000)
+    client = make_client(uri)
     db = client[settings.database]
     store = MongoFhirStore(db)
     await store.ensure_indexes()
-    log.info("FHIR store ready on %s", "embedded SecantusDB" if embedded else "MongoDB")
+    concern = client.write_concern.document
+    log.info("FHIR store ready on %s (writes: w=%s, j=%s)", "embedded SecantusDB" if embedded else "MongoDB",
+             concern.get("w"), concern.get("j"))
     return Database(client, db, store, embedded)

@@ -1,14 +1,25 @@
 """The embedded SecantusDB: started on demand for a data directory, shared, never started twice.
 
 The first process that needs the database of a data dir starts ``secantusd-py`` on a free loopback
-port and writes ``secantus.json`` (pid, port) beside the data; any later ``sgl`` command finds it
-there and connects. A file lock makes the check-and-start atomic between processes. The starter
-stops the server when it exits; the others only disconnect.
+port and writes ``secantus.json`` (database pid and port, and the pid of its owner, the ``sgl``
+process that started it) beside the data; any later ``sgl`` command finds it there and connects. A
+file lock makes the check-and-start atomic between processes. The owner stops the server when it
+exits; the others only disconnect.
+
+Durability: the database runs with ``--sync-on-commit``, so a commit returns only once its log
+record is fsynced: what the server acknowledges after a commit survives ``kill -9`` and power loss.
+
+Never orphaned: the child asks Linux to send it SIGTERM (a clean WiredTiger shutdown) when its owner
+dies, even by SIGKILL (``PR_SET_PDEATHSIG``). That signal follows the *thread* that forked, so the
+database is always started from the caller's own thread (the event loop's, in ``sgl serve``), never
+from a worker thread that may end first. A database whose recorded owner is dead anyway (another
+system, an older version) is stopped cleanly and started again by the next ``sgl``, which owns it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import json
 import logging
@@ -19,6 +30,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +38,12 @@ from resources.errors import Unavailable
 
 log = logging.getLogger(__name__)
 STATE_FILE = "secantus.json"
+LOCK_FILE = "secantus.lock"
 START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 30.0
+DURABILITY_FLAGS = ("--sync-on-commit",)
+"""Every commit fsyncs the WiredTiger log before it returns (checked by the tests on the running process)."""
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -41,6 +58,12 @@ class EmbeddedDatabase:
     def uri(self) -> str:
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
 
+    def running(self) -> bool:
+        """Is the database process still there (our child, or the other ``sgl``'s)?"""
+        if self.process is not None:
+            return self.process.poll() is None
+        return _alive(self.pid)
+
     def stop(self) -> None:
         """Stop the server if this process started it; wait for a clean WiredTiger shutdown."""
         if not self.owned or self.process is None:
@@ -48,13 +71,15 @@ class EmbeddedDatabase:
         log.info("stopping embedded SecantusDB (pid %s)", self.pid)
         self.process.send_signal(signal.SIGTERM)
         try:
-            self.process.wait(timeout=30)
+            self.process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
-            log.warning("SecantusDB did not stop within 30 s; killing it")
+            log.warning("SecantusDB did not stop within %.0f s; killing it", STOP_TIMEOUT_S)
             self.process.kill()
             self.process.wait(timeout=10)
         with contextlib.suppress(FileNotFoundError):
-            (self.data_dir / STATE_FILE).unlink()
+            info = json.loads((self.data_dir / STATE_FILE).read_text())
+            if int(info.get("pid", -1)) == self.pid:
+                (self.data_dir / STATE_FILE).unlink()
 
 
 def _free_port() -> int:
@@ -64,12 +89,15 @@ def _free_port() -> int:
 
 
 def _alive(pid: int) -> bool:
+    """The process exists and has not exited (a zombie waiting for its parent counts as dead)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
+    with contextlib.suppress(OSError, IndexError):
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     return True
 
 
@@ -84,41 +112,109 @@ def _binary() -> str:
     return str(here) if here.exists() else (shutil.which("secantusd-py") or "secantusd-py")
 
 
-def _running(data_dir: Path) -> EmbeddedDatabase | None:
+def _is_our_database(pid: int, data_dir: Path) -> bool:
+    """The pid is a SecantusDB on this data dir (not a recycled pid of something else)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return sys.platform != "linux"  # no /proc to check with: trust the state file
+    return any(b"secantusd" in part for part in cmdline) and str(data_dir / "db").encode() in cmdline
+
+
+def _take_over(pid: int, data_dir: Path, owner: int) -> None:
+    """Stop cleanly a database whose owner died without stopping it, so that a new owner starts it."""
+    log.warning("embedded SecantusDB (pid %s) of %s was left running by sgl process %s, which is gone: "
+                "stopping it cleanly and starting it again under this process", pid, data_dir, owner)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        log.warning("the orphaned SecantusDB (pid %s) did not stop within %.0f s: killed", pid, STOP_TIMEOUT_S)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+
+def find_running(data_dir: Path) -> EmbeddedDatabase | None:
+    """The data dir's database if one is running and owned by a live process (an orphan is taken over)."""
     state = data_dir / STATE_FILE
     try:
         info = json.loads(state.read_text())
     except (FileNotFoundError, ValueError):
         return None
-    if _alive(int(info["pid"])) and _answers(int(info["port"])):
-        return EmbeddedDatabase(data_dir, int(info["port"]), int(info["pid"]), owned=False)
+    pid, port, owner = int(info["pid"]), int(info["port"]), info.get("owner")
+    if not (_alive(pid) and _is_our_database(pid, data_dir)):
+        return None
+    if owner is not None and int(owner) != os.getpid() and not _alive(int(owner)):
+        _take_over(pid, data_dir, int(owner))
+        return None
+    if _answers(port):
+        return EmbeddedDatabase(data_dir, port, pid, owned=False)
     return None
 
 
+def _die_with(parent: int) -> Callable[[], None]:
+    """``preexec_fn`` of the database: SIGTERM when the forking thread of ``parent`` dies (Linux)."""
+    def arm() -> None:
+        if sys.platform == "linux":
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died between fork and prctl
+            os.kill(os.getpid(), signal.SIGTERM)
+    return arm
+
+
+def spawn(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start ``secantusd-py`` on ``port`` (without waiting). Call it from a thread that lives as long as
+    the owner (PR_SET_PDEATHSIG is per thread)."""
+    log_file = open(data_dir / "secantus.log", "ab")  # noqa: SIM115 - handed to the child process
+    cmd = [_binary(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir / "db"),
+           "--log-level", "WARNING", *DURABILITY_FLAGS]
+    try:
+        return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_die_with(os.getpid()))  # noqa: PLW1509 - see _die_with
+    finally:
+        log_file.close()
+
+
+def wait_until_ready(proc: subprocess.Popen[bytes], data_dir: Path, port: int) -> EmbeddedDatabase:
+    """Wait until the spawned database answers, record it as ours, or raise ``Unavailable``."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not _answers(port):
+        if proc.poll() is not None:
+            raise Unavailable(f"SecantusDB exited with code {proc.returncode}; see {data_dir / 'secantus.log'}")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise Unavailable(f"SecantusDB did not answer on port {port} within {START_TIMEOUT_S:.0f} s")
+        time.sleep(0.05)
+    (data_dir / STATE_FILE).write_text(json.dumps({"pid": proc.pid, "port": port, "owner": os.getpid()}))
+    return EmbeddedDatabase(data_dir, port, proc.pid, owned=True, process=proc)
+
+
+@contextlib.contextmanager
+def data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """Exclusive between processes: one "find or start" at a time per data dir."""
+    with open(data_dir / LOCK_FILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def open_embedded(data_dir: Path) -> EmbeddedDatabase:
-    """Connect to the data dir's running SecantusDB, or start one and wait until it answers."""
+    """Connect to the data dir's running SecantusDB, or start one and wait until it answers.
+
+    Runs in the caller's thread on purpose (see the module docstring)."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / "secantus.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        found = _running(data_dir)
+    with data_dir_lock(data_dir):
+        found = find_running(data_dir)
         if found:
             log.info("using the embedded SecantusDB already running for %s on port %s", data_dir, found.port)
             return found
         port = _free_port()
-        log_file = open(data_dir / "secantus.log", "ab")  # noqa: SIM115 - handed to the child process
-        cmd = [_binary(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir / "db"),
-               "--log-level", "WARNING"]
-        proc = subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
-        log_file.close()
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while not _answers(port):
-            if proc.poll() is not None:
-                raise Unavailable(f"SecantusDB exited with code {proc.returncode}; see {data_dir / 'secantus.log'}")
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise Unavailable(f"SecantusDB did not answer on port {port} within {START_TIMEOUT_S:.0f} s")
-            time.sleep(0.05)
-        (data_dir / STATE_FILE).write_text(json.dumps({"pid": proc.pid, "port": port}))
-        log.info("started embedded SecantusDB for %s on 127.0.0.1:%s (pid %s)", data_dir, port, proc.pid)
-        return EmbeddedDatabase(data_dir, port, proc.pid, owned=True, process=proc)
+        database = wait_until_ready(spawn(data_dir, port), data_dir, port)
+        log.info("started embedded SecantusDB for %s on 127.0.0.1:%s (pid %s, synchronous commit)",
+                 data_dir, port, database.pid)
+        return database

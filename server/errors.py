@@ -9,7 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
-from resources.errors import Issue, SglError, operation_outcome
+from resources.errors import Issue, SglError, Unavailable, operation_outcome
+from server.database import DATABASE_DOWN, RETRY_AFTER_S, unavailable
 from server.responses import fhir_response
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(SglError)
     async def sgl_error(request: Request, exc: SglError) -> Response:
         log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status, exc.diagnostics)
-        return fhir_response(exc.outcome(), exc.status)
+        headers = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(exc, Unavailable) else None
+        return fhir_response(exc.outcome(), exc.status, headers)
+
+    @app.exception_handler(DATABASE_DOWN)
+    async def database_down(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, DATABASE_DOWN)
+        return await sgl_error(request, unavailable(exc))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bson import ObjectId
+
 from facades.astm import AstmRecordError, Message, current_peer
 from resources.errors import Forbidden
+from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
 from server.partners.gate import PartnerGate
 
@@ -24,8 +27,16 @@ class AstmDispatcher:
     async def __call__(self, text: str, message: Message) -> Message | None:
         """Journal, then hand over; raising makes the server NAK the last frame so the analyzer retries."""
         peer = current_peer.get() or "astm"
-        entry = await self.journal.record(protocol="astm", peer=peer, raw=text.encode("latin-1", "replace"),
-                                          message_type="query" if message.queries else "results")
+        try:
+            entry = await self.journal.record(protocol="astm", peer=peer, raw=text.encode("latin-1", "replace"),
+                                              message_type="query" if message.queries else "results")
+            return await self.process(entry, text, message, peer=peer)
+        except DATABASE_DOWN as exc:
+            raise unavailable(exc) from exc
+
+    async def process(self, entry: ObjectId, text: str, message: Message, *, peer: str = "") -> Message | None:
+        """Check the sender, hand a journaled message to its handler and settle its journal entry (also used
+        by the replay, with the peer the journal recorded)."""
         if self.gate is not None:
             admitted = await self.gate.admit_astm(message, peer)
             if isinstance(admitted, str):

@@ -10,8 +10,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bson import ObjectId
+
 from facades.hl7v2 import AckDecision, InboundMessage
 from resources.errors import SglError
+from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
 from server.partners.gate import PARTNER_REFUSED, PartnerGate
 
@@ -41,11 +44,24 @@ class Hl7Dispatcher:
         return None, UNSUPPORTED_EVENT if known_type else UNSUPPORTED_MESSAGE_TYPE
 
     async def __call__(self, inbound: InboundMessage) -> AckDecision:
+        """Journal, then hand over; with the database down, ``Unavailable`` (the MLLP server answers AE)."""
         msh = inbound.message.msh
         message_type, event = msh.get("9.1") or "", msh.get("9.2") or ""
-        entry = await self.journal.record(protocol="hl7v2", peer=inbound.peer, raw=inbound.raw,
-                                          message_type=f"{message_type}^{event}",
-                                          control_id=inbound.message.control_id)
+        try:
+            entry = await self.journal.record(protocol="hl7v2", peer=inbound.peer, raw=inbound.raw,
+                                              message_type=f"{message_type}^{event}",
+                                              control_id=inbound.message.control_id)
+            return await self.process(entry, inbound)
+        except DATABASE_DOWN as exc:
+            raise unavailable(exc) from exc
+
+    async def process(self, entry: ObjectId, inbound: InboundMessage) -> AckDecision:
+        """Hand a journaled message to its handler and settle its journal entry (also used by the replay).
+
+        A database failure is raised as is (the server answers AE and the entry stays ``received``,
+        replayed at the next start)."""
+        msh = inbound.message.msh
+        message_type, event = msh.get("9.1") or "", msh.get("9.2") or ""
         handler, code = self._handler_for(message_type, event)
         if self.gate is not None:
             admitted = await self.gate.admit_hl7(inbound, f"{message_type}^{event}", supported=handler is not None)

@@ -53,3 +53,7 @@ class InboundJournal:
 
     async def find(self, entry: ObjectId) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": entry})
+
+    async def left_received(self) -> list[dict[str, Any]]:
+        """Entries never settled (the process or its database died while handling them), oldest first."""
+        return await self.collection.find({"status": "received"}, sort=[("received_at", ASCENDING)]).to_list()

@@ -116,6 +116,8 @@ class Partner:
 
 
 def peer_address(peer: str) -> str:
-    """The IP of an ``ip:port`` peer string (IPv6 too); the input when it has no port."""
+    """The IP of an ``ip:port`` peer string (IPv6 too; ``replay of ip:port`` as the journal replay names it);
+    the input when it has no port."""
+    peer = peer.split()[-1] if peer.split() else peer
     host, sep, port = peer.rpartition(":")
     return host.strip("[]") if sep and port.isdigit() else peer

@@ -1,8 +1,8 @@
 """Run ``sgl serve`` as a real process on a free loopback port, as an operator would.
 
 Socket partners: a server accepts HL7/ASTM only from registered partners (issue 11 item 6), so
-``start_sgl`` registers the test senders of ``partners.json`` (GAM/CHU-X identity source, BIO1 and LAS
-analyzers, DPI/CHU-X and AGENDA EHRs, all from 127.0.0.0/8) with ``sgl partners import`` once the
+``start_sgl`` registers the test senders of ``partners.json`` (GAM/CHU-X identity source, BIO1, HEM1 and
+LAS analyzers, DPI/CHU-X and AGENDA EHRs, all from 127.0.0.0/8) with ``sgl partners import`` once the
 server answers, as a deployment script would. Pass ``partners=None`` for a server with no partner
 (every socket message refused), or another JSON file.
 """
@@ -65,15 +65,18 @@ def register_partners(data_dir: Path, partners: Path, env: dict[str, str] | None
 
 
 def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 90.0,
-              partners: Path | None = TEST_PARTNERS) -> SglProcess:
-    """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port, test partners registered."""
-    port, mllp_port, astm_port = free_port(), free_port(), free_port()
+              ports: tuple[int, int, int] | None = None, partners: Path | None = TEST_PARTNERS) -> SglProcess:
+    """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port (or on ``ports``, the
+    same (HTTP, MLLP, ASTM) again when a test restarts a server its clients keep talking to), with the
+    test partners registered."""
+    port, mllp_port, astm_port = ports or (free_port(), free_port(), free_port())
     log = data_dir.parent / f"sgl-{port}.log"
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
     sgl = Path(sys.executable).parent / "sgl"
     cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
            "--mllp-port", str(mllp_port), "--astm-port", str(astm_port)]
     full_env = {**os.environ, **(env or {})}
-    with open(log, "wb") as out:
+    with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -126,26 +126,29 @@ def test_run_simulator_makes_its_pki_and_serves_until_interrupted(tmp_path: Path
             "logging.basicConfig(level=logging.INFO); "
             f"i.run_simulator(0, Path({str(tmp_path)!r}))")
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    lines: queue.Queue[str | None] = queue.Queue()
+    with subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True) as proc:
+        lines: queue.Queue[str | None] = queue.Queue()
 
-    def drain() -> None:  # every log line, then None at exit; keeps the pipe from filling up
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            lines.put(line)
-        lines.put(None)
+        def drain() -> None:  # every log line, then None at exit; keeps the pipe from filling up
+            assert proc.stderr is not None
+            for line in proc.stderr:
+                lines.put(line)
+            lines.put(None)
 
-    threading.Thread(target=drain, daemon=True).start()
-    try:
-        url = _listening_url(proc, lines, within=120)
-        context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
-        context.load_cert_chain(str(tmp_path / "client.pem"), str(tmp_path / "client-key.pem"))
-        xml = traits_request(TraitsQuery("NESSI", ("MICHELANGELO",), "M", "2010-08-07"), SOFTWARE, CALLER, _now()).xml
-        response = httpx.post(url, content=xml, verify=context, timeout=60)
-        assert read_answer(response.content).code == "00"
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=60)
+        reader = threading.Thread(target=drain, daemon=True)
+        reader.start()
+        try:
+            url = _listening_url(proc, lines, within=120)
+            context = ssl.create_default_context(cafile=str(tmp_path / "ca.pem"))
+            context.load_cert_chain(str(tmp_path / "client.pem"), str(tmp_path / "client-key.pem"))
+            query = TraitsQuery("NESSI", ("MICHELANGELO",), "M", "2010-08-07")
+            response = httpx.post(url, content=traits_request(query, SOFTWARE, CALLER, _now()).xml, verify=context,
+                                  timeout=60)
+            assert read_answer(response.content).code == "00"
+            proc.send_signal(signal.SIGINT)
+            assert proc.wait(timeout=60) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=60)
+            reader.join(timeout=60)  # the pipe is at EOF once the process is gone; Popen's exit closes it

@@ -1,0 +1,138 @@
+"""Which project files the main path runs through: ORU^R01 over MLLP -> Observation -> technical and
+biological validation -> CR-Bio (issue 12: "count the files and layers the end-to-end path crosses").
+
+Runs the application in this process on a fresh embedded database (loopback ports), records every
+function call made in a project file (``sys.setprofile`` / ``threading.setprofile``, module bodies
+excluded) during each phase, and prints the files per phase and the packages ("layers") they belong
+to. Not a test and not a benchmark: the profiler slows everything down.
+
+    .venv/bin/python scripts/path_trace.py [--files]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import socket
+import sys
+import tempfile
+import threading
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PACKAGES = ("server", "facades", "resources", "terminology")
+calls: dict[str, set[str]] = defaultdict(set)
+phase = "import"
+
+
+def _profile(frame: FrameType, event: str, arg: Any) -> None:
+    if event == "call" and frame.f_code.co_name != "<module>":
+        calls[phase].add(frame.f_code.co_filename)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _project(filename: str) -> str | None:
+    path = Path(filename).resolve()
+    try:
+        rel = path.relative_to(ROOT)
+    except ValueError:
+        return None
+    return str(rel) if rel.parts[0] in PACKAGES else None
+
+
+def _layer(rel: str) -> str:
+    """``server/validation``, ``facades/hl7v2/results``...: the package that holds the file."""
+    return str(Path(rel).parent)
+
+
+async def _run() -> None:
+    global phase
+    import httpx
+    import uvicorn
+
+    from facades.hl7v2 import MllpClient
+    from server.app import create_app
+    from server.settings import Settings
+    from tests.support.analyzer_lab import new_tube, search, seed_catalog
+
+    data = Path(tempfile.mkdtemp(prefix="path-trace-"))
+    mllp_port, http_port = _free_port(), _free_port()
+    settings = Settings(host="127.0.0.1", port=http_port, data_dir=data / "var", mllp_port=mllp_port, astm_port=0)
+    phase = "start-up (wiring)"
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=http_port,
+                                           log_level="warning", lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    phase = "set-up"
+    base = f"http://127.0.0.1:{http_port}/fhir/"
+    async with httpx.AsyncClient(base_url=base, timeout=120, headers={"Accept": "application/fhir+json"}) as fhir:
+        await seed_catalog(fhir)
+        tube = await new_tube(fhir, ("GLY",))
+        patient = (await fhir.get(f"Patient/{tube.patient_id}")).json()
+        patient["name"] = [{"use": "official", "family": "MARTIN", "given": ["Claire"]}]  # a report prints them
+        assert (await fhir.put(f"Patient/{tube.patient_id}", json=patient)).status_code == 200
+        message = ("MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500+0100||ORU^R01^ORU_R01|"
+                   f"{uuid.uuid4().hex[:12]}|P|2.5|||||FRA|UNICODE UTF-8\r"
+                   f"OBR|1||{tube.accession}|GLY^Glycémie\r"
+                   "OBX|1|NM|GLU^Glucose||0.95|g/L|0.70-1.10|N|||F|||||||BIO1|20261126101200+0100\r")
+        async with MllpClient("127.0.0.1", mllp_port, read_timeout=120) as mllp:
+            phase = "1 result in (ORU^R01 -> Observation)"
+            ack = await mllp.send(message)
+            phase = "set-up"
+        msa = ack.segment("MSA")
+        assert msa is not None and msa.get(1) == "AA", ack.to_er7()
+        [observation] = await search(fhir, "Observation", specimen=f"Specimen/{tube.specimen_id}")
+        phase = "2 technical validation"
+        answer = await fhir.post(f"Observation/{observation['id']}/$validate-technical",
+                                 json={"resourceType": "Parameters"})
+        phase = "set-up"
+        assert answer.status_code == 200, answer.text
+        [report] = await search(fhir, "DiagnosticReport", result=f"Observation/{observation['id']}")
+        phase = "3 biological validation + CR-Bio"
+        answer = await fhir.post(f"DiagnosticReport/{report['id']}/$validate-biological",
+                                 json={"resourceType": "Parameters"})
+        phase = "done"
+        assert answer.status_code == 200 and answer.json().get("presentedForm"), answer.text
+    server.should_exit = True
+    await serving
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", action="store_true", help="list the files of each phase")
+    args = parser.parse_args()
+    threading.setprofile(_profile)
+    sys.setprofile(_profile)
+    try:
+        asyncio.run(_run())
+    finally:
+        sys.setprofile(None)
+        threading.setprofile(None)
+    path: set[str] = set()
+    for name in sorted(calls):
+        if name[0] not in "123s":
+            continue
+        files = sorted({rel for f in calls[name] if (rel := _project(f))})
+        if name[0] in "123":
+            path.update(files)
+        layers = sorted({_layer(f) for f in files})
+        sys.stdout.write(f"{name}: {len(files)} files in {len(layers)} packages: {', '.join(layers)}\n")
+        if args.files:
+            sys.stdout.writelines(f"    {f}\n" for f in files)
+    layers = sorted({_layer(f) for f in path})
+    sys.stdout.write(f"end-to-end path (phases 1-3): {len(path)} files in {len(layers)} packages\n")
+
+
+if __name__ == "__main__":
+    main()
