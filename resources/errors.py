@@ -11,6 +11,7 @@ The tree is ordered by what the caller can do about it::
     ├── NotFound                  no such resource or version                     -> 404
     │   └── Gone                  the resource was deleted                        -> 410
     ├── Conflict                  re-read and retry                               -> 409
+    │   ├── WriteConflict         a concurrent transaction won: run it again      -> 409
     │   └── PreconditionFailed    stale If-Match / ambiguous conditional          -> 412
     └── Unavailable               a remote service or the database is down: retry -> 503
 
@@ -115,6 +116,11 @@ class Gone(NotFound):
 class Conflict(SglError):
     status = 409
     issue_code = "conflict"
+
+
+class WriteConflict(Conflict):
+    """The database aborted this transaction because a concurrent one wrote the same document; running
+    the whole transaction again (it then sees the winner's commit) is safe."""
 
 
 class PreconditionFailed(Conflict):

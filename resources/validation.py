@@ -6,6 +6,8 @@ what the client sent, once it passed the model, so nothing R4B-specific leaks in
 
 from __future__ import annotations
 
+import asyncio
+import re
 from functools import cache
 from typing import Any
 
@@ -14,18 +16,23 @@ from pydantic import ValidationError
 
 from resources.errors import Issue, Unprocessable
 
-# Required code bindings that the models do not enforce but a lab workflow relies on.
-_STATUS_CODES: dict[str, frozenset[str]] = {
-    "Observation": frozenset({"registered", "preliminary", "final", "amended", "corrected", "cancelled",
-                              "entered-in-error", "unknown"}),
-    "DiagnosticReport": frozenset({"registered", "partial", "preliminary", "final", "amended", "corrected",
-                                   "appended", "cancelled", "entered-in-error", "unknown"}),
-    "ServiceRequest": frozenset({"draft", "active", "on-hold", "revoked", "completed", "entered-in-error",
-                                 "unknown"}),
-    "Specimen": frozenset({"available", "unavailable", "unsatisfactory", "entered-in-error"}),
-    "DocumentReference": frozenset({"current", "superseded", "entered-in-error"}),
+# Required code bindings that the models do not enforce but a lab workflow relies on, with the R4
+# cardinality of ``status`` (https://hl7.org/fhir/R4/<type>.html): a 0..1 status is checked only when
+# sent (FR Core and other systems post a Specimen without one); a 1..1 one must be there.
+_STATUS_RULES: dict[str, tuple[int, frozenset[str]]] = {
+    "Observation": (1, frozenset({"registered", "preliminary", "final", "amended", "corrected", "cancelled",
+                                  "entered-in-error", "unknown"})),
+    "DiagnosticReport": (1, frozenset({"registered", "partial", "preliminary", "final", "amended", "corrected",
+                                       "appended", "cancelled", "entered-in-error", "unknown"})),
+    "ServiceRequest": (1, frozenset({"draft", "active", "on-hold", "revoked", "completed", "entered-in-error",
+                                     "unknown"})),
+    "Specimen": (0, frozenset({"available", "unavailable", "unsatisfactory", "entered-in-error"})),
+    "DocumentReference": (1, frozenset({"current", "superseded", "entered-in-error"})),
 }
 _GENDERS = frozenset({"male", "female", "other", "unknown"})
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""What FHIR's string regex ``[ \\r\\n\\t\\S]+`` leaves out: code points below 32 other than TAB, LF, CR.
+A NUL stored in MongoDB and later written into HL7, CDA or a PDF breaks the document downstream."""
 
 
 @cache
@@ -49,6 +56,7 @@ def validate_resource(resource: Any) -> dict[str, Any]:
         raise Unprocessable("the body is not a FHIR resource (no resourceType)", expression="resourceType")
     rtype = resource["resourceType"]
     model = _model(rtype)
+    _check_characters(rtype, resource)
     try:
         model.model_validate(resource)
     except ValidationError as exc:
@@ -63,11 +71,43 @@ def validate_resource(resource: Any) -> dict[str, Any]:
     return resource
 
 
+async def validated(resource: Any) -> dict[str, Any]:
+    """``validate_resource`` in a worker thread: checking a large resource against the models is CPU work
+    that would otherwise stall every other request and socket served by the event loop."""
+    return await asyncio.to_thread(validate_resource, resource)
+
+
+def _control_character_at(node: Any, path: str) -> str | None:
+    """The path of the first string holding a forbidden control character, or None."""
+    if isinstance(node, str):
+        return path if _CONTROL.search(node) else None
+    if isinstance(node, dict):
+        return next((found for key, value in node.items()
+                     if (found := _control_character_at(value, f"{path}.{key}")) is not None), None)
+    if isinstance(node, list):
+        return next((found for i, value in enumerate(node)
+                     if (found := _control_character_at(value, f"{path}[{i}]")) is not None), None)
+    return None
+
+
+def _check_characters(rtype: str, resource: dict[str, Any]) -> None:
+    where = _control_character_at({k: v for k, v in resource.items() if k != "resourceType"}, rtype)
+    if where is not None:
+        text = (f"{where}: control characters (NUL, below U+0020 other than TAB, CR, LF) are not allowed in "
+                "FHIR strings")
+        raise Unprocessable(text, issues=[Issue(code="value", diagnostics=text, expression=(where,))])
+
+
 def _check_bindings(rtype: str, resource: dict[str, Any]) -> None:
-    allowed = _STATUS_CODES.get(rtype)
-    if allowed is not None and resource.get("status") not in allowed:
-        raise Unprocessable(f"{rtype}.status {resource.get('status')!r} is not one of {sorted(allowed)}",
-                            expression=f"{rtype}.status")
+    rule = _STATUS_RULES.get(rtype)
+    if rule is not None:
+        minimum, allowed = rule
+        status = resource.get("status")
+        if status is None and minimum:
+            raise Unprocessable(f"{rtype}.status is required (1..1 in FHIR R4)", expression=f"{rtype}.status")
+        if status is not None and status not in allowed:
+            raise Unprocessable(f"{rtype}.status {status!r} is not one of {sorted(allowed)}",
+                                expression=f"{rtype}.status")
     if "gender" in resource and resource["gender"] not in _GENDERS:
         raise Unprocessable(f"{rtype}.gender {resource['gender']!r} is not one of {sorted(_GENDERS)}",
                             expression=f"{rtype}.gender")

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from server.context import AppContext
 from server.database import open_database
 from server.errors import install_error_handlers
+from server.http_limits import RequestLimits
 from server.inbound.replay import replay_received
 from server.listeners import start_listeners
 from server.settings import Settings
@@ -51,5 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,
+                       max_document_body=settings.max_document_body_bytes)
     app.include_router(api_router)
     return app

@@ -7,12 +7,15 @@ from pathlib import Path
 
 import click
 
+from server.log_limits import install as install_log_limits
 from server.settings import Settings
 
 
 def _logging(verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    install_log_limits(settings.log_burst, settings.log_window)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -138,3 +141,7 @@ main.add_command(identity)
 from server.partners.cli import partners  # noqa: E402
 
 main.add_command(partners)
+
+from server.kit_cli import kit  # noqa: E402
+
+main.add_command(kit)

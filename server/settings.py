@@ -73,3 +73,23 @@ class Settings(BaseSettings):
     lab_profile: Path | None = None
     """JSON lab identity printed on CR-Bio documents (name, FINESS, address, OID root, RGPD text, Cofrac number);
     unset: server/documents/lab_profile.json."""
+    # limits a hostile or broken client cannot pass (README "Limits")
+    max_body_bytes: int = 4 * 1024 * 1024
+    """Largest HTTP request body; beyond it the answer is 413 (OperationOutcome) before the body is read."""
+    max_document_body_bytes: int = 64 * 1024 * 1024
+    """Largest body where large ones are legitimate: ``$import-crbio``, ``$loinc-import`` and ``Binary``."""
+    max_socket_connections: int = 256
+    """Open MLLP (and, separately, ASTM) connections at once; one more is closed at once (logged once)."""
+    max_socket_connections_per_address: int = 32
+    """Open connections from one source address at once, per listener (a middleware may hold several)."""
+    socket_idle_timeout: float = 3600.0
+    """Seconds a connection may stay silent between messages before it is closed (instruments reconnect)."""
+    socket_frame_timeout: float = 60.0
+    """Seconds without a byte in the middle of an MLLP frame before the connection is closed and the
+    unfinished frame freed."""
+    mllp_max_frame_bytes: int = 16 * 1024 * 1024
+    """Largest MLLP frame; a longer one is skipped (only its head kept) and answered AR."""
+    log_burst: int = 50
+    """Records logged from one line of code within ``log_window`` seconds; more are counted and summarised."""
+    log_window: float = 10.0
+    """Window of the log rate limit, in seconds."""

@@ -19,6 +19,7 @@ from facades.astm.model import (
     Patient,
     PersonName,
     Query,
+    RefusedRecord,
     Result,
     TestId,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "PersonName",
     "Query",
     "Receiver",
+    "RefusedRecord",
     "Reply",
     "Result",
     "TestId",

@@ -7,6 +7,11 @@ code fed bytes in arbitrary chunks; it returns what to answer and the messages i
 A message is complete when an ETX frame ends with its L (terminator) record. The receiver then
 holds that frame's ACK until the caller ``settle()``s it: the transport answers ACK only once the
 message is durable, and NAK otherwise, so that the sender retransmits the final frame.
+
+Damaged trailers are answered NAK at once rather than waited on: ``ETX C1 C2 LF`` (no CR) as soon as
+the LF arrives; ``ETX C1 C2 CR`` followed by anything but LF as soon as that byte arrives, and, when
+nothing follows (the sender waits for our answer), after ``trailer_grace`` seconds (``awaiting_lf``
+tells the transport to use that short timer).
 """
 
 from __future__ import annotations
@@ -24,8 +29,11 @@ ENQ, ACK, NAK, EOT = b"\x05", b"\x06", b"\x15", b"\x04"
 STX, ETX, ETB, CR, LF = 0x02, 0x03, 0x17, 0x0D, 0x0A
 MAX_TEXT = 240
 MAX_ERRORS = 6
-_FRAME_LIMIT = MAX_TEXT + 16  # FN + text + terminator + checksum + CR LF, with slack for chatty senders
+DEFAULT_MAX_FRAME = 64 * 1024
+"""Frames longer than E1381's 240 characters are accepted up to this: several instruments send a whole
+message in one frame. The bound keeps a broken sender from holding memory."""
 _FRAME_SPECIAL = re.compile(b"[\x02\x04\n]")  # STX, EOT, LF: the bytes that can change a frame's state
+_TRAILER_END = (ETX, ETB)
 
 
 def checksum(body: bytes) -> bytes:
@@ -95,8 +103,9 @@ class _State(Enum):
 class Receiver:
     """E1381 receiver: feed it bytes, send back the ``Reply`` bytes, store each ``Completed`` message."""
 
-    def __init__(self, *, max_errors: int = MAX_ERRORS) -> None:
+    def __init__(self, *, max_errors: int = MAX_ERRORS, max_frame: int = DEFAULT_MAX_FRAME) -> None:
         self.max_errors = max_errors
+        self.max_frame = max_frame
         self.busy = False
         self._state = _State.IDLE
         self._expected = 1
@@ -105,6 +114,29 @@ class Receiver:
         self._message = bytearray()
         self._frame = bytearray()
         self._held = bytearray()
+
+    @property
+    def awaiting_lf(self) -> bool:
+        """The frame ends ``ETX|ETB C1 C2 CR``: only its LF is missing (the transport waits briefly)."""
+        f = self._frame
+        return self._state is _State.FRAME and len(f) >= 5 and f[-1] == CR and f[-4] in _TRAILER_END
+
+    def _damaged_trailer(self, start: int) -> bool:
+        """Bytes after ``ETX|ETB C1 C2`` other than CR, or after its CR other than LF (LF itself is
+        never copied in bulk); ``start``: where the bytes just added begin, less a trailer's length."""
+        f = self._frame
+        end = max(f.rfind(b"\x03", start), f.rfind(b"\x17", start))
+        if end < 0:
+            return False
+        after = len(f) - end - 1
+        return after >= 4 or (after == 3 and f[end + 3] != CR)
+
+    def trailer_timeout(self) -> list[Event]:
+        """The LF of a frame ending ``C1 C2 CR`` did not come: NAK it (the sender waits for an answer)."""
+        if not self.awaiting_lf:
+            return []
+        self._state = _State.BETWEEN
+        return self._reject("frame trailer with CR but no LF")
 
     @property
     def receiving(self) -> bool:
@@ -122,11 +154,17 @@ class Receiver:
             if self._state is _State.FRAME:  # copy the frame's plain bytes in bulk, up to a special one
                 match = _FRAME_SPECIAL.search(data, index)
                 stop = match.start() if match else end
+                start = max(len(self._frame) - 4, 0)
                 self._frame += data[index:stop]
                 index = stop
-                if len(self._frame) > _FRAME_LIMIT:
+                if self._damaged_trailer(start):
                     self._state = _State.BETWEEN
-                    events += self._reject(f"frame longer than {_FRAME_LIMIT} bytes without ETX/ETB")
+                    events += self._reject("frame trailer damaged: C1 C2 not followed by CR LF")
+                    continue
+                if len(self._frame) > self.max_frame:
+                    self._state = _State.BETWEEN
+                    self._frame.clear()
+                    events += self._reject(f"frame longer than {self.max_frame} bytes without ETX/ETB")
                     continue
                 if index == end:
                     break
@@ -205,12 +243,16 @@ class Receiver:
             self._state = _State.BETWEEN
             return self._between(byte)
         self._frame.append(byte)
-        if byte == LF and len(self._frame) >= 6 and self._frame[-5] in (ETX, ETB):
+        if byte == LF and len(self._frame) >= 6 and self._frame[-5] in _TRAILER_END:
             self._state = _State.BETWEEN
             return self._frame_done(bytes(self._frame))
-        if len(self._frame) > _FRAME_LIMIT:
+        if byte == LF and len(self._frame) >= 5 and self._frame[-4] in _TRAILER_END:
             self._state = _State.BETWEEN
-            return self._reject(f"frame longer than {_FRAME_LIMIT} bytes without ETX/ETB")
+            return self._reject("frame trailer with LF but no CR")
+        if len(self._frame) > self.max_frame:
+            self._state = _State.BETWEEN
+            self._frame.clear()
+            return self._reject(f"frame longer than {self.max_frame} bytes without ETX/ETB")
         return []
 
     def _frame_done(self, frame: bytes) -> list[Event]:

@@ -32,6 +32,7 @@ class Timeouts:
     instrument_contention: float = 1.0   # instrument: both sides sent ENQ, wait before ENQ again
     host_contention: float = 20.0        # host: both sides sent ENQ, yield and wait before ENQ again
     max_retries: int = 6                 # retransmissions of a NAKed frame, and ENQ attempts
+    trailer_grace: float = 0.3           # receiver: wait for the LF after a frame's C1 C2 CR, then NAK
 
 
 class LinkContention(Exception):
@@ -130,6 +131,8 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, recei
     """
     while True:
         limit = timeouts.frame if receiver.receiving else idle_timeout
+        if receiver.awaiting_lf:
+            limit = timeouts.trailer_grace
         try:
             async with asyncio.timeout(limit):
                 data = await reader.read(65536)
@@ -138,11 +141,13 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, recei
         except TimeoutError:
             if not receiver.receiving:
                 return "idle"
-            receiver.expire()
-            continue
-        if not data:
-            return "closed"
-        events = receiver.feed(data)
+            events = receiver.trailer_timeout()
+            if not events:
+                receiver.expire()
+        else:
+            if not data:
+                return "closed"
+            events = receiver.feed(data)
         ended = False
         while events:
             event = events.pop(0)

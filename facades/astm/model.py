@@ -132,6 +132,17 @@ class OtherRecord:
 
 
 @dataclass
+class RefusedRecord:
+    """An R record that could not be read, with the reason and what is known of it."""
+
+    diagnostics: str
+    line: int
+    raw: str
+    specimen_id: str = ""
+    patient_id: str = ""
+
+
+@dataclass
 class Header:
     """H record."""
 
@@ -155,6 +166,10 @@ class Message:
     others: list[OtherRecord] = field(default_factory=list)
     termination_code: str = "N"
     delimiters: Delimiters = field(default_factory=Delimiters)
+    charset: str = field(default="", compare=False)
+    """How the received bytes were read (``utf-8``, ``latin-1``...); '' for a built message."""
+    refused: list[RefusedRecord] = field(default_factory=list)
+    """R records that could not be read (a bad time, no test code): the others are still read."""
 
     def results(self) -> list[tuple[Patient, Order, Result]]:
         """Every result with the order (specimen) and patient it belongs to, in message order."""

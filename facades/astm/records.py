@@ -2,6 +2,8 @@
 
 Field numbers follow CLSI LIS2-A2, counting the record type as field 1 (``R.4`` is the value).
 Errors name the record type, its line in the message (1-based, one record per line) and the field.
+An R record that cannot be read does not refuse the message: it lands in ``Message.refused`` with
+its reason and text, and the other records are read on (the host keeps it on its worklist).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from facades.astm.model import (
     Patient,
     PersonName,
     Query,
+    RefusedRecord,
     Result,
     TestId,
 )
@@ -44,10 +47,11 @@ Commentable = Header | Patient | Order | Result | Query
 class _Raw:
     """One split record with typed accessors that know where they are, for error messages."""
 
-    def __init__(self, fields: list[Field], line: int) -> None:
+    def __init__(self, fields: list[Field], line: int, text: str = "") -> None:
         self.fields = fields
         self.line = line
         self.type = fields[0][0][0]
+        self.text_as_received = text
 
     def repeats(self, n: int) -> tuple[tuple[str, ...], ...]:
         if n > len(self.fields):
@@ -112,12 +116,18 @@ def _order(raw: _Raw) -> Order:
                  report_type=raw.text(26))
 
 
-def _result(raw: _Raw) -> Result:
+def _units(raw: _Raw, d: Delimiters) -> str:
+    """R.5 has no components in LIS2-A2: a component separator in it is part of the unit (``10^3/µL``
+    sent unescaped), so the field is read back whole."""
+    return d.component.join(raw.comps(5))
+
+
+def _result(raw: _Raw, d: Delimiters) -> Result:
     test = _test_id(raw.comps(3))
-    if not (test.local_code or test.universal_id):
+    if not (test.local_code or test.universal_id or test.extra and test.extra[0]):
         raise raw.error("the universal test ID is empty: which test does this result belong to?", 3)
     value = raw.comps(4) or ("",)
-    return Result(test=test, value=value[0], value_extra=value[1:], units=raw.text(5),
+    return Result(test=test, value=value[0], value_extra=value[1:], units=_units(raw, d),
                   reference_range=raw.text(6),
                   abnormal_flags=raw.text(7), status=raw.text(9), operator=raw.text(11),
                   started_at=raw.stamp(12), completed_at=raw.stamp(13), instrument=raw.text(14))
@@ -143,6 +153,7 @@ class _Reader:
         self.order: Order | None = None
         self.last: Commentable = header
         self.ended = False
+        self.r_seen = 0
 
     def add(self, raw: _Raw) -> None:
         if self.ended:
@@ -171,14 +182,24 @@ class _Reader:
             raise raw.error("O record without a preceding P record")
         raw.check_sequence(len(self.patient.orders) + 1)
         self.order = _order(raw)
+        self.r_seen = 0
         self.patient.orders.append(self.order)
         self.last = self.order
 
     def _r(self, raw: _Raw) -> None:
         if self.order is None:
             raise raw.error("R record without a preceding O record")
-        raw.check_sequence(len(self.order.results) + 1)
-        result = _result(raw)
+        self.r_seen += 1
+        raw.check_sequence(self.r_seen)
+        try:
+            result = _result(raw, self.message.delimiters)
+        except AstmRecordError as exc:  # this record only: the others are still read
+            log.warning("ASTM %s", exc.diagnostics)
+            patient = self.patient.practice_id or self.patient.lab_id if self.patient is not None else ""
+            self.message.refused.append(RefusedRecord(exc.diagnostics, raw.line, raw.text_as_received,
+                                                      self.order.specimen_id or self.order.instrument_specimen_id,
+                                                      patient))
+            return
         self.order.results.append(result)
         self.last = result
 
@@ -215,7 +236,7 @@ def parse_message(text: str) -> Message:
         fields = split_record(rec, d)
         if not fields[0][0][0]:
             raise AstmRecordError("the record type (field 1) is empty", record_type="?", line=line, field=1)
-        reader.add(_Raw(fields, line))
+        reader.add(_Raw(fields, line, rec))
     if not reader.ended:
         raise AstmRecordError("the message has no L terminator record", record_type="L",
                               line=lines[-1][0] + 1)

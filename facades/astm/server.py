@@ -8,6 +8,10 @@ record), the host becomes the sender once the instrument's transfer has ended (E
 A message whose records cannot be parsed is refused (NAK, error logged with its record, line and
 field), unless an ``on_invalid`` hook is given and stores it (for example in a quarantine for a
 person to look at): then it is durable and is ACKed, so the instrument does not resend it in vain.
+
+Bounded: a ``ConnectionGate`` caps the connections held (total and per source address; one more is
+closed at once) and a connection silent for ``idle_timeout`` outside a transfer is closed (inside a
+transfer the E1381 frame timer already applies and frees the partial message).
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from contextvars import ContextVar
 from types import TracebackType
 
 from facades.astm.errors import AstmLinkError, AstmRecordError
-from facades.astm.framing import Receiver
+from facades.astm.framing import DEFAULT_MAX_FRAME, Receiver
 from facades.astm.link import LinkContention, Timeouts, encode_message, pump, transmit
 from facades.astm.model import Message
 from facades.astm.records import build_message, parse_message
+from resources.connections import ConnectionGate
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +39,34 @@ current_peer: ContextVar[str] = ContextVar("astm_peer", default="")
 that a handler can check where a message comes from without a wider handler signature."""
 
 
+AUTO = "auto"
+
+
+def decode(data: bytes, encoding: str) -> tuple[str, str]:
+    """The text of a message and the character set it was read with. ``auto``: UTF-8 when the bytes
+    are valid UTF-8 and not plain ASCII (``µ`` as C2 B5), else Latin-1 (which reads any byte)."""
+    if encoding != AUTO:
+        return data.decode(encoding), encoding
+    if data.isascii():
+        return data.decode("ascii"), "ascii"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
 class _Connection:
     """One instrument connection: receive, store through the handler, send back answers."""
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler,
-                 on_invalid: InvalidHandler | None, timeouts: Timeouts, encoding: str) -> None:
+                 on_invalid: InvalidHandler | None, timeouts: Timeouts, encoding: str, max_frame: int,
+                 idle_timeout: float | None = None) -> None:
         self.reader, self.writer = reader, writer
+        self.idle_timeout = idle_timeout
         self.handler, self.on_invalid = handler, on_invalid
         self.timeouts, self.encoding = timeouts, encoding
-        self.receiver = Receiver(max_errors=timeouts.max_retries + 1)
+        self.answer_encoding = "latin-1" if encoding == AUTO else encoding
+        self.receiver = Receiver(max_errors=timeouts.max_retries + 1, max_frame=max_frame)
         self.outbox: list[bytes] = []
         self.retry_at = 0.0
         peer = writer.get_extra_info("peername")
@@ -57,10 +81,13 @@ class _Connection:
                 if self.outbox and not self.receiver.receiving and loop.time() >= self.retry_at:
                     await self._send_answer()
                     continue
-                idle = max(self.retry_at - loop.time(), 0.0) if self.outbox else None
+                idle = max(self.retry_at - loop.time(), 0.0) if self.outbox else self.idle_timeout
                 outcome = await pump(self.reader, self.writer, self.receiver, self._store,
                                      timeouts=self.timeouts, idle_timeout=idle)
                 if outcome == "closed":
+                    break
+                if outcome == "idle" and not self.outbox:
+                    log.info("ASTM connection from %s idle for %g s: closed", self.peer, self.idle_timeout)
                     break
         except (ConnectionError, AstmLinkError) as exc:
             log.warning("ASTM connection from %s lost: %s", self.peer, exc)
@@ -86,12 +113,14 @@ class _Connection:
     async def _store(self, data: bytes) -> bool:
         """Parse and hand the message to the handler; True only once it is durable."""
         try:
-            text = data.decode(self.encoding)
+            text, charset = decode(data, self.encoding)
         except UnicodeDecodeError as exc:
             log.error("ASTM message from %s refused: not %s text (%s)", self.peer, self.encoding, exc)
             return False
+        self.answer_encoding = "latin-1" if charset == "ascii" else charset  # answer as the instrument writes
         try:
             message = parse_message(text)
+            message.charset = charset
         except AstmRecordError as exc:
             log.error("ASTM message from %s refused: %s", self.peer, exc.diagnostics)
             if self.on_invalid is None:
@@ -113,7 +142,7 @@ class _Connection:
                  self.peer, len(message.patients), results, len(message.queries))
         if answer is not None:
             try:
-                self.outbox.append(encode_message(build_message(answer), self.encoding))
+                self.outbox.append(encode_message(build_message(answer), self.answer_encoding))
             except AstmRecordError as exc:  # the message is stored all the same: ACK it
                 log.error("ASTM answer to %s cannot be built, not sent: %s", self.peer, exc.diagnostics)
         return True
@@ -147,21 +176,34 @@ class AstmServer:
 
 async def start_astm_server(handler: Handler, host: str = "127.0.0.1", port: int = 0, *,
                             on_invalid: InvalidHandler | None = None, timeouts: Timeouts | None = None,
-                            encoding: str = "latin-1") -> AstmServer:
+                            encoding: str = AUTO, max_frame: int = DEFAULT_MAX_FRAME,
+                            gate: ConnectionGate | None = None, idle_timeout: float | None = None) -> AstmServer:
     """Listen for instruments; ``handler(text, message)`` must store the message durably and may
-    return a message to send back (the order download answering a Q record)."""
+    return a message to send back (the order download answering a Q record).
+
+    ``encoding``: a codec, or ``auto`` (UTF-8 when the bytes are UTF-8, else Latin-1; answers go out
+    in the character set the instrument last used). ``max_frame``: the longest frame accepted.
+    ``gate`` and ``idle_timeout`` bound what instruments can hold (None: unbounded)."""
     tasks: set[asyncio.Task[None]] = set()
     settings = timeouts or Timeouts()
 
     async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) else str(peer)
+        if gate is not None and not gate.admit(address):
+            writer.transport.abort()  # over the cap: closed at once, counted by the gate
+            return
         # stop() cancels this inner task; asyncio.wait keeps its cancellation from surfacing in the
         # stream callback, which Python 3.11 would log as an unhandled error.
-        task = asyncio.create_task(_Connection(reader, writer, handler, on_invalid, settings, encoding).run())
+        connection = _Connection(reader, writer, handler, on_invalid, settings, encoding, max_frame, idle_timeout)
+        task = asyncio.create_task(connection.run())
         tasks.add(task)
         try:
             await asyncio.wait({task})
         finally:
             tasks.discard(task)
+            if gate is not None:
+                gate.release(address)
         if not task.cancelled() and task.exception() is not None:
             log.error("ASTM connection failed", exc_info=task.exception())
 

@@ -2,7 +2,7 @@
 stylesheet, the reader of a subcontractor's CR-Bio, and the offline conformance check."""
 
 from facades.cda.errors import KitError, NotACda
-from facades.cda.reader import SubcontractedReport, read_crbio
+from facades.cda.reader import DocumentPatient, SubcontractedReport, read_crbio
 from facades.cda.stylesheet import self_presenting, stylesheet_path
 from facades.cda.validation import (
     Finding,
@@ -12,13 +12,24 @@ from facades.cda.validation import (
     schematrons_for,
     validate_cda,
 )
-from facades.cda.writer import CrBioInput, DocumentVersion, Party, SubcontractedPdf, write_n1, write_n3
+from facades.cda.writer import (
+    CrBioInput,
+    DocumentVersion,
+    Mentions,
+    Party,
+    SubcontractedPdf,
+    is_oid,
+    write_n1,
+    write_n3,
+)
 
 __all__ = [
     "CrBioInput",
+    "DocumentPatient",
     "DocumentVersion",
     "Finding",
     "KitError",
+    "Mentions",
     "NotACda",
     "Party",
     "SubcontractedPdf",
@@ -26,6 +37,7 @@ __all__ = [
     "ValidationReport",
     "cli_validate",
     "format_report",
+    "is_oid",
     "read_crbio",
     "schematrons_for",
     "self_presenting",

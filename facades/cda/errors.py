@@ -6,7 +6,8 @@ Ordered by what the caller can do::
     └── NotACda                the input is not XML, or holds no ``ClinicalDocument``: reject it  -> 400
     SglError (resources)
     └── KitError               the ANS test kit is missing or a schematron does not compile:
-                               an installation problem, not the document's fault                   -> 500
+                               an installation problem, not the document's fault: the step that
+                               needs it answers 503 with what to install (``sgl kit install``)     -> 503
 
 A document that *is* a CDA but breaks the XSD or a schematron is not an exception: it yields a
 ``ValidationReport`` whose findings say what and where.
@@ -24,4 +25,5 @@ class NotACda(InvalidInput):
 class KitError(SglError):
     """The conformance kit (XSD, schematrons) is unusable in this installation."""
 
+    status = 503
     issue_code = "exception"

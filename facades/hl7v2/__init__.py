@@ -7,20 +7,23 @@ Layers point one way: ``escape``/``message`` <- ``parser`` <- ``ack``/``pid`` <-
 from facades.hl7v2.ack import AckCode, AckError, build_ack, build_ack_for_unreadable, new_control_id
 from facades.hl7v2.client import MllpClient, send
 from facades.hl7v2.errors import (
-    ErrorLocation,
     FrameTooLarge,
+    Hl7ContentError,
     Hl7ParseError,
     MllpUnavailable,
     NackReceived,
+    UnsupportedMessage,
 )
 from facades.hl7v2.escape import DEFAULT_ENCODING, EncodingChars, EscapeError
 from facades.hl7v2.escape import decode as unescape
 from facades.hl7v2.escape import encode as escape
+from facades.hl7v2.location import ErrorLocation
 from facades.hl7v2.message import Field, Hl7Message, Segment
 from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
+from facades.hl7v2.outcome import AckDecision, PartlyProcessed, ack_error, at, decide
 from facades.hl7v2.parser import check_header, parse
 from facades.hl7v2.pid import PAM_FR_RELIABILITY, AssigningAuthority, build_pid
-from facades.hl7v2.server import AckDecision, Handler, InboundMessage, MllpServer, UnreadableHook, start_mllp_server
+from facades.hl7v2.server import Handler, InboundMessage, MllpServer, UnreadableHook, start_mllp_server
 from facades.hl7v2.timestamps import from_fhir as hl7_datetime_from_fhir
 from facades.hl7v2.timestamps import hl7_timestamp
 
@@ -38,6 +41,7 @@ __all__ = [
     "Field",
     "FrameTooLarge",
     "Handler",
+    "Hl7ContentError",
     "Hl7Message",
     "Hl7ParseError",
     "InboundMessage",
@@ -46,12 +50,17 @@ __all__ = [
     "MllpServer",
     "MllpUnavailable",
     "NackReceived",
+    "PartlyProcessed",
     "Segment",
     "UnreadableHook",
+    "UnsupportedMessage",
+    "ack_error",
+    "at",
     "build_ack",
     "build_ack_for_unreadable",
     "build_pid",
     "check_header",
+    "decide",
     "encode_frame",
     "escape",
     "hl7_datetime_from_fhir",

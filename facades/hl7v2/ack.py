@@ -14,17 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from facades.hl7v2.errors import (
-    APPLICATION_INTERNAL_ERROR,
-    ERROR_CODE_TEXT,
-    ErrorLocation,
-    Hl7ParseError,
-)
+from facades.hl7v2.errors import APPLICATION_INTERNAL_ERROR, ERROR_CODE_TEXT, Hl7ParseError
 from facades.hl7v2.escape import DEFAULT_ENCODING, EncodingChars
+from facades.hl7v2.location import ErrorLocation
 from facades.hl7v2.message import Field, Hl7Message, Segment
 from facades.hl7v2.parser import encoding_chars
 from facades.hl7v2.timestamps import hl7_timestamp
-from resources.errors import SglError
 
 AckCode = Literal["AA", "AE", "AR"]
 Severity = Literal["E", "W", "I"]
@@ -33,20 +28,13 @@ MSA3_MAX = 80  # MSA-3 is ST(80) in HL7 2.5; the full text goes to ERR-8
 
 @dataclass(frozen=True)
 class AckError:
-    """One ERR segment: what went wrong, where, and how bad."""
+    """One ERR segment: what went wrong, where, and how bad (``outcome.ack_error`` makes one from an
+    exception)."""
 
     message: str
     code: int = APPLICATION_INTERNAL_ERROR
     severity: Severity = "E"
     location: ErrorLocation | None = None
-
-    @classmethod
-    def from_exception(cls, exc: BaseException) -> AckError:
-        """An ERR for an exception: parse errors keep their code and location, others are 207."""
-        if isinstance(exc, Hl7ParseError):
-            return cls(exc.diagnostics, exc.code, "E", exc.location)
-        text = exc.diagnostics if isinstance(exc, SglError) else (str(exc) or type(exc).__name__)
-        return cls(text, APPLICATION_INTERNAL_ERROR, "E", None)
 
     def segment(self, enc: EncodingChars) -> Segment:
         err = Segment("ERR", enc=enc)

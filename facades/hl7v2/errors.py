@@ -4,20 +4,21 @@ The tree, ordered by what the caller can do (the bases come from ``resources.err
 
     InvalidInput
     ├── Hl7ParseError        the message cannot be read: answer AR with the location
-    │   └── FrameTooLarge    an MLLP frame exceeds the configured maximum size
+    │   ├── FrameTooLarge    an MLLP frame exceeds the configured maximum size
+    │   ├── UnsupportedMessage  a message type or event nobody handles here: AR 200/201
+    │   └── Hl7ContentError  the message is readable, one of its values is refused: AE with the location
     └── NackReceived         the peer answered AE/AR: fix the message or alert a human
     Unavailable
     └── MllpUnavailable      connection refused, reset or timed out: retry later
 
-``ErrorLocation`` is HL7 2.5 ERL (ERR-2): segment id, segment occurrence, field, field repetition,
-component, sub-component. It also renders as the ``expression`` of the FHIR issue (``PID[1]-3[2].4``).
+``ErrorLocation`` (HL7 ERL, ERR-2) lives in ``location`` so that ``message`` needs nothing from here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from facades.hl7v2.location import ErrorLocation as ErrorLocation  # re-exported: older imports keep working
 from resources.errors import InvalidInput, Unavailable
 
 if TYPE_CHECKING:
@@ -52,39 +53,6 @@ ERROR_CODE_TEXT = {
     APPLICATION_RECORD_LOCKED: "Application record locked",
     APPLICATION_INTERNAL_ERROR: "Application internal error",
 }
-
-
-@dataclass(frozen=True)
-class ErrorLocation:
-    """Where an error sits in a message (HL7 ERL); positions are 1-based, None when unknown."""
-
-    segment: str
-    sequence: int = 1
-    field: int | None = None
-    repetition: int | None = None
-    component: int | None = None
-    subcomponent: int | None = None
-
-    def parts(self) -> list[str]:
-        """The ERL components as strings, trailing unknowns dropped."""
-        values = [self.segment, self.sequence, self.field, self.repetition, self.component, self.subcomponent]
-        out = ["" if v is None else str(v) for v in values]
-        while out and not out[-1]:
-            out.pop()
-        return out
-
-    def expression(self) -> str:
-        """A compact path such as ``PID[1]-3[2].4.1`` for logs and FHIR issues."""
-        text = f"{self.segment}[{self.sequence}]"
-        if self.field is not None:
-            text += f"-{self.field}"
-            if self.repetition is not None:
-                text += f"[{self.repetition}]"
-            if self.component is not None:
-                text += f".{self.component}"
-                if self.subcomponent is not None:
-                    text += f".{self.subcomponent}"
-        return text
 
 
 class Hl7ParseError(InvalidInput):
@@ -125,3 +93,23 @@ class NackReceived(InvalidInput):
 
 class MllpUnavailable(Unavailable):
     """The MLLP peer cannot be reached, closed the connection or did not answer in time."""
+
+
+class Hl7ContentError(Hl7ParseError):
+    """A readable message with a value the receiver refuses (a date that does not exist, an unknown
+    exam, an order already stored): answered AE, since the rest of the message could be read."""
+
+    @classmethod
+    def of(cls, error: Hl7ParseError) -> Hl7ContentError:
+        """The same error, classed as a content error (a handler for which nothing is unreadable)."""
+        if isinstance(error, Hl7ContentError):
+            return error
+        return cls(error.diagnostics, error.location, code=error.code)
+
+
+class UnsupportedMessage(Hl7ParseError):
+    """No handler for this message type (code 200) or for this event of a known type (201)."""
+
+    def __init__(self, diagnostics: str, *, code: int = UNSUPPORTED_MESSAGE_TYPE) -> None:
+        super().__init__(diagnostics, ErrorLocation("MSH", 1, 9), code=code)
+

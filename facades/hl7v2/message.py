@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from facades.hl7v2.errors import ErrorLocation
 from facades.hl7v2.escape import DEFAULT_ENCODING, EncodingChars, decode, encode
+from facades.hl7v2.location import ErrorLocation
 
 T = TypeVar("T")
 

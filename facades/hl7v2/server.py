@@ -2,10 +2,15 @@
 
 Messages from one connection are handled one after the other, in order. The ACK of a message is
 written only after the handler returned, because the handler stores the raw message durably first
-("acknowledge only what is durable"). A message that cannot be parsed gets AR with an ERR naming
-the spot, a handler exception (or timeout) gets AE with the reason; either way the connection goes
-on with the next message. ``stop()`` stops listening, closes idle connections at once and lets
-connections busy with a message finish it (up to a grace period) before closing them.
+("acknowledge only what is durable"). What a failure is answered (AE or AR, ERR code and location)
+is decided by one table, ``outcome.RULES``, for the server's own parse errors as for what a handler
+raises; either way the connection goes on with the next message. ``stop()`` stops listening, closes
+idle connections at once and lets connections busy with a message finish it (up to a grace period).
+
+Bounded against hostile or broken peers: a ``ConnectionGate`` caps the connections held (total and per
+source address; one more is closed at once), a connection silent for ``idle_timeout`` between messages
+is closed, and one that stops for ``frame_timeout`` in the middle of a frame is closed with the
+unfinished frame freed; a frame over ``max_message_size`` keeps only its head (answered AR).
 """
 
 from __future__ import annotations
@@ -19,46 +24,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 
-from facades.hl7v2.ack import AckCode, AckError, build_ack, build_ack_for_unreadable
-from facades.hl7v2.errors import APPLICATION_INTERNAL_ERROR, ErrorLocation, FrameTooLarge, Hl7ParseError
+from facades.hl7v2.ack import build_ack, build_ack_for_unreadable
+from facades.hl7v2.errors import FrameTooLarge, Hl7ParseError
 from facades.hl7v2.message import Hl7Message
 from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
+from facades.hl7v2.outcome import AckDecision, ack_error, decide
 from facades.hl7v2.parser import check_header, codec_for, parse
+from resources.connections import ConnectionGate
+from resources.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class AckDecision:
-    """What the handler wants answered: AA, or AE/AR with the errors to put in ERR segments; or, for a
-    query, the response message itself (an RSP^K11 answering a QBP^Q11 carries its own MSA)."""
-
-    code: AckCode = "AA"
-    errors: tuple[AckError, ...] = ()
-    response: Hl7Message | None = None
-
-    @classmethod
-    def respond(cls, response: Hl7Message) -> AckDecision:
-        """Answer with ``response`` instead of an ACK (it must carry MSA echoing the query's MSH-10)."""
-        return cls("AA", (), response)
-
-    @classmethod
-    def accept(cls, *warnings: AckError) -> AckDecision:
-        return cls("AA", warnings)
-
-    @classmethod
-    def error(cls, message: str, code: int = APPLICATION_INTERNAL_ERROR,
-              location: ErrorLocation | None = None) -> AckDecision:
-        """AE: the message is valid but could not be processed (the sender may retry)."""
-        return cls("AE", (AckError(message, code, "E", location),))
-
-    @classmethod
-    def reject(cls, message: str, code: int, location: ErrorLocation | None = None) -> AckDecision:
-        """AR: the message is refused (unsupported type, event, version...); do not resend as is."""
-        return cls("AR", (AckError(message, code, "E", location),))
 
 
 @dataclass(frozen=True)
@@ -89,8 +68,12 @@ class MllpServer:
 
     def __init__(self, handler: Handler, *, max_message_size: int = DEFAULT_MAX_SIZE,
                  handler_timeout: float | None = None, stop_grace: float = 10.0,
-                 on_unreadable: UnreadableHook | None = None) -> None:
+                 on_unreadable: UnreadableHook | None = None, gate: ConnectionGate | None = None,
+                 idle_timeout: float | None = None, frame_timeout: float | None = None) -> None:
         self._handler = handler
+        self._gate = gate
+        self._idle_timeout = idle_timeout
+        self._frame_timeout = frame_timeout
         self._on_unreadable = on_unreadable
         self._max_message_size = max_message_size
         self._handler_timeout = handler_timeout
@@ -149,8 +132,26 @@ class MllpServer:
         await self.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        conn_id = next(self._ids)
         peername = writer.get_extra_info("peername")
+        address = str(peername[0]) if peername else "?"
+        if self._gate is not None and not self._gate.admit(address):
+            writer.transport.abort()  # over the cap: closed at once, counted by the gate (not logged each time)
+            return
+        try:
+            await self._serve_admitted(reader, writer, peername)
+        finally:
+            if self._gate is not None:
+                self._gate.release(address)
+
+    async def _read(self, reader: asyncio.StreamReader, in_frame: bool) -> bytes:
+        """The next chunk; TimeoutError once the peer is silent too long (shorter inside a frame)."""
+        limit = self._frame_timeout if in_frame and self._frame_timeout is not None else self._idle_timeout
+        async with asyncio.timeout(limit):
+            return await reader.read(READ_CHUNK)
+
+    async def _serve_admitted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                              peername: Any) -> None:
+        conn_id = next(self._ids)
         conn = _Connection(f"{peername[0]}:{peername[1]}" if peername else "?")
         task = asyncio.current_task()
         assert task is not None
@@ -160,7 +161,12 @@ class MllpServer:
         reason = "peer closed the connection"
         try:
             while not self._closing:
-                chunk = await reader.read(READ_CHUNK)
+                try:
+                    chunk = await self._read(reader, decoder.in_frame)
+                except TimeoutError:
+                    reason = (f"no byte for {self._frame_timeout:g} s inside a frame" if decoder.in_frame
+                              and self._frame_timeout is not None else f"idle for {self._idle_timeout:g} s")
+                    break
                 if not chunk:
                     break
                 conn.busy = True
@@ -192,26 +198,27 @@ class MllpServer:
         except Exception as exc:
             log.exception("MLLP connection %d: could not answer a message", conn_id)
             raw = item.head if isinstance(item, FrameTooLarge) else item
-            return self._encode(build_ack_for_unreadable(raw, [AckError.from_exception(exc)], "AE"), conn_id, "?")
+            return self._encode(build_ack_for_unreadable(raw, [ack_error(exc)], "AE"), conn_id, "?")
 
     async def _answer(self, item: bytes | FrameTooLarge, conn: _Connection, conn_id: int) -> bytes:
         """Parse, hand over, and build the ACK bytes for one frame."""
         conn.messages += 1
         if isinstance(item, FrameTooLarge):
             await self._quarantine(item.head, conn, str(item))
-            ack = build_ack_for_unreadable(item.head, [AckError.from_exception(item)])
+            ack = build_ack_for_unreadable(item.head, [ack_error(item)], decide(item).code)
             return self._encode(ack, conn_id, "oversized frame")
         try:
             message = parse(item)
         except Hl7ParseError as exc:
             log.warning("MLLP connection %d: unreadable message rejected: %s", conn_id, exc.diagnostics)
             await self._quarantine(item, conn, exc.diagnostics)
-            return self._encode(build_ack_for_unreadable(item, [AckError.from_exception(exc)]), conn_id, "?")
+            return self._encode(build_ack_for_unreadable(item, [ack_error(exc)], decide(exc).code), conn_id, "?")
         try:
             check_header(message)
         except Hl7ParseError as exc:
             await self._quarantine(item, conn, exc.diagnostics)
-            return self._encode(build_ack(message, "AR", [AckError.from_exception(exc)]), conn_id, "?")
+            refusal = decide(exc)
+            return self._encode(build_ack(message, refusal.code, refusal.errors), conn_id, "?")
         inbound = InboundMessage(item, message, conn.peer, conn_id)
         try:
             decision = await asyncio.wait_for(self._handler(inbound), self._handler_timeout)
@@ -219,10 +226,13 @@ class MllpServer:
                 raise TypeError(f"the handler returned {decision!r} instead of an AckDecision")
         except TimeoutError:
             log.error("MLLP connection %d: handler timed out on %s", conn_id, message.control_id)
-            decision = AckDecision.error(f"message not processed within {self._handler_timeout}s")
-        except Exception as exc:  # any handler failure becomes AE; the connection goes on
-            log.exception("MLLP connection %d: handler failed on %s", conn_id, message.control_id)
-            decision = AckDecision("AE", (AckError.from_exception(exc),))
+            decision = decide(TimeoutError(f"message not processed within {self._handler_timeout}s"))
+        except Exception as exc:  # the outcome table decides AE or AR; the connection goes on
+            if isinstance(exc, InvalidInput):  # the sender's message, not our failure: no traceback
+                log.warning("MLLP connection %d: %s refused: %s", conn_id, message.control_id, exc.diagnostics)
+            else:
+                log.exception("MLLP connection %d: handler failed on %s", conn_id, message.control_id)
+            decision = decide(exc)
         answer = decision.response or build_ack(message, decision.code, decision.errors)
         return self._encode(answer, conn_id, message.control_id)
 
@@ -245,14 +255,17 @@ class MllpServer:
 async def start_mllp_server(handler: Handler, host: str = "127.0.0.1", port: int = 2575, *,
                             max_message_size: int = DEFAULT_MAX_SIZE, handler_timeout: float | None = None,
                             stop_grace: float = 10.0, ssl_context: ssl.SSLContext | None = None,
-                            on_unreadable: UnreadableHook | None = None) -> MllpServer:
+                            on_unreadable: UnreadableHook | None = None, gate: ConnectionGate | None = None,
+                            idle_timeout: float | None = None, frame_timeout: float | None = None) -> MllpServer:
     """Start listening and return the server; ``await server.stop()`` (or ``async with``) ends it.
 
     ``ssl_context`` turns on MLLP over TLS (a server context; require client certificates in it for
     mutual authentication). ``on_unreadable`` receives every message answered AR before it was
-    parsed or checked, so that nothing received is lost (a quarantine).
+    parsed or checked, so that nothing received is lost (a quarantine). ``gate``, ``idle_timeout`` and
+    ``frame_timeout`` bound what a peer can hold (None: unbounded, for tests and tools).
     """
     server = MllpServer(handler, max_message_size=max_message_size, handler_timeout=handler_timeout,
-                        stop_grace=stop_grace, on_unreadable=on_unreadable)
+                        stop_grace=stop_grace, on_unreadable=on_unreadable, gate=gate,
+                        idle_timeout=idle_timeout, frame_timeout=frame_timeout)
     await server.start(host, port, ssl_context)
     return server

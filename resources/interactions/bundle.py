@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from resources.errors import InvalidInput, Issue, SglError
 from resources.fhirjson import instant
 from resources.interactions.common import check_body_type, check_type
-from resources.interactions.create import create, prepare_create
+from resources.interactions.create import conditional_key, create, prepare_create
 from resources.interactions.delete import delete
 from resources.interactions.guard import WriteGuard
 from resources.interactions.outcome import Outcome
@@ -116,6 +116,8 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
                 rid = existing[0] if len(existing) == 1 else str(uuid.uuid4())
                 if not existing:
                     assigned[e.index] = rid
+                    if e.if_none_exist:  # a concurrent transaction creating the same one conflicts
+                        await store.claim(conditional_key(e.rtype, e.if_none_exist), session=session)
                 ids[e.full_url] = f"{e.rtype}/{rid}"
         ordered = sorted(entries, key=lambda x: _ORDER[x.method])
         for e in ordered:

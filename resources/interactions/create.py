@@ -1,31 +1,67 @@
-"""create and conditional create (``If-None-Exist``)."""
+"""create and conditional create (``If-None-Exist``).
+
+A conditional create is decided by the database, not by read-then-write: the search and the insert run
+in one transaction that also writes a guard document keyed by the type and the canonical query
+(``store.claim``). Of concurrent identical requests one transaction commits; the others conflict on the
+guard, run again, find the winner and answer 200 with it. Inside a caller's transaction (a transaction
+Bundle) the claim is made in that transaction and a conflict aborts it (409: the client retries).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import random
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
-from resources.errors import PreconditionFailed
+from resources.errors import Conflict, PreconditionFailed, WriteConflict
 from resources.interactions.common import check_body_type, check_type
 from resources.interactions.guard import WriteGuard, WriteIntent, apply_guard
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
 from resources.store.base import FhirStore
-from resources.validation import validate_resource
+from resources.validation import validated
+
+CONDITIONAL_ATTEMPTS = 30
+
+
+def conditional_key(resource_type: str, query: str) -> str:
+    """The guard key of a conditional create: the same criteria in any order give the same key."""
+    pairs = sorted(parse_qsl(query.lstrip("?"), keep_blank_values=True))
+    return hashlib.sha256(f"{resource_type}?{urlencode(pairs)}".encode()).hexdigest()
 
 
 async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exist: str | None = None,
                  session: Any = None, guard: WriteGuard | None = None, rid: str | None = None) -> Outcome:
     """Validate, run the write guard, store version 1 (under ``rid`` when a transaction chose it)."""
     check_type(resource_type)
-    resource = validate_resource(body)
+    resource = await validated(body)
     check_body_type(resource, resource_type)
-    if if_none_exist:
-        ids = await matching_ids(store, resource_type, if_none_exist, session=session)
-        if len(ids) > 1:
-            raise PreconditionFailed(f"If-None-Exist {if_none_exist!r} matches several {resource_type}",
-                                     expression="If-None-Exist")
-        if ids:
-            return Outcome.of(200, await store.read(resource_type, ids[0], session=session), location=True)
+    if not if_none_exist:
+        prepared = await prepare_create(resource, session=session, guard=guard)
+        return Outcome.of(201, await store.create(prepared, session=session, rid=rid), location=True)
+    if session is not None:
+        return await _create_unless_exists(store, resource, if_none_exist, session, guard, rid)
+    for attempt in range(CONDITIONAL_ATTEMPTS):
+        try:
+            async with store.transaction() as own:
+                return await _create_unless_exists(store, resource, if_none_exist, own, guard, rid)
+        except WriteConflict:
+            await asyncio.sleep(random.uniform(0.005, 0.02) * min(attempt + 1, 10))
+    raise Conflict(f"If-None-Exist {if_none_exist!r}: too many concurrent creates of the same {resource_type}; retry",
+                   expression="If-None-Exist")
+
+
+async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], query: str, session: Any,
+                                guard: WriteGuard | None, rid: str | None) -> Outcome:
+    rtype = resource["resourceType"]
+    ids = await matching_ids(store, rtype, query, session=session)
+    if len(ids) > 1:
+        raise PreconditionFailed(f"If-None-Exist {query!r} matches several {rtype}", expression="If-None-Exist")
+    if ids:
+        return Outcome.of(200, await store.read(rtype, ids[0], session=session), location=True)
+    await store.claim(conditional_key(rtype, query), session=session)
     prepared = await prepare_create(resource, session=session, guard=guard)
     return Outcome.of(201, await store.create(prepared, session=session, rid=rid), location=True)
 
@@ -40,6 +76,6 @@ async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | 
 
 async def prepare_create(body: Any, *, session: Any = None, guard: WriteGuard | None = None) -> dict[str, Any]:
     """What ``create`` does before writing: validate, drop the client id, run the guard."""
-    resource = {k: v for k, v in validate_resource(body).items() if k != "id"}
+    resource = {k: v for k, v in (await validated(body)).items() if k != "id"}
     guarded = await apply_guard(guard, WriteIntent(resource["resourceType"], "create", None, resource, session))
     return guarded or resource

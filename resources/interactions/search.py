@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from resources.errors import Issue, PreconditionFailed, operation_outcome
+from resources.interactions.common import check_type
 from resources.search.query import MAX_CHAIN_MATCHES, SearchRequest, plan
 from resources.store.base import FhirStore
 
@@ -19,6 +20,9 @@ def chain_resolver(store: FhirStore, session: Any = None) -> Any:
 
 async def plan_search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
                       session: Any = None) -> SearchRequest:
+    """Plan a search on a served FHIR type only: any other name (``Patient_history``, an internal
+    collection, a typo) is a 404 before a collection is touched."""
+    check_type(rtype)
     return await plan(rtype, pairs, strict=strict, resolve_chain=chain_resolver(store, session))
 
 

@@ -11,14 +11,14 @@ from resources.interactions.guard import WriteGuard, WriteIntent
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
 from resources.store.base import FhirStore
-from resources.validation import validate_resource
+from resources.validation import validated
 
 
 async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, if_match: str | None = None,
                  session: Any = None, guard: WriteGuard | None = None) -> Outcome:
     check_type(resource_type)
     check_id(rid)
-    resource = validate_resource(body)
+    resource = await validated(body)
     check_body_type(resource, resource_type)
     if resource.get("id") != rid:
         raise InvalidInput(f"the body's id {resource.get('id')!r} differs from the URL's {rid!r}", expression="id")

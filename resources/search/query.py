@@ -126,6 +126,12 @@ def _include(raw: str, name: str) -> Include:
     return Include(parts[0], spec.key, parts[2] if len(parts) == 3 else None)
 
 
+def _add_once(includes: list[Include], include: Include) -> None:
+    """A repeated ``_include``/``_revinclude`` is asked once: repeating it must not multiply the response."""
+    if include not in includes:
+        includes.append(include)
+
+
 async def plan(rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
                resolve_chain: ChainResolver) -> SearchRequest:
     params = params_for(rtype)
@@ -144,9 +150,9 @@ async def plan(rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
         elif key == "_sort":
             req.sort = _sort(rtype, raw)
         elif key == "_include":
-            req.includes.append(_include(raw, "_include"))
+            _add_once(req.includes, _include(raw, "_include"))
         elif key == "_revinclude":
-            req.revincludes.append(_include(raw, "_revinclude"))
+            _add_once(req.revincludes, _include(raw, "_revinclude"))
         elif key == "_summary":
             if raw != "count":
                 raise InvalidInput("only _summary=count is supported", expression="_summary")

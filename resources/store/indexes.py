@@ -7,6 +7,8 @@ searches a lab runs all day (an Observation by patient and code, by patient and 
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
 from resources.search.params import params_for
@@ -17,6 +19,32 @@ COMPOUND_INDEXES: dict[str, list[tuple[str, ...]]] = {
     "DiagnosticReport": [("s.subject", "k.issued")],
     "ServiceRequest": [("s.subject", "k.authored")],
 }
+
+
+LAB_ACCESSION_SYSTEM = "https://opensgl.org/fhir/sid/accession"
+"""The system of the accession numbers the lab's counter gives its tubes."""
+
+UNIQUE_IDENTIFIERS: dict[str, dict[str, tuple[str, str]]] = {
+    "Specimen": {"accession": ("accessionIdentifier", LAB_ACCESSION_SYSTEM)}}
+"""Identifiers no two current resources of a type may share: key name -> (Identifier element, system).
+The database enforces them (a unique index on ``u.<key>``), so two concurrent writers cannot both win.
+Only the lab's own system is unique: a subcontractor's specimen number may come back in several documents."""
+
+
+def unique_keys(resource: dict[str, Any]) -> dict[str, str]:
+    """The ``u`` part of a stored document: the value of each unique identifier present."""
+    out = {}
+    for key, (element, system) in UNIQUE_IDENTIFIERS.get(resource["resourceType"], {}).items():
+        ident = resource.get(element)
+        if isinstance(ident, dict) and ident.get("system") == system and ident.get("value"):
+            out[key] = str(ident["value"])
+    return out
+
+
+def unique_indexes(resource_type: str) -> list[IndexModel]:
+    return [IndexModel([(f"u.{key}", ASCENDING)], name=f"unique.{key}", unique=True,
+                       partialFilterExpression={f"u.{key}": {"$exists": True}})
+            for key in UNIQUE_IDENTIFIERS.get(resource_type, {})]
 
 
 def current_indexes(resource_type: str) -> list[IndexModel]:

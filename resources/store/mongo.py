@@ -16,9 +16,9 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
 
-from resources.errors import Conflict, Gone, InvalidInput, NotFound, PreconditionFailed
+from resources.errors import Conflict, Gone, InvalidInput, NotFound, PreconditionFailed, WriteConflict
 from resources.fhirjson import content_hash, instant
 from resources.search import cursor as keyset
 from resources.search import reference
@@ -28,10 +28,18 @@ from resources.search.extract import search_document, sort_key
 from resources.search.params import RESOURCE_TYPES
 from resources.search.query import Include, SearchRequest
 from resources.store.base import HistoryPage, SearchPage, Stored
-from resources.store.indexes import current_indexes, history_indexes
+from resources.store.indexes import (
+    UNIQUE_IDENTIFIERS,
+    current_indexes,
+    history_indexes,
+    unique_indexes,
+    unique_keys,
+)
 
 log = logging.getLogger(__name__)
 _WRITE_RETRIES = 5
+CLAIMS = "_claims"
+"""Guard documents of conditional creates (not a FHIR type: no route can read it)."""
 MAX_INCLUDED = 1000
 
 
@@ -41,6 +49,30 @@ def _stamp(resource: dict[str, Any], vid: int, lu: datetime) -> dict[str, Any]:
     meta["versionId"] = str(vid)
     meta["lastUpdated"] = instant(lu)
     out["meta"] = meta
+    return out
+
+
+def _duplicate(rtype: str, exc: DuplicateKeyError) -> Conflict:
+    """A unique index refused the write: name the identifier already taken, or the id created concurrently."""
+    details = exc.details or {}
+    value = details.get("keyValue") or {}
+    field = next(iter(details.get("keyPattern") or value or {"_id": 1}))
+    if field.startswith("u."):
+        element = UNIQUE_IDENTIFIERS.get(rtype, {}).get(field[2:], (field[2:], ""))[0]
+        return Conflict(f"{rtype}.{element} {value.get(field)!r} is already used by another {rtype}",
+                        expression=f"{rtype}.{element}")
+    return Conflict(f"{rtype}/{value.get('_id', '?')} was created concurrently; retry")
+
+
+def _once(included: list[dict[str, Any]], matched: set[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Each included resource once, and none that is already a match (two include paths may reach it)."""
+    seen = set(matched)
+    out = []
+    for resource in included:
+        key = (resource["resourceType"], resource["id"])
+        if key not in seen:
+            seen.add(key)
+            out.append(resource)
     return out
 
 
@@ -57,12 +89,22 @@ class MongoFhirStore:
             if models:
                 await self.db[rtype].create_indexes(models)
             await self.db[f"{rtype}_history"].create_indexes(history_indexes())
+            for unique in unique_indexes(rtype):
+                try:
+                    await self.db[rtype].create_indexes([unique])
+                except OperationFailure as exc:  # stored duplicates: say so, serve anyway
+                    log.error("%s: unique index %s not created (duplicates are stored: %s)",
+                              rtype, unique.document["name"], exc)
 
     # -- writes -------------------------------------------------------------------------------
     def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str) -> dict[str, Any]:
         s, x, k = search_document(resource)
         k["_lastUpdated"] = sort_key(instant(lu), resource["id"])
-        return {"_id": resource["id"], "r": resource, "v": vid, "lu": lu, "h": digest, "s": s, "x": x, "k": k}
+        doc = {"_id": resource["id"], "r": resource, "v": vid, "lu": lu, "h": digest, "s": s, "x": x, "k": k}
+        unique = unique_keys(resource)
+        if unique:
+            doc["u"] = unique
+        return doc
 
     @staticmethod
     def _history_document(stored: Stored) -> dict[str, Any]:
@@ -79,7 +121,10 @@ class MongoFhirStore:
         rid = rid or str(uuid.uuid4())
         lu = now_utc()
         body = _stamp({**resource, "id": rid}, 1, lu)
-        await self.db[rtype].insert_one(self._document(body, 1, lu, content_hash(body)), session=session)
+        try:
+            await self.db[rtype].insert_one(self._document(body, 1, lu, content_hash(body)), session=session)
+        except DuplicateKeyError as exc:
+            raise _duplicate(rtype, exc) from exc
         stored = Stored(rtype, rid, 1, lu, body, "POST")
         await self._append_history(rtype, stored, session)
         return stored
@@ -97,7 +142,11 @@ class MongoFhirStore:
             by_type.setdefault(rtype, []).append(self._document(body, 1, lu, content_hash(body)))
             stored.append(Stored(rtype, body["id"], 1, lu, body, "POST"))
         for rtype, docs in by_type.items():
-            await self.db[rtype].insert_many(docs, ordered=True, session=session)
+            try:
+                await self.db[rtype].insert_many(docs, ordered=True, session=session)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors") or [{}]
+                raise _duplicate(rtype, DuplicateKeyError(errors[0].get("errmsg", ""), 11000, errors[0])) from exc
             await self.db[f"{rtype}_history"].insert_many(
                 [self._history_document(s) for s in stored if s.resource_type == rtype], ordered=True, session=session)
         return stored
@@ -123,8 +172,11 @@ class MongoFhirStore:
                 return Stored(rtype, rid, current["v"], current["lu"], current["r"], "PUT"), False
             vid, lu = current["v"] + 1, now_utc()
             body = _stamp(resource, vid, lu)
-            result = await coll.replace_one({"_id": rid, "v": current["v"]}, self._document(body, vid, lu, digest),
-                                            session=session)
+            try:
+                result = await coll.replace_one({"_id": rid, "v": current["v"]},
+                                                self._document(body, vid, lu, digest), session=session)
+            except DuplicateKeyError as exc:
+                raise _duplicate(rtype, exc) from exc
             if result.matched_count == 1:
                 stored = Stored(rtype, rid, vid, lu, body, "PUT")
                 await self._append_history(rtype, stored, session)
@@ -146,7 +198,7 @@ class MongoFhirStore:
         try:
             await self.db[rtype].insert_one(self._document(body, vid, lu, content_hash(body)), session=session)
         except DuplicateKeyError as exc:
-            raise Conflict(f"{rtype}/{rid} was created concurrently; retry") from exc
+            raise _duplicate(rtype, exc) from exc
         stored = Stored(rtype, rid, vid, lu, body, "PUT")
         await self._append_history(rtype, stored, session)
         return stored
@@ -269,7 +321,7 @@ class MongoFhirStore:
                                               session=session).to_list()
             out.extend(f["r"] for f in found)
         out.extend(await self._revincludes(request.revincludes, request.resource_type, docs, session))
-        return out
+        return _once(out, {(request.resource_type, d["_id"]) for d in docs})
 
     async def _revincludes(self, revs: list[Include], rtype: str, docs: list[dict[str, Any]],
                            session: Any) -> list[dict[str, Any]]:
@@ -286,6 +338,10 @@ class MongoFhirStore:
             out.extend(f["r"] for f in found)
         return out
 
+    async def claim(self, key: str, *, session: Any) -> None:
+        await self.db[CLAIMS].update_one({"_id": key}, {"$inc": {"n": 1}, "$set": {"at": now_utc()}},
+                                         upsert=True, session=session)
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Any]:
         """All-or-nothing scope: writes given this session commit together or not at all."""
@@ -293,6 +349,11 @@ class MongoFhirStore:
             if not self.transactions:
                 yield session
                 return
-            async with await session.start_transaction():
-                yield session
+            try:
+                async with await session.start_transaction():
+                    yield session
+            except PyMongoError as exc:
+                if exc.has_error_label("TransientTransactionError"):
+                    raise WriteConflict("a concurrent transaction changed the same data; retry") from exc
+                raise
 

@@ -3,6 +3,12 @@
 The analyzer is named by the R record's instrument field (R.14), else by the sender of the H
 record (H.5). Instrument times carry no zone: they are read in the lab's zone (``LAB_ZONE``).
 A failure raises: the ASTM server NAKs the final frame and the analyzer sends it again.
+
+The test code is R.3 component 4, else component 5 (``^^^^HBA1C``); the components after the code
+(dilution, replicate... ``^^^WBC^2``) tell apart results of one test in one run, as OBX-4 does in
+HL7; when there are none, the n-th R record of a test code on one tube (n >= 2) is ``#n``. An R
+record the facade could not read goes to the worklist with its reason (ASTM has no AE: the message
+is ACKed once the valid records and that worklist entry are stored).
 """
 
 from __future__ import annotations
@@ -15,8 +21,9 @@ from facades.astm import Header, Message, Order, Patient, PersonName, Result, Te
 from resources.store.base import FhirStore
 from server.analyzers.catalog_view import CatalogCache
 from server.analyzers.host_query import PendingOrder, pending_order
-from server.analyzers.incoming import IncomingResult, split_comparator
+from server.analyzers.incoming import IncomingResult, PatientHint, RefusedIncoming, split_comparator
 from server.analyzers.ingest import ResultIngest
+from server.analyzers.options import DEFAULTS, PartnerOptions, options_for
 
 LAB_ZONE = ZoneInfo("Europe/Paris")
 HOST_NAME = "OpenSGL"
@@ -34,31 +41,63 @@ def analyzer_of(message: Message) -> str:
     return message.header.sender[0].strip() if message.header.sender else ""
 
 
-def incoming_from_astm(message: Message) -> list[IncomingResult]:
+def _hint(patient: Patient) -> PatientHint | None:
+    ids = tuple(i.strip() for i in (patient.practice_id, patient.lab_id) if i.strip())
+    name = " ".join(p for p in (patient.name.last, patient.name.first) if p)
+    return PatientHint(ids, name) if ids or name else None
+
+
+def _test_code(test: TestId, choice: str) -> tuple[str, str]:
+    """(test code, sub-id): component 4 else 5 (``choice`` may pin one), the later components as sub-id."""
+    parts = [test.local_code.strip(), *(e.strip() for e in test.extra)]
+    first = 1 if choice == "alternate" or (choice == "auto" and not parts[0]) else 0
+    code = parts[first] if first < len(parts) else ""
+    return code, "^".join(p for p in parts[first + 1:] if p)
+
+
+def incoming_from_astm(message: Message, options: PartnerOptions = DEFAULTS) -> list[IncomingResult]:
     sender = analyzer_of(message)
     out = []
+    seen: dict[tuple[str, str], int] = {}
     for p_no, patient in enumerate(message.patients, 1):
         for o_no, order in enumerate(patient.orders, 1):
             for r_no, result in enumerate(order.results, 1):
-                out.append(_incoming(result, order, sender, message.header, f"ASTM P{p_no} O{o_no} R{r_no}"))
+                code, sub_id = _test_code(result.test, options.test_code)
+                specimen = (order.specimen_id or order.instrument_specimen_id).strip()
+                seen[(specimen, code)] = n = seen.get((specimen, code), 0) + 1
+                out.append(_incoming(result, order, sender, message.header, f"ASTM P{p_no} O{o_no} R{r_no}",
+                                     code, sub_id or ("" if n == 1 else f"#{n}"), _hint(patient)))
     return out
 
 
-def _incoming(result: Result, order: Order, sender: str, header: Header, source: str) -> IncomingResult:
+def refused_from_astm(message: Message) -> list[RefusedIncoming]:
+    sender = analyzer_of(message)
+    return [RefusedIncoming(analyzer=sender, specimen_id=r.specimen_id.strip(), test_code="", sub_id="",
+                            reason=r.diagnostics, raw=r.raw, source=f"ASTM line {r.line} ({sender or 'unnamed'})",
+                            patient=PatientHint((r.patient_id,)) if r.patient_id else None)
+            for r in message.refused]
+
+
+def _incoming(result: Result, order: Order, sender: str, header: Header, source: str, code: str, sub_id: str,
+              patient: PatientHint | None) -> IncomingResult:
     comparator, value = split_comparator(result.value)
     return IncomingResult(
         analyzer=result.instrument.strip() or sender,
         specimen_id=(order.specimen_id or order.instrument_specimen_id).strip(),
-        test_code=result.test.local_code.strip(), value=value,
+        test_code=code, sub_id=sub_id, patient=patient, value=value,
         run_at=_fhir_time(result.completed_at or result.started_at or header.timestamp),
         source=f"{source} ({sender or 'unnamed analyzer'})", test_name=result.test.name, comparator=comparator,
         units=result.units.strip(), reference_range=result.reference_range,
         flags=tuple(f for f in result.abnormal_flags.split("\\") if f), instrument_status=result.status)
 
 
-def results_handler(ingest: ResultIngest) -> Callable[[str, Message], Awaitable[None]]:
-    async def handle(text: str, message: Message) -> None:
-        await ingest.ingest(incoming_from_astm(message))
+def results_handler(ingest: ResultIngest, options: Callable[[str], PartnerOptions] = options_for,
+                    ) -> Callable[[str, Message], Awaitable[list[str]]]:
+    """Store the R records (and the unreadable ones on the worklist); returns what was written."""
+    async def handle(text: str, message: Message) -> list[str]:
+        partner = options(analyzer_of(message))
+        report = await ingest.ingest(incoming_from_astm(message, partner), refused_from_astm(message))
+        return report.produced
     return handle
 
 

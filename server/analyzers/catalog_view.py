@@ -50,8 +50,14 @@ class CatalogView:
     """analyzer code -> ``Device/<id>``."""
     loaded_at: float = 0.0
 
-    def analysis_for(self, analyzer: str, test_code: str) -> AnalysisEntry | None:
+    def analysis_for(self, analyzer: str, test_code: str, system: str = "") -> AnalysisEntry | None:
+        """By the analyzer's own test code; or, when the instrument sent a standard code (a LOINC code
+        with OBX-3.3 ``LN``), by the analysis that carries that code, if only one does."""
         local = self.by_instrument.get((analyzer, test_code))
+        if local is None and system and not system.startswith("local:"):
+            found = [a for a in self.analyses.values()
+                     if any(c.get("system") == system and c.get("code") == test_code for c in a.codings)]
+            local = found[0].code if len(found) == 1 else None
         return self.analyses.get(local) if local else None
 
     def analyses_of(self, ordered_code: str) -> tuple[str, ...]:

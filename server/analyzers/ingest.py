@@ -2,8 +2,22 @@
 
 The caller (HL7 or ASTM handler) acknowledges only once ``ingest`` returned, i.e. once the
 transaction committed; an exception aborts the transaction (nothing half-written) and becomes an
-AE / NAK, so the analyzer sends the message again. A result already stored (same analyzer, tube,
-test and run time: see ``IncomingResult.key``) is not stored twice, which makes that resend safe.
+AE / NAK, so the analyzer sends the message again.
+
+Idempotency and corrections, decided per result key (analyzer, tube, test code, sub-id, run time:
+``IncomingResult.key``) by the ledger (``ledger.py``, a unique ``_id`` in the database):
+
+1. **New key**: a new Observation (and a worklist Task when it is unmatched).
+2. **Same key, same value** (same fingerprint: value, unit, comparator, codings, correction flag):
+   a true resend after a lost ACK. Nothing is written; the ACK is the same.
+3. **Same key, another value, or OBX-11 = C**: a correction, never dropped. If the stored Observation
+   is still ``registered``/``preliminary`` and no validation step touched it, it gets a new version
+   with the new value (FHIR history keeps every earlier one; the ``instrument-result`` extension says
+   ``correction``). If it was already validated, it is left as the biologist saw it and the new value
+   is a new ``preliminary`` Observation with a worklist Task ``corrected-after-validation`` naming both.
+
+Results the facade could not read (``RefusedIncoming``) get a worklist Task ``invalid-result`` with
+the record as received (once: a resend finds it in the ledger).
 
 Reruns and dilutions: a result of the same test on the same tube with a later run time is another
 Observation (another key). No link is written between them: ``derivedFrom`` would claim the new
@@ -19,24 +33,31 @@ import logging
 import random
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from resources.errors import NotFound
 from resources.fhirjson import instant
-from resources.interactions import create_many, update
+from resources.interactions import WriteGuard, create_many, update
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.analyzers.catalog_view import CatalogCache, CatalogView
-from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult
-from server.analyzers.lookup import find_all
+from server.analyzers.incoming import IncomingResult, RefusedIncoming
+from server.analyzers.ledger import LedgerEntry, ResultLedger
 from server.analyzers.matching import Matcher
-from server.analyzers.observation import build_observation, build_task, filled
+from server.analyzers.observation import (
+    build_observation,
+    build_refused_task,
+    build_task,
+    editable,
+    filled,
+    with_correction,
+)
 from server.guards import Caller, Guards
 
 log = logging.getLogger(__name__)
-KEYS_PER_SEARCH = 100
 ANALYZER_ROLE = "automate"
 TRANSACTION_ATTEMPTS = 8
 RETRY_PAUSE = 0.02
@@ -48,16 +69,33 @@ class IngestReport:
     """``Observation/<id>`` and ``Task/<id>`` written."""
     duplicates: int = 0
     unmatched: int = 0
+    corrected: int = 0
+    refused: int = 0
+    worklist: list[tuple[IncomingResult, str, str]] = field(default_factory=list)
+    """The stored results that went to the worklist: (result, reason code, sentence)."""
 
 
-async def _stored_keys(store: FhirStore, keys: list[str], session: Any) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), KEYS_PER_SEARCH):
-        chunk = keys[start:start + KEYS_PER_SEARCH]
-        query = ",".join(f"{RESULT_ID_SYSTEM}|{k}" for k in chunk)
-        for obs in await find_all(store, "Observation", [("identifier", query)], session=session):
-            found.update(i["value"] for i in obs.get("identifier", ()) if i.get("system") == RESULT_ID_SYSTEM)
-    return found
+@dataclass
+class _Batch:
+    """What one transaction creates in bulk, and the ledger rows it writes."""
+
+    now: str
+    new: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
+    new_keys: list[LedgerEntry] = field(default_factory=list)
+    changed_keys: list[LedgerEntry] = field(default_factory=list)
+
+    def add(self, resource: dict[str, Any]) -> str:
+        rid = str(uuid.uuid4())
+        self.new.append((resource, rid))
+        return rid
+
+
+async def _patient_of(matcher: Matcher, item: RefusedIncoming) -> str | None:
+    """The patient of a refused result's tube, else the one its PID / P record identifies."""
+    found = await matcher.specimens(item.specimen_id) if item.specimen_id else []
+    if len(found) == 1 and found[0].get("subject"):
+        return str(found[0]["subject"]["reference"])
+    return await matcher.patient_for(item.patient)
 
 
 class ResultIngest:
@@ -65,61 +103,110 @@ class ResultIngest:
         self.store = store
         self.guards = guards
         self.catalog = catalog
+        self.ledger = ResultLedger(store.db)  # type: ignore[attr-defined]
 
-    async def ingest(self, results: Sequence[IncomingResult]) -> IngestReport:
+    async def ingest(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming] = ()) -> IngestReport:
         """Match and store every result of one message, or nothing (the exception says why).
 
         A transaction that lost a write conflict to a concurrent one (``TransientTransactionError``,
         two analyzers writing at once) is run again from the start, a few times, before giving up.
         """
         view = await self.catalog.get()
-        if any(view.analysis_for(r.analyzer, r.test_code) is None for r in results):
+        if any(view.analysis_for(r.analyzer, r.test_code, r.test_system) is None for r in results):
             view = await self.catalog.get(missed=True)
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
             try:
-                return await self._ingest_once(results, view)
+                return await self._ingest_once(results, refused, view)
             except PyMongoError as exc:
-                if attempt == TRANSACTION_ATTEMPTS or not exc.has_error_label("TransientTransactionError"):
+                # a write conflict, or the same key committed by another connection meanwhile (the
+                # ledger's unique _id): run again, and the second run sees the first one's rows
+                retry = exc.has_error_label("TransientTransactionError") or isinstance(exc, DuplicateKeyError)
+                if attempt == TRANSACTION_ATTEMPTS or not retry:
                     raise
                 log.info("analyzer results: transaction conflict, attempt %d of %d", attempt, TRANSACTION_ATTEMPTS)
                 await asyncio.sleep(random.uniform(0, RETRY_PAUSE * attempt))
         raise AssertionError("unreachable")
 
-    async def _ingest_once(self, results: Sequence[IncomingResult], view: CatalogView) -> IngestReport:
+    async def _ingest_once(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming],
+                           view: CatalogView) -> IngestReport:
         """Match every result, then write the new Observations and Tasks in one bulk create (ids chosen
-        up front so a Task can point at its Observation); a rerun placeholder is filled by an update."""
+        up front so a Task can point at its Observation); updates (a rerun placeholder filled, a
+        correction) go one by one. The ledger rows are written last, in the same transaction."""
         report = IngestReport()
         now = instant(now_utc())
+        analyzer = (results[0].analyzer if results else refused[0].analyzer if refused else "")
+        guard = self.guards.for_caller(Caller(id=f"analyzer:{analyzer}", role=ANALYZER_ROLE))
         async with self.store.transaction() as session:
             matcher = Matcher(self.store, view, session)
-            seen = await _stored_keys(self.store, list(dict.fromkeys(r.key for r in results)), session)
-            new: list[tuple[dict[str, Any], str | None]] = []
-            # one message comes from one analyzer: one caller for all its writes
-            guard = self.guards.for_caller(Caller(id=f"analyzer:{results[0].analyzer}", role=ANALYZER_ROLE)
-                                           ) if results else None
+            keys = list(dict.fromkeys([*(r.key for r in results), *(r.key for r in refused)]))
+            ledger = await self.ledger.find(keys, session)
+            batch = _Batch(now)
             for result in results:
-                if result.key in seen:
+                prior = ledger.get(result.key)
+                if prior is not None and prior.fingerprint == result.fingerprint:
                     report.duplicates += 1
                     continue
-                seen.add(result.key)
-                match = await matcher.match(result)
-                observation = build_observation(result, match, issued=now)
-                awaiting = (await matcher.awaiting_value(match.specimen, match.analysis.code)
-                            if match.specimen is not None and match.analysis is not None else None)
-                if awaiting is not None:
-                    await update(self.store, "Observation", awaiting["id"], filled(awaiting, observation),
-                                 session=session, guard=guard)
-                    obs_id = awaiting["id"]
+                entry = await self._store_one(result, prior, matcher, batch, report, session, guard)
+                if prior is None:
+                    batch.new_keys.append(entry)
                 else:
-                    obs_id = str(uuid.uuid4())
-                    new.append((observation, obs_id))
-                report.produced.append(f"Observation/{obs_id}")
-                if match.problem is not None:
-                    task_id = str(uuid.uuid4())
-                    new.append((build_task(result, match, obs_id, authored=now), task_id))
-                    report.produced.append(f"Task/{task_id}")
-                    report.unmatched += 1
-                    log.warning("unmatched result %s (%s): %s", result.key, match.problem, match.detail)
-            if new:
-                await create_many(self.store, new, session=session, guard=guard)
+                    batch.changed_keys.append(entry)
+                ledger[result.key] = entry
+            for item in refused:
+                if item.key in ledger:
+                    report.duplicates += 1
+                    continue
+                task_id = batch.add(build_refused_task(item, authored=now, patient=await _patient_of(matcher, item)))
+                report.produced.append(f"Task/{task_id}")
+                report.refused += 1
+                entry = LedgerEntry(item.key, "", "")
+                batch.new_keys.append(entry)
+                ledger[item.key] = entry
+            if batch.new:
+                await create_many(self.store, batch.new, session=session, guard=guard)
+            await self.ledger.write(batch.new_keys, batch.changed_keys, session)
         return report
+
+    async def _store_one(self, result: IncomingResult, prior: LedgerEntry | None, matcher: Matcher,
+                         batch: _Batch, report: IngestReport, session: Any, guard: WriteGuard) -> LedgerEntry:
+        match = await matcher.match(result)
+        observation = build_observation(result, match, issued=batch.now)
+        current = await self._current(prior, session) if prior is not None else None
+        if prior is not None:
+            observation = with_correction(observation, result, prior.versions + 1)
+        if current is not None and editable(current):
+            obs_id = current["id"]
+            await update(self.store, "Observation", obs_id, filled(current, observation), session=session, guard=guard)
+            report.corrected += 1
+        else:
+            awaiting = (await matcher.awaiting_value(match.specimen, match.analysis.code)
+                        if prior is None and match.specimen is not None and match.analysis is not None else None)
+            if awaiting is not None:
+                obs_id = awaiting["id"]
+                await update(self.store, "Observation", obs_id, filled(awaiting, observation), session=session,
+                             guard=guard)
+            else:
+                obs_id = batch.add(observation)
+        report.produced.append(f"Observation/{obs_id}")
+        problem = match
+        if prior is not None and current is not None and not editable(current):
+            problem = replace(match, problem="corrected-after-validation",
+                              detail=f"the analyzer sent another value for {prior.observation}, already validated; "
+                                     f"the new value is Observation/{obs_id}")
+            report.corrected += 1
+        if problem.problem is not None:
+            patient = await matcher.patient_for(result.patient)
+            task_id = batch.add(build_task(result, problem, obs_id, authored=batch.now, patient=patient))
+            report.produced.append(f"Task/{task_id}")
+            report.unmatched += 1
+            report.worklist.append((result, problem.problem, problem.detail))
+            log.warning("unmatched result %s (%s): %s", result.key, problem.problem, problem.detail)
+        return LedgerEntry(result.key, result.fingerprint, f"Observation/{obs_id}",
+                           (prior.versions + 1) if prior is not None else 1)
+
+    async def _current(self, prior: LedgerEntry, session: Any) -> dict[str, Any] | None:
+        rtype, _, rid = prior.observation.partition("/")
+        try:
+            return (await self.store.read(rtype, rid, session=session)).resource
+        except NotFound:
+            return None

@@ -14,7 +14,7 @@ from typing import Any
 
 from resources.store.base import FhirStore
 from server.analyzers.catalog_view import CatalogView
-from server.analyzers.incoming import IncomingResult
+from server.analyzers.incoming import IncomingResult, PatientHint
 from server.analyzers.lookup import find_all, requests_of, specimens_by_accession
 from server.analyzers.observation import Match, unit_problem, value_problem
 from terminology import CATALOG_SYSTEM
@@ -40,6 +40,21 @@ class Matcher:
     _specimens: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _awaiting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _patients: dict[tuple[str, ...], str | None] = field(default_factory=dict)
+
+    async def patient_for(self, hint: PatientHint | None) -> str | None:
+        """``Patient/<id>`` when exactly one patient holds one of the identifiers the message gives
+        (HL7 PID-3, ASTM P.3/P.4), for the worklist of a result whose tube is unknown."""
+        if hint is None or not hint.identifiers:
+            return None
+        if hint.identifiers not in self._patients:
+            found: dict[str, dict[str, Any]] = {}
+            for value in hint.identifiers:
+                for patient in await find_all(self.store, "Patient", [("identifier", value)],
+                                              session=self.session, max_pages=1):
+                    found[patient["id"]] = patient
+            self._patients[hint.identifiers] = f"Patient/{next(iter(found))}" if len(found) == 1 else None
+        return self._patients[hint.identifiers]
 
     async def specimens(self, accession: str) -> list[dict[str, Any]]:
         if accession not in self._specimens:
@@ -72,7 +87,7 @@ class Matcher:
 
     async def match(self, result: IncomingResult) -> Match:
         view = self.view
-        analysis = view.analysis_for(result.analyzer, result.test_code)
+        analysis = view.analysis_for(result.analyzer, result.test_code, result.test_system)
         device = view.devices.get(result.analyzer)
         problem, detail = None, ""
         if analysis is None:

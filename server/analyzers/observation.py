@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 from server.analyzers.catalog_view import AnalysisEntry
-from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult
+from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult, PatientHint, RefusedIncoming
 from terminology import UCUM_SYSTEM
 
 BASE = "https://opensgl.org/fhir"
@@ -66,25 +66,63 @@ def unit_problem(result: IncomingResult, analysis: AnalysisEntry) -> str:
 
 
 def value_problem(result: IncomingResult, analysis: AnalysisEntry) -> str:
-    if analysis.numeric and result.value and _number(result.value) is None:
+    if not analysis.numeric or not result.value:
+        return ""
+    if result.kind not in ("", "quantity", "range", "ratio"):
+        return (f"value {result.value!r} was sent as {result.value_type or result.kind}, "
+                f"although analysis {analysis.code} is numeric")
+    if _number(result.value) is None:
         return f"value {result.value!r} is not a number although analysis {analysis.code} is numeric"
     return ""
 
 
-def _value(result: IncomingResult, match: Match) -> dict[str, Any]:
-    number = _number(result.value)
-    analysis = match.analysis
-    if number is None or (analysis is not None and not analysis.numeric):
-        return {"valueString": result.value} if result.value else {}
+def _coding(system: str, code: str, display: str, analyzer: str) -> dict[str, Any]:
+    if system.startswith("local:") or not system:
+        local = system.removeprefix("local:")
+        system = f"{INSTRUMENT_CODE_SYSTEM}/{quote(analyzer or UNNAMED, safe='')}" + (
+            f"/{quote(local, safe='')}" if local else "")
+    return {k: v for k, v in (("system", system), ("code", code), ("display", display)) if v}
+
+
+def _quantity(text: str, result: IncomingResult, match: Match) -> dict[str, Any]:
+    number = _number(text)
     quantity: dict[str, Any] = {"value": number}
-    if result.comparator:
-        quantity["comparator"] = result.comparator
+    analysis = match.analysis
     if analysis is not None and match.problem is None:
         code = result.units if result.units in analysis.units else analysis.unit_code
         label = analysis.unit_label if code == analysis.unit_code else code
         quantity.update(unit=label, system=UCUM_SYSTEM, code=code)
     elif result.units:
         quantity["unit"] = result.units
+    return quantity
+
+
+def _value(result: IncomingResult, match: Match) -> dict[str, Any]:
+    """value[x] as the instrument typed it (HL7 OBX-2), or as the catalogue and the text say (ASTM)."""
+    kind, analysis = result.kind, match.analysis
+    if not result.value and not result.codings:
+        return {}
+    if kind == "coded":
+        concept: dict[str, Any] = {"coding": [_coding(s, c, d, result.analyzer) for s, c, d in result.codings]}
+        if result.value:
+            concept["text"] = result.value
+        return {"valueCodeableConcept": {k: v for k, v in concept.items() if v}}
+    if kind == "time":
+        return {"valueTime": result.value}
+    if kind == "dateTime":
+        return {"valueDateTime": result.value}
+    if kind == "range" and _number(result.value) is not None and _number(result.high) is not None:
+        return {"valueRange": {"low": _quantity(result.value, result, match),
+                               "high": _quantity(result.high, result, match)}}
+    if kind == "ratio" and _number(result.value) is not None and _number(result.high) is not None:
+        return {"valueRatio": {"numerator": _quantity(result.value, result, match),
+                               "denominator": {"value": _number(result.high)}}}
+    numeric = kind == "quantity" or (kind == "" and (analysis is None or analysis.numeric))
+    if not numeric or _number(result.value) is None:
+        return {"valueString": result.value}
+    quantity = _quantity(result.value, result, match)
+    if result.comparator:
+        quantity = {"value": quantity.pop("value"), "comparator": result.comparator, **quantity}
     return {"valueQuantity": quantity}
 
 
@@ -95,17 +133,19 @@ def _instrument_extension(result: IncomingResult) -> dict[str, Any]:
         ("unit", "valueString", result.units), ("referenceRange", "valueString", result.reference_range),
         *(("flag", "valueString", f) for f in result.flags), ("status", "valueString", result.instrument_status),
         ("runTime", "valueDateTime", result.run_at), ("source", "valueString", result.source),
+        ("subId", "valueString", result.sub_id), ("valueType", "valueString", result.value_type),
+        ("high", "valueString", result.high),
     ]
     return {"url": EXT_INSTRUMENT_RESULT, "extension": [{"url": u, kind: v} for u, kind, v in parts if v]}
 
 
 def build_observation(result: IncomingResult, match: Match, *, issued: str) -> dict[str, Any]:
     # an analyzer that sends no name or no test code still gets its result kept (and on the worklist)
-    instrument = {"system": f"{INSTRUMENT_CODE_SYSTEM}/{quote(result.analyzer or UNNAMED, safe='')}",
-                  "code": result.test_code, "display": result.test_name}
-    instrument = {k: v for k, v in instrument.items() if v}
+    instrument = _coding(result.test_system, result.test_code, result.test_name, result.analyzer)
     if match.analysis is not None:
-        code = {"coding": [*match.analysis.codings, instrument], "text": match.analysis.label}
+        known = {(c.get("system"), c.get("code")) for c in match.analysis.codings}
+        extra = [] if (instrument.get("system"), instrument.get("code")) in known else [instrument]
+        code = {"coding": [*match.analysis.codings, *extra], "text": match.analysis.label}
     else:
         code = {"text": result.test_name or result.test_code or "test non identifié"}
         if "code" in instrument:
@@ -150,26 +190,76 @@ def filled(awaiting: dict[str, Any], observation: dict[str, Any]) -> dict[str, A
     return out
 
 
-def build_task(result: IncomingResult, match: Match, observation_id: str, *, authored: str) -> dict[str, Any]:
-    """The worklist entry for an unmatched result: a person attaches it or rejects it."""
-    assert match.problem is not None
+def _worklist_task(key: str, reason: str, detail: str, description: str, authored: str,
+                   inputs: list[tuple[str, str]], patient: str | None) -> dict[str, Any]:
     task: dict[str, Any] = {
         "resourceType": "Task",
-        "identifier": [{"system": RESULT_ID_SYSTEM, "value": result.key}],
+        "identifier": [{"system": RESULT_ID_SYSTEM, "value": key}],
         "status": "requested",
         "intent": "order",
         "priority": "routine",
         "code": {"coding": [{"system": TASK_CODE_SYSTEM, "code": UNMATCHED_TASK,
                              "display": "Résultat d'automate non rattaché"}]},
-        "statusReason": {"coding": [{"system": UNMATCHED_REASON_SYSTEM, "code": match.problem}],
-                         "text": match.detail},
-        "description": f"{result.source}: {match.detail}",
-        "focus": {"reference": f"Observation/{observation_id}"},
+        "statusReason": {"coding": [{"system": UNMATCHED_REASON_SYSTEM, "code": reason}], "text": detail},
+        "description": description,
         "authoredOn": authored,
-        "input": [{"type": {"text": name}, "valueString": value}
-                  for name, value in (("accession", result.specimen_id), ("analyzer", result.analyzer),
-                                      ("test-code", result.test_code)) if value],
+        "input": [{"type": {"text": name}, "valueString": value} for name, value in inputs if value],
     }
-    if match.specimen is not None and match.specimen.get("subject"):
-        task["for"] = {"reference": match.specimen["subject"]["reference"]}
+    if patient:
+        task["for"] = {"reference": patient}
     return task
+
+
+def patient_inputs(hint: PatientHint | None) -> list[tuple[str, str]]:
+    if hint is None:
+        return []
+    return [*(("patient-identifier", i) for i in hint.identifiers), ("patient-name", hint.name)]
+
+
+def build_refused_task(refused: RefusedIncoming, *, authored: str, patient: str | None) -> dict[str, Any]:
+    """The worklist entry for a result that could not be read as sent (no Observation: its value is
+    not what its type says); ``input`` keeps the record as received so a person can key it in."""
+    return _worklist_task(refused.key, "invalid-result", refused.reason, f"{refused.source}: {refused.reason}",
+                          authored, [("accession", refused.specimen_id), ("analyzer", refused.analyzer),
+                                     ("test-code", refused.test_code), ("sub-id", refused.sub_id),
+                                     ("received", refused.raw), *patient_inputs(refused.patient)], patient)
+
+
+def build_task(result: IncomingResult, match: Match, observation_id: str, *, authored: str,
+               patient: str | None = None) -> dict[str, Any]:
+    """The worklist entry for an unmatched result: a person attaches it or rejects it. ``patient``
+    is the specimen's patient, else the one the message's PID/P record names (when it is known)."""
+    assert match.problem is not None
+    if match.specimen is not None and match.specimen.get("subject"):
+        patient = match.specimen["subject"]["reference"]
+    task = _worklist_task(result.key, match.problem, match.detail, f"{result.source}: {match.detail}", authored,
+                          [("accession", result.specimen_id), ("analyzer", result.analyzer),
+                           ("test-code", result.test_code), ("sub-id", result.sub_id),
+                           *patient_inputs(result.patient)], patient)
+    task["focus"] = {"reference": f"Observation/{observation_id}"}
+    return task
+
+
+VALIDATION_STEP_SYSTEM = f"{BASE}/CodeSystem/validation-step"
+"""The tag system the validation workflow marks its steps with (``server/validation/marks.py``)."""
+EDITABLE_STATES = frozenset({"registered", "preliminary"})
+
+
+def editable(observation: dict[str, Any]) -> bool:
+    """Whether an instrument's correction may replace the value in place: nobody validated it yet."""
+    tags = (observation.get("meta") or {}).get("tag", ())
+    return observation.get("status") in EDITABLE_STATES and not any(
+        t.get("system") == VALIDATION_STEP_SYSTEM for t in tags)
+
+
+def with_correction(observation: dict[str, Any], result: IncomingResult, version: int) -> dict[str, Any]:
+    """The Observation of a corrected result: the instrument extension says it is a correction, and
+    why (the instrument flagged it OBX-11 = C, or the same measurement came with another value)."""
+    why = "instrument correction (status C)" if result.instrument_status == "C" else "another value for the same run"
+    extensions = []
+    for ext in observation["extension"]:
+        if ext.get("url") == EXT_INSTRUMENT_RESULT:
+            ext = {**ext, "extension": [*ext["extension"], {"url": "correction", "valueString": why},
+                                        {"url": "reception", "valueInteger": version}]}
+        extensions.append(ext)
+    return {**observation, "extension": extensions}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from facades.hl7v2.results import RESULT_MESSAGES
 from server.analyzers import astm_handler, hl7_handler
 from server.analyzers.catalog_view import CatalogCache
 from server.analyzers.ingest import ResultIngest
@@ -12,8 +13,8 @@ def register_analyzers(ctx: AppContext) -> None:
     catalog = CatalogCache(ctx.store)
     ingest = ResultIngest(ctx.store, ctx.guards, catalog)
     handle_results = hl7_handler.results_handler(ingest)
-    ctx.hl7.route("ORU", "R01", handle_results)
-    ctx.hl7.route("OUL", "R22", handle_results)
+    for message_type, event in RESULT_MESSAGES:  # ORU^R01/R30/R32, OUL^R22/R23/R24
+        ctx.hl7.route(message_type, event, handle_results)
     ctx.hl7.route("QBP", "Q11", hl7_handler.order_query_handler(ctx.store, catalog))
     ctx.astm.results = astm_handler.results_handler(ingest)
     ctx.astm.query = astm_handler.query_handler(ctx.store, catalog)

@@ -25,6 +25,7 @@ from facades.pdf import (
     Validation,
 )
 from resources.fhirjson import instant
+from resources.ins import INS_TYPE_BY_OID
 from resources.search.date import now_utc
 from server.documents.gather import Dossier, Resource, value_text
 from server.validation.marks import is_autoverified
@@ -32,6 +33,20 @@ from terminology import LOINC_SYSTEM
 
 FLAGS = {"H", "HH", "L", "LL", "A"}
 CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+V2_0203 = "http://terminology.hl7.org/CodeSystem/v2-0203"
+_INS_SYSTEMS = frozenset(f"urn:oid:{oid}" for oid in INS_TYPE_BY_OID)
+
+
+def ipp_of(patient: Resource) -> str | None:
+    """The patient's IPP as printed under "N° patient (IPP)": the identifier typed ``PI`` (PAM-FR, FR Core),
+    else the first current identifier that is not an INS; None when the lab has none (the FHIR id is an
+    internal key, never an IPP)."""
+    current = [i for i in patient.get("identifier", ()) if i.get("value") and i.get("use") != "old"
+               and i.get("system") not in _INS_SYSTEMS]
+    typed = [i for i in current if any(c.get("system") == V2_0203 and c.get("code") == "PI"
+                                       for c in (i.get("type") or {}).get("coding", ()))]
+    found = (typed or current or [None])[0]
+    return str(found["value"]) if found else None
 
 
 @dataclass(frozen=True)
@@ -82,6 +97,12 @@ def _own(dossier: Dossier, observation: Resource) -> bool:
     return not any(str(p.get("reference", "")).startswith("Organization/") for p in observation.get("performer", ()))
 
 
+def _accredited(dossier: Dossier, observation: Resource) -> bool:
+    """Covered by our Cofrac accreditation: an accredited analysis of the catalogue, performed here (SGL.DOC.10)."""
+    analysis = dossier.analyses.get(observation["id"])
+    return bool(analysis and analysis.cofrac and dossier.profile.cofrac_number and _own(dossier, observation))
+
+
 def _line(dossier: Dossier, observation: Resource) -> ResultLine:
     analysis = dossier.analyses.get(observation["id"])
     previous = dossier.previous.get(observation["id"])
@@ -97,7 +118,7 @@ def _line(dossier: Dossier, observation: Resource) -> ResultLine:
         reference_range=_range(observation), flag=_flag(observation),
         previous_value=previous.value if previous else None, previous_date=previous.date if previous else None,
         comment=" ".join(n for n in notes if n),
-        accredited=bool(analysis and analysis.cofrac and dossier.profile.cofrac_number and _own(dossier, observation)),
+        accredited=_accredited(dossier, observation),
         autoverified=is_autoverified(observation))
 
 
@@ -159,7 +180,7 @@ def report_view(dossier: Dossier, version: Version) -> ReportView:
         "" if is_autoverified(report) else profile.biologist_name)
     return ReportView(
         report_id=str(requisition), issued_at=issued(report), laboratory=profile.laboratory(),
-        patient=PatientIdentity.from_patient(dossier.patient, local_id=dossier.patient.get("id")),
+        patient=PatientIdentity.from_patient(dossier.patient, local_id=ipp_of(dossier.patient)),
         chapters=chapters(dossier), validation=Validation(validated_at=issued(report), biologist=biologist),
         prescriber=Prescriber(_name(dossier.requester)) if dossier.requester else None,
         copies_to=[n for p in dossier.recipients if (n := _name(p))],
@@ -174,12 +195,16 @@ def report_view(dossier: Dossier, version: Version) -> ReportView:
 def crbio_input(dossier: Dossier, version: Version, pdf: bytes) -> CrBioInput:
     profile = dossier.profile
     report = {**dossier.report, "issued": issued(dossier.report)}
-    requester = dossier.requester or profile.responsible()
+    requester = dossier.requester or dossier.responsible or profile.responsible()
     recipients = [requester, *[p for p in dossier.recipients if p != requester]]
     return CrBioInput(
         report=report, patient=dossier.patient, laboratory=profile.organization,
-        biologist=dossier.biologist if dossier.biologist and dossier.biologist.practitioner else profile.responsible(),
+        biologist=dossier.biologist if dossier.biologist and dossier.biologist.practitioner
+        else dossier.responsible or profile.responsible(),
         requester=requester, version=document_ids(dossier, version.number), observations=dossier.observations,
         specimens=dossier.specimens, organizations=dossier.organizations, recipients=recipients,
         service_request=dossier.requests[0] if dossier.requests else None, pdf=pdf,
-        confidentiality=confidentiality(dossier.report))
+        confidentiality=confidentiality(dossier.report), mentions=profile.mentions(),
+        accredited=frozenset(o["id"] for o in dossier.observations if _accredited(dossier, o)),
+        autoverified=frozenset(o["id"] for o in dossier.observations if is_autoverified(o)),
+        identifier_oids=dict(profile.identifier_oids or {}))

@@ -19,7 +19,7 @@ from resources import interactions
 from resources.errors import NotFound
 from resources.store.base import FhirStore
 from server.catalog.repository import CatalogRepository, read_catalog
-from server.documents.profile import LabProfile
+from server.documents.profile import RPPS_SYSTEM, LabProfile
 from terminology import CATALOG_SYSTEM, LOINC_SYSTEM
 from terminology.catalog import Analysis
 from terminology.catalog.model import Catalog
@@ -55,6 +55,9 @@ class Dossier:
     analyses: dict[str, Analysis] = field(default_factory=dict)
     previous: dict[str, Previous] = field(default_factory=dict)
     catalog: Catalog | None = None
+    responsible: Party | None = None
+    """The lab's responsible biologist as a stored Practitioner (found by the profile's RPPS), if any: the
+    CDA author of reports no biologist signed by reference; None: built from the profile."""
 
     def observation(self, reference: str) -> Resource | None:
         ident = reference.removeprefix("Observation/")
@@ -170,6 +173,17 @@ async def _observations(store: FhirStore, report: Resource, session: Any) -> lis
     return out
 
 
+async def responsible(store: FhirStore, profile: LabProfile) -> Party | None:
+    """The Practitioner holding the responsible biologist's RPPS (FR Core, with its qualifications), if stored."""
+    rpps = profile.responsible_biologist.get("rpps")
+    if not rpps:
+        return None
+    query = [("identifier", f"{RPPS_SYSTEM}|{rpps}"), ("_count", "2")]
+    bundle = await interactions.search(store, "Practitioner", query, base="")
+    found = [e["resource"] for e in bundle.get("entry", ()) if e["search"]["mode"] == "match"]
+    return Party(found[0], None, profile.organization) if len(found) == 1 else None
+
+
 async def gather(store: FhirStore, report: Resource, profile: LabProfile, *, session: Any = None,
                  catalogue: CatalogRepository | None = None) -> Dossier:
     """``catalogue``: a long-lived repository that re-reads the catalogue only when it changed."""
@@ -195,7 +209,7 @@ async def gather(store: FhirStore, report: Resource, profile: LabProfile, *, ses
                                if str(p.get("reference", "")).startswith("Organization/"))
     organizations = [org for ref in performers if (org := await _read(store, ref, session))]
     dossier = Dossier(report, patient, requests, observations, specimens, requester, recipients, biologist, profile,
-                      organizations, analyses, catalog=catalog)
+                      organizations, analyses, catalog=catalog, responsible=await responsible(store, profile))
     for observation in dossier.results:
         analysis = analyses.get(observation["id"])
         found = await _previous(store, observation, analysis.decimals if analysis else None)

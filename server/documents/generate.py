@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from facades.cda import validate_cda, write_n1, write_n3
 from facades.cda.stylesheet import self_presenting
 from facades.pdf import ReportView, pdf_filename, render_pdfa
+from resources.errors import InvalidInput
 from server.documents.compose import Version, crbio_input, document_ids, report_view
-from server.documents.errors import DocumentRejected
+from server.documents.errors import DocumentInputError, DocumentRejected
 from server.documents.gather import Dossier
 
 
@@ -39,8 +40,11 @@ def generate(dossier: Dossier, version: Version, *, check: bool = True) -> Docum
     view = report_view(dossier, version)
     pdf = render_pdfa(view)
     data = crbio_input(dossier, version, pdf)
-    n3 = self_presenting(write_n3(data))
-    n1 = write_n1(pdf, dataclasses.replace(data, version=document_ids(dossier, version.number, ".n1")))
+    try:
+        n3 = self_presenting(write_n3(data))
+        n1 = write_n1(pdf, dataclasses.replace(data, version=document_ids(dossier, version.number, ".n1")))
+    except InvalidInput as exc:  # what the stored resources lack, named on the FHIR element (422)
+        raise DocumentInputError(exc) from exc
     if check:
         for level, document in (("N3", n3), ("N1", n1)):
             report = validate_cda(document, level="N3" if level == "N3" else "N1")

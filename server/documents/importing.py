@@ -7,7 +7,9 @@ lab(s) as Organization, the document and its PDF copy as Binary, one DocumentRef
 the executing lab, ``relatesTo`` none, never sent on its own: SGL.DOC.14 — delivery only sends our
 own reports), and for an N3 its structured results as Observations (``performer`` = the executing
 lab, ``derivedFrom`` = the DocumentReference, ``basedOn`` our order when the document's order
-number is one of our requisitions). Those results then appear in our own report's N3 and PDF,
+number is one of our requisitions). The document's patient (INS, birth name, first names, birth date,
+sex) must be the target Patient (``identity_check``): a mismatch is 422 with the reasons, nothing
+stored. Those results then appear in our own report's N3 and PDF,
 naming the executing lab (SGL.DOC.13, second option). Answers 201 with a ``collection`` Bundle of
 what was stored. A document that is neither CDA nor PDF is 400 and nothing is stored.
 
@@ -33,6 +35,7 @@ from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.deps import StoreDep
 from server.documents.gather import Resource
+from server.documents.identity_check import check_identity
 from server.documents.storage import FORMATS, LAB_REPORT_TYPE, attachment, put
 from server.responses import fhir_response
 
@@ -64,8 +67,9 @@ def _relinked(resource: Resource, ids: dict[str, str]) -> Any:
 
 
 async def import_crbio(store: FhirStore, patient_id: str, document: bytes) -> list[Resource]:
-    await store.read("Patient", patient_id)  # NotFound before anything is read or written
+    patient = (await store.read("Patient", patient_id)).resource or {}  # NotFound before anything is read or written
     read: SubcontractedReport = read_crbio(document)
+    check_identity(patient, read.patient, read.level)  # 422 before any write: never the wrong patient's file
     basis = await _order(store, patient_id, read.order_number)
     prefix = uuid.uuid4().hex[:16]
     ids = {f"{r['resourceType']}/{r['id']}": f"{r['resourceType']}/{prefix}-{r['id']}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from facades.cda import Party
+from facades.cda import Mentions, Party, is_oid
 from facades.pdf import Laboratory, PdfInputError, ReportTexts
 from resources.errors import InvalidInput
 
@@ -21,6 +21,7 @@ DEFAULT_PROFILE = Path(__file__).parent / "lab_profile.json"
 FINESS_SYSTEM = "http://finess.sante.gouv.fr"
 RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 SPECIALTY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.5"
+COFRAC_SYSTEM = "urn:oid:1.2.250.1.213.6.3.1"
 LAB_ORGANIZATION_ID = "sgl-laboratoire"
 
 
@@ -36,12 +37,22 @@ class LabProfile:
     cofrac_number: str | None = None
     extra_traits: list[str] | None = None
     """Optional identity traits printed besides the rule-32 minimum (SGL.INS.52); unset: all of them."""
+    autoverification: str | None = None
+    """The notice printed (PDF and N3) when a result was validated by the rules with no later review
+    (SGL.DOC.09); unset: the shipped wording of ``facades.pdf.ReportTexts``."""
+    identifier_oids: dict[str, str] | None = None
+    """Patient identifier domain -> the OID registered for it, for IPPs whose assigning authority is not an
+    ISO OID (PAM-FR ``CHU-X&000897406&N``): keys are the FHIR system (``urn:oid:000897406``) or the bare
+    authority id (``000897406``). An unmapped non-ISO domain is left out of the CDA (the INS stays)."""
 
     @property
     def organization(self) -> dict[str, Any]:
         """The executing laboratory as a FHIR Organization (author of our documents)."""
+        identifiers = [{"system": FINESS_SYSTEM, "value": self.finess}]
+        if self.cofrac_number:  # the accreditation id the CR-BIO header carries (assigningAuthorityName COFRAC)
+            identifiers.append({"system": COFRAC_SYSTEM, "value": self.cofrac_number})
         return {"resourceType": "Organization", "id": LAB_ORGANIZATION_ID, "name": self.name,
-                "identifier": [{"system": FINESS_SYSTEM, "value": self.finess}],
+                "identifier": identifiers,
                 "telecom": [{"system": "phone", "value": self.phone, "use": "work"}], "address": [self.address]}
 
     def laboratory(self) -> Laboratory:
@@ -51,9 +62,18 @@ class LabProfile:
                           cofrac_number=self.cofrac_number)
 
     def texts(self) -> ReportTexts:
-        if self.extra_traits is None:
-            return ReportTexts(rgpd=self.rgpd)
-        return ReportTexts(rgpd=self.rgpd, extra_traits=list(self.extra_traits))
+        settings: dict[str, Any] = {"rgpd": self.rgpd}
+        if self.extra_traits is not None:
+            settings["extra_traits"] = list(self.extra_traits)
+        if self.autoverification:
+            settings["autoverification"] = self.autoverification
+        return ReportTexts(**settings)
+
+    def mentions(self) -> Mentions:
+        """The same texts for the N3 narrative (SGL.DOC.08-10 apply to N3, N1 and PDF alike)."""
+        texts, lab = self.texts(), self.laboratory()
+        return Mentions(rgpd=texts.rgpd, autoverification=texts.autoverification, cofrac_number=self.cofrac_number,
+                        cofrac_activity=lab.cofrac_activity, cofrac_scope=lab.cofrac_scope)
 
     @property
     def biologist_name(self) -> str:
@@ -84,6 +104,13 @@ def load_profile(path: Path | None = None) -> LabProfile:
                if not data.get(k)]
     if missing:
         raise InvalidInput(f"lab profile {where} lacks {', '.join(missing)}", expression=f"$.{missing[0]}")
+    bad_oids = [f"$.{key}" for key, value in [("oid_root", data["oid_root"]),
+                                               *((f"identifier_oids.{k}", v)
+                                                 for k, v in (data.get("identifier_oids") or {}).items())]
+                if not isinstance(value, str) or not is_oid(value)]
+    if bad_oids:
+        raise InvalidInput(f"lab profile {where}: {', '.join(bad_oids)} must be ISO OIDs (1.2.250.…)",
+                           expression=bad_oids)
     try:
         profile = LabProfile(**data)
         profile.texts()  # an unknown extra trait is refused now, not at the first report

@@ -9,7 +9,8 @@ the partner gate refuses ADT from any other sender), and answers only once the w
 - AA after the write (with W-severity ERR segments for what was ignored, e.g. an untrusted INS);
 - AE when the message cannot be applied, with one ERR naming the spot: unreadable field (its table
   0357 code), rule violation (207, the Ségur rule id in ERR-8, e.g. a wrong INS key at PID-3), unknown
-  MRG-1 (204), IPP held by several or by another patient (205). Nothing is written then.
+  MRG-1 (204), IPP held by several or by another patient (205). Nothing is written then. The handler
+  raises; the codes come from the HL7 facade's outcome table (``facades.hl7v2.outcome.RULES``).
 The dispatcher journals the raw message before this handler runs and answers AR for other events.
 """
 
@@ -17,17 +18,9 @@ from __future__ import annotations
 
 import logging
 
-from facades.hl7v2 import AckDecision, AckError, Hl7ParseError, InboundMessage
-from facades.hl7v2.pam import (
-    APPLICATION_INTERNAL_ERROR,
-    DUPLICATE_KEY_IDENTIFIER,
-    SUPPORTED_EVENTS,
-    UNKNOWN_KEY_IDENTIFIER,
-    IdentityChange,
-    location_of,
-    read_identity_change,
-)
-from resources.errors import Conflict, NotFound, SglError
+from facades.hl7v2 import AckDecision, AckError, Hl7ContentError, Hl7ParseError, InboundMessage, at
+from facades.hl7v2.pam import SUPPORTED_EVENTS, IdentityChange, location_of, read_identity_change
+from resources.errors import Forbidden, SglError
 from resources.interactions import WriteGuard
 from server.context import AppContext
 from server.guards import Caller
@@ -43,19 +36,6 @@ log = logging.getLogger(__name__)
 FEED_ROLE = IDENTITY_SOURCE
 
 
-def _refusal(exc: SglError) -> AckDecision:
-    """AE with one ERR: the reason, its HL7 location and the closest table 0357 code."""
-    if isinstance(exc, Hl7ParseError):
-        code = exc.code
-    elif isinstance(exc, NotFound):
-        code = UNKNOWN_KEY_IDENTIFIER
-    elif isinstance(exc, Conflict):
-        code = DUPLICATE_KEY_IDENTIFIER
-    else:
-        code = APPLICATION_INTERNAL_ERROR
-    return AckDecision("AE", (AckError(exc.diagnostics, code, "E", location_of(exc)),))
-
-
 class IdentityFeed:
     """The inbound handler of the identity feed (one instance serves every connection)."""
 
@@ -68,18 +48,20 @@ class IdentityFeed:
         try:
             partner = partner_of(inbound)
             if partner is None or partner.role != FEED_ROLE:
-                return AckDecision.reject("SGL.INS.39 only a partner registered as source-identite may feed "
-                                          "identities", APPLICATION_INTERNAL_ERROR)
+                raise Forbidden("SGL.INS.39 only a partner registered as source-identite may feed identities")
             change = read_identity_change(message, identifier_types=partner.identifier_types)
             caller = Caller(id=f"partner:{partner.name}", role=FEED_ROLE, address=inbound.peer)
             async with self.locks.holding(change):
                 produced, warnings = await self._apply(change, self.ctx.guards.for_caller(caller))
-        except SglError as exc:
+        except Hl7ParseError as exc:  # the message was read: a refused value is AE, not AR
             log.warning("ADT^%s %s refused: %s", message.trigger_event, message.control_id, exc.diagnostics)
-            return _refusal(exc)
+            raise Hl7ContentError.of(exc) from exc
+        except SglError as exc:  # answered by the HL7 outcome table, at the PID field behind a FHIR rule
+            log.warning("ADT^%s %s refused: %s", message.trigger_event, message.control_id, exc.diagnostics)
+            raise at(exc, location_of(exc)) from exc
         log.info("ADT^%s %s applied to %s (status %s%s)", change.event, message.control_id, ", ".join(produced),
                  change.status, ", INS deleted by the sender" if change.ins_deleted else "")
-        return AckDecision.accept(*change.warnings, *warnings)
+        return AckDecision.accept(*change.warnings, *warnings, produced=produced)
 
     async def _apply(self, change: IdentityChange, guard: WriteGuard) -> tuple[list[str], list[AckError]]:
         store = self.ctx.store

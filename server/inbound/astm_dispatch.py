@@ -1,4 +1,9 @@
-"""Routes each ASTM message to the results handler or the host-query handler, journal first."""
+"""Routes each ASTM message to the results handler or the host-query handler, journal first.
+
+The journal entry names the partner (H.5 sender name and the peer address), the character set the
+bytes were read with, and what was produced. ASTM has no AE/AR: a failure raises, and the server
+NAKs the final frame (the one place that decides, ``facades.astm.server``), so the analyzer resends.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
 from server.partners.gate import PartnerGate
 
-ResultsHandler = Callable[[str, Message], Awaitable[None]]
+ResultsHandler = Callable[[str, Message], Awaitable[list[str]]]
 QueryHandler = Callable[[str, Message], Awaitable[Message | None]]
 
 
@@ -26,10 +31,15 @@ class AstmDispatcher:
 
     async def __call__(self, text: str, message: Message) -> Message | None:
         """Journal, then hand over; raising makes the server NAK the last frame so the analyzer retries."""
+        charset = message.charset or "latin-1"
+        sender = message.header.sender
         peer = current_peer.get() or "astm"
         try:
-            entry = await self.journal.record(protocol="astm", peer=peer, raw=text.encode("latin-1", "replace"),
-                                              message_type="query" if message.queries else "results")
+            entry = await self.journal.record(protocol="astm", peer=peer, raw=text.encode(charset, "replace"),
+                                              message_type="query" if message.queries else "results",
+                                              charset=charset, control_id=message.header.message_id or None,
+                                              partner={"application": sender[0] if sender else "",
+                                                       "version": "^".join(sender[1:])})
             return await self.process(entry, text, message, peer=peer)
         except DATABASE_DOWN as exc:
             raise unavailable(exc) from exc
@@ -43,6 +53,7 @@ class AstmDispatcher:
                 await self.journal.settle(entry, "rejected", admitted)
                 raise Forbidden(admitted)
             message = admitted
+        produced: list[str] = []
         try:
             if message.queries:
                 if self.query is None:
@@ -51,12 +62,13 @@ class AstmDispatcher:
             else:
                 if self.results is None:
                     raise LookupError("no results handler is configured")
-                await self.results(text, message)
+                produced = await self.results(text, message)
                 answer = None
         except Exception as exc:
             await self.journal.settle(entry, "error", f"{type(exc).__name__}: {exc}")
             raise
-        await self.journal.settle(entry, "processed")
+        refused = "; ".join(f"line {r.line}: {r.diagnostics}" for r in message.refused) or None
+        await self.journal.settle(entry, "partial" if refused else "processed", refused, produced)
         return answer
 
     async def quarantine(self, text: str, error: AstmRecordError) -> None:

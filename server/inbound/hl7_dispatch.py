@@ -1,7 +1,9 @@
 """Routes each HL7 v2 message to the handler of its type and event, journal first.
 
-A handler receives the application context and the inbound message and returns an ``AckDecision``;
-an unsupported type or event gets AR with HL7 error 200/201, a handler error AE with its reason.
+A handler receives the inbound message and returns an ``AckDecision`` (AA, with warnings) or raises;
+what an exception is answered (AE/AR, ERR code and location) is decided by the facade's one table
+(``facades.hl7v2.outcome.RULES``), here only to settle the journal entry and then by the MLLP server.
+The journal entry names the partner (MSH-3 application, MSH-4 facility) and what was produced.
 """
 
 from __future__ import annotations
@@ -12,17 +14,23 @@ from typing import Any
 
 from bson import ObjectId
 
-from facades.hl7v2 import AckDecision, InboundMessage
-from resources.errors import SglError
+from facades.hl7v2 import AckDecision, InboundMessage, PartlyProcessed, UnsupportedMessage
+from facades.hl7v2.errors import UNSUPPORTED_EVENT_CODE, UNSUPPORTED_MESSAGE_TYPE
+from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
-from server.partners.gate import PARTNER_REFUSED, PartnerGate
+from server.partners.gate import PartnerGate
 
 log = logging.getLogger(__name__)
 
 Hl7Handler = Callable[[InboundMessage], Awaitable[AckDecision]]
-UNSUPPORTED_MESSAGE_TYPE = 200
-UNSUPPORTED_EVENT = 201
+
+
+def partner_of(inbound: InboundMessage) -> dict[str, str]:
+    """The sender as MSH-3 / MSH-4 name it (namespace id, or universal id when that is all there is)."""
+    msh = inbound.message.msh
+    return {"application": msh.get("3.1") or msh.get("3.2"), "facility": msh.get("4.1") or msh.get("4.2"),
+            "address": inbound.peer}
 
 
 class Hl7Dispatcher:
@@ -36,12 +44,13 @@ class Hl7Dispatcher:
         """Register ``handler`` for ``ADT^A28`` (type, event) or every event of a type (event None)."""
         self.routes[(message_type, event)] = handler
 
-    def _handler_for(self, message_type: str, event: str) -> tuple[Hl7Handler | None, int]:
+    def handler_for(self, message_type: str, event: str) -> Hl7Handler:
         handler = self.routes.get((message_type, event)) or self.routes.get((message_type, None))
         if handler is not None:
-            return handler, 0
+            return handler
         known_type = any(t == message_type for t, _ in self.routes)
-        return None, UNSUPPORTED_EVENT if known_type else UNSUPPORTED_MESSAGE_TYPE
+        raise UnsupportedMessage(f"message type {message_type}^{event} is not supported by this SGL",
+                                 code=UNSUPPORTED_EVENT_CODE if known_type else UNSUPPORTED_MESSAGE_TYPE)
 
     async def __call__(self, inbound: InboundMessage) -> AckDecision:
         """Journal, then hand over; with the database down, ``Unavailable`` (the MLLP server answers AE)."""
@@ -50,7 +59,7 @@ class Hl7Dispatcher:
         try:
             entry = await self.journal.record(protocol="hl7v2", peer=inbound.peer, raw=inbound.raw,
                                               message_type=f"{message_type}^{event}",
-                                              control_id=inbound.message.control_id)
+                                              control_id=inbound.message.control_id, partner=partner_of(inbound))
             return await self.process(entry, inbound)
         except DATABASE_DOWN as exc:
             raise unavailable(exc) from exc
@@ -62,24 +71,28 @@ class Hl7Dispatcher:
         replayed at the next start)."""
         msh = inbound.message.msh
         message_type, event = msh.get("9.1") or "", msh.get("9.2") or ""
-        handler, code = self._handler_for(message_type, event)
         if self.gate is not None:
-            admitted = await self.gate.admit_hl7(inbound, f"{message_type}^{event}", supported=handler is not None)
+            supported = (message_type, event) in self.routes or (message_type, None) in self.routes
+            admitted = await self.gate.admit_hl7(inbound, f"{message_type}^{event}", supported=supported)
             if isinstance(admitted, str):
                 await self.journal.settle(entry, "rejected", admitted)
-                return AckDecision.reject(admitted, PARTNER_REFUSED)
+                raise Forbidden(admitted)  # AR (facades.hl7v2.outcome)
             inbound = admitted
-        if handler is None:
-            reason = f"message type {message_type}^{event} is not supported by this SGL"
-            await self.journal.settle(entry, "rejected", reason)
-            return AckDecision.reject(reason, code)
         try:
-            decision = await handler(inbound)
-        except SglError as exc:
-            await self.journal.settle(entry, "error", exc.diagnostics)
-            return AckDecision.error(exc.diagnostics)
+            decision = await self.handler_for(message_type, event)(inbound)
+        except UnsupportedMessage as exc:
+            await self.journal.settle(entry, "rejected", exc.diagnostics)
+            raise
+        except PartlyProcessed as exc:
+            await self.journal.settle(entry, "partial", exc.diagnostics, list(exc.produced))
+            raise
+        except DATABASE_DOWN:
+            raise  # the entry stays ``received``: replayed at the next start
+        except Exception as exc:
+            await self.journal.settle(entry, "error", getattr(exc, "diagnostics", None) or repr(exc))
+            raise
         await self.journal.settle(entry, "processed" if decision.code == "AA" else "error",
-                                  "; ".join(e.message for e in decision.errors) or None)
+                                  "; ".join(e.message for e in decision.errors) or None, list(decision.produced))
         return decision
 
     async def quarantine(self, raw: bytes, peer: str, reason: str) -> None:

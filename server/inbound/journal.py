@@ -1,8 +1,9 @@
 """The inbound journal: each received message, raw, before it is processed or acknowledged.
 
 It is the lab's proof of what arrived (and when, from whom) and the way to replay a message that
-failed. Statuses: ``received`` -> ``processed`` | ``error`` | ``rejected`` (``quarantined`` for
-bytes that could not even be parsed).
+failed. Statuses: ``received`` -> ``processed`` | ``partial`` (some parts stored, the others on the
+worklist) | ``error`` | ``rejected`` (``quarantined`` for bytes that could not even be parsed).
+``produced`` lists the resources a message wrote (``Observation/<id>``, ``Task/<id>``).
 """
 
 from __future__ import annotations
@@ -32,10 +33,20 @@ class InboundJournal:
         ])
 
     async def record(self, *, protocol: str, peer: str, raw: bytes, message_type: str | None = None,
-                     control_id: str | None = None, status: str = "received", detail: str | None = None) -> ObjectId:
-        """Write the raw message durably (the caller acknowledges only after this returned)."""
-        doc = {"protocol": protocol, "peer": peer, "raw": raw, "received_at": now_utc(), "status": status,
-               "message_type": message_type, "control_id": control_id, "detail": detail}
+                     control_id: str | None = None, status: str = "received", detail: str | None = None,
+                     partner: dict[str, str] | None = None, charset: str | None = None) -> ObjectId:
+        """Write the raw message durably (the caller acknowledges only after this returned).
+
+        ``partner``: who sent it as the message names itself (HL7 MSH-3/MSH-4, ASTM H.5) and from
+        which address; ``charset``: how the bytes were read, when the protocol does not say it.
+        """
+        doc: dict[str, Any] = {"protocol": protocol, "peer": peer, "raw": raw, "received_at": now_utc(),
+                               "status": status, "message_type": message_type, "control_id": control_id,
+                               "detail": detail}
+        if partner:
+            doc["partner"] = partner
+        if charset:
+            doc["charset"] = charset
         result = await self.collection.insert_one(doc)
         return result.inserted_id  # type: ignore[no-any-return]
 

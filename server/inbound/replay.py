@@ -16,7 +16,7 @@ from collections import Counter
 from typing import Any
 
 from facades.astm import AstmRecordError, parse_message
-from facades.hl7v2 import Hl7ParseError, InboundMessage, parse
+from facades.hl7v2 import Hl7ParseError, InboundMessage, PartlyProcessed, parse
 from server.inbound.astm_dispatch import AstmDispatcher
 from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import InboundJournal
@@ -28,8 +28,11 @@ REPLAY_PEER = "replay"
 async def _replay_one(hl7: Hl7Dispatcher, astm: AstmDispatcher, entry: dict[str, Any]) -> None:
     raw: bytes = entry["raw"]
     if entry["protocol"] == "astm":
-        text = raw.decode("latin-1")
-        await astm.process(entry["_id"], text, parse_message(text), peer=str(entry.get("peer", "")))
+        charset = entry.get("charset") or "latin-1"  # journaled in the character set it was read with
+        text = raw.decode(charset)
+        message = parse_message(text)
+        message.charset = charset
+        await astm.process(entry["_id"], text, message, peer=str(entry.get("peer", "")))
     else:
         inbound = InboundMessage(raw, parse(raw), f"{REPLAY_PEER} of {entry.get('peer', '?')}", 0)
         await hl7.process(entry["_id"], inbound)
@@ -43,6 +46,9 @@ async def replay_received(journal: InboundJournal, hl7: Hl7Dispatcher, astm: Ast
     for entry in entries:
         try:
             await _replay_one(hl7, astm, entry)
+        except PartlyProcessed:  # settled ``partial`` by the dispatcher: the refused parts are on the worklist
+            outcome["partial"] += 1
+            continue
         except (Hl7ParseError, AstmRecordError) as exc:  # cannot happen for a message parsed when received
             await journal.settle(entry["_id"], "error", f"replay: {exc.diagnostics}")
         except Exception as exc:  # the handler failed again: it stays visible, with its reason

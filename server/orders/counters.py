@@ -15,11 +15,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from resources.errors import Conflict
+from resources.store.indexes import LAB_ACCESSION_SYSTEM
 
 COLLECTION = "counters"
 ACCESSION = "accession"
 REQUISITION = "requisition"
-ACCESSION_SYSTEM = "https://opensgl.org/fhir/sid/accession"
+ACCESSION_SYSTEM = LAB_ACCESSION_SYSTEM  # unique per Specimen, enforced by the store's unique index
 REQUISITION_SYSTEM = "https://opensgl.org/fhir/sid/requisition"
 _WIDTH = 10
 """Ten digits: an even count keeps the Code 128 label short (code set C packs two digits a symbol)."""

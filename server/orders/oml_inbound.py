@@ -21,7 +21,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from facades.hl7v2 import AckDecision, Hl7ParseError, InboundMessage
+from facades.hl7v2 import AckDecision, Hl7ContentError, InboundMessage
+from facades.hl7v2.errors import DUPLICATE_KEY_IDENTIFIER, TABLE_VALUE_NOT_FOUND
 from facades.hl7v2.orders import OmlMessage, OmlOrder, read_oml_o21
 from resources.errors import PreconditionFailed, Unprocessable
 from resources.fhirjson import instant
@@ -36,8 +37,6 @@ from server.orders.placement import write_order
 from server.orders.requisition import OrderLine, Requisition, SenderSpecimen
 from terminology import CATALOG_SYSTEM, LOINC_SYSTEM
 
-TABLE_VALUE_NOT_FOUND = 103
-DUPLICATE_KEY_IDENTIFIER = 205
 OmlHandler = Callable[[InboundMessage], Awaitable[AckDecision]]
 
 
@@ -45,23 +44,20 @@ def oml_handler(ctx: AppContext) -> OmlHandler:
     """The OML^O21 handler bound to the application context (register with ``ctx.hl7.route``)."""
 
     async def handle(inbound: InboundMessage) -> AckDecision:
-        try:
-            oml = read_oml_o21(inbound.message)
-        except Hl7ParseError as exc:
-            return AckDecision.reject(exc.diagnostics, exc.code, exc.location)
+        oml = read_oml_o21(inbound.message)  # Hl7ParseError: AR (the facade's outcome table)
         store = ctx.store
         known = await _known(ctx, oml.orders)
         if all(known):
             return AckDecision.accept()
         if any(known):
             order = oml.orders[known.index(True)]
-            return AckDecision.error(f"order {order.placer_number} is already stored; the others are not",
-                                     DUPLICATE_KEY_IDENTIFIER, order.placer_location)
+            raise Hl7ContentError(f"order {order.placer_number} is already stored; the others are not",
+                                  order.placer_location, code=DUPLICATE_KEY_IDENTIFIER)
         try:
             lines = await _lines(ctx, oml.orders)
         except Unprocessable as exc:
             bad = next(o for o in oml.orders if o.exam_location.expression() in exc.expression)
-            return AckDecision.error(exc.diagnostics, TABLE_VALUE_NOT_FOUND, bad.exam_location)
+            raise Hl7ContentError(exc.diagnostics, bad.exam_location, code=TABLE_VALUE_NOT_FOUND) from exc
         caller = Caller(f"hl7:{oml.sender}", ctx.settings.client_role, inbound.peer)
         patient_ref, new_patient = await _patient(ctx, oml)
         first = oml.orders[0]

@@ -23,8 +23,6 @@ from server.partners.model import ASTM_ROLES, Partner, allows, peer_address
 from server.partners.registry import PartnerRegistry
 
 log = logging.getLogger(__name__)
-PARTNER_REFUSED = 207
-"""HL7 table 0357 has no "not authorised" code; 207 with the reason in ERR-8 and MSA-3."""
 
 
 @dataclasses.dataclass(frozen=True)

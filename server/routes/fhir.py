@@ -3,6 +3,7 @@ response. No database code and no error JSON here (see server/errors.py)."""
 
 from __future__ import annotations
 
+import asyncio
 from importlib.metadata import version
 from typing import Any
 
@@ -30,11 +31,15 @@ def _strict(prefer: str | None) -> bool:
     return bool(prefer) and "handling=strict" in str(prefer).replace(" ", "")
 
 
+_PARSE_IN_THREAD = 256 * 1024
+
+
 async def _body(request: Request) -> Any:
+    """The JSON body; a large one is parsed in a worker thread, off the event loop."""
     raw = await request.body()
     if not raw:
         raise InvalidInput("the request has no body")
-    return loads(raw)
+    return await asyncio.to_thread(loads, raw) if len(raw) > _PARSE_IN_THREAD else loads(raw)
 
 
 def _respond(outcome: Outcome, prefer: str | None, base: str) -> Response:

@@ -70,3 +70,43 @@ async def search(fhir: httpx.AsyncClient, rtype: str, **params: str) -> list[dic
 
 def coding(resource: dict[str, Any], system: str) -> str:
     return next((c["code"] for c in resource["code"]["coding"] if c["system"] == system), "")
+
+
+INSTRUMENT_EXT = "https://opensgl.org/fhir/StructureDefinition/instrument-result"
+
+
+def instrument(observation: dict[str, Any]) -> dict[str, Any]:
+    """The ``instrument-result`` extension parts of an Observation: name -> value (flags as a list)."""
+    ext = next(e for e in observation["extension"] if e["url"] == INSTRUMENT_EXT)
+    out: dict[str, Any] = {}
+    for part in ext["extension"]:
+        value = next(v for k, v in part.items() if k.startswith("value"))
+        if part["url"] == "flag":
+            out.setdefault("flag", []).append(value)
+        else:
+            out[part["url"]] = value
+    return out
+
+
+async def worklist(fhir: httpx.AsyncClient, accession: str) -> list[dict[str, Any]]:
+    """The open unmatched-result Tasks of one tube (by the accession in their input)."""
+    tasks = await search(fhir, "Task", code="unmatched-result", status="requested")
+    return [t for t in tasks if {"type": {"text": "accession"}, "valueString": accession} in t.get("input", ())]
+
+
+def task_inputs(task: dict[str, Any]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for item in task.get("input", ()):
+        out.setdefault(item["type"]["text"], []).append(item["valueString"])
+    return out
+
+
+# (HEM1 test code, catalogue analysis, a plausible value, its UCUM unit): a full blood count as the
+# hematology analyzer of the seed catalogue reports it
+HEMATO = [("WBC", "GB", "6.42", "10*9/L"), ("RBC", "GR", "4.61", "10*12/L"), ("HGB", "HB", "13.9", "g/dL"),
+          ("HCT", "HT", "41.2", "%"), ("MCV", "VGM", "89.4", "fL"), ("MCH", "TCMH", "30.2", "pg"),
+          ("MCHC", "CCMH", "33.7", "g/dL"), ("RDW-CV", "IDR", "12.9", "%"), ("PLT", "PLQ", "244", "10*9/L"),
+          ("MPV", "VMP", "10.1", "fL"), ("NEUT%", "PNN", "58.3", "%"), ("EO%", "PNE", "2.1", "%"),
+          ("BASO%", "PNB", "0.6", "%"), ("LYMPH%", "LYM", "30.4", "%"), ("MONO%", "MONO", "8.6", "%"),
+          ("NEUT#", "PNNA", "3.74", "10*9/L"), ("EO#", "PNEA", "0.13", "10*9/L"), ("BASO#", "PNBA", "0.04", "10*9/L"),
+          ("LYMPH#", "LYMA", "1.95", "10*9/L"), ("MONO#", "MONOA", "0.55", "10*9/L")]

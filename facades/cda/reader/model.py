@@ -9,6 +9,23 @@ Resource = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class DocumentPatient:
+    """Who the document is about, as its ``recordTarget`` says (RNIV strict traits and the INS).
+
+    ``ins`` is (OID, matricule) when an id under an INS OID is present; ``first_names`` is the list of
+    birth first names (unqualified ``given``), ``first_name`` the first one (``given`` BR); ``birth_date``
+    is a FHIR date (``1979-03-28``, or shorter when the document's TS is); ``sex`` the CDA code (M, F, U).
+    """
+
+    birth_name: str | None = None
+    first_name: str | None = None
+    first_names: tuple[str, ...] = ()
+    birth_date: str | None = None
+    sex: str | None = None
+    ins: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
 class SubcontractedReport:
     """A read CR-Bio (N3 or N1) or a plain PDF, ready to be integrated into our report.
 
@@ -19,7 +36,8 @@ class SubcontractedReport:
     - ``organizations``: the executing laboratories named by the document;
     - ``order_number``: the request number (``inFulfillmentOf/order/id``) to match our order on;
     - ``pdf``: the PDF copy (N3 section "Copie du document", N1 body, or the PDF itself);
-      ``attachments``: every other embedded PDF (e.g. a 2nd-intention lab's report).
+      ``attachments``: every other embedded PDF (e.g. a 2nd-intention lab's report);
+    - ``patient``: the identity the document names, for the caller to compare with its own patient.
     """
 
     level: Literal["N3", "N1", "PDF"]
@@ -33,3 +51,5 @@ class SubcontractedReport:
     organizations: tuple[Resource, ...] = ()
     pdf: bytes | None = None
     attachments: tuple[bytes, ...] = field(default_factory=tuple)
+    patient: DocumentPatient | None = None
+    """None for a plain PDF, which carries no structured identity."""

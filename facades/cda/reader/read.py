@@ -14,6 +14,7 @@ from typing import Any
 
 from lxml import etree
 
+from facades.cda.reader.identity import read_patient
 from facades.cda.reader.model import Resource, SubcontractedReport
 from facades.cda.reader.values import (
     HL7,
@@ -208,6 +209,7 @@ def read_crbio(document: bytes) -> SubcontractedReport:
         "order_number": text_of(cda, "c:inFulfillmentOf/c:order/c:id/@extension"),
         "patient_identifiers": tuple(identifier(i) for i in cda.xpath("c:recordTarget/c:patientRole/c:id",
                                                                        namespaces=NS)),
+        "patient": read_patient(cda),
     }
     body = find(cda, "c:component/c:nonXMLBody/c:text")
     if body is not None:

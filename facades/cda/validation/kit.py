@@ -42,8 +42,11 @@ from lxml import etree
 from facades.cda.errors import KitError
 
 Level = Literal["N3", "N1"]
-# The ANS kit is not copied into the project: by default it is read from the shared/ folder beside the
-# repository (development, CI); an installation points SGL_CDA_KIT_DIR at its copy of the kit.
+# The ANS kit is not shipped with the project. ``sgl kit install`` puts the files the validator needs
+# (``kit_manifest.txt``) under ``<data dir>/kits/ans-cda-testkit``; ``SGL_CDA_KIT_DIR`` names another copy.
+# A development checkout also finds the shared copy beside the repository (``../shared/kits/...``).
+INSTALL_SUBDIR = Path("kits") / "ans-cda-testkit"
+DEFAULT_DATA_DIR = Path("./var")
 DEFAULT_KIT_DIR = Path(__file__).resolve().parents[3].parent / "shared" / "kits" / "ans-cda-testkit"
 XSD = Path("infrastructure/cda/CDA_extended.xsd")
 GENERIC = (
@@ -101,9 +104,41 @@ def _art_decor_value_set(svs_file: Path) -> bytes:
     return bytes(etree.tostring(out, xml_declaration=True, encoding="UTF-8"))
 
 
+_data_dir: Path | None = None
+
+
+def use_data_dir(data_dir: Path) -> None:
+    """Tell the process its data dir (``sgl serve --data-dir``): a kit installed there is found by ``kit_dir``."""
+    global _data_dir
+    _data_dir = data_dir
+
+
+def installed_dir(data_dir: Path | None = None) -> Path:
+    """Where ``sgl kit install`` puts the kit for a data dir."""
+    return (data_dir or _data_dir or DEFAULT_DATA_DIR) / INSTALL_SUBDIR
+
+
+def _usable(root: Path) -> bool:
+    return (root / XSD).is_file() and (root / VOLET_CR_BIO).is_file()
+
+
+def kit_dir() -> Path:
+    """``$SGL_CDA_KIT_DIR``; else the data dir's installed kit; else the shared development copy when it is
+    there; else the data dir's location (where the start-up check and the errors say to install it)."""
+    configured = os.environ.get("SGL_CDA_KIT_DIR")
+    if configured:
+        return Path(configured)
+    installed = installed_dir()
+    if not _usable(installed) and _usable(DEFAULT_KIT_DIR):
+        return DEFAULT_KIT_DIR
+    return installed
+
+
 def default_kit() -> Kit:
-    """The kit named by ``$SGL_CDA_KIT_DIR``, else the shared copy; ``KitError`` if it is not there."""
-    root = Path(os.environ.get("SGL_CDA_KIT_DIR") or DEFAULT_KIT_DIR)
-    if not (root / XSD).is_file() or not (root / VOLET_CR_BIO).is_file():
-        raise KitError(f"ANS CDA test kit not found in {root} (set SGL_CDA_KIT_DIR)", expression=str(root))
+    """The kit of ``kit_dir()``; ``KitError`` (503) naming the place and the command that installs it."""
+    root = kit_dir()
+    if not _usable(root):
+        raise KitError(f"ANS CDA test kit not found in {root}: CR-Bio documents cannot be produced nor checked. "
+                       "Install it with `sgl kit install` (or `sgl kit install /path/to/a/copy`), or set "
+                       "SGL_CDA_KIT_DIR to a complete copy", expression=str(root))
     return Kit(root=root)

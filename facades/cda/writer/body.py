@@ -13,8 +13,10 @@ from lxml import etree
 
 from facades.cda.writer.attachments import pdf_copy, subcontracted_pdf_section
 from facades.cda.writer.cdaxml import LOINC, coding_of, sub, templates, ts
+from facades.cda.writer.mentions import comment_section
 from facades.cda.writer.model import CrBioInput
 from facades.cda.writer.narrative import group_text
+from facades.cda.writer.observation import Row
 from facades.cda.writer.results import FINAL, Ids, chapter_of, result_group
 from resources.errors import InvalidInput
 
@@ -53,6 +55,7 @@ def structured_body(doc: etree._Element, data: CrBioInput) -> None:
     when = ts(data.report.get("effectiveDateTime") or data.report.get("issued"),
               expression="DiagnosticReport.effectiveDateTime")
     ids = Ids()
+    rows: list[Row] = []
     for chapter in chapters(data):
         section = sub(sub(body, "component"), "section")
         templates(section, "1.3.6.1.4.1.19376.1.3.3.2.1", "1.2.250.1.213.1.1.2.70")
@@ -72,20 +75,11 @@ def structured_body(doc: etree._Element, data: CrBioInput) -> None:
             text_at = len(subsection)
             group = result_group(subsection, data, fhir, ids, when=when, expression=expression)
             title.text = group.title
+            rows += group.rows
             holder = etree.Element("holder")
             group_text(holder, group)
             subsection.insert(text_at, holder[0])
-    if data.report.get("conclusion"):
-        _conclusion(body, str(data.report["conclusion"]))
+    comment_section(body, data, rows)
     for index, report in enumerate(data.subcontracted_pdfs):
         subcontracted_pdf_section(body, report, index)
     pdf_copy(body, data.pdf)
-
-
-def _conclusion(body: etree._Element, conclusion: str) -> None:
-    """FR-Commentaire-non-code section for the biologist's conclusion on the whole report."""
-    section = sub(sub(body, "component"), "section")
-    templates(section, "2.16.840.1.113883.10.12.201", "1.3.6.1.4.1.19376.1.4.1.2.16", "1.2.250.1.213.1.1.2.73")
-    _loinc(section, "55112-7", "Commentaire")
-    sub(section, "title", "Conclusion")
-    sub(sub(section, "text"), "paragraph", conclusion)

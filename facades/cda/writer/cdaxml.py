@@ -33,6 +33,7 @@ SYSTEM_OIDS = {
     "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation": "2.16.840.1.113883.5.83",
 }
 
+_OID = re.compile(r"^[0-2](\.(0|[1-9][0-9]*))+$")
 _INSTANT = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?(?:\.\d+)?"
                       r"(Z|[+-]\d{2}:\d{2})?)?)?)?$")
 
@@ -92,12 +93,19 @@ def coding_of(concept: dict[str, Any] | None, *preferred: str) -> dict[str, Any]
     return dict(codings[0]) if codings and codings[0].get("code") else None
 
 
+def is_oid(value: str) -> bool:
+    """An ISO OID as the CDA ``uid`` type accepts it (``1.2.250.1…``; ``000897406`` is not one)."""
+    return bool(_OID.match(value))
+
+
 def system_oid(system: str | None) -> str | None:
-    """The CDA codeSystem OID for a FHIR system URL (``urn:oid:`` systems unwrap)."""
+    """The CDA codeSystem OID for a FHIR system URL (``urn:oid:`` systems unwrap); None when the system has no
+    ISO OID, so that no invalid ``codeSystem`` is ever written."""
     if not system:
         return None
     if system.startswith("urn:oid:"):
-        return system.removeprefix("urn:oid:")
+        bare = system.removeprefix("urn:oid:")
+        return bare if is_oid(bare) else None
     return SYSTEM_OIDS.get(system)
 
 

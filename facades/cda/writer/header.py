@@ -22,6 +22,7 @@ TEMPLATES = {
     "N3": ("2.16.840.1.113883.2.8.2.1", "1.2.250.1.213.1.1.1.1", "1.3.6.1.4.1.19376.1.3.3", "1.2.250.1.213.1.1.1.55"),
     "N1": ("2.16.840.1.113883.2.8.2.1", "1.2.250.1.213.1.1.1.1", "1.3.6.1.4.1.19376.1.2.20"),
 }
+STATUS_DOCUMENTED = frozenset({"final", "corrected", "amended"})
 STATUS = {"partial": "active", "preliminary": "active", "registered": "active", "final": "completed",
           "corrected": "completed", "amended": "completed", "appended": "completed"}
 
@@ -58,7 +59,7 @@ def clinical_document(data: CrBioInput, level: Level, chapters: list[dict[str, s
     sub(doc, "languageCode", code="fr-FR")
     sub(doc, "setId", root=root, extension=data.version.set_id)
     sub(doc, "versionNumber", value=str(data.version.number))
-    record_target(doc, data.patient, root)
+    record_target(doc, data.patient, root, data.identifier_oids)
     author = sub(doc, "author")
     sub(author, "time", value=issued)
     assigned_entity(author, _with_lab(data.biologist, data), root, tag="assignedAuthor")
@@ -153,7 +154,9 @@ def _encounter(doc: etree._Element, data: CrBioInput) -> None:
     start = _first_reception(data)
     sub(period, "low", value=start or _issued(data))
     responsible = sub(encounter, "responsibleParty")
-    assigned_entity(responsible, _with_lab(data.biologist, data), data.version.root, extra_ids=True)
+    # The lab's COFRAC accreditation id only when an accredited result is documented (SGL.DOC.10: else no mention)
+    accredited = any(o.get("id") in data.accredited and o.get("status") in STATUS_DOCUMENTED for o in data.observations)
+    assigned_entity(responsible, _with_lab(data.biologist, data), data.version.root, extra_ids=accredited)
     facility = sub(sub(encounter, "location"), "healthCareFacility")
     sub(facility, "code", code="SA25", displayName="Laboratoire de biologie médicale", codeSystem="1.2.250.1.71.4.2.4")
     place = sub(facility, "location")

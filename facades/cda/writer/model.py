@@ -46,6 +46,22 @@ class DocumentVersion:
 
 
 @dataclass(frozen=True)
+class Mentions:
+    """What the lab prints on every CR-Bio, written in the N3 narrative as on the PDF (SGL.DOC.08-10).
+
+    ``autoverification`` is printed iff a documented result is in ``CrBioInput.autoverified``; the
+    Cofrac paragraph iff one is in ``CrBioInput.accredited`` (and then ``cofrac_number`` is required);
+    ``rgpd`` always when set.
+    """
+
+    rgpd: str = ""
+    autoverification: str = ""
+    cofrac_number: str | None = None
+    cofrac_activity: str = "Examens de biologie médicale"
+    cofrac_scope: str = "Portée d'accréditation disponible sur www.cofrac.fr"
+
+
+@dataclass(frozen=True)
 class SubcontractedPdf:
     """A subcontracting lab's own report, embedded as PDF in our N3 (first option of SGL.DOC.13)."""
 
@@ -66,7 +82,8 @@ class CrBioInput:
       each, SGL.DOC.07), as ``Party``; an organization-only recipient has an empty practitioner;
     - ``pdf``: the PDF/A copy embedded in the "Copie du document" section (mandatory in N3 2024.01);
     - ``subcontracted_pdfs``: subcontractors' reports kept as PDF (e.g. from ``read_crbio``), each in
-      a "seconde intention" section naming the lab and its contact details.
+      a "seconde intention" section naming the lab and its contact details;
+    - ``mentions``, ``accredited``, ``autoverified``: the RGPD, autoverification and Cofrac mentions.
     """
 
     report: Resource
@@ -83,6 +100,14 @@ class CrBioInput:
     pdf: bytes | None = None
     subcontracted_pdfs: list[SubcontractedPdf] = field(default_factory=list)
     confidentiality: str = "N"
+    mentions: Mentions = field(default_factory=Mentions)
+    accredited: frozenset[str] = frozenset()
+    """Ids of the Observations covered by the lab's Cofrac accreditation (marked ``*``, SGL.DOC.10)."""
+    autoverified: frozenset[str] = frozenset()
+    """Ids of the Observations validated by the rules with no later biologist review (SGL.DOC.09)."""
+    identifier_oids: dict[str, str] = field(default_factory=dict)
+    """Patient identifier system (or bare authority id) -> the OID the lab registered for that domain: an
+    IPP whose assigning authority is not an ISO OID (PAM-FR ``CHU-X&000897406&N``) is written with it."""
 
     def resolve(self, reference: dict[str, Any] | None, *, expression: str) -> Resource:
         """The resource a FHIR Reference points to, among the ones gathered here."""

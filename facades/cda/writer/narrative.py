@@ -44,7 +44,9 @@ def group_text(section: etree._Element, group: Group) -> None:
     for row in group.rows:
         line = sub(body, "tr")
         cell = sub(line, "td", "\u00a0" * 4 * row.depth or None)
-        sub(cell, "content", row.label, ID=row.ref)
+        label = sub(cell, "content", row.label, ID=row.ref)
+        marks = (" *" if row.accredited else "") + (" (validé automatiquement)" if row.autoverified else "")
+        label.tail = marks or None
         value_cell = sub(line, "td")
         if row.value:
             sub(value_cell, "content", row.value, ID=f"{row.ref}-v")

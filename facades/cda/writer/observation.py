@@ -43,6 +43,8 @@ class Row:
     flag: str = ""
     notes: tuple[str, ...] = ()
     depth: int = 0
+    accredited: bool = False
+    autoverified: bool = False
 
 
 def _number(value: Any) -> str:

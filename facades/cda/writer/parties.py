@@ -16,13 +16,13 @@ from facades.cda.writer.cdaxml import (
     OID_STRUCTURE,
     addr_el,
     code_el,
-    coding_of,
     identifier_el,
     name_el,
     sub,
     telecom_els,
 )
 from facades.cda.writer.model import Party
+from resources.errors import InvalidInput
 
 FINESS_SYSTEM = "http://finess.sante.gouv.fr"
 SPECIALTY_OID = "1.2.250.1.213.1.1.4.5"
@@ -46,17 +46,54 @@ def organization_id(parent: etree._Element, organization: dict[str, Any], local_
     sub(parent, "id", root=local_root, extension=str(organization.get("id") or "inconnu"))
 
 
-def specialty(party: Party) -> dict[str, Any] | None:
-    """Profession/specialty (TRE_G15 + savoir-faire, OID 1.2.250.1.213.1.1.4.5) from role or qualification."""
-    system = f"urn:oid:{SPECIALTY_OID}"
+# FR Core codes a practitioner's profession (TRE_G15) and specialty (TRE_R38) with the NOS canonical URLs
+# (or their OIDs); the CDA wants one JDV_J01 code in 1.2.250.1.213.1.1.4.5: ``G15_<profession>[/<specialty>]``.
+PROFESSION_SYSTEMS = ("https://mos.esante.gouv.fr/NOS/TRE_G15-ProfessionSante/FHIR/TRE-G15-ProfessionSante",
+                      "urn:oid:1.2.250.1.71.1.2.7")
+SPECIALTY_SYSTEMS = ("https://mos.esante.gouv.fr/NOS/TRE_R38-SpecialiteOrdinale/FHIR/TRE-R38-SpecialiteOrdinale",
+                     "urn:oid:1.2.250.1.71.4.2.5")
+PROFESSIONS = {"10": "Médecin", "21": "Pharmacien"}
+
+
+def _codings(party: Party) -> list[dict[str, Any]]:
     role = party.role or {}
     concepts = [*role.get("specialty", []), *role.get("code", []),
                 *(q.get("code") for q in party.practitioner.get("qualification", []))]
-    for concept in concepts:
-        found = coding_of(concept, system)
-        if found and found.get("system") == system:
-            return found
-    return None
+    return [dict(c) for concept in concepts for c in (concept or {}).get("coding", []) if c.get("code")]
+
+
+def specialty(party: Party) -> dict[str, Any] | None:
+    """Profession/specialty as a JDV_J01 code (OID 1.2.250.1.213.1.1.4.5), from the role or the qualifications.
+
+    Either already in that system (the CDA form), or built from FR Core's TRE_G15 profession and TRE_R38
+    specialty codings (``10`` + ``SM03`` -> ``G15_10/SM03``; a profession alone -> ``G15_10``).
+    """
+    codings = _codings(party)
+    system = f"urn:oid:{SPECIALTY_OID}"
+    found = next((c for c in codings if c.get("system") == system), None)
+    if found:
+        return found
+    profession = next((c for c in codings if c.get("system") in PROFESSION_SYSTEMS), None)
+    if profession is None:
+        return None
+    speciality = next((c for c in codings if c.get("system") in SPECIALTY_SYSTEMS), None)
+    code = f"G15_{profession['code']}" + (f"/{speciality['code']}" if speciality else "")
+    label = str(profession.get("display") or PROFESSIONS.get(str(profession["code"]), "")).strip()
+    if speciality and speciality.get("display"):
+        label = f"{label} - {speciality['display']}".strip(" -")
+    return {"system": system, "code": code, "display": label or None}
+
+
+def required_specialty(party: Party) -> dict[str, Any]:
+    """The author's JDV_J01 code; its absence is named on the FHIR element to fill, not on the CDA path."""
+    found = specialty(party)
+    if found is None:
+        who = f"Practitioner/{party.practitioner.get('id')}" if party.practitioner.get("id") else "the Practitioner"
+        raise InvalidInput(f"{who} has no profession/specialty: give Practitioner.qualification a TRE_G15 "
+                           "profession (and a TRE_R38 specialty), or PractitionerRole.specialty a JDV_J01 code "
+                           f"({SPECIALTY_OID})",
+                           expression=["Practitioner.qualification", "PractitionerRole.specialty"])
+    return found
 
 
 def _first(items: list[dict[str, Any]] | None) -> dict[str, Any] | None:
@@ -86,7 +123,7 @@ def assigned_entity(parent: etree._Element, party: Party, local_root: str, *, ta
     """An assignedEntity/assignedAuthor: id, specialty code, addr, telecom, name, organization."""
     node = sub(parent, tag)
     person_id(node, party.practitioner, local_root)
-    code_el(node, "code", specialty(party))
+    code_el(node, "code", required_specialty(party))
     address = _first((party.role or {}).get("address")) if party.role else None
     addr_el(node, address or _first(party.practitioner.get("address"))
             or _first((party.organization or {}).get("address")))

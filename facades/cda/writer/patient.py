@@ -12,7 +12,8 @@ from typing import Any
 
 from lxml import etree
 
-from facades.cda.writer.cdaxml import addr_el, sub, telecom_els
+from facades.cda.writer.cdaxml import addr_el, is_oid, sub, telecom_els
+from resources.errors import InvalidInput
 from resources.ins import INS_TYPE_BY_OID, emittable_ins
 from resources.patient_traits import (
     BIRTH_LIST_GIVEN_NAME_URL,
@@ -43,8 +44,23 @@ def _birth_time(value: str) -> str:
     return year + month if not day or day == "00" else year + month + day
 
 
-def _patient_ids(role: etree._Element, patient: dict[str, Any], local_root: str) -> str | None:
-    """INS first (when emittable), then the local identifiers; returns the emitted matricule."""
+def domain_oid(system: str, identifier_oids: dict[str, str]) -> str | None:
+    """The OID to write for an identifier of ``system``: the lab's mapping for that domain first (by system
+    or bare authority id), else the system itself when it is an ``urn:oid:`` ISO OID, else None."""
+    bare = system.removeprefix("urn:oid:")
+    mapped = identifier_oids.get(system) or identifier_oids.get(bare)
+    if mapped:
+        return mapped
+    return bare if system.startswith("urn:oid:") and is_oid(bare) else None
+
+
+def _patient_ids(role: etree._Element, patient: dict[str, Any], local_root: str,
+                 identifier_oids: dict[str, str]) -> str | None:
+    """INS first (when emittable), then the local identifiers; returns the emitted matricule.
+
+    A local identifier whose domain has no ISO OID (a PAM-FR IPP from ``CHU-X&000897406&N``) and no
+    mapping in the lab profile is left out: an invalid root would make the whole document unreadable.
+    """
     ins = emittable_ins(patient)
     matricule = None
     if ins:
@@ -54,18 +70,38 @@ def _patient_ids(role: etree._Element, patient: dict[str, Any], local_root: str)
     locals_written = 0
     for ident in patient.get("identifier", []):
         system = str(ident.get("system", ""))
-        if system.startswith("urn:oid:") and system not in ins_systems and ident.get("value"):
-            sub(role, "id", root=system.removeprefix("urn:oid:"), extension=str(ident["value"]))
+        if system in ins_systems or not ident.get("value") or ident.get("use") == "old":
+            continue
+        root = domain_oid(system, identifier_oids)
+        if root:
+            sub(role, "id", root=root, extension=str(ident["value"]))
             locals_written += 1
     if not locals_written:
         sub(role, "id", root=local_root, extension=str(patient.get("id") or "inconnu"))
     return matricule
 
 
-def record_target(doc: etree._Element, patient: dict[str, Any], local_root: str) -> None:
+def _ins_traits(patient: dict[str, Any]) -> None:
+    """A document carrying the INS must carry every INS trait (CI-SIS header rule): name what the Patient lacks."""
+    official = _name(patient, "official")
+    required = (("Patient.name.where(use='official').family", official.get("family")),
+                ("Patient.name.where(use='official').given", official.get("given")),
+                ("Patient.birthDate", patient.get("birthDate")),
+                ("Patient.gender", GENDER.get(patient.get("gender", ""))),
+                ("Patient.extension:birthPlace (FR Core INSEE code)", birthplace_cog(patient)))
+    missing = [path for path, value in required if not value]
+    if missing:
+        raise InvalidInput("the identity is qualified, so its INS is written, and the INS traits must all be there: "
+                           f"the Patient lacks {', '.join(missing)}", expression=missing)
+
+
+def record_target(doc: etree._Element, patient: dict[str, Any], local_root: str,
+                  identifier_oids: dict[str, str] | None = None) -> None:
     """Append ``recordTarget/patientRole`` for the patient."""
     role = sub(sub(doc, "recordTarget"), "patientRole")
-    matricule = _patient_ids(role, patient, local_root)
+    matricule = _patient_ids(role, patient, local_root, identifier_oids or {})
+    if matricule:
+        _ins_traits(patient)
     addresses = patient.get("address") or []
     addr_el(role, addresses[0] if addresses else None)
     telecom = list(patient.get("telecom", []))

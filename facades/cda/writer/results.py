@@ -70,7 +70,7 @@ def _battery(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any], gro
     templates(organizer, "1.3.6.1.4.1.19376.1.3.1.4", "1.2.250.1.213.1.1.3.78")
     ref = ids.next()
     code(organizer, fhir.get("code"), ref, expression=expression)
-    group.rows.append(Row(ref=ref, label=label_of(fhir.get("code")), depth=depth))
+    group.rows.append(_marked(data, fhir, Row(ref=ref, label=label_of(fhir.get("code")), depth=depth)))
     _organizer_notes(fhir, group, ref)
     members = _members(data, fhir, expression)
     pending = [m for m, _ in members if m.get("status") not in FINAL]
@@ -113,7 +113,15 @@ def _result(parent: etree._Element, data: CrBioInput, fhir: dict[str, Any], grou
     elif fhir.get("hasMember") or fhir.get("component"):
         _battery(parent, data, fhir, group, ids, when=when, expression=expression, depth=depth)
     else:
-        group.rows.append(observation(parent, fhir, ids.next(), when=when, expression=expression, depth=depth))
+        row = observation(parent, fhir, ids.next(), when=when, expression=expression, depth=depth)
+        group.rows.append(_marked(data, fhir, row))
+
+
+def _marked(data: CrBioInput, fhir: dict[str, Any], row: Row) -> Row:
+    """The Cofrac ``*`` (SGL.DOC.10) and the "validé automatiquement" mark (SGL.DOC.09) of one line."""
+    row.accredited = fhir.get("id") in data.accredited
+    row.autoverified = fhir.get("id") in data.autoverified
+    return row
 
 
 def _performer(act: etree._Element, data: CrBioInput, fhir: dict[str, Any], expression: str) -> str | None:

@@ -53,7 +53,10 @@ def specimen_collection(act: etree._Element, specimen: dict[str, Any], ref: str,
     accession = (specimen.get("accessionIdentifier") or {}).get("value")
     if accession:
         row.accession = str(accession)
-        sub(role, "id", root=local_root, extension=str(accession))
+    # PaLM wants exactly one participantRole/id: the accession number, else the sender's first identifier,
+    # else our own id of the Specimen (a system posting one without accession number, FR Core style).
+    other = next((i.get("value") for i in specimen.get("identifier", ()) if i.get("value")), None)
+    sub(role, "id", root=local_root, extension=str(accession or other or specimen.get("id") or "inconnu"))
     entity = sub(role, "playingEntity")
     if coding:
         type_code = code_el(entity, "code", {**coding, "display": coding.get("display")

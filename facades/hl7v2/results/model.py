@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from facades.hl7v2.errors import ErrorLocation
+from facades.hl7v2.location import ErrorLocation
+from facades.hl7v2.results.values import Coding, TypedValue
 
 
 @dataclass(frozen=True)
@@ -21,11 +22,19 @@ class LabResult:
     analyzer: str
     """The instrument: OBX-18 (equipment instance), else MSH-3 (sending application)."""
     test_code: str
-    """OBX-3.1, the instrument's own test code."""
+    """OBX-3.1, the instrument's own test code (OBX-3.4, the alternate identifier, when 3.1 is empty)."""
     test_name: str = ""
+    test_coding: Coding | None = None
+    """The test code with its coding system (OBX-3.3 / 3.6): ``LN`` means it is a LOINC code."""
+    sub_id: str = ""
+    """OBX-4, which tells apart repeated OBX-3 (else ``#n`` for the n-th repeat of a code on a tube)."""
     value_type: str = ""
     """OBX-2: NM, SN, ST, TX, CWE/CE..."""
     value: str = ""
+    """OBX-5 as text: the number, the string, the coded value's text; the low end / numerator of an
+    SN range / ratio (``typed.high`` holds the other)."""
+    typed: TypedValue = field(default_factory=lambda: TypedValue(""))
+    """OBX-5 read as OBX-2 says (``values.typed_value``)."""
     comparator: str = ""
     """``<``, ``<=``, ``>``, ``>=`` from a structured numeric (SN) value."""
     units: str = ""
@@ -39,17 +48,47 @@ class LabResult:
     analyzed_at: str = ""
     """OBX-19 (the run time), as a FHIR dateTime."""
     location: ErrorLocation = field(default_factory=lambda: ErrorLocation("OBX"))
+    patient: PatientIds | None = None
+    """The PID of the result's group, when the message has one."""
+
+
+@dataclass(frozen=True)
+class PatientIds:
+    """What a PID says of the patient: identifiers (PID-3 ``(value, assigning authority, type)``), name."""
+
+    identifiers: tuple[tuple[str, str, str], ...] = ()
+    family: str = ""
+    given: str = ""
+    birth_date: str = ""
+
+
+@dataclass(frozen=True)
+class RefusedResult:
+    """An OBX that cannot be stored as sent (OBX-5 not of its OBX-2 type, no test code, no specimen):
+    the reason and what could still be read, for the worklist and the ERR of the AE."""
+
+    diagnostics: str
+    code: int
+    location: ErrorLocation
+    specimen_id: str
+    analyzer: str
+    test_code: str
+    sub_id: str
+    raw: str
+    """The whole OBX segment as received."""
+    patient: PatientIds | None = None
 
 
 @dataclass(frozen=True)
 class ResultMessage:
-    """The results of one ORU^R01 / OUL^R22, in message order."""
+    """The results of one ORU^R01/R30/R32 or OUL^R22/R23/R24, in message order, and the OBX refused."""
 
     control_id: str
     sending_application: str
     sent_at: str
     """MSH-7 as a FHIR dateTime: the fallback run time of results that carry none."""
     results: tuple[LabResult, ...]
+    refused: tuple[RefusedResult, ...] = ()
 
 
 @dataclass(frozen=True)

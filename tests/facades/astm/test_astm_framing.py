@@ -229,10 +229,40 @@ def test_timeout_resets_to_neutral_and_drops_the_partial_message(biochemistry_ru
     assert messages == [b"H|\\^&\rL|1\r"]
 
 
-def test_overlong_frame_is_refused() -> None:
+def test_frame_over_the_configured_maximum_is_refused() -> None:
+    receiver = Receiver(max_frame=300)
+    receiver.feed(ENQ)
+    assert receiver.feed(STX + b"1" + b"x" * 400) == [Reply(NAK)]
+
+
+def test_a_4_kb_frame_is_accepted_by_default() -> None:
+    """Several instruments send a whole message in one frame, far beyond E1381's 240 characters."""
+    text = b"H|\\^&\r" + b"".join(b"R|%d|^^^T%d|%d|g/L\r" % (n, n, n) for n in range(1, 260)) + b"L|1\r"
+    assert len(text) > 4000
+    body = b"1" + text + ETX
+    frame = STX + body + checksum(body) + b"\r\n"
     receiver = Receiver()
     receiver.feed(ENQ)
-    assert receiver.feed(STX + b"1" + b"x" * 300) == [Reply(NAK)]
+    assert receiver.feed(frame) == [Completed(text)]
+
+
+@pytest.mark.parametrize("trailer", [b"\n", b"\rX"], ids=["lf-without-cr", "cr-then-not-lf"])
+def test_a_damaged_trailer_is_nakked_at_once(trailer: bytes) -> None:
+    body = b"1H|\\^&\rL|1\r" + ETX
+    receiver = Receiver()
+    receiver.feed(ENQ)
+    assert receiver.feed(STX + body + checksum(body) + trailer) == [Reply(NAK)]
+    frame = build_frame(1, b"H|\\^&\rL|1\r", final=True)  # the sender retransmits it whole
+    assert receiver.feed(frame) == [Completed(b"H|\\^&\rL|1\r")]
+
+
+def test_a_trailer_missing_its_lf_is_nakked_when_the_grace_ends() -> None:
+    body = b"1H|\\^&\rL|1\r" + ETX
+    receiver = Receiver()
+    receiver.feed(ENQ)
+    assert receiver.feed(STX + body + checksum(body) + b"\r") == []
+    assert receiver.awaiting_lf
+    assert receiver.trailer_timeout() == [Reply(NAK)] and not receiver.awaiting_lf
 
 
 def test_new_enq_in_a_transfer_restarts_it() -> None:

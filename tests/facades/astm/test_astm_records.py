@@ -160,12 +160,32 @@ def test_query_round_trips() -> None:
     assert parse_message(text) == m
 
 
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ("H|\\^&\rP|1|PAT-9\rO|1|S1\rR|1|^^^GLU|5|||||||||2026-11-26\rR|2|^^^UREE|0.3\rL|1\r", 4, "R.13: timestamp"),
+    ("H|\\^&\rP|1|PAT-9\rO|1|S1\rR|1|^^^GLU|5||||||||20261332\rR|2|^^^UREE|0.3\rL|1\r", 4, "R.12"),
+    ("H|\\^&\rP|1|PAT-9\rO|1|S1\rR|1||5\rR|2|^^^UREE|0.3\rL|1\r", 4, "test ID is empty"),
+])
+def test_an_unreadable_r_record_is_set_aside_and_the_others_are_read(text: str, line: int, words: str) -> None:
+    message = parse_message(text)
+    [refused] = message.refused
+    assert refused.line == line and words in refused.diagnostics
+    assert refused.raw == text.split("\r")[line - 1] and refused.specimen_id == "S1" and refused.patient_id == "PAT-9"
+    assert [r.test.local_code for _, _, r in message.results()] == ["UREE"]
+
+
+def test_units_cut_by_an_unescaped_component_separator_are_read_whole() -> None:
+    text = "H|\\^&\rP|1\rO|1|S1\rR|1|^^^WBC|6.1|10^3/µL\rR|2|^^^PLT|250|10&S&3/µL\rL|1\r"
+    assert [r.units for _, _, r in parse_message(text).results()] == ["10^3/µL", "10^3/µL"]
+
+
+def test_test_code_in_the_fifth_component_is_read() -> None:
+    [(_, _, result)] = parse_message("H|\\^&\rP|1\rO|1|S1\rR|1|^^^^HBA1C|6.1|%\rL|1\r").results()
+    assert result.test.local_code == "" and result.test.extra == ("HBA1C",)
+
+
 @pytest.mark.parametrize(("text", "record_type", "line", "field", "words"), [
-    ("H|\\^&\rP|1\rO|1|S1\rR|1|^^^GLU|5|||||||||2026-11-26\rL|1\r", "R", 4, 13, "timestamp"),
-    ("H|\\^&\rP|1\rO|1|S1\rR|1|^^^GLU|5||||||||20261332\rL|1\r", "R", 4, 12, "not a valid date"),
     ("H|\\^&\rO|1|S1\rL|1\r", "O", 2, None, "without a preceding P"),
     ("H|\\^&\rP|1\rR|1|^^^GLU|5\rL|1\r", "R", 3, None, "without a preceding O"),
-    ("H|\\^&\rP|1\rO|1|S1\rR|1||5\rL|1\r", "R", 4, 3, "test ID is empty"),
     ("H|\\^&\rP|1\rX|1\rL|1\r", "X", 3, 1, "unknown record type"),
     ("H|\\^&\rP|x\rL|1\r", "P", 2, 2, "sequence number"),
     ("H|\\^&\rP|1\r", "L", 3, None, "no L terminator"),

@@ -194,15 +194,26 @@ async def test_contention_the_host_yields_and_sends_its_answer_after_the_instrum
     assert [m.queries != [] for _, m in store.messages] == [True, False]
 
 
-async def test_malformed_record_is_refused_with_its_line_and_nothing_is_stored(
+async def test_malformed_message_is_refused_with_its_line_and_nothing_is_stored(
         biochemistry_run: str, caplog: pytest.LogCaptureFixture) -> None:
-    broken = biochemistry_run.replace("20261126081500|c501", "2026-11-26|c501")
+    broken = biochemistry_run.replace("O|1|", "X|1|")
     store = Store()
     async with await start_astm_server(store, timeouts=FAST) as server:
         with pytest.raises(AstmLinkError):
             await send_message("127.0.0.1", server.port, broken, timeouts=FAST)
     assert store.calls == 0
-    assert "R record at line 4, field R.13: timestamp '2026-11-26'" in caplog.text
+    assert "X record at line 3, field X.1: unknown record type" in caplog.text
+
+
+async def test_an_unreadable_r_record_reaches_the_handler_set_aside(biochemistry_run: str) -> None:
+    broken = biochemistry_run.replace("20261126081500|c501", "2026-11-26|c501", 1)
+    store = Store()
+    async with await start_astm_server(store, timeouts=FAST) as server:
+        await send_message("127.0.0.1", server.port, broken, timeouts=FAST)
+    [(_, message)] = store.messages
+    [refused] = message.refused
+    assert refused.line == 4 and "timestamp '2026-11-26'" in refused.diagnostics
+    assert len(message.results()) == 3
 
 
 async def test_malformed_message_kept_by_the_on_invalid_hook_is_acked(biochemistry_run: str) -> None:

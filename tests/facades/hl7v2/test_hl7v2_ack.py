@@ -7,9 +7,8 @@ from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.parser import parse_message
 
 from facades.hl7v2.ack import AckCode, AckError, build_ack, build_ack_for_unreadable, new_control_id
-from facades.hl7v2.errors import ErrorLocation, Hl7ParseError
+from facades.hl7v2.errors import ErrorLocation
 from facades.hl7v2.parser import parse
-from resources.errors import Unavailable
 from tests.facades.hl7v2.hl7v2_samples import ADMISSION, adt
 
 NOW = datetime(2026, 11, 26, 2, 0, 0, tzinfo=UTC)
@@ -45,15 +44,6 @@ def test_error_text_with_delimiters_is_escaped() -> None:
     err = ack.segment("ERR")
     assert err is not None and err.get(8) == "bad value a|b^c"
     assert "a\\F\\b\\S\\c" in ack.to_er7()
-
-
-def test_from_exception_keeps_parse_location_and_uses_207_otherwise() -> None:
-    parse_error = Hl7ParseError("bad", ErrorLocation("OBX", 2, 5), code=102)
-    assert AckError.from_exception(parse_error).location == ErrorLocation("OBX", 2, 5)
-    assert AckError.from_exception(parse_error).code == 102
-    other = AckError.from_exception(Unavailable("database down"))
-    assert (other.code, other.message, other.location) == (207, "database down", None)
-    assert AckError.from_exception(RuntimeError()).message == "RuntimeError"
 
 
 def test_unreadable_message_gets_an_ack_from_its_readable_header() -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from facades.hl7v2.ack import build_ack
 from facades.hl7v2.client import MllpClient, send
-from facades.hl7v2.errors import MllpUnavailable, NackReceived
+from facades.hl7v2.errors import MllpUnavailable, NackReceived, UnsupportedMessage
 from facades.hl7v2.mllp import MllpDecoder, encode_frame
 from facades.hl7v2.parser import parse
 from facades.hl7v2.server import AckDecision, InboundMessage, start_mllp_server
@@ -48,7 +48,7 @@ async def test_one_client_reuses_its_connection_for_several_messages() -> None:
 
 async def test_nack_raises_with_the_peer_reason_and_the_ack() -> None:
     async def refuse(inbound: InboundMessage) -> AckDecision:
-        return AckDecision.reject("unknown patient", 204)
+        raise UnsupportedMessage("unknown patient", code=201)
 
     async with (
         await start_mllp_server(refuse, port=0) as server,

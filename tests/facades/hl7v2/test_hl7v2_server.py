@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from facades.hl7v2.errors import ErrorLocation
+from facades.hl7v2.errors import ErrorLocation, Hl7ParseError
 from facades.hl7v2.message import Hl7Message
 from facades.hl7v2.mllp import MllpDecoder, encode_frame
 from facades.hl7v2.parser import parse
@@ -166,9 +166,9 @@ async def test_handler_exception_gets_ae_with_the_reason_and_the_connection_goes
     assert "handler failed on BOOM" in caplog.text
 
 
-async def test_handler_decision_reject_is_sent_as_ar_with_its_error() -> None:
+async def test_handler_raising_a_parse_error_is_answered_ar_with_its_code_and_location() -> None:
     async def refuse(inbound: InboundMessage) -> AckDecision:
-        return AckDecision.reject("event A01 not supported here", 201, ErrorLocation("MSH", 1, 9, None, 2))
+        raise Hl7ParseError("event A01 not supported here", ErrorLocation("MSH", 1, 9, None, 2), code=201)
 
     async with await start_mllp_server(refuse, port=0) as server:
         peer = await Peer.connect(server)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -13,19 +12,10 @@ from facades.hl7v2 import Hl7Message, MllpClient, NackReceived, encode_frame, pa
 from server.analyzers import EXT_INSTRUMENT_RESULT
 from terminology.loinc import LOINC_SYSTEM
 from terminology.ucum import UCUM_SYSTEM
-from tests.support.analyzer_lab import Tube, coding, new_tube, search, seed_catalog
-from tests.support.sgl_server import SglProcess
+from tests.support.analyzer_lab import Tube, coding, new_tube, search
 
 pytestmark = pytest.mark.db
 CATALOG = "https://opensgl.org/fhir/CodeSystem/catalogue"
-
-
-@pytest.fixture(scope="module")
-async def mllp(sgl_server: SglProcess, fhir: httpx.AsyncClient) -> AsyncIterator[MllpClient]:
-    await seed_catalog(fhir)
-    client = MllpClient("127.0.0.1", sgl_server.mllp_port, read_timeout=60)
-    yield client
-    await client.close()
 
 
 def oru(accession: str, *obx: str, control_id: str | None = None) -> str:
@@ -107,7 +97,8 @@ async def test_unknown_test_code_and_unknown_accession_end_on_the_worklist(mllp,
     reasons = {}
     for task in tasks:
         inputs = {i["type"]["text"]: i["valueString"] for i in task["input"]}
-        reasons[(inputs["accession"], inputs["test-code"])] = (task["statusReason"]["coding"][0]["code"], task)
+        key = (inputs.get("accession", ""), inputs.get("test-code", ""))
+        reasons[key] = (task["statusReason"]["coding"][0]["code"], task)
     reason, task = reasons[(tube.accession, "XYZ")]
     assert reason == "unknown-test-code" and task["for"]["reference"] == f"Patient/{tube.patient_id}"
     kept = (await fhir.get(task["focus"]["reference"])).json()
@@ -127,17 +118,27 @@ async def test_result_not_ordered_on_its_tube_goes_to_the_worklist(mllp, fhir) -
     assert task["statusReason"]["coding"][0]["code"] == "not-ordered" and "basedOn" not in obs
 
 
-async def test_malformed_message_is_refused_with_its_location_and_nothing_is_stored(mllp, fhir) -> None:
+async def test_a_malformed_obx_is_refused_alone_with_its_location_and_the_valid_one_is_stored(mllp, fhir) -> None:
     tube = await new_tube(fhir)
     bad = oru(tube.accession, glu(), "OBX|2|NM|GLUM^Glucose||1,9|mmol/L")
     with pytest.raises(NackReceived) as nack:
         await mllp.send(bad)
     err = nack.value.ack.segment("ERR")
-    assert nack.value.acknowledgment_code == "AR" and err.get("2.1") == "OBX" and err.get("2.3") == "5"
-    assert "not a number" in err.get(8)
-    assert await observations(fhir, tube) == []
-    assert (await mllp.send(oru(tube.accession, glu()))).segment("MSA").get(1) == "AA"  # the next one goes through
+    assert nack.value.acknowledgment_code == "AE" and err.get("2.1") == "OBX" and err.get("2.2") == "2"
+    assert err.get("2.3") == "5" and err.get("3.1") == "102" and "not a number" in err.get(8)
+    [stored] = await observations(fhir, tube)
+    assert stored["valueQuantity"]["value"] == 1.02
+    tasks = [t for t in await search(fhir, "Task", code="unmatched-result", status="requested")
+             if {"type": {"text": "accession"}, "valueString": tube.accession} in t["input"]]
+    [task] = tasks
+    reason = task["statusReason"]
+    assert reason["coding"][0]["code"] == "invalid-result" and "not a number" in reason["text"]
+    assert {"type": {"text": "received"}, "valueString": "OBX|2|NM|GLUM^Glucose||1,9|mmol/L"} in task["input"]
+    with pytest.raises(NackReceived):  # the analyzer resends the same message: nothing doubles
+        await mllp.send(bad)
     assert len(await observations(fhir, tube)) == 1
+    assert len([t for t in await search(fhir, "Task", code="unmatched-result", status="requested")
+                if {"type": {"text": "accession"}, "valueString": tube.accession} in t["input"]]) == 1
 
 
 async def test_store_refusal_of_one_result_rolls_back_the_whole_message(mllp, fhir) -> None:

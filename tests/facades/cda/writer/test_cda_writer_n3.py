@@ -8,24 +8,11 @@ from collections.abc import Callable
 import pytest
 from lxml import etree
 
-from facades.cda import validate_cda
-from facades.cda.writer import CrBioInput, DocumentVersion, SubcontractedPdf, write_n3
+from facades.cda.writer import CrBioInput, DocumentVersion, SubcontractedPdf
 from tests.support import crbio_samples as s
+from tests.support.cda_checks import NS, conforming_n3, values
 
-NS = {"c": "urn:hl7-org:v3", "lab": "urn:oid:1.3.6.1.4.1.19376.1.3.2"}
 INS_OIDS = ("1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11")
-
-
-def conforming_n3(data: CrBioInput) -> etree._Element:
-    """Write, validate at N3 (zero errors), return the parsed document."""
-    xml = write_n3(data)
-    report = validate_cda(xml, level="N3")
-    assert report.errors == [], [f"{e.source}: {e.message} @ {e.where()}" for e in report.errors]
-    return etree.fromstring(xml)
-
-
-def values(doc: etree._Element, xpath: str) -> list[str]:
-    return [str(v) for v in doc.xpath(xpath, namespaces=NS)]
 
 
 MATRIX: dict[str, Callable[[], CrBioInput]] = {

@@ -65,18 +65,20 @@ def test_oru_with_spm_after_its_observations_uses_that_specimen() -> None:
     ("OBX|1|NM|GLU||1|g/L||||||||2026-11-26", "OBX[1]-14", "date/time"),
     ("OBX|1|SN|GLU||<^x", "OBX[1]-5", "structured numeric"),
 ])
-def test_malformed_observation_names_its_field(segment: str, expression: str, words: str) -> None:
-    text = "MSH|^~\\&|BIO1|L|SGL|L|20261126||ORU^R01|M4|P|2.5\rOBR|1||ACC\r" + segment + "\r"
-    with pytest.raises(Hl7ParseError) as err:
-        parse_results(parse(text))
-    assert err.value.location.expression() == expression and words in err.value.diagnostics
+def test_malformed_observation_is_refused_alone_naming_its_field(segment: str, expression: str, words: str) -> None:
+    text = ("MSH|^~\\&|BIO1|L|SGL|L|20261126||ORU^R01|M4|P|2.5\rOBR|1||ACC\r" + segment + "\r"
+            "OBX|2|NM|UREE||0.3|g/L\r")
+    parsed = parse_results(parse(text))
+    [refused] = parsed.refused
+    assert refused.location.expression() == expression and words in refused.diagnostics
+    assert refused.raw == segment and refused.specimen_id == "ACC"
+    assert [r.test_code for r in parsed.results] == ["UREE"]  # the good OBX after it is still read
 
 
 def test_result_without_any_specimen_id_is_refused() -> None:
     text = "MSH|^~\\&|BIO1|L|SGL|L|20261126||ORU^R01|M5|P|2.5\rOBR|1\rOBX|1|NM|GLU||1|g/L\r"
-    with pytest.raises(Hl7ParseError, match="no specimen id") as err:
-        parse_results(parse(text))
-    assert err.value.code == 101
+    [refused] = parse_results(parse(text)).refused
+    assert "no specimen id" in refused.diagnostics and refused.code == 101
 
 
 def test_other_message_types_are_not_results() -> None:

@@ -1,0 +1,113 @@
+"""Limits on HTTP requests, checked in an ASGI middleware before any route reads a byte.
+
+* Body size: a declared ``Content-Length`` over the limit is answered 413 at once, without reading the
+  body; a body sent without one (chunked) is counted as it streams and refused as soon as it passes
+  the limit, so a 50 MB upload never sits in memory. Documents (``$import-crbio``, ``$loinc-import``,
+  ``Binary``) have their own, larger limit.
+* Media type: a FHIR body must be JSON (``application/fhir+json``, ``application/json``); anything else
+  is 415 rather than parsed as FHIR. Form-encoded searches and the document imports say their own.
+
+Both answers are OperationOutcomes, like every other error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from resources.errors import Issue, SglError, operation_outcome
+from resources.fhirjson import dumps
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+App = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+_DOCUMENT_SUFFIXES = ("/$import-crbio", "/$loinc-import")
+_ANY_MEDIA_TYPE = ("/$import-crbio", "/$loinc-import")
+"""Operations that read their body themselves (CDA XML, CSV, JSON) and say what is wrong with it."""
+_JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_WITH_BODY = ("POST", "PUT", "PATCH")
+
+
+class PayloadTooLarge(SglError):
+    """The request body passes the size limit: 413, nothing of it is processed."""
+
+    status = 413
+    issue_code = "too-long"
+
+
+def is_document_path(path: str) -> bool:
+    """Paths where large bodies are legitimate (a CR-Bio with its PDF, a LOINC table, a Binary)."""
+    return path.endswith(_DOCUMENT_SUFFIXES) or path == "/fhir/Binary" or path.startswith("/fhir/Binary/")
+
+
+def media_type_problem(path: str, content_type: str | None) -> str | None:
+    """Why a body of ``content_type`` cannot be taken at ``path`` (None: it can)."""
+    if not path.startswith("/fhir") or path.endswith(_ANY_MEDIA_TYPE):
+        return None
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json")):
+        return None
+    if path.endswith("/_search") and media in _FORM_TYPES:
+        return None
+    return (f"a FHIR request body must be {_JSON_TYPES[0]} (or {_JSON_TYPES[1]}), not "
+            f"{media or 'a body without Content-Type'}")
+
+
+class RequestLimits:
+    """ASGI middleware enforcing the body limits and the media types above."""
+
+    def __init__(self, app: App, *, max_body: int, max_document_body: int) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.max_document_body = max_document_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        limit = self.max_document_body if is_document_path(path) else self.max_body
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            log.warning("%s %s refused: body of %s bytes declared, limit %d", scope["method"], path, declared, limit)
+            await _refuse(send, 413, "too-long", f"the request body ({declared} bytes) is larger than the "
+                          f"{limit} bytes this server accepts here")
+            return
+        has_body = (declared.isdigit() and int(declared) > 0) or "transfer-encoding" in headers
+        problem = media_type_problem(path, headers.get("content-type")) if has_body else None
+        if problem is not None:
+            await _refuse(send, 415, "not-supported", problem)
+            return
+        await self.app(scope, _counted(receive, limit), send)
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises 413 as soon as the body streamed so far passes ``limit``."""
+    seen = 0
+
+    async def counted() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise PayloadTooLarge(f"the request body is larger than the {limit} bytes this server accepts here")
+        return message
+
+    return counted
+
+
+async def _refuse(send: Send, status: int, code: str, diagnostics: str) -> None:
+    body = dumps(operation_outcome([Issue(code=code, diagnostics=diagnostics)]))
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/fhir+json; charset=utf-8"),
+                            (b"content-length", str(len(body)).encode()), (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body})

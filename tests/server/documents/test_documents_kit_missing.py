@@ -1,0 +1,47 @@
+"""Without the ANS CDA kit (issue 10 item 16): ``sgl serve`` starts, logs exactly what is missing and how to
+install it, and a step that would produce a CR-Bio answers 503 with that reason, writing nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.server.documents.dossiers import patient
+from tests.support.dedicated_lab import dedicated_lab
+from tests.support.validation_lab import Lab, parameters
+
+
+@pytest.fixture(scope="module")
+async def bare(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[Lab, Path, Path]]:
+    folder = tmp_path_factory.mktemp("no-kit")
+    empty = folder / "kit-not-installed"
+    async with dedicated_lab(folder / "var", {"SGL_CDA_KIT_DIR": str(empty)}) as lab:
+        yield lab, folder, empty
+
+
+async def test_startup_log_names_the_missing_kit_and_the_install_command(bare: tuple[Lab, Path, Path]) -> None:
+    _, folder, empty = bare
+    [log] = folder.glob("sgl-*.log")
+    lines = [line for line in log.read_text(encoding="utf-8").splitlines() if "ANS CDA kit" in line]
+    assert len(lines) == 1, lines
+    assert "ERROR" in lines[0] and str(empty) in lines[0]
+    assert "630 of 630 files missing" in lines[0] and "infrastructure/cda/CDA_extended.xsd" in lines[0]
+    assert "sgl kit install" in lines[0]
+
+
+async def test_report_step_answers_503_with_the_reason_and_writes_nothing(bare: tuple[Lab, Path, Path]) -> None:
+    lab, _, empty = bare
+    pid = await patient(lab)
+    [order] = await lab.order(pid)
+    rid = await lab.result(pid, order, "NA", 139)
+    assert (await lab.validate(rid)).status_code == 200
+    report = await lab.report_of(rid)
+    answer = await lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
+    assert answer.status_code == 503, answer.text
+    issue = answer.json()["issue"][0]
+    assert str(empty) in issue["diagnostics"] and "sgl kit install" in issue["diagnostics"]
+    after = await lab.read("DiagnosticReport", report["id"])
+    assert after["meta"]["versionId"] == report["meta"]["versionId"] and "presentedForm" not in after
+    assert (await lab.read("Observation", rid))["status"] == "preliminary"

@@ -1,0 +1,128 @@
+"""What a hostile or broken HTTP client sends, over real sockets to a real ``sgl serve`` (issue 9 items 3
+and "what held"): oversized bodies are refused before they are read, and the rest of the API keeps
+answering; XML bombs, deep JSON, injection-shaped search values and absurd ``_count`` get 4xx."""
+
+from __future__ import annotations
+
+import asyncio
+import select
+import socket
+
+import httpx
+import pytest
+
+from tests.support.sgl_server import SglProcess
+
+pytestmark = pytest.mark.db
+FHIR = {"Content-Type": "application/fhir+json"}
+FIFTY_MB = 50 * 1024 * 1024
+
+
+def _response(sock: socket.socket) -> str:
+    """Everything the server wrote until it closed (it closes after refusing a body it did not read)."""
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except (ConnectionResetError, TimeoutError):
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data.decode("latin-1")
+
+
+def _send_until_refused(port: int, head: bytes, body_chunks: int, chunk: bytes) -> tuple[str, int]:
+    """Send ``head`` then body chunks until the server answers; return its status line and the bytes sent."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        sent = 0
+        for _ in range(body_chunks):
+            readable, writable, _ = select.select([sock], [sock], [], 10)
+            if readable or not writable:
+                break  # the server answered (or went silent: the status read below says which)
+            try:
+                sent += sock.send(chunk)
+            except OSError:
+                break  # the server closed its side after answering
+        return _response(sock), sent
+
+
+async def test_fifty_megabyte_body_is_413_before_it_is_read_and_others_are_answered(
+        sgl_server: SglProcess, fhir: httpx.AsyncClient) -> None:
+    chunk = b" " * 65536
+    head = (f"POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+            f"Content-Length: {FIFTY_MB}\r\n\r\n").encode()
+    declared = asyncio.to_thread(_send_until_refused, sgl_server.port, head, FIFTY_MB // len(chunk), chunk)
+    chunked_head = (b"POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+                    b"Transfer-Encoding: chunked\r\n\r\n")
+    framed = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
+    streamed = asyncio.to_thread(_send_until_refused, sgl_server.port, chunked_head, FIFTY_MB // len(chunk), framed)
+    during = [fhir.get("metadata") for _ in range(5)]
+    results = await asyncio.gather(declared, streamed, *during)
+    for answer, sent in results[:2]:
+        assert answer.startswith("HTTP/1.1 413")
+        assert '"resourceType":"OperationOutcome"' in answer and '"code":"too-long"' in answer
+        assert sent < 20 * 1024 * 1024  # refused after the limit plus the socket buffers, long before 50 MB
+    assert all(r.status_code == 200 for r in results[2:])
+    assert (await fhir.post("Patient", json={"resourceType": "Patient"}, headers=FHIR)).status_code == 201
+
+
+async def test_document_imports_have_their_own_larger_limit(fhir: httpx.AsyncClient) -> None:
+    five_mb = b"<x>" + b" " * (5 * 1024 * 1024) + b"</x>"
+    pid = (await fhir.post("Patient", json={"resourceType": "Patient"}, headers=FHIR)).json()["id"]
+    document = await fhir.post(f"Patient/{pid}/$import-crbio", content=five_mb,
+                               headers={"Content-Type": "application/xml"})
+    assert document.status_code not in (413, 415) and document.status_code < 500  # read, then refused as not a CR-Bio
+
+
+XML_BOMBS = {
+    "xxe": b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+           b'<ClinicalDocument xmlns="urn:hl7-org:v3"><title>&e;</title></ClinicalDocument>',
+    "billion-laughs": b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "lollollollollollollollollollol">'
+                      + b"".join(b'<!ENTITY %c "&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;&%c;">' % ((n,) + (n - 1,) * 10)
+                                 for n in range(ord("b"), ord("k")))
+                      + b']><ClinicalDocument xmlns="urn:hl7-org:v3"><title>&j;</title></ClinicalDocument>',
+    "deep": b'<ClinicalDocument xmlns="urn:hl7-org:v3">' + b"<a>" * 100_000 + b"</a>" * 100_000
+            + b"</ClinicalDocument>",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(XML_BOMBS))
+async def test_xml_bombs_sent_as_a_crbio_are_refused_and_store_nothing(fhir: httpx.AsyncClient, kind: str) -> None:
+    pid = (await fhir.post("Patient", json={"resourceType": "Patient"}, headers=FHIR)).json()["id"]
+    r = await fhir.post(f"Patient/{pid}/$import-crbio", content=XML_BOMBS[kind],
+                        headers={"Content-Type": "application/xml"})
+    assert 400 <= r.status_code < 500, r.text
+    assert r.json()["resourceType"] == "OperationOutcome"
+    assert "root:" not in r.text
+    refs = (await fhir.get("DocumentReference", params={"patient": f"Patient/{pid}"})).json()
+    assert refs["total"] == 0
+
+
+async def test_deep_and_malformed_json_are_400(fhir: httpx.AsyncClient) -> None:
+    deep = b'{"resourceType": "Patient", "extension": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    for body in (deep, b'{"resourceType": "Patient", "name": [', b"\xff\xfe", b"[]", b"null"):
+        r = await fhir.post("Patient", content=body, headers=FHIR)
+        assert 400 <= r.status_code < 500, body[:40]
+        assert r.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize("params", [
+    {"name": '{"$ne": null}'}, {"name[$ne]": "x"}, {"family": "'; db.dropDatabase(); '"},
+    {"identifier": "$where|sleep(1000)"}, {"name": ".*"}, {"name": "(a+)+$"}, {"_id": '{"$gt": ""}'},
+    {"birthdate": "ge$gt"}, {"_sort": "$natural"}, {"name:regex": "^a"}, {"subject:Patient.name": "$x"},
+])
+async def test_injection_shaped_search_values_are_values(fhir: httpx.AsyncClient, params: dict[str, str]) -> None:
+    r = await fhir.get("Patient", params=params, headers={"Prefer": "handling=strict"})
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 200:
+        assert r.json()["total"] == 0
+
+
+@pytest.mark.parametrize("count", ["99999999999999999999999", "-1", "1e9", "0x10", "1000000"])
+async def test_absurd_count_is_400_or_capped(fhir: httpx.AsyncClient, count: str) -> None:
+    r = await fhir.get("Patient", params={"_count": count})
+    assert r.status_code in (200, 400)
+    if r.status_code == 200:
+        assert len(r.json().get("entry", [])) <= 1000
