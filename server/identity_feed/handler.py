@@ -22,18 +22,19 @@ from facades.hl7v2 import AckDecision, AckError, Hl7ContentError, Hl7ParseError,
 from facades.hl7v2.pam import SUPPORTED_EVENTS, IdentityChange, location_of, read_identity_change
 from resources.errors import Forbidden, SglError
 from resources.interactions import WriteGuard
+from server.access.caller import Caller
+from server.access.roles import SOURCE_IDENTITE
 from server.context import AppContext
-from server.guards import Caller
 from server.identity_feed.change_id import change_id
 from server.identity_feed.lookup import written
 from server.identity_feed.merge import merge
 from server.identity_feed.serial import IppLocks
 from server.identity_feed.upsert import upsert
-from server.partners import IDENTITY_SOURCE, partner_of
+from server.partners import partner_of
 
 log = logging.getLogger(__name__)
 
-FEED_ROLE = IDENTITY_SOURCE
+FEED_ROLE = SOURCE_IDENTITE
 
 
 class IdentityFeed:
@@ -50,7 +51,7 @@ class IdentityFeed:
             if partner is None or partner.role != FEED_ROLE:
                 raise Forbidden("SGL.INS.39 only a partner registered as source-identite may feed identities")
             change = read_identity_change(message, identifier_types=partner.identifier_types)
-            caller = Caller(id=f"partner:{partner.name}", role=FEED_ROLE, address=inbound.peer)
+            caller = Caller(id=f"partner:{partner.name}", role=FEED_ROLE, kind="partner", address=inbound.peer)
             async with self.locks.holding(change):
                 produced, warnings = await self._apply(change, self.ctx.guards.for_caller(caller))
         except Hl7ParseError as exc:  # the message was read: a refused value is AE, not AR

@@ -6,8 +6,8 @@
 """
 
 from server.partners.gate import PartnerAstmMessage, PartnerGate, PartnerMessage, partner_of
-from server.partners.model import IDENTITY_SOURCE, PARTNER_ROLES, Partner, allows
+from server.partners.model import IDENTITY_SOURCE, Partner, allows
 from server.partners.registry import PartnerRegistry
 
-__all__ = ["IDENTITY_SOURCE", "PARTNER_ROLES", "Partner", "PartnerAstmMessage", "PartnerGate", "PartnerMessage",
+__all__ = ["IDENTITY_SOURCE", "Partner", "PartnerAstmMessage", "PartnerGate", "PartnerMessage",
            "PartnerRegistry", "allows", "partner_of"]

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 import click
 
 from resources.errors import SglError
-from server.partners.model import PARTNER_ROLES, Partner
+from server.access.roles import PARTNER_ROLES
+from server.partners.model import Partner
 from server.partners.registry import PartnerRegistry
 from server.settings import Settings
 

@@ -19,18 +19,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from resources.errors import InvalidInput
+from server.access.roles import AUTOMATE, DPI, PARTNER_ROLES, SOURCE_IDENTITE, SOUS_TRAITANT
 
 HL7_MESSAGES: dict[str, frozenset[str]] = {
-    "automate": frozenset({"ORU^R01", "OUL^R22", "OUL^R23", "OUL^R24", "ORU^R30", "ORU^R32", "QBP^Q11"}),
-    "source-identite": frozenset({"ADT^*"}),
-    "dpi": frozenset({"OML^O21", "OML^O33"}),
-    "sous-traitant": frozenset({"ORU^R01", "OUL^R22"}),
+    AUTOMATE: frozenset({"ORU^R01", "OUL^R22", "OUL^R23", "OUL^R24", "ORU^R30", "ORU^R32", "QBP^Q11"}),
+    SOURCE_IDENTITE: frozenset({"ADT^*"}),
+    DPI: frozenset({"OML^O21", "OML^O33"}),
+    SOUS_TRAITANT: frozenset({"ORU^R01", "OUL^R22"}),
 }
-"""The HL7 message types each role may send (``ADT^*``: every event of the type)."""
-ASTM_ROLES = frozenset({"automate"})
+"""The HL7 message types each partner role (``server/access/roles.py``) may send (``ADT^*``: every event)."""
+assert set(HL7_MESSAGES) == set(PARTNER_ROLES), "every partner role of server/access says what it may send"
+ASTM_ROLES = frozenset({AUTOMATE})
 """Roles that may open an ASTM session (analyzer results and host queries)."""
-PARTNER_ROLES = tuple(HL7_MESSAGES)
-IDENTITY_SOURCE = "source-identite"
+IDENTITY_SOURCE = SOURCE_IDENTITE
 IDENTIFIER_TYPES = frozenset({"PI", "PK", "MR", "PN", "PT", "AN", "VN", "NH", "INS", "NIIP", "RRI"})
 """HL7 table 0203 values a PID-3 identifier type may be read as (the IPP is ``PI``)."""
 

@@ -1,6 +1,6 @@
-"""The ``sgl serve`` processes the identity tests run, one per profile, and the settings that wire
-them to the INSi simulator. The ``feed`` server acts as the identity source (role ``source-identite``),
-the only caller whose qualified identities stay qualified (SGL.INS.39)."""
+"""The ``sgl serve`` process the identity tests run (one API client per role on it), and the settings
+that wire it to the INSi simulator. Qualified identities are received through the ``source-identite``
+client, the only role whose qualified status is kept (SGL.INS.39)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,5 @@ def insi_env(pki: TestPki, url: str) -> dict[str, str]:
 
 @dataclass
 class Servers:
-    desk: SglProcess
-    tech: SglProcess
-    superuser: SglProcess
-    feed: SglProcess
+    server: SglProcess
     env: dict[str, str]

@@ -2,9 +2,9 @@
 
 Socket partners: a server accepts HL7/ASTM only from registered partners (issue 11 item 6), so
 ``start_sgl`` registers the test senders of ``partners.json`` (GAM/CHU-X identity source; BIO1, HEM1, LAS,
-CHEM-800, XN-350 and AUTOMATE analyzers; DPI/CHU-X and AGENDA EHRs; all from 127.0.0.0/8) with ``sgl partners import`` once the
-server answers, as a deployment script would. Pass ``partners=None`` for a server with no partner
-(every socket message refused), or another JSON file.
+CHEM-800, XN-350 and AUTOMATE analyzers; DPI/CHU-X and AGENDA EHRs; all from 127.0.0.0/8) with
+``sgl partners import`` once the server answers, as a deployment script would. Pass ``partners=None``
+for a server with no partner (every socket message refused), or another JSON file.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from resources.patient_traits import (
     used_given_name,
     used_name,
 )
-from server.guards import Caller
+from server.access.caller import Caller
 from server.identity.attestation import Attestation, attesting
 from server.identity.guard import IdentityGuard
 from server.identity.policy import IdentityPolicy
@@ -113,7 +113,7 @@ async def test_status_cannot_rise_by_an_edit_SGL_INS_20_21_23(wanted: str, rule:
     current = await run("secretaire", None, provisional())
     assert current is not None
     with pytest.raises(RuleViolation) as err:
-        await run("super-utilisateur", current, with_status(current, wanted, ins=wanted != "VALI"))
+        await run("biologiste-responsable", current, with_status(current, wanted, ins=wanted != "VALI"))
     assert err.value.rule == rule and "identityStatus" in err.value.expression[0]
 
 
@@ -135,7 +135,9 @@ async def test_meta_source_qualifies_nothing_only_the_identity_source_keeps_qual
     assert out is not None and identity_status(out) == "PROV" and emittable_ins(out) is None
     kept = await run("source-identite", None, with_status(provisional(), "QUAL"))
     assert kept is not None and identity_status(kept) == "QUAL" and emittable_ins(kept) is not None
-    for partner_role in ("automate", "dpi", "sous-traitant"):
+    ehr = await run("dpi", None, with_status(provisional(), "QUAL"))  # a DPI may create, not qualify
+    assert ehr is not None and identity_status(ehr) == "PROV" and emittable_ins(ehr) is None
+    for partner_role in ("automate", "sous-traitant"):
         with pytest.raises(Forbidden):
             await run(partner_role, None, with_status(provisional(), "QUAL"))
 
@@ -181,13 +183,13 @@ async def test_complementary_traits_stay_editable_and_keep_the_ins_SGL_INS_31_36
 async def test_super_user_edit_of_a_strict_trait_retires_the_ins_and_downgrades_SGL_INS_32_33_34(
         status: str, after: str) -> None:
     current = await qualified(status)
-    out = await run("super-utilisateur", current, edited(current, birthDate="1997-02-27"))
+    out = await run("biologiste-responsable", current, edited(current, birthDate="1997-02-27"))
     assert out is not None and identity_status(out) == after and out["birthDate"] == "1997-02-27"
     assert ins_identifier(out) is None and out["identifier"][0] == {**current["identifier"][0], "use": "old"}
     assert emittable_ins(out) is None, "no output carries the retired INS any more"
     assert not extensions(out, LOCKED_TRAITS_URL)
     last = history(out)[-1]
-    assert (last["previous"], last["status"], last["role"]) == (status, after, "super-utilisateur")
+    assert (last["previous"], last["status"], last["role"]) == (status, after, "biologiste-responsable")
 
 
 @pytest.mark.req("SGL.INS.35")
