@@ -16,6 +16,9 @@ def _logging(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
     install_log_limits(settings.log_burst, settings.log_window)
+    from server.access.logmask import install_ins_log_filter
+
+    install_ins_log_filter()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -109,6 +112,16 @@ main.add_command(catalog)
 from server.identity.cli import identity  # noqa: E402
 
 main.add_command(identity)
+
+from server.access.cli import api_clients, api_tokens, users  # noqa: E402
+
+main.add_command(users)
+main.add_command(api_clients)
+main.add_command(api_tokens)
+
+from server.audit_chain import audit  # noqa: E402
+
+main.add_command(audit)
 
 from server.kit_cli import kit  # noqa: E402
 

@@ -18,10 +18,14 @@ class Settings(BaseSettings):
     port: int = 8080
     mllp_port: int = 2575
     astm_port: int = 2576
-    client_id: str = "sgl-local"
-    """Who the audit trail names until Pro Santé Connect login exists."""
-    client_role: str = "biologiste"
-    """The habilitation profile of that client (see server/identity for the roles)."""
+    # access control (server/access)
+    jwt_key_file: Path | None = None
+    """JWK (ES256) signing the access tokens; unset: generated at first start in <data dir>/access, mode 0600."""
+    token_ttl: int = 600
+    """Lifetime of an access token, seconds (short: a refresh token gets the next one)."""
+    refresh_ttl: int = 8 * 3600
+    cookie_secure: bool = True
+    """Session cookies carry ``Secure`` (the workbench is served over HTTPS behind the reverse proxy)."""
     public_base_url: str | None = None
     """Base URL written in Bundle links and Location headers; default: from the request."""
     test_mode: bool = False

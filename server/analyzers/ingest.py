@@ -43,6 +43,8 @@ from resources.fhirjson import instant
 from resources.interactions import WriteGuard, create_many, update
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
+from server.access.caller import Caller
+from server.access.roles import AUTOMATE
 from server.analyzers.catalog_view import CatalogCache, CatalogView
 from server.analyzers.incoming import IncomingResult, RefusedIncoming
 from server.analyzers.ledger import LedgerEntry, ResultLedger
@@ -55,10 +57,10 @@ from server.analyzers.observation import (
     filled,
     with_correction,
 )
-from server.guards import Caller, Guards
+from server.guards import Guards
 
 log = logging.getLogger(__name__)
-ANALYZER_ROLE = "automate"
+ANALYZER_ROLE = AUTOMATE
 TRANSACTION_ATTEMPTS = 8
 RETRY_PAUSE = 0.02
 
@@ -135,7 +137,7 @@ class ResultIngest:
         report = IngestReport()
         now = instant(now_utc())
         analyzer = (results[0].analyzer if results else refused[0].analyzer if refused else "")
-        guard = self.guards.for_caller(Caller(id=f"analyzer:{analyzer}", role=ANALYZER_ROLE))
+        guard = self.guards.for_caller(Caller(id=f"analyzer:{analyzer}", role=ANALYZER_ROLE, kind="partner"))
         async with self.store.transaction() as session:
             matcher = Matcher(self.store, view, session)
             keys = list(dict.fromkeys([*(r.key for r in results), *(r.key for r in refused)]))

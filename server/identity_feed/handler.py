@@ -2,7 +2,7 @@
 
 ``register_identity_feed`` routes every supported ADT event to ``IdentityFeed``, which reads the
 identity change (``facades.hl7v2.pam``), writes it through the FHIR interactions with the write guard
-of the caller ``hl7:<MSH-3>`` in role ``identity-feed`` (the role reserved for the hospital identity
+of the caller ``hl7:<MSH-3>`` in role ``source-identite`` (the role reserved for the hospital identity
 repository: it may set VALI/QUAL and the INS it sends), and answers only once the write is durable:
 
 - AA after the write (with W-severity ERR segments for what was ignored, e.g. an untrusted INS);
@@ -21,8 +21,9 @@ from facades.hl7v2 import AckDecision, AckError, Hl7ContentError, Hl7ParseError,
 from facades.hl7v2.pam import SUPPORTED_EVENTS, IdentityChange, location_of, read_identity_change
 from resources.errors import SglError
 from resources.interactions import WriteGuard
+from server.access.caller import Caller
+from server.access.roles import SOURCE_IDENTITE
 from server.context import AppContext
-from server.guards import Caller
 from server.identity_feed.change_id import change_id
 from server.identity_feed.lookup import written
 from server.identity_feed.merge import merge
@@ -31,7 +32,7 @@ from server.identity_feed.upsert import upsert
 
 log = logging.getLogger(__name__)
 
-FEED_ROLE = "identity-feed"
+FEED_ROLE = SOURCE_IDENTITE
 
 
 class IdentityFeed:
@@ -45,7 +46,8 @@ class IdentityFeed:
         message = inbound.message
         try:
             change = read_identity_change(message)
-            caller = Caller(id=f"hl7:{message.msh.get('3.1') or 'unknown'}", role=FEED_ROLE, address=inbound.peer)
+            caller = Caller(id=f"hl7:{message.msh.get('3.1') or 'unknown'}", role=FEED_ROLE, kind="partner",
+                            address=inbound.peer)
             async with self.locks.holding(change):
                 produced, warnings = await self._apply(change, self.ctx.guards.for_caller(caller))
         except Hl7ParseError as exc:  # the message was read: a refused value is AE, not AR

@@ -1,5 +1,5 @@
-"""The ``sgl serve`` processes the identity tests run, one per profile, and the settings that wire
-them to the INSi simulator and trust a partner identity domain (``TRUSTED``)."""
+"""The ``sgl serve`` process the identity tests run (one API client per role on it), and the settings
+that wire it to the INSi simulator and trust a partner identity domain (``TRUSTED``)."""
 
 from __future__ import annotations
 
@@ -20,8 +20,5 @@ def insi_env(pki: TestPki, url: str) -> dict[str, str]:
 
 @dataclass
 class Servers:
-    desk: SglProcess
-    tech: SglProcess
-    superuser: SglProcess
-    feed: SglProcess
+    server: SglProcess
     env: dict[str, str]

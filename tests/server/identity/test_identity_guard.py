@@ -18,7 +18,7 @@ from resources.patient_traits import (
     used_given_name,
     used_name,
 )
-from server.guards import Caller
+from server.access.caller import Caller
 from server.identity.attestation import Attestation, attesting
 from server.identity.guard import IdentityGuard
 from server.identity.policy import IdentityPolicy
@@ -78,7 +78,7 @@ async def test_wrong_matricule_key_is_refused_with_its_location_SGL_INS_08() -> 
     patient = with_status(provisional(), "QUAL")
     patient["identifier"][0]["value"] = "297022A02077879"
     with pytest.raises(RuleViolation) as err:
-        await run("identity-feed", None, patient)
+        await run("source-identite", None, patient)
     assert err.value.rule == "SGL.INS.08" and "expected 78" in err.value.diagnostics
     assert err.value.expression == ["Patient.identifier[0].value"]
 
@@ -87,10 +87,10 @@ async def test_test_oid_only_in_test_mode() -> None:
     patient = with_status(provisional(), "QUAL")
     patient["identifier"][0]["system"] = "urn:oid:1.2.250.1.213.1.4.10"
     with pytest.raises(Unprocessable) as err:
-        await run("identity-feed", None, patient)
+        await run("source-identite", None, patient)
     assert err.value.expression == ["Patient.identifier[0].system"]
     policy = IdentityPolicy(test_mode=True, referential=True, trusted_partners=frozenset(), justificatifs={})
-    out = await run("identity-feed", None, patient, policy=policy)
+    out = await run("source-identite", None, patient, policy=policy)
     assert out is not None and ins_identifier(out) is not None
 
 
@@ -114,7 +114,7 @@ async def test_status_cannot_rise_by_an_edit_SGL_INS_20_21_23(wanted: str, rule:
     current = await run("secretaire", None, provisional())
     assert current is not None
     with pytest.raises(RuleViolation) as err:
-        await run("super-utilisateur", current, with_status(current, wanted, ins=wanted != "VALI"))
+        await run("biologiste-responsable", current, with_status(current, wanted, ins=wanted != "VALI"))
     assert err.value.rule == rule and "identityStatus" in err.value.expression[0]
 
 
@@ -138,7 +138,7 @@ async def test_qualified_identity_from_a_trusted_partner_stays_qualified_SGL_INS
 
 
 async def qualified(status: str = "QUAL") -> dict[str, Any]:
-    out = await run("identity-feed", None, with_status(provisional(), status))
+    out = await run("source-identite", None, with_status(provisional(), status))
     assert out is not None and identity_status(out) == status
     return out
 
@@ -178,13 +178,13 @@ async def test_complementary_traits_stay_editable_and_keep_the_ins_SGL_INS_31_36
 async def test_super_user_edit_of_a_strict_trait_retires_the_ins_and_downgrades_SGL_INS_32_33_34(
         status: str, after: str) -> None:
     current = await qualified(status)
-    out = await run("super-utilisateur", current, edited(current, birthDate="1997-02-27"))
+    out = await run("biologiste-responsable", current, edited(current, birthDate="1997-02-27"))
     assert out is not None and identity_status(out) == after and out["birthDate"] == "1997-02-27"
     assert ins_identifier(out) is None and out["identifier"][0] == {**current["identifier"][0], "use": "old"}
     assert emittable_ins(out) is None, "no output carries the retired INS any more"
     assert not extensions(out, LOCKED_TRAITS_URL)
     last = history(out)[-1]
-    assert (last["previous"], last["status"], last["role"]) == (status, after, "super-utilisateur")
+    assert (last["previous"], last["status"], last["role"]) == (status, after, "biologiste-responsable")
 
 
 @pytest.mark.req("SGL.INS.35")
@@ -221,7 +221,7 @@ async def test_doubtful_or_fictitious_identity_becomes_provisional_SGL_INS_27(st
 async def test_identity_feed_sets_status_and_ins_and_may_delete_the_ins() -> None:
     current = await qualified("VALI")
     assert ins_identifier(current) is not None, "the feed's own domain keeps the INS it sends"
-    out = await run("identity-feed", current, edited(current, identifier=[]))
+    out = await run("source-identite", current, edited(current, identifier=[]))
     assert out is not None and ins_identifier(out) is None
 
 

@@ -11,6 +11,7 @@ from resources.ins import OID_INS_NIR, identity_status, ins_identifier, ins_iden
 from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import history, with_reliability
 from tests.server.identity.identity_samples import out, parameters, provisional
+from tests.support.access import caller_id
 from tests.support.identity_servers import TRUSTED
 
 pytestmark = pytest.mark.db
@@ -32,7 +33,7 @@ async def test_verification_ok_is_traced_and_changes_nothing_SGL_INS_42(desk: ht
     assert out(r.json(), "result") == "OK" and out(r.json(), "status") == "RECUP"
     assert out(r.json(), "patient")["meta"]["versionId"] == version
     [trace] = await verification_traces(desk, created["id"])
-    assert trace["outcomeDesc"] == "OK" and trace["agent"][0]["who"]["identifier"]["value"] == "secretaire-1"
+    assert trace["outcomeDesc"] == "OK" and trace["agent"][0]["who"]["identifier"]["value"] == caller_id(desk)
 
 
 @pytest.mark.req("SGL.INS.43")

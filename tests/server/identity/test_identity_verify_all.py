@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import getpass
 import os
 import sys
 from pathlib import Path
@@ -52,19 +53,20 @@ async def test_cli_verifies_every_identity_with_a_report_SGL_INS_58(
         desk: httpx.AsyncClient, identity_servers: Servers, tmp_path: Path) -> None:
     good, bad = await received(desk, "1975-12-31"), await received(desk, "1975-12-29")
     report = tmp_path / "report.csv"
-    env = {**identity_servers.env, "SGL_CLIENT_ROLE": "secretaire", "SGL_CLIENT_ID": "nuit-1"}
-    code, output = await sgl("identity", "verify-all", "--data-dir", str(identity_servers.desk.data_dir),
-                             "--report", str(report), env=env)
+    code, output = await sgl("identity", "verify-all", "--data-dir", str(identity_servers.server.data_dir),
+                             "--report", str(report), "--as-role", "secretaire", env=identity_servers.env)
     assert code == 1, output
     assert "INSi verification" in output and "KO" in output
-    rows = {r["patient"]: r for r in csv.DictReader(report.open(encoding="utf-8"), delimiter=";")}
+    with report.open(encoding="utf-8") as lines:
+        rows = {r["patient"]: r for r in csv.DictReader(lines, delimiter=";")}
     assert (rows[good]["result"], rows[good]["status_after"]) == ("OK", "QUAL")
     assert (rows[bad]["result"], rows[bad]["status_after"]) == ("KO", "VALI")
     assert "01" in rows[bad]["reasons"] and rows[bad]["matricule"] == "275126322074974"
     after = (await desk.get(f"Patient/{bad}")).json()
     assert identity_status(after) == "VALI" and ins_identifier(after) is None
     traces = (await desk.get("AuditEvent", params={"entity": f"Patient/{good}"})).json()["entry"]
-    assert any(e["resource"]["agent"][0]["who"]["identifier"]["value"] == "nuit-1" for e in traces)
+    assert any(e["resource"]["agent"][0]["who"]["identifier"]["value"] == f"operator:{getpass.getuser()}"
+               for e in traces)
 
 
 @pytest.mark.req("SGL.INS.58")
