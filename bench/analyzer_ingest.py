@@ -23,11 +23,10 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import httpx
-
 from facades.astm import AstmClient, Header, Message, Order, Patient, Result, build_message
 from facades.astm import TestId as AstmTestId
 from facades.hl7v2 import MllpClient
+from tests.support.access import role_client
 from tests.support.analyzer_lab import Tube, new_tube, seed_catalog
 from tests.support.sgl_server import SglProcess, start_sgl
 
@@ -98,7 +97,7 @@ async def run(name: str, server: SglProcess, texts: list[str], connections: int,
 async def main(args: argparse.Namespace) -> None:
     server = start_sgl(Path(tempfile.mkdtemp(prefix="sgl-bench-analyzers-")) / "var")
     try:
-        async with httpx.AsyncClient(base_url=server.base + "/", timeout=60) as fhir:
+        async with role_client(server.base, server.data_dir, "biologiste-responsable", timeout=60) as fhir:
             await seed_catalog(fhir)
             tubes = [await new_tube(fhir, EXAMS) for _ in range(args.tubes)]
             out(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()}")

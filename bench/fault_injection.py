@@ -11,7 +11,8 @@ brought back by ``sgl`` itself, else the run counts an operator restart and rest
 
 At the end it reads everything back over FHIR and prints, per stream: sent, acknowledged, stored,
 lost (acknowledged but not stored: must be 0) and doubled (stored more than once: must be 0), plus
-the inbound journal entries left ``received``. Exit status 1 when anything was lost or doubled.
+the inbound journal entries replayed and left ``received``, and the HTTP answers other than 503 in
+the 5xx range (must be 0). Exit status 1 when anything was lost or doubled, or a 500 was answered.
 ``tests/bench/test_fault_injection.py`` runs a reduced version in CI.
 """
 
@@ -23,6 +24,7 @@ import contextlib
 import json
 import os
 import random
+import re
 import signal
 import sys
 import tempfile
@@ -37,12 +39,14 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.fault_traffic import FHIR_ID_SYSTEM, Ledger, ResultKey, astm_sender, fhir_sender, hl7_sender
+from tests.support.access import auth_for
 from tests.support.analyzer_lab import new_tube, seed_catalog
 from tests.support.sgl_server import SglProcess, server_ports, start_sgl
 
 EXT_INSTRUMENT_RESULT = "https://opensgl.org/fhir/StructureDefinition/instrument-result"
 TARGETS = ("database", "server", "both")
 TUBES_PER_ANALYZER = 4
+REPLAYED = re.compile(r"inbound journal: (\d+) message\(s\) left 'received' by the last run replayed")
 
 
 def out(line: str = "") -> None:
@@ -60,6 +64,8 @@ class Outcome:
     operator_restarts: int = 0
     rows: dict[str, dict[str, int]] = field(default_factory=dict)
     journal_left_received: int = -1
+    replayed: int = 0
+    """Journal entries the restarted servers found ``received`` and processed again (from their logs)."""
 
     @property
     def lost(self) -> int:
@@ -68,6 +74,13 @@ class Outcome:
     @property
     def doubled(self) -> int:
         return sum(r["doubled"] for r in self.rows.values())
+
+    server_errors: int = 0
+    """HTTP 5xx answers other than 503 (a database outage must be a 503, never a 500)."""
+
+    @property
+    def ok(self) -> bool:
+        return self.lost == 0 and self.doubled == 0 and self.server_errors == 0
 
 
 class Target:
@@ -190,7 +203,8 @@ async def _journal_left_received(target: Target) -> int:
 
 def _tally(ledger: Ledger, counts: Counter[object]) -> dict[str, int]:
     stored = {k for k in ledger.sent if counts[k] > 0}
-    return {"messages": ledger.messages, "attempts": ledger.attempts, "sent": len(ledger.sent),
+    return {"messages": ledger.messages, "attempts": ledger.attempts, "resends": ledger.resent,
+            "sent": len(ledger.sent),
             "acknowledged": len(ledger.acknowledged), "stored": len(stored),
             "stored, not acknowledged": len(stored - ledger.acknowledged),
             "lost": len(ledger.acknowledged - stored), "doubled": sum(1 for k in ledger.sent if counts[k] > 1)}
@@ -204,7 +218,8 @@ async def run(kills: int, *, seed: int = 1, gap: tuple[float, float] = (1.0, 4.0
     target = Target(data_dir)
     outcome = Outcome()
     try:
-        async with httpx.AsyncClient(base_url=target.base + "/", timeout=60) as fhir:
+        auth = auth_for(target.base, data_dir, "biologiste-responsable")
+        async with httpx.AsyncClient(base_url=target.base + "/", timeout=60, auth=auth) as fhir:
             await seed_catalog(fhir)
             hem = [await new_tube(fhir, ("NFS",)) for _ in range(TUBES_PER_ANALYZER)]
             bio = [await new_tube(fhir, ("GLY", "URE", "CREAT", "IONO")) for _ in range(TUBES_PER_ANALYZER)]
@@ -219,7 +234,8 @@ async def run(kills: int, *, seed: int = 1, gap: tuple[float, float] = (1.0, 4.0
                                            ledgers["HL7 ORU^R01 / MLLP"], stop, give_up)),
             asyncio.create_task(astm_sender(target.ports[2], [t.accession for t in bio],
                                             ledgers["ASTM E1394 / TCP"], stop, give_up)),
-            asyncio.create_task(fhir_sender(target.base, hem[0].patient_id, ledgers["FHIR create"], stop, give_up)),
+            asyncio.create_task(fhir_sender(target.base, hem[0].patient_id, ledgers["FHIR create"], stop, give_up,
+                                            auth=auth)),
         ]
         try:
             await _killer(target, kills, gap, recover_s, rng, outcome, started + max_seconds)
@@ -233,7 +249,10 @@ async def run(kills: int, *, seed: int = 1, gap: tuple[float, float] = (1.0, 4.0
         async with httpx.AsyncClient() as http:
             counts, unrecognised = await _stored(http, target.base, accession_of)
         outcome.rows = {name: _tally(ledger, counts) for name, ledger in ledgers.items()}
+        outcome.server_errors = sum(n for reason, n in ledgers["FHIR create"].refusals.items()
+                                    if reason.startswith("5") and reason != "503")
         outcome.journal_left_received = await _journal_left_received(target)
+        outcome.replayed = sum(int(m) for m in REPLAYED.findall(target.sgl.log.read_text()))
         _report(outcome, ledgers, elapsed, unrecognised, late_senders=len(late))
     finally:
         target.sgl.stop()
@@ -245,7 +264,8 @@ def _report(outcome: Outcome, ledgers: dict[str, Ledger], elapsed: float, unreco
     total_kills = sum(outcome.kills.values())
     out(f"{total_kills} kills ({', '.join(f'{k} {v}' for k, v in sorted(outcome.kills.items()))}) "
         f"in {elapsed:.0f} s; load average {os.getloadavg()}")
-    columns = ("messages", "attempts", "sent", "acknowledged", "stored", "stored, not acknowledged", "lost", "doubled")
+    columns = ("messages", "attempts", "resends", "sent", "acknowledged", "stored", "stored, not acknowledged",
+               "lost", "doubled")
     out("stream;" + ";".join(columns))
     for name, row in outcome.rows.items():
         out(f"{name};" + ";".join(str(row[c]) for c in columns))
@@ -258,13 +278,14 @@ def _report(outcome: Outcome, ledgers: dict[str, Ledger], elapsed: float, unreco
         out(f"database killed alone: {len(recoveries)} recovered by sgl itself, median "
             f"{recoveries[len(recoveries) // 2]:.1f} s, max {recoveries[-1]:.1f} s")
     out(f"operator restarts (sgl did not recover from a dead database): {outcome.operator_restarts}")
-    out(f"inbound journal entries left 'received': {outcome.journal_left_received}")
+    out(f"inbound journal: {outcome.replayed} entries replayed at restarts, "
+        f"{outcome.journal_left_received} left 'received' at the end")
     if unrecognised:
         out(f"Observations not recognised as sent by this run: {unrecognised}")
     if late_senders:
         out(f"senders still waiting for an acknowledgement at the end: {late_senders}")
-    out(f"lost: {outcome.lost} (must be 0), doubled: {outcome.doubled} (must be 0) -> "
-        f"{'OK' if outcome.lost == 0 and outcome.doubled == 0 else 'FAILED'}")
+    out(f"lost: {outcome.lost} (must be 0), doubled: {outcome.doubled} (must be 0), HTTP 5xx other than 503: "
+        f"{outcome.server_errors} (must be 0) -> {'OK' if outcome.ok else 'FAILED'}")
 
 
 if __name__ == "__main__":
@@ -279,4 +300,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     result = asyncio.run(run(args.kills, seed=args.seed, gap=tuple(args.gap), recover_s=args.recover,
                              max_seconds=args.max_seconds, data_dir=args.data_dir))
-    sys.exit(0 if result.lost == 0 and result.doubled == 0 else 1)
+    sys.exit(0 if result.ok else 1)

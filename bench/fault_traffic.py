@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -52,6 +54,8 @@ class Ledger:
     protocol: str
     messages: int = 0
     attempts: int = 0
+    resent: int = 0
+    """Messages sent more than once (no answer, AE, NAK, 503): the resend path was exercised."""
     sent: set[object] = field(default_factory=set)
     acknowledged: set[object] = field(default_factory=set)
     refusals: Counter[str] = field(default_factory=Counter)
@@ -108,8 +112,12 @@ Attempt = Callable[[], Awaitable[str | None]]
 
 async def _until_acknowledged(ledger: Ledger, attempt: Attempt, give_up: asyncio.Event) -> bool:
     """Call ``attempt`` until it returns None (acknowledged) or a refusal that must not be resent."""
+    first = True
     while True:
         ledger.attempts += 1
+        if not first:
+            ledger.resent += 1
+        first = False
         refusal = await attempt()
         if refusal is None:
             return True
@@ -119,28 +127,35 @@ async def _until_acknowledged(ledger: Ledger, attempt: Attempt, give_up: asyncio
         await asyncio.sleep(RETRY_PAUSE_S)
 
 
+async def _stream(ledger: Ledger, stop: asyncio.Event, give_up: asyncio.Event,
+                  build: Callable[[int], tuple[Any, list[Any]]],
+                  deliver: Callable[[Any], Awaitable[str | None]]) -> None:
+    """Build message n, deliver it until acknowledged, then the next one, until ``stop``."""
+    n = 0
+    while not stop.is_set():
+        payload, items = build(n)
+        n += 1
+        ledger.messages += 1
+        ledger.sent.update(items)
+        if await _until_acknowledged(ledger, functools.partial(deliver, payload), give_up):
+            ledger.acknowledged.update(items)
+
+
 async def hl7_sender(port: int, tubes: list[str], ledger: Ledger, stop: asyncio.Event, give_up: asyncio.Event) -> None:
     client = MllpClient("127.0.0.1", port, connect_timeout=5, read_timeout=30)
-    n = 0
+
+    async def deliver(text: str) -> str | None:
+        try:
+            await client.send(text)
+        except NackReceived as exc:
+            msa = exc.ack.segment("MSA")
+            return msa.get("1") if msa is not None else "no MSA"
+        except MllpUnavailable:
+            return "no answer"
+        return None
+
     try:
-        while not stop.is_set():
-            text, keys = oru_r01(n, tubes[n % len(tubes)])
-            n += 1
-            ledger.messages += 1
-            ledger.sent.update(keys)
-
-            async def attempt(text: str = text) -> str | None:
-                try:
-                    await client.send(text)
-                except NackReceived as exc:
-                    msa = exc.ack.segment("MSA")
-                    return msa.get("1") if msa is not None else "no MSA"
-                except MllpUnavailable:
-                    return "no answer"
-                return None
-
-            if await _until_acknowledged(ledger, attempt, give_up):
-                ledger.acknowledged.update(keys)
+        await _stream(ledger, stop, give_up, lambda n: oru_r01(n, tubes[n % len(tubes)]), deliver)
     finally:
         await client.close()
 
@@ -150,55 +165,50 @@ ASTM_TIMEOUTS = Timeouts(reply=20.0, frame=20.0, busy_retry=1.0, max_retries=3)
 
 async def astm_sender(port: int, tubes: list[str], ledger: Ledger, stop: asyncio.Event,
                       give_up: asyncio.Event) -> None:
+    """One connection kept open, as an instrument does; opened again after a failure."""
     client: AstmClient | None = None
-    n = 0
-    try:
-        while not stop.is_set():
-            text, keys = astm_results(n, tubes[n % len(tubes)])
-            n += 1
-            ledger.messages += 1
-            ledger.sent.update(keys)
 
-            async def attempt(text: str = text) -> str | None:
-                nonlocal client
-                try:
-                    if client is None:
-                        client = await AstmClient.connect("127.0.0.1", port, timeouts=ASTM_TIMEOUTS)
-                    await client.send(text)
-                except (AstmLinkError, ConnectionError, OSError) as exc:
-                    if client is not None:
-                        with contextlib.suppress(Exception):
-                            await client.close()
-                        client = None
-                    return "NAK" if "NAK" in str(exc) else "no answer"
-                return None
-
-            if await _until_acknowledged(ledger, attempt, give_up):
-                ledger.acknowledged.update(keys)
-    finally:
+    async def close() -> None:
+        nonlocal client
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.close()
+            client = None
+
+    async def deliver(text: str) -> str | None:
+        nonlocal client
+        try:
+            if client is None:
+                client = await AstmClient.connect("127.0.0.1", port, timeouts=ASTM_TIMEOUTS)
+            await client.send(text)
+        except (AstmLinkError, ConnectionError, OSError) as exc:
+            await close()
+            return "NAK" if "NAK" in str(exc) else "no answer"
+        return None
+
+    try:
+        await _stream(ledger, stop, give_up, lambda n: astm_results(n, tubes[n % len(tubes)]), deliver)
+    finally:
+        await close()
 
 
-async def fhir_sender(base: str, patient: str, ledger: Ledger, stop: asyncio.Event, give_up: asyncio.Event) -> None:
-    async with httpx.AsyncClient(base_url=base + "/", timeout=30.0) as http:
-        n = 0
-        while not stop.is_set():
+async def fhir_sender(base: str, patient: str, ledger: Ledger, stop: asyncio.Event, give_up: asyncio.Event,
+                      auth: httpx.Auth | None = None) -> None:
+    async with httpx.AsyncClient(base_url=base + "/", timeout=30.0, auth=auth) as http:
+
+        async def deliver(item: tuple[dict[str, object], str]) -> str | None:
+            body, identifier = item
+            try:
+                answer = await http.post("Observation", json=body, headers={
+                    "If-None-Exist": f"identifier={FHIR_ID_SYSTEM}|{identifier}"})
+            except httpx.HTTPError:
+                return "no answer"
+            if answer.status_code in (200, 201):
+                return None
+            return "AR" if answer.status_code in (400, 404, 422) else str(answer.status_code)
+
+        def build(n: int) -> tuple[tuple[dict[str, object], str], list[str]]:
             body, identifier = fhir_observation(n, patient)
-            n += 1
-            ledger.messages += 1
-            ledger.sent.add(identifier)
+            return (body, identifier), [identifier]
 
-            async def attempt(body: dict[str, object] = body, identifier: str = identifier) -> str | None:
-                try:
-                    answer = await http.post("Observation", json=body, headers={
-                        "If-None-Exist": f"identifier={FHIR_ID_SYSTEM}|{identifier}"})
-                except httpx.HTTPError:
-                    return "no answer"
-                if answer.status_code in (200, 201):
-                    return None
-                return "AR" if answer.status_code in (400, 404, 422) else str(answer.status_code)
-
-            if await _until_acknowledged(ledger, attempt, give_up):
-                ledger.acknowledged.add(identifier)
+        await _stream(ledger, stop, give_up, build, deliver)

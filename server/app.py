@@ -3,6 +3,7 @@ starts the listeners, and closes it all (and the embedded server) at exit."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,11 +11,16 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from server.access.collections import ensure_access_indexes
+from server.access.keys import signing_key
+from server.access.outbound import InsMaskingMiddleware
+from server.audit_chain import seal_periodically
 from server.context import AppContext
 from server.database import open_database
 from server.errors import install_error_handlers
 from server.http_limits import RequestLimits
 from server.listeners import start_listeners
+from server.openapi import fhir_openapi
 from server.settings import Settings
 from server.wiring import api_router, guards_for, register_inbound, run_startup
 
@@ -28,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
         app.state.database = database
+        app.state.signing_key = signing_key(settings)
+        await ensure_access_indexes(database.db)
         database.supervise()
         try:
             ctx = await AppContext.build(settings, database, guards_for(settings))
@@ -36,11 +44,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_startup(ctx)  # ends with the journal replay: before the listeners open
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
+            sealer = asyncio.create_task(seal_periodically(database.db))
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,
                      "".join(f", {k.upper()} {v}" for k, v in listeners.ports.items()))
             try:
                 yield
             finally:
+                sealer.cancel()
                 await listeners.stop()
         finally:
             await database.close()
@@ -49,7 +59,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.settings = settings
     install_error_handlers(app)
+    app.openapi = lambda: fhir_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,
                        max_document_body=settings.max_document_body_bytes)
+    app.add_middleware(InsMaskingMiddleware)
     app.include_router(api_router)
     return app

@@ -1,5 +1,6 @@
-"""The access trace to identities (SGL.INS.03): every read or search that returns a Patient is
-recorded as an AuditEvent naming who, when, what interaction and which patients."""
+"""The trail: the access trace to identities (SGL.INS.03, INS.17), every read or search that returns a
+Patient recorded as an AuditEvent naming the authenticated caller, when, what interaction and which
+patients; and the Provenance of a write made by a caller (orders, LOINC edits)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ from typing import Any
 
 from resources.fhirjson import instant
 from resources.search.date import now_utc
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, Stored
+from server.access.agents import caller_reference
+from server.access.caller import Caller
 
 log = logging.getLogger(__name__)
 
 _SUBTYPES = {"read": "read", "vread": "vread", "search": "search-type", "history": "history-instance",
-             "batch": "batch", "transaction": "transaction"}
+             "batch": "batch", "transaction": "transaction", "create": "create", "update": "update",
+             "delete": "delete"}
+_ACTIONS = {"search": "E", "batch": "E", "transaction": "E", "create": "C", "update": "U", "delete": "D"}
 
 
 def patients_in(body: dict[str, Any] | None) -> list[str]:
@@ -32,14 +37,19 @@ def patients_in(body: dict[str, Any] | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def audit_event(patient_ids: list[str], *, who: str, interaction: str, address: str | None,
-                query: str | None) -> dict[str, Any]:
-    agent: dict[str, Any] = {
-        "who": {"identifier": {"system": "urn:opensgl:client", "value": who}, "display": who},
-        "requestor": True,
-    }
-    if address:
-        agent["network"] = {"address": address, "type": "2"}
+def agent_of(who: Caller) -> dict[str, Any]:
+    """The AuditEvent agent naming the authenticated caller (SGL.INS.17): account or client id, role, the
+    Practitioner it acts as, its network address."""
+    agent: dict[str, Any] = {"who": caller_reference(who), "requestor": True,
+                             "role": [{"coding": [{"system": "urn:opensgl:role", "code": who.role}]}]}
+    if who.address:
+        agent["network"] = {"address": who.address, "type": "2"}
+    return agent
+
+
+def audit_event(patient_ids: list[str], *, who: Caller, interaction: str, query: str | None,
+                others: tuple[str, ...] = ()) -> dict[str, Any]:
+    agent = agent_of(who)
     entities: list[dict[str, Any]] = [
         {"what": {"reference": f"Patient/{pid}"},
          "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1",
@@ -47,6 +57,9 @@ def audit_event(patient_ids: list[str], *, who: str, interaction: str, address: 
          "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "1", "display": "Patient"}}
         for pid in patient_ids
     ]
+    entities += [{"what": {"reference": ref},
+                  "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2",
+                           "display": "System Object"}} for ref in others]
     if query:
         entities.append({"type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2"},
                          "role": {"system": "http://terminology.hl7.org/CodeSystem/object-role", "code": "24",
@@ -58,7 +71,7 @@ def audit_event(patient_ids: list[str], *, who: str, interaction: str, address: 
                  "display": "RESTful Operation"},
         "subtype": [{"system": "http://hl7.org/fhir/restful-interaction", "code": _SUBTYPES.get(interaction,
                                                                                                interaction)}],
-        "action": "E" if interaction in ("search", "batch", "transaction") else "R",
+        "action": _ACTIONS.get(interaction, "R"),
         "recorded": instant(now_utc()),
         "outcome": "0",
         "agent": [agent],
@@ -69,10 +82,39 @@ def audit_event(patient_ids: list[str], *, who: str, interaction: str, address: 
     }
 
 
-async def record_patient_access(store: FhirStore, body: dict[str, Any] | None, *, who: str, interaction: str,
-                                address: str | None = None, query: str | None = None) -> None:
-    ids = patients_in(body)
+async def record_patient_access(store: FhirStore, body: dict[str, Any] | None, *, who: Caller, interaction: str,
+                                query: str | None = None, patient_ids: list[str] | None = None) -> None:
+    """Trace the Patients an answer carries (or ``patient_ids``: a delete answers no body)."""
+    ids = patient_ids if patient_ids is not None else patients_in(body)
     if not ids:
         return
-    await store.create(audit_event(ids, who=who, interaction=interaction, address=address, query=query))
-    log.info("audit: %s %s %d patient(s) by %s", interaction, "Patient", len(ids), who)
+    await store.create(audit_event(ids, who=who, interaction=interaction, query=query))
+    log.info("audit: %s %s %d patient(s) by %s", interaction, "Patient", len(ids), who.id)
+
+
+async def record_document_access(store: FhirStore, report: dict[str, Any], *, who: Caller, detail: str) -> None:
+    """A CR-Bio viewed or downloaded (SGL.DOC.12): the report, its documents and its patient, by the caller."""
+    subject = str((report.get("subject") or {}).get("reference", ""))
+    patients = [subject.split("/", 1)[1]] if subject.startswith("Patient/") else []
+    forms = [str(f["url"]) for f in report.get("presentedForm", ()) if f.get("url")]
+    others = (f"DiagnosticReport/{report.get('id')}", *forms)
+    await store.create(audit_event(patients, who=who, interaction="read", query=detail, others=others))
+    log.info("audit: CR-Bio of DiagnosticReport/%s read by %s", report.get("id"), who.id)
+
+
+def provenance(written: list[Stored], caller: Caller, activity: str, reason: str) -> dict[str, Any]:
+    """A Provenance for the versions in ``written``; ``activity`` is ``CREATE`` or ``UPDATE``."""
+    return {
+        "resourceType": "Provenance",
+        "target": [{"reference": f"{s.resource_type}/{s.id}/_history/{s.vid}"} for s in written],
+        "recorded": instant(now_utc()),
+        "activity": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-DataOperation",
+                                 "code": activity}]},
+        "reason": [{"text": reason}],
+        "agent": [{
+            "type": {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                                 "code": "enterer", "display": "Enterer"}]},
+            "role": [{"text": caller.role}],
+            "who": caller_reference(caller),
+        }],
+    }

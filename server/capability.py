@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from resources.search.params import PARAMS
+from server.operation_definitions import definition_id, operation_of
 
 _INTERACTIONS = ["read", "vread", "update", "delete", "history-instance", "history-type", "create", "search-type"]
 _RESULT_PARAMS = [
@@ -18,19 +19,36 @@ _RESULT_PARAMS = [
 ]
 
 
-def operations_of(paths: list[str]) -> dict[str | None, list[str]]:
-    """The ``$operations`` the app routes, by resource type (None: system level), read off its paths."""
-    found: dict[str | None, list[str]] = {}
+def operations_of(paths: list[str]) -> dict[str | None, list[tuple[str, str]]]:
+    """The ``$operations`` the app routes as (code, OperationDefinition id), by resource type (None: system
+    level, or a type this server does not list as a resource), read off its paths."""
+    found: dict[str | None, list[tuple[str, str]]] = {}
     for path in paths:
-        parts = path.removeprefix("/fhir/").split("/")
-        op = next((p for p in parts if p.startswith("$")), None)
-        if op is None or not path.startswith("/fhir/"):
+        where = operation_of(path)
+        if where is None:
             continue
-        rtype = parts[0] if parts[0] in PARAMS else None
+        rtype = where[0] if where[0] in PARAMS else None
+        entry = (where[1], definition_id(where[0], where[1]))
         found.setdefault(rtype, [])
-        if op[1:] not in found[rtype]:
-            found[rtype].append(op[1:])
+        if entry not in found[rtype]:
+            found[rtype].append(entry)
     return found
+
+
+def security(base: str) -> dict[str, Any]:
+    """How to authenticate (SMART App Launch's oauth-uris extension): every interaction but ``metadata`` needs
+    a bearer token from the token endpoint (client credentials) or a workbench session."""
+    origin = base.removesuffix("/fhir")
+    return {
+        "cors": False,
+        "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                 "code": "SMART-on-FHIR", "display": "SMART-on-FHIR"}],
+                     "text": "OAuth 2.0 client credentials (bearer JWT); workbench session with CSRF token"}],
+        "extension": [{"url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                       "extension": [{"url": "token", "valueUri": f"{origin}/auth/token"}]}],
+        "description": f"Discovery: {base}/.well-known/smart-configuration. 401 without credentials, 403 "
+                       "OperationOutcome naming the permission the role lacks (the permission table).",
+    }
 
 
 def capability_statement(*, base: str, version: str, date: str, paths: list[str] | None = None) -> dict[str, Any]:
@@ -52,8 +70,8 @@ def capability_statement(*, base: str, version: str, date: str, paths: list[str]
             "conditionalDelete": "single",
             "searchInclude": [f"{rtype}:{p.name}" for p in params.values() if p.type == "reference"],
             "searchParam": search,
-            **({"operation": [{"name": op, "definition": f"{base}/OperationDefinition/{rtype}-{op}"}
-                              for op in operations[rtype]]} if rtype in operations else {}),
+            **({"operation": [{"name": op, "definition": f"{base}/OperationDefinition/{rid}"}
+                              for op, rid in operations[rtype]]} if rtype in operations else {}),
         })
     return {
         "resourceType": "CapabilityStatement",
@@ -66,9 +84,10 @@ def capability_statement(*, base: str, version: str, date: str, paths: list[str]
         "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",
+            "security": security(base),
             "resource": resources,
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
-            **({"operation": [{"name": op, "definition": f"{base}/OperationDefinition/{op}"}
-                              for op in operations[None]]} if None in operations else {}),
+            **({"operation": [{"name": op, "definition": f"{base}/OperationDefinition/{rid}"}
+                              for op, rid in operations[None]]} if None in operations else {}),
         }],
     }

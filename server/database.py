@@ -38,7 +38,7 @@ DATABASE_DOWN = ConnectionFailure
 
 def unavailable(exc: ConnectionFailure) -> Unavailable:
     """The store's ``Unavailable`` for a database that does not answer: 503, AE, NAK; never a success."""
-    unavailable = Unavailable(f"the database does not answer ({type(exc).__name__}): nothing was stored, "
+    unavailable = Unavailable(f"the database does not answer ({type(exc).__name__}): not acknowledged, "
                               f"retry in {RETRY_AFTER_S} s")
     unavailable.__cause__ = exc
     return unavailable
@@ -68,10 +68,16 @@ class Database:
             await asyncio.to_thread(self.embedded.stop)
 
 
-def make_client(uri: str) -> AsyncMongoClient[Any]:
-    """The one way the server builds its MongoDB client: journaled majority writes, fast failure."""
+def make_client(uri: str, *, embedded: bool = False) -> AsyncMongoClient[Any]:
+    """The one way the server builds its MongoDB client: journaled majority writes, fast failure.
+
+    No retryable writes on the embedded database: SecantusDB forgets which writes it already applied
+    when it restarts, so PyMongo's automatic retry of a write cut by its death hit the write's own
+    committed first attempt (E11000 on a fresh ``_id``, seen as 500s in the fault-injection run). There the
+    interrupted write fails instead (503 / AE / NAK) and the sender's resend is made safe by the
+    handlers' idempotency. MongoDB keeps that record durably and replicated: its retries stay on."""
     return AsyncMongoClient(uri, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
-                            serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+                            retryWrites=not embedded, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
                             connectTimeoutMS=CONNECT_TIMEOUT_MS)
 
 
@@ -82,7 +88,7 @@ async def open_database(settings: Settings) -> Database:
         # not in a worker thread: the database must die with this process's long-lived thread
         embedded = open_embedded(settings.data_dir)
         uri = embedded.uri
-    client = make_client(uri)
+    client = make_client(uri, embedded=embedded is not None)
     db = client[settings.database]
     store = MongoFhirStore(db)
     await store.ensure_indexes()

@@ -1,4 +1,4 @@
-"""Named FastAPI dependencies: the store, the settings, the base URL and the caller."""
+"""Named FastAPI dependencies: the store, the settings, the base URL, the caller and its permission check."""
 
 from __future__ import annotations
 
@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from resources.interactions import WriteGuard
+from resources.interactions import AccessCheck, WriteGuard
 from resources.store.mongo import MongoFhirStore
+from server.access.caller import Caller
+from server.access.enforce import access_check, request_caller
 from server.context import AppContext
-from server.guards import Caller
 from server.settings import Settings
 
 
@@ -34,8 +35,12 @@ def _context(request: Request) -> AppContext:
 
 
 def _caller(request: Request) -> Caller:
-    settings: Settings = request.app.state.settings
-    return Caller(settings.client_id, settings.client_role, request.client.host if request.client else None)
+    """The authenticated caller (set by the access enforcement that runs before every handler)."""
+    return request_caller(request)
+
+
+def _access(request: Request) -> AccessCheck:
+    return access_check(request_caller(request))
 
 
 def _guard(request: Request) -> WriteGuard:
@@ -45,6 +50,7 @@ def _guard(request: Request) -> WriteGuard:
 StoreDep = Annotated[MongoFhirStore, Depends(_store)]
 ContextDep = Annotated[AppContext, Depends(_context)]
 CallerDep = Annotated[Caller, Depends(_caller)]
+AccessDep = Annotated[AccessCheck, Depends(_access)]
 GuardDep = Annotated[WriteGuard, Depends(_guard)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 BaseUrl = Annotated[str, Depends(_base)]

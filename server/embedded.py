@@ -158,10 +158,14 @@ def find_running(data_dir: Path) -> EmbeddedDatabase | None:
 
 
 def _die_with(parent: int) -> Callable[[], None]:
-    """``preexec_fn`` of the database: SIGTERM when the forking thread of ``parent`` dies (Linux)."""
+    """``preexec_fn`` of the database: SIGTERM when the forking thread of ``parent`` dies (Linux).
+
+    libc is looked up here, before the fork: the child only makes the call (no loader lock to take)."""
+    prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform == "linux" else None
+
     def arm() -> None:
-        if sys.platform == "linux":
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if os.getppid() != parent:  # the parent died between fork and prctl
             os.kill(os.getpid(), signal.SIGTERM)
     return arm
@@ -175,7 +179,8 @@ def spawn(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
            "--log-level", "WARNING", *DURABILITY_FLAGS]
     try:
         return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=_die_with(os.getpid()))  # noqa: PLW1509 - see _die_with
+                                preexec_fn=_die_with(os.getpid()),  # noqa: PLW1509 - see _die_with
+                                umask=0o077)  # its files 0600, its directories 0700: patient data
     finally:
         log_file.close()
 
@@ -208,6 +213,7 @@ def open_embedded(data_dir: Path) -> EmbeddedDatabase:
     Runs in the caller's thread on purpose (see the module docstring)."""
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.chmod(0o700)  # readable by the service account only
     with data_dir_lock(data_dir):
         found = find_running(data_dir)
         if found:

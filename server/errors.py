@@ -23,7 +23,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def sgl_error(request: Request, exc: SglError) -> Response:
         log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status, exc.diagnostics)
         headers = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(exc, Unavailable) else None
-        return fhir_response(exc.outcome(), exc.status, headers)
+        return fhir_response(exc.outcome(), exc.status, getattr(exc, "headers", None) or headers)
 
     @app.exception_handler(DATABASE_DOWN)
     async def database_down(request: Request, exc: Exception) -> Response:

@@ -12,17 +12,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from resources.interactions import WriteGuard, WriteIntent
-from server.settings import Settings
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is acting. Until Pro Santé Connect login exists: the client identity and role from settings."""
-
-    id: str
-    role: str
-    address: str | None = None
-
+from server.access.caller import Caller
 
 Rule = Callable[[Caller, WriteIntent], Awaitable[dict[str, Any] | None]]
 
@@ -41,8 +31,3 @@ class Guards:
                 resource = await rule(caller, replace(intent, proposed=resource)) or resource
             return resource
         return guard
-
-
-def configured_caller(settings: Settings) -> Caller:
-    """The client of the settings, as start-up steps and CLI commands act (no request, no address)."""
-    return Caller(settings.client_id, settings.client_role)

@@ -11,8 +11,11 @@ write rule to ``register_guards``, a start-up step to ``run_startup``.
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
+from server import operation_definitions
+from server.access import routes as access_routes
+from server.access.enforce import enforce
 from server.analyzers import register_analyzers
 from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
@@ -27,19 +30,24 @@ from server.identity_feed import register_identity_feed
 from server.inbound.replay import replay_received
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
+from server.psc import routes as psc_routes
 from server.routes import fhir
 from server.settings import Settings
 from server.validation import register_validation_guards
 from server.validation import router as validation_router
 
-# Every router the application serves, with its prefix and tags. Order matters: the first route that
-# matches a path wins, so the workflow routers come before the generic FHIR interactions.
-api_router = APIRouter()
+# Every router the application serves, with its prefix and tags, all behind the one access enforcement
+# (server/access/enforce.py). Order matters: the first route that matches a path wins, so the access and
+# workflow routers come before the generic FHIR interactions.
+api_router = APIRouter(dependencies=[Depends(enforce)])
+api_router.include_router(access_routes.router)
+api_router.include_router(psc_routes.router)
 api_router.include_router(catalog_routes.router, prefix="/fhir", tags=["Catalogue and LOINC"])
 api_router.include_router(validation_router, prefix="/fhir", tags=["Validation"])
 api_router.include_router(orders_router, prefix="/fhir", tags=["Orders"])
 api_router.include_router(identity_routes.router, prefix="/fhir", tags=["Identity (RNIV, INSi)"])
 api_router.include_router(documents_router, prefix="/fhir", tags=["CR-Bio documents"])
+api_router.include_router(operation_definitions.router, prefix="/fhir", tags=["FHIR"])
 api_router.include_router(fhir.router, prefix="/fhir", tags=["FHIR"])
 
 

@@ -1,5 +1,6 @@
 """Shared fixtures: one real ``sgl serve`` process on the embedded database for the whole run, an HTTP
-client on it (``fhir``) and a direct connection to its database (``sgl_db``)."""
+client on it (``fhir``, acting as a ``biologiste-responsable`` API client who is an RPPS-identified
+biologist), clients for any role (``act_as``) and a direct connection to its database (``sgl_db``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 
 from server.database import Database, open_database
 from server.settings import Settings
+from tests.support.access import ActAs
 from tests.support.sgl_server import SglProcess, start_sgl
 
 # Every process a test starts (``sgl serve``, CLI commands, simulators) runs this checkout's code, even when
@@ -28,10 +30,16 @@ def sgl_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]
 
 
 @pytest.fixture(scope="session")
-async def fhir(sgl_server: SglProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=sgl_server.base + "/", timeout=30.0,
-                                 headers={"Accept": "application/fhir+json"}) as client:
-        yield client
+async def act_as(sgl_server: SglProcess) -> AsyncIterator[ActAs]:
+    """``await act_as("technicien")``: an HTTP client with that role on the session server."""
+    clients = ActAs(sgl_server)
+    yield clients
+    await clients.close()
+
+
+@pytest.fixture(scope="session")
+async def fhir(act_as: ActAs) -> httpx.AsyncClient:
+    return await act_as.biologist()
 
 
 @pytest.fixture(scope="session")

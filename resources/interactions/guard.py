@@ -26,6 +26,16 @@ class WriteIntent:
 
 WriteGuard = Callable[[WriteIntent], Awaitable[dict[str, Any] | None]]
 
+AccessCheck = Callable[[str, str], None]
+"""``check(resource_type, interaction)`` raises ``Forbidden`` when the caller may not: the server's
+permission table, handed down so that batch entries and ``_include``/``_revinclude`` targets are
+checked by the same rule as the routes (interactions: read, create, update, delete)."""
+
+
+def check_access(access: AccessCheck | None, resource_type: str, interaction: str) -> None:
+    if access is not None:
+        access(resource_type, interaction)
+
 
 async def apply_guard(guard: WriteGuard | None, intent: WriteIntent) -> dict[str, Any] | None:
     if guard is None:

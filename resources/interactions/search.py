@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from resources.errors import Issue, PreconditionFailed, operation_outcome
 from resources.interactions.common import check_type
+from resources.interactions.guard import AccessCheck, check_access
 from resources.search.query import MAX_CHAIN_MATCHES, SearchRequest, plan
 from resources.store.base import FhirStore
 
@@ -41,9 +42,18 @@ def _link(base: str, rtype: str, pairs: list[tuple[str, str]]) -> str:
 
 
 async def search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, base: str,
-                 strict: bool = False) -> dict[str, Any]:
+                 strict: bool = False, access: AccessCheck | None = None) -> dict[str, Any]:
+    check_type(rtype)
+    check_access(access, rtype, "read")
     req = await plan_search(store, rtype, pairs, strict=strict)
+    for inc in req.includes:
+        if inc.target_type:
+            check_access(access, inc.target_type, "read")
+    for rev in req.revincludes:
+        check_access(access, rev.source_type, "read")
     page = await store.search(req)
+    for included_type in sorted({r["resourceType"] for r in page.included}):
+        check_access(access, included_type, "read")
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
     if page.total is not None:
         bundle["total"] = page.total

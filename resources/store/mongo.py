@@ -28,6 +28,7 @@ from resources.search.extract import search_document, sort_key
 from resources.search.params import RESOURCE_TYPES
 from resources.search.query import Include, SearchRequest
 from resources.store.base import HistoryPage, SearchPage, Stored
+from resources.store.chain import CHAINED, LINKS, new_link
 from resources.store.indexes import (
     UNIQUE_IDENTIFIERS,
     current_indexes,
@@ -95,6 +96,8 @@ class MongoFhirStore:
                 except OperationFailure as exc:  # stored duplicates: say so, serve anyway
                     log.error("%s: unique index %s not created (duplicates are stored: %s)",
                               rtype, unique.document["name"], exc)
+        await self.db[LINKS].create_index("seq")
+        await self.db[LINKS].create_index([("at", 1), ("_id", 1)])
 
     # -- writes -------------------------------------------------------------------------------
     def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str) -> dict[str, Any]:
@@ -127,6 +130,8 @@ class MongoFhirStore:
             raise _duplicate(rtype, exc) from exc
         stored = Stored(rtype, rid, 1, lu, body, "POST")
         await self._append_history(rtype, stored, session)
+        if rtype in CHAINED:
+            await self.db[LINKS].insert_one(new_link(body, lu), session=session)
         return stored
 
     async def create_many(self, resources: list[tuple[dict[str, Any], str | None]], *,
@@ -149,6 +154,8 @@ class MongoFhirStore:
                 raise _duplicate(rtype, DuplicateKeyError(errors[0].get("errmsg", ""), 11000, errors[0])) from exc
             await self.db[f"{rtype}_history"].insert_many(
                 [self._history_document(s) for s in stored if s.resource_type == rtype], ordered=True, session=session)
+            if rtype in CHAINED:
+                await self.db[LINKS].insert_many([new_link(d["r"], lu) for d in docs], ordered=True, session=session)
         return stored
 
     async def _last_history_version(self, rtype: str, rid: str, session: Any) -> dict[str, Any] | None:

@@ -21,10 +21,12 @@ import click
 
 from resources.errors import SglError
 from resources.interactions import WriteGuard
+from server.access.caller import Caller, system
+from server.access.cli_role import as_role_option, operator_for
 from server.catalog.exporting import export_catalog, export_day
 from server.catalog.importing import apply_import, circuit_codes, read_concept_map_import, read_import
 from server.catalog.seed import seed_catalog
-from server.catalog.writer import settings_guard
+from server.catalog.writer import caller_guard
 from server.database import Database, open_database
 from server.settings import Settings
 from server.wiring import guards_for
@@ -45,7 +47,7 @@ def _run(settings: Settings, work: Callable[[Database], Awaitable[_T]]) -> _T:
     async def run() -> _T:
         database = await open_database(settings)
         try:
-            await seed_catalog(database.store, guard=_guard(settings))
+            await seed_catalog(database.store, guard=_guard(settings, system("seed")))
             return await work(database)
         finally:
             await database.close()
@@ -57,8 +59,8 @@ def _run(settings: Settings, work: Callable[[Database], Awaitable[_T]]) -> _T:
         raise NothingDone(exc.diagnostics + (f" [{where}]" if where else "")) from exc
 
 
-def _guard(settings: Settings) -> WriteGuard:
-    return settings_guard(guards_for(settings), settings)
+def _guard(settings: Settings, caller: Caller) -> WriteGuard:
+    return caller_guard(guards_for(settings), caller)
 
 
 _data_dir = click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
@@ -75,12 +77,14 @@ def catalog() -> None:
 @click.option("--dir", "directory", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Directory to write the three files into (created if missing).")
 @_data_dir
-def export(directory: Path, data_dir: Path) -> None:
+@as_role_option("biologiste")
+def export(directory: Path, data_dir: Path, as_role: str) -> None:
     """Write LOINC_1 (chapters), LOINC_2 (orderable exams) and LOINC_3 (result analyses) for today.
 
     The files are named LOINC_<n>_export_<kind>_<YYYYMMDD>.csv, ';'-separated, UTF-8 with BOM,
     with the French column headers of the Ségur specification.
     """
+    operator_for(as_role, "CodeSystem", "$loinc-export")
     paths = _run(Settings(data_dir=data_dir), lambda db: export_catalog(db.store, directory, export_day()))
     for path in paths:
         click.echo(str(path))
@@ -105,7 +109,8 @@ def _read(db: Database, file: Path, circuit: frozenset[str]) -> Awaitable[Import
               help="FHIR ValueSet JSON of the 'circuit de la biologie' release to check codes against "
                    "(default: SGL_CIRCUIT_VALUE_SET, else the stand-in shipped with OpenSGL).")
 @_data_dir
-def import_(file: Path, report_path: Path, dry_run: bool, value_set: Path | None, data_dir: Path) -> None:
+@as_role_option("biologiste-responsable")
+def import_(file: Path, report_path: Path, dry_run: bool, value_set: Path | None, data_dir: Path, as_role: str) -> None:
     """Import a transcoding file from the LOINC provider: LOINC_4 (chapters), LOINC_5 (exams) or LOINC_6
     (analyses), kind taken from the file name; or a FHIR ConceptMap (.json, LOINC_4bis-6bis).
 
@@ -114,6 +119,7 @@ def import_(file: Path, report_path: Path, dry_run: bool, value_set: Path | None
     transaction, or none of them. Codes outside the 'circuit de la biologie' value set are applied
     with a warning. Exits with 1 when the report has blocking errors.
     """
+    caller = operator_for(as_role, "ConceptMap", "$loinc-import")
     if not report_path.resolve().parent.is_dir():  # checked first: the report must not be lost after applying
         raise NothingDone(f"the directory of the report {report_path} does not exist")
     settings = Settings(data_dir=data_dir) if value_set is None else Settings(data_dir=data_dir,
@@ -125,7 +131,8 @@ def import_(file: Path, report_path: Path, dry_run: bool, value_set: Path | None
             return result, 0
         with click.progressbar(length=len(result.changes) + 2, label="Writing the LOINC codes",
                                file=sys.stderr) as bar:
-            return result, await apply_import(db.store, result, guard=_guard(settings), progress=bar.update)
+            return result, await apply_import(db.store, result, guard=_guard(settings, caller), caller=caller,
+                                              progress=bar.update)
 
     result, applied = _run(settings, work)
     result.report.write_csv(report_path)

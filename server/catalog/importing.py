@@ -23,6 +23,8 @@ from typing import Any
 from resources.errors import InvalidInput
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore
+from server.access.caller import Caller
+from server.audit import provenance
 from server.catalog.repository import read_catalog
 from server.catalog.writer import Progress, write_pinned
 from server.settings import Settings
@@ -73,7 +75,7 @@ async def read_concept_map_import(store: FhirStore, concept_map: Any, circuit: f
     return parse_concept_map_import(concept_map, stored.catalog, circuit)
 
 
-async def apply_import(store: FhirStore, result: ImportResult, *, guard: WriteGuard,
+async def apply_import(store: FhirStore, result: ImportResult, *, guard: WriteGuard, caller: Caller,
                        now: datetime | None = None, progress: Progress | None = None) -> int:
     """Apply every change of ``result`` in one transaction; return how many LOINC codes changed."""
     if not result.changes:
@@ -82,5 +84,8 @@ async def apply_import(store: FhirStore, result: ImportResult, *, guard: WriteGu
         fresh = await read_catalog(store, session=session)
         after = apply_changes(fresh.catalog, result.changes, now or datetime.now(UTC))
         resources = changed_resources(after, result.changes)
-        await write_pinned(store, resources, fresh.versions, guard=guard, session=session, progress=progress)
+        written = await write_pinned(store, resources, fresh.versions, guard=guard, session=session,
+                                     progress=progress)
+        await store.create(provenance(written, caller, "UPDATE", f"[SGL.LOI.08] {len(result.changes)} LOINC code(s) "
+                                      "imported by $loinc-import"), session=session)
     return len(result.changes)

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from resources.errors import NotFound, PreconditionFailed
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore, Stored
+from server.access.caller import Caller
+from server.audit import provenance
 from server.catalog.repository import read_catalog
 from server.catalog.writer import write_pinned
 from terminology import Catalog, Target, apply_changes, changed_resources, manual_change
@@ -43,7 +45,7 @@ def element_of(catalog: Catalog, rtype: str, rid: str, concept: str) -> tuple[Ta
     return target, local
 
 
-async def set_loinc(store: FhirStore, rtype: str, rid: str, loinc_code: str, display: str, *, author: str,
+async def set_loinc(store: FhirStore, rtype: str, rid: str, loinc_code: str, display: str, *, caller: Caller,
                     guard: WriteGuard, concept: str = "", expected_vid: int | None = None,
                     now: datetime | None = None) -> Stored:
     """Give the element ``rtype/rid`` (+ ``concept``) a LOINC code; return the resource as now stored.
@@ -57,9 +59,12 @@ async def set_loinc(store: FhirStore, rtype: str, rid: str, loinc_code: str, dis
         seen = stored.versions.get((rtype, rid))
         if expected_vid is not None and seen != expected_vid:
             raise PreconditionFailed(f"{rtype}/{rid} is at version {seen}, not {expected_vid}", expression="If-Match")
-        change = manual_change(stored.catalog, target, local, loinc_code, display, author)
+        change = manual_change(stored.catalog, target, local, loinc_code, display, caller.id)
         if not change.is_noop():
             after = apply_changes(stored.catalog, [change], now or datetime.now(UTC))
-            await write_pinned(store, changed_resources(after, [change]), stored.versions, guard=guard,
+            written = await write_pinned(store, changed_resources(after, [change]), stored.versions, guard=guard,
+                                         session=session)
+            await store.create(provenance(written, caller, "UPDATE", f"[SGL.LOI.08] LOINC {loinc_code} set on "
+                                          f"{rtype}/{rid}{f' ({concept})' if concept else ''} by $set-loinc"),
                                session=session)
         return await store.read(rtype, rid, session=session)

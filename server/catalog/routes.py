@@ -66,7 +66,7 @@ def _issues(outcome: dict[str, Any]) -> list[Issue]:
 
 
 @router.post("/ConceptMap/$loinc-import")
-async def loinc_import(request: Request, store: StoreDep, settings: SettingsDep, guard: GuardDep,
+async def loinc_import(request: Request, store: StoreDep, settings: SettingsDep, guard: GuardDep, caller: CallerDep,
                        file: str | None = Query(default=None, description="the CSV file name (its kind)"),
                        content_type: str | None = Header(default=None),
                        content_disposition: str | None = Header(default=None)) -> Response:
@@ -79,7 +79,7 @@ async def loinc_import(request: Request, store: StoreDep, settings: SettingsDep,
         result = await read_concept_map_import(store, loads(body), circuit)
     else:
         result = await read_csv_bytes_import(store, _file_name(file, content_disposition), body, circuit)
-    applied = await apply_import(store, result, guard=guard)
+    applied = await apply_import(store, result, guard=guard, caller=caller)
     outcome = result.report.to_operation_outcome()
     if result.report.blocking and not applied:
         raise Unprocessable(result.report.summary(), issues=_issues(outcome))
@@ -108,7 +108,7 @@ async def _set_loinc(request: Request, store: StoreDep, caller: CallerDep, guard
     params = _parameters(loads(raw) if raw.strip() else None)
     if not params.get("code"):
         raise InvalidInput("$set-loinc needs the parameter code (the LOINC code)", expression="Parameters.code")
-    stored = await set_loinc(store, rtype, rid, params["code"], params.get("display", ""), author=caller.id,
+    stored = await set_loinc(store, rtype, rid, params["code"], params.get("display", ""), caller=caller,
                              guard=guard, concept=params.get("concept", ""), expected_vid=version_from_etag(if_match))
     return fhir_response(stored.resource, headers={"ETag": stored.etag})
 

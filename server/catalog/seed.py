@@ -13,8 +13,9 @@ import logging
 
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore
+from server.access.caller import system
 from server.catalog.repository import catalog_present
-from server.catalog.writer import Progress, settings_guard, write_pinned
+from server.catalog.writer import Progress, caller_guard, write_pinned
 from server.context import AppContext
 from terminology import Catalog, StaleLoincChange, catalog_to_fhir, load_seed_catalog
 
@@ -45,4 +46,4 @@ async def seed_catalog(store: FhirStore, *, guard: WriteGuard, catalog: Catalog 
 
 async def run_seed(ctx: AppContext) -> None:
     """The start-up step (``server/wiring.py`` ``run_startup``)."""
-    await seed_catalog(ctx.store, guard=settings_guard(ctx.guards, ctx.settings))
+    await seed_catalog(ctx.store, guard=caller_guard(ctx.guards, system("seed")))

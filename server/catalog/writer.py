@@ -17,31 +17,33 @@ from pymongo.errors import PyMongoError
 from resources import interactions
 from resources.errors import PreconditionFailed
 from resources.interactions import WriteGuard
-from resources.store.base import FhirStore
-from server.guards import Guards, configured_caller
-from server.settings import Settings
+from resources.store.base import FhirStore, Stored
+from server.access.caller import Caller
+from server.guards import Guards
 from terminology import StaleLoincChange
 
-__all__ = ["Progress", "settings_guard", "write_pinned"]
+__all__ = ["Progress", "caller_guard", "write_pinned"]
 
 Progress = Callable[[int], None]
 """Called with the number of resources just written (drives the CLI progress bar)."""
 
 
-def settings_guard(guards: Guards, settings: Settings) -> WriteGuard:
-    """The write guard of the configured client (start-up, CLI), as the HTTP routes build it per request."""
-    return guards.for_caller(configured_caller(settings))
+def caller_guard(guards: Guards, caller: Caller) -> WriteGuard:
+    """The write guard of a caller that is not an HTTP request (start-up: the system; CLI: the operator)."""
+    return guards.for_caller(caller)
 
 
 async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versions: Mapping[tuple[str, str], int],
-                       *, guard: WriteGuard, session: Any, progress: Progress | None = None) -> None:
-    """Write ``resources`` in ``session``; each must still be at ``versions[(type, id)]`` (absent: 0)."""
+                       *, guard: WriteGuard, session: Any, progress: Progress | None = None) -> list[Stored]:
+    """Write ``resources`` in ``session``; each must still be at ``versions[(type, id)]`` (absent: 0).
+    Returns the versions written (what the Provenance of an edit names)."""
+    written: list[Stored] = []
     for resource in resources:
         rtype, rid = resource["resourceType"], resource["id"]
         expected = versions.get((rtype, rid), 0)
         try:
-            await interactions.update(store, rtype, rid, resource, if_match=f'W/"{expected}"', session=session,
-                                      guard=guard)
+            outcome = await interactions.update(store, rtype, rid, resource, if_match=f'W/"{expected}"',
+                                                session=session, guard=guard)
         except PreconditionFailed as exc:
             raise StaleLoincChange(f"{rtype}/{rid} changed since the catalogue was read (expected version "
                                    f"{expected}); nothing was written, read the catalogue again",
@@ -51,5 +53,8 @@ async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versio
                 raise StaleLoincChange(f"{rtype}/{rid} is being written by another transaction; nothing was "
                                        "written, retry", expression=f"{rtype}/{rid}") from exc
             raise
+        if outcome.stored is not None:
+            written.append(outcome.stored)
         if progress is not None:
             progress(1)
+    return written

@@ -9,7 +9,7 @@ its Datamatrix only for a qualified identity (``PatientIdentity.from_patient``, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from facades.cda import CrBioInput, DocumentVersion, Party
@@ -192,6 +192,16 @@ def report_view(dossier: Dossier, version: Version) -> ReportView:
         texts=profile.texts())
 
 
+def validating_biologist(dossier: Dossier) -> Party:
+    """The legalAuthenticator: the biologist who validated (resultsInterpreter, a Practitioner with RPPS, name and
+    profession/specialty, working for this lab); the profile's responsible biologist only for a report validated
+    by the rules."""
+    found = dossier.biologist
+    if found is None or not found.practitioner:
+        return dossier.responsible or dossier.profile.responsible()
+    return found if found.organization else replace(found, organization=dossier.profile.organization)
+
+
 def crbio_input(dossier: Dossier, version: Version, pdf: bytes) -> CrBioInput:
     profile = dossier.profile
     report = {**dossier.report, "issued": issued(dossier.report)}
@@ -199,8 +209,7 @@ def crbio_input(dossier: Dossier, version: Version, pdf: bytes) -> CrBioInput:
     recipients = [requester, *[p for p in dossier.recipients if p != requester]]
     return CrBioInput(
         report=report, patient=dossier.patient, laboratory=profile.organization,
-        biologist=dossier.biologist if dossier.biologist and dossier.biologist.practitioner
-        else dossier.responsible or profile.responsible(),
+        biologist=validating_biologist(dossier),
         requester=requester, version=document_ids(dossier, version.number), observations=dossier.observations,
         specimens=dossier.specimens, organizations=dossier.organizations, recipients=recipients,
         service_request=dossier.requests[0] if dossier.requests else None, pdf=pdf,

@@ -6,6 +6,7 @@ Answers the document itself (``application/xml`` / ``application/pdf``) with its
 ``Content-Disposition``. A validated report without documents yet gets them now: the report is
 rewritten through the guarded interactions in one transaction, so the document trigger generates
 them exactly as at validation. A report not biologically validated has none (422 ``SGL.DOC.12``).
+Each view or download is traced by an AuditEvent naming the authenticated caller (SGL.DOC.12).
 """
 
 from __future__ import annotations
@@ -13,16 +14,18 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from resources import interactions
 from resources.errors import InvalidInput, RuleViolation
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore
+from server.access.enforce import request_caller
+from server.audit import record_document_access
 from server.deps import GuardDep, StoreDep
 from server.documents.storage import FORMATS
 from server.documents.trigger import DOCUMENTED
+from server.validation.steps import workflow_step
 
 router = APIRouter()
 MEDIA = {"n3": "application/xml", "n1": "application/xml", "pdf": "application/pdf"}
@@ -37,15 +40,12 @@ async def current_documents(store: FhirStore, guard: WriteGuard | None, report_i
     if report.get("presentedForm"):
         return report
     bare = {k: v for k, v in report.items() if k != "presentedForm"}
-    async with store.transaction() as session:
-        outcome = await interactions.update(store, "DiagnosticReport", report_id, bare, session=session, guard=guard,
-                                            if_match=f'W/"{report["meta"]["versionId"]}"')
-    assert outcome.stored is not None and outcome.stored.resource is not None  # an update returns what it wrote
-    return outcome.stored.resource
+    async with workflow_step(store, guard, "documents") as writer:  # the documents step of a validated report
+        return await writer.update(bare)
 
 
 async def crbio_document(store: FhirStore, guard: WriteGuard | None, report_id: str, fmt: str
-                         ) -> tuple[bytes, str]:
+                         ) -> tuple[bytes, str, dict[str, Any]]:
     """The bytes and the file name of the report's current document in that format."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r} must be one of {', '.join(FORMATS)}", expression="format")
@@ -57,11 +57,12 @@ async def crbio_document(store: FhirStore, guard: WriteGuard | None, report_id: 
         raise RuleViolation("SGL.DOC.12", f"DiagnosticReport/{report_id} has no {fmt} document",
                             expression="DiagnosticReport.presentedForm")
     binary = (await store.read("Binary", form["url"].removeprefix("Binary/"))).resource or {}
-    return base64.b64decode(binary.get("data", "")), str(form.get("title", f"{report_id}.{fmt}"))
+    return base64.b64decode(binary.get("data", "")), str(form.get("title", f"{report_id}.{fmt}")), report
 
 
 @router.get("/DiagnosticReport/{rid}/$cr-bio")
-async def get_crbio(rid: str, store: StoreDep, guard: GuardDep, format: str = "pdf") -> Response:
-    content, name = await crbio_document(store, guard, rid, format)
+async def get_crbio(rid: str, request: Request, store: StoreDep, guard: GuardDep, format: str = "pdf") -> Response:
+    content, name, report = await crbio_document(store, guard, rid, format)
+    await record_document_access(store, report, who=request_caller(request), detail=f"$cr-bio format={format}")
     return Response(content=content, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'inline; filename="{name}"'})

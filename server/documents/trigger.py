@@ -19,13 +19,13 @@ from typing import Any
 
 from resources.interactions import WriteIntent
 from resources.store.base import FhirStore
+from server.access.caller import Caller
 from server.catalog.repository import CatalogRepository
 from server.context import AppContext
 from server.documents.gather import Resource, gather
 from server.documents.generate import generate
 from server.documents.profile import LabProfile, load_profile
 from server.documents.storage import next_version, store_documents
-from server.guards import Caller
 
 DOCUMENTED = frozenset({"preliminary", "final", "corrected", "amended"})
 """Report statuses that have documents: something is biologically validated (``partial`` is not)."""

@@ -7,10 +7,9 @@ are not imported here so that ``server.guards`` can import the guard without an 
 
 from server.identity.guard import IdentityGuard, check_ins_identifiers, register_identity_guard
 from server.identity.policy import IdentityPolicy, Justificatif
-from server.identity.roles import PROFILES, Profile, Right, profile
+from server.identity.roles import Profile, Right, profile
 
 __all__ = [
-    "PROFILES",
     "IdentityGuard",
     "IdentityPolicy",
     "Justificatif",

@@ -1,8 +1,8 @@
 """``sgl identity ...``: identitovigilance tools for the command line.
 
 ``sgl identity verify-all [--data-dir DIR] [--report FILE]`` verifies every RECUP/QUAL identity
-against the INSi (SGL.INS.58) with a progress bar, as the profile of ``SGL_CLIENT_ROLE`` and the
-user ``SGL_CLIENT_ID``, and writes the ``;``-separated report (default
+against the INSi (SGL.INS.58) with a progress bar, as the operator with the role of ``--as-role``
+(checked against the permission table), and writes the ``;``-separated report (default
 ``insi-verification-<UTC timestamp>.csv``). Exit code 0 when every identity is OK, 1 when some are KO
 or in error (the report says which).
 """
@@ -16,19 +16,19 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from server.guards import configured_caller
+from server.access.caller import Caller
+from server.access.cli_role import as_role_option, operator_for
 from server.identity.scope import Scope
 from server.identity.verify_all import Tally, candidates, verify_all
 from server.settings import Settings
 from server.wiring import guards_for
 
 
-async def _run(settings: Settings, report: Path) -> Tally:
+async def _run(settings: Settings, report: Path, caller: Caller) -> Tally:
     from server.database import open_database
 
     database = await open_database(settings)
     try:
-        caller = configured_caller(settings)
         scope = Scope(database.store, settings, caller, guards_for(settings).for_caller(caller))
         ids = await candidates(scope)
         with report.open("w", encoding="utf-8", newline="") as out, tqdm(
@@ -48,10 +48,12 @@ def identity() -> None:
               help="Data directory of the embedded database (shared with a running server).")
 @click.option("--report", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Report file (;-separated); default insi-verification-<timestamp>.csv in the current directory.")
-def verify_all_command(data_dir: Path, report: Path | None) -> None:
+@as_role_option("secretaire")
+def verify_all_command(data_dir: Path, report: Path | None, as_role: str) -> None:
     """Verify every retrieved or qualified identity against the INSi (SGL.INS.58)."""
     target = report or Path(f"insi-verification-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.csv")
-    tally = asyncio.run(_run(Settings(data_dir=data_dir), target))
+    caller = operator_for(as_role, "Patient", "$insi-verify-all")
+    tally = asyncio.run(_run(Settings(data_dir=data_dir), target, caller))
     click.echo(f"{tally.checked} verified: {tally.ok} OK, {tally.ko} KO, {tally.errors} in error; report {target}")
     if tally.ko or tally.errors:
         raise SystemExit(1)

@@ -9,13 +9,15 @@ In order, for a caller whose profile may edit identities (SGL.INS.05, else 403):
    (SGL.INS.01) and the creation minimum (SGL.INS.11-12);
 3. the status: it rises only on an attested INSi answer (RECUP) or justificatif (VALI), both for
    QUAL (SGL.INS.20-25); an identity *received* as RECUP/QUAL from another domain becomes PROV to be
-   re-qualified (SGL.INS.38) unless its ``meta.source`` is a trusted partner (SGL.INS.39); a user may
+   re-qualified (SGL.INS.38): ``meta.source`` qualifies nothing by itself, only the authenticated
+   identity source (role ``source-identite``, the FEED right) keeps what it sends (SGL.INS.39); a user may
    downgrade it; strict traits of RECUP/QUAL are locked (SGL.INS.29) except for the
-   super-utilisateur, whose edit retires the INS and downgrades one level (SGL.INS.32-33);
+   biologiste-responsable (the identitovigilance referent), whose edit retires the INS and downgrades
+   one level (SGL.INS.32-33);
    "douteuse"/"fictive" force PROV (SGL.INS.27); PROV/VALI never keep a current INS (SGL.INS.35);
 4. the status history and the locked-traits flag are written by the server (SGL.INS.26, .30).
 
-The ``identity-feed`` profile (hospital identity repository, "esclave de l'identité") is the lab's
+The ``source-identite`` role (hospital identity repository, "esclave de l'identité") is the lab's
 own identity domain: it sets the status and INS it receives and may remove an INS (SGL.INS.54-55,
 Cons_del_INS); rules 1, 4 and the douteuse/fictive rule still apply to it, and INS.37 on output.
 """
@@ -43,7 +45,8 @@ from server.identity.vocabulary import BLOCKING_ATTRIBUTES, attributes, extensio
 from server.settings import Settings
 
 if TYPE_CHECKING:
-    from server.guards import Caller, Guards
+    from server.access.caller import Caller
+from server.guards import Guards
 
 _STATUS_AT = "Patient.extension('identityReliability').extension('identityStatus')"
 _RISE_RULE = {"RECUP": "SGL.INS.23", "VALI": "SGL.INS.20", "QUAL": "SGL.INS.25"}
@@ -82,8 +85,6 @@ def _rise(intent: WriteIntent, base: str, wanted: str, policy: IdentityPolicy) -
         raise RuleViolation(_RISE_RULE[wanted], f"the status cannot go from {base} to {wanted} by an edit: "
                             f"{wanted} is set {_RISE_HOW[wanted]}", expression=_STATUS_AT)
     source = str((proposed.get("meta") or {}).get("source", ""))
-    if wanted == "QUAL" and source in policy.trusted_partners:
-        return "QUAL", f"SGL.INS.39 qualified identity received from trusted partner {source}"
     return "PROV", (f"SGL.INS.38 identity received as {wanted} from {source or 'another domain'}: "
                     "re-qualification required (INSi call and justificatif)")
 
@@ -100,7 +101,8 @@ def _user_decision(prof: Profile, intent: WriteIntent, policy: IdentityPolicy) -
     if current is not None and before in CARRIES_INS and (changed := changed_traits(current, proposed)):
         if not prof.allows(Right.UNLOCK):
             raise RuleViolation("SGL.INS.29", f"the strict trait(s) {', '.join(changed)} of a {before} identity are "
-                                "locked; only the super-utilisateur profile may edit them",
+                                "locked; only the biologiste-responsable role (identitovigilance referent) may "
+                                "edit them",
                                 expression=[STRICT_TRAITS[c] for c in changed])
         status = ONE_LEVEL_DOWN[before]
         if (before, wanted) in DOWNGRADES and wanted != "RECUP":

@@ -1,11 +1,10 @@
-"""The identity operations under ``/fhir``, and the identity habilitation on Patient reads.
+"""The identity operations under ``/fhir``.
 
 Thin handlers: each reads the request, builds the :class:`Scope`, calls one operation module and
 traces the patients returned (SGL.INS.03). Registered before the generic FHIR router, so the
-``$`` paths win; the Patient read, search, history and vread routes check the SEE habilitation
-(SGL.INS.05), then hand over to the generic handlers unchanged (a Patient read inside a batch
-Bundle is not checked yet). Their ``{rid:fhirid}`` convertor only matches a FHIR
-id, so ``_history``, ``_search`` and ``$op`` paths still reach the routes meant for them.
+``$`` paths win. Who may call them, and who may read Patients at all (REST, batch, ``_include``),
+is the permission table's answer (``server/access``), checked before any handler runs. The
+``{rid:fhirid}`` convertor only matches a FHIR id.
 """
 
 from __future__ import annotations
@@ -13,25 +12,23 @@ from __future__ import annotations
 import io
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from starlette.convertors import Convertor, register_url_convertor
 
 from resources.errors import InvalidInput
 from resources.fhirjson import loads
 from server.audit import record_patient_access
-from server.deps import BaseUrl, CallerDep, ContextDep, GuardDep, SettingsDep, StoreDep
+from server.deps import BaseUrl, CallerDep, ContextDep, GuardDep
 from server.identity.duplicates import duplicates
 from server.identity.insi_search import insi_search
 from server.identity.insi_verify import insi_verify
 from server.identity.parameters import Params, parameters
 from server.identity.receive import receive_identity
-from server.identity.roles import Right, profile
 from server.identity.scope import Scope
 from server.identity.validate_identity import validate_identity
 from server.identity.verify_all import candidates, verify_all
 from server.responses import fhir_response
-from server.routes import fhir
 
 
 class FhirIdConvertor(Convertor[str]):
@@ -65,8 +62,8 @@ async def _params(request: Request) -> Params:
 async def _traced(scope: Scope, request: Request, body: dict[str, Any], operation: str) -> Response:
     flat = {"resourceType": "Bundle", "entry": [{"resource": p["resource"]} for p in body.get("parameter", [])
                                                  if p.get("name") == "patient"]} if body.get("parameter") else body
-    await record_patient_access(scope.store, flat, who=scope.caller.id, interaction=operation,
-                                address=scope.caller.address, query=str(request.url.query) or None)
+    await record_patient_access(scope.store, flat, who=scope.caller, interaction=operation,
+                                query=str(request.url.query) or None)
     return fhir_response(body)
 
 
@@ -104,45 +101,3 @@ async def insi_verify_all_route(scope: ScopeDep) -> Response:
 async def duplicates_route(request: Request, scope: ScopeDep, base: BaseUrl) -> Response:
     return await _traced(scope, request, await duplicates(scope, list(request.query_params.multi_items()), base),
                          "$duplicates")
-
-
-@router.get("/Patient")
-async def search_patients(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl, caller: CallerDep,
-                          prefer: str | None = Header(default=None)) -> Response:
-    profile(caller.role).require(Right.SEE)
-    return await fhir.search("Patient", request, store, settings, base, prefer)
-
-
-@router.post("/Patient/_search")
-async def search_patients_post(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
-                               caller: CallerDep, prefer: str | None = Header(default=None)) -> Response:
-    profile(caller.role).require(Right.SEE)
-    return await fhir.search_post("Patient", request, store, settings, base, prefer)
-
-
-@router.get("/Patient/_history")
-async def patients_history(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
-                           caller: CallerDep) -> Response:
-    profile(caller.role).require(Right.SEE)
-    return await fhir.type_history("Patient", request, store, settings, base)
-
-
-@router.get("/Patient/{rid:fhirid}/_history")
-async def patient_history(rid: str, request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
-                          caller: CallerDep) -> Response:
-    profile(caller.role).require(Right.SEE)
-    return await fhir.instance_history("Patient", rid, request, store, settings, base)
-
-
-@router.get("/Patient/{rid:fhirid}/_history/{vid}")
-async def patient_version(rid: str, vid: str, request: Request, store: StoreDep, settings: SettingsDep,
-                          caller: CallerDep) -> Response:
-    profile(caller.role).require(Right.SEE)
-    return await fhir.vread("Patient", rid, vid, request, store, settings)
-
-
-@router.get("/Patient/{rid:fhirid}")
-async def read_patient(rid: str, request: Request, store: StoreDep, settings: SettingsDep, caller: CallerDep,
-                       if_none_match: str | None = Header(default=None)) -> Response:
-    profile(caller.role).require(Right.SEE)
-    return await fhir.read("Patient", rid, request, store, settings, if_none_match)

@@ -13,7 +13,7 @@ from resources import interactions
 from resources.errors import Gone, RuleViolation
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore
-from server.guards import Caller
+from server.access.caller import Caller
 from server.identity.attestation import Attestation, attesting
 from server.identity.policy import IdentityPolicy
 from server.identity.roles import Profile, profile

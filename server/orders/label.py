@@ -16,8 +16,8 @@ from resources.interactions.search import plan_search
 from resources.search.query import MAX_COUNT
 from resources.search.reference import split
 from resources.store.base import FhirStore
+from server.access.caller import Caller
 from server.audit import record_patient_access
-from server.guards import Caller
 
 
 async def specimen_label(store: FhirStore, specimen_id: str, caller: Caller) -> bytes:
@@ -27,7 +27,7 @@ async def specimen_label(store: FhirStore, specimen_id: str, caller: Caller) -> 
         raise Unprocessable(f"Specimen/{specimen_id} has no Patient subject to print", expression="Specimen.subject")
     patient = (await store.read("Patient", subject[1])).resource or {}
     exams = [_label(r) for r in await _requests(store, specimen)]
-    await record_patient_access(store, patient, who=caller.id, interaction="read", address=caller.address,
+    await record_patient_access(store, patient, who=caller, interaction="read",
                                 query=f"Specimen/{specimen_id}/$label")
     return await asyncio.to_thread(render_specimen_label, specimen, patient, exams)
 

@@ -29,8 +29,9 @@ from resources.fhirjson import instant
 from resources.interactions.search import matching_ids, plan_search
 from resources.search.date import now_utc
 from resources.search.query import MAX_COUNT
+from server.access.caller import partner
+from server.access.roles import DPI
 from server.context import AppContext
-from server.guards import Caller
 from server.orders.counters import REQUISITION, REQUISITION_SYSTEM, take_numbers
 from server.orders.exams import ExamCode, find_exams
 from server.orders.placement import write_order
@@ -58,7 +59,7 @@ def oml_handler(ctx: AppContext) -> OmlHandler:
         except Unprocessable as exc:
             bad = next(o for o in oml.orders if o.exam_location.expression() in exc.expression)
             raise Hl7ContentError(exc.diagnostics, bad.exam_location, code=TABLE_VALUE_NOT_FOUND) from exc
-        caller = Caller(f"hl7:{oml.sender}", ctx.settings.client_role, inbound.peer)
+        caller = partner(f"hl7:{oml.sender}", DPI, inbound.peer)
         patient_ref, new_patient = await _patient(ctx, oml)
         first = oml.orders[0]
         requisition = first.placer_group or {

@@ -26,7 +26,7 @@ from resources.fhirjson import instant
 from resources.interactions import WriteGuard
 from resources.search.date import now_utc
 from resources.store.mongo import MongoFhirStore
-from server.guards import Caller
+from server.access.caller import Caller
 from server.orders.counters import REQUISITION, REQUISITION_SYSTEM, take_numbers
 from server.orders.exams import ExamCode, find_exams
 from server.orders.parameters import Param, existing_references, named, one, parameters, required

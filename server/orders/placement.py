@@ -12,11 +12,12 @@ from typing import Any
 from resources.interactions import WriteGuard, create
 from resources.store.base import Stored
 from resources.store.mongo import MongoFhirStore
-from server.guards import Caller
+from server.access.caller import Caller
+from server.audit import provenance
 from server.orders.counters import ACCESSION, take_numbers
 from server.orders.refusals import record_refusal
 from server.orders.requisition import Requisition, build_resources
-from server.orders.trace import provenance, stored_of
+from server.orders.trace import stored_of
 
 
 async def write_order(store: MongoFhirStore, order: Requisition, *, caller: Caller, guard: WriteGuard | None,

@@ -21,7 +21,7 @@ from resources.interactions import WriteGuard
 from resources.interactions.search import plan_search
 from resources.search.query import MAX_COUNT
 from resources.store.mongo import MongoFhirStore
-from server.guards import Caller
+from server.access.caller import Caller
 from server.orders.parameters import parameters, required
 from server.orders.refusals import check_channel, record_refusal
 from server.orders.responses import transaction_response

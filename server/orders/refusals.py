@@ -28,8 +28,9 @@ from resources.interactions.search import plan_search
 from resources.search.date import now_utc
 from resources.search.query import MAX_COUNT
 from resources.store.base import FhirStore, Stored
-from server.guards import Caller
-from server.orders.trace import provenance, stored_of
+from server.access.caller import Caller
+from server.audit import provenance
+from server.orders.trace import stored_of
 
 CHANNEL_SYSTEM = "https://opensgl.org/fhir/CodeSystem/report-channel"
 CHANNELS: dict[str, tuple[str, str]] = {

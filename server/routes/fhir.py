@@ -15,9 +15,10 @@ from resources.errors import InvalidInput
 from resources.fhirjson import loads
 from resources.interactions import Outcome
 from resources.search.date import now_utc
+from server.access.enforce import request_caller
 from server.audit import record_patient_access
 from server.capability import capability_statement
-from server.deps import BaseUrl, GuardDep, SettingsDep, StoreDep
+from server.deps import AccessDep, BaseUrl, GuardDep, StoreDep
 from server.responses import fhir_response
 
 router = APIRouter()
@@ -53,11 +54,10 @@ def _respond(outcome: Outcome, prefer: str | None, base: str) -> Response:
     return fhir_response(body, outcome.status, headers)
 
 
-async def _audited(request: Request, store: StoreDep, settings: SettingsDep, body: dict[str, Any] | None,
-                   interaction: str) -> None:
-    client = request.client.host if request.client else None
-    await record_patient_access(store, body, who=settings.client_id, interaction=interaction, address=client,
-                                query=str(request.url.query) or None)
+async def _audited(request: Request, store: StoreDep, body: dict[str, Any] | None, interaction: str) -> None:
+    """Every identity read or change, traced with the authenticated caller (SGL.INS.03, SGL.INS.17)."""
+    caller = request_caller(request)
+    await record_patient_access(store, body, who=caller, interaction=interaction, query=str(request.url.query) or None)
 
 
 @router.get("/metadata")
@@ -70,29 +70,28 @@ async def metadata(request: Request, base: BaseUrl) -> Response:
 
 @router.post("")
 @router.post("/", include_in_schema=False)
-async def bundle(request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
-                 guard: GuardDep) -> Response:
+async def bundle(request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep, access: AccessDep) -> Response:
     body = await _body(request)
-    result = await interactions.process_bundle(store, body, base=base, guard=guard)
-    await _audited(request, store, settings, result, str(body.get("type", "batch")))
+    result = await interactions.process_bundle(store, body, base=base, guard=guard, access=access)
+    await _audited(request, store, result, str(body.get("type", "batch")))
     return fhir_response(result)
 
 
 @router.get("/{rtype}")
-async def search(rtype: str, request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
+async def search(rtype: str, request: Request, store: StoreDep, base: BaseUrl, access: AccessDep,
                  prefer: str | None = Header(default=None)) -> Response:
-    result = await interactions.search(store, rtype, _pairs(request), base=base, strict=_strict(prefer))
-    await _audited(request, store, settings, result, "search")
+    result = await interactions.search(store, rtype, _pairs(request), base=base, strict=_strict(prefer), access=access)
+    await _audited(request, store, result, "search")
     return fhir_response(result)
 
 
 @router.post("/{rtype}/_search")
-async def search_post(rtype: str, request: Request, store: StoreDep, settings: SettingsDep, base: BaseUrl,
+async def search_post(rtype: str, request: Request, store: StoreDep, base: BaseUrl, access: AccessDep,
                       prefer: str | None = Header(default=None)) -> Response:
     form = await request.form()
     pairs = _pairs(request) + [(k, str(v)) for k, v in form.multi_items()]
-    result = await interactions.search(store, rtype, pairs, base=base, strict=_strict(prefer))
-    await _audited(request, store, settings, result, "search")
+    result = await interactions.search(store, rtype, pairs, base=base, strict=_strict(prefer), access=access)
+    await _audited(request, store, result, "search")
     return fhir_response(result)
 
 
@@ -102,6 +101,7 @@ async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl, g
                  if_none_exist: str | None = Header(default=None)) -> Response:
     outcome = await interactions.create(store, rtype, await _body(request), if_none_exist=if_none_exist,
                                         guard=guard)
+    await _audited(request, store, outcome.resource, "create" if outcome.status == 201 else "read")
     return _respond(outcome, prefer, base)
 
 
@@ -110,24 +110,24 @@ async def conditional_update(rtype: str, request: Request, store: StoreDep, base
                              prefer: str | None = Header(default=None)) -> Response:
     outcome = await interactions.conditional_update(store, rtype, str(request.url.query), await _body(request),
                                                     guard=guard)
+    await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
 
 
 @router.get("/{rtype}/_history")
-async def type_history(rtype: str, request: Request, store: StoreDep, settings: SettingsDep,
-                       base: BaseUrl) -> Response:
+async def type_history(rtype: str, request: Request, store: StoreDep, base: BaseUrl) -> Response:
     result = await interactions.history(store, rtype, None, _pairs(request), base=base)
-    await _audited(request, store, settings, result, "history")
+    await _audited(request, store, result, "history")
     return fhir_response(result)
 
 
 @router.get("/{rtype}/{rid}")
-async def read(rtype: str, rid: str, request: Request, store: StoreDep, settings: SettingsDep,
+async def read(rtype: str, rid: str, request: Request, store: StoreDep,
                if_none_match: str | None = Header(default=None)) -> Response:
     outcome = await interactions.read(store, rtype, rid)
     if if_none_match and if_none_match.strip() == outcome.headers.get("ETag"):
         return Response(status_code=304, headers=outcome.headers)
-    await _audited(request, store, settings, outcome.resource, "read")
+    await _audited(request, store, outcome.resource, "read")
     return fhir_response(outcome.resource, 200, outcome.headers)
 
 
@@ -135,26 +135,29 @@ async def read(rtype: str, rid: str, request: Request, store: StoreDep, settings
 async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep,
                  prefer: str | None = Header(default=None), if_match: str | None = Header(default=None)) -> Response:
     outcome = await interactions.update(store, rtype, rid, await _body(request), if_match=if_match, guard=guard)
+    await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
 
 
 @router.delete("/{rtype}/{rid}")
-async def delete(rtype: str, rid: str, store: StoreDep, guard: GuardDep,
+async def delete(rtype: str, rid: str, request: Request, store: StoreDep, guard: GuardDep,
                  if_match: str | None = Header(default=None)) -> Response:
     outcome = await interactions.delete(store, rtype, rid, if_match=if_match, guard=guard)
+    if rtype == "Patient":
+        await record_patient_access(store, None, who=request_caller(request), interaction="delete",
+                                    patient_ids=[rid])
     return fhir_response(None, outcome.status, outcome.headers)
 
 
 @router.get("/{rtype}/{rid}/_history")
-async def instance_history(rtype: str, rid: str, request: Request, store: StoreDep, settings: SettingsDep,
-                           base: BaseUrl) -> Response:
+async def instance_history(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl) -> Response:
     result = await interactions.history(store, rtype, rid, _pairs(request), base=base)
-    await _audited(request, store, settings, result, "history")
+    await _audited(request, store, result, "history")
     return fhir_response(result)
 
 
 @router.get("/{rtype}/{rid}/_history/{vid}")
-async def vread(rtype: str, rid: str, vid: str, request: Request, store: StoreDep, settings: SettingsDep) -> Response:
+async def vread(rtype: str, rid: str, vid: str, request: Request, store: StoreDep) -> Response:
     outcome = await interactions.vread(store, rtype, rid, vid)
-    await _audited(request, store, settings, outcome.resource, "vread")
+    await _audited(request, store, outcome.resource, "vread")
     return fhir_response(outcome.resource, 200, outcome.headers)

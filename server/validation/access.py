@@ -1,15 +1,17 @@
-"""Which role may run which validation step (habilitations until Pro Santé Connect profiles exist)."""
+"""Which role may run which validation step: rows of the one permission table
+(``server/access/permissions.py``), asked here too because the steps also run outside HTTP
+(autoverification, CLI), and a biological validation must name an RPPS-identified biologist."""
 
 from __future__ import annotations
 
-from server.guards import Caller
-from server.validation.errors import RoleRequired
+from server.access.caller import Caller
+from server.access.permissions import authorize
 
-TECHNICIAN, BIOLOGIST = "technicien", "biologiste"
-TECHNICAL_ROLES = (TECHNICIAN, BIOLOGIST)
-BIOLOGICAL_ROLES = (BIOLOGIST,)
+TECHNICAL_VALIDATION = ("Observation", "$validate-technical")
+RERUN = ("Observation", "$rerun")
+BIOLOGICAL_VALIDATION = ("DiagnosticReport", "$validate-biological")
+CORRECTION = ("DiagnosticReport", "$correct")
 
 
-def require_role(caller: Caller, step: str, allowed: tuple[str, ...]) -> None:
-    if caller.role not in allowed:
-        raise RoleRequired(step, caller.role, allowed)
+def require_permission(caller: Caller, door: tuple[str, str]) -> None:
+    authorize(caller.role, door[0], door[1], expression="caller.role")

@@ -23,10 +23,10 @@ from resources.fhirjson import instant
 from resources.interactions import WriteGuard
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
+from server.access.caller import Caller
 from server.deps import CallerDep, GuardDep, StoreDep
-from server.guards import Caller
 from server.responses import fhir_response
-from server.validation.access import BIOLOGICAL_ROLES, require_role
+from server.validation.access import BIOLOGICAL_VALIDATION, require_permission
 from server.validation.marks import (
     AUTOVERIFIED,
     BIOLOGICAL,
@@ -34,23 +34,22 @@ from server.validation.marks import (
     TECHNICAL,
     has_step,
     is_autoverified,
-    user_reference,
     with_step,
 )
 from server.validation.params import parameters, text
 from server.validation.provenance import provenance, user_agent
 from server.validation.report import order_results, refreshed
 from server.validation.steps import retried, workflow_step
+from server.validation.validator import validating_biologist
 
 router = APIRouter()
 
 
-def signed(observation: dict[str, Any], caller: Caller) -> dict[str, Any]:
-    """The result validated by the biologist: final, tagged, the biologist among its performers.
+def signed(observation: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
+    """The result validated by the biologist ``who``: final, tagged, the biologist among its performers.
 
     ``issued`` (when the result was made available) is set when it becomes final; a review of an
     automatically validated result keeps it."""
-    who = user_reference(caller.id)
     performers = [p for p in observation.get("performer", ()) if p != who] + [who]
     out = {**with_step(with_step(observation, AUTOVERIFIED, False), BIOLOGICAL), "performer": performers}
     if observation["status"] not in FINAL_STATES:
@@ -67,7 +66,8 @@ def live(report: dict[str, Any]) -> None:
 @retried
 async def validate_biological(store: FhirStore, guard: WriteGuard | None, caller: Caller, report_id: str,
                               conclusion: str | None) -> dict[str, Any]:
-    require_role(caller, "biological validation", BIOLOGICAL_ROLES)
+    require_permission(caller, BIOLOGICAL_VALIDATION)
+    _, who = await validating_biologist(store, caller, "a biological validation")
     report = (await store.read("DiagnosticReport", report_id)).resource or {}
     live(report)
     results = await order_results(store, report)
@@ -80,14 +80,14 @@ async def validate_biological(store: FhirStore, guard: WriteGuard | None, caller
     activity = "biological-validation" if to_validate else "biological-review"
     async with workflow_step(store, guard, activity) as writer:
         for observation in to_validate + to_review:
-            await writer.update(signed(observation, caller))
+            await writer.update(signed(observation, who))
         out = refreshed(report, await order_results(store, report, writer), issued=True)
-        out["resultsInterpreter"] = [user_reference(caller.id)]
+        out["resultsInterpreter"] = [who]
         if conclusion:
             out["conclusion"] = conclusion
         stored = await writer.update(with_step(out, BIOLOGICAL))
         targets = list(writer.written)
-        await writer.create(provenance(activity, user_agent(caller.id, caller.role), targets))
+        await writer.create(provenance(activity, user_agent(caller, who=who), targets))
     return stored
 
 

@@ -25,26 +25,27 @@ from resources.fhirjson import instant
 from resources.interactions import WriteGuard
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
+from server.access.caller import Caller
 from server.deps import CallerDep, GuardDep, SettingsDep, StoreDep
-from server.guards import Caller
 from server.responses import fhir_response
-from server.validation.access import BIOLOGICAL_ROLES, require_role
+from server.validation.access import CORRECTION, require_permission
 from server.validation.biological import live, signed
 from server.validation.definitions import result_context
 from server.validation.delta import apply_delta, previous_result
 from server.validation.flags import apply_flags
-from server.validation.marks import BIOLOGICAL, FINAL_STATES, user_reference, with_step
+from server.validation.marks import BIOLOGICAL, FINAL_STATES, with_step
 from server.validation.params import VALUE_KEYS, parameters, references, text, value
 from server.validation.provenance import provenance, user_agent
 from server.validation.report import order_results, refreshed
 from server.validation.rules import ValidationRules, load_rules
 from server.validation.steps import retried, workflow_step
+from server.validation.validator import validating_biologist
 
 router = APIRouter()
 
 
 async def _corrected(store: FhirStore, observation: dict[str, Any], new: tuple[str, Any], reason: str,
-                     caller: Caller, rules: ValidationRules) -> dict[str, Any]:
+                     who: dict[str, Any], rules: ValidationRules) -> dict[str, Any]:
     key, given = new
     where = f"Observation/{observation['id']}"
     if observation.get("status") not in FINAL_STATES:
@@ -62,29 +63,30 @@ async def _corrected(store: FhirStore, observation: dict[str, Any], new: tuple[s
     changed = apply_flags(changed, ctx, rules)
     changed = apply_delta(changed, await previous_result(store, changed), ctx, rules)
     changed["note"] = [*changed.get("note", []), {"text": f"Résultat corrigé : {reason}",
-                                                  "authorReference": user_reference(caller.id)}]
-    return {**signed(changed, caller), "status": "corrected", "issued": instant(now_utc())}
+                                                  "authorReference": who}]
+    return {**signed(changed, who), "status": "corrected", "issued": instant(now_utc())}
 
 
 @retried
 async def correct_result(store: FhirStore, guard: WriteGuard | None, caller: Caller, report_id: str,
                          observation_id: str, new: tuple[str, Any], reason: str,
                          rules: ValidationRules) -> dict[str, Any]:
-    require_role(caller, "correction of a validated result", BIOLOGICAL_ROLES)
+    require_permission(caller, CORRECTION)
+    _, who = await validating_biologist(store, caller, "a correction")
     report = (await store.read("DiagnosticReport", report_id)).resource or {}
     live(report)
     if {"reference": f"Observation/{observation_id}"} not in report.get("result", ()):
         raise RuleViolation("VAL-10", f"Observation/{observation_id} is not a result of DiagnosticReport/{report_id}",
                             expression="Parameters.observation")
     observation = (await store.read("Observation", observation_id)).resource or {}
-    corrected = await _corrected(store, observation, new, reason, caller, rules)
+    corrected = await _corrected(store, observation, new, reason, who, rules)
     async with workflow_step(store, guard, "correction") as writer:
         await writer.update(corrected)
         out = refreshed(report, await order_results(store, report, writer), status="corrected", issued=True)
-        out["resultsInterpreter"] = [user_reference(caller.id)]
+        out["resultsInterpreter"] = [who]
         stored = await writer.update(with_step(out, BIOLOGICAL))
         targets = list(writer.written)
-        await writer.create(provenance("correction", user_agent(caller.id, caller.role, "author"), targets, reason))
+        await writer.create(provenance("correction", user_agent(caller, "author", who), targets, reason))
     return stored
 
 

@@ -4,8 +4,6 @@
 
     Unavailable
     └── InvalidRulesFile      the lab's rules file is unreadable or wrong: fix it, then retry -> 503
-    Forbidden
-    └── RoleRequired          the caller's role may not run this step                          -> 403
 
 Wrong state transitions and results that break a lab rule are ``RuleViolation`` with the
 workflow's rule id (``VAL-xx``, listed in README.md).
@@ -13,14 +11,8 @@ workflow's rule id (``VAL-xx``, listed in README.md).
 
 from __future__ import annotations
 
-from resources.errors import Forbidden, Unavailable
+from resources.errors import Unavailable
 
 
 class InvalidRulesFile(Unavailable):
     """The configuration, not the request, is wrong: the step cannot run until it is fixed."""
-
-
-class RoleRequired(Forbidden):
-    def __init__(self, step: str, role: str, allowed: tuple[str, ...]) -> None:
-        super().__init__(f"{step} needs the role {' or '.join(allowed)}; the caller is {role!r}",
-                         expression="caller.role")

@@ -9,6 +9,10 @@ Whatever the entry point (REST, bundle, HL7, CLI), outside a validation step (se
   always means the step really ran and was recorded by a Provenance; an update that omits the
   tags keeps them.
 
+- ``VAL-15``: a DiagnosticReport becomes ``final`` / ``amended`` / ``corrected`` / ``appended`` only
+  through ``$validate-biological`` / ``$correct`` (or autoverification), never by a plain create or
+  update; a validated report is not rewritten nor deleted by a plain write (409 naming the operation).
+
 Writes made by a validation step pass: the step itself checks the transition and records it.
 """
 
@@ -16,9 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources.errors import RuleViolation
+from resources.errors import Conflict, RuleViolation
 from resources.interactions import WriteIntent
-from server.guards import Caller, Guards
+from server.access.caller import Caller
+from server.guards import Guards
 from server.validation.marks import FINAL_STATES, STEP_SYSTEM, TECHNICAL, has_step
 from server.validation.params import VALUE_KEYS
 from server.validation.steps import active_step
@@ -63,5 +68,25 @@ async def validation_state_locked(caller: Caller, intent: WriteIntent) -> dict[s
     return proposed
 
 
+REPORT_VALIDATED = frozenset({"final", "amended", "corrected", "appended"})
+
+
+async def report_validated_only_by_operations(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
+    if active_step() is not None:
+        return intent.proposed
+    before = (intent.current or {}).get("status")
+    after = (intent.proposed or {}).get("status")
+    where = f"DiagnosticReport/{(intent.current or intent.proposed or {}).get('id', '')}".rstrip("/")
+    if before in REPORT_VALIDATED and intent.proposed != intent.current:
+        raise Conflict(f"[VAL-15] {where} is {before}: a validated report changes only through "
+                       "POST DiagnosticReport/{id}/$correct", expression="DiagnosticReport.status")
+    if after in REPORT_VALIDATED and after != before:
+        raise Conflict(f"[VAL-15] a report becomes {after} only through POST DiagnosticReport/{{id}}/"
+                       "$validate-biological (or $correct), which names the validating biologist and records a "
+                       "Provenance; a plain write cannot", expression="DiagnosticReport.status")
+    return intent.proposed
+
+
 def register_validation_guards(guards: Guards) -> None:
     guards.add("Observation", validation_state_locked)
+    guards.add("DiagnosticReport", report_validated_only_by_operations)

@@ -30,7 +30,6 @@ INTERPRETATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationInt
 EXT_DELTA_CHECK = f"{BASE}/StructureDefinition/delta-check"
 EXT_REPLACES = f"{BASE}/StructureDefinition/replaces"
 EXT_REPLACED_BY = f"{BASE}/StructureDefinition/replaced-by"
-USER_SYSTEM = f"{BASE}/sid/utilisateur"
 EXT_INSTRUMENT_RESULT = f"{BASE}/StructureDefinition/instrument-result"
 """What the analyzer sent, as received (written by server/analyzers); its ``flag`` parts are the instrument flags."""
 CLEAR_INSTRUMENT_FLAGS = frozenset({"", "N"})
@@ -97,11 +96,6 @@ def instrument_flags(observation: dict[str, Any]) -> list[str]:
     return [str(part.get("valueString", "")) for ext in observation.get("extension", ())
             if ext.get("url") == EXT_INSTRUMENT_RESULT for part in ext.get("extension", ())
             if part.get("url") == "flag" and str(part.get("valueString", "")) not in CLEAR_INSTRUMENT_FLAGS]
-
-
-def user_reference(user_id: str) -> dict[str, Any]:
-    """A logical reference to the acting user until Practitioner accounts exist (Pro Santé Connect)."""
-    return {"identifier": {"system": USER_SYSTEM, "value": user_id}, "display": user_id}
 
 
 def has_value(observation: dict[str, Any]) -> bool:

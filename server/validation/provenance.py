@@ -12,7 +12,9 @@ from typing import Any
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import Stored
-from server.validation.marks import BASE, user_reference
+from server.access.agents import caller_reference
+from server.access.caller import Caller
+from server.validation.marks import BASE
 
 ACTIVITY_SYSTEM = f"{BASE}/CodeSystem/validation-activity"
 ACTIVITIES = {
@@ -27,9 +29,10 @@ _PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-typ
 RULES_SYSTEM = f"{BASE}/sid/regles-validation"
 
 
-def user_agent(user_id: str, role: str, kind: str = "verifier") -> dict[str, Any]:
+def user_agent(caller: Caller, kind: str = "verifier", who: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The authenticated caller as the step's agent (``who``: the validating biologist's reference when known)."""
     return {"type": {"coding": [{"system": _PARTICIPANT, "code": kind}]},
-            "role": [{"text": role}], "who": user_reference(user_id)}
+            "role": [{"text": caller.role}], "who": who or caller_reference(caller)}
 
 
 def rules_agent(rules_source: str) -> dict[str, Any]:

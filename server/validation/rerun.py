@@ -27,10 +27,10 @@ from resources import interactions
 from resources.errors import RuleViolation
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore
+from server.access.caller import Caller
 from server.deps import BaseUrl, CallerDep, GuardDep, StoreDep
-from server.guards import Caller
 from server.responses import fhir_response
-from server.validation.access import TECHNICAL_ROLES, require_role
+from server.validation.access import RERUN, require_permission
 from server.validation.marks import EXT_REPLACED_BY, EXT_REPLACES
 from server.validation.params import parameters, text
 from server.validation.provenance import provenance, user_agent
@@ -49,7 +49,7 @@ def _link(url: str, rid: str) -> dict[str, Any]:
 @retried
 async def rerun_result(store: FhirStore, guard: WriteGuard | None, caller: Caller, rid: str,
                        reason: str) -> dict[str, Any]:
-    require_role(caller, "rerun", TECHNICAL_ROLES)
+    require_permission(caller, RERUN)
     first = (await store.read("Observation", rid)).resource or {}
     if first.get("status") not in ("registered", "preliminary"):
         raise RuleViolation("VAL-13", f"Observation/{rid} is {first.get('status')}: only a result awaiting validation "
@@ -67,7 +67,7 @@ async def rerun_result(store: FhirStore, guard: WriteGuard | None, caller: Calle
         for report in await _reports_listing(store, rid):
             await writer.update(refreshed(report, await order_results(store, report, writer)))
         targets = list(writer.written)
-        await writer.create(provenance("rerun", user_agent(caller.id, caller.role, "performer"), targets, reason))
+        await writer.create(provenance("rerun", user_agent(caller, "performer"), targets, reason))
     return created
 
 

@@ -23,10 +23,10 @@ from fastapi.responses import Response
 from resources.errors import InvalidInput, RuleViolation
 from resources.interactions import WriteGuard
 from resources.store.base import FhirStore
+from server.access.caller import Caller
 from server.deps import CallerDep, GuardDep, SettingsDep, StoreDep
-from server.guards import Caller
 from server.responses import fhir_response
-from server.validation.access import TECHNICAL_ROLES, require_role
+from server.validation.access import TECHNICAL_VALIDATION, require_permission
 from server.validation.autoverify import autoverify_report
 from server.validation.definitions import result_context
 from server.validation.delta import apply_delta, previous_result
@@ -76,7 +76,7 @@ async def _technical_step(store: FhirStore, guard: WriteGuard | None, caller: Ca
         for report in reports.values():  # one new version per report, however many of its results
             await writer.update(refreshed(report, await order_results(store, report, writer)))
         targets = list(writer.written)
-        await writer.create(provenance("technical-validation", user_agent(caller.id, caller.role), targets))
+        await writer.create(provenance("technical-validation", user_agent(caller), targets))
     return list(reports)
 
 
@@ -84,7 +84,7 @@ async def validate_technical(store: FhirStore, guard: WriteGuard | None, caller:
                              note: str | None, rules: ValidationRules, *,
                              autoverification: bool) -> list[dict[str, Any]]:
     """Validate the results together; return them as stored once autoverification (if on) has run."""
-    require_role(caller, "technical validation", TECHNICAL_ROLES)
+    require_permission(caller, TECHNICAL_VALIDATION)
     if not ids or len(ids) > MAX_BATCH or len(set(ids)) != len(ids):
         raise InvalidInput(f"give 1 to {MAX_BATCH} distinct results", expression="Parameters.observation")
     report_ids = await _technical_step(store, guard, caller, ids, note, rules)

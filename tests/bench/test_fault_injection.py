@@ -24,5 +24,6 @@ async def test_kill_9_of_database_server_and_both_loses_and_doubles_nothing(tmp_
         assert row["acknowledged"] > 0, f"{stream}: nothing went through"
         assert row["lost"] == 0, f"{stream}: {row['lost']} acknowledged but not stored"
         assert row["doubled"] == 0, f"{stream}: {row['doubled']} stored more than once"
+    assert outcome.server_errors == 0, "a 5xx other than 503 while the database was down or restarting"
     assert outcome.operator_restarts == 0, "sgl did not bring its database back by itself"
     assert outcome.journal_left_received == 0, "journal entries left 'received' after the restarts"

@@ -27,6 +27,7 @@ from facades.hl7v2.errors import NackReceived
 from server.database import RETRY_AFTER_S, make_client, open_database
 from server.embedded import STATE_FILE
 from server.settings import Settings
+from tests.support.access import ClientCredentials, auth_for
 from tests.support.sgl_server import SglProcess, free_port, start_sgl
 
 pytestmark = pytest.mark.db
@@ -74,6 +75,11 @@ def _wait_for(predicate: Callable[[], object], within: float) -> bool:
     return False
 
 
+def _auth(sgl: SglProcess) -> ClientCredentials:
+    """A secretary's API client on that server (its token is kept, so it outlives a database outage)."""
+    return auth_for(sgl.base, sgl.data_dir, "secretaire")
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SglProcess]:
     sgl = start_sgl(tmp_path / "var")
@@ -94,12 +100,14 @@ def test_production_writes_are_journaled_majority_writes(server: SglProcess) -> 
     client = make_client("mongodb://db1.example:27017,db2.example:27017/?replicaSet=rs0")
     assert client.write_concern.document == {"w": "majority", "j": True}
     assert client.options.server_selection_timeout <= 2.0
+    assert client.options.retry_writes  # MongoDB remembers applied writes across failovers
+    assert not make_client("mongodb://127.0.0.1:1/?directConnection=true", embedded=True).options.retry_writes
     port = _state(server.data_dir)["port"]
-    production = start_sgl(server.data_dir.parent / "prod-var",
-                           env={"SGL_MONGODB_URI": f"mongodb://127.0.0.1:{port}/?directConnection=true",
-                                "SGL_DATABASE": "production"})
+    env = {"SGL_MONGODB_URI": f"mongodb://127.0.0.1:{port}/?directConnection=true", "SGL_DATABASE": "production"}
+    production = start_sgl(server.data_dir.parent / "prod-var", env=env)
     try:
-        created = httpx.post(f"{production.base}/Patient", json=PATIENT)
+        created = httpx.post(f"{production.base}/Patient", json=PATIENT,
+                             auth=auth_for(production.base, production.data_dir, "secretaire", env=env))
         assert created.status_code == 201
         assert "FHIR store ready on MongoDB (writes: w=majority, j=True)" in production.log.read_text()
         assert not (production.data_dir / STATE_FILE).exists()  # no embedded database of its own
@@ -108,7 +116,7 @@ def test_production_writes_are_journaled_majority_writes(server: SglProcess) -> 
 
 
 def test_sgl_killed_takes_its_database_with_it_and_the_next_start_finds_the_data(server: SglProcess) -> None:
-    created = httpx.post(f"{server.base}/Patient", json=PATIENT)
+    created = httpx.post(f"{server.base}/Patient", auth=_auth(server), json=PATIENT)
     assert created.status_code == 201
     db_pid = _state(server.data_dir)["pid"]
     os.kill(server.process.pid, signal.SIGKILL)
@@ -116,7 +124,7 @@ def test_sgl_killed_takes_its_database_with_it_and_the_next_start_finds_the_data
     assert _gone(db_pid, within=30), "the database outlived sgl (orphaned)"
     again = start_sgl(server.data_dir)
     try:
-        assert httpx.get(f"{again.base}/Patient/{created.json()['id']}").status_code == 200
+        assert httpx.get(f"{again.base}/Patient/{created.json()['id']}", auth=_auth(again)).status_code == 200
         assert _state(server.data_dir)["owner"] == again.process.pid
     finally:
         again.stop()
@@ -153,13 +161,14 @@ def test_a_database_whose_owner_is_dead_is_taken_over(tmp_path: Path) -> None:
 
 def test_a_dead_database_is_restarted_on_its_port_and_the_server_goes_on(server: SglProcess) -> None:
     before = _state(server.data_dir)
-    created = httpx.post(f"{server.base}/Patient", json=PATIENT)
+    created = httpx.post(f"{server.base}/Patient", auth=_auth(server), json=PATIENT)
     os.kill(before["pid"], signal.SIGKILL)
     assert _wait_for(lambda: _state(server.data_dir)["pid"] != before["pid"], within=30)
     after = _state(server.data_dir)
     assert after["port"] == before["port"] and after["owner"] == server.process.pid
-    assert _wait_for(lambda: httpx.post(f"{server.base}/Patient", json=PATIENT).status_code == 201, within=15)
-    assert httpx.get(f"{server.base}/Patient/{created.json()['id']}").status_code == 200
+    assert _wait_for(lambda: httpx.post(f"{server.base}/Patient", auth=_auth(server), json=PATIENT).status_code == 201,
+                     within=15)
+    assert httpx.get(f"{server.base}/Patient/{created.json()['id']}", auth=_auth(server)).status_code == 200
     log = server.log.read_text()
     assert f"embedded SecantusDB (pid {before['pid']}, port {before['port']}) died" in log
     assert f"embedded SecantusDB restarted on port {before['port']} (pid {after['pid']})" in log
@@ -169,20 +178,21 @@ async def test_database_down_is_503_with_retry_after_ae_and_nak_then_service_res
     """The database dies and cannot come back (its directory is replaced by a file): nothing is
     acknowledged, every door says "retry later" within seconds; once it is back, writes succeed."""
     data = server.data_dir
-    created = httpx.post(f"{server.base}/Patient", json=PATIENT)
+    created = httpx.post(f"{server.base}/Patient", auth=_auth(server), json=PATIENT)
     (data / "db").rename(data / "db.aside")
     (data / "db").write_text("not a database directory")
     os.kill(_state(data)["pid"], signal.SIGKILL)
     try:
         assert _wait_for(lambda: "could not be restarted" in server.log.read_text(), within=30)
         began = time.monotonic()
-        refused = httpx.post(f"{server.base}/Patient", json=PATIENT, timeout=30)
+        refused = httpx.post(f"{server.base}/Patient", auth=_auth(server), json=PATIENT, timeout=30)
         assert time.monotonic() - began < 8  # before the fix: a 500 after 10 s
         assert refused.status_code == 503
         assert refused.headers["Retry-After"] == str(RETRY_AFTER_S)
         assert refused.json()["resourceType"] == "OperationOutcome"
         assert refused.json()["issue"][0]["code"] == "transient"
-        assert httpx.get(f"{server.base}/Patient/{created.json()['id']}", timeout=30).status_code == 503
+        assert httpx.get(f"{server.base}/Patient/{created.json()['id']}", auth=_auth(server),
+                         timeout=30).status_code == 503
 
         async with MllpClient("127.0.0.1", server.mllp_port, read_timeout=30) as mllp:
             with pytest.raises(NackReceived) as nack:
@@ -198,8 +208,9 @@ async def test_database_down_is_503_with_retry_after_ae_and_nak_then_service_res
     finally:
         (data / "db").unlink()
         (data / "db.aside").rename(data / "db")
-    assert _wait_for(lambda: httpx.post(f"{server.base}/Patient", json=PATIENT).status_code == 201, within=30)
-    assert httpx.get(f"{server.base}/Patient/{created.json()['id']}").status_code == 200
+    assert _wait_for(lambda: httpx.post(f"{server.base}/Patient", auth=_auth(server), json=PATIENT).status_code == 201,
+                     within=30)
+    assert httpx.get(f"{server.base}/Patient/{created.json()['id']}", auth=_auth(server)).status_code == 200
 
 
 async def test_journal_entries_left_received_are_replayed_before_the_listeners_open(tmp_path: Path) -> None:
@@ -227,7 +238,7 @@ async def test_journal_entries_left_received_are_replayed_before_the_listeners_o
         log = second.log.read_text()
         assert "inbound journal: 2 message(s) left 'received' by the last run replayed (2 processed)" in log
         assert log.index("left 'received' by the last run replayed") < log.index("MLLP listener on")
-        found = httpx.get(f"{second.base}/Observation", params={"_count": "50"}).json()
+        found = httpx.get(f"{second.base}/Observation", auth=_auth(second), params={"_count": "50"}).json()
         codes = sorted(c["code"] for e in found.get("entry", ()) for c in e["resource"]["code"].get("coding", ())
                        if c["code"] in ("WBC", "RBC"))
         assert codes == ["RBC", "WBC"]  # the replayed one stored, the committed one not doubled

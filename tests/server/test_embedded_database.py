@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from server.embedded import STATE_FILE
+from tests.support.access import auth_for
 from tests.support.sgl_server import start_sgl
 
 pytestmark = pytest.mark.db
@@ -25,7 +26,8 @@ def test_data_survives_a_restart_and_the_database_stops_with_the_server(tmp_path
     data = tmp_path / "var"
     first = start_sgl(data)
     try:
-        r = httpx.post(f"{first.base}/Patient", json={"resourceType": "Patient", "name": [{"family": "Persiste"}]})
+        r = httpx.post(f"{first.base}/Patient", json={"resourceType": "Patient", "name": [{"family": "Persiste"}]},
+                       auth=auth_for(first.base, data, "secretaire"))
         assert r.status_code == 201
         pid = r.json()["id"]
         db_pid = json.loads((data / STATE_FILE).read_text())["pid"]
@@ -35,7 +37,7 @@ def test_data_survives_a_restart_and_the_database_stops_with_the_server(tmp_path
     assert not Path(f"/proc/{db_pid}").exists()
     second = start_sgl(data)
     try:
-        again = httpx.get(f"{second.base}/Patient/{pid}")
+        again = httpx.get(f"{second.base}/Patient/{pid}", auth=auth_for(second.base, data, "secretaire"))
         assert again.status_code == 200 and again.json()["name"][0]["family"] == "Persiste"
     finally:
         second.stop()
@@ -45,15 +47,16 @@ def test_a_cli_command_shares_the_running_servers_database(tmp_path: Path) -> No
     data = tmp_path / "var"
     server = start_sgl(data)
     try:
+        auth = auth_for(server.base, data, "biologiste")
         httpx.post(f"{server.base}/Binary", json={"resourceType": "Binary", "contentType": "text/plain",
-                                                  "data": "Ym9uam91cg=="})
+                                                  "data": "Ym9uam91cg=="}, auth=auth)
         state = json.loads((data / STATE_FILE).read_text())
         out = _sgl("db", "stats", "--data-dir", str(data))
         assert out.returncode == 0, out.stderr
         assert "Binary;1" in out.stdout.splitlines()
         assert "already running" in out.stderr
         assert json.loads((data / STATE_FILE).read_text()) == state
-        assert httpx.get(f"{server.base}/Binary").json()["total"] == 1
+        assert httpx.get(f"{server.base}/Binary", auth=auth).json()["total"] == 1
     finally:
         server.stop()
 

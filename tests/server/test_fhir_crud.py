@@ -196,4 +196,6 @@ def test_operations_are_read_off_the_routes() -> None:
 
     found = operations_of(["/fhir/Patient/$insi-search", "/fhir/Patient/{rid}/$validate-identity", "/fhir/$export",
                            "/fhir/{rtype}", "/docs"])
-    assert found == {"Patient": ["insi-search", "validate-identity"], None: ["export"]}
+    assert found == {"Patient": [("insi-search", "Patient-insi-search"),
+                                 ("validate-identity", "Patient-validate-identity")],
+                     None: [("export", "export")]}

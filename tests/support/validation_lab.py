@@ -42,6 +42,8 @@ def steps(resource: dict[str, Any]) -> set[str]:
 class Lab:
     client: httpx.AsyncClient
     store: MongoFhirStore
+    auditor: httpx.AsyncClient | None = None
+    """Reads the trail when ``client``'s role may not (a technician does not read Provenances)."""
 
     async def patient(self, gender: str = "male", birth: str = "1980-01-01") -> str:
         """Stored directly: the Patient guard's identitovigilance is not what these tests are about."""
@@ -99,7 +101,7 @@ class Lab:
 
     async def provenances(self, rtype: str, rid: str, vid: str | int) -> list[dict[str, Any]]:
         """The Provenances naming that exact version (the search matches any version of the resource)."""
-        answer = await self.client.get("Provenance", params={"target": f"{rtype}/{rid}"})
+        answer = await (self.auditor or self.client).get("Provenance", params={"target": f"{rtype}/{rid}"})
         exact = {"reference": f"{rtype}/{rid}/_history/{vid}"}
         return [e["resource"] for e in answer.json().get("entry", ())
                 if e["search"]["mode"] == "match" and exact in e["resource"]["target"]]

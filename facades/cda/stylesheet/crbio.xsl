@@ -181,7 +181,7 @@
     <tr><td colspan="5"><b>
       <xsl:choose>
         <xsl:when test="@classCode='CLUSTER'">Isolat : <xsl:call-template name="label"><xsl:with-param name="code" select="c:specimen//c:specimenPlayingEntity/c:code"/></xsl:call-template></xsl:when>
-        <xsl:otherwise><xsl:call-template name="label"><xsl:with-param name="code" select="c:code"/></xsl:call-template></xsl:otherwise>
+        <xsl:otherwise><xsl:call-template name="label"><xsl:with-param name="code" select="c:code"/></xsl:call-template><xsl:call-template name="marks"><xsl:with-param name="code" select="c:code"/></xsl:call-template></xsl:otherwise>
       </xsl:choose>
     </b></td></tr>
     <xsl:apply-templates select="c:component/c:observation | c:component/c:organizer" mode="row"/>
@@ -191,7 +191,7 @@
     <xsl:variable name="flag" select="c:interpretationCode/@code"/>
     <tr>
       <xsl:if test="$flag and $flag != 'N' and $flag != 'S'"><xsl:attribute name="class">anormal</xsl:attribute></xsl:if>
-      <td><xsl:call-template name="label"><xsl:with-param name="code" select="c:code"/></xsl:call-template></td>
+      <td><xsl:call-template name="label"><xsl:with-param name="code" select="c:code"/></xsl:call-template><xsl:call-template name="marks"><xsl:with-param name="code" select="c:code"/></xsl:call-template></td>
       <td><xsl:apply-templates select="c:value" mode="value"/></td>
       <td><xsl:value-of select="(c:value/@unit | c:value/c:low/@unit | c:value/c:high/@unit)[1]"/></td>
       <td><xsl:for-each select="c:referenceRange/c:observationRange">
@@ -223,6 +223,14 @@
       <xsl:when test="$code/@displayName"><xsl:value-of select="$code/@displayName"/></xsl:when>
       <xsl:otherwise><xsl:value-of select="$code/@code"/></xsl:otherwise>
     </xsl:choose>
+  </xsl:template>
+
+  <!-- The marks written after a result label in the narrative table: " *" (Cofrac, SGL.DOC.10) and
+       " (validé automatiquement)" (SGL.DOC.09) -->
+  <xsl:template name="marks">
+    <xsl:param name="code"/>
+    <xsl:variable name="ref" select="$code/c:originalText/c:reference/@value"/>
+    <xsl:if test="$ref"><xsl:value-of select="key('narrative', substring($ref, 2))[parent::c:td]/following-sibling::text()[1]"/></xsl:if>
   </xsl:template>
 
   <xsl:template name="ref-text">

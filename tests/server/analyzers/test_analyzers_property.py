@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from facades.astm import send_message
 from facades.hl7v2 import MllpClient, NackReceived, escape
+from tests.support.access import auth_for
 from tests.support.analyzer_lab import TUBE_SYSTEM, instrument, seed_catalog
 from tests.support.sgl_server import SglProcess
 
@@ -100,11 +101,13 @@ def assert_round_trip(observation: dict[str, Any], record: Record) -> None:
 
 @pytest.fixture(scope="module")
 def http(sgl_server: SglProcess) -> httpx.Client:
+    auth = auth_for(sgl_server.base, sgl_server.data_dir, "biologiste-responsable")
+
     async def seed() -> None:
-        async with httpx.AsyncClient(base_url=sgl_server.base + "/", timeout=60) as client:
+        async with httpx.AsyncClient(base_url=sgl_server.base + "/", timeout=60, auth=auth) as client:
             await seed_catalog(client)
     asyncio.run(seed())
-    with httpx.Client(base_url=sgl_server.base + "/", timeout=60,
+    with httpx.Client(base_url=sgl_server.base + "/", timeout=60, auth=auth,
                       headers={"Accept": "application/fhir+json"}) as client:
         yield client
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from resources.interactions import WriteIntent
+from server.access.caller import system
 from server.catalog import apply_import, circuit_codes, export_catalog, read_catalog, read_import, seed_catalog
 from server.database import open_database
 from server.settings import Settings
@@ -64,7 +65,7 @@ async def run(data_dir: Path, copies: int, changes: int) -> None:
             log.info("check LOINC_6: %d lines, %d changes in %.2f s", len(lines), len(result.changes),
                      time.perf_counter() - start)
             start = time.perf_counter()
-            applied = await apply_import(database.store, result, guard=accept)
+            applied = await apply_import(database.store, result, guard=accept, caller=system("test"))
             log.info("apply: %d LOINC codes in one transaction in %.2f s", applied, time.perf_counter() - start)
         await database.client.drop_database(database.db.name)
     finally:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.server.catalog.catalog_files import IN_CIRCUIT, concept_loinc, loinc_of, versions
+from tests.support.access import caller_id
 
 pytestmark = pytest.mark.db
 
@@ -35,7 +36,7 @@ async def test_editing_an_analysis_code_keeps_its_creation_date_and_history_SGL_
     new = loinc_of(edited.json())
     assert new is not None and new["code"] == IN_CIRCUIT[0] and new["display"] == "Bilirubine totale Sér/Plas"
     assert new["created"] == old["created"] and new["modified"] != old["modified"] and _recent(new["modified"])
-    assert new["source"] == "manual:sgl-local"
+    assert new["source"] == f"manual:{caller_id(fhir)}"
     version = int(edited.json()["meta"]["versionId"])
     assert version == int(before["meta"]["versionId"]) + 1 and edited.headers["etag"] == f'W/"{version}"'
     previous = (await fhir.get(f"{ref}/_history/{version - 1}")).json()

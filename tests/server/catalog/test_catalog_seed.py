@@ -15,21 +15,25 @@ from server.catalog import catalog_present, seed_catalog
 from server.catalog.repository import CATALOG_TYPES
 from server.database import open_database
 from server.settings import Settings
+from tests.support.access import auth_for
 from tests.support.sgl_server import SglProcess, start_sgl
 
 pytestmark = pytest.mark.db
 
 
-def _counts(base: str) -> dict[str, int]:
-    return {t: httpx.get(f"{base}/{t}", params={"_summary": "count"}).json()["total"] for t in CATALOG_TYPES}
+def _counts(server: SglProcess) -> dict[str, int]:
+    auth = auth_for(server.base, server.data_dir, "biologiste")
+    return {t: httpx.get(f"{server.base}/{t}", params={"_summary": "count"}, auth=auth).json()["total"]
+            for t in CATALOG_TYPES}
 
 
 def test_seed_is_loaded_on_first_start_and_a_restart_writes_nothing(tmp_path: Path) -> None:
     data = tmp_path / "var"
     first = start_sgl(data)
     try:
-        counts = _counts(first.base)
-        code_system = httpx.get(f"{first.base}/CodeSystem/catalogue").json()
+        counts = _counts(first)
+        code_system = httpx.get(f"{first.base}/CodeSystem/catalogue",
+                                auth=auth_for(first.base, data, "biologiste")).json()
     finally:
         assert first.stop() == 0
     assert counts == {"CodeSystem": 1, "SpecimenDefinition": counts["SpecimenDefinition"], "Device": 2,
@@ -38,9 +42,10 @@ def test_seed_is_loaded_on_first_start_and_a_restart_writes_nothing(tmp_path: Pa
     assert "seed analysis catalogue loaded: 7 chapters, 98 analyses, 41 exams" in first.log.read_text()
     second = start_sgl(data)
     try:
-        assert _counts(second.base) == counts
-        again = httpx.get(f"{second.base}/CodeSystem/catalogue").json()
-        history = httpx.get(f"{second.base}/CodeSystem/catalogue/_history").json()
+        assert _counts(second) == counts
+        again = httpx.get(f"{second.base}/CodeSystem/catalogue", auth=auth_for(second.base, data, "biologiste")).json()
+        history = httpx.get(f"{second.base}/CodeSystem/catalogue/_history",
+                            auth=auth_for(second.base, data, "biologiste")).json()
     finally:
         assert second.stop() == 0
     assert again["meta"] == code_system["meta"] and len(history["entry"]) == 1

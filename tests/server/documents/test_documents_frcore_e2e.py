@@ -26,6 +26,7 @@ from lxml import etree
 
 from facades.hl7v2 import MllpClient
 from server.documents.profile import DEFAULT_PROFILE
+from tests.support.access import ActAs
 from tests.support.pdf_text import pdf_text
 from tests.support.sgl_server import SglProcess, start_sgl
 from tests.support.validation_lab import CATALOG, UCUM, seed_definitions
@@ -102,10 +103,13 @@ def server(kit_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIter
 
 @pytest.fixture(scope="module")
 async def http(server: SglProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=server.base + "/", timeout=120.0,
-                                 headers={"Accept": "application/fhir+json"}) as client:
+    clients = ActAs(server)
+    try:
+        client = await clients.biologist()
         await seed_definitions(client)
         yield client
+    finally:
+        await clients.close()
 
 
 async def _created(http: httpx.AsyncClient, body: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ import pytest
 from facades.cda import validate_cda
 from facades.pdf import DatamatrixError, check_pdfa1b, decode_datamatrix_png, parse_ins_datamatrix
 from tests.server.documents.dossiers import validated_report
+from tests.support.access import BIOLOGIST_DISPLAY
 from tests.support.validation_lab import Lab
 
 
@@ -93,7 +94,7 @@ async def test_previous_result_and_validating_biologist_are_printed_SGL_DOC_01(d
         f"DiagnosticReport/{report['id']}/$cr-bio")).content, capture_output=True, check=True, timeout=60
     ).stdout.decode().split())
     assert "71" in text and "01/10/2026" in text
-    assert "sgl-local" in text  # the biologist who validated (resultsInterpreter)
+    assert BIOLOGIST_DISPLAY in text  # the biologist who validated (resultsInterpreter), from their Practitioner
 
 
 async def test_unknown_format_is_400_and_unvalidated_report_has_no_document(doc_lab: Lab) -> None:

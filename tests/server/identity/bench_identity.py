@@ -15,14 +15,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from facades.insi import start_insi_simulator
 from resources.interactions import WriteIntent
-from server.guards import Caller
+from server.access.caller import Caller
 from server.identity.guard import IdentityGuard
 from server.identity.policy import IdentityPolicy
 from tests.server.identity.identity_samples import parameters, provisional, with_status
+from tests.support.access import role_client
 from tests.support.identity_servers import insi_env
 from tests.support.pki import create_test_pki
 from tests.support.sgl_server import start_sgl
@@ -34,7 +33,7 @@ SAME_BIRTH_DATE = 300
 
 async def bench_guard() -> None:
     guard = IdentityGuard(IdentityPolicy(False, True, frozenset(), {}))
-    current = await guard(Caller("feed", "identity-feed"), WriteIntent("Patient", "create", None,
+    current = await guard(Caller("feed", "source-identite"), WriteIntent("Patient", "create", None,
                                                                        with_status(provisional(), "QUAL")))
     assert current is not None
     edit = {**copy.deepcopy(current), "telecom": [{"system": "phone", "value": "0102030405"}]}
@@ -48,10 +47,9 @@ async def bench_guard() -> None:
 async def bench_http(tmp: Path) -> None:
     pki = create_test_pki(tmp / "pki", client_common_name="INSI-MANU")
     sim = await start_insi_simulator("127.0.0.1", 0, pki.server.cert, pki.server.key, pki.ca.cert)
-    server = await asyncio.to_thread(start_sgl, tmp / "var", env={**insi_env(pki, sim.url),
-                                                                 "SGL_CLIENT_ROLE": "secretaire"})
+    server = await asyncio.to_thread(start_sgl, tmp / "var", env=insi_env(pki, sim.url))
     try:
-        async with httpx.AsyncClient(base_url=server.base + "/", timeout=60) as client:
+        async with role_client(server.base, server.data_dir, "secretaire", timeout=60) as client:
             body = {k: v for k, v in provisional().items() if k != "id"}
             times = []
             for _ in range(INSI_RUNS):

@@ -1,6 +1,6 @@
-"""A simulated INSi (mutual TLS on loopback) and ``sgl serve`` processes wired to it, one per profile,
-all on one data directory: ``desk`` (secretaire, the lab as identity referential), ``tech``
-(technicien), ``superuser`` (super-utilisateur) and ``feed`` (identity-feed)."""
+"""A simulated INSi (mutual TLS on loopback), one ``sgl serve`` wired to it (the lab as identity
+referential) and an API client per role on it: ``desk`` (secretaire), ``tech`` (technicien),
+``superuser`` (biologiste-responsable, who may unlock strict traits) and ``feed`` (source-identite)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ import pytest
 
 from facades.insi import SimulatorHandle, start_insi_simulator
 from facades.insi.directory import KIT_DIR
+from tests.support.access import ActAs
 from tests.support.identity_servers import Servers, insi_env
 from tests.support.pki import TestPki, create_test_pki
-from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.sgl_server import start_sgl
 
 EXTRA_KIT_ROWS = "LUNAIRE;JEANNE;JEANNE;F;1950-03-00;63220;2500363220111;47;1.2.250.1.213.1.4.8;00;;jour inconnu\n"
 
@@ -40,41 +41,36 @@ async def insi_simulator(insi_pki: TestPki, tmp_path_factory: pytest.TempPathFac
 def identity_servers(insi_pki: TestPki, insi_simulator: SimulatorHandle,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     env = insi_env(insi_pki, insi_simulator.url)
-    data = tmp_path_factory.mktemp("identity") / "var"
-    started: list[SglProcess] = []
+    server = start_sgl(tmp_path_factory.mktemp("identity") / "var", env=env)
     try:
-        for role in ("secretaire", "technicien", "super-utilisateur", "identity-feed"):
-            started.append(start_sgl(data, env={**env, "SGL_CLIENT_ROLE": role, "SGL_CLIENT_ID": f"{role}-1"}))
-        desk, tech, superuser, feed = started
-        yield Servers(desk, tech, superuser, feed, env)
+        yield Servers(server, env)
     finally:
-        for server in reversed(started):  # the first one owns the embedded database: stopped last
-            server.stop()
-
-
-def _client(server: SglProcess) -> httpx.AsyncClient:
-    return httpx.AsyncClient(base_url=server.base + "/", timeout=30.0, headers={"Accept": "application/fhir+json"})
+        server.stop()
 
 
 @pytest.fixture(scope="session")
-async def desk(identity_servers: Servers) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(identity_servers.desk) as client:
-        yield client
+async def identity_roles(identity_servers: Servers) -> AsyncIterator[ActAs]:
+    clients = ActAs(identity_servers.server)
+    yield clients
+    await clients.close()
 
 
 @pytest.fixture(scope="session")
-async def tech(identity_servers: Servers) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(identity_servers.tech) as client:
-        yield client
+async def desk(identity_roles: ActAs) -> httpx.AsyncClient:
+    return await identity_roles("secretaire")
 
 
 @pytest.fixture(scope="session")
-async def superuser(identity_servers: Servers) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(identity_servers.superuser) as client:
-        yield client
+async def tech(identity_roles: ActAs) -> httpx.AsyncClient:
+    return await identity_roles("technicien")
 
 
 @pytest.fixture(scope="session")
-async def feed(identity_servers: Servers) -> AsyncIterator[httpx.AsyncClient]:
-    async with _client(identity_servers.feed) as client:
-        yield client
+async def superuser(identity_roles: ActAs) -> httpx.AsyncClient:
+    """The identitovigilance referent: may edit the strict traits of a retrieved/qualified identity."""
+    return await identity_roles("biologiste-responsable")
+
+
+@pytest.fixture(scope="session")
+async def feed(identity_roles: ActAs) -> httpx.AsyncClient:
+    return await identity_roles("source-identite")

@@ -18,15 +18,14 @@ from resources.patient_traits import (
     used_given_name,
     used_name,
 )
-from server.guards import Caller
+from server.access.caller import Caller
 from server.identity.attestation import Attestation, attesting
 from server.identity.guard import IdentityGuard
 from server.identity.policy import IdentityPolicy
 from server.identity.vocabulary import LOCKED_TRAITS_URL, attribute_extension, extensions, history
 from tests.server.identity.identity_samples import MATRICULE, provisional, with_status
 
-POLICY = IdentityPolicy(test_mode=False, referential=True, trusted_partners=frozenset({"urn:oid:1.2.3.4"}),
-                        justificatifs={})
+POLICY = IdentityPolicy(test_mode=False, referential=True, justificatifs={})
 Action = Literal["create", "update", "delete"]
 
 
@@ -68,7 +67,7 @@ async def test_minimum_with_placeholder_birthplace_is_enough_and_provisional_SGL
 
 
 async def test_non_referential_site_accepts_a_bare_patient() -> None:
-    policy = IdentityPolicy(test_mode=False, referential=False, trusted_partners=frozenset(), justificatifs={})
+    policy = IdentityPolicy(test_mode=False, referential=False, justificatifs={})
     out = await run("biologiste", None, {"resourceType": "Patient", "gender": "male"}, policy=policy)
     assert out is not None and identity_status(out) == "PROV"
 
@@ -78,7 +77,7 @@ async def test_wrong_matricule_key_is_refused_with_its_location_SGL_INS_08() -> 
     patient = with_status(provisional(), "QUAL")
     patient["identifier"][0]["value"] = "297022A02077879"
     with pytest.raises(RuleViolation) as err:
-        await run("identity-feed", None, patient)
+        await run("source-identite", None, patient)
     assert err.value.rule == "SGL.INS.08" and "expected 78" in err.value.diagnostics
     assert err.value.expression == ["Patient.identifier[0].value"]
 
@@ -87,10 +86,10 @@ async def test_test_oid_only_in_test_mode() -> None:
     patient = with_status(provisional(), "QUAL")
     patient["identifier"][0]["system"] = "urn:oid:1.2.250.1.213.1.4.10"
     with pytest.raises(Unprocessable) as err:
-        await run("identity-feed", None, patient)
+        await run("source-identite", None, patient)
     assert err.value.expression == ["Patient.identifier[0].system"]
-    policy = IdentityPolicy(test_mode=True, referential=True, trusted_partners=frozenset(), justificatifs={})
-    out = await run("identity-feed", None, patient, policy=policy)
+    policy = IdentityPolicy(test_mode=True, referential=True, justificatifs={})
+    out = await run("source-identite", None, patient, policy=policy)
     assert out is not None and ins_identifier(out) is not None
 
 
@@ -114,7 +113,7 @@ async def test_status_cannot_rise_by_an_edit_SGL_INS_20_21_23(wanted: str, rule:
     current = await run("secretaire", None, provisional())
     assert current is not None
     with pytest.raises(RuleViolation) as err:
-        await run("super-utilisateur", current, with_status(current, wanted, ins=wanted != "VALI"))
+        await run("biologiste-responsable", current, with_status(current, wanted, ins=wanted != "VALI"))
     assert err.value.rule == rule and "identityStatus" in err.value.expression[0]
 
 
@@ -129,16 +128,22 @@ async def test_qualified_identity_received_from_another_domain_is_requalified_SG
 
 
 @pytest.mark.req("SGL.INS.39")
-async def test_qualified_identity_from_a_trusted_partner_stays_qualified_SGL_INS_39() -> None:
+async def test_meta_source_qualifies_nothing_only_the_identity_source_keeps_qual_SGL_INS_39() -> None:
     received = with_status(provisional(), "QUAL")
-    received["meta"] = {"source": "urn:oid:1.2.3.4"}
+    received["meta"] = {"source": "urn:oid:1.2.250.1.213.1.4.10"}  # names a trusted emitter, proves nothing
     out = await run("secretaire", None, received)
-    assert out is not None and identity_status(out) == "QUAL" and emittable_ins(out) is not None
-    assert "SGL.INS.39" in history(out)[0]["reason"]
+    assert out is not None and identity_status(out) == "PROV" and emittable_ins(out) is None
+    kept = await run("source-identite", None, with_status(provisional(), "QUAL"))
+    assert kept is not None and identity_status(kept) == "QUAL" and emittable_ins(kept) is not None
+    ehr = await run("dpi", None, with_status(provisional(), "QUAL"))  # a DPI may create, not qualify
+    assert ehr is not None and identity_status(ehr) == "PROV" and emittable_ins(ehr) is None
+    for partner_role in ("automate", "sous-traitant"):
+        with pytest.raises(Forbidden):
+            await run(partner_role, None, with_status(provisional(), "QUAL"))
 
 
 async def qualified(status: str = "QUAL") -> dict[str, Any]:
-    out = await run("identity-feed", None, with_status(provisional(), status))
+    out = await run("source-identite", None, with_status(provisional(), status))
     assert out is not None and identity_status(out) == status
     return out
 
@@ -178,13 +183,13 @@ async def test_complementary_traits_stay_editable_and_keep_the_ins_SGL_INS_31_36
 async def test_super_user_edit_of_a_strict_trait_retires_the_ins_and_downgrades_SGL_INS_32_33_34(
         status: str, after: str) -> None:
     current = await qualified(status)
-    out = await run("super-utilisateur", current, edited(current, birthDate="1997-02-27"))
+    out = await run("biologiste-responsable", current, edited(current, birthDate="1997-02-27"))
     assert out is not None and identity_status(out) == after and out["birthDate"] == "1997-02-27"
     assert ins_identifier(out) is None and out["identifier"][0] == {**current["identifier"][0], "use": "old"}
     assert emittable_ins(out) is None, "no output carries the retired INS any more"
     assert not extensions(out, LOCKED_TRAITS_URL)
     last = history(out)[-1]
-    assert (last["previous"], last["status"], last["role"]) == (status, after, "super-utilisateur")
+    assert (last["previous"], last["status"], last["role"]) == (status, after, "biologiste-responsable")
 
 
 @pytest.mark.req("SGL.INS.35")
@@ -221,7 +226,7 @@ async def test_doubtful_or_fictitious_identity_becomes_provisional_SGL_INS_27(st
 async def test_identity_feed_sets_status_and_ins_and_may_delete_the_ins() -> None:
     current = await qualified("VALI")
     assert ins_identifier(current) is not None, "the feed's own domain keeps the INS it sends"
-    out = await run("identity-feed", current, edited(current, identifier=[]))
+    out = await run("source-identite", current, edited(current, identifier=[]))
     assert out is not None and ins_identifier(out) is None
 
 
@@ -241,11 +246,13 @@ async def test_attested_insi_answer_raises_to_recup() -> None:
 async def test_every_ins_field_is_kept_and_birth_names_are_upper_case_without_accents_SGL_INS_01() -> None:
     long_name = "D'ARTAGNAN-" + "É" * 60 + " DE LA TOUR"
     patient = with_status(provisional(), "QUAL")
-    patient["meta"] = {"source": "urn:oid:1.2.3.4"}
     patient["name"] = [{"use": "official", "family": long_name, "given": ["Éloïse"],
                         "extension": [{"url": BIRTH_LIST_GIVEN_NAME_URL, "valueString": "Éloïse Françoise"}]},
                        {"use": "usual", "family": "Martin", "given": ["Lou"]}]
-    out = await run("secretaire", None, patient)
+    ins = patient["identifier"][0]
+    with attesting(Attestation("p1", "QUAL", "INSi 00 and a high-trust justificatif",
+                               ins=f"{ins['system']}|{ins['value']}")):
+        out = await run("secretaire", None, patient)
     assert out is not None and identity_status(out) == "QUAL"
     assert ins_identifier(out) == patient["identifier"][0] and patient["identifier"][0]["value"] == MATRICULE
     assert birth_name(out) == "D'ARTAGNAN-" + "E" * 60 + " DE LA TOUR"

@@ -12,6 +12,7 @@ from resources.ins import identity_status, ins_identifier
 from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import attribute_extension, history
 from tests.server.identity.identity_samples import ins_of, out, parameters, provisional
+from tests.support.access import caller_id
 
 pytestmark = pytest.mark.db
 
@@ -64,7 +65,7 @@ async def test_insi_then_justificatif_makes_a_qualified_identity_SGL_INS_25_13_2
     assert (ins_of(recup)["value"], ins_of(recup)["system"]) == ("297022A02077878", "urn:oid:1.2.250.1.213.1.4.8")
     assert out(body, "identity")["birthDate"] == "1997-02-26"
     [trace] = await insi_traces(desk, pid)
-    assert trace["agent"][0]["who"]["identifier"]["value"] == "secretaire-1" and trace["recorded"].endswith("Z")
+    assert trace["agent"][0]["who"]["identifier"]["value"] == caller_id(desk) and trace["recorded"].endswith("Z")
     assert detail(trace, "code") == "00" and detail(trace, "ins") == "297022A02077878"
     assert detail(trace, "oid") == "1.2.250.1.213.1.4.8" and detail(
         trace, "traits") == "ADRTROIS|DOMINIQUE|F|1997-02-26|2A020"

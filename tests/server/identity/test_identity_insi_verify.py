@@ -11,7 +11,7 @@ from resources.ins import OID_INS_NIR, identity_status, ins_identifier, ins_iden
 from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import history, with_reliability
 from tests.server.identity.identity_samples import out, parameters, provisional
-from tests.support.identity_servers import TRUSTED
+from tests.support.access import caller_id
 
 pytestmark = pytest.mark.db
 
@@ -32,20 +32,21 @@ async def test_verification_ok_is_traced_and_changes_nothing_SGL_INS_42(desk: ht
     assert out(r.json(), "result") == "OK" and out(r.json(), "status") == "RECUP"
     assert out(r.json(), "patient")["meta"]["versionId"] == version
     [trace] = await verification_traces(desk, created["id"])
-    assert trace["outcomeDesc"] == "OK" and trace["agent"][0]["who"]["identifier"]["value"] == "secretaire-1"
+    assert trace["outcomeDesc"] == "OK" and trace["agent"][0]["who"]["identifier"]["value"] == caller_id(desk)
 
 
 @pytest.mark.req("SGL.INS.43")
 @pytest.mark.req("SGL.INS.42")
-async def test_verification_ko_downgrades_and_puts_on_the_worklist_SGL_INS_43_42(desk: httpx.AsyncClient) -> None:
-    """A qualified identity from a trusted partner whose stored birth date is not the INSi one."""
+async def test_verification_ko_downgrades_and_puts_on_the_worklist_SGL_INS_43_42(desk: httpx.AsyncClient,
+                                                                                 feed: httpx.AsyncClient) -> None:
+    """A qualified identity from the identity source whose stored birth date is not the INSi one."""
     received: dict[str, Any] = {
-        "resourceType": "Patient", "meta": {"source": TRUSTED},
+        "resourceType": "Patient",
         "identifier": [ins_identifier_for("275126322074974", OID_INS_NIR)],
         "name": [{"use": "official", "family": "ADRUN", "given": ["ZOE"]}], "gender": "female",
         "birthDate": "1975-12-30", "extension": [birthplace_extension("63220")],
     }
-    r = await desk.post("Patient", json=with_reliability(received, "QUAL", {}))
+    r = await feed.post("Patient", json=with_reliability(received, "QUAL", {}))
     assert r.status_code == 201 and identity_status(r.json()) == "QUAL", r.text
     pid = r.json()["id"]
     r = await desk.post(f"Patient/{pid}/$insi-verify")

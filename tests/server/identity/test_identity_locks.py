@@ -11,6 +11,7 @@ from facades.hl7v2 import AssigningAuthority, build_pid
 from resources.ins import identity_status, ins_identifier
 from server.identity.vocabulary import LOCKED_TRAITS_URL, history
 from tests.server.identity.identity_samples import out, parameters, provisional
+from tests.support.access import caller_id
 
 pytestmark = pytest.mark.db
 IPP = AssigningAuthority("LAB", "1.2.250.1.999.1")
@@ -66,6 +67,6 @@ async def test_super_user_edit_downgrades_and_no_output_carries_the_ins_SGL_INS_
     assert "297022A02077878" not in str(build_pid(after, ipp_authority=IPP)), "the change reaches every output"
     row = history(after)[-1]
     assert (row["previous"], row["status"], row["author"], row["role"]) == (
-        "QUAL", "VALI", "super-utilisateur-1", "super-utilisateur")
+        "QUAL", "VALI", caller_id(superuser), "biologiste-responsable")
     versions = (await desk.get(f"Patient/{pid}/_history")).json()
     assert len(versions["entry"]) == 4 and all(e["resource"]["meta"]["lastUpdated"] for e in versions["entry"])

@@ -10,6 +10,7 @@ import pytest
 
 from server.database import Database, open_database
 from server.settings import Settings
+from tests.support.access import role_client
 from tests.support.sgl_server import SglProcess, start_sgl
 
 
@@ -22,7 +23,7 @@ def feed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess
 
 @pytest.fixture(scope="package")
 async def feed_http(feed_server: SglProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=feed_server.base + "/", timeout=30.0) as client:
+    async with role_client(feed_server.base, feed_server.data_dir, "secretaire") as client:
         yield client
 
 

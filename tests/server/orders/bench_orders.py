@@ -18,6 +18,7 @@ import httpx
 from facades.hl7v2 import MllpClient
 from server.database import open_database
 from server.settings import Settings
+from tests.support.access import role_client
 from tests.support.oml_samples import oml
 from tests.support.orders_lab import (
     People,
@@ -89,7 +90,7 @@ async def main() -> None:
             database = await open_database(Settings(data_dir=server.data_dir))
             await ensure_catalogue(database)
             await database.close()
-            async with httpx.AsyncClient(base_url=server.base + "/", timeout=120) as http:
+            async with role_client(server.base, server.data_dir, "biologiste-responsable", timeout=120) as http:
                 people = await _people(http)
                 await bench_order(http, people, 20, 1)  # warm-up
                 await bench_order(http, people, 200, 1)

@@ -11,6 +11,7 @@ import pytest
 
 from server.database import Database
 from server.orders import pending_orders
+from tests.support.access import caller_id
 from tests.support.orders_lab import People, count, order_parameters, written
 
 EXAMS = ["GLY", "URE", "CREAT", "NFS"]
@@ -97,7 +98,7 @@ async def _check_refusal(fhir: httpx.AsyncClient, placed: dict[str, Any], people
     search = await fhir.get("Provenance", params={"target": f"Consent/{consent['id']}"})
     [trace] = [e["resource"] for e in search.json()["entry"]]
     assert trace["target"][0]["reference"] == f"Consent/{consent['id']}/_history/1"
-    assert trace["agent"][0]["who"]["identifier"]["value"] == "sgl-local"
+    assert trace["agent"][0]["who"]["identifier"]["value"] == caller_id(fhir)
     assert rule in trace["reason"][0]["text"]
     return consent
 

@@ -10,6 +10,7 @@ import pytest
 
 from server.database import Database
 from server.orders import refused_channels
+from tests.support.access import caller_id
 from tests.support.orders_lab import People, count, order_parameters, written
 
 
@@ -55,7 +56,7 @@ async def test_changed_refusal_keeps_its_trace(fhir: httpx.AsyncClient, order_pe
     traces = await _traces(fhir, consent["id"])
     assert [(t["target"][0]["reference"].rsplit("/", 1)[1], t["activity"]["coding"][0]["code"]) for t in traces] == [
         ("1", "CREATE"), ("2", "UPDATE")]
-    assert all(t["agent"][0]["who"]["identifier"]["value"] == "sgl-local" and t["recorded"] for t in traces)
+    assert all(t["agent"][0]["who"]["identifier"]["value"] == caller_id(fhir) and t["recorded"] for t in traces)
     assert "accepted" in traces[1]["reason"][0]["text"]
 
 

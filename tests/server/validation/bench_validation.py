@@ -16,10 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 from server.database import open_database
 from server.settings import Settings
+from tests.support.access import ActAs
 from tests.support.sgl_server import start_sgl
 from tests.support.validation_lab import Lab, seed_definitions
 
@@ -41,7 +40,8 @@ async def _run(orders: int, autoverification: bool) -> None:
         server = start_sgl(Path(tmp) / "var", env={"SGL_AUTOVERIFICATION": str(autoverification).lower()})
         try:
             database = await open_database(Settings(data_dir=server.data_dir))
-            async with httpx.AsyncClient(base_url=server.base + "/", timeout=60.0) as client:
+            clients = ActAs(server)
+            async with await clients.biologist() as client:
                 await seed_definitions(client)
                 lab = Lab(client, database.store)
                 prepared = [await _order(lab) for _ in range(orders)]

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
+import httpx
 import pytest
 
-from tests.support.dedicated_lab import dedicated_lab
+from tests.support.access import ActAs, caller_id
 from tests.support.validation_lab import UCUM, Lab, issue, parameters
 
 pytestmark = pytest.mark.db
 
 
 @pytest.fixture(scope="module")
-async def technician(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Lab]:
-    async with dedicated_lab(tmp_path_factory.mktemp("technicien") / "var",
-                             {"SGL_CLIENT_ROLE": "technicien", "SGL_CLIENT_ID": "tech.martin"}) as lab:
-        yield lab
+async def technician(lab: Lab, act_as: ActAs, fhir: httpx.AsyncClient) -> Lab:
+    return Lab(await act_as("technicien"), lab.store, auditor=fhir)
 
 
 async def test_technician_validates_technically_but_biological_validation_is_403(technician: Lab) -> None:
@@ -28,7 +25,7 @@ async def test_technician_validates_technically_but_biological_validation_is_403
     report = await technician.report_of(rid)
     refused = await technician.client.post(f"DiagnosticReport/{report['id']}/$validate-biological")
     assert refused.status_code == 403 and issue(refused)["code"] == "forbidden"
-    assert "biologiste" in issue(refused)["diagnostics"] and issue(refused)["expression"] == ["caller.role"]
+    assert "technicien" in issue(refused)["diagnostics"] and "$validate-biological" in issue(refused)["diagnostics"]
     after = await technician.read("DiagnosticReport", report["id"])
     assert after["meta"]["versionId"] == report["meta"]["versionId"] and after["status"] == "partial"
     assert (await technician.read("Observation", rid))["status"] == "preliminary"
@@ -54,14 +51,15 @@ async def test_technician_reruns(technician: Lab) -> None:
     answer = await technician.client.post(f"Observation/{rid}/$rerun", json=parameters(reason="hémolyse"))
     assert answer.status_code == 201
     [prov] = await technician.provenances("Observation", answer.json()["id"], 1)
-    assert prov["agent"][0]["who"]["display"] == "tech.martin" and prov["agent"][0]["role"] == [{"text": "technicien"}]
+    who = prov["agent"][0]["who"]
+    assert who["identifier"]["value"] == caller_id(technician.client) and prov["agent"][0]["role"] == [
+        {"text": "technicien"}]
 
 
-async def test_unknown_role_may_not_validate_technically(tmp_path_factory: pytest.TempPathFactory) -> None:
-    async with dedicated_lab(tmp_path_factory.mktemp("secretaire") / "var", {"SGL_CLIENT_ROLE": "secretaire"}) as lab:
-        patient = await lab.patient()
-        [order] = await lab.order(patient)
-        rid = await lab.result(patient, order, "NA", 140)
-        answer = await lab.validate(rid)
-        assert answer.status_code == 403
-        assert (await lab.read("Observation", rid))["meta"]["versionId"] == "1"
+async def test_a_secretary_may_not_validate_technically(lab: Lab, act_as: ActAs) -> None:
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "NA", 140)
+    answer = await Lab(await act_as("secretaire"), lab.store).validate(rid)
+    assert answer.status_code == 403 and "secretaire" in issue(answer)["diagnostics"]
+    assert (await lab.read("Observation", rid))["meta"]["versionId"] == "1"

@@ -10,6 +10,7 @@ import pytest
 
 from server.validation import is_autoverified
 from server.validation.marks import EXT_INSTRUMENT_RESULT
+from tests.support.access import BIOLOGIST_DISPLAY
 from tests.support.dedicated_lab import dedicated_lab
 from tests.support.validation_lab import Lab, steps
 
@@ -48,7 +49,7 @@ async def test_autoverified_report_is_recorded_as_such_until_a_biologist_reviews
     assert review.status_code == 200, review.text
     reviewed = review.json()
     assert reviewed["status"] == "final" and not is_autoverified(reviewed)
-    assert reviewed["resultsInterpreter"][0]["display"] == "sgl-local"
+    assert reviewed["resultsInterpreter"][0]["display"] == BIOLOGIST_DISPLAY
     for rid in ids:
         result = await auto.read("Observation", rid)
         assert result["status"] == "final" and steps(result) == {"technical", "biological"}

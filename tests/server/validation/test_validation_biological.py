@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.access import BIOLOGIST_DISPLAY
 from tests.support.validation_lab import Lab, issue, parameters, steps
 
 pytestmark = pytest.mark.db
@@ -22,10 +23,11 @@ async def test_report_moves_from_partial_to_preliminary_to_final(lab: Lab) -> No
     assert answer.status_code == 200, answer.text
     report = answer.json()
     assert report["status"] == "preliminary" and report["conclusion"] == "Ionogramme normal."
-    assert report["resultsInterpreter"][0]["display"] == "sgl-local" and report["issued"]
+    assert report["resultsInterpreter"][0]["display"] == BIOLOGIST_DISPLAY and report["issued"]
+    assert report["resultsInterpreter"][0]["reference"].startswith("Practitioner/")
     validated = await lab.read("Observation", first)
     assert validated["status"] == "final" and steps(validated) == {"technical", "biological"}
-    assert validated["performer"][0]["display"] == "sgl-local"
+    assert validated["performer"][0]["display"] == BIOLOGIST_DISPLAY
     assert validated["issued"] >= report["issued"][:19]
     assert (await lab.read("Observation", second))["status"] == "preliminary"
 

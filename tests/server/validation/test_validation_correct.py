@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.access import BIOLOGIST_DISPLAY
 from tests.support.validation_lab import UCUM, Lab, codes, issue, parameters, steps
 
 pytestmark = pytest.mark.db
@@ -36,7 +37,8 @@ async def test_correction_keeps_the_previous_value_in_history_and_marks_both_cor
     before = await lab.read("Observation", rid)
     answer = await lab.client.post(f"DiagnosticReport/{report_id}/$correct", json=_correction(rid))
     assert answer.status_code == 200, answer.text
-    assert answer.json()["status"] == "corrected" and answer.json()["resultsInterpreter"][0]["display"] == "sgl-local"
+    assert answer.json()["status"] == "corrected"
+    assert answer.json()["resultsInterpreter"][0]["display"] == BIOLOGIST_DISPLAY
     corrected = await lab.read("Observation", rid)
     assert corrected["status"] == "corrected" and corrected["valueQuantity"]["value"] == 5.8
     assert codes(corrected) == {"H"} and "biological" in steps(corrected)

@@ -8,7 +8,7 @@ import pytest
 
 from resources.errors import RuleViolation
 from resources.interactions import WriteIntent
-from server.guards import Caller
+from server.access.caller import Caller
 from server.validation.rules import load_rules
 from server.validation.steps import active_step
 from server.validation.technical import validate_technical

@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from tests.support.access import caller_id
 from tests.support.validation_lab import Lab, issue, parameters, steps
 
 pytestmark = pytest.mark.db
@@ -26,7 +27,8 @@ async def test_validated_result_is_tagged_listed_on_a_partial_report_and_recorde
     assert report["basedOn"] == [{"reference": f"ServiceRequest/{order}"}]
     [prov] = await lab.provenances("Observation", rid, stored["meta"]["versionId"])
     assert prov["activity"]["coding"][0]["code"] == "technical-validation"
-    assert prov["agent"][0]["who"]["display"] == "sgl-local" and prov["agent"][0]["role"] == [{"text": "biologiste"}]
+    assert prov["agent"][0]["who"]["identifier"]["value"] == caller_id(lab.client)
+    assert prov["agent"][0]["role"] == [{"text": "biologiste-responsable"}]
     assert prov["recorded"]
 
 

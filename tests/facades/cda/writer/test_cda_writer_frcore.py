@@ -11,6 +11,7 @@ import dataclasses
 import pytest
 from lxml import etree
 
+from facades.cda import stylesheet_path
 from facades.cda.writer import CrBioInput, Mentions, Party, write_n3
 from resources.errors import InvalidInput
 from tests.support import crbio_samples as s
@@ -158,3 +159,19 @@ def test_local_code_in_a_non_iso_oid_system_is_refused_not_written() -> None:
     with pytest.raises(InvalidInput) as caught:
         write_n3(s.crbio_input(observations))
     assert caught.value.expression == ["DiagnosticReport.result[0].code"]
+
+
+@pytest.mark.req("SGL.DOC.08")
+@pytest.mark.req("SGL.DOC.09")
+@pytest.mark.req("SGL.DOC.10")
+def test_lab_stylesheet_shows_the_marks_and_mentions_SGL_DOC_08_SGL_DOC_09_SGL_DOC_10() -> None:
+    """What a reader of the self-presenting N3 sees (the stylesheet renders entries and the comment section)."""
+    data = dataclasses.replace(s.crbio_input(s.biochemistry()), mentions=MENTIONS,
+                               accredited=frozenset({"tsh", "glu"}), autoverified=frozenset({"glu"}))
+    xslt = etree.XSLT(etree.parse(str(stylesheet_path())))
+    page = " ".join(str(xslt(conforming_n3(data).getroottree())).split())
+    assert "Glucose [Moles/Volume] Sérum/Plasma * (validé automatiquement)" in page
+    assert "Thyréostimuline [Unités arbitraires/Volume] Sérum/Plasma *" in page
+    assert "Thyroxine libre [Masse/Volume] Sérum/Plasma *" not in page
+    for text in (MENTIONS.rgpd, MENTIONS.autoverification, "Accréditation Cofrac n° 8-1234"):
+        assert text in page

@@ -1,0 +1,163 @@
+"""THE permission table (SGL.INS.05, SGL.INS.06): resource type x interaction/operation x role.
+
+Every door asks :func:`authorize` and nothing else: the HTTP enforcement below every route
+(``enforce.py``), each batch/transaction entry and each ``_include``/``_revinclude`` target (through
+the ``AccessCheck`` handed to the interactions), the identity and validation workflows (their
+rights are rows of this table, see ``server/identity/roles.py``) and the CLI commands that touch
+data. What a row does not grant is refused: a new route or operation without a row is closed.
+
+Interactions: ``read`` (read, vread, search, history, being included), ``create``, ``update``,
+``delete``, ``$operation`` names, ``batch``/``transaction`` (system level, each entry checked on its
+own), and three rights that are not HTTP interactions: ``ins`` (see the INS: identifier with the
+INS OIDs, birth traits, Datamatrix; masked on the way out otherwise), ``unlock`` (edit the strict
+traits of a retrieved/qualified identity) and ``feed`` (set the status and INS as the identity source).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from resources.errors import Forbidden
+from server.access.roles import (
+    ADMINISTRATEUR,
+    AUTOMATE,
+    BIOLOGISTE,
+    BIOLOGISTE_RESPONSABLE,
+    DPI,
+    PRELEVEUR,
+    ROLES,
+    SECRETAIRE,
+    SOURCE_IDENTITE,
+    SOUS_TRAITANT,
+    SYSTEM,
+    TECHNICIEN,
+)
+
+SYSTEM_LEVEL = "*"
+IDENTITY = ("Patient",)
+ORDERS = ("ServiceRequest", "Specimen", "Consent", "Task")
+RESULTS = ("Observation", "DiagnosticReport")
+DOCUMENTS = ("DocumentReference",)
+BINARY = ("Binary",)
+CATALOGUE = ("CodeSystem", "ValueSet", "ConceptMap", "ObservationDefinition", "ActivityDefinition",
+             "SpecimenDefinition")
+DIRECTORY = ("Practitioner", "PractitionerRole", "Organization", "Device")
+TRAIL = ("AuditEvent", "Provenance")
+
+READ, CREATE, UPDATE, DELETE = "read", "create", "update", "delete"
+INS, UNLOCK, FEED = "ins", "unlock", "feed"
+
+_CARE = (SECRETAIRE, PRELEVEUR, TECHNICIEN, BIOLOGISTE, BIOLOGISTE_RESPONSABLE)
+_BIO = (BIOLOGISTE, BIOLOGISTE_RESPONSABLE)
+_DESK = (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE)
+_BENCH = (TECHNICIEN, BIOLOGISTE, BIOLOGISTE_RESPONSABLE)
+
+
+@dataclass(frozen=True)
+class Row:
+    types: tuple[str, ...]
+    interactions: tuple[str, ...]
+    roles: tuple[str, ...]
+    why: str = ""
+
+
+TABLE: tuple[Row, ...] = (
+    Row((SYSTEM_LEVEL,), ("batch", "transaction"), ROLES, "each entry is checked against its own row"),
+    # identity (SGL.INS.05/06/17): technicians and analyzers read identities with the INS masked
+    Row(IDENTITY, (READ,), _CARE + (SOURCE_IDENTITE, DPI)),
+    Row(IDENTITY, (CREATE, UPDATE), _DESK + (SOURCE_IDENTITE, DPI)),
+    Row(IDENTITY, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
+    Row(IDENTITY, (INS,), (SECRETAIRE, PRELEVEUR, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, SOURCE_IDENTITE, DPI,
+                           SOUS_TRAITANT)),
+    Row(IDENTITY, ("$insi-search", "$insi-verify", "$insi-verify-all", "$validate-identity", "$duplicates",
+                   "$receive-identity"), _DESK),
+    Row(IDENTITY, (UNLOCK,), (BIOLOGISTE_RESPONSABLE,), "strict traits of a RECUP/QUAL identity"),
+    Row(IDENTITY, (FEED,), (SOURCE_IDENTITE,), "only the trusted identity source sets status and INS"),
+    Row(IDENTITY, ("$import-crbio",), _DESK + (SOUS_TRAITANT,)),
+    # orders and specimens
+    Row(ORDERS, (READ,), _CARE + (DPI, AUTOMATE)),
+    Row(ORDERS, (CREATE, UPDATE), (SECRETAIRE, PRELEVEUR, TECHNICIEN, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, DPI)),
+    Row(ORDERS, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
+    Row(("ServiceRequest",), ("$order", "$refusal"), (SECRETAIRE, PRELEVEUR, BIOLOGISTE, BIOLOGISTE_RESPONSABLE,
+                                                      DPI)),
+    Row(("Specimen",), ("$label",), _CARE),
+    # results and validation (validation only through its operations: see server/validation/guard.py)
+    Row(RESULTS, (READ,), _CARE + (DPI,)),
+    Row(RESULTS, (CREATE, UPDATE), _BENCH + (AUTOMATE,)),
+    Row(RESULTS, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
+    Row(("Observation",), ("$validate-technical", "$rerun"), _BENCH),
+    Row(("DiagnosticReport",), ("$validate-biological", "$correct"), _BIO),
+    Row(("DiagnosticReport",), ("$cr-bio",), _DESK + (DPI,), "the CR-Bio carries the INS and its Datamatrix"),
+    # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
+    Row(DOCUMENTS, (READ,), _CARE + (DPI,)),
+    Row(BINARY, (READ,), _DESK + (DPI,)),
+    Row(DOCUMENTS + BINARY, (CREATE,), _BIO),
+    Row(DOCUMENTS + BINARY, (UPDATE, DELETE), (), "documents are replaced (RPLC), never rewritten"),
+    # catalogue and LOINC (SGL.LOI.08/09: a coding changes only through $set-loinc / $loinc-import)
+    Row(CATALOGUE, (READ,), _CARE + (ADMINISTRATEUR, AUTOMATE, DPI)),
+    Row(CATALOGUE, (CREATE,), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
+    Row(CATALOGUE, (UPDATE,), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
+        "a LOINC coding changes only through $set-loinc / $loinc-import (catalogue guard)"),
+    Row(CATALOGUE, (DELETE,), (ADMINISTRATEUR,)),
+    Row(("ObservationDefinition", "ActivityDefinition", "CodeSystem"), ("$set-loinc",), _BIO),
+    Row(("ConceptMap",), ("$loinc-import",), _BIO),
+    Row(("ConceptMap",), ("$translate",), _CARE + (ADMINISTRATEUR, AUTOMATE, DPI)),
+    Row(("CodeSystem",), ("$loinc-export",), _CARE + (ADMINISTRATEUR,)),
+    # directory: prescribers, biologists, analyzers
+    Row(DIRECTORY, (READ,), _CARE + (ADMINISTRATEUR, DPI, AUTOMATE, SOUS_TRAITANT)),
+    Row(DIRECTORY, (CREATE, UPDATE), (SECRETAIRE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
+    Row(DIRECTORY, (DELETE,), (ADMINISTRATEUR,)),
+    # the trail (SGL.INS.17): append-only for every client, written by the server
+    Row(TRAIL, (READ,), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
+    Row(TRAIL, (CREATE, UPDATE, DELETE), (), "AuditEvent and Provenance are append-only, written by the server"),
+)
+
+
+def _index() -> dict[tuple[str, str], tuple[frozenset[str], str]]:
+    out: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
+    for row in TABLE:
+        for rtype in row.types:
+            for interaction in row.interactions:
+                roles, why = out.get((rtype, interaction), (frozenset(), ""))
+                out[(rtype, interaction)] = (roles | set(row.roles), why or row.why)
+    return out
+
+
+RULES = _index()
+
+
+def has_rule(resource_type: str, interaction: str) -> bool:
+    """Whether the table says anything about this door (a door without a row is a defect)."""
+    return (resource_type, interaction) in RULES
+
+
+def allowed_roles(resource_type: str, interaction: str) -> frozenset[str]:
+    return RULES.get((resource_type, interaction), (frozenset(), ""))[0]
+
+
+def allows(role: str, resource_type: str, interaction: str) -> bool:
+    """The table's answer. The server's own steps (``systeme``) are not clients and pass."""
+    return role == SYSTEM or role in allowed_roles(resource_type, interaction)
+
+
+def permission_name(resource_type: str, interaction: str) -> str:
+    return f"{interaction} on {resource_type}" if resource_type != SYSTEM_LEVEL else interaction
+
+
+def authorize(role: str, resource_type: str, interaction: str, *, expression: str | None = None) -> None:
+    """Raise 403 naming the missing permission and the caller's role, unless the table allows it."""
+    if allows(role, resource_type, interaction):
+        return
+    why = RULES.get((resource_type, interaction), (frozenset(), "no rule grants it"))[1]
+    wanted = permission_name(resource_type, interaction)
+    raise Forbidden(f"[SGL.INS.05] the role {role!r} lacks the permission {wanted!r}" + (f" ({why})" if why else ""),
+                    expression=expression or f"{resource_type}.{interaction}")
+
+
+def markdown_table() -> str:
+    """The table as the README shows it (a test keeps the README in step)."""
+    lines = ["| resource types | interactions | roles | note |", "|---|---|---|---|"]
+    for row in TABLE:
+        lines.append(f"| {', '.join(row.types)} | {', '.join(row.interactions)} | "
+                     f"{', '.join(row.roles) or '(nobody)'} | {row.why} |")
+    return "\n".join(lines)

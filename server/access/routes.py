@@ -1,0 +1,153 @@
+"""Login, logout, password change, the SMART configuration and the OAuth 2.0 token endpoint.
+
+``POST /auth/token`` (client credentials with HTTP Basic client authentication, or a refresh token)
+answers as RFC 6749 says (``{"error": ...}`` bodies, ``Cache-Control: no-store``), not with an
+OperationOutcome: OAuth clients read those.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+from urllib.parse import unquote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pymongo.asynchronous.database import AsyncDatabase
+
+from resources.errors import InvalidInput, Issue, operation_outcome
+from resources.fhirjson import loads
+from server.access.accounts import AccountError, LoginRefused, check_login, set_password
+from server.access.authenticate import authenticate
+from server.access.clients import authenticate_client
+from server.access.sessions import end_session, start_session
+from server.access.tokens import InvalidToken, Subject, issue, redeem_refresh
+from server.responses import fhir_response
+
+router = APIRouter()
+SCOPES = ["system/*.read", "system/*.write", "user/*.read", "user/*.write"]
+
+
+def _db(request: Request) -> AsyncDatabase[Any]:
+    db: AsyncDatabase[Any] = request.app.state.database.db
+    return db
+
+
+def _origin(request: Request) -> str:
+    configured = request.app.state.settings.public_base_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def smart_configuration(origin: str) -> dict[str, Any]:
+    return {"token_endpoint": f"{origin}/auth/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_basic"],
+            "grant_types_supported": ["client_credentials", "refresh_token"],
+            "scopes_supported": SCOPES,
+            "capabilities": ["client-confidential-symmetric"],
+            "code_challenge_methods_supported": ["S256"]}
+
+
+@router.get("/fhir/.well-known/smart-configuration", tags=["Access"])
+async def smart_config(request: Request) -> JSONResponse:
+    return JSONResponse(smart_configuration(_origin(request)))
+
+
+def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="OpenSGL"'
+    return JSONResponse({"error": error, "error_description": description}, status_code=status, headers=headers)
+
+
+def _basic(request: Request) -> tuple[str, str] | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        user, sep, secret = base64.b64decode(value.strip(), validate=True).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (unquote(user), unquote(secret)) if sep else None
+
+
+@router.post("/auth/token", tags=["Access"])
+async def token(request: Request) -> Response:
+    if not request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return _oauth_error(400, "invalid_request", "the token request is a form (application/x-www-form-urlencoded)")
+    form = await request.form()
+    grant = str(form.get("grant_type", ""))
+    if grant not in ("client_credentials", "refresh_token"):
+        return _oauth_error(400, "unsupported_grant_type", "grant_type: client_credentials or refresh_token")
+    credentials = _basic(request)
+    if credentials is None:
+        return _oauth_error(401, "invalid_client", "HTTP Basic client authentication is required")
+    db = _db(request)
+    client = await authenticate_client(db, *credentials)
+    if client is None:
+        return _oauth_error(401, "invalid_client", "unknown or disabled client, or wrong secret")
+    family = None
+    if grant == "refresh_token":
+        try:
+            redeemed = await redeem_refresh(db, str(form.get("refresh_token", "")), f"client:{client.client_id}")
+            family = redeemed["family"]
+        except InvalidToken as exc:
+            return _oauth_error(400, "invalid_grant", str(exc))
+    settings = request.app.state.settings
+    issued = await issue(db, request.app.state.signing_key,
+                         Subject("client", client.client_id, client.role, client.practitioner),
+                         ttl=settings.token_ttl, refresh_ttl=settings.refresh_ttl, family=family)
+    return JSONResponse({"access_token": issued.access_token, "token_type": "Bearer", "expires_in": issued.expires_in,
+                         "refresh_token": issued.refresh_token, "scope": "system/*.*"},
+                        headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+async def _json(request: Request) -> dict[str, Any]:
+    """Login and password change take JSON only: a cross-site HTML form cannot send it (login CSRF)."""
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        raise InvalidInput("send application/json", expression="Content-Type")
+    body = loads(await request.body() or b"null")
+    if not isinstance(body, dict):
+        raise InvalidInput("the body is a JSON object", expression="$")
+    return body
+
+
+@router.post("/auth/login", tags=["Access"])
+async def login(request: Request) -> Response:
+    body = await _json(request)
+    try:
+        user = await check_login(_db(request), body.get("username"), body.get("password"))
+    except LoginRefused as exc:
+        status = 429 if exc.locked else 401
+        headers = {"Retry-After": "900"} if exc.locked else {}
+        return fhir_response(operation_outcome([Issue(code="login", diagnostics=str(exc))]), status, headers)
+    response = JSONResponse({"username": user.username, "role": user.role, "name": user.name})
+    csrf = await start_session(request, response, user)
+    response.body = response.render({"username": user.username, "role": user.role, "name": user.name, "csrf": csrf})
+    response.headers["content-length"] = str(len(response.body))
+    return response
+
+
+@router.post("/auth/logout", tags=["Access"])
+async def logout(request: Request) -> Response:
+    response = Response(status_code=204)
+    await end_session(request, response)
+    return response
+
+
+@router.post("/auth/password", tags=["Access"])
+async def change_password(request: Request) -> Response:
+    caller = await authenticate(request)
+    body = await _json(request)
+    if caller.kind != "user":
+        raise InvalidInput("only a user changes a password", expression="caller")
+    username = caller.id.removeprefix("user:")
+    try:
+        await check_login(_db(request), username, body.get("current"))
+    except LoginRefused as exc:
+        return fhir_response(operation_outcome([Issue(code="login", diagnostics=str(exc))]), 401)
+    try:
+        await set_password(_db(request), username, str(body.get("new", "")))
+    except (AccountError, ValueError) as exc:
+        raise InvalidInput(str(exc), expression="new") from exc
+    return Response(status_code=204)

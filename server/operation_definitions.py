@@ -1,0 +1,154 @@
+"""Every ``$operation`` the server routes, declared as a FHIR ``OperationDefinition``.
+
+The declarations below say what each operation takes and returns; the routes say where it lives
+(type or instance level, read off the app's paths). Together they give the ``OperationDefinition``
+resources served at ``/fhir/OperationDefinition/{Type}-{code}`` (the ids the CapabilityStatement
+points to) and the ``Parameters`` schemas of the OpenAPI document (server/openapi.py), so that
+integrators and fuzzers see the same contract the handlers enforce.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from resources.errors import NotFound
+from server.deps import BaseUrl
+from server.responses import fhir_response
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    """A FHIR data type (``string``, ``Reference``...) or a resource type for a ``resource`` part."""
+    min: int = 0
+    max: str = "1"
+    use: str = "in"
+    documentation: str = ""
+
+
+@dataclass(frozen=True)
+class Operation:
+    code: str
+    title: str
+    parameters: tuple[Param, ...] = ()
+    affects_state: bool = True
+    body: str = "Parameters"
+    """What the POST body is: ``Parameters``, ``none``, or a media type read as is (``application/xml``)."""
+
+
+_REASON = Param("reason", "string", 1, documentation="why (kept in the audit trail)")
+OPERATIONS: dict[str, Operation] = {op.code: op for op in (
+    Operation("loinc-export", "LOINC_4/5/6 files of the lab catalogue", affects_state=False, body="none"),
+    Operation("loinc-import", "Import LOINC_4/5/6 CSV files or a ConceptMap", body="text/csv"),
+    Operation("translate", "Local code to LOINC through the catalogue ConceptMap", (
+        Param("code", "code"), Param("system", "uri"), Param("coding", "Coding"), Param("url", "uri"),
+        Param("targetsystem", "uri"), Param("reverse", "boolean"),
+        Param("result", "boolean", 1, use="out"), Param("match", "BackboneElement", 0, "*", use="out")),
+        affects_state=False),
+    Operation("set-loinc", "Set the LOINC code of a catalogue entry", (
+        Param("code", "code", 1, documentation="the LOINC code"), Param("display", "string"),
+        Param("concept", "string"))),
+    Operation("validate-technical", "Technical validation of results", (
+        Param("observation", "Reference", 0, "*", documentation="type level: the Observations to validate"),
+        Param("note", "string"))),
+    Operation("rerun", "Ask for a result to be measured again", (_REASON,)),
+    Operation("validate-biological", "Biological validation of a report", (Param("conclusion", "string"),)),
+    Operation("correct", "Correct a validated result", (
+        Param("observation", "Reference", 1, "*"), Param("value", "Quantity", 1,
+                                                          documentation="value[x] of the corrected result"),
+        _REASON)),
+    Operation("order", "Place an order: ServiceRequests and Specimens", (
+        Param("patient", "Reference", 1), Param("requester", "Reference", 1),
+        Param("correspondent", "Reference", 0, "*"),
+        Param("exam", "Coding", 1, "*", documentation="valueCoding, or valueCode of the lab catalogue"),
+        Param("collected", "dateTime"), Param("priority", "code"), Param("requisition", "Identifier"),
+        Param("refusal", "code", 0, "*"))),
+    Operation("refusal", "Record or withdraw a patient's refusal of a delivery channel", (
+        Param("requisition", "Identifier", 1), Param("channel", "code", 1), Param("refused", "boolean", 1))),
+    Operation("label", "Specimen tube label (PDF)", affects_state=False, body="none"),
+    Operation("insi-search", "Search the INS with INSi (traits or carte Vitale)", (
+        Param("patient", "Reference"), Param("mode", "code", documentation="traits | carte-vitale"),
+        Param("birthName", "string"), Param("sex", "code"), Param("birthDate", "date"),
+        Param("birthPlace", "string"), Param("nir", "string"), Param("birthRank", "string"))),
+    Operation("insi-verify", "Verify the INS of a patient with INSi", ()),
+    Operation("validate-identity", "Validate an identity on a justificatif", (
+        Param("justificatif", "code", 1),)),
+    Operation("receive-identity", "Receive an identity from another domain", (Param("patient", "Patient", 1),)),
+    Operation("insi-verify-all", "Verify every qualified INS with INSi", ()),
+    Operation("duplicates", "Possible duplicate identities", affects_state=False, body="none"),
+    Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
+    Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
+              body="application/xml"),
+)}
+
+
+def operation_of(path: str) -> tuple[str | None, str, bool] | None:
+    """``/fhir/Patient/{rid}/$insi-verify`` -> ("Patient", "insi-verify", instance=True); None if no operation."""
+    parts = path.removeprefix("/fhir/").split("/")
+    op = next((p for p in parts if p.startswith("$")), None)
+    if op is None or not path.startswith("/fhir/"):
+        return None
+    rtype = parts[0] if not parts[0].startswith("$") else None
+    return rtype, op[1:], len(parts) > 2
+
+
+def definition_id(rtype: str | None, code: str) -> str:
+    return f"{rtype}-{code}" if rtype else code
+
+
+def definitions(routes: list[tuple[str, str]], base: str) -> dict[str, dict[str, Any]]:
+    """The OperationDefinition resources of the routed ``(method, path)`` pairs, by id."""
+    found: dict[str, dict[str, Any]] = {}
+    for _method, path in routes:
+        where = operation_of(path)
+        if where is None:
+            continue
+        rtype, code, instance = where
+        rid = definition_id(rtype, code)
+        op = OPERATIONS.get(code, Operation(code, code))
+        definition = found.setdefault(rid, _definition(rid, rtype, op, base))
+        definition["instance" if instance else "type"] = True
+    return found
+
+
+def _definition(rid: str, rtype: str | None, op: Operation, base: str) -> dict[str, Any]:
+    params = [{"name": p.name, "use": p.use, "min": p.min, "max": p.max,
+               **({"type": p.type} if p.type[0].islower() or p.type in ("Reference", "Coding", "Identifier",
+                                                                          "Quantity", "BackboneElement")
+                  else {"type": "Resource", "targetProfile": [f"http://hl7.org/fhir/StructureDefinition/{p.type}"]}),
+               **({"documentation": p.documentation} if p.documentation else {})} for p in op.parameters]
+    return {
+        "resourceType": "OperationDefinition", "id": rid, "url": f"{base}/OperationDefinition/{rid}",
+        "name": rid.replace("-", "_"), "title": op.title, "status": "active", "kind": "operation",
+        "code": op.code, "affectsState": op.affects_state, "system": rtype is None,
+        "type": False, "instance": False, **({"resource": [rtype]} if rtype else {}),
+        **({"parameter": params} if params else {}),
+    }
+
+
+router = APIRouter()
+
+
+def _routes(request: Request) -> list[tuple[str, str]]:
+    return [(m, p) for p, item in request.app.openapi()["paths"].items() for m in item]
+
+
+@router.get("/OperationDefinition")
+async def list_definitions(request: Request, base: BaseUrl) -> Response:
+    found = definitions(_routes(request), base)
+    return fhir_response({"resourceType": "Bundle", "type": "searchset", "total": len(found),
+                          "entry": [{"fullUrl": d["url"], "resource": d, "search": {"mode": "match"}}
+                                    for d in found.values()]})
+
+
+@router.get("/OperationDefinition/{rid}")
+async def read_definition(rid: str, request: Request, base: BaseUrl) -> Response:
+    found = definitions(_routes(request), base).get(rid)
+    if found is None:
+        raise NotFound(f"OperationDefinition/{rid} does not exist; see /fhir/OperationDefinition")
+    return fhir_response(found)
