@@ -74,6 +74,11 @@ def _auth(sgl: SglProcess) -> ClientCredentials:
     return auth_for(sgl.base, sgl.data_dir, "secretaire")
 
 
+def _pings(port: int) -> bool:
+    with MongoClient(port=port, serverSelectionTimeoutMS=500) as client:
+        return bool(client.admin.command("ping"))
+
+
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SglProcess]:
     sgl = start_sgl(tmp_path / "var")
@@ -134,7 +139,7 @@ def test_a_database_whose_owner_is_dead_is_taken_over(tmp_path: Path) -> None:
                                "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data / "db")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        assert _wait_for(lambda: MongoClient(port=port, serverSelectionTimeoutMS=500).admin.command("ping"), 30)
+        assert _wait_for(lambda: _pings(port), 30)
         dead_owner = subprocess.Popen(["true"])
         dead_owner.wait()
         (data / STATE_FILE).write_text(json.dumps({"pid": orphan.pid, "port": port, "owner": dead_owner.pid}))
