@@ -14,6 +14,7 @@ a timeout) to ``decide``, which reads ``RULES`` top to bottom and takes the firs
 | ``NotFound`` (an identifier the SGL lacks)  | AE  | 204 unknown key identifier  |
 | ``WriteConflict`` (concurrent writers, retries spent) | AE | 206 application record locked |
 | ``Conflict`` (already held by another)      | AE  | 205 duplicate key identifier |
+| ``Forbidden`` (not a partner, or a message its role may not send) | AR | 207 (no "not authorised" in 0357) |
 | ``Unavailable`` (database down), timeout, anything else | AE | 207 application internal error |
 
 The location is the error's own ``location`` (HL7 errors), else one a handler pinned with ``at``
@@ -39,7 +40,7 @@ from facades.hl7v2.errors import (
 )
 from facades.hl7v2.location import ErrorLocation, location_from_expression
 from facades.hl7v2.message import Hl7Message
-from resources.errors import Conflict, InvalidInput, NotFound, SglError, WriteConflict
+from resources.errors import Conflict, Forbidden, InvalidInput, NotFound, SglError, WriteConflict
 
 _PINNED = "hl7_location"
 
@@ -90,6 +91,7 @@ RULES: tuple[tuple[type[BaseException], AckCode, int | None], ...] = (
     (NotFound, "AE", UNKNOWN_KEY_IDENTIFIER),
     (WriteConflict, "AE", APPLICATION_RECORD_LOCKED),
     (Conflict, "AE", DUPLICATE_KEY_IDENTIFIER),
+    (Forbidden, "AR", APPLICATION_INTERNAL_ERROR),
     (BaseException, "AE", APPLICATION_INTERNAL_ERROR),
 )
 
