@@ -37,7 +37,10 @@ def main(verbose: bool) -> None:
               help="HL7 v2 over MLLP (PAM-FR identities, analyzer results, orders); 0 disables.")
 @click.option("--astm-port", default=2576, show_default=True, type=int,
               help="ASTM E1381/E1394 over TCP (analyzers); 0 disables.")
-def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int) -> None:
+@click.option("--mllp-tls-port", default=None, type=int,
+              help="MLLP over TLS (needs SGL_MLLP_TLS_CERT/KEY, SGL_MLLP_TLS_CA for client certificates); "
+                   "default SGL_MLLP_TLS_PORT or off.")
+def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, mllp_tls_port: int | None) -> None:
     """Start the FHIR server (at /fhir) and the MLLP/ASTM listeners, on the embedded database or on
     SGL_MONGODB_URI if set."""
     import uvicorn
@@ -45,6 +48,8 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int) 
     from server.app import create_app
 
     settings = Settings(host=host, port=port, data_dir=data_dir, mllp_port=mllp_port, astm_port=astm_port)
+    if mllp_tls_port is not None:
+        settings = settings.model_copy(update={"mllp_tls_port": mllp_tls_port})
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=True)
 
 
@@ -110,6 +115,29 @@ def insi_simulator(port: int, cert_dir: Path) -> None:
     run_simulator(port, cert_dir)
 
 
+@main.command("psc-simulator")
+@click.option("--port", default=8444, show_default=True, type=int, help="HTTPS port on 127.0.0.1.")
+@click.option("--cert-dir", default=Path("./var/psc-pki"), show_default=True, type=click.Path(path_type=Path),
+              help="Test CA, TLS certificate and ID-token signing key (generated when missing).")
+@click.option("--users", "users_file", default=None, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON array of userinfo objects replacing the built-in test professionals.")
+@click.option("--client-id", default="opensgl-dev", show_default=True, help="The registered relying party.")
+@click.option("--client-secret", default="opensgl-dev-secret", show_default=True, help="Its secret.")
+@click.option("--code-ttl", default=60.0, show_default=True, type=float, help="Authorization code lifetime (s).")
+def psc_simulator(port: int, cert_dir: Path, users_file: Path | None, client_id: str, client_secret: str,
+                  code_ttl: float) -> None:
+    """Serve a local Pro Santé Connect (OpenID Connect over HTTPS) with a test-user picker.
+
+    Discovery: https://127.0.0.1:PORT/auth/realms/esante-wallet/.well-known/wallet-openid-configuration;
+    trust CERT_DIR/ca.pem (SGL_PSC_CA) to reach it."""
+    from facades.insi.dev_pki import ensure_test_pki
+    from facades.psc.simulator import run_simulator
+
+    pki = ensure_test_pki(cert_dir)
+    run_simulator(port, pki.server.cert, pki.server.key, cert_dir, users_file=users_file,
+                  clients={client_id: client_secret}, code_ttl=code_ttl)
+
+
 from server.catalog.cli import catalog  # noqa: E402 - each workflow keeps its commands in its own module
 
 main.add_command(catalog)
@@ -118,6 +146,9 @@ from server.identity.cli import identity  # noqa: E402
 
 main.add_command(identity)
 
+from server.partners.cli import partners  # noqa: E402
+
+main.add_command(partners)
 from server.access.cli import api_clients, api_tokens, users  # noqa: E402
 
 main.add_command(users)

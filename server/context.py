@@ -10,6 +10,8 @@ from server.guards import Guards
 from server.inbound.astm_dispatch import AstmDispatcher
 from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import InboundJournal
+from server.partners.gate import PartnerGate
+from server.partners.registry import PartnerRegistry
 from server.settings import Settings
 
 
@@ -21,6 +23,7 @@ class AppContext:
     hl7: Hl7Dispatcher
     astm: AstmDispatcher
     guards: Guards
+    partners: PartnerRegistry
 
     @property
     def store(self) -> MongoFhirStore:
@@ -30,4 +33,8 @@ class AppContext:
     async def build(cls, settings: Settings, database: Database, guards: Guards) -> AppContext:
         journal = InboundJournal(database.db)
         await journal.ensure_indexes()
-        return cls(settings, database, journal, Hl7Dispatcher(journal), AstmDispatcher(journal), guards)
+        partners = PartnerRegistry(database.db)
+        await partners.ensure_indexes()
+        gate = PartnerGate(partners, database.store)
+        return cls(settings, database, journal, Hl7Dispatcher(journal, gate), AstmDispatcher(journal, gate), guards,
+                   partners)

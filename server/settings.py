@@ -18,6 +18,18 @@ class Settings(BaseSettings):
     port: int = 8080
     mllp_port: int = 2575
     astm_port: int = 2576
+    astm_charset: str = "auto"
+    """ASTM character set (the protocol does not declare one): ``auto`` = UTF-8 when the bytes are
+    valid UTF-8, else Latin-1; or a codec name (``latin-1``, ``cp1252``...)."""
+    astm_max_frame: int = 64 * 1024
+    """Longest ASTM frame accepted (E1381 says 240 characters; several instruments send far more)."""
+    mllp_tls_port: int = 0
+    """MLLP over TLS (IHE ATNA style), beside or instead of plain MLLP; 0: off. Needs the two files below."""
+    mllp_tls_cert: Path | None = None
+    """PEM certificate (with its chain) the TLS listener presents."""
+    mllp_tls_key: Path | None = None
+    mllp_tls_ca: Path | None = None
+    """PEM CA bundle; when set, a partner must present a client certificate issued by it (mutual TLS)."""
     # access control (server/access)
     jwt_key_file: Path | None = None
     """JWK (ES256) signing the access tokens; unset: generated at first start in <data dir>/access, mode 0600."""
@@ -36,11 +48,22 @@ class Settings(BaseSettings):
     circuit_value_set: Path | None = None
     """FHIR ValueSet (JSON) of the bioloinc.fr "circuit de la biologie" release that LOINC imports are checked
     against (SGL.LOI.07); unset: the stand-in shipped in terminology/valuesets."""
+    # Pro Santé Connect login (server/psc, facades/psc)
+    psc_discovery_url: str | None = None
+    """PSC discovery document: production
+    https://auth.esw.esante.gouv.fr/auth/realms/esante-wallet/.well-known/wallet-openid-configuration, the
+    sandbox (auth.bas.psc.esante.gouv.fr) or ``sgl psc-simulator``; unset: PSC login answers 503."""
+    psc_client_id: str | None = None
+    psc_client_secret: str | None = None
+    psc_ca: Path | None = None
+    """Extra CA for the provider's TLS certificate (the simulator's ``ca.pem``); unset: the system CAs."""
+    psc_redirect_uri: str | None = None
+    """The callback registered with PSC; default ``<public base URL>/auth/psc/callback``."""
+    psc_after_login: str = "/"
+    """Where the browser lands once the session is open (the web workbench)."""
     # identitovigilance and INSi (server/identity)
     identity_referential: bool = False
     """The lab is its patients' identity referential (city lab, "RI"): creation minimum SGL.INS.11 enforced."""
-    identity_trusted_partners: list[str] = []
-    """``meta.source`` of emitters under a trust contract whose qualified identities stay QUAL (SGL.INS.39)."""
     identity_justificatifs: dict[str, str] = {}
     """Site list of identity justificatifs, code -> ``high``/``low`` trust (SGL.INS.19); empty: the default list."""
     insi_url: str | None = None

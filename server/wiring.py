@@ -29,6 +29,7 @@ from server.identity.guard import register_identity_guard
 from server.identity_feed import register_identity_feed
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
+from server.psc import routes as psc_routes
 from server.routes import fhir
 from server.settings import Settings
 from server.validation import register_validation_guards
@@ -39,6 +40,7 @@ from server.validation import router as validation_router
 # workflow routers come before the generic FHIR interactions.
 api_router = APIRouter(dependencies=[Depends(enforce)])
 api_router.include_router(access_routes.router)
+api_router.include_router(psc_routes.router)
 api_router.include_router(catalog_routes.router, prefix="/fhir", tags=["Catalogue and LOINC"])
 api_router.include_router(validation_router, prefix="/fhir", tags=["Validation"])
 api_router.include_router(orders_router, prefix="/fhir", tags=["Orders"])

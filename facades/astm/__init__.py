@@ -24,7 +24,7 @@ from facades.astm.model import (
     TestId,
 )
 from facades.astm.records import build_message, parse_message
-from facades.astm.server import AstmServer, Handler, InvalidHandler, start_astm_server
+from facades.astm.server import AstmServer, Handler, InvalidHandler, current_peer, start_astm_server
 
 __all__ = [
     "AstmClient",
@@ -53,6 +53,7 @@ __all__ = [
     "build_frames",
     "build_message",
     "checksum",
+    "current_peer",
     "parse_message",
     "send_message",
     "start_astm_server",

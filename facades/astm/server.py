@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from types import TracebackType
 
 from facades.astm.errors import AstmLinkError, AstmRecordError
@@ -33,6 +34,9 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[str, Message], Awaitable[Message | None]]
 InvalidHandler = Callable[[str, AstmRecordError], Awaitable[None]]
+current_peer: ContextVar[str] = ContextVar("astm_peer", default="")
+"""``ip:port`` of the instrument whose message the handler is processing (set per connection task), so
+that a handler can check where a message comes from without a wider handler signature."""
 
 
 AUTO = "auto"
@@ -70,6 +74,7 @@ class _Connection:
 
     async def run(self) -> None:
         log.info("ASTM connection from %s", self.peer)
+        current_peer.set(self.peer)
         loop = asyncio.get_running_loop()
         try:
             while True:

@@ -17,6 +17,7 @@ from facades.insi.model import (
     Ins,
     Matricule,
     Operation,
+    Professional,
     Result,
     Software,
     Traits,
@@ -25,6 +26,7 @@ from facades.insi.model import (
 )
 from facades.insi.patient_mapping import patient_traits, stored_identity
 from facades.insi.simulator import SimulatorHandle, run_simulator, start_insi_simulator
+from facades.insi.vihf import VihfSummary, build_vihf, read_vihf
 
 __all__ = [
     "Caller",
@@ -40,6 +42,7 @@ __all__ = [
     "InsiUnreachable",
     "Matricule",
     "Operation",
+    "Professional",
     "Result",
     "SimulatorHandle",
     "Software",
@@ -47,10 +50,13 @@ __all__ = [
     "Traits",
     "TraitsQuery",
     "Verification",
+    "VihfSummary",
+    "build_vihf",
     "check_importable",
     "client_ssl_context",
     "first_names_alerts",
     "patient_traits",
+    "read_vihf",
     "run_simulator",
     "start_insi_simulator",
     "stored_identity",

@@ -3,8 +3,9 @@
 The header carries what the WSDL binding declares for both operations: ``ctxbam:ContexteBAM``
 (version 01_02), ``ctxlps:ContexteLPS`` (nature CTXLPS, version 01_00, with the software's
 IDAM authorisation number, version, instance and name), ``wsa:Action`` and ``wsa:MessageID``.
-``wsse:Security`` is only for the CPx (card) mode; the lab authenticates with its organisation
-certificate at the TLS layer, so it is left out. Reading is used by the simulator, and doubles
+The lab authenticates with its organisation certificate at the TLS layer; when the caller names the
+professional (``Caller.professional``), ``wsse:Security`` carries a VIHF naming them (SGL.INS.48).
+Reading is used by the simulator, and doubles
 as a check that what we write is what the service parses.
 """
 
@@ -20,6 +21,7 @@ from lxml import etree
 
 from facades.insi.errors import InsiRequestInvalid
 from facades.insi.model import Caller, CarteVitaleQuery, Matricule, Operation, Software, TraitsQuery
+from facades.insi.vihf import WSSE, VihfSummary, build_vihf, read_vihf, security_header
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://www.w3.org/2005/08/addressing"
@@ -116,6 +118,9 @@ def _envelope(
     _context(header, CTXBAM, software, caller, now)
     _context(header, CTXLPS, software, caller, now)
     _sub(header, WSA, "Action", operation.action)
+    if caller.professional is not None:
+        header.append(security_header(build_vihf(caller.professional, issuer=caller.vihf_issuer or caller.structure,
+                                                 structure_id=caller.structure, software=software, now=now)))
     message_id = f"uuid:{uuid.uuid4()}"
     _sub(header, WSA, "MessageID", message_id)
     return env, _sub(env, SOAP, "Body"), message_id
@@ -194,6 +199,7 @@ class ReceivedRequest:
     message_id: str
     idam: str
     query: TraitsQuery | CarteVitaleQuery
+    vihf: VihfSummary | None = None
 
 
 def _text(parent: etree._Element, path: str, ns: dict[str, str]) -> str:
@@ -262,4 +268,6 @@ def read_request(xml: bytes) -> ReceivedRequest:
             individual=_read_matricule(rec, "MatriculeIndividu"),
             insured=_read_matricule(rec, "MatriculeOD"),
         )
-    return ReceivedRequest(operation, message_id, _text(lps, "ctxlps:LPS/ctxlps:IDAM", NSMAP), query)
+    security = header.find(f"{{{WSSE}}}Security") if header is not None else None
+    vihf = read_vihf(security) if security is not None else None
+    return ReceivedRequest(operation, message_id, _text(lps, "ctxlps:LPS/ctxlps:IDAM", NSMAP), query, vihf)

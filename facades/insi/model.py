@@ -55,11 +55,30 @@ class Software:
 
 
 @dataclass(frozen=True)
+class Professional:
+    """The calling user as PSC (or the CPx card) identified them."""
+
+    national_id: str
+    """idNat_PS: ``8`` + RPPS (or ``0`` + ADELI)."""
+    name: str
+    profession: str
+    """TRE_G15 code, e.g. ``21`` pharmacien, ``10`` médecin."""
+    specialty: str = ""
+    sector: str = ""
+    """TRE_R02 activity sector code, e.g. ``SA25`` (laboratoire de biologie médicale)."""
+
+
+@dataclass(frozen=True)
 class Caller:
-    """Who asks: the logged-in user and the lab structure, sent in the ``Emetteur`` headers and traced."""
+    """Who asks: the logged-in user and the lab structure, sent in the ``Emetteur`` headers and traced.
+
+    With ``professional`` (the user as PSC identified them) the request carries a VIHF naming them in
+    ``wsse:Security`` (SGL.INS.48), issued by ``vihf_issuer`` (the organisation certificate's subject DN)."""
 
     user: str
     structure: str
+    professional: Professional | None = None
+    vihf_issuer: str = ""
 
 
 @dataclass(frozen=True)

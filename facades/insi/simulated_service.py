@@ -14,6 +14,7 @@ import copy
 import logging
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from facades.insi.answer import answer_envelope, fault_envelope
 from facades.insi.directory import Directory
@@ -65,6 +66,10 @@ class SimulatedInsi:
                     detail=f"{exc.diagnostics} ({', '.join(exc.expression)})",
                 ),
             )
+        if request.vihf is not None and request.vihf.not_after <= datetime.now(UTC):
+            return Reply(500, fault_envelope(subcode="siram_100", error_code="SIMU_VIHF_EXPIRE",
+                                             message_id=request.message_id, detail="Le VIHF a expiré.",
+                                             reason=f"Assertion du professionnel {request.vihf.national_id} expirée."))
         if self.accepted_idams is not None and request.idam not in self.accepted_idams:
             return Reply(
                 500,

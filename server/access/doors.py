@@ -16,8 +16,14 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("POST", "/auth/token"),
     ("POST", "/auth/login"),
     ("POST", "/auth/logout"),
+    ("GET", "/auth/psc/login"),
+    ("GET", "/auth/psc/callback"),
+    ("POST", "/auth/psc/logout"),
+    ("GET", "/auth/psc/logged-out"),
 }
-"""(method, path template) answered without authentication."""
+"""(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
+how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF
+token itself."""
 SELF_AUTHENTICATED: set[tuple[str, str]] = {("POST", "/auth/password")}
 """Routes outside /fhir that authenticate the caller themselves (a session and its CSRF token)."""
 

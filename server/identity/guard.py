@@ -9,7 +9,8 @@ In order, for a caller whose profile may edit identities (SGL.INS.05, else 403):
    (SGL.INS.01) and the creation minimum (SGL.INS.11-12);
 3. the status: it rises only on an attested INSi answer (RECUP) or justificatif (VALI), both for
    QUAL (SGL.INS.20-25); an identity *received* as RECUP/QUAL from another domain becomes PROV to be
-   re-qualified (SGL.INS.38) unless its ``meta.source`` is a trusted partner (SGL.INS.39); a user may
+   re-qualified (SGL.INS.38): ``meta.source`` qualifies nothing by itself, only the authenticated
+   identity source (role ``source-identite``, the FEED right) keeps what it sends (SGL.INS.39); a user may
    downgrade it; strict traits of RECUP/QUAL are locked (SGL.INS.29) except for the
    biologiste-responsable (the identitovigilance referent), whose edit retires the INS and downgrades
    one level (SGL.INS.32-33);
@@ -84,8 +85,6 @@ def _rise(intent: WriteIntent, base: str, wanted: str, policy: IdentityPolicy) -
         raise RuleViolation(_RISE_RULE[wanted], f"the status cannot go from {base} to {wanted} by an edit: "
                             f"{wanted} is set {_RISE_HOW[wanted]}", expression=_STATUS_AT)
     source = str((proposed.get("meta") or {}).get("source", ""))
-    if wanted == "QUAL" and source in policy.trusted_partners:
-        return "QUAL", f"SGL.INS.39 qualified identity received from trusted partner {source}"
     return "PROV", (f"SGL.INS.38 identity received as {wanted} from {source or 'another domain'}: "
                     "re-qualification required (INSi call and justificatif)")
 

@@ -1,5 +1,6 @@
-"""The site's identitovigilance settings, read once: test OIDs, referential mode, trusted
-partners (SGL.INS.39) and the list of justificatifs with their trust level (SGL.INS.18-19)."""
+"""The site's identitovigilance settings, read once: test OIDs, referential mode and the list of
+justificatifs with their trust level (SGL.INS.18-19). Trusted identity emitters (SGL.INS.39) are not a
+setting: they are the socket partners registered as ``source-identite`` (server/partners)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,6 @@ class Justificatif:
 class IdentityPolicy:
     test_mode: bool
     referential: bool
-    trusted_partners: frozenset[str]
     justificatifs: dict[str, Justificatif]
 
     @classmethod
@@ -53,8 +53,7 @@ class IdentityPolicy:
                                    expression="SGL_IDENTITY_JUSTIFICATIFS")
             label = table[code].label if code in table else code
             table[code] = Justificatif(code, label, "high" if trust == "high" else "low")
-        return cls(settings.test_mode, settings.identity_referential, frozenset(settings.identity_trusted_partners),
-                   table)
+        return cls(settings.test_mode, settings.identity_referential, table)
 
     def justificatif(self, code: str) -> Justificatif:
         found = self.justificatifs.get(code.upper())

@@ -1,9 +1,10 @@
 """The PAM-FR identity feed over MLLP: the SGL as "esclave de l'identité" of the hospital's GAM.
 
 ``register_identity_feed`` routes every supported ADT event to ``IdentityFeed``, which reads the
-identity change (``facades.hl7v2.pam``), writes it through the FHIR interactions with the write guard
-of the caller ``hl7:<MSH-3>`` in role ``source-identite`` (the role reserved for the hospital identity
-repository: it may set VALI/QUAL and the INS it sends), and answers only once the write is durable:
+identity change (``facades.hl7v2.pam``, with the partner's PID-3 type mapping), writes it through the
+FHIR interactions with the write guard of the caller ``partner:<name>`` in role ``source-identite``
+(the only partner role that may feed identities: it sets VALI/QUAL and the INS it sends, SGL.INS.39;
+the partner gate refuses ADT from any other sender), and answers only once the write is durable:
 
 - AA after the write (with W-severity ERR segments for what was ignored, e.g. an untrusted INS);
 - AE when the message cannot be applied, with one ERR naming the spot: unreadable field (its table
@@ -19,7 +20,7 @@ import logging
 
 from facades.hl7v2 import AckDecision, AckError, Hl7ContentError, Hl7ParseError, InboundMessage, at
 from facades.hl7v2.pam import SUPPORTED_EVENTS, IdentityChange, location_of, read_identity_change
-from resources.errors import SglError
+from resources.errors import Forbidden, SglError
 from resources.interactions import WriteGuard
 from server.access.caller import Caller
 from server.access.roles import SOURCE_IDENTITE
@@ -29,6 +30,7 @@ from server.identity_feed.lookup import written
 from server.identity_feed.merge import merge
 from server.identity_feed.serial import IppLocks
 from server.identity_feed.upsert import upsert
+from server.partners import partner_of
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +47,11 @@ class IdentityFeed:
     async def __call__(self, inbound: InboundMessage) -> AckDecision:
         message = inbound.message
         try:
-            change = read_identity_change(message)
-            caller = Caller(id=f"hl7:{message.msh.get('3.1') or 'unknown'}", role=FEED_ROLE, kind="partner",
-                            address=inbound.peer)
+            partner = partner_of(inbound)
+            if partner is None or partner.role != FEED_ROLE:
+                raise Forbidden("SGL.INS.39 only a partner registered as source-identite may feed identities")
+            change = read_identity_change(message, identifier_types=partner.identifier_types)
+            caller = Caller(id=f"partner:{partner.name}", role=FEED_ROLE, kind="partner", address=inbound.peer)
             async with self.locks.holding(change):
                 produced, warnings = await self._apply(change, self.ctx.guards.for_caller(caller))
         except Hl7ParseError as exc:  # the message was read: a refused value is AE, not AR

@@ -11,17 +11,21 @@ from collections.abc import Awaitable, Callable
 
 from bson import ObjectId
 
-from facades.astm import AstmRecordError, Message
+from facades.astm import AstmRecordError, Message, current_peer
+from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
+from server.partners.gate import PartnerGate
 
 ResultsHandler = Callable[[str, Message], Awaitable[list[str]]]
 QueryHandler = Callable[[str, Message], Awaitable[Message | None]]
 
 
 class AstmDispatcher:
-    def __init__(self, journal: InboundJournal) -> None:
+    def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None) -> None:
         self.journal = journal
+        self.gate = gate
+        """Who may send (server/partners): an unknown sender's message is NAKed; None only in dispatch tests."""
         self.results: ResultsHandler | None = None
         self.query: QueryHandler | None = None
 
@@ -29,18 +33,26 @@ class AstmDispatcher:
         """Journal, then hand over; raising makes the server NAK the last frame so the analyzer retries."""
         charset = message.charset or "latin-1"
         sender = message.header.sender
+        peer = current_peer.get() or "astm"
         try:
-            entry = await self.journal.record(protocol="astm", peer="astm", raw=text.encode(charset, "replace"),
+            entry = await self.journal.record(protocol="astm", peer=peer, raw=text.encode(charset, "replace"),
                                               message_type="query" if message.queries else "results",
                                               charset=charset, control_id=message.header.message_id or None,
                                               partner={"application": sender[0] if sender else "",
                                                        "version": "^".join(sender[1:])})
-            return await self.process(entry, text, message)
+            return await self.process(entry, text, message, peer=peer)
         except DATABASE_DOWN as exc:
             raise unavailable(exc) from exc
 
-    async def process(self, entry: ObjectId, text: str, message: Message) -> Message | None:
-        """Hand a journaled message to its handler and settle its journal entry (also used by the replay)."""
+    async def process(self, entry: ObjectId, text: str, message: Message, *, peer: str = "") -> Message | None:
+        """Check the sender, hand a journaled message to its handler and settle its journal entry (also used
+        by the replay, with the peer the journal recorded)."""
+        if self.gate is not None:
+            admitted = await self.gate.admit_astm(message, peer)
+            if isinstance(admitted, str):
+                await self.journal.settle(entry, "rejected", admitted)
+                raise Forbidden(admitted)
+            message = admitted
         produced: list[str] = []
         try:
             if message.queries:

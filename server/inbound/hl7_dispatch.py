@@ -16,8 +16,10 @@ from bson import ObjectId
 
 from facades.hl7v2 import AckDecision, InboundMessage, PartlyProcessed, UnsupportedMessage
 from facades.hl7v2.errors import UNSUPPORTED_EVENT_CODE, UNSUPPORTED_MESSAGE_TYPE
+from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
+from server.partners.gate import PartnerGate
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +34,10 @@ def partner_of(inbound: InboundMessage) -> dict[str, str]:
 
 
 class Hl7Dispatcher:
-    def __init__(self, journal: InboundJournal) -> None:
+    def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None) -> None:
         self.journal = journal
+        self.gate = gate
+        """Who may send what (server/partners); None only in tests of the dispatch itself."""
         self.routes: dict[tuple[str, str | None], Hl7Handler] = {}
 
     def route(self, message_type: str, event: str | None, handler: Hl7Handler) -> None:
@@ -67,6 +71,13 @@ class Hl7Dispatcher:
         replayed at the next start)."""
         msh = inbound.message.msh
         message_type, event = msh.get("9.1") or "", msh.get("9.2") or ""
+        if self.gate is not None:
+            supported = (message_type, event) in self.routes or (message_type, None) in self.routes
+            admitted = await self.gate.admit_hl7(inbound, f"{message_type}^{event}", supported=supported)
+            if isinstance(admitted, str):
+                await self.journal.settle(entry, "rejected", admitted)
+                raise Forbidden(admitted)  # AR (facades.hl7v2.outcome)
+            inbound = admitted
         try:
             decision = await self.handler_for(message_type, event)(inbound)
         except UnsupportedMessage as exc:

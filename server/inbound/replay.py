@@ -32,7 +32,7 @@ async def _replay_one(hl7: Hl7Dispatcher, astm: AstmDispatcher, entry: dict[str,
         text = raw.decode(charset)
         message = parse_message(text)
         message.charset = charset
-        await astm.process(entry["_id"], text, message)
+        await astm.process(entry["_id"], text, message, peer=str(entry.get("peer", "")))
     else:
         inbound = InboundMessage(raw, parse(raw), f"{REPLAY_PEER} of {entry.get('peer', '?')}", 0)
         await hl7.process(entry["_id"], inbound)

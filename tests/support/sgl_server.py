@@ -1,4 +1,11 @@
-"""Run ``sgl serve`` as a real process on a free loopback port, as an operator would."""
+"""Run ``sgl serve`` as a real process on a free loopback port, as an operator would.
+
+Socket partners: a server accepts HL7/ASTM only from registered partners (issue 11 item 6), so
+``start_sgl`` registers the test senders of ``partners.json`` (GAM/CHU-X identity source; BIO1, HEM1, LAS,
+CHEM-800, XN-350 and AUTOMATE analyzers; DPI/CHU-X and AGENDA EHRs; all from 127.0.0.0/8) with
+``sgl partners import`` once the server answers, as a deployment script would. Pass ``partners=None``
+for a server with no partner (every socket message refused), or another JSON file.
+"""
 
 from __future__ import annotations
 
@@ -45,10 +52,23 @@ class SglProcess:
         return self.process.returncode
 
 
+TEST_PARTNERS = Path(__file__).with_name("partners.json")
+
+
+def register_partners(data_dir: Path, partners: Path, env: dict[str, str] | None = None) -> None:
+    """``sgl partners import`` on the data dir (works while the server runs; it sees them within a second)."""
+    sgl = Path(sys.executable).parent / "sgl"
+    done = subprocess.run([str(sgl), "partners", "import", str(partners), "--data-dir", str(data_dir)],
+                          env={**os.environ, **(env or {})}, capture_output=True, timeout=120)
+    if done.returncode != 0 and b"already registered" not in done.stderr:
+        raise RuntimeError(f"sgl partners import failed: {done.stderr.decode()[-2000:]}")
+
+
 def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 90.0,
-              ports: tuple[int, int, int] | None = None) -> SglProcess:
+              ports: tuple[int, int, int] | None = None, partners: Path | None = TEST_PARTNERS) -> SglProcess:
     """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port (or on ``ports``, the
-    same (HTTP, MLLP, ASTM) again when a test restarts a server its clients keep talking to)."""
+    same (HTTP, MLLP, ASTM) again when a test restarts a server its clients keep talking to), with the
+    test partners registered."""
     port, mllp_port, astm_port = ports or (free_port(), free_port(), free_port())
     log = data_dir.parent / f"sgl-{port}.log"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -64,6 +84,8 @@ def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: flo
             raise RuntimeError(f"sgl serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=1.0).status_code == 200:
+                if partners is not None:
+                    register_partners(data_dir, partners, env)
                 return SglProcess(proc, port, data_dir, log, mllp_port, astm_port)
         except httpx.HTTPError:
             pass

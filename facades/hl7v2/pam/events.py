@@ -12,6 +12,8 @@ the INS is stored and the identity is qualified (QUAL); ``VALI`` without INS -> 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from facades.hl7v2 import ErrorLocation, Hl7Message, Segment
 from facades.hl7v2.pam.errors import REQUIRED_FIELD_MISSING, UNSUPPORTED_EVENT_CODE, field_error
 from facades.hl7v2.pam.model import ChangeKind, IdentityChange, Traits
@@ -52,8 +54,10 @@ def _traits(message: Hl7Message, pid: Segment) -> Traits:
                   read_gender(pid), birthplace, home)
 
 
-def read_identity_change(message: Hl7Message) -> IdentityChange:
-    """Read the identity an ADT message carries; raises errors naming the segment and field."""
+def read_identity_change(message: Hl7Message, *, identifier_types: Mapping[str, str] | None = None) -> IdentityChange:
+    """Read the identity an ADT message carries; raises errors naming the segment and field.
+
+    ``identifier_types``: the sender's PID-3/MRG-1 type mapping (see ``read_ipp``)."""
     event = message.trigger_event
     kind = EVENT_KINDS.get(event)
     if message.message_type != "ADT" or kind is None:
@@ -66,9 +70,10 @@ def read_identity_change(message: Hl7Message) -> IdentityChange:
     trusted = bool(_TRUSTING & set(codes)) and not _BLOCKING & set(codes)
     ins, deleted, ins_warnings = read_ins(pid, trusted=trusted)
     status = ("QUAL" if ins else "VALI") if trusted else "PROV"
-    prior = read_ipp(_segment(message, "MRG"), 1, facility) if kind != "upsert" else None
+    prior = read_ipp(_segment(message, "MRG"), 1, facility, identifier_types) if kind != "upsert" else None
     return IdentityChange(
-        event=event, kind=kind, ipp=read_ipp(pid, 3, facility), traits=_traits(message, pid), status=status,
+        event=event, kind=kind, ipp=read_ipp(pid, 3, facility, identifier_types), traits=_traits(message, pid),
+        status=status,
         ins=ins, ins_deleted=deleted, reliability_codes=codes,
         attributes=tuple(c for c in codes if c not in STATUS_CODES), collection=collection(message),
         prior_ipp=prior, warnings=warnings + ins_warnings,

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date
 
 from facades.hl7v2 import AckError, AssigningAuthority, ErrorLocation, Field, Segment
@@ -36,9 +37,15 @@ def _repetitions(field: Field) -> list[tuple[int, Field]]:
     return [(n, field.repetition(n)) for n in range(1, len(field) + 1)]
 
 
-def read_ipp(segment: Segment, field_no: int, sending_facility: str) -> Ipp:
-    """The IPP in a CX list (PID-3, MRG-1): CX-5 = PI, the sending facility's namespace preferred."""
-    candidates = [(n, cx) for n, cx in _repetitions(segment.field(field_no)) if cx.value(5) == "PI" and cx.value(1)]
+def read_ipp(segment: Segment, field_no: int, sending_facility: str,
+             identifier_types: Mapping[str, str] | None = None) -> Ipp:
+    """The IPP in a CX list (PID-3, MRG-1): CX-5 = PI, the sending facility's namespace preferred.
+
+    ``identifier_types`` maps a sender's own CX-5 types onto table 0203 (``{"MR": "PI"}``: a system that
+    types its patient number MR), as configured for that sender; unmapped types are read as sent."""
+    types = identifier_types or {}
+    candidates = [(n, cx) for n, cx in _repetitions(segment.field(field_no))
+                  if types.get(cx.value(5), cx.value(5)) == "PI" and cx.value(1)]
     if not candidates:
         raise field_error(f"{segment.name}-{field_no} has no patient identifier of type PI (the IPP)",
                           _where(segment, field_no), REQUIRED_FIELD_MISSING)

@@ -25,8 +25,7 @@ from server.identity.policy import IdentityPolicy
 from server.identity.vocabulary import LOCKED_TRAITS_URL, attribute_extension, extensions, history
 from tests.server.identity.identity_samples import MATRICULE, provisional, with_status
 
-POLICY = IdentityPolicy(test_mode=False, referential=True, trusted_partners=frozenset({"urn:oid:1.2.3.4"}),
-                        justificatifs={})
+POLICY = IdentityPolicy(test_mode=False, referential=True, justificatifs={})
 Action = Literal["create", "update", "delete"]
 
 
@@ -68,7 +67,7 @@ async def test_minimum_with_placeholder_birthplace_is_enough_and_provisional_SGL
 
 
 async def test_non_referential_site_accepts_a_bare_patient() -> None:
-    policy = IdentityPolicy(test_mode=False, referential=False, trusted_partners=frozenset(), justificatifs={})
+    policy = IdentityPolicy(test_mode=False, referential=False, justificatifs={})
     out = await run("biologiste", None, {"resourceType": "Patient", "gender": "male"}, policy=policy)
     assert out is not None and identity_status(out) == "PROV"
 
@@ -89,7 +88,7 @@ async def test_test_oid_only_in_test_mode() -> None:
     with pytest.raises(Unprocessable) as err:
         await run("source-identite", None, patient)
     assert err.value.expression == ["Patient.identifier[0].system"]
-    policy = IdentityPolicy(test_mode=True, referential=True, trusted_partners=frozenset(), justificatifs={})
+    policy = IdentityPolicy(test_mode=True, referential=True, justificatifs={})
     out = await run("source-identite", None, patient, policy=policy)
     assert out is not None and ins_identifier(out) is not None
 
@@ -129,12 +128,18 @@ async def test_qualified_identity_received_from_another_domain_is_requalified_SG
 
 
 @pytest.mark.req("SGL.INS.39")
-async def test_qualified_identity_from_a_trusted_partner_stays_qualified_SGL_INS_39() -> None:
+async def test_meta_source_qualifies_nothing_only_the_identity_source_keeps_qual_SGL_INS_39() -> None:
     received = with_status(provisional(), "QUAL")
-    received["meta"] = {"source": "urn:oid:1.2.3.4"}
+    received["meta"] = {"source": "urn:oid:1.2.250.1.213.1.4.10"}  # names a trusted emitter, proves nothing
     out = await run("secretaire", None, received)
-    assert out is not None and identity_status(out) == "QUAL" and emittable_ins(out) is not None
-    assert "SGL.INS.39" in history(out)[0]["reason"]
+    assert out is not None and identity_status(out) == "PROV" and emittable_ins(out) is None
+    kept = await run("source-identite", None, with_status(provisional(), "QUAL"))
+    assert kept is not None and identity_status(kept) == "QUAL" and emittable_ins(kept) is not None
+    ehr = await run("dpi", None, with_status(provisional(), "QUAL"))  # a DPI may create, not qualify
+    assert ehr is not None and identity_status(ehr) == "PROV" and emittable_ins(ehr) is None
+    for partner_role in ("automate", "sous-traitant"):
+        with pytest.raises(Forbidden):
+            await run(partner_role, None, with_status(provisional(), "QUAL"))
 
 
 async def qualified(status: str = "QUAL") -> dict[str, Any]:
@@ -241,11 +246,13 @@ async def test_attested_insi_answer_raises_to_recup() -> None:
 async def test_every_ins_field_is_kept_and_birth_names_are_upper_case_without_accents_SGL_INS_01() -> None:
     long_name = "D'ARTAGNAN-" + "É" * 60 + " DE LA TOUR"
     patient = with_status(provisional(), "QUAL")
-    patient["meta"] = {"source": "urn:oid:1.2.3.4"}
     patient["name"] = [{"use": "official", "family": long_name, "given": ["Éloïse"],
                         "extension": [{"url": BIRTH_LIST_GIVEN_NAME_URL, "valueString": "Éloïse Françoise"}]},
                        {"use": "usual", "family": "Martin", "given": ["Lou"]}]
-    out = await run("secretaire", None, patient)
+    ins = patient["identifier"][0]
+    with attesting(Attestation("p1", "QUAL", "INSi 00 and a high-trust justificatif",
+                               ins=f"{ins['system']}|{ins['value']}")):
+        out = await run("secretaire", None, patient)
     assert out is not None and identity_status(out) == "QUAL"
     assert ins_identifier(out) == patient["identifier"][0] and patient["identifier"][0]["value"] == MATRICULE
     assert birth_name(out) == "D'ARTAGNAN-" + "E" * 60 + " DE LA TOUR"

@@ -12,7 +12,6 @@ from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import history, with_reliability
 from tests.server.identity.identity_samples import out, parameters, provisional
 from tests.support.access import caller_id
-from tests.support.identity_servers import TRUSTED
 
 pytestmark = pytest.mark.db
 
@@ -38,15 +37,16 @@ async def test_verification_ok_is_traced_and_changes_nothing_SGL_INS_42(desk: ht
 
 @pytest.mark.req("SGL.INS.43")
 @pytest.mark.req("SGL.INS.42")
-async def test_verification_ko_downgrades_and_puts_on_the_worklist_SGL_INS_43_42(desk: httpx.AsyncClient) -> None:
-    """A qualified identity from a trusted partner whose stored birth date is not the INSi one."""
+async def test_verification_ko_downgrades_and_puts_on_the_worklist_SGL_INS_43_42(desk: httpx.AsyncClient,
+                                                                                 feed: httpx.AsyncClient) -> None:
+    """A qualified identity from the identity source whose stored birth date is not the INSi one."""
     received: dict[str, Any] = {
-        "resourceType": "Patient", "meta": {"source": TRUSTED},
+        "resourceType": "Patient",
         "identifier": [ins_identifier_for("275126322074974", OID_INS_NIR)],
         "name": [{"use": "official", "family": "ADRUN", "given": ["ZOE"]}], "gender": "female",
         "birthDate": "1975-12-30", "extension": [birthplace_extension("63220")],
     }
-    r = await desk.post("Patient", json=with_reliability(received, "QUAL", {}))
+    r = await feed.post("Patient", json=with_reliability(received, "QUAL", {}))
     assert r.status_code == 201 and identity_status(r.json()) == "QUAL", r.text
     pid = r.json()["id"]
     r = await desk.post(f"Patient/{pid}/$insi-verify")

@@ -17,19 +17,19 @@ from resources.ins import OID_INS_NIR, identity_status, ins_identifier, ins_iden
 from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import with_reliability
 from tests.server.identity.identity_samples import out
-from tests.support.identity_servers import TRUSTED, Servers
+from tests.support.identity_servers import Servers
 
 pytestmark = pytest.mark.db
 
 
-async def received(desk: httpx.AsyncClient, birth_date: str) -> str:
-    """A QUAL identity of ADRUN ZOE from a trusted partner; KO at INSi unless born 1975-12-31."""
+async def received(feed: httpx.AsyncClient, birth_date: str) -> str:
+    """A QUAL identity of ADRUN ZOE from the identity source (SGL.INS.39); KO at INSi unless born 1975-12-31."""
     body: dict[str, Any] = {
-        "resourceType": "Patient", "meta": {"source": TRUSTED},
+        "resourceType": "Patient",
         "identifier": [ins_identifier_for("275126322074974", OID_INS_NIR)],
         "name": [{"use": "official", "family": "ADRUN", "given": ["ZOE"]}], "gender": "female",
         "birthDate": birth_date, "extension": [birthplace_extension("63220")]}
-    r = await desk.post("Patient", json=with_reliability(body, "QUAL", {}))
+    r = await feed.post("Patient", json=with_reliability(body, "QUAL", {}))
     assert r.status_code == 201 and identity_status(r.json()) == "QUAL", r.text
     return str(r.json()["id"])
 
@@ -50,8 +50,8 @@ async def sgl(*args: str, env: dict[str, str]) -> tuple[int, str]:
 
 @pytest.mark.req("SGL.INS.58")
 async def test_cli_verifies_every_identity_with_a_report_SGL_INS_58(
-        desk: httpx.AsyncClient, identity_servers: Servers, tmp_path: Path) -> None:
-    good, bad = await received(desk, "1975-12-31"), await received(desk, "1975-12-29")
+        desk: httpx.AsyncClient, feed: httpx.AsyncClient, identity_servers: Servers, tmp_path: Path) -> None:
+    good, bad = await received(feed, "1975-12-31"), await received(feed, "1975-12-29")
     report = tmp_path / "report.csv"
     code, output = await sgl("identity", "verify-all", "--data-dir", str(identity_servers.server.data_dir),
                              "--report", str(report), "--as-role", "secretaire", env=identity_servers.env)

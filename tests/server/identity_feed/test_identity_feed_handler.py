@@ -40,7 +40,7 @@ async def test_cons_identite_ins_stores_the_ins_and_qualifies_SGL_INS_54_SGL_INS
     # written through the identity guard, as the hospital identity repository (MSH-3)
     [history] = [e for e in patient["extension"] if e["url"] == STATUS_HISTORY_URL]
     entry_of = {sub["url"]: next(v for k, v in sub.items() if k.startswith("value")) for sub in history["extension"]}
-    assert (entry_of["status"], entry_of["author"], entry_of["role"]) == ("QUAL", "hl7:GAM", "source-identite")
+    assert (entry_of["status"], entry_of["author"], entry_of["role"]) == ("QUAL", "partner:GAM", "source-identite")
     entry = await feed_db.db[COLLECTION].find_one({"control_id": "INS-1"})
     assert entry is not None and entry["status"] == "processed" and entry["message_type"] == "ADT^A01"
 

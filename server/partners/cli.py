@@ -1,0 +1,136 @@
+"""``sgl partners add|list|remove|import``: the socket partners, with or without a running server.
+
+The commands write the ``partners`` collection of the data dir's database (the embedded one is
+shared with a running ``sgl serve``) or of ``SGL_MONGODB_URI``; a running server sees the change
+within a second (``registry.CACHE_SECONDS``), no restart needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from resources.errors import SglError
+from server.access.roles import PARTNER_ROLES
+from server.partners.model import Partner
+from server.partners.registry import PartnerRegistry
+from server.settings import Settings
+
+T = TypeVar("T")
+DATA_DIR = click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
+                        help="Data directory of the embedded database (shared with a running server).")
+
+
+def _run(data_dir: Path, work: Callable[[PartnerRegistry], Awaitable[T]]) -> T:
+    from server.database import open_database
+
+    async def run() -> T:
+        database = await open_database(Settings(data_dir=data_dir))
+        try:
+            return await work(PartnerRegistry(database.db))
+        finally:
+            await database.close()
+
+    try:
+        return asyncio.run(run())
+    except SglError as exc:
+        raise click.ClickException(exc.diagnostics) from exc
+
+
+def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for value in values:
+        key, sep, target = value.partition("=")
+        if not sep or not key or not target:
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", param_hint=option)
+        out[key.strip()] = target.strip()
+    return out
+
+
+def _partner(fields: dict[str, Any]) -> Partner:
+    try:
+        return Partner(name=str(fields.get("name", "")), role=str(fields.get("role", "")),
+                       hl7_application=fields.get("hl7_application") or None,
+                       hl7_facility=fields.get("hl7_facility") or None,
+                       astm_sender=fields.get("astm_sender") or None,
+                       addresses=tuple(fields.get("addresses") or ()), send_to=fields.get("send_to") or None,
+                       identifier_types=dict(fields.get("identifier_types") or {}),
+                       options=dict(fields.get("options") or {}))
+    except SglError as exc:
+        raise click.ClickException(exc.diagnostics) from exc
+
+
+@click.group()
+def partners() -> None:
+    """Socket partners (MLLP/ASTM): who may send what, from where."""
+
+
+@partners.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(PARTNER_ROLES), help="What the partner may send.")
+@click.option("--hl7-application", help="MSH-3 (sending application) of its HL7 messages.")
+@click.option("--hl7-facility", help="MSH-4 (sending facility), when the application name is not enough.")
+@click.option("--astm-sender", help="ASTM H-5 sender name (first component), for an automate.")
+@click.option("--address", "addresses", multiple=True, help="IP or CIDR it connects from (repeatable; default any).")
+@click.option("--send-to", help="HOST:PORT where the lab sends to it (results to a DPI, orders to an analyzer).")
+@click.option("--identifier-type", "identifier_types", multiple=True,
+              help="PID-3 identifier type mapping, e.g. MR=PI: its MR identifier is the IPP (repeatable).")
+@click.option("--option", "options", multiple=True, help="Partner-level parsing option KEY=VALUE (repeatable).")
+@DATA_DIR
+def add(name: str, role: str, hl7_application: str | None, hl7_facility: str | None, astm_sender: str | None,
+        addresses: tuple[str, ...], send_to: str | None, identifier_types: tuple[str, ...], options: tuple[str, ...],
+        data_dir: Path) -> None:
+    """Register a partner; exit 1 if the name or its sender is already taken."""
+    partner = _partner({"name": name, "role": role, "hl7_application": hl7_application,
+                        "hl7_facility": hl7_facility, "astm_sender": astm_sender, "addresses": addresses,
+                        "send_to": send_to, "identifier_types": _pairs(identifier_types, "--identifier-type"),
+                        "options": _pairs(options, "--option")})
+    _run(data_dir, lambda registry: registry.add(partner))
+    click.echo(f"partner {partner.describe()} registered")
+
+
+@partners.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@DATA_DIR
+def import_partners(file: Path, data_dir: Path) -> None:
+    """Register every partner of a JSON array (keys as the add options: name, role, hl7_application, ...)."""
+    try:
+        raw = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{file}: not a JSON array of partners ({exc})") from exc
+    if not isinstance(raw, list) or not all(isinstance(item, dict) for item in raw):
+        raise click.ClickException(f"{file}: not a JSON array of partners")
+    batch = [_partner(item) for item in raw]  # all valid before any is written
+
+    async def add_all(registry: PartnerRegistry) -> None:
+        for partner in batch:
+            await registry.add(partner)
+
+    _run(data_dir, add_all)
+    click.echo(f"{len(batch)} partner(s) registered")
+
+
+@partners.command("list")
+@DATA_DIR
+def list_partners(data_dir: Path) -> None:
+    """The registered partners, one per line (;-separated, with a header)."""
+    found = _run(data_dir, lambda registry: registry.all())
+    click.echo("name;role;hl7_application;hl7_facility;astm_sender;addresses;send_to;identifier_types")
+    for p in found:
+        mapping = ",".join(f"{k}={v}" for k, v in sorted(p.identifier_types.items()))
+        click.echo(";".join([p.name, p.role, p.hl7_application or "", p.hl7_facility or "", p.astm_sender or "",
+                             ",".join(p.addresses), p.send_to or "", mapping]))
+
+
+@partners.command("remove")
+@click.argument("name")
+@DATA_DIR
+def remove(name: str, data_dir: Path) -> None:
+    """Unregister a partner: its next message is refused."""
+    _run(data_dir, lambda registry: registry.remove(name))
+    click.echo(f"partner {name} removed")

@@ -1,0 +1,78 @@
+"""``sgl partners`` from the command line, without a server running on the data dir (issue 11 item 8)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.server.partners.conftest import PartnerServer, sgl_partners
+
+pytestmark = pytest.mark.db
+
+
+def test_add_list_remove_without_a_server(tmp_path: Path) -> None:
+    data = tmp_path / "var"
+    added = sgl_partners(data, "add", "ANALYSEUR-1", "--role", "automate", "--hl7-application", "CX-A1",
+                         "--astm-sender", "CX-A1", "--address", "10.1.2.0/24", "--send-to", "10.1.2.3:5000")
+    assert added.returncode == 0, added.stderr
+    gam = sgl_partners(data, "add", "GAM", "--role", "source-identite", "--hl7-application", "GAM",
+                       "--hl7-facility", "CHU-X", "--identifier-type", "MR=PI")
+    assert gam.returncode == 0, gam.stderr
+    listed = sgl_partners(data, "list")
+    assert listed.returncode == 0 and listed.stdout.splitlines() == [
+        "name;role;hl7_application;hl7_facility;astm_sender;addresses;send_to;identifier_types",
+        "ANALYSEUR-1;automate;CX-A1;;CX-A1;10.1.2.0/24;10.1.2.3:5000;",
+        "GAM;source-identite;GAM;CHU-X;;;;MR=PI",
+    ]
+    assert sgl_partners(data, "remove", "ANALYSEUR-1").returncode == 0
+    assert [line.split(";")[0] for line in sgl_partners(data, "list").stdout.splitlines()[1:]] == ["GAM"]
+    gone = sgl_partners(data, "remove", "ANALYSEUR-1")
+    assert gone.returncode == 1 and "no partner named 'ANALYSEUR-1'" in gone.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("--role", "automate"), "needs --hl7-application or --astm-sender"),
+    (("--role", "automate", "--hl7-application", "A", "--address", "10.0.0.300/8"), "not an IP address or CIDR"),
+    (("--role", "dpi", "--astm-sender", "X"), "sends no ASTM"),
+    (("--role", "dpi", "--hl7-application", "A", "--send-to", "nohostport"), "not HOST:PORT"),
+    (("--role", "dpi", "--hl7-application", "A", "--identifier-type", "MR=XX"), "the target must be one of"),
+    (("--role", "dpi", "--hl7-application", "A", "--identifier-type", "MR"), "is not KEY=VALUE"),
+])
+def test_bad_partner_definitions_are_refused_with_the_reason(partner_server: PartnerServer, args: tuple[str, ...],
+                                                             message: str) -> None:
+    data = partner_server.sgl.data_dir
+    done = sgl_partners(data, "add", "BAD-DEFINITION", *args)
+    assert done.returncode != 0 and message in done.stderr, done.stderr
+    assert "BAD-DEFINITION" not in sgl_partners(data, "list").stdout
+
+
+def test_unknown_role_is_refused_by_the_option(tmp_path: Path) -> None:
+    done = sgl_partners(tmp_path / "var", "add", "P", "--role", "hacker", "--hl7-application", "A")
+    assert done.returncode == 2 and "'hacker' is not one of" in done.stderr
+
+
+def test_two_partners_cannot_claim_the_same_sender(partner_server: PartnerServer) -> None:
+    """With the server running: the CLI shares its embedded database."""
+    data = partner_server.sgl.data_dir
+    first = sgl_partners(data, "add", "DUP-A", "--role", "dpi", "--hl7-application", "DUP-EHR", "--hl7-facility", "F")
+    assert first.returncode == 0, first.stderr
+    again = sgl_partners(data, "add", "DUP-B", "--role", "automate", "--hl7-application", "DUP-EHR",
+                         "--hl7-facility", "F")
+    assert again.returncode == 1 and "already registered" in again.stderr
+    other = sgl_partners(data, "add", "DUP-C", "--role", "dpi", "--hl7-application", "DUP-EHR", "--hl7-facility", "G")
+    assert other.returncode == 0
+    same_name = sgl_partners(data, "add", "DUP-A", "--role", "dpi", "--hl7-application", "DUP-OTHER")
+    assert same_name.returncode == 1
+    names = [line.split(";")[0] for line in sgl_partners(data, "list").stdout.splitlines()[1:]]
+    assert "DUP-A" in names and "DUP-C" in names and "DUP-B" not in names
+
+
+def test_import_checks_every_entry_before_writing(partner_server: PartnerServer, tmp_path: Path) -> None:
+    data, file = partner_server.sgl.data_dir, tmp_path / "partners.json"
+    file.write_text(json.dumps([{"name": "IMPORT-OK", "role": "dpi", "hl7_application": "IMPORT-EHR"},
+                                {"name": "IMPORT-BAD", "role": "dpi"}]), encoding="utf-8")
+    done = sgl_partners(data, "import", str(file))
+    assert done.returncode == 1 and "needs --hl7-application" in done.stderr
+    assert "IMPORT-" not in sgl_partners(data, "list").stdout

@@ -1,0 +1,107 @@
+"""Run ``sgl psc-simulator`` as a real process on a free loopback port, as a developer would.
+
+    sim = start_psc_simulator(tmp_path / "psc")     # makes the test PKI and signing key there
+    sim.discovery_url, sim.ca                         # what SGL_PSC_DISCOVERY_URL / SGL_PSC_CA take
+    pick_user(client, picker_response, "899700200001")  # press a test user's button on the picker page
+    sim.stop()
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import ssl
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.support.sgl_server import free_port
+
+CLIENT_ID = "opensgl-dev"
+CLIENT_SECRET = "opensgl-dev-secret"
+
+
+@dataclass
+class PscSimulator:
+    process: subprocess.Popen[bytes]
+    port: int
+    cert_dir: Path
+    log: Path
+
+    @property
+    def issuer(self) -> str:
+        return f"https://127.0.0.1:{self.port}/auth/realms/esante-wallet"
+
+    @property
+    def discovery_url(self) -> str:
+        return self.issuer + "/.well-known/wallet-openid-configuration"
+
+    @property
+    def ca(self) -> Path:
+        return self.cert_dir / "ca.pem"
+
+    def tls(self) -> ssl.SSLContext:
+        """A client context trusting the simulator's test CA (what a browser would be told to trust)."""
+        return ssl.create_default_context(cafile=str(self.ca))
+
+    def state(self) -> dict[str, object]:
+        result: dict[str, object] = httpx.get(f"https://127.0.0.1:{self.port}/_simulator/state",
+                                              verify=self.tls(), timeout=5).json()
+        return result
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def start_psc_simulator(cert_dir: Path, *extra: str, timeout: float = 60.0) -> PscSimulator:
+    port = free_port()
+    log = cert_dir.parent / f"psc-simulator-{port}.log"
+    sgl = Path(sys.executable).parent / "sgl"
+    cmd = [str(sgl), "psc-simulator", "--port", str(port), "--cert-dir", str(cert_dir),
+           "--client-id", CLIENT_ID, "--client-secret", CLIENT_SECRET, *extra]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT)
+    sim = PscSimulator(proc, port, cert_dir, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"sgl psc-simulator exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        if sim.ca.exists():
+            try:
+                if httpx.get(sim.discovery_url, verify=sim.tls(), timeout=1.0).status_code == 200:
+                    return sim
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.2)
+    sim.stop()
+    raise RuntimeError(f"sgl psc-simulator did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+_FORM = re.compile(r'<form method="post" action="([^"]+)">')
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)">')
+
+
+def picker_form(page: httpx.Response) -> tuple[str, dict[str, str], list[str]]:
+    """The picker's form: absolute action URL, hidden fields, and the national ids offered."""
+    action = _FORM.search(page.text)
+    if action is None:
+        raise AssertionError(f"not the test-user picker page: {page.text[:300]}")
+    users = re.findall(r'<button type="submit" name="user" value="([^"]+)">', page.text)
+    return str(page.url.join(action.group(1))), dict(_HIDDEN.findall(page.text)), users
+
+
+async def pick_user(client: httpx.AsyncClient, page: httpx.Response, national_id: str) -> httpx.Response:
+    """Press the button of ``national_id`` on the picker page, as the professional would."""
+    action, fields, users = picker_form(page)
+    assert national_id in users, f"{national_id} is not offered by the picker ({users})"
+    return await client.post(action, data={**fields, "user": national_id})
