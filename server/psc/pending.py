@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from facades.psc import PendingLogin
 from resources.search.date import now_utc
+from server.access.collections import SESSIONS as WORKBENCH_SESSIONS
 
 COLLECTION = "psc_logins"
 SESSIONS = "psc_sessions"
@@ -54,8 +55,15 @@ async def remember_id_token(db: AsyncDatabase[Any], csrf: str, user: str, id_tok
 
 
 async def professional_of(db: AsyncDatabase[Any], user: str) -> dict[str, str] | None:
-    """The professional of the user's latest live PSC session (None: the user did not come through PSC)."""
-    async for doc in db[SESSIONS].find({"user": user, "expires": {"$gt": now_utc()}}).sort("created", -1).limit(1):
+    """The professional of the user's PSC login, when the user's most recent live workbench session was opened
+    through PSC (None after a password login: that session proves nothing about PSC). Calls are not tied to one
+    session (the caller carries none), hence "most recent"."""
+    now = now_utc()
+    live = {"user": user, "expires": {"$gt": now}}
+    async for latest in db[WORKBENCH_SESSIONS].find(live).sort("created", -1).limit(1):
+        if latest.get("method") != "psc":
+            return None
+    async for doc in db[SESSIONS].find(live).sort("created", -1).limit(1):
         found: dict[str, str] = doc.get("professional") or {}
         return found or None
     return None
