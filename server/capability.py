@@ -35,6 +35,22 @@ def operations_of(paths: list[str]) -> dict[str | None, list[tuple[str, str]]]:
     return found
 
 
+def security(base: str) -> dict[str, Any]:
+    """How to authenticate (SMART App Launch's oauth-uris extension): every interaction but ``metadata`` needs
+    a bearer token from the token endpoint (client credentials) or a workbench session."""
+    origin = base.removesuffix("/fhir")
+    return {
+        "cors": False,
+        "service": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                 "code": "SMART-on-FHIR", "display": "SMART-on-FHIR"}],
+                     "text": "OAuth 2.0 client credentials (bearer JWT); workbench session with CSRF token"}],
+        "extension": [{"url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                       "extension": [{"url": "token", "valueUri": f"{origin}/auth/token"}]}],
+        "description": f"Discovery: {base}/.well-known/smart-configuration. 401 without credentials, 403 "
+                       "OperationOutcome naming the permission the role lacks (the permission table).",
+    }
+
+
 def capability_statement(*, base: str, version: str, date: str, paths: list[str] | None = None) -> dict[str, Any]:
     operations = operations_of(paths or [])
     resources = []
@@ -68,6 +84,7 @@ def capability_statement(*, base: str, version: str, date: str, paths: list[str]
         "format": ["application/fhir+json", "json"],
         "rest": [{
             "mode": "server",
+            "security": security(base),
             "resource": resources,
             "interaction": [{"code": "transaction"}, {"code": "batch"}],
             **({"operation": [{"name": op, "definition": f"{base}/OperationDefinition/{rid}"}

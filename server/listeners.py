@@ -11,7 +11,6 @@ from facades.astm import start_astm_server
 from facades.hl7v2 import start_mllp_server
 from resources.connections import ConnectionGate
 from resources.errors import Unavailable
-from server.analyzers.options import DEFAULTS as ANALYZER_DEFAULTS
 from server.context import AppContext
 from server.inbound.hl7_dispatch import describe
 from server.settings import Settings
@@ -70,7 +69,7 @@ async def start_listeners(ctx: AppContext) -> Listeners:
                  " (client certificate required)" if settings.mllp_tls_ca else "")
     if settings.astm_port:
         astm = await start_astm_server(ctx.astm, settings.host, settings.astm_port, on_invalid=ctx.astm.quarantine,
-                                       encoding=ANALYZER_DEFAULTS.charset, max_frame=ANALYZER_DEFAULTS.max_frame,
+                                       encoding=settings.astm_charset, max_frame=settings.astm_max_frame,
                                        gate=_gate("ASTM", settings), idle_timeout=settings.socket_idle_timeout)
         out.servers.append(astm)
         out.ports["astm"] = astm.port

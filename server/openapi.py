@@ -122,6 +122,27 @@ def _path_parameters(op: dict[str, Any]) -> None:
             param["schema"] = {"type": "string", "pattern": "^[0-9]{1,9}$"}
 
 
+def _writes_per_type(document: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """Create and update spelled out per type (``POST /fhir/Patient`` taking a Patient): the generic
+    ``{rtype}`` path cannot tie the body's ``resourceType`` to the URL, so a client generating from the
+    document would mostly send mismatched pairs and never reach validation."""
+    paths = document["paths"]
+    generic = {"post": paths.get("/fhir/{rtype}", {}).pop("post", None),
+               "put": paths.get("/fhir/{rtype}/{rid}", {}).pop("put", None)}
+    for rtype in RESOURCE_TYPES:
+        schemas[rtype] = {"allOf": [{"$ref": _REF + "Resource"}],
+                          "properties": {"resourceType": {"type": "string", "enum": [rtype]}}}
+        for method, path in (("post", f"/fhir/{rtype}"), ("put", f"/fhir/{rtype}/{{rid}}")):
+            template = generic[method]
+            if template is None:
+                continue
+            op = {**template, "operationId": f"{template.get('operationId', method)}_{rtype}",
+                  "summary": f"{'Create' if method == 'post' else 'Update'} a {rtype}",
+                  "parameters": [p for p in template.get("parameters", []) if p.get("name") != "rtype"],
+                  "requestBody": _json_body(rtype)}
+            paths.setdefault(path, {})[method] = op
+
+
 def fhir_openapi(app: FastAPI) -> dict[str, Any]:
     """FastAPI's document of the routes, with the bodies, path parameters and answers of FHIR."""
     if app.openapi_schema:
@@ -137,6 +158,7 @@ def fhir_openapi(app: FastAPI) -> dict[str, Any]:
                 op["requestBody"] = body
             _path_parameters(op)
             _responses(op)
+    _writes_per_type(document, schemas)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     app.openapi_schema = document

@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     port: int = 8080
     mllp_port: int = 2575
     astm_port: int = 2576
+    astm_charset: str = "auto"
+    """ASTM character set (the protocol does not declare one): ``auto`` = UTF-8 when the bytes are
+    valid UTF-8, else Latin-1; or a codec name (``latin-1``, ``cp1252``...)."""
+    astm_max_frame: int = 64 * 1024
+    """Longest ASTM frame accepted (E1381 says 240 characters; several instruments send far more)."""
     mllp_tls_port: int = 0
     """MLLP over TLS (IHE ATNA style), beside or instead of plain MLLP; 0: off. Needs the two files below."""
     mllp_tls_cert: Path | None = None

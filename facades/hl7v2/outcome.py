@@ -12,6 +12,7 @@ a timeout) to ``decide``, which reads ``RULES`` top to bottom and takes the firs
 | ``Hl7ContentError`` (readable, value refused) | AE | its own (101, 102, 103, 205...) |
 | ``Hl7ParseError`` (unreadable, frame too big) | AR | its own (100, 101, 102, 103)  |
 | ``NotFound`` (an identifier the SGL lacks)  | AE  | 204 unknown key identifier  |
+| ``WriteConflict`` (concurrent writers, retries spent) | AE | 206 application record locked |
 | ``Conflict`` (already held by another)      | AE  | 205 duplicate key identifier |
 | ``Forbidden`` (not a partner, or a message its role may not send) | AR | 207 (no "not authorised" in 0357) |
 | ``Unavailable`` (database down), timeout, anything else | AE | 207 application internal error |
@@ -30,6 +31,7 @@ from dataclasses import dataclass, field
 from facades.hl7v2.ack import AckCode, AckError
 from facades.hl7v2.errors import (
     APPLICATION_INTERNAL_ERROR,
+    APPLICATION_RECORD_LOCKED,
     DUPLICATE_KEY_IDENTIFIER,
     UNKNOWN_KEY_IDENTIFIER,
     Hl7ContentError,
@@ -38,7 +40,7 @@ from facades.hl7v2.errors import (
 )
 from facades.hl7v2.location import ErrorLocation, location_from_expression
 from facades.hl7v2.message import Hl7Message
-from resources.errors import Conflict, Forbidden, InvalidInput, NotFound, SglError
+from resources.errors import Conflict, Forbidden, InvalidInput, NotFound, SglError, WriteConflict
 
 _PINNED = "hl7_location"
 
@@ -87,6 +89,7 @@ RULES: tuple[tuple[type[BaseException], AckCode, int | None], ...] = (
     (Hl7ContentError, "AE", None),
     (Hl7ParseError, "AR", None),
     (NotFound, "AE", UNKNOWN_KEY_IDENTIFIER),
+    (WriteConflict, "AE", APPLICATION_RECORD_LOCKED),
     (Conflict, "AE", DUPLICATE_KEY_IDENTIFIER),
     (Forbidden, "AR", APPLICATION_INTERNAL_ERROR),
     (BaseException, "AE", APPLICATION_INTERNAL_ERROR),

@@ -38,6 +38,9 @@ from resources.errors import InvalidInput
 log = logging.getLogger(__name__)
 
 READ_CHUNK = 64 * 1024
+PARSE_IN_THREAD = 256 * 1024
+"""A message larger than this (an ORU with an embedded PDF) is parsed in a worker thread, off the event
+loop that serves every other connection."""
 
 
 @dataclass(frozen=True)
@@ -208,7 +211,7 @@ class MllpServer:
             ack = build_ack_for_unreadable(item.head, [ack_error(item)], decide(item).code)
             return self._encode(ack, conn_id, "oversized frame")
         try:
-            message = parse(item)
+            message = await asyncio.to_thread(parse, item) if len(item) > PARSE_IN_THREAD else parse(item)
         except Hl7ParseError as exc:
             log.warning("MLLP connection %d: unreadable message rejected: %s", conn_id, exc.diagnostics)
             await self._quarantine(item, conn, exc.diagnostics)

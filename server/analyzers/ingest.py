@@ -38,7 +38,7 @@ from typing import Any
 
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from resources.errors import NotFound
+from resources.errors import NotFound, WriteConflict
 from resources.fhirjson import instant
 from resources.interactions import WriteGuard, create_many, update
 from resources.search.date import now_utc
@@ -110,8 +110,9 @@ class ResultIngest:
     async def ingest(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming] = ()) -> IngestReport:
         """Match and store every result of one message, or nothing (the exception says why).
 
-        A transaction that lost a write conflict to a concurrent one (``TransientTransactionError``,
-        two analyzers writing at once) is run again from the start, a few times, before giving up.
+        A transaction that lost a write conflict to a concurrent one (``WriteConflict``, two analyzers
+        writing at once, or the same result on two connections) is run again from the start, a few
+        times, before giving up.
         """
         view = await self.catalog.get()
         if any(view.analysis_for(r.analyzer, r.test_code, r.test_system) is None for r in results):
@@ -119,10 +120,11 @@ class ResultIngest:
         for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
             try:
                 return await self._ingest_once(results, refused, view)
-            except PyMongoError as exc:
+            except (WriteConflict, PyMongoError) as exc:
                 # a write conflict, or the same key committed by another connection meanwhile (the
                 # ledger's unique _id): run again, and the second run sees the first one's rows
-                retry = exc.has_error_label("TransientTransactionError") or isinstance(exc, DuplicateKeyError)
+                retry = isinstance(exc, WriteConflict | DuplicateKeyError) or (
+                    isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError"))
                 if attempt == TRANSACTION_ATTEMPTS or not retry:
                     raise
                 log.info("analyzer results: transaction conflict, attempt %d of %d", attempt, TRANSACTION_ATTEMPTS)

@@ -11,7 +11,8 @@ The defaults accept the common vendor forms without configuration:
   cannot hold memory.
 
 The socket partner registry (``sgl partners``) attaches options to a partner; until it does,
-``options_for`` gives the defaults to everyone.
+``options_for`` gives the defaults to everyone. The ASTM listener reads the character set and frame
+limit before it knows the partner: for it they are ``SGL_ASTM_CHARSET`` / ``SGL_ASTM_MAX_FRAME``.
 """
 
 from __future__ import annotations

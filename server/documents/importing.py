@@ -15,7 +15,8 @@ what was stored. A document that is neither CDA nor PDF is 400 and nothing is st
 
 The writes skip the workflows' write guards on purpose: these results were validated by the
 executing lab, and the validation guard's rules are about our own analyzer results (a final
-Observation may only become final through our validation steps).
+Observation may only become final through our validation steps). Who may import is the permission
+table's ``$import-crbio`` row; the import writes a Provenance naming the authenticated caller.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ from resources import interactions
 from resources.errors import NotFound
 from resources.fhirjson import instant
 from resources.search.date import now_utc
-from resources.store.base import FhirStore
-from server.deps import StoreDep
+from resources.store.base import FhirStore, Stored
+from server.access.caller import Caller
+from server.audit import provenance
+from server.deps import CallerDep, StoreDep
 from server.documents.gather import Resource
 from server.documents.identity_check import check_identity
 from server.documents.storage import FORMATS, LAB_REPORT_TYPE, attachment, put
@@ -66,7 +69,7 @@ def _relinked(resource: Resource, ids: dict[str, str]) -> Any:
     return resource
 
 
-async def import_crbio(store: FhirStore, patient_id: str, document: bytes) -> list[Resource]:
+async def import_crbio(store: FhirStore, patient_id: str, document: bytes, caller: Caller) -> list[Resource]:
     patient = (await store.read("Patient", patient_id)).resource or {}  # NotFound before anything is read or written
     read: SubcontractedReport = read_crbio(document)
     check_identity(patient, read.patient, read.level)  # 422 before any write: never the wrong patient's file
@@ -115,13 +118,16 @@ async def import_crbio(store: FhirStore, patient_id: str, document: bytes) -> li
                 out["basedOn"] = basis
             await put(store, out, session)
             stored.append(out)
+        written = [Stored(r["resourceType"], r["id"], 1, now_utc(), r, "PUT") for r in stored]
+        await store.create(provenance(written, caller, "CREATE", "$import-crbio: CR-Bio of a subcontracting lab "
+                                      f"imported into Patient/{patient_id}"), session=session)
     return stored
 
 
 @router.post("/Patient/{pid}/$import-crbio")
-async def post_import(pid: str, request: Request, store: StoreDep) -> Response:
+async def post_import(pid: str, request: Request, store: StoreDep, caller: CallerDep) -> Response:
     try:
-        stored = await import_crbio(store, pid, await request.body())
+        stored = await import_crbio(store, pid, await request.body(), caller)
     except NotFound as exc:
         raise NotFound(f"Patient/{pid} is not stored", expression="Patient") from exc
     entries = [{"resource": r, "fullUrl": f"{r['resourceType']}/{r['id']}"} for r in stored]

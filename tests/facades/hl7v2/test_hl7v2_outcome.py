@@ -16,7 +16,7 @@ from facades.hl7v2 import (
     at,
     decide,
 )
-from resources.errors import Conflict, NotFound, RuleViolation, Unavailable
+from resources.errors import Conflict, NotFound, RuleViolation, Unavailable, WriteConflict
 
 OBX5 = ErrorLocation("OBX", 2, 5)
 
@@ -28,6 +28,7 @@ OBX5 = ErrorLocation("OBX", 2, 5)
     (Hl7ContentError("no such exam", ErrorLocation("OBR", 1, 4), code=103), "AE", 103, "OBR[1]-4"),
     (NotFound("no patient with that IPP", expression=["MRG[1]-1"]), "AE", 204, "MRG[1]-1"),
     (Conflict("IPP held by another patient"), "AE", 205, None),
+    (WriteConflict("a concurrent transaction changed the same data; retry"), "AE", 206, None),
     (Unavailable("database down"), "AE", 207, None),
     (TimeoutError("message not processed within 5s"), "AE", 207, None),
     (RuntimeError(), "AE", 207, None),

@@ -119,3 +119,38 @@ async def test_ten_thousand_login_attempts_lock_the_account_and_the_server_stays
     await asyncio.sleep(3.5)  # the running server re-reads a lock it has seen after 3 s
     async with httpx.AsyncClient(timeout=30) as http:
         assert (await login(http, sgl_server, name)).status_code == 200
+
+
+def test_create_admin_prompts_on_the_terminal_and_never_echoes(sgl_server: SglProcess) -> None:
+    """Run on a real pseudo-terminal (the command's controlling tty), as an operator would type it."""
+    import os
+    import pty
+    import select
+    import time
+
+    name, secret = f"tty{uuid.uuid4().hex[:6]}", "typed on a terminal 42"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: exec the command, the pty is its terminal
+        os.execv(SGL, [SGL, "users", "create-admin", "--username", name, "--data-dir", str(sgl_server.data_dir)])
+    seen, answered, deadline = b"", 0, time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 1.0)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            prompts = (b"Password", b"Repeat for confirmation")
+            if answered < 2 and prompts[answered] in seen:
+                answered += 1
+                os.write(fd, secret.encode() + b"\n")
+    finally:
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, seen
+    assert answered == 2 and secret.encode() not in seen, seen
+    assert f"user {name} created".encode() in seen

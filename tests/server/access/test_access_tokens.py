@@ -154,3 +154,15 @@ async def test_sgl_clients_create_prints_one_json_object_and_stores_only_a_hash(
 def test_signing_key_is_private_to_the_server(sgl_server: SglProcess) -> None:
     path = Path(sgl_server.data_dir) / "access" / "jwt-signing-key.json"
     assert path.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.req("SGL.PSC.01")
+def test_metadata_is_public_and_declares_the_security_SGL_PSC_01(sgl_server: SglProcess) -> None:
+    metadata = httpx.get(f"{sgl_server.base}/metadata", timeout=30)
+    assert metadata.status_code == 200
+    security = metadata.json()["rest"][0]["security"]
+    assert security["service"][0]["coding"][0]["code"] == "SMART-on-FHIR"
+    uris = security["extension"][0]
+    assert uris["url"].endswith("oauth-uris")
+    token = next(e["valueUri"] for e in uris["extension"] if e["url"] == "token")
+    assert token == token_url(sgl_server.base)

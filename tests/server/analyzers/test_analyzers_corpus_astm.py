@@ -16,6 +16,7 @@ import pytest
 from facades.astm.framing import ACK, ENQ, EOT, NAK, build_frame, build_frames, checksum
 from server.database import Database
 from terminology.ucum import UCUM_SYSTEM
+from tests.support.access import role_client
 from tests.support.analyzer_lab import (
     HEMATO,
     Tube,
@@ -28,6 +29,7 @@ from tests.support.analyzer_lab import (
     worklist,
 )
 from tests.support.raw_instrument import RawInstrument
+from tests.support.sgl_server import start_sgl
 
 pytestmark = pytest.mark.db
 CATALOG = "https://opensgl.org/fhir/CodeSystem/catalogue"
@@ -162,3 +164,23 @@ async def test_an_astm_correction_replaces_the_value_in_a_new_version(sgl_server
     [now] = await stored(fhir, tube)
     assert now["id"] == first["id"] and now["meta"]["versionId"] == "2" and now["valueQuantity"]["value"] == 0.95
     assert instrument(now)["status"] == "C" and uuid.UUID(now["id"])
+
+
+async def test_the_frame_limit_and_character_set_are_configurable(tmp_path) -> None:
+    """``SGL_ASTM_MAX_FRAME`` bounds a frame (refused beyond it) and ``SGL_ASTM_CHARSET`` pins Latin-1."""
+    server = start_sgl(tmp_path / "var", env={"SGL_ASTM_MAX_FRAME": "1000", "SGL_ASTM_CHARSET": "latin-1"})
+    try:
+        async with role_client(server.base, server.data_dir, "biologiste-responsable", timeout=60) as http:
+            tube = await new_tube(http, ())  # no catalogue: the result is kept on the worklist, unit and all
+            long_text = header() + f"P|1\rO|1|{tube.accession}||^^^NFS\r".encode() + b"".join(
+                b"R|%d|^^^WBC^%d|6.4|10*9/L||N||F||||20261126081200|HEM1\r" % (n, n) for n in range(1, 40)) \
+                + b"L|1|N\r"
+            assert len(long_text) > 1000
+            assert await session(server.astm_port, one_frame(long_text)) == [NAK]
+            latin = header() + f"P|1\rO|1|{tube.accession}||^^^NFS\r".encode() \
+                + "R|1|^^^PLT|244|10^3/µL||N||F||||20261126081200|HEM1\rL|1|N\r".encode("latin-1")
+            assert await session(server.astm_port, one_frame(latin)) == [ACK]
+            [obs] = await search(http, "Observation", specimen=f"Specimen/{tube.specimen_id}")
+            assert instrument(obs)["unit"] == "10^3/µL"
+    finally:
+        server.stop()
