@@ -41,7 +41,7 @@ from pymongo import AsyncMongoClient
 from bench.fault_traffic import FHIR_ID_SYSTEM, Ledger, ResultKey, astm_sender, fhir_sender, hl7_sender
 from tests.support.access import auth_for
 from tests.support.analyzer_lab import new_tube, seed_catalog
-from tests.support.sgl_server import SglProcess, free_port, start_sgl
+from tests.support.sgl_server import SglProcess, server_ports, start_sgl
 
 EXT_INSTRUMENT_RESULT = "https://opensgl.org/fhir/StructureDefinition/instrument-result"
 TARGETS = ("database", "server", "both")
@@ -88,7 +88,7 @@ class Target:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.ports = (free_port(), free_port(), free_port())
+        self.ports = server_ports()
         self.sgl: SglProcess = start_sgl(data_dir, ports=self.ports)
 
     @property
