@@ -21,7 +21,7 @@ from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import SglProcess, start_sgl
 
 pytestmark = pytest.mark.db
-EXAMPLES_PER_OPERATION = "6"
+EXAMPLES_PER_OPERATION = "4"
 
 
 @pytest.fixture(scope="module")
