@@ -41,7 +41,7 @@ from pymongo import AsyncMongoClient
 from bench.fault_traffic import FHIR_ID_SYSTEM, Ledger, ResultKey, astm_sender, fhir_sender, hl7_sender
 from tests.support.access import auth_for
 from tests.support.analyzer_lab import new_tube, seed_catalog
-from tests.support.sgl_server import SglProcess, free_port, start_sgl
+from tests.support.sgl_server import SglProcess, server_ports, start_sgl
 
 EXT_INSTRUMENT_RESULT = "https://opensgl.org/fhir/StructureDefinition/instrument-result"
 TARGETS = ("database", "server", "both")
@@ -88,7 +88,7 @@ class Target:
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.ports = (free_port(), free_port(), free_port())
+        self.ports = server_ports()
         self.sgl: SglProcess = start_sgl(data_dir, ports=self.ports)
 
     @property
@@ -138,10 +138,10 @@ class Target:
 
 
 async def _killer(target: Target, kills: int, gap: tuple[float, float], recover_s: float, rng: random.Random,
-                  outcome: Outcome, deadline: float) -> None:
+                  outcome: Outcome, deadline: float, auth: httpx.Auth) -> None:
     order = [TARGETS[i % 3] for i in range(kills)]
     rng.shuffle(order)
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(auth=auth) as http:
         for what in order:
             if time.monotonic() > deadline:
                 out(f"time budget spent after {sum(outcome.kills.values())} kills")
@@ -238,7 +238,7 @@ async def run(kills: int, *, seed: int = 1, gap: tuple[float, float] = (1.0, 4.0
                                             auth=auth)),
         ]
         try:
-            await _killer(target, kills, gap, recover_s, rng, outcome, started + max_seconds)
+            await _killer(target, kills, gap, recover_s, rng, outcome, started + max_seconds, auth)
             await asyncio.sleep(rng.uniform(*gap))  # traffic after the last recovery too
         finally:
             stop.set()
@@ -246,7 +246,7 @@ async def run(kills: int, *, seed: int = 1, gap: tuple[float, float] = (1.0, 4.0
             give_up.set()
             await asyncio.gather(*senders, return_exceptions=True)
         elapsed = time.monotonic() - started
-        async with httpx.AsyncClient() as http:
+        async with httpx.AsyncClient(auth=auth) as http:
             counts, unrecognised = await _stored(http, target.base, accession_of)
         outcome.rows = {name: _tally(ledger, counts) for name, ledger in ledgers.items()}
         outcome.server_errors = sum(n for reason, n in ledgers["FHIR create"].refusals.items()

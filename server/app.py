@@ -19,7 +19,6 @@ from server.context import AppContext
 from server.database import open_database
 from server.errors import install_error_handlers
 from server.http_limits import RequestLimits
-from server.inbound.replay import replay_received
 from server.listeners import start_listeners
 from server.openapi import fhir_openapi
 from server.settings import Settings
@@ -42,9 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             ctx = await AppContext.build(settings, database, guards_for(settings))
             app.state.context = ctx
             register_inbound(ctx)
-            await run_startup(ctx)
-            # before the listeners open, so that a resend cannot race the replay
-            await replay_received(ctx.journal, ctx.hl7, ctx.astm)
+            await run_startup(ctx)  # ends with the journal replay: before the listeners open
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
             sealer = asyncio.create_task(seal_periodically(database.db))

@@ -90,12 +90,17 @@ def validate() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--level", type=click.Choice(["N3", "N1"]), default=None,
               help="CDA level; default: N1 for a nonXMLBody, else N3.")
-def validate_cda(file: Path, level: str | None) -> None:
+@click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
+              help="Data directory whose installed ANS kit is used (sgl kit install), unless SGL_CDA_KIT_DIR is set.")
+def validate_cda(file: Path, level: str | None, data_dir: Path) -> None:
     """Validate a CDA file (or a self-presenting one) with the ANS kit: CDA_extended.xsd and the schematrons.
 
-    Prints the failed asserts with their location; exits 1 on an error, 2 if the file is not a CDA."""
+    Prints the failed asserts with their location; exits 1 on an error, 2 if the file is not a CDA, 3 if the
+    kit is not installed."""
     from facades.cda import cli_validate
+    from facades.cda.validation import use_data_dir
 
+    use_data_dir(data_dir)
     raise SystemExit(cli_validate(file, level))
 
 

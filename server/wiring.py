@@ -27,6 +27,7 @@ from server.guards import Guards
 from server.identity import routes as identity_routes
 from server.identity.guard import register_identity_guard
 from server.identity_feed import register_identity_feed
+from server.inbound.replay import replay_received
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
 from server.psc import routes as psc_routes
@@ -71,10 +72,13 @@ def register_inbound(ctx: AppContext) -> None:
 
 
 async def run_startup(ctx: AppContext) -> None:
-    """Work done once the database is open and before requests are served, in order.
+    """Work done once the database is open and the handlers registered, before requests are served and
+    before the listeners open, in order.
 
     Each step is idempotent: it checks what is already stored, so a restart does nothing new.
     """
     await run_seed(ctx)  # the lab's catalogue and LOINC coding
     check_cda_kit(ctx.settings.data_dir)  # one log line: the ANS CDA kit is complete, or what is missing
     install_document_trigger(ctx)  # CR-Bio production when a DiagnosticReport becomes final
+    # messages journaled but not processed before a crash; before the listeners, so a resend cannot race it
+    await replay_received(ctx.journal, ctx.hl7, ctx.astm)

@@ -1,7 +1,8 @@
 """HL7 v2 facade core: message model and parser, MLLP framing, server and client, ACKs, outbound PID.
 
-Layers point one way: ``escape``/``message`` <- ``parser`` <- ``ack``/``pid`` <- ``mllp`` <- ``server``/
-``client``; only the last two use asyncio. Other packages import the names below and nothing else.
+Layers point one way: ``location``/``escape`` <- ``message`` <- ``errors`` <- ``parser`` <- ``ack``/``pid``
+<- ``outcome`` (the one exception -> AA/AE/AR table) <- ``mllp`` <- ``server``/``client``; only the last
+two use asyncio. Other packages import the names below and nothing else.
 """
 
 from facades.hl7v2.ack import AckCode, AckError, build_ack, build_ack_for_unreadable, new_control_id

@@ -53,16 +53,35 @@ def _stamp(resource: dict[str, Any], vid: int, lu: datetime) -> dict[str, Any]:
     return out
 
 
-def _duplicate(rtype: str, exc: DuplicateKeyError) -> Conflict:
+class DuplicateConflict(Conflict, DuplicateKeyError):
+    """A unique index refused the write: a 409 for the HTTP layer, and still the driver's
+    ``DuplicateKeyError`` for callers that retry on it (the analyzer ingestion does)."""
+
+    def __init__(self, diagnostics: str, cause: DuplicateKeyError, expression: str | None = None) -> None:
+        Conflict.__init__(self, diagnostics, expression=expression)  # first: its super() chain resets the driver part
+        DuplicateKeyError.__init__(self, str(cause), cause.code, cause.details)
+
+
+class TransactionConflict(WriteConflict, OperationFailure):
+    """The database aborted the transaction for a concurrent one: ``WriteConflict`` for the interactions,
+    and still an ``OperationFailure`` labelled ``TransientTransactionError`` for callers that retry on it."""
+
+    def __init__(self, cause: PyMongoError) -> None:
+        WriteConflict.__init__(self, "a concurrent transaction changed the same data; retry")  # first, as above
+        OperationFailure.__init__(self, str(cause), getattr(cause, "code", None),
+                                  {"errorLabels": ["TransientTransactionError"]})
+
+
+def _duplicate(rtype: str, exc: DuplicateKeyError) -> DuplicateConflict:
     """A unique index refused the write: name the identifier already taken, or the id created concurrently."""
     details = exc.details or {}
     value = details.get("keyValue") or {}
     field = next(iter(details.get("keyPattern") or value or {"_id": 1}))
     if field.startswith("u."):
         element = UNIQUE_IDENTIFIERS.get(rtype, {}).get(field[2:], (field[2:], ""))[0]
-        return Conflict(f"{rtype}.{element} {value.get(field)!r} is already used by another {rtype}",
-                        expression=f"{rtype}.{element}")
-    return Conflict(f"{rtype}/{value.get('_id', '?')} was created concurrently; retry")
+        return DuplicateConflict(f"{rtype}.{element} {value.get(field)!r} is already used by another {rtype}", exc,
+                                 expression=f"{rtype}.{element}")
+    return DuplicateConflict(f"{rtype}/{value.get('_id', '?')} was created concurrently; retry", exc)
 
 
 def _once(included: list[dict[str, Any]], matched: set[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -360,7 +379,7 @@ class MongoFhirStore:
                 async with await session.start_transaction():
                     yield session
             except PyMongoError as exc:
-                if exc.has_error_label("TransientTransactionError"):
-                    raise WriteConflict("a concurrent transaction changed the same data; retry") from exc
+                if exc.has_error_label("TransientTransactionError") and not isinstance(exc, WriteConflict):
+                    raise TransactionConflict(exc) from exc
                 raise
 

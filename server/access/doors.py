@@ -13,6 +13,8 @@ from typing import Any
 PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/fhir/metadata"),
     ("GET", "/fhir/.well-known/smart-configuration"),
+    ("GET", "/fhir/OperationDefinition"),  # conformance, like the CapabilityStatement that points to them
+    ("GET", "/fhir/OperationDefinition/{rid}"),
     ("POST", "/auth/token"),
     ("POST", "/auth/login"),
     ("POST", "/auth/logout"),

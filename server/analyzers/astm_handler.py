@@ -48,10 +48,13 @@ def _hint(patient: Patient) -> PatientHint | None:
 
 
 def _test_code(test: TestId, choice: str) -> tuple[str, str]:
-    """(test code, sub-id): component 4 else 5 (``choice`` may pin one), the later components as sub-id."""
+    """(test code, sub-id): component 4 else 5 (``choice`` may pin one), the later components as sub-id;
+    the universal test id (component 1) when both are empty."""
     parts = [test.local_code.strip(), *(e.strip() for e in test.extra)]
     first = 1 if choice == "alternate" or (choice == "auto" and not parts[0]) else 0
     code = parts[first] if first < len(parts) else ""
+    if not code:
+        return test.universal_id.strip(), ""
     return code, "^".join(p for p in parts[first + 1:] if p)
 
 

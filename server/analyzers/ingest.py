@@ -46,10 +46,13 @@ from resources.store.base import FhirStore
 from server.access.caller import Caller
 from server.access.roles import AUTOMATE
 from server.analyzers.catalog_view import CatalogCache, CatalogView
-from server.analyzers.incoming import IncomingResult, RefusedIncoming
+from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult, RefusedIncoming
 from server.analyzers.ledger import LedgerEntry, ResultLedger
+from server.analyzers.lookup import find_all
 from server.analyzers.matching import Matcher
 from server.analyzers.observation import (
+    UNMATCHED_REASON_SYSTEM,
+    Match,
     build_observation,
     build_refused_task,
     build_task,
@@ -178,10 +181,13 @@ class ResultIngest:
         current = await self._current(prior, session) if prior is not None else None
         if prior is not None:
             observation = with_correction(observation, result, prior.versions + 1)
+        open_tasks: list[dict[str, Any]] = []
         if current is not None and editable(current):
             obs_id = current["id"]
             await update(self.store, "Observation", obs_id, filled(current, observation), session=session, guard=guard)
             report.corrected += 1
+            open_tasks = await find_all(self.store, "Task", [("identifier", f"{RESULT_ID_SYSTEM}|{result.key}"),
+                                                             ("status", "requested")], session=session, max_pages=1)
         else:
             awaiting = (await matcher.awaiting_value(match.specimen, match.analysis.code)
                         if prior is None and match.specimen is not None and match.analysis is not None else None)
@@ -198,15 +204,32 @@ class ResultIngest:
                               detail=f"the analyzer sent another value for {prior.observation}, already validated; "
                                      f"the new value is Observation/{obs_id}")
             report.corrected += 1
+        if open_tasks:  # the worklist entry of the value this correction replaces
+            await self._close_or_keep(open_tasks, problem, session, guard)
         if problem.problem is not None:
-            patient = await matcher.patient_for(result.patient)
-            task_id = batch.add(build_task(result, problem, obs_id, authored=batch.now, patient=patient))
-            report.produced.append(f"Task/{task_id}")
+            if not open_tasks:
+                patient = await matcher.patient_for(result.patient)
+                task_id = batch.add(build_task(result, problem, obs_id, authored=batch.now, patient=patient))
+                report.produced.append(f"Task/{task_id}")
             report.unmatched += 1
             report.worklist.append((result, problem.problem, problem.detail))
             log.warning("unmatched result %s (%s): %s", result.key, problem.problem, problem.detail)
         return LedgerEntry(result.key, result.fingerprint, f"Observation/{obs_id}",
                            (prior.versions + 1) if prior is not None else 1)
+
+    async def _close_or_keep(self, tasks: list[dict[str, Any]], match: Match, session: Any,
+                             guard: WriteGuard) -> None:
+        """A corrected value that is now matched closes the worklist entries of the value it replaces
+        (``cancelled``, saying why); one still unmatched keeps them, with the new reason."""
+        for task in tasks:
+            if match.problem is None:
+                changed = {**task, "status": "cancelled",
+                           "statusReason": {"text": "resolved: the analyzer corrected the result"}}
+            else:
+                changed = {**task, "statusReason": {"coding": [{"system": UNMATCHED_REASON_SYSTEM,
+                                                                "code": match.problem}], "text": match.detail}}
+            changed.pop("meta", None)
+            await update(self.store, "Task", task["id"], changed, session=session, guard=guard)
 
     async def _current(self, prior: LedgerEntry, session: Any) -> dict[str, Any] | None:
         rtype, _, rid = prior.observation.partition("/")

@@ -42,7 +42,7 @@ from resources.patient_traits import (
     sex_code,
 )
 from server.identity.attestation import Attestation
-from server.identity.insi_service import Subject, insi_caller, open_insi
+from server.identity.insi_service import Subject, caller_for_insi, open_insi
 from server.identity.parameters import Params, parameters, where
 from server.identity.roles import Right
 from server.identity.scope import Scope, refuse_if_doubtful
@@ -113,7 +113,7 @@ async def insi_search(scope: Scope, params: Params) -> dict[str, Any]:
     if mode not in ("traits", "carte-vitale"):
         raise InvalidInput(f"mode must be traits or carte-vitale, not {mode!r}", expression=where("mode"))
     query = _traits_query(params, patient) if mode == "traits" else None
-    who = insi_caller(scope.settings, scope.caller.id)
+    who = await caller_for_insi(scope.settings, scope.store, scope.caller)
     async with open_insi(scope.settings, scope.store, Subject(pid)) as insi:
         if query is not None:
             result = await insi.search_by_traits(query, who)

@@ -13,12 +13,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib.metadata import version
+from pathlib import Path
+
+from cryptography import x509
 
 from facades.insi import Caller as InsiCaller
-from facades.insi import Exchange, InsiClient, Software, TraceCallback, client_ssl_context
+from facades.insi import Exchange, InsiClient, Professional, Software, TraceCallback, client_ssl_context
 from resources.errors import Unavailable
 from resources.store.base import FhirStore
+from server.access.caller import Caller
 from server.identity.insi_audit import insi_audit_event
+from server.psc.pending import professional_of
 from server.settings import Settings
 
 
@@ -36,8 +41,32 @@ def tracer(store: FhirStore, subject: Subject) -> TraceCallback:
     return trace
 
 
-def insi_caller(settings: Settings, user: str) -> InsiCaller:
-    return InsiCaller(user=user, structure=settings.structure_id)
+def insi_caller(settings: Settings, user: str, professional: Professional | None = None) -> InsiCaller:
+    return InsiCaller(user=user, structure=settings.structure_id, professional=professional,
+                      vihf_issuer=certificate_subject(settings.insi_cert) if professional else "")
+
+
+def certificate_subject(cert: Path | None) -> str:
+    """The subject DN of the organisation certificate (the VIHF's Issuer), empty when unreadable."""
+    if cert is None:
+        return ""
+    try:
+        return x509.load_pem_x509_certificate(cert.read_bytes()).subject.rfc4514_string()
+    except (OSError, ValueError):
+        return ""
+
+
+async def caller_for_insi(settings: Settings, store: FhirStore, caller: Caller) -> InsiCaller:
+    """The INSi caller of an operation: a user who logged in through Pro Santé Connect is named in a VIHF
+    (SGL.INS.48); other callers (password login, API clients, the CLI) call with the organisation
+    certificate only."""
+    professional = None
+    db = getattr(store, "db", None)
+    if caller.kind == "user" and db is not None:
+        found = await professional_of(db, caller.id.removeprefix("user:"))
+        if found and found.get("national_id") and found.get("profession"):
+            professional = Professional(**found)
+    return insi_caller(settings, caller.id, professional)
 
 
 @asynccontextmanager

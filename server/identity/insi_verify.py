@@ -16,7 +16,7 @@ from resources.fhirjson import instant
 from resources.ins import identity_status
 from resources.search.date import now_utc
 from server.identity.attestation import Attestation
-from server.identity.insi_service import Subject, insi_caller, open_insi
+from server.identity.insi_service import Subject, caller_for_insi, open_insi
 from server.identity.parameters import parameters
 from server.identity.roles import Right
 from server.identity.scope import Scope, refuse_if_doubtful
@@ -52,7 +52,8 @@ def worklist_task(pid: str, reasons: tuple[str, ...]) -> dict[str, Any]:
 async def verify_patient(scope: Scope, insi: InsiClient, patient: dict[str, Any], vid: int) -> Checked:
     """Verify one stored identity and act on a KO."""
     refuse_if_doubtful(patient)
-    result = await insi.verify(stored_identity(patient), insi_caller(scope.settings, scope.caller.id))
+    who = await caller_for_insi(scope.settings, scope.store, scope.caller)
+    result = await insi.verify(stored_identity(patient), who)
     before = identity_status(patient)
     if result.ok:
         return Checked(result, before, patient, None)

@@ -29,7 +29,7 @@ from resources.patient_traits import birth_date, birth_name, first_birth_given_n
 from resources.search.query import MAX_COUNT
 from server.identity.attestation import Attestation, attesting
 from server.identity.duplicates import name_key
-from server.identity.insi_service import Subject, insi_caller, open_insi
+from server.identity.insi_service import Subject, caller_for_insi, open_insi
 from server.identity.insi_verify import worklist_task
 from server.identity.parameters import Params, parameters, where
 from server.identity.roles import Right
@@ -80,7 +80,8 @@ async def receive_identity(scope: Scope, params: Params) -> dict[str, Any]:
         return parameters(("result", "LOCAL"), ("integrate", True), ("patient", qualified[0]), ("created", False))
     refuse_if_doubtful(received)
     async with open_insi(scope.settings, scope.store, Subject(local[0]["id"] if local else None)) as insi:
-        verification = await insi.verify(stored_identity(received), insi_caller(scope.settings, scope.caller.id))
+        who = await caller_for_insi(scope.settings, scope.store, scope.caller)
+        verification = await insi.verify(stored_identity(received), who)
     known = local[0] if local else await _local_by_traits(scope, received)
     reasons = "; ".join(verification.reasons)
     if verification.ok:

@@ -16,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from facades.psc import PendingLogin
 from resources.search.date import now_utc
+from server.access.collections import SESSIONS as WORKBENCH_SESSIONS
 
 COLLECTION = "psc_logins"
 SESSIONS = "psc_sessions"
@@ -44,9 +45,28 @@ async def take(db: AsyncDatabase[Any], state: str, browser: str | None) -> Pendi
     return PendingLogin(state, doc["nonce"], doc["verifier"], "", doc["created"].timestamp())
 
 
-async def remember_id_token(db: AsyncDatabase[Any], csrf: str, user: str, id_token: str) -> None:
-    """The ID token, for the logout's ``id_token_hint``, keyed by the session's CSRF token digest."""
-    await db[SESSIONS].insert_one({"_id": digest(csrf), "user": user, "id_token": id_token, "created": now_utc()})
+async def remember_id_token(db: AsyncDatabase[Any], csrf: str, user: str, id_token: str,
+                            professional: dict[str, str], lifetime: timedelta) -> None:
+    """The ID token (for the logout's ``id_token_hint``) and the professional as PSC described them (for the
+    VIHF of INSi calls, SGL.INS.48), keyed by the session's CSRF token digest, for the session's lifetime."""
+    now = now_utc()
+    await db[SESSIONS].insert_one({"_id": digest(csrf), "user": user, "id_token": id_token,
+                                   "professional": professional, "created": now, "expires": now + lifetime})
+
+
+async def professional_of(db: AsyncDatabase[Any], user: str) -> dict[str, str] | None:
+    """The professional of the user's PSC login, when the user's most recent live workbench session was opened
+    through PSC (None after a password login: that session proves nothing about PSC). Calls are not tied to one
+    session (the caller carries none), hence "most recent"."""
+    now = now_utc()
+    live = {"user": user, "expires": {"$gt": now}}
+    async for latest in db[WORKBENCH_SESSIONS].find(live).sort("created", -1).limit(1):
+        if latest.get("method") != "psc":
+            return None
+    async for doc in db[SESSIONS].find(live).sort("created", -1).limit(1):
+        found: dict[str, str] = doc.get("professional") or {}
+        return found or None
+    return None
 
 
 async def forget_id_token(db: AsyncDatabase[Any], csrf: str | None) -> str | None:

@@ -22,11 +22,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pymongo.asynchronous.database import AsyncDatabase
 
-from facades.psc import PscClient, PscConfig, PscLoginRefused, PscUnavailable
+from facades.psc import PscClient, PscConfig, PscLoginRefused, PscUnavailable, PscUser
 from resources.errors import Issue, operation_outcome
 from resources.store.base import FhirStore
 from server.access.accounts import find_user_by_rpps
-from server.access.sessions import CSRF_COOKIE, CSRF_HEADER, end_session, start_session
+from server.access.sessions import CSRF_COOKIE, CSRF_HEADER, SESSION_LIFETIME, end_session, start_session
 from server.psc import audit
 from server.psc.pending import forget_id_token, keep, remember_id_token, take
 
@@ -75,6 +75,15 @@ def _client(request: Request) -> PscClient | None:
         post_logout_redirect_uri=origin + LOGGED_OUT, ca_file=Path(settings.psc_ca) if settings.psc_ca else None))
     request.app.state.psc_client = client
     return client
+
+
+def _professional(user: PscUser) -> dict[str, str]:
+    """What the VIHF of the user's INSi calls names (``facades.insi.Professional`` fields)."""
+    exercise = user.exercises[0] if user.exercises else None
+    activity = exercise.activities[0] if exercise and exercise.activities else None
+    return {"national_id": user.national_id, "name": f"{user.family_name} {user.given_name}".strip(),
+            "profession": exercise.profession if exercise else "", "specialty": exercise.skill if exercise else "",
+            "sector": activity.sector if activity else ""}
 
 
 NOT_CONFIGURED = "Pro Santé Connect is not configured (SGL_PSC_DISCOVERY_URL, SGL_PSC_CLIENT_ID, SGL_PSC_CLIENT_SECRET)"
@@ -127,7 +136,8 @@ async def psc_callback(request: Request) -> Response:
         return _refusal(403, "forbidden", reason)
     response = RedirectResponse(request.app.state.settings.psc_after_login, status_code=303)
     csrf = await start_session(request, response, account, method="psc")
-    await remember_id_token(_db(request), csrf, account.username, login.id_token)
+    await remember_id_token(_db(request), csrf, account.username, login.id_token, _professional(user),
+                            SESSION_LIFETIME)
     response.delete_cookie(BROWSER_COOKIE, path="/auth/psc")
     await audit.record(store, "login", outcome="0", national_id=user.national_id, username=account.username,
                        address=address, detail=f"{account.username} ({account.role}), professions "

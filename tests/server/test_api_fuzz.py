@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from facades.insi import SimulatorHandle, start_insi_simulator
+from tests.support.access import role_client
 from tests.support.identity_servers import insi_env
 from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import SglProcess, start_sgl
@@ -83,10 +84,16 @@ async def test_every_operation_of_the_capability_statement_has_its_definition(fu
 
 
 async def test_schemathesis_finds_no_server_error(fuzzed: SglProcess, tmp_path: Path) -> None:
+    """Fuzzed as the lab's most entitled staff role, so that requests pass authentication and the
+    permission table and reach the handlers."""
+    async with role_client(fuzzed.base, fuzzed.data_dir, "biologiste-responsable") as client:
+        assert (await client.get("Patient", params={"_count": "1"})).status_code == 200
+        token = client.auth.token  # type: ignore[attr-defined]
     st = Path(sys.executable).parent / "st"
     report = tmp_path / "report.json"
     process = await asyncio.create_subprocess_exec(
         str(st), "run", f"http://127.0.0.1:{fuzzed.port}/openapi.json", "--checks", "not_a_server_error",
+        "--header", f"Authorization: Bearer {token}",
         "--max-examples", EXAMPLES_PER_OPERATION, "--seed", "9", "--phases", "examples,fuzzing",
         "--report", "junit", "--report-junit-path", str(report), "--no-color",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
@@ -97,4 +104,8 @@ async def test_schemathesis_finds_no_server_error(fuzzed: SglProcess, tmp_path: 
     tested = re.search(r"Tested: (\d+)", text)
     assert selected and tested, text[-3000:]
     assert int(tested.group(1)) == int(selected.group(2)) >= 80  # every operation, creates/updates per type
-    assert "unhandled error" not in fuzzed.log.read_text(errors="replace")
+    log = fuzzed.log.read_text(errors="replace")
+    assert "unhandled error" not in log
+    answered = re.findall(r'HTTP/1\.1" (\d{3})', log)
+    assert len(answered) > 100  # a sample: the log rate limit keeps 50 lines per 10 s of the access log
+    assert answered.count("401") < len(answered) // 20  # authenticated: the requests reached the handlers

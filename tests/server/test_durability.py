@@ -57,6 +57,12 @@ def _gone(pid: int, within: float) -> bool:
     return False
 
 
+def _answers_ping(port: int) -> bool:
+    """The database on ``port`` answers; the client is closed either way (no leaked sockets)."""
+    with MongoClient(port=port, serverSelectionTimeoutMS=500) as client:
+        return bool(client.admin.command("ping"))
+
+
 def _wait_for(predicate: Callable[[], object], within: float) -> bool:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
@@ -134,7 +140,7 @@ def test_a_database_whose_owner_is_dead_is_taken_over(tmp_path: Path) -> None:
                                "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data / "db")],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        assert _wait_for(lambda: MongoClient(port=port, serverSelectionTimeoutMS=500).admin.command("ping"), 30)
+        assert _wait_for(lambda: _answers_ping(port), 30)
         dead_owner = subprocess.Popen(["true"])
         dead_owner.wait()
         (data / STATE_FILE).write_text(json.dumps({"pid": orphan.pid, "port": port, "owner": dead_owner.pid}))

@@ -18,6 +18,13 @@ FHIR = {"Content-Type": "application/fhir+json"}
 FIFTY_MB = 50 * 1024 * 1024
 
 
+async def _bearer(fhir: httpx.AsyncClient) -> str:
+    """The session client's bearer token as a header line, for requests written by hand on a socket
+    (authenticated, so that the body limit, not the missing credentials, is what refuses them)."""
+    assert (await fhir.get("Patient", params={"_count": "1"})).status_code == 200
+    return f"Authorization: Bearer {fhir.auth.token}\r\n"  # type: ignore[attr-defined]
+
+
 def _response(sock: socket.socket) -> str:
     """Everything the server wrote until it closed (it closes after refusing a body it did not read)."""
     data = b""
@@ -50,12 +57,14 @@ def _send_until_refused(port: int, head: bytes, body_chunks: int, chunk: bytes) 
 
 async def test_fifty_megabyte_body_is_413_before_it_is_read_and_others_are_answered(
         sgl_server: SglProcess, fhir: httpx.AsyncClient) -> None:
+    assert (await fhir.get("metadata")).status_code == 200
+    token = await _bearer(fhir)
     chunk = b" " * 65536
-    head = (f"POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
+    head = (f"POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n{token}"
             f"Content-Length: {FIFTY_MB}\r\n\r\n").encode()
     declared = asyncio.to_thread(_send_until_refused, sgl_server.port, head, FIFTY_MB // len(chunk), chunk)
-    chunked_head = (b"POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n"
-                    b"Transfer-Encoding: chunked\r\n\r\n")
+    chunked_head = (f"POST /fhir/Patient HTTP/1.1\r\nHost: x\r\nContent-Type: application/fhir+json\r\n{token}"
+                    "Transfer-Encoding: chunked\r\n\r\n").encode()
     framed = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
     streamed = asyncio.to_thread(_send_until_refused, sgl_server.port, chunked_head, FIFTY_MB // len(chunk), framed)
     during = [fhir.get("metadata") for _ in range(5)]

@@ -39,6 +39,9 @@ def test_install_into_the_data_dir_then_check(source: Path, tmp_path: Path) -> N
     assert str(installed) in done.stdout and (installed / "infrastructure/cda/CDA_extended.xsd").is_file()
     checked = _sgl("kit", "check", "--data-dir", str(tmp_path / "var"), env=env)
     assert checked.returncode == 0 and f"ANS CDA kit OK in {installed}" in checked.stdout
+    example = SHARED_KIT / "ExemplesCDA" / "BIO-CR-BIO_2024.01_TSH_1.xml"
+    validated = _sgl("validate", "cda", str(example), "--data-dir", str(tmp_path / "var"), env=env)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
 
 
 def test_install_from_a_file_url(source: Path, tmp_path: Path) -> None:

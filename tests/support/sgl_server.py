@@ -22,9 +22,26 @@ import httpx
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> tuple[int, ...]:
+    """``count`` distinct free loopback ports: all sockets stay bound until every port is chosen, since
+    asking one at a time may get the same port twice (it happened: MLLP and ASTM on one port)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return tuple(int(s.getsockname()[1]) for s in sockets)
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def server_ports() -> tuple[int, int, int]:
+    """Three distinct free ports for one ``sgl serve``: (HTTP, MLLP, ASTM)."""
+    http, mllp, astm = free_ports(3)
+    return http, mllp, astm
 
 
 @dataclass
@@ -69,7 +86,7 @@ def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: flo
     """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port (or on ``ports``, the
     same (HTTP, MLLP, ASTM) again when a test restarts a server its clients keep talking to), with the
     test partners registered."""
-    port, mllp_port, astm_port = ports or (free_port(), free_port(), free_port())
+    port, mllp_port, astm_port = ports or server_ports()
     log = data_dir.parent / f"sgl-{port}.log"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     sgl = Path(sys.executable).parent / "sgl"

@@ -351,3 +351,19 @@ async def test_the_journal_names_the_partner_and_what_the_message_produced(mllp,
     [obs] = await stored(fhir, tube)
     assert entry["status"] == "processed" and entry["produced"] == [f"Observation/{obs['id']}"]
     assert entry["partner"]["application"] == "CHEM-800" and entry["partner"]["facility"] == "LABO"
+
+
+async def test_a_correction_that_resolves_a_worklist_problem_closes_its_task(mllp, fhir) -> None:
+    tube = await new_tube(fhir, ("NFS",))
+    wrong_unit = Obx("NM", "WBC^WBC^99HEM", "6.4", "10^3/uL", analyzer="HEM1")
+    ack = await send(mllp, message(order(tube.accession, "NFS", wrong_unit)))
+    assert msa(ack) == "AA" and [(e[1], e[2]) for e in errs(ack)] == [("103", "W")]
+    [task] = await worklist(fhir, tube.accession)
+    corrected = Obx("NM", "WBC^WBC^99HEM", "6.4", "10*9/L", status="C", analyzer="HEM1")
+    ack = await send(mllp, message(order(tube.accession, "NFS", corrected)))
+    assert msa(ack) == "AA" and errs(ack) == []
+    assert await worklist(fhir, tube.accession) == []
+    closed = (await fhir.get(f"Task/{task['id']}")).json()
+    assert closed["status"] == "cancelled" and "corrected" in closed["statusReason"]["text"]
+    [obs] = await stored(fhir, tube)
+    assert obs["meta"]["versionId"] == "2" and obs["valueQuantity"]["code"] == "10*9/L"

@@ -71,7 +71,7 @@ async def test_cli_verifies_every_identity_with_a_report_SGL_INS_58(
 
 @pytest.mark.req("SGL.INS.58")
 async def test_bulk_verification_as_an_operation_SGL_INS_58(desk: httpx.AsyncClient, tech: httpx.AsyncClient,
-                                                             feed: httpx.AsyncClient) -> None:
+                                                           feed: httpx.AsyncClient) -> None:
     bad = await received(feed, "1975-12-28")
     assert (await tech.post("Patient/$insi-verify-all")).status_code == 403
     r = await desk.post("Patient/$insi-verify-all")

@@ -17,6 +17,7 @@ import pytest
 from facades.hl7v2 import Hl7Message, MllpClient, NackReceived
 from server.database import Database, open_database
 from server.settings import Settings
+from tests.support.access import role_client
 from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import SglProcess, free_port, start_sgl
 
@@ -42,7 +43,8 @@ def partner_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Partner
 
 @pytest.fixture(scope="package")
 async def partner_http(partner_server: PartnerServer) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=partner_server.sgl.base + "/", timeout=30.0) as client:
+    """A secretary's API client (reads identities with their INS)."""
+    async with role_client(partner_server.sgl.base, partner_server.sgl.data_dir, "secretaire") as client:
         yield client
 
 
