@@ -33,7 +33,7 @@ from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
 from facades.hl7v2.outcome import AckDecision, ack_error, decide
 from facades.hl7v2.parser import check_header, codec_for, parse
 from resources.connections import ConnectionGate
-from resources.errors import InvalidInput
+from resources.errors import Forbidden, InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,7 @@ class MllpServer:
             log.error("MLLP connection %d: handler timed out on %s", conn_id, message.control_id)
             decision = decide(TimeoutError(f"message not processed within {self._handler_timeout}s"))
         except Exception as exc:  # the outcome table decides AE or AR; the connection goes on
-            if isinstance(exc, InvalidInput):  # the sender's message, not our failure: no traceback
+            if isinstance(exc, InvalidInput | Forbidden):  # the sender's message, not our failure: no traceback
                 log.warning("MLLP connection %d: %s refused: %s", conn_id, message.control_id, exc.diagnostics)
             else:
                 log.exception("MLLP connection %d: handler failed on %s", conn_id, message.control_id)

@@ -17,7 +17,7 @@ from resources.search.params import RESOURCE_TYPES
 from server.access.authenticate import authenticate
 from server.access.caller import Caller
 from server.access.doors import door
-from server.access.permissions import SYSTEM_LEVEL, authorize
+from server.access.permissions import SYSTEM_LEVEL, authorize, has_rule
 
 
 def template_of(path: str, params: Mapping[str, Any]) -> str:
@@ -34,7 +34,7 @@ async def enforce(request: Request) -> None:
     caller = await authenticate(request)
     request.state.caller = caller
     rtype, interaction = wanted
-    if rtype != SYSTEM_LEVEL and rtype not in RESOURCE_TYPES:
+    if rtype != SYSTEM_LEVEL and rtype not in RESOURCE_TYPES and not has_rule(rtype, interaction):
         raise NotFound(f"resource type {rtype!r} is not supported by this server; see /metadata")
     authorize(caller.role, rtype, interaction, expression=f"{rtype}/{interaction}")
 

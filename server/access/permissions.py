@@ -63,6 +63,7 @@ class Row:
 
 TABLE: tuple[Row, ...] = (
     Row((SYSTEM_LEVEL,), ("batch", "transaction"), ROLES, "each entry is checked against its own row"),
+    Row(("OperationDefinition",), (READ,), ROLES, "what the operations of /metadata take and answer"),
     # identity (SGL.INS.05/06/17): technicians and analyzers read identities with the INS masked
     Row(IDENTITY, (READ,), _CARE + (SOURCE_IDENTITE, DPI)),
     Row(IDENTITY, (CREATE, UPDATE), _DESK + (SOURCE_IDENTITE, DPI)),

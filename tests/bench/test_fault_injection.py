@@ -18,7 +18,8 @@ pytestmark = pytest.mark.db
 
 @pytest.mark.timeout(420)
 async def test_kill_9_of_database_server_and_both_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    outcome = await run(3, seed=7, gap=(0.5, 2.0), recover_s=30.0, max_seconds=240.0, data_dir=tmp_path / "var")
+    # generous bounds: under a load average of 11 a restart of sgl takes 10–20 s, the database 3–4 s
+    outcome = await run(3, seed=7, gap=(0.5, 2.0), recover_s=60.0, max_seconds=240.0, data_dir=tmp_path / "var")
     assert sorted(outcome.kills.elements()) == ["both", "database", "server"]
     for stream, row in outcome.rows.items():
         assert row["acknowledged"] > 0, f"{stream}: nothing went through"

@@ -21,7 +21,7 @@ from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import SglProcess, start_sgl
 
 pytestmark = pytest.mark.db
-EXAMPLES_PER_OPERATION = "6"
+EXAMPLES_PER_OPERATION = "4"
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +85,8 @@ async def test_every_operation_of_the_capability_statement_has_its_definition(fu
 
 async def test_schemathesis_finds_no_server_error(fuzzed: SglProcess, tmp_path: Path) -> None:
     """Fuzzed as the lab's most entitled staff role, so that requests pass authentication and the
-    permission table and reach the handlers."""
+    permission table and reach the handlers. Every operation of the document except the Pro Santé
+    Connect browser login (``/auth/psc/*``, 503 until a PSC provider is configured, tested in tests/server/psc)."""
     async with role_client(fuzzed.base, fuzzed.data_dir, "biologiste-responsable") as client:
         assert (await client.get("Patient", params={"_count": "1"})).status_code == 200
         token = client.auth.token  # type: ignore[attr-defined]
@@ -94,6 +95,8 @@ async def test_schemathesis_finds_no_server_error(fuzzed: SglProcess, tmp_path: 
     process = await asyncio.create_subprocess_exec(
         str(st), "run", f"http://127.0.0.1:{fuzzed.port}/openapi.json", "--checks", "not_a_server_error",
         "--header", f"Authorization: Bearer {token}",
+        # PSC login answers 503 "not configured" by design without a PSC provider; it has its own tests
+        "--exclude-path-regex", "^/auth/psc/",
         "--max-examples", EXAMPLES_PER_OPERATION, "--seed", "9", "--phases", "examples,fuzzing",
         "--report", "junit", "--report-junit-path", str(report), "--no-color",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
@@ -103,7 +106,8 @@ async def test_schemathesis_finds_no_server_error(fuzzed: SglProcess, tmp_path: 
     selected = re.search(r"Selected: (\d+)/(\d+)", text)
     tested = re.search(r"Tested: (\d+)", text)
     assert selected and tested, text[-3000:]
-    assert int(tested.group(1)) == int(selected.group(2)) >= 80  # every operation, creates/updates per type
+    assert int(tested.group(1)) == int(selected.group(1)) >= 80  # every selected operation was exercised
+    assert int(selected.group(2)) - int(selected.group(1)) <= 4  # only the PSC login routes left out
     log = fuzzed.log.read_text(errors="replace")
     assert "unhandled error" not in log
     answered = re.findall(r'HTTP/1\.1" (\d{3})', log)
