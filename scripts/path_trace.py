@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections import defaultdict
 from pathlib import Path
-from types import FrameType
+from types import FrameType, SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,10 +60,23 @@ async def _run() -> None:
     import httpx
     import uvicorn
 
-    from facades.hl7v2 import MllpClient
     from server.app import create_app
     from server.settings import Settings
+    from tests.support.access import ActAs, role_client
+
+    class InProcessActAs(ActAs):
+        """``ActAs`` whose blocking set-up (``sgl clients create``, token discovery) runs off the loop that
+        serves the in-process app."""
+
+        async def __call__(self, role: str, *, practitioner: str | None = None) -> httpx.AsyncClient:
+            key = (role, practitioner)
+            if key not in self._clients:
+                self._clients[key] = await asyncio.to_thread(role_client, self.base, self.data_dir, role,
+                                                             practitioner=practitioner)
+            return self._clients[key]
+
     from tests.support.analyzer_lab import new_tube, search, seed_catalog
+    from tests.support.sgl_server import TEST_PARTNERS, register_partners
 
     data = Path(tempfile.mkdtemp(prefix="path-trace-"))
     mllp_port, http_port = _free_port(), _free_port()
@@ -75,37 +88,49 @@ async def _run() -> None:
     while not server.started:
         await asyncio.sleep(0.05)
     phase = "set-up"
-    base = f"http://127.0.0.1:{http_port}/fhir/"
-    async with httpx.AsyncClient(base_url=base, timeout=120, headers={"Accept": "application/fhir+json"}) as fhir:
-        await seed_catalog(fhir)
-        tube = await new_tube(fhir, ("GLY",))
-        patient = (await fhir.get(f"Patient/{tube.patient_id}")).json()
-        patient["name"] = [{"use": "official", "family": "MARTIN", "given": ["Claire"]}]  # a report prints them
-        assert (await fhir.put(f"Patient/{tube.patient_id}", json=patient)).status_code == 200
-        message = ("MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500+0100||ORU^R01^ORU_R01|"
-                   f"{uuid.uuid4().hex[:12]}|P|2.5|||||FRA|UNICODE UTF-8\r"
-                   f"OBR|1||{tube.accession}|GLY^Glycémie\r"
-                   "OBX|1|NM|GLU^Glucose||0.95|g/L|0.70-1.10|N|||F|||||||BIO1|20261126101200+0100\r")
-        async with MllpClient("127.0.0.1", mllp_port, read_timeout=120) as mllp:
-            phase = "1 result in (ORU^R01 -> Observation)"
-            ack = await mllp.send(message)
-            phase = "set-up"
-        msa = ack.segment("MSA")
-        assert msa is not None and msa.get(1) == "AA", ack.to_er7()
-        [observation] = await search(fhir, "Observation", specimen=f"Specimen/{tube.specimen_id}")
-        phase = "2 technical validation"
-        answer = await fhir.post(f"Observation/{observation['id']}/$validate-technical",
-                                 json={"resourceType": "Parameters"})
-        phase = "set-up"
-        assert answer.status_code == 200, answer.text
-        [report] = await search(fhir, "DiagnosticReport", result=f"Observation/{observation['id']}")
-        phase = "3 biological validation + CR-Bio"
-        answer = await fhir.post(f"DiagnosticReport/{report['id']}/$validate-biological",
-                                 json={"resourceType": "Parameters"})
-        phase = "done"
-        assert answer.status_code == 200 and answer.json().get("presentedForm"), answer.text
+    register_partners(settings.data_dir, TEST_PARTNERS)  # the analyzer BIO1 may send results
+    act_as = InProcessActAs(SimpleNamespace(base=f"http://127.0.0.1:{http_port}/fhir", data_dir=settings.data_dir))
+    try:
+        await _path(act_as, mllp_port, new_tube, search, seed_catalog)
+    finally:
+        await act_as.close()
     server.should_exit = True
     await serving
+
+
+async def _path(act_as: Any, mllp_port: int, new_tube: Any, search: Any, seed_catalog: Any) -> None:
+    """Set up a tube, then the three phases, as an RPPS-identified biologist API client."""
+    global phase
+    from facades.hl7v2 import MllpClient
+
+    fhir = await act_as.biologist()
+    await seed_catalog(fhir)
+    tube = await new_tube(fhir, ("GLY",))
+    patient = (await fhir.get(f"Patient/{tube.patient_id}")).json()
+    patient["name"] = [{"use": "official", "family": "MARTIN", "given": ["Claire"]}]  # a report prints them
+    assert (await fhir.put(f"Patient/{tube.patient_id}", json=patient)).status_code == 200
+    message = ("MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500+0100||ORU^R01^ORU_R01|"
+               f"{uuid.uuid4().hex[:12]}|P|2.5|||||FRA|UNICODE UTF-8\r"
+               f"OBR|1||{tube.accession}|GLY^Glycémie\r"
+               "OBX|1|NM|GLU^Glucose||0.95|g/L|0.70-1.10|N|||F|||||||BIO1|20261126101200+0100\r")
+    async with MllpClient("127.0.0.1", mllp_port, read_timeout=120) as mllp:
+        phase = "1 result in (ORU^R01 -> Observation)"
+        ack = await mllp.send(message)
+        phase = "set-up"
+    msa = ack.segment("MSA")
+    assert msa is not None and msa.get(1) == "AA", ack.to_er7()
+    [observation] = await search(fhir, "Observation", specimen=f"Specimen/{tube.specimen_id}")
+    phase = "2 technical validation"
+    answer = await fhir.post(f"Observation/{observation['id']}/$validate-technical",
+                             json={"resourceType": "Parameters"})
+    phase = "set-up"
+    assert answer.status_code == 200, answer.text
+    [report] = await search(fhir, "DiagnosticReport", result=f"Observation/{observation['id']}")
+    phase = "3 biological validation + CR-Bio"
+    answer = await fhir.post(f"DiagnosticReport/{report['id']}/$validate-biological",
+                             json={"resourceType": "Parameters"})
+    phase = "done"
+    assert answer.status_code == 200 and answer.json().get("presentedForm"), answer.text
 
 
 def main() -> None:
