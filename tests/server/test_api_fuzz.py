@@ -99,7 +99,8 @@ async def test_schemathesis_finds_no_server_error(fuzzed: SglProcess, tmp_path: 
         "--exclude-path-regex", "^/auth/psc/",
         "--max-examples", EXAMPLES_PER_OPERATION, "--seed", "9", "--phases", "examples,fuzzing",
         "--report", "junit", "--report-junit-path", str(report), "--no-color",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"})
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env={**os.environ, "NO_COLOR": "1"},
+        cwd=tmp_path)  # schemathesis keeps its cache in the working directory
     output, _ = await asyncio.wait_for(process.communicate(), 600)
     text = output.decode(errors="replace")
     assert process.returncode == 0, text[-6000:]
