@@ -94,11 +94,11 @@ def _incoming(result: Result, order: Order, sender: str, header: Header, source:
         flags=tuple(f for f in result.abnormal_flags.split("\\") if f), instrument_status=result.status)
 
 
-def results_handler(ingest: ResultIngest, options: Callable[[str], PartnerOptions] = options_for,
+def results_handler(ingest: ResultIngest, options: Callable[[Message], PartnerOptions] = options_for,
                     ) -> Callable[[str, Message], Awaitable[list[str]]]:
     """Store the R records (and the unreadable ones on the worklist); returns what was written."""
     async def handle(text: str, message: Message) -> list[str]:
-        partner = options(analyzer_of(message))
+        partner = options(message)
         report = await ingest.ingest(incoming_from_astm(message, partner), refused_from_astm(message))
         return report.produced
     return handle

@@ -93,11 +93,12 @@ def _warnings(report: IngestReport, located: dict[str, LabResult]) -> list[AckEr
     return out
 
 
-def results_handler(ingest: ResultIngest, options: Callable[[str], PartnerOptions] = options_for) -> Hl7Handler:
+def results_handler(ingest: ResultIngest,
+                    options: Callable[[InboundMessage], PartnerOptions] = options_for) -> Hl7Handler:
     async def handle(inbound: InboundMessage) -> AckDecision:
         message = inbound.message
         kind = f"{message.message_type}^{message.trigger_event}"
-        partner = options(message.msh.get("3.1"))
+        partner = options(inbound)
         parsed = parse_results(message, test_code=partner.test_code)  # Hl7ParseError: AR
         incoming = [incoming_from_hl7(r, parsed, kind) for r in parsed.results]
         report = await ingest.ingest(incoming, [refused_from_hl7(r, parsed, kind) for r in parsed.refused])

@@ -20,6 +20,7 @@ from typing import Any
 
 from resources.errors import InvalidInput
 from server.access.roles import AUTOMATE, DPI, PARTNER_ROLES, SOURCE_IDENTITE, SOUS_TRAITANT
+from server.partners.options import parse_options
 
 HL7_MESSAGES: dict[str, frozenset[str]] = {
     AUTOMATE: frozenset({"ORU^R01", "OUL^R22", "OUL^R23", "OUL^R24", "ORU^R30", "ORU^R32", "QBP^Q11"}),
@@ -56,7 +57,7 @@ class Partner:
     identifier_types: dict[str, str] = field(default_factory=dict)
     """PID-3 / MRG-1 identifier type mapping for this sender (``{"MR": "PI"}``: its MR is the IPP)."""
     options: dict[str, str] = field(default_factory=dict)
-    """Per-partner parsing options (analyzer settings); opaque here, read by the handlers."""
+    """Per-partner parsing options (``server/partners/options.py``), checked here, read by the analyzer handlers."""
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -72,6 +73,7 @@ class Partner:
         if self.astm_sender and self.role not in ASTM_ROLES:
             raise InvalidInput(f"the role {self.role} sends no ASTM; --astm-sender is for an automate",
                                expression="astm_sender")
+        parse_options(self.options)  # InvalidInput naming the accepted options
         for cidr in self.addresses:
             try:
                 ipaddress.ip_network(cidr, strict=False)

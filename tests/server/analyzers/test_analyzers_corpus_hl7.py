@@ -161,6 +161,23 @@ async def test_test_code_in_obx3_4_only_and_a_loinc_coded_obx3_are_matched(mllp,
     assert urea["valueQuantity"] == {"value": 5.1, "unit": "mmol/L", "system": UCUM_SYSTEM, "code": "mmol/L"}
 
 
+async def test_a_partner_configured_for_the_alternate_code_is_read_from_obx3_4(mllp, fhir) -> None:
+    """CHEM-ALT is registered with ``--option test_code=alternate`` (tests/support/partners.json): its OBX-3.1
+    carries the instrument's internal channel number, the lab's test code is OBX-3.4. The same message from a
+    partner without the option is read by OBX-3.1 and the channel number is unknown (worklist)."""
+    tube = await new_tube(fhir, ("GLY",))
+    channel = Obx("NM", "1001^GLUCOSE CH1^99CHX^GLU^Glucose^99BIO", "1.02", "g/L", ref="0.70-1.10", flag="N")
+    ack = await send(mllp, message(order(tube.accession, "GLY", channel), app="CHEM-ALT^BIOCHIMIE^L"))
+    assert msa(ack) == "AA" and errs(ack) == []
+    found = {coding(o, CATALOG): o for o in await stored(fhir, tube)}
+    assert set(found) == {"GLU"}
+    assert instrument(found["GLU"])["testCode"] == "GLU" and found["GLU"]["valueQuantity"]["value"] == 1.02
+    other = await new_tube(fhir, ("GLY",))
+    ack = await send(mllp, message(order(other.accession, "GLY", channel)))  # CHEM-800: no option
+    assert [e[2] for e in errs(ack)] == ["W"]  # stored on the worklist: channel 1001 is no test code here
+    assert all(instrument(o)["testCode"] == "1001" for o in await stored(fhir, other))
+
+
 async def test_coded_answers_keep_their_codes_and_systems(mllp, fhir) -> None:
     tube = await new_tube(fhir, ("HEPB", "HEPC"))
     hbs = Obx("CWE", "HBSAG^Ag HBs^99BIO", "260385009^Negative^SCT^NEG^Négatif^99BIO")

@@ -39,6 +39,9 @@ def test_add_list_remove_without_a_server(tmp_path: Path) -> None:
     (("--role", "dpi", "--hl7-application", "A", "--send-to", "nohostport"), "not HOST:PORT"),
     (("--role", "dpi", "--hl7-application", "A", "--identifier-type", "MR=XX"), "the target must be one of"),
     (("--role", "dpi", "--hl7-application", "A", "--identifier-type", "MR"), "is not KEY=VALUE"),
+    (("--role", "automate", "--hl7-application", "A", "--option", "charset=utf-8"), "unknown partner option charset"),
+    (("--role", "automate", "--hl7-application", "A", "--option", "test_code=obx3.2"),
+     "one of auto, primary, alternate"),
 ])
 def test_bad_partner_definitions_are_refused_with_the_reason(partner_server: PartnerServer, args: tuple[str, ...],
                                                              message: str) -> None:
