@@ -108,11 +108,16 @@ def passwd(username: str, password_stdin: bool, data_dir: Path) -> None:
         raise click.ClickException(f"no user {username!r}")
 
 
-async def _set_status(db: AsyncDatabase[Any], username: str, status: str) -> bool:
-    found = await accounts.set_status(db, username, status)
-    if found and status != "active":
-        await tokens.revoke(db, subject=f"user:{username}")
-    return found
+def _set_status(data_dir: Path, username: str, status: str) -> None:
+    """Change an account's status; leaving ``active`` revokes its tokens in the same command."""
+    async def change(db: AsyncDatabase[Any]) -> bool:
+        found = await accounts.set_status(db, username, status)
+        if found and status != "active":
+            await tokens.revoke(db, subject=f"user:{username}")
+        return found
+
+    if not _with_db(data_dir, change):
+        raise click.ClickException(f"no user {username!r}")
 
 
 @users.command("disable")
@@ -120,16 +125,15 @@ async def _set_status(db: AsyncDatabase[Any], username: str, status: str) -> boo
 @_data_dir
 def disable_user(username: str, data_dir: Path) -> None:
     """Disable an account; its sessions and tokens stop working at once."""
-    if not _with_db(data_dir, lambda db: _set_status(db, username, "disabled")):
-        raise click.ClickException(f"no user {username!r}")
+    _set_status(data_dir, username, "disabled")
 
 
 @users.command("enable")
 @click.argument("username")
 @_data_dir
 def enable_user(username: str, data_dir: Path) -> None:
-    if not _with_db(data_dir, lambda db: _set_status(db, username, "active")):
-        raise click.ClickException(f"no user {username!r}")
+    """Enable a disabled account again."""
+    _set_status(data_dir, username, "active")
 
 
 @users.command("unlock")
