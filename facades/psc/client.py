@@ -20,19 +20,29 @@ from __future__ import annotations
 import hmac
 import secrets
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
 from facades.psc.config import PscConfig
+
+# authlib 1.9 announces, on import, that its httpx integration will move to an ``httpx2`` package that our
+# pinned stack does not use; the notice is meant for authlib's developers-users and would otherwise print on
+# every ``sgl`` command. authlib forces its own warnings to "always", so the notice is silenced only around
+# this import (the filter change authlib makes there is undone with it).
+with warnings.catch_warnings():
+    from authlib.deprecate import AuthlibDeprecationWarning  # installs authlib's "always" filter first
+
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+    from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
 from facades.psc.discovery import ProviderMetadata, fetch_keys, fetch_metadata
 from facades.psc.errors import PscLoginRefused, PscUnavailable
 from facades.psc.id_token import ASYMMETRIC, verify_id_token
