@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from resources.errors import Issue, PreconditionFailed, operation_outcome
 from resources.interactions.common import check_type
-from resources.interactions.guard import AccessCheck, check_access
+from resources.interactions.write_rules import AccessCheck, check_access
 from resources.search.query import MAX_CHAIN_MATCHES, SearchRequest, plan
 from resources.store.base import FhirStore
 

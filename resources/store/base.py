@@ -45,7 +45,7 @@ class HistoryPage:
 
 
 class FhirStore(Protocol):
-    """Persistence of FHIR resources with versions; every write is guarded by the expected version."""
+    """Persistence of FHIR resources with versions; every write is conditioned on the expected version."""
 
     async def create(self, resource: dict[str, Any], *, session: Any = None,
                      rid: str | None = None) -> Stored: ...
@@ -71,7 +71,7 @@ class FhirStore(Protocol):
     async def search_ids(self, request: SearchRequest, *, limit: int, session: Any = None) -> list[str]: ...
 
     async def claim(self, key: str, *, session: Any) -> None:
-        """Write the guard document ``key`` inside the transaction ``session``: two transactions claiming
+        """Write the claim document ``key`` inside the transaction ``session``: two transactions claiming
         the same key cannot both commit (the loser gets ``WriteConflict``), which serialises check-then-create."""
         ...
 

@@ -1,7 +1,7 @@
 """The FHIR store on MongoDB (PyMongo async API).
 
 Per resource type, ``<Type>`` holds the current version and ``<Type>_history`` every version.
-A write is one document operation on ``<Type>`` guarded by the version it expects (optimistic
+A write is one document operation on ``<Type>`` conditioned on the version it expects (optimistic
 concurrency), then the append to history. A no-op update (same content hash) makes no version.
 """
 
@@ -40,7 +40,7 @@ from resources.store.indexes import (
 log = logging.getLogger(__name__)
 _WRITE_RETRIES = 5
 CLAIMS = "_claims"
-"""Guard documents of conditional creates (not a FHIR type: no route can read it)."""
+"""Claim documents of conditional creates (not a FHIR type: no route can read it)."""
 MAX_INCLUDED = 1000
 
 

@@ -1,9 +1,10 @@
 """Trigger: a validated report gets its documents in the very transaction that validates it.
 
-Design: a write guard on ``DiagnosticReport``, installed at start-up with the store and the lab
-profile. Every step of the validation workflow (biological validation, autoverification,
-correction) writes the report through the guarded interactions inside its transaction; the guard
-sees the report about to be written with the transaction's ``session``, gathers with that session
+Design: a document hook on ``DiagnosticReport`` writes (it produces documents, it is not a lab rule),
+registered next to the write rules at start-up with the store and the lab profile. Every step of the
+validation workflow (biological validation, autoverification, correction) writes the report through
+the interactions inside its transaction; the trigger sees the report about to be written with the
+transaction's ``session``, gathers with that session
 (so it sees the results the step has just made final), generates and checks the documents, writes
 them with the same session, and returns the report with its ``presentedForm``. So the report, its
 documents and the superseded old versions commit or roll back together; the validation workflow is
@@ -58,7 +59,7 @@ async def publish(store: FhirStore, profile: LabProfile, report: Resource, curre
 
 
 class DocumentTrigger:
-    """The ``DiagnosticReport`` write rule (see the module docstring for why a guard)."""
+    """The hook on ``DiagnosticReport`` writes (see the module docstring for why a hook)."""
 
     def __init__(self, store: FhirStore, profile: LabProfile) -> None:
         self.store, self.profile, self.catalogue = store, profile, CatalogRepository(store)
@@ -72,5 +73,5 @@ class DocumentTrigger:
 
 
 def install_document_trigger(ctx: AppContext) -> None:
-    """Start-up step: register the trigger on the app's guards."""
-    ctx.guards.add("DiagnosticReport", DocumentTrigger(ctx.store, load_profile(ctx.settings.lab_profile)))
+    """Start-up step: register the trigger with the app's write rules (run after the rules of the type)."""
+    ctx.write_rules.add("DiagnosticReport", DocumentTrigger(ctx.store, load_profile(ctx.settings.lab_profile)))

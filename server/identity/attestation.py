@@ -1,9 +1,9 @@
-"""What an identity operation vouches for while it writes a Patient through the guard.
+"""What an identity operation vouches for while it writes a Patient through the write rules.
 
 A status may rise only from an INSi answer (RECUP, SGL.INS.23) or a justificatif checked by a user
 (VALI, SGL.INS.20/24), or both (QUAL, SGL.INS.25). A client PUT cannot prove either, so the
 operations that do (``$insi-search``, ``$validate-identity``) declare it in a context variable
-scoped to their own task; the guard accepts the rise only when the attested patient, status and
+scoped to their own task; the Patient write rule accepts the rise only when the attested patient, status and
 INS are exactly what is being written.
 """
 

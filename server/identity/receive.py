@@ -60,7 +60,7 @@ async def _local_by_traits(scope: Scope, received: dict[str, Any]) -> dict[str, 
 
 async def _create(scope: Scope, patient: dict[str, Any], attestation: Attestation) -> dict[str, Any]:
     with attesting(attestation):
-        outcome = await interactions.create(scope.store, "Patient", patient, guard=scope.guard)
+        outcome = await interactions.create(scope.store, "Patient", patient, write_rule=scope.write_rule)
     return outcome.resource or patient
 
 

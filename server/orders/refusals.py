@@ -23,7 +23,7 @@ from typing import Any
 
 from resources.errors import InvalidInput
 from resources.fhirjson import instant
-from resources.interactions import WriteGuard, create, update
+from resources.interactions import WriteRule, create, update
 from resources.interactions.search import plan_search
 from resources.search.date import now_utc
 from resources.search.query import MAX_COUNT
@@ -83,25 +83,25 @@ async def find_consent(store: FhirStore, patient: str, channel: str, requests: l
 
 
 async def record_refusal(store: FhirStore, *, patient: str, requests: list[str], channel: str, refused: bool,
-                         caller: Caller, session: Any, guard: WriteGuard | None) -> list[Stored]:
+                         caller: Caller, session: Any, write_rule: WriteRule | None) -> list[Stored]:
     """Create or change the Consent for ``channel`` and trace it; returns the versions written."""
     rule, label = CHANNELS[channel]
     current = await find_consent(store, patient, channel, requests, session=session)
     proposed = consent(patient, channel, requests, refused)
     if current is None:
-        outcome = await create(store, "Consent", proposed, session=session, guard=guard)
+        outcome = await create(store, "Consent", proposed, session=session, write_rule=write_rule)
         activity = "CREATE"
     else:
         if current.get("provision", {}).get("type") == proposed["provision"]["type"]:
             return []
         body = {**proposed, "id": current["id"]}
-        outcome = await update(store, "Consent", current["id"], body, session=session, guard=guard,
+        outcome = await update(store, "Consent", current["id"], body, session=session, write_rule=write_rule,
                                if_match=f'W/"{current["meta"]["versionId"]}"')
         activity = "UPDATE"
     what = "refused" if refused else "accepted"
     written = stored_of(outcome)
     trace = provenance([written], caller, activity, f"{rule}: {label} — {what} by the patient")
-    return [written, stored_of(await create(store, "Provenance", trace, session=session, guard=guard))]
+    return [written, stored_of(await create(store, "Provenance", trace, session=session, write_rule=write_rule))]
 
 
 async def refused_channels(store: FhirStore, service_request: str, *, session: Any = None) -> set[str]:

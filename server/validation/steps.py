@@ -1,8 +1,8 @@
 """One validation step = one transaction: every write of the step commits together or not at all.
 
 ``workflow_step`` opens the store transaction and marks the running task as inside a workflow
-step, which is what lets guard.py tell a validation operation from a plain PUT on a final result.
-``StepWriter`` goes through the FHIR interactions (model validation, every workflow's guards,
+step, which is what lets write_rules.py tell a validation operation from a plain PUT on a final result.
+``StepWriter`` goes through the FHIR interactions (model validation, every workflow's write rules,
 ``If-Match`` on the version read) and remembers what it wrote for the step's Provenance.
 
 Two steps touching the same resources at once (two benches validating results of one order)
@@ -28,7 +28,7 @@ from pymongo.errors import PyMongoError
 
 from resources import interactions
 from resources.errors import Conflict
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.store.base import FhirStore, Stored
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,7 @@ def active_step() -> str | None:
 @dataclass
 class StepWriter:
     store: FhirStore
-    guard: WriteGuard | None
+    write_rule: WriteRule | None
     session: Any
     written: list[Stored] = field(default_factory=list)
 
@@ -56,12 +56,13 @@ class StepWriter:
         without it (412/409 if it moved or appeared since)."""
         vid = (resource.get("meta") or {}).get("versionId") or "0"
         outcome = await interactions.update(self.store, resource["resourceType"], resource["id"], resource,
-                                            if_match=f'W/"{vid}"', session=self.session, guard=self.guard)
+                                            if_match=f'W/"{vid}"', session=self.session, write_rule=self.write_rule)
         return self._keep(outcome.stored)
 
     async def create(self, resource: dict[str, Any], *, if_none_exist: str | None = None) -> dict[str, Any]:
         outcome = await interactions.create(self.store, resource["resourceType"], resource,
-                                            if_none_exist=if_none_exist, session=self.session, guard=self.guard)
+                                            if_none_exist=if_none_exist, session=self.session,
+                                            write_rule=self.write_rule)
         return self._keep(outcome.stored)
 
     def _keep(self, stored: Stored | None) -> dict[str, Any]:
@@ -76,11 +77,11 @@ class StepWriter:
 
 
 @asynccontextmanager
-async def workflow_step(store: FhirStore, guard: WriteGuard | None, name: str) -> AsyncIterator[StepWriter]:
+async def workflow_step(store: FhirStore, write_rule: WriteRule | None, name: str) -> AsyncIterator[StepWriter]:
     token = _ACTIVE_STEP.set(name)
     try:
         async with store.transaction() as session:
-            yield StepWriter(store, guard, session)
+            yield StepWriter(store, write_rule, session)
     except PyMongoError as exc:
         if not exc.has_error_label("TransientTransactionError"):
             raise

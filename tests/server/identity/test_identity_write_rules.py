@@ -1,4 +1,4 @@
-"""The Patient write guard, called directly as the interactions call it (no server needed)."""
+"""The Patient write write_rule, called directly as the interactions call it (no server needed)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from resources.patient_traits import (
 )
 from server.access.caller import Caller
 from server.identity.attestation import Attestation, attesting
-from server.identity.guard import IdentityGuard
 from server.identity.policy import IdentityPolicy
 from server.identity.vocabulary import LOCKED_TRAITS_URL, attribute_extension, extensions, history
+from server.identity.write_rules import IdentityRule
 from tests.server.identity.identity_samples import MATRICULE, provisional, with_status
 
 POLICY = IdentityPolicy(test_mode=False, referential=True, justificatifs={})
@@ -31,9 +31,9 @@ Action = Literal["create", "update", "delete"]
 
 async def run(role: str, current: dict[str, Any] | None, proposed: dict[str, Any] | None,
               action: Action | None = None, policy: IdentityPolicy = POLICY) -> dict[str, Any] | None:
-    guard = IdentityGuard(policy)
+    write_rule = IdentityRule(policy)
     act: Action = action or ("create" if current is None else "update")
-    return await guard(Caller("user-1", role), WriteIntent("Patient", act, current, copy.deepcopy(proposed)))
+    return await write_rule(Caller("user-1", role), WriteIntent("Patient", act, current, copy.deepcopy(proposed)))
 
 
 def edited(patient: dict[str, Any], **changes: Any) -> dict[str, Any]:

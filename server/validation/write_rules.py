@@ -1,4 +1,4 @@
-"""Guard: validation state changes only through the workflow's operations.
+"""Write rules: validation state changes only through the workflow's operations.
 
 Whatever the entry point (REST, bundle, HL7, CLI), outside a validation step (see steps.py):
 
@@ -23,10 +23,10 @@ from typing import Any
 from resources.errors import Conflict, RuleViolation
 from resources.interactions import WriteIntent
 from server.access.caller import Caller
-from server.guards import Guards
 from server.validation.marks import FINAL_STATES, STEP_SYSTEM, TECHNICAL, has_step
 from server.validation.params import VALUE_KEYS
 from server.validation.steps import active_step
+from server.write_rules import WriteRules
 
 
 def _steps(resource: dict[str, Any] | None) -> set[str]:
@@ -87,6 +87,6 @@ async def report_validated_only_by_operations(caller: Caller, intent: WriteInten
     return intent.proposed
 
 
-def register_validation_guards(guards: Guards) -> None:
-    guards.add("Observation", validation_state_locked)
-    guards.add("DiagnosticReport", report_validated_only_by_operations)
+def register_validation_rules(write_rules: WriteRules) -> None:
+    write_rules.add("Observation", validation_state_locked)
+    write_rules.add("DiagnosticReport", report_validated_only_by_operations)

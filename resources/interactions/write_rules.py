@@ -1,8 +1,8 @@
-"""Write guards: business rules that see every write, whatever the entry point.
+"""Write rules: business rules that see every write, whatever the entry point.
 
-The server composes the guards of each workflow (identitovigilance on Patient, validation on
-Observation...) into one ``WriteGuard`` per caller and passes it to the interactions, so the REST
-API, bundles, HL7 and CLI paths all go through the same rules. A guard returns the resource to
+The server composes the write rules of each workflow (identitovigilance on Patient, validation on
+Observation...) into one ``WriteRule`` per caller and passes it to the interactions, so the REST
+API, bundles, HL7 and CLI paths all go through the same rules. A write rule returns the resource to
 write (possibly amended, e.g. an INS cleared) or raises ``RuleViolation``.
 """
 
@@ -24,7 +24,7 @@ class WriteIntent:
     session: Any = None
 
 
-WriteGuard = Callable[[WriteIntent], Awaitable[dict[str, Any] | None]]
+WriteRule = Callable[[WriteIntent], Awaitable[dict[str, Any] | None]]
 
 AccessCheck = Callable[[str, str], None]
 """``check(resource_type, interaction)`` raises ``Forbidden`` when the caller may not: the server's
@@ -37,7 +37,7 @@ def check_access(access: AccessCheck | None, resource_type: str, interaction: st
         access(resource_type, interaction)
 
 
-async def apply_guard(guard: WriteGuard | None, intent: WriteIntent) -> dict[str, Any] | None:
-    if guard is None:
+async def apply_write_rule(write_rule: WriteRule | None, intent: WriteIntent) -> dict[str, Any] | None:
+    if write_rule is None:
         return intent.proposed
-    return await guard(intent)
+    return await write_rule(intent)
