@@ -12,7 +12,7 @@ from resources.interactions.outcome import Outcome
 from resources.interactions.read import read, vread
 from resources.interactions.search import search
 from resources.interactions.update import conditional_update, update
-from resources.interactions.write_rules import AccessCheck, WriteIntent, WriteRule
+from resources.interactions.write_rules import AccessCheck, WriteIntent, WriteRule, stamped
 
 __all__ = ["AccessCheck", "Outcome", "WriteRule", "WriteIntent", "conditional_update", "create", "create_many",
-           "delete", "history", "process_bundle", "read", "search", "update", "vread"]
+           "delete", "history", "process_bundle", "read", "search", "stamped", "update", "vread"]

@@ -22,7 +22,7 @@ from resources.interactions.read import read, vread
 from resources.interactions.search import matching_ids, search
 from resources.interactions.update import conditional_update, update
 from resources.interactions.write_rules import AccessCheck, WriteRule, check_access
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 _ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3, "HEAD": 3}
 
@@ -88,7 +88,7 @@ def _response(outcome: Outcome) -> dict[str, Any]:
 _INTERACTION = {"POST": "create", "PUT": "update", "DELETE": "delete", "GET": "read", "HEAD": "read"}
 
 
-async def _run(store: FhirStore, e: _Entry, *, base: str, session: Any, write_rule: WriteRule | None,
+async def _run(store: FhirStore, e: _Entry, *, base: str, session: StoreSession | None, write_rule: WriteRule | None,
                access: AccessCheck | None) -> Outcome:
     check_type(e.rtype)
     check_access(access, e.rtype, _INTERACTION[e.method])
@@ -151,7 +151,7 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
     return [results[e.index] for e in entries]
 
 
-async def _one(store: FhirStore, e: _Entry, *, base: str, session: Any, write_rule: WriteRule | None,
+async def _one(store: FhirStore, e: _Entry, *, base: str, session: StoreSession | None, write_rule: WriteRule | None,
                access: AccessCheck | None) -> dict[str, Any]:
     try:
         return _response(await _run(store, e, base=base, session=session, write_rule=write_rule, access=access))

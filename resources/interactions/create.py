@@ -21,7 +21,7 @@ from resources.interactions.common import check_body_type, check_type
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
 from resources.interactions.write_rules import WriteIntent, WriteRule, apply_write_rule
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 CONDITIONAL_ATTEMPTS = 30
 
@@ -33,7 +33,8 @@ def conditional_key(resource_type: str, query: str) -> str:
 
 
 async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exist: str | None = None,
-                 session: Any = None, write_rule: WriteRule | None = None, rid: str | None = None) -> Outcome:
+                 session: StoreSession | None = None, write_rule: WriteRule | None = None,
+                 rid: str | None = None) -> Outcome:
     """Validate, run the write rule, store version 1 (under ``rid`` when a transaction chose it)."""
     check_type(resource_type)
     resource = await validated(body)
@@ -53,7 +54,7 @@ async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exi
                    expression="If-None-Exist")
 
 
-async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], query: str, session: Any,
+async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], query: str, session: StoreSession | None,
                                 write_rule: WriteRule | None, rid: str | None) -> Outcome:
     rtype = resource["resourceType"]
     ids = await matching_ids(store, rtype, query, session=session)
@@ -66,7 +67,8 @@ async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], quer
     return Outcome.of(201, await store.create(prepared, session=session, rid=rid), location=True)
 
 
-async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | None]], *, session: Any = None,
+async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | None]], *,
+                      session: StoreSession | None = None,
                       write_rule: WriteRule | None = None) -> list[Outcome]:
     """Create several resources at once (``(body, rid)`` pairs, rid None for a new id): each is validated
     and ruled like ``create``, then all are written in bulk. Give a ``session`` to make it all or nothing."""
@@ -74,7 +76,8 @@ async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | 
     return [Outcome.of(201, stored, location=True) for stored in await store.create_many(ready, session=session)]
 
 
-async def prepare_create(body: Any, *, session: Any = None, write_rule: WriteRule | None = None) -> dict[str, Any]:
+async def prepare_create(body: Any, *, session: StoreSession | None = None,
+                         write_rule: WriteRule | None = None) -> dict[str, Any]:
     """What ``create`` does before writing: validate, drop the client id, run the write rule."""
     resource = {k: v for k, v in (await validated(body)).items() if k != "id"}
     ruled = await apply_write_rule(write_rule, WriteIntent(resource["resourceType"], "create", None, resource, session))

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from resources.errors import NotFound
 from resources.interactions.common import check_id, check_type, version_from_etag
 from resources.interactions.outcome import Outcome
 from resources.interactions.write_rules import WriteIntent, WriteRule
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 
 async def delete(store: FhirStore, resource_type: str, rid: str, *, if_match: str | None = None,
-                 session: Any = None, write_rule: WriteRule | None = None) -> Outcome:
+                 session: StoreSession | None = None, write_rule: WriteRule | None = None) -> Outcome:
     check_type(resource_type)
     check_id(rid)
     expected = version_from_etag(if_match)

@@ -11,11 +11,11 @@ from resources.interactions.create import create
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
 from resources.interactions.write_rules import WriteIntent, WriteRule
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 
 async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, if_match: str | None = None,
-                 session: Any = None, write_rule: WriteRule | None = None) -> Outcome:
+                 session: StoreSession | None = None, write_rule: WriteRule | None = None) -> Outcome:
     check_type(resource_type)
     check_id(rid)
     resource = await validated(body)
@@ -35,7 +35,7 @@ async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, i
 
 
 async def _rule_pinned(store: FhirStore, resource: dict[str, Any], expected: int | None, write_rule: WriteRule,
-                   session: Any) -> tuple[dict[str, Any], int | None]:
+                   session: StoreSession | None) -> tuple[dict[str, Any], int | None]:
     """Run the write rule against the version it will replace, and pin that version for the write."""
     rtype, rid = resource["resourceType"], resource["id"]
     try:
@@ -51,7 +51,7 @@ async def _rule_pinned(store: FhirStore, resource: dict[str, Any], expected: int
 
 
 async def conditional_update(store: FhirStore, resource_type: str, query: str, body: Any, *,
-                             session: Any = None, write_rule: WriteRule | None = None) -> Outcome:
+                             session: StoreSession | None = None, write_rule: WriteRule | None = None) -> Outcome:
     """PUT on ``Type?criteria``: no match creates, one match updates it, several is an error."""
     check_type(resource_type)
     ids = await matching_ids(store, resource_type, query, session=session)

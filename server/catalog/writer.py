@@ -17,7 +17,7 @@ from pymongo.errors import PyMongoError
 from resources import interactions
 from resources.errors import PreconditionFailed
 from resources.interactions import WriteRule
-from resources.store.base import FhirStore, Stored
+from resources.store.base import FhirStore, Stored, StoreSession
 from server.access.caller import Caller
 from server.write_rules import WriteRules
 from terminology import StaleLoincChange
@@ -34,7 +34,8 @@ def caller_write_rule(write_rules: WriteRules, caller: Caller) -> WriteRule:
 
 
 async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versions: Mapping[tuple[str, str], int],
-                       *, write_rule: WriteRule, session: Any, progress: Progress | None = None) -> list[Stored]:
+                       *, write_rule: WriteRule, session: StoreSession | None,
+                       progress: Progress | None = None) -> list[Stored]:
     """Write ``resources`` in ``session``; each must still be at ``versions[(type, id)]`` (absent: 0).
     Returns the versions written (what the Provenance of an edit names)."""
     written: list[Stored] = []

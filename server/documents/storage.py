@@ -17,7 +17,7 @@ from resources import interactions
 from resources.errors import NotFound
 from resources.fhirjson import instant
 from resources.search.date import now_utc
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.documents.compose import CONFIDENTIALITY_SYSTEM, Version, confidentiality
 from server.documents.gather import Resource
 from server.documents.generate import Documents
@@ -57,11 +57,11 @@ def lab_author(profile: LabProfile) -> dict[str, Any]:
     return {"identifier": {"system": FINESS_SYSTEM, "value": profile.finess}, "display": profile.name}
 
 
-async def put(store: FhirStore, resource: Resource, session: Any) -> None:
+async def put(store: FhirStore, resource: Resource, session: StoreSession | None) -> None:
     await interactions.update(store, resource["resourceType"], resource["id"], resource, session=session)
 
 
-async def _supersede(store: FhirStore, ident: str, session: Any) -> None:
+async def _supersede(store: FhirStore, ident: str, session: StoreSession | None) -> None:
     try:
         previous = (await store.read("DocumentReference", ident, session=session)).resource or {}
     except NotFound:
@@ -70,7 +70,7 @@ async def _supersede(store: FhirStore, ident: str, session: Any) -> None:
 
 
 async def store_documents(store: FhirStore, report: Resource, docs: Documents, profile: LabProfile,
-                          session: Any) -> list[dict[str, Any]]:
+                          session: StoreSession | None) -> list[dict[str, Any]]:
     """Write every format; return the report's new ``presentedForm``."""
     number, created = docs.version.number, instant(now_utc())
     contents = {"n3": docs.n3, "n1": docs.n1, "pdf": docs.pdf}

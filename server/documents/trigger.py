@@ -19,7 +19,7 @@ import asyncio
 from typing import Any
 
 from resources.interactions import WriteIntent
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.access.caller import Caller
 from server.catalog.repository import CatalogRepository
 from server.context import AppContext
@@ -45,7 +45,7 @@ def _with_source(report: Resource, forms: list[dict[str, Any]], source: str) -> 
 
 
 async def publish(store: FhirStore, profile: LabProfile, report: Resource, current: Resource | None,
-                  session: Any, catalogue: CatalogRepository | None = None) -> Resource:
+                  session: StoreSession | None, catalogue: CatalogRepository | None = None) -> Resource:
     """The report to write: with its current documents kept when what they show has not changed, else with
     the next version generated, checked and stored (in ``session``); as proposed when nothing is validated."""
     dossier = await gather(store, report, profile, session=session, catalogue=catalogue)

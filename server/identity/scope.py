@@ -11,10 +11,10 @@ from typing import Any
 
 from resources import interactions
 from resources.errors import Gone, RuleViolation
-from resources.interactions import WriteRule
+from resources.interactions import WriteRule, stamped
 from resources.store.base import FhirStore
 from server.access.caller import Caller
-from server.identity.attestation import Attestation, attesting
+from server.identity.attestation import Attestation
 from server.identity.policy import IdentityPolicy
 from server.identity.roles import Profile, profile
 from server.identity.vocabulary import BLOCKING_ATTRIBUTES, attributes
@@ -44,9 +44,8 @@ class Scope:
 
     async def write(self, patient: dict[str, Any], vid: int, attestation: Attestation) -> dict[str, Any]:
         """Update the Patient through the write rules, vouching for ``attestation``; stale versions give 412."""
-        with attesting(attestation):
-            outcome = await interactions.update(self.store, "Patient", patient["id"], patient, if_match=f'W/"{vid}"',
-                                                write_rule=self.write_rule)
+        outcome = await interactions.update(self.store, "Patient", patient["id"], patient, if_match=f'W/"{vid}"',
+                                            write_rule=stamped(self.write_rule, attestation=attestation))
         return outcome.resource or patient
 
 

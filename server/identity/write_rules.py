@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from resources.errors import InvalidInput, RuleViolation, Unprocessable
 from resources.ins import IDENTITY_RELIABILITY_URL, INS_TYPE_BY_OID, TEST_OIDS, check_matricule, identity_status
 from resources.interactions import WriteIntent
-from server.identity.attestation import Attestation, current_attestation
+from server.identity.attestation import Attestation, attestation_for
 from server.identity.policy import IdentityPolicy
 from server.identity.roles import Profile, Right, profile
 from server.identity.status import CARRIES_INS, DOWNGRADES, ONE_LEVEL_DOWN, retire_ins, stamp
@@ -94,7 +94,7 @@ def _user_decision(prof: Profile, intent: WriteIntent, policy: IdentityPolicy) -
     before = identity_status(current) if current else "PROV"
     declared = bool(extensions(proposed, IDENTITY_RELIABILITY_URL))
     wanted = identity_status(proposed) if declared or current is None else before
-    attested = current_attestation(proposed.get("id"))
+    attested = attestation_for(intent, proposed.get("id"))
     keep_from = current or {}
     if attested is not None:
         return _attested(attested, proposed)

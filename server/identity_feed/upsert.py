@@ -14,14 +14,15 @@ from typing import Any
 from facades.hl7v2.pam import IdentityChange, apply_change
 from resources.errors import Conflict, PreconditionFailed
 from resources.interactions import Outcome, WriteRule, conditional_update, update
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.identity_feed.lookup import find_by_ipp
 
 ATTEMPTS = 3
 Amend = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-async def upsert(store: FhirStore, change: IdentityChange, *, write_rule: WriteRule, session: Any = None,
+async def upsert(store: FhirStore, change: IdentityChange, *, write_rule: WriteRule,
+                 session: StoreSession | None = None,
                  amend: Amend | None = None) -> Outcome:
     """Write ``change`` onto the Patient of its IPP (``amend`` adds what the event adds, e.g. a merge link)."""
     for _ in range(ATTEMPTS):

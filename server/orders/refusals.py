@@ -27,7 +27,7 @@ from resources.interactions import WriteRule, create, update
 from resources.interactions.search import plan_search
 from resources.search.date import now_utc
 from resources.search.query import MAX_COUNT
-from resources.store.base import FhirStore, Stored
+from resources.store.base import FhirStore, Stored, StoreSession
 from server.access.caller import Caller
 from server.audit import provenance
 from server.orders.trace import stored_of
@@ -70,7 +70,7 @@ def consent(patient: str, channel: str, requests: list[str], refused: bool) -> d
 
 
 async def find_consent(store: FhirStore, patient: str, channel: str, requests: list[str], *,
-                       session: Any = None) -> dict[str, Any] | None:
+                       session: StoreSession | None = None) -> dict[str, Any] | None:
     """The Consent of this dossier and channel, if one was recorded."""
     req = await plan_search(store, "Consent", [("patient", patient), ("category", f"{CHANNEL_SYSTEM}|{channel}"),
                                                ("_count", str(MAX_COUNT))], strict=True, session=session)
@@ -83,7 +83,7 @@ async def find_consent(store: FhirStore, patient: str, channel: str, requests: l
 
 
 async def record_refusal(store: FhirStore, *, patient: str, requests: list[str], channel: str, refused: bool,
-                         caller: Caller, session: Any, write_rule: WriteRule | None) -> list[Stored]:
+                         caller: Caller, session: StoreSession | None, write_rule: WriteRule | None) -> list[Stored]:
     """Create or change the Consent for ``channel`` and trace it; returns the versions written."""
     rule, label = CHANNELS[channel]
     current = await find_consent(store, patient, channel, requests, session=session)
@@ -104,7 +104,7 @@ async def record_refusal(store: FhirStore, *, patient: str, requests: list[str],
     return [written, stored_of(await create(store, "Provenance", trace, session=session, write_rule=write_rule))]
 
 
-async def refused_channels(store: FhirStore, service_request: str, *, session: Any = None) -> set[str]:
+async def refused_channels(store: FhirStore, service_request: str, *, session: StoreSession | None = None) -> set[str]:
     """The channels a report based on ``ServiceRequest/<id>`` must NOT go to (the delivery rule above).
 
     For the delivery workflows (DMP feeding, MSSanté to professionals and to the patient): "then send

@@ -25,7 +25,6 @@ from resources.interactions import WriteIntent
 from server.access.caller import Caller
 from server.validation.marks import FINAL_STATES, STEP_SYSTEM, TECHNICAL, has_step
 from server.validation.params import VALUE_KEYS
-from server.validation.steps import active_step
 from server.write_rules import WriteRules
 
 
@@ -47,7 +46,7 @@ def _kept_tags(proposed: dict[str, Any], current: dict[str, Any]) -> dict[str, A
 
 
 async def validation_state_locked(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
-    if active_step() is not None:
+    if intent.step is not None:
         return intent.proposed
     current = intent.current or {}
     where = f"Observation/{current.get('id')}"
@@ -72,7 +71,7 @@ REPORT_VALIDATED = frozenset({"final", "amended", "corrected", "appended"})
 
 
 async def report_validated_only_by_operations(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
-    if active_step() is not None:
+    if intent.step is not None:
         return intent.proposed
     before = (intent.current or {}).get("status")
     after = (intent.proposed or {}).get("status")
