@@ -16,6 +16,7 @@ from typing import Any
 
 from facades.cda import Party
 from resources import interactions
+from resources.codes import RESULT_FINAL
 from resources.errors import NotFound
 from resources.store.base import FhirStore, StoreSession
 from server.catalog.repository import CatalogRepository, read_catalog
@@ -26,8 +27,8 @@ from terminology.catalog.model import Catalog
 
 Resource = dict[str, Any]
 COPIES_TO = "https://opensgl.org/fhir/StructureDefinition/result-copies-to"
-FINAL = "final,corrected,amended"
-FINAL_STATES = frozenset(FINAL.split(","))
+FINAL_STATES = RESULT_FINAL
+FINAL = ",".join(sorted(RESULT_FINAL))  # as a search value
 _NOT_DOCUMENTED = ("meta", "text", "presentedForm", "result", "specimen", "extension")
 MAX_MEMBERS = 500
 

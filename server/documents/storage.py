@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from resources import interactions
+from resources.codes import LAB_REPORT_DISPLAY_FR, LAB_REPORT_LOINC
 from resources.errors import NotFound
 from resources.fhirjson import instant
 from resources.search.date import now_utc
@@ -31,7 +32,7 @@ FORMATS: dict[str, tuple[str, dict[str, str]]] = {
     "pdf": ("application/pdf", {"system": "https://opensgl.org/fhir/CodeSystem/document-format",
                                 "code": "pdf-a-1b", "display": "PDF/A-1b"}),
 }
-LAB_REPORT_TYPE = {"coding": [{"system": LOINC_SYSTEM, "code": "11502-2", "display": "CR d'examens biologiques"}]}
+LAB_REPORT_TYPE = {"coding": [{"system": LOINC_SYSTEM, "code": LAB_REPORT_LOINC, "display": LAB_REPORT_DISPLAY_FR}]}
 _LINK = re.compile(r"^Binary/(?P<report>.+)-(?P<fmt>n3|n1|pdf)-v(?P<n>\d+)$")
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from resources.codes import REPORT_DOCUMENTED
 from resources.interactions import WriteIntent
 from resources.store.base import FhirStore, StoreSession
 from server.access.caller import Caller
@@ -28,7 +29,7 @@ from server.documents.generate import generate
 from server.documents.profile import LabProfile, load_profile
 from server.documents.storage import next_version, store_documents
 
-DOCUMENTED = frozenset({"preliminary", "final", "corrected", "amended"})
+DOCUMENTED = REPORT_DOCUMENTED
 """Report statuses that have documents: something is biologically validated (``partial`` is not)."""
 SOURCE_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/documents-source"
 """On the report: the fingerprint of what its current documents were made from (``Dossier.fingerprint``)."""

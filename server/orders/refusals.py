@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from resources.codes import LOINC_SYSTEM
 from resources.errors import InvalidInput
 from resources.fhirjson import instant
 from resources.interactions import WriteRule, create, update
@@ -38,7 +39,7 @@ CHANNELS: dict[str, tuple[str, str]] = {
     "mssante-patient": ("SGL.MSS.19", "Envoi du compte rendu au patient par MSSanté"),
     "dmp": ("SGL.DMP.02", "Alimentation du DMP par le compte rendu"),
 }
-PATIENT_CONSENT = {"coding": [{"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}]}
+PATIENT_CONSENT = {"coding": [{"system": LOINC_SYSTEM, "code": "59284-0", "display": "Patient Consent"}]}
 
 
 def check_channel(channel: str, expression: str) -> str:

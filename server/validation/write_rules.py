@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from resources.codes import REPORT_VALIDATED
 from resources.errors import Conflict, RuleViolation
 from resources.interactions import WriteIntent
 from server.access.caller import Caller
@@ -65,9 +66,6 @@ async def validation_state_locked(caller: Caller, intent: WriteIntent) -> dict[s
         raise RuleViolation("VAL-14", f"{where} is technically validated: rerun it ($rerun) to change its value",
                             expression="Observation.value[x]")
     return proposed
-
-
-REPORT_VALIDATED = frozenset({"final", "amended", "corrected", "appended"})
 
 
 async def report_validated_only_by_operations(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
