@@ -21,6 +21,7 @@ from server.access.enforce import enforce
 from server.analyzers import register_analyzers
 from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
+from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
@@ -87,6 +88,7 @@ def register_write_rules(write_rules: WriteRules, settings: Settings) -> None:
     """Every workflow's write rules (see ``server/write_rules.py``); rules of one type run in this order."""
     register_identity_rules(write_rules, settings)
     register_validation_rules(write_rules)
+    register_catalogue_rules(write_rules)  # SGL.LOI.08/09: LOINC codes only through $set-loinc / $loinc-import
 
 
 def write_rules_for(settings: Settings) -> WriteRules:
