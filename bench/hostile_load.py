@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import os
 import platform
-import resource
 import select
 import socket
 import statistics
@@ -34,6 +33,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.sgl_server import SglProcess, start_sgl  # noqa: E402
+from tests.support.sockets import raise_fd_limit, still_open  # noqa: E402
 
 FIFTY_MB = 50 * 1024 * 1024
 FRAME_TIMEOUT = 5.0
@@ -125,9 +125,7 @@ async def _bodies(server: SglProcess) -> tuple[list[float], list[float], list[fl
 
 async def _open_flood(port: int, count: int) -> None:
     """Child role: open ``count`` connections, hold them, print how many the server kept and how long it took."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < count + 500:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(count + 500, hard), hard))
+    raise_fd_limit(count + 500)  # as many as the hard limit allows; the count printed says what was opened
     opened = []
     started = time.perf_counter()
     for _ in range(count):
@@ -135,16 +133,7 @@ async def _open_flood(port: int, count: int) -> None:
             opened.append(await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5))
     took = time.perf_counter() - started
 
-    async def held(reader: asyncio.StreamReader) -> bool:
-        try:
-            await asyncio.wait_for(reader.read(1), 0.5)
-            return False
-        except TimeoutError:
-            return True
-        except ConnectionError:
-            return False
-
-    kept = sum(await asyncio.gather(*(held(r) for r, _ in opened)))
+    kept = sum(await asyncio.gather(*(still_open(r) for r, _ in opened)))
     for _, writer in opened:
         writer.close()
     print(len(opened), kept, f"{took:.2f}")  # noqa: T201

@@ -6,23 +6,31 @@ module is the only one that knows them all; ``server/app.py`` calls it to build 
 the CLI commands call ``write_rules_for`` so they obey the same write rules as the HTTP API.
 
 To add a door: an HTTP router to ``ROUTERS`` (in precedence order), an HL7/ASTM handler to
-``register_inbound``, a write rule to ``register_write_rules``, a start-up step to ``run_startup``.
+``register_inbound``, a write rule to ``register_write_rules``, a start-up step to ``run_startup``
+(``prepare_access`` for what access control needs before anything else), a background worker to
+``start_workers``.
 """
 
 from __future__ import annotations
 
+import asyncio
 from enum import Enum
 
 from fastapi import APIRouter, Depends
+from joserfc.jwk import ECKey
 
 from server import operation_definitions
 from server.access import routes as access_routes
+from server.access.collections import ensure_access_indexes
 from server.access.enforce import enforce
+from server.access.keys import signing_key
 from server.analyzers import register_analyzers
+from server.audit_chain import seal_periodically
 from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
 from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
+from server.database import Database
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
 from server.documents.trigger import install_document_trigger
@@ -103,6 +111,19 @@ def register_inbound(ctx: AppContext) -> None:
     register_analyzers(ctx)  # ORU^R01/R30/R32, OUL^R22/R23/R24, QBP^Q11; ASTM results and host queries
     register_identity_feed(ctx)  # PAM-FR ADT A28/A31/A01/A04/A05/A03/A08/A40/A47 -> Patient
     register_orders_inbound(ctx)  # OML^O21 laboratory orders -> ServiceRequest + Specimen
+
+
+async def prepare_access(settings: Settings, database: Database) -> ECKey:
+    """Access control's start-up, first of all (before any workflow and any request): the unique
+    indexes of accounts, clients and sessions, and the key that signs access tokens (made at the
+    first start, kept in the data dir). Returns that key."""
+    await ensure_access_indexes(database.db)
+    return signing_key(settings)
+
+
+def start_workers(ctx: AppContext) -> list[asyncio.Task[None]]:
+    """Background work for the life of the server, cancelled at shutdown: the audit chain sealer."""
+    return [asyncio.create_task(seal_periodically(ctx.database.db), name="audit-sealer")]
 
 
 async def run_startup(ctx: AppContext) -> None:
