@@ -33,6 +33,19 @@ class Receipt:
     report_message_id: str = ""
 
 
+def _field(block: Message, name: str) -> str:
+    """A header value; raw UTF-8 (which MDNs of French platforms carry) comes back as text, not mojibake."""
+    wanted = name.lower()
+    value = next((v for k, v in block.raw_items() if k.lower() == wanted), None)
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    try:
+        return text.encode("ascii", "surrogateescape").decode("utf-8", "replace").strip()
+    except UnicodeEncodeError:
+        return text.strip()
+
+
 def _address(field: str | None) -> str:
     """``rfc822; someone@x`` -> ``someone@x``."""
     value = (field or "").split(";", 1)[-1].strip()
@@ -57,7 +70,7 @@ def _returned_message_id(message: Message) -> str:
             continue
         payload = part.get_payload()
         if isinstance(payload, list) and payload and isinstance(payload[0], Message):
-            return str(payload[0].get("Message-ID", "")).strip()
+            return _field(payload[0], "Message-ID")
         found = HeaderParser().parsestr(_text_of(part)).get("Message-ID")
         if found:
             return str(found).strip()
@@ -70,15 +83,16 @@ def _read_dsn(message: Message, report_id: str) -> list[Receipt]:
     blocks = [b for b in payload if isinstance(b, Message)] if isinstance(payload, list) else []
     if not blocks:
         return []
-    original = _returned_message_id(message) or str(blocks[0].get("Original-Envelope-Id", "")).strip()
+    original = _returned_message_id(message) or _field(blocks[0], "Original-Envelope-Id")
     receipts = []
     for block in blocks[1:]:
-        action = str(block.get("Action", "")).strip().lower()
+        action = _field(block, "Action").lower()
         if action not in DSN_ACTIONS:
             continue
-        diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split(";", 1)[-1].split())
-        receipts.append(Receipt(original, _address(block.get("Original-Recipient") or block.get("Final-Recipient")),
-                                DSN_ACTIONS[action], str(block.get("Status", "")).strip(), diagnostic, report_id))
+        diagnostic = " ".join(_field(block, "Diagnostic-Code").split(";", 1)[-1].split())
+        recipient = _address(_field(block, "Original-Recipient") or _field(block, "Final-Recipient"))
+        receipts.append(Receipt(original, recipient, DSN_ACTIONS[action], _field(block, "Status"), diagnostic,
+                                report_id))
     return receipts
 
 
@@ -94,7 +108,7 @@ def _read_mdn(message: Message, report_id: str) -> list[Receipt]:
         fields: Message = payload[0]
     else:
         fields = HeaderParser().parsestr(_text_of(part))
-    disposition = " ".join(str(fields.get("Disposition", "")).split())
+    disposition = " ".join(_field(fields, "Disposition").split())
     found = _DISPOSITION.search(disposition)
     if not found:
         return []
@@ -106,8 +120,8 @@ def _read_mdn(message: Message, report_id: str) -> list[Receipt]:
         status = "read"
     else:
         status = "processed"
-    recipient = _address(fields.get("Original-Recipient") or fields.get("Final-Recipient"))
-    return [Receipt(str(fields.get("Original-Message-ID", "")).strip(), recipient, status, code.strip(), label.strip(),
+    recipient = _address(_field(fields, "Original-Recipient") or _field(fields, "Final-Recipient"))
+    return [Receipt(_field(fields, "Original-Message-ID"), recipient, status, code.strip(), label.strip(),
                     report_id)]
 
 
@@ -116,7 +130,7 @@ def read_receipt(raw: bytes) -> list[Receipt]:
     message = message_from_bytes(raw, policy=compat32)
     if message.get_content_type() != "multipart/report":
         return []
-    report_id = str(message.get("Message-ID", "")).strip()
+    report_id = _field(message, "Message-ID")
     kind = str(message.get_param("report-type", "")).lower()
     if kind == "delivery-status":
         return _read_dsn(message, report_id)
