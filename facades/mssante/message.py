@@ -26,10 +26,11 @@ from email.utils import format_datetime
 from facades.mssante.cda_header import CdaHeader
 from facades.mssante.errors import MssMessageInvalid
 from facades.mssante.xdm import XDM_NAME, XdmSource, build_xdm
+from resources.errors import InvalidInput
+from resources.ins import check_matricule
 
 PATIENT_DOMAIN = "patient.mssante.fr"
 _ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-_MATRICULE = re.compile(r"^[12378]\d{12}$|^[12378]\d{14}$")
 FOOTER = (
     "\n\n--\nCe message a été généré automatiquement par le logiciel de gestion du laboratoire {lab} "
     "depuis une boîte aux lettres applicative : merci de ne pas y répondre directement.\n"
@@ -49,10 +50,12 @@ def patient_address(matricule: str | None, qualified: bool) -> str:
     if not qualified or not matricule:
         raise MssMessageInvalid("no mail to the patient: the identity is not qualified (INS not qualified), "
                                 "SGL.MSS.12", expression="Patient.identifier")
-    if not _MATRICULE.match(matricule):
-        raise MssMessageInvalid("no mail to the patient: the INS matricule is malformed",
-                                expression="Patient.identifier")
-    return f"{matricule}@{PATIENT_DOMAIN}"
+    try:
+        checked = check_matricule(matricule)
+    except InvalidInput as exc:
+        raise MssMessageInvalid(f"no mail to the patient: the INS matricule is malformed ({exc.diagnostics})",
+                                expression="Patient.identifier") from exc
+    return f"{checked}@{PATIENT_DOMAIN}"
 
 
 @dataclass(frozen=True)
