@@ -87,11 +87,14 @@ def _ids(root: etree._Element, path: str) -> tuple[tuple[str, str], ...]:
 
 
 def read_header(document: bytes) -> CdaHeader:
-    """Parse the header of a CDA R2 document; :class:`MssMessageInvalid` when it is not one."""
+    """Parse the header of a CDA R2 document, bare or self-presenting (the ``ClinicalDocument`` inside the
+    stylesheet document of the CI-SIS "auto-présentable" format); :class:`MssMessageInvalid` when it is neither."""
     try:
         root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
     except etree.XMLSyntaxError as exc:
         raise MssMessageInvalid(f"the document is not well-formed XML: {exc}", expression="ClinicalDocument") from exc
+    if root.tag != "{urn:hl7-org:v3}ClinicalDocument":  # a self-presenting N3 embeds it in its stylesheet
+        root = next(iter(root.iter("{urn:hl7-org:v3}ClinicalDocument")), root)
     if root.tag != "{urn:hl7-org:v3}ClinicalDocument":
         raise MssMessageInvalid("the document is not a CDA ClinicalDocument", expression="ClinicalDocument")
     doc_root, doc_ext = _attr(root, "cda:id", "root"), _attr(root, "cda:id", "extension")

@@ -161,3 +161,14 @@ def test_notice_without_documents_has_no_mss_cda_headers() -> None:
     notice = build_message(report_mail(PRO, n3=None, pdf=None, subject="Suppression d'un compte rendu"), SENDER)
     assert notice["X-MSS-CODECDA"] is None and notice["X-MSS-INS"] is None and notice["X-MSS-NIL"] == SENDER.nil
     assert notice.get_content_type() == "text/plain"
+
+
+def test_self_presenting_n3_is_packaged_with_its_embedded_header() -> None:
+    from facades.cda.stylesheet import self_presenting
+    from facades.mssante import build_xdm
+    from facades.mssante.xdm import XdmSource
+
+    wrapped = self_presenting(KIT_N3.read_bytes())
+    archive, head = build_xdm(wrapped, XdmSource("1.2.250.1.999.1", "Laboratoire OpenSGL", CONTACT))
+    assert head.code.code == "11502-2" and head.ins == ("1.2.250.1.213.1.4.10", INS)
+    assert zipfile.ZipFile(io.BytesIO(archive)).read("IHE_XDM/SUBSET01/DOC0001.XML") == wrapped
