@@ -77,12 +77,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         send_ms = asyncio.run(_send_all(docs, args.mails, Path(tmp)))
     doc, build, send = (statistics.median(x) for x in (doc_ms, build_ms, send_ms))
-    print(f"load average {os.getloadavg()[0]:.2f}; N3 {len(docs.n3)} B, PDF {len(docs.pdf)} B")
-    print(f"CR-Bio generation (no validator): median {doc:.0f} ms, {1000 / doc:.1f} reports/s (baseline)")
-    print(f"mail build (XDM zip + MIME):      median {build:.1f} ms, {1000 / build:.0f} mails/s, "
-          f"ratio {build / doc:.3f} of a report")
-    print(f"mail submitted over mutual TLS:   median {send:.1f} ms, {1000 / send:.0f} mails/s, "
-          f"ratio {send / doc:.3f} of a report (p95 {sorted(send_ms)[int(len(send_ms) * 0.95) - 1]:.1f} ms)")
+    out = sys.stdout.write
+    out(f"load average {os.getloadavg()[0]:.2f}; N3 {len(docs.n3)} B, PDF {len(docs.pdf)} B\n")
+    out(f"CR-Bio generation (no validator): median {doc:.0f} ms, {1000 / doc:.1f} reports/s (baseline)\n")
+    out(f"mail build (XDM zip + MIME):      median {build:.1f} ms, {1000 / build:.0f} mails/s, "
+          f"ratio {build / doc:.3f} of a report\n")
+    out(f"mail submitted over mutual TLS:   median {send:.1f} ms, {1000 / send:.0f} mails/s, "
+          f"ratio {send / doc:.3f} of a report (p95 {sorted(send_ms)[int(len(send_ms) * 0.95) - 1]:.1f} ms)\n")
 
 
 if __name__ == "__main__":
