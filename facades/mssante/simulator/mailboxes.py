@@ -46,7 +46,7 @@ class Delivered:
     received: datetime
     client_certificate: str
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self, raw: bool = False) -> dict[str, Any]:
         message = message_from_bytes(self.raw, policy=compat32)
         attachments = [p.get_filename() for p in message.walk() if p.get_filename()]
         return {
@@ -55,6 +55,7 @@ class Delivered:
             "headers": {k: str(v) for k, v in message.items()}, "attachments": attachments,
             "received": self.received.isoformat(), "envelopeFrom": self.sender,
             "clientCertificate": self.client_certificate, "size": len(self.raw),
+            **({"raw": base64.b64encode(self.raw).decode("ascii")} if raw else {}),
         }
 
 
@@ -93,11 +94,11 @@ class Mailboxes:
         with self._lock:
             return list(self.inboxes.get(address.lower(), []))
 
-    def messages(self, to: str | None = None) -> list[dict[str, Any]]:
+    def messages(self, to: str | None = None, *, raw: bool = False) -> list[dict[str, Any]]:
         with self._lock:
             mails = list(self.delivered)
         wanted = to.lower() if to else None
-        return [m.summary() for m in mails if wanted is None or wanted in (r.lower() for r in m.recipients)]
+        return [m.summary(raw) for m in mails if wanted is None or wanted in (r.lower() for r in m.recipients)]
 
 
 def _report(original: Message, subject: str, report_type: str, human: str, fields: str) -> bytes:

@@ -5,7 +5,8 @@
 
 The admin endpoint (plain HTTP on loopback, for tests and harnesses only)::
 
-    GET /_sim/messages[?to=ADDRESS]   JSON array: messageId, from, to, subject, headers, attachments, received
+    GET /_sim/messages[?to=ADDRESS][&raw=1]   JSON array: messageId, from, to, subject, headers, attachments,
+                                      received (and ``raw``: the mail as received, base64, with raw=1)
     GET /_sim/inbox?address=BAL       JSON array of what that BAL can read over IMAP (receipts)
 """
 
@@ -63,7 +64,7 @@ def _admin_answer(boxes: Mailboxes, request_line: str) -> bytes:
     target = urlsplit(parts[1])
     query = {k: v[0] for k, v in parse_qs(target.query).items()}
     if target.path == "/_sim/messages":
-        return _json(200, boxes.messages(query.get("to")))
+        return _json(200, boxes.messages(query.get("to"), raw=query.get("raw") == "1"))
     if target.path == "/_sim/inbox" and query.get("address"):
         return _json(200, [{"uid": s.uid, "seen": s.seen, "received": s.received.isoformat(),
                             "raw": s.raw.decode("utf-8", "replace")} for s in boxes.inbox(query["address"])])

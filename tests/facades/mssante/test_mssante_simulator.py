@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import smtplib
 import ssl
 import subprocess
@@ -41,7 +42,10 @@ def test_cli_serves_smtp_imap_and_the_messages_endpoint(tmp_path: Path) -> None:
             assert [m["messageId"] for m in listed] == [sent.message_id]
             assert set(listed[0]) >= {"messageId", "from", "to", "subject", "headers", "attachments", "received"}
             assert listed[0]["attachments"] == ["IHE_XDM.ZIP", "CR-BIO_PAT-TROIS_20210401_V1.pdf"]
-            assert listed[0]["headers"]["X-MSS-CODECDA"] == "11502-2"
+            assert listed[0]["headers"]["X-MSS-CODECDA"] == "11502-2" and "raw" not in listed[0]
+            raw = httpx.get(f"http://127.0.0.1:{admin_port}/_sim/messages", params={"to": PRO, "raw": "1"},
+                            timeout=5).json()[0]["raw"]
+            assert sent.message_id.encode() in base64.b64decode(raw)
             statuses = [(r.recipient, r.status) for f in asyncio.run(client.fetch_receipts()) for r in f.receipts]
             assert sorted(statuses) == [(PRO, "processed"), ("x@inconnu.fr", "failed")]
             assert httpx.get(f"http://127.0.0.1:{admin_port}/nowhere", timeout=5).status_code == 404
