@@ -99,6 +99,8 @@ class Settings(BaseSettings):
     """Organisational BAL named in the footer and in ``Reply-To`` (SGL.MSS.11, .26)."""
     mss_reply_to_patients: str | None = None
     """Reply address for mails to patients, when it differs from ``mss_contact`` (SGL.MSS.26)."""
+    mss_receipts_poll: float = 60.0
+    """Seconds between two readings of the BAL's inbox for DSN / MDN receipts (SGL.MSS.22)."""
     mss_nil: str = "OPENSGL"
     """Product reference from convergence.esante.gouv.fr, sent as ``X-MSS-NIL``."""
     lab_profile: Path | None = None
