@@ -22,8 +22,9 @@ class Wording:
     """Whether the XDM and PDF go with it (not for a deletion notice)."""
 
 
-def wording(action: str, audience: str, *, patient_label: str, report_date: str, previous_date: str = "") -> Wording:
-    """``action``: ``publish`` / ``replace`` / ``delete``; ``audience``: ``pro`` / ``patient``."""
+def wording(action: str, audience: str, *, patient_label: str, report_date: str, previous: str = "") -> Wording:
+    """``action``: ``publish`` / ``replace`` / ``delete``; ``audience``: ``pro`` / ``patient``; ``previous``
+    names the replaced version (``du 01/12/2026``, ``(version 1)``)."""
     about = f"de {patient_label}" if audience == "pro" else "vous concernant"
     greeting = "Bonjour,\n\n" if audience == "patient" else "Chère consœur, cher confrère,\n\n"
     if action == "delete":
@@ -35,7 +36,7 @@ def wording(action: str, audience: str, *, patient_label: str, report_date: str,
     if action == "replace":
         return Wording(
             f"{SUBJECT_PREFIX}{TITLE} (annule et remplace) {patient_label}".strip(),
-            f"{greeting}ANNULE ET REMPLACE le compte rendu du {previous_date or 'précédent envoi'}.\n"
+            f"{greeting}ANNULE ET REMPLACE le compte rendu {previous or 'précédemment envoyé'}.\n"
             f"Veuillez trouver ci-joint la nouvelle version du compte rendu d'examens biologiques {about} "
             f"du {report_date}.", attach=True)
     return Wording(

@@ -87,7 +87,7 @@ def test_partial_report_is_not_sent_automatically_SGL_MSS_23() -> None:
 @pytest.mark.req("SGL.MSS.25")
 def test_replacement_and_deletion_wording_SGL_MSS_24_SGL_MSS_25() -> None:
     replaced = wording("replace", "pro", patient_label="DUPONT Jean", report_date="02/12/2026",
-                       previous_date="01/12/2026")
+                       previous="du 01/12/2026")
     assert "ANNULE ET REMPLACE le compte rendu du 01/12/2026" in replaced.body and replaced.attach
     assert "annule et remplace" in replaced.subject
     deleted = wording("delete", "patient", patient_label="", report_date="02/12/2026")
