@@ -113,7 +113,8 @@ def _date(report: Resource) -> str:
 class MssanteChannel:
     name = NAME
 
-    def __init__(self, config: OperatorConfig, sender: Sender, refusals: Refusals, patient_reply_to: str | None) -> None:
+    def __init__(self, config: OperatorConfig, sender: Sender, refusals: Refusals,
+                 patient_reply_to: str | None) -> None:
         self.config, self.sender, self.refusals, self.patient_reply_to = config, sender, refusals, patient_reply_to
 
     async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:

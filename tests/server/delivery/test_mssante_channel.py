@@ -52,9 +52,8 @@ def _patient(status: str) -> dict[str, Any]:
 STORED: dict[tuple[str, str], dict[str, Any]] = {
     ("ServiceRequest", "sr1"): {"resourceType": "ServiceRequest", "id": "sr1",
                                 "requester": {"reference": "PractitionerRole/r1"},
-                                "extension": [{"url": COPIES_TO, "valueReference": {"reference": "PractitionerRole/r2"}},
-                                              {"url": COPIES_TO, "valueReference": {"reference": "Organization/o1"}},
-                                              {"url": COPIES_TO, "valueReference": {"reference": "Practitioner/d3"}}]},
+                                "extension": [{"url": COPIES_TO, "valueReference": {"reference": ref}} for ref in
+                                              ("PractitionerRole/r2", "Organization/o1", "Practitioner/d3")]},
     ("PractitionerRole", "r1"): {"resourceType": "PractitionerRole", "id": "r1",
                                  "practitioner": {"reference": "Practitioner/d1"},
                                  "telecom": [{"system": "email", "value": "prescripteur@cabinet.mssante.fr"}]},
