@@ -156,7 +156,7 @@ class MssClient:
     def _imap(self) -> imaplib.IMAP4:
         try:
             imap = imaplib.IMAP4(self.config.imap_host, self.config.imap_port, timeout=self.config.timeout)
-        except OSError as exc:
+        except (OSError, imaplib.IMAP4.error) as exc:
             raise MssUnreachable(f"IMAP operator unreachable ({type(exc).__name__}: {exc})") from exc
         try:
             if "STARTTLS" not in imap.capabilities:

@@ -45,6 +45,8 @@ class Delivered:
     recipients: tuple[str, ...]
     received: datetime
     client_certificate: str
+    authenticated: bool = False
+    """Whether the client also authenticated with SASL EXTERNAL (bound to its certificate)."""
 
     def summary(self, raw: bool = False) -> dict[str, Any]:
         message = message_from_bytes(self.raw, policy=compat32)
@@ -54,7 +56,8 @@ class Delivered:
             "to": list(self.recipients), "subject": str(message.get("Subject", "")),
             "headers": {k: str(v) for k, v in message.items()}, "attachments": attachments,
             "received": self.received.isoformat(), "envelopeFrom": self.sender,
-            "clientCertificate": self.client_certificate, "size": len(self.raw),
+            "clientCertificate": self.client_certificate, "authenticated": self.authenticated,
+            "size": len(self.raw),
             **({"raw": base64.b64encode(self.raw).decode("ascii")} if raw else {}),
         }
 
@@ -71,12 +74,13 @@ class Mailboxes:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _next_uid: int = 1
 
-    def deliver(self, raw: bytes, sender: str, recipients: list[str], client_certificate: str) -> None:
+    def deliver(self, raw: bytes, sender: str, recipients: list[str], client_certificate: str, *,
+                authenticated: bool = False) -> None:
         now = datetime.now(UTC)
         known = tuple(r for r in recipients if r.lower() not in self.unknown)
         with self._lock:
             if known:
-                self.delivered.append(Delivered(raw, sender, known, now, client_certificate))
+                self.delivered.append(Delivered(raw, sender, known, now, client_certificate, authenticated))
         original = message_from_bytes(raw, policy=compat32)
         for recipient in recipients:
             if recipient.lower() in self.unknown:

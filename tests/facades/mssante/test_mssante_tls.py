@@ -58,6 +58,7 @@ async def test_conforming_operator_gets_the_mail_over_tls_1_2_SGL_MSS_01(ops: Op
     received = operator.boxes.messages(to=PRO)
     assert [m["messageId"] for m in received] == [sent.message_id]
     assert received[0]["clientCertificate"] == "BAL-APPLICATIVE"  # the BAL's certificate was presented
+    assert received[0]["authenticated"] is True  # and SASL EXTERNAL, offered by the operator, was used
 
 
 @pytest.mark.req("SGL.MSS.02")
