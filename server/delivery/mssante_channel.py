@@ -25,6 +25,7 @@ One departure from "plain data only": :meth:`recipients` reads the patient's rec
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -41,6 +42,7 @@ from facades.mssante import (
     Sender,
     build_message,
 )
+from facades.mssante.cda_header import read_header
 from resources.errors import SglError
 from server.delivery.channel import (
     Action,
@@ -54,7 +56,6 @@ from server.delivery.channel import (
     Resource,
     register_channel,
 )
-from server.documents.profile import load_profile
 from server.mssante.recipients import Party, display_name, plan_recipients
 from server.mssante.wording import wording
 from server.orders.refusals import refused_channels
@@ -139,6 +140,16 @@ class MssanteChannel:
         return [Recipient(r.address if r.audience == "pro" else f"patient:{patient_ref}",
                           {"audience": r.audience, "name": r.name, "address": r.address}) for r in plan.recipients]
 
+    def sender_for(self, documents: DocumentSet) -> Sender:
+        """The sender with the lab's name and OID root as its documents state them (CDA author organisation,
+        document id root): the channel needs no lab profile, and the XDM source is the documents' own."""
+        stored = documents.documents.get("n3") or documents.previous.get("n3")
+        if stored is None:
+            return self.sender
+        head = read_header(stored.content)
+        return dataclasses.replace(self.sender, lab_name=head.organisation_name or self.sender.lab_name,
+                                   source_oid=head.unique_id.split("^", 1)[0] or self.sender.source_oid)
+
     def mail(self, item: DeliveryItem, documents: DocumentSet) -> ReportMail:
         audience = str(item.extra.get("audience", "pro"))
         label = display_name(documents.patient) if audience == "pro" else ""
@@ -158,7 +169,8 @@ class MssanteChannel:
     async def send(self, item: DeliveryItem, documents: DocumentSet) -> ChannelAnswer:
         mid = message_id(item.idempotency_key, self.sender.address)
         try:
-            sent = await MssClient(self.config).send(build_message(self.mail(item, documents), self.sender))
+            sent = await MssClient(self.config).send(build_message(self.mail(item, documents),
+                                                                   self.sender_for(documents)))
         except (MssMessageInvalid, MssRejected) as exc:
             return ChannelAnswer(Outcome.FAILED, exc.diagnostics, mid)
         except (MssTlsRefused, MssUnreachable) as exc:
@@ -184,10 +196,9 @@ def build(context: Any) -> MssanteChannel | None:
     config = operator_config(settings)
     if config is None or settings.mss_from is None:
         return None
-    profile = load_profile(settings.lab_profile)
     sender = Sender(address=settings.mss_from, label=settings.mss_label,
-                    contact=settings.mss_contact or settings.mss_from, lab_name=profile.name, nil=settings.mss_nil,
-                    source_oid=profile.oid_root)
+                    contact=settings.mss_contact or settings.mss_from, lab_name=settings.mss_label,
+                    nil=settings.mss_nil, source_oid="")
     store = context.store
 
     async def refusals(service_request: str) -> set[str]:

@@ -140,6 +140,9 @@ async def test_send_delivers_with_a_message_id_stable_across_retries(ops: Operat
     assert received["messageId"] == answer.remote_id
     assert received["attachments"] == ["IHE_XDM.ZIP", "CR-BIO_PAT-TROIS_V1.pdf"]
     assert pdf_name(_documents(2)) == "CR-BIO_PAT-TROIS_V2.pdf"
+    mail = email.message_from_bytes(operator.boxes.delivered[0].raw, policy=default)
+    # the lab's name comes from the documents themselves (the N3's author organisation)
+    assert "Laboratoire des charmes" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
 
 
 @pytest.mark.req("SGL.MSS.24")
