@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     """Organisational BAL named in the footer and in ``Reply-To`` (SGL.MSS.11, .26)."""
     mss_reply_to_patients: str | None = None
     """Reply address for mails to patients, when it differs from ``mss_contact`` (SGL.MSS.26)."""
+    mss_automatic: bool = True
+    """Send each validated report automatically (city lab, SGL.MSS.17/.20); ``false`` in a hospital setting, where
+    sending is a professional's chosen action (SGL.MSS.18/.21; that manual operation is not built yet)."""
     mss_receipts_poll: float = 60.0
     """Seconds between two readings of the BAL's inbox for DSN / MDN receipts (SGL.MSS.22)."""
     mss_nil: str = "OPENSGL"

@@ -115,11 +115,12 @@ class MssanteChannel:
     name = NAME
 
     def __init__(self, config: OperatorConfig, sender: Sender, refusals: Refusals,
-                 patient_reply_to: str | None) -> None:
+                 patient_reply_to: str | None, *, automatic: bool = True) -> None:
         self.config, self.sender, self.refusals, self.patient_reply_to = config, sender, refusals, patient_reply_to
+        self.automatic = automatic
 
     async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:
-        if event.action not in SENT:
+        if event.action not in SENT or not self.automatic:
             return []
         requests = [r for b in event.report.get("basedOn", ())
                     if str(b.get("reference", "")).startswith("ServiceRequest/")
@@ -204,7 +205,7 @@ def build(context: Any) -> MssanteChannel | None:
     async def refusals(service_request: str) -> set[str]:
         return await refused_channels(store, service_request)
 
-    return MssanteChannel(config, sender, refusals, settings.mss_reply_to_patients)
+    return MssanteChannel(config, sender, refusals, settings.mss_reply_to_patients, automatic=settings.mss_automatic)
 
 
 register_channel(NAME, build)

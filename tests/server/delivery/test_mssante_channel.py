@@ -127,6 +127,9 @@ async def test_refusals_and_identity_remove_recipients_SGL_MSS_16_SGL_MSS_19(ops
     assert all(not r.name.startswith("patient:") for r in provisional) and len(provisional) == 3
     assert await _channel(ops, operator).recipients(_event(Action.PUBLISH, status="preliminary")) == []
     assert await _channel(ops, operator).recipients(_event(Action.SETTINGS)) == []
+    hospital = _channel(ops, operator)
+    hospital.automatic = False  # SGL_MSS_AUTOMATIC=false: nothing goes out by itself (SGL.MSS.18)
+    assert await hospital.recipients(_event(Action.PUBLISH)) == []
 
 
 async def test_send_delivers_with_a_message_id_stable_across_retries(ops: OperatorPki,
