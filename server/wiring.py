@@ -35,6 +35,7 @@ from server.routes import fhir
 from server.settings import Settings
 from server.validation import register_validation_guards
 from server.validation import router as validation_router
+from server.web import router as web_router
 
 # Every router the application serves, with its prefix and tags, all behind the one access enforcement
 # (server/access/enforce.py). Order matters: the first route that matches a path wins, so the access and
@@ -49,6 +50,7 @@ api_router.include_router(identity_routes.router, prefix="/fhir", tags=["Identit
 api_router.include_router(documents_router, prefix="/fhir", tags=["CR-Bio documents"])
 api_router.include_router(operation_definitions.router, prefix="/fhir", tags=["FHIR"])
 api_router.include_router(fhir.router, prefix="/fhir", tags=["FHIR"])
+api_router.include_router(web_router)  # last: the web workbench at / (its pages never shadow an API path)
 
 
 def register_guards(guards: Guards, settings: Settings) -> None:

@@ -21,6 +21,7 @@ from resources.fhirjson import loads
 from server.access.accounts import AccountError, LoginRefused, check_login, set_password
 from server.access.authenticate import authenticate
 from server.access.clients import authenticate_client
+from server.access.permissions import granted
 from server.access.sessions import end_session, start_session
 from server.access.tokens import InvalidToken, Subject, issue, redeem_refresh
 from server.responses import fhir_response
@@ -133,6 +134,20 @@ async def logout(request: Request) -> Response:
     response = Response(status_code=204)
     await end_session(request, response)
     return response
+
+
+@router.get("/auth/session", tags=["Access"])
+async def session(request: Request) -> JSONResponse:
+    """Who the caller is and what their role may do (``Type:interaction`` rows of the permission table), so
+    the web workbench offers only that; plus the site settings a screen follows. 401 without a live session."""
+    caller = await authenticate(request)
+    settings = request.app.state.settings
+    return JSONResponse({"username": caller.id.partition(":")[2], "kind": caller.kind, "role": caller.role,
+                         "name": caller.name, "practitioner": caller.practitioner,
+                         "permissions": granted(caller.role),
+                         "site": {"insDisplay": settings.ins_display_fields,
+                                  "psc": settings.psc_discovery_url is not None}},
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.post("/auth/password", tags=["Access"])

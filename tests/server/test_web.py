@@ -1,0 +1,119 @@
+"""The web workbench (server/web.py and web/): its files served at / by a real ``sgl serve``, the session
+description it starts from (``GET /auth/session``), and the browser tests of ``web/e2e`` — Debian's
+Chromium driven by playwright-core through the real login form, on data written through the FHIR API
+(see tests/support/workbench.py). Each browser suite is one test here; its Node output is shown on failure.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.access import ActAs
+from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.workbench import PASSWORD, SERVER_ENV, USERS, WEB, create_user, run_e2e, seed, web_built
+
+pytestmark = pytest.mark.db
+SCREENSHOTS = WEB / "e2e" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def workbench_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
+    server = start_sgl(tmp_path_factory.mktemp("web") / "var", env=SERVER_ENV)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+async def workbench(workbench_server: SglProcess) -> AsyncIterator[dict[str, str]]:
+    """The lab data and the three accounts (secretary, technician, biologist acting as an RPPS Practitioner)."""
+    roles = ActAs(workbench_server)
+    try:
+        ids = await seed(roles)
+    finally:
+        await roles.close()
+    for login, (role, name) in USERS.items():
+        create_user(workbench_server, login, role, name,
+                    practitioner=ids["biologist"] if role == "biologiste" else None)
+    return ids
+
+
+def _browser_suite(suite: str, server: SglProcess, ids: dict[str, str]) -> str:
+    missing = web_built()
+    assert missing is None, missing  # the README's test command builds it: a missing build is a failure here
+    done = run_e2e(suite, server, ids, SCREENSHOTS)
+    report = done.stdout + done.stderr
+    assert done.returncode == 0, f"browser tests {suite} failed:\n{report[-6000:]}"
+    passed = re.search(r"ℹ pass (\d+)", report)
+    failed = re.search(r"ℹ fail (\d+)", report)
+    assert passed and int(passed.group(1)) > 0 and failed and failed.group(1) == "0", report[-3000:]
+    return report
+
+
+def _login(base: str) -> tuple[dict[str, str], str]:
+    """Log in as the secretary over HTTP; the session cookie (Secure: httpx keeps it to HTTPS) as a header."""
+    answer = httpx.post(f"{base}/auth/login", json={"username": "sophie", "password": PASSWORD}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    cookie = answer.cookies["sgl_session"]
+    return {"Cookie": f"sgl_session={cookie}"}, str(answer.json()["csrf"])
+
+
+def test_workbench_files_are_served_and_api_paths_keep_their_answers(workbench_server: SglProcess) -> None:
+    base = f"http://127.0.0.1:{workbench_server.port}"
+    home = httpx.get(f"{base}/", timeout=30)
+    assert home.status_code == 200 and "<div id=\"root\">" in home.text
+    assert "default-src 'self'" in home.headers["content-security-policy"]
+    assert home.headers["cache-control"] == "no-cache"
+    for screen in ("/patients", "/validation/cr-123"):  # the SPA's screens: its page, for a reload or a bookmark
+        again = httpx.get(base + screen, timeout=30)
+        assert again.status_code == 200 and again.text == home.text, screen
+    script = re.search(r'src="/assets/([^"]+\.js)"', home.text)
+    assert script, home.text
+    asset = httpx.get(f"{base}/assets/{script.group(1)}", timeout=30)
+    assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
+    assert "javascript" in asset.headers["content-type"]
+    for path in ("/assets/nothing.js", "/assets/%2e%2e%2fpyproject.toml", "/assets/..%2Findex.html", "/fhir",
+                 "/auth", "/favicon.ico", "/.opensgl-built", "/fhir/Patient/x/_history/1/extra"):
+        answer = httpx.get(base + path, timeout=30)
+        assert answer.status_code == 404, (path, answer.status_code)
+        assert answer.json()["resourceType"] == "OperationOutcome", path
+    assert httpx.get(f"{base}/fhir/Patient", timeout=30).status_code == 401  # the API is not shadowed
+    assert httpx.get(f"{base}/fhir/metadata", timeout=30).status_code == 200
+    assert httpx.get(f"{base}/openapi.json", timeout=30).status_code == 200
+
+
+def test_a_missing_build_is_a_clear_404(tmp_path: Path) -> None:
+    server = start_sgl(tmp_path / "var", env={"SGL_WEB_DIR": str(tmp_path / "nothing")}, partners=None)
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{server.port}/patients", timeout=30)
+    finally:
+        server.stop()
+    assert answer.status_code == 404 and "npm ci && npm run build" in answer.text
+
+
+async def test_session_says_who_is_logged_in_and_what_the_role_may_do(
+        workbench_server: SglProcess, workbench: dict[str, str]) -> None:
+    base = f"http://127.0.0.1:{workbench_server.port}"
+    assert httpx.get(f"{base}/auth/session", timeout=30).status_code == 401
+    headers, csrf = _login(base)
+    session = httpx.get(f"{base}/auth/session", headers=headers, timeout=30)
+    assert session.status_code == 200, session.text
+    body = session.json()
+    assert (body["username"], body["role"], body["name"]) == ("sophie", "secretaire", "Sophie ACCUEIL")
+    assert {"Patient:read", "Patient:ins", "DiagnosticReport:$cr-bio"} <= set(body["permissions"])
+    assert "DiagnosticReport:$validate-biological" not in body["permissions"]
+    assert body["site"] == {"insDisplay": ["matricule", "oid", "birth_first_names", "birthplace", "used_names"],
+                            "psc": False}
+    assert session.headers["cache-control"] == "no-store"
+    out = httpx.post(f"{base}/auth/logout", headers={**headers, "X-CSRF-Token": csrf}, timeout=30)
+    assert out.status_code == 204
+    assert httpx.get(f"{base}/auth/session", headers=headers, timeout=30).status_code == 401
+
+
+def test_login_logout_session_end_and_each_roles_screens_in_the_browser(
+        workbench_server: SglProcess, workbench: dict[str, str]) -> None:
+    _browser_suite("access", workbench_server, workbench)
