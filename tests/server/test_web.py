@@ -7,15 +7,18 @@ Chromium driven by playwright-core through the real login form, on data written 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import pytest
 
-from tests.support.access import ActAs
+from resources.errors import NotFound
+from server import web
+from server.settings import Settings
 from tests.support.sgl_server import SglProcess, start_sgl
-from tests.support.workbench import PASSWORD, SERVER_ENV, USERS, WEB, create_user, run_e2e, seed, web_built
+from tests.support.workbench import PASSWORD, SERVER_ENV, WEB, run_e2e, seed, web_built
 
 pytestmark = pytest.mark.db
 SCREENSHOTS = WEB / "e2e" / "screenshots"
@@ -29,17 +32,9 @@ def workbench_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglPr
 
 
 @pytest.fixture(scope="module")
-async def workbench(workbench_server: SglProcess) -> AsyncIterator[dict[str, str]]:
+async def workbench(workbench_server: SglProcess) -> dict[str, str]:
     """The lab data and the three accounts (secretary, technician, biologist acting as an RPPS Practitioner)."""
-    roles = ActAs(workbench_server)
-    try:
-        ids = await seed(roles)
-    finally:
-        await roles.close()
-    for login, (role, name) in USERS.items():
-        create_user(workbench_server, login, role, name,
-                    practitioner=ids["biologist"] if role == "biologiste" else None)
-    return ids
+    return await seed(workbench_server)
 
 
 def _browser_suite(suite: str, server: SglProcess, ids: dict[str, str]) -> str:
@@ -86,13 +81,15 @@ def test_workbench_files_are_served_and_api_paths_keep_their_answers(workbench_s
     assert httpx.get(f"{base}/openapi.json", timeout=30).status_code == 200
 
 
-def test_a_missing_build_is_a_clear_404(tmp_path: Path) -> None:
-    server = start_sgl(tmp_path / "var", env={"SGL_WEB_DIR": str(tmp_path / "nothing")}, partners=None)
-    try:
-        answer = httpx.get(f"http://127.0.0.1:{server.port}/patients", timeout=30)
-    finally:
-        server.stop()
-    assert answer.status_code == 404 and "npm ci && npm run build" in answer.text
+async def test_a_missing_build_is_a_clear_404(tmp_path: Path) -> None:
+    """SGL_WEB_DIR names the build; without one, the workbench's pages say how to make it (no 500, no blank page)."""
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=Settings(web_dir=tmp_path))))
+    for answer in (web.home(request), web.page(request, "patients"),  # type: ignore[arg-type]
+                   web.page_item(request, "validation", "x")):  # type: ignore[arg-type]
+        with pytest.raises(NotFound, match=r"npm ci && npm run build"):
+            await answer
+    with pytest.raises(NotFound):
+        await web.asset(request, "index.js")  # type: ignore[arg-type]
 
 
 async def test_session_says_who_is_logged_in_and_what_the_role_may_do(
@@ -117,3 +114,24 @@ async def test_session_says_who_is_logged_in_and_what_the_role_may_do(
 def test_login_logout_session_end_and_each_roles_screens_in_the_browser(
         workbench_server: SglProcess, workbench: dict[str, str]) -> None:
     _browser_suite("access", workbench_server, workbench)
+
+
+@pytest.mark.req("SGL.INS.02")
+@pytest.mark.req("SGL.INS.08")
+def test_patient_search_and_identity_file_in_the_browser_SGL_INS_02_08(
+        workbench_server: SglProcess, workbench: dict[str, str]) -> None:
+    """The four traits always shown with their labels, the status, every INS field by default (site
+    setting), none to a technician; a matricule with a wrong key is refused before any search."""
+    _browser_suite("identity", workbench_server, workbench)
+
+
+@pytest.mark.req("SGL.INS.02")
+async def test_the_site_setting_chooses_the_other_ins_fields_SGL_INS_02(tmp_path: Path) -> None:
+    """SGL_INS_DISPLAY=used_names: the matricule, OID, list of birth first names and birthplace are not shown;
+    birth name, first birth first name, date of birth and sex still are."""
+    server = start_sgl(tmp_path / "var", env={**SERVER_ENV, "SGL_INS_DISPLAY": "used_names"}, partners=None)
+    try:
+        ids = await seed(server, identities_only=True)
+        _browser_suite("identity-setting", server, ids)
+    finally:
+        server.stop()

@@ -15,23 +15,26 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
+from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.ins import OID_INS_NIR_TEST, ins_identifier_for
 from resources.patient_traits import birth_given_names_extension, birthplace_extension
-from tests.support.access import ActAs
+from server.access import accounts
+from server.access.clients import create_client
+from server.database import open_database
+from server.settings import Settings
+from tests.support.access import ClientCredentials, Credentials, biologist_practitioner, token_url
 from tests.support.sgl_server import SglProcess
 from tests.support.validation_lab import CATALOG, UCUM, UNITS
 
 REPO = Path(__file__).resolve().parents[2]
 WEB = REPO / "web"
-SGL = str(Path(sys.executable).parent / "sgl")
 RELIABILITY = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
 STATUS_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-identity-status"
 QUALIFIED_INS = "282077505612323"
@@ -57,18 +60,6 @@ def web_built() -> str | None:
 
 def chromium() -> str | None:
     return os.environ.get("SGL_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def create_user(server: SglProcess, username: str, role: str, name: str, *, practitioner: str | None = None,
-                rpps: str | None = None) -> None:
-    cmd = [SGL, "users", "create", username, "--role", role, "--name", name, "--password-stdin",
-           "--data-dir", str(server.data_dir)]
-    if practitioner:
-        cmd += ["--practitioner", practitioner]
-    if rpps:
-        cmd += ["--rpps", rpps]
-    subprocess.run(cmd, input=PASSWORD + "\n", text=True, check=True, capture_output=True, timeout=120,
-                   env={**os.environ, **SERVER_ENV})
 
 
 def qualified_patient() -> dict[str, Any]:
@@ -99,24 +90,34 @@ def provisional_patient() -> dict[str, Any]:
 
 @dataclass
 class Lab:
-    roles: ActAs
-    ids: dict[str, str] = field(default_factory=dict)
+    """API clients made on the server's database by the function behind ``sgl clients create`` (one process
+    for all: a CLI process per role costs seconds each under load), each then getting its tokens over HTTP."""
+
+    server: SglProcess
+    db: AsyncDatabase[Any]
+    clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    async def client(self, role: str, practitioner: str | None = None) -> httpx.AsyncClient:
+        made, secret = await create_client(self.db, f"workbench-{role}", role=role, practitioner=practitioner)
+        client = httpx.AsyncClient(base_url=self.server.base + "/", timeout=60, auth=ClientCredentials(
+            token_url(self.server.base), Credentials(made.client_id, secret)))
+        self.clients.append(client)
+        return client
 
     async def created(self, client: httpx.AsyncClient, body: dict[str, Any]) -> str:
         answer = await client.post(body["resourceType"], json=body)
         assert answer.status_code == 201, answer.text
         return str(answer.json()["id"])
 
-    async def order(self, patient: str, results: dict[str, float], when: str) -> list[str]:
-        """One order (a ServiceRequest) and its analyzer results (preliminary Observations), as sent by an analyzer."""
-        desk, analyzer = await self.roles("secretaire"), await self.roles("automate")
-        request = await self.created(desk, {
+    async def order(self, lab: httpx.AsyncClient, patient: str, results: dict[str, float], when: str) -> list[str]:
+        """One order (a ServiceRequest) and its analyzer results (preliminary Observations in catalogue units)."""
+        request = await self.created(lab, {
             "resourceType": "ServiceRequest", "status": "active", "intent": "order",
             "subject": {"reference": f"Patient/{patient}"}, "code": {"text": "bilan"},
             "requisition": {"system": "https://opensgl.org/sid/demande", "value": f"D{uuid.uuid4().hex[:8].upper()}"}})
         out = []
         for code, value in results.items():
-            out.append(await self.created(analyzer, {
+            out.append(await self.created(lab, {
                 "resourceType": "Observation", "status": "preliminary",
                 "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                                           "code": "laboratory"}]}],
@@ -126,34 +127,51 @@ class Lab:
                 "valueQuantity": {"value": value, "unit": UNITS[code], "system": UCUM, "code": UNITS[code]}}))
         return out
 
-    async def validate_technically(self, observations: list[str]) -> str:
-        """The technician's batch technical validation; returns the order's report id."""
-        tech = await self.roles("technicien")
-        answer = await tech.post("Observation/$validate-technical", json={
+    async def validate_technically(self, lab: httpx.AsyncClient, observations: list[str]) -> str:
+        """The batch technical validation; returns the order's report id."""
+        answer = await lab.post("Observation/$validate-technical", json={
             "resourceType": "Parameters",
             "parameter": [{"name": "observation", "valueReference": {"reference": f"Observation/{o}"}}
                           for o in observations]})
         assert answer.status_code == 200, answer.text
-        found = await tech.get("DiagnosticReport", params={"result": f"Observation/{observations[0]}"})
+        found = await lab.get("DiagnosticReport", params={"result": f"Observation/{observations[0]}"})
         return str(found.json()["entry"][0]["resource"]["id"])
 
 
-async def seed(roles: ActAs) -> dict[str, str]:
-    """The data the browser tests look at; returns the ids they need."""
-    lab = Lab(roles)
-    feed, desk = await roles("source-identite"), await roles("secretaire")
-    ids = {"qualified": await lab.created(feed, qualified_patient()),
-           "provisional": await lab.created(desk, provisional_patient())}
-    biologist = await roles.biologist()
-    earlier = await lab.order(ids["qualified"], {"GLU": 0.95, "K": 4.2}, "2026-10-02T08:00:00+02:00")
-    ids["earlier_report"] = await lab.validate_technically(earlier)
-    done = await biologist.post(f"DiagnosticReport/{ids['earlier_report']}/$validate-biological",
-                                json={"resourceType": "Parameters", "parameter": []})
-    assert done.status_code == 200, done.text
-    current = await lab.order(ids["qualified"], {"GLU": 1.32, "K": 6.5, "NA": 140}, "2026-11-20T08:00:00+01:00")
-    ids["pending_report"] = await lab.validate_technically(current)
-    ids["biologist"] = roles.biologist_ref or ""
-    return ids
+async def seed(server: SglProcess, *, identities_only: bool = False) -> dict[str, str]:
+    """The data the browser tests look at and the accounts of ``USERS``; returns the ids the tests need."""
+    database = await open_database(Settings(data_dir=server.data_dir))
+    lab = Lab(server, database.db)
+    try:
+        feed, bench = await lab.client("source-identite"), await lab.client("biologiste-responsable")
+        ids = {"qualified": await lab.created(feed, qualified_patient()),
+               "provisional": await lab.created(bench, provisional_patient())}
+        if identities_only:
+            await _create_users(database.db, None)
+            return ids
+        biologist = f"Practitioner/{await lab.created(bench, biologist_practitioner())}"
+        earlier = await lab.order(bench, ids["qualified"], {"GLU": 0.95, "K": 4.2}, "2026-10-02T08:00:00+02:00")
+        ids["earlier_report"] = await lab.validate_technically(bench, earlier)
+        signer = await lab.client("biologiste-responsable", practitioner=biologist)
+        done = await signer.post(f"DiagnosticReport/{ids['earlier_report']}/$validate-biological",
+                                 json={"resourceType": "Parameters", "parameter": []})
+        assert done.status_code == 200, done.text
+        current = await lab.order(bench, ids["qualified"], {"GLU": 1.32, "K": 6.5, "NA": 140},
+                                  "2026-11-20T08:00:00+01:00")
+        ids["pending_report"] = await lab.validate_technically(bench, current)
+        await _create_users(database.db, biologist)
+        return ids
+    finally:
+        for client in lab.clients:
+            await client.aclose()
+        await database.close()
+
+
+async def _create_users(db: AsyncDatabase[Any], biologist: str | None) -> None:
+    """The accounts, by the function behind ``sgl users create``; the biologist acts as that Practitioner."""
+    for login, (role, name) in USERS.items():
+        await accounts.create_user(db, login, PASSWORD, role=role, name=name,
+                                   practitioner=biologist if role == "biologiste" else None)
 
 
 def run_e2e(suite: str, server: SglProcess, ids: dict[str, str], out_dir: Path,

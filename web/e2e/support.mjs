@@ -58,7 +58,7 @@ export async function assertAccessible(page, screen) {
     // eslint-disable-next-line no-undef
     await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }));
   const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`), [],
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.failureSummary?.split("\n")[1] ?? ""} ${n.html.slice(0, 120)}`).join(", ")})`), [],
     `${screen}: accessibility violations`);
   assert.ok(result.passes.length > 10, `${screen}: axe ran ${result.passes.length} passing rules`);
 }

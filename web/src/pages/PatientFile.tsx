@@ -12,7 +12,8 @@ import {
 } from "../identity";
 import { can, type Session } from "../session";
 
-const STATUS_COLORS: Record<IdentityStatus, string> = { PROV: "gray", RECUP: "blue", VALI: "teal", QUAL: "green" };
+// shade 9 (7 for grey; not green, whose 9 is 4.4:1): white text on them keeps a WCAG AA contrast; the word, not the colour, says the status
+const STATUS_COLORS: Record<IdentityStatus, string> = { PROV: "gray.7", RECUP: "blue.9", VALI: "cyan.9", QUAL: "teal.9" };
 
 function Field({ label, value, testid }: { label: string; value: string; testid: string }) {
   return (
@@ -47,8 +48,8 @@ export function PatientFilePage({ session, id }: { session: Session; id: string 
       <Group>
         <Title order={2}>Identité du patient</Title>
         <Badge size="lg" color={STATUS_COLORS[status]} data-testid="identity-status">{STATUS_LABELS[status]}</Badge>
-        {flags.includes("DOUTE") && <Badge color="orange">Identité douteuse</Badge>}
-        {flags.includes("FICTI") && <Badge color="orange">Identité fictive</Badge>}
+        {flags.includes("DOUTE") && <Badge color="red.9">Identité douteuse</Badge>}
+        {flags.includes("FICTI") && <Badge color="red.9">Identité fictive</Badge>}
       </Group>
       <Paper withBorder p="md" aria-label="Traits d'identité">
         <SimpleGrid cols={4} component="dl" m={0} data-testid="strict-traits">
@@ -89,7 +90,7 @@ export function PatientFilePage({ session, id }: { session: Session; id: string 
           <Field label="IPP" value={ipps(patient).join(", ") || "—"} testid="ipp" />
         </SimpleGrid>
         {mayIns && theIns && status !== "QUAL" && (
-          <Text size="sm" c="orange.9" mt="sm">
+          <Text size="sm" c="red.9" mt="sm">
             Identité non qualifiée : l'INS ne doit pas être utilisé pour échanger ou partager des données.
           </Text>
         )}

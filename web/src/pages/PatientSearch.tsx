@@ -40,7 +40,7 @@ export function PatientSearchPage() {
     }
     setFieldErrors(errors);
     if (Object.keys(errors).length) return;
-    if ([...params.keys()].length <= 2) {
+    if ([...params.keys()].every((k) => k === "_count")) {
       setError("Saisissez au moins un critère de recherche.");
       return;
     }
@@ -94,7 +94,7 @@ export function PatientSearchPage() {
                 <Table.Td>{firstBirthFirstName(p) ?? "—"}</Table.Td>
                 <Table.Td>{frenchDate(p.birthDate)}</Table.Td>
                 <Table.Td>{sexLabel(p.gender)}</Table.Td>
-                <Table.Td><Badge variant="light" color="gray">{STATUS_LABELS[identityStatus(p)]}</Badge></Table.Td>
+                <Table.Td><Badge variant="outline" color="dark">{STATUS_LABELS[identityStatus(p)]}</Badge></Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>

@@ -32,16 +32,17 @@ const VALIDATED = new Set(["final", "amended", "corrected"]);
 const DOCUMENTED = new Set(["preliminary", "final", "amended", "corrected"]);
 
 /** Each flag: a symbol, a word and a weight, so that it reads the same in black and white. */
+// Outside the range: outlined; critical: filled red; delta check: outlined violet (shade 9: AA contrast).
 const FLAGS: Record<string, { symbol: string; label: string; color: string; critical?: boolean }> = {
-  N: { symbol: "", label: "Normal", color: "gray" },
-  H: { symbol: "▲", label: "Élevé", color: "orange" },
-  L: { symbol: "▼", label: "Bas", color: "orange" },
-  HH: { symbol: "▲▲", label: "Critique haut", color: "red", critical: true },
-  LL: { symbol: "▼▼", label: "Critique bas", color: "red", critical: true },
-  A: { symbol: "!", label: "Anormal", color: "orange" },
-  AA: { symbol: "!!", label: "Critique", color: "red", critical: true },
-  U: { symbol: "Δ▲", label: "Hausse significative", color: "grape" },
-  D: { symbol: "Δ▼", label: "Baisse significative", color: "grape" },
+  N: { symbol: "", label: "Normal", color: "gray.7" },
+  H: { symbol: "▲", label: "Élevé", color: "dark" },
+  L: { symbol: "▼", label: "Bas", color: "dark" },
+  HH: { symbol: "▲▲", label: "Critique haut", color: "red.9", critical: true },
+  LL: { symbol: "▼▼", label: "Critique bas", color: "red.9", critical: true },
+  A: { symbol: "!", label: "Anormal", color: "dark" },
+  AA: { symbol: "!!", label: "Critique", color: "red.9", critical: true },
+  U: { symbol: "Δ▲", label: "Hausse significative", color: "grape.9" },
+  D: { symbol: "Δ▼", label: "Baisse significative", color: "grape.9" },
 };
 
 let analysisNames: Promise<Map<string, string>> | null = null;
@@ -211,9 +212,9 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
                 </Table.Td>
                 <Table.Td data-testid="flags">
                   {flags.length === 0 ? <Text size="sm">Normal</Text> : flags.map((f) => {
-                    const flag = FLAGS[f] ?? { symbol: "?", label: f, color: "gray" };
+                    const flag = FLAGS[f] ?? { symbol: "?", label: f, color: "dark" };
                     return (
-                      <Badge key={f} color={flag.color} variant={flag.critical ? "filled" : "light"}
+                      <Badge key={f} color={flag.color} variant={flag.critical ? "filled" : "outline"}
                         fw={flag.critical ? 800 : 600} mr={4}>
                         {flag.symbol} {flag.label}
                       </Badge>
