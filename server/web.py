@@ -4,8 +4,8 @@ the API at ``/fhir``.
 The workbench is a single-page application: ``/`` and each of its screens (``/patients``,
 ``/validation/{id}``...) answer its ``index.html``, and ``/assets/{name}`` the hashed JavaScript and CSS
 files. These routes are public (listed in ``server/access/doors.py``): they hold code, never data; every
-datum the screens show is fetched from ``/fhir`` with the user's session. Names the API owns (``fhir``,
-``auth``, ``docs``...) are never answered with the page, so a wrong API path stays a clear 404.
+datum the screens show is fetched from ``/fhir`` with the user's session. Any other path (a wrong API path
+included) stays a clear 404.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from resources.errors import NotFound
 router = APIRouter(include_in_schema=False)
 
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "web" / "dist"
-NOT_PAGES = frozenset({"fhir", "auth", "docs", "openapi.json", "assets", "redoc", "favicon.ico"})
+SCREENS = ("patients", "validation")
+"""The SPA's screens (web/src/App.tsx): each answers the page at ``/<screen>`` and ``/<screen>/{rid}``. Named
+one by one, so that no route of the workbench can ever match an API path (tests/server/test_wiring.py)."""
 SECURITY_HEADERS = {
     # Mantine writes style attributes; the CR-Bio PDF is shown from a blob: URL in a frame
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
@@ -60,15 +62,11 @@ async def asset(request: Request, name: str) -> Response:
                                        "X-Content-Type-Options": "nosniff"})
 
 
-@router.get("/{page}")
-async def page(request: Request, page: str) -> Response:
-    if page in NOT_PAGES or "." in page:
-        raise NotFound(f"no page or resource at /{page}")
+async def page(request: Request) -> Response:
+    """A screen of the workbench (``/patients``, ``/validation/{rid}``...): its page, for a reload or a bookmark."""
     return _index(request)
 
 
-@router.get("/{page}/{rid}")
-async def page_item(request: Request, page: str, rid: str) -> Response:
-    if page in NOT_PAGES or "." in page:
-        raise NotFound(f"no page or resource at /{page}/{rid}")
-    return _index(request)
+for _screen in SCREENS:
+    router.add_api_route(f"/{_screen}", page, methods=["GET"])
+    router.add_api_route(f"/{_screen}/{{rid}}", page, methods=["GET"])

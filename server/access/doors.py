@@ -24,8 +24,10 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/auth/psc/logged-out"),
     ("GET", "/"),  # the web workbench (server/web.py): static files of the built SPA, no data in them
     ("GET", "/assets/{name}"),
-    ("GET", "/{page}"),  # the SPA's own screens (/patients, /validation/...): its index.html, data comes via /fhir
-    ("GET", "/{page}/{rid}"),
+    ("GET", "/patients"),  # the SPA's screens (server.web.SCREENS): its index.html; the data comes from /fhir
+    ("GET", "/patients/{rid}"),
+    ("GET", "/validation"),
+    ("GET", "/validation/{rid}"),
 }
 """(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
 how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF

@@ -16,6 +16,7 @@ import pytest
 
 from resources.errors import NotFound
 from server import web
+from server.access.doors import door
 from server.settings import Settings
 from tests.support.sgl_server import SglProcess, start_sgl
 from tests.support.workbench import PASSWORD, SERVER_ENV, WEB, run_e2e, seed, web_built
@@ -71,12 +72,13 @@ def test_workbench_files_are_served_and_api_paths_keep_their_answers(workbench_s
     asset = httpx.get(f"{base}/assets/{script.group(1)}", timeout=30)
     assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
     assert "javascript" in asset.headers["content-type"]
-    for path in ("/assets/nothing.js", "/assets/%2e%2e%2fpyproject.toml", "/assets/..%2Findex.html", "/fhir",
-                 "/auth", "/favicon.ico", "/.opensgl-built", "/fhir/Patient/x/_history/1/extra"):
+    for path in ("/assets/nothing.js", "/assets/%2e%2e%2fpyproject.toml", "/assets/..%2Findex.html",
+                 "/auth", "/patients/x/y", "/favicon.ico", "/.opensgl-built", "/fhir/Patient/x/_history/1/extra"):
         answer = httpx.get(base + path, timeout=30)
         assert answer.status_code == 404, (path, answer.status_code)
         assert answer.json()["resourceType"] == "OperationOutcome", path
     assert httpx.get(f"{base}/fhir/Patient", timeout=30).status_code == 401  # the API is not shadowed
+    assert httpx.get(f"{base}/fhir", timeout=30).status_code == 405  # as before the workbench: POST only
     assert httpx.get(f"{base}/fhir/metadata", timeout=30).status_code == 200
     assert httpx.get(f"{base}/openapi.json", timeout=30).status_code == 200
 
@@ -84,12 +86,18 @@ def test_workbench_files_are_served_and_api_paths_keep_their_answers(workbench_s
 async def test_a_missing_build_is_a_clear_404(tmp_path: Path) -> None:
     """SGL_WEB_DIR names the build; without one, the workbench's pages say how to make it (no 500, no blank page)."""
     request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(settings=Settings(web_dir=tmp_path))))
-    for answer in (web.home(request), web.page(request, "patients"),  # type: ignore[arg-type]
-                   web.page_item(request, "validation", "x")):  # type: ignore[arg-type]
+    for answer in (web.home(request), web.page(request)):  # type: ignore[arg-type]
         with pytest.raises(NotFound, match=r"npm ci && npm run build"):
             await answer
     with pytest.raises(NotFound):
         await web.asset(request, "index.js")  # type: ignore[arg-type]
+
+
+def test_every_workbench_route_is_a_listed_public_door() -> None:
+    """The workbench's routes hold no data: each is in doors.PUBLIC_ROUTES (the door test only sees the API's)."""
+    routes = [(method, route.path) for route in web.router.routes for method in route.methods]  # type: ignore[attr-defined]
+    assert len(routes) == 2 + 2 * len(web.SCREENS)
+    assert all(door(method, path, {}) is None for method, path in routes), routes
 
 
 async def test_session_says_who_is_logged_in_and_what_the_role_may_do(
@@ -123,6 +131,13 @@ def test_patient_search_and_identity_file_in_the_browser_SGL_INS_02_08(
     """The four traits always shown with their labels, the status, every INS field by default (site
     setting), none to a technician; a matricule with a wrong key is refused before any search."""
     _browser_suite("identity", workbench_server, workbench)
+
+
+def test_biological_validation_worklist_and_crbio_in_the_browser(
+        workbench_server: SglProcess, workbench: dict[str, str]) -> None:
+    """Worklist with its count, results with previous value, flags and ranges, $validate-biological from the
+    page, the CR-Bio PDF of the validated report; runs last in this module (it validates the pending report)."""
+    _browser_suite("validation", workbench_server, workbench)
 
 
 @pytest.mark.req("SGL.INS.02")

@@ -84,6 +84,7 @@ function Shell({ session, path, onLogout }: { session: Session; path: string; on
           <NavLink
             key={s.path}
             component="a"
+            variant="filled"
             {...linkProps(s.path)}
             label={s.label}
             active={path === s.path || path.startsWith(`${s.path}/`)}

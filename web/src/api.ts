@@ -58,7 +58,9 @@ export async function call(path: string, options: CallOptions = {}): Promise<Res
     headers["Content-Type"] = options.json ? "application/json" : "application/fhir+json";
     body = JSON.stringify(options.body);
   }
-  const answer = await fetch(path, { method, headers, body, credentials: "same-origin" });
+  // no-store: health data never goes to the browser's disk cache, and a read after a change is never stale
+  // (the API sends Last-Modified without Cache-Control, which browsers would otherwise cache heuristically)
+  const answer = await fetch(path, { method, headers, body, credentials: "same-origin", cache: "no-store" });
   if (answer.status === 401 && !path.startsWith("/auth/login")) {
     onSessionEnded?.();
   }

@@ -156,8 +156,8 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
       await fhir(`DiagnosticReport/${encodeURIComponent(id)}/$validate-biological`, {
         method: "POST", body: { resourceType: "Parameters", parameter },
       });
-      setDone("Compte rendu validé biologiquement.");
       await reload();
+      setDone("Compte rendu validé biologiquement.");
     } catch (e) {
       setError(`Validation refusée : ${e instanceof Error ? e.message : String(e)}`);
     } finally {
