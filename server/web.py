@@ -27,7 +27,7 @@ SECURITY_HEADERS = {
     # Mantine writes style attributes; the CR-Bio PDF is shown from a blob: URL in a frame
     "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
                                "frame-src 'self' blob:; object-src 'self' blob:; frame-ancestors 'none'; "
-                               "base-uri 'none'; form-action 'self'",
+                               "base-uri 'none'",  # no form-action: logout through PSC redirects to its host
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }

@@ -22,6 +22,7 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/auth/psc/callback"),
     ("POST", "/auth/psc/logout"),
     ("GET", "/auth/psc/logged-out"),
+    ("GET", "/auth/psc/available"),  # whether the login form offers the PSC button: a boolean, nothing else
     ("GET", "/"),  # the web workbench (server/web.py): static files of the built SPA, no data in them
     ("GET", "/assets/{name}"),
     ("GET", "/patients"),  # the SPA's screens (server.web.SCREENS): its index.html; the data comes from /fhir

@@ -18,6 +18,7 @@ from resources.errors import NotFound
 from server import web
 from server.access.doors import door
 from server.settings import Settings
+from tests.support.psc import CLIENT_ID, CLIENT_SECRET, start_psc_simulator
 from tests.support.sgl_server import SglProcess, start_sgl
 from tests.support.workbench import PASSWORD, SERVER_ENV, WEB, run_e2e, seed, web_built
 
@@ -113,6 +114,8 @@ async def test_session_says_who_is_logged_in_and_what_the_role_may_do(
     assert "DiagnosticReport:$validate-biological" not in body["permissions"]
     assert body["site"] == {"insDisplay": ["matricule", "oid", "birth_first_names", "birthplace", "used_names"],
                             "psc": False}
+    assert body["login"] == "password"
+    assert httpx.get(f"{base}/auth/psc/available", timeout=30).json() == {"available": False}
     assert session.headers["cache-control"] == "no-store"
     out = httpx.post(f"{base}/auth/logout", headers={**headers, "X-CSRF-Token": csrf}, timeout=30)
     assert out.status_code == 204
@@ -140,13 +143,39 @@ def test_biological_validation_worklist_and_crbio_in_the_browser(
     _browser_suite("validation", workbench_server, workbench)
 
 
+@pytest.fixture(scope="module")
+def configured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
+    """A second lab: Pro Santé Connect configured (the simulator on loopback) and a site INS display setting."""
+    root = tmp_path_factory.mktemp("web-configured")
+    sim = start_psc_simulator(root / "psc-pki")
+    env = {**SERVER_ENV, "SGL_INS_DISPLAY": "used_names", "SGL_PSC_DISCOVERY_URL": sim.discovery_url,
+           "SGL_PSC_CLIENT_ID": CLIENT_ID, "SGL_PSC_CLIENT_SECRET": CLIENT_SECRET, "SGL_PSC_CA": str(sim.ca)}
+    try:
+        server = start_sgl(root / "var", env=env, partners=None)
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        sim.stop()
+
+
+@pytest.fixture(scope="module")
+async def configured(configured_server: SglProcess) -> dict[str, str]:
+    return await seed(configured_server, identities_only=True)
+
+
 @pytest.mark.req("SGL.INS.02")
-async def test_the_site_setting_chooses_the_other_ins_fields_SGL_INS_02(tmp_path: Path) -> None:
+def test_the_site_setting_chooses_the_other_ins_fields_SGL_INS_02(
+        configured_server: SglProcess, configured: dict[str, str]) -> None:
     """SGL_INS_DISPLAY=used_names: the matricule, OID, list of birth first names and birthplace are not shown;
     birth name, first birth first name, date of birth and sex still are."""
-    server = start_sgl(tmp_path / "var", env={**SERVER_ENV, "SGL_INS_DISPLAY": "used_names"}, partners=None)
-    try:
-        ids = await seed(server, identities_only=True)
-        _browser_suite("identity-setting", server, ids)
-    finally:
-        server.stop()
+    _browser_suite("identity-setting", configured_server, configured)
+
+
+@pytest.mark.req("SGL.PSC.01")
+def test_pro_sante_connect_login_and_logout_in_the_browser_SGL_PSC_01(
+        configured_server: SglProcess, configured: dict[str, str]) -> None:
+    _browser_suite("psc", configured_server, configured)
+    assert httpx.get(f"http://127.0.0.1:{configured_server.port}/auth/psc/available", timeout=30).json() == {
+        "available": True}

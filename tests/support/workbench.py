@@ -38,6 +38,8 @@ WEB = REPO / "web"
 RELIABILITY = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"
 STATUS_SYSTEM = "https://hl7.fr/ig/fhir/core/CodeSystem/fr-core-cs-identity-status"
 QUALIFIED_INS = "282077505612323"
+BIOLOGIST_RPPS = "99700200001"
+"""The RPPS of the PSC simulator's test biologist: Pro Santé Connect logs in the account holding it."""
 PASSWORD = "Motdepasse-de-test-2026"
 USERS = {  # login -> (role, full name)
     "sophie": ("secretaire", "Sophie ACCUEIL"),
@@ -171,7 +173,8 @@ async def _create_users(db: AsyncDatabase[Any], biologist: str | None) -> None:
     """The accounts, by the function behind ``sgl users create``; the biologist acts as that Practitioner."""
     for login, (role, name) in USERS.items():
         await accounts.create_user(db, login, PASSWORD, role=role, name=name,
-                                   practitioner=biologist if role == "biologiste" else None)
+                                   practitioner=biologist if role == "biologiste" else None,
+                                   rpps=BIOLOGIST_RPPS if role == "biologiste" else None)
 
 
 def run_e2e(suite: str, server: SglProcess, ids: dict[str, str], out_dir: Path,

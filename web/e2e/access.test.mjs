@@ -18,6 +18,7 @@ test("a wrong password is refused with a French message and no session", async (
   await page.getByLabel("Mot de passe").fill("pas-le-bon");
   await page.getByRole("button", { name: "Se connecter" }).click();
   await page.getByRole("alert").filter({ hasText: "Identifiant ou mot de passe incorrect." }).waitFor();
+  assert.equal(await page.getByRole("link", { name: /Pro Santé Connect/ }).count(), 0, "PSC is not configured here");
   const cookies = await page.context().cookies();
   assert.ok(!cookies.some((c) => c.name === "sgl_session"), "no session cookie after a refused login");
   await page.context().close();

@@ -28,8 +28,9 @@ export async function launch() {
 
 /** A new page (own cookies) in French, Paris time; every console error and failed request is recorded. */
 export async function newPage(browser) {
-  // bypassCSP: only so that the axe-core script can be injected; the server's CSP forbids inline scripts
-  const context = await browser.newContext({ bypassCSP: true, locale: "fr-FR", timezoneId: "Europe/Paris", baseURL: fixture.baseUrl,
+  // bypassCSP: only so that the axe-core script can be injected (the server's CSP forbids inline scripts);
+  // ignoreHTTPSErrors: the PSC simulator's certificate comes from a test CA the browser does not know
+  const context = await browser.newContext({ bypassCSP: true, ignoreHTTPSErrors: true, locale: "fr-FR", timezoneId: "Europe/Paris", baseURL: fixture.baseUrl,
     viewport: { width: 1400, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(15_000);

@@ -49,14 +49,15 @@ export function App() {
   }, [path]);
 
   const onLogout = useCallback(async () => {
+    if (!session) return;
     try {
-      await logout();
+      await logout(session);
     } finally {
       setSession(null);
       setEnded(false);
       navigate("/");
     }
-  }, []);
+  }, [session]);
 
   if (session === undefined) return <Loader aria-label="Chargement" m="xl" />;
   if (session === null) return <LoginPage onLogin={onLogin} expired={ended} />;

@@ -19,7 +19,7 @@ export function whenSessionEnds(handler: () => void): void {
   onSessionEnded = handler;
 }
 
-function csrfToken(): string {
+export function csrfToken(): string {
   const found = document.cookie.split("; ").find((c) => c.startsWith("sgl_csrf="));
   return found ? decodeURIComponent(found.slice("sgl_csrf=".length)) : "";
 }

@@ -1,12 +1,13 @@
 // The logged-in user, as the server describes them (GET /auth/session): role, the permission table's
 // rows for that role, and the site settings the screens follow.
-import { ApiError, call } from "./api";
+import { ApiError, call, csrfToken } from "./api";
 
 export interface Session {
   username: string;
   role: string;
   name: string | null;
   practitioner: string | null;
+  login: "password" | "psc" | null;
   permissions: string[];
   site: { insDisplay: string[]; psc: boolean };
 }
@@ -27,8 +28,32 @@ export async function login(username: string, password: string): Promise<Session
   return session;
 }
 
-export async function logout(): Promise<void> {
+/** Ends the session. A Pro Santé Connect session ends at PSC too: a real form post (top-level navigation),
+ * which the server answers with a redirection to PSC's end-session endpoint. */
+export async function logout(session: Session): Promise<void> {
+  if (session.login === "psc") {
+    const form = document.createElement("form");
+    form.method = "post";
+    form.action = "/auth/psc/logout";
+    const csrf = document.createElement("input");
+    csrf.type = "hidden";
+    csrf.name = "csrf";
+    csrf.value = csrfToken();
+    form.append(csrf);
+    document.body.append(form);
+    form.submit();
+    return new Promise(() => undefined); // the page is leaving
+  }
   await call("/auth/logout", { method: "POST" });
+}
+
+/** Whether this server offers Pro Santé Connect login (public answer). */
+export async function pscAvailable(): Promise<boolean> {
+  try {
+    return Boolean((await (await call("/auth/psc/available")).json()).available);
+  } catch {
+    return false;
+  }
 }
 
 /** Whether the role holds that row of the permission table ("DiagnosticReport:$validate-biological"). */

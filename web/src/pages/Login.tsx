@@ -1,15 +1,19 @@
 // The local account form. A wrong password, a locked account (429) or a server error is said in French,
 // next to the form; nothing is stored in the browser but the server's session cookies.
-import { useState, type FormEvent } from "react";
-import { Alert, Button, Center, Paper, PasswordInput, Stack, TextInput, Title } from "@mantine/core";
+import { useEffect, useState, type FormEvent } from "react";
+import { Alert, Button, Center, Divider, Paper, PasswordInput, Stack, TextInput, Title } from "@mantine/core";
 import { ApiError } from "../api";
-import { login, type Session } from "../session";
+import { login, pscAvailable, type Session } from "../session";
 
 export function LoginPage({ onLogin, expired }: { onLogin: (s: Session) => void; expired: boolean }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [psc, setPsc] = useState(false);
+  useEffect(() => {
+    pscAvailable().then(setPsc);
+  }, []);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
@@ -59,6 +63,15 @@ export function LoginPage({ onLogin, expired }: { onLogin: (s: Session) => void;
             />
             {error && <Alert color="red" role="alert">{error}</Alert>}
             <Button type="submit" loading={busy}>Se connecter</Button>
+            {psc && (
+              <>
+                <Divider label="ou" labelPosition="center" />
+                {/* a plain link: the server sends the browser to PSC and back (authorization code + PKCE) */}
+                <Button component="a" href="/auth/psc/login" variant="outline">
+                  Se connecter avec Pro Santé Connect
+                </Button>
+              </>
+            )}
           </Stack>
         </form>
       </Paper>
