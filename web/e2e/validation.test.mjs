@@ -64,6 +64,8 @@ test("the biologist validates through $validate-biological; the report and its r
     .evaluateAll((rows) => rows.slice(1).map((r) => r.lastElementChild.textContent));
   assert.deepEqual(states, ["Validé biologiquement", "Validé biologiquement", "Validé biologiquement"]);
   assert.equal(await page.getByRole("button", { name: "Valider biologiquement" }).count(), 0);
+  // the menu's counter follows at once
+  await page.getByRole("navigation", { name: "Écrans" }).getByLabel("0 en attente").waitFor({ timeout: 5_000 });
   // straight from the API: the report is final and names the biologist
   const report = await (await page.request.get(`/fhir/DiagnosticReport/${fixture.ids.pending_report}`)).json();
   assert.equal(report.status, "final");

@@ -9,7 +9,7 @@ import { call, fhir, matches, type Bundle, type CodeableConcept, type Coding, ty
 import { frenchDate, frenchDateTime, frenchNumber, quantity, type Quantity } from "../format";
 import { sexLabel, shortName, type Patient } from "../identity";
 import { can, type Session } from "../session";
-import { REPORT_STATUS, type DiagnosticReport } from "./Worklist";
+import { REPORT_STATUS, worklistChanged, type DiagnosticReport } from "./Worklist";
 
 interface Observation extends FhirResource {
   resourceType: "Observation";
@@ -157,6 +157,7 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
         method: "POST", body: { resourceType: "Parameters", parameter },
       });
       await reload();
+      worklistChanged();
       setDone("Compte rendu validé biologiquement.");
     } catch (e) {
       setError(`Validation refusée : ${e instanceof Error ? e.message : String(e)}`);

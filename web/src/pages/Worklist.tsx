@@ -1,6 +1,7 @@
 // Pending biological validation: the reports with technically validated results not yet validated by a
 // biologist (status partial, or preliminary when partly validated), oldest first, with their count.
-// The list and the count are read again every 30 s (polling; no server push yet).
+// The list and the count are read again every 30 s (polling; no server push yet) and at once after a
+// validation made in this page.
 import { useEffect, useState } from "react";
 import { Alert, Anchor, Badge, Group, Loader, Stack, Table, Text, Title } from "@mantine/core";
 import { fhir, included, matches, type Bundle, type FhirResource, type Reference } from "../api";
@@ -33,6 +34,13 @@ export const REPORT_STATUS: Record<string, string> = {
   "entered-in-error": "Erreur de saisie",
 };
 
+const CHANGED = "sgl:worklist-changed";
+
+/** Tell the lists and counters that a step changed what they show (they read again at once). */
+export function worklistChanged(): void {
+  window.dispatchEvent(new Event(CHANGED));
+}
+
 function usePolling<T>(load: () => Promise<T>, enabled = true): [T | null, string | null] {
   const [value, setValue] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -43,9 +51,11 @@ function usePolling<T>(load: () => Promise<T>, enabled = true): [T | null, strin
       (e: Error) => live && setError(e.message));
     run();
     const timer = window.setInterval(run, REFRESH_MS);
+    window.addEventListener(CHANGED, run);
     return () => {
       live = false;
       window.clearInterval(timer);
+      window.removeEventListener(CHANGED, run);
     };
   }, [enabled]);
   return [value, error];
