@@ -28,7 +28,7 @@ SCREENSHOTS = WEB / "e2e" / "screenshots"
 
 @pytest.fixture(scope="module")
 def workbench_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
-    server = start_sgl(tmp_path_factory.mktemp("web") / "var", env=SERVER_ENV)
+    server = start_sgl(tmp_path_factory.mktemp("web") / "var", env=SERVER_ENV, partners=None)  # no socket partner
     yield server
     server.stop()
 

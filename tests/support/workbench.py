@@ -161,6 +161,8 @@ async def seed(server: SglProcess, *, identities_only: bool = False) -> dict[str
         current = await lab.order(bench, ids["qualified"], {"GLU": 1.32, "K": 6.5, "NA": 140},
                                   "2026-11-20T08:00:00+01:00")
         ids["pending_report"] = await lab.validate_technically(bench, current)
+        other = await lab.order(bench, ids["provisional"], {"CREA": 98}, "2026-11-21T09:30:00+01:00")
+        ids["other_report"] = await lab.validate_technically(bench, other)  # validated "by someone else" in a test
         await _create_users(database.db, biologist)
         return ids
     finally:

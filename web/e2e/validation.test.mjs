@@ -20,15 +20,15 @@ test("the worklist lists the pending report with its patient and the count in th
   await page.getByRole("link", { name: /Validation biologique/ }).click();
   const table = page.getByRole("table", { name: "Comptes rendus en attente de validation biologique" });
   await table.waitFor();
-  assert.equal(await page.getByTestId("pending-count").textContent(), "1 en attente");
-  assert.equal(await page.getByRole("navigation", { name: "Écrans" }).getByLabel("1 en attente").count(), 1);
-  const rows = table.getByRole("row");
-  assert.equal(await rows.count(), 2);
-  const [, patient, results, , state] = await cells(rows.nth(1));
+  assert.equal(await page.getByTestId("pending-count").textContent(), "2 en attente");
+  assert.equal(await page.getByRole("navigation", { name: "Écrans" }).getByLabel("2 en attente").count(), 1);
+  assert.equal(await table.getByRole("row").count(), 3);
+  const row = table.getByRole("row").filter({ has: page.locator(`a[href="/validation/${fixture.ids.pending_report}"]`) });
+  const [, patient, results, , state] = await cells(row);
   assert.deepEqual([patient, results, state], ["DE LA FONTAINE MARIE-HÉLÈNE", "3", "En attente de validation biologique"]);
   await assertAccessible(page, "liste de validation");
   await screenshot(page, "liste-validation-biologique");
-  await rows.nth(1).getByRole("link").click();
+  await row.getByRole("link").click();
   await page.waitForURL(`**/validation/${fixture.ids.pending_report}`);
 });
 
@@ -65,7 +65,7 @@ test("the biologist validates through $validate-biological; the report and its r
   assert.deepEqual(states, ["Validé biologiquement", "Validé biologiquement", "Validé biologiquement"]);
   assert.equal(await page.getByRole("button", { name: "Valider biologiquement" }).count(), 0);
   // the menu's counter follows at once
-  await page.getByRole("navigation", { name: "Écrans" }).getByLabel("0 en attente").waitFor({ timeout: 5_000 });
+  await page.getByRole("navigation", { name: "Écrans" }).getByLabel("1 en attente").waitFor({ timeout: 5_000 });
   // straight from the API: the report is final and names the biologist
   const report = await (await page.request.get(`/fhir/DiagnosticReport/${fixture.ids.pending_report}`)).json();
   assert.equal(report.status, "final");
@@ -93,7 +93,26 @@ test("the CR-Bio PDF of the validated report opens in the page", async () => {
   await screenshot(page, "cr-bio-pdf");
 });
 
-test("the worklist is empty once the report is validated", async () => {
+test("a report changed since the page was opened is not validated from the stale page", async () => {
+  const id = fixture.ids.other_report;
+  await page.goto(`/validation/${id}`);
+  await page.getByTestId("result-CREA").waitFor();
+  // meanwhile another biologist validates it (the same operation, straight through the API)
+  const other = await page.request.post(`/fhir/DiagnosticReport/${id}/$validate-biological`, {
+    headers: { "Content-Type": "application/fhir+json", "X-CSRF-Token": (await page.context().cookies())
+      .find((c) => c.name === "sgl_csrf").value },
+    data: { resourceType: "Parameters", parameter: [] } });
+  assert.equal(other.status(), 200, await other.text());
+  const sent = [];
+  page.on("request", (r) => { if (r.url().endsWith("$validate-biological")) sent.push(r.url()); });
+  await page.getByRole("button", { name: "Valider biologiquement" }).click();
+  await page.getByRole("alert").filter({ hasText: "Ce compte rendu a été modifié depuis que vous l'avez ouvert" }).waitFor();
+  assert.deepEqual(sent, [], "the stale page sent no validation");
+  await page.getByTestId("report-status").filter({ hasText: /^Validé$/ }).waitFor(); // re-read: what is true now
+  assert.equal(await page.getByRole("button", { name: "Valider biologiquement" }).count(), 0);
+});
+
+test("the worklist is empty once the reports are validated", async () => {
   await page.getByRole("link", { name: /Validation biologique/ }).click();
   await page.getByText("Aucun compte rendu n'attend de validation biologique.").waitFor();
   assert.equal(await page.getByTestId("pending-count").textContent(), "0 en attente");

@@ -152,6 +152,14 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
     setBusy(true);
     setError(null);
     try {
+      // a guard against validating from a stale page: the report must still be the version shown
+      const now = await fhir<DiagnosticReport>(`DiagnosticReport/${encodeURIComponent(id)}`);
+      if (now.meta?.versionId !== data?.report.meta?.versionId) {
+        await reload();
+        setError("Ce compte rendu a été modifié depuis que vous l'avez ouvert (par une autre personne ou un "
+          + "automate). Les résultats affichés ont été relus : vérifiez-les avant de valider.");
+        return;
+      }
       const parameter = conclusion.trim() ? [{ name: "conclusion", valueString: conclusion.trim() }] : [];
       await fhir(`DiagnosticReport/${encodeURIComponent(id)}/$validate-biological`, {
         method: "POST", body: { resourceType: "Parameters", parameter },
