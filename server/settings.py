@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     psc_after_login: str = "/"
     """Where the browser lands once the session is open (the web workbench)."""
     # identitovigilance and INSi (server/identity)
+    ins_display: str = "matricule,oid,birth_first_names,birthplace,used_names"
+    """SGL.INS.02: the INS fields the web workbench shows besides birth name, first birth first name, birth date
+    and sex (always shown): a comma-separated subset of ``matricule`` (matricule INS and its type), ``oid``,
+    ``birth_first_names`` (the whole list), ``birthplace``, ``used_names``; empty: only the four."""
+    web_dir: Path | None = None
+    """The built web workbench (``npm run build`` in web/); unset: ``web/dist`` of this checkout."""
     identity_referential: bool = False
     """The lab is its patients' identity referential (city lab, "RI"): creation minimum SGL.INS.11 enforced."""
     identity_justificatifs: dict[str, str] = {}
@@ -129,3 +135,10 @@ class Settings(BaseSettings):
     """Records logged from one line of code within ``log_window`` seconds; more are counted and summarised."""
     log_window: float = 10.0
     """Window of the log rate limit, in seconds."""
+
+    @property
+    def ins_display_fields(self) -> list[str]:
+        """``ins_display`` as a list, unknown names left out (a typo hides a field, never shows an extra one)."""
+        known = ("matricule", "oid", "birth_first_names", "birthplace", "used_names")
+        wanted = {f.strip() for f in self.ins_display.split(",")}
+        return [f for f in known if f in wanted]
