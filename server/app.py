@@ -22,7 +22,7 @@ from server.http_limits import RequestLimits
 from server.listeners import start_listeners
 from server.openapi import fhir_openapi
 from server.settings import Settings
-from server.wiring import api_router, guards_for, register_inbound, run_startup
+from server.wiring import api_router, guards_for, register_inbound, run_startup, start_workers
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_startup(ctx)  # ends with the journal replay: before the listeners open
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
+            workers = await start_workers(ctx)
             sealer = asyncio.create_task(seal_periodically(database.db))
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,
                      "".join(f", {k.upper()} {v}" for k, v in listeners.ports.items()))
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 yield
             finally:
                 sealer.cancel()
+                await workers.stop()
                 await listeners.stop()
         finally:
             await database.close()

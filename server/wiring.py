@@ -20,9 +20,10 @@ from server.analyzers import register_analyzers
 from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
 from server.context import AppContext
+from server.delivery.service import Runners, outbox_for, start_delivery
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
-from server.documents.trigger import install_document_trigger
+from server.documents.service import install_document_trigger, start_document_step
 from server.guards import Guards
 from server.identity import routes as identity_routes
 from server.identity.guard import register_identity_guard
@@ -79,6 +80,15 @@ async def run_startup(ctx: AppContext) -> None:
     """
     await run_seed(ctx)  # the lab's catalogue and LOINC coding
     check_cda_kit(ctx.settings.data_dir)  # one log line: the ANS CDA kit is complete, or what is missing
-    install_document_trigger(ctx)  # CR-Bio production when a DiagnosticReport becomes final
+    install_document_trigger(ctx, outbox_for(ctx))  # a document job pinned in each validating transaction
     # messages journaled but not processed before a crash; before the listeners, so a resend cannot race it
     await replay_received(ctx.journal, ctx.hl7, ctx.astm)
+
+
+async def start_workers(ctx: AppContext) -> Runners:
+    """The background work of this process, once the listeners are open: the document step (jobs made in a
+    process pool) and the delivery outbox. ``await runners.stop()`` at shutdown."""
+    runners = Runners()
+    outbox = await start_delivery(ctx, runners)
+    start_document_step(ctx, outbox, runners)
+    return runners
