@@ -119,3 +119,6 @@ class Settings(BaseSettings):
     one) takes the item once this has passed. Longer than ``delivery_timeout``."""
     delivery_poll: float = 0.5
     """Seconds between two looks at the queues when idle."""
+    dpi_tls_ca: Path | None = None
+    """When set, results go to the DPI partners over MLLP/TLS, trusting this PEM CA bundle for their certificates
+    (and presenting ``mllp_tls_cert``/``mllp_tls_key`` when set: mutual TLS); unset: plain MLLP."""

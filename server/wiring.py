@@ -20,6 +20,7 @@ from server.analyzers import register_analyzers
 from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
 from server.context import AppContext
+from server.delivery import routes as delivery_routes
 from server.delivery.service import Runners, outbox_for, start_delivery
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
@@ -48,6 +49,7 @@ api_router.include_router(validation_router, prefix="/fhir", tags=["Validation"]
 api_router.include_router(orders_router, prefix="/fhir", tags=["Orders"])
 api_router.include_router(identity_routes.router, prefix="/fhir", tags=["Identity (RNIV, INSi)"])
 api_router.include_router(documents_router, prefix="/fhir", tags=["CR-Bio documents"])
+api_router.include_router(delivery_routes.router, prefix="/fhir", tags=["Delivery"])
 api_router.include_router(operation_definitions.router, prefix="/fhir", tags=["FHIR"])
 api_router.include_router(fhir.router, prefix="/fhir", tags=["FHIR"])
 

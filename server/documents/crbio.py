@@ -19,13 +19,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from resources.errors import Conflict, InvalidInput, RuleViolation
+from resources.interactions import WriteGuard
 from resources.store.base import FhirStore
 from server.access.enforce import request_caller
 from server.audit import record_document_access
-from server.deps import StoreDep
+from server.deps import GuardDep, StoreDep
 from server.documents.jobs import documents_status
 from server.documents.storage import FORMATS
 from server.documents.trigger import DOCUMENTED
+from server.responses import fhir_response
+from server.validation.steps import retried, workflow_step
 
 router = APIRouter()
 MEDIA = {"n3": "application/xml", "n1": "application/xml", "pdf": "application/pdf"}
@@ -43,10 +46,24 @@ async def current_documents(store: FhirStore, report_id: str) -> dict[str, Any]:
                             "biologically validated, so it has no CR-Bio yet", expression="DiagnosticReport.status")
     if report.get("presentedForm"):
         return report
-    if documents_status(report) == "failed":
-        raise RuleViolation("SGL.DOC.12", f"the CR-Bio of DiagnosticReport/{report_id} could not be produced; the "
-                            "worklist Task names the cause", expression="DiagnosticReport.extension")
-    raise BeingProduced(f"the CR-Bio of DiagnosticReport/{report_id} is being produced; retry in a few seconds")
+    status = documents_status(report)
+    if status == "in-progress":
+        raise BeingProduced(f"the CR-Bio of DiagnosticReport/{report_id} is being produced; retry in a few seconds")
+    cause = "could not be produced (the worklist Task names the cause)" if status == "failed" else "was never produced"
+    raise RuleViolation("SGL.DOC.12", f"the CR-Bio of DiagnosticReport/{report_id} {cause}; once the cause is fixed, "
+                        f"POST DiagnosticReport/{report_id}/$produce-documents",
+                        expression="DiagnosticReport.extension")
+
+
+@retried
+async def request_documents(store: FhirStore, guard: WriteGuard | None, report_id: str) -> dict[str, Any]:
+    """Pin a document job for the report as it is (the trigger decides whether anything must be made)."""
+    report = (await store.read("DiagnosticReport", report_id)).resource or {}
+    if report.get("status") not in DOCUMENTED:
+        raise RuleViolation("SGL.DOC.12", f"DiagnosticReport/{report_id} is {report.get('status')}: nothing is "
+                            "biologically validated", expression="DiagnosticReport.status")
+    async with workflow_step(store, guard, "documents-request") as writer:
+        return await writer.update(report)
 
 
 async def crbio_document(store: FhirStore, report_id: str, fmt: str) -> tuple[bytes, str, dict[str, Any]]:
@@ -70,3 +87,10 @@ async def get_crbio(rid: str, request: Request, store: StoreDep, format: str = "
     await record_document_access(store, report, who=request_caller(request), detail=f"$cr-bio format={format}")
     return Response(content=content, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@router.post("/DiagnosticReport/{rid}/$produce-documents")
+async def produce_documents(rid: str, store: StoreDep, guard: GuardDep) -> Response:
+    """Ask for the report's documents again (after a failure whose cause was fixed, or for a report stored
+    without them): the answer is the report, whose ``documents-status`` says what happens."""
+    return fhir_response(await request_documents(store, guard, rid))

@@ -9,8 +9,9 @@ deliveries of the outbox: all or nothing). A GET never writes (``crbio.py``).
 Per job (``jobs.py``): read the committed report, gather, compare the fingerprint with what the current
 documents show (nothing changed: done), generate, then store under ``If-Match`` on the version read, so a
 report changed meanwhile is never given documents of its older state (the job was re-pinned by that change
-and is simply taken again). A document that cannot be made (``DocumentRejected``, ``DocumentInputError``)
-fails the job at once; anything else (kit missing, a crash of the pool) is retried with backoff, then fails.
+and is simply taken again). A document that cannot be made (``DocumentRejected``, ``DocumentInputError``,
+the ANS kit missing) fails the job at once; anything else (a crash of the pool) is retried with backoff,
+then fails.
 A failed job is a worklist Task naming the report and the reason, and the report says
 ``documents-status: failed`` with that reason: never a silent gap.
 """
@@ -28,6 +29,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from facades.cda import KitError
 from facades.cda.validation import use_data_dir
 from resources.errors import Conflict, NotFound, SglError
 from resources.interactions import WriteGuard
@@ -66,8 +68,10 @@ def generate_or_refuse(dossier: Dossier, version: Version) -> Documents | Refuse
     back as ``Refused`` (our exceptions carry non-picklable arguments)."""
     try:
         return generate(dossier, version)
-    except (DocumentRejected, DocumentInputError) as exc:
-        return Refused("; ".join(i.diagnostics for i in exc.issues[:6]))
+    except (DocumentRejected, DocumentInputError, KitError) as exc:
+        first = exc.issues[0]
+        where = ", ".join(first.expression[:3])
+        return Refused(first.diagnostics + (f" (at {where})" if where else ""))
 
 
 def document_pool(data_dir: Path, size: int) -> ProcessPoolExecutor:
@@ -101,7 +105,7 @@ class DocumentProducer:
         version = next_version(report)
         try:
             made = await asyncio.get_running_loop().run_in_executor(self.pool, generate_or_refuse, dossier, version)
-        except Exception as exc:  # kit missing (503), a pool process killed...: retried, then a Task
+        except Exception as exc:  # a pool process killed...: retried, then a Task
             await self._retry_or_fail(job, report, f"{type(exc).__name__}: {exc}")
             return
         if isinstance(made, Refused):

@@ -40,3 +40,9 @@ async def wait_for_documents(client: httpx.AsyncClient, report_id: str, *, expec
             return report
         assert time.monotonic() < end, f"DiagnosticReport/{report_id}: documents still {status} after {deadline} s"
         await asyncio.sleep(0.1)
+
+
+async def crbio(client: httpx.AsyncClient, report_id: str, fmt: str = "pdf") -> httpx.Response:
+    """``GET $cr-bio`` once the report's documents are made (the answer is returned as is)."""
+    await wait_for_documents(client, report_id)
+    return await client.get(f"DiagnosticReport/{report_id}/$cr-bio", params={"format": fmt})

@@ -27,6 +27,7 @@ from lxml import etree
 from facades.hl7v2 import MllpClient
 from server.documents.profile import DEFAULT_PROFILE
 from tests.support.access import ActAs
+from tests.support.documents_wait import wait_for_documents
 from tests.support.pdf_text import pdf_text
 from tests.support.sgl_server import SglProcess, start_sgl
 from tests.support.validation_lab import CATALOG, UCUM, seed_definitions
@@ -172,6 +173,7 @@ async def test_frcore_input_gives_a_conformant_n3_and_a_pdf_with_the_ipp_SGL_DOC
     assert answer.status_code == 200, answer.text
     found = (await http.get("DiagnosticReport", params={"result": f"Observation/{ids[0]}"})).json()
     [report] = [e["resource"] for e in found["entry"] if e["search"]["mode"] == "match"]
+    report = await wait_for_documents(http, report["id"])
     assert report["status"] == "final" and len(report["presentedForm"]) == 3
 
     n3 = (await http.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n3"})).content

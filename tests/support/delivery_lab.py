@@ -1,0 +1,100 @@
+"""A dedicated ``sgl serve`` for the delivery tests: fast retries, short leases, one document process, role
+clients (``ActAs``), DPI partners registered with ``sgl partners add --send-to``, and helpers that read the
+deliveries of a report through ``$deliveries`` as a client would (polling with a deadline)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from server.database import open_database
+from server.settings import Settings
+from tests.support.access import ActAs
+from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.validation_lab import Lab, seed_definitions
+
+FAST = {"SGL_DELIVERY_BACKOFF": "0.2", "SGL_DELIVERY_BACKOFF_MAX": "0.5", "SGL_DELIVERY_ATTEMPTS": "3",
+        "SGL_DELIVERY_POLL": "0.1", "SGL_DELIVERY_LEASE": "6", "SGL_DELIVERY_TIMEOUT": "4",
+        "SGL_DOCUMENT_WORKERS": "1"}
+DEADLINE_S = 90.0
+
+
+@dataclass
+class DeliveryLab:
+    lab: Lab
+    act_as: ActAs
+    server: SglProcess
+    env: dict[str, str]
+
+    def sgl(self, *args: str) -> subprocess.CompletedProcess[str]:
+        sgl = Path(sys.executable).parent / "sgl"
+        return subprocess.run([str(sgl), *args, "--data-dir", str(self.server.data_dir)], capture_output=True,
+                              text=True, timeout=120, env={**os.environ, **self.env})
+
+    def add_dpi(self, name: str, address: str) -> None:
+        done = self.sgl("partners", "add", name, "--role", "dpi", "--hl7-application", name, "--send-to", address)
+        assert done.returncode == 0, done.stderr
+        time.sleep(1.2)  # the running server re-reads its partners within a second (registry.CACHE_SECONDS)
+
+    def remove_dpi(self, name: str) -> None:
+        self.sgl("partners", "remove", name)
+        time.sleep(1.2)
+
+
+@asynccontextmanager
+async def delivery_lab(data_dir: Path, env: dict[str, str] | None = None) -> AsyncIterator[DeliveryLab]:
+    full = {**FAST, **(env or {})}
+    server = start_sgl(data_dir, env=full)
+    clients = ActAs(server)
+    try:
+        database = await open_database(Settings(data_dir=server.data_dir))
+        try:
+            client = await clients.biologist()
+            await seed_definitions(await clients("biologiste-responsable"))
+            yield DeliveryLab(Lab(client, database.store), clients, server, full)
+        finally:
+            await database.close()
+    finally:
+        await clients.close()
+        server.stop()
+
+
+async def deliveries(client: httpx.AsyncClient, report_id: str) -> list[dict[str, Any]]:
+    answer = await client.get(f"DiagnosticReport/{report_id}/$deliveries")
+    assert answer.status_code == 200, answer.text
+    return [json.loads(p["valueString"]) for p in answer.json().get("parameter", ())]
+
+
+async def wait_until(client: httpx.AsyncClient, report_id: str,
+                     done: Callable[[list[dict[str, Any]]], bool], deadline: float = DEADLINE_S
+                     ) -> list[dict[str, Any]]:
+    """The report's deliveries once ``done(deliveries)`` holds; fails the test after the deadline."""
+    end = time.monotonic() + deadline
+    while True:
+        found = await deliveries(client, report_id)
+        if done(found):
+            return found
+        assert time.monotonic() < end, f"deliveries of DiagnosticReport/{report_id} after {deadline} s: {found}"
+        await asyncio.sleep(0.2)
+
+
+def to(recipient: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in found if d["recipient"] == recipient]
+
+
+async def wait_for(condition: Callable[[], bool], deadline: float = DEADLINE_S) -> None:
+    end = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < end, "condition not met before the deadline"
+        await asyncio.sleep(0.1)
