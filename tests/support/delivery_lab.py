@@ -37,19 +37,25 @@ class DeliveryLab:
     server: SglProcess
     env: dict[str, str]
 
-    def sgl(self, *args: str) -> subprocess.CompletedProcess[str]:
+    async def sgl(self, *args: str) -> tuple[int, str]:
+        """Run an ``sgl`` command on the server's data dir without blocking the loop (the test's own database
+        client must keep answering its heartbeats)."""
         sgl = Path(sys.executable).parent / "sgl"
-        return subprocess.run([str(sgl), *args, "--data-dir", str(self.server.data_dir)], capture_output=True,
-                              text=True, timeout=120, env={**os.environ, **self.env})
+        proc = await asyncio.create_subprocess_exec(str(sgl), *args, "--data-dir", str(self.server.data_dir),
+                                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                    env={**os.environ, **self.env})
+        out, _ = await asyncio.wait_for(proc.communicate(), 120)
+        return proc.returncode or 0, out.decode()
 
-    def add_dpi(self, name: str, address: str) -> None:
-        done = self.sgl("partners", "add", name, "--role", "dpi", "--hl7-application", name, "--send-to", address)
-        assert done.returncode == 0, done.stderr
-        time.sleep(1.2)  # the running server re-reads its partners within a second (registry.CACHE_SECONDS)
+    async def add_dpi(self, name: str, address: str) -> None:
+        code, out = await self.sgl("partners", "add", name, "--role", "dpi", "--hl7-application", name,
+                                   "--send-to", address)
+        assert code == 0, out
+        await asyncio.sleep(1.2)  # the running server re-reads its partners within a second (registry.CACHE_SECONDS)
 
-    def remove_dpi(self, name: str) -> None:
-        self.sgl("partners", "remove", name)
-        time.sleep(1.2)
+    async def remove_dpi(self, name: str) -> None:
+        await self.sgl("partners", "remove", name)
+        await asyncio.sleep(1.2)
 
 
 @asynccontextmanager

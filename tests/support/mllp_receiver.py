@@ -81,7 +81,7 @@ class MllpReceiver:
             self.received.append(message)
         code = {"ack": "AA", "wrong-id": "AA", "ae": "AE", "ar": "AR"}[self.mode]
         acked = "SOMETHING-ELSE" if self.mode == "wrong-id" else message.control_id
-        err = "" if code == "AA" else "\rERR|||207^Application internal error^HL70357|E|||Patient inconnu du DPI"
+        err = "" if code == "AA" else "\rERR|||207^Application internal error^HL70357|E||||Patient inconnu du DPI"
         ack = (f"MSH|^~\\&|DPI|CHU-X|OPENSGL|LAB|20261204120000||ACK^R01^ACK|A{self.attempts}|P|2.5\r"
                f"MSA|{code}|{acked}{'|Refus' if code != 'AA' else ''}{err}\r")
         writer.write(START + ack.encode("utf-8") + END)

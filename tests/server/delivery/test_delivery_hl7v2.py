@@ -31,12 +31,12 @@ async def receiver(dl: DeliveryLab, request: pytest.FixtureRequest) -> AsyncIter
     """A DPI partner named after the test, listening on its own port; removed at the end."""
     dpi = await MllpReceiver().start()
     name = "DPI" + str(abs(hash(request.node.name)) % 10**6)
-    dl.add_dpi(name, dpi.address)
+    await dl.add_dpi(name, dpi.address)
     dpi.name = name  # type: ignore[attr-defined]
     try:
         yield dpi
     finally:
-        dl.remove_dpi(name)
+        await dl.remove_dpi(name)
         await dpi.stop()
 
 
