@@ -19,11 +19,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from resources.errors import Conflict, InvalidInput, RuleViolation
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.store.base import FhirStore
 from server.access.enforce import request_caller
 from server.audit import record_document_access
-from server.deps import GuardDep, StoreDep
+from server.deps import StoreDep, WriteRuleDep
 from server.documents.jobs import documents_status
 from server.documents.storage import FORMATS
 from server.documents.trigger import DOCUMENTED
@@ -56,7 +56,7 @@ async def current_documents(store: FhirStore, report_id: str) -> dict[str, Any]:
 
 
 @retried
-async def request_documents(store: FhirStore, guard: WriteGuard | None, report_id: str) -> dict[str, Any]:
+async def request_documents(store: FhirStore, guard: WriteRule | None, report_id: str) -> dict[str, Any]:
     """Pin a document job for the report as it is (the trigger decides whether anything must be made)."""
     report = (await store.read("DiagnosticReport", report_id)).resource or {}
     if report.get("status") not in DOCUMENTED:
@@ -90,7 +90,7 @@ async def get_crbio(rid: str, request: Request, store: StoreDep, format: str = "
 
 
 @router.post("/DiagnosticReport/{rid}/$produce-documents")
-async def produce_documents(rid: str, store: StoreDep, guard: GuardDep) -> Response:
+async def produce_documents(rid: str, store: StoreDep, guard: WriteRuleDep) -> Response:
     """Ask for the report's documents again (after a failure whose cause was fixed, or for a report stored
     without them): the answer is the report, whose ``documents-status`` says what happens."""
     return fhir_response(await request_documents(store, guard, rid))

@@ -30,9 +30,9 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from facades.cda import KitError
-from facades.cda.validation import use_data_dir
+from facades.cda.conformance import use_data_dir
 from resources.errors import Conflict, NotFound, SglError
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.catalog.repository import CatalogRepository
@@ -82,7 +82,7 @@ def document_pool(data_dir: Path, size: int) -> ProcessPoolExecutor:
 
 
 class DocumentProducer:
-    def __init__(self, store: FhirStore, db: AsyncDatabase[Any], guard: WriteGuard, profile: LabProfile,
+    def __init__(self, store: FhirStore, db: AsyncDatabase[Any], guard: WriteRule, profile: LabProfile,
                  outbox: Outbox, pool: ProcessPoolExecutor, leases: Leases) -> None:
         self.store, self.db, self.guard, self.profile, self.outbox = store, db, guard, profile, outbox
         self.pool, self.leases, self.catalogue = pool, leases, CatalogRepository(store)

@@ -1,16 +1,17 @@
 """Trigger: the validating transaction records a document job; the documents are made after it commits.
 
-Design (issue 12 item 4): a write rule on ``DiagnosticReport`` sees every write of a report inside its
-transaction (biological validation, autoverification, correction, any REST write). When what the documents
-would show changes (``Dossier.fingerprint``, gathered with the transaction's session so the results the step
-has just made final are seen), it pins the report's document job to the version being written
-(``jobs.record_job``, same session: the job commits or rolls back with the report) and marks the report
-``documents-status: in-progress`` with the ``$cr-bio`` address, which is what the validation answer shows.
-Generation (≈0.4 s of CPU) happens later in ``producer.py``, in a process pool, outside any transaction; a
-document the ANS validator rejects no longer refuses the validation: it becomes a worklist Task.
+Design (issue 12 item 4): a hook on ``DiagnosticReport`` writes (registered with the write rules) sees
+every write of a report inside its transaction (biological validation, autoverification, correction, any
+REST write). When what the documents would show changes (``Dossier.fingerprint``, gathered with the
+transaction's session so the results the step has just made final are seen), it pins the report's document
+job to the version being written (``jobs.record_job``, same session: the job commits or rolls back with the
+report) and marks the report ``documents-status: in-progress`` with the ``$cr-bio`` address, which is what
+the validation answer shows. Generation (about 0.4 s of CPU) happens later in ``producer.py``, in a process
+pool, outside any transaction; a document the ANS validator rejects no longer refuses the validation: it
+becomes a worklist Task.
 
 A report withdrawn (deleted, ``entered-in-error``) after its documents were delivered gets its withdrawal
-deliveries in the same transaction (``Outbox.record``). The documents step itself (``active_step() ==
+deliveries in the same transaction (``Outbox.record``). The documents step itself (``intent.step ==
 "documents"``) passes untouched.
 """
 
@@ -20,6 +21,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resources.codes import REPORT_DOCUMENTED
 from resources.interactions import WriteIntent
 from resources.store.base import FhirStore
 from server.access.caller import Caller
@@ -30,9 +32,8 @@ from server.documents.gather import Resource, gather
 from server.documents.jobs import record_job, with_status
 from server.documents.profile import LabProfile
 from server.documents.storage import next_version
-from server.validation.steps import active_step
 
-DOCUMENTED = frozenset({"preliminary", "final", "corrected", "amended"})
+DOCUMENTED = REPORT_DOCUMENTED
 """Report statuses that have documents: something is biologically validated (``partial`` is not)."""
 WITHDRAWN = frozenset({"entered-in-error", "cancelled"})
 SOURCE_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/documents-source"
@@ -55,14 +56,14 @@ def _version(current: Resource | None) -> int:
 
 
 class DocumentTrigger:
-    """The ``DiagnosticReport`` write rule (see the module docstring)."""
+    """The hook on ``DiagnosticReport`` writes (see the module docstring)."""
 
     def __init__(self, store: FhirStore, db: AsyncDatabase[Any], profile: LabProfile, outbox: Outbox) -> None:
         self.store, self.db, self.profile, self.outbox = store, db, profile, outbox
         self.catalogue = CatalogRepository(store)
 
     async def __call__(self, caller: Caller, intent: WriteIntent) -> Resource | None:
-        if active_step() == DOCUMENTS_STEP:
+        if intent.step == DOCUMENTS_STEP:
             return None
         current, proposed = intent.current, intent.proposed
         if current and current.get("presentedForm") and (intent.action == "delete" or proposed is None

@@ -90,7 +90,7 @@ async def test_validated_report_without_documents_gets_them_on_request_and_a_get
         await _put(doc_lab, _renamed(resource, prefix, pid))
     report = _renamed(samples.report(["tsh", "ft4", "glu"]), prefix, pid)
     report["subject"] = {"reference": f"Patient/{pid}"}
-    report["id"] = (await doc_lab.store.create(report)).id  # under the guards' feet, as before documents existed
+    report["id"] = (await doc_lab.store.create(report)).id  # under the write rules' feet, as before documents existed
     stored = await doc_lab.read("DiagnosticReport", report["id"])
     assert "presentedForm" not in stored
     refused = await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n1"})
