@@ -29,6 +29,8 @@ class MllpReceiver:
     """Messages that arrived, answered or not."""
     fail_first: int = 0
     """Drop the connection for this many messages before behaving as ``mode``."""
+    delay: float = 0.0
+    """Seconds between receiving a message (kept) and answering it: a window to kill the sender in."""
     server: asyncio.Server | None = None
     port: int = 0
 
@@ -79,6 +81,8 @@ class MllpReceiver:
             return False
         if self.mode in ("ack", "wrong-id"):
             self.received.append(message)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         code = {"ack": "AA", "wrong-id": "AA", "ae": "AE", "ar": "AR"}[self.mode]
         acked = "SOMETHING-ELSE" if self.mode == "wrong-id" else message.control_id
         err = "" if code == "AA" else "\rERR|||207^Application internal error^HL70357|E||||Patient inconnu du DPI"
