@@ -8,7 +8,6 @@ with the operating-system user who ran the command.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import json
 import sys
@@ -19,9 +18,8 @@ from typing import Any, TypeVar
 import click
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resources.errors import SglError
+from server.cli_database import run_with_database
 from server.delivery import manage
-from server.settings import Settings
 
 T = TypeVar("T")
 DATA_DIR = click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
@@ -31,19 +29,7 @@ COLUMNS = ("id", "state", "channel", "recipient", "report_id", "version", "actio
 
 
 def _run(data_dir: Path, work: Callable[[AsyncDatabase[Any]], Awaitable[T]]) -> T:
-    from server.database import open_database
-
-    async def run() -> T:
-        database = await open_database(Settings(data_dir=data_dir))
-        try:
-            return await work(database.db)
-        finally:
-            await database.close()
-
-    try:
-        return asyncio.run(run())
-    except SglError as exc:
-        raise click.ClickException(exc.diagnostics) from exc
+    return run_with_database(data_dir, lambda database: work(database.db))
 
 
 def _who() -> str:

@@ -12,17 +12,12 @@ import sys
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from server.database import open_database
-from server.settings import Settings
-from tests.support.access import ActAs
-from tests.support.sgl_server import SglProcess, start_sgl
-from tests.support.validation_lab import Lab, seed_definitions
+from tests.support.dedicated_lab import Dedicated, dedicated_server
 
 FAST = {"SGL_DELIVERY_BACKOFF": "0.2", "SGL_DELIVERY_BACKOFF_MAX": "0.5", "SGL_DELIVERY_ATTEMPTS": "3",
         "SGL_DELIVERY_POLL": "0.1", "SGL_DELIVERY_LEASE": "6", "SGL_DELIVERY_TIMEOUT": "4",
@@ -30,12 +25,8 @@ FAST = {"SGL_DELIVERY_BACKOFF": "0.2", "SGL_DELIVERY_BACKOFF_MAX": "0.5", "SGL_D
 DEADLINE_S = 90.0
 
 
-@dataclass
-class DeliveryLab:
-    lab: Lab
-    act_as: ActAs
-    server: SglProcess
-    env: dict[str, str]
+class DeliveryLab(Dedicated):
+    """A dedicated server with the ``sgl`` command on its data dir."""
 
     async def sgl(self, *args: str) -> tuple[int, str]:
         """Run an ``sgl`` command on the server's data dir without blocking the loop (the test's own database
@@ -60,20 +51,8 @@ class DeliveryLab:
 
 @asynccontextmanager
 async def delivery_lab(data_dir: Path, env: dict[str, str] | None = None) -> AsyncIterator[DeliveryLab]:
-    full = {**FAST, **(env or {})}
-    server = start_sgl(data_dir, env=full)
-    clients = ActAs(server)
-    try:
-        database = await open_database(Settings(data_dir=server.data_dir))
-        try:
-            client = await clients.biologist()
-            await seed_definitions(await clients("biologiste-responsable"))
-            yield DeliveryLab(Lab(client, database.store), clients, server, full)
-        finally:
-            await database.close()
-    finally:
-        await clients.close()
-        server.stop()
+    async with dedicated_server(data_dir, {**FAST, **(env or {})}, DeliveryLab) as holder:
+        yield holder
 
 
 async def deliveries(client: httpx.AsyncClient, report_id: str) -> list[dict[str, Any]]:
