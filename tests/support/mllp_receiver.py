@@ -31,6 +31,10 @@ class MllpReceiver:
     """Drop the connection for this many messages before behaving as ``mode``."""
     delay: float = 0.0
     """Seconds between receiving a message (kept) and answering it: a window to kill the sender in."""
+    answered: dict[str, float] = field(default_factory=dict)
+    """MSH-10 -> loop time its ACK was written (first time)."""
+    arrived: dict[str, float] = field(default_factory=dict)
+    """MSH-10 -> loop time it first arrived."""
     server: asyncio.Server | None = None
     port: int = 0
 
@@ -74,6 +78,7 @@ class MllpReceiver:
     async def _answer(self, frame: bytes, writer: asyncio.StreamWriter) -> bool:
         self.attempts += 1
         message = parse(frame)
+        self.arrived.setdefault(message.control_id, asyncio.get_running_loop().time())
         if self.fail_first > 0:
             self.fail_first -= 1
             return False
@@ -90,4 +95,5 @@ class MllpReceiver:
                f"MSA|{code}|{acked}{'|Refus' if code != 'AA' else ''}{err}\r")
         writer.write(START + ack.encode("utf-8") + END)
         await writer.drain()
+        self.answered.setdefault(message.control_id, asyncio.get_running_loop().time())
         return True

@@ -100,6 +100,20 @@ async def test_a_correction_follows_as_a_replacement_after_the_first_version(
     assert len(receiver.by_control_id) == 3  # each version once, in order
 
 
+async def test_a_replacement_waits_for_the_version_it_replaces(dl: DeliveryLab, receiver: MllpReceiver) -> None:
+    name = receiver.name  # type: ignore[attr-defined]
+    receiver.delay = 6.0  # version 1 stays unacknowledged while version 2 is made and queued
+    _, report, _ = await validated_report(dl.lab, {"NA": 142}, pending={"K": 4.3})
+    await wait_until(dl.lab.client, report["id"], lambda f: receiver.attempts >= 1)
+    answer = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
+    assert answer.status_code == 200
+    await wait_for_documents(dl.lab.client, report["id"])
+    found = to(name, await wait_until(dl.lab.client, report["id"], _finished(name, 2)))
+    assert [(d["version"], d["state"]) for d in found] == [(1, "delivered"), (2, "delivered")]
+    first, second = (d["remote_id"] for d in found)
+    assert receiver.arrived[second] >= receiver.answered[first]  # sent only once the first was acknowledged
+
+
 async def test_a_refusal_is_a_failure_task_with_the_partners_text_at_once(
         dl: DeliveryLab, receiver: MllpReceiver) -> None:
     name = receiver.name  # type: ignore[attr-defined]
