@@ -39,14 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_startup(ctx)  # ends with the journal replay: before the listeners open
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
-            workers = start_workers(ctx)
+            workers = await start_workers(ctx)
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,
                      "".join(f", {k.upper()} {v}" for k, v in listeners.ports.items()))
             try:
                 yield
             finally:
-                for worker in workers:
-                    worker.cancel()
+                await workers.stop()
                 await listeners.stop()
         finally:
             await database.close()

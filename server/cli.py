@@ -195,3 +195,7 @@ main.add_command(audit)
 from server.kit_cli import kit  # noqa: E402
 
 main.add_command(kit)
+
+from server.delivery.cli import deliveries  # noqa: E402
+
+main.add_command(deliveries)

@@ -82,6 +82,14 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("insi-verify-all", "Verify every qualified INS with INSi", ()),
     Operation("duplicates", "Possible duplicate identities", affects_state=False, body="none"),
     Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
+    Operation("produce-documents", "Produce the CR-Bio of a validated report again (after a fixed failure)",
+              body="none"),
+    Operation("deliveries", "Where the CR-Bio of a report went: each delivery, its attempts and answers",
+              affects_state=False, body="none"),
+    Operation("delivery-retry", "Send deliveries of a report again (failed or cancelled ones, or one named)", (
+        Param("delivery", "string", 0, "*", documentation="delivery id; none: every failed one of the report"),)),
+    Operation("delivery-cancel", "Cancel pending or failed deliveries of a report", (
+        Param("delivery", "string", 0, "*", documentation="delivery id; none: every unfinished one"), _REASON)),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

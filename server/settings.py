@@ -135,6 +135,26 @@ class Settings(BaseSettings):
     """Records logged from one line of code within ``log_window`` seconds; more are counted and summarised."""
     log_window: float = 10.0
     """Window of the log rate limit, in seconds."""
+    # documents and delivery (server/documents/producer.py, server/delivery)
+    document_workers: int = 0
+    """Processes making CR-Bio documents (PDF/A, N3, N1 and their checks); 0: one per core."""
+    delivery_concurrency: int = 4
+    """Deliveries sent at once by one server process."""
+    delivery_attempts: int = 8
+    """Attempts of a delivery that keeps failing transiently before it becomes a failure Task."""
+    delivery_backoff: float = 30.0
+    """Seconds before the 2nd attempt; doubled at each attempt (with jitter ×0.5–1.5), capped by the next."""
+    delivery_backoff_max: float = 3600.0
+    delivery_timeout: float = 60.0
+    """Seconds a channel may take for one send (connect, send, answer) before the attempt counts as transient."""
+    delivery_lease: float = 120.0
+    """Seconds a process holds a taken document job or delivery; after a crash another process (or the restarted
+    one) takes the item once this has passed. Longer than ``delivery_timeout``."""
+    delivery_poll: float = 0.5
+    """Seconds between two looks at the queues when idle."""
+    dpi_tls_ca: Path | None = None
+    """When set, results go to the DPI partners over MLLP/TLS, trusting this PEM CA bundle for their certificates
+    (and presenting ``mllp_tls_cert``/``mllp_tls_key`` when set: mutual TLS); unset: plain MLLP."""
 
     @property
     def ins_display_fields(self) -> list[str]:

@@ -31,9 +31,11 @@ from server.catalog.seed import run_seed
 from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
 from server.database import Database
+from server.delivery import routes as delivery_routes
+from server.delivery.service import Runners, outbox_for, start_delivery
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
-from server.documents.trigger import install_document_trigger
+from server.documents.service import install_document_trigger, start_document_step
 from server.fhir_api import fhir
 from server.identity import routes as identity_routes
 from server.identity.write_rules import register_identity_rules
@@ -63,6 +65,7 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (orders_router, "/fhir", ["Orders"]),
     (identity_routes.router, "/fhir", ["Identity (RNIV, INSi)"]),
     (documents_router, "/fhir", ["CR-Bio documents"]),
+    (delivery_routes.router, "/fhir", ["Delivery"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
     (fhir.router, "/fhir", ["FHIR"]),  # the generic interactions: last, they match any type
     (web_router, "", []),  # the web workbench's files and screens (/, /assets/..., /patients...): no API path
@@ -123,11 +126,6 @@ async def prepare_access(settings: Settings, database: Database) -> ECKey:
     return signing_key(settings)
 
 
-def start_workers(ctx: AppContext) -> list[asyncio.Task[None]]:
-    """Background work for the life of the server, cancelled at shutdown: the audit chain sealer."""
-    return [asyncio.create_task(seal_periodically(ctx.database.db), name="audit-sealer")]
-
-
 async def run_startup(ctx: AppContext) -> None:
     """Work done once the database is open and the handlers registered, before requests are served and
     before the listeners open, in order.
@@ -136,6 +134,21 @@ async def run_startup(ctx: AppContext) -> None:
     """
     await run_seed(ctx)  # the lab's catalogue and LOINC coding
     check_cda_kit(ctx.settings.data_dir)  # one log line: the ANS CDA kit is complete, or what is missing
-    install_document_trigger(ctx)  # CR-Bio production when a DiagnosticReport becomes final
+    install_document_trigger(ctx, outbox_for(ctx))  # a document job pinned in each validating transaction
     # messages journaled but not processed before a crash; before the listeners, so a resend cannot race it
     await replay_received(ctx.journal, ctx.hl7, ctx.astm)
+
+
+async def start_workers(ctx: AppContext) -> Runners:
+    """The background work of this process, once the listeners are open: the document step (jobs made in a
+    process pool), the delivery outbox and the audit chain sealer. ``await runners.stop()`` at shutdown."""
+    runners = Runners()
+    sealer = asyncio.create_task(seal_periodically(ctx.database.db), name="audit-sealer")
+
+    def stop_sealer() -> None:
+        sealer.cancel()
+
+    runners.closers.append(stop_sealer)
+    outbox = await start_delivery(ctx, runners)
+    start_document_step(ctx, outbox, runners)
+    return runners

@@ -5,7 +5,10 @@ One line per channel; the dmp and mssante lanes add theirs here. Imported by the
 
 from __future__ import annotations
 
-from server.delivery import mssante_channel  # noqa: F401  (registers "mssante": CR-Bio mails, issue 14)
+from server.delivery import (
+    hl7v2_channel,  # noqa: F401  (registers "hl7v2": results to the hospital EHRs)
+    mssante_channel,  # noqa: F401  (registers "mssante": CR-Bio mails, issue 14)
+)
 from server.delivery.channel import Channel, build_channels
 
 
