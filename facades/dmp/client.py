@@ -52,6 +52,19 @@ def _check(submission: Submission) -> None:
                                     expression=f"Submission.documents[{doc.kind.value}]")
 
 
+def provide_request(submission: Submission, sender: VihfSubject, software: Software, seal: Seal,
+                    url: str) -> tuple[str, envelope.Outgoing]:
+    """The ITI-41 request (and its submission set uniqueId): documents, XAdES signature entry, signed VIHF."""
+    _check(submission)
+    now = datetime.now(UTC)
+    set_uid = new_oid()
+    entries = metadata.document_entries(submission)
+    signature = xades.sign_submission(set_uid, {e.unique_id: e.content for e in entries}, seal)
+    entries.append(metadata.signature_entry(new_oid(), signature, now))
+    assertion = build_vihf(sender, submission, software, seal, now)
+    return set_uid, envelope.provide_and_register(submission, entries, set_uid, assertion, url, now)
+
+
 class DmpClient:
     """One DMP endpoint (``base_url`` without the service suffix), shared by every delivery of a process."""
 
@@ -76,15 +89,8 @@ class DmpClient:
         """ITI-41: register the submission's documents (with RPLC for those that replace a version)."""
         if not submission.documents:
             raise DmpRequestInvalid("nothing to send", expression="Submission.documents")
-        _check(submission)
-        now = datetime.now(UTC)
-        set_uid = new_oid()
-        entries = metadata.document_entries(submission)
-        signature = xades.sign_submission(set_uid, {e.unique_id: e.content for e in entries}, self.seal)
-        entries.append(metadata.signature_entry(new_oid(), signature, now))
-        assertion = build_vihf(sender, submission, self.software, self.seal, now)
         url = self.base_url + codes.REPOSITORY
-        request = envelope.provide_and_register(submission, entries, set_uid, assertion, url, now)
+        set_uid, request = provide_request(submission, sender, self.software, self.seal, url)
         answer = await self._exchange(url, request, "ITI-41", [d.unique_id for d in submission.documents])
         return Receipt(set_uid, {d.unique_id: entry_uuid(d.unique_id) for d in submission.documents},
                        already_registered=answer.duplicates)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from facades.dmp import DmpClient, DmpRejected, DmpRequestInvalid, Person, VihfSubject, Visibility
-from facades.dmp.codes import DELETED, DEPRECATED, APPROVED
+from facades.dmp import DmpClient, DmpRejected, DmpRequestInvalid, VihfSubject, Visibility
+from facades.dmp.codes import APPROVED, DELETED, DEPRECATED
 from tests.support.dmp import BIOLOGIST, DmpSimulator, crbio_submission
 
 SENDER = VihfSubject.professional(BIOLOGIST)
