@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 
 from facades.dmp import (
@@ -65,10 +67,7 @@ async def test_a_slow_dmp_times_out_as_unreachable(sim: DmpSimulator, seal: Seal
     assert not caught.value.permanent
 
 
-async def test_a_client_without_the_lab_certificate_is_refused_by_tls(sim: DmpSimulator, seal: Seal,
-                                                                      tmp_path: object) -> None:
-    import ssl
-
+async def test_a_client_without_the_lab_certificate_is_refused_by_tls(sim: DmpSimulator, seal: Seal) -> None:
     bare = ssl.create_default_context(cafile=str(sim.ca))
     async with DmpClient(sim.base_url, bare, SOFTWARE, seal, timeout=5.0) as anonymous:
         with pytest.raises(DmpUnreachable):
@@ -76,7 +75,8 @@ async def test_a_client_without_the_lab_certificate_is_refused_by_tls(sim: DmpSi
     assert sim.documents() == []
 
 
-async def test_a_certificate_from_another_ca_is_refused(sim: DmpSimulator, seal: Seal, tmp_path_factory: pytest.TempPathFactory) -> None:
+async def test_a_certificate_from_another_ca_is_refused(sim: DmpSimulator, seal: Seal,
+                                                       tmp_path_factory: pytest.TempPathFactory) -> None:
     other = create_test_pki(tmp_path_factory.mktemp("other-ca"))
     context = client_ssl_context(other.client.cert, other.client.key, sim.ca)
     async with DmpClient(sim.base_url, context, SOFTWARE, seal, timeout=5.0) as stranger:

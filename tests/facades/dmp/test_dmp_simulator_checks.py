@@ -52,7 +52,8 @@ async def test_an_altered_vihf_is_refused_with_a_wsse_fault(sim: DmpSimulator, s
     assert refusal.errors[0].code == "wsse:FailedAuthentication" and "signature" in refusal.diagnostics
 
 
-async def test_a_vihf_signed_by_a_foreign_ca_is_refused(sim: DmpSimulator, tmp_path_factory: pytest.TempPathFactory) -> None:
+async def test_a_vihf_signed_by_a_foreign_ca_is_refused(sim: DmpSimulator,
+                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
     foreign = create_test_pki(tmp_path_factory.mktemp("foreign"))
     content_type, body = _request(sim, Seal.from_files(foreign.client.cert, foreign.client.key))
     refusal = await _refusal(sim, content_type, body)
