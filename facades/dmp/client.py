@@ -108,6 +108,19 @@ class DmpClient:
         await self._exchange(url, request, "ITI-57", [unique_id])
         return Receipt(set_uid, {unique_id: entry_uuid(unique_id)})
 
+    async def update_visibility(self, submission: Submission, sender: VihfSubject, *,
+                                previous_version: str = "1") -> Receipt:
+        """ITI-57: new metadata version of the submission's documents with its current visibility settings
+        (masking to professionals, visibility to the patient / legal representatives: SGL.DOC.15, DMP.03)."""
+        _check(submission)
+        now = datetime.now(UTC)
+        set_uid = new_oid()
+        assertion = build_vihf(sender, submission, self.software, self.seal, now)
+        url = self.base_url + codes.REGISTRY
+        request = envelope.update_metadata(submission, previous_version, set_uid, assertion, url, now)
+        await self._exchange(url, request, "ITI-57", [d.unique_id for d in submission.documents])
+        return Receipt(set_uid, {d.unique_id: entry_uuid(d.unique_id) for d in submission.documents})
+
     async def _exchange(self, url: str, request: envelope.Outgoing, name: str, unique_ids: list[str]) -> Answer:
         try:
             response = await self._http.post(url, content=request.body,

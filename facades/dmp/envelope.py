@@ -79,3 +79,13 @@ def update_availability(submission: Submission, unique_id: str, original: str, n
     content_type = f'application/soap+xml; charset=UTF-8; action="{codes.ACTION_ITI57}"'
     return Outgoing(codes.ACTION_ITI57, message_id, content_type, xml)
 
+
+
+def update_metadata(submission: Submission, previous_version: str, set_uid: str, assertion: etree._Element,
+                    to: str, now: datetime) -> Outgoing:
+    """ITI-57 publishing a new metadata version of each document of ``submission`` (masking, visibility:
+    the confidentialityCodes of its ``visibility``), each pointing at its entry by ``lid`` + PreviousVersion."""
+    request = metadata.submit_objects(submission, metadata.updated_entries(submission, previous_version), set_uid, now)
+    message_id, xml = _envelope(codes.ACTION_ITI57, to, assertion, request)
+    content_type = f'application/soap+xml; charset=UTF-8; action="{codes.ACTION_ITI57}"'
+    return Outgoing(codes.ACTION_ITI57, message_id, content_type, xml)

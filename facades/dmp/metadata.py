@@ -12,7 +12,8 @@ entry it replaces (SGL.DMP.03). The XAdES signature of the set is one more Docum
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -42,6 +43,8 @@ class Entry:
     service_stop: datetime | None = None
     replaces: str | None = None
     event: Code | None = None
+    logical_id: str | None = None  # ITI-57 metadata update: the entry's logicalID (its first entryUUID)
+    previous_version: str = "1"
 
 
 def dtm(moment: datetime) -> str:
@@ -98,6 +101,13 @@ def document_entries(submission: Submission) -> list[Entry]:
             for doc in submission.documents]
 
 
+def updated_entries(submission: Submission, previous_version: str) -> list[Entry]:
+    """New metadata versions of the submission's entries (ITI-57): fresh entryUUIDs, same logicalIDs."""
+    return [replace(entry, entry_id=f"urn:uuid:{uuid.uuid4()}", logical_id=entry.entry_id, replaces=None,
+                    previous_version=previous_version)
+            for entry in document_entries(submission)]
+
+
 def signature_entry(unique_id: str, content: bytes, now: datetime) -> Entry:
     """The DocumentEntry carrying the XAdES signature, masked and invisible as the DMP expects."""
     system = codes.CONFIDENTIALITY_SYSTEM
@@ -111,6 +121,8 @@ def signature_entry(unique_id: str, content: bytes, now: datetime) -> Entry:
 def _entry(registry_list: etree._Element, entry: Entry, submission: Submission, index: int) -> None:
     node = _rim(registry_list, "ExtrinsicObject", id=entry.entry_id, mimeType=entry.mime_type,
                 objectType=codes.DOCUMENT_ENTRY)
+    if entry.logical_id:
+        node.set("lid", entry.logical_id)
     _slot(node, "creationTime", dtm(entry.creation_time))
     _slot(node, "hash", hashlib.sha1(entry.content).hexdigest())  # noqa: S324 - XDS mandates SHA-1 here
     _slot(node, "languageCode", "fr-FR" if entry.type_code != codes.SIGNATURE_TYPE else "art")
@@ -138,11 +150,11 @@ def _entry(registry_list: etree._Element, entry: Entry, submission: Submission, 
 
 
 def _association(registry_list: etree._Element, ident: str, kind: str, source: str, target: str,
-                 status: str | None = None) -> None:
+                 **slots: str) -> None:
     node = _rim(registry_list, "Association", associationType=kind, sourceObject=source, targetObject=target,
                 id=ident, objectType="urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association")
-    if status:
-        _slot(node, "SubmissionSetStatus", status)
+    for name, value in slots.items():
+        _slot(node, name, value)
 
 
 def submit_objects(submission: Submission, entries: list[Entry], set_uid: str, now: datetime) -> etree._Element:
@@ -165,7 +177,12 @@ def submit_objects(submission: Submission, entries: list[Entry], set_uid: str, n
          classificationNode=codes.SUBMISSION_SET_NODE, id="ss-node",
          objectType=CLASSIFICATION)
     for index, entry in enumerate(entries):
-        _association(registry_list, f"as{index:02d}", codes.HAS_MEMBER, "SubmissionSet01", entry.entry_id, "Original")
+        if entry.logical_id:
+            _association(registry_list, f"as{index:02d}", codes.HAS_MEMBER, "SubmissionSet01", entry.entry_id,
+                         SubmissionSetStatus="Original", PreviousVersion=entry.previous_version)
+        else:
+            _association(registry_list, f"as{index:02d}", codes.HAS_MEMBER, "SubmissionSet01", entry.entry_id,
+                         SubmissionSetStatus="Original")
         if entry.replaces:
             _association(registry_list, f"rp{index:02d}", codes.RPLC, entry.entry_id, entry_uuid(entry.replaces))
     return request

@@ -27,6 +27,7 @@ class ParsedEntry:
     author: dict[str, list[str]]
     identifiers: dict[str, str]
     content: bytes | None = None
+    logical_id: str = ""
 
     def code(self, scheme: str) -> str:
         values = self.coded.get(scheme, [])
@@ -66,7 +67,7 @@ def _entry(node: etree._Element) -> ParsedEntry:
                    for e in node.iterfind("r:ExternalIdentifier", NS)}
     title = node.find("r:Name/r:LocalizedString", NS)
     return ParsedEntry(node.get("id", ""), node.get("mimeType", ""), "" if title is None else title.get("value", ""),
-                       _slots(node), coded, author, identifiers)
+                       _slots(node), coded, author, identifiers, logical_id=node.get("lid", ""))
 
 
 def registry_objects(request: etree._Element) -> ParsedSubmission:

@@ -22,7 +22,7 @@ from lxml import etree
 from facades.dmp import codes, mtom, response
 from facades.dmp.errors import RegistryError
 from facades.dmp.simulator import rules
-from facades.dmp.simulator.parsed import NS, ParsedEntry, registry_objects
+from facades.dmp.simulator.parsed import NS, ParsedEntry, ParsedSubmission, registry_objects
 from facades.dmp.vihf import VihfContent, VihfInvalid, verify_vihf
 from facades.dmp.xades import SignatureInvalid, verify_submission_signature
 
@@ -171,7 +171,7 @@ class SimulatedDmp:
                 "authorRpps": author[1:] if len(author) == 12 and author.startswith("8") else author,
                 "authorInstitution": (entry.author.get("authorInstitution") or [""])[0],
                 "vihfSubject": vihf.name_id, "vihfRoles": list(vihf.roles), "vihfStructure": vihf.structure,
-                "submissionSet": set_uid, "signature": rules.is_signature(entry), "received": received,
+                "submissionSet": set_uid, "version": 1, "signature": rules.is_signature(entry), "received": received,
             }
             self.entries[unique_id] = StoredEntry(entry.entry_id, unique_id, sha1, codes.APPROVED,
                                                   vihf.structure, record, content)
@@ -182,6 +182,8 @@ class SimulatedDmp:
         if patient_id != vihf.resource_id:
             return [RegistryError("XDSPatientIdDoesNotMatch", "the VIHF resource-id is another patient",
                                   codes.SEVERITY_ERROR)]
+        if any(e.logical_id for e in parsed.entries):
+            return self._new_metadata_versions(parsed, patient_id, vihf)
         updates = [(target, slots) for kind, _, target, slots in parsed.associations
                    if kind == codes.UPDATE_AVAILABILITY]
         if not updates:
@@ -205,6 +207,38 @@ class SimulatedDmp:
                 held = by_entry[target]
                 held.status = held.record["availabilityStatus"] = slots["NewStatus"]
         return errors
+
+    def _new_metadata_versions(self, parsed: ParsedSubmission, patient_id: str,
+                               vihf: VihfContent) -> list[RegistryError]:
+        """ITI-57 metadata update: each entry names its logicalID and the version it succeeds."""
+        by_entry = self.by_entry()
+        previous = {target: slots.get("PreviousVersion", "") for kind, _, target, slots in parsed.associations
+                    if kind == codes.HAS_MEMBER}
+        errors: list[RegistryError] = []
+        for entry in parsed.entries:
+            held = by_entry.get(entry.logical_id)
+            if held is None or held.record["patientId"] != patient_id:
+                errors.append(_error("UnresolvedReferenceException", f"no entry {entry.logical_id} for this patient"))
+                continue
+            if held.status != codes.APPROVED:
+                errors.append(_error("XDSMetadataUpdateError", f"entry {entry.logical_id} is {held.status}"))
+            if previous.get(entry.entry_id) != str(held.record["version"]):
+                errors.append(_error("XDSMetadataVersionError", f"PreviousVersion {previous.get(entry.entry_id)!r} "
+                                     f"is not the current version {held.record['version']}"))
+            if held.structure != vihf.structure:
+                errors.append(_error("XDSMetadataUpdateError", "only the author's structure may update an entry"))
+            entry.content = held.content
+            errors += rules.check_entry(entry, patient_id)
+        if not errors:
+            for entry in parsed.entries:
+                record = by_entry[entry.logical_id].record
+                record["confidentialityCode"] = [c for c, _ in entry.coded.get(codes.DE_CONFIDENTIALITY, [])]
+                record["version"] += 1
+        return errors
+
+
+def _error(code: str, context: str) -> RegistryError:
+    return RegistryError(code, context, codes.SEVERITY_ERROR)
 
 
 def _resend(entries: list[ParsedEntry], documents: dict[str, bytes],

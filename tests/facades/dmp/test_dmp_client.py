@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from facades.dmp import DmpClient, DmpRejected, DmpRequestInvalid, VihfSubject, Visibility
@@ -102,3 +104,22 @@ async def test_only_a_qualified_ins_is_sent_and_nothing_reaches_the_dmp(client: 
     with pytest.raises(DmpRequestInvalid):
         await client.provide(crbio_submission(), VihfSubject("", "", (), ""))
     assert sim.stats()["requests"] == 0
+
+
+@pytest.mark.req("SGL.DOC.15", "SGL.DMP.03")
+async def test_masking_a_delivered_report_is_an_iti57_metadata_update_SGL_DOC_15_SGL_DMP_03(
+        client: DmpClient, sim: DmpSimulator) -> None:
+    sent = crbio_submission(set_id="later-masked")
+    await client.provide(sent, SENDER)
+    masked = replace(sent, visibility=Visibility(masked_to_professionals=True, hidden_from_patient=True))
+    await client.update_visibility(masked, SENDER)
+    held = _by_uid(sim)
+    assert [held[d.unique_id]["confidentialityCode"] for d in sent.documents] == [
+        ["N", "MASQUE_PS", "INVISIBLE_PATIENT"]] * 2
+    assert [held[d.unique_id]["version"] for d in sent.documents] == [2, 2]
+    await client.update_visibility(sent, SENDER, previous_version="2")  # unmask
+    assert [d["confidentialityCode"] for d in sim.documents()] == [["N"], ["N"]]
+    with pytest.raises(DmpRejected) as caught:  # a stale version number is refused, nothing changes
+        await client.update_visibility(masked, SENDER, previous_version="2")
+    assert {e.code for e in caught.value.errors} == {"XDSMetadataVersionError"}
+    assert [d["confidentialityCode"] for d in sim.documents()] == [["N"], ["N"]]
