@@ -95,18 +95,18 @@ class DmpClient:
         return Receipt(set_uid, {d.unique_id: entry_uuid(d.unique_id) for d in submission.documents},
                        already_registered=answer.duplicates)
 
-    async def update_status(self, submission: Submission, unique_id: str, new_status: str, sender: VihfSubject,
-                            *, original: str = codes.APPROVED) -> Receipt:
-        """ITI-57: logical deletion (:data:`codes.DELETED`) or archiving (:data:`codes.ARCHIVED`) of an entry."""
+    async def update_status(self, submission: Submission, unique_ids: list[str], new_status: str,
+                            sender: VihfSubject, *, original: str = codes.APPROVED) -> Receipt:
+        """ITI-57: logical deletion (:data:`codes.DELETED`) or archiving (:data:`codes.ARCHIVED`) of entries."""
         _check(submission)
         now = datetime.now(UTC)
         set_uid = new_oid()
         assertion = build_vihf(sender, submission, self.software, self.seal, now)
         url = self.base_url + codes.REGISTRY
-        request = envelope.update_availability(submission, unique_id, original, new_status, set_uid, assertion, url,
+        request = envelope.update_availability(submission, unique_ids, original, new_status, set_uid, assertion, url,
                                                now)
-        await self._exchange(url, request, "ITI-57", [unique_id])
-        return Receipt(set_uid, {unique_id: entry_uuid(unique_id)})
+        await self._exchange(url, request, "ITI-57", unique_ids)
+        return Receipt(set_uid, {unique_id: entry_uuid(unique_id) for unique_id in unique_ids})
 
     async def update_visibility(self, submission: Submission, sender: VihfSubject, *,
                                 previous_version: str = "1") -> Receipt:

@@ -60,21 +60,22 @@ def provide_and_register(submission: Submission, entries: list[Entry], set_uid: 
     return Outgoing(codes.ACTION_ITI41, message_id, encoded.content_type, encoded.body)
 
 
-def update_availability(submission: Submission, unique_id: str, original: str, new: str, set_uid: str,
+def update_availability(submission: Submission, unique_ids: list[str], original: str, new: str, set_uid: str,
                         assertion: etree._Element, to: str, now: datetime) -> Outgoing:
-    """ITI-57 changing the availability status of the entry of ``unique_id`` (delete, archive)."""
+    """ITI-57 changing the availability status of the entries of ``unique_ids`` (delete, archive), all or none."""
     request = etree.Element(f"{{{codes.LCM}}}SubmitObjectsRequest", nsmap={"lcm": codes.LCM, "rim": codes.RIM})
     registry_list = etree.SubElement(request, f"{{{codes.RIM}}}RegistryObjectList")
     skeleton = metadata.submit_objects(submission, [], set_uid, now)
     for node in list(skeleton.iterfind(f"{{{codes.RIM}}}RegistryObjectList/*")):
         registry_list.append(node)
-    association = etree.SubElement(
-        registry_list, f"{{{codes.RIM}}}Association", associationType=codes.UPDATE_AVAILABILITY,
-        sourceObject="SubmissionSet01", targetObject=entry_uuid(unique_id), id="upd01",
-        objectType="urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association")
-    for name, value in (("OriginalStatus", original), ("NewStatus", new)):
-        slot = etree.SubElement(association, f"{{{codes.RIM}}}Slot", name=name)
-        etree.SubElement(etree.SubElement(slot, f"{{{codes.RIM}}}ValueList"), f"{{{codes.RIM}}}Value").text = value
+    for index, unique_id in enumerate(unique_ids):
+        association = etree.SubElement(
+            registry_list, f"{{{codes.RIM}}}Association", associationType=codes.UPDATE_AVAILABILITY,
+            sourceObject="SubmissionSet01", targetObject=entry_uuid(unique_id), id=f"upd{index:02d}",
+            objectType="urn:oasis:names:tc:ebxml-regrep:ObjectType:RegistryObject:Association")
+        for name, value in (("OriginalStatus", original), ("NewStatus", new)):
+            slot = etree.SubElement(association, f"{{{codes.RIM}}}Slot", name=name)
+            etree.SubElement(etree.SubElement(slot, f"{{{codes.RIM}}}ValueList"), f"{{{codes.RIM}}}Value").text = value
     message_id, xml = _envelope(codes.ACTION_ITI57, to, assertion, request)
     content_type = f'application/soap+xml; charset=UTF-8; action="{codes.ACTION_ITI57}"'
     return Outgoing(codes.ACTION_ITI57, message_id, content_type, xml)

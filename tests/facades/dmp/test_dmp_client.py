@@ -61,12 +61,11 @@ async def test_partial_then_complete_replaces_then_deletion_SGL_DMP_03_SGL_DMP_0
         assert held[old.unique_id]["availabilityStatus"] == DEPRECATED
         assert held[new.unique_id]["availabilityStatus"] == APPROVED
         assert held[new.unique_id]["replaces"] == old.unique_id
-    for doc in complete.documents:
-        await client.update_status(complete, doc.unique_id, DELETED, SENDER)
+    await client.update_status(complete, [d.unique_id for d in complete.documents], DELETED, SENDER)
     held = _by_uid(sim)
     assert [held[d.unique_id]["availabilityStatus"] for d in complete.documents] == [DELETED, DELETED]
     with pytest.raises(DmpRejected) as caught:  # deleting again: the entry is no longer Approved
-        await client.update_status(complete, complete.documents[0].unique_id, DELETED, SENDER)
+        await client.update_status(complete, [complete.documents[0].unique_id], DELETED, SENDER)
     assert caught.value.permanent and caught.value.errors[0].code == "XDSMetadataUpdateError"
 
 
