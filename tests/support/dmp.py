@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import signal
 import ssl
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.sgl_server import free_port
+from tests.support.sgl_server import free_port, interrupt
 
 SERVICES = "/si-dmp-server/v2/services"
 
@@ -79,13 +78,7 @@ class DmpSimulator:
         return result
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        interrupt(self.process)
 
 
 def start_dmp_simulator(cert_dir: Path, timeout: float = 60.0) -> DmpSimulator:

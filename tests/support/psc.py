@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import re
-import signal
 import ssl
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.sgl_server import free_port
+from tests.support.sgl_server import free_port, interrupt
 
 CLIENT_ID = "opensgl-dev"
 CLIENT_SECRET = "opensgl-dev-secret"
@@ -54,13 +53,7 @@ class PscSimulator:
         return result
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        interrupt(self.process)
 
 
 def start_psc_simulator(cert_dir: Path, *extra: str, timeout: float = 60.0) -> PscSimulator:
