@@ -93,6 +93,8 @@ class Settings(BaseSettings):
     dmp_automate_id: str = ""
     """VIHF NameID for automatic sending (the person responsible for the processing); default the lab
     profile's responsible biologist."""
+    dmp_timeout: float = 30.0
+    """Seconds the DMP has to answer one transaction before the delivery is retried."""
     dmp_lps_id: str = ""
     dmp_homologation: str = ""
     """LPS_ID and LPS_ID_HOMOLOGATION_DMP of the VIHF (given by the CNDA)."""
