@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from signxml.algorithms import CanonicalizationMethod, DigestAlgorithm, SignatureMethod
 from signxml.signer import XMLSigner
@@ -30,11 +32,19 @@ class Seal:
     def from_files(cls, cert: Path, key: Path) -> Seal:
         return cls(cert.read_bytes(), key.read_bytes())
 
-    @property
+    @cached_property
+    def private_key(self) -> rsa.RSAPrivateKey:
+        """Loaded once: cryptography checks an RSA key on load (about 0.1 s), too slow for every signature."""
+        key = serialization.load_pem_private_key(self.key_pem, password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise TypeError("the seal key is not an RSA key")
+        return key
+
+    @cached_property
     def certificate(self) -> x509.Certificate:
         return x509.load_pem_x509_certificate(self.cert_pem)
 
-    @property
+    @cached_property
     def subject_dn(self) -> str:
         return self.certificate.subject.rfc4514_string()
 

@@ -114,7 +114,7 @@ def build_vihf(subject: VihfSubject, submission: Submission, software: Software,
         _attribute(statement, "LPS_ID", software.lps_id)
     if software.homologation:
         _attribute(statement, "LPS_ID_HOMOLOGATION_DMP", software.homologation)
-    signed: etree._Element = seal.signer().sign(assertion, key=seal.key_pem, cert=seal.cert_pem.decode("ascii"),
+    signed: etree._Element = seal.signer().sign(assertion, key=seal.private_key, cert=seal.cert_pem.decode("ascii"),
                                                 reference_uri=f"#{ident}", id_attribute="ID")
     return signed
 

@@ -45,7 +45,7 @@ def sign_submission(submission_set_uid: str, documents: dict[str, bytes], seal: 
     signer = XAdESSigner(method=SignatureConstructionMethod.enveloping, signature_algorithm=SignatureMethod.RSA_SHA256,
                          digest_algorithm=DigestAlgorithm.SHA256,
                          c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0)
-    signature = signer.sign(manifest, key=seal.key_pem, cert=seal.cert_pem.decode("ascii"))
+    signature = signer.sign(manifest, key=seal.private_key, cert=seal.cert_pem.decode("ascii"))
     return bytes(etree.tostring(signature, xml_declaration=True, encoding="UTF-8"))
 
 
