@@ -121,6 +121,16 @@ class DmpClient:
         await self._exchange(url, request, "ITI-57", [d.unique_id for d in submission.documents])
         return Receipt(set_uid, {d.unique_id: entry_uuid(d.unique_id) for d in submission.documents})
 
+    async def find(self, submission: Submission, sender: VihfSubject) -> dict[str, str]:
+        """ITI-18 GetDocuments: which of the submission's documents the DMP holds (uniqueId -> status).
+
+        The outbox asks before resending a version whose first try may have reached the DMP."""
+        _check(submission)
+        assertion = build_vihf(sender, submission, self.software, self.seal, datetime.now(UTC))
+        url = self.base_url + codes.REGISTRY
+        request = envelope.get_documents([d.unique_id for d in submission.documents], assertion, url)
+        return (await self._exchange(url, request, "ITI-18", [d.unique_id for d in submission.documents])).found
+
     async def _exchange(self, url: str, request: envelope.Outgoing, name: str, unique_ids: list[str]) -> Answer:
         try:
             response = await self._http.post(url, content=request.body,

@@ -10,7 +10,7 @@ code is ``soap:Receiver`` is transient, ``soap:Sender`` permanent. Anything else
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -26,6 +26,7 @@ class Answer:
 
     duplicates: bool
     warnings: tuple[RegistryError, ...]
+    found: dict[str, str] = field(default_factory=dict)  # ITI-18: uniqueId -> availabilityStatus
 
 
 def parse_xml(data: bytes, what: str) -> etree._Element:
@@ -46,13 +47,15 @@ def read_response(envelope: bytes) -> Answer:
         _raise_fault(fault)
     response = body.find(f"{{{codes.RS}}}RegistryResponse")
     if response is None:
+        response = body.find(f"{{{codes.QUERY}}}AdhocQueryResponse")
+    if response is None:
         raise DmpAnswerUnreadable("the SOAP body holds no rs:RegistryResponse")
     errors = tuple(RegistryError(e.get("errorCode", ""), e.get("codeContext", ""), e.get("severity", ""),
                                  e.get("location", ""))
                    for e in response.iterfind(f"{{{codes.RS}}}RegistryErrorList/{{{codes.RS}}}RegistryError"))
     status = response.get("status", "")
     if status == codes.SUCCESS:
-        return Answer(False, errors)
+        return Answer(False, errors, _found(response))
     if status != codes.FAILURE:
         raise DmpAnswerUnreadable(f"unknown RegistryResponse status {status!r}")
     real = tuple(e for e in errors if e.is_error) or errors
@@ -61,6 +64,34 @@ def read_response(envelope: bytes) -> Answer:
     if real and all(e.code in codes.TRANSIENT_ERRORS for e in real):
         raise DmpBusy("DMP busy: " + "; ".join(map(str, real)), real)
     raise DmpRejected(real or (RegistryError("XDSRegistryError", "Failure without RegistryError"),))
+
+
+def _found(response: etree._Element) -> dict[str, str]:
+    """The DocumentEntries of a stored-query answer: uniqueId -> status."""
+    found = {}
+    for entry in response.iterfind(f"{{{codes.RIM}}}RegistryObjectList/{{{codes.RIM}}}ExtrinsicObject"):
+        for ident in entry.iterfind(f"{{{codes.RIM}}}ExternalIdentifier"):
+            if ident.get("identificationScheme") == codes.DE_UNIQUE_ID:
+                found[ident.get("value", "")] = entry.get("status", "")
+    return found
+
+
+def query_response(entries: list[tuple[str, str, str]], relates_to: str) -> bytes:
+    """An ITI-18 answer listing ``(entryUUID, uniqueId, status)`` as LeafClass ExtrinsicObjects."""
+    envelope = etree.Element(f"{{{codes.SOAP}}}Envelope", nsmap={"soap": codes.SOAP, "wsa": codes.WSA,
+                                                                  "query": codes.QUERY, "rim": codes.RIM})
+    header = etree.SubElement(envelope, f"{{{codes.SOAP}}}Header")
+    etree.SubElement(header, f"{{{codes.WSA}}}Action").text = codes.ACTION_ITI18_RESPONSE
+    etree.SubElement(header, f"{{{codes.WSA}}}RelatesTo").text = relates_to
+    response = etree.SubElement(etree.SubElement(envelope, f"{{{codes.SOAP}}}Body"),
+                                f"{{{codes.QUERY}}}AdhocQueryResponse", status=codes.SUCCESS)
+    objects = etree.SubElement(response, f"{{{codes.RIM}}}RegistryObjectList")
+    for entry_id, unique_id, status in entries:
+        node = etree.SubElement(objects, f"{{{codes.RIM}}}ExtrinsicObject", id=entry_id, lid=entry_id,
+                                status=status, objectType=codes.DOCUMENT_ENTRY)
+        etree.SubElement(node, f"{{{codes.RIM}}}ExternalIdentifier", identificationScheme=codes.DE_UNIQUE_ID,
+                         value=unique_id, registryObject=entry_id, id=f"{entry_id}-uid")
+    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
 
 
 def _raise_fault(fault: etree._Element) -> None:

@@ -9,6 +9,8 @@ DOC.15, DOC.16) through the production client of ``facades/dmp``.
 - The VIHF names the validating biologist (``item.author``) or, for automatic sending, the lab's ``AUTOMATE``
   identity under the responsible biologist; the documents' author is the validating biologist, else the
   responsible one.
+- Before a second try, an ITI-18 GetDocuments asks the DMP whether the first one got through (then
+  ``DELIVERED`` without resending).
 - Answers: success, or a resend the DMP recognises (same uniqueIds) = ``DELIVERED`` (remote id: the N3's
   entryUUID); a permanent RegistryError or SOAP Sender fault = ``FAILED`` with the registry's words; busy,
   unreachable, unreadable = ``RETRY``. No qualified INS at send time = ``FAILED`` (nothing leaves: SGL.INS.37).
@@ -139,6 +141,13 @@ class DmpChannel:
         if isinstance(submission, str):
             return ChannelAnswer(Outcome.FAILED, submission)
         try:
+            if item.attempt > 1 and item.action in (Action.PUBLISH, Action.REPLACE, Action.DELETE):
+                held = await self.client.find(submission, sender)  # ITI-18: did an earlier try get through?
+                wanted = {d.unique_id for d in submission.documents}
+                done = set(held) == wanted and (item.action != Action.DELETE or set(held.values()) == {DELETED})
+                if done:
+                    return ChannelAnswer(Outcome.DELIVERED, "already in the DMP (ITI-18 before resending)",
+                                         entry_uuid(submission.documents[0].unique_id), {"found": held})
             if item.action in (Action.PUBLISH, Action.REPLACE):
                 receipt = await self.client.provide(submission, sender)
             elif item.action == Action.DELETE:

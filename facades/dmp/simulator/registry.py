@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -112,7 +113,23 @@ class SimulatedDmp:
             if request is None:
                 return _soap_fault("Sender", "", "SubmitObjectsRequest absent")
             return _answer(self._update(request, vihf), codes.ACTION_ITI57_RESPONSE, message_id)
+        if path.endswith(codes.REGISTRY) and action == codes.ACTION_ITI18:
+            return self._query(envelope, vihf, message_id)
         return _soap_fault("Sender", "wsa:ActionNotSupported", f"action {action!r} non prise en charge sur {path}")
+
+    def _query(self, envelope: etree._Element, vihf: VihfContent, message_id: str) -> Reply:
+        """ITI-18 GetDocuments by uniqueId, limited to the VIHF's patient (LeafClass answer)."""
+        query = envelope.find(f"s:Body/{{{codes.QUERY}}}AdhocQueryRequest/{{{codes.RIM}}}AdhocQuery", NS)
+        if query is None or query.get("id") != codes.GET_DOCUMENTS:
+            return _answer([_error("XDSUnknownStoredQuery", "only GetDocuments is simulated")],
+                           codes.ACTION_ITI18_RESPONSE, message_id)
+        values = " ".join(v.text or "" for v in query.iterfind(
+            "r:Slot[@name='$XDSDocumentEntryUniqueId']/r:ValueList/r:Value", NS))
+        wanted = re.findall(r"'((?:[^']|'')*)'", values)
+        found = [(held.entry_uuid, held.unique_id, held.status) for uid in wanted
+                 if (held := self.entries.get(uid.replace("''", "'"))) is not None
+                 and held.record["patientId"] == vihf.resource_id]
+        return Reply(200, SOAP_TYPE, response.query_response(found, message_id))
 
     def _provide(self, request: etree._Element, parts: dict[str, bytes], vihf: VihfContent) -> list[RegistryError]:
         submit = request.find("l:SubmitObjectsRequest", NS)

@@ -95,8 +95,10 @@ async def test_a_published_version_is_in_the_dmp_once_named_by_the_validating_bi
     assert item.extra["biologist"]["id"] == "810009876543"
     answer = await channel.send(item, _set(1))
     assert answer.outcome == Outcome.DELIVERED and answer.text == "Success" and answer.remote_id
-    again = await channel.send(replace(item, attempt=2), _set(1))  # the worker resends after a lost answer
+    again = await channel.send(item, _set(1))  # the same item sent twice (first try): the DMP sees a duplicate
     assert again.outcome == Outcome.DELIVERED and "already registered" in again.text
+    retried = await channel.send(replace(item, attempt=2), _set(1))  # a later try asks the DMP first (ITI-18)
+    assert retried.outcome == Outcome.DELIVERED and retried.text.startswith("already in the DMP")
     held = dmp.documents()
     assert sorted(d["uniqueId"] for d in held) == sorted(d.unique_id for d in _set(1).documents.values() if d.unique_id)
     assert {d["vihfSubject"] for d in held} == {"810009876543"} and {d["authorRpps"] for d in held} == {"10009876543"}
@@ -119,8 +121,11 @@ async def test_replace_then_delete_SGL_DMP_03_SGL_DMP_04(channel: DmpChannel, dm
     for fmt in ("n3", "n1"):
         old, new = _documents(1)[fmt].unique_id, _documents(2)[fmt].unique_id
         assert held[new]["replaces"] == old and held[old]["availabilityStatus"].endswith("Deprecated")
-    deleted = await channel.send(await _item(channel, Action.DELETE, 2), _set(0, 2))
-    assert deleted.outcome == Outcome.DELIVERED
+    delete = await _item(channel, Action.DELETE, 2)
+    assert (await channel.send(delete, _set(0, 2))).outcome == Outcome.DELIVERED
+    requests = dmp.stats()["requests"]
+    again = await channel.send(replace(delete, attempt=2), _set(0, 2))  # the answer was lost: asked, not resent
+    assert again.outcome == Outcome.DELIVERED and "ITI-18" in again.text and dmp.stats()["requests"] == requests + 1
     statuses = {d["uniqueId"]: d["availabilityStatus"] for d in dmp.documents()}
     assert {statuses[d.unique_id] for d in _documents(2).values()} == {"urn:asip:ci-sis:2010:StatusType:Deleted"}
 
