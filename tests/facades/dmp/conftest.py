@@ -1,4 +1,4 @@
-"""One ``sgl dmp-simulator`` process per module (reset before each test), and a client pointed at it."""
+"""One ``sgl dmp-simulator`` process for the package's tests (reset before each test), and a client pointed at it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from tests.support.dmp import DmpSimulator, start_dmp_simulator
 SOFTWARE = Software("OpenSGL", "0.1.0", "OPENSGL-TEST", "HOMOLOG-TEST")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dmp_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DmpSimulator]:
     sim = start_dmp_simulator(tmp_path_factory.mktemp("dmp") / "pki")
     try:
