@@ -22,8 +22,10 @@ Configured by ``SGL_DMP_URL`` (base URL, services ``/repository`` and ``/registr
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from facades.dmp import (
@@ -55,10 +57,10 @@ from server.delivery.channel import (
     StoredDocument,
     register_channel,
 )
-from server.documents.profile import LabProfile, load_profile
 from server.settings import Settings
 
 NAME = "dmp"
+SHIPPED_PROFILE = Path(__file__).resolve().parents[1] / "documents" / "lab_profile.json"
 RPPS_SYSTEMS = ("urn:oid:1.2.250.1.71.4.2.1", "https://rpps.esante.gouv.fr")
 KINDS = {"n3": Kind.N3, "n1": Kind.N1}
 TITLES = {"n3": "CR d'examens biologiques", "n1": "CR d'examens biologiques (PDF)"}
@@ -77,6 +79,16 @@ def _practitioner_person(practitioner: dict[str, Any] | None) -> dict[str, str] 
             "given": " ".join(name.get("given", ()))}
 
 
+def lab_identity(path: Path | None) -> dict[str, Any]:
+    """Name, FINESS and responsible biologist from the lab profile JSON (``SGL_LAB_PROFILE``, else the shipped one).
+
+    Read here rather than through ``server.documents``, which writes deliveries and so may not be imported by
+    ``server.delivery`` (no import circle); the documents step has already refused a profile that lacks them."""
+    where = path or SHIPPED_PROFILE
+    data: dict[str, Any] = json.loads(where.read_text(encoding="utf-8"))
+    return data
+
+
 def _created(report: dict[str, Any]) -> datetime:
     for key in ("issued", "effectiveDateTime"):
         if report.get(key):
@@ -90,8 +102,8 @@ def _created(report: dict[str, Any]) -> datetime:
 class DmpChannel:
     name = NAME
 
-    def __init__(self, client: DmpClient, profile: LabProfile, structure: Structure, automate_id: str) -> None:
-        self.client, self.profile, self.structure, self.automate_id = client, profile, structure, automate_id
+    def __init__(self, client: DmpClient, structure: Structure, responsible: Person, automate_id: str) -> None:
+        self.client, self.structure, self.responsible, self.automate_id = client, structure, responsible, automate_id
 
     async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:
         """The DMP for a patient with a qualified INS; the validating biologist kept for the VIHF and author."""
@@ -129,13 +141,11 @@ class DmpChannel:
 
     async def send(self, item: DeliveryItem, documents: DocumentSet) -> ChannelAnswer:
         biologist = item.extra.get("biologist")
-        responsible = self.profile.responsible_biologist
-        author = Person(biologist["id"], biologist["family"], biologist["given"]) if biologist else \
-            Person(responsible.get("rpps", ""), responsible.get("family", ""), responsible.get("given", ""))
+        author = Person(biologist["id"], biologist["family"], biologist["given"]) if biologist else self.responsible
         sender = VihfSubject.professional(author, authn_class="urn:oasis:names:tc:SAML:2.0:ac:classes:"
                                           "PasswordProtectedTransport") if item.author and biologist else \
             VihfSubject.automate(self.automate_id or author.national_id,
-                                 f"{self.client.software.name}, envoi automatique, {self.profile.name}")
+                                 f"{self.client.software.name}, envoi automatique, {self.structure.name}")
         source = documents.previous if item.action == Action.DELETE else documents.documents
         submission = self._submission(item, documents, dict(source), author)
         if isinstance(submission, str):
@@ -173,13 +183,15 @@ def build(context: Any) -> DmpChannel | None:
     settings: Settings = context.settings
     if not settings.dmp_url or not settings.dmp_cert or not settings.dmp_key or not settings.dmp_ca:
         return None
-    profile = load_profile(settings.lab_profile)
+    lab = lab_identity(settings.lab_profile)
     seal = Seal.from_files(settings.dmp_seal_cert or settings.dmp_cert, settings.dmp_seal_key or settings.dmp_key)
     software = Software("OpenSGL", "0.1.0", settings.dmp_lps_id, settings.dmp_homologation)
     client = DmpClient(settings.dmp_url, client_ssl_context(settings.dmp_cert, settings.dmp_key, settings.dmp_ca),
                        software, seal, timeout=settings.dmp_timeout)
-    structure = Structure(settings.dmp_structure_id or "3" + profile.finess, profile.name)
-    return DmpChannel(client, profile, structure, settings.dmp_automate_id)
+    structure = Structure(settings.dmp_structure_id or "3" + str(lab["finess"]), str(lab["name"]))
+    bio = lab.get("responsible_biologist") or {}
+    responsible = Person(str(bio.get("rpps", "")), str(bio.get("family", "")), str(bio.get("given", "")))
+    return DmpChannel(client, structure, responsible, settings.dmp_automate_id)
 
 
 register_channel(NAME, build)

@@ -12,20 +12,28 @@ interaction and are read by the outbox when it snapshots the settings of a store
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 VISIBILITY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.13"
 BLOCK_SYSTEM = "https://opensgl.org/fhir/CodeSystem/dmp-feeding"
 BLOCKED = "DMP_BLOQUE"
-FLAGS = {"MASQUE_PS": "masked_to_professionals", "INVISIBLE_PATIENT": "invisible_to_patient",
-         "INVISIBLE_REPRESENTANTS_LEGAUX": "invisible_to_legal_representatives"}
 
 
-def dmp_visibility(report: dict[str, Any]) -> dict[str, bool]:
-    """The masking / visibility flags the report's security labels ask for (``DeliverySettings`` keywords)."""
+class VisibilityFlags(TypedDict):
+    """``DeliverySettings`` keywords: ``DeliverySettings(**dmp_visibility(report))``."""
+
+    masked_to_professionals: bool
+    invisible_to_patient: bool
+    invisible_to_legal_representatives: bool
+
+
+def dmp_visibility(report: dict[str, Any]) -> VisibilityFlags:
+    """The masking / visibility flags the report's security labels ask for."""
     codes = {s.get("code") for s in (report.get("meta") or {}).get("security", ())
              if s.get("system") == VISIBILITY_SYSTEM}
-    return {flag: code in codes for code, flag in FLAGS.items()}
+    return VisibilityFlags(masked_to_professionals="MASQUE_PS" in codes,
+                           invisible_to_patient="INVISIBLE_PATIENT" in codes,
+                           invisible_to_legal_representatives="INVISIBLE_REPRESENTANTS_LEGAUX" in codes)
 
 
 def dmp_block(report: dict[str, Any]) -> str | None:
