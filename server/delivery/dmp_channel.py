@@ -60,6 +60,7 @@ from server.delivery.channel import (
 from server.settings import Settings
 
 NAME = "dmp"
+SENT = (Action.PUBLISH, Action.REPLACE, Action.DELETE, Action.SETTINGS)  # identity changes: not the DMP's
 SHIPPED_PROFILE = Path(__file__).resolve().parents[1] / "documents" / "lab_profile.json"
 RPPS_SYSTEMS = ("urn:oid:1.2.250.1.71.4.2.1", "https://rpps.esante.gouv.fr")
 KINDS = {"n3": Kind.N3, "n1": Kind.N1}
@@ -107,7 +108,7 @@ class DmpChannel:
 
     async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:
         """The DMP for a patient with a qualified INS; the validating biologist kept for the VIHF and author."""
-        if emittable_ins(event.patient) is None:
+        if event.action not in SENT or emittable_ins(event.patient) is None:
             return []
         extra: dict[str, Any] = {}
         for ref in event.report.get("resultsInterpreter", ()):

@@ -162,6 +162,8 @@ async def test_registry_answers_map_to_failed_or_retry(channel: DmpChannel, dmp:
 async def test_no_qualified_ins_no_dmp_SGL_INS_37(channel: DmpChannel, dmp: DmpSimulator) -> None:
     event = DocumentEvent(Action.PUBLISH, REPORT, s.patient(qualified=False), DeliverySettings(), _read)
     assert await channel.recipients(event) == []
+    identity = DocumentEvent(Action.IDENTITY, REPORT, s.patient(), DeliverySettings(), _read)
+    assert await channel.recipients(identity) == []  # identity updates go to EHR partners, not to the DMP
     item = await _item(channel, Action.PUBLISH, 1)
     unqualified = DocumentSet(REPORT, s.patient(qualified=False), [], _documents(1))
     answer = await channel.send(item, unqualified)
