@@ -22,7 +22,7 @@ from facades.dmp.model import (
     Visibility,
     entry_uuid,
 )
-from facades.dmp.seal import Seal
+from facades.xmlsig import Seal
 
 __all__ = [
     "DmpAnswerUnreadable",

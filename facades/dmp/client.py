@@ -23,8 +23,8 @@ from facades.dmp import codes, envelope, metadata, mtom, xades
 from facades.dmp.errors import DmpAnswerUnreadable, DmpRequestInvalid, DmpUnreachable
 from facades.dmp.model import Receipt, Software, Submission, VihfSubject, entry_uuid
 from facades.dmp.response import Answer, read_response
-from facades.dmp.seal import Seal
 from facades.dmp.vihf import build_vihf
+from facades.xmlsig import Seal
 
 log = logging.getLogger(__name__)
 

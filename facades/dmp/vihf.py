@@ -17,13 +17,11 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from lxml import etree
-from signxml.exceptions import InvalidInput, InvalidSignature
-from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from facades.dmp import codes
 from facades.dmp.errors import DmpRequestInvalid
 from facades.dmp.model import Software, Submission, VihfSubject
-from facades.dmp.seal import EXC_C14N, Seal, certificate_in, issued_by
+from facades.xmlsig import Seal, SignatureRefused, sign_assertion, verify_assertion
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 HL7 = "urn:hl7-org:v3"
@@ -90,7 +88,6 @@ def build_vihf(subject: VihfSubject, submission: Submission, software: Software,
     assertion = etree.Element(f"{{{SAML}}}Assertion", {"Version": "2.0", "ID": ident, "IssueInstant": _stamp(now)},
                               nsmap={"saml2": SAML, "hl7": HL7, "xsi": XSI})
     _el(assertion, "Issuer", seal.subject_dn, Format=X509_NAME)
-    etree.SubElement(assertion, f"{{{codes.DS}}}Signature", Id="placeholder", nsmap={"ds": codes.DS})
     _el(_el(assertion, "Subject"), "NameID", subject.name_id)
     _el(assertion, "Conditions", NotBefore=_stamp(now), NotOnOrAfter=_stamp(now + lifetime))
     authn = _el(assertion, "AuthnStatement", AuthnInstant=_stamp(now))
@@ -114,31 +111,15 @@ def build_vihf(subject: VihfSubject, submission: Submission, software: Software,
         _attribute(statement, "LPS_ID", software.lps_id)
     if software.homologation:
         _attribute(statement, "LPS_ID_HOMOLOGATION_DMP", software.homologation)
-    signed: etree._Element = seal.signer().sign(assertion, key=seal.private_key, cert=seal.cert_pem.decode("ascii"),
-                                                reference_uri=f"#{ident}", id_attribute="ID")
-    return signed
+    return sign_assertion(assertion, seal)
 
 
 def verify_vihf(assertion: etree._Element, ca: x509.Certificate, now: datetime) -> VihfContent:
     """Check a received assertion as the DMP does; :class:`VihfInvalid` names the first problem."""
-    ns = {"s": SAML, "ds": codes.DS}
-    cert_text = assertion.findtext("ds:Signature/ds:KeyInfo/ds:X509Data/ds:X509Certificate", None, ns)
-    if not cert_text:
-        raise VihfInvalid("the VIHF is not signed (no ds:Signature with an X509Certificate after Issuer)")
     try:
-        cert = certificate_in(cert_text)
-    except ValueError as exc:
-        raise VihfInvalid(f"the VIHF signing certificate is unreadable: {exc}") from exc
-    if not issued_by(cert, ca):
-        raise VihfInvalid(f"the VIHF is signed by {cert.subject.rfc4514_string()}, not issued by the trusted CA")
-    try:
-        result = XMLVerifier().verify(etree.tostring(assertion), x509_cert=cert, id_attribute="ID",
-                                      expect_config=SignatureConfiguration(default_reference_c14n_method=EXC_C14N))
-    except (InvalidSignature, InvalidInput) as exc:
-        raise VihfInvalid(f"the VIHF signature does not verify: {exc}") from exc
-    signed = result.signed_xml if not isinstance(result, list) else None
-    if signed is None or signed.tag != f"{{{SAML}}}Assertion":
-        raise VihfInvalid("the VIHF signature does not cover the assertion")
+        signed, cert = verify_assertion(assertion, ca)
+    except SignatureRefused as exc:
+        raise VihfInvalid(f"the VIHF is refused: {exc}") from exc
     return _read(signed, cert, now)
 
 

@@ -20,7 +20,7 @@ from signxml.exceptions import InvalidInput, InvalidSignature
 from signxml.xades.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESVerifier
 
 from facades.dmp import codes
-from facades.dmp.seal import EXC_C14N, Seal, certificate_in, issued_by
+from facades.xmlsig import EXC_C14N, Seal, certificate_in, issued_by
 
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 
