@@ -13,6 +13,8 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,8 +106,14 @@ def start_dmp_simulator(cert_dir: Path, timeout: float = 60.0) -> DmpSimulator:
     raise RuntimeError(f"sgl dmp-simulator did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 
 
-def now() -> datetime:
-    return datetime.now(UTC)
+@contextmanager
+def running_dmp_simulator(cert_dir: Path) -> Iterator[DmpSimulator]:
+    """A simulator for a fixture's lifetime (stopped even when the test fails)."""
+    sim = start_dmp_simulator(cert_dir)
+    try:
+        yield sim
+    finally:
+        sim.stop()
 
 
 # --- CR-Bio submissions built with the project's own CDA writer (N3 + N1), as the server will send them ---

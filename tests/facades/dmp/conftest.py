@@ -7,18 +7,15 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 
 from facades.dmp import DmpClient, Seal, Software, client_ssl_context
-from tests.support.dmp import DmpSimulator, start_dmp_simulator
+from tests.support.dmp import DmpSimulator, running_dmp_simulator
 
 SOFTWARE = Software("OpenSGL", "0.1.0", "OPENSGL-TEST", "HOMOLOG-TEST")
 
 
 @pytest.fixture(scope="session")
 def dmp_sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DmpSimulator]:
-    sim = start_dmp_simulator(tmp_path_factory.mktemp("dmp") / "pki")
-    try:
+    with running_dmp_simulator(tmp_path_factory.mktemp("dmp") / "pki") as sim:
         yield sim
-    finally:
-        sim.stop()
 
 
 @pytest.fixture

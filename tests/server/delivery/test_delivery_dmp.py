@@ -16,7 +16,7 @@ pytest.importorskip("tests.support.delivery_lab", reason="the outbox (its worker
 from server.delivery.dmp_settings import VISIBILITY_SYSTEM  # noqa: E402
 from tests.server.documents.dossiers import patient, validated_report  # noqa: E402
 from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until  # noqa: E402
-from tests.support.dmp import DmpSimulator, start_dmp_simulator  # noqa: E402
+from tests.support.dmp import DmpSimulator, running_dmp_simulator  # noqa: E402
 from tests.support.documents_wait import crbio, wait_for_documents  # noqa: E402
 from tests.support.validation_lab import UCUM, parameters  # noqa: E402
 from tests.support.worklist import worklist  # noqa: E402
@@ -26,11 +26,8 @@ DONE = ("delivered", "failed", "cancelled")
 
 @pytest.fixture(scope="module")
 def dmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DmpSimulator]:
-    sim = start_dmp_simulator(tmp_path_factory.mktemp("dmp-e2e") / "pki")
-    try:
+    with running_dmp_simulator(tmp_path_factory.mktemp("dmp-e2e") / "pki") as sim:
         yield sim
-    finally:
-        sim.stop()
 
 
 @pytest.fixture(scope="module")

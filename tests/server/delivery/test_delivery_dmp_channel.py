@@ -25,7 +25,7 @@ from server.delivery.dmp_channel import DmpChannel, build
 from server.settings import Settings
 from tests.support import crbio_samples as s
 from tests.support.access import biologist_practitioner
-from tests.support.dmp import DmpSimulator, crbio_submission, start_dmp_simulator
+from tests.support.dmp import DmpSimulator, crbio_submission, running_dmp_simulator
 
 REPORT = {"resourceType": "DiagnosticReport", "id": "rep1", "status": "final", "issued": "2026-11-20T09:00:00+01:00",
           "resultsInterpreter": [{"reference": "Practitioner/bio1"}]}
@@ -38,11 +38,8 @@ class Context:
 
 @pytest.fixture(scope="module")
 def dmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DmpSimulator]:
-    sim = start_dmp_simulator(tmp_path_factory.mktemp("dmp-channel") / "pki")
-    try:
+    with running_dmp_simulator(tmp_path_factory.mktemp("dmp-channel") / "pki") as sim:
         yield sim
-    finally:
-        sim.stop()
 
 
 @pytest.fixture
