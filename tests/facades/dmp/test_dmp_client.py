@@ -24,6 +24,9 @@ async def test_n3_and_n1_reach_the_dmp_with_the_crbio_metadata_SGL_DMP_01_SGL_DO
     receipt = await client.provide(submission, SENDER)
     held = _by_uid(sim)
     n3, n1 = (held[d.unique_id] for d in submission.documents)
+    harness = {"uniqueId", "patientId", "formatCode", "typeCode", "confidentialityCode", "availabilityStatus",
+               "replaces", "authorRpps", "vihfSubject", "received"}  # issue 13 item 8: the harness interface
+    assert harness <= set(n3) and isinstance(n3["confidentialityCode"], list) and n3["received"].endswith("Z")
     assert n3["formatCode"] == "urn:ihe:lab:xd-lab:2008" and n3["mimeType"] == "text/xml"
     assert n1["formatCode"] == "urn:ihe:iti:xds-sd:pdf:2008" and n1["mimeType"] == "application/pdf"
     for doc, sent in ((n3, submission.documents[0]), (n1, submission.documents[1])):
