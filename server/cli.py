@@ -146,6 +146,21 @@ def mssante_simulator(smtp_port: int, imap_port: int, admin_port: int, cert_dir:
     boxes = Mailboxes(unknown={a.lower() for a in unknown}, integration_error={a.lower() for a in integration_error})
     run_simulator(pki.server.cert, pki.server.key, pki.ca.cert, bal=bal, ports=(smtp_port, imap_port, admin_port),
                   boxes=boxes)
+@main.command("dmp-simulator")
+@click.option("--port", default=8445, show_default=True, type=int, help="HTTPS port on 127.0.0.1.")
+@click.option("--cert-dir", default=Path("./var/dmp-pki"), show_default=True, type=click.Path(path_type=Path),
+              help="Test CA, server certificate, the lab's client certificate and key (generated when missing).")
+def dmp_simulator(port: int, cert_dir: Path) -> None:
+    """Serve a local DMP (IHE XDS.b ITI-41/ITI-57, SOAP 1.2 + MTOM) over mutual TLS on 127.0.0.1.
+
+    Base URL (SGL_DMP_URL): https://127.0.0.1:PORT/si-dmp-server/v2/services; the lab uses CERT_DIR/client.pem
+    and client-key.pem (SGL_DMP_CERT, SGL_DMP_KEY; also its seal certificate) and trusts CERT_DIR/ca.pem
+    (SGL_DMP_CA). GET /_sim/documents lists what it holds (JSON)."""
+    from facades.dmp.simulator.run import run_simulator
+    from facades.insi.dev_pki import ensure_test_pki
+
+    pki = ensure_test_pki(cert_dir)
+    run_simulator(port, pki.server.cert, pki.server.key, pki.ca.cert)
 
 
 @main.command("psc-simulator")

@@ -83,6 +83,27 @@ class Settings(BaseSettings):
     """Software authorisation number (IDAM) given by the GIE SESAM-Vitale after homologation."""
     insi_instance: str = "00000000-0000-4000-8000-000000000000"
     """UUID of this installation, sent in ContexteLPS."""
+    # DMP feeding (server/delivery/dmp_channel.py, facades/dmp); unset URL: no DMP channel
+    dmp_url: str | None = None
+    """DMP services base URL (``.../si-dmp-server/v2/services``; ``/repository`` and ``/registry`` appended)."""
+    dmp_cert: Path | None = None
+    """The structure's IGC-Santé authentication certificate (ORG AUTH_CLI), PEM, for mutual TLS."""
+    dmp_key: Path | None = None
+    dmp_ca: Path | None = None
+    """CA bundle trusted for the DMP server certificate."""
+    dmp_seal_cert: Path | None = None
+    """The structure's seal certificate (ORG SIGN) signing the VIHF and the submission sets; default dmp_cert."""
+    dmp_seal_key: Path | None = None
+    dmp_structure_id: str | None = None
+    """Identifiant_Structure of the VIHF and authorInstitution; default ``3`` + the lab profile's FINESS."""
+    dmp_automate_id: str = ""
+    """VIHF NameID for automatic sending (the person responsible for the processing); default the lab
+    profile's responsible biologist."""
+    dmp_timeout: float = 30.0
+    """Seconds the DMP has to answer one transaction before the delivery is retried."""
+    dmp_lps_id: str = ""
+    dmp_homologation: str = ""
+    """LPS_ID and LPS_ID_HOMOLOGATION_DMP of the VIHF (given by the CNDA)."""
     structure_id: str = "opensgl-lab"
     """The lab structure (FINESS / SIRET) named as INSi emitter."""
     # MSSanté (facades/mssante): the lab's applicative BAL at its operator

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import ssl
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.sgl_server import SglProcess, free_port
+from tests.support.sgl_server import SglProcess, free_port, interrupt
 
 CLIENT_ID = "opensgl-dev"
 CLIENT_SECRET = "opensgl-dev-secret"
@@ -55,13 +54,7 @@ class PscSimulator:
         return result
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        interrupt(self.process)
 
 
 def start_psc_simulator(cert_dir: Path, *extra: str, timeout: float = 60.0) -> PscSimulator:
