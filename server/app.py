@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from server.access.collections import ensure_access_indexes
 from server.access.keys import signing_key
 from server.access.outbound import InsMaskingMiddleware
+from server.annuaire.schedule import schedule_loop
 from server.audit_chain import seal_periodically
 from server.context import AppContext
 from server.database import open_database
@@ -45,12 +46,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
             sealer = asyncio.create_task(seal_periodically(database.db))
+            directory = asyncio.create_task(schedule_loop(database.store, settings))
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,
                      "".join(f", {k.upper()} {v}" for k, v in listeners.ports.items()))
             try:
                 yield
             finally:
                 sealer.cancel()
+                directory.cancel()
                 await listeners.stop()
         finally:
             await database.close()

@@ -162,3 +162,7 @@ main.add_command(audit)
 from server.kit_cli import kit  # noqa: E402
 
 main.add_command(kit)
+
+from server.annuaire.cli import annuaire  # noqa: E402
+
+main.add_command(annuaire)

@@ -82,6 +82,13 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("insi-verify-all", "Verify every qualified INS with INSi", ()),
     Operation("duplicates", "Possible duplicate identities", affects_state=False, body="none"),
     Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
+    Operation("mssante-lookup", "MSSanté addresses of a professional from the Annuaire Santé extraction", (
+        Param("identifier", "string", documentation="8 + RPPS, 0 + ADELI, or an 11-digit RPPS"),
+        Param("family", "string"), Param("given", "string"),
+        Param("place", "string", documentation="postal code, department or town (with family)"),
+        Param("match", "BackboneElement", 0, "*", use="out")), affects_state=False, body="none"),
+    Operation("annuaire-status", "Schedule and last load of the Annuaire Santé extractions", (
+        Param("lastRun", "BackboneElement", use="out"),), affects_state=False, body="none"),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

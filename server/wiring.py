@@ -17,6 +17,7 @@ from server import operation_definitions
 from server.access import routes as access_routes
 from server.access.enforce import enforce
 from server.analyzers import register_analyzers
+from server.annuaire import routes as annuaire_routes
 from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
 from server.context import AppContext
@@ -47,6 +48,7 @@ api_router.include_router(validation_router, prefix="/fhir", tags=["Validation"]
 api_router.include_router(orders_router, prefix="/fhir", tags=["Orders"])
 api_router.include_router(identity_routes.router, prefix="/fhir", tags=["Identity (RNIV, INSi)"])
 api_router.include_router(documents_router, prefix="/fhir", tags=["CR-Bio documents"])
+api_router.include_router(annuaire_routes.router, prefix="/fhir", tags=["Annuaire Santé"])
 api_router.include_router(operation_definitions.router, prefix="/fhir", tags=["FHIR"])
 api_router.include_router(fhir.router, prefix="/fhir", tags=["FHIR"])
 

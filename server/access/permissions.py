@@ -108,6 +108,10 @@ TABLE: tuple[Row, ...] = (
     Row(DIRECTORY, (READ,), _CARE + (ADMINISTRATEUR, DPI, AUTOMATE, SOUS_TRAITANT)),
     Row(DIRECTORY, (CREATE, UPDATE), (SECRETAIRE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(DIRECTORY, (DELETE,), (ADMINISTRATEUR,)),
+    # Annuaire Santé (SGL.ANN.01/04/05): the look-up offered when adding a correspondent, the load's report
+    Row(("Practitioner",), ("$mssante-lookup",), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
+        "offered when adding a correspondent"),
+    Row(("Practitioner",), ("$annuaire-status",), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     # the trail (SGL.INS.17): append-only for every client, written by the server
     Row(TRAIL, (READ,), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(TRAIL, (CREATE, UPDATE, DELETE), (), "AuditEvent and Provenance are append-only, written by the server"),
