@@ -31,6 +31,8 @@ from server.identity_feed import register_identity_feed
 from server.inbound.replay import replay_received
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
+from server.portability import routes as portability_routes
+from server.portability.runner import resume_exports
 from server.psc import routes as psc_routes
 from server.routes import fhir
 from server.settings import Settings
@@ -49,6 +51,7 @@ api_router.include_router(orders_router, prefix="/fhir", tags=["Orders"])
 api_router.include_router(identity_routes.router, prefix="/fhir", tags=["Identity (RNIV, INSi)"])
 api_router.include_router(documents_router, prefix="/fhir", tags=["CR-Bio documents"])
 api_router.include_router(annuaire_routes.router, prefix="/fhir", tags=["Annuaire Santé"])
+api_router.include_router(portability_routes.router, prefix="/fhir", tags=["Portability (Bulk Data export)"])
 api_router.include_router(operation_definitions.router, prefix="/fhir", tags=["FHIR"])
 api_router.include_router(fhir.router, prefix="/fhir", tags=["FHIR"])
 
@@ -82,5 +85,6 @@ async def run_startup(ctx: AppContext) -> None:
     await run_seed(ctx)  # the lab's catalogue and LOINC coding
     check_cda_kit(ctx.settings.data_dir)  # one log line: the ANS CDA kit is complete, or what is missing
     install_document_trigger(ctx)  # CR-Bio production when a DiagnosticReport becomes final
+    await resume_exports(ctx.database.db)  # Bulk Data exports a previous run left in progress
     # messages journaled but not processed before a crash; before the listeners, so a resend cannot race it
     await replay_received(ctx.journal, ctx.hl7, ctx.astm)
