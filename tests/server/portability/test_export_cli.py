@@ -24,7 +24,7 @@ from tests.server.annuaire.conftest import SGL
 from tests.support.export_store import fill
 
 pytestmark = pytest.mark.db
-PATIENTS = 400
+PATIENTS = 200
 
 
 def sgl(*args: str) -> subprocess.CompletedProcess[str]:
@@ -92,12 +92,12 @@ def test_export_then_import_into_an_empty_store_compares_equal_SGL_PORT_01(sourc
 @pytest.mark.req("SGL.PORT.01")
 def test_an_export_killed_with_sigkill_resumes_SGL_PORT_01(source: Path, tmp_path: Path) -> None:
     out = tmp_path / "export"
-    args = [SGL, "export", str(out), "--type", "Observation", "--checkpoint", "20", "--data-dir", str(source)]
+    args = [SGL, "export", str(out), "--type", "Observation", "--checkpoint", "10", "--data-dir", str(source)]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
     deadline = time.monotonic() + 120
     target = out / "Observation.ndjson"
     while time.monotonic() < deadline and process.poll() is None:
-        if target.exists() and target.stat().st_size > 100_000:
+        if target.exists() and target.stat().st_size > 40_000:
             break
         time.sleep(0.02)
     assert process.poll() is None, "the export ended before it could be interrupted"
@@ -105,7 +105,7 @@ def test_an_export_killed_with_sigkill_resumes_SGL_PORT_01(source: Path, tmp_pat
     process.wait(timeout=30)
     partial = len(_ndjson(target)) if target.exists() else 0
     assert 0 < partial < 3 * PATIENTS
-    resumed = sgl("export", str(out), "--type", "Observation", "--checkpoint", "20", "--data-dir", str(source))
+    resumed = sgl("export", str(out), "--type", "Observation", "--checkpoint", "10", "--data-dir", str(source))
     assert resumed.returncode == 0 and "resuming export" in resumed.stderr, resumed.stderr[-1500:]
     lines = _ndjson(target)
     assert len(lines) == len({r["id"] for r in lines}) == 3 * PATIENTS  # nothing lost, nothing twice
