@@ -3,7 +3,7 @@
 The change is applied to the version just read and written with that version pinned (If-Match),
 so a concurrent write is never overwritten with stale content: the step re-reads and retries.
 Creation goes through the conditional update on the IPP identifier, so two feeds cannot both
-create the same IPP. Every write passes the caller's write guard (identitovigilance rules).
+create the same IPP. Every write passes the caller's write rules (identitovigilance rules).
 """
 
 from __future__ import annotations
@@ -13,15 +13,16 @@ from typing import Any
 
 from facades.hl7v2.pam import IdentityChange, apply_change
 from resources.errors import Conflict, PreconditionFailed
-from resources.interactions import Outcome, WriteGuard, conditional_update, update
-from resources.store.base import FhirStore
+from resources.interactions import Outcome, WriteRule, conditional_update, update
+from resources.store.base import FhirStore, StoreSession
 from server.identity_feed.lookup import find_by_ipp
 
 ATTEMPTS = 3
 Amend = Callable[[dict[str, Any]], dict[str, Any]]
 
 
-async def upsert(store: FhirStore, change: IdentityChange, *, guard: WriteGuard, session: Any = None,
+async def upsert(store: FhirStore, change: IdentityChange, *, write_rule: WriteRule,
+                 session: StoreSession | None = None,
                  amend: Amend | None = None) -> Outcome:
     """Write ``change`` onto the Patient of its IPP (``amend`` adds what the event adds, e.g. a merge link)."""
     for _ in range(ATTEMPTS):
@@ -29,9 +30,10 @@ async def upsert(store: FhirStore, change: IdentityChange, *, guard: WriteGuard,
         body = apply_change(change, current.resource if current else None)
         body = amend(body) if amend else body
         if current is None:
-            return await conditional_update(store, "Patient", change.ipp.query(), body, guard=guard, session=session)
+            return await conditional_update(store, "Patient", change.ipp.query(), body, write_rule=write_rule,
+                                            session=session)
         try:
-            return await update(store, "Patient", current.id, body, if_match=current.etag, guard=guard,
+            return await update(store, "Patient", current.id, body, if_match=current.etag, write_rule=write_rule,
                                 session=session)
         except PreconditionFailed:
             if session is not None:  # inside a transaction a retry cannot see another version: give up

@@ -135,7 +135,12 @@ async def export_cancel(rid: str, store: StoreDep, caller: CallerDep) -> Respons
     return Response(status_code=202)
 
 
-@router.get("/$export-file/{rid}/{name:path}")
+@router.get("/$export-file/{rid}/crbio/{name}")
+async def export_crbio_file(rid: str, name: str, store: StoreDep, caller: CallerDep) -> Response:
+    return await export_file(rid, f"crbio/{name}", store, caller)
+
+
+@router.get("/$export-file/{rid}/{name}")
 async def export_file(rid: str, name: str, store: StoreDep, caller: CallerDep) -> Response:
     job = await _job(store, caller, rid)
     path = Path(job.directory) / name
