@@ -103,10 +103,14 @@ def _counting(source: Source, raw: Iterator[str]) -> Iterator[str]:
 
 
 def _text(binary: IO[bytes]) -> Iterator[str]:
+    text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
     try:
-        yield from io.TextIOWrapper(binary, encoding="utf-8", newline="")
+        yield from text
     except UnicodeDecodeError as exc:
         raise ExtractionError(f"the file is not UTF-8 ({exc.reason} at byte {exc.start} of a block)") from exc
+    finally:
+        if not binary.closed:  # the binary handle belongs to open_extractions, which closes it
+            text.detach()
 
 
 def _peek_kind(first_line: str) -> str:

@@ -160,7 +160,9 @@ async def test_a_reload_reports_exactly_the_changes_and_the_bad_lines_SGL_ANN_01
 
 
 @pytest.mark.req("SGL.ANN.01")
-def test_a_damaged_file_inactivates_nothing_SGL_ANN_01(directory_server: SglProcess, files: Path) -> None:
+def test_a_damaged_file_inactivates_nothing_SGL_ANN_01(directory_server: SglProcess, files: Path, web: str) -> None:
+    missing = sgl("annuaire", "load", f"{web}/PS_LibreAcces_absent.zip", "--data-dir", str(directory_server.data_dir))
+    assert missing.returncode == 1 and "error;" in missing.stdout and "HTTP 404" in missing.stdout
     path = files / "PS_LibreAcces_Personne_activite_damaged.txt"
     lines = list(ps_text(range(3)))
     path.write_text("\n".join([lines[0], lines[1], "8|1|", "garbage", "|||"]) + "\n", encoding="utf-8")
