@@ -6,7 +6,7 @@ Writes an extraction of ``--people`` professionals in the ANS shape (tests/suppo
 real file has about 2 million lines for 1.2 million people) to a fresh data directory, then runs, as an
 operator would, ``sgl annuaire load`` three times: the first load (everything added), a reload of the same
 file (everything unchanged) and a reload with 1 % of the names changed. For each: lines per second and the
-peak RSS of the ``sgl`` process (the embedded database server is a separate process, not counted). The
+peak RSS of the ``sgl`` process itself (VmHWM; the embedded database server is a separate process, not counted). The
 baseline printed alongside is the same machine reading the file without writing (``--dry``), so the ratio
 says what the database costs.
 """
@@ -17,7 +17,6 @@ import argparse
 import logging
 import os
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -30,16 +29,31 @@ log = logging.getLogger("bench")
 SGL = str(Path(sys.executable).parent / "sgl")
 
 
+def _hwm(pid: int) -> int:
+    """The process's own peak resident memory so far (VmHWM, kB); 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _run(args: list[str]) -> tuple[float, int, str]:
-    """(seconds, peak RSS in MB of the child, stdout) of one command."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """(seconds, peak RSS in MB of the ``sgl`` process itself — not its embedded database —, stdout)."""
     start = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _hwm(process.pid))
+            time.sleep(0.1)
+        out, err = process.communicate()
     seconds = time.perf_counter() - start
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(args)} failed: {done.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) // 1024, done.stdout
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(args)} failed: {err[-2000:]}")
+    return seconds, peak // 1024, out
 
 
 def _parse_only(path: Path) -> float:
@@ -74,7 +88,7 @@ def main() -> None:
         practitioners = re.search(r"^Practitioner;(\d+);(\d+);(\d+);(\d+)$", out, re.MULTILINE)
         counts = practitioners.group(0) if practitioners else "?"
         log.info(f"{label}: {seconds:.1f} s, {lines / seconds:,.0f} lines/s ({lines / seconds / (lines / parse):.3f} "
-              f"of baseline), peak RSS of sgl so far {peak} MB; {counts}")
+              f"of baseline), peak RSS of sgl {peak} MB; {counts}")
     if not options.keep:
         import shutil
 

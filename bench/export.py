@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import logging
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -39,12 +38,31 @@ async def _fill(data: Path, patients: int) -> int:
         await database.close()
 
 
+def _hwm(pid: int) -> int:
+    """The process's own peak resident memory so far (VmHWM, kB); 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def _run(args: list[str]) -> tuple[float, int, str]:
+    """(seconds, peak RSS in MB of the ``sgl`` process itself — not its embedded database —, stdout)."""
     start = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(args)} failed: {done.stderr[-2000:]}")
-    return time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, done.stdout
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _hwm(process.pid))
+            time.sleep(0.1)
+        out, err = process.communicate()
+    seconds = time.perf_counter() - start
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(args)} failed: {err[-2000:]}")
+    return seconds, peak // 1024, out
 
 
 def main() -> None:

@@ -63,13 +63,19 @@ def key_hash(key: str) -> int:
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
 
+def _person(item: Row | Rejected) -> str | None:
+    return item.get("Identification nationale PP") if isinstance(item, Row) else None
+
+
 def _batches(items: Iterator[Row | Rejected], size: int) -> Iterator[list[Row | Rejected]]:
+    """Batches of about ``size`` lines; the consecutive lines of one person are never split (their
+    Practitioner is built once, with the qualifications of all of them)."""
     batch: list[Row | Rejected] = []
     for item in items:
-        batch.append(item)
-        if len(batch) >= size:
+        if len(batch) >= size and _person(item) != _person(batch[-1]):
             yield batch
             batch = []
+        batch.append(item)
     if batch:
         yield batch
 
