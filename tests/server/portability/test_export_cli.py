@@ -130,3 +130,51 @@ def test_a_selection_of_patients_exports_their_compartment_only_SGL_PORT_01(sour
     assert len((out / "crbio.csv").read_text().splitlines()) == 2  # pat-10's document only
     bad = sgl("export", str(tmp_path / "bad"), "--years", "25", "--data-dir", str(source))
     assert bad.returncode == 2 and "1 to 20 years" in bad.stderr
+
+
+@pytest.mark.req("SGL.PORT.01")
+def test_the_server_resumes_an_export_it_left_in_progress_SGL_PORT_01(source: Path, tmp_path: Path) -> None:
+    """A job checkpointed after 100 Observations (as a server killed mid-export leaves it, with 30 more
+    lines written after the checkpoint) is finished by the next ``sgl serve`` at start-up."""
+    from server.portability.jobs import JOBS, Job
+    from server.portability.selection import Selection
+    from tests.support.sgl_server import start_sgl
+
+    async def prepare() -> Job:
+        database = await open_database(Settings(data_dir=source))
+        try:
+            first = [d["r"] async for d in database.db["Observation"].find({}, sort=[("_id", 1)]).limit(130)]
+            job = Job.new("client:resume-test", tmp_path / "exports", Selection(types=("Observation",)), "test")
+            Path(job.directory).mkdir(parents=True)
+            checkpointed = b"".join(orjson.dumps(r) + b"\n" for r in first[:100])
+            (Path(job.directory) / "Observation.ndjson").write_bytes(
+                checkpointed + b"".join(orjson.dumps(r) + b"\n" for r in first[100:]))
+            job.cursors["Observation"] = {"last": first[99]["id"], "bytes": len(checkpointed), "count": 100,
+                                          "done": False}
+            await database.db[JOBS].insert_one(job.document())
+            return job
+        finally:
+            await database.close()
+
+    async def finished(rid: str) -> str:
+        database = await open_database(Settings(data_dir=source))
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                doc = await database.db[JOBS].find_one({"_id": rid}) or {}
+                if doc.get("status") != "in-progress" or time.monotonic() > deadline:
+                    return str(doc.get("status"))
+                await asyncio.sleep(0.3)
+        finally:
+            await database.close()
+
+    job = asyncio.run(prepare())
+    server = start_sgl(source, partners=None)
+    try:
+        assert asyncio.run(finished(job.id)) == "complete"
+    finally:
+        server.stop()
+    lines = _ndjson(Path(job.directory) / "Observation.ndjson")
+    assert len(lines) == len({r["id"] for r in lines}) == 3 * PATIENTS
+    manifest = orjson.loads((Path(job.directory) / "manifest.json").read_bytes())
+    assert manifest["output"] == [{"type": "Observation", "url": "Observation.ndjson", "count": 3 * PATIENTS}]
