@@ -214,3 +214,12 @@ main.add_command(kit)
 from server.delivery.cli import deliveries  # noqa: E402
 
 main.add_command(deliveries)
+
+from server.annuaire.cli import annuaire  # noqa: E402
+
+main.add_command(annuaire)
+
+from server.portability.cli import export_command, import_command  # noqa: E402
+
+main.add_command(export_command)
+main.add_command(import_command)

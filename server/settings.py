@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     mllp_tls_key: Path | None = None
     mllp_tls_ca: Path | None = None
     """PEM CA bundle; when set, a partner must present a client certificate issued by it (mutual TLS)."""
+    # Annuaire Santé (server/annuaire)
+    annuaire_source: str | None = None
+    """Extractions the scheduled load reads: files or URLs, comma separated, the MSSanté one first (e.g. the
+    ANS ``.../Extraction_Correspondance_MSSante,.../PS_LibreAcces`` URLs); unset: no scheduled load."""
+    annuaire_every_hours: float = 0.0
+    """Frequency of the scheduled load in hours (SGL.ANN.04; 24 = daily, as ANS publishes); 0: off."""
+    annuaire_ca: Path | None = None
+    """CA bundle for the ANS download server (IGC-Santé élémentaire root); unset: the system CAs."""
+    annuaire_poll: float = 60.0
+    """How often (seconds) the server checks whether a scheduled load is due."""
     # access control (server/access)
     jwt_key_file: Path | None = None
     """JWK (ES256) signing the access tokens; unset: generated at first start in <data dir>/access, mode 0600."""

@@ -14,7 +14,9 @@ To add a door: an HTTP router to ``ROUTERS`` (in precedence order), an HL7/ASTM 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from enum import Enum
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from joserfc.jwk import ECKey
@@ -25,6 +27,8 @@ from server.access.collections import ensure_access_indexes
 from server.access.enforce import enforce
 from server.access.keys import signing_key
 from server.analyzers import register_analyzers
+from server.annuaire import routes as annuaire_routes
+from server.annuaire.schedule import schedule_loop
 from server.audit_chain import seal_periodically
 from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
@@ -43,6 +47,8 @@ from server.identity_feed import register_identity_feed
 from server.inbound.replay import replay_received
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
+from server.portability import routes as portability_routes
+from server.portability.runner import resume_exports
 from server.psc import routes as psc_routes
 from server.settings import Settings
 from server.validation import register_validation_rules
@@ -66,6 +72,8 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (identity_routes.router, "/fhir", ["Identity (RNIV, INSi)"]),
     (documents_router, "/fhir", ["CR-Bio documents"]),
     (delivery_routes.router, "/fhir", ["Delivery"]),
+    (annuaire_routes.router, "/fhir", ["Annuaire Santé"]),
+    (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
     (fhir.router, "/fhir", ["FHIR"]),  # the generic interactions: last, they match any type
     (web_router, "", []),  # the web workbench's files and screens (/, /assets/..., /patients...): no API path
@@ -93,6 +101,20 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
         "the server's own OperationDefinitions have no stored history: _history is read as an id (404)",
     ("GET", "/fhir/metadata", "/fhir/{rtype}"): "the CapabilityStatement, not a search of a type 'metadata'",
     ("GET", "/fhir/{rtype}/_history", "/fhir/{rtype}/{rid}"): "the type's history, not a read of id '_history'",
+    ("GET", "/fhir/Practitioner/$mssante-lookup", "/fhir/{rtype}/{rid}"):
+        "an operation on the type (SGL.ANN.05), not a read of Practitioner/$mssante-lookup",
+    ("GET", "/fhir/Practitioner/$annuaire-status", "/fhir/{rtype}/{rid}"):
+        "an operation on the type (SGL.ANN.04), not a read of Practitioner/$annuaire-status",
+    ("GET", "/fhir/$export", "/fhir/{rtype}"): "the system-level Bulk Data export, not a search of a type '$export'",
+    ("POST", "/fhir/$export", "/fhir/{rtype}"): "the system-level Bulk Data export, not a create of a type '$export'",
+    ("GET", "/fhir/Patient/$export", "/fhir/{rtype}/{rid}"):
+        "the Patient-level Bulk Data export, not a read of Patient/$export",
+    ("GET", "/fhir/$export-status/{rid}", "/fhir/{rtype}/{rid}"): "an export's status URL, not a read",
+    ("GET", "/fhir/$export-status/{rid}", "/fhir/{rtype}/_history"):
+        "an export's status URL, not the history of a type '$export-status'",
+    ("DELETE", "/fhir/$export-status/{rid}", "/fhir/{rtype}/{rid}"): "cancelling an export, not a delete",
+    ("GET", "/fhir/$export-file/{rid}/{name}", "/fhir/{rtype}/{rid}/_history"):
+        "an export's output file, not the history of a resource",
 }
 """Every pair of routes that can match the same request, declared with the reason of the order."""
 
@@ -135,20 +157,28 @@ async def run_startup(ctx: AppContext) -> None:
     await run_seed(ctx)  # the lab's catalogue and LOINC coding
     check_cda_kit(ctx.settings.data_dir)  # one log line: the ANS CDA kit is complete, or what is missing
     install_document_trigger(ctx, outbox_for(ctx))  # a document job pinned in each validating transaction
+    await resume_exports(ctx.database.db)  # Bulk Data exports a previous run left in progress
     # messages journaled but not processed before a crash; before the listeners, so a resend cannot race it
     await replay_received(ctx.journal, ctx.hl7, ctx.astm)
 
 
+def _background(runners: Runners, work: Coroutine[Any, Any, None], name: str) -> None:
+    """A loop that lives as long as the process, cancelled when the runners stop."""
+    task = asyncio.create_task(work, name=name)
+
+    def cancel() -> None:
+        task.cancel()
+
+    runners.closers.append(cancel)
+
+
 async def start_workers(ctx: AppContext) -> Runners:
     """The background work of this process, once the listeners are open: the document step (jobs made in a
-    process pool), the delivery outbox and the audit chain sealer. ``await runners.stop()`` at shutdown."""
+    process pool), the delivery outbox, the audit chain sealer and the Annuaire Santé reload
+    schedule. ``await runners.stop()`` at shutdown."""
     runners = Runners()
-    sealer = asyncio.create_task(seal_periodically(ctx.database.db), name="audit-sealer")
-
-    def stop_sealer() -> None:
-        sealer.cancel()
-
-    runners.closers.append(stop_sealer)
+    _background(runners, seal_periodically(ctx.database.db), "audit-sealer")
+    _background(runners, schedule_loop(ctx.database.store, ctx.settings), "annuaire-schedule")  # ANN.04 reloads
     outbox = await start_delivery(ctx, runners)
     start_document_step(ctx, outbox, runners)
     return runners
