@@ -17,12 +17,12 @@ from server.access.outbound import InsMaskingMiddleware
 from server.audit_chain import seal_periodically
 from server.context import AppContext
 from server.database import open_database
-from server.errors import install_error_handlers
+from server.error_handler import install_error_handlers
 from server.http_limits import RequestLimits
 from server.listeners import start_listeners
 from server.openapi import fhir_openapi
 from server.settings import Settings
-from server.wiring import api_router, guards_for, register_inbound, run_startup
+from server.wiring import api_router, register_inbound, run_startup, write_rules_for
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await ensure_access_indexes(database.db)
         database.supervise()
         try:
-            ctx = await AppContext.build(settings, database, guards_for(settings))
+            ctx = await AppContext.build(settings, database, write_rules_for(settings))
             app.state.context = ctx
             register_inbound(ctx)
             await run_startup(ctx)  # ends with the journal replay: before the listeners open

@@ -98,7 +98,7 @@ def validate_cda(file: Path, level: str | None, data_dir: Path) -> None:
     Prints the failed asserts with their location; exits 1 on an error, 2 if the file is not a CDA, 3 if the
     kit is not installed."""
     from facades.cda import cli_validate
-    from facades.cda.validation import use_data_dir
+    from facades.cda.conformance import use_data_dir
 
     use_data_dir(data_dir)
     raise SystemExit(cli_validate(file, level))

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 
 from resources.store.mongo import MongoFhirStore
 from server.database import Database
-from server.guards import Guards
 from server.inbound.astm_dispatch import AstmDispatcher
 from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import InboundJournal
 from server.partners.gate import PartnerGate
 from server.partners.registry import PartnerRegistry
 from server.settings import Settings
+from server.write_rules import WriteRules
 
 
 @dataclass
@@ -22,7 +22,7 @@ class AppContext:
     journal: InboundJournal
     hl7: Hl7Dispatcher
     astm: AstmDispatcher
-    guards: Guards
+    write_rules: WriteRules
     partners: PartnerRegistry
 
     @property
@@ -30,11 +30,12 @@ class AppContext:
         return self.database.store
 
     @classmethod
-    async def build(cls, settings: Settings, database: Database, guards: Guards) -> AppContext:
+    async def build(cls, settings: Settings, database: Database, write_rules: WriteRules) -> AppContext:
         journal = InboundJournal(database.db)
         await journal.ensure_indexes()
         partners = PartnerRegistry(database.db)
         await partners.ensure_indexes()
         gate = PartnerGate(partners, database.store)
-        return cls(settings, database, journal, Hl7Dispatcher(journal, gate), AstmDispatcher(journal, gate), guards,
+        return cls(settings, database, journal, Hl7Dispatcher(journal, gate), AstmDispatcher(journal, gate),
+                   write_rules,
                    partners)

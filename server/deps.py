@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from resources.interactions import AccessCheck, WriteGuard
+from resources.interactions import AccessCheck, WriteRule
 from resources.store.mongo import MongoFhirStore
 from server.access.caller import Caller
 from server.access.enforce import access_check, request_caller
@@ -43,14 +43,14 @@ def _access(request: Request) -> AccessCheck:
     return access_check(request_caller(request))
 
 
-def _guard(request: Request) -> WriteGuard:
-    return _context(request).guards.for_caller(_caller(request))
+def _write_rule(request: Request) -> WriteRule:
+    return _context(request).write_rules.for_caller(_caller(request))
 
 
 StoreDep = Annotated[MongoFhirStore, Depends(_store)]
 ContextDep = Annotated[AppContext, Depends(_context)]
 CallerDep = Annotated[Caller, Depends(_caller)]
 AccessDep = Annotated[AccessCheck, Depends(_access)]
-GuardDep = Annotated[WriteGuard, Depends(_guard)]
+WriteRuleDep = Annotated[WriteRule, Depends(_write_rule)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 BaseUrl = Annotated[str, Depends(_base)]

@@ -1,7 +1,7 @@
 """``sgl kit``: install and check the ANS CDA test kit the CR-Bio conformance check reads.
 
 The kit (XSD, schematrons, value sets of ansforge/TestContenuCDA-3-0) is not part of OpenSGL; only the
-manifest of the files the validator needs, with their SHA-256, is (``facades/cda/validation/kit_manifest.txt``).
+manifest of the files the validator needs, with their SHA-256, is (``facades/cda/conformance/kit_manifest.txt``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from facades.cda.validation import (
+from facades.cda.conformance import (
     DEFAULT_SOURCE,
     KitInstallError,
     build_manifest,
@@ -75,5 +75,5 @@ def check(target: Path | None, data_dir: Path) -> None:
 @click.argument("kit_root", type=click.Path(exists=True, file_okay=False, path_type=Path))
 def manifest(kit_root: Path) -> None:
     """Print the manifest (sha256 size path) of the files the validator reads in KIT_ROOT (maintainers: when the
-    pinned kit version changes, write it to facades/cda/validation/kit_manifest.txt)."""
+    pinned kit version changes, write it to facades/cda/conformance/kit_manifest.txt)."""
     click.echo(build_manifest(kit_root).text(), nl=False)

@@ -1,15 +1,17 @@
 """The wiring of the application, in one place: which workflow serves which door.
 
-Everything else in ``server/`` is either core (``context``, ``guards``, ``deps``, the inbound
+Everything else in ``server/`` is either core (``context``, ``write_rules``, ``deps``, the inbound
 dispatchers and journal) or one workflow, and no workflow imports another's registration. This
 module is the only one that knows them all; ``server/app.py`` calls it to build the application and
-the CLI commands call ``guards_for`` so they obey the same write rules as the HTTP API.
+the CLI commands call ``write_rules_for`` so they obey the same write rules as the HTTP API.
 
-To add a door: an HTTP router to ``api_router``, an HL7/ASTM handler to ``register_inbound``, a
-write rule to ``register_guards``, a start-up step to ``run_startup``.
+To add a door: an HTTP router to ``ROUTERS`` (in precedence order), an HL7/ASTM handler to
+``register_inbound``, a write rule to ``register_write_rules``, a start-up step to ``run_startup``.
 """
 
 from __future__ import annotations
+
+from enum import Enum
 
 from fastapi import APIRouter, Depends
 
@@ -23,45 +25,75 @@ from server.context import AppContext
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
 from server.documents.trigger import install_document_trigger
-from server.guards import Guards
+from server.fhir_api import fhir
 from server.identity import routes as identity_routes
-from server.identity.guard import register_identity_guard
+from server.identity.write_rules import register_identity_rules
 from server.identity_feed import register_identity_feed
 from server.inbound.replay import replay_received
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
 from server.psc import routes as psc_routes
-from server.routes import fhir
 from server.settings import Settings
-from server.validation import register_validation_guards
+from server.validation import register_validation_rules
 from server.validation import router as validation_router
+from server.write_rules import WriteRules
 
 # Every router the application serves, with its prefix and tags, all behind the one access enforcement
-# (server/access/enforce.py). Order matters: the first route that matches a path wins, so the access and
-# workflow routers come before the generic FHIR interactions.
+# (server/access/enforce.py), IN PRECEDENCE ORDER: for a request that several routes match, the first
+# one listed here (and, inside one router, the first declared) answers. The workflow operations
+# (``Patient/$duplicates``, ``CodeSystem/$loinc-export``...) are paths the generic interactions would
+# also take (``GET /fhir/{rtype}/{rid}`` with rid ``$duplicates``), so they come first and the generic
+# FHIR router last. Each such overlap is declared in ``ROUTE_OVERLAPS`` below, and
+# tests/server/test_wiring.py fails when the routes make one that is not declared.
+ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
+    (access_routes.router, "", []),
+    (psc_routes.router, "", []),
+    (catalog_routes.router, "/fhir", ["Catalogue and LOINC"]),
+    (validation_router, "/fhir", ["Validation"]),
+    (orders_router, "/fhir", ["Orders"]),
+    (identity_routes.router, "/fhir", ["Identity (RNIV, INSi)"]),
+    (documents_router, "/fhir", ["CR-Bio documents"]),
+    (operation_definitions.router, "/fhir", ["FHIR"]),
+    (fhir.router, "/fhir", ["FHIR"]),  # the generic interactions: last, they match any type
+)
+
 api_router = APIRouter(dependencies=[Depends(enforce)])
-api_router.include_router(access_routes.router)
-api_router.include_router(psc_routes.router)
-api_router.include_router(catalog_routes.router, prefix="/fhir", tags=["Catalogue and LOINC"])
-api_router.include_router(validation_router, prefix="/fhir", tags=["Validation"])
-api_router.include_router(orders_router, prefix="/fhir", tags=["Orders"])
-api_router.include_router(identity_routes.router, prefix="/fhir", tags=["Identity (RNIV, INSi)"])
-api_router.include_router(documents_router, prefix="/fhir", tags=["CR-Bio documents"])
-api_router.include_router(operation_definitions.router, prefix="/fhir", tags=["FHIR"])
-api_router.include_router(fhir.router, prefix="/fhir", tags=["FHIR"])
+for _router, _prefix, _tags in ROUTERS:
+    api_router.include_router(_router, prefix=_prefix, tags=_tags)
+
+ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
+    # (method, the route that answers, the route it shadows): why the first one must win.
+    ("GET", "/fhir/.well-known/smart-configuration", "/fhir/{rtype}/{rid}"):
+        "the public OAuth discovery document (SMART), not a read of a type '.well-known'",
+    ("GET", "/fhir/CodeSystem/$loinc-export", "/fhir/{rtype}/{rid}"):
+        "an operation on the type, not a read of CodeSystem/$loinc-export",
+    ("GET", "/fhir/ConceptMap/$translate", "/fhir/{rtype}/{rid}"):
+        "an operation on the type, not a read of ConceptMap/$translate",
+    ("GET", "/fhir/Patient/$duplicates", "/fhir/{rtype}/{rid}"):
+        "an operation on the type, not a read of Patient/$duplicates",
+    ("GET", "/fhir/OperationDefinition", "/fhir/{rtype}"):
+        "the server's own OperationDefinitions are served from code, not searched in the database",
+    ("GET", "/fhir/OperationDefinition/{rid}", "/fhir/{rtype}/{rid}"):
+        "the server's own OperationDefinitions are served from code, not read from the database",
+    ("GET", "/fhir/OperationDefinition/{rid}", "/fhir/{rtype}/_history"):
+        "the server's own OperationDefinitions have no stored history: _history is read as an id (404)",
+    ("GET", "/fhir/metadata", "/fhir/{rtype}"): "the CapabilityStatement, not a search of a type 'metadata'",
+    ("GET", "/fhir/{rtype}/_history", "/fhir/{rtype}/{rid}"): "the type's history, not a read of id '_history'",
+}
+"""Every pair of routes that can match the same request, declared with the reason of the order."""
 
 
-def register_guards(guards: Guards, settings: Settings) -> None:
-    """Every workflow's write rules (see ``server/guards.py``); rules of one type run in this order."""
-    register_identity_guard(guards, settings)
-    register_validation_guards(guards)
+def register_write_rules(write_rules: WriteRules, settings: Settings) -> None:
+    """Every workflow's write rules (see ``server/write_rules.py``); rules of one type run in this order."""
+    register_identity_rules(write_rules, settings)
+    register_validation_rules(write_rules)
 
 
-def guards_for(settings: Settings) -> Guards:
+def write_rules_for(settings: Settings) -> WriteRules:
     """All the write rules, for the app and for a process that is not the HTTP app (CLI commands)."""
-    guards = Guards()
-    register_guards(guards, settings)
-    return guards
+    write_rules = WriteRules()
+    register_write_rules(write_rules, settings)
+    return write_rules
 
 
 def register_inbound(ctx: AppContext) -> None:

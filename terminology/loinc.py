@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
+from resources.codes import LOINC_SYSTEM as LOINC_SYSTEM  # defined once in resources, re-exported
 from terminology.errors import InvalidCode
 
-LOINC_SYSTEM = "http://loinc.org"
 LOINC_OID = "2.16.840.1.113883.6.1"
 _SHAPE = re.compile(r"^(\d{1,7})-(\d)$")
 

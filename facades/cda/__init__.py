@@ -1,10 +1,7 @@
 """CDA R2 facade: CR-Bio documents (CI-SIS CR-BIO 2024.01, N3 and N1), the lab's self-presenting
 stylesheet, the reader of a subcontractor's CR-Bio, and the offline conformance check."""
 
-from facades.cda.errors import KitError, NotACda
-from facades.cda.reader import DocumentPatient, SubcontractedReport, read_crbio
-from facades.cda.stylesheet import self_presenting, stylesheet_path
-from facades.cda.validation import (
+from facades.cda.conformance import (
     Finding,
     ValidationReport,
     cli_validate,
@@ -12,6 +9,9 @@ from facades.cda.validation import (
     schematrons_for,
     validate_cda,
 )
+from facades.cda.errors import KitError, NotACda
+from facades.cda.reader import DocumentPatient, SubcontractedReport, read_crbio
+from facades.cda.stylesheet import self_presenting, stylesheet_path
 from facades.cda.writer import (
     CrBioInput,
     DocumentVersion,

@@ -17,12 +17,12 @@ from resources.fhirjson import instant
 from resources.interactions.common import check_body_type, check_type
 from resources.interactions.create import conditional_key, create, prepare_create
 from resources.interactions.delete import delete
-from resources.interactions.guard import AccessCheck, WriteGuard, check_access
 from resources.interactions.outcome import Outcome
 from resources.interactions.read import read, vread
 from resources.interactions.search import matching_ids, search
 from resources.interactions.update import conditional_update, update
-from resources.store.base import FhirStore
+from resources.interactions.write_rules import AccessCheck, WriteRule, check_access
+from resources.store.base import FhirStore, StoreSession
 
 _ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3, "HEAD": 3}
 
@@ -88,30 +88,31 @@ def _response(outcome: Outcome) -> dict[str, Any]:
 _INTERACTION = {"POST": "create", "PUT": "update", "DELETE": "delete", "GET": "read", "HEAD": "read"}
 
 
-async def _run(store: FhirStore, e: _Entry, *, base: str, session: Any, guard: WriteGuard | None,
+async def _run(store: FhirStore, e: _Entry, *, base: str, session: StoreSession | None, write_rule: WriteRule | None,
                access: AccessCheck | None) -> Outcome:
     check_type(e.rtype)
     check_access(access, e.rtype, _INTERACTION[e.method])
     if e.method == "POST":
-        return await create(store, e.rtype, e.body, if_none_exist=e.if_none_exist, session=session, guard=guard)
+        return await create(store, e.rtype, e.body, if_none_exist=e.if_none_exist, session=session,
+                            write_rule=write_rule)
     if e.method == "PUT":
         if e.rid is None:
-            return await conditional_update(store, e.rtype, e.query, e.body, session=session, guard=guard)
-        return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session, guard=guard)
+            return await conditional_update(store, e.rtype, e.query, e.body, session=session, write_rule=write_rule)
+        return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session, write_rule=write_rule)
     if e.method == "DELETE":
         if e.rid is None:
             ids = await matching_ids(store, e.rtype, e.query, session=session)
             for rid in ids[:1]:
-                await delete(store, e.rtype, rid, session=session, guard=guard)
+                await delete(store, e.rtype, rid, session=session, write_rule=write_rule)
             return Outcome(204)
-        return await delete(store, e.rtype, e.rid, if_match=e.if_match, session=session, guard=guard)
+        return await delete(store, e.rtype, e.rid, if_match=e.if_match, session=session, write_rule=write_rule)
     if e.rid is None:
         return Outcome(200, await search(store, e.rtype, parse_qsl(e.query), base=base, access=access))
     return await (vread(store, e.rtype, e.rid, e.vid) if e.vid else read(store, e.rtype, e.rid))
 
 
 async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
-                       guard: WriteGuard | None, access: AccessCheck | None) -> list[dict[str, Any]]:
+                       write_rule: WriteRule | None, access: AccessCheck | None) -> list[dict[str, Any]]:
     ids: dict[str, str] = {}
     assigned: dict[int, str] = {}
     async with store.transaction() as session:
@@ -132,27 +133,28 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
         bulk = [e for e in ordered if e.method == "POST" and (e.index in assigned or not e.if_none_exist)]
         results: dict[int, dict[str, Any]] = {}
         for e in [x for x in ordered if x.method == "DELETE"]:
-            results[e.index] = await _one(store, e, base=base, session=session, guard=guard, access=access)
+            results[e.index] = await _one(store, e, base=base, session=session, write_rule=write_rule, access=access)
         prepared = []
         for e in bulk:
             try:
                 check_type(e.rtype)
                 check_access(access, e.rtype, "create")
                 check_body_type(e.body, e.rtype)
-                prepared.append((await prepare_create(e.body, session=session, guard=guard), assigned.get(e.index)))
+                prepared.append((await prepare_create(e.body, session=session, write_rule=write_rule),
+                                 assigned.get(e.index)))
             except SglError as exc:
                 raise _at(exc, e.index) from exc
         for e, stored in zip(bulk, await store.create_many(prepared, session=session), strict=True):
             results[e.index] = _response(Outcome.of(201, stored, location=True))
         for e in [x for x in ordered if x.index not in results]:
-            results[e.index] = await _one(store, e, base=base, session=session, guard=guard, access=access)
+            results[e.index] = await _one(store, e, base=base, session=session, write_rule=write_rule, access=access)
     return [results[e.index] for e in entries]
 
 
-async def _one(store: FhirStore, e: _Entry, *, base: str, session: Any, guard: WriteGuard | None,
+async def _one(store: FhirStore, e: _Entry, *, base: str, session: StoreSession | None, write_rule: WriteRule | None,
                access: AccessCheck | None) -> dict[str, Any]:
     try:
-        return _response(await _run(store, e, base=base, session=session, guard=guard, access=access))
+        return _response(await _run(store, e, base=base, session=session, write_rule=write_rule, access=access))
     except SglError as exc:
         raise _at(exc, e.index) from exc
 
@@ -165,17 +167,17 @@ def _at(exc: SglError, index: int) -> SglError:
 
 
 async def _batch(store: FhirStore, entries: list[_Entry], *, base: str,
-                 guard: WriteGuard | None, access: AccessCheck | None) -> list[dict[str, Any]]:
+                 write_rule: WriteRule | None, access: AccessCheck | None) -> list[dict[str, Any]]:
     out = []
     for e in entries:
         try:
-            out.append(_response(await _run(store, e, base=base, session=None, guard=guard, access=access)))
+            out.append(_response(await _run(store, e, base=base, session=None, write_rule=write_rule, access=access)))
         except SglError as exc:
             out.append({"response": {"status": str(exc.status), "outcome": exc.outcome()}})
     return out
 
 
-async def process_bundle(store: FhirStore, body: Any, *, base: str, guard: WriteGuard | None = None,
+async def process_bundle(store: FhirStore, body: Any, *, base: str, write_rule: WriteRule | None = None,
                          access: AccessCheck | None = None) -> dict[str, Any]:
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise InvalidInput("POST to the base URL takes a Bundle", expression="resourceType")
@@ -195,10 +197,10 @@ async def process_bundle(store: FhirStore, body: Any, *, base: str, guard: Write
             parse_errors[i] = exc
     if kind == "transaction":
         check_access(access, "*", "transaction")
-        results = await _transaction(store, entries, base=base, guard=guard, access=access)
+        results = await _transaction(store, entries, base=base, write_rule=write_rule, access=access)
     else:
         check_access(access, "*", "batch")
-        done = iter(await _batch(store, entries, base=base, guard=guard, access=access))
+        done = iter(await _batch(store, entries, base=base, write_rule=write_rule, access=access))
         results = [{"response": {"status": str(parse_errors[i].status), "outcome": parse_errors[i].outcome()}}
                    if i in parse_errors else next(done) for i in range(len(raw_entries))]
     return {"resourceType": "Bundle", "type": f"{kind}-response", "entry": results}

@@ -1,9 +1,9 @@
 """create and conditional create (``If-None-Exist``).
 
 A conditional create is decided by the database, not by read-then-write: the search and the insert run
-in one transaction that also writes a guard document keyed by the type and the canonical query
+in one transaction that also writes a claim document keyed by the type and the canonical query
 (``store.claim``). Of concurrent identical requests one transaction commits; the others conflict on the
-guard, run again, find the winner and answer 200 with it. Inside a caller's transaction (a transaction
+claim, run again, find the winner and answer 200 with it. Inside a caller's transaction (a transaction
 Bundle) the claim is made in that transaction and a conflict aborts it (409: the client retries).
 """
 
@@ -15,46 +15,47 @@ import random
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+from resources.conformance import validated
 from resources.errors import Conflict, PreconditionFailed, WriteConflict
 from resources.interactions.common import check_body_type, check_type
-from resources.interactions.guard import WriteGuard, WriteIntent, apply_guard
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
-from resources.store.base import FhirStore
-from resources.validation import validated
+from resources.interactions.write_rules import WriteIntent, WriteRule, apply_write_rule
+from resources.store.base import FhirStore, StoreSession
 
 CONDITIONAL_ATTEMPTS = 30
 
 
 def conditional_key(resource_type: str, query: str) -> str:
-    """The guard key of a conditional create: the same criteria in any order give the same key."""
+    """The claim key of a conditional create: the same criteria in any order give the same key."""
     pairs = sorted(parse_qsl(query.lstrip("?"), keep_blank_values=True))
     return hashlib.sha256(f"{resource_type}?{urlencode(pairs)}".encode()).hexdigest()
 
 
 async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exist: str | None = None,
-                 session: Any = None, guard: WriteGuard | None = None, rid: str | None = None) -> Outcome:
-    """Validate, run the write guard, store version 1 (under ``rid`` when a transaction chose it)."""
+                 session: StoreSession | None = None, write_rule: WriteRule | None = None,
+                 rid: str | None = None) -> Outcome:
+    """Validate, run the write rule, store version 1 (under ``rid`` when a transaction chose it)."""
     check_type(resource_type)
     resource = await validated(body)
     check_body_type(resource, resource_type)
     if not if_none_exist:
-        prepared = await prepare_create(resource, session=session, guard=guard)
+        prepared = await prepare_create(resource, session=session, write_rule=write_rule)
         return Outcome.of(201, await store.create(prepared, session=session, rid=rid), location=True)
     if session is not None:
-        return await _create_unless_exists(store, resource, if_none_exist, session, guard, rid)
+        return await _create_unless_exists(store, resource, if_none_exist, session, write_rule, rid)
     for attempt in range(CONDITIONAL_ATTEMPTS):
         try:
             async with store.transaction() as own:
-                return await _create_unless_exists(store, resource, if_none_exist, own, guard, rid)
+                return await _create_unless_exists(store, resource, if_none_exist, own, write_rule, rid)
         except WriteConflict:
             await asyncio.sleep(random.uniform(0.005, 0.02) * min(attempt + 1, 10))
     raise Conflict(f"If-None-Exist {if_none_exist!r}: too many concurrent creates of the same {resource_type}; retry",
                    expression="If-None-Exist")
 
 
-async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], query: str, session: Any,
-                                guard: WriteGuard | None, rid: str | None) -> Outcome:
+async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], query: str, session: StoreSession | None,
+                                write_rule: WriteRule | None, rid: str | None) -> Outcome:
     rtype = resource["resourceType"]
     ids = await matching_ids(store, rtype, query, session=session)
     if len(ids) > 1:
@@ -62,20 +63,22 @@ async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], quer
     if ids:
         return Outcome.of(200, await store.read(rtype, ids[0], session=session), location=True)
     await store.claim(conditional_key(rtype, query), session=session)
-    prepared = await prepare_create(resource, session=session, guard=guard)
+    prepared = await prepare_create(resource, session=session, write_rule=write_rule)
     return Outcome.of(201, await store.create(prepared, session=session, rid=rid), location=True)
 
 
-async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | None]], *, session: Any = None,
-                      guard: WriteGuard | None = None) -> list[Outcome]:
+async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | None]], *,
+                      session: StoreSession | None = None,
+                      write_rule: WriteRule | None = None) -> list[Outcome]:
     """Create several resources at once (``(body, rid)`` pairs, rid None for a new id): each is validated
-    and guarded like ``create``, then all are written in bulk. Give a ``session`` to make it all or nothing."""
-    ready = [(await prepare_create(body, session=session, guard=guard), rid) for body, rid in items]
+    and ruled like ``create``, then all are written in bulk. Give a ``session`` to make it all or nothing."""
+    ready = [(await prepare_create(body, session=session, write_rule=write_rule), rid) for body, rid in items]
     return [Outcome.of(201, stored, location=True) for stored in await store.create_many(ready, session=session)]
 
 
-async def prepare_create(body: Any, *, session: Any = None, guard: WriteGuard | None = None) -> dict[str, Any]:
-    """What ``create`` does before writing: validate, drop the client id, run the guard."""
+async def prepare_create(body: Any, *, session: StoreSession | None = None,
+                         write_rule: WriteRule | None = None) -> dict[str, Any]:
+    """What ``create`` does before writing: validate, drop the client id, run the write rule."""
     resource = {k: v for k, v in (await validated(body)).items() if k != "id"}
-    guarded = await apply_guard(guard, WriteIntent(resource["resourceType"], "create", None, resource, session))
-    return guarded or resource
+    ruled = await apply_write_rule(write_rule, WriteIntent(resource["resourceType"], "create", None, resource, session))
+    return ruled or resource

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from resources.errors import NotFound
 from resources.interactions.common import check_id, check_type, version_from_etag
-from resources.interactions.guard import WriteGuard, WriteIntent
 from resources.interactions.outcome import Outcome
-from resources.store.base import FhirStore
+from resources.interactions.write_rules import WriteIntent, WriteRule
+from resources.store.base import FhirStore, StoreSession
 
 
 async def delete(store: FhirStore, resource_type: str, rid: str, *, if_match: str | None = None,
-                 session: Any = None, guard: WriteGuard | None = None) -> Outcome:
+                 session: StoreSession | None = None, write_rule: WriteRule | None = None) -> Outcome:
     check_type(resource_type)
     check_id(rid)
     expected = version_from_etag(if_match)
-    if guard is not None:
+    if write_rule is not None:
         try:
             current = await store.read(resource_type, rid, session=session)
         except NotFound:
             return Outcome(204)
-        await guard(WriteIntent(resource_type, "delete", current.resource, None, session))
+        await write_rule(WriteIntent(resource_type, "delete", current.resource, None, session))
         expected = expected if expected is not None else current.vid
     stored = await store.delete(resource_type, rid, expected_vid=expected, session=session)
     if stored is None:

@@ -7,12 +7,12 @@ from urllib.parse import parse_qsl, urlencode
 
 from resources.errors import Issue, PreconditionFailed, operation_outcome
 from resources.interactions.common import check_type
-from resources.interactions.guard import AccessCheck, check_access
+from resources.interactions.write_rules import AccessCheck, check_access
 from resources.search.query import MAX_CHAIN_MATCHES, SearchRequest, plan
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 
-def chain_resolver(store: FhirStore, session: Any = None) -> Any:
+def chain_resolver(store: FhirStore, session: StoreSession | None = None) -> Any:
     async def resolve(rtype: str, pairs: list[tuple[str, str]]) -> list[str]:
         req = await plan(rtype, pairs, strict=True, resolve_chain=resolve)
         return await store.search_ids(req, limit=MAX_CHAIN_MATCHES + 1, session=session)
@@ -20,14 +20,14 @@ def chain_resolver(store: FhirStore, session: Any = None) -> Any:
 
 
 async def plan_search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
-                      session: Any = None) -> SearchRequest:
+                      session: StoreSession | None = None) -> SearchRequest:
     """Plan a search on a served FHIR type only: any other name (``Patient_history``, an internal
     collection, a typo) is a 404 before a collection is touched."""
     check_type(rtype)
     return await plan(rtype, pairs, strict=strict, resolve_chain=chain_resolver(store, session))
 
 
-async def matching_ids(store: FhirStore, rtype: str, query: str, *, session: Any = None) -> list[str]:
+async def matching_ids(store: FhirStore, rtype: str, query: str, *, session: StoreSession | None = None) -> list[str]:
     """Ids matching a conditional query (``If-None-Exist`` / conditional update); at most 2 are fetched."""
     pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
     if not pairs:

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from resources.conformance import validated
 from resources.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from resources.interactions.common import check_body_type, check_id, check_type, version_from_etag
 from resources.interactions.create import create
-from resources.interactions.guard import WriteGuard, WriteIntent
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
-from resources.store.base import FhirStore
-from resources.validation import validated
+from resources.interactions.write_rules import WriteIntent, WriteRule
+from resources.store.base import FhirStore, StoreSession
 
 
 async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, if_match: str | None = None,
-                 session: Any = None, guard: WriteGuard | None = None) -> Outcome:
+                 session: StoreSession | None = None, write_rule: WriteRule | None = None) -> Outcome:
     check_type(resource_type)
     check_id(rid)
     resource = await validated(body)
@@ -23,20 +23,20 @@ async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, i
     if resource.get("id") != rid:
         raise InvalidInput(f"the body's id {resource.get('id')!r} differs from the URL's {rid!r}", expression="id")
     expected = version_from_etag(if_match)
-    if guard is not None:
-        resource, expected = await _guarded(store, resource, expected, guard, session)
+    if write_rule is not None:
+        resource, expected = await _rule_pinned(store, resource, expected, write_rule, session)
     try:
         stored, created = await store.update(resource, expected_vid=expected, session=session)
     except PreconditionFailed as exc:
-        if if_match is None:  # the guard checked a version that changed since: the caller may retry
+        if if_match is None:  # the write rule checked a version that changed since: the caller may retry
             raise Conflict(f"{resource_type}/{rid} changed while being checked; retry") from exc
         raise
     return Outcome.of(201 if created else 200, stored, location=created)
 
 
-async def _guarded(store: FhirStore, resource: dict[str, Any], expected: int | None, guard: WriteGuard,
-                   session: Any) -> tuple[dict[str, Any], int | None]:
-    """Run the guard against the version it will replace, and pin that version for the write."""
+async def _rule_pinned(store: FhirStore, resource: dict[str, Any], expected: int | None, write_rule: WriteRule,
+                   session: StoreSession | None) -> tuple[dict[str, Any], int | None]:
+    """Run the write rule against the version it will replace, and pin that version for the write."""
     rtype, rid = resource["resourceType"], resource["id"]
     try:
         current = await store.read(rtype, rid, session=session)
@@ -46,12 +46,12 @@ async def _guarded(store: FhirStore, resource: dict[str, Any], expected: int | N
         raise PreconditionFailed(f"{rtype}/{rid} is at version {current.vid}, not {expected}", expression="If-Match")
     intent = WriteIntent(rtype, "update" if current else "create", current.resource if current else None, resource,
                          session)
-    guarded = await guard(intent) or resource
-    return guarded, current.vid if current else expected
+    ruled = await write_rule(intent) or resource
+    return ruled, current.vid if current else expected
 
 
 async def conditional_update(store: FhirStore, resource_type: str, query: str, body: Any, *,
-                             session: Any = None, guard: WriteGuard | None = None) -> Outcome:
+                             session: StoreSession | None = None, write_rule: WriteRule | None = None) -> Outcome:
     """PUT on ``Type?criteria``: no match creates, one match updates it, several is an error."""
     check_type(resource_type)
     ids = await matching_ids(store, resource_type, query, session=session)
@@ -62,7 +62,8 @@ async def conditional_update(store: FhirStore, resource_type: str, query: str, b
         if given and given != ids[0]:
             raise InvalidInput(f"the body's id {given!r} is not the matching {resource_type}/{ids[0]}",
                                expression="id")
-        return await update(store, resource_type, ids[0], {**body, "id": ids[0]}, session=session, guard=guard)
+        return await update(store, resource_type, ids[0], {**body, "id": ids[0]}, session=session,
+                            write_rule=write_rule)
     if given:
-        return await update(store, resource_type, given, body, session=session, guard=guard)
-    return await create(store, resource_type, body, session=session, guard=guard)
+        return await update(store, resource_type, given, body, session=session, write_rule=write_rule)
+    return await create(store, resource_type, body, session=session, write_rule=write_rule)

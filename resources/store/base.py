@@ -9,9 +9,16 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
+
+from pymongo.asynchronous.client_session import AsyncClientSession
 
 from resources.search.query import SearchRequest
+
+StoreSession: TypeAlias = AsyncClientSession
+"""The database session a transaction runs in (``FhirStore.transaction`` yields it): handed to every read
+and write that must see or belong to the open transaction; None outside one. The MongoDB driver's
+session, named once here so signatures say what they take instead of ``Any``."""
 
 
 @dataclass(frozen=True)
@@ -45,36 +52,37 @@ class HistoryPage:
 
 
 class FhirStore(Protocol):
-    """Persistence of FHIR resources with versions; every write is guarded by the expected version."""
+    """Persistence of FHIR resources with versions; every write is conditioned on the expected version."""
 
-    async def create(self, resource: dict[str, Any], *, session: Any = None,
+    async def create(self, resource: dict[str, Any], *, session: StoreSession | None = None,
                      rid: str | None = None) -> Stored: ...
 
     async def create_many(self, resources: list[tuple[dict[str, Any], str | None]], *,
-                          session: Any = None) -> list[Stored]: ...
+                          session: StoreSession | None = None) -> list[Stored]: ...
 
-    async def read(self, resource_type: str, id: str, *, session: Any = None) -> Stored: ...
+    async def read(self, resource_type: str, id: str, *, session: StoreSession | None = None) -> Stored: ...
 
     async def vread(self, resource_type: str, id: str, vid: int) -> Stored: ...
 
     async def update(self, resource: dict[str, Any], *, expected_vid: int | None = None,
-                     session: Any = None) -> tuple[Stored, bool]: ...
+                     session: StoreSession | None = None) -> tuple[Stored, bool]: ...
 
     async def delete(self, resource_type: str, id: str, *, expected_vid: int | None = None,
-                     session: Any = None) -> Stored | None: ...
+                     session: StoreSession | None = None) -> Stored | None: ...
 
     async def history(self, resource_type: str, id: str | None, *, count: int,
                       cursor: str | None = None) -> HistoryPage: ...
 
-    async def search(self, request: SearchRequest, *, session: Any = None) -> SearchPage: ...
+    async def search(self, request: SearchRequest, *, session: StoreSession | None = None) -> SearchPage: ...
 
-    async def search_ids(self, request: SearchRequest, *, limit: int, session: Any = None) -> list[str]: ...
+    async def search_ids(self, request: SearchRequest, *, limit: int,
+                         session: StoreSession | None = None) -> list[str]: ...
 
-    async def claim(self, key: str, *, session: Any) -> None:
-        """Write the guard document ``key`` inside the transaction ``session``: two transactions claiming
+    async def claim(self, key: str, *, session: StoreSession | None) -> None:
+        """Write the claim document ``key`` inside the transaction ``session``: two transactions claiming
         the same key cannot both commit (the loser gets ``WriteConflict``), which serialises check-then-create."""
         ...
 
-    def transaction(self) -> AbstractAsyncContextManager[Any]:
+    def transaction(self) -> AbstractAsyncContextManager[StoreSession]:
         """All-or-nothing scope; a conflict with a concurrent transaction surfaces as ``WriteConflict``."""
         ...

@@ -6,7 +6,7 @@ the deletion marker). A create therefore writes one document, not two (the histo
 first version cost about as much as the resource itself, for the many resources never changed), and
 a history read or a vread merges both collections. Databases written before this keep every version
 in history, the current one included: merging drops the copy. A write is one document operation on
-``<Type>`` guarded by the version it expects (optimistic concurrency). A no-op update (same content
+``<Type>`` conditioned on the version it expects (optimistic concurrency). A no-op update (same content
 hash) makes no version.
 """
 
@@ -32,7 +32,7 @@ from resources.search.date import now_utc
 from resources.search.extract import search_document, sort_key
 from resources.search.params import RESOURCE_TYPES
 from resources.search.query import Include, SearchRequest
-from resources.store.base import HistoryPage, SearchPage, Stored
+from resources.store.base import HistoryPage, SearchPage, Stored, StoreSession
 from resources.store.chain import CHAINED, LINKS, new_link
 from resources.store.indexes import (
     UNIQUE_IDENTIFIERS,
@@ -45,7 +45,7 @@ from resources.store.indexes import (
 log = logging.getLogger(__name__)
 _WRITE_RETRIES = 5
 CLAIMS = "_claims"
-"""Guard documents of conditional creates (not a FHIR type: no route can read it)."""
+"""Claim documents of conditional creates (not a FHIR type: no route can read it)."""
 MAX_INCLUDED = 1000
 
 
@@ -151,10 +151,10 @@ class MongoFhirStore:
         return {"_id": f"{stored.id}/{stored.vid}", "i": stored.id, "v": stored.vid, "lu": stored.last_updated,
                 "k": _history_key(stored), "m": stored.method, "r": stored.resource}
 
-    async def _append_history(self, rtype: str, stored: Stored, session: Any) -> None:
+    async def _append_history(self, rtype: str, stored: Stored, session: StoreSession | None) -> None:
         await self.db[f"{rtype}_history"].insert_one(self._history_document(stored), session=session)
 
-    async def _supersede(self, rtype: str, current: dict[str, Any], session: Any) -> None:
+    async def _supersede(self, rtype: str, current: dict[str, Any], session: StoreSession | None) -> None:
         """Copy the version ``current`` (a current document) into history: it is being replaced or deleted.
         An upsert, since a database written before history-on-supersede already holds it."""
         previous = _stored_of(rtype, current)
@@ -162,7 +162,8 @@ class MongoFhirStore:
         await self.db[f"{rtype}_history"].update_one({"_id": doc.pop("_id")}, {"$setOnInsert": doc}, upsert=True,
                                                      session=session)
 
-    async def create(self, resource: dict[str, Any], *, session: Any = None, rid: str | None = None) -> Stored:
+    async def create(self, resource: dict[str, Any], *, session: StoreSession | None = None,
+                     rid: str | None = None) -> Stored:
         """Store version 1 under a new id (``rid`` when a transaction assigned it beforehand)."""
         rtype = resource["resourceType"]
         rid = rid or str(uuid.uuid4())
@@ -199,12 +200,12 @@ class MongoFhirStore:
                 await self.db[LINKS].insert_many([new_link(d["r"], lu) for d in docs], ordered=True, session=session)
         return stored
 
-    async def _last_history_version(self, rtype: str, rid: str, session: Any) -> dict[str, Any] | None:
+    async def _last_history_version(self, rtype: str, rid: str, session: StoreSession | None) -> dict[str, Any] | None:
         return await self.db[f"{rtype}_history"].find_one(
             {"i": rid}, sort=[("v", DESCENDING)], projection={"v": 1, "m": 1, "lu": 1}, session=session)
 
     async def update(self, resource: dict[str, Any], *, expected_vid: int | None = None,
-                     session: Any = None) -> tuple[Stored, bool]:
+                     session: StoreSession | None = None) -> tuple[Stored, bool]:
         rtype, rid = resource["resourceType"], resource["id"]
         coll = self.db[rtype]
         for _ in range(_WRITE_RETRIES):
@@ -233,7 +234,8 @@ class MongoFhirStore:
                                          expression="If-Match")
         raise Conflict(f"{rtype}/{rid} is being updated concurrently; retry")
 
-    async def _create_with_id(self, resource: dict[str, Any], expected_vid: int | None, session: Any) -> Stored:
+    async def _create_with_id(self, resource: dict[str, Any], expected_vid: int | None,
+                              session: StoreSession | None) -> Stored:
         rtype, rid = resource["resourceType"], resource["id"]
         last = await self._last_history_version(rtype, rid, session)
         vid = last["v"] + 1 if last else 1
@@ -249,7 +251,7 @@ class MongoFhirStore:
         return Stored(rtype, rid, vid, lu, body, "PUT")
 
     async def delete(self, resource_type: str, id: str, *, expected_vid: int | None = None,
-                     session: Any = None) -> Stored | None:
+                     session: StoreSession | None = None) -> Stored | None:
         coll = self.db[resource_type]
         current = await coll.find_one({"_id": id}, projection={"v": 1, "r": 1, "lu": 1, "m": 1}, session=session)
         if current is None:
@@ -266,7 +268,7 @@ class MongoFhirStore:
         return stored
 
     # -- reads --------------------------------------------------------------------------------
-    async def read(self, resource_type: str, id: str, *, session: Any = None) -> Stored:
+    async def read(self, resource_type: str, id: str, *, session: StoreSession | None = None) -> Stored:
         doc = await self.db[resource_type].find_one({"_id": id}, projection={"r": 1, "v": 1, "lu": 1},
                                                     session=session)
         if doc is not None:
@@ -325,12 +327,12 @@ class MongoFhirStore:
         return await self.db[rtype].find(flt, projection=projection, sort=[("k._lastUpdated", DESCENDING)],
                                          limit=count + 1).to_list()
 
-    async def search_ids(self, request: SearchRequest, *, limit: int, session: Any = None) -> list[str]:
+    async def search_ids(self, request: SearchRequest, *, limit: int, session: StoreSession | None = None) -> list[str]:
         docs = await self._matching(request, request.filter, {"_id": 1}, limit, session)
         return [d["_id"] for d in docs]
 
     async def _matching(self, request: SearchRequest, flt: dict[str, Any], projection: dict[str, Any],
-                        limit: int, session: Any) -> list[dict[str, Any]]:
+                        limit: int, session: StoreSession | None) -> list[dict[str, Any]]:
         """Up to ``limit`` documents in sort order that pass the element-range re-checks.
 
         Without re-checks this is one query. With them, batches continue after the last document
@@ -353,7 +355,7 @@ class MongoFhirStore:
             batch_filter = conjoin(flt, keyset.after(sort, keyset.key_of(batch[-1], sort[0])))
         return out[:limit]
 
-    async def search(self, request: SearchRequest, *, session: Any = None) -> SearchPage:
+    async def search(self, request: SearchRequest, *, session: StoreSession | None = None) -> SearchPage:
         coll = self.db[request.resource_type]
         if request.summary_count and not request.checked:
             return SearchPage([], total=await coll.count_documents(request.filter, session=session))
@@ -377,7 +379,8 @@ class MongoFhirStore:
         page.included = await self._includes(request, docs, session)
         return page
 
-    async def _includes(self, request: SearchRequest, docs: list[dict[str, Any]], session: Any) -> list[dict[str, Any]]:
+    async def _includes(self, request: SearchRequest, docs: list[dict[str, Any]],
+                        session: StoreSession | None) -> list[dict[str, Any]]:
         wanted: dict[str, set[str]] = {}
         for inc in request.includes:
             if inc.source_type != request.resource_type:
@@ -396,7 +399,7 @@ class MongoFhirStore:
         return _once(out, {(request.resource_type, d["_id"]) for d in docs})
 
     async def _revincludes(self, revs: list[Include], rtype: str, docs: list[dict[str, Any]],
-                           session: Any) -> list[dict[str, Any]]:
+                           session: StoreSession | None) -> list[dict[str, Any]]:
         refs = [f"{rtype}/{d['_id']}" for d in docs]
         out: list[dict[str, Any]] = []
         for rev in revs:
@@ -410,12 +413,12 @@ class MongoFhirStore:
             out.extend(f["r"] for f in found)
         return out
 
-    async def claim(self, key: str, *, session: Any) -> None:
+    async def claim(self, key: str, *, session: StoreSession | None) -> None:
         await self.db[CLAIMS].update_one({"_id": key}, {"$inc": {"n": 1}, "$set": {"at": now_utc()}},
                                          upsert=True, session=session)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
+    async def transaction(self) -> AsyncIterator[StoreSession]:
         """All-or-nothing scope: writes given this session commit together or not at all."""
         async with self.client.start_session() as session:
             if not self.transactions:

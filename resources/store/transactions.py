@@ -26,11 +26,12 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from resources.errors import WriteConflict
+from resources.store.base import StoreSession
 
 __all__ = ["DEFAULT_ATTEMPTS", "RetriesExhausted", "retry_conflicts", "run_in_transaction"]
 
@@ -42,7 +43,7 @@ PAUSE_S = 0.02
 
 
 class Transactional(Protocol):
-    def transaction(self) -> AbstractAsyncContextManager[Any]: ...
+    def transaction(self) -> AbstractAsyncContextManager[StoreSession]: ...
 
 
 class RetriesExhausted(WriteConflict):
@@ -87,7 +88,7 @@ async def retry_conflicts(attempt: Callable[[], Awaitable[T]], attempts: int = D
     raise AssertionError("unreachable")
 
 
-async def run_in_transaction(store: Transactional, fn: Callable[[Any], Awaitable[T]],
+async def run_in_transaction(store: Transactional, fn: Callable[[StoreSession], Awaitable[T]],
                              attempts: int = DEFAULT_ATTEMPTS, *, what: str = "transaction",
                              also: tuple[type[BaseException], ...] = (), expression: str | None = None) -> T:
     """``fn(session)`` inside one transaction, committed before this returns; run again from the start

@@ -82,7 +82,7 @@ TABLE: tuple[Row, ...] = (
     Row(("ServiceRequest",), ("$order", "$refusal"), (SECRETAIRE, PRELEVEUR, BIOLOGISTE, BIOLOGISTE_RESPONSABLE,
                                                       DPI)),
     Row(("Specimen",), ("$label",), _CARE),
-    # results and validation (validation only through its operations: see server/validation/guard.py)
+    # results and validation (validation only through its operations: see server/validation/write_rules.py)
     Row(RESULTS, (READ,), _CARE + (DPI,)),
     Row(RESULTS, (CREATE, UPDATE), _BENCH + (AUTOMATE,)),
     Row(RESULTS, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
@@ -98,7 +98,7 @@ TABLE: tuple[Row, ...] = (
     Row(CATALOGUE, (READ,), _CARE + (ADMINISTRATEUR, AUTOMATE, DPI)),
     Row(CATALOGUE, (CREATE,), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(CATALOGUE, (UPDATE,), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
-        "a LOINC coding changes only through $set-loinc / $loinc-import (catalogue guard)"),
+        "a LOINC coding changes only through $set-loinc / $loinc-import (catalogue write rule)"),
     Row(CATALOGUE, (DELETE,), (ADMINISTRATEUR,)),
     Row(("ObservationDefinition", "ActivityDefinition", "CodeSystem"), ("$set-loinc",), _BIO),
     Row(("ConceptMap",), ("$loinc-import",), _BIO),

@@ -36,9 +36,9 @@ from typing import Any
 
 from resources.errors import NotFound
 from resources.fhirjson import instant
-from resources.interactions import WriteGuard, create_many, update
+from resources.interactions import WriteRule, create_many, update
 from resources.search.date import now_utc
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.access.roles import AUTOMATE
@@ -57,7 +57,7 @@ from server.analyzers.observation import (
     filled,
     with_correction,
 )
-from server.guards import Guards
+from server.write_rules import WriteRules
 
 log = logging.getLogger(__name__)
 ANALYZER_ROLE = AUTOMATE
@@ -100,9 +100,9 @@ async def _patient_of(matcher: Matcher, item: RefusedIncoming) -> str | None:
 
 
 class ResultIngest:
-    def __init__(self, store: FhirStore, guards: Guards, catalog: CatalogCache) -> None:
+    def __init__(self, store: FhirStore, write_rules: WriteRules, catalog: CatalogCache) -> None:
         self.store = store
-        self.guards = guards
+        self.write_rules = write_rules
         self.catalog = catalog
         self.ledger = ResultLedger(store.db)  # type: ignore[attr-defined]
 
@@ -120,14 +120,14 @@ class ResultIngest:
                                         TRANSACTION_ATTEMPTS, what="analyzer results")
 
     async def _ingest_once(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming],
-                           view: CatalogView, session: Any) -> IngestReport:
+                           view: CatalogView, session: StoreSession) -> IngestReport:
         """Match every result, then write the new Observations and Tasks in one bulk create (ids chosen
         up front so a Task can point at its Observation); updates (a rerun placeholder filled, a
         correction) go one by one. The ledger rows are written last, in the same transaction."""
         report = IngestReport()
         now = instant(now_utc())
         analyzer = (results[0].analyzer if results else refused[0].analyzer if refused else "")
-        guard = self.guards.for_caller(Caller(id=f"analyzer:{analyzer}", role=ANALYZER_ROLE, kind="partner"))
+        write_rule = self.write_rules.for_caller(Caller(id=f"analyzer:{analyzer}", role=ANALYZER_ROLE, kind="partner"))
         matcher = Matcher(self.store, view, session)
         keys = list(dict.fromkeys([*(r.key for r in results), *(r.key for r in refused)]))
         ledger = await self.ledger.find(keys, session)
@@ -137,7 +137,7 @@ class ResultIngest:
             if prior is not None and prior.fingerprint == result.fingerprint:
                 report.duplicates += 1
                 continue
-            entry = await self._store_one(result, prior, matcher, batch, report, session, guard)
+            entry = await self._store_one(result, prior, matcher, batch, report, session, write_rule)
             if prior is None:
                 batch.new_keys.append(entry)
             else:
@@ -154,12 +154,12 @@ class ResultIngest:
             batch.new_keys.append(entry)
             ledger[item.key] = entry
         if batch.new:
-            await create_many(self.store, batch.new, session=session, guard=guard)
+            await create_many(self.store, batch.new, session=session, write_rule=write_rule)
         await self.ledger.write(batch.new_keys, batch.changed_keys, session)
         return report
 
     async def _store_one(self, result: IncomingResult, prior: LedgerEntry | None, matcher: Matcher,
-                         batch: _Batch, report: IngestReport, session: Any, guard: WriteGuard) -> LedgerEntry:
+                         batch: _Batch, report: IngestReport, session: Any, write_rule: WriteRule) -> LedgerEntry:
         match = await matcher.match(result)
         observation = build_observation(result, match, issued=batch.now)
         current = await self._current(prior, session) if prior is not None else None
@@ -168,7 +168,8 @@ class ResultIngest:
         open_tasks: list[dict[str, Any]] = []
         if current is not None and editable(current):
             obs_id = current["id"]
-            await update(self.store, "Observation", obs_id, filled(current, observation), session=session, guard=guard)
+            await update(self.store, "Observation", obs_id, filled(current, observation), session=session,
+                         write_rule=write_rule)
             report.corrected += 1
             open_tasks = await find_all(self.store, "Task", [("identifier", f"{RESULT_ID_SYSTEM}|{result.key}"),
                                                              ("status", "requested")], session=session, max_pages=1)
@@ -178,7 +179,7 @@ class ResultIngest:
             if awaiting is not None:
                 obs_id = awaiting["id"]
                 await update(self.store, "Observation", obs_id, filled(awaiting, observation), session=session,
-                             guard=guard)
+                             write_rule=write_rule)
             else:
                 obs_id = batch.add(observation)
         report.produced.append(f"Observation/{obs_id}")
@@ -189,7 +190,7 @@ class ResultIngest:
                                      f"the new value is Observation/{obs_id}")
             report.corrected += 1
         if open_tasks:  # the worklist entry of the value this correction replaces
-            await self._close_or_keep(open_tasks, problem, session, guard)
+            await self._close_or_keep(open_tasks, problem, session, write_rule)
         if problem.problem is not None:
             if not open_tasks:
                 patient = await matcher.patient_for(result.patient)
@@ -202,7 +203,7 @@ class ResultIngest:
                            (prior.versions + 1) if prior is not None else 1)
 
     async def _close_or_keep(self, tasks: list[dict[str, Any]], match: Match, session: Any,
-                             guard: WriteGuard) -> None:
+                             write_rule: WriteRule) -> None:
         """A corrected value that is now matched closes the worklist entries of the value it replaces
         (``cancelled``, saying why); one still unmatched keeps them, with the new reason."""
         for task in tasks:
@@ -213,7 +214,7 @@ class ResultIngest:
                 changed = {**task, "statusReason": {"coding": [{"system": UNMATCHED_REASON_SYSTEM,
                                                                 "code": match.problem}], "text": match.detail}}
             changed.pop("meta", None)
-            await update(self.store, "Task", task["id"], changed, session=session, guard=guard)
+            await update(self.store, "Task", task["id"], changed, session=session, write_rule=write_rule)
 
     async def _current(self, prior: LedgerEntry, session: Any) -> dict[str, Any] | None:
         rtype, _, rid = prior.observation.partition("/")

@@ -14,6 +14,8 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resources.store.base import StoreSession
+
 COLLECTION = "analyzer_results"
 
 
@@ -30,7 +32,7 @@ class ResultLedger:
     def __init__(self, db: AsyncDatabase[Any]) -> None:
         self.collection = db[COLLECTION]
 
-    async def find(self, keys: list[str], session: Any) -> dict[str, LedgerEntry]:
+    async def find(self, keys: list[str], session: StoreSession | None) -> dict[str, LedgerEntry]:
         out: dict[str, LedgerEntry] = {}
         for start in range(0, len(keys), 500):
             cursor = self.collection.find({"_id": {"$in": keys[start:start + 500]}}, session=session)
@@ -39,7 +41,7 @@ class ResultLedger:
                                               doc.get("versions", 1))
         return out
 
-    async def write(self, new: list[LedgerEntry], changed: list[LedgerEntry], session: Any) -> None:
+    async def write(self, new: list[LedgerEntry], changed: list[LedgerEntry], session: StoreSession | None) -> None:
         """Insert the new keys (a concurrent copy makes this fail: the transaction is retried) and
         record the new fingerprint of the changed ones."""
         if new:

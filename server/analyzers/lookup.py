@@ -9,14 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from resources.interactions.search import plan_search
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 PAGE = 1000
 MAX_PAGES = 100
 CLOSED_REQUESTS = frozenset({"revoked", "entered-in-error", "draft"})
 
 
-async def find_all(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, session: Any = None,
+async def find_all(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, session: StoreSession | None = None,
                    max_pages: int = MAX_PAGES) -> list[dict[str, Any]]:
     """Every match of a search, page after page (bounded: ``max_pages`` of ``PAGE``)."""
     out: list[dict[str, Any]] = []
@@ -32,13 +32,15 @@ async def find_all(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *
     raise RuntimeError(f"{rtype} search {pairs!r} has more than {max_pages * PAGE} matches")
 
 
-async def specimens_by_accession(store: FhirStore, accession: str, *, session: Any = None) -> list[dict[str, Any]]:
+async def specimens_by_accession(store: FhirStore, accession: str, *,
+                                 session: StoreSession | None = None) -> list[dict[str, Any]]:
     """The Specimens whose accessionIdentifier is this tube barcode (any system), entered-in-error left out."""
     found = await find_all(store, "Specimen", [("accession", accession)], session=session, max_pages=1)
     return [s for s in found if s.get("status") != "entered-in-error"]
 
 
-async def requests_of(store: FhirStore, specimen: dict[str, Any], *, session: Any = None) -> list[dict[str, Any]]:
+async def requests_of(store: FhirStore, specimen: dict[str, Any], *,
+                      session: StoreSession | None = None) -> list[dict[str, Any]]:
     """The open ServiceRequests of a specimen (pointing at it, or named in ``Specimen.request``), oldest first."""
     found = {r["id"]: r for r in await find_all(store, "ServiceRequest", [("specimen", f"Specimen/{specimen['id']}")],
                                                  session=session, max_pages=1)}

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.analyzers.catalog_view import CatalogView
 from server.analyzers.incoming import IncomingResult, PatientHint
 from server.analyzers.lookup import find_all, requests_of, specimens_by_accession
@@ -36,7 +36,7 @@ class Matcher:
 
     store: FhirStore
     view: CatalogView
-    session: Any = None
+    session: StoreSession | None = None
     _specimens: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _requests: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     _awaiting: dict[str, list[dict[str, Any]]] = field(default_factory=dict)

@@ -11,7 +11,7 @@ from server.context import AppContext
 
 def register_analyzers(ctx: AppContext) -> None:
     catalog = CatalogCache(ctx.store)
-    ingest = ResultIngest(ctx.store, ctx.guards, catalog)
+    ingest = ResultIngest(ctx.store, ctx.write_rules, catalog)
     handle_results = hl7_handler.results_handler(ingest)
     for message_type, event in RESULT_MESSAGES:  # ORU^R01/R30/R32, OUL^R22/R23/R24
         ctx.hl7.route(message_type, event, handle_results)

@@ -20,16 +20,16 @@ from typing import TypeVar
 import click
 
 from resources.errors import SglError
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from server.access.caller import Caller, system
 from server.access.cli_role import as_role_option, operator_for
 from server.catalog.exporting import export_catalog, export_day
 from server.catalog.importing import apply_import, circuit_codes, read_concept_map_import, read_import
 from server.catalog.seed import seed_catalog
-from server.catalog.writer import caller_guard
+from server.catalog.writer import caller_write_rule
 from server.database import Database, open_database
 from server.settings import Settings
-from server.wiring import guards_for
+from server.wiring import write_rules_for
 from terminology import ImportResult
 
 __all__ = ["catalog"]
@@ -47,7 +47,7 @@ def _run(settings: Settings, work: Callable[[Database], Awaitable[_T]]) -> _T:
     async def run() -> _T:
         database = await open_database(settings)
         try:
-            await seed_catalog(database.store, guard=_guard(settings, system("seed")))
+            await seed_catalog(database.store, write_rule=_write_rule(settings, system("seed")))
             return await work(database)
         finally:
             await database.close()
@@ -59,8 +59,8 @@ def _run(settings: Settings, work: Callable[[Database], Awaitable[_T]]) -> _T:
         raise NothingDone(exc.diagnostics + (f" [{where}]" if where else "")) from exc
 
 
-def _guard(settings: Settings, caller: Caller) -> WriteGuard:
-    return caller_guard(guards_for(settings), caller)
+def _write_rule(settings: Settings, caller: Caller) -> WriteRule:
+    return caller_write_rule(write_rules_for(settings), caller)
 
 
 _data_dir = click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
@@ -131,7 +131,7 @@ def import_(file: Path, report_path: Path, dry_run: bool, value_set: Path | None
             return result, 0
         with click.progressbar(length=len(result.changes) + 2, label="Writing the LOINC codes",
                                file=sys.stderr) as bar:
-            return result, await apply_import(db.store, result, guard=_guard(settings, caller), caller=caller,
+            return result, await apply_import(db.store, result, write_rule=_write_rule(settings, caller), caller=caller,
                                               progress=bar.update)
 
     result, applied = _run(settings, work)

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from resources.errors import InvalidInput
-from resources.interactions import WriteGuard
-from resources.store.base import FhirStore
+from resources.interactions import WriteRule
+from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.audit import provenance
@@ -76,16 +76,16 @@ async def read_concept_map_import(store: FhirStore, concept_map: Any, circuit: f
     return parse_concept_map_import(concept_map, stored.catalog, circuit)
 
 
-async def apply_import(store: FhirStore, result: ImportResult, *, guard: WriteGuard, caller: Caller,
+async def apply_import(store: FhirStore, result: ImportResult, *, write_rule: WriteRule, caller: Caller,
                        now: datetime | None = None, progress: Progress | None = None) -> int:
     """Apply every change of ``result`` in one transaction; return how many LOINC codes changed."""
     if not result.changes:
         return 0
-    async def write(session: Any) -> None:
+    async def write(session: StoreSession) -> None:
         fresh = await read_catalog(store, session=session)
         after = apply_changes(fresh.catalog, result.changes, now or datetime.now(UTC))
         resources = changed_resources(after, result.changes)
-        written = await write_pinned(store, resources, fresh.versions, guard=guard, session=session,
+        written = await write_pinned(store, resources, fresh.versions, write_rule=write_rule, session=session,
                                      progress=progress)
         await store.create(provenance(written, caller, "UPDATE", f"[SGL.LOI.08] {len(result.changes)} LOINC code(s) "
                                       "imported by $loinc-import"), session=session)

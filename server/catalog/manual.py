@@ -13,11 +13,10 @@ stays readable in the resource history (``_history``), one version per edit.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from resources.errors import NotFound, PreconditionFailed
-from resources.interactions import WriteGuard
-from resources.store.base import FhirStore, Stored
+from resources.interactions import WriteRule
+from resources.store.base import FhirStore, Stored, StoreSession
 from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.audit import provenance
@@ -48,14 +47,14 @@ def element_of(catalog: Catalog, rtype: str, rid: str, concept: str) -> tuple[Ta
 
 
 async def set_loinc(store: FhirStore, rtype: str, rid: str, loinc_code: str, display: str, *, caller: Caller,
-                    guard: WriteGuard, concept: str = "", expected_vid: int | None = None,
+                    write_rule: WriteRule, concept: str = "", expected_vid: int | None = None,
                     now: datetime | None = None) -> Stored:
     """Give the element ``rtype/rid`` (+ ``concept``) a LOINC code; return the resource as now stored.
 
     ``expected_vid`` is the version the user saw (If-Match); nothing is written when the code and
     display are those the element already has.
     """
-    async def write(session: Any) -> Stored:
+    async def write(session: StoreSession) -> Stored:
         stored = await read_catalog(store, session=session)
         target, local = element_of(stored.catalog, rtype, rid, concept)
         seen = stored.versions.get((rtype, rid))
@@ -64,8 +63,8 @@ async def set_loinc(store: FhirStore, rtype: str, rid: str, loinc_code: str, dis
         change = manual_change(stored.catalog, target, local, loinc_code, display, caller.id)
         if not change.is_noop():
             after = apply_changes(stored.catalog, [change], now or datetime.now(UTC))
-            written = await write_pinned(store, changed_resources(after, [change]), stored.versions, guard=guard,
-                                         session=session)
+            written = await write_pinned(store, changed_resources(after, [change]), stored.versions,
+                                         write_rule=write_rule, session=session)
             await store.create(provenance(written, caller, "UPDATE", f"[SGL.LOI.08] LOINC {loinc_code} set on "
                                           f"{rtype}/{rid}{f' ({concept})' if concept else ''} by $set-loinc"),
                                session=session)

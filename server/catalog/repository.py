@@ -21,7 +21,7 @@ from typing import Any
 from resources.errors import NotFound
 from resources.interactions.search import plan_search
 from resources.search.query import MAX_COUNT
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from terminology import ANALYZER_SYSTEM, CATALOG_SYSTEM, CONCEPT_MAP_URL, SPECIMEN_SYSTEM, Catalog, catalog_from_fhir
 from terminology.catalog import Analysis
 
@@ -42,7 +42,8 @@ _QUERIES: tuple[tuple[str, str, str], ...] = (
 CATALOG_TYPES = tuple(rtype for rtype, _, _ in _QUERIES)
 
 
-async def _all(store: FhirStore, rtype: str, param: str, value: str, session: Any) -> list[dict[str, Any]]:
+async def _all(store: FhirStore, rtype: str, param: str, value: str, session: StoreSession | None) -> list[dict[str,
+                                                                                                                Any]]:
     request = await plan_search(store, rtype, [(param, value), ("_count", str(MAX_COUNT))], strict=True,
                                 session=session)
     found: list[dict[str, Any]] = []
@@ -54,12 +55,12 @@ async def _all(store: FhirStore, rtype: str, param: str, value: str, session: An
         request.cursor = page.next_cursor
 
 
-async def catalog_present(store: FhirStore, *, session: Any = None) -> bool:
+async def catalog_present(store: FhirStore, *, session: StoreSession | None = None) -> bool:
     """Whether the local catalogue ``CodeSystem`` is stored (the seed checks this)."""
     return bool(await _all(store, "CodeSystem", "url", CATALOG_SYSTEM, session))
 
 
-async def read_concept_map(store: FhirStore, *, session: Any = None) -> dict[str, Any]:
+async def read_concept_map(store: FhirStore, *, session: StoreSession | None = None) -> dict[str, Any]:
     """The local -> LOINC ConceptMap alone (``$translate`` needs nothing else)."""
     found = await _all(store, "ConceptMap", "url", CONCEPT_MAP_URL, session)
     if not found:
@@ -88,7 +89,7 @@ class StoredCatalog:
         return self._by_instrument.get((analyzer, test_code))
 
 
-async def read_catalog(store: FhirStore, *, session: Any = None) -> StoredCatalog:
+async def read_catalog(store: FhirStore, *, session: StoreSession | None = None) -> StoredCatalog:
     """The stored catalogue; ``NotFound`` if it was never loaded, ``InvalidCatalog`` if a resource is broken."""
     resources: list[dict[str, Any]] = []
     for rtype, param, value in _QUERIES:

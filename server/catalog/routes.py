@@ -34,7 +34,7 @@ from server.catalog.importing import (
 from server.catalog.manual import set_loinc
 from server.catalog.repository import read_concept_map
 from server.catalog.translate import translate, translate_request
-from server.deps import CallerDep, GuardDep, SettingsDep, StoreDep
+from server.deps import CallerDep, SettingsDep, StoreDep, WriteRuleDep
 from server.responses import fhir_response
 from terminology import ImportResult
 
@@ -66,7 +66,8 @@ def _issues(outcome: dict[str, Any]) -> list[Issue]:
 
 
 @router.post("/ConceptMap/$loinc-import")
-async def loinc_import(request: Request, store: StoreDep, settings: SettingsDep, guard: GuardDep, caller: CallerDep,
+async def loinc_import(request: Request, store: StoreDep, settings: SettingsDep, write_rule: WriteRuleDep,
+                       caller: CallerDep,
                        file: str | None = Query(default=None, description="the CSV file name (its kind)"),
                        content_type: str | None = Header(default=None),
                        content_disposition: str | None = Header(default=None)) -> Response:
@@ -79,7 +80,7 @@ async def loinc_import(request: Request, store: StoreDep, settings: SettingsDep,
         result = await read_concept_map_import(store, loads(body), circuit)
     else:
         result = await read_csv_bytes_import(store, _file_name(file, content_disposition), body, circuit)
-    applied = await apply_import(store, result, guard=guard, caller=caller)
+    applied = await apply_import(store, result, write_rule=write_rule, caller=caller)
     outcome = result.report.to_operation_outcome()
     if result.report.blocking and not applied:
         raise Unprocessable(result.report.summary(), issues=_issues(outcome))
@@ -102,31 +103,32 @@ def _parameters(body: Any) -> dict[str, str]:
             for p in body.get("parameter", ())}
 
 
-async def _set_loinc(request: Request, store: StoreDep, caller: CallerDep, guard: GuardDep, rtype: str, rid: str,
-                     if_match: str | None) -> Response:
+async def _set_loinc(request: Request, store: StoreDep, caller: CallerDep, write_rule: WriteRuleDep,
+                     rtype: str, rid: str, if_match: str | None) -> Response:
     raw = await request.body()
     params = _parameters(loads(raw) if raw.strip() else None)
     if not params.get("code"):
         raise InvalidInput("$set-loinc needs the parameter code (the LOINC code)", expression="Parameters.code")
     stored = await set_loinc(store, rtype, rid, params["code"], params.get("display", ""), caller=caller,
-                             guard=guard, concept=params.get("concept", ""), expected_vid=version_from_etag(if_match))
+                             write_rule=write_rule, concept=params.get("concept", ""),
+                             expected_vid=version_from_etag(if_match))
     return fhir_response(stored.resource, headers={"ETag": stored.etag})
 
 
 @router.post("/ObservationDefinition/{rid}/$set-loinc")
-async def set_loinc_analysis(rid: str, request: Request, store: StoreDep, caller: CallerDep, guard: GuardDep,
+async def set_loinc_analysis(rid: str, request: Request, store: StoreDep, caller: CallerDep, write_rule: WriteRuleDep,
                              if_match: str | None = Header(default=None)) -> Response:
-    return await _set_loinc(request, store, caller, guard, "ObservationDefinition", rid, if_match)
+    return await _set_loinc(request, store, caller, write_rule, "ObservationDefinition", rid, if_match)
 
 
 @router.post("/ActivityDefinition/{rid}/$set-loinc")
-async def set_loinc_exam(rid: str, request: Request, store: StoreDep, caller: CallerDep, guard: GuardDep,
+async def set_loinc_exam(rid: str, request: Request, store: StoreDep, caller: CallerDep, write_rule: WriteRuleDep,
                          if_match: str | None = Header(default=None)) -> Response:
-    return await _set_loinc(request, store, caller, guard, "ActivityDefinition", rid, if_match)
+    return await _set_loinc(request, store, caller, write_rule, "ActivityDefinition", rid, if_match)
 
 
 @router.post("/CodeSystem/{rid}/$set-loinc")
-async def set_loinc_chapter(rid: str, request: Request, store: StoreDep, caller: CallerDep, guard: GuardDep,
+async def set_loinc_chapter(rid: str, request: Request, store: StoreDep, caller: CallerDep, write_rule: WriteRuleDep,
                             if_match: str | None = Header(default=None)) -> Response:
     """A chapter or sub-chapter of ``CodeSystem/catalogue``, named by the parameter ``concept``."""
-    return await _set_loinc(request, store, caller, guard, "CodeSystem", rid, if_match)
+    return await _set_loinc(request, store, caller, write_rule, "CodeSystem", rid, if_match)

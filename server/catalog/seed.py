@@ -10,14 +10,13 @@ the same moment, one of them wins and the other writes nothing.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from resources.interactions import WriteGuard
-from resources.store.base import FhirStore
+from resources.interactions import WriteRule
+from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 from server.access.caller import system
 from server.catalog.repository import catalog_present
-from server.catalog.writer import Progress, caller_guard, write_pinned
+from server.catalog.writer import Progress, caller_write_rule, write_pinned
 from server.context import AppContext
 from terminology import Catalog, StaleLoincChange, catalog_to_fhir, load_seed_catalog
 
@@ -26,16 +25,16 @@ __all__ = ["run_seed", "seed_catalog"]
 log = logging.getLogger(__name__)
 
 
-async def seed_catalog(store: FhirStore, *, guard: WriteGuard, catalog: Catalog | None = None,
+async def seed_catalog(store: FhirStore, *, write_rule: WriteRule, catalog: Catalog | None = None,
                        progress: Progress | None = None) -> int:
     """Write ``catalog`` (default: the seed) if no catalogue is stored; return how many resources were written."""
     catalog = catalog or load_seed_catalog()
     resources = catalog_to_fhir(catalog)
 
-    async def write(session: Any) -> bool:
+    async def write(session: StoreSession) -> bool:
         if await catalog_present(store, session=session):
             return False
-        await write_pinned(store, resources, {}, guard=guard, session=session, progress=progress)
+        await write_pinned(store, resources, {}, write_rule=write_rule, session=session, progress=progress)
         return True
     try:
         written = await run_in_transaction(store, write, what="seed catalogue")
@@ -53,4 +52,4 @@ async def seed_catalog(store: FhirStore, *, guard: WriteGuard, catalog: Catalog 
 
 async def run_seed(ctx: AppContext) -> None:
     """The start-up step (``server/wiring.py`` ``run_startup``)."""
-    await seed_catalog(ctx.store, guard=caller_guard(ctx.guards, system("seed")))
+    await seed_catalog(ctx.store, write_rule=caller_write_rule(ctx.write_rules, system("seed")))

@@ -5,7 +5,7 @@ writes the resources ``changed_resources`` lists, each at the version ``read_cat
 resource that moved in between makes the whole write fail with ``StaleLoincChange`` (409), and
 the caller's transaction rolls everything back. A write conflict with a concurrent transaction is
 left to the caller's ``run_in_transaction``, which runs the whole read-change-write again. Writes go
-through the interactions with the caller's write guard, so workflow rules see catalogue writes like
+through the interactions with the caller's write rule, so workflow rules see catalogue writes like
 any other.
 """
 
@@ -16,25 +16,26 @@ from typing import Any
 
 from resources import interactions
 from resources.errors import PreconditionFailed
-from resources.interactions import WriteGuard
-from resources.store.base import FhirStore, Stored
+from resources.interactions import WriteRule
+from resources.store.base import FhirStore, Stored, StoreSession
 from server.access.caller import Caller
-from server.guards import Guards
+from server.write_rules import WriteRules
 from terminology import StaleLoincChange
 
-__all__ = ["Progress", "caller_guard", "write_pinned"]
+__all__ = ["Progress", "caller_write_rule", "write_pinned"]
 
 Progress = Callable[[int], None]
 """Called with the number of resources just written (drives the CLI progress bar)."""
 
 
-def caller_guard(guards: Guards, caller: Caller) -> WriteGuard:
-    """The write guard of a caller that is not an HTTP request (start-up: the system; CLI: the operator)."""
-    return guards.for_caller(caller)
+def caller_write_rule(write_rules: WriteRules, caller: Caller) -> WriteRule:
+    """The write rules of a caller that is not an HTTP request (start-up: the system; CLI: the operator)."""
+    return write_rules.for_caller(caller)
 
 
 async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versions: Mapping[tuple[str, str], int],
-                       *, guard: WriteGuard, session: Any, progress: Progress | None = None) -> list[Stored]:
+                       *, write_rule: WriteRule, session: StoreSession | None,
+                       progress: Progress | None = None) -> list[Stored]:
     """Write ``resources`` in ``session``; each must still be at ``versions[(type, id)]`` (absent: 0).
     Returns the versions written (what the Provenance of an edit names)."""
     written: list[Stored] = []
@@ -43,7 +44,7 @@ async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versio
         expected = versions.get((rtype, rid), 0)
         try:
             outcome = await interactions.update(store, rtype, rid, resource, if_match=f'W/"{expected}"',
-                                                session=session, guard=guard)
+                                                session=session, write_rule=write_rule)
         except PreconditionFailed as exc:
             raise StaleLoincChange(f"{rtype}/{rid} changed since the catalogue was read (expected version "
                                    f"{expected}); nothing was written, read the catalogue again",

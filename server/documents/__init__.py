@@ -2,7 +2,7 @@
 
 One step per module: ``gather`` (read the dossier) -> ``compose`` (PDF view and CDA input from it)
 -> ``generate`` (PDF/A-1b, N3 self-presenting, N1, each CDA validated) -> ``storage`` (Binary +
-DocumentReference per format, versions superseded) -> ``trigger`` (a DiagnosticReport write guard
+DocumentReference per format, versions superseded) -> ``trigger`` (a hook on DiagnosticReport writes
 doing all of it in the validating transaction); ``crbio`` serves ``$cr-bio`` and ``importing``
 serves ``$import-crbio`` (a subcontractor's document into a patient file).
 """

@@ -24,6 +24,7 @@ from facades.pdf import (
     SpecimenInfo,
     Validation,
 )
+from resources.codes import RESULT_FINAL
 from resources.fhirjson import instant
 from resources.ins import INS_TYPE_BY_OID
 from resources.search.date import now_utc
@@ -185,7 +186,7 @@ def report_view(dossier: Dossier, version: Version) -> ReportView:
         prescriber=Prescriber(_name(dossier.requester)) if dossier.requester else None,
         copies_to=[n for p in dossier.recipients if (n := _name(p))],
         specimens=[_specimen(s) for s in dossier.specimens],
-        status="final" if report.get("status") in ("final", "corrected", "amended") else "partial",
+        status="final" if report.get("status") in RESULT_FINAL else "partial",
         version=version.number,
         replaces=Replacement(version.replaced_issued_at, f"{report['id']}.{version.number - 1}")
         if version.number > 1 and version.replaced_issued_at else None,

@@ -4,7 +4,7 @@
 
 Answers the document itself (``application/xml`` / ``application/pdf``) with its file name in
 ``Content-Disposition``. A validated report without documents yet gets them now: the report is
-rewritten through the guarded interactions in one transaction, so the document trigger generates
+rewritten through the interactions in one transaction, so the document trigger generates
 them exactly as at validation. A report not biologically validated has none (422 ``SGL.DOC.12``).
 Each view or download is traced by an AuditEvent naming the authenticated caller (SGL.DOC.12).
 """
@@ -18,11 +18,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from resources.errors import InvalidInput, RuleViolation
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.store.base import FhirStore
 from server.access.enforce import request_caller
 from server.audit import record_document_access
-from server.deps import GuardDep, StoreDep
+from server.deps import StoreDep, WriteRuleDep
 from server.documents.storage import FORMATS
 from server.documents.trigger import DOCUMENTED
 from server.validation.steps import workflow_step
@@ -31,7 +31,7 @@ router = APIRouter()
 MEDIA = {"n3": "application/xml", "n1": "application/xml", "pdf": "application/pdf"}
 
 
-async def current_documents(store: FhirStore, guard: WriteGuard | None, report_id: str) -> dict[str, Any]:
+async def current_documents(store: FhirStore, write_rule: WriteRule | None, report_id: str) -> dict[str, Any]:
     """The report, with documents generated first if it has none."""
     report = (await store.read("DiagnosticReport", report_id)).resource or {}
     if report.get("status") not in DOCUMENTED:
@@ -40,16 +40,16 @@ async def current_documents(store: FhirStore, guard: WriteGuard | None, report_i
     if report.get("presentedForm"):
         return report
     bare = {k: v for k, v in report.items() if k != "presentedForm"}
-    async with workflow_step(store, guard, "documents") as writer:  # the documents step of a validated report
+    async with workflow_step(store, write_rule, "documents") as writer:  # the documents step of a validated report
         return await writer.update(bare)
 
 
-async def crbio_document(store: FhirStore, guard: WriteGuard | None, report_id: str, fmt: str
+async def crbio_document(store: FhirStore, write_rule: WriteRule | None, report_id: str, fmt: str
                          ) -> tuple[bytes, str, dict[str, Any]]:
     """The bytes and the file name of the report's current document in that format."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r} must be one of {', '.join(FORMATS)}", expression="format")
-    report = await current_documents(store, guard, report_id)
+    report = await current_documents(store, write_rule, report_id)
     content_type = FORMATS[fmt][0]
     form = next((f for f in report.get("presentedForm", ()) if f.get("url", "").rsplit("-", 2)[-2:-1] == [fmt]
                  and f.get("contentType") == content_type), None)
@@ -61,8 +61,9 @@ async def crbio_document(store: FhirStore, guard: WriteGuard | None, report_id: 
 
 
 @router.get("/DiagnosticReport/{rid}/$cr-bio")
-async def get_crbio(rid: str, request: Request, store: StoreDep, guard: GuardDep, format: str = "pdf") -> Response:
-    content, name, report = await crbio_document(store, guard, rid, format)
+async def get_crbio(rid: str, request: Request, store: StoreDep, write_rule: WriteRuleDep,
+                    format: str = "pdf") -> Response:
+    content, name, report = await crbio_document(store, write_rule, rid, format)
     await record_document_access(store, report, who=request_caller(request), detail=f"$cr-bio format={format}")
     return Response(content=content, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'inline; filename="{name}"'})

@@ -16,8 +16,9 @@ from typing import Any
 
 from facades.cda import Party
 from resources import interactions
+from resources.codes import RESULT_FINAL
 from resources.errors import NotFound
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.catalog.repository import CatalogRepository, read_catalog
 from server.documents.profile import RPPS_SYSTEM, LabProfile
 from terminology import CATALOG_SYSTEM, LOINC_SYSTEM
@@ -26,8 +27,8 @@ from terminology.catalog.model import Catalog
 
 Resource = dict[str, Any]
 COPIES_TO = "https://opensgl.org/fhir/StructureDefinition/result-copies-to"
-FINAL = "final,corrected,amended"
-FINAL_STATES = frozenset(FINAL.split(","))
+FINAL_STATES = RESULT_FINAL
+FINAL = ",".join(sorted(RESULT_FINAL))  # as a search value
 _NOT_DOCUMENTED = ("meta", "text", "presentedForm", "result", "specimen", "extension")
 MAX_MEMBERS = 500
 
@@ -78,7 +79,7 @@ class Dossier:
         return hashlib.sha1(json.dumps([report, results], sort_keys=True).encode()).hexdigest()
 
 
-async def _read(store: FhirStore, reference: str, session: Any) -> Resource | None:
+async def _read(store: FhirStore, reference: str, session: StoreSession | None) -> Resource | None:
     kind, _, ident = reference.partition("/")
     try:
         return (await store.read(kind, ident, session=session)).resource
@@ -86,7 +87,7 @@ async def _read(store: FhirStore, reference: str, session: Any) -> Resource | No
         return None
 
 
-async def party(store: FhirStore, reference: dict[str, Any], session: Any) -> Party | None:
+async def party(store: FhirStore, reference: dict[str, Any], session: StoreSession | None) -> Party | None:
     """A PractitionerRole (with its Practitioner and Organization), a Practitioner or an Organization."""
     ref = str(reference.get("reference") or "")
     found = await _read(store, ref, session) if "/" in ref else None
@@ -158,7 +159,7 @@ async def _previous(store: FhirStore, observation: Resource, decimals: int | Non
     return None
 
 
-async def _observations(store: FhirStore, report: Resource, session: Any) -> list[Resource]:
+async def _observations(store: FhirStore, report: Resource, session: StoreSession | None) -> list[Resource]:
     """The report's results and, recursively, their members (batteries, isolates, antibiograms)."""
     out: list[Resource] = []
     pending = [r.get("reference", "") for r in report.get("result", ())]
@@ -184,7 +185,7 @@ async def responsible(store: FhirStore, profile: LabProfile) -> Party | None:
     return Party(found[0], None, profile.organization) if len(found) == 1 else None
 
 
-async def gather(store: FhirStore, report: Resource, profile: LabProfile, *, session: Any = None,
+async def gather(store: FhirStore, report: Resource, profile: LabProfile, *, session: StoreSession | None = None,
                  catalogue: CatalogRepository | None = None) -> Dossier:
     """``catalogue``: a long-lived repository that re-reads the catalogue only when it changed."""
     patient = await _read(store, (report.get("subject") or {}).get("reference", ""), session)

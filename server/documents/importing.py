@@ -13,8 +13,8 @@ stored. Those results then appear in our own report's N3 and PDF,
 naming the executing lab (SGL.DOC.13, second option). Answers 201 with a ``collection`` Bundle of
 what was stored. A document that is neither CDA nor PDF is 400 and nothing is stored.
 
-The writes skip the workflows' write guards on purpose: these results were validated by the
-executing lab, and the validation guard's rules are about our own analyzer results (a final
+The writes skip the workflows' write rules on purpose: these results were validated by the
+executing lab, and the validation write rules are about our own analyzer results (a final
 Observation may only become final through our validation steps). Who may import is the permission
 table's ``$import-crbio`` row; the import writes a Provenance naming the authenticated caller.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from facades.cda.validation import KitCheck, check_kit, kit_dir, use_data_dir
+from facades.cda.conformance import KitCheck, check_kit, kit_dir, use_data_dir
 
 log = logging.getLogger(__name__)
 

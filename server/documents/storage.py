@@ -14,10 +14,11 @@ import re
 from typing import Any
 
 from resources import interactions
+from resources.codes import LAB_REPORT_DISPLAY_FR, LAB_REPORT_LOINC
 from resources.errors import NotFound
 from resources.fhirjson import instant
 from resources.search.date import now_utc
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.documents.compose import CONFIDENTIALITY_SYSTEM, Version, confidentiality
 from server.documents.gather import Resource
 from server.documents.generate import Documents
@@ -31,7 +32,7 @@ FORMATS: dict[str, tuple[str, dict[str, str]]] = {
     "pdf": ("application/pdf", {"system": "https://opensgl.org/fhir/CodeSystem/document-format",
                                 "code": "pdf-a-1b", "display": "PDF/A-1b"}),
 }
-LAB_REPORT_TYPE = {"coding": [{"system": LOINC_SYSTEM, "code": "11502-2", "display": "CR d'examens biologiques"}]}
+LAB_REPORT_TYPE = {"coding": [{"system": LOINC_SYSTEM, "code": LAB_REPORT_LOINC, "display": LAB_REPORT_DISPLAY_FR}]}
 _LINK = re.compile(r"^Binary/(?P<report>.+)-(?P<fmt>n3|n1|pdf)-v(?P<n>\d+)$")
 
 
@@ -57,11 +58,11 @@ def lab_author(profile: LabProfile) -> dict[str, Any]:
     return {"identifier": {"system": FINESS_SYSTEM, "value": profile.finess}, "display": profile.name}
 
 
-async def put(store: FhirStore, resource: Resource, session: Any) -> None:
+async def put(store: FhirStore, resource: Resource, session: StoreSession | None) -> None:
     await interactions.update(store, resource["resourceType"], resource["id"], resource, session=session)
 
 
-async def _supersede(store: FhirStore, ident: str, session: Any) -> None:
+async def _supersede(store: FhirStore, ident: str, session: StoreSession | None) -> None:
     try:
         previous = (await store.read("DocumentReference", ident, session=session)).resource or {}
     except NotFound:
@@ -70,7 +71,7 @@ async def _supersede(store: FhirStore, ident: str, session: Any) -> None:
 
 
 async def store_documents(store: FhirStore, report: Resource, docs: Documents, profile: LabProfile,
-                          session: Any) -> list[dict[str, Any]]:
+                          session: StoreSession | None) -> list[dict[str, Any]]:
     """Write every format; return the report's new ``presentedForm``."""
     number, created = docs.version.number, instant(now_utc())
     contents = {"n3": docs.n3, "n1": docs.n1, "pdf": docs.pdf}

@@ -1,9 +1,10 @@
 """Trigger: a validated report gets its documents in the very transaction that validates it.
 
-Design: a write guard on ``DiagnosticReport``, installed at start-up with the store and the lab
-profile. Every step of the validation workflow (biological validation, autoverification,
-correction) writes the report through the guarded interactions inside its transaction; the guard
-sees the report about to be written with the transaction's ``session``, gathers with that session
+Design: a document hook on ``DiagnosticReport`` writes (it produces documents, it is not a lab rule),
+registered next to the write rules at start-up with the store and the lab profile. Every step of the
+validation workflow (biological validation, autoverification, correction) writes the report through
+the interactions inside its transaction; the trigger sees the report about to be written with the
+transaction's ``session``, gathers with that session
 (so it sees the results the step has just made final), generates and checks the documents, writes
 them with the same session, and returns the report with its ``presentedForm``. So the report, its
 documents and the superseded old versions commit or roll back together; the validation workflow is
@@ -17,8 +18,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from resources.codes import REPORT_DOCUMENTED
 from resources.interactions import WriteIntent
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.access.caller import Caller
 from server.catalog.repository import CatalogRepository
 from server.context import AppContext
@@ -27,7 +29,7 @@ from server.documents.generate import generate
 from server.documents.profile import LabProfile, load_profile
 from server.documents.storage import next_version, store_documents
 
-DOCUMENTED = frozenset({"preliminary", "final", "corrected", "amended"})
+DOCUMENTED = REPORT_DOCUMENTED
 """Report statuses that have documents: something is biologically validated (``partial`` is not)."""
 SOURCE_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/documents-source"
 """On the report: the fingerprint of what its current documents were made from (``Dossier.fingerprint``)."""
@@ -44,7 +46,7 @@ def _with_source(report: Resource, forms: list[dict[str, Any]], source: str) -> 
 
 
 async def publish(store: FhirStore, profile: LabProfile, report: Resource, current: Resource | None,
-                  session: Any, catalogue: CatalogRepository | None = None) -> Resource:
+                  session: StoreSession | None, catalogue: CatalogRepository | None = None) -> Resource:
     """The report to write: with its current documents kept when what they show has not changed, else with
     the next version generated, checked and stored (in ``session``); as proposed when nothing is validated."""
     dossier = await gather(store, report, profile, session=session, catalogue=catalogue)
@@ -58,7 +60,7 @@ async def publish(store: FhirStore, profile: LabProfile, report: Resource, curre
 
 
 class DocumentTrigger:
-    """The ``DiagnosticReport`` write rule (see the module docstring for why a guard)."""
+    """The hook on ``DiagnosticReport`` writes (see the module docstring for why a hook)."""
 
     def __init__(self, store: FhirStore, profile: LabProfile) -> None:
         self.store, self.profile, self.catalogue = store, profile, CatalogRepository(store)
@@ -72,5 +74,5 @@ class DocumentTrigger:
 
 
 def install_document_trigger(ctx: AppContext) -> None:
-    """Start-up step: register the trigger on the app's guards."""
-    ctx.guards.add("DiagnosticReport", DocumentTrigger(ctx.store, load_profile(ctx.settings.lab_profile)))
+    """Start-up step: register the trigger with the app's write rules (run after the rules of the type)."""
+    ctx.write_rules.add("DiagnosticReport", DocumentTrigger(ctx.store, load_profile(ctx.settings.lab_profile)))

@@ -21,7 +21,7 @@ from server.access.cli_role import as_role_option, operator_for
 from server.identity.scope import Scope
 from server.identity.verify_all import Tally, candidates, verify_all
 from server.settings import Settings
-from server.wiring import guards_for
+from server.wiring import write_rules_for
 
 
 async def _run(settings: Settings, report: Path, caller: Caller) -> Tally:
@@ -29,7 +29,7 @@ async def _run(settings: Settings, report: Path, caller: Caller) -> Tally:
 
     database = await open_database(settings)
     try:
-        scope = Scope(database.store, settings, caller, guards_for(settings).for_caller(caller))
+        scope = Scope(database.store, settings, caller, write_rules_for(settings).for_caller(caller))
         ids = await candidates(scope)
         with report.open("w", encoding="utf-8", newline="") as out, tqdm(
                 total=len(ids), desc="INSi verification", unit="identity") as bar:

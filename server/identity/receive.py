@@ -24,10 +24,11 @@ from facades.insi import stored_identity
 from resources import interactions
 from resources.errors import InvalidInput
 from resources.ins import identity_status, ins_identifier
+from resources.interactions import stamped
 from resources.interactions.search import plan_search
 from resources.patient_traits import birth_date, birth_name, first_birth_given_name
 from resources.search.query import MAX_COUNT
-from server.identity.attestation import Attestation, attesting
+from server.identity.attestation import Attestation
 from server.identity.duplicates import name_key
 from server.identity.insi_service import Subject, caller_for_insi, open_insi
 from server.identity.insi_verify import worklist_task
@@ -59,8 +60,8 @@ async def _local_by_traits(scope: Scope, received: dict[str, Any]) -> dict[str, 
 
 
 async def _create(scope: Scope, patient: dict[str, Any], attestation: Attestation) -> dict[str, Any]:
-    with attesting(attestation):
-        outcome = await interactions.create(scope.store, "Patient", patient, guard=scope.guard)
+    outcome = await interactions.create(scope.store, "Patient", patient,
+                                        write_rule=stamped(scope.write_rule, attestation=attestation))
     return outcome.resource or patient
 
 

@@ -1,9 +1,10 @@
 """The identity operations under ``/fhir``.
 
 Thin handlers: each reads the request, builds the :class:`Scope`, calls one operation module and
-traces the patients returned (SGL.INS.03). Registered before the generic FHIR router, so the
-``$`` paths win. Who may call them, and who may read Patients at all (REST, batch, ``_include``),
-is the permission table's answer (``server/access``), checked before any handler runs. The
+traces the patients returned (SGL.INS.03). Listed before the generic FHIR router in
+``server/wiring.py`` (``ROUTERS``, precedence order; the overlap ``GET Patient/$duplicates`` is declared
+in ``ROUTE_OVERLAPS``), so the ``$`` paths win. Who may call them, and who may read Patients at all
+(REST, batch, ``_include``), is the permission table's answer (``server/access``), checked before any handler runs. The
 ``{rid:fhirid}`` convertor only matches a FHIR id.
 """
 
@@ -19,7 +20,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from resources.errors import InvalidInput
 from resources.fhirjson import loads
 from server.audit import record_patient_access
-from server.deps import BaseUrl, CallerDep, ContextDep, GuardDep
+from server.deps import BaseUrl, CallerDep, ContextDep, WriteRuleDep
 from server.identity.duplicates import duplicates
 from server.identity.insi_search import insi_search
 from server.identity.insi_verify import insi_verify
@@ -45,8 +46,8 @@ register_url_convertor("fhirid", FhirIdConvertor())
 router = APIRouter()
 
 
-def _scope(ctx: ContextDep, caller: CallerDep, guard: GuardDep) -> Scope:
-    return Scope(ctx.store, ctx.settings, caller, guard)
+def _scope(ctx: ContextDep, caller: CallerDep, write_rule: WriteRuleDep) -> Scope:
+    return Scope(ctx.store, ctx.settings, caller, write_rule)
 
 
 ScopeDep = Annotated[Scope, Depends(_scope)]

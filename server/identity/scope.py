@@ -1,7 +1,7 @@
-"""What an identity operation works with: the store, the settings, who acts and the write guard.
+"""What an identity operation works with: the store, the settings, who acts and the write rules.
 
 The REST routes build it from the request; ``sgl identity verify-all`` builds it from the opened
-database, so both paths read, call INSi and write Patients the same way (through the guard).
+database, so both paths read, call INSi and write Patients the same way (through the write rules).
 """
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ from typing import Any
 
 from resources import interactions
 from resources.errors import Gone, RuleViolation
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule, stamped
 from resources.store.base import FhirStore
 from server.access.caller import Caller
-from server.identity.attestation import Attestation, attesting
+from server.identity.attestation import Attestation
 from server.identity.policy import IdentityPolicy
 from server.identity.roles import Profile, profile
 from server.identity.vocabulary import BLOCKING_ATTRIBUTES, attributes
@@ -26,7 +26,7 @@ class Scope:
     store: FhirStore
     settings: Settings
     caller: Caller
-    guard: WriteGuard
+    write_rule: WriteRule
 
     @property
     def profile(self) -> Profile:
@@ -43,10 +43,9 @@ class Scope:
         return stored.resource, stored.vid
 
     async def write(self, patient: dict[str, Any], vid: int, attestation: Attestation) -> dict[str, Any]:
-        """Update the Patient through the guard, vouching for ``attestation``; stale versions give 412."""
-        with attesting(attestation):
-            outcome = await interactions.update(self.store, "Patient", patient["id"], patient, if_match=f'W/"{vid}"',
-                                                guard=self.guard)
+        """Update the Patient through the write rules, vouching for ``attestation``; stale versions give 412."""
+        outcome = await interactions.update(self.store, "Patient", patient["id"], patient, if_match=f'W/"{vid}"',
+                                            write_rule=stamped(self.write_rule, attestation=attestation))
         return outcome.resource or patient
 
 

@@ -1,6 +1,6 @@
 """Status arithmetic of the RNIV (rules 20, 25, 27): downgrades, retiring an INS, the history entry.
 
-Kept apart from the guard so that the INSi verification (SGL.INS.43) and the bulk check
+Kept apart from the write rule so that the INSi verification (SGL.INS.43) and the bulk check
 (SGL.INS.58) downgrade exactly as a strict-trait edit does (SGL.INS.32-36).
 """
 

@@ -2,7 +2,7 @@
 
 One file per step: ``lookup`` (the Patient of an IPP), ``serial`` (one writer per IPP),
 ``upsert`` (A28/A31/A01/A04/A05/A03/A08), ``merge`` (A40), ``change_id`` (A47), ``handler``
-(read, guard, write, acknowledge; registration).
+(read, write rules, write, acknowledge; registration).
 """
 
 from server.identity_feed.handler import FEED_ROLE, IdentityFeed, register_identity_feed

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from facades.hl7v2.pam import IdentityChange, apply_change, with_ipp
 from resources.errors import Conflict, NotFound
-from resources.interactions import WriteGuard, update
+from resources.interactions import WriteRule, update
 from resources.store.base import FhirStore
 from server.identity_feed.lookup import find_by_ipp
 
@@ -22,7 +22,7 @@ class IppTaken(Conflict):
     """The new IPP already belongs to another Patient: the identity domain must merge them (A40)."""
 
 
-async def change_id(store: FhirStore, change: IdentityChange, *, guard: WriteGuard) -> list[str]:
+async def change_id(store: FhirStore, change: IdentityChange, *, write_rule: WriteRule) -> list[str]:
     prior = change.prior_ipp
     assert prior is not None, "an A47 change always carries MRG-1"
     async with store.transaction() as session:
@@ -34,5 +34,5 @@ async def change_id(store: FhirStore, change: IdentityChange, *, guard: WriteGua
             raise IppTaken(f"the new IPP {change.ipp.value} already belongs to Patient/{holder.id}",
                            expression=change.ipp.location.expression())
         body = apply_change(change, with_ipp(current.resource, prior, change.ipp))
-        await update(store, "Patient", current.id, body, if_match=current.etag, guard=guard, session=session)
+        await update(store, "Patient", current.id, body, if_match=current.etag, write_rule=write_rule, session=session)
     return [f"Patient/{current.id}"]

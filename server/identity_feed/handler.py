@@ -2,7 +2,7 @@
 
 ``register_identity_feed`` routes every supported ADT event to ``IdentityFeed``, which reads the
 identity change (``facades.hl7v2.pam``, with the partner's PID-3 type mapping), writes it through the
-FHIR interactions with the write guard of the caller ``partner:<name>`` in role ``source-identite``
+FHIR interactions with the write rules of the caller ``partner:<name>`` in role ``source-identite``
 (the only partner role that may feed identities: it sets VALI/QUAL and the INS it sends, SGL.INS.39;
 the partner gate refuses ADT from any other sender), and answers only once the write is durable:
 
@@ -21,7 +21,7 @@ import logging
 from facades.hl7v2 import AckDecision, AckError, Hl7ContentError, Hl7ParseError, InboundMessage, at
 from facades.hl7v2.pam import SUPPORTED_EVENTS, IdentityChange, location_of, read_identity_change
 from resources.errors import Forbidden, SglError
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from server.access.caller import Caller
 from server.access.roles import SOURCE_IDENTITE
 from server.context import AppContext
@@ -53,7 +53,7 @@ class IdentityFeed:
             change = read_identity_change(message, identifier_types=partner.identifier_types)
             caller = Caller(id=f"partner:{partner.name}", role=FEED_ROLE, kind="partner", address=inbound.peer)
             async with self.locks.holding(change):
-                produced, warnings = await self._apply(change, self.ctx.guards.for_caller(caller))
+                produced, warnings = await self._apply(change, self.ctx.write_rules.for_caller(caller))
         except Hl7ParseError as exc:  # the message was read: a refused value is AE, not AR
             log.warning("ADT^%s %s refused: %s", message.trigger_event, message.control_id, exc.diagnostics)
             raise Hl7ContentError.of(exc) from exc
@@ -64,13 +64,13 @@ class IdentityFeed:
                  change.status, ", INS deleted by the sender" if change.ins_deleted else "")
         return AckDecision.accept(*change.warnings, *warnings, produced=produced)
 
-    async def _apply(self, change: IdentityChange, guard: WriteGuard) -> tuple[list[str], list[AckError]]:
+    async def _apply(self, change: IdentityChange, write_rule: WriteRule) -> tuple[list[str], list[AckError]]:
         store = self.ctx.store
         if change.kind == "merge":
-            return await merge(store, change, guard=guard)
+            return await merge(store, change, write_rule=write_rule)
         if change.kind == "change-id":
-            return await change_id(store, change, guard=guard), []
-        return [written(await upsert(store, change, guard=guard))], []
+            return await change_id(store, change, write_rule=write_rule), []
+        return [written(await upsert(store, change, write_rule=write_rule))], []
 
 
 def register_identity_feed(ctx: AppContext) -> None:

@@ -9,7 +9,7 @@ from facades.hl7v2.pam import Ipp
 from resources.errors import Conflict
 from resources.interactions import Outcome
 from resources.interactions.search import matching_ids
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 
 class DuplicateIpp(Conflict):
@@ -23,7 +23,7 @@ class Found:
     resource: dict[str, Any]
 
 
-async def find_by_ipp(store: FhirStore, ipp: Ipp, *, session: Any = None) -> Found | None:
+async def find_by_ipp(store: FhirStore, ipp: Ipp, *, session: StoreSession | None = None) -> Found | None:
     """The Patient holding ``ipp`` (current or ``old`` use), None when nobody does."""
     ids = await matching_ids(store, "Patient", ipp.query(), session=session)
     if len(ids) > 1:

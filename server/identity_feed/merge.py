@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from facades.hl7v2 import AckError
 from facades.hl7v2.pam import UNKNOWN_KEY_IDENTIFIER, IdentityChange, merged_into, replacing
-from resources.interactions import WriteGuard, update
+from resources.interactions import WriteRule, update
 from resources.store.base import FhirStore
 from server.identity_feed.lookup import find_by_ipp, written
 from server.identity_feed.upsert import upsert
 
 
-async def merge(store: FhirStore, change: IdentityChange, *, guard: WriteGuard) -> tuple[list[str], list[AckError]]:
+async def merge(store: FhirStore, change: IdentityChange, *, write_rule: WriteRule) -> tuple[list[str], list[AckError]]:
     """(the ``Patient/id`` written, warnings)."""
     prior = change.prior_ipp
     assert prior is not None, "an A40 change always carries MRG-1"
@@ -26,14 +26,14 @@ async def merge(store: FhirStore, change: IdentityChange, *, guard: WriteGuard) 
         merged = await find_by_ipp(store, prior, session=session)
         survivor = await find_by_ipp(store, change.ipp, session=session)
         if merged is None or (survivor is not None and survivor.id == merged.id):
-            outcome = await upsert(store, change, guard=guard, session=session)
+            outcome = await upsert(store, change, write_rule=write_rule, session=session)
             reason = "no patient holds" if merged is None else "the PID-3 patient already holds"
             warning = AckError(f"{reason} the IPP {prior.value} of MRG-1: nothing was merged",
                                UNKNOWN_KEY_IDENTIFIER, "W", prior.location)
             return [written(outcome)], [warning]
-        outcome = await upsert(store, change, guard=guard, session=session,
+        outcome = await upsert(store, change, write_rule=write_rule, session=session,
                                amend=lambda body: replacing(body, merged.id))
         survivor_ref = written(outcome)
         await update(store, "Patient", merged.id, merged_into(merged.resource, survivor_ref.removeprefix("Patient/")),
-                     if_match=merged.etag, guard=guard, session=session)
+                     if_match=merged.etag, write_rule=write_rule, session=session)
     return [survivor_ref, f"Patient/{merged.id}"], []

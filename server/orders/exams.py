@@ -14,7 +14,7 @@ from typing import Any
 from resources.errors import Unprocessable
 from resources.interactions.search import plan_search
 from resources.search.query import MAX_COUNT
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from terminology import CATALOG_SYSTEM
 
 CONTAINER_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/container"
@@ -54,7 +54,8 @@ class ExamCode:
     expression: str
 
 
-async def find_exams(store: FhirStore, wanted: list[ExamCode], *, session: Any = None) -> list[OrderableExam]:
+async def find_exams(store: FhirStore, wanted: list[ExamCode], *,
+                     session: StoreSession | None = None) -> list[OrderableExam]:
     """The active catalogue exam of each code, in order; ``Unprocessable`` naming the first unknown one.
 
     Two queries whatever the number of exams: the ActivityDefinitions by code, then their
@@ -74,7 +75,8 @@ async def find_exams(store: FhirStore, wanted: list[ExamCode], *, session: Any =
             for d, w in zip(chosen, wanted, strict=True)]
 
 
-async def _search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], session: Any) -> list[dict[str, Any]]:
+async def _search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]],
+                  session: StoreSession | None) -> list[dict[str, Any]]:
     req = await plan_search(store, rtype, [*pairs, ("_count", str(MAX_COUNT))], strict=True, session=session)
     return (await store.search(req, session=session)).matches
 

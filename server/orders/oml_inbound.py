@@ -68,7 +68,7 @@ def oml_handler(ctx: AppContext) -> OmlHandler:
         placed = Requisition(patient=patient_ref, requisition=requisition, authored=instant(now_utc()),
                             lines=lines, requester=first.requester,
                             correspondents=tuple(_unkey(c) for c in copies))
-        await write_order(store, placed, caller=caller, guard=ctx.guards.for_caller(caller),
+        await write_order(store, placed, caller=caller, write_rule=ctx.write_rules.for_caller(caller),
                           also_create=new_patient, source=f"HL7 OML^O21 {oml.control_id} from {oml.sender}")
         return AckDecision.accept()
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from resources.errors import InvalidInput
 from resources.fhirjson import instant
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.search.date import now_utc
 from resources.store.mongo import MongoFhirStore
 from server.access.caller import Caller
@@ -41,7 +41,8 @@ PRIORITIES = ("routine", "urgent", "asap", "stat")
 COPY_RECIPIENTS = ("PractitionerRole", "Practitioner", "Organization")
 
 
-async def place_order(store: MongoFhirStore, body: Any, *, caller: Caller, guard: WriteGuard | None) -> dict[str, Any]:
+async def place_order(store: MongoFhirStore, body: Any, *, caller: Caller, write_rule: WriteRule | None) -> dict[str,
+                                                                                                                 Any]:
     """Check the whole order first (nothing is written if any part is wrong), then write it."""
     params = parameters(body, NAMES)
     [patient] = await existing_references(store, [required(params, "patient")], ("Patient",))
@@ -59,7 +60,7 @@ async def place_order(store: MongoFhirStore, body: Any, *, caller: Caller, guard
         patient=patient["reference"], requisition=await _requisition(store, params), authored=instant(now_utc()),
         lines=lines, requester=requester, correspondents=tuple(correspondents),
         collected=_optional(params, "collected", "DateTime"), priority=_priority(params))
-    written = await write_order(store, order, caller=caller, guard=guard, refusals=refusals, source="$order")
+    written = await write_order(store, order, caller=caller, write_rule=write_rule, refusals=refusals, source="$order")
     return transaction_response(written)
 
 

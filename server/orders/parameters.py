@@ -9,7 +9,7 @@ from resources.errors import InvalidInput, Unprocessable
 from resources.interactions.search import plan_search
 from resources.search.query import MAX_COUNT
 from resources.search.reference import split
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def required(params: list[Param], name: str) -> Param:
 
 
 async def existing_references(store: FhirStore, params: list[Param], types: tuple[str, ...], *,
-                              session: Any = None) -> list[dict[str, Any]]:
+                              session: StoreSession | None = None) -> list[dict[str, Any]]:
     """The ``valueReference`` of each parameter, each to a stored resource of one of ``types``.
 
     One query per resource type (``_id=a,b,c``), not one per reference: a dossier has ten or more

@@ -11,10 +11,11 @@ from typing import Any
 
 from resources.interactions.search import plan_search
 from resources.search.query import MAX_COUNT
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 
-async def pending_orders(store: FhirStore, accession: str, *, session: Any = None) -> list[dict[str, Any]]:
+async def pending_orders(store: FhirStore, accession: str, *, session: StoreSession | None = None) -> list[dict[str,
+                                                                                                                Any]]:
     """The active ServiceRequests of the specimen numbered ``accession`` (empty when unknown)."""
     if not accession.strip("|"):
         return []
@@ -25,6 +26,7 @@ async def pending_orders(store: FhirStore, accession: str, *, session: Any = Non
     return await _search(store, "ServiceRequest", [("specimen", refs), ("status", "active")], session)
 
 
-async def _search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], session: Any) -> list[dict[str, Any]]:
+async def _search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]],
+                  session: StoreSession | None) -> list[dict[str, Any]]:
     req = await plan_search(store, rtype, [*pairs, ("_count", str(MAX_COUNT))], strict=True, session=session)
     return (await store.search(req, session=session)).matches

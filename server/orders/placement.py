@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources.interactions import WriteGuard, create
+from resources.interactions import WriteRule, create
 from resources.store.base import Stored
 from resources.store.mongo import MongoFhirStore
 from server.access.caller import Caller
@@ -20,7 +20,7 @@ from server.orders.requisition import Requisition, build_resources
 from server.orders.trace import stored_of
 
 
-async def write_order(store: MongoFhirStore, order: Requisition, *, caller: Caller, guard: WriteGuard | None,
+async def write_order(store: MongoFhirStore, order: Requisition, *, caller: Caller, write_rule: WriteRule | None,
                       refusals: tuple[str, ...] = (), also_create: tuple[dict[str, Any], ...] = (),
                       source: str) -> list[Stored]:
     """Store ``order`` (and ``also_create``, resources with ids chosen beforehand) all or nothing.
@@ -31,12 +31,13 @@ async def write_order(store: MongoFhirStore, order: Requisition, *, caller: Call
     accessions = await take_numbers(store.db, ACCESSION, len(order.tubes()))
     resources = [*also_create, *build_resources(order, accessions)]
     async with store.transaction() as session:
-        written = [stored_of(await create(store, r["resourceType"], r, session=session, guard=guard, rid=r["id"]))
+        written = [stored_of(await create(store, r["resourceType"], r, session=session, write_rule=write_rule,
+                                          rid=r["id"]))
                    for r in resources]
         trace = provenance(written, caller, "CREATE", f"order received from {source}")
-        written.append(stored_of(await create(store, "Provenance", trace, session=session, guard=guard)))
+        written.append(stored_of(await create(store, "Provenance", trace, session=session, write_rule=write_rule)))
         requests = [f"ServiceRequest/{s.id}" for s in written if s.resource_type == "ServiceRequest"]
         for channel in refusals:
             written += await record_refusal(store, patient=order.patient, requests=requests, channel=channel,
-                                            refused=True, caller=caller, session=session, guard=guard)
+                                            refused=True, caller=caller, session=session, write_rule=write_rule)
     return written

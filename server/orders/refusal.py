@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from resources.errors import InvalidInput, Unprocessable
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.interactions.search import plan_search
 from resources.search.query import MAX_COUNT
 from resources.store.mongo import MongoFhirStore
@@ -30,7 +30,7 @@ NAMES = {"requisition", "channel", "refused"}
 
 
 async def change_refusal(store: MongoFhirStore, body: Any, *, caller: Caller,
-                         guard: WriteGuard | None) -> dict[str, Any]:
+                         write_rule: WriteRule | None) -> dict[str, Any]:
     params = parameters(body, NAMES)
     ident_param = required(params, "requisition")
     ident = ident_param.value("Identifier")
@@ -57,6 +57,6 @@ async def change_refusal(store: MongoFhirStore, body: Any, *, caller: Caller,
         written = await record_refusal(store, patient=str(patients.pop()),
                                        requests=[f"ServiceRequest/{r['id']}" for r in requests],
                                        channel=channel, refused=refused, caller=caller, session=session,
-                                       guard=guard)
+                                       write_rule=write_rule)
     return transaction_response(written)
 

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from resources.codes import LOINC_SYSTEM
 from resources.errors import InvalidInput
 from resources.fhirjson import instant
-from resources.interactions import WriteGuard, create, update
+from resources.interactions import WriteRule, create, update
 from resources.interactions.search import plan_search
 from resources.search.date import now_utc
 from resources.search.query import MAX_COUNT
-from resources.store.base import FhirStore, Stored
+from resources.store.base import FhirStore, Stored, StoreSession
 from server.access.caller import Caller
 from server.audit import provenance
 from server.orders.trace import stored_of
@@ -38,7 +39,7 @@ CHANNELS: dict[str, tuple[str, str]] = {
     "mssante-patient": ("SGL.MSS.19", "Envoi du compte rendu au patient par MSSanté"),
     "dmp": ("SGL.DMP.02", "Alimentation du DMP par le compte rendu"),
 }
-PATIENT_CONSENT = {"coding": [{"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}]}
+PATIENT_CONSENT = {"coding": [{"system": LOINC_SYSTEM, "code": "59284-0", "display": "Patient Consent"}]}
 
 
 def check_channel(channel: str, expression: str) -> str:
@@ -70,7 +71,7 @@ def consent(patient: str, channel: str, requests: list[str], refused: bool) -> d
 
 
 async def find_consent(store: FhirStore, patient: str, channel: str, requests: list[str], *,
-                       session: Any = None) -> dict[str, Any] | None:
+                       session: StoreSession | None = None) -> dict[str, Any] | None:
     """The Consent of this dossier and channel, if one was recorded."""
     req = await plan_search(store, "Consent", [("patient", patient), ("category", f"{CHANNEL_SYSTEM}|{channel}"),
                                                ("_count", str(MAX_COUNT))], strict=True, session=session)
@@ -83,28 +84,28 @@ async def find_consent(store: FhirStore, patient: str, channel: str, requests: l
 
 
 async def record_refusal(store: FhirStore, *, patient: str, requests: list[str], channel: str, refused: bool,
-                         caller: Caller, session: Any, guard: WriteGuard | None) -> list[Stored]:
+                         caller: Caller, session: StoreSession | None, write_rule: WriteRule | None) -> list[Stored]:
     """Create or change the Consent for ``channel`` and trace it; returns the versions written."""
     rule, label = CHANNELS[channel]
     current = await find_consent(store, patient, channel, requests, session=session)
     proposed = consent(patient, channel, requests, refused)
     if current is None:
-        outcome = await create(store, "Consent", proposed, session=session, guard=guard)
+        outcome = await create(store, "Consent", proposed, session=session, write_rule=write_rule)
         activity = "CREATE"
     else:
         if current.get("provision", {}).get("type") == proposed["provision"]["type"]:
             return []
         body = {**proposed, "id": current["id"]}
-        outcome = await update(store, "Consent", current["id"], body, session=session, guard=guard,
+        outcome = await update(store, "Consent", current["id"], body, session=session, write_rule=write_rule,
                                if_match=f'W/"{current["meta"]["versionId"]}"')
         activity = "UPDATE"
     what = "refused" if refused else "accepted"
     written = stored_of(outcome)
     trace = provenance([written], caller, activity, f"{rule}: {label} — {what} by the patient")
-    return [written, stored_of(await create(store, "Provenance", trace, session=session, guard=guard))]
+    return [written, stored_of(await create(store, "Provenance", trace, session=session, write_rule=write_rule))]
 
 
-async def refused_channels(store: FhirStore, service_request: str, *, session: Any = None) -> set[str]:
+async def refused_channels(store: FhirStore, service_request: str, *, session: StoreSession | None = None) -> set[str]:
     """The channels a report based on ``ServiceRequest/<id>`` must NOT go to (the delivery rule above).
 
     For the delivery workflows (DMP feeding, MSSanté to professionals and to the patient): "then send

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from resources.fhirjson import loads
-from server.deps import CallerDep, GuardDep, StoreDep
+from server.deps import CallerDep, StoreDep, WriteRuleDep
 from server.orders.label import specimen_label
 from server.orders.order import place_order
 from server.orders.refusal import change_refusal
@@ -16,15 +16,15 @@ router = APIRouter()
 
 
 @router.post("/ServiceRequest/$order")
-async def order(request: Request, store: StoreDep, caller: CallerDep, guard: GuardDep) -> Response:
+async def order(request: Request, store: StoreDep, caller: CallerDep, write_rule: WriteRuleDep) -> Response:
     return fhir_response(await place_order(store, loads(await request.body() or b"null"), caller=caller,
-                                           guard=guard), 201)
+                                           write_rule=write_rule), 201)
 
 
 @router.post("/ServiceRequest/$refusal")
-async def refusal(request: Request, store: StoreDep, caller: CallerDep, guard: GuardDep) -> Response:
+async def refusal(request: Request, store: StoreDep, caller: CallerDep, write_rule: WriteRuleDep) -> Response:
     return fhir_response(await change_refusal(store, loads(await request.body() or b"null"), caller=caller,
-                                              guard=guard))
+                                              write_rule=write_rule))
 
 
 @router.get("/Specimen/{rid}/$label")

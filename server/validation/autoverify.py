@@ -23,7 +23,7 @@ import logging
 from typing import Any
 
 from resources.fhirjson import instant
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.validation.definitions import result_context
@@ -64,7 +64,7 @@ async def refusals(store: FhirStore, observation: dict[str, Any], rules: Validat
 
 
 @retried
-async def autoverify_report(store: FhirStore, guard: WriteGuard | None, report_id: str,
+async def autoverify_report(store: FhirStore, write_rule: WriteRule | None, report_id: str,
                             rules: ValidationRules) -> bool:
     """Validate the report automatically if all its results pass; True when it did."""
     report = (await store.read("DiagnosticReport", report_id)).resource or {}
@@ -82,7 +82,7 @@ async def autoverify_report(store: FhirStore, guard: WriteGuard | None, report_i
             log.info("DiagnosticReport/%s not autoverified: Observation/%s: %s", report_id, observation["id"],
                      "; ".join(reasons))
             return False
-    async with workflow_step(store, guard, "autoverification") as writer:
+    async with workflow_step(store, write_rule, "autoverification") as writer:
         for observation in pending:
             await writer.update(with_step({**observation, "status": "final", "issued": instant(now_utc())},
                                           AUTOVERIFIED))

@@ -20,11 +20,11 @@ from fastapi.responses import Response
 
 from resources.errors import RuleViolation
 from resources.fhirjson import instant
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.access.caller import Caller
-from server.deps import CallerDep, GuardDep, StoreDep
+from server.deps import CallerDep, StoreDep, WriteRuleDep
 from server.responses import fhir_response
 from server.validation.access import BIOLOGICAL_VALIDATION, require_permission
 from server.validation.marks import (
@@ -64,7 +64,7 @@ def live(report: dict[str, Any]) -> None:
 
 
 @retried
-async def validate_biological(store: FhirStore, guard: WriteGuard | None, caller: Caller, report_id: str,
+async def validate_biological(store: FhirStore, write_rule: WriteRule | None, caller: Caller, report_id: str,
                               conclusion: str | None) -> dict[str, Any]:
     require_permission(caller, BIOLOGICAL_VALIDATION)
     _, who = await validating_biologist(store, caller, "a biological validation")
@@ -78,7 +78,7 @@ async def validate_biological(store: FhirStore, guard: WriteGuard | None, caller
                             "biological validation and no automatically validated result to review",
                             expression="DiagnosticReport.result")
     activity = "biological-validation" if to_validate else "biological-review"
-    async with workflow_step(store, guard, activity) as writer:
+    async with workflow_step(store, write_rule, activity) as writer:
         for observation in to_validate + to_review:
             await writer.update(signed(observation, who))
         out = refreshed(report, await order_results(store, report, writer), issued=True)
@@ -92,6 +92,7 @@ async def validate_biological(store: FhirStore, guard: WriteGuard | None, caller
 
 
 @router.post("/DiagnosticReport/{rid}/$validate-biological")
-async def validate(rid: str, request: Request, store: StoreDep, guard: GuardDep, caller: CallerDep) -> Response:
+async def validate(rid: str, request: Request, store: StoreDep, write_rule: WriteRuleDep,
+                   caller: CallerDep) -> Response:
     params = parameters(await request.body())
-    return fhir_response(await validate_biological(store, guard, caller, rid, text(params, "conclusion")))
+    return fhir_response(await validate_biological(store, write_rule, caller, rid, text(params, "conclusion")))

@@ -22,11 +22,11 @@ from fastapi.responses import Response
 
 from resources.errors import InvalidInput, RuleViolation
 from resources.fhirjson import instant
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.access.caller import Caller
-from server.deps import CallerDep, GuardDep, SettingsDep, StoreDep
+from server.deps import CallerDep, SettingsDep, StoreDep, WriteRuleDep
 from server.responses import fhir_response
 from server.validation.access import CORRECTION, require_permission
 from server.validation.biological import live, signed
@@ -68,7 +68,7 @@ async def _corrected(store: FhirStore, observation: dict[str, Any], new: tuple[s
 
 
 @retried
-async def correct_result(store: FhirStore, guard: WriteGuard | None, caller: Caller, report_id: str,
+async def correct_result(store: FhirStore, write_rule: WriteRule | None, caller: Caller, report_id: str,
                          observation_id: str, new: tuple[str, Any], reason: str,
                          rules: ValidationRules) -> dict[str, Any]:
     require_permission(caller, CORRECTION)
@@ -80,7 +80,7 @@ async def correct_result(store: FhirStore, guard: WriteGuard | None, caller: Cal
                             expression="Parameters.observation")
     observation = (await store.read("Observation", observation_id)).resource or {}
     corrected = await _corrected(store, observation, new, reason, who, rules)
-    async with workflow_step(store, guard, "correction") as writer:
+    async with workflow_step(store, write_rule, "correction") as writer:
         await writer.update(corrected)
         out = refreshed(report, await order_results(store, report, writer), status="corrected", issued=True)
         out["resultsInterpreter"] = [who]
@@ -91,7 +91,7 @@ async def correct_result(store: FhirStore, guard: WriteGuard | None, caller: Cal
 
 
 @router.post("/DiagnosticReport/{rid}/$correct")
-async def correct(rid: str, request: Request, store: StoreDep, guard: GuardDep, caller: CallerDep,
+async def correct(rid: str, request: Request, store: StoreDep, write_rule: WriteRuleDep, caller: CallerDep,
                   settings: SettingsDep) -> Response:
     params = parameters(await request.body())
     targets = references(params, "observation", "Observation")
@@ -101,5 +101,5 @@ async def correct(rid: str, request: Request, store: StoreDep, guard: GuardDep, 
     if new is None:
         raise InvalidInput("parameter 'value' is required", expression="Parameters.value")
     reason = text(params, "reason", required=True) or ""
-    return fhir_response(await correct_result(store, guard, caller, rid, targets[0], new, reason,
+    return fhir_response(await correct_result(store, write_rule, caller, rid, targets[0], new, reason,
                                               load_rules(settings.validation_rules)))

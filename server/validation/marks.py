@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from resources.codes import RESULT_FINAL
+
 BASE = "https://opensgl.org/fhir"
 STEP_SYSTEM = f"{BASE}/CodeSystem/validation-step"
 TECHNICAL, BIOLOGICAL, AUTOVERIFIED = "technical", "biological", "autoverified"
@@ -34,7 +36,7 @@ EXT_INSTRUMENT_RESULT = f"{BASE}/StructureDefinition/instrument-result"
 """What the analyzer sent, as received (written by server/analyzers); its ``flag`` parts are the instrument flags."""
 CLEAR_INSTRUMENT_FLAGS = frozenset({"", "N"})
 
-FINAL_STATES = frozenset({"final", "corrected", "amended"})
+FINAL_STATES = RESULT_FINAL  # resources/codes.py: the one definition
 """Observation / DiagnosticReport statuses after biological validation."""
 
 

@@ -16,6 +16,7 @@ import hashlib
 from typing import Any
 
 from resources import interactions
+from resources.codes import LAB_REPORT_LOINC, LOINC_SYSTEM
 from resources.errors import NotFound, RuleViolation, Unprocessable
 from resources.fhirjson import instant
 from resources.search.date import now_utc
@@ -23,7 +24,7 @@ from resources.store.base import FhirStore
 from server.validation.marks import AUTOVERIFIED, FINAL_STATES, TECHNICAL, has_step, is_autoverified, with_step
 from server.validation.steps import StepWriter
 
-LAB_REPORT = {"coding": [{"system": "http://loinc.org", "code": "11502-2", "display": "Laboratory report"}],
+LAB_REPORT = {"coding": [{"system": LOINC_SYSTEM, "code": LAB_REPORT_LOINC, "display": "Laboratory report"}],
               "text": "Compte rendu d'examens biologiques"}
 LAB_CATEGORY = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0074", "code": "LAB",
                              "display": "Laboratory"}]}]

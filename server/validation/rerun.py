@@ -25,10 +25,10 @@ from fastapi.responses import Response
 
 from resources import interactions
 from resources.errors import RuleViolation
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.store.base import FhirStore
 from server.access.caller import Caller
-from server.deps import BaseUrl, CallerDep, GuardDep, StoreDep
+from server.deps import BaseUrl, CallerDep, StoreDep, WriteRuleDep
 from server.responses import fhir_response
 from server.validation.access import RERUN, require_permission
 from server.validation.marks import EXT_REPLACED_BY, EXT_REPLACES
@@ -47,7 +47,7 @@ def _link(url: str, rid: str) -> dict[str, Any]:
 
 
 @retried
-async def rerun_result(store: FhirStore, guard: WriteGuard | None, caller: Caller, rid: str,
+async def rerun_result(store: FhirStore, write_rule: WriteRule | None, caller: Caller, rid: str,
                        reason: str) -> dict[str, Any]:
     require_permission(caller, RERUN)
     first = (await store.read("Observation", rid)).resource or {}
@@ -58,7 +58,7 @@ async def rerun_result(store: FhirStore, guard: WriteGuard | None, caller: Calle
     again = {k: first[k] for k in _COPIED if k in first}
     again.update(resourceType="Observation", status="registered", extension=[_link(EXT_REPLACES, rid)],
                  note=[{"text": f"Nouvelle mesure : {reason}"}])
-    async with workflow_step(store, guard, "rerun") as writer:
+    async with workflow_step(store, write_rule, "rerun") as writer:
         created = await writer.create(again)
         extensions = [e for e in first.get("extension", ()) if e.get("url") != EXT_REPLACED_BY]
         note = {"text": f"Remplacé par une nouvelle mesure : {reason}"}
@@ -78,9 +78,9 @@ async def _reports_listing(store: FhirStore, rid: str) -> list[dict[str, Any]]:
 
 
 @router.post("/Observation/{rid}/$rerun")
-async def rerun(rid: str, request: Request, store: StoreDep, guard: GuardDep, caller: CallerDep,
+async def rerun(rid: str, request: Request, store: StoreDep, write_rule: WriteRuleDep, caller: CallerDep,
                 base: BaseUrl) -> Response:
     reason = text(parameters(await request.body()), "reason", required=True) or ""
-    created = await rerun_result(store, guard, caller, rid, reason)
+    created = await rerun_result(store, write_rule, caller, rid, reason)
     location = f"{base}/Observation/{created['id']}/_history/{created['meta']['versionId']}"
     return fhir_response(created, 201, {"Location": location})

@@ -1,8 +1,9 @@
 """One validation step = one transaction: every write of the step commits together or not at all.
 
-``workflow_step`` opens the store transaction and marks the running task as inside a workflow
-step, which is what lets guard.py tell a validation operation from a plain PUT on a final result.
-``StepWriter`` goes through the FHIR interactions (model validation, every workflow's guards,
+``workflow_step`` opens the store transaction and stamps the step's name on every write intent of
+the step (``WriteIntent.step``), which is what lets write_rules.py tell a validation operation from a
+plain PUT on a final result.
+``StepWriter`` goes through the FHIR interactions (model validation, every workflow's write rules,
 ``If-Match`` on the version read) and remembers what it wrote for the step's Provenance.
 
 Two steps touching the same resources at once (two benches validating results of one order)
@@ -18,7 +19,6 @@ import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
@@ -26,8 +26,8 @@ from pymongo.errors import PyMongoError
 
 from resources import interactions
 from resources.errors import Conflict
-from resources.interactions import WriteGuard
-from resources.store.base import FhirStore, Stored
+from resources.interactions import WriteRule, stamped
+from resources.store.base import FhirStore, Stored, StoreSession
 from resources.store.transactions import retry_conflicts
 
 log = logging.getLogger(__name__)
@@ -35,19 +35,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 STEP_ATTEMPTS = 4
 
-_ACTIVE_STEP: ContextVar[str | None] = ContextVar("validation_step", default=None)
-
-
-def active_step() -> str | None:
-    """The validation step running in this task, if any."""
-    return _ACTIVE_STEP.get()
-
-
 @dataclass
 class StepWriter:
     store: FhirStore
-    guard: WriteGuard | None
-    session: Any
+    write_rule: WriteRule | None
+    session: StoreSession | None
     written: list[Stored] = field(default_factory=list)
 
     async def update(self, resource: dict[str, Any]) -> dict[str, Any]:
@@ -55,12 +47,13 @@ class StepWriter:
         without it (412/409 if it moved or appeared since)."""
         vid = (resource.get("meta") or {}).get("versionId") or "0"
         outcome = await interactions.update(self.store, resource["resourceType"], resource["id"], resource,
-                                            if_match=f'W/"{vid}"', session=self.session, guard=self.guard)
+                                            if_match=f'W/"{vid}"', session=self.session, write_rule=self.write_rule)
         return self._keep(outcome.stored)
 
     async def create(self, resource: dict[str, Any], *, if_none_exist: str | None = None) -> dict[str, Any]:
         outcome = await interactions.create(self.store, resource["resourceType"], resource,
-                                            if_none_exist=if_none_exist, session=self.session, guard=self.guard)
+                                            if_none_exist=if_none_exist, session=self.session,
+                                            write_rule=self.write_rule)
         return self._keep(outcome.stored)
 
     def _keep(self, stored: Stored | None) -> dict[str, Any]:
@@ -75,17 +68,14 @@ class StepWriter:
 
 
 @asynccontextmanager
-async def workflow_step(store: FhirStore, guard: WriteGuard | None, name: str) -> AsyncIterator[StepWriter]:
-    token = _ACTIVE_STEP.set(name)
+async def workflow_step(store: FhirStore, write_rule: WriteRule | None, name: str) -> AsyncIterator[StepWriter]:
     try:
         async with store.transaction() as session:
-            yield StepWriter(store, guard, session)
+            yield StepWriter(store, stamped(write_rule, step=name), session)
     except PyMongoError as exc:
         if not exc.has_error_label("TransientTransactionError"):
             raise
         raise Conflict(f"{name} conflicted with a concurrent change; retry") from exc
-    finally:
-        _ACTIVE_STEP.reset(token)
 
 
 def retried(step: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:

@@ -21,10 +21,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from resources.errors import InvalidInput, RuleViolation
-from resources.interactions import WriteGuard
+from resources.interactions import WriteRule
 from resources.store.base import FhirStore
 from server.access.caller import Caller
-from server.deps import CallerDep, GuardDep, SettingsDep, StoreDep
+from server.deps import CallerDep, SettingsDep, StoreDep, WriteRuleDep
 from server.responses import fhir_response
 from server.validation.access import TECHNICAL_VALIDATION, require_permission
 from server.validation.autoverify import autoverify_report
@@ -62,11 +62,11 @@ async def _prepared(store: FhirStore, rid: str, note: str | None, rules: Validat
 
 
 @retried
-async def _technical_step(store: FhirStore, guard: WriteGuard | None, caller: Caller, ids: list[str],
+async def _technical_step(store: FhirStore, write_rule: WriteRule | None, caller: Caller, ids: list[str],
                           note: str | None, rules: ValidationRules) -> list[str]:
     """Check and write the results, their reports and the Provenance; return the reports' ids."""
     prepared = [await _prepared(store, rid, note, rules) for rid in ids]
-    async with workflow_step(store, guard, "technical-validation") as writer:
+    async with workflow_step(store, write_rule, "technical-validation") as writer:
         for observation in prepared:
             await writer.update(observation)
         reports: dict[str, dict[str, Any]] = {}
@@ -80,35 +80,35 @@ async def _technical_step(store: FhirStore, guard: WriteGuard | None, caller: Ca
     return list(reports)
 
 
-async def validate_technical(store: FhirStore, guard: WriteGuard | None, caller: Caller, ids: list[str],
+async def validate_technical(store: FhirStore, write_rule: WriteRule | None, caller: Caller, ids: list[str],
                              note: str | None, rules: ValidationRules, *,
                              autoverification: bool) -> list[dict[str, Any]]:
     """Validate the results together; return them as stored once autoverification (if on) has run."""
     require_permission(caller, TECHNICAL_VALIDATION)
     if not ids or len(ids) > MAX_BATCH or len(set(ids)) != len(ids):
         raise InvalidInput(f"give 1 to {MAX_BATCH} distinct results", expression="Parameters.observation")
-    report_ids = await _technical_step(store, guard, caller, ids, note, rules)
+    report_ids = await _technical_step(store, write_rule, caller, ids, note, rules)
     if autoverification:
         for report_id in report_ids:
-            await autoverify_report(store, guard, report_id, rules)
+            await autoverify_report(store, write_rule, report_id, rules)
     return [(await store.read("Observation", rid)).resource or {} for rid in ids]
 
 
 @router.post("/Observation/{rid}/$validate-technical")
-async def validate_one(rid: str, request: Request, store: StoreDep, guard: GuardDep, caller: CallerDep,
+async def validate_one(rid: str, request: Request, store: StoreDep, write_rule: WriteRuleDep, caller: CallerDep,
                        settings: SettingsDep) -> Response:
     params = parameters(await request.body())
-    done = await validate_technical(store, guard, caller, [rid], text(params, "note"),
+    done = await validate_technical(store, write_rule, caller, [rid], text(params, "note"),
                                     load_rules(settings.validation_rules),
                                     autoverification=settings.autoverification)
     return fhir_response(done[0])
 
 
 @router.post("/Observation/$validate-technical")
-async def validate_batch(request: Request, store: StoreDep, guard: GuardDep, caller: CallerDep,
+async def validate_batch(request: Request, store: StoreDep, write_rule: WriteRuleDep, caller: CallerDep,
                          settings: SettingsDep) -> Response:
     params = parameters(await request.body())
-    done = await validate_technical(store, guard, caller, references(params, "observation", "Observation"),
+    done = await validate_technical(store, write_rule, caller, references(params, "observation", "Observation"),
                                     text(params, "note"), load_rules(settings.validation_rules),
                                     autoverification=settings.autoverification)
     return fhir_response({"resourceType": "Bundle", "type": "collection",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from facades.cda.validation.kit_files import load_manifest
+from facades.cda.conformance.kit_files import load_manifest
 
 SHARED_KIT = Path(__file__).resolve().parents[2].parent / "shared" / "kits" / "ans-cda-testkit"
 

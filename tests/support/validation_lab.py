@@ -46,7 +46,7 @@ class Lab:
     """Reads the trail when ``client``'s role may not (a technician does not read Provenances)."""
 
     async def patient(self, gender: str = "male", birth: str = "1980-01-01") -> str:
-        """Stored directly: the Patient guard's identitovigilance is not what these tests are about."""
+        """Stored directly: the Patient write rule's identitovigilance is not what these tests are about."""
         stored = await self.store.create({"resourceType": "Patient", "gender": gender, "birthDate": birth,
                                           "name": [{"use": "official", "family": "VALIDATION", "given": ["Test"]}]})
         return stored.id

@@ -31,14 +31,15 @@ from facades.cda.reader.values import (
     value,
     where,
 )
+from resources.codes import LAB_REPORT_LOINC, LOINC_SYSTEM
 from resources.errors import InvalidInput
 
-CR_BIO = "11502-2"
+CR_BIO = LAB_REPORT_LOINC
 LAB_OBSERVATION = "1.3.6.1.4.1.19376.1.3.1.6"
 BATTERY = "1.3.6.1.4.1.19376.1.3.1.4"
 ISOLATE = "1.3.6.1.4.1.19376.1.3.1.5"
 PDF_COPY = "1.2.250.1.213.1.1.2.243"
-ISOLATE_CODE = {"coding": [{"system": "http://loinc.org", "code": "11475-1", "display": "Micro-organisme identifié"}]}
+ISOLATE_CODE = {"coding": [{"system": LOINC_SYSTEM, "code": "11475-1", "display": "Micro-organisme identifié"}]}
 STATUS = {"completed": "final", "aborted": "cancelled", "active": "preliminary"}
 
 

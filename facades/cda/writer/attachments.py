@@ -12,11 +12,12 @@ from lxml import etree
 
 from facades.cda.writer.cdaxml import LOINC, sub, templates
 from facades.cda.writer.model import SubcontractedPdf
+from resources.codes import LAB_REPORT_DISPLAY_FR, LAB_REPORT_LOINC
 from resources.errors import InvalidInput
 
 PDF_COPY = ("1.2.250.1.213.1.1.2.243", "55108-5", "Copie du document")
 SECOND_INTENTION = ("1.2.250.1.213.1.1.2.60", "101792-0", "Résultats de laboratoire scannés")
-CR_BIO = ("11502-2", "CR d'examens biologiques")
+CR_BIO = (LAB_REPORT_LOINC, LAB_REPORT_DISPLAY_FR)
 
 
 def _checked(pdf: bytes | None, expression: str) -> bytes:

@@ -18,6 +18,7 @@ from facades.cda.writer.model import CrBioInput
 from facades.cda.writer.narrative import group_text
 from facades.cda.writer.observation import Row
 from facades.cda.writer.results import FINAL, Ids, chapter_of, result_group
+from resources.codes import LOINC_SYSTEM
 from resources.errors import InvalidInput
 
 
@@ -66,8 +67,8 @@ def structured_body(doc: etree._Element, data: CrBioInput) -> None:
                 continue
             subsection = sub(sub(section, "component"), "section")
             templates(subsection, "1.3.6.1.4.1.19376.1.3.3.2.2", "1.2.250.1.213.1.1.2.71")
-            coding = coding_of(fhir.get("code"), "http://loinc.org") or {}
-            if coding.get("system") == "http://loinc.org":
+            coding = coding_of(fhir.get("code"), LOINC_SYSTEM) or {}
+            if coding.get("system") == LOINC_SYSTEM:
                 _loinc(subsection, str(coding["code"]), str(coding.get("display") or chapter["display"]))
             else:
                 _loinc(subsection, chapter["code"], chapter["display"])

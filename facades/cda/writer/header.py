@@ -14,6 +14,7 @@ from facades.cda.writer.cdaxml import LOINC, addr_el, el, name_el, sub, telecom_
 from facades.cda.writer.model import CrBioInput, Party
 from facades.cda.writer.parties import assigned_entity, intended_recipient, organization, organization_id, person_id
 from facades.cda.writer.patient import record_target
+from resources.codes import LAB_REPORT_DISPLAY_FR, LAB_REPORT_LOINC, RESULT_FINAL
 from resources.errors import InvalidInput
 
 Level = Literal["N3", "N1"]
@@ -22,7 +23,7 @@ TEMPLATES = {
     "N3": ("2.16.840.1.113883.2.8.2.1", "1.2.250.1.213.1.1.1.1", "1.3.6.1.4.1.19376.1.3.3", "1.2.250.1.213.1.1.1.55"),
     "N1": ("2.16.840.1.113883.2.8.2.1", "1.2.250.1.213.1.1.1.1", "1.3.6.1.4.1.19376.1.2.20"),
 }
-STATUS_DOCUMENTED = frozenset({"final", "corrected", "amended"})
+STATUS_DOCUMENTED = RESULT_FINAL
 STATUS = {"partial": "active", "preliminary": "active", "registered": "active", "final": "completed",
           "corrected": "completed", "amended": "completed", "appended": "completed"}
 
@@ -51,7 +52,7 @@ def clinical_document(data: CrBioInput, level: Level, chapters: list[dict[str, s
     if level == "N3":
         doc[-1].set("extension", "2024.01")
     sub(doc, "id", root=root, extension=data.version.document_id)
-    sub(doc, "code", code="11502-2", displayName="CR d'examens biologiques", codeSystem=LOINC, codeSystemName="LOINC")
+    sub(doc, "code", code=LAB_REPORT_LOINC, displayName=LAB_REPORT_DISPLAY_FR, codeSystem=LOINC, codeSystemName="LOINC")
     sub(doc, "title", "Compte rendu d'examens biologiques")
     sub(doc, "effectiveTime", value=issued)
     sub(doc, "confidentialityCode", code=data.confidentiality, displayName=CONFIDENTIALITY[data.confidentiality],

@@ -14,6 +14,7 @@ from typing import Any
 from lxml import etree
 
 from facades.cda.writer.cdaxml import LOINC, UCUM_URL, code_el, coding_of, sub, system_oid, templates, ts
+from resources.codes import LOINC_SYSTEM
 from resources.errors import InvalidInput
 
 INTERPRETATION_SYSTEM = "2.16.840.1.113883.5.83"
@@ -65,7 +66,7 @@ def label_of(concept: dict[str, Any] | None) -> str:
 
 def code(parent: etree._Element, concept: dict[str, Any] | None, ref: str, *, expression: str) -> None:
     """The result code: LOINC first (with its display, required), else the lab's local code."""
-    coding = coding_of(concept, "http://loinc.org")
+    coding = coding_of(concept, LOINC_SYSTEM)
     if not coding or not system_oid(coding.get("system")):
         raise InvalidInput("a result needs a LOINC code or a local code in an urn:oid: system",
                            expression=f"{expression}.code")

@@ -20,8 +20,9 @@ from facades.cda.writer.model import CrBioInput
 from facades.cda.writer.observation import Row, code, comment_act, label_of, observation
 from facades.cda.writer.parties import organization
 from facades.cda.writer.specimen import SpecimenRow, specimen_collection
+from resources.codes import LOINC_SYSTEM, RESULT_ANSWERED
 
-FINAL = ("final", "corrected", "amended", "cancelled")
+FINAL = RESULT_ANSWERED
 
 
 @dataclass
@@ -195,8 +196,8 @@ def chapter_of(data: CrBioInput, fhir: dict[str, Any]) -> dict[str, str]:
     Known chapters get their French label; another LOINC category is used with its own display.
     """
     for concept in [*fhir.get("category", []), *data.report.get("category", [])]:
-        coding = coding_of(concept, "http://loinc.org")
-        if not coding or coding.get("system") != "http://loinc.org":
+        coding = coding_of(concept, LOINC_SYSTEM)
+        if not coding or coding.get("system") != LOINC_SYSTEM:
             continue
         code = str(coding["code"])
         if code in CHAPTERS or coding.get("display"):

@@ -1,7 +1,7 @@
 """PAM-FR identity feed, pure: an ADT message -> a typed ``IdentityChange`` -> a FHIR Patient.
 
 No asyncio and no storage here; the server's identity-feed handler finds the Patient, applies the
-change through the write guards and acknowledges. Other packages import the names below only.
+change through the write rules and acknowledges. Other packages import the names below only.
 """
 
 from facades.hl7v2.pam.errors import (

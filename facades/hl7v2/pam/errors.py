@@ -11,8 +11,8 @@ The tree, ordered by what the sender can do (bases from ``resources.errors`` and
                                    SGL.INS.08): AE with the rule id and the location
 
 ``location_of`` reads an HL7 path expression back (server errors about MRG-1 carry one), and maps
-what a write guard names in FHIR terms (``Patient.identifier``) back to the PID
-field it came from, so a rule raised by the server's identitovigilance guard is answered at PID-3.
+what a write rule names in FHIR terms (``Patient.identifier``) back to the PID
+field it came from, so a rule raised by the server's identitovigilance rule is answered at PID-3.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from facades.cda.validation.kit import Kit, default_kit
+from facades.cda.conformance.kit import Kit, default_kit
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -54,7 +54,7 @@ def test_text_value_of_a_numeric_analysis_is_kept_as_text() -> None:
 
 
 def test_result_without_test_code_or_analyzer_name_still_builds_a_valid_observation() -> None:
-    from resources.validation import validate_resource
+    from resources.conformance import validate_resource
 
     match = Match(problem="unknown-analyzer", detail="analyzer '' is not in the catalogue")
     obs = build_observation(result(analyzer="", test_code=""), match, issued="2026-11-26T09:00:00Z")

@@ -46,7 +46,7 @@ async def run(data_dir: Path, copies: int, changes: int) -> None:
     try:
         catalog = scaled_catalog(copies)
         start = time.perf_counter()
-        written = await seed_catalog(database.store, guard=accept, catalog=catalog)
+        written = await seed_catalog(database.store, write_rule=accept, catalog=catalog)
         log.info("seed: %d resources in one transaction in %.2f s", written, time.perf_counter() - start)
         start = time.perf_counter()
         stored = await read_catalog(database.store)
@@ -65,7 +65,7 @@ async def run(data_dir: Path, copies: int, changes: int) -> None:
             log.info("check LOINC_6: %d lines, %d changes in %.2f s", len(lines), len(result.changes),
                      time.perf_counter() - start)
             start = time.perf_counter()
-            applied = await apply_import(database.store, result, guard=accept, caller=system("test"))
+            applied = await apply_import(database.store, result, write_rule=accept, caller=system("test"))
             log.info("apply: %d LOINC codes in one transaction in %.2f s", applied, time.perf_counter() - start)
         await database.client.drop_database(database.db.name)
     finally:

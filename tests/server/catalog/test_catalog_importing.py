@@ -199,7 +199,7 @@ async def test_import_computed_before_the_catalogue_changed_is_refused_whole(
         return intent.proposed
 
     with pytest.raises(StaleLoincChange) as refused:
-        await apply_import(sgl_db.store, result, guard=accept, caller=system("test"))
+        await apply_import(sgl_db.store, result, write_rule=accept, caller=system("test"))
     assert refused.value.status == 409 and refused.value.expression == ["analysis:GGT.loinc"]
     assert await versions(fhir, *refs) == before  # not even BILC, whose line was fine
 
@@ -251,6 +251,6 @@ async def test_import_failing_on_its_last_write_leaves_nothing_written(sgl_db: D
         return intent.proposed
 
     with pytest.raises(RuleViolation):
-        await apply_import(sgl_db.store, result, guard=refuse_concept_map, caller=system("test"))
+        await apply_import(sgl_db.store, result, write_rule=refuse_concept_map, caller=system("test"))
     assert written == ["CodeSystem", "ObservationDefinition", "ObservationDefinition", "ConceptMap"]
     assert await versions(fhir, *refs) == before

@@ -67,14 +67,14 @@ async def test_seed_failing_half_way_writes_nothing_then_loads_once(sgl_server: 
 
     try:
         with pytest.raises(RuleViolation):
-            await seed_catalog(database.store, guard=refuse_exams)
+            await seed_catalog(database.store, write_rule=refuse_exams)
         assert "ObservationDefinition" in writes  # the failure came after other writes...
         assert not await catalog_present(database.store)  # ...and none of them stayed
         for rtype in CATALOG_TYPES:
             assert await database.db[rtype].count_documents({}) == 0, rtype
             assert await database.db[f"{rtype}_history"].count_documents({}) == 0, rtype
-        assert await seed_catalog(database.store, guard=accept) == 150
-        assert await seed_catalog(database.store, guard=accept) == 0
+        assert await seed_catalog(database.store, write_rule=accept) == 150
+        assert await seed_catalog(database.store, write_rule=accept) == 0
         assert await database.db["ObservationDefinition"].count_documents({}) == 98
     finally:
         await database.client.drop_database(database.db.name)

@@ -10,7 +10,7 @@ from tests.support.validation_lab import Lab, parameters
 
 
 async def patient(lab: Lab, qualified: bool = True) -> str:
-    """Stored directly: the identity guard is not what these tests are about."""
+    """Stored directly: the identity write rule is not what these tests are about."""
     body = copy.deepcopy(samples.patient(qualified))
     body.pop("id")
     return (await lab.store.create(body)).id

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 from facades.cda import read_crbio, validate_cda
-from facades.cda.validation.kit import default_kit
+from facades.cda.conformance.kit import default_kit
 from tests.server.documents.dossiers import patient, validated_report
 from tests.support.validation_lab import Lab, parameters
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from facades.cda.validation.kit import default_kit
+from facades.cda.conformance.kit import default_kit
 from tests.support import crbio_samples as samples
 from tests.support.validation_lab import Lab
 

@@ -63,7 +63,7 @@ async def test_report_of_each_discipline_has_conformant_documents_SGL_DOC_01_SGL
     report = _renamed(samples.report(top), prefix, pid)
     report["subject"] = {"reference": f"Patient/{pid}"}
     # A final report is written only by $validate-biological (VAL-15), which needs our own analyzer results: the
-    # sample report is stored under the guards' feet and its documents are made on first view (SGL.DOC.12 path).
+    # sample report is stored under the write rules' feet and its documents are made on first view (SGL.DOC.12 path).
     report["id"] = (await doc_lab.store.create(report)).id
     for fmt, level in (("n3", "N3"), ("n1", "N1")):
         answer = await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": fmt})
@@ -86,7 +86,7 @@ async def test_validated_report_without_documents_gets_them_on_first_view_SGL_DO
         await _put(doc_lab, _renamed(resource, prefix, pid))
     report = _renamed(samples.report(["tsh", "ft4", "glu"]), prefix, pid)
     report["subject"] = {"reference": f"Patient/{pid}"}
-    report["id"] = (await doc_lab.store.create(report)).id  # under the guards' feet, as before documents existed
+    report["id"] = (await doc_lab.store.create(report)).id  # under the write rules' feet, as before documents existed
     stored = await doc_lab.read("DiagnosticReport", report["id"])
     assert "presentedForm" not in stored
     answer = await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n1"})

@@ -1,8 +1,8 @@
 """Speed of the identity layer (not a test): ``.venv/bin/python -m tests.server.identity.bench_identity``.
 
-1. The Patient write guard alone (in process): decisions per second for an edit of a QUAL identity.
+1. The Patient write rule alone (in process): decisions per second for an edit of a QUAL identity.
 2. End to end over HTTP against a real ``sgl serve`` and the simulated INSi on loopback:
-   ``$insi-search`` with apply (INSi call, trace, guarded write), and ``$duplicates`` on a birth date
+   ``$insi-search`` with apply (INSi call, trace, write through the write rules), and ``$duplicates`` on a birth date
    shared by N identities.
 """
 
@@ -18,30 +18,30 @@ from pathlib import Path
 from facades.insi import start_insi_simulator
 from resources.interactions import WriteIntent
 from server.access.caller import Caller
-from server.identity.guard import IdentityGuard
 from server.identity.policy import IdentityPolicy
+from server.identity.write_rules import IdentityRule
 from tests.server.identity.identity_samples import parameters, provisional, with_status
 from tests.support.access import role_client
 from tests.support.identity_servers import insi_env
 from tests.support.pki import create_test_pki
 from tests.support.sgl_server import start_sgl
 
-GUARD_RUNS = 5000
+RULE_RUNS = 5000
 INSI_RUNS = 50
 SAME_BIRTH_DATE = 300
 
 
-async def bench_guard() -> None:
-    guard = IdentityGuard(IdentityPolicy(False, True, frozenset(), {}))
-    current = await guard(Caller("feed", "source-identite"), WriteIntent("Patient", "create", None,
+async def bench_write_rule() -> None:
+    write_rule = IdentityRule(IdentityPolicy(False, True, frozenset(), {}))
+    current = await write_rule(Caller("feed", "source-identite"), WriteIntent("Patient", "create", None,
                                                                        with_status(provisional(), "QUAL")))
     assert current is not None
     edit = {**copy.deepcopy(current), "telecom": [{"system": "phone", "value": "0102030405"}]}
     start = time.perf_counter()
-    for _ in range(GUARD_RUNS):
-        await guard(Caller("u", "secretaire"), WriteIntent("Patient", "update", current, edit))
+    for _ in range(RULE_RUNS):
+        await write_rule(Caller("u", "secretaire"), WriteIntent("Patient", "update", current, edit))
     elapsed = time.perf_counter() - start
-    print(f"guard: {GUARD_RUNS / elapsed:,.0f} decisions/s ({elapsed / GUARD_RUNS * 1e6:.0f} µs each)")  # noqa: T201
+    print(f"write_rule: {RULE_RUNS / elapsed:,.0f} decisions/s ({elapsed / RULE_RUNS * 1e6:.0f} µs each)")  # noqa: T201
 
 
 async def bench_http(tmp: Path) -> None:
@@ -75,7 +75,7 @@ async def bench_http(tmp: Path) -> None:
 
 
 async def main() -> None:
-    await bench_guard()
+    await bench_write_rule()
     with tempfile.TemporaryDirectory() as tmp:
         await bench_http(Path(tmp))
 

@@ -53,7 +53,7 @@ async def bench_end_to_end(count: int = 500) -> None:
             for event, pid32 in (("A28", "VALI"), ("A31", "PROV")):
                 messages = [adt(event, f"{event}-{i}", pid(f"8{i:05d}", pid32=pid32)).encode() for i in range(count)]
                 elapsed = await _pipelined(server.mllp_port, messages)
-                log.info("ADT^%s end to end (journal, read, guard, write, ACK): %d in %.2f s = %.0f messages/s",
+                log.info("ADT^%s end to end (journal, read, write rules, write, ACK): %d in %.2f s = %.0f messages/s",
                          event, count, elapsed, count / elapsed)
         finally:
             server.stop()

@@ -37,7 +37,7 @@ async def test_cons_identite_ins_stores_the_ins_and_qualifies_SGL_INS_54_SGL_INS
     official = next(n for n in patient["name"] if n["use"] == "official")
     assert (official["family"], official["given"]) == ("PAT-TROIS", ["DOMINIQUE"])
     assert (patient["gender"], patient["birthDate"]) == ("female", "1979-03-28")
-    # written through the identity guard, as the hospital identity repository (MSH-3)
+    # written through the identity write rule, as the hospital identity repository (MSH-3)
     [history] = [e for e in patient["extension"] if e["url"] == STATUS_HISTORY_URL]
     entry_of = {sub["url"]: next(v for k, v in sub.items() if k.startswith("value")) for sub in history["extension"]}
     assert (entry_of["status"], entry_of["author"], entry_of["role"]) == ("QUAL", "partner:GAM", "source-identite")

@@ -10,7 +10,6 @@ from resources.errors import RuleViolation
 from resources.interactions import WriteIntent
 from server.access.caller import Caller
 from server.validation.rules import load_rules
-from server.validation.steps import active_step
 from server.validation.technical import validate_technical
 from tests.support.validation_lab import Lab
 
@@ -24,7 +23,7 @@ async def test_failure_inside_the_transaction_rolls_back_the_earlier_writes(lab:
     seen: list[tuple[str, str, str | None]] = []
 
     async def refuse_reports(intent: WriteIntent) -> dict[str, Any] | None:
-        seen.append((intent.resource_type, intent.action, active_step()))
+        seen.append((intent.resource_type, intent.action, intent.step))
         if intent.resource_type == "DiagnosticReport":
             raise RuleViolation("TEST", "no report today", expression="DiagnosticReport")
         return intent.proposed
@@ -38,4 +37,3 @@ async def test_failure_inside_the_transaction_rolls_back_the_earlier_writes(lab:
     assert stored["meta"]["versionId"] == "1" and "meta" in stored and not stored["meta"].get("tag")
     history = (await lab.client.get(f"Observation/{rid}/_history")).json()
     assert len(history["entry"]) == 1
-    assert active_step() is None

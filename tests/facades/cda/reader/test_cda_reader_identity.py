@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from facades.cda import DocumentPatient, read_crbio, write_n3
-from facades.cda.validation.kit import default_kit
+from facades.cda.conformance.kit import default_kit
 from tests.support import crbio_samples as samples
 
 TSH = default_kit().root / "ExemplesCDA" / "BIO-CR-BIO_2024.01_TSH_1.xml"

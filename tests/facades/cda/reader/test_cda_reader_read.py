@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
+from facades.cda.conformance.kit import default_kit
 from facades.cda.reader import SubcontractedReport, read_crbio
 from facades.cda.stylesheet import self_presenting
-from facades.cda.validation.kit import default_kit
 from facades.cda.writer import SubcontractedPdf, write_n1, write_n3
 from resources.errors import InvalidInput
 from tests.support import crbio_samples as s

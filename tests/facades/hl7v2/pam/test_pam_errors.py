@@ -1,11 +1,11 @@
-"""Errors point at the HL7 spot, including rules a write guard raises in FHIR terms."""
+"""Errors point at the HL7 spot, including rules a write rule raises in FHIR terms."""
 
 from facades.hl7v2 import ErrorLocation
 from facades.hl7v2.pam import PamRuleViolation, location_of
 from resources.errors import NotFound, RuleViolation
 
 
-def test_a_guard_rule_on_a_patient_element_maps_to_its_pid_field() -> None:
+def test_a_write_rule_on_a_patient_element_maps_to_its_pid_field() -> None:
     cases = {
         "Patient.identifier.where(type.coding.code.startsWith('INS'))": 3,
         "Patient.name.where(use='official').family": 5,

@@ -13,8 +13,8 @@ from facades.hl7v2.pam import (
     replacing,
     with_ipp,
 )
+from resources.conformance import validate_resource
 from resources.ins import identity_status, ins_identifier
-from resources.validation import validate_resource
 from tests.support.pam_samples import ADMISSION, INS, INS_OID, IPP_SYSTEM, adt, pid, template
 
 RELIABILITY = "https://hl7.fr/ig/fhir/core/StructureDefinition/fr-core-identity-reliability"

@@ -1,13 +1,13 @@
-"""Lifting the ClinicalDocument out of a wrapper (facades/cda/validation/extract.py)."""
+"""Lifting the ClinicalDocument out of a wrapper (facades/cda/conformance/extract.py)."""
 
 from __future__ import annotations
 
 import pytest
 from lxml import etree
 
+from facades.cda.conformance.extract import CLINICAL_DOCUMENT, extract_clinical_document
+from facades.cda.conformance.kit import default_kit
 from facades.cda.errors import NotACda
-from facades.cda.validation.extract import CLINICAL_DOCUMENT, extract_clinical_document
-from facades.cda.validation.kit import default_kit
 
 WRAPPED = b"""<?xml version="1.0"?>
 <?xml-stylesheet type="text/xsl" href="#"?>

@@ -1,5 +1,5 @@
 """The FHIR REST API at ``/fhir``: each route reads the request, calls one interaction, writes the
-response. No database code and no error JSON here (see server/errors.py)."""
+response. No database code and no error JSON here (see server/error_handler.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from resources.search.date import now_utc
 from server.access.enforce import request_caller
 from server.audit import record_patient_access
 from server.capability import capability_statement
-from server.deps import AccessDep, BaseUrl, GuardDep, StoreDep
+from server.deps import AccessDep, BaseUrl, StoreDep, WriteRuleDep
 from server.responses import fhir_response
 
 router = APIRouter()
@@ -70,9 +70,10 @@ async def metadata(request: Request, base: BaseUrl) -> Response:
 
 @router.post("")
 @router.post("/", include_in_schema=False)
-async def bundle(request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep, access: AccessDep) -> Response:
+async def bundle(request: Request, store: StoreDep, base: BaseUrl, write_rule: WriteRuleDep,
+                 access: AccessDep) -> Response:
     body = await _body(request)
-    result = await interactions.process_bundle(store, body, base=base, guard=guard, access=access)
+    result = await interactions.process_bundle(store, body, base=base, write_rule=write_rule, access=access)
     await _audited(request, store, result, str(body.get("type", "batch")))
     return fhir_response(result)
 
@@ -96,20 +97,20 @@ async def search_post(rtype: str, request: Request, store: StoreDep, base: BaseU
 
 
 @router.post("/{rtype}")
-async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep,
+async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl, write_rule: WriteRuleDep,
                  prefer: str | None = Header(default=None),
                  if_none_exist: str | None = Header(default=None)) -> Response:
     outcome = await interactions.create(store, rtype, await _body(request), if_none_exist=if_none_exist,
-                                        guard=guard)
+                                        write_rule=write_rule)
     await _audited(request, store, outcome.resource, "create" if outcome.status == 201 else "read")
     return _respond(outcome, prefer, base)
 
 
 @router.put("/{rtype}")
-async def conditional_update(rtype: str, request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep,
+async def conditional_update(rtype: str, request: Request, store: StoreDep, base: BaseUrl, write_rule: WriteRuleDep,
                              prefer: str | None = Header(default=None)) -> Response:
     outcome = await interactions.conditional_update(store, rtype, str(request.url.query), await _body(request),
-                                                    guard=guard)
+                                                    write_rule=write_rule)
     await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
 
@@ -132,17 +133,18 @@ async def read(rtype: str, rid: str, request: Request, store: StoreDep,
 
 
 @router.put("/{rtype}/{rid}")
-async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl, guard: GuardDep,
+async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl, write_rule: WriteRuleDep,
                  prefer: str | None = Header(default=None), if_match: str | None = Header(default=None)) -> Response:
-    outcome = await interactions.update(store, rtype, rid, await _body(request), if_match=if_match, guard=guard)
+    outcome = await interactions.update(store, rtype, rid, await _body(request), if_match=if_match,
+                                        write_rule=write_rule)
     await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
 
 
 @router.delete("/{rtype}/{rid}")
-async def delete(rtype: str, rid: str, request: Request, store: StoreDep, guard: GuardDep,
+async def delete(rtype: str, rid: str, request: Request, store: StoreDep, write_rule: WriteRuleDep,
                  if_match: str | None = Header(default=None)) -> Response:
-    outcome = await interactions.delete(store, rtype, rid, if_match=if_match, guard=guard)
+    outcome = await interactions.delete(store, rtype, rid, if_match=if_match, write_rule=write_rule)
     if rtype == "Patient":
         await record_patient_access(store, None, who=request_caller(request), interaction="delete",
                                     patient_ids=[rid])

@@ -1,10 +1,10 @@
-"""Static reading of rule contexts (facades/cda/validation/contexts.py)."""
+"""Static reading of rule contexts (facades/cda/conformance/contexts.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from facades.cda.validation.contexts import branches, may_match_attributes, split_guard, template_root
+from facades.cda.conformance.contexts import branches, may_match_attributes, split_guard, template_root
 
 NS = {"cda": "urn:hl7-org:v3", "hl7": "urn:hl7-org:v3", "x": "urn:other"}
 

@@ -38,9 +38,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from facades.cda.validation.assemble import SCH_NS
-from facades.cda.validation.contexts import HL7_NS, may_match_attributes, split_guard, template_root
-from facades.cda.validation.documents import MESSAGE_PREFIX
+from facades.cda.conformance.assemble import SCH_NS
+from facades.cda.conformance.contexts import HL7_NS, may_match_attributes, split_guard, template_root
+from facades.cda.conformance.documents import MESSAGE_PREFIX
 
 XSL_NS = "http://www.w3.org/1999/XSL/Transform"
 SVRL_NS = "http://purl.oclc.org/dsdl/svrl"

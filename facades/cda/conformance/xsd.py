@@ -12,8 +12,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from facades.cda.conformance.report import Finding
 from facades.cda.errors import KitError
-from facades.cda.validation.report import Finding
 
 _lock = threading.Lock()
 

@@ -1,4 +1,4 @@
-"""Status rules of ``resources/validation.py`` against the FHIR R4 cardinalities (issue 10 item 11).
+"""Status rules of ``resources/conformance.py`` against the FHIR R4 cardinalities (issue 10 item 11).
 
 R4 (https://hl7.org/fhir/R4/): ``Specimen.status`` 0..1; ``Observation``, ``DiagnosticReport``,
 ``ServiceRequest`` and ``DocumentReference`` ``status`` 1..1. Each type gets a minimal resource shaped
@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from resources.conformance import validate_resource
 from resources.errors import Unprocessable
-from resources.validation import validate_resource
 
 LOINC = "http://loinc.org"
 V2_0487 = "http://terminology.hl7.org/CodeSystem/v2-0487"

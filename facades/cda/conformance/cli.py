@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
+from facades.cda.conformance.report import format_report
+from facades.cda.conformance.validate import validate_cda
 from facades.cda.errors import KitError, NotACda
-from facades.cda.validation.report import format_report
-from facades.cda.validation.validate import validate_cda
 
 EXIT_OK = 0
 EXIT_NOT_CONFORMANT = 1

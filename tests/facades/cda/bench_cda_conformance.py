@@ -1,4 +1,4 @@
-"""Benchmark of the offline CDA validator (not a test): ``python -m tests.facades.cda.bench_cda_validation``.
+"""Benchmark of the offline CDA validator (not a test): ``python -m tests.facades.cda.bench_cda_conformance``.
 
 Prints the one-off costs (assembling + compiling the kit's schematrons, cold and warm disk cache)
 and, after a warm-up, the wall and CPU time per document over the ANS CR-BIO 2024.01 examples.
@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from facades.cda.validation import default_kit, schematrons_for, validate_cda
+from facades.cda.conformance import default_kit, schematrons_for, validate_cda
 
 log = logging.getLogger("bench")
 

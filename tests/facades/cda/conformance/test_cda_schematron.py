@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from facades.cda.conformance.assemble import assemble
+from facades.cda.conformance.schematron import CompiledSchematron, cache_dir, compile_schematron, saxon
 from facades.cda.errors import KitError
-from facades.cda.validation.assemble import assemble
-from facades.cda.validation.schematron import CompiledSchematron, cache_dir, compile_schematron, saxon
 
 HEAD = ('<schema xmlns="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt2" {attrs}>'
         '<ns prefix="cda" uri="urn:hl7-org:v3"/>')

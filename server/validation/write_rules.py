@@ -1,4 +1,4 @@
-"""Guard: validation state changes only through the workflow's operations.
+"""Write rules: validation state changes only through the workflow's operations.
 
 Whatever the entry point (REST, bundle, HL7, CLI), outside a validation step (see steps.py):
 
@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from resources.codes import REPORT_VALIDATED
 from resources.errors import Conflict, RuleViolation
 from resources.interactions import WriteIntent
 from server.access.caller import Caller
-from server.guards import Guards
 from server.validation.marks import FINAL_STATES, STEP_SYSTEM, TECHNICAL, has_step
 from server.validation.params import VALUE_KEYS
-from server.validation.steps import active_step
+from server.write_rules import WriteRules
 
 
 def _steps(resource: dict[str, Any] | None) -> set[str]:
@@ -47,7 +47,7 @@ def _kept_tags(proposed: dict[str, Any], current: dict[str, Any]) -> dict[str, A
 
 
 async def validation_state_locked(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
-    if active_step() is not None:
+    if intent.step is not None:
         return intent.proposed
     current = intent.current or {}
     where = f"Observation/{current.get('id')}"
@@ -68,11 +68,8 @@ async def validation_state_locked(caller: Caller, intent: WriteIntent) -> dict[s
     return proposed
 
 
-REPORT_VALIDATED = frozenset({"final", "amended", "corrected", "appended"})
-
-
 async def report_validated_only_by_operations(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
-    if active_step() is not None:
+    if intent.step is not None:
         return intent.proposed
     before = (intent.current or {}).get("status")
     after = (intent.proposed or {}).get("status")
@@ -87,6 +84,6 @@ async def report_validated_only_by_operations(caller: Caller, intent: WriteInten
     return intent.proposed
 
 
-def register_validation_guards(guards: Guards) -> None:
-    guards.add("Observation", validation_state_locked)
-    guards.add("DiagnosticReport", report_validated_only_by_operations)
+def register_validation_rules(write_rules: WriteRules) -> None:
+    write_rules.add("Observation", validation_state_locked)
+    write_rules.add("DiagnosticReport", report_validated_only_by_operations)

@@ -1,4 +1,4 @@
-"""validate_cda on the ANS examples and on mutations of them (facades/cda/validation/validate.py)."""
+"""validate_cda on the ANS examples and on mutations of them (facades/cda/conformance/validate.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from facades.cda import NotACda, validate_cda
-from facades.cda.validation.kit import default_kit
+from facades.cda.conformance.kit import default_kit
 from resources.errors import InvalidInput
 
 HL7 = "urn:hl7-org:v3"

@@ -1,4 +1,4 @@
-"""The ``sgl validate cda FILE`` body (facades/cda/validation/cli.py)."""
+"""The ``sgl validate cda FILE`` body (facades/cda/conformance/cli.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from facades.cda import cli_validate
-from facades.cda.validation.kit import default_kit
+from facades.cda.conformance.kit import default_kit
 
 EXAMPLES = default_kit().root / "ExemplesCDA"
 

@@ -1,4 +1,4 @@
-"""The Patient write guard: RNIV identitovigilance rules on every create, update and delete,
+"""The Patient write rule: RNIV identitovigilance rules on every create, update and delete,
 whatever the entry point (REST, bundles, HL7 PAM-FR feed, CLI).
 
 In order, for a caller whose profile may edit identities (SGL.INS.05, else 403):
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from resources.errors import InvalidInput, RuleViolation, Unprocessable
 from resources.ins import IDENTITY_RELIABILITY_URL, INS_TYPE_BY_OID, TEST_OIDS, check_matricule, identity_status
 from resources.interactions import WriteIntent
-from server.identity.attestation import Attestation, current_attestation
+from server.identity.attestation import Attestation, attestation_for
 from server.identity.policy import IdentityPolicy
 from server.identity.roles import Profile, Right, profile
 from server.identity.status import CARRIES_INS, DOWNGRADES, ONE_LEVEL_DOWN, retire_ins, stamp
@@ -46,7 +46,7 @@ from server.settings import Settings
 
 if TYPE_CHECKING:
     from server.access.caller import Caller
-from server.guards import Guards
+from server.write_rules import WriteRules
 
 _STATUS_AT = "Patient.extension('identityReliability').extension('identityStatus')"
 _RISE_RULE = {"RECUP": "SGL.INS.23", "VALI": "SGL.INS.20", "QUAL": "SGL.INS.25"}
@@ -94,7 +94,7 @@ def _user_decision(prof: Profile, intent: WriteIntent, policy: IdentityPolicy) -
     before = identity_status(current) if current else "PROV"
     declared = bool(extensions(proposed, IDENTITY_RELIABILITY_URL))
     wanted = identity_status(proposed) if declared or current is None else before
-    attested = current_attestation(proposed.get("id"))
+    attested = attestation_for(intent, proposed.get("id"))
     keep_from = current or {}
     if attested is not None:
         return _attested(attested, proposed)
@@ -125,7 +125,7 @@ def _attested(attested: Attestation, proposed: dict[str, Any]) -> _Decision:
 
 
 @dataclass(frozen=True)
-class IdentityGuard:
+class IdentityRule:
     policy: IdentityPolicy
 
     async def __call__(self, caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
@@ -157,6 +157,6 @@ class IdentityGuard:
                      role=caller.role, reason=reason, reliability_from=decision.reliability_from)
 
 
-def register_identity_guard(guards: Guards, settings: Settings) -> None:
+def register_identity_rules(write_rules: WriteRules, settings: Settings) -> None:
     """Install the identity rules on Patient, with the policy of these settings."""
-    guards.add("Patient", IdentityGuard(IdentityPolicy.from_settings(settings)))
+    write_rules.add("Patient", IdentityRule(IdentityPolicy.from_settings(settings)))

@@ -1,11 +1,11 @@
-"""The process-wide cache of kit documents read by rules (facades/cda/validation/documents.py)."""
+"""The process-wide cache of kit documents read by rules (facades/cda/conformance/documents.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from facades.cda.validation.documents import MAX_ENTRIES, MESSAGE_PREFIX, DocumentCache
-from facades.cda.validation.schematron import saxon
+from facades.cda.conformance.documents import MAX_ENTRIES, MESSAGE_PREFIX, DocumentCache
+from facades.cda.conformance.schematron import saxon
 
 
 def test_reported_documents_are_parsed_once_and_absent_ones_remembered(tmp_path: Path) -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from lxml import etree
 
+from facades.cda.conformance.extract import HL7_NS, extract_clinical_document
+from facades.cda.conformance.kit import Kit, Level, default_kit
+from facades.cda.conformance.report import Finding, ValidationReport
+from facades.cda.conformance.schematron import CompiledSchematron, cache_dir, compile_schematron, saxon
+from facades.cda.conformance.xsd import validate_xsd
+from facades.cda.conformance.xslt import LOCATION_PREFIXES
 from facades.cda.errors import NotACda
-from facades.cda.validation.extract import HL7_NS, extract_clinical_document
-from facades.cda.validation.kit import Kit, Level, default_kit
-from facades.cda.validation.report import Finding, ValidationReport
-from facades.cda.validation.schematron import CompiledSchematron, cache_dir, compile_schematron, saxon
-from facades.cda.validation.xsd import validate_xsd
-from facades.cda.validation.xslt import LOCATION_PREFIXES
 from resources.errors import InvalidInput
 
 

@@ -27,11 +27,11 @@ from pathlib import Path
 from lxml import etree
 from saxonche import PySaxonApiError, PySaxonProcessor, PyXdmNode, PyXsltExecutable
 
+from facades.cda.conformance.assemble import assemble
+from facades.cda.conformance.documents import DocumentCache
+from facades.cda.conformance.report import Finding, Severity
+from facades.cda.conformance.xslt import SGL_NS, SVRL_NS, render
 from facades.cda.errors import KitError
-from facades.cda.validation.assemble import assemble
-from facades.cda.validation.documents import DocumentCache
-from facades.cda.validation.report import Finding, Severity
-from facades.cda.validation.xslt import SGL_NS, SVRL_NS, render
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The write-rule core: who is acting and the rules every write passes (see resources/interactions/guard.py).
+"""The write-rule core: who is acting and the rules every write passes (see resources/interactions/write_rules.py).
 
 A workflow offers ``async def rule(caller, intent) -> resource | None`` for a resource type and
 ``server/wiring.py`` registers it; all rules of a type run in registration order, each seeing the
@@ -11,23 +11,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from resources.interactions import WriteGuard, WriteIntent
+from resources.interactions import WriteIntent, WriteRule
 from server.access.caller import Caller
 
 Rule = Callable[[Caller, WriteIntent], Awaitable[dict[str, Any] | None]]
 
 
 @dataclass
-class Guards:
+class WriteRules:
     rules: dict[str, list[Rule]] = field(default_factory=dict)
 
     def add(self, resource_type: str, rule: Rule) -> None:
         self.rules.setdefault(resource_type, []).append(rule)
 
-    def for_caller(self, caller: Caller) -> WriteGuard:
-        async def guard(intent: WriteIntent) -> dict[str, Any] | None:
+    def for_caller(self, caller: Caller) -> WriteRule:
+        async def write_rule(intent: WriteIntent) -> dict[str, Any] | None:
             resource = intent.proposed
             for rule in self.rules.get(intent.resource_type, []):
                 resource = await rule(caller, replace(intent, proposed=resource)) or resource
             return resource
-        return guard
+        return write_rule

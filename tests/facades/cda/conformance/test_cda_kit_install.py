@@ -1,4 +1,4 @@
-"""``install_kit`` (facades/cda/validation/kit_install.py) and the pinned manifest (kit_files.py): the kit
+"""``install_kit`` (facades/cda/conformance/kit_install.py) and the pinned manifest (kit_files.py): the kit
 installed from a local copy, a ``file://`` URL, a local HTTP server and an archive; a corrupted or missing file
 refuses the install and leaves nothing (or the previous kit) in place; the installed files are enough for the
 validator to pass the ANS examples."""
@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from facades.cda.validation import Kit, KitInstallError, check_kit, install_kit, validate_cda
-from facades.cda.validation.kit_files import load_manifest, needed_files
+from facades.cda.conformance import Kit, KitInstallError, check_kit, install_kit, validate_cda
+from facades.cda.conformance.kit_files import load_manifest, needed_files
 
 SHARED_KIT = Path(__file__).resolve().parents[4].parent / "shared" / "kits" / "ans-cda-testkit"
 MANIFEST = load_manifest()

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from facades.cda.conformance.assemble import assemble
 from facades.cda.errors import KitError
-from facades.cda.validation.assemble import assemble
 
 MANIFEST_FILE = Path(__file__).with_name("kit_manifest.txt")
 KIT_VERSION = "ansforge/TestContenuCDA-3-0@7cd489b39368809df9bcf2cfef5e5d6354438a02"
@@ -82,7 +82,7 @@ def _xsd_closure(xsd: Path) -> set[Path]:
 
 def needed_files(root: Path) -> list[str]:
     """The kit files the validator reads, as paths relative to ``root``, sorted."""
-    from facades.cda.validation.kit import VOLET_CR_BIO, XSD, Kit  # kit.py imports this module
+    from facades.cda.conformance.kit import VOLET_CR_BIO, XSD, Kit  # kit.py imports this module
 
     root = root.resolve()
     kit = Kit(root)

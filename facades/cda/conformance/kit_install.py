@@ -30,8 +30,8 @@ from urllib.parse import quote, unquote, urlparse
 
 import httpx
 
+from facades.cda.conformance.kit_files import Manifest, load_manifest
 from facades.cda.errors import KitError
-from facades.cda.validation.kit_files import Manifest, load_manifest
 
 UPSTREAM_COMMIT = "7cd489b39368809df9bcf2cfef5e5d6354438a02"
 DEFAULT_SOURCE = f"https://github.com/ansforge/TestContenuCDA-3-0/archive/{UPSTREAM_COMMIT}.tar.gz"

@@ -1,4 +1,4 @@
-"""The Patient write guard, called directly as the interactions call it (no server needed)."""
+"""The Patient write write_rule, called directly as the interactions call it (no server needed)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,10 @@ from resources.patient_traits import (
     used_name,
 )
 from server.access.caller import Caller
-from server.identity.attestation import Attestation, attesting
-from server.identity.guard import IdentityGuard
+from server.identity.attestation import Attestation
 from server.identity.policy import IdentityPolicy
 from server.identity.vocabulary import LOCKED_TRAITS_URL, attribute_extension, extensions, history
+from server.identity.write_rules import IdentityRule
 from tests.server.identity.identity_samples import MATRICULE, provisional, with_status
 
 POLICY = IdentityPolicy(test_mode=False, referential=True, justificatifs={})
@@ -30,10 +30,12 @@ Action = Literal["create", "update", "delete"]
 
 
 async def run(role: str, current: dict[str, Any] | None, proposed: dict[str, Any] | None,
-              action: Action | None = None, policy: IdentityPolicy = POLICY) -> dict[str, Any] | None:
-    guard = IdentityGuard(policy)
+              action: Action | None = None, policy: IdentityPolicy = POLICY,
+              attestation: Attestation | None = None) -> dict[str, Any] | None:
+    write_rule = IdentityRule(policy)
     act: Action = action or ("create" if current is None else "update")
-    return await guard(Caller("user-1", role), WriteIntent("Patient", act, current, copy.deepcopy(proposed)))
+    intent = WriteIntent("Patient", act, current, copy.deepcopy(proposed), attestation=attestation)
+    return await write_rule(Caller("user-1", role), intent)
 
 
 def edited(patient: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -234,12 +236,15 @@ async def test_attested_insi_answer_raises_to_recup() -> None:
     current = await run("secretaire", None, provisional())
     assert current is not None
     ins = f"urn:oid:1.2.250.1.213.1.4.8|{MATRICULE}"
-    with attesting(Attestation("p1", "RECUP", "INSi 00", ins=ins)):
-        out = await run("secretaire", current, with_status(current, "RECUP"))
+    out = await run("secretaire", current, with_status(current, "RECUP"),
+                    attestation=Attestation("p1", "RECUP", "INSi 00", ins=ins))
     assert out is not None and identity_status(out) == "RECUP"
     other = Attestation("p1", "RECUP", "INSi 00", ins="urn:oid:1.2.250.1.213.1.4.8|other")
-    with attesting(other), pytest.raises(RuleViolation):
-        await run("secretaire", current, with_status(current, "RECUP"))
+    with pytest.raises(RuleViolation):
+        await run("secretaire", current, with_status(current, "RECUP"), attestation=other)
+    with pytest.raises(RuleViolation):  # an attestation for another patient vouches for nothing here
+        await run("secretaire", current, with_status(current, "RECUP"),
+                  attestation=Attestation("p2", "RECUP", "INSi 00", ins=ins))
 
 
 @pytest.mark.req("SGL.INS.01")
@@ -250,9 +255,9 @@ async def test_every_ins_field_is_kept_and_birth_names_are_upper_case_without_ac
                         "extension": [{"url": BIRTH_LIST_GIVEN_NAME_URL, "valueString": "Éloïse Françoise"}]},
                        {"use": "usual", "family": "Martin", "given": ["Lou"]}]
     ins = patient["identifier"][0]
-    with attesting(Attestation("p1", "QUAL", "INSi 00 and a high-trust justificatif",
-                               ins=f"{ins['system']}|{ins['value']}")):
-        out = await run("secretaire", None, patient)
+    out = await run("secretaire", None, patient,
+                    attestation=Attestation("p1", "QUAL", "INSi 00 and a high-trust justificatif",
+                                            ins=f"{ins['system']}|{ins['value']}"))
     assert out is not None and identity_status(out) == "QUAL"
     assert ins_identifier(out) == patient["identifier"][0] and patient["identifier"][0]["value"] == MATRICULE
     assert birth_name(out) == "D'ARTAGNAN-" + "E" * 60 + " DE LA TOUR"

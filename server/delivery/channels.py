@@ -1,0 +1,13 @@
+"""The list of channel modules: importing one registers its channel (``register_channel``).
+
+One line per channel; the dmp and mssante lanes add theirs here. Imported by the outbox at start-up.
+"""
+
+from __future__ import annotations
+
+from server.delivery.channel import Channel, build_channels
+
+
+def configured_channels(context: object) -> list[Channel]:
+    """Import every channel module (registration), then build those the settings configure."""
+    return build_channels(context)
