@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     psc_after_login: str = "/"
     """Where the browser lands once the session is open (the web workbench)."""
     # identitovigilance and INSi (server/identity)
+    ins_display: str = "matricule,oid,birth_first_names,birthplace,used_names"
+    """SGL.INS.02: the INS fields the web workbench shows besides birth name, first birth first name, birth date
+    and sex (always shown): a comma-separated subset of ``matricule`` (matricule INS and its type), ``oid``,
+    ``birth_first_names`` (the whole list), ``birthplace``, ``used_names``; empty: only the four."""
+    web_dir: Path | None = None
+    """The built web workbench (``npm run build`` in web/); unset: ``web/dist`` of this checkout."""
     identity_referential: bool = False
     """The lab is its patients' identity referential (city lab, "RI"): creation minimum SGL.INS.11 enforced."""
     identity_justificatifs: dict[str, str] = {}
@@ -79,6 +85,33 @@ class Settings(BaseSettings):
     """UUID of this installation, sent in ContexteLPS."""
     structure_id: str = "opensgl-lab"
     """The lab structure (FINESS / SIRET) named as INSi emitter."""
+    # MSSanté (facades/mssante): the lab's applicative BAL at its operator
+    mss_smtp: str | None = None
+    """Operator SMTP submission ``host:port`` (STARTTLS, usually 587); unset: no MSSanté sending."""
+    mss_imap: str | None = None
+    """Operator IMAP ``host:port`` (STARTTLS, usually 143), where receipts are read."""
+    mss_cert: Path | None = None
+    """The applicative BAL's IGC-Santé organisation certificate (ORG AUTH_CLI), PEM."""
+    mss_key: Path | None = None
+    mss_ca: Path | None = None
+    """IGC-Santé root and intermediate CAs trusted for the operator's certificate (and nothing else), PEM."""
+    mss_crl: list[Path] = []
+    """Current CRLs of those CAs, PEM; without one every connection is refused (SGL.MSS.06)."""
+    mss_from: str | None = None
+    """The applicative BAL's address (``From``)."""
+    mss_label: str = "Laboratoire - envoi automatique des résultats"
+    """Sender label shown by mail clients (SGL.MSS.13): the BAL's title."""
+    mss_contact: str | None = None
+    """Organisational BAL named in the footer and in ``Reply-To`` (SGL.MSS.11, .26)."""
+    mss_reply_to_patients: str | None = None
+    """Reply address for mails to patients, when it differs from ``mss_contact`` (SGL.MSS.26)."""
+    mss_automatic: bool = True
+    """Send each validated report automatically (city lab, SGL.MSS.17/.20); ``false`` in a hospital setting, where
+    sending is a professional's chosen action (SGL.MSS.18/.21; that manual operation is not built yet)."""
+    mss_receipts_poll: float = 60.0
+    """Seconds between two readings of the BAL's inbox for DSN / MDN receipts (SGL.MSS.22)."""
+    mss_nil: str = "OPENSGL"
+    """Product reference from convergence.esante.gouv.fr, sent as ``X-MSS-NIL``."""
     lab_profile: Path | None = None
     """JSON lab identity printed on CR-Bio documents (name, FINESS, address, OID root, RGPD text, Cofrac number);
     unset: server/documents/lab_profile.json."""
@@ -102,3 +135,10 @@ class Settings(BaseSettings):
     """Records logged from one line of code within ``log_window`` seconds; more are counted and summarised."""
     log_window: float = 10.0
     """Window of the log rate limit, in seconds."""
+
+    @property
+    def ins_display_fields(self) -> list[str]:
+        """``ins_display`` as a list, unknown names left out (a typo hides a field, never shows an extra one)."""
+        known = ("matricule", "oid", "birth_first_names", "birthplace", "used_names")
+        wanted = {f.strip() for f in self.ins_display.split(",")}
+        return [f for f in known if f in wanted]

@@ -45,6 +45,7 @@ from server.psc import routes as psc_routes
 from server.settings import Settings
 from server.validation import register_validation_rules
 from server.validation import router as validation_router
+from server.web import router as web_router
 from server.write_rules import WriteRules
 
 # Every router the application serves, with its prefix and tags, all behind the one access enforcement
@@ -64,6 +65,7 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (documents_router, "/fhir", ["CR-Bio documents"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
     (fhir.router, "/fhir", ["FHIR"]),  # the generic interactions: last, they match any type
+    (web_router, "", []),  # the web workbench's files and screens (/, /assets/..., /patients...): no API path
 )
 
 api_router = APIRouter(dependencies=[Depends(enforce)])

@@ -141,6 +141,12 @@ def allows(role: str, resource_type: str, interaction: str) -> bool:
     return role == SYSTEM or role in allowed_roles(resource_type, interaction)
 
 
+def granted(role: str) -> list[str]:
+    """Every ``Type:interaction`` the role holds, sorted: what the web workbench offers that user (the server
+    still checks each call against this table)."""
+    return sorted(f"{rtype}:{interaction}" for (rtype, interaction), (roles, _) in RULES.items() if role in roles)
+
+
 def permission_name(resource_type: str, interaction: str) -> str:
     return f"{interaction} on {resource_type}" if resource_type != SYSTEM_LEVEL else interaction
 

@@ -5,6 +5,7 @@ One line per channel; the dmp and mssante lanes add theirs here. Imported by the
 
 from __future__ import annotations
 
+from server.delivery import mssante_channel  # noqa: F401  (registers "mssante": CR-Bio mails, issue 14)
 from server.delivery.channel import Channel, build_channels
 
 
