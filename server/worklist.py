@@ -10,7 +10,7 @@ from typing import Any
 from resources import interactions
 from resources.fhirjson import instant
 from resources.search.date import now_utc
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 
 WORKLIST_SYSTEM = "https://opensgl.org/fhir/CodeSystem/worklist"
 DOCUMENT_FAILED = "document-production-failed"
@@ -33,7 +33,7 @@ def worklist_task(code: str, focus: str, patient: str | None, description: str,
     return task
 
 
-async def open_task(store: FhirStore, task: dict[str, Any], session: Any = None) -> dict[str, Any]:
+async def open_task(store: FhirStore, task: dict[str, Any], session: StoreSession | None = None) -> dict[str, Any]:
     """Store the Task (through the interactions: checked against the model like any other write)."""
     outcome = await interactions.create(store, "Task", task, session=session)
     assert outcome.stored is not None and outcome.stored.resource is not None

@@ -21,6 +21,7 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
 from resources.search.date import now_utc
+from resources.store.base import StoreSession
 
 PENDING = "pending"
 
@@ -61,7 +62,7 @@ class Leases:
         return {"_id": item_id, "lease_owner": self.owner}
 
     async def give_back(self, item_id: Any, changes: Mapping[str, Any], *, push: Mapping[str, Any] | None = None,
-                        session: Any = None) -> bool:
+                        session: StoreSession | None = None) -> bool:
         """End the lease with ``changes`` (new state, due, attempts...) and ``push`` (``{"history": entry}``);
         False when the lease was lost (expired and taken over, or the item re-pinned)."""
         update: dict[str, Any] = {"$set": {**changes, "lease_owner": None, "lease_until": None}}

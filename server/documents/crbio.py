@@ -56,13 +56,13 @@ async def current_documents(store: FhirStore, report_id: str) -> dict[str, Any]:
 
 
 @retried
-async def request_documents(store: FhirStore, guard: WriteRule | None, report_id: str) -> dict[str, Any]:
+async def request_documents(store: FhirStore, write_rule: WriteRule | None, report_id: str) -> dict[str, Any]:
     """Pin a document job for the report as it is (the trigger decides whether anything must be made)."""
     report = (await store.read("DiagnosticReport", report_id)).resource or {}
     if report.get("status") not in DOCUMENTED:
         raise RuleViolation("SGL.DOC.12", f"DiagnosticReport/{report_id} is {report.get('status')}: nothing is "
                             "biologically validated", expression="DiagnosticReport.status")
-    async with workflow_step(store, guard, "documents-request") as writer:
+    async with workflow_step(store, write_rule, "documents-request") as writer:
         return await writer.update(report)
 
 
@@ -90,7 +90,7 @@ async def get_crbio(rid: str, request: Request, store: StoreDep, format: str = "
 
 
 @router.post("/DiagnosticReport/{rid}/$produce-documents")
-async def produce_documents(rid: str, store: StoreDep, guard: WriteRuleDep) -> Response:
+async def produce_documents(rid: str, store: StoreDep, write_rule: WriteRuleDep) -> Response:
     """Ask for the report's documents again (after a failure whose cause was fixed, or for a report stored
     without them): the answer is the report, whose ``documents-status`` says what happens."""
-    return fhir_response(await request_documents(store, guard, rid))
+    return fhir_response(await request_documents(store, write_rule, rid))

@@ -15,6 +15,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.search.date import now_utc
+from resources.store.base import StoreSession
 from server.delivery.lease import PENDING
 
 COLLECTION = "document_jobs"
@@ -23,8 +24,8 @@ STATUS_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/documents-statu
 """On the report: ``in-progress`` / ``ready`` / ``failed`` for the version named, and where to fetch it."""
 
 
-async def record_job(db: AsyncDatabase[Any], session: Any, report_id: str, report_version: int, source: str,
-                     patient: str | None) -> None:
+async def record_job(db: AsyncDatabase[Any], session: StoreSession | None, report_id: str, report_version: int,
+                     source: str, patient: str | None) -> None:
     """Pin the report's job to this version (in the validating transaction: it commits with the report)."""
     now = now_utc()
     await db[COLLECTION].update_one(
