@@ -179,7 +179,7 @@ class MongoFhirStore:
         return stored
 
     async def create_many(self, resources: list[tuple[dict[str, Any], str | None]], *,
-                          session: Any = None) -> list[Stored]:
+                          session: StoreSession | None = None) -> list[Stored]:
         """Version 1 of many resources in one bulk write per type: what a message of 20 analyzer results
         costs is then one round trip, not twenty. ``(resource, rid)`` pairs."""
         lu = now_utc()

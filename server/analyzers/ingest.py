@@ -159,7 +159,8 @@ class ResultIngest:
         return report
 
     async def _store_one(self, result: IncomingResult, prior: LedgerEntry | None, matcher: Matcher,
-                         batch: _Batch, report: IngestReport, session: Any, write_rule: WriteRule) -> LedgerEntry:
+                         batch: _Batch, report: IngestReport, session: StoreSession | None,
+                         write_rule: WriteRule) -> LedgerEntry:
         match = await matcher.match(result)
         observation = build_observation(result, match, issued=batch.now)
         current = await self._current(prior, session) if prior is not None else None
@@ -202,7 +203,7 @@ class ResultIngest:
         return LedgerEntry(result.key, result.fingerprint, f"Observation/{obs_id}",
                            (prior.versions + 1) if prior is not None else 1)
 
-    async def _close_or_keep(self, tasks: list[dict[str, Any]], match: Match, session: Any,
+    async def _close_or_keep(self, tasks: list[dict[str, Any]], match: Match, session: StoreSession | None,
                              write_rule: WriteRule) -> None:
         """A corrected value that is now matched closes the worklist entries of the value it replaces
         (``cancelled``, saying why); one still unmatched keeps them, with the new reason."""
@@ -216,7 +217,7 @@ class ResultIngest:
             changed.pop("meta", None)
             await update(self.store, "Task", task["id"], changed, session=session, write_rule=write_rule)
 
-    async def _current(self, prior: LedgerEntry, session: Any) -> dict[str, Any] | None:
+    async def _current(self, prior: LedgerEntry, session: StoreSession | None) -> dict[str, Any] | None:
         rtype, _, rid = prior.observation.partition("/")
         try:
             return (await self.store.read(rtype, rid, session=session)).resource
