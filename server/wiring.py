@@ -36,6 +36,7 @@ from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
 from server.database import Database
 from server.delivery import routes as delivery_routes
+from server.delivery.mssante_receipts import receipt_poller
 from server.delivery.service import Runners, outbox_for, start_delivery
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
@@ -181,4 +182,7 @@ async def start_workers(ctx: AppContext) -> Runners:
     _background(runners, schedule_loop(ctx.database.store, ctx.settings), "annuaire-schedule")  # ANN.04 reloads
     outbox = await start_delivery(ctx, runners)
     start_document_step(ctx, outbox, runners)
+    receipts = receipt_poller(ctx)  # MSSanté DSN/MDN read back from the BAL (SGL.MSS.22), when configured
+    if receipts is not None:
+        _background(runners, receipts.run(), "mssante-receipts")
     return runners

@@ -1,0 +1,108 @@
+"""Receipts of the applicative BAL applied to the MSSanté deliveries (SGL.MSS.22).
+
+A poller reads the BAL's unread mail over IMAP (``MssClient.fetch_receipts``), links every DSN / MDN
+to its delivery by the Message-ID the channel stored as ``remote_id`` (one delivery per recipient,
+so the Message-ID names the recipient too), and records on that delivery:
+
+- ``receipt``: the strongest status so far (``delivered`` < ``processed``/``read``; ``failed`` and
+  ``integration-error`` are never hidden by a later weaker one) with the error code and label;
+- ``receipts``: every report received (added once: reading the same mail again changes nothing).
+
+A failure (a bounce, or the recipient platform's "KO intégration") turns the delivery into a failed
+one with a worklist Task naming the recipient and the error, like a refused send. Only then are the
+mails marked read, so a crash in between reads them again and loses nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from facades.mssante import Fetched, MssClient, OperatorConfig, Receipt, strongest
+from resources.errors import SglError
+from resources.search.date import now_utc
+from resources.store.base import FhirStore
+from server.context import AppContext
+from server.delivery.mssante_channel import operator_config
+from server.delivery.outbox import COLLECTION, FAILED
+from server.worklist import DELIVERY_FAILED, open_task, worklist_task
+
+log = logging.getLogger(__name__)
+FAILURES = ("failed", "integration-error")
+LABELS = {"delayed": "remise différée", "delivered": "remis", "processed": "intégré par le destinataire",
+          "read": "lu", "failed": "non remis", "integration-error": "erreur d'intégration chez le destinataire"}
+
+
+async def _fail(store: FhirStore, db: AsyncDatabase[Any], delivery: dict[str, Any], receipt: Receipt) -> None:
+    description = (f"Envoi MSSanté du CR-Bio DiagnosticReport/{delivery['report_id']} version {delivery['version']} "
+                   f"à {delivery['recipient']} : {LABELS[receipt.status]} ({receipt.code} {receipt.label}).")
+    async with store.transaction() as session:
+        task = await open_task(store, worklist_task(
+            DELIVERY_FAILED, f"DiagnosticReport/{delivery['report_id']}", delivery.get("patient"), description,
+            {"delivery": str(delivery["_id"]), "channel": "mssante", "recipient": delivery["recipient"],
+             "answer": f"{receipt.code} {receipt.label}".strip() or receipt.status}), session)
+        await db[COLLECTION].update_one({"_id": delivery["_id"], "state": {"$ne": FAILED}},
+                                        {"$set": {"state": FAILED, "task": task["id"],
+                                                  "last_answer": description}}, session=session)
+
+
+async def apply_receipt(store: FhirStore, db: AsyncDatabase[Any], receipt: Receipt) -> bool:
+    """Record one receipt on its delivery; ``False`` when no MSSanté delivery has that Message-ID."""
+    deliveries = db[COLLECTION]
+    delivery = await deliveries.find_one({"channel": "mssante", "remote_id": receipt.original_message_id})
+    if delivery is None:
+        return False
+    status = strongest((delivery.get("receipt") or {}).get("status"), receipt.status)
+    entry = {"status": receipt.status, "code": receipt.code, "label": receipt.label,
+             "recipient": receipt.recipient, "report": receipt.report_message_id}
+    await deliveries.update_one({"_id": delivery["_id"]}, {
+        "$set": {"receipt": {"status": status, "code": receipt.code if status == receipt.status else
+                             (delivery.get("receipt") or {}).get("code", ""),
+                             "label": LABELS.get(status, status), "at": now_utc()}},
+        "$addToSet": {"receipts": entry}})
+    if receipt.status in FAILURES and delivery.get("state") != FAILED:
+        await _fail(store, db, delivery, receipt)
+    return True
+
+
+async def apply_fetched(store: FhirStore, db: AsyncDatabase[Any], fetched: list[Fetched]) -> list[str]:
+    """Apply every receipt; the UIDs that may now be marked read (all of them: non-receipts are left to people
+    in the mailbox, marked read too so they are not fetched at every poll)."""
+    for mail in fetched:
+        for receipt in mail.receipts:
+            if not await apply_receipt(store, db, receipt):
+                log.info("MSSanté receipt %s for an unknown Message-ID (not ours or already purged)",
+                         receipt.report_message_id)
+    return [mail.uid for mail in fetched]
+
+
+def receipt_poller(ctx: AppContext) -> ReceiptPoller | None:
+    """The BAL's receipt reader when MSSanté is configured (``SGL_MSS_*``), else ``None``."""
+    config = operator_config(ctx.settings)
+    if config is None:
+        return None
+    return ReceiptPoller(ctx.store, ctx.database.db, config, ctx.settings.mss_receipts_poll)
+
+
+class ReceiptPoller:
+    """Reads the BAL every ``interval`` seconds; an error is logged and the next poll tries again."""
+
+    def __init__(self, store: FhirStore, db: AsyncDatabase[Any], config: OperatorConfig, interval: float) -> None:
+        self.store, self.db, self.config, self.interval = store, db, config, interval
+
+    async def poll_once(self) -> int:
+        client = MssClient(self.config)
+        fetched = await client.fetch_receipts()
+        await client.mark_read(await apply_fetched(self.store, self.db, fetched))
+        return sum(len(m.receipts) for m in fetched)
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.poll_once()
+            except (SglError, OSError) as exc:
+                log.warning("MSSanté receipts not read: %s", exc)
+            await asyncio.sleep(self.interval)
