@@ -51,6 +51,8 @@ def door(method: str, template: str, params: Mapping[str, Any]) -> tuple[str, st
     if not parts:
         return ("*", "batch")
     rtype = str(params.get("rtype", "")) if parts[0] == "{rtype}" else parts[0]
+    if rtype.startswith("$"):  # a system-level operation (/fhir/$export): the ``*`` rows of the table
+        rtype = "*"
     operation = next((p for p in parts if p.startswith("$")), None)
     if operation:
         return (rtype, operation)
