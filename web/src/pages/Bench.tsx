@@ -19,7 +19,7 @@ export function BenchPage() {
   const [done, setDone] = useState<string[]>([]);
 
   if (error) return <Alert color="red" role="alert">{error}</Alert>;
-  if (!bundle) return <Loader aria-label="Chargement de la liste" />;
+  if (!bundle || !names) return <Loader aria-label="Chargement de la liste" />;
   const patients = included(bundle);
   const waiting = (matches(bundle) as Observation[])
     .filter((o) => !steps(o).includes("technical") && !done.includes(o.id ?? ""));
@@ -61,7 +61,7 @@ export function BenchPage() {
             {waiting.map((o) => {
               const patient = patients.get(o.subject?.reference ?? "") as Patient | undefined;
               const code = catalogueCode(o)?.code ?? "";
-              const name = names?.get(code) ?? code;
+              const name = names.get(code) ?? code;
               return (
                 <Table.Tr key={o.id} data-testid={`bench-${code}`}>
                   <Table.Td>{patient ? shortName(patient) : "—"}</Table.Td>

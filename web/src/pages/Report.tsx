@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from "react";
 import {
   Alert, Badge, Button, Group, Loader, Paper, Stack, Table, Text, Textarea, Title,
 } from "@mantine/core";
-import { call, fhir, matches, type Bundle } from "../api";
+import { ApiError, call, fhir, matches, type Bundle } from "../api";
 import { frenchDate, frenchDateTime, frenchNumber } from "../format";
 import { analysisName, catalogueCode, steps, valueText, type Observation } from "../results";
 import { sexLabel, shortName, type Patient } from "../identity";
@@ -97,6 +97,7 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
   const [conclusion, setConclusion] = useState("");
   const [busy, setBusy] = useState(false);
   const [pdf, setPdf] = useState<string | null>(null);
+  const [producing, setProducing] = useState(false);
 
   const reload = useCallback(() => load(id).then(setData, (e: Error) => setError(e.message)), [id]);
   useEffect(() => {
@@ -135,11 +136,23 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
 
   async function showPdf() {
     setError(null);
+    setProducing(true);
     try {
-      const answer = await call(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$cr-bio?format=pdf`);
-      setPdf(URL.createObjectURL(await answer.blob()));
+      // the documents are made just after the validating commit: 409 while they are, so ask again shortly
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          const answer = await call(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$cr-bio?format=pdf`);
+          setPdf(URL.createObjectURL(await answer.blob()));
+          return;
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 409) || attempt >= 60) throw e;
+          await new Promise((resolve) => window.setTimeout(resolve, 1000));
+        }
+      }
     } catch (e) {
       setError(`CR-Bio indisponible : ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setProducing(false);
     }
   }
 
@@ -215,7 +228,8 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
       )}
       {mayView && (
         <Group>
-          <Button variant="default" onClick={showPdf}>Voir le CR-Bio (PDF)</Button>
+          <Button variant="default" onClick={showPdf} loading={producing}>Voir le CR-Bio (PDF)</Button>
+          {producing && <Text size="sm" role="status">CR-Bio en cours de production…</Text>}
           <Text size="sm" c="dimmed">Dernière mise à jour {frenchDateTime(report.meta?.lastUpdated)}</Text>
         </Group>
       )}
