@@ -27,6 +27,8 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/assets/{name}"),
     ("GET", "/patients"),  # the SPA's screens (server.web.SCREENS): its index.html; the data comes from /fhir
     ("GET", "/patients/{rid}"),
+    ("GET", "/paillasse"),
+    ("GET", "/paillasse/{rid}"),
     ("GET", "/validation"),
     ("GET", "/validation/{rid}"),
 }

@@ -143,6 +143,12 @@ def test_biological_validation_worklist_and_crbio_in_the_browser(
     _browser_suite("validation", workbench_server, workbench)
 
 
+def test_technical_validation_at_the_bench_in_the_browser(
+        workbench_server: SglProcess, workbench: dict[str, str]) -> None:
+    """After the biologist's suite (it would see the new report): the bench list, $validate-technical."""
+    _browser_suite("bench", workbench_server, workbench)
+
+
 @pytest.fixture(scope="module")
 def configured_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
     """A second lab: Pro Santé Connect configured (the simulator on loopback) and a site INS display setting."""

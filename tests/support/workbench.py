@@ -163,6 +163,8 @@ async def seed(server: SglProcess, *, identities_only: bool = False) -> dict[str
         ids["pending_report"] = await lab.validate_technically(bench, current)
         other = await lab.order(bench, ids["provisional"], {"CREA": 98}, "2026-11-21T09:30:00+01:00")
         ids["other_report"] = await lab.validate_technically(bench, other)  # validated "by someone else" in a test
+        # left at the bench: not technically validated
+        await lab.order(bench, ids["provisional"], {"GLU": 0.88, "UREA": 5.1}, "2026-11-22T07:45:00+01:00")
         await _create_users(database.db, biologist)
         return ids
     finally:

@@ -74,7 +74,9 @@ test("the biologist validates through $validate-biological; the report and its r
 });
 
 test("the CR-Bio PDF of the validated report opens in the page", async () => {
-  const answer = page.waitForResponse((r) => r.url().includes(`/DiagnosticReport/${fixture.ids.pending_report}/$cr-bio`));
+  // the documents are made just after the validating commit: the page asks again while the server says 409
+  const answer = page.waitForResponse((r) => r.url().includes(`/DiagnosticReport/${fixture.ids.pending_report}/$cr-bio`)
+    && r.status() !== 409, { timeout: 60_000 });
   await page.getByRole("button", { name: "Voir le CR-Bio (PDF)" }).click();
   const pdf = await answer;
   assert.equal(pdf.status(), 200);

@@ -10,6 +10,7 @@ import { PatientSearchPage } from "./pages/PatientSearch";
 import { PatientFilePage } from "./pages/PatientFile";
 import { WorklistPage, usePendingCount } from "./pages/Worklist";
 import { ReportPage } from "./pages/Report";
+import { BenchPage } from "./pages/Bench";
 
 interface Screen {
   path: string;
@@ -19,6 +20,11 @@ interface Screen {
 
 const SCREENS: Screen[] = [
   { path: "/patients", label: "Patients", allowed: (s) => can(s, "Patient", "read") },
+  {
+    path: "/paillasse",
+    label: "Validation technique",
+    allowed: (s) => can(s, "Observation", "$validate-technical"),
+  },
   {
     path: "/validation",
     label: "Validation biologique",
@@ -115,6 +121,7 @@ function route(session: Session, path: string, screens: Screen[]) {
     );
   }
   if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage />;
+  if (page === "paillasse") return <BenchPage />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
   return null;
 }

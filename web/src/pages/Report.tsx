@@ -5,29 +5,14 @@ import { useCallback, useEffect, useState } from "react";
 import {
   Alert, Badge, Button, Group, Loader, Paper, Stack, Table, Text, Textarea, Title,
 } from "@mantine/core";
-import { call, fhir, matches, type Bundle, type CodeableConcept, type Coding, type FhirResource, type Reference } from "../api";
-import { frenchDate, frenchDateTime, frenchNumber, quantity, type Quantity } from "../format";
+import { ApiError, call, fhir, matches, type Bundle } from "../api";
+import { frenchDate, frenchDateTime, frenchNumber } from "../format";
+import { analysisName, catalogueCode, steps, valueText, type Observation } from "../results";
 import { sexLabel, shortName, type Patient } from "../identity";
 import { can, type Session } from "../session";
 import { REPORT_STATUS, worklistChanged, type DiagnosticReport } from "./Worklist";
 
-interface Observation extends FhirResource {
-  resourceType: "Observation";
-  status: string;
-  code: CodeableConcept;
-  subject?: Reference;
-  effectiveDateTime?: string;
-  valueQuantity?: Quantity;
-  valueCodeableConcept?: CodeableConcept;
-  valueString?: string;
-  interpretation?: CodeableConcept[];
-  referenceRange?: { low?: Quantity; high?: Quantity; text?: string }[];
-  note?: { text?: string }[];
-}
-
-const CATALOGUE = "https://opensgl.org/fhir/CodeSystem/catalogue";
 const V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
-const STEP = "https://opensgl.org/fhir/CodeSystem/validation-step";
 const VALIDATED = new Set(["final", "amended", "corrected"]);
 const DOCUMENTED = new Set(["preliminary", "final", "amended", "corrected"]);
 
@@ -45,31 +30,6 @@ const FLAGS: Record<string, { symbol: string; label: string; color: string; crit
   D: { symbol: "Δ▼", label: "Baisse significative", color: "grape.9" },
 };
 
-let analysisNames: Promise<Map<string, string>> | null = null;
-/** Catalogue code -> analysis name, read once from the catalogue's ObservationDefinitions. */
-function names(): Promise<Map<string, string>> {
-  analysisNames ??= fhir<Bundle>("ObservationDefinition?_count=500").then((b) => {
-    const out = new Map<string, string>();
-    for (const def of matches(b)) {
-      for (const c of ((def.code as CodeableConcept | undefined)?.coding ?? [])) {
-        if (c.system === CATALOGUE && c.code && c.display) out.set(c.code, c.display);
-      }
-    }
-    return out;
-  }).catch(() => new Map<string, string>());
-  return analysisNames;
-}
-
-const catalogueCode = (o: Observation): Coding | undefined => o.code.coding?.find((c) => c.system === CATALOGUE)
-  ?? o.code.coding?.[0];
-
-function valueText(o: Observation): string {
-  if (o.valueQuantity) return quantity(o.valueQuantity);
-  if (o.valueCodeableConcept) return o.valueCodeableConcept.text ?? o.valueCodeableConcept.coding?.[0]?.display
-    ?? o.valueCodeableConcept.coding?.[0]?.code ?? "—";
-  return o.valueString ?? "—";
-}
-
 function rangeText(o: Observation): string {
   const r = o.referenceRange?.[0];
   if (!r) return "—";
@@ -85,7 +45,6 @@ function rangeText(o: Observation): string {
 
 const flagsOf = (o: Observation) => (o.interpretation ?? []).flatMap((i) => i.coding ?? [])
   .filter((c) => c.system === V3 && c.code).map((c) => c.code as string);
-const steps = (o: FhirResource) => (o.meta?.tag ?? []).filter((t) => t.system === STEP).map((t) => t.code);
 
 function resultState(o: Observation): string {
   if (o.status === "cancelled") return "Annulé (repassé)";
@@ -118,7 +77,7 @@ async function load(id: string): Promise<Loaded> {
     report.subject?.reference ? fhir<Patient>(report.subject.reference) : Promise.resolve(null),
     ids.length ? fhir<Bundle<Observation>>(`Observation?_id=${ids.join(",")}&_count=200`).then(matches)
       : Promise.resolve([] as Observation[]),
-    names(),
+    analysisName(),
   ]);
   const ordered = ids.map((rid) => observations.find((o) => o.id === rid)).filter((o): o is Observation => !!o);
   const previous = await Promise.all(ordered.map(previousOf));
@@ -138,6 +97,7 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
   const [conclusion, setConclusion] = useState("");
   const [busy, setBusy] = useState(false);
   const [pdf, setPdf] = useState<string | null>(null);
+  const [producing, setProducing] = useState(false);
 
   const reload = useCallback(() => load(id).then(setData, (e: Error) => setError(e.message)), [id]);
   useEffect(() => {
@@ -176,11 +136,23 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
 
   async function showPdf() {
     setError(null);
+    setProducing(true);
     try {
-      const answer = await call(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$cr-bio?format=pdf`);
-      setPdf(URL.createObjectURL(await answer.blob()));
+      // the documents are made just after the validating commit: 409 while they are, so ask again shortly
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          const answer = await call(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$cr-bio?format=pdf`);
+          setPdf(URL.createObjectURL(await answer.blob()));
+          return;
+        } catch (e) {
+          if (!(e instanceof ApiError && e.status === 409) || attempt >= 60) throw e;
+          await new Promise((resolve) => window.setTimeout(resolve, 1000));
+        }
+      }
     } catch (e) {
       setError(`CR-Bio indisponible : ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      setProducing(false);
     }
   }
 
@@ -256,7 +228,8 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
       )}
       {mayView && (
         <Group>
-          <Button variant="default" onClick={showPdf}>Voir le CR-Bio (PDF)</Button>
+          <Button variant="default" onClick={showPdf} loading={producing}>Voir le CR-Bio (PDF)</Button>
+          {producing && <Text size="sm" role="status">CR-Bio en cours de production…</Text>}
           <Text size="sm" c="dimmed">Dernière mise à jour {frenchDateTime(report.meta?.lastUpdated)}</Text>
         </Group>
       )}

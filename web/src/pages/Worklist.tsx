@@ -41,7 +41,7 @@ export function worklistChanged(): void {
   window.dispatchEvent(new Event(CHANGED));
 }
 
-function usePolling<T>(load: () => Promise<T>, enabled = true): [T | null, string | null] {
+export function usePolling<T>(load: () => Promise<T>, enabled = true): [T | null, string | null] {
   const [value, setValue] = useState<T | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
