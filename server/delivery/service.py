@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -11,6 +12,9 @@ from server.delivery.lease import Leases, process_owner
 from server.delivery.outbox import COLLECTION, Outbox
 from server.delivery.runner import QueueRunner
 from server.delivery.worker import DeliveryWorker
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
 
 OWNER = process_owner()
 """This process's lease owner id (document jobs and deliveries)."""
@@ -39,12 +43,21 @@ class Runners:
             close()
 
 
+def lease_seconds(settings: Settings) -> float:
+    """The lease, never shorter than a send may take (else the same process could take an item in flight)."""
+    if settings.delivery_lease <= settings.delivery_timeout:
+        log.warning("SGL_DELIVERY_LEASE (%g s) must exceed SGL_DELIVERY_TIMEOUT (%g s): using %g s",
+                    settings.delivery_lease, settings.delivery_timeout, settings.delivery_timeout * 2)
+        return settings.delivery_timeout * 2
+    return settings.delivery_lease
+
+
 async def start_delivery(ctx: AppContext, runners: Runners) -> Outbox:
     settings = ctx.settings
     outbox = outbox_for(ctx)
     await outbox.ensure_indexes()
     worker = DeliveryWorker(ctx.store, ctx.database.db, {c.name: c for c in outbox.channels},
-                            Leases(ctx.database.db[COLLECTION], OWNER, settings.delivery_lease),
+                            Leases(ctx.database.db[COLLECTION], OWNER, lease_seconds(settings)),
                             attempts=settings.delivery_attempts, backoff_base=settings.delivery_backoff,
                             backoff_cap=settings.delivery_backoff_max, timeout=settings.delivery_timeout)
     runners.add(QueueRunner("deliveries", worker.leases, worker.handle, concurrency=settings.delivery_concurrency,

@@ -20,7 +20,7 @@ import httpx
 from tests.support.dedicated_lab import Dedicated, dedicated_server
 
 FAST = {"SGL_DELIVERY_BACKOFF": "0.2", "SGL_DELIVERY_BACKOFF_MAX": "0.5", "SGL_DELIVERY_ATTEMPTS": "3",
-        "SGL_DELIVERY_POLL": "0.1", "SGL_DELIVERY_LEASE": "6", "SGL_DELIVERY_TIMEOUT": "4",
+        "SGL_DELIVERY_POLL": "0.1", "SGL_DELIVERY_LEASE": "20", "SGL_DELIVERY_TIMEOUT": "16",
         "SGL_DOCUMENT_WORKERS": "1"}
 DEADLINE_S = 90.0
 

@@ -188,3 +188,27 @@ async def test_delivery_operations_refuse_callers_without_the_permission(dl: Del
     refused = await secretary.post(f"{path}/$delivery-cancel", json=parameters(reason="x"))
     assert refused.status_code == 403
     assert (await secretary.post(f"{path}/$produce-documents")).status_code == 403
+
+
+async def test_sgl_deliveries_lists_shows_cancels_and_retries(dl: DeliveryLab, receiver: MllpReceiver) -> None:
+    name = receiver.name  # type: ignore[attr-defined]
+    receiver.mode = "ar"
+    _, report, _ = await validated_report(dl.lab, {"GLU": 1.2})
+    [failed] = to(name, await wait_until(dl.lab.client, report["id"], _finished(name)))
+    code, out = await dl.sgl("deliveries", "list", "--state", "failed", "--report", report["id"])
+    assert code == 0, out
+    header, *rows = [line for line in out.splitlines() if line.count(";") >= 9]
+    assert header.startswith("id;state;channel;recipient;report_id;version")
+    assert [r.split(";")[:4] for r in rows] == [[failed["id"], "failed", "hl7v2", name]]
+    code, out = await dl.sgl("deliveries", "show", failed["id"])
+    assert code == 0 and '"outcome": "failed"' in out and "Patient inconnu du DPI" in out
+    code, out = await dl.sgl("deliveries", "cancel", failed["id"], "--reason", "doublon")
+    assert code == 0 and "1 delivery(ies) cancelled" in out
+    code, out = await dl.sgl("deliveries", "retry")
+    assert code != 0 and "--all-failed" in out
+    receiver.mode = "ack"
+    code, out = await dl.sgl("deliveries", "retry", failed["id"])
+    assert code == 0 and "1 delivery(ies) queued again" in out
+    [done] = to(name, await wait_until(dl.lab.client, report["id"], lambda f: to(name, f)[0]["state"] == "delivered"))
+    assert [h.get("manual") for h in done["history"] if h.get("manual")] == ["cancel", "retry"]
+    assert (await dl.sgl("deliveries", "show", "nope"))[0] != 0
