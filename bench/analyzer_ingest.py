@@ -1,14 +1,22 @@
-"""Benchmark: analyzer results in over real MLLP and ASTM sockets, durable before each ACK.
+"""Benchmark: analyzer results in over real MLLP and ASTM sockets, durable before each ACK, beside the
+store's own speed for the same documents measured in the same run.
 
-    .venv/bin/python -m bench.analyzer_ingest [--messages 200] [--results 20] [--connections 4] [--tubes 20]
-                                             [--protocol both|hl7|astm]
+    .venv/bin/python -m bench.analyzer_ingest [--messages 200] [--results 10] [--connections 4] [--tubes 20]
+                                             [--protocol both|hl7|astm] [--tube-kind both|matched|unknown]
 
-Starts ``sgl serve`` as a subprocess on a fresh data dir (embedded SecantusDB), stores the seed
-catalogue and ``--tubes`` tubes each ordered with ten biochemistry exams (20 BIO1 analyses), then
-sends ``--messages`` result messages per protocol (``--results`` results each, all matched, each
-message a new run so nothing is a duplicate) from ``--connections`` concurrent analyzer
-connections. Prints sustained results/s and the p50/p99 latency from send to ACK (HL7 AA, ASTM
-final-frame ACK + EOT), then checks that the store holds exactly one Observation per result sent.
+Starts ``sgl serve`` as a subprocess on a fresh data dir (embedded SecantusDB, synchronous commit on),
+stores the seed catalogue and ``--tubes`` tubes each ordered with ten biochemistry exams (20 BIO1
+analyses), then, per protocol and per kind of tube, sends ``--messages`` result messages (``--results``
+results each, each message a new run so nothing is a duplicate) from ``--connections`` concurrent
+analyzer connections: *matched* results are on the ordered tubes, *unknown* ones on tubes the lab
+never registered (each goes to the worklist with a Task). Prints sustained results/s and the p50/p99
+latency from send to ACK (HL7 AA, ASTM final-frame ACK + EOT).
+
+After each phase, the baseline: the Observation documents that phase stored, exactly as stored, are
+inserted again into a scratch collection with the Observation collection's indexes, by
+``--connections`` concurrent writers, each transaction one ``insert_many`` of one message's results
+(what the store itself can do, durable); the ratio is ingest results/s over baseline documents/s. At
+the end the store must hold exactly one Observation per result sent (and one Task per unknown one).
 """
 
 from __future__ import annotations
@@ -20,12 +28,16 @@ import statistics
 import sys
 import tempfile
 import time
+import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from facades.astm import AstmClient, Header, Message, Order, Patient, Result, build_message
 from facades.astm import TestId as AstmTestId
 from facades.hl7v2 import MllpClient
+from server.database import Database, open_database
+from server.settings import Settings
 from tests.support.access import role_client
 from tests.support.analyzer_lab import Tube, new_tube, seed_catalog
 from tests.support.sgl_server import SglProcess, start_sgl
@@ -37,6 +49,9 @@ TESTS = [("GLU", "g/L", "1.02"), ("GLUM", "mmol/L", "5.6"), ("UREA", "mmol/L", "
          ("AST", "U/L", "25"), ("ALT", "U/L", "22"), ("GGT", "U/L", "30"), ("ALP", "U/L", "80"),
          ("TBIL", "umol/L", "12"), ("DBIL", "umol/L", "3"), ("LDH", "U/L", "190"), ("CK", "U/L", "120")]
 START = datetime(2026, 11, 26, 8, 0, 0)
+ROOT = str(Path(__file__).resolve().parents[1])
+# the server subprocess runs this checkout's code, whatever checkout the virtualenv's editable install names
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYTHONPATH", "")) if p)
 
 
 def out(line: str) -> None:
@@ -60,6 +75,11 @@ def astm(tube: Tube, n: int, results: int) -> str:
                                  patients=[Patient(orders=[Order(specimen_id=tube.accession, results=rows)])]))
 
 
+def unknown_tube() -> Tube:
+    """A tube the lab never registered: its results are stored on the unmatched-result worklist."""
+    return Tube("U" + uuid.uuid4().hex[:10].upper(), "", "", {})
+
+
 async def hl7_sender(server: SglProcess, texts: list[str], latencies: list[float]) -> None:
     client = MllpClient("127.0.0.1", server.mllp_port, read_timeout=120)
     try:
@@ -79,50 +99,135 @@ async def astm_sender(server: SglProcess, texts: list[str], latencies: list[floa
             latencies.append(time.perf_counter() - start)
 
 
-async def run(name: str, server: SglProcess, texts: list[str], connections: int, results: int) -> int:
-    sender = hl7_sender if name == "HL7 ORU^R01 / MLLP" else astm_sender
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux ``/proc``): what a phase cost it, whatever the load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU spent by the database and by ``sgl serve`` between ``start`` and ``per``."""
+
+    def __init__(self, server: SglProcess, database: Database) -> None:
+        assert database.embedded is not None, "the benchmark measures the embedded database"
+        self.pids = {"db": database.embedded.pid, "sgl": server.process.pid}
+        self.marks: dict[str, float] = {}
+
+    def start(self) -> None:
+        self.marks = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    def per(self, units: int) -> str:
+        """``db X ms, sgl Y ms`` per unit since ``start``."""
+        return ", ".join(f"{name} {(cpu_seconds(pid) - self.marks[name]) * 1000 / units:5.2f} ms"
+                         for name, pid in self.pids.items())
+
+
+def percentile(ms: list[float], q: float) -> float:
+    return ms[min(len(ms) - 1, int(len(ms) * q))]
+
+
+async def run(name: str, server: SglProcess, texts: list[str], connections: int, results: int,
+              meter: CpuMeter) -> float:
+    """Send ``texts`` over ``connections`` connections at once; print and return the results/s."""
+    meter.start()
+    sender = hl7_sender if name.startswith("HL7") else astm_sender
     latencies: list[float] = []
     shares = [texts[i::connections] for i in range(connections)]
     start = time.perf_counter()
     await asyncio.gather(*(sender(server, share, latencies) for share in shares))
     elapsed = time.perf_counter() - start
     ms = sorted(x * 1000 for x in latencies)
-    p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
-    out(f"{name:<20} {len(texts)} messages x {results} results in {elapsed:6.1f} s: "
-        f"{len(texts) * results / elapsed:7.1f} results/s, {len(texts) / elapsed:6.1f} messages/s, "
-        f"ACK p50 {statistics.median(ms):7.1f} ms, p99 {p99:7.1f} ms")
-    return len(texts) * results
+    rate = len(texts) * results / elapsed
+    out(f"{name:<30} {len(texts)} msgs x {results} in {elapsed:6.1f} s: {rate:7.1f} results/s, "
+        f"ACK p50 {statistics.median(ms):7.1f} ms, p99 {percentile(ms, 0.99):7.1f} ms; "
+        f"CPU per result: {meter.per(len(texts) * results)}")
+    return rate
+
+
+async def baseline(database: Database, since: set[str], connections: int, results: int, meter: CpuMeter) -> float:
+    """Insert the Observation documents stored since ``since`` again, as stored, into a scratch collection
+    with the Observation indexes: ``connections`` writers, one transaction per ``insert_many`` of ``results``."""
+    source = database.db["Observation"]
+    docs = [d async for d in source.find({"_id": {"$nin": list(since)}})]
+    scratch = database.db[f"bench_raw_{uuid.uuid4().hex[:8]}"]
+    await scratch.drop()
+    indexes = [(spec["key"], {k: v for k, v in spec.items() if k not in ("key", "v", "ns")} | {"name": name})
+               for name, spec in (await source.index_information()).items() if name != "_id_"]
+    for key, options in indexes:
+        await scratch.create_index(key, **options)
+    for doc in docs:
+        doc["_id"] = str(uuid.uuid4())
+    # one document first, outside the measure: it sets the indexes' sticky multikey flags, as they are set
+    # in the real collection (setting them is a catalogue write every concurrent first insert conflicts on)
+    await scratch.insert_one({**docs[0], "_id": "warm-up"})
+    batches = [docs[i:i + results] for i in range(0, len(docs), results)]
+
+    async def writer(share: list[list[dict[str, Any]]]) -> None:
+        for batch in share:
+            async with database.client.start_session() as session, await session.start_transaction():
+                await scratch.insert_many(batch, ordered=True, session=session)
+
+    meter.start()
+    start = time.perf_counter()
+    await asyncio.gather(*(writer(batches[i::connections]) for i in range(connections)))
+    elapsed = time.perf_counter() - start
+    cost = meter.per(len(docs))
+    await scratch.drop()
+    rate = len(docs) / elapsed
+    out(f"{'  raw insert_many (baseline)':<30} {len(docs)} docs, {len(indexes)} indexes, in {elapsed:6.1f} s: "
+        f"{rate:7.1f} docs/s; CPU per document: {cost}")
+    return rate
+
+
+async def observation_ids(database: Database) -> set[str]:
+    return {d["_id"] async for d in database.db["Observation"].find({}, projection={"_id": 1})}
 
 
 async def main(args: argparse.Namespace) -> None:
     server = start_sgl(Path(tempfile.mkdtemp(prefix="sgl-bench-analyzers-")) / "var")
+    database = await open_database(Settings(data_dir=server.data_dir))
     try:
         async with role_client(server.base, server.data_dir, "biologiste-responsable", timeout=60) as fhir:
             await seed_catalog(fhir)
             tubes = [await new_tube(fhir, EXAMS) for _ in range(args.tubes)]
             out(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()}")
-            sent = 0
+            meter = CpuMeter(server, database)
+            sent = unknown = 0
             offset = 0
+            summary = []
             for name, build in (("HL7 ORU^R01 / MLLP", oru), ("ASTM E1394 / TCP", astm)):
                 if args.protocol not in ("both", name.split()[0].lower()):
                     continue
-                texts = [build(tubes[n % len(tubes)], offset + n, args.results) for n in range(args.messages)]
-                offset += args.messages
-                sent += await run(name, server, texts, args.connections, args.results)
+                for kind in ("matched", "unknown"):
+                    if args.tube_kind not in ("both", kind):
+                        continue
+                    targets = tubes if kind == "matched" else [unknown_tube() for _ in range(args.tubes)]
+                    texts = [build(targets[n % len(targets)], offset + n, args.results) for n in range(args.messages)]
+                    offset += args.messages
+                    before = await observation_ids(database)
+                    rate = await run(f"{name} {kind}", server, texts, args.connections, args.results, meter)
+                    raw = await baseline(database, before, args.connections, args.results, meter)
+                    summary.append((f"{name} {kind}", rate, raw))
+                    sent += args.messages * args.results
+                    unknown += args.messages * args.results if kind == "unknown" else 0
             out(f"load average after: {os.getloadavg()}")
+            for label, rate, raw in summary:
+                out(f"ratio {label:<30} {rate:7.1f} / {raw:7.1f} = {rate / raw:.2f}")
             count = (await fhir.get("Observation", params={"_summary": "count"})).json()["total"]
             tasks = (await fhir.get("Task", params={"_summary": "count"})).json()["total"]
-            out(f"store: {count} Observations for {sent} results sent, {tasks} worklist Tasks "
-                f"({'OK' if count == sent and tasks == 0 else 'MISMATCH'})")
+            out(f"store: {count} Observations for {sent} results sent, {tasks} worklist Tasks for {unknown} unknown "
+                f"({'OK' if count == sent and tasks == unknown else 'MISMATCH'})")
     finally:
+        await database.close()
         server.stop()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--messages", type=int, default=200, help="result messages per protocol")
-    parser.add_argument("--results", type=int, default=20, choices=range(1, len(TESTS) + 1), metavar="1..20")
+    parser.add_argument("--messages", type=int, default=200, help="result messages per protocol and tube kind")
+    parser.add_argument("--results", type=int, default=10, choices=range(1, len(TESTS) + 1), metavar="1..20")
     parser.add_argument("--connections", type=int, default=4, help="concurrent analyzer connections")
     parser.add_argument("--tubes", type=int, default=20)
     parser.add_argument("--protocol", choices=("both", "hl7", "astm"), default="both")
+    parser.add_argument("--tube-kind", choices=("both", "matched", "unknown"), default="both")
     asyncio.run(main(parser.parse_args()))

@@ -2,7 +2,8 @@
 
 One index per parameter (dates one on ``lo`` and one on ``hi``, since prefixes compare either end,
 plus ``k.<date>`` for keyset paging sorted by that date), and the compound indexes of the
-searches a lab runs all day (an Observation by patient and code, by patient and date).
+searches a lab runs all day (an Observation by patient and code, by patient and date), which also
+serve their leading field alone: no single-field index repeats it.
 """
 
 from __future__ import annotations
@@ -66,7 +67,12 @@ def current_indexes(resource_type: str) -> list[IndexModel]:
             models.append(IndexModel([(f, ASCENDING)], name=key))
             if param.type == "string":
                 models.append(IndexModel([(f"x.{key}", ASCENDING)], name=f"{key}.exact"))
-    for fields in COMPOUND_INDEXES.get(resource_type, []):
+    compounds = COMPOUND_INDEXES.get(resource_type, [])
+    # a compound index serves every query on its leading field: a single-field index on it would only
+    # cost another entry per write (the subject of an Observation, a report, an order)
+    leading = {fields[0] for fields in compounds}
+    models = [m for m in models if len(m.document["key"]) > 1 or next(iter(m.document["key"])) not in leading]
+    for fields in compounds:
         models.append(IndexModel([(f, ASCENDING) for f in fields], name="+".join(fields)))
     return models
 

@@ -1,8 +1,13 @@
 """The FHIR store on MongoDB (PyMongo async API).
 
-Per resource type, ``<Type>`` holds the current version and ``<Type>_history`` every version.
-A write is one document operation on ``<Type>`` conditioned on the version it expects (optimistic
-concurrency), then the append to history. A no-op update (same content hash) makes no version.
+Per resource type, ``<Type>`` holds the current version and ``<Type>_history`` the versions that are
+no longer current: a version is copied there when an update supersedes it or a deletion ends it (with
+the deletion marker). A create therefore writes one document, not two (the history copy of every
+first version cost about as much as the resource itself, for the many resources never changed), and
+a history read or a vread merges both collections. Databases written before this keep every version
+in history, the current one included: merging drops the copy. A write is one document operation on
+``<Type>`` conditioned on the version it expects (optimistic concurrency). A no-op update (same content
+hash) makes no version.
 """
 
 from __future__ import annotations
@@ -72,6 +77,17 @@ class TransactionConflict(WriteConflict, OperationFailure):
                                   {"errorLabels": ["TransientTransactionError"]})
 
 
+def _stored_of(rtype: str, doc: dict[str, Any]) -> Stored:
+    """The version a current document holds (``m`` missing in documents written before it was kept)."""
+    method = doc.get("m") or ("POST" if doc["v"] == 1 else "PUT")
+    return Stored(rtype, doc["_id"], doc["v"], doc["lu"], doc["r"], method)
+
+
+def _history_key(stored: Stored) -> str:
+    """The type-history sort key of a version, as ``_history_document`` stores it."""
+    return sort_key(instant(stored.last_updated), f"{stored.id}/{stored.vid}")
+
+
 def _duplicate(rtype: str, exc: DuplicateKeyError) -> DuplicateConflict:
     """A unique index refused the write: name the identifier already taken, or the id created concurrently."""
     details = exc.details or {}
@@ -119,10 +135,12 @@ class MongoFhirStore:
         await self.db[LINKS].create_index([("at", 1), ("_id", 1)])
 
     # -- writes -------------------------------------------------------------------------------
-    def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str) -> dict[str, Any]:
+    def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str,
+                  method: str = "PUT") -> dict[str, Any]:
         s, x, k = search_document(resource)
         k["_lastUpdated"] = sort_key(instant(lu), resource["id"])
-        doc = {"_id": resource["id"], "r": resource, "v": vid, "lu": lu, "h": digest, "s": s, "x": x, "k": k}
+        doc = {"_id": resource["id"], "r": resource, "v": vid, "lu": lu, "h": digest, "s": s, "x": x, "k": k,
+               "m": method}
         unique = unique_keys(resource)
         if unique:
             doc["u"] = unique
@@ -130,12 +148,19 @@ class MongoFhirStore:
 
     @staticmethod
     def _history_document(stored: Stored) -> dict[str, Any]:
-        key = f"{stored.id}/{stored.vid}"
-        return {"_id": key, "i": stored.id, "v": stored.vid, "lu": stored.last_updated,
-                "k": sort_key(instant(stored.last_updated), key), "m": stored.method, "r": stored.resource}
+        return {"_id": f"{stored.id}/{stored.vid}", "i": stored.id, "v": stored.vid, "lu": stored.last_updated,
+                "k": _history_key(stored), "m": stored.method, "r": stored.resource}
 
     async def _append_history(self, rtype: str, stored: Stored, session: StoreSession | None) -> None:
         await self.db[f"{rtype}_history"].insert_one(self._history_document(stored), session=session)
+
+    async def _supersede(self, rtype: str, current: dict[str, Any], session: StoreSession | None) -> None:
+        """Copy the version ``current`` (a current document) into history: it is being replaced or deleted.
+        An upsert, since a database written before history-on-supersede already holds it."""
+        previous = _stored_of(rtype, current)
+        doc = self._history_document(previous)
+        await self.db[f"{rtype}_history"].update_one({"_id": doc.pop("_id")}, {"$setOnInsert": doc}, upsert=True,
+                                                     session=session)
 
     async def create(self, resource: dict[str, Any], *, session: StoreSession | None = None,
                      rid: str | None = None) -> Stored:
@@ -145,26 +170,25 @@ class MongoFhirStore:
         lu = now_utc()
         body = _stamp({**resource, "id": rid}, 1, lu)
         try:
-            await self.db[rtype].insert_one(self._document(body, 1, lu, content_hash(body)), session=session)
+            await self.db[rtype].insert_one(self._document(body, 1, lu, content_hash(body), "POST"), session=session)
         except DuplicateKeyError as exc:
             raise _duplicate(rtype, exc) from exc
         stored = Stored(rtype, rid, 1, lu, body, "POST")
-        await self._append_history(rtype, stored, session)
         if rtype in CHAINED:
             await self.db[LINKS].insert_one(new_link(body, lu), session=session)
         return stored
 
     async def create_many(self, resources: list[tuple[dict[str, Any], str | None]], *,
-                          session: StoreSession | None = None) -> list[Stored]:
-        """Version 1 of many resources in two bulk writes per type (current, history): what a message
-        of 20 analyzer results costs is then two round trips, not forty. ``(resource, rid)`` pairs."""
+                          session: Any = None) -> list[Stored]:
+        """Version 1 of many resources in one bulk write per type: what a message of 20 analyzer results
+        costs is then one round trip, not twenty. ``(resource, rid)`` pairs."""
         lu = now_utc()
         stored: list[Stored] = []
         by_type: dict[str, list[dict[str, Any]]] = {}
         for resource, rid in resources:
             rtype = resource["resourceType"]
             body = _stamp({**resource, "id": rid or str(uuid.uuid4())}, 1, lu)
-            by_type.setdefault(rtype, []).append(self._document(body, 1, lu, content_hash(body)))
+            by_type.setdefault(rtype, []).append(self._document(body, 1, lu, content_hash(body), "POST"))
             stored.append(Stored(rtype, body["id"], 1, lu, body, "POST"))
         for rtype, docs in by_type.items():
             try:
@@ -172,8 +196,6 @@ class MongoFhirStore:
             except BulkWriteError as exc:
                 errors = exc.details.get("writeErrors") or [{}]
                 raise _duplicate(rtype, DuplicateKeyError(errors[0].get("errmsg", ""), 11000, errors[0])) from exc
-            await self.db[f"{rtype}_history"].insert_many(
-                [self._history_document(s) for s in stored if s.resource_type == rtype], ordered=True, session=session)
             if rtype in CHAINED:
                 await self.db[LINKS].insert_many([new_link(d["r"], lu) for d in docs], ordered=True, session=session)
         return stored
@@ -187,7 +209,7 @@ class MongoFhirStore:
         rtype, rid = resource["resourceType"], resource["id"]
         coll = self.db[rtype]
         for _ in range(_WRITE_RETRIES):
-            current = await coll.find_one({"_id": rid}, projection={"v": 1, "h": 1, "r": 1, "lu": 1},
+            current = await coll.find_one({"_id": rid}, projection={"v": 1, "h": 1, "r": 1, "lu": 1, "m": 1},
                                           session=session)
             if current is None:
                 return await self._create_with_id(resource, expected_vid, session), True
@@ -205,9 +227,8 @@ class MongoFhirStore:
             except DuplicateKeyError as exc:
                 raise _duplicate(rtype, exc) from exc
             if result.matched_count == 1:
-                stored = Stored(rtype, rid, vid, lu, body, "PUT")
-                await self._append_history(rtype, stored, session)
-                return stored, False
+                await self._supersede(rtype, {**current, "_id": rid}, session)
+                return Stored(rtype, rid, vid, lu, body, "PUT"), False
             if expected_vid is not None:
                 raise PreconditionFailed(f"{rtype}/{rid} changed since version {expected_vid}",
                                          expression="If-Match")
@@ -227,14 +248,12 @@ class MongoFhirStore:
             await self.db[rtype].insert_one(self._document(body, vid, lu, content_hash(body)), session=session)
         except DuplicateKeyError as exc:
             raise _duplicate(rtype, exc) from exc
-        stored = Stored(rtype, rid, vid, lu, body, "PUT")
-        await self._append_history(rtype, stored, session)
-        return stored
+        return Stored(rtype, rid, vid, lu, body, "PUT")
 
     async def delete(self, resource_type: str, id: str, *, expected_vid: int | None = None,
                      session: StoreSession | None = None) -> Stored | None:
         coll = self.db[resource_type]
-        current = await coll.find_one({"_id": id}, projection={"v": 1}, session=session)
+        current = await coll.find_one({"_id": id}, projection={"v": 1, "r": 1, "lu": 1, "m": 1}, session=session)
         if current is None:
             return None
         if expected_vid is not None and current["v"] != expected_vid:
@@ -243,6 +262,7 @@ class MongoFhirStore:
         result = await coll.delete_one({"_id": id, "v": current["v"]}, session=session)
         if result.deleted_count != 1:
             raise Conflict(f"{resource_type}/{id} changed while being deleted; retry")
+        await self._supersede(resource_type, current, session)
         stored = Stored(resource_type, id, current["v"] + 1, now_utc(), None, "DELETE")
         await self._append_history(resource_type, stored, session)
         return stored
@@ -261,25 +281,51 @@ class MongoFhirStore:
     async def vread(self, resource_type: str, id: str, vid: int) -> Stored:
         doc = await self.db[f"{resource_type}_history"].find_one({"_id": f"{id}/{vid}"})
         if doc is None:
-            raise NotFound(f"{resource_type}/{id} has no version {vid}")
+            current = await self.db[resource_type].find_one({"_id": id, "v": vid},
+                                                            projection={"r": 1, "v": 1, "lu": 1, "m": 1})
+            if current is None:
+                raise NotFound(f"{resource_type}/{id} has no version {vid}")
+            return _stored_of(resource_type, current)
         if doc["m"] == "DELETE":
             raise Gone(f"version {vid} of {resource_type}/{id} is its deletion")
         return Stored(resource_type, id, vid, doc["lu"], doc["r"], doc["m"])
 
     async def history(self, resource_type: str, id: str | None, *, count: int,
                       cursor: str | None = None) -> HistoryPage:
-        """Newest first: an instance by version number, a type by (time, id) packed in ``k``."""
-        coll = self.db[f"{resource_type}_history"]
+        """Newest first: an instance by version number, a type by (time, id/version) packed in ``k``.
+
+        The superseded versions come from ``<Type>_history`` and the current ones from ``<Type>``, each
+        read in the same order after the cursor, then merged (a version found in both is listed once)."""
         sort = ("v", -1) if id is not None else ("k", -1)
+        last = keyset.decode(cursor) if cursor else None
         flt: dict[str, Any] = {"i": id} if id is not None else {}
-        if cursor:
-            flt.update(keyset.after(sort, keyset.decode(cursor)))
-        docs = await coll.find(flt, sort=[sort], limit=count + 1).to_list()
-        if id is not None and not docs and not cursor:
+        if last is not None:
+            flt.update(keyset.after(sort, last))
+        docs = await self.db[f"{resource_type}_history"].find(flt, sort=[sort], limit=count + 1).to_list()
+        entries = {(d["i"], d["v"]): (d["v"] if id is not None else d["k"],
+                                      Stored(resource_type, d["i"], d["v"], d["lu"], d["r"], d["m"])) for d in docs}
+        for current in await self._current_for_history(resource_type, id, count, last):
+            stored = _stored_of(resource_type, current)
+            key = stored.vid if id is not None else _history_key(stored)
+            if last is None or key < last:  # type: ignore[operator]
+                entries.setdefault((stored.id, stored.vid), (key, stored))
+        ordered = sorted(entries.values(), key=lambda e: e[0], reverse=True)[:count + 1]
+        if id is not None and not ordered and not cursor:
             raise NotFound(f"{resource_type}/{id} has no history")
-        page = [Stored(resource_type, d["i"], d["v"], d["lu"], d["r"], d["m"]) for d in docs[:count]]
-        nxt = keyset.encode(keyset.key_of(docs[count - 1], sort[0])) if len(docs) > count else None
-        return HistoryPage(page, nxt)
+        nxt = keyset.encode(ordered[count - 1][0]) if len(ordered) > count else None
+        return HistoryPage([e[1] for e in ordered[:count]], nxt)
+
+    async def _current_for_history(self, rtype: str, id: str | None, count: int,
+                                   last: str | int | None) -> list[dict[str, Any]]:
+        """The current documents that may come after ``last`` in a history page (a superset: the caller
+        compares the exact key). A current key ``time|id`` sorts just before its history key ``time|id/v``."""
+        projection = {"r": 1, "v": 1, "lu": 1, "m": 1}
+        if id is not None:
+            flt: dict[str, Any] = {"_id": id} | ({"v": {"$lt": last}} if last is not None else {})
+            return await self.db[rtype].find(flt, projection=projection).to_list()
+        flt = {"k._lastUpdated": {"$lt": last}} if last is not None else {}
+        return await self.db[rtype].find(flt, projection=projection, sort=[("k._lastUpdated", DESCENDING)],
+                                         limit=count + 1).to_list()
 
     async def search_ids(self, request: SearchRequest, *, limit: int, session: StoreSession | None = None) -> list[str]:
         docs = await self._matching(request, request.filter, {"_id": 1}, limit, session)

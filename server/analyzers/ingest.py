@@ -28,21 +28,18 @@ the run time in the ``instrument-result`` extension.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import random
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from pymongo.errors import DuplicateKeyError, PyMongoError
-
-from resources.errors import NotFound, WriteConflict
+from resources.errors import NotFound
 from resources.fhirjson import instant
 from resources.interactions import WriteRule, create_many, update
 from resources.search.date import now_utc
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
+from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.access.roles import AUTOMATE
 from server.analyzers.catalog_view import CatalogCache, CatalogView
@@ -65,7 +62,6 @@ from server.write_rules import WriteRules
 log = logging.getLogger(__name__)
 ANALYZER_ROLE = AUTOMATE
 TRANSACTION_ATTEMPTS = 8
-RETRY_PAUSE = 0.02
 
 
 @dataclass
@@ -113,29 +109,18 @@ class ResultIngest:
     async def ingest(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming] = ()) -> IngestReport:
         """Match and store every result of one message, or nothing (the exception says why).
 
-        A transaction that lost a write conflict to a concurrent one (``WriteConflict``, two analyzers
-        writing at once, or the same result on two connections) is run again from the start, a few
-        times, before giving up.
+        A transaction that lost a write conflict to a concurrent one (two analyzers writing at once, or
+        the same result on two connections: the ledger's unique key) is run again from the start, a few
+        times, before giving up (``run_in_transaction``).
         """
         view = await self.catalog.get()
         if any(view.analysis_for(r.analyzer, r.test_code, r.test_system) is None for r in results):
             view = await self.catalog.get(missed=True)
-        for attempt in range(1, TRANSACTION_ATTEMPTS + 1):
-            try:
-                return await self._ingest_once(results, refused, view)
-            except (WriteConflict, PyMongoError) as exc:
-                # a write conflict, or the same key committed by another connection meanwhile (the
-                # ledger's unique _id): run again, and the second run sees the first one's rows
-                retry = isinstance(exc, WriteConflict | DuplicateKeyError) or (
-                    isinstance(exc, PyMongoError) and exc.has_error_label("TransientTransactionError"))
-                if attempt == TRANSACTION_ATTEMPTS or not retry:
-                    raise
-                log.info("analyzer results: transaction conflict, attempt %d of %d", attempt, TRANSACTION_ATTEMPTS)
-                await asyncio.sleep(random.uniform(0, RETRY_PAUSE * attempt))
-        raise AssertionError("unreachable")
+        return await run_in_transaction(self.store, lambda session: self._ingest_once(results, refused, view, session),
+                                        TRANSACTION_ATTEMPTS, what="analyzer results")
 
     async def _ingest_once(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming],
-                           view: CatalogView) -> IngestReport:
+                           view: CatalogView, session: StoreSession) -> IngestReport:
         """Match every result, then write the new Observations and Tasks in one bulk create (ids chosen
         up front so a Task can point at its Observation); updates (a rerun placeholder filled, a
         correction) go one by one. The ledger rows are written last, in the same transaction."""
@@ -143,35 +128,34 @@ class ResultIngest:
         now = instant(now_utc())
         analyzer = (results[0].analyzer if results else refused[0].analyzer if refused else "")
         write_rule = self.write_rules.for_caller(Caller(id=f"analyzer:{analyzer}", role=ANALYZER_ROLE, kind="partner"))
-        async with self.store.transaction() as session:
-            matcher = Matcher(self.store, view, session)
-            keys = list(dict.fromkeys([*(r.key for r in results), *(r.key for r in refused)]))
-            ledger = await self.ledger.find(keys, session)
-            batch = _Batch(now)
-            for result in results:
-                prior = ledger.get(result.key)
-                if prior is not None and prior.fingerprint == result.fingerprint:
-                    report.duplicates += 1
-                    continue
-                entry = await self._store_one(result, prior, matcher, batch, report, session, write_rule)
-                if prior is None:
-                    batch.new_keys.append(entry)
-                else:
-                    batch.changed_keys.append(entry)
-                ledger[result.key] = entry
-            for item in refused:
-                if item.key in ledger:
-                    report.duplicates += 1
-                    continue
-                task_id = batch.add(build_refused_task(item, authored=now, patient=await _patient_of(matcher, item)))
-                report.produced.append(f"Task/{task_id}")
-                report.refused += 1
-                entry = LedgerEntry(item.key, "", "")
+        matcher = Matcher(self.store, view, session)
+        keys = list(dict.fromkeys([*(r.key for r in results), *(r.key for r in refused)]))
+        ledger = await self.ledger.find(keys, session)
+        batch = _Batch(now)
+        for result in results:
+            prior = ledger.get(result.key)
+            if prior is not None and prior.fingerprint == result.fingerprint:
+                report.duplicates += 1
+                continue
+            entry = await self._store_one(result, prior, matcher, batch, report, session, write_rule)
+            if prior is None:
                 batch.new_keys.append(entry)
-                ledger[item.key] = entry
-            if batch.new:
-                await create_many(self.store, batch.new, session=session, write_rule=write_rule)
-            await self.ledger.write(batch.new_keys, batch.changed_keys, session)
+            else:
+                batch.changed_keys.append(entry)
+            ledger[result.key] = entry
+        for item in refused:
+            if item.key in ledger:
+                report.duplicates += 1
+                continue
+            task_id = batch.add(build_refused_task(item, authored=now, patient=await _patient_of(matcher, item)))
+            report.produced.append(f"Task/{task_id}")
+            report.refused += 1
+            entry = LedgerEntry(item.key, "", "")
+            batch.new_keys.append(entry)
+            ledger[item.key] = entry
+        if batch.new:
+            await create_many(self.store, batch.new, session=session, write_rule=write_rule)
+        await self.ledger.write(batch.new_keys, batch.changed_keys, session)
         return report
 
     async def _store_one(self, result: IncomingResult, prior: LedgerEntry | None, matcher: Matcher,

@@ -22,7 +22,8 @@ from typing import Any
 
 from resources.errors import InvalidInput
 from resources.interactions import WriteRule
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
+from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.audit import provenance
 from server.catalog.repository import read_catalog
@@ -80,7 +81,7 @@ async def apply_import(store: FhirStore, result: ImportResult, *, write_rule: Wr
     """Apply every change of ``result`` in one transaction; return how many LOINC codes changed."""
     if not result.changes:
         return 0
-    async with store.transaction() as session:
+    async def write(session: StoreSession) -> None:
         fresh = await read_catalog(store, session=session)
         after = apply_changes(fresh.catalog, result.changes, now or datetime.now(UTC))
         resources = changed_resources(after, result.changes)
@@ -88,4 +89,5 @@ async def apply_import(store: FhirStore, result: ImportResult, *, write_rule: Wr
                                      progress=progress)
         await store.create(provenance(written, caller, "UPDATE", f"[SGL.LOI.08] {len(result.changes)} LOINC code(s) "
                                       "imported by $loinc-import"), session=session)
+    await run_in_transaction(store, write, what="LOINC import")
     return len(result.changes)

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 
 from resources.errors import NotFound, PreconditionFailed
 from resources.interactions import WriteRule
-from resources.store.base import FhirStore, Stored
+from resources.store.base import FhirStore, Stored, StoreSession
+from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.audit import provenance
 from server.catalog.repository import read_catalog
@@ -53,7 +54,7 @@ async def set_loinc(store: FhirStore, rtype: str, rid: str, loinc_code: str, dis
     ``expected_vid`` is the version the user saw (If-Match); nothing is written when the code and
     display are those the element already has.
     """
-    async with store.transaction() as session:
+    async def write(session: StoreSession) -> Stored:
         stored = await read_catalog(store, session=session)
         target, local = element_of(stored.catalog, rtype, rid, concept)
         seen = stored.versions.get((rtype, rid))
@@ -68,3 +69,4 @@ async def set_loinc(store: FhirStore, rtype: str, rid: str, loinc_code: str, dis
                                           f"{rtype}/{rid}{f' ({concept})' if concept else ''} by $set-loinc"),
                                session=session)
         return await store.read(rtype, rid, session=session)
+    return await run_in_transaction(store, write, what=f"$set-loinc on {rtype}/{rid}", expression=f"{rtype}/{rid}")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 
 from resources.interactions import WriteRule
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
+from resources.store.transactions import run_in_transaction
 from server.access.caller import system
 from server.catalog.repository import catalog_present
 from server.catalog.writer import Progress, caller_write_rule, write_pinned
@@ -27,16 +28,21 @@ log = logging.getLogger(__name__)
 async def seed_catalog(store: FhirStore, *, write_rule: WriteRule, catalog: Catalog | None = None,
                        progress: Progress | None = None) -> int:
     """Write ``catalog`` (default: the seed) if no catalogue is stored; return how many resources were written."""
+    catalog = catalog or load_seed_catalog()
+    resources = catalog_to_fhir(catalog)
+
+    async def write(session: StoreSession) -> bool:
+        if await catalog_present(store, session=session):
+            return False
+        await write_pinned(store, resources, {}, write_rule=write_rule, session=session, progress=progress)
+        return True
     try:
-        async with store.transaction() as session:
-            if await catalog_present(store, session=session):
-                log.info("analysis catalogue already stored: seed not loaded")
-                return 0
-            catalog = catalog or load_seed_catalog()
-            resources = catalog_to_fhir(catalog)
-            await write_pinned(store, resources, {}, write_rule=write_rule, session=session, progress=progress)
+        written = await run_in_transaction(store, write, what="seed catalogue")
     except StaleLoincChange:
         log.info("analysis catalogue loaded by another process meanwhile: seed not loaded")
+        return 0
+    if not written:
+        log.info("analysis catalogue already stored: seed not loaded")
         return 0
     log.info("seed analysis catalogue loaded: %d chapters, %d analyses, %d exams, %d analyzers (%d FHIR resources)",
              len(catalog.chapters), len(catalog.analyses), len(catalog.exams), len(catalog.analyzers),

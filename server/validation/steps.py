@@ -8,17 +8,15 @@ plain PUT on a final result.
 
 Two steps touching the same resources at once (two benches validating results of one order)
 conflict: the database aborts one transaction (``TransientTransactionError``) or a version check
-fails. ``retried`` runs such a step again from its reads, a few times, so the caller sees either
-the result or the rule the new state breaks (e.g. "already validated"), and 409 only if the
-conflict persists.
+fails. ``retried`` runs such a step again from its reads (the store's ``retry_conflicts``), a few
+times, so the caller sees either the result or the rule the new state breaks (e.g. "already
+validated"), and 409 only if the conflict persists.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
-import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from resources import interactions
 from resources.errors import Conflict
 from resources.interactions import WriteRule, stamped
 from resources.store.base import FhirStore, Stored, StoreSession
+from resources.store.transactions import retry_conflicts
 
 log = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -83,11 +82,6 @@ def retried(step: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[T]]:
     """Run a whole step (reads, checks, transaction) again when it lost a race with another one."""
     @functools.wraps(step)
     async def run(*args: P.args, **kwargs: P.kwargs) -> T:
-        for attempt in range(1, STEP_ATTEMPTS):
-            try:
-                return await step(*args, **kwargs)
-            except Conflict as exc:
-                log.info("%s: attempt %d conflicted (%s); running it again", step.__name__, attempt, exc)
-                await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)
-        return await step(*args, **kwargs)
+        return await retry_conflicts(lambda: step(*args, **kwargs), STEP_ATTEMPTS, what=step.__name__,
+                                     also=(Conflict,))
     return run
