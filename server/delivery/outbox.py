@@ -20,6 +20,7 @@ from resources.errors import NotFound
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 from server.delivery.channel import Action, Channel, DeliverySettings, DocumentEvent, Resource
+from server.delivery.dmp_settings import dmp_visibility
 from server.delivery.lease import PENDING
 
 COLLECTION = "deliveries"
@@ -33,11 +34,13 @@ def idempotency_key(channel: str, recipient: str, report_id: str, version: int, 
 
 
 def settings_for(report: Resource) -> DeliverySettings:
-    """The settings in force for this report now (confidentiality from ``meta.security``; the DMP lane adds
-    masking, visibility and blocking here)."""
+    """The settings in force for this report now: confidentiality from ``meta.security``, the DMP masking and
+    visibility from its JDV_J58 security labels (``server/delivery/dmp_settings.py``; a DMP block is the dmp
+    channel's own: it names no recipient, the other channels still deliver)."""
     codes = {s.get("code") for s in (report.get("meta") or {}).get("security", ())
              if s.get("system") == CONFIDENTIALITY_SYSTEM}
-    return DeliverySettings(confidentiality=next((c for c in ("V", "R") if c in codes), "N"))
+    return DeliverySettings(confidentiality=next((c for c in ("V", "R") if c in codes), "N"),
+                            **dmp_visibility(report))
 
 
 def _author(report: Resource) -> str | None:

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("tests.support.delivery_lab", reason="the outbox (its worker and test lab) is not merged yet")
 
-from server.delivery.dmp_settings import VISIBILITY_SYSTEM  # noqa: E402
+from server.delivery.dmp_settings import BLOCK_SYSTEM, VISIBILITY_SYSTEM  # noqa: E402
 from tests.server.documents.dossiers import patient, validated_report  # noqa: E402
 from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until  # noqa: E402
 from tests.support.dmp import DmpSimulator, running_dmp_simulator  # noqa: E402
@@ -83,24 +83,41 @@ async def test_partial_then_complete_then_correction_replace_each_other_in_order
     assert [d["replaces"] for d in n3] == [None, n3[0]["uniqueId"], n3[1]["uniqueId"]]
 
 
-@pytest.mark.req("SGL.DOC.15", "SGL.DOC.16")
-async def test_a_masked_dossier_is_sent_with_its_confidentiality_codes_SGL_DOC_15_SGL_DOC_16(
-        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+async def _validated_with(dl: DeliveryLab, security: list[dict[str, str]], tags: list[dict[str, str]]) -> str:
+    """A report whose dossier settings (security labels, tags) are set before its biological validation, as
+    the workbench does when the biologist ticks them; returns its id."""
     pid = await patient(dl.lab)
     (request,) = await dl.lab.order(pid)
     rid = await dl.lab.result(pid, request, "GLU", 1.1, when="2026-11-20T08:00:00+01:00")
     assert (await dl.lab.validate(rid)).status_code == 200
     report = await dl.lab.report_of(rid)
-    labels = [{"system": VISIBILITY_SYSTEM, "code": c} for c in ("MASQUE_PS", "INVISIBLE_PATIENT")]
-    report["meta"] = {**report.get("meta", {}), "security": [*report.get("meta", {}).get("security", []), *labels]}
+    meta = report.get("meta", {})
+    report["meta"] = {**meta, "security": [*meta.get("security", []), *security], "tag": [*meta.get("tag", []), *tags]}
     put = await dl.lab.client.put(f"DiagnosticReport/{report['id']}", json=report)
     assert put.status_code == 200, put.text
     answer = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
     assert answer.status_code == 200, answer.text
-    [delivery] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
+    return str(report["id"])
+
+
+@pytest.mark.req("SGL.DOC.15", "SGL.DOC.16")
+async def test_a_masked_dossier_is_sent_with_its_confidentiality_codes_SGL_DOC_15_SGL_DOC_16(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    labels = [{"system": VISIBILITY_SYSTEM, "code": c} for c in ("MASQUE_PS", "INVISIBLE_PATIENT")]
+    report_id = await _validated_with(dl, labels, [])
+    [delivery] = to("dmp", await wait_until(dl.lab.client, report_id, _finished()))
     assert delivery["state"] == "delivered"
-    assert {tuple(d["confidentialityCode"]) for d in _held(dmp, report["id"])} == {
+    assert {tuple(d["confidentialityCode"]) for d in _held(dmp, report_id)} == {
         ("N", "MASQUE_PS", "INVISIBLE_PATIENT")}
+
+
+@pytest.mark.req("SGL.DMP.02")
+async def test_a_blocked_dossier_never_reaches_the_dmp_SGL_DMP_02(dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    block = {"system": BLOCK_SYSTEM, "code": "DMP_BLOQUE", "display": "expertise assurance"}
+    report_id = await _validated_with(dl, [], [block])
+    await wait_for_documents(dl.lab.client, report_id)
+    assert to("dmp", await wait_until(dl.lab.client, report_id, lambda found: True)) == []
+    assert _held(dmp, report_id) == []
 
 
 async def test_a_registry_refusal_is_a_failure_task_at_once(dl: DeliveryLab, dmp: DmpSimulator) -> None:

@@ -22,6 +22,7 @@ from server.delivery.channel import (
     build_channels,
 )
 from server.delivery.dmp_channel import DmpChannel, build
+from server.delivery.dmp_settings import BLOCK_SYSTEM
 from server.settings import Settings
 from tests.support import crbio_samples as s
 from tests.support.access import biologist_practitioner
@@ -168,3 +169,13 @@ async def test_no_qualified_ins_no_dmp_SGL_INS_37(channel: DmpChannel, dmp: DmpS
     missing = await channel.send(item, DocumentSet(REPORT, s.patient(), [], {}))
     assert missing.outcome == Outcome.FAILED and "no stored N3" in missing.text
     assert dmp.stats()["requests"] == 0
+
+
+@pytest.mark.req("SGL.DMP.02")
+async def test_a_blocked_dossier_gets_no_dmp_delivery_SGL_DMP_02(channel: DmpChannel) -> None:
+    blocked = {**REPORT, "meta": {"tag": [{"system": BLOCK_SYSTEM, "code": "DMP_BLOQUE",
+                                           "display": "expertise assurance"}]}}
+    event = DocumentEvent(Action.PUBLISH, blocked, s.patient(), DeliverySettings(), _read)
+    assert await channel.recipients(event) == []
+    assert len(await channel.recipients(DocumentEvent(Action.PUBLISH, REPORT, s.patient(), DeliverySettings(),
+                                                      _read))) == 1
