@@ -21,7 +21,6 @@ import asyncio
 import contextlib
 import os
 import platform
-import resource
 import select
 import socket
 import statistics
@@ -30,10 +29,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.access import auth_for, role_client  # noqa: E402
 from tests.support.sgl_server import SglProcess, start_sgl  # noqa: E402
+from tests.support.sockets import raise_fd_limit, still_open  # noqa: E402
 
 FIFTY_MB = 50 * 1024 * 1024
 FRAME_TIMEOUT = 5.0
@@ -49,28 +48,30 @@ def _p50(values: list[float]) -> float:
     return statistics.median(values) * 1000
 
 
-async def _gets(base: str, stop: asyncio.Event, pause: float = 0.01) -> list[float]:
+async def _gets(server: SglProcess, stop: asyncio.Event, pause: float = 0.01) -> list[float]:
+    """Timed patient searches by an authenticated client (a token per run, reused), as a desk would."""
     out: list[float] = []
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with role_client(server.base, server.data_dir, "secretaire") as http:
         while not stop.is_set() and len(out) < 2000:
             started = time.perf_counter()
-            r = await http.get(f"{base}/Patient", params={"_count": "1"})
-            assert r.status_code == 200
+            r = await http.get("Patient", params={"_count": "1"})
+            assert r.status_code == 200, r.text
             out.append(time.perf_counter() - started)
             await asyncio.sleep(pause)
     return out
 
 
-def _oversized(port: int, chunked: bool) -> float:
-    """Send a 50 MB body until the server answers; seconds from the first byte to the 413 status line."""
+def _oversized(port: int, chunked: bool, token: str) -> float:
+    """Send a 50 MB body until the server answers; seconds from the first byte to the 413 status line.
+    Authenticated (``token``): an anonymous chunked upload is refused 401 before its body is counted."""
     chunk = b" " * 65536
+    start = (f"POST /fhir/Patient HTTP/1.1\r\nHost: b\r\nContent-Type: application/fhir+json\r\n"
+             f"Authorization: Bearer {token}\r\n").encode()
     if chunked:
-        head = (b"POST /fhir/Patient HTTP/1.1\r\nHost: b\r\nContent-Type: application/fhir+json\r\n"
-                b"Transfer-Encoding: chunked\r\n\r\n")
+        head = start + b"Transfer-Encoding: chunked\r\n\r\n"
         chunk = b"%x\r\n" % len(chunk) + chunk + b"\r\n"
     else:
-        head = (f"POST /fhir/Patient HTTP/1.1\r\nHost: b\r\nContent-Type: application/fhir+json\r\n"
-                f"Content-Length: {FIFTY_MB}\r\n\r\n").encode()
+        head = start + f"Content-Length: {FIFTY_MB}\r\n\r\n".encode()
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         started = time.perf_counter()
         sock.sendall(head)
@@ -99,8 +100,10 @@ def _rss_mb(server: SglProcess) -> float:
 
 
 async def _baseline(server: SglProcess) -> list[float]:
+    async with role_client(server.base, server.data_dir, "secretaire") as http:  # client and token made before timing
+        assert (await http.get("Patient", params={"_count": "1"})).status_code == 200
     stop = asyncio.Event()
-    task = asyncio.create_task(_gets(server.base, stop))
+    task = asyncio.create_task(_gets(server, stop))
     await asyncio.sleep(3)
     stop.set()
     return await task
@@ -116,18 +119,17 @@ async def _child(*args: str) -> str:
 
 async def _bodies(server: SglProcess) -> tuple[list[float], list[float], list[float]]:
     stop = asyncio.Event()
-    task = asyncio.create_task(_gets(server.base, stop))
-    declared = [float(x) for x in (await _child("declared", str(server.port))).split()]
-    chunked = [float(x) for x in (await _child("chunked", str(server.port))).split()]
+    task = asyncio.create_task(_gets(server, stop))
+    token = auth_for(server.base, server.data_dir, "secretaire").token or ""  # made by the GETs running meanwhile
+    declared = [float(x) for x in (await _child("declared", str(server.port), token)).split()]
+    chunked = [float(x) for x in (await _child("chunked", str(server.port), token)).split()]
     stop.set()
     return declared, chunked, await task
 
 
 async def _open_flood(port: int, count: int) -> None:
     """Child role: open ``count`` connections, hold them, print how many the server kept and how long it took."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < count + 500:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(count + 500, hard), hard))
+    raise_fd_limit(count + 500)  # as many as the hard limit allows; the count printed says what was opened
     opened = []
     started = time.perf_counter()
     for _ in range(count):
@@ -135,16 +137,7 @@ async def _open_flood(port: int, count: int) -> None:
             opened.append(await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 5))
     took = time.perf_counter() - started
 
-    async def held(reader: asyncio.StreamReader) -> bool:
-        try:
-            await asyncio.wait_for(reader.read(1), 0.5)
-            return False
-        except TimeoutError:
-            return True
-        except ConnectionError:
-            return False
-
-    kept = sum(await asyncio.gather(*(held(r) for r, _ in opened)))
+    kept = sum(await asyncio.gather(*(still_open(r) for r, _ in opened)))
     for _, writer in opened:
         writer.close()
     print(len(opened), kept, f"{took:.2f}")  # noqa: T201
@@ -153,7 +146,7 @@ async def _open_flood(port: int, count: int) -> None:
 async def _flood(server: SglProcess, count: int) -> float:
     log_before = server.log.stat().st_size
     stop = asyncio.Event()
-    task = asyncio.create_task(_gets(server.base, stop, pause=0.05))
+    task = asyncio.create_task(_gets(server, stop, pause=0.05))
     opened, kept, took = (await _child("flood", str(server.mllp_port), str(count))).split()
     stop.set()
     during = await task
@@ -224,7 +217,7 @@ async def main() -> None:
 
 async def _role(role: list[str]) -> None:
     if role[0] in ("declared", "chunked"):
-        print(" ".join(f"{_oversized(int(role[1]), role[0] == 'chunked'):.6f}" for _ in range(5)))  # noqa: T201
+        print(" ".join(f"{_oversized(int(role[1]), role[0] == 'chunked', role[2]):.6f}" for _ in range(5)))  # noqa: T201
     elif role[0] == "flood":
         await _open_flood(int(role[1]), int(role[2]))
 

@@ -1,4 +1,4 @@
-"""Structural validation of incoming resources with the ``fhir.resources`` R4B models.
+"""FHIR conformance: structural checks of incoming resources with the ``fhir.resources`` R4B models.
 
 R4B is the closest R4 model set that is maintained (see the dependency note); the JSON we store is
 what the client sent, once it passed the model, so nothing R4B-specific leaks into storage.

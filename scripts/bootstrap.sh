@@ -29,3 +29,23 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/pip install -q --disable-pip-version-check -e ".[test]"
   echo "$want" > "$stamp"
 fi
+
+# The web workbench (web/): Node packages from package-lock.json (npm ci) and the production build that
+# `sgl serve` serves at /. Redone only when the lock file or the sources change. Needs Node.js >= 20.19.
+if node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
+  lock=$(sha256sum web/package-lock.json | cut -d' ' -f1)
+  if [ ! -f web/node_modules/.opensgl-installed ] || [ "$(cat web/node_modules/.opensgl-installed)" != "$lock" ]; then
+    echo "bootstrap: installing the web workbench's packages (npm ci)"
+    (cd web && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$lock" > web/node_modules/.opensgl-installed
+  fi
+  sources=$(cd web && find src index.html package-lock.json tsconfig.json vite.config.ts -type f -print0 | sort -z \
+            | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
+  if [ ! -f web/dist/.opensgl-built ] || [ "$(cat web/dist/.opensgl-built)" != "$sources" ]; then
+    echo "bootstrap: building the web workbench (npm run build)"
+    (cd web && npm run build)
+    echo "$sources" > web/dist/.opensgl-built
+  fi
+else
+  echo "bootstrap: Node.js >= 20.19 not found: the web workbench is not built (/ answers 404; its browser tests fail)" >&2
+fi

@@ -3,7 +3,6 @@ starts the listeners, and closes it all (and the embedded server) at exit."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,10 +10,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
-from server.access.collections import ensure_access_indexes
-from server.access.keys import signing_key
 from server.access.outbound import InsMaskingMiddleware
-from server.audit_chain import seal_periodically
 from server.context import AppContext
 from server.database import open_database
 from server.error_handler import install_error_handlers
@@ -22,7 +18,7 @@ from server.http_limits import RequestLimits
 from server.listeners import start_listeners
 from server.openapi import fhir_openapi
 from server.settings import Settings
-from server.wiring import api_router, register_inbound, run_startup, write_rules_for
+from server.wiring import api_router, prepare_access, register_inbound, run_startup, start_workers, write_rules_for
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         database = await open_database(settings)
         app.state.database = database
-        app.state.signing_key = signing_key(settings)
-        await ensure_access_indexes(database.db)
+        app.state.signing_key = await prepare_access(settings, database)
         database.supervise()
         try:
             ctx = await AppContext.build(settings, database, write_rules_for(settings))
@@ -44,13 +39,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_startup(ctx)  # ends with the journal replay: before the listeners open
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
-            sealer = asyncio.create_task(seal_periodically(database.db))
+            workers = await start_workers(ctx)
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,
                      "".join(f", {k.upper()} {v}" for k, v in listeners.ports.items()))
             try:
                 yield
             finally:
-                sealer.cancel()
+                await workers.stop()
                 await listeners.stop()
         finally:
             await database.close()

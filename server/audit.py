@@ -1,12 +1,15 @@
 """The trail: the access trace to identities (SGL.INS.03, INS.17), every read or search that returns a
 Patient recorded as an AuditEvent naming the authenticated caller, when, what interaction and which
-patients; and the Provenance of a write made by a caller (orders, LOINC edits)."""
+patients; each view of a CR-Bio (``$cr-bio``, or a read of its DocumentReference or Binary: SGL.DOC.12);
+and the Provenance of a write made by a caller (orders, LOINC edits)."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from resources.codes import LAB_REPORT_LOINC, LOINC_SYSTEM
+from resources.errors import Gone, NotFound
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, Stored
@@ -118,3 +121,44 @@ def provenance(written: list[Stored], caller: Caller, activity: str, reason: str
             "who": caller_reference(caller),
         }],
     }
+
+
+def _is_crbio(reference: dict[str, Any] | None) -> bool:
+    codings = ((reference or {}).get("type") or {}).get("coding", ())
+    return (reference or {}).get("resourceType") == "DocumentReference" and any(
+        c.get("system") == LOINC_SYSTEM and c.get("code") == LAB_REPORT_LOINC for c in codings)
+
+
+async def _reference_of_binary(store: FhirStore, binary_id: str) -> dict[str, Any] | None:
+    """The CR-Bio DocumentReference whose content is ``Binary/<id>``: stored under the same id (documents the
+    lab made) or the id without its ``-<n>`` suffix (a subcontractor's imported files), checked by its content."""
+    for rid in dict.fromkeys((binary_id, binary_id.rpartition("-")[0] or binary_id)):
+        try:
+            reference = (await store.read("DocumentReference", rid)).resource
+        except (NotFound, Gone):
+            continue
+        urls = {str(c.get("attachment", {}).get("url")) for c in (reference or {}).get("content", ())}
+        if _is_crbio(reference) and f"Binary/{binary_id}" in urls:
+            return reference
+    return None
+
+
+async def record_document_read(store: FhirStore, resource: dict[str, Any] | None, *, who: Caller,
+                               interaction: str) -> None:
+    """A CR-Bio viewed through the plain FHIR API (SGL.DOC.12), as ``$cr-bio`` is: a read of its
+    DocumentReference, or of the Binary holding the document itself, names the caller, the patient and
+    the document. Any other resource is not a document view and records nothing here."""
+    rtype = (resource or {}).get("resourceType")
+    if resource is None or rtype not in ("Binary", "DocumentReference"):
+        return
+    reference = resource if rtype == "DocumentReference" else await _reference_of_binary(store, str(resource["id"]))
+    if reference is None or not _is_crbio(reference):
+        return
+    subject = str((reference.get("subject") or {}).get("reference", ""))
+    patients = [subject.split("/", 1)[1]] if subject.startswith("Patient/") else []
+    related = [str(r["reference"]) for r in (reference.get("context") or {}).get("related", ()) if r.get("reference")]
+    viewed = f"{rtype}/{resource['id']}"
+    others = tuple(dict.fromkeys((viewed, f"DocumentReference/{reference['id']}", *related)))
+    await store.create(audit_event(patients, who=who, interaction=interaction, query=f"CR-Bio {viewed}",
+                                   others=others))
+    log.info("audit: CR-Bio %s read by %s", viewed, who.id)

@@ -115,6 +115,54 @@ def insi_simulator(port: int, cert_dir: Path) -> None:
     run_simulator(port, cert_dir)
 
 
+@main.command("mssante-simulator")
+@click.option("--smtp-port", default=2587, show_default=True, type=int, help="SMTP submission (STARTTLS) on 127.0.0.1.")
+@click.option("--imap-port", default=2143, show_default=True, type=int, help="IMAP (STARTTLS) on 127.0.0.1.")
+@click.option("--admin-port", default=8025, show_default=True, type=int,
+              help="Plain HTTP: GET /_sim/messages[?to=ADDRESS], GET /_sim/inbox?address=BAL.")
+@click.option("--cert-dir", default=Path("./var/mssante-pki"), show_default=True, type=click.Path(path_type=Path),
+              help="Test IGC-Santé CA, operator and BAL certificates, CRL (made when missing; CRL renewed).")
+@click.option("--bal", default="labo@labo-opensgl.mssante.fr", show_default=True,
+              help="The applicative BAL whose inbox IMAP serves (receipts land there).")
+@click.option("--unknown", multiple=True, help="An address that bounces (DSN 5.1.1); repeatable.")
+@click.option("--integration-error", multiple=True,
+              help="An address whose platform answers an MDN 'processed/Error'; repeatable.")
+def mssante_simulator(smtp_port: int, imap_port: int, admin_port: int, cert_dir: Path, bal: str,
+                      unknown: tuple[str, ...], integration_error: tuple[str, ...]) -> None:
+    """Serve a local MSSanté operator: SMTP + IMAP with STARTTLS, TLS 1.2 only, the four MSSanté cipher
+    suites and client certificates; DSN/MDN receipts into the BAL's inbox.
+
+    Point the server at it with SGL_MSS_SMTP=127.0.0.1:SMTP_PORT, SGL_MSS_IMAP=127.0.0.1:IMAP_PORT,
+    SGL_MSS_CERT=CERT_DIR/client.pem, SGL_MSS_KEY=CERT_DIR/client-key.pem, SGL_MSS_CA=CERT_DIR/ca.pem,
+    SGL_MSS_CRL=CERT_DIR/crl.pem, SGL_MSS_FROM=BAL."""
+    from facades.insi.dev_pki import create_test_pki, ensure_test_pki
+    from facades.mssante.dev_crl import write_crl
+    from facades.mssante.simulator import Mailboxes, run_simulator
+
+    if not (cert_dir / "ca.pem").is_file():
+        create_test_pki(cert_dir, client_common_name="BAL-APPLICATIVE")
+    pki = ensure_test_pki(cert_dir)
+    write_crl(pki.ca.cert, pki.ca.key, cert_dir / "crl.pem")
+    boxes = Mailboxes(unknown={a.lower() for a in unknown}, integration_error={a.lower() for a in integration_error})
+    run_simulator(pki.server.cert, pki.server.key, pki.ca.cert, bal=bal, ports=(smtp_port, imap_port, admin_port),
+                  boxes=boxes)
+@main.command("dmp-simulator")
+@click.option("--port", default=8445, show_default=True, type=int, help="HTTPS port on 127.0.0.1.")
+@click.option("--cert-dir", default=Path("./var/dmp-pki"), show_default=True, type=click.Path(path_type=Path),
+              help="Test CA, server certificate, the lab's client certificate and key (generated when missing).")
+def dmp_simulator(port: int, cert_dir: Path) -> None:
+    """Serve a local DMP (IHE XDS.b ITI-41/ITI-57, SOAP 1.2 + MTOM) over mutual TLS on 127.0.0.1.
+
+    Base URL (SGL_DMP_URL): https://127.0.0.1:PORT/si-dmp-server/v2/services; the lab uses CERT_DIR/client.pem
+    and client-key.pem (SGL_DMP_CERT, SGL_DMP_KEY; also its seal certificate) and trusts CERT_DIR/ca.pem
+    (SGL_DMP_CA). GET /_sim/documents lists what it holds (JSON)."""
+    from facades.dmp.simulator.run import run_simulator
+    from facades.insi.dev_pki import ensure_test_pki
+
+    pki = ensure_test_pki(cert_dir)
+    run_simulator(port, pki.server.cert, pki.server.key, pki.ca.cert)
+
+
 @main.command("psc-simulator")
 @click.option("--port", default=8444, show_default=True, type=int, help="HTTPS port on 127.0.0.1.")
 @click.option("--cert-dir", default=Path("./var/psc-pki"), show_default=True, type=click.Path(path_type=Path),
@@ -162,3 +210,16 @@ main.add_command(audit)
 from server.kit_cli import kit  # noqa: E402
 
 main.add_command(kit)
+
+from server.delivery.cli import deliveries  # noqa: E402
+
+main.add_command(deliveries)
+
+from server.annuaire.cli import annuaire  # noqa: E402
+
+main.add_command(annuaire)
+
+from server.portability.cli import export_command, import_command  # noqa: E402
+
+main.add_command(export_command)
+main.add_command(import_command)

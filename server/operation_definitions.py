@@ -82,6 +82,29 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("insi-verify-all", "Verify every qualified INS with INSi", ()),
     Operation("duplicates", "Possible duplicate identities", affects_state=False, body="none"),
     Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
+    Operation("produce-documents", "Produce the CR-Bio of a validated report again (after a fixed failure)",
+              body="none"),
+    Operation("deliveries", "Where the CR-Bio of a report went: each delivery, its attempts and answers",
+              affects_state=False, body="none"),
+    Operation("delivery-retry", "Send deliveries of a report again (failed or cancelled ones, or one named)", (
+        Param("delivery", "string", 0, "*", documentation="delivery id; none: every failed one of the report"),)),
+    Operation("delivery-cancel", "Cancel pending or failed deliveries of a report", (
+        Param("delivery", "string", 0, "*", documentation="delivery id; none: every unfinished one"), _REASON)),
+    Operation("mssante-lookup", "MSSanté addresses of a professional from the Annuaire Santé extraction", (
+        Param("identifier", "string", documentation="8 + RPPS, 0 + ADELI, or an 11-digit RPPS"),
+        Param("family", "string"), Param("given", "string"),
+        Param("place", "string", documentation="postal code, department or town (with family)"),
+        Param("match", "BackboneElement", 0, "*", use="out")), affects_state=False, body="none"),
+    Operation("annuaire-status", "Schedule and last load of the Annuaire Santé extractions", (
+        Param("lastRun", "BackboneElement", use="out"),), affects_state=False, body="none"),
+    Operation("export", "FHIR Bulk Data export (asynchronous: Prefer: respond-async)", (
+        Param("_type", "string"), Param("_since", "instant"), Param("_outputFormat", "string"),
+        Param("patient", "Reference", 0, "*"),
+        Param("crbio", "boolean", documentation="also the CR-Bio documents (N3, N1, PDF) and crbio.csv")),
+        affects_state=False),
+    Operation("export-status", "Status, manifest or cancellation of a Bulk Data export", affects_state=False,
+              body="none"),
+    Operation("export-file", "One output file of a Bulk Data export", affects_state=False, body="none"),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

@@ -30,6 +30,16 @@ class Settings(BaseSettings):
     mllp_tls_key: Path | None = None
     mllp_tls_ca: Path | None = None
     """PEM CA bundle; when set, a partner must present a client certificate issued by it (mutual TLS)."""
+    # Annuaire Santé (server/annuaire)
+    annuaire_source: str | None = None
+    """Extractions the scheduled load reads: files or URLs, comma separated, the MSSanté one first (e.g. the
+    ANS ``.../Extraction_Correspondance_MSSante,.../PS_LibreAcces`` URLs); unset: no scheduled load."""
+    annuaire_every_hours: float = 0.0
+    """Frequency of the scheduled load in hours (SGL.ANN.04; 24 = daily, as ANS publishes); 0: off."""
+    annuaire_ca: Path | None = None
+    """CA bundle for the ANS download server (IGC-Santé élémentaire root); unset: the system CAs."""
+    annuaire_poll: float = 60.0
+    """How often (seconds) the server checks whether a scheduled load is due."""
     # access control (server/access)
     jwt_key_file: Path | None = None
     """JWK (ES256) signing the access tokens; unset: generated at first start in <data dir>/access, mode 0600."""
@@ -62,6 +72,12 @@ class Settings(BaseSettings):
     psc_after_login: str = "/"
     """Where the browser lands once the session is open (the web workbench)."""
     # identitovigilance and INSi (server/identity)
+    ins_display: str = "matricule,oid,birth_first_names,birthplace,used_names"
+    """SGL.INS.02: the INS fields the web workbench shows besides birth name, first birth first name, birth date
+    and sex (always shown): a comma-separated subset of ``matricule`` (matricule INS and its type), ``oid``,
+    ``birth_first_names`` (the whole list), ``birthplace``, ``used_names``; empty: only the four."""
+    web_dir: Path | None = None
+    """The built web workbench (``npm run build`` in web/); unset: ``web/dist`` of this checkout."""
     identity_referential: bool = False
     """The lab is its patients' identity referential (city lab, "RI"): creation minimum SGL.INS.11 enforced."""
     identity_justificatifs: dict[str, str] = {}
@@ -77,8 +93,56 @@ class Settings(BaseSettings):
     """Software authorisation number (IDAM) given by the GIE SESAM-Vitale after homologation."""
     insi_instance: str = "00000000-0000-4000-8000-000000000000"
     """UUID of this installation, sent in ContexteLPS."""
+    # DMP feeding (server/delivery/dmp_channel.py, facades/dmp); unset URL: no DMP channel
+    dmp_url: str | None = None
+    """DMP services base URL (``.../si-dmp-server/v2/services``; ``/repository`` and ``/registry`` appended)."""
+    dmp_cert: Path | None = None
+    """The structure's IGC-Santé authentication certificate (ORG AUTH_CLI), PEM, for mutual TLS."""
+    dmp_key: Path | None = None
+    dmp_ca: Path | None = None
+    """CA bundle trusted for the DMP server certificate."""
+    dmp_seal_cert: Path | None = None
+    """The structure's seal certificate (ORG SIGN) signing the VIHF and the submission sets; default dmp_cert."""
+    dmp_seal_key: Path | None = None
+    dmp_structure_id: str | None = None
+    """Identifiant_Structure of the VIHF and authorInstitution; default ``3`` + the lab profile's FINESS."""
+    dmp_automate_id: str = ""
+    """VIHF NameID for automatic sending (the person responsible for the processing); default the lab
+    profile's responsible biologist."""
+    dmp_timeout: float = 30.0
+    """Seconds the DMP has to answer one transaction before the delivery is retried."""
+    dmp_lps_id: str = ""
+    dmp_homologation: str = ""
+    """LPS_ID and LPS_ID_HOMOLOGATION_DMP of the VIHF (given by the CNDA)."""
     structure_id: str = "opensgl-lab"
     """The lab structure (FINESS / SIRET) named as INSi emitter."""
+    # MSSanté (facades/mssante): the lab's applicative BAL at its operator
+    mss_smtp: str | None = None
+    """Operator SMTP submission ``host:port`` (STARTTLS, usually 587); unset: no MSSanté sending."""
+    mss_imap: str | None = None
+    """Operator IMAP ``host:port`` (STARTTLS, usually 143), where receipts are read."""
+    mss_cert: Path | None = None
+    """The applicative BAL's IGC-Santé organisation certificate (ORG AUTH_CLI), PEM."""
+    mss_key: Path | None = None
+    mss_ca: Path | None = None
+    """IGC-Santé root and intermediate CAs trusted for the operator's certificate (and nothing else), PEM."""
+    mss_crl: list[Path] = []
+    """Current CRLs of those CAs, PEM; without one every connection is refused (SGL.MSS.06)."""
+    mss_from: str | None = None
+    """The applicative BAL's address (``From``)."""
+    mss_label: str = "Laboratoire - envoi automatique des résultats"
+    """Sender label shown by mail clients (SGL.MSS.13): the BAL's title."""
+    mss_contact: str | None = None
+    """Organisational BAL named in the footer and in ``Reply-To`` (SGL.MSS.11, .26)."""
+    mss_reply_to_patients: str | None = None
+    """Reply address for mails to patients, when it differs from ``mss_contact`` (SGL.MSS.26)."""
+    mss_automatic: bool = True
+    """Send each validated report automatically (city lab, SGL.MSS.17/.20); ``false`` in a hospital setting, where
+    sending is a professional's chosen action (SGL.MSS.18/.21; that manual operation is not built yet)."""
+    mss_receipts_poll: float = 60.0
+    """Seconds between two readings of the BAL's inbox for DSN / MDN receipts (SGL.MSS.22)."""
+    mss_nil: str = "OPENSGL"
+    """Product reference from convergence.esante.gouv.fr, sent as ``X-MSS-NIL``."""
     lab_profile: Path | None = None
     """JSON lab identity printed on CR-Bio documents (name, FINESS, address, OID root, RGPD text, Cofrac number);
     unset: server/documents/lab_profile.json."""
@@ -102,3 +166,30 @@ class Settings(BaseSettings):
     """Records logged from one line of code within ``log_window`` seconds; more are counted and summarised."""
     log_window: float = 10.0
     """Window of the log rate limit, in seconds."""
+    # documents and delivery (server/documents/producer.py, server/delivery)
+    document_workers: int = 0
+    """Processes making CR-Bio documents (PDF/A, N3, N1 and their checks); 0: one per core."""
+    delivery_concurrency: int = 4
+    """Deliveries sent at once by one server process."""
+    delivery_attempts: int = 8
+    """Attempts of a delivery that keeps failing transiently before it becomes a failure Task."""
+    delivery_backoff: float = 30.0
+    """Seconds before the 2nd attempt; doubled at each attempt (with jitter ×0.5–1.5), capped by the next."""
+    delivery_backoff_max: float = 3600.0
+    delivery_timeout: float = 60.0
+    """Seconds a channel may take for one send (connect, send, answer) before the attempt counts as transient."""
+    delivery_lease: float = 120.0
+    """Seconds a process holds a taken document job or delivery; after a crash another process (or the restarted
+    one) takes the item once this has passed. Longer than ``delivery_timeout``."""
+    delivery_poll: float = 0.5
+    """Seconds between two looks at the queues when idle."""
+    dpi_tls_ca: Path | None = None
+    """When set, results go to the DPI partners over MLLP/TLS, trusting this PEM CA bundle for their certificates
+    (and presenting ``mllp_tls_cert``/``mllp_tls_key`` when set: mutual TLS); unset: plain MLLP."""
+
+    @property
+    def ins_display_fields(self) -> list[str]:
+        """``ins_display`` as a list, unknown names left out (a typo hides a field, never shows an extra one)."""
+        known = ("matricule", "oid", "birth_first_names", "birthplace", "used_names")
+        wanted = {f.strip() for f in self.ins_display.split(",")}
+        return [f for f in known if f in wanted]

@@ -6,25 +6,40 @@ module is the only one that knows them all; ``server/app.py`` calls it to build 
 the CLI commands call ``write_rules_for`` so they obey the same write rules as the HTTP API.
 
 To add a door: an HTTP router to ``ROUTERS`` (in precedence order), an HL7/ASTM handler to
-``register_inbound``, a write rule to ``register_write_rules``, a start-up step to ``run_startup``.
+``register_inbound``, a write rule to ``register_write_rules``, a start-up step to ``run_startup``
+(``prepare_access`` for what access control needs before anything else), a background worker to
+``start_workers``.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
 from enum import Enum
+from typing import Any
 
 from fastapi import APIRouter, Depends
+from joserfc.jwk import ECKey
 
 from server import operation_definitions
 from server.access import routes as access_routes
+from server.access.collections import ensure_access_indexes
 from server.access.enforce import enforce
+from server.access.keys import signing_key
 from server.analyzers import register_analyzers
+from server.annuaire import routes as annuaire_routes
+from server.annuaire.schedule import schedule_loop
+from server.audit_chain import seal_periodically
 from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
+from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
+from server.database import Database
+from server.delivery import routes as delivery_routes
+from server.delivery.service import Runners, outbox_for, start_delivery
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
-from server.documents.trigger import install_document_trigger
+from server.documents.service import install_document_trigger, start_document_step
 from server.fhir_api import fhir
 from server.identity import routes as identity_routes
 from server.identity.write_rules import register_identity_rules
@@ -32,10 +47,13 @@ from server.identity_feed import register_identity_feed
 from server.inbound.replay import replay_received
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
+from server.portability import routes as portability_routes
+from server.portability.runner import resume_exports
 from server.psc import routes as psc_routes
 from server.settings import Settings
 from server.validation import register_validation_rules
 from server.validation import router as validation_router
+from server.web import router as web_router
 from server.write_rules import WriteRules
 
 # Every router the application serves, with its prefix and tags, all behind the one access enforcement
@@ -53,8 +71,12 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (orders_router, "/fhir", ["Orders"]),
     (identity_routes.router, "/fhir", ["Identity (RNIV, INSi)"]),
     (documents_router, "/fhir", ["CR-Bio documents"]),
+    (delivery_routes.router, "/fhir", ["Delivery"]),
+    (annuaire_routes.router, "/fhir", ["Annuaire Santé"]),
+    (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
     (fhir.router, "/fhir", ["FHIR"]),  # the generic interactions: last, they match any type
+    (web_router, "", []),  # the web workbench's files and screens (/, /assets/..., /patients...): no API path
 )
 
 api_router = APIRouter(dependencies=[Depends(enforce)])
@@ -79,6 +101,20 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
         "the server's own OperationDefinitions have no stored history: _history is read as an id (404)",
     ("GET", "/fhir/metadata", "/fhir/{rtype}"): "the CapabilityStatement, not a search of a type 'metadata'",
     ("GET", "/fhir/{rtype}/_history", "/fhir/{rtype}/{rid}"): "the type's history, not a read of id '_history'",
+    ("GET", "/fhir/Practitioner/$mssante-lookup", "/fhir/{rtype}/{rid}"):
+        "an operation on the type (SGL.ANN.05), not a read of Practitioner/$mssante-lookup",
+    ("GET", "/fhir/Practitioner/$annuaire-status", "/fhir/{rtype}/{rid}"):
+        "an operation on the type (SGL.ANN.04), not a read of Practitioner/$annuaire-status",
+    ("GET", "/fhir/$export", "/fhir/{rtype}"): "the system-level Bulk Data export, not a search of a type '$export'",
+    ("POST", "/fhir/$export", "/fhir/{rtype}"): "the system-level Bulk Data export, not a create of a type '$export'",
+    ("GET", "/fhir/Patient/$export", "/fhir/{rtype}/{rid}"):
+        "the Patient-level Bulk Data export, not a read of Patient/$export",
+    ("GET", "/fhir/$export-status/{rid}", "/fhir/{rtype}/{rid}"): "an export's status URL, not a read",
+    ("GET", "/fhir/$export-status/{rid}", "/fhir/{rtype}/_history"):
+        "an export's status URL, not the history of a type '$export-status'",
+    ("DELETE", "/fhir/$export-status/{rid}", "/fhir/{rtype}/{rid}"): "cancelling an export, not a delete",
+    ("GET", "/fhir/$export-file/{rid}/{name}", "/fhir/{rtype}/{rid}/_history"):
+        "an export's output file, not the history of a resource",
 }
 """Every pair of routes that can match the same request, declared with the reason of the order."""
 
@@ -87,6 +123,7 @@ def register_write_rules(write_rules: WriteRules, settings: Settings) -> None:
     """Every workflow's write rules (see ``server/write_rules.py``); rules of one type run in this order."""
     register_identity_rules(write_rules, settings)
     register_validation_rules(write_rules)
+    register_catalogue_rules(write_rules)  # SGL.LOI.08/09: LOINC codes only through $set-loinc / $loinc-import
 
 
 def write_rules_for(settings: Settings) -> WriteRules:
@@ -103,6 +140,14 @@ def register_inbound(ctx: AppContext) -> None:
     register_orders_inbound(ctx)  # OML^O21 laboratory orders -> ServiceRequest + Specimen
 
 
+async def prepare_access(settings: Settings, database: Database) -> ECKey:
+    """Access control's start-up, first of all (before any workflow and any request): the unique
+    indexes of accounts, clients and sessions, and the key that signs access tokens (made at the
+    first start, kept in the data dir). Returns that key."""
+    await ensure_access_indexes(database.db)
+    return signing_key(settings)
+
+
 async def run_startup(ctx: AppContext) -> None:
     """Work done once the database is open and the handlers registered, before requests are served and
     before the listeners open, in order.
@@ -111,6 +156,29 @@ async def run_startup(ctx: AppContext) -> None:
     """
     await run_seed(ctx)  # the lab's catalogue and LOINC coding
     check_cda_kit(ctx.settings.data_dir)  # one log line: the ANS CDA kit is complete, or what is missing
-    install_document_trigger(ctx)  # CR-Bio production when a DiagnosticReport becomes final
+    install_document_trigger(ctx, outbox_for(ctx))  # a document job pinned in each validating transaction
+    await resume_exports(ctx.database.db)  # Bulk Data exports a previous run left in progress
     # messages journaled but not processed before a crash; before the listeners, so a resend cannot race it
     await replay_received(ctx.journal, ctx.hl7, ctx.astm)
+
+
+def _background(runners: Runners, work: Coroutine[Any, Any, None], name: str) -> None:
+    """A loop that lives as long as the process, cancelled when the runners stop."""
+    task = asyncio.create_task(work, name=name)
+
+    def cancel() -> None:
+        task.cancel()
+
+    runners.closers.append(cancel)
+
+
+async def start_workers(ctx: AppContext) -> Runners:
+    """The background work of this process, once the listeners are open: the document step (jobs made in a
+    process pool), the delivery outbox, the audit chain sealer and the Annuaire Santé reload
+    schedule. ``await runners.stop()`` at shutdown."""
+    runners = Runners()
+    _background(runners, seal_periodically(ctx.database.db), "audit-sealer")
+    _background(runners, schedule_loop(ctx.database.store, ctx.settings), "annuaire-schedule")  # ANN.04 reloads
+    outbox = await start_delivery(ctx, runners)
+    start_document_step(ctx, outbox, runners)
+    return runners

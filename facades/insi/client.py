@@ -36,6 +36,7 @@ from facades.insi.model import (
 )
 from facades.insi.patient_mapping import verification_query
 from facades.insi.verification import compare
+from facades.xmlsig import Seal
 from resources.errors import SglError
 
 log = logging.getLogger(__name__)
@@ -113,9 +114,11 @@ class InsiClient:
         trace: TraceCallback,
         timeout: float = 15.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        seal: Seal | None = None,
     ) -> None:
         self.url = url
         self.software = software
+        self.seal = seal  # signs the VIHF with the structure's seal certificate (facades/xmlsig)
         self._trace = trace
         self._http = httpx.AsyncClient(verify=ssl_context, timeout=timeout, transport=transport)
 
@@ -132,18 +135,19 @@ class InsiClient:
 
     async def search_by_traits(self, query: TraitsQuery, caller: Caller) -> Result:
         """``rechercherInsAvecTraitsIdentite``: 00 with the identity, 01 not found or 02 several."""
-        request = traits_request(query, self.software, caller, datetime.now(UTC))
+        request = traits_request(query, self.software, caller, datetime.now(UTC), seal=self.seal)
         return await self._run(request, caller, lambda result: result)
 
     async def search_by_carte_vitale(self, query: CarteVitaleQuery, caller: Caller) -> Result:
         """``rechercherInsAvecCarteVitale`` with the beneficiary data read from the card."""
-        request = carte_vitale_request(query, self.software, caller, datetime.now(UTC))
+        request = carte_vitale_request(query, self.software, caller, datetime.now(UTC), self.seal)
         return await self._run(request, caller, lambda result: result)
 
     async def verify(self, stored: Identity, caller: Caller) -> Verification:
         """Verify a stored INS: a traits search with the stored traits, compared field by field."""
         request = traits_request(
-            verification_query(stored), self.software, caller, datetime.now(UTC), operation=Operation.VERIFY
+            verification_query(stored), self.software, caller, datetime.now(UTC), operation=Operation.VERIFY,
+            seal=self.seal,
         )
         return await self._run(request, caller, lambda result: compare(stored, result))
 

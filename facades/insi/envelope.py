@@ -22,6 +22,7 @@ from lxml import etree
 from facades.insi.errors import InsiRequestInvalid
 from facades.insi.model import Caller, CarteVitaleQuery, Matricule, Operation, Software, TraitsQuery
 from facades.insi.vihf import WSSE, VihfSummary, build_vihf, read_vihf, security_header
+from facades.xmlsig import Seal, sign_assertion
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://www.w3.org/2005/08/addressing"
@@ -111,7 +112,7 @@ def _context(header: etree._Element, ns: str, software: Software, caller: Caller
 
 
 def _envelope(
-    operation: Operation, software: Software, caller: Caller, now: datetime
+    operation: Operation, software: Software, caller: Caller, now: datetime, seal: Seal | None = None
 ) -> tuple[etree._Element, etree._Element, str]:
     env = etree.Element(f"{{{SOAP}}}Envelope", nsmap=NSMAP)
     header = _sub(env, SOAP, "Header")
@@ -119,8 +120,9 @@ def _envelope(
     _context(header, CTXLPS, software, caller, now)
     _sub(header, WSA, "Action", operation.action)
     if caller.professional is not None:
-        header.append(security_header(build_vihf(caller.professional, issuer=caller.vihf_issuer or caller.structure,
-                                                 structure_id=caller.structure, software=software, now=now)))
+        issuer = seal.subject_dn if seal else caller.vihf_issuer or caller.structure
+        vihf = build_vihf(caller.professional, issuer=issuer, structure_id=caller.structure, software=software, now=now)
+        header.append(security_header(sign_assertion(vihf, seal) if seal else vihf))
     message_id = f"uuid:{uuid.uuid4()}"
     _sub(header, WSA, "MessageID", message_id)
     return env, _sub(env, SOAP, "Body"), message_id
@@ -136,8 +138,11 @@ def traits_request(
     caller: Caller,
     now: datetime,
     operation: Operation = Operation.SEARCH_TRAITS,
+    seal: Seal | None = None,
 ) -> Request:
-    """``RECSANSVITALE`` in the XSD's element order; every first name given becomes one ``Prenom``."""
+    """``RECSANSVITALE`` in the XSD's element order; every first name given becomes one ``Prenom``.
+
+    With ``seal`` (the structure's seal certificate) the VIHF is signed (facades/xmlsig)."""
     where = "RECSANSVITALE"
     if not query.first_names:
         raise InsiRequestInvalid("at least one first name is required", expression=f"{where}/Prenom")
@@ -148,7 +153,7 @@ def traits_request(
             f"birthplace {query.birthplace!r} must be a 5-character INSEE code",
             expression=f"{where}/LieuNaissance",
         )
-    env, body, message_id = _envelope(operation, software, caller, now)
+    env, body, message_id = _envelope(operation, software, caller, now, seal)
     rec = etree.SubElement(body, f"{{{RECSANS}}}RECSANSVITALE", nsmap={"insi_recsans_ins": RECSANS})
     _sub(rec, RECSANS, "NomNaissance", _name(query.birth_name, f"{where}/NomNaissance"))
     for i, first in enumerate(query.first_names, start=1):
@@ -174,14 +179,15 @@ def _matricule(parent: etree._Element, tag: str, value: Matricule | None) -> Non
         _sub(el, RECVIT, "TypeMatricule", value.kind)
 
 
-def carte_vitale_request(query: CarteVitaleQuery, software: Software, caller: Caller, now: datetime) -> Request:
+def carte_vitale_request(query: CarteVitaleQuery, software: Software, caller: Caller, now: datetime,
+                         seal: Seal | None = None) -> Request:
     """``RECVITALE``: the beneficiary's matricules, birth name, birth date and rank from the card."""
     operation = Operation.SEARCH_CARTE_VITALE
     if not query.birth_rank.isdigit():
         raise InsiRequestInvalid(
             f"birth rank {query.birth_rank!r} must be digits", expression="RECVITALE/RangNaissance"
         )
-    env, body, message_id = _envelope(operation, software, caller, now)
+    env, body, message_id = _envelope(operation, software, caller, now, seal)
     rec = etree.SubElement(body, f"{{{RECVIT}}}RECVITALE", nsmap={"insi_recvit_ins": RECVIT})
     _matricule(rec, "MatriculeIndividu", query.individual)
     _matricule(rec, "MatriculeOD", query.insured)

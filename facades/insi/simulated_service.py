@@ -16,11 +16,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cryptography import x509
+from lxml import etree
+
 from facades.insi.answer import answer_envelope, fault_envelope
 from facades.insi.directory import Directory
 from facades.insi.envelope import read_request
 from facades.insi.errors import InsiRequestInvalid
 from facades.insi.model import TraitsQuery
+from facades.insi.vihf import WSSE
+from facades.xmlsig import SignatureRefused, verify_assertion
+from facades.xmlsig.saml import DS, SAML
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +44,25 @@ class Reply:
 class SimulatedInsi:
     """The INSi test service's behaviour over the kit's test identities."""
 
-    def __init__(self, directory: Directory, accepted_idams: Collection[str] | None = None) -> None:
+    def __init__(self, directory: Directory, accepted_idams: Collection[str] | None = None,
+                 ca: x509.Certificate | None = None) -> None:
         self.directory = directory
         self.accepted_idams = frozenset(accepted_idams) if accepted_idams is not None else None
+        self.ca = ca  # when set, a signed VIHF must verify against it (an unsigned one is still accepted)
+
+    def _vihf_signature(self, body: bytes) -> str | None:
+        """Why the VIHF's signature is refused, or ``None`` (verified, or no signature, or no CA to check)."""
+        if self.ca is None:
+            return None
+        assertion = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True)).find(
+            f".//{{{WSSE}}}Security/{{{SAML}}}Assertion")
+        if assertion is None or assertion.find(f"{{{DS}}}Signature") is None:
+            return None
+        try:
+            verify_assertion(assertion, self.ca)
+        except SignatureRefused as exc:
+            return str(exc)
+        return None
 
     def handle(self, body: bytes, client_common_name: str | None) -> Reply:
         if client_common_name not in CERTIFICATE_ROLES:
@@ -66,6 +88,12 @@ class SimulatedInsi:
                     detail=f"{exc.diagnostics} ({', '.join(exc.expression)})",
                 ),
             )
+        refused = self._vihf_signature(body)
+        if refused is not None:
+            return Reply(500, fault_envelope(
+                subcode="siram_100", error_code="SIMU_VIHF_SIGNATURE", message_id=request.message_id,
+                detail=f"Signature du VIHF refusée : {refused}",
+                reason="Le VIHF n'est pas signé par un certificat de confiance."))
         if request.vihf is not None and request.vihf.not_after <= datetime.now(UTC):
             return Reply(500, fault_envelope(subcode="siram_100", error_code="SIMU_VIHF_EXPIRE",
                                              message_id=request.message_id, detail="Le VIHF a expiré.",

@@ -19,6 +19,8 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography import x509
+
 from facades.insi.dev_pki import ensure_test_pki
 from facades.insi.directory import KIT_DIR, Directory
 from facades.insi.envelope import CONTENT_TYPE
@@ -182,7 +184,7 @@ async def start_insi_simulator(
     accepted_idams: Collection[str] | None = None,
 ) -> SimulatorHandle:
     """Serve the simulated INSi on ``https://host:port/lps`` (port 0 picks a free one)."""
-    service = SimulatedInsi(Directory(kit_dir), accepted_idams)
+    service = SimulatedInsi(Directory(kit_dir), accepted_idams, x509.load_pem_x509_certificate(cafile.read_bytes()))
     holder: list[SimulatorHandle] = []
 
     async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

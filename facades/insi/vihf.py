@@ -8,8 +8,8 @@ Built for a user authenticated through Pro Santé Connect ("authentification ind
 ``Secteur_Activite`` (``SAxx^1.2.250.1.71.4.2.4``), the subject id (name), the subject role (profession,
 TRE_G15 ``1.2.250.1.71.1.2.7``, and specialty ``1.2.250.1.71.4.2.5``), the purpose of use ``normal``
 and the software (``LPS_Nom``, ``LPS_Version``, ``LPS_ID``), valid one hour. The names follow the
-ANS VIHF examples (``shared/kits/vihf``). Not done: the XML-DSIG signature with the structure's
-certificate (no XML signature library in the dependencies); the assertion is sent unsigned.
+ANS VIHF examples (``shared/kits/vihf``). Signed (enveloped XML-DSig, RSA-SHA256, with the structure's seal
+certificate, ``Issuer`` = its DN) when the client is given a seal: ``facades/xmlsig``, shared with the DMP.
 """
 
 from __future__ import annotations

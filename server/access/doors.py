@@ -22,11 +22,19 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/auth/psc/callback"),
     ("POST", "/auth/psc/logout"),
     ("GET", "/auth/psc/logged-out"),
+    ("GET", "/auth/psc/available"),  # whether the login form offers the PSC button: a boolean, nothing else
+    ("GET", "/"),  # the web workbench (server/web.py): static files of the built SPA, no data in them
+    ("GET", "/assets/{name}"),
+    ("GET", "/patients"),  # the SPA's screens (server.web.SCREENS): its index.html; the data comes from /fhir
+    ("GET", "/patients/{rid}"),
+    ("GET", "/validation"),
+    ("GET", "/validation/{rid}"),
 }
 """(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
 how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF
-token itself."""
-SELF_AUTHENTICATED: set[tuple[str, str]] = {("POST", "/auth/password")}
+token itself. The web workbench's files are public like any web page's: they hold code, never data (every
+datum they show comes from /fhir with the user's session)."""
+SELF_AUTHENTICATED: set[tuple[str, str]] = {("POST", "/auth/password"), ("GET", "/auth/session")}
 """Routes outside /fhir that authenticate the caller themselves (a session and its CSRF token)."""
 
 _WRITE = {"POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
@@ -41,6 +49,8 @@ def door(method: str, template: str, params: Mapping[str, Any]) -> tuple[str, st
     if not parts:
         return ("*", "batch")
     rtype = str(params.get("rtype", "")) if parts[0] == "{rtype}" else parts[0]
+    if rtype.startswith("$"):  # a system-level operation (/fhir/$export): the ``*`` rows of the table
+        rtype = "*"
     operation = next((p for p in parts if p.startswith("$")), None)
     if operation:
         return (rtype, operation)

@@ -89,6 +89,10 @@ TABLE: tuple[Row, ...] = (
     Row(("Observation",), ("$validate-technical", "$rerun"), _BENCH),
     Row(("DiagnosticReport",), ("$validate-biological", "$correct"), _BIO),
     Row(("DiagnosticReport",), ("$cr-bio",), _DESK + (DPI,), "the CR-Bio carries the INS and its Datamatrix"),
+    Row(("DiagnosticReport",), ("$produce-documents",), _BIO, "documents again once a failure's cause is fixed"),
+    Row(("DiagnosticReport",), ("$deliveries",), _DESK, "where the CR-Bio went, when, and the partners' answers"),
+    Row(("DiagnosticReport",), ("$delivery-retry",), _DESK, "send a failed or cancelled delivery again"),
+    Row(("DiagnosticReport",), ("$delivery-cancel",), _BIO, "a document that will not be sent is a biologist's call"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
     Row(DOCUMENTS, (READ,), _CARE + (DPI,)),
     Row(BINARY, (READ,), _DESK + (DPI,)),
@@ -108,6 +112,13 @@ TABLE: tuple[Row, ...] = (
     Row(DIRECTORY, (READ,), _CARE + (ADMINISTRATEUR, DPI, AUTOMATE, SOUS_TRAITANT)),
     Row(DIRECTORY, (CREATE, UPDATE), (SECRETAIRE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(DIRECTORY, (DELETE,), (ADMINISTRATEUR,)),
+    # Annuaire Santé (SGL.ANN.01/04/05): the look-up offered when adding a correspondent, the load's report
+    Row(("Practitioner",), ("$mssante-lookup",), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
+        "offered when adding a correspondent"),
+    Row(("Practitioner",), ("$annuaire-status",), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
+    # portability (SGL.PORT.01): the Bulk Data export of everything, for administrators only
+    Row((SYSTEM_LEVEL, "Patient"), ("$export",), (ADMINISTRATEUR,), "the whole store or the patients' data"),
+    Row((SYSTEM_LEVEL,), ("$export-status", "$export-file"), (ADMINISTRATEUR,), "only the job's own caller"),
     # the trail (SGL.INS.17): append-only for every client, written by the server
     Row(TRAIL, (READ,), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(TRAIL, (CREATE, UPDATE, DELETE), (), "AuditEvent and Provenance are append-only, written by the server"),
@@ -139,6 +150,12 @@ def allowed_roles(resource_type: str, interaction: str) -> frozenset[str]:
 def allows(role: str, resource_type: str, interaction: str) -> bool:
     """The table's answer. The server's own steps (``systeme``) are not clients and pass."""
     return role == SYSTEM or role in allowed_roles(resource_type, interaction)
+
+
+def granted(role: str) -> list[str]:
+    """Every ``Type:interaction`` the role holds, sorted: what the web workbench offers that user (the server
+    still checks each call against this table)."""
+    return sorted(f"{rtype}:{interaction}" for (rtype, interaction), (roles, _) in RULES.items() if role in roles)
 
 
 def permission_name(resource_type: str, interaction: str) -> str:

@@ -21,7 +21,8 @@ from resources.fhirjson import loads
 from server.access.accounts import AccountError, LoginRefused, check_login, set_password
 from server.access.authenticate import authenticate
 from server.access.clients import authenticate_client
-from server.access.sessions import end_session, start_session
+from server.access.permissions import granted
+from server.access.sessions import end_session, session_method, start_session
 from server.access.tokens import InvalidToken, Subject, issue, redeem_refresh
 from server.responses import fhir_response
 
@@ -133,6 +134,31 @@ async def logout(request: Request) -> Response:
     response = Response(status_code=204)
     await end_session(request, response)
     return response
+
+
+def psc_configured(settings: Any) -> bool:
+    return bool(settings.psc_discovery_url and settings.psc_client_id)
+
+
+@router.get("/auth/psc/available", tags=["Access"])
+async def psc_available(request: Request) -> JSONResponse:
+    """Public: whether Pro Santé Connect login is configured, so the login form offers its button only then."""
+    return JSONResponse({"available": psc_configured(request.app.state.settings)})
+
+
+@router.get("/auth/session", tags=["Access"])
+async def session(request: Request) -> JSONResponse:
+    """Who the caller is and what their role may do (``Type:interaction`` rows of the permission table), so
+    the web workbench offers only that; plus the site settings a screen follows. 401 without a live session."""
+    caller = await authenticate(request)
+    settings = request.app.state.settings
+    return JSONResponse({"username": caller.id.partition(":")[2], "kind": caller.kind, "role": caller.role,
+                         "name": caller.name, "practitioner": caller.practitioner,
+                         "login": await session_method(request),
+                         "permissions": granted(caller.role),
+                         "site": {"insDisplay": settings.ins_display_fields,
+                                  "psc": psc_configured(settings)}},
+                        headers={"Cache-Control": "no-store"})
 
 
 @router.post("/auth/password", tags=["Access"])

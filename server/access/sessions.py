@@ -79,3 +79,11 @@ async def session_user(request: Request) -> str | None:
         if not sent or not hmac.compare_digest(sent, doc["csrf"]):
             raise CsrfMissing()
     return str(doc["user"])
+
+
+async def session_method(request: Request) -> str | None:
+    """How the request's session was opened (``password`` or ``psc``), None without a session cookie: the
+    workbench logs a PSC user out through PSC too."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    doc = await _db(request)[SESSIONS].find_one({"_id": _digest(sid)}, {"method": 1}) if sid else None
+    return str(doc["method"]) if doc else None

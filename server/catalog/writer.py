@@ -6,7 +6,8 @@ resource that moved in between makes the whole write fail with ``StaleLoincChang
 the caller's transaction rolls everything back. A write conflict with a concurrent transaction is
 left to the caller's ``run_in_transaction``, which runs the whole read-change-write again. Writes go
 through the interactions with the caller's write rule, so workflow rules see catalogue writes like
-any other.
+any other; each write intent carries ``CATALOGUE_STEP``, which is what lets a LOINC change through
+(``write_rules.py``).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any
 
 from resources import interactions
 from resources.errors import PreconditionFailed
-from resources.interactions import WriteRule
+from resources.interactions import WriteRule, stamped
 from resources.store.base import FhirStore, Stored, StoreSession
 from server.access.caller import Caller
+from server.catalog.write_rules import CATALOGUE_STEP
 from server.write_rules import WriteRules
 from terminology import StaleLoincChange
 
@@ -39,12 +41,13 @@ async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versio
     """Write ``resources`` in ``session``; each must still be at ``versions[(type, id)]`` (absent: 0).
     Returns the versions written (what the Provenance of an edit names)."""
     written: list[Stored] = []
+    change_rule = stamped(write_rule, step=CATALOGUE_STEP)
     for resource in resources:
         rtype, rid = resource["resourceType"], resource["id"]
         expected = versions.get((rtype, rid), 0)
         try:
             outcome = await interactions.update(store, rtype, rid, resource, if_match=f'W/"{expected}"',
-                                                session=session, write_rule=write_rule)
+                                                session=session, write_rule=change_rule)
         except PreconditionFailed as exc:
             raise StaleLoincChange(f"{rtype}/{rid} changed since the catalogue was read (expected version "
                                    f"{expected}); nothing was written, read the catalogue again",

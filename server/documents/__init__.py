@@ -2,8 +2,9 @@
 
 One step per module: ``gather`` (read the dossier) -> ``compose`` (PDF view and CDA input from it)
 -> ``generate`` (PDF/A-1b, N3 self-presenting, N1, each CDA validated) -> ``storage`` (Binary +
-DocumentReference per format, versions superseded) -> ``trigger`` (a hook on DiagnosticReport writes
-doing all of it in the validating transaction); ``crbio`` serves ``$cr-bio`` and ``importing``
+DocumentReference per format, versions superseded); ``trigger`` (a DiagnosticReport write rule) pins a
+job in the validating transaction, ``producer`` makes and stores the documents after it commits, in a
+process pool; ``crbio`` serves ``$cr-bio`` and ``importing``
 serves ``$import-crbio`` (a subcontractor's document into a patient file).
 """
 
@@ -13,11 +14,10 @@ from server.documents import crbio, importing
 from server.documents.gather import Dossier, gather
 from server.documents.generate import Documents, generate
 from server.documents.profile import LabProfile, load_profile
-from server.documents.trigger import DocumentTrigger, install_document_trigger, publish
+from server.documents.trigger import DocumentTrigger
 
 router = APIRouter()
 for _module in (crbio, importing):
     router.include_router(_module.router)
 
-__all__ = ["DocumentTrigger", "Documents", "Dossier", "LabProfile", "gather", "generate", "install_document_trigger",
-           "load_profile", "publish", "router"]
+__all__ = ["DocumentTrigger", "Documents", "Dossier", "LabProfile", "gather", "generate", "load_profile", "router"]

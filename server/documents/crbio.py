@@ -3,9 +3,10 @@
     GET /fhir/DiagnosticReport/{id}/$cr-bio?format=n3|n1|pdf     (default pdf)
 
 Answers the document itself (``application/xml`` / ``application/pdf``) with its file name in
-``Content-Disposition``. A validated report without documents yet gets them now: the report is
-rewritten through the interactions in one transaction, so the document trigger generates
-them exactly as at validation. A report not biologically validated has none (422 ``SGL.DOC.12``).
+``Content-Disposition``. A GET never writes: a validated report whose documents are still being made
+(``documents-status`` ``in-progress``, see ``producer.py``) answers 409 (retry shortly); one whose
+production failed answers 422 with the reason (the worklist Task has it too). A report not biologically
+validated has none (422 ``SGL.DOC.12``).
 Each view or download is traced by an AuditEvent naming the authenticated caller (SGL.DOC.12).
 """
 
@@ -17,39 +18,59 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from resources.errors import InvalidInput, RuleViolation
+from resources.errors import Conflict, InvalidInput, RuleViolation
 from resources.interactions import WriteRule
 from resources.store.base import FhirStore
 from server.access.enforce import request_caller
 from server.audit import record_document_access
 from server.deps import StoreDep, WriteRuleDep
+from server.documents.jobs import documents_status
 from server.documents.storage import FORMATS
 from server.documents.trigger import DOCUMENTED
-from server.validation.steps import workflow_step
+from server.responses import fhir_response
+from server.validation.steps import retried, workflow_step
 
 router = APIRouter()
 MEDIA = {"n3": "application/xml", "n1": "application/xml", "pdf": "application/pdf"}
 
 
-async def current_documents(store: FhirStore, write_rule: WriteRule | None, report_id: str) -> dict[str, Any]:
-    """The report, with documents generated first if it has none."""
+class BeingProduced(Conflict):
+    """409: the documents of this version are being made (never made by a GET)."""
+
+
+async def current_documents(store: FhirStore, report_id: str) -> dict[str, Any]:
+    """The report, when it has documents (read only)."""
     report = (await store.read("DiagnosticReport", report_id)).resource or {}
     if report.get("status") not in DOCUMENTED:
         raise RuleViolation("SGL.DOC.12", f"DiagnosticReport/{report_id} is {report.get('status')}: no result is "
                             "biologically validated, so it has no CR-Bio yet", expression="DiagnosticReport.status")
     if report.get("presentedForm"):
         return report
-    bare = {k: v for k, v in report.items() if k != "presentedForm"}
-    async with workflow_step(store, write_rule, "documents") as writer:  # the documents step of a validated report
-        return await writer.update(bare)
+    status = documents_status(report)
+    if status == "in-progress":
+        raise BeingProduced(f"the CR-Bio of DiagnosticReport/{report_id} is being produced; retry in a few seconds")
+    cause = "could not be produced (the worklist Task names the cause)" if status == "failed" else "was never produced"
+    raise RuleViolation("SGL.DOC.12", f"the CR-Bio of DiagnosticReport/{report_id} {cause}; once the cause is fixed, "
+                        f"POST DiagnosticReport/{report_id}/$produce-documents",
+                        expression="DiagnosticReport.extension")
 
 
-async def crbio_document(store: FhirStore, write_rule: WriteRule | None, report_id: str, fmt: str
-                         ) -> tuple[bytes, str, dict[str, Any]]:
+@retried
+async def request_documents(store: FhirStore, guard: WriteRule | None, report_id: str) -> dict[str, Any]:
+    """Pin a document job for the report as it is (the trigger decides whether anything must be made)."""
+    report = (await store.read("DiagnosticReport", report_id)).resource or {}
+    if report.get("status") not in DOCUMENTED:
+        raise RuleViolation("SGL.DOC.12", f"DiagnosticReport/{report_id} is {report.get('status')}: nothing is "
+                            "biologically validated", expression="DiagnosticReport.status")
+    async with workflow_step(store, guard, "documents-request") as writer:
+        return await writer.update(report)
+
+
+async def crbio_document(store: FhirStore, report_id: str, fmt: str) -> tuple[bytes, str, dict[str, Any]]:
     """The bytes and the file name of the report's current document in that format."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r} must be one of {', '.join(FORMATS)}", expression="format")
-    report = await current_documents(store, write_rule, report_id)
+    report = await current_documents(store, report_id)
     content_type = FORMATS[fmt][0]
     form = next((f for f in report.get("presentedForm", ()) if f.get("url", "").rsplit("-", 2)[-2:-1] == [fmt]
                  and f.get("contentType") == content_type), None)
@@ -61,9 +82,15 @@ async def crbio_document(store: FhirStore, write_rule: WriteRule | None, report_
 
 
 @router.get("/DiagnosticReport/{rid}/$cr-bio")
-async def get_crbio(rid: str, request: Request, store: StoreDep, write_rule: WriteRuleDep,
-                    format: str = "pdf") -> Response:
-    content, name, report = await crbio_document(store, write_rule, rid, format)
+async def get_crbio(rid: str, request: Request, store: StoreDep, format: str = "pdf") -> Response:
+    content, name, report = await crbio_document(store, rid, format)
     await record_document_access(store, report, who=request_caller(request), detail=f"$cr-bio format={format}")
     return Response(content=content, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@router.post("/DiagnosticReport/{rid}/$produce-documents")
+async def produce_documents(rid: str, store: StoreDep, guard: WriteRuleDep) -> Response:
+    """Ask for the report's documents again (after a failure whose cause was fixed, or for a report stored
+    without them): the answer is the report, whose ``documents-status`` says what happens."""
+    return fhir_response(await request_documents(store, guard, rid))

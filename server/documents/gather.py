@@ -81,6 +81,8 @@ class Dossier:
 
 async def _read(store: FhirStore, reference: str, session: StoreSession | None) -> Resource | None:
     kind, _, ident = reference.partition("/")
+    if not kind or not ident:  # e.g. a PractitionerRole without organization (FR Core allows it)
+        return None
     try:
         return (await store.read(kind, ident, session=session)).resource
     except NotFound:

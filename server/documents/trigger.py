@@ -1,78 +1,86 @@
-"""Trigger: a validated report gets its documents in the very transaction that validates it.
+"""Trigger: the validating transaction records a document job; the documents are made after it commits.
 
-Design: a document hook on ``DiagnosticReport`` writes (it produces documents, it is not a lab rule),
-registered next to the write rules at start-up with the store and the lab profile. Every step of the
-validation workflow (biological validation, autoverification, correction) writes the report through
-the interactions inside its transaction; the trigger sees the report about to be written with the
-transaction's ``session``, gathers with that session
-(so it sees the results the step has just made final), generates and checks the documents, writes
-them with the same session, and returns the report with its ``presentedForm``. So the report, its
-documents and the superseded old versions commit or roll back together; the validation workflow is
-not touched, and a document the validator rejects refuses the step (422 with the findings) instead
-of leaving a validated report with an unchecked document. A write that changes nothing documented
-(``Dossier.fingerprint``: e.g. a result only technically validated) keeps the current documents.
+Design (issue 12 item 4): a hook on ``DiagnosticReport`` writes (registered with the write rules) sees
+every write of a report inside its transaction (biological validation, autoverification, correction, any
+REST write). When what the documents would show changes (``Dossier.fingerprint``, gathered with the
+transaction's session so the results the step has just made final are seen), it pins the report's document
+job to the version being written (``jobs.record_job``, same session: the job commits or rolls back with the
+report) and marks the report ``documents-status: in-progress`` with the ``$cr-bio`` address, which is what
+the validation answer shows. Generation (about 0.4 s of CPU) happens later in ``producer.py``, in a process
+pool, outside any transaction; a document the ANS validator rejects no longer refuses the validation: it
+becomes a worklist Task.
+
+A report withdrawn (deleted, ``entered-in-error``) after its documents were delivered gets its withdrawal
+deliveries in the same transaction (``Outbox.record``). The documents step itself (``intent.step ==
+"documents"``) passes untouched.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.codes import REPORT_DOCUMENTED
 from resources.interactions import WriteIntent
-from resources.store.base import FhirStore, StoreSession
+from resources.store.base import FhirStore
 from server.access.caller import Caller
 from server.catalog.repository import CatalogRepository
-from server.context import AppContext
+from server.delivery.channel import Action
+from server.delivery.outbox import Outbox
 from server.documents.gather import Resource, gather
-from server.documents.generate import generate
-from server.documents.profile import LabProfile, load_profile
-from server.documents.storage import next_version, store_documents
+from server.documents.jobs import record_job, with_status
+from server.documents.profile import LabProfile
+from server.documents.storage import next_version
 
 DOCUMENTED = REPORT_DOCUMENTED
 """Report statuses that have documents: something is biologically validated (``partial`` is not)."""
+WITHDRAWN = frozenset({"entered-in-error", "cancelled"})
 SOURCE_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/documents-source"
 """On the report: the fingerprint of what its current documents were made from (``Dossier.fingerprint``)."""
+DOCUMENTS_STEP = "documents"
 
 
-def _source(report: Resource | None) -> str | None:
+def source_of(report: Resource | None) -> str | None:
     return next((e.get("valueString") for e in (report or {}).get("extension", ()) if e.get("url") == SOURCE_EXTENSION),
                 None)
 
 
-def _with_source(report: Resource, forms: list[dict[str, Any]], source: str) -> Resource:
+def with_source(report: Resource, forms: list[dict[str, Any]], source: str) -> Resource:
     others = [e for e in report.get("extension", ()) if e.get("url") != SOURCE_EXTENSION]
     return {**report, "presentedForm": forms, "extension": [*others, {"url": SOURCE_EXTENSION, "valueString": source}]}
 
 
-async def publish(store: FhirStore, profile: LabProfile, report: Resource, current: Resource | None,
-                  session: StoreSession | None, catalogue: CatalogRepository | None = None) -> Resource:
-    """The report to write: with its current documents kept when what they show has not changed, else with
-    the next version generated, checked and stored (in ``session``); as proposed when nothing is validated."""
-    dossier = await gather(store, report, profile, session=session, catalogue=catalogue)
-    if not dossier.results:
-        return report
-    source = dossier.fingerprint()
-    if current and current.get("presentedForm") and _source(current) == source:
-        return _with_source(report, current["presentedForm"], source)
-    docs = await asyncio.to_thread(generate, dossier, next_version(current))
-    return _with_source(report, await store_documents(store, report, docs, profile, session), source)
+def _version(current: Resource | None) -> int:
+    return int(((current or {}).get("meta") or {}).get("versionId") or 0) + 1
 
 
 class DocumentTrigger:
-    """The hook on ``DiagnosticReport`` writes (see the module docstring for why a hook)."""
+    """The hook on ``DiagnosticReport`` writes (see the module docstring)."""
 
-    def __init__(self, store: FhirStore, profile: LabProfile) -> None:
-        self.store, self.profile, self.catalogue = store, profile, CatalogRepository(store)
+    def __init__(self, store: FhirStore, db: AsyncDatabase[Any], profile: LabProfile, outbox: Outbox) -> None:
+        self.store, self.db, self.profile, self.outbox = store, db, profile, outbox
+        self.catalogue = CatalogRepository(store)
 
     async def __call__(self, caller: Caller, intent: WriteIntent) -> Resource | None:
-        proposed = intent.proposed
-        if intent.action == "delete" or proposed is None or proposed.get("status") not in DOCUMENTED \
-                or not proposed.get("id"):
+        if intent.step == DOCUMENTS_STEP:
             return None
-        return await publish(self.store, self.profile, proposed, intent.current, intent.session, self.catalogue)
-
-
-def install_document_trigger(ctx: AppContext) -> None:
-    """Start-up step: register the trigger with the app's write rules (run after the rules of the type)."""
-    ctx.write_rules.add("DiagnosticReport", DocumentTrigger(ctx.store, load_profile(ctx.settings.lab_profile)))
+        current, proposed = intent.current, intent.proposed
+        if current and current.get("presentedForm") and (intent.action == "delete" or proposed is None
+                                                          or proposed.get("status") in WITHDRAWN):
+            await self.outbox.record(intent.session, Action.DELETE, current, next_version(current).number - 1)
+            return None
+        if proposed is None or proposed.get("status") not in DOCUMENTED or not proposed.get("id"):
+            return None
+        dossier = await gather(self.store, proposed, self.profile, session=intent.session, catalogue=self.catalogue)
+        if not dossier.results:
+            return None
+        source = dossier.fingerprint()
+        forms = (current or {}).get("presentedForm") or []
+        if forms and source_of(current) == source:
+            return with_source(proposed, forms, source)  # nothing documented changed: the documents stay
+        await record_job(self.db, intent.session, proposed["id"], _version(current), source,
+                         (proposed.get("subject") or {}).get("reference"))
+        kept = {**proposed, "presentedForm": forms} if forms else {k: v for k, v in proposed.items()
+                                                                   if k != "presentedForm"}
+        return with_status(kept, "in-progress", next_version(current).number)

@@ -16,7 +16,7 @@ from resources.fhirjson import loads
 from resources.interactions import Outcome
 from resources.search.date import now_utc
 from server.access.enforce import request_caller
-from server.audit import record_patient_access
+from server.audit import record_document_read, record_patient_access
 from server.capability import capability_statement
 from server.deps import AccessDep, BaseUrl, StoreDep, WriteRuleDep
 from server.responses import fhir_response
@@ -129,6 +129,7 @@ async def read(rtype: str, rid: str, request: Request, store: StoreDep,
     if if_none_match and if_none_match.strip() == outcome.headers.get("ETag"):
         return Response(status_code=304, headers=outcome.headers)
     await _audited(request, store, outcome.resource, "read")
+    await record_document_read(store, outcome.resource, who=request_caller(request), interaction="read")
     return fhir_response(outcome.resource, 200, outcome.headers)
 
 
@@ -162,4 +163,5 @@ async def instance_history(rtype: str, rid: str, request: Request, store: StoreD
 async def vread(rtype: str, rid: str, vid: str, request: Request, store: StoreDep) -> Response:
     outcome = await interactions.vread(store, rtype, rid, vid)
     await _audited(request, store, outcome.resource, "vread")
+    await record_document_read(store, outcome.resource, who=request_caller(request), interaction="vread")
     return fhir_response(outcome.resource, 200, outcome.headers)

@@ -1,4 +1,4 @@
-"""Identitovigilance (RNIV) for OpenSGL: the Patient write write_rule, habilitations, the identity
+"""Identitovigilance (RNIV) for OpenSGL: the Patient write rule, habilitations, the identity
 operations ($insi-search, $insi-verify, $validate-identity, $duplicates) and INSi wiring.
 
 The router lives in ``server.identity.routes`` and the CLI group in ``server.identity.cli``; they

@@ -9,6 +9,7 @@ bulk verification keeps one client for its whole run.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from cryptography import x509
 
 from facades.insi import Caller as InsiCaller
 from facades.insi import Exchange, InsiClient, Professional, Software, TraceCallback, client_ssl_context
+from facades.xmlsig import Seal
 from resources.errors import Unavailable
 from resources.store.base import FhirStore
 from server.access.caller import Caller
@@ -69,6 +71,12 @@ async def caller_for_insi(settings: Settings, store: FhirStore, caller: Caller) 
     return insi_caller(settings, caller.id, professional)
 
 
+@functools.lru_cache(maxsize=4)
+def _seal(cert: Path, key: Path) -> Seal:
+    """One Seal per certificate for the process: its key is checked once (about 0.1 s), not at every call."""
+    return Seal.from_files(cert, key)
+
+
 @asynccontextmanager
 async def open_insi(settings: Settings, store: FhirStore, subject: Subject) -> AsyncIterator[InsiClient]:
     """An INSi client for one operation; 503 when INSi is not configured."""
@@ -80,5 +88,6 @@ async def open_insi(settings: Settings, store: FhirStore, subject: Subject) -> A
                           expression="SGL_INSI_CERT")
     context = client_ssl_context(cert, key, ca)
     software = Software("OpenSGL", version("opensgl"), settings.insi_idam, settings.insi_instance)
-    async with InsiClient(settings.insi_url, context, software, trace=tracer(store, subject)) as client:
+    seal = _seal(cert, key)  # the VIHF is signed with the organisation certificate (facades/xmlsig)
+    async with InsiClient(settings.insi_url, context, software, trace=tracer(store, subject), seal=seal) as client:
         yield client

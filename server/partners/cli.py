@@ -7,7 +7,6 @@ within a second (``registry.CACHE_SECONDS``), no restart needed.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -17,9 +16,9 @@ import click
 
 from resources.errors import SglError
 from server.access.roles import PARTNER_ROLES
+from server.cli_database import run_with_database
 from server.partners.model import Partner
 from server.partners.registry import PartnerRegistry
-from server.settings import Settings
 
 T = TypeVar("T")
 DATA_DIR = click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
@@ -27,19 +26,7 @@ DATA_DIR = click.option("--data-dir", default=Path("./var"), show_default=True, 
 
 
 def _run(data_dir: Path, work: Callable[[PartnerRegistry], Awaitable[T]]) -> T:
-    from server.database import open_database
-
-    async def run() -> T:
-        database = await open_database(Settings(data_dir=data_dir))
-        try:
-            return await work(PartnerRegistry(database.db))
-        finally:
-            await database.close()
-
-    try:
-        return asyncio.run(run())
-    except SglError as exc:
-        raise click.ClickException(exc.diagnostics) from exc
+    return run_with_database(data_dir, lambda database: work(PartnerRegistry(database.db)))
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:

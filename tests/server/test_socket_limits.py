@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.sockets import raise_fd_limit, still_open
 
 pytestmark = pytest.mark.db
 PER_ADDRESS = 40
@@ -45,22 +46,9 @@ def limited(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
 
 
 def _raise_fd_limit(wanted: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < wanted:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
-    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < wanted:
-        pytest.skip(f"needs {wanted} file descriptors, ulimit -n allows {soft}")
-
-
-async def _still_open(reader: asyncio.StreamReader) -> bool:
-    """True when the server has neither closed nor reset the connection (nothing to read within 0.5 s)."""
-    try:
-        await asyncio.wait_for(reader.read(1), 0.5)
-        return False
-    except TimeoutError:
-        return True
-    except ConnectionError:
-        return False
+    if not raise_fd_limit(wanted):
+        allowed = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        pytest.skip(f"needs {wanted} file descriptors, ulimit -n allows {allowed}")
 
 
 async def _ack(port: int) -> bytes:
@@ -90,7 +78,7 @@ async def test_five_thousand_idle_connections_are_refused_beyond_the_cap_and_htt
         assert time.monotonic() - started < 120
         async with httpx.AsyncClient(timeout=5) as http:
             assert (await http.get(f"{limited.base}/metadata")).status_code == 200
-        states = await asyncio.gather(*(_still_open(r) for r, _ in opened))
+        states = await asyncio.gather(*(still_open(r) for r, _ in opened))
         held = sum(states)
         assert held <= PER_ADDRESS  # everything beyond the per-address cap was closed at once
         assert held >= PER_ADDRESS // 2  # and the cap is not zero: the first ones are served

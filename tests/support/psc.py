@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
+import os
 import re
-import signal
 import ssl
 import subprocess
 import sys
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.sgl_server import free_port
+from tests.support.sgl_server import SglProcess, free_port, interrupt
 
 CLIENT_ID = "opensgl-dev"
 CLIENT_SECRET = "opensgl-dev-secret"
@@ -54,13 +54,7 @@ class PscSimulator:
         return result
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        interrupt(self.process)
 
 
 def start_psc_simulator(cert_dir: Path, *extra: str, timeout: float = 60.0) -> PscSimulator:
@@ -105,3 +99,21 @@ async def pick_user(client: httpx.AsyncClient, page: httpx.Response, national_id
     action, fields, users = picker_form(page)
     assert national_id in users, f"{national_id} is not offered by the picker ({users})"
     return await client.post(action, data={**fields, "user": national_id})
+
+
+def psc_env(sim: PscSimulator) -> dict[str, str]:
+    """The settings of an ``sgl serve`` logging in through ``sim`` (plain HTTP on loopback in the tests,
+    so the session cookie is not Secure; behind the TLS proxy it is)."""
+    return {"SGL_PSC_DISCOVERY_URL": sim.discovery_url, "SGL_PSC_CLIENT_ID": CLIENT_ID,
+            "SGL_PSC_CLIENT_SECRET": CLIENT_SECRET, "SGL_PSC_CA": str(sim.ca), "SGL_PSC_AFTER_LOGIN": "/fhir/metadata",
+            "SGL_COOKIE_SECURE": "false"}
+
+
+def create_psc_user(sgl: SglProcess, env: dict[str, str], *, role: str, password: str,
+                    rpps: str = "99700200001", name: str = "Claire BIOLAB", login: str = "claire") -> None:
+    """``sgl users create`` (password on stdin) of the local account a PSC test user logs in as (matched by RPPS)."""
+    created = subprocess.run(
+        [str(Path(sys.executable).parent / "sgl"), "users", "create", login, "--role", role, "--rpps", rpps,
+         "--name", name, "--password-stdin", "--data-dir", str(sgl.data_dir)],
+        input=password + "\n", capture_output=True, text=True, timeout=120, env={**os.environ, **env})
+    assert created.returncode == 0, created.stderr

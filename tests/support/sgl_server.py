@@ -59,14 +59,19 @@ class SglProcess:
 
     def stop(self) -> int:
         """SIGTERM, as systemd would; returns the exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        return self.process.returncode
+        return interrupt(self.process, grace=60)
+
+
+def interrupt(process: subprocess.Popen[bytes], *, grace: float = 20.0) -> int:
+    """^C a child process (sgl serve, a simulator), kill it if it is still there after ``grace`` s; its exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+    return process.returncode
 
 
 TEST_PARTNERS = Path(__file__).with_name("partners.json")

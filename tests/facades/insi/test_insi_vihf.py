@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from cryptography import x509
 from lxml import etree
 
 from facades.insi import (
@@ -22,8 +23,9 @@ from facades.insi import (
 from facades.insi.envelope import read_request, traits_request
 from facades.insi.simulator import SimulatorHandle
 from facades.insi.vihf import SAML, security_header
+from facades.xmlsig import Seal, verify_assertion
 from tests.support.insi_kit import CALLER, KIT, SOFTWARE
-from tests.support.pki import TestPki
+from tests.support.pki import TestPki, create_test_pki
 
 BIOLOGIST = Professional(national_id="899700200001", name="BIOLAB CLAIRE", profession="21", sector="SA25")
 ADRTROIS = TraitsQuery("ADRTROIS", ("DOMINIQUE",), "F", "1997-02-26")
@@ -82,3 +84,36 @@ async def test_expired_vihf_is_refused_by_the_service_SGL_INS_48(simulator: Simu
     async with httpx.AsyncClient(verify=context, timeout=5.0) as http:
         answer = await http.post(simulator.url, content=request.xml, headers={"Content-Type": request.content_type})
     assert answer.status_code == 500 and b"SIMU_VIHF_EXPIRE" in answer.content
+
+
+async def _post(simulator: SimulatorHandle, pki: TestPki, xml: bytes) -> httpx.Response:
+    context = client_ssl_context(pki.client.cert, pki.client.key, pki.ca.cert)
+    async with httpx.AsyncClient(verify=context, timeout=5.0) as http:
+        return await http.post(simulator.url, content=xml, headers={"Content-Type": "application/soap+xml"})
+
+
+@pytest.mark.req("SGL.INS.48")
+async def test_a_client_with_the_seal_sends_a_signed_vihf_the_service_verifies_SGL_INS_48(
+        simulator: SimulatorHandle, pki: TestPki, tmp_path_factory: pytest.TempPathFactory) -> None:
+    seal = Seal.from_files(pki.client.cert, pki.client.key)
+    named = dataclasses.replace(CALLER, professional=BIOLOGIST)
+    context = client_ssl_context(pki.client.cert, pki.client.key, pki.ca.cert)
+
+    async def trace(exchange: object) -> None:
+        return None
+
+    async with InsiClient(simulator.url, context, SOFTWARE, trace=trace, seal=seal, timeout=5.0) as insi:
+        assert (await insi.search_by_traits(ADRTROIS, named)).code == "00"
+    sent = etree.fromstring(simulator.received[-1]).find(f".//{{{SAML}}}Assertion")
+    assert sent is not None and sent.findtext(f"{{{SAML}}}Issuer") == seal.subject_dn
+    signed, _ = verify_assertion(sent, x509.load_pem_x509_certificate(pki.ca.cert.read_bytes()))
+    assert signed.findtext(f"{{{SAML}}}Subject/{{{SAML}}}NameID") == "899700200001"
+    # altered after signing, or signed by a certificate of another CA: refused by the service
+    forged = simulator.received[-1].replace(b">899700200001<", b">899700200002<")
+    answer = await _post(simulator, pki, forged)
+    assert answer.status_code == 500 and b"SIMU_VIHF_SIGNATURE" in answer.content
+    foreign = create_test_pki(tmp_path_factory.mktemp("foreign-seal"))
+    stranger = traits_request(ADRTROIS, SOFTWARE, named, datetime.now(UTC),
+                              seal=Seal.from_files(foreign.client.cert, foreign.client.key))
+    answer = await _post(simulator, pki, stranger.xml)
+    assert answer.status_code == 500 and b"not issued by the trusted CA" in answer.content

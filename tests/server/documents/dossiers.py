@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 from tests.support import crbio_samples as samples
+from tests.support.documents_wait import wait_for_documents
 from tests.support.validation_lab import Lab, parameters
 
 
@@ -20,7 +21,8 @@ async def validated_report(lab: Lab, results: dict[str, float], *, qualified: bo
                            pending: dict[str, float] | None = None, pid: str | None = None,
                            when: str = "2026-11-20T08:00:00+01:00") -> tuple[str, dict[str, Any], list[str]]:
     """Results technically then biologically validated; ``pending`` ones (ids returned) are left technically
-    validated only. Returns the patient id, the report as stored, the pending result ids."""
+    validated only. Returns the patient id, the report as stored once its documents are made, the pending
+    result ids."""
     pid = pid or await patient(lab, qualified)
     (request,) = await lab.order(pid)
     ids = [await lab.result(pid, request, code, value, when=when) for code, value in results.items()]
@@ -32,4 +34,4 @@ async def validated_report(lab: Lab, results: dict[str, float], *, qualified: bo
     assert answer.status_code == 200, answer.text
     for rid in waiting:
         assert (await lab.validate(rid)).status_code == 200
-    return pid, await lab.read("DiagnosticReport", report["id"]), waiting
+    return pid, await wait_for_documents(lab.client, report["id"]), waiting

@@ -14,6 +14,7 @@ from resources.errors import InvalidInput
 from server.documents.profile import DEFAULT_PROFILE, load_profile
 from tests.server.documents.dossiers import patient
 from tests.support.dedicated_lab import dedicated_lab
+from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.pdf_text import pdf_text
 from tests.support.validation_lab import Lab
 
@@ -38,7 +39,7 @@ def _batch(ids: list[str]) -> dict[str, Any]:
 
 
 async def _pdf(lab: Lab, report_id: str) -> str:
-    answer = await lab.client.get(f"DiagnosticReport/{report_id}/$cr-bio")
+    answer = await crbio(lab.client, report_id)
     assert answer.status_code == 200, answer.text
     return pdf_text(answer.content)
 
@@ -54,7 +55,7 @@ async def test_autoverified_notice_until_review_site_profile_and_no_cofrac_SGL_D
     ids = [await auto.result(pid, order, "NA", 140), await auto.result(pid, order, "K", 4.2)]
     answer = await auto.client.post("Observation/$validate-technical", json=_batch(ids))
     assert answer.status_code == 200, answer.text
-    report = await auto.report_of(ids[0])
+    report = await wait_for_documents(auto.client, (await auto.report_of(ids[0]))["id"])
     assert report["status"] == "final" and len(report["presentedForm"]) == 3
     first = await _pdf(auto, report["id"])
     assert NOTICE in first and "validé automatiquement" in first

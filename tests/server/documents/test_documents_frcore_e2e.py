@@ -27,9 +27,11 @@ from lxml import etree
 from facades.hl7v2 import MllpClient
 from server.documents.profile import DEFAULT_PROFILE
 from tests.support.access import ActAs
+from tests.support.documents_wait import documents_status, wait_for_documents
 from tests.support.pdf_text import pdf_text
 from tests.support.sgl_server import SglProcess, start_sgl
 from tests.support.validation_lab import CATALOG, UCUM, seed_definitions
+from tests.support.worklist import worklist
 
 SHARED_KIT = Path(__file__).resolve().parents[3].parent / "shared" / "kits" / "ans-cda-testkit"
 NS = {"c": "urn:hl7-org:v3"}
@@ -172,6 +174,7 @@ async def test_frcore_input_gives_a_conformant_n3_and_a_pdf_with_the_ipp_SGL_DOC
     assert answer.status_code == 200, answer.text
     found = (await http.get("DiagnosticReport", params={"result": f"Observation/{ids[0]}"})).json()
     [report] = [e["resource"] for e in found["entry"] if e["search"]["mode"] == "match"]
+    report = await wait_for_documents(http, report["id"])
     assert report["status"] == "final" and len(report["presentedForm"]) == 3
 
     n3 = (await http.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n3"})).content
@@ -198,7 +201,7 @@ async def test_frcore_input_gives_a_conformant_n3_and_a_pdf_with_the_ipp_SGL_DOC
     assert AUTOVERIFICATION in pdf
 
 
-async def test_biologist_without_qualification_is_refused_naming_the_fhir_element(
+async def test_biologist_without_qualification_gives_a_task_naming_the_fhir_element_and_no_document(
         server: SglProcess, http: httpx.AsyncClient) -> None:
     profile = json.loads(DEFAULT_PROFILE.read_text(encoding="utf-8"))
     rpps = profile["responsible_biologist"]["rpps"]
@@ -212,10 +215,13 @@ async def test_biologist_without_qualification_is_refused_naming_the_fhir_elemen
     requester = await _created(http, _practitioner("810002422987", "DURAND", "Anne"))
     pid = await _admitted(server, http, "000004")
     ids = await _results(http, pid, requester)
-    refused = await http.post("Observation/$validate-technical", json=_technical(ids))
-    assert refused.status_code == 422, refused.text
-    outcome = refused.json()
-    assert outcome["issue"][0]["expression"][0] == "Practitioner.qualification"
-    assert "TRE_G15" in outcome["issue"][0]["diagnostics"]
-    for rid in ids:  # nothing half-written: the results are still waiting for validation
-        assert (await http.get(f"Observation/{rid}")).json()["status"] == "preliminary"
+    validated = await http.post("Observation/$validate-technical", json=_technical(ids))
+    assert validated.status_code == 200, validated.text  # the validation stands: the document step fails apart
+    found = (await http.get("DiagnosticReport", params={"result": f"Observation/{ids[0]}"})).json()
+    [report] = [e["resource"] for e in found["entry"] if e["search"]["mode"] == "match"]
+    failed = await wait_for_documents(http, report["id"], expect="failed")
+    reason = documents_status(failed)["reason"]
+    assert "Practitioner.qualification" in reason and "TRE_G15" in reason
+    assert "presentedForm" not in failed
+    [task] = await worklist(http, "document-production-failed", f"DiagnosticReport/{report['id']}")
+    assert "Practitioner.qualification" in task["description"]

@@ -11,6 +11,7 @@ from lxml import etree
 from facades.cda import read_crbio, validate_cda
 from facades.cda.conformance.kit import default_kit
 from tests.server.documents.dossiers import patient, validated_report
+from tests.support.documents_wait import crbio
 from tests.support.validation_lab import Lab, parameters
 
 EXAMPLES = default_kit().root / "ExemplesCDA"
@@ -97,7 +98,7 @@ async def test_subcontracted_results_appear_in_our_report_naming_the_executing_l
     listed = {r["reference"] for r in answer.json()["result"]}
     assert {f"Observation/{o['id']}" for o in imported if not o.get("hasMember")} <= listed | {
         m["reference"] for o in imported for m in o.get("hasMember", ())}
-    n3 = (await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n3"})).content
+    n3 = (await crbio(doc_lab.client, report["id"], "n3")).content
     assert validate_cda(n3, level="N3").errors == []
     lab_name = read.organizations[0]["name"]
     assert lab_name.encode() in n3

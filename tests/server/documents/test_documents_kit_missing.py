@@ -1,5 +1,5 @@
 """Without the ANS CDA kit (issue 10 item 16): ``sgl serve`` starts, logs exactly what is missing and how to
-install it, and a step that would produce a CR-Bio answers 503 with that reason, writing nothing."""
+install it, and a report validated then gets no document but a worklist Task with that reason."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import pytest
 
 from tests.server.documents.dossiers import patient
 from tests.support.dedicated_lab import dedicated_lab
+from tests.support.documents_wait import documents_status, wait_for_documents
 from tests.support.validation_lab import Lab, parameters
+from tests.support.worklist import worklist
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,8 @@ async def test_startup_log_names_the_missing_kit_and_the_install_command(bare: t
     assert "sgl kit install" in lines[0]
 
 
-async def test_report_step_answers_503_with_the_reason_and_writes_nothing(bare: tuple[Lab, Path, Path]) -> None:
+async def test_validated_report_gets_a_task_naming_the_missing_kit_and_no_document(bare: tuple[Lab, Path, Path]
+                                                                                   ) -> None:
     lab, _, empty = bare
     pid = await patient(lab)
     [order] = await lab.order(pid)
@@ -39,9 +42,12 @@ async def test_report_step_answers_503_with_the_reason_and_writes_nothing(bare: 
     assert (await lab.validate(rid)).status_code == 200
     report = await lab.report_of(rid)
     answer = await lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
-    assert answer.status_code == 503, answer.text
-    issue = answer.json()["issue"][0]
-    assert str(empty) in issue["diagnostics"] and "sgl kit install" in issue["diagnostics"]
-    after = await lab.read("DiagnosticReport", report["id"])
-    assert after["meta"]["versionId"] == report["meta"]["versionId"] and "presentedForm" not in after
-    assert (await lab.read("Observation", rid))["status"] == "preliminary"
+    assert answer.status_code == 200, answer.text
+    after = await wait_for_documents(lab.client, report["id"], expect="failed")
+    reason = documents_status(after)["reason"]
+    assert str(empty) in reason and "sgl kit install" in reason
+    assert "presentedForm" not in after and (await lab.read("Observation", rid))["status"] == "final"
+    [task] = await worklist(lab.client, "document-production-failed", f"DiagnosticReport/{report['id']}")
+    assert "sgl kit install" in task["description"]
+    crbio = await lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio")
+    assert crbio.status_code == 422

@@ -18,6 +18,7 @@ from facades.cda import validate_cda
 from facades.pdf import check_pdfa1b
 from tests.server.documents.dossiers import patient
 from tests.support import crbio_samples as samples
+from tests.support.documents_wait import crbio, documents_status
 from tests.support.validation_lab import Lab
 
 DOSSIERS = {
@@ -63,10 +64,12 @@ async def test_report_of_each_discipline_has_conformant_documents_SGL_DOC_01_SGL
     report = _renamed(samples.report(top), prefix, pid)
     report["subject"] = {"reference": f"Patient/{pid}"}
     # A final report is written only by $validate-biological (VAL-15), which needs our own analyzer results: the
-    # sample report is stored under the write rules' feet and its documents are made on first view (SGL.DOC.12 path).
+    # sample report is stored under the guards' feet and its documents are asked for with $produce-documents.
     report["id"] = (await doc_lab.store.create(report)).id
+    asked = await doc_lab.client.post(f"DiagnosticReport/{report['id']}/$produce-documents")
+    assert asked.status_code == 200, asked.text
     for fmt, level in (("n3", "N3"), ("n1", "N1")):
-        answer = await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": fmt})
+        answer = await crbio(doc_lab.client, report["id"], fmt)
         assert answer.status_code == 200
         assert validate_cda(answer.content, level=level).errors == []  # type: ignore[arg-type]
     pdf = (await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio")).content
@@ -80,7 +83,8 @@ async def test_report_of_each_discipline_has_conformant_documents_SGL_DOC_01_SGL
 
 
 @pytest.mark.req("SGL.DOC.12")
-async def test_validated_report_without_documents_gets_them_on_first_view_SGL_DOC_12(doc_lab: Lab) -> None:
+async def test_validated_report_without_documents_gets_them_on_request_and_a_get_never_writes_SGL_DOC_12(
+        doc_lab: Lab) -> None:
     pid, prefix = await patient(doc_lab), uuid.uuid4().hex[:8]
     for resource in [samples.specimen(), *samples.biochemistry()]:
         await _put(doc_lab, _renamed(resource, prefix, pid))
@@ -89,7 +93,12 @@ async def test_validated_report_without_documents_gets_them_on_first_view_SGL_DO
     report["id"] = (await doc_lab.store.create(report)).id  # under the write rules' feet, as before documents existed
     stored = await doc_lab.read("DiagnosticReport", report["id"])
     assert "presentedForm" not in stored
-    answer = await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n1"})
+    refused = await doc_lab.client.get(f"DiagnosticReport/{report['id']}/$cr-bio", params={"format": "n1"})
+    assert refused.status_code == 422 and "$produce-documents" in refused.json()["issue"][0]["diagnostics"]
+    assert (await doc_lab.read("DiagnosticReport", report["id"]))["meta"] == stored["meta"]  # the GET wrote nothing
+    asked = await doc_lab.client.post(f"DiagnosticReport/{report['id']}/$produce-documents")
+    assert asked.status_code == 200 and documents_status(asked.json())["status"] == "in-progress"
+    answer = await crbio(doc_lab.client, report["id"], "n1")
     assert answer.status_code == 200 and answer.headers["content-disposition"].endswith('_V1_N1.xml"')
     assert validate_cda(answer.content, level="N1").errors == []
     assert len((await doc_lab.read("DiagnosticReport", report["id"]))["presentedForm"]) == 3

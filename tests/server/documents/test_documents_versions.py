@@ -9,6 +9,7 @@ from lxml import etree
 
 from facades.cda import validate_cda
 from tests.server.documents.dossiers import validated_report
+from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.pdf_text import pdf_text
 from tests.support.validation_lab import UCUM, Lab, parameters
 
@@ -22,7 +23,7 @@ async def _refs(lab: Lab, report_id: str) -> dict[str, dict[str, Any]]:
 
 
 async def _document(lab: Lab, report_id: str, fmt: str) -> bytes:
-    answer = await lab.client.get(f"DiagnosticReport/{report_id}/$cr-bio", params={"format": fmt})
+    answer = await crbio(lab.client, report_id, fmt)
     assert answer.status_code == 200, answer.text
     return answer.content
 
@@ -38,12 +39,14 @@ async def test_partial_complete_and_corrected_versions_replace_each_other_SGL_MS
 
     answer = await doc_lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
     assert answer.status_code == 200 and answer.json()["status"] == "final"
+    await wait_for_documents(doc_lab.client, report["id"])  # version 2 made before the correction asks for 3
     potassium = f"Observation/{potassium_id}"
     correction = parameters(observation={"valueReference": {"reference": potassium}}, reason="erreur de saisie",
                             value={"valueQuantity": {"value": 4.6, "unit": "mmol/L", "system": UCUM,
                                                      "code": "mmol/L"}})
     corrected = await doc_lab.client.post(f"DiagnosticReport/{report['id']}/$correct", json=correction)
     assert corrected.status_code == 200, corrected.text
+    await wait_for_documents(doc_lab.client, report["id"])
 
     refs = await _refs(doc_lab, report["id"])
     for fmt in ("n3", "n1", "pdf"):

@@ -1,4 +1,4 @@
-"""The Patient write write_rule, called directly as the interactions call it (no server needed)."""
+"""The Patient write rule, called directly as the interactions call it (no server needed)."""
 
 from __future__ import annotations
 

@@ -4,12 +4,8 @@ beside the organisation certificate's mutual TLS (SGL.INS.48): ``sgl serve`` wir
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,7 +15,7 @@ from facades.insi.envelope import read_request
 from tests.server.identity.identity_samples import parameters, provisional
 from tests.support.identity_servers import insi_env
 from tests.support.pki import create_test_pki
-from tests.support.psc import CLIENT_ID, CLIENT_SECRET, PscSimulator, pick_user, start_psc_simulator
+from tests.support.psc import PscSimulator, create_psc_user, pick_user, psc_env, start_psc_simulator
 from tests.support.sgl_server import SglProcess, start_sgl
 
 pytestmark = pytest.mark.db
@@ -43,16 +39,10 @@ async def wired(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wired
     pki = create_test_pki(root / "insi-pki", client_common_name="INSI-MANU")
     insi = await start_insi_simulator("127.0.0.1", 0, pki.server.cert, pki.server.key, pki.ca.cert)
     sim = start_psc_simulator(root / "psc-pki")
-    env = {**insi_env(pki, insi.url), "SGL_PSC_DISCOVERY_URL": sim.discovery_url, "SGL_PSC_CLIENT_ID": CLIENT_ID,
-           "SGL_PSC_CLIENT_SECRET": CLIENT_SECRET, "SGL_PSC_CA": str(sim.ca), "SGL_COOKIE_SECURE": "false",
-           "SGL_PSC_AFTER_LOGIN": "/fhir/metadata"}
+    env = {**insi_env(pki, insi.url), **psc_env(sim)}
     sgl = start_sgl(root / "var", env=env, partners=None)
     try:
-        created = subprocess.run(
-            [str(Path(sys.executable).parent / "sgl"), "users", "create", "claire", "--role", "secretaire",
-             "--rpps", "99700200001", "--name", "Claire BIOLAB", "--password-stdin", "--data-dir", str(sgl.data_dir)],
-            input=PASSWORD + "\n", capture_output=True, text=True, timeout=120, env={**os.environ, **env})
-        assert created.returncode == 0, created.stderr
+        create_psc_user(sgl, env, role="secretaire", password=PASSWORD)
         yield Wired(sim, insi, sgl)
     finally:
         sgl.stop()

@@ -5,12 +5,8 @@ the workbench session of the local account with the professional's RPPS."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,7 +14,7 @@ import pytest
 
 from server.database import Database, open_database
 from server.settings import Settings
-from tests.support.psc import CLIENT_ID, CLIENT_SECRET, PscSimulator, pick_user, start_psc_simulator
+from tests.support.psc import PscSimulator, create_psc_user, pick_user, psc_env, start_psc_simulator
 from tests.support.sgl_server import SglProcess, start_sgl
 
 pytestmark = pytest.mark.db
@@ -40,16 +36,10 @@ class PscSetup:
 def psc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PscSetup]:
     root = tmp_path_factory.mktemp("psc-login")
     sim = start_psc_simulator(root / "psc-pki")
-    env = {"SGL_PSC_DISCOVERY_URL": sim.discovery_url, "SGL_PSC_CLIENT_ID": CLIENT_ID,
-           "SGL_PSC_CLIENT_SECRET": CLIENT_SECRET, "SGL_PSC_CA": str(sim.ca), "SGL_PSC_AFTER_LOGIN": "/fhir/metadata",
-           "SGL_COOKIE_SECURE": "false"}  # plain HTTP on loopback in the test; Secure behind the TLS proxy
+    env = psc_env(sim)
     sgl = start_sgl(root / "var", env=env, partners=None)
     try:
-        created = subprocess.run(
-            [str(Path(sys.executable).parent / "sgl"), "users", "create", "claire", "--role", "biologiste",
-             "--rpps", "99700200001", "--name", "Claire BIOLAB", "--password-stdin", "--data-dir", str(sgl.data_dir)],
-            input=PASSWORD + "\n", capture_output=True, text=True, timeout=120, env={**os.environ, **env})
-        assert created.returncode == 0, created.stderr
+        create_psc_user(sgl, env, role="biologiste", password=PASSWORD)
         yield PscSetup(sim, sgl)
     finally:
         sgl.stop()

@@ -1,0 +1,93 @@
+"""Benchmark: ``sgl export`` then ``sgl import`` of a store of generated patients and reports.
+
+    .venv/bin/python -m bench.export [--patients 2000] [--keep]
+
+Fills a fresh embedded database with ``--patients`` patients, each with a report, three results and (one in
+ten) a PDF CR-Bio (tests/support/export_store.py), then runs ``sgl export --crbio`` and ``sgl import`` into
+another empty data directory, as an operator would. Prints resources per second and the peak RSS of the
+``sgl`` processes, against the baseline of the fill itself (bulk writes from this process), and checks that
+the imported store holds the same number of resources.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from server.database import open_database
+from server.settings import Settings
+from tests.support.export_store import fill
+
+log = logging.getLogger("bench")
+SGL = str(Path(sys.executable).parent / "sgl")
+
+
+async def _fill(data: Path, patients: int) -> int:
+    database = await open_database(Settings(data_dir=data))
+    try:
+        return await fill(database.store, range(patients), batch=500)
+    finally:
+        await database.close()
+
+
+def _hwm(pid: int) -> int:
+    """The process's own peak resident memory so far (VmHWM, kB); 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _run(args: list[str]) -> tuple[float, int, str]:
+    """(seconds, peak RSS in MB of the ``sgl`` process itself — not its embedded database —, stdout)."""
+    start = time.perf_counter()
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        peak = 0
+        while process.poll() is None:
+            peak = max(peak, _hwm(process.pid))
+            time.sleep(0.1)
+        out, err = process.communicate()
+    seconds = time.perf_counter() - start
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(args)} failed: {err[-2000:]}")
+    return seconds, peak // 1024, out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--patients", type=int, default=2000)
+    parser.add_argument("--keep", action="store_true")
+    options = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    work = Path(tempfile.mkdtemp(prefix="sgl-bench-export-"))
+    log.info(f"load average {os.getloadavg()[0]:.1f}")
+    start = time.perf_counter()
+    total = asyncio.run(_fill(work / "source", options.patients))
+    fill_rate = total / (time.perf_counter() - start)
+    log.info(f"baseline (bulk fill from this process): {total} resources, {fill_rate:,.0f} resources/s")
+    seconds, peak, out = _run([SGL, "export", str(work / "export"), "--crbio", "--data-dir", str(work / "source")])
+    log.info(f"sgl export: {seconds:.1f} s, {total / seconds:,.0f} resources/s ({total / seconds / fill_rate:.2f} of "
+          f"baseline), peak RSS {peak} MB")
+    seconds, peak, out = _run([SGL, "import", str(work / "export"), "--data-dir", str(work / "target")])
+    imported = sum(int(line.split(";")[1]) for line in out.splitlines()[1:] if ";" in line)
+    rate = imported / seconds
+    log.info(f"sgl import: {seconds:.1f} s, {rate:,.0f} resources/s ({rate / fill_rate:.2f} of baseline), "
+             f"peak RSS {peak} MB; imported {imported} of {total}")
+    if not options.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""A faithful local DMP (registry + repository) for tests and demonstrations: ``sgl dmp-simulator``."""

@@ -1,0 +1,70 @@
+"""HTTP face of the simulated DMP (Starlette): the DMP services and the test harness endpoints.
+
+- ``POST /si-dmp-server/v2/services/repository`` (ITI-41) and ``.../registry`` (ITI-57): SOAP 1.2,
+  MTOM or plain.
+- ``GET /_sim/documents``: JSON array of what the DMP holds (uniqueId, patientId, formatCode,
+  typeCode, confidentialityCode, availabilityStatus, replaces, authorRpps, vihfSubject, received...).
+- ``POST /_sim/faults`` ``{"mode": "http500|soap_fault|registry_error|garbage|truncated|slow",
+  "count": n, "code": "XDSRegistryBusy", "delay": s}``: the next ``n`` requests fail that way.
+- ``POST /_sim/reset``: forget everything (tests sharing one simulator).
+- ``GET /_sim/stats``: number of DMP requests received.
+
+TLS and the client-certificate check are the server's job (:mod:`facades.dmp.simulator.run`): a
+client without a certificate issued by the test CA never reaches these routes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from facades.dmp.simulator.registry import SimulatedDmp
+
+SERVICES = "/si-dmp-server/v2/services"
+MAX_BODY = 32 * 1024 * 1024
+
+
+def create_app(dmp: SimulatedDmp) -> Starlette:
+    """The ASGI app serving ``dmp``."""
+
+    async def service(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return Response(status_code=413)
+        reply = await dmp.handle(request.url.path, request.headers.get("content-type", ""), body)
+        if reply.delay:
+            await asyncio.sleep(reply.delay)
+        return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
+
+    async def documents(request: Request) -> Response:
+        return JSONResponse(dmp.documents())
+
+    async def faults(request: Request) -> Response:
+        try:
+            plan = json.loads(await request.body())
+            dmp.queue_faults(str(plan["mode"]), int(plan.get("count", 1)), str(plan.get("code", "XDSRegistryBusy")),
+                             float(plan.get("delay", 0.0)))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"queued": len(dmp.faults)})
+
+    async def reset(request: Request) -> Response:
+        dmp.reset()
+        return JSONResponse({"reset": True})
+
+    async def stats(request: Request) -> Response:
+        return JSONResponse({"requests": dmp.requests, "entries": len(dmp.entries), "faults": len(dmp.faults)})
+
+    return Starlette(routes=[
+        Route(f"{SERVICES}/repository", service, methods=["POST"]),
+        Route(f"{SERVICES}/registry", service, methods=["POST"]),
+        Route("/_sim/documents", documents, methods=["GET"]),
+        Route("/_sim/faults", faults, methods=["POST"]),
+        Route("/_sim/reset", reset, methods=["POST"]),
+        Route("/_sim/stats", stats, methods=["GET"]),
+    ])

@@ -1,0 +1,221 @@
+"""The production MSSanté client: SMTP submission and IMAP, both with STARTTLS and mutual TLS.
+
+The applicative BAL authenticates with its IGC-Santé organisation certificate (the TLS client
+certificate); when the operator advertises SASL ``EXTERNAL`` the client also says so, which binds
+the session to that certificate. Every session is checked against the MSSanté TLS rules
+(:mod:`facades.mssante.tls`) *before* anything is sent: a refused session sends nothing and the
+error's text is the reason the delivery stays pending.
+
+The stdlib ``smtplib``/``imaplib`` are synchronous; the async methods run them in a thread so a
+slow operator never blocks the event loop. One connection per call: a lab sends a few hundred
+mails a day, and a fresh handshake re-checks the operator's certificate each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import imaplib
+import logging
+import re
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+
+from facades.mssante.errors import MssRejected, MssTlsRefused, MssUnreachable
+from facades.mssante.receipts import Receipt, read_receipt
+from facades.mssante.tls import check_session, client_context, explain, offered, probe_context
+
+log = logging.getLogger(__name__)
+MAX_RECEIPTS_PER_POLL = 200
+
+
+@dataclass(frozen=True)
+class OperatorConfig:
+    """Where the operator is and what the lab presents to it (``SGL_MSS_*`` settings)."""
+
+    smtp_host: str
+    smtp_port: int
+    imap_host: str
+    imap_port: int
+    cert: Path
+    key: Path
+    roots: Path
+    crls: tuple[Path, ...] = ()
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+    accepted: tuple[str, ...]
+    refused: dict[str, str] = field(default_factory=dict)
+    tls: str = ""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """A mail of the BAL's inbox: its IMAP UID, and the receipts it carries (maybe none)."""
+
+    uid: str
+    receipts: tuple[Receipt, ...]
+
+
+def _secure(starttls: object, sock_of: object) -> str:
+    """Run STARTTLS and check the session; translate TLS errors into :class:`MssTlsRefused`."""
+    try:
+        starttls()  # type: ignore[operator]
+    except (ssl.SSLError, ssl.CertificateError) as exc:
+        raise MssTlsRefused(explain(exc)) from exc
+    sock = sock_of()  # type: ignore[operator]
+    assert isinstance(sock, ssl.SSLSocket)
+    return check_session(sock)
+
+
+class MssClient:
+    """An applicative BAL at one operator."""
+
+    def __init__(self, config: OperatorConfig) -> None:
+        self.config = config
+        self.context = client_context(config.cert, config.key, config.roots, config.crls)
+
+    # --- SMTP ---------------------------------------------------------------------------------
+    async def send(self, message: EmailMessage) -> Sent:
+        """Submit ``message`` to its ``To`` recipients; :class:`MssRejected` if every one is refused."""
+        return await asyncio.to_thread(self._send, message)
+
+    def _send(self, message: EmailMessage) -> Sent:
+        sender = getaddresses([str(message["From"])])[0][1]
+        recipients = [a for _, a in getaddresses([str(v) for v in message.get_all("To", [])])]
+        message_id = str(message["Message-ID"])
+        try:
+            with smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=self.config.timeout) as smtp:
+                smtp.ehlo()
+                if not smtp.has_extn("starttls"):
+                    raise MssTlsRefused("TLS refused: the operator does not offer STARTTLS on submission (SGL.MSS.01)")
+                tls = _secure(lambda: smtp.starttls(context=self.context), lambda: smtp.sock)
+                smtp.ehlo()
+                if "EXTERNAL" in smtp.esmtp_features.get("auth", "").upper().split():
+                    code, reply = smtp.docmd("AUTH", "EXTERNAL =")
+                    if code != 235:
+                        raise MssRejected(f"the operator refused our certificate (AUTH EXTERNAL {code} {reply!r})")
+                refused = smtp.send_message(message, sender, recipients)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise MssRejected(f"every recipient refused: {_refusals(exc.recipients)}",
+                              {a: _text(r) for a, r in exc.recipients.items()}) from exc
+        except smtplib.SMTPResponseException as exc:
+            reason = f"SMTP {exc.smtp_code} {_text((exc.smtp_code, exc.smtp_error))}"
+            raise (MssRejected(reason) if exc.smtp_code >= 500 else MssUnreachable(reason)) from exc
+        except MssTlsRefused as exc:
+            raise MssTlsRefused(self._diagnosed(exc.diagnostics)) from exc
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            raise MssTlsRefused(self._diagnosed(explain(exc))) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise MssUnreachable(f"operator unreachable ({type(exc).__name__}: {exc})") from exc
+        log.info("MSSanté mail %s submitted over %s to %d recipient(s), %d refused", message_id, tls,
+                 len(recipients) - len(refused), len(refused))
+        return Sent(message_id, tuple(a for a in recipients if a not in refused),
+                    {a: _text(r) for a, r in refused.items()}, tls)
+
+    def _diagnosed(self, reason: str, imap: bool = False) -> str:
+        """When the handshake just broke off, look at what the operator offers to name the rule it breaks."""
+        if "SGL.MSS" in reason:
+            return reason
+        context = probe_context(self.config.cert, self.config.key)
+        try:
+            if imap:
+                probe = imaplib.IMAP4(self.config.imap_host, self.config.imap_port, timeout=self.config.timeout)
+                probe.starttls(ssl_context=context)
+                seen = _offered(probe.sock)
+                probe.shutdown()
+            else:
+                with smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=self.config.timeout) as smtp:
+                    smtp.starttls(context=context)
+                    seen = _offered(smtp.sock)
+        except (smtplib.SMTPException, imaplib.IMAP4.error, OSError):
+            return reason
+        return f"TLS refused: {seen} [{reason}]" if seen else reason
+
+    # --- IMAP ---------------------------------------------------------------------------------
+    async def fetch_receipts(self, limit: int = MAX_RECEIPTS_PER_POLL) -> list[Fetched]:
+        """The unread mails of the inbox (at most ``limit``), with their receipts, left unread.
+
+        Call :meth:`mark_read` with their UIDs once the receipts are durably recorded, so a crash in
+        between reads them again rather than losing them.
+        """
+        return await asyncio.to_thread(self._fetch, limit)
+
+    async def mark_read(self, uids: Sequence[str]) -> None:
+        if uids:
+            await asyncio.to_thread(self._mark, list(uids))
+
+    def _imap(self) -> imaplib.IMAP4:
+        try:
+            imap = imaplib.IMAP4(self.config.imap_host, self.config.imap_port, timeout=self.config.timeout)
+        except (OSError, imaplib.IMAP4.error) as exc:
+            raise MssUnreachable(f"IMAP operator unreachable ({type(exc).__name__}: {exc})") from exc
+        try:
+            if "STARTTLS" not in imap.capabilities:
+                raise MssTlsRefused("TLS refused: the operator does not offer STARTTLS on IMAP (SGL.MSS.01)")
+            _secure(lambda: imap.starttls(ssl_context=self.context), lambda: imap.sock)
+            imap.authenticate("EXTERNAL", lambda _: b"")
+            imap.select("INBOX")
+        except BaseException as exc:
+            with contextlib.suppress(Exception):
+                imap.shutdown()
+            if isinstance(exc, MssTlsRefused):
+                raise MssTlsRefused(self._diagnosed(exc.diagnostics, imap=True)) from exc
+            if isinstance(exc, imaplib.IMAP4.error):
+                raise MssUnreachable(f"IMAP error: {exc}") from exc
+            if isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError):
+                raise MssUnreachable(f"IMAP operator unreachable ({type(exc).__name__}: {exc})") from exc
+            raise
+        return imap
+
+    def _fetch(self, limit: int) -> list[Fetched]:
+        imap = self._imap()
+        try:
+            _, found = imap.uid("SEARCH", "UNSEEN")
+            uids = (found[0] or b"").decode().split()[:limit]
+            fetched = []
+            for uid in uids:
+                _, data = imap.uid("FETCH", uid, "(BODY.PEEK[])")
+                raw = next((part[1] for part in data if isinstance(part, tuple)), b"")
+                fetched.append(Fetched(uid, tuple(read_receipt(raw))))
+            return fetched
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise MssUnreachable(f"IMAP error: {exc}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                imap.logout()
+
+    def _mark(self, uids: list[str]) -> None:
+        imap = self._imap()
+        try:
+            imap.uid("STORE", ",".join(uids), "+FLAGS", "(\\Seen)")
+        except (imaplib.IMAP4.error, OSError) as exc:
+            raise MssUnreachable(f"IMAP error: {exc}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                imap.logout()
+
+
+def _offered(sock: object) -> str:
+    return offered(sock.version(), (sock.cipher() or ("", "", 0))[0]) if isinstance(sock, ssl.SSLSocket) else ""
+
+
+_CTRL = re.compile(r"[\r\n\t]+")
+
+
+def _text(reply: tuple[int, bytes | str]) -> str:
+    code, text = reply
+    decoded = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
+    return f"{code} {_CTRL.sub(' ', decoded)}".strip()
+
+
+def _refusals(recipients: dict[str, tuple[int, bytes]]) -> str:
+    return "; ".join(f"{a}: {_text(r)}" for a, r in recipients.items())

@@ -1,0 +1,288 @@
+"""Incremental load of the Annuaire Santé extractions into the store (SGL.ANN.01).
+
+Lines are read and written in batches (``BATCH`` lines), so memory stays flat whatever the size of the
+file. For each batch the stored versions are fetched by id in one query and compared by content hash:
+a new resource is created (in bulk), a different one updated (new version), an equal one left alone.
+Every resource the load produces is noted in ``annuaire_entries`` with the run id; when every file has
+been read to the end, the directory resources the run did not produce are marked ``active: false``
+(never deleted: dossiers keep pointing to them). A load that stopped early, or that rejected most of
+its lines, inactivates nothing: a truncated download must not retire half the country's professionals.
+
+The MSSanté extraction feeds ``annuaire_mssante`` (the look-up of SGL.ANN.05) and, when it is loaded
+before the PS file (a zip with both, or ``--mssante``), the Practitioners' MSSanté addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
+
+from facades.annuaire import (
+    MSS_KIND,
+    ExtractionError,
+    LineRefused,
+    Rejected,
+    Row,
+    Source,
+    activity,
+    merge_qualifications,
+    mssante_entry,
+    open_extractions,
+    rows,
+)
+from resources.fhirjson import content_hash
+from resources.search.date import now_utc
+from resources.store.mongo import DuplicateConflict, MongoFhirStore
+from server.annuaire.follow import follow_directory
+from server.annuaire.report import ENTRIES, MSSANTE, RUNS, LoadReport
+
+log = logging.getLogger(__name__)
+
+BATCH = 2000
+IN_CHUNK = 100
+MAX_REJECTED_SHARE = 0.5
+"""Above this share of rejected lines the file is suspect: nothing is inactivated."""
+Progress = Callable[[Source], None]
+
+
+async def ensure_indexes(db: AsyncDatabase[Any]) -> None:
+    await db[MSSANTE].create_index("idnat")
+    await db[MSSANTE].create_index([("family_key", 1), ("given_key", 1)])
+    await db[RUNS].create_index("started")
+
+
+def key_hash(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+
+
+def _person(item: Row | Rejected) -> str | None:
+    return item.get("Identification nationale PP") if isinstance(item, Row) else None
+
+
+def _batches(items: Iterator[Row | Rejected], size: int) -> Iterator[list[Row | Rejected]]:
+    """Batches of about ``size`` lines; the consecutive lines of one person are never split (their
+    Practitioner is built once, with the qualifications of all of them)."""
+    batch: list[Row | Rejected] = []
+    for item in items:
+        if len(batch) >= size and _person(item) != _person(batch[-1]):
+            yield batch
+            batch = []
+        batch.append(item)
+    if batch:
+        yield batch
+
+
+class DirectoryLoad:
+    """One run: ``await DirectoryLoad(store, source_label).load(paths)`` returns its ``LoadReport``."""
+
+    def __init__(self, store: MongoFhirStore, source: str, *, progress: Progress | None = None) -> None:
+        self.store, self.db = store, store.db
+        self.report = LoadReport(uuid.uuid4().hex, now_utc(), source)
+        self.progress = progress
+        self._ps_loaded = False
+        self._seen: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
+        """64-bit hashes of every resource key this run produced (16 bytes a line: flat enough)."""
+        self._sites: set[int] = set()
+        self._mss_seen: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
+        self._accepted = 0
+
+    async def load(self, paths: list[Path]) -> LoadReport:
+        """Read ``paths`` in order (give the MSSanté extraction first; inside a zip it comes first)."""
+        await ensure_indexes(self.db)
+        await self.db[RUNS].insert_one(self.report.document())
+        try:
+            for path in paths:
+                with open_extractions(path) as sources:
+                    for source in sources:
+                        await (self._mssante(source) if source.kind == MSS_KIND else self._people(source))
+            self.report.complete = True
+        except (ExtractionError, OSError, EOFError) as exc:  # a bad zip member raises EOFError/BadZipFile(OSError)
+            self.report.error = str(exc)
+            log.warning("directory load %s stopped: %s", self.report.run, exc)
+        await self._inactivate()
+        if self._ps_loaded and self.report.complete:
+            self.report.followed = await follow_directory(self.store)
+        self.report.finished = now_utc()
+        await self.db[RUNS].replace_one({"_id": self.report.run}, self.report.document())
+        return self.report
+
+    # -- the PS file -----------------------------------------------------------------------------
+    async def _people(self, source: Source) -> None:
+        self._ps_loaded = True
+        lines = 0
+        for batch in _batches(rows(source.lines), BATCH):
+            lines += len(batch)
+            await self._people_batch(source.name, batch)
+            if self.progress:
+                self.progress(source)
+        self.report.files.append({"name": source.name, "kind": source.kind, "lines": lines})
+
+    async def _people_batch(self, file: str, batch: list[Row | Rejected]) -> None:
+        good = [r for r in batch if isinstance(r, Row)]
+        for rej in (r for r in batch if isinstance(r, Rejected)):
+            self.report.reject(file, rej.line, rej.reason)
+        idnats = {r.get("Identification nationale PP") for r in good}
+        addresses: dict[str, list[str]] = {}
+        for doc in await self._find(MSSANTE, sorted(idnats), {"idnat": 1, "address": 1}, field="idnat",
+                                    extra={"kind": "PER"}):
+            addresses.setdefault(doc["idnat"], []).append(doc["address"])
+        out: dict[str, dict[str, dict[str, Any]]] = {"Practitioner": {}, "PractitionerRole": {}, "Organization": {}}
+        for row in good:
+            try:
+                act = activity(row, addresses.get(row.get("Identification nationale PP"), []))
+            except LineRefused as exc:
+                self.report.reject(file, row.line, str(exc))
+                continue
+            self._accepted += 1
+            pid = act.practitioner["id"]
+            known = out["Practitioner"].get(pid)
+            out["Practitioner"][pid] = merge_qualifications(known, act.practitioner) if known else act.practitioner
+            out["PractitionerRole"][act.role["id"]] = act.role
+            if act.organization:
+                out["Organization"].setdefault(act.organization["id"], act.organization)
+        for rtype, resources in out.items():
+            await self._apply(rtype, resources)
+
+    async def _find(self, collection: str, ids: list[str], projection: dict[str, Any] | None = None, *,
+                    field: str = "_id", extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Documents whose ``field`` is in ``ids``, ``$in`` at most ``IN_CHUNK`` values at a time (long ``$in``
+        lists are slow on the embedded database)."""
+        out: list[dict[str, Any]] = []
+        for at in range(0, len(ids), IN_CHUNK):
+            query = {field: {"$in": ids[at:at + IN_CHUNK]}, **(extra or {})}
+            out += [d async for d in self.db[collection].find(query, projection=projection)]
+        return out
+
+    async def _apply(self, rtype: str, resources: dict[str, dict[str, Any]]) -> None:
+        if rtype == "Organization":  # many activities share a site: write it once per run
+            resources = {rid: r for rid, r in resources.items() if key_hash(f"{rtype}/{rid}") not in self._sites}
+            self._sites.update(key_hash(f"{rtype}/{rid}") for rid in resources)
+        if not resources:
+            return
+        keys = [f"{rtype}/{rid}" for rid in resources]
+        self._seen.append(np.fromiter((key_hash(k) for k in keys), dtype=np.uint64, count=len(keys)))
+        stored = {d["_id"]: d for d in await self._find(rtype, list(resources), {"h": 1, "r.active": 1})}
+        new = [r for rid, r in resources.items() if rid not in stored]
+        back = []
+        for rid, current in stored.items():
+            changed = await self._write(resources[rid], current["h"])
+            self.report.count(rtype, "changed" if changed else "unchanged")
+            if changed and current["r"].get("active") is False:
+                back.append(f"{rtype}/{rid}")
+        for key in back:  # back in the directory: a later disappearance inactivates it again
+            await self.db[ENTRIES].update_one({"_id": key}, {"$set": {"gone": False}})
+        if new:
+            await self._note([f"{rtype}/{r['id']}" for r in new])
+            await self._create(rtype, new)
+
+    async def _note(self, keys: list[str]) -> None:
+        """Enter new directory resources in ``annuaire_entries`` (before they are written, so that a crash
+        in between cannot leave a resource no later run would inactivate)."""
+        try:
+            await self.db[ENTRIES].insert_many([{"_id": k} for k in keys], ordered=False)
+        except BulkWriteError as exc:  # already entered (a resource deleted by hand, a crash): keep them
+            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                raise
+
+    async def _write(self, resource: dict[str, Any], stored_hash: str) -> bool:
+        body = {k: v for k, v in resource.items() if k != "meta"} | {"meta": {
+            k: v for k, v in (resource.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}}
+        if content_hash(body) == stored_hash:
+            return False
+        await self.store.update(body)
+        return True
+
+    async def _create(self, rtype: str, resources: list[dict[str, Any]]) -> None:
+        try:
+            await self.store.create_many([(r, r["id"]) for r in resources])
+        except DuplicateConflict:  # an id with a history (deleted by hand meanwhile): one by one, versions kept
+            for resource in resources:
+                await self.store.update(resource)
+        self.report.count(rtype, "added", len(resources))
+
+    async def _inactivate(self) -> None:
+        """Mark inactive the directory resources this run did not produce (see the module doc for when)."""
+        if not self._ps_loaded:
+            self.report.inactivation = "no PS_LibreAcces_Personne_activite file in this load"
+            return
+        if not self.report.complete:
+            self.report.inactivation = "skipped: the load did not read every file to the end"
+            return
+        total = self._accepted + self.report.rejected_total
+        if not self._accepted or self.report.rejected_total > MAX_REJECTED_SHARE * total:
+            self.report.inactivation = (f"skipped: {self.report.rejected_total} of {total} lines rejected "
+                                        "(the file looks damaged)")
+            return
+        seen = np.sort(np.concatenate(self._seen)) if self._seen else np.zeros(0, dtype=np.uint64)
+        async for entry in self.db[ENTRIES].find({"gone": {"$ne": True}}, projection={"_id": 1}, batch_size=BATCH):
+            wanted = key_hash(entry["_id"])
+            at = int(np.searchsorted(seen, np.uint64(wanted)))
+            if at < len(seen) and int(seen[at]) == wanted:
+                continue
+            rtype, rid = entry["_id"].split("/", 1)
+            doc = await self.db[rtype].find_one({"_id": rid}, projection={"r": 1})
+            if doc is not None and doc["r"].get("active", True):
+                await self.store.update({**doc["r"], "active": False})
+                self.report.count(rtype, "inactivated")
+            await self.db[ENTRIES].update_one({"_id": entry["_id"]}, {"$set": {"gone": True}})
+        self.report.inactivation = "done"
+
+    # -- the MSSanté file ------------------------------------------------------------------------
+    async def _mssante(self, source: Source) -> None:
+        lines = 0
+        for batch in _batches(rows(source.lines), BATCH):
+            lines += len(batch)
+            docs: dict[str, dict[str, Any]] = {}
+            for item in batch:
+                if isinstance(item, Rejected):
+                    self.report.reject(source.name, item.line, item.reason)
+                    continue
+                try:
+                    doc = mssante_entry(item)
+                except LineRefused as exc:
+                    self.report.reject(source.name, item.line, str(exc))
+                    continue
+                docs[doc["_id"]] = doc
+            await self._mssante_batch(docs)
+            if self.progress:
+                self.progress(source)
+        self.report.files.append({"name": source.name, "kind": source.kind, "lines": lines})
+        if self.report.rejected_total <= MAX_REJECTED_SHARE * max(lines, 1):
+            await self._mssante_removed()
+
+    async def _mssante_batch(self, docs: dict[str, dict[str, Any]]) -> None:
+        if not docs:
+            return
+        stored = {d["_id"]: d for d in await self._find(MSSANTE, list(docs))}
+        self._mss_seen.append(np.fromiter((key_hash(k) for k in docs), dtype=np.uint64, count=len(docs)))
+        fresh = []
+        for key, doc in docs.items():
+            before = stored.get(key)
+            if before is None:
+                self.report.count("MSSanteAddress", "added")
+                fresh.append(doc)
+            elif before != doc:
+                self.report.count("MSSanteAddress", "changed")
+                await self.db[MSSANTE].replace_one({"_id": key}, doc)
+            else:
+                self.report.count("MSSanteAddress", "unchanged")
+        if fresh:
+            await self.db[MSSANTE].insert_many(fresh, ordered=False)
+
+    async def _mssante_removed(self) -> None:
+        """Addresses no longer in the extraction are removed from the look-up."""
+        seen = np.sort(np.concatenate(self._mss_seen)) if self._mss_seen else np.zeros(0, dtype=np.uint64)
+        async for doc in self.db[MSSANTE].find({}, projection={"_id": 1}, batch_size=BATCH):
+            wanted = key_hash(doc["_id"])
+            at = int(np.searchsorted(seen, np.uint64(wanted)))
+            if at >= len(seen) or int(seen[at]) != wanted:
+                await self.db[MSSANTE].delete_one({"_id": doc["_id"]})
+                self.report.count("MSSanteAddress", "inactivated")

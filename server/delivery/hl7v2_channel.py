@@ -1,0 +1,122 @@
+"""The ``hl7v2`` channel: each CR-Bio version to the hospital EHRs (partners of role ``dpi`` registered with
+``--send-to HOST:PORT``) as an ORU^R01 over MLLP (MLLP/TLS with ``SGL_DPI_TLS_CA``), SGL.DOC.17 / SGL.RES.01.
+
+Answers mapped for the outbox: ``AA``/``CA`` = delivered (remote id = the acknowledged MSH-10); ``AE``/``AR`` =
+refused for good, with the partner's ERR / MSA-3 text; no connection, no ACK in time, an unreadable ACK or one
+acknowledging another message (wrong MSA-2) = transient (retried). MSH-10 is derived from the delivery's
+idempotency key, so a resend after a crash carries the control id the partner already acknowledged.
+The INS goes in PID-3 for a qualified identity (SGL.INS.56, ``facades/hl7v2/pid.py``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+from collections.abc import Sequence
+from typing import Any
+
+from facades.hl7v2.client import MllpClient, nack_reason
+from facades.hl7v2.crbio_oru import OruParties, build_crbio_oru
+from facades.hl7v2.errors import MllpUnavailable, NackReceived
+from facades.hl7v2.pid import AssigningAuthority
+from resources.errors import InvalidInput
+from server.access.roles import DPI
+from server.delivery.channel import (
+    Action,
+    ChannelAnswer,
+    DeliveryItem,
+    DocumentEvent,
+    DocumentSet,
+    Outcome,
+    Recipient,
+    register_channel,
+)
+from server.partners.registry import PartnerRegistry
+from server.settings import Settings
+
+NAME = "hl7v2"
+SENT = (Action.PUBLISH, Action.REPLACE, Action.DELETE)
+
+
+def control_id(idempotency_key: str) -> str:
+    """A stable MSH-10 (20 characters, the HL7 2.5 length) for one delivery."""
+    return "SGL" + hashlib.sha1(idempotency_key.encode("utf-8")).hexdigest()[:17].upper()
+
+
+NO_IPP = AssigningAuthority("", "", system="urn:opensgl:no-ipp")
+"""Matches no identifier: PID-3 then carries the qualified INS alone, or the message cannot be built (FAILED)."""
+
+
+def _ipp_authority(patient: dict[str, Any]) -> AssigningAuthority:
+    for ident in patient.get("identifier", ()):
+        types = {c.get("code") for c in (ident.get("type") or {}).get("coding", ())}
+        system = str(ident.get("system", ""))
+        if "PI" in types and system:
+            oid = system.removeprefix("urn:oid:")
+            namespace = str((ident.get("assigner") or {}).get("display") or "")
+            return AssigningAuthority(namespace, oid, "ISO" if oid.replace(".", "").isdigit() and "." in oid else "N",
+                                      system=system)
+    return NO_IPP
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext | None:
+    if settings.dpi_tls_ca is None:
+        return None
+    context = ssl.create_default_context(cafile=str(settings.dpi_tls_ca))
+    if settings.mllp_tls_cert and settings.mllp_tls_key:
+        context.load_cert_chain(str(settings.mllp_tls_cert), str(settings.mllp_tls_key))
+    return context
+
+
+class Hl7v2Channel:
+    name = NAME
+
+    def __init__(self, partners: PartnerRegistry, facility: str, tls: ssl.SSLContext | None, timeout: float) -> None:
+        self.partners, self.facility, self.tls, self.timeout = partners, facility, tls, timeout
+
+    async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:
+        if event.action not in SENT:
+            return []
+        return [Recipient(p.name, {"send_to": p.send_to, "application": p.hl7_application or p.name,
+                                   "facility": p.hl7_facility or ""})
+                for p in await self.partners.all() if p.role == DPI and p.send_to]
+
+    async def send(self, item: DeliveryItem, documents: DocumentSet) -> ChannelAnswer:
+        where = str(item.extra.get("send_to", ""))
+        host, _, port = where.rpartition(":")
+        source = documents.previous if item.action == Action.DELETE else documents.documents
+        document = source.get("n3") or source.get("pdf")
+        if document is None:
+            return ChannelAnswer(Outcome.FAILED, f"no stored document for version {item.document_version}")
+        parties = OruParties("OPENSGL", self.facility, str(item.extra.get("application", item.recipient)),
+                             str(item.extra.get("facility", "")), _ipp_authority(documents.patient))
+        settings = item.settings
+        flags = {"MASQUE_PS": settings.masked_to_professionals, "INVISIBLE_PATIENT": settings.invisible_to_patient,
+                 "INVISIBLE_REP_LEGAUX": settings.invisible_to_legal_representatives, "DESTDMP": True}
+        msh10 = control_id(item.idempotency_key)
+        try:
+            message = build_crbio_oru(parties=parties, control_id=msh10, event=item.action.value,
+                                      patient=documents.patient, report=documents.report, document=document.content,
+                                      flags=flags, results=documents.results)
+        except InvalidInput as exc:  # e.g. a patient with neither IPP nor qualified INS for PID-3
+            return ChannelAnswer(Outcome.FAILED, f"the ORU^R01 cannot be built: {exc.diagnostics}")
+        try:
+            async with MllpClient(host, int(port), connect_timeout=self.timeout, read_timeout=self.timeout,
+                                  ssl_context=self.tls) as client:
+                ack = await client.send(message)
+        except NackReceived as exc:
+            return ChannelAnswer(Outcome.FAILED, f"{exc.acknowledgment_code}: {nack_reason(exc.ack)}", msh10,
+                                 {"ack": exc.ack.to_er7()[:2000]})
+        except MllpUnavailable as exc:
+            return ChannelAnswer(Outcome.RETRY, exc.diagnostics, None)
+        return ChannelAnswer(Outcome.DELIVERED, f"{ack.segment('MSA').get('1')}", msh10,  # type: ignore[union-attr]
+                             {"ack": ack.to_er7()[:2000]})
+
+
+def build(context: Any) -> Hl7v2Channel:
+    settings: Settings = context.settings
+    return Hl7v2Channel(context.partners, settings.structure_id, tls_context(settings),
+                        min(30.0, settings.delivery_timeout / 2))
+
+
+register_channel(NAME, build)

@@ -1,0 +1,211 @@
+"""The ``mssante`` delivery channel: each CR-Bio version mailed from the lab's applicative BAL.
+
+Recipients (asked by the outbox inside the storing transaction, no network): the prescriber and
+correspondents at their MSSanté addresses and the patient at ``<INS>@patient.mssante.fr``, per
+``recipients.py`` (refusals recorded on the dossier, qualified INS, complete reports only). One
+delivery per address, so the status is kept per recipient. A professional's delivery is named by
+its address; the patient's by ``patient:Patient/<id>`` (the address, which carries the INS, stays
+in the delivery's data and never reaches a log line or an idempotency key).
+
+Sending (by the outbox worker): a mail per delivery with ``IHE_XDM.ZIP`` (the N3) and the PDF/A,
+or, for a deletion, the pre-set notice alone. Answers mapped for the outbox:
+
+- submitted: ``DELIVERED`` (remote id = the Message-ID; receipts later refine it, ``receipts.py``);
+- TLS rule broken by the operator, operator down, SMTP 4xx: ``RETRY`` with the reason (the delivery
+  stays pending and shows why; at the retry limit it becomes a failure Task);
+- SMTP 5xx for the recipient, a mail that cannot be built: ``FAILED`` at once.
+
+The Message-ID is derived from the delivery's idempotency key, so a resend after a crash carries
+the same id and the recipient's platform recognises the duplicate. The client (and its TLS context,
+with the CRLs) is built for each send, so renewed CRL and certificate files are picked up.
+
+One departure from "plain data only": :meth:`recipients` reads the patient's recorded refusals through
+``server.orders.refused_channels`` on the store (committed Consents: a search ``event.read`` cannot do).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from facades.mssante import (
+    MssClient,
+    MssMessageInvalid,
+    MssRejected,
+    MssTlsRefused,
+    MssUnreachable,
+    OperatorConfig,
+    ReportMail,
+    Sender,
+    build_message,
+)
+from facades.mssante.cda_header import read_header
+from resources.errors import SglError
+from server.delivery.channel import (
+    Action,
+    ChannelAnswer,
+    DeliveryItem,
+    DocumentEvent,
+    DocumentSet,
+    Outcome,
+    ReadResource,
+    Recipient,
+    Resource,
+    register_channel,
+)
+from server.mssante.recipients import Party, display_name, plan_recipients
+from server.mssante.wording import wording
+from server.orders.refusals import refused_channels
+from server.orders.requisition import COPIES_TO_EXTENSION
+from server.settings import Settings
+
+log = logging.getLogger(__name__)
+Refusals = Callable[[str], Awaitable[set[str]]]
+"""``await refusals("ServiceRequest/<id>")``: the channels the patient refused for that dossier."""
+NAME = "mssante"
+SENT = (Action.PUBLISH, Action.REPLACE, Action.DELETE)
+
+
+def message_id(idempotency_key: str, sender: str) -> str:
+    """A stable Message-ID for one delivery (same on every retry)."""
+    digest = hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:40]
+    return f"<{digest}@{sender.rsplit('@', 1)[-1]}>"
+
+
+def _host_port(value: str, default: int) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return (host, int(port)) if host and port.isdigit() else (value, default)
+
+
+async def _party(read: ReadResource, reference: str) -> Party | None:
+    kind, _, rid = reference.partition("/")
+    found = await read(kind, rid) if kind in {"PractitionerRole", "Practitioner", "Organization"} and rid else None
+    if found is None:
+        return None
+    if kind == "Organization":
+        return None, None, found
+    if kind == "Practitioner":
+        return None, found, None
+    practitioner_ref = str((found.get("practitioner") or {}).get("reference", "")).partition("/")
+    organization_ref = str((found.get("organization") or {}).get("reference", "")).partition("/")
+    return (found, await read("Practitioner", practitioner_ref[2]) if practitioner_ref[2] else None,
+            await read("Organization", organization_ref[2]) if organization_ref[2] else None)
+
+
+def pdf_name(documents: DocumentSet) -> str:
+    """The PDF's CR-Bio file name (``CR-BIO_…_V2.pdf``) as the report's ``presentedForm`` titles it."""
+    pdf = documents.documents.get("pdf")
+    if pdf is None:
+        return ""
+    title = next((str(f.get("title")) for f in documents.report.get("presentedForm", ())
+                  if f.get("url") == f"Binary/{pdf.binary_id}" and str(f.get("title", "")).lower().endswith(".pdf")),
+                 "")
+    return title or f"CR-BIO_{documents.report.get('id', 'report')}_V{pdf.version}.pdf"
+
+
+def _date(report: Resource) -> str:
+    value = str(report.get("effectiveDateTime") or report.get("issued") or "")[:10]
+    return f"{value[8:10]}/{value[5:7]}/{value[:4]}" if len(value) == 10 else "ce jour"
+
+
+class MssanteChannel:
+    name = NAME
+
+    def __init__(self, config: OperatorConfig, sender: Sender, refusals: Refusals,
+                 patient_reply_to: str | None, *, automatic: bool = True) -> None:
+        self.config, self.sender, self.refusals, self.patient_reply_to = config, sender, refusals, patient_reply_to
+        self.automatic = automatic
+
+    async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:
+        if event.action not in SENT or not self.automatic:
+            return []
+        requests = [r for b in event.report.get("basedOn", ())
+                    if str(b.get("reference", "")).startswith("ServiceRequest/")
+                    and (r := await event.read("ServiceRequest", str(b["reference"]).partition("/")[2]))]
+        references = [str(r["requester"]["reference"]) for r in requests if (r.get("requester") or {}).get("reference")]
+        references += [str(e["valueReference"]["reference"]) for r in requests for e in r.get("extension", ())
+                       if e.get("url") == COPIES_TO_EXTENSION and (e.get("valueReference") or {}).get("reference")]
+        parties = [p for ref in dict.fromkeys(references) if (p := await _party(event.read, ref))]
+        refused: set[str] = set()
+        for request in requests:
+            refused |= await self.refusals(f"ServiceRequest/{request['id']}")
+        plan = plan_recipients(event.report, event.patient, parties, refused,
+                               deliberate=event.action == Action.DELETE)
+        for skipped in plan.skipped:
+            log.info("MSSanté: DiagnosticReport/%s %s: not sent to %s: %s", event.report.get("id"),
+                     event.action.value, "the patient" if skipped.who == "patient" else skipped.who, skipped.reason)
+        patient_ref = f"Patient/{event.patient.get('id', '')}"
+        return [Recipient(r.address if r.audience == "pro" else f"patient:{patient_ref}",
+                          {"audience": r.audience, "name": r.name, "address": r.address}) for r in plan.recipients]
+
+    def sender_for(self, documents: DocumentSet) -> Sender:
+        """The sender with the lab's name and OID root as its documents state them (CDA author organisation,
+        document id root): the channel needs no lab profile, and the XDM source is the documents' own."""
+        stored = documents.documents.get("n3") or documents.previous.get("n3")
+        if stored is None:
+            return self.sender
+        head = read_header(stored.content)
+        return dataclasses.replace(self.sender, lab_name=head.organisation_name or self.sender.lab_name,
+                                   source_oid=head.unique_id.split("^", 1)[0] or self.sender.source_oid)
+
+    def mail(self, item: DeliveryItem, documents: DocumentSet) -> ReportMail:
+        audience = str(item.extra.get("audience", "pro"))
+        label = display_name(documents.patient) if audience == "pro" else ""
+        text = wording(item.action.value, audience, patient_label="" if label == "correspondant" else label,
+                       report_date=_date(documents.report), previous=f"(version {item.document_version - 1})")
+        source = documents.documents if text.attach else {}
+        if text.attach and ("n3" not in source or "pdf" not in source):
+            raise MssMessageInvalid(f"no stored N3 and PDF for version {item.document_version}", expression="documents")
+        pdf = source.get("pdf")
+        return ReportMail(
+            to=(str(item.extra.get("address") or item.recipient),), subject=text.subject, body=text.body,
+            n3=source["n3"].content if "n3" in source else None, pdf=pdf.content if pdf else None,
+            pdf_name=pdf_name(documents), to_patient=audience == "patient",
+            reply_to=(self.patient_reply_to or "") if audience == "patient" else "",
+            message_id=message_id(item.idempotency_key, self.sender.address))
+
+    async def send(self, item: DeliveryItem, documents: DocumentSet) -> ChannelAnswer:
+        mid = message_id(item.idempotency_key, self.sender.address)
+        try:
+            sent = await MssClient(self.config).send(build_message(self.mail(item, documents),
+                                                                   self.sender_for(documents)))
+        except (MssMessageInvalid, MssRejected) as exc:
+            return ChannelAnswer(Outcome.FAILED, exc.diagnostics, mid)
+        except (MssTlsRefused, MssUnreachable) as exc:
+            return ChannelAnswer(Outcome.RETRY, exc.diagnostics)
+        except SglError as exc:
+            return ChannelAnswer(Outcome.FAILED, exc.diagnostics, mid)
+        except OSError as exc:  # unreadable certificate or CRL file: fix the configuration, then it is retried
+            return ChannelAnswer(Outcome.RETRY, f"MSSanté configuration: {type(exc).__name__}: {exc}")
+        return ChannelAnswer(Outcome.DELIVERED, f"submitted over {sent.tls}", sent.message_id, {"tls": sent.tls})
+
+
+def operator_config(settings: Settings) -> OperatorConfig | None:
+    if not (settings.mss_smtp and settings.mss_cert and settings.mss_key and settings.mss_ca and settings.mss_from):
+        return None
+    smtp, imap = _host_port(settings.mss_smtp, 587), _host_port(settings.mss_imap or settings.mss_smtp, 143)
+    return OperatorConfig(smtp[0], smtp[1], imap[0], imap[1], settings.mss_cert, settings.mss_key, settings.mss_ca,
+                          tuple(settings.mss_crl),
+                          timeout=min(30.0, float(getattr(settings, "delivery_timeout", 60.0)) / 2))
+
+
+def build(context: Any) -> MssanteChannel | None:
+    settings: Settings = context.settings
+    config = operator_config(settings)
+    if config is None or settings.mss_from is None:
+        return None
+    sender = Sender(address=settings.mss_from, label=settings.mss_label,
+                    contact=settings.mss_contact or settings.mss_from, lab_name=settings.mss_label,
+                    nil=settings.mss_nil, source_oid="")
+    store = context.store
+
+    async def refusals(service_request: str) -> set[str]:
+        return await refused_channels(store, service_request)
+
+    return MssanteChannel(config, sender, refusals, settings.mss_reply_to_patients, automatic=settings.mss_automatic)
+
+
+register_channel(NAME, build)

@@ -1,0 +1,62 @@
+"""FHIR operations on the deliveries of a report (permission rows in ``server/access/permissions.py``):
+
+    GET  /fhir/DiagnosticReport/{id}/$deliveries       every delivery of the report, attempts and answers
+    POST /fhir/DiagnosticReport/{id}/$delivery-retry   Parameters: delivery (string, 0..*)
+    POST /fhir/DiagnosticReport/{id}/$delivery-cancel  Parameters: delivery (string, 0..*), reason (1)
+
+Answers are ``Parameters``: one ``delivery`` part per delivery (its JSON in ``valueString`` for the
+listing; the ids changed for retry and cancel).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from server.access.enforce import request_caller
+from server.delivery import manage
+from server.deps import StoreDep
+from server.responses import fhir_response
+from server.validation.params import parameters, text
+
+router = APIRouter()
+
+
+def _db(request: Request) -> Any:
+    return request.app.state.database.db
+
+
+def _ids(params: list[dict[str, Any]]) -> list[str]:
+    return [str(p.get("valueString", "")).strip() for p in params if p["name"] == "delivery"]
+
+
+def _answer(ids: list[str]) -> Response:
+    return fhir_response({"resourceType": "Parameters",
+                          "parameter": [{"name": "delivery", "valueString": i} for i in ids]})
+
+
+@router.get("/DiagnosticReport/{rid}/$deliveries")
+async def deliveries(rid: str, request: Request, store: StoreDep) -> Response:
+    await store.read("DiagnosticReport", rid)  # 404 / 410 for an unknown report
+    found = await manage.find(_db(request), report_id=rid)
+    return fhir_response({"resourceType": "Parameters", "parameter": [
+        {"name": "delivery", "valueString": json.dumps(manage.as_json(d), ensure_ascii=False)} for d in found]})
+
+
+@router.post("/DiagnosticReport/{rid}/$delivery-retry")
+async def delivery_retry(rid: str, request: Request, store: StoreDep) -> Response:
+    await store.read("DiagnosticReport", rid)
+    params = parameters(await request.body())
+    return _answer(await manage.retry(_db(request), _ids(params), report_id=rid, by=request_caller(request).display))
+
+
+@router.post("/DiagnosticReport/{rid}/$delivery-cancel")
+async def delivery_cancel(rid: str, request: Request, store: StoreDep) -> Response:
+    await store.read("DiagnosticReport", rid)
+    params = parameters(await request.body())
+    reason = text(params, "reason", required=True) or ""
+    return _answer(await manage.cancel(_db(request), _ids(params), report_id=rid, by=request_caller(request).display,
+                                       reason=reason))

@@ -1,0 +1,104 @@
+"""The delivery worker: takes due deliveries under a lease, sends them through their channel, records the
+answer, and decides what follows.
+
+- ``DELIVERED``: done. ``RETRY`` (or an exception, or no answer within ``delivery_timeout``): attempt n+1
+  after an exponential backoff with jitter, until ``delivery_attempts``; then, like ``FAILED``, the delivery
+  fails and a worklist Task names the recipient, the document and the partner's last answer (one transaction).
+- Every attempt is appended to the delivery's ``history`` (when, by which process, outcome, the partner's
+  text, its remote id): kept, never rewritten.
+- Ordering: a delivery whose ``after`` is not finished is not taken (a replacement never overtakes the
+  version it replaces); a failed or cancelled predecessor releases it.
+- At most ``delivery_concurrency`` sends at once per process; leases (``lease.py``) keep two processes off
+  the same item; the idempotency key travels with each send so a resend after a crash is recognised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from resources.search.date import now_utc
+from resources.store.base import FhirStore
+from server.delivery.backoff import backoff
+from server.delivery.channel import Channel, ChannelAnswer, Outcome
+from server.delivery.lease import PENDING, Leases
+from server.delivery.loading import delivery_item, document_set
+from server.delivery.outbox import COLLECTION, DELIVERED, FAILED, FINISHED
+from server.worklist import DELIVERY_FAILED, open_task, worklist_task
+
+log = logging.getLogger(__name__)
+
+
+class LostLease(Exception):
+    """This process no longer holds the item (its lease expired and another process took it)."""
+
+
+class DeliveryWorker:
+    def __init__(self, store: FhirStore, db: AsyncDatabase[Any], channels: Mapping[str, Channel], leases: Leases,
+                 *, attempts: int, backoff_base: float, backoff_cap: float, timeout: float) -> None:
+        self.store, self.db, self.channels, self.leases = store, db, dict(channels), leases
+        self.attempts, self.base, self.cap, self.timeout = attempts, backoff_base, backoff_cap, timeout
+
+    async def ready(self, candidate: dict[str, Any]) -> bool:
+        """Not before the delivery it follows is finished (ordering per patient and document)."""
+        if not candidate.get("after"):
+            return True
+        before = await self.db[COLLECTION].find_one({"_id": candidate["after"]}, {"state": 1})
+        return before is None or before.get("state") in FINISHED
+
+    async def handle(self, stored: dict[str, Any]) -> None:
+        item = delivery_item(stored)
+        channel = self.channels.get(item.channel)
+        started = now_utc()
+        if channel is None:
+            answer = ChannelAnswer(Outcome.RETRY, f"channel {item.channel!r} is not configured on this server")
+        else:
+            try:
+                documents = await document_set(self.store, item)
+                answer = await asyncio.wait_for(channel.send(item, documents), self.timeout)
+            except TimeoutError:
+                answer = ChannelAnswer(Outcome.RETRY, f"no answer within {self.timeout:g} s")
+            except Exception as exc:  # a channel must map its partner's answers; anything else is transient
+                log.warning("delivery %s: %s raised", item.id, item.channel, exc_info=True)
+                answer = ChannelAnswer(Outcome.RETRY, f"{type(exc).__name__}: {exc}")
+        await self.settle(stored, answer, started)
+
+    async def settle(self, stored: dict[str, Any], answer: ChannelAnswer, started: Any) -> None:
+        attempt = int(stored.get("attempts", 0)) + 1
+        entry = {"attempt": attempt, "started": started, "ended": now_utc(), "owner": self.leases.owner,
+                 "outcome": answer.outcome.value, "text": answer.text[:4000], "remote_id": answer.remote_id,
+                 "detail": dict(answer.detail)}
+        push = {"history": entry}
+        if answer.outcome == Outcome.DELIVERED:
+            await self.leases.give_back(stored["_id"], {"state": DELIVERED, "attempts": attempt,
+                                                        "delivered": now_utc(), "remote_id": answer.remote_id},
+                                        push=push)
+            log.info("delivery %s delivered (attempt %d)", stored["_id"], attempt)
+        elif answer.outcome == Outcome.RETRY and attempt < self.attempts:
+            due = now_utc() + timedelta(seconds=backoff(attempt, self.base, self.cap))
+            await self.leases.give_back(stored["_id"], {"state": PENDING, "attempts": attempt, "due": due,
+                                                        "last_answer": answer.text[:4000]}, push=push)
+            log.info("delivery %s: attempt %d %s, next at %s", stored["_id"], attempt, answer.outcome.value, due)
+        else:
+            await self.fail(stored, attempt, answer, push)
+
+    async def fail(self, stored: dict[str, Any], attempt: int, answer: ChannelAnswer, push: dict[str, Any]) -> None:
+        why = "refused" if answer.outcome == Outcome.FAILED else f"still failing after {attempt} attempts"
+        description = (f"Envoi {stored['action']} du CR-Bio DiagnosticReport/{stored['report_id']} version "
+                       f"{stored['version']} par {stored['channel']} à {stored['recipient']} : {why}. "
+                       f"Réponse du partenaire : {answer.text[:1000] or '(aucune)'}")
+        async with self.store.transaction() as session:
+            task = await open_task(self.store, worklist_task(
+                DELIVERY_FAILED, f"DiagnosticReport/{stored['report_id']}", stored.get("patient"), description,
+                {"delivery": str(stored["_id"]), "channel": stored["channel"], "recipient": stored["recipient"],
+                 "answer": answer.text or "(none)"}), session)
+            if not await self.leases.give_back(stored["_id"], {"state": FAILED, "attempts": attempt,
+                                                               "task": task["id"], "last_answer": answer.text[:4000]},
+                                               push=push, session=session):
+                raise LostLease(f"delivery {stored['_id']}: lease lost before its failure was recorded")
+        log.warning("delivery %s failed: %s", stored["_id"], why)

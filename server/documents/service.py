@@ -1,0 +1,34 @@
+"""Start-up of the document step: the write rule that records jobs, and this process's job runner + pool."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from server.access.caller import system
+from server.context import AppContext
+from server.delivery.outbox import Outbox
+from server.delivery.runner import QueueRunner
+from server.delivery.service import OWNER, Runners
+from server.documents.producer import DocumentProducer, document_pool, job_leases
+from server.documents.profile import load_profile
+from server.documents.trigger import DocumentTrigger
+
+
+def install_document_trigger(ctx: AppContext, outbox: Outbox) -> None:
+    """Register the rule that pins a document job in each validating transaction."""
+    profile = load_profile(ctx.settings.lab_profile)
+    ctx.write_rules.add("DiagnosticReport", DocumentTrigger(ctx.store, ctx.database.db, profile, outbox))
+
+
+def start_document_step(ctx: AppContext, outbox: Outbox, runners: Runners) -> None:
+    """The job runner of this process, as many jobs at once as the pool has processes."""
+    settings = ctx.settings
+    size = settings.document_workers or os.cpu_count() or 1
+    pool: ProcessPoolExecutor = document_pool(settings.data_dir, size)
+    runners.closers.append(lambda: pool.shutdown(wait=False, cancel_futures=True))
+    leases = job_leases(ctx.database.db, OWNER, settings.delivery_lease)
+    producer = DocumentProducer(ctx.store, ctx.database.db, ctx.write_rules.for_caller(system("documents")),
+                                load_profile(ctx.settings.lab_profile), outbox, pool, leases)
+    runners.add(QueueRunner("documents", leases, producer.handle, concurrency=size,
+                            poll=settings.delivery_poll))

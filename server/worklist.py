@@ -1,0 +1,40 @@
+"""Worklist Tasks the server opens when something needs a person: a CR-Bio that could not be produced, a
+delivery that failed for good. One shape for both, so the workbench lists them with one search
+(``Task?code=https://opensgl.org/fhir/CodeSystem/worklist|<code>&status=requested``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resources import interactions
+from resources.fhirjson import instant
+from resources.search.date import now_utc
+from resources.store.base import FhirStore
+
+WORKLIST_SYSTEM = "https://opensgl.org/fhir/CodeSystem/worklist"
+DOCUMENT_FAILED = "document-production-failed"
+DELIVERY_FAILED = "delivery-failed"
+DISPLAY = {DOCUMENT_FAILED: "CR-Bio non produit : cause à corriger",
+           DELIVERY_FAILED: "Envoi du CR-Bio en échec : à relancer ou annuler"}
+
+
+def worklist_task(code: str, focus: str, patient: str | None, description: str,
+                  inputs: dict[str, str] | None = None) -> dict[str, Any]:
+    task: dict[str, Any] = {
+        "resourceType": "Task", "status": "requested", "intent": "order", "priority": "urgent",
+        "code": {"coding": [{"system": WORKLIST_SYSTEM, "code": code, "display": DISPLAY[code]}]},
+        "focus": {"reference": focus}, "authoredOn": instant(now_utc()), "description": description[:4000],
+    }
+    if patient:
+        task["for"] = {"reference": patient}
+    if inputs:
+        task["input"] = [{"type": {"text": key}, "valueString": value[:4000]} for key, value in inputs.items()]
+    return task
+
+
+async def open_task(store: FhirStore, task: dict[str, Any], session: Any = None) -> dict[str, Any]:
+    """Store the Task (through the interactions: checked against the model like any other write)."""
+    outcome = await interactions.create(store, "Task", task, session=session)
+    assert outcome.stored is not None and outcome.stored.resource is not None
+    return outcome.stored.resource

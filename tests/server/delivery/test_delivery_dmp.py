@@ -1,0 +1,131 @@
+"""The DMP channel end to end through the outbox over real sockets: ``sgl serve`` with ``SGL_DMP_*`` pointing at a
+running ``sgl dmp-simulator`` (mutual TLS). A validated report reaches the DMP once, a correction replaces it
+(RPLC), a masked dossier carries its confidentialityCodes, a registry refusal ends as a failure Task, a patient
+without a qualified INS is never sent."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+
+pytest.importorskip("tests.support.delivery_lab", reason="the outbox (its worker and test lab) is not merged yet")
+
+from server.delivery.dmp_settings import VISIBILITY_SYSTEM  # noqa: E402
+from tests.server.documents.dossiers import patient, validated_report  # noqa: E402
+from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until  # noqa: E402
+from tests.support.dmp import DmpSimulator, running_dmp_simulator  # noqa: E402
+from tests.support.documents_wait import crbio, wait_for_documents  # noqa: E402
+from tests.support.validation_lab import UCUM, parameters  # noqa: E402
+from tests.support.worklist import worklist  # noqa: E402
+
+DONE = ("delivered", "failed", "cancelled")
+
+
+@pytest.fixture(scope="module")
+def dmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DmpSimulator]:
+    with running_dmp_simulator(tmp_path_factory.mktemp("dmp-e2e") / "pki") as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+async def dl(tmp_path_factory: pytest.TempPathFactory, dmp: DmpSimulator) -> AsyncIterator[DeliveryLab]:
+    env = {"SGL_DMP_URL": dmp.base_url, "SGL_DMP_CERT": str(dmp.client_cert), "SGL_DMP_KEY": str(dmp.client_key),
+           "SGL_DMP_CA": str(dmp.ca), "SGL_DMP_TIMEOUT": "4"}
+    async with delivery_lab(tmp_path_factory.mktemp("dmp-delivery") / "var", env) as lab:
+        yield lab
+
+
+def _finished(count: int = 1) -> Any:
+    return lambda found: len(to("dmp", found)) >= count and all(d["state"] in DONE for d in to("dmp", found))
+
+
+def _held(dmp: DmpSimulator, report_id: str) -> list[dict[str, Any]]:
+    return [d for d in dmp.documents() if f"^{report_id}." in d["uniqueId"]]
+
+
+@pytest.mark.req("SGL.DMP.01", "SGL.DOC.16")
+async def test_a_validated_report_reaches_the_dmp_once_as_n3_and_n1_SGL_DMP_01_SGL_DOC_16(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    _, report, _ = await validated_report(dl.lab, {"GLU": 1.05, "NA": 140})
+    [delivery] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
+    assert delivery["state"] == "delivered" and delivery["action"] == "publish" and delivery["attempts"] == 1
+    held = _held(dmp, report["id"])
+    assert sorted(d["formatCode"] for d in held) == ["urn:ihe:iti:xds-sd:pdf:2008", "urn:ihe:lab:xd-lab:2008"]
+    n3 = next(d for d in held if d["formatCode"] == "urn:ihe:lab:xd-lab:2008")
+    stored = (await crbio(dl.lab.client, report["id"], "n3")).content
+    assert n3["hash"] == hashlib.sha1(stored).hexdigest() and n3["size"] == len(stored)  # the stored CDA, unchanged
+    assert {d["patientId"] for d in held} == {"279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH"}
+    assert {d["typeCode"] for d in held} == {"11502-2"} and {tuple(d["confidentialityCode"]) for d in held} == {("N",)}
+    assert {d["vihfSubject"] for d in held} == {"810009876543"}  # the validating biologist, 8 + RPPS
+    assert delivery["remote_id"] == n3["entryUUID"]
+
+
+@pytest.mark.req("SGL.DMP.03", "SGL.DMP.04")
+async def test_partial_then_complete_then_correction_replace_each_other_in_order_SGL_DMP_03_SGL_DMP_04(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    _, report, [potassium] = await validated_report(dl.lab, {"NA": 141}, pending={"K": 4.1})
+    answer = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
+    assert answer.status_code == 200
+    await wait_for_documents(dl.lab.client, report["id"])
+    correction = parameters(observation={"valueReference": {"reference": f"Observation/{potassium}"}},
+                            reason="erreur de saisie", value={"valueQuantity": {"value": 4.6, "unit": "mmol/L",
+                                                                                 "system": UCUM, "code": "mmol/L"}})
+    assert (await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$correct", json=correction)).status_code == 200
+    found = to("dmp", await wait_until(dl.lab.client, report["id"], _finished(3)))
+    assert [(d["version"], d["action"], d["state"]) for d in found] == [
+        (1, "publish", "delivered"), (2, "replace", "delivered"), (3, "replace", "delivered")]
+    held = {d["uniqueId"]: d for d in _held(dmp, report["id"])}
+    n3 = sorted((d for d in held.values() if d["formatCode"] == "urn:ihe:lab:xd-lab:2008"), key=lambda d: d["received"])
+    assert [d["availabilityStatus"].rsplit(":", 1)[1] for d in n3] == ["Deprecated", "Deprecated", "Approved"]
+    assert [d["replaces"] for d in n3] == [None, n3[0]["uniqueId"], n3[1]["uniqueId"]]
+
+
+@pytest.mark.req("SGL.DOC.15", "SGL.DOC.16")
+async def test_a_masked_dossier_is_sent_with_its_confidentiality_codes_SGL_DOC_15_SGL_DOC_16(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    pid = await patient(dl.lab)
+    (request,) = await dl.lab.order(pid)
+    rid = await dl.lab.result(pid, request, "GLU", 1.1, when="2026-11-20T08:00:00+01:00")
+    assert (await dl.lab.validate(rid)).status_code == 200
+    report = await dl.lab.report_of(rid)
+    labels = [{"system": VISIBILITY_SYSTEM, "code": c} for c in ("MASQUE_PS", "INVISIBLE_PATIENT")]
+    report["meta"] = {**report.get("meta", {}), "security": [*report.get("meta", {}).get("security", []), *labels]}
+    put = await dl.lab.client.put(f"DiagnosticReport/{report['id']}", json=report)
+    assert put.status_code == 200, put.text
+    answer = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
+    assert answer.status_code == 200, answer.text
+    [delivery] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
+    assert delivery["state"] == "delivered"
+    assert {tuple(d["confidentialityCode"]) for d in _held(dmp, report["id"])} == {
+        ("N", "MASQUE_PS", "INVISIBLE_PATIENT")}
+
+
+async def test_a_registry_refusal_is_a_failure_task_at_once(dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    dmp.queue_faults("registry_error", code="XDSUnknownPatientId")
+    _, report, _ = await validated_report(dl.lab, {"UREA": 6.1})
+    [delivery] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
+    assert delivery["state"] == "failed" and delivery["attempts"] == 1
+    assert "XDSUnknownPatientId" in delivery["history"][0]["text"]
+    tasks = [t for t in await worklist(dl.lab.client, "delivery-failed", f"DiagnosticReport/{report['id']}")
+             if any(i["valueString"] == delivery["id"] for i in t["input"])]
+    assert len(tasks) == 1 and "XDSUnknownPatientId" in tasks[0]["description"]
+    assert _held(dmp, report["id"]) == []
+
+
+async def test_a_busy_dmp_is_retried_and_holds_the_report_once(dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    dmp.queue_faults("registry_error", 2, code="XDSRegistryBusy")
+    _, report, _ = await validated_report(dl.lab, {"NA": 139})
+    [delivery] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
+    assert delivery["state"] == "delivered" and delivery["attempts"] == 3
+    assert len(_held(dmp, report["id"])) == 2
+
+
+@pytest.mark.req("SGL.INS.37")
+async def test_no_qualified_ins_nothing_to_the_dmp_SGL_INS_37(dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    _, report, _ = await validated_report(dl.lab, {"GLU": 0.9}, qualified=False)
+    await wait_for_documents(dl.lab.client, report["id"])
+    found = await wait_until(dl.lab.client, report["id"], lambda found: True)
+    assert to("dmp", found) == [] and _held(dmp, report["id"]) == []

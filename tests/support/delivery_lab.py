@@ -1,0 +1,85 @@
+"""A dedicated ``sgl serve`` for the delivery tests: fast retries, short leases, one document process, role
+clients (``ActAs``), DPI partners registered with ``sgl partners add --send-to``, and helpers that read the
+deliveries of a report through ``$deliveries`` as a client would (polling with a deadline)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.dedicated_lab import Dedicated, dedicated_server
+
+FAST = {"SGL_DELIVERY_BACKOFF": "0.2", "SGL_DELIVERY_BACKOFF_MAX": "0.5", "SGL_DELIVERY_ATTEMPTS": "3",
+        "SGL_DELIVERY_POLL": "0.1", "SGL_DELIVERY_LEASE": "6", "SGL_DELIVERY_TIMEOUT": "4",
+        "SGL_DOCUMENT_WORKERS": "1"}
+DEADLINE_S = 90.0
+
+
+class DeliveryLab(Dedicated):
+    """A dedicated server with the ``sgl`` command on its data dir."""
+
+    async def sgl(self, *args: str) -> tuple[int, str]:
+        """Run an ``sgl`` command on the server's data dir without blocking the loop (the test's own database
+        client must keep answering its heartbeats)."""
+        sgl = Path(sys.executable).parent / "sgl"
+        proc = await asyncio.create_subprocess_exec(str(sgl), *args, "--data-dir", str(self.server.data_dir),
+                                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                    env={**os.environ, **self.env})
+        out, _ = await asyncio.wait_for(proc.communicate(), 120)
+        return proc.returncode or 0, out.decode()
+
+    async def add_dpi(self, name: str, address: str) -> None:
+        code, out = await self.sgl("partners", "add", name, "--role", "dpi", "--hl7-application", name,
+                                   "--send-to", address)
+        assert code == 0, out
+        await asyncio.sleep(1.2)  # the running server re-reads its partners within a second (registry.CACHE_SECONDS)
+
+    async def remove_dpi(self, name: str) -> None:
+        await self.sgl("partners", "remove", name)
+        await asyncio.sleep(1.2)
+
+
+@asynccontextmanager
+async def delivery_lab(data_dir: Path, env: dict[str, str] | None = None) -> AsyncIterator[DeliveryLab]:
+    async with dedicated_server(data_dir, {**FAST, **(env or {})}, DeliveryLab) as holder:
+        yield holder
+
+
+async def deliveries(client: httpx.AsyncClient, report_id: str) -> list[dict[str, Any]]:
+    answer = await client.get(f"DiagnosticReport/{report_id}/$deliveries")
+    assert answer.status_code == 200, answer.text
+    return [json.loads(p["valueString"]) for p in answer.json().get("parameter", ())]
+
+
+async def wait_until(client: httpx.AsyncClient, report_id: str,
+                     done: Callable[[list[dict[str, Any]]], bool], deadline: float = DEADLINE_S
+                     ) -> list[dict[str, Any]]:
+    """The report's deliveries once ``done(deliveries)`` holds; fails the test after the deadline."""
+    end = time.monotonic() + deadline
+    while True:
+        found = await deliveries(client, report_id)
+        if done(found):
+            return found
+        assert time.monotonic() < end, f"deliveries of DiagnosticReport/{report_id} after {deadline} s: {found}"
+        await asyncio.sleep(0.2)
+
+
+def to(recipient: str, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [d for d in found if d["recipient"] == recipient]
+
+
+async def wait_for(condition: Callable[[], bool], deadline: float = DEADLINE_S) -> None:
+    end = time.monotonic() + deadline
+    while not condition():
+        assert time.monotonic() < end, "condition not met before the deadline"
+        await asyncio.sleep(0.1)

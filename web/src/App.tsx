@@ -1,0 +1,120 @@
+// The shell: who is logged in, the screens their role may use, logout, and the return to the login form
+// when the session ends (expiry, revocation) with a message saying so.
+import { useCallback, useEffect, useState } from "react";
+import { Alert, AppShell, Badge, Button, Group, Loader, NavLink, Text, Title } from "@mantine/core";
+import { whenSessionEnds } from "./api";
+import { ROLE_LABELS, can, currentSession, logout, type Session } from "./session";
+import { linkProps, navigate, usePath } from "./router";
+import { LoginPage } from "./pages/Login";
+import { PatientSearchPage } from "./pages/PatientSearch";
+import { PatientFilePage } from "./pages/PatientFile";
+import { WorklistPage, usePendingCount } from "./pages/Worklist";
+import { ReportPage } from "./pages/Report";
+
+interface Screen {
+  path: string;
+  label: string;
+  allowed: (s: Session) => boolean;
+}
+
+const SCREENS: Screen[] = [
+  { path: "/patients", label: "Patients", allowed: (s) => can(s, "Patient", "read") },
+  {
+    path: "/validation",
+    label: "Validation biologique",
+    allowed: (s) => can(s, "DiagnosticReport", "$validate-biological"),
+  },
+];
+
+export function App() {
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [ended, setEnded] = useState(false);
+  const path = usePath();
+
+  useEffect(() => {
+    whenSessionEnds(() => {
+      setSession((current) => {
+        if (current) setEnded(true);
+        return null;
+      });
+    });
+    currentSession().then(setSession, () => setSession(null));
+  }, []);
+
+  const onLogin = useCallback((s: Session) => {
+    setEnded(false);
+    setSession(s);
+    const first = SCREENS.find((screen) => screen.allowed(s));
+    if (path === "/" || path === "/connexion") navigate(first?.path ?? "/");
+  }, [path]);
+
+  const onLogout = useCallback(async () => {
+    if (!session) return;
+    try {
+      await logout(session);
+    } finally {
+      setSession(null);
+      setEnded(false);
+      navigate("/");
+    }
+  }, [session]);
+
+  if (session === undefined) return <Loader aria-label="Chargement" m="xl" />;
+  if (session === null) return <LoginPage onLogin={onLogin} expired={ended} />;
+  return <Shell session={session} path={path} onLogout={onLogout} />;
+}
+
+function Shell({ session, path, onLogout }: { session: Session; path: string; onLogout: () => void }) {
+  const screens = SCREENS.filter((s) => s.allowed(session));
+  const pending = usePendingCount(can(session, "DiagnosticReport", "$validate-biological"));
+  return (
+    <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: 0 }} padding="md">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Title order={1} size="h3">OpenSGL</Title>
+          <Group>
+            <Text size="sm" data-testid="user">
+              {session.name ?? session.username} — {ROLE_LABELS[session.role] ?? session.role}
+            </Text>
+            <Button variant="default" size="xs" onClick={onLogout}>Se déconnecter</Button>
+          </Group>
+        </Group>
+      </AppShell.Header>
+      <AppShell.Navbar p="xs" component="nav" aria-label="Écrans">
+        {screens.map((s) => (
+          <NavLink
+            key={s.path}
+            component="a"
+            variant="filled"
+            {...linkProps(s.path)}
+            label={s.label}
+            active={path === s.path || path.startsWith(`${s.path}/`)}
+            rightSection={s.path === "/validation" && pending !== null ? (
+              <Badge size="sm" variant="filled" aria-label={`${pending} en attente`}>{pending}</Badge>
+            ) : undefined}
+          />
+        ))}
+      </AppShell.Navbar>
+      <AppShell.Main>
+        <main>{route(session, path, screens)}</main>
+      </AppShell.Main>
+    </AppShell>
+  );
+}
+
+function route(session: Session, path: string, screens: Screen[]) {
+  const [, page, id] = path.split("/");
+  const allowed = screens.some((s) => s.path === `/${page}`);
+  if (!allowed) {
+    return screens.length ? (
+      <Alert color="gray" title="Écran non disponible">
+        Cet écran n'existe pas ou votre profil n'y a pas accès. Choisissez un écran dans le menu.
+      </Alert>
+    ) : (
+      <Alert color="gray" title="Aucun écran">Votre profil n'a accès à aucun écran du poste de travail.</Alert>
+    );
+  }
+  if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage />;
+  if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
+  return null;
+}

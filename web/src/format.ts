@@ -1,0 +1,39 @@
+// Dates, numbers and units as French labs write them.
+
+/** "1975-04-12" -> "12/04/1975"; an RNIPP date with 00 day or month is shown as stored ("00/04/1975"). */
+export function frenchDate(value: string | undefined | null): string {
+  if (!value) return "—";
+  const m = /^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?/.exec(value);
+  if (!m) return value;
+  const [, y, mo, d] = m;
+  return [d, mo, y].filter(Boolean).join("/");
+}
+
+/** An instant in Paris time: "20/11/2026 à 08:00". */
+export function frenchDateTime(value: string | undefined | null): string {
+  if (!value) return "—";
+  const when = new Date(value);
+  if (Number.isNaN(when.getTime())) return value;
+  const date = when.toLocaleDateString("fr-FR", { timeZone: "Europe/Paris" });
+  const time = when.toLocaleTimeString("fr-FR", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
+  return `${date} à ${time}`;
+}
+
+const NUMBER = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 6 });
+
+/** 7.25 -> "7,25". */
+export function frenchNumber(value: number | undefined | null): string {
+  return value === undefined || value === null ? "—" : NUMBER.format(value);
+}
+
+export interface Quantity {
+  value?: number;
+  unit?: string;
+  code?: string;
+  comparator?: string;
+}
+
+export function quantity(q: Quantity | undefined | null): string {
+  if (!q) return "—";
+  return `${q.comparator ?? ""}${frenchNumber(q.value)} ${q.unit ?? q.code ?? ""}`.trim();
+}
