@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
@@ -28,7 +29,6 @@ from server.deps import BaseUrl, CallerDep, SettingsDep, StoreDep
 from server.portability import runner
 from server.portability.jobs import Job
 from server.portability.selection import Selection, checked
-from server.responses import fhir_response
 
 router = APIRouter()
 NDJSON = "application/fhir+ndjson"
@@ -131,7 +131,7 @@ async def export_status(rid: str, store: StoreDep, caller: CallerDep, base: Base
         return Response(status_code=202, headers={"X-Progress": f"{job.written()} resources written",
                                                   "Retry-After": "2"})
     manifest = job.manifest(lambda name: f"{base}/$export-file/{job.id}/{name}")
-    return fhir_response(manifest)
+    return Response(orjson.dumps(manifest), media_type="application/json")  # the IG's type for the manifest
 
 
 @router.delete("/$export-status/{rid}")

@@ -44,7 +44,7 @@ async def test_system_export_kick_off_poll_manifest_files_SGL_PORT_01(act_as: Ac
     status_url = kick.headers["content-location"]
     assert "/fhir/$export-status/" in status_url
     done = await _finished(admin, status_url)
-    assert done.status_code == 200, done.text
+    assert done.status_code == 200 and done.headers["content-type"] == "application/json", done.text
     manifest = done.json()
     assert manifest["requiresAccessToken"] is True and manifest["request"].endswith("CodeSystem")
     assert {o["type"] for o in manifest["output"]} <= {"Patient", "Practitioner", "CodeSystem"}
