@@ -116,7 +116,8 @@ async def test_schemathesis_finds_no_server_error(fuzzed: SglProcess, tmp_path: 
     assert int(tested.group(1)) == int(selected.group(1)) >= 80  # every selected operation was exercised
     async with httpx.AsyncClient() as http:
         document = (await http.get(f"http://127.0.0.1:{fuzzed.port}/openapi.json")).json()
-    psc_login = sum(m in METHODS for path, item in document["paths"].items() if path.startswith("/auth/psc/") for m in item)
+    psc_login = sum(m in METHODS for path, item in document["paths"].items() if path.startswith("/auth/psc/")
+                    for m in item)
     assert int(selected.group(2)) - int(selected.group(1)) == psc_login  # only the PSC login routes left out
     log = fuzzed.log.read_text(errors="replace")
     assert "unhandled error" not in log
