@@ -20,11 +20,14 @@ from resources.errors import NotFound
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.delivery.channel import Action, Channel, DeliverySettings, DocumentEvent, Resource
+from server.delivery.dmp_settings import dmp_block, dmp_visibility
 from server.delivery.lease import PENDING
 
 COLLECTION = "deliveries"
 DELIVERED, FAILED, CANCELLED, BLOCKED = "delivered", "failed", "cancelled", "blocked"
 FINISHED = (DELIVERED, FAILED, CANCELLED, BLOCKED)
+BLOCKABLE = frozenset({"dmp"})
+"""Channels a dossier's blocking stops (DMP.02 blocks DMP feeding; the DPI and MSSanté still receive)."""
 CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
 
@@ -33,11 +36,13 @@ def idempotency_key(channel: str, recipient: str, report_id: str, version: int, 
 
 
 def settings_for(report: Resource) -> DeliverySettings:
-    """The settings in force for this report now (confidentiality from ``meta.security``; the DMP lane adds
-    masking, visibility and blocking here)."""
+    """The settings in force for this report now: confidentiality, DMP masking / visibility and DMP blocking
+    (``dmp_settings.py``: the report's security labels and tag)."""
     codes = {s.get("code") for s in (report.get("meta") or {}).get("security", ())
              if s.get("system") == CONFIDENTIALITY_SYSTEM}
-    return DeliverySettings(confidentiality=next((c for c in ("V", "R") if c in codes), "N"))
+    blocked = dmp_block(report)
+    return DeliverySettings(confidentiality=next((c for c in ("V", "R") if c in codes), "N"),
+                            blocked=blocked is not None, blocked_reason=blocked, **dmp_visibility(report))
 
 
 def _author(report: Resource) -> str | None:
@@ -90,6 +95,6 @@ class Outbox:
         doc = {"channel": channel, "recipient": recipient, "recipient_extra": extra, "action": action.value,
                "report_id": report["id"], "version": version, "patient": patient, "settings": settings.as_dict(),
                "author": _author(report), "order_key": order_key, "after": before["_id"] if before else None,
-               "state": BLOCKED if settings.blocked else PENDING, "due": now, "created": now, "attempts": 0,
-               "history": [], "lease_owner": None, "lease_until": None}
+               "state": BLOCKED if settings.blocked and channel in BLOCKABLE else PENDING, "due": now,
+               "created": now, "attempts": 0, "history": [], "lease_owner": None, "lease_until": None}
         await deliveries.update_one({"_id": key}, {"$setOnInsert": doc}, upsert=True, session=session)
