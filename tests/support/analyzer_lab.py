@@ -16,15 +16,22 @@ TUBE_SYSTEM = "https://opensgl.org/fhir/sid/tube"
 
 
 async def seed_catalog(fhir: httpx.AsyncClient) -> None:
-    """PUT each catalogue resource under its own id in one transaction (idempotent: same content, no new version).
+    """Make sure the seed catalogue is in the store: PUT, in one transaction, each catalogue resource the
+    store does not hold yet (``sgl serve`` seeds it at start-up, so usually none).
 
-    Types the store does not serve yet (SpecimenDefinition until a colleague adds it) are skipped: the
-    analyzer workflow reads ObservationDefinition, ActivityDefinition and Device only.
+    What is already stored is left as it is: a test on the same server may have edited a LOINC code through
+    ``$set-loinc`` (and put it back, with new dates), and a plain PUT that changes LOINC codings is refused
+    (SGL.LOI.08/09). Types the store does not serve are skipped: the analyzer workflow reads
+    ObservationDefinition, ActivityDefinition and Device only.
     """
-    entries = [{"resource": r, "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"}}
-               for r in catalog_to_fhir(load_seed_catalog()) if r["resourceType"] in RESOURCE_TYPES]
-    answer = await fhir.post("", json={"resourceType": "Bundle", "type": "transaction", "entry": entries})
-    assert answer.status_code == 200, answer.text
+    entries = []
+    for resource in catalog_to_fhir(load_seed_catalog()):
+        url = f"{resource['resourceType']}/{resource['id']}"
+        if resource["resourceType"] in RESOURCE_TYPES and (await fhir.get(url)).status_code == 404:
+            entries.append({"resource": resource, "request": {"method": "PUT", "url": url}})
+    if entries:
+        answer = await fhir.post("", json={"resourceType": "Bundle", "type": "transaction", "entry": entries})
+        assert answer.status_code == 200, answer.text
 
 
 @dataclass
