@@ -16,12 +16,12 @@ import asyncio
 import logging
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench.process_peak import run_measured
 from server.database import open_database
 from server.settings import Settings
 from tests.support.export_store import fill
@@ -38,31 +38,8 @@ async def _fill(data: Path, patients: int) -> int:
         await database.close()
 
 
-def _hwm(pid: int) -> int:
-    """The process's own peak resident memory so far (VmHWM, kB); 0 once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def _run(args: list[str]) -> tuple[float, int, str]:
-    """(seconds, peak RSS in MB of the ``sgl`` process itself — not its embedded database —, stdout)."""
-    start = time.perf_counter()
-    env = {**os.environ, "PYTHONPATH": os.getcwd()}
-    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
-        peak = 0
-        while process.poll() is None:
-            peak = max(peak, _hwm(process.pid))
-            time.sleep(0.1)
-        out, err = process.communicate()
-    seconds = time.perf_counter() - start
-    if process.returncode not in (0, 1):
-        raise SystemExit(f"{' '.join(args)} failed: {err[-2000:]}")
-    return seconds, peak // 1024, out
+    return run_measured(args, ok=(0,))
 
 
 def main() -> None:

@@ -7,12 +7,10 @@ stopped early or inactivated nothing because the file looks damaged; 2 nothing c
 
 from __future__ import annotations
 
-import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
@@ -20,26 +18,17 @@ from facades.annuaire import ExtractionError, Source
 from server.annuaire.lookup import lookup
 from server.annuaire.report import LoadReport
 from server.annuaire.run import last_run, run_load
-from server.database import Database, open_database
-from server.settings import Settings
+from server.cli_database import run_with_database
+from server.database import Database
 
 __all__ = ["annuaire"]
-_T = TypeVar("_T")
 
 _data_dir = click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
                          help="Data directory of the embedded database (shared with a running server); "
                               "ignored when SGL_MONGODB_URI is set.")
 
 
-def _run(data_dir: Path, work: Callable[[Database], Awaitable[_T]]) -> _T:
-    async def run() -> _T:
-        database = await open_database(Settings(data_dir=data_dir))
-        try:
-            return await work(database)
-        finally:
-            await database.close()
-
-    return asyncio.run(run())
+_run = run_with_database
 
 
 class _Bars:

@@ -113,9 +113,13 @@ class Hl7v2Channel:
                              {"ack": ack.to_er7()[:2000]})
 
 
-def build(context: Any) -> Hl7v2Channel:
+def build(context: Any) -> Hl7v2Channel | None:
+    """The channel of the server's ``AppContext``; ``None`` for a context without a partner registry."""
     settings: Settings = context.settings
-    return Hl7v2Channel(context.partners, settings.structure_id, tls_context(settings),
+    partners: PartnerRegistry | None = getattr(context, "partners", None)
+    if partners is None:
+        return None
+    return Hl7v2Channel(partners, settings.structure_id, tls_context(settings),
                         min(30.0, settings.delivery_timeout / 2))
 
 

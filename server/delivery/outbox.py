@@ -18,14 +18,16 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.errors import NotFound
 from resources.search.date import now_utc
-from resources.store.base import FhirStore, StoreSession
+from resources.store.base import FhirStore
 from server.delivery.channel import Action, Channel, DeliverySettings, DocumentEvent, Resource
-from server.delivery.dmp_settings import dmp_visibility
+from server.delivery.dmp_settings import dmp_block, dmp_visibility
 from server.delivery.lease import PENDING
 
 COLLECTION = "deliveries"
 DELIVERED, FAILED, CANCELLED, BLOCKED = "delivered", "failed", "cancelled", "blocked"
 FINISHED = (DELIVERED, FAILED, CANCELLED, BLOCKED)
+BLOCKABLE = frozenset({"dmp"})
+"""Channels a dossier's blocking stops (DMP.02 blocks DMP feeding; the DPI and MSSanté still receive)."""
 CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
 
@@ -34,13 +36,13 @@ def idempotency_key(channel: str, recipient: str, report_id: str, version: int, 
 
 
 def settings_for(report: Resource) -> DeliverySettings:
-    """The settings in force for this report now: confidentiality from ``meta.security``, the DMP masking and
-    visibility from its JDV_J58 security labels (``server/delivery/dmp_settings.py``; a DMP block is the dmp
-    channel's own: it names no recipient, the other channels still deliver)."""
+    """The settings in force for this report now: confidentiality, DMP masking / visibility and DMP blocking
+    (``dmp_settings.py``: the report's security labels and tag)."""
     codes = {s.get("code") for s in (report.get("meta") or {}).get("security", ())
              if s.get("system") == CONFIDENTIALITY_SYSTEM}
+    blocked = dmp_block(report)
     return DeliverySettings(confidentiality=next((c for c in ("V", "R") if c in codes), "N"),
-                            **dmp_visibility(report))
+                            blocked=blocked is not None, blocked_reason=blocked, **dmp_visibility(report))
 
 
 def _author(report: Resource) -> str | None:
@@ -58,7 +60,7 @@ class Outbox:
         await deliveries.create_index([("order_key", 1), ("created", 1)])
         await deliveries.create_index([("report_id", 1)])
 
-    async def record(self, session: StoreSession | None, action: Action, report: Resource, version: int) -> list[str]:
+    async def record(self, session: Any, action: Action, report: Resource, version: int) -> list[str]:
         """Write the deliveries of this version (in ``session``); their ids."""
         patient_ref = str((report.get("subject") or {}).get("reference", ""))
         patient = await self._read(session, *patient_ref.split("/", 1)) if "/" in patient_ref else None
@@ -77,13 +79,13 @@ class Outbox:
                 written.append(key)
         return written
 
-    async def _read(self, session: StoreSession | None, rtype: str, rid: str) -> Resource | None:
+    async def _read(self, session: Any, rtype: str, rid: str) -> Resource | None:
         try:
             return (await self.store.read(rtype, rid, session=session)).resource
         except NotFound:
             return None
 
-    async def _write(self, session: StoreSession | None, key: str, channel: str, recipient: str, extra: dict[str, Any],
+    async def _write(self, session: Any, key: str, channel: str, recipient: str, extra: dict[str, Any],
                      action: Action, report: Resource, version: int, patient: str,
                      settings: DeliverySettings) -> None:
         deliveries, now = self.db[COLLECTION], now_utc()
@@ -93,6 +95,6 @@ class Outbox:
         doc = {"channel": channel, "recipient": recipient, "recipient_extra": extra, "action": action.value,
                "report_id": report["id"], "version": version, "patient": patient, "settings": settings.as_dict(),
                "author": _author(report), "order_key": order_key, "after": before["_id"] if before else None,
-               "state": BLOCKED if settings.blocked else PENDING, "due": now, "created": now, "attempts": 0,
-               "history": [], "lease_owner": None, "lease_until": None}
+               "state": BLOCKED if settings.blocked and channel in BLOCKABLE else PENDING, "due": now,
+               "created": now, "attempts": 0, "history": [], "lease_owner": None, "lease_until": None}
         await deliveries.update_one({"_id": key}, {"$setOnInsert": doc}, upsert=True, session=session)

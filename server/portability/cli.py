@@ -8,7 +8,6 @@ restores an export into an empty store. Exit codes: 0 done; 2 nothing done (the 
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -17,14 +16,13 @@ from typing import TypeVar
 
 import click
 
-from resources.errors import SglError
 from resources.search.date import now_utc
-from server.database import Database, open_database
+from server.cli_database import run_with_database
+from server.database import Database
 from server.portability.engine import CHECKPOINT, Exporter
 from server.portability.importing import import_export
 from server.portability.jobs import Job, load_job
 from server.portability.selection import Selection, checked, years_back
-from server.settings import Settings
 
 __all__ = ["export_command", "import_command"]
 _T = TypeVar("_T")
@@ -35,19 +33,16 @@ _data_dir = click.option("--data-dir", default=Path("./var"), show_default=True,
                               "ignored when SGL_MONGODB_URI is set.")
 
 
-def _run(data_dir: Path, work: Callable[[Database], Awaitable[_T]]) -> _T:
-    async def run() -> _T:
-        database = await open_database(Settings(data_dir=data_dir))
-        try:
-            return await work(database)
-        finally:
-            await database.close()
+class NothingDone(click.ClickException):
+    exit_code = 2
 
+
+def _run(data_dir: Path, work: Callable[[Database], Awaitable[_T]]) -> _T:
+    """The work on the database; a refusal is exit code 2, nothing done."""
     try:
-        return asyncio.run(run())
-    except SglError as exc:
-        click.echo(f"Error: {exc.diagnostics}", err=True)
-        raise SystemExit(2) from exc
+        return run_with_database(data_dir, work)
+    except click.ClickException as exc:
+        raise NothingDone(exc.message) from exc
 
 
 def _progress(label: str, count: int) -> None:

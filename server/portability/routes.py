@@ -2,7 +2,8 @@
 
 - ``GET|POST /fhir/$export`` (the whole store) and ``GET|POST /fhir/Patient/$export`` (the Patient
   compartment), with ``Prefer: respond-async``: ``_type``, ``_since``, ``_outputFormat`` (ndjson),
-  ``patient`` (POST Parameters references, or a comma list on GET) and ``crbio=true`` (the CR-Bio files).
+  ``patient`` (POST Parameters references, or a comma list on GET) and ``crbio=true`` (the CR-Bio files);
+  any other parameter is refused (400) unless ``Prefer: handling=lenient``.
   Answers 202 with ``Content-Location`` = the status URL.
 - ``GET /fhir/$export-status/{id}``: 202 + ``X-Progress`` while running, 200 + the manifest when complete,
   500 + OperationOutcome if it failed; ``DELETE`` cancels it and removes its files (202).
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 
@@ -27,11 +29,11 @@ from server.deps import BaseUrl, CallerDep, SettingsDep, StoreDep
 from server.portability import runner
 from server.portability.jobs import Job
 from server.portability.selection import Selection, checked
-from server.responses import fhir_response
 
 router = APIRouter()
 NDJSON = "application/fhir+ndjson"
 _FORMATS = ("application/fhir+ndjson", "application/ndjson", "ndjson")
+_KNOWN = {"_type", "_since", "_outputFormat", "patient", "crbio"}
 _FILE = re.compile(r"^(?:[A-Za-z]+\.ndjson|crbio\.csv|crbio/[A-Za-z0-9\-.]+\.(?:xml|pdf|bin))$")
 
 
@@ -78,6 +80,10 @@ async def _kick_off(request: Request, level: str, store: StoreDep, settings: Set
     if "respond-async" not in request.headers.get("prefer", ""):
         raise InvalidInput("a Bulk Data export is asynchronous: send 'Prefer: respond-async'", expression="Prefer")
     params = await _params(request)
+    unknown = sorted(set(params) - _KNOWN)
+    if unknown and "handling=lenient" not in request.headers.get("prefer", ""):
+        raise InvalidInput(f"unsupported export parameters {unknown} (send 'Prefer: handling=lenient' to ignore them)",
+                           expression=unknown[0])
     formats = params.get("_outputFormat", [])
     if any(f not in _FORMATS for f in formats):
         raise InvalidInput(f"_outputFormat: only {NDJSON} is written", expression="_outputFormat")
@@ -125,7 +131,7 @@ async def export_status(rid: str, store: StoreDep, caller: CallerDep, base: Base
         return Response(status_code=202, headers={"X-Progress": f"{job.written()} resources written",
                                                   "Retry-After": "2"})
     manifest = job.manifest(lambda name: f"{base}/$export-file/{job.id}/{name}")
-    return fhir_response(manifest)
+    return Response(orjson.dumps(manifest), media_type="application/json")  # the IG's type for the manifest
 
 
 @router.delete("/$export-status/{rid}")

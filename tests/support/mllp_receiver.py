@@ -37,6 +37,7 @@ class MllpReceiver:
     """MSH-10 -> loop time it first arrived."""
     server: asyncio.Server | None = None
     port: int = 0
+    open_writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
     async def start(self) -> MllpReceiver:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.ssl_context)
@@ -44,6 +45,8 @@ class MllpReceiver:
         return self
 
     async def stop(self) -> None:
+        for writer in list(self.open_writers):  # connections still open (a killed sender's, one mid-delay)
+            writer.close()
         if self.server is not None:
             self.server.close()
             with contextlib.suppress(Exception):
@@ -59,6 +62,7 @@ class MllpReceiver:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         buffer = b""
+        self.open_writers.add(writer)
         try:
             while True:
                 chunk = await reader.read(65536)
@@ -73,6 +77,7 @@ class MllpReceiver:
         except (ConnectionError, asyncio.IncompleteReadError):
             return
         finally:
+            self.open_writers.discard(writer)
             writer.close()
 
     async def _answer(self, frame: bytes, writer: asyncio.StreamWriter) -> bool:

@@ -16,7 +16,7 @@ from tests.support.mllp_receiver import MllpReceiver
 from tests.support.sgl_server import start_sgl
 from tests.support.validation_lab import parameters
 
-REPORTS = 6
+REPORTS = 4
 
 
 @pytest.fixture(scope="module")

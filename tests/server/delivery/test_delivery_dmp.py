@@ -11,15 +11,13 @@ from typing import Any
 
 import pytest
 
-pytest.importorskip("tests.support.delivery_lab", reason="the outbox (its worker and test lab) is not merged yet")
-
-from server.delivery.dmp_settings import BLOCK_SYSTEM, VISIBILITY_SYSTEM  # noqa: E402
-from tests.server.documents.dossiers import patient, validated_report  # noqa: E402
-from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until  # noqa: E402
-from tests.support.dmp import DmpSimulator, running_dmp_simulator  # noqa: E402
-from tests.support.documents_wait import crbio, wait_for_documents  # noqa: E402
-from tests.support.validation_lab import UCUM, parameters  # noqa: E402
-from tests.support.worklist import worklist  # noqa: E402
+from server.delivery.dmp_settings import BLOCK_SYSTEM, VISIBILITY_SYSTEM
+from tests.server.documents.dossiers import patient, validated_report
+from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until
+from tests.support.dmp import DmpSimulator, running_dmp_simulator
+from tests.support.documents_wait import crbio, wait_for_documents
+from tests.support.validation_lab import UCUM, parameters
+from tests.support.worklist import worklist
 
 DONE = ("delivered", "failed", "cancelled")
 

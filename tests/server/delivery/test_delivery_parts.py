@@ -63,3 +63,14 @@ def test_withdrawal_oru_says_ca_and_d_and_carries_no_results() -> None:
     assert document.get("11") == "D" and base64.b64decode(document.get("5.5")) == b"<ClinicalDocument/>"
     assert [f.get("3.1") for f in flags] == list(META_FLAGS)
     assert [f.get("5") for f in flags][:2] == ["Y", "N"] and len(parsed.segments("ORC")) == 1
+
+
+def test_dmp_labels_and_block_are_in_the_snapshot() -> None:
+    from server.delivery.dmp_settings import BLOCK_SYSTEM, BLOCKED, VISIBILITY_SYSTEM
+    from server.delivery.outbox import BLOCKABLE
+    report = {"meta": {"security": [{"system": VISIBILITY_SYSTEM, "code": "MASQUE_PS"}],
+                       "tag": [{"system": BLOCK_SYSTEM, "code": BLOCKED, "display": "expertise assurance"}]}}
+    settings = settings_for(report)
+    assert settings.masked_to_professionals and not settings.invisible_to_patient
+    assert settings.blocked and settings.blocked_reason == "expertise assurance"
+    assert {"dmp"} == BLOCKABLE  # the block stops DMP feeding only: the DPI and MSSanté still receive

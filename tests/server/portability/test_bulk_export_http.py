@@ -44,7 +44,7 @@ async def test_system_export_kick_off_poll_manifest_files_SGL_PORT_01(act_as: Ac
     status_url = kick.headers["content-location"]
     assert "/fhir/$export-status/" in status_url
     done = await _finished(admin, status_url)
-    assert done.status_code == 200, done.text
+    assert done.status_code == 200 and done.headers["content-type"] == "application/json", done.text
     manifest = done.json()
     assert manifest["requiresAccessToken"] is True and manifest["request"].endswith("CodeSystem")
     assert {o["type"] for o in manifest["output"]} <= {"Patient", "Practitioner", "CodeSystem"}
@@ -81,6 +81,12 @@ async def test_patient_export_and_bad_kick_offs_SGL_PORT_01(act_as: ActAs, fhir:
     assert bad_type.status_code == 400 and "Nonsense" in bad_type.text
     bad_format = await admin.get("$export", params={"_outputFormat": "text/csv"}, headers=ASYNC)
     assert bad_format.status_code == 400
+    unsupported = await admin.get("$export", params={"_typeFilter": "Patient?active=true"}, headers=ASYNC)
+    assert unsupported.status_code == 400 and "_typeFilter" in unsupported.text
+    lenient = await admin.get("$export", params={"_typeFilter": "x", "_type": "Device"},
+                              headers={**ASYNC, "Prefer": "respond-async, handling=lenient"})
+    assert lenient.status_code == 202
+    assert (await admin.delete(lenient.headers["content-location"])).status_code == 202
 
 
 @pytest.mark.req("SGL.PORT.01")
