@@ -39,6 +39,7 @@ import httpx
 from pymongo import AsyncMongoClient
 
 from bench.fault_traffic import FHIR_ID_SYSTEM, Ledger, ResultKey, astm_sender, fhir_sender, hl7_sender
+from server.embedded_auth import read_credentials
 from tests.support.access import auth_for
 from tests.support.analyzer_lab import new_tube, seed_catalog
 from tests.support.sgl_server import SglProcess, server_ports, start_sgl
@@ -193,8 +194,10 @@ async def _stored(http: httpx.AsyncClient, base: str, accession_of: dict[str, st
 
 
 async def _journal_left_received(target: Target) -> int:
+    credentials = read_credentials(target.data_dir)  # the embedded database runs with --auth
     client: AsyncMongoClient[Any] = AsyncMongoClient(
-        f"mongodb://127.0.0.1:{target.database_port()}/?directConnection=true", serverSelectionTimeoutMS=5000)
+        f"mongodb://127.0.0.1:{target.database_port()}/?directConnection=true", serverSelectionTimeoutMS=5000,
+        **(credentials.client_options() if credentials is not None else {}))
     try:
         return int(await client["opensgl"]["inbound_messages"].count_documents({"status": "received"}))
     finally:

@@ -22,6 +22,7 @@ from pymongo.errors import ConnectionFailure
 from resources.errors import Unavailable
 from resources.store.mongo import MongoFhirStore
 from server.embedded import EmbeddedDatabase, open_embedded
+from server.embedded_auth import Credentials
 from server.embedded_watch import supervise
 from server.settings import Settings
 
@@ -68,15 +69,18 @@ class Database:
             await asyncio.to_thread(self.embedded.stop)
 
 
-def make_client(uri: str, *, embedded: bool = False) -> AsyncMongoClient[Any]:
+def make_client(uri: str, *, embedded: bool = False, credentials: Credentials | None = None) -> AsyncMongoClient[Any]:
     """The one way the server builds its MongoDB client: journaled majority writes, fast failure.
 
     No retryable writes on the embedded database: SecantusDB forgets which writes it already applied
     when it restarts, so PyMongo's automatic retry of a write cut by its death hit the write's own
     committed first attempt (E11000 on a fresh ``_id``, seen as 500s in the fault-injection run). There the
     interrupted write fails instead (503 / AE / NAK) and the sender's resend is made safe by the
-    handlers' idempotency. MongoDB keeps that record durably and replicated: its retries stay on."""
-    return AsyncMongoClient(uri, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
+    handlers' idempotency. MongoDB keeps that record durably and replicated: its retries stay on.
+
+    ``credentials``: the embedded database's user (passed as options, never in the URI, which gets logged)."""
+    auth = credentials.client_options() if credentials is not None else {}
+    return AsyncMongoClient(uri, **auth, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
                             retryWrites=not embedded, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
                             connectTimeoutMS=CONNECT_TIMEOUT_MS)
 
@@ -88,7 +92,8 @@ async def open_database(settings: Settings) -> Database:
         # not in a worker thread: the database must die with this process's long-lived thread
         embedded = open_embedded(settings.data_dir)
         uri = embedded.uri
-    client = make_client(uri, embedded=embedded is not None)
+    client = make_client(uri, embedded=embedded is not None,
+                         credentials=embedded.credentials if embedded is not None else None)
     db = client[settings.database]
     store = MongoFhirStore(db)
     await store.ensure_indexes()

@@ -14,6 +14,12 @@ dies, even by SIGKILL (``PR_SET_PDEATHSIG``). That signal follows the *thread* t
 database is always started from the caller's own thread (the event loop's, in ``sgl serve``), never
 from a worker thread that may end first. A database whose recorded owner is dead anyway (another
 system, an older version) is stopped cleanly and started again by the next ``sgl``, which owns it.
+
+Authenticated: the database always runs with ``--auth`` (SCRAM-SHA-256). At the first start of a data
+dir (or the first start of one made by an older version) a random user and password are generated,
+the database is started once without ``--auth`` on loopback to create that user, stopped, and the
+credentials are written to ``secantus-credentials.json`` (created 0600, never readable by others even
+briefly). Every client of the embedded database reads them from there (``server/embedded_auth.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from resources.errors import Unavailable
+from server.embedded_auth import Credentials, provision_if_needed, read_credentials
 
 log = logging.getLogger(__name__)
 STATE_FILE = "secantus.json"
@@ -56,7 +63,13 @@ class EmbeddedDatabase:
 
     @property
     def uri(self) -> str:
+        """The address only, never the credentials (it may be logged): see ``credentials``."""
         return f"mongodb://127.0.0.1:{self.port}/?directConnection=true"
+
+    @property
+    def credentials(self) -> Credentials | None:
+        """The data dir's user and password (None for a database an older version left running without them)."""
+        return read_credentials(self.data_dir)
 
     def running(self) -> bool:
         """Is the database process still there (our child, or the other ``sgl``'s)?"""
@@ -171,12 +184,12 @@ def _die_with(parent: int) -> Callable[[], None]:
     return arm
 
 
-def spawn(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def spawn(data_dir: Path, port: int, *, auth: bool = True) -> subprocess.Popen[bytes]:
     """Start ``secantusd-py`` on ``port`` (without waiting). Call it from a thread that lives as long as
-    the owner (PR_SET_PDEATHSIG is per thread)."""
+    the owner (PR_SET_PDEATHSIG is per thread). ``auth=False`` only for the provisioning run."""
     log_file = open(data_dir / "secantus.log", "ab")  # noqa: SIM115 - handed to the child process
     cmd = [_binary(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir / "db"),
-           "--log-level", "WARNING", *DURABILITY_FLAGS]
+           "--log-level", "WARNING", *DURABILITY_FLAGS, *(("--auth",) if auth else ())]
     try:
         return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
                                 preexec_fn=_die_with(os.getpid()),  # noqa: PLW1509 - see _die_with
@@ -185,8 +198,10 @@ def spawn(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         log_file.close()
 
 
-def wait_until_ready(proc: subprocess.Popen[bytes], data_dir: Path, port: int) -> EmbeddedDatabase:
-    """Wait until the spawned database answers, record it as ours, or raise ``Unavailable``."""
+def wait_until_ready(proc: subprocess.Popen[bytes], data_dir: Path, port: int, *,
+                     record: bool = True) -> EmbeddedDatabase:
+    """Wait until the spawned database answers, record it as ours (unless ``record`` is off), or raise
+    ``Unavailable``."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while not _answers(port):
         if proc.poll() is not None:
@@ -195,8 +210,26 @@ def wait_until_ready(proc: subprocess.Popen[bytes], data_dir: Path, port: int) -
             proc.kill()
             raise Unavailable(f"SecantusDB did not answer on port {port} within {START_TIMEOUT_S:.0f} s")
         time.sleep(0.05)
-    (data_dir / STATE_FILE).write_text(json.dumps({"pid": proc.pid, "port": port, "owner": os.getpid()}))
+    if record:
+        (data_dir / STATE_FILE).write_text(json.dumps({"pid": proc.pid, "port": port, "owner": os.getpid()}))
     return EmbeddedDatabase(data_dir, port, proc.pid, owned=True, process=proc)
+
+
+@contextlib.contextmanager
+def _provisioning_run(data_dir: Path) -> Iterator[int]:
+    """The database started once without ``--auth`` (loopback, a fresh port) to create the user; its port."""
+    port = _free_port()
+    proc = spawn(data_dir, port, auth=False)
+    try:
+        wait_until_ready(proc, data_dir, port, record=False)
+        yield port
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 @contextlib.contextmanager
@@ -219,6 +252,7 @@ def open_embedded(data_dir: Path) -> EmbeddedDatabase:
         if found:
             log.info("using the embedded SecantusDB already running for %s on port %s", data_dir, found.port)
             return found
+        provision_if_needed(data_dir, _provisioning_run)
         port = _free_port()
         database = wait_until_ready(spawn(data_dir, port), data_dir, port)
         log.info("started embedded SecantusDB for %s on 127.0.0.1:%s (pid %s, synchronous commit)",

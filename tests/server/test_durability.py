@@ -26,6 +26,7 @@ from facades.hl7v2 import MllpClient
 from facades.hl7v2.errors import NackReceived
 from server.database import RETRY_AFTER_S, make_client, open_database
 from server.embedded import STATE_FILE
+from server.embedded_auth import read_credentials
 from server.settings import Settings
 from tests.support.access import ClientCredentials, auth_for
 from tests.support.sgl_server import SglProcess, free_port, start_sgl
@@ -103,7 +104,10 @@ def test_production_writes_are_journaled_majority_writes(server: SglProcess) -> 
     assert client.options.retry_writes  # MongoDB remembers applied writes across failovers
     assert not make_client("mongodb://127.0.0.1:1/?directConnection=true", embedded=True).options.retry_writes
     port = _state(server.data_dir)["port"]
-    env = {"SGL_MONGODB_URI": f"mongodb://127.0.0.1:{port}/?directConnection=true", "SGL_DATABASE": "production"}
+    user = read_credentials(server.data_dir)  # the embedded database runs with --auth, like a production one
+    assert user is not None
+    env = {"SGL_MONGODB_URI": f"mongodb://{user.user}:{user.password}@127.0.0.1:{port}/?directConnection=true"
+                              "&authSource=admin", "SGL_DATABASE": "production"}
     production = start_sgl(server.data_dir.parent / "prod-var", env=env)
     try:
         created = httpx.post(f"{production.base}/Patient", json=PATIENT,
@@ -111,6 +115,7 @@ def test_production_writes_are_journaled_majority_writes(server: SglProcess) -> 
         assert created.status_code == 201
         assert "FHIR store ready on MongoDB (writes: w=majority, j=True)" in production.log.read_text()
         assert not (production.data_dir / STATE_FILE).exists()  # no embedded database of its own
+        assert user.password not in production.log.read_text()  # the URI's password is never logged
     finally:
         production.stop()
 
