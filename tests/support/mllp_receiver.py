@@ -38,6 +38,8 @@ class MllpReceiver:
     server: asyncio.Server | None = None
     port: int = 0
     open_writers: set[asyncio.StreamWriter] = field(default_factory=set)
+    serving: set[asyncio.Task[None]] = field(default_factory=set)
+    """The connection handlers still running (one may be sleeping in ``delay`` when its sender is killed)."""
 
     async def start(self) -> MllpReceiver:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=self.ssl_context)
@@ -45,8 +47,14 @@ class MllpReceiver:
         return self
 
     async def stop(self) -> None:
+        """Close every connection and wait until each socket is closed: a socket left to the garbage
+        collector after the test's event loop ends is an unclosed-resource warning (an error in this suite)."""
+        for task in list(self.serving):  # a handler sleeping in ``delay`` for a sender that was killed
+            task.cancel()
         for writer in list(self.open_writers):  # connections still open (a killed sender's, one mid-delay)
             writer.close()
+        if self.serving:
+            await asyncio.wait(list(self.serving), timeout=5)
         if self.server is not None:
             self.server.close()
             with contextlib.suppress(Exception):
@@ -63,6 +71,9 @@ class MllpReceiver:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         buffer = b""
         self.open_writers.add(writer)
+        task = asyncio.current_task()
+        if task is not None:
+            self.serving.add(task)
         try:
             while True:
                 chunk = await reader.read(65536)
@@ -79,6 +90,10 @@ class MllpReceiver:
         finally:
             self.open_writers.discard(writer)
             writer.close()
+            with contextlib.suppress(Exception):
+                await asyncio.shield(writer.wait_closed())
+            if task is not None:
+                self.serving.discard(task)
 
     async def _answer(self, frame: bytes, writer: asyncio.StreamWriter) -> bool:
         self.attempts += 1
