@@ -14,7 +14,6 @@ from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db
 
-TODAY = export_day().strftime("%Y%m%d")
 
 
 async def _api(fhir: httpx.AsyncClient, kind: str) -> httpx.Response:
@@ -27,12 +26,16 @@ async def _api(fhir: httpx.AsyncClient, kind: str) -> httpx.Response:
 @pytest.mark.req("SGL.LOI.01", "SGL.LOI.02", "SGL.LOI.03")
 async def test_cli_and_api_exports_are_the_same_files_SGL_LOI_01_02_03(sgl_server: SglProcess, fhir: httpx.AsyncClient,
                                                                        tmp_path: Path) -> None:
+    before = export_day().strftime("%Y%m%d")  # the lab's day (Europe/Paris), read when the files are made:
     done = sgl_catalog(sgl_server.data_dir, "export", "--dir", str(tmp_path / "out"))
+    after = export_day().strftime("%Y%m%d")  # a run crossing midnight in Paris may name either day
     assert done.returncode == 0, done.stderr
     written = sorted((tmp_path / "out").iterdir())
-    assert [p.name for p in written] == [f"LOINC_1_export_chapitres_{TODAY}.csv",
-                                         f"LOINC_2_export_demandes_{TODAY}.csv",
-                                         f"LOINC_3_export_resultats_{TODAY}.csv"]
+    day = written[0].stem.rsplit("_", 1)[-1]
+    assert day in (before, after)
+    assert [p.name for p in written] == [f"LOINC_1_export_chapitres_{day}.csv",
+                                         f"LOINC_2_export_demandes_{day}.csv",
+                                         f"LOINC_3_export_resultats_{day}.csv"]
     assert done.stdout.split() == [str(p) for p in written]
     for path in written:
         response = await _api(fhir, path.name[:7])
