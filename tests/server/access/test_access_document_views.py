@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.documents.dossiers import validated_report
 from tests.support.access import ActAs, caller_id
+from tests.support.dossiers import validated_report
 from tests.support.validation_lab import Lab
 
 pytestmark = pytest.mark.db

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from server.documents.profile import load_profile
-from tests.server.documents.dossiers import validated_report
 from tests.support.access import BIOLOGIST_DISPLAY, BIOLOGIST_RPPS, ActAs, caller_id
+from tests.support.dossiers import validated_report
 from tests.support.validation_lab import Lab, parameters
 
 pytestmark = pytest.mark.db

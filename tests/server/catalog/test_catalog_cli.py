@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from server.embedded import STATE_FILE
-from tests.server.catalog.catalog_files import DAY, sgl_catalog, versions
+from tests.support.catalog_files import DAY, sgl_catalog, versions
 from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from server.catalog import export_day
-from tests.server.catalog.catalog_files import rows_of, sgl_catalog
+from tests.support.catalog_files import rows_of, sgl_catalog
 from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db

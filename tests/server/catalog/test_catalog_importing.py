@@ -20,7 +20,7 @@ from server.catalog.importing import circuit_codes
 from server.database import Database
 from server.settings import Settings
 from terminology import StaleLoincChange
-from tests.server.catalog.catalog_files import (
+from tests.support.catalog_files import (
     DAY,
     IN_CIRCUIT,
     OUTSIDE_CIRCUIT,

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.server.catalog.catalog_files import IN_CIRCUIT, concept_loinc, loinc_of, versions
 from tests.support.access import caller_id
+from tests.support.catalog_files import IN_CIRCUIT, concept_loinc, loinc_of, versions
 
 pytestmark = pytest.mark.db
 

@@ -10,7 +10,7 @@ import pytest
 from server.catalog import CatalogRepository, read_catalog
 from server.database import Database
 from terminology import load_seed_catalog
-from tests.server.catalog.catalog_files import IN_CIRCUIT
+from tests.support.catalog_files import IN_CIRCUIT
 
 pytestmark = pytest.mark.db
 

@@ -15,7 +15,7 @@ from resources.interactions import WriteIntent
 from server.access.caller import Caller
 from server.catalog.write_rules import CATALOGUE_STEP, loinc_changed_only_by_operations
 from terminology import CONCEPT_MAP_URL, LOINC_SYSTEM
-from tests.server.catalog.catalog_files import IN_CIRCUIT, concept_loinc, loinc_of
+from tests.support.catalog_files import IN_CIRCUIT, concept_loinc, loinc_of
 
 pytestmark = pytest.mark.db
 

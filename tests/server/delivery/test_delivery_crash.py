@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.server.documents.dossiers import patient
 from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_for, wait_until
+from tests.support.dossiers import patient
 from tests.support.mllp_receiver import MllpReceiver
 from tests.support.sgl_server import start_sgl
 from tests.support.validation_lab import parameters

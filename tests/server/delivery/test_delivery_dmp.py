@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from server.delivery.dmp_settings import BLOCK_SYSTEM, VISIBILITY_SYSTEM
-from tests.server.documents.dossiers import patient, validated_report
 from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until
 from tests.support.dmp import DmpSimulator, running_dmp_simulator
 from tests.support.documents_wait import crbio, wait_for_documents
+from tests.support.dossiers import patient, validated_report
 from tests.support.validation_lab import UCUM, parameters
 from tests.support.worklist import worklist
 

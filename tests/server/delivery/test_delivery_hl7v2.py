@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.server.documents.dossiers import validated_report
 from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until
 from tests.support.documents_wait import crbio, wait_for_documents
+from tests.support.dossiers import validated_report
 from tests.support.mllp_receiver import MllpReceiver
 from tests.support.validation_lab import UCUM, parameters
 from tests.support.worklist import worklist

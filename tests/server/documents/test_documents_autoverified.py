@@ -12,9 +12,9 @@ import pytest
 from facades.cda import validate_cda
 from resources.errors import InvalidInput
 from server.documents.profile import DEFAULT_PROFILE, load_profile
-from tests.server.documents.dossiers import patient
 from tests.support.dedicated_lab import dedicated_lab
 from tests.support.documents_wait import crbio, wait_for_documents
+from tests.support.dossiers import patient
 from tests.support.pdf_text import pdf_text
 from tests.support.validation_lab import Lab
 

@@ -10,8 +10,8 @@ from lxml import etree
 
 from facades.cda import read_crbio, validate_cda
 from facades.cda.conformance.kit import default_kit
-from tests.server.documents.dossiers import patient, validated_report
 from tests.support.documents_wait import crbio
+from tests.support.dossiers import patient, validated_report
 from tests.support.validation_lab import Lab, parameters
 
 EXAMPLES = default_kit().root / "ExemplesCDA"

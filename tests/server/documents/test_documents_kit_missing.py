@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.documents.dossiers import patient
 from tests.support.dedicated_lab import dedicated_lab
 from tests.support.documents_wait import documents_status, wait_for_documents
+from tests.support.dossiers import patient
 from tests.support.validation_lab import Lab, parameters
 from tests.support.worklist import worklist
 

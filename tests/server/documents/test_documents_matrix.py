@@ -16,9 +16,9 @@ import pytest
 
 from facades.cda import validate_cda
 from facades.pdf import check_pdfa1b
-from tests.server.documents.dossiers import patient
 from tests.support import crbio_samples as samples
 from tests.support.documents_wait import crbio, documents_status
+from tests.support.dossiers import patient
 from tests.support.validation_lab import Lab
 
 DOSSIERS = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.server.documents.dossiers import patient
 from tests.support.documents_wait import documents_status, wait_for_documents
+from tests.support.dossiers import patient
 from tests.support.validation_lab import Lab, parameters
 from tests.support.worklist import worklist
 

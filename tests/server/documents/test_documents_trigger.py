@@ -11,8 +11,8 @@ import pytest
 
 from facades.cda import validate_cda
 from facades.pdf import DatamatrixError, check_pdfa1b, decode_datamatrix_png, parse_ins_datamatrix
-from tests.server.documents.dossiers import validated_report
 from tests.support.access import BIOLOGIST_DISPLAY
+from tests.support.dossiers import validated_report
 from tests.support.validation_lab import Lab
 
 

@@ -8,8 +8,8 @@ import pytest
 from lxml import etree
 
 from facades.cda import validate_cda
-from tests.server.documents.dossiers import validated_report
 from tests.support.documents_wait import crbio, wait_for_documents
+from tests.support.dossiers import validated_report
 from tests.support.pdf_text import pdf_text
 from tests.support.validation_lab import UCUM, Lab, parameters
 

@@ -20,8 +20,8 @@ from resources.interactions import WriteIntent
 from server.access.caller import Caller
 from server.identity.policy import IdentityPolicy
 from server.identity.write_rules import IdentityRule
-from tests.server.identity.identity_samples import parameters, provisional, with_status
 from tests.support.access import role_client
+from tests.support.identity_samples import parameters, provisional, with_status
 from tests.support.identity_servers import insi_env
 from tests.support.pki import create_test_pki
 from tests.support.sgl_server import start_sgl

@@ -11,8 +11,8 @@ import pytest
 from resources.ins import identity_status, ins_identifier
 from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import attribute_extension, history
-from tests.server.identity.identity_samples import ins_of, out, parameters, provisional
 from tests.support.access import caller_id
+from tests.support.identity_samples import ins_of, out, parameters, provisional
 
 pytestmark = pytest.mark.db
 

@@ -10,8 +10,8 @@ import pytest
 from resources.ins import OID_INS_NIR, identity_status, ins_identifier, ins_identifier_for
 from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import history, with_reliability
-from tests.server.identity.identity_samples import out, parameters, provisional
 from tests.support.access import caller_id
+from tests.support.identity_samples import out, parameters, provisional
 
 pytestmark = pytest.mark.db
 

@@ -10,8 +10,8 @@ import pytest
 from facades.hl7v2 import AssigningAuthority, build_pid
 from resources.ins import identity_status, ins_identifier
 from server.identity.vocabulary import LOCKED_TRAITS_URL, history
-from tests.server.identity.identity_samples import out, parameters, provisional
 from tests.support.access import caller_id
+from tests.support.identity_samples import out, parameters, provisional
 
 pytestmark = pytest.mark.db
 IPP = AssigningAuthority("LAB", "1.2.250.1.999.1")

@@ -13,7 +13,7 @@ from facades.insi import SimulatorHandle
 from resources.ins import OID_INS_NIR, identity_status, ins_identifier, ins_identifier_for
 from resources.patient_traits import birthplace_extension
 from server.identity.vocabulary import with_reliability
-from tests.server.identity.identity_samples import out
+from tests.support.identity_samples import out
 
 pytestmark = pytest.mark.db
 

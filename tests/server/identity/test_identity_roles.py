@@ -11,7 +11,7 @@ from resources.errors import Forbidden
 from resources.ins import ins_identifier
 from resources.patient_traits import BIRTHPLACE_URL
 from server.identity.roles import Right, profile
-from tests.server.identity.identity_samples import MATRICULE, parameters, provisional, with_status
+from tests.support.identity_samples import MATRICULE, parameters, provisional, with_status
 
 pytestmark = pytest.mark.db
 

@@ -12,7 +12,7 @@ from resources.ins import identity_status
 from server.identity.policy import IdentityPolicy
 from server.identity.vocabulary import attribute_extension, reliability, with_reliability
 from server.settings import Settings
-from tests.server.identity.identity_samples import out, parameters, provisional
+from tests.support.identity_samples import out, parameters, provisional
 
 pytestmark = pytest.mark.db
 

@@ -23,7 +23,7 @@ from server.identity.attestation import Attestation
 from server.identity.policy import IdentityPolicy
 from server.identity.vocabulary import LOCKED_TRAITS_URL, attribute_extension, extensions, history
 from server.identity.write_rules import IdentityRule
-from tests.server.identity.identity_samples import MATRICULE, provisional, with_status
+from tests.support.identity_samples import MATRICULE, provisional, with_status
 
 POLICY = IdentityPolicy(test_mode=False, referential=True, justificatifs={})
 Action = Literal["create", "update", "delete"]

@@ -12,7 +12,7 @@ import pytest
 
 from facades.insi import SimulatorHandle, start_insi_simulator
 from facades.insi.envelope import read_request
-from tests.server.identity.identity_samples import parameters, provisional
+from tests.support.identity_samples import parameters, provisional
 from tests.support.identity_servers import insi_env
 from tests.support.pki import create_test_pki
 from tests.support.psc import PscSimulator, create_psc_user, pick_user, psc_env, start_psc_simulator
