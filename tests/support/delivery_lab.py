@@ -18,6 +18,9 @@ from typing import Any
 import httpx
 
 from tests.support.dedicated_lab import Dedicated, dedicated_server
+from tests.support.documents_wait import wait_for_documents
+from tests.support.dossiers import validated_report
+from tests.support.validation_lab import UCUM, parameters
 
 FAST = {"SGL_DELIVERY_BACKOFF": "0.2", "SGL_DELIVERY_BACKOFF_MAX": "0.5", "SGL_DELIVERY_ATTEMPTS": "3",
         "SGL_DELIVERY_POLL": "0.1", "SGL_DELIVERY_LEASE": "20", "SGL_DELIVERY_TIMEOUT": "16",
@@ -83,3 +86,19 @@ async def wait_for(condition: Callable[[], bool], deadline: float = DEADLINE_S) 
     while not condition():
         assert time.monotonic() < end, "condition not met before the deadline"
         await asyncio.sleep(0.1)
+
+
+async def three_versions(lab: Any) -> str:
+    """A report validated with its potassium still pending (partial), then completely, then the potassium
+    corrected: three versions of its documents, each to be delivered after the one it replaces. Returns
+    the report id."""
+    _, report, [potassium] = await validated_report(lab, {"NA": 141}, pending={"K": 4.1})
+    answer = await lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
+    assert answer.status_code == 200, answer.text
+    await wait_for_documents(lab.client, report["id"])
+    value = {"valueQuantity": {"value": 4.6, "unit": "mmol/L", "system": UCUM, "code": "mmol/L"}}
+    correction = parameters(observation={"valueReference": {"reference": f"Observation/{potassium}"}},
+                            reason="erreur de saisie", value=value)
+    corrected = await lab.client.post(f"DiagnosticReport/{report['id']}/$correct", json=correction)
+    assert corrected.status_code == 200, corrected.text
+    return str(report["id"])

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from server.delivery.dmp_settings import BLOCK_SYSTEM, VISIBILITY_SYSTEM
-from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until
+from tests.support.delivery_lab import DeliveryLab, delivery_lab, three_versions, to, wait_until
 from tests.support.dmp import DmpSimulator, running_dmp_simulator
 from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.dossiers import patient, validated_report
-from tests.support.validation_lab import UCUM, parameters
+from tests.support.validation_lab import parameters
 from tests.support.worklist import worklist
 
 DONE = ("delivered", "failed", "cancelled")
@@ -64,14 +64,7 @@ async def test_a_validated_report_reaches_the_dmp_once_as_n3_and_n1_SGL_DMP_01_S
 @pytest.mark.req("SGL.DMP.03", "SGL.DMP.04")
 async def test_partial_then_complete_then_correction_replace_each_other_in_order_SGL_DMP_03_SGL_DMP_04(
         dl: DeliveryLab, dmp: DmpSimulator) -> None:
-    _, report, [potassium] = await validated_report(dl.lab, {"NA": 141}, pending={"K": 4.1})
-    answer = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
-    assert answer.status_code == 200
-    await wait_for_documents(dl.lab.client, report["id"])
-    correction = parameters(observation={"valueReference": {"reference": f"Observation/{potassium}"}},
-                            reason="erreur de saisie", value={"valueQuantity": {"value": 4.6, "unit": "mmol/L",
-                                                                                 "system": UCUM, "code": "mmol/L"}})
-    assert (await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$correct", json=correction)).status_code == 200
+    report = {"id": await three_versions(dl.lab)}
     found = to("dmp", await wait_until(dl.lab.client, report["id"], _finished(3)))
     assert [(d["version"], d["action"], d["state"]) for d in found] == [
         (1, "publish", "delivered"), (2, "replace", "delivered"), (3, "replace", "delivered")]

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until
+from tests.support.delivery_lab import DeliveryLab, delivery_lab, three_versions, to, wait_until
 from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.dossiers import validated_report
 from tests.support.mllp_receiver import MllpReceiver
-from tests.support.validation_lab import UCUM, parameters
+from tests.support.validation_lab import parameters
 from tests.support.worklist import worklist
 
 INS = "279035121518989"
@@ -84,14 +84,7 @@ async def test_validated_report_reaches_the_dpi_as_oru_with_the_stored_n3_SGL_DO
 async def test_a_correction_follows_as_a_replacement_after_the_first_version(
         dl: DeliveryLab, receiver: MllpReceiver) -> None:
     name = receiver.name  # type: ignore[attr-defined]
-    _, report, [potassium] = await validated_report(dl.lab, {"NA": 141}, pending={"K": 4.1})
-    answer = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
-    assert answer.status_code == 200
-    await wait_for_documents(dl.lab.client, report["id"])
-    correction = parameters(observation={"valueReference": {"reference": f"Observation/{potassium}"}},
-                            reason="erreur de saisie", value={"valueQuantity": {"value": 4.6, "unit": "mmol/L",
-                                                                                 "system": UCUM, "code": "mmol/L"}})
-    assert (await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$correct", json=correction)).status_code == 200
+    report = {"id": await three_versions(dl.lab)}
     found = await wait_until(dl.lab.client, report["id"], _finished(name, 3))
     versions = [(d["version"], d["action"], d["state"]) for d in to(name, found)]
     assert versions == [(1, "publish", "delivered"), (2, "replace", "delivered"), (3, "replace", "delivered")]
