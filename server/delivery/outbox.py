@@ -18,7 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.errors import NotFound
 from resources.search.date import now_utc
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.delivery.channel import Action, Channel, DeliverySettings, DocumentEvent, Resource
 from server.delivery.dmp_settings import dmp_block, dmp_visibility
 from server.delivery.lease import PENDING
@@ -60,7 +60,7 @@ class Outbox:
         await deliveries.create_index([("order_key", 1), ("created", 1)])
         await deliveries.create_index([("report_id", 1)])
 
-    async def record(self, session: Any, action: Action, report: Resource, version: int) -> list[str]:
+    async def record(self, session: StoreSession | None, action: Action, report: Resource, version: int) -> list[str]:
         """Write the deliveries of this version (in ``session``); their ids."""
         patient_ref = str((report.get("subject") or {}).get("reference", ""))
         patient = await self._read(session, *patient_ref.split("/", 1)) if "/" in patient_ref else None
@@ -79,13 +79,13 @@ class Outbox:
                 written.append(key)
         return written
 
-    async def _read(self, session: Any, rtype: str, rid: str) -> Resource | None:
+    async def _read(self, session: StoreSession | None, rtype: str, rid: str) -> Resource | None:
         try:
             return (await self.store.read(rtype, rid, session=session)).resource
         except NotFound:
             return None
 
-    async def _write(self, session: Any, key: str, channel: str, recipient: str, extra: dict[str, Any],
+    async def _write(self, session: StoreSession | None, key: str, channel: str, recipient: str, extra: dict[str, Any],
                      action: Action, report: Resource, version: int, patient: str,
                      settings: DeliverySettings) -> None:
         deliveries, now = self.db[COLLECTION], now_utc()
