@@ -91,6 +91,7 @@ TABLE: tuple[Row, ...] = (
     Row(("DiagnosticReport",), ("$cr-bio",), _DESK + (DPI,), "the CR-Bio carries the INS and its Datamatrix"),
     Row(("DiagnosticReport",), ("$produce-documents",), _BIO, "documents again once a failure's cause is fixed"),
     Row(("DiagnosticReport",), ("$deliveries",), _DESK, "where the CR-Bio went, when, and the partners' answers"),
+    Row(("Patient",), ("$deliveries",), _DESK, "the patient's exchanges with partners, identity messages included"),
     Row(("DiagnosticReport",), ("$delivery-retry",), _DESK, "send a failed or cancelled delivery again"),
     Row(("DiagnosticReport",), ("$delivery-cancel",), _BIO, "a document that will not be sent is a biologist's call"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it

@@ -59,6 +59,7 @@ class Outbox:
         await deliveries.create_index([("state", 1), ("due", 1)])
         await deliveries.create_index([("order_key", 1), ("created", 1)])
         await deliveries.create_index([("report_id", 1)])
+        await deliveries.create_index([("patient", 1), ("channel", 1)])  # a patient's exchanges (SGL.INS.50)
 
     async def record(self, session: StoreSession | None, action: Action, report: Resource, version: int) -> list[str]:
         """Write the deliveries of this version (in ``session``); their ids."""
@@ -88,13 +89,23 @@ class Outbox:
     async def _write(self, session: StoreSession | None, key: str, channel: str, recipient: str, extra: dict[str, Any],
                      action: Action, report: Resource, version: int, patient: str,
                      settings: DeliverySettings) -> None:
-        deliveries, now = self.db[COLLECTION], now_utc()
+        deliveries = self.db[COLLECTION]
         order_key = f"{channel}|{recipient}|{patient}|{report['id']}"
         before = await deliveries.find_one({"order_key": order_key, "state": {"$nin": list(FINISHED)},
                                             "_id": {"$ne": key}}, sort=[("created", -1)], session=session)
-        doc = {"channel": channel, "recipient": recipient, "recipient_extra": extra, "action": action.value,
-               "report_id": report["id"], "version": version, "patient": patient, "settings": settings.as_dict(),
-               "author": _author(report), "order_key": order_key, "after": before["_id"] if before else None,
-               "state": BLOCKED if settings.blocked and channel in BLOCKABLE else PENDING, "due": now,
-               "created": now, "attempts": 0, "history": [], "lease_owner": None, "lease_until": None}
+        doc = new_delivery(channel=channel, recipient=recipient, extra=extra, action=action, report_id=report["id"],
+                           version=version, patient=patient, settings=settings, author=_author(report),
+                           order_key=order_key, after=before["_id"] if before else None,
+                           blocked=settings.blocked and channel in BLOCKABLE)
         await deliveries.update_one({"_id": key}, {"$setOnInsert": doc}, upsert=True, session=session)
+
+
+def new_delivery(*, channel: str, recipient: str, extra: dict[str, Any], action: Action, report_id: str, version: int,
+                 patient: str, settings: DeliverySettings, author: str | None, order_key: str, after: str | None,
+                 blocked: bool = False) -> dict[str, Any]:
+    """A delivery as stored (to insert with its idempotency key as ``_id``): pending and due now, or blocked."""
+    now = now_utc()
+    return {"channel": channel, "recipient": recipient, "recipient_extra": extra, "action": action.value,
+            "report_id": report_id, "version": version, "patient": patient, "settings": settings.as_dict(),
+            "author": author, "order_key": order_key, "after": after, "state": BLOCKED if blocked else PENDING,
+            "due": now, "created": now, "attempts": 0, "history": [], "lease_owner": None, "lease_until": None}
