@@ -20,10 +20,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from facades.hl7v2.client import MllpClient, nack_reason
-from facades.hl7v2.crbio_oru import OruParties, build_crbio_oru
+from facades.hl7v2.crbio_oru import build_crbio_oru
 from facades.hl7v2.errors import MllpUnavailable, NackReceived
 from facades.hl7v2.identity_adt import build_identity_adt
 from facades.hl7v2.message import Hl7Message
+from facades.hl7v2.outbound import OruParties
 from facades.hl7v2.pid import AssigningAuthority
 from resources.errors import InvalidInput
 from server.access.roles import DPI
