@@ -36,6 +36,7 @@ from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
 from server.database import Database
 from server.delivery import routes as delivery_routes
+from server.delivery.dmp_block_rule import register_dmp_block_rule
 from server.delivery.identity_updates import register_identity_updates
 from server.delivery.mssante_receipts import receipt_poller
 from server.delivery.service import Runners, outbox_for, start_delivery
@@ -129,6 +130,7 @@ def register_write_rules(write_rules: WriteRules, settings: Settings, database: 
         register_identity_updates(write_rules, database.db)
     register_validation_rules(write_rules)
     register_catalogue_rules(write_rules)  # SGL.LOI.08/09: LOINC codes only through $set-loinc / $loinc-import
+    register_dmp_block_rule(write_rules)  # SGL.DMP.02: only a biologist blocks a prescriber's or analysis' feeding
 
 
 def write_rules_for(settings: Settings, database: Database | None = None) -> WriteRules:

@@ -113,6 +113,8 @@ TABLE: tuple[Row, ...] = (
     Row(DIRECTORY, (READ,), _CARE + (ADMINISTRATEUR, DPI, AUTOMATE, SOUS_TRAITANT)),
     Row(DIRECTORY, (CREATE, UPDATE), (SECRETAIRE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(DIRECTORY, (DELETE,), (ADMINISTRATEUR,)),
+    Row(("Practitioner", "PractitionerRole", "Organization", "ObservationDefinition"), ("dmp-block",), _BIO,
+        "SGL.DMP.02: block or release DMP feeding for every dossier of a prescriber or an analysis"),
     # Annuaire Santé (SGL.ANN.01/04/05): the look-up offered when adding a correspondent, the load's report
     Row(("Practitioner",), ("$mssante-lookup",), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
         "offered when adding a correspondent"),

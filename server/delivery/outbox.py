@@ -12,22 +12,27 @@ version it replaces. Every attempt and the partner's answer are appended to ``hi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.errors import NotFound
+from resources.interactions.search import plan_search
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 from server.delivery.channel import Action, Channel, DeliverySettings, DocumentEvent, Resource
+from server.delivery.dmp_blocking import dmp_block_reason
 from server.delivery.dmp_settings import dmp_block, dmp_visibility
 from server.delivery.lease import PENDING
+from terminology import CATALOG_SYSTEM
 
 COLLECTION = "deliveries"
 DELIVERED, FAILED, CANCELLED, BLOCKED = "delivered", "failed", "cancelled", "blocked"
 FINISHED = (DELIVERED, FAILED, CANCELLED, BLOCKED)
 BLOCKABLE = frozenset({"dmp"})
-"""Channels a dossier's blocking stops (DMP.02 blocks DMP feeding; the DPI and MSSanté still receive)."""
+"""Channels a block stops (DMP.02 blocks DMP feeding; the DPI and MSSanté still receive): their delivery is
+written ``blocked`` with the reason, and waits there until a person releases it (``$delivery-retry``)."""
 CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
 
 
@@ -65,10 +70,18 @@ class Outbox:
         """Write the deliveries of this version (in ``session``); their ids."""
         patient_ref = str((report.get("subject") or {}).get("reference", ""))
         patient = await self._read(session, *patient_ref.split("/", 1)) if "/" in patient_ref else None
-        settings = settings_for(report)
-
         async def read(rtype: str, rid: str) -> Resource | None:
             return await self._read(session, rtype, rid)
+
+        async def definitions(codes: Sequence[str]) -> list[Resource]:
+            wanted = ",".join(f"{CATALOG_SYSTEM}|{code}" for code in codes)
+            request = await plan_search(self.store, "ObservationDefinition", [("identifier", wanted)], strict=True,
+                                        session=session)
+            return list((await self.store.search(request, session=session)).matches)
+
+        settings = settings_for(report)
+        reason = await dmp_block_reason(report, read, definitions) if action != Action.DELETE else None
+        settings = replace(settings, blocked=reason is not None, blocked_reason=reason)
 
         event = DocumentEvent(action, report, patient or {}, settings, read)
         written = []
