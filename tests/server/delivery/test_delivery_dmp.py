@@ -189,6 +189,37 @@ async def test_a_busy_dmp_is_retried_and_holds_the_report_once(dl: DeliveryLab, 
     assert len(_held(dmp, report["id"])) == 2
 
 
+async def test_unreadable_answers_are_retried_and_the_report_is_held_once(dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    """Bad input from the DMP: an answer that is not XML, then a truncated MTOM answer, then success."""
+    dmp.queue_faults("garbage")
+    dmp.queue_faults("truncated")
+    _, report, _ = await validated_report(dl.lab, {"NA": 143})
+    [delivery] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
+    assert delivery["state"] == "delivered" and delivery["attempts"] == 3
+    first, second, third = delivery["history"]
+    assert (first["outcome"], second["outcome"], third["outcome"]) == ("retry", "retry", "delivered")
+    assert first["text"] and second["text"] and first["text"] != second["text"]  # each answer's own words kept
+    assert len(_held(dmp, report["id"])) == 2  # N3 and N1, once: nothing lost, nothing doubled
+
+
+async def test_a_dmp_answering_soap_faults_ends_failed_then_a_retry_sends_it_once(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    dmp.queue_faults("soap_fault", 3)
+    _, report, _ = await validated_report(dl.lab, {"GLU": 0.95})
+    [failed] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
+    assert failed["state"] == "failed" and failed["attempts"] == 3 and _held(dmp, report["id"]) == []
+    assert all(h["outcome"] == "retry" and "indisponible" in h["text"] for h in failed["history"]), failed["history"]
+    tasks = [t for t in await worklist(dl.lab.client, "delivery-failed", f"DiagnosticReport/{report['id']}")
+             if any(i["valueString"] == failed["id"] for i in t["input"])]
+    assert len(tasks) == 1 and "dmp" in tasks[0]["description"]
+    retried = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$delivery-retry",
+                                       json=parameters(delivery=failed["id"]))
+    assert retried.status_code == 200
+    [done] = to("dmp", await wait_until(dl.lab.client, report["id"],
+                                        lambda found: to("dmp", found)[0]["state"] == "delivered"))
+    assert done["attempts"] == 1 and len(_held(dmp, report["id"])) == 2
+
+
 @pytest.mark.req("SGL.INS.37")
 async def test_no_qualified_ins_nothing_to_the_dmp_SGL_INS_37(dl: DeliveryLab, dmp: DmpSimulator) -> None:
     _, report, _ = await validated_report(dl.lab, {"GLU": 0.9}, qualified=False)
