@@ -88,6 +88,7 @@ TABLE: tuple[Row, ...] = (
     Row(RESULTS, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
     Row(("Observation",), ("$validate-technical", "$rerun"), _BENCH),
     Row(("DiagnosticReport",), ("$validate-biological", "$correct"), _BIO),
+    Row(("DiagnosticReport",), ("$withdraw",), _BIO, "withdraw a validated report from the DMP and the EHRs"),
     Row(("DiagnosticReport",), ("$cr-bio",), _DESK + (DPI,), "the CR-Bio carries the INS and its Datamatrix"),
     Row(("DiagnosticReport",), ("$produce-documents",), _BIO, "documents again once a failure's cause is fixed"),
     Row(("DiagnosticReport",), ("$deliveries",), _DESK, "where the CR-Bio went, when, and the partners' answers"),

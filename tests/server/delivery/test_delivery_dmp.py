@@ -75,6 +75,20 @@ async def test_partial_then_complete_then_correction_replace_each_other_in_order
     assert [d["replaces"] for d in n3] == [None, n3[0]["uniqueId"], n3[1]["uniqueId"]]
 
 
+@pytest.mark.req("SGL.DMP.03")
+async def test_a_withdrawn_report_is_deleted_from_the_dmp_by_iti_57_SGL_DMP_03(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    _, report, _ = await validated_report(dl.lab, {"K": 4.4})
+    await wait_until(dl.lab.client, report["id"], _finished())
+    answer = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$withdraw",
+                                      json=parameters(reason="prélèvement mal identifié"))
+    assert answer.status_code == 200, answer.text
+    found = to("dmp", await wait_until(dl.lab.client, report["id"], _finished(2)))
+    assert [(d["action"], d["state"]) for d in found] == [("publish", "delivered"), ("delete", "delivered")]
+    held = _held(dmp, report["id"])
+    assert len(held) == 2 and {d["availabilityStatus"] for d in held} == {"urn:asip:ci-sis:2010:StatusType:Deleted"}
+
+
 async def _validated_with(dl: DeliveryLab, security: list[dict[str, str]], tags: list[dict[str, str]], *,
                           code: str = "GLU", requester: str | None = None) -> str:
     """A report whose dossier settings (security labels, tags) are set before its biological validation, as

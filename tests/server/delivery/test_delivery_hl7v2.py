@@ -93,6 +93,29 @@ async def test_a_correction_follows_as_a_replacement_after_the_first_version(
     assert len(receiver.by_control_id) == 3  # each version once, in order
 
 
+@pytest.mark.req("SGL.DOC.17")
+async def test_a_withdrawn_report_reaches_the_dpi_as_a_deletion_with_obx_11_d_SGL_DOC_17(
+        dl: DeliveryLab, receiver: MllpReceiver) -> None:
+    name = receiver.name  # type: ignore[attr-defined]
+    _, report, _ = await validated_report(dl.lab, {"NA": 138})
+    await wait_until(dl.lab.client, report["id"], _finished(name))
+    path = f"DiagnosticReport/{report['id']}/$withdraw"
+    technician = await dl.act_as("technicien")
+    assert (await technician.post(path, json=parameters(reason="erreur de patient"))).status_code == 403
+    assert (await dl.lab.client.post(path, json=parameters())).status_code == 400  # a reason is required
+    answer = await dl.lab.client.post(path, json=parameters(reason="erreur d'identification du patient"))
+    assert answer.status_code == 200 and answer.json()["status"] == "entered-in-error", answer.text
+    found = to(name, await wait_until(dl.lab.client, report["id"], _finished(name, 2)))
+    assert [(d["action"], d["version"], d["state"]) for d in found] == [("publish", 1, "delivered"),
+                                                                       ("delete", 1, "delivered")]
+    first, withdrawal = receiver.received
+    assert withdrawal.segment("ORC").get("1") == "CA" and _obx(withdrawal)[0].get("11") == "D"  # type: ignore[union-attr]
+    assert _obx(withdrawal)[0].get("5.5") == _obx(first)[0].get("5.5")  # the document it withdraws
+    assert withdrawal.control_id != first.control_id and found[1]["remote_id"] == withdrawal.control_id
+    again = await dl.lab.client.post(path, json=parameters(reason="encore"))
+    assert again.status_code == 422 and "VAL-09" in again.text
+
+
 async def test_a_replacement_waits_for_the_version_it_replaces(dl: DeliveryLab, receiver: MllpReceiver) -> None:
     name = receiver.name  # type: ignore[attr-defined]
     receiver.delay = 6.0  # version 1 stays unacknowledged while version 2 is made and queued
