@@ -91,6 +91,7 @@ TABLE: tuple[Row, ...] = (
     Row(("DiagnosticReport",), ("$cr-bio",), _DESK + (DPI,), "the CR-Bio carries the INS and its Datamatrix"),
     Row(("DiagnosticReport",), ("$produce-documents",), _BIO, "documents again once a failure's cause is fixed"),
     Row(("DiagnosticReport",), ("$deliveries",), _DESK, "where the CR-Bio went, when, and the partners' answers"),
+    Row(("Patient",), ("$deliveries",), _DESK, "the patient's exchanges with partners, identity messages included"),
     Row(("DiagnosticReport",), ("$delivery-retry",), _DESK, "send a failed or cancelled delivery again"),
     Row(("DiagnosticReport",), ("$delivery-cancel",), _BIO, "a document that will not be sent is a biologist's call"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
@@ -112,6 +113,8 @@ TABLE: tuple[Row, ...] = (
     Row(DIRECTORY, (READ,), _CARE + (ADMINISTRATEUR, DPI, AUTOMATE, SOUS_TRAITANT)),
     Row(DIRECTORY, (CREATE, UPDATE), (SECRETAIRE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(DIRECTORY, (DELETE,), (ADMINISTRATEUR,)),
+    Row(("Practitioner", "PractitionerRole", "Organization", "ObservationDefinition"), ("dmp-block",), _BIO,
+        "SGL.DMP.02: block or release DMP feeding for every dossier of a prescriber or an analysis"),
     # Annuaire Santé (SGL.ANN.01/04/05): the look-up offered when adding a correspondent, the load's report
     Row(("Practitioner",), ("$mssante-lookup",), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
         "offered when adding a correspondent"),

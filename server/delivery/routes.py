@@ -3,6 +3,8 @@
     GET  /fhir/DiagnosticReport/{id}/$deliveries       every delivery of the report, attempts and answers
     POST /fhir/DiagnosticReport/{id}/$delivery-retry   Parameters: delivery (string, 0..*)
     POST /fhir/DiagnosticReport/{id}/$delivery-cancel  Parameters: delivery (string, 0..*), reason (1)
+    GET  /fhir/Patient/{id}/$deliveries                every exchange of the patient: its reports' documents and
+                                                       its identity messages (SGL.INS.50)
 
 Answers are ``Parameters``: one ``delivery`` part per delivery (its JSON in ``valueString`` for the
 listing; the ids changed for retry and cancel).
@@ -41,7 +43,17 @@ def _answer(ids: list[str]) -> Response:
 @router.get("/DiagnosticReport/{rid}/$deliveries")
 async def deliveries(rid: str, request: Request, store: StoreDep) -> Response:
     await store.read("DiagnosticReport", rid)  # 404 / 410 for an unknown report
-    found = await manage.find(_db(request), report_id=rid)
+    return _listing(await manage.find(_db(request), report_id=rid))
+
+
+@router.get("/Patient/{rid}/$deliveries")
+async def patient_deliveries(rid: str, request: Request, store: StoreDep) -> Response:
+    await store.read("Patient", rid)  # 404 / 410 for an unknown patient
+    found = await manage.find(_db(request), patient=f"Patient/{rid}", limit=1000)
+    return _listing(found)
+
+
+def _listing(found: list[dict[str, Any]]) -> Response:
     return fhir_response({"resourceType": "Parameters", "parameter": [
         {"name": "delivery", "valueString": json.dumps(manage.as_json(d), ensure_ascii=False)} for d in found]})
 
