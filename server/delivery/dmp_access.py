@@ -42,7 +42,7 @@ from server.settings import Settings
 
 router = APIRouter()
 log = logging.getLogger(__name__)
-PROFESSION_SYSTEMS = ("urn:oid:1.2.250.1.71.1.2.7", "TRE_G15-ProfessionSante")
+PROFESSION_SYSTEMS = ("1.2.250.1.71.1.2.7", "TRE_G15-ProfessionSante", "TRE-G15-ProfessionSante")
 
 
 @functools.lru_cache(maxsize=4)
