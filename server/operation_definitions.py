@@ -90,6 +90,13 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("delivery", "string", 0, "*", documentation="delivery id; none: every failed one of the report"),)),
     Operation("delivery-cancel", "Cancel pending or failed deliveries of a report", (
         Param("delivery", "string", 0, "*", documentation="delivery id; none: every unfinished one"), _REASON)),
+    Operation("dmp-access", "The TD0.9 call opening the DMP web portal on a patient with a qualified INS", (
+        Param("target", "code", documentation="patient-file (default) | dashboard"),
+        Param("url", "url", 1, use="out"), Param("method", "code", 1, use="out"),
+        Param("page", "string", 1, use="out"), Param("mode", "code", 1, use="out"),
+        Param("expires", "instant", 1, use="out"), Param("professional", "BackboneElement", 1, use="out"),
+        Param("field", "BackboneElement", 1, "*", use="out", documentation="a form field to post: name, value")),
+        affects_state=False, body="none"),
     Operation("mssante-lookup", "MSSanté addresses of a professional from the Annuaire Santé extraction", (
         Param("identifier", "string", documentation="8 + RPPS, 0 + ADELI, or an 11-digit RPPS"),
         Param("family", "string"), Param("given", "string"),

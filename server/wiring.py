@@ -35,6 +35,7 @@ from server.catalog.seed import run_seed
 from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
 from server.database import Database
+from server.delivery import dmp_access
 from server.delivery import routes as delivery_routes
 from server.delivery.dmp_block_rule import register_dmp_block_rule
 from server.delivery.identity_updates import register_identity_updates
@@ -75,6 +76,7 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (identity_routes.router, "/fhir", ["Identity (RNIV, INSi)"]),
     (documents_router, "/fhir", ["CR-Bio documents"]),
     (delivery_routes.router, "/fhir", ["Delivery"]),
+    (dmp_access.router, "/fhir", ["Delivery"]),
     (annuaire_routes.router, "/fhir", ["Annuaire Santé"]),
     (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),

@@ -94,6 +94,7 @@ TABLE: tuple[Row, ...] = (
     Row(("Patient",), ("$deliveries",), _DESK, "the patient's exchanges with partners, identity messages included"),
     Row(("DiagnosticReport",), ("$delivery-retry",), _DESK, "send a failed or cancelled delivery again"),
     Row(("DiagnosticReport",), ("$delivery-cancel",), _BIO, "a document that will not be sent is a biologist's call"),
+    Row(IDENTITY, ("$dmp-access",), _BIO, "TD0.9: the DMP web portal on the patient, for the logged-in biologist"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
     Row(DOCUMENTS, (READ,), _CARE + (DPI,)),
     Row(BINARY, (READ,), _DESK + (DPI,)),
