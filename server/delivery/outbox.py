@@ -19,7 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resources.errors import NotFound
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
-from server.delivery.channel import Action, Channel, DeliverySettings, DocumentEvent, Resource
+from server.delivery.channel import Action, Channel, DeliverySettings, DocumentEvent, Recipient, Resource
 from server.delivery.dmp_settings import dmp_block, dmp_visibility
 from server.delivery.lease import PENDING
 
@@ -69,15 +69,39 @@ class Outbox:
         async def read(rtype: str, rid: str) -> Resource | None:
             return await self._read(session, rtype, rid)
 
-        event = DocumentEvent(action, report, patient or {}, settings, read)
+        async def delivered_to(channel: str) -> list[Recipient]:
+            return await self.delivered_to(session, channel, str(report["id"]))
+
+        event = DocumentEvent(action, report, patient or {}, settings, read, delivered_to)
         written = []
         for channel in self.channels:
-            for recipient in await channel.recipients(event):
-                key = idempotency_key(channel.name, recipient.name, report["id"], version, action)
-                await self._write(session, key, channel.name, recipient.name, dict(recipient.extra), action, report,
-                                  version, patient_ref, settings)
-                written.append(key)
+            chosen = await self.record_for(session, channel.name, action, report, version,
+                                           await channel.recipients(event))
+            written += [key for key, _ in chosen]
         return written
+
+    async def record_for(self, session: StoreSession | None, channel: str, action: Action, report: Resource,
+                         version: int, recipients: Sequence[Recipient]) -> list[tuple[str, bool]]:
+        """Write one delivery of ``channel`` per recipient given (the channel's own answer, or a person's choice:
+        manual MSSanté sending); each key with ``True`` when it is new, ``False`` when it was already there."""
+        patient_ref = str((report.get("subject") or {}).get("reference", ""))
+        settings, written = settings_for(report), []
+        for recipient in recipients:
+            key = idempotency_key(channel, recipient.name, report["id"], version, action)
+            new = await self._write(session, key, channel, recipient.name, dict(recipient.extra), action, report,
+                                    version, patient_ref, settings)
+            written.append((key, new))
+        return written
+
+    async def delivered_to(self, session: StoreSession | None, channel: str, report_id: str) -> list[Recipient]:
+        """Everyone ``channel`` actually delivered a version of the report to (``delivered``: submitted and not
+        bounced since), each once, in the order they first received it."""
+        found: dict[str, Recipient] = {}
+        query = {"channel": channel, "report_id": report_id, "state": DELIVERED,
+                 "action": {"$in": [Action.PUBLISH.value, Action.REPLACE.value]}}
+        async for done in self.db[COLLECTION].find(query, session=session).sort([("created", 1), ("_id", 1)]):
+            found.setdefault(done["recipient"], Recipient(done["recipient"], dict(done.get("recipient_extra") or {})))
+        return list(found.values())
 
     async def _read(self, session: StoreSession | None, rtype: str, rid: str) -> Resource | None:
         try:
@@ -87,7 +111,7 @@ class Outbox:
 
     async def _write(self, session: StoreSession | None, key: str, channel: str, recipient: str, extra: dict[str, Any],
                      action: Action, report: Resource, version: int, patient: str,
-                     settings: DeliverySettings) -> None:
+                     settings: DeliverySettings) -> bool:
         deliveries, now = self.db[COLLECTION], now_utc()
         order_key = f"{channel}|{recipient}|{patient}|{report['id']}"
         before = await deliveries.find_one({"order_key": order_key, "state": {"$nin": list(FINISHED)},
@@ -97,4 +121,5 @@ class Outbox:
                "author": _author(report), "order_key": order_key, "after": before["_id"] if before else None,
                "state": BLOCKED if settings.blocked and channel in BLOCKABLE else PENDING, "due": now,
                "created": now, "attempts": 0, "history": [], "lease_owner": None, "lease_until": None}
-        await deliveries.update_one({"_id": key}, {"$setOnInsert": doc}, upsert=True, session=session)
+        done = await deliveries.update_one({"_id": key}, {"$setOnInsert": doc}, upsert=True, session=session)
+        return done.upserted_id is not None
