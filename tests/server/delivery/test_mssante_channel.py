@@ -23,6 +23,7 @@ from server.delivery.channel import (
 )
 from server.delivery.mssante_channel import MssanteChannel, message_id, pdf_name
 from tests.support.mssante import KIT_N3, SENDER, OperatorPki, client_for, operator_pki
+from tests.support.sgl_server import free_ports
 
 INS = "279035121518989"
 COPIES_TO = "https://opensgl.org/fhir/StructureDefinition/result-copies-to"
@@ -186,6 +187,9 @@ async def test_tls_refusal_is_a_retry_with_the_reason_and_5xx_a_failure_SGL_MSS_
     item = _item("liberal@medecin.mssante.fr")
     no_crl = await _channel(ops, operator, crls=()).send(item, _documents())
     assert no_crl.outcome == Outcome.RETRY and "SGL.MSS.06" in no_crl.text
+    (closed,) = free_ports(1)  # the OCSP responder down: the delivery stays pending with the reason
+    down = await _channel(ops, operator, crls=(), ocsp=f"http://127.0.0.1:{closed}/ocsp").send(item, _documents())
+    assert down.outcome == Outcome.RETRY and "OCSP responder" in down.text and "cannot be reached" in down.text
     operator.boxes.refuse_all = True
     refused = await _channel(ops, operator).send(item, _documents())
     assert refused.outcome == Outcome.FAILED and "550" in refused.text
