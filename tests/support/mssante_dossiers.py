@@ -43,20 +43,21 @@ async def ordered(lab: Lab, *, qualified: bool, correspondents: list[str]) -> tu
     return pid, dict(request.json())
 
 
-async def validated(lab: Lab, *, qualified: bool, correspondents: list[str]) -> str:
+async def validated(lab: Lab, *, qualified: bool, correspondents: list[str], wait: bool = True) -> str:
     """Order with a prescriber and correspondents, one result, technically then biologically validated, documents
-    made; the report id."""
+    made (``wait=False``: being made in the background); the report id."""
     pid, request = await ordered(lab, qualified=qualified, correspondents=correspondents)
-    return await validate_one(lab, pid, request["id"])
+    return await validate_one(lab, pid, request["id"], wait=wait)
 
 
-async def validate_one(lab: Lab, pid: str, request_id: str) -> str:
+async def validate_one(lab: Lab, pid: str, request_id: str, *, wait: bool = True) -> str:
     rid = await lab.result(pid, request_id, "GLU", 1.05)
     assert (await lab.validate(rid)).status_code == 200
     report = await lab.report_of(rid)
     answer = await lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
     assert answer.status_code == 200, answer.text
-    await wait_for_documents(lab.client, report["id"])
+    if wait:
+        await wait_for_documents(lab.client, report["id"])
     return str(report["id"])
 
 

@@ -10,6 +10,7 @@ The admin endpoint (plain HTTP on loopback, for tests and harnesses only)::
     GET /_sim/inbox?address=BAL       JSON array of what that BAL can read over IMAP (receipts)
     POST /ocsp                        the IGC-Santé OCSP responder (``ocsp_responder.py``), when configured
     GET /_sim/ocsp?stale=1|0          make the responder answer out of date (or not again)
+    GET /_sim/delay?seconds=S         hold each mail S seconds before taking it (0: at once)
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ def _admin_answer(boxes: Mailboxes, ocsp: OcspResponder | None, request_line: st
     if target.path == "/_sim/inbox" and query.get("address"):
         return _json(200, [{"uid": s.uid, "seen": s.seen, "received": s.received.isoformat(),
                             "raw": s.raw.decode("utf-8", "replace")} for s in boxes.inbox(query["address"])])
+    if target.path == "/_sim/delay":
+        try:
+            boxes.delay = min(max(float(query.get("seconds", "0")), 0.0), 30.0)
+        except ValueError:
+            return _json(400, {"error": "seconds must be a number"})
+        return _json(200, {"delay": boxes.delay})
     if target.path == "/_sim/ocsp" and ocsp is not None:
         ocsp.stale = query.get("stale") == "1"
         return _json(200, {"stale": ocsp.stale})

@@ -11,18 +11,26 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
+import signal
 import zipfile
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from facades.cda import validate_cda
+from facades.mssante import MssTlsRefused
 from facades.mssante.dev_crl import write_crl
-from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, wait_until
+from facades.mssante.ocsp import check_ocsp
+from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, wait_for, wait_until
 from tests.support.dossiers import validated_report
 from tests.support.mssante_dossiers import attachment, body_text, doctor, mss, states, validated
 from tests.support.mssante_operator import OperatorProcess, start_operator_process
+from tests.support.sgl_server import start_sgl
 from tests.support.validation_lab import parameters
 from tests.support.worklist import worklist
 
@@ -43,7 +51,8 @@ def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProce
 
 @pytest.fixture(scope="module")
 async def dl(tmp_path_factory: pytest.TempPathFactory, operator: OperatorProcess) -> AsyncIterator[DeliveryLab]:
-    env = operator.env(SGL_MSS_CONTACT=CONTACT, SGL_MSS_RECEIPTS_POLL="0.5", SGL_DELIVERY_ATTEMPTS="60")
+    env = operator.env(SGL_MSS_CONTACT=CONTACT, SGL_MSS_RECEIPTS_POLL="0.5", SGL_DELIVERY_ATTEMPTS="60",
+                       SGL_DELIVERY_LEASE="10", SGL_DELIVERY_TIMEOUT="8")  # a killed server's leases expire soon
     async with delivery_lab(tmp_path_factory.mktemp("mss-delivery") / "var", env) as lab:
         yield lab
 
@@ -192,3 +201,47 @@ async def test_partial_report_goes_only_on_a_deliberate_send_then_the_complete_o
         assert (await asyncio.to_thread(validate_cda, n3, level="N3")).ok
         assert (b'statusCode code="active"' in n3) == (status == "preliminary")
     assert potassium
+
+
+async def test_kill_9_during_a_batch_each_mail_reaches_each_recipient_once(dl: DeliveryLab,
+                                                                            operator: OperatorProcess) -> None:
+    """SIGKILL while mails are in flight (the operator holds each DATA 1.5 s), restart on the same data: every
+    report reaches every recipient under one Message-ID, none lost; a copy comes again only for a mail the
+    operator had taken when the sender died, and then with the same Message-ID (what a platform deduplicates)."""
+    pros = ["crash-a@cabinet-k.mssante.fr", "crash-b@cabinet-k.mssante.fr"]
+    refs = [await doctor(dl.lab, 60 + n, a) for n, a in enumerate(pros)]
+    await asyncio.to_thread(operator.admin, "delay", seconds="1.5")
+    try:
+        reports = [await validated(dl.lab, qualified=False, correspondents=refs, wait=False) for _ in range(3)]
+        await wait_for(lambda: sum(len(operator.messages(a)) for a in pros) >= 1, deadline=30)
+        os.kill(dl.server.process.pid, signal.SIGKILL)
+        dl.server.process.wait(timeout=30)
+    finally:
+        await asyncio.to_thread(operator.admin, "delay", seconds="0")
+    taken_at_kill = await asyncio.to_thread(lambda: sum(len(operator.messages(a)) for a in pros))
+    server = dl.server
+    dl.server = start_sgl(server.data_dir, env=dl.env, ports=(server.port, server.mllp_port, server.astm_port),
+                          partners=None)
+    for report_id in reports:
+        await wait_until(dl.lab.client, report_id, lambda f: len(mss(f)) == 2 and states(mss(f), "delivered"),
+                         deadline=60)
+    for address in pros:
+        received = await asyncio.to_thread(operator.messages, address)
+        by_id = Counter(m["messageId"] for m in received)
+        assert len(by_id) == len(reports)  # each report once per recipient, under its one Message-ID
+    copies = await asyncio.to_thread(lambda: sum(len(operator.messages(a)) for a in pros))
+    assert copies - len(reports) * len(pros) <= 4  # at most what was in flight (SGL_DELIVERY_CONCURRENCY)
+    assert taken_at_kill < len(reports) * len(pros)  # the kill did land in the middle of the batch
+
+
+@pytest.mark.req("SGL.MSS.06")
+def test_the_simulator_process_answers_ocsp_from_its_crl_SGL_MSS_06(operator: OperatorProcess) -> None:
+    leaf = x509.load_pem_x509_certificate((operator.cert_dir / "server.pem").read_bytes()).public_bytes(Encoding.DER)
+    url = f"http://127.0.0.1:{operator.admin_port}/ocsp"
+    assert check_ocsp(leaf, operator.cert_dir / "ca.pem", url) == f"OCSP good ({url})"
+    operator.admin("ocsp", stale="1")
+    try:
+        with pytest.raises(MssTlsRefused, match="out of date"):
+            check_ocsp(leaf, operator.cert_dir / "ca.pem", url)
+    finally:
+        operator.admin("ocsp", stale="0")
