@@ -61,6 +61,14 @@ async def validate_one(lab: Lab, pid: str, request_id: str, *, wait: bool = True
     return str(report["id"])
 
 
+async def correspondents_report(lab: Lab, addresses: list[str], *, first: int, qualified: bool = True
+                                ) -> tuple[list[str], str]:
+    """Correspondents at ``addresses`` (numbered from ``first``) and a report of theirs validated, documents made:
+    (their references, the report id)."""
+    refs = [await doctor(lab, first + n, a) for n, a in enumerate(addresses)]
+    return refs, await validated(lab, qualified=qualified, correspondents=refs)
+
+
 def attachment(raw: bytes, name: str) -> bytes:
     message = message_from_bytes(raw, policy=default)
     part = next(p for p in message.walk() if p.get_filename() == name)

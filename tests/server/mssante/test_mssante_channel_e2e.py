@@ -28,7 +28,15 @@ from facades.mssante.dev_crl import write_crl
 from facades.mssante.ocsp import check_ocsp
 from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, wait_for, wait_until
 from tests.support.dossiers import validated_report
-from tests.support.mssante_dossiers import attachment, body_text, doctor, mss, states, validated
+from tests.support.mssante_dossiers import (
+    attachment,
+    body_text,
+    correspondents_report,
+    doctor,
+    mss,
+    states,
+    validated,
+)
 from tests.support.mssante_operator import OperatorProcess, start_operator_process
 from tests.support.sgl_server import start_sgl
 from tests.support.validation_lab import parameters
@@ -126,8 +134,7 @@ async def test_revoked_operator_certificate_leaves_the_delivery_pending_with_the
 async def test_deletion_notice_goes_to_everyone_who_received_the_report_SGL_MSS_25(
         dl: DeliveryLab, operator: OperatorProcess) -> None:
     pros = ["supprime-a@cabinet-a.mssante.fr", "supprime-b@cabinet-b.mssante.fr"]
-    refs = [await doctor(dl.lab, 20 + n, a) for n, a in enumerate(pros)]
-    report_id = await validated(dl.lab, qualified=True, correspondents=refs)
+    _, report_id = await correspondents_report(dl.lab, pros, first=20)
     await wait_until(dl.lab.client, report_id, lambda f: len(mss(f)) == 3 and states(mss(f), "delivered"))
 
     # the second correspondent is taken off the dossier after he received the report: he is warned all the same

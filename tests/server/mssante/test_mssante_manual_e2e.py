@@ -15,7 +15,16 @@ import httpx
 import pytest
 
 from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, wait_until
-from tests.support.mssante_dossiers import attachment, doctor, mss, ordered, states, validate_one, validated
+from tests.support.mssante_dossiers import (
+    attachment,
+    correspondents_report,
+    doctor,
+    mss,
+    ordered,
+    states,
+    validate_one,
+    validated,
+)
 from tests.support.mssante_operator import OperatorProcess, start_operator_process
 from tests.support.validation_lab import issue
 
@@ -58,8 +67,7 @@ async def _post(client: httpx.AsyncClient, report_id: str, body: dict[str, Any])
 async def test_hospital_sends_only_to_the_chosen_recipients_SGL_MSS_18_SGL_MSS_21(
         dl: DeliveryLab, operator: OperatorProcess) -> None:
     pros = ["interne@chu-service.mssante.fr", "traitant@cabinet-h.mssante.fr"]
-    refs = [await doctor(dl.lab, 40 + n, a) for n, a in enumerate(pros)]
-    report_id = await validated(dl.lab, qualified=True, correspondents=refs)
+    refs, report_id = await correspondents_report(dl.lab, pros, first=40)
     assert mss(await deliveries(dl.lab.client, report_id)) == []  # the documents are ready: nothing went out
 
     answer = await _post(dl.lab.client, report_id, _send(_to(refs[1]), PATIENT))
