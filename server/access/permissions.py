@@ -88,6 +88,7 @@ TABLE: tuple[Row, ...] = (
     Row(RESULTS, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
     Row(("Observation",), ("$validate-technical", "$rerun"), _BENCH),
     Row(("DiagnosticReport",), ("$validate-biological", "$correct"), _BIO),
+    Row(("DiagnosticReport",), ("$withdraw",), _BIO, "taking back a validated report notifies who received it"),
     Row(("DiagnosticReport",), ("$cr-bio",), _DESK + (DPI,), "the CR-Bio carries the INS and its Datamatrix"),
     Row(("DiagnosticReport",), ("$produce-documents",), _BIO, "documents again once a failure's cause is fixed"),
     Row(("DiagnosticReport",), ("$deliveries",), _DESK, "where the CR-Bio went, when, and the partners' answers"),
@@ -95,6 +96,8 @@ TABLE: tuple[Row, ...] = (
     Row(("DiagnosticReport",), ("$delivery-retry",), _DESK, "send a failed or cancelled delivery again"),
     Row(("DiagnosticReport",), ("$delivery-cancel",), _BIO, "a document that will not be sent is a biologist's call"),
     Row(IDENTITY, ("$dmp-access",), _BIO, "TD0.9: the DMP web portal on the patient, for the logged-in biologist"),
+    Row(("DiagnosticReport",), ("$mssante-send",), _BIO,
+        "sending a report by hand (hospital setting, partial report) is a professional's deliberate act"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
     Row(DOCUMENTS, (READ,), _CARE + (DPI,)),
     Row(BINARY, (READ,), _DESK + (DPI,)),
