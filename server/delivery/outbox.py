@@ -21,6 +21,7 @@ from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 from server.delivery.channel import Action, Channel, DeliverySettings, DocumentEvent, Resource
 from server.delivery.dmp_settings import dmp_block, dmp_visibility
+from server.delivery.facts import VERSIONS, Site, facts_of, record_version, route_of
 from server.delivery.lease import PENDING
 
 COLLECTION = "deliveries"
@@ -51,14 +52,21 @@ def _author(report: Resource) -> str | None:
 
 
 class Outbox:
-    def __init__(self, db: AsyncDatabase[Any], store: FhirStore, channels: Sequence[Channel]) -> None:
-        self.db, self.store, self.channels = db, store, list(channels)
+    def __init__(self, db: AsyncDatabase[Any], store: FhirStore, channels: Sequence[Channel],
+                 site: Site | None = None) -> None:
+        self.db, self.store, self.channels, self.site = db, store, list(channels), site or Site()
 
     async def ensure_indexes(self) -> None:
         deliveries = self.db[COLLECTION]
         await deliveries.create_index([("state", 1), ("due", 1)])
         await deliveries.create_index([("order_key", 1), ("created", 1)])
         await deliveries.create_index([("report_id", 1)])
+        # the dashboards (server/dashboard): one period's deliveries / versions by an index range, never a scan
+        # (equality before range: one FINESS's view uses the second index of each pair)
+        await deliveries.create_index([("created", 1)])
+        await deliveries.create_index([("facts.finess", 1), ("created", 1)])
+        await self.db[VERSIONS].create_index([("produced", 1)])
+        await self.db[VERSIONS].create_index([("finess", 1), ("produced", 1)])
 
     async def record(self, session: StoreSession | None, action: Action, report: Resource, version: int) -> list[str]:
         """Write the deliveries of this version (in ``session``); their ids."""
@@ -70,12 +78,15 @@ class Outbox:
             return await self._read(session, rtype, rid)
 
         event = DocumentEvent(action, report, patient or {}, settings, read)
+        facts = await facts_of(report, patient or {}, settings, read, self.site)
+        if action in (Action.PUBLISH, Action.REPLACE):
+            await record_version(self.db, session, report, version, patient_ref, facts, now_utc())
         written = []
         for channel in self.channels:
             for recipient in await channel.recipients(event):
                 key = idempotency_key(channel.name, recipient.name, report["id"], version, action)
                 await self._write(session, key, channel.name, recipient.name, dict(recipient.extra), action, report,
-                                  version, patient_ref, settings)
+                                  version, patient_ref, settings, facts)
                 written.append(key)
         return written
 
@@ -87,7 +98,7 @@ class Outbox:
 
     async def _write(self, session: StoreSession | None, key: str, channel: str, recipient: str, extra: dict[str, Any],
                      action: Action, report: Resource, version: int, patient: str,
-                     settings: DeliverySettings) -> None:
+                     settings: DeliverySettings, facts: dict[str, Any]) -> None:
         deliveries, now = self.db[COLLECTION], now_utc()
         order_key = f"{channel}|{recipient}|{patient}|{report['id']}"
         before = await deliveries.find_one({"order_key": order_key, "state": {"$nin": list(FINISHED)},
@@ -96,5 +107,6 @@ class Outbox:
                "report_id": report["id"], "version": version, "patient": patient, "settings": settings.as_dict(),
                "author": _author(report), "order_key": order_key, "after": before["_id"] if before else None,
                "state": BLOCKED if settings.blocked and channel in BLOCKABLE else PENDING, "due": now,
-               "created": now, "attempts": 0, "history": [], "lease_owner": None, "lease_until": None}
+               "created": now, "facts": facts, "route": route_of(channel, recipient), "attempts": 0, "history": [],
+               "lease_owner": None, "lease_until": None}
         await deliveries.update_one({"_id": key}, {"$setOnInsert": doc}, upsert=True, session=session)
