@@ -4,8 +4,11 @@ calendar (Europe/Paris) draws them, each a half-open UTC interval ``[start, end)
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
+
+from resources.errors import InvalidInput
+from resources.search.date import now_utc
 
 LAB_ZONE = ZoneInfo("Europe/Paris")
 CODES = ("mois", "annee", "annee-precedente")
@@ -49,3 +52,18 @@ def periods(now: datetime, codes: tuple[str, ...] = CODES) -> list[Period]:
         "annee-precedente": (_utc(year - 1, 1), _utc(year, 1)),
     }
     return [Period(code, *spans[code]) for code in codes]
+
+
+def chosen_periods(values: list[str], day: str | None) -> list[Period]:
+    """The periods asked (``period=`` values), drawn around ``day`` (lab calendar) or now."""
+    codes = [c.strip() for v in values for c in v.split(",") if c.strip()] or list(CODES)
+    unknown = [c for c in codes if c not in CODES]
+    if unknown:
+        raise InvalidInput(f"period: {', '.join(unknown)} unknown; periods: {', '.join(CODES)}", expression="period")
+    now = now_utc()
+    if day:
+        try:
+            now = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date(), time(12), LAB_ZONE).astimezone(UTC)
+        except ValueError as exc:
+            raise InvalidInput(f"date: {day!r} is not a date (YYYY-MM-DD)", expression="date") from exc
+    return periods(now, tuple(dict.fromkeys(codes)))

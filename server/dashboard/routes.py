@@ -10,15 +10,13 @@ separated; default all three), ``finess`` (one FINESS géographique; default eve
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from resources.errors import InvalidInput
-from resources.search.date import now_utc
 from server.dashboard.compute import dashboard
-from server.dashboard.periods import CODES, LAB_ZONE, Period, periods
+from server.dashboard.periods import chosen_periods
 from server.dashboard.render import as_csv, as_parameters
 from server.delivery.dmp_channel import lab_identity
 from server.deps import SettingsDep
@@ -27,21 +25,6 @@ from server.responses import fhir_response
 router = APIRouter()
 KNOWN = {"period", "finess", "date", "_format"}
 _FINESS = re.compile(r"^\d{9}$|^2[AB]\d{7}$")
-
-
-def chosen_periods(values: list[str], day: str | None) -> list[Period]:
-    """The periods asked (``period=`` values), drawn around ``day`` (lab calendar) or now."""
-    codes = [c.strip() for v in values for c in v.split(",") if c.strip()] or list(CODES)
-    unknown = [c for c in codes if c not in CODES]
-    if unknown:
-        raise InvalidInput(f"period: {', '.join(unknown)} unknown; periods: {', '.join(CODES)}", expression="period")
-    now = now_utc()
-    if day:
-        try:
-            now = datetime.combine(datetime.strptime(day, "%Y-%m-%d").date(), time(12), LAB_ZONE).astimezone(UTC)
-        except ValueError as exc:
-            raise InvalidInput(f"date: {day!r} is not a date (YYYY-MM-DD)", expression="date") from exc
-    return periods(now, tuple(dict.fromkeys(codes)))
 
 
 def wants_csv(request: Request) -> bool:

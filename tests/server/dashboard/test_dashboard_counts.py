@@ -42,6 +42,7 @@ from server.delivery.lease import Leases
 from server.delivery.outbox import COLLECTION, Outbox
 from server.delivery.worker import DeliveryWorker
 from server.settings import Settings
+from tests.support.access import SGL
 
 pytestmark = pytest.mark.db
 FINESS, RPPS = "750000001", "810001234567"
@@ -255,3 +256,28 @@ async def test_the_csv_extract_is_french_and_says_the_same_SGL_TBB_01(made: tupl
     first = {p["name"]: p for p in parameters["parameter"][0]["part"]}
     assert first["period"]["valueString"] == "mois" and first["produced"]["valueInteger"] == 10
     assert "rpps" not in first and first["start"]["valueDate"] == "2026-06-01"
+
+
+@pytest.mark.req("SGL.TBB.01")
+async def test_sgl_dashboard_prints_the_summary_and_the_extract_SGL_TBB_01(
+        made: tuple[Database, list[Planned]]) -> None:
+    database, plan = made
+    data_dir = str(database.embedded.data_dir) if database.embedded else ""
+    args = ("dashboard", "--period", "annee-precedente", "--date", "2026-06-15", "--data-dir", data_dir)
+    summary = await _sgl(*args)
+    expected = _expected(plan, periods(TODAY, ("annee-precedente",))[0])
+    assert summary.splitlines()[0].startswith("année précédente (2025-01-01 au 2025-12-31) FINESS 750000001 RPPS tous")
+    assert f"{expected['produced']} CR-Bio produits" in summary and f"DMP {expected['dmp_delivered']} envoyés / " \
+        f"{expected['dmp_failed']} échecs" in summary
+    extract = await _sgl(*args, "--csv")
+    assert extract.startswith("\ufeffPériode;Début;Fin;FINESS géographique;RPPS;CR-Bio produits")
+    assert len(extract.splitlines()) == 3  # the header, the FINESS, its one RPPS
+
+
+async def _sgl(*args: str) -> str:
+    """``sgl`` in a subprocess, without blocking this loop (the test's own database client keeps answering)."""
+    proc = await asyncio.create_subprocess_exec(SGL, *args, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    assert proc.returncode == 0, err.decode()
+    return out.decode("utf-8")
