@@ -227,3 +227,7 @@ from server.portability.cli import export_command, import_command  # noqa: E402
 
 main.add_command(export_command)
 main.add_command(import_command)
+
+from server.dashboard.cli import dashboard_command  # noqa: E402
+
+main.add_command(dashboard_command)

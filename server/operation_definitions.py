@@ -122,6 +122,12 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("export-status", "Status, manifest or cancellation of a Bulk Data export", affects_state=False,
               body="none"),
     Operation("export-file", "One output file of a Bulk Data export", affects_state=False, body="none"),
+    Operation("delivery-dashboard", "Delivery dashboards: CR-Bio produced and sent per channel, failures "
+              "(SGL.TBB.01-03); _format=csv for the ';' extract", (
+        Param("period", "code", 0, "*", documentation="mois, annee, annee-precedente (default: all three)"),
+        Param("finess", "string", documentation="one FINESS géographique (default: every one)"),
+        Param("date", "date", documentation="the day the periods are drawn around (default: today)"),
+        Param("row", "BackboneElement", 0, "*", use="out")), affects_state=False, body="none"),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

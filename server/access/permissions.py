@@ -126,6 +126,9 @@ TABLE: tuple[Row, ...] = (
     # portability (SGL.PORT.01): the Bulk Data export of everything, for administrators only
     Row((SYSTEM_LEVEL, "Patient"), ("$export",), (ADMINISTRATEUR,), "the whole store or the patients' data"),
     Row((SYSTEM_LEVEL,), ("$export-status", "$export-file"), (ADMINISTRATEUR,), "only the job's own caller"),
+    # delivery dashboards (SGL.TBB.01-03): counts only, no patient data; the lab's management
+    Row((SYSTEM_LEVEL,), ("$delivery-dashboard",), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
+        "counts of CR-Bio produced and sent, for the lab's management"),
     # the trail (SGL.INS.17): append-only for every client, written by the server
     Row(TRAIL, (READ,), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(TRAIL, (CREATE, UPDATE, DELETE), (), "AuditEvent and Provenance are append-only, written by the server"),

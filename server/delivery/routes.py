@@ -22,6 +22,8 @@ from fastapi.responses import Response
 from resources.errors import Conflict
 from server.access.enforce import request_caller
 from server.delivery import manage
+from server.delivery.dmp_channel import lab_identity
+from server.delivery.facts import Site
 from server.delivery.mssante_channel import operator_config
 from server.delivery.mssante_send import ManualSend, read_choice
 from server.deps import StoreDep
@@ -83,5 +85,6 @@ async def mssante_send(rid: str, request: Request, store: StoreDep) -> Response:
     choice = read_choice(parameters(await request.body()))
     if operator_config(request.app.state.settings) is None:
         raise Conflict("MSSanté sending is not configured on this server (SGL_MSS_SMTP, _CERT, _KEY, _CA, _FROM)")
-    written = await ManualSend(_db(request), store).send(rid, choice, request_caller(request).display)
+    site = Site.from_profile(lab_identity(request.app.state.settings.lab_profile))
+    written = await ManualSend(_db(request), store, site).send(rid, choice, request_caller(request).display)
     return _answer([key if new else f"already {key}" for key, new in written])
