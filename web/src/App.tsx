@@ -11,6 +11,7 @@ import { PatientFilePage } from "./pages/PatientFile";
 import { WorklistPage, usePendingCount } from "./pages/Worklist";
 import { ReportPage } from "./pages/Report";
 import { BenchPage } from "./pages/Bench";
+import { PatientEditPage } from "./pages/PatientEdit";
 
 interface Screen {
   path: string;
@@ -108,19 +109,25 @@ function Shell({ session, path, onLogout }: { session: Session; path: string; on
   );
 }
 
+function unavailable(any = true) {
+  return any ? (
+    <Alert color="gray" title="Écran non disponible">
+      Cet écran n'existe pas ou votre profil n'y a pas accès. Choisissez un écran dans le menu.
+    </Alert>
+  ) : (
+    <Alert color="gray" title="Aucun écran">Votre profil n'a accès à aucun écran du poste de travail.</Alert>
+  );
+}
+
 function route(session: Session, path: string, screens: Screen[]) {
-  const [, page, id] = path.split("/");
+  const [, page, id, action] = path.split("/");
   const allowed = screens.some((s) => s.path === `/${page}`);
-  if (!allowed) {
-    return screens.length ? (
-      <Alert color="gray" title="Écran non disponible">
-        Cet écran n'existe pas ou votre profil n'y a pas accès. Choisissez un écran dans le menu.
-      </Alert>
-    ) : (
-      <Alert color="gray" title="Aucun écran">Votre profil n'a accès à aucun écran du poste de travail.</Alert>
-    );
+  if (!allowed) return unavailable(screens.length > 0);
+  if (page === "patients" && (id === "nouveau" || action === "modifier")) {
+    const edit = id === "nouveau" ? can(session, "Patient", "create") : can(session, "Patient", "update");
+    return edit ? <PatientEditPage id={id === "nouveau" ? null : id} /> : unavailable();
   }
-  if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage />;
+  if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage session={session} />;
   if (page === "paillasse") return <BenchPage />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
   return null;

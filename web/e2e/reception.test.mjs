@@ -1,0 +1,119 @@
+// Reception (issue 15, web1): identity creation and edit with the RNIV traits, bad input refused next to its
+// field with nothing sent, INSi search from the identity file against the INSi simulator, the qualification
+// decision, the status history; the technician is offered none of it.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { assertAccessible, launch, login, newPage, screenshot } from "./support.mjs";
+
+let chromium;
+before(async () => { chromium = await launch(); });
+after(async () => { await chromium?.close(); });
+
+/** A text field by its accessible name (a required field's label also holds its " *"). */
+const input = (page, name) => page.getByRole("textbox", { name, exact: true });
+
+/** The fields of the identity form, by label (exact: "Nom de naissance" is not "Nom utilisé"). */
+async function fill(page, fields) {
+  for (const [label, value] of Object.entries(fields)) {
+    if (label === "Sexe") await page.getByRole("combobox", { name: label, exact: true }).selectOption(value);
+    else await input(page, label).fill(value);
+  }
+}
+
+test("SGL.INS.11 a new identity: bad input said next to its field and nothing sent, then created", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "sophie");
+  await page.getByRole("link", { name: "Patients" }).click();
+  await page.getByRole("link", { name: "Nouvelle identité" }).click();
+  const writes = [];
+  page.on("request", (r) => { if (r.method() !== "GET" && r.url().includes("/fhir/Patient")) writes.push(r.url()); });
+  await fill(page, { "Nom de naissance": "x".repeat(10_000), "Premier prénom de naissance": "Zoé",
+    "Date de naissance": "31/02/1975", "Code du lieu de naissance (INSEE)": "63220" });
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByText("10000 caractères : 100 au plus.").waitFor();
+  await page.getByText("Date impossible : attendue au format JJ/MM/AAAA.").waitFor();
+  await page.getByText("Choisissez le sexe.").waitFor();
+  // the message is the field's description for assistive technology (aria-describedby), next to it
+  const described = await input(page, "Date de naissance").getAttribute("aria-describedby");
+  assert.ok(described && (await page.locator(`[id="${described.split(" ").find((d) => d.includes("error"))}"]`)
+    .innerText()).includes("Date impossible"), described);
+  assert.equal(await input(page, "Nom de naissance").getAttribute("aria-invalid"), "true");
+  assert.deepEqual(writes, [], "nothing was sent");
+  await assertAccessible(page, "identité : erreurs de saisie");
+  await screenshot(page, "identite-erreurs");
+  await fill(page, { "Nom de naissance": "Adrun", "Premier prénom de naissance": "Zoé",
+    "Date de naissance": "31/12/1975", Sexe: "female", "Code du lieu de naissance (INSEE)": "63220" });
+  await screenshot(page, "identite-creation");
+  await page.keyboard.press("Enter"); // keyboard-first: Enter in a field saves the form
+  await page.getByTestId("identity-status").waitFor();
+  assert.equal(writes.length, 1);
+  assert.equal(await page.getByTestId("identity-status").textContent(), "Identité provisoire");
+  assert.equal(await page.getByTestId("birth-name").innerText(), "ADRUN");
+  assert.equal(await page.getByTestId("first-birth-first-name").innerText(), "ZOE"); // INS.01: as INSi holds it
+  assert.equal(await page.getByTestId("birth-date").innerText(), "31/12/1975");
+  assert.equal(await page.getByTestId("sex").innerText(), "Féminin");
+  assert.equal(await page.getByTestId("birthplace").innerText(), "63220");
+
+  // edit: the used name and first name (not strict traits)
+  await page.getByRole("link", { name: "Modifier l'identité" }).click();
+  assert.equal(await input(page, "Nom de naissance").inputValue(), "ADRUN");
+  await fill(page, { "Nom utilisé": "Martin", "Prénom utilisé": "Zoé" });
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByTestId("used-name").waitFor();
+  assert.equal(await page.getByTestId("used-name").innerText(), "MARTIN");
+  assert.equal(await page.getByTestId("used-first-name").innerText(), "Zoé");
+  assert.equal(writes.length, 2);
+
+  // INSi search by the stored traits: the answer and the comparison, nothing written until the user decides
+  await page.getByRole("button", { name: "Rechercher l'INS (INSi)" }).click();
+  await page.getByTestId("insi-result").waitFor();
+  assert.match(await page.getByTestId("insi-result").innerText(), /Réponse INSi : 00 — Une identité trouvée/);
+  const rows = page.getByRole("table", { name: "Comparaison avec l'INSi" }).getByRole("row");
+  assert.deepEqual((await rows.nth(6).getByRole("cell").allTextContents()).map((t) => t.trim()),
+    ["Matricule INS", "—", "275126322074974 (NIR) (différent)"]);
+  assert.equal(await page.getByTestId("identity-status").textContent(), "Identité provisoire");
+  await assertAccessible(page, "INSi : réponse");
+  await screenshot(page, "identite-insi");
+  await page.getByRole("button", { name: "Reprendre l'identité INSi" }).click();
+  await page.getByText("Identité INSi reprise : Identité récupérée.").waitFor();
+  assert.equal(await page.getByTestId("identity-status").textContent(), "Identité récupérée");
+  assert.equal(await page.getByTestId("ins").innerText(), "275126322074974 (NIR)");
+
+  // verify the INS now stored, then the identity card: qualified
+  await page.getByRole("button", { name: "Vérifier l'INS (INSi)" }).click();
+  await page.getByText("INS vérifié auprès de l'INSi : conforme.").waitFor();
+  await page.getByLabel("Justificatif d'identité présenté").selectOption("CN");
+  await page.getByRole("button", { name: "Valider l'identité" }).click();
+  await page.getByText("Justificatif enregistré : Identité qualifiée.").waitFor();
+  assert.equal(await page.getByTestId("identity-status").textContent(), "Identité qualifiée");
+  const history = page.getByRole("table", { name: "Historique du statut" }).getByRole("row");
+  const changes = (await history.allInnerTexts()).slice(1);
+  assert.equal(changes.length, 3, changes.join("\n"));
+  assert.match(changes[0], /^\S+ à \S+\s+—\s+Identité provisoire\s+user:sophie/);
+  assert.match(changes[1], /Identité provisoire\s+Identité récupérée\s+user:sophie.*SGL\.INS\.13 INSi traits search answered 00/);
+  assert.match(changes[2], /Identité récupérée\s+Identité qualifiée\s+user:sophie.*justificatif CN/);
+  await assertAccessible(page, "dossier d'identité qualifié");
+  await screenshot(page, "identite-qualifiee-insi");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test("a technician is offered neither identity creation nor edit nor INSi", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "thomas");
+  await page.getByRole("link", { name: "Patients" }).click();
+  await page.getByRole("button", { name: "Rechercher" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Nouvelle identité" }).count(), 0);
+  await page.getByLabel("Nom", { exact: true }).fill("ADRUN");
+  await page.getByRole("button", { name: "Rechercher" }).click();
+  await page.getByRole("link", { name: "ADRUN" }).first().click();
+  await page.getByTestId("identity-status").waitFor();
+  for (const name of ["Modifier l'identité", "Nouvelle demande"]) {
+    assert.equal(await page.getByRole("link", { name }).count(), 0, name);
+  }
+  assert.equal(await page.getByRole("button", { name: "Rechercher l'INS (INSi)" }).count(), 0);
+  await page.goto("/patients/nouveau");
+  await page.getByText("Écran non disponible").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Enregistrer" }).count(), 0);
+  await page.context().close();
+});
