@@ -3,7 +3,7 @@
 // decision, the status history; the technician is offered none of it.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertAccessible, launch, login, newPage, screenshot } from "./support.mjs";
+import { assertAccessible, fixture, launch, login, newPage, screenshot } from "./support.mjs";
 
 let chromium;
 before(async () => { chromium = await launch(); });
@@ -112,8 +112,104 @@ test("a technician is offered neither identity creation nor edit nor INSi", asyn
     assert.equal(await page.getByRole("link", { name }).count(), 0, name);
   }
   assert.equal(await page.getByRole("button", { name: "Rechercher l'INS (INSi)" }).count(), 0);
-  await page.goto("/patients/nouveau");
+  await page.goto("/identite/nouvelle");
   await page.getByText("Écran non disponible").waitFor();
   assert.equal(await page.getByRole("button", { name: "Enregistrer" }).count(), 0);
   await page.context().close();
+});
+
+test("a request from the catalogue, its tube labels (PDF), reception scan first, a tube refused with its reason", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "sophie");
+  await page.getByRole("link", { name: "Patients" }).click();
+  await page.getByLabel("Nom", { exact: true }).fill("ADRUN");
+  await page.getByRole("button", { name: "Rechercher" }).click();
+  await page.getByRole("link", { name: "ADRUN" }).first().click();
+  await page.getByRole("link", { name: "Nouvelle demande" }).click();
+  const orders = [];
+  page.on("request", (r) => { if (r.url().includes("$order")) orders.push(r.postDataJSON()); });
+  const exam = page.getByRole("textbox", { name: "Ajouter un examen" });
+  await exam.waitFor();
+  assert.ok(await exam.evaluate((e) => e === document.activeElement), "the cursor starts in the exam field");
+  await page.keyboard.type("gly");
+  await page.getByRole("list", { name: "Examens proposés" }).getByRole("button", { name: "Glycémie" }).waitFor();
+  await page.keyboard.press("Enter"); // adds the first proposal
+  await page.keyboard.type("NFS");
+  await page.getByRole("list", { name: "Examens proposés" }).getByRole("button").first().waitFor();
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Enter"); // a stray Enter (empty field) sends nothing
+  const chosen = page.getByRole("list", { name: "Examens demandés" }).getByRole("listitem");
+  assert.deepEqual(await chosen.allInnerTexts(), ["GLYCÉMIE", "NUMÉRATION FORMULE SANGUINE"]);
+  await page.getByRole("button", { name: "Enregistrer la demande" }).click();
+  await page.getByText("Choisissez le prescripteur.").waitFor();
+  assert.deepEqual(orders, [], "nothing sent before the form is complete");
+  await page.getByRole("combobox", { name: "Prescripteur" }).selectOption({ label: fixture.ids.prescriber });
+  await assertAccessible(page, "nouvelle demande");
+  await screenshot(page, "demande-nouvelle");
+  await page.getByRole("button", { name: "Enregistrer la demande" }).click();
+  const tubes = page.getByRole("table", { name: "Tubes de la demande" });
+  await tubes.waitFor();
+  assert.equal(orders.length, 1);
+  assert.deepEqual(orders[0].parameter.filter((p) => p.name === "exam").map((p) => p.valueCoding.code), ["GLY", "NFS"]);
+  const accessions = await page.getByTestId("accession").allInnerTexts();
+  assert.equal(accessions.length, 2, "serum and whole-blood tubes");
+  for (const a of accessions) assert.match(a, /^\d{10}$/);
+
+  const label = page.waitForResponse((r) => r.url().includes("/$label"));
+  await page.getByRole("button", { name: `Étiquette du tube ${accessions[0]} (PDF)` }).click();
+  const pdf = await label;
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()["content-type"], "application/pdf");
+  const frame = page.getByTitle(`Étiquette du tube ${accessions[0]}`);
+  const head = await page.evaluate(async (src) => (await (await fetch(src)).text()).slice(0, 5),
+    await frame.getAttribute("src"));
+  assert.equal(head, "%PDF-");
+  await screenshot(page, "demande-etiquettes");
+
+  // reception: the cursor waits in the scan bar; a scan = the digits and a trailing Enter
+  await page.getByRole("link", { name: "Réception des tubes" }).first().click();
+  const bar = page.getByRole("textbox", { name: "Scanner ou saisir le numéro du tube" });
+  await bar.waitFor();
+  assert.ok(await bar.evaluate((e) => e === document.activeElement), "scan first: the bar has the focus");
+  const feedback = page.getByTestId("scan-feedback");
+  const scan = async (text) => {
+    const before = await feedback.innerText();
+    await page.keyboard.type(`${text}\n`);
+    await page.waitForFunction((old) => document.querySelector("[data-testid=scan-feedback]").innerText !== old, before);
+    return { tone: await feedback.locator("[data-tone]").getAttribute("data-tone"), text: await feedback.innerText() };
+  };
+  let seen = await scan(accessions[0]);
+  assert.equal(seen.tone, "ok", seen.text);
+  assert.match(seen.text, new RegExp(`Reçu\\s+Tube ${accessions[0]} \\(ADRUN ZOE\\) reçu le`));
+  assert.equal(await bar.inputValue(), "", "ready for the next tube");
+  seen = await scan(accessions[0]);
+  assert.equal(seen.tone, "known");
+  assert.match(seen.text, /déjà reçu le/);
+  seen = await scan("9999999999");
+  assert.equal(seen.tone, "bad");
+  assert.match(seen.text, /Tube 9999999999 inconnu/);
+  seen = await scan(accessions[1]);
+  assert.equal(seen.tone, "ok");
+  await assertAccessible(page, "réception des tubes");
+  await screenshot(page, "reception-tubes");
+
+  // refusal of the second tube: Enter in its fields records nothing, the button does
+  const writes = [];
+  page.on("request", (r) => { if (r.method() === "PUT" && r.url().includes("/fhir/Specimen/")) writes.push(r.url()); });
+  await page.getByRole("button", { name: `Déclarer le tube ${accessions[1]} non conforme` }).click();
+  await page.getByRole("combobox", { name: "Motif" }).selectOption({ label: "Échantillon hémolysé" });
+  await page.getByRole("textbox", { name: "Commentaire" }).fill("sérum rosé");
+  await page.getByRole("textbox", { name: "Commentaire" }).press("Enter");
+  assert.equal(await page.getByRole("textbox", { name: "Commentaire" }).inputValue(), "sérum rosé", "not reset");
+  await screenshot(page, "reception-non-conformite");
+  await page.getByRole("button", { name: "Enregistrer la non-conformité" }).click();
+  await page.getByText(`Tube ${accessions[1]} (ADRUN ZOE) déclaré non conforme : Échantillon hémolysé.`).waitFor();
+  assert.equal(writes.length, 1, "the Enter earlier sent nothing: only the button's write");
+  await bar.focus();
+  seen = await scan(accessions[1]);
+  assert.equal(seen.tone, "bad");
+  assert.match(seen.text, /refusé : Échantillon hémolysé/);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+  console.log(`TUBES ${JSON.stringify(accessions)}`);
 });

@@ -12,6 +12,8 @@ import { WorklistPage, usePendingCount } from "./pages/Worklist";
 import { ReportPage } from "./pages/Report";
 import { BenchPage } from "./pages/Bench";
 import { PatientEditPage } from "./pages/PatientEdit";
+import { OrderNewPage } from "./pages/OrderNew";
+import { ReceptionPage } from "./pages/Reception";
 
 interface Screen {
   path: string;
@@ -21,6 +23,7 @@ interface Screen {
 
 const SCREENS: Screen[] = [
   { path: "/patients", label: "Patients", allowed: (s) => can(s, "Patient", "read") },
+  { path: "/reception", label: "Réception des tubes", allowed: (s) => can(s, "Specimen", "update") },
   {
     path: "/paillasse",
     label: "Validation technique",
@@ -120,15 +123,20 @@ function unavailable(any = true) {
 }
 
 function route(session: Session, path: string, screens: Screen[]) {
-  const [, page, id, action] = path.split("/");
+  const [, page, id] = path.split("/");
+  if (page === "identite" && id) {
+    const edit = id === "nouvelle" ? can(session, "Patient", "create") : can(session, "Patient", "update");
+    return edit ? <PatientEditPage id={id === "nouvelle" ? null : id} /> : unavailable();
+  }
+  if (page === "demandes" && id === "nouvelle" && can(session, "ServiceRequest", "$order")) {
+    const patient = new URLSearchParams(window.location.search).get("patient");
+    return patient ? <OrderNewPage patientId={patient} /> : unavailable();
+  }
   const allowed = screens.some((s) => s.path === `/${page}`);
   if (!allowed) return unavailable(screens.length > 0);
-  if (page === "patients" && (id === "nouveau" || action === "modifier")) {
-    const edit = id === "nouveau" ? can(session, "Patient", "create") : can(session, "Patient", "update");
-    return edit ? <PatientEditPage id={id === "nouveau" ? null : id} /> : unavailable();
-  }
   if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage session={session} />;
   if (page === "paillasse") return <BenchPage />;
+  if (page === "reception") return <ReceptionPage session={session} />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
   return null;
 }

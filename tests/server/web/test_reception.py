@@ -9,8 +9,11 @@ One ``sgl serve`` for the module, wired to the simulator as the identity tests w
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -59,7 +62,26 @@ async def reception(reception_server: SglProcess) -> dict[str, str]:
             await accounts.create_user(database.db, login, PASSWORD, role=role, name=name)
     finally:
         await database.close()
-    return {}
+    async with _as(reception_server, "sophie") as http:  # the secretary adds the prescriber to the directory
+        doctor = await http.post("/fhir/Practitioner", json={
+            "resourceType": "Practitioner", "name": [{"family": "PRESCRIPTEUR", "given": ["Paul"], "prefix": ["Dr"]}],
+            "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": "810000000001"}]})
+        assert doctor.status_code == 201, doctor.text
+        role = await http.post("/fhir/PractitionerRole", json={
+            "resourceType": "PractitionerRole", "practitioner": {"reference": f"Practitioner/{doctor.json()['id']}"}})
+        assert role.status_code == 201, role.text
+    return {"prescriber": "Dr PRESCRIPTEUR Paul"}
+
+
+@asynccontextmanager
+async def _as(server: SglProcess, login: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client logged in through /auth/login with that account (session cookie and CSRF header set)."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as http:
+        answer = await http.post("/auth/login", json={"username": login, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        http.headers.update({"Cookie": f"sgl_session={answer.cookies['sgl_session']}",
+                             "X-CSRF-Token": str(answer.json()["csrf"])})
+        yield http
 
 
 def _suite(suite: str, server: SglProcess, ids: dict[str, str]) -> str:
@@ -74,15 +96,12 @@ def _suite(suite: str, server: SglProcess, ids: dict[str, str]) -> str:
     return report
 
 
-async def _patients(server: SglProcess, family: str) -> list[dict[str, object]]:
-    """What the store holds under that birth name, read over the API as the biologist."""
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as http:
-        login = await http.post("/auth/login", json={"username": "claire", "password": PASSWORD})
-        assert login.status_code == 200, login.text
-        found = await http.get("/fhir/Patient", params={"family": family},
-                               headers={"Cookie": f"sgl_session={login.cookies['sgl_session']}"})
+async def _search(server: SglProcess, query: str) -> list[dict[str, Any]]:
+    """A search over the API as the biologist: what the store holds."""
+    async with _as(server, "claire") as http:
+        found = await http.get(f"/fhir/{query}")
         assert found.status_code == 200, found.text
-        return [e["resource"] for e in found.json().get("entry", [])]
+        return [e["resource"] for e in found.json().get("entry", []) if e.get("search", {}).get("mode") != "include"]
 
 
 @pytest.mark.req("SGL.INS.11")
@@ -93,12 +112,21 @@ async def test_identity_creation_edit_insi_and_qualification_in_the_browser_SGL_
     fields first), edits her used name, searches the INSi (00, traits compared), takes its identity
     (récupérée), records an identity card (qualifiée); the history lists both changes."""
     # in a thread: the INSi simulator answers from this test's event loop
-    await asyncio.to_thread(_suite, "reception", reception_server, reception)
-    stored = await _patients(reception_server, "ADRUN")
+    report = await asyncio.to_thread(_suite, "reception", reception_server, reception)
+    stored = await _search(reception_server, "Patient?family=ADRUN")
     assert len(stored) == 1, stored  # the refused attempts stored nothing
-    assert "x" * 200 not in str(await _patients(reception_server, "X"))
+    assert await _search(reception_server, "Patient?family=XXXXXXXXXX") == []
     patient = stored[0]
     status = [e for e in patient["extension"] if str(e["url"]).endswith("identity-reliability")]  # type: ignore[index,union-attr]
     assert "QUAL" in str(status), status
     assert {"use": "usual", "family": "MARTIN", "given": ["Zoé"]} in patient["name"]  # type: ignore[operator]
     assert (SCREENS / "identite-insi.png").stat().st_size > 10_000
+    tubes = json.loads(report.split("TUBES ", 1)[1].splitlines()[0])
+    [received] = await _search(reception_server, f"Specimen?accession={tubes[0]}")
+    assert received["status"] == "available" and received["receivedTime"], received
+    [refused] = await _search(reception_server, f"Specimen?accession={tubes[1]}")
+    assert refused["status"] == "unsatisfactory" and refused["receivedTime"], refused
+    assert refused["condition"][0]["coding"][0] == {"system": "http://terminology.hl7.org/CodeSystem/v2-0490",
+                                                    "code": "RH", "display": "Échantillon hémolysé"}
+    assert refused["note"][-1]["authorString"] == "Sophie ACCUEIL"
+    assert refused["note"][-1]["text"] == "Non-conformité : Échantillon hémolysé — sérum rosé"

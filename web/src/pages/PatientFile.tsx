@@ -53,7 +53,7 @@ export function PatientFilePage({ session, id }: { session: Session; id: string 
         {flags.includes("DOUTE") && <Badge color="red.9">Identité douteuse</Badge>}
         {flags.includes("FICTI") && <Badge color="red.9">Identité fictive</Badge>}
         {can(session, "Patient", "update") && (
-          <Button component="a" variant="outline" size="xs" {...linkProps(`/patients/${id}/modifier`)}>Modifier l'identité</Button>)}
+          <Button component="a" variant="outline" size="xs" {...linkProps(`/identite/${id}`)}>Modifier l'identité</Button>)}
         {can(session, "ServiceRequest", "$order") && (
           <Button component="a" size="xs" {...linkProps(`/demandes/nouvelle?patient=${id}`)}>Nouvelle demande</Button>)}
       </Group>

@@ -73,7 +73,7 @@ export function PatientSearchPage({ session }: { session?: Session }) {
         <Group mt="sm">
           <Button type="submit" loading={busy}>Rechercher</Button>
           {session && can(session, "Patient", "create") && (
-            <Button component="a" variant="outline" {...linkProps("/patients/nouveau")}>Nouvelle identité</Button>)}
+            <Button component="a" variant="outline" {...linkProps("/identite/nouvelle")}>Nouvelle identité</Button>)}
         </Group>
       </form>
       {error && <Alert color="red" role="alert">{error}</Alert>}
