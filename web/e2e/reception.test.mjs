@@ -4,8 +4,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { assertAccessible, fixture, launch, login, newPage, screenshot } from "./support.mjs";
+import { oru, sendMllp } from "./mllp.mjs";
 
 let chromium;
+let tubes = []; // the tube numbers of the request made below, used by the later tests
 before(async () => { chromium = await launch(); });
 after(async () => { await chromium?.close(); });
 
@@ -147,8 +149,8 @@ test("a request from the catalogue, its tube labels (PDF), reception scan first,
   await assertAccessible(page, "nouvelle demande");
   await screenshot(page, "demande-nouvelle");
   await page.getByRole("button", { name: "Enregistrer la demande" }).click();
-  const tubes = page.getByRole("table", { name: "Tubes de la demande" });
-  await tubes.waitFor();
+  const tubeTable = page.getByRole("table", { name: "Tubes de la demande" });
+  await tubeTable.waitFor();
   assert.equal(orders.length, 1);
   assert.deepEqual(orders[0].parameter.filter((p) => p.name === "exam").map((p) => p.valueCoding.code), ["GLY", "NFS"]);
   const accessions = await page.getByTestId("accession").allInnerTexts();
@@ -211,5 +213,50 @@ test("a request from the catalogue, its tube labels (PDF), reception scan first,
   assert.match(seen.text, /refusé : Échantillon hémolysé/);
   assert.deepEqual(page.problems, []);
   await page.context().close();
+  tubes = accessions;
   console.log(`TUBES ${JSON.stringify(accessions)}`);
+});
+
+test("unmatched analyzer results: one attached to a tube and its request, one rejected with a reason", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "thomas");
+  await page.getByRole("link", { name: "Résultats non rattachés" }).click();
+  const count = page.getByTestId("unmatched-count");
+  await count.waitFor();
+  const before = Number((await count.textContent()).split(" ")[0]);
+  const lost = `X${Date.now()}`.slice(0, 12);
+  const junk = `Y${Date.now()}`.slice(0, 12);
+  for (const [tube, code, value, unit] of [[lost, "GLU", "1.02", "g/L"], [junk, "K", "4.1", "mmol/L"]]) {
+    const ack = await sendMllp(Number(fixture.ids.mllp), oru(tube, code, value, unit));
+    assert.match(ack, /\rMSA\|AA\|/, ack); // stored (on the worklist), then acknowledged
+  }
+  await page.reload();
+  await page.getByTestId(`unmatched-${lost}`).waitFor();
+  assert.equal(await count.textContent(), `${before + 2} à traiter`);
+  const row = page.getByTestId(`unmatched-${lost}`);
+  assert.deepEqual((await row.getByRole("cell").allInnerTexts()).slice(1, 6),
+    ["BIO1", lost, "Glucose", "1,02 g/L", "Tube inconnu"]);
+  await assertAccessible(page, "résultats non rattachés");
+  await screenshot(page, "resultats-non-rattaches");
+
+  await page.getByRole("button", { name: `Rattacher le résultat du tube ${lost}` }).click();
+  const tube = page.getByRole("textbox", { name: "N° du tube" });
+  await tube.fill(tubes[0]);
+  await tube.press("Enter"); // looks the tube up, writes nothing
+  await page.getByRole("combobox", { name: "Demande (ADRUN ZOE)" }).waitFor();
+  await page.getByRole("combobox", { name: "Demande (ADRUN ZOE)" }).selectOption({ label: "Glycémie" });
+  await page.getByRole("button", { name: "Rattacher", exact: true }).click();
+  await page.getByText(`Résultat rattaché au tube ${tubes[0]} (ADRUN ZOE).`).waitFor();
+  await page.getByTestId(`unmatched-${lost}`).waitFor({ state: "detached" });
+
+  await page.getByRole("button", { name: `Rejeter le résultat du tube ${junk}` }).click();
+  await page.getByRole("textbox", { name: "Motif du rejet" }).fill("tube de contrôle qualité passé sans étiquette");
+  await page.getByRole("textbox", { name: "Motif du rejet" }).press("Enter"); // sends nothing
+  await page.getByRole("button", { name: "Rejeter le résultat", exact: true }).click();
+  await page.getByText("Résultat rejeté : tube de contrôle qualité passé sans étiquette.").waitFor();
+  await page.getByTestId(`unmatched-${junk}`).waitFor({ state: "detached" });
+  assert.equal(await count.textContent(), `${before} à traiter`);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+  console.log(`UNMATCHED ${JSON.stringify([lost, junk])}`);
 });

@@ -14,6 +14,7 @@ import { BenchPage } from "./pages/Bench";
 import { PatientEditPage } from "./pages/PatientEdit";
 import { OrderNewPage } from "./pages/OrderNew";
 import { ReceptionPage } from "./pages/Reception";
+import { UnmatchedPage } from "./pages/Unmatched";
 
 interface Screen {
   path: string;
@@ -24,6 +25,11 @@ interface Screen {
 const SCREENS: Screen[] = [
   { path: "/patients", label: "Patients", allowed: (s) => can(s, "Patient", "read") },
   { path: "/reception", label: "Réception des tubes", allowed: (s) => can(s, "Specimen", "update") },
+  {
+    path: "/non-rattaches",
+    label: "Résultats non rattachés",
+    allowed: (s) => can(s, "Observation", "update") && can(s, "Task", "update"),
+  },
   {
     path: "/paillasse",
     label: "Validation technique",
@@ -137,6 +143,7 @@ function route(session: Session, path: string, screens: Screen[]) {
   if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage session={session} />;
   if (page === "paillasse") return <BenchPage />;
   if (page === "reception") return <ReceptionPage session={session} />;
+  if (page === "non-rattaches") return <UnmatchedPage who={session.name ?? session.username} />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
   return null;
 }

@@ -70,7 +70,7 @@ async def reception(reception_server: SglProcess) -> dict[str, str]:
         role = await http.post("/fhir/PractitionerRole", json={
             "resourceType": "PractitionerRole", "practitioner": {"reference": f"Practitioner/{doctor.json()['id']}"}})
         assert role.status_code == 201, role.text
-    return {"prescriber": "Dr PRESCRIPTEUR Paul"}
+    return {"prescriber": "Dr PRESCRIPTEUR Paul", "mllp": str(reception_server.mllp_port)}
 
 
 @asynccontextmanager
@@ -104,24 +104,42 @@ async def _search(server: SglProcess, query: str) -> list[dict[str, Any]]:
         return [e["resource"] for e in found.json().get("entry", []) if e.get("search", {}).get("mode") != "include"]
 
 
+@pytest.fixture(scope="module")
+async def browser_run(reception_server: SglProcess, reception: dict[str, str]) -> str:
+    """web/e2e/reception.test.mjs, once for the module (its tests follow one another on the same data); in a
+    thread, as the INSi simulator answers from this module's event loop."""
+    return await asyncio.to_thread(_suite, "reception", reception_server, reception)
+
+
+def _printed(report: str, name: str) -> list[str]:
+    """What the browser suite printed as ``NAME [...]`` (the tube numbers it made, the tubes an analyzer sent)."""
+    return list(json.loads(report.split(f"{name} ", 1)[1].splitlines()[0]))
+
+
 @pytest.mark.req("SGL.INS.11")
 @pytest.mark.req("SGL.INS.13")
 async def test_identity_creation_edit_insi_and_qualification_in_the_browser_SGL_INS_11_13(
-        reception_server: SglProcess, reception: dict[str, str]) -> None:
+        reception_server: SglProcess, browser_run: str) -> None:
     """A secretary creates ADRUN Zoé (bad date, 10,000-character name and missing sex refused next to their
-    fields first), edits her used name, searches the INSi (00, traits compared), takes its identity
-    (récupérée), records an identity card (qualifiée); the history lists both changes."""
-    # in a thread: the INSi simulator answers from this test's event loop
-    report = await asyncio.to_thread(_suite, "reception", reception_server, reception)
+    fields first, nothing sent), edits her used name, searches the INSi (00, traits compared), takes its
+    identity (récupérée), records an identity card (qualifiée); the history lists the changes. A technician
+    is offered none of it."""
     stored = await _search(reception_server, "Patient?family=ADRUN")
     assert len(stored) == 1, stored  # the refused attempts stored nothing
     assert await _search(reception_server, "Patient?family=XXXXXXXXXX") == []
     patient = stored[0]
-    status = [e for e in patient["extension"] if str(e["url"]).endswith("identity-reliability")]  # type: ignore[index,union-attr]
+    status = [e for e in patient["extension"] if str(e["url"]).endswith("identity-reliability")]
     assert "QUAL" in str(status), status
-    assert {"use": "usual", "family": "MARTIN", "given": ["Zoé"]} in patient["name"]  # type: ignore[operator]
+    assert {"use": "usual", "family": "MARTIN", "given": ["Zoé"]} in patient["name"]
+    assert any(i["value"] == "275126322074974" for i in patient["identifier"])
     assert (SCREENS / "identite-insi.png").stat().st_size > 10_000
-    tubes = json.loads(report.split("TUBES ", 1)[1].splitlines()[0])
+
+
+async def test_request_labels_reception_and_a_refused_tube_in_the_browser(
+        reception_server: SglProcess, browser_run: str) -> None:
+    """$order from the catalogue (two tubes), a label PDF, the first tube received by a scan, the second refused
+    as haemolysed: what the browser showed is what the store holds."""
+    tubes = _printed(browser_run, "TUBES")
     [received] = await _search(reception_server, f"Specimen?accession={tubes[0]}")
     assert received["status"] == "available" and received["receivedTime"], received
     [refused] = await _search(reception_server, f"Specimen?accession={tubes[1]}")
@@ -130,3 +148,27 @@ async def test_identity_creation_edit_insi_and_qualification_in_the_browser_SGL_
                                                     "code": "RH", "display": "Échantillon hémolysé"}
     assert refused["note"][-1]["authorString"] == "Sophie ACCUEIL"
     assert refused["note"][-1]["text"] == "Non-conformité : Échantillon hémolysé — sérum rosé"
+
+
+async def test_unmatched_results_attached_or_rejected_in_the_browser(
+        reception_server: SglProcess, browser_run: str) -> None:
+    """Two results sent over MLLP for unknown tubes: the one attached now points at the tube, its patient and
+    its request, its Task is completed; the one rejected is cancelled, its Task rejected with the reason."""
+    lost, junk = _printed(browser_run, "UNMATCHED")
+    tubes = _printed(browser_run, "TUBES")
+    [specimen] = await _search(reception_server, f"Specimen?accession={tubes[0]}")
+    [request] = await _search(reception_server, f"ServiceRequest?specimen=Specimen/{specimen['id']}")
+    done = {inputs(t)["accession"]: t for t in await _search(reception_server, "Task?code=unmatched-result")}
+    assert done[lost]["status"] == "completed" and done[junk]["status"] == "rejected"
+    [attached] = await _search(reception_server, f"Observation?_id={done[lost]['focus']['reference'].split('/')[1]}")
+    assert attached["specimen"] == {"reference": f"Specimen/{specimen['id']}"}
+    assert attached["subject"] == specimen["subject"] and attached["basedOn"] == [
+        {"reference": f"ServiceRequest/{request['id']}"}]
+    assert attached["status"] == "preliminary"  # now on the bench's list like any matched result
+    [cancelled] = await _search(reception_server, f"Observation?_id={done[junk]['focus']['reference'].split('/')[1]}")
+    assert cancelled["status"] == "cancelled"
+    assert "tube de contrôle qualité passé sans étiquette" in done[junk]["note"][-1]["text"]
+
+
+def inputs(task: dict[str, Any]) -> dict[str, str]:
+    return {i["type"]["text"]: i["valueString"] for i in task.get("input", [])}
