@@ -31,6 +31,12 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/paillasse/{rid}"),
     ("GET", "/validation"),
     ("GET", "/validation/{rid}"),
+    ("GET", "/comptes-rendus"),  # the results side's screens (web2)
+    ("GET", "/comptes-rendus/{rid}"),
+    ("GET", "/catalogue"),
+    ("GET", "/catalogue/{rid}"),
+    ("GET", "/administration"),
+    ("GET", "/administration/{rid}"),
 }
 """(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
 how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF

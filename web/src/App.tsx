@@ -11,6 +11,8 @@ import { PatientFilePage } from "./pages/PatientFile";
 import { WorklistPage, usePendingCount } from "./pages/Worklist";
 import { ReportPage } from "./pages/Report";
 import { BenchPage } from "./pages/Bench";
+import { ReportsPage } from "./pages/Reports";
+import { ReportDocumentsPage } from "./pages/ReportDocuments";
 
 interface Screen {
   path: string;
@@ -29,6 +31,11 @@ const SCREENS: Screen[] = [
     path: "/validation",
     label: "Validation biologique",
     allowed: (s) => can(s, "DiagnosticReport", "$validate-biological"),
+  },
+  {
+    path: "/comptes-rendus",
+    label: "Comptes rendus et diffusion",
+    allowed: (s) => can(s, "DiagnosticReport", "$cr-bio") || can(s, "DiagnosticReport", "$deliveries"),
   },
 ];
 
@@ -123,5 +130,6 @@ function route(session: Session, path: string, screens: Screen[]) {
   if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage />;
   if (page === "paillasse") return <BenchPage />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
+  if (page === "comptes-rendus") return id ? <ReportDocumentsPage session={session} id={id} /> : <ReportsPage />;
   return null;
 }

@@ -47,11 +47,12 @@ export interface CallOptions {
   method?: string;
   body?: unknown;
   json?: boolean; // send application/json (the /auth routes) rather than application/fhir+json
+  headers?: Record<string, string>; // e.g. If-Match on an update
 }
 
 export async function call(path: string, options: CallOptions = {}): Promise<Response> {
   const method = options.method ?? "GET";
-  const headers: Record<string, string> = { Accept: "application/fhir+json, application/json" };
+  const headers: Record<string, string> = { Accept: "application/fhir+json, application/json", ...options.headers };
   if (!SAFE.has(method)) headers["X-CSRF-Token"] = csrfToken();
   let body: string | undefined;
   if (options.body !== undefined) {
@@ -100,7 +101,7 @@ export interface Extension {
 export interface FhirResource {
   resourceType: string;
   id?: string;
-  meta?: { versionId?: string; lastUpdated?: string; tag?: Coding[] };
+  meta?: { versionId?: string; lastUpdated?: string; tag?: Coding[]; security?: Coding[] };
   [key: string]: unknown;
 }
 export interface Bundle<T extends FhirResource = FhirResource> {

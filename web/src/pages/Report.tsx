@@ -3,13 +3,14 @@
 // biological validation through the FHIR operation $validate-biological; the CR-Bio PDF once validated.
 import { useCallback, useEffect, useState } from "react";
 import {
-  Alert, Badge, Button, Group, Loader, Paper, Stack, Table, Text, Textarea, Title,
+  Alert, Anchor, Badge, Button, Group, Loader, Paper, Stack, Table, Text, Textarea, Title,
 } from "@mantine/core";
 import { ApiError, call, fhir, matches, type Bundle } from "../api";
 import { frenchDate, frenchDateTime, frenchNumber } from "../format";
 import { analysisName, catalogueCode, steps, valueText, type Observation } from "../results";
 import { sexLabel, shortName, type Patient } from "../identity";
 import { can, type Session } from "../session";
+import { linkProps } from "../router";
 import { REPORT_STATUS, worklistChanged, type DiagnosticReport } from "./Worklist";
 
 const V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
@@ -229,6 +230,7 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
       {mayView && (
         <Group>
           <Button variant="default" onClick={showPdf} loading={producing}>Voir le CR-Bio (PDF)</Button>
+          <Anchor {...linkProps(`/comptes-rendus/${report.id}`)}>Formats, diffusion et réglages DMP</Anchor>
           {producing && <Text size="sm" role="status">CR-Bio en cours de production…</Text>}
           <Text size="sm" c="dimmed">Dernière mise à jour {frenchDateTime(report.meta?.lastUpdated)}</Text>
         </Group>
