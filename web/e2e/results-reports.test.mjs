@@ -127,13 +127,16 @@ test("the dossier's DMP settings are saved on the report and a blocked dossier n
     data: { resourceType: "Parameters", parameter: [] } });
   assert.equal(done.status(), 200, await done.text());
   await page.reload();
-  const dmp = page.getByTestId("delivery-dmp");
-  for (let i = 0; i < 60 && await dmp.count() === 0; i += 1) {
+  const dpi = page.getByTestId("delivery-hl7v2"); // the outbox has written this version's deliveries
+  for (let i = 0; i < 60 && await dpi.count() === 0; i += 1) {
     await page.waitForTimeout(1000);
     await page.getByRole("button", { name: "Actualiser" }).click();
   }
-  await dmp.getByTestId("state").filter({ hasText: "Bloqué (DMP non alimenté)" }).waitFor();
-  assert.equal(await dmp.getByTestId("reason").innerText(), "expertise assurance");
+  await dpi.waitFor();
+  assert.equal(await page.getByTestId("delivery-dmp").count(), 0, "no DMP delivery for a blocked dossier");
+  assert.equal(await page.getByTestId("dmp-blocked").innerText(),
+    "— DMP non alimenté pour ce dossier (réglage DMP), motif : expertise assurance.");
+  assert.equal((await apiDeliveries(page, id)).filter((d) => d.channel === "dmp").length, 0);
   assert.equal(await page.getByLabel("Masqué aux professionnels de santé").isChecked(), true);
 });
 

@@ -13,6 +13,7 @@ import { ReportPage } from "./pages/Report";
 import { BenchPage } from "./pages/Bench";
 import { ReportsPage } from "./pages/Reports";
 import { ReportDocumentsPage } from "./pages/ReportDocuments";
+import { CataloguePage } from "./pages/Catalogue";
 
 interface Screen {
   path: string;
@@ -37,6 +38,7 @@ const SCREENS: Screen[] = [
     label: "Comptes rendus et diffusion",
     allowed: (s) => can(s, "DiagnosticReport", "$cr-bio") || can(s, "DiagnosticReport", "$deliveries"),
   },
+  { path: "/catalogue", label: "Catalogue et LOINC", allowed: (s) => can(s, "ObservationDefinition", "read") },
 ];
 
 export function App() {
@@ -130,6 +132,7 @@ function route(session: Session, path: string, screens: Screen[]) {
   if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage />;
   if (page === "paillasse") return <BenchPage />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
+  if (page === "catalogue") return <CataloguePage session={session} />;
   if (page === "comptes-rendus") return id ? <ReportDocumentsPage session={session} id={id} /> : <ReportsPage />;
   return null;
 }

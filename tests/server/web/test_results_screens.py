@@ -70,3 +70,19 @@ def test_reports_formats_deliveries_resend_and_dmp_settings_in_the_browser_SGL_D
     held = {d["uniqueId"].split("^", 1)[1].rsplit(".", 1)[0] for d in dmp.documents()}
     assert lab["earlier_report"] in held or f"{lab['earlier_report']}.n1" in held, held  # resent, delivered
     assert not any(lab["pending_report"] in h for h in held), held  # blocked from the page: never sent
+
+
+def test_result_review_trend_correction_and_rerun_in_the_browser(
+        results_server: SglProcess, lab: dict[str, str]) -> None:
+    """After the reports suite (it validated the pending report): the review panel, $correct with its reason,
+    $rerun of a result not yet validated."""
+    _suite("results-review", results_server, lab)
+
+
+@pytest.mark.req("SGL.LOI.08", "SGL.LOI.09", "SGL.LOI.10")
+def test_catalogue_loinc_edit_export_and_import_report_in_the_browser_SGL_LOI_08_09_10(
+        results_server: SglProcess, lab: dict[str, str]) -> None:
+    """The LOINC code of an analysis edited by hand (malformed and wrong-check-digit codes refused next to the
+    field), its creation date kept, its modification date and author shown; the LOINC_3 export; a LOINC_6 file
+    with a bad line refused with the line named and nothing applied; the secretary offered neither."""
+    _suite("results-catalogue", results_server, lab)

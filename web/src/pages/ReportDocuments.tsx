@@ -16,7 +16,7 @@ import { frenchDate, frenchDateTime } from "../format";
 import { sexLabel, shortName, type Patient } from "../identity";
 import { can, type Session } from "../session";
 import { DmpButton } from "./DmpButton";
-import { DmpSettings } from "./DmpSettings";
+import { DmpSettings, dmpSettingsOf } from "./DmpSettings";
 import { REPORT_STATUS, type DiagnosticReport } from "./Worklist";
 
 const FORMAT_LABELS: Record<CrFormat, string> = { pdf: "PDF", n3: "CDA N3 (auto-présentable)", n1: "CDA N1 (PDF)" };
@@ -89,7 +89,7 @@ function Viewer({ id }: { id: string }) {
   );
 }
 
-function Deliveries({ session, id }: { session: Session; id: string }) {
+function Deliveries({ session, id, blocked }: { session: Session; id: string; blocked: string | null }) {
   const [found, setFound] = useState<Delivery[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [done, setDone] = useState<string | null>(null);
@@ -98,10 +98,17 @@ function Deliveries({ session, id }: { session: Session; id: string }) {
   useEffect(() => {
     void load();
   }, [load]);
-  const unfinished = (found ?? []).some((d) => d.state === "pending");
+  // read again every 2 s while something is on its way: a delivery pending, or none written yet (the documents
+  // are made just after the validation, the deliveries with them); at most 2 minutes, then "Actualiser"
+  const unfinished = found !== null && (found.length === 0 || found.some((d) => d.state === "pending"));
   useEffect(() => {
     if (!unfinished) return undefined;
-    const timer = window.setInterval(() => void load(), 2000); // while something is on its way
+    let left = 60;
+    const timer = window.setInterval(() => {
+      left -= 1;
+      if (left <= 0) window.clearInterval(timer);
+      void load();
+    }, 2000);
     return () => window.clearInterval(timer);
   }, [unfinished, load]);
 
@@ -127,6 +134,11 @@ function Deliveries({ session, id }: { session: Session; id: string }) {
         </Group>
         {error && <Alert color="red" role="alert">{error}</Alert>}
         {done && <Alert color="green" role="status">{done}</Alert>}
+        {blocked !== null && (
+          <Text data-testid="dmp-blocked">
+            <b>— DMP non alimenté</b> pour ce dossier (réglage DMP), motif : {blocked || "non précisé"}.
+          </Text>
+        )}
         {!found ? <Loader aria-label="Chargement des envois" /> : found.length === 0 ? (
           <Text>Aucun envoi pour ce compte rendu.</Text>
         ) : (
@@ -202,7 +214,9 @@ export function ReportDocumentsPage({ session, id }: { session: Session; id: str
         </Group>
       )}
       {can(session, "DiagnosticReport", "$cr-bio") && <Viewer id={id} />}
-      {can(session, "DiagnosticReport", "$deliveries") && <Deliveries session={session} id={id} />}
+      {can(session, "DiagnosticReport", "$deliveries") && (
+        <Deliveries session={session} id={id} blocked={dmpSettingsOf(report).blocked ? dmpSettingsOf(report).reason : null} />
+      )}
       <DmpSettings key={report.meta?.versionId} report={report}
         editable={can(session, "DiagnosticReport", "update")} onSaved={(r, o) => {
           setReport(r);
