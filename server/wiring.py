@@ -34,7 +34,9 @@ from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
 from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
+from server.dashboard import routes as dashboard_routes
 from server.database import Database
+from server.delivery import dmp_access
 from server.delivery import routes as delivery_routes
 from server.delivery.dmp_block_rule import register_dmp_block_rule
 from server.delivery.identity_updates import register_identity_updates
@@ -75,6 +77,8 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (identity_routes.router, "/fhir", ["Identity (RNIV, INSi)"]),
     (documents_router, "/fhir", ["CR-Bio documents"]),
     (delivery_routes.router, "/fhir", ["Delivery"]),
+    (dmp_access.router, "/fhir", ["Delivery"]),
+    (dashboard_routes.router, "/fhir", ["Delivery dashboards"]),
     (annuaire_routes.router, "/fhir", ["Annuaire Santé"]),
     (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
@@ -108,6 +112,8 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
         "an operation on the type (SGL.ANN.05), not a read of Practitioner/$mssante-lookup",
     ("GET", "/fhir/Practitioner/$annuaire-status", "/fhir/{rtype}/{rid}"):
         "an operation on the type (SGL.ANN.04), not a read of Practitioner/$annuaire-status",
+    ("GET", "/fhir/$delivery-dashboard", "/fhir/{rtype}"):
+        "the system-level delivery dashboards (SGL.TBB.01-03), not a search of a type '$delivery-dashboard'",
     ("GET", "/fhir/$export", "/fhir/{rtype}"): "the system-level Bulk Data export, not a search of a type '$export'",
     ("POST", "/fhir/$export", "/fhir/{rtype}"): "the system-level Bulk Data export, not a create of a type '$export'",
     ("GET", "/fhir/Patient/$export", "/fhir/{rtype}/{rid}"):

@@ -27,6 +27,10 @@ from typing import Any, Protocol, runtime_checkable
 Resource = dict[str, Any]
 ReadResource = Callable[[str, str], Awaitable[Resource | None]]
 """``await read("Practitioner", "p1")``: a stored resource or ``None``; inside the storing transaction."""
+DeliveredTo = Callable[[str], Awaitable["Sequence[Recipient]"]]
+"""``await delivered_to("mssante")``: who that channel delivered a version of the report to, from the outbox's
+own history (first delivery first, each recipient once, with the data it was written with); inside the
+transaction. A withdrawal goes to them, whoever the dossier names today."""
 
 
 class Action(enum.StrEnum):
@@ -158,6 +162,8 @@ class DocumentEvent:
     patient: Resource
     settings: DeliverySettings
     read: ReadResource
+    delivered_to: DeliveredTo | None = None
+    """Set by the outbox; ``None`` (nobody received anything) when a caller has no history to give."""
 
 
 @runtime_checkable

@@ -5,6 +5,7 @@
     POST /fhir/DiagnosticReport/{id}/$delivery-cancel  Parameters: delivery (string, 0..*), reason (1)
     GET  /fhir/Patient/{id}/$deliveries                every exchange of the patient: its reports' documents and
                                                        its identity messages (SGL.INS.50)
+    POST /fhir/DiagnosticReport/{id}/$mssante-send     Parameters: recipient / address / patient (mssante_send.py)
 
 Answers are ``Parameters``: one ``delivery`` part per delivery (its JSON in ``valueString`` for the
 listing; the ids changed for retry and cancel).
@@ -18,8 +19,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from resources.errors import Conflict
 from server.access.enforce import request_caller
 from server.delivery import manage
+from server.delivery.dmp_channel import lab_identity
+from server.delivery.facts import Site
+from server.delivery.mssante_channel import operator_config
+from server.delivery.mssante_send import ManualSend, read_choice
 from server.deps import StoreDep
 from server.responses import fhir_response
 from server.validation.params import parameters, text
@@ -72,3 +78,13 @@ async def delivery_cancel(rid: str, request: Request, store: StoreDep) -> Respon
     reason = text(params, "reason", required=True) or ""
     return _answer(await manage.cancel(_db(request), _ids(params), report_id=rid, by=request_caller(request).display,
                                        reason=reason))
+
+
+@router.post("/DiagnosticReport/{rid}/$mssante-send")
+async def mssante_send(rid: str, request: Request, store: StoreDep) -> Response:
+    choice = read_choice(parameters(await request.body()))
+    if operator_config(request.app.state.settings) is None:
+        raise Conflict("MSSanté sending is not configured on this server (SGL_MSS_SMTP, _CERT, _KEY, _CA, _FROM)")
+    site = Site.from_profile(lab_identity(request.app.state.settings.lab_profile))
+    written = await ManualSend(_db(request), store, site).send(rid, choice, request_caller(request).display)
+    return _answer([key if new else f"already {key}" for key, new in written])

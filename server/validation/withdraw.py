@@ -1,16 +1,18 @@
-"""``$withdraw``: withdraw a validated report from everyone it was delivered to (SGL.DMP.03 deletion; the DPI's
-OBX-11 ``D``).
+"""``$withdraw``: take back a validated report that should never have gone out (wrong patient, wrong dossier).
 
     POST /fhir/DiagnosticReport/{id}/$withdraw    Parameters: reason (string, 1)
 
-Role: a biologist (permission row ``$withdraw``), acting as an RPPS-identified Practitioner (``VAL-13``). The report
-must be validated and documented (``VAL-16`` otherwise: there is nothing to withdraw) and not withdrawn already
-(``VAL-09``). It becomes ``entered-in-error``, kept with its documents and every earlier version; in the same
-transaction the document trigger (``server/documents/trigger.py``) writes one withdrawal delivery per channel and
-recipient through the outbox: the EHRs get an ORU^R01 with ORC-1 ``CA`` and OBX-11 ``D``, the DMP an ITI-57
-deletion of the last version's N3 and N1. A Provenance ``withdrawal`` names the biologist and the reason.
-Why an operation: VAL-15 keeps a validated report from being rewritten or deleted by a plain write, so a
-withdrawal is a named step with its trace, like a correction. Returns the report.
+Why an operation: a validated report is neither rewritten nor deleted by a plain write (``VAL-15``), so the
+one way to take it back is this step, which names the biologist and keeps the reason. The report becomes
+``entered-in-error`` (its results and every earlier version stay readable through ``_history``); in the same
+transaction the document trigger (``server/documents/trigger.py``) writes the withdrawal deliveries of the
+outbox: the deletion notice to everyone who received the report over MSSanté (SGL.MSS.25), OBX-11 ``D`` to
+the hospital EHRs, the DMP deletion. A Provenance ``withdrawal`` records who did it and why (the reason lives
+there: a DiagnosticReport has no ``note``).
+
+Role: biologists (the ``$withdraw`` row of the permission table), acting as an RPPS-identified Practitioner.
+A report not yet validated has nothing to take back (422, it is simply completed or cancelled); a report
+already withdrawn answers 422 too (``VAL-09``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from resources.codes import REPORT_DOCUMENTED
+from resources.codes import REPORT_VALIDATED
 from resources.errors import RuleViolation
 from resources.interactions import WriteRule
 from resources.store.base import FhirStore
@@ -44,13 +46,13 @@ async def withdraw_report(store: FhirStore, write_rule: WriteRule | None, caller
     _, who = await validating_biologist(store, caller, "a withdrawal")
     report = (await store.read("DiagnosticReport", report_id)).resource or {}
     live(report)
-    if report.get("status") not in REPORT_DOCUMENTED or not report.get("presentedForm"):
-        raise RuleViolation("VAL-16", f"DiagnosticReport/{report_id} is {report.get('status')} without delivered "
-                            "documents: there is nothing to withdraw", expression="DiagnosticReport.status")
+    if report.get("status") not in REPORT_VALIDATED and not report.get("presentedForm"):
+        raise RuleViolation("VAL-16", f"DiagnosticReport/{report_id} is {report.get('status')}: only a validated "
+                            "report is withdrawn", expression="DiagnosticReport.status")
     async with workflow_step(store, write_rule, "withdrawal") as writer:
         stored = await writer.update({**report, "status": "entered-in-error"})
-        targets = list(writer.written)
-        await writer.create(provenance("withdrawal", user_agent(caller, "author", who), targets, reason))
+        await writer.create(provenance("withdrawal", user_agent(caller, "author", who), list(writer.written),
+                                       reason))
     return stored
 
 
