@@ -32,5 +32,9 @@ REPORT_DOCUMENTED = RESULT_FINAL | {"preliminary"}
 REPORT_WITHDRAWN = frozenset({"entered-in-error", "cancelled"})
 """DiagnosticReport statuses of a report taken back: its documents are withdrawn from where they went."""
 
+DMP_VISIBILITY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.13"
+"""JDV_J58 / TRE_A07: a report's DMP masking / visibility labels in ``meta.security`` (SGL.DOC.15)."""
+DMP_BLOCK_SYSTEM = "https://opensgl.org/fhir/CodeSystem/dmp-feeding"
+"""A report's ``DMP_BLOQUE`` tag in ``meta.tag`` (SGL.DMP.02)."""
 DOCUMENTS_STATUS_URL = "https://opensgl.org/fhir/StructureDefinition/documents-status"
 """Extension on a report: ``in-progress`` / ``ready`` / ``failed`` for the document version named."""

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-VISIBILITY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.13"
-BLOCK_SYSTEM = "https://opensgl.org/fhir/CodeSystem/dmp-feeding"
+from resources.codes import DMP_BLOCK_SYSTEM, DMP_VISIBILITY_SYSTEM
+
+VISIBILITY_SYSTEM = DMP_VISIBILITY_SYSTEM
+BLOCK_SYSTEM = DMP_BLOCK_SYSTEM
 BLOCKED = "DMP_BLOQUE"
 BLOCK_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/dmp-feeding-blocked"
 

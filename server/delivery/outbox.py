@@ -74,8 +74,11 @@ class Outbox:
         await self.db[VERSIONS].create_index([("produced", 1)])
         await self.db[VERSIONS].create_index([("finess", 1), ("produced", 1)])
 
-    async def record(self, session: StoreSession | None, action: Action, report: Resource, version: int) -> list[str]:
-        """Write the deliveries of this version (in ``session``); their ids."""
+    async def record(self, session: StoreSession | None, action: Action, report: Resource, version: int, *,
+                     revision: int | None = None) -> list[str]:
+        """Write the deliveries of this version (in ``session``); their ids. ``revision``: for ``SETTINGS``, the
+        report version that changes the settings (several changes of one document version are distinct
+        deliveries)."""
         patient_ref = str((report.get("subject") or {}).get("reference", ""))
         patient = await self._read(session, *patient_ref.split("/", 1)) if "/" in patient_ref else None
         async def read(rtype: str, rid: str) -> Resource | None:
@@ -101,14 +104,15 @@ class Outbox:
         written = []
         for channel in self.channels:
             chosen = await self.record_for(session, channel.name, action, report, version,
-                                           await channel.recipients(event), settings, facts)
+                                           await channel.recipients(event), settings, facts, revision=revision)
             written += [key for key, _ in chosen]
         return written
 
     async def record_for(self, session: StoreSession | None, channel: str, action: Action, report: Resource,
                          version: int, recipients: Sequence[Recipient],
                          settings: DeliverySettings | None = None,
-                         facts: dict[str, Any] | None = None) -> list[tuple[str, bool]]:
+                         facts: dict[str, Any] | None = None, *, revision: int | None = None
+                         ) -> list[tuple[str, bool]]:
         """Write one delivery of ``channel`` per recipient given (the channel's own answer, or a person's choice:
         manual MSSanté sending); each key with ``True`` when it is new, ``False`` when it was already there.
         ``settings`` and ``facts`` (the dashboards'): those ``record`` worked out (DMP.02 blocking included); by
@@ -124,7 +128,12 @@ class Outbox:
             facts = await facts_of(report, patient or {}, settings, read, self.site)
         for recipient in recipients:
             key = idempotency_key(channel, recipient.name, report["id"], version, action)
-            new = await self._write(session, key, channel, recipient.name, dict(recipient.extra), action, report,
+            extra = dict(recipient.extra)
+            if action == Action.SETTINGS and revision is not None:
+                key += f":r{revision}"
+                extra["metadata_version"] = str(await self._metadata_version(session, channel, recipient.name,
+                                                                             report["id"], version))
+            new = await self._write(session, key, channel, recipient.name, extra, action, report,
                                     version, patient_ref, settings, facts)
             written.append((key, new))
         return written
@@ -138,6 +147,15 @@ class Outbox:
         async for done in self.db[COLLECTION].find(query, session=session).sort([("created", 1), ("_id", 1)]):
             found.setdefault(done["recipient"], Recipient(done["recipient"], dict(done.get("recipient_extra") or {})))
         return list(found.values())
+
+    async def _metadata_version(self, session: StoreSession | None, channel: str, recipient: str, report_id: str,
+                                version: int) -> int:
+        """The registry's metadata version a new ITI-57 of this document version succeeds: 1 plus the settings
+        changes sent or on their way before it (each made a new metadata version)."""
+        earlier = await self.db[COLLECTION].count_documents(
+            {"channel": channel, "recipient": recipient, "report_id": report_id, "version": version,
+             "action": Action.SETTINGS.value, "state": {"$in": [DELIVERED, PENDING]}}, session=session)
+        return 1 + earlier
 
     async def _read(self, session: StoreSession | None, rtype: str, rid: str) -> Resource | None:
         try:

@@ -26,6 +26,7 @@ from resources.interactions import WriteIntent
 from resources.store.base import FhirStore
 from server.access.caller import Caller
 from server.delivery.channel import Action
+from server.delivery.dmp_settings import dmp_visibility
 from server.delivery.outbox import Outbox
 from server.documents.gather import Resource, gather
 from server.documents.jobs import record_job, with_status
@@ -79,6 +80,9 @@ class DocumentTrigger:
         source = dossier.fingerprint()
         forms = (current or {}).get("presentedForm") or []
         if forms and source_of(current) == source:
+            if dmp_visibility(current or {}) != dmp_visibility(proposed):  # masking changed after delivery: ITI-57
+                await self.outbox.record(intent.session, Action.SETTINGS, proposed, next_version(current).number - 1,
+                                         revision=_version(current))
             return with_source(proposed, forms, source)  # nothing documented changed: the documents stay
         await record_job(self.db, intent.session, proposed["id"], _version(current), source,
                          (proposed.get("subject") or {}).get("reference"))

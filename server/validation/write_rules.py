@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources.codes import REPORT_VALIDATED
+from resources.codes import DMP_BLOCK_SYSTEM, DMP_VISIBILITY_SYSTEM, REPORT_VALIDATED
 from resources.errors import Conflict, RuleViolation
 from resources.interactions import WriteIntent
 from server.access.caller import Caller
@@ -68,13 +68,25 @@ async def validation_state_locked(caller: Caller, intent: WriteIntent) -> dict[s
     return proposed
 
 
+def _dmp_settings_aside(report: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The report without its DMP masking / visibility labels and DMP blocking tag: the dossier's DMP settings
+    (SGL.DOC.15, DMP.02) stay editable by a plain write after validation; the outbox sends a masking change to
+    the DMP (ITI-57), a blocking change applies to the next version."""
+    if report is None:
+        return None
+    meta = dict(report.get("meta") or {})
+    meta["security"] = [s for s in meta.get("security", ()) if s.get("system") != DMP_VISIBILITY_SYSTEM]
+    meta["tag"] = [t for t in meta.get("tag", ()) if t.get("system") != DMP_BLOCK_SYSTEM]
+    return {**report, "meta": {k: v for k, v in meta.items() if v != []}}
+
+
 async def report_validated_only_by_operations(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
     if intent.step is not None:
         return intent.proposed
     before = (intent.current or {}).get("status")
     after = (intent.proposed or {}).get("status")
     where = f"DiagnosticReport/{(intent.current or intent.proposed or {}).get('id', '')}".rstrip("/")
-    if before in REPORT_VALIDATED and intent.proposed != intent.current:
+    if before in REPORT_VALIDATED and _dmp_settings_aside(intent.proposed) != _dmp_settings_aside(intent.current):
         raise Conflict(f"[VAL-15] {where} is {before}: a validated report changes only through "
                        "POST DiagnosticReport/{id}/$correct", expression="DiagnosticReport.status")
     if after in REPORT_VALIDATED and after != before:

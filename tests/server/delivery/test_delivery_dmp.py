@@ -89,6 +89,32 @@ async def test_a_withdrawn_report_is_deleted_from_the_dmp_by_iti_57_SGL_DMP_03(
     assert len(held) == 2 and {d["availabilityStatus"] for d in held} == {"urn:asip:ci-sis:2010:StatusType:Deleted"}
 
 
+@pytest.mark.req("SGL.DOC.15", "SGL.DMP.03")
+async def test_a_masking_change_after_delivery_reaches_the_dmp_by_iti_57_SGL_DOC_15_SGL_DMP_03(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    _, report, _ = await validated_report(dl.lab, {"GLU": 1.3})
+    await wait_until(dl.lab.client, report["id"], _finished())
+    path = f"DiagnosticReport/{report['id']}"
+    for count, code in ((2, "MASQUE_PS"), (3, "INVISIBLE_PATIENT")):
+        current = (await dl.lab.client.get(path)).json()
+        meta = current["meta"]
+        changed = {**current, "meta": {**meta, "security": [*meta.get("security", []),
+                                                            {"system": VISIBILITY_SYSTEM, "code": code}]}}
+        answer = await dl.lab.client.put(path, json=changed)
+        assert answer.status_code == 200, answer.text
+        await wait_until(dl.lab.client, report["id"], _finished(count))
+    found = to("dmp", await wait_until(dl.lab.client, report["id"], _finished(3)))
+    assert [(d["action"], d["state"]) for d in found] == [("publish", "delivered"), ("settings", "delivered"),
+                                                          ("settings", "delivered")]
+    assert [d["recipient_extra"].get("metadata_version") for d in found[1:]] == ["1", "2"]
+    held = _held(dmp, report["id"])
+    assert len(held) == 2 and {tuple(d["confidentialityCode"]) for d in held} == {
+        ("N", "MASQUE_PS", "INVISIBLE_PATIENT")}
+    current = (await dl.lab.client.get(path)).json()
+    rewritten = await dl.lab.client.put(path, json={**current, "conclusion": "réécrit"})
+    assert rewritten.status_code == 409 and "VAL-15" in rewritten.text  # only the DMP settings stay editable
+
+
 async def _validated_with(dl: DeliveryLab, security: list[dict[str, str]], tags: list[dict[str, str]], *,
                           code: str = "GLU", requester: str | None = None) -> str:
     """A report whose dossier settings (security labels, tags) are set before its biological validation, as
