@@ -7,7 +7,8 @@ DOC.15, DOC.16) through the production client of ``facades/dmp``.
 - confidentialityCode from the settings in force when the version was stored (MASQUE_PS, INVISIBLE_PATIENT,
   INVISIBLE_REPRESENTANTS_LEGAUX); a report whose DMP feeding is blocked (dossier, prescriber or analysis:
   DMP.02, ``dmp_blocking.py``) gets its DMP delivery written ``blocked`` by the outbox, sent only once a person
-  releases it (only the DMP is blocked, not the other channels).
+  releases it (only the DMP is blocked, not the other channels). A patient who refused DMP feeding of the
+  dossier (``$refusal`` channel ``dmp``, a Consent) gets no DMP delivery at all.
 - The VIHF names the validating biologist (``item.author``) or, for automatic sending, the lab's ``AUTOMATE``
   identity under the responsible biologist; the documents' author is the validating biologist, else the
   responsible one.
@@ -25,7 +26,7 @@ Configured by ``SGL_DMP_URL`` (base URL, services ``/repository`` and ``/registr
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,9 +60,12 @@ from server.delivery.channel import (
     StoredDocument,
     register_channel,
 )
+from server.orders.refusals import refused_channels
 from server.settings import Settings
 
 NAME = "dmp"
+Refusals = Callable[[str], Awaitable[set[str]]]
+"""``await refusals(service_request_id)``: the channels the patient refused for that dossier (committed Consents)."""
 SENT = (Action.PUBLISH, Action.REPLACE, Action.DELETE, Action.SETTINGS)  # identity changes: not the DMP's
 SHIPPED_PROFILE = Path(__file__).resolve().parents[1] / "documents" / "lab_profile.json"
 RPPS_SYSTEMS = ("urn:oid:1.2.250.1.71.4.2.1", "https://rpps.esante.gouv.fr")
@@ -105,13 +109,17 @@ def _created(report: dict[str, Any]) -> datetime:
 class DmpChannel:
     name = NAME
 
-    def __init__(self, client: DmpClient, structure: Structure, responsible: Person, automate_id: str) -> None:
+    def __init__(self, client: DmpClient, structure: Structure, responsible: Person, automate_id: str,
+                 refusals: Refusals | None = None) -> None:
         self.client, self.structure, self.responsible, self.automate_id = client, structure, responsible, automate_id
+        self.refusals = refusals
 
     async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:
         """The DMP for a patient with a qualified INS; the validating biologist kept for the VIHF and author."""
         if event.action not in SENT or emittable_ins(event.patient) is None:
             return []
+        if event.action in (Action.PUBLISH, Action.REPLACE) and await self._refused(event.report):
+            return []  # the patient refused DMP feeding of this dossier (SGL.DMP.02, a Consent): nothing is sent
         extra: dict[str, Any] = {}
         for ref in event.report.get("resultsInterpreter", ()):
             kind, _, rid = str(ref.get("reference", "")).partition("/")
@@ -121,6 +129,13 @@ class DmpChannel:
                     extra["biologist"] = person
                     break
         return [Recipient(NAME, extra)]
+
+    async def _refused(self, report: dict[str, Any]) -> bool:
+        for based in report.get("basedOn", ()):
+            kind, _, rid = str(based.get("reference", "")).partition("/")
+            if kind == "ServiceRequest" and self.refusals is not None and "dmp" in await self.refusals(rid):
+                return True
+        return False
 
     def _submission(self, item: DeliveryItem, documents: DocumentSet, source: dict[str, StoredDocument],
                     author: Person) -> Submission | str:
@@ -194,7 +209,12 @@ def build(context: Any) -> DmpChannel | None:
     structure = Structure(settings.dmp_structure_id or "3" + str(lab["finess"]), str(lab["name"]))
     bio = lab.get("responsible_biologist") or {}
     responsible = Person(str(bio.get("rpps", "")), str(bio.get("family", "")), str(bio.get("given", "")))
-    return DmpChannel(client, structure, responsible, settings.dmp_automate_id)
+    store = context.store
+
+    async def refusals(service_request: str) -> set[str]:
+        return await refused_channels(store, service_request)
+
+    return DmpChannel(client, structure, responsible, settings.dmp_automate_id, refusals)
 
 
 register_channel(NAME, build)

@@ -115,6 +115,29 @@ async def test_a_masking_change_after_delivery_reaches_the_dmp_by_iti_57_SGL_DOC
     assert rewritten.status_code == 409 and "VAL-15" in rewritten.text  # only the DMP settings stay editable
 
 
+@pytest.mark.req("SGL.DMP.02")
+async def test_a_patient_who_refused_dmp_feeding_of_the_dossier_gets_no_dmp_delivery_SGL_DMP_02(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    pid = await patient(dl.lab)
+    (request,) = await dl.lab.order(pid)
+    requisition = (await dl.lab.client.get(f"ServiceRequest/{request}")).json()["requisition"]
+    refusal = await dl.lab.client.post("ServiceRequest/$refusal", json={"resourceType": "Parameters", "parameter": [
+        {"name": "requisition", "valueIdentifier": requisition}, {"name": "channel", "valueCode": "dmp"},
+        {"name": "refused", "valueBoolean": True}]})
+    assert refusal.status_code == 200, refusal.text
+    _, report, _ = await validated_report(dl.lab, {"UREA": 5.2}, pid=pid)
+    assert report["basedOn"] != [{"reference": f"ServiceRequest/{request}"}]  # its own order, no refusal on it
+    rid = await dl.lab.result(pid, request, "GLU", 1.2, when="2026-11-20T08:00:00+01:00")
+    assert (await dl.lab.validate(rid)).status_code == 200
+    refused = await dl.lab.report_of(rid)
+    answer = await dl.lab.client.post(f"DiagnosticReport/{refused['id']}/$validate-biological", json=parameters())
+    assert answer.status_code == 200, answer.text
+    await wait_for_documents(dl.lab.client, refused["id"])
+    await wait_until(dl.lab.client, report["id"], _finished())  # the other dossier of the patient goes
+    assert to("dmp", await wait_until(dl.lab.client, refused["id"], lambda found: True)) == []
+    assert _held(dmp, refused["id"]) == [] and len(_held(dmp, report["id"])) == 2
+
+
 async def _validated_with(dl: DeliveryLab, security: list[dict[str, str]], tags: list[dict[str, str]], *,
                           code: str = "GLU", requester: str | None = None) -> str:
     """A report whose dossier settings (security labels, tags) are set before its biological validation, as
