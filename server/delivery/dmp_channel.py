@@ -49,6 +49,7 @@ from facades.dmp import (
 from facades.dmp.codes import DELETED
 from resources.errors import SglError
 from resources.ins import emittable_ins
+from resources.store.base import FhirStore
 from server.delivery.channel import (
     Action,
     ChannelAnswer,
@@ -209,10 +210,10 @@ def build(context: Any) -> DmpChannel | None:
     structure = Structure(settings.dmp_structure_id or "3" + str(lab["finess"]), str(lab["name"]))
     bio = lab.get("responsible_biologist") or {}
     responsible = Person(str(bio.get("rpps", "")), str(bio.get("family", "")), str(bio.get("given", "")))
-    store = context.store
+    store: FhirStore | None = getattr(context, "store", None)  # None: a channel built without a store
 
     async def refusals(service_request: str) -> set[str]:
-        return await refused_channels(store, service_request)
+        return await refused_channels(store, service_request) if store is not None else set()
 
     return DmpChannel(client, structure, responsible, settings.dmp_automate_id, refusals)
 
