@@ -86,12 +86,19 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
     Operation("produce-documents", "Produce the CR-Bio of a validated report again (after a fixed failure)",
               body="none"),
-    Operation("deliveries", "Where the CR-Bio of a report went: each delivery, its attempts and answers",
+    Operation("deliveries", "Where the CR-Bio of a report, or the data of a patient, went: each delivery and answer",
               affects_state=False, body="none"),
     Operation("delivery-retry", "Send deliveries of a report again (failed or cancelled ones, or one named)", (
         Param("delivery", "string", 0, "*", documentation="delivery id; none: every failed one of the report"),)),
     Operation("delivery-cancel", "Cancel pending or failed deliveries of a report", (
         Param("delivery", "string", 0, "*", documentation="delivery id; none: every unfinished one"), _REASON)),
+    Operation("dmp-access", "The TD0.9 call opening the DMP web portal on a patient with a qualified INS", (
+        Param("target", "code", documentation="patient-file (default) | dashboard"),
+        Param("url", "url", 1, use="out"), Param("method", "code", 1, use="out"),
+        Param("page", "string", 1, use="out"), Param("mode", "code", 1, use="out"),
+        Param("expires", "instant", 1, use="out"), Param("professional", "BackboneElement", 1, use="out"),
+        Param("field", "BackboneElement", 1, "*", use="out", documentation="a form field to post: name, value")),
+        affects_state=False, body="none"),
     Operation("mssante-send", "Send the report's CR-Bio over MSSanté to chosen recipients (hospital setting, "
               "partial report)", (
         Param("recipient", "Reference", 0, "*", documentation="PractitionerRole, Practitioner or Organization "
@@ -115,6 +122,12 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("export-status", "Status, manifest or cancellation of a Bulk Data export", affects_state=False,
               body="none"),
     Operation("export-file", "One output file of a Bulk Data export", affects_state=False, body="none"),
+    Operation("delivery-dashboard", "Delivery dashboards: CR-Bio produced and sent per channel, failures "
+              "(SGL.TBB.01-03); _format=csv for the ';' extract", (
+        Param("period", "code", 0, "*", documentation="mois, annee, annee-precedente (default: all three)"),
+        Param("finess", "string", documentation="one FINESS géographique (default: every one)"),
+        Param("date", "date", documentation="the day the periods are drawn around (default: today)"),
+        Param("row", "BackboneElement", 0, "*", use="out")), affects_state=False, body="none"),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     profile's responsible biologist."""
     dmp_timeout: float = 30.0
     """Seconds the DMP has to answer one transaction before the delivery is retried."""
+    dmp_web_url: str = "https://127.0.0.1:8446/web-ps"
+    """The DMP web portal for professionals, where the TD0.9 contextual call is posted (``$dmp-access``, SGL.DMP.05);
+    default: the landing page of ``sgl dmp-simulator``."""
     dmp_lps_id: str = ""
     dmp_homologation: str = ""
     """LPS_ID and LPS_ID_HOMOLOGATION_DMP of the VIHF (given by the CNDA)."""

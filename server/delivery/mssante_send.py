@@ -37,6 +37,7 @@ from resources.errors import Conflict, InvalidInput, NotFound, RuleViolation
 from resources.ins import emittable_ins, identity_status
 from resources.store.base import FhirStore
 from server.delivery.channel import Action, Recipient, Resource
+from server.delivery.facts import Site
 from server.delivery.mssante_channel import NAME, delivery_recipient, dossier_requests
 from server.delivery.outbox import Outbox
 from server.mssante.recipients import MailRecipient, display_name, mssante_address, read_party
@@ -98,8 +99,8 @@ def ready_version(report: Resource) -> int:
 class ManualSend:
     """Resolve a person's choice into deliveries of the ``mssante`` channel, and write them."""
 
-    def __init__(self, db: AsyncDatabase[Any], store: FhirStore) -> None:
-        self.db, self.store = db, store
+    def __init__(self, db: AsyncDatabase[Any], store: FhirStore, site: Site | None = None) -> None:
+        self.db, self.store, self.site = db, store, site
 
     async def _read(self, rtype: str, rid: str) -> Resource | None:
         try:
@@ -154,4 +155,5 @@ class ManualSend:
         recipients = await self.recipients(report, choice, by)
         action = Action.PUBLISH if version == 1 else Action.REPLACE
         async with self.store.transaction() as session:
-            return await Outbox(self.db, self.store, []).record_for(session, NAME, action, report, version, recipients)
+            outbox = Outbox(self.db, self.store, [], self.site)
+            return await outbox.record_for(session, NAME, action, report, version, recipients)
