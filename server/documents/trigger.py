@@ -21,7 +21,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resources.codes import REPORT_DOCUMENTED
+from resources.codes import REPORT_DOCUMENTED, REPORT_WITHDRAWN
 from resources.interactions import WriteIntent
 from resources.store.base import FhirStore
 from server.access.caller import Caller
@@ -35,7 +35,7 @@ from server.stored_catalog import CatalogRepository
 
 DOCUMENTED = REPORT_DOCUMENTED
 """Report statuses that have documents: something is biologically validated (``partial`` is not)."""
-WITHDRAWN = frozenset({"entered-in-error", "cancelled"})
+WITHDRAWN = REPORT_WITHDRAWN
 SOURCE_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/documents-source"
 """On the report: the fingerprint of what its current documents were made from (``Dossier.fingerprint``)."""
 DOCUMENTS_STEP = "documents"
