@@ -16,10 +16,8 @@ from facades.dmp import (
     VihfSubject,
     client_ssl_context,
 )
-from tests.support.dmp import BIOLOGIST, DmpSimulator, crbio_submission
+from tests.support.dmp import BIOLOGIST, SOFTWARE, DmpSimulator, crbio_submission
 from tests.support.pki import create_test_pki
-
-from .conftest import SOFTWARE
 
 SENDER = VihfSubject.professional(BIOLOGIST)
 

@@ -13,10 +13,8 @@ from facades.dmp import DmpAnswerUnreadable, DmpBusy, DmpRejected, RegistryError
 from facades.dmp.response import read_response, registry_response, soap_fault
 from facades.dmp.vihf import RESOURCE_ID, SAML, VihfInvalid, build_vihf, verify_vihf
 from facades.dmp.xades import SignatureInvalid, sign_submission, verify_submission_signature
-from tests.support.dmp import BIOLOGIST, crbio_submission
+from tests.support.dmp import BIOLOGIST, SOFTWARE, crbio_submission
 from tests.support.pki import TestPki, create_test_pki
-
-from .conftest import SOFTWARE
 
 NOW = datetime.now(UTC)
 

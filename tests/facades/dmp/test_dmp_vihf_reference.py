@@ -12,10 +12,8 @@ from lxml import etree
 
 from facades.dmp import Seal, VihfSubject
 from facades.dmp.vihf import HL7, SAML, X509_NAME, build_vihf
-from tests.support.dmp import crbio_submission
+from tests.support.dmp import SOFTWARE, crbio_submission
 from tests.support.pki import TestPki, create_test_pki
-
-from .conftest import SOFTWARE
 
 ANS_EXAMPLE = Path("/work/shared/kits/vihf/VIHF_DMP_AUTOMATE_PFI_ANS_example.xml")
 DS = "http://www.w3.org/2000/09/xmldsig#"
