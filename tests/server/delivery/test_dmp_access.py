@@ -6,6 +6,7 @@ whose identity is not qualified, roles without the permission, API clients, acco
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -214,3 +215,21 @@ async def test_an_api_client_or_an_account_without_rpps_is_refused(wired: Wired)
         bad_format = await http.get(f"{wired.fhir}/Patient/{wired.qualified}/$dmp-access", params={"_format": "xml"},
                                     headers=await _session(http, wired, "claire"))
     assert bad_format.status_code == 400 and "_format" in bad_format.text
+
+
+async def test_without_a_seal_to_sign_the_vihf_the_dmp_access_says_it_is_not_configured(
+        sgl_server: SglProcess, sgl_db: Database) -> None:
+    """The shared server has no DMP settings: a qualified patient and a biologist with an RPPS get a 503 that
+    names the missing settings, never an unsigned call."""
+    login = f"dmpless{uuid.uuid4().hex[:6]}"
+    await create_user(sgl_db.db, login, PASSWORD, role="biologiste", name="Sans Cachet", rpps="10009876543")
+    body = crbio_samples.patient(True)
+    body.pop("id")
+    pid = (await sgl_db.store.create(body)).id
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.post(f"{sgl_server.base.removesuffix('/fhir')}/auth/login",
+                                 json={"username": login, "password": PASSWORD})
+        cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("sgl_session="))
+        refused = await http.get(f"{sgl_server.base}/Patient/{pid}/$dmp-access",
+                                 headers={"Cookie": cookie.split(";", 1)[0]})
+    assert refused.status_code == 503 and "SGL_DMP_SEAL_CERT" in refused.text and "field" not in refused.text
