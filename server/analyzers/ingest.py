@@ -42,7 +42,7 @@ from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.access.roles import AUTOMATE
-from server.analyzers.catalog_view import CatalogCache, CatalogView
+from server.analyzers.catalog_view import current_view
 from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult, RefusedIncoming
 from server.analyzers.ledger import LedgerEntry, ResultLedger
 from server.analyzers.lookup import find_all
@@ -57,6 +57,7 @@ from server.analyzers.observation import (
     filled,
     with_correction,
 )
+from server.stored_catalog import CatalogRepository
 from server.write_rules import WriteRules
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ async def _patient_of(matcher: Matcher, item: RefusedIncoming) -> str | None:
 
 
 class ResultIngest:
-    def __init__(self, store: FhirStore, write_rules: WriteRules, catalog: CatalogCache) -> None:
+    def __init__(self, store: FhirStore, write_rules: WriteRules, catalog: CatalogRepository) -> None:
         self.store = store
         self.write_rules = write_rules
         self.catalog = catalog
@@ -121,22 +122,19 @@ class ResultIngest:
         the same result on two connections: the ledger's unique key) is run again from the start, a few
         times, before giving up (``run_in_transaction``).
         """
-        view = await self.catalog.get()
-        if any(view.analysis_for(r.analyzer, r.test_code, r.test_system) is None for r in results):
-            view = await self.catalog.get(missed=True)
         attempts = 0
 
         async def once(session: StoreSession) -> IngestReport:
             nonlocal attempts
             attempts += 1
-            report = await self._ingest_once(results, refused, view, session, look_up=attempts > 1)
+            report = await self._ingest_once(results, refused, session, look_up=attempts > 1)
             if on_commit is not None:
                 await on_commit(report, session)
             return report
         return await run_in_transaction(self.store, once, TRANSACTION_ATTEMPTS, what="analyzer results")
 
     async def _ingest_once(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming],
-                           view: CatalogView, session: StoreSession, *, look_up: bool) -> IngestReport:
+                           session: StoreSession, *, look_up: bool) -> IngestReport:
         """Match every result, then write the new Observations and Tasks in one bulk create (ids chosen
         up front so a Task can point at its Observation); updates (a rerun placeholder filled, a
         correction) go one by one. The ledger rows are written last, in the same transaction.
@@ -144,6 +142,7 @@ class ResultIngest:
         Without ``look_up`` (the first attempt) every key is taken as new, without reading the ledger:
         almost every message is. A key already stored (a resend, a correction) then fails the ledger's
         unique insert, the transaction is dropped, and the next attempt reads the ledger first."""
+        view = await current_view(self.catalog, session)  # the catalogue this transaction sees: one small read
         report = IngestReport()
         now = instant(now_utc())
         analyzer = (results[0].analyzer if results else refused[0].analyzer if refused else "")
