@@ -31,6 +31,20 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/paillasse/{rid}"),
     ("GET", "/validation"),
     ("GET", "/validation/{rid}"),
+    ("GET", "/identite"),
+    ("GET", "/identite/{rid}"),
+    ("GET", "/demandes"),
+    ("GET", "/demandes/{rid}"),
+    ("GET", "/reception"),
+    ("GET", "/reception/{rid}"),
+    ("GET", "/non-rattaches"),
+    ("GET", "/non-rattaches/{rid}"),
+    ("GET", "/comptes-rendus"),  # the results side's screens (web2)
+    ("GET", "/comptes-rendus/{rid}"),
+    ("GET", "/catalogue"),
+    ("GET", "/catalogue/{rid}"),
+    ("GET", "/administration"),
+    ("GET", "/administration/{rid}"),
 }
 """(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
 how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF
