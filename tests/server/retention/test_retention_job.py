@@ -22,6 +22,7 @@ from server.retention.envelope import KeyMismatch, Sealed, key_id, new_master_ke
 from server.retention.identity_documents import COLLECTION as COPIES
 from server.retention.identity_documents import keep, read_copy
 from server.retention.job import RETENTION_SYSTEM, run_retention
+from server.retention.schedule import RUNS, run_if_due
 from server.settings import Settings
 from tests.support.access import SGL
 
@@ -176,3 +177,14 @@ async def test_archive_at_five_destroy_at_twenty_copies_at_five_SGL_DOC_20_SGL_I
     # ten years later, the patient archived at seven is still archived, not yet destroyed
     later = await run_retention(db.store, db.db, NOW + timedelta(days=365 * 10))
     assert later.versions_destroyed == 0 and later.versions_archived == 3  # "revenu" (2) and "recent" (1) now
+
+
+@pytest.mark.req("SGL.DOC.20")
+async def test_the_schedule_runs_when_due_and_keeps_its_reports_SGL_DOC_20(db: Database) -> None:
+    settings = Settings(retention_every_hours=24)
+    assert await run_if_due(db.store, Settings(retention_every_hours=0), NOW) is None  # off
+    first = await run_if_due(db.store, settings, NOW + timedelta(days=1))
+    assert first is not None and not first.dry_run
+    assert await run_if_due(db.store, settings, NOW + timedelta(days=1, hours=23)) is None  # not due yet
+    assert await run_if_due(db.store, settings, NOW + timedelta(days=2, hours=1)) is not None
+    assert await db.db[RUNS].count_documents({}) == 2
