@@ -38,6 +38,16 @@ async def _fill(data: Path, patients: int) -> int:
         await database.close()
 
 
+async def _hashes(data: Path) -> dict[str, dict[str, str]]:
+    """Per resource type, id -> content hash as stored (the server's meta left out of the hash)."""
+    database = await open_database(Settings(data_dir=data))
+    try:
+        names = [n for n in await database.db.list_collection_names() if n[:1].isupper() and "_" not in n]
+        return {n: {d["_id"]: d["h"] async for d in database.db[n].find({}, projection={"h": 1})} for n in names}
+    finally:
+        await database.close()
+
+
 def _run(args: list[str]) -> tuple[float, int, str]:
     return run_measured(args, ok=(0,))
 
@@ -62,6 +72,11 @@ def main() -> None:
     rate = imported / seconds
     log.info(f"sgl import: {seconds:.1f} s, {rate:,.0f} resources/s ({rate / fill_rate:.2f} of baseline), "
              f"peak RSS {peak} MB; imported {imported} of {total}")
+    source, target = asyncio.run(_hashes(work / "source")), asyncio.run(_hashes(work / "target"))
+    source = {t: h for t, h in source.items() if h}
+    differing = sum(1 for t, h in source.items() for i, v in h.items() if target.get(t, {}).get(i) != v)
+    log.info(f"round trip: {sum(map(len, source.values()))} resources in {len(source)} types compared by content "
+             f"hash, {differing} differ or are missing; load average {os.getloadavg()[0]:.1f}")
     if not options.keep:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -231,3 +231,7 @@ main.add_command(import_command)
 from server.dashboard.cli import dashboard_command  # noqa: E402
 
 main.add_command(dashboard_command)
+
+from server.retention.cli import retention  # noqa: E402
+
+main.add_command(retention)

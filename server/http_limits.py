@@ -27,9 +27,9 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-_DOCUMENT_SUFFIXES = ("/$import-crbio", "/$loinc-import")
-_ANY_MEDIA_TYPE = ("/$import-crbio", "/$loinc-import")
-"""Operations that read their body themselves (CDA XML, CSV, JSON) and say what is wrong with it."""
+_DOCUMENT_SUFFIXES = ("/$import-crbio", "/$loinc-import", "/$identity-document")
+_ANY_MEDIA_TYPE = ("/$import-crbio", "/$loinc-import", "/$identity-document")
+"""Operations that read their body themselves (CDA XML, CSV, JSON, an ID scan) and say what is wrong with it."""
 _JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _WITH_BODY = ("POST", "PUT", "PATCH")

@@ -130,6 +130,10 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("finess", "string", documentation="one FINESS géographique (default: every one)"),
         Param("date", "date", documentation="the day the periods are drawn around (default: today)"),
         Param("row", "BackboneElement", 0, "*", use="out")), affects_state=False, body="none"),
+    Operation("identity-document", "Keep (POST, the copy as the body), list (GET) or read (GET .../{copy}) the "
+              "encrypted copy of a patient's identity document (SGL.INS.57)", (
+                  Param("id", "string", 0, "1", use="out"), Param("copy", "BackboneElement", 0, "*", use="out")),
+              body="image/jpeg"),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

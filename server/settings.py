@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     """CA bundle for the ANS download server (IGC-Santé élémentaire root); unset: the system CAs."""
     annuaire_poll: float = 60.0
     """How often (seconds) the server checks whether a scheduled load is due."""
+    # retention of health data (server/retention: SGL.DOC.20, SGL.INS.57)
+    retention_every_hours: float = 0.0
+    """Frequency of the retention job in hours (24 = daily); 0: only ``sgl retention run``."""
+    retention_archive_years: int = 5
+    """CR-Bio archived this many years after the patient's last activity (SGL.DOC.20)."""
+    retention_destroy_years: int = 20
+    """CR-Bio destroyed this many years after the patient's last activity (SGL.DOC.20)."""
+    retention_identity_years: int = 5
+    """Identity-document copies deleted this many years after the patient's last activity (SGL.INS.57)."""
+    identity_document_key_file: Path | None = None
+    """File holding the master key (base64 of 32 random bytes, ``sgl retention new-key``) that wraps the key of
+    each identity-document copy (AES-256-GCM envelope encryption, SGL.INS.57); never stored in the database.
+    Unset: no copy can be kept."""
     # access control (server/access)
     jwt_key_file: Path | None = None
     """JWK (ES256) signing the access tokens; unset: generated at first start in <data dir>/access, mode 0600."""

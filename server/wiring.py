@@ -55,6 +55,8 @@ from server.orders import router as orders_router
 from server.portability import routes as portability_routes
 from server.portability.runner import resume_exports
 from server.psc import routes as psc_routes
+from server.retention import identity_documents
+from server.retention.schedule import retention_loop
 from server.settings import Settings
 from server.validation import register_validation_rules
 from server.validation import router as validation_router
@@ -79,6 +81,7 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (delivery_routes.router, "/fhir", ["Delivery"]),
     (dmp_access.router, "/fhir", ["Delivery"]),
     (dashboard_routes.router, "/fhir", ["Delivery dashboards"]),
+    (identity_documents.router, "/fhir", ["Identity (RNIV, INSi)"]),
     (annuaire_routes.router, "/fhir", ["Annuaire Santé"]),
     (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
@@ -193,6 +196,7 @@ async def start_workers(ctx: AppContext) -> Runners:
     runners = Runners()
     _background(runners, seal_periodically(ctx.database.db), "audit-sealer")
     _background(runners, schedule_loop(ctx.database.store, ctx.settings), "annuaire-schedule")  # ANN.04 reloads
+    _background(runners, retention_loop(ctx.database.store, ctx.settings), "retention")  # DOC.20, INS.57
     outbox = await start_delivery(ctx, runners)
     start_document_step(ctx, outbox, runners)
     receipts = receipt_poller(ctx)  # MSSanté DSN/MDN read back from the BAL (SGL.MSS.22), when configured

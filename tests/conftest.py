@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from server.database import Database, open_database
+from server.retention.envelope import new_master_key
 from server.settings import Settings
 from tests.support.access import ActAs
 from tests.support.sgl_server import SglProcess, start_sgl
@@ -24,7 +25,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PY
 
 @pytest.fixture(scope="session")
 def sgl_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
-    server = start_sgl(tmp_path_factory.mktemp("sgl") / "var")
+    key = tmp_path_factory.mktemp("keys") / "identity-documents.key"  # SGL.INS.57 copies: a key outside the data
+    key.write_text(new_master_key(), encoding="ascii")
+    server = start_sgl(tmp_path_factory.mktemp("sgl") / "var", env={"SGL_IDENTITY_DOCUMENT_KEY_FILE": str(key)})
     yield server
     server.stop()
 

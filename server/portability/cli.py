@@ -8,6 +8,7 @@ restores an export into an empty store. Exit codes: 0 done; 2 nothing done (the 
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from pymongo.errors import ConnectionFailure
 
 from resources.search.date import now_utc
 from server.cli_database import run_with_database
@@ -27,6 +29,9 @@ from server.portability.selection import Selection, checked, years_back
 __all__ = ["export_command", "import_command"]
 _T = TypeVar("_T")
 _JOB_FILE = ".export-job"
+CONNECTION_RETRIES = 5
+"""Times ``sgl export`` resumes by itself after the database connection fails (each resume redoes at most one
+checkpoint); the same export run again by hand resumes too."""
 
 _data_dir = click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
                          help="Data directory of the embedded database (shared with a running server); "
@@ -80,7 +85,17 @@ def export_command(directory: Path, types: tuple[str, ...], patients: tuple[str,
             marker.write_text(job.id)
         else:
             click.echo(f"resuming export {job.id}", err=True)
-        return await Exporter(database.db, job, progress=_progress, checkpoint=checkpoint).run()
+        for attempt in range(1, CONNECTION_RETRIES + 1):
+            try:
+                return await Exporter(database.db, job, progress=_progress, checkpoint=checkpoint).run()
+            except ConnectionFailure as exc:  # the database stopped answering for a while (a busy machine)
+                if attempt == CONNECTION_RETRIES:
+                    raise
+                click.echo(f"\nthe database connection failed ({type(exc).__name__}); resuming from the last "
+                           f"checkpoint (attempt {attempt + 1} of {CONNECTION_RETRIES})", err=True)
+                await asyncio.sleep(attempt)
+                job = await load_job(database.db, job.id) or job  # the durable checkpoint, not the memory
+        raise AssertionError("unreachable")
 
     job = _run(data_dir, work)
     click.echo("", err=True)
