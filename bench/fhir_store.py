@@ -69,13 +69,14 @@ async def timed(n: int, fn: Any, label: str) -> tuple[list[float], float]:
     return lat, time.perf_counter() - start
 
 
-async def load(database: Any, count: int) -> list[str]:
-    """Bulk-load ``count`` Observations over 1000 patients (current collection only, as search reads it)."""
+async def load(database: Any, count: int, start: int = 0) -> list[str]:
+    """Bulk-load ``count`` Observations over 1000 patients (current collection only, as search reads it),
+    numbered from ``start`` (a reused ``--data-dir`` is topped up, not loaded again)."""
     store = database.store
     patients = [f"Patient/bench-{i}" for i in range(1000)]
     batch: list[dict[str, Any]] = []
     lu = now_utc()
-    for i in tqdm(range(count), desc="loading Observations"):
+    for i in tqdm(range(start, start + count), desc="loading Observations"):
         body = _stamp({**observation(patients[i % 1000], LOINC[(i // 1000) % 20], 4 + (i % 50) / 10, i),
                        "id": f"bench-{i}"}, 1, lu)
         batch.append(store._document(body, 1, lu, uuid.uuid4().hex))
@@ -115,7 +116,7 @@ async def main(args: argparse.Namespace) -> None:
 
         existing = await database.db.Observation.estimated_document_count()
         if existing < args.observations:
-            await load(database, args.observations - existing)
+            await load(database, args.observations - existing, start=existing)
         total = await database.db.Observation.estimated_document_count()
         rng = random.Random(7)
         queries = [[("subject", f"Patient/bench-{rng.randrange(1000)}"), ("code", f"http://loinc.org|{rng.choice(LOINC)}")]
