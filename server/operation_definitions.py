@@ -105,6 +105,8 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("export-status", "Status, manifest or cancellation of a Bulk Data export", affects_state=False,
               body="none"),
     Operation("export-file", "One output file of a Bulk Data export", affects_state=False, body="none"),
+    Operation("worklist-events", "Live counts of the worklists (text/event-stream, server-sent events)",
+              affects_state=False, body="none"),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

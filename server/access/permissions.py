@@ -119,6 +119,8 @@ TABLE: tuple[Row, ...] = (
     # portability (SGL.PORT.01): the Bulk Data export of everything, for administrators only
     Row((SYSTEM_LEVEL, "Patient"), ("$export",), (ADMINISTRATEUR,), "the whole store or the patients' data"),
     Row((SYSTEM_LEVEL,), ("$export-status", "$export-file"), (ADMINISTRATEUR,), "only the job's own caller"),
+    # the workbench's live worklists: counts only (the lists are read through the API with the caller's rights)
+    Row((SYSTEM_LEVEL,), ("$worklist-events",), _CARE, "counts of the worklists, pushed as server-sent events"),
     # the trail (SGL.INS.17): append-only for every client, written by the server
     Row(TRAIL, (READ,), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(TRAIL, (CREATE, UPDATE, DELETE), (), "AuditEvent and Provenance are append-only, written by the server"),
