@@ -56,8 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="OpenSGL", version=version("opensgl"), lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.settings = settings
+    # created here, not in the lifespan: the CLI's signal handler ends its streams before uvicorn waits for them
     app.state.worklist_events = WorklistEvents(heartbeat_s=settings.worklist_heartbeat_s,
-                                               per_caller=settings.worklist_streams_per_user)  # created here: the CLI's signal handler ends its streams
+                                               per_caller=settings.worklist_streams_per_user)
     install_error_handlers(app)
     app.openapi = lambda: fhir_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from types import FrameType
@@ -61,10 +62,8 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, 
             super().handle_exit(sig, frame)
 
     server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=True))
-    try:
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the ^C again once it has shut down (as uvicorn.run)
         server.run()
-    except KeyboardInterrupt:  # uvicorn raises the ^C again once it has shut down: a normal stop (as uvicorn.run)
-        pass
     if not server.started:
         raise SystemExit(3)  # uvicorn's STARTUP_FAILURE: the application did not start
 
