@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.signing_key = await prepare_access(settings, database)
         database.supervise()
         try:
-            ctx = await AppContext.build(settings, database, write_rules_for(settings))
+            ctx = await AppContext.build(settings, database, write_rules_for(settings, database))
             app.state.context = ctx
             app.state.worklist_events.bind(database.store)
             register_inbound(ctx)

@@ -39,6 +39,12 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/reception/{rid}"),
     ("GET", "/non-rattaches"),
     ("GET", "/non-rattaches/{rid}"),
+    ("GET", "/comptes-rendus"),  # the results side's screens (web2)
+    ("GET", "/comptes-rendus/{rid}"),
+    ("GET", "/catalogue"),
+    ("GET", "/catalogue/{rid}"),
+    ("GET", "/administration"),
+    ("GET", "/administration/{rid}"),
 }
 """(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
 how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF

@@ -88,11 +88,16 @@ TABLE: tuple[Row, ...] = (
     Row(RESULTS, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
     Row(("Observation",), ("$validate-technical", "$rerun"), _BENCH),
     Row(("DiagnosticReport",), ("$validate-biological", "$correct"), _BIO),
+    Row(("DiagnosticReport",), ("$withdraw",), _BIO, "taking back a validated report notifies who received it"),
     Row(("DiagnosticReport",), ("$cr-bio",), _DESK + (DPI,), "the CR-Bio carries the INS and its Datamatrix"),
     Row(("DiagnosticReport",), ("$produce-documents",), _BIO, "documents again once a failure's cause is fixed"),
     Row(("DiagnosticReport",), ("$deliveries",), _DESK, "where the CR-Bio went, when, and the partners' answers"),
+    Row(("Patient",), ("$deliveries",), _DESK, "the patient's exchanges with partners, identity messages included"),
     Row(("DiagnosticReport",), ("$delivery-retry",), _DESK, "send a failed or cancelled delivery again"),
     Row(("DiagnosticReport",), ("$delivery-cancel",), _BIO, "a document that will not be sent is a biologist's call"),
+    Row(IDENTITY, ("$dmp-access",), _BIO, "TD0.9: the DMP web portal on the patient, for the logged-in biologist"),
+    Row(("DiagnosticReport",), ("$mssante-send",), _BIO,
+        "sending a report by hand (hospital setting, partial report) is a professional's deliberate act"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
     Row(DOCUMENTS, (READ,), _CARE + (DPI,)),
     Row(BINARY, (READ,), _DESK + (DPI,)),
@@ -112,6 +117,8 @@ TABLE: tuple[Row, ...] = (
     Row(DIRECTORY, (READ,), _CARE + (ADMINISTRATEUR, DPI, AUTOMATE, SOUS_TRAITANT)),
     Row(DIRECTORY, (CREATE, UPDATE), (SECRETAIRE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(DIRECTORY, (DELETE,), (ADMINISTRATEUR,)),
+    Row(("Practitioner", "PractitionerRole", "Organization", "ObservationDefinition"), ("dmp-block",), _BIO,
+        "SGL.DMP.02: block or release DMP feeding for every dossier of a prescriber or an analysis"),
     # Annuaire Santé (SGL.ANN.01/04/05): the look-up offered when adding a correspondent, the load's report
     Row(("Practitioner",), ("$mssante-lookup",), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
         "offered when adding a correspondent"),
@@ -121,6 +128,9 @@ TABLE: tuple[Row, ...] = (
     Row((SYSTEM_LEVEL,), ("$export-status", "$export-file"), (ADMINISTRATEUR,), "only the job's own caller"),
     # the workbench's live worklists: counts only (the lists are read through the API with the caller's rights)
     Row((SYSTEM_LEVEL,), ("$worklist-events",), _CARE, "counts of the worklists, pushed as server-sent events"),
+    # delivery dashboards (SGL.TBB.01-03): counts only, no patient data; the lab's management
+    Row((SYSTEM_LEVEL,), ("$delivery-dashboard",), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
+        "counts of CR-Bio produced and sent, for the lab's management"),
     # the trail (SGL.INS.17): append-only for every client, written by the server
     Row(TRAIL, (READ,), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(TRAIL, (CREATE, UPDATE, DELETE), (), "AuditEvent and Provenance are append-only, written by the server"),

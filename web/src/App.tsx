@@ -15,6 +15,9 @@ import { PatientEditPage } from "./pages/PatientEdit";
 import { OrderNewPage } from "./pages/OrderNew";
 import { ReceptionPage } from "./pages/Reception";
 import { UnmatchedPage } from "./pages/Unmatched";
+import { ReportsPage } from "./pages/Reports";
+import { ReportDocumentsPage } from "./pages/ReportDocuments";
+import { CataloguePage } from "./pages/Catalogue";
 
 interface Screen {
   path: string;
@@ -40,6 +43,12 @@ const SCREENS: Screen[] = [
     label: "Validation biologique",
     allowed: (s) => can(s, "DiagnosticReport", "$validate-biological"),
   },
+  {
+    path: "/comptes-rendus",
+    label: "Comptes rendus et diffusion",
+    allowed: (s) => can(s, "DiagnosticReport", "$cr-bio") || can(s, "DiagnosticReport", "$deliveries"),
+  },
+  { path: "/catalogue", label: "Catalogue et LOINC", allowed: (s) => can(s, "ObservationDefinition", "read") },
 ];
 
 export function App() {
@@ -145,5 +154,7 @@ function route(session: Session, path: string, screens: Screen[]) {
   if (page === "reception") return <ReceptionPage session={session} />;
   if (page === "non-rattaches") return <UnmatchedPage who={session.name ?? session.username} />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
+  if (page === "catalogue") return <CataloguePage session={session} />;
+  if (page === "comptes-rendus") return id ? <ReportDocumentsPage session={session} id={id} /> : <ReportsPage />;
   return null;
 }

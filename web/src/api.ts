@@ -7,6 +7,7 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly expression: string | null = null,
+    readonly outcome: unknown = null, // the whole OperationOutcome, for the screens that list every issue
   ) {
     super(message);
   }
@@ -30,8 +31,10 @@ const SAFE = new Set(["GET", "HEAD"]);
 async function errorOf(answer: Response): Promise<ApiError> {
   let text = `${answer.status} ${answer.statusText}`;
   let expression: string | null = null;
+  let outcome: unknown = null;
   try {
     const body = await answer.json();
+    outcome = body;
     const issue = body?.issue?.[0];
     if (issue) {
       text = issue.diagnostics ?? issue.details?.text ?? text;
@@ -40,7 +43,7 @@ async function errorOf(answer: Response): Promise<ApiError> {
   } catch {
     /* not JSON: keep the status line */
   }
-  return new ApiError(answer.status, text, expression);
+  return new ApiError(answer.status, text, expression, outcome);
 }
 
 export interface CallOptions {
@@ -48,13 +51,14 @@ export interface CallOptions {
   body?: unknown;
   json?: boolean; // send application/json (the /auth routes) rather than application/fhir+json
   headers?: Record<string, string>; // e.g. If-Match: W/"3" (a write on the version the user saw)
+  raw?: string | Blob; // a body sent as is (a CSV file), with headers["Content-Type"]
 }
 
 export async function call(path: string, options: CallOptions = {}): Promise<Response> {
   const method = options.method ?? "GET";
   const headers: Record<string, string> = { Accept: "application/fhir+json, application/json", ...options.headers };
   if (!SAFE.has(method)) headers["X-CSRF-Token"] = csrfToken();
-  let body: string | undefined;
+  let body: string | Blob | undefined = options.raw;
   if (options.body !== undefined) {
     headers["Content-Type"] = options.json ? "application/json" : "application/fhir+json";
     body = JSON.stringify(options.body);
@@ -101,7 +105,7 @@ export interface Extension {
 export interface FhirResource {
   resourceType: string;
   id?: string;
-  meta?: { versionId?: string; lastUpdated?: string; tag?: Coding[] };
+  meta?: { versionId?: string; lastUpdated?: string; tag?: Coding[]; security?: Coding[] };
   [key: string]: unknown;
 }
 export interface Bundle<T extends FhirResource = FhirResource> {

@@ -3,13 +3,15 @@
 // biological validation through the FHIR operation $validate-biological; the CR-Bio PDF once validated.
 import { useCallback, useEffect, useState } from "react";
 import {
-  Alert, Badge, Button, Group, Loader, Paper, Stack, Table, Text, Textarea, Title,
+  Alert, Anchor, Badge, Button, Group, Loader, Paper, Stack, Table, Text, Textarea, Title, VisuallyHidden,
 } from "@mantine/core";
 import { ApiError, call, fhir, matches, type Bundle } from "../api";
 import { frenchDate, frenchDateTime, frenchNumber } from "../format";
 import { analysisName, catalogueCode, steps, valueText, type Observation } from "../results";
 import { sexLabel, shortName, type Patient } from "../identity";
 import { can, type Session } from "../session";
+import { linkProps } from "../router";
+import { ResultReview } from "./ResultReview";
 import { REPORT_STATUS, worklistChanged, type DiagnosticReport } from "./Worklist";
 
 const V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
@@ -98,6 +100,7 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
   const [busy, setBusy] = useState(false);
   const [pdf, setPdf] = useState<string | null>(null);
   const [producing, setProducing] = useState(false);
+  const [open, setOpen] = useState<string | null>(null);
 
   const reload = useCallback(() => load(id).then(setData, (e: Error) => setError(e.message)), [id]);
   useEffect(() => {
@@ -178,6 +181,7 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
           <Table.Tr>
             <Table.Th>Analyse</Table.Th><Table.Th>Résultat</Table.Th><Table.Th>Indicateur</Table.Th>
             <Table.Th>Valeurs de référence</Table.Th><Table.Th>Résultat précédent</Table.Th><Table.Th>État</Table.Th>
+            <Table.Th><VisuallyHidden>Détails</VisuallyHidden></Table.Th>
           </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
@@ -207,11 +211,29 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
                   {previous ? `${valueText(previous)} le ${frenchDate(previous.effectiveDateTime)}` : "Aucun"}
                 </Table.Td>
                 <Table.Td>{resultState(o)}</Table.Td>
+                <Table.Td>
+                  <Button size="xs" variant={open === o.id ? "filled" : "subtle"} aria-expanded={open === o.id}
+                    aria-label={`Détails : ${name}`} onClick={() => setOpen(open === o.id ? null : o.id ?? null)}>
+                    Détails
+                  </Button>
+                </Table.Td>
               </Table.Tr>
             );
           })}
         </Table.Tbody>
       </Table>
+      {(() => {
+        const shown = results.find((r) => r.observation.id === open);
+        return shown ? (
+          <ResultReview key={`${shown.observation.id}-${shown.observation.meta?.versionId}`} session={session}
+            observation={shown.observation} reportId={id} name={shown.name}
+            onChanged={() => {
+              setOpen(null);
+              void reload();
+              worklistChanged();
+            }} />
+        ) : null;
+      })()}
       {report.conclusion && <Text>Conclusion : {report.conclusion}</Text>}
       {done && <Alert color="green" role="status">{done}</Alert>}
       {error && <Alert color="red" role="alert">{error}</Alert>}
@@ -229,6 +251,7 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
       {mayView && (
         <Group>
           <Button variant="default" onClick={showPdf} loading={producing}>Voir le CR-Bio (PDF)</Button>
+          <Anchor {...linkProps(`/comptes-rendus/${report.id}`)}>Formats, diffusion et réglages DMP</Anchor>
           {producing && <Text size="sm" role="status">CR-Bio en cours de production…</Text>}
           <Text size="sm" c="dimmed">Dernière mise à jour {frenchDateTime(report.meta?.lastUpdated)}</Text>
         </Group>
