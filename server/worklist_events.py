@@ -111,6 +111,7 @@ class WorklistEvents:
                                  "tab or wait for one to end", expression="$worklist-events")
         self.open[caller_id] += 1
         if self._poller is None or self._poller.done():
+            self.current = None  # read while nobody listened: stale; the first event waits for a fresh reading
             self._poller = asyncio.create_task(self._poll(), name="worklist-events")
 
     def leave(self, caller_id: str) -> None:
