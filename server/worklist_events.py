@@ -49,6 +49,11 @@ WATCHED = ("Observation", "Task", "DiagnosticReport", "Specimen", "ServiceReques
 """Types whose latest change is followed, so that a list changing without its count moving is read again."""
 
 
+class NotAcceptable(SglError):
+    status = 406
+    issue_code = "not-supported"
+
+
 class TooManyStreams(SglError):
     status = 429
     issue_code = "throttled"
@@ -167,6 +172,11 @@ router = APIRouter()
 
 @router.get("/$worklist-events", response_class=StreamingResponse)
 async def worklist_events(request: Request, caller: CallerDep) -> StreamingResponse:
+    accept = request.headers.get("accept", "*/*")
+    if not any(kind in accept for kind in ("text/event-stream", "*/*", "text/*")):
+        # a FHIR client asking for JSON would wait forever on a stream: say what this door answers instead
+        raise NotAcceptable("$worklist-events answers text/event-stream (server-sent events) only",
+                            expression="Accept")
     events: WorklistEvents = request.app.state.worklist_events
     events.admit(caller.id)
     return StreamingResponse(events.stream(caller.id), media_type="text/event-stream",

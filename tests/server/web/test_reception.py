@@ -195,13 +195,17 @@ async def _events(lines: AsyncIterator[str], until: Callable[[dict[str, Any]], b
 
 
 async def test_worklist_events_are_refused_without_the_permission(reception_server: SglProcess) -> None:
-    """The ``*:$worklist-events`` row: no credentials 401, an administrator (no worklist) 403."""
+    """The ``*:$worklist-events`` row: no credentials 401, an administrator (no worklist) 403; a permitted
+    client that accepts only JSON gets 406 at once rather than a stream it would wait on forever."""
     url = f"{reception_server.base}/$worklist-events"
     assert httpx.get(url, timeout=30).status_code == 401
     async with role_client(reception_server.base, reception_server.data_dir, "administrateur") as admin:
         refused = await admin.get("$worklist-events")
     assert refused.status_code == 403, refused.text
     assert "$worklist-events" in refused.json()["issue"][0]["diagnostics"]
+    async with role_client(reception_server.base, reception_server.data_dir, "technicien") as fhir_client:
+        json_only = await fhir_client.get("$worklist-events")  # Accept: application/fhir+json
+    assert json_only.status_code == 406 and json_only.json()["issue"][0]["expression"] == ["Accept"]
 
 
 async def test_worklist_events_count_an_analyzer_result_beat_and_are_bounded(reception_server: SglProcess) -> None:
