@@ -19,6 +19,7 @@ from server.listeners import start_listeners
 from server.openapi import fhir_openapi
 from server.settings import Settings
 from server.wiring import api_router, prepare_access, register_inbound, run_startup, start_workers, write_rules_for
+from server.worklist_events import WorklistEvents
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             ctx = await AppContext.build(settings, database, write_rules_for(settings, database))
             app.state.context = ctx
+            app.state.worklist_events.bind(database.store)
             register_inbound(ctx)
             await run_startup(ctx)  # ends with the journal replay: before the listeners open
             listeners = await start_listeners(ctx)
@@ -45,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             try:
                 yield
             finally:
+                await app.state.worklist_events.close()
                 await workers.stop()
                 await listeners.stop()
         finally:
@@ -53,6 +56,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="OpenSGL", version=version("opensgl"), lifespan=lifespan,
                   docs_url="/docs", openapi_url="/openapi.json")
     app.state.settings = settings
+    # created here, not in the lifespan: the CLI's signal handler ends its streams before uvicorn waits for them
+    app.state.worklist_events = WorklistEvents(heartbeat_s=settings.worklist_heartbeat_s,
+                                               per_caller=settings.worklist_streams_per_user)
     install_error_handlers(app)
     app.openapi = lambda: fhir_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,

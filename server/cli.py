@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
+from types import FrameType
 
 import click
 
@@ -50,7 +52,20 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, 
     settings = Settings(host=host, port=port, data_dir=data_dir, mllp_port=mllp_port, astm_port=astm_port)
     if mllp_tls_port is not None:
         settings = settings.model_copy(update={"mllp_tls_port": mllp_tls_port})
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=True)
+    app = create_app(settings)
+
+    class _Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            # uvicorn waits for open responses before the application's shutdown: end the worklist event
+            # streams (server/worklist_events.py) first, or an open workbench would hold the server up
+            app.state.worklist_events.close_soon()
+            super().handle_exit(sig, frame)
+
+    server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=True))
+    with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the ^C again once it has shut down (as uvicorn.run)
+        server.run()
+    if not server.started:
+        raise SystemExit(3)  # uvicorn's STARTUP_FAILURE: the application did not start
 
 
 @main.group()

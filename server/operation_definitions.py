@@ -124,6 +124,8 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("export-status", "Status, manifest or cancellation of a Bulk Data export", affects_state=False,
               body="none"),
     Operation("export-file", "One output file of a Bulk Data export", affects_state=False, body="none"),
+    Operation("worklist-events", "Live counts of the worklists (text/event-stream, server-sent events)",
+              affects_state=False, body="none"),
     Operation("delivery-dashboard", "Delivery dashboards: CR-Bio produced and sent per channel, failures "
               "(SGL.TBB.01-03); _format=csv for the ';' extract", (
         Param("period", "code", 0, "*", documentation="mois, annee, annee-precedente (default: all three)"),

@@ -91,6 +91,10 @@ class Settings(BaseSettings):
     ``birth_first_names`` (the whole list), ``birthplace``, ``used_names``; empty: only the four."""
     web_dir: Path | None = None
     """The built web workbench (``npm run build`` in web/); unset: ``web/dist`` of this checkout."""
+    worklist_heartbeat_s: float = 15.0
+    """``GET /fhir/$worklist-events``: seconds without a change before a heartbeat comment is sent."""
+    worklist_streams_per_user: int = 4
+    """``GET /fhir/$worklist-events``: streams one user (or API client) may hold open at once."""
     identity_referential: bool = False
     """The lab is its patients' identity referential (city lab, "RI"): creation minimum SGL.INS.11 enforced."""
     identity_justificatifs: dict[str, str] = {}

@@ -61,6 +61,7 @@ from server.settings import Settings
 from server.validation import register_validation_rules
 from server.validation import router as validation_router
 from server.web import router as web_router
+from server.worklist_events import router as worklist_events_router
 from server.write_rules import WriteRules
 
 # Every router the application serves, with its prefix and tags, all behind the one access enforcement
@@ -84,6 +85,7 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (identity_documents.router, "/fhir", ["Identity (RNIV, INSi)"]),
     (annuaire_routes.router, "/fhir", ["Annuaire Santé"]),
     (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
+    (worklist_events_router, "/fhir", ["Worklists"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
     (fhir.router, "/fhir", ["FHIR"]),  # the generic interactions: last, they match any type
     (web_router, "", []),  # the web workbench's files and screens (/, /assets/..., /patients...): no API path
@@ -125,6 +127,8 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
     ("GET", "/fhir/$export-status/{rid}", "/fhir/{rtype}/_history"):
         "an export's status URL, not the history of a type '$export-status'",
     ("DELETE", "/fhir/$export-status/{rid}", "/fhir/{rtype}/{rid}"): "cancelling an export, not a delete",
+    ("GET", "/fhir/$worklist-events", "/fhir/{rtype}"):
+        "the workbench's live worklist counts (server-sent events), not a search of a type '$worklist-events'",
     ("GET", "/fhir/$export-file/{rid}/{name}", "/fhir/{rtype}/{rid}/_history"):
         "an export's output file, not the history of a resource",
 }

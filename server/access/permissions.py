@@ -127,6 +127,8 @@ TABLE: tuple[Row, ...] = (
     # portability (SGL.PORT.01): the Bulk Data export of everything, for administrators only
     Row((SYSTEM_LEVEL, "Patient"), ("$export",), (ADMINISTRATEUR,), "the whole store or the patients' data"),
     Row((SYSTEM_LEVEL,), ("$export-status", "$export-file"), (ADMINISTRATEUR,), "only the job's own caller"),
+    # the workbench's live worklists: counts only (the lists are read through the API with the caller's rights)
+    Row((SYSTEM_LEVEL,), ("$worklist-events",), _CARE, "counts of the worklists, pushed as server-sent events"),
     # delivery dashboards (SGL.TBB.01-03): counts only, no patient data; the lab's management
     Row((SYSTEM_LEVEL,), ("$delivery-dashboard",), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
         "counts of CR-Bio produced and sent, for the lab's management"),

@@ -217,10 +217,12 @@ test("a request from the catalogue, its tube labels (PDF), reception scan first,
   console.log(`TUBES ${JSON.stringify(accessions)}`);
 });
 
-test("unmatched analyzer results: one attached to a tube and its request, one rejected with a reason", async () => {
+test("results sent over MLLP appear on the unmatched worklist without a reload; one attached to a tube and its request, one rejected", async () => {
   const page = await newPage(chromium.browser);
   await login(page, "thomas");
-  await page.getByRole("link", { name: "Résultats non rattachés" }).click();
+  let loads = 0;
+  page.on("load", () => { loads += 1; });
+  await page.goto("/non-rattaches");
   const count = page.getByTestId("unmatched-count");
   await count.waitFor();
   const before = Number((await count.textContent()).split(" ")[0]);
@@ -230,9 +232,14 @@ test("unmatched analyzer results: one attached to a tube and its request, one re
     const ack = await sendMllp(Number(fixture.ids.mllp), oru(tube, code, value, unit));
     assert.match(ack, /\rMSA\|AA\|/, ack); // stored (on the worklist), then acknowledged
   }
-  await page.reload();
+  // no reload: the server's event stream says the worklist changed, the page reads it again (its own polling
+  // is every 30 s, longer than this wait), and the menu's badge follows the pushed count
   await page.getByTestId(`unmatched-${lost}`).waitFor();
+  await page.getByTestId(`unmatched-${junk}`).waitFor();
   assert.equal(await count.textContent(), `${before + 2} à traiter`);
+  await page.waitForFunction((n) => document.querySelector("[data-testid=nav-unmatched]")?.textContent === n,
+    String(before + 2));
+  assert.equal(loads, 1, "the page was not reloaded");
   const row = page.getByTestId(`unmatched-${lost}`);
   assert.deepEqual((await row.getByRole("cell").allInnerTexts()).slice(1, 6),
     ["BIO1", lost, "Glucose", "1,02 g/L", "Tube inconnu"]);

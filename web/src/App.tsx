@@ -15,6 +15,7 @@ import { PatientEditPage } from "./pages/PatientEdit";
 import { OrderNewPage } from "./pages/OrderNew";
 import { ReceptionPage } from "./pages/Reception";
 import { UnmatchedPage } from "./pages/Unmatched";
+import { useWorklistEvents } from "./live";
 import { ReportsPage } from "./pages/Reports";
 import { ReportDocumentsPage } from "./pages/ReportDocuments";
 import { CataloguePage } from "./pages/Catalogue";
@@ -92,6 +93,7 @@ export function App() {
 function Shell({ session, path, onLogout }: { session: Session; path: string; onLogout: () => void }) {
   const screens = SCREENS.filter((s) => s.allowed(session));
   const pending = usePendingCount(can(session, "DiagnosticReport", "$validate-biological"));
+  const live = useWorklistEvents(can(session, "*", "$worklist-events"));
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: 0 }} padding="md">
       <AppShell.Header>
@@ -116,6 +118,9 @@ function Shell({ session, path, onLogout }: { session: Session; path: string; on
             active={path === s.path || path.startsWith(`${s.path}/`)}
             rightSection={s.path === "/validation" && pending !== null ? (
               <Badge size="sm" variant="filled" aria-label={`${pending} en attente`}>{pending}</Badge>
+            ) : s.path === "/non-rattaches" && live ? (
+              <Badge size="sm" variant="filled" data-testid="nav-unmatched"
+                aria-label={`${live.unmatched} à rattacher`}>{live.unmatched}</Badge>
             ) : undefined}
           />
         ))}

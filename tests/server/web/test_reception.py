@@ -1,6 +1,9 @@
 """The reception side of the workbench in the browser (web/e2e/reception.test.mjs): identity creation and edit
 with the RNIV traits, bad input refused next to its field with nothing stored, the INSi search / verify from
-the identity file against the INSi simulator (mutual TLS on loopback) and the qualification decision.
+the identity file against the INSi simulator (mutual TLS on loopback) and the qualification decision; orders,
+labels, specimen reception and refusal; unmatched analyzer results; and the live worklists'
+``GET /fhir/$worklist-events`` (server/worklist_events.py) over plain HTTP: permission, counts moved by an MLLP
+result, heartbeat, the per-user bound, and the streams ending at shutdown (the module's last test).
 
 One ``sgl serve`` for the module, wired to the simulator as the identity tests wire theirs
 (tests/support/identity_servers.py); the accounts are made by the function behind ``sgl users create``.
@@ -11,17 +14,19 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 import pytest
 
+from facades.hl7v2 import MllpClient
 from facades.insi import SimulatorHandle, start_insi_simulator
 from server.access import accounts
 from server.database import open_database
 from server.settings import Settings
+from tests.support.access import role_client
 from tests.support.identity_servers import insi_env
 from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import SglProcess, start_sgl
@@ -47,7 +52,7 @@ async def reception_insi(reception_pki: TestPki) -> AsyncIterator[SimulatorHandl
 @pytest.fixture(scope="module")
 def reception_server(reception_pki: TestPki, reception_insi: SimulatorHandle,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
-    env = {**SERVER_ENV, **insi_env(reception_pki, reception_insi.url)}
+    env = {**SERVER_ENV, **insi_env(reception_pki, reception_insi.url), "SGL_WORKLIST_HEARTBEAT_S": "1"}
     server = start_sgl(tmp_path_factory.mktemp("reception") / "var", env=env)
     yield server
     server.stop()
@@ -172,3 +177,95 @@ async def test_unmatched_results_attached_or_rejected_in_the_browser(
 
 def inputs(task: dict[str, Any]) -> dict[str, str]:
     return {i["type"]["text"]: i["valueString"] for i in task.get("input", [])}
+
+
+async def _events(lines: AsyncIterator[str], until: Callable[[dict[str, Any]], bool],
+                  seen: list[str]) -> dict[str, Any]:
+    """Read the stream's lines up to the first ``worklists`` event whose data satisfies ``until``; every line kept."""
+    event = ""
+    async for line in lines:
+        seen.append(line)
+        if line.startswith("event: "):
+            event = line[7:]
+        elif line.startswith("data: ") and event == "worklists":
+            data: dict[str, Any] = json.loads(line[6:])
+            if until(data):
+                return data
+    raise AssertionError(f"the stream ended: {seen}")
+
+
+async def test_worklist_events_are_refused_without_the_permission(reception_server: SglProcess) -> None:
+    """The ``*:$worklist-events`` row: no credentials 401, an administrator (no worklist) 403; a permitted
+    client that accepts only JSON gets 406 at once rather than a stream it would wait on forever."""
+    url = f"{reception_server.base}/$worklist-events"
+    assert httpx.get(url, timeout=30).status_code == 401
+    async with role_client(reception_server.base, reception_server.data_dir, "administrateur") as admin:
+        refused = await admin.get("$worklist-events")
+    assert refused.status_code == 403, refused.text
+    assert "$worklist-events" in refused.json()["issue"][0]["diagnostics"]
+    async with role_client(reception_server.base, reception_server.data_dir, "technicien") as fhir_client:
+        json_only = await fhir_client.get("$worklist-events")  # Accept: application/fhir+json
+    assert json_only.status_code == 406 and json_only.json()["issue"][0]["expression"] == ["Accept"]
+
+
+async def test_worklist_events_count_an_analyzer_result_beat_and_are_bounded(reception_server: SglProcess) -> None:
+    """A stream's first event has the counts; a result for an unknown tube sent over MLLP moves ``unmatched``
+    (pushed, no request made); a quiet stream carries heartbeats; a fifth stream of the same caller is 429."""
+    async with _streaming(reception_server, "technicien") as tech, tech.stream("GET", "$worklist-events") as answer:
+        assert answer.status_code == 200
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        assert answer.headers["cache-control"] == "no-store"
+        seen: list[str] = []
+        lines = answer.aiter_lines()  # one iterator: each read goes on where the last one stopped
+        first = await asyncio.wait_for(_events(lines, lambda d: True, seen), 30)
+        assert set(first["counts"]) == {"unmatched", "received", "biological", "deliveryFailed"}
+        before = first["counts"]["unmatched"]
+        async with MllpClient("127.0.0.1", reception_server.mllp_port, read_timeout=60) as mllp:
+            ack = await mllp.send("MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500+0100||ORU^R01^ORU_R01|EV1|P|2.5\r"
+                                  "OBR|1||ZZ-EVENTS-1|GLY\rOBX|1|NM|GLU^Glucose||0.91|g/L|||||F|||||||BIO1|"
+                                  "20261126101200+0100\r")
+        assert ack.segment("MSA").get(1) == "AA"
+        moved = await asyncio.wait_for(_events(lines, lambda d: d["counts"]["unmatched"] > before, seen), 30)
+        assert moved["counts"]["unmatched"] == before + 1 and moved["version"] > first["version"]
+        await asyncio.wait_for(_heartbeat(lines, seen), 30)
+        streams = [tech.stream("GET", "$worklist-events") for _ in range(3)]
+        opened = [await s.__aenter__() for s in streams]  # 4 with the one above
+        try:
+            assert [o.status_code for o in opened] == [200, 200, 200]
+            fifth = await tech.get("$worklist-events")
+            assert fifth.status_code == 429 and fifth.json()["issue"][0]["code"] == "throttled"
+        finally:
+            for s in streams:
+                await s.__aexit__(None, None, None)
+
+
+@asynccontextmanager
+async def _streaming(server: SglProcess, role: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client with that role's bearer token as a plain header: the test clients' auth flow reads whole bodies
+    (to renew a token on 401), which a stream never ends."""
+    async with role_client(server.base, server.data_dir, role) as client:
+        assert (await client.get("Patient", params={"_count": "0"})).status_code == 200
+        token = client.auth.token  # type: ignore[attr-defined]
+    async with httpx.AsyncClient(base_url=server.base + "/", timeout=60,
+                                 headers={"Authorization": f"Bearer {token}"}) as http:
+        yield http
+
+
+async def _heartbeat(lines: AsyncIterator[str], seen: list[str]) -> None:
+    async for line in lines:
+        seen.append(line)
+        if line == ": heartbeat":
+            return
+
+
+async def test_zz_open_worklist_streams_end_when_the_server_stops(reception_server: SglProcess) -> None:
+    """Runs last in this module (it stops the module's server): a workbench left open does not hold the server
+    up; its stream ends and the server exits normally (no kill after the grace period)."""
+    async with _streaming(reception_server, "secretaire") as desk, desk.stream("GET", "$worklist-events") as answer:
+        seen: list[str] = []
+        lines = answer.aiter_lines()
+        await asyncio.wait_for(_events(lines, lambda d: True, seen), 30)
+        stopping = asyncio.create_task(asyncio.to_thread(reception_server.stop))
+        with pytest.raises(AssertionError, match="the stream ended"):
+            await asyncio.wait_for(_events(lines, lambda d: False, seen), 30)
+        assert await asyncio.wait_for(stopping, 60) == 0
