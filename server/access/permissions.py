@@ -93,6 +93,10 @@ TABLE: tuple[Row, ...] = (
     Row(("DiagnosticReport",), ("$deliveries",), _DESK, "where the CR-Bio went, when, and the partners' answers"),
     Row(("DiagnosticReport",), ("$delivery-retry",), _DESK, "send a failed or cancelled delivery again"),
     Row(("DiagnosticReport",), ("$delivery-cancel",), _BIO, "a document that will not be sent is a biologist's call"),
+    # a critical value's phone call (who was called, read-back, when): documented by who phoned, never rewritten
+    Row(("Communication",), (READ,), _CARE),
+    Row(("Communication",), (CREATE,), _BENCH, "the critical-value call is documented by who phoned"),
+    Row(("Communication",), (UPDATE, DELETE), (), "a documented call is never rewritten"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
     Row(DOCUMENTS, (READ,), _CARE + (DPI,)),
     Row(BINARY, (READ,), _DESK + (DPI,)),

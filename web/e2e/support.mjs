@@ -63,3 +63,17 @@ export async function assertAccessible(page, screen) {
     `${screen}: accessibility violations`);
   assert.ok(result.passes.length > 10, `${screen}: axe ran ${result.passes.length} passing rules`);
 }
+
+/** The usual frame of a suite: one Chromium, one page logged in as ``username`` before the tests, closed after.
+ * Returns a holder whose ``page`` and ``browser`` are set once ``before`` ran. */
+export function loggedIn(username, hooks) {
+  const held = { page: null, browser: null, chromium: null };
+  hooks.before(async () => {
+    held.chromium = await launch();
+    held.browser = held.chromium.browser;
+    held.page = await newPage(held.browser);
+    await login(held.page, username);
+  });
+  hooks.after(async () => { await held.chromium?.close(); });
+  return held;
+}

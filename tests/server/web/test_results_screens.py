@@ -13,11 +13,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.support.dmp import DmpSimulator, running_dmp_simulator
 from tests.support.sgl_server import SglProcess, free_port, start_sgl
-from tests.support.workbench import SERVER_ENV, WEB, run_e2e, seed, web_built
+from tests.support.workbench import PASSWORD, SERVER_ENV, WEB, browser_suite, seed
 
 pytestmark = pytest.mark.db
 SCREENSHOTS = WEB / "e2e" / "screenshots"
@@ -52,12 +53,7 @@ async def lab(results_server: SglProcess) -> dict[str, str]:
 
 
 def _suite(suite: str, server: SglProcess, ids: dict[str, str]) -> None:
-    missing = web_built()
-    assert missing is None, missing
-    done = run_e2e(suite, server, ids, SCREENSHOTS)
-    report = done.stdout + done.stderr
-    assert done.returncode == 0, f"browser tests {suite} failed:\n{report[-6000:]}"
-    assert "ℹ fail 0" in report and "ℹ pass 0" not in report, report[-3000:]
+    browser_suite(suite, server, ids, SCREENSHOTS)
 
 
 @pytest.mark.req("SGL.DOC.12", "SGL.DMP.02", "SGL.DMP.03", "SGL.DOC.15")
@@ -72,11 +68,44 @@ def test_reports_formats_deliveries_resend_and_dmp_settings_in_the_browser_SGL_D
     assert not any(lab["pending_report"] in h for h in held), held  # blocked from the page: never sent
 
 
-def test_result_review_trend_correction_and_rerun_in_the_browser(
+def test_result_review_critical_call_correction_and_rerun_in_the_browser(
         results_server: SglProcess, lab: dict[str, str]) -> None:
-    """After the reports suite (it validated the pending report): the review panel, $correct with its reason,
-    $rerun of a result not yet validated."""
+    """After the reports suite (it validated the pending report): the review panel, the critical value's banner
+    until its call is documented (a Communication), $correct with its reason, $rerun of a result not yet
+    validated."""
     _suite("results-review", results_server, lab)
+
+
+def _session(base: str, login: str) -> tuple[dict[str, str], str]:
+    answer = httpx.post(f"{base}/auth/login", json={"username": login, "password": PASSWORD}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return {"Cookie": f"sgl_session={answer.cookies['sgl_session']}"}, str(answer.json()["csrf"])
+
+
+def test_a_critical_call_is_documented_by_the_bench_and_biologists_never_rewritten_nor_by_the_desk(
+        results_server: SglProcess, lab: dict[str, str]) -> None:
+    """The permission rows of Communication: the secretary may read but not document a call (403, nothing
+    stored); a technician documents one; nobody updates or deletes it."""
+    base = f"http://127.0.0.1:{results_server.port}/fhir"
+    call = {"resourceType": "Communication", "status": "completed",
+            "subject": {"reference": f"Patient/{lab['qualified']}"},
+            "category": [{"coding": [{"system": "https://opensgl.org/fhir/CodeSystem/communication-category",
+                                      "code": "critical-value-call"}]}],
+            "recipient": [{"display": "IDE de garde"}], "sent": "2026-11-20T09:00:00+01:00"}
+    desk, desk_csrf = _session(base.removesuffix("/fhir"), "sophie")
+    refused = httpx.post(f"{base}/Communication", json=call, timeout=30,
+                         headers={**desk, "X-CSRF-Token": desk_csrf, "Content-Type": "application/fhir+json"})
+    assert refused.status_code == 403 and "'create on Communication'" in refused.text, refused.text
+    bench, bench_csrf = _session(base.removesuffix("/fhir"), "thomas")
+    headers = {**bench, "X-CSRF-Token": bench_csrf, "Content-Type": "application/fhir+json"}
+    made = httpx.post(f"{base}/Communication", json=call, headers=headers, timeout=30)
+    assert made.status_code == 201, made.text
+    stored = made.json()
+    assert httpx.put(f"{base}/Communication/{stored['id']}", json=stored, headers=headers,
+                     timeout=30).status_code == 403
+    assert httpx.delete(f"{base}/Communication/{stored['id']}", headers=headers, timeout=30).status_code == 403
+    read = httpx.get(f"{base}/Communication/{stored['id']}", headers=desk, timeout=30)
+    assert read.status_code == 200 and read.json()["recipient"] == [{"display": "IDE de garde"}]
 
 
 @pytest.mark.req("SGL.LOI.08", "SGL.LOI.09", "SGL.LOI.10")
