@@ -56,7 +56,8 @@ test("a LOINC code is edited by hand: checked, created date kept, modified date 
   const fresh = held.page.getByRole("region", { name: "Code LOINC de Glucose" });
   await fresh.getByTestId("loinc-author").filter({ hasText: /Dr Claire VALIDEUR, le \d{2}\/\d{2}\/\d{4}/ }).waitFor();
   assert.match(await fresh.getByTestId("loinc-dates").innerText(), /^Créé le 05\/01\/2026 à 08:00 — modifié le \d{2}\/\d{2}\/\d{4}/);
-  await screenshot(held.page, "catalogue-loinc");
+  await fresh.scrollIntoViewIfNeeded();
+  await screenshot(held.page, "catalogue-loinc", { fullPage: false }); // the whole list is a long page
 });
 
 test("LOINC_3 is exported; a LOINC_6 import with a bad line is refused with its line-numbered report", async () => {
@@ -83,7 +84,8 @@ test("LOINC_3 is exported; a LOINC_6 import with a bad line is refused with its 
   await held.page.getByRole("alert").filter({ hasText: "Import refusé, rien n'a été modifié" }).waitFor();
   assert.equal((await loincOf("analysis-GLU")).code, NEW_CODE, "nothing applied");
   await assertAccessible(held.page, "import LOINC");
-  await screenshot(held.page, "catalogue-import");
+  await report.scrollIntoViewIfNeeded();
+  await screenshot(held.page, "catalogue-import", { fullPage: false });
 });
 
 test("the secretary reads the catalogue; editing and importing are not offered", async () => {

@@ -47,9 +47,9 @@ export async function login(page, username, { from = "/" } = {}) {
   await page.getByRole("button", { name: "Se déconnecter" }).waitFor();
 }
 
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(fixture.screenshots, { recursive: true });
-  await page.screenshot({ path: join(fixture.screenshots, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(fixture.screenshots, `${name}.png`), fullPage });
 }
 
 /** axe-core on the page as it is: no serious or critical violation (WCAG 2.1 A/AA rules). */

@@ -76,6 +76,12 @@ def test_result_review_critical_call_correction_and_rerun_in_the_browser(
     _suite("results-review", results_server, lab)
 
 
+def test_bulk_validation_only_of_clear_reports_in_the_browser(results_server: SglProcess, lab: dict[str, str]) -> None:
+    """Two orders made by the biologist through the API: the clear one is ticked and validated in bulk, the one
+    with a result above the range says why it must be opened and stays waiting."""
+    _suite("results-bulk", results_server, lab)
+
+
 def _session(base: str, login: str) -> tuple[dict[str, str], str]:
     answer = httpx.post(f"{base}/auth/login", json={"username": login, "password": PASSWORD}, timeout=30)
     assert answer.status_code == 200, answer.text
