@@ -35,8 +35,6 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/comptes-rendus/{rid}"),
     ("GET", "/catalogue"),
     ("GET", "/catalogue/{rid}"),
-    ("GET", "/administration"),
-    ("GET", "/administration/{rid}"),
 }
 """(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
 how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF
