@@ -28,3 +28,9 @@ REPORT_VALIDATED = RESULT_FINAL | {"appended"}
 
 REPORT_DOCUMENTED = RESULT_FINAL | {"preliminary"}
 """DiagnosticReport statuses for which a CR-Bio is produced (a preliminary report gets a partial one)."""
+
+REPORT_WITHDRAWN = frozenset({"entered-in-error", "cancelled"})
+"""DiagnosticReport statuses of a report taken back: its documents are withdrawn from where they went."""
+
+DOCUMENTS_STATUS_URL = "https://opensgl.org/fhir/StructureDefinition/documents-status"
+"""Extension on a report: ``in-progress`` / ``ready`` / ``failed`` for the document version named."""

@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.signing_key = await prepare_access(settings, database)
         database.supervise()
         try:
-            ctx = await AppContext.build(settings, database, write_rules_for(settings))
+            ctx = await AppContext.build(settings, database, write_rules_for(settings, database))
             app.state.context = ctx
             register_inbound(ctx)
             await run_startup(ctx)  # ends with the journal replay: before the listeners open

@@ -119,7 +119,7 @@ def insi_simulator(port: int, cert_dir: Path) -> None:
 @click.option("--smtp-port", default=2587, show_default=True, type=int, help="SMTP submission (STARTTLS) on 127.0.0.1.")
 @click.option("--imap-port", default=2143, show_default=True, type=int, help="IMAP (STARTTLS) on 127.0.0.1.")
 @click.option("--admin-port", default=8025, show_default=True, type=int,
-              help="Plain HTTP: GET /_sim/messages[?to=ADDRESS], GET /_sim/inbox?address=BAL.")
+              help="Plain HTTP: GET /_sim/messages[?to=ADDRESS], GET /_sim/inbox?address=BAL, POST /ocsp.")
 @click.option("--cert-dir", default=Path("./var/mssante-pki"), show_default=True, type=click.Path(path_type=Path),
               help="Test IGC-Santé CA, operator and BAL certificates, CRL (made when missing; CRL renewed).")
 @click.option("--bal", default="labo@labo-opensgl.mssante.fr", show_default=True,
@@ -134,10 +134,11 @@ def mssante_simulator(smtp_port: int, imap_port: int, admin_port: int, cert_dir:
 
     Point the server at it with SGL_MSS_SMTP=127.0.0.1:SMTP_PORT, SGL_MSS_IMAP=127.0.0.1:IMAP_PORT,
     SGL_MSS_CERT=CERT_DIR/client.pem, SGL_MSS_KEY=CERT_DIR/client-key.pem, SGL_MSS_CA=CERT_DIR/ca.pem,
-    SGL_MSS_CRL=CERT_DIR/crl.pem, SGL_MSS_FROM=BAL."""
+    SGL_MSS_CRL=CERT_DIR/crl.pem, SGL_MSS_FROM=BAL; and/or SGL_MSS_OCSP=http://127.0.0.1:ADMIN_PORT/ocsp (its
+    OCSP responder, answering from the same CRL)."""
     from facades.insi.dev_pki import create_test_pki, ensure_test_pki
     from facades.mssante.dev_crl import write_crl
-    from facades.mssante.simulator import Mailboxes, run_simulator
+    from facades.mssante.simulator import Mailboxes, OcspResponder, run_simulator
 
     if not (cert_dir / "ca.pem").is_file():
         create_test_pki(cert_dir, client_common_name="BAL-APPLICATIVE")
@@ -145,22 +146,25 @@ def mssante_simulator(smtp_port: int, imap_port: int, admin_port: int, cert_dir:
     write_crl(pki.ca.cert, pki.ca.key, cert_dir / "crl.pem")
     boxes = Mailboxes(unknown={a.lower() for a in unknown}, integration_error={a.lower() for a in integration_error})
     run_simulator(pki.server.cert, pki.server.key, pki.ca.cert, bal=bal, ports=(smtp_port, imap_port, admin_port),
-                  boxes=boxes)
+                  boxes=boxes, ocsp=OcspResponder(pki.ca.cert, pki.ca.key, cert_dir / "crl.pem"))
 @main.command("dmp-simulator")
 @click.option("--port", default=8445, show_default=True, type=int, help="HTTPS port on 127.0.0.1.")
+@click.option("--web-port", default=8446, show_default=True, type=int,
+              help="HTTPS port of the web-PS portal (TD0.9 landing page, no client certificate); 0 = off.")
 @click.option("--cert-dir", default=Path("./var/dmp-pki"), show_default=True, type=click.Path(path_type=Path),
               help="Test CA, server certificate, the lab's client certificate and key (generated when missing).")
-def dmp_simulator(port: int, cert_dir: Path) -> None:
+def dmp_simulator(port: int, web_port: int, cert_dir: Path) -> None:
     """Serve a local DMP (IHE XDS.b ITI-41/ITI-57, SOAP 1.2 + MTOM) over mutual TLS on 127.0.0.1.
 
     Base URL (SGL_DMP_URL): https://127.0.0.1:PORT/si-dmp-server/v2/services; the lab uses CERT_DIR/client.pem
     and client-key.pem (SGL_DMP_CERT, SGL_DMP_KEY; also its seal certificate) and trusts CERT_DIR/ca.pem
-    (SGL_DMP_CA). GET /_sim/documents lists what it holds (JSON)."""
+    (SGL_DMP_CA). GET /_sim/documents lists what it holds (JSON). The TD0.9 landing page is
+    https://127.0.0.1:WEB_PORT/web-ps (SGL_DMP_WEB_URL); GET /_sim/web-calls lists the calls it received."""
     from facades.dmp.simulator.run import run_simulator
     from facades.insi.dev_pki import ensure_test_pki
 
     pki = ensure_test_pki(cert_dir)
-    run_simulator(port, pki.server.cert, pki.server.key, pki.ca.cert)
+    run_simulator(port, pki.server.cert, pki.server.key, pki.ca.cert, web_port=web_port)
 
 
 @main.command("psc-simulator")
@@ -223,3 +227,7 @@ from server.portability.cli import export_command, import_command  # noqa: E402
 
 main.add_command(export_command)
 main.add_command(import_command)
+
+from server.dashboard.cli import dashboard_command  # noqa: E402
+
+main.add_command(dashboard_command)

@@ -12,6 +12,7 @@ from server.inbound.journal import InboundJournal
 from server.partners.gate import PartnerGate
 from server.partners.registry import PartnerRegistry
 from server.settings import Settings
+from server.stored_catalog import CatalogRepository
 from server.write_rules import WriteRules
 
 
@@ -24,6 +25,8 @@ class AppContext:
     astm: AstmDispatcher
     write_rules: WriteRules
     partners: PartnerRegistry
+    catalogue: CatalogRepository
+    """The analysis catalogue as every per-message / per-result workflow reads it (one cached copy)."""
 
     @property
     def store(self) -> MongoFhirStore:
@@ -37,5 +40,4 @@ class AppContext:
         await partners.ensure_indexes()
         gate = PartnerGate(partners, database.store)
         return cls(settings, database, journal, Hl7Dispatcher(journal, gate), AstmDispatcher(journal, gate),
-                   write_rules,
-                   partners)
+                   write_rules, partners, CatalogRepository(database.store))

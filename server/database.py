@@ -25,6 +25,7 @@ from server.embedded import EmbeddedDatabase, open_embedded
 from server.embedded_auth import Credentials
 from server.embedded_watch import supervise
 from server.settings import Settings
+from server.stored_catalog import CATALOG_TYPES
 
 log = logging.getLogger(__name__)
 DURABLE_WRITES = WriteConcern(w="majority", j=True)
@@ -95,7 +96,9 @@ async def open_database(settings: Settings) -> Database:
     client = make_client(uri, embedded=embedded is not None,
                          credentials=embedded.credentials if embedded is not None else None)
     db = client[settings.database]
-    store = MongoFhirStore(db)
+    # every process that opens the database (server, CLI) counts the catalogue's writes the same way:
+    # what lets the application's CatalogRepository check in one read that its copy is current
+    store = MongoFhirStore(db, revisioned=CATALOG_TYPES)
     await store.ensure_indexes()
     concern = client.write_concern.document
     log.info("FHIR store ready on %s (writes: w=%s, j=%s)", "embedded SecantusDB" if embedded else "MongoDB",

@@ -1,4 +1,5 @@
-"""Named FastAPI dependencies: the store, the settings, the base URL, the caller and its permission check."""
+"""Named FastAPI dependencies: the store, the settings, the base URL, the caller and its permission check,
+the catalogue."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from server.access.caller import Caller
 from server.access.enforce import access_check, request_caller
 from server.context import AppContext
 from server.settings import Settings
+from server.stored_catalog import CatalogRepository
 
 
 def _store(request: Request) -> MongoFhirStore:
@@ -34,6 +36,10 @@ def _context(request: Request) -> AppContext:
     return ctx
 
 
+def _catalogue(request: Request) -> CatalogRepository:
+    return _context(request).catalogue
+
+
 def _caller(request: Request) -> Caller:
     """The authenticated caller (set by the access enforcement that runs before every handler)."""
     return request_caller(request)
@@ -53,4 +59,5 @@ CallerDep = Annotated[Caller, Depends(_caller)]
 AccessDep = Annotated[AccessCheck, Depends(_access)]
 WriteRuleDep = Annotated[WriteRule, Depends(_write_rule)]
 SettingsDep = Annotated[Settings, Depends(_settings)]
+CatalogueDep = Annotated[CatalogRepository, Depends(_catalogue)]
 BaseUrl = Annotated[str, Depends(_base)]

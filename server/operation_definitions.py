@@ -62,6 +62,8 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("observation", "Reference", 1, "*"), Param("value", "Quantity", 1,
                                                           documentation="value[x] of the corrected result"),
         _REASON)),
+    Operation("withdraw", "Take back a validated report: entered-in-error, withdrawal sent to who received it",
+              (_REASON,)),
     Operation("order", "Place an order: ServiceRequests and Specimens", (
         Param("patient", "Reference", 1), Param("requester", "Reference", 1),
         Param("correspondent", "Reference", 0, "*"),
@@ -84,12 +86,27 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
     Operation("produce-documents", "Produce the CR-Bio of a validated report again (after a fixed failure)",
               body="none"),
-    Operation("deliveries", "Where the CR-Bio of a report went: each delivery, its attempts and answers",
+    Operation("deliveries", "Where the CR-Bio of a report, or the data of a patient, went: each delivery and answer",
               affects_state=False, body="none"),
     Operation("delivery-retry", "Send deliveries of a report again (failed or cancelled ones, or one named)", (
         Param("delivery", "string", 0, "*", documentation="delivery id; none: every failed one of the report"),)),
     Operation("delivery-cancel", "Cancel pending or failed deliveries of a report", (
         Param("delivery", "string", 0, "*", documentation="delivery id; none: every unfinished one"), _REASON)),
+    Operation("dmp-access", "The TD0.9 call opening the DMP web portal on a patient with a qualified INS", (
+        Param("target", "code", documentation="patient-file (default) | dashboard"),
+        Param("url", "url", 1, use="out"), Param("method", "code", 1, use="out"),
+        Param("page", "string", 1, use="out"), Param("mode", "code", 1, use="out"),
+        Param("expires", "instant", 1, use="out"), Param("professional", "BackboneElement", 1, use="out"),
+        Param("field", "BackboneElement", 1, "*", use="out", documentation="a form field to post: name, value")),
+        affects_state=False, body="none"),
+    Operation("mssante-send", "Send the report's CR-Bio over MSSanté to chosen recipients (hospital setting, "
+              "partial report)", (
+        Param("recipient", "Reference", 0, "*", documentation="PractitionerRole, Practitioner or Organization "
+                                                               "with an MSSanté address"),
+        Param("address", "string", 0, "*", documentation="an MSSanté address typed in"),
+        Param("patient", "boolean", documentation="true: to the patient at the address of his qualified INS"),
+        Param("delivery", "string", 0, "*", use="out", documentation="the delivery ids; already sent: "
+                                                                        "'already <id>'"))),
     Operation("mssante-lookup", "MSSanté addresses of a professional from the Annuaire Santé extraction", (
         Param("identifier", "string", documentation="8 + RPPS, 0 + ADELI, or an 11-digit RPPS"),
         Param("family", "string"), Param("given", "string"),
@@ -105,6 +122,12 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("export-status", "Status, manifest or cancellation of a Bulk Data export", affects_state=False,
               body="none"),
     Operation("export-file", "One output file of a Bulk Data export", affects_state=False, body="none"),
+    Operation("delivery-dashboard", "Delivery dashboards: CR-Bio produced and sent per channel, failures "
+              "(SGL.TBB.01-03); _format=csv for the ';' extract", (
+        Param("period", "code", 0, "*", documentation="mois, annee, annee-precedente (default: all three)"),
+        Param("finess", "string", documentation="one FINESS géographique (default: every one)"),
+        Param("date", "date", documentation="the day the periods are drawn around (default: today)"),
+        Param("row", "BackboneElement", 0, "*", use="out")), affects_state=False, body="none"),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     profile's responsible biologist."""
     dmp_timeout: float = 30.0
     """Seconds the DMP has to answer one transaction before the delivery is retried."""
+    dmp_web_url: str = "https://127.0.0.1:8446/web-ps"
+    """The DMP web portal for professionals, where the TD0.9 contextual call is posted (``$dmp-access``, SGL.DMP.05);
+    default: the landing page of ``sgl dmp-simulator``."""
     dmp_lps_id: str = ""
     dmp_homologation: str = ""
     """LPS_ID and LPS_ID_HOMOLOGATION_DMP of the VIHF (given by the CNDA)."""
@@ -127,7 +130,10 @@ class Settings(BaseSettings):
     mss_ca: Path | None = None
     """IGC-Santé root and intermediate CAs trusted for the operator's certificate (and nothing else), PEM."""
     mss_crl: list[Path] = []
-    """Current CRLs of those CAs, PEM; without one every connection is refused (SGL.MSS.06)."""
+    """Current CRLs of those CAs, PEM (SGL.MSS.06); without one, the operator certificate is checked by OCSP
+    (its AIA responder or ``mss_ocsp``), and a connection with neither is refused."""
+    mss_ocsp: str | None = None
+    """An OCSP responder URL for the operator's certificate, overriding the one the certificate names (AIA)."""
     mss_from: str | None = None
     """The applicative BAL's address (``From``)."""
     mss_label: str = "Laboratoire - envoi automatique des résultats"
@@ -138,7 +144,7 @@ class Settings(BaseSettings):
     """Reply address for mails to patients, when it differs from ``mss_contact`` (SGL.MSS.26)."""
     mss_automatic: bool = True
     """Send each validated report automatically (city lab, SGL.MSS.17/.20); ``false`` in a hospital setting, where
-    sending is a professional's chosen action (SGL.MSS.18/.21; that manual operation is not built yet)."""
+    sending is a professional's chosen action (SGL.MSS.18/.21: ``$mssante-send``)."""
     mss_receipts_poll: float = 60.0
     """Seconds between two readings of the BAL's inbox for DSN / MDN receipts (SGL.MSS.22)."""
     mss_nil: str = "OPENSGL"

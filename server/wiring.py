@@ -34,8 +34,12 @@ from server.catalog import routes as catalog_routes
 from server.catalog.seed import run_seed
 from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
+from server.dashboard import routes as dashboard_routes
 from server.database import Database
+from server.delivery import dmp_access
 from server.delivery import routes as delivery_routes
+from server.delivery.dmp_block_rule import register_dmp_block_rule
+from server.delivery.identity_updates import register_identity_updates
 from server.delivery.mssante_receipts import receipt_poller
 from server.delivery.service import Runners, outbox_for, start_delivery
 from server.documents import router as documents_router
@@ -73,6 +77,8 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (identity_routes.router, "/fhir", ["Identity (RNIV, INSi)"]),
     (documents_router, "/fhir", ["CR-Bio documents"]),
     (delivery_routes.router, "/fhir", ["Delivery"]),
+    (dmp_access.router, "/fhir", ["Delivery"]),
+    (dashboard_routes.router, "/fhir", ["Delivery dashboards"]),
     (annuaire_routes.router, "/fhir", ["Annuaire Santé"]),
     (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
@@ -106,6 +112,8 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
         "an operation on the type (SGL.ANN.05), not a read of Practitioner/$mssante-lookup",
     ("GET", "/fhir/Practitioner/$annuaire-status", "/fhir/{rtype}/{rid}"):
         "an operation on the type (SGL.ANN.04), not a read of Practitioner/$annuaire-status",
+    ("GET", "/fhir/$delivery-dashboard", "/fhir/{rtype}"):
+        "the system-level delivery dashboards (SGL.TBB.01-03), not a search of a type '$delivery-dashboard'",
     ("GET", "/fhir/$export", "/fhir/{rtype}"): "the system-level Bulk Data export, not a search of a type '$export'",
     ("POST", "/fhir/$export", "/fhir/{rtype}"): "the system-level Bulk Data export, not a create of a type '$export'",
     ("GET", "/fhir/Patient/$export", "/fhir/{rtype}/{rid}"):
@@ -120,17 +128,22 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
 """Every pair of routes that can match the same request, declared with the reason of the order."""
 
 
-def register_write_rules(write_rules: WriteRules, settings: Settings) -> None:
-    """Every workflow's write rules (see ``server/write_rules.py``); rules of one type run in this order."""
+def register_write_rules(write_rules: WriteRules, settings: Settings, database: Database | None = None) -> None:
+    """Every workflow's write rules (see ``server/write_rules.py``); rules of one type run in this order.
+    With the ``database``, also those that write beside the resource (the identity messages to the EHRs)."""
     register_identity_rules(write_rules, settings)
+    if database is not None:  # SGL.INS.34/36: after the identity rules, it sees the Patient as they decided it
+        register_identity_updates(write_rules, database.db)
     register_validation_rules(write_rules)
     register_catalogue_rules(write_rules)  # SGL.LOI.08/09: LOINC codes only through $set-loinc / $loinc-import
+    register_dmp_block_rule(write_rules)  # SGL.DMP.02: only a biologist blocks a prescriber's or analysis' feeding
 
 
-def write_rules_for(settings: Settings) -> WriteRules:
-    """All the write rules, for the app and for a process that is not the HTTP app (CLI commands)."""
+def write_rules_for(settings: Settings, database: Database | None = None) -> WriteRules:
+    """All the write rules, for the app and for a process that is not the HTTP app (CLI commands); a process
+    that changes Patients passes its ``database`` so that identity changes reach the partners."""
     write_rules = WriteRules()
-    register_write_rules(write_rules, settings)
+    register_write_rules(write_rules, settings, database)
     return write_rules
 
 

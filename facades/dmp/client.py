@@ -19,9 +19,10 @@ from types import TracebackType
 
 import httpx
 
-from facades.dmp import codes, envelope, metadata, mtom, xades
+from facades.dmp import codes, envelope, metadata, mtom, query, xades
 from facades.dmp.errors import DmpAnswerUnreadable, DmpRequestInvalid, DmpUnreachable
 from facades.dmp.model import Receipt, Software, Submission, VihfSubject, entry_uuid
+from facades.dmp.query import FoundEntry
 from facades.dmp.response import Answer, read_response
 from facades.dmp.vihf import build_vihf
 from facades.xmlsig import Seal
@@ -128,8 +129,21 @@ class DmpClient:
         _check(submission)
         assertion = build_vihf(sender, submission, self.software, self.seal, datetime.now(UTC))
         url = self.base_url + codes.REGISTRY
-        request = envelope.get_documents([d.unique_id for d in submission.documents], assertion, url)
-        return (await self._exchange(url, request, "ITI-18", [d.unique_id for d in submission.documents])).found
+        unique_ids = [d.unique_id for d in submission.documents]
+        request = envelope.stored_query(query.get_documents(unique_ids), assertion, url)
+        return (await self._exchange(url, request, "ITI-18", unique_ids)).found
+
+    async def find_documents(self, patient: Submission, sender: VihfSubject, *,
+                             statuses: tuple[str, ...] = (codes.APPROVED,),
+                             format_codes: tuple[str, ...] = ()) -> tuple[FoundEntry, ...]:
+        """ITI-18 FindDocuments: the entries the DMP holds for ``patient``'s INS (its ``documents`` are not
+        used) in ``statuses``, optionally of ``format_codes`` (``code^^scheme``)."""
+        _check(patient)
+        assertion = build_vihf(sender, patient, self.software, self.seal, datetime.now(UTC))
+        url = self.base_url + codes.REGISTRY
+        request = envelope.stored_query(query.find_documents(patient.patient_id, statuses, format_codes), assertion,
+                                        url)
+        return (await self._exchange(url, request, "ITI-18", [])).entries
 
     async def _exchange(self, url: str, request: envelope.Outgoing, name: str, unique_ids: list[str]) -> Answer:
         try:

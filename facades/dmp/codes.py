@@ -28,6 +28,7 @@ ACTION_ITI18 = "urn:ihe:iti:2007:RegistryStoredQuery"
 ACTION_ITI18_RESPONSE = "urn:ihe:iti:2007:RegistryStoredQueryResponse"
 QUERY = "urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0"
 GET_DOCUMENTS = "urn:uuid:5c4f972b-d56b-40ac-a5fc-c8ca9b40b9d4"
+FIND_DOCUMENTS = "urn:uuid:14d4debf-8f97-4251-9a74-a90016b0af0d"
 REPOSITORY = "/repository"
 REGISTRY = "/registry"
 

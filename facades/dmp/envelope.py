@@ -92,15 +92,8 @@ def update_metadata(submission: Submission, previous_version: str, set_uid: str,
     return Outgoing(codes.ACTION_ITI57, message_id, content_type, xml)
 
 
-def get_documents(unique_ids: list[str], assertion: etree._Element, to: str) -> Outgoing:
-    """ITI-18 GetDocuments by uniqueId (LeafClass): what the DMP holds of these documents, and in which status."""
-    request = etree.Element(f"{{{codes.QUERY}}}AdhocQueryRequest", nsmap={"query": codes.QUERY, "rim": codes.RIM})
-    etree.SubElement(request, f"{{{codes.QUERY}}}ResponseOption", returnType="LeafClass",
-                     returnComposedObjects="true")
-    query = etree.SubElement(request, f"{{{codes.RIM}}}AdhocQuery", id=codes.GET_DOCUMENTS)
-    slot = etree.SubElement(query, f"{{{codes.RIM}}}Slot", name="$XDSDocumentEntryUniqueId")
-    quoted = ",".join("'" + u.replace("'", "''") + "'" for u in unique_ids)
-    etree.SubElement(etree.SubElement(slot, f"{{{codes.RIM}}}ValueList"), f"{{{codes.RIM}}}Value").text = f"({quoted})"
+def stored_query(request: etree._Element, assertion: etree._Element, to: str) -> Outgoing:
+    """ITI-18 (an ``AdhocQueryRequest`` of :mod:`facades.dmp.query`): FindDocuments or GetDocuments, LeafClass."""
     message_id, xml = _envelope(codes.ACTION_ITI18, to, assertion, request)
     content_type = f'application/soap+xml; charset=UTF-8; action="{codes.ACTION_ITI18}"'
     return Outgoing(codes.ACTION_ITI18, message_id, content_type, xml)

@@ -10,12 +10,13 @@ code is ``soap:Receiver`` is transient, ``soap:Sender`` permanent. Anything else
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from lxml import etree
 
 from facades.dmp import codes
 from facades.dmp.errors import DmpAnswerUnreadable, DmpBusy, DmpRejected, RegistryError
+from facades.dmp.query import FoundEntry, read_entries
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
@@ -26,7 +27,12 @@ class Answer:
 
     duplicates: bool
     warnings: tuple[RegistryError, ...]
-    found: dict[str, str] = field(default_factory=dict)  # ITI-18: uniqueId -> availabilityStatus
+    entries: tuple[FoundEntry, ...] = ()  # ITI-18: the DocumentEntries of the answer
+
+    @property
+    def found(self) -> dict[str, str]:
+        """ITI-18: uniqueId -> availabilityStatus."""
+        return {e.unique_id: e.status for e in self.entries}
 
 
 def parse_xml(data: bytes, what: str) -> etree._Element:
@@ -55,7 +61,7 @@ def read_response(envelope: bytes) -> Answer:
                    for e in response.iterfind(f"{{{codes.RS}}}RegistryErrorList/{{{codes.RS}}}RegistryError"))
     status = response.get("status", "")
     if status == codes.SUCCESS:
-        return Answer(False, errors, _found(response))
+        return Answer(False, errors, read_entries(response))
     if status != codes.FAILURE:
         raise DmpAnswerUnreadable(f"unknown RegistryResponse status {status!r}")
     real = tuple(e for e in errors if e.is_error) or errors
@@ -64,34 +70,6 @@ def read_response(envelope: bytes) -> Answer:
     if real and all(e.code in codes.TRANSIENT_ERRORS for e in real):
         raise DmpBusy("DMP busy: " + "; ".join(map(str, real)), real)
     raise DmpRejected(real or (RegistryError("XDSRegistryError", "Failure without RegistryError"),))
-
-
-def _found(response: etree._Element) -> dict[str, str]:
-    """The DocumentEntries of a stored-query answer: uniqueId -> status."""
-    found = {}
-    for entry in response.iterfind(f"{{{codes.RIM}}}RegistryObjectList/{{{codes.RIM}}}ExtrinsicObject"):
-        for ident in entry.iterfind(f"{{{codes.RIM}}}ExternalIdentifier"):
-            if ident.get("identificationScheme") == codes.DE_UNIQUE_ID:
-                found[ident.get("value", "")] = entry.get("status", "")
-    return found
-
-
-def query_response(entries: list[tuple[str, str, str]], relates_to: str) -> bytes:
-    """An ITI-18 answer listing ``(entryUUID, uniqueId, status)`` as LeafClass ExtrinsicObjects."""
-    envelope = etree.Element(f"{{{codes.SOAP}}}Envelope", nsmap={"soap": codes.SOAP, "wsa": codes.WSA,
-                                                                  "query": codes.QUERY, "rim": codes.RIM})
-    header = etree.SubElement(envelope, f"{{{codes.SOAP}}}Header")
-    etree.SubElement(header, f"{{{codes.WSA}}}Action").text = codes.ACTION_ITI18_RESPONSE
-    etree.SubElement(header, f"{{{codes.WSA}}}RelatesTo").text = relates_to
-    response = etree.SubElement(etree.SubElement(envelope, f"{{{codes.SOAP}}}Body"),
-                                f"{{{codes.QUERY}}}AdhocQueryResponse", status=codes.SUCCESS)
-    objects = etree.SubElement(response, f"{{{codes.RIM}}}RegistryObjectList")
-    for entry_id, unique_id, status in entries:
-        node = etree.SubElement(objects, f"{{{codes.RIM}}}ExtrinsicObject", id=entry_id, lid=entry_id,
-                                status=status, objectType=codes.DOCUMENT_ENTRY)
-        etree.SubElement(node, f"{{{codes.RIM}}}ExternalIdentifier", identificationScheme=codes.DE_UNIQUE_ID,
-                         value=unique_id, registryObject=entry_id, id=f"{entry_id}-uid")
-    return bytes(etree.tostring(envelope, xml_declaration=True, encoding="UTF-8"))
 
 
 def _raise_fault(fault: etree._Element) -> None:

@@ -79,8 +79,9 @@ def _coded(statement: etree._Element, name: str, tag: str, *coded: tuple[str, st
 
 
 def build_vihf(subject: VihfSubject, submission: Submission, software: Software, seal: Seal, now: datetime,
-               *, lifetime: timedelta = LIFETIME) -> etree._Element:
-    """The signed assertion for one call about ``submission``'s patient, from its structure."""
+               *, lifetime: timedelta = LIFETIME, mode: str = "INDIRECTE") -> etree._Element:
+    """The signed assertion for one call about ``submission``'s patient, from its structure; ``mode`` is the
+    Authentification_Mode (``INDIRECTE``; ``INDIRECTE_RENFORCEE`` for a Pro Santé Connect user, TD0.10 AIR)."""
     structure = submission.structure
     if not subject.name_id or not subject.roles:
         raise DmpRequestInvalid("a VIHF needs the sender's identifier and role", expression="VIHF.Subject")
@@ -94,7 +95,7 @@ def build_vihf(subject: VihfSubject, submission: Submission, software: Software,
     _el(_el(authn, "AuthnContext"), "AuthnContextClassRef", subject.authn_class)
     statement = _el(assertion, "AttributeStatement")
     _attribute(statement, "VIHF_Version", "3.0")
-    _attribute(statement, "Authentification_Mode", "INDIRECTE")
+    _attribute(statement, "Authentification_Mode", mode)
     _attribute(statement, "Identifiant_Structure", structure.identifier)
     _attribute(statement, "Secteur_Activite", f"{structure.sector[0]}^{structure.sector[1]}")
     _attribute(statement, SUBJECT_ID, subject.subject_name)

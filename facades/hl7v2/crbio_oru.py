@@ -16,46 +16,23 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from facades.hl7v2.message import Field, Hl7Message, Segment
-from facades.hl7v2.pid import AssigningAuthority, build_pid
-from facades.hl7v2.timestamps import from_fhir, hl7_timestamp
+from facades.hl7v2.outbound import OruParties, outbound_msh
+from facades.hl7v2.pid import build_pid
+from facades.hl7v2.timestamps import from_fhir
 
 EVENTS = {"publish": ("NW", "F"), "replace": ("RO", "C"), "delete": ("CA", "D")}
 CRBIO_TYPE = ("11502-2", "CR d'examens biologiques", "LN")
 META_FLAGS = ("MASQUE_PS", "INVISIBLE_PATIENT", "INVISIBLE_REP_LEGAUX", "CONNEXION_SECRETE", "MODIF_CONF_CODE",
               "DESTDMP", "DESTMSSANTEPS", "DESTMSSANTEPAT")
 """The MetaDMPMSS codes, in the order the volet fixes."""
+ORU_TYPE = ("ORU", "R01", "ORU_R01")
+ORU_PROFILE = ("2.1", "CISIS_CDA_HL7_V2")
+"""MSH-21: the CI-SIS volet "transmission de documents CDA en HL7v2"."""
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 LOINC_SYSTEM = "http://loinc.org"
-
-
-@dataclass(frozen=True)
-class OruParties:
-    sending_application: str
-    sending_facility: str
-    receiving_application: str
-    receiving_facility: str
-    ipp_authority: AssigningAuthority
-
-
-def _msh(parties: OruParties, control_id: str) -> Segment:
-    msh = Segment("MSH")
-    msh.set(3, parties.sending_application)
-    msh.set(4, parties.sending_facility)
-    msh.set(5, parties.receiving_application)
-    msh.set(6, parties.receiving_facility)
-    msh.set(7, hl7_timestamp())
-    msh.set(9, Field.of("ORU", "R01", "ORU_R01"))
-    msh.set(10, control_id)
-    msh.set(11, "P")
-    msh.set(12, "2.5")
-    msh.set(17, "FRA")
-    msh.set(18, "UNICODE UTF-8")
-    msh.set(21, Field.of("2.1", "CISIS_CDA_HL7_V2"))
-    return msh
 
 
 def _order(set_id: int, control: str, report: Mapping[str, Any], code: tuple[str, str, str], status: str
@@ -126,7 +103,8 @@ def build_crbio_oru(*, parties: OruParties, control_id: str, event: str, patient
                     results: Sequence[Mapping[str, Any]]) -> Hl7Message:
     """The ORU^R01 of one CR-Bio version (``event``: ``publish`` / ``replace`` / ``delete``)."""
     control, status = EVENTS[event]
-    segments = [_msh(parties, control_id), build_pid(patient, ipp_authority=parties.ipp_authority)]
+    segments = [outbound_msh(parties, control_id, ORU_TYPE, "2.5", ORU_PROFILE),
+                build_pid(patient, ipp_authority=parties.ipp_authority)]
     orc, obr = _order(1, control, report, CRBIO_TYPE, status)
     document_obx = Segment("OBX")
     document_obx.set(1, "1")

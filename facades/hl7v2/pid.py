@@ -65,7 +65,9 @@ def _cx(value: str, authority: tuple[str, str, str], id_type: str, effective: st
     return Field.of(value, None, None, authority, id_type, None, effective, enc=enc)
 
 
-def _identifiers(patient: dict[str, Any], ipp: AssigningAuthority, enc: EncodingChars) -> Field:
+def patient_identifiers(patient: dict[str, Any], ipp: AssigningAuthority,
+                        enc: EncodingChars = DEFAULT_ENCODING) -> Field:
+    """The CX list of PID-3 (and of MRG-1 for a merged patient): the IPP, then the INS when qualified."""
     reps: list[Field] = []
     for ident in patient.get("identifier", []):
         if ident.get("system") == ipp.fhir_system and ident.get("use") != "old" and ident.get("value"):
@@ -152,7 +154,7 @@ def build_pid(patient: dict[str, Any], *, ipp_authority: AssigningAuthority, set
         raise InvalidInput("build_pid needs a FHIR Patient", expression="resourceType")
     pid = Segment("PID", enc=enc)
     pid.set(1, str(set_id))
-    pid.set(3, _identifiers(patient, ipp_authority, enc))
+    pid.set(3, patient_identifiers(patient, ipp_authority, enc))
     pid.set(5, _names(patient, enc))
     birth_date = patient.get("birthDate")
     if birth_date and not _is_lunar(birth_date):

@@ -46,6 +46,10 @@ class CdaHeader:
     organisation_name: str
     service_start: str
     service_stop: str
+    facility: Coded
+    """``componentOf/encompassingEncounter/location/healthCareFacility/code``: the XDS healthcareFacilityTypeCode."""
+    practice_setting: Coded
+    """The performing organisation's ``standardIndustryClassCode``: the XDS practiceSettingCode (cadre d'exercice)."""
 
     @property
     def ins(self) -> tuple[str, str] | None:
@@ -128,4 +132,7 @@ def read_header(document: bytes) -> CdaHeader:
         organisation_name=_text(root, f"{org}/cda:name"),
         service_start=_attr(root, f"{event}/cda:low", "value"),
         service_stop=_attr(root, f"{event}/cda:high", "value"),
+        facility=_coded(root, "cda:componentOf/cda:encompassingEncounter/cda:location/cda:healthCareFacility/cda:code"),
+        practice_setting=_coded(root, "cda:documentationOf/cda:serviceEvent/cda:performer/cda:assignedEntity/"
+                                      "cda:representedOrganization/cda:standardIndustryClassCode"),
     )

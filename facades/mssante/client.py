@@ -27,6 +27,7 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from facades.mssante.errors import MssRejected, MssTlsRefused, MssUnreachable
+from facades.mssante.ocsp import check_ocsp
 from facades.mssante.receipts import Receipt, read_receipt
 from facades.mssante.tls import check_session, client_context, explain, offered, probe_context
 
@@ -47,6 +48,8 @@ class OperatorConfig:
     roots: Path
     crls: tuple[Path, ...] = ()
     timeout: float = 30.0
+    ocsp: str | None = None
+    """An OCSP responder URL that overrides the certificate's own (AIA); with neither, the CRLs decide."""
 
 
 @dataclass(frozen=True)
@@ -65,15 +68,22 @@ class Fetched:
     receipts: tuple[Receipt, ...]
 
 
-def _secure(starttls: object, sock_of: object) -> str:
-    """Run STARTTLS and check the session; translate TLS errors into :class:`MssTlsRefused`."""
+def _secure(starttls: object, sock_of: object, config: OperatorConfig) -> str:
+    """Run STARTTLS and check the session, then the operator certificate's revocation by OCSP (MSS.06);
+    translate TLS errors into :class:`MssTlsRefused`. Nothing is sent to the operator before this passes."""
     try:
         starttls()  # type: ignore[operator]
     except (ssl.SSLError, ssl.CertificateError) as exc:
         raise MssTlsRefused(explain(exc)) from exc
     sock = sock_of()  # type: ignore[operator]
     assert isinstance(sock, ssl.SSLSocket)
-    return check_session(sock)
+    tls = check_session(sock)
+    leaf = sock.getpeercert(binary_form=True) or b""
+    checked = check_ocsp(leaf, config.roots, config.ocsp, timeout=min(config.timeout, 10.0))
+    if not checked and not config.crls:
+        raise MssTlsRefused("TLS refused: no CRL configured and no OCSP responder known for the operator "
+                            "certificate: revocation cannot be checked (SGL.MSS.06)")
+    return f"{tls}, {checked}" if checked else tls
 
 
 class MssClient:
@@ -97,7 +107,7 @@ class MssClient:
                 smtp.ehlo()
                 if not smtp.has_extn("starttls"):
                     raise MssTlsRefused("TLS refused: the operator does not offer STARTTLS on submission (SGL.MSS.01)")
-                tls = _secure(lambda: smtp.starttls(context=self.context), lambda: smtp.sock)
+                tls = _secure(lambda: smtp.starttls(context=self.context), lambda: smtp.sock, self.config)
                 smtp.ehlo()
                 if "EXTERNAL" in smtp.esmtp_features.get("auth", "").upper().split():
                     code, reply = smtp.docmd("AUTH", "EXTERNAL =")
@@ -161,7 +171,7 @@ class MssClient:
         try:
             if "STARTTLS" not in imap.capabilities:
                 raise MssTlsRefused("TLS refused: the operator does not offer STARTTLS on IMAP (SGL.MSS.01)")
-            _secure(lambda: imap.starttls(ssl_context=self.context), lambda: imap.sock)
+            _secure(lambda: imap.starttls(ssl_context=self.context), lambda: imap.sock, self.config)
             imap.authenticate("EXTERNAL", lambda _: b"")
             imap.select("INBOX")
         except BaseException as exc:

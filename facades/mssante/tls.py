@@ -7,7 +7,8 @@
   the system trust store is never loaded), be within its validity (MSS.05: OpenSSL checks both
   dates of every certificate in the chain) and not be revoked (MSS.06: CRLs loaded into the
   context with ``VERIFY_CRL_CHECK_CHAIN``, so a chain without a current CRL for each issuer is
-  refused too: fail closed rather than accept an unchecked certificate).
+  refused too: fail closed rather than accept an unchecked certificate; and/or OCSP, asked by the
+  client right after the handshake, :mod:`facades.mssante.ocsp`).
 
 OpenSSL enforces all of that during the handshake; :func:`check_session` then re-checks the
 negotiated version and suite so that a context built elsewhere cannot slip through.
@@ -44,14 +45,17 @@ def client_context(cert: Path, key: Path, roots: Path, crls: Sequence[Path] = ()
     """The lab's side: present the applicative BAL's IGC-Santé certificate, trust only ``roots``.
 
     ``roots`` is a PEM file of the IGC-Santé CA certificates; ``crls`` PEM files of their current
-    CRLs (downloaded from the IGC-Santé publication points by the operator of the lab). Without
-    any CRL every handshake is refused (MSS.06).
+    CRLs (downloaded from the IGC-Santé publication points by the operator of the lab): with them,
+    every certificate of the chain needs a current CRL. Without any, the client asks OCSP after the
+    handshake and refuses the session when no responder is known (MSS.06, ``client.py``).
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.load_verify_locations(cafile=str(roots))
     for crl in crls:
         context.load_verify_locations(cafile=str(crl))
-    context.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN | ssl.VERIFY_X509_STRICT
+    if crls:  # without CRLs, revocation is OCSP's (facades/mssante/ocsp.py); the client refuses when neither
+        context.verify_flags |= ssl.VERIFY_CRL_CHECK_CHAIN
+    context.verify_flags |= ssl.VERIFY_X509_STRICT
     context.verify_mode = ssl.CERT_REQUIRED
     context.check_hostname = True
     context.load_cert_chain(str(cert), str(key))

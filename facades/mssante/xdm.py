@@ -10,7 +10,11 @@ Layout of the zip (ITI TF-1 §16 / TF-3 §4.2.4)::
     IHE_XDM/SUBSET01/DOC0001.XML      the CDA N3
 
 The metadata is read from the CDA header itself (:mod:`facades.mssante.cda_header`), so the
-DocumentEntry and the document never disagree.
+DocumentEntry and the document never disagree: typeCode (``code``), confidentialityCode,
+healthcareFacilityTypeCode (``healthCareFacility/code``) and practiceSettingCode (the performer's
+``standardIndustryClassCode``), as ANS's CDA-to-XDM mapping does; classCode, formatCode and the
+submission set's contentTypeCode are the CR-Bio's fixed values below (tested against the ANS value sets of
+``shared/kits`` where the kit has them).
 """
 
 from __future__ import annotations
@@ -33,7 +37,8 @@ DOC_NAME = "DOC0001.XML"
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 LCM = "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0"
 STABLE_ENTRY = "urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1"
-SUBMISSION_SET = "urn:uuid:a54d6aa5-d40d-43f9-88c1-b0d0f6b9d2c6"
+SUBMISSION_SET = "urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd"
+"""The IHE XDSSubmissionSet classification node (ITI TF-3 4.2.5.1)."""
 ENTRY_SCHEMES = {
     "author": "urn:uuid:93606bcf-9494-43ec-9b4e-a7748d1a838d",
     "classCode": "urn:uuid:41a5887f-8865-4c09-adf7-e362475b143a",
@@ -52,11 +57,17 @@ SET_SCHEMES = {
     "sourceId": "urn:uuid:554ac39e-e3fe-47fe-b233-965d2a147832",
     "patientId": "urn:uuid:6b5aea1a-874d-4603-a4bc-96a0a7b38446",
 }
-CR_BIO_FORMAT = Coded("urn:ihe:lab:xd-lab:2008", "1.3.6.1.4.1.19376.1.2.3", "CR d'examens biologiques")
-CLASS_REPORT = Coded("11", "1.2.250.1.213.1.1.4.1", "Compte rendu")
-FACILITY_LAB = Coded("SA29", "1.2.250.1.71.4.2.4", "Laboratoire de biologie médicale")
-PRACTICE_LAB = Coded("SM03", "1.2.250.1.71.4.2.5", "Biologie médicale")
-CONTENT_TYPE = Coded("04", "1.2.250.1.213.1.1.4.12", "Hospitalisation de jour")
+CR_BIO_FORMAT = Coded("urn:ihe:lab:xd-lab:2008", "1.3.6.1.4.1.19376.1.2.3",
+                      "Compte rendu structuré d'examens de biologie médicale")
+"""JDV_J10-XdsFormatCode-CISIS (TRE_A11), the N3 CR-Bio: ``shared/reference/transports-and-dependencies.md`` A1.4."""
+CLASS_REPORT = Coded("10", "1.2.250.1.213.1.1.4.1", "Compte rendu")
+"""TRE_A03-ClasseDocument: ``10`` is "Compte rendu" (``11`` is "Synthèse"), the class of a LOINC 11502-2 report."""
+FACILITY_LAB = Coded("SA25", "1.2.250.1.71.4.2.4", "Laboratoire de biologie médicale")
+"""JDV_J02 (TRE_R02-SecteurActivite): used when the CDA names no ``healthCareFacility/code``."""
+PRACTICE_AMBULATORY = Coded("AMBULATOIRE", "1.2.250.1.213.1.1.4.9", "Ambulatoire")
+"""JDV_J04 (TRE_A01-CadreExercice): used when the CDA's organisation has no ``standardIndustryClassCode``."""
+CONTENT_TYPE = Coded("07", "1.2.250.1.213.2.2", "Consultation externe")
+"""TRE_R209-TypeActivite (JDV_J03/J59): an outpatient lab visit (HL7 v2 PV1-2 ``O`` maps to ``07``)."""
 
 
 @dataclass(frozen=True)
@@ -142,8 +153,10 @@ def metadata(head: CdaHeader, document: bytes, source: XdmSource, *, submitted: 
     _name(entry, head.title)
     _author(entry, ENTRY_SCHEMES["author"], head)
     for key, coded in (("classCode", CLASS_REPORT), ("confidentialityCode", head.confidentiality),
-                       ("formatCode", CR_BIO_FORMAT), ("healthcareFacilityTypeCode", FACILITY_LAB),
-                       ("practiceSettingCode", PRACTICE_LAB), ("typeCode", head.code)):
+                       ("formatCode", CR_BIO_FORMAT),
+                       ("healthcareFacilityTypeCode", head.facility if head.facility.code else FACILITY_LAB),
+                       ("practiceSettingCode", head.practice_setting if head.practice_setting.code
+                        else PRACTICE_AMBULATORY), ("typeCode", head.code)):
         _classify(entry, ENTRY_SCHEMES[key], coded)
     _identify(entry, ENTRY_SCHEMES["patientId"], _cx(head.patient_id), "XDSDocumentEntry.patientId")
     _identify(entry, ENTRY_SCHEMES["uniqueId"], head.unique_id, "XDSDocumentEntry.uniqueId")

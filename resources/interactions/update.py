@@ -1,4 +1,9 @@
-"""update (``If-Match`` for optimistic locking) and conditional update."""
+"""update (``If-Match`` for optimistic locking) and conditional update.
+
+An update checked by a write rule runs the rule and the write in one transaction when the caller gave none:
+what a rule writes beside the resource (the outbox item of a patient's identity change, SGL.INS.34/36)
+then commits with it or not at all, and a concurrent writer makes the whole attempt run again
+(``run_in_transaction``) instead of leaving one half."""
 
 from __future__ import annotations
 
@@ -12,10 +17,15 @@ from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
 from resources.interactions.write_rules import WriteIntent, WriteRule
 from resources.store.base import FhirStore, StoreSession
+from resources.store.transactions import run_in_transaction
 
 
 async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, if_match: str | None = None,
                  session: StoreSession | None = None, write_rule: WriteRule | None = None) -> Outcome:
+    if write_rule is not None and session is None:
+        return await run_in_transaction(store, lambda s: update(store, resource_type, rid, body, if_match=if_match,
+                                                                session=s, write_rule=write_rule),
+                                        what=f"update of {resource_type}/{rid}")
     check_type(resource_type)
     check_id(rid)
     resource = await validated(body)

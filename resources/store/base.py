@@ -6,6 +6,7 @@ MongoDB implementation is the only one, and the contract tests run it on the emb
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -77,6 +78,11 @@ class FhirStore(Protocol):
 
     async def search_ids(self, request: SearchRequest, *, limit: int,
                          session: StoreSession | None = None) -> list[str]: ...
+
+    async def revision(self, resource_types: Collection[str], *, session: StoreSession | None = None) -> int:
+        """A number that grows at every write of one of these types (which types are counted is the
+        store's configuration); what a cache built from them compares to know it is still current."""
+        ...
 
     async def claim(self, key: str, *, session: StoreSession | None) -> None:
         """Write the claim document ``key`` inside the transaction ``session``: two transactions claiming

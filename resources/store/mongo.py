@@ -8,13 +8,18 @@ a history read or a vread merges both collections. Databases written before this
 in history, the current one included: merging drops the copy. A write is one document operation on
 ``<Type>`` conditioned on the version it expects (optimistic concurrency). A no-op update (same content
 hash) makes no version.
+
+The writes of the types named in ``revisioned`` are counted (``_revisions``, one counter per type,
+bumped in the write's own session after the write): ``revision`` reads those counters in one small
+query, so a reader that caches what it built from these types (the analysis catalogue) knows when to
+build it again without reading them all.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
@@ -47,6 +52,8 @@ _WRITE_RETRIES = 5
 CLAIMS = "_claims"
 """Claim documents of conditional creates (not a FHIR type: no route can read it)."""
 MAX_INCLUDED = 1000
+REVISIONS = "_revisions"
+"""Write counters of the ``revisioned`` types (not a FHIR type: no route can read it)."""
 
 
 def _stamp(resource: dict[str, Any], vid: int, lu: datetime) -> dict[str, Any]:
@@ -113,10 +120,26 @@ def _once(included: list[dict[str, Any]], matched: set[tuple[str, str]]) -> list
 
 
 class MongoFhirStore:
-    def __init__(self, db: AsyncDatabase[Any], *, transactions: bool = True) -> None:
+    def __init__(self, db: AsyncDatabase[Any], *, transactions: bool = True, revisioned: Collection[str] = ()) -> None:
         self.db = db
         self.client = db.client
         self.transactions = transactions
+        self.revisioned = frozenset(revisioned)
+
+    async def _counted(self, rtype: str, session: StoreSession | None) -> None:
+        """Bump ``rtype``'s write counter, after its write: in a transaction both commit together; outside
+        one, a reader that saw the old count may have read the new content, and reads again next time."""
+        if rtype in self.revisioned:
+            await self.db[REVISIONS].update_one({"_id": rtype}, {"$inc": {"n": 1}}, upsert=True, session=session)
+
+    async def revision(self, resource_types: Collection[str], *, session: StoreSession | None = None) -> int:
+        """How many writes of these types the store counted (only ``revisioned`` types are): it grows at
+        every create, update that changes content and delete of one of them. One small read."""
+        uncounted = set(resource_types) - self.revisioned
+        if uncounted:
+            raise ValueError(f"writes of {sorted(uncounted)} are not counted by this store")
+        docs = await self.db[REVISIONS].find({"_id": {"$in": sorted(resource_types)}}, session=session).to_list()
+        return sum(int(d.get("n", 0)) for d in docs)
 
     async def ensure_indexes(self) -> None:
         """Create every collection's indexes (idempotent) so that no supported search scans."""
@@ -176,6 +199,7 @@ class MongoFhirStore:
         stored = Stored(rtype, rid, 1, lu, body, "POST")
         if rtype in CHAINED:
             await self.db[LINKS].insert_one(new_link(body, lu), session=session)
+        await self._counted(rtype, session)
         return stored
 
     async def create_many(self, resources: list[tuple[dict[str, Any], str | None]], *,
@@ -198,6 +222,7 @@ class MongoFhirStore:
                 raise _duplicate(rtype, DuplicateKeyError(errors[0].get("errmsg", ""), 11000, errors[0])) from exc
             if rtype in CHAINED:
                 await self.db[LINKS].insert_many([new_link(d["r"], lu) for d in docs], ordered=True, session=session)
+            await self._counted(rtype, session)
         return stored
 
     async def _last_history_version(self, rtype: str, rid: str, session: StoreSession | None) -> dict[str, Any] | None:
@@ -228,6 +253,7 @@ class MongoFhirStore:
                 raise _duplicate(rtype, exc) from exc
             if result.matched_count == 1:
                 await self._supersede(rtype, {**current, "_id": rid}, session)
+                await self._counted(rtype, session)
                 return Stored(rtype, rid, vid, lu, body, "PUT"), False
             if expected_vid is not None:
                 raise PreconditionFailed(f"{rtype}/{rid} changed since version {expected_vid}",
@@ -248,6 +274,7 @@ class MongoFhirStore:
             await self.db[rtype].insert_one(self._document(body, vid, lu, content_hash(body)), session=session)
         except DuplicateKeyError as exc:
             raise _duplicate(rtype, exc) from exc
+        await self._counted(rtype, session)
         return Stored(rtype, rid, vid, lu, body, "PUT")
 
     async def delete(self, resource_type: str, id: str, *, expected_vid: int | None = None,
@@ -265,6 +292,7 @@ class MongoFhirStore:
         await self._supersede(resource_type, current, session)
         stored = Stored(resource_type, id, current["v"] + 1, now_utc(), None, "DELETE")
         await self._append_history(resource_type, stored, session)
+        await self._counted(resource_type, session)
         return stored
 
     # -- reads --------------------------------------------------------------------------------

@@ -88,11 +88,16 @@ TABLE: tuple[Row, ...] = (
     Row(RESULTS, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
     Row(("Observation",), ("$validate-technical", "$rerun"), _BENCH),
     Row(("DiagnosticReport",), ("$validate-biological", "$correct"), _BIO),
+    Row(("DiagnosticReport",), ("$withdraw",), _BIO, "taking back a validated report notifies who received it"),
     Row(("DiagnosticReport",), ("$cr-bio",), _DESK + (DPI,), "the CR-Bio carries the INS and its Datamatrix"),
     Row(("DiagnosticReport",), ("$produce-documents",), _BIO, "documents again once a failure's cause is fixed"),
     Row(("DiagnosticReport",), ("$deliveries",), _DESK, "where the CR-Bio went, when, and the partners' answers"),
+    Row(("Patient",), ("$deliveries",), _DESK, "the patient's exchanges with partners, identity messages included"),
     Row(("DiagnosticReport",), ("$delivery-retry",), _DESK, "send a failed or cancelled delivery again"),
     Row(("DiagnosticReport",), ("$delivery-cancel",), _BIO, "a document that will not be sent is a biologist's call"),
+    Row(IDENTITY, ("$dmp-access",), _BIO, "TD0.9: the DMP web portal on the patient, for the logged-in biologist"),
+    Row(("DiagnosticReport",), ("$mssante-send",), _BIO,
+        "sending a report by hand (hospital setting, partial report) is a professional's deliberate act"),
     # a critical value's phone call (who was called, read-back, when): documented by who phoned, never rewritten
     Row(("Communication",), (READ,), _CARE),
     Row(("Communication",), (CREATE,), _BENCH, "the critical-value call is documented by who phoned"),
@@ -116,6 +121,8 @@ TABLE: tuple[Row, ...] = (
     Row(DIRECTORY, (READ,), _CARE + (ADMINISTRATEUR, DPI, AUTOMATE, SOUS_TRAITANT)),
     Row(DIRECTORY, (CREATE, UPDATE), (SECRETAIRE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(DIRECTORY, (DELETE,), (ADMINISTRATEUR,)),
+    Row(("Practitioner", "PractitionerRole", "Organization", "ObservationDefinition"), ("dmp-block",), _BIO,
+        "SGL.DMP.02: block or release DMP feeding for every dossier of a prescriber or an analysis"),
     # Annuaire Santé (SGL.ANN.01/04/05): the look-up offered when adding a correspondent, the load's report
     Row(("Practitioner",), ("$mssante-lookup",), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
         "offered when adding a correspondent"),
@@ -123,6 +130,9 @@ TABLE: tuple[Row, ...] = (
     # portability (SGL.PORT.01): the Bulk Data export of everything, for administrators only
     Row((SYSTEM_LEVEL, "Patient"), ("$export",), (ADMINISTRATEUR,), "the whole store or the patients' data"),
     Row((SYSTEM_LEVEL,), ("$export-status", "$export-file"), (ADMINISTRATEUR,), "only the job's own caller"),
+    # delivery dashboards (SGL.TBB.01-03): counts only, no patient data; the lab's management
+    Row((SYSTEM_LEVEL,), ("$delivery-dashboard",), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
+        "counts of CR-Bio produced and sent, for the lab's management"),
     # the trail (SGL.INS.17): append-only for every client, written by the server
     Row(TRAIL, (READ,), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(TRAIL, (CREATE, UPDATE, DELETE), (), "AuditEvent and Provenance are append-only, written by the server"),

@@ -6,7 +6,7 @@ worklist. Each message is stored in one transaction, acknowledged after commit, 
 resend. Host queries (ASTM Q records) are answered with the tube's pending tests.
 """
 
-from server.analyzers.catalog_view import CatalogCache, CatalogView, load_catalog_view
+from server.analyzers.catalog_view import CatalogView, catalog_view, current_view
 from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult
 from server.analyzers.ingest import IngestReport, ResultIngest
 from server.analyzers.observation import EXT_INSTRUMENT_RESULT, UNMATCHED_TASK
@@ -16,11 +16,11 @@ __all__ = [
     "EXT_INSTRUMENT_RESULT",
     "RESULT_ID_SYSTEM",
     "UNMATCHED_TASK",
-    "CatalogCache",
     "CatalogView",
     "IncomingResult",
     "IngestReport",
     "ResultIngest",
-    "load_catalog_view",
+    "catalog_view",
+    "current_view",
     "register_analyzers",
 ]

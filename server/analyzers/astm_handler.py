@@ -19,11 +19,12 @@ from zoneinfo import ZoneInfo
 
 from facades.astm import Header, Message, Order, Patient, PersonName, Result, TestId
 from resources.store.base import FhirStore
-from server.analyzers.catalog_view import CatalogCache
+from server.analyzers.catalog_view import current_view
 from server.analyzers.host_query import PendingOrder, pending_order
 from server.analyzers.incoming import IncomingResult, PatientHint, RefusedIncoming, split_comparator
 from server.analyzers.ingest import ResultIngest
 from server.analyzers.options import DEFAULTS, PartnerOptions, options_for
+from server.stored_catalog import CatalogRepository
 
 LAB_ZONE = ZoneInfo("Europe/Paris")
 HOST_NAME = "OpenSGL"
@@ -114,10 +115,10 @@ def _astm_patient(pending: PendingOrder, order: Order) -> Patient:
                    sex=SEX.get(patient.get("gender", ""), ""), orders=[order])
 
 
-def query_handler(store: FhirStore, catalog: CatalogCache) -> Callable[[str, Message], Awaitable[Message | None]]:
+def query_handler(store: FhirStore, catalog: CatalogRepository) -> Callable[[str, Message], Awaitable[Message | None]]:
     """Answer each Q record with the order of its tube (action N: new), or ``I`` when there is none."""
     async def handle(text: str, message: Message) -> Message | None:
-        view = await catalog.get()
+        view = await current_view(catalog)
         analyzer = analyzer_of(message)
         patients = []
         for query in message.queries:

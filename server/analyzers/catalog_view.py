@@ -1,29 +1,26 @@
 """What the analyzer workflow reads from the stored catalogue, indexed for matching results.
 
-Read straight from the FHIR resources the catalogue is stored as (``terminology.catalog_to_fhir``):
-``ObservationDefinition`` (local + LOINC codes, UCUM units, result type, analyzer test codes in the
-``instrument-test-code`` extension), ``ActivityDefinition`` (the analyses of each orderable exam),
-``Device`` (one per analyzer). Reading these rather than rebuilding a whole ``Catalog`` keeps the
-workflow working while a catalogue edit is half-way (a missing SpecimenDefinition does not matter
-here). The view is cached; ``CatalogCache`` reloads it on a miss (an analyzer code just added to the
-catalogue) at most every ``MISS_RELOAD`` seconds, and every ``MAX_AGE`` seconds anyway.
+Built from the FHIR resources the catalogue is stored as (``terminology.catalog_to_fhir``), as the
+application's ``CatalogRepository`` read them: ``ObservationDefinition`` (local + LOINC codes, UCUM
+units, result type, analyzer test codes in the ``instrument-test-code`` extension),
+``ActivityDefinition`` (the analyses of each orderable exam), ``Device`` (one per analyzer). Reading
+these rather than the whole ``Catalog`` keeps the workflow working while a catalogue edit made of
+plain PUTs is half-way (a missing SpecimenDefinition does not matter here). ``current_view`` builds
+the view once per catalogue read (``StoredCatalog.derived``): a catalogue edit is seen by the next
+message, and a message costs the repository's one-read freshness check.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from resources.store.base import FhirStore
-from server.analyzers.lookup import find_all
+from resources.store.base import StoreSession
+from server.stored_catalog import CatalogRepository, StoredCatalog
 from terminology import ANALYZER_SYSTEM, CATALOG_SYSTEM, EXT_ALT_UNIT, EXT_INSTRUMENT, NABM_SYSTEM
 
 log = logging.getLogger(__name__)
-MAX_AGE = 300.0
-MISS_RELOAD = 5.0
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,6 @@ class CatalogView:
     exams: dict[str, tuple[str, ...]] = field(default_factory=dict)
     devices: dict[str, str] = field(default_factory=dict)
     """analyzer code -> ``Device/<id>``."""
-    loaded_at: float = 0.0
 
     def analysis_for(self, analyzer: str, test_code: str, system: str = "") -> AnalysisEntry | None:
         """By the analyzer's own test code; or, when the instrument sent a standard code (a LOINC code
@@ -94,11 +90,13 @@ def _analysis(od: dict[str, Any]) -> tuple[AnalysisEntry, list[tuple[str, str]]]
     return entry, instruments
 
 
-async def load_catalog_view(store: FhirStore) -> CatalogView:
-    view = CatalogView(loaded_at=time.monotonic())
-    definitions = await find_all(store, "ObservationDefinition", [])
+def catalog_view(stored: StoredCatalog) -> CatalogView:
+    """The analyzers' index of one catalogue read (pure: ``StoredCatalog.derived`` keeps it with that read)."""
+    view = CatalogView()
     by_id: dict[str, str] = {}
-    for od in definitions:
+    of_type = {rtype: [r for r in stored.resources if r["resourceType"] == rtype]
+               for rtype in ("ObservationDefinition", "ActivityDefinition", "Device")}
+    for od in of_type["ObservationDefinition"]:
         entry, instruments = _analysis(od)
         if not entry.code:
             continue
@@ -106,10 +104,10 @@ async def load_catalog_view(store: FhirStore) -> CatalogView:
         by_id[od["id"]] = entry.code
         for analyzer, test in instruments:
             view.by_instrument[(analyzer, test)] = entry.code
-    for ad in await find_all(store, "ActivityDefinition", []):
+    for ad in of_type["ActivityDefinition"]:
         refs = [r.get("reference", "").split("/", 1)[-1] for r in ad.get("observationResultRequirement", ())]
         view.exams[_local_code(ad.get("code", {}))] = tuple(by_id[r] for r in refs if r in by_id)
-    for device in await find_all(store, "Device", []):
+    for device in of_type["Device"]:
         for ident in device.get("identifier", ()):
             if ident.get("system") == ANALYZER_SYSTEM:
                 view.devices[ident["value"]] = f"Device/{device['id']}"
@@ -118,23 +116,6 @@ async def load_catalog_view(store: FhirStore) -> CatalogView:
     return view
 
 
-class CatalogCache:
-    """The current ``CatalogView``, reloaded when old or when a result names an unknown code."""
-
-    def __init__(self, store: FhirStore) -> None:
-        self.store = store
-        self._view: CatalogView | None = None
-        self._lock = asyncio.Lock()
-
-    async def get(self, *, missed: bool = False) -> CatalogView:
-        view = self._view
-        now = time.monotonic()
-        stale = view is None or now - view.loaded_at > MAX_AGE or (missed and now - view.loaded_at > MISS_RELOAD)
-        if not stale and view is not None:
-            return view
-        async with self._lock:
-            if self._view is view:  # nobody reloaded it while we waited
-                self._view = await load_catalog_view(self.store)
-            assert self._view is not None
-            return self._view
-
+async def current_view(catalogue: CatalogRepository, session: StoreSession | None = None) -> CatalogView:
+    """The view of the catalogue as it is now (in ``session``'s transaction when given)."""
+    return (await catalogue.current(session=session)).derived(catalog_view)

@@ -34,11 +34,12 @@ from facades.hl7v2.results import (
     parse_results,
 )
 from resources.store.base import FhirStore
-from server.analyzers.catalog_view import CatalogCache
+from server.analyzers.catalog_view import current_view
 from server.analyzers.host_query import PendingOrder, pending_order
 from server.analyzers.incoming import IncomingResult, PatientHint, RefusedIncoming
 from server.analyzers.ingest import IngestReport, ResultIngest
 from server.analyzers.options import PartnerOptions, options_for
+from server.stored_catalog import CatalogRepository
 
 Hl7Handler = Callable[[InboundMessage], Awaitable[AckDecision]]
 SEX = {"male": "M", "female": "F", "other": "O", "unknown": "U"}
@@ -112,12 +113,12 @@ def results_handler(ingest: ResultIngest,
     return handle
 
 
-def order_query_handler(store: FhirStore, catalog: CatalogCache) -> Hl7Handler:
+def order_query_handler(store: FhirStore, catalog: CatalogRepository) -> Hl7Handler:
     """QBP^Q11 (IHE LAW work order step) answered by an RSP^K11 with the tube's pending tests for the
     analyzer that asks (QAK-2 NF when there are none), as the ASTM host query is."""
     async def handle(inbound: InboundMessage) -> AckDecision:
         query = parse_order_query(inbound.message)  # Hl7ParseError: AR
-        pending = await pending_order(store, await catalog.get(), query.specimen_id.strip(), query.analyzer)
+        pending = await pending_order(store, await current_view(catalog), query.specimen_id.strip(), query.analyzer)
         return AckDecision.respond(build_order_response(inbound.message, _specimen_order(query.specimen_id, pending)))
     return handle
 

@@ -42,7 +42,7 @@ from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.access.roles import AUTOMATE
-from server.analyzers.catalog_view import CatalogCache, CatalogView
+from server.analyzers.catalog_view import current_view
 from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult, RefusedIncoming
 from server.analyzers.ledger import LedgerEntry, ResultLedger
 from server.analyzers.lookup import find_all
@@ -57,6 +57,7 @@ from server.analyzers.observation import (
     filled,
     with_correction,
 )
+from server.stored_catalog import CatalogRepository
 from server.write_rules import WriteRules
 
 log = logging.getLogger(__name__)
@@ -100,7 +101,7 @@ async def _patient_of(matcher: Matcher, item: RefusedIncoming) -> str | None:
 
 
 class ResultIngest:
-    def __init__(self, store: FhirStore, write_rules: WriteRules, catalog: CatalogCache) -> None:
+    def __init__(self, store: FhirStore, write_rules: WriteRules, catalog: CatalogRepository) -> None:
         self.store = store
         self.write_rules = write_rules
         self.catalog = catalog
@@ -113,17 +114,15 @@ class ResultIngest:
         the same result on two connections: the ledger's unique key) is run again from the start, a few
         times, before giving up (``run_in_transaction``).
         """
-        view = await self.catalog.get()
-        if any(view.analysis_for(r.analyzer, r.test_code, r.test_system) is None for r in results):
-            view = await self.catalog.get(missed=True)
-        return await run_in_transaction(self.store, lambda session: self._ingest_once(results, refused, view, session),
+        return await run_in_transaction(self.store, lambda session: self._ingest_once(results, refused, session),
                                         TRANSACTION_ATTEMPTS, what="analyzer results")
 
     async def _ingest_once(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming],
-                           view: CatalogView, session: StoreSession) -> IngestReport:
+                           session: StoreSession) -> IngestReport:
         """Match every result, then write the new Observations and Tasks in one bulk create (ids chosen
         up front so a Task can point at its Observation); updates (a rerun placeholder filled, a
         correction) go one by one. The ledger rows are written last, in the same transaction."""
+        view = await current_view(self.catalog, session)  # the catalogue this transaction sees: one small read
         report = IngestReport()
         now = instant(now_utc())
         analyzer = (results[0].analyzer if results else refused[0].analyzer if refused else "")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from facades.hl7v2.results import RESULT_MESSAGES
 from server.analyzers import astm_handler, hl7_handler
-from server.analyzers.catalog_view import CatalogCache
 from server.analyzers.ingest import ResultIngest
 from server.context import AppContext
 
 
 def register_analyzers(ctx: AppContext) -> None:
-    catalog = CatalogCache(ctx.store)
+    catalog = ctx.catalogue
     ingest = ResultIngest(ctx.store, ctx.write_rules, catalog)
     handle_results = hl7_handler.results_handler(ingest)
     for message_type, event in RESULT_MESSAGES:  # ORU^R01/R30/R32, OUL^R22/R23/R24

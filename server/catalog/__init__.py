@@ -9,14 +9,14 @@
 from server.catalog.exporting import EXPORT_KINDS, export_catalog, export_day, export_file
 from server.catalog.importing import apply_import, circuit_codes, read_concept_map_import, read_import
 from server.catalog.manual import set_loinc
-from server.catalog.repository import (
+from server.catalog.seed import run_seed, seed_catalog
+from server.stored_catalog import (
     CatalogRepository,
     StoredCatalog,
     catalog_present,
     read_catalog,
     read_concept_map,
 )
-from server.catalog.seed import run_seed, seed_catalog
 
 __all__ = [
     "EXPORT_KINDS", "CatalogRepository", "StoredCatalog", "apply_import", "catalog_present", "circuit_codes",

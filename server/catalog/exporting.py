@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from resources.errors import InvalidInput
 from resources.store.base import FhirStore
-from server.catalog.repository import read_catalog
+from server.stored_catalog import read_catalog
 from terminology import export_loinc_files
 
 __all__ = ["EXPORT_KINDS", "export_catalog", "export_day", "export_file"]

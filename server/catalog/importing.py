@@ -26,9 +26,9 @@ from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.audit import provenance
-from server.catalog.repository import read_catalog
 from server.catalog.writer import Progress, write_pinned
 from server.settings import Settings
+from server.stored_catalog import read_catalog
 from terminology import (
     ImportResult,
     apply_changes,

@@ -20,8 +20,8 @@ from resources.store.base import FhirStore, Stored, StoreSession
 from resources.store.transactions import run_in_transaction
 from server.access.caller import Caller
 from server.audit import provenance
-from server.catalog.repository import read_catalog
 from server.catalog.writer import write_pinned
+from server.stored_catalog import read_catalog
 from terminology import Catalog, Target, apply_changes, changed_resources, manual_change
 
 __all__ = ["EDITABLE_TYPES", "element_of", "set_loinc"]

@@ -32,10 +32,10 @@ from server.catalog.importing import (
     read_csv_bytes_import,
 )
 from server.catalog.manual import set_loinc
-from server.catalog.repository import read_concept_map
 from server.catalog.translate import translate, translate_request
 from server.deps import CallerDep, SettingsDep, StoreDep, WriteRuleDep
 from server.responses import fhir_response
+from server.stored_catalog import read_concept_map
 from terminology import ImportResult
 
 router = APIRouter()

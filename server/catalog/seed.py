@@ -15,9 +15,9 @@ from resources.interactions import WriteRule
 from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 from server.access.caller import system
-from server.catalog.repository import catalog_present
 from server.catalog.writer import Progress, caller_write_rule, write_pinned
 from server.context import AppContext
+from server.stored_catalog import catalog_present
 from terminology import Catalog, StaleLoincChange, catalog_to_fhir, load_seed_catalog
 
 __all__ = ["run_seed", "seed_catalog"]

@@ -27,6 +27,10 @@ from typing import Any, Protocol, runtime_checkable
 Resource = dict[str, Any]
 ReadResource = Callable[[str, str], Awaitable[Resource | None]]
 """``await read("Practitioner", "p1")``: a stored resource or ``None``; inside the storing transaction."""
+DeliveredTo = Callable[[str], Awaitable["Sequence[Recipient]"]]
+"""``await delivered_to("mssante")``: who that channel delivered a version of the report to, from the outbox's
+own history (first delivery first, each recipient once, with the data it was written with); inside the
+transaction. A withdrawal goes to them, whoever the dossier names today."""
 
 
 class Action(enum.StrEnum):
@@ -41,7 +45,9 @@ class Action(enum.StrEnum):
     SETTINGS = "settings"
     """Masking / visibility changed on an already delivered version (DMP ITI-57)."""
     IDENTITY = "identity"
-    """A patient merge, identity-status change or trait correction (ADT^A31 / A40 to EHR partners)."""
+    """A patient merge, identity-status change or trait correction (ADT^A31 / A40 to EHR partners): written by
+    ``identity_updates.py`` with the change, not asked of the channels by ``Outbox.record``; ``report_id`` is
+    empty, ``document_version`` is the Patient's version, ``extra["merged"]`` names the merged patient."""
 
 
 class Outcome(enum.StrEnum):
@@ -127,6 +133,8 @@ class DocumentSet:
     """By format: ``n3``, ``n1``, ``pdf`` (empty for ``DELETE`` of a report whose documents are gone)."""
     previous: Mapping[str, StoredDocument] = field(default_factory=dict)
     """The version replaced (``REPLACE``) or withdrawn (``DELETE``), by format; empty for a first version."""
+    merged_patient: Resource | None = None
+    """``IDENTITY`` of a merge: the Patient merged into ``patient`` (its identifiers go to MRG-1)."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +162,8 @@ class DocumentEvent:
     patient: Resource
     settings: DeliverySettings
     read: ReadResource
+    delivered_to: DeliveredTo | None = None
+    """Set by the outbox; ``None`` (nobody received anything) when a caller has no history to give."""
 
 
 @runtime_checkable

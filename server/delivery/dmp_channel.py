@@ -5,8 +5,9 @@ DOC.15, DOC.16) through the production client of ``facades/dmp``.
   ITI-41 with the N3 and the N1; ``DELETE`` = ITI-57 logical deletion of the last version's N3 and N1;
   ``SETTINGS`` = ITI-57 new metadata version with the dossier's masking / visibility.
 - confidentialityCode from the settings in force when the version was stored (MASQUE_PS, INVISIBLE_PATIENT,
-  INVISIBLE_REPRESENTANTS_LEGAUX); a dossier whose report carries the ``DMP_BLOQUE`` tag (DMP.02,
-  ``dmp_settings.py``) gets no DMP delivery (only the DMP is blocked, not the other channels).
+  INVISIBLE_REPRESENTANTS_LEGAUX); a report whose DMP feeding is blocked (dossier, prescriber or analysis:
+  DMP.02, ``dmp_blocking.py``) gets its DMP delivery written ``blocked`` by the outbox, sent only once a person
+  releases it (only the DMP is blocked, not the other channels).
 - The VIHF names the validating biologist (``item.author``) or, for automatic sending, the lab's ``AUTOMATE``
   identity under the responsible biologist; the documents' author is the validating biologist, else the
   responsible one.
@@ -58,7 +59,6 @@ from server.delivery.channel import (
     StoredDocument,
     register_channel,
 )
-from server.delivery.dmp_settings import dmp_block
 from server.settings import Settings
 
 NAME = "dmp"
@@ -112,8 +112,6 @@ class DmpChannel:
         """The DMP for a patient with a qualified INS; the validating biologist kept for the VIHF and author."""
         if event.action not in SENT or emittable_ins(event.patient) is None:
             return []
-        if event.action != Action.DELETE and dmp_block(event.report) is not None:
-            return []  # DMP feeding blocked for this dossier (SGL.DMP.02): the other channels still deliver
         extra: dict[str, Any] = {}
         for ref in event.report.get("resultsInterpreter", ()):
             kind, _, rid = str(ref.get("reference", "")).partition("/")

@@ -1,9 +1,14 @@
-"""Where a dossier's DMP settings live (SGL.DOC.15, DMP.02): on the report, as FHIR security labels and a tag.
+"""Where the DMP settings live (SGL.DOC.15, DMP.02): on the report, as FHIR security labels and a tag, and on the
+prescriber or the analysis, as an extension.
 
 - masking / visibility: ``DiagnosticReport.meta.security`` codings of JDV_J58 / TRE_A07
   (``urn:oid:1.2.250.1.213.1.1.4.13``): ``MASQUE_PS``, ``INVISIBLE_PATIENT``, ``INVISIBLE_REPRESENTANTS_LEGAUX``;
 - DMP feeding blocked for this dossier: ``meta.tag`` ``DMP_BLOQUE`` of :data:`BLOCK_SYSTEM`, its ``display``
-  the reason (for example "expertise assurance").
+  the reason (for example "expertise assurance");
+- blocked for every dossier of a prescriber (``Practitioner``, ``PractitionerRole``, ``Organization``: an ICU)
+  or of an analysis (its catalogue ``ObservationDefinition``): the extension :data:`BLOCK_EXTENSION`, its
+  ``valueString`` the reason. Setting or lifting it needs the ``dmp-block`` permission (``dmp_block_rule.py``);
+  how a report is checked against them: ``dmp_blocking.py``.
 
 Security labels because they are what FHIR carries for confidentiality, travel with the report through every
 interaction and are read by the outbox when it snapshots the settings of a stored version
@@ -17,6 +22,7 @@ from typing import Any, TypedDict
 VISIBILITY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.13"
 BLOCK_SYSTEM = "https://opensgl.org/fhir/CodeSystem/dmp-feeding"
 BLOCKED = "DMP_BLOQUE"
+BLOCK_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/dmp-feeding-blocked"
 
 
 class VisibilityFlags(TypedDict):
@@ -41,4 +47,12 @@ def dmp_block(report: dict[str, Any]) -> str | None:
     for tag in (report.get("meta") or {}).get("tag", ()):
         if tag.get("system") == BLOCK_SYSTEM and tag.get("code") == BLOCKED:
             return str(tag.get("display") or "bloqué")
+    return None
+
+
+def extension_block(resource: dict[str, Any] | None) -> str | None:
+    """The reason a prescriber or an analysis has DMP feeding blocked, or ``None``."""
+    for ext in (resource or {}).get("extension", ()):
+        if ext.get("url") == BLOCK_EXTENSION:
+            return str(ext.get("valueString") or "bloqué")
     return None

@@ -6,6 +6,10 @@ refused for good, with the partner's ERR / MSA-3 text; no connection, no ACK in 
 acknowledging another message (wrong MSA-2) = transient (retried). MSH-10 is derived from the delivery's
 idempotency key, so a resend after a crash carries the control id the partner already acknowledged.
 The INS goes in PID-3 for a qualified identity (SGL.INS.56, ``facades/hl7v2/pid.py``).
+
+``IDENTITY`` deliveries (written by ``identity_updates.py`` with the patient's change, SGL.INS.34/36) go the
+same way to the same port: an ADT^A31, or an ADT^A40 whose MRG-1 names the merged patient
+(``facades/hl7v2/identity_adt.py``), with the same answer mapping.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from facades.hl7v2.client import MllpClient, nack_reason
-from facades.hl7v2.crbio_oru import OruParties, build_crbio_oru
+from facades.hl7v2.crbio_oru import build_crbio_oru
 from facades.hl7v2.errors import MllpUnavailable, NackReceived
+from facades.hl7v2.identity_adt import build_identity_adt
+from facades.hl7v2.message import Hl7Message
+from facades.hl7v2.outbound import OruParties
 from facades.hl7v2.pid import AssigningAuthority
 from resources.errors import InvalidInput
 from server.access.roles import DPI
@@ -31,6 +38,7 @@ from server.delivery.channel import (
     Recipient,
     register_channel,
 )
+from server.partners.model import Partner
 from server.partners.registry import PartnerRegistry
 from server.settings import Settings
 
@@ -59,6 +67,12 @@ def _ipp_authority(patient: dict[str, Any]) -> AssigningAuthority:
     return NO_IPP
 
 
+def partner_extra(partner: Partner) -> dict[str, Any]:
+    """What a delivery keeps of its DPI partner when it is written: where and to whom its messages go."""
+    return {"send_to": partner.send_to, "application": partner.hl7_application or partner.name,
+            "facility": partner.hl7_facility or ""}
+
+
 def tls_context(settings: Settings) -> ssl.SSLContext | None:
     if settings.dpi_tls_ca is None:
         return None
@@ -77,19 +91,20 @@ class Hl7v2Channel:
     async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:
         if event.action not in SENT:
             return []
-        return [Recipient(p.name, {"send_to": p.send_to, "application": p.hl7_application or p.name,
-                                   "facility": p.hl7_facility or ""})
-                for p in await self.partners.all() if p.role == DPI and p.send_to]
+        return [Recipient(p.name, partner_extra(p)) for p in await self.partners.all() if p.role == DPI and p.send_to]
+
+    def _parties(self, item: DeliveryItem, documents: DocumentSet) -> OruParties:
+        return OruParties("OPENSGL", self.facility, str(item.extra.get("application", item.recipient)),
+                          str(item.extra.get("facility", "")), _ipp_authority(documents.patient))
 
     async def send(self, item: DeliveryItem, documents: DocumentSet) -> ChannelAnswer:
-        where = str(item.extra.get("send_to", ""))
-        host, _, port = where.rpartition(":")
+        if item.action == Action.IDENTITY:
+            return await self._send_identity(item, documents)
         source = documents.previous if item.action == Action.DELETE else documents.documents
         document = source.get("n3") or source.get("pdf")
         if document is None:
             return ChannelAnswer(Outcome.FAILED, f"no stored document for version {item.document_version}")
-        parties = OruParties("OPENSGL", self.facility, str(item.extra.get("application", item.recipient)),
-                             str(item.extra.get("facility", "")), _ipp_authority(documents.patient))
+        parties = self._parties(item, documents)
         settings = item.settings
         flags = {"MASQUE_PS": settings.masked_to_professionals, "INVISIBLE_PATIENT": settings.invisible_to_patient,
                  "INVISIBLE_REP_LEGAUX": settings.invisible_to_legal_representatives, "DESTDMP": True}
@@ -100,6 +115,25 @@ class Hl7v2Channel:
                                       flags=flags, results=documents.results)
         except InvalidInput as exc:  # e.g. a patient with neither IPP nor qualified INS for PID-3
             return ChannelAnswer(Outcome.FAILED, f"the ORU^R01 cannot be built: {exc.diagnostics}")
+        return await self._exchange(item, message, msh10)
+
+    async def _send_identity(self, item: DeliveryItem, documents: DocumentSet) -> ChannelAnswer:
+        """ADT^A31 of the patient, or ADT^A40 when the delivery names a merged patient."""
+        msh10 = control_id(item.idempotency_key)
+        merged = documents.merged_patient
+        if item.extra.get("merged") and not merged:
+            return ChannelAnswer(Outcome.FAILED, f"the merged patient {item.extra['merged']} is not stored any more")
+        try:
+            message = build_identity_adt(parties=self._parties(item, documents), control_id=msh10,
+                                         event="A40" if merged else "A31", patient=dict(documents.patient),
+                                         merged=dict(merged) if merged else None)
+        except InvalidInput as exc:
+            return ChannelAnswer(Outcome.FAILED, f"the ADT cannot be built: {exc.diagnostics}")
+        return await self._exchange(item, message, msh10)
+
+    async def _exchange(self, item: DeliveryItem, message: Hl7Message, msh10: str) -> ChannelAnswer:
+        """Send over MLLP and map the ACK: AA/CA delivered, AE/AR failed with the ERR text, the rest retried."""
+        host, _, port = str(item.extra.get("send_to", "")).rpartition(":")
         try:
             async with MllpClient(host, int(port), connect_timeout=self.timeout, read_timeout=self.timeout,
                                   ssl_context=self.tls) as client:

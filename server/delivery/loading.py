@@ -53,11 +53,19 @@ def delivery_item(stored: dict[str, Any]) -> DeliveryItem:
                         extra=dict(stored.get("recipient_extra") or {}))
 
 
+async def _patient(store: FhirStore, reference: str) -> Resource | None:
+    kind, _, rid = reference.partition("/")
+    return await _read(store, kind, rid) if kind == "Patient" and rid else None
+
+
 async def document_set(store: FhirStore, item: DeliveryItem) -> DocumentSet:
+    if item.action == Action.IDENTITY:  # a patient's change: the patient(s) as they are now, no report
+        merged = str(item.extra.get("merged") or "")
+        return DocumentSet({}, await _patient(store, item.patient_id) or {}, (), {},
+                           merged_patient=await _patient(store, merged) if merged else None)
     report = await _read(store, "DiagnosticReport", item.report_id) or {"resourceType": "DiagnosticReport",
                                                                          "id": item.report_id}
-    patient_ref = item.patient_id.split("/", 1)
-    patient = await _read(store, *patient_ref) if len(patient_ref) == 2 else None
+    patient = await _patient(store, item.patient_id)
     results = []
     for ref in report.get("result", ()):
         kind, _, rid = str(ref.get("reference", "")).partition("/")

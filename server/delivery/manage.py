@@ -28,11 +28,15 @@ def _not_in_flight(now: datetime) -> dict[str, Any]:
     return {"$or": [{"lease_until": None}, {"lease_until": {"$lt": now}}]}
 
 
-async def find(db: AsyncDatabase[Any], *, report_id: str | None = None, states: Sequence[str] = (),
-               limit: int = 200) -> list[dict[str, Any]]:
+async def find(db: AsyncDatabase[Any], *, report_id: str | None = None, patient: str | None = None,
+               states: Sequence[str] = (), limit: int = 200) -> list[dict[str, Any]]:
+    """Deliveries of a report, or of a patient (``Patient/<id>``: its reports' and its identity messages,
+    including a merge into another patient: the exchanges SGL.INS.50 asks to trace), oldest first."""
     query: dict[str, Any] = {}
     if report_id:
         query["report_id"] = report_id
+    if patient:
+        query["$or"] = [{"patient": patient}, {"recipient_extra.merged": patient}]
     if states:
         unknown = set(states) - set(STATES)
         if unknown:

@@ -2,7 +2,9 @@
 
 Recipients (asked by the outbox inside the storing transaction, no network): the prescriber and
 correspondents at their MSSanté addresses and the patient at ``<INS>@patient.mssante.fr``, per
-``recipients.py`` (refusals recorded on the dossier, qualified INS, complete reports only). One
+``recipients.py`` (refusals recorded on the dossier, qualified INS, complete reports only); for a
+deletion, everyone the outbox's history shows actually received a version of the report (SGL.MSS.25:
+a correspondent removed from the dossier since, or a recipient chosen by hand, is warned too). One
 delivery per address, so the status is kept per recipient. A professional's delivery is named by
 its address; the patient's by ``patient:Patient/<id>`` (the address, which carries the INS, stays
 in the delivery's data and never reaches a log line or an idempotency key).
@@ -56,7 +58,7 @@ from server.delivery.channel import (
     Resource,
     register_channel,
 )
-from server.mssante.recipients import Party, display_name, plan_recipients
+from server.mssante.recipients import MailRecipient, display_name, plan_recipients, read_party
 from server.mssante.wording import wording
 from server.orders.refusals import refused_channels
 from server.orders.requisition import COPIES_TO_EXTENSION
@@ -80,19 +82,16 @@ def _host_port(value: str, default: int) -> tuple[str, int]:
     return (host, int(port)) if host and port.isdigit() else (value, default)
 
 
-async def _party(read: ReadResource, reference: str) -> Party | None:
-    kind, _, rid = reference.partition("/")
-    found = await read(kind, rid) if kind in {"PractitionerRole", "Practitioner", "Organization"} and rid else None
-    if found is None:
-        return None
-    if kind == "Organization":
-        return None, None, found
-    if kind == "Practitioner":
-        return None, found, None
-    practitioner_ref = str((found.get("practitioner") or {}).get("reference", "")).partition("/")
-    organization_ref = str((found.get("organization") or {}).get("reference", "")).partition("/")
-    return (found, await read("Practitioner", practitioner_ref[2]) if practitioner_ref[2] else None,
-            await read("Organization", organization_ref[2]) if organization_ref[2] else None)
+async def dossier_requests(read: ReadResource, report: Resource) -> list[Resource]:
+    """The ServiceRequests the report is based on (the dossier: prescriber, correspondents, refusals)."""
+    return [r for b in report.get("basedOn", ()) if str(b.get("reference", "")).startswith("ServiceRequest/")
+            and (r := await read("ServiceRequest", str(b["reference"]).partition("/")[2]))]
+
+
+def delivery_recipient(chosen: MailRecipient, patient: Resource, **extra: str) -> Recipient:
+    """One delivery's recipient: a professional named by address, the patient by ``patient:Patient/<id>``."""
+    name = chosen.address if chosen.audience == "pro" else f"patient:Patient/{patient.get('id', '')}"
+    return Recipient(name, {"audience": chosen.audience, "name": chosen.name, "address": chosen.address, **extra})
 
 
 def pdf_name(documents: DocumentSet) -> str:
@@ -120,26 +119,38 @@ class MssanteChannel:
         self.automatic = automatic
 
     async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:
-        if event.action not in SENT or not self.automatic:
+        if event.action == Action.DELETE:  # the notice goes to who received the report (SGL.MSS.25)
+            return list(await event.delivered_to(NAME)) if event.delivered_to else []
+        if event.action not in SENT:
             return []
-        requests = [r for b in event.report.get("basedOn", ())
-                    if str(b.get("reference", "")).startswith("ServiceRequest/")
-                    and (r := await event.read("ServiceRequest", str(b["reference"]).partition("/")[2]))]
-        references = [str(r["requester"]["reference"]) for r in requests if (r.get("requester") or {}).get("reference")]
-        references += [str(e["valueReference"]["reference"]) for r in requests for e in r.get("extension", ())
-                       if e.get("url") == COPIES_TO_EXTENSION and (e.get("valueReference") or {}).get("reference")]
-        parties = [p for ref in dict.fromkeys(references) if (p := await _party(event.read, ref))]
+        requests = await dossier_requests(event.read, event.report)
+        refused = await self.refused(requests)
+        chosen = await self._planned(event, requests, refused) if self.automatic else []
+        if event.action == Action.REPLACE and event.delivered_to:
+            # whoever holds an earlier version gets this one, "annule et remplace" (SGL.MSS.24), even when
+            # it was sent by hand (hospital setting, a partial report: SGL.MSS.18, .23)
+            known = {r.name for r in chosen}
+            chosen += [r for r in await event.delivered_to(NAME)
+                       if r.name not in known and not refused & {f"mssante-{r.extra.get('audience', 'pro')}"}]
+        return chosen
+
+    async def refused(self, requests: Sequence[Resource]) -> set[str]:
+        """The MSSanté audiences the patient refused on any of the dossier's requisitions."""
         refused: set[str] = set()
         for request in requests:
             refused |= await self.refusals(f"ServiceRequest/{request['id']}")
-        plan = plan_recipients(event.report, event.patient, parties, refused,
-                               deliberate=event.action == Action.DELETE)
+        return refused
+
+    async def _planned(self, event: DocumentEvent, requests: Sequence[Resource], refused: set[str]) -> list[Recipient]:
+        references = [str(r["requester"]["reference"]) for r in requests if (r.get("requester") or {}).get("reference")]
+        references += [str(e["valueReference"]["reference"]) for r in requests for e in r.get("extension", ())
+                       if e.get("url") == COPIES_TO_EXTENSION and (e.get("valueReference") or {}).get("reference")]
+        parties = [p for ref in dict.fromkeys(references) if (p := await read_party(event.read, ref))]
+        plan = plan_recipients(event.report, event.patient, parties, refused)
         for skipped in plan.skipped:
             log.info("MSSanté: DiagnosticReport/%s %s: not sent to %s: %s", event.report.get("id"),
                      event.action.value, "the patient" if skipped.who == "patient" else skipped.who, skipped.reason)
-        patient_ref = f"Patient/{event.patient.get('id', '')}"
-        return [Recipient(r.address if r.audience == "pro" else f"patient:{patient_ref}",
-                          {"audience": r.audience, "name": r.name, "address": r.address}) for r in plan.recipients]
+        return [delivery_recipient(r, event.patient) for r in plan.recipients]
 
     def sender_for(self, documents: DocumentSet) -> Sender:
         """The sender with the lab's name and OID root as its documents state them (CDA author organisation,
@@ -189,7 +200,7 @@ def operator_config(settings: Settings) -> OperatorConfig | None:
     smtp, imap = _host_port(settings.mss_smtp, 587), _host_port(settings.mss_imap or settings.mss_smtp, 143)
     return OperatorConfig(smtp[0], smtp[1], imap[0], imap[1], settings.mss_cert, settings.mss_key, settings.mss_ca,
                           tuple(settings.mss_crl),
-                          timeout=min(30.0, settings.delivery_timeout / 2))
+                          timeout=min(30.0, settings.delivery_timeout / 2), ocsp=settings.mss_ocsp)
 
 
 def build(context: Any) -> MssanteChannel | None:

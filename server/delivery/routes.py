@@ -3,6 +3,9 @@
     GET  /fhir/DiagnosticReport/{id}/$deliveries       every delivery of the report, attempts and answers
     POST /fhir/DiagnosticReport/{id}/$delivery-retry   Parameters: delivery (string, 0..*)
     POST /fhir/DiagnosticReport/{id}/$delivery-cancel  Parameters: delivery (string, 0..*), reason (1)
+    GET  /fhir/Patient/{id}/$deliveries                every exchange of the patient: its reports' documents and
+                                                       its identity messages (SGL.INS.50)
+    POST /fhir/DiagnosticReport/{id}/$mssante-send     Parameters: recipient / address / patient (mssante_send.py)
 
 Answers are ``Parameters``: one ``delivery`` part per delivery (its JSON in ``valueString`` for the
 listing; the ids changed for retry and cancel).
@@ -16,8 +19,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from resources.errors import Conflict
 from server.access.enforce import request_caller
 from server.delivery import manage
+from server.delivery.dmp_channel import lab_identity
+from server.delivery.facts import Site
+from server.delivery.mssante_channel import operator_config
+from server.delivery.mssante_send import ManualSend, read_choice
 from server.deps import StoreDep
 from server.responses import fhir_response
 from server.validation.params import parameters, text
@@ -41,7 +49,17 @@ def _answer(ids: list[str]) -> Response:
 @router.get("/DiagnosticReport/{rid}/$deliveries")
 async def deliveries(rid: str, request: Request, store: StoreDep) -> Response:
     await store.read("DiagnosticReport", rid)  # 404 / 410 for an unknown report
-    found = await manage.find(_db(request), report_id=rid)
+    return _listing(await manage.find(_db(request), report_id=rid))
+
+
+@router.get("/Patient/{rid}/$deliveries")
+async def patient_deliveries(rid: str, request: Request, store: StoreDep) -> Response:
+    await store.read("Patient", rid)  # 404 / 410 for an unknown patient
+    found = await manage.find(_db(request), patient=f"Patient/{rid}", limit=1000)
+    return _listing(found)
+
+
+def _listing(found: list[dict[str, Any]]) -> Response:
     return fhir_response({"resourceType": "Parameters", "parameter": [
         {"name": "delivery", "valueString": json.dumps(manage.as_json(d), ensure_ascii=False)} for d in found]})
 
@@ -60,3 +78,13 @@ async def delivery_cancel(rid: str, request: Request, store: StoreDep) -> Respon
     reason = text(params, "reason", required=True) or ""
     return _answer(await manage.cancel(_db(request), _ids(params), report_id=rid, by=request_caller(request).display,
                                        reason=reason))
+
+
+@router.post("/DiagnosticReport/{rid}/$mssante-send")
+async def mssante_send(rid: str, request: Request, store: StoreDep) -> Response:
+    choice = read_choice(parameters(await request.body()))
+    if operator_config(request.app.state.settings) is None:
+        raise Conflict("MSSanté sending is not configured on this server (SGL_MSS_SMTP, _CERT, _KEY, _CA, _FROM)")
+    site = Site.from_profile(lab_identity(request.app.state.settings.lab_profile))
+    written = await ManualSend(_db(request), store, site).send(rid, choice, request_caller(request).display)
+    return _answer([key if new else f"already {key}" for key, new in written])

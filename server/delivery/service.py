@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from server.context import AppContext
 from server.delivery.channels import configured_channels
+from server.delivery.dmp_channel import lab_identity
+from server.delivery.facts import Site
 from server.delivery.lease import Leases, process_owner
 from server.delivery.outbox import COLLECTION, Outbox
 from server.delivery.runner import QueueRunner
@@ -21,7 +23,8 @@ OWNER = process_owner()
 
 
 def outbox_for(ctx: AppContext) -> Outbox:
-    return Outbox(ctx.database.db, ctx.store, configured_channels(ctx))
+    return Outbox(ctx.database.db, ctx.store, configured_channels(ctx),
+                  Site.from_profile(lab_identity(ctx.settings.lab_profile)))
 
 
 @dataclass

@@ -25,7 +25,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.delivery.backoff import backoff
-from server.delivery.channel import Channel, ChannelAnswer, Outcome
+from server.delivery.channel import Action, Channel, ChannelAnswer, Outcome
 from server.delivery.lease import PENDING, Leases
 from server.delivery.loading import delivery_item, document_set
 from server.delivery.outbox import COLLECTION, DELIVERED, FAILED, FINISHED
@@ -89,12 +89,15 @@ class DeliveryWorker:
 
     async def fail(self, stored: dict[str, Any], attempt: int, answer: ChannelAnswer, push: dict[str, Any]) -> None:
         why = "refused" if answer.outcome == Outcome.FAILED else f"still failing after {attempt} attempts"
-        description = (f"Envoi {stored['action']} du CR-Bio DiagnosticReport/{stored['report_id']} version "
-                       f"{stored['version']} par {stored['channel']} à {stored['recipient']} : {why}. "
+        identity = stored["action"] == Action.IDENTITY.value
+        what = (f"de l'identité {stored.get('patient')} (version {stored['version']})" if identity else
+                f"du CR-Bio DiagnosticReport/{stored['report_id']} version {stored['version']}")
+        description = (f"Envoi {stored['action']} {what} par {stored['channel']} à {stored['recipient']} : {why}. "
                        f"Réponse du partenaire : {answer.text[:1000] or '(aucune)'}")
+        focus = str(stored.get("patient")) if identity else f"DiagnosticReport/{stored['report_id']}"
         async with self.store.transaction() as session:
             task = await open_task(self.store, worklist_task(
-                DELIVERY_FAILED, f"DiagnosticReport/{stored['report_id']}", stored.get("patient"), description,
+                DELIVERY_FAILED, focus, stored.get("patient"), description,
                 {"delivery": str(stored["_id"]), "channel": stored["channel"], "recipient": stored["recipient"],
                  "answer": answer.text or "(none)"}), session)
             if not await self.leases.give_back(stored["_id"], {"state": FAILED, "attempts": attempt,

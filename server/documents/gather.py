@@ -19,8 +19,8 @@ from resources import interactions
 from resources.codes import RESULT_FINAL
 from resources.errors import NotFound
 from resources.store.base import FhirStore, StoreSession
-from server.catalog.repository import CatalogRepository, read_catalog
 from server.documents.profile import RPPS_SYSTEM, LabProfile
+from server.stored_catalog import CatalogRepository, read_catalog
 from terminology import CATALOG_SYSTEM, LOINC_SYSTEM
 from terminology.catalog import Analysis
 from terminology.catalog.model import Catalog

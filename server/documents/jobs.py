@@ -14,13 +14,14 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resources.codes import DOCUMENTS_STATUS_URL
 from resources.search.date import now_utc
 from resources.store.base import StoreSession
 from server.delivery.lease import PENDING
 
 COLLECTION = "document_jobs"
 DONE, FAILED = "done", "failed"
-STATUS_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/documents-status"
+STATUS_EXTENSION = DOCUMENTS_STATUS_URL
 """On the report: ``in-progress`` / ``ready`` / ``failed`` for the version named, and where to fetch it."""
 
 

@@ -35,7 +35,6 @@ from resources.errors import Conflict, NotFound, SglError
 from resources.interactions import WriteRule
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
-from server.catalog.repository import CatalogRepository
 from server.delivery.backoff import backoff
 from server.delivery.channel import Action
 from server.delivery.lease import PENDING, Leases
@@ -49,6 +48,7 @@ from server.documents.jobs import COLLECTION, DONE, FAILED, with_status
 from server.documents.profile import LabProfile
 from server.documents.storage import next_version, store_documents
 from server.documents.trigger import DOCUMENTED, DOCUMENTS_STEP, source_of, with_source
+from server.stored_catalog import CatalogRepository
 from server.validation.steps import workflow_step
 from server.worklist import DOCUMENT_FAILED, open_task, worklist_task
 
@@ -83,9 +83,9 @@ def document_pool(data_dir: Path, size: int) -> ProcessPoolExecutor:
 
 class DocumentProducer:
     def __init__(self, store: FhirStore, db: AsyncDatabase[Any], guard: WriteRule, profile: LabProfile,
-                 outbox: Outbox, pool: ProcessPoolExecutor, leases: Leases) -> None:
+                 outbox: Outbox, pool: ProcessPoolExecutor, leases: Leases, catalogue: CatalogRepository) -> None:
         self.store, self.db, self.guard, self.profile, self.outbox = store, db, guard, profile, outbox
-        self.pool, self.leases, self.catalogue = pool, leases, CatalogRepository(store)
+        self.pool, self.leases, self.catalogue = pool, leases, catalogue
 
     async def handle(self, job: dict[str, Any]) -> None:
         report_id = job["_id"]

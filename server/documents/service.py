@@ -18,7 +18,8 @@ from server.documents.trigger import DocumentTrigger
 def install_document_trigger(ctx: AppContext, outbox: Outbox) -> None:
     """Register the rule that pins a document job in each validating transaction."""
     profile = load_profile(ctx.settings.lab_profile)
-    ctx.write_rules.add("DiagnosticReport", DocumentTrigger(ctx.store, ctx.database.db, profile, outbox))
+    trigger = DocumentTrigger(ctx.store, ctx.database.db, profile, outbox, ctx.catalogue)
+    ctx.write_rules.add("DiagnosticReport", trigger)
 
 
 def start_document_step(ctx: AppContext, outbox: Outbox, runners: Runners) -> None:
@@ -29,6 +30,6 @@ def start_document_step(ctx: AppContext, outbox: Outbox, runners: Runners) -> No
     runners.closers.append(lambda: pool.shutdown(wait=False, cancel_futures=True))
     leases = job_leases(ctx.database.db, OWNER, settings.delivery_lease)
     producer = DocumentProducer(ctx.store, ctx.database.db, ctx.write_rules.for_caller(system("documents")),
-                                load_profile(ctx.settings.lab_profile), outbox, pool, leases)
+                                load_profile(ctx.settings.lab_profile), outbox, pool, leases, ctx.catalogue)
     runners.add(QueueRunner("documents", leases, producer.handle, concurrency=size,
                             poll=settings.delivery_poll))

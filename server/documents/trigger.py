@@ -21,21 +21,21 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resources.codes import REPORT_DOCUMENTED
+from resources.codes import REPORT_DOCUMENTED, REPORT_WITHDRAWN
 from resources.interactions import WriteIntent
 from resources.store.base import FhirStore
 from server.access.caller import Caller
-from server.catalog.repository import CatalogRepository
 from server.delivery.channel import Action
 from server.delivery.outbox import Outbox
 from server.documents.gather import Resource, gather
 from server.documents.jobs import record_job, with_status
 from server.documents.profile import LabProfile
 from server.documents.storage import next_version
+from server.stored_catalog import CatalogRepository
 
 DOCUMENTED = REPORT_DOCUMENTED
 """Report statuses that have documents: something is biologically validated (``partial`` is not)."""
-WITHDRAWN = frozenset({"entered-in-error", "cancelled"})
+WITHDRAWN = REPORT_WITHDRAWN
 SOURCE_EXTENSION = "https://opensgl.org/fhir/StructureDefinition/documents-source"
 """On the report: the fingerprint of what its current documents were made from (``Dossier.fingerprint``)."""
 DOCUMENTS_STEP = "documents"
@@ -58,9 +58,10 @@ def _version(current: Resource | None) -> int:
 class DocumentTrigger:
     """The hook on ``DiagnosticReport`` writes (see the module docstring)."""
 
-    def __init__(self, store: FhirStore, db: AsyncDatabase[Any], profile: LabProfile, outbox: Outbox) -> None:
+    def __init__(self, store: FhirStore, db: AsyncDatabase[Any], profile: LabProfile, outbox: Outbox,
+                 catalogue: CatalogRepository) -> None:
         self.store, self.db, self.profile, self.outbox = store, db, profile, outbox
-        self.catalogue = CatalogRepository(store)
+        self.catalogue = catalogue
 
     async def __call__(self, caller: Caller, intent: WriteIntent) -> Resource | None:
         if intent.step == DOCUMENTS_STEP:

@@ -29,7 +29,7 @@ async def _run(settings: Settings, report: Path, caller: Caller) -> Tally:
 
     database = await open_database(settings)
     try:
-        scope = Scope(database.store, settings, caller, write_rules_for(settings).for_caller(caller))
+        scope = Scope(database.store, settings, caller, write_rules_for(settings, database).for_caller(caller))
         ids = await candidates(scope)
         with report.open("w", encoding="utf-8", newline="") as out, tqdm(
                 total=len(ids), desc="INSi verification", unit="identity") as bar:

@@ -4,26 +4,54 @@ It is the lab's proof of what arrived (and when, from whom) and the way to repla
 failed. Statuses: ``received`` -> ``processed`` | ``partial`` (some parts stored, the others on the
 worklist) | ``error`` | ``rejected`` (``quarantined`` for bytes that could not even be parsed).
 ``produced`` lists the resources a message wrote (``Observation/<id>``, ``Task/<id>``).
+
+Several ``sgl serve`` processes on one database: each entry names the process that received it (``owner``:
+host, pid, run id). The start-up replay takes (atomically, one process wins) only the entries no live process
+is handling: no owner (older versions), a process of this host that is gone (its pid is dead, or it is an
+earlier run of this very pid), or any owner once the entry is older than ``stale`` (another host's process may
+be alive: only an entry left that long since it arrived or was last claimed is taken as abandoned).
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ASCENDING, DESCENDING, IndexModel
+from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.search.date import now_utc
 
 log = logging.getLogger(__name__)
 COLLECTION = "inbound_messages"
+STALE = timedelta(minutes=10)
+"""An entry still ``received`` this long after it arrived is abandoned, whoever received it."""
+
+
+def _run_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        return True
+    return True
 
 
 class InboundJournal:
-    def __init__(self, db: AsyncDatabase[Any]) -> None:
+    def __init__(self, db: AsyncDatabase[Any], owner: str | None = None) -> None:
         self.collection = db[COLLECTION]
+        self.owner = owner or _run_id()
+        """This process run, written on each entry it receives (see the module docstring)."""
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_indexes([
@@ -42,7 +70,7 @@ class InboundJournal:
         """
         doc: dict[str, Any] = {"protocol": protocol, "peer": peer, "raw": raw, "received_at": now_utc(),
                                "status": status, "message_type": message_type, "control_id": control_id,
-                               "detail": detail}
+                               "detail": detail, "owner": self.owner}
         if partner:
             doc["partner"] = partner
         if charset:
@@ -68,3 +96,33 @@ class InboundJournal:
     async def left_received(self) -> list[dict[str, Any]]:
         """Entries never settled (the process or its database died while handling them), oldest first."""
         return await self.collection.find({"status": "received"}, sort=[("received_at", ASCENDING)]).to_list()
+
+    def abandoned(self, entry: dict[str, Any], now: datetime, stale: timedelta = STALE) -> bool:
+        """Whether no live process is handling this ``received`` entry (see the module docstring)."""
+        owner = entry.get("owner")
+        # the last time a process took it: received, or claimed by a replay (naive UTC, as BSON gives it back)
+        since = entry.get("replayed_at") or entry.get("received_at") or now
+        if not owner or since.replace(tzinfo=None) < now - stale:
+            return True
+        host, _, rest = str(owner).partition(":")
+        pid = rest.partition(":")[0]
+        if host != socket.gethostname() or not pid.isdigit():
+            return False
+        if pid == self.owner.split(":")[1]:
+            return str(owner) != self.owner  # an earlier run of this pid is gone; this run's own entries are in flight
+        return not _pid_alive(int(pid))
+
+    async def claim_left(self, stale: timedelta = STALE) -> tuple[list[dict[str, Any]], int]:
+        """The abandoned ``received`` entries, each claimed for this process (a process racing for the same entry
+        gets it only if it wins the atomic update), oldest first; and how many were left to live processes."""
+        now, claimed, skipped = now_utc(), [], 0
+        for entry in await self.left_received():
+            if not self.abandoned(entry, now, stale):
+                skipped += 1
+                continue
+            taken = await self.collection.find_one_and_update(
+                {"_id": entry["_id"], "status": "received", "owner": entry.get("owner")},
+                {"$set": {"owner": self.owner, "replayed_at": now}}, return_document=ReturnDocument.AFTER)
+            if taken is not None:
+                claimed.append(taken)
+        return claimed, skipped

@@ -39,10 +39,13 @@ async def _replay_one(hl7: Hl7Dispatcher, astm: AstmDispatcher, entry: dict[str,
 
 
 async def replay_received(journal: InboundJournal, hl7: Hl7Dispatcher, astm: AstmDispatcher) -> int:
-    """Process every ``received`` entry again with the wired dispatchers; returns how many were replayed
-    (each one settled)."""
+    """Process again every ``received`` entry no live process is handling (claimed for this process: with
+    several processes on one database each is replayed once) with the wired dispatchers; returns how many
+    were replayed (each one settled)."""
     outcome: Counter[str] = Counter()
-    entries = await journal.left_received()
+    entries, in_flight = await journal.claim_left()
+    if in_flight:
+        log.info("inbound journal: %d message(s) 'received' are being handled by another live process", in_flight)
     for entry in entries:
         try:
             await _replay_one(hl7, astm, entry)

@@ -16,7 +16,7 @@ Pure functions over resources already read, so the rules are tested without a st
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +79,25 @@ def display_name(*resources: Resource | None) -> str:
 
 Party = tuple[Resource | None, Resource | None, Resource | None]
 """(PractitionerRole, Practitioner, Organization) of a prescriber or correspondent; any may be missing."""
+Read = Callable[[str, str], Awaitable[Resource | None]]
+PARTY_TYPES = frozenset({"PractitionerRole", "Practitioner", "Organization"})
+
+
+async def read_party(read: Read, reference: str) -> Party | None:
+    """The party a ``PractitionerRole/…``, ``Practitioner/…`` or ``Organization/…`` reference names (a role
+    with its practitioner and organisation), ``None`` when it is of another type or not stored."""
+    kind, _, rid = reference.partition("/")
+    found = await read(kind, rid) if kind in PARTY_TYPES and rid and "/" not in rid else None
+    if found is None:
+        return None
+    if kind == "Organization":
+        return None, None, found
+    if kind == "Practitioner":
+        return None, found, None
+    practitioner_ref = str((found.get("practitioner") or {}).get("reference", "")).partition("/")
+    organization_ref = str((found.get("organization") or {}).get("reference", "")).partition("/")
+    return (found, await read("Practitioner", practitioner_ref[2]) if practitioner_ref[2] else None,
+            await read("Organization", organization_ref[2]) if organization_ref[2] else None)
 
 
 def plan_recipients(report: Resource, patient: Resource, parties: Iterable[Party], refused: set[str], *,

@@ -47,7 +47,8 @@ def _partner(fields: dict[str, Any]) -> Partner:
                        astm_sender=fields.get("astm_sender") or None,
                        addresses=tuple(fields.get("addresses") or ()), send_to=fields.get("send_to") or None,
                        identifier_types=dict(fields.get("identifier_types") or {}),
-                       options=dict(fields.get("options") or {}))
+                       options=dict(fields.get("options") or {}),
+                       identity_updates=bool(fields.get("identity_updates", False)))
     except SglError as exc:
         raise click.ClickException(exc.diagnostics) from exc
 
@@ -68,15 +69,17 @@ def partners() -> None:
 @click.option("--identifier-type", "identifier_types", multiple=True,
               help="PID-3 identifier type mapping, e.g. MR=PI: its MR identifier is the IPP (repeatable).")
 @click.option("--option", "options", multiple=True, help="Partner-level parsing option KEY=VALUE (repeatable).")
+@click.option("--identity-updates", is_flag=True,
+              help="A dpi partner that takes ADT^A31/A40 on --send-to: told of identity changes of its patients.")
 @DATA_DIR
 def add(name: str, role: str, hl7_application: str | None, hl7_facility: str | None, astm_sender: str | None,
         addresses: tuple[str, ...], send_to: str | None, identifier_types: tuple[str, ...], options: tuple[str, ...],
-        data_dir: Path) -> None:
+        identity_updates: bool, data_dir: Path) -> None:
     """Register a partner; exit 1 if the name or its sender is already taken."""
     partner = _partner({"name": name, "role": role, "hl7_application": hl7_application,
                         "hl7_facility": hl7_facility, "astm_sender": astm_sender, "addresses": addresses,
                         "send_to": send_to, "identifier_types": _pairs(identifier_types, "--identifier-type"),
-                        "options": _pairs(options, "--option")})
+                        "options": _pairs(options, "--option"), "identity_updates": identity_updates})
     _run(data_dir, lambda registry: registry.add(partner))
     click.echo(f"partner {partner.describe()} registered")
 
@@ -107,11 +110,13 @@ def import_partners(file: Path, data_dir: Path) -> None:
 def list_partners(data_dir: Path) -> None:
     """The registered partners, one per line (;-separated, with a header)."""
     found = _run(data_dir, lambda registry: registry.all())
-    click.echo("name;role;hl7_application;hl7_facility;astm_sender;addresses;send_to;identifier_types")
+    click.echo("name;role;hl7_application;hl7_facility;astm_sender;addresses;send_to;identifier_types;"
+               "identity_updates")
     for p in found:
         mapping = ",".join(f"{k}={v}" for k, v in sorted(p.identifier_types.items()))
         click.echo(";".join([p.name, p.role, p.hl7_application or "", p.hl7_facility or "", p.astm_sender or "",
-                             ",".join(p.addresses), p.send_to or "", mapping]))
+                             ",".join(p.addresses), p.send_to or "", mapping,
+                             "oui" if p.identity_updates else "non"]))
 
 
 @partners.command("remove")

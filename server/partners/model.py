@@ -58,6 +58,11 @@ class Partner:
     """PID-3 / MRG-1 identifier type mapping for this sender (``{"MR": "PI"}``: its MR is the IPP)."""
     options: dict[str, str] = field(default_factory=dict)
     """Per-partner parsing options (``server/partners/options.py``), checked here, read by the analyzer handlers."""
+    identity_updates: bool = False
+    """A ``dpi`` partner that takes PAM-FR identity messages (ADT^A31 / A40) on its ``send_to`` port: it is told
+    of the merges, status changes and trait corrections of the patients it received data of (SGL.INS.34/36).
+    Off by default: many EHR result interfaces accept ORU only (an unsolicited ADT would come back as a NACK and
+    a failure Task), and a hospital's own identity repository, not the lab, usually tells its EHR."""
 
     def __post_init__(self) -> None:
         if not self.name.strip():
@@ -84,6 +89,9 @@ class Partner:
             host, _, port = self.send_to.rpartition(":")
             if not host or not port.isdigit() or not 0 < int(port) < 65536:
                 raise InvalidInput(f"--send-to {self.send_to!r} is not HOST:PORT", expression="send_to")
+        if self.identity_updates and (self.role != DPI or not self.send_to):
+            raise InvalidInput("--identity-updates is for a dpi partner with --send-to (where the ADT go)",
+                               expression="identity_updates")
         for source, target in self.identifier_types.items():
             if target not in IDENTIFIER_TYPES or not source:
                 raise InvalidInput(f"identifier type mapping {source}={target}: the target must be one of "
@@ -104,13 +112,15 @@ class Partner:
         return {"_id": self.name, "role": self.role, "hl7_application": self.hl7_application,
                 "hl7_facility": self.hl7_facility, "astm_sender": self.astm_sender,
                 "addresses": list(self.addresses), "send_to": self.send_to,
-                "identifier_types": dict(self.identifier_types), "options": dict(self.options)}
+                "identifier_types": dict(self.identifier_types), "options": dict(self.options),
+                "identity_updates": self.identity_updates}
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> Partner:
         return cls(str(doc["_id"]), str(doc["role"]), doc.get("hl7_application"), doc.get("hl7_facility"),
                    doc.get("astm_sender"), tuple(doc.get("addresses") or ()), doc.get("send_to"),
-                   dict(doc.get("identifier_types") or {}), dict(doc.get("options") or {}))
+                   dict(doc.get("identifier_types") or {}), dict(doc.get("options") or {}),
+                   bool(doc.get("identity_updates", False)))
 
     def describe(self) -> str:
         who = " ".join(f"{k}={v}" for k, v in (("hl7", self.hl7_application), ("facility", self.hl7_facility),

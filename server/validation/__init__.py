@@ -8,13 +8,13 @@ validation state with ``is_autoverified`` and the tags of ``marks.py`` (SGL.DOC.
 
 from fastapi import APIRouter
 
-from server.validation import biological, correct, rerun, technical
+from server.validation import biological, correct, rerun, technical, withdraw
 from server.validation.marks import AUTOVERIFIED, BIOLOGICAL, STEP_SYSTEM, TECHNICAL, has_step, is_autoverified
 from server.validation.rules import DEFAULT_RULES, ValidationRules, load_rules
 from server.validation.write_rules import register_validation_rules
 
 router = APIRouter()
-for _module in (technical, rerun, biological, correct):
+for _module in (technical, rerun, biological, correct, withdraw):
     router.include_router(_module.router)
 
 __all__ = ["AUTOVERIFIED", "BIOLOGICAL", "DEFAULT_RULES", "STEP_SYSTEM", "TECHNICAL", "ValidationRules",

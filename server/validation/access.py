@@ -11,6 +11,7 @@ TECHNICAL_VALIDATION = ("Observation", "$validate-technical")
 RERUN = ("Observation", "$rerun")
 BIOLOGICAL_VALIDATION = ("DiagnosticReport", "$validate-biological")
 CORRECTION = ("DiagnosticReport", "$correct")
+WITHDRAWAL = ("DiagnosticReport", "$withdraw")
 
 
 def require_permission(caller: Caller, door: tuple[str, str]) -> None:

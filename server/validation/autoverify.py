@@ -26,6 +26,7 @@ from resources.fhirjson import instant
 from resources.interactions import WriteRule
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
+from server.stored_catalog import CatalogRepository
 from server.validation.definitions import result_context
 from server.validation.marks import (
     AUTOVERIFIED,
@@ -45,9 +46,10 @@ from server.validation.steps import retried, workflow_step
 log = logging.getLogger(__name__)
 
 
-async def refusals(store: FhirStore, observation: dict[str, Any], rules: ValidationRules) -> list[str]:
+async def refusals(store: FhirStore, catalogue: CatalogRepository, observation: dict[str, Any],
+                   rules: ValidationRules) -> list[str]:
     """Why this technically validated result cannot be validated automatically (empty: it can)."""
-    ctx = await result_context(store, observation)
+    ctx = await result_context(store, catalogue, observation)
     reasons = []
     if ctx.analysis_code not in rules.autoverifiable:
         reasons.append(f"analysis {ctx.analysis_code!r} is not eligible")
@@ -64,8 +66,8 @@ async def refusals(store: FhirStore, observation: dict[str, Any], rules: Validat
 
 
 @retried
-async def autoverify_report(store: FhirStore, write_rule: WriteRule | None, report_id: str,
-                            rules: ValidationRules) -> bool:
+async def autoverify_report(store: FhirStore, catalogue: CatalogRepository, write_rule: WriteRule | None,
+                            report_id: str, rules: ValidationRules) -> bool:
     """Validate the report automatically if all its results pass; True when it did."""
     report = (await store.read("DiagnosticReport", report_id)).resource or {}
     if report.get("status") in FINAL_STATES:
@@ -77,7 +79,7 @@ async def autoverify_report(store: FhirStore, write_rule: WriteRule | None, repo
     if not pending or waiting:
         return False
     for observation in pending:
-        reasons = await refusals(store, observation, rules)
+        reasons = await refusals(store, catalogue, observation, rules)
         if reasons:
             log.info("DiagnosticReport/%s not autoverified: Observation/%s: %s", report_id, observation["id"],
                      "; ".join(reasons))

@@ -26,8 +26,9 @@ from resources.interactions import WriteRule
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.access.caller import Caller
-from server.deps import CallerDep, SettingsDep, StoreDep, WriteRuleDep
+from server.deps import CallerDep, CatalogueDep, SettingsDep, StoreDep, WriteRuleDep
 from server.responses import fhir_response
+from server.stored_catalog import CatalogRepository
 from server.validation.access import CORRECTION, require_permission
 from server.validation.biological import live, signed
 from server.validation.definitions import result_context
@@ -44,8 +45,8 @@ from server.validation.validator import validating_biologist
 router = APIRouter()
 
 
-async def _corrected(store: FhirStore, observation: dict[str, Any], new: tuple[str, Any], reason: str,
-                     who: dict[str, Any], rules: ValidationRules) -> dict[str, Any]:
+async def _corrected(store: FhirStore, catalogue: CatalogRepository, observation: dict[str, Any],
+                     new: tuple[str, Any], reason: str, who: dict[str, Any], rules: ValidationRules) -> dict[str, Any]:
     key, given = new
     where = f"Observation/{observation['id']}"
     if observation.get("status") not in FINAL_STATES:
@@ -59,7 +60,7 @@ async def _corrected(store: FhirStore, observation: dict[str, Any], new: tuple[s
         raise RuleViolation("VAL-12", f"{where} already has this value", expression="Parameters.value")
     changed = {k: v for k, v in observation.items() if k not in VALUE_KEYS}
     changed[key] = given
-    ctx = await result_context(store, changed)
+    ctx = await result_context(store, catalogue, changed)
     changed = apply_flags(changed, ctx, rules)
     changed = apply_delta(changed, await previous_result(store, changed), ctx, rules)
     changed["note"] = [*changed.get("note", []), {"text": f"Résultat corrigé : {reason}",
@@ -68,8 +69,8 @@ async def _corrected(store: FhirStore, observation: dict[str, Any], new: tuple[s
 
 
 @retried
-async def correct_result(store: FhirStore, write_rule: WriteRule | None, caller: Caller, report_id: str,
-                         observation_id: str, new: tuple[str, Any], reason: str,
+async def correct_result(store: FhirStore, catalogue: CatalogRepository, write_rule: WriteRule | None,
+                         caller: Caller, report_id: str, observation_id: str, new: tuple[str, Any], reason: str,
                          rules: ValidationRules) -> dict[str, Any]:
     require_permission(caller, CORRECTION)
     _, who = await validating_biologist(store, caller, "a correction")
@@ -79,7 +80,7 @@ async def correct_result(store: FhirStore, write_rule: WriteRule | None, caller:
         raise RuleViolation("VAL-10", f"Observation/{observation_id} is not a result of DiagnosticReport/{report_id}",
                             expression="Parameters.observation")
     observation = (await store.read("Observation", observation_id)).resource or {}
-    corrected = await _corrected(store, observation, new, reason, who, rules)
+    corrected = await _corrected(store, catalogue, observation, new, reason, who, rules)
     async with workflow_step(store, write_rule, "correction") as writer:
         await writer.update(corrected)
         out = refreshed(report, await order_results(store, report, writer), status="corrected", issued=True)
@@ -91,8 +92,8 @@ async def correct_result(store: FhirStore, write_rule: WriteRule | None, caller:
 
 
 @router.post("/DiagnosticReport/{rid}/$correct")
-async def correct(rid: str, request: Request, store: StoreDep, write_rule: WriteRuleDep, caller: CallerDep,
-                  settings: SettingsDep) -> Response:
+async def correct(rid: str, request: Request, store: StoreDep, catalogue: CatalogueDep, write_rule: WriteRuleDep,
+                  caller: CallerDep, settings: SettingsDep) -> Response:
     params = parameters(await request.body())
     targets = references(params, "observation", "Observation")
     if len(targets) != 1:
@@ -101,5 +102,5 @@ async def correct(rid: str, request: Request, store: StoreDep, write_rule: Write
     if new is None:
         raise InvalidInput("parameter 'value' is required", expression="Parameters.value")
     reason = text(params, "reason", required=True) or ""
-    return fhir_response(await correct_result(store, write_rule, caller, rid, targets[0], new, reason,
+    return fhir_response(await correct_result(store, catalogue, write_rule, caller, rid, targets[0], new, reason,
                                               load_rules(settings.validation_rules)))

@@ -1,7 +1,8 @@
 """What a result is judged against: its catalogue definition and the patient's sex and age.
 
-The analysis is found by the Observation's catalogue (local) code, else by its LOINC code, as the
-``ObservationDefinition`` the catalogue stores. Age is counted in completed years at collection
+The analysis is found by the Observation's catalogue (local) code, else by its LOINC code, among the
+``ObservationDefinition`` resources of the catalogue as the application's ``CatalogRepository`` holds
+it (indexed once per catalogue read: no search per result). Age is counted in completed years at collection
 (``effectiveDateTime``, else the specimen's collection time).
 """
 
@@ -12,9 +13,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from resources import interactions
 from resources.errors import NotFound, RuleViolation
 from resources.store.base import FhirStore
+from server.stored_catalog import CatalogRepository, StoredCatalog
 from terminology import CATALOG_SYSTEM, LOINC_SYSTEM
 
 
@@ -31,16 +32,25 @@ def _coding(concept: dict[str, Any], system: str) -> str | None:
     return next((c["code"] for c in concept.get("coding", ()) if c.get("system") == system and c.get("code")), None)
 
 
-async def find_definition(store: FhirStore, observation: dict[str, Any]) -> dict[str, Any]:
+def definitions_by_code(stored: StoredCatalog) -> dict[tuple[str, str], dict[str, Any]]:
+    """(system, code) -> the catalogue's ObservationDefinition carrying that coding (the first, in
+    catalogue order, when two carry the same LOINC code)."""
+    index: dict[tuple[str, str], dict[str, Any]] = {}
+    for definition in (r for r in stored.resources if r["resourceType"] == "ObservationDefinition"):
+        for coding in (definition.get("code") or {}).get("coding", ()):
+            if coding.get("system") and coding.get("code"):
+                index.setdefault((coding["system"], coding["code"]), definition)
+    return index
+
+
+async def find_definition(catalogue: CatalogRepository, observation: dict[str, Any]) -> dict[str, Any]:
     code = observation.get("code") or {}
+    by_code = (await catalogue.current()).derived(definitions_by_code)
     for system in (CATALOG_SYSTEM, LOINC_SYSTEM):
         value = _coding(code, system)
-        if value is None:
-            continue
-        bundle = await interactions.search(store, "ObservationDefinition", [("code", f"{system}|{value}")], base="")
-        found = [e["resource"] for e in bundle.get("entry", ()) if e["search"]["mode"] == "match"]
-        if found:
-            return dict(found[0])
+        found = by_code.get((system, value)) if value is not None else None
+        if found is not None:
+            return dict(found)
     raise RuleViolation("VAL-03", "the result's code is not an analysis of the catalogue (no ObservationDefinition "
                         "with its local or LOINC code)", expression="Observation.code")
 
@@ -77,8 +87,8 @@ async def patient_of(store: FhirStore, observation: dict[str, Any]) -> dict[str,
                             expression="Observation.subject") from exc
 
 
-async def result_context(store: FhirStore, observation: dict[str, Any]) -> ResultContext:
-    definition = await find_definition(store, observation)
+async def result_context(store: FhirStore, catalogue: CatalogRepository, observation: dict[str, Any]) -> ResultContext:
+    definition = await find_definition(catalogue, observation)
     local = next((i["value"] for i in definition.get("identifier", ()) if i.get("system") == CATALOG_SYSTEM), None)
     patient = await patient_of(store, observation)
     birth, collected = _day(patient.get("birthDate")), await _collected(store, observation)

@@ -24,6 +24,7 @@ ACTIVITIES = {
     "biological-review": "Revue biologique d'un résultat validé automatiquement",
     "autoverification": "Validation automatique selon les règles du laboratoire",
     "correction": "Correction d'un résultat validé",
+    "withdrawal": "Retrait d'un compte rendu validé",
 }
 _PARTICIPANT = "http://terminology.hl7.org/CodeSystem/provenance-participant-type"
 RULES_SYSTEM = f"{BASE}/sid/regles-validation"

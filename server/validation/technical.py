@@ -24,8 +24,9 @@ from resources.errors import InvalidInput, RuleViolation
 from resources.interactions import WriteRule
 from resources.store.base import FhirStore
 from server.access.caller import Caller
-from server.deps import CallerDep, SettingsDep, StoreDep, WriteRuleDep
+from server.deps import CallerDep, CatalogueDep, SettingsDep, StoreDep, WriteRuleDep
 from server.responses import fhir_response
+from server.stored_catalog import CatalogRepository
 from server.validation.access import TECHNICAL_VALIDATION, require_permission
 from server.validation.autoverify import autoverify_report
 from server.validation.definitions import result_context
@@ -42,7 +43,8 @@ router = APIRouter()
 MAX_BATCH = 200
 
 
-async def _prepared(store: FhirStore, rid: str, note: str | None, rules: ValidationRules) -> dict[str, Any]:
+async def _prepared(store: FhirStore, catalogue: CatalogRepository, rid: str, note: str | None,
+                    rules: ValidationRules) -> dict[str, Any]:
     """The result as it will be stored, or the reason it cannot be validated."""
     observation = (await store.read("Observation", rid)).resource or {}
     where = f"Observation/{rid}"
@@ -53,7 +55,7 @@ async def _prepared(store: FhirStore, rid: str, note: str | None, rules: Validat
     if not has_value(observation):
         raise RuleViolation("VAL-02", f"{where} has no value: rerun it ($rerun) instead of validating it",
                             expression="Observation.value[x]")
-    ctx = await result_context(store, observation)
+    ctx = await result_context(store, catalogue, observation)
     observation = apply_flags(observation, ctx, rules)
     observation = apply_delta(observation, await previous_result(store, observation), ctx, rules)
     if note:
@@ -62,10 +64,10 @@ async def _prepared(store: FhirStore, rid: str, note: str | None, rules: Validat
 
 
 @retried
-async def _technical_step(store: FhirStore, write_rule: WriteRule | None, caller: Caller, ids: list[str],
-                          note: str | None, rules: ValidationRules) -> list[str]:
+async def _technical_step(store: FhirStore, catalogue: CatalogRepository, write_rule: WriteRule | None,
+                          caller: Caller, ids: list[str], note: str | None, rules: ValidationRules) -> list[str]:
     """Check and write the results, their reports and the Provenance; return the reports' ids."""
-    prepared = [await _prepared(store, rid, note, rules) for rid in ids]
+    prepared = [await _prepared(store, catalogue, rid, note, rules) for rid in ids]
     async with workflow_step(store, write_rule, "technical-validation") as writer:
         for observation in prepared:
             await writer.update(observation)
@@ -80,36 +82,36 @@ async def _technical_step(store: FhirStore, write_rule: WriteRule | None, caller
     return list(reports)
 
 
-async def validate_technical(store: FhirStore, write_rule: WriteRule | None, caller: Caller, ids: list[str],
-                             note: str | None, rules: ValidationRules, *,
+async def validate_technical(store: FhirStore, catalogue: CatalogRepository, write_rule: WriteRule | None,
+                             caller: Caller, ids: list[str], note: str | None, rules: ValidationRules, *,
                              autoverification: bool) -> list[dict[str, Any]]:
     """Validate the results together; return them as stored once autoverification (if on) has run."""
     require_permission(caller, TECHNICAL_VALIDATION)
     if not ids or len(ids) > MAX_BATCH or len(set(ids)) != len(ids):
         raise InvalidInput(f"give 1 to {MAX_BATCH} distinct results", expression="Parameters.observation")
-    report_ids = await _technical_step(store, write_rule, caller, ids, note, rules)
+    report_ids = await _technical_step(store, catalogue, write_rule, caller, ids, note, rules)
     if autoverification:
         for report_id in report_ids:
-            await autoverify_report(store, write_rule, report_id, rules)
+            await autoverify_report(store, catalogue, write_rule, report_id, rules)
     return [(await store.read("Observation", rid)).resource or {} for rid in ids]
 
 
 @router.post("/Observation/{rid}/$validate-technical")
-async def validate_one(rid: str, request: Request, store: StoreDep, write_rule: WriteRuleDep, caller: CallerDep,
-                       settings: SettingsDep) -> Response:
+async def validate_one(rid: str, request: Request, store: StoreDep, catalogue: CatalogueDep, write_rule: WriteRuleDep,
+                       caller: CallerDep, settings: SettingsDep) -> Response:
     params = parameters(await request.body())
-    done = await validate_technical(store, write_rule, caller, [rid], text(params, "note"),
+    done = await validate_technical(store, catalogue, write_rule, caller, [rid], text(params, "note"),
                                     load_rules(settings.validation_rules),
                                     autoverification=settings.autoverification)
     return fhir_response(done[0])
 
 
 @router.post("/Observation/$validate-technical")
-async def validate_batch(request: Request, store: StoreDep, write_rule: WriteRuleDep, caller: CallerDep,
-                         settings: SettingsDep) -> Response:
+async def validate_batch(request: Request, store: StoreDep, catalogue: CatalogueDep, write_rule: WriteRuleDep,
+                         caller: CallerDep, settings: SettingsDep) -> Response:
     params = parameters(await request.body())
-    done = await validate_technical(store, write_rule, caller, references(params, "observation", "Observation"),
-                                    text(params, "note"), load_rules(settings.validation_rules),
-                                    autoverification=settings.autoverification)
+    done = await validate_technical(store, catalogue, write_rule, caller,
+                                    references(params, "observation", "Observation"), text(params, "note"),
+                                    load_rules(settings.validation_rules), autoverification=settings.autoverification)
     return fhir_response({"resourceType": "Bundle", "type": "collection",
                           "entry": [{"resource": o} for o in done]})

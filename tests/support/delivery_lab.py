@@ -41,9 +41,10 @@ class DeliveryLab(Dedicated):
         out, _ = await asyncio.wait_for(proc.communicate(), 120)
         return proc.returncode or 0, out.decode()
 
-    async def add_dpi(self, name: str, address: str) -> None:
+    async def add_dpi(self, name: str, address: str, *options: str) -> None:
+        """``sgl partners add NAME --role dpi --send-to ADDRESS`` with more ``options`` (``--identity-updates``)."""
         code, out = await self.sgl("partners", "add", name, "--role", "dpi", "--hl7-application", name,
-                                   "--send-to", address)
+                                   "--send-to", address, *options)
         assert code == 0, out
         await asyncio.sleep(1.2)  # the running server re-reads its partners within a second (registry.CACHE_SECONDS)
 
@@ -58,22 +59,24 @@ async def delivery_lab(data_dir: Path, env: dict[str, str] | None = None) -> Asy
         yield holder
 
 
-async def deliveries(client: httpx.AsyncClient, report_id: str) -> list[dict[str, Any]]:
-    answer = await client.get(f"DiagnosticReport/{report_id}/$deliveries")
+async def deliveries(client: httpx.AsyncClient, report_id: str, kind: str = "DiagnosticReport"
+                     ) -> list[dict[str, Any]]:
+    """``$deliveries`` of a report (or of a patient with ``kind="Patient"``), each as its JSON."""
+    answer = await client.get(f"{kind}/{report_id}/$deliveries")
     assert answer.status_code == 200, answer.text
     return [json.loads(p["valueString"]) for p in answer.json().get("parameter", ())]
 
 
 async def wait_until(client: httpx.AsyncClient, report_id: str,
-                     done: Callable[[list[dict[str, Any]]], bool], deadline: float = DEADLINE_S
-                     ) -> list[dict[str, Any]]:
-    """The report's deliveries once ``done(deliveries)`` holds; fails the test after the deadline."""
+                     done: Callable[[list[dict[str, Any]]], bool], deadline: float = DEADLINE_S,
+                     kind: str = "DiagnosticReport") -> list[dict[str, Any]]:
+    """The report's (or patient's) deliveries once ``done(deliveries)`` holds; fails the test after the deadline."""
     end = time.monotonic() + deadline
     while True:
-        found = await deliveries(client, report_id)
+        found = await deliveries(client, report_id, kind)
         if done(found):
             return found
-        assert time.monotonic() < end, f"deliveries of DiagnosticReport/{report_id} after {deadline} s: {found}"
+        assert time.monotonic() < end, f"deliveries of {kind}/{report_id} after {deadline} s: {found}"
         await asyncio.sleep(0.2)
 
 

@@ -3,6 +3,7 @@
     sim = start_dmp_simulator(tmp_path / "dmp")   # makes the test PKI there (ca, server, client)
     sim.base_url, sim.client_cert, sim.client_key, sim.ca   # what SGL_DMP_URL/CERT/KEY/CA take
     sim.documents()                               # GET /_sim/documents over mutual TLS
+    sim.web_url, sim.web_calls()                  # the TD0.9 landing page (SGL_DMP_WEB_URL), the calls it got
     sim.queue_faults("registry_error", 3, code="XDSRegistryBusy")
     sim.stop()
 """
@@ -22,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.sgl_server import free_port, interrupt
+from tests.support.sgl_server import free_ports, interrupt
 
 SERVICES = "/si-dmp-server/v2/services"
 
@@ -33,6 +34,12 @@ class DmpSimulator:
     port: int
     cert_dir: Path
     log: Path
+    web_port: int = 0
+
+    @property
+    def web_url(self) -> str:
+        """The web-PS TD0.9 URL (no client certificate there)."""
+        return f"https://127.0.0.1:{self.web_port}/web-ps"
 
     @property
     def root(self) -> str:
@@ -69,6 +76,10 @@ class DmpSimulator:
         result: list[dict[str, Any]] = self._call("GET", "/_sim/documents")
         return result
 
+    def web_calls(self) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._call("GET", "/_sim/web-calls")
+        return result
+
     def queue_faults(self, mode: str, count: int = 1, *, code: str = "XDSRegistryBusy", delay: float = 0.0) -> None:
         self._call("POST", "/_sim/faults", json={"mode": mode, "count": count, "code": code, "delay": delay})
 
@@ -84,13 +95,13 @@ class DmpSimulator:
 
 
 def start_dmp_simulator(cert_dir: Path, timeout: float = 60.0) -> DmpSimulator:
-    port = free_port()
+    port, web_port = free_ports(2)
     log = cert_dir.parent / f"dmp-simulator-{port}.log"
     sgl = Path(sys.executable).parent / "sgl"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([str(sgl), "dmp-simulator", "--port", str(port), "--cert-dir", str(cert_dir)],
-                                stdout=out, stderr=subprocess.STDOUT)
-    sim = DmpSimulator(proc, port, cert_dir, log)
+        proc = subprocess.Popen([str(sgl), "dmp-simulator", "--port", str(port), "--web-port", str(web_port),
+                                 "--cert-dir", str(cert_dir)], stdout=out, stderr=subprocess.STDOUT)
+    sim = DmpSimulator(proc, port, cert_dir, log, web_port)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import AuthorityInformationAccessOID
 
 from facades.mssante import MssClient, OperatorConfig, ReportMail, Sender
 from facades.mssante.dev_crl import write_crl
@@ -44,8 +45,10 @@ def operator_pki(directory: Path) -> OperatorPki:
 
 
 def reissue(ca: CertifiedKey, source: CertifiedKey, directory: Path, stem: str, *,
-            not_before: dt.datetime | None = None, not_after: dt.datetime | None = None) -> CertifiedKey:
-    """``source``'s subject, key and extensions under a new serial, signed by ``ca``, with the given dates."""
+            not_before: dt.datetime | None = None, not_after: dt.datetime | None = None,
+            ocsp_url: str | None = None) -> CertifiedKey:
+    """``source``'s subject, key and extensions under a new serial, signed by ``ca``, with the given dates;
+    ``ocsp_url``: naming that OCSP responder in an Authority Information Access extension."""
     cert = x509.load_pem_x509_certificate(source.cert.read_bytes())
     ca_cert = x509.load_pem_x509_certificate(ca.cert.read_bytes())
     ca_key = serialization.load_pem_private_key(ca.key.read_bytes(), password=None)
@@ -56,6 +59,9 @@ def reissue(ca: CertifiedKey, source: CertifiedKey, directory: Path, stem: str, 
                .not_valid_after(not_after or cert.not_valid_after_utc))
     for extension in cert.extensions:
         builder = builder.add_extension(extension.value, extension.critical)
+    if ocsp_url:
+        builder = builder.add_extension(x509.AuthorityInformationAccess([x509.AccessDescription(
+            AuthorityInformationAccessOID.OCSP, x509.UniformResourceIdentifier(ocsp_url))]), critical=False)
     out = CertifiedKey(directory / f"{stem}.pem", directory / f"{stem}-key.pem")
     out.cert.write_bytes(builder.sign(ca_key, hashes.SHA256()).public_bytes(serialization.Encoding.PEM))
     shutil.copy(source.key, out.key)
@@ -67,11 +73,12 @@ def days_ago(n: int) -> dt.datetime:
 
 
 def client_for(ops: OperatorPki, smtp_port: int, imap_port: int, *, crls: tuple[Path, ...] | None = None,
-               roots: Path | None = None) -> MssClient:
-    """The production client with the lab's BAL certificate, trusting the test CA and its CRL."""
+               roots: Path | None = None, ocsp: str | None = None) -> MssClient:
+    """The production client with the lab's BAL certificate, trusting the test CA and its CRL (``crls=()``:
+    none, revocation by OCSP only; ``ocsp``: the configured responder)."""
     return MssClient(OperatorConfig("127.0.0.1", smtp_port, "127.0.0.1", imap_port, ops.pki.client.cert,
                                     ops.pki.client.key, roots or ops.pki.ca.cert,
-                                    (ops.crl,) if crls is None else crls, timeout=10.0))
+                                    (ops.crl,) if crls is None else crls, timeout=10.0, ocsp=ocsp))
 
 
 def report_mail(*to: str, **changes: object) -> ReportMail:

@@ -37,6 +37,12 @@ class OperatorProcess:
         answer.raise_for_status()
         return list(answer.json())
 
+    def admin(self, path: str, **params: str) -> Any:
+        """``GET /_sim/<path>`` with these parameters (the simulator's knobs: ``delay``, ``ocsp``)."""
+        answer = httpx.get(f"http://127.0.0.1:{self.admin_port}/_sim/{path}", params=params, timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
     def stop(self) -> None:
         self.proc.terminate()
         try:

@@ -11,6 +11,10 @@ import { PatientFilePage } from "./pages/PatientFile";
 import { WorklistPage, usePendingCount } from "./pages/Worklist";
 import { ReportPage } from "./pages/Report";
 import { BenchPage } from "./pages/Bench";
+import { PatientEditPage } from "./pages/PatientEdit";
+import { OrderNewPage } from "./pages/OrderNew";
+import { ReceptionPage } from "./pages/Reception";
+import { UnmatchedPage } from "./pages/Unmatched";
 import { ReportsPage } from "./pages/Reports";
 import { ReportDocumentsPage } from "./pages/ReportDocuments";
 import { CataloguePage } from "./pages/Catalogue";
@@ -23,6 +27,12 @@ interface Screen {
 
 const SCREENS: Screen[] = [
   { path: "/patients", label: "Patients", allowed: (s) => can(s, "Patient", "read") },
+  { path: "/reception", label: "Réception des tubes", allowed: (s) => can(s, "Specimen", "update") },
+  {
+    path: "/non-rattaches",
+    label: "Résultats non rattachés",
+    allowed: (s) => can(s, "Observation", "update") && can(s, "Task", "update"),
+  },
   {
     path: "/paillasse",
     label: "Validation technique",
@@ -117,20 +127,32 @@ function Shell({ session, path, onLogout }: { session: Session; path: string; on
   );
 }
 
+function unavailable(any = true) {
+  return any ? (
+    <Alert color="gray" title="Écran non disponible">
+      Cet écran n'existe pas ou votre profil n'y a pas accès. Choisissez un écran dans le menu.
+    </Alert>
+  ) : (
+    <Alert color="gray" title="Aucun écran">Votre profil n'a accès à aucun écran du poste de travail.</Alert>
+  );
+}
+
 function route(session: Session, path: string, screens: Screen[]) {
   const [, page, id] = path.split("/");
-  const allowed = screens.some((s) => s.path === `/${page}`);
-  if (!allowed) {
-    return screens.length ? (
-      <Alert color="gray" title="Écran non disponible">
-        Cet écran n'existe pas ou votre profil n'y a pas accès. Choisissez un écran dans le menu.
-      </Alert>
-    ) : (
-      <Alert color="gray" title="Aucun écran">Votre profil n'a accès à aucun écran du poste de travail.</Alert>
-    );
+  if (page === "identite" && id) {
+    const edit = id === "nouvelle" ? can(session, "Patient", "create") : can(session, "Patient", "update");
+    return edit ? <PatientEditPage id={id === "nouvelle" ? null : id} /> : unavailable();
   }
-  if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage />;
+  if (page === "demandes" && id === "nouvelle" && can(session, "ServiceRequest", "$order")) {
+    const patient = new URLSearchParams(window.location.search).get("patient");
+    return patient ? <OrderNewPage patientId={patient} /> : unavailable();
+  }
+  const allowed = screens.some((s) => s.path === `/${page}`);
+  if (!allowed) return unavailable(screens.length > 0);
+  if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage session={session} />;
   if (page === "paillasse") return <BenchPage />;
+  if (page === "reception") return <ReceptionPage session={session} />;
+  if (page === "non-rattaches") return <UnmatchedPage who={session.name ?? session.username} />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
   if (page === "catalogue") return <CataloguePage session={session} />;
   if (page === "comptes-rendus") return id ? <ReportDocumentsPage session={session} id={id} /> : <ReportsPage />;

@@ -50,7 +50,7 @@ export interface CallOptions {
   method?: string;
   body?: unknown;
   json?: boolean; // send application/json (the /auth routes) rather than application/fhir+json
-  headers?: Record<string, string>; // e.g. If-Match on an update
+  headers?: Record<string, string>; // e.g. If-Match: W/"3" (a write on the version the user saw)
   raw?: string | Blob; // a body sent as is (a CSV file), with headers["Content-Type"]
 }
 

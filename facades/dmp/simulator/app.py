@@ -8,6 +8,7 @@
   "count": n, "code": "XDSRegistryBusy", "delay": s}``: the next ``n`` requests fail that way.
 - ``POST /_sim/reset``: forget everything (tests sharing one simulator).
 - ``GET /_sim/stats``: number of DMP requests received.
+- ``GET /_sim/web-calls``: the TD0.9 calls the web-PS port received (:mod:`facades.dmp.simulator.web`).
 
 TLS and the client-certificate check are the server's job (:mod:`facades.dmp.simulator.run`): a
 client without a certificate issued by the test CA never reaches these routes.
@@ -24,13 +25,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from facades.dmp.simulator.registry import SimulatedDmp
+from facades.dmp.simulator.web import WebCalls
 
 SERVICES = "/si-dmp-server/v2/services"
 MAX_BODY = 32 * 1024 * 1024
 
 
-def create_app(dmp: SimulatedDmp) -> Starlette:
-    """The ASGI app serving ``dmp``."""
+def create_app(dmp: SimulatedDmp, web_calls: WebCalls | None = None) -> Starlette:
+    """The ASGI app serving ``dmp`` (and the harness view of ``web_calls``, the web-PS port's calls)."""
+    calls = web_calls or WebCalls()
 
     async def service(request: Request) -> Response:
         body = await request.body()
@@ -55,10 +58,14 @@ def create_app(dmp: SimulatedDmp) -> Starlette:
 
     async def reset(request: Request) -> Response:
         dmp.reset()
+        calls.reset()
         return JSONResponse({"reset": True})
 
     async def stats(request: Request) -> Response:
         return JSONResponse({"requests": dmp.requests, "entries": len(dmp.entries), "faults": len(dmp.faults)})
+
+    async def web(request: Request) -> Response:
+        return JSONResponse(calls.calls)
 
     return Starlette(routes=[
         Route(f"{SERVICES}/repository", service, methods=["POST"]),
@@ -67,4 +74,5 @@ def create_app(dmp: SimulatedDmp) -> Starlette:
         Route("/_sim/faults", faults, methods=["POST"]),
         Route("/_sim/reset", reset, methods=["POST"]),
         Route("/_sim/stats", stats, methods=["GET"]),
+        Route("/_sim/web-calls", web, methods=["GET"]),
     ])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -22,7 +21,8 @@ from lxml import etree
 
 from facades.dmp import codes, mtom, response
 from facades.dmp.errors import RegistryError
-from facades.dmp.simulator import rules
+from facades.dmp.query import write_response
+from facades.dmp.simulator import queries, rules
 from facades.dmp.simulator.parsed import NS, ParsedEntry, ParsedSubmission, registry_objects
 from facades.dmp.vihf import VihfContent, VihfInvalid, verify_vihf
 from facades.dmp.xades import SignatureInvalid, verify_submission_signature
@@ -118,18 +118,10 @@ class SimulatedDmp:
         return _soap_fault("Sender", "wsa:ActionNotSupported", f"action {action!r} non prise en charge sur {path}")
 
     def _query(self, envelope: etree._Element, vihf: VihfContent, message_id: str) -> Reply:
-        """ITI-18 GetDocuments by uniqueId, limited to the VIHF's patient (LeafClass answer)."""
+        """ITI-18 FindDocuments / GetDocuments, limited to the VIHF's patient (LeafClass answer)."""
         query = envelope.find(f"s:Body/{{{codes.QUERY}}}AdhocQueryRequest/{{{codes.RIM}}}AdhocQuery", NS)
-        if query is None or query.get("id") != codes.GET_DOCUMENTS:
-            return _answer([_error("XDSUnknownStoredQuery", "only GetDocuments is simulated")],
-                           codes.ACTION_ITI18_RESPONSE, message_id)
-        values = " ".join(v.text or "" for v in query.iterfind(
-            "r:Slot[@name='$XDSDocumentEntryUniqueId']/r:ValueList/r:Value", NS))
-        wanted = re.findall(r"'((?:[^']|'')*)'", values)
-        found = [(held.entry_uuid, held.unique_id, held.status) for uid in wanted
-                 if (held := self.entries.get(uid.replace("''", "'"))) is not None
-                 and held.record["patientId"] == vihf.resource_id]
-        return Reply(200, SOAP_TYPE, response.query_response(found, message_id))
+        found, errors = queries.answer(query, self.entries.values(), vihf.resource_id)
+        return Reply(200, SOAP_TYPE, write_response(found, message_id, errors))
 
     def _provide(self, request: etree._Element, parts: dict[str, bytes], vihf: VihfContent) -> list[RegistryError]:
         submit = request.find("l:SubmitObjectsRequest", NS)

@@ -4,6 +4,7 @@ See :mod:`facades.mssante.simulator.operator` for what it does and ``sgl mssante
 """
 
 from facades.mssante.simulator.mailboxes import Mailboxes
+from facades.mssante.simulator.ocsp_responder import OcspResponder
 from facades.mssante.simulator.operator import OperatorHandle, run_simulator, start_operator
 
-__all__ = ["Mailboxes", "OperatorHandle", "run_simulator", "start_operator"]
+__all__ = ["Mailboxes", "OcspResponder", "OperatorHandle", "run_simulator", "start_operator"]

@@ -69,6 +69,9 @@ class Mailboxes:
     unknown: set[str] = field(default_factory=set)
     integration_error: set[str] = field(default_factory=set)
     refuse_all: bool = False
+    delay: float = 0.0
+    """Seconds a mail's DATA waits before the operator takes it (a slow operator: mails stay in flight, so a
+    test can kill the sender then); a sender gone meanwhile leaves nothing behind."""
     delivered: list[Delivered] = field(default_factory=list)
     inboxes: dict[str, list[Stored]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

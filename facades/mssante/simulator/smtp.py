@@ -45,6 +45,8 @@ class OperatorHandler:
         if not _peer(session):
             return "530 5.7.0 Must issue a STARTTLS command first"
         content = envelope.original_content or b""
+        if self.boxes.delay > 0:
+            await asyncio.sleep(self.boxes.delay)  # cancelled with the session if the sender disconnects
         self.boxes.deliver(content, str(envelope.mail_from), list(envelope.rcpt_tos), _subject_cn(_peer(session)),
                            authenticated=bool(session.authenticated))
         return "250 2.0.0 Ok: queued"

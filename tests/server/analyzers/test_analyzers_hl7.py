@@ -10,6 +10,7 @@ import pytest
 
 from facades.hl7v2 import Hl7Message, MllpClient, NackReceived, encode_frame, parse
 from server.analyzers import EXT_INSTRUMENT_RESULT
+from terminology import EXT_INSTRUMENT
 from terminology.loinc import LOINC_SYSTEM
 from terminology.ucum import UCUM_SYSTEM
 from tests.support.analyzer_lab import Tube, coding, new_tube, search
@@ -229,3 +230,28 @@ async def test_rerun_asked_by_the_validation_workflow_fills_its_waiting_observat
     assert rerun["status"] == "preliminary" and rerun["valueQuantity"]["value"] == 4.85
     assert replaces in rerun["extension"] and rerun["note"] == waiting["note"]
     assert rerun["identifier"][0]["value"].endswith("/202611261100000100")
+
+
+async def test_a_test_code_added_to_the_catalogue_is_matched_by_the_very_next_message(mllp, fhir) -> None:
+    """The ingest reads the catalogue through the application's repository, which checks the store's count
+    of catalogue writes in each message's transaction: no delay, no reload period."""
+    tube = await new_tube(fhir, ("GLY",))
+    ack = await mllp.send(oru(tube.accession, glu(code="GLUNEW")))  # the catalogue, as cached, lacks it
+    assert ack.segment("MSA").get(1) == "AA" and ack.segment("ERR").get(4) == "W"
+    original = (await fhir.get("ObservationDefinition/analysis-GLU")).json()
+    original.pop("meta")
+    added = {"url": EXT_INSTRUMENT, "extension": [{"url": "analyzer", "valueString": "BIO1"},
+                                                  {"url": "code", "valueString": "GLUNEW"}]}
+    put = await fhir.put("ObservationDefinition/analysis-GLU",
+                         json={**original, "extension": [*original.get("extension", []), added]})
+    assert put.status_code == 200, put.text
+    try:
+        again = await new_tube(fhir, ("GLY",))
+        ack = await mllp.send(oru(again.accession, glu(code="GLUNEW")))
+        assert ack.segment("MSA").get(1) == "AA" and ack.segment("ERR") is None, ack
+        [obs] = await observations(fhir, again)
+        assert coding(obs, CATALOG) == "GLU"
+        assert obs["basedOn"] == [{"reference": f"ServiceRequest/{again.requests['GLY']}"}]
+    finally:
+        restored = await fhir.put("ObservationDefinition/analysis-GLU", json=original)
+        assert restored.status_code == 200, restored.text

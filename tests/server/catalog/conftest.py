@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from resources.interactions import WriteIntent
-from server.catalog.repository import read_catalog
 from server.catalog.writer import write_pinned
 from server.database import Database
+from server.stored_catalog import read_catalog
 from terminology import catalog_to_fhir, load_seed_catalog
 
 

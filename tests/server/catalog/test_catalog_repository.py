@@ -1,4 +1,4 @@
-"""The catalogue read back from the store (server/catalog/repository.py), for the other workflows."""
+"""The catalogue read back from the store (server/stored_catalog.py), for the other workflows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from server.catalog import CatalogRepository, read_catalog
 from server.database import Database
+from server.stored_catalog import CATALOG_TYPES
 from terminology import load_seed_catalog
 from tests.support.catalog_files import IN_CIRCUIT
 
@@ -44,3 +45,34 @@ async def test_repository_serves_its_copy_until_the_catalogue_changes(sgl_db: Da
     assert edited.status_code == 200, edited.text
     fresh = await repository.current()
     assert fresh is not first and fresh.catalog.analysis("CK").loinc.code == IN_CIRCUIT[5]  # type: ignore[union-attr]
+
+
+async def test_a_plain_put_of_a_definition_is_seen_by_the_next_read(sgl_db: Database, fhir: httpx.AsyncClient) -> None:
+    """Not only the catalogue's operations: any write of a catalogue type (here a REST PUT, outside any
+    transaction) moves the store's count, so the cached copy is not served after it."""
+    repository = CatalogRepository(sgl_db.store)
+    first = await repository.current()
+    definition = (await fhir.get("ObservationDefinition/analysis-GLU")).json()
+    definition.pop("meta")
+    put = await fhir.put("ObservationDefinition/analysis-GLU", json={**definition, "preferredReportName": "Glycémie"})
+    assert put.status_code == 200, put.text
+    fresh = await repository.current()
+    assert fresh is not first
+    assert next(r for r in fresh.resources if r["id"] == "analysis-GLU")["preferredReportName"] == "Glycémie"
+    assert await repository.current() is fresh
+
+
+async def test_the_store_counts_catalogue_writes_only_when_they_commit(sgl_db: Database) -> None:
+    store = sgl_db.store
+    before = await store.revision(CATALOG_TYPES)
+    await store.create({"resourceType": "Patient", "name": [{"family": "COMPTE"}]})  # not a catalogue type
+    assert await store.revision(CATALOG_TYPES) == before
+    current = (await store.read("ObservationDefinition", "analysis-NA")).resource or {}
+    with pytest.raises(RuntimeError):
+        async with store.transaction() as session:
+            await store.update({**current, "preferredReportName": "rolled back"}, session=session)
+            assert await store.revision(CATALOG_TYPES, session=session) == before + 1  # the transaction sees it
+            raise RuntimeError("abort")
+    assert await store.revision(CATALOG_TYPES) == before  # rolled back with the write it counted
+    with pytest.raises(ValueError, match="not counted"):
+        await store.revision(["Patient"])

@@ -12,9 +12,9 @@ import pytest
 from resources.errors import RuleViolation
 from resources.interactions import WriteIntent
 from server.catalog import catalog_present, seed_catalog
-from server.catalog.repository import CATALOG_TYPES
 from server.database import open_database
 from server.settings import Settings
+from server.stored_catalog import CATALOG_TYPES
 from tests.support.access import auth_for
 from tests.support.sgl_server import SglProcess, start_sgl
 

@@ -1,7 +1,8 @@
 """The DMP channel end to end through the outbox over real sockets: ``sgl serve`` with ``SGL_DMP_*`` pointing at a
 running ``sgl dmp-simulator`` (mutual TLS). A validated report reaches the DMP once, a correction replaces it
-(RPLC), a masked dossier carries its confidentialityCodes, a registry refusal ends as a failure Task, a patient
-without a qualified INS is never sent."""
+(RPLC), a masked dossier carries its confidentialityCodes, a blocked one (dossier, prescriber, analysis) waits
+blocked until released, a registry refusal ends as a failure Task, a patient without a qualified INS is never
+sent."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from typing import Any
 
 import pytest
 
-from server.delivery.dmp_settings import BLOCK_SYSTEM, VISIBILITY_SYSTEM
+from server.delivery.dmp_settings import BLOCK_EXTENSION, BLOCK_SYSTEM, VISIBILITY_SYSTEM
 from tests.support.delivery_lab import DeliveryLab, delivery_lab, three_versions, to, wait_until
 from tests.support.dmp import DmpSimulator, running_dmp_simulator
 from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.dossiers import patient, validated_report
-from tests.support.validation_lab import parameters
+from tests.support.validation_lab import CATALOG, parameters
 from tests.support.worklist import worklist
 
 DONE = ("delivered", "failed", "cancelled")
@@ -74,12 +75,18 @@ async def test_partial_then_complete_then_correction_replace_each_other_in_order
     assert [d["replaces"] for d in n3] == [None, n3[0]["uniqueId"], n3[1]["uniqueId"]]
 
 
-async def _validated_with(dl: DeliveryLab, security: list[dict[str, str]], tags: list[dict[str, str]]) -> str:
+async def _validated_with(dl: DeliveryLab, security: list[dict[str, str]], tags: list[dict[str, str]], *,
+                          code: str = "GLU", requester: str | None = None) -> str:
     """A report whose dossier settings (security labels, tags) are set before its biological validation, as
-    the workbench does when the biologist ticks them; returns its id."""
+    the workbench does when the biologist ticks them (``requester``: the order's prescriber); returns its id."""
     pid = await patient(dl.lab)
     (request,) = await dl.lab.order(pid)
-    rid = await dl.lab.result(pid, request, "GLU", 1.1, when="2026-11-20T08:00:00+01:00")
+    if requester:
+        order = (await dl.lab.client.get(f"ServiceRequest/{request}")).json()
+        put = await dl.lab.client.put(f"ServiceRequest/{request}",
+                                      json={**order, "requester": {"reference": requester}})
+        assert put.status_code == 200, put.text
+    rid = await dl.lab.result(pid, request, code, 1.1, when="2026-11-20T08:00:00+01:00")
     assert (await dl.lab.validate(rid)).status_code == 200
     report = await dl.lab.report_of(rid)
     meta = report.get("meta", {})
@@ -102,13 +109,64 @@ async def test_a_masked_dossier_is_sent_with_its_confidentiality_codes_SGL_DOC_1
         ("N", "MASQUE_PS", "INVISIBLE_PATIENT")}
 
 
+def _blocked(dl: DeliveryLab, report_id: str) -> Any:
+    return wait_until(dl.lab.client, report_id, lambda found: [d["state"] for d in to("dmp", found)] == ["blocked"])
+
+
 @pytest.mark.req("SGL.DMP.02")
-async def test_a_blocked_dossier_never_reaches_the_dmp_SGL_DMP_02(dl: DeliveryLab, dmp: DmpSimulator) -> None:
+async def test_a_blocked_dossier_waits_blocked_with_its_reason_until_released_SGL_DMP_02(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
     block = {"system": BLOCK_SYSTEM, "code": "DMP_BLOQUE", "display": "expertise assurance"}
     report_id = await _validated_with(dl, [], [block])
-    await wait_for_documents(dl.lab.client, report_id)
-    assert to("dmp", await wait_until(dl.lab.client, report_id, lambda found: True)) == []
+    [blocked] = to("dmp", await _blocked(dl, report_id))
+    assert blocked["settings"]["blocked_reason"] == "dossier : expertise assurance" and blocked["attempts"] == 0
     assert _held(dmp, report_id) == []
+    released = await dl.lab.client.post(f"DiagnosticReport/{report_id}/$delivery-retry",
+                                        json=parameters(delivery=blocked["id"]))
+    assert released.status_code == 200 and released.json()["parameter"][0]["valueString"] == blocked["id"]
+    [sent] = to("dmp", await wait_until(dl.lab.client, report_id, _finished()))
+    assert sent["state"] == "delivered" and [h.get("manual") for h in sent["history"]][0] == "retry"
+    assert len(_held(dmp, report_id)) == 2  # N3 and N1, once
+
+
+@pytest.mark.req("SGL.DMP.02")
+async def test_dmp_feeding_blocked_for_a_prescriber_and_for_an_analysis_only_by_a_biologist_SGL_DMP_02(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    extension = {"url": BLOCK_EXTENSION, "valueString": "envoi automatique désactivé (réanimation)"}
+    icu = {"resourceType": "Organization", "name": "Service de réanimation", "extension": [extension]}
+    secretary, admin = await dl.act_as("secretaire"), await dl.act_as("administrateur")
+    referent = await dl.act_as("biologiste-responsable")
+    refused = await secretary.post("Organization", json=icu)  # a secretary edits prescribers, not their DMP feeding
+    assert refused.status_code == 403 and "dmp-block" in refused.text
+    created = await dl.lab.client.post("Organization", json=icu)
+    assert created.status_code == 201, created.text
+    stored = created.json()
+    lifted = await secretary.put(f"Organization/{stored['id']}", json={**stored, "extension": []})
+    assert lifted.status_code == 403 and "dmp-block" in lifted.text
+    renamed = await secretary.put(f"Organization/{stored['id']}", json={**stored, "name": "Réanimation"})
+    assert renamed.status_code == 200, renamed.text  # other edits stay open; the block is kept
+
+    report_id = await _validated_with(dl, [], [], requester=f"Organization/{stored['id']}")
+    [blocked] = to("dmp", await _blocked(dl, report_id))
+    assert blocked["settings"]["blocked_reason"] == (
+        f"prescripteur Organization/{stored['id']} : envoi automatique désactivé (réanimation)")
+
+    found = await referent.get("ObservationDefinition", params={"identifier": f"{CATALOG}|CREA"})
+    [definition] = [e["resource"] for e in found.json()["entry"]]
+    marked = {**definition, "extension": [*definition.get("extension", []),
+                                          {"url": BLOCK_EXTENSION, "valueString": "hors périmètre DMP"}]}
+    assert (await admin.put(f"ObservationDefinition/{definition['id']}", json=marked)).status_code == 403
+    put = await referent.put(f"ObservationDefinition/{definition['id']}", json=marked)
+    assert put.status_code == 200, put.text
+    try:
+        report_id = await _validated_with(dl, [], [], code="CREA")
+        [blocked] = to("dmp", await _blocked(dl, report_id))
+        assert blocked["settings"]["blocked_reason"] == "analyse CREA : hors périmètre DMP"
+        assert _held(dmp, report_id) == []
+    finally:
+        current = (await referent.get(f"ObservationDefinition/{definition['id']}")).json()
+        current["extension"] = [e for e in current.get("extension", []) if e["url"] != BLOCK_EXTENSION]
+        assert (await referent.put(f"ObservationDefinition/{definition['id']}", json=current)).status_code == 200
 
 
 async def test_a_registry_refusal_is_a_failure_task_at_once(dl: DeliveryLab, dmp: DmpSimulator) -> None:
@@ -129,6 +187,37 @@ async def test_a_busy_dmp_is_retried_and_holds_the_report_once(dl: DeliveryLab, 
     [delivery] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
     assert delivery["state"] == "delivered" and delivery["attempts"] == 3
     assert len(_held(dmp, report["id"])) == 2
+
+
+async def test_unreadable_answers_are_retried_and_the_report_is_held_once(dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    """Bad input from the DMP: an answer that is not XML, then a truncated MTOM answer, then success."""
+    dmp.queue_faults("garbage")
+    dmp.queue_faults("truncated")
+    _, report, _ = await validated_report(dl.lab, {"NA": 143})
+    [delivery] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
+    assert delivery["state"] == "delivered" and delivery["attempts"] == 3
+    first, second, third = delivery["history"]
+    assert (first["outcome"], second["outcome"], third["outcome"]) == ("retry", "retry", "delivered")
+    assert first["text"] and second["text"] and first["text"] != second["text"]  # each answer's own words kept
+    assert len(_held(dmp, report["id"])) == 2  # N3 and N1, once: nothing lost, nothing doubled
+
+
+async def test_a_dmp_answering_soap_faults_ends_failed_then_a_retry_sends_it_once(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    dmp.queue_faults("soap_fault", 3)
+    _, report, _ = await validated_report(dl.lab, {"GLU": 0.95})
+    [failed] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
+    assert failed["state"] == "failed" and failed["attempts"] == 3 and _held(dmp, report["id"]) == []
+    assert all(h["outcome"] == "retry" and "indisponible" in h["text"] for h in failed["history"]), failed["history"]
+    tasks = [t for t in await worklist(dl.lab.client, "delivery-failed", f"DiagnosticReport/{report['id']}")
+             if any(i["valueString"] == failed["id"] for i in t["input"])]
+    assert len(tasks) == 1 and "dmp" in tasks[0]["description"]
+    retried = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$delivery-retry",
+                                       json=parameters(delivery=failed["id"]))
+    assert retried.status_code == 200
+    [done] = to("dmp", await wait_until(dl.lab.client, report["id"],
+                                        lambda found: to("dmp", found)[0]["state"] == "delivered"))
+    assert done["attempts"] == 1 and len(_held(dmp, report["id"])) == 2
 
 
 @pytest.mark.req("SGL.INS.37")

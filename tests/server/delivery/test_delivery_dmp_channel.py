@@ -172,10 +172,9 @@ async def test_no_qualified_ins_no_dmp_SGL_INS_37(channel: DmpChannel, dmp: DmpS
 
 
 @pytest.mark.req("SGL.DMP.02")
-async def test_a_blocked_dossier_gets_no_dmp_delivery_SGL_DMP_02(channel: DmpChannel) -> None:
+async def test_a_blocked_dossier_still_names_the_dmp_the_outbox_holds_it_blocked_SGL_DMP_02(
+        channel: DmpChannel) -> None:
     blocked = {**REPORT, "meta": {"tag": [{"system": BLOCK_SYSTEM, "code": "DMP_BLOQUE",
                                            "display": "expertise assurance"}]}}
     event = DocumentEvent(Action.PUBLISH, blocked, s.patient(), DeliverySettings(), _read)
-    assert await channel.recipients(event) == []
-    assert len(await channel.recipients(DocumentEvent(Action.PUBLISH, REPORT, s.patient(), DeliverySettings(),
-                                                      _read))) == 1
+    assert [r.name for r in await channel.recipients(event)] == ["dmp"]  # written blocked, released later

@@ -7,7 +7,8 @@ import base64
 
 import pytest
 
-from facades.hl7v2.crbio_oru import META_FLAGS, OruParties, build_crbio_oru
+from facades.hl7v2.crbio_oru import META_FLAGS, build_crbio_oru
+from facades.hl7v2.outbound import OruParties
 from facades.hl7v2.parser import parse
 from facades.hl7v2.pid import AssigningAuthority
 from server.delivery.backoff import backoff

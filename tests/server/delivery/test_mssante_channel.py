@@ -18,10 +18,12 @@ from server.delivery.channel import (
     DocumentEvent,
     DocumentSet,
     Outcome,
+    Recipient,
     StoredDocument,
 )
 from server.delivery.mssante_channel import MssanteChannel, message_id, pdf_name
 from tests.support.mssante import KIT_N3, SENDER, OperatorPki, client_for, operator_pki
+from tests.support.sgl_server import free_ports
 
 INS = "279035121518989"
 COPIES_TO = "https://opensgl.org/fhir/StructureDefinition/result-copies-to"
@@ -83,10 +85,17 @@ def _channel(ops: OperatorPki, operator: OperatorHandle, refused: set[str] | Non
     return MssanteChannel(client.config, SENDER, refusals, "accueil-patients@labo-opensgl.mssante.fr")
 
 
-def _event(action: Action, status: str = "final", identity: str = "QUAL") -> DocumentEvent:
+def _event(action: Action, status: str = "final", identity: str = "QUAL",
+           received: tuple[Recipient, ...] | None = None) -> DocumentEvent:
     report = {"resourceType": "DiagnosticReport", "id": "rep1", "status": status,
               "basedOn": [{"reference": "ServiceRequest/sr1"}]}
-    return DocumentEvent(action, report, _patient(identity), DeliverySettings(), _read)
+
+    async def delivered_to(channel: str) -> list[Recipient]:
+        assert channel == "mssante"
+        return list(received or ())
+
+    return DocumentEvent(action, report, _patient(identity), DeliverySettings(), _read,
+                         None if received is None else delivered_to)
 
 
 def _documents(version: int = 1, *, with_docs: bool = True) -> DocumentSet:
@@ -178,9 +187,31 @@ async def test_tls_refusal_is_a_retry_with_the_reason_and_5xx_a_failure_SGL_MSS_
     item = _item("liberal@medecin.mssante.fr")
     no_crl = await _channel(ops, operator, crls=()).send(item, _documents())
     assert no_crl.outcome == Outcome.RETRY and "SGL.MSS.06" in no_crl.text
+    (closed,) = free_ports(1)  # the OCSP responder down: the delivery stays pending with the reason
+    down = await _channel(ops, operator, crls=(), ocsp=f"http://127.0.0.1:{closed}/ocsp").send(item, _documents())
+    assert down.outcome == Outcome.RETRY and "OCSP responder" in down.text and "cannot be reached" in down.text
     operator.boxes.refuse_all = True
     refused = await _channel(ops, operator).send(item, _documents())
     assert refused.outcome == Outcome.FAILED and "550" in refused.text
     missing = await _channel(ops, operator).send(item, _documents(with_docs=False))
     assert missing.outcome == Outcome.FAILED and "no stored N3" in missing.text
     assert operator.boxes.messages() == []
+
+
+@pytest.mark.req("SGL.MSS.25")
+async def test_deletion_goes_to_who_received_it_and_a_replacement_too_SGL_MSS_25(
+        ops: OperatorPki, operator: OperatorHandle) -> None:
+    gone = Recipient("retire@cabinet.mssante.fr", {"audience": "pro", "name": "RETIRE",
+                                                   "address": "retire@cabinet.mssante.fr"})
+    patient = Recipient("patient:Patient/p1", {"audience": "patient", "name": "patient",
+                                               "address": f"{INS}@patient.mssante.fr"})
+    channel = _channel(ops, operator)
+    # the dossier names three professionals today; only those who received the report are warned
+    assert await channel.recipients(_event(Action.DELETE, received=(gone, patient))) == [gone, patient]
+    assert await channel.recipients(_event(Action.DELETE)) == []  # no history given: nobody to warn
+    replaced = [r.name for r in await channel.recipients(_event(Action.REPLACE, received=(gone, patient)))]
+    assert replaced == ["prescripteur@cabinet.mssante.fr", "resultats@clinique-parc.mssante.fr",
+                        "liberal@medecin.mssante.fr", "patient:Patient/p1", "retire@cabinet.mssante.fr"]
+    hospital = _channel(ops, operator, {"mssante-patient"})
+    hospital.automatic = False  # by hand in a hospital: the replacement follows the earlier version (MSS.18, .24)
+    assert await hospital.recipients(_event(Action.REPLACE, received=(gone, patient))) == [gone]

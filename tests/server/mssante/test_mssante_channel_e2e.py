@@ -11,21 +11,35 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import os
+import signal
 import zipfile
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from email import message_from_bytes
-from email.policy import default
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from facades.cda import validate_cda
+from facades.mssante import MssTlsRefused
 from facades.mssante.dev_crl import write_crl
-from tests.support import crbio_samples as samples
-from tests.support.delivery_lab import DeliveryLab, delivery_lab, wait_until
-from tests.support.documents_wait import wait_for_documents
+from facades.mssante.ocsp import check_ocsp
+from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, wait_for, wait_until
+from tests.support.dossiers import validated_report
+from tests.support.mssante_dossiers import (
+    attachment,
+    body_text,
+    correspondents_report,
+    doctor,
+    mss,
+    states,
+    validated,
+)
 from tests.support.mssante_operator import OperatorProcess, start_operator_process
-from tests.support.validation_lab import Lab, parameters
+from tests.support.sgl_server import start_sgl
+from tests.support.validation_lab import parameters
 from tests.support.worklist import worklist
 
 BAL = "labo-resultats@labo-opensgl.mssante.fr"
@@ -45,52 +59,10 @@ def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProce
 
 @pytest.fixture(scope="module")
 async def dl(tmp_path_factory: pytest.TempPathFactory, operator: OperatorProcess) -> AsyncIterator[DeliveryLab]:
-    env = operator.env(SGL_MSS_CONTACT=CONTACT, SGL_MSS_RECEIPTS_POLL="0.5", SGL_DELIVERY_ATTEMPTS="60")
+    env = operator.env(SGL_MSS_CONTACT=CONTACT, SGL_MSS_RECEIPTS_POLL="0.5", SGL_DELIVERY_ATTEMPTS="60",
+                       SGL_DELIVERY_LEASE="10", SGL_DELIVERY_TIMEOUT="8")  # a killed server's leases expire soon
     async with delivery_lab(tmp_path_factory.mktemp("mss-delivery") / "var", env) as lab:
         yield lab
-
-
-async def _doctor(lab: Lab, n: int, address: str | None) -> str:
-    telecom = [{"system": "phone", "value": f"010203040{n % 10}"}]
-    if address:
-        telecom.append({"system": "email", "value": address})
-    person = await lab.store.create({"resourceType": "Practitioner",
-                                     "name": [{"family": f"CORRESPONDANT{n}", "given": ["Claire"]}]})
-    role = await lab.store.create({"resourceType": "PractitionerRole", "practitioner": {
-        "reference": f"Practitioner/{person.id}"}, "telecom": telecom})
-    return f"PractitionerRole/{role.id}"
-
-
-async def _validated(lab: Lab, *, qualified: bool, correspondents: list[str]) -> str:
-    """Order with a prescriber and correspondents, one result, technically then biologically validated."""
-    body = samples.patient(qualified)
-    body.pop("id")
-    pid = (await lab.store.create(body)).id
-    request = await lab.client.post("ServiceRequest", json={
-        "resourceType": "ServiceRequest", "status": "active", "intent": "order",
-        "subject": {"reference": f"Patient/{pid}"}, "code": {"text": "bilan"},
-        "requester": {"reference": correspondents[0]},
-        "extension": [{"url": COPIES_TO, "valueReference": {"reference": r}} for r in correspondents[1:]]})
-    assert request.status_code == 201, request.text
-    rid = await lab.result(pid, request.json()["id"], "GLU", 1.05)
-    assert (await lab.validate(rid)).status_code == 200
-    report = await lab.report_of(rid)
-    answer = await lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
-    assert answer.status_code == 200, answer.text
-    await wait_for_documents(lab.client, report["id"])
-    return str(report["id"])
-
-
-def _attachment(raw: bytes, name: str) -> bytes:
-    message = message_from_bytes(raw, policy=default)
-    part = next(p for p in message.walk() if p.get_filename() == name)
-    data = part.get_payload(decode=True)
-    assert isinstance(data, bytes)
-    return data
-
-
-def _states(found: list[dict[str, Any]], *states: str) -> bool:
-    return bool(found) and all(d["state"] in states for d in found)
 
 
 @pytest.mark.req("SGL.MSS.17")
@@ -99,14 +71,14 @@ def _states(found: list[dict[str, Any]], *states: str) -> bool:
 async def test_validated_report_is_mailed_once_to_each_recipient_with_receipts_SGL_MSS_17_SGL_MSS_20_SGL_MSS_22(
         dl: DeliveryLab, operator: OperatorProcess) -> None:
     pros = [f"correspondant{n}@cabinet{n}.mssante.fr" for n in range(3)] + ["inconnu@cabinet.mssante.fr"]
-    refs = [await _doctor(dl.lab, n, a) for n, a in enumerate(pros)] + [await _doctor(dl.lab, 9, None)]
-    report_id = await _validated(dl.lab, qualified=True, correspondents=refs)
+    refs = [await doctor(dl.lab, n, a) for n, a in enumerate(pros)] + [await doctor(dl.lab, 9, None)]
+    report_id = await validated(dl.lab, qualified=True, correspondents=refs)
 
     found = await wait_until(dl.lab.client, report_id, lambda f: len([d for d in f if d["channel"] == "mssante"])
-                             == 5 and _states([d for d in f if d["channel"] == "mssante"], "delivered", "failed"))
-    mss = [d for d in found if d["channel"] == "mssante"]
-    assert sorted(d["recipient"] for d in mss) == sorted([*pros, f"patient:{mss[0]['patient']}"])
-    assert all(INS not in d["id"] for d in mss)  # the INS address is not the delivery's name
+                             == 5 and states([d for d in f if d["channel"] == "mssante"], "delivered", "failed"))
+    sent = mss(found)
+    assert sorted(d["recipient"] for d in sent) == sorted([*pros, f"patient:{sent[0]['patient']}"])
+    assert all(INS not in d["id"] for d in sent)  # the INS address is not the delivery's name
     for address in [*pros[:3], PATIENT_ADDRESS]:
         [mail] = await asyncio.to_thread(operator.messages, address, raw=True)  # exactly once each
         assert mail["attachments"][0] == "IHE_XDM.ZIP" and mail["attachments"][1].startswith("CR-BIO_")
@@ -115,12 +87,12 @@ async def test_validated_report_is_mailed_once_to_each_recipient_with_receipts_S
         assert headers["Reply-To"] == CONTACT and headers["Disposition-Notification-To"] == BAL
         assert mail["clientCertificate"] == "BAL-APPLICATIVE"
     raw = base64.b64decode(mail["raw"])
-    archive = zipfile.ZipFile(io.BytesIO(_attachment(raw, "IHE_XDM.ZIP")))
+    archive = zipfile.ZipFile(io.BytesIO(attachment(raw, "IHE_XDM.ZIP")))
     assert sorted(archive.namelist()) == ["IHE_XDM/SUBSET01/DOC0001.XML", "IHE_XDM/SUBSET01/METADATA.XML",
                                           "INDEX.HTM", "README.TXT"]
     n3 = archive.read("IHE_XDM/SUBSET01/DOC0001.XML")
     assert (await asyncio.to_thread(validate_cda, n3, level="N3")).ok  # the N3 passes the ANS conformance check
-    assert _attachment(raw, mail["attachments"][1]).startswith(b"%PDF")
+    assert attachment(raw, mail["attachments"][1]).startswith(b"%PDF")
 
     def receipts_in(f: list[dict[str, Any]]) -> bool:
         return all((d.get("receipt") or {}).get("status") in ("processed", "failed")
@@ -145,7 +117,7 @@ async def test_revoked_operator_certificate_leaves_the_delivery_pending_with_the
               revoked=[operator.cert_dir / "server.pem"])
     address = "revocation@cabinet.mssante.fr"
     try:
-        report_id = await _validated(dl.lab, qualified=False, correspondents=[await _doctor(dl.lab, 7, address)])
+        report_id = await validated(dl.lab, qualified=False, correspondents=[await doctor(dl.lab, 7, address)])
         found = await wait_until(dl.lab.client, report_id, lambda f: any(
             d["state"] == "pending" and "SGL.MSS.06" in d.get("last_answer", "") for d in f))
         [pending] = [d for d in found if d["channel"] == "mssante"]
@@ -153,6 +125,130 @@ async def test_revoked_operator_certificate_leaves_the_delivery_pending_with_the
         assert await asyncio.to_thread(operator.messages, address) == []
     finally:
         crl.write_bytes(good)
-    await wait_until(dl.lab.client, report_id, lambda f: _states([d for d in f if d["channel"] == "mssante"],
+    await wait_until(dl.lab.client, report_id, lambda f: states([d for d in f if d["channel"] == "mssante"],
                                                                  "delivered"))
     assert len(await asyncio.to_thread(operator.messages, address)) == 1  # sent once, after the retries
+
+
+@pytest.mark.req("SGL.MSS.25")
+async def test_deletion_notice_goes_to_everyone_who_received_the_report_SGL_MSS_25(
+        dl: DeliveryLab, operator: OperatorProcess) -> None:
+    pros = ["supprime-a@cabinet-a.mssante.fr", "supprime-b@cabinet-b.mssante.fr"]
+    _, report_id = await correspondents_report(dl.lab, pros, first=20)
+    await wait_until(dl.lab.client, report_id, lambda f: len(mss(f)) == 3 and states(mss(f), "delivered"))
+
+    # the second correspondent is taken off the dossier after he received the report: he is warned all the same
+    report = await dl.lab.read("DiagnosticReport", report_id)
+    request = await dl.lab.read("ServiceRequest", report["basedOn"][0]["reference"].partition("/")[2])
+    request["extension"] = [e for e in request.get("extension", ()) if e.get("url") != COPIES_TO]
+    assert (await dl.lab.client.put(f"ServiceRequest/{request['id']}", json=request)).status_code == 200
+    late = await doctor(dl.lab, 29, "jamais-recu@cabinet-c.mssante.fr")  # added after: never received it
+    request = await dl.lab.read("ServiceRequest", request["id"])
+    request["extension"] = [{"url": COPIES_TO, "valueReference": {"reference": late}}]
+    assert (await dl.lab.client.put(f"ServiceRequest/{request['id']}", json=request)).status_code == 200
+
+    desk = await dl.act_as("secretaire")
+    refused = await desk.post(f"DiagnosticReport/{report_id}/$withdraw", json=parameters(reason="erreur"))
+    assert refused.status_code == 403  # withdrawing is a biologist's act
+    no_reason = await dl.lab.client.post(f"DiagnosticReport/{report_id}/$withdraw", json=parameters())
+    assert no_reason.status_code == 400
+    answer = await dl.lab.client.post(f"DiagnosticReport/{report_id}/$withdraw",
+                                      json=parameters(reason="compte rendu édité sur le mauvais dossier"))
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "entered-in-error"
+    again = await dl.lab.client.post(f"DiagnosticReport/{report_id}/$withdraw", json=parameters(reason="encore"))
+    assert again.status_code == 422  # already withdrawn
+
+    found = await wait_until(dl.lab.client, report_id, lambda f: len(mss(f, "delete")) == 3
+                             and states(mss(f, "delete"), "delivered"))
+    patient = next(d["recipient"] for d in mss(found) if d["recipient"].startswith("patient:"))
+    assert sorted(d["recipient"] for d in mss(found, "delete")) == sorted([*pros, patient])
+    for address in [*pros, PATIENT_ADDRESS]:
+        report_mail, notice = await asyncio.to_thread(operator.messages, address, raw=True)
+        assert report_mail["attachments"][0] == "IHE_XDM.ZIP"
+        assert notice["subject"].startswith("Suppression d'un compte rendu") and notice["attachments"] == []
+        assert "a été supprimé par le laboratoire" in body_text(base64.b64decode(notice["raw"]))
+        assert notice["messageId"] != report_mail["messageId"]
+    assert await asyncio.to_thread(operator.messages, "jamais-recu@cabinet-c.mssante.fr") == []
+
+
+@pytest.mark.req("SGL.MSS.23")
+async def test_partial_report_goes_only_on_a_deliberate_send_then_the_complete_one_SGL_MSS_23(
+        dl: DeliveryLab, operator: OperatorProcess) -> None:
+    chosen = "test-dsl-bio@pro.mssante.fr"
+    _, report, [potassium] = await validated_report(dl.lab, {"NA": 141}, pending={"K": 4.1})
+    report_id = report["id"]
+    assert report["status"] == "preliminary"
+    assert mss(await deliveries(dl.lab.client, report_id)) == []  # a partial report is not sent by itself
+
+    desk = await dl.act_as("secretaire")
+    send = {"resourceType": "Parameters", "parameter": [{"name": "address", "valueString": chosen}]}
+    assert (await desk.post(f"DiagnosticReport/{report_id}/$mssante-send", json=send)).status_code == 403
+    answer = await dl.lab.client.post(f"DiagnosticReport/{report_id}/$mssante-send", json=send)
+    assert answer.status_code == 200, answer.text
+    [key] = [p["valueString"] for p in answer.json()["parameter"]]
+    assert key == f"mssante:{chosen}:{report_id}:v1:publish"
+    await wait_until(dl.lab.client, report_id, lambda f: states(mss(f), "delivered"))
+    again = await dl.lab.client.post(f"DiagnosticReport/{report_id}/$mssante-send", json=send)
+    assert [p["valueString"] for p in again.json()["parameter"]] == [f"already {key}"]  # not mailed twice
+
+    complete = await dl.lab.client.post(f"DiagnosticReport/{report_id}/$validate-biological", json=parameters())
+    assert complete.status_code == 200, complete.text
+    assert complete.json()["status"] == "final"
+    found = await wait_until(dl.lab.client, report_id, lambda f: any(
+        d["recipient"] == chosen and d["version"] == 2 and d["state"] == "delivered" for d in mss(f)))
+    assert [(d["version"], d["action"]) for d in mss(found) if d["recipient"] == chosen] == [
+        (1, "publish"), (2, "replace")]
+    partial, whole = await asyncio.to_thread(operator.messages, chosen, raw=True)
+    assert "annule et remplace" not in partial["subject"] and "annule et remplace" in whole["subject"]
+    assert "ANNULE ET REMPLACE le compte rendu (version 1)" in body_text(base64.b64decode(whole["raw"]))
+    for mail, status in ((partial, "preliminary"), (whole, "final")):
+        archive = zipfile.ZipFile(io.BytesIO(attachment(base64.b64decode(mail["raw"]), "IHE_XDM.ZIP")))
+        n3 = archive.read("IHE_XDM/SUBSET01/DOC0001.XML")
+        assert (await asyncio.to_thread(validate_cda, n3, level="N3")).ok
+        assert (b'statusCode code="active"' in n3) == (status == "preliminary")
+    assert potassium
+
+
+async def test_kill_9_during_a_batch_each_mail_reaches_each_recipient_once(dl: DeliveryLab,
+                                                                            operator: OperatorProcess) -> None:
+    """SIGKILL while mails are in flight (the operator holds each DATA 1.5 s), restart on the same data: every
+    report reaches every recipient under one Message-ID, none lost; a copy comes again only for a mail the
+    operator had taken when the sender died, and then with the same Message-ID (what a platform deduplicates)."""
+    pros = ["crash-a@cabinet-k.mssante.fr", "crash-b@cabinet-k.mssante.fr"]
+    refs = [await doctor(dl.lab, 60 + n, a) for n, a in enumerate(pros)]
+    await asyncio.to_thread(operator.admin, "delay", seconds="1.5")
+    try:
+        reports = [await validated(dl.lab, qualified=False, correspondents=refs, wait=False) for _ in range(3)]
+        await wait_for(lambda: sum(len(operator.messages(a)) for a in pros) >= 1, deadline=30)
+        os.kill(dl.server.process.pid, signal.SIGKILL)
+        dl.server.process.wait(timeout=30)
+    finally:
+        await asyncio.to_thread(operator.admin, "delay", seconds="0")
+    taken_at_kill = await asyncio.to_thread(lambda: sum(len(operator.messages(a)) for a in pros))
+    server = dl.server
+    dl.server = start_sgl(server.data_dir, env=dl.env, ports=(server.port, server.mllp_port, server.astm_port),
+                          partners=None)
+    for report_id in reports:
+        await wait_until(dl.lab.client, report_id, lambda f: len(mss(f)) == 2 and states(mss(f), "delivered"),
+                         deadline=60)
+    for address in pros:
+        received = await asyncio.to_thread(operator.messages, address)
+        by_id = Counter(m["messageId"] for m in received)
+        assert len(by_id) == len(reports)  # each report once per recipient, under its one Message-ID
+    copies = await asyncio.to_thread(lambda: sum(len(operator.messages(a)) for a in pros))
+    assert copies - len(reports) * len(pros) <= 4  # at most what was in flight (SGL_DELIVERY_CONCURRENCY)
+    assert taken_at_kill < len(reports) * len(pros)  # the kill did land in the middle of the batch
+
+
+@pytest.mark.req("SGL.MSS.06")
+def test_the_simulator_process_answers_ocsp_from_its_crl_SGL_MSS_06(operator: OperatorProcess) -> None:
+    leaf = x509.load_pem_x509_certificate((operator.cert_dir / "server.pem").read_bytes()).public_bytes(Encoding.DER)
+    url = f"http://127.0.0.1:{operator.admin_port}/ocsp"
+    assert check_ocsp(leaf, operator.cert_dir / "ca.pem", url) == f"OCSP good ({url})"
+    operator.admin("ocsp", stale="1")
+    try:
+        with pytest.raises(MssTlsRefused, match="out of date"):
+            check_ocsp(leaf, operator.cert_dir / "ca.pem", url)
+    finally:
+        operator.admin("ocsp", stale="0")

@@ -20,14 +20,18 @@ def test_add_list_remove_without_a_server(tmp_path: Path) -> None:
     gam = sgl_partners(data, "add", "GAM", "--role", "source-identite", "--hl7-application", "GAM",
                        "--hl7-facility", "CHU-X", "--identifier-type", "MR=PI")
     assert gam.returncode == 0, gam.stderr
+    dpi = sgl_partners(data, "add", "DXCARE", "--role", "dpi", "--hl7-application", "DXCARE", "--send-to",
+                       "10.0.0.20:6661", "--identity-updates")
+    assert dpi.returncode == 0, dpi.stderr
     listed = sgl_partners(data, "list")
     assert listed.returncode == 0 and listed.stdout.splitlines() == [
-        "name;role;hl7_application;hl7_facility;astm_sender;addresses;send_to;identifier_types",
-        "ANALYSEUR-1;automate;CX-A1;;CX-A1;10.1.2.0/24;10.1.2.3:5000;",
-        "GAM;source-identite;GAM;CHU-X;;;;MR=PI",
+        "name;role;hl7_application;hl7_facility;astm_sender;addresses;send_to;identifier_types;identity_updates",
+        "ANALYSEUR-1;automate;CX-A1;;CX-A1;10.1.2.0/24;10.1.2.3:5000;;non",
+        "DXCARE;dpi;DXCARE;;;;10.0.0.20:6661;;oui",
+        "GAM;source-identite;GAM;CHU-X;;;;MR=PI;non",
     ]
     assert sgl_partners(data, "remove", "ANALYSEUR-1").returncode == 0
-    assert [line.split(";")[0] for line in sgl_partners(data, "list").stdout.splitlines()[1:]] == ["GAM"]
+    assert [line.split(";")[0] for line in sgl_partners(data, "list").stdout.splitlines()[1:]] == ["DXCARE", "GAM"]
     gone = sgl_partners(data, "remove", "ANALYSEUR-1")
     assert gone.returncode == 1 and "no partner named 'ANALYSEUR-1'" in gone.stderr
 
@@ -39,6 +43,9 @@ def test_add_list_remove_without_a_server(tmp_path: Path) -> None:
     (("--role", "dpi", "--hl7-application", "A", "--send-to", "nohostport"), "not HOST:PORT"),
     (("--role", "dpi", "--hl7-application", "A", "--identifier-type", "MR=XX"), "the target must be one of"),
     (("--role", "dpi", "--hl7-application", "A", "--identifier-type", "MR"), "is not KEY=VALUE"),
+    (("--role", "dpi", "--hl7-application", "A", "--identity-updates"), "dpi partner with --send-to"),
+    (("--role", "automate", "--hl7-application", "A", "--send-to", "h:1", "--identity-updates"),
+     "dpi partner with --send-to"),
     (("--role", "automate", "--hl7-application", "A", "--option", "charset=utf-8"), "unknown partner option charset"),
     (("--role", "automate", "--hl7-application", "A", "--option", "test_code=obx3.2"),
      "one of auto, primary, alternate"),

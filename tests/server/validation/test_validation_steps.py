@@ -9,6 +9,7 @@ import pytest
 from resources.errors import RuleViolation
 from resources.interactions import WriteIntent
 from server.access.caller import Caller
+from server.stored_catalog import CatalogRepository
 from server.validation.rules import load_rules
 from server.validation.technical import validate_technical
 from tests.support.validation_lab import Lab
@@ -29,8 +30,8 @@ async def test_failure_inside_the_transaction_rolls_back_the_earlier_writes(lab:
         return intent.proposed
 
     with pytest.raises(RuleViolation):
-        await validate_technical(lab.store, refuse_reports, Caller("tester", "biologiste"), [rid], None,
-                                 load_rules(None), autoverification=False)
+        await validate_technical(lab.store, CatalogRepository(lab.store), refuse_reports,
+                                 Caller("tester", "biologiste"), [rid], None, load_rules(None), autoverification=False)
     assert seen == [("Observation", "update", "technical-validation"),
                     ("DiagnosticReport", "create", "technical-validation")]
     stored = await lab.read("Observation", rid)

@@ -3,7 +3,7 @@
 // the other INS fields shown as the site setting chooses (SGL_INS_DISPLAY), and only to a role allowed
 // to see the INS (the server masks it for the others anyway). The status history closes the file.
 import { useEffect, useState } from "react";
-import { Alert, Badge, Group, Loader, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Badge, Button, Group, Loader, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { fhir } from "../api";
 import { frenchDate, frenchDateTime } from "../format";
 import {
@@ -11,6 +11,8 @@ import {
   ins, ipps, sexLabel, statusHistory, usedFirstName, usedName, type IdentityStatus, type Patient,
 } from "../identity";
 import { can, type Session } from "../session";
+import { linkProps } from "../router";
+import { InsiPanel } from "./InsiPanel";
 
 // shade 9 (7 for grey; not green, whose 9 is 4.4:1): white text on them keeps a WCAG AA contrast; the word, not the colour, says the status
 const STATUS_COLORS: Record<IdentityStatus, string> = { PROV: "gray.7", RECUP: "blue.9", VALI: "cyan.9", QUAL: "teal.9" };
@@ -50,6 +52,10 @@ export function PatientFilePage({ session, id }: { session: Session; id: string 
         <Badge size="lg" color={STATUS_COLORS[status]} data-testid="identity-status">{STATUS_LABELS[status]}</Badge>
         {flags.includes("DOUTE") && <Badge color="red.9">Identité douteuse</Badge>}
         {flags.includes("FICTI") && <Badge color="red.9">Identité fictive</Badge>}
+        {can(session, "Patient", "update") && (
+          <Button component="a" variant="outline" size="xs" {...linkProps(`/identite/${id}`)}>Modifier l'identité</Button>)}
+        {can(session, "ServiceRequest", "$order") && (
+          <Button component="a" size="xs" {...linkProps(`/demandes/nouvelle?patient=${id}`)}>Nouvelle demande</Button>)}
       </Group>
       <Paper withBorder p="md" aria-label="Traits d'identité">
         <SimpleGrid cols={4} component="dl" m={0} data-testid="strict-traits">
@@ -95,6 +101,7 @@ export function PatientFilePage({ session, id }: { session: Session; id: string 
           </Text>
         )}
       </Paper>
+      <InsiPanel session={session} patient={patient} onChanged={setPatient} />
       <Title order={3}>Historique du statut de l'identité</Title>
       {history.length === 0 ? (
         <Text>Aucun changement de statut enregistré.</Text>

@@ -9,8 +9,9 @@ import {
 } from "../identity";
 import { linkProps } from "../router";
 import { insKeyError } from "../ins";
+import { can, type Session } from "../session";
 
-export function PatientSearchPage() {
+export function PatientSearchPage({ session }: { session?: Session }) {
   const [family, setFamily] = useState("");
   const [given, setGiven] = useState("");
   const [birth, setBirth] = useState("");
@@ -69,7 +70,11 @@ export function PatientSearchPage() {
           <TextInput label="Matricule INS" description="15 caractères, clé comprise" value={insValue}
             error={fieldErrors.ins} onChange={(e) => setIns(e.currentTarget.value)} maxLength={21} />
         </Group>
-        <Button type="submit" mt="sm" loading={busy}>Rechercher</Button>
+        <Group mt="sm">
+          <Button type="submit" loading={busy}>Rechercher</Button>
+          {session && can(session, "Patient", "create") && (
+            <Button component="a" variant="outline" {...linkProps("/identite/nouvelle")}>Nouvelle identité</Button>)}
+        </Group>
       </form>
       {error && <Alert color="red" role="alert">{error}</Alert>}
       {found && (found.length === 0 ? (

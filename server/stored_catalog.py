@@ -4,19 +4,25 @@ The catalogue lives in the FHIR store as one ``CodeSystem`` (local codes, chapte
 ``SpecimenDefinition``, ``Device`` (analyzers), ``ObservationDefinition`` (analyses),
 ``ActivityDefinition`` (orderable exams) and a ``ConceptMap`` (local -> LOINC), all written by
 ``catalog_to_fhir``. Every workflow that needs the catalogue reads it here, so that there is one
-way to find an analysis from an analyzer's test code, a reference interval or a LOINC code.
+way to find an analysis from an analyzer's test code, a reference interval or a LOINC code: the
+catalogue's own operations (seed, import, ``$set-loinc``, exports) with ``read_catalog``, the workflows
+that need it on every message or result (analyzer ingest, result validation, documents) with the one
+``CatalogRepository`` of the application (``AppContext.catalogue``).
 
 ``read_catalog`` also returns the version of every resource it read: a writer pins those versions,
 so a change computed from a catalogue that moved in between is refused instead of overwriting it.
+
+This module sits beside the workflows (not in ``server/catalog``, which serves the catalogue's HTTP
+operations and so depends on the application context that holds the repository).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from resources.errors import NotFound
 from resources.interactions.search import plan_search
@@ -28,6 +34,7 @@ from terminology.catalog import Analysis
 __all__ = ["CatalogRepository", "StoredCatalog", "catalog_present", "read_catalog", "read_concept_map"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Each type is searched on the catalogue's own system, so other resources of these types in the
 # store (a Device that is not an analyzer, a CI-SIS CodeSystem) are never taken for catalogue items.
@@ -70,11 +77,21 @@ async def read_concept_map(store: FhirStore, *, session: StoreSession | None = N
 
 @dataclass(frozen=True)
 class StoredCatalog:
-    """The catalogue, the resources it was read from and the version of each (for pinned writes)."""
+    """The resources the catalogue was read from, the version of each (for pinned writes), and the
+    ``Catalog`` they make, built when first asked (a workflow that reads only the resources, like the
+    analyzer ingest, keeps working while a plain PUT left one of them unreadable)."""
 
-    catalog: Catalog
     resources: tuple[dict[str, Any], ...]
     versions: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    _derived: dict[Callable[[StoredCatalog], Any], Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        """``NotFound`` if the catalogue was never loaded, ``InvalidCatalog`` if a resource is broken."""
+        if not any(r["resourceType"] == "CodeSystem" for r in self.resources):
+            raise NotFound(f"the analysis catalogue (CodeSystem {CATALOG_SYSTEM}) is not in the store; "
+                           "`sgl serve` loads the seed catalogue on its first start", expression="CodeSystem")
+        return catalog_from_fhir(_in_catalogue_order(list(self.resources)))
 
     @property
     def concept_map(self) -> dict[str, Any] | None:
@@ -88,17 +105,27 @@ class StoredCatalog:
         """The analysis an analyzer's test code stands for (ASTM / HL7 result ingestion)."""
         return self._by_instrument.get((analyzer, test_code))
 
+    def derived(self, build: Callable[[StoredCatalog], T]) -> T:
+        """``build(self)``, computed once per catalogue read: the index a workflow makes of the catalogue
+        (the analyzers' view, validation's definitions by code) lives exactly as long as this copy."""
+        if build not in self._derived:
+            self._derived[build] = build(self)
+        return cast(T, self._derived[build])
 
-async def read_catalog(store: FhirStore, *, session: StoreSession | None = None) -> StoredCatalog:
-    """The stored catalogue; ``NotFound`` if it was never loaded, ``InvalidCatalog`` if a resource is broken."""
+
+async def _read_resources(store: FhirStore, session: StoreSession | None) -> StoredCatalog:
     resources: list[dict[str, Any]] = []
     for rtype, param, value in _QUERIES:
         resources += await _all(store, rtype, param, value, session)
-    if not any(r["resourceType"] == "CodeSystem" for r in resources):
-        raise NotFound(f"the analysis catalogue (CodeSystem {CATALOG_SYSTEM}) is not in the store; "
-                       "`sgl serve` loads the seed catalogue on its first start", expression="CodeSystem")
     versions = {(r["resourceType"], r["id"]): int(r["meta"]["versionId"]) for r in resources}
-    return StoredCatalog(catalog_from_fhir(_in_catalogue_order(resources)), tuple(resources), versions)
+    return StoredCatalog(tuple(resources), versions)
+
+
+async def read_catalog(store: FhirStore, *, session: StoreSession | None = None) -> StoredCatalog:
+    """The stored catalogue; ``NotFound`` if it was never loaded, ``InvalidCatalog`` if a resource is broken."""
+    stored = await _read_resources(store, session)
+    _ = stored.catalog  # built now: the catalogue's own operations refuse a broken catalogue up front
+    return stored
 
 
 def _in_catalogue_order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -117,28 +144,26 @@ def _in_catalogue_order(resources: list[dict[str, Any]]) -> list[dict[str, Any]]
 
 
 class CatalogRepository:
-    """The catalogue for workflows that need it on every message, re-read only when it changed.
+    """The catalogue for workflows that need it on every message or result, re-read only when it changed.
 
-    "Changed" is any write to one of the catalogue's resource types: the newest entry of each
-    type's history is compared (one indexed read per type) before the cached copy is served.
+    "Changed" is any write to one of the catalogue's resource types: the store counts them
+    (``FhirStore.revision``, bumped in the same transaction as the write), so the check before serving
+    the cached copy is one small read. Given the session of the caller's transaction, the count and a
+    re-read are those the transaction sees; never from a transaction that writes the catalogue itself (a
+    rolled-back edit would be cached under a count that a later edit reaches). One instance per
+    application (``AppContext.catalogue``).
     """
 
     def __init__(self, store: FhirStore) -> None:
         self.store = store
         self._cached: StoredCatalog | None = None
-        self._fingerprint: tuple[tuple[str, int] | None, ...] = ()
+        self._revision = -1
 
-    async def _current_fingerprint(self) -> tuple[tuple[str, int] | None, ...]:
-        marks: list[tuple[str, int] | None] = []
-        for rtype in CATALOG_TYPES:
-            page = await self.store.history(rtype, None, count=1)
-            marks.append((page.entries[0].id, page.entries[0].vid) if page.entries else None)
-        return tuple(marks)
-
-    async def current(self) -> StoredCatalog:
-        fingerprint = await self._current_fingerprint()
-        if self._cached is None or fingerprint != self._fingerprint:
-            self._cached = await read_catalog(self.store)
-            self._fingerprint = fingerprint
-            log.debug("analysis catalogue (re)read: %d analyses", len(self._cached.catalog.analyses))
-        return self._cached
+    async def current(self, *, session: StoreSession | None = None) -> StoredCatalog:
+        revision = await self.store.revision(CATALOG_TYPES, session=session)
+        cached = self._cached
+        if cached is None or revision != self._revision:
+            cached = await _read_resources(self.store, session)
+            self._cached, self._revision = cached, revision
+            log.debug("analysis catalogue (re)read at revision %d: %d resources", revision, len(cached.resources))
+        return cached

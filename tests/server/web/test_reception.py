@@ -1,0 +1,174 @@
+"""The reception side of the workbench in the browser (web/e2e/reception.test.mjs): identity creation and edit
+with the RNIV traits, bad input refused next to its field with nothing stored, the INSi search / verify from
+the identity file against the INSi simulator (mutual TLS on loopback) and the qualification decision.
+
+One ``sgl serve`` for the module, wired to the simulator as the identity tests wire theirs
+(tests/support/identity_servers.py); the accounts are made by the function behind ``sgl users create``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from facades.insi import SimulatorHandle, start_insi_simulator
+from server.access import accounts
+from server.database import open_database
+from server.settings import Settings
+from tests.support.identity_servers import insi_env
+from tests.support.pki import TestPki, create_test_pki
+from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.workbench import PASSWORD, SERVER_ENV, USERS, WEB, run_e2e, web_built
+
+pytestmark = pytest.mark.db
+SCREENS = WEB / "e2e" / "screenshots"  # not committed; a few are copied to docs/web/
+
+
+@pytest.fixture(scope="module")
+def reception_pki(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
+    return create_test_pki(tmp_path_factory.mktemp("reception-pki"), client_common_name="INSI-MANU")
+
+
+@pytest.fixture(scope="module")
+async def reception_insi(reception_pki: TestPki) -> AsyncIterator[SimulatorHandle]:
+    pki = reception_pki
+    handle = await start_insi_simulator("127.0.0.1", 0, pki.server.cert, pki.server.key, pki.ca.cert)
+    yield handle
+    await handle.stop()
+
+
+@pytest.fixture(scope="module")
+def reception_server(reception_pki: TestPki, reception_insi: SimulatorHandle,
+                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
+    env = {**SERVER_ENV, **insi_env(reception_pki, reception_insi.url)}
+    server = start_sgl(tmp_path_factory.mktemp("reception") / "var", env=env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+async def reception(reception_server: SglProcess) -> dict[str, str]:
+    """The accounts of tests/support/workbench.py (secretary, technician, biologist), no data: the tests make it."""
+    database = await open_database(Settings(data_dir=reception_server.data_dir))
+    try:
+        for login, (role, name) in USERS.items():
+            await accounts.create_user(database.db, login, PASSWORD, role=role, name=name)
+    finally:
+        await database.close()
+    async with _as(reception_server, "sophie") as http:  # the secretary adds the prescriber to the directory
+        doctor = await http.post("/fhir/Practitioner", json={
+            "resourceType": "Practitioner", "name": [{"family": "PRESCRIPTEUR", "given": ["Paul"], "prefix": ["Dr"]}],
+            "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": "810000000001"}]})
+        assert doctor.status_code == 201, doctor.text
+        role = await http.post("/fhir/PractitionerRole", json={
+            "resourceType": "PractitionerRole", "practitioner": {"reference": f"Practitioner/{doctor.json()['id']}"}})
+        assert role.status_code == 201, role.text
+    return {"prescriber": "Dr PRESCRIPTEUR Paul", "mllp": str(reception_server.mllp_port)}
+
+
+@asynccontextmanager
+async def _as(server: SglProcess, login: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client logged in through /auth/login with that account (session cookie and CSRF header set)."""
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}", timeout=30) as http:
+        answer = await http.post("/auth/login", json={"username": login, "password": PASSWORD})
+        assert answer.status_code == 200, answer.text
+        http.headers.update({"Cookie": f"sgl_session={answer.cookies['sgl_session']}",
+                             "X-CSRF-Token": str(answer.json()["csrf"])})
+        yield http
+
+
+def _suite(suite: str, server: SglProcess, ids: dict[str, str]) -> str:
+    missing = web_built()
+    assert missing is None, missing
+    done = run_e2e(suite, server, ids, SCREENS)
+    report = done.stdout + done.stderr
+    assert done.returncode == 0, f"browser tests {suite} failed:\n{report[-6000:]}"
+    passed = re.search(r"ℹ pass (\d+)", report)
+    failed = re.search(r"ℹ fail (\d+)", report)
+    assert passed and int(passed.group(1)) > 0 and failed and failed.group(1) == "0", report[-3000:]
+    return report
+
+
+async def _search(server: SglProcess, query: str) -> list[dict[str, Any]]:
+    """A search over the API as the biologist: what the store holds."""
+    async with _as(server, "claire") as http:
+        found = await http.get(f"/fhir/{query}")
+        assert found.status_code == 200, found.text
+        return [e["resource"] for e in found.json().get("entry", []) if e.get("search", {}).get("mode") != "include"]
+
+
+@pytest.fixture(scope="module")
+async def browser_run(reception_server: SglProcess, reception: dict[str, str]) -> str:
+    """web/e2e/reception.test.mjs, once for the module (its tests follow one another on the same data); in a
+    thread, as the INSi simulator answers from this module's event loop."""
+    return await asyncio.to_thread(_suite, "reception", reception_server, reception)
+
+
+def _printed(report: str, name: str) -> list[str]:
+    """What the browser suite printed as ``NAME [...]`` (the tube numbers it made, the tubes an analyzer sent)."""
+    return list(json.loads(report.split(f"{name} ", 1)[1].splitlines()[0]))
+
+
+@pytest.mark.req("SGL.INS.11")
+@pytest.mark.req("SGL.INS.13")
+async def test_identity_creation_edit_insi_and_qualification_in_the_browser_SGL_INS_11_13(
+        reception_server: SglProcess, browser_run: str) -> None:
+    """A secretary creates ADRUN Zoé (bad date, 10,000-character name and missing sex refused next to their
+    fields first, nothing sent), edits her used name, searches the INSi (00, traits compared), takes its
+    identity (récupérée), records an identity card (qualifiée); the history lists the changes. A technician
+    is offered none of it."""
+    stored = await _search(reception_server, "Patient?family=ADRUN")
+    assert len(stored) == 1, stored  # the refused attempts stored nothing
+    assert await _search(reception_server, "Patient?family=XXXXXXXXXX") == []
+    patient = stored[0]
+    status = [e for e in patient["extension"] if str(e["url"]).endswith("identity-reliability")]
+    assert "QUAL" in str(status), status
+    assert {"use": "usual", "family": "MARTIN", "given": ["Zoé"]} in patient["name"]
+    assert any(i["value"] == "275126322074974" for i in patient["identifier"])
+    assert (SCREENS / "identite-insi.png").stat().st_size > 10_000
+
+
+async def test_request_labels_reception_and_a_refused_tube_in_the_browser(
+        reception_server: SglProcess, browser_run: str) -> None:
+    """$order from the catalogue (two tubes), a label PDF, the first tube received by a scan, the second refused
+    as haemolysed: what the browser showed is what the store holds."""
+    tubes = _printed(browser_run, "TUBES")
+    [received] = await _search(reception_server, f"Specimen?accession={tubes[0]}")
+    assert received["status"] == "available" and received["receivedTime"], received
+    [refused] = await _search(reception_server, f"Specimen?accession={tubes[1]}")
+    assert refused["status"] == "unsatisfactory" and refused["receivedTime"], refused
+    assert refused["condition"][0]["coding"][0] == {"system": "http://terminology.hl7.org/CodeSystem/v2-0490",
+                                                    "code": "RH", "display": "Échantillon hémolysé"}
+    assert refused["note"][-1]["authorString"] == "Sophie ACCUEIL"
+    assert refused["note"][-1]["text"] == "Non-conformité : Échantillon hémolysé — sérum rosé"
+
+
+async def test_unmatched_results_attached_or_rejected_in_the_browser(
+        reception_server: SglProcess, browser_run: str) -> None:
+    """Two results sent over MLLP for unknown tubes: the one attached now points at the tube, its patient and
+    its request, its Task is completed; the one rejected is cancelled, its Task rejected with the reason."""
+    lost, junk = _printed(browser_run, "UNMATCHED")
+    tubes = _printed(browser_run, "TUBES")
+    [specimen] = await _search(reception_server, f"Specimen?accession={tubes[0]}")
+    [request] = await _search(reception_server, f"ServiceRequest?specimen=Specimen/{specimen['id']}")
+    done = {inputs(t)["accession"]: t for t in await _search(reception_server, "Task?code=unmatched-result")}
+    assert done[lost]["status"] == "completed" and done[junk]["status"] == "rejected"
+    [attached] = await _search(reception_server, f"Observation?_id={done[lost]['focus']['reference'].split('/')[1]}")
+    assert attached["specimen"] == {"reference": f"Specimen/{specimen['id']}"}
+    assert attached["subject"] == specimen["subject"] and attached["basedOn"] == [
+        {"reference": f"ServiceRequest/{request['id']}"}]
+    assert attached["status"] == "preliminary"  # now on the bench's list like any matched result
+    [cancelled] = await _search(reception_server, f"Observation?_id={done[junk]['focus']['reference'].split('/')[1]}")
+    assert cancelled["status"] == "cancelled"
+    assert "tube de contrôle qualité passé sans étiquette" in done[junk]["note"][-1]["text"]
+
+
+def inputs(task: dict[str, Any]) -> dict[str, str]:
+    return {i["type"]["text"]: i["valueString"] for i in task.get("input", [])}

@@ -1,0 +1,262 @@
+// Reception (issue 15, web1): identity creation and edit with the RNIV traits, bad input refused next to its
+// field with nothing sent, INSi search from the identity file against the INSi simulator, the qualification
+// decision, the status history; the technician is offered none of it.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { assertAccessible, fixture, launch, login, newPage, screenshot } from "./support.mjs";
+import { oru, sendMllp } from "./mllp.mjs";
+
+let chromium;
+let tubes = []; // the tube numbers of the request made below, used by the later tests
+before(async () => { chromium = await launch(); });
+after(async () => { await chromium?.close(); });
+
+/** A text field by its accessible name (a required field's label also holds its " *"). */
+const input = (page, name) => page.getByRole("textbox", { name, exact: true });
+
+/** The fields of the identity form, by label (exact: "Nom de naissance" is not "Nom utilisé"). */
+async function fill(page, fields) {
+  for (const [label, value] of Object.entries(fields)) {
+    if (label === "Sexe") await page.getByRole("combobox", { name: label, exact: true }).selectOption(value);
+    else await input(page, label).fill(value);
+  }
+}
+
+test("SGL.INS.11 a new identity: bad input said next to its field and nothing sent, then created", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "sophie");
+  await page.getByRole("link", { name: "Patients" }).click();
+  await page.getByRole("link", { name: "Nouvelle identité" }).click();
+  const writes = [];
+  page.on("request", (r) => { if (r.method() !== "GET" && r.url().includes("/fhir/Patient")) writes.push(r.url()); });
+  await fill(page, { "Nom de naissance": "x".repeat(10_000), "Premier prénom de naissance": "Zoé",
+    "Date de naissance": "31/02/1975", "Code du lieu de naissance (INSEE)": "63220" });
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByText("10000 caractères : 100 au plus.").waitFor();
+  await page.getByText("Date impossible : attendue au format JJ/MM/AAAA.").waitFor();
+  await page.getByText("Choisissez le sexe.").waitFor();
+  // the message is the field's description for assistive technology (aria-describedby), next to it
+  const described = await input(page, "Date de naissance").getAttribute("aria-describedby");
+  assert.ok(described && (await page.locator(`[id="${described.split(" ").find((d) => d.includes("error"))}"]`)
+    .innerText()).includes("Date impossible"), described);
+  assert.equal(await input(page, "Nom de naissance").getAttribute("aria-invalid"), "true");
+  assert.deepEqual(writes, [], "nothing was sent");
+  await assertAccessible(page, "identité : erreurs de saisie");
+  await screenshot(page, "identite-erreurs");
+  await fill(page, { "Nom de naissance": "Adrun", "Premier prénom de naissance": "Zoé",
+    "Date de naissance": "31/12/1975", Sexe: "female", "Code du lieu de naissance (INSEE)": "63220" });
+  await screenshot(page, "identite-creation");
+  await page.keyboard.press("Enter"); // keyboard-first: Enter in a field saves the form
+  await page.getByTestId("identity-status").waitFor();
+  assert.equal(writes.length, 1);
+  assert.equal(await page.getByTestId("identity-status").textContent(), "Identité provisoire");
+  assert.equal(await page.getByTestId("birth-name").innerText(), "ADRUN");
+  assert.equal(await page.getByTestId("first-birth-first-name").innerText(), "ZOE"); // INS.01: as INSi holds it
+  assert.equal(await page.getByTestId("birth-date").innerText(), "31/12/1975");
+  assert.equal(await page.getByTestId("sex").innerText(), "Féminin");
+  assert.equal(await page.getByTestId("birthplace").innerText(), "63220");
+
+  // edit: the used name and first name (not strict traits)
+  await page.getByRole("link", { name: "Modifier l'identité" }).click();
+  assert.equal(await input(page, "Nom de naissance").inputValue(), "ADRUN");
+  await fill(page, { "Nom utilisé": "Martin", "Prénom utilisé": "Zoé" });
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByTestId("used-name").waitFor();
+  assert.equal(await page.getByTestId("used-name").innerText(), "MARTIN");
+  assert.equal(await page.getByTestId("used-first-name").innerText(), "Zoé");
+  assert.equal(writes.length, 2);
+
+  // INSi search by the stored traits: the answer and the comparison, nothing written until the user decides
+  await page.getByRole("button", { name: "Rechercher l'INS (INSi)" }).click();
+  await page.getByTestId("insi-result").waitFor();
+  assert.match(await page.getByTestId("insi-result").innerText(), /Réponse INSi : 00 — Une identité trouvée/);
+  const rows = page.getByRole("table", { name: "Comparaison avec l'INSi" }).getByRole("row");
+  assert.deepEqual((await rows.nth(6).getByRole("cell").allTextContents()).map((t) => t.trim()),
+    ["Matricule INS", "—", "275126322074974 (NIR) (différent)"]);
+  assert.equal(await page.getByTestId("identity-status").textContent(), "Identité provisoire");
+  await assertAccessible(page, "INSi : réponse");
+  await screenshot(page, "identite-insi");
+  await page.getByRole("button", { name: "Reprendre l'identité INSi" }).click();
+  await page.getByText("Identité INSi reprise : Identité récupérée.").waitFor();
+  assert.equal(await page.getByTestId("identity-status").textContent(), "Identité récupérée");
+  assert.equal(await page.getByTestId("ins").innerText(), "275126322074974 (NIR)");
+
+  // verify the INS now stored, then the identity card: qualified
+  await page.getByRole("button", { name: "Vérifier l'INS (INSi)" }).click();
+  await page.getByText("INS vérifié auprès de l'INSi : conforme.").waitFor();
+  await page.getByLabel("Justificatif d'identité présenté").selectOption("CN");
+  await page.getByRole("button", { name: "Valider l'identité" }).click();
+  await page.getByText("Justificatif enregistré : Identité qualifiée.").waitFor();
+  assert.equal(await page.getByTestId("identity-status").textContent(), "Identité qualifiée");
+  const history = page.getByRole("table", { name: "Historique du statut" }).getByRole("row");
+  const changes = (await history.allInnerTexts()).slice(1);
+  assert.equal(changes.length, 3, changes.join("\n"));
+  assert.match(changes[0], /^\S+ à \S+\s+—\s+Identité provisoire\s+user:sophie/);
+  assert.match(changes[1], /Identité provisoire\s+Identité récupérée\s+user:sophie.*SGL\.INS\.13 INSi traits search answered 00/);
+  assert.match(changes[2], /Identité récupérée\s+Identité qualifiée\s+user:sophie.*justificatif CN/);
+  await assertAccessible(page, "dossier d'identité qualifié");
+  await screenshot(page, "identite-qualifiee-insi");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test("a technician is offered neither identity creation nor edit nor INSi", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "thomas");
+  await page.getByRole("link", { name: "Patients" }).click();
+  await page.getByRole("button", { name: "Rechercher" }).waitFor();
+  assert.equal(await page.getByRole("link", { name: "Nouvelle identité" }).count(), 0);
+  await page.getByLabel("Nom", { exact: true }).fill("ADRUN");
+  await page.getByRole("button", { name: "Rechercher" }).click();
+  await page.getByRole("link", { name: "ADRUN" }).first().click();
+  await page.getByTestId("identity-status").waitFor();
+  for (const name of ["Modifier l'identité", "Nouvelle demande"]) {
+    assert.equal(await page.getByRole("link", { name }).count(), 0, name);
+  }
+  assert.equal(await page.getByRole("button", { name: "Rechercher l'INS (INSi)" }).count(), 0);
+  await page.goto("/identite/nouvelle");
+  await page.getByText("Écran non disponible").waitFor();
+  assert.equal(await page.getByRole("button", { name: "Enregistrer" }).count(), 0);
+  await page.context().close();
+});
+
+test("a request from the catalogue, its tube labels (PDF), reception scan first, a tube refused with its reason", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "sophie");
+  await page.getByRole("link", { name: "Patients" }).click();
+  await page.getByLabel("Nom", { exact: true }).fill("ADRUN");
+  await page.getByRole("button", { name: "Rechercher" }).click();
+  await page.getByRole("link", { name: "ADRUN" }).first().click();
+  await page.getByRole("link", { name: "Nouvelle demande" }).click();
+  const orders = [];
+  page.on("request", (r) => { if (r.url().includes("$order")) orders.push(r.postDataJSON()); });
+  const exam = page.getByRole("textbox", { name: "Ajouter un examen" });
+  await exam.waitFor();
+  assert.ok(await exam.evaluate((e) => e === document.activeElement), "the cursor starts in the exam field");
+  await page.keyboard.type("gly");
+  await page.getByRole("list", { name: "Examens proposés" }).getByRole("button", { name: "Glycémie" }).waitFor();
+  await page.keyboard.press("Enter"); // adds the first proposal
+  await page.keyboard.type("NFS");
+  await page.getByRole("list", { name: "Examens proposés" }).getByRole("button").first().waitFor();
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Enter"); // a stray Enter (empty field) sends nothing
+  const chosen = page.getByRole("list", { name: "Examens demandés" }).getByRole("listitem");
+  assert.deepEqual(await chosen.allInnerTexts(), ["GLYCÉMIE", "NUMÉRATION FORMULE SANGUINE"]);
+  await page.getByRole("button", { name: "Enregistrer la demande" }).click();
+  await page.getByText("Choisissez le prescripteur.").waitFor();
+  assert.deepEqual(orders, [], "nothing sent before the form is complete");
+  await page.getByRole("combobox", { name: "Prescripteur" }).selectOption({ label: fixture.ids.prescriber });
+  await assertAccessible(page, "nouvelle demande");
+  await screenshot(page, "demande-nouvelle");
+  await page.getByRole("button", { name: "Enregistrer la demande" }).click();
+  const tubeTable = page.getByRole("table", { name: "Tubes de la demande" });
+  await tubeTable.waitFor();
+  assert.equal(orders.length, 1);
+  assert.deepEqual(orders[0].parameter.filter((p) => p.name === "exam").map((p) => p.valueCoding.code), ["GLY", "NFS"]);
+  const accessions = await page.getByTestId("accession").allInnerTexts();
+  assert.equal(accessions.length, 2, "serum and whole-blood tubes");
+  for (const a of accessions) assert.match(a, /^\d{10}$/);
+
+  const label = page.waitForResponse((r) => r.url().includes("/$label"));
+  await page.getByRole("button", { name: `Étiquette du tube ${accessions[0]} (PDF)` }).click();
+  const pdf = await label;
+  assert.equal(pdf.status(), 200);
+  assert.equal(pdf.headers()["content-type"], "application/pdf");
+  const frame = page.getByTitle(`Étiquette du tube ${accessions[0]}`);
+  const head = await page.evaluate(async (src) => (await (await fetch(src)).text()).slice(0, 5),
+    await frame.getAttribute("src"));
+  assert.equal(head, "%PDF-");
+  await screenshot(page, "demande-etiquettes");
+
+  // reception: the cursor waits in the scan bar; a scan = the digits and a trailing Enter
+  await page.getByRole("link", { name: "Réception des tubes" }).first().click();
+  const bar = page.getByRole("textbox", { name: "Scanner ou saisir le numéro du tube" });
+  await bar.waitFor();
+  assert.ok(await bar.evaluate((e) => e === document.activeElement), "scan first: the bar has the focus");
+  const feedback = page.getByTestId("scan-feedback");
+  const scan = async (text) => {
+    const before = await feedback.innerText();
+    await page.keyboard.type(`${text}\n`);
+    await page.waitForFunction((old) => document.querySelector("[data-testid=scan-feedback]").innerText !== old, before);
+    return { tone: await feedback.locator("[data-tone]").getAttribute("data-tone"), text: await feedback.innerText() };
+  };
+  let seen = await scan(accessions[0]);
+  assert.equal(seen.tone, "ok", seen.text);
+  assert.match(seen.text, new RegExp(`Reçu\\s+Tube ${accessions[0]} \\(ADRUN ZOE\\) reçu le`));
+  assert.equal(await bar.inputValue(), "", "ready for the next tube");
+  seen = await scan(accessions[0]);
+  assert.equal(seen.tone, "known");
+  assert.match(seen.text, /déjà reçu le/);
+  seen = await scan("9999999999");
+  assert.equal(seen.tone, "bad");
+  assert.match(seen.text, /Tube 9999999999 inconnu/);
+  seen = await scan(accessions[1]);
+  assert.equal(seen.tone, "ok");
+  await assertAccessible(page, "réception des tubes");
+  await screenshot(page, "reception-tubes");
+
+  // refusal of the second tube: Enter in its fields records nothing, the button does
+  const writes = [];
+  page.on("request", (r) => { if (r.method() === "PUT" && r.url().includes("/fhir/Specimen/")) writes.push(r.url()); });
+  await page.getByRole("button", { name: `Déclarer le tube ${accessions[1]} non conforme` }).click();
+  await page.getByRole("combobox", { name: "Motif" }).selectOption({ label: "Échantillon hémolysé" });
+  await page.getByRole("textbox", { name: "Commentaire" }).fill("sérum rosé");
+  await page.getByRole("textbox", { name: "Commentaire" }).press("Enter");
+  assert.equal(await page.getByRole("textbox", { name: "Commentaire" }).inputValue(), "sérum rosé", "not reset");
+  await screenshot(page, "reception-non-conformite");
+  await page.getByRole("button", { name: "Enregistrer la non-conformité" }).click();
+  await page.getByText(`Tube ${accessions[1]} (ADRUN ZOE) déclaré non conforme : Échantillon hémolysé.`).waitFor();
+  assert.equal(writes.length, 1, "the Enter earlier sent nothing: only the button's write");
+  await bar.focus();
+  seen = await scan(accessions[1]);
+  assert.equal(seen.tone, "bad");
+  assert.match(seen.text, /refusé : Échantillon hémolysé/);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+  tubes = accessions;
+  console.log(`TUBES ${JSON.stringify(accessions)}`);
+});
+
+test("unmatched analyzer results: one attached to a tube and its request, one rejected with a reason", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "thomas");
+  await page.getByRole("link", { name: "Résultats non rattachés" }).click();
+  const count = page.getByTestId("unmatched-count");
+  await count.waitFor();
+  const before = Number((await count.textContent()).split(" ")[0]);
+  const lost = `X${Date.now()}`.slice(0, 12);
+  const junk = `Y${Date.now()}`.slice(0, 12);
+  for (const [tube, code, value, unit] of [[lost, "GLU", "1.02", "g/L"], [junk, "K", "4.1", "mmol/L"]]) {
+    const ack = await sendMllp(Number(fixture.ids.mllp), oru(tube, code, value, unit));
+    assert.match(ack, /\rMSA\|AA\|/, ack); // stored (on the worklist), then acknowledged
+  }
+  await page.reload();
+  await page.getByTestId(`unmatched-${lost}`).waitFor();
+  assert.equal(await count.textContent(), `${before + 2} à traiter`);
+  const row = page.getByTestId(`unmatched-${lost}`);
+  assert.deepEqual((await row.getByRole("cell").allInnerTexts()).slice(1, 6),
+    ["BIO1", lost, "Glucose", "1,02 g/L", "Tube inconnu"]);
+  await assertAccessible(page, "résultats non rattachés");
+  await screenshot(page, "resultats-non-rattaches");
+
+  await page.getByRole("button", { name: `Rattacher le résultat du tube ${lost}` }).click();
+  const tube = page.getByRole("textbox", { name: "N° du tube" });
+  await tube.fill(tubes[0]);
+  await tube.press("Enter"); // looks the tube up, writes nothing
+  await page.getByRole("combobox", { name: "Demande (ADRUN ZOE)" }).waitFor();
+  await page.getByRole("combobox", { name: "Demande (ADRUN ZOE)" }).selectOption({ label: "Glycémie" });
+  await page.getByRole("button", { name: "Rattacher", exact: true }).click();
+  await page.getByText(`Résultat rattaché au tube ${tubes[0]} (ADRUN ZOE).`).waitFor();
+  await page.getByTestId(`unmatched-${lost}`).waitFor({ state: "detached" });
+
+  await page.getByRole("button", { name: `Rejeter le résultat du tube ${junk}` }).click();
+  await page.getByRole("textbox", { name: "Motif du rejet" }).fill("tube de contrôle qualité passé sans étiquette");
+  await page.getByRole("textbox", { name: "Motif du rejet" }).press("Enter"); // sends nothing
+  await page.getByRole("button", { name: "Rejeter le résultat", exact: true }).click();
+  await page.getByText("Résultat rejeté : tube de contrôle qualité passé sans étiquette.").waitFor();
+  await page.getByTestId(`unmatched-${junk}`).waitFor({ state: "detached" });
+  assert.equal(await count.textContent(), `${before} à traiter`);
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+  console.log(`UNMATCHED ${JSON.stringify([lost, junk])}`);
+});
