@@ -18,7 +18,7 @@ import pytest
 
 from tests.support.dmp import DmpSimulator, running_dmp_simulator
 from tests.support.sgl_server import SglProcess, free_port, start_sgl
-from tests.support.workbench import PASSWORD, SERVER_ENV, WEB, browser_suite, seed
+from tests.support.workbench import PASSWORD, QUALIFIED_INS, SERVER_ENV, WEB, browser_suite, seed
 
 pytestmark = pytest.mark.db
 SCREENSHOTS = WEB / "e2e" / "screenshots"
@@ -41,7 +41,8 @@ def results_server(tmp_path_factory: pytest.TempPathFactory, dmp: DmpSimulator) 
     partners.write_text(json.dumps([{"name": "DPI-CHU", "role": "dpi", "hl7_application": "DPI-CHU",
                                      "addresses": ["127.0.0.0/8"], "send_to": f"127.0.0.1:{free_port()}"}]))
     env = {**SERVER_ENV, **FAST_DELIVERY, "SGL_DMP_URL": dmp.base_url, "SGL_DMP_CERT": str(dmp.client_cert),
-           "SGL_DMP_KEY": str(dmp.client_key), "SGL_DMP_CA": str(dmp.ca), "SGL_DMP_TIMEOUT": "4"}
+           "SGL_DMP_KEY": str(dmp.client_key), "SGL_DMP_CA": str(dmp.ca), "SGL_DMP_TIMEOUT": "4",
+           "SGL_DMP_WEB_URL": dmp.web_url}
     server = start_sgl(root / "var", env=env, partners=partners)
     yield server
     server.stop()
@@ -66,6 +67,18 @@ def test_reports_formats_deliveries_resend_and_dmp_settings_in_the_browser_SGL_D
     held = {d["uniqueId"].split("^", 1)[1].rsplit(".", 1)[0] for d in dmp.documents()}
     assert lab["earlier_report"] in held or f"{lab['earlier_report']}.n1" in held, held  # resent, delivered
     assert not any(lab["pending_report"] in h for h in held), held  # blocked from the page: never sent
+
+
+@pytest.mark.req("SGL.DMP.05", "SGL.DMP.06")
+def test_the_dmp_button_posts_the_td09_call_to_the_dmp_portal_SGL_DMP_05_06(
+        results_server: SglProcess, lab: dict[str, str], dmp: DmpSimulator) -> None:
+    """The biologist's DMP button on a qualified patient opens the portal (the simulator's landing page) with the
+    signed call for that INS, for the patient file and the dashboard; no button for a provisional identity nor for
+    the secretary."""
+    _suite("results-dmp", results_server, lab)
+    calls = dmp.web_calls()
+    assert [(c["page"], c["accepted"]) for c in calls] == [("DossierPatient", True), ("TableauDeBord", True)], calls
+    assert all(c["ins"].startswith(f"{QUALIFIED_INS}^^^") for c in calls), calls
 
 
 def test_result_review_critical_call_correction_and_rerun_in_the_browser(
