@@ -126,10 +126,14 @@ test("the dossier's DMP settings are saved on the report and a blocked dossier n
     await held.page.getByRole("button", { name: "Actualiser" }).click();
   }
   await dpi.waitFor();
-  assert.equal(await held.page.getByTestId("delivery-dmp").count(), 0, "no DMP delivery for a blocked dossier");
   assert.equal(await held.page.getByTestId("dmp-blocked").innerText(),
     "— DMP non alimenté pour ce dossier (réglage DMP), motif : expertise assurance.");
-  assert.equal((await apiDeliveries(held.page, id)).filter((d) => d.channel === "dmp").length, 0);
+  // the outbox writes the DMP delivery as blocked (never sent; the simulator's side is checked by the Python test)
+  const dmp = await apiDeliveries(held.page, id);
+  assert.deepEqual(dmp.filter((d) => d.channel === "dmp").map((d) => d.state), ["blocked"]);
+  const row = held.page.getByTestId("delivery-dmp");
+  assert.equal(await row.getByTestId("state").innerText(), "— Bloqué (DMP non alimenté)");
+  assert.equal(await row.getByTestId("reason").innerText(), "expertise assurance");
   assert.equal(await held.page.getByLabel("Masqué aux professionnels de santé").isChecked(), true);
 });
 

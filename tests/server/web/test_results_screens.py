@@ -16,6 +16,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from server.access import accounts
+from server.database import open_database
+from server.settings import Settings
 from tests.support.dmp import DmpSimulator, running_dmp_simulator
 from tests.support.sgl_server import SglProcess, free_port, start_sgl
 from tests.support.workbench import PASSWORD, QUALIFIED_INS, SERVER_ENV, WEB, browser_suite, seed
@@ -50,7 +53,15 @@ def results_server(tmp_path_factory: pytest.TempPathFactory, dmp: DmpSimulator) 
 
 @pytest.fixture(scope="module")
 async def lab(results_server: SglProcess) -> dict[str, str]:
-    return await seed(results_server)
+    """The workbench's data and accounts, and a responsible biologist (the delivery dashboard's reader)."""
+    ids = await seed(results_server)
+    database = await open_database(Settings(data_dir=results_server.data_dir))
+    try:
+        await accounts.create_user(database.db, "marc", PASSWORD, role="biologiste-responsable",
+                                   name="Dr Marc RESPONSABLE")
+    finally:
+        await database.close()
+    return ids
 
 
 def _suite(suite: str, server: SglProcess, ids: dict[str, str]) -> None:
@@ -93,6 +104,13 @@ def test_bulk_validation_only_of_clear_reports_in_the_browser(results_server: Sg
     """Two orders made by the biologist through the API: the clear one is ticked and validated in bulk, the one
     with a result above the range says why it must be opened and stays waiting."""
     _suite("results-bulk", results_server, lab)
+
+
+@pytest.mark.req("SGL.TBB.01")
+def test_the_delivery_dashboard_screen_SGL_TBB_01(results_server: SglProcess, lab: dict[str, str]) -> None:
+    """The responsible biologist's dashboard from $delivery-dashboard (measures, download); not offered to a
+    biologist without the permission."""
+    _suite("results-dashboard", results_server, lab)
 
 
 def _session(base: str, login: str) -> tuple[dict[str, str], str]:
