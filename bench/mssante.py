@@ -7,7 +7,8 @@ In one run, on loopback, with a throw-away PKI and CRL:
      document rate the mails have to keep up with);
   2. the mail built from it (IHE_XDM.ZIP + PDF/A, headers): build only;
   3. the built mail submitted to the simulated operator by the production client, one mutual-TLS
-     connection per mail (as the channel does), sequentially.
+     connection per mail (as the channel does), sequentially: revocation by CRL, then by OCSP (the
+     simulator's responder asked once per connection, no CRL).
 Prints medians, rates, the ratios to (1) and the machine load.
 """
 
@@ -25,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from facades.mssante import ReportMail, build_message  # noqa: E402
-from facades.mssante.simulator import start_operator  # noqa: E402
+from facades.mssante.simulator import OcspResponder, start_operator  # noqa: E402
 from server.documents.compose import Version  # noqa: E402
 from server.documents.generate import Documents, generate  # noqa: E402
 from tests.support.mssante import SENDER, client_for, operator_pki  # noqa: E402
@@ -40,19 +41,22 @@ def _mail(docs: Documents, n: int) -> ReportMail:
                       pdf_name=docs.pdf_name)
 
 
-async def _send_all(docs: Documents, mails: int, directory: Path) -> list[float]:
+async def _send_all(docs: Documents, mails: int, directory: Path) -> tuple[list[float], list[float]]:
+    """Submission times (ms) with the CRL, then with OCSP only."""
     ops = operator_pki(directory)
     operator = await start_operator("127.0.0.1", ops.pki.server.cert, ops.pki.server.key, ops.pki.ca.cert,
-                                    bal=SENDER.address)
-    client = client_for(ops, operator.smtp_port, operator.imap_port)
-    samples = []
+                                    bal=SENDER.address, ocsp=OcspResponder(ops.pki.ca.cert, ops.pki.ca.key, ops.crl))
+    clients = (client_for(ops, operator.smtp_port, operator.imap_port),
+               client_for(ops, operator.smtp_port, operator.imap_port, crls=(), ocsp=operator.ocsp_url))
+    samples: tuple[list[float], list[float]] = ([], [])
     try:
-        for n in range(mails):
-            message = build_message(_mail(docs, n), SENDER)
-            start = time.perf_counter()
-            await client.send(message)
-            samples.append((time.perf_counter() - start) * 1000)
-        assert len(operator.boxes.messages()) == mails
+        for client, times in zip(clients, samples, strict=True):
+            for n in range(mails):
+                message = build_message(_mail(docs, n), SENDER)
+                start = time.perf_counter()
+                await client.send(message)
+                times.append((time.perf_counter() - start) * 1000)
+        assert len(operator.boxes.messages()) == 2 * mails
     finally:
         await operator.stop()
     return samples
@@ -75,8 +79,8 @@ def main() -> None:
         build_message(_mail(docs, n), SENDER).as_bytes()
         build_ms.append((time.perf_counter() - start) * 1000)
     with tempfile.TemporaryDirectory() as tmp:
-        send_ms = asyncio.run(_send_all(docs, args.mails, Path(tmp)))
-    doc, build, send = (statistics.median(x) for x in (doc_ms, build_ms, send_ms))
+        send_ms, ocsp_ms = asyncio.run(_send_all(docs, args.mails, Path(tmp)))
+    doc, build, send, ocsp = (statistics.median(x) for x in (doc_ms, build_ms, send_ms, ocsp_ms))
     out = sys.stdout.write
     out(f"load average {os.getloadavg()[0]:.2f}; N3 {len(docs.n3)} B, PDF {len(docs.pdf)} B\n")
     out(f"CR-Bio generation (no validator): median {doc:.0f} ms, {1000 / doc:.1f} reports/s (baseline)\n")
@@ -84,6 +88,8 @@ def main() -> None:
           f"ratio {build / doc:.3f} of a report\n")
     out(f"mail submitted over mutual TLS:   median {send:.1f} ms, {1000 / send:.0f} mails/s, "
           f"ratio {send / doc:.3f} of a report (p95 {sorted(send_ms)[int(len(send_ms) * 0.95) - 1]:.1f} ms)\n")
+    out(f"same, revocation by OCSP:         median {ocsp:.1f} ms, {1000 / ocsp:.0f} mails/s, "
+          f"ratio {ocsp / doc:.3f} of a report (p95 {sorted(ocsp_ms)[int(len(ocsp_ms) * 0.95) - 1]:.1f} ms)\n")
 
 
 if __name__ == "__main__":

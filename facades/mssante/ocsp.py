@@ -19,9 +19,11 @@ on the same short timeout as the mail session (a lab sends a few hundred mails a
 from __future__ import annotations
 
 import datetime as dt
+import urllib.error
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import httpx
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -88,17 +90,24 @@ def _verify(answer: ocsp.OCSPResponse, issuer: x509.Certificate) -> None:
 
 
 def _fetch(url: str, request: bytes, timeout: float) -> bytes:
+    """POST the request (stdlib ``urllib``: an OCSP responder is plain HTTP, and building an HTTPS-capable client
+    for each session cost more than the exchange itself)."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise MssTlsRefused(f"TLS refused: OCSP responder {url!r} is not an http(s) URL (SGL.MSS.06)")
+    post = urllib.request.Request(url, data=request, method="POST", headers={
+        "Content-Type": "application/ocsp-request", "Accept": "application/ocsp-response"})
     try:
-        with httpx.Client(timeout=timeout, trust_env=False) as client:
-            answer = client.post(url, content=request, headers={"Content-Type": "application/ocsp-request",
-                                                                 "Accept": "application/ocsp-response"})
-    except httpx.HTTPError as exc:
+        with urllib.request.urlopen(post, timeout=timeout) as answer:  # noqa: S310 (scheme checked above)
+            body: bytes = answer.read(MAX_ANSWER + 1)
+    except urllib.error.HTTPError as exc:
+        raise MssTlsRefused(f"TLS refused: the OCSP responder {url} answered HTTP {exc.code}: revocation cannot be "
+                            "checked (SGL.MSS.06)") from exc
+    except (urllib.error.URLError, OSError) as exc:
         raise MssTlsRefused(f"TLS refused: the OCSP responder {url} cannot be reached ({type(exc).__name__}): "
                             "revocation cannot be checked (SGL.MSS.06)") from exc
-    if answer.status_code != 200 or len(answer.content) > MAX_ANSWER:
-        raise MssTlsRefused(f"TLS refused: the OCSP responder {url} answered HTTP {answer.status_code}: revocation "
-                            "cannot be checked (SGL.MSS.06)")
-    return answer.content
+    if len(body) > MAX_ANSWER:
+        raise MssTlsRefused(f"TLS refused: the OCSP responder {url} answered more than {MAX_ANSWER} bytes (SGL.MSS.06)")
+    return body
 
 
 def check_ocsp(leaf_der: bytes, roots: Path, responder: str | None, *, timeout: float = 10.0,

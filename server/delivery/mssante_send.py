@@ -58,12 +58,15 @@ def read_choice(params: list[dict[str, Any]]) -> Choice:
     for i, p in enumerate(params):
         where = f"Parameters.parameter[{i}]"
         if p["name"] == "recipient":
-            reference = str((p.get("valueReference") or {}).get("reference", "")).strip()
-            if not reference:
+            value = p.get("valueReference")
+            reference = value.get("reference") if isinstance(value, dict) else None
+            if not isinstance(reference, str) or not reference.strip():
                 raise InvalidInput("'recipient' needs a valueReference", expression=where)
-            references.append(reference)
+            references.append(reference.strip())
         elif p["name"] == "address":
-            addresses.append(str(p.get("valueString") or "").strip())
+            if not isinstance(p.get("valueString"), str):
+                raise InvalidInput("'address' needs a valueString", expression=where)
+            addresses.append(str(p["valueString"]).strip())
         elif p["name"] == "patient":
             if not isinstance(p.get("valueBoolean"), bool):
                 raise InvalidInput("'patient' needs a valueBoolean", expression=where)

@@ -9,8 +9,9 @@ client's freshness rule is tested.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -26,6 +27,15 @@ class OcspResponder:
     ca_key: Path
     crl: Path | None = None
     stale: bool = False
+    _keys: dict[Path, Any] = field(default_factory=dict, repr=False)
+    """Signing keys by path: loading (and validating) an RSA key costs more than the whole answer."""
+
+    def _signer(self) -> tuple[x509.Certificate, rsa.RSAPrivateKey]:
+        key = self._keys.get(self.ca_key)
+        if key is None:
+            key = self._keys[self.ca_key] = serialization.load_pem_private_key(self.ca_key.read_bytes(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return x509.load_pem_x509_certificate(self.ca_cert.read_bytes()), key
 
     def _revoked(self, serial: int) -> dt.datetime | None:
         if self.crl is None or not self.crl.is_file():
@@ -40,9 +50,7 @@ class OcspResponder:
         except ValueError:
             return ocsp.OCSPResponseBuilder.build_unsuccessful(
                 ocsp.OCSPResponseStatus.MALFORMED_REQUEST).public_bytes(serialization.Encoding.DER)
-        issuer = x509.load_pem_x509_certificate(self.ca_cert.read_bytes())
-        key = serialization.load_pem_private_key(self.ca_key.read_bytes(), password=None)
-        assert isinstance(key, rsa.RSAPrivateKey)
+        issuer, key = self._signer()
         now = dt.datetime.now(dt.UTC) - (dt.timedelta(days=7) if self.stale else dt.timedelta(0))
         revoked = self._revoked(request.serial_number)
         builder = ocsp.OCSPResponseBuilder().add_response_by_hash(

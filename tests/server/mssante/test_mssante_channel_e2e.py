@@ -158,13 +158,18 @@ async def test_deletion_notice_goes_to_everyone_who_received_the_report_SGL_MSS_
     assert answer.json()["status"] == "entered-in-error"
     again = await dl.lab.client.post(f"DiagnosticReport/{report_id}/$withdraw", json=parameters(reason="encore"))
     assert again.status_code == 422  # already withdrawn
+    resend = await dl.lab.client.post(f"DiagnosticReport/{report_id}/$mssante-send", json={
+        "resourceType": "Parameters", "parameter": [{"name": "address", "valueString": pros[0]}]})
+    assert resend.status_code == 409 and "withdrawn" in resend.text  # a withdrawn report is not sent again
 
     found = await wait_until(dl.lab.client, report_id, lambda f: len(mss(f, "delete")) == 3
                              and states(mss(f, "delete"), "delivered"))
     patient = next(d["recipient"] for d in mss(found) if d["recipient"].startswith("patient:"))
     assert sorted(d["recipient"] for d in mss(found, "delete")) == sorted([*pros, patient])
-    for address in [*pros, PATIENT_ADDRESS]:
-        report_mail, notice = await asyncio.to_thread(operator.messages, address, raw=True)
+    sent_as = {(d["recipient"], d["action"]): d["remote_id"] for d in mss(found)}  # the Message-ID of each mail
+    for recipient, address in [*((p, p) for p in pros), (patient, PATIENT_ADDRESS)]:
+        by_id = {m["messageId"]: m for m in await asyncio.to_thread(operator.messages, address, raw=True)}
+        report_mail, notice = by_id[sent_as[(recipient, "publish")]], by_id[sent_as[(recipient, "delete")]]
         assert report_mail["attachments"][0] == "IHE_XDM.ZIP"
         assert notice["subject"].startswith("Suppression d'un compte rendu") and notice["attachments"] == []
         assert "a été supprimé par le laboratoire" in body_text(base64.b64decode(notice["raw"]))
