@@ -83,6 +83,15 @@ PARAMS: dict[str, dict[str, SearchParam]] = {
         _p("code", "token", "code"),
         _p("requisition", "token", "requisition"),
     )},
+    "Communication": {p.name: p for p in (  # a critical value's phone call, documented (issue 15 item 10)
+        _p("identifier", "token", "identifier"),
+        _p("subject", "reference", "subject", targets=_SUBJECT_TARGETS),
+        _p("patient", "reference", "subject", targets=("Patient",), alias_of="subject"),
+        _p("about", "reference", "about", targets=()),
+        _p("category", "token", "category"),
+        _p("status", "token", "status"),
+        _p("sent", "date", "sent"),
+    )},
     "Specimen": {p.name: p for p in (
         _p("identifier", "token", "identifier"),
         _p("accession", "token", "accessionIdentifier"),

@@ -43,8 +43,8 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/comptes-rendus/{rid}"),
     ("GET", "/catalogue"),
     ("GET", "/catalogue/{rid}"),
-    ("GET", "/administration"),
-    ("GET", "/administration/{rid}"),
+    ("GET", "/tableau-de-bord"),
+    ("GET", "/tableau-de-bord/{rid}"),
 }
 """(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
 how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF

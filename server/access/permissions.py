@@ -99,6 +99,10 @@ TABLE: tuple[Row, ...] = (
     Row(IDENTITY, ("$dmp-access",), _BIO, "TD0.9: the DMP web portal on the patient, for the logged-in biologist"),
     Row(("DiagnosticReport",), ("$mssante-send",), _BIO,
         "sending a report by hand (hospital setting, partial report) is a professional's deliberate act"),
+    # a critical value's phone call (who was called, read-back, when): documented by who phoned, never rewritten
+    Row(("Communication",), (READ,), _CARE),
+    Row(("Communication",), (CREATE,), _BENCH, "the critical-value call is documented by who phoned"),
+    Row(("Communication",), (UPDATE, DELETE), (), "a documented call is never rewritten"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
     Row(DOCUMENTS, (READ,), _CARE + (DPI,)),
     Row(BINARY, (READ,), _DESK + (DPI,)),

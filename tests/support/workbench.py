@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import uuid
@@ -190,3 +191,16 @@ def run_e2e(suite: str, server: SglProcess, ids: dict[str, str], out_dir: Path,
     env = {**os.environ, "SGL_WEB_FIXTURE": json.dumps(fixture)}
     return subprocess.run(["node", "--test", "--test-reporter=spec", f"e2e/{suite}.test.mjs"], cwd=WEB, env=env,
                           capture_output=True, text=True, timeout=timeout)
+
+
+def browser_suite(suite: str, server: SglProcess, ids: dict[str, str], screenshots: Path) -> str:
+    """Run one ``web/e2e`` suite and fail with its Node report unless every test of it passed (and some ran)."""
+    missing = web_built()
+    assert missing is None, missing  # the README's test command builds it: a missing build is a failure here
+    done = run_e2e(suite, server, ids, screenshots)
+    report = done.stdout + done.stderr
+    assert done.returncode == 0, f"browser tests {suite} failed:\n{report[-6000:]}"
+    passed = re.search(r"ℹ pass (\d+)", report)
+    failed = re.search(r"ℹ fail (\d+)", report)
+    assert passed and int(passed.group(1)) > 0 and failed and failed.group(1) == "0", report[-3000:]
+    return report

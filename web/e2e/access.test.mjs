@@ -25,8 +25,12 @@ test("a wrong password is refused with a French message and no session", async (
 });
 
 test("each role is offered only its screens; a screen typed in the address bar is not shown", async () => {
-  const expected = { sophie: ["Patients"], thomas: ["Patients", "Validation technique"],
-    claire: ["Patients", "Validation technique", "Validation biologique"] };
+  const expected = {
+    sophie: ["Patients", "Réception des tubes", "Comptes rendus et diffusion", "Catalogue et LOINC"],
+    thomas: ["Patients", "Réception des tubes", "Résultats non rattachés", "Validation technique", "Catalogue et LOINC"],
+    claire: ["Patients", "Réception des tubes", "Résultats non rattachés", "Validation technique",
+      "Validation biologique", "Comptes rendus et diffusion", "Catalogue et LOINC"],
+  };
   for (const [user, screens] of Object.entries(expected)) {
     const page = await newPage(chromium.browser);
     await login(page, user);

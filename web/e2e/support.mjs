@@ -47,9 +47,9 @@ export async function login(page, username, { from = "/" } = {}) {
   await page.getByRole("button", { name: "Se déconnecter" }).waitFor();
 }
 
-export async function screenshot(page, name) {
+export async function screenshot(page, name, { fullPage = true } = {}) {
   mkdirSync(fixture.screenshots, { recursive: true });
-  await page.screenshot({ path: join(fixture.screenshots, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(fixture.screenshots, `${name}.png`), fullPage });
 }
 
 /** axe-core on the page as it is: no serious or critical violation (WCAG 2.1 A/AA rules). */
@@ -62,4 +62,18 @@ export async function assertAccessible(page, screen) {
   assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => `${n.target.join(" ")} ${n.failureSummary?.split("\n")[1] ?? ""} ${n.html.slice(0, 120)}`).join(", ")})`), [],
     `${screen}: accessibility violations`);
   assert.ok(result.passes.length > 10, `${screen}: axe ran ${result.passes.length} passing rules`);
+}
+
+/** The usual frame of a suite: one Chromium, one page logged in as ``username`` before the tests, closed after.
+ * Returns a holder whose ``page`` and ``browser`` are set once ``before`` ran. */
+export function loggedIn(username, hooks) {
+  const held = { page: null, browser: null, chromium: null };
+  hooks.before(async () => {
+    held.chromium = await launch();
+    held.browser = held.chromium.browser;
+    held.page = await newPage(held.browser);
+    await login(held.page, username);
+  });
+  hooks.after(async () => { await held.chromium?.close(); });
+  return held;
 }

@@ -19,6 +19,7 @@ import { useWorklistEvents } from "./live";
 import { ReportsPage } from "./pages/Reports";
 import { ReportDocumentsPage } from "./pages/ReportDocuments";
 import { CataloguePage } from "./pages/Catalogue";
+import { DashboardPage } from "./pages/Dashboard";
 
 interface Screen {
   path: string;
@@ -50,6 +51,7 @@ const SCREENS: Screen[] = [
     allowed: (s) => can(s, "DiagnosticReport", "$cr-bio") || can(s, "DiagnosticReport", "$deliveries"),
   },
   { path: "/catalogue", label: "Catalogue et LOINC", allowed: (s) => can(s, "ObservationDefinition", "read") },
+  { path: "/tableau-de-bord", label: "Tableau de bord des envois", allowed: (s) => can(s, "*", "$delivery-dashboard") },
 ];
 
 export function App() {
@@ -160,6 +162,7 @@ function route(session: Session, path: string, screens: Screen[]) {
   if (page === "non-rattaches") return <UnmatchedPage who={session.name ?? session.username} />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
   if (page === "catalogue") return <CataloguePage session={session} />;
+  if (page === "tableau-de-bord") return <DashboardPage />;
   if (page === "comptes-rendus") return id ? <ReportDocumentsPage session={session} id={id} /> : <ReportsPage />;
   return null;
 }

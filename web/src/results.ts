@@ -50,3 +50,26 @@ export function valueText(o: Observation): string {
 
 export const steps = (o: FhirResource): (string | undefined)[] =>
   (o.meta?.tag ?? []).filter((t) => t.system === STEP).map((t) => t.code);
+
+const V3_INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
+const INSTRUMENT_RESULT = "https://opensgl.org/fhir/StructureDefinition/instrument-result";
+
+/** Why a result may not be validated in bulk (none: it is "clear"): a flag other than normal (critical,
+ * outside the range, delta check), an analyzer flag, a comment, a value changed after it was received, or no
+ * technical validation. The same conditions the server's autoverification applies (server/validation). */
+export function notClear(o: Observation): string[] {
+  const why: string[] = [];
+  const flags = (o.interpretation ?? []).flatMap((i) => i.coding ?? [])
+    .filter((c) => c.system === V3_INTERPRETATION).map((c) => c.code ?? "");
+  if (flags.some((f) => ["HH", "LL", "AA"].includes(f))) why.push("valeur critique");
+  else if (flags.some((f) => ["H", "L", "A"].includes(f))) why.push("hors valeurs de référence");
+  if (flags.some((f) => ["U", "D"].includes(f))) why.push("delta check");
+  const instrument = ((o.extension ?? []) as { url: string; extension?: { url: string; valueString?: string }[] }[])
+    .filter((e) => e.url === INSTRUMENT_RESULT).flatMap((e) => e.extension ?? []);
+  if (instrument.some((p) => p.url === "flag" && !["", "N"].includes(p.valueString ?? ""))) why.push("alarme de l'automate");
+  if (instrument.some((p) => p.url === "correction")) why.push("modifié après réception");
+  if ((o.note ?? []).length) why.push("commentaire");
+  if (!steps(o).includes("technical") && !steps(o).includes("autoverified")) why.push("pas validé techniquement");
+  if (!o.valueQuantity && !o.valueCodeableConcept && !o.valueString) why.push("sans valeur");
+  return why;
+}

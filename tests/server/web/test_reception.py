@@ -30,7 +30,7 @@ from tests.support.access import role_client
 from tests.support.identity_servers import insi_env
 from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import SglProcess, start_sgl
-from tests.support.workbench import PASSWORD, SERVER_ENV, USERS, WEB, run_e2e, web_built
+from tests.support.workbench import PASSWORD, SERVER_ENV, USERS, WEB, browser_suite
 
 pytestmark = pytest.mark.db
 SCREENS = WEB / "e2e" / "screenshots"  # not committed; a few are copied to docs/web/
@@ -90,15 +90,7 @@ async def _as(server: SglProcess, login: str) -> AsyncIterator[httpx.AsyncClient
 
 
 def _suite(suite: str, server: SglProcess, ids: dict[str, str]) -> str:
-    missing = web_built()
-    assert missing is None, missing
-    done = run_e2e(suite, server, ids, SCREENS)
-    report = done.stdout + done.stderr
-    assert done.returncode == 0, f"browser tests {suite} failed:\n{report[-6000:]}"
-    passed = re.search(r"ℹ pass (\d+)", report)
-    failed = re.search(r"ℹ fail (\d+)", report)
-    assert passed and int(passed.group(1)) > 0 and failed and failed.group(1) == "0", report[-3000:]
-    return report
+    return browser_suite(suite, server, ids, SCREENS)
 
 
 async def _search(server: SglProcess, query: str) -> list[dict[str, Any]]:

@@ -1,7 +1,10 @@
 // The DMP button (SGL.DMP.05, SGL.DMP.06): for a patient with a qualified INS, the contextual access to the
 // patient's DMP (TD0.9) — GET /fhir/Patient/{id}/$dmp-access?target=patient-file|dashboard answers a Parameters
-// holding the URL to open; the page opens it in a new window. Offered only to a role the permission table
-// allows (Patient:$dmp-access) and only for a qualified identity (the server refuses the others anyway).
+// with the portal's ``url``, the ``method`` (POST) and one ``field`` per form field (the signed VIHF, the INS,
+// the page); the page posts that form into a new window (within the click's user activation: no pop-up blocker;
+// noopener: the portal gets no handle on the workbench).
+// Offered only to a role the permission table allows (Patient:$dmp-access) and only for a qualified identity
+// (the server refuses the others anyway).
 import { useState } from "react";
 import { Alert, Button, Group } from "@mantine/core";
 import { fhir } from "../api";
@@ -10,14 +13,45 @@ import { can, type Session } from "../session";
 
 type Target = "patient-file" | "dashboard";
 
+interface Part {
+  name: string;
+  valueUri?: string;
+  valueUrl?: string;
+  valueString?: string;
+  valueCode?: string;
+  part?: Part[];
+}
 interface Answer {
-  parameter?: { name: string; valueUri?: string; valueUrl?: string; valueString?: string }[];
+  parameter?: Part[];
 }
 
-export function dmpAccessUrl(answer: Answer): string | null {
-  const part = (answer.parameter ?? []).find((p) => p.valueUri ?? p.valueUrl ?? p.valueString);
-  const url = part?.valueUri ?? part?.valueUrl ?? part?.valueString ?? null;
-  return url && /^https?:\/\//.test(url) ? url : null;
+/** The call to make: where, how, and the form fields (none for a plain GET). */
+export function dmpCall(answer: Answer): { url: string; method: string; fields: [string, string][] } | null {
+  const params = answer.parameter ?? [];
+  const url = params.find((p) => p.name === "url")?.valueUrl ?? params.find((p) => p.name === "url")?.valueUri;
+  if (!url || !/^https?:\/\//.test(url)) return null;
+  const method = (params.find((p) => p.name === "method")?.valueCode ?? "GET").toUpperCase();
+  const fields = params.filter((p) => p.name === "field").map((p): [string, string] => [
+    p.part?.find((x) => x.name === "name")?.valueString ?? "", p.part?.find((x) => x.name === "value")?.valueString ?? ""]);
+  return { url, method, fields };
+}
+
+function post(call: { url: string; fields: [string, string][] }): void {
+  const form = document.createElement("form");
+  form.method = "post";
+  form.action = call.url;
+  form.target = "_blank";
+  form.setAttribute("rel", "noopener noreferrer");
+  for (const [name, value] of call.fields) {
+    const input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.append(input);
+  }
+  document.body.append(form);
+  form.submit();
+  form.remove();
 }
 
 export function DmpButton({ session, patient }: { session: Session; patient: Patient }) {
@@ -28,18 +62,14 @@ export function DmpButton({ session, patient }: { session: Session; patient: Pat
   async function open(target: Target) {
     setError(null);
     setBusy(target);
-    const opened = window.open("about:blank", "_blank"); // opened in the click, so no pop-up blocker
     try {
       const answer = await fhir<Answer>(
         `Patient/${encodeURIComponent(patient.id ?? "")}/$dmp-access?target=${target}`);
-      const url = dmpAccessUrl(answer);
-      if (!url) throw new Error("la réponse ne contient pas d'adresse");
-      if (opened) {
-        opened.opener = null;
-        opened.location.href = url;
-      }
+      const call = dmpCall(answer);
+      if (!call) throw new Error("la réponse ne contient pas d'adresse");
+      if (call.method === "POST") post(call);
+      else window.open(call.url, "_blank", "noopener,noreferrer");
     } catch (e) {
-      opened?.close();
       setError(`Accès au DMP impossible : ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       setBusy(null);

@@ -12,6 +12,7 @@ import { sexLabel, shortName, type Patient } from "../identity";
 import { can, type Session } from "../session";
 import { linkProps } from "../router";
 import { ResultReview } from "./ResultReview";
+import { CriticalCalls } from "./CriticalCalls";
 import { REPORT_STATUS, worklistChanged, type DiagnosticReport } from "./Worklist";
 
 const V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
@@ -176,6 +177,11 @@ export function ReportPage({ session, id }: { session: Session; id: string }) {
           Patient : <b>{shortName(patient)}</b>, né(e) le {frenchDate(patient.birthDate)}, sexe {sexLabel(patient.gender).toLowerCase()}
         </Text>
       )}
+      <CriticalCalls session={session} subject={report.subject} criticals={results.flatMap(({ observation, name }) => {
+        const code = flagsOf(observation).find((f) => FLAGS[f]?.critical);
+        return code && observation.status !== "cancelled"
+          ? [{ observation, name, flag: `${FLAGS[code].symbol} ${FLAGS[code].label}` }] : [];
+      })} />
       <Table aria-label="Résultats de la demande" striped>
         <Table.Thead>
           <Table.Tr>

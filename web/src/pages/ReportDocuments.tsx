@@ -159,10 +159,10 @@ function Deliveries({ session, id, blocked }: { session: Session; id: string; bl
                     <Table.Td>{d.recipient}</Table.Td>
                     <Table.Td>{ACTION_LABELS[d.action] ?? d.action} v{d.version}</Table.Td>
                     <Table.Td data-testid="state">
-                      <Badge color={TONES[state.tone]} variant={state.tone === "bad" ? "filled" : "outline"}
-                        fw={state.tone === "bad" ? 800 : 600}>
+                      <Text size="sm" c={TONES[state.tone]} fw={state.tone === "bad" ? 800 : 600}
+                        style={{ whiteSpace: "nowrap" }}>
                         {SYMBOLS[state.tone]} {state.label}
-                      </Badge>
+                      </Text>
                     </Table.Td>
                     <Table.Td data-testid="reason"><Text size="sm" lineClamp={3}>{deliveryReason(d)}</Text></Table.Td>
                     <Table.Td>{d.attempts}</Table.Td>
