@@ -82,6 +82,7 @@ test("the analyzer's result arrives over MLLP and the technician validates it; t
   await table.getByTestId("bench-GLU").waitFor();
   assert.equal(await page.getByTestId("bench-count").textContent(), "1 à valider");
   const cells = (await table.getByTestId("bench-GLU").getByRole("cell").allTextContents()).map((t) => t.trim());
+  assert.match(cells[0], /^DE LA FONTAINE/, cells.join(" | ")); // the patient the secretary chose
   assert.match(cells.join(" "), /Glucose.*1,32 g\/L/);
   await shot(page, "scenario-2-paillasse");
   const sent = page.waitForResponse((r) => r.url().includes("/$validate-technical"));
