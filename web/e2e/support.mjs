@@ -63,3 +63,11 @@ export async function assertAccessible(page, screen) {
     `${screen}: accessibility violations`);
   assert.ok(result.passes.length > 10, `${screen}: axe ran ${result.passes.length} passing rules`);
 }
+
+/** The first bytes of what a frame shows (a blob: or same-origin URL), read back in the page: "%PDF-" for a PDF. */
+export async function shownHead(page, url, length = 5) {
+  return page.evaluate(async ([src, n]) => {
+    const bytes = new Uint8Array(await (await fetch(src)).arrayBuffer());
+    return String.fromCharCode(...bytes.slice(0, n));
+  }, [url, length]);
+}
