@@ -94,6 +94,8 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("delivery", "string", 0, "*", documentation="delivery id; none: every unfinished one"), _REASON)),
     Operation("dmp-access", "The TD0.9 call opening the DMP web portal on a patient with a qualified INS", (
         Param("target", "code", documentation="patient-file (default) | dashboard"),
+        Param("_format", "code", documentation="json (default) | html: the form posting the call, auto-submitted"),
+        Param("launch", "url", 1, use="out", documentation="the html form of this call, for a new browser window"),
         Param("url", "url", 1, use="out"), Param("method", "code", 1, use="out"),
         Param("page", "string", 1, use="out"), Param("mode", "code", 1, use="out"),
         Param("expires", "instant", 1, use="out"), Param("professional", "BackboneElement", 1, use="out"),

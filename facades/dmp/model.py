@@ -100,7 +100,7 @@ class Structure:
 
     identifier: str
     name: str
-    sector: Code = ("SA29", codes.SECTOR_SYSTEM, "Laboratoire de biologie médicale")
+    sector: Code = ("SA25", codes.SECTOR_SYSTEM, "Laboratoire de biologie médicale")  # JDV_J02 (SA29: "d'analyses")
     practice_setting: Code = ("AMBULATOIRE", codes.PRACTICE_SYSTEM, "Ambulatoire")
     content_type: Code = ("07", codes.CONTENT_TYPE_SYSTEM, "Consultation externe")
 

@@ -139,9 +139,11 @@ class MssClient:
         try:
             if imap:
                 probe = imaplib.IMAP4(self.config.imap_host, self.config.imap_port, timeout=self.config.timeout)
-                probe.starttls(ssl_context=context)
-                seen = _offered(probe.sock)
-                probe.shutdown()
+                try:  # closed whatever the operator answers (a NO to STARTTLS raises before the look)
+                    probe.starttls(ssl_context=context)
+                    seen = _offered(probe.sock)
+                finally:
+                    probe.shutdown()
             else:
                 with smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=self.config.timeout) as smtp:
                     smtp.starttls(context=context)

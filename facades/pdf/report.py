@@ -72,8 +72,18 @@ def _stylesheet() -> str:
     return (TEMPLATES / "crbio.css").read_text(encoding="utf-8")
 
 
-def render_html(view: ReportView) -> str:
-    """The report as one self-contained HTML page (CSS and Datamatrix inlined)."""
+def _parsed_stylesheet() -> weasyprint.CSS:
+    """The report stylesheet parsed once per thread (with that thread's fonts): parsing it again for
+    every report cost about a tenth of a CR-Bio's render (bench/documents.py)."""
+    if not hasattr(_per_thread, "stylesheet"):
+        _per_thread.stylesheet = weasyprint.CSS(string=_stylesheet(), base_url=str(TEMPLATES),
+                                                font_config=_font_config())
+    return cast(weasyprint.CSS, _per_thread.stylesheet)
+
+
+def render_html(view: ReportView, *, inline_css: bool = True) -> str:
+    """The report as one self-contained HTML page (CSS and Datamatrix inlined); without ``inline_css``
+    the page has no CSS of its own (the PDF render gives it the pre-parsed stylesheet)."""
     env = _environment()
     patient = view.patient
     datamatrix_uri = ""
@@ -83,7 +93,7 @@ def render_html(view: ReportView) -> str:
     context: dict[str, Any] = {
         "v": view,
         "p": patient,
-        "css": _stylesheet(),
+        "css": _stylesheet() if inline_css else "",
         "datamatrix_uri": datamatrix_uri,
         "sex_label": SEX_LABELS.get(patient.sex, "Non renseigné"),
         "extra": set(view.texts.extra_traits),
@@ -96,8 +106,8 @@ def render_pdfa(view: ReportView | dict[str, Any]) -> bytes:
     """The CR-Bio as PDF/A-1b bytes; raises ``PdfaConformanceError`` if the output fails the checks."""
     if not isinstance(view, ReportView):
         view = ReportView.from_dict(view)
-    html = weasyprint.HTML(string=render_html(view), base_url=str(TEMPLATES))
-    pdf = html.write_pdf(pdf_variant="pdf/a-1b", font_config=_font_config())
+    html = weasyprint.HTML(string=render_html(view, inline_css=False), base_url=str(TEMPLATES))
+    pdf = html.write_pdf(pdf_variant="pdf/a-1b", font_config=_font_config(), stylesheets=[_parsed_stylesheet()])
     problems = check_pdfa1b(pdf)
     if problems:
         raise PdfaConformanceError(problems)

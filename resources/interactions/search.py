@@ -42,16 +42,18 @@ def _link(base: str, rtype: str, pairs: list[tuple[str, str]]) -> str:
 
 
 async def search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, base: str,
-                 strict: bool = False, access: AccessCheck | None = None) -> dict[str, Any]:
+                 strict: bool = False, access: AccessCheck | None = None,
+                 session: StoreSession | None = None) -> dict[str, Any]:
+    """A searchset Bundle; in ``session``'s transaction when given (its own writes included)."""
     check_type(rtype)
     check_access(access, rtype, "read")
-    req = await plan_search(store, rtype, pairs, strict=strict)
+    req = await plan_search(store, rtype, pairs, strict=strict, session=session)
     for inc in req.includes:
         if inc.target_type:
             check_access(access, inc.target_type, "read")
     for rev in req.revincludes:
         check_access(access, rev.source_type, "read")
-    page = await store.search(req)
+    page = await store.search(req, session=session)
     for included_type in sorted({r["resourceType"] for r in page.included}):
         check_access(access, included_type, "read")
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}

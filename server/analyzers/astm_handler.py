@@ -18,12 +18,14 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from facades.astm import Header, Message, Order, Patient, PersonName, Result, TestId
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.analyzers.catalog_view import current_view
 from server.analyzers.host_query import PendingOrder, pending_order
 from server.analyzers.incoming import IncomingResult, PatientHint, RefusedIncoming, split_comparator
-from server.analyzers.ingest import ResultIngest
+from server.analyzers.ingest import IngestReport, ResultIngest
 from server.analyzers.options import DEFAULTS, PartnerOptions, options_for
+from server.inbound.astm_dispatch import astm_outcome
+from server.inbound.settlement import current_settlement
 from server.stored_catalog import CatalogRepository
 
 LAB_ZONE = ZoneInfo("Europe/Paris")
@@ -100,7 +102,15 @@ def results_handler(ingest: ResultIngest, options: Callable[[Message], PartnerOp
     """Store the R records (and the unreadable ones on the worklist); returns what was written."""
     async def handle(text: str, message: Message) -> list[str]:
         partner = options(message)
-        report = await ingest.ingest(incoming_from_astm(message, partner), refused_from_astm(message))
+
+        async def settle(report: IngestReport, session: StoreSession) -> None:
+            """The journal entry settled in the results' transaction, as the dispatcher would settle it."""
+            settlement = current_settlement.get()
+            if settlement is not None:
+                await settlement.settle(*astm_outcome(message, report.produced), session=session)
+
+        report = await ingest.ingest(incoming_from_astm(message, partner), refused_from_astm(message),
+                                     on_commit=settle)
         return report.produced
     return handle
 

@@ -33,12 +33,13 @@ from facades.hl7v2.results import (
     parse_order_query,
     parse_results,
 )
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.analyzers.catalog_view import current_view
 from server.analyzers.host_query import PendingOrder, pending_order
 from server.analyzers.incoming import IncomingResult, PatientHint, RefusedIncoming
 from server.analyzers.ingest import IngestReport, ResultIngest
 from server.analyzers.options import PartnerOptions, options_for
+from server.inbound.settlement import current_settlement
 from server.stored_catalog import CatalogRepository
 
 Hl7Handler = Callable[[InboundMessage], Awaitable[AckDecision]]
@@ -102,14 +103,34 @@ def results_handler(ingest: ResultIngest,
         partner = options(inbound)
         parsed = parse_results(message, test_code=partner.test_code)  # Hl7ParseError: AR
         incoming = [incoming_from_hl7(r, parsed, kind) for r in parsed.results]
-        report = await ingest.ingest(incoming, [refused_from_hl7(r, parsed, kind) for r in parsed.refused])
         located = {i.source: r for i, r in zip(incoming, parsed.results, strict=True)}
-        warnings = _warnings(report, located)
-        if parsed.refused:
-            problems = [AckError(f"{r.diagnostics} (kept on the unmatched-result worklist)", r.code, "E", r.location)
-                        for r in parsed.refused]
-            raise PartlyProcessed(problems, warnings, report.produced)
-        return AckDecision.accept(*warnings, produced=report.produced)
+        problems = [AckError(f"{r.diagnostics} (kept on the unmatched-result worklist)", r.code, "E", r.location)
+                    for r in parsed.refused]
+
+        def answer(report: IngestReport) -> AckDecision | PartlyProcessed:
+            warnings = _warnings(report, located)
+            if problems:
+                return PartlyProcessed(problems, warnings, report.produced)
+            return AckDecision.accept(*warnings, produced=report.produced)
+
+        async def settle(report: IngestReport, session: StoreSession) -> None:
+            """The journal entry settled in the results' transaction, as the dispatcher would settle it."""
+            settlement = current_settlement.get()
+            if settlement is not None:
+                decided = answer(report)
+                if isinstance(decided, PartlyProcessed):
+                    await settlement.settle("partial", decided.diagnostics, list(decided.produced), session)
+                else:
+                    await settlement.settle("processed" if decided.code == "AA" else "error",
+                                            "; ".join(e.message for e in decided.errors) or None,
+                                            list(decided.produced), session)
+
+        report = await ingest.ingest(incoming, [refused_from_hl7(r, parsed, kind) for r in parsed.refused],
+                                     on_commit=settle)
+        decided = answer(report)
+        if isinstance(decided, PartlyProcessed):
+            raise decided
+        return decided
     return handle
 
 

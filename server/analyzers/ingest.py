@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -77,6 +77,10 @@ class IngestReport:
     """The stored results that went to the worklist: (result, reason code, sentence)."""
 
 
+OnCommit = Callable[[IngestReport, StoreSession], Awaitable[None]]
+"""What a handler adds to the ingest transaction once the results are written (see ``ResultIngest.ingest``)."""
+
+
 @dataclass
 class _Batch:
     """What one transaction creates in bulk, and the ledger rows it writes."""
@@ -107,21 +111,37 @@ class ResultIngest:
         self.catalog = catalog
         self.ledger = ResultLedger(store.db)  # type: ignore[attr-defined]
 
-    async def ingest(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming] = ()) -> IngestReport:
+    async def ingest(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming] = (),
+                     on_commit: OnCommit | None = None) -> IngestReport:
         """Match and store every result of one message, or nothing (the exception says why).
+
+        ``on_commit(report, session)`` runs last inside the transaction (the handler settles the
+        message's journal entry there: ``server/inbound/settlement.py``), so it commits with the results.
 
         A transaction that lost a write conflict to a concurrent one (two analyzers writing at once, or
         the same result on two connections: the ledger's unique key) is run again from the start, a few
         times, before giving up (``run_in_transaction``).
         """
-        return await run_in_transaction(self.store, lambda session: self._ingest_once(results, refused, session),
-                                        TRANSACTION_ATTEMPTS, what="analyzer results")
+        attempts = 0
+
+        async def once(session: StoreSession) -> IngestReport:
+            nonlocal attempts
+            attempts += 1
+            report = await self._ingest_once(results, refused, session, look_up=attempts > 1)
+            if on_commit is not None:
+                await on_commit(report, session)
+            return report
+        return await run_in_transaction(self.store, once, TRANSACTION_ATTEMPTS, what="analyzer results")
 
     async def _ingest_once(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming],
-                           session: StoreSession) -> IngestReport:
+                           session: StoreSession, *, look_up: bool) -> IngestReport:
         """Match every result, then write the new Observations and Tasks in one bulk create (ids chosen
         up front so a Task can point at its Observation); updates (a rerun placeholder filled, a
-        correction) go one by one. The ledger rows are written last, in the same transaction."""
+        correction) go one by one. The ledger rows are written last, in the same transaction.
+
+        Without ``look_up`` (the first attempt) every key is taken as new, without reading the ledger:
+        almost every message is. A key already stored (a resend, a correction) then fails the ledger's
+        unique insert, the transaction is dropped, and the next attempt reads the ledger first."""
         view = await current_view(self.catalog, session)  # the catalogue this transaction sees: one small read
         report = IngestReport()
         now = instant(now_utc())
@@ -129,7 +149,7 @@ class ResultIngest:
         write_rule = self.write_rules.for_caller(Caller(id=f"analyzer:{analyzer}", role=ANALYZER_ROLE, kind="partner"))
         matcher = Matcher(self.store, view, session)
         keys = list(dict.fromkeys([*(r.key for r in results), *(r.key for r in refused)]))
-        ledger = await self.ledger.find(keys, session)
+        ledger = await self.ledger.find(keys, session) if look_up else {}
         batch = _Batch(now)
         for result in results:
             prior = ledger.get(result.key)

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from resources.store.base import StoreSession
 
 COLLECTION = "analyzer_results"
+DUPLICATE_KEY = 11000
 
 
 @dataclass
@@ -45,9 +47,16 @@ class ResultLedger:
         """Insert the new keys (a concurrent copy makes this fail: the transaction is retried) and
         record the new fingerprint of the changed ones."""
         if new:
-            await self.collection.insert_many(
-                [{"_id": e.key, "fingerprint": e.fingerprint, "observation": e.observation, "versions": e.versions}
-                 for e in new], ordered=True, session=session)
+            try:
+                await self.collection.insert_many(
+                    [{"_id": e.key, "fingerprint": e.fingerprint, "observation": e.observation,
+                      "versions": e.versions} for e in new], ordered=True, session=session)
+            except BulkWriteError as exc:  # a key already stored: the caller's transaction runs again
+                first = (exc.details.get("writeErrors") or [{}])[0]
+                if first.get("code") != DUPLICATE_KEY:
+                    raise
+                raise DuplicateKeyError(first.get("errmsg", "result key already stored"), DUPLICATE_KEY,
+                                        first) from exc
         for entry in changed:
             await self.collection.update_one(
                 {"_id": entry.key}, {"$set": {"fingerprint": entry.fingerprint, "observation": entry.observation,

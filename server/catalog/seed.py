@@ -4,16 +4,20 @@ Runs from ``server/wiring.py`` ``run_startup`` (and before any ``sgl catalog`` c
 catalogue ``CodeSystem`` is already stored it writes nothing, so a restart never duplicates or
 re-versions the catalogue, and a lab's own edits are never overwritten by the seed. Either every
 resource of the catalogue is written or none is; if another process seeds the same database at
-the same moment, one of them wins and the other writes nothing.
+the same moment, one of them wins and the other writes nothing: the loser's retries can run out while
+the winner's large transaction is still open (several ``sgl serve`` started together on a new database), so
+it then waits for the winner's catalogue to appear (``PEER_WAIT_S``) before trying once more.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 
 from resources.interactions import WriteRule
 from resources.store.base import FhirStore, StoreSession
-from resources.store.transactions import run_in_transaction
+from resources.store.transactions import RetriesExhausted, run_in_transaction
 from server.access.caller import system
 from server.catalog.writer import Progress, caller_write_rule, write_pinned
 from server.context import AppContext
@@ -23,6 +27,17 @@ from terminology import Catalog, StaleLoincChange, catalog_to_fhir, load_seed_ca
 __all__ = ["run_seed", "seed_catalog"]
 
 log = logging.getLogger(__name__)
+PEER_WAIT_S = 120.0
+"""How long a process that lost the seed to another one waits for that one's catalogue."""
+
+
+async def _peer_seeded(store: FhirStore, wait: float) -> bool:
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        if await catalog_present(store):
+            return True
+        await asyncio.sleep(0.5)
+    return False
 
 
 async def seed_catalog(store: FhirStore, *, write_rule: WriteRule, catalog: Catalog | None = None,
@@ -37,7 +52,14 @@ async def seed_catalog(store: FhirStore, *, write_rule: WriteRule, catalog: Cata
         await write_pinned(store, resources, {}, write_rule=write_rule, session=session, progress=progress)
         return True
     try:
-        written = await run_in_transaction(store, write, what="seed catalogue")
+        try:
+            written = await run_in_transaction(store, write, what="seed catalogue")
+        except RetriesExhausted:
+            log.info("seed catalogue: another process is seeding the same database; waiting for it")
+            if await _peer_seeded(store, PEER_WAIT_S):
+                log.info("analysis catalogue loaded by another process meanwhile: seed not loaded")
+                return 0
+            written = await run_in_transaction(store, write, what="seed catalogue")
     except StaleLoincChange:
         log.info("analysis catalogue loaded by another process meanwhile: seed not loaded")
         return 0

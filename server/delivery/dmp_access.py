@@ -7,9 +7,14 @@ RPPS), never to an API client, and only for a patient whose identity is qualifie
 INS: SGL.INS.37). The permission is a row of ``server/access/permissions.py`` (biologists). Each call given or
 refused is an AuditEvent naming the caller, the patient and the page. The answer is a ``Parameters``:
 
-``url`` (valueUrl), ``method`` (``POST``), ``target``, ``page``, ``mode`` (Authentification_Mode), ``expires``
-(the VIHF's end), ``professional`` (parts ``identifier``, ``name``), ``patient`` (valueReference), and one
-``field`` per form field to post (parts ``name``, ``value``): see :mod:`facades.dmp.web_access`.
+``launch`` (valueUrl, first: the page a new browser window opens, see below), ``url`` (valueUrl, the web-PS),
+``method`` (``POST``), ``target``, ``page``, ``mode`` (Authentification_Mode), ``expires`` (the VIHF's end),
+``professional`` (parts ``identifier``, ``name``), ``patient`` (valueReference), and one ``field`` per form field
+to post (parts ``name``, ``value``): see :mod:`facades.dmp.web_access`.
+
+With ``_format=html`` the same call answers an HTML page holding that form, submitted by the browser on load (a
+nonce-allowed script; a button without script): a window opened on ``launch`` lands on the DMP without the
+workbench building the form itself. Never cached (it carries a signed VIHF).
 
 Configured by ``SGL_DMP_WEB_URL`` (default: ``sgl dmp-simulator``'s landing page) and the seal that signs the
 VIHF (``SGL_DMP_SEAL_CERT``/``_KEY``, else ``SGL_DMP_CERT``/``_KEY``).
@@ -18,13 +23,15 @@ VIHF (``SGL_DMP_SEAL_CERT``/``_KEY``, else ``SGL_DMP_CERT``/``_KEY``).
 from __future__ import annotations
 
 import functools
+import html
 import logging
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
 from facades.dmp import Person, Seal, Software, Structure
 from facades.dmp.web_access import PAGES, WebCall, build_call
@@ -36,7 +43,7 @@ from server.access.enforce import request_caller
 from server.access.sessions import session_method
 from server.audit import audit_event
 from server.delivery.dmp_channel import RPPS_SYSTEMS, lab_identity
-from server.deps import StoreDep
+from server.deps import BaseUrl, StoreDep
 from server.responses import fhir_response
 from server.settings import Settings
 
@@ -88,8 +95,9 @@ async def _professional(request: Request, store: StoreDep, caller: Caller) -> tu
     return person, await session_method(request) or "password"
 
 
-def _answer(call: WebCall, target: str, person: Person, patient_id: str) -> dict[str, Any]:
+def _answer(call: WebCall, target: str, person: Person, patient_id: str, base: str) -> dict[str, Any]:
     return {"resourceType": "Parameters", "parameter": [
+        {"name": "launch", "valueUrl": f"{base}/Patient/{patient_id}/$dmp-access?target={target}&_format=html"},
         {"name": "url", "valueUrl": call.url},
         {"name": "method", "valueCode": "POST"},
         {"name": "target", "valueCode": target},
@@ -104,6 +112,22 @@ def _answer(call: WebCall, target: str, person: Person, patient_id: str) -> dict
     ]}
 
 
+def _launch_page(call: WebCall) -> Response:
+    """The auto-submitted form posting the call to the web-PS (only that script may run, only there may it post)."""
+    nonce = secrets.token_urlsafe(16)
+    inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                     for k, v in call.fields.items())
+    body = (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Ouverture du DMP</title></head><body>'
+            f'<form method="post" action="{html.escape(call.url)}">{inputs}<noscript><button type="submit">'
+            f'Ouvrir le DMP ({html.escape(call.page)})</button></noscript></form>'
+            f'<script nonce="{nonce}">document.forms[0].submit();</script></body></html>')
+    origin = "/".join(call.url.split("/", 3)[:3])
+    return HTMLResponse(body, headers={
+        "Content-Security-Policy": f"default-src 'none'; script-src 'nonce-{nonce}'; form-action {origin}; "
+                                   "frame-ancestors 'none'; base-uri 'none'",
+        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff"})
+
+
 async def _audit(store: StoreDep, caller: Caller, patient_id: str, detail: str, *, refused: bool) -> None:
     event = audit_event([patient_id], who=caller, interaction="operation", query=detail)
     if refused:
@@ -112,7 +136,10 @@ async def _audit(store: StoreDep, caller: Caller, patient_id: str, detail: str, 
 
 
 @router.get("/Patient/{rid}/$dmp-access")
-async def dmp_access(rid: str, request: Request, store: StoreDep, target: str = "patient-file") -> Response:
+async def dmp_access(rid: str, request: Request, store: StoreDep, base: BaseUrl, target: str = "patient-file",
+                     answer_format: str | None = Query(None, alias="_format")) -> Response:
+    if answer_format not in (None, "json", "html"):
+        raise InvalidInput("_format is json (default) or html (the auto-submitted form)", expression="_format")
     if target not in PAGES:
         raise InvalidInput(f"target must be one of {', '.join(PAGES)}, not {target!r}", expression="target")
     caller = request_caller(request)
@@ -137,4 +164,6 @@ async def dmp_access(rid: str, request: Request, store: StoreDep, target: str = 
     await _audit(store, caller, rid, f"$dmp-access target={target} page={call.page} mode={call.mode} "
                  f"ps={person.national_id}", refused=False)
     log.info("DMP web access (%s) to Patient/%s for %s", call.page, rid, caller.id)
-    return fhir_response(_answer(call, target, person, rid))
+    if answer_format == "html":
+        return _launch_page(call)
+    return fhir_response(_answer(call, target, person, rid, base))

@@ -15,10 +15,17 @@ from facades.astm import AstmRecordError, Message, current_peer
 from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
+from server.inbound.settlement import Settlement, current_settlement
 from server.partners.gate import PartnerGate
 
 ResultsHandler = Callable[[str, Message], Awaitable[list[str]]]
 QueryHandler = Callable[[str, Message], Awaitable[Message | None]]
+
+
+def astm_outcome(message: Message, produced: list[str]) -> tuple[str, str | None, list[str]]:
+    """How a handled ASTM message settles: ``partial`` naming the records the facade refused, else ``processed``."""
+    refused = "; ".join(f"line {r.line}: {r.diagnostics}" for r in message.refused) or None
+    return ("partial" if refused else "processed", refused, list(produced))
 
 
 class AstmDispatcher:
@@ -54,6 +61,8 @@ class AstmDispatcher:
                 raise Forbidden(admitted)
             message = admitted
         produced: list[str] = []
+        settlement = Settlement(self.journal, entry)
+        token = current_settlement.set(settlement)
         try:
             if message.queries:
                 if self.query is None:
@@ -67,8 +76,11 @@ class AstmDispatcher:
         except Exception as exc:
             await self.journal.settle(entry, "error", f"{type(exc).__name__}: {exc}")
             raise
-        refused = "; ".join(f"line {r.line}: {r.diagnostics}" for r in message.refused) or None
-        await self.journal.settle(entry, "partial" if refused else "processed", refused, produced)
+        finally:
+            current_settlement.reset(token)
+        outcome = astm_outcome(message, produced)
+        if not settlement.already(*outcome):  # the results handler's transaction did not record it already
+            await self.journal.settle(entry, *outcome)
         return answer
 
     async def quarantine(self, text: str, error: AstmRecordError) -> None:

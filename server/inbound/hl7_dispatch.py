@@ -19,6 +19,7 @@ from facades.hl7v2.errors import UNSUPPORTED_EVENT_CODE, UNSUPPORTED_MESSAGE_TYP
 from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
+from server.inbound.settlement import Settlement, current_settlement
 from server.partners.gate import PartnerGate
 
 log = logging.getLogger(__name__)
@@ -78,21 +79,28 @@ class Hl7Dispatcher:
                 await self.journal.settle(entry, "rejected", admitted)
                 raise Forbidden(admitted)  # AR (facades.hl7v2.outcome)
             inbound = admitted
+        settlement = Settlement(self.journal, entry)
+        token = current_settlement.set(settlement)
         try:
             decision = await self.handler_for(message_type, event)(inbound)
         except UnsupportedMessage as exc:
             await self.journal.settle(entry, "rejected", exc.diagnostics)
             raise
         except PartlyProcessed as exc:
-            await self.journal.settle(entry, "partial", exc.diagnostics, list(exc.produced))
+            if not settlement.already("partial", exc.diagnostics, list(exc.produced)):
+                await self.journal.settle(entry, "partial", exc.diagnostics, list(exc.produced))
             raise
         except DATABASE_DOWN:
             raise  # the entry stays ``received``: replayed at the next start
         except Exception as exc:
             await self.journal.settle(entry, "error", getattr(exc, "diagnostics", None) or repr(exc))
             raise
-        await self.journal.settle(entry, "processed" if decision.code == "AA" else "error",
-                                  "; ".join(e.message for e in decision.errors) or None, list(decision.produced))
+        finally:
+            current_settlement.reset(token)
+        outcome = ("processed" if decision.code == "AA" else "error",
+                   "; ".join(e.message for e in decision.errors) or None, list(decision.produced))
+        if not settlement.already(*outcome):  # the handler's transaction did not record it already
+            await self.journal.settle(entry, *outcome)
         return decision
 
     async def quarantine(self, raw: bytes, peer: str, reason: str) -> None:

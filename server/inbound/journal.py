@@ -26,6 +26,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.search.date import now_utc
+from resources.store.base import StoreSession
 
 log = logging.getLogger(__name__)
 COLLECTION = "inbound_messages"
@@ -79,12 +80,13 @@ class InboundJournal:
         return result.inserted_id  # type: ignore[no-any-return]
 
     async def settle(self, entry: ObjectId, status: str, detail: str | None = None,
-                     produced: list[str] | None = None) -> None:
-        """Record the outcome: what was created or updated (``Type/id``), or why it failed."""
+                     produced: list[str] | None = None, *, session: StoreSession | None = None) -> None:
+        """Record the outcome: what was created or updated (``Type/id``), or why it failed. With a
+        ``session``, inside that transaction (``settlement.py``): it commits with the results."""
         update: dict[str, Any] = {"status": status, "settled_at": now_utc(), "detail": detail}
         if produced:
             update["produced"] = produced
-        await self.collection.update_one({"_id": entry}, {"$set": update})
+        await self.collection.update_one({"_id": entry}, {"$set": update}, session=session)
         log.info("inbound %s: %s%s", entry, status, f" ({detail})" if detail else "")
 
     async def quarantine(self, raw: bytes, peer: str, reason: str, *, protocol: str) -> None:

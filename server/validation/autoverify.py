@@ -88,7 +88,7 @@ async def autoverify_report(store: FhirStore, catalogue: CatalogRepository, writ
         for observation in pending:
             await writer.update(with_step({**observation, "status": "final", "issued": instant(now_utc())},
                                           AUTOVERIFIED))
-        results = await order_results(store, report, writer)
+        results = await order_results(store, report, session=writer.session)
         await writer.update(refreshed(report, results, issued=True))
         targets = list(writer.written)
         await writer.create(provenance("autoverification", rules_agent(rules.source), targets))

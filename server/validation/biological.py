@@ -81,7 +81,7 @@ async def validate_biological(store: FhirStore, write_rule: WriteRule | None, ca
     async with workflow_step(store, write_rule, activity) as writer:
         for observation in to_validate + to_review:
             await writer.update(signed(observation, who))
-        out = refreshed(report, await order_results(store, report, writer), issued=True)
+        out = refreshed(report, await order_results(store, report, session=writer.session), issued=True)
         out["resultsInterpreter"] = [who]
         if conclusion:
             out["conclusion"] = conclusion

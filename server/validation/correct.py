@@ -83,7 +83,8 @@ async def correct_result(store: FhirStore, catalogue: CatalogRepository, write_r
     corrected = await _corrected(store, catalogue, observation, new, reason, who, rules)
     async with workflow_step(store, write_rule, "correction") as writer:
         await writer.update(corrected)
-        out = refreshed(report, await order_results(store, report, writer), status="corrected", issued=True)
+        results = await order_results(store, report, session=writer.session)
+        out = refreshed(report, results, status="corrected", issued=True)
         out["resultsInterpreter"] = [who]
         stored = await writer.update(with_step(out, BIOLOGICAL))
         targets = list(writer.written)

@@ -20,7 +20,7 @@ from resources.codes import LAB_REPORT_LOINC, LOINC_SYSTEM
 from resources.errors import NotFound, RuleViolation, Unprocessable
 from resources.fhirjson import instant
 from resources.search.date import now_utc
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, StoreSession
 from server.validation.marks import AUTOVERIFIED, FINAL_STATES, TECHNICAL, has_step, is_autoverified, with_step
 from server.validation.steps import StepWriter
 
@@ -31,8 +31,10 @@ LAB_CATEGORY = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2
 MAX_RESULTS = 1000
 
 
-async def _search(store: FhirStore, rtype: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    bundle = await interactions.search(store, rtype, [*query, ("_count", str(MAX_RESULTS))], base="")
+async def _search(store: FhirStore, rtype: str, query: list[tuple[str, str]],
+                  session: StoreSession | None) -> list[dict[str, Any]]:
+    bundle = await interactions.search(store, rtype, [*query, ("_count", str(MAX_RESULTS))], base="",
+                                       session=session)
     if any(link["relation"] == "next" for link in bundle.get("link", ())):
         raise Unprocessable(f"more than {MAX_RESULTS} {rtype} in one order", expression=rtype)
     return [e["resource"] for e in bundle.get("entry", ()) if e["search"]["mode"] == "match"]
@@ -43,34 +45,28 @@ def request_ids(observation: dict[str, Any]) -> list[str]:
             if r.get("reference", "").startswith("ServiceRequest/")]
 
 
-async def order_of(store: FhirStore, observation: dict[str, Any]) -> list[dict[str, Any]]:
+async def order_of(store: FhirStore, observation: dict[str, Any], *,
+                   session: StoreSession | None = None) -> list[dict[str, Any]]:
     """Every ServiceRequest of the result's order (same requisition), its own first."""
     ids = request_ids(observation)
     if not ids:
         raise RuleViolation("VAL-06", "a result must belong to an order (basedOn a ServiceRequest)",
                             expression="Observation.basedOn")
-    first = (await store.read("ServiceRequest", ids[0])).resource or {}
+    first = (await store.read("ServiceRequest", ids[0], session=session)).resource or {}
     requisition = first.get("requisition") or {}
     if not requisition.get("value"):
         return [first]
     token = f"{requisition.get('system', '')}|{requisition['value']}"
-    others = [r for r in await _search(store, "ServiceRequest", [("requisition", token)]) if r["id"] != first["id"]]
-    return [first, *others]
+    requisition_requests = await _search(store, "ServiceRequest", [("requisition", token)], session)
+    return [first, *(r for r in requisition_requests if r["id"] != first["id"])]
 
 
-async def order_results(store: FhirStore, report: dict[str, Any], writer: StepWriter | None = None,
-                        ) -> list[dict[str, Any]]:
-    """Every result of the report's order, as this step sees it (its own writes included: the search
-    does not see the open transaction)."""
+async def order_results(store: FhirStore, report: dict[str, Any], *,
+                        session: StoreSession | None = None) -> list[dict[str, Any]]:
+    """Every result of the report's order, as the transaction ``session`` sees it (a step's own writes
+    included), or as committed when no transaction is given."""
     requests = [r["reference"] for r in report.get("basedOn", ())]
-    found = await _search(store, "Observation", [("based-on", ",".join(requests))]) if requests else []
-    if writer is None:
-        return found
-    found = [writer.latest("Observation", o["id"]) or o for o in found]
-    known, ids = {o["id"] for o in found}, {r.split("/", 1)[1] for r in requests}
-    created = [s.resource for s in writer.written if s.resource_type == "Observation" and s.resource
-               and s.id not in known and set(request_ids(s.resource)) & ids]
-    return found + created
+    return await _search(store, "Observation", [("based-on", ",".join(requests))], session) if requests else []
 
 
 def is_listed(observation: dict[str, Any]) -> bool:
@@ -129,7 +125,7 @@ def report_id(order: list[dict[str, Any]]) -> str:
 
 async def report_for(writer: StepWriter, observation: dict[str, Any]) -> dict[str, Any]:
     """The order's report as this step sees it, created now if the order has none."""
-    order = await order_of(writer.store, observation)
+    order = await order_of(writer.store, observation, session=writer.session)
     rid = report_id(order)
     try:
         found = (await writer.store.read("DiagnosticReport", rid, session=writer.session)).resource or {}

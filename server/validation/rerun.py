@@ -65,7 +65,7 @@ async def rerun_result(store: FhirStore, write_rule: WriteRule | None, caller: C
         await writer.update({**first, "status": "cancelled", "note": [*first.get("note", []), note],
                              "extension": [*extensions, _link(EXT_REPLACED_BY, created["id"])]})
         for report in await _reports_listing(store, rid):
-            await writer.update(refreshed(report, await order_results(store, report, writer)))
+            await writer.update(refreshed(report, await order_results(store, report, session=writer.session)))
         targets = list(writer.written)
         await writer.create(provenance("rerun", user_agent(caller, "performer"), targets, reason))
     return created

@@ -62,10 +62,6 @@ class StepWriter:
         self.written.append(stored)
         return stored.resource
 
-    def latest(self, resource_type: str, rid: str) -> dict[str, Any] | None:
-        """The version this step wrote, for reads that do not see the open transaction."""
-        return next((s.resource for s in self.written if (s.resource_type, s.id) == (resource_type, rid)), None)
-
 
 @asynccontextmanager
 async def workflow_step(store: FhirStore, write_rule: WriteRule | None, name: str) -> AsyncIterator[StepWriter]:

@@ -76,7 +76,7 @@ async def _technical_step(store: FhirStore, catalogue: CatalogRepository, write_
             report = await report_for(writer, observation)
             reports.setdefault(report["id"], report)
         for report in reports.values():  # one new version per report, however many of its results
-            await writer.update(refreshed(report, await order_results(store, report, writer)))
+            await writer.update(refreshed(report, await order_results(store, report, session=writer.session)))
         targets = list(writer.written)
         await writer.create(provenance("technical-validation", user_agent(caller), targets))
     return list(reports)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support.sgl_server import SglProcess
+
 SGL = str(Path(sys.executable).parent / "sgl")
 
 
@@ -94,6 +96,11 @@ def role_client(base: str, data_dir: Path, role: str, *, practitioner: str | Non
     """An async FHIR client acting with ``role`` on the server at ``base`` (data dir ``data_dir``)."""
     return httpx.AsyncClient(base_url=base + "/", timeout=timeout, headers={"Accept": "application/fhir+json"},
                              auth=auth_for(base, data_dir, role, practitioner=practitioner))
+
+
+def server_client(server: SglProcess, role: str) -> httpx.AsyncClient:
+    """``role_client`` on a server a test started (its base URL and data dir)."""
+    return role_client(server.base, server.data_dir, role)
 
 
 BIOLOGIST_RPPS = "10009876543"

@@ -12,6 +12,10 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+KIT_PS = (Path(__file__).resolve().parents[3] / "shared" / "kits" / "annuaire"
+          / "PS_LibreAcces_Personne_activite_small.txt")
+"""The ANS sample extraction of the directory (what the scheduled load of the directory tests reads)."""
+
 PS_HEADER = (
     "Type d'identifiant PP|Identifiant PP|Identification nationale PP|Code civilité d'exercice|"
     "Libellé civilité d'exercice|Code civilité|Libellé civilité|Nom d'exercice|Prénom d'exercice|Code profession|"

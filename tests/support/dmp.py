@@ -23,7 +23,11 @@ from typing import Any
 
 import httpx
 
+from facades.dmp import Software
 from tests.support.sgl_server import free_ports, interrupt
+
+SOFTWARE = Software("OpenSGL", "0.1.0", "OPENSGL-TEST", "HOMOLOG-TEST")
+"""The software identity the DMP tests' client declares (its VIHF and submission headers)."""
 
 SERVICES = "/si-dmp-server/v2/services"
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from facades.psc import PscConfig
 from tests.support.sgl_server import SglProcess, free_port, interrupt
 
 CLIENT_ID = "opensgl-dev"
@@ -55,6 +56,16 @@ class PscSimulator:
 
     def stop(self) -> None:
         interrupt(self.process)
+
+
+REDIRECT = "http://127.0.0.1:9/auth/psc/callback"
+"""Never reached: the tests read the code from the simulator's redirection, as the browser would carry it."""
+
+
+def config_for(sim: PscSimulator, *, secret: str = CLIENT_SECRET) -> PscConfig:
+    """A relying-party configuration pointed at the simulator."""
+    return PscConfig(discovery_url=sim.discovery_url, client_id=CLIENT_ID, client_secret=secret,
+                     redirect_uri=REDIRECT, post_logout_redirect_uri="http://127.0.0.1:9/", ca_file=Path(sim.ca))
 
 
 def start_psc_simulator(cert_dir: Path, *extra: str, timeout: float = 60.0) -> PscSimulator:

@@ -4,7 +4,7 @@
   MTOM or plain.
 - ``GET /_sim/documents``: JSON array of what the DMP holds (uniqueId, patientId, formatCode,
   typeCode, confidentialityCode, availabilityStatus, replaces, authorRpps, vihfSubject, received...).
-- ``POST /_sim/faults`` ``{"mode": "http500|soap_fault|registry_error|garbage|truncated|slow",
+- ``POST /_sim/faults`` ``{"mode": "http500|soap_fault|registry_error|garbage|truncated|slow|drop",
   "count": n, "code": "XDSRegistryBusy", "delay": s}``: the next ``n`` requests fail that way.
 - ``POST /_sim/reset``: forget everything (tests sharing one simulator).
 - ``GET /_sim/stats``: number of DMP requests received.
@@ -23,12 +23,22 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from facades.dmp.simulator.registry import SimulatedDmp
 from facades.dmp.simulator.web import WebCalls
 
 SERVICES = "/si-dmp-server/v2/services"
 MAX_BODY = 32 * 1024 * 1024
+
+
+class _Dropped(Response):
+    """The answer cut off: headers announcing the whole body, half of it, then the server closes the connection
+    (the ``drop`` fault: the request was processed, the client never gets a readable answer)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": "http.response.body", "body": self.body[: len(self.body) // 2], "more_body": False})
 
 
 def create_app(dmp: SimulatedDmp, web_calls: WebCalls | None = None) -> Starlette:
@@ -42,6 +52,8 @@ def create_app(dmp: SimulatedDmp, web_calls: WebCalls | None = None) -> Starlett
         reply = await dmp.handle(request.url.path, request.headers.get("content-type", ""), body)
         if reply.delay:
             await asyncio.sleep(reply.delay)
+        if reply.drop:
+            return _Dropped(reply.body, status_code=reply.status, media_type=reply.content_type)
         return Response(reply.body, status_code=reply.status, media_type=reply.content_type)
 
     async def documents(request: Request) -> Response:

@@ -28,7 +28,10 @@ from facades.dmp.vihf import VihfContent, VihfInvalid, verify_vihf
 from facades.dmp.xades import SignatureInvalid, verify_submission_signature
 
 SOAP_TYPE = "application/soap+xml; charset=UTF-8"
-FAULT_MODES = ("http500", "soap_fault", "registry_error", "garbage", "truncated", "slow")
+FAULT_MODES = ("http500", "soap_fault", "registry_error", "garbage", "truncated", "slow", "drop")
+PROCESSED_FAULTS = ("slow", "drop")
+"""Faults that happen after the request was processed (stored): a late answer, or the connection dropped while
+answering (the client cannot know whether the DMP holds the documents)."""
 
 
 @dataclass
@@ -50,6 +53,7 @@ class Reply:
     content_type: str
     body: bytes
     delay: float = 0.0
+    drop: bool = False
 
 
 @dataclass
@@ -82,10 +86,11 @@ class SimulatedDmp:
         async with self.lock:
             self.requests += 1
             fault = self.faults.pop(0) if self.faults else None
-            if fault is not None and fault["mode"] != "slow":
+            if fault is not None and fault["mode"] not in PROCESSED_FAULTS:
                 return _fault_reply(fault)
             reply = self._handle(path, content_type, body)
-            return Reply(reply.status, reply.content_type, reply.body, fault["delay"] if fault else 0.0)
+            return Reply(reply.status, reply.content_type, reply.body, fault["delay"] if fault else 0.0,
+                         drop=fault is not None and fault["mode"] == "drop")
 
     def _handle(self, path: str, content_type: str, body: bytes) -> Reply:
         try:

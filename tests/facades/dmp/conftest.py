@@ -6,10 +6,8 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from facades.dmp import DmpClient, Seal, Software, client_ssl_context
-from tests.support.dmp import DmpSimulator, running_dmp_simulator
-
-SOFTWARE = Software("OpenSGL", "0.1.0", "OPENSGL-TEST", "HOMOLOG-TEST")
+from facades.dmp import DmpClient, Seal, client_ssl_context
+from tests.support.dmp import SOFTWARE, DmpSimulator, running_dmp_simulator
 
 
 @pytest.fixture(scope="session")

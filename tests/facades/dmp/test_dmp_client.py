@@ -36,7 +36,7 @@ async def test_n3_and_n1_reach_the_dmp_with_the_crbio_metadata_SGL_DMP_01_SGL_DO
         assert doc["availabilityStatus"] == APPROVED and doc["replaces"] is None
         assert doc["authorRpps"] == "10001234567" and doc["vihfSubject"] == "810001234567"
         assert doc["size"] == len(sent.content)
-        assert doc["practiceSettingCode"] and doc["healthcareFacilityTypeCode"] == "SA29" and doc["classCode"]
+        assert doc["practiceSettingCode"] and doc["healthcareFacilityTypeCode"] == "SA25" and doc["classCode"]
     assert receipt.already_registered is False and set(receipt.entries) == set(held)
 
 

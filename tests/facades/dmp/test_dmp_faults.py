@@ -16,10 +16,8 @@ from facades.dmp import (
     VihfSubject,
     client_ssl_context,
 )
-from tests.support.dmp import BIOLOGIST, DmpSimulator, crbio_submission
+from tests.support.dmp import BIOLOGIST, SOFTWARE, DmpSimulator, crbio_submission
 from tests.support.pki import create_test_pki
-
-from .conftest import SOFTWARE
 
 SENDER = VihfSubject.professional(BIOLOGIST)
 
@@ -83,3 +81,18 @@ async def test_a_certificate_from_another_ca_is_refused(sim: DmpSimulator, seal:
         with pytest.raises(DmpUnreachable):
             await stranger.provide(crbio_submission(set_id="stranger"), SENDER)
     assert sim.documents() == []
+
+
+async def test_an_answer_lost_with_the_connection_is_retried_and_the_dmp_holds_the_documents_once(
+        client: DmpClient, sim: DmpSimulator) -> None:
+    """The DMP stored the documents but the connection dropped while it answered: the client sees a transient
+    failure; asking (ITI-18) shows the documents are there, and a resend is recognised, not stored twice."""
+    sim.queue_faults("drop", 1)
+    submission = crbio_submission(set_id="dropped")
+    with pytest.raises((DmpUnreachable, DmpAnswerUnreadable)) as caught:
+        await client.provide(submission, SENDER)
+    assert not caught.value.permanent
+    held = await client.find(submission, SENDER)
+    assert set(held) == {d.unique_id for d in submission.documents}
+    again = await client.provide(submission, SENDER)
+    assert again.already_registered and len([d for d in sim.documents() if "dropped" in d["uniqueId"]]) == 2

@@ -12,10 +12,8 @@ from facades.dmp.client import provide_request
 from facades.dmp.codes import APPROVED, DE_CONFIDENTIALITY, DE_FORMAT, DE_PATIENT_ID, DE_TYPE, RPLC, SS_SOURCE_ID
 from facades.dmp.simulator.parsed import NS, ParsedSubmission, registry_objects
 from facades.dmp.simulator.rules import check_submission
-from tests.support.dmp import BIOLOGIST, crbio_submission
+from tests.support.dmp import BIOLOGIST, SOFTWARE, crbio_submission
 from tests.support.pki import TestPki, create_test_pki
-
-from .conftest import SOFTWARE
 
 PATIENT = "279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH"
 

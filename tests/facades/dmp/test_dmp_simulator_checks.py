@@ -11,10 +11,8 @@ from facades.dmp import DmpRejected, Seal, VihfSubject
 from facades.dmp.client import provide_request
 from facades.dmp.codes import DE_PRACTICE
 from facades.dmp.response import read_response
-from tests.support.dmp import BIOLOGIST, DmpSimulator, crbio_submission
+from tests.support.dmp import BIOLOGIST, SOFTWARE, DmpSimulator, crbio_submission
 from tests.support.pki import create_test_pki
-
-from .conftest import SOFTWARE
 
 SENDER = VihfSubject.professional(BIOLOGIST)
 

@@ -13,10 +13,8 @@ from facades.dmp import DmpAnswerUnreadable, DmpBusy, DmpRejected, RegistryError
 from facades.dmp.response import read_response, registry_response, soap_fault
 from facades.dmp.vihf import RESOURCE_ID, SAML, VihfInvalid, build_vihf, verify_vihf
 from facades.dmp.xades import SignatureInvalid, sign_submission, verify_submission_signature
-from tests.support.dmp import BIOLOGIST, crbio_submission
+from tests.support.dmp import BIOLOGIST, SOFTWARE, crbio_submission
 from tests.support.pki import TestPki, create_test_pki
-
-from .conftest import SOFTWARE
 
 NOW = datetime.now(UTC)
 
@@ -44,7 +42,7 @@ def test_the_vihf_of_a_biologist_is_signed_and_names_the_biologist_and_the_patie
     assert content.name_id == "810001234567" and content.roles == ("21", "SP12")
     assert content.resource_id == "279035121518989^^^&1.2.250.1.213.1.4.10&ISO^NH"
     assert content.attributes["VIHF_Version"] == "3.0" and content.attributes["Ressource_URN"] == "urn:dmp"
-    assert content.attributes["Secteur_Activite"] == "SA29^1.2.250.1.71.4.2.4"
+    assert content.attributes["Secteur_Activite"] == "SA25^1.2.250.1.71.4.2.4"
     assert content.issuer == _seal(pki).subject_dn
 
 

@@ -10,12 +10,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from facades.dmp import Seal, VihfSubject
+from facades.dmp import Seal, VihfSubject, codes
 from facades.dmp.vihf import HL7, SAML, X509_NAME, build_vihf
-from tests.support.dmp import crbio_submission
+from tests.support.ans_value_sets import value_set
+from tests.support.dmp import SOFTWARE, crbio_submission
 from tests.support.pki import TestPki, create_test_pki
-
-from .conftest import SOFTWARE
 
 ANS_EXAMPLE = Path("/work/shared/kits/vihf/VIHF_DMP_AUTOMATE_PFI_ANS_example.xml")
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -65,3 +64,18 @@ def test_the_automatic_sending_vihf_matches_the_ans_example_SGL_DMP_01(pki: Test
     issuers = [a.find(f"{{{SAML}}}Issuer") for a in (ours, example)]
     assert [i.get("Format") for i in issuers if i is not None] == [X509_NAME, X509_NAME]
     assert ours.findtext(f".//{{{SAML}}}AuthnContextClassRef") == example.findtext(f".//{{{SAML}}}AuthnContextClassRef")
+
+
+@pytest.mark.req("SGL.DOC.16")
+def test_the_document_entry_codes_are_members_of_the_ans_value_sets_with_their_labels_SGL_DOC_16() -> None:
+    """typeCode, healthcareFacilityType, practiceSetting, confidentiality: code, system and the value set's own
+    label (JDV_J07, J02, J04, J08 of the kit); classCode and contentTypeCode have no value set in the kit."""
+    structure = crbio_submission().structure
+    for coded, file_name in ((codes.TYPE_CR_BIO, "JDV_J07_XdsTypeCode_CISIS.xml"),
+                             (structure.sector, "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml"),
+                             (structure.practice_setting, "JDV_J04_XdsPracticeSettingCode_CISIS.xml"),
+                             (codes.NORMAL, "JDV_J08_XdsConfidentialityCode_CISIS.xml")):
+        code, system, display = coded
+        assert value_set(file_name).get((code, system)) == display, (file_name, coded)
+    assert structure.sector[0] == "SA25"  # "Laboratoire de biologie médicale" (SA29 is "d'analyses et de ...")
+    assert structure.content_type[1] == "1.2.250.1.213.2.2"  # TRE_R209-TypeActivite, as the MSSanté XDM

@@ -15,8 +15,7 @@ from lxml import etree
 from facades.dmp import Seal
 from facades.dmp.web_access import CallRefused, build_call
 from facades.insi.dev_pki import create_test_pki
-from tests.facades.dmp.conftest import SOFTWARE
-from tests.support.dmp import BIOLOGIST, LAB, DmpSimulator
+from tests.support.dmp import BIOLOGIST, LAB, SOFTWARE, DmpSimulator
 
 INS, TEST_OID = "279035121518989", "1.2.250.1.213.1.4.10"
 

@@ -8,26 +8,16 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from pathlib import Path
-from xml.etree import ElementTree
 
 import pytest
 from lxml import etree
 
 from facades.mssante.xdm import ENTRY_SCHEMES, SET_SCHEMES, XdmSource, build_xdm
+from tests.support.ans_value_sets import SHARED, value_set
 from tests.support.mssante import KIT_N3
 
-SHARED = Path("/work/shared")
-JDV = SHARED / "kits/ans-cda-testkit/jeuxDeValeurs"
 RIM = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"
 SOURCE = XdmSource("1.2.250.1.999.1", "Laboratoire OpenSGL", "secretariat@labo-opensgl.mssante.fr")
-
-
-def _value_set(name: str) -> dict[tuple[str, str], str]:
-    """(code, codeSystem) -> displayName of an IHE SVS value set file of the kit."""
-    root = ElementTree.parse(JDV / name).getroot()
-    return {(str(c.get("code")), str(c.get("codeSystem"))): str(c.get("displayName"))
-            for c in root.iter("{urn:ihe:iti:svs:2008}Concept")}
 
 
 def _codes(document: bytes) -> dict[str, tuple[str, str, str]]:
@@ -59,12 +49,12 @@ def _without_setting_codes(document: bytes) -> bytes:
                                       pytest.param(_without_setting_codes(KIT_N3.read_bytes()), id="defaults")])
 def test_xdm_codes_are_members_of_the_ans_value_sets_SGL_MSS_17(document: bytes) -> None:
     codes = _codes(document)
-    for scheme, value_set in (("healthcareFacilityTypeCode", "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml"),
+    for scheme, file_name in (("healthcareFacilityTypeCode", "JDV_J02_XdsHealthcareFacilityTypeCode_CISIS.xml"),
                               ("practiceSettingCode", "JDV_J04_XdsPracticeSettingCode_CISIS.xml"),
                               ("typeCode", "JDV_J07_XdsTypeCode_CISIS.xml"),
                               ("confidentialityCode", "JDV_J08_XdsConfidentialityCode_CISIS.xml")):
         code, system, display = codes[scheme]
-        members = _value_set(value_set)
+        members = value_set(file_name)
         assert (code, system) in members, (scheme, code, system)
         assert display == members[(code, system)], (scheme, display)  # the value set's own label
     assert codes["healthcareFacilityTypeCode"][0] == "SA25"  # the CR-Bio's lab (J02: SA29 is "d'analyses et de…")

@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from facades.psc import PendingLogin, PscClient, PscConfig, PscLoginRefused
-from tests.facades.psc.conftest import REDIRECT, config_for
-from tests.support.psc import PscSimulator, pick_user, start_psc_simulator
+from tests.support.psc import REDIRECT, PscSimulator, config_for, pick_user, start_psc_simulator
 
 BIOLOGIST = "899700200001"
 NURSE_ADELI = "0699700204"

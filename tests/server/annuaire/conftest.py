@@ -4,21 +4,12 @@ scheduled load of the ANS sample extraction every 24 h, checked every half secon
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.support.access import role_client
+from tests.support.annuaire_files import KIT_PS
 from tests.support.sgl_server import SglProcess, start_sgl
-
-KITS = Path(__file__).resolve().parents[4] / "shared" / "kits"
-KIT_PS = KITS / "annuaire" / "PS_LibreAcces_Personne_activite_small.txt"
-SGL = str(Path(sys.executable).parent / "sgl")
 
 
 @pytest.fixture(scope="package")
@@ -27,13 +18,3 @@ def directory_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglPr
     server = start_sgl(tmp_path_factory.mktemp("annuaire") / "var", env=env, partners=None)
     yield server
     server.stop()
-
-
-def sgl(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """An ``sgl`` command as an operator runs it (this checkout's code, see tests/conftest.py)."""
-    return subprocess.run([SGL, *args], capture_output=True, text=True, timeout=600, input=stdin,
-                          env=os.environ.copy())
-
-
-def client(server: SglProcess, role: str) -> httpx.AsyncClient:
-    return role_client(server.base, server.data_dir, role)

@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from facades.cda.writer.parties import Party, specialty
-from tests.server.annuaire.conftest import KIT_PS, client, sgl
-from tests.support.annuaire_files import idnat, mss_line, ps_text, write_mss, write_ps, write_zip
+from tests.support.access import server_client as client
+from tests.support.annuaire_files import KIT_PS, idnat, mss_line, ps_text, write_mss, write_ps, write_zip
+from tests.support.sgl_cli import run_sgl as sgl
 from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db

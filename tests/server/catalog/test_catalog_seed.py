@@ -79,3 +79,36 @@ async def test_seed_failing_half_way_writes_nothing_then_loads_once(sgl_server: 
     finally:
         await database.client.drop_database(database.db.name)
         await database.close()
+
+
+
+async def test_a_process_that_loses_the_seed_waits_for_the_winner_or_seeds_after_the_wait(
+        sgl_server: SglProcess, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several ``sgl serve`` started together on a new database: the loser's retries run out while the
+    winner's transaction is open; it waits for the winner's catalogue, and seeds itself when none came."""
+    from resources.store.transactions import RetriesExhausted
+    from server.catalog import seed as seeding
+
+    database = await open_database(Settings(data_dir=sgl_server.data_dir, database=f"seed-{uuid.uuid4().hex[:8]}"))
+    real, lost = seeding.run_in_transaction, []
+
+    async def loses_once(*args: Any, **kwargs: Any) -> Any:
+        if not lost:
+            lost.append(True)
+            raise RetriesExhausted("seed catalogue", 5, Exception("WriteConflict"))
+        return await real(*args, **kwargs)
+
+    async def accept(intent: WriteIntent) -> dict[str, Any] | None:
+        return intent.proposed
+
+    monkeypatch.setattr(seeding, "run_in_transaction", loses_once)
+    monkeypatch.setattr(seeding, "PEER_WAIT_S", 0.6)
+    try:
+        assert await seeding._peer_seeded(database.store, 0.2) is False  # nobody seeded this database
+        assert await seed_catalog(database.store, write_rule=accept) == 150  # no winner came: seeded after the wait
+        lost.clear()
+        assert await seed_catalog(database.store, write_rule=accept) == 0  # the winner's catalogue is there
+        assert await seeding._peer_seeded(database.store, 0.2) is True
+    finally:
+        await database.client.drop_database(database.db.name)
+        await database.close()

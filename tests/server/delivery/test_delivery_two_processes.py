@@ -6,13 +6,17 @@ The 200 deliveries are not made by validating 200 reports (about a minute and a 
 on this machine): each report's CR-Bio version (the N3 made once by the project's CDA writer) is stored and
 its deliveries written by :meth:`Outbox.record` with the production ``hl7v2`` channel, in one transaction per
 report, which is what the document step does once it has rendered a report (``server/documents/producer.py``).
-The first process owns the embedded database; the second finds it through ``secantus.json`` and connects."""
+Both are started at the same moment on a new data dir, as a deployment starting N workers would: the one that
+takes the data dir's lock first starts the embedded database, the other finds it through ``secantus.json``; both
+seed the catalogue at once and the loser waits for the winner's (``server/catalog/seed.py``: before, its retries
+ran out while the winner's transaction was open and it failed to start)."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
 import copy
+import json
 import time
 from collections import Counter
 from pathlib import Path
@@ -59,8 +63,13 @@ async def test_two_processes_deliver_200_reports_each_once_and_share_the_work(tm
     servers: list[SglProcess] = []
     dpi = await MllpReceiver().start()
     try:
-        servers.append(await asyncio.to_thread(start_sgl, data, env=ENV, partners=None))  # owns the database
-        servers.append(await asyncio.to_thread(start_sgl, data, env=ENV, partners=None))  # connects to it
+        # started together: the one that takes the data dir's lock first starts the database, the other connects
+        started = await asyncio.gather(*(asyncio.to_thread(start_sgl, data, env=ENV, partners=None) for _ in "ab"),
+                                       return_exceptions=True)
+        servers += [s for s in started if isinstance(s, SglProcess)]
+        assert len(servers) == 2, started
+        owner = json.loads((data / "secantus.json").read_text())["owner"]
+        servers.sort(key=lambda s: s.process.pid == owner)  # stopped first: the one that does not own the database
         database = await open_database(Settings(data_dir=data))
         try:
             db, store = database.db, database.store
@@ -93,6 +102,6 @@ async def test_two_processes_deliver_200_reports_each_once_and_share_the_work(tm
         senders = Counter(d["history"][0]["owner"].split(":")[1] for d in done)
         assert set(senders) == {str(s.process.pid) for s in servers}, senders  # both processes sent some
     finally:
-        for server in reversed(servers):  # the connected one first, the database's owner last
+        for server in servers:  # the connected one first, the database's owner last
             server.stop()
         await dpi.stop()

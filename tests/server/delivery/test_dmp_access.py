@@ -6,12 +6,14 @@ whose identity is not qualified, roles without the permission, API clients, acco
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from lxml import html
 
 from server.access.accounts import create_user
 from server.access.clients import create_client
@@ -147,6 +149,32 @@ async def test_the_dmp_button_opens_the_patient_file_for_the_logged_in_biologist
     assert event["outcome"] == "0" and event["agent"][0]["who"]["identifier"]["value"] == "user:claire"
 
 
+@pytest.mark.req("SGL.DMP.05", "SGL.DMP.06")
+async def test_the_button_opens_the_launch_page_which_posts_the_call_to_the_dmp_SGL_DMP_05_SGL_DMP_06(
+        wired: Wired) -> None:
+    """As the workbench does: a new window opened on the first URL of the answer (``launch``), with the session;
+    the page it gets posts the call (the form, submitted by its script) to the web-PS, which lands on the page."""
+    wired.sim.reset()
+    async with httpx.AsyncClient(timeout=30) as http:
+        session = await _session(http, wired, "claire")
+        answer = (await http.get(f"{wired.fhir}/Patient/{wired.qualified}/$dmp-access",
+                                 params={"target": "dashboard"}, headers=session)).json()
+        first = next(v for p in answer["parameter"] for k, v in p.items() if k in ("valueUrl", "valueUri"))
+        assert first == _param(answer, "launch") and first.endswith("&_format=html")
+        page = await http.get(first, headers=session)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["cache-control"] == "no-store" and "form-action https://127.0.0.1:" in page.headers[
+        "content-security-policy"]
+    form = html.fromstring(page.text).forms[0]
+    assert form.method == "POST" and form.action == wired.sim.web_url
+    assert "document.forms[0].submit()" in page.text  # what the browser runs on load
+    async with httpx.AsyncClient(verify=wired.sim.tls(with_certificate=False), timeout=30) as browser:
+        landed = await browser.post(form.action, data=dict(form.form_values()))
+    assert landed.status_code == 200 and "Tableau de bord du professionnel" in landed.text
+    [seen] = wired.sim.web_calls()
+    assert seen["accepted"] and seen["ps"] == f"8{BIOLOGIST_RPPS}" and seen["page"] == "TableauDeBord"
+
+
 @pytest.mark.req("SGL.DMP.06")
 async def test_the_dashboard_and_the_patient_file_both_open_for_an_account_with_its_own_rpps_SGL_DMP_06(
         wired: Wired) -> None:
@@ -183,3 +211,25 @@ async def test_an_api_client_or_an_account_without_rpps_is_refused(wired: Wired)
     assert no_rpps.status_code == 403 and "RPPS" in no_rpps.text
     bad_target = await _button(wired, "claire", wired.qualified, "agenda")
     assert bad_target.status_code == 400 and "target" in bad_target.text
+    async with httpx.AsyncClient(timeout=30) as http:
+        bad_format = await http.get(f"{wired.fhir}/Patient/{wired.qualified}/$dmp-access", params={"_format": "xml"},
+                                    headers=await _session(http, wired, "claire"))
+    assert bad_format.status_code == 400 and "_format" in bad_format.text
+
+
+async def test_without_a_seal_to_sign_the_vihf_the_dmp_access_says_it_is_not_configured(
+        sgl_server: SglProcess, sgl_db: Database) -> None:
+    """The shared server has no DMP settings: a qualified patient and a biologist with an RPPS get a 503 that
+    names the missing settings, never an unsigned call."""
+    login = f"dmpless{uuid.uuid4().hex[:6]}"
+    await create_user(sgl_db.db, login, PASSWORD, role="biologiste", name="Sans Cachet", rpps="10009876543")
+    body = crbio_samples.patient(True)
+    body.pop("id")
+    pid = (await sgl_db.store.create(body)).id
+    async with httpx.AsyncClient(timeout=30) as http:
+        answer = await http.post(f"{sgl_server.base.removesuffix('/fhir')}/auth/login",
+                                 json={"username": login, "password": PASSWORD})
+        cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("sgl_session="))
+        refused = await http.get(f"{sgl_server.base}/Patient/{pid}/$dmp-access",
+                                 headers={"Cookie": cookie.split(";", 1)[0]})
+    assert refused.status_code == 503 and "SGL_DMP_SEAL_CERT" in refused.text and "field" not in refused.text

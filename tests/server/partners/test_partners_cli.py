@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.partners.conftest import PartnerServer, sgl_partners
+from tests.support.partner_messages import PartnerServer, sgl_partners
 
 pytestmark = pytest.mark.db
 

@@ -17,7 +17,7 @@ from facades.hl7v2 import MllpUnavailable
 from resources.ins import identity_status, ins_identifier
 from server.database import Database
 from server.inbound.journal import COLLECTION as JOURNAL
-from tests.server.partners.conftest import (
+from tests.support.partner_messages import (
     PartnerServer,
     adt_a28,
     control_id,

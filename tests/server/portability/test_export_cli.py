@@ -20,15 +20,12 @@ import pytest
 from resources.fhirjson import content_hash
 from server.database import open_database
 from server.settings import Settings
-from tests.server.annuaire.conftest import SGL
 from tests.support.export_store import fill
+from tests.support.sgl_cli import SGL
+from tests.support.sgl_cli import run_sgl as sgl
 
 pytestmark = pytest.mark.db
 PATIENTS = 200
-
-
-def sgl(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([SGL, *args], capture_output=True, text=True, timeout=600, env=os.environ.copy())
 
 
 async def _hashes(data_dir: Path, types: tuple[str, ...]) -> dict[str, dict[str, str]]:

@@ -5,15 +5,18 @@ the workbench session of the local account with the professional's RPPS."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 
 from server.database import Database, open_database
 from server.settings import Settings
+from tests.support import crbio_samples
 from tests.support.psc import PscSimulator, create_psc_user, pick_user, psc_env, start_psc_simulator
 from tests.support.sgl_server import SglProcess, start_sgl
 
@@ -36,7 +39,9 @@ class PscSetup:
 def psc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PscSetup]:
     root = tmp_path_factory.mktemp("psc-login")
     sim = start_psc_simulator(root / "psc-pki")
-    env = psc_env(sim)
+    # the seal signing the VIHF of the DMP web access ($dmp-access): any certificate of the test PKI will do here
+    env = {**psc_env(sim), "SGL_DMP_SEAL_CERT": str(sim.cert_dir / "client.pem"),
+           "SGL_DMP_SEAL_KEY": str(sim.cert_dir / "client-key.pem")}
     sgl = start_sgl(root / "var", env=env, partners=None)
     try:
         create_psc_user(sgl, env, role="biologiste", password=PASSWORD)
@@ -132,3 +137,27 @@ async def test_logout_closes_the_session_here_and_at_psc_SGL_PSC_01(psc: PscSetu
         assert (await client.get(f"{psc.origin}/fhir/Patient")).status_code == 401
         again = await client.get(f"{psc.origin}/auth/psc/login")
         assert 'name="user"' in again.text, "the PSC session is over: the picker is shown again"
+
+
+@pytest.mark.req("SGL.DMP.05")
+async def test_a_pro_sante_connect_session_opens_the_dmp_web_access_in_reinforced_indirect_mode_SGL_DMP_05(
+        psc: PscSetup, psc_db: Database) -> None:
+    """The DMP button (TD0.9) of a professional logged in by PSC: the VIHF says so (TD0.10 "AIR" mode)."""
+    qualified = crbio_samples.patient(True)
+    qualified.pop("id")
+    pid = (await psc_db.store.create(qualified)).id
+    async with browser(psc) as client:
+        assert (await login(client, psc, BIOLOGIST)).status_code == 200
+        answer = await client.get(f"{psc.origin}/fhir/Patient/{pid}/$dmp-access", params={"target": "dashboard"})
+    assert answer.status_code == 200, answer.text
+    parameters = {p["name"]: p for p in answer.json()["parameter"]}
+    assert parameters["mode"]["valueCode"] == "INDIRECTE_RENFORCEE"
+    assert parameters["page"]["valueString"] == "TableauDeBord"
+    fields = {p["part"][0]["valueString"]: p["part"][1]["valueString"] for p in answer.json()["parameter"]
+              if p["name"] == "field"}
+    assert fields["ps"] == BIOLOGIST and fields["mode"] == "INDIRECTE_RENFORCEE"
+    vihf = etree.fromstring(base64.b64decode(fields["vihf"]))
+    saml = "{urn:oasis:names:tc:SAML:2.0:assertion}"
+    assert vihf.findtext(f".//{saml}AuthnContextClassRef") == ("urn:oasis:names:tc:SAML:2.0:ac:classes:"
+                                                              "MobileTwoFactorUnregistered")
+    assert vihf.findtext(f"{saml}Subject/{saml}NameID") == BIOLOGIST

@@ -1,0 +1,46 @@
+"""Settling a journal entry inside the transaction that stores what its message carried.
+
+The dispatcher journals each message (``received``, durable) before handling it and settles the entry
+afterwards. For analyzer results that second write is one more durable commit per message; instead the
+handler can settle the entry in its own transaction (``Settlement.settle`` with the session), so the
+``processed`` mark and the results commit together or not at all. The dispatcher then sees that the
+entry was settled with exactly the outcome it would have written and skips its own write; any other
+outcome (an exception, another status or detail) is written by the dispatcher as before, so a handler
+that does not take part changes nothing.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from bson import ObjectId
+
+from resources.store.base import StoreSession
+from server.inbound.journal import InboundJournal
+
+Outcome = tuple[str, str | None, list[str]]
+"""(status, detail, produced) as ``InboundJournal.settle`` records them."""
+
+
+@dataclass
+class Settlement:
+    """The journal entry of the message being handled, and the outcome a handler settled it with."""
+
+    journal: InboundJournal
+    entry: ObjectId
+    settled: Outcome | None = None
+
+    async def settle(self, status: str, detail: str | None, produced: list[str], session: StoreSession) -> None:
+        """Record the outcome in the caller's transaction (it counts only if that transaction commits;
+        a retried transaction settles again, and the last attempt's outcome is what is compared)."""
+        await self.journal.settle(self.entry, status, detail, produced, session=session)
+        self.settled = (status, detail, list(produced))
+
+    def already(self, status: str, detail: str | None, produced: list[str]) -> bool:
+        """True when the handler's committed transaction recorded exactly this outcome."""
+        return self.settled == (status, detail, list(produced))
+
+
+current_settlement: ContextVar[Settlement | None] = ContextVar("current_settlement", default=None)
+"""Set by the dispatchers around a handler call; None outside one (replays in tests, direct calls)."""
