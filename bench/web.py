@@ -7,9 +7,9 @@ Starts ``sgl serve`` on a fresh data dir (embedded SecantusDB) serving the built
 results waiting for technical validation (orders of 20 results, written through the FHIR API in transaction
 Bundles), then ``web/bench/worklist.mjs`` drives Debian's Chromium (playwright-core): for each run a fresh
 browser context types the technician's login into the real form and clicks "Se connecter"; the clock stops when
-the bench worklist (``/paillasse``) shows its table with every row's "Valider" button enabled. Printed: the
-median and worst of ``--runs``, and in the same run the baseline — the page's own FHIR search fetched from
-the page (the API alone, no rendering) — with the ratio screen / API.
+the bench worklist (``/paillasse``) shows its table with every row's "Valider" button enabled and the last one
+focused. Printed: the median and worst of ``--runs``, and in the same run the baseline — the page's own FHIR
+search fetched from the page (the API alone, no rendering) — with the ratio screen / API.
 
 Bundle: the gzipped size of the files ``index.html`` loads (initial bundle) and of all built assets.
 """

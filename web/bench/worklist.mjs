@@ -22,11 +22,14 @@ try {
     const started = await page.evaluate(() => performance.now());
     await page.getByRole("button", { name: "Se connecter" }).click();
     const table = page.getByRole("table", { name: "Résultats à valider techniquement" });
-    // interactive: the table is there and its last row's button is enabled (what the technician clicks)
+    // interactive: the table is there, every row's button is enabled and the last one takes the focus
     await table.getByRole("button", { name: /^Valider techniquement/ }).last().waitFor({ state: "visible" });
     await page.waitForFunction(() => {
       const buttons = document.querySelectorAll('table[aria-label="Résultats à valider techniquement"] button');
-      return buttons.length > 0 && [...buttons].every((b) => !b.disabled);
+      if (buttons.length === 0 || ![...buttons].every((b) => !b.disabled)) return false;
+      const last = buttons[buttons.length - 1];
+      last.focus(); // focusable: the keyboard can reach the last row's button now
+      return document.activeElement === last;
     });
     times.push((await page.evaluate(() => performance.now())) - started);
     rows = await table.locator("tbody tr").count();

@@ -77,3 +77,11 @@ export function loggedIn(username, hooks) {
   hooks.after(async () => { await held.chromium?.close(); });
   return held;
 }
+
+/** The first bytes of what a frame shows (a blob: or same-origin URL), read back in the page: "%PDF-" for a PDF. */
+export async function shownHead(page, url, length = 5) {
+  return page.evaluate(async ([src, n]) => {
+    const bytes = new Uint8Array(await (await fetch(src)).arrayBuffer());
+    return String.fromCharCode(...bytes.slice(0, n));
+  }, [url, length]);
+}
