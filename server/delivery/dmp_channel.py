@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from facades.dmp import (
     client_ssl_context,
     entry_uuid,
 )
-from facades.dmp.codes import DELETED
+from facades.dmp.codes import APPROVED, DELETED
 from resources.errors import SglError
 from resources.ins import emittable_ins
 from resources.store.base import FhirStore
@@ -158,6 +159,23 @@ class DmpChannel:
         return Submission(str(ins["value"]), str(ins["system"]).removeprefix("urn:oid:"), tuple(docs), author,
                           self.structure, visibility)
 
+    async def _replacing_what_is_held(self, submission: Submission, sender: VihfSubject) -> tuple[Submission, str]:
+        """The replacement as the DMP can take it: RPLC only of an entry it holds approved (ITI-18 first).
+
+        The version replaced may never have reached the DMP (its feeding was blocked, its delivery cancelled or
+        refused there): an RPLC of an entry the registry does not hold is refused (UnresolvedReferenceException),
+        so that version's successor goes as a new document, and the answer says so."""
+        targets = tuple(replace(d, unique_id=d.replaces, replaces=None) for d in submission.documents if d.replaces)
+        if not targets:
+            return submission, ""
+        held = await self.client.find(replace(submission, documents=targets), sender)
+        kept = tuple(d if d.replaces is None or held.get(d.replaces) == APPROVED else replace(d, replaces=None)
+                     for d in submission.documents)
+        if kept == submission.documents:
+            return submission, ""
+        return (replace(submission, documents=kept),
+                " (sent as a new document: the DMP did not hold the version it replaces)")
+
     async def send(self, item: DeliveryItem, documents: DocumentSet) -> ChannelAnswer:
         biologist = item.extra.get("biologist")
         author = Person(biologist["id"], biologist["family"], biologist["given"]) if biologist else self.responsible
@@ -177,6 +195,9 @@ class DmpChannel:
                 if done:
                     return ChannelAnswer(Outcome.DELIVERED, "already in the DMP (ITI-18 before resending)",
                                          entry_uuid(submission.documents[0].unique_id), {"found": held})
+            note = ""
+            if item.action == Action.REPLACE:
+                submission, note = await self._replacing_what_is_held(submission, sender)
             if item.action in (Action.PUBLISH, Action.REPLACE):
                 receipt = await self.client.provide(submission, sender)
             elif item.action == Action.DELETE:
@@ -193,7 +214,7 @@ class DmpChannel:
             return ChannelAnswer(Outcome.FAILED if permanent else Outcome.RETRY, exc.diagnostics,
                                  detail={"registryErrors": errors})
         n3 = submission.documents[0].unique_id
-        text = "already registered (resend recognised)" if receipt.already_registered else "Success"
+        text = ("already registered (resend recognised)" if receipt.already_registered else "Success") + note
         return ChannelAnswer(Outcome.DELIVERED, text, entry_uuid(n3),
                              {"submissionSet": receipt.submission_set, "entries": dict(receipt.entries)})
 

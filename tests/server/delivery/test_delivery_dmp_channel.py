@@ -151,9 +151,23 @@ async def test_registry_answers_map_to_failed_or_retry(channel: DmpChannel, dmp:
     assert (await channel.send(item, _set(1))).outcome == Outcome.RETRY
     dmp.queue_faults("http500")
     assert (await channel.send(item, _set(1))).outcome == Outcome.RETRY
-    orphan = await channel.send(await _item(channel, Action.REPLACE, 5), _set(5, 4, set_id="orphan"))
-    assert orphan.outcome == Outcome.FAILED and "UnresolvedReferenceException" in orphan.text
     assert dmp.documents() == []
+
+
+@pytest.mark.req("SGL.DMP.03")
+async def test_a_replacement_of_a_version_the_dmp_never_held_goes_as_a_new_document_SGL_DMP_03(
+        channel: DmpChannel, dmp: DmpSimulator) -> None:
+    """Version 4 never reached the DMP (blocked, cancelled): version 5 cannot RPLC it, the registry would refuse it
+    (UnresolvedReferenceException); it is asked for first (ITI-18) and version 5 goes as a new document."""
+    orphan = await channel.send(await _item(channel, Action.REPLACE, 5), _set(5, 4, set_id="orphan"))
+    assert orphan.outcome == Outcome.DELIVERED and "new document" in orphan.text
+    held = {d["uniqueId"]: d for d in dmp.documents()}
+    assert sorted(held) == sorted(d.unique_id for d in _documents(5, "orphan").values())
+    assert {d["replaces"] for d in held.values()} == {None}
+    assert (await channel.send(await _item(channel, Action.REPLACE, 6), _set(6, 5, set_id="orphan"))).text == "Success"
+    replaced = {d["uniqueId"]: d for d in dmp.documents()}
+    assert {replaced[d.unique_id]["replaces"] for d in _documents(6, "orphan").values()} == {
+        d.unique_id for d in _documents(5, "orphan").values()}
 
 
 @pytest.mark.req("SGL.INS.37")
