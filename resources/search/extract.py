@@ -50,7 +50,7 @@ def search_document(resource: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
                 x[name] = exact
         else:
             values = _EXTRACTORS[param.type].extract(_raw(resource, param))
-        if param.type in SORTABLE:
+        if param.type in SORTABLE and param.sortable:
             module = string if param.type == "string" else _EXTRACTORS[param.type]
             k[name] = sort_key(module.sort_key(values), resource["id"])
         if values:

@@ -26,6 +26,8 @@ class SearchParam:
     alias_of: str = ""
     # False for codes shared by most resources (status, gender): never the clause that leads a query
     selective: bool = True
+    # False for the meta parameters: no sort key is stored for them (nobody sorts by a tag)
+    sortable: bool = True
 
     @property
     def key(self) -> str:
@@ -192,6 +194,19 @@ PARAMS: dict[str, dict[str, SearchParam]] = {
         _p("type", "token", "type"),
     )},
 }
+
+META_PARAMS: tuple[SearchParam, ...] = (
+    SearchParam(name="_tag", type="token", paths=("meta.tag",), sortable=False,
+                documentation="meta.tag (system|code); :not excludes, e.g. results already validated technically"),
+    SearchParam(name="_security", type="token", paths=("meta.security",), sortable=False,
+                documentation="meta.security (system|code); :not excludes"),
+    SearchParam(name="_profile", type="uri", paths=("meta.profile",), sortable=False,
+                documentation="meta.profile (canonical URL)"),
+)
+"""The standard parameters that apply to every resource type (FHIR R4 Resource search parameters): extracted,
+indexed and advertised like the others, so a worklist can ask for "not yet tagged" instead of filtering a page."""
+for _params in PARAMS.values():
+    _params.update({p.name: p for p in META_PARAMS})
 
 RESOURCE_TYPES: tuple[str, ...] = tuple(PARAMS)
 

@@ -111,7 +111,7 @@ def _sort(rtype: str, raw: str) -> tuple[str, int]:
         return "_id", direction
     if name == "_lastUpdated":
         return "k._lastUpdated", direction
-    if param is None or param.type not in SORTABLE:
+    if param is None or param.type not in SORTABLE or not param.sortable:
         raise InvalidInput(f"cannot sort {rtype} by {name!r}", expression="_sort")
     return f"k.{param.key}", direction
 
