@@ -31,6 +31,7 @@ from resources.errors import SglError
 from resources.interactions.search import plan_search
 from resources.store.base import FhirStore
 from server.deps import CallerDep
+from server.validation.marks import STEP_SYSTEM, TECHNICAL
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0
@@ -40,11 +41,12 @@ TASKS = "https://opensgl.org/fhir/CodeSystem/taches"
 WORKLIST = "https://opensgl.org/fhir/CodeSystem/worklist"
 COUNTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "unmatched": ("Task", [("code", f"{TASKS}|unmatched-result"), ("status", "requested")]),
-    "received": ("Observation", [("status", "preliminary")]),
+    "received": ("Observation", [("status", "preliminary"), ("_tag:not", f"{STEP_SYSTEM}|{TECHNICAL}")]),
     "biological": ("DiagnosticReport", [("status", "partial,preliminary")]),
     "deliveryFailed": ("Task", [("code", f"{WORKLIST}|delivery-failed"), ("status", "requested")]),
 }
-"""What the worklists count (the same searches the screens make)."""
+"""What the worklists count (the same searches the screens make): ``received`` is the bench's list, the results
+not yet technically validated (those stay ``preliminary`` with the ``technical`` step tag until the biologist)."""
 WATCHED = ("Observation", "Task", "DiagnosticReport", "Specimen", "ServiceRequest")
 """Types whose latest change is followed, so that a list changing without its count moving is read again."""
 

@@ -111,6 +111,7 @@ export interface FhirResource {
 export interface Bundle<T extends FhirResource = FhirResource> {
   resourceType: "Bundle";
   total?: number;
+  link?: { relation: string; url: string }[];
   entry?: { resource: T; search?: { mode?: string } }[];
 }
 

@@ -1,7 +1,9 @@
 // Technical validation at the bench: the results received from the analyzers and not yet technically
 // validated (Observation preliminary without the "technical" step tag), oldest first, with their count;
 // each validated through the FHIR operation $validate-technical (flags and delta check computed there).
-import { useState } from "react";
+// The server selects them (_tag:not) and counts them all (_total=accurate): the badge is the true number
+// waiting, not the rows of the page; "Suivants" follows the Bundle's next link (keyset cursor).
+import { useRef, useState } from "react";
 import { Alert, Badge, Button, Group, Loader, Stack, Table, Text, Title, VisuallyHidden } from "@mantine/core";
 import { fhir, included, matches, type Bundle } from "../api";
 import { frenchDateTime } from "../format";
@@ -9,10 +11,21 @@ import { shortName, type Patient } from "../identity";
 import { analysisName, catalogueCode, steps, valueText, type Observation } from "../results";
 import { usePolling, worklistChanged } from "./Worklist";
 
-const RECEIVED = "Observation?status=preliminary&_include=Observation:subject&_count=200&_sort=date";
+const STEP_SYSTEM = "https://opensgl.org/fhir/CodeSystem/validation-step";
+/** The same search as the live count of $worklist-events (server/worklist_events.py). */
+const RECEIVED = "Observation?status=preliminary&_tag:not=" + encodeURIComponent(`${STEP_SYSTEM}|technical`)
+  + "&_include=Observation:subject&_count=50&_sort=date&_total=accurate";
+
+/** The cursor of a Bundle's next page, if it has one. */
+function nextCursor(bundle: Bundle): string | null {
+  const next = bundle.link?.find((l) => l.relation === "next");
+  return next ? new URL(next.url, window.location.href).searchParams.get("_cursor") : null;
+}
 
 export function BenchPage() {
-  const [bundle, error] = usePolling(() => fhir<Bundle>(RECEIVED));
+  const cursor = useRef<string | null>(null);  // null: the first page (the polling reads the current one)
+  const [bundle, error] = usePolling(() => fhir<Bundle>(
+    cursor.current ? `${RECEIVED}&_cursor=${encodeURIComponent(cursor.current)}` : RECEIVED));
   const [names] = usePolling(analysisName);
   const [busy, setBusy] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
@@ -23,6 +36,13 @@ export function BenchPage() {
   const patients = included(bundle);
   const waiting = (matches(bundle) as Observation[])
     .filter((o) => !steps(o).includes("technical") && !done.includes(o.id ?? ""));
+  const total = bundle.total ?? waiting.length;
+  const next = nextCursor(bundle);
+
+  function turn(to: string | null) {
+    cursor.current = to;
+    worklistChanged();  // the polling reads the page at once
+  }
 
   async function validate(o: Observation) {
     setBusy(o.id ?? null);
@@ -44,10 +64,10 @@ export function BenchPage() {
     <Stack>
       <Group>
         <Title order={2}>Validation technique</Title>
-        <Badge size="lg" data-testid="bench-count">{waiting.length} à valider</Badge>
+        <Badge size="lg" data-testid="bench-count">{total} à valider</Badge>
       </Group>
       {failure && <Alert color="red" role="alert">{failure}</Alert>}
-      {waiting.length === 0 ? (
+      {waiting.length === 0 && total === 0 ? (
         <Text>Aucun résultat n'attend de validation technique.</Text>
       ) : (
         <Table striped aria-label="Résultats à valider techniquement">
@@ -77,6 +97,12 @@ export function BenchPage() {
             })}
           </Table.Tbody>
         </Table>
+      )}
+      {(next || cursor.current) && (
+        <Group>
+          {cursor.current && <Button variant="default" onClick={() => turn(null)}>Premiers résultats</Button>}
+          {next && <Button variant="default" onClick={() => turn(next)}>Suivants</Button>}
+        </Group>
       )}
     </Stack>
   );
