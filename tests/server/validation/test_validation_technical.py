@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from tests.support.access import caller_id
-from tests.support.validation_lab import Lab, issue, parameters, steps
+from server.worklist_events import snapshot
+from tests.support.validation_lab import STEP, Lab, issue, parameters, steps
 
 pytestmark = pytest.mark.db
 
@@ -125,3 +126,28 @@ async def test_concurrent_validations_of_one_new_order_make_one_report(lab: Lab)
     found = (await lab.client.get("DiagnosticReport", params={"based-on": f"ServiceRequest/{order}"})).json()
     [report] = [e["resource"] for e in found["entry"] if e["search"]["mode"] == "match"]
     assert sorted(r["reference"] for r in report["result"]) == sorted(f"Observation/{i}" for i in ids)
+
+
+BENCH = {"status": "preliminary", "_tag:not": f"{STEP}|technical", "_sort": "date", "_total": "accurate"}
+"""The bench's search (web/src/pages/Bench.tsx, and the ``received`` count of ``$worklist-events``)."""
+
+
+async def test_bench_search_and_live_count_leave_out_technically_validated_results(lab: Lab) -> None:
+    """Issue 15: technically validated results stay ``preliminary``; the bench's list, its total and the live
+    count must leave them out (the browser once filtered a 200-row page and showed an empty list)."""
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    rids = [await lab.result(patient, order, "NA", 138 + i, when=f"2026-11-20T08:0{i}:00+01:00") for i in range(3)]
+    before = (await snapshot(lab.store))["counts"]["received"]
+    for rid in rids[:2]:
+        assert (await lab.validate(rid)).status_code == 200
+    mine = {**BENCH, "subject": f"Patient/{patient}", "_count": "1"}
+    first = (await lab.client.get("Observation", params=mine)).json()
+    assert first["total"] == 1 and [e["resource"]["id"] for e in first["entry"]] == [rids[2]]
+    assert not [link for link in first["link"] if link["relation"] == "next"]
+    everything = (await lab.client.get("Observation", params={**mine, "_tag:not": "none|none"})).json()
+    assert everything["total"] == 3  # they are all still preliminary: only the tag tells them apart
+    page_two = next(link["url"] for link in everything["link"] if link["relation"] == "next")
+    assert "_tag%3Anot" in page_two or "_tag:not" in page_two
+    counted = (await lab.client.get("Observation", params={**BENCH, "_summary": "count"})).json()["total"]
+    assert (await snapshot(lab.store))["counts"]["received"] == counted == before - 2
