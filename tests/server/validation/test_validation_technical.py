@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from tests.support.access import caller_id
 from server.worklist_events import snapshot
+from tests.support.access import caller_id
 from tests.support.validation_lab import STEP, Lab, issue, parameters, steps
 
 pytestmark = pytest.mark.db
