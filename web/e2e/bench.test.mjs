@@ -24,6 +24,10 @@ test("the technician validates a result technically from the bench list", async 
   assert.equal((await sent).status(), 200);
   await page.getByTestId("bench-count").filter({ hasText: "1 à valider" }).waitFor();
   assert.equal(await table.getByTestId("bench-GLU").count(), 0);
+  // the badge is the server's count of the waiting results, not the rows the page loaded (issue 15)
+  const waiting = encodeURIComponent("https://opensgl.org/fhir/CodeSystem/validation-step|technical");
+  const counted = await (await page.request.get(`/fhir/Observation?status=preliminary&_tag:not=${waiting}&_summary=count`)).json();
+  assert.equal(counted.total, 1);
   // the server recorded it: the result is tagged technical, and its order's report waits for a biologist
   const glu = (await (await page.request.get("/fhir/Observation?status=preliminary&_count=50")).json()).entry
     .map((e) => e.resource).filter((o) => o.code.coding.some((c) => c.code === "GLU") && o.valueQuantity.value === 0.88);
