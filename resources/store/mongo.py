@@ -37,6 +37,7 @@ from resources.search.date import now_utc
 from resources.search.extract import search_document, sort_key
 from resources.search.params import RESOURCE_TYPES
 from resources.search.query import Include, SearchRequest
+from resources.store.backfill import backfill_meta_params
 from resources.store.base import HistoryPage, SearchPage, Stored, StoreSession
 from resources.store.chain import CHAINED, LINKS, new_link
 from resources.store.indexes import (
@@ -156,6 +157,7 @@ class MongoFhirStore:
                               rtype, unique.document["name"], exc)
         await self.db[LINKS].create_index("seq")
         await self.db[LINKS].create_index([("at", 1), ("_id", 1)])
+        await backfill_meta_params(self.db)  # once per database: documents stored before _tag was searchable
 
     # -- writes -------------------------------------------------------------------------------
     def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str,

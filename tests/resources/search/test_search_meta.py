@@ -10,6 +10,7 @@ import pytest
 
 from resources.errors import InvalidInput
 from resources.interactions.search import plan_search
+from resources.store.backfill import META_BACKFILL, MIGRATIONS, backfill_meta_params
 from server.capability import capability_statement
 from server.database import Database
 
@@ -68,3 +69,20 @@ def test_capability_statement_advertises_the_meta_parameters_on_every_type() -> 
         declared = {p["name"]: p["type"] for p in resource["searchParam"]}
         assert {k: declared.get(k) for k in ("_tag", "_security", "_profile")} == {
             "_tag": "token", "_security": "token", "_profile": "uri"}, resource["type"]
+
+
+async def test_documents_stored_before_the_meta_parameters_are_filled_in_once(sgl_db: Database) -> None:
+    """A database written before ``_tag`` existed: its tagged results must not pass for untagged ones."""
+    subject = f"Patient/{uuid.uuid4()}"
+    old = (await sgl_db.store.create(_observation(subject, "2951-2", ["technical"]))).id
+    await sgl_db.db["Observation"].update_one({"_id": old}, {"$unset": {"s._tag": "", "s._profile": ""}})
+    await sgl_db.db[MIGRATIONS].delete_one({"_id": META_BACKFILL})
+    base = [("subject", subject), ("status", "preliminary")]
+    assert await _ids(sgl_db, [*base, ("_tag:not", f"{STEP}|technical")]) == ({old}, 1)  # the defect, shown
+
+    assert await backfill_meta_params(sgl_db.db) >= 1
+    assert await _ids(sgl_db, [*base, ("_tag:not", f"{STEP}|technical")]) == (set(), 0)
+    assert await _ids(sgl_db, [*base, ("_profile", PROFILE)]) == ({old}, 1)
+    await sgl_db.db["Observation"].update_one({"_id": old}, {"$unset": {"s._tag": ""}})
+    assert await backfill_meta_params(sgl_db.db) == 0  # done once: the marker is kept
+    await sgl_db.db["Observation"].update_one({"_id": old}, {"$set": {"s._tag": [f"{STEP}|technical", "technical"]}})
