@@ -198,13 +198,11 @@ PARAMS: dict[str, dict[str, SearchParam]] = {
 META_PARAMS: tuple[SearchParam, ...] = (
     SearchParam(name="_tag", type="token", paths=("meta.tag",), sortable=False,
                 documentation="meta.tag (system|code); :not excludes, e.g. results already validated technically"),
-    SearchParam(name="_security", type="token", paths=("meta.security",), sortable=False,
-                documentation="meta.security (system|code); :not excludes"),
-    SearchParam(name="_profile", type="uri", paths=("meta.profile",), sortable=False,
-                documentation="meta.profile (canonical URL)"),
 )
-"""The standard parameters that apply to every resource type (FHIR R4 Resource search parameters): extracted,
-indexed and advertised like the others, so a worklist can ask for "not yet tagged" instead of filtering a page."""
+"""The standard parameters that apply to every resource type (FHIR R4 Resource search parameters) that OpenSGL
+serves: extracted, indexed and advertised like the others, so a worklist can ask for "not yet tagged" instead of
+filtering a page. Only ``_tag`` for now: each one is an index more on every collection, paid by every write
+(``_security`` and ``_profile`` come when a screen needs them)."""
 for _params in PARAMS.values():
     _params.update({p.name: p for p in META_PARAMS})
 

@@ -1,11 +1,11 @@
 """Search values of the parameters added after resources were stored, filled in once per database.
 
 A parameter added to the table has no values in the documents written before it existed: for the meta
-parameters (``_tag``, ``_security``, ``_profile``, issue 15) a ``:not`` search would take every older tagged
-resource for an untagged one (the bench would list results already validated technically). At start-up, once
-per database (a marker in ``_migrations``), the documents whose resource carries a tag, a security label or a
-profile get their values; new writes extract them as usual. A document rewritten meanwhile is left alone (the
-update names the version read), since its writer stored the values itself.
+parameter ``_tag`` (issue 15) a ``:not`` search would take every older tagged resource for an untagged one (the
+bench would list results already validated technically). At start-up, once per database (a marker in
+``_migrations``), the documents whose resource carries a tag get their values; new writes extract them as usual.
+A document rewritten meanwhile is left alone (the update names the version read), since its writer stored the
+values itself.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from resources.search.params import META_PARAMS, RESOURCE_TYPES
 
 MIGRATIONS = "_migrations"
 META_BACKFILL = "search-meta-params-1"
-_ELEMENTS = ("r.meta.tag", "r.meta.security", "r.meta.profile")
+_ELEMENTS = ("r.meta.tag",)
 
 
 async def backfill_meta_params(db: AsyncDatabase[Any]) -> int:
-    """Fill ``s._tag``/``s._security``/``s._profile`` where missing, once; how many documents were updated."""
+    """Fill ``s._tag`` where missing, once; how many documents were updated."""
     if await db[MIGRATIONS].find_one({"_id": META_BACKFILL}) is not None:
         return 0
     names = [p.name for p in META_PARAMS]

@@ -1,4 +1,4 @@
-"""The standard meta parameters (``_tag``, ``_security``, ``_profile``) on the embedded database: a worklist asks
+"""The standard meta parameter ``_tag`` on the embedded database: a worklist asks
 the server for the results not yet tagged instead of filtering a page in the browser (issue 15, the bench)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from resources.errors import InvalidInput
+from resources.errors import InvalidInput, UnknownParameter
 from resources.interactions.search import plan_search
 from resources.store.backfill import META_BACKFILL, MIGRATIONS, backfill_meta_params
 from server.capability import capability_statement
@@ -46,8 +46,8 @@ async def test_tag_and_tag_not_select_by_the_validation_step(sgl_db: Database) -
     assert await _ids(sgl_db, [*base, ("_tag", "biological")]) == ({both}, 1)  # the bare code too
     assert await _ids(sgl_db, [*base, ("_tag:not", f"{STEP}|technical")]) == (set(waiting), 3)
     assert await _ids(sgl_db, [*base, ("_tag:not", f"{STEP}|biological")]) == ({*waiting, *done}, 5)
-    assert await _ids(sgl_db, [*base, ("_profile", PROFILE)]) == ({*waiting, *done, both}, 6)
-    assert await _ids(sgl_db, [*base, ("_security", "R")]) == (set(), 0)
+    with pytest.raises(UnknownParameter):  # not served: each one would be an index more on every collection
+        await plan_search(sgl_db.store, "Observation", [*base, ("_security", "R")], strict=True)
 
     # the tag is read off the current version: removing it puts the result back on the list
     first = await sgl_db.store.read("Observation", done[0])
@@ -67,22 +67,21 @@ def test_capability_statement_advertises_the_meta_parameters_on_every_type() -> 
     statement = capability_statement(base="https://lab.example/fhir", version="t", date="2026-01-01")
     for resource in statement["rest"][0]["resource"]:
         declared = {p["name"]: p["type"] for p in resource["searchParam"]}
-        assert {k: declared.get(k) for k in ("_tag", "_security", "_profile")} == {
-            "_tag": "token", "_security": "token", "_profile": "uri"}, resource["type"]
+        assert declared.get("_tag") == "token", resource["type"]
 
 
 async def test_documents_stored_before_the_meta_parameters_are_filled_in_once(sgl_db: Database) -> None:
     """A database written before ``_tag`` existed: its tagged results must not pass for untagged ones."""
     subject = f"Patient/{uuid.uuid4()}"
     old = (await sgl_db.store.create(_observation(subject, "2951-2", ["technical"]))).id
-    await sgl_db.db["Observation"].update_one({"_id": old}, {"$unset": {"s._tag": "", "s._profile": ""}})
+    await sgl_db.db["Observation"].update_one({"_id": old}, {"$unset": {"s._tag": ""}})
     await sgl_db.db[MIGRATIONS].delete_one({"_id": META_BACKFILL})
     base = [("subject", subject), ("status", "preliminary")]
     assert await _ids(sgl_db, [*base, ("_tag:not", f"{STEP}|technical")]) == ({old}, 1)  # the defect, shown
 
     assert await backfill_meta_params(sgl_db.db) >= 1
     assert await _ids(sgl_db, [*base, ("_tag:not", f"{STEP}|technical")]) == (set(), 0)
-    assert await _ids(sgl_db, [*base, ("_profile", PROFILE)]) == ({old}, 1)
+    assert await _ids(sgl_db, [*base, ("_tag", f"{STEP}|technical")]) == ({old}, 1)
     await sgl_db.db["Observation"].update_one({"_id": old}, {"$unset": {"s._tag": ""}})
     assert await backfill_meta_params(sgl_db.db) == 0  # done once: the marker is kept
     await sgl_db.db["Observation"].update_one({"_id": old}, {"$set": {"s._tag": [f"{STEP}|technical", "technical"]}})
