@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -79,10 +80,8 @@ class Outbox:
         """Write the deliveries of this version (in ``session``); their ids. ``revision``: for ``SETTINGS``, the
         report version that changes the settings (several changes of one document version are distinct
         deliveries)."""
-        patient_ref = str((report.get("subject") or {}).get("reference", ""))
-        patient = await self._read(session, *patient_ref.split("/", 1)) if "/" in patient_ref else None
-        async def read(rtype: str, rid: str) -> Resource | None:
-            return await self._read(session, rtype, rid)
+        patient_ref, patient = await self._subject(session, report)
+        read = partial(self._read, session)
 
         async def definitions(codes: Sequence[str]) -> list[Resource]:
             wanted = ",".join(f"{CATALOG_SYSTEM}|{code}" for code in codes)
@@ -97,8 +96,8 @@ class Outbox:
         reason = await dmp_block_reason(report, read, definitions) if action != Action.DELETE else None
         settings = replace(settings, blocked=reason is not None, blocked_reason=reason)
 
-        event = DocumentEvent(action, report, patient or {}, settings, read, delivered_to)
-        facts = await facts_of(report, patient or {}, settings, read, self.site)
+        event = DocumentEvent(action, report, patient, settings, read, delivered_to)
+        facts = await facts_of(report, patient, settings, read, self.site)
         if action in (Action.PUBLISH, Action.REPLACE):
             await record_version(self.db, session, report, version, patient_ref, facts, now_utc())
         written = []
@@ -117,15 +116,10 @@ class Outbox:
         manual MSSanté sending); each key with ``True`` when it is new, ``False`` when it was already there.
         ``settings`` and ``facts`` (the dashboards'): those ``record`` worked out (DMP.02 blocking included); by
         default the report's own."""
-        patient_ref = str((report.get("subject") or {}).get("reference", ""))
+        patient_ref, patient = await self._subject(session, report)
         settings, written = settings or settings_for(report), []
         if facts is None:
-            patient = await self._read(session, *patient_ref.split("/", 1)) if "/" in patient_ref else None
-
-            async def read(rtype: str, rid: str) -> Resource | None:
-                return await self._read(session, rtype, rid)
-
-            facts = await facts_of(report, patient or {}, settings, read, self.site)
+            facts = await facts_of(report, patient, settings, partial(self._read, session), self.site)
         for recipient in recipients:
             key = idempotency_key(channel, recipient.name, report["id"], version, action)
             extra = dict(recipient.extra)
@@ -156,6 +150,12 @@ class Outbox:
             {"channel": channel, "recipient": recipient, "report_id": report_id, "version": version,
              "action": Action.SETTINGS.value, "state": {"$in": [DELIVERED, PENDING]}}, session=session)
         return 1 + earlier
+
+    async def _subject(self, session: StoreSession | None, report: Resource) -> tuple[str, Resource]:
+        """The report's subject reference and the patient it names (empty when unknown)."""
+        patient_ref = str((report.get("subject") or {}).get("reference", ""))
+        patient = await self._read(session, *patient_ref.split("/", 1)) if "/" in patient_ref else None
+        return patient_ref, patient or {}
 
     async def _read(self, session: StoreSession | None, rtype: str, rid: str) -> Resource | None:
         try:

@@ -22,10 +22,9 @@ from fastapi.responses import Response
 from resources.errors import Conflict
 from server.access.enforce import request_caller
 from server.delivery import manage
-from server.delivery.dmp_channel import lab_identity
-from server.delivery.facts import Site
 from server.delivery.mssante_channel import operator_config
 from server.delivery.mssante_send import ManualSend, read_choice
+from server.delivery.service import lab_site
 from server.deps import StoreDep
 from server.responses import fhir_response
 from server.validation.params import parameters, text
@@ -85,6 +84,6 @@ async def mssante_send(rid: str, request: Request, store: StoreDep) -> Response:
     choice = read_choice(parameters(await request.body()))
     if operator_config(request.app.state.settings) is None:
         raise Conflict("MSSanté sending is not configured on this server (SGL_MSS_SMTP, _CERT, _KEY, _CA, _FROM)")
-    site = Site.from_profile(lab_identity(request.app.state.settings.lab_profile))
-    written = await ManualSend(_db(request), store, site).send(rid, choice, request_caller(request).display)
+    sender = ManualSend(_db(request), store, lab_site(request.app.state.settings))
+    written = await sender.send(rid, choice, request_caller(request).display)
     return _answer([key if new else f"already {key}" for key, new in written])

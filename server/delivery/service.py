@@ -22,9 +22,13 @@ OWNER = process_owner()
 """This process's lease owner id (document jobs and deliveries)."""
 
 
+def lab_site(settings: Settings) -> Site:
+    """The lab as the dashboards count it (FINESS, name), from its profile."""
+    return Site.from_profile(lab_identity(settings.lab_profile))
+
+
 def outbox_for(ctx: AppContext) -> Outbox:
-    return Outbox(ctx.database.db, ctx.store, configured_channels(ctx),
-                  Site.from_profile(lab_identity(ctx.settings.lab_profile)))
+    return Outbox(ctx.database.db, ctx.store, configured_channels(ctx), lab_site(ctx.settings))
 
 
 @dataclass
