@@ -84,12 +84,12 @@ async def autoverify_report(store: FhirStore, catalogue: CatalogRepository, writ
             log.info("DiagnosticReport/%s not autoverified: Observation/%s: %s", report_id, observation["id"],
                      "; ".join(reasons))
             return False
+    at = instant(now_utc())
     async with workflow_step(store, write_rule, "autoverification") as writer:
         for observation in pending:
-            await writer.update(with_step({**observation, "status": "final", "issued": instant(now_utc())},
-                                          AUTOVERIFIED))
+            await writer.update(with_step({**observation, "status": "final", "issued": at}, AUTOVERIFIED))
         results = await order_results(store, report, session=writer.session)
-        await writer.update(refreshed(report, results, issued=True))
+        await writer.update(refreshed(report, results, issued=at))
         targets = list(writer.written)
         await writer.create(provenance("autoverification", rules_agent(rules.source), targets))
     log.info("DiagnosticReport/%s autoverified (%d results)", report_id, len(pending))

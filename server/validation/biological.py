@@ -45,7 +45,7 @@ from server.validation.validator import validating_biologist
 router = APIRouter()
 
 
-def signed(observation: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
+def signed(observation: dict[str, Any], who: dict[str, Any], issued: str) -> dict[str, Any]:
     """The result validated by the biologist ``who``: final, tagged, the biologist among its performers.
 
     ``issued`` (when the result was made available) is set when it becomes final; a review of an
@@ -53,7 +53,7 @@ def signed(observation: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
     performers = [p for p in observation.get("performer", ()) if p != who] + [who]
     out = {**with_step(with_step(observation, AUTOVERIFIED, False), BIOLOGICAL), "performer": performers}
     if observation["status"] not in FINAL_STATES:
-        out.update(status="final", issued=instant(now_utc()))
+        out.update(status="final", issued=issued)
     return out
 
 
@@ -78,10 +78,11 @@ async def validate_biological(store: FhirStore, write_rule: WriteRule | None, ca
                             "biological validation and no automatically validated result to review",
                             expression="DiagnosticReport.result")
     activity = "biological-validation" if to_validate else "biological-review"
+    at = instant(now_utc())
     async with workflow_step(store, write_rule, activity) as writer:
         for observation in to_validate + to_review:
-            await writer.update(signed(observation, who))
-        out = refreshed(report, await order_results(store, report, session=writer.session), issued=True)
+            await writer.update(signed(observation, who, at))
+        out = refreshed(report, await order_results(store, report, session=writer.session), issued=at)
         out["resultsInterpreter"] = [who]
         if conclusion:
             out["conclusion"] = conclusion

@@ -46,7 +46,8 @@ router = APIRouter()
 
 
 async def _corrected(store: FhirStore, catalogue: CatalogRepository, observation: dict[str, Any],
-                     new: tuple[str, Any], reason: str, who: dict[str, Any], rules: ValidationRules) -> dict[str, Any]:
+                     new: tuple[str, Any], reason: str, who: dict[str, Any], rules: ValidationRules,
+                     at: str) -> dict[str, Any]:
     key, given = new
     where = f"Observation/{observation['id']}"
     if observation.get("status") not in FINAL_STATES:
@@ -65,7 +66,7 @@ async def _corrected(store: FhirStore, catalogue: CatalogRepository, observation
     changed = apply_delta(changed, await previous_result(store, changed), ctx, rules)
     changed["note"] = [*changed.get("note", []), {"text": f"Résultat corrigé : {reason}",
                                                   "authorReference": who}]
-    return {**signed(changed, who), "status": "corrected", "issued": instant(now_utc())}
+    return {**signed(changed, who, at), "status": "corrected", "issued": at}
 
 
 @retried
@@ -80,11 +81,12 @@ async def correct_result(store: FhirStore, catalogue: CatalogRepository, write_r
         raise RuleViolation("VAL-10", f"Observation/{observation_id} is not a result of DiagnosticReport/{report_id}",
                             expression="Parameters.observation")
     observation = (await store.read("Observation", observation_id)).resource or {}
-    corrected = await _corrected(store, catalogue, observation, new, reason, who, rules)
+    at = instant(now_utc())
+    corrected = await _corrected(store, catalogue, observation, new, reason, who, rules, at)
     async with workflow_step(store, write_rule, "correction") as writer:
         await writer.update(corrected)
         results = await order_results(store, report, session=writer.session)
-        out = refreshed(report, results, status="corrected", issued=True)
+        out = refreshed(report, results, status="corrected", issued=at)
         out["resultsInterpreter"] = [who]
         stored = await writer.update(with_step(out, BIOLOGICAL))
         targets = list(writer.written)

@@ -18,8 +18,6 @@ from typing import Any
 from resources import interactions
 from resources.codes import LAB_REPORT_LOINC, LOINC_SYSTEM
 from resources.errors import NotFound, RuleViolation, Unprocessable
-from resources.fhirjson import instant
-from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 from server.validation.marks import AUTOVERIFIED, FINAL_STATES, TECHNICAL, has_step, is_autoverified, with_step
 from server.validation.steps import StepWriter
@@ -84,8 +82,11 @@ def report_status(current: str | None, results: list[dict[str, Any]]) -> str:
 
 
 def refreshed(report: dict[str, Any], results: list[dict[str, Any]], *, status: str | None = None,
-              issued: bool = False) -> dict[str, Any]:
-    """The report with its result list, specimens, status and autoverified tag recomputed."""
+              issued: str | None = None) -> dict[str, Any]:
+    """The report with its result list, specimens, status and autoverified tag recomputed.
+
+    ``issued`` is the operation's one instant, given by the caller so that the report and the results it
+    validates carry the same time."""
     listed = [r for r in results if is_listed(r)]
     out = {**report, "result": [{"reference": f"Observation/{r['id']}"} for r in listed],
            "status": status or report_status(report.get("status"), results)}
@@ -96,7 +97,7 @@ def refreshed(report: dict[str, Any], results: list[dict[str, Any]], *, status: 
     if not out["result"]:
         out.pop("result")
     if issued:
-        out["issued"] = instant(now_utc())
+        out["issued"] = issued
     return with_step(out, AUTOVERIFIED, any(is_autoverified(r) for r in listed))
 
 
