@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from "react";
 import {
   Alert, Badge, Button, Group, Loader, NativeSelect, PasswordInput, Stack, Table, Text, TextInput, Title,
 } from "@mantine/core";
-import { ApiError, fhir, type FhirResource } from "../api";
+import { ApiError, call, fhir, type FhirResource } from "../api";
 import { ROLE_LABELS, can, type Session } from "../session";
 
 const ROLE_URL = "urn:opensgl:StructureDefinition/role";
@@ -60,7 +60,7 @@ export function AdministrationPage({ session }: { session: Session }) {
 
   async function act(login: string, operation: string, body?: unknown, done?: string) {
     try {
-      await fhir(`Person/${encodeURIComponent(login)}/$${operation}`, { method: "POST", body });
+      await call(`/fhir/Person/${encodeURIComponent(login)}/$${operation}`, { method: "POST", body }); // $set-password: 204
       setNotice({ ok: true, text: done ?? "Modification enregistrée." });
       reload();
       return true;
@@ -120,8 +120,8 @@ function AccountRow({ person, act }: { person: Resource; act: Act }) {
       </Table.Td>
       <Table.Td>
         <Group gap={4}>
-          <Badge color={active ? "green" : "gray"} variant="light">{active ? "Actif" : "Désactivé"}</Badge>
-          {locked && <Badge color="orange" variant="light">Verrouillé jusqu'à {dateFr(locked)}</Badge>}
+          <Badge color="dark" variant={active ? "outline" : "filled"}>{active ? "Actif" : "Désactivé"}</Badge>
+          {locked && <Badge color="red.9">Verrouillé jusqu'à {dateFr(locked)}</Badge>}
         </Group>
       </Table.Td>
       <Table.Td>
