@@ -151,7 +151,12 @@ async def test_the_last_administrator_stays(server: SglProcess, admin: httpx.Asy
     assert (await admin.post("Person/root/$disable")).status_code == 200
     assert (await admin.post("Person/adjoint/$disable")).status_code == 409
     assert (await admin.post("Person/root/$enable")).status_code == 200
-    assert (await admin.post("Person/adjoint/$set-role", json=params(role="biologiste"))).status_code == 200
+    moved = run_sgl("users", "set-role", "adjoint", "--role", "biologiste", "--data-dir", str(server.data_dir),
+                    timeout=120)
+    assert moved.returncode == 0, moved.stderr
+    assert role_of((await accounts(admin))["adjoint"]) == "biologiste"
+    by_cli = next(t for t in await admin_trail(admin, "adjoint") if t["subtype"][0]["code"] == "account-role")
+    assert by_cli["agent"][0]["who"]["identifier"]["value"].startswith("operator:")  # the CLI, traced the same way
 
 
 async def test_partners_are_administered_over_fhir_and_the_listener_follows(
