@@ -99,7 +99,9 @@ async def apply_fetched(store: FhirStore, db: AsyncDatabase[Any], fetched: list[
                 early[receipt.original_message_id] = mail.uid
     kept = {early[mid] for mid in await awaited(db, sender, set(early))}
     for mid, uid in early.items():
-        if uid not in kept:
+        if uid in kept:
+            log.info("MSSanté receipt for %s came before its delivery recorded it: read again at the next poll", mid)
+        else:
             log.info("MSSanté receipt for an unknown Message-ID %s (not ours or already purged)", mid)
     return [mail.uid for mail in fetched if mail.uid not in kept]
 
