@@ -97,9 +97,10 @@ async def apply_fetched(store: FhirStore, db: AsyncDatabase[Any], fetched: list[
         for receipt in mail.receipts:
             if not await apply_receipt(store, db, receipt):
                 early[receipt.original_message_id] = mail.uid
-    kept = {early[mid] for mid in await awaited(db, sender, set(early))}
-    for mid, uid in early.items():
-        if uid in kept:
+    waiting = await awaited(db, sender, set(early))
+    kept = {early[mid] for mid in waiting}
+    for mid in early:
+        if mid in waiting:
             log.info("MSSanté receipt for %s came before its delivery recorded it: read again at the next poll", mid)
         else:
             log.info("MSSanté receipt for an unknown Message-ID %s (not ours or already purged)", mid)
