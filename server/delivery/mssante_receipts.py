@@ -92,13 +92,13 @@ async def apply_fetched(store: FhirStore, db: AsyncDatabase[Any], fetched: list[
     """Apply every receipt; the UIDs that may now be marked read: all but the mails holding a receipt that came
     before its delivery recorded the Message-ID (``sender`` is the BAL's address, part of every Message-ID).
     Non-receipts are left to people in the mailbox, marked read too so they are not fetched at every poll."""
-    early: dict[str, str] = {}  # Message-ID -> UID of a mail with a receipt no delivery has claimed yet
+    early: dict[str, set[str]] = {}  # Message-ID -> UIDs of the mails with a receipt no delivery has claimed yet
     for mail in fetched:
         for receipt in mail.receipts:
             if not await apply_receipt(store, db, receipt):
-                early[receipt.original_message_id] = mail.uid
+                early.setdefault(receipt.original_message_id, set()).add(mail.uid)
     waiting = await awaited(db, sender, set(early))
-    kept = {early[mid] for mid in waiting}
+    kept = {uid for mid in waiting for uid in early[mid]}
     for mid in early:
         if mid in waiting:
             log.info("MSSanté receipt for %s came before its delivery recorded it: read again at the next poll", mid)

@@ -48,18 +48,23 @@ async def test_a_receipt_ahead_of_its_delivery_stays_unread_until_the_message_id
     deliveries = database.db[COLLECTION]
     await deliveries.insert_one(_delivery(key))  # leased and being sent: no remote_id yet
     early = Fetched("7", (Receipt(mid, "dr-early@cabinet.mssante.fr", "processed", report_message_id="<mdn-1@op>"),))
+    relayed = Fetched("6", (Receipt(mid, "dr-early@cabinet.mssante.fr", "delivered", report_message_id="<dsn-1@op>"),))
     foreign = Fetched("8", (Receipt("<not-ours@elsewhere>", "x@y.mssante.fr", "delivered"),))
     plain = Fetched("9", ())  # a person's mail: not a receipt
 
-    assert await apply_fetched(database.store, database.db, [early, foreign, plain], SENDER) == ["8", "9"]
+    fetched = [relayed, early, foreign, plain]
+    assert await apply_fetched(database.store, database.db, fetched, SENDER) == ["8", "9"]  # both of ours kept
     assert "receipt" not in await deliveries.find_one({"_id": key})  # nothing recorded, mail 7 left unread
 
     await deliveries.update_one({"_id": key}, {"$set": {"state": "delivered", "remote_id": mid}})  # the worker settles
-    assert await apply_fetched(database.store, database.db, [early], SENDER) == ["7"]
+    assert await apply_fetched(database.store, database.db, [relayed, early], SENDER) == ["6", "7"]
     stored = await deliveries.find_one({"_id": key})
-    assert stored["receipt"]["status"] == "processed"
-    assert stored["receipts"] == [{"status": "processed", "code": "", "label": "", "recipient":
-                                   "dr-early@cabinet.mssante.fr", "report": "<mdn-1@op>"}]
+    assert stored["receipt"]["status"] == "processed"  # the strongest of the two
+    assert stored["receipts"] == [
+        {"status": "delivered", "code": "", "label": "", "recipient": "dr-early@cabinet.mssante.fr",
+         "report": "<dsn-1@op>"},
+        {"status": "processed", "code": "", "label": "", "recipient": "dr-early@cabinet.mssante.fr",
+         "report": "<mdn-1@op>"}]
 
 
 async def test_a_receipt_for_a_settled_delivery_with_another_message_id_is_read_and_dropped(
