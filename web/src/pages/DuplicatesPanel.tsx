@@ -5,7 +5,7 @@
 // refuses the other. A merged identity says so and leads to the one that replaced it; the identity kept lists
 // the ones merged into it, whose requests and results stay attached to them and are reached from here.
 import { useState } from "react";
-import { Alert, Anchor, Badge, Button, Checkbox, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Anchor, Button, Checkbox, Group, Paper, SimpleGrid, Stack, Table, Text, Title } from "@mantine/core";
 import { fhir, matches, type Bundle } from "../api";
 import { frenchDate } from "../format";
 import {
@@ -157,7 +157,7 @@ export function DuplicatesPanel({ session, patient, onChanged }: {
                 <Table.Td>{firstBirthFirstName(p) ?? "—"}</Table.Td>
                 <Table.Td>{frenchDate(p.birthDate)}</Table.Td>
                 <Table.Td>{sexLabel(p.gender)}</Table.Td>
-                <Table.Td><Badge color="gray.7">{STATUS_LABELS[identityStatus(p)]}</Badge></Table.Td>
+                <Table.Td>{STATUS_LABELS[identityStatus(p)]}</Table.Td>
                 <Table.Td>{reasons.join(" ; ")}</Table.Td>
                 <Table.Td>
                   {mayMerge ? (
