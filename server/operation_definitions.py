@@ -82,6 +82,12 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("justificatif", "code", 1),)),
     Operation("receive-identity", "Receive an identity from another domain", (Param("patient", "Patient", 1),)),
     Operation("insi-verify-all", "Verify every qualified INS with INSi", ()),
+    Operation("merge", "Merge a duplicate identity into the one that stays (RNIV): inactive, replaced-by", (
+        Param("source-patient", "Reference", 1, documentation="the duplicate, made inactive"),
+        Param("target-patient", "Reference", 1, documentation="the identity that stays (highest status)"),
+        Param("result", "Patient", 1, use="out"), Param("merged", "Patient", 1, use="out"))),
+    Operation("identity-label", "Identity label with the INS Datamatrix of a qualified identity (PDF)",
+              affects_state=False, body="none"),
     Operation("duplicates", "Possible duplicate identities", affects_state=False, body="none"),
     Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
     Operation("produce-documents", "Produce the CR-Bio of a validated report again (after a fixed failure)",

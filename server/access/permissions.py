@@ -75,6 +75,8 @@ TABLE: tuple[Row, ...] = (
     Row(IDENTITY, (UNLOCK,), (BIOLOGISTE_RESPONSABLE,), "strict traits of a RECUP/QUAL identity"),
     Row(IDENTITY, (FEED,), (SOURCE_IDENTITE,), "only the trusted identity source sets status and INS"),
     Row(IDENTITY, ("$import-crbio",), _DESK + (SOUS_TRAITANT,)),
+    Row(IDENTITY, ("$merge",), _BIO, "merging two identities decides whose results are whose (RNIV)"),
+    Row(IDENTITY, ("$identity-label",), _DESK + (PRELEVEUR,), "the INS Datamatrix label of a qualified identity"),
     Row(IDENTITY, ("$identity-document",), _DESK, "the encrypted copy of an identity document (SGL.INS.57)"),
     # orders and specimens
     Row(ORDERS, (READ,), _CARE + (DPI, AUTOMATE)),
