@@ -51,6 +51,7 @@ test("SGL.INS.53 a biologist prints the identity label and merges a duplicate in
   await page.getByTestId("merged-here").getByRole("link").click();
   await page.getByTestId("merged-into").waitFor();
   assert.equal(await page.getByRole("button", { name: "Rechercher les doublons probables" }).count(), 0);
+  assert.equal(await page.getByRole("link", { name: "Nouvelle demande" }).count(), 0, "no new order on a merged identity");
   await page.getByTestId("merged-into").getByRole("link", { name: "l'identité conservée" }).click();
   await page.getByTestId("merged-here").waitFor();
   assert.deepEqual(page.problems, []);
