@@ -1,6 +1,7 @@
 """Routes each HL7 v2 message to the handler of its type and event, journal first.
 
-A handler receives the inbound message and returns an ``AckDecision`` (AA, with warnings) or raises;
+A handler receives the inbound message (and, registered with ``route_settling``, the message's journal
+``Settlement`` to settle in its own transaction) and returns an ``AckDecision`` (AA, with warnings) or raises;
 what an exception is answered (AE/AR, ERR code and location) is decided by the facade's one table
 (``facades.hl7v2.outcome.RULES``), here only to settle the journal entry and then by the MLLP server.
 The journal entry names the partner (MSH-3 application, MSH-4 facility) and what was produced.
@@ -19,12 +20,14 @@ from facades.hl7v2.errors import UNSUPPORTED_EVENT_CODE, UNSUPPORTED_MESSAGE_TYP
 from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
-from server.inbound.settlement import Settlement, current_settlement
+from server.inbound.settlement import Settlement
 from server.partners.gate import PartnerGate
 
 log = logging.getLogger(__name__)
 
 Hl7Handler = Callable[[InboundMessage], Awaitable[AckDecision]]
+SettlingHl7Handler = Callable[[InboundMessage, Settlement], Awaitable[AckDecision]]
+"""A handler that settles the journal entry in the transaction storing what the message carried."""
 
 
 def partner_of(inbound: InboundMessage) -> dict[str, str]:
@@ -39,13 +42,20 @@ class Hl7Dispatcher:
         self.journal = journal
         self.gate = gate
         """Who may send what (server/partners); None only in tests of the dispatch itself."""
-        self.routes: dict[tuple[str, str | None], Hl7Handler] = {}
+        self.routes: dict[tuple[str, str | None], SettlingHl7Handler] = {}
 
     def route(self, message_type: str, event: str | None, handler: Hl7Handler) -> None:
         """Register ``handler`` for ``ADT^A28`` (type, event) or every event of a type (event None)."""
+
+        async def plain(inbound: InboundMessage, settlement: Settlement) -> AckDecision:
+            return await handler(inbound)  # the dispatcher settles the entry after it
+        self.routes[(message_type, event)] = plain
+
+    def route_settling(self, message_type: str, event: str | None, handler: SettlingHl7Handler) -> None:
+        """As :meth:`route`, for a handler given the message's ``Settlement`` (``settlement.py``)."""
         self.routes[(message_type, event)] = handler
 
-    def handler_for(self, message_type: str, event: str) -> Hl7Handler:
+    def handler_for(self, message_type: str, event: str) -> SettlingHl7Handler:
         handler = self.routes.get((message_type, event)) or self.routes.get((message_type, None))
         if handler is not None:
             return handler
@@ -80,9 +90,8 @@ class Hl7Dispatcher:
                 raise Forbidden(admitted)  # AR (facades.hl7v2.outcome)
             inbound = admitted
         settlement = Settlement(self.journal, entry)
-        token = current_settlement.set(settlement)
         try:
-            decision = await self.handler_for(message_type, event)(inbound)
+            decision = await self.handler_for(message_type, event)(inbound, settlement)
         except UnsupportedMessage as exc:
             await self.journal.settle(entry, "rejected", exc.diagnostics)
             raise
@@ -95,8 +104,6 @@ class Hl7Dispatcher:
         except Exception as exc:
             await self.journal.settle(entry, "error", getattr(exc, "diagnostics", None) or repr(exc))
             raise
-        finally:
-            current_settlement.reset(token)
         outcome = ("processed" if decision.code == "AA" else "error",
                    "; ".join(e.message for e in decision.errors) or None, list(decision.produced))
         if not settlement.already(*outcome):  # the handler's transaction did not record it already

@@ -7,11 +7,13 @@ handler can settle the entry in its own transaction (``Settlement.settle`` with 
 entry was settled with exactly the outcome it would have written and skips its own write; any other
 outcome (an exception, another status or detail) is written by the dispatcher as before, so a handler
 that does not take part changes nothing.
+
+The dispatcher hands the ``Settlement`` to the handlers that take part as an argument (HL7: registered
+with ``Hl7Dispatcher.route_settling``; ASTM: the results handler), never through hidden state.
 """
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from bson import ObjectId
@@ -41,6 +43,3 @@ class Settlement:
         """True when the handler's committed transaction recorded exactly this outcome."""
         return self.settled == (status, detail, list(produced))
 
-
-current_settlement: ContextVar[Settlement | None] = ContextVar("current_settlement", default=None)
-"""Set by the dispatchers around a handler call; None outside one (replays in tests, direct calls)."""
