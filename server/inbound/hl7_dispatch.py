@@ -40,10 +40,19 @@ class Hl7Dispatcher:
         self.gate = gate
         """Who may send what (server/partners); None only in tests of the dispatch itself."""
         self.routes: dict[tuple[str, str | None], Hl7Handler] = {}
+        self.journaling: set[tuple[str, str | None]] = set()
+        """Routes whose handler writes the journal entry in its own transaction (``settlement.py``)."""
 
-    def route(self, message_type: str, event: str | None, handler: Hl7Handler) -> None:
-        """Register ``handler`` for ``ADT^A28`` (type, event) or every event of a type (event None)."""
+    def route(self, message_type: str, event: str | None, handler: Hl7Handler, *, journals: bool = False) -> None:
+        """Register ``handler`` for ``ADT^A28`` (type, event) or every event of a type (event None).
+
+        ``journals``: the handler always settles the message's entry in the transaction that stores what it
+        carries; the entry is then written there, raw message and outcome together (``settlement.py``)."""
         self.routes[(message_type, event)] = handler
+        if journals:
+            self.journaling.add((message_type, event))
+        else:
+            self.journaling.discard((message_type, event))
 
     def handler_for(self, message_type: str, event: str) -> Hl7Handler:
         handler = self.routes.get((message_type, event)) or self.routes.get((message_type, None))
@@ -58,49 +67,53 @@ class Hl7Dispatcher:
         msh = inbound.message.msh
         message_type, event = msh.get("9.1") or "", msh.get("9.2") or ""
         try:
-            entry = await self.journal.record(protocol="hl7v2", peer=inbound.peer, raw=inbound.raw,
-                                              message_type=f"{message_type}^{event}",
-                                              control_id=inbound.message.control_id, partner=partner_of(inbound))
-            return await self.process(entry, inbound)
+            doc = self.journal.entry(protocol="hl7v2", peer=inbound.peer, raw=inbound.raw,
+                                     message_type=f"{message_type}^{event}",
+                                     control_id=inbound.message.control_id, partner=partner_of(inbound))
+            if (message_type, event) in self.journaling:
+                return await self.process(doc["_id"], inbound, pending=doc)
+            return await self.process(await self.journal.write(doc), inbound)
         except DATABASE_DOWN as exc:
             raise unavailable(exc) from exc
 
-    async def process(self, entry: ObjectId, inbound: InboundMessage) -> AckDecision:
+    async def process(self, entry: ObjectId, inbound: InboundMessage,
+                      pending: dict[str, Any] | None = None) -> AckDecision:
         """Hand a journaled message to its handler and settle its journal entry (also used by the replay).
 
+        ``pending``: the entry, not written yet, of a message whose handler writes it (``settlement.py``).
         A database failure is raised as is (the server answers AE and the entry stays ``received``,
-        replayed at the next start)."""
+        replayed at the next start; a pending one is not written: the unacknowledged sender resends)."""
         msh = inbound.message.msh
         message_type, event = msh.get("9.1") or "", msh.get("9.2") or ""
         if self.gate is not None:
             supported = (message_type, event) in self.routes or (message_type, None) in self.routes
             admitted = await self.gate.admit_hl7(inbound, f"{message_type}^{event}", supported=supported)
             if isinstance(admitted, str):
-                await self.journal.settle(entry, "rejected", admitted)
+                await self.journal.settle(entry, "rejected", admitted, received=pending)
                 raise Forbidden(admitted)  # AR (facades.hl7v2.outcome)
             inbound = admitted
-        settlement = Settlement(self.journal, entry)
+        settlement = Settlement(self.journal, entry, pending)
         token = current_settlement.set(settlement)
         try:
             decision = await self.handler_for(message_type, event)(inbound)
         except UnsupportedMessage as exc:
-            await self.journal.settle(entry, "rejected", exc.diagnostics)
+            await settlement.settle_outside("rejected", exc.diagnostics)
             raise
         except PartlyProcessed as exc:
             if not settlement.already("partial", exc.diagnostics, list(exc.produced)):
-                await self.journal.settle(entry, "partial", exc.diagnostics, list(exc.produced))
+                await settlement.settle_outside("partial", exc.diagnostics, list(exc.produced))
             raise
         except DATABASE_DOWN:
             raise  # the entry stays ``received``: replayed at the next start
         except Exception as exc:
-            await self.journal.settle(entry, "error", getattr(exc, "diagnostics", None) or repr(exc))
+            await settlement.settle_outside("error", getattr(exc, "diagnostics", None) or repr(exc))
             raise
         finally:
             current_settlement.reset(token)
         outcome = ("processed" if decision.code == "AA" else "error",
                    "; ".join(e.message for e in decision.errors) or None, list(decision.produced))
         if not settlement.already(*outcome):  # the handler's transaction did not record it already
-            await self.journal.settle(entry, *outcome)
+            await settlement.settle_outside(*outcome)
         return decision
 
     async def quarantine(self, raw: bytes, peer: str, reason: str) -> None:
