@@ -5,32 +5,37 @@
 Writes an extraction of ``--people`` professionals in the ANS shape (tests/support/annuaire_files.py; the
 real file has about 2 million lines for 1.2 million people) to a fresh data directory, then runs, as an
 operator would, ``sgl annuaire load`` three times: the first load (everything added), a reload of the same
-file (everything unchanged) and a reload with 1 % of the names changed. For each: lines per second and the
-peak RSS of the ``sgl`` process itself (VmHWM; the embedded database server is a separate process, not counted). The
-baseline printed alongside is the same machine reading the file without writing (``--dry``), so the ratio
-says what the database costs.
+file (everything unchanged) and a reload with 1 % of the names changed. For each: lines per second, and the
+peak RSS of the ``sgl`` process itself and of the embedded database it starts (VmHWM of each).
+
+Two baselines from the same run: reading and mapping the file without writing (what the database costs), and
+a raw ``insert_many`` of the very documents the load stored (read back from the store, same batches of 2,000)
+into collections without indexes, in the same database (what the search indexes, the history and the
+bookkeeping cost). The ratio printed is the load's lines/s over the raw insert's lines/s.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench.process_peak import run_measured
+from pymongo.asynchronous.collection import AsyncCollection
+
+from bench.process_peak import run_measured_tree
 from tests.support.annuaire_files import write_ps
 
 log = logging.getLogger("bench")
 SGL = str(Path(sys.executable).parent / "sgl")
-
-
-def _run(args: list[str]) -> tuple[float, int, str]:
-    return run_measured(args, ok=(0, 1))
+TYPES = ("Practitioner", "PractitionerRole", "Organization")
+RAW_BATCH = 2000
 
 
 def _parse_only(path: Path) -> float:
@@ -42,6 +47,40 @@ def _parse_only(path: Path) -> float:
             for row in rows(source.lines):
                 if not isinstance(row, Rejected):
                     activity(row, [])
+    return time.perf_counter() - start
+
+
+async def _raw_insert(data: Path) -> tuple[int, float]:
+    """(documents, seconds): the stored directory documents inserted again, unindexed, timing only the inserts."""
+    from server.database import open_database
+    from server.settings import Settings
+
+    database = await open_database(Settings(data_dir=data))
+    documents, seconds = 0, 0.0
+    try:
+        for rtype in TYPES:
+            target = database.db[f"bench_raw_{rtype}"]
+            await target.drop()
+            cursor = database.db[rtype].find({}, batch_size=RAW_BATCH)
+            chunk: list[dict[str, object]] = []
+            async for doc in cursor:
+                chunk.append(doc)
+                if len(chunk) >= RAW_BATCH:
+                    seconds += await _timed_insert(target, chunk)
+                    documents += len(chunk)
+                    chunk = []
+            if chunk:
+                seconds += await _timed_insert(target, chunk)
+                documents += len(chunk)
+            await target.drop()
+    finally:
+        await database.close()
+    return documents, seconds
+
+
+async def _timed_insert(target: AsyncCollection[dict[str, object]], docs: list[dict[str, object]]) -> float:
+    start = time.perf_counter()
+    await target.insert_many(docs, ordered=False)
     return time.perf_counter() - start
 
 
@@ -60,15 +99,21 @@ def main() -> None:
     parse = _parse_only(ps)
     log.info(f"baseline (read + map, no database): {lines / parse:,.0f} lines/s")
     data = work / "var"
+    rates: dict[str, float] = {}
     for label, path in (("first load", ps), ("same file again", ps), ("1 % changed", changed)):
-        seconds, peak, out = _run([SGL, "annuaire", "load", str(path), "--data-dir", str(data)])
+        seconds, peak, database_peak, out = run_measured_tree(
+            [SGL, "annuaire", "load", str(path), "--data-dir", str(data)], ok=(0, 1))
         practitioners = re.search(r"^Practitioner;(\d+);(\d+);(\d+);(\d+)$", out, re.MULTILINE)
         counts = practitioners.group(0) if practitioners else "?"
-        log.info(f"{label}: {seconds:.1f} s, {lines / seconds:,.0f} lines/s ({lines / seconds / (lines / parse):.3f} "
-              f"of baseline), peak RSS of sgl {peak} MB; {counts}")
+        rates[label] = lines / seconds
+        log.info(f"{label}: {seconds:.1f} s, {lines / seconds:,.0f} lines/s, peak RSS sgl {peak} MB, "
+                 f"embedded database {database_peak} MB; {counts}; load average {os.getloadavg()[0]:.1f}")
+    documents, raw = asyncio.run(_raw_insert(data))
+    log.info(f"raw insert_many of the same {documents:,} documents, no index: {raw:.1f} s, "
+             f"{documents / raw:,.0f} documents/s = {lines / raw:,.0f} lines/s")
+    for label, rate in rates.items():
+        log.info(f"ratio {label} / raw insert: {rate / (lines / raw):.3f}")
     if not options.keep:
-        import shutil
-
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 from pathlib import Path
 from types import FrameType
@@ -23,7 +24,35 @@ def _logging(verbose: bool) -> None:
     install_ins_log_filter()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+WORKFLOW_COMMANDS = {
+    "catalog": "server.catalog.cli:catalog", "identity": "server.identity.cli:identity",
+    "partners": "server.partners.cli:partners", "users": "server.access.cli:users",
+    "clients": "server.access.cli:api_clients", "tokens": "server.access.cli:api_tokens",
+    "audit": "server.audit_chain:audit", "kit": "server.kit_cli:kit", "deliveries": "server.delivery.cli:deliveries",
+    "annuaire": "server.annuaire.cli:annuaire", "export": "server.portability.cli:export_command",
+    "import": "server.portability.cli:import_command", "dashboard": "server.dashboard.cli:dashboard_command",
+    "retention": "server.retention.cli:retention",
+}
+"""Each workflow keeps its commands in its own module, imported only when its command runs: ``sgl partners
+import`` need not load the whole server (seconds per call, paid by every deployment script and test)."""
+
+
+class WorkflowGroup(click.Group):
+    """The ``sgl`` group: its own commands plus :data:`WORKFLOW_COMMANDS`, loaded on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *WORKFLOW_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in WORKFLOW_COMMANDS:
+            module, _, attr = WORKFLOW_COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=WorkflowGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def main(verbose: bool) -> None:
     """OpenSGL, a laboratory information system for French medical biology labs."""
@@ -203,50 +232,3 @@ def psc_simulator(port: int, cert_dir: Path, users_file: Path | None, client_id:
     pki = ensure_test_pki(cert_dir)
     run_simulator(port, pki.server.cert, pki.server.key, cert_dir, users_file=users_file,
                   clients={client_id: client_secret}, code_ttl=code_ttl)
-
-
-from server.catalog.cli import catalog  # noqa: E402 - each workflow keeps its commands in its own module
-
-main.add_command(catalog)
-
-from server.identity.cli import identity  # noqa: E402
-
-main.add_command(identity)
-
-from server.partners.cli import partners  # noqa: E402
-
-main.add_command(partners)
-from server.access.cli import api_clients, api_tokens, users  # noqa: E402
-
-main.add_command(users)
-main.add_command(api_clients)
-main.add_command(api_tokens)
-
-from server.audit_chain import audit  # noqa: E402
-
-main.add_command(audit)
-
-from server.kit_cli import kit  # noqa: E402
-
-main.add_command(kit)
-
-from server.delivery.cli import deliveries  # noqa: E402
-
-main.add_command(deliveries)
-
-from server.annuaire.cli import annuaire  # noqa: E402
-
-main.add_command(annuaire)
-
-from server.portability.cli import export_command, import_command  # noqa: E402
-
-main.add_command(export_command)
-main.add_command(import_command)
-
-from server.dashboard.cli import dashboard_command  # noqa: E402
-
-main.add_command(dashboard_command)
-
-from server.retention.cli import retention  # noqa: E402
-
-main.add_command(retention)

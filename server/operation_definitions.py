@@ -82,6 +82,12 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("justificatif", "code", 1),)),
     Operation("receive-identity", "Receive an identity from another domain", (Param("patient", "Patient", 1),)),
     Operation("insi-verify-all", "Verify every qualified INS with INSi", ()),
+    Operation("merge", "Merge a duplicate identity into the one that stays (RNIV): inactive, replaced-by", (
+        Param("source-patient", "Reference", 1, documentation="the duplicate, made inactive"),
+        Param("target-patient", "Reference", 1, documentation="the identity that stays (highest status)"),
+        Param("result", "Patient", 1, use="out"), Param("merged", "Patient", 1, use="out"))),
+    Operation("identity-label", "Identity label with the INS Datamatrix of a qualified identity (PDF)",
+              affects_state=False, body="none"),
     Operation("duplicates", "Possible duplicate identities", affects_state=False, body="none"),
     Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
     Operation("produce-documents", "Produce the CR-Bio of a validated report again (after a fixed failure)",
@@ -136,6 +142,19 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
               "encrypted copy of a patient's identity document (SGL.INS.57)", (
                   Param("id", "string", 0, "1", use="out"), Param("copy", "BackboneElement", 0, "*", use="out")),
               body="image/jpeg"),
+    Operation("create-account", "Create a local account of the workbench (Argon2id password, never returned)", (
+        Param("username", "string", 1), Param("role", "code", 1), Param("password", "string", 1),
+        Param("name", "string"), Param("rpps", "string"), Param("practitioner", "Reference"))),
+    Operation("disable", "Disable an account: its sessions and tokens stop at once", body="none"),
+    Operation("enable", "Enable a disabled account again", body="none"),
+    Operation("unlock", "Lift the lockout after repeated failed logins", body="none"),
+    Operation("set-role", "Give an account another role", (Param("role", "code", 1),)),
+    Operation("set-password", "Reset an account's password (the lockout is lifted)", (Param("password", "string", 1),)),
+    Operation("add-partner", "Register a socket partner (the fields of sgl partners import)", (
+        Param("name", "string", 1), Param("role", "code", 1), Param("hl7_application", "string"),
+        Param("hl7_facility", "string"), Param("astm_sender", "string"), Param("addresses", "string", 0, "*"),
+        Param("send_to", "string"), Param("identifier_types", "string", 0, "*"), Param("options", "string", 0, "*"),
+        Param("identity_updates", "boolean"))),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

@@ -26,6 +26,7 @@ from server.access import routes as access_routes
 from server.access.collections import ensure_access_indexes
 from server.access.enforce import enforce
 from server.access.keys import signing_key
+from server.admin import routes as admin_routes
 from server.analyzers import register_analyzers
 from server.annuaire import routes as annuaire_routes
 from server.annuaire.schedule import schedule_loop
@@ -86,6 +87,7 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (annuaire_routes.router, "/fhir", ["Annuaire Santé"]),
     (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
     (worklist_events_router, "/fhir", ["Worklists"]),
+    (admin_routes.router, "/fhir", ["Administration"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
     (fhir.router, "/fhir", ["FHIR"]),  # the generic interactions: last, they match any type
     (web_router, "", []),  # the web workbench's files and screens (/, /assets/..., /patients...): no API path
@@ -129,6 +131,9 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
     ("DELETE", "/fhir/$export-status/{rid}", "/fhir/{rtype}/{rid}"): "cancelling an export, not a delete",
     ("GET", "/fhir/$worklist-events", "/fhir/{rtype}"):
         "the workbench's live worklist counts (server-sent events), not a search of a type '$worklist-events'",
+    ("GET", "/fhir/Person", "/fhir/{rtype}"): "the local accounts (server/admin), not a search of stored Persons",
+    ("GET", "/fhir/Endpoint", "/fhir/{rtype}"): "the socket partners (server/admin), not a search of stored Endpoints",
+    ("DELETE", "/fhir/Endpoint/{rid}", "/fhir/{rtype}/{rid}"): "unregistering a socket partner (server/admin)",
     ("GET", "/fhir/$export-file/{rid}/{name}", "/fhir/{rtype}/{rid}/_history"):
         "an export's output file, not the history of a resource",
 }

@@ -29,9 +29,9 @@ from facades.annuaire.reader import (
     open_extractions,
     rows,
 )
-from facades.annuaire.systems import IDNPS_SYSTEM, RPPS_SYSTEM, TAG_CODE, TAG_SYSTEM
+from facades.annuaire.systems import IDNPS_SYSTEM, RPPS_SYSTEM, SOURCE, TAG_CODE, TAG_SYSTEM
 
-__all__ = ["IDNPS_SYSTEM", "MSS_KIND", "PS_KIND", "RPPS_SYSTEM", "TAG_CODE", "TAG_SYSTEM", "Activity",
+__all__ = ["IDNPS_SYSTEM", "MSS_KIND", "PS_KIND", "RPPS_SYSTEM", "SOURCE", "TAG_CODE", "TAG_SYSTEM", "Activity",
            "ExtractionError", "LineRefused", "Rejected", "Row", "Source", "activity", "merge_qualifications",
            "mssante_entry", "mssante_telecom", "norm", "open_extractions", "organization_id", "practitioner_id",
            "rows"]

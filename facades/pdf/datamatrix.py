@@ -43,7 +43,7 @@ _FORMAT = {
     "S2": re.compile(r"^[0-9.]+$"),
     "S5": re.compile(r"^[MF]$"),
     "S6": re.compile(r"^\d{2}-\d{2}-\d{4}$"),
-    "S7": re.compile(r"^[0-9AB]\d{4}$"),
+    "S7": re.compile(r"^(\d{2}|2[AB])\d{3}$"),  # a Corsican COG is 2A004, 2B033
 }
 _BIRTH_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
 QUIET_ZONE_MODULES = 2

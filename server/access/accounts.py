@@ -105,6 +105,15 @@ async def set_status(db: AsyncDatabase[Any], username: str, status: str) -> bool
     return result.matched_count == 1
 
 
+async def set_role(db: AsyncDatabase[Any], username: str, role: str) -> bool:
+    result = await db[USERS].update_one({"_id": check_username(username)}, {"$set": {"role": check_role(role)}})
+    return result.matched_count == 1
+
+
+async def count_active(db: AsyncDatabase[Any], role: str) -> int:
+    return await db[USERS].count_documents({"role": role, "status": "active"})
+
+
 async def set_password(db: AsyncDatabase[Any], username: str, password: str) -> bool:
     check_password_strength(password)
     result = await db[USERS].update_one({"_id": check_username(username)},

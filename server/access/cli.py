@@ -18,9 +18,14 @@ from typing import Any, TypeVar
 import click
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resources.errors import SglError
+from resources.store.base import FhirStore
 from server.access import accounts, clients, tokens
+from server.access import administration as admin_users
+from server.access.caller import Caller, operator
 from server.access.collections import ensure_access_indexes
 from server.access.roles import ADMINISTRATEUR, ROLES
+from server.database import Database
 from server.settings import Settings
 
 _T = TypeVar("_T")
@@ -28,21 +33,33 @@ _data_dir = click.option("--data-dir", default=Path("./var"), show_default=True,
                          help="Data directory of the embedded database (shared with a running server).")
 
 
-def _with_db(data_dir: Path, work: Callable[[AsyncDatabase[Any]], Awaitable[_T]]) -> _T:
+def _with_database(data_dir: Path, work: Callable[[Database], Awaitable[_T]]) -> _T:
     async def run() -> _T:
         from server.database import open_database
 
         database = await open_database(Settings(data_dir=data_dir))
         try:
             await ensure_access_indexes(database.db)
-            return await work(database.db)
+            return await work(database)
         finally:
             await database.close()
 
     try:
         return asyncio.run(run())
+    except SglError as exc:
+        raise click.ClickException(exc.diagnostics) from exc
     except (accounts.AccountError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _with_db(data_dir: Path, work: Callable[[AsyncDatabase[Any]], Awaitable[_T]]) -> _T:
+    return _with_database(data_dir, lambda database: work(database.db))
+
+
+def _admin(data_dir: Path, work: Callable[[AsyncDatabase[Any], FhirStore, Caller], Awaitable[_T]]) -> _T:
+    """An account change through the service the HTTP operations call (server/access/administration.py), by the operator
+    acting as administrator, traced the same way."""
+    return _with_database(data_dir, lambda database: work(database.db, database.store, operator(ADMINISTRATEUR)))
 
 
 def _password(from_stdin: bool) -> str:
@@ -59,8 +76,8 @@ def users() -> None:
 def _create(data_dir: Path, username: str, role: str, name: str | None, rpps: str | None, practitioner: str | None,
             password_stdin: bool) -> None:
     password = _password(password_stdin)
-    user = _with_db(data_dir, lambda db: accounts.create_user(db, username, password, role=role, name=name, rpps=rpps,
-                                                              practitioner=practitioner))
+    user = _admin(data_dir, lambda db, store, who: admin_users.create(db, store, who, username, password, role=role,
+                                                                       name=name, rpps=rpps, practitioner=practitioner))
     click.echo(f"user {user.username} created with the role {user.role}", err=True)
 
 
@@ -104,20 +121,12 @@ def list_users(data_dir: Path) -> None:
 def passwd(username: str, password_stdin: bool, data_dir: Path) -> None:
     """Set a user's password (and lift a lockout)."""
     password = _password(password_stdin)
-    if not _with_db(data_dir, lambda db: accounts.set_password(db, username, password)):
-        raise click.ClickException(f"no user {username!r}")
+    _admin(data_dir, lambda db, store, who: admin_users.set_password(db, store, who, username, password))
 
 
 def _set_status(data_dir: Path, username: str, status: str) -> None:
     """Change an account's status; leaving ``active`` revokes its tokens in the same command."""
-    async def change(db: AsyncDatabase[Any]) -> bool:
-        found = await accounts.set_status(db, username, status)
-        if found and status != "active":
-            await tokens.revoke(db, subject=f"user:{username}")
-        return found
-
-    if not _with_db(data_dir, change):
-        raise click.ClickException(f"no user {username!r}")
+    _admin(data_dir, lambda db, store, who: admin_users.set_status(db, store, who, username, status))
 
 
 @users.command("disable")
@@ -141,7 +150,16 @@ def enable_user(username: str, data_dir: Path) -> None:
 @_data_dir
 def unlock_user(username: str, data_dir: Path) -> None:
     """Lift the lockout after repeated failed logins."""
-    _with_db(data_dir, lambda db: accounts.unlock(db, username))
+    _admin(data_dir, lambda db, store, who: admin_users.unlock(db, store, who, username))
+
+
+@users.command("set-role")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@_data_dir
+def set_role(username: str, role: str, data_dir: Path) -> None:
+    """Give an account another role (the last active administrator keeps theirs)."""
+    _admin(data_dir, lambda db, store, who: admin_users.set_role(db, store, who, username, role))
 
 
 @click.group("clients")

@@ -45,6 +45,8 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/catalogue/{rid}"),
     ("GET", "/tableau-de-bord"),
     ("GET", "/tableau-de-bord/{rid}"),
+    ("GET", "/administration"),  # accounts and partners (admin lane); its data come from /fhir/Person, /Endpoint
+    ("GET", "/administration/{rid}"),
 }
 """(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
 how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF

@@ -75,6 +75,8 @@ TABLE: tuple[Row, ...] = (
     Row(IDENTITY, (UNLOCK,), (BIOLOGISTE_RESPONSABLE,), "strict traits of a RECUP/QUAL identity"),
     Row(IDENTITY, (FEED,), (SOURCE_IDENTITE,), "only the trusted identity source sets status and INS"),
     Row(IDENTITY, ("$import-crbio",), _DESK + (SOUS_TRAITANT,)),
+    Row(IDENTITY, ("$merge",), _BIO, "merging two identities decides whose results are whose (RNIV)"),
+    Row(IDENTITY, ("$identity-label",), _DESK + (PRELEVEUR,), "the INS Datamatrix label of a qualified identity"),
     Row(IDENTITY, ("$identity-document",), _DESK, "the encrypted copy of an identity document (SGL.INS.57)"),
     # orders and specimens
     Row(ORDERS, (READ,), _CARE + (DPI, AUTOMATE)),
@@ -136,6 +138,12 @@ TABLE: tuple[Row, ...] = (
     # delivery dashboards (SGL.TBB.01-03): counts only, no patient data; the lab's management
     Row((SYSTEM_LEVEL,), ("$delivery-dashboard",), (BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR),
         "counts of CR-Bio produced and sent, for the lab's management"),
+    # administration (server/admin): local accounts as Person, socket partners as Endpoint; administrators only
+    Row(("Person",), (READ,), (ADMINISTRATEUR,), "the local accounts: who logs in, with which role"),
+    Row(("Person",), ("$create-account", "$disable", "$enable", "$unlock", "$set-role", "$set-password"),
+        (ADMINISTRATEUR,), "the lab always keeps one active administrator"),
+    Row(("Endpoint",), (READ,), (ADMINISTRATEUR,), "the socket partners (analyzers, EHRs, identity source)"),
+    Row(("Endpoint",), ("$add-partner", DELETE), (ADMINISTRATEUR,), "who may send HL7/ASTM to the lab"),
     # the trail (SGL.INS.17): append-only for every client, written by the server
     Row(TRAIL, (READ,), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(TRAIL, (CREATE, UPDATE, DELETE), (), "AuditEvent and Provenance are append-only, written by the server"),

@@ -25,7 +25,7 @@ from server.analyzers.incoming import IncomingResult, PatientHint, RefusedIncomi
 from server.analyzers.ingest import IngestReport, ResultIngest
 from server.analyzers.options import DEFAULTS, PartnerOptions, options_for
 from server.inbound.astm_dispatch import astm_outcome
-from server.inbound.settlement import current_settlement
+from server.inbound.settlement import Settlement
 from server.stored_catalog import CatalogRepository
 
 LAB_ZONE = ZoneInfo("Europe/Paris")
@@ -98,16 +98,14 @@ def _incoming(result: Result, order: Order, sender: str, header: Header, source:
 
 
 def results_handler(ingest: ResultIngest, options: Callable[[Message], PartnerOptions] = options_for,
-                    ) -> Callable[[str, Message], Awaitable[list[str]]]:
+                    ) -> Callable[[str, Message, Settlement], Awaitable[list[str]]]:
     """Store the R records (and the unreadable ones on the worklist); returns what was written."""
-    async def handle(text: str, message: Message) -> list[str]:
+    async def handle(text: str, message: Message, settlement: Settlement) -> list[str]:
         partner = options(message)
 
         async def settle(report: IngestReport, session: StoreSession) -> None:
             """The journal entry settled in the results' transaction, as the dispatcher would settle it."""
-            settlement = current_settlement.get()
-            if settlement is not None:
-                await settlement.settle(*astm_outcome(message, report.produced), session=session)
+            await settlement.settle(*astm_outcome(message, report.produced), session=session)
 
         report = await ingest.ingest(incoming_from_astm(message, partner), refused_from_astm(message),
                                      on_commit=settle)

@@ -39,7 +39,8 @@ from server.analyzers.host_query import PendingOrder, pending_order
 from server.analyzers.incoming import IncomingResult, PatientHint, RefusedIncoming
 from server.analyzers.ingest import IngestReport, ResultIngest
 from server.analyzers.options import PartnerOptions, options_for
-from server.inbound.settlement import current_settlement
+from server.inbound.hl7_dispatch import SettlingHl7Handler
+from server.inbound.settlement import Settlement
 from server.stored_catalog import CatalogRepository
 
 Hl7Handler = Callable[[InboundMessage], Awaitable[AckDecision]]
@@ -96,8 +97,9 @@ def _warnings(report: IngestReport, located: dict[str, LabResult]) -> list[AckEr
 
 
 def results_handler(ingest: ResultIngest,
-                    options: Callable[[InboundMessage], PartnerOptions] = options_for) -> Hl7Handler:
-    async def handle(inbound: InboundMessage) -> AckDecision:
+                    options: Callable[[InboundMessage], PartnerOptions] = options_for) -> SettlingHl7Handler:
+    """Register with ``Hl7Dispatcher.route_settling``: the journal entry is settled with the results."""
+    async def handle(inbound: InboundMessage, settlement: Settlement) -> AckDecision:
         message = inbound.message
         kind = f"{message.message_type}^{message.trigger_event}"
         partner = options(inbound)
@@ -115,15 +117,13 @@ def results_handler(ingest: ResultIngest,
 
         async def settle(report: IngestReport, session: StoreSession) -> None:
             """The journal entry settled in the results' transaction, as the dispatcher would settle it."""
-            settlement = current_settlement.get()
-            if settlement is not None:
-                decided = answer(report)
-                if isinstance(decided, PartlyProcessed):
-                    await settlement.settle("partial", decided.diagnostics, list(decided.produced), session)
-                else:
-                    await settlement.settle("processed" if decided.code == "AA" else "error",
-                                            "; ".join(e.message for e in decided.errors) or None,
-                                            list(decided.produced), session)
+            decided = answer(report)
+            if isinstance(decided, PartlyProcessed):
+                await settlement.settle("partial", decided.diagnostics, list(decided.produced), session)
+            else:
+                await settlement.settle("processed" if decided.code == "AA" else "error",
+                                        "; ".join(e.message for e in decided.errors) or None,
+                                        list(decided.produced), session)
 
         report = await ingest.ingest(incoming, [refused_from_hl7(r, parsed, kind) for r in parsed.refused],
                                      on_commit=settle)

@@ -13,7 +13,7 @@ def register_analyzers(ctx: AppContext) -> None:
     ingest = ResultIngest(ctx.store, ctx.write_rules, catalog)
     handle_results = hl7_handler.results_handler(ingest)
     for message_type, event in RESULT_MESSAGES:  # ORU^R01/R30/R32, OUL^R22/R23/R24
-        ctx.hl7.route(message_type, event, handle_results, journals=True)
+        ctx.hl7.route_settling(message_type, event, handle_results)
     ctx.hl7.route("QBP", "Q11", hl7_handler.order_query_handler(ctx.store, catalog))
     ctx.astm.results = astm_handler.results_handler(ingest)
     ctx.astm.results_journal = True  # the results' transaction writes the journal entry (settlement.py)

@@ -1,10 +1,11 @@
 """Incremental load of the Annuaire Santé extractions into the store (SGL.ANN.01).
 
 Lines are read and written in batches (``BATCH`` lines), so memory stays flat whatever the size of the
-file. For each batch the stored versions are fetched by id in one query and compared by content hash:
-a new resource is created (in bulk), a different one updated (new version), an equal one left alone.
-Every resource the load produces is noted in ``annuaire_entries`` with the run id; when every file has
-been read to the end, the directory resources the run did not produce are marked ``active: false``
+file. Each type's stored content hashes are read once per run (``StoredHashes``) and each produced
+resource compared with them: a new one is created (in bulk), a different one updated (new version), an
+equal one left alone.
+The directory resources are those with an ``as-`` id and the directory as ``meta.source``; when every file
+has been read to the end, the active ones the run did not produce are marked ``active: false``
 (never deleted: dossiers keep pointing to them). A load that stopped early, or that rejected most of
 its lines, inactivates nothing: a truncated download must not retire half the country's professionals.
 
@@ -23,10 +24,10 @@ from typing import Any
 
 import numpy as np
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
 from facades.annuaire import (
     MSS_KIND,
+    SOURCE,
     ExtractionError,
     LineRefused,
     Rejected,
@@ -42,12 +43,16 @@ from resources.fhirjson import content_hash
 from resources.search.date import now_utc
 from resources.store.mongo import DuplicateConflict, MongoFhirStore
 from server.annuaire.follow import follow_directory
-from server.annuaire.report import ENTRIES, MSSANTE, RUNS, LoadReport
+from server.annuaire.report import MSSANTE, RUNS, LoadReport
 
 log = logging.getLogger(__name__)
 
 BATCH = 2000
 IN_CHUNK = 100
+DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization")
+ID_PREFIX = "as-"
+"""Every directory resource's id starts with it (``as-<national id>``, ``as-<structure technical id>``)."""
+_SCANNED = {"h": 1, "r.active": 1, "r.meta.source": 1}
 MAX_REJECTED_SHARE = 0.5
 """Above this share of rejected lines the file is suspect: nothing is inactivated."""
 Progress = Callable[[Source], None]
@@ -80,48 +85,67 @@ def _batches(items: Iterator[Row | Rejected], size: int) -> Iterator[list[Row | 
         yield batch
 
 
+def _directory(doc: dict[str, Any]) -> bool:
+    """A stored document is a directory resource this loader wrote and still active: its id is ``as-...`` and
+    its ``meta.source`` the directory's (a resource the lab created itself, even under such an id, is not)."""
+    r = doc.get("r") or {}
+    return (str(doc["_id"]).startswith(ID_PREFIX) and (r.get("meta") or {}).get("source") == SOURCE
+            and r.get("active") is not False)
+
+
 class StoredHashes:
     """What one directory type holds before the run: ``key_hash(id) -> key_hash(content hash)``, as two sorted
-    ``uint64`` arrays (16 bytes a resource: 64 MB for the 4 million resources of the real extraction), plus the
-    ids of the inactive ones.
+    ``uint64`` arrays, and which of them are active directory resources (one byte each): 17 bytes a resource,
+    68 MB for the 4 million resources of the real extraction.
 
     Why: looking the stored hashes up batch by batch (``$in`` of 100 ids) cost about 0.6 ms a resource on the
     embedded database, one streamed scan of the collection (projection ``h``) about 0.25 ms; on a reload, where
-    nearly everything is unchanged, those reads were most of the time. A resource written during the run by
-    someone else is still caught: a create that collides falls back to an update (``_create``), and an update
-    always compares with the stored version (``store.update``)."""
+    nearly everything is unchanged, those reads were most of the time. The same scan says which directory
+    resources exist, so the run needs no list of its own to find what disappeared (a separate collection of
+    entries cost one more insert per resource, about a tenth of a first load). A resource written during the
+    run by someone else is still caught: a create that collides falls back to an update (``_create``), and an
+    update always compares with the stored version (``store.update``)."""
 
     def __init__(self, keys: np.ndarray[Any, np.dtype[np.uint64]], hashes: np.ndarray[Any, np.dtype[np.uint64]],
-                 inactive: set[str]) -> None:
+                 directory: np.ndarray[Any, np.dtype[np.bool_]]) -> None:
         order = np.argsort(keys)
-        self.keys, self.hashes, self.inactive = keys[order], hashes[order], inactive
+        self.keys, self.hashes, self.directory = keys[order], hashes[order], directory[order]
 
     @classmethod
     async def read(cls, db: AsyncDatabase[Any], rtype: str) -> StoredHashes:
         keys: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
         hashes: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
-        pending: list[tuple[int, int]] = []
-        inactive: set[str] = set()
+        directory: list[np.ndarray[Any, np.dtype[np.bool_]]] = []
+        pending: list[tuple[int, int, bool]] = []
 
         def flush() -> None:  # numpy chunks, not millions of Python ints: memory stays flat
-            keys.append(np.fromiter((k for k, _ in pending), dtype=np.uint64, count=len(pending)))
-            hashes.append(np.fromiter((h for _, h in pending), dtype=np.uint64, count=len(pending)))
+            keys.append(np.fromiter((k for k, _, _ in pending), dtype=np.uint64, count=len(pending)))
+            hashes.append(np.fromiter((h for _, h, _ in pending), dtype=np.uint64, count=len(pending)))
+            directory.append(np.fromiter((d for _, _, d in pending), dtype=np.bool_, count=len(pending)))
             pending.clear()
 
-        async for doc in db[rtype].find({}, projection={"h": 1, "r.active": 1}, batch_size=BATCH * 5):
-            pending.append((key_hash(str(doc["_id"])), key_hash(str(doc.get("h", "")))))
-            if (doc.get("r") or {}).get("active") is False:
-                inactive.add(str(doc["_id"]))
+        async for doc in db[rtype].find({}, projection=_SCANNED, batch_size=BATCH * 5):
+            pending.append((key_hash(str(doc["_id"])), key_hash(str(doc.get("h", ""))), _directory(doc)))
             if len(pending) >= BATCH * 50:
                 flush()
         flush()
-        return cls(np.concatenate(keys), np.concatenate(hashes), inactive)
+        return cls(np.concatenate(keys), np.concatenate(hashes), np.concatenate(directory))
 
     def stored_hash(self, rid: str) -> int | None:
         """``key_hash`` of the stored content hash of ``rid``; None when it is not stored."""
         wanted = key_hash(rid)
         at = int(np.searchsorted(self.keys, np.uint64(wanted)))
         return int(self.hashes[at]) if at < len(self.keys) and int(self.keys[at]) == wanted else None
+
+    def gone(self, seen: np.ndarray[Any, np.dtype[np.uint64]]) -> np.ndarray[Any, np.dtype[np.uint64]]:
+        """``key_hash`` of the active directory resources stored before the run that the run did not produce
+        (``seen``: the run's ``key_hash(id)``, sorted), sorted."""
+        return np.setdiff1d(self.keys[self.directory], seen)
+
+
+def _contains(sorted_keys: np.ndarray[Any, np.dtype[np.uint64]], key: int) -> bool:
+    at = int(np.searchsorted(sorted_keys, np.uint64(key)))
+    return at < len(sorted_keys) and int(sorted_keys[at]) == key
 
 
 class DirectoryLoad:
@@ -132,8 +156,8 @@ class DirectoryLoad:
         self.report = LoadReport(uuid.uuid4().hex, now_utc(), source)
         self.progress = progress
         self._ps_loaded = False
-        self._seen: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
-        """64-bit hashes of every resource key this run produced (16 bytes a line: flat enough)."""
+        self._seen: dict[str, list[np.ndarray[Any, np.dtype[np.uint64]]]] = {t: [] for t in DIRECTORY_TYPES}
+        """Per type, 64-bit hashes of the ids this run produced (8 bytes a resource: flat enough)."""
         self._sites: set[int] = set()
         self._mss_seen: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
         self._accepted = 0
@@ -213,33 +237,18 @@ class DirectoryLoad:
             self._sites.update(key_hash(f"{rtype}/{rid}") for rid in resources)
         if not resources:
             return
-        keys = [f"{rtype}/{rid}" for rid in resources]
-        self._seen.append(np.fromiter((key_hash(k) for k in keys), dtype=np.uint64, count=len(keys)))
+        self._seen[rtype].append(np.fromiter((key_hash(rid) for rid in resources), dtype=np.uint64,
+                                             count=len(resources)))
         if rtype not in self._stored:
             self._stored[rtype] = await StoredHashes.read(self.db, rtype)
         known = self._stored[rtype]
         stored = {rid: h for rid in resources if (h := known.stored_hash(rid)) is not None}
         new = [r for rid, r in resources.items() if rid not in stored]
-        back = []
-        for rid, stored_hash in stored.items():
+        for rid, stored_hash in stored.items():  # an inactive one back in the file differs: made active again
             changed = await self._write(resources[rid], stored_hash)
             self.report.count(rtype, "changed" if changed else "unchanged")
-            if changed and rid in known.inactive:
-                back.append(f"{rtype}/{rid}")
-        for key in back:  # back in the directory: a later disappearance inactivates it again
-            await self.db[ENTRIES].update_one({"_id": key}, {"$set": {"gone": False}})
         if new:
-            await self._note([f"{rtype}/{r['id']}" for r in new])
             await self._create(rtype, new)
-
-    async def _note(self, keys: list[str]) -> None:
-        """Enter new directory resources in ``annuaire_entries`` (before they are written, so that a crash
-        in between cannot leave a resource no later run would inactivate)."""
-        try:
-            await self.db[ENTRIES].insert_many([{"_id": k} for k in keys], ordered=False)
-        except BulkWriteError as exc:  # already entered (a resource deleted by hand, a crash): keep them
-            if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
-                raise
 
     async def _write(self, resource: dict[str, Any], stored_hash: int) -> bool:
         body = {k: v for k, v in resource.items() if k != "meta"} | {"meta": {
@@ -270,19 +279,28 @@ class DirectoryLoad:
             self.report.inactivation = (f"skipped: {self.report.rejected_total} of {total} lines rejected "
                                         "(the file looks damaged)")
             return
-        seen = np.sort(np.concatenate(self._seen)) if self._seen else np.zeros(0, dtype=np.uint64)
-        async for entry in self.db[ENTRIES].find({"gone": {"$ne": True}}, projection={"_id": 1}, batch_size=BATCH):
-            wanted = key_hash(entry["_id"])
-            at = int(np.searchsorted(seen, np.uint64(wanted)))
-            if at < len(seen) and int(seen[at]) == wanted:
-                continue
-            rtype, rid = entry["_id"].split("/", 1)
-            doc = await self.db[rtype].find_one({"_id": rid}, projection={"r": 1})
-            if doc is not None and doc["r"].get("active", True):
-                await self.store.update({**doc["r"], "active": False})
-                self.report.count(rtype, "inactivated")
-            await self.db[ENTRIES].update_one({"_id": entry["_id"]}, {"$set": {"gone": True}})
+        for rtype in DIRECTORY_TYPES:
+            await self._inactivate_type(rtype)
         self.report.inactivation = "done"
+
+    async def _inactivate_type(self, rtype: str) -> None:
+        """The active directory resources of ``rtype`` stored before the run and not produced by it become
+        inactive. Which ones is known from the scan the run made anyway (``StoredHashes``); only when some
+        disappeared are the directory ids walked again, to find them by their hash. A resource a killed run
+        created is in that scan like any other: the run that finishes the job retires it if it is gone."""
+        known = self._stored.get(rtype) or await StoredHashes.read(self.db, rtype)
+        seen = np.unique(np.concatenate(self._seen[rtype])) if self._seen[rtype] else np.zeros(0, dtype=np.uint64)
+        gone = known.gone(seen)
+        if not len(gone):
+            return
+        prefix = {"_id": {"$gte": ID_PREFIX, "$lt": ID_PREFIX[:-1] + chr(ord(ID_PREFIX[-1]) + 1)}}
+        async for doc in self.db[rtype].find(prefix, projection=_SCANNED, batch_size=BATCH):
+            if not _contains(gone, key_hash(str(doc["_id"]))) or not _directory(doc):
+                continue
+            current = await self.db[rtype].find_one({"_id": doc["_id"]}, projection={"r": 1})
+            if current is not None and current["r"].get("active", True):
+                await self.store.update({**current["r"], "active": False})
+                self.report.count(rtype, "inactivated")
 
     # -- the MSSanté file ------------------------------------------------------------------------
     async def _mssante(self, source: Source) -> None:

@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Any
 
 RUNS = "annuaire_runs"
-ENTRIES = "annuaire_entries"
 MSSANTE = "annuaire_mssante"
 KEPT_REJECTIONS = 1000
 """Rejected lines kept in the stored report (all are counted, and the CLI prints them all)."""

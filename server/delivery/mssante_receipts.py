@@ -11,6 +11,12 @@ so the Message-ID names the recipient too), and records on that delivery:
 A failure (a bounce, or the recipient platform's "KO intégration") turns the delivery into a failed
 one with a worklist Task naming the recipient and the error, like a refused send. Only then are the
 mails marked read, so a crash in between reads them again and loses nothing.
+
+A receipt can be in the BAL before its delivery names the Message-ID: the operator answers as soon as it
+accepts the mail, while the outbox worker is still closing the SMTP session and recording the outcome.
+Such a mail is left unread while a pending MSSanté delivery would send that Message-ID (it is derived from
+the delivery's key, ``mssante_channel.message_id``), and read again at the next polls; marking it read at
+once lost the receipt for good (seen under load: the report's receipts never arrived).
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from resources.errors import SglError
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.context import AppContext
-from server.delivery.mssante_channel import operator_config
+from server.delivery.lease import PENDING
+from server.delivery.mssante_channel import message_id, operator_config
 from server.delivery.outbox import COLLECTION, FAILED
 from server.worklist import DELIVERY_FAILED, open_task, worklist_task
 
@@ -68,35 +75,57 @@ async def apply_receipt(store: FhirStore, db: AsyncDatabase[Any], receipt: Recei
     return True
 
 
-async def apply_fetched(store: FhirStore, db: AsyncDatabase[Any], fetched: list[Fetched]) -> list[str]:
-    """Apply every receipt; the UIDs that may now be marked read (all of them: non-receipts are left to people
-    in the mailbox, marked read too so they are not fetched at every poll)."""
+async def awaited(db: AsyncDatabase[Any], sender: str, message_ids: set[str]) -> set[str]:
+    """Those of ``message_ids`` that a pending MSSanté delivery sends (or has just sent, its outcome not yet
+    recorded): their receipts came early, not from elsewhere."""
+    if not message_ids:
+        return set()
+    found: set[str] = set()
+    async for delivery in db[COLLECTION].find({"channel": "mssante", "state": PENDING}, {"_id": 1}):
+        mid = message_id(str(delivery["_id"]), sender)
+        if mid in message_ids:
+            found.add(mid)
+    return found
+
+
+async def apply_fetched(store: FhirStore, db: AsyncDatabase[Any], fetched: list[Fetched], sender: str) -> list[str]:
+    """Apply every receipt; the UIDs that may now be marked read: all but the mails holding a receipt that came
+    before its delivery recorded the Message-ID (``sender`` is the BAL's address, part of every Message-ID).
+    Non-receipts are left to people in the mailbox, marked read too so they are not fetched at every poll."""
+    early: dict[str, set[str]] = {}  # Message-ID -> UIDs of the mails with a receipt no delivery has claimed yet
     for mail in fetched:
         for receipt in mail.receipts:
             if not await apply_receipt(store, db, receipt):
-                log.info("MSSanté receipt %s for an unknown Message-ID (not ours or already purged)",
-                         receipt.report_message_id)
-    return [mail.uid for mail in fetched]
+                early.setdefault(receipt.original_message_id, set()).add(mail.uid)
+    waiting = await awaited(db, sender, set(early))
+    kept = {uid for mid in waiting for uid in early[mid]}
+    for mid in early:
+        if mid in waiting:
+            log.info("MSSanté receipt for %s came before its delivery recorded it: read again at the next poll", mid)
+        else:
+            log.info("MSSanté receipt for an unknown Message-ID %s (not ours or already purged)", mid)
+    return [mail.uid for mail in fetched if mail.uid not in kept]
 
 
 def receipt_poller(ctx: AppContext) -> ReceiptPoller | None:
     """The BAL's receipt reader when MSSanté is configured (``SGL_MSS_*``), else ``None``."""
     config = operator_config(ctx.settings)
-    if config is None:
+    if config is None or ctx.settings.mss_from is None:
         return None
-    return ReceiptPoller(ctx.store, ctx.database.db, config, ctx.settings.mss_receipts_poll)
+    return ReceiptPoller(ctx.store, ctx.database.db, config, ctx.settings.mss_receipts_poll, ctx.settings.mss_from)
 
 
 class ReceiptPoller:
     """Reads the BAL every ``interval`` seconds; an error is logged and the next poll tries again."""
 
-    def __init__(self, store: FhirStore, db: AsyncDatabase[Any], config: OperatorConfig, interval: float) -> None:
-        self.store, self.db, self.config, self.interval = store, db, config, interval
+    def __init__(self, store: FhirStore, db: AsyncDatabase[Any], config: OperatorConfig, interval: float,
+                 sender: str) -> None:
+        self.store, self.db, self.config, self.interval, self.sender = store, db, config, interval, sender
 
     async def poll_once(self) -> int:
         client = MssClient(self.config)
         fetched = await client.fetch_receipts()
-        await client.mark_read(await apply_fetched(self.store, self.db, fetched))
+        await client.mark_read(await apply_fetched(self.store, self.db, fetched, self.sender))
         return sum(len(m.receipts) for m in fetched)
 
     async def run(self) -> None:

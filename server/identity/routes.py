@@ -22,8 +22,10 @@ from resources.fhirjson import loads
 from server.audit import record_patient_access
 from server.deps import BaseUrl, CallerDep, ContextDep, WriteRuleDep
 from server.identity.duplicates import duplicates
+from server.identity.identity_label import identity_label
 from server.identity.insi_search import insi_search
 from server.identity.insi_verify import insi_verify
+from server.identity.merge import merge
 from server.identity.parameters import Params, parameters
 from server.identity.receive import receive_identity
 from server.identity.scope import Scope
@@ -102,3 +104,15 @@ async def insi_verify_all_route(scope: ScopeDep) -> Response:
 async def duplicates_route(request: Request, scope: ScopeDep, base: BaseUrl) -> Response:
     return await _traced(scope, request, await duplicates(scope, list(request.query_params.multi_items()), base),
                          "$duplicates")
+
+
+@router.post("/Patient/$merge")
+async def merge_route(request: Request, scope: ScopeDep) -> Response:
+    return await _traced(scope, request, await merge(scope, await _params(request)), "$merge")
+
+
+@router.get("/Patient/{rid:fhirid}/$identity-label")
+async def identity_label_route(rid: str, scope: ScopeDep) -> Response:
+    pdf = await identity_label(scope, rid)
+    return Response(pdf, media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="identite-{rid}.pdf"'})

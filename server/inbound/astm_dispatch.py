@@ -16,10 +16,11 @@ from facades.astm import AstmRecordError, Message, current_peer
 from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
-from server.inbound.settlement import Settlement, current_settlement
+from server.inbound.settlement import Settlement
 from server.partners.gate import PartnerGate
 
-ResultsHandler = Callable[[str, Message], Awaitable[list[str]]]
+ResultsHandler = Callable[[str, Message, Settlement], Awaitable[list[str]]]
+"""Stores the results; given the message's ``Settlement`` to settle it in the results' transaction."""
 QueryHandler = Callable[[str, Message], Awaitable[Message | None]]
 
 
@@ -69,7 +70,6 @@ class AstmDispatcher:
             message = admitted
         produced: list[str] = []
         settlement = Settlement(self.journal, entry, pending)
-        token = current_settlement.set(settlement)
         try:
             if message.queries:
                 if self.query is None:
@@ -78,13 +78,11 @@ class AstmDispatcher:
             else:
                 if self.results is None:
                     raise LookupError("no results handler is configured")
-                produced = await self.results(text, message)
+                produced = await self.results(text, message, settlement)
                 answer = None
         except Exception as exc:
             await settlement.settle_outside("error", f"{type(exc).__name__}: {exc}")
             raise
-        finally:
-            current_settlement.reset(token)
         outcome = astm_outcome(message, produced)
         if not settlement.already(*outcome):  # the results handler's transaction did not record it already
             await settlement.settle_outside(*outcome)

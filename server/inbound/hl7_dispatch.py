@@ -1,6 +1,7 @@
 """Routes each HL7 v2 message to the handler of its type and event, journal first.
 
-A handler receives the inbound message and returns an ``AckDecision`` (AA, with warnings) or raises;
+A handler receives the inbound message (and, registered with ``route_settling``, the message's journal
+``Settlement`` to settle in its own transaction) and returns an ``AckDecision`` (AA, with warnings) or raises;
 what an exception is answered (AE/AR, ERR code and location) is decided by the facade's one table
 (``facades.hl7v2.outcome.RULES``), here only to settle the journal entry and then by the MLLP server.
 The journal entry names the partner (MSH-3 application, MSH-4 facility) and what was produced.
@@ -19,12 +20,14 @@ from facades.hl7v2.errors import UNSUPPORTED_EVENT_CODE, UNSUPPORTED_MESSAGE_TYP
 from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
-from server.inbound.settlement import Settlement, current_settlement
+from server.inbound.settlement import Settlement
 from server.partners.gate import PartnerGate
 
 log = logging.getLogger(__name__)
 
 Hl7Handler = Callable[[InboundMessage], Awaitable[AckDecision]]
+SettlingHl7Handler = Callable[[InboundMessage, Settlement], Awaitable[AckDecision]]
+"""A handler that settles the journal entry in the transaction storing what the message carried."""
 
 
 def partner_of(inbound: InboundMessage) -> dict[str, str]:
@@ -39,22 +42,31 @@ class Hl7Dispatcher:
         self.journal = journal
         self.gate = gate
         """Who may send what (server/partners); None only in tests of the dispatch itself."""
-        self.routes: dict[tuple[str, str | None], Hl7Handler] = {}
+        self.routes: dict[tuple[str, str | None], SettlingHl7Handler] = {}
         self.journaling: set[tuple[str, str | None]] = set()
-        """Routes whose handler writes the journal entry in its own transaction (``settlement.py``)."""
+        """Routes whose handler writes the journal entry in its own transaction (``route_settling``)."""
 
-    def route(self, message_type: str, event: str | None, handler: Hl7Handler, *, journals: bool = False) -> None:
-        """Register ``handler`` for ``ADT^A28`` (type, event) or every event of a type (event None).
+    def route(self, message_type: str, event: str | None, handler: Hl7Handler) -> None:
+        """Register ``handler`` for ``ADT^A28`` (type, event) or every event of a type (event None)."""
 
-        ``journals``: the handler always settles the message's entry in the transaction that stores what it
-        carries; the entry is then written there, raw message and outcome together (``settlement.py``)."""
+        async def plain(inbound: InboundMessage, settlement: Settlement) -> AckDecision:
+            return await handler(inbound)  # the dispatcher settles the entry after it
+        self.routes[(message_type, event)] = plain
+        self.journaling.discard((message_type, event))
+
+    def route_settling(self, message_type: str, event: str | None, handler: SettlingHl7Handler) -> None:
+        """As :meth:`route`, for a handler given the message's ``Settlement`` that always settles it in the
+        transaction storing what the message carries: the entry is then written there, raw message and
+        outcome together, not before the handler (one durable commit less; ``settlement.py``)."""
+        self.journaling.add((message_type, event))
         self.routes[(message_type, event)] = handler
-        if journals:
-            self.journaling.add((message_type, event))
-        else:
-            self.journaling.discard((message_type, event))
 
-    def handler_for(self, message_type: str, event: str) -> Hl7Handler:
+    def journals(self, message_type: str, event: str) -> bool:
+        """Whether the handler ``handler_for`` picks writes the journal entry itself (``route_settling``)."""
+        key = (message_type, event) if (message_type, event) in self.routes else (message_type, None)
+        return key in self.journaling
+
+    def handler_for(self, message_type: str, event: str) -> SettlingHl7Handler:
         handler = self.routes.get((message_type, event)) or self.routes.get((message_type, None))
         if handler is not None:
             return handler
@@ -70,7 +82,7 @@ class Hl7Dispatcher:
             doc = self.journal.entry(protocol="hl7v2", peer=inbound.peer, raw=inbound.raw,
                                      message_type=f"{message_type}^{event}",
                                      control_id=inbound.message.control_id, partner=partner_of(inbound))
-            if (message_type, event) in self.journaling:
+            if self.journals(message_type, event):
                 return await self.process(doc["_id"], inbound, pending=doc)
             return await self.process(await self.journal.write(doc), inbound)
         except DATABASE_DOWN as exc:
@@ -93,9 +105,8 @@ class Hl7Dispatcher:
                 raise Forbidden(admitted)  # AR (facades.hl7v2.outcome)
             inbound = admitted
         settlement = Settlement(self.journal, entry, pending)
-        token = current_settlement.set(settlement)
         try:
-            decision = await self.handler_for(message_type, event)(inbound)
+            decision = await self.handler_for(message_type, event)(inbound, settlement)
         except UnsupportedMessage as exc:
             await settlement.settle_outside("rejected", exc.diagnostics)
             raise
@@ -108,8 +119,6 @@ class Hl7Dispatcher:
         except Exception as exc:
             await settlement.settle_outside("error", getattr(exc, "diagnostics", None) or repr(exc))
             raise
-        finally:
-            current_settlement.reset(token)
         outcome = ("processed" if decision.code == "AA" else "error",
                    "; ".join(e.message for e in decision.errors) or None, list(decision.produced))
         if not settlement.already(*outcome):  # the handler's transaction did not record it already

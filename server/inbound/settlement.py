@@ -8,6 +8,9 @@ entry was settled with exactly the outcome it would have written and skips its o
 outcome (an exception, another status or detail) is written by the dispatcher as before, so a handler
 that does not take part changes nothing.
 
+The dispatcher hands the ``Settlement`` to the handlers that take part as an argument (HL7: registered
+with ``Hl7Dispatcher.route_settling``; ASTM: the results handler), never through hidden state.
+
 A route that always settles in its own transaction (the analyzer results) goes further: the dispatcher
 does not write the ``received`` entry first (one durable commit less per message); the handler writes the
 whole entry, raw message and outcome, in the results' transaction (``pending``). Nothing is acknowledged
@@ -18,7 +21,6 @@ leaves nothing, and the unacknowledged sender sends the message again.
 
 from __future__ import annotations
 
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,6 +61,3 @@ class Settlement:
         """True when the handler's committed transaction recorded exactly this outcome."""
         return self.settled == (status, detail, list(produced))
 
-
-current_settlement: ContextVar[Settlement | None] = ContextVar("current_settlement", default=None)
-"""Set by the dispatchers around a handler call; None outside one (replays in tests, direct calls)."""

@@ -15,8 +15,12 @@ from typing import Any, TypeVar
 import click
 
 from resources.errors import SglError
-from server.access.roles import PARTNER_ROLES
+from resources.store.base import FhirStore
+from server.access.caller import Caller, operator
+from server.access.roles import ADMINISTRATEUR, PARTNER_ROLES
 from server.cli_database import run_with_database
+from server.partners import administration as admin_partners
+from server.partners.administration import from_fields
 from server.partners.model import Partner
 from server.partners.registry import PartnerRegistry
 
@@ -27,6 +31,12 @@ DATA_DIR = click.option("--data-dir", default=Path("./var"), show_default=True, 
 
 def _run(data_dir: Path, work: Callable[[PartnerRegistry], Awaitable[T]]) -> T:
     return run_with_database(data_dir, lambda database: work(PartnerRegistry(database.db)))
+
+
+def _admin(data_dir: Path, work: Callable[[PartnerRegistry, FhirStore, Caller], Awaitable[T]]) -> T:
+    """A change through the service the HTTP doors call (server/partners/administration.py), traced the same way."""
+    return run_with_database(data_dir, lambda database: work(PartnerRegistry(database.db), database.store,
+                                                             operator(ADMINISTRATEUR)))
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -41,14 +51,7 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
 
 def _partner(fields: dict[str, Any]) -> Partner:
     try:
-        return Partner(name=str(fields.get("name", "")), role=str(fields.get("role", "")),
-                       hl7_application=fields.get("hl7_application") or None,
-                       hl7_facility=fields.get("hl7_facility") or None,
-                       astm_sender=fields.get("astm_sender") or None,
-                       addresses=tuple(fields.get("addresses") or ()), send_to=fields.get("send_to") or None,
-                       identifier_types=dict(fields.get("identifier_types") or {}),
-                       options=dict(fields.get("options") or {}),
-                       identity_updates=bool(fields.get("identity_updates", False)))
+        return from_fields(fields)
     except SglError as exc:
         raise click.ClickException(exc.diagnostics) from exc
 
@@ -80,7 +83,7 @@ def add(name: str, role: str, hl7_application: str | None, hl7_facility: str | N
                         "hl7_facility": hl7_facility, "astm_sender": astm_sender, "addresses": addresses,
                         "send_to": send_to, "identifier_types": _pairs(identifier_types, "--identifier-type"),
                         "options": _pairs(options, "--option"), "identity_updates": identity_updates})
-    _run(data_dir, lambda registry: registry.add(partner))
+    _admin(data_dir, lambda registry, store, who: admin_partners.add(registry, store, who, partner))
     click.echo(f"partner {partner.describe()} registered")
 
 
@@ -97,11 +100,11 @@ def import_partners(file: Path, data_dir: Path) -> None:
         raise click.ClickException(f"{file}: not a JSON array of partners")
     batch = [_partner(item) for item in raw]  # all valid before any is written
 
-    async def add_all(registry: PartnerRegistry) -> None:
+    async def add_all(registry: PartnerRegistry, store: FhirStore, who: Caller) -> None:
         for partner in batch:
-            await registry.add(partner)
+            await admin_partners.add(registry, store, who, partner)
 
-    _run(data_dir, add_all)
+    _admin(data_dir, add_all)
     click.echo(f"{len(batch)} partner(s) registered")
 
 
@@ -124,5 +127,5 @@ def list_partners(data_dir: Path) -> None:
 @DATA_DIR
 def remove(name: str, data_dir: Path) -> None:
     """Unregister a partner: its next message is refused."""
-    _run(data_dir, lambda registry: registry.remove(name))
+    _admin(data_dir, lambda registry, store, who: admin_partners.remove(registry, store, who, name))
     click.echo(f"partner {name} removed")

@@ -20,6 +20,7 @@ import { ReportsPage } from "./pages/Reports";
 import { ReportDocumentsPage } from "./pages/ReportDocuments";
 import { CataloguePage } from "./pages/Catalogue";
 import { DashboardPage } from "./pages/Dashboard";
+import { AdministrationPage } from "./pages/Administration";
 
 interface Screen {
   path: string;
@@ -52,6 +53,7 @@ const SCREENS: Screen[] = [
   },
   { path: "/catalogue", label: "Catalogue et LOINC", allowed: (s) => can(s, "ObservationDefinition", "read") },
   { path: "/tableau-de-bord", label: "Tableau de bord des envois", allowed: (s) => can(s, "*", "$delivery-dashboard") },
+  { path: "/administration", label: "Administration", allowed: (s) => can(s, "Person", "read") },
 ];
 
 export function App() {
@@ -163,6 +165,7 @@ function route(session: Session, path: string, screens: Screen[]) {
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
   if (page === "catalogue") return <CataloguePage session={session} />;
   if (page === "tableau-de-bord") return <DashboardPage />;
+  if (page === "administration") return <AdministrationPage session={session} />;
   if (page === "comptes-rendus") return id ? <ReportDocumentsPage session={session} id={id} /> : <ReportsPage />;
   return null;
 }

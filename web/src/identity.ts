@@ -20,6 +20,8 @@ export interface Patient extends FhirResource {
   birthDate?: string;
   identifier?: Identifier[];
   extension?: Extension[];
+  active?: boolean;
+  link?: { other?: { reference?: string }; type?: string }[];
 }
 
 const BIRTH_LIST = [
@@ -131,3 +133,12 @@ export function statusHistory(p: Patient): StatusChange[] {
 export function shortName(p: Patient): string {
   return [birthName(p) ?? "(sans nom de naissance)", firstBirthFirstName(p) ?? ""].join(" ").trim();
 }
+
+/** The ids a Patient.link of that type points at ("replaced-by": the survivor of a merge; "replaces": the merged). */
+export function linked(p: Patient, type: "replaced-by" | "replaces"): string[] {
+  return (p.link ?? []).filter((l) => l.type === type)
+    .map((l) => (l.other?.reference ?? "").replace(/^Patient\//, "")).filter(Boolean);
+}
+
+/** RNIV rank of a status: a merge keeps the identity with the highest one (RECUP and VALI rank alike). */
+export const STATUS_RANK: Record<IdentityStatus, number> = { PROV: 0, RECUP: 1, VALI: 1, QUAL: 2 };

@@ -54,7 +54,7 @@ def _barcode_svg(value: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
-def _french_date(value: str | None) -> str:
+def french_date(value: str | None) -> str:
     """``1979-03-28`` -> ``28/03/1979`` (RNIPP ``00`` parts printed as they are)."""
     if not value or len(value) < 10:
         return value or "?"
@@ -65,7 +65,7 @@ def _collection(specimen: dict[str, Any]) -> str:
     moment = str((specimen.get("collection") or {}).get("collectedDateTime") or "")
     if len(moment) < 16:
         return "prélèvement : —"
-    return f"prélevé le {_french_date(moment)} {moment[11:16]}"
+    return f"prélevé le {french_date(moment)} {moment[11:16]}"
 
 
 def _text(concept: dict[str, Any] | None) -> str:
@@ -92,7 +92,7 @@ body {{ margin: 0; font-family: "DejaVu Sans", sans-serif; font-size: 5.6pt; lin
 p {{ margin: 0; white-space: nowrap; overflow: hidden; }}
 </style></head><body>
 <p class="who">{e(family.upper())} {e(given)}{used_text}</p>
-<p>né(e) le {e(_french_date(birth_date(patient)))} · sexe {e(sex_code(patient) or "?")}</p>
+<p>né(e) le {e(french_date(birth_date(patient)))} · sexe {e(sex_code(patient) or "?")}</p>
 <img class="bar" src="{_barcode_svg(accession)}" alt="{e(accession)}">
 <p><span class="num">{e(accession)}</span> · {e(container)}</p>
 <p>{e(_collection(specimen))}</p>

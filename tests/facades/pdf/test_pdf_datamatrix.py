@@ -134,3 +134,10 @@ def test_decode_refuses_an_image_without_a_symbol() -> None:
         decode_datamatrix_png(blank.getvalue())
     with pytest.raises(DatamatrixError, match="not a readable image"):
         decode_datamatrix_png(b"not a png")
+
+
+@pytest.mark.parametrize("cog", ["2A020", "2B033", "99134", "63220"])
+def test_birthplace_of_corsica_or_abroad_reads_back(cog: str) -> None:
+    """S7 is a COG: Corsican communes start 2A/2B, a birth abroad is 99 and the country code."""
+    content = PAT_TROIS_DATAMATRIX[:-5] + cog
+    assert parse_ins_datamatrix(content)["lieu_naissance"] == cog

@@ -15,7 +15,7 @@ from facades.hl7v2 import AckDecision, InboundMessage, parse
 from server.database import Database
 from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import COLLECTION, InboundJournal
-from server.inbound.settlement import current_settlement
+from server.inbound.settlement import Settlement
 
 pytestmark = pytest.mark.db
 SCRATCH = "journal_settlement_effects"
@@ -27,15 +27,13 @@ def oru(control: str) -> InboundMessage:
     return InboundMessage(raw=raw, message=parse(raw), peer="127.0.0.1:4000", connection_id=1)
 
 
-def writing(db: Database, *, fail_after_settle: bool) -> Callable[[InboundMessage], Awaitable[AckDecision]]:
+def writing(db: Database, *, fail_after_settle: bool) -> Callable[[InboundMessage, Settlement], Awaitable[AckDecision]]:
     """A handler that stores one effect and settles the entry in one transaction (as ``ResultIngest`` does);
     with ``fail_after_settle`` the transaction fails after both statements, so neither may remain."""
-    async def handle(inbound: InboundMessage) -> AckDecision:
+    async def handle(inbound: InboundMessage, settlement: Settlement) -> AckDecision:
         effect = f"Observation/{uuid.uuid4()}"
         async with db.client.start_session() as session, await session.start_transaction():
             await db.db[SCRATCH].insert_one({"_id": effect, "control": inbound.message.control_id}, session=session)
-            settlement = current_settlement.get()
-            assert settlement is not None
             await settlement.settle("processed", None, [effect], session)
             if fail_after_settle:
                 raise RuntimeError("the store refused the commit")
@@ -49,7 +47,7 @@ async def entries(db: Database, control: str) -> list[dict[str, Any]]:
 
 async def test_a_journaling_handler_writes_the_raw_message_with_its_results_in_one_commit(sgl_db: Database) -> None:
     dispatcher = Hl7Dispatcher(InboundJournal(sgl_db.db))
-    dispatcher.route("ORU", "R01", writing(sgl_db, fail_after_settle=False), journals=True)
+    dispatcher.route_settling("ORU", "R01", writing(sgl_db, fail_after_settle=False))
     control = f"JT-{uuid.uuid4().hex[:8]}"
     inbound = oru(control)
     decision = await dispatcher(inbound)
@@ -62,7 +60,7 @@ async def test_a_journaling_handler_writes_the_raw_message_with_its_results_in_o
 
 async def test_a_transaction_that_does_not_commit_leaves_the_refusal_and_the_raw_message(sgl_db: Database) -> None:
     dispatcher = Hl7Dispatcher(InboundJournal(sgl_db.db))
-    dispatcher.route("ORU", "R01", writing(sgl_db, fail_after_settle=True), journals=True)
+    dispatcher.route_settling("ORU", None, writing(sgl_db, fail_after_settle=True))  # every ORU event
     control = f"JT-{uuid.uuid4().hex[:8]}"
     inbound = oru(control)
     with pytest.raises(RuntimeError):  # the MLLP server answers AE: the analyzer sends it again

@@ -13,6 +13,8 @@ import {
 import { can, type Session } from "../session";
 import { linkProps } from "../router";
 import { InsiPanel } from "./InsiPanel";
+import { DuplicatesPanel } from "./DuplicatesPanel";
+import { IdentityLabel } from "./IdentityLabel";
 
 // shade 9 (7 for grey; not green, whose 9 is 4.4:1): white text on them keeps a WCAG AA contrast; the word, not the colour, says the status
 const STATUS_COLORS: Record<IdentityStatus, string> = { PROV: "gray.7", RECUP: "blue.9", VALI: "cyan.9", QUAL: "teal.9" };
@@ -101,7 +103,9 @@ export function PatientFilePage({ session, id }: { session: Session; id: string 
           </Text>
         )}
       </Paper>
+      <IdentityLabel session={session} patient={patient} />
       <InsiPanel session={session} patient={patient} onChanged={setPatient} />
+      <DuplicatesPanel session={session} patient={patient} onChanged={setPatient} />
       <Title order={3}>Historique du statut de l'identité</Title>
       {history.length === 0 ? (
         <Text>Aucun changement de statut enregistré.</Text>

@@ -1,0 +1,96 @@
+"""``POST /fhir/Patient/$merge``: a user merges a duplicate identity into the one that stays (RNIV).
+
+Parameters in: ``source-patient`` (the duplicate, merged away) and ``target-patient`` (the identity that
+stays), both ``valueReference``, as in the FHIR R5 ``Patient/$merge``; the identity write rules still apply.
+
+- The surviving identity is the one with the highest status (QUAL above VALI/RECUP above PROV): a merge
+  that would keep the lower one is refused (422) with the way round to do it. The survivor keeps its
+  status, INS and traits; nothing of the merged identity is copied onto it (a strict trait only changes
+  by the identity workflow, with its own checks).
+- Two identities carrying different INS are two people: refused. So are an identity already merged
+  (``replaced-by``) or inactive, and a merge of an identity into itself.
+- The merged Patient becomes inactive with a ``replaced-by`` link to the survivor, the survivor gets a
+  ``replaces`` link: both writes, through the write rules (which also tell the partners, ADT^A40,
+  ``server/delivery/identity_updates.py``) and the AuditEvent naming both patients, commit in one
+  transaction or not at all.
+- Requests, specimens, results and documents keep pointing at the merged Patient (validated results and
+  signed documents are never rewritten): they are reachable from the survivor through its ``replaces``
+  link, which the workbench follows.
+
+Who may merge is a row of the permission table (``$merge``): a merge decides whose results are whose.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resources.errors import InvalidInput, RuleViolation
+from resources.ins import identity_status, ins_identifier
+from resources.interactions import update
+from resources.store.base import StoreSession
+from server.access.permissions import authorize
+from server.audit import audit_event
+from server.identity.parameters import Params, parameters, where
+from server.identity.scope import Scope
+
+RANK = {"PROV": 0, "RECUP": 1, "VALI": 1, "QUAL": 2}
+
+
+def links(patient: dict[str, Any], kind: str) -> list[str]:
+    return [str((link.get("other") or {}).get("reference", "")) for link in patient.get("link", ())
+            if link.get("type") == kind]
+
+
+def check_mergeable(merged: dict[str, Any], survivor: dict[str, Any]) -> None:
+    """Refuse what RNIV forbids; the message says what to do instead."""
+    for label, patient, name in (("merged", merged, "source-patient"), ("surviving", survivor, "target-patient")):
+        if links(patient, "replaced-by") or patient.get("active") is False:
+            raise RuleViolation("RNIV", f"the {label} identity Patient/{patient['id']} is inactive or already "
+                                        "merged", expression=where(name))
+    a, b = ins_identifier(merged), ins_identifier(survivor)
+    if a and b and a.get("value") != b.get("value"):
+        raise RuleViolation("RNIV", "the two identities carry different INS: they are two people, not duplicates",
+                            expression=where("source-patient"))
+    lost, kept = identity_status(merged), identity_status(survivor)
+    if RANK[lost] > RANK[kept]:
+        raise RuleViolation("RNIV", f"the surviving identity must be the one with the highest status: "
+                                    f"Patient/{merged['id']} is {lost}, Patient/{survivor['id']} only {kept}; "
+                                    f"merge Patient/{survivor['id']} into Patient/{merged['id']} instead",
+                            expression=where("target-patient"))
+
+
+def with_link(patient: dict[str, Any], kind: str, other: str, *, active: bool | None = None) -> dict[str, Any]:
+    out = {**patient, "link": [*[x for x in patient.get("link", ()) if (x.get("other") or {}).get("reference")
+                                 != f"Patient/{other}"],
+                               {"other": {"reference": f"Patient/{other}"}, "type": kind}]}
+    if active is not None:
+        out["active"] = active
+    return out
+
+
+async def merge(scope: Scope, params: Params) -> dict[str, Any]:
+    authorize(scope.caller.role, "Patient", "$merge", expression="Patient/$merge")
+    source = params.reference("source-patient", "Patient")
+    target = params.reference("target-patient", "Patient")
+    if not source or not target:
+        missing = "source-patient" if not source else "target-patient"
+        raise InvalidInput(f"parameter {missing!r} (valueReference to a Patient) is required",
+                           expression=where(missing))
+    if source == target:
+        raise InvalidInput("an identity cannot be merged into itself", expression=where("target-patient"))
+    async with scope.store.transaction() as session:
+        merged, survivor = await _read(scope, source, session), await _read(scope, target, session)
+        check_mergeable(merged[0], survivor[0])
+        done = await update(scope.store, "Patient", source, with_link(merged[0], "replaced-by", target, active=False),
+                            if_match=f'W/"{merged[1]}"', session=session, write_rule=scope.write_rule)
+        kept = await update(scope.store, "Patient", target, with_link(survivor[0], "replaces", source),
+                            if_match=f'W/"{survivor[1]}"', session=session, write_rule=scope.write_rule)
+        await scope.store.create(audit_event([target, source], who=scope.caller, interaction="update",
+                                             query=f"Patient/$merge Patient/{source} -> Patient/{target}"),
+                                 session=session)
+    return parameters(("result", kept.resource), ("merged", done.resource))
+
+
+async def _read(scope: Scope, pid: str, session: StoreSession) -> tuple[dict[str, Any], int]:
+    stored = await scope.store.read("Patient", pid, session=session)
+    return stored.resource or {}, stored.vid

@@ -1,0 +1,65 @@
+// Administration (issue 15 item 9): offered to the administrator only; accounts created, given a role, their
+// password reset and disabled from the page; the server's refusals (weak password, last administrator) shown
+// where they apply; the partners listed. tests/server/web/test_admin_screen.py checks the database afterwards.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { assertAccessible, launch, login, newPage, screenshot } from "./support.mjs";
+
+let chromium;
+before(async () => { chromium = await launch(); });
+after(async () => { await chromium?.close(); });
+
+const nav = (page) => page.getByRole("navigation", { name: "Écrans" });
+
+test("a secretary is not offered the administration, and the address typed in shows nothing of it", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "sophie");
+  assert.equal(await nav(page).getByRole("link", { name: "Administration" }).count(), 0);
+  await page.goto("/administration");
+  await page.getByText("Écran non disponible").waitFor();
+  assert.equal(await page.getByRole("table", { name: "Comptes utilisateurs" }).count(), 0);
+  await page.context().close();
+});
+
+test("the administrator creates an account, changes its role, resets its password and disables it", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "root");
+  await nav(page).getByRole("link", { name: "Administration" }).click();
+  await page.getByRole("heading", { name: "Administration", level: 2 }).waitFor();
+  const partner = page.getByTestId("partenaire-DPI-CHU");
+  await partner.getByText("DPI (dossier patient)").waitFor();
+  assert.match(await partner.innerText(), /127\.0\.0\.0\/8/);
+  await page.getByTestId("compte-sophie").getByText("Actif").waitFor();
+  await assertAccessible(page, "administration");
+
+  const form = page.getByRole("form", { name: "Nouveau compte" });
+  await form.getByLabel("Identifiant").fill("l.martin");
+  await form.getByLabel("Nom complet").fill("Louis MARTIN");
+  await form.getByLabel("Rôle").selectOption("technicien");
+  await form.getByLabel(/^Mot de passe/).fill("court");
+  await form.getByRole("button", { name: "Créer le compte" }).click();
+  await form.getByText("at least 12 characters").waitFor();  // next to the password field, nothing created
+  assert.equal(await page.getByTestId("compte-l.martin").count(), 0);
+  await form.getByLabel(/^Mot de passe/).fill("Paillasse-du-matin-2026");
+  await form.getByRole("button", { name: "Créer le compte" }).click();
+  await page.getByRole("status").filter({ hasText: "Compte l.martin créé." }).waitFor();
+  const row = page.getByTestId("compte-l.martin");
+  assert.equal(await row.getByLabel("Rôle de l.martin").inputValue(), "technicien");
+  assert.equal(await form.getByLabel(/^Mot de passe/).inputValue(), "", "the password is cleared from the page");
+
+  await row.getByLabel("Rôle de l.martin").selectOption("biologiste");
+  await page.getByRole("status").filter({ hasText: "Rôle de l.martin : Biologiste." }).waitFor();
+  await row.getByRole("button", { name: "Réinitialiser le mot de passe" }).click();
+  await row.getByLabel("Nouveau mot de passe de l.martin").fill("Nouvelle-cle-de-paillasse");
+  await row.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByRole("status").filter({ hasText: "Mot de passe de l.martin réinitialisé." }).waitFor();
+  await row.getByRole("button", { name: "Désactiver" }).click();
+  await row.getByText("Désactivé").waitFor();
+  await screenshot(page, "administration");
+
+  await page.getByTestId("compte-root").getByRole("button", { name: "Désactiver" }).click();
+  await page.getByRole("alert").filter({ hasText: "at least one active administrator" }).waitFor();
+  await page.getByTestId("compte-root").getByText("Actif").waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
