@@ -1,0 +1,184 @@
+"""The CR-Bio's electronic seal (SGL.DOC.19): a PAdES baseline B-B signature with a visible seal box.
+
+Why a seal and not a person's signature: the structure's IGC-Santé ORG SIGN certificate (the "cachet" that
+already signs the DMP VIHF) attests that the laboratory issued the document and that it was not changed
+since; the biologist's validation is recorded in the report itself. What this does not do (said in the
+README): the remote signature of a person identified by Pro Santé Connect, and a signature time-stamp
+(PAdES B-T): the signing time is the signer's clock, claimed in the signed attributes.
+
+The seal is an incremental update appended to the rendered PDF/A-1b: the original bytes are untouched, the
+box (lab name, "Cachet électronique", date) is drawn with an embedded DejaVu Sans subset and no
+transparency, in the bottom margin of page 1 (clear of the INS Datamatrix at the top), so the file still
+passes ``check_pdfa1b``.
+
+``load_seal`` checks the certificate once (readable, key matching, valid now, key usage for signing) and
+raises ``SealConfigError`` with the reason: the server calls it at start-up, the document process again
+before each seal (a certificate that expired since is refused before anything is stored).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.x509.oid import ExtendedKeyUsageOID
+from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder_data
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.sign import fields, signers
+from pyhanko.stamp import TextStampStyle
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from facades.pdf.errors import SealConfigError
+
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+FIELD = "CachetElectronique"
+# Bottom margin of an A4 page 1 (18 mm ≈ 51 pt), centred between the footer's left and right texts.
+BOX = (190, 6, 405, 50)
+LAB_CHARS = 28  # what the box shows of the lab name (the whole name is in the signature)
+STAMP_TEXT = "%(lab)s\nCachet électronique\n%(ts)s"
+
+
+@dataclass(frozen=True)
+class SealConfig:
+    """Where the seal is (plain paths: crosses the process-pool boundary)."""
+
+    cert: Path
+    key: Path
+    chain: Path | None = None
+
+
+@dataclass(frozen=True)
+class Seal:
+    """A checked seal: the signer and the certificate's subject, for the error messages and the box."""
+
+    signer: signers.SimpleSigner
+    subject: str
+    not_after: datetime
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise SealConfigError(f"the seal {what} {path} cannot be read: {exc.strerror or exc}") from exc
+
+
+def _certificate(data: bytes, path: Path) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(data) if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise SealConfigError(f"the seal certificate {path} is not a PEM or DER X.509 certificate") from exc
+
+
+def _private_key(data: bytes, path: Path) -> PrivateKeyTypes:
+    try:
+        return serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise SealConfigError(f"the seal key {path} is not an unencrypted PEM private key") from exc
+
+
+def _check_usage(cert: x509.Certificate, path: Path) -> None:
+    """An ORG SIGN certificate signs (digitalSignature and/or nonRepudiation); an authentication or
+    encryption-only certificate is refused. An extended key usage, when present, must not exclude signing."""
+    try:
+        usage = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound as exc:
+        raise SealConfigError(f"the seal certificate {path} has no key usage: an IGC-Santé ORG SIGN "
+                              "certificate says digitalSignature/nonRepudiation") from exc
+    if not (usage.digital_signature or usage.content_commitment):
+        raise SealConfigError(f"the seal certificate {path} is not a signing certificate (its key usage allows "
+                              "neither digitalSignature nor nonRepudiation)")
+    try:
+        extended = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        return
+    if ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE not in extended and list(extended) == [
+            ExtendedKeyUsageOID.CLIENT_AUTH]:
+        raise SealConfigError(f"the seal certificate {path} is a TLS client authentication certificate "
+                              "(ORG AUTH), not the structure's seal (ORG SIGN)")
+
+
+def load_seal(config: SealConfig, now: datetime | None = None) -> Seal:
+    """The checked seal, or ``SealConfigError`` naming what is wrong with the configured files."""
+    cert_data, key_data = _read(config.cert, "certificate"), _read(config.key, "key")
+    cert, key = _certificate(cert_data, config.cert), _private_key(key_data, config.key)
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    if key.public_key().public_bytes(serialization.Encoding.DER, public) != cert.public_key().public_bytes(
+            serialization.Encoding.DER, public):
+        raise SealConfigError(f"the seal key {config.key} does not match the certificate {config.cert}")
+    moment = now or datetime.now(UTC)
+    if not cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc:
+        raise SealConfigError(f"the seal certificate {config.cert} is not valid now: valid from "
+                              f"{cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}")
+    _check_usage(cert, config.cert)
+    chain = []
+    if config.chain is not None:
+        data = _read(config.chain, "chain")
+        try:
+            chain = [load_cert_from_pemder(config.chain)] if b"-----BEGIN" not in data else list(
+                _pem_chain(data))
+        except ValueError as exc:
+            raise SealConfigError(f"the seal chain {config.chain} is not PEM or DER certificates") from exc
+    signer = signers.SimpleSigner(
+        signing_cert=load_cert_from_pemder(config.cert),
+        signing_key=load_private_key_from_pemder_data(key_data, passphrase=None),
+        cert_registry=SimpleCertificateStore.from_certs(chain))
+    return Seal(signer, cert.subject.rfc4514_string(), cert.not_valid_after_utc)
+
+
+def _pem_chain(data: bytes) -> list[object]:
+    from asn1crypto import pem
+    from asn1crypto.x509 import Certificate
+
+    found = [Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
+    if not found:
+        raise ValueError("no certificate")
+    return list(found)
+
+
+class _Pdfa1Writer(IncrementalPdfFileWriter):
+    """Keeps the PDF/A-1 file as it was rendered, but for the signature: pyHanko would declare ``/Version
+    /1.7`` and the ESIC developer extension in the catalogue for the PAdES sub-filter (a PDF/A-1 file stays
+    PDF 1.4), and rewrite the Info dictionary and the XMP (PDF/A-1 wants the two to agree, and the XMP
+    holds the PDF/A claim): the renderer's metadata is kept untouched."""
+
+    def _update_meta(self) -> None:
+        return None
+
+    def ensure_output_version(self, version: tuple[int, int]) -> None:
+        return None
+
+    def register_extension(self, ext: object) -> None:
+        return None
+
+
+@lru_cache(maxsize=4)
+def _font() -> GlyphAccumulatorFactory:
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # "FFTM NOT subset" at each seal
+    return GlyphAccumulatorFactory(str(FONT))
+
+
+def seal_pdf(pdf: bytes, seal: Seal, lab_name: str) -> bytes:
+    """``pdf`` with the seal appended (incremental update: the signed byte ranges cover the original); the
+    box's date is the signing time claimed in the signature."""
+    style = TextStampStyle(stamp_text=STAMP_TEXT, timestamp_format="%d/%m/%Y %H:%M UTC",
+                           text_box_style=TextBoxStyle(font=_font(), font_size=7, leading=8), background=None,
+                           border_width=1)
+    meta = signers.PdfSignatureMetadata(
+        field_name=FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
+        reason="Cachet électronique du laboratoire", name=lab_name)
+    signer = signers.PdfSigner(meta, signer=seal.signer, stamp_style=style,
+                               new_field_spec=fields.SigFieldSpec(FIELD, on_page=0, box=BOX))
+    out = io.BytesIO()
+    signer.sign_pdf(_Pdfa1Writer(io.BytesIO(pdf)), output=out,
+                    appearance_text_params={"lab": lab_name[:LAB_CHARS]})
+    return out.getvalue()
