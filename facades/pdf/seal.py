@@ -25,11 +25,12 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder_data
+from pyhanko.keys import load_private_key_from_pemder_data
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -38,6 +39,7 @@ from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from facades.pdf.errors import SealConfigError
+from facades.pdf.seal_config import SealConfig
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 FIELD = "CachetElectronique"
@@ -45,15 +47,6 @@ FIELD = "CachetElectronique"
 BOX = (190, 6, 405, 50)
 LAB_CHARS = 28  # what the box shows of the lab name (the whole name is in the signature)
 STAMP_TEXT = "%(lab)s\nCachet électronique\n%(ts)s"
-
-
-@dataclass(frozen=True)
-class SealConfig:
-    """Where the seal is (plain paths: crosses the process-pool boundary)."""
-
-    cert: Path
-    key: Path
-    chain: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -120,44 +113,62 @@ def load_seal(config: SealConfig, now: datetime | None = None) -> Seal:
         raise SealConfigError(f"the seal certificate {config.cert} is not valid now: valid from "
                               f"{cert.not_valid_before_utc:%Y-%m-%d} to {cert.not_valid_after_utc:%Y-%m-%d}")
     _check_usage(cert, config.cert)
-    chain = []
-    if config.chain is not None:
-        data = _read(config.chain, "chain")
-        try:
-            chain = [load_cert_from_pemder(config.chain)] if b"-----BEGIN" not in data else list(
-                _pem_chain(data))
-        except ValueError as exc:
-            raise SealConfigError(f"the seal chain {config.chain} is not PEM or DER certificates") from exc
-    signer = signers.SimpleSigner(
-        signing_cert=load_cert_from_pemder(config.cert),
-        signing_key=load_private_key_from_pemder_data(key_data, passphrase=None),
-        cert_registry=SimpleCertificateStore.from_certs(chain))
+    chain = _chain(config.chain) if config.chain is not None else []
+    registry = SimpleCertificateStore()  # type: ignore[no-untyped-call]
+    registry.register_multiple([_asn1(c) for c in chain])
+    signer = signers.SimpleSigner(signing_cert=_asn1(cert),
+                                  signing_key=load_private_key_from_pemder_data(key_data, passphrase=None),
+                                  cert_registry=registry)
     return Seal(signer, cert.subject.rfc4514_string(), cert.not_valid_after_utc)
 
 
-def _pem_chain(data: bytes) -> list[object]:
-    from asn1crypto import pem
-    from asn1crypto.x509 import Certificate
+@lru_cache(maxsize=4)
+def _loaded(config: SealConfig, stamp: tuple[float, ...]) -> Seal:
+    return load_seal(config)
 
-    found = [Certificate.load(der) for kind, _, der in pem.unarmor(data, multiple=True) if kind == "CERTIFICATE"]
-    if not found:
-        raise ValueError("no certificate")
-    return list(found)
+
+def current_seal(config: SealConfig) -> Seal:
+    """The seal as a document process uses it: loaded once per process and per version of the files (the key
+    check costs ≈0.3 s), its validity checked again at each call, so an expired certificate seals nothing."""
+    paths = [config.cert, config.key] + ([config.chain] if config.chain else [])
+    try:
+        stamp = tuple(p.stat().st_mtime for p in paths)
+    except OSError:
+        return load_seal(config)  # names the unreadable file
+    seal = _loaded(config, stamp)
+    if datetime.now(UTC) > seal.not_after:
+        raise SealConfigError(f"the seal certificate {config.cert} expired on {seal.not_after:%Y-%m-%d}: "
+                              "no CR-Bio is sealed with it")
+    return seal
+
+
+def _chain(path: Path) -> list[x509.Certificate]:
+    data = _read(path, "chain")
+    try:
+        if b"-----BEGIN" in data:
+            return x509.load_pem_x509_certificates(data)
+        return [x509.load_der_x509_certificate(data)]
+    except ValueError as exc:
+        raise SealConfigError(f"the seal chain {path} is not PEM or DER certificates") from exc
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
 
 
 class _Pdfa1Writer(IncrementalPdfFileWriter):
     """Keeps the PDF/A-1 file as it was rendered, but for the signature: pyHanko would declare ``/Version
     /1.7`` and the ESIC developer extension in the catalogue for the PAdES sub-filter (a PDF/A-1 file stays
-    PDF 1.4), and rewrite the Info dictionary and the XMP (PDF/A-1 wants the two to agree, and the XMP
-    holds the PDF/A claim): the renderer's metadata is kept untouched."""
-
-    def _update_meta(self) -> None:
-        return None
+    PDF 1.4; ETSI signers such as DSS seal PDF/A-1 files the same way), and rewrite the Info dictionary and
+    the XMP (PDF/A-1 wants the two to agree, and the XMP holds the PDF/A claim): the renderer's are kept."""
 
     def ensure_output_version(self, version: tuple[int, int]) -> None:
         return None
 
     def register_extension(self, ext: object) -> None:
+        return None
+
+    def _update_meta(self) -> None:
         return None
 
 
