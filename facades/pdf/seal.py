@@ -30,10 +30,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID
+from fontTools.subset import Options, Subsetter
+from fontTools.ttLib import TTFont
+from fontTools.ttLib.scaleUpem import scale_upem
 from pyhanko.keys import load_private_key_from_pemder_data
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.stamp import TextStampStyle
 from pyhanko_certvalidator.registry import SimpleCertificateStore
@@ -41,11 +45,12 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 from facades.pdf.errors import SealConfigError
 from facades.pdf.seal_config import SealConfig
 
-FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")  # fonts-dejavu-core, as the CR-Bio itself
+FONT_SIZE = 7
 FIELD = "CachetElectronique"
 # Bottom margin of an A4 page 1 (18 mm ≈ 51 pt), centred between the footer's left and right texts.
-BOX = (190, 6, 405, 50)
-LAB_CHARS = 28  # what the box shows of the lab name (the whole name is in the signature)
+BOX = (200, 6, 400, 46)
+LAB_CHARS = 48  # what the box shows of the lab name (the whole name is in the signature)
 STAMP_TEXT = "%(lab)s\nCachet électronique\n%(ts)s"
 
 
@@ -172,17 +177,37 @@ class _Pdfa1Writer(IncrementalPdfFileWriter):
         return None
 
 
-@lru_cache(maxsize=4)
-def _font() -> GlyphAccumulatorFactory:
+@lru_cache(maxsize=1)
+def _font_bytes() -> bytes:
+    """DejaVu Sans cut to Latin-1 and rescaled to 1000 units per em, once per process: pyHanko writes the
+    glyph widths (``/W``) and the ``TJ`` adjustments in font units where PDF wants thousandths of an em, so a
+    2048-unit TrueType font would print with gaps between letters."""
     logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # "FFTM NOT subset" at each seal
-    return GlyphAccumulatorFactory(str(FONT))
+    font = TTFont(io.BytesIO(FONT.read_bytes()))
+    cut = Subsetter(Options(layout_features=["kern", "liga"], name_IDs=["*"], notdef_outline=True))
+    cut.populate(unicodes=range(0x20, 0x100))
+    cut.subset(font)
+    scale_upem(font, 1000)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+class _EmbeddedFont(GlyphAccumulatorFactory):
+    """DejaVu Sans, subset and embedded (PDF/A-1 wants every font embedded), read from memory: pyHanko's own
+    factory opens the file at each seal and never closes it."""
+
+    def create_font_engine(self, writer: BasePdfFileWriter, obj_stream: object = None) -> GlyphAccumulator:
+        return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(_font_bytes()), font_size=self.font_size,
+                                obj_stream=obj_stream)
 
 
 def seal_pdf(pdf: bytes, seal: Seal, lab_name: str) -> bytes:
     """``pdf`` with the seal appended (incremental update: the signed byte ranges cover the original); the
     box's date is the signing time claimed in the signature."""
     style = TextStampStyle(stamp_text=STAMP_TEXT, timestamp_format="%d/%m/%Y %H:%M UTC",
-                           text_box_style=TextBoxStyle(font=_font(), font_size=7, leading=8), background=None,
+                           text_box_style=TextBoxStyle(font=_EmbeddedFont(str(FONT), font_size=FONT_SIZE),
+                                                        font_size=FONT_SIZE, leading=FONT_SIZE + 1), background=None,
                            border_width=1)
     meta = signers.PdfSignatureMetadata(
         field_name=FIELD, md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES,
