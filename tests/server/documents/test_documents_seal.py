@@ -21,6 +21,9 @@ from pyhanko_certvalidator import ValidationContext
 
 from facades.insi.dev_pki import CertifiedKey, create_ca
 from facades.pdf import check_pdfa1b
+from facades.pdf.errors import SealConfigError
+from server.documents.service import seal_config
+from server.settings import Settings
 from tests.support.dedicated_lab import dedicated_lab
 from tests.support.documents_wait import crbio, documents_status, wait_for_documents
 from tests.support.dossiers import patient
@@ -103,3 +106,17 @@ def test_a_certificate_that_cannot_seal_stops_the_start_up_SGL_DOC_19(tmp_path: 
     signing_off = issue_seal_certificate(ca, tmp_path, signing=False)
     with pytest.raises(RuntimeError, match="not a signing certificate"):
         start_sgl(tmp_path / "var", env=_env(signing_off, ca), timeout=60).stop()
+
+
+@pytest.mark.req("SGL.DOC.19")
+def test_seal_setting_unset_seals_nothing_and_a_half_setting_is_refused_SGL_DOC_19(tmp_path: Path) -> None:
+    assert seal_config(Settings(data_dir=tmp_path)) is None  # as before SGL.DOC.19: no seal
+    with pytest.raises(SealConfigError, match="go together"):
+        seal_config(Settings(data_dir=tmp_path, crbio_seal_cert=tmp_path / "seal.pem"))
+    ca = create_ca(tmp_path)
+    seal = issue_seal_certificate(ca, tmp_path)
+    der_chain = tmp_path / "chain.der"
+    der_chain.write_bytes(_der(ca.cert))  # a chain given as one DER certificate is accepted too
+    config = seal_config(Settings(data_dir=tmp_path, crbio_seal_cert=seal.cert, crbio_seal_key=seal.key,
+                                  crbio_seal_chain=der_chain))
+    assert config is not None and config.chain == der_chain
