@@ -34,6 +34,7 @@ from fontTools.subset import Options, Subsetter
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
 from pyhanko.keys import load_private_key_from_pemder_data
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.text import TextBoxStyle
@@ -193,13 +194,28 @@ def _font_bytes() -> bytes:
     return out.getvalue()
 
 
+class _Pdfa1Glyphs(GlyphAccumulator):
+    """pyHanko's glyph accumulator plus the ``/CIDSet`` that PDF/A-1 wants on the descriptor of a subset CID
+    font: one bit per CID present (CID 0 included, high bit first)."""
+
+    def prepare_write(self) -> None:
+        if not self._write_prepared:
+            cids = {0, *(cid for cid, _ in self._glyphs.values())}
+            bits = bytearray(max(cids) // 8 + 1)
+            for cid in cids:
+                bits[cid // 8] |= 0x80 >> (cid % 8)
+            cid_set = self.writer.add_object(generic.StreamObject(stream_data=bytes(bits)))
+            self.cidfont_obj._font_descriptor[generic.pdf_name("/CIDSet")] = cid_set
+        super().prepare_write()  # type: ignore[no-untyped-call]
+
+
 class _EmbeddedFont(GlyphAccumulatorFactory):
     """DejaVu Sans, subset and embedded (PDF/A-1 wants every font embedded), read from memory: pyHanko's own
     factory opens the file at each seal and never closes it."""
 
     def create_font_engine(self, writer: BasePdfFileWriter, obj_stream: object = None) -> GlyphAccumulator:
-        return GlyphAccumulator(writer=writer, font_handle=io.BytesIO(_font_bytes()), font_size=self.font_size,
-                                obj_stream=obj_stream)
+        return _Pdfa1Glyphs(writer=writer, font_handle=io.BytesIO(_font_bytes()), font_size=self.font_size,
+                            obj_stream=obj_stream)
 
 
 def seal_pdf(pdf: bytes, seal: Seal, lab_name: str) -> bytes:

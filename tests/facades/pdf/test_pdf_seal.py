@@ -110,6 +110,11 @@ def test_sealed_report_stays_pdfa1b_with_a_visible_box_and_a_readable_datamatrix
         assert dict(pdf.trailer.Info.items()) == dict(before.trailer.Info.items())
         [widget] = [a for a in pdf.pages[0].get("/Annots", []) if a.get("/FT") == "/Sig"]
         assert [round(float(v)) for v in widget.Rect] == list(BOX) and int(widget.F) & 4  # printed
+        font = widget.AP.N.Resources.Font.F1.DescendantFonts[0]
+        assert font.FontDescriptor.FontFile2.read_bytes()  # the box's font is embedded (a subset)...
+        cid_set, widths = font.FontDescriptor.CIDSet.read_bytes(), list(font.W)
+        cids = [int(widths[i]) + k for i in range(0, len(widths), 2) for k in range(len(widths[i + 1]))]
+        assert all(cid_set[c // 8] & (0x80 >> (c % 8)) for c in cids)  # ...with the CIDSet PDF/A-1 wants
     page, plain = _page1(sealed.sealed, sealed.folder, "sealed"), _page1(sealed.plain, sealed.folder, "plain")
     scale = page.height / 842
     left, bottom, right, top = (int(v * scale) for v in BOX)
