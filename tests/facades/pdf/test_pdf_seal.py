@@ -110,6 +110,7 @@ def test_sealed_report_stays_pdfa1b_with_a_visible_box_and_a_readable_datamatrix
         assert dict(pdf.trailer.Info.items()) == dict(before.trailer.Info.items())
         [widget] = [a for a in pdf.pages[0].get("/Annots", []) if a.get("/FT") == "/Sig"]
         assert [round(float(v)) for v in widget.Rect] == list(BOX) and int(widget.F) & 4  # printed
+        assert list(widget.AP.keys()) == ["/N"] and "/NeedAppearances" not in pdf.Root.AcroForm  # PDF/A-1 6.5.3
         font = widget.AP.N.Resources.Font.F1.DescendantFonts[0]
         assert font.FontDescriptor.FontFile2.read_bytes()  # the box's font is embedded (a subset)...
         cid_set, widths = font.FontDescriptor.CIDSet.read_bytes(), list(font.W)
