@@ -26,6 +26,7 @@ from server.access import routes as access_routes
 from server.access.collections import ensure_access_indexes
 from server.access.enforce import enforce
 from server.access.keys import signing_key
+from server.admin import lab_profile as lab_profile_routes
 from server.admin import routes as admin_routes
 from server.analyzers import register_analyzers
 from server.annuaire import routes as annuaire_routes
@@ -88,6 +89,7 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
     (worklist_events_router, "/fhir", ["Worklists"]),
     (admin_routes.router, "/fhir", ["Administration"]),
+    (lab_profile_routes.router, "/fhir", ["Administration"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
     (fhir.router, "/fhir", ["FHIR"]),  # the generic interactions: last, they match any type
     (web_router, "", []),  # the web workbench's files and screens (/, /assets/..., /patients...): no API path
@@ -134,6 +136,8 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
     ("GET", "/fhir/Person", "/fhir/{rtype}"): "the local accounts (server/admin), not a search of stored Persons",
     ("GET", "/fhir/Endpoint", "/fhir/{rtype}"): "the socket partners (server/admin), not a search of stored Endpoints",
     ("DELETE", "/fhir/Endpoint/{rid}", "/fhir/{rtype}/{rid}"): "unregistering a socket partner (server/admin)",
+    ("GET", "/fhir/Organization/$lab-profile", "/fhir/{rtype}/{rid}"):
+        "the lab profile's texts (server/admin/lab_profile.py), not a read of Organization/$lab-profile",
     ("GET", "/fhir/$export-file/{rid}/{name}", "/fhir/{rtype}/{rid}/_history"):
         "an export's output file, not the history of a resource",
 }
