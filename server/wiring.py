@@ -54,6 +54,7 @@ from server.identity_feed import register_identity_feed
 from server.inbound.replay import replay_received
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
+from server.orders.rejection_notice import register_rejection_notice
 from server.portability import routes as portability_routes
 from server.portability.runner import resume_exports
 from server.psc import routes as psc_routes
@@ -150,6 +151,7 @@ def register_write_rules(write_rules: WriteRules, settings: Settings, database: 
     register_identity_rules(write_rules, settings)
     if database is not None:  # SGL.INS.34/36: after the identity rules, it sees the Patient as they decided it
         register_identity_updates(write_rules, database.db)
+        register_rejection_notice(write_rules, database.store)  # a refused tube is notified to its requester
     register_validation_rules(write_rules)
     register_catalogue_rules(write_rules)  # SGL.LOI.08/09: LOINC codes only through $set-loinc / $loinc-import
     register_dmp_block_rule(write_rules)  # SGL.DMP.02: only a biologist blocks a prescriber's or analysis' feeding
