@@ -155,6 +155,10 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("hl7_facility", "string"), Param("astm_sender", "string"), Param("addresses", "string", 0, "*"),
         Param("send_to", "string"), Param("identifier_types", "string", 0, "*"), Param("options", "string", 0, "*"),
         Param("identity_updates", "boolean"))),
+    Operation("lab-profile", "Read (GET) or save (POST) the lab's texts printed on every CR-Bio: RGPD information, "
+              "Cofrac number, autoverification notice (SGL.DOC.08-10)", (
+                  Param("rgpd", "string"), Param("cofrac-number", "string"), Param("autoverification", "string"),
+                  Param("source", "code", 0, "1", use="out"))),
     Operation("import-crbio", "Import a subcontractor's CR-Bio (CDA N3/N1 or PDF) into a patient file",
               body="application/xml"),
 )}

@@ -26,6 +26,7 @@ from server.access import routes as access_routes
 from server.access.collections import ensure_access_indexes
 from server.access.enforce import enforce
 from server.access.keys import signing_key
+from server.admin import lab_profile as lab_profile_routes
 from server.admin import routes as admin_routes
 from server.analyzers import register_analyzers
 from server.annuaire import routes as annuaire_routes
@@ -53,6 +54,7 @@ from server.identity_feed import register_identity_feed
 from server.inbound.replay import replay_received
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
+from server.orders.rejection_notice import register_rejection_notice
 from server.portability import routes as portability_routes
 from server.portability.runner import resume_exports
 from server.psc import routes as psc_routes
@@ -88,6 +90,7 @@ ROUTERS: tuple[tuple[APIRouter, str, list[str | Enum]], ...] = (
     (portability_routes.router, "/fhir", ["Portability (Bulk Data export)"]),
     (worklist_events_router, "/fhir", ["Worklists"]),
     (admin_routes.router, "/fhir", ["Administration"]),
+    (lab_profile_routes.router, "/fhir", ["Administration"]),
     (operation_definitions.router, "/fhir", ["FHIR"]),
     (fhir.router, "/fhir", ["FHIR"]),  # the generic interactions: last, they match any type
     (web_router, "", []),  # the web workbench's files and screens (/, /assets/..., /patients...): no API path
@@ -134,6 +137,8 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
     ("GET", "/fhir/Person", "/fhir/{rtype}"): "the local accounts (server/admin), not a search of stored Persons",
     ("GET", "/fhir/Endpoint", "/fhir/{rtype}"): "the socket partners (server/admin), not a search of stored Endpoints",
     ("DELETE", "/fhir/Endpoint/{rid}", "/fhir/{rtype}/{rid}"): "unregistering a socket partner (server/admin)",
+    ("GET", "/fhir/Organization/$lab-profile", "/fhir/{rtype}/{rid}"):
+        "the lab profile's texts (server/admin/lab_profile.py), not a read of Organization/$lab-profile",
     ("GET", "/fhir/$export-file/{rid}/{name}", "/fhir/{rtype}/{rid}/_history"):
         "an export's output file, not the history of a resource",
 }
@@ -146,6 +151,7 @@ def register_write_rules(write_rules: WriteRules, settings: Settings, database: 
     register_identity_rules(write_rules, settings)
     if database is not None:  # SGL.INS.34/36: after the identity rules, it sees the Patient as they decided it
         register_identity_updates(write_rules, database.db)
+        register_rejection_notice(write_rules, database.store)  # a refused tube is notified to its requester
     register_validation_rules(write_rules)
     register_catalogue_rules(write_rules)  # SGL.LOI.08/09: LOINC codes only through $set-loinc / $loinc-import
     register_dmp_block_rule(write_rules)  # SGL.DMP.02: only a biologist blocks a prescriber's or analysis' feeding

@@ -144,6 +144,8 @@ TABLE: tuple[Row, ...] = (
         (ADMINISTRATEUR,), "the lab always keeps one active administrator"),
     Row(("Endpoint",), (READ,), (ADMINISTRATEUR,), "the socket partners (analyzers, EHRs, identity source)"),
     Row(("Endpoint",), ("$add-partner", DELETE), (ADMINISTRATEUR,), "who may send HL7/ASTM to the lab"),
+    Row(("Organization",), ("$lab-profile",), (ADMINISTRATEUR,),
+        "the RGPD, Cofrac and autoverification texts printed on every CR-Bio (SGL.DOC.08-10)"),
     # the trail (SGL.INS.17): append-only for every client, written by the server
     Row(TRAIL, (READ,), (SECRETAIRE, BIOLOGISTE, BIOLOGISTE_RESPONSABLE, ADMINISTRATEUR)),
     Row(TRAIL, (CREATE, UPDATE, DELETE), (), "AuditEvent and Provenance are append-only, written by the server"),

@@ -49,6 +49,7 @@ from server.documents.generate import Documents, generate
 from server.documents.jobs import COLLECTION, DONE, FAILED, with_status
 from server.documents.profile import LabProfile
 from server.documents.storage import next_version, store_documents
+from server.documents.stored_profile import effective
 from server.documents.trigger import DOCUMENTED, DOCUMENTS_STEP, source_of, with_source
 from server.stored_catalog import CatalogRepository
 from server.validation.steps import workflow_step
@@ -102,7 +103,8 @@ class DocumentProducer:
         if report.get("status") not in DOCUMENTED:
             await self.leases.give_back(report_id, {"state": DONE, "error": f"report {report.get('status')}"})
             return
-        dossier = await gather(self.store, report, self.profile, catalogue=self.catalogue)
+        profile = await effective(self.db, self.profile)  # the texts the lab saved last (SGL.DOC.08-10)
+        dossier = await gather(self.store, report, profile, catalogue=self.catalogue)
         source = dossier.fingerprint()
         if not dossier.results or (report.get("presentedForm") and source_of(report) == source):
             await self.leases.give_back(report_id, {"state": DONE})
@@ -117,12 +119,13 @@ class DocumentProducer:
         if isinstance(made, Refused):
             await self._fail(job, report, made.reason)
             return
-        await self._store(job, report, made, source)
+        await self._store(job, report, made, source, profile)
 
-    async def _store(self, job: dict[str, Any], report: Resource, docs: Documents, source: str) -> None:
+    async def _store(self, job: dict[str, Any], report: Resource, docs: Documents, source: str,
+                     profile: LabProfile) -> None:
         try:
             async with workflow_step(self.store, self.guard, DOCUMENTS_STEP) as writer:
-                forms = await store_documents(self.store, report, docs, self.profile, writer.session)
+                forms = await store_documents(self.store, report, docs, profile, writer.session)
                 out = with_status(with_source(report, forms, source), "ready", docs.version.number)
                 stored = await writer.update(out)  # If-Match: the report as read, or 412 (re-pinned: taken again)
                 action = Action.PUBLISH if docs.version.number == 1 else Action.REPLACE

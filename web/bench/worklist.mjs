@@ -1,5 +1,6 @@
 // Run by bench/web.py: login -> interactive bench worklist, timed in Chromium (playwright-core), and the
 // page's own FHIR search timed alone from the page as the baseline. Prints one JSON line.
+import { writeFileSync } from "node:fs";
 import { chromium } from "playwright-core";
 
 const bench = JSON.parse(process.env.SGL_WEB_BENCH ?? "null");
@@ -20,6 +21,13 @@ try {
     await page.getByLabel("Identifiant").fill("thomas");
     await page.getByLabel("Mot de passe").fill(bench.password);
     const started = await page.evaluate(() => performance.now());
+    const clicked = Date.now();
+    const waterfall = [];  // SGL_WEB_TRACE=file: each request after the click, ms from the click (where the time goes)
+    page.on("requestfinished", (r) => {
+      const t = r.timing();
+      waterfall.push({ url: r.url().replace(bench.baseUrl, ""), start: Math.round(t.startTime - clicked),
+        end: Math.round(t.startTime - clicked + t.responseEnd) });
+    });
     await page.getByRole("button", { name: "Se connecter" }).click();
     const table = page.getByRole("table", { name: "Résultats à valider techniquement" });
     // interactive: the table is there, every row's button is enabled and the last one takes the focus
@@ -32,6 +40,10 @@ try {
       return document.activeElement === last;
     });
     times.push((await page.evaluate(() => performance.now())) - started);
+    if (process.env.SGL_WEB_TRACE) {
+      writeFileSync(process.env.SGL_WEB_TRACE, JSON.stringify({ interactive: times.at(-1),
+        requests: waterfall.filter((w) => w.start >= 0).sort((a, b) => a.start - b.start) }, null, 1));
+    }
     rows = await table.locator("tbody tr").count();
     count = await page.getByTestId("bench-count").textContent();
     const search = await page.evaluate(async () => {

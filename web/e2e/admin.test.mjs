@@ -85,3 +85,23 @@ test("the administrator registers an analyzer (a wrong address said next to its 
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test("the administrator edits the lab profile: a wrong Cofrac number said next to its field, then saved", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "root", { from: "/administration" });
+  const form = page.getByRole("form", { name: "Profil du laboratoire" });
+  await form.getByText("Valeurs du fichier de configuration").waitFor();
+  const rgpd = form.getByLabel(/^Information des patients \(RGPD\)/);
+  assert.match(await rgpd.inputValue(), /\S/, "the environment's RGPD text is shown before any save");
+  await rgpd.fill("Données traitées par le laboratoire ; DPO : dpo@labo-web.fr.");
+  await form.getByLabel(/^N° d'accréditation Cofrac/).fill("COFRAC-X");
+  await form.getByRole("button", { name: "Enregistrer le profil" }).click();
+  await form.getByText("a Cofrac accreditation number reads like 8-1234").waitFor();
+  await form.getByLabel(/^N° d'accréditation Cofrac/).fill("8-4321");
+  await form.getByRole("button", { name: "Enregistrer le profil" }).click();
+  await form.getByRole("status").filter({ hasText: "Profil enregistré" }).waitFor();
+  await form.getByText(/Enregistré le .* par/).waitFor();
+  await assertAccessible(page, "profil du laboratoire");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

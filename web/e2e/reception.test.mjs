@@ -205,7 +205,7 @@ test("a request from the catalogue, its tube labels (PDF), reception scan first,
   assert.equal(await page.getByRole("textbox", { name: "Commentaire" }).inputValue(), "sérum rosé", "not reset");
   await screenshot(page, "reception-non-conformite");
   await page.getByRole("button", { name: "Enregistrer la non-conformité" }).click();
-  await page.getByText(`Tube ${accessions[1]} (ADRUN ZOE) déclaré non conforme : Échantillon hémolysé.`).waitFor();
+  await page.getByText(`Tube ${accessions[1]} (ADRUN ZOE) déclaré non conforme : Échantillon hémolysé. Le prescripteur en est informé (message du laboratoire).`).waitFor();
   assert.equal(writes.length, 1, "the Enter earlier sent nothing: only the button's write");
   await bar.focus();
   seen = await scan(accessions[1]);

@@ -14,6 +14,7 @@ from server.access import accounts
 from server.access.collections import USERS
 from server.access.passwords import verify_secret
 from server.database import open_database
+from server.documents.stored_profile import stored_texts
 from server.partners.registry import PartnerRegistry
 from server.settings import Settings
 from tests.support.sgl_server import SglProcess, start_sgl
@@ -48,5 +49,9 @@ async def test_administration_screen_in_the_browser(admin_server: SglProcess) ->
         registered = await PartnerRegistry(database.db).all()
         assert [(p.name, p.role, p.hl7_application, p.addresses) for p in registered] == [
             ("COBAS-1", "automate", "COBAS", ("10.0.5.0/24", "127.0.0.1"))]
+        saved = await stored_texts(database.db)  # the lab profile saved from the page, with who saved it
+        assert saved and (saved["rgpd"], saved["cofrac_number"]) == (
+            "Données traitées par le laboratoire ; DPO : dpo@labo-web.fr.", "8-4321")
+        assert saved["by"]["identifier"]["value"] == "user:root"
     finally:
         await database.close()

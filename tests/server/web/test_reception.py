@@ -144,6 +144,10 @@ async def test_request_labels_reception_and_a_refused_tube_in_the_browser(
                                                     "code": "RH", "display": "Échantillon hémolysé"}
     assert refused["note"][-1]["authorString"] == "Sophie ACCUEIL"
     assert refused["note"][-1]["text"] == "Non-conformité : Échantillon hémolysé — sérum rosé"
+    [notice] = await _search(reception_server, f"Communication?about=Specimen/{refused['id']}")  # to the requester
+    request_id = refused["request"][0]["reference"].split("/")[1]
+    [request] = await _search(reception_server, f"ServiceRequest?_id={request_id}")
+    assert notice["recipient"] == [request["requester"]] and notice["reasonCode"][0]["coding"][0]["code"] == "RH"
 
 
 async def test_unmatched_results_attached_or_rejected_in_the_browser(

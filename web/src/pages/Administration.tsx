@@ -8,6 +8,7 @@ import {
 } from "@mantine/core";
 import { ApiError, call, fhir, type FhirResource } from "../api";
 import { ROLE_LABELS, can, type Session } from "../session";
+import { LabProfileSection } from "./LabProfile";
 
 const ROLE_URL = "urn:opensgl:StructureDefinition/role";
 const LOCKED_URL = "urn:opensgl:StructureDefinition/locked-until";
@@ -110,6 +111,7 @@ export function AdministrationPage({ session }: { session: Session }) {
       {partners !== null && can(session, "Endpoint", "$add-partner") && (
         <NewPartner onAdded={(name) => { setNotice({ ok: true, text: `Partenaire ${name} enregistré.` }); reloadPartners(); }} />
       )}
+      {can(session, "Organization", "$lab-profile") && <LabProfileSection />}
     </Stack>
   );
 }

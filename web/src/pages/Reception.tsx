@@ -3,7 +3,8 @@
 // If-Match), with an immediate green or red answer, and the bar is ready for the next tube. A tube that does
 // not conform is refused with a predefined reason (HL7 table 0490) recorded on the Specimen (status
 // "unsatisfactory", condition, a dated note naming who refused it). In the refusal form Enter sends nothing:
-// a scanner's Enter in the wrong field never records a refusal; the button does.
+// a scanner's Enter in the wrong field never records a refusal; the button does. The server notifies the requester
+// of a refused tube (a Communication written with the refusal); the answer says so.
 import { useRef, useState, type KeyboardEvent } from "react";
 import { Alert, Badge, Button, Group, NativeSelect, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { ApiError, fhir, included, matches, type Bundle, type CodeableConcept, type FhirResource, type Reference } from "../api";
@@ -130,6 +131,17 @@ export function ReceptionPage({ session }: { session: Session }) {
   );
 }
 
+/** What the server did about the requester: the Communication it wrote with the refusal (server/orders/rejection_notice.py). */
+async function notified(tube: Specimen): Promise<string> {
+  try {
+    const found = matches(await fhir<Bundle>(`Communication?about=${encodeURIComponent(`Specimen/${tube.id ?? ""}`)}&_count=10`));
+    return found.length > 0 ? "Le prescripteur en est informé (message du laboratoire)."
+      : "Aucun prescripteur à informer sur la demande.";
+  } catch {
+    return "";  // a role that may not read Communications: the refusal itself is recorded
+  }
+}
+
 function RejectForm({ session, scanned, onDone }: {
   session: Session; scanned: Scanned; onDone: (result: Scanned | null) => void;
 }) {
@@ -158,7 +170,7 @@ function RejectForm({ session, scanned, onDone }: {
           note: [...(current.note ?? []), { time: now, authorString: session.name ?? session.username,
             text: `Non-conformité : ${label}${comment.trim() ? ` — ${comment.trim()}` : ""}` }] } });
       onDone({ ...scanned, tone: "bad", specimen: written,
-        text: `Tube ${scanned.accession} (${scanned.patient}) déclaré non conforme : ${label}.` });
+        text: `Tube ${scanned.accession} (${scanned.patient}) déclaré non conforme : ${label}. ${await notified(written)}` });
     } catch (e) {
       setError(e instanceof ApiError && e.status === 412
         ? "Le tube a été modifié entre-temps : relisez-le." : `Non enregistré : ${(e as Error).message}`);
