@@ -137,10 +137,16 @@ async def test_merge_of_an_unknown_patient_is_not_found(bio: httpx.AsyncClient, 
 
 
 @pytest.mark.req("SGL.INS.05")
-async def test_merge_is_refused_to_desk_and_bench_roles_SGL_INS_05(desk: httpx.AsyncClient, tech: httpx.AsyncClient
-                                                                   ) -> None:
+async def test_merge_is_refused_to_desk_and_bench_roles_SGL_INS_05(desk: httpx.AsyncClient, tech: httpx.AsyncClient,
+                                                                   bio: httpx.AsyncClient) -> None:
     a, b = [await stored(desk, provisional(family="MERGESIX")) for _ in range(2)]
+    request = await bio.post("ServiceRequest", json={"resourceType": "ServiceRequest", "status": "active",
+                                                     "intent": "order", "code": {"text": "bilan"},
+                                                     "subject": {"reference": f"Patient/{a['id']}"}})
+    assert request.status_code == 201, request.text
     for client in (desk, tech):
         r = await client.post("Patient/$merge", json=merge_body(a, b))
         assert r.status_code == 403 and "$merge" in r.text, r.text
     assert await version(desk, a) == "1" and await version(desk, b) == "1"
+    kept = (await bio.get(f"ServiceRequest/{request.json()['id']}")).json()  # nothing carried over either
+    assert kept["meta"]["versionId"] == "1" and kept["subject"] == {"reference": f"Patient/{a['id']}"}
