@@ -64,9 +64,7 @@ async def carry_over(store: FhirStore, merged_id: str, kept_id: str, *, session:
     written: list[str] = []
     for rtype, element, rid in found:
         stored = await store.read(rtype, rid, session=session)
-        body = dict(stored.resource or {})
-        if (body.get(element) or {}).get("reference") != old:  # changed since the search: not this patient's
-            continue
+        body = dict(stored.resource or {})  # same snapshot as the search: it still names the merged Patient
         body[element] = {"reference": new}  # the old display/identifier named the merged identity
         done, _ = await store.update(body, expected_vid=stored.vid, session=session)
         written.append(f"{rtype}/{rid}/_history/{done.vid}")
