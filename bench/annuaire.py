@@ -61,7 +61,7 @@ async def _raw_insert(data: Path) -> tuple[int, float]:
         for rtype in TYPES:
             target = database.db[f"bench_raw_{rtype}"]
             await target.drop()
-            cursor = database.db[rtype].find({}, batch_size=RAW_BATCH)
+            cursor = database.db[rtype].find({}, sort=[("_id", 1)], batch_size=RAW_BATCH).hint([("_id", 1)])
             chunk: list[dict[str, object]] = []
             async for doc in cursor:
                 chunk.append(doc)

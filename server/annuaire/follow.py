@@ -13,11 +13,15 @@ After a load of the PS file:
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 from facades.annuaire import IDNPS_SYSTEM, RPPS_SYSTEM, TAG_CODE, TAG_SYSTEM, practitioner_id
 from resources.store.mongo import MongoFhirStore
 from server.access.collections import USERS
+
+ID_PREFIX = practitioner_id("")
+"""Every directory resource's id starts with it (``as-<national id>``, ``as-<structure technical id>``)."""
 
 ABSENT = {"system": TAG_SYSTEM, "code": "absent-annuaire", "display": "absent de l'Annuaire Santé"}
 
@@ -82,10 +86,20 @@ def _followed(local: dict[str, Any], directory: dict[str, Any] | None) -> dict[s
     return out
 
 
+async def _local_practitioners(store: MongoFhirStore) -> AsyncIterator[dict[str, Any]]:
+    """The lab's own Practitioners: the ids outside the directory's ``as-`` range, read by two ranges of the
+    ``_id`` index. Why not a filter on the tag: no index serves ``$ne``, and SecantusDB answers an unindexed
+    query by reading the whole collection into its memory first (2.9 GB for the 92,000 directory
+    Practitioners of the 100k-line bench, then the driver gave up on it)."""
+    for outside in ({"$lt": ID_PREFIX}, {"$gte": ID_PREFIX[:-1] + chr(ord(ID_PREFIX[-1]) + 1)}):
+        async for doc in store.db["Practitioner"].find({"_id": outside}, projection={"r": 1}):
+            if all(t.get("code") != TAG_CODE for t in (doc["r"].get("meta") or {}).get("tag", [])):
+                yield doc["r"]
+
+
 async def follow_correspondents(store: MongoFhirStore) -> dict[str, int]:
     counts = {"correspondentsUpdated": 0, "correspondentsAbsent": 0}
-    async for doc in store.db["Practitioner"].find({"r.meta.tag.code": {"$ne": TAG_CODE}}, projection={"r": 1}):
-        local = doc["r"]
+    async for local in _local_practitioners(store):
         idnat = national_id(local)
         directory = await _directory(store, idnat) if idnat else None
         wanted = _followed(local, directory)
