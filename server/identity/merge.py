@@ -13,9 +13,9 @@ stays), both ``valueReference``, as in the FHIR R5 ``Patient/$merge``; the ident
   ``replaces`` link: both writes, through the write rules (which also tell the partners, ADT^A40,
   ``server/delivery/identity_updates.py``) and the AuditEvent naming both patients, commit in one
   transaction or not at all.
-- Requests, specimens, results and documents keep pointing at the merged Patient (validated results and
-  signed documents are never rewritten): they are reachable from the survivor through its ``replaces``
-  link, which the workbench follows.
+- Requests, specimens, results, reports and documents of the merged Patient are re-pointed to the survivor
+  in the same transaction, and the AuditEvent lists every version written (``carry_over.py``, shared with the
+  feed's ADT^A40): a search or a delta check on the survivor sees them. A CR-Bio already sent is not re-issued.
 
 Who may merge is a row of the permission table (``$merge``): a merge decides whose results are whose.
 """
@@ -29,7 +29,7 @@ from resources.ins import identity_status, ins_identifier
 from resources.interactions import update
 from resources.store.base import StoreSession
 from server.access.permissions import authorize
-from server.audit import audit_event
+from server.identity.carry_over import complete_merge
 from server.identity.parameters import Params, parameters, where
 from server.identity.scope import Scope
 
@@ -85,9 +85,7 @@ async def merge(scope: Scope, params: Params) -> dict[str, Any]:
                             if_match=f'W/"{merged[1]}"', session=session, write_rule=scope.write_rule)
         kept = await update(scope.store, "Patient", target, with_link(survivor[0], "replaces", source),
                             if_match=f'W/"{survivor[1]}"', session=session, write_rule=scope.write_rule)
-        await scope.store.create(audit_event([target, source], who=scope.caller, interaction="update",
-                                             query=f"Patient/$merge Patient/{source} -> Patient/{target}"),
-                                 session=session)
+        await complete_merge(scope.store, source, target, who=scope.caller, via="Patient/$merge", session=session)
     return parameters(("result", kept.resource), ("merged", done.resource))
 
 

@@ -21,7 +21,6 @@ import logging
 from facades.hl7v2 import AckDecision, AckError, Hl7ContentError, Hl7ParseError, InboundMessage, at
 from facades.hl7v2.pam import SUPPORTED_EVENTS, IdentityChange, location_of, read_identity_change
 from resources.errors import Forbidden, SglError
-from resources.interactions import WriteRule
 from server.access.caller import Caller
 from server.access.roles import SOURCE_IDENTITE
 from server.context import AppContext
@@ -53,7 +52,7 @@ class IdentityFeed:
             change = read_identity_change(message, identifier_types=partner.identifier_types)
             caller = Caller(id=f"partner:{partner.name}", role=FEED_ROLE, kind="partner", address=inbound.peer)
             async with self.locks.holding(change):
-                produced, warnings = await self._apply(change, self.ctx.write_rules.for_caller(caller))
+                produced, warnings = await self._apply(change, caller)
         except Hl7ParseError as exc:  # the message was read: a refused value is AE, not AR
             log.warning("ADT^%s %s refused: %s", message.trigger_event, message.control_id, exc.diagnostics)
             raise Hl7ContentError.of(exc) from exc
@@ -64,10 +63,10 @@ class IdentityFeed:
                  change.status, ", INS deleted by the sender" if change.ins_deleted else "")
         return AckDecision.accept(*change.warnings, *warnings, produced=produced)
 
-    async def _apply(self, change: IdentityChange, write_rule: WriteRule) -> tuple[list[str], list[AckError]]:
-        store = self.ctx.store
+    async def _apply(self, change: IdentityChange, caller: Caller) -> tuple[list[str], list[AckError]]:
+        store, write_rule = self.ctx.store, self.ctx.write_rules.for_caller(caller)
         if change.kind == "merge":
-            return await merge(store, change, write_rule=write_rule)
+            return await merge(store, change, write_rule=write_rule, who=caller)
         if change.kind == "change-id":
             return await change_id(store, change, write_rule=write_rule), []
         return [written(await upsert(store, change, write_rule=write_rule))], []

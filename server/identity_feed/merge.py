@@ -2,8 +2,8 @@
 
 The surviving Patient is created or updated from the PID and gets a ``replaces`` link; the merged
 one becomes inactive with a ``replaced-by`` link (FHIR R4 Patient.link). Both writes run in one
-transaction. Observations, reports and orders are **not** moved to the survivor yet: they keep
-pointing at the merged Patient, whose link leads to the survivor.
+transaction with the carrying over of the merged Patient's data and the merge's AuditEvent
+(``server.identity.carry_over.complete_merge``, the same path as ``POST /fhir/Patient/$merge``).
 When MRG-1 names no stored patient (or the survivor itself) there is nothing to merge: the
 survivor is written and a warning returned with the AA.
 """
@@ -14,11 +14,14 @@ from facades.hl7v2 import AckError
 from facades.hl7v2.pam import UNKNOWN_KEY_IDENTIFIER, IdentityChange, merged_into, replacing
 from resources.interactions import WriteRule, update
 from resources.store.base import FhirStore
+from server.access.caller import Caller
+from server.identity.carry_over import complete_merge
 from server.identity_feed.lookup import find_by_ipp, written
 from server.identity_feed.upsert import upsert
 
 
-async def merge(store: FhirStore, change: IdentityChange, *, write_rule: WriteRule) -> tuple[list[str], list[AckError]]:
+async def merge(store: FhirStore, change: IdentityChange, *, write_rule: WriteRule,
+                who: Caller) -> tuple[list[str], list[AckError]]:
     """(the ``Patient/id`` written, warnings)."""
     prior = change.prior_ipp
     assert prior is not None, "an A40 change always carries MRG-1"
@@ -36,4 +39,6 @@ async def merge(store: FhirStore, change: IdentityChange, *, write_rule: WriteRu
         survivor_ref = written(outcome)
         await update(store, "Patient", merged.id, merged_into(merged.resource, survivor_ref.removeprefix("Patient/")),
                      if_match=merged.etag, write_rule=write_rule, session=session)
+        await complete_merge(store, merged.id, survivor_ref.removeprefix("Patient/"), who=who, via="ADT^A40",
+                             session=session)
     return [survivor_ref, f"Patient/{merged.id}"], []

@@ -66,17 +66,21 @@ async def test_duplicate_is_merged_into_the_qualified_identity(bio: httpx.AsyncC
     assert {"other": {"reference": f"Patient/{duplicate['id']}"}, "type": "replaces"} in kept["link"]
     assert merged["active"] is False
     assert merged["link"] == [{"other": {"reference": f"Patient/{survivor['id']}"}, "type": "replaced-by"}]
-    # what pointed at the duplicate is reached from the survivor through its link
     stored_merged = (await bio.get(f"Patient/{duplicate['id']}")).json()
     assert stored_merged["active"] is False
-    refs = [link["other"]["reference"] for link in (await bio.get(f"Patient/{survivor['id']}")).json()["link"]]
-    found = (await bio.get("Observation", params={"subject": refs[0]})).json()
+    # the duplicate's result is carried over to the survivor: a new version, history keeps the old subject
+    found = (await bio.get("Observation", params={"subject": f"Patient/{survivor['id']}"})).json()
     assert [e["resource"]["id"] for e in found["entry"]] == [result.json()["id"]]
+    assert "entry" not in (await bio.get("Observation", params={"subject": f"Patient/{duplicate['id']}"})).json()
+    moved = found["entry"][0]["resource"]
+    assert moved["meta"]["versionId"] == "2" and moved["valueQuantity"] == result.json()["valueQuantity"]
+    before = (await bio.get(f"Observation/{moved['id']}/_history/1")).json()
+    assert before["subject"] == {"reference": f"Patient/{duplicate['id']}"}
     events = (await desk.get("AuditEvent", params={"entity": f"Patient/{duplicate['id']}"})).json()["entry"]
     merges = [e["resource"] for e in events if "$merge" in str(e["resource"]["entity"])]
     assert len(merges) == 1
     assert {e["what"]["reference"] for e in merges[0]["entity"] if "what" in e} == {
-        f"Patient/{survivor['id']}", f"Patient/{duplicate['id']}"}
+        f"Patient/{survivor['id']}", f"Patient/{duplicate['id']}", f"Observation/{moved['id']}/_history/2"}
     assert merges[0]["agent"][0]["role"][0]["coding"][0]["code"] == "biologiste"
 
 
@@ -133,10 +137,16 @@ async def test_merge_of_an_unknown_patient_is_not_found(bio: httpx.AsyncClient, 
 
 
 @pytest.mark.req("SGL.INS.05")
-async def test_merge_is_refused_to_desk_and_bench_roles_SGL_INS_05(desk: httpx.AsyncClient, tech: httpx.AsyncClient
-                                                                   ) -> None:
+async def test_merge_is_refused_to_desk_and_bench_roles_SGL_INS_05(desk: httpx.AsyncClient, tech: httpx.AsyncClient,
+                                                                   bio: httpx.AsyncClient) -> None:
     a, b = [await stored(desk, provisional(family="MERGESIX")) for _ in range(2)]
+    request = await bio.post("ServiceRequest", json={"resourceType": "ServiceRequest", "status": "active",
+                                                     "intent": "order", "code": {"text": "bilan"},
+                                                     "subject": {"reference": f"Patient/{a['id']}"}})
+    assert request.status_code == 201, request.text
     for client in (desk, tech):
         r = await client.post("Patient/$merge", json=merge_body(a, b))
         assert r.status_code == 403 and "$merge" in r.text, r.text
     assert await version(desk, a) == "1" and await version(desk, b) == "1"
+    kept = (await bio.get(f"ServiceRequest/{request.json()['id']}")).json()  # nothing carried over either
+    assert kept["meta"]["versionId"] == "1" and kept["subject"] == {"reference": f"Patient/{a['id']}"}

@@ -65,3 +65,20 @@ async def test_analysis_without_thresholds_is_not_checked(lab: Lab) -> None:
     rid = await lab.result(patient, order, "GLU", 1.05)
     assert (await lab.validate(rid)).status_code == 200
     assert codes(await lab.read("Observation", rid)) == {"N"}
+
+
+async def test_delta_check_on_the_kept_identity_sees_the_merged_duplicates_previous_result(lab: Lab) -> None:
+    """The duplicate's final creatinine, once merged, is the kept patient's previous value (Patient/$merge)."""
+    kept, duplicate = await lab.patient(), await lab.patient()
+    previous = await _previous(lab, duplicate, "CREA", 80, "2026-10-01T08:00:00+02:00")
+    merged = await lab.client.post("Patient/$merge", json={"resourceType": "Parameters", "parameter": [
+        {"name": "source-patient", "valueReference": {"reference": f"Patient/{duplicate}"}},
+        {"name": "target-patient", "valueReference": {"reference": f"Patient/{kept}"}}]})
+    assert merged.status_code == 200, merged.text
+    [order] = await lab.order(kept)
+    rid = await lab.result(kept, order, "CREA", 160)
+    assert (await lab.validate(rid)).status_code == 200
+    stored = await lab.read("Observation", rid)
+    assert codes(stored) == {"H", "U"}
+    [note] = [n for n in stored["note"] if n.get("extension")]
+    assert note["extension"] == [{"url": EXT_DELTA_CHECK, "valueReference": {"reference": f"Observation/{previous}"}}]

@@ -1,0 +1,93 @@
+"""One merge path: an ADT^A40 from the GAM and a ``POST Patient/$merge`` carry the duplicate's data over to the
+kept identity the same way (new versions, history keeping the old subject, an AuditEvent listing them)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.access import role_client
+from tests.support.adt_feed import exchange, msa, new_ipp, patients
+from tests.support.pam_samples import adt, pid
+from tests.support.sgl_server import SglProcess
+
+pytestmark = pytest.mark.db
+
+
+@pytest.fixture(scope="module")
+async def bio(feed_server: SglProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with role_client(feed_server.base, feed_server.data_dir, "biologiste") as client:
+        yield client
+
+
+async def _fed_pair(feed_server: SglProcess, http: httpx.AsyncClient, tag: str) -> tuple[str, str, str, str]:
+    kept_ipp, dup_ipp = new_ipp(), new_ipp()
+    acks = await exchange(feed_server.mllp_port, adt("A28", f"{tag}-1", pid(kept_ipp, ins=None, pid32="PROV")),
+                          adt("A28", f"{tag}-2", pid(dup_ipp, ins=None, pid32="PROV")))
+    assert [msa(a)[0] for a in acks] == ["AA", "AA"]
+    [kept], [dup] = await patients(http, kept_ipp), await patients(http, dup_ipp)
+    return kept["id"], dup["id"], kept_ipp, dup_ipp
+
+
+async def _data_of(bio: httpx.AsyncClient, patient: str) -> list[str]:
+    """An order, its result and a task, each pointing at ``patient`` the way the lab's own writers do."""
+    order = await bio.post("ServiceRequest", json={
+        "resourceType": "ServiceRequest", "status": "active", "intent": "order", "code": {"text": "bilan"},
+        "subject": {"reference": f"Patient/{patient}", "display": "DOUBLON"}})
+    result = await bio.post("Observation", json={
+        "resourceType": "Observation", "status": "final", "subject": {"reference": f"Patient/{patient}"},
+        "basedOn": [{"reference": f"ServiceRequest/{order.json()['id']}"}],
+        "code": {"coding": [{"system": "http://loinc.org", "code": "2160-0"}]}, "effectiveDateTime": "2026-10-01",
+        "valueQuantity": {"value": 80, "unit": "µmol/L", "system": "http://unitsofmeasure.org", "code": "umol/L"}})
+    task = await bio.post("Task", json={"resourceType": "Task", "status": "requested", "intent": "order",
+                                        "for": {"reference": f"Patient/{patient}"}})
+    assert [a.status_code for a in (order, result, task)] == [201, 201, 201], (order.text, result.text, task.text)
+    return [f"ServiceRequest/{order.json()['id']}", f"Observation/{result.json()['id']}", f"Task/{task.json()['id']}"]
+
+
+async def _state(bio: httpx.AsyncClient, kept: str, dup: str, refs: list[str]) -> dict[str, Any]:
+    """What a merge left, with the ids taken out so that two merges can be compared."""
+    names = {f"Patient/{kept}": "KEPT", f"Patient/{dup}": "DUP"}
+    out: dict[str, Any] = {}
+    for ref in refs:
+        now = (await bio.get(ref)).json()
+        first = (await bio.get(f"{ref}/_history/1")).json()
+        element = "for" if ref.startswith("Task/") else "subject"
+        out[ref.split("/")[0]] = (now["meta"]["versionId"], names[now[element]["reference"]],
+                                  names[first[element]["reference"]])
+    for ptype, param in (("Observation", "subject"), ("ServiceRequest", "subject")):
+        on_dup = (await bio.get(ptype, params={param: f"Patient/{dup}"})).json()
+        out[f"{ptype} left on DUP"] = len(on_dup.get("entry", ()))
+    kept_p, dup_p = (await bio.get(f"Patient/{kept}")).json(), (await bio.get(f"Patient/{dup}")).json()
+    out["links"] = ([(x["type"], names[x["other"]["reference"]]) for x in kept_p["link"]],
+                    [(x["type"], names[x["other"]["reference"]]) for x in dup_p["link"]], dup_p["active"])
+    events = (await bio.get("AuditEvent", params={"entity": f"Patient/{dup}"})).json().get("entry", ())
+    listed = [{e["what"]["reference"].rsplit("/_history/")[0] for e in ev["resource"]["entity"] if "what" in e}
+              for ev in events if "->" in str(ev["resource"]["entity"])]
+    out["audited"] = [sorted(names.get(r, r.split("/")[0]) for r in found) for found in listed]
+    return out
+
+
+async def test_a40_and_patient_merge_carry_the_data_over_alike(feed_server: SglProcess, feed_http: httpx.AsyncClient,
+                                                             bio: httpx.AsyncClient) -> None:
+    kept_a, dup_a, kept_ipp, dup_ipp = await _fed_pair(feed_server, feed_http, "CO-A")
+    refs_a = await _data_of(bio, dup_a)
+    [ack] = await exchange(feed_server.mllp_port, adt("A40", "CO-A-3", pid(kept_ipp, ins=None, pid32="PROV"),
+                                                      f"MRG|{dup_ipp}^^^CHU-X&000897406&N^PI"))
+    assert msa(ack) == ("AA", "CO-A-3")
+    kept_b, dup_b, _, _ = await _fed_pair(feed_server, feed_http, "CO-B")
+    refs_b = await _data_of(bio, dup_b)
+    answer = await bio.post("Patient/$merge", json={"resourceType": "Parameters", "parameter": [
+        {"name": "source-patient", "valueReference": {"reference": f"Patient/{dup_b}"}},
+        {"name": "target-patient", "valueReference": {"reference": f"Patient/{kept_b}"}}]})
+    assert answer.status_code == 200, answer.text
+    by_feed, by_api = await _state(bio, kept_a, dup_a, refs_a), await _state(bio, kept_b, dup_b, refs_b)
+    assert by_feed == by_api
+    assert by_feed["Observation"] == ("2", "KEPT", "DUP") and by_feed["Task"] == ("2", "KEPT", "DUP")
+    assert by_feed["Observation left on DUP"] == 0 and by_feed["links"] == ([("replaces", "DUP")],
+                                                                             [("replaced-by", "KEPT")], False)
+    assert by_feed["audited"] == [["DUP", "KEPT", "Observation", "ServiceRequest", "Task"]]
+
