@@ -202,7 +202,8 @@ async def baseline(database: Database, since: set[str], connections: int, result
     await asyncio.gather(*(writer(batches[i::connections]) for i in range(connections)))
     elapsed = time.perf_counter() - start
     cost = meter.per(len(docs))
-    await scratch.drop()
+    # the scratch collection is left in the bench's throw-away database: dropping it froze the embedded database
+    # for minutes (SecantusDB deletes its index entries under a lock every find waits on)
     rate = len(docs) / elapsed
     out(f"{'  raw insert_many (baseline)':<30} {len(docs)} docs, {len(indexes)} indexes, in {elapsed:6.1f} s: "
         f"{rate:7.1f} docs/s; CPU per document: {cost}")

@@ -59,6 +59,18 @@ def main(verbose: bool) -> None:
     _logging(verbose)
 
 
+def _check_seal(settings: Settings) -> None:
+    """A CR-Bio seal certificate that cannot seal (SGL.DOC.19) stops ``sgl serve`` before anything opens, with
+    the reason on one line (``run_startup`` checks it again for an application started otherwise)."""
+    from facades.pdf.errors import SealConfigError
+    from server.documents.service import seal_config
+
+    try:
+        seal_config(settings)
+    except SealConfigError as exc:
+        raise click.ClickException(f"SGL_CRBIO_SEAL_*: {exc}") from exc
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=int, help="HTTP port of the FHIR API.")
@@ -81,6 +93,7 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, 
     settings = Settings(host=host, port=port, data_dir=data_dir, mllp_port=mllp_port, astm_port=astm_port)
     if mllp_tls_port is not None:
         settings = settings.model_copy(update={"mllp_tls_port": mllp_tls_port})
+    _check_seal(settings)
     app = create_app(settings)
 
     class _Server(uvicorn.Server):

@@ -191,6 +191,13 @@ class Settings(BaseSettings):
     """Window of the log rate limit, in seconds."""
     # documents and delivery (server/documents/producer.py, server/delivery)
     document_workers: int = 0
+    crbio_seal_cert: Path | None = None
+    """The structure's IGC-Santé ORG SIGN certificate (the cachet, often SGL_DMP_SEAL_CERT) sealing each CR-Bio
+    PDF (PAdES B-B, visible box, SGL.DOC.19); unset: PDFs are not sealed. Checked at start-up."""
+    crbio_seal_key: Path | None = None
+    """Its unencrypted PEM private key (required with crbio_seal_cert)."""
+    crbio_seal_chain: Path | None = None
+    """PEM file of the issuing CA certificates, embedded in the signature so a reader can build the chain."""
     """Processes making CR-Bio documents (PDF/A, N3, N1 and their checks); 0: one per core."""
     delivery_concurrency: int = 4
     """Deliveries sent at once by one server process."""

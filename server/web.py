@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 DEFAULT_DIR = Path(__file__).resolve().parents[1] / "web" / "dist"
 SCREENS = ("patients", "paillasse", "validation", "identite", "demandes", "reception",
            "non-rattaches", "comptes-rendus", "catalogue", "tableau-de-bord",
-           "administration")
+           "administration", "autovalides")
 """The SPA's screens (web/src/App.tsx): each answers the page at ``/<screen>`` and ``/<screen>/{rid}``. Named
 one by one, so that no route of the workbench can ever match an API path (tests/server/test_wiring.py)."""
 SECURITY_HEADERS = {

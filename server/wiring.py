@@ -45,7 +45,7 @@ from server.delivery.mssante_receipts import receipt_poller
 from server.delivery.service import Runners, outbox_for, start_delivery
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
-from server.documents.service import install_document_trigger, start_document_step
+from server.documents.service import install_document_trigger, seal_config, start_document_step
 from server.fhir_api import fhir
 from server.identity import routes as identity_routes
 from server.identity.write_rules import register_identity_rules
@@ -180,6 +180,7 @@ async def run_startup(ctx: AppContext) -> None:
 
     Each step is idempotent: it checks what is already stored, so a restart does nothing new.
     """
+    seal_config(ctx.settings)  # the CR-Bio seal certificate, when configured, can seal (SGL.DOC.19), or stop here
     await run_seed(ctx)  # the lab's catalogue and LOINC coding
     check_cda_kit(ctx.settings.data_dir)  # one log line: the ANS CDA kit is complete, or what is missing
     install_document_trigger(ctx, outbox_for(ctx))  # a document job pinned in each validating transaction

@@ -6,7 +6,8 @@ Ordered by what the caller can do::
     └── PdfInputError                 the Patient or report view cannot be printed: fix the data
         └── DatamatrixError           an INS Datamatrix string or image that cannot be read
     SglError                          (resources.errors)
-    └── PdfaConformanceError          our own output fails the PDF/A-1b checks: a defect, give up
+    ├── PdfaConformanceError          our own output fails the PDF/A-1b checks: a defect, give up
+    └── SealConfigError               the configured seal certificate/key/chain cannot seal: fix the setting
 
 ``expression`` names the spot: a FHIRPath on the Patient, a dotted path in the report view
 (``view.chapters[0].sections[1].results[2].value``) or a Datamatrix field (``Datamatrix.S3``).
@@ -35,3 +36,10 @@ class PdfaConformanceError(SglError):
         issues = [Issue(code=self.issue_code, diagnostics=p, expression=("PDF",)) for p in problems]
         super().__init__("; ".join(problems), issues=issues)
         self.problems = list(problems)
+
+
+class SealConfigError(SglError):
+    """The configured CR-Bio seal (SGL.DOC.19) cannot be used: unreadable, expired, wrong key usage."""
+
+    status = 500
+    issue_code = "exception"

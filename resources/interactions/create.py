@@ -15,7 +15,7 @@ import random
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from resources.conformance import validated
+from resources.conformance import validated, validated_all
 from resources.errors import Conflict, PreconditionFailed, WriteConflict
 from resources.interactions.common import check_body_type, check_type
 from resources.interactions.outcome import Outcome
@@ -72,13 +72,19 @@ async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | 
                       write_rule: WriteRule | None = None) -> list[Outcome]:
     """Create several resources at once (``(body, rid)`` pairs, rid None for a new id): each is validated
     and ruled like ``create``, then all are written in bulk. Give a ``session`` to make it all or nothing."""
-    ready = [(await prepare_create(body, session=session, write_rule=write_rule), rid) for body, rid in items]
+    checked = await validated_all([body for body, _ in items])
+    ready = [(await _ruled(body, session, write_rule), rid) for body, (_, rid) in zip(checked, items, strict=True)]
     return [Outcome.of(201, stored, location=True) for stored in await store.create_many(ready, session=session)]
 
 
 async def prepare_create(body: Any, *, session: StoreSession | None = None,
                          write_rule: WriteRule | None = None) -> dict[str, Any]:
     """What ``create`` does before writing: validate, drop the client id, run the write rule."""
-    resource = {k: v for k, v in (await validated(body)).items() if k != "id"}
+    return await _ruled(await validated(body), session, write_rule)
+
+
+async def _ruled(checked: dict[str, Any], session: StoreSession | None, write_rule: WriteRule | None) -> dict[str, Any]:
+    """A validated body without its client id, through the write rule."""
+    resource = {k: v for k, v in checked.items() if k != "id"}
     ruled = await apply_write_rule(write_rule, WriteIntent(resource["resourceType"], "create", None, resource, session))
     return ruled or resource

@@ -47,6 +47,8 @@ PUBLIC_ROUTES: set[tuple[str, str]] = {
     ("GET", "/tableau-de-bord/{rid}"),
     ("GET", "/administration"),  # accounts and partners (admin lane); its data come from /fhir/Person, /Endpoint
     ("GET", "/administration/{rid}"),
+    ("GET", "/autovalides"),  # results validated by the rules awaiting review (ident lane); data from /fhir
+    ("GET", "/autovalides/{rid}"),
 }
 """(method, path template) answered without authentication. The Pro Santé Connect routes (server/psc) are
 how a professional authenticates: the callback proves who they are, the logout checks the session's CSRF

@@ -16,4 +16,5 @@ def register_analyzers(ctx: AppContext) -> None:
         ctx.hl7.route_settling(message_type, event, handle_results)
     ctx.hl7.route("QBP", "Q11", hl7_handler.order_query_handler(ctx.store, catalog))
     ctx.astm.results = astm_handler.results_handler(ingest)
+    ctx.astm.results_journal = True  # the results' transaction writes the journal entry (settlement.py)
     ctx.astm.query = astm_handler.query_handler(ctx.store, catalog)

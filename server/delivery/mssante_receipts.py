@@ -77,11 +77,14 @@ async def apply_receipt(store: FhirStore, db: AsyncDatabase[Any], receipt: Recei
 
 async def awaited(db: AsyncDatabase[Any], sender: str, message_ids: set[str]) -> set[str]:
     """Those of ``message_ids`` that a pending MSSanté delivery sends (or has just sent, its outcome not yet
-    recorded): their receipts came early, not from elsewhere."""
+    recorded): their receipts came early, not from elsewhere. A delivery that recorded one of them since
+    ``apply_receipt`` looked counts too (one query, so a delivery settled in between is seen either pending or
+    with its ``remote_id``, never neither): the next poll applies its receipt."""
     if not message_ids:
         return set()
     found: set[str] = set()
-    async for delivery in db[COLLECTION].find({"channel": "mssante", "state": PENDING}, {"_id": 1}):
+    query = {"channel": "mssante", "$or": [{"state": PENDING}, {"remote_id": {"$in": sorted(message_ids)}}]}
+    async for delivery in db[COLLECTION].find(query, {"_id": 1}):
         mid = message_id(str(delivery["_id"]), sender)
         if mid in message_ids:
             found.add(mid)

@@ -31,6 +31,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from facades.cda import KitError
 from facades.cda.conformance import use_data_dir
+from facades.pdf.errors import SealConfigError
+from facades.pdf.seal_config import SealConfig
 from resources.errors import Conflict, NotFound, SglError
 from resources.interactions import WriteRule
 from resources.search.date import now_utc
@@ -63,11 +65,13 @@ class Refused:
     reason: str
 
 
-def generate_or_refuse(dossier: Dossier, version: Version) -> Documents | Refused:
+def generate_or_refuse(dossier: Dossier, version: Version, seal: SealConfig | None = None) -> Documents | Refused:
     """What the pool runs (a module-level function: picklable). The refusals the caller must not retry come
-    back as ``Refused`` (our exceptions carry non-picklable arguments)."""
+    back as ``Refused`` (our exceptions carry non-picklable arguments); a seal that cannot seal is one."""
     try:
-        return generate(dossier, version)
+        return generate(dossier, version, seal=seal)
+    except SealConfigError as exc:
+        return Refused(f"CR-Bio seal (SGL.DOC.19): {exc}")
     except (DocumentRejected, DocumentInputError, KitError) as exc:
         first = exc.issues[0]
         where = ", ".join(first.expression[:3])
@@ -83,9 +87,10 @@ def document_pool(data_dir: Path, size: int) -> ProcessPoolExecutor:
 
 class DocumentProducer:
     def __init__(self, store: FhirStore, db: AsyncDatabase[Any], guard: WriteRule, profile: LabProfile,
-                 outbox: Outbox, pool: ProcessPoolExecutor, leases: Leases, catalogue: CatalogRepository) -> None:
+                 outbox: Outbox, pool: ProcessPoolExecutor, leases: Leases, catalogue: CatalogRepository,
+                 seal: SealConfig | None = None) -> None:
         self.store, self.db, self.guard, self.profile, self.outbox = store, db, guard, profile, outbox
-        self.pool, self.leases, self.catalogue = pool, leases, catalogue
+        self.pool, self.leases, self.catalogue, self.seal = pool, leases, catalogue, seal
 
     async def handle(self, job: dict[str, Any]) -> None:
         report_id = job["_id"]
@@ -104,7 +109,8 @@ class DocumentProducer:
             return
         version = next_version(report)
         try:
-            made = await asyncio.get_running_loop().run_in_executor(self.pool, generate_or_refuse, dossier, version)
+            made = await asyncio.get_running_loop().run_in_executor(self.pool, generate_or_refuse, dossier, version,
+                                                                    self.seal)
         except Exception as exc:  # a pool process killed...: retried, then a Task
             await self._retry_or_fail(job, report, f"{type(exc).__name__}: {exc}")
             return

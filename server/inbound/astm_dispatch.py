@@ -8,6 +8,7 @@ NAKs the final frame (the one place that decides, ``facades.astm.server``), so t
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bson import ObjectId
 
@@ -36,6 +37,8 @@ class AstmDispatcher:
         """Who may send (server/partners): an unknown sender's message is NAKed; None only in dispatch tests."""
         self.results: ResultsHandler | None = None
         self.query: QueryHandler | None = None
+        self.results_journal = False
+        """The results handler writes the journal entry in its own transaction (``settlement.py``)."""
 
     async def __call__(self, text: str, message: Message) -> Message | None:
         """Journal, then hand over; raising makes the server NAK the last frame so the analyzer retries."""
@@ -43,26 +46,30 @@ class AstmDispatcher:
         sender = message.header.sender
         peer = current_peer.get() or "astm"
         try:
-            entry = await self.journal.record(protocol="astm", peer=peer, raw=text.encode(charset, "replace"),
-                                              message_type="query" if message.queries else "results",
-                                              charset=charset, control_id=message.header.message_id or None,
-                                              partner={"application": sender[0] if sender else "",
-                                                       "version": "^".join(sender[1:])})
-            return await self.process(entry, text, message, peer=peer)
+            doc = self.journal.entry(protocol="astm", peer=peer, raw=text.encode(charset, "replace"),
+                                     message_type="query" if message.queries else "results",
+                                     charset=charset, control_id=message.header.message_id or None,
+                                     partner={"application": sender[0] if sender else "",
+                                              "version": "^".join(sender[1:])})
+            if self.results_journal and not message.queries:
+                return await self.process(doc["_id"], text, message, peer=peer, pending=doc)
+            return await self.process(await self.journal.write(doc), text, message, peer=peer)
         except DATABASE_DOWN as exc:
             raise unavailable(exc) from exc
 
-    async def process(self, entry: ObjectId, text: str, message: Message, *, peer: str = "") -> Message | None:
+    async def process(self, entry: ObjectId, text: str, message: Message, *, peer: str = "",
+                      pending: dict[str, Any] | None = None) -> Message | None:
         """Check the sender, hand a journaled message to its handler and settle its journal entry (also used
-        by the replay, with the peer the journal recorded)."""
+        by the replay, with the peer the journal recorded). ``pending``: the entry, not written yet, of a
+        message whose handler writes it (``settlement.py``)."""
         if self.gate is not None:
             admitted = await self.gate.admit_astm(message, peer)
             if isinstance(admitted, str):
-                await self.journal.settle(entry, "rejected", admitted)
+                await self.journal.settle(entry, "rejected", admitted, received=pending)
                 raise Forbidden(admitted)
             message = admitted
         produced: list[str] = []
-        settlement = Settlement(self.journal, entry)
+        settlement = Settlement(self.journal, entry, pending)
         try:
             if message.queries:
                 if self.query is None:
@@ -74,11 +81,11 @@ class AstmDispatcher:
                 produced = await self.results(text, message, settlement)
                 answer = None
         except Exception as exc:
-            await self.journal.settle(entry, "error", f"{type(exc).__name__}: {exc}")
+            await settlement.settle_outside("error", f"{type(exc).__name__}: {exc}")
             raise
         outcome = astm_outcome(message, produced)
         if not settlement.already(*outcome):  # the results handler's transaction did not record it already
-            await self.journal.settle(entry, *outcome)
+            await settlement.settle_outside(*outcome)
         return answer
 
     async def quarantine(self, text: str, error: AstmRecordError) -> None:

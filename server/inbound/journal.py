@@ -61,33 +61,59 @@ class InboundJournal:
             IndexModel([("control_id", ASCENDING)], name="control_id"),
         ])
 
-    async def record(self, *, protocol: str, peer: str, raw: bytes, message_type: str | None = None,
-                     control_id: str | None = None, status: str = "received", detail: str | None = None,
-                     partner: dict[str, str] | None = None, charset: str | None = None) -> ObjectId:
-        """Write the raw message durably (the caller acknowledges only after this returned).
+    def entry(self, *, protocol: str, peer: str, raw: bytes, message_type: str | None = None,
+              control_id: str | None = None, status: str = "received", detail: str | None = None,
+              partner: dict[str, str] | None = None, charset: str | None = None) -> dict[str, Any]:
+        """The journal document of a message just received, its ``_id`` chosen here (not yet written).
 
         ``partner``: who sent it as the message names itself (HL7 MSH-3/MSH-4, ASTM H.5) and from
         which address; ``charset``: how the bytes were read, when the protocol does not say it.
         """
-        doc: dict[str, Any] = {"protocol": protocol, "peer": peer, "raw": raw, "received_at": now_utc(),
-                               "status": status, "message_type": message_type, "control_id": control_id,
-                               "detail": detail, "owner": self.owner}
+        doc: dict[str, Any] = {"_id": ObjectId(), "protocol": protocol, "peer": peer, "raw": raw,
+                               "received_at": now_utc(), "status": status, "message_type": message_type,
+                               "control_id": control_id, "detail": detail, "owner": self.owner}
         if partner:
             doc["partner"] = partner
         if charset:
             doc["charset"] = charset
-        result = await self.collection.insert_one(doc)
-        return result.inserted_id  # type: ignore[no-any-return]
+        return doc
+
+    async def record(self, **fields: Any) -> ObjectId:
+        """Write the raw message durably (the caller acknowledges only after this returned); ``fields`` as
+        ``entry`` takes them."""
+        return await self.write(self.entry(**fields))
+
+    async def write(self, doc: dict[str, Any]) -> ObjectId:
+        """Write an ``entry`` document durably, as it is."""
+        await self.collection.insert_one(doc)
+        return doc["_id"]  # type: ignore[no-any-return]
 
     async def settle(self, entry: ObjectId, status: str, detail: str | None = None,
-                     produced: list[str] | None = None, *, session: StoreSession | None = None) -> None:
+                     produced: list[str] | None = None, *, session: StoreSession | None = None,
+                     received: dict[str, Any] | None = None) -> None:
         """Record the outcome: what was created or updated (``Type/id``), or why it failed. With a
-        ``session``, inside that transaction (``settlement.py``): it commits with the results."""
+        ``session``, inside that transaction (``settlement.py``): it commits with the results.
+
+        ``received``: the ``entry`` document when it may not have been written yet (a message whose
+        handler journals it in its own transaction, ``settlement.py``): written with its outcome if absent."""
         update: dict[str, Any] = {"status": status, "settled_at": now_utc(), "detail": detail}
         if produced:
             update["produced"] = produced
-        await self.collection.update_one({"_id": entry}, {"$set": update}, session=session)
+        change: dict[str, Any] = {"$set": update}
+        if received is not None:
+            change["$setOnInsert"] = {k: v for k, v in received.items() if k not in update and k != "_id"}
+        await self.collection.update_one({"_id": entry}, change, session=session, upsert=received is not None)
         log.info("inbound %s: %s%s", entry, status, f" ({detail})" if detail else "")
+
+    async def write_settled(self, received: dict[str, Any], status: str, detail: str | None, produced: list[str],
+                            session: StoreSession) -> None:
+        """Write a not yet written ``entry`` document already settled, inside the caller's transaction: the
+        raw message and what it produced commit together (one statement instead of an insert and an update)."""
+        doc = {**received, "status": status, "settled_at": now_utc(), "detail": detail}
+        if produced:
+            doc["produced"] = produced
+        await self.collection.insert_one(doc, session=session)
+        log.info("inbound %s: %s%s", received["_id"], status, f" ({detail})" if detail else "")
 
     async def quarantine(self, raw: bytes, peer: str, reason: str, *, protocol: str) -> None:
         await self.record(protocol=protocol, peer=peer, raw=raw, status="quarantined", detail=reason)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources.errors import InvalidInput
+from resources.errors import InvalidInput, RuleViolation
 from resources.fhirjson import instant
 from resources.interactions import WriteRule
 from resources.search.date import now_utc
@@ -46,6 +46,7 @@ async def place_order(store: MongoFhirStore, body: Any, *, caller: Caller, write
     """Check the whole order first (nothing is written if any part is wrong), then write it."""
     params = parameters(body, NAMES)
     [patient] = await existing_references(store, [required(params, "patient")], ("Patient",))
+    await _not_merged(store, str(patient["reference"]))
     [requester] = await existing_references(store, [required(params, "requester")], ("PractitionerRole",))
     copies = named(params, "correspondent")
     correspondents = await existing_references(store, copies, COPY_RECIPIENTS)
@@ -62,6 +63,17 @@ async def place_order(store: MongoFhirStore, body: Any, *, caller: Caller, write
         collected=_optional(params, "collected", "DateTime"), priority=_priority(params))
     written = await write_order(store, order, caller=caller, write_rule=write_rule, refusals=refusals, source="$order")
     return transaction_response(written)
+
+
+async def _not_merged(store: MongoFhirStore, reference: str) -> None:
+    """An identity merged into another (RNIV: inactive, ``replaced-by``) takes no new order: the one kept does."""
+    stored = (await store.read("Patient", reference.split("/", 1)[1])).resource or {}
+    kept = [str((link.get("other") or {}).get("reference")) for link in stored.get("link", ())
+            if link.get("type") == "replaced-by"]
+    if kept or stored.get("active") is False:
+        why = f"it was merged into {kept[0]}: order on that identity" if kept else "it is inactive"
+        raise RuleViolation("RNIV", f"{reference} takes no new order: {why}",
+                            expression="Parameters.parameter[patient].valueReference")
 
 
 def _optional(params: list[Param], name: str, kind: str) -> Any:

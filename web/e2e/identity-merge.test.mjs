@@ -1,7 +1,8 @@
 // Duplicates and merges, and the identity label (issue 15, item 3): a biologist finds the probable duplicates
 // of a qualified identity, merges the provisional one after confirming, with the qualified one kept; the merged
 // file says where it went; the identity label PDF of the qualified identity. A secretary finds duplicates but is
-// not offered the merge; a technician is offered neither the duplicates nor the label.
+// not offered the merge; a technician is offered neither the duplicates nor the label. The autoverified results
+// view: a report validated by the rules, reviewed by a biologist from it; not offered to a secretary.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { assertAccessible, fixture, launch, login, newPage, screenshot, shownHead } from "./support.mjs";
@@ -50,6 +51,7 @@ test("SGL.INS.53 a biologist prints the identity label and merges a duplicate in
   await page.getByTestId("merged-here").getByRole("link").click();
   await page.getByTestId("merged-into").waitFor();
   assert.equal(await page.getByRole("button", { name: "Rechercher les doublons probables" }).count(), 0);
+  assert.equal(await page.getByRole("link", { name: "Nouvelle demande" }).count(), 0, "no new order on a merged identity");
   await page.getByTestId("merged-into").getByRole("link", { name: "l'identité conservée" }).click();
   await page.getByTestId("merged-here").waitFor();
   assert.deepEqual(page.problems, []);
@@ -72,4 +74,31 @@ test("a secretary finds duplicates but is not offered the merge; a technician se
     assert.equal(await tech.getByRole("button", { name }).count(), 0, name);
   }
   await tech.context().close();
+});
+
+test("the autoverified results wait in their own view, with the rule that fired, until a biologist reviews them", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "bruno");
+  await page.getByRole("link", { name: "Résultats autovalidés" }).click();
+  const table = page.getByRole("table", { name: "Comptes rendus autovalidés à revoir" });
+  await table.waitFor();
+  assert.equal(await page.getByTestId("autoverified-count").textContent(), "1 à revoir");
+  const row = (await table.getByRole("row").allInnerTexts())[1];
+  assert.match(row, /DE LA FONTAINE MARIE-HÉLÈNE/);
+  assert.match(row, /140/);
+  assert.equal(await page.getByTestId("autoverified-rule").innerText(), "Autovalidation OpenSGL (rules.json)");
+  await assertAccessible(page, "résultats autovalidés");
+  await screenshot(page, "autovalides");
+  await page.getByRole("button", { name: /^Revoir et valider/ }).click();
+  await page.getByText(/revu et validé biologiquement\.$/).waitFor();
+  await page.getByText("Aucun résultat autovalidé n'attend de revue.").waitFor();
+  assert.equal(await page.getByTestId("autoverified-count").textContent(), "0 à revoir");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+
+  const desk = await newPage(chromium.browser);
+  await login(desk, "sophie");
+  await desk.getByRole("link", { name: "Patients" }).waitFor();
+  assert.equal(await desk.getByRole("link", { name: "Résultats autovalidés" }).count(), 0);
+  await desk.context().close();
 });

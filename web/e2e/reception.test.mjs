@@ -267,3 +267,36 @@ test("results sent over MLLP appear on the unmatched worklist without a reload; 
   await page.context().close();
   console.log(`UNMATCHED ${JSON.stringify([lost, junk])}`);
 });
+
+test("SGL.INS.49 INSi search by carte Vitale: a wrong NIR key said next to its field, nothing sent; then 00 and taken", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "sophie");
+  await page.getByRole("link", { name: "Patients" }).click();
+  await page.getByRole("link", { name: "Nouvelle identité" }).click();
+  await fill(page, { "Nom de naissance": "Adrtrois", "Premier prénom de naissance": "Dominique",
+    "Date de naissance": "26/02/1997", Sexe: "female", "Code du lieu de naissance (INSEE)": "2A020" });
+  await page.getByRole("button", { name: "Enregistrer" }).click();
+  await page.getByTestId("identity-status").waitFor();
+  const calls = [];
+  page.on("request", (r) => { if (r.url().includes("$insi-search")) calls.push(r.postDataJSON()); });
+  await page.getByRole("button", { name: "Rechercher par carte Vitale" }).click();
+  await input(page, "NIR du bénéficiaire (carte Vitale)").fill("297022A02077879");
+  await page.getByRole("button", { name: "Interroger l'INSi avec la carte Vitale" }).click();
+  await page.getByText("La clé du matricule INS est fausse : vérifiez la saisie.").waitFor();
+  assert.deepEqual(calls, [], "nothing was sent");
+  await input(page, "NIR du bénéficiaire (carte Vitale)").fill("297022A02077878");
+  await page.keyboard.press("Enter");
+  await page.getByTestId("insi-result").waitFor();
+  assert.match(await page.getByTestId("insi-result").innerText(), /Réponse INSi : 00 — Une identité trouvée/);
+  const sent = Object.fromEntries(calls[0].parameter.map((p) => [p.name, p.valueString ?? p.valueCode]));
+  assert.equal(sent.mode, "carte-vitale");
+  assert.equal(sent.nir, "297022A02077878");
+  assert.equal(sent.birthRank, "1");
+  await assertAccessible(page, "INSi : carte Vitale");
+  await screenshot(page, "identite-insi-carte-vitale");
+  await page.getByRole("button", { name: "Reprendre l'identité INSi" }).click();
+  await page.getByText("Identité INSi reprise : Identité récupérée.").waitFor();
+  assert.equal(await page.getByTestId("ins").innerText(), "297022A02077878 (NIR)");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

@@ -20,6 +20,7 @@ import { ReportsPage } from "./pages/Reports";
 import { ReportDocumentsPage } from "./pages/ReportDocuments";
 import { CataloguePage } from "./pages/Catalogue";
 import { DashboardPage } from "./pages/Dashboard";
+import { AutoverifiedPage } from "./pages/Autoverified";
 import { AdministrationPage } from "./pages/Administration";
 
 interface Screen {
@@ -46,6 +47,7 @@ const SCREENS: Screen[] = [
     label: "Validation biologique",
     allowed: (s) => can(s, "DiagnosticReport", "$validate-biological"),
   },
+  { path: "/autovalides", label: "Résultats autovalidés", allowed: (s) => can(s, "DiagnosticReport", "$validate-biological") },
   {
     path: "/comptes-rendus",
     label: "Comptes rendus et diffusion",
@@ -163,6 +165,7 @@ function route(session: Session, path: string, screens: Screen[]) {
   if (page === "reception") return <ReceptionPage session={session} />;
   if (page === "non-rattaches") return <UnmatchedPage who={session.name ?? session.username} />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;
+  if (page === "autovalides") return <AutoverifiedPage />;
   if (page === "catalogue") return <CataloguePage session={session} />;
   if (page === "tableau-de-bord") return <DashboardPage />;
   if (page === "administration") return <AdministrationPage session={session} />;

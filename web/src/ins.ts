@@ -3,7 +3,7 @@
 
 export function insKeyError(raw: string): string | null {
   const value = raw.replace(/\s/g, "").toUpperCase();
-  if (!/^[0-9]{5}[0-9AB][0-9]{9}$/.test(value)) {
+  if (!/^[0-9]{5}(?:[0-9]{2}|2[AB])[0-9]{8}$/.test(value)) { // 2A/2B: a birth in Corsica
     return "Le matricule INS compte 15 caractères : 13 pour le numéro et 2 pour la clé.";
   }
   const number = value.slice(0, 13).replace("2A", "19").replace("2B", "18");

@@ -151,10 +151,8 @@ async def test_qualification_then_a_trait_correction_reach_the_ehr_that_holds_th
     assert [d["state"] for d in found] == ["delivered"] * len(found)
 
 
-@pytest.mark.req("SGL.INS.34")
-async def test_a_merge_from_the_identity_repository_reaches_the_ehr_as_an_a40_SGL_INS_34(
-        dl: DeliveryLab, ehrs: Ehrs) -> None:
-    told, plain = await ehrs.add("told", "--identity-updates"), await ehrs.add("plain")
+async def _two_known_patients(dl: DeliveryLab, *ehrs: MllpReceiver) -> tuple[dict[str, Any], dict[str, Any], str, str]:
+    """A qualified and a provisional identity fed by the hospital, each with a report the EHRs received."""
     survivor_ipp, merged_ipp = new_ipp(), new_ipp()
     acks = await exchange(dl.server.mllp_port, adt("A28", f"M{survivor_ipp}", pid(survivor_ipp)),
                           adt("A28", f"M{merged_ipp}", pid(merged_ipp, ins=None, pid32="PROV")))
@@ -163,8 +161,15 @@ async def test_a_merge_from_the_identity_repository_reaches_the_ehr_as_an_a40_SG
     [merged] = await patients(dl.lab.client, merged_ipp)
     for who in (survivor, merged):
         _, report, _ = await validated_report(dl.lab, {"NA": 140}, pid=who["id"])
-        await _oru_delivered(dl, report["id"], told.name, plain.name)  # type: ignore[attr-defined]
+        await _oru_delivered(dl, report["id"], *(e.name for e in ehrs))  # type: ignore[attr-defined]
+    return survivor, merged, survivor_ipp, merged_ipp
 
+
+@pytest.mark.req("SGL.INS.34")
+async def test_a_merge_from_the_identity_repository_reaches_the_ehr_as_an_a40_SGL_INS_34(
+        dl: DeliveryLab, ehrs: Ehrs) -> None:
+    told, plain = await ehrs.add("told", "--identity-updates"), await ehrs.add("plain")
+    survivor, merged, survivor_ipp, merged_ipp = await _two_known_patients(dl, told, plain)
     mrg = f"MRG|{merged_ipp}^^^CHU-X&000897406&N^PI"
     [ack] = await exchange(dl.server.mllp_port, adt("A40", f"F{merged_ipp}", pid(survivor_ipp), mrg))
     assert ack.segment("MSA").get(1) == "AA", ack.to_er7()  # type: ignore[union-attr]
@@ -180,6 +185,25 @@ async def test_a_merge_from_the_identity_repository_reaches_the_ehr_as_an_a40_SG
     assert delivery["id"] in [d["id"] for d in merged_side]
     assert _identity(found, plain.name) == [] and _of(plain, "ADT^A40") == []  # type: ignore[attr-defined]
     assert _of(told, "ADT^A31") == []  # the survivor's traits did not change: no update besides the merge
+
+
+@pytest.mark.req("SGL.INS.34")
+async def test_a_merge_made_at_the_lab_reaches_the_ehr_as_an_a40_SGL_INS_34(dl: DeliveryLab, ehrs: Ehrs) -> None:
+    """``Patient/$merge`` by a biologist: the same A40 as a merge from the repository, from the write rule."""
+    told = await ehrs.add("told", "--identity-updates")
+    survivor, merged, survivor_ipp, merged_ipp = await _two_known_patients(dl, told)
+    biologist = await dl.act_as("biologiste")
+    answer = await biologist.post("Patient/$merge", json={"resourceType": "Parameters", "parameter": [
+        {"name": "source-patient", "valueReference": {"reference": f"Patient/{merged['id']}"}},
+        {"name": "target-patient", "valueReference": {"reference": f"Patient/{survivor['id']}"}}]})
+    assert answer.status_code == 200, answer.text
+    found = await wait_until(dl.lab.client, survivor["id"], _delivered(told.name, 1), kind="Patient")  # type: ignore[attr-defined]
+    [a40] = _of(told, "ADT^A40")
+    assert a40.segment("PID").get("3.1") == survivor_ipp  # type: ignore[union-attr]
+    assert str(a40.segment("MRG").field(1)) == f"{merged_ipp}^^^&000897406&N^PI"  # type: ignore[union-attr]
+    [delivery] = _identity(found, told.name)  # type: ignore[attr-defined]
+    assert delivery["recipient_extra"]["merged"] == f"Patient/{merged['id']}"
+    assert _of(told, "ADT^A31") == []  # the survivor's new "replaces" link is no trait change
 
 
 async def test_a_refused_identity_message_is_a_failure_task_naming_the_patient(dl: DeliveryLab, ehrs: Ehrs) -> None:

@@ -17,7 +17,7 @@ import pytest
 from facades.mssante import Fetched, Receipt
 from server.database import Database, open_database
 from server.delivery.mssante_channel import message_id
-from server.delivery.mssante_receipts import apply_fetched
+from server.delivery.mssante_receipts import apply_fetched, awaited
 from server.delivery.outbox import COLLECTION
 from server.settings import Settings
 from tests.support.sgl_server import SglProcess
@@ -74,3 +74,12 @@ async def test_a_receipt_for_a_settled_delivery_with_another_message_id_is_read_
     stray = Fetched("3", (Receipt(message_id(key, SENDER), "dr-other@cabinet.mssante.fr", "processed"),))
     assert await apply_fetched(database.store, database.db, [stray], SENDER) == ["3"]
     assert "receipt" not in await database.db[COLLECTION].find_one({"_id": key})
+
+
+async def test_a_delivery_settled_between_the_two_lookups_still_keeps_its_receipt(database: Database) -> None:
+    """``apply_receipt`` looked before the worker recorded the Message-ID, ``awaited`` looks after: the delivery
+    is no longer pending but names the Message-ID, so the receipt is kept for the next poll, not dropped."""
+    key = "mssante:dr-late@cabinet.mssante.fr:r-late:v1:publish"
+    mid = message_id(key, SENDER)
+    await database.db[COLLECTION].insert_one({**_delivery(key), "state": "delivered", "remote_id": mid})
+    assert await awaited(database.db, SENDER, {mid, "<not-ours@elsewhere>"}) == {mid}

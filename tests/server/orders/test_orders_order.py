@@ -12,7 +12,7 @@ import pytest
 from server.database import Database
 from server.orders import pending_orders
 from tests.support.access import caller_id
-from tests.support.orders_lab import People, count, order_parameters, written
+from tests.support.orders_lab import People, count, created, order_parameters, patient_body, written
 
 EXAMS = ["GLY", "URE", "CREAT", "NFS"]
 REFUSALS = ("mssante-pro", "mssante-patient", "dmp")
@@ -210,4 +210,24 @@ async def test_order_with_an_unknown_or_repeated_correspondent_writes_nothing(
     resp = await fhir.post("ServiceRequest/$order", json=body)
     assert resp.status_code == 400
     assert resp.json()["issue"][0]["expression"] == ["Parameters.parameter[1].valueReference"]
+    assert await _counts(sgl_db) == before
+
+
+@pytest.mark.parametrize("merged_into", [True, False])
+async def test_order_for_a_merged_identity_is_refused_and_writes_nothing(fhir: httpx.AsyncClient,
+                                                                         order_people: People,
+                                                                         sgl_db: Database, merged_into: bool) -> None:
+    """RNIV: an identity merged away (inactive, replaced-by) or inactive takes no new order; the message names the
+    identity kept."""
+    links = {"link": [{"other": {"reference": order_people.patient}, "type": "replaced-by"}]} if merged_into else {}
+    merged = await created(fhir, {**patient_body("ORDRE-FUSIONNE"), "active": False, **links})
+    before = await _counts(sgl_db)
+    body = order_parameters(order_people, ["GLY"])
+    body["parameter"] = [p for p in body["parameter"] if p["name"] != "patient"]
+    body["parameter"].append({"name": "patient", "valueReference": {"reference": merged}})
+    resp = await fhir.post("ServiceRequest/$order", json=body)
+    assert resp.status_code == 422, resp.text
+    issue = resp.json()["issue"][0]
+    assert (f"merged into {order_people.patient}" if merged_into else "is inactive") in issue["diagnostics"]
+    assert issue["expression"] == ["Parameters.parameter[patient].valueReference"]
     assert await _counts(sgl_db) == before

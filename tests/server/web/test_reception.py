@@ -166,6 +166,17 @@ async def test_unmatched_results_attached_or_rejected_in_the_browser(
     assert "tube de contrôle qualité passé sans étiquette" in done[junk]["note"][-1]["text"]
 
 
+@pytest.mark.req("SGL.INS.49")
+async def test_insi_search_by_carte_vitale_in_the_browser_SGL_INS_49(
+        reception_server: SglProcess, browser_run: str) -> None:
+    """The secretary types the NIR of the carte Vitale (a wrong key said next to the field first, no call): the
+    INSi answers 00 and its identity is taken: the stored identity is récupérée with that INS."""
+    [patient] = await _search(reception_server, "Patient?family=ADRTROIS")
+    status = [e for e in patient["extension"] if str(e["url"]).endswith("identity-reliability")]
+    assert "RECUP" in str(status), status
+    assert any(i["value"] == "297022A02077878" and i.get("use") != "old" for i in patient["identifier"])
+
+
 def inputs(task: dict[str, Any]) -> dict[str, str]:
     return {i["type"]["text"]: i["valueString"] for i in task.get("input", [])}
 
@@ -260,3 +271,4 @@ async def test_zz_open_worklist_streams_end_when_the_server_stops(reception_serv
         with pytest.raises(AssertionError, match="the stream ended"):
             await asyncio.wait_for(_events(lines, lambda d: False, seen), 30)
         assert await asyncio.wait_for(stopping, 60) == 0
+

@@ -4,14 +4,19 @@
 // identity document checked ($validate-identity: a high-trust one raises the status). Offered only to a role
 // holding those rows of the permission table; the server checks them again.
 import { useState } from "react";
-import { Alert, Button, Group, NativeSelect, Paper, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Button, Group, NativeSelect, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { fhir, type FhirResource } from "../api";
 import { frenchDate } from "../format";
 import {
   STATUS_LABELS, birthFirstNames, birthName, birthplaceCode, identityStatus, ins, sexLabel, type IdentityStatus,
   type Patient,
 } from "../identity";
+import { insKeyError } from "../ins";
 import { can, type Session } from "../session";
+
+/** What a carte Vitale gives the INSi search (SGL.INS.49): the holder's NIR and birth rank; the birth name and
+ * date are the file's. Null: the search is by the file's traits. */
+interface Card { nir: string; rank: string }
 
 interface Parameter {
   name: string;
@@ -47,6 +52,8 @@ export function InsiPanel({ session, patient, onChanged }: {
   session: Session; patient: Patient; onChanged: (p: Patient) => void;
 }) {
   const [found, setFound] = useState<{ code: string; identity?: Patient; warnings: string[] } | null>(null);
+  const [card, setCard] = useState<Card | null>(null);
+  const [cardError, setCardError] = useState<{ nir?: string; rank?: string }>({});
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [justificatif, setJustificatif] = useState("CN");
@@ -70,15 +77,30 @@ export function InsiPanel({ session, patient, onChanged }: {
     }
   }
 
+  function cardParams(): object[] | null {
+    if (!card) return [];
+    const nir = card.nir.replace(/\s/g, "").toUpperCase();
+    const errors = { nir: insKeyError(nir) ?? undefined,
+      rank: /^[1-9]$/.test(card.rank.trim()) ? undefined : "Rang de naissance : un chiffre de 1 à 9 (1 sauf naissances multiples)." };
+    setCardError(errors);
+    if (errors.nir || errors.rank) return null;
+    return [{ name: "mode", valueCode: "carte-vitale" }, { name: "nir", valueString: nir },
+      { name: "birthRank", valueString: card.rank.trim() }, { name: "birthName", valueString: birthName(patient) ?? "" },
+      { name: "birthDate", valueString: patient.birthDate ?? "" }];
+  }
+
   const search = (apply: boolean) => run(apply ? "apply" : "search", async () => {
-    const params = [{ name: "patient", valueReference: { reference: `Patient/${patient.id}` } }];
-    if (apply) params.push({ name: "apply", valueBoolean: true } as never);
+    const byCard = cardParams();
+    if (byCard === null) return; // said next to the field, nothing sent
+    const params: object[] = [{ name: "patient", valueReference: { reference: `Patient/${patient.id}` } }, ...byCard];
+    if (apply) params.push({ name: "apply", valueBoolean: true });
     const answer = await fhir<Parameters>("Patient/$insi-search", {
       method: "POST", body: { resourceType: "Parameters", parameter: params } });
     const code = value(answer, "code") ?? "";
     const written = resource<Patient>(answer, "patient");
     if (apply && written) {
       setFound(null);
+      setCard(null);
       setMessage({ ok: true, text: `Identité INSi reprise : ${STATUS_LABELS[identityStatus(written)]}.` });
       onChanged(written);
     } else {
@@ -112,7 +134,10 @@ export function InsiPanel({ session, patient, onChanged }: {
     <Paper withBorder p="md" component="section" aria-labelledby="insi-title">
       <Title order={3} id="insi-title">Téléservice INSi et validation</Title>
       <Group mt="sm" align="flex-end">
-        {mayInsi && <Button onClick={() => search(false)} loading={busy === "search"}>Rechercher l'INS (INSi)</Button>}
+        {mayInsi && !card && <Button onClick={() => search(false)} loading={busy === "search"}>Rechercher l'INS (INSi)</Button>}
+        {mayInsi && !card && (
+          <Button variant="outline" onClick={() => { setFound(null); setCard({ nir: "", rank: "1" }); }}>
+            Rechercher par carte Vitale</Button>)}
         {mayVerify && stored && (
           <Button variant="outline" onClick={verify} loading={busy === "verify"}>Vérifier l'INS (INSi)</Button>)}
         {mayValidate && (
@@ -124,6 +149,26 @@ export function InsiPanel({ session, patient, onChanged }: {
           </>
         )}
       </Group>
+      {card && (
+        <Stack mt="sm" component="form" aria-label="Recherche INSi par carte Vitale" data-testid="insi-card"
+          onSubmit={(e) => { e.preventDefault(); search(false); }}>
+          <Text size="sm">
+            Carte Vitale : le NIR et le rang de naissance du bénéficiaire, lus sur la carte ; le nom et la date de
+            naissance envoyés sont ceux du dossier ({birthName(patient) ?? "—"}, {frenchDate(patient.birthDate)}).
+          </Text>
+          <Group align="flex-start">
+            <TextInput label="NIR du bénéficiaire (carte Vitale)" value={card.nir} error={cardError.nir} maxLength={20}
+              onChange={(e) => setCard({ ...card, nir: e.currentTarget.value })} autoComplete="off" />
+            <TextInput label="Rang de naissance" value={card.rank} error={cardError.rank} w={160} maxLength={2}
+              onChange={(e) => setCard({ ...card, rank: e.currentTarget.value })} autoComplete="off" />
+          </Group>
+          <Group>
+            <Button type="submit" loading={busy === "search"}>Interroger l'INSi avec la carte Vitale</Button>
+            <Button variant="default" onClick={() => { setCard(null); setCardError({}); setFound(null); }}>
+              Revenir à la recherche par traits</Button>
+          </Group>
+        </Stack>
+      )}
       {message && (
         <Alert mt="sm" variant="outline" color={message.ok ? "teal.9" : "red.9"} role="status" data-testid="insi-message">{message.text}</Alert>)}
       {found && (

@@ -56,7 +56,7 @@ export function PatientFilePage({ session, id }: { session: Session; id: string 
         {flags.includes("FICTI") && <Badge color="red.9">Identité fictive</Badge>}
         {can(session, "Patient", "update") && (
           <Button component="a" variant="outline" size="xs" {...linkProps(`/identite/${id}`)}>Modifier l'identité</Button>)}
-        {can(session, "ServiceRequest", "$order") && (
+        {can(session, "ServiceRequest", "$order") && patient.active !== false && (
           <Button component="a" size="xs" {...linkProps(`/demandes/nouvelle?patient=${id}`)}>Nouvelle demande</Button>)}
       </Group>
       <Paper withBorder p="md" aria-label="Traits d'identité">
