@@ -51,10 +51,6 @@ log = logging.getLogger(__name__)
 
 BATCH = 2000
 IN_CHUNK = 100
-WRITE_CHUNK = 200
-"""Resources per bulk create. SecantusDB holds its storage lock for a whole request, and a new connection's
-authentication waits for that lock: 2,000 directory resources (seconds on a busy machine) made the driver's
-2 s heartbeat fail and cancel the load (seen at 100k lines, twice). 200 keep a request well under a second."""
 DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization")
 _SCANNED = {"h": 1, "r.active": 1, "r.meta.source": 1}
 MAX_REJECTED_SHARE = 0.5
@@ -271,13 +267,11 @@ class DirectoryLoad:
         return True
 
     async def _create(self, rtype: str, resources: list[dict[str, Any]]) -> None:
-        for at in range(0, len(resources), WRITE_CHUNK):
-            chunk = resources[at:at + WRITE_CHUNK]
-            try:
-                await self.store.create_many([(r, r["id"]) for r in chunk])
-            except DuplicateConflict:  # an id with a history (deleted by hand meanwhile): one by one, versions kept
-                for resource in chunk:
-                    await self.store.update(resource)
+        try:
+            await self.store.create_many([(r, r["id"]) for r in resources])
+        except DuplicateConflict:  # an id with a history (deleted by hand meanwhile): one by one, versions kept
+            for resource in resources:
+                await self.store.update(resource)
         self.report.count(rtype, "added", len(resources))
 
     async def _inactivate(self) -> None:
