@@ -105,6 +105,8 @@ def main() -> None:
             [SGL, "annuaire", "load", str(path), "--data-dir", str(data)], ok=(0, 1))
         practitioners = re.search(r"^Practitioner;(\d+);(\d+);(\d+);(\d+)$", out, re.MULTILINE)
         counts = practitioners.group(0) if practitioners else "?"
+        for line in (x for x in out.splitlines() if x.startswith(("error;", "inactivation;skipped"))):
+            log.info(f"{label}: {line}")  # a load that broke off says why (the figures are then not a full load)
         rates[label] = lines / seconds
         log.info(f"{label}: {seconds:.1f} s, {lines / seconds:,.0f} lines/s, peak RSS sgl {peak} MB, "
                  f"embedded database {database_peak} MB; {counts}; load average {os.getloadavg()[0]:.1f}")

@@ -73,6 +73,12 @@ def capability_statement(*, base: str, version: str, date: str, paths: list[str]
             **({"operation": [{"name": op, "definition": f"{base}/OperationDefinition/{rid}"}
                               for op, rid in operations[rtype]]} if rtype in operations else {}),
         })
+    for rtype in sorted(t for t in operations if t and t not in PARAMS):
+        # a type a workflow serves from its own store (server/admin: Person = accounts, Endpoint = partners):
+        # its listing and its operations, none of the stored-resource interactions
+        resources.append({"type": rtype, "interaction": [{"code": "search-type"}],
+                          "operation": [{"name": op, "definition": f"{base}/OperationDefinition/{rid}"}
+                                        for op, rid in operations[rtype]]})
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",

@@ -41,7 +41,7 @@ class _Bars:
         self.done = 0
 
     def __call__(self, source: Source) -> None:
-        if source.name != self.name:
+        if source.name != self.name or source.consumed < self.done:  # a new file, or the same read again
             self.close()
             bar: Any = click.progressbar(length=max(source.size, 1), label=source.name,
                                          file=sys.stderr)

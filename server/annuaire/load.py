@@ -151,9 +151,10 @@ def _contains(sorted_keys: np.ndarray[Any, np.dtype[np.uint64]], key: int) -> bo
 class DirectoryLoad:
     """One run: ``await DirectoryLoad(store, source_label).load(paths)`` returns its ``LoadReport``."""
 
-    def __init__(self, store: MongoFhirStore, source: str, *, progress: Progress | None = None) -> None:
+    def __init__(self, store: MongoFhirStore, source: str, *, progress: Progress | None = None,
+                 run: str | None = None) -> None:
         self.store, self.db = store, store.db
-        self.report = LoadReport(uuid.uuid4().hex, now_utc(), source)
+        self.report = LoadReport(run or uuid.uuid4().hex, now_utc(), source)
         self.progress = progress
         self._ps_loaded = False
         self._seen: dict[str, list[np.ndarray[Any, np.dtype[np.uint64]]]] = {t: [] for t in DIRECTORY_TYPES}
@@ -167,7 +168,7 @@ class DirectoryLoad:
     async def load(self, paths: list[Path]) -> LoadReport:
         """Read ``paths`` in order (give the MSSanté extraction first; inside a zip it comes first)."""
         await ensure_indexes(self.db)
-        await self.db[RUNS].insert_one(self.report.document())
+        await self.db[RUNS].replace_one({"_id": self.report.run}, self.report.document(), upsert=True)
         try:
             for path in paths:
                 with open_extractions(path) as sources:

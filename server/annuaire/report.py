@@ -36,6 +36,16 @@ class LoadReport:
         per = self.counts.setdefault(rtype, dict.fromkeys(_KINDS, 0))
         per[kind] = per.get(kind, 0) + n
 
+    def carry(self, earlier: LoadReport) -> None:
+        """Take in what an interrupted pass over the same files wrote before this pass (which found those
+        resources already stored: unchanged), so that the counts say what the whole run changed."""
+        for rtype, per in earlier.counts.items():
+            mine = self.counts.setdefault(rtype, dict.fromkeys(_KINDS, 0))
+            for kind in ("added", "changed", "inactivated"):
+                mine[kind] += per.get(kind, 0)
+                if kind != "inactivated":
+                    mine["unchanged"] = max(0, mine["unchanged"] - per.get(kind, 0))
+
     def reject(self, file: str, line: int, reason: str) -> None:
         self.rejected_total += 1
         if len(self.rejected) < KEPT_REJECTIONS:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import uuid
 from pathlib import Path
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure
 
 from facades.annuaire import ExtractionError
 from resources.search.date import now_utc
@@ -15,10 +18,16 @@ from server.annuaire.load import DirectoryLoad, Progress
 from server.annuaire.report import RUNS, LoadReport
 from server.annuaire.source import fetch, is_url
 
+log = logging.getLogger(__name__)
+CONNECTION_RETRIES = 5
+"""Passes over the files when the database stops answering mid-load: each pass compares with what is
+stored, so a new pass only writes what the interrupted one had not (the load is idempotent)."""
+
 
 async def run_load(store: MongoFhirStore, sources: list[str], *, data_dir: Path, ca: Path | None = None,
                    progress: Progress | None = None) -> LoadReport:
-    """Download what is a URL, then load every source in order into one run (one report)."""
+    """Download what is a URL, then load every source in order into one run (one report); a lost database
+    connection starts another pass (``CONNECTION_RETRIES``)."""
     label = " + ".join(sources)
     try:
         paths = [await fetch(s, data_dir / "annuaire", ca=ca) if is_url(s) else Path(s) for s in sources]
@@ -27,7 +36,26 @@ async def run_load(store: MongoFhirStore, sources: list[str], *, data_dir: Path,
                             inactivation="skipped: nothing was read")
         await store.db[RUNS].insert_one(report.document())
         return report
-    return await DirectoryLoad(store, label, progress=progress).load(paths)
+    earlier: LoadReport | None = None
+    for attempt in range(1, CONNECTION_RETRIES + 1):
+        loader = DirectoryLoad(store, label, progress=progress, run=earlier.run if earlier else None)
+        try:
+            report = await loader.load(paths)
+        except ConnectionFailure as exc:  # the database stopped answering for a while (a busy machine)
+            if attempt == CONNECTION_RETRIES:
+                raise
+            log.warning("directory load %s: the database connection failed (%s); reading the files again "
+                        "(attempt %d of %d), what is stored already is left as it is", loader.report.run,
+                        type(exc).__name__, attempt + 1, CONNECTION_RETRIES)
+            if earlier is not None:
+                loader.report.carry(earlier)
+            earlier = loader.report
+            await asyncio.sleep(attempt)
+            continue
+        if earlier is not None:
+            report.carry(earlier)
+        return report
+    raise AssertionError("unreachable")
 
 
 async def last_run(db: AsyncDatabase[Any]) -> dict[str, Any] | None:

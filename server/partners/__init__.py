@@ -1,8 +1,8 @@
 """Socket partners (issue 11 items 6 and 8): the registry of who may send HL7/ASTM to the lab.
 
 ``model`` (a partner, its role and what the role may send), ``registry`` (MongoDB, cached reads),
-``gate`` (the check the dispatchers run before a handler; refusal + AuditEvent), ``cli``
-(``sgl partners``).
+``gate`` (the check the dispatchers run before a handler; refusal + AuditEvent), ``administration``
+(add/remove with their AuditEvent, for ``cli`` (``sgl partners``) and the ``/fhir/Endpoint`` doors).
 """
 
 from server.partners.gate import PartnerAstmMessage, PartnerGate, PartnerMessage, partner_of

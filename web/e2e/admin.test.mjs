@@ -63,3 +63,25 @@ test("the administrator creates an account, changes its role, resets its passwor
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test("the administrator registers an analyzer (a wrong address said next to its field) and removes the EHR", async () => {
+  const page = await newPage(chromium.browser);
+  await login(page, "root", { from: "/administration" });
+  const form = page.getByRole("form", { name: "Nouveau partenaire" });
+  await form.getByLabel("Nom du partenaire").fill("COBAS-1");
+  await form.getByLabel("Rôle du partenaire").selectOption("automate");
+  await form.getByLabel("Application HL7 (MSH-3)").fill("COBAS");
+  await form.getByLabel("Adresses autorisées (IP ou CIDR)").fill("10.0.5.0/24 300.1.1.1");
+  await form.getByRole("button", { name: "Enregistrer le partenaire" }).click();
+  await form.getByText("'300.1.1.1' is not an IP address or CIDR network").waitFor();
+  assert.equal(await page.getByTestId("partenaire-COBAS-1").count(), 0, "nothing registered");
+  await form.getByLabel("Adresses autorisées (IP ou CIDR)").fill("10.0.5.0/24, 127.0.0.1");
+  await form.getByRole("button", { name: "Enregistrer le partenaire" }).click();
+  await page.getByRole("status").filter({ hasText: "Partenaire COBAS-1 enregistré." }).waitFor();
+  assert.match(await page.getByTestId("partenaire-COBAS-1").innerText(), /Automate[\s\S]*COBAS[\s\S]*10\.0\.5\.0\/24, 127\.0\.0\.1/);
+  await page.getByTestId("partenaire-DPI-CHU").getByRole("button", { name: "Retirer" }).click();
+  await page.getByRole("status").filter({ hasText: "Partenaire DPI-CHU retiré" }).waitFor();
+  await page.getByTestId("partenaire-DPI-CHU").waitFor({ state: "detached" });  // the list read again
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});

@@ -13,7 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.access import role_client
+from server.access import accounts as accounts_store
+from server.access.clients import create_client
+from server.database import Database, open_database
+from server.settings import Settings
+from tests.support.access import ClientCredentials, Credentials, token_url
 from tests.support.partner_messages import msa, oru, send, sgl_partners
 from tests.support.sgl_cli import run_sgl
 from tests.support.sgl_server import SglProcess, start_sgl
@@ -27,16 +31,29 @@ ROLE_URL = "urn:opensgl:StructureDefinition/role"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
     sgl = start_sgl(tmp_path_factory.mktemp("admin") / "var", partners=None)
-    made = run_sgl("users", "create-admin", "--username", "root", "--name", "Régine RACINE", "--password-stdin",
-                   "--data-dir", str(sgl.data_dir), stdin=ROOT_PASSWORD + "\n", timeout=120)
-    assert made.returncode == 0, made.stderr
     yield sgl
     sgl.stop()
 
 
 @pytest.fixture(scope="module")
-async def admin(server: SglProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with role_client(server.base, server.data_dir, "administrateur") as client:
+async def database(server: SglProcess) -> AsyncIterator[Database]:
+    """The server's own database, opened beside it: the first administrator and the API clients are written
+    there directly (``sgl users create-admin`` and ``sgl clients create`` are tested in tests/server/access)."""
+    opened = await open_database(Settings(data_dir=server.data_dir))
+    await accounts_store.create_user(opened.db, "root", ROOT_PASSWORD, role="administrateur", name="Régine RACINE")
+    yield opened
+    await opened.close()
+
+
+async def client_as(server: SglProcess, database: Database, role: str) -> httpx.AsyncClient:
+    made, secret = await create_client(database.db, f"admin-test-{role}", role=role)
+    return httpx.AsyncClient(base_url=server.base + "/", timeout=60, auth=ClientCredentials(
+        token_url(server.base), Credentials(made.client_id, secret)))
+
+
+@pytest.fixture(scope="module")
+async def admin(server: SglProcess, database: Database) -> AsyncIterator[httpx.AsyncClient]:
+    async with await client_as(server, database, "administrateur") as client:
         yield client
 
 
@@ -201,9 +218,9 @@ DOORS = [("GET", "Person", None), ("POST", "Person/$create-account", params(
 
 
 @pytest.mark.parametrize("role", ["biologiste-responsable", "secretaire"])
-async def test_every_administration_door_refuses_another_role(server: SglProcess, admin: httpx.AsyncClient,
-                                                              role: str) -> None:
-    async with role_client(server.base, server.data_dir, role) as other:
+async def test_every_administration_door_refuses_another_role(server: SglProcess, database: Database,
+                                                              admin: httpx.AsyncClient, role: str) -> None:
+    async with await client_as(server, database, role) as other:
         for method, path, body in DOORS:
             answer = await other.request(method, path, json=body)
             assert answer.status_code == 403, (method, path, answer.text)
@@ -211,8 +228,3 @@ async def test_every_administration_door_refuses_another_role(server: SglProcess
             assert outcome["resourceType"] == "OperationOutcome" and role in outcome["issue"][0]["diagnostics"]
     assert "intrus" not in await accounts(admin)
     assert await login(server, "root", ROOT_PASSWORD) == 200
-
-
-def test_cli_help_names_the_new_command() -> None:
-    shown = run_sgl("users", "set-role", "--help", timeout=60)
-    assert shown.returncode == 0 and "last active administrator" in shown.stdout

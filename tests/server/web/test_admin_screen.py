@@ -1,7 +1,7 @@
 """The workbench's Administration screen in the browser (issue 15 item 9, ``web/e2e/admin.test.mjs``): one real
 ``sgl serve`` for the module with one EHR partner registered, an administrator and a secretary; afterwards the
-database holds what the page did (role, status, the password set from the page), through the same accounts
-store ``sgl users`` reads."""
+database holds what the page did (role, status, the password set from the page; the analyzer registered and the
+EHR removed), in the same stores ``sgl users`` and ``sgl partners`` read."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from server.access import accounts
 from server.access.collections import USERS
 from server.access.passwords import verify_secret
 from server.database import open_database
+from server.partners.registry import PartnerRegistry
 from server.settings import Settings
 from tests.support.sgl_server import SglProcess, start_sgl
 from tests.support.workbench import PASSWORD, SERVER_ENV, WEB, browser_suite
@@ -44,5 +45,8 @@ async def test_administration_screen_in_the_browser(admin_server: SglProcess) ->
         assert stored and await verify_secret("Nouvelle-cle-de-paillasse", stored["password"])
         assert (await accounts.find_user(database.db, "root")) == accounts.User(
             "root", "administrateur", "active", "Régine RACINE")
+        registered = await PartnerRegistry(database.db).all()
+        assert [(p.name, p.role, p.hl7_application, p.addresses) for p in registered] == [
+            ("COBAS-1", "automate", "COBAS", ("10.0.5.0/24", "127.0.0.1"))]
     finally:
         await database.close()

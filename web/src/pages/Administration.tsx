@@ -1,6 +1,6 @@
 // Administration (issue 15 item 9): the lab's local accounts — list, create, role, disable/enable, password reset,
 // lockout — and its socket partners, through the same FHIR doors an integrator calls (GET /fhir/Person and its
-// operations, GET /fhir/Endpoint). Offered to the roles holding "Person:read"; the server checks each call again.
+// operations, GET /fhir/Endpoint, $add-partner, DELETE). Offered to the roles holding "Person:read"; the server checks each call again.
 // A password typed here goes to the server once and is cleared from the page; it is never shown back.
 import { useCallback, useEffect, useState } from "react";
 import {
@@ -50,13 +50,25 @@ export function AdministrationPage({ session }: { session: Session }) {
     fhir<Bundle>("Person").then((b) => setPeople((b.entry ?? []).map((e) => e.resource)),
       (e: Error) => setNotice({ ok: false, text: e.message }));
   }, []);
+  const reloadPartners = useCallback(() => {
+    if (!can(session, "Endpoint", "read")) return;
+    fhir<Bundle>("Endpoint").then((b) => setPartners((b.entry ?? []).map((e) => e.resource)),
+      (e: Error) => setNotice({ ok: false, text: e.message }));
+  }, [session]);
   useEffect(() => {
     reload();
-    if (can(session, "Endpoint", "read")) {
-      fhir<Bundle>("Endpoint").then((b) => setPartners((b.entry ?? []).map((e) => e.resource)),
-        (e: Error) => setNotice({ ok: false, text: e.message }));
+    reloadPartners();
+  }, [reload, reloadPartners]);
+
+  async function removePartner(name: string) {
+    try {
+      await call(`/fhir/Endpoint/${encodeURIComponent(name)}`, { method: "DELETE" });
+      setNotice({ ok: true, text: `Partenaire ${name} retiré : ses prochains messages seront refusés.` });
+      reloadPartners();
+    } catch (e) {
+      setNotice({ ok: false, text: fieldOf(e)[1] });
     }
-  }, [reload, session]);
+  }
 
   async function act(login: string, operation: string, body?: unknown, done?: string) {
     try {
@@ -92,7 +104,12 @@ export function AdministrationPage({ session }: { session: Session }) {
         </Table>
       )}
       <NewAccount onCreated={(login) => { setNotice({ ok: true, text: `Compte ${login} créé.` }); reload(); }} />
-      {partners !== null && <Partners partners={partners} />}
+      {partners !== null && (
+        <Partners partners={partners} remove={can(session, "Endpoint", "delete") ? removePartner : null} />
+      )}
+      {partners !== null && can(session, "Endpoint", "$add-partner") && (
+        <NewPartner onAdded={(name) => { setNotice({ ok: true, text: `Partenaire ${name} enregistré.` }); reloadPartners(); }} />
+      )}
     </Stack>
   );
 }
@@ -201,7 +218,52 @@ function NewAccount({ onCreated }: { onCreated: (login: string) => void }) {
   );
 }
 
-function Partners({ partners }: { partners: Resource[] }) {
+function NewPartner({ onAdded }: { onAdded: (name: string) => void }) {
+  const empty = { name: "", role: "automate", hl7_application: "", astm_sender: "", addresses: "", send_to: "" };
+  const [form, setForm] = useState(empty);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const field = (key: keyof typeof empty) => ({
+    value: form[key],
+    error: errors[key],
+    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setForm({ ...form, [key]: e.currentTarget.value }),
+  });
+
+  async function submit(event: React.FormEvent) {
+    event.preventDefault();
+    setErrors({});
+    const { addresses, ...rest } = form;
+    const body = parameters(rest);
+    for (const address of addresses.split(/[\s,;]+/).filter(Boolean)) {
+      body.parameter.push({ name: "addresses", valueString: address });
+    }
+    try {
+      await fhir("Endpoint/$add-partner", { method: "POST", body });
+      onAdded(form.name);
+      setForm(empty);
+    } catch (e) {
+      const [where, text] = fieldOf(e);
+      setErrors({ [where === "address" ? "addresses" : where in empty ? where : "name"]: text });
+    }
+  }
+
+  return (
+    <form onSubmit={submit} aria-label="Nouveau partenaire">
+      <Title order={4} mb="xs">Nouveau partenaire</Title>
+      <Group align="flex-start">
+        <TextInput label="Nom du partenaire" required maxLength={200} {...field("name")} />
+        <NativeSelect label="Rôle du partenaire" data={Object.entries(PARTNER_LABELS).map(([value, label]) => ({ value, label }))}
+          {...field("role")} />
+        <TextInput label="Application HL7 (MSH-3)" maxLength={200} {...field("hl7_application")} />
+        <TextInput label="Émetteur ASTM (H-5)" maxLength={200} {...field("astm_sender")} />
+        <TextInput label="Adresses autorisées (IP ou CIDR)" {...field("addresses")} />
+        <TextInput label="Envoi vers (hôte:port)" maxLength={200} {...field("send_to")} />
+      </Group>
+      <Button type="submit" mt="sm">Enregistrer le partenaire</Button>
+    </form>
+  );
+}
+
+function Partners({ partners, remove }: { partners: Resource[]; remove: ((name: string) => void) | null }) {
   const one = (p: Resource, key: string) => ext(p, PARTNER_URL + key).map((e) => e.valueString).join(", ");
   return (
     <Stack gap="xs">
@@ -212,6 +274,7 @@ function Partners({ partners }: { partners: Resource[] }) {
             <Table.Tr>
               <Table.Th>Nom</Table.Th><Table.Th>Rôle</Table.Th><Table.Th>Émetteur HL7 (MSH-3 / MSH-4)</Table.Th>
               <Table.Th>Émetteur ASTM</Table.Th><Table.Th>Adresses autorisées</Table.Th><Table.Th>Envoi vers</Table.Th>
+              {remove && <Table.Th>Actions</Table.Th>}
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -226,6 +289,11 @@ function Partners({ partners }: { partners: Resource[] }) {
                   <Table.Td>{one(p, "astm_sender") || "—"}</Table.Td>
                   <Table.Td>{one(p, "addresses") || "toutes"}</Table.Td>
                   <Table.Td>{address.startsWith("mllp://") ? address.slice(7) : "—"}</Table.Td>
+                  {remove && (
+                    <Table.Td>
+                      <Button size="xs" variant="default" onClick={() => remove(String(p.id))}>Retirer</Button>
+                    </Table.Td>
+                  )}
                 </Table.Tr>
               );
             })}
