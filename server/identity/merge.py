@@ -24,10 +24,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources.errors import InvalidInput, RuleViolation
+from resources.errors import InvalidInput, PreconditionFailed, RuleViolation
 from resources.ins import identity_status, ins_identifier
 from resources.interactions import update
 from resources.store.base import StoreSession
+from resources.store.transactions import retry_conflicts
 from server.access.permissions import authorize
 from server.identity.carry_over import complete_merge
 from server.identity.parameters import Params, parameters, where
@@ -78,6 +79,13 @@ async def merge(scope: Scope, params: Params) -> dict[str, Any]:
                            expression=where(missing))
     if source == target:
         raise InvalidInput("an identity cannot be merged into itself", expression=where("target-patient"))
+    # two merges racing on the same identities (A into B, B into A): the loser runs again, sees the winner's
+    # commit and is refused as "already merged"; a stale version (412) is such a race too
+    return await retry_conflicts(lambda: _merge(scope, source, target), what="Patient/$merge",
+                                 also=(PreconditionFailed,))
+
+
+async def _merge(scope: Scope, source: str, target: str) -> dict[str, Any]:
     async with scope.store.transaction() as session:
         merged, survivor = await _read(scope, source, session), await _read(scope, target, session)
         check_mergeable(merged[0], survivor[0])

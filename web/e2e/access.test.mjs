@@ -29,7 +29,7 @@ test("each role is offered only its screens; a screen typed in the address bar i
     sophie: ["Patients", "Réception des tubes", "Comptes rendus et diffusion", "Catalogue et LOINC"],
     thomas: ["Patients", "Réception des tubes", "Résultats non rattachés", "Validation technique", "Catalogue et LOINC"],
     claire: ["Patients", "Réception des tubes", "Résultats non rattachés", "Validation technique",
-      "Validation biologique", "Comptes rendus et diffusion", "Catalogue et LOINC"],
+      "Validation biologique", "Résultats autovalidés", "Comptes rendus et diffusion", "Catalogue et LOINC"],
   };
   for (const [user, screens] of Object.entries(expected)) {
     const page = await newPage(chromium.browser);
@@ -40,6 +40,8 @@ test("each role is offered only its screens; a screen typed in the address bar i
       await page.goto(`/validation/${fixture.ids.pending_report}`);
       await page.getByText("Écran non disponible").waitFor();
       assert.equal(await page.getByRole("button", { name: "Valider biologiquement" }).count(), 0);
+      await page.goto("/autovalides");
+      await page.getByText("Écran non disponible").waitFor();
     }
     assert.deepEqual(page.problems, []);
     await page.context().close();

@@ -3,6 +3,7 @@ has the highest status, two INS are two people), one transaction, audited, a bio
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from typing import Any
 
@@ -150,3 +151,16 @@ async def test_merge_is_refused_to_desk_and_bench_roles_SGL_INS_05(desk: httpx.A
     assert await version(desk, a) == "1" and await version(desk, b) == "1"
     kept = (await bio.get(f"ServiceRequest/{request.json()['id']}")).json()  # nothing carried over either
     assert kept["meta"]["versionId"] == "1" and kept["subject"] == {"reference": f"Patient/{a['id']}"}
+
+
+async def test_two_merges_racing_on_the_same_identities_leave_one_merge(bio: httpx.AsyncClient,
+                                                                        superuser: httpx.AsyncClient,
+                                                                        desk: httpx.AsyncClient) -> None:
+    """A into B and B into A at the same moment: one wins, the other is refused as already merged."""
+    a, b = [await stored(desk, provisional(family="MERGESEPT")) for _ in range(2)]
+    answers = await asyncio.gather(bio.post("Patient/$merge", json=merge_body(a, b)),
+                                   superuser.post("Patient/$merge", json=merge_body(b, a)))
+    assert sorted(r.status_code for r in answers) == [200, 422], [r.text for r in answers]
+    assert "already merged" in next(r.text for r in answers if r.status_code == 422)
+    now = [(await desk.get(f"Patient/{p['id']}")).json() for p in (a, b)]
+    assert sorted(p.get("active", True) for p in now) == [False, True]
