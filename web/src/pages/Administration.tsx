@@ -6,7 +6,9 @@ import { useCallback, useEffect, useState } from "react";
 import {
   Alert, Badge, Button, Group, Loader, NativeSelect, PasswordInput, Stack, Table, Text, TextInput, Title,
 } from "@mantine/core";
-import { ApiError, call, fhir, type FhirResource } from "../api";
+import { call, fhir, type FhirResource } from "../api";
+import { frenchDateTime } from "../format";
+import { fieldOf, useFields } from "../forms";
 import { ROLE_LABELS, can, type Session } from "../session";
 import { LabProfileSection } from "./LabProfile";
 
@@ -31,16 +33,6 @@ function parameters(values: Record<string, string | undefined>) {
     resourceType: "Parameters",
     parameter: Object.entries(values).filter(([, v]) => v).map(([name, v]) => ({ name, valueString: v })),
   };
-}
-
-/** Which form field an OperationOutcome's expression names ("Parameters.password", "username"). */
-function fieldOf(error: unknown): [string, string] {
-  if (!(error instanceof ApiError)) return ["", String(error)];
-  return [(error.expression ?? "").replace(/^Parameters\./, ""), error.message];
-}
-
-function dateFr(instant: string): string {
-  return new Date(instant).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" });
 }
 
 export function AdministrationPage({ session }: { session: Session }) {
@@ -140,7 +132,7 @@ function AccountRow({ person, act }: { person: Resource; act: Act }) {
       <Table.Td>
         <Group gap={4}>
           <Badge color="dark" variant={active ? "outline" : "filled"}>{active ? "Actif" : "Désactivé"}</Badge>
-          {locked && <Badge color="red.9">Verrouillé jusqu'à {dateFr(locked)}</Badge>}
+          {locked && <Badge color="red.9">Verrouillé jusqu'à {frenchDateTime(locked)}</Badge>}
         </Group>
       </Table.Td>
       <Table.Td>
@@ -177,14 +169,8 @@ function AccountRow({ person, act }: { person: Resource; act: Act }) {
 
 function NewAccount({ onCreated }: { onCreated: (login: string) => void }) {
   const empty = { username: "", name: "", role: "secretaire", rpps: "", password: "" };
-  const [form, setForm] = useState(empty);
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const { form, setForm, setErrors, field } = useFields(empty);
   const [busy, setBusy] = useState(false);
-  const field = (key: keyof typeof empty) => ({
-    value: form[key],
-    error: errors[key],
-    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setForm({ ...form, [key]: e.currentTarget.value }),
-  });
 
   async function submit(event: React.FormEvent) {
     event.preventDefault();
@@ -222,13 +208,7 @@ function NewAccount({ onCreated }: { onCreated: (login: string) => void }) {
 
 function NewPartner({ onAdded }: { onAdded: (name: string) => void }) {
   const empty = { name: "", role: "automate", hl7_application: "", astm_sender: "", addresses: "", send_to: "" };
-  const [form, setForm] = useState(empty);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const field = (key: keyof typeof empty) => ({
-    value: form[key],
-    error: errors[key],
-    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>) => setForm({ ...form, [key]: e.currentTarget.value }),
-  });
+  const { form, setForm, setErrors, field } = useFields(empty);
 
   async function submit(event: React.FormEvent) {
     event.preventDefault();

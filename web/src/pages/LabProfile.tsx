@@ -4,7 +4,9 @@
 // report prints what is saved here; until a first save, the server's profile file applies ("source": environment).
 import { useEffect, useState } from "react";
 import { Alert, Badge, Button, Group, Stack, Text, TextInput, Textarea, Title } from "@mantine/core";
-import { ApiError, fhir } from "../api";
+import { fhir } from "../api";
+import { frenchDateTime } from "../format";
+import { fieldOf } from "../forms";
 
 interface Part { name: string; valueString?: string; valueCode?: string; valueInstant?: string }
 interface Parameters { resourceType: "Parameters"; parameter?: Part[] }
@@ -43,8 +45,7 @@ export function LabProfileSection() {
       show(await fhir<Parameters>("Organization/$lab-profile", { method: "POST", body }));
       setNotice({ ok: true, text: "Profil enregistré : le prochain compte rendu l'imprimera." });
     } catch (e) {
-      const where = e instanceof ApiError ? (e.expression ?? "").replace(/^Parameters\./, "") : "";
-      const text = e instanceof Error ? e.message : String(e);
+      const [where, text] = fieldOf(e);
       if (where in EMPTY) setErrors({ [where]: text });
       else setNotice({ ok: false, text });
     }
@@ -64,7 +65,7 @@ export function LabProfileSection() {
         {origin && (
           <Text size="sm">
             {origin.source === "stored"
-              ? <>Enregistré le {new Date(origin.updated).toLocaleString("fr-FR", { dateStyle: "short", timeStyle: "short" })} par {origin.by}</>
+              ? <>Enregistré le {frenchDateTime(origin.updated)} par {origin.by}</>
               : <Badge variant="light">Valeurs du fichier de configuration (jamais modifiées ici)</Badge>}
           </Text>
         )}
