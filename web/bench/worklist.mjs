@@ -25,7 +25,7 @@ let count = null;
 /** In the page, before the click: note the click's time, then check at every frame whether the worklist is
  * interactive; the time kept is taken once the frame that showed it has been painted. */
 function watch(table) {
-  const state = { click: null, interactive: null };
+  const state = { click: null, shown: false, interactive: null, counted: null };
   window.__sglBench = state;
   document.addEventListener("click", (event) => {
     if (state.click === null && event.target.closest?.("button[type=submit]")) state.click = event.timeStamp;
@@ -41,12 +41,16 @@ function watch(table) {
     return document.activeElement === last;
   };
   const frame = () => {
-    if (state.click !== null && ready()) {
+    if (state.click !== null && state.counted === null
+      && /^\d/.test(document.querySelector('[data-testid="bench-count"]')?.textContent ?? "")) {
+      state.counted = performance.now();  // the badge shows the number waiting
+    }
+    if (state.click !== null && !state.shown && ready()) {
+      state.shown = true;
       // the next task after this frame's rendering: the rows are on screen
       requestAnimationFrame(() => setTimeout(() => { state.interactive = performance.now(); }, 0));
-      return;
     }
-    requestAnimationFrame(frame);
+    if (!state.shown || state.counted === null) requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);
 }
@@ -63,16 +67,16 @@ try {
     await page.getByRole("button", { name: "Se connecter" }).click();
     const measured = await (await page.waitForFunction(() => {
       const s = window.__sglBench;
-      if (s.interactive === null) return false;
+      if (s.interactive === null || s.counted === null) return false;
       const requests = performance.getEntriesByType("resource")
         .filter((e) => e.startTime >= s.click && (e.initiatorType === "fetch" || e.initiatorType === "xmlhttprequest"
           || e.name.includes("/fhir/") || e.name.includes("/auth/")))
         .map((e) => ({ url: e.name.replace(location.origin, ""), start: Math.round(e.startTime - s.click),
           end: Math.round(e.responseEnd - s.click), bytes: e.encodedBodySize }));
-      return { interactive: s.interactive - s.click, requests };
+      return { interactive: s.interactive - s.click, counted: s.counted - s.click, requests };
     }, null, { polling: 100 })).jsonValue();
     const ended = (part) => measured.requests.find((r) => r.url.includes(part) && r.end > 0)?.end ?? null;
-    const result = { interactive: measured.interactive, login: ended("/auth/login"),
+    const result = { interactive: measured.interactive, counted: measured.counted, login: ended("/auth/login"),
       data: ended("/fhir/Observation?"), requests: measured.requests.sort((a, b) => a.start - b.start) };
     runs.push(result);
     if (process.env.SGL_WEB_TRACE) writeFileSync(process.env.SGL_WEB_TRACE, JSON.stringify(result, null, 1));
@@ -96,5 +100,5 @@ try {
 }
 const pick = (key) => runs.map((r) => r[key]).filter((x) => x !== null);
 console.log(JSON.stringify({ median: median(pick("interactive")), worst: Math.max(...pick("interactive")),
-  login: median(pick("login")), data: median(pick("data")), api: median(api), rows, count,
+  login: median(pick("login")), data: median(pick("data")), counted: median(pick("counted")), api: median(api), rows, count,
   times: pick("interactive").map(Math.round) }));
