@@ -15,6 +15,7 @@ resources and extensions included). Relative (``Patient/1``), versioned (``Patie
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import cache
 from typing import Any
 
 from resources.search import reference
@@ -51,10 +52,14 @@ def patient_references(resource: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys(f"Patient/{pid}" for pid in ids if pid))
 
 
+@cache
+def _reference_keys(resource_type: str) -> frozenset[str]:
+    return frozenset(p.key for p in params_for(resource_type).values() if p.type == "reference")
+
+
 def indexed_references(resource: dict[str, Any], search_values: dict[str, Any]) -> set[str]:
     """The ``Type/id`` values the type's reference parameters stored for this resource."""
-    keys = {p.key for p in params_for(resource["resourceType"]).values() if p.type == "reference"}
-    return {str(v) for key in keys for v in search_values.get(key, ())}
+    return {str(v) for key in _reference_keys(resource["resourceType"]) for v in search_values.get(key, ())}
 
 
 def other_patient_references(resource: dict[str, Any], search_values: dict[str, Any]) -> list[str]:
