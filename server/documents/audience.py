@@ -26,11 +26,12 @@ from typing import Any
 from resources.codes import PATIENT_COPY_ID_PREFIX
 from server.documents.gather import Dossier, Resource
 from server.documents.profile import TWO_VERSIONS
+from server.validation.marks import EXT_NOTE_AUDIENCE
 
 PROFESSIONAL, PATIENT = "professional", "patient"
 AUDIENCE_SYSTEM = "https://opensgl.org/fhir/CodeSystem/crbio-audience"
 AUDIENCE_DISPLAY = {PROFESSIONAL: "Version professionnel de santé", PATIENT: "Version patient"}
-NOTE_AUDIENCE_URL = "https://opensgl.org/fhir/StructureDefinition/note-audience"
+NOTE_AUDIENCE_URL = EXT_NOTE_AUDIENCE
 """On an ``Observation.note``: ``valueCode`` ``professional`` keeps the comment out of the patient version."""
 COPY_LABEL = {PROFESSIONAL: "Exemplaire destiné aux professionnels de santé", PATIENT: "Exemplaire destiné au patient"}
 SERIES = {PROFESSIONAL: "", PATIENT: ".pat"}
