@@ -28,7 +28,7 @@ from resources.codes import RESULT_FINAL
 from resources.fhirjson import instant
 from resources.ins import INS_TYPE_BY_OID
 from resources.search.date import now_utc
-from server.documents.audience import COPY_LABEL, SERIES
+from server.documents.audience import COPY_LABEL, PATIENT, SERIES
 from server.documents.gather import Dossier, Resource, value_text
 from server.validation.marks import is_autoverified
 from terminology import LOINC_SYSTEM
@@ -57,13 +57,17 @@ class Version:
 
     number: int
     replaced_issued_at: str | None = None
+    patient_copy_replaced: bool = False
+    """The version replaced had a patient version too (SGL.DOC.02): only then does the patient's name it (RPLC)."""
 
 
-def document_ids(dossier: Dossier, number: int, series: str = "") -> DocumentVersion:
-    """N3 ids are ``<report>.<n>`` in set ``<report>``; the N1, another document, uses ``<report>.n1.<n>``."""
+def document_ids(dossier: Dossier, number: int, series: str = "", *, replaces: bool = True) -> DocumentVersion:
+    """N3 ids are ``<report>.<n>`` in set ``<report>``; the N1, another document, uses ``<report>.n1.<n>``.
+    ``replaces=False``: a version whose predecessor does not exist in this set (a patient version after a
+    single one) names none."""
     set_id = dossier.report["id"] + series
     return DocumentVersion(root=dossier.profile.oid_root, document_id=f"{set_id}.{number}", set_id=set_id,
-                           number=number, replaces=f"{set_id}.{number - 1}" if number > 1 else None)
+                           number=number, replaces=f"{set_id}.{number - 1}" if number > 1 and replaces else None)
 
 
 def confidentiality(report: Resource) -> str:
@@ -217,7 +221,8 @@ def crbio_input(dossier: Dossier, version: Version, pdf: bytes, audience: str | 
     return CrBioInput(
         report=report, patient=dossier.patient, laboratory=profile.organization,
         biologist=validating_biologist(dossier),
-        requester=requester, version=document_ids(dossier, version.number, SERIES[audience] if audience else ""),
+        requester=requester, version=document_ids(dossier, version.number, SERIES[audience] if audience else "",
+                                                  replaces=audience != PATIENT or version.patient_copy_replaced),
         observations=dossier.observations,
         specimens=dossier.specimens, organizations=dossier.organizations, recipients=recipients,
         service_request=dossier.requests[0] if dossier.requests else None, pdf=pdf,

@@ -21,7 +21,7 @@ from resources.errors import NotFound
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
-from server.documents.audience import AUDIENCE_DISPLAY, AUDIENCE_SYSTEM, ID_PREFIX, SERIES
+from server.documents.audience import AUDIENCE_DISPLAY, AUDIENCE_SYSTEM, ID_PREFIX, PATIENT, SERIES
 from server.documents.compose import CONFIDENTIALITY_SYSTEM, Version, confidentiality
 from server.documents.gather import Resource
 from server.documents.generate import Documents
@@ -46,10 +46,12 @@ def doc_id(report_id: str, fmt: str, number: int, audience: str | None = None) -
 
 def next_version(current: Resource | None) -> Version:
     """Version 1, or the one after the documents the stored report points to (with their date, for MSS.24)."""
-    for form in (current or {}).get("presentedForm", ()):
+    forms = (current or {}).get("presentedForm", ())
+    patient_copy = any(f"-{ID_PREFIX[PATIENT]}" in str(f.get("url", "")) for f in forms)
+    for form in forms:
         found = _LINK.match(str(form.get("url", "")))
         if found:
-            return Version(int(found["n"]) + 1, form.get("creation"))
+            return Version(int(found["n"]) + 1, form.get("creation"), patient_copy)
     return Version(1)
 
 
