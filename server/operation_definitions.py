@@ -55,7 +55,9 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("concept", "string"))),
     Operation("validate-technical", "Technical validation of results", (
         Param("observation", "Reference", 0, "*", documentation="type level: the Observations to validate"),
-        Param("note", "string"))),
+        Param("note", "string"),
+        Param("note-audience", "code", documentation="professional: the note is left out of the patient version of "
+                                                     "the CR-Bio (SGL.DOC.02)"))),
     Operation("rerun", "Ask for a result to be measured again", (_REASON,)),
     Operation("validate-biological", "Biological validation of a report", (Param("conclusion", "string"),)),
     Operation("correct", "Correct a validated result", (
