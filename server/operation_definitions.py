@@ -92,10 +92,13 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
     Operation("produce-documents", "Produce the CR-Bio of a validated report again (after a fixed failure)",
               body="none"),
-    Operation("deliveries", "Where the CR-Bio of a report, or the data of a patient, went: each delivery and answer",
+    Operation("deliveries", "Where the CR-Bio of a report, a refused tube's notice (Communication) or the data of a "
+              "patient went: each delivery and answer",
               affects_state=False, body="none"),
-    Operation("delivery-retry", "Send deliveries of a report again (failed or cancelled ones, or one named)", (
-        Param("delivery", "string", 0, "*", documentation="delivery id; none: every failed one of the report"),)),
+    Operation("delivery-retry", "Send deliveries of a report or notice again (failed or cancelled ones, or one "
+              "named)", (
+        Param("delivery", "string", 0, "*", documentation="delivery id; none: every failed one of the report "
+                                                           "or notice"),)),
     Operation("delivery-cancel", "Cancel pending or failed deliveries of a report", (
         Param("delivery", "string", 0, "*", documentation="delivery id; none: every unfinished one"), _REASON)),
     Operation("dmp-access", "The TD0.9 call opening the DMP web portal on a patient with a qualified INS", (

@@ -105,6 +105,8 @@ TABLE: tuple[Row, ...] = (
     Row(("Communication",), (READ,), _CARE),
     Row(("Communication",), (CREATE,), _BENCH, "the critical-value call is documented by who phoned"),
     Row(("Communication",), (UPDATE, DELETE), (), "a documented call is never rewritten"),
+    Row(("Communication",), ("$deliveries",), _CARE, "whether a refused tube's notice reached the requester"),
+    Row(("Communication",), ("$delivery-retry",), _DESK, "send a notice again once the requester's address is known"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
     Row(DOCUMENTS, (READ,), _CARE + (DPI,)),
     Row(BINARY, (READ,), _DESK + (DPI,)),
