@@ -143,7 +143,8 @@ async def test_a_tube_refused_at_reception_is_mailed_once_to_the_requester(
 
     again = (await desk.get(f"Specimen/{tube['id']}")).json()
     again["note"] = [{"text": "prescripteur prévenu"}]
-    edited = await desk.put(f"Specimen/{tube['id']}", json=again, headers={"If-Match": f'W/"{again["meta"]["versionId"]}"'})
+    edited = await desk.put(f"Specimen/{tube['id']}", json=again,
+                            headers={"If-Match": f'W/"{again["meta"]["versionId"]}"'})
     assert edited.status_code == 200, edited.text
     assert len(await _notices(desk, f"Specimen/{tube['id']}")) == 1  # once only
     assert len(await asyncio.to_thread(operator.messages, address)) == 1
