@@ -158,6 +158,9 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("hl7_facility", "string"), Param("astm_sender", "string"), Param("addresses", "string", 0, "*"),
         Param("send_to", "string"), Param("identifier_types", "string", 0, "*"), Param("options", "string", 0, "*"),
         Param("identity_updates", "boolean"))),
+    Operation("set-mappings", "Replace a partner's identifier-type mappings and options (If-Match: its version)", (
+        Param("identifier_types", "string", 0, "*", documentation="SENT=READ_AS (MR=PI); absent: none"),
+        Param("options", "string", 0, "*", documentation="KEY=VALUE (test_code=alternate); absent: none"))),
     Operation("lab-profile", "Read (GET) or save (POST) the lab's texts printed on every CR-Bio: RGPD information, "
               "Cofrac number, autoverification notice (SGL.DOC.08-10)", (
                   Param("rgpd", "string"), Param("cofrac-number", "string"), Param("autoverification", "string"),

@@ -145,7 +145,8 @@ TABLE: tuple[Row, ...] = (
     Row(("Person",), ("$create-account", "$disable", "$enable", "$unlock", "$set-role", "$set-password"),
         (ADMINISTRATEUR,), "the lab always keeps one active administrator"),
     Row(("Endpoint",), (READ,), (ADMINISTRATEUR,), "the socket partners (analyzers, EHRs, identity source)"),
-    Row(("Endpoint",), ("$add-partner", DELETE), (ADMINISTRATEUR,), "who may send HL7/ASTM to the lab"),
+    Row(("Endpoint",), ("$add-partner", "$set-mappings", DELETE), (ADMINISTRATEUR,),
+        "who may send HL7/ASTM to the lab, and how its messages are read"),
     Row(("Organization",), ("$lab-profile",), (ADMINISTRATEUR,),
         "the RGPD, Cofrac and autoverification texts printed on every CR-Bio (SGL.DOC.08-10)"),
     # the trail (SGL.INS.17): append-only for every client, written by the server
