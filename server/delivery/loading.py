@@ -20,6 +20,7 @@ from resources.codes import PATIENT_COPY_ID_PREFIX
 from resources.errors import NotFound
 from resources.store.base import FhirStore
 from server.delivery.channel import Action, DeliveryItem, DeliverySettings, DocumentSet, Resource, StoredDocument
+from server.delivery.notices import notice_set
 
 FORMATS = ("n3", "n1", "pdf")
 LEVEL = {"n3": "", "n1": ".n1", "pdf": ".pdf"}
@@ -74,6 +75,8 @@ async def _patient(store: FhirStore, reference: str) -> Resource | None:
 
 
 async def document_set(store: FhirStore, item: DeliveryItem) -> DocumentSet:
+    if item.action == Action.NOTICE:  # a message without a document (a refused tube's notice)
+        return await notice_set(store, item)
     if item.action == Action.IDENTITY:  # a patient's change: the patient(s) as they are now, no report
         merged = str(item.extra.get("merged") or "")
         return DocumentSet({}, await _patient(store, item.patient_id) or {}, (), {},

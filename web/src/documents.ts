@@ -71,11 +71,15 @@ export interface Delivery {
   receipt?: { status?: string; code?: string; label?: string };
   cancel_reason?: string;
   settings?: { blocked_reason?: string | null };
+  unsent?: string; // "no-address": nobody could be mailed (a refused tube's notice, server/delivery/notices.py)
+  last_answer?: string;
+  recipient_extra?: { name?: string; address?: string };
 }
 
-export async function deliveries(id: string): Promise<Delivery[]> {
+/** $deliveries of a report (or of another owner: a refused tube's notice is a "Communication"). */
+export async function deliveries(id: string, type = "DiagnosticReport"): Promise<Delivery[]> {
   const answer = await fhir<{ parameter?: { name: string; valueString?: string }[] }>(
-    `DiagnosticReport/${encodeURIComponent(id)}/$deliveries`);
+    `${type}/${encodeURIComponent(id)}/$deliveries`);
   return (answer.parameter ?? []).filter((p) => p.name === "delivery" && p.valueString)
     .map((p) => JSON.parse(p.valueString as string) as Delivery);
 }
