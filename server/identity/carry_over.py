@@ -13,9 +13,9 @@ Which types, and why (every type the server stores, ``resources/search/params.py
   DiagnosticReport, DocumentReference (the index entry; the CR-Bio already sent is not re-issued), Communication,
   Consent, Task, and any other stored type that happens to reference the Patient (a Binary's
   ``securityContext``, a catalogue or directory resource carrying an extension);
-- not rewritten (``NOT_REWRITTEN``): Patient (the ``replaces``/``replaced-by`` links are the merge's own record),
-  AuditEvent and Provenance (the trail says what was done to which identity at the time: history is not
-  rewritten, SGL.INS.17);
+- not rewritten (``links.NEVER_REPOINTED``): Patient (the ``replaces``/``replaced-by`` links are the merge's
+  own record), AuditEvent and Provenance (the trail says what was done to which identity at the time: history
+  is not rewritten, SGL.INS.17);
 - not stored by this server (Condition, Appointment, Coverage, Flag, AllergyIntolerance...): a create is refused
   (404, unknown type), so there is nothing of theirs to re-point.
 
@@ -48,11 +48,6 @@ from server.access.caller import Caller
 from server.audit import audit_event
 from server.identity.repoint import repointed
 
-NOT_REWRITTEN = {
-    "Patient": "the identity links are the merge's own record",
-    "AuditEvent": "the trail is history: what was done to which identity, at the time",
-    "Provenance": "the trail is history: who wrote which version, for whom, at the time",
-}
 MAX_CARRIED = 5000
 
 
@@ -63,7 +58,7 @@ def carried_fields(rtype: str) -> list[str]:
     return [*fields, links.FIELD]
 
 
-CARRIED: dict[str, list[str]] = {t: carried_fields(t) for t in RESOURCE_TYPES if t not in NOT_REWRITTEN}
+CARRIED: dict[str, list[str]] = {t: carried_fields(t) for t in RESOURCE_TYPES if t not in links.NEVER_REPOINTED}
 
 
 async def _found(store: FhirStore, ref: str, *, session: StoreSession) -> dict[tuple[str, str], dict[str, Any]]:
