@@ -40,16 +40,17 @@ def patient_id(ref: Any) -> str | None:
 
 
 def reference_nodes(node: Any) -> Iterator[dict[str, Any]]:
-    """Every Reference-shaped object (a dict with a string ``reference``) under ``node``, depth first."""
-    if isinstance(node, list):
-        for item in node:
-            yield from reference_nodes(item)
-    elif isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node
-        for value in node.values():
-            if isinstance(value, (dict, list)):
-                yield from reference_nodes(value)
+    """Every Reference-shaped object (a dict with a string ``reference``) under ``node``, in document order.
+    A loop with its own stack, not recursion: a body nested as deep as the JSON parser allows is walked too."""
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            if isinstance(current.get("reference"), str):
+                yield current
+            stack.extend(v for v in reversed(current.values()) if isinstance(v, (dict, list)))
+        elif isinstance(current, list):
+            stack.extend(v for v in reversed(current) if isinstance(v, (dict, list)))
 
 
 def patient_references(resource: dict[str, Any]) -> list[str]:
