@@ -55,7 +55,9 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("concept", "string"))),
     Operation("validate-technical", "Technical validation of results", (
         Param("observation", "Reference", 0, "*", documentation="type level: the Observations to validate"),
-        Param("note", "string"))),
+        Param("note", "string"),
+        Param("note-audience", "code", documentation="professional: the note is left out of the patient version of "
+                                                     "the CR-Bio (SGL.DOC.02)"))),
     Operation("rerun", "Ask for a result to be measured again", (_REASON,)),
     Operation("validate-biological", "Biological validation of a report", (Param("conclusion", "string"),)),
     Operation("correct", "Correct a validated result", (
@@ -104,7 +106,10 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("dmp-access", "The TD0.9 call opening the DMP web portal on a patient with a qualified INS", (
         Param("target", "code", documentation="patient-file (default) | dashboard"),
         Param("_format", "code", documentation="json (default) | html: the form posting the call, auto-submitted"),
-        Param("launch", "url", 1, use="out", documentation="the html form of this call, for a new browser window"),
+        Param("launch", "string", documentation="with _format=html: the single-use handle of an answer's launch URL "
+                                                 "(its call, already signed and audited)"),
+        Param("launch", "url", 1, use="out", documentation="the html form of this very call (single use, 2 minutes), "
+                                                           "for a new browser window"),
         Param("url", "url", 1, use="out"), Param("method", "code", 1, use="out"),
         Param("page", "string", 1, use="out"), Param("mode", "code", 1, use="out"),
         Param("expires", "instant", 1, use="out"), Param("professional", "BackboneElement", 1, use="out"),

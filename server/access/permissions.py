@@ -43,6 +43,7 @@ CATALOGUE = ("CodeSystem", "ValueSet", "ConceptMap", "ObservationDefinition", "A
              "SpecimenDefinition")
 DIRECTORY = ("Practitioner", "PractitionerRole", "Organization", "Device")
 TRAIL = ("AuditEvent", "Provenance")
+VISITS = ("Encounter",)
 
 READ, CREATE, UPDATE, DELETE = "read", "create", "update", "delete"
 INS, UNLOCK, FEED = "ins", "unlock", "feed"
@@ -85,6 +86,10 @@ TABLE: tuple[Row, ...] = (
     Row(("ServiceRequest",), ("$order", "$refusal"), (SECRETAIRE, PRELEVEUR, BIOLOGISTE, BIOLOGISTE_RESPONSABLE,
                                                       DPI)),
     Row(("Specimen",), ("$label",), _CARE),
+    # stays and visits (FR Core Encounter): written by the hospital's systems or the desk, read with the orders
+    Row(VISITS, (READ,), _CARE + (DPI, SOURCE_IDENTITE)),
+    Row(VISITS, (CREATE, UPDATE), _DESK + (DPI, SOURCE_IDENTITE)),
+    Row(VISITS, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
     # results and validation (validation only through its operations: see server/validation/write_rules.py)
     Row(RESULTS, (READ,), _CARE + (DPI,)),
     Row(RESULTS, (CREATE, UPDATE), _BENCH + (AUTOMATE,)),

@@ -141,6 +141,19 @@ test("the administrator edits the lab profile: a wrong Cofrac number said next t
   await form.getByRole("button", { name: "Enregistrer le profil" }).click();
   await form.getByRole("status").filter({ hasText: "Profil enregistré" }).waitFor();
   await form.getByText(/Enregistré le .* par/).waitFor();
+  // SGL.DOC.02: the general setting, one version by default, two chosen and saved, then one again
+  const versions = form.getByLabel(/^Versions du compte rendu/);
+  assert.equal(await versions.inputValue(), "single");
+  for (const choice of ["patient-professional", "single"]) {
+    await versions.selectOption(choice);
+    await form.getByRole("button", { name: "Enregistrer le profil" }).click();
+    await form.getByRole("status").filter({ hasText: "Profil enregistré" }).waitFor();
+    const saved = await page.evaluate(async () => {
+      const answer = await fetch("/fhir/Organization/$lab-profile", { headers: { Accept: "application/fhir+json" } });
+      return (await answer.json()).parameter.find((p) => p.name === "versions").valueCode;
+    });
+    assert.equal(saved, choice);
+  }
   await assertAccessible(page, "profil du laboratoire");
   assert.deepEqual(page.problems, []);
   await page.context().close();

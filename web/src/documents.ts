@@ -6,10 +6,12 @@ export type CrFormat = "pdf" | "n3" | "n1";
 
 /** $cr-bio in one format. The documents are made just after the validating commit: while the server answers
  * 409 ask again every second, up to a minute; ``waiting`` says when the page should show it is waiting. */
-export async function crBio(id: string, format: CrFormat, waiting?: (on: boolean) => void): Promise<Blob> {
+export async function crBio(id: string, format: CrFormat, waiting?: (on: boolean) => void,
+  audience?: "patient"): Promise<Blob> {
+  const which = audience ? `&audience=${audience}` : "";
   for (let attempt = 0; ; attempt += 1) {
     try {
-      const answer = await call(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$cr-bio?format=${format}`);
+      const answer = await call(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$cr-bio?format=${format}${which}`);
       waiting?.(false);
       return await answer.blob();
     } catch (e) {
