@@ -111,7 +111,9 @@ def template_data_dir() -> Path:
             root = Path(tempfile.mkdtemp(prefix="sgl-template-"))
             atexit.register(shutil.rmtree, root, ignore_errors=True)
             data_dir = root / "var"
-            code = _launch(data_dir, env=None, timeout=120.0, ports=None, partners=None).stop()
+            # the process's own environment without the settings a test may have set for itself (SGL_*)
+            plain = {name: value for name, value in os.environ.items() if not name.startswith("SGL_")}
+            code = _launch(data_dir, env=None, timeout=120.0, ports=None, partners=None, base_env=plain).stop()
             if code != 0:
                 raise RuntimeError(f"the template sgl serve stopped with {code}:\n{_logs(root)}")
             for entry in data_dir.iterdir():
@@ -138,14 +140,14 @@ def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: flo
 
 
 def _launch(data_dir: Path, *, env: dict[str, str] | None, timeout: float, ports: tuple[int, int, int] | None,
-            partners: Path | None) -> SglProcess:
+            partners: Path | None, base_env: dict[str, str] | None = None) -> SglProcess:
     port, mllp_port, astm_port = ports or server_ports()
     log = data_dir.parent / f"sgl-{port}.log"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     sgl = Path(sys.executable).parent / "sgl"
     cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
            "--mllp-port", str(mllp_port), "--astm-port", str(astm_port)]
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**(os.environ if base_env is None else base_env), **(env or {})}
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     deadline = time.monotonic() + timeout
