@@ -14,8 +14,8 @@ directory resource was in its file) and by every run since, killed ones included
 produced. Those lists are read by ``_id`` in groups of a few documents: memory stays flat (8 bytes an id
 for the hashes). When the inactivation is done, the lists of the runs before it are deleted.
 
-A database loaded by a version that kept no lists cannot say what disappeared: that run inactivates
-nothing and says so; the next one can.
+A database loaded by a version that kept no lists cannot say what disappeared: the first run after such
+loads inactivates nothing and says so (``LEGACY_SKIP``); the next ones compare with its list.
 """
 
 from __future__ import annotations
@@ -50,6 +50,12 @@ def _chunk_id(run: str, rtype: str, n: int) -> str:
     return f"{run}:{rtype}:{n:06d}"
 
 
+LEGACY_SKIP = ("skipped: an earlier load was made by a version that kept no list of its ids; from the next load "
+               "on, what a file lacks is inactivated")
+"""The inactivation of the first run after such loads. Resources those loads made and that their files no
+longer held then stay active (finding them would need the whole-collection read this module avoids)."""
+
+
 class NoLedger(Exception):
     """A run since the last inactivation kept no list of its ids (an earlier version loaded it)."""
 
@@ -70,10 +76,11 @@ class Ledger:
                                        {"run": self.run, "type": rtype, "ids": ids}, upsert=True)
 
     async def runs_to_compare(self) -> list[str]:
-        """The runs whose lists together hold every active directory id: the last one that inactivated and
-        every one since (this run included). Raises ``NoLedger`` if one of them kept no list."""
-        done = await self.db[RUNS].find_one({"inactivation": "done", LEDGER: True}, sort=[("started", -1)],
-                                            projection={"started": 1})
+        """The runs whose lists together hold every active directory id: the last one that inactivated (or
+        that found only older loads without lists) and every one since, this run included. Raises ``NoLedger``
+        if one of them kept no list."""
+        done = await self.db[RUNS].find_one({"inactivation": {"$in": ["done", LEGACY_SKIP]}, LEDGER: True},
+                                            sort=[("started", -1)], projection={"started": 1})
         since = {"started": {"$gte": done["started"]}} if done else {}
         runs = [r async for r in self.db[RUNS].find(since, projection={LEDGER: 1, "started": 1})]
         if any(not r.get(LEDGER) for r in runs if r["_id"] != self.run):

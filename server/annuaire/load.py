@@ -44,7 +44,7 @@ from resources.fhirjson import content_hash
 from resources.search.date import now_utc
 from resources.store.mongo import DuplicateConflict, MongoFhirStore
 from server.annuaire.follow import ID_PREFIX, follow_directory
-from server.annuaire.ledger import Hashes, Ledger, NoLedger, hashes_of, key_hash
+from server.annuaire.ledger import LEGACY_SKIP, Hashes, Ledger, NoLedger, hashes_of, key_hash
 from server.annuaire.report import MSSANTE, RUNS, LoadReport
 
 log = logging.getLogger(__name__)
@@ -230,8 +230,7 @@ class DirectoryLoad:
         try:
             runs = await self.ledger.runs_to_compare()
         except NoLedger:
-            self.report.inactivation = ("skipped: an earlier load was made by a version that kept no list of its "
-                                        "ids; the next load inactivates what its file lacks")
+            self.report.inactivation = LEGACY_SKIP
             return
         for rtype in DIRECTORY_TYPES:
             await self._inactivate_type(rtype, runs)
