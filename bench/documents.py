@@ -67,7 +67,7 @@ def _median_ms(function: Callable[[], Any], runs: int) -> tuple[float, float]:
 
 def _complete(_: int) -> int:
     docs = generate(dossier(), Version(1))
-    return len(docs.pdf) + len(docs.n3) + len(docs.n1)
+    return len(docs.pdf) + len(docs.n3) + len(docs.n1 or b"")
 
 
 def _bare(_: int) -> int:
