@@ -12,25 +12,27 @@ one request at a time; the same searches through the store in this process (no H
 the baseline measured in the same run, interleaved in ten rounds so both meet the same load.
 
 ``--data-dir`` keeps the database between runs: a reused one is topped up to ``--observations``, not
-loaded again (so a load stopped half-way can go on). Prints the load rate, p50/p95/p99 of each, their
-ratio, the mean matches per search and the machine's load average.
+loaded again (so a load stopped half-way can go on). Prints the load rate, p50/p95/p99 and the CPU per search
+(database, `sgl serve`, this process) of each, their ratio, the mean matches per search and the load average.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pymongo.errors import AutoReconnect
 
-from bench.analyzer_ingest import CpuMeter, out, percentile
+from bench.analyzer_ingest import CpuMeter, cpu_seconds, out, percentile
 from bench.fhir_store import LOINC, observation
 from resources.fhirjson import content_hash
 from resources.interactions import search
@@ -88,6 +90,25 @@ async def load(database: Database, target: int, meter: CpuMeter, minutes: float)
         f"{len(await collection.index_information())} indexes; CPU per document: {meter.per(loaded)}")
 
 
+class Cpu:
+    """CPU the database, ``sgl serve`` and this process (the in-process store search, the HTTP client) spent
+    inside ``measure`` blocks: what a search costs whatever the machine's load."""
+
+    def __init__(self) -> None:
+        self.seconds = {"db": 0.0, "sgl": 0.0, "bench": 0.0}
+
+    @contextlib.contextmanager
+    def measure(self, pids: dict[str, int]) -> Iterator[None]:
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()} | {"bench": time.process_time()}
+        yield
+        after = {name: cpu_seconds(pid) for name, pid in pids.items()} | {"bench": time.process_time()}
+        for name in self.seconds:
+            self.seconds[name] += after[name] - before[name]
+
+    def per(self, units: int) -> str:
+        return ", ".join(f"{name} {seconds * 1000 / units:.2f} ms" for name, seconds in self.seconds.items())
+
+
 def summary(label: str, seconds: list[float]) -> float:
     ms = sorted(x * 1000 for x in seconds)
     p95 = percentile(ms, 0.95)
@@ -111,28 +132,32 @@ async def main(args: argparse.Namespace) -> None:
         http: list[float] = []
         store: list[float] = []
         matches: list[int] = []
+        spent = {"http": Cpu(), "store": Cpu()}
         async with role_client(server.base, server.data_dir, "biologiste-responsable", timeout=60) as fhir:
             await fhir.get("Observation", params=queries[0])  # token and first connection, outside the measure
-            meter.start()
+            await search(database.store, "Observation", queries[0], base="http://bench/fhir")
             rounds = 10
             for r in range(rounds):
                 share = queries[r::rounds]
-                for pairs in share:
-                    begin = time.perf_counter()
-                    response = await fhir.get("Observation", params=pairs)
-                    http.append(time.perf_counter() - begin)
-                    response.raise_for_status()
-                    matches.append(sum(e["search"]["mode"] == "match" for e in response.json().get("entry", [])))
-                for pairs in share:
-                    begin = time.perf_counter()
-                    await search(database.store, "Observation", pairs, base="http://bench/fhir")
-                    store.append(time.perf_counter() - begin)
-            cost = meter.per(2 * len(queries))
+                with spent["http"].measure(meter.pids):
+                    for pairs in share:
+                        begin = time.perf_counter()
+                        response = await fhir.get("Observation", params=pairs)
+                        http.append(time.perf_counter() - begin)
+                        response.raise_for_status()
+                        matches.append(sum(e["search"]["mode"] == "match" for e in response.json().get("entry", [])))
+                with spent["store"].measure(meter.pids):
+                    for pairs in share:
+                        begin = time.perf_counter()
+                        await search(database.store, "Observation", pairs, base="http://bench/fhir")
+                        store.append(time.perf_counter() - begin)
         out(f"Observations stored: {total}; mean matches per search (first page of 20): "
             f"{statistics.mean(matches):.1f}")
         p95 = summary("HTTP GET Observation?subject&code", http)
+        out(f"{'':<34} CPU per search: {spent['http'].per(len(http))}")
         base = summary("  store search in-process (baseline)", store)
-        out(f"ratio p95 HTTP / store: {p95 / base:.2f}; CPU per search (HTTP and store together): {cost}")
+        out(f"{'':<34} CPU per search: {spent['store'].per(len(store))}")
+        out(f"ratio p95 HTTP / store: {p95 / base:.2f}")
         out(f"load average after: {os.getloadavg()}")
     finally:
         await database.close()
