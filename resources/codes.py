@@ -38,3 +38,6 @@ DMP_BLOCK_SYSTEM = "https://opensgl.org/fhir/CodeSystem/dmp-feeding"
 """A report's ``DMP_BLOQUE`` tag in ``meta.tag`` (SGL.DMP.02)."""
 DOCUMENTS_STATUS_URL = "https://opensgl.org/fhir/StructureDefinition/documents-status"
 """Extension on a report: ``in-progress`` / ``ready`` / ``failed`` for the document version named."""
+PATIENT_COPY_ID_PREFIX = "patient-"
+"""SGL.DOC.02: the patient version's Binary / DocumentReference ids are ``<report>-patient-<fmt>-v<n>`` (the single
+or professional version's ``<report>-<fmt>-v<n>``): written by server/documents, read back by server/delivery."""

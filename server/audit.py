@@ -13,7 +13,7 @@ from resources.errors import Gone, NotFound
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, Stored
-from server.access.agents import caller_reference
+from server.access.agents import caller_agent, caller_reference, server_source
 from server.access.caller import Caller
 
 log = logging.getLogger(__name__)
@@ -40,19 +40,8 @@ def patients_in(body: dict[str, Any] | None) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def agent_of(who: Caller) -> dict[str, Any]:
-    """The AuditEvent agent naming the authenticated caller (SGL.INS.17): account or client id, role, the
-    Practitioner it acts as, its network address."""
-    agent: dict[str, Any] = {"who": caller_reference(who), "requestor": True,
-                             "role": [{"coding": [{"system": "urn:opensgl:role", "code": who.role}]}]}
-    if who.address:
-        agent["network"] = {"address": who.address, "type": "2"}
-    return agent
-
-
 def audit_event(patient_ids: list[str], *, who: Caller, interaction: str, query: str | None,
                 others: tuple[str, ...] = ()) -> dict[str, Any]:
-    agent = agent_of(who)
     entities: list[dict[str, Any]] = [
         {"what": {"reference": f"Patient/{pid}"},
          "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "1",
@@ -77,10 +66,8 @@ def audit_event(patient_ids: list[str], *, who: Caller, interaction: str, query:
         "action": _ACTIONS.get(interaction, "R"),
         "recorded": instant(now_utc()),
         "outcome": "0",
-        "agent": [agent],
-        "source": {"observer": {"display": "OpenSGL"},
-                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
-                             "display": "Application Server"}]},
+        "agent": [caller_agent(who)],
+        "source": server_source(),
         "entity": entities,
     }
 

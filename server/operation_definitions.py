@@ -55,7 +55,9 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("concept", "string"))),
     Operation("validate-technical", "Technical validation of results", (
         Param("observation", "Reference", 0, "*", documentation="type level: the Observations to validate"),
-        Param("note", "string"))),
+        Param("note", "string"),
+        Param("note-audience", "code", documentation="professional: the note is left out of the patient version of "
+                                                     "the CR-Bio (SGL.DOC.02)"))),
     Operation("rerun", "Ask for a result to be measured again", (_REASON,)),
     Operation("validate-biological", "Biological validation of a report", (Param("conclusion", "string"),)),
     Operation("correct", "Correct a validated result", (
@@ -92,16 +94,22 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
     Operation("cr-bio", "The CR-Bio documents of a report", affects_state=False, body="none"),
     Operation("produce-documents", "Produce the CR-Bio of a validated report again (after a fixed failure)",
               body="none"),
-    Operation("deliveries", "Where the CR-Bio of a report, or the data of a patient, went: each delivery and answer",
+    Operation("deliveries", "Where the CR-Bio of a report, a refused tube's notice (Communication) or the data of a "
+              "patient went: each delivery and answer",
               affects_state=False, body="none"),
-    Operation("delivery-retry", "Send deliveries of a report again (failed or cancelled ones, or one named)", (
-        Param("delivery", "string", 0, "*", documentation="delivery id; none: every failed one of the report"),)),
+    Operation("delivery-retry", "Send deliveries of a report or notice again (failed or cancelled ones, or one "
+              "named)", (
+        Param("delivery", "string", 0, "*", documentation="delivery id; none: every failed one of the report "
+                                                           "or notice"),)),
     Operation("delivery-cancel", "Cancel pending or failed deliveries of a report", (
         Param("delivery", "string", 0, "*", documentation="delivery id; none: every unfinished one"), _REASON)),
     Operation("dmp-access", "The TD0.9 call opening the DMP web portal on a patient with a qualified INS", (
         Param("target", "code", documentation="patient-file (default) | dashboard"),
         Param("_format", "code", documentation="json (default) | html: the form posting the call, auto-submitted"),
-        Param("launch", "url", 1, use="out", documentation="the html form of this call, for a new browser window"),
+        Param("launch", "string", documentation="with _format=html: the single-use handle of an answer's launch URL "
+                                                 "(its call, already signed and audited)"),
+        Param("launch", "url", 1, use="out", documentation="the html form of this very call (single use, 2 minutes), "
+                                                           "for a new browser window"),
         Param("url", "url", 1, use="out"), Param("method", "code", 1, use="out"),
         Param("page", "string", 1, use="out"), Param("mode", "code", 1, use="out"),
         Param("expires", "instant", 1, use="out"), Param("professional", "BackboneElement", 1, use="out"),
@@ -155,6 +163,9 @@ OPERATIONS: dict[str, Operation] = {op.code: op for op in (
         Param("hl7_facility", "string"), Param("astm_sender", "string"), Param("addresses", "string", 0, "*"),
         Param("send_to", "string"), Param("identifier_types", "string", 0, "*"), Param("options", "string", 0, "*"),
         Param("identity_updates", "boolean"))),
+    Operation("set-mappings", "Replace a partner's identifier-type mappings and options (If-Match: its version)", (
+        Param("identifier_types", "string", 0, "*", documentation="SENT=READ_AS (MR=PI); absent: none"),
+        Param("options", "string", 0, "*", documentation="KEY=VALUE (test_code=alternate); absent: none"))),
     Operation("lab-profile", "Read (GET) or save (POST) the lab's texts printed on every CR-Bio: RGPD information, "
               "Cofrac number, autoverification notice (SGL.DOC.08-10)", (
                   Param("rgpd", "string"), Param("cofrac-number", "string"), Param("autoverification", "string"),

@@ -37,12 +37,15 @@ from server.catalog.seed import run_seed
 from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
 from server.dashboard import routes as dashboard_routes
+from server.dashboard.backfill import backfill_at_start
 from server.database import Database
 from server.delivery import dmp_access
 from server.delivery import routes as delivery_routes
 from server.delivery.dmp_block_rule import register_dmp_block_rule
 from server.delivery.identity_updates import register_identity_updates
+from server.delivery.mssante_channel import operator_config
 from server.delivery.mssante_receipts import receipt_poller
+from server.delivery.notices import NoticeDeliveries
 from server.delivery.service import Runners, outbox_for, start_delivery
 from server.documents import router as documents_router
 from server.documents.kit_check import check_cda_kit
@@ -151,7 +154,9 @@ def register_write_rules(write_rules: WriteRules, settings: Settings, database: 
     register_identity_rules(write_rules, settings)
     if database is not None:  # SGL.INS.34/36: after the identity rules, it sees the Patient as they decided it
         register_identity_updates(write_rules, database.db)
-        register_rejection_notice(write_rules, database.store)  # a refused tube is notified to its requester
+        # a refused tube is notified to its requester, and mailed over MSSanté when the lab's BAL is configured
+        notices = NoticeDeliveries(database.db, database.store) if operator_config(settings) else None
+        register_rejection_notice(write_rules, database.store, notices)
     register_validation_rules(write_rules)
     register_catalogue_rules(write_rules)  # SGL.LOI.08/09: LOINC codes only through $set-loinc / $loinc-import
     register_dmp_block_rule(write_rules)  # SGL.DMP.02: only a biologist blocks a prescriber's or analysis' feeding
@@ -214,6 +219,8 @@ async def start_workers(ctx: AppContext) -> Runners:
     _background(runners, schedule_loop(ctx.database.store, ctx.settings), "annuaire-schedule")  # ANN.04 reloads
     _background(runners, retention_loop(ctx.database.store, ctx.settings), "retention")  # DOC.20, INS.57
     outbox = await start_delivery(ctx, runners)
+    # once per database: the deliveries stored before the dashboard facts existed get theirs
+    _background(runners, backfill_at_start(ctx.database.db, ctx.store, outbox.site), "dashboard-backfill")
     start_document_step(ctx, outbox, runners)
     receipts = receipt_poller(ctx)  # MSSanté DSN/MDN read back from the BAL (SGL.MSS.22), when configured
     if receipts is not None:

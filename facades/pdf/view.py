@@ -231,6 +231,9 @@ class ReportView:
     version: int = 1
     replaces: Replacement | None = None
     texts: ReportTexts = field(default_factory=ReportTexts)
+    copy: str | None = None
+    """Which copy this is when the lab makes two (SGL.DOC.02): printed under the title, ``patient`` also names
+    the file; None (one version) prints nothing."""
 
     def __post_init__(self) -> None:
         _check_dates(self, "issued_at")

@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 from resources.errors import InvalidInput, Issue, SglError
 from resources.fhirjson import instant
 from resources.interactions.common import check_body_type, check_type
-from resources.interactions.create import conditional_key, create, prepare_create
+from resources.interactions.create import conditional_key, create, created, prepare_create
 from resources.interactions.delete import delete
 from resources.interactions.outcome import Outcome
 from resources.interactions.read import read, vread
@@ -146,6 +146,10 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
                 raise _at(exc, e.index) from exc
         for e, stored in zip(bulk, await store.create_many(prepared, session=session), strict=True):
             results[e.index] = _response(Outcome.of(201, stored, location=True))
+            try:  # every bulk entry is stored: a rule told of one sees the others
+                await created(write_rule, stored, session)
+            except SglError as exc:
+                raise _at(exc, e.index) from exc
         for e in [x for x in ordered if x.index not in results]:
             results[e.index] = await _one(store, e, base=base, session=session, write_rule=write_rule, access=access)
     return [results[e.index] for e in entries]

@@ -5,6 +5,10 @@ in one transaction that also writes a claim document keyed by the type and the c
 (``store.claim``). Of concurrent identical requests one transaction commits; the others conflict on the
 claim, run again, find the winner and answer 200 with it. Inside a caller's transaction (a transaction
 Bundle) the claim is made in that transaction and a conflict aborts it (409: the client retries).
+
+A create checked by a write rule runs in one transaction when the caller gave none, like an update: the
+rule is told of the stored resource afterwards (``after_write``) and what it writes then (a refused tube's
+notice and its outbox item) commits with the resource or not at all.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from resources.errors import Conflict, PreconditionFailed, WriteConflict
 from resources.interactions.common import check_body_type, check_type
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
-from resources.interactions.write_rules import WriteIntent, WriteRule, apply_write_rule
-from resources.store.base import FhirStore, StoreSession
+from resources.interactions.write_rules import WriteIntent, WriteRule, after_write, apply_write_rule
+from resources.store.base import FhirStore, Stored, StoreSession
+from resources.store.transactions import run_in_transaction
 
 CONDITIONAL_ATTEMPTS = 30
 
@@ -37,11 +42,15 @@ async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exi
                  rid: str | None = None) -> Outcome:
     """Validate, run the write rule, store version 1 (under ``rid`` when a transaction chose it)."""
     check_type(resource_type)
+    if write_rule is not None and session is None and not if_none_exist:
+        return await run_in_transaction(store, lambda s: create(store, resource_type, body, session=s,
+                                                                write_rule=write_rule, rid=rid),
+                                        what=f"create of {resource_type}")
     resource = await validated(body)
     check_body_type(resource, resource_type)
     if not if_none_exist:
         prepared = await prepare_create(resource, session=session, write_rule=write_rule)
-        return Outcome.of(201, await store.create(prepared, session=session, rid=rid), location=True)
+        return Outcome.of(201, await _written(store, prepared, session, write_rule, rid), location=True)
     if session is not None:
         return await _create_unless_exists(store, resource, if_none_exist, session, write_rule, rid)
     for attempt in range(CONDITIONAL_ATTEMPTS):
@@ -64,7 +73,21 @@ async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], quer
         return Outcome.of(200, await store.read(rtype, ids[0], session=session), location=True)
     await store.claim(conditional_key(rtype, query), session=session)
     prepared = await prepare_create(resource, session=session, write_rule=write_rule)
-    return Outcome.of(201, await store.create(prepared, session=session, rid=rid), location=True)
+    return Outcome.of(201, await _written(store, prepared, session, write_rule, rid), location=True)
+
+
+async def _written(store: FhirStore, prepared: dict[str, Any], session: StoreSession | None,
+                   write_rule: WriteRule | None, rid: str | None) -> Stored:
+    """Store version 1 and tell the write rule (in ``session``) what was stored."""
+    stored = await store.create(prepared, session=session, rid=rid)
+    await created(write_rule, stored, session)
+    return stored
+
+
+async def created(write_rule: WriteRule | None, stored: Stored, session: StoreSession | None) -> None:
+    """``after_write`` of a create: the rule sees the new resource with its id."""
+    if write_rule is not None and stored.resource is not None:
+        await after_write(write_rule, WriteIntent(stored.resource_type, "create", None, stored.resource, session))
 
 
 async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | None]], *,
@@ -74,7 +97,10 @@ async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | 
     and ruled like ``create``, then all are written in bulk. Give a ``session`` to make it all or nothing."""
     checked = await validated_all([body for body, _ in items])
     ready = [(await _ruled(body, session, write_rule), rid) for body, (_, rid) in zip(checked, items, strict=True)]
-    return [Outcome.of(201, stored, location=True) for stored in await store.create_many(ready, session=session)]
+    written = await store.create_many(ready, session=session)
+    for stored in written:
+        await created(write_rule, stored, session)
+    return [Outcome.of(201, stored, location=True) for stored in written]
 
 
 async def prepare_create(body: Any, *, session: StoreSession | None = None,

@@ -15,7 +15,7 @@ from resources.interactions.common import check_body_type, check_id, check_type,
 from resources.interactions.create import create
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
-from resources.interactions.write_rules import WriteIntent, WriteRule
+from resources.interactions.write_rules import WriteIntent, WriteRule, after_write
 from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 
@@ -33,20 +33,25 @@ async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, i
     if resource.get("id") != rid:
         raise InvalidInput(f"the body's id {resource.get('id')!r} differs from the URL's {rid!r}", expression="id")
     expected = version_from_etag(if_match)
+    current: dict[str, Any] | None = None
     if write_rule is not None:
-        resource, expected = await _rule_pinned(store, resource, expected, write_rule, session)
+        resource, expected, current = await _rule_pinned(store, resource, expected, write_rule, session)
     try:
         stored, created = await store.update(resource, expected_vid=expected, session=session)
     except PreconditionFailed as exc:
         if if_match is None:  # the write rule checked a version that changed since: the caller may retry
             raise Conflict(f"{resource_type}/{rid} changed while being checked; retry") from exc
         raise
+    if stored.resource is not None:
+        await after_write(write_rule, WriteIntent(resource_type, "create" if created else "update", current,
+                                                  stored.resource, session))
     return Outcome.of(201 if created else 200, stored, location=created)
 
 
 async def _rule_pinned(store: FhirStore, resource: dict[str, Any], expected: int | None, write_rule: WriteRule,
-                   session: StoreSession | None) -> tuple[dict[str, Any], int | None]:
-    """Run the write rule against the version it will replace, and pin that version for the write."""
+                   session: StoreSession | None) -> tuple[dict[str, Any], int | None, dict[str, Any] | None]:
+    """Run the write rule against the version it will replace, and pin that version for the write; also
+    that version (None when the resource is new)."""
     rtype, rid = resource["resourceType"], resource["id"]
     try:
         current = await store.read(rtype, rid, session=session)
@@ -57,7 +62,7 @@ async def _rule_pinned(store: FhirStore, resource: dict[str, Any], expected: int
     intent = WriteIntent(rtype, "update" if current else "create", current.resource if current else None, resource,
                          session)
     ruled = await write_rule(intent) or resource
-    return ruled, current.vid if current else expected
+    return ruled, current.vid if current else expected, current.resource if current else None
 
 
 async def conditional_update(store: FhirStore, resource_type: str, query: str, body: Any, *,

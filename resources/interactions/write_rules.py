@@ -8,6 +8,12 @@ write (possibly amended, e.g. an INS cleared) or raises ``RuleViolation``.
 What the operation making a write vouches for travels in the intent itself (``step``,
 ``attestation``), set by :func:`stamped` on the rule the operation hands to the interactions: no
 ambient state, so a rule sees exactly what the code that called the interaction declared.
+
+A rule may also need what only exists once the write is made: the id a create was given, or the other
+resources of the same transaction Bundle (created in bulk after every rule ran). The interactions
+therefore call the write rule a second time after each create and update, in the same transaction, with
+``written=True`` and the stored resource as ``proposed`` (:func:`after_write`); its answer is ignored
+then. A rule that writes beside the resource (a notice, an outbox item) does it there, atomic with it.
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ class WriteIntent:
     attestation: object | None = None
     """What that operation vouches for about the resource (the identity operations' INSi answer or
     checked justificatif); a rule accepts only the attestation type it knows."""
+    written: bool = False
+    """The write is made (same transaction): ``proposed`` is the stored resource, with its id and
+    version; what the rule returns is ignored (see :func:`after_write`)."""
 
 
 WriteRule = Callable[[WriteIntent], Awaitable[dict[str, Any] | None]]
@@ -67,3 +76,10 @@ async def apply_write_rule(write_rule: WriteRule | None, intent: WriteIntent) ->
     if write_rule is None:
         return intent.proposed
     return await write_rule(intent)
+
+
+async def after_write(write_rule: WriteRule | None, intent: WriteIntent) -> None:
+    """Tell the write rule that ``intent`` was written (``proposed``: the stored resource), inside the
+    writing transaction: what a rule adds beside a new or changed resource commits with it."""
+    if write_rule is not None:
+        await write_rule(replace(intent, written=True))

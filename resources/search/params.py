@@ -42,7 +42,7 @@ class SearchParam:
 
 def _p(name: str, type_: ParamType, *paths: str, targets: tuple[str, ...] = (), doc: str = "",
        alias_of: str = "") -> SearchParam:
-    selective = name not in ("status", "gender", "category")
+    selective = name not in ("status", "gender", "category", "class")
     return SearchParam(name=name, type=type_, paths=paths, targets=targets, documentation=doc, alias_of=alias_of,
                        selective=selective)
 
@@ -183,6 +183,21 @@ PARAMS: dict[str, dict[str, SearchParam]] = {
         _p("status", "token", "status"),
         _p("focus", "reference", "focus", targets=()),
         _p("authored-on", "date", "authoredOn"),
+        # R4 Task ``subject`` (Task.for) and ``patient`` (the same, limited to Patient): a merge finds the
+        # duplicate's Tasks through this index (values filled once for Tasks stored before, store/backfill.py)
+        _p("subject", "reference", "for", targets=()),
+        _p("patient", "reference", "for", targets=("Patient",), alias_of="subject"),
+    )},
+    # the stay or visit a request belongs to (FR Core Encounter, from the hospital's feed or DPI): kept because
+    # an order's ``encounter`` names it, and re-pointed by a merge like the order itself
+    "Encounter": {p.name: p for p in (
+        _p("identifier", "token", "identifier"),
+        _p("subject", "reference", "subject", targets=("Patient", "Group")),
+        _p("patient", "reference", "subject", targets=("Patient",), alias_of="subject"),
+        _p("status", "token", "status"),
+        _p("class", "token", "class"),
+        _p("date", "date", "period"),
+        _p("service-provider", "reference", "serviceProvider", targets=("Organization",)),
     )},
     "Provenance": {p.name: p for p in (
         _p("target", "reference", "target", targets=()),

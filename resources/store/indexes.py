@@ -12,6 +12,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from resources.search import links
 from resources.search.params import params_for
 
 # Compound indexes (stored fields, in index order) for the searches a lab runs all day.
@@ -74,6 +75,9 @@ def current_indexes(resource_type: str) -> list[IndexModel]:
     models = [m for m in models if len(m.document["key"]) > 1 or next(iter(m.document["key"])) not in leading]
     for fields in compounds:
         models.append(IndexModel([(f, ASCENDING) for f in fields], name="+".join(fields)))
+    # the Patient references no parameter indexes (focus, contained, extensions): few documents hold any
+    models.append(IndexModel([(links.FIELD, ASCENDING)], name="patient-links",
+                             partialFilterExpression={links.FIELD: {"$exists": True}}))
     return models
 
 

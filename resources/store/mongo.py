@@ -31,13 +31,14 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, 
 from resources.errors import Conflict, Gone, InvalidInput, NotFound, PreconditionFailed, WriteConflict
 from resources.fhirjson import content_hash, instant
 from resources.search import cursor as keyset
-from resources.search import reference
+from resources.search import links, reference
 from resources.search.clause import conjoin
 from resources.search.date import now_utc
 from resources.search.extract import search_document, sort_key
+from resources.search.links import other_patient_references
 from resources.search.params import RESOURCE_TYPES
 from resources.search.query import Include, SearchRequest
-from resources.store.backfill import backfill_meta_params
+from resources.store.backfill import backfill_search_values
 from resources.store.base import HistoryPage, SearchPage, Stored, StoreSession
 from resources.store.chain import CHAINED, LINKS, new_link
 from resources.store.indexes import (
@@ -168,7 +169,7 @@ class MongoFhirStore:
                               rtype, unique.document["name"], exc)
         await self.db[LINKS].create_index("seq")
         await self.db[LINKS].create_index([("at", 1), ("_id", 1)])
-        await backfill_meta_params(self.db)  # once per database: documents stored before _tag was searchable
+        await backfill_search_values(self.db)  # once per database: documents stored before a value was indexed
 
     # -- writes -------------------------------------------------------------------------------
     def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str,
@@ -180,6 +181,9 @@ class MongoFhirStore:
         unique = unique_keys(resource)
         if unique:
             doc["u"] = unique
+        others = other_patient_references(resource, s)
+        if others:
+            doc[links.FIELD] = others
         return doc
 
     @staticmethod

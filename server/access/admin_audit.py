@@ -11,7 +11,7 @@ from typing import Any
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
-from server.access.agents import caller_reference
+from server.access.agents import caller_agent, server_source
 from server.access.caller import Caller
 
 ROLES_CHANGED = ("110136", "Security Roles Changed")
@@ -30,11 +30,8 @@ def admin_event(who: Caller, action: str, *, target_system: str, target: str, de
         "subtype": [{"system": ADMIN_SYSTEM, "code": action}],
         "action": "D" if action.endswith("remove") else "C" if action.endswith("create") else "U",
         "recorded": instant(now_utc()), "outcome": outcome, "outcomeDesc": detail[:1000],
-        "agent": [{"who": caller_reference(who), "requestor": True,
-                   "role": [{"coding": [{"system": "urn:opensgl:role", "code": who.role}]}]}],
-        "source": {"observer": {"display": "OpenSGL"},
-                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
-                             "display": "Application Server"}]},
+        "agent": [caller_agent(who)],
+        "source": server_source(),
         "entity": [{"what": {"identifier": {"system": target_system, "value": target}, "display": target},
                     "type": {"system": "http://terminology.hl7.org/CodeSystem/audit-entity-type", "code": "2",
                              "display": "System Object"},

@@ -43,6 +43,7 @@ CATALOGUE = ("CodeSystem", "ValueSet", "ConceptMap", "ObservationDefinition", "A
              "SpecimenDefinition")
 DIRECTORY = ("Practitioner", "PractitionerRole", "Organization", "Device")
 TRAIL = ("AuditEvent", "Provenance")
+VISITS = ("Encounter",)
 
 READ, CREATE, UPDATE, DELETE = "read", "create", "update", "delete"
 INS, UNLOCK, FEED = "ins", "unlock", "feed"
@@ -85,6 +86,10 @@ TABLE: tuple[Row, ...] = (
     Row(("ServiceRequest",), ("$order", "$refusal"), (SECRETAIRE, PRELEVEUR, BIOLOGISTE, BIOLOGISTE_RESPONSABLE,
                                                       DPI)),
     Row(("Specimen",), ("$label",), _CARE),
+    # stays and visits (FR Core Encounter): written by the hospital's systems or the desk, read with the orders
+    Row(VISITS, (READ,), _CARE + (DPI, SOURCE_IDENTITE)),
+    Row(VISITS, (CREATE, UPDATE), _DESK + (DPI, SOURCE_IDENTITE)),
+    Row(VISITS, (DELETE,), (BIOLOGISTE_RESPONSABLE,)),
     # results and validation (validation only through its operations: see server/validation/write_rules.py)
     Row(RESULTS, (READ,), _CARE + (DPI,)),
     Row(RESULTS, (CREATE, UPDATE), _BENCH + (AUTOMATE,)),
@@ -105,6 +110,8 @@ TABLE: tuple[Row, ...] = (
     Row(("Communication",), (READ,), _CARE),
     Row(("Communication",), (CREATE,), _BENCH, "the critical-value call is documented by who phoned"),
     Row(("Communication",), (UPDATE, DELETE), (), "a documented call is never rewritten"),
+    Row(("Communication",), ("$deliveries",), _CARE, "whether a refused tube's notice reached the requester"),
+    Row(("Communication",), ("$delivery-retry",), _DESK, "send a notice again once the requester's address is known"),
     # documents: the Binary content (CDA, PDF) carries the INS, so only INS-entitled roles read it
     Row(DOCUMENTS, (READ,), _CARE + (DPI,)),
     Row(BINARY, (READ,), _DESK + (DPI,)),
@@ -143,7 +150,8 @@ TABLE: tuple[Row, ...] = (
     Row(("Person",), ("$create-account", "$disable", "$enable", "$unlock", "$set-role", "$set-password"),
         (ADMINISTRATEUR,), "the lab always keeps one active administrator"),
     Row(("Endpoint",), (READ,), (ADMINISTRATEUR,), "the socket partners (analyzers, EHRs, identity source)"),
-    Row(("Endpoint",), ("$add-partner", DELETE), (ADMINISTRATEUR,), "who may send HL7/ASTM to the lab"),
+    Row(("Endpoint",), ("$add-partner", "$set-mappings", DELETE), (ADMINISTRATEUR,),
+        "who may send HL7/ASTM to the lab, and how its messages are read"),
     Row(("Organization",), ("$lab-profile",), (ADMINISTRATEUR,),
         "the RGPD, Cofrac and autoverification texts printed on every CR-Bio (SGL.DOC.08-10)"),
     # the trail (SGL.INS.17): append-only for every client, written by the server

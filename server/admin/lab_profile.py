@@ -1,7 +1,9 @@
 """``GET|POST /fhir/Organization/$lab-profile``: the lab's texts printed on every CR-Bio (RGPD information,
-Cofrac number, autoverification notice), what the workbench's "Profil du laboratoire" section reads and saves
-(permission row ``Organization:$lab-profile``, administrators only). The answer is a ``Parameters``: the three
-texts as the next document will print them and ``source`` (``stored``, or ``environment`` while only the
+Cofrac number, autoverification notice) and the general setting ``versions`` (``single``: one CR-Bio;
+``patient-professional``: a patient and a professional version, SGL.DOC.02; absent from a POST: unchanged),
+what the workbench's "Profil du laboratoire" section reads and saves (permission row
+``Organization:$lab-profile``, administrators only). The answer is a ``Parameters``: the texts and the setting
+as the next document will use them and ``source`` (``stored``, or ``environment`` while only the
 ``SGL_LAB_PROFILE`` file applies). Saving is traced by an AuditEvent (``server/documents/stored_profile.py``).
 """
 
@@ -37,6 +39,7 @@ async def _current(request: Request, settings: SettingsDep) -> dict[str, Any]:
     values = {"rgpd": profile.rgpd, "cofrac-number": profile.cofrac_number or "",
               "autoverification": profile.autoverification or texts.autoverification}
     parts: list[dict[str, Any]] = [{"name": name, "valueString": value} for name, value in values.items()]
+    parts.append({"name": "versions", "valueCode": profile.versions})
     parts.append({"name": "source", "valueCode": "stored" if saved else "environment"})
     if saved:
         parts.append({"name": "updated", "valueInstant": saved["updated"]})
@@ -55,5 +58,6 @@ async def save_lab_profile(request: Request, settings: SettingsDep, store: Store
     raw = await request.body()
     params = shapes.parameters(loads(raw) if raw.strip() else None, "lab-profile")
     values = {field: shapes.one_text(params, name, limit=stored_profile.LIMITS[field]) for name, field in NAMES.items()}
-    await stored_profile.save(_db(request), store, caller, values)
+    versions = shapes.one_text(params, "versions", limit=40)
+    await stored_profile.save(_db(request), store, caller, values, versions)
     return fhir_response(await _current(request, settings))

@@ -6,7 +6,10 @@ may call the same way (the permission rows ``Person`` and ``Endpoint`` of ``serv
 - ``POST /fhir/Person/{login}/$disable`` | ``$enable`` | ``$unlock``, ``$set-role`` (``role``) and
   ``$set-password`` (``password``): the Person after the change (``$set-password``: 204, nothing echoed);
 - ``GET /fhir/Endpoint``: the socket partners; ``POST /fhir/Endpoint/$add-partner`` (the fields of
-  ``sgl partners import``) answers 201 and the Endpoint; ``DELETE /fhir/Endpoint/{name}`` unregisters it.
+  ``sgl partners import``) answers 201 and the Endpoint; ``DELETE /fhir/Endpoint/{name}`` unregisters it;
+  ``POST /fhir/Endpoint/{name}/$set-mappings`` (``identifier_types``, ``options``: repeated ``KEY=VALUE``, the
+  complete new lists) with ``If-Match: W/"<meta.versionId>"`` answers the Endpoint at its next version (412 when
+  it changed since it was read).
 
 Each call runs the service function ``sgl users`` / ``sgl partners`` run (``server/access/administration.py``,
 ``server/partners/administration.py``), traced by an AuditEvent.
@@ -21,6 +24,7 @@ from fastapi.responses import Response
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.fhirjson import loads
+from resources.interactions.common import version_from_etag
 from server.access import accounts
 from server.access import administration as users
 from server.admin import shapes
@@ -98,7 +102,7 @@ async def set_account_password(rid: str, request: Request, store: StoreDep, call
 
 @router.get("/Endpoint")
 async def list_partners(ctx: ContextDep, base: BaseUrl) -> Response:
-    return fhir_response(shapes.searchset([shapes.endpoint(p) for p in await ctx.partners.all()], base))
+    return fhir_response(shapes.searchset([shapes.endpoint(p, v) for p, v in await ctx.partners.versions()], base))
 
 
 @router.post("/Endpoint/$add-partner")
@@ -113,3 +117,13 @@ async def add_partner(request: Request, ctx: ContextDep, store: StoreDep, caller
 async def remove_partner(rid: str, ctx: ContextDep, store: StoreDep, caller: CallerDep) -> Response:
     await partners.remove(ctx.partners, store, caller, rid)
     return Response(status_code=204)
+
+
+@router.post("/Endpoint/{rid}/$set-mappings")
+async def set_partner_mappings(rid: str, request: Request, ctx: ContextDep, store: StoreDep,
+                               caller: CallerDep) -> Response:
+    expected = version_from_etag(request.headers.get("if-match"))
+    identifier_types, options = shapes.mappings(await _params(request, "set-mappings"))
+    partner, version = await partners.set_mappings(ctx.partners, store, caller, rid, expected, identifier_types,
+                                                    options)
+    return fhir_response(shapes.endpoint(partner, version), 200, {"ETag": f'W/"{version}"'})

@@ -40,7 +40,8 @@ def person(user: User, locked: datetime | None = None) -> dict[str, Any]:
     return out
 
 
-def endpoint(partner: Partner) -> dict[str, Any]:
+def endpoint(partner: Partner, version: int = 1) -> dict[str, Any]:
+    """The partner as an ``Endpoint``; ``meta.versionId`` is its registration version (the If-Match of a change)."""
     mllp = bool(partner.hl7_application)
     extensions: list[dict[str, Any]] = [{"url": PARTNER_URL + "role", "valueCode": partner.role}]
     for key in ("hl7_application", "hl7_facility", "astm_sender"):
@@ -52,7 +53,8 @@ def endpoint(partner: Partner) -> dict[str, Any]:
     extensions += [{"url": PARTNER_URL + "options", "valueString": f"{k}={v}"}
                    for k, v in sorted(partner.options.items())]
     extensions.append({"url": PARTNER_URL + "identity_updates", "valueBoolean": partner.identity_updates})
-    return {"resourceType": "Endpoint", "id": partner.name, "extension": extensions, "status": "active",
+    return {"resourceType": "Endpoint", "id": partner.name, "meta": {"versionId": str(version)},
+            "extension": extensions, "status": "active",
             "connectionType": {"system": CONNECTION if mllp else "urn:opensgl:connection-type",
                                "code": "hl7v2-mllp" if mllp else "astm"},
             "name": partner.name, "payloadType": [{"text": partner.role}],
@@ -109,6 +111,16 @@ def partner_fields(params: dict[str, list[Any]]) -> dict[str, Any]:
         else:
             fields[name] = one_text(params, name)
     return fields
+
+
+def mappings(params: dict[str, list[Any]]) -> tuple[dict[str, str], dict[str, str]]:
+    """``$set-mappings``' identifier-type mappings and options (repeated ``KEY=VALUE``; absent: none)."""
+    unknown = sorted(set(params) - {"identifier_types", "options"})
+    if unknown:
+        raise InvalidInput(f"unknown parameter {unknown[0]}; parameters: identifier_types, options",
+                           expression=f"Parameters.{unknown[0]}")
+    fields = partner_fields({k: v for k, v in params.items()})
+    return dict(fields.get("identifier_types") or {}), dict(fields.get("options") or {})
 
 
 def _pair(value: str, name: str) -> tuple[str, str]:

@@ -48,6 +48,9 @@ class Action(enum.StrEnum):
     """A patient merge, identity-status change or trait correction (ADT^A31 / A40 to EHR partners): written by
     ``identity_updates.py`` with the change, not asked of the channels by ``Outbox.record``; ``report_id`` is
     empty, ``document_version`` is the Patient's version, ``extra["merged"]`` names the merged patient."""
+    NOTICE = "notice"
+    """A message without a document: a refused tube's notice to its requester (a ``Communication``), written by
+    ``notices.py`` with the refusal; ``report_id`` is empty, ``extra["notice"]`` names the Communication."""
 
 
 class Outcome(enum.StrEnum):
@@ -122,6 +125,17 @@ class StoredDocument:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """What a ``NOTICE`` delivery says and where it goes (``notices.py``)."""
+
+    communication: Resource
+    specimen: Resource
+    address: str | None
+    """The recipient's MSSanté address: the one written with the delivery, else the directory's now (an
+    address added since a "no address" delivery, then retried)."""
+
+
+@dataclass(frozen=True)
 class DocumentSet:
     """Everything a channel may put in its message, read back from the store after the documents commit."""
 
@@ -135,6 +149,8 @@ class DocumentSet:
     """The version replaced (``REPLACE``) or withdrawn (``DELETE``), by format; empty for a first version."""
     merged_patient: Resource | None = None
     """``IDENTITY`` of a merge: the Patient merged into ``patient`` (its identifiers go to MRG-1)."""
+    notice: Notice | None = None
+    """``NOTICE``: the message to send, read back from the store."""
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,12 @@ With ``_format=html`` the same call answers an HTML page holding that form, subm
 nonce-allowed script; a button without script): a window opened on ``launch`` lands on the DMP without the
 workbench building the form itself. Never cached (it carries a signed VIHF).
 
+One user action, one signature, one AuditEvent: ``launch`` carries a single-use handle to the call the JSON
+answer already signed and audited (``dmp_launch.py``: same caller, patient and page, two minutes), so the page
+it opens shows that call; the request is still checked in full (permission, person with an RPPS, qualified
+identity), and a used, stale or someone else's handle is refused (410, audited). ``_format=html`` without
+``launch`` is an action of its own (signed and audited once).
+
 Configured by ``SGL_DMP_WEB_URL`` (default: ``sgl dmp-simulator``'s landing page) and the seal that signs the
 VIHF (``SGL_DMP_SEAL_CERT``/``_KEY``, else ``SGL_DMP_CERT``/``_KEY``).
 """
@@ -35,14 +41,16 @@ from fastapi.responses import HTMLResponse, Response
 
 from facades.dmp import Person, Seal, Software, Structure
 from facades.dmp.web_access import PAGES, WebCall, build_call
-from resources.errors import Forbidden, InvalidInput, RuleViolation, Unavailable
+from resources.errors import Forbidden, Gone, InvalidInput, RuleViolation, Unavailable
 from resources.ins import emittable_ins
 from server.access.accounts import find_user
 from server.access.caller import Caller
 from server.access.enforce import request_caller
 from server.access.sessions import session_method
 from server.audit import audit_event
+from server.delivery import dmp_launch
 from server.delivery.dmp_channel import RPPS_SYSTEMS, lab_identity
+from server.delivery.dmp_launch import LaunchOwner
 from server.deps import BaseUrl, StoreDep
 from server.responses import fhir_response
 from server.settings import Settings
@@ -95,9 +103,9 @@ async def _professional(request: Request, store: StoreDep, caller: Caller) -> tu
     return person, await session_method(request) or "password"
 
 
-def _answer(call: WebCall, target: str, person: Person, patient_id: str, base: str) -> dict[str, Any]:
+def _answer(call: WebCall, target: str, person: Person, patient_id: str, launch: str) -> dict[str, Any]:
     return {"resourceType": "Parameters", "parameter": [
-        {"name": "launch", "valueUrl": f"{base}/Patient/{patient_id}/$dmp-access?target={target}&_format=html"},
+        {"name": "launch", "valueUrl": launch},
         {"name": "url", "valueUrl": call.url},
         {"name": "method", "valueCode": "POST"},
         {"name": "target", "valueCode": target},
@@ -135,13 +143,29 @@ async def _audit(store: StoreDep, caller: Caller, patient_id: str, detail: str, 
     await store.create(event)
 
 
+def _signed_call(settings: Settings, target: str, ins: dict[str, Any], person: Person, login: str) -> WebCall:
+    """The TD0.9 call with its VIHF signed by the lab's seal (the one signature of a user action)."""
+    cert, key = settings.dmp_seal_cert or settings.dmp_cert, settings.dmp_seal_key or settings.dmp_key
+    if cert is None or key is None:
+        raise Unavailable("the DMP web access is not configured: the seal certificate signing the VIHF is missing "
+                          "(SGL_DMP_SEAL_CERT/SGL_DMP_SEAL_KEY or SGL_DMP_CERT/SGL_DMP_KEY)")
+    lab = lab_identity(settings.lab_profile)
+    structure = Structure(settings.dmp_structure_id or "3" + str(lab["finess"]), str(lab["name"]))
+    software = Software("OpenSGL", "0.1.0", settings.dmp_lps_id, settings.dmp_homologation)
+    return build_call(settings.dmp_web_url, target, str(ins["value"]), str(ins["system"]).removeprefix("urn:oid:"),
+                      person, structure, software, _seal(cert, key), login, datetime.now(UTC))
+
+
 @router.get("/Patient/{rid}/$dmp-access")
 async def dmp_access(rid: str, request: Request, store: StoreDep, base: BaseUrl, target: str = "patient-file",
-                     answer_format: str | None = Query(None, alias="_format")) -> Response:
+                     answer_format: str | None = Query(None, alias="_format"), launch: str | None = None) -> Response:
     if answer_format not in (None, "json", "html"):
         raise InvalidInput("_format is json (default) or html (the auto-submitted form)", expression="_format")
     if target not in PAGES:
         raise InvalidInput(f"target must be one of {', '.join(PAGES)}, not {target!r}", expression="target")
+    if launch is not None and answer_format != "html":
+        raise InvalidInput("launch names the page of an answer already given: it goes with _format=html",
+                           expression="launch")
     caller = request_caller(request)
     patient = (await store.read("Patient", rid)).resource or {}
     ins = emittable_ins(patient)
@@ -151,19 +175,20 @@ async def dmp_access(rid: str, request: Request, store: StoreDep, base: BaseUrl,
                             "status QUAL): validate the identity and check the INS with INSi first",
                             expression="Patient.extension:identityReliability")
     person, login = await _professional(request, store, caller)
-    settings: Settings = request.app.state.settings
-    cert, key = settings.dmp_seal_cert or settings.dmp_cert, settings.dmp_seal_key or settings.dmp_key
-    if cert is None or key is None:
-        raise Unavailable("the DMP web access is not configured: the seal certificate signing the VIHF is missing "
-                          "(SGL_DMP_SEAL_CERT/SGL_DMP_SEAL_KEY or SGL_DMP_CERT/SGL_DMP_KEY)")
-    lab = lab_identity(settings.lab_profile)
-    structure = Structure(settings.dmp_structure_id or "3" + str(lab["finess"]), str(lab["name"]))
-    software = Software("OpenSGL", "0.1.0", settings.dmp_lps_id, settings.dmp_homologation)
-    call = build_call(settings.dmp_web_url, target, str(ins["value"]), str(ins["system"]).removeprefix("urn:oid:"),
-                      person, structure, software, _seal(cert, key), login, datetime.now(UTC))
+    db, owner = request.app.state.database.db, LaunchOwner(caller.id, rid, target)
+    if launch is not None:  # the window opened on the answer's launch URL: that call, not a second one
+        kept = await dmp_launch.take(db, launch, owner)
+        if kept is None or kept.fields.get("ps") != person.national_id:
+            await _audit(store, caller, rid, f"$dmp-access target={target}: refused, stale launch link", refused=True)
+            raise Gone("this DMP opening link was already used, has expired or was given to someone else: press the "
+                       "DMP button again", expression="launch")
+        return _launch_page(kept)
+    call = _signed_call(request.app.state.settings, target, ins, person, login)
     await _audit(store, caller, rid, f"$dmp-access target={target} page={call.page} mode={call.mode} "
                  f"ps={person.national_id}", refused=False)
     log.info("DMP web access (%s) to Patient/%s for %s", call.page, rid, caller.id)
     if answer_format == "html":
         return _launch_page(call)
-    return fhir_response(_answer(call, target, person, rid, base))
+    handle = await dmp_launch.keep(db, call, owner)
+    return fhir_response(_answer(call, target, person, rid, f"{base}/Patient/{rid}/$dmp-access?target={target}"
+                                 f"&_format=html&launch={handle}"))

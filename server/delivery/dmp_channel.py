@@ -12,8 +12,9 @@ DOC.15, DOC.16) through the production client of ``facades/dmp``.
 - The VIHF names the validating biologist (``item.author``) or, for automatic sending, the lab's ``AUTOMATE``
   identity under the responsible biologist; the documents' author is the validating biologist, else the
   responsible one.
-- Before a second try, an ITI-18 GetDocuments asks the DMP whether the first one got through (then
-  ``DELIVERED`` without resending).
+- At most one ITI-18 GetDocuments per attempt: before a second try it asks whether the first one got through
+  (then ``DELIVERED`` without resending), and for a replacement, in the same query, whether the DMP holds the
+  version replaced (an RPLC of an entry it does not hold is refused).
 - Answers: success, or a resend the DMP recognises (same uniqueIds) = ``DELIVERED`` (remote id: the N3's
   entryUUID); a permanent RegistryError or SOAP Sender fault = ``FAILED`` with the registry's words; busy,
   unreachable, unreadable = ``RETRY``. No qualified INS at send time = ``FAILED`` (nothing leaves: SGL.INS.37).
@@ -69,6 +70,8 @@ NAME = "dmp"
 Refusals = Callable[[str], Awaitable[set[str]]]
 """``await refusals(service_request_id)``: the channels the patient refused for that dossier (committed Consents)."""
 SENT = (Action.PUBLISH, Action.REPLACE, Action.DELETE, Action.SETTINGS)  # identity changes: not the DMP's
+RESENDABLE = (Action.PUBLISH, Action.REPLACE, Action.DELETE)
+"""Actions whose later tries first ask the DMP (ITI-18) whether an earlier try got through."""
 SHIPPED_PROFILE = Path(__file__).resolve().parents[1] / "documents" / "lab_profile.json"
 RPPS_SYSTEMS = ("urn:oid:1.2.250.1.71.4.2.1", "https://rpps.esante.gouv.fr")
 KINDS = {"n3": Kind.N3, "n1": Kind.N1}
@@ -159,16 +162,27 @@ class DmpChannel:
         return Submission(str(ins["value"]), str(ins["system"]).removeprefix("urn:oid:"), tuple(docs), author,
                           self.structure, visibility)
 
-    async def _replacing_what_is_held(self, submission: Submission, sender: VihfSubject) -> tuple[Submission, str]:
-        """The replacement as the DMP can take it: RPLC only of an entry it holds approved (ITI-18 first).
+    async def _held(self, item: DeliveryItem, submission: Submission, sender: VihfSubject) -> dict[str, str]:
+        """What the DMP holds of the entries this attempt needs to know about (uniqueId -> status), in ONE ITI-18.
+
+        A later try asks about its own documents (did an earlier try get through?); a replacement asks about the
+        versions it replaces (may they be RPLC'd?). A retried replacement asks both in the same GetDocuments
+        rather than one query each. Nothing to ask: no query, an empty answer."""
+        asked = [d.unique_id for d in submission.documents] if item.attempt > 1 and item.action in RESENDABLE else []
+        if item.action == Action.REPLACE:
+            asked += [d.replaces for d in submission.documents if d.replaces]
+        if not asked:
+            return {}
+        documents = tuple(replace(submission.documents[0], unique_id=u, replaces=None) for u in dict.fromkeys(asked))
+        return await self.client.find(replace(submission, documents=documents), sender)
+
+    @staticmethod
+    def _replacing_what_is_held(submission: Submission, held: dict[str, str]) -> tuple[Submission, str]:
+        """The replacement as the DMP can take it: RPLC only of an entry it holds approved (``held``, from ITI-18).
 
         The version replaced may never have reached the DMP (its feeding was blocked, its delivery cancelled or
         refused there): an RPLC of an entry the registry does not hold is refused (UnresolvedReferenceException),
         so that version's successor goes as a new document, and the answer says so."""
-        targets = tuple(replace(d, unique_id=d.replaces, replaces=None) for d in submission.documents if d.replaces)
-        if not targets:
-            return submission, ""
-        held = await self.client.find(replace(submission, documents=targets), sender)
         kept = tuple(d if d.replaces is None or held.get(d.replaces) == APPROVED else replace(d, replaces=None)
                      for d in submission.documents)
         if kept == submission.documents:
@@ -188,16 +202,17 @@ class DmpChannel:
         if isinstance(submission, str):
             return ChannelAnswer(Outcome.FAILED, submission)
         try:
-            if item.attempt > 1 and item.action in (Action.PUBLISH, Action.REPLACE, Action.DELETE):
-                held = await self.client.find(submission, sender)  # ITI-18: did an earlier try get through?
-                wanted = {d.unique_id for d in submission.documents}
-                done = set(held) == wanted and (item.action != Action.DELETE or set(held.values()) == {DELETED})
+            held = await self._held(item, submission, sender)
+            if item.attempt > 1 and item.action in RESENDABLE:  # did an earlier try get through?
+                found = {d.unique_id: held[d.unique_id] for d in submission.documents if d.unique_id in held}
+                done = len(found) == len(submission.documents) and (
+                    item.action != Action.DELETE or set(found.values()) == {DELETED})
                 if done:
                     return ChannelAnswer(Outcome.DELIVERED, "already in the DMP (ITI-18 before resending)",
-                                         entry_uuid(submission.documents[0].unique_id), {"found": held})
+                                         entry_uuid(submission.documents[0].unique_id), {"found": found})
             note = ""
             if item.action == Action.REPLACE:
-                submission, note = await self._replacing_what_is_held(submission, sender)
+                submission, note = self._replacing_what_is_held(submission, held)
             if item.action in (Action.PUBLISH, Action.REPLACE):
                 receipt = await self.client.provide(submission, sender)
             elif item.action == Action.DELETE:

@@ -3,6 +3,12 @@ report, its patient and results, as the plain ``DocumentSet`` a channel takes.
 
 The documents are pinned (ids ``<report>-<fmt>-v<n>``); the report and results are read as they are now
 (a later version has its own delivery, sent after this one).
+
+Routing of the two versions (SGL.DOC.02): a delivery to the patient (``extra.audience == "patient"``: MSSanté
+patient, automatic or chosen by hand) carries the patient version (``<report>-patient-<fmt>-v<n>``: N3 + PDF)
+when the lab made one for that version; every other delivery (professionals over MSSanté, EHRs over HL7 v2,
+the DMP) carries the professional version, which is the single version's ids. No patient version (a lab with
+one version, or a version made before the lab chose two): the patient gets the one there is.
 """
 
 from __future__ import annotations
@@ -10,9 +16,11 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from resources.codes import PATIENT_COPY_ID_PREFIX
 from resources.errors import NotFound
 from resources.store.base import FhirStore
 from server.delivery.channel import Action, DeliveryItem, DeliverySettings, DocumentSet, Resource, StoredDocument
+from server.delivery.notices import notice_set
 
 FORMATS = ("n3", "n1", "pdf")
 LEVEL = {"n3": "", "n1": ".n1", "pdf": ".pdf"}
@@ -25,21 +33,29 @@ async def _read(store: FhirStore, rtype: str, rid: str) -> Resource | None:
         return None
 
 
-async def _document(store: FhirStore, report_id: str, fmt: str, version: int) -> StoredDocument | None:
-    ident = f"{report_id}-{fmt}-v{version}"
+async def _document(store: FhirStore, report_id: str, fmt: str, version: int,
+                    prefix: str = "") -> StoredDocument | None:
+    ident = f"{report_id}-{prefix}{fmt}-v{version}"
     binary, reference = await _read(store, "Binary", ident), await _read(store, "DocumentReference", ident)
     if binary is None or reference is None:
         return None
     master = reference.get("masterIdentifier") or {}
     root = str(master.get("system", "")).removeprefix("urn:oid:")
     unique = f"{root}^{master['value']}" if fmt != "pdf" and master.get("value") else None
+    set_id = str(master.get("value", "")).removesuffix(f".{version}") if prefix else report_id + LEVEL[fmt]
     return StoredDocument(fmt, base64.b64decode(binary.get("data", "")), str(binary.get("contentType", "")),
-                          ident, ident, unique, report_id + LEVEL[fmt] if fmt != "pdf" else None, version)
+                          ident, ident, unique, set_id if fmt != "pdf" else None, version)
 
 
-async def _documents(store: FhirStore, report_id: str, version: int) -> dict[str, StoredDocument]:
+async def _documents(store: FhirStore, report_id: str, version: int, patient: bool = False
+                     ) -> dict[str, StoredDocument]:
+    """The version's documents; for the patient, its own version when the lab made one, else the only one."""
     if version < 1:
         return {}
+    if patient:
+        own = {fmt: await _document(store, report_id, fmt, version, PATIENT_COPY_ID_PREFIX) for fmt in FORMATS}
+        if own["n3"] is not None:
+            return {fmt: doc for fmt, doc in own.items() if doc is not None}
     found = {fmt: await _document(store, report_id, fmt, version) for fmt in FORMATS}
     return {fmt: doc for fmt, doc in found.items() if doc is not None}
 
@@ -59,6 +75,8 @@ async def _patient(store: FhirStore, reference: str) -> Resource | None:
 
 
 async def document_set(store: FhirStore, item: DeliveryItem) -> DocumentSet:
+    if item.action == Action.NOTICE:  # a message without a document (a refused tube's notice)
+        return await notice_set(store, item)
     if item.action == Action.IDENTITY:  # a patient's change: the patient(s) as they are now, no report
         merged = str(item.extra.get("merged") or "")
         return DocumentSet({}, await _patient(store, item.patient_id) or {}, (), {},
@@ -72,7 +90,9 @@ async def document_set(store: FhirStore, item: DeliveryItem) -> DocumentSet:
         found = await _read(store, kind, rid) if kind == "Observation" else None
         if found is not None:
             results.append(found)
-    current = {} if item.action == Action.DELETE else await _documents(store, item.report_id, item.document_version)
+    patient_copy = item.extra.get("audience") == "patient"
+    current = {} if item.action == Action.DELETE else await _documents(store, item.report_id, item.document_version,
+                                                                       patient_copy)
     previous_version = item.document_version if item.action == Action.DELETE else item.document_version - 1
-    previous = await _documents(store, item.report_id, previous_version)
+    previous = await _documents(store, item.report_id, previous_version, patient_copy)
     return DocumentSet(report, patient or {}, results, current, previous)

@@ -29,12 +29,15 @@ def _not_in_flight(now: datetime) -> dict[str, Any]:
 
 
 async def find(db: AsyncDatabase[Any], *, report_id: str | None = None, patient: str | None = None,
-               states: Sequence[str] = (), limit: int = 200) -> list[dict[str, Any]]:
-    """Deliveries of a report, or of a patient (``Patient/<id>``: its reports' and its identity messages,
-    including a merge into another patient: the exchanges SGL.INS.50 asks to trace), oldest first."""
+               notice: str | None = None, states: Sequence[str] = (), limit: int = 200) -> list[dict[str, Any]]:
+    """Deliveries of a report, of a notice (``Communication/<id>``, ``notices.py``), or of a patient
+    (``Patient/<id>``: its reports', its notices and its identity messages, including a merge into another
+    patient: the exchanges SGL.INS.50 asks to trace), oldest first."""
     query: dict[str, Any] = {}
     if report_id:
         query["report_id"] = report_id
+    if notice:
+        query["notice"] = notice
     if patient:
         query["$or"] = [{"patient": patient}, {"recipient_extra.merged": patient}]
     if states:
@@ -53,15 +56,23 @@ async def one(db: AsyncDatabase[Any], delivery_id: str) -> dict[str, Any]:
     return found
 
 
-async def _change(db: AsyncDatabase[Any], ids: Sequence[str], report_id: str | None, allowed: Sequence[str],
+def _owner(report_id: str | None, notice: str | None) -> tuple[str, str] | None:
+    """The field naming what the deliveries belong to, and its value (a report id, a notice reference)."""
+    return ("report_id", report_id) if report_id else ("notice", notice) if notice else None
+
+
+async def _change(db: AsyncDatabase[Any], ids: Sequence[str], owner: tuple[str, str] | None, allowed: Sequence[str],
                   changes: dict[str, Any], note: dict[str, Any]) -> list[str]:
     now = now_utc()
-    scope: dict[str, Any] = {"_id": {"$in": list(ids)}} if ids else {"report_id": report_id}
+    scope: dict[str, Any] = {"_id": {"$in": list(ids)}} if ids else dict([owner] if owner else [])
+    if not scope:
+        raise InvalidInput("name the deliveries, or the report or notice they belong to", expression="delivery")
     if ids:
         for delivery_id in ids:
             found = await one(db, delivery_id)
-            if report_id and found["report_id"] != report_id:
-                raise NotFound(f"delivery {delivery_id!r} is not one of DiagnosticReport/{report_id}")
+            if owner and found.get(owner[0]) != owner[1]:
+                what = f"DiagnosticReport/{owner[1]}" if owner[0] == "report_id" else owner[1]
+                raise NotFound(f"delivery {delivery_id!r} is not one of {what}")
     query = {**scope, "state": {"$in": list(allowed)}, **_not_in_flight(now)}
     changed = [d["_id"] async for d in db[COLLECTION].find(query, {"_id": 1})]
     if changed:
@@ -70,10 +81,11 @@ async def _change(db: AsyncDatabase[Any], ids: Sequence[str], report_id: str | N
     return [str(i) for i in changed]
 
 
-async def retry(db: AsyncDatabase[Any], ids: Sequence[str], *, report_id: str | None = None, by: str) -> list[str]:
+async def retry(db: AsyncDatabase[Any], ids: Sequence[str], *, report_id: str | None = None,
+                notice: str | None = None, by: str) -> list[str]:
     """Failed, cancelled or blocked deliveries back to pending, due now, with a fresh count of attempts."""
-    return await _change(db, ids, report_id, RETRYABLE, {"state": PENDING, "due": now_utc(), "attempts": 0},
-                         {"manual": "retry", "by": by})
+    return await _change(db, ids, _owner(report_id, notice), RETRYABLE,
+                         {"state": PENDING, "due": now_utc(), "attempts": 0}, {"manual": "retry", "by": by})
 
 
 async def cancel(db: AsyncDatabase[Any], ids: Sequence[str], *, report_id: str | None = None, by: str,
@@ -81,7 +93,7 @@ async def cancel(db: AsyncDatabase[Any], ids: Sequence[str], *, report_id: str |
     """Unfinished deliveries (pending, failed, blocked; not in flight) become cancelled, with the reason."""
     if not reason.strip():
         raise InvalidInput("a cancellation needs a reason", expression="reason")
-    return await _change(db, ids, report_id, CANCELLABLE, {"state": CANCELLED, "cancel_reason": reason},
+    return await _change(db, ids, _owner(report_id, None), CANCELLABLE, {"state": CANCELLED, "cancel_reason": reason},
                          {"manual": "cancel", "by": by, "reason": reason})
 
 

@@ -59,7 +59,7 @@ from server.delivery.channel import (
     register_channel,
 )
 from server.mssante.recipients import MailRecipient, display_name, plan_recipients, read_party
-from server.mssante.wording import wording
+from server.mssante.wording import notice_wording, patient_identity, wording
 from server.orders.refusals import refused_channels
 from server.orders.requisition import COPIES_TO_EXTENSION
 from server.settings import Settings
@@ -103,6 +103,14 @@ def pdf_name(documents: DocumentSet) -> str:
                   if f.get("url") == f"Binary/{pdf.binary_id}" and str(f.get("title", "")).lower().endswith(".pdf")),
                  "")
     return title or f"CR-BIO_{documents.report.get('id', 'report')}_V{pdf.version}.pdf"
+
+
+def concept_text(concept: Resource | None) -> str:
+    """A CodeableConcept as one would say it: its text, else its first display, else its first code."""
+    concept = concept or {}
+    codings = concept.get("coding") or ()
+    return str(concept.get("text") or next((c["display"] for c in codings if c.get("display")), "")
+               or next((c["code"] for c in codings if c.get("code")), ""))
 
 
 def _date(report: Resource) -> str:
@@ -178,11 +186,31 @@ class MssanteChannel:
             reply_to=(self.patient_reply_to or "") if audience == "patient" else "",
             message_id=message_id(item.idempotency_key, self.sender.address))
 
+    def notice_mail(self, item: DeliveryItem, documents: DocumentSet) -> ReportMail:
+        """A refused tube's notice (``Action.NOTICE``, ``notices.py``): text only, to the requester."""
+        notice = documents.notice
+        if notice is None or not notice.communication:
+            raise MssMessageInvalid(f"{item.extra.get('notice')} is no longer stored", expression="notice")
+        if not notice.address:
+            raise MssMessageInvalid(f"no MSSanté address known for {item.recipient} (SGL.ANN.05)",
+                                    expression="recipient")
+        reason = (notice.communication.get("reasonCode") or [{}])[-1]
+        specimen = notice.specimen
+        text = notice_wording(
+            patient=patient_identity(documents.patient) if documents.patient else "non précisé",
+            tube=str((specimen.get("accessionIdentifier") or {}).get("value") or specimen.get("id") or "?"),
+            specimen=concept_text(specimen.get("type")), reason=concept_text(reason) or "non-conformité",
+            lab=self.sender.lab_name)
+        return ReportMail(to=(notice.address,), subject=text.subject, body=text.body,
+                          message_id=message_id(item.idempotency_key, self.sender.address))
+
     async def send(self, item: DeliveryItem, documents: DocumentSet) -> ChannelAnswer:
         mid = message_id(item.idempotency_key, self.sender.address)
         try:
-            sent = await MssClient(self.config).send(build_message(self.mail(item, documents),
-                                                                   self.sender_for(documents)))
+            notice = item.action == Action.NOTICE
+            mail = self.notice_mail(item, documents) if notice else self.mail(item, documents)
+            sent = await MssClient(self.config).send(build_message(mail, self.sender if notice
+                                                                   else self.sender_for(documents)))
         except (MssMessageInvalid, MssRejected) as exc:
             return ChannelAnswer(Outcome.FAILED, exc.diagnostics, mid)
         except (MssTlsRefused, MssUnreachable) as exc:

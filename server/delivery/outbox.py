@@ -68,6 +68,7 @@ class Outbox:
         await deliveries.create_index([("order_key", 1), ("created", 1)])
         await deliveries.create_index([("report_id", 1)])
         await deliveries.create_index([("patient", 1), ("channel", 1)])  # a patient's exchanges (SGL.INS.50)
+        await deliveries.create_index([("notice", 1)])  # a refused tube's notice (notices.py)
         # the dashboards (server/dashboard): one period's deliveries / versions by an index range, never a scan
         # (equality before range: one FINESS's view uses the second index of each pair)
         await deliveries.create_index([("created", 1)])

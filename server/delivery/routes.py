@@ -3,8 +3,10 @@
     GET  /fhir/DiagnosticReport/{id}/$deliveries       every delivery of the report, attempts and answers
     POST /fhir/DiagnosticReport/{id}/$delivery-retry   Parameters: delivery (string, 0..*)
     POST /fhir/DiagnosticReport/{id}/$delivery-cancel  Parameters: delivery (string, 0..*), reason (1)
-    GET  /fhir/Patient/{id}/$deliveries                every exchange of the patient: its reports' documents and
-                                                       its identity messages (SGL.INS.50)
+    GET  /fhir/Patient/{id}/$deliveries                every exchange of the patient: its reports' documents,
+                                                       its refused tubes' notices and identity messages (SGL.INS.50)
+    GET  /fhir/Communication/{id}/$deliveries          a refused tube's notice mailed to the requesters (notices.py)
+    POST /fhir/Communication/{id}/$delivery-retry      Parameters: delivery (string, 0..*): after an address is entered
     POST /fhir/DiagnosticReport/{id}/$mssante-send     Parameters: recipient / address / patient (mssante_send.py)
 
 Answers are ``Parameters``: one ``delivery`` part per delivery (its JSON in ``valueString`` for the
@@ -56,6 +58,20 @@ async def patient_deliveries(rid: str, request: Request, store: StoreDep) -> Res
     await store.read("Patient", rid)  # 404 / 410 for an unknown patient
     found = await manage.find(_db(request), patient=f"Patient/{rid}", limit=1000)
     return _listing(found)
+
+
+@router.get("/Communication/{rid}/$deliveries")
+async def notice_deliveries(rid: str, request: Request, store: StoreDep) -> Response:
+    await store.read("Communication", rid)  # 404 / 410 for an unknown notice
+    return _listing(await manage.find(_db(request), notice=f"Communication/{rid}"))
+
+
+@router.post("/Communication/{rid}/$delivery-retry")
+async def notice_retry(rid: str, request: Request, store: StoreDep) -> Response:
+    await store.read("Communication", rid)
+    params = parameters(await request.body())
+    return _answer(await manage.retry(_db(request), _ids(params), notice=f"Communication/{rid}",
+                                      by=request_caller(request).display))
 
 
 def _listing(found: list[dict[str, Any]]) -> Response:

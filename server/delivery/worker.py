@@ -90,11 +90,14 @@ class DeliveryWorker:
     async def fail(self, stored: dict[str, Any], attempt: int, answer: ChannelAnswer, push: dict[str, Any]) -> None:
         why = "refused" if answer.outcome == Outcome.FAILED else f"still failing after {attempt} attempts"
         identity = stored["action"] == Action.IDENTITY.value
+        notice = str(stored.get("notice") or "")
         what = (f"de l'identité {stored.get('patient')} (version {stored['version']})" if identity else
+                f"de l'avis de tube refusé {notice}" if notice else
                 f"du CR-Bio DiagnosticReport/{stored['report_id']} version {stored['version']}")
         description = (f"Envoi {stored['action']} {what} par {stored['channel']} à {stored['recipient']} : {why}. "
                        f"Réponse du partenaire : {answer.text[:1000] or '(aucune)'}")
-        focus = str(stored.get("patient")) if identity else f"DiagnosticReport/{stored['report_id']}"
+        focus = (str(stored.get("patient")) if identity else notice if notice
+                 else f"DiagnosticReport/{stored['report_id']}")
         async with self.store.transaction() as session:
             task = await open_task(self.store, worklist_task(
                 DELIVERY_FAILED, focus, stored.get("patient"), description,

@@ -28,6 +28,7 @@ from resources.codes import RESULT_FINAL
 from resources.fhirjson import instant
 from resources.ins import INS_TYPE_BY_OID
 from resources.search.date import now_utc
+from server.documents.audience import COPY_LABEL, PATIENT, SERIES
 from server.documents.gather import Dossier, Resource, value_text
 from server.validation.marks import is_autoverified
 from terminology import LOINC_SYSTEM
@@ -56,13 +57,17 @@ class Version:
 
     number: int
     replaced_issued_at: str | None = None
+    patient_copy_replaced: bool = False
+    """The version replaced had a patient version too (SGL.DOC.02): only then does the patient's name it (RPLC)."""
 
 
-def document_ids(dossier: Dossier, number: int, series: str = "") -> DocumentVersion:
-    """N3 ids are ``<report>.<n>`` in set ``<report>``; the N1, another document, uses ``<report>.n1.<n>``."""
+def document_ids(dossier: Dossier, number: int, series: str = "", *, replaces: bool = True) -> DocumentVersion:
+    """N3 ids are ``<report>.<n>`` in set ``<report>``; the N1, another document, uses ``<report>.n1.<n>``.
+    ``replaces=False``: a version whose predecessor does not exist in this set (a patient version after a
+    single one) names none."""
     set_id = dossier.report["id"] + series
     return DocumentVersion(root=dossier.profile.oid_root, document_id=f"{set_id}.{number}", set_id=set_id,
-                           number=number, replaces=f"{set_id}.{number - 1}" if number > 1 else None)
+                           number=number, replaces=f"{set_id}.{number - 1}" if number > 1 and replaces else None)
 
 
 def confidentiality(report: Resource) -> str:
@@ -173,7 +178,9 @@ def issued(report: Resource) -> str:
     return str(report.get("issued") or instant(now_utc()))
 
 
-def report_view(dossier: Dossier, version: Version) -> ReportView:
+def report_view(dossier: Dossier, version: Version, audience: str | None = None) -> ReportView:
+    """``audience`` (SGL.DOC.02): the copy printed under the title; the caller gives the dossier as that copy
+    shows it (``audience.for_audience``)."""
     report, profile = dossier.report, dossier.profile
     requisition = next((i.get("value") for i in report.get("identifier", ()) if i.get("value")), report["id"])
     interpreter: dict[str, Any] = next(iter(report.get("resultsInterpreter", ())), {})
@@ -190,7 +197,7 @@ def report_view(dossier: Dossier, version: Version) -> ReportView:
         version=version.number,
         replaces=Replacement(version.replaced_issued_at, f"{report['id']}.{version.number - 1}")
         if version.number > 1 and version.replaced_issued_at else None,
-        texts=profile.texts())
+        texts=profile.texts(), copy=COPY_LABEL[audience] if audience else None)
 
 
 def validating_biologist(dossier: Dossier) -> Party:
@@ -203,18 +210,24 @@ def validating_biologist(dossier: Dossier) -> Party:
     return found if found.organization else replace(found, organization=dossier.profile.organization)
 
 
-def crbio_input(dossier: Dossier, version: Version, pdf: bytes) -> CrBioInput:
+def crbio_input(dossier: Dossier, version: Version, pdf: bytes, audience: str | None = None) -> CrBioInput:
+    """``audience`` (SGL.DOC.02): the patient version is a document set of its own (``<report>.pat``) and says
+    which copy it is; the professional version keeps the single version's ids."""
     profile = dossier.profile
+    mentions = profile.mentions()
     report = {**dossier.report, "issued": issued(dossier.report)}
     requester = dossier.requester or dossier.responsible or profile.responsible()
     recipients = [requester, *[p for p in dossier.recipients if p != requester]]
     return CrBioInput(
         report=report, patient=dossier.patient, laboratory=profile.organization,
         biologist=validating_biologist(dossier),
-        requester=requester, version=document_ids(dossier, version.number), observations=dossier.observations,
+        requester=requester, version=document_ids(dossier, version.number, SERIES[audience] if audience else "",
+                                                  replaces=audience != PATIENT or version.patient_copy_replaced),
+        observations=dossier.observations,
         specimens=dossier.specimens, organizations=dossier.organizations, recipients=recipients,
         service_request=dossier.requests[0] if dossier.requests else None, pdf=pdf,
-        confidentiality=confidentiality(dossier.report), mentions=profile.mentions(),
+        confidentiality=confidentiality(dossier.report),
+        mentions=replace(mentions, copy=COPY_LABEL[audience]) if audience else mentions,
         accredited=frozenset(o["id"] for o in dossier.observations if _accredited(dossier, o)),
         autoverified=frozenset(o["id"] for o in dossier.observations if is_autoverified(o)),
         identifier_oids=dict(profile.identifier_oids or {}))

@@ -1,6 +1,7 @@
 """``$cr-bio``: the current CR-Bio of a report in one format, to view or download (SGL.DOC.12).
 
     GET /fhir/DiagnosticReport/{id}/$cr-bio?format=n3|n1|pdf     (default pdf)
+        [&audience=patient]   the patient version, when the lab makes two (SGL.DOC.02; N3 and PDF)
 
 Answers the document itself (``application/xml`` / ``application/pdf``) with its file name in
 ``Content-Disposition``. A GET never writes: a validated report whose documents are still being made
@@ -24,6 +25,7 @@ from resources.store.base import FhirStore
 from server.access.enforce import request_caller
 from server.audit import record_document_access
 from server.deps import StoreDep, WriteRuleDep
+from server.documents.audience import ID_PREFIX, PATIENT
 from server.documents.jobs import documents_status
 from server.documents.storage import FORMATS
 from server.documents.trigger import DOCUMENTED
@@ -66,25 +68,37 @@ async def request_documents(store: FhirStore, write_rule: WriteRule | None, repo
         return await writer.update(report)
 
 
-async def crbio_document(store: FhirStore, report_id: str, fmt: str) -> tuple[bytes, str, dict[str, Any]]:
-    """The bytes and the file name of the report's current document in that format."""
+def _is_form(form: dict[str, Any], fmt: str, audience: str | None) -> bool:
+    """A ``presentedForm`` of that format and version: ``Binary/<report>-[patient-]<fmt>-v<n>``."""
+    head, _, _ = str(form.get("url", "")).rpartition("-")
+    patient = head.endswith(f"-{ID_PREFIX[PATIENT]}{fmt}")
+    return head.endswith(f"-{fmt}") and patient == (audience == PATIENT) and form.get("contentType") == FORMATS[fmt][0]
+
+
+async def crbio_document(store: FhirStore, report_id: str, fmt: str, audience: str | None = None
+                         ) -> tuple[bytes, str, dict[str, Any]]:
+    """The bytes and the file name of the report's current document in that format (and version: ``patient``;
+    else the single or professional one)."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format {fmt!r} must be one of {', '.join(FORMATS)}", expression="format")
+    if audience not in (None, "", PATIENT, "professional"):
+        raise InvalidInput(f"audience {audience!r} must be patient or professional", expression="audience")
     report = await current_documents(store, report_id)
-    content_type = FORMATS[fmt][0]
-    form = next((f for f in report.get("presentedForm", ()) if f.get("url", "").rsplit("-", 2)[-2:-1] == [fmt]
-                 and f.get("contentType") == content_type), None)
+    form = next((f for f in report.get("presentedForm", ()) if _is_form(f, fmt, audience)), None)
     if form is None:
-        raise RuleViolation("SGL.DOC.12", f"DiagnosticReport/{report_id} has no {fmt} document",
+        which = " patient" if audience == PATIENT else ""
+        raise RuleViolation("SGL.DOC.12", f"DiagnosticReport/{report_id} has no{which} {fmt} document",
                             expression="DiagnosticReport.presentedForm")
     binary = (await store.read("Binary", form["url"].removeprefix("Binary/"))).resource or {}
     return base64.b64decode(binary.get("data", "")), str(form.get("title", f"{report_id}.{fmt}")), report
 
 
 @router.get("/DiagnosticReport/{rid}/$cr-bio")
-async def get_crbio(rid: str, request: Request, store: StoreDep, format: str = "pdf") -> Response:
-    content, name, report = await crbio_document(store, rid, format)
-    await record_document_access(store, report, who=request_caller(request), detail=f"$cr-bio format={format}")
+async def get_crbio(rid: str, request: Request, store: StoreDep, format: str = "pdf",
+                    audience: str | None = None) -> Response:
+    content, name, report = await crbio_document(store, rid, format, audience)
+    which = f" audience={audience}" if audience else ""
+    await record_document_access(store, report, who=request_caller(request), detail=f"$cr-bio format={format}{which}")
     return Response(content=content, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'inline; filename="{name}"'})
 

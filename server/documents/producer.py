@@ -45,7 +45,7 @@ from server.delivery.worker import LostLease
 from server.documents.compose import Version
 from server.documents.errors import DocumentInputError, DocumentRejected
 from server.documents.gather import Dossier, Resource, gather
-from server.documents.generate import Documents, generate
+from server.documents.generate import Documents, generate_versions
 from server.documents.jobs import COLLECTION, DONE, FAILED, with_status
 from server.documents.profile import LabProfile
 from server.documents.storage import next_version, store_documents
@@ -66,11 +66,13 @@ class Refused:
     reason: str
 
 
-def generate_or_refuse(dossier: Dossier, version: Version, seal: SealConfig | None = None) -> Documents | Refused:
-    """What the pool runs (a module-level function: picklable). The refusals the caller must not retry come
-    back as ``Refused`` (our exceptions carry non-picklable arguments); a seal that cannot seal is one."""
+def generate_or_refuse(dossier: Dossier, version: Version, seal: SealConfig | None = None
+                       ) -> tuple[Documents, ...] | Refused:
+    """What the pool runs (a module-level function: picklable): every version the lab's setting asks for (one,
+    or professional + patient: SGL.DOC.02). The refusals the caller must not retry come back as ``Refused``
+    (our exceptions carry non-picklable arguments); a seal that cannot seal is one."""
     try:
-        return generate(dossier, version, seal=seal)
+        return generate_versions(dossier, version, seal=seal)
     except SealConfigError as exc:
         return Refused(f"CR-Bio seal (SGL.DOC.19): {exc}")
     except (DocumentRejected, DocumentInputError, KitError) as exc:
@@ -121,15 +123,16 @@ class DocumentProducer:
             return
         await self._store(job, report, made, source, profile)
 
-    async def _store(self, job: dict[str, Any], report: Resource, docs: Documents, source: str,
+    async def _store(self, job: dict[str, Any], report: Resource, made: tuple[Documents, ...], source: str,
                      profile: LabProfile) -> None:
+        number = made[0].version.number
         try:
             async with workflow_step(self.store, self.guard, DOCUMENTS_STEP) as writer:
-                forms = await store_documents(self.store, report, docs, profile, writer.session)
-                out = with_status(with_source(report, forms, source), "ready", docs.version.number)
+                forms = await store_documents(self.store, report, made, profile, writer.session)
+                out = with_status(with_source(report, forms, source), "ready", number)
                 stored = await writer.update(out)  # If-Match: the report as read, or 412 (re-pinned: taken again)
-                action = Action.PUBLISH if docs.version.number == 1 else Action.REPLACE
-                await self.outbox.record(writer.session, action, stored, docs.version.number)
+                action = Action.PUBLISH if number == 1 else Action.REPLACE
+                await self.outbox.record(writer.session, action, stored, number)
                 if not await self.leases.give_back(job["_id"], {"state": DONE, "done": now_utc()},
                                                    session=writer.session):
                     raise LostLease(job["_id"])

@@ -23,6 +23,9 @@ RPPS_SYSTEM = "urn:oid:1.2.250.1.71.4.2.1"
 SPECIALTY_SYSTEM = "urn:oid:1.2.250.1.213.1.1.4.5"
 COFRAC_SYSTEM = "urn:oid:1.2.250.1.213.6.3.1"
 LAB_ORGANIZATION_ID = "sgl-laboratoire"
+SINGLE_VERSION, TWO_VERSIONS = "single", "patient-professional"
+VERSION_SETTINGS = (SINGLE_VERSION, TWO_VERSIONS)
+"""The general setting of SGL.DOC.02: one CR-Bio version, or a patient and a professional one (``audience.py``)."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,8 @@ class LabProfile:
     """Patient identifier domain -> the OID registered for it, for IPPs whose assigning authority is not an
     ISO OID (PAM-FR ``CHU-X&000897406&N``): keys are the FHIR system (``urn:oid:000897406``) or the bare
     authority id (``000897406``). An unmapped non-ISO domain is left out of the CDA (the INS stays)."""
+    versions: str = SINGLE_VERSION
+    """``single`` or ``patient-professional`` (SGL.DOC.02); an administrator's saved choice overrides it."""
 
     @property
     def organization(self) -> dict[str, Any]:
@@ -108,6 +113,9 @@ def load_profile(path: Path | None = None) -> LabProfile:
                                                *((f"identifier_oids.{k}", v)
                                                  for k, v in (data.get("identifier_oids") or {}).items())]
                 if not isinstance(value, str) or not is_oid(value)]
+    if data.get("versions", SINGLE_VERSION) not in VERSION_SETTINGS:
+        raise InvalidInput(f"lab profile {where}: versions must be one of {', '.join(VERSION_SETTINGS)}",
+                           expression="$.versions")
     if bad_oids:
         raise InvalidInput(f"lab profile {where}: {', '.join(bad_oids)} must be ISO OIDs (1.2.250.…)",
                            expression=bad_oids)

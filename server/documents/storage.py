@@ -3,7 +3,9 @@
 Written with the caller's ``session``, i.e. in the same transaction as the DiagnosticReport whose
 ``presentedForm`` points to them: the report, its documents and the superseding commit together.
 Ids are derived from the report and the version (``<report>-n3-v2``), so the version number of the
-next document is read back from the report's own ``presentedForm`` links.
+next document is read back from the report's own ``presentedForm`` links. A lab that makes two versions
+(SGL.DOC.02) also stores the patient's (``<report>-patient-n3-v2``, ``-patient-pdf-``); each
+DocumentReference then says which version it is (``category`` of ``audience.AUDIENCE_SYSTEM``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from resources.errors import NotFound
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
+from server.documents.audience import AUDIENCE_DISPLAY, AUDIENCE_SYSTEM, ID_PREFIX, PATIENT, SERIES
+from server.documents.audience import FORMATS as AUDIENCE_FORMATS
 from server.documents.compose import CONFIDENTIALITY_SYSTEM, Version, confidentiality
 from server.documents.gather import Resource
 from server.documents.generate import Documents
@@ -33,19 +37,23 @@ FORMATS: dict[str, tuple[str, dict[str, str]]] = {
                                 "code": "pdf-a-1b", "display": "PDF/A-1b"}),
 }
 LAB_REPORT_TYPE = {"coding": [{"system": LOINC_SYSTEM, "code": LAB_REPORT_LOINC, "display": LAB_REPORT_DISPLAY_FR}]}
+PATIENT_FORMATS = AUDIENCE_FORMATS[PATIENT]
 _LINK = re.compile(r"^Binary/(?P<report>.+)-(?P<fmt>n3|n1|pdf)-v(?P<n>\d+)$")
 
 
-def doc_id(report_id: str, fmt: str, number: int) -> str:
-    return f"{report_id}-{fmt}-v{number}"
+def doc_id(report_id: str, fmt: str, number: int, audience: str | None = None) -> str:
+    """``<report>-n3-v2`` (single or professional version), ``<report>-patient-n3-v2`` (patient version)."""
+    return f"{report_id}-{ID_PREFIX[audience] if audience else ''}{fmt}-v{number}"
 
 
 def next_version(current: Resource | None) -> Version:
     """Version 1, or the one after the documents the stored report points to (with their date, for MSS.24)."""
-    for form in (current or {}).get("presentedForm", ()):
+    forms = (current or {}).get("presentedForm", ())
+    patient_copy = any(f"-{ID_PREFIX[PATIENT]}" in str(f.get("url", "")) for f in forms)
+    for form in forms:
         found = _LINK.match(str(form.get("url", "")))
         if found:
-            return Version(int(found["n"]) + 1, form.get("creation"))
+            return Version(int(found["n"]) + 1, form.get("creation"), patient_copy)
     return Version(1)
 
 
@@ -62,27 +70,51 @@ async def put(store: FhirStore, resource: Resource, session: StoreSession | None
     await interactions.update(store, resource["resourceType"], resource["id"], resource, session=session)
 
 
-async def _supersede(store: FhirStore, ident: str, session: StoreSession | None) -> None:
+async def _supersede(store: FhirStore, ident: str, session: StoreSession | None) -> bool:
+    """Mark the previous version superseded; False when there is none (a patient version after a single one)."""
     try:
         previous = (await store.read("DocumentReference", ident, session=session)).resource or {}
     except NotFound:
-        return
+        return False
     await put(store, {**previous, "status": "superseded"}, session)
+    return True
 
 
-async def store_documents(store: FhirStore, report: Resource, docs: Documents, profile: LabProfile,
+async def store_documents(store: FhirStore, report: Resource, made: tuple[Documents, ...], profile: LabProfile,
                           session: StoreSession | None) -> list[dict[str, Any]]:
-    """Write every format; return the report's new ``presentedForm``."""
-    number, created = docs.version.number, instant(now_utc())
-    contents = {"n3": docs.n3, "n1": docs.n1, "pdf": docs.pdf}
-    level = {"n3": "", "n1": ".n1", "pdf": ".pdf"}
+    """Write every format of every version made; return the report's new ``presentedForm`` (the single or
+    professional version first: what ``next_version`` and ``$cr-bio`` read by default)."""
     forms = []
-    for fmt, content in contents.items():
-        ident, (content_type, format_code) = doc_id(report["id"], fmt, number), FORMATS[fmt]
+    for docs in made:
+        forms += await _store_version(store, report, docs, profile, session)
+    number = made[0].version.number
+    if number > 1 and all(docs.audience != PATIENT for docs in made):  # back to one version: the patient's ends
+        for fmt in PATIENT_FORMATS:
+            await _supersede(store, doc_id(report["id"], fmt, number - 1, PATIENT), session)
+    return forms
+
+
+def _describe(reference: Resource, audience: str | None) -> Resource:
+    """Say which version the DocumentReference is when the lab makes two (nothing for its single version)."""
+    if audience is None:
+        return reference
+    return {**reference, "category": [{"coding": [{"system": AUDIENCE_SYSTEM, "code": audience,
+                                                   "display": AUDIENCE_DISPLAY[audience]}]}],
+            "description": f"{reference['description']} ({AUDIENCE_DISPLAY[audience].lower()})"}
+
+
+async def _store_version(store: FhirStore, report: Resource, docs: Documents, profile: LabProfile,
+                         session: StoreSession | None) -> list[dict[str, Any]]:
+    number, created, audience = docs.version.number, instant(now_utc()), docs.audience
+    series = SERIES[audience] if audience else ""
+    level = {"n3": series, "n1": ".n1", "pdf": series + ".pdf"}
+    forms = []
+    for fmt, content in docs.contents.items():
+        ident, (content_type, format_code) = doc_id(report["id"], fmt, number, audience), FORMATS[fmt]
         form = attachment(content_type, content, f"Binary/{ident}", docs.name(fmt), created)
         await put(store, {"resourceType": "Binary", "id": ident, "contentType": content_type,
                           "data": base64.b64encode(content).decode("ascii")}, session)
-        reference: Resource = {
+        reference: Resource = _describe({
             "resourceType": "DocumentReference", "id": ident,
             "masterIdentifier": {"system": f"urn:oid:{profile.oid_root}",
                                  "value": f"{report['id']}{level[fmt]}.{number}"},
@@ -93,11 +125,12 @@ async def store_documents(store: FhirStore, report: Resource, docs: Documents, p
             "securityLabel": [{"coding": [{"system": CONFIDENTIALITY_SYSTEM, "code": confidentiality(report)}]}],
             "content": [{"attachment": form, "format": format_code}],
             "context": {"related": [{"reference": f"DiagnosticReport/{report['id']}"}]},
-        }
+        }, audience)
         if number > 1:
-            previous = doc_id(report["id"], fmt, number - 1)
-            reference["relatesTo"] = [{"code": "replaces", "target": {"reference": f"DocumentReference/{previous}"}}]
-            await _supersede(store, previous, session)
+            previous = doc_id(report["id"], fmt, number - 1, audience)
+            if await _supersede(store, previous, session):
+                reference["relatesTo"] = [{"code": "replaces",
+                                           "target": {"reference": f"DocumentReference/{previous}"}}]
         await put(store, reference, session)
         forms.append(form)
     return forms

@@ -1,5 +1,6 @@
 """The lab profile's texts as stored data: the RGPD patient information (SGL.DOC.08), the Cofrac accreditation
-number (SGL.DOC.10) and the autoverification notice (SGL.DOC.09), edited by an administrator over the FHIR API
+number (SGL.DOC.10), the autoverification notice (SGL.DOC.09) and the general setting of one CR-Bio version or
+two, patient and professional (``versions``, SGL.DOC.02), edited by an administrator over the FHIR API
 (``$lab-profile``, server/admin/lab_profile.py) and read by the document step each time it renders a CR-Bio.
 
 Why stored rather than only the ``SGL_LAB_PROFILE`` file: these are the lab's wording, changed by the lab (a new
@@ -23,7 +24,7 @@ from resources.store.base import FhirStore
 from server.access.admin_audit import admin_event
 from server.access.agents import caller_reference
 from server.access.caller import Caller
-from server.documents.profile import LabProfile
+from server.documents.profile import VERSION_SETTINGS, LabProfile
 
 COLLECTION = "lab_profile_texts"
 CURRENT = "current"
@@ -45,7 +46,19 @@ async def effective(db: AsyncDatabase[Any], base: LabProfile) -> LabProfile:
     if not saved:
         return base
     return replace(base, rgpd=saved["rgpd"], cofrac_number=saved.get("cofrac_number") or None,
-                   autoverification=saved.get("autoverification") or None)
+                   autoverification=saved.get("autoverification") or None,
+                   versions=saved.get("versions") or base.versions)
+
+
+def checked_versions(value: str | None, previous: str | None) -> str | None:
+    """The versions setting to store: the one given (``single`` / ``patient-professional``), else the one saved
+    before (a client that does not know the setting never resets it), else none (the file's applies)."""
+    if value is None:
+        return previous
+    if value not in VERSION_SETTINGS:
+        raise InvalidInput(f"versions: one of {', '.join(VERSION_SETTINGS)} (SGL.DOC.02)",
+                           expression="Parameters.versions")
+    return value
 
 
 def checked(values: dict[str, str | None]) -> dict[str, str | None]:
@@ -64,14 +77,22 @@ def checked(values: dict[str, str | None]) -> dict[str, str | None]:
     return out
 
 
-async def save(db: AsyncDatabase[Any], store: FhirStore, caller: Caller, values: dict[str, str | None]) -> None:
-    """Store the lab's texts and the AuditEvent naming the administrator, together or not at all."""
+async def save(db: AsyncDatabase[Any], store: FhirStore, caller: Caller, values: dict[str, str | None],
+               versions: str | None = None) -> None:
+    """Store the lab's texts and versions setting with the AuditEvent naming the administrator, together or not
+    at all."""
     texts = checked(values)
-    changed = ", ".join(name for name in FIELDS if texts[name] is not None)
-    event = admin_event(caller, "lab-profile-update", target_system="urn:opensgl:lab-profile", target=CURRENT,
-                        detail=f"lab profile texts saved ({changed})")
     async with store.transaction() as session:
+        before = await db[COLLECTION].find_one({"_id": CURRENT}, session=session) or {}
+        setting = checked_versions(versions, before.get("versions"))
+        changed = ", ".join(name for name in FIELDS if texts[name] is not None)
+        if setting:
+            changed += f"; versions: {setting}" + (f" (was {before.get('versions') or 'single'})"
+                                                   if setting != before.get("versions") else "")
+        event = admin_event(caller, "lab-profile-update", target_system="urn:opensgl:lab-profile", target=CURRENT,
+                            detail=f"lab profile texts saved ({changed})")
         await db[COLLECTION].replace_one(
-            {"_id": CURRENT}, {**texts, "updated": instant(now_utc()), "by": caller_reference(caller)},
+            {"_id": CURRENT}, {**texts, "versions": setting, "updated": instant(now_utc()),
+                               "by": caller_reference(caller)},
             upsert=True, session=session)
         await store.create(event, session=session)

@@ -7,15 +7,28 @@ stays), both ``valueReference``, as in the FHIR R5 ``Patient/$merge``; the ident
   that would keep the lower one is refused (422) with the way round to do it. The survivor keeps its
   status, INS and traits; nothing of the merged identity is copied onto it (a strict trait only changes
   by the identity workflow, with its own checks).
+
+  Checked against /work/shared/reference/identity.md §1.4 ("Rules worth implementing"): "After a merge,
+  identities that were not VIDE/PROV are demoted and their identity sources deactivated [S: MB CPatient::merge
+  must_demote]". Read at that source (Mediboard ``CPatient::merge``, commit 8c3438fa), the demotion runs only
+  when one identity was not VIDE/PROV *and* the merge changed a strict trait of the kept identity
+  (``getTraitsStrictsModified``, then ``PatientStatus::demotePatientStatus``); only the merged identity's
+  sources are deactivated. This merge never changes the survivor's strict traits, so its status stays; a strict
+  trait edited later downgrades it through the write rule (SGL.INS.32-33), as in the source. Keeping the
+  higher status follows §1.4 too: "only a QUAL identity may reference or exchange data with the INS", so
+  keeping the lower one would cut the carried results off their INS. The merged identity is deactivated
+  (``active`` false, ``replaced-by``). The A40 door writes the survivor as the identity source sends it
+  (SGL.INS.39: the GAM decides), and a change of strict trait in that PID is judged by the same write rule.
 - Two identities carrying different INS are two people: refused. So are an identity already merged
   (``replaced-by``) or inactive, and a merge of an identity into itself.
 - The merged Patient becomes inactive with a ``replaced-by`` link to the survivor, the survivor gets a
   ``replaces`` link: both writes, through the write rules (which also tell the partners, ADT^A40,
   ``server/delivery/identity_updates.py``) and the AuditEvent naming both patients, commit in one
   transaction or not at all.
-- Requests, specimens, results, reports and documents of the merged Patient are re-pointed to the survivor
-  in the same transaction, and the AuditEvent lists every version written (``carry_over.py``, shared with the
-  feed's ADT^A40): a search or a delta check on the survivor sees them. A CR-Bio already sent is not re-issued.
+- Stays, requests, specimens, results, reports, documents and tasks of the merged Patient (every reference to
+  it, contained ones included, with display and identifier rebuilt) are re-pointed to the survivor in the same
+  transaction, and the AuditEvent lists every version written (``carry_over.py``, shared with the feed's
+  ADT^A40): a search or a delta check on the survivor sees them. A CR-Bio already sent is not re-issued.
 
 Who may merge is a row of the permission table (``$merge``): a merge decides whose results are whose.
 """
@@ -69,6 +82,11 @@ def with_link(patient: dict[str, Any], kind: str, other: str, *, active: bool | 
     return out
 
 
+MERGE_ATTEMPTS = 10
+MERGE_PAUSE_S = 0.2
+"""A merge lost to a rival merge tries again after a pause of up to ``MERGE_PAUSE_S * n``."""
+
+
 async def merge(scope: Scope, params: Params) -> dict[str, Any]:
     authorize(scope.caller.role, "Patient", "$merge", expression="Patient/$merge")
     source = params.reference("source-patient", "Patient")
@@ -80,9 +98,10 @@ async def merge(scope: Scope, params: Params) -> dict[str, Any]:
     if source == target:
         raise InvalidInput("an identity cannot be merged into itself", expression=where("target-patient"))
     # two merges racing on the same identities (A into B, B into A): the loser runs again, sees the winner's
-    # commit and is refused as "already merged"; a stale version (412) is such a race too
-    return await retry_conflicts(lambda: _merge(scope, source, target), what="Patient/$merge",
-                                 also=(PreconditionFailed,))
+    # commit and is refused as "already merged"; a stale version (412) is such a race too. The winner's
+    # transaction carries the whole dossier over, so the loser waits longer between tries (up to ~9 s in all)
+    return await retry_conflicts(lambda: _merge(scope, source, target), MERGE_ATTEMPTS, what="Patient/$merge",
+                                 also=(PreconditionFailed,), pause_s=MERGE_PAUSE_S)
 
 
 async def _merge(scope: Scope, source: str, target: str) -> dict[str, Any]:

@@ -2,15 +2,24 @@
 (the reception's non-conformity, with its HL7 table 0490 reason in ``condition``), a FHIR ``Communication`` to the
 requester of each of its requests (``ServiceRequest.requester``) is written in the same transaction as the
 Specimen: the refusal is never stored without its notice, and a notice never exists for a tube that was not
-refused. Once only: written on the change to ``unsatisfactory``, not on later edits of a refused tube.
+refused. Once only: written on the change to ``unsatisfactory`` (or when a tube is created already refused),
+not on later edits of a refused tube.
 
-Why a Specimen write rule: the reception screen refuses a tube by a plain ``PUT Specimen`` (If-Match), as an
-integrator would; every door that changes a Specimen passes here. The workbench reads the notice back with
+Why a Specimen write rule, run once the Specimen is written (``WriteRules.add_after``): the reception screen
+refuses a tube by a plain ``PUT Specimen`` (If-Match), as an integrator would; a tube may also arrive already
+refused (``POST Specimen``, a transaction Bundle with its ServiceRequests, an order write). Every door that
+writes a Specimen passes here, after the write and in its transaction, so the rule knows the new tube's id
+and finds the requests created in the same Bundle. The workbench reads the notice back with
 ``Communication?about=Specimen/<id>``.
+
+Delivery: the notice is mailed to each requester over MSSanté by the outbox (``server/delivery/notices.py``,
+handed in as ``deliver`` by the wiring: orders do not import the delivery package), written in this same
+transaction.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from resources.errors import NotFound
@@ -24,11 +33,15 @@ from server.write_rules import WriteRules
 CATEGORY_SYSTEM = "https://opensgl.org/fhir/CodeSystem/communication-category"
 CATEGORY = "specimen-rejection"
 REFUSED = "unsatisfactory"
+Deliver = Callable[[dict[str, Any], StoreSession | None], Awaitable[object]]
+"""``await deliver(communication, session)``: write the notice's deliveries (in the Specimen's transaction)."""
 
 
 def newly_refused(intent: WriteIntent) -> bool:
+    """A tube created refused, or changed to refused (not a later edit of a refused one)."""
     current, proposed = intent.current or {}, intent.proposed or {}
-    return intent.action == "update" and proposed.get("status") == REFUSED and current.get("status") != REFUSED
+    return (intent.action in ("create", "update") and proposed.get("status") == REFUSED
+            and current.get("status") != REFUSED)
 
 
 def notice(specimen: dict[str, Any], requests: list[dict[str, Any]], who: Caller) -> dict[str, Any] | None:
@@ -74,13 +87,15 @@ async def _requests(store: FhirStore, specimen: dict[str, Any], session: StoreSe
     return found
 
 
-def register_rejection_notice(write_rules: WriteRules, store: FhirStore) -> None:
+def register_rejection_notice(write_rules: WriteRules, store: FhirStore, deliver: Deliver | None = None) -> None:
     async def rule(caller: Caller, intent: WriteIntent) -> dict[str, Any] | None:
         if intent.proposed is None or not intent.proposed.get("id") or not newly_refused(intent):
             return None
         made = notice(intent.proposed, await _requests(store, intent.proposed, intent.session), caller)
         if made is not None:
-            await store.create(made, session=intent.session)
+            stored = await store.create(made, session=intent.session)
+            if deliver is not None and stored.resource is not None:
+                await deliver(stored.resource, intent.session)
         return None
 
-    write_rules.add("Specimen", rule)
+    write_rules.add_after("Specimen", rule)

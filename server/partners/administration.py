@@ -4,6 +4,7 @@ a partner from its fields (the keys of ``sgl partners import``), registered or r
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,3 +67,27 @@ async def remove(registry: PartnerRegistry, store: FhirStore, who: Caller, name:
     await registry.remove(name)
     await trace(store, who, "partner-remove", target_system=PARTNER_SYSTEM, target=name,
                 detail=f"partner {name} removed")
+
+
+def _pairs(values: Mapping[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(values.items())) or "(aucune)"
+
+
+async def set_mappings(registry: PartnerRegistry, store: FhirStore, who: Caller, name: str, expected: int | None,
+                       identifier_types: Mapping[str, str], options: Mapping[str, str]) -> tuple[Partner, int]:
+    """The partner's identifier-type mappings and options replaced by these (checked like a registration:
+    InvalidInput names the wrong one and nothing is written), as its next version, traced. 412 on a stale
+    ``expected`` version."""
+    before: list[Partner] = []
+
+    def change(partner: Partner) -> Partner:
+        before.append(partner)
+        return dataclasses.replace(partner, identifier_types=dict(identifier_types), options=dict(options))
+
+    partner, version = await registry.amend(name, expected, change)
+    old = before[0]
+    await trace(store, who, "partner-update", target_system=PARTNER_SYSTEM, target=name,
+                detail=f"partner {name} version {version}: identifier types {_pairs(old.identifier_types)} -> "
+                       f"{_pairs(partner.identifier_types)}; options {_pairs(old.options)} -> "
+                       f"{_pairs(partner.options)}")
+    return partner, version

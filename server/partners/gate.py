@@ -19,6 +19,7 @@ from facades.hl7v2 import InboundMessage
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
+from server.access.agents import server_source
 from server.partners.model import ASTM_ROLES, Partner, allows, peer_address
 from server.partners.registry import PartnerRegistry
 
@@ -58,9 +59,7 @@ def refusal_event(reason: str, *, sender: str, address: str, protocol: str, mess
         "agent": [{"who": {"identifier": {"system": f"urn:opensgl:{protocol}:sender", "value": sender or "(none)"},
                            "display": sender or "(none)"},
                    "requestor": True, "network": {"address": address, "type": "2"}}],
-        "source": {"observer": {"display": "OpenSGL"},
-                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
-                             "display": "Application Server"}]},
+        "source": server_source(),
         "entity": [entity],
     }
 

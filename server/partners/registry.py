@@ -4,11 +4,16 @@
 server); a running server re-reads the whole (small) list at most every ``CACHE_SECONDS``, so a
 change takes effect within a second without a restart. Two partners cannot claim the same HL7
 sender (MSH-3 + MSH-4) or ASTM sender: unique indexes refuse the second one.
+
+Each registration has a ``version`` (1 when added, +1 at each change; absent on partners registered
+before versions existed, read as 1): a change names the version it was made on, so two administrators
+editing one partner from stale pages do not overwrite each other (the second gets 412).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +21,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from resources.errors import Conflict, NotFound
+from resources.errors import Conflict, NotFound, PreconditionFailed
 from server.partners.model import Partner
 
 COLLECTION = "partners"
@@ -55,7 +60,7 @@ class PartnerRegistry:
     async def add(self, partner: Partner) -> None:
         await self.ensure_indexes()
         try:
-            await self.collection.insert_one({**partner.to_document(), **_keys(partner)})
+            await self.collection.insert_one({**partner.to_document(), **_keys(partner), "version": 1})
         except DuplicateKeyError as exc:
             raise Conflict(f"a partner named {partner.name!r}, or another partner with the same HL7 or ASTM "
                            f"sender, is already registered ({exc.details or exc})") from exc
@@ -65,6 +70,31 @@ class PartnerRegistry:
         if (await self.collection.delete_one({"_id": name})).deleted_count == 0:
             raise NotFound(f"no partner named {name!r}")
         self._cache = None
+
+    async def versions(self) -> list[tuple[Partner, int]]:
+        """Every partner with its registration version, by name."""
+        return [(Partner.from_document(doc), int(doc.get("version") or 1))
+                async for doc in self.collection.find({}).sort("_id", ASCENDING)]
+
+    async def amend(self, name: str, expected: int | None, change: Callable[[Partner], Partner]) -> tuple[Partner, int]:
+        """``change`` applied to the partner as registered (its checks run on the result: nothing is written when
+        they refuse it), stored as the next version; 412 when ``expected`` is not the stored version or another
+        change got in first, 404 when unknown. The senders (MSH-3/4, ASTM H-5) do not change here."""
+        doc = await self.collection.find_one({"_id": name})
+        if doc is None:
+            raise NotFound(f"no partner named {name!r}")
+        version = int(doc.get("version") or 1)
+        if expected is not None and expected != version:
+            raise PreconditionFailed(f"partner {name} is at version {version}, not {expected}: it changed since you "
+                                     "opened it; read it again", expression="If-Match")
+        changed = change(Partner.from_document(doc))
+        fields = {k: v for k, v in changed.to_document().items() if k != "_id"}
+        current = {"_id": name, "version": version if "version" in doc else {"$exists": False}}
+        done = await self.collection.update_one(current, {"$set": {**fields, "version": version + 1}})
+        if done.matched_count == 0:
+            raise PreconditionFailed(f"partner {name} changed meanwhile; read it again", expression="If-Match")
+        self._cache = None
+        return changed, version + 1
 
     async def all(self) -> list[Partner]:
         return [Partner.from_document(doc) async for doc in self.collection.find({}).sort("_id", ASCENDING)]

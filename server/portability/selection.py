@@ -9,8 +9,8 @@ from typing import Any
 from resources.errors import InvalidInput
 from resources.search.params import RESOURCE_TYPES
 
-COMPARTMENT = ("Patient", "ServiceRequest", "Specimen", "Observation", "DiagnosticReport", "DocumentReference",
-               "Consent", "Task")
+COMPARTMENT = ("Patient", "Encounter", "ServiceRequest", "Specimen", "Observation", "DiagnosticReport",
+               "DocumentReference", "Consent", "Task")
 """The types of the Patient compartment this server keeps (a Patient-level export takes only these)."""
 _PATIENT_LINKS = ("r.subject.reference", "r.patient.reference", "r.for.reference")
 MAX_YEARS = 20

@@ -8,6 +8,7 @@ from typing import Any
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
+from server.access.agents import server_source
 
 _SUBTYPES = {"login": ("110122", "Login"), "logout": ("110123", "Logout")}
 
@@ -33,9 +34,7 @@ def login_event(action: str, *, outcome: str, detail: str, national_id: str | No
         "action": "E", "recorded": instant(now_utc()), "outcome": outcome,
         "outcomeDesc": f"Pro Santé Connect: {detail}",
         "agent": [agent],
-        "source": {"observer": {"display": "OpenSGL"},
-                   "type": [{"system": "http://terminology.hl7.org/CodeSystem/security-source-type", "code": "4",
-                             "display": "Application Server"}]},
+        "source": server_source(),
     }
 
 

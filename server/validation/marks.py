@@ -30,6 +30,10 @@ _STEP_DISPLAY = {
 }
 INTERPRETATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 EXT_DELTA_CHECK = f"{BASE}/StructureDefinition/delta-check"
+EXT_NOTE_AUDIENCE = f"{BASE}/StructureDefinition/note-audience"
+"""On an ``Observation.note``: ``valueCode`` ``professional`` = a comment for health professionals only, left out of
+the patient version of the CR-Bio when the lab makes two (SGL.DOC.02, server/documents/audience.py)."""
+NOTE_AUDIENCES = frozenset({"professional"})
 EXT_REPLACES = f"{BASE}/StructureDefinition/replaces"
 EXT_REPLACED_BY = f"{BASE}/StructureDefinition/replaced-by"
 EXT_INSTRUMENT_RESULT = f"{BASE}/StructureDefinition/instrument-result"

@@ -1,8 +1,12 @@
 """``$validate-technical``: the technician accepts analyzer results (one, or a batch all-or-nothing).
 
-    POST /fhir/Observation/{id}/$validate-technical     Parameters: note (string, optional)
+    POST /fhir/Observation/{id}/$validate-technical     Parameters: note (string, optional),
+                                                                    note-audience (code ``professional``, optional)
     POST /fhir/Observation/$validate-technical          Parameters: observation (Reference, 1..*),
-                                                                    note (string, optional)
+                                                                    note, note-audience (as above)
+
+``note-audience`` = ``professional`` marks the note as a comment for health professionals only: a lab that makes
+a patient and a professional CR-Bio leaves it out of the patient's (SGL.DOC.02).
 
 Roles: technicien, biologiste. Each result must be ``preliminary``, not yet technically validated,
 with a value (else ``VAL-02``). Flags and the delta check are recomputed from the stored value, the
@@ -32,7 +36,7 @@ from server.validation.autoverify import autoverify_report
 from server.validation.definitions import result_context
 from server.validation.delta import apply_delta, previous_result
 from server.validation.flags import apply_flags
-from server.validation.marks import TECHNICAL, has_step, has_value, with_step
+from server.validation.marks import EXT_NOTE_AUDIENCE, NOTE_AUDIENCES, TECHNICAL, has_step, has_value, with_step
 from server.validation.params import parameters, references, text
 from server.validation.provenance import provenance, user_agent
 from server.validation.report import order_results, refreshed, report_for
@@ -43,7 +47,24 @@ router = APIRouter()
 MAX_BATCH = 200
 
 
-async def _prepared(store: FhirStore, catalogue: CatalogRepository, rid: str, note: str | None,
+Note = dict[str, Any]
+"""The ``Annotation`` the technician adds (``text``, and the ``note-audience`` extension when given)."""
+
+
+def _note(params: list[dict[str, Any]]) -> Note | None:
+    """``note`` (and ``note-audience``) as the Annotation to add; 400 for an audience without a note or unknown."""
+    value, audience = text(params, "note"), next((p.get("valueCode") for p in params
+                                                  if p.get("name") == "note-audience"), None)
+    if audience is not None and (audience not in NOTE_AUDIENCES or value is None):
+        raise InvalidInput(f"note-audience must be one of {', '.join(sorted(NOTE_AUDIENCES))}, with a note",
+                           expression="Parameters.note-audience")
+    if value is None:
+        return None
+    marks = [{"url": EXT_NOTE_AUDIENCE, "valueCode": audience}] if audience else []
+    return {"text": value, **({"extension": marks} if marks else {})}
+
+
+async def _prepared(store: FhirStore, catalogue: CatalogRepository, rid: str, note: Note | None,
                     rules: ValidationRules) -> dict[str, Any]:
     """The result as it will be stored, or the reason it cannot be validated."""
     observation = (await store.read("Observation", rid)).resource or {}
@@ -59,13 +80,13 @@ async def _prepared(store: FhirStore, catalogue: CatalogRepository, rid: str, no
     observation = apply_flags(observation, ctx, rules)
     observation = apply_delta(observation, await previous_result(store, observation), ctx, rules)
     if note:
-        observation["note"] = [*observation.get("note", []), {"text": note}]
+        observation["note"] = [*observation.get("note", []), note]
     return with_step(observation, TECHNICAL)
 
 
 @retried
 async def _technical_step(store: FhirStore, catalogue: CatalogRepository, write_rule: WriteRule | None,
-                          caller: Caller, ids: list[str], note: str | None, rules: ValidationRules) -> list[str]:
+                          caller: Caller, ids: list[str], note: Note | None, rules: ValidationRules) -> list[str]:
     """Check and write the results, their reports and the Provenance; return the reports' ids."""
     prepared = [await _prepared(store, catalogue, rid, note, rules) for rid in ids]
     async with workflow_step(store, write_rule, "technical-validation") as writer:
@@ -83,7 +104,7 @@ async def _technical_step(store: FhirStore, catalogue: CatalogRepository, write_
 
 
 async def validate_technical(store: FhirStore, catalogue: CatalogRepository, write_rule: WriteRule | None,
-                             caller: Caller, ids: list[str], note: str | None, rules: ValidationRules, *,
+                             caller: Caller, ids: list[str], note: Note | None, rules: ValidationRules, *,
                              autoverification: bool) -> list[dict[str, Any]]:
     """Validate the results together; return them as stored once autoverification (if on) has run."""
     require_permission(caller, TECHNICAL_VALIDATION)
@@ -100,7 +121,7 @@ async def validate_technical(store: FhirStore, catalogue: CatalogRepository, wri
 async def validate_one(rid: str, request: Request, store: StoreDep, catalogue: CatalogueDep, write_rule: WriteRuleDep,
                        caller: CallerDep, settings: SettingsDep) -> Response:
     params = parameters(await request.body())
-    done = await validate_technical(store, catalogue, write_rule, caller, [rid], text(params, "note"),
+    done = await validate_technical(store, catalogue, write_rule, caller, [rid], _note(params),
                                     load_rules(settings.validation_rules),
                                     autoverification=settings.autoverification)
     return fhir_response(done[0])
@@ -111,7 +132,7 @@ async def validate_batch(request: Request, store: StoreDep, catalogue: Catalogue
                          caller: CallerDep, settings: SettingsDep) -> Response:
     params = parameters(await request.body())
     done = await validate_technical(store, catalogue, write_rule, caller,
-                                    references(params, "observation", "Observation"), text(params, "note"),
+                                    references(params, "observation", "Observation"), _note(params),
                                     load_rules(settings.validation_rules), autoverification=settings.autoverification)
     return fhir_response({"resourceType": "Bundle", "type": "collection",
                           "entry": [{"resource": o} for o in done]})

@@ -86,6 +86,46 @@ test("the administrator registers an analyzer (a wrong address said next to its 
   await page.context().close();
 });
 
+test("a partner's identifier types and options are edited on the version read; a stale page is refused", async () => {
+  const first = await newPage(chromium.browser);
+  await login(first, "root", { from: "/administration" });
+  const second = await newPage(chromium.browser);
+  await login(second, "root", { from: "/administration" });
+  const open = async (page) => {
+    await page.getByTestId("partenaire-COBAS-1").getByRole("button", { name: "Modifier les correspondances de COBAS-1" }).click();
+    return page.getByRole("form", { name: "Correspondances de COBAS-1" });
+  };
+  const stale = await open(first);
+  const other = await open(second);
+  await other.getByLabel("Types d'identifiant (reçu=lu comme)").fill("MR=XX");
+  await other.getByRole("button", { name: "Enregistrer" }).click();
+  await other.getByText("the target must be one of").waitFor();  // next to its field, nothing written
+  await other.getByLabel("Types d'identifiant (reçu=lu comme)").fill("MR=PI");
+  await other.getByLabel("Options (clé=valeur)").fill("test_code=premier");
+  await other.getByRole("button", { name: "Enregistrer" }).click();
+  await other.getByText("test_code='premier'").waitFor();
+  await other.getByLabel("Options (clé=valeur)").fill("test_code=alternate");
+  await other.getByRole("button", { name: "Enregistrer" }).click();
+  await second.getByRole("status").filter({ hasText: "Correspondances de COBAS-1 enregistrées." }).waitFor();
+  await second.getByTestId("partenaire-COBAS-1").getByText("Types : MR=PI · Options : test_code=alternate").waitFor();
+  await assertAccessible(second, "correspondances d'un partenaire");
+  await screenshot(second, "administration-partenaire");
+
+  await stale.getByLabel("Types d'identifiant (reçu=lu comme)").fill("PN=PI");  // opened before that change
+  await stale.getByRole("button", { name: "Enregistrer" }).click();
+  await stale.getByRole("alert").filter({ hasText: "modifié depuis l'ouverture de la page" }).waitFor();
+  await first.reload();
+  const fresh = await open(first);
+  assert.equal(await fresh.getByLabel("Types d'identifiant (reçu=lu comme)").inputValue(), "MR=PI");
+  await fresh.getByLabel("Types d'identifiant (reçu=lu comme)").fill("MR=PI, NH=NIIP");
+  await fresh.getByRole("button", { name: "Enregistrer" }).click();
+  await first.getByTestId("partenaire-COBAS-1").getByText("Types : MR=PI, NH=NIIP · Options : test_code=alternate").waitFor();
+  assert.deepEqual(first.problems, []);
+  assert.deepEqual(second.problems, []);
+  await first.context().close();
+  await second.context().close();
+});
+
 test("the administrator edits the lab profile: a wrong Cofrac number said next to its field, then saved", async () => {
   const page = await newPage(chromium.browser);
   await login(page, "root", { from: "/administration" });
@@ -101,6 +141,19 @@ test("the administrator edits the lab profile: a wrong Cofrac number said next t
   await form.getByRole("button", { name: "Enregistrer le profil" }).click();
   await form.getByRole("status").filter({ hasText: "Profil enregistré" }).waitFor();
   await form.getByText(/Enregistré le .* par/).waitFor();
+  // SGL.DOC.02: the general setting, one version by default, two chosen and saved, then one again
+  const versions = form.getByLabel(/^Versions du compte rendu/);
+  assert.equal(await versions.inputValue(), "single");
+  for (const choice of ["patient-professional", "single"]) {
+    await versions.selectOption(choice);
+    await form.getByRole("button", { name: "Enregistrer le profil" }).click();
+    await form.getByRole("status").filter({ hasText: "Profil enregistré" }).waitFor();
+    const saved = await page.evaluate(async () => {
+      const answer = await fetch("/fhir/Organization/$lab-profile", { headers: { Accept: "application/fhir+json" } });
+      return (await answer.json()).parameter.find((p) => p.name === "versions").valueCode;
+    });
+    assert.equal(saved, choice);
+  }
   await assertAccessible(page, "profil du laboratoire");
   assert.deepEqual(page.problems, []);
   await page.context().close();

@@ -6,10 +6,12 @@ export type CrFormat = "pdf" | "n3" | "n1";
 
 /** $cr-bio in one format. The documents are made just after the validating commit: while the server answers
  * 409 ask again every second, up to a minute; ``waiting`` says when the page should show it is waiting. */
-export async function crBio(id: string, format: CrFormat, waiting?: (on: boolean) => void): Promise<Blob> {
+export async function crBio(id: string, format: CrFormat, waiting?: (on: boolean) => void,
+  audience?: "patient"): Promise<Blob> {
+  const which = audience ? `&audience=${audience}` : "";
   for (let attempt = 0; ; attempt += 1) {
     try {
-      const answer = await call(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$cr-bio?format=${format}`);
+      const answer = await call(`/fhir/DiagnosticReport/${encodeURIComponent(id)}/$cr-bio?format=${format}${which}`);
       waiting?.(false);
       return await answer.blob();
     } catch (e) {
@@ -69,11 +71,15 @@ export interface Delivery {
   receipt?: { status?: string; code?: string; label?: string };
   cancel_reason?: string;
   settings?: { blocked_reason?: string | null };
+  unsent?: string; // "no-address": nobody could be mailed (a refused tube's notice, server/delivery/notices.py)
+  last_answer?: string;
+  recipient_extra?: { name?: string; address?: string };
 }
 
-export async function deliveries(id: string): Promise<Delivery[]> {
+/** $deliveries of a report (or of another owner: a refused tube's notice is a "Communication"). */
+export async function deliveries(id: string, type = "DiagnosticReport"): Promise<Delivery[]> {
   const answer = await fhir<{ parameter?: { name: string; valueString?: string }[] }>(
-    `DiagnosticReport/${encodeURIComponent(id)}/$deliveries`);
+    `${type}/${encodeURIComponent(id)}/$deliveries`);
   return (answer.parameter ?? []).filter((p) => p.name === "delivery" && p.valueString)
     .map((p) => JSON.parse(p.valueString as string) as Delivery);
 }

@@ -5,7 +5,8 @@ autoverification notice iff a line of this document was validated by the rules w
 review (that line is marked in its table too), and the Cofrac paragraph iff a line is accredited
 (number, activity, scope, and the legend of the ``*`` that marks those lines). None of them is a
 coded result, so they live in the narrative of the comment section (55112-7), after the
-biologist's conclusion; a report without accredited lines says nothing about Cofrac.
+biologist's conclusion; a report without accredited lines says nothing about Cofrac. A lab that makes a
+patient and a professional version (SGL.DOC.02) says first which copy this one is.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ COMMENT_TEMPLATES = ("2.16.840.1.113883.10.12.201", "1.3.6.1.4.1.19376.1.4.1.2.1
 def mention_paragraphs(data: CrBioInput, rows: list[Row]) -> list[tuple[str, str]]:
     """(id, text) of each mention this document must carry, in print order."""
     mentions = data.mentions
-    out: list[tuple[str, str]] = []
+    out: list[tuple[str, str]] = [("mention-exemplaire", mentions.copy)] if mentions.copy else []
     if any(r.accredited for r in rows):
         if not mentions.cofrac_number:
             raise InvalidInput("results are marked accredited but the laboratory has no Cofrac number",

@@ -59,6 +59,9 @@ class Mentions:
     cofrac_number: str | None = None
     cofrac_activity: str = "Examens de biologie médicale"
     cofrac_scope: str = "Portée d'accréditation disponible sur www.cofrac.fr"
+    copy: str = ""
+    """Which copy this document is when the lab makes two (patient / professional, SGL.DOC.02), printed first;
+    empty for a lab's single version."""
 
 
 @dataclass(frozen=True)

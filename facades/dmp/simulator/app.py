@@ -7,7 +7,8 @@
 - ``POST /_sim/faults`` ``{"mode": "http500|soap_fault|registry_error|garbage|truncated|slow|drop",
   "count": n, "code": "XDSRegistryBusy", "delay": s}``: the next ``n`` requests fail that way.
 - ``POST /_sim/reset``: forget everything (tests sharing one simulator).
-- ``GET /_sim/stats``: number of DMP requests received.
+- ``GET /_sim/stats``: number of DMP requests received, and of those read and answered by transaction
+  (``"ITI-18": n``...: a test counts the registry queries a delivery makes).
 - ``GET /_sim/web-calls``: the TD0.9 calls the web-PS port received (:mod:`facades.dmp.simulator.web`).
 
 TLS and the client-certificate check are the server's job (:mod:`facades.dmp.simulator.run`): a
@@ -74,7 +75,8 @@ def create_app(dmp: SimulatedDmp, web_calls: WebCalls | None = None) -> Starlett
         return JSONResponse({"reset": True})
 
     async def stats(request: Request) -> Response:
-        return JSONResponse({"requests": dmp.requests, "entries": len(dmp.entries), "faults": len(dmp.faults)})
+        return JSONResponse({"requests": dmp.requests, "entries": len(dmp.entries), "faults": len(dmp.faults),
+                             **dmp.transactions})
 
     async def web(request: Request) -> Response:
         return JSONResponse(calls.calls)

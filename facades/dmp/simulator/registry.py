@@ -29,6 +29,7 @@ from facades.dmp.xades import SignatureInvalid, verify_submission_signature
 
 SOAP_TYPE = "application/soap+xml; charset=UTF-8"
 FAULT_MODES = ("http500", "soap_fault", "registry_error", "garbage", "truncated", "slow", "drop")
+TRANSACTIONS = {codes.ACTION_ITI41: "ITI-41", codes.ACTION_ITI57: "ITI-57", codes.ACTION_ITI18: "ITI-18"}
 PROCESSED_FAULTS = ("slow", "drop")
 """Faults that happen after the request was processed (stored): a late answer, or the connection dropped while
 answering (the client cannot know whether the DMP holds the documents)."""
@@ -64,6 +65,8 @@ class SimulatedDmp:
     entries: dict[str, StoredEntry] = field(default_factory=dict)  # by uniqueId
     faults: list[dict[str, Any]] = field(default_factory=list)
     requests: int = 0
+    transactions: dict[str, int] = field(default_factory=dict)
+    """Requests read and answered (not cut short by a queued fault), by IHE transaction: ``ITI-18``..."""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def by_entry(self) -> dict[str, StoredEntry]:
@@ -81,6 +84,7 @@ class SimulatedDmp:
         self.entries.clear()
         self.faults.clear()
         self.requests = 0
+        self.transactions.clear()
 
     async def handle(self, path: str, content_type: str, body: bytes) -> Reply:
         async with self.lock:
@@ -100,6 +104,8 @@ class SimulatedDmp:
             return _soap_fault("Sender", "", f"requête illisible: {exc}")
         action = (envelope.findtext("s:Header/a:Action", "", NS) or "").strip()
         message_id = (envelope.findtext("s:Header/a:MessageID", "", NS) or "").strip()
+        name = TRANSACTIONS.get(action, action or "unknown")
+        self.transactions[name] = self.transactions.get(name, 0) + 1
         assertion = envelope.find("s:Header/w:Security/{urn:oasis:names:tc:SAML:2.0:assertion}Assertion", NS)
         if assertion is None:
             return _soap_fault("Sender", "wsse:InvalidSecurity", "VIHF absent de wsse:Security")

@@ -10,7 +10,7 @@ import pytest
 
 from resources.errors import InvalidInput, UnknownParameter
 from resources.interactions.search import plan_search
-from resources.store.backfill import META_BACKFILL, MIGRATIONS, backfill_meta_params
+from resources.store.backfill import META_BACKFILL, MIGRATIONS, backfill_search_values
 from server.capability import capability_statement
 from server.database import Database
 
@@ -79,9 +79,9 @@ async def test_documents_stored_before_the_meta_parameters_are_filled_in_once(sg
     base = [("subject", subject), ("status", "preliminary")]
     assert await _ids(sgl_db, [*base, ("_tag:not", f"{STEP}|technical")]) == ({old}, 1)  # the defect, shown
 
-    assert await backfill_meta_params(sgl_db.db) >= 1
+    assert await backfill_search_values(sgl_db.db) >= 1
     assert await _ids(sgl_db, [*base, ("_tag:not", f"{STEP}|technical")]) == (set(), 0)
     assert await _ids(sgl_db, [*base, ("_tag", f"{STEP}|technical")]) == ({old}, 1)
     await sgl_db.db["Observation"].update_one({"_id": old}, {"$unset": {"s._tag": ""}})
-    assert await backfill_meta_params(sgl_db.db) == 0  # done once: the marker is kept
+    assert await backfill_search_values(sgl_db.db) == 0  # done once: the marker is kept
     await sgl_db.db["Observation"].update_one({"_id": old}, {"$set": {"s._tag": [f"{STEP}|technical", "technical"]}})

@@ -208,13 +208,57 @@ async def test_partners_are_administered_over_fhir_and_the_listener_follows(
     assert sorted(t["subtype"][0]["code"] for t in trail) == ["partner-create", "partner-remove"]
 
 
+async def test_a_partners_mappings_and_options_are_changed_on_the_version_read(
+        server: SglProcess, admin: httpx.AsyncClient) -> None:
+    added = await admin.post("Endpoint/$add-partner", json=params(
+        name="pam-chu", role="source-identite", hl7_application="CHU-PAM", identifier_types=["PN=PI"]))
+    assert added.status_code == 201, added.text
+    assert added.json()["meta"]["versionId"] == "1"
+    change = params(identifier_types=["MR=PI", "NH=NIIP"], options=["test_code=alternate"])
+    changed = await admin.post("Endpoint/pam-chu/$set-mappings", json=change, headers={"If-Match": 'W/"1"'})
+    assert changed.status_code == 200, changed.text
+    assert changed.headers["etag"] == 'W/"2"' and changed.json()["meta"]["versionId"] == "2"
+    entries = (await admin.get("Endpoint")).json()["entry"]
+    listed = next(e["resource"] for e in entries if e["resource"]["id"] == "pam-chu")
+    assert sorted(e["valueString"] for e in listed["extension"] if e["url"].endswith("identifier_types")) == [
+        "MR=PI", "NH=NIIP"]
+    cli = sgl_partners(server.data_dir, "list")  # the registry the listeners read
+    assert any(line.startswith("pam-chu;source-identite;CHU-PAM;") and ";MR=PI,NH=NIIP;" in line
+               for line in cli.stdout.splitlines()), cli.stdout
+
+    stale = await admin.post("Endpoint/pam-chu/$set-mappings", json=params(identifier_types=["PI=PI"]),
+                             headers={"If-Match": 'W/"1"'})
+    assert stale.status_code == 412 and "changed since you opened it" in stale.text, stale.text
+    for body, words, where in [
+        (params(identifier_types=["MR=XX"]), "the target must be one of", "identifier_type"),
+        (params(options=["vitesse=2"]), "unknown partner option vitesse", "option"),
+        (params(options=["test_code=premier"]), "test_code='premier'", "option"),
+        (params(identifier_types=["MR"]), "KEY=VALUE", "Parameters.identifier_types"),
+        (params(couleur=["bleu"]), "unknown parameter couleur", "Parameters.couleur"),
+    ]:
+        answer = await admin.post("Endpoint/pam-chu/$set-mappings", json=body, headers={"If-Match": 'W/"2"'})
+        assert answer.status_code == 400 and words in answer.text, (body, answer.text)
+        assert answer.json()["issue"][0]["expression"] == [where]
+    unknown = await admin.post("Endpoint/personne/$set-mappings", json=change)
+    assert unknown.status_code == 404, unknown.text
+    cleared = await admin.post("Endpoint/pam-chu/$set-mappings", json=params(), headers={"If-Match": 'W/"2"'})
+    assert cleared.status_code == 200 and cleared.json()["meta"]["versionId"] == "3", cleared.text
+    assert not [e for e in cleared.json()["extension"] if e["url"].endswith(("identifier_types", "options"))]
+
+    trail = [t for t in await admin_trail(admin, "pam-chu") if t["subtype"][0]["code"] == "partner-update"]
+    assert len(trail) == 2 and all(t["action"] == "U" for t in trail)  # refused changes leave no trace
+    assert any("identifier types PN=PI -> MR=PI, NH=NIIP; options (aucune) -> test_code=alternate"
+               in t["outcomeDesc"] for t in trail), trail
+    assert (await admin.delete("Endpoint/pam-chu")).status_code == 204
+
+
 DOORS = [("GET", "Person", None), ("POST", "Person/$create-account", params(
     username="intrus", role="administrateur", password="je-prends-la-main")),
     ("POST", "Person/root/$disable", None), ("POST", "Person/root/$enable", None),
     ("POST", "Person/root/$unlock", None), ("POST", "Person/root/$set-role", params(role="secretaire")),
     ("POST", "Person/root/$set-password", params(password="je-prends-la-main")),
     ("GET", "Endpoint", None), ("POST", "Endpoint/$add-partner", params(name="x", role="dpi", hl7_application="X")),
-    ("DELETE", "Endpoint/x", None)]
+    ("POST", "Endpoint/x/$set-mappings", params(identifier_types=["MR=PI"])), ("DELETE", "Endpoint/x", None)]
 
 
 @pytest.mark.parametrize("role", ["biologiste-responsable", "secretaire"])

@@ -73,7 +73,8 @@ async def test_saved_rgpd_text_prints_on_the_next_crbio_pdf_and_n3_SGL_DOC_08_SG
         rgpd=NEW_RGPD, **{"cofrac-number": "8-1234"}, autoverification=NEW_NOTICE))
     assert saved.status_code == 200, saved.text
     assert values(saved.json()) | {"updated": None} == {
-        "rgpd": NEW_RGPD, "cofrac-number": "8-1234", "autoverification": NEW_NOTICE, "source": "stored",
+        "rgpd": NEW_RGPD, "cofrac-number": "8-1234", "autoverification": NEW_NOTICE, "versions": "single",
+        "source": "stored",
         "updated": None, "by": values(saved.json())["by"]}
     audit = (await admin.get("AuditEvent", params={"_count": "500"})).json()
     [event] = [e["resource"] for e in audit.get("entry", [])

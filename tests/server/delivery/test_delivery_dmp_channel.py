@@ -128,6 +128,36 @@ async def test_replace_then_delete_SGL_DMP_03_SGL_DMP_04(channel: DmpChannel, dm
     assert {statuses[d.unique_id] for d in _documents(2).values()} == {"urn:asip:ci-sis:2010:StatusType:Deleted"}
 
 
+def _counted(dmp: DmpSimulator, before: dict[str, int]) -> dict[str, int]:
+    """The DMP transactions read and answered since ``before`` (a ``stats()``)."""
+    now = dmp.stats()
+    return {t: now.get(t, 0) - before.get(t, 0) for t in ("ITI-18", "ITI-41", "ITI-57")}
+
+
+@pytest.mark.req("SGL.DMP.03")
+async def test_a_retried_correction_asks_the_registry_once_per_attempt_SGL_DMP_03(
+        channel: DmpChannel, dmp: DmpSimulator) -> None:
+    """A correction's later try needs two facts from the registry: did an earlier try get through, and does the
+    DMP hold the version it replaces. Both come from one ITI-18 GetDocuments, not one query each."""
+    assert (await channel.send(await _item(channel, Action.PUBLISH, 1), _set(1))).outcome == Outcome.DELIVERED
+    correction = await _item(channel, Action.REPLACE, 2)
+    dmp.queue_faults("http500")  # the first try's query fails: nothing reached the DMP
+    assert (await channel.send(correction, _set(2, 1))).outcome == Outcome.RETRY
+    before = dmp.stats()
+    second = await channel.send(replace(correction, attempt=2), _set(2, 1))
+    assert second.outcome == Outcome.DELIVERED and second.text == "Success"
+    assert _counted(dmp, before) == {"ITI-18": 1, "ITI-41": 1, "ITI-57": 0}
+    held = {d["uniqueId"]: d for d in dmp.documents()}
+    assert {held[d.unique_id]["replaces"] for d in _documents(2).values()} == {
+        d.unique_id for d in _documents(1).values()}
+    before = dmp.stats()  # the second try's answer was lost: a third try asks once and sends nothing
+    third = await channel.send(replace(correction, attempt=3), _set(2, 1))
+    assert third.outcome == Outcome.DELIVERED and third.text.startswith("already in the DMP")
+    assert set(third.detail["found"]) == {d.unique_id for d in _documents(2).values()}
+    assert _counted(dmp, before) == {"ITI-18": 1, "ITI-41": 0, "ITI-57": 0}
+    assert len(dmp.documents()) == 4
+
+
 @pytest.mark.req("SGL.DOC.15", "SGL.DOC.16")
 async def test_the_dossier_settings_become_confidentiality_codes_and_a_change_an_iti57_SGL_DOC_15_SGL_DOC_16(
         channel: DmpChannel, dmp: DmpSimulator) -> None:

@@ -152,27 +152,57 @@ async def test_the_dmp_button_opens_the_patient_file_for_the_logged_in_biologist
 @pytest.mark.req("SGL.DMP.05", "SGL.DMP.06")
 async def test_the_button_opens_the_launch_page_which_posts_the_call_to_the_dmp_SGL_DMP_05_SGL_DMP_06(
         wired: Wired) -> None:
-    """As the workbench does: a new window opened on the first URL of the answer (``launch``), with the session;
-    the page it gets posts the call (the form, submitted by its script) to the web-PS, which lands on the page."""
+    """A client that opens a new window on the first URL of the answer (``launch``), with the session: the page
+    it gets posts the call (the form, submitted by its script) to the web-PS, which lands on the page. The click
+    is one action: the page carries the very VIHF the answer signed, and one AuditEvent records it."""
     wired.sim.reset()
+    audited = len(await _audit(wired, wired.qualified))
     async with httpx.AsyncClient(timeout=30) as http:
         session = await _session(http, wired, "claire")
         answer = (await http.get(f"{wired.fhir}/Patient/{wired.qualified}/$dmp-access",
                                  params={"target": "dashboard"}, headers=session)).json()
         first = next(v for p in answer["parameter"] for k, v in p.items() if k in ("valueUrl", "valueUri"))
-        assert first == _param(answer, "launch") and first.endswith("&_format=html")
+        assert first == _param(answer, "launch") and "&_format=html&launch=" in first
         page = await http.get(first, headers=session)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "no-store" and "form-action https://127.0.0.1:" in page.headers[
         "content-security-policy"]
     form = html.fromstring(page.text).forms[0]
     assert form.method == "POST" and form.action == wired.sim.web_url
+    assert dict(form.form_values()) == _form(answer)  # the answer's signed VIHF, not a second signature
+    assert len(await _audit(wired, wired.qualified)) == audited + 1
     assert "document.forms[0].submit()" in page.text  # what the browser runs on load
     async with httpx.AsyncClient(verify=wired.sim.tls(with_certificate=False), timeout=30) as browser:
         landed = await browser.post(form.action, data=dict(form.form_values()))
     assert landed.status_code == 200 and "Tableau de bord du professionnel" in landed.text
     [seen] = wired.sim.web_calls()
     assert seen["accepted"] and seen["ps"] == f"8{BIOLOGIST_RPPS}" and seen["page"] == "TableauDeBord"
+
+
+async def test_a_launch_link_opens_once_for_its_caller_and_each_request_is_checked_again(wired: Wired) -> None:
+    """The handle in ``launch`` is not a pass: the permission table still refuses a secretary, another biologist
+    cannot use it, and once used (or taken by anyone) it is gone; each refusal is audited."""
+    async with httpx.AsyncClient(timeout=30) as http:
+        claire = await _session(http, wired, "claire")
+        launch = _param((await http.get(f"{wired.fhir}/Patient/{wired.qualified}/$dmp-access",
+                                        headers=claire)).json(), "launch")
+        desk = await http.get(launch, headers=await _session(http, wired, "sophie"))
+        assert desk.status_code == 403 and "$dmp-access on Patient" in desk.text
+        assert (await http.get(launch, headers=claire)).status_code == 200
+        audited = len(await _audit(wired, wired.qualified))
+        again = await http.get(launch, headers=claire)
+        assert again.status_code == 410 and "press the DMP button again" in again.text and "vihf" not in again.text
+        other = _param((await http.get(f"{wired.fhir}/Patient/{wired.qualified}/$dmp-access",
+                                       headers=claire)).json(), "launch")
+        by_marc = await http.get(other, headers=await _session(http, wired, "marc"))
+        assert by_marc.status_code == 410 and "vihf" not in by_marc.text
+        assert (await http.get(other, headers=claire)).status_code == 410  # taken once, whoever asked
+        misplaced = await http.get(f"{wired.fhir}/Patient/{wired.qualified}/$dmp-access",
+                                   params={"launch": "x"}, headers=claire)
+        assert misplaced.status_code == 400 and "_format=html" in misplaced.text
+    refusals = [e for e in await _audit(wired, wired.qualified) if "stale launch link" in str(e)]
+    assert len(await _audit(wired, wired.qualified)) == audited + 4 and len(refusals) == 3
+    assert {e["outcome"] for e in refusals} == {"4"}
 
 
 @pytest.mark.req("SGL.DMP.06")

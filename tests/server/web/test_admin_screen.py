@@ -1,7 +1,8 @@
 """The workbench's Administration screen in the browser (issue 15 item 9, ``web/e2e/admin.test.mjs``): one real
 ``sgl serve`` for the module with one EHR partner registered, an administrator and a secretary; afterwards the
 database holds what the page did (role, status, the password set from the page; the analyzer registered and the
-EHR removed), in the same stores ``sgl users`` and ``sgl partners`` read."""
+EHR removed, the analyzer's identifier types and options changed), in the same stores ``sgl users`` and
+``sgl partners`` read."""
 
 from __future__ import annotations
 
@@ -49,6 +50,10 @@ async def test_administration_screen_in_the_browser(admin_server: SglProcess) ->
         registered = await PartnerRegistry(database.db).all()
         assert [(p.name, p.role, p.hl7_application, p.addresses) for p in registered] == [
             ("COBAS-1", "automate", "COBAS", ("10.0.5.0/24", "127.0.0.1"))]
+        [edited] = registered  # the mappings and options saved from the page (the stale page's change refused)
+        assert (edited.identifier_types, edited.options) == ({"MR": "PI", "NH": "NIIP"}, {"test_code": "alternate"})
+        [(_, version)] = await PartnerRegistry(database.db).versions()
+        assert version == 3  # registered, then two accepted changes
         saved = await stored_texts(database.db)  # the lab profile saved from the page, with who saved it
         assert saved and (saved["rgpd"], saved["cofrac_number"]) == (
             "Données traitées par le laboratoire ; DPO : dpo@labo-web.fr.", "8-4321")

@@ -11,6 +11,7 @@ import { frenchDateTime } from "../format";
 import { fieldOf, useFields } from "../forms";
 import { ROLE_LABELS, can, type Session } from "../session";
 import { LabProfileSection } from "./LabProfile";
+import { PartnerMappings } from "./PartnerMappings";
 
 const ROLE_URL = "urn:opensgl:StructureDefinition/role";
 const LOCKED_URL = "urn:opensgl:StructureDefinition/locked-until";
@@ -79,7 +80,7 @@ export function AdministrationPage({ session }: { session: Session }) {
     <Stack>
       <Title order={2}>Administration</Title>
       {notice && (
-        <Alert color={notice.ok ? "green" : "red"} role={notice.ok ? "status" : "alert"} withCloseButton
+        <Alert color={notice.ok ? "green" : "red"} role={notice.ok ? "status" : "alert"} withCloseButton closeButtonLabel="Fermer le message"
           onClose={() => setNotice(null)}>{notice.text}</Alert>
       )}
       <Title order={3}>Comptes utilisateurs</Title>
@@ -98,7 +99,9 @@ export function AdministrationPage({ session }: { session: Session }) {
       )}
       <NewAccount onCreated={(login) => { setNotice({ ok: true, text: `Compte ${login} créé.` }); reload(); }} />
       {partners !== null && (
-        <Partners partners={partners} remove={can(session, "Endpoint", "delete") ? removePartner : null} />
+        <Partners partners={partners} remove={can(session, "Endpoint", "delete") ? removePartner : null}
+          editable={can(session, "Endpoint", "$set-mappings")}
+          onSaved={(name) => { setNotice({ ok: true, text: `Correspondances de ${name} enregistrées.` }); reloadPartners(); }} />
       )}
       {partners !== null && can(session, "Endpoint", "$add-partner") && (
         <NewPartner onAdded={(name) => { setNotice({ ok: true, text: `Partenaire ${name} enregistré.` }); reloadPartners(); }} />
@@ -245,7 +248,9 @@ function NewPartner({ onAdded }: { onAdded: (name: string) => void }) {
   );
 }
 
-function Partners({ partners, remove }: { partners: Resource[]; remove: ((name: string) => void) | null }) {
+function Partners({ partners, remove, editable, onSaved }: {
+  partners: Resource[]; remove: ((name: string) => void) | null; editable: boolean; onSaved: (name: string) => void;
+}) {
   const one = (p: Resource, key: string) => ext(p, PARTNER_URL + key).map((e) => e.valueString).join(", ");
   return (
     <Stack gap="xs">
@@ -256,6 +261,7 @@ function Partners({ partners, remove }: { partners: Resource[]; remove: ((name: 
             <Table.Tr>
               <Table.Th>Nom</Table.Th><Table.Th>Rôle</Table.Th><Table.Th>Émetteur HL7 (MSH-3 / MSH-4)</Table.Th>
               <Table.Th>Émetteur ASTM</Table.Th><Table.Th>Adresses autorisées</Table.Th><Table.Th>Envoi vers</Table.Th>
+              <Table.Th>Types d'identifiant et options</Table.Th>
               {remove && <Table.Th>Actions</Table.Th>}
             </Table.Tr>
           </Table.Thead>
@@ -271,6 +277,9 @@ function Partners({ partners, remove }: { partners: Resource[]; remove: ((name: 
                   <Table.Td>{one(p, "astm_sender") || "—"}</Table.Td>
                   <Table.Td>{one(p, "addresses") || "toutes"}</Table.Td>
                   <Table.Td>{address.startsWith("mllp://") ? address.slice(7) : "—"}</Table.Td>
+                  <Table.Td>
+                    <PartnerMappings key={String(p.meta?.versionId)} partner={p} editable={editable} onSaved={onSaved} />
+                  </Table.Td>
                   {remove && (
                     <Table.Td>
                       <Button size="xs" variant="default" onClick={() => remove(String(p.id))}>Retirer</Button>

@@ -2,15 +2,20 @@
 // (SGL.DOC.08), the Cofrac accreditation number (SGL.DOC.10), the autoverification notice (SGL.DOC.09) — read and
 // saved through GET/POST /fhir/Organization/$lab-profile (administrators; the server checks each call). The next
 // report prints what is saved here; until a first save, the server's profile file applies ("source": environment).
+// Also the general setting of SGL.DOC.02: one CR-Bio version, or a patient and a professional one ("versions").
 import { useEffect, useState } from "react";
-import { Alert, Badge, Button, Group, Stack, Text, TextInput, Textarea, Title } from "@mantine/core";
+import { Alert, Badge, Button, Group, NativeSelect, Stack, Text, TextInput, Textarea, Title } from "@mantine/core";
 import { fhir } from "../api";
 import { frenchDateTime } from "../format";
 import { fieldOf } from "../forms";
 
 interface Part { name: string; valueString?: string; valueCode?: string; valueInstant?: string }
 interface Parameters { resourceType: "Parameters"; parameter?: Part[] }
-const EMPTY = { rgpd: "", cofrac_number: "", autoverification: "" };
+const EMPTY = { rgpd: "", cofrac_number: "", autoverification: "", versions: "single" };
+const VERSIONS = [
+  { value: "single", label: "Une seule version" },
+  { value: "patient-professional", label: "Deux versions : patient et professionnel de santé" },
+];
 type Form = typeof EMPTY;
 
 function valueOf(answer: Parameters, name: string): string {
@@ -26,7 +31,7 @@ export function LabProfileSection() {
 
   function show(answer: Parameters) {
     setForm({ rgpd: valueOf(answer, "rgpd"), cofrac_number: valueOf(answer, "cofrac-number"),
-      autoverification: valueOf(answer, "autoverification") });
+      autoverification: valueOf(answer, "autoverification"), versions: valueOf(answer, "versions") || "single" });
     setOrigin({ source: valueOf(answer, "source"), updated: valueOf(answer, "updated"), by: valueOf(answer, "by") });
   }
   useEffect(() => {
@@ -38,9 +43,11 @@ export function LabProfileSection() {
     if (!form) return;
     setErrors({});
     setNotice(null);
-    const body = { resourceType: "Parameters", parameter: [
+    const texts = [
       { name: "rgpd", valueString: form.rgpd }, { name: "cofrac-number", valueString: form.cofrac_number },
-      { name: "autoverification", valueString: form.autoverification }].filter((p) => p.valueString.trim()) };
+      { name: "autoverification", valueString: form.autoverification }].filter((p) => p.valueString.trim());
+    const body = { resourceType: "Parameters",
+      parameter: [...texts, { name: "versions", valueCode: form.versions }] };
     try {
       show(await fhir<Parameters>("Organization/$lab-profile", { method: "POST", body }));
       setNotice({ ok: true, text: "Profil enregistré : le prochain compte rendu l'imprimera." });
@@ -54,7 +61,7 @@ export function LabProfileSection() {
   const field = (key: keyof Form) => ({
     value: form?.[key] ?? "",
     error: errors[key],
-    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement>) =>
+    onChange: (e: React.ChangeEvent<HTMLInputElement | HTMLTextAreaElement | HTMLSelectElement>) =>
       setForm({ ...(form ?? EMPTY), [key]: e.currentTarget.value }),
   });
 
@@ -78,6 +85,8 @@ export function LabProfileSection() {
         </Group>
         <Textarea label="Mention des résultats validés automatiquement" autosize minRows={2} maxLength={1000}
           disabled={!form} {...field("autoverification")} />
+        <NativeSelect label="Versions du compte rendu (CDA N3, PDF)" data={VERSIONS} disabled={!form}
+          {...field("versions")} />
         <Group><Button type="submit" disabled={!form}>Enregistrer le profil</Button></Group>
       </Stack>
     </form>

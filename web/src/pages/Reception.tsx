@@ -4,12 +4,14 @@
 // not conform is refused with a predefined reason (HL7 table 0490) recorded on the Specimen (status
 // "unsatisfactory", condition, a dated note naming who refused it). In the refusal form Enter sends nothing:
 // a scanner's Enter in the wrong field never records a refusal; the button does. The server notifies the requester
-// of a refused tube (a Communication written with the refusal); the answer says so.
+// of a refused tube (a Communication written with the refusal, mailed over MSSanté); the answer says so, and the
+// row of a refused tube shows where that notice stands (notice.tsx).
 import { useRef, useState, type KeyboardEvent } from "react";
 import { Alert, Badge, Button, Group, NativeSelect, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { ApiError, fhir, included, matches, type Bundle, type CodeableConcept, type FhirResource, type Reference } from "../api";
 import { frenchDateTime } from "../format";
 import { shortName, type Patient } from "../identity";
+import { NoticeBadges, noticeState } from "../notice";
 import type { Session } from "../session";
 
 export const REJECT_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0490";
@@ -107,7 +109,7 @@ export function ReceptionPage({ session }: { session: Session }) {
         <Table aria-label="Tubes lus">
           <Table.Thead>
             <Table.Tr><Table.Th>N° de tube</Table.Th><Table.Th>Patient</Table.Th><Table.Th>État</Table.Th>
-              <Table.Th>Action</Table.Th></Table.Tr>
+              <Table.Th>Avis au prescripteur</Table.Th><Table.Th>Action</Table.Th></Table.Tr>
           </Table.Thead>
           <Table.Tbody>
             {seen.map((s) => (
@@ -117,6 +119,7 @@ export function ReceptionPage({ session }: { session: Session }) {
                 <Table.Td><Badge variant="outline" color={TONES[s.tone]}>
                   {s.specimen && rejection(s.specimen) ? "Non conforme" : s.specimen?.receivedTime ? "Reçu" : "Inconnu"}
                 </Badge></Table.Td>
+                <Table.Td>{s.specimen?.id && rejection(s.specimen) ? <NoticeBadges specimenId={s.specimen.id} /> : "—"}</Table.Td>
                 <Table.Td>
                   {s.specimen && !rejection(s.specimen) && (
                     <Button size="xs" variant="outline" color="red.9" onClick={() => setRefusing(s)}
@@ -131,15 +134,10 @@ export function ReceptionPage({ session }: { session: Session }) {
   );
 }
 
-/** What the server did about the requester: the Communication it wrote with the refusal (server/orders/rejection_notice.py). */
+/** What the server did about the requester: the notice it wrote with the refusal, and its sending (notice.tsx). */
 async function notified(tube: Specimen): Promise<string> {
-  try {
-    const found = matches(await fhir<Bundle>(`Communication?about=${encodeURIComponent(`Specimen/${tube.id ?? ""}`)}&_count=10`));
-    return found.length > 0 ? "Le prescripteur en est informé (message du laboratoire)."
-      : "Aucun prescripteur à informer sur la demande.";
-  } catch {
-    return "";  // a role that may not read Communications: the refusal itself is recorded
-  }
+  const states = await noticeState(tube.id ?? "");
+  return (states ?? []).map((n) => `${n.label} : ${n.detail}.`).join(" ");
 }
 
 function RejectForm({ session, scanned, onDone }: {

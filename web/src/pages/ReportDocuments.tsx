@@ -2,7 +2,8 @@
 // self-presenting N3 (the browser applies the file's own stylesheet, in a sandboxed frame: no script runs) and
 // the N1 (its header and the PDF it carries) — the delivery of each version per channel and recipient (DMP,
 // MSSanté, DPI partners: to send, delivered, read, failed with the partner's answer) with resend for the roles
-// allowed, the dossier's DMP settings and the DMP button.
+// allowed, the dossier's DMP settings and the DMP button. A lab that makes two versions (SGL.DOC.02) shows both:
+// the professional one (PDF, N3, N1) and the patient one (PDF, N3).
 import { useCallback, useEffect, useState } from "react";
 import {
   Alert, Badge, Button, Group, Loader, Paper, SegmentedControl, Stack, Table, Text, Title, VisuallyHidden,
@@ -17,7 +18,7 @@ import { sexLabel, shortName, type Patient } from "../identity";
 import { can, type Session } from "../session";
 import { DmpButton } from "./DmpButton";
 import { DmpSettings, dmpSettingsOf } from "./DmpSettings";
-import { REPORT_STATUS, type DiagnosticReport } from "./Worklist";
+import { REPORT_STATUS, type DiagnosticReport } from "../reports";
 
 const FORMAT_LABELS: Record<CrFormat, string> = { pdf: "PDF", n3: "CDA N3 (auto-présentable)", n1: "CDA N1 (PDF)" };
 const TONES = { ok: "green.9", wait: "blue.9", bad: "red.9", off: "gray.7" } as const;
@@ -29,8 +30,19 @@ interface Shown {
   note?: string;
 }
 
-function Viewer({ id }: { id: string }) {
+type Copy = "professional" | "patient";
+const COPY_LABELS: Record<Copy, string> = { professional: "Version professionnel", patient: "Version patient" };
+
+/** True when the report's documents include a patient version (``<report>-patient-<fmt>-v<n>``). */
+function hasPatientCopy(report: DiagnosticReport): boolean {
+  const forms = (report as DiagnosticReport & { presentedForm?: { url?: string }[] }).presentedForm ?? [];
+  return forms.some((f) => /-patient-(n3|pdf)-v\d+$/.test(f.url ?? ""));
+}
+
+function Viewer({ id, twoCopies }: { id: string; twoCopies: boolean }) {
   const [format, setFormat] = useState<CrFormat>("pdf");
+  const [copy, setCopy] = useState<Copy>("professional");
+  const formats = (Object.keys(FORMAT_LABELS) as CrFormat[]).filter((f) => copy === "professional" || f !== "n1");
   const [shown, setShown] = useState<Shown | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [waiting, setWaiting] = useState(false);
@@ -43,7 +55,7 @@ function Viewer({ id }: { id: string }) {
     setError(null);
     setBusy(true);
     try {
-      const blob = await crBio(id, format, setWaiting);
+      const blob = await crBio(id, format, setWaiting, copy === "patient" ? "patient" : undefined);
       if (format === "pdf") {
         setShown({ format, url: URL.createObjectURL(new Blob([blob], { type: "application/pdf" })) });
       } else if (format === "n3") {
@@ -68,9 +80,17 @@ function Viewer({ id }: { id: string }) {
       <Stack gap="xs">
         <Title order={3} size="h4" id="crbio-title">Compte rendu (CR-Bio)</Title>
         <Group>
+          {twoCopies && (
+            <SegmentedControl aria-label="Version du compte rendu" value={copy} data-testid="crbio-copy"
+              onChange={(v) => {
+                setCopy(v as Copy);
+                if (v === "patient" && format === "n1") setFormat("pdf");
+              }}
+              data={(Object.keys(COPY_LABELS) as Copy[]).map((c) => ({ value: c, label: COPY_LABELS[c] }))} />
+          )}
           <SegmentedControl aria-label="Format du compte rendu" value={format}
             onChange={(v) => setFormat(v as CrFormat)}
-            data={(Object.keys(FORMAT_LABELS) as CrFormat[]).map((f) => ({ value: f, label: FORMAT_LABELS[f] }))} />
+            data={formats.map((f) => ({ value: f, label: FORMAT_LABELS[f] }))} />
           <Button onClick={show} loading={busy}>Afficher</Button>
           {waiting && <Text size="sm" role="status">CR-Bio en cours de production…</Text>}
         </Group>
@@ -213,7 +233,7 @@ export function ReportDocumentsPage({ session, id }: { session: Session; id: str
           <DmpButton session={session} patient={patient} />
         </Group>
       )}
-      {can(session, "DiagnosticReport", "$cr-bio") && <Viewer id={id} />}
+      {can(session, "DiagnosticReport", "$cr-bio") && <Viewer id={id} twoCopies={hasPatientCopy(report)} />}
       {can(session, "DiagnosticReport", "$deliveries") && (
         <Deliveries session={session} id={id} blocked={dmpSettingsOf(report).blocked ? dmpSettingsOf(report).reason : null} />
       )}
