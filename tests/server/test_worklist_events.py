@@ -136,3 +136,24 @@ async def test_a_write_committed_late_is_counted_within_the_window(store: Counti
     finally:
         await stream.aclose()
         await events.close()
+
+
+async def test_a_write_stamped_before_the_window_is_counted_at_the_periodic_recount(store: CountingStore) -> None:
+    """The safety net: a version whose stamp is older than the window (a commit that took longer than WINDOW,
+    or a write by a tool that stamps its own time) is not news, and the next recount still moves the count."""
+    events = WorklistEvents(poll_s=0.02, heartbeat_s=30, recount_s=0.5)
+    events.bind(store)
+    events.admit("user:thomas")
+    stream = events.stream("user:thomas")
+    try:
+        first = await _next(stream)
+        assert first is not None and first["counts"]["received"] == 0
+        body = {**received(4.0), "id": str(uuid.uuid4())}
+        stale = now_utc() - timedelta(minutes=5)
+        await store.db["Observation"].insert_one(store._document({**body, "meta": {"versionId": "1"}}, 1, stale,
+                                                                 "digest", "POST"))
+        moved = await _next(stream)
+        assert moved is not None and moved["counts"]["received"] == 1
+    finally:
+        await stream.aclose()
+        await events.close()
