@@ -53,6 +53,10 @@ async def test_first_admin_logs_in_and_csrf_guards_every_change_SGL_PSC_01(sgl_s
         session = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("sgl_session="))
         assert all(flag in session.lower() for flag in ("httponly", "secure", "samesite=strict"))
         cookie, csrf = _session(answer)
+        # the login answer is the session's description (the workbench needs no second round trip) + the token
+        described = await http.get(f"{_origin(sgl_server)}/auth/session", headers=cookie)
+        assert answer.json() == {**described.json(), "csrf": csrf} and described.json()["login"] == "password"
+        assert "Person:read" in described.json()["permissions"] and answer.headers["cache-control"] == "no-store"
         base = sgl_server.base
         assert (await http.get(f"{base}/Practitioner", headers=cookie)).status_code == 200
         practitioner = {"resourceType": "Practitioner", "name": [{"family": "SANSJETON"}]}
