@@ -8,9 +8,9 @@ for a server with no partner (every socket message refused), or another JSON fil
 
 Template data dir: what a first start writes before it serves (the embedded database's user, made by a run
 without ``--auth`` then a restart; the store's indexes; the seed catalogue, ~1,000 round trips) is the same
-for every new data dir and took about a third of each start. So the first ``start_sgl`` on a new data dir of
-a test process makes it once with a real ``sgl serve`` (started, stopped cleanly), and every later new data
-dir starts as a copy of it (the database files and their credentials; not the access-token signing key,
+for every new data dir and took about a third of each start. So the second ``start_sgl`` on a new data dir of a
+test process makes it once with a real ``sgl serve`` (started, stopped cleanly), and that data dir and every
+later new one start as a copy of it (the database files and their credentials; not the access-token signing key,
 which each server still makes for itself). Tests of the first start itself (provisioning, seed) pass
 ``from_template=False``; a data dir that already holds something is never touched.
 """
@@ -101,6 +101,7 @@ def register_partners(data_dir: Path, partners: Path, env: dict[str, str] | None
 TEMPLATE_KEEPS = ("db", "secantus-credentials.json")
 """What of a freshly started and stopped data dir the copies get: the database and the user it was made with."""
 _template: list[Path] = []
+_new_data_dirs: list[Path] = []
 _template_lock = threading.Lock()
 
 
@@ -135,7 +136,9 @@ def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: flo
     test partners registered. A new (absent or empty) data dir starts as a copy of the template unless
     ``from_template`` is off."""
     if from_template and not (data_dir.is_dir() and any(data_dir.iterdir())):
-        shutil.copytree(template_data_dir(), data_dir, dirs_exist_ok=True)
+        _new_data_dirs.append(data_dir)
+        if len(_new_data_dirs) > 1:  # a run with a single server (one module on the session's) makes no template
+            shutil.copytree(template_data_dir(), data_dir, dirs_exist_ok=True)
     return _launch(data_dir, env=env, timeout=timeout, ports=ports, partners=partners)
 
 
