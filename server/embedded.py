@@ -50,6 +50,11 @@ START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 DURABILITY_FLAGS = ("--sync-on-commit",)
 """Every commit fsyncs the WiredTiger log before it returns (checked by the tests on the running process)."""
+CACHE_SIZE = "256M"
+"""WiredTiger's cache in the database process (``SGL_DB_CACHE_SIZE`` overrides it: ``128M``, ``1G``...). Why not
+SecantusDB's 1 GB default: a large write (the first directory load, 2 million lines) fills the whole cache,
+the process grew past 3 GB with the allocator's overhead and its write stalls outlasted the driver's 2 s
+heartbeat, which then dropped the connection. At 128 MB a 32k-line load levelled off at 300 MB."""
 _PR_SET_PDEATHSIG = 1
 
 
@@ -184,12 +189,18 @@ def _die_with(parent: int) -> Callable[[], None]:
     return arm
 
 
+def cache_size() -> str:
+    value = os.environ.get("SGL_DB_CACHE_SIZE", "").strip()
+    return value or CACHE_SIZE
+
+
 def spawn(data_dir: Path, port: int, *, auth: bool = True) -> subprocess.Popen[bytes]:
     """Start ``secantusd-py`` on ``port`` (without waiting). Call it from a thread that lives as long as
     the owner (PR_SET_PDEATHSIG is per thread). ``auth=False`` only for the provisioning run."""
     log_file = open(data_dir / "secantus.log", "ab")  # noqa: SIM115 - handed to the child process
     cmd = [_binary(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir / "db"),
-           "--log-level", "WARNING", *DURABILITY_FLAGS, *(("--auth",) if auth else ())]
+           "--log-level", "WARNING", *DURABILITY_FLAGS, "--cache-size", cache_size(),
+           *(("--auth",) if auth else ())]
     try:
         return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
                                 preexec_fn=_die_with(os.getpid()),  # noqa: PLW1509 - see _die_with

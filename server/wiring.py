@@ -37,6 +37,7 @@ from server.catalog.seed import run_seed
 from server.catalog.write_rules import register_catalogue_rules
 from server.context import AppContext
 from server.dashboard import routes as dashboard_routes
+from server.dashboard.backfill import backfill_at_start
 from server.database import Database
 from server.delivery import dmp_access
 from server.delivery import routes as delivery_routes
@@ -218,6 +219,8 @@ async def start_workers(ctx: AppContext) -> Runners:
     _background(runners, schedule_loop(ctx.database.store, ctx.settings), "annuaire-schedule")  # ANN.04 reloads
     _background(runners, retention_loop(ctx.database.store, ctx.settings), "retention")  # DOC.20, INS.57
     outbox = await start_delivery(ctx, runners)
+    # once per database: the deliveries stored before the dashboard facts existed get theirs
+    _background(runners, backfill_at_start(ctx.database.db, ctx.store, outbox.site), "dashboard-backfill")
     start_document_step(ctx, outbox, runners)
     receipts = receipt_poller(ctx)  # MSSanté DSN/MDN read back from the BAL (SGL.MSS.22), when configured
     if receipts is not None:

@@ -23,6 +23,12 @@ from resources.search.params import params_for
 
 FIELD = "o"
 """Where the stored document keeps the Patient references no reference parameter of its type indexes."""
+NEVER_REPOINTED = {
+    "Patient": "the identity links (replaces, replaced-by) are the merge's own record",
+    "AuditEvent": "the trail is history: what was done to which identity, at the time",
+    "Provenance": "the trail is history: who wrote which version, for whom, at the time",
+}
+"""Types whose references to a Patient a merge leaves as they are: ``o`` is not kept for them."""
 
 
 def patient_id(ref: Any) -> str | None:
@@ -34,16 +40,17 @@ def patient_id(ref: Any) -> str | None:
 
 
 def reference_nodes(node: Any) -> Iterator[dict[str, Any]]:
-    """Every Reference-shaped object (a dict with a string ``reference``) under ``node``, depth first."""
-    if isinstance(node, list):
-        for item in node:
-            yield from reference_nodes(item)
-    elif isinstance(node, dict):
-        if isinstance(node.get("reference"), str):
-            yield node
-        for value in node.values():
-            if isinstance(value, (dict, list)):
-                yield from reference_nodes(value)
+    """Every Reference-shaped object (a dict with a string ``reference``) under ``node``, in document order.
+    A loop with its own stack, not recursion: a body nested as deep as the JSON parser allows is walked too."""
+    stack: list[Any] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, dict):
+            if isinstance(current.get("reference"), str):
+                yield current
+            stack.extend(v for v in reversed(current.values()) if isinstance(v, (dict, list)))
+        elif isinstance(current, list):
+            stack.extend(v for v in reversed(current) if isinstance(v, (dict, list)))
 
 
 def patient_references(resource: dict[str, Any]) -> list[str]:
@@ -64,7 +71,7 @@ def indexed_references(resource: dict[str, Any], search_values: dict[str, Any]) 
 
 def other_patient_references(resource: dict[str, Any], search_values: dict[str, Any]) -> list[str]:
     """The Patient references of ``resource`` that no reference parameter of its type indexes (``FIELD``)."""
-    if resource.get("resourceType") == "Patient":
-        return []  # a Patient's links to another identity are the merge's own record, never re-pointed
+    if resource.get("resourceType") in NEVER_REPOINTED:
+        return []
     indexed = indexed_references(resource, search_values)
     return [ref for ref in patient_references(resource) if ref not in indexed]

@@ -47,7 +47,7 @@ BACKFILLS = (
     Backfill(LINKS_BACKFILL, ("Task",), ("r.for",), ("subject",)),
     # a Patient reference outside the parameters may sit in any element (``contained``, an extension, ``focus``):
     # every document of the types a merge re-points is read, once
-    Backfill(LINKS_BACKFILL, tuple(t for t in RESOURCE_TYPES if t not in ("Patient", "AuditEvent", "Provenance")),
+    Backfill(LINKS_BACKFILL, tuple(t for t in RESOURCE_TYPES if t not in links.NEVER_REPOINTED),
              (), (), patient_links=True),
 )
 

@@ -68,11 +68,12 @@ def is_conflict(exc: BaseException, also: tuple[type[BaseException], ...] = ()) 
 
 async def retry_conflicts(attempt: Callable[[], Awaitable[T]], attempts: int = DEFAULT_ATTEMPTS, *,
                           what: str = "transaction", also: tuple[type[BaseException], ...] = (),
-                          expression: str | None = None) -> T:
+                          expression: str | None = None, pause_s: float = PAUSE_S) -> T:
     """Await ``attempt()`` until it does not lose to a concurrent writer, at most ``attempts`` times.
 
     For work that opens its own transaction (a validation step reads, checks, then writes); any other
-    error propagates at once."""
+    error propagates at once. ``pause_s`` bounds the random pause before attempt n+1 at ``pause_s * n``:
+    work whose rival holds a long transaction waits longer, so its retry sees the rival's commit."""
     if attempts < 1:
         raise ValueError("attempts must be at least 1")
     for n in range(1, attempts + 1):
@@ -84,7 +85,7 @@ async def retry_conflicts(attempt: Callable[[], Awaitable[T]], attempts: int = D
             if n == attempts:
                 raise RetriesExhausted(what, attempts, exc, expression) from exc
             log.info("%s: attempt %d of %d lost to a concurrent writer (%s)", what, n, attempts, type(exc).__name__)
-            await asyncio.sleep(random.uniform(0, PAUSE_S * n))
+            await asyncio.sleep(random.uniform(0, pause_s * n))
     raise AssertionError("unreachable")
 
 

@@ -1,9 +1,9 @@
 """Incremental load of the Annuaire Santé extractions into the store (SGL.ANN.01).
 
 Lines are read and written in batches (``BATCH`` lines), so memory stays flat whatever the size of the
-file. Each type's stored content hashes are read once per run (``StoredHashes``) and each produced
-resource compared with them: a new one is created (in bulk), a different one updated (new version), an
-equal one left alone.
+file. Each batch's resources are looked up by ``_id`` (their stored content hash) and compared: a new one is
+created (in bulk), a different one updated (new version), an equal one left alone. A directory collection
+is never read whole (see ``server/annuaire/ledger.py``: on the embedded database that materialises it).
 The directory resources are those with an ``as-`` id and the directory as ``meta.source``; when every file
 has been read to the end, the active ones the run did not produce are marked ``active: false``
 (never deleted: dossiers keep pointing to them). A load that stopped early, or that rejected most of
@@ -15,7 +15,6 @@ before the PS file (a zip with both, or ``--mssante``), the Practitioners' MSSan
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
@@ -45,6 +44,7 @@ from resources.fhirjson import content_hash
 from resources.search.date import now_utc
 from resources.store.mongo import DuplicateConflict, MongoFhirStore
 from server.annuaire.follow import ID_PREFIX, follow_directory
+from server.annuaire.ledger import LEGACY_SKIP, Hashes, Ledger, NoLedger, hashes_of, key_hash
 from server.annuaire.report import MSSANTE, RUNS, LoadReport
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,6 @@ log = logging.getLogger(__name__)
 BATCH = 2000
 IN_CHUNK = 100
 DIRECTORY_TYPES = ("Practitioner", "PractitionerRole", "Organization")
-_SCANNED = {"h": 1, "r.active": 1, "r.meta.source": 1}
 MAX_REJECTED_SHARE = 0.5
 """Above this share of rejected lines the file is suspect: nothing is inactivated."""
 Progress = Callable[[Source], None]
@@ -62,10 +61,6 @@ async def ensure_indexes(db: AsyncDatabase[Any]) -> None:
     await db[MSSANTE].create_index("idnat")
     await db[MSSANTE].create_index([("family_key", 1), ("given_key", 1)])
     await db[RUNS].create_index("started")
-
-
-def key_hash(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
 
 
 def _person(item: Row | Rejected) -> str | None:
@@ -93,64 +88,13 @@ def _directory(doc: dict[str, Any]) -> bool:
             and r.get("active") is not False)
 
 
-class StoredHashes:
-    """What one directory type holds before the run: ``key_hash(id) -> key_hash(content hash)``, as two sorted
-    ``uint64`` arrays, and which of them are active directory resources (one byte each): 17 bytes a resource,
-    68 MB for the 4 million resources of the real extraction.
-
-    Why: looking the stored hashes up batch by batch (``$in`` of 100 ids) cost about 0.6 ms a resource on the
-    embedded database, one streamed scan of the collection (projection ``h``) about 0.25 ms; on a reload, where
-    nearly everything is unchanged, those reads were most of the time. The same scan says which directory
-    resources exist, so the run needs no list of its own to find what disappeared (a separate collection of
-    entries cost one more insert per resource, about a tenth of a first load). A resource written during the
-    run by someone else is still caught: a create that collides falls back to an update (``_create``), and an
-    update always compares with the stored version (``store.update``)."""
-
-    def __init__(self, keys: np.ndarray[Any, np.dtype[np.uint64]], hashes: np.ndarray[Any, np.dtype[np.uint64]],
-                 directory: np.ndarray[Any, np.dtype[np.bool_]]) -> None:
-        order = np.argsort(keys)
-        self.keys, self.hashes, self.directory = keys[order], hashes[order], directory[order]
-
-    @classmethod
-    async def read(cls, db: AsyncDatabase[Any], rtype: str) -> StoredHashes:
-        keys: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
-        hashes: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
-        directory: list[np.ndarray[Any, np.dtype[np.bool_]]] = []
-        pending: list[tuple[int, int, bool]] = []
-
-        def flush() -> None:  # numpy chunks, not millions of Python ints: memory stays flat
-            keys.append(np.fromiter((k for k, _, _ in pending), dtype=np.uint64, count=len(pending)))
-            hashes.append(np.fromiter((h for _, h, _ in pending), dtype=np.uint64, count=len(pending)))
-            directory.append(np.fromiter((d for _, _, d in pending), dtype=np.bool_, count=len(pending)))
-            pending.clear()
-
-        async for doc in _walk(db[rtype], _SCANNED):
-            pending.append((key_hash(str(doc["_id"])), key_hash(str(doc.get("h", ""))), _directory(doc)))
-            if len(pending) >= BATCH * 50:
-                flush()
-        flush()
-        return cls(np.concatenate(keys), np.concatenate(hashes), np.concatenate(directory))
-
-    def stored_hash(self, rid: str) -> int | None:
-        """``key_hash`` of the stored content hash of ``rid``; None when it is not stored."""
-        wanted = key_hash(rid)
-        at = int(np.searchsorted(self.keys, np.uint64(wanted)))
-        return int(self.hashes[at]) if at < len(self.keys) and int(self.keys[at]) == wanted else None
-
-    def gone(self, seen: np.ndarray[Any, np.dtype[np.uint64]]) -> np.ndarray[Any, np.dtype[np.uint64]]:
-        """``key_hash`` of the active directory resources stored before the run that the run did not produce
-        (``seen``: the run's ``key_hash(id)``, sorted), sorted."""
-        return np.setdiff1d(self.keys[self.directory], seen)
-
-
 def _walk(collection: AsyncCollection[Any], projection: dict[str, Any]) -> AsyncCursor[Any]:
-    """Every document of ``collection`` in ``_id`` order, streamed by the ``_id`` index: without the hint,
-    SecantusDB answers ``find({})`` by reading the whole collection into its memory first (1.1 GB for the
-    250,000 resources of a 100k-line reload; the real directory has 4 million)."""
-    return collection.find({}, projection=projection, sort=[("_id", 1)], batch_size=BATCH).hint([("_id", 1)])
+    """Every document of ``collection`` (only for ``annuaire_mssante``, whose documents are small: a directory
+    collection is never read whole, see ``server/annuaire/ledger.py``)."""
+    return collection.find({}, projection=projection, batch_size=BATCH)
 
 
-def _contains(sorted_keys: np.ndarray[Any, np.dtype[np.uint64]], key: int) -> bool:
+def _contains(sorted_keys: Hashes, key: int) -> bool:
     at = int(np.searchsorted(sorted_keys, np.uint64(key)))
     return at < len(sorted_keys) and int(sorted_keys[at]) == key
 
@@ -164,13 +108,12 @@ class DirectoryLoad:
         self.report = LoadReport(run or uuid.uuid4().hex, now_utc(), source)
         self.progress = progress
         self._ps_loaded = False
-        self._seen: dict[str, list[np.ndarray[Any, np.dtype[np.uint64]]]] = {t: [] for t in DIRECTORY_TYPES}
+        self.ledger = Ledger(self.db, self.report.run)
+        self._seen: dict[str, list[Hashes]] = {t: [] for t in DIRECTORY_TYPES}
         """Per type, 64-bit hashes of the ids this run produced (8 bytes a resource: flat enough)."""
         self._sites: set[int] = set()
-        self._mss_seen: list[np.ndarray[Any, np.dtype[np.uint64]]] = []
+        self._mss_seen: list[Hashes] = []
         self._accepted = 0
-        self._stored: dict[str, StoredHashes] = {}
-        """Per directory type, the stored resources' content hashes, read once per run (see ``StoredHashes``)."""
 
     async def load(self, paths: list[Path]) -> LoadReport:
         """Read ``paths`` in order (give the MSSanté extraction first; inside a zip it comes first)."""
@@ -245,12 +188,9 @@ class DirectoryLoad:
             self._sites.update(key_hash(f"{rtype}/{rid}") for rid in resources)
         if not resources:
             return
-        self._seen[rtype].append(np.fromiter((key_hash(rid) for rid in resources), dtype=np.uint64,
-                                             count=len(resources)))
-        if rtype not in self._stored:
-            self._stored[rtype] = await StoredHashes.read(self.db, rtype)
-        known = self._stored[rtype]
-        stored = {rid: h for rid in resources if (h := known.stored_hash(rid)) is not None}
+        self._seen[rtype].append(hashes_of(list(resources)))
+        await self.ledger.record(rtype, list(resources))  # before the writes: a killed run's are listed too
+        stored = {d["_id"]: d["h"] for d in await self._find(rtype, list(resources), {"h": 1})}
         new = [r for rid, r in resources.items() if rid not in stored]
         for rid, stored_hash in stored.items():  # an inactive one back in the file differs: made active again
             changed = await self._write(resources[rid], stored_hash)
@@ -258,10 +198,10 @@ class DirectoryLoad:
         if new:
             await self._create(rtype, new)
 
-    async def _write(self, resource: dict[str, Any], stored_hash: int) -> bool:
+    async def _write(self, resource: dict[str, Any], stored_hash: str) -> bool:
         body = {k: v for k, v in resource.items() if k != "meta"} | {"meta": {
             k: v for k, v in (resource.get("meta") or {}).items() if k not in ("versionId", "lastUpdated")}}
-        if key_hash(content_hash(body)) == stored_hash:
+        if content_hash(body) == stored_hash:
             return False
         await self.store.update(body)
         return True
@@ -287,28 +227,31 @@ class DirectoryLoad:
             self.report.inactivation = (f"skipped: {self.report.rejected_total} of {total} lines rejected "
                                         "(the file looks damaged)")
             return
+        try:
+            runs = await self.ledger.runs_to_compare()
+        except NoLedger:
+            self.report.inactivation = LEGACY_SKIP
+            return
         for rtype in DIRECTORY_TYPES:
-            await self._inactivate_type(rtype)
+            await self._inactivate_type(rtype, runs)
         self.report.inactivation = "done"
+        await self.ledger.forget_before(runs, DIRECTORY_TYPES)
 
-    async def _inactivate_type(self, rtype: str) -> None:
-        """The active directory resources of ``rtype`` stored before the run and not produced by it become
-        inactive. Which ones is known from the scan the run made anyway (``StoredHashes``); only when some
-        disappeared are the directory ids walked again, to find them by their hash. A resource a killed run
-        created is in that scan like any other: the run that finishes the job retires it if it is gone."""
-        known = self._stored.get(rtype) or await StoredHashes.read(self.db, rtype)
+    async def _inactivate_type(self, rtype: str, runs: list[str]) -> None:
+        """The active directory resources of ``rtype`` listed by ``runs`` and not produced by this run become
+        inactive: their hashes are compared first, then the lists walked again to find those ids."""
         seen = np.unique(np.concatenate(self._seen[rtype])) if self._seen[rtype] else np.zeros(0, dtype=np.uint64)
-        gone = known.gone(seen)
+        gone = np.setdiff1d(await self.ledger.listed(runs, rtype), seen)
         if not len(gone):
             return
-        prefix = {"_id": {"$gte": ID_PREFIX, "$lt": ID_PREFIX[:-1] + chr(ord(ID_PREFIX[-1]) + 1)}}
-        async for doc in self.db[rtype].find(prefix, projection=_SCANNED, batch_size=BATCH):
-            if not _contains(gone, key_hash(str(doc["_id"]))) or not _directory(doc):
-                continue
-            current = await self.db[rtype].find_one({"_id": doc["_id"]}, projection={"r": 1})
-            if current is not None and current["r"].get("active", True):
-                await self.store.update({**current["r"], "active": False})
-                self.report.count(rtype, "inactivated")
+        for run in runs:
+            async for ids in self.ledger.ids(run, rtype):
+                wanted = [i for i in ids if _contains(gone, key_hash(i))]
+                for doc in await self._find(rtype, wanted, {"r": 1}):
+                    if _directory(doc):
+                        await self.store.update({**doc["r"], "active": False})
+                        self.report.count(rtype, "inactivated")
+                gone = np.setdiff1d(gone, hashes_of(wanted))  # listed by two runs: retired once
 
     # -- the MSSanté file ------------------------------------------------------------------------
     async def _mssante(self, source: Source) -> None:

@@ -55,7 +55,8 @@ class LoadReport:
         return {"_id": self.run, "started": self.started, "finished": self.finished, "source": self.source,
                 "files": self.files, "counts": self.counts, "rejected": self.rejected,
                 "rejected_total": self.rejected_total, "complete": self.complete,
-                "inactivation": self.inactivation, "error": self.error, "followed": self.followed}
+                "inactivation": self.inactivation, "error": self.error, "followed": self.followed,
+                "ledger": True}  # its ids are listed in ``annuaire_ids`` (server/annuaire/ledger.py)
 
     def lines(self) -> list[str]:
         """The report as the CLI prints it (``;`` CSV-like, French labels in the README)."""

@@ -10,10 +10,13 @@ from pathlib import Path
 import click
 
 from server.cli_database import run_with_database
+from server.dashboard.backfill import backfill_delivery_facts
 from server.dashboard.compute import Row, dashboard, key
 from server.dashboard.periods import CODES, chosen_periods
 from server.dashboard.render import ROUTE_LABELS, as_csv
 from server.delivery.facts import ROUTES
+from server.delivery.service import lab_site
+from server.settings import Settings
 
 
 def summary(row: Row) -> str:
@@ -30,11 +33,19 @@ def summary(row: Row) -> str:
 @click.option("--finess", help="Only this FINESS géographique.")
 @click.option("--date", "day", help="The day the periods are drawn around (YYYY-MM-DD; default: today).")
 @click.option("--csv", "as_csv_", is_flag=True, help="The ';' CSV extract (UTF-8 with BOM) instead of a summary.")
+@click.option("--backfill", is_flag=True,
+              help="First give the deliveries stored before the dashboard facts existed their facts (done once "
+                   "at start-up; again here, e.g. after restoring old deliveries).")
 @click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
               help="Data directory of the embedded database (shared with a running server).")
 def dashboard_command(period_codes: tuple[str, ...], finess: str | None, day: str | None, as_csv_: bool,
-                      data_dir: Path) -> None:
+                      backfill: bool, data_dir: Path) -> None:
     """CR-Bio produced and sent per channel, failures and rates, by FINESS and RPPS (SGL.TBB.01-03)."""
+    if backfill:
+        site = lab_site(Settings(data_dir=data_dir))  # the lab profile of SGL_LAB_PROFILE, as the server reads it
+        done = run_with_database(data_dir, lambda database: backfill_delivery_facts(
+            database.db, database.store, site, force=True))
+        click.echo(f"backfill;{done}", err=as_csv_)
     chosen = chosen_periods(list(period_codes), day)
     rows = run_with_database(data_dir, lambda database: dashboard(database.db, chosen, finess=finess))
     if as_csv_:

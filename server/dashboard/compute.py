@@ -122,8 +122,9 @@ class Row:
 def _flat(name: str, found: dict[str, Any]) -> dict[str, int]:
     """An aggregation answer as counts named for the row (deliveries prefixed with their route)."""
     counts = {k: int(v) for k, v in found.items() if k not in ("_id", "rpps", "routes")}
-    if name == "deliveries":
-        return {f"{key(str(found['_id']['route']))}_{k}": v for k, v in counts.items()}
+    if name == "deliveries":  # no route: stored before the facts, not counted until backfilled (backfill.py)
+        route = found["_id"].get("route")
+        return {f"{key(str(route))}_{k}": v for k, v in counts.items()} if route else {}
     return counts
 
 

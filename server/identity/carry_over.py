@@ -13,9 +13,9 @@ Which types, and why (every type the server stores, ``resources/search/params.py
   DiagnosticReport, DocumentReference (the index entry; the CR-Bio already sent is not re-issued), Communication,
   Consent, Task, and any other stored type that happens to reference the Patient (a Binary's
   ``securityContext``, a catalogue or directory resource carrying an extension);
-- not rewritten (``NOT_REWRITTEN``): Patient (the ``replaces``/``replaced-by`` links are the merge's own record),
-  AuditEvent and Provenance (the trail says what was done to which identity at the time: history is not
-  rewritten, SGL.INS.17);
+- not rewritten (``links.NEVER_REPOINTED``): Patient (the ``replaces``/``replaced-by`` links are the merge's
+  own record), AuditEvent and Provenance (the trail says what was done to which identity at the time: history
+  is not rewritten, SGL.INS.17);
 - not stored by this server (Condition, Appointment, Coverage, Flag, AllergyIntolerance...): a create is refused
   (404, unknown type), so there is nothing of theirs to re-point.
 
@@ -48,11 +48,6 @@ from server.access.caller import Caller
 from server.audit import audit_event
 from server.identity.repoint import repointed
 
-NOT_REWRITTEN = {
-    "Patient": "the identity links are the merge's own record",
-    "AuditEvent": "the trail is history: what was done to which identity, at the time",
-    "Provenance": "the trail is history: who wrote which version, for whom, at the time",
-}
 MAX_CARRIED = 5000
 
 
@@ -63,21 +58,22 @@ def carried_fields(rtype: str) -> list[str]:
     return [*fields, links.FIELD]
 
 
-CARRIED: dict[str, list[str]] = {t: carried_fields(t) for t in RESOURCE_TYPES if t not in NOT_REWRITTEN}
+CARRIED: dict[str, list[str]] = {t: carried_fields(t) for t in RESOURCE_TYPES if t not in links.NEVER_REPOINTED}
 
 
-async def _found(store: FhirStore, ref: str, *, session: StoreSession) -> list[tuple[str, str]]:
-    """(type, id) of every resource naming ``ref``, one indexed query per field (no ``$or``: SecantusDB's
-    planner would scan), stopping once past the bound."""
-    found: dict[tuple[str, str], None] = {}
+async def _found(store: FhirStore, ref: str, *, session: StoreSession) -> dict[tuple[str, str], dict[str, Any]]:
+    """(type, id) -> current version of every resource naming ``ref``: one indexed query per field (no ``$or``:
+    SecantusDB's planner would scan), which brings the resources themselves (no read per resource), stopping once
+    past the bound."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
     for rtype, fields in CARRIED.items():
         for field in fields:
-            request = SearchRequest(rtype, {field: ref}, ("_id", 1))
-            for rid in await store.search_ids(request, limit=MAX_CARRIED + 1, session=session):
-                found[(rtype, rid)] = None
+            request = SearchRequest(rtype, {field: ref}, ("_id", 1), count=MAX_CARRIED + 1)
+            for resource in (await store.search(request, session=session)).matches:
+                found[(rtype, str(resource["id"]))] = resource
             if len(found) > MAX_CARRIED:
-                return list(found)
-    return list(found)
+                return found
+    return found
 
 
 async def carry_over(store: FhirStore, merged_id: str, kept_id: str, *, session: StoreSession) -> list[str]:
@@ -90,11 +86,10 @@ async def carry_over(store: FhirStore, merged_id: str, kept_id: str, *, session:
                             expression="Parameters.parameter('source-patient')")
     kept: dict[str, Any] = (await store.read("Patient", kept_id, session=session)).resource or {"id": kept_id}
     written: list[str] = []
-    for rtype, rid in found:
-        stored = await store.read(rtype, rid, session=session)
-        body = repointed(dict(stored.resource or {}), merged_id, kept)  # same snapshot as the search
-        done, _ = await store.update(body, expected_vid=stored.vid, session=session)
-        if done.vid != stored.vid:
+    for (rtype, rid), resource in found.items():
+        vid = int(resource["meta"]["versionId"])  # the version the search read, in this transaction's snapshot
+        done, _ = await store.update(repointed(resource, merged_id, kept), expected_vid=vid, session=session)
+        if done.vid != vid:
             written.append(f"{rtype}/{rid}/_history/{done.vid}")
     return written
 

@@ -82,6 +82,11 @@ def with_link(patient: dict[str, Any], kind: str, other: str, *, active: bool | 
     return out
 
 
+MERGE_ATTEMPTS = 10
+MERGE_PAUSE_S = 0.2
+"""A merge lost to a rival merge tries again after a pause of up to ``MERGE_PAUSE_S * n``."""
+
+
 async def merge(scope: Scope, params: Params) -> dict[str, Any]:
     authorize(scope.caller.role, "Patient", "$merge", expression="Patient/$merge")
     source = params.reference("source-patient", "Patient")
@@ -93,9 +98,10 @@ async def merge(scope: Scope, params: Params) -> dict[str, Any]:
     if source == target:
         raise InvalidInput("an identity cannot be merged into itself", expression=where("target-patient"))
     # two merges racing on the same identities (A into B, B into A): the loser runs again, sees the winner's
-    # commit and is refused as "already merged"; a stale version (412) is such a race too
-    return await retry_conflicts(lambda: _merge(scope, source, target), what="Patient/$merge",
-                                 also=(PreconditionFailed,))
+    # commit and is refused as "already merged"; a stale version (412) is such a race too. The winner's
+    # transaction carries the whole dossier over, so the loser waits longer between tries (up to ~9 s in all)
+    return await retry_conflicts(lambda: _merge(scope, source, target), MERGE_ATTEMPTS, what="Patient/$merge",
+                                 also=(PreconditionFailed,), pause_s=MERGE_PAUSE_S)
 
 
 async def _merge(scope: Scope, source: str, target: str) -> dict[str, Any]:

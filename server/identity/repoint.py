@@ -21,11 +21,12 @@ the merged identity (issue 15, identity file):
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from resources.ins import INS_TYPE_BY_OID, emittable_ins
 from resources.patient_traits import birth_date, birth_name, first_birth_given_name, sex_code, used_name
-from resources.search.links import patient_id
+from resources.search.links import patient_id, reference_nodes
 
 _INS_SYSTEMS = frozenset(f"urn:oid:{oid}" for oid in INS_TYPE_BY_OID)
 SEX_LABELS = {"M": "masculin", "F": "féminin", "I": "indéterminé"}
@@ -73,14 +74,12 @@ def _reference(node: dict[str, Any], kept: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def repointed(node: Any, merged_id: str, kept: dict[str, Any]) -> Any:
-    """A copy of ``node`` (a resource, or any part of one) with every reference to ``Patient/merged_id``
-    naming the kept Patient instead."""
-    if isinstance(node, list):
-        return [repointed(v, merged_id, kept) for v in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: repointed(v, merged_id, kept) for k, v in node.items()}
-    if patient_id(node.get("reference")) == merged_id:
-        return _reference(out, kept)
+def repointed(resource: dict[str, Any], merged_id: str, kept: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``resource`` with every reference to ``Patient/merged_id`` naming the kept Patient instead
+    (a stored resource is at most as deep as the content hash's serialiser accepts, 255 levels)."""
+    out: dict[str, Any] = copy.deepcopy(resource)
+    for node in [n for n in reference_nodes(out) if patient_id(n["reference"]) == merged_id]:
+        new = _reference(node, kept)
+        node.clear()
+        node.update(new)
     return out

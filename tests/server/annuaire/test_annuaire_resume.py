@@ -13,6 +13,7 @@ from pymongo.errors import AutoReconnect
 
 from facades.annuaire import SOURCE
 from server.annuaire import load as directory_load
+from server.annuaire.ledger import IDS, LEGACY_SKIP
 from server.annuaire.report import RUNS
 from server.annuaire.run import run_load
 from server.database import Database, open_database
@@ -85,3 +86,24 @@ async def test_a_killed_load_is_finished_by_the_next_which_retires_what_it_left_
     assert report.counts["Practitioner"] == {"added": 0, "changed": 0, "unchanged": PEOPLE, "inactivated": len(left)}
     stored = await _directory(db)
     assert {k for k, active in stored.items() if not active} == left
+
+
+@pytest.mark.req("SGL.ANN.01")
+async def test_after_loads_without_id_lists_one_load_says_so_then_the_next_retire_SGL_ANN_01(
+        db: Database, tmp_path: Path) -> None:
+    # the loads so far as an earlier version left them: no ledger flag, no id lists
+    await db.db[RUNS].update_many({}, {"$unset": {"ledger": ""}})
+    await db.db[IDS].delete_many({})
+    fewer = write_ps(tmp_path / "PS_LibreAcces_Personne_activite_fewer.txt", range(PEOPLE - 20))
+    report = await run_load(db.store, [str(fewer)], data_dir=tmp_path)
+    assert report.inactivation == LEGACY_SKIP and report.counts["Practitioner"]["inactivated"] == 0
+    assert sum((await _directory(db)).values()) == PEOPLE  # nothing retired: it cannot know what the old loads made
+    fewest = write_ps(tmp_path / "PS_LibreAcces_Personne_activite_fewest.txt", range(PEOPLE - 50))
+    report = await run_load(db.store, [str(fewest)], data_dir=tmp_path)
+    assert report.inactivation == "done"
+    assert report.counts["Practitioner"] == {"added": 0, "changed": 0, "unchanged": PEOPLE - 50, "inactivated": 30}
+    stored = await _directory(db)
+    assert {k for k, active in stored.items() if not active} >= {f"as-{idnat(i)}" for i in range(PEOPLE - 50,
+                                                                                               PEOPLE - 20)}
+    # the lists of the runs before the one that inactivated are gone: only the last run's remain
+    assert {d["run"] async for d in db.db[IDS].find({}, projection={"run": 1})} == {report.run}

@@ -12,6 +12,7 @@ from resources.search import links
 from resources.store.backfill import LINKS_BACKFILL, MIGRATIONS, backfill_search_values
 from server.database import Database
 from server.identity import carry_over
+from server.identity.repoint import repointed
 
 pytestmark = pytest.mark.db
 
@@ -130,3 +131,29 @@ async def test_tasks_and_other_references_stored_before_are_found_through_an_ind
         written = await carry_over.carry_over(store, dup, kept, session=session)
     assert sorted(written) == sorted([f"Task/{task.id}/_history/2", f"ServiceRequest/{sr.id}/_history/2"])
     assert (await backfill_search_values(db)) == 0  # done once: the marker is kept
+
+
+async def test_a_failure_midway_leaves_every_resource_as_it_was(sgl_db: Database,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """One transaction: the second re-pointed resource failing undoes the first one's new version too."""
+    store = sgl_db.store
+    dup, kept = [(await store.create({"resourceType": "Patient", "gender": "female"})).id for _ in range(2)]
+    stay = await store.create({"resourceType": "Encounter", "status": "finished",
+                               "subject": {"reference": f"Patient/{dup}"}})
+    tube = await store.create({"resourceType": "Specimen", "subject": {"reference": f"Patient/{dup}"}})
+    calls: list[str] = []
+
+    def failing(node: dict[str, Any], merged_id: str, kept_patient: dict[str, Any]) -> dict[str, Any]:
+        calls.append(node["resourceType"])
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        return dict(repointed(node, merged_id, kept_patient))
+
+    monkeypatch.setattr(carry_over, "repointed", failing)
+    with pytest.raises(RuntimeError, match="disk full"):
+        async with store.transaction() as session:
+            await carry_over.carry_over(store, dup, kept, session=session)
+    assert len(calls) == 2
+    for rtype, made in (("Encounter", stay), ("Specimen", tube)):
+        now = await store.read(rtype, made.id)
+        assert now.vid == 1 and (now.resource or {})["subject"] == {"reference": f"Patient/{dup}"}

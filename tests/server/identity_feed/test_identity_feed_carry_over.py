@@ -93,6 +93,8 @@ async def _state(bio: httpx.AsyncClient, kept: str, dup: str, refs: list[str]) -
                          ("Task", "patient")):
         on_dup = (await bio.get(ptype, params={param: f"Patient/{dup}"})).json()
         out[f"{ptype} left on DUP"] = len(on_dup.get("entry", ()))
+        on_kept = (await bio.get(ptype, params={param: f"Patient/{kept}"})).json()
+        out[f"{ptype} on KEPT"] = len(on_kept.get("entry", ()))
     kept_p, dup_p = (await bio.get(f"Patient/{kept}")).json(), (await bio.get(f"Patient/{dup}")).json()
     out["links"] = ([(x["type"], names[x["other"]["reference"]]) for x in kept_p["link"]],
                     [(x["type"], names[x["other"]["reference"]]) for x in dup_p["link"]], dup_p["active"])
@@ -126,6 +128,7 @@ async def test_a40_and_patient_merge_carry_the_data_over_alike(feed_server: SglP
     assert by_feed["ServiceRequest"][1] == [("KEPT", "", ""), ("KEPT", shown, "")]
     assert by_feed["Observation"][1] == [("KEPT", "", ""), ("KEPT", shown, "")]  # subject and focus
     assert by_feed["Task"] == ("2", [("KEPT", "", "")], [("DUP", "", "")])
-    assert all(by_feed[f"{t} left on DUP"] == 0 for t in ("Observation", "ServiceRequest", "Encounter", "Task"))
+    assert all(by_feed[f"{t} left on DUP"] == 0 and by_feed[f"{t} on KEPT"] == 1
+               for t in ("Observation", "ServiceRequest", "Encounter", "Task"))  # Task?patient= is indexed now
     assert by_feed["links"] == ([("replaces", "DUP")], [("replaced-by", "KEPT")], False)
     assert by_feed["audited"] == [["DUP", "Encounter", "KEPT", "Observation", "ServiceRequest", "Task"]]
