@@ -15,7 +15,7 @@ import { PatientEditPage } from "./pages/PatientEdit";
 import { OrderNewPage } from "./pages/OrderNew";
 import { ReceptionPage } from "./pages/Reception";
 import { UnmatchedPage } from "./pages/Unmatched";
-import { useWorklistEvents, type WorklistCounts } from "./live";
+import { holdStreamUntil, useWorklistEvents, type WorklistCounts } from "./live";
 import { ReportsPage } from "./pages/Reports";
 import { ReportDocumentsPage } from "./pages/ReportDocuments";
 import { CataloguePage } from "./pages/Catalogue";
@@ -77,7 +77,9 @@ export function App() {
     const first = SCREENS.find((screen) => screen.allowed(s));
     const landing = path === "/" || path === "/connexion" ? first?.path ?? "/" : path;
     // the screen's data is asked for now, while the shell is being drawn (bench/web.py measures this path)
-    if (landing === "/paillasse" && can(s, "Observation", "$validate-technical")) prefetchBench(streamed(s));
+    if (landing === "/paillasse" && can(s, "Observation", "$validate-technical")) {
+      holdStreamUntil(prefetchBench(streamed(s)));
+    }
     setEnded(false);
     setSession(s);
     if (landing !== path) navigate(landing);

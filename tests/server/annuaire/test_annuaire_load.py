@@ -231,13 +231,20 @@ async def test_users_and_correspondents_follow_the_directory_SGL_ANN_02_03(
         unknown = await desk.post("Practitioner", json={
             "resourceType": "Practitioner", "name": [{"family": "HORS", "given": ["Annuaire"]}],
             "identifier": [{"system": IDNPS, "value": "899999999997"}]})
-        assert known.status_code == unknown.status_code == 201, known.text
+        tagged = await desk.post("Practitioner", json={  # a tag of the lab's own: still the lab's Practitioner
+            "resourceType": "Practitioner", "name": [{"family": "ETIQUETE"}],
+            "meta": {"tag": [{"system": "urn:oid:1.2.250.1.999.1", "code": "prescripteur-externe"}]},
+            "identifier": [{"system": IDNPS, "value": idnat(6)}]})
+        assert known.status_code == unknown.status_code == tagged.status_code == 201, known.text
         done = sgl("annuaire", "load", str(files / "PS_LibreAcces_Personne_activite_202612050100.txt"),
                    "--data-dir", data)
         assert done.returncode == 0 and "correspondentsAbsent;" in done.stdout, done.stdout[-1500:]
         followed = (await desk.get(f"Practitioner/{known.json()['id']}")).json()
         flagged = (await desk.get(f"Practitioner/{unknown.json()['id']}")).json()
         directory = (await desk.get(f"Practitioner/as-{idnat(4)}")).json()
+        tagged_now = (await desk.get(f"Practitioner/{tagged.json()['id']}")).json()
+        tagged_directory = (await desk.get(f"Practitioner/as-{idnat(6)}")).json()
+    assert tagged_now["name"] == tagged_directory["name"]  # found by the _tag index ranges (follow.py)
     assert followed["name"] == directory["name"] and followed["qualification"] == directory["qualification"]
     assert {"system": "phone", "value": "0472000000"} in followed["telecom"]  # the lab's own data stays
     assert [t for t in directory["telecom"] if t.get("extension")][0] in followed["telecom"]

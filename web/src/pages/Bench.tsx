@@ -26,11 +26,11 @@ const search = (streamed: boolean) => (streamed ? RECEIVED : `${RECEIVED}&_total
 let early: { url: string; answer: Promise<Bundle> } | null = null;
 /** Called when the login answers and the user lands on this list: its first search and the analysis names
  * start now, not after the shell is drawn. The page's first read takes the answer; later reads ask again. */
-export function prefetchBench(streamed: boolean): void {
+export function prefetchBench(streamed: boolean): Promise<unknown> {
   const url = search(streamed);
   early = { url, answer: fhir<Bundle>(url) };
   early.answer.catch(() => undefined);  // the page's read reports a failure
-  void analysisName();
+  return Promise.all([early.answer, analysisName()]);
 }
 
 function read(url: string): Promise<Bundle> {
