@@ -16,6 +16,7 @@ _RESULT_PARAMS = [
     ("_revinclude", "special", "Type:param[:Target]"),
     ("_summary", "token", "count only"),
     ("_total", "token", "accurate: compute Bundle.total on every page"),
+    ("_elements", "string", "root elements of the matches (mandatory ones kept, tagged SUBSETTED; includes whole)"),
 ]
 
 

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 from resources.errors import Issue, PreconditionFailed, operation_outcome
 from resources.interactions.common import check_type
 from resources.interactions.write_rules import AccessCheck, check_access
+from resources.search.elements import subset
 from resources.search.query import MAX_CHAIN_MATCHES, SearchRequest, plan
 from resources.store.base import FhirStore, StoreSession
 
@@ -66,7 +67,7 @@ async def search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, 
     bundle["link"] = links
     entries: list[dict[str, Any]] = [
         {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}
-        for r in page.matches
+        for r in ([subset(m, req.elements) for m in page.matches] if req.elements else page.matches)
     ]
     entries += [
         {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "include"}}

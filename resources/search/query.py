@@ -23,6 +23,7 @@ from resources.search.clause import (
     combine,
     merge,
 )
+from resources.search.elements import parse_elements
 from resources.search.params import COMMON_PARAMS, RESULT_PARAMS, SearchParam, params_for
 
 DEFAULT_COUNT = 20
@@ -54,6 +55,8 @@ class SearchRequest:
     revincludes: list[Include] = field(default_factory=list)
     summary_count: bool = False
     total: bool = False
+    elements: tuple[str, ...] = ()
+    """``_elements``: the root elements the matches are cut down to (empty: whole resources)."""
     cursor: str | None = None
     ignored: list[str] = field(default_factory=list)
     echo: list[tuple[str, str]] = field(default_factory=list)
@@ -159,6 +162,8 @@ async def plan(rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
             req.summary_count = True
         elif key == "_total":
             req.total = raw == "accurate"
+        elif key == "_elements":
+            req.elements = (*req.elements, *parse_elements(raw))
         elif key in RESULT_PARAMS:
             continue
         elif key == "_id":
