@@ -15,6 +15,7 @@ from resources.errors import InvalidInput
 from resources.fhirjson import loads
 from resources.interactions import Outcome
 from resources.search.date import now_utc
+from resources.search.elements import parse_elements, subset
 from server.access.enforce import request_caller
 from server.audit import record_document_read, record_patient_access
 from server.capability import capability_statement
@@ -125,11 +126,15 @@ async def type_history(rtype: str, request: Request, store: StoreDep, base: Base
 @router.get("/{rtype}/{rid}")
 async def read(rtype: str, rid: str, request: Request, store: StoreDep,
                if_none_match: str | None = Header(default=None)) -> Response:
+    # ``_elements``: the same subset as a search's matches (resources/search/elements.py); checked before the read
+    names = tuple(n for raw in request.query_params.getlist("_elements") for n in parse_elements(raw))
     outcome = await interactions.read(store, rtype, rid)
     if if_none_match and if_none_match.strip() == outcome.headers.get("ETag"):
         return Response(status_code=304, headers=outcome.headers)
     await _audited(request, store, outcome.resource, "read")
     await record_document_read(store, outcome.resource, who=request_caller(request), interaction="read")
+    if names and outcome.resource is not None:
+        return fhir_response(subset(outcome.resource, names), 200, outcome.headers)
     return fhir_response(outcome.resource, 200, outcome.headers)
 
 

@@ -77,3 +77,13 @@ async def test_a_name_that_is_no_root_element_name_is_a_400(fhir: httpx.AsyncCli
     outcome = answer.json()
     assert outcome["resourceType"] == "OperationOutcome"
     assert outcome["issue"][0]["expression"] == ["_elements"]
+
+
+async def test_a_read_with_elements_is_the_same_subset(fhir: httpx.AsyncClient) -> None:
+    path = "ObservationDefinition/analysis-CREA"
+    cut = await fhir.get(path, params={"_elements": "code"})
+    assert cut.status_code == 200, cut.text
+    assert set(cut.json()) == {"resourceType", "id", "meta", "code"} and _subsetted(cut.json())
+    stored = (await fhir.get(path)).json()
+    assert not _subsetted(stored) and len(stored) > 4
+    assert (await fhir.get(path, params={"_elements": "code.coding"})).status_code == 400
