@@ -73,13 +73,14 @@ async def load(database: Database, target: int, meter: CpuMeter, minutes: float)
         if time.perf_counter() - start > minutes * 60:
             out(f"load stopped after {minutes} minutes, below the {target} asked")
             break
-        first = start_count + loaded
-        try:
+        try:  # counted before each batch: an ordered insert cut short wrote a prefix of its batch
+            loaded = await collection.estimated_document_count() - start_count
+            first = start_count + loaded
             await collection.insert_many([stored(database, i) for i in range(first, min(first + BATCH, target))])
-        except AutoReconnect:  # ordered: what was written is a prefix of the batch, counted again
+            loaded = min(first + BATCH, target) - start_count
+        except AutoReconnect:
             cancelled += 1
             await asyncio.sleep(1)
-        loaded = await collection.estimated_document_count() - start_count
         if time.perf_counter() - report > 60:
             report = time.perf_counter()
             out(f"  {start_count + loaded} stored ({loaded / (report - start):.0f} docs/s), "

@@ -104,8 +104,9 @@ class WorklistEvents:
     """The process's streams and the one poller feeding them."""
 
     def __init__(self, *, poll_s: float = POLL_S, heartbeat_s: float = HEARTBEAT_S,
-                 per_caller: int = MAX_STREAMS_PER_CALLER) -> None:
+                 per_caller: int = MAX_STREAMS_PER_CALLER, recount_s: float = RECOUNT_S) -> None:
         self.poll_s, self.heartbeat_s, self.per_caller = poll_s, heartbeat_s, per_caller
+        self.recount_s = recount_s
         self.store: FhirStore | None = None
         self.open: Counter[str] = Counter()
         self.version = 0
@@ -157,7 +158,7 @@ class WorklistEvents:
             now: dict[str, Any] | None = self.current
             try:
                 news = await writes.news(self.store)  # the first turn only notes what was written before
-                if news or self.current is None or time.monotonic() - counted >= RECOUNT_S:
+                if news or self.current is None or time.monotonic() - counted >= self.recount_s:
                     now, counted = await snapshot(self.store), time.monotonic()
                     news = news and self.current is not None
             except Exception:  # the database restarting: the streams stay, the next turn tries again

@@ -117,10 +117,15 @@ async def test_news_not_counts_decide_when_the_poller_counts_and_sends(store: Co
     assert events.open == {}
 
 
-async def test_a_write_committed_late_is_counted_within_the_window(store: CountingStore) -> None:
-    """A version stamped before the poller started (a transaction committing after its stamp) but within the
-    window is news to the next turn, not lost until the periodic recount."""
-    events = WorklistEvents(poll_s=0.02, heartbeat_s=5)
+@pytest.mark.parametrize(("stamped_ago", "recount_s"), [
+    (timedelta(seconds=2), 30.0),  # within the window: news to the next turn, not left to the recount
+    (timedelta(minutes=5), 0.5),  # older than the window: not news, the periodic recount (safety net) moves it
+], ids=["within-window", "periodic-recount"])
+async def test_a_write_stamped_before_it_commits_is_still_counted(
+        store: CountingStore, stamped_ago: timedelta, recount_s: float) -> None:
+    """A version whose time was stamped before the poller looked (a transaction committing after its stamp, or
+    a tool stamping its own time) is not lost: counted at the next turn, or at the next recount."""
+    events = WorklistEvents(poll_s=0.02, heartbeat_s=30, recount_s=recount_s)
     events.bind(store)
     events.admit("user:thomas")
     stream = events.stream("user:thomas")
@@ -128,9 +133,8 @@ async def test_a_write_committed_late_is_counted_within_the_window(store: Counti
         first = await _next(stream)
         assert first is not None and first["counts"]["received"] == 0
         body = {**received(3.0), "id": str(uuid.uuid4())}
-        late = now_utc() - timedelta(seconds=2)
-        await store.db["Observation"].insert_one(store._document({**body, "meta": {"versionId": "1"}}, 1, late,
-                                                                 "digest", "POST"))
+        await store.db["Observation"].insert_one(store._document({**body, "meta": {"versionId": "1"}}, 1,
+                                                                 now_utc() - stamped_ago, "digest", "POST"))
         moved = await _next(stream)
         assert moved is not None and moved["counts"]["received"] == 1
     finally:
