@@ -16,28 +16,47 @@ Bundle of Questionnaires with items ten deep is about 30); the code after the pa
 the store) walks resources recursively and hit Python's recursion limit from about 200 levels on, a 500 or a
 dropped connection, while orjson itself only refuses from 1024 levels on."""
 
+MAX_ITEMS = 10_000
+"""Longest array a request body may hold. A Patient with 100,000 identifiers (1.9 MB, under the body size limit)
+kept the server busy for minutes and left every other client unanswered meanwhile (indexing grows faster than
+the array); 10,000 leaves room for the largest real bodies (a transaction of a few thousand entries)."""
 
-def loads(body: bytes | str) -> Any:
-    """Parse a request body, turning a JSON syntax error or a body nested deeper than ``MAX_DEPTH`` into a 400
-    that says where it broke. Every request body is read here, so this is the one place the depth is checked."""
+DOCUMENT_MAX_ITEMS = 1_000_000
+"""The same for a document import read in bulk (a ConceptMap of every LOINC code), within its own size limit."""
+
+
+class TooLong(InvalidInput):
+    """A request body with an array longer than ``MAX_ITEMS``: 400, issue ``too-long``, nothing processed."""
+
+    issue_code = "too-long"
+
+
+def loads(body: bytes | str, *, max_items: int = MAX_ITEMS) -> Any:
+    """Parse a request body, turning a JSON syntax error, a body nested deeper than ``MAX_DEPTH`` or an array
+    longer than ``max_items`` into a 400 that says what is wrong. Every request body is read here, so this is
+    the one place the shape is checked (a document import, read in bulk, passes its own ``max_items``)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"malformed JSON: {exc}") from exc
     if isinstance(body, str):
         body = body.encode()
-    if isinstance(data, (dict, list)) and body.count(b"[") + body.count(b"{") > MAX_DEPTH:
-        _check_depth(data)  # fewer openers cannot nest deeper: most bodies stop before the walk
+    if isinstance(data, (dict, list)) and (body.count(b"[") + body.count(b"{") > MAX_DEPTH
+                                           or body.count(b",") >= max_items):
+        _check_shape(data, max_items)  # fewer openers cannot nest deeper, fewer commas list less: most stop here
     return data
 
 
-def _check_depth(data: Any) -> None:
-    """Refuse ``data`` nested deeper than ``MAX_DEPTH``, level by level without recursion (a deep body cannot
-    exhaust the recursion limit here either), stopping at the first level too deep."""
+def _check_shape(data: Any, max_items: int) -> None:
+    """Refuse ``data`` nested deeper than ``MAX_DEPTH`` or with an array longer than ``MAX_ITEMS``, level by
+    level without recursion (a deep body cannot exhaust the recursion limit here either)."""
     level: list[Any] = [data]
     for _ in range(MAX_DEPTH):
         below: list[Any] = []
         for node in level:
+            if isinstance(node, list) and len(node) > max_items:
+                raise TooLong(f"the JSON body has an array of {len(node)} items, more than the {max_items} this "
+                              "server accepts")
             children = node.values() if isinstance(node, dict) else node
             below.extend(child for child in children if isinstance(child, (dict, list)))
         if not below:

@@ -22,7 +22,7 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
 
 from resources.errors import InvalidInput, Issue, Unprocessable
-from resources.fhirjson import loads
+from resources.fhirjson import DOCUMENT_MAX_ITEMS, loads
 from resources.interactions.common import version_from_etag
 from server.catalog.exporting import export_day, export_file
 from server.catalog.importing import (
@@ -77,7 +77,7 @@ async def loinc_import(request: Request, store: StoreDep, settings: SettingsDep,
     circuit = circuit_codes(settings)
     result: ImportResult
     if "json" in (content_type or ""):
-        result = await read_concept_map_import(store, loads(body), circuit)
+        result = await read_concept_map_import(store, loads(body, max_items=DOCUMENT_MAX_ITEMS), circuit)
     else:
         result = await read_csv_bytes_import(store, _file_name(file, content_disposition), body, circuit)
     applied = await apply_import(store, result, write_rule=write_rule, caller=caller)

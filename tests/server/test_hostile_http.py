@@ -180,3 +180,21 @@ async def test_json_just_under_the_depth_limit_is_still_read(fhir: httpx.AsyncCl
     for r in (await fhir.post("Patient", content=patient, headers=FHIR),
               await fhir.post("", content=bundle, headers=FHIR)):
         assert r.status_code < 500 and "nested deeper" not in r.text, r.text[:300]
+
+
+async def test_huge_array_under_the_size_limit_is_refused_and_others_are_answered(fhir: httpx.AsyncClient) -> None:
+    """100,000 identifiers (1.9 MB, under the 4 MB limit): the old server indexed them for minutes and answered
+    nobody else meanwhile. Now a 400 ``too-long`` naming the limit, nothing stored, the others answered."""
+    marker = b'{"system": "urn:hostile", "value": "huge-array"}'
+    body = (b'{"resourceType": "Patient", "identifier": [' + marker + b","
+            + b",".join(b'{"value": "x%d"}' % i for i in range(100_000)) + b"]}")
+    others = [fhir.get("Patient", params={"_count": "1"}) for _ in range(3)]
+    refused, *answered = await asyncio.gather(fhir.post("Patient", content=body, headers=FHIR), *others)
+    assert refused.status_code == 400, refused.text[:300]
+    assert refused.json()["issue"][0]["code"] == "too-long"
+    assert "more than the 10000" in refused.text
+    assert all(r.status_code == 200 for r in answered)
+    assert (await fhir.get("Patient", params={"identifier": "urn:hostile|huge-array"})).json()["total"] == 0
+    several = b",".join(b'{"value": "y%d"}' % i for i in range(200))  # a real many-identifier Patient is read
+    assert (await fhir.post("Patient", content=b'{"resourceType": "Patient", "identifier": [' + several + b"]}",
+                            headers=FHIR)).status_code == 201
