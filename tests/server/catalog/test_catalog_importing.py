@@ -245,6 +245,8 @@ async def test_import_failing_on_its_last_write_leaves_nothing_written(sgl_db: D
     written: list[str] = []
 
     async def refuse_concept_map(intent: WriteIntent) -> dict[str, Any] | None:
+        if intent.written:  # told again once written (after_write): not a new write
+            return None
         written.append(intent.resource_type)
         if intent.resource_type == "ConceptMap":
             raise RuleViolation("TEST", "the map may not be written", expression="ConceptMap")

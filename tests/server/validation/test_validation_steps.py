@@ -24,6 +24,8 @@ async def test_failure_inside_the_transaction_rolls_back_the_earlier_writes(lab:
     seen: list[tuple[str, str, str | None]] = []
 
     async def refuse_reports(intent: WriteIntent) -> dict[str, Any] | None:
+        if intent.written:  # told again once written (after_write): not a new write
+            return None
         seen.append((intent.resource_type, intent.action, intent.step))
         if intent.resource_type == "DiagnosticReport":
             raise RuleViolation("TEST", "no report today", expression="DiagnosticReport")
