@@ -7,6 +7,8 @@ Datamatrix is drawn), composed and generated exactly as the server does it:
   1. a bare WeasyPrint render of the same HTML (no PDF/A variant, no checks): the baseline;
   2. complete CR-Bio without the validator: PDF/A-1b (with its checks) + N3 self-presenting + N1;
   3. complete CR-Bio with both CDA validations (XSD + ANS schematrons, N3 and N1);
+  3b. (3) with the lab's ``versions`` setting at ``patient-professional`` (SGL.DOC.02: the professional
+     version and the patient one, N3 + PDF): its CPU as a ratio to (3), the single version;
   4. (3) in a pool of ``--workers`` processes, beside (1) in the same pool: reports/s of each and their ratio
      (the target: complete CR-Bio at least 5/s, at most 1.3x the bare render's time).
 Prints medians, CPU ms per report (what it costs whatever the load of a shared machine), reports/s,
@@ -17,6 +19,7 @@ included (they are measured by the tests' server and bench/fhir_store.py).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import multiprocessing
 import os
@@ -35,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from facades.pdf import render_html  # noqa: E402
 from server.documents.compose import Version, report_view  # noqa: E402
 from server.documents.gather import Dossier  # noqa: E402
-from server.documents.generate import generate  # noqa: E402
+from server.documents.generate import generate, generate_versions  # noqa: E402
 from server.documents.profile import load_profile  # noqa: E402
 from tests.support import crbio_samples as s  # noqa: E402
 from tests.support.crbio_samples import thirty_results  # noqa: E402
@@ -97,6 +100,8 @@ def main() -> None:
     bare, bare_cpu = _median_ms(lambda: weasyprint.HTML(string=html).write_pdf(), args.runs)
     without, without_cpu = _median_ms(lambda: generate(folder, Version(1), check=False), args.runs)
     checked, checked_cpu = _median_ms(lambda: generate(folder, Version(1)), args.runs)
+    two = dataclasses.replace(folder, profile=dataclasses.replace(folder.profile, versions="patient-professional"))
+    both, both_cpu = _median_ms(lambda: generate_versions(two, Version(1)), max(3, args.runs // 2))
     # spawned, as the server's pool is (server/documents/producer.py): saxonche's VM does not survive a fork
     with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         pooled_bare = _pooled(pool, _bare, args.workers, args.pool_reports)
@@ -108,6 +113,8 @@ def main() -> None:
              without, without_cpu, 1000 / without, without_cpu / bare_cpu)
     log.info("complete CR-Bio with N3 + N1 validation: %.0f ms, CPU %.0f ms (%.2f reports/s, %.2fx the bare "
              "render's CPU)", checked, checked_cpu, 1000 / checked, checked_cpu / bare_cpu)
+    log.info("two versions, patient and professional (SGL.DOC.02), validated: %.0f ms, CPU %.0f ms (%.2fx the single "
+             "version's CPU)", both, both_cpu, both_cpu / checked_cpu)
     log.info("pool of %d processes: complete CR-Bio %.2f reports/s, bare render %.2f/s: %.2fx the bare render's time",
              args.workers, pooled, pooled_bare, pooled_bare / pooled)
 

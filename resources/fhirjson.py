@@ -10,13 +10,40 @@ import orjson
 
 from resources.errors import InvalidInput
 
+MAX_DEPTH = 100
+"""Deepest nesting of objects and arrays a request body may have. Real FHIR stays far below it (a transaction
+Bundle of Questionnaires with items ten deep is about 30); the code after the parser (validation, the audit,
+the store) walks resources recursively and hit Python's recursion limit from about 200 levels on, a 500 or a
+dropped connection, while orjson itself only refuses from 1024 levels on."""
+
 
 def loads(body: bytes | str) -> Any:
-    """Parse a request body, turning a JSON syntax error into a 400 that says where it broke."""
+    """Parse a request body, turning a JSON syntax error or a body nested deeper than ``MAX_DEPTH`` into a 400
+    that says where it broke. Every request body is read here, so this is the one place the depth is checked."""
     try:
-        return orjson.loads(body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise InvalidInput(f"malformed JSON: {exc}") from exc
+    if isinstance(body, str):
+        body = body.encode()
+    if isinstance(data, (dict, list)) and body.count(b"[") + body.count(b"{") > MAX_DEPTH:
+        _check_depth(data)  # fewer openers cannot nest deeper: most bodies stop before the walk
+    return data
+
+
+def _check_depth(data: Any) -> None:
+    """Refuse ``data`` nested deeper than ``MAX_DEPTH``, level by level without recursion (a deep body cannot
+    exhaust the recursion limit here either), stopping at the first level too deep."""
+    level: list[Any] = [data]
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for node in level:
+            children = node.values() if isinstance(node, dict) else node
+            below.extend(child for child in children if isinstance(child, (dict, list)))
+        if not below:
+            return
+        level = below
+    raise InvalidInput(f"the JSON body is nested deeper than the {MAX_DEPTH} levels this server accepts")
 
 
 def dumps(data: Any) -> bytes:

@@ -30,7 +30,11 @@ from server.stored_catalog import CATALOG_TYPES
 log = logging.getLogger(__name__)
 DURABLE_WRITES = WriteConcern(w="majority", j=True)
 SERVER_SELECTION_TIMEOUT_MS = 2_000
-CONNECT_TIMEOUT_MS = 2_000
+CONNECT_TIMEOUT_MS = 10_000
+"""Also the driver's heartbeat timeout, and a heartbeat that times out interrupts every statement in flight
+(PyMongo clears the pool with ``interrupt_connections``). At 2 s a database merely starved of CPU (two cores,
+documents rendering) failed in-flight commits with ``_OperationCancelled``. A dead database is still found at
+once (the connection is refused or reset), and a request waits at most ``SERVER_SELECTION_TIMEOUT_MS`` for one."""
 RETRY_AFTER_S = 5
 """What a refused caller is told to wait (HTTP ``Retry-After``): about the time a dead embedded database takes to
 come back."""

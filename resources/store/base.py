@@ -79,6 +79,11 @@ class FhirStore(Protocol):
     async def search_ids(self, request: SearchRequest, *, limit: int,
                          session: StoreSession | None = None) -> list[str]: ...
 
+    async def written_since(self, resource_type: str, since: datetime) -> dict[str, datetime]:
+        """The versions of this type written (created, updated or deleted) after ``since``, ``id/version`` ->
+        when, read through indexes only: a poller's cheap "did anything change?" that does not read the type."""
+        ...
+
     async def revision(self, resource_types: Collection[str], *, session: StoreSession | None = None) -> int:
         """A number that grows at every write of one of these types (which types are counted is the
         store's configuration); what a cache built from them compares to know it is still current."""

@@ -143,6 +143,17 @@ class MongoFhirStore:
         docs = await self.db[REVISIONS].find({"_id": {"$in": sorted(resource_types)}}, session=session).to_list()
         return sum(int(d.get("n", 0)) for d in docs)
 
+    async def written_since(self, resource_type: str, since: datetime) -> dict[str, datetime]:
+        """Two single-field index range reads: ``lu`` of the current documents, and ``k`` (which starts with the
+        instant) of history, where a deletion leaves its marker; a version an update superseded is there too,
+        under its own time, so it is listed only if it was itself written after ``since``."""
+        current = await self.db[resource_type].find({"lu": {"$gt": since}}, projection={"v": 1, "lu": 1}).to_list()
+        past = await self.db[f"{resource_type}_history"].find({"k": {"$gt": instant(since)}},
+                                                               projection={"i": 1, "v": 1, "lu": 1}).to_list()
+        written = {f"{d['i']}/{d['v']}": d["lu"] for d in past if d["lu"] > since}
+        written.update({f"{d['_id']}/{d['v']}": d["lu"] for d in current})
+        return written
+
     async def ensure_indexes(self) -> None:
         """Create every collection's indexes (idempotent) so that no supported search scans."""
         for rtype in RESOURCE_TYPES:

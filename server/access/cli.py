@@ -8,7 +8,6 @@ scripts: ``{"client_id": "...", "client_secret": "..."}``; everything else goes 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -18,15 +17,14 @@ from typing import Any, TypeVar
 import click
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resources.errors import SglError
 from resources.store.base import FhirStore
 from server.access import accounts, clients, tokens
 from server.access import administration as admin_users
 from server.access.caller import Caller, operator
 from server.access.collections import ensure_access_indexes
 from server.access.roles import ADMINISTRATEUR, ROLES
+from server.cli_database import run_with_database
 from server.database import Database
-from server.settings import Settings
 
 _T = TypeVar("_T")
 _data_dir = click.option("--data-dir", default=Path("./var"), show_default=True, type=click.Path(path_type=Path),
@@ -34,20 +32,13 @@ _data_dir = click.option("--data-dir", default=Path("./var"), show_default=True,
 
 
 def _with_database(data_dir: Path, work: Callable[[Database], Awaitable[_T]]) -> _T:
-    async def run() -> _T:
-        from server.database import open_database
-
-        database = await open_database(Settings(data_dir=data_dir))
-        try:
-            await ensure_access_indexes(database.db)
-            return await work(database)
-        finally:
-            await database.close()
+    """``run_with_database`` with the access indexes made first; an account refusal is a click error too."""
+    async def prepared(database: Database) -> _T:
+        await ensure_access_indexes(database.db)
+        return await work(database)
 
     try:
-        return asyncio.run(run())
-    except SglError as exc:
-        raise click.ClickException(exc.diagnostics) from exc
+        return run_with_database(data_dir, prepared)
     except (accounts.AccountError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
 

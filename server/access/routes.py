@@ -19,7 +19,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resources.errors import InvalidInput, Issue, operation_outcome
 from resources.fhirjson import loads
 from server.access.accounts import AccountError, LoginRefused, check_login, set_password
-from server.access.authenticate import authenticate
+from server.access.authenticate import authenticate, user_caller
+from server.access.caller import Caller
 from server.access.clients import authenticate_client
 from server.access.permissions import granted
 from server.access.sessions import end_session, session_method, start_session
@@ -115,6 +116,8 @@ async def _json(request: Request) -> dict[str, Any]:
 
 @router.post("/auth/login", tags=["Access"])
 async def login(request: Request) -> Response:
+    """Opens the session; the answer is the CSRF token and what ``GET /auth/session`` would say, so the
+    workbench asks for its first screen's data at once rather than after one more round trip."""
     body = await _json(request)
     try:
         user = await check_login(_db(request), body.get("username"), body.get("password"))
@@ -122,9 +125,10 @@ async def login(request: Request) -> Response:
         status = 429 if exc.locked else 401
         headers = {"Retry-After": "900"} if exc.locked else {}
         return fhir_response(operation_outcome([Issue(code="login", diagnostics=str(exc))]), status, headers)
-    response = JSONResponse({"username": user.username, "role": user.role, "name": user.name})
+    response = JSONResponse(None, headers={"Cache-Control": "no-store"})
     csrf = await start_session(request, response, user)
-    response.body = response.render({"username": user.username, "role": user.role, "name": user.name, "csrf": csrf})
+    caller = user_caller(user, request.client.host if request.client else None)
+    response.body = response.render({**_described(request, caller, "password"), "csrf": csrf})
     response.headers["content-length"] = str(len(response.body))
     return response
 
@@ -151,14 +155,15 @@ async def session(request: Request) -> JSONResponse:
     """Who the caller is and what their role may do (``Type:interaction`` rows of the permission table), so
     the web workbench offers only that; plus the site settings a screen follows. 401 without a live session."""
     caller = await authenticate(request)
+    described = _described(request, caller, await session_method(request))
+    return JSONResponse(described, headers={"Cache-Control": "no-store"})
+
+
+def _described(request: Request, caller: Caller, method: str | None) -> dict[str, Any]:
     settings = request.app.state.settings
-    return JSONResponse({"username": caller.id.partition(":")[2], "kind": caller.kind, "role": caller.role,
-                         "name": caller.name, "practitioner": caller.practitioner,
-                         "login": await session_method(request),
-                         "permissions": granted(caller.role),
-                         "site": {"insDisplay": settings.ins_display_fields,
-                                  "psc": psc_configured(settings)}},
-                        headers={"Cache-Control": "no-store"})
+    return {"username": caller.id.partition(":")[2], "kind": caller.kind, "role": caller.role, "name": caller.name,
+            "practitioner": caller.practitioner, "login": method, "permissions": granted(caller.role),
+            "site": {"insDisplay": settings.ins_display_fields, "psc": psc_configured(settings)}}
 
 
 @router.post("/auth/password", tags=["Access"])

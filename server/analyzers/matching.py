@@ -71,13 +71,17 @@ class Matcher:
 
         The validation workflow's ``$rerun`` writes one (status registered, no value, a ``replaces``
         link to the first measurement) for the analyzer to fill: the rerun's result goes there.
+
+        Searched by specimen alone and the status checked here: given both (two single-field indexes) the
+        embedded database (SecantusDB 0.7) uses neither and scans the whole Observation collection once per
+        tube (``explain``: COLLSCAN), a cost that grows with the store; by specimen alone it reads the
+        tube's own results through the specimen index (``explain``: IXSCAN).
         """
         if specimen["id"] not in self._awaiting:
             self._awaiting[specimen["id"]] = [
-                o for o in await find_all(self.store, "Observation", [("specimen", f"Specimen/{specimen['id']}"),
-                                                                      ("status", "registered")],
-                                          session=self.session, max_pages=1)
-                if not any(k.startswith("value") for k in o)]
+                o for o in await find_all(self.store, "Observation", [("specimen", f"Specimen/{specimen['id']}")],
+                                          session=self.session)
+                if o.get("status") == "registered" and not any(k.startswith("value") for k in o)]
         waiting = self._awaiting[specimen["id"]]
         found = next((o for o in waiting if any(c.get("system") == CATALOG_SYSTEM and c.get("code") == analysis
                                                  for c in o.get("code", {}).get("coding", ()))), None)

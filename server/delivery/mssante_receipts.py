@@ -35,6 +35,7 @@ from server.context import AppContext
 from server.delivery.lease import PENDING
 from server.delivery.mssante_channel import message_id, operator_config
 from server.delivery.outbox import COLLECTION, FAILED
+from server.delivery.worker import sent_what
 from server.worklist import DELIVERY_FAILED, open_task, worklist_task
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,12 @@ LABELS = {"delayed": "remise différée", "delivered": "remis", "processed": "in
 
 
 async def _fail(store: FhirStore, db: AsyncDatabase[Any], delivery: dict[str, Any], receipt: Receipt) -> None:
-    description = (f"Envoi MSSanté du CR-Bio DiagnosticReport/{delivery['report_id']} version {delivery['version']} "
-                   f"à {delivery['recipient']} : {LABELS[receipt.status]} ({receipt.code} {receipt.label}).")
+    what, focus = sent_what(delivery)
+    description = (f"Envoi MSSanté {what} à {delivery['recipient']} : {LABELS[receipt.status]} "
+                   f"({receipt.code} {receipt.label}).")
     async with store.transaction() as session:
         task = await open_task(store, worklist_task(
-            DELIVERY_FAILED, f"DiagnosticReport/{delivery['report_id']}", delivery.get("patient"), description,
+            DELIVERY_FAILED, focus, delivery.get("patient"), description,
             {"delivery": str(delivery["_id"]), "channel": "mssante", "recipient": delivery["recipient"],
              "answer": f"{receipt.code} {receipt.label}".strip() or receipt.status}), session)
         await db[COLLECTION].update_one({"_id": delivery["_id"], "state": {"$ne": FAILED}},

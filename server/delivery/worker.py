@@ -34,6 +34,18 @@ from server.worklist import DELIVERY_FAILED, open_task, worklist_task
 log = logging.getLogger(__name__)
 
 
+def sent_what(stored: dict[str, Any]) -> tuple[str, str]:
+    """What a delivery carries, in words for its failure Task, and the Task's focus: the report, the patient of
+    an identity message, or the notice of a refused tube."""
+    notice = str(stored.get("notice") or "")
+    if stored["action"] == Action.IDENTITY.value:
+        return f"de l'identité {stored.get('patient')} (version {stored['version']})", str(stored.get("patient"))
+    if notice:
+        return f"de l'avis de tube refusé {notice}", notice
+    report = f"DiagnosticReport/{stored['report_id']}"
+    return f"du CR-Bio {report} version {stored['version']}", report
+
+
 class LostLease(Exception):
     """This process no longer holds the item (its lease expired and another process took it)."""
 
@@ -89,15 +101,9 @@ class DeliveryWorker:
 
     async def fail(self, stored: dict[str, Any], attempt: int, answer: ChannelAnswer, push: dict[str, Any]) -> None:
         why = "refused" if answer.outcome == Outcome.FAILED else f"still failing after {attempt} attempts"
-        identity = stored["action"] == Action.IDENTITY.value
-        notice = str(stored.get("notice") or "")
-        what = (f"de l'identité {stored.get('patient')} (version {stored['version']})" if identity else
-                f"de l'avis de tube refusé {notice}" if notice else
-                f"du CR-Bio DiagnosticReport/{stored['report_id']} version {stored['version']}")
+        what, focus = sent_what(stored)
         description = (f"Envoi {stored['action']} {what} par {stored['channel']} à {stored['recipient']} : {why}. "
                        f"Réponse du partenaire : {answer.text[:1000] or '(aucune)'}")
-        focus = (str(stored.get("patient")) if identity else notice if notice
-                 else f"DiagnosticReport/{stored['report_id']}")
         async with self.store.transaction() as session:
             task = await open_task(self.store, worklist_task(
                 DELIVERY_FAILED, focus, stored.get("patient"), description,

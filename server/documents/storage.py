@@ -22,6 +22,7 @@ from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 from server.documents.audience import AUDIENCE_DISPLAY, AUDIENCE_SYSTEM, ID_PREFIX, PATIENT, SERIES
+from server.documents.audience import FORMATS as AUDIENCE_FORMATS
 from server.documents.compose import CONFIDENTIALITY_SYSTEM, Version, confidentiality
 from server.documents.gather import Resource
 from server.documents.generate import Documents
@@ -36,6 +37,7 @@ FORMATS: dict[str, tuple[str, dict[str, str]]] = {
                                 "code": "pdf-a-1b", "display": "PDF/A-1b"}),
 }
 LAB_REPORT_TYPE = {"coding": [{"system": LOINC_SYSTEM, "code": LAB_REPORT_LOINC, "display": LAB_REPORT_DISPLAY_FR}]}
+PATIENT_FORMATS = AUDIENCE_FORMATS[PATIENT]
 _LINK = re.compile(r"^Binary/(?P<report>.+)-(?P<fmt>n3|n1|pdf)-v(?P<n>\d+)$")
 
 
@@ -85,6 +87,10 @@ async def store_documents(store: FhirStore, report: Resource, made: tuple[Docume
     forms = []
     for docs in made:
         forms += await _store_version(store, report, docs, profile, session)
+    number = made[0].version.number
+    if number > 1 and all(docs.audience != PATIENT for docs in made):  # back to one version: the patient's ends
+        for fmt in PATIENT_FORMATS:
+            await _supersede(store, doc_id(report["id"], fmt, number - 1, PATIENT), session)
     return forms
 
 

@@ -135,3 +135,48 @@ async def test_absurd_count_is_400_or_capped(fhir: httpx.AsyncClient, count: str
     assert r.status_code in (200, 400)
     if r.status_code == 200:
         assert len(r.json().get("entry", [])) <= 1000
+
+
+def _nested(depth: int) -> bytes:
+    """``depth`` levels of extensions in extensions (object, array, object...): about 2 x ``depth`` JSON levels."""
+    return b'[{"url": "urn:x"' + b', "extension": [{"url": "urn:x"' * depth + b"}]" * depth + b"}]"
+
+
+@pytest.mark.parametrize("depth", [128, 256, 480])
+async def test_deep_json_between_the_code_s_and_the_parser_s_limits_is_400_and_writes_nothing(
+        fhir: httpx.AsyncClient, depth: int) -> None:
+    """From ~200 JSON levels (100 nested extensions) the old server answered 500 RecursionError or dropped the
+    connection, up to orjson's own limit (1024): every door that reads JSON now says 400, names the depth,
+    writes nothing, and the server keeps answering."""
+    marker = f"hostile-deep-{depth}"
+    identifier = b'"identifier": [{"system": "urn:hostile", "value": "%s"}]' % marker.encode()
+    patient = b'{"resourceType": "Patient", ' + identifier + b', "extension": ' + _nested(depth) + b"}"
+    existing = (await fhir.post("Patient", json={"resourceType": "Patient"}, headers=FHIR)).json()["id"]
+    updated = b'{"resourceType": "Patient", "id": "%s", ' % existing.encode() + identifier + b', "extension": ' \
+        + _nested(depth) + b"}"
+    bundle = (b'{"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": ' + patient
+              + b', "request": {"method": "POST", "url": "Patient"}}]}')
+    params = (b'{"resourceType": "Parameters", "parameter": [{"name": "reason", "valueString": "x", "part": '
+              + _nested(depth) + b"}]}")
+    answers = [await fhir.post("Patient", content=patient, headers=FHIR),
+               await fhir.put(f"Patient/{existing}", content=updated, headers=FHIR),
+               await fhir.post("", content=bundle, headers=FHIR),
+               await fhir.post("DiagnosticReport/no-such-report/$withdraw", content=params, headers=FHIR)]
+    for r in answers:
+        assert r.status_code == 400, (r.request.url, r.text[:300])
+        assert r.json()["resourceType"] == "OperationOutcome"
+        assert "nested deeper than the 100 levels" in r.text
+    assert (await fhir.get("Patient", params={"identifier": f"urn:hostile|{marker}"})).json()["total"] == 0
+    assert (await fhir.get(f"Patient/{existing}")).json()["meta"]["versionId"] == "1"
+    assert (await fhir.get("metadata")).status_code == 200
+
+
+async def test_json_just_under_the_depth_limit_is_still_read(fhir: httpx.AsyncClient) -> None:
+    """The limit (100 levels) leaves room for real FHIR: 45 nested extensions (~92 levels) inside a transaction
+    are read and judged on their content (stored, or refused by validation with a 4xx), never a depth 400."""
+    patient = b'{"resourceType": "Patient", "extension": ' + _nested(45) + b"}"
+    bundle = (b'{"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": ' + patient
+              + b', "request": {"method": "POST", "url": "Patient"}}]}')
+    for r in (await fhir.post("Patient", content=patient, headers=FHIR),
+              await fhir.post("", content=bundle, headers=FHIR)):
+        assert r.status_code < 500 and "nested deeper" not in r.text, r.text[:300]

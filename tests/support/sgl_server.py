@@ -5,15 +5,27 @@ Socket partners: a server accepts HL7/ASTM only from registered partners (issue 
 CHEM-800, XN-350 and AUTOMATE analyzers; DPI/CHU-X and AGENDA EHRs; all from 127.0.0.0/8) with
 ``sgl partners import`` once the server answers, as a deployment script would. Pass ``partners=None``
 for a server with no partner (every socket message refused), or another JSON file.
+
+Template data dir: what a first start writes before it serves (the embedded database's user, made by a run
+without ``--auth`` then a restart; the store's indexes; the seed catalogue, ~1,000 round trips) is the same
+for every new data dir and took about a third of each start. So the second ``start_sgl`` on a new data dir of a
+test process makes it once with a real ``sgl serve`` (started, stopped cleanly), and that data dir and every
+later new one start as a copy of it (the database files and their credentials; not the access-token signing key,
+which each server still makes for itself). Tests of the first start itself (provisioning, seed) pass
+``from_template=False``; a data dir that already holds something is never touched.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,18 +98,59 @@ def register_partners(data_dir: Path, partners: Path, env: dict[str, str] | None
         raise RuntimeError(f"sgl partners import failed: {done.stderr.decode()[-2000:]}")
 
 
+TEMPLATE_KEEPS = ("db", "secantus-credentials.json")
+"""What of a freshly started and stopped data dir the copies get: the database and the user it was made with."""
+_template: list[Path] = []
+_new_data_dirs: list[Path] = []
+_template_lock = threading.Lock()
+
+
+def template_data_dir() -> Path:
+    """This process's template data dir, made at the first call by a real ``sgl serve`` first start."""
+    with _template_lock:
+        if not _template:
+            root = Path(tempfile.mkdtemp(prefix="sgl-template-"))
+            atexit.register(shutil.rmtree, root, ignore_errors=True)
+            data_dir = root / "var"
+            # the process's own environment without the settings a test may have set for itself (SGL_*)
+            plain = {name: value for name, value in os.environ.items() if not name.startswith("SGL_")}
+            code = _launch(data_dir, env=None, timeout=120.0, ports=None, partners=None, base_env=plain).stop()
+            if code != 0:
+                raise RuntimeError(f"the template sgl serve stopped with {code}:\n{_logs(root)}")
+            for entry in data_dir.iterdir():
+                if entry.name not in TEMPLATE_KEEPS:
+                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            _template.append(data_dir)
+        return _template[0]
+
+
+def _logs(root: Path) -> str:
+    return "\n".join(log.read_text()[-3000:] for log in root.glob("sgl-*.log"))
+
+
 def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 90.0,
-              ports: tuple[int, int, int] | None = None, partners: Path | None = TEST_PARTNERS) -> SglProcess:
+              ports: tuple[int, int, int] | None = None, partners: Path | None = TEST_PARTNERS,
+              from_template: bool = True) -> SglProcess:
     """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port (or on ``ports``, the
     same (HTTP, MLLP, ASTM) again when a test restarts a server its clients keep talking to), with the
-    test partners registered."""
+    test partners registered. A new (absent or empty) data dir starts as a copy of the template unless
+    ``from_template`` is off."""
+    if from_template and not (data_dir.is_dir() and any(data_dir.iterdir())):
+        _new_data_dirs.append(data_dir)
+        if len(_new_data_dirs) > 1:  # a run with a single server (one module on the session's) makes no template
+            shutil.copytree(template_data_dir(), data_dir, dirs_exist_ok=True)
+    return _launch(data_dir, env=env, timeout=timeout, ports=ports, partners=partners)
+
+
+def _launch(data_dir: Path, *, env: dict[str, str] | None, timeout: float, ports: tuple[int, int, int] | None,
+            partners: Path | None, base_env: dict[str, str] | None = None) -> SglProcess:
     port, mllp_port, astm_port = ports or server_ports()
     log = data_dir.parent / f"sgl-{port}.log"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     sgl = Path(sys.executable).parent / "sgl"
     cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
            "--mllp-port", str(mllp_port), "--astm-port", str(astm_port)]
-    full_env = {**os.environ, **(env or {})}
+    full_env = {**(os.environ if base_env is None else base_env), **(env or {})}
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     deadline = time.monotonic() + timeout

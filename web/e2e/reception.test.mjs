@@ -205,8 +205,13 @@ test("a request from the catalogue, its tube labels (PDF), reception scan first,
   assert.equal(await page.getByRole("textbox", { name: "Commentaire" }).inputValue(), "sérum rosé", "not reset");
   await screenshot(page, "reception-non-conformite");
   await page.getByRole("button", { name: "Enregistrer la non-conformité" }).click();
-  await page.getByText(`Tube ${accessions[1]} (ADRUN ZOE) déclaré non conforme : Échantillon hémolysé. Le prescripteur en est informé (message du laboratoire).`).waitFor();
+  await page.getByText(`Tube ${accessions[1]} (ADRUN ZOE) déclaré non conforme : Échantillon hémolysé. Avis`).waitFor();
   assert.equal(writes.length, 1, "the Enter earlier sent nothing: only the button's write");
+  // the notice to the prescriber, mailed over MSSanté by the outbox: its state where the refused tube is shown
+  const refusedRow = page.getByRole("table", { name: "Tubes lus" }).getByRole("row").filter({ hasText: accessions[1] });
+  await refusedRow.getByText("Avis envoyé (MSSanté)").waitFor();
+  assert.match(await refusedRow.innerText(), /Dr Paul PRESCRIPTEUR \(dr\.prescripteur@cabinet-reception\.mssante\.fr\) le \d\d\/\d\d\/\d{4}/);
+  await screenshot(page, "reception-avis-prescripteur");
   await bar.focus();
   seen = await scan(accessions[1]);
   assert.equal(seen.tone, "bad");

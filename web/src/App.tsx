@@ -10,12 +10,12 @@ import { PatientSearchPage } from "./pages/PatientSearch";
 import { PatientFilePage } from "./pages/PatientFile";
 import { WorklistPage, usePendingCount } from "./pages/Worklist";
 import { ReportPage } from "./pages/Report";
-import { BenchPage } from "./pages/Bench";
+import { BenchPage, prefetchBench } from "./pages/Bench";
 import { PatientEditPage } from "./pages/PatientEdit";
 import { OrderNewPage } from "./pages/OrderNew";
 import { ReceptionPage } from "./pages/Reception";
 import { UnmatchedPage } from "./pages/Unmatched";
-import { useWorklistEvents } from "./live";
+import { holdStreamUntil, useWorklistEvents, type WorklistCounts } from "./live";
 import { ReportsPage } from "./pages/Reports";
 import { ReportDocumentsPage } from "./pages/ReportDocuments";
 import { CataloguePage } from "./pages/Catalogue";
@@ -74,10 +74,15 @@ export function App() {
   }, []);
 
   const onLogin = useCallback((s: Session) => {
+    const first = SCREENS.find((screen) => screen.allowed(s));
+    const landing = path === "/" || path === "/connexion" ? first?.path ?? "/" : path;
+    // the screen's data is asked for now, while the shell is being drawn (bench/web.py measures this path)
+    if (landing === "/paillasse" && can(s, "Observation", "$validate-technical")) {
+      holdStreamUntil(prefetchBench(streamed(s)));
+    }
     setEnded(false);
     setSession(s);
-    const first = SCREENS.find((screen) => screen.allowed(s));
-    if (path === "/" || path === "/connexion") navigate(first?.path ?? "/");
+    if (landing !== path) navigate(landing);
   }, [path]);
 
   const onLogout = useCallback(async () => {
@@ -96,10 +101,13 @@ export function App() {
   return <Shell session={session} path={path} onLogout={onLogout} />;
 }
 
+/** Whether this session receives the live worklist counts (server-sent events). */
+const streamed = (s: Session) => can(s, "*", "$worklist-events") && typeof EventSource !== "undefined";
+
 function Shell({ session, path, onLogout }: { session: Session; path: string; onLogout: () => void }) {
   const screens = SCREENS.filter((s) => s.allowed(session));
   const pending = usePendingCount(can(session, "DiagnosticReport", "$validate-biological"));
-  const live = useWorklistEvents(can(session, "*", "$worklist-events"));
+  const live = useWorklistEvents(streamed(session));
   return (
     <AppShell header={{ height: 56 }} navbar={{ width: 230, breakpoint: 0 }} padding="md">
       <AppShell.Header>
@@ -132,7 +140,7 @@ function Shell({ session, path, onLogout }: { session: Session; path: string; on
         ))}
       </AppShell.Navbar>
       <AppShell.Main>
-        <main>{route(session, path, screens)}</main>
+        <main>{route(session, path, screens, live)}</main>
       </AppShell.Main>
     </AppShell>
   );
@@ -148,7 +156,7 @@ function unavailable(any = true) {
   );
 }
 
-function route(session: Session, path: string, screens: Screen[]) {
+function route(session: Session, path: string, screens: Screen[], live: WorklistCounts | null) {
   const [, page, id] = path.split("/");
   if (page === "identite" && id) {
     const edit = id === "nouvelle" ? can(session, "Patient", "create") : can(session, "Patient", "update");
@@ -161,7 +169,7 @@ function route(session: Session, path: string, screens: Screen[]) {
   const allowed = screens.some((s) => s.path === `/${page}`);
   if (!allowed) return unavailable(screens.length > 0);
   if (page === "patients") return id ? <PatientFilePage session={session} id={id} /> : <PatientSearchPage session={session} />;
-  if (page === "paillasse") return <BenchPage />;
+  if (page === "paillasse") return <BenchPage streamed={streamed(session)} live={live} />;
   if (page === "reception") return <ReceptionPage session={session} />;
   if (page === "non-rattaches") return <UnmatchedPage who={session.name ?? session.username} />;
   if (page === "validation") return id ? <ReportPage session={session} id={id} /> : <WorklistPage />;

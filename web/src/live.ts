@@ -12,10 +12,31 @@ export interface WorklistCounts {
   deliveryFailed: number;
 }
 
+let held: Promise<unknown> | null = null;
+/** The stream opens once ``first`` (the landing screen's first data, asked for at login) has arrived: the
+ * server's first counting of every worklist then does not compete with that search (bench/web.py). */
+export function holdStreamUntil(first: Promise<unknown>): void {
+  held = first;
+}
+
 export function useWorklistEvents(enabled: boolean): WorklistCounts | null {
   const [counts, setCounts] = useState<WorklistCounts | null>(null);
   useEffect(() => {
     if (!enabled || typeof EventSource === "undefined") return undefined;
+    let source: EventSource | null = null;
+    let closed = false;
+    const wait = held ?? Promise.resolve();
+    held = null;
+    void wait.catch(() => undefined).then(() => {
+      if (!closed) source = listen();
+    });
+    return () => {
+      closed = true;
+      source?.close();
+    };
+  }, [enabled]);
+
+  function listen(): EventSource {
     const source = new EventSource("/fhir/$worklist-events");
     let first = true;
     source.addEventListener("worklists", (event) => {
@@ -24,7 +45,7 @@ export function useWorklistEvents(enabled: boolean): WorklistCounts | null {
       if (!first) worklistChanged(); // the lists were just read when the screen opened
       first = false;
     });
-    return () => source.close();
-  }, [enabled]);
+    return source;
+  }
   return counts;
 }

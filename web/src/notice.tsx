@@ -69,7 +69,7 @@ export function NoticeBadges({ specimenId }: { specimenId: string }) {
     <div data-testid={`avis-${specimenId}`}>
       {states.map((s, i) => (
         <Group key={i} gap={6} wrap="nowrap">
-          <Badge variant="outline" color={TONES[s.tone]}>{s.label}</Badge>
+          <Badge variant="outline" color={TONES[s.tone]} style={{ flexShrink: 0 }}>{s.label}</Badge>
           <Text size="sm">{s.detail}</Text>
         </Group>
       ))}

@@ -14,7 +14,7 @@ export interface Observation extends FhirResource {
   valueString?: string;
   interpretation?: CodeableConcept[];
   referenceRange?: { low?: Quantity; high?: Quantity; text?: string }[];
-  note?: { text?: string }[];
+  note?: { text?: string; extension?: { url?: string; valueCode?: string }[] }[];
 }
 
 export const CATALOGUE = "https://opensgl.org/fhir/CodeSystem/catalogue";
@@ -72,4 +72,10 @@ export function notClear(o: Observation): string[] {
   if (!steps(o).includes("technical") && !steps(o).includes("autoverified")) why.push("pas validé techniquement");
   if (!o.valueQuantity && !o.valueCodeableConcept && !o.valueString) why.push("sans valeur");
   return why;
+}
+
+/** A note for health professionals only: left out of the patient version of the CR-Bio (SGL.DOC.02). */
+export function professionalOnly(note: { extension?: { url?: string; valueCode?: string }[] }): boolean {
+  return (note.extension ?? []).some((e) => e.url === "https://opensgl.org/fhir/StructureDefinition/note-audience"
+    && e.valueCode === "professional");
 }

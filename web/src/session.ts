@@ -21,10 +21,11 @@ export async function currentSession(): Promise<Session | null> {
   }
 }
 
+/** Opens the session: the server's answer already describes it (as GET /auth/session does). */
 export async function login(username: string, password: string): Promise<Session> {
-  await call("/auth/login", { method: "POST", body: { username, password }, json: true });
-  const session = await currentSession();
-  if (!session) throw new ApiError(401, "La session n'a pas pu être ouverte.");
+  const answer = await call("/auth/login", { method: "POST", body: { username, password }, json: true });
+  const session = (await answer.json()) as Session;
+  if (!Array.isArray(session.permissions)) throw new ApiError(401, "La session n'a pas pu être ouverte.");
   return session;
 }
 

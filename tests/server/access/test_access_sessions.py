@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
+import time
 import uuid
 from typing import Any
 
@@ -52,6 +53,10 @@ async def test_first_admin_logs_in_and_csrf_guards_every_change_SGL_PSC_01(sgl_s
         session = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("sgl_session="))
         assert all(flag in session.lower() for flag in ("httponly", "secure", "samesite=strict"))
         cookie, csrf = _session(answer)
+        # the login answer is the session's description (the workbench needs no second round trip) + the token
+        described = await http.get(f"{_origin(sgl_server)}/auth/session", headers=cookie)
+        assert answer.json() == {**described.json(), "csrf": csrf} and described.json()["login"] == "password"
+        assert "Person:read" in described.json()["permissions"] and answer.headers["cache-control"] == "no-store"
         base = sgl_server.base
         assert (await http.get(f"{base}/Practitioner", headers=cookie)).status_code == 200
         practitioner = {"resourceType": "Practitioner", "name": [{"family": "SANSJETON"}]}
@@ -116,9 +121,12 @@ async def test_ten_thousand_login_attempts_lock_the_account_and_the_server_stays
         assert locked.status_code == 429 and "locked" in locked.text, "even the right password waits"
         assert (await http.get(f"{sgl_server.base}/metadata")).status_code == 200
     subprocess.run([SGL, "users", "unlock", name, "--data-dir", str(sgl_server.data_dir)], check=True, timeout=120)
-    await asyncio.sleep(3.5)  # the running server re-reads a lock it has seen after 3 s
-    async with httpx.AsyncClient(timeout=30) as http:
-        assert (await login(http, sgl_server, name)).status_code == 200
+    async with httpx.AsyncClient(timeout=30) as http:  # the running server re-reads a lock it has seen after 3 s
+        answers, end = [(await login(http, sgl_server, name)).status_code], time.monotonic() + 30
+        while answers[-1] == 429 and time.monotonic() < end:
+            await asyncio.sleep(0.2)
+            answers.append((await login(http, sgl_server, name)).status_code)
+        assert answers[-1] == 200 and set(answers[:-1]) <= {429}, answers
 
 
 def test_create_admin_prompts_on_the_terminal_and_never_echoes(sgl_server: SglProcess) -> None:

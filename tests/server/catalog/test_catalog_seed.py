@@ -29,7 +29,7 @@ def _counts(server: SglProcess) -> dict[str, int]:
 
 def test_seed_is_loaded_on_first_start_and_a_restart_writes_nothing(tmp_path: Path) -> None:
     data = tmp_path / "var"
-    first = start_sgl(data)
+    first = start_sgl(data, from_template=False)  # a real first start, not a copy
     try:
         counts = _counts(first)
         code_system = httpx.get(f"{first.base}/CodeSystem/catalogue",

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from server.delivery.dmp_settings import BLOCK_EXTENSION, BLOCK_SYSTEM, VISIBILITY_SYSTEM
-from tests.support.delivery_lab import DeliveryLab, delivery_lab, three_versions, to, wait_until
+from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, three_versions, to, wait_until
 from tests.support.dmp import DmpSimulator, running_dmp_simulator
 from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.dossiers import patient, validated_report
@@ -87,6 +87,33 @@ async def test_a_withdrawn_report_is_deleted_from_the_dmp_by_iti_57_SGL_DMP_03(
     assert [(d["action"], d["state"]) for d in found] == [("publish", "delivered"), ("delete", "delivered")]
     held = _held(dmp, report["id"])
     assert len(held) == 2 and {d["availabilityStatus"] for d in held} == {"urn:asip:ci-sis:2010:StatusType:Deleted"}
+
+
+@pytest.mark.req("SGL.DMP.03")
+async def test_a_rest_delete_tells_the_dmp_only_if_the_delete_commits_SGL_DMP_03(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    """A REST DELETE of a partial report whose CR-Bio reached the DMP writes the withdrawal deliveries in the
+    delete's own transaction: refused on a stale version (412), nothing is written and the DMP keeps the
+    document; accepted, the DMP deletes it (ITI-57)."""
+    pid, report, _ = await validated_report(dl.lab, {"NA": 139}, pending={"K": 4.0})
+    await wait_until(dl.lab.client, report["id"], _finished())
+    path = f"DiagnosticReport/{report['id']}"
+    current = (await dl.lab.client.get(path)).json()
+    assert current["status"] == "preliminary" and current["meta"]["versionId"] != "1"
+    stale = await dl.lab.client.delete(path, headers={"If-Match": 'W/"1"'})
+    assert stale.status_code == 412, stale.text
+    assert (await dl.lab.client.get(path)).status_code == 200
+    assert [d["action"] for d in to("dmp", await deliveries(dl.lab.client, report["id"]))] == ["publish"]
+    gone = await dl.lab.client.delete(path, headers={"If-Match": f'W/"{current["meta"]["versionId"]}"'})
+    assert gone.status_code == 204, gone.text
+
+    def withdrawn(found: list[dict[str, Any]]) -> bool:
+        mine = [d for d in to("dmp", found) if d["report_id"] == report["id"]]
+        return len(mine) == 2 and all(d["state"] in DONE for d in mine)
+    found = await wait_until(dl.lab.client, pid, withdrawn, kind="Patient")
+    assert sorted((d["action"], d["state"]) for d in to("dmp", found) if d["report_id"] == report["id"]) == [
+        ("delete", "delivered"), ("publish", "delivered")]
+    assert {d["availabilityStatus"] for d in _held(dmp, report["id"])} == {"urn:asip:ci-sis:2010:StatusType:Deleted"}
 
 
 @pytest.mark.req("SGL.DOC.15", "SGL.DMP.03")

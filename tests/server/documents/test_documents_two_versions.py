@@ -72,9 +72,10 @@ async def choose(site: DeliveryLab, setting: str) -> dict[str, Any]:
     return values(await admin.post("Organization/$lab-profile", json=body))
 
 
-async def validated_dossier(site: DeliveryLab) -> str:
+async def validated_dossier(site: DeliveryLab) -> tuple[str, str]:
     """Prescriber at an MSSanté address, qualified patient, two results (one professional-only comment, one
-    plain comment), technically then biologically validated; the report id once its documents are made."""
+    plain comment), technically then biologically validated; (report id, sodium result id) once the documents
+    are made."""
     lab = site.lab
     prescriber = await doctor(lab, 7, PRESCRIBER)
     pid, request = await ordered(lab, qualified=True, correspondents=[prescriber])
@@ -87,7 +88,7 @@ async def validated_dossier(site: DeliveryLab) -> str:
     answer = await lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
     assert answer.status_code == 200, answer.text
     await wait_for_documents(lab.client, report["id"])
-    return str(report["id"])
+    return str(report["id"]), sodium
 
 
 async def references(site: DeliveryLab, report_id: str) -> dict[str, dict[str, Any]]:
@@ -137,7 +138,7 @@ def item(report_id: str, patient: str, channel: str, extra: dict[str, str]) -> D
 async def test_single_version_by_default_is_made_as_before_SGL_DOC_02(site: DeliveryLab,
                                                                       operator: OperatorProcess) -> None:
     assert (await choose(site, "single"))["versions"] == "single"
-    report_id = await validated_dossier(site)
+    report_id, _ = await validated_dossier(site)
     refs = await references(site, report_id)
     assert sorted(refs) == sorted(f"{report_id}-{fmt}-v1" for fmt in ("n3", "n1", "pdf"))
     assert all("category" not in r and r["description"] == "Compte rendu d'examens biologiques, version 1"
@@ -164,7 +165,7 @@ async def test_two_versions_valid_different_and_routed_SGL_DOC_02(site: Delivery
                if any(s.get("code") == "lab-profile-update" for s in e["resource"].get("subtype", []))]
     assert any("versions: patient-professional (was single)" in d for d in details), details
 
-    report_id = await validated_dossier(site)
+    report_id, sodium = await validated_dossier(site)
     refs = await references(site, report_id)
     audiences = {ident: [c["code"] for c in r["category"][0]["coding"] if c["system"] == AUDIENCE_SYSTEM]
                  for ident, r in refs.items()}
@@ -208,6 +209,27 @@ async def test_two_versions_valid_different_and_routed_SGL_DOC_02(site: Delivery
     handed = await document_set(site.lab.store, item(report_id, patient_ref, "mssante", {"audience": "patient"}))
     assert sorted(handed.documents) == ["n3", "pdf"] and handed.documents["n3"].set_id == f"{report_id}.pat"
     assert handed.documents["n3"].unique_id and handed.documents["n3"].unique_id.endswith(f"{report_id}.pat.1")
+
+    # back to one version: the correction's version 2 is single, the patient version 1 is superseded, and the
+    # patient's mailbox gets the one version there is
+    assert (await choose(site, "single"))["versions"] == "single"
+    corrected = await site.lab.client.post(f"DiagnosticReport/{report_id}/$correct", json=parameters(
+        observation={"valueReference": {"reference": f"Observation/{sodium}"}}, reason="erreur de saisie",
+        value={"valueQuantity": {"value": 141, "unit": "mmol/L", "system": "http://unitsofmeasure.org",
+                                 "code": "mmol/L"}}))
+    assert corrected.status_code == 200, corrected.text
+    await wait_for_documents(site.lab.client, report_id)
+    refs = await references(site, report_id)
+    assert {i: r["status"] for i, r in refs.items() if i.endswith("-v1")} == dict.fromkeys(audiences, "superseded")
+    assert sorted(i for i, r in refs.items() if r["status"] == "current") == sorted(
+        f"{report_id}-{fmt}-v2" for fmt in ("n3", "n1", "pdf"))
+    single = await crbio(site, report_id, "n3")
+    await wait_until(site.lab.client, report_id,
+                     lambda f: len(mss(f, "replace")) == 2 and states(mss(f, "replace"), "delivered"))
+    second = [n3 for mail in await asyncio.to_thread(operator.messages, PATIENT_ADDRESS, raw=True)
+              if (n3 := zipfile.ZipFile(io.BytesIO(attachment(base64.b64decode(mail["raw"]), "IHE_XDM.ZIP"))).read(
+                  "IHE_XDM/SUBSET01/DOC0001.XML")) and header(n3).find("cda:setId", CDA).get("extension") == report_id]
+    assert second == [single]
 
 
 async def test_the_setting_is_for_administrators_and_checked_SGL_DOC_02(site: DeliveryLab) -> None:

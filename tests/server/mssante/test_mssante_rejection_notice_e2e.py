@@ -33,18 +33,20 @@ REJECT = "http://terminology.hl7.org/CodeSystem/v2-0490"
 REASON = {"coding": [{"system": REJECT, "code": "RC", "display": "Échantillon coagulé"}], "text": "Échantillon coagulé"}
 ACCESSION = "https://opensgl.org/fhir/sid/accession"
 REQUISITION = "https://opensgl.org/sid/demande"
+UNKNOWN = "dr.parti@cabinet-ferme.mssante.fr"
+"""An address whose box does not exist: the operator answers with a bounce (DSN)."""
 
 
 @pytest.fixture(scope="module")
 def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
-    handle = start_operator_process(tmp_path_factory.mktemp("mss-notice-op") / "pki", BAL)
+    handle = start_operator_process(tmp_path_factory.mktemp("mss-notice-op") / "pki", BAL, unknown=(UNKNOWN,))
     yield handle
     handle.stop()
 
 
 @pytest.fixture(scope="module")
 async def dl(tmp_path_factory: pytest.TempPathFactory, operator: OperatorProcess) -> AsyncIterator[DeliveryLab]:
-    env = operator.env(SGL_MSS_LABEL="Laboratoire des Tilleuls", SGL_MSS_RECEIPTS_POLL="30")
+    env = operator.env(SGL_MSS_LABEL="Laboratoire des Tilleuls", SGL_MSS_RECEIPTS_POLL="1")
     async with delivery_lab(tmp_path_factory.mktemp("mss-notice") / "var", env) as lab:
         yield lab
 
@@ -218,3 +220,19 @@ async def test_a_requester_without_mssante_address_is_shown_not_sent_then_sent_o
     assert again.status_code == 200, again.text
     await _until(dl.lab.client, notice["id"], _delivered)
     assert "2612050004" in (await _mail_to(operator, "dr.trouve@cabinet-notice.mssante.fr"))["subject"]
+
+
+async def test_a_bounced_notice_fails_with_the_operators_answer_and_a_task(
+        dl: DeliveryLab, operator: OperatorProcess, patient: str) -> None:
+    requester = await doctor(dl.lab, 74, UNKNOWN)
+    request = await _request(dl, patient, requester)
+    made = await dl.lab.client.post("Specimen", json=_tube(patient, f"ServiceRequest/{request['id']}", "2612050005",
+                                                             "unsatisfactory"))
+    assert made.status_code == 201, made.text
+    [notice] = await _notices(dl.lab.client, f"Specimen/{made.json()['id']}")
+    # the operator takes the mail, then its bounce (DSN) comes back over IMAP: the notice is failed, with why
+    [failed] = await _until(dl.lab.client, notice["id"], lambda f: len(f) == 1 and f[0]["state"] == "failed")
+    assert "unsent" not in failed and failed["receipt"]["status"] == "failed"
+    assert "non remis" in failed["last_answer"] and "avis de tube refusé" in failed["last_answer"]
+    [task] = await worklist(dl.lab.client, "delivery-failed", f"Communication/{notice['id']}")
+    assert task["input"][0]["valueString"] == failed["id"] and UNKNOWN in task["description"]

@@ -1,7 +1,8 @@
 """The reception side of the workbench in the browser (web/e2e/reception.test.mjs): identity creation and edit
 with the RNIV traits, bad input refused next to its field with nothing stored, the INSi search / verify from
 the identity file against the INSi simulator (mutual TLS on loopback) and the qualification decision; orders,
-labels, specimen reception and refusal; unmatched analyzer results; and the live worklists'
+labels, specimen reception and refusal (its notice mailed to the prescriber through the MSSanté simulator, and
+its state on the screen); unmatched analyzer results; and the live worklists'
 ``GET /fhir/$worklist-events`` (server/worklist_events.py) over plain HTTP: permission, counts moved by an MLLP
 result, heartbeat, the per-user bound, and the streams ending at shutdown (the module's last test).
 
@@ -27,12 +28,14 @@ from server.database import open_database
 from server.settings import Settings
 from tests.support.access import role_client
 from tests.support.identity_servers import insi_env
+from tests.support.mssante_operator import OperatorProcess, start_operator_process
 from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import SglProcess, start_sgl
 from tests.support.workbench import PASSWORD, SERVER_ENV, USERS, WEB, browser_suite
 
 pytestmark = pytest.mark.db
 SCREENS = WEB / "e2e" / "screenshots"  # not committed; a few are copied to docs/web/
+PRESCRIBER_MSS = "dr.prescripteur@cabinet-reception.mssante.fr"
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +52,19 @@ async def reception_insi(reception_pki: TestPki) -> AsyncIterator[SimulatorHandl
 
 
 @pytest.fixture(scope="module")
-def reception_server(reception_pki: TestPki, reception_insi: SimulatorHandle,
+def reception_mss(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
+    """The MSSanté operator simulator: a refused tube's notice is mailed to the prescriber."""
+    handle = start_operator_process(tmp_path_factory.mktemp("reception-mss") / "pki",
+                                    "labo-resultats@labo-reception.mssante.fr")
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture(scope="module")
+def reception_server(reception_pki: TestPki, reception_insi: SimulatorHandle, reception_mss: OperatorProcess,
                      tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
-    env = {**SERVER_ENV, **insi_env(reception_pki, reception_insi.url), "SGL_WORKLIST_HEARTBEAT_S": "1"}
+    env = {**SERVER_ENV, **insi_env(reception_pki, reception_insi.url), "SGL_WORKLIST_HEARTBEAT_S": "1",
+           **reception_mss.env(SGL_MSS_RECEIPTS_POLL="30", SGL_DELIVERY_POLL="0.2")}
     server = start_sgl(tmp_path_factory.mktemp("reception") / "var", env=env)
     yield server
     server.stop()
@@ -72,7 +85,8 @@ async def reception(reception_server: SglProcess) -> dict[str, str]:
             "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": "810000000001"}]})
         assert doctor.status_code == 201, doctor.text
         role = await http.post("/fhir/PractitionerRole", json={
-            "resourceType": "PractitionerRole", "practitioner": {"reference": f"Practitioner/{doctor.json()['id']}"}})
+            "resourceType": "PractitionerRole", "practitioner": {"reference": f"Practitioner/{doctor.json()['id']}"},
+            "telecom": [{"system": "email", "value": PRESCRIBER_MSS}]})
         assert role.status_code == 201, role.text
     return {"prescriber": "Dr PRESCRIPTEUR Paul", "mllp": str(reception_server.mllp_port)}
 
@@ -132,9 +146,10 @@ async def test_identity_creation_edit_insi_and_qualification_in_the_browser_SGL_
 
 
 async def test_request_labels_reception_and_a_refused_tube_in_the_browser(
-        reception_server: SglProcess, browser_run: str) -> None:
+        reception_server: SglProcess, reception_mss: OperatorProcess, browser_run: str) -> None:
     """$order from the catalogue (two tubes), a label PDF, the first tube received by a scan, the second refused
-    as haemolysed: what the browser showed is what the store holds."""
+    as haemolysed: what the browser showed is what the store holds, and the prescriber's MSSanté box got the
+    notice once (the screen showed it sent)."""
     tubes = _printed(browser_run, "TUBES")
     [received] = await _search(reception_server, f"Specimen?accession={tubes[0]}")
     assert received["status"] == "available" and received["receivedTime"], received
@@ -148,6 +163,8 @@ async def test_request_labels_reception_and_a_refused_tube_in_the_browser(
     request_id = refused["request"][0]["reference"].split("/")[1]
     [request] = await _search(reception_server, f"ServiceRequest?_id={request_id}")
     assert notice["recipient"] == [request["requester"]] and notice["reasonCode"][0]["coding"][0]["code"] == "RH"
+    [mail] = await asyncio.to_thread(reception_mss.messages, PRESCRIBER_MSS)
+    assert tubes[1] in mail["subject"] and mail["attachments"] == []
 
 
 async def test_unmatched_results_attached_or_rejected_in_the_browser(

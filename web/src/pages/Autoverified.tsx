@@ -4,13 +4,14 @@
 // by which rules file (the Provenance `autoverification` the server wrote). **Revoir** is the biologist's review:
 // $validate-biological on the report, which keeps the results and signs them; the report then leaves this list.
 import { useState } from "react";
-import { Alert, Anchor, Badge, Button, Group, Loader, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Badge, Button, Group, Loader, Stack, Table, Text, Title } from "@mantine/core";
 import { fhir, included, matches, type Bundle, type FhirResource } from "../api";
 import { frenchDateTime } from "../format";
-import { shortName, type Patient } from "../identity";
+import type { Patient } from "../identity";
 import { analysisName, catalogueCode, valueText, type Observation } from "../results";
-import { linkProps } from "../router";
-import { type DiagnosticReport, usePolling, worklistChanged } from "./Worklist";
+import { requestNumber, type DiagnosticReport } from "../reports";
+import { ReportRow } from "./ReportRow";
+import { usePolling, worklistChanged } from "./Worklist";
 
 const STEP = "https://opensgl.org/fhir/CodeSystem/validation-step";
 export const AUTOVERIFIED = `DiagnosticReport?_tag=${encodeURIComponent(`${STEP}|autoverified`)}`;
@@ -48,7 +49,7 @@ export function AutoverifiedPage() {
   if (!data) return <Loader aria-label="Chargement de la liste" />;
 
   async function review(report: DiagnosticReport) {
-    const name = report.identifier?.[0]?.value ?? report.id ?? "";
+    const name = requestNumber(report);
     setBusy(report.id ?? "");
     setMessage(null);
     try {
@@ -85,19 +86,15 @@ export function AutoverifiedPage() {
           </Table.Thead>
           <Table.Tbody>
             {data.rows.map(({ report, patient, results, rule, when }) => (
-              <Table.Tr key={report.id}>
-                <Table.Td>
-                  <Anchor {...linkProps(`/validation/${report.id}`)}>{report.identifier?.[0]?.value ?? report.id}</Anchor>
-                </Table.Td>
-                <Table.Td>{patient ? shortName(patient) : report.subject?.display ?? "—"}</Table.Td>
+              <ReportRow key={report.id} report={report} patient={patient} href={`/validation/${report.id}`}>
                 <Table.Td>{results.map((o) => `${o.code.text ?? catalogueCode(o)?.code ?? "?"} ${valueText(o)}`).join(" ; ")}</Table.Td>
                 <Table.Td>{frenchDateTime(when)}</Table.Td>
                 <Table.Td data-testid="autoverified-rule">{rule}</Table.Td>
                 <Table.Td>
                   <Button size="xs" onClick={() => review(report)} loading={busy === report.id}
-                    aria-label={`Revoir et valider ${report.identifier?.[0]?.value ?? report.id}`}>Revoir et valider</Button>
+                    aria-label={`Revoir et valider ${requestNumber(report)}`}>Revoir et valider</Button>
                 </Table.Td>
-              </Table.Tr>
+              </ReportRow>
             ))}
           </Table.Tbody>
         </Table>

@@ -1,11 +1,17 @@
 // Technical validation at the bench: the results received from the analyzers and not yet technically
 // validated (Observation preliminary without the "technical" step tag), oldest first, with their count;
 // each validated through the FHIR operation $validate-technical (flags and delta check computed there).
-// The server selects them (_tag:not) and counts them all (_total=accurate): the badge is the true number
-// waiting, not the rows of the page; "Suivants" follows the Bundle's next link (keyset cursor).
-import { useRef, useState } from "react";
+// The server selects them (_tag:not); the badge is the true number waiting, not the rows of the page: the live
+// stream's "received" count (the same search, counted by the server's poller) when the session has the stream,
+// else the search's own count (_total=accurate, which reads every waiting result once more). "Suivants"
+// follows the Bundle's next link (keyset cursor).
+// Speed (bench/web.py): the login starts the list's first search and the catalogue names (prefetchBench)
+// before the shell is drawn, and each row's button is a plain <button> (a Mantine Button per row cost more
+// script time than the rest of the row).
+import { memo, useCallback, useMemo, useRef, useState } from "react";
 import { Alert, Badge, Button, Group, Loader, Stack, Table, Text, Title, VisuallyHidden } from "@mantine/core";
-import { fhir, included, matches, type Bundle } from "../api";
+import type { WorklistCounts } from "../live";
+import { fhir, included, matches, type Bundle, type FhirResource } from "../api";
 import { frenchDateTime } from "../format";
 import { shortName, type Patient } from "../identity";
 import { analysisName, catalogueCode, steps, valueText, type Observation } from "../results";
@@ -14,7 +20,24 @@ import { usePolling, worklistChanged } from "./Worklist";
 const STEP_SYSTEM = "https://opensgl.org/fhir/CodeSystem/validation-step";
 /** The same search as the live count of $worklist-events (server/worklist_events.py). */
 const RECEIVED = "Observation?status=preliminary&_tag:not=" + encodeURIComponent(`${STEP_SYSTEM}|technical`)
-  + "&_include=Observation:subject&_count=50&_sort=date&_total=accurate";
+  + "&_include=Observation:subject&_count=50&_sort=date";
+const search = (streamed: boolean) => (streamed ? RECEIVED : `${RECEIVED}&_total=accurate`);
+
+let early: { url: string; answer: Promise<Bundle> } | null = null;
+/** Called when the login answers and the user lands on this list: its first search and the analysis names
+ * start now, not after the shell is drawn. The page's first read takes the answer; later reads ask again. */
+export function prefetchBench(streamed: boolean): Promise<unknown> {
+  const url = search(streamed);
+  early = { url, answer: fhir<Bundle>(url) };
+  early.answer.catch(() => undefined);  // the page's read reports a failure
+  return Promise.all([early.answer, analysisName()]);
+}
+
+function read(url: string): Promise<Bundle> {
+  const prefetched = early?.url === url ? early.answer : null;
+  early = null;
+  return prefetched ?? fhir<Bundle>(url);
+}
 
 /** The cursor of a Bundle's next page, if it has one. */
 function nextCursor(bundle: Bundle): string | null {
@@ -22,29 +45,20 @@ function nextCursor(bundle: Bundle): string | null {
   return next ? new URL(next.url, window.location.href).searchParams.get("_cursor") : null;
 }
 
-export function BenchPage() {
+/** ``streamed``: the session has the live stream, whose ``live`` counts give the badge (null until the first). */
+export function BenchPage({ streamed, live }: { streamed: boolean; live: WorklistCounts | null }) {
   const cursor = useRef<string | null>(null);  // null: the first page (the polling reads the current one)
-  const [bundle, error] = usePolling(() => fhir<Bundle>(
-    cursor.current ? `${RECEIVED}&_cursor=${encodeURIComponent(cursor.current)}` : RECEIVED));
+  const [bundle, error] = usePolling(() => read(
+    cursor.current ? `${search(streamed)}&_cursor=${encodeURIComponent(cursor.current)}` : search(streamed)));
   const [names] = usePolling(analysisName);
   const [busy, setBusy] = useState<string | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [done, setDone] = useState<string[]>([]);
+  const patients = useMemo(() => (bundle ? included(bundle) : new Map<string, FhirResource>()), [bundle]);
+  const waiting = useMemo(() => (bundle ? matches(bundle) as Observation[] : [])
+    .filter((o) => !steps(o).includes("technical") && !done.includes(o.id ?? "")), [bundle, done]);
 
-  if (error) return <Alert color="red" role="alert">{error}</Alert>;
-  if (!bundle || !names) return <Loader aria-label="Chargement de la liste" />;
-  const patients = included(bundle);
-  const waiting = (matches(bundle) as Observation[])
-    .filter((o) => !steps(o).includes("technical") && !done.includes(o.id ?? ""));
-  const total = bundle.total ?? waiting.length;
-  const next = nextCursor(bundle);
-
-  function turn(to: string | null) {
-    cursor.current = to;
-    worklistChanged();  // the polling reads the page at once
-  }
-
-  async function validate(o: Observation) {
+  const validate = useCallback(async (o: Observation) => {
     setBusy(o.id ?? null);
     setFailure(null);
     try {
@@ -58,45 +72,29 @@ export function BenchPage() {
     } finally {
       setBusy(null);
     }
+  }, []);
+
+  if (error) return <Alert color="red" role="alert">{error}</Alert>;
+  if (!bundle || !names) return <Loader aria-label="Chargement de la liste" />;
+  const next = nextCursor(bundle);
+  const total = streamed ? live?.received : bundle.total ?? waiting.length;
+
+  function turn(to: string | null) {
+    cursor.current = to;
+    worklistChanged();  // the polling reads the page at once
   }
 
   return (
     <Stack>
       <Group>
         <Title order={2}>Validation technique</Title>
-        <Badge size="lg" data-testid="bench-count">{total} à valider</Badge>
+        <Badge size="lg" data-testid="bench-count">{total ?? "…"} à valider</Badge>
       </Group>
       {failure && <Alert color="red" role="alert">{failure}</Alert>}
-      {waiting.length === 0 && total === 0 ? (
+      {waiting.length === 0 && !next && !total ? (
         <Text>Aucun résultat n'attend de validation technique.</Text>
       ) : (
-        <Table striped aria-label="Résultats à valider techniquement">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>Patient</Table.Th><Table.Th>Analyse</Table.Th><Table.Th>Résultat</Table.Th>
-              <Table.Th>Prélevé le</Table.Th><Table.Th><VisuallyHidden>Action</VisuallyHidden></Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {waiting.map((o) => {
-              const patient = patients.get(o.subject?.reference ?? "") as Patient | undefined;
-              const code = catalogueCode(o)?.code ?? "";
-              const name = names.get(code) ?? code;
-              return (
-                <Table.Tr key={o.id} data-testid={`bench-${code}`}>
-                  <Table.Td>{patient ? shortName(patient) : "—"}</Table.Td>
-                  <Table.Td>{name}</Table.Td>
-                  <Table.Td>{valueText(o)}</Table.Td>
-                  <Table.Td>{frenchDateTime(o.effectiveDateTime)}</Table.Td>
-                  <Table.Td>
-                    <Button size="xs" loading={busy === o.id} onClick={() => validate(o)}
-                      aria-label={`Valider techniquement ${name}`}>Valider</Button>
-                  </Table.Td>
-                </Table.Tr>
-              );
-            })}
-          </Table.Tbody>
-        </Table>
+        <Rows waiting={waiting} patients={patients} names={names} busy={busy} validate={validate} />
       )}
       {(next || cursor.current) && (
         <Group>
@@ -107,3 +105,45 @@ export function BenchPage() {
     </Stack>
   );
 }
+
+interface RowsProps {
+  waiting: Observation[];
+  patients: Map<string, FhirResource>;
+  names: Map<string, string>;
+  busy: string | null;
+  validate: (o: Observation) => void;
+}
+
+/** The table, drawn again only when its rows change: not when the live count (the badge) moves. */
+const Rows = memo(function Rows({ waiting, patients, names, busy, validate }: RowsProps) {
+  return (
+    <Table striped aria-label="Résultats à valider techniquement">
+      <Table.Thead>
+        <Table.Tr>
+          <Table.Th>Patient</Table.Th><Table.Th>Analyse</Table.Th><Table.Th>Résultat</Table.Th>
+          <Table.Th>Prélevé le</Table.Th><Table.Th><VisuallyHidden>Action</VisuallyHidden></Table.Th>
+        </Table.Tr>
+      </Table.Thead>
+      <Table.Tbody>
+        {waiting.map((o) => {
+          const patient = patients.get(o.subject?.reference ?? "") as Patient | undefined;
+          const code = catalogueCode(o)?.code ?? "";
+          const name = names.get(code) ?? code;
+          return (
+            <Table.Tr key={o.id} data-testid={`bench-${code}`}>
+              <Table.Td>{patient ? shortName(patient) : "—"}</Table.Td>
+              <Table.Td>{name}</Table.Td>
+              <Table.Td>{valueText(o)}</Table.Td>
+              <Table.Td>{frenchDateTime(o.effectiveDateTime)}</Table.Td>
+              <Table.Td>
+                <button type="button" className="sgl-row-action" disabled={busy === o.id}
+                  aria-busy={busy === o.id} onClick={() => validate(o)}
+                  aria-label={`Valider techniquement ${name}`}>{busy === o.id ? "Validation…" : "Valider"}</button>
+              </Table.Td>
+            </Table.Tr>
+          );
+        })}
+      </Table.Tbody>
+    </Table>
+  );
+});

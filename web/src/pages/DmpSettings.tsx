@@ -6,7 +6,7 @@
 import { useState } from "react";
 import { Alert, Button, Checkbox, Group, Paper, Stack, Text, TextInput, Title } from "@mantine/core";
 import { ApiError, fhir, type Coding } from "../api";
-import type { DiagnosticReport } from "./Worklist";
+import type { DiagnosticReport } from "../reports";
 
 const VISIBILITY = "urn:oid:1.2.250.1.213.1.1.4.13";
 const BLOCK = "https://opensgl.org/fhir/CodeSystem/dmp-feeding";

@@ -67,10 +67,10 @@ export function PartnerMappings({ partner, editable, onSaved }: {
   );
   if (!open) {
     return (
-      <Group gap="xs" wrap="nowrap">
+      <Group gap="xs">
         {summary}
         {editable && (
-          <Button size="xs" variant="default" aria-label={`Modifier les correspondances de ${name}`}
+          <Button size="xs" variant="default" style={{ flexShrink: 0 }} aria-label={`Modifier les correspondances de ${name}`}
             onClick={() => { setForm(initial); setErrors({}); setStale(null); setOpen(true); }}>Modifier</Button>
         )}
       </Group>

@@ -13,7 +13,8 @@ import { can, type Session } from "../session";
 import { linkProps } from "../router";
 import { ResultReview } from "./ResultReview";
 import { CriticalCalls } from "./CriticalCalls";
-import { REPORT_STATUS, worklistChanged, type DiagnosticReport } from "./Worklist";
+import { REPORT_STATUS, type DiagnosticReport } from "../reports";
+import { worklistChanged } from "./Worklist";
 
 const V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation";
 const VALIDATED = new Set(["final", "amended", "corrected"]);

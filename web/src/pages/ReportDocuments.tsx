@@ -18,7 +18,7 @@ import { sexLabel, shortName, type Patient } from "../identity";
 import { can, type Session } from "../session";
 import { DmpButton } from "./DmpButton";
 import { DmpSettings, dmpSettingsOf } from "./DmpSettings";
-import { REPORT_STATUS, type DiagnosticReport } from "./Worklist";
+import { REPORT_STATUS, type DiagnosticReport } from "../reports";
 
 const FORMAT_LABELS: Record<CrFormat, string> = { pdf: "PDF", n3: "CDA N3 (auto-présentable)", n1: "CDA N1 (PDF)" };
 const TONES = { ok: "green.9", wait: "blue.9", bad: "red.9", off: "gray.7" } as const;

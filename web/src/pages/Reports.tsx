@@ -1,12 +1,12 @@
 // The validated reports (CR-Bio made or being made), newest first: the way in to a report's documents and
 // deliveries for the people who send and answer for them (secretaries, biologists).
 import { useEffect, useState } from "react";
-import { Alert, Anchor, Loader, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Loader, Stack, Table, Text, Title } from "@mantine/core";
 import { fhir, included, matches, type Bundle } from "../api";
 import { frenchDateTime } from "../format";
-import { shortName, type Patient } from "../identity";
-import { linkProps } from "../router";
-import { REPORT_STATUS, type DiagnosticReport } from "./Worklist";
+import type { Patient } from "../identity";
+import { REPORT_STATUS, type DiagnosticReport } from "../reports";
+import { ReportRow } from "./ReportRow";
 
 export const DOCUMENTED = "DiagnosticReport?status=preliminary,final,corrected,amended";
 
@@ -33,19 +33,13 @@ export function ReportsPage() {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {reports.map((r) => {
-              const patient = patients.get(r.subject?.reference ?? "") as Patient | undefined;
-              return (
-                <Table.Tr key={r.id}>
-                  <Table.Td>
-                    <Anchor {...linkProps(`/comptes-rendus/${r.id}`)}>{r.identifier?.[0]?.value ?? r.id}</Anchor>
-                  </Table.Td>
-                  <Table.Td>{patient ? shortName(patient) : "—"}</Table.Td>
-                  <Table.Td>{REPORT_STATUS[r.status] ?? r.status}</Table.Td>
-                  <Table.Td>{frenchDateTime(r.meta?.lastUpdated)}</Table.Td>
-                </Table.Tr>
-              );
-            })}
+            {reports.map((r) => (
+              <ReportRow key={r.id} report={r} href={`/comptes-rendus/${r.id}`}
+                patient={patients.get(r.subject?.reference ?? "") as Patient | undefined}>
+                <Table.Td>{REPORT_STATUS[r.status] ?? r.status}</Table.Td>
+                <Table.Td>{frenchDateTime(r.meta?.lastUpdated)}</Table.Td>
+              </ReportRow>
+            ))}
           </Table.Tbody>
         </Table>
       )}

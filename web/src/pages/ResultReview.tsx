@@ -8,7 +8,7 @@ import { useEffect, useState } from "react";
 import { Alert, Button, Group, Paper, Stack, Table, Text, TextInput, Title } from "@mantine/core";
 import { fhir, matches, type Bundle, type FhirResource } from "../api";
 import { frenchDate, frenchDateTime, frenchNumber } from "../format";
-import { catalogueCode, valueText, type Observation } from "../results";
+import { catalogueCode, professionalOnly, valueText, type Observation } from "../results";
 import { can, type Session } from "../session";
 
 const ACTIVITIES: Record<string, string> = {
@@ -176,7 +176,11 @@ export function ResultReview({ session, observation, reportId, name, onChanged }
                 ))}
               </Table.Tbody>
             </Table>
-            {(observation.note ?? []).map((n, i) => <Text key={i} size="sm">Note : {n.text}</Text>)}
+            {(observation.note ?? []).map((n, i) => (
+              <Text key={i} size="sm">
+                Note : {n.text}{professionalOnly(n) ? " (réservée aux professionnels de santé)" : ""}
+              </Text>
+            ))}
             <Title order={4} size="h5">Résultats antérieurs</Title>
             <Trend points={points} unit={observation.valueQuantity?.unit ?? ""} />
           </>

@@ -3,37 +3,16 @@
 // The list and the count are read again every 30 s (polling; no server push yet) and at once after a
 // validation made in this page.
 import { useEffect, useState } from "react";
-import { Alert, Anchor, Badge, Button, Checkbox, Group, Loader, Stack, Table, Text, Title } from "@mantine/core";
+import { Alert, Badge, Button, Checkbox, Group, Loader, Stack, Table, Text, Title } from "@mantine/core";
 import { notClear, type Observation } from "../results";
-import { fhir, included, matches, type Bundle, type FhirResource, type Reference } from "../api";
+import { fhir, included, matches, type Bundle, type FhirResource } from "../api";
 import { frenchDateTime } from "../format";
-import { shortName, type Patient } from "../identity";
-import { linkProps } from "../router";
+import type { Patient } from "../identity";
+import { REPORT_STATUS, requestNumber, type DiagnosticReport } from "../reports";
+import { ReportRow } from "./ReportRow";
 
 export const PENDING = "DiagnosticReport?status=partial,preliminary";
 const REFRESH_MS = 30_000;
-
-export interface DiagnosticReport extends FhirResource {
-  resourceType: "DiagnosticReport";
-  status: string;
-  subject?: Reference;
-  result?: Reference[];
-  identifier?: { system?: string; value?: string }[];
-  issued?: string;
-  effectiveDateTime?: string;
-  conclusion?: string;
-}
-
-export const REPORT_STATUS: Record<string, string> = {
-  registered: "Enregistré",
-  partial: "En attente de validation biologique",
-  preliminary: "Partiellement validé",
-  final: "Validé",
-  amended: "Complété",
-  corrected: "Corrigé",
-  cancelled: "Annulé",
-  "entered-in-error": "Erreur de saisie",
-};
 
 const CHANGED = "sgl:worklist-changed";
 
@@ -92,11 +71,11 @@ export function WorklistPage() {
         // each report as shown: one changed since the list was read is left for a look (never validated blind)
         const now = await fhir<DiagnosticReport>(`DiagnosticReport/${encodeURIComponent(r.id ?? "")}`);
         if (now.meta?.versionId !== r.meta?.versionId) {
-          throw new Error(`le compte rendu ${r.identifier?.[0]?.value ?? r.id} a changé depuis l'affichage de la liste`);
+          throw new Error(`le compte rendu ${requestNumber(r)} a changé depuis l'affichage de la liste`);
         }
         await fhir(`DiagnosticReport/${encodeURIComponent(r.id ?? "")}/$validate-biological`, {
           method: "POST", body: { resourceType: "Parameters", parameter: [] } });
-        done.push(r.identifier?.[0]?.value ?? r.id ?? "");
+        done.push(requestNumber(r));
       }
       setBulk({ busy: false, message: `${done.length} compte(s) rendu(s) validé(s) : ${done.join(", ")}.`, failed: false });
     } catch (e) {
@@ -125,33 +104,27 @@ export function WorklistPage() {
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
-            {reports.map((r) => {
-              const patient = patients.get(r.subject?.reference ?? "") as Patient | undefined;
-              return (
-                <Table.Tr key={r.id}>
-                  <Table.Td>
-                    <Anchor {...linkProps(`/validation/${r.id}`)}>{r.identifier?.[0]?.value ?? r.id}</Anchor>
-                  </Table.Td>
-                  <Table.Td>{patient ? shortName(patient) : r.subject?.display ?? "—"}</Table.Td>
-                  <Table.Td>{r.result?.length ?? 0}</Table.Td>
-                  <Table.Td>{frenchDateTime(r.meta?.lastUpdated)}</Table.Td>
-                  <Table.Td>{REPORT_STATUS[r.status] ?? r.status}</Table.Td>
-                  <Table.Td>
-                    {(blockers.get(r.id ?? "") ?? []).length === 0 ? (
-                      <Checkbox label="Sans anomalie" checked={selected.has(r.id ?? "")}
-                        aria-label={`Sans anomalie : valider ${r.identifier?.[0]?.value ?? r.id} avec les autres`}
-                        onChange={(e) => {
-                          const next = new Set(selected);
-                          if (e.currentTarget.checked) next.add(r.id ?? ""); else next.delete(r.id ?? "");
-                          setSelected(next);
-                        }} />
-                    ) : (
-                      <Text size="sm" data-testid="not-clear">À ouvrir : {blockers.get(r.id ?? "")?.join(", ")}</Text>
-                    )}
-                  </Table.Td>
-                </Table.Tr>
-              );
-            })}
+            {reports.map((r) => (
+              <ReportRow key={r.id} report={r} href={`/validation/${r.id}`}
+                patient={patients.get(r.subject?.reference ?? "") as Patient | undefined}>
+                <Table.Td>{r.result?.length ?? 0}</Table.Td>
+                <Table.Td>{frenchDateTime(r.meta?.lastUpdated)}</Table.Td>
+                <Table.Td>{REPORT_STATUS[r.status] ?? r.status}</Table.Td>
+                <Table.Td>
+                  {(blockers.get(r.id ?? "") ?? []).length === 0 ? (
+                    <Checkbox label="Sans anomalie" checked={selected.has(r.id ?? "")}
+                      aria-label={`Sans anomalie : valider ${requestNumber(r)} avec les autres`}
+                      onChange={(e) => {
+                        const next = new Set(selected);
+                        if (e.currentTarget.checked) next.add(r.id ?? ""); else next.delete(r.id ?? "");
+                        setSelected(next);
+                      }} />
+                  ) : (
+                    <Text size="sm" data-testid="not-clear">À ouvrir : {blockers.get(r.id ?? "")?.join(", ")}</Text>
+                  )}
+                </Table.Td>
+              </ReportRow>
+            ))}
           </Table.Tbody>
         </Table>
       )}

@@ -1,0 +1,174 @@
+"""Benchmark: indexed Observation search through the HTTP API with many Observations stored.
+
+    .venv/bin/python -m bench.search_scale [--observations 1000000] [--searches 300] [--data-dir DIR]
+
+Loading a million Observations through the API takes hours on a small machine, so the benchmark writes
+them the way the store would, directly: each Observation is stamped and turned into its stored document
+by the store's own ``_document`` (resource, search values, sort keys, content hash, as a create writes it)
+and inserted by ``insert_many`` of 1,000 into the ``Observation`` collection, which the store created
+with its indexes. A real ``sgl serve`` then answers ``GET /fhir/Observation?subject=…&code=…`` (1,000
+patients, 20 LOINC codes: about N/20,000 matches per search, first page of 20) over HTTP with a token,
+one request at a time; the same searches through the store in this process (no HTTP, no token) are
+the baseline measured in the same run, interleaved in ten rounds so both meet the same load.
+
+``--data-dir`` keeps the database between runs: a reused one is topped up to ``--observations``, not
+loaded again (so a load stopped half-way can go on). Prints the load rate, p50/p95/p99 and the CPU per search
+(database, `sgl serve`, this process) of each, their ratio, the mean matches per search and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from pymongo.errors import AutoReconnect
+
+from bench.analyzer_ingest import CpuMeter, cpu_seconds, out, percentile
+from bench.fhir_store import LOINC, observation
+from resources.fhirjson import content_hash
+from resources.interactions import search
+from resources.search.date import now_utc
+from resources.store.mongo import _stamp
+from server.database import Database, open_database
+from server.settings import Settings
+from tests.support.access import role_client
+from tests.support.sgl_server import start_sgl
+
+PATIENTS = 1000
+BATCH = 200
+"""Small enough that one insert never holds the database past the driver's 2 s heartbeat on a loaded machine
+(a missed heartbeat clears the connection pool and cancels the statements in flight)."""
+
+
+def stored(database: Database, i: int) -> dict[str, Any]:
+    """The document the store writes for the ``i``-th benchmark Observation (a create: version 1, POST)."""
+    lu = now_utc()
+    body = _stamp({**observation(f"Patient/bench-{i % PATIENTS}", LOINC[(i // PATIENTS) % len(LOINC)],
+                                 4 + (i % 50) / 10, i), "id": f"bench-{i}"}, 1, lu)
+    return database.store._document(body, 1, lu, content_hash(body), "POST")
+
+
+async def load(database: Database, target: int, meter: CpuMeter, minutes: float) -> None:
+    """Top the Observation collection up to ``target`` documents (ids ``bench-<n>``, numbered on), or as
+    many as ``minutes`` of loading allow (the search then runs on what was loaded, and says so)."""
+    collection = database.db["Observation"]
+    start_count = await collection.estimated_document_count()
+    if start_count >= target:
+        out(f"{start_count} Observations already stored: nothing to load")
+        return
+    meter.start()
+    start = time.perf_counter()
+    report = start
+    loaded = cancelled = 0
+    while start_count + loaded < target:
+        if time.perf_counter() - start > minutes * 60:
+            out(f"load stopped after {minutes} minutes, below the {target} asked")
+            break
+        try:  # counted before each batch: an ordered insert cut short wrote a prefix of its batch
+            loaded = await collection.estimated_document_count() - start_count
+            first = start_count + loaded
+            await collection.insert_many([stored(database, i) for i in range(first, min(first + BATCH, target))])
+            loaded = min(first + BATCH, target) - start_count
+        except AutoReconnect:
+            cancelled += 1
+            await asyncio.sleep(1)
+        if time.perf_counter() - report > 60:
+            report = time.perf_counter()
+            out(f"  {start_count + loaded} stored ({loaded / (report - start):.0f} docs/s), "
+                f"load average {os.getloadavg()}")
+    elapsed = time.perf_counter() - start
+    out(f"loaded {loaded} Observations in {elapsed:.0f} s ({cancelled} batches cut by a missed heartbeat and "
+        f"resumed): {loaded / elapsed:.0f} docs/s, "
+        f"{len(await collection.index_information())} indexes; CPU per document: {meter.per(loaded)}")
+
+
+class Cpu:
+    """CPU the database, ``sgl serve`` and this process (the in-process store search, the HTTP client) spent
+    inside ``measure`` blocks: what a search costs whatever the machine's load."""
+
+    def __init__(self) -> None:
+        self.seconds = {"db": 0.0, "sgl": 0.0, "bench": 0.0}
+
+    @contextlib.contextmanager
+    def measure(self, pids: dict[str, int]) -> Iterator[None]:
+        before = {name: cpu_seconds(pid) for name, pid in pids.items()} | {"bench": time.process_time()}
+        yield
+        after = {name: cpu_seconds(pid) for name, pid in pids.items()} | {"bench": time.process_time()}
+        for name in self.seconds:
+            self.seconds[name] += after[name] - before[name]
+
+    def per(self, units: int) -> str:
+        return ", ".join(f"{name} {seconds * 1000 / units:.2f} ms" for name, seconds in self.seconds.items())
+
+
+def summary(label: str, seconds: list[float]) -> float:
+    ms = sorted(x * 1000 for x in seconds)
+    p95 = percentile(ms, 0.95)
+    out(f"{label:<34} {len(ms)} searches: p50 {statistics.median(ms):6.2f} ms, p95 {p95:6.2f} ms, "
+        f"p99 {percentile(ms, 0.99):6.2f} ms")
+    return p95
+
+
+async def main(args: argparse.Namespace) -> None:
+    data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="sgl-bench-search-")) / "var"
+    server = start_sgl(data_dir)
+    database = await open_database(Settings(data_dir=server.data_dir))
+    try:
+        out(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()}; data dir {data_dir}")
+        meter = CpuMeter(server, database)
+        await load(database, args.observations, meter, args.load_minutes)
+        total = await database.db["Observation"].estimated_document_count()
+        rng = random.Random(7)
+        queries = [[("subject", f"Patient/bench-{rng.randrange(PATIENTS)}"),
+                    ("code", f"http://loinc.org|{rng.choice(LOINC)}")] for _ in range(args.searches)]
+        http: list[float] = []
+        store: list[float] = []
+        matches: list[int] = []
+        spent = {"http": Cpu(), "store": Cpu()}
+        async with role_client(server.base, server.data_dir, "biologiste-responsable", timeout=60) as fhir:
+            await fhir.get("Observation", params=queries[0])  # token and first connection, outside the measure
+            await search(database.store, "Observation", queries[0], base="http://bench/fhir")
+            rounds = 10
+            for r in range(rounds):
+                share = queries[r::rounds]
+                with spent["http"].measure(meter.pids):
+                    for pairs in share:
+                        begin = time.perf_counter()
+                        response = await fhir.get("Observation", params=pairs)
+                        http.append(time.perf_counter() - begin)
+                        response.raise_for_status()
+                        matches.append(sum(e["search"]["mode"] == "match" for e in response.json().get("entry", [])))
+                with spent["store"].measure(meter.pids):
+                    for pairs in share:
+                        begin = time.perf_counter()
+                        await search(database.store, "Observation", pairs, base="http://bench/fhir")
+                        store.append(time.perf_counter() - begin)
+        out(f"Observations stored: {total}; mean matches per search (first page of 20): "
+            f"{statistics.mean(matches):.1f}")
+        p95 = summary("HTTP GET Observation?subject&code", http)
+        out(f"{'':<34} CPU per search: {spent['http'].per(len(http))}")
+        base = summary("  store search in-process (baseline)", store)
+        out(f"{'':<34} CPU per search: {spent['store'].per(len(store))}")
+        out(f"ratio p95 HTTP / store: {p95 / base:.2f}")
+        out(f"load average after: {os.getloadavg()}")
+    finally:
+        await database.close()
+        server.stop()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--observations", type=int, default=1_000_000)
+    parser.add_argument("--searches", type=int, default=300)
+    parser.add_argument("--load-minutes", type=float, default=120.0, help="stop loading after this long")
+    parser.add_argument("--data-dir", help="keep (or reuse and top up) the database here")
+    asyncio.run(main(parser.parse_args()))
