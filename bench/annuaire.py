@@ -61,6 +61,7 @@ async def _raw_insert(data: Path, ps: Path) -> tuple[int, float]:
     database = await open_database(Settings(data_dir=data))
     documents, seconds = 0, 0.0
     targets = {t: database.db[f"bench_raw_{t}"] for t in TYPES}
+    written: set[str] = set()
     try:
         for target in targets.values():
             await target.drop()
@@ -71,8 +72,11 @@ async def _raw_insert(data: Path, ps: Path) -> tuple[int, float]:
                     if not isinstance(row, Rejected):
                         act = activity(row, [])
                         for res in (act.practitioner, act.role, act.organization):
-                            if res:
+                            # each resource once per run, as the load writes it (a site shared by many lines, a
+                            # person whose two lines fall on both sides of a batch boundary here)
+                            if res and res["id"] not in written:
                                 batch[res["resourceType"]][res["id"]] = res
+                                written.add(res["id"])
                     if n % RAW_BATCH == 0:
                         documents, seconds = await _insert_batch(database.store, targets, batch, documents, seconds)
                 documents, seconds = await _insert_batch(database.store, targets, batch, documents, seconds)
