@@ -15,6 +15,7 @@ the values itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -52,33 +53,137 @@ BACKFILLS = (
 )
 
 
-async def _fill(db: AsyncDatabase[Any], fill: Backfill) -> int:
+FLOOR = datetime(2026, 11, 1)
+"""No document this store wrote is older (its first version dates from 2026-11-26); anything older is read in one
+last window."""
+EPOCH = datetime(1970, 1, 1)
+TARGET = 500
+"""Documents a window should hold: the database decodes a window whole, so its memory follows this, not the
+collection's size."""
+FIRST_WIDTH = timedelta(seconds=1)
+MAX_WIDTH = timedelta(days=1)
+MIN_WIDTH = timedelta(milliseconds=1)
+"""``lu``'s precision: a window cannot be narrower (a transaction's resources share one instant)."""
+
+
+class Windows:
+    """The width of the next window, from how many documents the last one held: it aims at ``target``
+    documents, grows at most twofold (across an empty span) and shrinks as far as the last window's density says."""
+
+    def __init__(self, target: int = TARGET) -> None:
+        self.target = target
+        self.width = FIRST_WIDTH
+
+    def after(self, found: int) -> None:
+        factor = 2.0 if found == 0 else min(2.0, self.target / found)
+        self.width = max(MIN_WIDTH, min(MAX_WIDTH, self.width * factor))
+
+
+class Progress:
+    """Where each type's walk is, kept in the backfill's marker document (``at.<key>``) after every window, so a
+    start-up killed midway resumes at the last window it finished; deleting the marker starts again."""
+
+    def __init__(self, db: AsyncDatabase[Any], marker: str) -> None:
+        self.db = db
+        self.marker = marker
+
+    async def position(self, key: str) -> datetime | None:
+        doc = await self.db[MIGRATIONS].find_one({"_id": self.marker}, {f"at.{key}": 1})
+        at = ((doc or {}).get("at") or {}).get(key)
+        return at if isinstance(at, datetime) else None
+
+    async def advance(self, key: str, at: datetime, updated: int) -> None:
+        await self.db[MIGRATIONS].update_one({"_id": self.marker},
+                                             {"$set": {f"at.{key}": at}, "$inc": {"documents": updated}},
+                                             upsert=True)
+
+
+def _has_element(doc: dict[str, Any], element: str) -> bool:
+    node: Any = doc
+    for part in element.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    return True
+
+
+def _changes(fill: Backfill, doc: dict[str, Any]) -> dict[str, Any]:
+    if fill.elements and not any(_has_element(doc, e) for e in fill.elements):
+        return {}
+    values, _, _ = search_document(doc["r"])
+    stored = doc.get("s") or {}
+    changes: dict[str, Any] = {f"s.{n}": values[n] for n in fill.params if n in values and stored.get(n) != values[n]}
+    others = other_patient_references(doc["r"], values) if fill.patient_links else []
+    if others and doc.get(links.FIELD) != others:
+        changes[links.FIELD] = others
+    return changes
+
+
+async def _origin(db: AsyncDatabase[Any], marker: str) -> datetime:
+    """Where the walks start: the earliest date the ``_migrations`` markers hold (a database created by a version
+    with markers has its documents after it; an older one was in use up to it, so windows sized from the
+    documents just before it grow into the quiet past), kept in the marker so that a resumed run uses it again."""
+    doc = await db[MIGRATIONS].find_one({"_id": marker}, {"origin": 1})
+    if doc is not None and isinstance(doc.get("origin"), datetime):
+        return doc["origin"]  # type: ignore[no-any-return]
+    dates = [d["done"] for d in await db[MIGRATIONS].find({}, {"done": 1}).to_list(1000)
+             if isinstance(d.get("done"), datetime)]
+    origin = max(FLOOR, min(dates, default=now_utc()))
+    await db[MIGRATIONS].update_one({"_id": marker}, {"$set": {"origin": origin}}, upsert=True)
+    return origin
+
+
+async def _window(db: AsyncDatabase[Any], fill: Backfill, rtype: str, low: datetime, high: datetime) -> tuple[int, int]:
+    """Documents read and updated in ``low <= lu < high`` (both ends bounded, so an index range: the database
+    decodes that window only; an element filter such as ``$exists`` would not be indexed and is applied here)."""
+    found = await db[rtype].find({"lu": {"$gte": low, "$lt": high}},
+                                 {"r": 1, "v": 1, "s": 1, links.FIELD: 1}).to_list()
+    written = 0
+    for doc in found:
+        changes = _changes(fill, doc)
+        if changes:
+            result = await db[rtype].update_one({"_id": doc["_id"], "v": doc["v"]}, {"$set": changes})
+            written += result.modified_count
+    return len(found), written
+
+
+async def _fill_type(db: AsyncDatabase[Any], fill: Backfill, rtype: str, progress: Progress, key: str,
+                     origin: datetime, target: int) -> int:
+    """Walk ``rtype`` from ``origin`` back to the past, then from ``origin`` up to now, window by window,
+    recording the position after each window."""
+    if await db[rtype].estimated_document_count() == 0:
+        return 0
     updated = 0
-    for rtype in fill.types:
-        query = {"$or": [{e: {"$exists": True}} for e in fill.elements]} if fill.elements else {}
-        found = db[rtype].find(query, {"r": 1, "v": 1, "s": 1, links.FIELD: 1})
-        async for doc in found:
-            values, _, _ = search_document(doc["r"])
-            stored = doc.get("s") or {}
-            changes: dict[str, Any] = {f"s.{n}": values[n] for n in fill.params
-                                       if n in values and stored.get(n) != values[n]}
-            others = other_patient_references(doc["r"], values) if fill.patient_links else []
-            if others and doc.get(links.FIELD) != others:
-                changes[links.FIELD] = others
-            if changes:
-                result = await db[rtype].update_one({"_id": doc["_id"], "v": doc["v"]}, {"$set": changes})
-                updated += result.modified_count
+    windows = Windows(target)
+    low = await progress.position(f"{key}-past") or origin
+    while low > EPOCH:
+        high, low = low, (max(FLOOR, low - windows.width) if low > FLOOR else EPOCH)
+        read, written = await _window(db, fill, rtype, low, high)
+        updated += written
+        windows.after(read)
+        await progress.advance(f"{key}-past", low, written)
+    end = now_utc() + MIN_WIDTH  # later writes store their own values
+    windows = Windows(target)
+    high = await progress.position(f"{key}-since") or origin
+    while high < end:
+        low, high = high, min(high + windows.width, end)
+        read, written = await _window(db, fill, rtype, low, high)
+        updated += written
+        windows.after(read)
+        await progress.advance(f"{key}-since", high, written)
     return updated
 
 
-async def backfill_search_values(db: AsyncDatabase[Any]) -> int:
-    """Run each backfill not yet marked done; how many documents were updated."""
+async def backfill_search_values(db: AsyncDatabase[Any], *, target: int = TARGET) -> int:
+    """Run each backfill not yet marked done; how many documents were updated (by this run)."""
     updated = 0
     for marker in dict.fromkeys(f.marker for f in BACKFILLS):
-        if await db[MIGRATIONS].find_one({"_id": marker}) is not None:
+        if (await db[MIGRATIONS].find_one({"_id": marker, "done": {"$exists": True}})) is not None:
             continue
-        count = sum([await _fill(db, f) for f in BACKFILLS if f.marker == marker])
-        await db[MIGRATIONS].update_one({"_id": marker}, {"$set": {"done": now_utc(), "documents": count}},
-                                        upsert=True)
-        updated += count
+        origin = await _origin(db, marker)
+        progress = Progress(db, marker)
+        for n, fill in enumerate(f for f in BACKFILLS if f.marker == marker):
+            for rtype in fill.types:
+                updated += await _fill_type(db, fill, rtype, progress, f"{n}-{rtype}", origin, target)
+        await db[MIGRATIONS].update_one({"_id": marker}, {"$set": {"done": now_utc()}}, upsert=True)
     return updated
