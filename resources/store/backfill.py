@@ -62,20 +62,24 @@ TARGET = 500
 collection's size."""
 FIRST_WIDTH = timedelta(seconds=1)
 MAX_WIDTH = timedelta(days=1)
+EMPTY_GROWTH = 1.25
 MIN_WIDTH = timedelta(milliseconds=1)
 """``lu``'s precision: a window cannot be narrower (a transaction's resources share one instant)."""
 
 
 class Windows:
     """The width of the next window, from how many documents the last one held: it aims at ``target``
-    documents, grows at most twofold (across an empty span) and shrinks as far as the last window's density says."""
+    documents: it grows at most twofold (by a quarter after an empty one) and shrinks as far as the last window's
+    density says."""
 
     def __init__(self, target: int = TARGET) -> None:
         self.target = target
         self.width = FIRST_WIDTH
 
     def after(self, found: int) -> None:
-        factor = 2.0 if found == 0 else min(2.0, self.target / found)
+        # across an empty span the density ahead is unknown: widening slowly keeps the first window that meets a
+        # burst of writes about a quarter of the quiet span it crossed
+        factor = EMPTY_GROWTH if found == 0 else min(2.0, self.target / found)
         self.width = max(MIN_WIDTH, min(MAX_WIDTH, self.width * factor))
 
 
