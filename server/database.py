@@ -35,6 +35,11 @@ CONNECT_TIMEOUT_MS = 10_000
 (PyMongo clears the pool with ``interrupt_connections``). At 2 s a database merely starved of CPU (two cores,
 documents rendering) failed in-flight commits with ``_OperationCancelled``. A dead database is still found at
 once (the connection is refused or reset), and a request waits at most ``SERVER_SELECTION_TIMEOUT_MS`` for one."""
+MAX_IDLE_TIME_MS = 240_000
+"""A pooled connection idle longer than this is dropped by the driver before use. SecantusDB closes a client
+connection idle for 300 s (``DEFAULT_CLIENT_IDLE_TIMEOUT_S``), and the driver does not see it before writing on
+it: the first write after a quiet five minutes (a lab at night) failed with "connection closed" (writes are not
+retried on the embedded database). Load balancers in front of MongoDB close idle connections too."""
 RETRY_AFTER_S = 5
 """What a refused caller is told to wait (HTTP ``Retry-After``): about the time a dead embedded database takes to
 come back."""
@@ -74,7 +79,8 @@ class Database:
             await asyncio.to_thread(self.embedded.stop)
 
 
-def make_client(uri: str, *, embedded: bool = False, credentials: Credentials | None = None) -> AsyncMongoClient[Any]:
+def make_client(uri: str, *, embedded: bool = False, credentials: Credentials | None = None,
+                max_idle_ms: int | None = MAX_IDLE_TIME_MS) -> AsyncMongoClient[Any]:
     """The one way the server builds its MongoDB client: journaled majority writes, fast failure.
 
     No retryable writes on the embedded database: SecantusDB forgets which writes it already applied
@@ -84,8 +90,10 @@ def make_client(uri: str, *, embedded: bool = False, credentials: Credentials | 
     handlers' idempotency. MongoDB keeps that record durably and replicated: its retries stay on.
 
     ``credentials``: the embedded database's user (passed as options, never in the URI, which gets logged)."""
-    auth = credentials.client_options() if credentials is not None else {}
-    return AsyncMongoClient(uri, **auth, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
+    options: dict[str, Any] = credentials.client_options() if credentials is not None else {}
+    if max_idle_ms is not None:  # None: PyMongo's default, keep idle connections for ever
+        options["maxIdleTimeMS"] = max_idle_ms
+    return AsyncMongoClient(uri, **options, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
                             retryWrites=not embedded, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
                             connectTimeoutMS=CONNECT_TIMEOUT_MS)
 
