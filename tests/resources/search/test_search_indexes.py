@@ -52,3 +52,14 @@ async def test_lab_search_leads_with_the_patient_then_the_code(sgl_db: Database)
                             [("status", "final"), ("code", "http://loinc.org|2345-7"), ("patient", "1")], strict=True)
     assert list(req.filter)[:2] == ["s.subject", "s.code"]
     assert list(req.filter)[-1] == "s.status"
+
+
+async def test_two_words_of_a_name_lead_with_the_index_and_both_must_hold(sgl_db: Database) -> None:
+    """The order form's prescriber search (``name=presc&name=pau``): one index range, no ``$and`` scan, and
+    the second word still filters (re-checked on the documents the first range fetched)."""
+    for family, given in (("PRESCRIPTEUR", "Paul"), ("PRESCRIPTEUR", "Jean"), ("PAULIN", "Marc")):
+        await sgl_db.store.create({"resourceType": "Practitioner", "name": [{"family": family, "given": [given]}]})
+    req = await plan_search(sgl_db.store, "Practitioner", [("name", "presc"), ("name", "pau")], strict=True)
+    assert next(iter(req.filter)) == "s.name" and "$and" not in req.filter and "$or" not in req.filter
+    page = await sgl_db.store.search(req)
+    assert [r["name"][0]["given"] for r in page.matches] == [["Paul"]]
