@@ -53,7 +53,8 @@ export function practitionerQuery(typed: string): string | null {
   }
   const words = text.split(/[\s,'’-]+/).filter(Boolean);
   if (words.join("").length < MIN_LETTERS) return null;
-  return words.map((w) => `name=${encodeURIComponent(w)}`).join("&");
+  // the longest word first: it leads the query (its index range), the others are re-checked on what it found
+  return [...words].sort((a, b) => b.length - a.length).map((w) => `name=${encodeURIComponent(w)}`).join("&");
 }
 
 async function search(typed: string): Promise<Prescriber[]> {
