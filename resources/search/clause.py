@@ -80,8 +80,15 @@ def conjoin(flt: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def combine(clauses: list[Clause]) -> dict[str, Any]:
-    """AND of clauses as one flat filter, the most selective first (it picks the index)."""
+    """AND of clauses as one flat filter, the most selective first (it picks the index).
+
+    A second range on a field already ranged (``name=dupont&name=jean``: two words of one name) would
+    need an explicit ``$and``, which makes SecantusDB scan; it is left to the store's re-check of the
+    documents the first range fetched through the index (its ``element_check``), which decides alone."""
     out: dict[str, Any] = {}
     for clause in sorted(clauses, key=lambda c: c.rank):
-        out = conjoin(out, clause.filter)
+        joined = conjoin(out, clause.filter)
+        if clause.element_check and len(joined.get("$and", [])) > len(out.get("$and", [])):
+            continue
+        out = joined
     return out

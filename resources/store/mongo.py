@@ -54,6 +54,8 @@ _WRITE_RETRIES = 5
 CLAIMS = "_claims"
 """Claim documents of conditional creates (not a FHIR type: no route can read it)."""
 MAX_INCLUDED = 1000
+RECHECK_BATCH_MAX = 2000
+"""The largest batch a search with re-checks reads at once (documents with their resource: bounded memory)."""
 REVISIONS = "_revisions"
 """Write counters of the ``revisioned`` types (not a FHIR type: no route can read it)."""
 
@@ -381,7 +383,9 @@ class MongoFhirStore:
         """Up to ``limit`` documents in sort order that pass the element-range re-checks.
 
         Without re-checks this is one query. With them, batches continue after the last document
-        examined until ``limit`` passed or nothing is left, so a page is never short by mistake.
+        examined until ``limit`` passed or nothing is left, so a page is never short by mistake. Each
+        batch is four times the last (up to ``RECHECK_BATCH_MAX``): a re-check that rejects most of a wide
+        range (``name=mar&name=jea``) costs a few queries, not one per 50 documents of the range.
         """
         coll = self.db[request.resource_type]
         sort = request.sort
@@ -391,13 +395,15 @@ class MongoFhirStore:
         projection = {**projection, **dict.fromkeys(fields, 1), sort[0]: 1}
         out: list[dict[str, Any]] = []
         batch_filter = flt
+        size = max(limit * 2, 50)
         while len(out) < limit:
-            batch = await coll.find(batch_filter, projection=projection, sort=[sort], limit=max(limit * 2, 50),
+            batch = await coll.find(batch_filter, projection=projection, sort=[sort], limit=size,
                                     session=session).to_list()
             out += [d for d in batch if all(c.holds(d) for c in request.checked)]
-            if len(batch) < max(limit * 2, 50):
+            if len(batch) < size:
                 break
             batch_filter = conjoin(flt, keyset.after(sort, keyset.key_of(batch[-1], sort[0])))
+            size = max(size, min(size * 4, RECHECK_BATCH_MAX))
         return out[:limit]
 
     async def search(self, request: SearchRequest, *, session: StoreSession | None = None) -> SearchPage:

@@ -145,13 +145,28 @@ test("a request from the catalogue, its tube labels (PDF), reception scan first,
   await page.getByRole("button", { name: "Enregistrer la demande" }).click();
   await page.getByText("Choisissez le prescripteur.").waitFor();
   assert.deepEqual(orders, [], "nothing sent before the form is complete");
-  await page.getByRole("combobox", { name: "Prescripteur" }).selectOption({ label: fixture.ids.prescriber });
+  // the prescriber, searched as one types: two homonyms, told apart by their place; picked with the keyboard
+  await page.getByRole("combobox", { name: "Prescripteur" }).click();
+  await page.keyboard.type("presc pau");
+  const options = page.getByRole("listbox", { name: "Prescripteurs trouvés" }).getByRole("option");
+  await options.nth(1).waitFor();
+  const proposed = await options.allInnerTexts();
+  assert.equal(proposed.length, 2, `two homonyms proposed: ${JSON.stringify(proposed)}`);
+  assert.ok(proposed.every((o) => o.startsWith(fixture.ids.prescriber)), JSON.stringify(proposed));
+  const elsewhere = proposed.findIndex((o) => o.includes("Lyon"));
+  assert.ok(elsewhere >= 0 && proposed[elsewhere].includes("Médecine générale"), JSON.stringify(proposed));
+  for (let i = 0; i < 1 - elsewhere; i += 1) await page.keyboard.press("ArrowDown"); // to the one not in Lyon
+  await page.keyboard.press("Enter");
+  await page.getByText(`Choisi : ${fixture.ids.prescriber}`).waitFor();
+  assert.equal(await options.count(), 0, "the list closes once a prescriber is chosen");
   await assertAccessible(page, "nouvelle demande");
   await screenshot(page, "demande-nouvelle");
   await page.getByRole("button", { name: "Enregistrer la demande" }).click();
   const tubeTable = page.getByRole("table", { name: "Tubes de la demande" });
   await tubeTable.waitFor();
   assert.equal(orders.length, 1);
+  assert.deepEqual(orders[0].parameter.find((p) => p.name === "requester").valueReference,
+    { reference: fixture.ids.prescriberRole }, "the chosen homonym's role is what the form sends");
   assert.deepEqual(orders[0].parameter.filter((p) => p.name === "exam").map((p) => p.valueCoding.code), ["GLY", "NFS"]);
   const accessions = await page.getByTestId("accession").allInnerTexts();
   assert.equal(accessions.length, 2, "serum and whole-blood tubes");

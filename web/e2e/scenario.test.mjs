@@ -56,7 +56,10 @@ test("the secretary records a request for the qualified patient; validation is n
   await page.keyboard.type("gly");
   await page.getByRole("list", { name: "Examens proposés" }).getByRole("button", { name: "Glycémie" }).waitFor();
   await page.keyboard.press("Enter");
-  await page.getByRole("combobox", { name: "Prescripteur" }).selectOption({ label: fixture.ids.prescriber });
+  await page.getByRole("combobox", { name: "Prescripteur" }).fill("10000000001"); // the prescriber's RPPS
+  await page.getByRole("option", { name: fixture.ids.prescriber }).waitFor();
+  await page.getByRole("combobox", { name: "Prescripteur" }).press("Enter");
+  await page.getByText(`Choisi : ${fixture.ids.prescriber}`).waitFor();
   await shot(page, "scenario-1-demande");
   await page.getByRole("button", { name: "Enregistrer la demande" }).click();
   await page.getByRole("table", { name: "Tubes de la demande" }).waitFor();

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from facades.annuaire.systems import G15_PROFESSION, R38_SPECIALTY
 from facades.hl7v2 import MllpClient
 from facades.insi import SimulatorHandle, start_insi_simulator
 from server.access import accounts
@@ -88,7 +89,27 @@ async def reception(reception_server: SglProcess) -> dict[str, str]:
             "resourceType": "PractitionerRole", "practitioner": {"reference": f"Practitioner/{doctor.json()['id']}"},
             "telecom": [{"system": "email", "value": PRESCRIBER_MSS}]})
         assert role.status_code == 201, role.text
-    return {"prescriber": "Dr PRESCRIPTEUR Paul", "mllp": str(reception_server.mllp_port)}
+        await _homonym(http)
+    return {"prescriber": "Dr PRESCRIPTEUR Paul", "prescriberRole": f"PractitionerRole/{role.json()['id']}",
+            "mllp": str(reception_server.mllp_port)}
+
+
+async def _homonym(http: httpx.AsyncClient) -> None:
+    """Another Dr PRESCRIPTEUR Paul, a general practitioner in Lyon, shaped like an Annuaire Santé activity: the
+    order form must tell the two apart by what and where."""
+    doctor = await http.post("/fhir/Practitioner", json={
+        "resourceType": "Practitioner", "name": [{"family": "PRESCRIPTEUR", "given": ["Paul"], "prefix": ["Dr"]}],
+        "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.1", "value": "810000000002"}]})
+    site = await http.post("/fhir/Organization", json={
+        "resourceType": "Organization", "name": "Centre de santé des Terreaux",
+        "address": [{"line": ["3 place des Terreaux"], "postalCode": "69001", "city": "Lyon"}]})
+    assert doctor.status_code == site.status_code == 201, (doctor.text, site.text)
+    role = await http.post("/fhir/PractitionerRole", json={
+        "resourceType": "PractitionerRole", "practitioner": {"reference": f"Practitioner/{doctor.json()['id']}"},
+        "organization": {"reference": f"Organization/{site.json()['id']}"},
+        "code": [{"coding": [{"system": G15_PROFESSION, "code": "10", "display": "Médecin"}]}],
+        "specialty": [{"coding": [{"system": R38_SPECIALTY, "code": "SM54", "display": "Médecine générale (SM)"}]}]})
+    assert role.status_code == 201, role.text
 
 
 @asynccontextmanager

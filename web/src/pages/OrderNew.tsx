@@ -7,9 +7,10 @@ import { useEffect, useMemo, useState, type KeyboardEvent } from "react";
 import {
   Alert, Badge, Button, Checkbox, CloseButton, Group, Loader, NativeSelect, Paper, Stack, Table, Text, TextInput, Title,
 } from "@mantine/core";
-import { call, fhir, included, matches, type Bundle, type CodeableConcept, type FhirResource, type Reference } from "../api";
+import { call, fhir, matches, type Bundle, type CodeableConcept, type FhirResource, type Reference } from "../api";
 import { shortName, type Patient } from "../identity";
 import { linkProps } from "../router";
+import { PrescriberPicker, type Prescriber } from "./PrescriberPicker";
 
 const CATALOGUE = "https://opensgl.org/fhir/CodeSystem/catalogue";
 const ACCESSION = "https://opensgl.org/fhir/sid/accession";
@@ -20,7 +21,6 @@ interface Specimen extends FhirResource {
   type?: CodeableConcept;
   container?: { type?: CodeableConcept }[];
 }
-interface Prescriber { reference: string; label: string }
 
 function examOf(def: FhirResource): Exam | null {
   const code = ((def.code as CodeableConcept | undefined)?.coding ?? []).find((c) => c.system === CATALOGUE)?.code;
@@ -29,17 +29,6 @@ function examOf(def: FhirResource): Exam | null {
   const synonyms = ((def.extension ?? []) as { url: string; valueString?: string }[])
     .filter((e) => e.url.endsWith("/synonym")).map((e) => e.valueString ?? "");
   return { code, title: String(def.title ?? code), topic: topics[0]?.display ?? "", synonyms };
-}
-
-function prescribers(bundle: Bundle): Prescriber[] {
-  const people = included(bundle);
-  return matches(bundle).map((role) => {
-    const who = people.get((role.practitioner as Reference | undefined)?.reference ?? "") as
-      { name?: { family?: string; given?: string[]; prefix?: string[] }[] } | undefined;
-    const name = who?.name?.[0];
-    const label = name ? [name.prefix?.[0] ?? "", name.family ?? "", ...(name.given ?? [])].join(" ").trim() : role.id;
-    return { reference: `PractitionerRole/${role.id}`, label: label ?? "" };
-  });
 }
 
 /** Now in the browser's local time, as a datetime-local field holds it. */
@@ -56,10 +45,9 @@ const REFUSALS = [
 export function OrderNewPage({ patientId }: { patientId: string }) {
   const [patient, setPatient] = useState<Patient | null>(null);
   const [exams, setExams] = useState<Exam[] | null>(null);
-  const [roles, setRoles] = useState<Prescriber[] | null>(null);
   const [filter, setFilter] = useState("");
   const [chosen, setChosen] = useState<Exam[]>([]);
-  const [requester, setRequester] = useState("");
+  const [requester, setRequester] = useState<Prescriber | null>(null);
   const [collected, setCollected] = useState(localNow());
   const [priority, setPriority] = useState("routine");
   const [refusals, setRefusals] = useState<string[]>([]);
@@ -74,8 +62,6 @@ export function OrderNewPage({ patientId }: { patientId: string }) {
     fhir<Bundle>("ActivityDefinition?status=active&_count=500").then(
       (b) => setExams(matches(b).map(examOf).filter((e): e is Exam => e !== null)
         .sort((a, b) => a.title.localeCompare(b.title, "fr"))), (e: Error) => setFailure(e.message));
-    fhir<Bundle>("PractitionerRole?_include=PractitionerRole:practitioner&_count=200").then(
-      (b) => setRoles(prescribers(b)), (e: Error) => setFailure(e.message));
   }, [patientId]);
   useEffect(() => () => { if (label) URL.revokeObjectURL(label.url); }, [label]);
 
@@ -87,7 +73,7 @@ export function OrderNewPage({ patientId }: { patientId: string }) {
   }, [exams, filter, chosen]);
 
   if (failure && !patient) return <Alert color="red" role="alert">{failure}</Alert>;
-  if (!patient || !exams || !roles) return <Loader aria-label="Chargement du catalogue" />;
+  if (!patient || !exams) return <Loader aria-label="Chargement du catalogue" />;
 
   const add = (exam: Exam) => {
     setChosen((c) => [...c, exam]);
@@ -113,7 +99,7 @@ export function OrderNewPage({ patientId }: { patientId: string }) {
     try {
       const parameter = [
         { name: "patient", valueReference: { reference: `Patient/${patientId}` } },
-        { name: "requester", valueReference: { reference: requester } },
+        { name: "requester", valueReference: { reference: requester?.reference ?? "" } },
         ...chosen.map((e) => ({ name: "exam", valueCoding: { system: CATALOGUE, code: e.code } })),
         { name: "collected", valueDateTime: new Date(collected).toISOString() },
         { name: "priority", valueCode: priority },
@@ -214,9 +200,7 @@ export function OrderNewPage({ patientId }: { patientId: string }) {
         </Group>
       </Paper>
       <Group align="flex-start">
-        <NativeSelect label="Prescripteur" value={requester} error={errors.requester}
-          onChange={(e) => setRequester(e.currentTarget.value)}
-          data={[{ value: "", label: "— choisir —" }, ...roles.map((r) => ({ value: r.reference, label: r.label }))]} />
+        <PrescriberPicker value={requester} onChange={setRequester} error={errors.requester} />
         <TextInput type="datetime-local" label="Prélevé le" value={collected} error={errors.collected}
           onChange={(e) => setCollected(e.currentTarget.value)} />
         <NativeSelect label="Priorité" value={priority} onChange={(e) => setPriority(e.currentTarget.value)}
