@@ -10,6 +10,7 @@ import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from resources.store.base import SearchPage, StoreSession
 from resources.store.indexes import current_indexes, history_indexes
 from resources.store.mongo import MongoFhirStore
 from server.database import Database
-from server.worklist_events import WATCHED, WorklistEvents
+from server.worklist_events import RECOUNT_S, WATCHED, WorklistEvents
 
 pytestmark = pytest.mark.db
 
@@ -87,14 +88,25 @@ async def _next(stream: AsyncIterator[bytes]) -> dict[str, Any] | None:
                 return data
 
 
-async def test_news_not_counts_decide_when_the_poller_counts_and_sends(store: CountingStore) -> None:
-    kept = await store.create(received(1.0))
-    dropped = await store.create(received(2.0))
-    events = WorklistEvents(poll_s=0.02, heartbeat_s=0.5)
+@asynccontextmanager
+async def _listening(store: CountingStore, *, poll_s: float, heartbeat_s: float, recount_s: float = RECOUNT_S
+                     ) -> AsyncIterator[tuple[WorklistEvents, AsyncIterator[bytes]]]:
+    """A poller on ``store`` and one user's stream of it, both closed at the end."""
+    events = WorklistEvents(poll_s=poll_s, heartbeat_s=heartbeat_s, recount_s=recount_s)
     events.bind(store)
     events.admit("user:thomas")
     stream = events.stream("user:thomas")
     try:
+        yield events, stream
+    finally:
+        await stream.aclose()
+        await events.close()
+
+
+async def test_news_not_counts_decide_when_the_poller_counts_and_sends(store: CountingStore) -> None:
+    kept = await store.create(received(1.0))
+    dropped = await store.create(received(2.0))
+    async with _listening(store, poll_s=0.02, heartbeat_s=0.5) as (events, stream):
         first = await _next(stream)
         assert first is not None and first["counts"]["received"] == 2
         counted = len(store.counted)
@@ -111,9 +123,6 @@ async def test_news_not_counts_decide_when_the_poller_counts_and_sends(store: Co
         await store.delete("Observation", dropped.id)
         after = await _next(stream)
         assert after is not None and after["counts"]["received"] == 1
-    finally:
-        await stream.aclose()
-        await events.close()
     assert events.open == {}
 
 
@@ -125,11 +134,7 @@ async def test_a_write_stamped_before_it_commits_is_still_counted(
         store: CountingStore, stamped_ago: timedelta, recount_s: float) -> None:
     """A version whose time was stamped before the poller looked (a transaction committing after its stamp, or
     a tool stamping its own time) is not lost: counted at the next turn, or at the next recount."""
-    events = WorklistEvents(poll_s=0.02, heartbeat_s=30, recount_s=recount_s)
-    events.bind(store)
-    events.admit("user:thomas")
-    stream = events.stream("user:thomas")
-    try:
+    async with _listening(store, poll_s=0.02, heartbeat_s=30, recount_s=recount_s) as (_, stream):
         first = await _next(stream)
         assert first is not None and first["counts"]["received"] == 0
         body = {**received(3.0), "id": str(uuid.uuid4())}
@@ -137,6 +142,3 @@ async def test_a_write_stamped_before_it_commits_is_still_counted(
                                                                  now_utc() - stamped_ago, "digest", "POST"))
         moved = await _next(stream)
         assert moved is not None and moved["counts"]["received"] == 1
-    finally:
-        await stream.aclose()
-        await events.close()

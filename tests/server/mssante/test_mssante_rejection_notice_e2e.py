@@ -87,6 +87,17 @@ async def _notices(client: httpx.AsyncClient, specimen: str) -> list[dict[str, A
     return [e["resource"] for e in answer.json().get("entry", ()) if e["search"]["mode"] == "match"]
 
 
+async def _posted_refused(dl: DeliveryLab, patient: str, requester: str, accession: str
+                          ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A tube POSTed already refused for a new request of ``requester``: the request and the one notice."""
+    request = await _request(dl, patient, requester)
+    made = await dl.lab.client.post("Specimen", json=_tube(patient, f"ServiceRequest/{request['id']}", accession,
+                                                             "unsatisfactory"))
+    assert made.status_code == 201, made.text
+    [notice] = await _notices(dl.lab.client, f"Specimen/{made.json()['id']}")
+    return request, notice
+
+
 async def _deliveries(client: httpx.AsyncClient, notice: str) -> list[dict[str, Any]]:
     answer = await client.get(f"Communication/{notice}/$deliveries")
     assert answer.status_code == 200, answer.text
@@ -157,11 +168,7 @@ async def test_a_tube_created_already_refused_notifies_once(
         dl: DeliveryLab, operator: OperatorProcess, patient: str) -> None:
     address = "dr.creation@cabinet-notice.mssante.fr"
     requester = await doctor(dl.lab, 71, address)
-    request = await _request(dl, patient, requester)
-    made = await dl.lab.client.post("Specimen", json=_tube(patient, f"ServiceRequest/{request['id']}", "2612050002",
-                                                             "unsatisfactory"))
-    assert made.status_code == 201, made.text
-    [notice] = await _notices(dl.lab.client, f"Specimen/{made.json()['id']}")
+    request, notice = await _posted_refused(dl, patient, requester, "2612050002")
     assert notice["recipient"] == [{"reference": requester}]
     assert notice["basedOn"] == [{"reference": f"ServiceRequest/{request['id']}"}]
     await _until(dl.lab.client, notice["id"], _delivered)
@@ -193,11 +200,7 @@ async def test_a_transaction_bundle_with_the_order_and_a_refused_tube_notifies_i
 async def test_a_requester_without_mssante_address_is_shown_not_sent_then_sent_once_it_is_known(
         dl: DeliveryLab, operator: OperatorProcess, patient: str) -> None:
     requester = await doctor(dl.lab, 73, "secretariat@cabinet-sans-mss.fr")  # an ordinary mail: not MSSanté
-    request = await _request(dl, patient, requester)
-    made = await dl.lab.client.post("Specimen", json=_tube(patient, f"ServiceRequest/{request['id']}", "2612050004",
-                                                             "unsatisfactory"))
-    assert made.status_code == 201, made.text
-    [notice] = await _notices(dl.lab.client, f"Specimen/{made.json()['id']}")
+    _, notice = await _posted_refused(dl, patient, requester, "2612050004")
     [unsent] = await _deliveries(dl.lab.client, notice["id"])
     assert unsent["state"] == "failed" and unsent["unsent"] == "no-address"
     assert "aucune adresse MSSanté" in unsent["last_answer"]
@@ -225,11 +228,7 @@ async def test_a_requester_without_mssante_address_is_shown_not_sent_then_sent_o
 async def test_a_bounced_notice_fails_with_the_operators_answer_and_a_task(
         dl: DeliveryLab, operator: OperatorProcess, patient: str) -> None:
     requester = await doctor(dl.lab, 74, UNKNOWN)
-    request = await _request(dl, patient, requester)
-    made = await dl.lab.client.post("Specimen", json=_tube(patient, f"ServiceRequest/{request['id']}", "2612050005",
-                                                             "unsatisfactory"))
-    assert made.status_code == 201, made.text
-    [notice] = await _notices(dl.lab.client, f"Specimen/{made.json()['id']}")
+    _, notice = await _posted_refused(dl, patient, requester, "2612050005")
     # the operator takes the mail, then its bounce (DSN) comes back over IMAP: the notice is failed, with why
     [failed] = await _until(dl.lab.client, notice["id"], lambda f: len(f) == 1 and f[0]["state"] == "failed")
     assert "unsent" not in failed and failed["receipt"]["status"] == "failed"
