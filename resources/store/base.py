@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeAlias
 
 from pymongo.asynchronous.client_session import AsyncClientSession
 
+from resources.errors import NotFound
 from resources.search.query import SearchRequest
 
 StoreSession: TypeAlias = AsyncClientSession
@@ -97,3 +98,13 @@ class FhirStore(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[StoreSession]:
         """All-or-nothing scope; a conflict with a concurrent transaction surfaces as ``WriteConflict``."""
         ...
+
+
+async def read_or_none(store: FhirStore, resource_type: str, rid: str, *,
+                       session: StoreSession | None = None) -> dict[str, Any] | None:
+    """The current resource, or None when there is none: for readers that follow a reference which may point
+    nowhere (a report withdrawn, a patient merged away) and carry on without it."""
+    try:
+        return (await store.read(resource_type, rid, session=session)).resource
+    except NotFound:
+        return None

@@ -22,10 +22,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resources.errors import NotFound
 from resources.search.date import now_utc
 from resources.store.backfill import MIGRATIONS
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, read_or_none
 from server.delivery.channel import Action, DeliverySettings, Resource
 from server.delivery.facts import Site, facts_of, record_version, route_of
 from server.delivery.outbox import COLLECTION
@@ -37,22 +36,15 @@ QUIET_DAYS = 400
 _VERSIONED = (Action.PUBLISH.value, Action.REPLACE.value)
 
 
-async def _read(store: FhirStore, rtype: str, rid: str) -> Resource | None:
-    try:
-        return (await store.read(rtype, rid)).resource
-    except NotFound:
-        return None
-
-
 async def _backfill_one(db: AsyncDatabase[Any], store: FhirStore, site: Site, delivery: dict[str, Any]) -> bool:
-    report = await _read(store, "DiagnosticReport", str(delivery.get("report_id", ""))) or {
+    report = await read_or_none(store, "DiagnosticReport", str(delivery.get("report_id", ""))) or {
         "id": delivery.get("report_id", "")}
     patient_ref = str(delivery.get("patient") or "")
     kind, _, pid = patient_ref.partition("/")
-    patient = (await _read(store, kind, pid) if kind == "Patient" and pid else None) or {}
+    patient = (await read_or_none(store, kind, pid) if kind == "Patient" and pid else None) or {}
 
     async def read(rtype: str, rid: str) -> Resource | None:
-        return await _read(store, rtype, rid)
+        return await read_or_none(store, rtype, rid)
 
     settings = DeliverySettings.from_dict(delivery.get("settings") or {})
     facts = await facts_of(report, patient, settings, read, site)

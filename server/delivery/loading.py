@@ -17,8 +17,7 @@ import base64
 from typing import Any
 
 from resources.codes import PATIENT_COPY_ID_PREFIX
-from resources.errors import NotFound
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, read_or_none
 from server.delivery.channel import Action, DeliveryItem, DeliverySettings, DocumentSet, Resource, StoredDocument
 from server.delivery.notices import notice_set
 
@@ -26,17 +25,11 @@ FORMATS = ("n3", "n1", "pdf")
 LEVEL = {"n3": "", "n1": ".n1", "pdf": ".pdf"}
 
 
-async def _read(store: FhirStore, rtype: str, rid: str) -> Resource | None:
-    try:
-        return (await store.read(rtype, rid)).resource
-    except NotFound:
-        return None
-
-
 async def _document(store: FhirStore, report_id: str, fmt: str, version: int,
                     prefix: str = "") -> StoredDocument | None:
     ident = f"{report_id}-{prefix}{fmt}-v{version}"
-    binary, reference = await _read(store, "Binary", ident), await _read(store, "DocumentReference", ident)
+    binary = await read_or_none(store, "Binary", ident)
+    reference = await read_or_none(store, "DocumentReference", ident)
     if binary is None or reference is None:
         return None
     master = reference.get("masterIdentifier") or {}
@@ -71,7 +64,7 @@ def delivery_item(stored: dict[str, Any]) -> DeliveryItem:
 
 async def _patient(store: FhirStore, reference: str) -> Resource | None:
     kind, _, rid = reference.partition("/")
-    return await _read(store, kind, rid) if kind == "Patient" and rid else None
+    return await read_or_none(store, kind, rid) if kind == "Patient" and rid else None
 
 
 async def document_set(store: FhirStore, item: DeliveryItem) -> DocumentSet:
@@ -81,13 +74,13 @@ async def document_set(store: FhirStore, item: DeliveryItem) -> DocumentSet:
         merged = str(item.extra.get("merged") or "")
         return DocumentSet({}, await _patient(store, item.patient_id) or {}, (), {},
                            merged_patient=await _patient(store, merged) if merged else None)
-    report = await _read(store, "DiagnosticReport", item.report_id) or {"resourceType": "DiagnosticReport",
+    report = await read_or_none(store, "DiagnosticReport", item.report_id) or {"resourceType": "DiagnosticReport",
                                                                          "id": item.report_id}
     patient = await _patient(store, item.patient_id)
     results = []
     for ref in report.get("result", ()):
         kind, _, rid = str(ref.get("reference", "")).partition("/")
-        found = await _read(store, kind, rid) if kind == "Observation" else None
+        found = await read_or_none(store, kind, rid) if kind == "Observation" else None
         if found is not None:
             results.append(found)
     patient_copy = item.extra.get("audience") == "patient"

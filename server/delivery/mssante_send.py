@@ -33,9 +33,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from facades.mssante import MssMessageInvalid, patient_address
 from resources.codes import DOCUMENTS_STATUS_URL, REPORT_WITHDRAWN
-from resources.errors import Conflict, InvalidInput, NotFound, RuleViolation
+from resources.errors import Conflict, InvalidInput, RuleViolation
 from resources.ins import emittable_ins, identity_status
-from resources.store.base import FhirStore
+from resources.store.base import FhirStore, read_or_none
 from server.delivery.channel import Action, Recipient, Resource
 from server.delivery.facts import Site
 from server.delivery.mssante_channel import NAME, delivery_recipient, dossier_requests
@@ -103,10 +103,7 @@ class ManualSend:
         self.db, self.store, self.site = db, store, site
 
     async def _read(self, rtype: str, rid: str) -> Resource | None:
-        try:
-            return (await self.store.read(rtype, rid)).resource
-        except NotFound:
-            return None
+        return await read_or_none(self.store, rtype, rid)
 
     async def _professional(self, reference: str, i: int) -> MailRecipient:
         party = await read_party(self._read, reference)

@@ -20,8 +20,7 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resources.errors import NotFound
-from resources.store.base import FhirStore, StoreSession
+from resources.store.base import FhirStore, StoreSession, read_or_none
 from server.delivery.channel import Action, DeliveryItem, DeliverySettings, DocumentSet, Notice, Resource
 from server.delivery.facts import route_of
 from server.delivery.outbox import COLLECTION, FAILED, idempotency_key, new_delivery
@@ -44,7 +43,7 @@ class NoticeDeliveries:
         about = next((str(a.get("reference")) for a in communication.get("about", ())), "")
 
         async def read(rtype: str, rid: str) -> Resource | None:
-            return await _read(self.store, rtype, rid, session)
+            return await read_or_none(self.store, rtype, rid, session=session)
 
         written = []
         for recipient in communication.get("recipient", ()):
@@ -79,13 +78,6 @@ class NoticeDeliveries:
         return {"state": FAILED, "unsent": NO_ADDRESS, "last_answer": why, "task": task["id"]}
 
 
-async def _read(store: FhirStore, rtype: str, rid: str, session: StoreSession | None = None) -> Resource | None:
-    try:
-        return (await store.read(rtype, rid, session=session)).resource
-    except NotFound:
-        return None
-
-
 async def notice_set(store: FhirStore, item: DeliveryItem) -> DocumentSet:
     """What a ``NOTICE`` delivery sends, read back now: the Communication, its tube, its patient and the address
     (the stored one, else the directory's now)."""
@@ -93,11 +85,11 @@ async def notice_set(store: FhirStore, item: DeliveryItem) -> DocumentSet:
         kind, _, rid = str(value or "").partition("/")
         return kind, rid
 
-    communication = await _read(store, *reference(item.extra.get("notice"))) or {}
-    specimen = await _read(store, *reference(item.extra.get("specimen"))) or {}
-    patient = await _read(store, *reference(item.patient_id)) if item.patient_id else None
+    communication = await read_or_none(store, *reference(item.extra.get("notice"))) or {}
+    specimen = await read_or_none(store, *reference(item.extra.get("specimen"))) or {}
+    patient = await read_or_none(store, *reference(item.patient_id)) if item.patient_id else None
     address = str(item.extra.get("address") or "") or None
     if address is None:
-        party = await read_party(lambda t, i: _read(store, t, i), item.recipient)
+        party = await read_party(lambda t, i: read_or_none(store, t, i), item.recipient)
         address = mssante_address(*party) if party else None
     return DocumentSet({}, patient or {}, (), {}, notice=Notice(communication, specimen, address))

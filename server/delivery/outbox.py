@@ -18,10 +18,9 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from resources.errors import NotFound
 from resources.interactions.search import plan_search
 from resources.search.date import now_utc
-from resources.store.base import FhirStore, StoreSession
+from resources.store.base import FhirStore, StoreSession, read_or_none
 from server.delivery.channel import Action, Channel, DeliverySettings, DocumentEvent, Recipient, Resource
 from server.delivery.dmp_blocking import dmp_block_reason
 from server.delivery.dmp_settings import dmp_block, dmp_visibility
@@ -159,10 +158,7 @@ class Outbox:
         return patient_ref, patient or {}
 
     async def _read(self, session: StoreSession | None, rtype: str, rid: str) -> Resource | None:
-        try:
-            return (await self.store.read(rtype, rid, session=session)).resource
-        except NotFound:
-            return None
+        return await read_or_none(self.store, rtype, rid, session=session)
 
     async def _write(self, session: StoreSession | None, key: str, channel: str, recipient: str, extra: dict[str, Any],
                      action: Action, report: Resource, version: int, patient: str,
