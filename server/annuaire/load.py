@@ -115,8 +115,8 @@ class DirectoryLoad:
         self._mss_seen: list[Hashes] = []
         self._accepted = 0
         self.bulk_first = True
-        """Insert first when nothing of the previous batch was stored (False: always look up first, as
-        before the bulk path; the tests compare both)."""
+        """Insert first at the start and while nothing of the previous batch was stored (False: always look up
+        first, as before the bulk path; the tests compare both)."""
         self._bulk: dict[str, bool] = {}
         self._addresses = True
 
@@ -199,11 +199,12 @@ class DirectoryLoad:
         return out
 
     async def _apply(self, rtype: str, resources: dict[str, dict[str, Any]]) -> None:
-        """Write one batch of ``rtype``. While the previous batch found none of its ids stored (a first load, or
-        past the part an interrupted one wrote), the batch is inserted in bulk without reading anything first
-        and only the ids already stored (the insert refuses them) are compared; otherwise the stored hashes
-        are looked up first. Either way each resource ends added, changed or unchanged exactly once."""
-        if self._bulk.get(rtype, False):
+        """Write one batch of ``rtype``. The first batch, and every batch after one that found none of its ids
+        stored (a first load, or past the part an interrupted one wrote), is inserted in bulk without reading
+        anything first, and only the ids already stored (the insert refuses them) are compared; after a batch
+        that found some stored (a reload) the stored hashes are looked up first. Either way each resource ends
+        added, changed or unchanged exactly once."""
+        if self._bulk.get(rtype, self.bulk_first):
             present = await self.store.create_missing(list(resources.values()))
             self.report.count(rtype, "added", len(resources) - len(present))
             self._bulk[rtype] = not present
