@@ -161,7 +161,8 @@ async def phase(lab: Lab2, kinds: tuple[str, ...], args: argparse.Namespace, met
 
 
 async def main(args: argparse.Namespace) -> None:
-    server = start_sgl(Path(tempfile.mkdtemp(prefix="sgl-bench-busy-")) / "var")
+    server = start_sgl(Path(tempfile.mkdtemp(prefix="sgl-bench-busy-")) / "var",
+                       env={"SGL_DOCUMENT_WARMUP": "1"})  # as a production server starts
     people = ActAs(server)
     database: Database | None = None
     try:
