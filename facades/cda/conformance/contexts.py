@@ -8,7 +8,7 @@ context is not in one of the recognised shapes, the rule is compiled the plain w
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 HL7_NS = "urn:hl7-org:v3"
 # ``*[cda:templateId/@root='…']``: the shape of most IHE / CI-SIS body rules.
@@ -82,22 +82,31 @@ def may_match_attributes(context: str) -> bool:
 _NAME_STEP = re.compile(r"^(\*|[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)(\[.*\])?$", re.DOTALL)
 
 
-@dataclass
-class PathNode:
-    """One step of the rule paths below an anchor: its children by name (``Q{uri}local`` or ``*``)."""
-
-    children: dict[str, PathNode] = field(default_factory=dict)
-
-
 @dataclass(frozen=True)
 class WalkPlan:
-    """Where the walk may stop: the anchors (``Q{uri}local``) every rule path starts from, and per path
-    (a tuple of names below an anchor) the names of its children the walk must still enter."""
+    """How to walk a schematron whose rule contexts are all paths of child steps from one anchor element
+    (Art-Decor's header schematron: ``//hl7:ClinicalDocument[…]/hl7:recordTarget[…]/…``): the paths that have
+    steps below them (``parents``, anchor first, predicates dropped) and, per parent, which of its children
+    are parents in turn. ``xslt.py`` gives each parent a mode holding only the rules of its children."""
 
-    anchors: tuple[str, ...]
-    stops: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]
-    """(anchor, path below it, children to keep entering): the walk does not enter the other children's
-    subtrees (``xslt.py`` writes one template per entry)."""
+    anchor: str
+    parents: tuple[tuple[str, ...], ...]
+
+    def mode(self, parent: tuple[str, ...]) -> str:
+        return f"sgl:below-{self.parents.index(parent) + 1}"
+
+    def below(self, parent: tuple[str, ...]) -> tuple[str, ...]:
+        """The named children of ``parent`` with steps of their own (the walk continues into those only)."""
+        return tuple(path[-1] for path in self.parents if len(path) == len(parent) + 1 and path[:-1] == parent)
+
+    def modes_of(self, context: str, namespaces: dict[str, str]) -> tuple[str, ...]:
+        """The trie walk's modes a rule with this context belongs to (besides the full walk's)."""
+        modes = []
+        for branch in branches(context):
+            names = _child_path(branch, namespaces) or []
+            modes.append("sgl:root" if not names else "sgl:anchor" if len(names) == 1
+                         else self.mode(tuple(names[:-1])))
+        return tuple(dict.fromkeys(modes))
 
 
 def _eqname(name: str, namespaces: dict[str, str]) -> str | None:
@@ -127,14 +136,12 @@ def _child_path(branch: str, namespaces: dict[str, str]) -> list[str] | None:
 
 
 def walk_plan(contexts: list[str], namespaces: dict[str, str]) -> WalkPlan | None:
-    """Which subtrees the walk need not enter, when every rule context is a path of child steps from an
-    anchor element (Art-Decor's header schematrons: ``//hl7:ClinicalDocument[…]/hl7:author[…]/…``).
-
-    Predicates are ignored, so the paths describe a superset of what the rules match: no element a rule can
-    match is ever below a stop. None (walk everything) as soon as one context has another shape. Below a
-    ``*`` step that has steps of its own, nothing is stopped (an element there is on several paths).
-    """
-    roots: dict[str, PathNode] = {}
+    """The walk by path for these rule contexts, or None when one of them is not ``//anchor[p]/a[q]/…`` (or
+    ``/``), when they do not share one anchor name, or when a ``*`` step has steps below it (an element there
+    would be on two paths). Predicates are ignored: a path stands for a superset of what its rule matches, so
+    an element's rules are all in the mode of its parent's path."""
+    anchors: set[str] = set()
+    parents: dict[tuple[str, ...], None] = {}
     for context in contexts:
         for branch in branches(context):
             names = _child_path(branch, namespaces)
@@ -142,20 +149,11 @@ def walk_plan(contexts: list[str], namespaces: dict[str, str]) -> WalkPlan | Non
                 return None
             if not names:
                 continue
-            node = roots.setdefault(names[0], PathNode())
-            for name in names[1:]:
-                node = node.children.setdefault(name, PathNode())
-    stops: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = []
-
-    def visit(anchor: str, path: tuple[str, ...], node: PathNode) -> None:
-        wildcard = node.children.get("*")
-        if wildcard is not None and wildcard.children:
-            return
-        deeper = tuple(sorted(n for n, child in node.children.items() if n != "*" and child.children))
-        stops.append((anchor, path, deeper))
-        for name in deeper:
-            visit(anchor, (*path, name), node.children[name])
-
-    for anchor, root in sorted(roots.items()):
-        visit(anchor, (), root)
-    return WalkPlan(tuple(sorted(roots)), tuple(stops)) if roots else None
+            anchors.add(names[0])
+            for depth in range(1, len(names)):
+                if names[depth - 1] == "*":
+                    return None
+                parents[tuple(names[:depth])] = None
+    if len(anchors) != 1:
+        return None
+    return WalkPlan(anchors.pop(), tuple(sorted(parents, key=lambda path: (len(path), path))))
