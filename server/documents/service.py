@@ -50,6 +50,7 @@ def start_document_step(ctx: AppContext, outbox: Outbox, runners: Runners) -> No
     size = settings.document_workers or machine_cores()
     pool: ProcessPoolExecutor = document_pool(settings.data_dir, size, warm=settings.document_warmup)
     runners.closers.append(lambda: pool.shutdown(wait=False, cancel_futures=True))
+    ctx.document_pool = pool  # also parses imported CDA ($import-crbio) off the event loop
     if settings.document_warmup:  # every process started and warm before the first report needs it
         warming = asyncio.create_task(warm_pool(pool, size), name="document-pool-warm-up")
 
