@@ -5,8 +5,11 @@
 Loading a million Observations through the API takes hours on a small machine, so the benchmark writes
 them the way the store would, directly: each Observation is stamped and turned into its stored document
 by the store's own ``_document`` (resource, search values, sort keys, content hash, as a create writes it)
-and inserted by ``insert_many`` of 1,000 into the ``Observation`` collection, which the store created
-with its indexes. A real ``sgl serve`` then answers ``GET /fhir/Observation?subject=…&code=…`` (1,000
+and inserted by unordered ``insert_many`` of 1,000, two batches in flight, into the ``Observation``
+collection, which ``sgl serve`` created with its indexes. While loading, the database runs with a 2 GB cache
+(``--load-cache``): with the server's default 256 MB, a 1,000-document transaction wedged WiredTiger's eviction
+after about 20,000 documents (every thread drafted into evicting, the insert stuck for minutes). The server
+is then restarted with its default cache for the searches: it answers ``GET /fhir/Observation?subject=…&code=…`` (1,000
 patients, 20 LOINC codes: about N/20,000 matches per search, first page of 20) over HTTP with a token,
 one request at a time; the same searches through the store in this process (no HTTP, no token) are
 the baseline measured in the same run, interleaved in ten rounds so both meet the same load.
@@ -32,7 +35,7 @@ from typing import Any
 
 from pymongo.errors import AutoReconnect, BulkWriteError
 
-from bench.analyzer_ingest import CpuMeter, cpu_seconds, out, percentile
+from bench.analyzer_ingest import CpuMeter, OpsMeter, cpu_seconds, out, percentile
 from bench.fhir_store import LOINC, observation
 from resources.fhirjson import content_hash
 from resources.interactions import search
@@ -127,10 +130,21 @@ async def load(database: Database, target: int, meter: CpuMeter, minutes: float,
 
 class Cpu:
     """CPU the database, ``sgl serve`` and this process (the in-process store search, the HTTP client) spent
-    inside ``measure`` blocks: what a search costs whatever the machine's load."""
+    inside ``measure`` blocks: what a search costs whatever the machine's load; and the database operations
+    (``serverStatus`` opcounters, ``sgl``'s background pollers included) they sent."""
 
     def __init__(self) -> None:
         self.seconds = {"db": 0.0, "sgl": 0.0, "bench": 0.0}
+        self.ops = dict.fromkeys(OpsMeter.KINDS, 0)
+
+    async def count(self, ops: OpsMeter, before: dict[str, int]) -> None:
+        after = await ops.counters()
+        for kind in self.ops:  # less the serverStatus command that read ``before``
+            self.ops[kind] += after[kind] - before[kind] - (1 if kind == "command" else 0)
+
+    def ops_per(self, units: int) -> str:
+        return ", ".join(f"{kind} {n / units:.2f}" for kind, n in self.ops.items() if n) + \
+            f" (total {sum(self.ops.values()) / units:.2f})"
 
     @contextlib.contextmanager
     def measure(self, pids: dict[str, int]) -> Iterator[None]:
@@ -165,7 +179,7 @@ async def main(args: argparse.Namespace) -> None:
     server = start_sgl(data_dir)  # searched with the cache the server runs with
     database = await open_database(Settings(data_dir=server.data_dir))
     try:
-        meter = CpuMeter(server, database)
+        meter, ops = CpuMeter(server, database), OpsMeter(database)
         total = await database.db["Observation"].estimated_document_count()
         rng = random.Random(7)
         queries = [[("subject", f"Patient/bench-{rng.randrange(PATIENTS)}"),
@@ -180,6 +194,7 @@ async def main(args: argparse.Namespace) -> None:
             rounds = 10
             for r in range(rounds):
                 share = queries[r::rounds]
+                before = await ops.counters()
                 with spent["http"].measure(meter.pids):
                     for pairs in share:
                         begin = time.perf_counter()
@@ -187,17 +202,22 @@ async def main(args: argparse.Namespace) -> None:
                         http.append(time.perf_counter() - begin)
                         response.raise_for_status()
                         matches.append(sum(e["search"]["mode"] == "match" for e in response.json().get("entry", [])))
+                await spent["http"].count(ops, before)
+                before = await ops.counters()
                 with spent["store"].measure(meter.pids):
                     for pairs in share:
                         begin = time.perf_counter()
                         await search(database.store, "Observation", pairs, base="http://bench/fhir")
                         store.append(time.perf_counter() - begin)
+                await spent["store"].count(ops, before)
         out(f"Observations stored: {total}; mean matches per search (first page of 20): "
             f"{statistics.mean(matches):.1f}")
         p95 = summary("HTTP GET Observation?subject&code", http)
         out(f"{'':<34} CPU per search: {spent['http'].per(len(http))}")
+        out(f"{'':<34} database operations per search: {spent['http'].ops_per(len(http))}")
         base = summary("  store search in-process (baseline)", store)
         out(f"{'':<34} CPU per search: {spent['store'].per(len(store))}")
+        out(f"{'':<34} database operations per search: {spent['store'].ops_per(len(store))}")
         out(f"ratio p95 HTTP / store: {p95 / base:.2f}")
         out(f"load average after: {os.getloadavg()}")
     finally:
@@ -212,6 +232,6 @@ if __name__ == "__main__":
     parser.add_argument("--load-minutes", type=float, default=120.0, help="stop loading after this long")
     parser.add_argument("--load-cache", default="2G",
                         help="the database's cache while loading (SGL_DB_CACHE_SIZE; the search runs with the default)")
-    parser.add_argument("--writers", type=int, default=3, help="batches in flight at once while loading")
+    parser.add_argument("--writers", type=int, default=2, help="batches in flight at once while loading")
     parser.add_argument("--data-dir", help="keep (or reuse and top up) the database here")
     asyncio.run(main(parser.parse_args()))
