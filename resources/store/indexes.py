@@ -17,7 +17,7 @@ from resources.search.params import params_for
 
 # Compound indexes (stored fields, in index order) for the searches a lab runs all day.
 COMPOUND_INDEXES: dict[str, list[tuple[str, ...]]] = {
-    "Observation": [("s.subject", "s.code"), ("s.subject", "k.date")],
+    "Observation": [("s.subject", "s.code"), ("s.subject", "k.date"), ("s.specimen", "s.status")],
     "DiagnosticReport": [("s.subject", "k.issued")],
     "ServiceRequest": [("s.subject", "k.authored")],
 }
