@@ -15,16 +15,17 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.support import crbio_samples as samples
-from tests.support.delivery_lab import DEADLINE_S, DeliveryLab, delivery_lab
+from tests.support.delivery_lab import DEADLINE_S, DeliveryLab
 from tests.support.mssante_dossiers import body_text, doctor
-from tests.support.mssante_operator import OperatorProcess, start_operator_process
+from tests.support.mssante_operator import OperatorProcess
+from tests.support.mssante_site import mssante_fixtures
 from tests.support.worklist import worklist
 
 BAL = "labo-resultats@labo-notice.mssante.fr"
@@ -37,18 +38,8 @@ UNKNOWN = "dr.parti@cabinet-ferme.mssante.fr"
 """An address whose box does not exist: the operator answers with a bounce (DSN)."""
 
 
-@pytest.fixture(scope="module")
-def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
-    handle = start_operator_process(tmp_path_factory.mktemp("mss-notice-op") / "pki", BAL, unknown=(UNKNOWN,))
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(scope="module")
-async def dl(tmp_path_factory: pytest.TempPathFactory, operator: OperatorProcess) -> AsyncIterator[DeliveryLab]:
-    env = operator.env(SGL_MSS_LABEL="Laboratoire des Tilleuls", SGL_MSS_RECEIPTS_POLL="1")
-    async with delivery_lab(tmp_path_factory.mktemp("mss-notice") / "var", env) as lab:
-        yield lab
+operator, dl = mssante_fixtures("mss-notice", BAL, unknown=(UNKNOWN,), SGL_MSS_LABEL="Laboratoire des Tilleuls",
+                                SGL_MSS_RECEIPTS_POLL="1")
 
 
 @pytest.fixture(scope="module")
