@@ -97,7 +97,8 @@ def _incoming(result: Result, order: Order, message: Message, source: str, code:
         run_at=_fhir_time(result.completed_at or result.started_at or header.timestamp),
         source=f"{source} ({sender or 'unnamed analyzer'})", test_name=result.test.name, comparator=comparator,
         units=result.units.strip(), reference_range=result.reference_range,
-        flags=tuple(f for f in result.abnormal_flags.split(d.repeat) if f), instrument_status=result.status)
+        flags=tuple(f for f in result.abnormal_flags.split(d.repeat) if f), instrument_status=result.status,
+        comments=tuple(text for text in (d.component.join(c.text).strip() for c in result.comments) if text))
 
 
 def results_handler(ingest: ResultIngest, options: Callable[[Message], PartnerOptions] = options_for,

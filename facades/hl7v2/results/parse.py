@@ -87,8 +87,26 @@ def _code_position(obx: Segment, choice: TestCodeComponent) -> int:
     return 1
 
 
+def _notes(message: Hl7Message) -> dict[int, tuple[str, ...]]:
+    """NTE-3 of the NTE segments following each OBX (keyed by the OBX's identity), repetitions as lines:
+    an analyzer's "hemolysed sample" or "clot detected" belongs to the result it follows."""
+    out: dict[int, list[str]] = {}
+    owner: Segment | None = None
+    for seg in message.segments():
+        if seg.name == "OBX":
+            owner = seg
+        elif seg.name == "NTE" and owner is not None:
+            field = seg.field(3)
+            text = "\n".join(field.value(1, 1, r) for r in range(1, len(field) + 1)).strip()
+            if text:
+                out.setdefault(id(owner), []).append(text)
+        else:
+            owner = None
+    return {key: tuple(texts) for key, texts in out.items()}
+
+
 def _result(message: Hl7Message, obx: Segment, ctx: _Context, zone: tzinfo, choice: TestCodeComponent,
-            sub_id: str) -> LabResult:
+            sub_id: str, notes: tuple[str, ...] = ()) -> LabResult:
     loc = message.locate(obx)
     first = _code_position(obx, choice)
     code = obx.field(3).value(first).strip()
@@ -114,7 +132,7 @@ def _result(message: Hl7Message, obx: Segment, ctx: _Context, zone: tzinfo, choi
         status=obx.get("11").strip().upper(),
         observed_at=fhir_datetime(obx.get("14") or obr_time, replace(loc, field=14), zone=zone),
         analyzed_at=fhir_datetime(obx.get("19"), replace(loc, field=19), zone=zone),
-        location=loc, patient=_patient(ctx.pid),
+        location=loc, patient=_patient(ctx.pid), comments=notes,
     )
 
 
@@ -176,6 +194,7 @@ def parse_results(message: Hl7Message, *, zone: tzinfo = LAB_ZONE,
                             ErrorLocation("MSH", 1, 9), code=UNSUPPORTED_MESSAGE_TYPE)
     sent_at = fhir_datetime(message.msh.get("7"), ErrorLocation("MSH", 1, 7), zone=zone)
     pending = _groups(message, kind)
+    notes = _notes(message)
     results: list[LabResult] = []
     refused: list[RefusedResult] = []
     for (obx, ctx), sub_id in zip(pending, _sub_ids(message, pending), strict=True):
@@ -183,7 +202,7 @@ def parse_results(message: Hl7Message, *, zone: tzinfo = LAB_ZONE,
             if ctx.obr is None:
                 raise Hl7ParseError("OBX before any OBR or SPM segment", message.locate(obx),
                                     code=SEGMENT_SEQUENCE_ERROR)
-            results.append(_result(message, obx, ctx, zone, test_code, sub_id))
+            results.append(_result(message, obx, ctx, zone, test_code, sub_id, notes.get(id(obx), ())))
         except Hl7ParseError as exc:
             refused.append(_refused(message, obx, ctx, exc, sub_id))
     return ResultMessage(control_id=message.control_id, sending_application=message.msh.get("3.1"),
