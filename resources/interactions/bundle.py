@@ -16,7 +16,7 @@ from resources.errors import InvalidInput, Issue, SglError
 from resources.fhirjson import instant
 from resources.interactions.common import check_body_type, check_type
 from resources.interactions.create import conditional_key, create, created, prepare_create
-from resources.interactions.delete import delete
+from resources.interactions.delete import conditional_delete, delete
 from resources.interactions.outcome import Outcome
 from resources.interactions.read import read, vread
 from resources.interactions.search import matching_ids, search
@@ -101,10 +101,7 @@ async def _run(store: FhirStore, e: _Entry, *, base: str, session: StoreSession 
         return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session, write_rule=write_rule)
     if e.method == "DELETE":
         if e.rid is None:
-            ids = await matching_ids(store, e.rtype, e.query, session=session)
-            for rid in ids[:1]:
-                await delete(store, e.rtype, rid, session=session, write_rule=write_rule)
-            return Outcome(204)
+            return await conditional_delete(store, e.rtype, e.query, session=session, write_rule=write_rule)
         return await delete(store, e.rtype, e.rid, if_match=e.if_match, session=session, write_rule=write_rule)
     if e.rid is None:
         return Outcome(200, await search(store, e.rtype, parse_qsl(e.query), base=base, access=access))
