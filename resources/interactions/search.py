@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from resources.errors import Issue, PreconditionFailed, operation_outcome
 from resources.interactions.common import check_type
+from resources.interactions.ins_search import check_ins_search
 from resources.interactions.write_rules import AccessCheck, check_access
 from resources.search.elements import subset
 from resources.search.query import MAX_CHAIN_MATCHES, SearchRequest, plan
@@ -19,6 +20,7 @@ def chain_resolver(store: FhirStore, session: StoreSession | None = None, access
     role without it which patients exist (an analyzer probing names through ``ServiceRequest``)."""
     async def resolve(rtype: str, pairs: list[tuple[str, str]]) -> list[str]:
         check_access(access, rtype, "read")
+        check_ins_search(rtype, pairs, access)
         req = await plan(rtype, pairs, strict=True, resolve_chain=resolve)
         return await store.search_ids(req, limit=MAX_CHAIN_MATCHES + 1, session=session)
     return resolve
@@ -52,6 +54,7 @@ async def search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, 
     """A searchset Bundle; in ``session``'s transaction when given (its own writes included)."""
     check_type(rtype)
     check_access(access, rtype, "read")
+    check_ins_search(rtype, pairs, access)
     req = await plan_search(store, rtype, pairs, strict=strict, session=session, access=access)
     for inc in req.includes:
         if inc.target_type:
