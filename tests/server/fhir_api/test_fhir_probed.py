@@ -51,3 +51,29 @@ async def test_if_none_match_uses_the_weak_comparison(fhir: httpx.AsyncClient) -
                for tag in ('W/"1"', '"1"', "*", 'W/"7", W/"1"', 'W/"2"')]
     assert [a.status_code for a in answers] == [304, 304, 304, 304, 200]
     assert answers[1].headers["ETag"] == 'W/"1"' and answers[1].content == b""
+
+
+async def test_a_transaction_resolves_conditional_references_or_fails(fhir: httpx.AsyncClient) -> None:
+    """Found by probing: ``"subject": {"reference": "Patient?identifier=...|IPP"}`` in a transaction was stored as
+    written, an Observation no ``subject=Patient/<id>`` search finds."""
+    one, twin, text = f"CR1-{uuid.uuid4().hex[:8]}", f"CR2-{uuid.uuid4().hex[:8]}", f"probe-{uuid.uuid4().hex[:8]}"
+    rid = await _patient(fhir, one)
+    await _patient(fhir, twin)
+    await _patient(fhir, twin)
+
+    def transaction(ipp: str) -> dict[str, object]:
+        return {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"request": {"method": "POST", "url": "Observation"},
+             "resource": {"resourceType": "Observation", "status": "final", "code": {"text": text},
+                          "subject": {"reference": f"Patient?identifier={IPP}|{ipp}"}}}]}
+
+    done = await fhir.post("", json=transaction(one))
+    assert done.status_code == 200, done.text
+    assert done.json()["entry"][0]["resource"]["subject"] == {"reference": f"Patient/{rid}"}
+    found = await fhir.get("Observation", params={"subject": f"Patient/{rid}"})
+    assert [e["resource"]["code"]["text"] for e in found.json()["entry"]] == [text]
+    for ipp, why in ((twin, "several"), ("CR-NOBODY", "no")):
+        failed = await fhir.post("", json=transaction(ipp))
+        assert failed.status_code == 412 and f"matches {why} Patient" in failed.text, failed.text
+        assert failed.json()["issue"][0]["expression"][0] == "Bundle.entry[0]"
+    assert (await fhir.get("Observation", params={"subject": f"Patient/{rid}"})).json()["total"] == 1
