@@ -15,6 +15,9 @@ is returned in ``refused`` with its reason and location, and the others are read
 The test code is OBX-3.1, or OBX-3.4 (the alternate identifier) when 3.1 is empty, as many
 instruments send it (``test_code="primary"`` or ``"alternate"`` pins one). OBX-4 tells apart repeated
 OBX-3; when it is empty, the n-th repeat (n >= 2) of a test code on one tube is told apart as ``#n``.
+OBX-11 ``W`` (post the original as wrong: sent for the wrong patient) and ``D`` (delete the result) are refused
+with their reason, never applied silently: a W carrying the same value as the stored result used to be taken for a
+resend and ACKed AA, the wrong result left in place; on the worklist a person decides.
 Units (OBX-6) written ``10^3/uL`` with an unescaped component separator are read back whole (a first
 component that is a bare power of ten followed by a component starting with a digit).
 """
@@ -29,6 +32,7 @@ from typing import Literal
 from facades.hl7v2.errors import (
     REQUIRED_FIELD_MISSING,
     SEGMENT_SEQUENCE_ERROR,
+    TABLE_VALUE_NOT_FOUND,
     UNSUPPORTED_MESSAGE_TYPE,
     Hl7ParseError,
 )
@@ -42,6 +46,8 @@ RESULT_MESSAGES = (("ORU", "R01"), ("ORU", "R30"), ("ORU", "R32"), ("OUL", "R22"
 SPECIMEN_FIRST = (("OUL", "R22"), ("OUL", "R23"))
 TestCodeComponent = Literal["auto", "primary", "alternate"]
 _POWER_OF_TEN_UNIT = re.compile(r"^\d+$")
+WITHDRAWING_STATUSES = {"W": "post the original result as wrong", "D": "delete the result"}
+"""OBX-11 values (HL7 table 0085) that take a result back rather than give one."""
 
 
 @dataclass
@@ -117,6 +123,11 @@ def _result(message: Hl7Message, obx: Segment, ctx: _Context, zone: tzinfo, choi
     if not specimen:
         raise Hl7ParseError("no specimen id for this result (SPM-2, SAC-3, OBR-3 and OBR-2 are empty)", loc,
                             code=REQUIRED_FIELD_MISSING)
+    status = obx.get("11").strip().upper()
+    if status in WITHDRAWING_STATUSES:
+        raise Hl7ParseError(f"OBX-11 {status} ({WITHDRAWING_STATUSES[status]}) is not applied automatically: the "
+                            "stored result stays as it is until a biologist acts on this worklist entry",
+                            replace(loc, field=11), code=TABLE_VALUE_NOT_FOUND)
     field5 = obx.field(5)
     typed = typed_value(obx.get("2").strip().upper(), field5, replace(loc, field=5), zone=zone)
     obr_time = ctx.obr.get("7") if ctx.obr is not None else ""

@@ -51,6 +51,16 @@ async def test_nte_remarks_are_stored_and_a_repeated_coded_value_is_refused_with
     [task] = await worklist(fhir, tube.accession)
     assert any("KLEPNE^Klebsiella pneumoniae" in r for r in task_inputs(task)["received"])
 
+    # the analyzer then posts the glucose as wrong (OBX-11 W, same value): refused with its reason, not a resend
+    wrong = message.replace("|N|||F|||||||BIO1|", "|N|||W|||||||BIO1|")
+    wrong = wrong.replace(message.split("|")[9], "W" + uuid.uuid4().hex[:8])
+    with pytest.raises(NackReceived) as refused:
+        await mllp.send(wrong.split("\rOBX|2")[0] + "\r")
+    [err] = refused.value.ack.segments("ERR")
+    assert (err.get("2.1"), err.get("2.3"), err.get("3.1")) == ("OBX", "11", "103") and "OBX-11 W" in err.get(8)
+    assert len(await worklist(fhir, tube.accession)) == 2
+    assert [o["valueQuantity"]["value"] for o in (await stored(fhir, tube.specimen_id)).values()] == [1.02]
+
 
 async def test_astm_comments_and_a_value_with_components_are_stored_whole(sgl_server: SglProcess,
                                                                           fhir: httpx.AsyncClient) -> None:

@@ -101,3 +101,13 @@ def test_nte_after_an_obx_are_that_result_s_comments_and_nowhere_else() -> None:
     glu, urea = msg.results
     assert glu.comments == ("Hémolyse modérée & lipémie\nindice H=2", "Résultat après dilution 1/2")
     assert urea.comments == ()
+
+
+@pytest.mark.parametrize("status", ["W", "D", "w"])
+def test_a_result_posted_as_wrong_or_deleted_is_refused_at_obx_11_not_taken_for_a_resend(status: str) -> None:
+    """Found by probing the MLLP listener: an OBX-11 ``W`` repeating a stored value was ACKed AA as a resend."""
+    msg = parse_results(parse(ORU.replace("|1.02|g/L|0.70-1.10|N|||F|", f"|1.02|g/L|0.70-1.10|N|||{status}|")))
+    [refused] = msg.refused
+    assert (refused.location.expression(), refused.code) == ("OBX[1]-11", 103) and refused.test_code == "GLU"
+    assert f"OBX-11 {status.upper()}" in refused.diagnostics and "not applied automatically" in refused.diagnostics
+    assert [r.test_code for r in msg.results] == ["UREA", "COMM"]
