@@ -23,7 +23,7 @@ from resources.search.params import params_for
 # tubes (analyzer ingest, unmatched results); the open unmatched-result Tasks (worklist events, workbench); a
 # patient's critical-value calls; a dossier's consents by channel or by status (each order).
 COMPOUND_INDEXES: dict[str, list[tuple[str, ...]]] = {
-    "Observation": [("s.subject", "s.code"), ("s.subject", "k.date")],
+    "Observation": [("s.subject", "s.code"), ("s.subject", "k.date"), ("s.specimen", "s.status")],
     "DiagnosticReport": [("s.subject", "k.issued")],
     "ServiceRequest": [("s.subject", "k.authored"), ("s.status", "s.specimen")],
     "Task": [("s.code", "s.status")],

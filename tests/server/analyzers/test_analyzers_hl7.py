@@ -232,6 +232,36 @@ async def test_rerun_asked_by_the_validation_workflow_fills_its_waiting_observat
     assert rerun["identifier"][0]["value"].endswith("/202611261100000100")
 
 
+async def test_a_placeholder_sent_for_on_several_connections_at_once_is_filled_once_and_no_value_lost(
+        sgl_server, mllp, fhir) -> None:
+    """Of four reruns sent at once on four connections one fills the placeholder, each other is kept as its
+    own measurement (the ingest matches outside its transaction and fills only the version it read; the
+    interleaving is whatever the server does, not forced)."""
+    tube = await new_tube(fhir)
+    await mllp.send(oru(tube.accession, glu("4.90")))
+    [first] = await observations(fhir, tube)
+    waiting = {key: first[key] for key in ("basedOn", "category", "code", "subject", "specimen")}
+    waiting.update(resourceType="Observation", status="registered")
+    placeholder = (await fhir.post("Observation", json=waiting)).json()
+    values = ["4.81", "4.82", "4.83", "4.84"]
+
+    async def analyzer(n: int) -> str:
+        client = MllpClient("127.0.0.1", sgl_server.mllp_port, read_timeout=120)
+        try:
+            ack = await client.send(oru(tube.accession, glu(values[n], run=f"2026112611{n:02d}00+0100")))
+            return str(ack.segment("MSA").get(1))
+        finally:
+            await client.close()
+
+    assert await asyncio.gather(*(analyzer(n) for n in range(4))) == ["AA"] * 4
+    runs = await observations(fhir, tube)
+    stored = sorted(str(o["valueQuantity"]["value"]) for o in runs if o["id"] != first["id"])
+    assert stored == values and len(runs) == 5
+    filled = (await fhir.get(f"Observation/{placeholder['id']}")).json()
+    assert filled["status"] == "preliminary" and str(filled["valueQuantity"]["value"]) in values
+    assert filled["meta"]["versionId"] == "2"  # filled once, never overwritten by a second rerun
+
+
 async def test_a_test_code_added_to_the_catalogue_is_matched_by_the_very_next_message(mllp, fhir) -> None:
     """The ingest reads the catalogue through the application's repository, which checks the store's count
     of catalogue writes in each message's transaction: no delay, no reload period."""
