@@ -5,6 +5,7 @@ biologist), clients for any role (``act_as``) and a direct connection to its dat
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,7 +17,7 @@ from server.database import Database, open_database
 from server.retention.envelope import new_master_key
 from server.settings import Settings
 from tests.support.access import ActAs
-from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.sgl_server import SglProcess, share_template, start_sgl
 
 # Every process a test starts (``sgl serve``, CLI commands, simulators) runs this checkout's code, even when
 # the virtualenv's editable install points at another working tree of the repository.
@@ -28,6 +29,44 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PY
 # mtime and size, as always).
 if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
     os.environ.setdefault("PYTHONPYCACHEPREFIX", os.path.join(tempfile.gettempdir(), "opensgl-pycache"))
+
+
+ONE_WORKER_FLAG = "ONE_WORKER"
+"""A conftest that sets ``ONE_WORKER = True`` has a package- or session-scoped server fixture: under pytest-xdist
+(``--dist loadgroup``, scripts/test) every test using it runs in one worker, so that server starts once per run."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In an xdist worker distributing by group: each test file is a group (its module-scoped servers start once),
+    except that the files with a test using a fixture of a ``ONE_WORKER`` conftest form one group per conftest."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    groups: dict[str, str] = {}
+    for item in items:
+        file = item.nodeid.split("::", 1)[0]
+        groups[file] = _shared_server_package(item) or groups.get(file) or file
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid.split("::", 1)[0]]))
+
+
+def _shared_server_package(item: pytest.Item) -> str | None:
+    """The package (conftest's node id) whose ``ONE_WORKER`` server fixture the test uses, if any."""
+    info = getattr(item, "_fixtureinfo", None)
+    for defs in (info.name2fixturedefs.values() if info is not None else ()):
+        widest = defs[-1]
+        module = sys.modules.get(getattr(widest.func, "__module__", ""))
+        if widest.scope in ("package", "session") and getattr(module, ONE_WORKER_FLAG, False):
+            return widest.baseid or "root"
+    return None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_template_per_run(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """pytest-xdist workers (``PYTEST_XDIST_WORKER``) share the template data dir of ``start_sgl``: one build per
+    run instead of one per worker. Their temporary roots (``popen-gwN``) have the run's folder as parent."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        share_template(tmp_path_factory.getbasetemp().parent / "sgl-template")
 
 
 @pytest.fixture(scope="session")

@@ -13,11 +13,17 @@ test process makes it once with a real ``sgl serve`` (started, stopped cleanly),
 later new one start as a copy of it (the database files and their credentials; not the access-token signing key,
 which each server still makes for itself). Tests of the first start itself (provisioning, seed) pass
 ``from_template=False``; a data dir that already holds something is never touched.
+
+Under pytest-xdist the worker processes of one run share one template (``share_template``, called by the root
+conftest with a folder of the run's temporary root): the first worker that needs it builds it under a file lock,
+the others wait for it and copy it, even for their first server. pytest removes that folder with the run's
+other temporary folders.
 """
 
 from __future__ import annotations
 
 import atexit
+import fcntl
 import os
 import shutil
 import signal
@@ -100,28 +106,55 @@ def register_partners(data_dir: Path, partners: Path, env: dict[str, str] | None
 
 TEMPLATE_KEEPS = ("db", "secantus-credentials.json")
 """What of a freshly started and stopped data dir the copies get: the database and the user it was made with."""
+TEMPLATE_READY = "ready"
+"""Written in a shared template's folder once its data dir is complete: a worker that finds it copies, never builds."""
 _template: list[Path] = []
+_shared_root: list[Path] = []
 _new_data_dirs: list[Path] = []
 _template_lock = threading.Lock()
 
 
+def share_template(root: Path) -> None:
+    """Use (or build, once, under a file lock) the template in ``root``, a folder every process of the run sees."""
+    _shared_root[:] = [root]
+
+
+def _shared_template_ready() -> bool:
+    return bool(_shared_root) and (_shared_root[0] / TEMPLATE_READY).is_file()
+
+
 def template_data_dir() -> Path:
-    """This process's template data dir, made at the first call by a real ``sgl serve`` first start."""
+    """The template data dir, made at the first call by a real ``sgl serve`` first start: this process's own,
+    or the run's shared one (built by whichever process asks first, the others waiting on its lock)."""
     with _template_lock:
         if not _template:
-            root = Path(tempfile.mkdtemp(prefix="sgl-template-"))
-            atexit.register(shutil.rmtree, root, ignore_errors=True)
-            data_dir = root / "var"
-            # the process's own environment without the settings a test may have set for itself (SGL_*)
-            plain = {name: value for name, value in os.environ.items() if not name.startswith("SGL_")}
-            code = _launch(data_dir, env=None, timeout=120.0, ports=None, partners=None, base_env=plain).stop()
-            if code != 0:
-                raise RuntimeError(f"the template sgl serve stopped with {code}:\n{_logs(root)}")
-            for entry in data_dir.iterdir():
-                if entry.name not in TEMPLATE_KEEPS:
-                    shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
-            _template.append(data_dir)
+            if _shared_root:
+                root = _shared_root[0]
+                root.mkdir(parents=True, exist_ok=True)
+                with open(root / ".lock", "w") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
+                    if not (root / TEMPLATE_READY).is_file():
+                        _build_template(root)
+                        (root / TEMPLATE_READY).write_text(str(os.getpid()), encoding="ascii")
+            else:
+                root = Path(tempfile.mkdtemp(prefix="sgl-template-"))
+                atexit.register(shutil.rmtree, root, ignore_errors=True)
+                _build_template(root)
+            _template.append(root / "var")
         return _template[0]
+
+
+def _build_template(root: Path) -> None:
+    data_dir = root / "var"
+    shutil.rmtree(data_dir, ignore_errors=True)  # what a build that died half-way left
+    # the process's own environment without the settings a test may have set for itself (SGL_*)
+    plain = {name: value for name, value in os.environ.items() if not name.startswith("SGL_")}
+    code = _launch(data_dir, env=None, timeout=120.0, ports=None, partners=None, base_env=plain).stop()
+    if code != 0:
+        raise RuntimeError(f"the template sgl serve stopped with {code}:\n{_logs(root)}")
+    for entry in data_dir.iterdir():
+        if entry.name not in TEMPLATE_KEEPS:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
 
 
 def _logs(root: Path) -> str:
@@ -137,7 +170,8 @@ def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: flo
     ``from_template`` is off."""
     if from_template and not (data_dir.is_dir() and any(data_dir.iterdir())):
         _new_data_dirs.append(data_dir)
-        if len(_new_data_dirs) > 1:  # a run with a single server (one module on the session's) makes no template
+        # a run with a single server (one module on the session's) makes no template; a shared one made is used
+        if len(_new_data_dirs) > 1 or _shared_template_ready():
             shutil.copytree(template_data_dir(), data_dir, dirs_exist_ok=True)
     return _launch(data_dir, env=env, timeout=timeout, ports=ports, partners=partners)
 
@@ -150,7 +184,8 @@ def _launch(data_dir: Path, *, env: dict[str, str] | None, timeout: float, ports
     sgl = Path(sys.executable).parent / "sgl"
     cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
            "--mllp-port", str(mllp_port), "--astm-port", str(astm_port)]
-    full_env = {**(os.environ if base_env is None else base_env), **(env or {})}
+    # the document pool warms at start-up only where a test asks (SGL_DOCUMENT_WARMUP=1): 3 s CPU per process
+    full_env = {"SGL_DOCUMENT_WARMUP": "0", **(os.environ if base_env is None else base_env), **(env or {})}
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     deadline = time.monotonic() + timeout

@@ -11,6 +11,8 @@ import pytest
 from tests.support.annuaire_files import KIT_PS
 from tests.support.sgl_server import SglProcess, start_sgl
 
+ONE_WORKER = True  # under pytest-xdist the package's tests run in one worker: its server starts once
+
 
 @pytest.fixture(scope="package")
 def directory_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:

@@ -17,7 +17,6 @@ import asyncio
 import base64
 import io
 import zipfile
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
@@ -27,10 +26,11 @@ from lxml import etree
 from facades.cda import validate_cda
 from server.delivery.channel import Action, DeliveryItem, DeliverySettings
 from server.delivery.loading import document_set
-from tests.support.delivery_lab import DeliveryLab, delivery_lab, wait_until
+from tests.support.delivery_lab import DeliveryLab, wait_until
 from tests.support.documents_wait import wait_for_documents
 from tests.support.mssante_dossiers import attachment, doctor, mss, ordered, states
-from tests.support.mssante_operator import OperatorProcess, start_operator_process
+from tests.support.mssante_operator import OperatorProcess
+from tests.support.mssante_site import mssante_fixtures
 from tests.support.pdf_text import pdf_text
 from tests.support.validation_lab import parameters
 
@@ -44,18 +44,8 @@ CDA = {"cda": "urn:hl7-org:v3"}
 AUDIENCE_SYSTEM = "https://opensgl.org/fhir/CodeSystem/crbio-audience"
 
 
-@pytest.fixture(scope="module")
-def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
-    handle = start_operator_process(tmp_path_factory.mktemp("doc02-op") / "pki", BAL)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(scope="module")
-async def site(tmp_path_factory: pytest.TempPathFactory, operator: OperatorProcess) -> AsyncIterator[DeliveryLab]:
-    env = operator.env(SGL_MSS_RECEIPTS_POLL="0.5", SGL_DELIVERY_ATTEMPTS="20")
-    async with delivery_lab(tmp_path_factory.mktemp("doc02") / "var", env) as lab:
-        yield lab
+operator, site = mssante_fixtures("doc02", BAL, lab_fixture="site", SGL_MSS_RECEIPTS_POLL="0.5",
+                                  SGL_DELIVERY_ATTEMPTS="20")
 
 
 def values(answer: httpx.Response) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from tests.support.pki import TestPki, create_test_pki
 from tests.support.sgl_server import start_sgl
 
 EXTRA_KIT_ROWS = "LUNAIRE;JEANNE;JEANNE;F;1950-03-00;63220;2500363220111;47;1.2.250.1.213.1.4.8;00;;jour inconnu\n"
+ONE_WORKER = True  # under pytest-xdist the package's tests run in one worker: its server starts once
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,8 @@ from server.settings import Settings
 from tests.support.access import role_client
 from tests.support.sgl_server import SglProcess, start_sgl
 
+ONE_WORKER = True  # under pytest-xdist the package's tests run in one worker: its server starts once
+
 
 @pytest.fixture(scope="package")
 def feed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:

@@ -15,7 +15,6 @@ import os
 import signal
 import zipfile
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from facades.cda import validate_cda
 from facades.mssante import MssTlsRefused
 from facades.mssante.dev_crl import write_crl
 from facades.mssante.ocsp import check_ocsp
-from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, wait_for, wait_until
+from tests.support.delivery_lab import DeliveryLab, deliveries, wait_for, wait_until
 from tests.support.dossiers import validated_report
 from tests.support.mssante_dossiers import (
     attachment,
@@ -37,7 +36,8 @@ from tests.support.mssante_dossiers import (
     states,
     validated,
 )
-from tests.support.mssante_operator import OperatorProcess, start_operator_process
+from tests.support.mssante_operator import OperatorProcess
+from tests.support.mssante_site import mssante_fixtures
 from tests.support.sgl_server import start_sgl
 from tests.support.validation_lab import parameters
 from tests.support.worklist import worklist
@@ -49,20 +49,10 @@ PATIENT_ADDRESS = f"{INS}@patient.mssante.fr"
 COPIES_TO = "https://opensgl.org/fhir/StructureDefinition/result-copies-to"
 
 
-@pytest.fixture(scope="module")
-def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
-    handle = start_operator_process(tmp_path_factory.mktemp("mss-op") / "pki", BAL,
-                                    unknown=("inconnu@cabinet.mssante.fr",))
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(scope="module")
-async def dl(tmp_path_factory: pytest.TempPathFactory, operator: OperatorProcess) -> AsyncIterator[DeliveryLab]:
-    env = operator.env(SGL_MSS_CONTACT=CONTACT, SGL_MSS_RECEIPTS_POLL="0.5", SGL_DELIVERY_ATTEMPTS="60",
-                       SGL_DELIVERY_LEASE="10", SGL_DELIVERY_TIMEOUT="8")  # a killed server's leases expire soon
-    async with delivery_lab(tmp_path_factory.mktemp("mss-delivery") / "var", env) as lab:
-        yield lab
+# a killed server's leases expire soon (SGL_DELIVERY_LEASE, SGL_DELIVERY_TIMEOUT)
+operator, dl = mssante_fixtures("mss-delivery", BAL, unknown=("inconnu@cabinet.mssante.fr",), SGL_MSS_CONTACT=CONTACT,
+                                SGL_MSS_RECEIPTS_POLL="0.5", SGL_DELIVERY_ATTEMPTS="60", SGL_DELIVERY_LEASE="10",
+                                SGL_DELIVERY_TIMEOUT="8")
 
 
 @pytest.mark.req("SGL.MSS.17")

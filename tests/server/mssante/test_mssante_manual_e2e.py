@@ -8,13 +8,12 @@ import asyncio
 import base64
 import io
 import zipfile
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, wait_until
+from tests.support.delivery_lab import DeliveryLab, deliveries, wait_until
 from tests.support.mssante_dossiers import (
     attachment,
     correspondents_report,
@@ -25,7 +24,8 @@ from tests.support.mssante_dossiers import (
     validate_one,
     validated,
 )
-from tests.support.mssante_operator import OperatorProcess, start_operator_process
+from tests.support.mssante_operator import OperatorProcess
+from tests.support.mssante_site import mssante_fixtures
 from tests.support.validation_lab import issue
 
 BAL = "labo-resultats@chu-opensgl.mssante.fr"
@@ -33,18 +33,7 @@ INS = "279035121518989"
 PATIENT_ADDRESS = f"{INS}@patient.mssante.fr"
 
 
-@pytest.fixture(scope="module")
-def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
-    handle = start_operator_process(tmp_path_factory.mktemp("mss-op-h") / "pki", BAL)
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(scope="module")
-async def dl(tmp_path_factory: pytest.TempPathFactory, operator: OperatorProcess) -> AsyncIterator[DeliveryLab]:
-    env = operator.env(SGL_MSS_AUTOMATIC="false", SGL_MSS_RECEIPTS_POLL="30")
-    async with delivery_lab(tmp_path_factory.mktemp("mss-hospital") / "var", env) as lab:
-        yield lab
+operator, dl = mssante_fixtures("mss-hospital", BAL, SGL_MSS_AUTOMATIC="false", SGL_MSS_RECEIPTS_POLL="30")
 
 
 def _send(*parts: dict[str, Any]) -> dict[str, Any]:

@@ -15,16 +15,17 @@ import json
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.support import crbio_samples as samples
-from tests.support.delivery_lab import DEADLINE_S, DeliveryLab, delivery_lab
+from tests.support.delivery_lab import DEADLINE_S, DeliveryLab
 from tests.support.mssante_dossiers import body_text, doctor
-from tests.support.mssante_operator import OperatorProcess, start_operator_process
+from tests.support.mssante_operator import OperatorProcess
+from tests.support.mssante_site import mssante_fixtures
 from tests.support.worklist import worklist
 
 BAL = "labo-resultats@labo-notice.mssante.fr"
@@ -37,18 +38,8 @@ UNKNOWN = "dr.parti@cabinet-ferme.mssante.fr"
 """An address whose box does not exist: the operator answers with a bounce (DSN)."""
 
 
-@pytest.fixture(scope="module")
-def operator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OperatorProcess]:
-    handle = start_operator_process(tmp_path_factory.mktemp("mss-notice-op") / "pki", BAL, unknown=(UNKNOWN,))
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture(scope="module")
-async def dl(tmp_path_factory: pytest.TempPathFactory, operator: OperatorProcess) -> AsyncIterator[DeliveryLab]:
-    env = operator.env(SGL_MSS_LABEL="Laboratoire des Tilleuls", SGL_MSS_RECEIPTS_POLL="1")
-    async with delivery_lab(tmp_path_factory.mktemp("mss-notice") / "var", env) as lab:
-        yield lab
+operator, dl = mssante_fixtures("mss-notice", BAL, unknown=(UNKNOWN,), SGL_MSS_LABEL="Laboratoire des Tilleuls",
+                                SGL_MSS_RECEIPTS_POLL="1")
 
 
 @pytest.fixture(scope="module")
@@ -206,6 +197,7 @@ async def test_a_requester_without_mssante_address_is_shown_not_sent_then_sent_o
     assert "aucune adresse MSSanté" in unsent["last_answer"]
     [task] = await worklist(dl.lab.client, "delivery-failed", f"Communication/{notice['id']}")
     assert task["input"][0]["valueString"] == unsent["id"]
+    assert_notice_task(task)
 
     desk = await dl.act_as("technicien")  # may read the state, may not send again
     assert (await desk.get(f"Communication/{notice['id']}/$deliveries")).status_code == 200
@@ -235,3 +227,11 @@ async def test_a_bounced_notice_fails_with_the_operators_answer_and_a_task(
     assert "non remis" in failed["last_answer"] and "avis de tube refusé" in failed["last_answer"]
     [task] = await worklist(dl.lab.client, "delivery-failed", f"Communication/{notice['id']}")
     assert task["input"][0]["valueString"] == failed["id"] and UNKNOWN in task["description"]
+    assert_notice_task(task)
+
+
+def assert_notice_task(task: dict[str, Any]) -> None:
+    """The failure Task of a notice says so in the words the lab reads, not "Envoi du CR-Bio en échec"."""
+    assert task["code"]["text"].startswith("Avis de tube refusé non remis au prescripteur")
+    assert "CR-Bio" not in task["code"]["text"] + task["code"]["coding"][0]["display"] + task["description"]
+    assert "avis de tube refusé" in task["description"].lower()

@@ -15,6 +15,8 @@ from tests.support.partner_messages import PartnerServer
 from tests.support.pki import create_test_pki
 from tests.support.sgl_server import free_port, start_sgl
 
+ONE_WORKER = True  # under pytest-xdist the package's tests run in one worker: its server starts once
+
 
 @pytest.fixture(scope="package")
 def partner_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PartnerServer]:
