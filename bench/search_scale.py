@@ -47,6 +47,7 @@ from tests.support.access import role_client
 from tests.support.sgl_server import start_sgl
 
 PATIENTS = 1000
+START_TIMEOUT_S = 1800.0
 BATCH = 1000
 """Documents per unordered ``insert_many``: one database command and one commit for a thousand documents."""
 
@@ -169,14 +170,15 @@ def summary(label: str, seconds: list[float]) -> float:
 async def main(args: argparse.Namespace) -> None:
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="sgl-bench-search-")) / "var"
     out(f"{os.cpu_count()} CPUs, load average before: {os.getloadavg()}; data dir {data_dir}")
-    server = start_sgl(data_dir, env={"SGL_DB_CACHE_SIZE": args.load_cache})
+    # a start-up may build an index the code added since the data dir was loaded: minutes at 10^6 documents
+    server = start_sgl(data_dir, env={"SGL_DB_CACHE_SIZE": args.load_cache}, timeout=START_TIMEOUT_S)
     database = await open_database(Settings(data_dir=server.data_dir))
     try:
         await load(database, args.observations, CpuMeter(server, database), args.load_minutes, args.writers)
     finally:
         await database.close()
         server.stop()
-    server = start_sgl(data_dir)  # searched with the cache the server runs with
+    server = start_sgl(data_dir, timeout=START_TIMEOUT_S)  # searched with the cache the server runs with
     database = await open_database(Settings(data_dir=server.data_dir))
     try:
         meter, ops = CpuMeter(server, database), OpsMeter(database)
