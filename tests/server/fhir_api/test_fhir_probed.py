@@ -97,3 +97,15 @@ async def test_history_honours_since_and_refuses_what_it_does_not_do(fhir: httpx
     for params, where in (({"_at": "2026"}, "_at"), ({"_since": "2026-12-05"}, "_since"), ({"_sinse": "x"}, "_sinse")):
         refused = await fhir.get(history, params=params)
         assert refused.status_code == 400 and refused.json()["issue"][0]["expression"] == [where], refused.text
+
+
+async def test_a_client_asking_for_xml_only_gets_406(fhir: httpx.AsyncClient) -> None:
+    """Found by probing: ``Accept: application/fhir+xml`` and ``_format=xml`` were answered 200 in JSON."""
+    for headers, params in (({"Accept": "application/fhir+xml"}, {}), ({"Accept": "application/xml;q=0.9"}, {}),
+                            ({}, {"_format": "xml"}), ({}, {"_format": "application/fhir+xml"})):
+        refused = await fhir.get("Patient", headers=headers, params={**params, "_count": "1"})
+        assert refused.status_code == 406 and refused.json()["resourceType"] == "OperationOutcome", refused.text
+    assert (await fhir.get("metadata", headers={"Accept": "application/fhir+xml"})).status_code == 406
+    for accept in ("application/fhir+json", "application/json", "*/*", "application/fhir+xml, application/fhir+json"):
+        assert (await fhir.get("Patient", headers={"Accept": accept}, params={"_count": "1"})).status_code == 200
+    assert (await fhir.get("Patient", params={"_count": "1", "_format": "json"})).status_code == 200
