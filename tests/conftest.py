@@ -4,11 +4,13 @@ biologist), clients for any role (``act_as``) and a direct connection to its dat
 
 from __future__ import annotations
 
+import functools
 import os
-import sys
+import re
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -21,7 +23,8 @@ from tests.support.sgl_server import SglProcess, share_template, start_sgl
 
 # Every process a test starts (``sgl serve``, CLI commands, simulators) runs this checkout's code, even when
 # the virtualenv's editable install points at another working tree of the repository.
-_ROOT = str(Path(__file__).resolve().parents[1])
+_ROOT_PATH = Path(__file__).resolve().parents[1]
+_ROOT = str(_ROOT_PATH)
 os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (_ROOT, os.environ.get("PYTHONPATH", "")) if p)
 # Where the environment forbids writing bytecode beside the sources (this machine sets PYTHONDONTWRITEBYTECODE),
 # every process a test starts compiled this checkout's modules again (~0.4 CPU s each, hundreds of processes):
@@ -31,34 +34,36 @@ if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
     os.environ.setdefault("PYTHONPYCACHEPREFIX", os.path.join(tempfile.gettempdir(), "opensgl-pycache"))
 
 
-ONE_WORKER_FLAG = "ONE_WORKER"
-"""A conftest that sets ``ONE_WORKER = True`` has a package- or session-scoped server fixture: under pytest-xdist
-(``--dist loadgroup``, scripts/test) every test using it runs in one worker, so that server starts once per run."""
+ONE_WORKER = re.compile(r"^ONE_WORKER = True\b", re.MULTILINE)
+"""In a conftest: its package- or session-scoped server is shared by the package's tests, so under pytest-xdist
+(scripts/test) all the test files below that conftest run in one worker and the server starts once per run."""
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In an xdist worker distributing by group: each test file is a group (its module-scoped servers start once),
-    except that the files with a test using a fixture of a ``ONE_WORKER`` conftest form one group per conftest."""
-    if not getattr(config.option, "loadgroup", False):
-        return
-    groups: dict[str, str] = {}
-    for item in items:
-        file = item.nodeid.split("::", 1)[0]
-        groups[file] = _shared_server_package(item) or groups.get(file) or file
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(groups[item.nodeid.split("::", 1)[0]]))
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadfile`` with one change: the files below a ``ONE_WORKER`` conftest form one unit of work.
+    (xdist's ``loadgroup`` cannot be used: with pytest 9 the group it writes into each test's id is lost.)"""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedServerScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _work_unit(nodeid.split("::", 1)[0])
+
+    return SharedServerScheduling(config, log)
 
 
-def _shared_server_package(item: pytest.Item) -> str | None:
-    """The package (conftest's node id) whose ``ONE_WORKER`` server fixture the test uses, if any."""
-    info = getattr(item, "_fixtureinfo", None)
-    for defs in (info.name2fixturedefs.values() if info is not None else ()):
-        widest = defs[-1]
-        module = sys.modules.get(getattr(widest.func, "__module__", ""))
-        if widest.scope in ("package", "session") and getattr(module, ONE_WORKER_FLAG, False):
-            return widest.baseid or "root"
-    return None
+@functools.cache
+def _work_unit(file: str) -> str:
+    """The folder of the nearest ``ONE_WORKER`` conftest above the test file, or the file itself."""
+    folder = (_ROOT_PATH / file).parent
+    while folder != _ROOT_PATH and folder.is_relative_to(_ROOT_PATH):
+        conftest = folder / "conftest.py"
+        if conftest.is_file() and ONE_WORKER.search(conftest.read_text(encoding="utf-8")):
+            return str(folder.relative_to(_ROOT_PATH))
+        folder = folder.parent
+    return file
 
 
 @pytest.fixture(scope="session", autouse=True)

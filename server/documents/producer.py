@@ -1,6 +1,6 @@
 """The document step: a worker takes each pinned job, makes the CR-Bio in a process pool, stores it briefly.
 
-Why after the commit and in processes: generation is ≈0.4 s of CPU (WeasyPrint, XSLT schematrons). Inside
+Why after the commit and in processes: generation is ≈0.3 s of CPU (WeasyPrint, XSLT schematrons). Inside
 the validating transaction it held the transaction open and blocked the event loop's thread pool; in a
 ``ProcessPoolExecutor`` (one process per core) it runs beside the server, and the store write that follows is
 a short transaction (Binary + DocumentReference ×3, the report's ``presentedForm``, the job done, the

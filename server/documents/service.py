@@ -49,7 +49,6 @@ def start_document_step(ctx: AppContext, outbox: Outbox, runners: Runners) -> No
     seal = seal_config(settings, check=False)  # checked by run_startup, before anything started
     size = settings.document_workers or machine_cores()
     pool: ProcessPoolExecutor = document_pool(settings.data_dir, size, warm=settings.document_warmup)
-    runners.closers.append(lambda: pool.shutdown(wait=False, cancel_futures=True))
     ctx.document_pool = pool  # also parses imported CDA ($import-crbio) off the event loop
     if settings.document_warmup:  # every process started and warm before the first report needs it
         warming = asyncio.create_task(warm_pool(pool, size), name="document-pool-warm-up")
@@ -57,7 +56,8 @@ def start_document_step(ctx: AppContext, outbox: Outbox, runners: Runners) -> No
         def stop_warming() -> None:
             warming.cancel()
 
-        runners.closers.append(stop_warming)
+        runners.closers.append(stop_warming)  # before the pool shuts down: it would ask a closed pool
+    runners.closers.append(lambda: pool.shutdown(wait=False, cancel_futures=True))
     leases = job_leases(ctx.database.db, OWNER, settings.delivery_lease)
     producer = DocumentProducer(ctx.store, ctx.database.db, ctx.write_rules.for_caller(system("documents")),
                                 load_profile(ctx.settings.lab_profile), outbox, pool, leases, ctx.catalogue, seal)

@@ -69,8 +69,11 @@ async def warm_pool(pool: ProcessPoolExecutor, size: int, *, within: float = 300
     loop = asyncio.get_running_loop()
     ready: dict[int, float | None] = {}
     while len(ready) < size and time.monotonic() - start < within:
-        answers = await asyncio.gather(*(loop.run_in_executor(pool, worker_state) for _ in range(size)),
-                                       return_exceptions=True)
+        try:
+            asked = [loop.run_in_executor(pool, worker_state) for _ in range(size)]
+        except RuntimeError:  # the pool was shut down meanwhile (the server stopping)
+            return
+        answers = await asyncio.gather(*asked, return_exceptions=True)
         ready.update(answer for answer in answers if isinstance(answer, tuple))
         if len(ready) < size:
             await asyncio.sleep(0.2)

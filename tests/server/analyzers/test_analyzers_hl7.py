@@ -10,6 +10,11 @@ import pytest
 
 from facades.hl7v2 import Hl7Message, MllpClient, NackReceived, encode_frame, parse
 from server.analyzers import EXT_INSTRUMENT_RESULT
+from server.analyzers.incoming import IncomingResult
+from server.analyzers.ingest import ResultIngest
+from server.analyzers.matching import Matcher
+from server.stored_catalog import CatalogRepository
+from server.write_rules import WriteRules
 from terminology import EXT_INSTRUMENT
 from terminology.loinc import LOINC_SYSTEM
 from terminology.ucum import UCUM_SYSTEM
@@ -285,3 +290,38 @@ async def test_a_test_code_added_to_the_catalogue_is_matched_by_the_very_next_me
     finally:
         restored = await fhir.put("ObservationDefinition/analysis-GLU", json=original)
         assert restored.status_code == 200, restored.text
+
+
+async def test_a_placeholder_filled_after_the_ingest_read_it_is_not_overwritten(
+        sgl_db, mllp, fhir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race of matching outside the transaction, forced: another writer fills the rerun placeholder
+    between the ingest's read (outside its transaction) and its write. The stale fill is refused (a write
+    conflict with the transaction's snapshot, taken at its first read, and the If-Match of the version read),
+    the transaction runs again, matches inside it, and keeps the new value as its own Observation."""
+    tube = await new_tube(fhir)
+    await mllp.send(oru(tube.accession, glu("4.90")))
+    [first] = await observations(fhir, tube)
+    waiting = {key: first[key] for key in ("basedOn", "category", "code", "subject", "specimen")}
+    waiting.update(resourceType="Observation", status="registered")
+    placeholder = (await fhir.post("Observation", json=waiting)).json()
+    original = Matcher.awaiting_value
+    raced: list[str] = []
+
+    async def read_then_raced(self: Matcher, specimen: dict, analysis: str) -> dict | None:
+        found = await original(self, specimen, analysis)
+        if found is not None and self.session is None and not raced:  # the first attempt's read, outside
+            other = {**found, "valueQuantity": {"value": 4.7, "unit": "g/L"}}
+            other.pop("meta")
+            raced.append((await fhir.put(f"Observation/{found['id']}", json=other)).json()["meta"]["versionId"])
+        return found
+
+    monkeypatch.setattr(Matcher, "awaiting_value", read_then_raced)
+    ingest = ResultIngest(sgl_db.store, WriteRules(), CatalogRepository(sgl_db.store))
+    report = await ingest.ingest([IncomingResult("BIO1", tube.accession, "GLU", "4.85", "2026-11-26T11:30:00+01:00",
+                                                 "test OBX[1]", units="g/L")])
+    assert raced == ["2"]
+    kept = (await fhir.get(f"Observation/{placeholder['id']}")).json()
+    assert kept["meta"]["versionId"] == "2" and kept["valueQuantity"]["value"] == 4.7  # the other writer's fill
+    [produced] = report.produced
+    assert produced != f"Observation/{placeholder['id']}"
+    assert (await fhir.get(produced)).json()["valueQuantity"]["value"] == 4.85

@@ -88,17 +88,17 @@ async def test_the_bulk_first_load_writes_what_the_look_up_first_load_writes_SGL
         two: tuple[Database, Database], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     zipped = _extraction(tmp_path)
     monkeypatch.setattr(directory_load, "BATCH", 40)  # many batches: the bulk path takes over after the first
-    bulk_inserts: list[int] = []
+    bulk_inserts: list[MongoFhirStore] = []
     create_missing = MongoFhirStore.create_missing
 
     async def counted(self: MongoFhirStore, resources: list[dict[str, Any]]) -> set[str]:
-        bulk_inserts.append(len(resources))
+        bulk_inserts.append(self)
         return await create_missing(self, resources)
 
     monkeypatch.setattr(MongoFhirStore, "create_missing", counted)
     bulk_db, lookup_db = two
     bulk, lookup = await _both(two, zipped)
-    assert len(bulk_inserts) > 10  # the bulk path wrote the batches (the look-up-first load none: same count)
+    assert len(bulk_inserts) > 10 and all(store is bulk_db.store for store in bulk_inserts)  # only the bulk load
     assert bulk.counts == lookup.counts
     assert bulk.counts["Practitioner"] == {"added": PEOPLE, "changed": 0, "unchanged": 0, "inactivated": 0}
     assert bulk.rejected == lookup.rejected and [r["line"] for r in bulk.rejected] == [lookup.rejected[0]["line"]]
@@ -111,7 +111,7 @@ async def test_the_bulk_first_load_writes_what_the_look_up_first_load_writes_SGL
     bulk_inserts.clear()
     more = _extraction(tmp_path / "again", range(PEOPLE + 20), frozenset({7, 100, 250}))
     bulk, lookup = await _both(two, more)
-    assert bulk_inserts and bulk.counts == lookup.counts
+    assert bulk_inserts and all(store is bulk_db.store for store in bulk_inserts) and bulk.counts == lookup.counts
     assert bulk.counts["Practitioner"] == {"added": 20, "changed": 3, "unchanged": PEOPLE - 3, "inactivated": 0}
     stored, expected = await _contents(bulk_db), await _contents(lookup_db)
     assert stored == expected and stored["Practitioner_history"] == 3
