@@ -201,6 +201,20 @@ may get an arena of its own whose freed memory is seldom returned: the resident 
 directory loads after the WiredTiger cache was full (see the Annuaire bench in the README)."""
 
 
+OPLOG_SETTINGS = (("SGL_DB_OPLOG_MAX_ENTRIES", "--oplog-max-entries"),
+                  ("SGL_DB_OPLOG_RETENTION_S", "--oplog-retention-seconds"))
+"""Optional SecantusDB oplog bounds from the environment (unset: SecantusDB's defaults, 100,000 entries / 1 h).
+Why they are exposed: the database presents itself as a replica set (transactions need one), so every write
+is also copied, whole, into its oplog, pruned once full; on a long bulk load (the directory's first load) that
+pruning walked ever more deleted entries and stalled the inserts (see the Annuaire bench in the README).
+Nothing in OpenSGL reads the oplog (no change streams)."""
+
+
+def _oplog_flags() -> list[str]:
+    return [flag_value for name, flag in OPLOG_SETTINGS if os.environ.get(name, "").strip()
+            for flag_value in (flag, os.environ[name].strip())]
+
+
 def _environment() -> dict[str, str]:
     return {**os.environ, "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX", MALLOC_ARENA_MAX)}
 
@@ -210,7 +224,7 @@ def spawn(data_dir: Path, port: int, *, auth: bool = True) -> subprocess.Popen[b
     the owner (PR_SET_PDEATHSIG is per thread). ``auth=False`` only for the provisioning run."""
     log_file = open(data_dir / "secantus.log", "ab")  # noqa: SIM115 - handed to the child process
     cmd = [_binary(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(data_dir / "db"),
-           "--log-level", "WARNING", *DURABILITY_FLAGS, "--cache-size", cache_size(),
+           "--log-level", "WARNING", *DURABILITY_FLAGS, "--cache-size", cache_size(), *_oplog_flags(),
            *(("--auth",) if auth else ())]
     try:
         return subprocess.Popen(cmd, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True,
