@@ -149,7 +149,7 @@ def _build_template(root: Path) -> None:
     shutil.rmtree(data_dir, ignore_errors=True)  # what a build that died half-way left
     # the process's own environment without the settings a test may have set for itself (SGL_*)
     plain = {name: value for name, value in os.environ.items() if not name.startswith("SGL_")}
-    code = _launch(data_dir, env=None, timeout=120.0, ports=None, partners=None, base_env=plain).stop()
+    code = _launch(data_dir, env=None, timeout=START_TIMEOUT_S, ports=None, partners=None, base_env=plain).stop()
     if code != 0:
         raise RuntimeError(f"the template sgl serve stopped with {code}:\n{_logs(root)}")
     for entry in data_dir.iterdir():
@@ -161,7 +161,13 @@ def _logs(root: Path) -> str:
     return "\n".join(log.read_text()[-3000:] for log in root.glob("sgl-*.log"))
 
 
-def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 90.0,
+START_TIMEOUT_S = 180.0
+"""How long ``start_sgl`` waits for ``/metadata`` (a process that exits is reported at once). A first start needs
+~10 s on an idle 2-core machine; with two xdist workers on a machine shared with other jobs (load 20), starts
+past 90 s were seen (imports alone took 35 s), so the deadline leaves room for that."""
+
+
+def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = START_TIMEOUT_S,
               ports: tuple[int, int, int] | None = None, partners: Path | None = TEST_PARTNERS,
               from_template: bool = True) -> SglProcess:
     """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port (or on ``ports``, the
