@@ -9,8 +9,9 @@ Datamatrix is drawn), composed and generated exactly as the server does it:
   3. complete CR-Bio with both CDA validations (XSD + ANS schematrons, N3 and N1);
   3b. (3) with the lab's ``versions`` setting at ``patient-professional`` (SGL.DOC.02: the professional
      version and the patient one, N3 + PDF): its CPU as a ratio to (3), the single version;
-  4. (3) in a pool of ``--workers`` processes, beside (1) in the same pool: reports/s of each and their ratio
-     (the target: complete CR-Bio at least 5/s, at most 1.3x the bare render's time).
+  4. (3) in the server's own pool (``document_pool``: spawned, warmed as it starts) of ``--workers`` processes
+     (default: the cores this process may use), beside (1) in the same pool: reports/s and CPU per report of
+     each and their ratios (the target: complete CR-Bio at least 5/s, at most 1.3x the bare render's time).
 Prints medians, CPU ms per report (what it costs whatever the load of a shared machine), reports/s,
 the ratio to the baseline and the machine load. Store writes are not
 included (they are measured by the tests' server and bench/fhir_store.py).
@@ -21,10 +22,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import multiprocessing
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -39,7 +40,9 @@ from facades.pdf import render_html  # noqa: E402
 from server.documents.compose import Version, report_view  # noqa: E402
 from server.documents.gather import Dossier  # noqa: E402
 from server.documents.generate import generate, generate_versions  # noqa: E402
+from server.documents.producer import document_pool  # noqa: E402
 from server.documents.profile import load_profile  # noqa: E402
+from server.documents.warmup import machine_cores  # noqa: E402
 from tests.support import crbio_samples as s  # noqa: E402
 from tests.support.crbio_samples import thirty_results  # noqa: E402
 
@@ -68,31 +71,39 @@ def _median_ms(function: Callable[[], Any], runs: int) -> tuple[float, float]:
     return statistics.median(samples), (time.process_time() - cpu) * 1000 / runs
 
 
-def _complete(_: int) -> int:
+def _complete(_: int) -> float:
+    """One complete CR-Bio in a pool process; the CPU seconds it cost that process (all its threads)."""
+    cpu = time.process_time()
     docs = generate(dossier(), Version(1))
-    return len(docs.pdf) + len(docs.n3) + len(docs.n1 or b"")
+    assert docs.pdf and docs.n3 and docs.n1
+    return time.process_time() - cpu
 
 
-def _bare(_: int) -> int:
-    return len(weasyprint.HTML(string=render_html(report_view(dossier(), Version(1)))).write_pdf())
+def _bare(_: int) -> float:
+    cpu = time.process_time()
+    assert weasyprint.HTML(string=render_html(report_view(dossier(), Version(1)))).write_pdf()
+    return time.process_time() - cpu
 
 
-def _pooled(pool: ProcessPoolExecutor, work: Callable[[int], int], workers: int, reports: int) -> float:
-    list(pool.map(work, range(workers)))  # each worker warm (fonts, stylesheet, compiled schematrons)
+def _pooled(pool: ProcessPoolExecutor, work: Callable[[int], float], workers: int, reports: int
+            ) -> tuple[float, float]:
+    """Reports/s through the pool and the mean CPU ms per report in the pool's processes."""
+    list(pool.map(work, range(workers)))  # every process started (each warms itself as it starts)
     start = time.perf_counter()
-    list(pool.map(work, range(reports)))
-    return reports / (time.perf_counter() - start)
+    spent = list(pool.map(work, range(reports)))
+    return reports / (time.perf_counter() - start), sum(spent) * 1000 / reports
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--pool-reports", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=machine_cores())
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for noisy in ("weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    start_load = os.getloadavg()
     folder = dossier()
     results = len([o for o in folder.observations if "hasMember" not in o])
     html = render_html(report_view(folder, Version(1)))
@@ -102,12 +113,14 @@ def main() -> None:
     checked, checked_cpu = _median_ms(lambda: generate(folder, Version(1)), args.runs)
     two = dataclasses.replace(folder, profile=dataclasses.replace(folder.profile, versions="patient-professional"))
     both, both_cpu = _median_ms(lambda: generate_versions(two, Version(1)), max(3, args.runs // 2))
-    # spawned, as the server's pool is (server/documents/producer.py): saxonche's VM does not survive a fork
-    with ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    # the server's own pool (server/documents/producer.py): spawned (saxonche's VM does not survive a fork),
+    # each process compiling the schematrons and loading the fonts as it starts (warmup.py)
+    with document_pool(Path(tempfile.mkdtemp(prefix="sgl-bench-docs-")), args.workers) as pool:
         pooled_bare = _pooled(pool, _bare, args.workers, args.pool_reports)
         pooled = _pooled(pool, _complete, args.workers, args.pool_reports)
     load = os.getloadavg()
-    log.info("%d results, %d cores, load average %.1f %.1f %.1f", results, os.cpu_count() or 1, *load)
+    log.info("%d results, %d cores, load average %.1f %.1f %.1f (at the start: %.1f %.1f %.1f)", results,
+             machine_cores(), *load, *start_load)
     log.info("bare WeasyPrint render of the same HTML: %.0f ms, CPU %.0f ms (%.2f/s)", bare, bare_cpu, 1000 / bare)
     log.info("complete CR-Bio without validator: %.0f ms, CPU %.0f ms (%.2f reports/s, %.2fx the bare render's CPU)",
              without, without_cpu, 1000 / without, without_cpu / bare_cpu)
@@ -115,8 +128,9 @@ def main() -> None:
              "render's CPU)", checked, checked_cpu, 1000 / checked, checked_cpu / bare_cpu)
     log.info("two versions, patient and professional (SGL.DOC.02), validated: %.0f ms, CPU %.0f ms (%.2fx the single "
              "version's CPU)", both, both_cpu, both_cpu / checked_cpu)
-    log.info("pool of %d processes: complete CR-Bio %.2f reports/s, bare render %.2f/s: %.2fx the bare render's time",
-             args.workers, pooled, pooled_bare, pooled_bare / pooled)
+    log.info("pool of %d processes: complete CR-Bio %.2f reports/s (CPU %.0f ms each), bare render %.2f/s (CPU %.0f "
+             "ms each): %.2fx the bare render's time, %.2fx its CPU", args.workers, pooled[0], pooled[1],
+             pooled_bare[0], pooled_bare[1], pooled_bare[0] / pooled[0], pooled[1] / pooled_bare[1])
 
 
 if __name__ == "__main__":

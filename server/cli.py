@@ -89,6 +89,7 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, 
     import uvicorn
 
     from server.app import create_app
+    from server.http_protocol import SglH11Protocol
 
     settings = Settings(host=host, port=port, data_dir=data_dir, mllp_port=mllp_port, astm_port=astm_port)
     if mllp_tls_port is not None:
@@ -103,7 +104,8 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, 
             app.state.worklist_events.close_soon()
             super().handle_exit(sig, frame)
 
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_config=None, access_log=True))
+    server = _Server(uvicorn.Config(app, host=host, port=port, http=SglH11Protocol, log_config=None,
+                                     access_log=True))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the ^C again once it has shut down (as uvicorn.run)
         server.run()
     if not server.started:

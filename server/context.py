@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 from resources.store.mongo import MongoFhirStore
@@ -27,6 +28,9 @@ class AppContext:
     partners: PartnerRegistry
     catalogue: CatalogRepository
     """The analysis catalogue as every per-message / per-result workflow reads it (one cached copy)."""
+    document_pool: Executor | None = None
+    """The process pool of CPU-bound document work (rendering, XSLT, big CDA parsing), once the document step
+    has started (``server/documents/service.py``); None before."""
 
     @property
     def store(self) -> MongoFhirStore:

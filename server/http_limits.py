@@ -4,6 +4,9 @@
   body; a body sent without one (chunked) is counted as it streams and refused as soon as it passes
   the limit, so a 50 MB upload never sits in memory. Documents (``$import-crbio``, ``$loinc-import``,
   ``Binary``) have their own, larger limit.
+* Head size: a request line plus headers over ``MAX_HEAD_BYTES`` is 431 (Request Header Fields Too Large).
+  A head that arrives in pieces is refused by the connection protocol (``server/http_protocol.py``) as soon
+  as the buffered part passes the limit; one that arrived whole is refused here, before any route.
 * Media type: a FHIR body must be JSON (``application/fhir+json``, ``application/json``); anything else
   is 415 rather than parsed as FHIR. Form-encoded searches and the document imports say their own.
 
@@ -33,6 +36,10 @@ _ANY_MEDIA_TYPE = ("/$import-crbio", "/$loinc-import", "/$identity-document")
 _JSON_TYPES = ("application/fhir+json", "application/json", "application/json+fhir")
 _FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 _WITH_BODY = ("POST", "PUT", "PATCH")
+MAX_HEAD_BYTES = 16 * 1024
+"""Request line plus headers: a FHIR request, bearer token included, needs a few KB (h11's default kept)."""
+HEAD_TOO_LARGE = (f"the request line and headers pass the {MAX_HEAD_BYTES} bytes this server accepts; "
+                  "nothing of the request was processed")
 
 
 class PayloadTooLarge(SglError):
@@ -69,6 +76,10 @@ class RequestLimits:
         self.max_document_body = max_document_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and head_size(scope) > MAX_HEAD_BYTES:
+            log.warning("%s %s refused: request head of %d bytes", scope["method"], scope["path"], head_size(scope))
+            await _refuse(send, 431, "too-long", HEAD_TOO_LARGE)
+            return
         if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
             await self.app(scope, receive, send)
             return
@@ -87,6 +98,12 @@ class RequestLimits:
             await _refuse(send, 415, "not-supported", problem)
             return
         await self.app(scope, _counted(receive, limit), send)
+
+
+def head_size(scope: Scope) -> int:
+    """Bytes of the request line and headers as the client sent them (give or take the version)."""
+    line = len(scope["method"]) + len(scope.get("raw_path") or b"") + len(scope.get("query_string", b"")) + 12
+    return line + sum(len(name) + len(value) + 4 for name, value in scope["headers"])
 
 
 def _counted(receive: Receive, limit: int) -> Receive:

@@ -191,6 +191,10 @@ class Settings(BaseSettings):
     """Window of the log rate limit, in seconds."""
     # documents and delivery (server/documents/producer.py, server/delivery)
     document_workers: int = 0
+    """Processes of the document pool; 0: one per core this process may use (its CPU affinity)."""
+    document_warmup: bool = True
+    """Start the document pool's processes at start-up and compile the ANS schematrons and load the fonts in
+    each (about 3 s of CPU per process), so that the first report does not pay it."""
     crbio_seal_cert: Path | None = None
     """The structure's IGC-Santé ORG SIGN certificate (the cachet, often SGL_DMP_SEAL_CERT) sealing each CR-Bio
     PDF (PAdES B-B, visible box, SGL.DOC.19); unset: PDFs are not sealed. Checked at start-up."""

@@ -16,14 +16,30 @@ WORKLIST_SYSTEM = "https://opensgl.org/fhir/CodeSystem/worklist"
 DOCUMENT_FAILED = "document-production-failed"
 DELIVERY_FAILED = "delivery-failed"
 DISPLAY = {DOCUMENT_FAILED: "CR-Bio non produit : cause à corriger",
-           DELIVERY_FAILED: "Envoi du CR-Bio en échec : à relancer ou annuler"}
+           DELIVERY_FAILED: "Envoi en échec : à relancer ou annuler"}
+"""The code's display, the same for every Task of the code (a failed delivery may carry a CR-Bio, an identity
+message or a refused tube's notice: the Task's ``code.text`` says which)."""
+
+DELIVERY_FAILED_LABELS = {
+    "notice": "Avis de tube refusé non remis au prescripteur : à relancer ou le prévenir par téléphone",
+    "identity": "Envoi de l'identité au partenaire en échec : à relancer ou annuler",
+}
+"""By delivery action (``server/delivery/channel.py`` ``Action``); every other action carries a CR-Bio."""
+REPORT_DELIVERY_FAILED = "Envoi du CR-Bio en échec : à relancer ou annuler"
+
+
+def delivery_failed_label(action: str) -> str:
+    """The French label (``code.text``) of a failed delivery's Task: what was not delivered, what to do."""
+    return DELIVERY_FAILED_LABELS.get(str(action), REPORT_DELIVERY_FAILED)
 
 
 def worklist_task(code: str, focus: str, patient: str | None, description: str,
-                  inputs: dict[str, str] | None = None) -> dict[str, Any]:
+                  inputs: dict[str, str] | None = None, *, label: str | None = None) -> dict[str, Any]:
+    """A worklist Task; ``label`` (``code.text``, the words a person reads) defaults to the code's display."""
     task: dict[str, Any] = {
         "resourceType": "Task", "status": "requested", "intent": "order", "priority": "urgent",
-        "code": {"coding": [{"system": WORKLIST_SYSTEM, "code": code, "display": DISPLAY[code]}]},
+        "code": {"coding": [{"system": WORKLIST_SYSTEM, "code": code, "display": DISPLAY[code]}],
+                 "text": label or DISPLAY[code]},
         "focus": {"reference": focus}, "authoredOn": instant(now_utc()), "description": description[:4000],
     }
     if patient:

@@ -126,10 +126,14 @@ def _result(raw: _Raw, d: Delimiters) -> Result:
     test = _test_id(raw.comps(3))
     if not (test.local_code or test.universal_id or test.extra and test.extra[0]):
         raise raw.error("the universal test ID is empty: which test does this result belong to?", 3)
+    values = [rep for rep in raw.fields[3] if any(rep)] if len(raw.fields) > 3 else []
+    if len(values) > 1:  # a result is one value: reading the first repetition would drop the others after an ACK
+        raise raw.error(f"the data value (R.4) holds {len(values)} repeats; send one R record per value", 4)
     value = raw.comps(4) or ("",)
+    flags = [rep[0] for rep in raw.fields[6] if rep and rep[0]] if len(raw.fields) > 6 else []
     return Result(test=test, value=value[0], value_extra=value[1:], units=_units(raw, d),
                   reference_range=raw.text(6),
-                  abnormal_flags=raw.text(7), status=raw.text(9), operator=raw.text(11),
+                  abnormal_flags=d.repeat.join(flags), status=raw.text(9), operator=raw.text(11),
                   started_at=raw.stamp(12), completed_at=raw.stamp(13), instrument=raw.text(14))
 
 

@@ -17,8 +17,7 @@ from lxml import etree
 from facades.dmp import codes
 from facades.dmp.errors import DmpAnswerUnreadable, DmpBusy, DmpRejected, RegistryError
 from facades.dmp.query import FoundEntry, read_entries
-
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+from resources.outside_xml import parse_outside_xml
 
 
 @dataclass(frozen=True)
@@ -37,7 +36,7 @@ class Answer:
 
 def parse_xml(data: bytes, what: str) -> etree._Element:
     try:
-        return etree.fromstring(data, _PARSER)
+        return parse_outside_xml(data)
     except etree.XMLSyntaxError as exc:
         raise DmpAnswerUnreadable(f"the DMP answer is not XML ({what}): {exc}") from exc
 

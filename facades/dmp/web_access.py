@@ -37,6 +37,7 @@ from lxml import etree
 from facades.dmp.model import Person, Software, Structure, Submission, VihfSubject
 from facades.dmp.vihf import LIFETIME, VihfContent, VihfInvalid, build_vihf, verify_vihf
 from facades.xmlsig import Seal
+from resources.outside_xml import parse_outside_xml
 
 PAGES = {"patient-file": "DossierPatient", "dashboard": "TableauDeBord"}
 """The targets the workbench offers (SGL.DMP.06: at least the patient file and the PS dashboard) -> web-PS page."""
@@ -48,7 +49,6 @@ MODES = {"password": ("INDIRECTE", "urn:oasis:names:tc:SAML:2.0:ac:classes:Passw
 FIELDS = ("page", "ins", "ps", "mode", "vihf")
 _INS = re.compile(r"^\d{15}\^\^\^&[0-9.]+&ISO\^NH$")
 _PS = re.compile(r"^8\d{11}$")
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
 class CallRefused(ValueError):
@@ -104,7 +104,7 @@ def read_call(form: Mapping[str, str], ca: x509.Certificate, now: datetime) -> L
     if not _PS.match(ps):
         raise CallRefused("ps is not a national id (8 + RPPS)")
     try:
-        assertion = etree.fromstring(base64.b64decode(str(form["vihf"]), validate=True), _PARSER)
+        assertion = parse_outside_xml(base64.b64decode(str(form["vihf"]), validate=True))
         vihf = verify_vihf(assertion, ca, now)
     except (binascii.Error, ValueError, etree.XMLSyntaxError) as exc:
         raise CallRefused(f"vihf is not a base64 SAML assertion: {exc}") from exc

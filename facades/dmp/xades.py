@@ -21,6 +21,7 @@ from signxml.xades.xades import XAdESSignatureConfiguration, XAdESSigner, XAdESV
 
 from facades.dmp import codes
 from facades.xmlsig import EXC_C14N, Seal, certificate_in, issued_by
+from resources.outside_xml import outside_xml_parser, parse_outside_xml
 
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 
@@ -56,7 +57,7 @@ def verify_submission_signature(signature: bytes, ca: x509.Certificate, submissi
     Returns the signer's subject DN."""
     ns = {"ds": codes.DS}
     try:
-        root = etree.fromstring(signature)
+        root = parse_outside_xml(signature)
     except etree.XMLSyntaxError as exc:
         raise SignatureInvalid(f"the submission-set signature is not XML: {exc}") from exc
     cert_text = root.findtext("ds:KeyInfo/ds:X509Data/ds:X509Certificate", None, ns)
@@ -67,8 +68,9 @@ def verify_submission_signature(signature: bytes, ca: x509.Certificate, submissi
         raise SignatureInvalid(f"the submission set is signed by {cert.subject.rfc4514_string()}, "
                                "not issued by the trusted CA")
     try:
-        results = XAdESVerifier().verify(signature, x509_cert=cert, expect_config=XAdESSignatureConfiguration(
-            expect_references=3, default_reference_c14n_method=EXC_C14N))
+        results = XAdESVerifier().verify(
+            signature, x509_cert=cert, parser=outside_xml_parser(),
+            expect_config=XAdESSignatureConfiguration(expect_references=3, default_reference_c14n_method=EXC_C14N))
     except (InvalidSignature, InvalidInput) as exc:
         raise SignatureInvalid(f"the submission-set signature does not verify: {exc}") from exc
     manifest = next((r.signed_xml.find("ds:Manifest", ns) for r in results

@@ -12,9 +12,10 @@ import re
 
 from lxml import etree
 
-from facades.insi.envelope import RESULTAT, SIRAM, SOAP, safe_parser
+from facades.insi.envelope import RESULTAT, SIRAM, SOAP
 from facades.insi.errors import InsiAnswerUnreadable, InsiFault
 from facades.insi.model import Identity, Ins, Result, Traits
+from resources.outside_xml import parse_outside_xml
 
 _NS = {"soap": SOAP, "r": RESULTAT, "siram": SIRAM}
 _NIR13 = re.compile(r"^\d{6}[A-Za-z0-9]\d{6}$")
@@ -91,7 +92,7 @@ def _raise_fault(fault: etree._Element) -> None:
 def read_answer(xml: bytes) -> Result:
     """The ``RESULTAT`` of an answer; a SOAP fault raises :class:`InsiFault`."""
     try:
-        env = etree.fromstring(xml, safe_parser())
+        env = parse_outside_xml(xml)
     except etree.XMLSyntaxError as exc:
         raise InsiAnswerUnreadable(f"INSi answer is not well-formed XML: {exc}", expression="Envelope") from exc
     body = env.find("soap:Body", _NS) if env.tag == f"{{{SOAP}}}Envelope" else None

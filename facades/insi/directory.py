@@ -23,8 +23,9 @@ from pathlib import Path
 from lxml import etree
 
 from facades.insi.answer import LABELS, resultat_element
-from facades.insi.envelope import RESULTAT, SOAP, normalise_name, safe_parser
+from facades.insi.envelope import RESULTAT, SOAP, normalise_name
 from facades.insi.model import CarteVitaleQuery, Identity, Ins, Result, Traits, TraitsQuery
+from resources.outside_xml import outside_xml_parser
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ def _recorded(kit_dir: Path) -> dict[str, etree._Element]:
     """Recorded ``RESULTAT`` elements keyed by ``NAME|DATE`` for 00 answers and by code for 01/02."""
     found: dict[str, etree._Element] = {}
     for path in sorted(kit_dir.glob("*.xml")):
-        resultat = etree.parse(str(path), safe_parser()).find("soap:Body/r:RESULTAT", _NS)
+        resultat = etree.parse(str(path), outside_xml_parser()).find("soap:Body/r:RESULTAT", _NS)
         if resultat is None:
             log.warning("INSi kit file %s holds no RESULTAT; ignored", path.name)
             continue

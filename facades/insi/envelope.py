@@ -23,6 +23,7 @@ from facades.insi.errors import InsiRequestInvalid
 from facades.insi.model import Caller, CarteVitaleQuery, Matricule, Operation, Software, TraitsQuery
 from facades.insi.vihf import WSSE, VihfSummary, build_vihf, read_vihf, security_header
 from facades.xmlsig import Seal, sign_assertion
+from resources.outside_xml import parse_outside_xml
 
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://www.w3.org/2005/08/addressing"
@@ -43,11 +44,6 @@ _BODY_OPERATION = {
     f"{{{RECSANS}}}RECSANSVITALE": Operation.SEARCH_TRAITS,
     f"{{{RECVIT}}}RECVITALE": Operation.SEARCH_CARTE_VITALE,
 }
-
-
-def safe_parser() -> etree.XMLParser:
-    """An XML parser that never fetches anything nor expands entities (answers come from outside)."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 @dataclass(frozen=True)
@@ -235,7 +231,7 @@ def _read_matricule(rec: etree._Element, tag: str) -> Matricule | None:
 def read_request(xml: bytes) -> ReceivedRequest:
     """Parse a request envelope; anything the WSDL requires and is missing raises with its location."""
     try:
-        env = etree.fromstring(xml, safe_parser())
+        env = parse_outside_xml(xml)
     except etree.XMLSyntaxError as exc:
         raise InsiRequestInvalid(f"request is not well-formed XML: {exc}", expression="Envelope") from exc
     if env.tag != f"{{{SOAP}}}Envelope":

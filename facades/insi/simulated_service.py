@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
-from lxml import etree
 
 from facades.insi.answer import answer_envelope, fault_envelope
 from facades.insi.directory import Directory
@@ -27,6 +26,7 @@ from facades.insi.model import TraitsQuery
 from facades.insi.vihf import WSSE
 from facades.xmlsig import SignatureRefused, verify_assertion
 from facades.xmlsig.saml import DS, SAML
+from resources.outside_xml import parse_outside_xml
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class SimulatedInsi:
         """Why the VIHF's signature is refused, or ``None`` (verified, or no signature, or no CA to check)."""
         if self.ca is None:
             return None
-        assertion = etree.fromstring(body, etree.XMLParser(resolve_entities=False, no_network=True)).find(
+        assertion = parse_outside_xml(body).find(
             f".//{{{WSSE}}}Security/{{{SAML}}}Assertion")
         if assertion is None or assertion.find(f"{{{DS}}}Signature") is None:
             return None

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from facades.mssante.errors import MssMessageInvalid
+from resources.outside_xml import parse_outside_xml
 
 NS = {"cda": "urn:hl7-org:v3"}
 INS_OIDS = frozenset({"1.2.250.1.213.1.4.8", "1.2.250.1.213.1.4.9", "1.2.250.1.213.1.4.10", "1.2.250.1.213.1.4.11"})
@@ -94,7 +95,7 @@ def read_header(document: bytes) -> CdaHeader:
     """Parse the header of a CDA R2 document, bare or self-presenting (the ``ClinicalDocument`` inside the
     stylesheet document of the CI-SIS "auto-présentable" format); :class:`MssMessageInvalid` when it is neither."""
     try:
-        root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+        root = parse_outside_xml(document)
     except etree.XMLSyntaxError as exc:
         raise MssMessageInvalid(f"the document is not well-formed XML: {exc}", expression="ClinicalDocument") from exc
     if root.tag != "{urn:hl7-org:v3}ClinicalDocument":  # a self-presenting N3 embeds it in its stylesheet

@@ -8,7 +8,7 @@ from facades.pdf.datamatrix import (
 )
 from facades.pdf.errors import DatamatrixError, PdfaConformanceError, PdfInputError
 from facades.pdf.pdfa import check_pdfa1b
-from facades.pdf.report import pdf_filename, render_html, render_pdfa
+from facades.pdf.report import pdf_filename, render_html, render_pdfa, warm_renderer
 from facades.pdf.view import (
     Chapter,
     Laboratory,
@@ -46,4 +46,5 @@ __all__ = [
     "render_datamatrix_png",
     "render_html",
     "render_pdfa",
+    "warm_renderer",
 ]

@@ -23,6 +23,8 @@ import pikepdf
 from lxml import etree
 from pikepdf import Dictionary, Name, Stream
 
+from resources.outside_xml import parse_outside_xml
+
 FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 ALLOWED_BLEND_MODES = ("/Normal", "/Compatible")
 PDFAID_NS = "http://www.aiim.org/pdfa/ns/id/"
@@ -109,7 +111,7 @@ def _metadata_problems(pdf: pikepdf.Pdf) -> list[str]:
     if not isinstance(stream, Stream):
         return ["no XMP metadata stream in the catalog"]
     try:
-        xmp = etree.fromstring(stream.read_bytes(), parser=etree.XMLParser(resolve_entities=False, no_network=True))
+        xmp = parse_outside_xml(stream.read_bytes())
     except etree.XMLSyntaxError as exc:
         return [f"XMP metadata cannot be parsed: {exc}"]
     part, conformance = _xmp_value(xmp, "part"), _xmp_value(xmp, "conformance")

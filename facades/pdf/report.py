@@ -81,6 +81,13 @@ def _parsed_stylesheet() -> weasyprint.CSS:
     return cast(weasyprint.CSS, _per_thread.stylesheet)
 
 
+def warm_renderer() -> None:
+    """Load fonts (fontconfig) and parse the report stylesheet now, on a one-line page: a process that will
+    render reports (the document pool) pays that at start-up instead of in its first report."""
+    page = weasyprint.HTML(string="<p>CR-Bio</p>", base_url=str(TEMPLATES))
+    page.write_pdf(font_config=_font_config(), stylesheets=[_parsed_stylesheet()])
+
+
 def render_html(view: ReportView, *, inline_css: bool = True) -> str:
     """The report as one self-contained HTML page (CSS and Datamatrix inlined); without ``inline_css``
     the page has no CSS of its own (the PDF render gives it the pre-parsed stylesheet)."""

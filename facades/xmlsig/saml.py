@@ -14,6 +14,7 @@ from signxml.exceptions import InvalidInput, InvalidSignature
 from signxml.verifier import SignatureConfiguration, XMLVerifier
 
 from facades.xmlsig.seal import EXC_C14N, Seal, certificate_in, issued_by
+from resources.outside_xml import outside_xml_parser
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -49,6 +50,7 @@ def verify_assertion(assertion: etree._Element, ca: x509.Certificate) -> tuple[e
         raise SignatureRefused(f"signed by {cert.subject.rfc4514_string()}, not issued by the trusted CA")
     try:
         result = XMLVerifier().verify(etree.tostring(assertion), x509_cert=cert, id_attribute="ID",
+                                      parser=outside_xml_parser(),
                                       expect_config=SignatureConfiguration(default_reference_c14n_method=EXC_C14N))
     except (InvalidSignature, InvalidInput) as exc:
         raise SignatureRefused(f"signature does not verify: {exc}") from exc

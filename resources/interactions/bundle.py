@@ -1,22 +1,26 @@
 """``batch`` and ``transaction`` Bundles posted to the base URL.
 
 A transaction is all-or-nothing: ``urn:uuid:`` references are resolved to the ids assigned up front,
+conditional references (``"reference": "Patient?identifier=urn:oid:...|IPP"``) to the one resource their search
+finds (none or several fails the transaction with 412, as FHIR prescribes; they used to be stored as written, a
+reference that points nowhere and that no ``patient=`` search finds),
 every entry is validated and written in one MongoDB transaction, and any failure (an invalid entry
 included) rolls it all back and returns one OperationOutcome naming the entry. A batch runs each entry on its own.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from resources.errors import InvalidInput, Issue, SglError
+from resources.errors import InvalidInput, Issue, PreconditionFailed, SglError
 from resources.fhirjson import instant
 from resources.interactions.common import check_body_type, check_type
 from resources.interactions.create import conditional_key, create, created, prepare_create
-from resources.interactions.delete import delete
+from resources.interactions.delete import conditional_delete, delete
 from resources.interactions.outcome import Outcome
 from resources.interactions.read import read, vread
 from resources.interactions.search import matching_ids, search
@@ -25,6 +29,7 @@ from resources.interactions.write_rules import AccessCheck, WriteRule, check_acc
 from resources.store.base import FhirStore, StoreSession
 
 _ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3, "HEAD": 3}
+_CONDITIONAL_REFERENCE = re.compile(r"^([A-Z][A-Za-z]+)\?(.+)$")
 
 
 @dataclass
@@ -71,6 +76,41 @@ def _rewrite(node: Any, ids: dict[str, str]) -> Any:
     return node
 
 
+def _conditional_references(node: Any) -> set[str]:
+    """Every ``reference`` of ``node`` written as a search (``Type?criteria``)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("reference")
+            if isinstance(ref, str) and _CONDITIONAL_REFERENCE.match(ref):
+                found.add(ref)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
+async def _resolve_conditional(store: FhirStore, e: _Entry, ids: dict[str, str], session: StoreSession,
+                               access: AccessCheck | None) -> None:
+    """Add to ``ids`` the resource each conditional reference of ``e`` designates: exactly one must match."""
+    for ref in sorted(_conditional_references(e.body) - set(ids)):
+        match = _CONDITIONAL_REFERENCE.match(ref)
+        assert match is not None
+        rtype, query = match.groups()
+        try:
+            check_access(access, rtype, "read")
+            found = await matching_ids(store, rtype, query, session=session)
+            if len(found) != 1:
+                raise PreconditionFailed(f"the conditional reference {ref!r} matches "
+                                         f"{'no' if not found else 'several'} {rtype}: it must designate exactly one",
+                                         expression="reference")
+        except SglError as exc:
+            raise _at(exc, e.index) from exc
+        ids[ref] = f"{rtype}/{found[0]}"
+
+
 def _response(outcome: Outcome) -> dict[str, Any]:
     resp: dict[str, Any] = {"status": str(outcome.status)}
     if "Location" in outcome.headers:
@@ -101,10 +141,7 @@ async def _run(store: FhirStore, e: _Entry, *, base: str, session: StoreSession 
         return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session, write_rule=write_rule)
     if e.method == "DELETE":
         if e.rid is None:
-            ids = await matching_ids(store, e.rtype, e.query, session=session)
-            for rid in ids[:1]:
-                await delete(store, e.rtype, rid, session=session, write_rule=write_rule)
-            return Outcome(204)
+            return await conditional_delete(store, e.rtype, e.query, session=session, write_rule=write_rule)
         return await delete(store, e.rtype, e.rid, if_match=e.if_match, session=session, write_rule=write_rule)
     if e.rid is None:
         return Outcome(200, await search(store, e.rtype, parse_qsl(e.query), base=base, access=access))
@@ -128,6 +165,7 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
                 ids[e.full_url] = f"{e.rtype}/{rid}"
         ordered = sorted(entries, key=lambda x: _ORDER[x.method])
         for e in ordered:
+            await _resolve_conditional(store, e, ids, session, access)
             e.body = _rewrite(e.body, ids)
         # plain creates (no If-None-Exist left to check) are written in bulk, after the deletes
         bulk = [e for e in ordered if e.method == "POST" and (e.index in assigned or not e.if_none_exist)]

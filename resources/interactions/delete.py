@@ -11,6 +11,7 @@ from __future__ import annotations
 from resources.errors import Conflict, NotFound, PreconditionFailed
 from resources.interactions.common import check_id, check_type, version_from_etag
 from resources.interactions.outcome import Outcome
+from resources.interactions.search import matching_ids
 from resources.interactions.write_rules import WriteIntent, WriteRule
 from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
@@ -43,3 +44,18 @@ async def delete(store: FhirStore, resource_type: str, rid: str, *, if_match: st
     out = Outcome.of(204, stored)
     out.resource = None
     return out
+
+
+async def conditional_delete(store: FhirStore, resource_type: str, query: str, *, session: StoreSession | None = None,
+                             write_rule: WriteRule | None = None) -> Outcome:
+    """DELETE on ``Type?criteria``, as the CapabilityStatement says (``conditionalDelete: single``): no match is
+    204, one match is deleted, several is 412. A batch entry used to delete the first of several matches, an
+    arbitrary one of two patients with the same identifier; the HTTP route did not exist (405)."""
+    check_type(resource_type)
+    ids = await matching_ids(store, resource_type, query, session=session)
+    if len(ids) > 1:
+        raise PreconditionFailed(f"{query!r} matches several {resource_type}: a conditional delete removes one "
+                                 "resource; narrow the criteria", expression="url")
+    if not ids:
+        return Outcome(204)
+    return await delete(store, resource_type, ids[0], session=session, write_rule=write_rule)

@@ -7,25 +7,31 @@ from urllib.parse import parse_qsl, urlencode
 
 from resources.errors import Issue, PreconditionFailed, operation_outcome
 from resources.interactions.common import check_type
+from resources.interactions.ins_search import check_ins_search
 from resources.interactions.write_rules import AccessCheck, check_access
 from resources.search.elements import subset
 from resources.search.query import MAX_CHAIN_MATCHES, SearchRequest, plan
 from resources.store.base import FhirStore, StoreSession
 
 
-def chain_resolver(store: FhirStore, session: StoreSession | None = None) -> Any:
+def chain_resolver(store: FhirStore, session: StoreSession | None = None, access: AccessCheck | None = None) -> Any:
+    """Resolves ``subject:Patient.family=x`` into Patient ids. The chained type is read on the caller's
+    behalf, so the caller needs ``read`` on it: otherwise the match count of the outer search would tell a
+    role without it which patients exist (an analyzer probing names through ``ServiceRequest``)."""
     async def resolve(rtype: str, pairs: list[tuple[str, str]]) -> list[str]:
+        check_access(access, rtype, "read")
+        check_ins_search(rtype, pairs, access)
         req = await plan(rtype, pairs, strict=True, resolve_chain=resolve)
         return await store.search_ids(req, limit=MAX_CHAIN_MATCHES + 1, session=session)
     return resolve
 
 
 async def plan_search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
-                      session: StoreSession | None = None) -> SearchRequest:
+                      session: StoreSession | None = None, access: AccessCheck | None = None) -> SearchRequest:
     """Plan a search on a served FHIR type only: any other name (``Patient_history``, an internal
     collection, a typo) is a 404 before a collection is touched."""
     check_type(rtype)
-    return await plan(rtype, pairs, strict=strict, resolve_chain=chain_resolver(store, session))
+    return await plan(rtype, pairs, strict=strict, resolve_chain=chain_resolver(store, session, access))
 
 
 async def matching_ids(store: FhirStore, rtype: str, query: str, *, session: StoreSession | None = None) -> list[str]:
@@ -48,7 +54,8 @@ async def search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, 
     """A searchset Bundle; in ``session``'s transaction when given (its own writes included)."""
     check_type(rtype)
     check_access(access, rtype, "read")
-    req = await plan_search(store, rtype, pairs, strict=strict, session=session)
+    check_ins_search(rtype, pairs, access)
+    req = await plan_search(store, rtype, pairs, strict=strict, session=session, access=access)
     for inc in req.includes:
         if inc.target_type:
             check_access(access, inc.target_type, "read")

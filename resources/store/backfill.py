@@ -13,17 +13,17 @@ the values itself.
 
 How (issue 16): never a read of a whole collection: on the embedded database such a read is decoded whole in the
 database's memory (a ``find({})`` of 100k directory resources took it to 1.3 GB and the upgrade failed). Each type
-is read in windows of ``lu`` bounded at both ends (a range of its index), from an origin back to the past, then
-up to now, about ``TARGET`` documents a window; the position reached is written after each window, so a start-up
-killed midway resumes there. It runs before the server answers, like before: a ``$merge`` or an ADT^A40 finds
-the duplicate's resources through ``o`` and would silently miss some while it ran; it costs start-up time once
-(50,000 Observations: 20 s) rather than a window where merges are wrong or refused.
+is read in windows of ``lu`` bounded at both ends (``windows.py``, a range of its index), from an origin back to
+the past, then up to now, about ``TARGET`` documents a window; the position reached is written after each window,
+so a start-up killed midway resumes there. It runs before the server answers, like before: a ``$merge`` or an
+ADT^A40 finds the duplicate's resources through ``o`` and would silently miss some while it ran; it costs start-up
+time once (50,000 Observations: 20 s) rather than a window where merges are wrong or refused.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
@@ -33,6 +33,7 @@ from resources.search.date import now_utc
 from resources.search.extract import search_document
 from resources.search.links import other_patient_references
 from resources.search.params import META_PARAMS, RESOURCE_TYPES
+from resources.store.windows import FLOOR, MIN_WIDTH, TARGET, Window, walk_back, walk_forward
 
 MIGRATIONS = "_migrations"
 META_BACKFILL = "search-meta-params-1"
@@ -59,36 +60,6 @@ BACKFILLS = (
     Backfill(LINKS_BACKFILL, tuple(t for t in RESOURCE_TYPES if t not in links.NEVER_REPOINTED),
              (), (), patient_links=True),
 )
-
-
-FLOOR = datetime(2026, 11, 1)
-"""No document this store wrote is older (its first version dates from 2026-11-26); anything older is read in one
-last window."""
-EPOCH = datetime(1970, 1, 1)
-TARGET = 500
-"""Documents a window should hold: the database decodes a window whole, so its memory follows this, not the
-collection's size."""
-FIRST_WIDTH = timedelta(seconds=1)
-MAX_WIDTH = timedelta(days=1)
-EMPTY_GROWTH = 1.25
-MIN_WIDTH = timedelta(milliseconds=1)
-"""``lu``'s precision: a window cannot be narrower (a transaction's resources share one instant)."""
-
-
-class Windows:
-    """The width of the next window, from how many documents the last one held: it aims at ``target``
-    documents: it grows at most twofold (by a quarter after an empty one) and shrinks as far as the last window's
-    density says."""
-
-    def __init__(self, target: int = TARGET) -> None:
-        self.target = target
-        self.width = FIRST_WIDTH
-
-    def after(self, found: int) -> None:
-        # across an empty span the density ahead is unknown: widening slowly keeps the first window that meets a
-        # burst of writes about a quarter of the quiet span it crossed
-        factor = EMPTY_GROWTH if found == 0 else min(2.0, self.target / found)
-        self.width = max(MIN_WIDTH, min(MAX_WIDTH, self.width * factor))
 
 
 class Progress:
@@ -145,18 +116,16 @@ async def _origin(db: AsyncDatabase[Any], marker: str) -> datetime:
     return origin
 
 
-async def _window(db: AsyncDatabase[Any], fill: Backfill, rtype: str, low: datetime, high: datetime) -> tuple[int, int]:
-    """Documents read and updated in ``low <= lu < high`` (both ends bounded, so an index range: the database
-    decodes that window only; an element filter such as ``$exists`` would not be indexed and is applied here)."""
-    found = await db[rtype].find({"lu": {"$gte": low, "$lt": high}},
-                                 {"r": 1, "v": 1, "s": 1, links.FIELD: 1}).to_list()
+async def _apply(db: AsyncDatabase[Any], fill: Backfill, rtype: str, window: Window) -> int:
+    """The window's documents given their missing values (an element filter such as ``$exists`` would not be
+    indexed, so it is applied here, not in the read); how many were updated."""
     written = 0
-    for doc in found:
+    for doc in window.documents:
         changes = _changes(fill, doc)
         if changes:
             result = await db[rtype].update_one({"_id": doc["_id"], "v": doc["v"]}, {"$set": changes})
             written += result.modified_count
-    return len(found), written
+    return written
 
 
 async def _fill_type(db: AsyncDatabase[Any], fill: Backfill, rtype: str, progress: Progress, key: str,
@@ -166,23 +135,18 @@ async def _fill_type(db: AsyncDatabase[Any], fill: Backfill, rtype: str, progres
     if await db[rtype].estimated_document_count() == 0:
         return 0
     updated = 0
-    windows = Windows(target)
-    low = await progress.position(f"{key}-past") or origin
-    while low > EPOCH:
-        high, low = low, (max(FLOOR, low - windows.width) if low > FLOOR else EPOCH)
-        read, written = await _window(db, fill, rtype, low, high)
+    read = {"r": 1, "v": 1, "s": 1, links.FIELD: 1}
+    past = await progress.position(f"{key}-past") or origin
+    async for window in walk_back(db[rtype], "lu", past, target=target, projection=read):
+        written = await _apply(db, fill, rtype, window)
         updated += written
-        windows.after(read)
-        await progress.advance(f"{key}-past", low, written)
+        await progress.advance(f"{key}-past", window.low, written)
+    since = await progress.position(f"{key}-since") or origin
     end = now_utc() + MIN_WIDTH  # later writes store their own values
-    windows = Windows(target)
-    high = await progress.position(f"{key}-since") or origin
-    while high < end:
-        low, high = high, min(high + windows.width, end)
-        read, written = await _window(db, fill, rtype, low, high)
+    async for window in walk_forward(db[rtype], "lu", since, end, target=target, projection=read):
+        written = await _apply(db, fill, rtype, window)
         updated += written
-        windows.after(read)
-        await progress.advance(f"{key}-since", high, written)
+        await progress.advance(f"{key}-since", window.high, written)
     return updated
 
 

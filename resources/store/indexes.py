@@ -15,11 +15,20 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from resources.search import links
 from resources.search.params import params_for
 
-# Compound indexes (stored fields, in index order) for the searches a lab runs all day.
+# Compound indexes (stored fields, in index order) for the searches a lab runs all day. The embedded database
+# never combines two indexes: two clauses on two single-field indexes are a full scan. It walks a compound index
+# when the filter's fields are its leading fields, all equalities except possibly the last, which may be a
+# ``$in`` or a range. So each two-parameter search the server or the workbench sends has one, the field that may
+# hold several values (``specimen=a,b``) last: a patient's results by code; the active orders of an accession's
+# tubes (analyzer ingest, unmatched results); the open unmatched-result Tasks (worklist events, workbench); a
+# patient's critical-value calls; a dossier's consents by channel or by status (each order).
 COMPOUND_INDEXES: dict[str, list[tuple[str, ...]]] = {
-    "Observation": [("s.subject", "s.code"), ("s.subject", "k.date")],
+    "Observation": [("s.subject", "s.code"), ("s.subject", "k.date"), ("s.specimen", "s.status")],
     "DiagnosticReport": [("s.subject", "k.issued")],
-    "ServiceRequest": [("s.subject", "k.authored")],
+    "ServiceRequest": [("s.subject", "k.authored"), ("s.status", "s.specimen")],
+    "Task": [("s.code", "s.status")],
+    "Communication": [("s.subject", "s.category")],
+    "Consent": [("s.patient", "s.category"), ("s.patient", "s.status")],
 }
 
 

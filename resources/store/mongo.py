@@ -225,6 +225,22 @@ class MongoFhirStore:
                           session: StoreSession | None = None) -> list[Stored]:
         """Version 1 of many resources in one bulk write per type: what a message of 20 analyzer results
         costs is then one round trip, not twenty. ``(resource, rid)`` pairs."""
+        by_type, stored = self._first_versions(resources)
+        for rtype, docs in by_type.items():
+            try:
+                await self.db[rtype].insert_many(docs, ordered=True, session=session)
+            except BulkWriteError as exc:
+                errors = exc.details.get("writeErrors") or [{}]
+                raise _duplicate(rtype, DuplicateKeyError(errors[0].get("errmsg", ""), 11000, errors[0])) from exc
+            if rtype in CHAINED:
+                await self.db[LINKS].insert_many([new_link(d["r"], d["lu"]) for d in docs], ordered=True,
+                                                 session=session)
+            await self._counted(rtype, session)
+        return stored
+
+    def _first_versions(self, resources: list[tuple[dict[str, Any], str | None]]
+                        ) -> tuple[dict[str, list[dict[str, Any]]], list[Stored]]:
+        """The stored documents of version 1 of ``resources``, by type, and what each create returns."""
         lu = now_utc()
         stored: list[Stored] = []
         by_type: dict[str, list[dict[str, Any]]] = {}
@@ -233,16 +249,32 @@ class MongoFhirStore:
             body = _stamp({**resource, "id": rid or str(uuid.uuid4())}, 1, lu)
             by_type.setdefault(rtype, []).append(self._document(body, 1, lu, content_hash(body), "POST"))
             stored.append(Stored(rtype, body["id"], 1, lu, body, "POST"))
-        for rtype, docs in by_type.items():
-            try:
-                await self.db[rtype].insert_many(docs, ordered=True, session=session)
-            except BulkWriteError as exc:
-                errors = exc.details.get("writeErrors") or [{}]
-                raise _duplicate(rtype, DuplicateKeyError(errors[0].get("errmsg", ""), 11000, errors[0])) from exc
-            if rtype in CHAINED:
-                await self.db[LINKS].insert_many([new_link(d["r"], lu) for d in docs], ordered=True, session=session)
-            await self._counted(rtype, session)
-        return stored
+        return by_type, stored
+
+    async def create_missing(self, resources: list[dict[str, Any]]) -> set[str]:
+        """Version 1 of each of ``resources`` (one type, ids given) whose id is not stored yet, in one unordered
+        bulk insert: a bulk load into an empty collection writes without reading first. Returns the ids that
+        were already stored (left as they are: the caller compares those). Not for the chained types."""
+        by_type, _ = self._first_versions([(r, r["id"]) for r in resources])
+        if not by_type:
+            return set()
+        (rtype, docs), = by_type.items()
+        if rtype in CHAINED:
+            raise ValueError(f"{rtype} writes go through the audit chain, not create_missing")
+        present: set[str] = set()
+        try:
+            await self.db[rtype].insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors") or []
+            other = [e for e in errors if e.get("code") != 11000 or "_id" not in (e.get("keyPattern") or {"_id": 1})]
+            if other and other[0].get("code") == 11000:  # another unique identifier taken
+                raise _duplicate(rtype, DuplicateKeyError(other[0].get("errmsg", ""), 11000, other[0])) from exc
+            if other:
+                raise
+            present = {docs[e["index"]]["_id"] for e in errors}
+        if len(present) < len(docs):
+            await self._counted(rtype, None)
+        return present
 
     async def _last_history_version(self, rtype: str, rid: str, session: StoreSession | None) -> dict[str, Any] | None:
         return await self.db[f"{rtype}_history"].find_one(

@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from resources.search.date import now_utc
+from server.access import recent
 from server.access.collections import LOGIN_FAILURES, USERS
 from server.access.passwords import check_password_strength, hash_secret, verify_secret
 from server.access.roles import check_role
@@ -102,11 +103,13 @@ async def list_users(db: AsyncDatabase[Any]) -> list[User]:
 
 async def set_status(db: AsyncDatabase[Any], username: str, status: str) -> bool:
     result = await db[USERS].update_one({"_id": check_username(username)}, {"$set": {"status": status}})
+    recent.forget_all()  # the user's bearer tokens are checked again on their next request
     return result.matched_count == 1
 
 
 async def set_role(db: AsyncDatabase[Any], username: str, role: str) -> bool:
     result = await db[USERS].update_one({"_id": check_username(username)}, {"$set": {"role": check_role(role)}})
+    recent.forget_all()
     return result.matched_count == 1
 
 

@@ -1,15 +1,18 @@
 """Who sent this HTTP request: a bearer access token (API clients, users' tokens) or a workbench
-session cookie (with its CSRF token on state-changing requests). The subject is re-read on every
-request, so disabling a client or a user, or revoking a token, takes effect at once."""
+session cookie (with its CSRF token on state-changing requests). A session's user is re-read on every request;
+a bearer token's record and subject are re-read at most ``recent.TTL_S`` seconds apart (a revocation made by
+this process empties that memory at once, one made by another process waits at most that long)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Request
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.errors import Forbidden
+from server.access import recent
 from server.access.accounts import User, find_user
 from server.access.caller import Caller
 from server.access.clients import ApiClient, find_client
@@ -27,8 +30,25 @@ def client_caller(client: ApiClient, address: str | None) -> Caller:
 
 
 async def _bearer(db: AsyncDatabase[Any], request: Request, token: str, address: str | None) -> Caller:
+    """The token's caller: signature and expiry checked every time, the database's word on revocation and on
+    the client or user reused for ``recent.TTL_S`` seconds (see ``recent.py`` for the bound)."""
     try:
         claims = decode(request.app.state.signing_key, token)
+    except InvalidToken as exc:
+        raise Unauthenticated(str(exc), error="invalid_token") from exc
+    key = str(claims["jti"])
+    known = recent.CHECKS.get(key)
+    if known is not None:
+        return replace(known, address=address)
+    generation = recent.CHECKS.generation
+    caller = await _recorded_caller(db, claims)
+    recent.CHECKS.put(key, caller, generation)
+    return replace(caller, address=address)
+
+
+async def _recorded_caller(db: AsyncDatabase[Any], claims: dict[str, Any]) -> Caller:
+    """The caller of a token that is recorded, not revoked, and whose client or user is active; else 401."""
+    try:
         await check_recorded(db, claims)
     except InvalidToken as exc:
         raise Unauthenticated(str(exc), error="invalid_token") from exc
@@ -36,11 +56,11 @@ async def _bearer(db: AsyncDatabase[Any], request: Request, token: str, address:
     if kind == "client":
         client = await find_client(db, sid)
         if client and client.active:
-            return client_caller(client, address)
+            return client_caller(client, None)
     elif kind == "user":
         user = await find_user(db, sid)
         if user and user.active:
-            return user_caller(user, address)
+            return user_caller(user, None)
     raise Unauthenticated("the token's client or user is disabled", error="invalid_token")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.search.date import now_utc
+from server.access import recent
 from server.access.accounts import AccountError
 from server.access.collections import CLIENTS
 from server.access.passwords import hash_secret, new_secret, verify_secret
@@ -75,4 +76,5 @@ async def list_clients(db: AsyncDatabase[Any]) -> list[ApiClient]:
 
 async def disable_client(db: AsyncDatabase[Any], client_id: str) -> bool:
     result = await db[CLIENTS].update_one({"_id": client_id}, {"$set": {"status": "disabled"}})
+    recent.forget_all()
     return result.matched_count == 1

@@ -1,7 +1,7 @@
 """Bearer access tokens: JWT (ES256) signed by the server, short-lived, each recorded by its ``jti``
-so that ``sgl tokens revoke`` (or disabling the client/user) takes effect on the next request of a
-running server; refresh tokens are opaque, stored as a SHA-256 digest, rotated on each use (a
-replayed refresh token revokes its whole family)."""
+so that ``sgl tokens revoke`` (or disabling the client/user) takes effect on a running server within
+``recent.TTL_S`` seconds (at once when the server itself revokes); refresh tokens are opaque, stored as a
+SHA-256 digest, rotated on each use (a replayed refresh token revokes its whole family)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from joserfc.jwt import JWTClaimsRegistry
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.search.date import now_utc
+from server.access import recent
 from server.access.collections import TOKENS
 
 ISSUER = "opensgl"
@@ -106,6 +107,7 @@ async def redeem_refresh(db: AsyncDatabase[Any], refresh: str, subject: str) -> 
 
 async def revoke_family(db: AsyncDatabase[Any], family: str) -> int:
     result = await db[TOKENS].update_many({"family": family}, {"$set": {"revoked": True}})
+    recent.forget_all()
     return result.modified_count
 
 
@@ -116,6 +118,7 @@ async def revoke(db: AsyncDatabase[Any], *, jti: str | None = None, subject: str
         return await revoke_family(db, doc["family"]) if doc else 0
     if subject:
         result = await db[TOKENS].update_many({"subject": subject}, {"$set": {"revoked": True}})
+        recent.forget_all()
         return result.modified_count
     return 0
 

@@ -62,7 +62,6 @@ def _test_code(test: TestId, choice: str) -> tuple[str, str]:
 
 
 def incoming_from_astm(message: Message, options: PartnerOptions = DEFAULTS) -> list[IncomingResult]:
-    sender = analyzer_of(message)
     out = []
     seen: dict[tuple[str, str], int] = {}
     for p_no, patient in enumerate(message.patients, 1):
@@ -71,7 +70,7 @@ def incoming_from_astm(message: Message, options: PartnerOptions = DEFAULTS) -> 
                 code, sub_id = _test_code(result.test, options.test_code)
                 specimen = (order.specimen_id or order.instrument_specimen_id).strip()
                 seen[(specimen, code)] = n = seen.get((specimen, code), 0) + 1
-                out.append(_incoming(result, order, sender, message.header, f"ASTM P{p_no} O{o_no} R{r_no}",
+                out.append(_incoming(result, order, message, f"ASTM P{p_no} O{o_no} R{r_no}",
                                      code, sub_id or ("" if n == 1 else f"#{n}"), _hint(patient)))
     return out
 
@@ -84,9 +83,13 @@ def refused_from_astm(message: Message) -> list[RefusedIncoming]:
             for r in message.refused]
 
 
-def _incoming(result: Result, order: Order, sender: str, header: Header, source: str, code: str, sub_id: str,
+def _incoming(result: Result, order: Order, message: Message, source: str, code: str, sub_id: str,
               patient: PatientHint | None) -> IncomingResult:
-    comparator, value = split_comparator(result.value)
+    """R.4 is kept whole: a serology instrument's ``Negative^0.52`` (interpretation^index) is one value, and
+    reading its first component alone acknowledged the index and dropped it. Flags (R.7) are split on the
+    repeat delimiter the H record declared."""
+    sender, header, d = analyzer_of(message), message.header, message.delimiters
+    comparator, value = split_comparator(d.component.join((result.value, *result.value_extra)))
     return IncomingResult(
         analyzer=result.instrument.strip() or sender,
         specimen_id=(order.specimen_id or order.instrument_specimen_id).strip(),
@@ -94,7 +97,8 @@ def _incoming(result: Result, order: Order, sender: str, header: Header, source:
         run_at=_fhir_time(result.completed_at or result.started_at or header.timestamp),
         source=f"{source} ({sender or 'unnamed analyzer'})", test_name=result.test.name, comparator=comparator,
         units=result.units.strip(), reference_range=result.reference_range,
-        flags=tuple(f for f in result.abnormal_flags.split("\\") if f), instrument_status=result.status)
+        flags=tuple(f for f in result.abnormal_flags.split(d.repeat) if f), instrument_status=result.status,
+        comments=tuple(text for text in (d.component.join(c.text).strip() for c in result.comments) if text))
 
 
 def results_handler(ingest: ResultIngest, options: Callable[[Message], PartnerOptions] = options_for,

@@ -75,7 +75,7 @@ def incoming_from_hl7(result: LabResult, message: ResultMessage, kind: str) -> I
         flags=result.flags, instrument_status=result.status, sub_id=result.sub_id, kind=typed.kind,
         high=typed.high, value_type=result.value_type, test_system=test_system,
         codings=tuple((c.system or f"local:{c.local_system}", c.code, c.display) for c in typed.codings),
-        patient=_hint(result.patient))
+        patient=_hint(result.patient), comments=result.comments)
 
 
 def refused_from_hl7(refused: RefusedResult, message: ResultMessage, kind: str) -> RefusedIncoming:

@@ -70,6 +70,10 @@ class IncomingResult:
     value_type: str = ""
     """OBX-2 as received (NM, ST, CWE...), kept for the record."""
     patient: PatientHint | None = None
+    comments: tuple[str, ...] = ()
+    """The instrument's comments on this result (HL7 NTE after the OBX, ASTM C records after the R): "hemolysed",
+    "clot detected", "result after dilution". Kept as Observation.note; not part of the fingerprint (a resend
+    is decided on the value)."""
 
     @property
     def key(self) -> str:

@@ -34,7 +34,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from resources.errors import NotFound
+from resources.errors import NotFound, PreconditionFailed
 from resources.fhirjson import instant
 from resources.interactions import WriteRule, create_many, update
 from resources.search.date import now_utc
@@ -119,8 +119,8 @@ class ResultIngest:
         message's journal entry there: ``server/inbound/settlement.py``), so it commits with the results.
 
         A transaction that lost a write conflict to a concurrent one (two analyzers writing at once, or
-        the same result on two connections: the ledger's unique key) is run again from the start, a few
-        times, before giving up (``run_in_transaction``).
+        the same result on two connections: the ledger's unique key; a rerun placeholder filled meanwhile)
+        is run again from the start, a few times, before giving up (``run_in_transaction``).
         """
         attempts = 0
 
@@ -131,7 +131,8 @@ class ResultIngest:
             if on_commit is not None:
                 await on_commit(report, session)
             return report
-        return await run_in_transaction(self.store, once, TRANSACTION_ATTEMPTS, what="analyzer results")
+        return await run_in_transaction(self.store, once, TRANSACTION_ATTEMPTS, what="analyzer results",
+                                        also=(PreconditionFailed,))
 
     async def _ingest_once(self, results: Sequence[IncomingResult], refused: Sequence[RefusedIncoming],
                            session: StoreSession, *, look_up: bool) -> IngestReport:
@@ -147,7 +148,14 @@ class ResultIngest:
         now = instant(now_utc())
         analyzer = (results[0].analyzer if results else refused[0].analyzer if refused else "")
         write_rule = self.write_rules.for_caller(Caller(id=f"analyzer:{analyzer}", role=ANALYZER_ROLE, kind="partner"))
-        matcher = Matcher(self.store, view, session)
+        # The first attempt matches on what is committed, outside the transaction: a read inside it leaves
+        # its cursor on the database's index pages until the commit (SecantusDB), and while any writer's
+        # cursor sits on the page every ingest inserts into, WiredTiger cannot split that page once it
+        # outgrows its memory limit: each insert then sleeps retrying (seconds of ACK delay; README,
+        # "Analyzer ingestion"). What is written is new (Observations, Tasks, ledger rows) except a rerun
+        # placeholder, filled only at the version read (else the attempt is run again). A retry, which
+        # follows a conflict, matches inside its transaction as before.
+        matcher = Matcher(self.store, view, session if look_up else None)
         keys = list(dict.fromkeys([*(r.key for r in results), *(r.key for r in refused)]))
         ledger = await self.ledger.find(keys, session) if look_up else {}
         batch = _Batch(now)
@@ -198,8 +206,10 @@ class ResultIngest:
                         if prior is None and match.specimen is not None and match.analysis is not None else None)
             if awaiting is not None:
                 obs_id = awaiting["id"]
+                read_outside = matcher.session is None  # then only the version read may be filled
                 await update(self.store, "Observation", obs_id, filled(awaiting, observation), session=session,
-                             write_rule=write_rule)
+                             write_rule=write_rule,
+                             if_match=f'W/"{awaiting["meta"]["versionId"]}"' if read_outside else None)
             else:
                 obs_id = batch.add(observation)
         report.produced.append(f"Observation/{obs_id}")

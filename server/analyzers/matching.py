@@ -72,15 +72,17 @@ class Matcher:
         The validation workflow's ``$rerun`` writes one (status registered, no value, a ``replaces``
         link to the first measurement) for the analyzer to fill: the rerun's result goes there.
 
-        Searched by specimen alone and the status checked here: given both (two single-field indexes) the
-        embedded database (SecantusDB 0.7) uses neither and scans the whole Observation collection once per
-        tube (``explain``: COLLSCAN), a cost that grows with the store; by specimen alone it reads the
-        tube's own results through the specimen index (``explain``: IXSCAN).
+        Searched by specimen and status together, through the Observation index on both
+        (``resources/store/indexes.py``): the usual answer is none, found without reading any
+        Observation. Reading the tube's stored results instead (by specimen alone) left the
+        transaction's cursor on the Observation collection's last page, the one every concurrent
+        ingest appends to; WiredTiger then could not split that page when it outgrew its in-memory
+        limit, and every writer slept seconds in its insert (the README's "Analyzer ingestion").
         """
         if specimen["id"] not in self._awaiting:
             self._awaiting[specimen["id"]] = [
-                o for o in await find_all(self.store, "Observation", [("specimen", f"Specimen/{specimen['id']}")],
-                                          session=self.session)
+                o for o in await find_all(self.store, "Observation", [("specimen", f"Specimen/{specimen['id']}"),
+                                                                   ("status", "registered")], session=self.session)
                 if o.get("status") == "registered" and not any(k.startswith("value") for k in o)]
         waiting = self._awaiting[specimen["id"]]
         found = next((o for o in waiting if any(c.get("system") == CATALOG_SYSTEM and c.get("code") == analysis

@@ -171,6 +171,8 @@ def build_observation(result: IncomingResult, match: Match, *, issued: str) -> d
         obs["referenceRange"] = [{"text": result.reference_range}]
     if specimen is not None:
         obs["specimen"] = {"reference": f"Specimen/{specimen['id']}"}
+    if result.comments:
+        obs["note"] = [{"authorString": result.analyzer or UNNAMED, "text": text} for text in result.comments]
     if match.device is not None:
         obs["device"] = {"reference": match.device}
     return {k: v for k, v in obs.items() if v is not None and v != ""}
@@ -184,9 +186,12 @@ def filled(awaiting: dict[str, Any], observation: dict[str, Any]) -> dict[str, A
     """
     kept = [e for e in awaiting.get("extension", ()) if e.get("url") != EXT_INSTRUMENT_RESULT]
     out = {**observation, "id": awaiting["id"], "extension": [*kept, *observation["extension"]]}
-    for name in ("basedOn", "note", "encounter"):
+    for name in ("basedOn", "encounter"):
         if name in awaiting:
             out[name] = awaiting[name]
+    notes = [*awaiting.get("note", ()), *observation.get("note", ())]  # the rerun's reason, then the instrument's
+    if notes:
+        out["note"] = notes
     return out
 
 

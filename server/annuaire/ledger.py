@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import numpy as np
+from pymongo import ReplaceOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from server.annuaire.report import RUNS
@@ -67,13 +68,17 @@ class Ledger:
         self.db, self.run = db, run
         self._next: dict[str, int] = {}
 
-    async def record(self, rtype: str, ids: list[str]) -> None:
-        """Write down ``ids`` before they are written. A new pass of the same run (same batches, same order)
-        rewrites the same documents."""
-        n = self._next.get(rtype, 0)
-        self._next[rtype] = n + 1
-        await self.db[IDS].replace_one({"_id": _chunk_id(self.run, rtype, n)},
-                                       {"run": self.run, "type": rtype, "ids": ids}, upsert=True)
+    async def record(self, batch: dict[str, list[str]]) -> None:
+        """Write down the ids of one batch, per type, before they are written, in one command. A new pass of
+        the same run (same batches, same order) rewrites the same documents."""
+        writes = []
+        for rtype, ids in batch.items():
+            n = self._next.get(rtype, 0)
+            self._next[rtype] = n + 1
+            writes.append(ReplaceOne({"_id": _chunk_id(self.run, rtype, n)},
+                                     {"run": self.run, "type": rtype, "ids": ids}, upsert=True))
+        if writes:
+            await self.db[IDS].bulk_write(writes, ordered=False)
 
     async def runs_to_compare(self) -> list[str]:
         """The runs whose lists together hold every active directory id: the last one that inactivated (or

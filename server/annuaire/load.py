@@ -114,6 +114,11 @@ class DirectoryLoad:
         self._sites: set[int] = set()
         self._mss_seen: list[Hashes] = []
         self._accepted = 0
+        self.bulk_first = True
+        """Insert first at the start and while nothing of the previous batch was stored (False: always look up
+        first, as before the bulk path; the tests compare both)."""
+        self._bulk: dict[str, bool] = {}
+        self._addresses = True
 
     async def load(self, paths: list[Path]) -> LoadReport:
         """Read ``paths`` in order (give the MSSanté extraction first; inside a zip it comes first)."""
@@ -138,6 +143,10 @@ class DirectoryLoad:
     # -- the PS file -----------------------------------------------------------------------------
     async def _people(self, source: Source) -> None:
         self._ps_loaded = True
+        # no MSSanté extraction ever loaded: no address to look up per batch (asked of the few run reports: even
+        # a find_one({}) of the look-up collection would decode all of it on the embedded database)
+        self._addresses = (any(f["kind"] == MSS_KIND for f in self.report.files)
+                           or await self.db[RUNS].find_one({"files.kind": MSS_KIND}, projection={"_id": 1}) is not None)
         lines = 0
         for batch in _batches(rows(source.lines), BATCH):
             lines += len(batch)
@@ -152,8 +161,8 @@ class DirectoryLoad:
             self.report.reject(file, rej.line, rej.reason)
         idnats = {r.get("Identification nationale PP") for r in good}
         addresses: dict[str, list[str]] = {}
-        for doc in await self._find(MSSANTE, sorted(idnats), {"idnat": 1, "address": 1}, field="idnat",
-                                    extra={"kind": "PER"}):
+        for doc in await self._find(MSSANTE, sorted(idnats) if self._addresses else [], {"idnat": 1, "address": 1},
+                                    field="idnat", extra={"kind": "PER"}):
             addresses.setdefault(doc["idnat"], []).append(doc["address"])
         out: dict[str, dict[str, dict[str, Any]]] = {"Practitioner": {}, "PractitionerRole": {}, "Organization": {}}
         for row in good:
@@ -169,8 +178,15 @@ class DirectoryLoad:
             out["PractitionerRole"][act.role["id"]] = act.role
             if act.organization:
                 out["Organization"].setdefault(act.organization["id"], act.organization)
+        sites = out["Organization"]  # many activities share a site: each written once per run
+        out["Organization"] = {rid: r for rid, r in sites.items() if key_hash(f"Organization/{rid}") not in self._sites}
+        self._sites.update(key_hash(f"Organization/{rid}") for rid in out["Organization"])
+        # the ids are listed before the writes, all types in one command: a killed run's are listed too
+        await self.ledger.record({rtype: list(resources) for rtype, resources in out.items() if resources})
         for rtype, resources in out.items():
-            await self._apply(rtype, resources)
+            if resources:
+                self._seen[rtype].append(hashes_of(list(resources)))
+                await self._apply(rtype, resources)
 
     async def _find(self, collection: str, ids: list[str], projection: dict[str, Any] | None = None, *,
                     field: str = "_id", extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -183,13 +199,18 @@ class DirectoryLoad:
         return out
 
     async def _apply(self, rtype: str, resources: dict[str, dict[str, Any]]) -> None:
-        if rtype == "Organization":  # many activities share a site: write it once per run
-            resources = {rid: r for rid, r in resources.items() if key_hash(f"{rtype}/{rid}") not in self._sites}
-            self._sites.update(key_hash(f"{rtype}/{rid}") for rid in resources)
-        if not resources:
-            return
-        self._seen[rtype].append(hashes_of(list(resources)))
-        await self.ledger.record(rtype, list(resources))  # before the writes: a killed run's are listed too
+        """Write one batch of ``rtype``. The first batch, and every batch after one that found none of its ids
+        stored (a first load, or past the part an interrupted one wrote), is inserted in bulk without reading
+        anything first, and only the ids already stored (the insert refuses them) are compared; after a batch
+        that found some stored (a reload) the stored hashes are looked up first. Either way each resource ends
+        added, changed or unchanged exactly once."""
+        if self._bulk.get(rtype, self.bulk_first):
+            present = await self.store.create_missing(list(resources.values()))
+            self.report.count(rtype, "added", len(resources) - len(present))
+            self._bulk[rtype] = not present
+            if not present:
+                return
+            resources = {rid: resources[rid] for rid in present}
         stored = {d["_id"]: d["h"] for d in await self._find(rtype, list(resources), {"h": 1})}
         new = [r for rid, r in resources.items() if rid not in stored]
         for rid, stored_hash in stored.items():  # an inactive one back in the file differs: made active again
@@ -197,6 +218,7 @@ class DirectoryLoad:
             self.report.count(rtype, "changed" if changed else "unchanged")
         if new:
             await self._create(rtype, new)
+        self._bulk[rtype] = not stored and self.bulk_first
 
     async def _write(self, resource: dict[str, Any], stored_hash: str) -> bool:
         body = {k: v for k, v in resource.items() if k != "meta"} | {"meta": {

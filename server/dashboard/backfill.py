@@ -9,9 +9,10 @@ a delivery), the delivery's own settings snapshot and the lab's site; its versio
 delivery's creation. Idempotent: a delivery that has facts is left alone, a version line is only inserted,
 and a marker in ``_migrations`` makes later start-ups skip the walk.
 
-Why by day, backwards from today: on the embedded database a query no index serves (``facts`` missing)
-reads the whole collection into memory first; a range of the ``created`` index reads one day. The walk stops
-after ``QUIET_DAYS`` days in a row without any delivery.
+Why in windows of ``created``, backwards from today: on the embedded database a query no index serves (``facts``
+missing) reads the whole collection into memory first; a range of the ``created`` index reads that window only.
+The walk is the start-up backfill's (``resources/store/windows.py``): windows of about 500 deliveries, down to
+the date before which this store wrote nothing, then one last window for anything older.
 """
 
 from __future__ import annotations
@@ -25,14 +26,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 from resources.search.date import now_utc
 from resources.store.backfill import MIGRATIONS
 from resources.store.base import FhirStore, read_or_none
+from resources.store.windows import walk_back
 from server.delivery.channel import Action, DeliverySettings, Resource
 from server.delivery.facts import Site, facts_of, record_version, route_of
 from server.delivery.outbox import COLLECTION
 
 log = logging.getLogger(__name__)
 FACTS_BACKFILL = "delivery-facts-1"
-QUIET_DAYS = 400
-"""Days in a row without a delivery after which the walk back in time stops (a lab sends every week)."""
 _VERSIONED = (Action.PUBLISH.value, Action.REPLACE.value)
 
 
@@ -66,16 +66,11 @@ async def backfill_delivery_facts(db: AsyncDatabase[Any], store: FhirStore, site
         return None
     updated = 0
     if await db[COLLECTION].estimated_document_count():  # a count without filter: no document is read
-        day_end = (now or now_utc()) + timedelta(days=1)
-        quiet = 0
-        while quiet < QUIET_DAYS:
-            window = {"created": {"$gte": day_end - timedelta(days=1), "$lt": day_end}}
-            found = [d async for d in db[COLLECTION].find(window, projection={"history": 0})]
-            quiet = 0 if found else quiet + 1
-            for delivery in found:
+        start = (now or now_utc()) + timedelta(days=1)  # a clock a little ahead of this one
+        async for window in walk_back(db[COLLECTION], "created", start, projection={"history": 0}):
+            for delivery in window.documents:
                 if "facts" not in delivery:
                     updated += await _backfill_one(db, store, site, delivery)
-            day_end -= timedelta(days=1)
     await db[MIGRATIONS].update_one({"_id": FACTS_BACKFILL}, {"$set": {"done": now_utc(), "deliveries": updated}},
                                     upsert=True)
     return updated

@@ -36,7 +36,7 @@ from server.delivery.lease import PENDING
 from server.delivery.mssante_channel import message_id, operator_config
 from server.delivery.outbox import COLLECTION, FAILED
 from server.delivery.worker import sent_what
-from server.worklist import DELIVERY_FAILED, open_task, worklist_task
+from server.worklist import DELIVERY_FAILED, delivery_failed_label, open_task, worklist_task
 
 log = logging.getLogger(__name__)
 FAILURES = ("failed", "integration-error")
@@ -52,7 +52,8 @@ async def _fail(store: FhirStore, db: AsyncDatabase[Any], delivery: dict[str, An
         task = await open_task(store, worklist_task(
             DELIVERY_FAILED, focus, delivery.get("patient"), description,
             {"delivery": str(delivery["_id"]), "channel": "mssante", "recipient": delivery["recipient"],
-             "answer": f"{receipt.code} {receipt.label}".strip() or receipt.status}), session)
+             "answer": f"{receipt.code} {receipt.label}".strip() or receipt.status},
+            label=delivery_failed_label(delivery["action"])), session)
         await db[COLLECTION].update_one({"_id": delivery["_id"], "state": {"$ne": FAILED}},
                                         {"$set": {"state": FAILED, "task": task["id"],
                                                   "last_answer": description}}, session=session)

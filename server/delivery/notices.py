@@ -25,7 +25,7 @@ from server.delivery.channel import Action, DeliveryItem, DeliverySettings, Docu
 from server.delivery.facts import route_of
 from server.delivery.outbox import COLLECTION, FAILED, idempotency_key, new_delivery
 from server.mssante.recipients import display_name, mssante_address, read_party
-from server.worklist import DELIVERY_FAILED, open_task, worklist_task
+from server.worklist import DELIVERY_FAILED, delivery_failed_label, open_task, worklist_task
 
 CHANNEL = "mssante"
 NO_ADDRESS = "no-address"
@@ -74,7 +74,8 @@ class NoticeDeliveries:
         task = await open_task(self.store, worklist_task(
             DELIVERY_FAILED, notice, patient or None,
             f"Avis de tube refusé ({notice}) au prescripteur {name} par MSSanté : {why}",
-            {"delivery": key, "channel": CHANNEL, "recipient": who, "answer": why}), session)
+            {"delivery": key, "channel": CHANNEL, "recipient": who, "answer": why},
+            label=delivery_failed_label(Action.NOTICE)), session)
         return {"state": FAILED, "unsent": NO_ADDRESS, "last_answer": why, "task": task["id"]}
 
 

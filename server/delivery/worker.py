@@ -29,7 +29,7 @@ from server.delivery.channel import Action, Channel, ChannelAnswer, Outcome
 from server.delivery.lease import PENDING, Leases
 from server.delivery.loading import delivery_item, document_set
 from server.delivery.outbox import COLLECTION, DELIVERED, FAILED, FINISHED
-from server.worklist import DELIVERY_FAILED, open_task, worklist_task
+from server.worklist import DELIVERY_FAILED, DELIVERY_FAILED_LABELS, delivery_failed_label, open_task, worklist_task
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +102,14 @@ class DeliveryWorker:
     async def fail(self, stored: dict[str, Any], attempt: int, answer: ChannelAnswer, push: dict[str, Any]) -> None:
         why = "refused" if answer.outcome == Outcome.FAILED else f"still failing after {attempt} attempts"
         what, focus = sent_what(stored)
-        description = (f"Envoi {stored['action']} {what} par {stored['channel']} à {stored['recipient']} : {why}. "
+        kind = "" if stored["action"] in DELIVERY_FAILED_LABELS else f" {stored['action']}"  # create, replace...
+        description = (f"Envoi{kind} {what} par {stored['channel']} à {stored['recipient']} : {why}. "
                        f"Réponse du partenaire : {answer.text[:1000] or '(aucune)'}")
         async with self.store.transaction() as session:
             task = await open_task(self.store, worklist_task(
                 DELIVERY_FAILED, focus, stored.get("patient"), description,
                 {"delivery": str(stored["_id"]), "channel": stored["channel"], "recipient": stored["recipient"],
-                 "answer": answer.text or "(none)"}), session)
+                 "answer": answer.text or "(none)"}, label=delivery_failed_label(stored["action"])), session)
             if not await self.leases.give_back(stored["_id"], {"state": FAILED, "attempts": attempt,
                                                                "task": task["id"], "last_answer": answer.text[:4000]},
                                                push=push, session=session):

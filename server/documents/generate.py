@@ -6,7 +6,8 @@ version (N3 and PDF, no N1), each checked by the same ANS validator.
 
 Each CDA is checked with the ANS validator at its level before anything is stored: a document that
 fails is never stored (``DocumentRejected``), the step that asked for it is refused with the
-findings. The work is CPU-bound (WeasyPrint, XSLT schematrons): callers run it in a thread.
+findings. The work is CPU-bound (WeasyPrint, XSLT schematrons): the server runs it in its document process
+pool (``producer.py``), never on the event loop.
 """
 
 from __future__ import annotations

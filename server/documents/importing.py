@@ -21,8 +21,10 @@ table's ``$import-crbio`` row; the import writes a Provenance naming the authent
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
+from concurrent.futures import Executor
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -36,7 +38,7 @@ from resources.search.date import now_utc
 from resources.store.base import FhirStore, Stored
 from server.access.caller import Caller
 from server.audit import provenance
-from server.deps import CallerDep, StoreDep
+from server.deps import CallerDep, ContextDep, StoreDep
 from server.documents.gather import Resource
 from server.documents.identity_check import check_identity
 from server.documents.storage import FORMATS, LAB_REPORT_TYPE, attachment, put
@@ -69,9 +71,18 @@ def _relinked(resource: Resource, ids: dict[str, str]) -> Any:
     return resource
 
 
-async def import_crbio(store: FhirStore, patient_id: str, document: bytes, caller: Caller) -> list[Resource]:
+async def read_off_loop(document: bytes, pool: Executor | None) -> SubcontractedReport:
+    """``read_crbio`` in the document pool (parsing a CDA of several MB is CPU work the event loop must not do),
+    or in a thread before the pool exists; its ``NotACda`` / ``InvalidInput`` come back as raised there."""
+    if pool is None:
+        return await asyncio.to_thread(read_crbio, document)
+    return await asyncio.get_running_loop().run_in_executor(pool, read_crbio, document)
+
+
+async def import_crbio(store: FhirStore, patient_id: str, document: bytes, caller: Caller,
+                       pool: Executor | None = None) -> list[Resource]:
     patient = (await store.read("Patient", patient_id)).resource or {}  # NotFound before anything is read or written
-    read: SubcontractedReport = read_crbio(document)
+    read = await read_off_loop(document, pool)
     check_identity(patient, read.patient, read.level)  # 422 before any write: never the wrong patient's file
     basis = await _order(store, patient_id, read.order_number)
     prefix = uuid.uuid4().hex[:16]
@@ -125,9 +136,9 @@ async def import_crbio(store: FhirStore, patient_id: str, document: bytes, calle
 
 
 @router.post("/Patient/{pid}/$import-crbio")
-async def post_import(pid: str, request: Request, store: StoreDep, caller: CallerDep) -> Response:
+async def post_import(pid: str, request: Request, store: StoreDep, caller: CallerDep, ctx: ContextDep) -> Response:
     try:
-        stored = await import_crbio(store, pid, await request.body(), caller)
+        stored = await import_crbio(store, pid, await request.body(), caller, ctx.document_pool)
     except NotFound as exc:
         raise NotFound(f"Patient/{pid} is not stored", expression="Patient") from exc
     entries = [{"resource": r, "fullUrl": f"{r['resourceType']}/{r['id']}"} for r in stored]

@@ -1,6 +1,6 @@
 """The document step: a worker takes each pinned job, makes the CR-Bio in a process pool, stores it briefly.
 
-Why after the commit and in processes: generation is ≈0.4 s of CPU (WeasyPrint, XSLT schematrons). Inside
+Why after the commit and in processes: generation is ≈0.3 s of CPU (WeasyPrint, XSLT schematrons). Inside
 the validating transaction it held the transaction open and blocked the event loop's thread pool; in a
 ``ProcessPoolExecutor`` (one process per core) it runs beside the server, and the store write that follows is
 a short transaction (Binary + DocumentReference ×3, the report's ``presentedForm``, the job done, the
@@ -30,7 +30,6 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from facades.cda import KitError
-from facades.cda.conformance import use_data_dir
 from facades.pdf.errors import SealConfigError
 from facades.pdf.seal_config import SealConfig
 from resources.errors import Conflict, NotFound, SglError
@@ -51,6 +50,7 @@ from server.documents.profile import LabProfile
 from server.documents.storage import next_version, store_documents
 from server.documents.stored_profile import effective
 from server.documents.trigger import DOCUMENTED, DOCUMENTS_STEP, source_of, with_source
+from server.documents.warmup import prepare_worker
 from server.stored_catalog import CatalogRepository
 from server.validation.steps import workflow_step
 from server.worklist import DOCUMENT_FAILED, open_task, worklist_task
@@ -81,11 +81,12 @@ def generate_or_refuse(dossier: Dossier, version: Version, seal: SealConfig | No
         return Refused(first.diagnostics + (f" (at {where})" if where else ""))
 
 
-def document_pool(data_dir: Path, size: int) -> ProcessPoolExecutor:
+def document_pool(data_dir: Path, size: int, *, warm: bool = True) -> ProcessPoolExecutor:
     """``size`` processes (one per core by default, ``SGL_DOCUMENT_WORKERS``), spawned (not forked: the server
-    has threads and an open database client)."""
+    has threads and an open database client); each compiles the schematrons and loads the fonts as it starts
+    (``warmup.py``) unless ``warm`` is off."""
     return ProcessPoolExecutor(max_workers=size, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=use_data_dir, initargs=(data_dir,))
+                               initializer=prepare_worker, initargs=(data_dir, warm))
 
 
 class DocumentProducer:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import asyncio
 from concurrent.futures import ProcessPoolExecutor
 
 from facades.pdf.errors import SealConfigError
@@ -15,6 +15,7 @@ from server.delivery.service import OWNER, Runners
 from server.documents.producer import DocumentProducer, document_pool, job_leases
 from server.documents.profile import load_profile
 from server.documents.trigger import DocumentTrigger
+from server.documents.warmup import machine_cores, warm_pool
 from server.settings import Settings
 
 
@@ -46,8 +47,16 @@ def start_document_step(ctx: AppContext, outbox: Outbox, runners: Runners) -> No
     """The job runner of this process, as many jobs at once as the pool has processes."""
     settings = ctx.settings
     seal = seal_config(settings, check=False)  # checked by run_startup, before anything started
-    size = settings.document_workers or os.cpu_count() or 1
-    pool: ProcessPoolExecutor = document_pool(settings.data_dir, size)
+    size = settings.document_workers or machine_cores()
+    pool: ProcessPoolExecutor = document_pool(settings.data_dir, size, warm=settings.document_warmup)
+    ctx.document_pool = pool  # also parses imported CDA ($import-crbio) off the event loop
+    if settings.document_warmup:  # every process started and warm before the first report needs it
+        warming = asyncio.create_task(warm_pool(pool, size), name="document-pool-warm-up")
+
+        def stop_warming() -> None:
+            warming.cancel()
+
+        runners.closers.append(stop_warming)  # before the pool shuts down: it would ask a closed pool
     runners.closers.append(lambda: pool.shutdown(wait=False, cancel_futures=True))
     leases = job_leases(ctx.database.db, OWNER, settings.delivery_lease)
     producer = DocumentProducer(ctx.store, ctx.database.db, ctx.write_rules.for_caller(system("documents")),

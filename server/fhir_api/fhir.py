@@ -55,6 +55,16 @@ def _respond(outcome: Outcome, prefer: str | None, base: str) -> Response:
     return fhir_response(body, outcome.status, headers)
 
 
+def _not_modified(if_none_match: str | None, etag: str) -> bool:
+    """``If-None-Match`` by the weak comparison HTTP prescribes for it (RFC 9110 13.1.2): ``W/"1"`` and ``"1"``
+    both match version 1, a list matches if one of its tags does, ``*`` matches any current version. Only the exact
+    ``W/"1"`` string got its 304 before; a cache sending the strong form or ``*`` read the whole resource again."""
+    if not if_none_match or not etag:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
 async def _audited(request: Request, store: StoreDep, body: dict[str, Any] | None, interaction: str) -> None:
     """Every identity read or change, traced with the authenticated caller (SGL.INS.03, SGL.INS.17)."""
     caller = request_caller(request)
@@ -129,7 +139,7 @@ async def read(rtype: str, rid: str, request: Request, store: StoreDep,
     # ``_elements``: the same subset as a search's matches (resources/search/elements.py); checked before the read
     names = tuple(n for raw in request.query_params.getlist("_elements") for n in parse_elements(raw))
     outcome = await interactions.read(store, rtype, rid)
-    if if_none_match and if_none_match.strip() == outcome.headers.get("ETag"):
+    if _not_modified(if_none_match, outcome.headers.get("ETag", "")):
         return Response(status_code=304, headers=outcome.headers)
     await _audited(request, store, outcome.resource, "read")
     await record_document_read(store, outcome.resource, who=request_caller(request), interaction="read")
@@ -145,6 +155,15 @@ async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: 
                                         write_rule=write_rule)
     await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
+
+
+@router.delete("/{rtype}")
+async def conditional_delete(rtype: str, request: Request, store: StoreDep, write_rule: WriteRuleDep) -> Response:
+    outcome = await interactions.conditional_delete(store, rtype, str(request.url.query), write_rule=write_rule)
+    if rtype == "Patient" and outcome.stored is not None:
+        await record_patient_access(store, None, who=request_caller(request), interaction="delete",
+                                    patient_ids=[outcome.stored.id])
+    return fhir_response(None, outcome.status, outcome.headers)
 
 
 @router.delete("/{rtype}/{rid}")

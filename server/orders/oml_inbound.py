@@ -93,7 +93,7 @@ async def _lines(ctx: AppContext, orders: tuple[OmlOrder, ...]) -> tuple[OrderLi
     exams = await find_exams(ctx.store, [ExamCode(LOINC_SYSTEM if o.is_loinc else CATALOG_SYSTEM, o.exam_code,
                                                   o.exam_location.expression()) for o in orders])
     return tuple(OrderLine(exam, o.placer_number, SenderSpecimen(o.specimen_number, o.collected),
-                           requester=o.requester) for exam, o in zip(exams, orders, strict=True))
+                           requester=o.requester, notes=o.notes) for exam, o in zip(exams, orders, strict=True))
 
 
 async def _patient(ctx: AppContext, oml: OmlMessage) -> tuple[str, tuple[dict[str, Any], ...]]:

@@ -49,6 +49,8 @@ class OrderLine:
     specimen: SenderSpecimen = field(default_factory=SenderSpecimen)
     requester: dict[str, Any] | None = None
     """This exam's prescriber when it differs from the order's (HL7: one ORC-12 per order)."""
+    notes: tuple[str, ...] = ()
+    """The prescriber's comments on this exam (HL7 NTE of the order): ``ServiceRequest.note``."""
 
     @property
     def tube(self) -> TubeKey:
@@ -102,6 +104,8 @@ def _service_request(order: Requisition, line: OrderLine, specimen_id: str) -> d
         resource["requester"] = line.requester or order.requester
     if order.priority:
         resource["priority"] = order.priority
+    if line.notes:
+        resource["note"] = [{"text": text} for text in line.notes]
     if order.correspondents:
         resource["extension"] = [{"url": COPIES_TO_EXTENSION, "valueReference": ref} for ref in order.correspondents]
     return resource

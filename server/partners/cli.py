@@ -1,8 +1,12 @@
-"""``sgl partners add|list|remove|import``: the socket partners, with or without a running server.
+"""``sgl partners add|list|remove|import|set-mappings``: the socket partners, with or without a running server.
 
 The commands write the ``partners`` collection of the data dir's database (the embedded one is
 shared with a running ``sgl serve``) or of ``SGL_MONGODB_URI``; a running server sees the change
 within a second (``registry.CACHE_SECONDS``), no restart needed.
+
+The CLI has no callers to tell apart: whoever can open the data dir acts as its operator, with the
+``administrateur`` role. Each change is still checked against the permission table (the row that
+grants the matching ``/fhir/Endpoint`` door) and traced by an AuditEvent naming the operator.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import click
 from resources.errors import SglError
 from resources.store.base import FhirStore
 from server.access.caller import Caller, operator
+from server.access.permissions import DELETE, authorize
 from server.access.roles import ADMINISTRATEUR, PARTNER_ROLES
 from server.cli_database import run_with_database
 from server.partners import administration as admin_partners
@@ -33,10 +38,15 @@ def _run(data_dir: Path, work: Callable[[PartnerRegistry], Awaitable[T]]) -> T:
     return run_with_database(data_dir, lambda database: work(PartnerRegistry(database.db)))
 
 
-def _admin(data_dir: Path, work: Callable[[PartnerRegistry, FhirStore, Caller], Awaitable[T]]) -> T:
-    """A change through the service the HTTP doors call (server/partners/administration.py), traced the same way."""
-    return run_with_database(data_dir, lambda database: work(PartnerRegistry(database.db), database.store,
-                                                             operator(ADMINISTRATEUR)))
+def _admin(data_dir: Path, door: str, work: Callable[[PartnerRegistry, FhirStore, Caller], Awaitable[T]]) -> T:
+    """A change through the service the HTTP doors call (server/partners/administration.py), allowed by the
+    same permission row as the HTTP ``door`` on Endpoint and traced the same way."""
+    who = operator(ADMINISTRATEUR)
+    try:
+        authorize(who.role, "Endpoint", door)
+    except SglError as exc:
+        raise click.ClickException(exc.diagnostics) from exc
+    return run_with_database(data_dir, lambda database: work(PartnerRegistry(database.db), database.store, who))
 
 
 def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
@@ -83,7 +93,7 @@ def add(name: str, role: str, hl7_application: str | None, hl7_facility: str | N
                         "hl7_facility": hl7_facility, "astm_sender": astm_sender, "addresses": addresses,
                         "send_to": send_to, "identifier_types": _pairs(identifier_types, "--identifier-type"),
                         "options": _pairs(options, "--option"), "identity_updates": identity_updates})
-    _admin(data_dir, lambda registry, store, who: admin_partners.add(registry, store, who, partner))
+    _admin(data_dir, "$add-partner", lambda registry, store, who: admin_partners.add(registry, store, who, partner))
     click.echo(f"partner {partner.describe()} registered")
 
 
@@ -104,7 +114,7 @@ def import_partners(file: Path, data_dir: Path) -> None:
         for partner in batch:
             await admin_partners.add(registry, store, who, partner)
 
-    _admin(data_dir, add_all)
+    _admin(data_dir, "$add-partner", add_all)
     click.echo(f"{len(batch)} partner(s) registered")
 
 
@@ -114,12 +124,15 @@ def list_partners(data_dir: Path) -> None:
     """The registered partners, one per line (;-separated, with a header)."""
     found = _run(data_dir, lambda registry: registry.all())
     click.echo("name;role;hl7_application;hl7_facility;astm_sender;addresses;send_to;identifier_types;"
-               "identity_updates")
+               "identity_updates;options")
     for p in found:
-        mapping = ",".join(f"{k}={v}" for k, v in sorted(p.identifier_types.items()))
         click.echo(";".join([p.name, p.role, p.hl7_application or "", p.hl7_facility or "", p.astm_sender or "",
-                             ",".join(p.addresses), p.send_to or "", mapping,
-                             "oui" if p.identity_updates else "non"]))
+                             ",".join(p.addresses), p.send_to or "", _listed(p.identifier_types),
+                             "oui" if p.identity_updates else "non", _listed(p.options)]))
+
+
+def _listed(pairs: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(pairs.items()))
 
 
 @partners.command("remove")
@@ -127,5 +140,26 @@ def list_partners(data_dir: Path) -> None:
 @DATA_DIR
 def remove(name: str, data_dir: Path) -> None:
     """Unregister a partner: its next message is refused."""
-    _admin(data_dir, lambda registry, store, who: admin_partners.remove(registry, store, who, name))
+    _admin(data_dir, DELETE, lambda registry, store, who: admin_partners.remove(registry, store, who, name))
     click.echo(f"partner {name} removed")
+
+
+@partners.command("set-mappings")
+@click.argument("name")
+@click.option("--identifier-type", "identifier_types", multiple=True,
+              help="PID-3 identifier type mapping RECEIVED=READ_AS, e.g. MR=PI (repeatable).")
+@click.option("--option", "options", multiple=True, help="Partner-level parsing option KEY=VALUE (repeatable).")
+@click.option("--if-version", type=int, default=None,
+              help="Change it only if it is still at this version (what If-Match does over HTTP).")
+@DATA_DIR
+def set_mappings(name: str, identifier_types: tuple[str, ...], options: tuple[str, ...], if_version: int | None,
+                 data_dir: Path) -> None:
+    """Replace a partner's identifier-type mappings and options with the ones given (none given: none left).
+
+    The same change as POST /fhir/Endpoint/NAME/$set-mappings: the same checks (nothing is written when one
+    refuses), the next version of the partner, an AuditEvent naming the operator. Exit 1 when refused."""
+    mappings, parsing = _pairs(identifier_types, "--identifier-type"), _pairs(options, "--option")
+    partner, version = _admin(data_dir, "$set-mappings", lambda registry, store, who: admin_partners.set_mappings(
+        registry, store, who, name, if_version, mappings, parsing))
+    click.echo(f"partner {partner.name} version {version}: identifier types {_listed(partner.identifier_types) or '-'}"
+               f"; options {_listed(partner.options) or '-'}")

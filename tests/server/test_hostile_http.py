@@ -198,3 +198,17 @@ async def test_huge_array_under_the_size_limit_is_refused_and_others_are_answere
     several = b",".join(b'{"value": "y%d"}' % i for i in range(200))  # a real many-identifier Patient is read
     assert (await fhir.post("Patient", content=b'{"resourceType": "Patient", "identifier": [' + several + b"]}",
                             headers=FHIR)).status_code == 201
+
+
+async def test_two_hundred_kilobyte_header_is_431_with_an_operation_outcome_and_others_are_answered(
+        fhir: httpx.AsyncClient) -> None:
+    """The production client (httpx) sending a runaway header gets a FHIR answer, not a dropped connection."""
+    padding = {"X-Padding": "a" * 200_000}
+    refused = await asyncio.gather(*(fhir.get("metadata", headers=padding) for _ in range(3)),
+                                   *(fhir.get("metadata") for _ in range(3)))
+    for r in refused[:3]:
+        assert r.status_code == 431
+        outcome = r.json()
+        assert outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["code"] == "too-long"
+    assert all(r.status_code == 200 for r in refused[3:])
+    assert (await fhir.post("Patient", json={"resourceType": "Patient"}, headers=FHIR)).status_code == 201

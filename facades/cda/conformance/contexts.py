@@ -8,6 +8,7 @@ context is not in one of the recognised shapes, the rule is compiled the plain w
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 HL7_NS = "urn:hl7-org:v3"
 # ``*[cda:templateId/@root='…']``: the shape of most IHE / CI-SIS body rules.
@@ -75,3 +76,84 @@ def may_match_attributes(context: str) -> bool:
         if step.startswith(("@", "attribute::", "node()")):
             return True
     return False
+
+
+# A name test of a child step: ``prefix:name``, ``name`` or ``*`` (then its predicates, if any).
+_NAME_STEP = re.compile(r"^(\*|[A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)(\[.*\])?$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class WalkPlan:
+    """How to walk a schematron whose rule contexts are all paths of child steps from one anchor element
+    (Art-Decor's header schematron: ``//hl7:ClinicalDocument[…]/hl7:recordTarget[…]/…``): the paths that have
+    steps below them (``parents``, anchor first, predicates dropped) and, per parent, which of its children
+    are parents in turn. ``xslt.py`` gives each parent a mode holding only the rules of its children."""
+
+    anchor: str
+    parents: tuple[tuple[str, ...], ...]
+
+    def mode(self, parent: tuple[str, ...]) -> str:
+        return f"sgl:below-{self.parents.index(parent) + 1}"
+
+    def below(self, parent: tuple[str, ...]) -> tuple[str, ...]:
+        """The named children of ``parent`` with steps of their own (the walk continues into those only)."""
+        return tuple(path[-1] for path in self.parents if len(path) == len(parent) + 1 and path[:-1] == parent)
+
+    def modes_of(self, context: str, namespaces: dict[str, str]) -> tuple[str, ...]:
+        """The trie walk's modes a rule with this context belongs to (besides the full walk's)."""
+        modes = []
+        for branch in branches(context):
+            names = _child_path(branch, namespaces) or []
+            modes.append("sgl:root" if not names else "sgl:anchor" if len(names) == 1
+                         else self.mode(tuple(names[:-1])))
+        return tuple(dict.fromkeys(modes))
+
+
+def _eqname(name: str, namespaces: dict[str, str]) -> str | None:
+    if name == "*":
+        return name
+    prefix, _, local = name.rpartition(":")
+    if prefix and prefix not in namespaces:
+        return None
+    return f"Q{{{namespaces.get(prefix, '') if prefix else ''}}}{local}"
+
+
+def _child_path(branch: str, namespaces: dict[str, str]) -> list[str] | None:
+    """The names of a ``//a[p]/b[q]/*`` path (anchor first), or None for any other shape."""
+    branch = branch.strip()
+    if branch == "/":
+        return []
+    body = branch[2:] if branch.startswith("//") else branch.lstrip("/") if branch.startswith("/") else branch
+    cuts = [-1, *top_level(body, "/"), len(body)]
+    names: list[str] = []
+    for a, b in zip(cuts, cuts[1:], strict=False):
+        found = _NAME_STEP.match(body[a + 1:b].strip())
+        name = _eqname(found.group(1), namespaces) if found else None
+        if name is None or (not names and name == "*"):
+            return None
+        names.append(name)
+    return names
+
+
+def walk_plan(contexts: list[str], namespaces: dict[str, str]) -> WalkPlan | None:
+    """The walk by path for these rule contexts, or None when one of them is not ``//anchor[p]/a[q]/…`` (or
+    ``/``), when they do not share one anchor name, or when a ``*`` step has steps below it (an element there
+    would be on two paths). Predicates are ignored: a path stands for a superset of what its rule matches, so
+    an element's rules are all in the mode of its parent's path."""
+    anchors: set[str] = set()
+    parents: dict[tuple[str, ...], None] = {}
+    for context in contexts:
+        for branch in branches(context):
+            names = _child_path(branch, namespaces)
+            if names is None:
+                return None
+            if not names:
+                continue
+            anchors.add(names[0])
+            for depth in range(1, len(names)):
+                if names[depth - 1] == "*":
+                    return None
+                parents[tuple(names[:depth])] = None
+    if len(anchors) != 1:
+        return None
+    return WalkPlan(anchors.pop(), tuple(sorted(parents, key=lambda path: (len(path), path))))

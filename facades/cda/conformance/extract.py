@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from lxml import etree
 
 from facades.cda.errors import NotACda
+from resources.outside_xml import parse_outside_xml
 
 HL7_NS = "urn:hl7-org:v3"
 CLINICAL_DOCUMENT = f"{{{HL7_NS}}}ClinicalDocument"
-_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True, remove_blank_text=False)
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _lift(element: etree._Element) -> etree._ElementTree:
 def extract_clinical_document(data: bytes) -> Extracted:
     """Parse ``data`` and return its ``ClinicalDocument``; ``NotACda`` if there is none."""
     try:
-        tree = etree.ElementTree(etree.fromstring(data, _PARSER))
+        tree = etree.ElementTree(parse_outside_xml(data))
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or 1
         raise NotACda(f"not well-formed XML: {exc.msg}", expression=f"line {line}") from exc

@@ -33,6 +33,7 @@ from facades.cda.reader.values import (
 )
 from resources.codes import LAB_REPORT_LOINC, LOINC_SYSTEM
 from resources.errors import InvalidInput
+from resources.outside_xml import parse_outside_xml
 
 CR_BIO = LAB_REPORT_LOINC
 LAB_OBSERVATION = "1.3.6.1.4.1.19376.1.3.1.6"
@@ -49,7 +50,7 @@ def _templates(node: etree._Element) -> set[str]:
 
 def _clinical_document(document: bytes) -> etree._Element:
     try:
-        root = etree.fromstring(document, etree.XMLParser(resolve_entities=False, huge_tree=True))
+        root = parse_outside_xml(document)
     except etree.XMLSyntaxError as exc:
         raise InvalidInput(f"not a CR-Bio: neither a PDF nor well-formed XML ({exc.msg})",
                            expression=f"line {exc.lineno}") from exc

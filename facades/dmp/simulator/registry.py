@@ -26,6 +26,7 @@ from facades.dmp.simulator import queries, rules
 from facades.dmp.simulator.parsed import NS, ParsedEntry, ParsedSubmission, registry_objects
 from facades.dmp.vihf import VihfContent, VihfInvalid, verify_vihf
 from facades.dmp.xades import SignatureInvalid, verify_submission_signature
+from resources.outside_xml import parse_outside_xml
 
 SOAP_TYPE = "application/soap+xml; charset=UTF-8"
 FAULT_MODES = ("http500", "soap_fault", "registry_error", "garbage", "truncated", "slow", "drop")
@@ -99,7 +100,7 @@ class SimulatedDmp:
     def _handle(self, path: str, content_type: str, body: bytes) -> Reply:
         try:
             message = mtom.split(content_type, body)
-            envelope = etree.fromstring(message.envelope, etree.XMLParser(resolve_entities=False, no_network=True))
+            envelope = parse_outside_xml(message.envelope)
         except (mtom.MtomUnreadable, etree.XMLSyntaxError) as exc:
             return _soap_fault("Sender", "", f"requête illisible: {exc}")
         action = (envelope.findtext("s:Header/a:Action", "", NS) or "").strip()

@@ -12,6 +12,9 @@ Structure read (other segments are skipped)::
   codes, which the server looks up in its catalogue); OBR-7 the collection time when SPM has none;
   OBR-28: result copies to (correspondents).
 - SPM (one per OBR): SPM-2.1 the sender's specimen number, SPM-17.1 the collection time.
+- NTE after the ORC or the OBR (before any OBX): the prescriber's comments on the order ("patient sous AVK",
+  "à jeun"), kept as ``ServiceRequest.note``; they were acknowledged and dropped. An NTE after an OBX belongs to
+  that observation and, like the OBX, is not read.
 
 Pure: no I/O, no catalogue. Every error is an ``Hl7ParseError`` naming segment, occurrence and
 field, so the ACK's ERR-2 points at it.
@@ -53,6 +56,8 @@ class OmlOrder:
     copies_to: tuple[dict[str, Any], ...]
     specimen_number: dict[str, Any] | None
     collected: str | None
+    notes: tuple[str, ...] = ()
+    """NTE-3 of the NTE segments of this order (after its ORC or OBR, before any OBX), repetitions as lines."""
 
     @property
     def is_loinc(self) -> bool:
@@ -89,9 +94,19 @@ def read_oml_o21(message: Hl7Message) -> OmlMessage:
 def _orders(message: Hl7Message) -> list[OmlOrder]:
     """ORC, OBR, SPM in message order; each OBR belongs to the ORC before it, each SPM to its OBR."""
     groups: list[tuple[Segment, Segment | None, Segment | None]] = []
+    notes: list[list[str]] = []
+    in_observation = False
     for seg in message.segments():
         if seg.name == "ORC":
             groups.append((seg, None, None))
+            notes.append([])
+            in_observation = False
+        elif seg.name == "OBX":
+            in_observation = True
+        elif seg.name == "NTE" and groups and not in_observation:
+            text = _note_text(seg)
+            if text:
+                notes[-1].append(text)
         elif seg.name in ("OBR", "SPM"):
             slot = 1 if seg.name == "OBR" else 2
             if not groups or groups[-1][slot] is not None or (slot == 2 and groups[-1][1] is None):
@@ -100,10 +115,17 @@ def _orders(message: Hl7Message) -> list[OmlOrder]:
                                     message.locate(seg), code=SEGMENT_SEQUENCE_ERROR)
             orc, obr, spm = groups[-1]
             groups[-1] = (orc, seg, spm) if slot == 1 else (orc, obr, seg)
-    return [_order(message, orc, obr, spm) for orc, obr, spm in groups]
+            in_observation = in_observation and slot == 2
+    return [_order(message, orc, obr, spm, tuple(texts)) for (orc, obr, spm), texts in zip(groups, notes, strict=True)]
 
 
-def _order(message: Hl7Message, orc: Segment, obr: Segment | None, spm: Segment | None) -> OmlOrder:
+def _note_text(nte: Segment) -> str:
+    field = nte.field(3)
+    return "\n".join(field.value(1, 1, r) for r in range(1, len(field) + 1)).strip()
+
+
+def _order(message: Hl7Message, orc: Segment, obr: Segment | None, spm: Segment | None,
+           notes: tuple[str, ...] = ()) -> OmlOrder:
     if obr is None:
         raise Hl7ParseError("ORC without its OBR", message.locate(orc), code=SEGMENT_SEQUENCE_ERROR)
     control = orc.get(1)
@@ -124,7 +146,7 @@ def _order(message: Hl7Message, orc: Segment, obr: Segment | None, spm: Segment 
         placer_group=entity_identifier(orc.field(4)),
         requester=person_reference(orc.field(12)) or person_reference(obr.field(16)),
         copies_to=tuple(r for r in (person_reference(copies, n) for n in range(1, len(copies) + 1)) if r),
-        specimen_number=_specimen_number(spm), collected=fhir_datetime(*collected_field))
+        specimen_number=_specimen_number(spm), collected=fhir_datetime(*collected_field), notes=notes)
 
 
 def _specimen_number(spm: Segment | None) -> dict[str, Any] | None:

@@ -50,6 +50,8 @@ class LabResult:
     location: ErrorLocation = field(default_factory=lambda: ErrorLocation("OBX"))
     patient: PatientIds | None = None
     """The PID of the result's group, when the message has one."""
+    comments: tuple[str, ...] = ()
+    """NTE-3 of the NTE segments right after the OBX (the instrument's remarks on this result), decoded."""
 
 
 @dataclass(frozen=True)

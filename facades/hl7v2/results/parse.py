@@ -15,6 +15,9 @@ is returned in ``refused`` with its reason and location, and the others are read
 The test code is OBX-3.1, or OBX-3.4 (the alternate identifier) when 3.1 is empty, as many
 instruments send it (``test_code="primary"`` or ``"alternate"`` pins one). OBX-4 tells apart repeated
 OBX-3; when it is empty, the n-th repeat (n >= 2) of a test code on one tube is told apart as ``#n``.
+OBX-11 ``W`` (post the original as wrong: sent for the wrong patient) and ``D`` (delete the result) are refused
+with their reason, never applied silently: a W carrying the same value as the stored result used to be taken for a
+resend and ACKed AA, the wrong result left in place; on the worklist a person decides.
 Units (OBX-6) written ``10^3/uL`` with an unescaped component separator are read back whole (a first
 component that is a bare power of ten followed by a component starting with a digit).
 """
@@ -29,6 +32,7 @@ from typing import Literal
 from facades.hl7v2.errors import (
     REQUIRED_FIELD_MISSING,
     SEGMENT_SEQUENCE_ERROR,
+    TABLE_VALUE_NOT_FOUND,
     UNSUPPORTED_MESSAGE_TYPE,
     Hl7ParseError,
 )
@@ -42,6 +46,8 @@ RESULT_MESSAGES = (("ORU", "R01"), ("ORU", "R30"), ("ORU", "R32"), ("OUL", "R22"
 SPECIMEN_FIRST = (("OUL", "R22"), ("OUL", "R23"))
 TestCodeComponent = Literal["auto", "primary", "alternate"]
 _POWER_OF_TEN_UNIT = re.compile(r"^\d+$")
+WITHDRAWING_STATUSES = {"W": "post the original result as wrong", "D": "delete the result"}
+"""OBX-11 values (HL7 table 0085) that take a result back rather than give one."""
 
 
 @dataclass
@@ -87,8 +93,26 @@ def _code_position(obx: Segment, choice: TestCodeComponent) -> int:
     return 1
 
 
+def _notes(message: Hl7Message) -> dict[int, tuple[str, ...]]:
+    """NTE-3 of the NTE segments following each OBX (keyed by the OBX's identity), repetitions as lines:
+    an analyzer's "hemolysed sample" or "clot detected" belongs to the result it follows."""
+    out: dict[int, list[str]] = {}
+    owner: Segment | None = None
+    for seg in message.segments():
+        if seg.name == "OBX":
+            owner = seg
+        elif seg.name == "NTE" and owner is not None:
+            field = seg.field(3)
+            text = "\n".join(field.value(1, 1, r) for r in range(1, len(field) + 1)).strip()
+            if text:
+                out.setdefault(id(owner), []).append(text)
+        else:
+            owner = None
+    return {key: tuple(texts) for key, texts in out.items()}
+
+
 def _result(message: Hl7Message, obx: Segment, ctx: _Context, zone: tzinfo, choice: TestCodeComponent,
-            sub_id: str) -> LabResult:
+            sub_id: str, notes: tuple[str, ...] = ()) -> LabResult:
     loc = message.locate(obx)
     first = _code_position(obx, choice)
     code = obx.field(3).value(first).strip()
@@ -99,6 +123,11 @@ def _result(message: Hl7Message, obx: Segment, ctx: _Context, zone: tzinfo, choi
     if not specimen:
         raise Hl7ParseError("no specimen id for this result (SPM-2, SAC-3, OBR-3 and OBR-2 are empty)", loc,
                             code=REQUIRED_FIELD_MISSING)
+    status = obx.get("11").strip().upper()
+    if status in WITHDRAWING_STATUSES:
+        raise Hl7ParseError(f"OBX-11 {status} ({WITHDRAWING_STATUSES[status]}) is not applied automatically: the "
+                            "stored result stays as it is until a biologist acts on this worklist entry",
+                            replace(loc, field=11), code=TABLE_VALUE_NOT_FOUND)
     field5 = obx.field(5)
     typed = typed_value(obx.get("2").strip().upper(), field5, replace(loc, field=5), zone=zone)
     obr_time = ctx.obr.get("7") if ctx.obr is not None else ""
@@ -114,7 +143,7 @@ def _result(message: Hl7Message, obx: Segment, ctx: _Context, zone: tzinfo, choi
         status=obx.get("11").strip().upper(),
         observed_at=fhir_datetime(obx.get("14") or obr_time, replace(loc, field=14), zone=zone),
         analyzed_at=fhir_datetime(obx.get("19"), replace(loc, field=19), zone=zone),
-        location=loc, patient=_patient(ctx.pid),
+        location=loc, patient=_patient(ctx.pid), comments=notes,
     )
 
 
@@ -176,6 +205,7 @@ def parse_results(message: Hl7Message, *, zone: tzinfo = LAB_ZONE,
                             ErrorLocation("MSH", 1, 9), code=UNSUPPORTED_MESSAGE_TYPE)
     sent_at = fhir_datetime(message.msh.get("7"), ErrorLocation("MSH", 1, 7), zone=zone)
     pending = _groups(message, kind)
+    notes = _notes(message)
     results: list[LabResult] = []
     refused: list[RefusedResult] = []
     for (obx, ctx), sub_id in zip(pending, _sub_ids(message, pending), strict=True):
@@ -183,7 +213,7 @@ def parse_results(message: Hl7Message, *, zone: tzinfo = LAB_ZONE,
             if ctx.obr is None:
                 raise Hl7ParseError("OBX before any OBR or SPM segment", message.locate(obx),
                                     code=SEGMENT_SEQUENCE_ERROR)
-            results.append(_result(message, obx, ctx, zone, test_code, sub_id))
+            results.append(_result(message, obx, ctx, zone, test_code, sub_id, notes.get(id(obx), ())))
         except Hl7ParseError as exc:
             refused.append(_refused(message, obx, ctx, exc, sub_id))
     return ResultMessage(control_id=message.control_id, sending_application=message.msh.get("3.1"),

@@ -9,6 +9,10 @@
 - ED, XTN, XAD and other composites: a string of the whole field (every component, joined with
   the message's separators), not its first component.
 
+A repeated OBX-5 (``5.5~6.1``, two organisms ``ECOLI^E. coli^L~KLEB^Klebsiella^L``) of a type that
+carries one value (NM, SN, coded, TM, DT/DTM) is refused: an Observation holds one value, and reading
+the first repetition acknowledged the others and dropped them. Text and composite types keep them all.
+
 A value that does not read as its type raises ``Hl7ParseError`` naming OBX-5 (code 102); the caller
 decides what to do with that one result (the others are still stored).
 """
@@ -29,6 +33,7 @@ COMPARATORS = ("<", "<=", ">", ">=")
 _TIME = re.compile(r"^(\d{2})(\d{2})?(\d{2})?(\.\d{1,4})?([+-]\d{4})?$")
 CODED = frozenset({"CWE", "CE", "CNE", "CF"})
 TEXT = frozenset({"ST", "TX", "FT", "IS", "ID", ""})
+SINGLE_VALUED = CODED | {"NM", "SN", "TM", "DT", "DTM", "TS"}
 
 # HL7 table 0396 coding system names -> FHIR system URIs (the others stay local to the analyzer)
 CODE_SYSTEMS = {
@@ -108,6 +113,9 @@ def typed_value(kind: str, field: Field, where: ErrorLocation, *, zone: tzinfo) 
     """OBX-5 (``field``) read as OBX-2 (``kind``) says; raises ``Hl7ParseError`` at ``where``."""
     if field.is_empty:
         return TypedValue("")
+    if len(field) > 1 and kind in SINGLE_VALUED:
+        raise Hl7ParseError(f"OBX-5 holds {len(field)} repetitions but an {kind} result carries one value: "
+                            "send one OBX per value (OBX-4 sub-id)", where, code=DATA_TYPE_ERROR)
     if kind == "NM":
         text = field.value().strip()
         if not NUMBER.match(text):

@@ -123,3 +123,15 @@ def test_registry_answers_are_classified() -> None:
                 b"</s:Envelope>"):
         with pytest.raises(DmpAnswerUnreadable):
             read_response(bad)
+
+
+def test_the_dmp_refuses_a_submission_signature_carrying_a_dtd(pki: TestPki) -> None:
+    """The simulator's XAdES check parsed with lxml's default parser, which expands entities and reads files."""
+    docs = {"1.2.3^a": b"<ClinicalDocument/>"}
+    signature = sign_submission("2.25.1", docs, _seal(pki))
+    declaration, _, rest = signature.partition(b"?>")
+    xxe = (declaration + b'?><!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+           + rest.replace(b"</ds:Signature>", b"<ds:Object>&e;</ds:Object></ds:Signature>"))
+    with pytest.raises(SignatureInvalid, match="DTD") as caught:
+        verify_submission_signature(xxe, _ca(pki), "2.25.1", docs)
+    assert "root:" not in str(caught.value)

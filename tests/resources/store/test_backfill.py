@@ -14,6 +14,7 @@ from resources.search import links
 from resources.search.date import now_utc
 from resources.store import backfill
 from resources.store.backfill import LINKS_BACKFILL, MIGRATIONS, backfill_search_values
+from resources.store.windows import Window
 from server.database import Database
 
 pytestmark = pytest.mark.db
@@ -43,14 +44,14 @@ async def test_the_backfill_reads_small_windows_of_the_lu_index(sgl_db: Database
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     patient, ids, base = await _old_observations(sgl_db)
     windows: list[tuple[Any, Any]] = []
-    real = backfill._window
+    real = backfill._apply
 
-    async def recorded(db: Any, fill: Any, rtype: str, low: Any, high: Any) -> tuple[int, int]:
+    async def recorded(db: Any, fill: Any, rtype: str, window: Window) -> int:
         if rtype == "Observation":
-            windows.append((low, high))
-        return await real(db, fill, rtype, low, high)
+            windows.append((window.low, window.high))
+        return await real(db, fill, rtype, window)
 
-    monkeypatch.setattr(backfill, "_window", recorded)
+    monkeypatch.setattr(backfill, "_apply", recorded)
     marker = f"test-{uuid.uuid4()}"
     fill = backfill.Backfill(marker, ("Observation",), (), (), patient_links=True)
     updated = await backfill._fill_type(sgl_db.db, fill, "Observation", backfill.Progress(sgl_db.db, marker),
@@ -69,17 +70,17 @@ async def test_a_backfill_killed_midway_resumes_where_it_was_and_ends_the_same(
         sgl_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     patient, ids, _ = await _old_observations(sgl_db)
     await sgl_db.db[MIGRATIONS].delete_one({"_id": LINKS_BACKFILL})
-    real = backfill._window
+    real = backfill._apply
     lows: list[Any] = []
 
-    async def killed(db: Any, fill: Any, rtype: str, low: Any, high: Any) -> tuple[int, int]:
+    async def killed(db: Any, fill: Any, rtype: str, window: Window) -> int:
         if rtype == "Observation" and fill.patient_links:
-            lows.append(low)
+            lows.append(window.low)
             if len(lows) == 6:
                 raise KeyboardInterrupt  # the start-up stopped here
-        return await real(db, fill, rtype, low, high)
+        return await real(db, fill, rtype, window)
 
-    monkeypatch.setattr(backfill, "_window", killed)
+    monkeypatch.setattr(backfill, "_apply", killed)
     with pytest.raises(KeyboardInterrupt):
         await backfill_search_values(sgl_db.db, target=2)
     marker = await sgl_db.db[MIGRATIONS].find_one({"_id": LINKS_BACKFILL})
@@ -87,15 +88,14 @@ async def test_a_backfill_killed_midway_resumes_where_it_was_and_ends_the_same(
     filled_before = sum(v is not None for v in (await _links(sgl_db, ids)).values())
     assert filled_before < COUNT
 
-    monkeypatch.setattr(backfill, "_window", real)
     resumed: list[Any] = []
 
-    async def watched(db: Any, fill: Any, rtype: str, low: Any, high: Any) -> tuple[int, int]:
+    async def watched(db: Any, fill: Any, rtype: str, window: Window) -> int:
         if rtype == "Observation" and fill.patient_links:
-            resumed.append(low)
-        return await real(db, fill, rtype, low, high)
+            resumed.append(window.low)
+        return await real(db, fill, rtype, window)
 
-    monkeypatch.setattr(backfill, "_window", watched)
+    monkeypatch.setattr(backfill, "_apply", watched)
     await backfill_search_values(sgl_db.db, target=2)
     assert not set(resumed[:1]) & set(lows[:4])  # it went on from its recorded position, not from the start
     assert list((await _links(sgl_db, ids)).values()) == [[patient]] * COUNT

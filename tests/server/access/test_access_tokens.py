@@ -3,6 +3,7 @@ discovery, token, refresh, revocation on a running server, and forged tokens ref
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
+from server.access import recent
 from tests.support.access import SGL, Credentials, sgl_clients_create, token_url
 from tests.support.sgl_server import SglProcess
 
@@ -25,6 +27,21 @@ pytestmark = pytest.mark.db
 def _claims(token: str) -> dict[str, Any]:
     payload = token.split(".")[1]
     return dict(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))))
+
+
+BOUND_S = recent.TTL_S + 3.0
+"""A revocation by another process (the command line) is seen within the server's memory of checked tokens
+(``recent.TTL_S``), plus room for a request on a loaded machine."""
+
+
+async def _refused_within(http: httpx.AsyncClient, bearer: dict[str, str], bound_s: float) -> httpx.Response:
+    """The first answer refusing the token, polling from now; the last answer if none came within ``bound_s``."""
+    deadline = time.monotonic() + bound_s
+    while True:
+        answer = await http.get("Patient", params={"_count": "1"}, headers=bearer)
+        if answer.status_code == 401 or time.monotonic() > deadline:
+            return answer
+        await asyncio.sleep(0.1)
 
 
 async def _token(http: httpx.AsyncClient, url: str, creds: Credentials, **form: str) -> httpx.Response:
@@ -62,7 +79,7 @@ async def test_client_credentials_discovered_issued_used_and_revoked_without_res
         assert claims["jti"] in listed and f"client:{creds.client_id}" in listed
         subprocess.run([SGL, "tokens", "revoke", claims["jti"], "--data-dir", str(sgl_server.data_dir)], check=True,
                        capture_output=True, timeout=120)
-        refused = await http.get("Patient", params={"_count": "1"}, headers=bearer)
+        refused = await _refused_within(http, bearer, BOUND_S)
         assert refused.status_code == 401 and "revoked" in refused.text
         assert 'error="invalid_token"' in refused.headers["www-authenticate"]
 
@@ -79,6 +96,23 @@ async def test_refresh_rotates_and_a_replayed_refresh_token_revokes_the_family(s
         replay = await _token(http, url, creds, grant_type="refresh_token", refresh_token=first["refresh_token"])
         assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
         assert (await http.get("Observation", headers={"Authorization": f"Bearer {new}"})).status_code == 401
+
+
+async def test_a_client_disabled_from_the_command_line_is_refused_within_the_bound(sgl_server: SglProcess) -> None:
+    """The server remembers a checked token for ``recent.TTL_S`` seconds: ``sgl clients disable`` (another process)
+    is seen within that bound for a token used just before (so remembered), and no new token is issued."""
+    own = f"Practitioner/recent-{uuid.uuid4().hex[:8]}"  # a client of its own: the helper shares them per role
+    creds = sgl_clients_create(sgl_server.data_dir, "technicien", practitioner=own)
+    async with httpx.AsyncClient(base_url=sgl_server.base + "/", timeout=30) as http:
+        token = (await _token(http, token_url(sgl_server.base), creds)).json()["access_token"]
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert (await http.get("Patient", params={"_count": "1"}, headers=bearer)).status_code == 200
+        subprocess.run([SGL, "clients", "disable", creds.client_id, "--data-dir", str(sgl_server.data_dir)],
+                       check=True, capture_output=True, timeout=120)
+        refused = await _refused_within(http, bearer, BOUND_S)
+        assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["www-authenticate"]
+        again = await _token(http, token_url(sgl_server.base), creds)
+        assert again.status_code == 401, again.text
 
 
 async def test_wrong_client_credentials_and_grants_get_oauth_errors(sgl_server: SglProcess) -> None:

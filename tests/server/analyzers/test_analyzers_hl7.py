@@ -10,6 +10,11 @@ import pytest
 
 from facades.hl7v2 import Hl7Message, MllpClient, NackReceived, encode_frame, parse
 from server.analyzers import EXT_INSTRUMENT_RESULT
+from server.analyzers.incoming import IncomingResult
+from server.analyzers.ingest import ResultIngest
+from server.analyzers.matching import Matcher
+from server.stored_catalog import CatalogRepository
+from server.write_rules import WriteRules
 from terminology import EXT_INSTRUMENT
 from terminology.loinc import LOINC_SYSTEM
 from terminology.ucum import UCUM_SYSTEM
@@ -232,6 +237,36 @@ async def test_rerun_asked_by_the_validation_workflow_fills_its_waiting_observat
     assert rerun["identifier"][0]["value"].endswith("/202611261100000100")
 
 
+async def test_a_placeholder_sent_for_on_several_connections_at_once_is_filled_once_and_no_value_lost(
+        sgl_server, mllp, fhir) -> None:
+    """Of four reruns sent at once on four connections one fills the placeholder, each other is kept as its
+    own measurement (the ingest matches outside its transaction and fills only the version it read; the
+    interleaving is whatever the server does, not forced)."""
+    tube = await new_tube(fhir)
+    await mllp.send(oru(tube.accession, glu("4.90")))
+    [first] = await observations(fhir, tube)
+    waiting = {key: first[key] for key in ("basedOn", "category", "code", "subject", "specimen")}
+    waiting.update(resourceType="Observation", status="registered")
+    placeholder = (await fhir.post("Observation", json=waiting)).json()
+    values = ["4.81", "4.82", "4.83", "4.84"]
+
+    async def analyzer(n: int) -> str:
+        client = MllpClient("127.0.0.1", sgl_server.mllp_port, read_timeout=120)
+        try:
+            ack = await client.send(oru(tube.accession, glu(values[n], run=f"2026112611{n:02d}00+0100")))
+            return str(ack.segment("MSA").get(1))
+        finally:
+            await client.close()
+
+    assert await asyncio.gather(*(analyzer(n) for n in range(4))) == ["AA"] * 4
+    runs = await observations(fhir, tube)
+    stored = sorted(str(o["valueQuantity"]["value"]) for o in runs if o["id"] != first["id"])
+    assert stored == values and len(runs) == 5
+    filled = (await fhir.get(f"Observation/{placeholder['id']}")).json()
+    assert filled["status"] == "preliminary" and str(filled["valueQuantity"]["value"]) in values
+    assert filled["meta"]["versionId"] == "2"  # filled once, never overwritten by a second rerun
+
+
 async def test_a_test_code_added_to_the_catalogue_is_matched_by_the_very_next_message(mllp, fhir) -> None:
     """The ingest reads the catalogue through the application's repository, which checks the store's count
     of catalogue writes in each message's transaction: no delay, no reload period."""
@@ -255,3 +290,38 @@ async def test_a_test_code_added_to_the_catalogue_is_matched_by_the_very_next_me
     finally:
         restored = await fhir.put("ObservationDefinition/analysis-GLU", json=original)
         assert restored.status_code == 200, restored.text
+
+
+async def test_a_placeholder_filled_after_the_ingest_read_it_is_not_overwritten(
+        sgl_db, mllp, fhir, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The race of matching outside the transaction, forced: another writer fills the rerun placeholder
+    between the ingest's read (outside its transaction) and its write. The stale fill is refused (a write
+    conflict with the transaction's snapshot, taken at its first read, and the If-Match of the version read),
+    the transaction runs again, matches inside it, and keeps the new value as its own Observation."""
+    tube = await new_tube(fhir)
+    await mllp.send(oru(tube.accession, glu("4.90")))
+    [first] = await observations(fhir, tube)
+    waiting = {key: first[key] for key in ("basedOn", "category", "code", "subject", "specimen")}
+    waiting.update(resourceType="Observation", status="registered")
+    placeholder = (await fhir.post("Observation", json=waiting)).json()
+    original = Matcher.awaiting_value
+    raced: list[str] = []
+
+    async def read_then_raced(self: Matcher, specimen: dict, analysis: str) -> dict | None:
+        found = await original(self, specimen, analysis)
+        if found is not None and self.session is None and not raced:  # the first attempt's read, outside
+            other = {**found, "valueQuantity": {"value": 4.7, "unit": "g/L"}}
+            other.pop("meta")
+            raced.append((await fhir.put(f"Observation/{found['id']}", json=other)).json()["meta"]["versionId"])
+        return found
+
+    monkeypatch.setattr(Matcher, "awaiting_value", read_then_raced)
+    ingest = ResultIngest(sgl_db.store, WriteRules(), CatalogRepository(sgl_db.store))
+    report = await ingest.ingest([IncomingResult("BIO1", tube.accession, "GLU", "4.85", "2026-11-26T11:30:00+01:00",
+                                                 "test OBX[1]", units="g/L")])
+    assert raced == ["2"]
+    kept = (await fhir.get(f"Observation/{placeholder['id']}")).json()
+    assert kept["meta"]["versionId"] == "2" and kept["valueQuantity"]["value"] == 4.7  # the other writer's fill
+    [produced] = report.produced
+    assert produced != f"Observation/{placeholder['id']}"
+    assert (await fhir.get(produced)).json()["valueQuantity"]["value"] == 4.85

@@ -30,6 +30,31 @@ def test_a_partner_may_pin_the_fifth_component() -> None:
     assert read("^^^1^GLU", options=PartnerOptions(test_code="alternate")) == [("GLU", "")]
 
 
+def test_the_whole_value_and_every_flag_are_kept_and_repeated_values_refused() -> None:
+    """Found by probing the ASTM listener (HEM1): ``R|1|^^^HBS|Negative^0.52|S/CO`` was ACKed and stored as
+    ``Negative`` (the index lost), flags ``H\\PANIC`` as ``H``, and ``5.5\\6.1`` as ``5.5``."""
+    message = parse_message("H|\\^&|||HEM1\rP|1\rO|1|TUBE-1\r"
+                            "R|1|^^^HBS|Negative^0.52|S/CO||N||F||||20261126081200\r"
+                            "R|2|^^^K|7.1|mmol/L|3.5-5.0|H\\PANIC||F||||20261126081200\r"
+                            "R|3|^^^GLU|5.5\\6.1|mmol/L||N||F||||20261126081200\rL|1|N\r")
+    serology, potassium = incoming_from_astm(message)
+    assert (serology.value, serology.units) == ("Negative^0.52", "S/CO")
+    assert potassium.value == "7.1" and potassium.flags == ("H", "PANIC")
+    [refused] = message.refused
+    assert refused.line == 6 and "R.4" in refused.diagnostics and "2 repeats" in refused.diagnostics
+
+
+def test_comment_records_after_an_r_record_are_its_comments() -> None:
+    """Found by probing the ASTM listener: ``C|1|I|Sample slightly hemolysed|G`` after an R record was ACKed
+    and kept nowhere but the raw journal."""
+    message = parse_message("H|\\^&|||HEM1\rP|1\rO|1|TUBE-1\rC|1|I|order comment, not a result's|G\r"
+                            "R|1|^^^WBC|7.5|10^3/uL||N||F||||20261126081200\r"
+                            "C|1|I|Sample slightly hemolysed|G\rC|2|I|^Platelet clumps|I\r"
+                            "R|2|^^^RBC|4.5|10^6/uL||N||F||||20261126081200\rL|1|N\r")
+    wbc, rbc = incoming_from_astm(message)
+    assert wbc.comments == ("Sample slightly hemolysed", "^Platelet clumps") and rbc.comments == ()
+
+
 def result(value: str = "1.02", status: str = "F", sub_id: str = "", run: str = "2026-11-26T08:12:00+01:00",
            units: str = "g/L") -> IncomingResult:
     return IncomingResult(analyzer="BIO1", specimen_id="T/1", test_code="GLU", value=value, run_at=run,

@@ -61,3 +61,19 @@ def test_result_without_test_code_or_analyzer_name_still_builds_a_valid_observat
     assert validate_resource(obs)["code"] == {"text": "test non identifié"}
     named = build_observation(result(analyzer="BIO 1"), match, issued="2026-11-26T09:00:00Z")
     assert validate_resource(named)["code"]["coding"][0]["system"].endswith("/automate/BIO%201")
+
+
+def test_the_instrument_s_comments_become_notes_kept_beside_a_rerun_s_reason() -> None:
+    from resources.conformance import validate_resource
+    from server.analyzers.observation import filled
+
+    commented = IncomingResult(analyzer="BIO1", specimen_id="T1", test_code="GLU", value="1.2", source="test",
+                               run_at="2026-11-26T10:12:00+01:00", comments=("Hémolyse modérée", "Dilution 1/2"))
+    obs = build_observation(commented, Match(GLU), issued="2026-11-26T09:00:00Z")
+    assert obs["note"] == [{"authorString": "BIO1", "text": "Hémolyse modérée"},
+                           {"authorString": "BIO1", "text": "Dilution 1/2"}]
+    validate_resource(obs)
+    assert "note" not in build_observation(result(), Match(GLU), issued="2026-11-26T09:00:00Z")
+    awaiting = {"resourceType": "Observation", "id": "o1", "note": [{"text": "rerun: delta check"}]}
+    assert filled(awaiting, obs)["note"] == [{"text": "rerun: delta check"}, *obs["note"]]
+    assert filled(awaiting, build_observation(result(), Match(GLU), issued="x"))["note"] == awaiting["note"]

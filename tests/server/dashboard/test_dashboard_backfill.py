@@ -117,6 +117,14 @@ async def test_old_deliveries_are_counted_after_the_backfill(old_store: Database
     assert await database.db[VERSIONS].count_documents({}) == 3
     assert await _metrics(database, "mois") == month
 
+    # a delivery 20 months before the others (a lab that sent nothing for a while): the walk does not stop at a
+    # quiet span (it stopped after 400 empty days), it reads down to the oldest date in bounded windows
+    await database.db[COLLECTION].insert_one(_old_delivery(
+        "k6", "dmp", "dmp", "r-sub", _naive(datetime(2024, 1, 10, 10, tzinfo=LAB_ZONE)), DELIVERED))
+    assert await backfill_delivery_facts(database.db, database.store, SITE, now=_naive(TODAY), force=True) == 1
+    stored = await database.db[COLLECTION].find_one({"_id": "k6"})
+    assert stored is not None and stored["facts"]["rpps"] == RPPS
+
 
 async def test_the_start_up_run_writes_its_marker_once(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     database = await open_database(Settings(data_dir=tmp_path / "var"))

@@ -143,6 +143,7 @@ async def test_a_refusal_is_a_failure_task_with_the_partners_text_at_once(
     [task] = tasks
     assert task["status"] == "requested" and name in task["description"]
     assert "Patient inconnu du DPI" in task["description"]
+    assert task["code"]["text"] == "Envoi du CR-Bio en échec : à relancer ou annuler"
 
 
 async def test_silence_is_retried_with_backoff_then_a_task_then_a_manual_retry_delivers_once(

@@ -223,6 +223,8 @@ async def test_a_refused_identity_message_is_a_failure_task_naming_the_patient(d
     tasks = await worklist(dl.lab.client, "delivery-failed", f"Patient/{pid_}")
     [task] = [t for t in tasks if any(i["valueString"] == failed["id"] for i in t["input"])]
     assert f"identité Patient/{pid_}" in task["description"] and "Patient inconnu du DPI" in task["description"]
+    assert task["code"]["text"] == "Envoi de l'identité au partenaire en échec : à relancer ou annuler"
+    assert task["description"].startswith("Envoi de l'identité")  # not "Envoi identity de l'identité"
 
 
 @pytest.mark.req("SGL.INS.05")

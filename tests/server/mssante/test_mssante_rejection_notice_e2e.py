@@ -197,6 +197,7 @@ async def test_a_requester_without_mssante_address_is_shown_not_sent_then_sent_o
     assert "aucune adresse MSSanté" in unsent["last_answer"]
     [task] = await worklist(dl.lab.client, "delivery-failed", f"Communication/{notice['id']}")
     assert task["input"][0]["valueString"] == unsent["id"]
+    assert_notice_task(task)
 
     desk = await dl.act_as("technicien")  # may read the state, may not send again
     assert (await desk.get(f"Communication/{notice['id']}/$deliveries")).status_code == 200
@@ -226,3 +227,11 @@ async def test_a_bounced_notice_fails_with_the_operators_answer_and_a_task(
     assert "non remis" in failed["last_answer"] and "avis de tube refusé" in failed["last_answer"]
     [task] = await worklist(dl.lab.client, "delivery-failed", f"Communication/{notice['id']}")
     assert task["input"][0]["valueString"] == failed["id"] and UNKNOWN in task["description"]
+    assert_notice_task(task)
+
+
+def assert_notice_task(task: dict[str, Any]) -> None:
+    """The failure Task of a notice says so in the words the lab reads, not "Envoi du CR-Bio en échec"."""
+    assert task["code"]["text"].startswith("Avis de tube refusé non remis au prescripteur")
+    assert "CR-Bio" not in task["code"]["text"] + task["code"]["coding"][0]["display"] + task["description"]
+    assert "avis de tube refusé" in task["description"].lower()

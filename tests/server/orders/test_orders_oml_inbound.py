@@ -104,3 +104,16 @@ async def test_resent_oml_is_acknowledged_again_without_duplicates(
     assert err is not None and (err.get("2.1"), err.get("2.2"), err.get("2.3"), err.get("3.1")) == (
         "ORC", "2", "2", "205")
     assert await _counts(sgl_db) == before
+
+
+async def test_the_prescriber_s_comments_on_an_order_are_stored_as_its_notes(
+        sgl_server: SglProcess, fhir: httpx.AsyncClient, order_people: object) -> None:
+    """Found by probing as a hospital EHR: the NTE after an OBR ("patient sous AVK") was ACKed and dropped."""
+    placer, specimen = unique("PL"), unique("S")
+    text = oml(unique("CTRL"), unique("OML"), [(placer, "GLY", specimen)]).replace(
+        f"SPM|1|{specimen}", f"NTE|1|P|Patient sous AVK, merci de doser l'INR\rSPM|1|{specimen}", 1)
+    ack = await send(sgl_server.mllp_port, text)
+    assert ack.segment("MSA").get(1) == "AA"  # type: ignore[union-attr]
+    found = (await fhir.get("ServiceRequest", params={"identifier": placer})).json()
+    [request] = [e["resource"] for e in found["entry"]]
+    assert request["note"] == [{"text": "Patient sous AVK, merci de doser l'INR"}]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facades.cda.conformance.contexts import branches, may_match_attributes, split_guard, template_root
+from facades.cda.conformance.contexts import branches, may_match_attributes, split_guard, template_root, walk_plan
 
 NS = {"cda": "urn:hl7-org:v3", "hl7": "urn:hl7-org:v3", "x": "urn:other"}
 
@@ -41,3 +41,34 @@ def test_attribute_contexts_are_detected() -> None:
     assert may_match_attributes("cda:value/@unit")
     assert may_match_attributes("cda:a | @code")
     assert not may_match_attributes("cda:value[@unit]")
+
+
+
+H = "Q{urn:hl7-org:v3}"
+
+
+def test_walk_plan_gives_each_path_with_steps_below_it_a_mode() -> None:
+    contexts = ["//hl7:doc[hl7:x]/hl7:author[@a]/hl7:time", "//hl7:doc/hl7:author/*[not(self::hl7:id)]",
+                "//hl7:doc/*", "/", "hl7:doc"]
+    plan = walk_plan(contexts, NS)
+    assert plan is not None
+    assert plan.anchor == f"{H}doc"
+    assert plan.parents == ((f"{H}doc",), (f"{H}doc", f"{H}author"))
+    assert plan.below((f"{H}doc",)) == (f"{H}author",)
+    assert plan.below((f"{H}doc", f"{H}author")) == ()
+    assert [plan.modes_of(c, NS) for c in contexts] == [
+        ("sgl:below-2",), ("sgl:below-2",), ("sgl:below-1",), ("sgl:root",), ("sgl:anchor",)]
+    assert plan.modes_of("//hl7:doc/hl7:a | //hl7:doc/hl7:author/hl7:b", NS) == ("sgl:below-1", "sgl:below-2")
+
+
+@pytest.mark.parametrize("context", [
+    "*[cda:templateId/@root='1.2.3']",  # may match anywhere
+    "//hl7:doc//hl7:id",  # descendant step
+    "//hl7:doc/@code",  # attribute
+    "//hl7:doc/text()",
+    "//y:doc",  # unknown prefix
+    "//hl7:doc/*/hl7:id",  # an element below a wildcard would be on two paths
+    "//x:doc/hl7:a",  # a second anchor
+])
+def test_walk_plan_refuses_contexts_that_are_not_paths_from_one_anchor(context: str) -> None:
+    assert walk_plan(["//hl7:doc/hl7:a", context], NS) is None

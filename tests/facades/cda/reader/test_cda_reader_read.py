@@ -163,3 +163,21 @@ def test_embedded_subcontractor_pdf_is_an_attachment_not_the_copy_SGL_DOC_13() -
     n3 = write_n3(s.crbio_input(s.biochemistry(), subcontracted_pdfs=[SubcontractedPdf(s.subcontractor(), other)]))
     report = read_crbio(n3)
     assert report.pdf == s.TINY_PDF and report.attachments == (other,)
+
+
+def test_a_crbio_deeper_than_256_levels_is_refused_with_its_line() -> None:
+    """The reader parsed with huge_tree (2,048 levels allowed); outside XML now keeps libxml2's 256."""
+    n3 = write_n3(s.crbio_input(s.biochemistry()))
+    deep = n3.replace(b"</ClinicalDocument>", b"<x>" * 1_000 + b"</x>" * 1_000 + b"</ClinicalDocument>")
+    with pytest.raises(InvalidInput) as caught:
+        read_crbio(deep)
+    assert "depth" in caught.value.diagnostics and caught.value.expression[0].startswith("line ")
+
+
+def test_a_crbio_with_a_dtd_is_refused_and_its_entity_not_expanded() -> None:
+    n3 = write_n3(s.crbio_input(s.biochemistry()))
+    xxe = n3.replace(b"<ClinicalDocument", b'<!DOCTYPE d [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                     b"<ClinicalDocument", 1).replace(b"</title>", b"&e;</title>", 1)
+    with pytest.raises(InvalidInput, match="DTD") as caught:
+        read_crbio(xxe)
+    assert "root:" not in caught.value.diagnostics

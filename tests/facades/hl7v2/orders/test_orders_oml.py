@@ -65,3 +65,14 @@ def test_oml_without_pid_or_orders_is_refused() -> None:
 ])
 def test_hl7_dates_become_fhir_datetimes_with_an_offset(value: str, expected: str | None) -> None:
     assert fhir_datetime(value, ErrorLocation("SPM", 1, 17)) == expected
+
+
+def test_the_prescriber_s_nte_are_the_order_s_notes_and_an_observation_s_are_not() -> None:
+    """Found by probing the MLLP listener as a hospital EHR: ``NTE|1|P|Patient sous AVK...`` after an OBR was
+    acknowledged AA and kept nowhere but the raw journal."""
+    text = oml("CTRL-N", "IPP-N", [("PL-N1", "GLY", "S-N1"), ("PL-N2", "NFS", "S-N2")])
+    text = text.replace("SPM|1|S-N1", "NTE|1|P|Patient sous AVK~merci de doser l'INR\rNTE|2|P|À jeun \\T\\ au repos\r"
+                        "OBX|1|NM|3141-9^Poids^LN||72.5|kg|||||F\rNTE|1|P|pesé ce matin\rSPM|1|S-N1", 1)
+    first, second = read_oml_o21(parse(text)).orders
+    assert first.notes == ("Patient sous AVK\nmerci de doser l'INR", "À jeun & au repos")
+    assert second.notes == ()

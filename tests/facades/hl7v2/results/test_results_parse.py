@@ -85,3 +85,29 @@ def test_other_message_types_are_not_results() -> None:
     with pytest.raises(Hl7ParseError) as err:
         parse_results(parse("MSH|^~\\&|A|B|C|D|20261126||ADT^A01|X|P|2.5\r"))
     assert err.value.code == 200
+
+
+def test_nte_after_an_obx_are_that_result_s_comments_and_nowhere_else() -> None:
+    """Found by probing the MLLP listener: an NTE after an OBX ("hémolyse", "caillot détecté") was
+    acknowledged and not kept anywhere but the raw journal."""
+    msg = parse_results(parse(
+        "MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500+0100||ORU^R01^ORU_R01|M3|P|2.5|||||FRA|UNICODE UTF-8\r"
+        "PID|1||123^^^LABO||DUPONT^JEAN\rNTE|1|L|patient note, not a result's\r"
+        "OBR|1|PL-9|ACC-001|GLY^Glycémie\r"
+        "OBX|1|NM|GLU^Glucose||1.02|g/L|0.70-1.10|N|||F\r"
+        "NTE|1|I|Hémolyse modérée \\T\\ lipémie~indice H=2\rNTE|2|I|\r"
+        "NTE|3|I|Résultat après dilution 1/2\r"
+        "OBX|2|NM|UREA^Urée||5.1|mmol/L|||||F\r"))
+    glu, urea = msg.results
+    assert glu.comments == ("Hémolyse modérée & lipémie\nindice H=2", "Résultat après dilution 1/2")
+    assert urea.comments == ()
+
+
+@pytest.mark.parametrize("status", ["W", "D", "w"])
+def test_a_result_posted_as_wrong_or_deleted_is_refused_at_obx_11_not_taken_for_a_resend(status: str) -> None:
+    """Found by probing the MLLP listener: an OBX-11 ``W`` repeating a stored value was ACKed AA as a resend."""
+    msg = parse_results(parse(ORU.replace("|1.02|g/L|0.70-1.10|N|||F|", f"|1.02|g/L|0.70-1.10|N|||{status}|")))
+    [refused] = msg.refused
+    assert (refused.location.expression(), refused.code) == ("OBX[1]-11", 103) and refused.test_code == "GLU"
+    assert f"OBX-11 {status.upper()}" in refused.diagnostics and "not applied automatically" in refused.diagnostics
+    assert [r.test_code for r in msg.results] == ["UREA", "COMM"]

@@ -37,6 +37,7 @@ def read(kind: str, er7: str) -> TypedValue:
     ("CE", "LA6577-6^Negative^LN", TypedValue("coded", "Negative",
                                               codings=(Coding("LA6577-6", "Negative", "http://loinc.org"),))),
     ("NM", "", TypedValue("")),
+    ("TX", "first line~second line", TypedValue("string", "first line~second line")),
 ])
 def test_each_type_keeps_what_was_sent(kind: str, er7: str, expected: TypedValue) -> None:
     assert read(kind, er7) == expected
@@ -54,3 +55,19 @@ def test_a_value_not_of_its_type_is_refused_at_obx_5(kind: str, er7: str, words:
     with pytest.raises(Hl7ParseError) as caught:
         read(kind, er7)
     assert caught.value.location == WHERE and caught.value.code == 102 and words in caught.value.diagnostics
+
+
+@pytest.mark.parametrize(("kind", "er7"), [
+    ("NM", "5.5~6.1"),
+    ("SN", "<^5~>^10"),
+    ("CE", "ECOLI^Escherichia coli^L~KLEPNE^Klebsiella pneumoniae^L"),
+    ("CWE", "260385009^Negative^SCT~10828004^Positive^SCT"),
+    ("DTM", "20261126081500~20261126091500"),
+])
+def test_a_repeated_value_of_a_single_valued_type_is_refused_not_cut_to_its_first(kind: str, er7: str) -> None:
+    """Found by probing the MLLP listener: ``OBX|1|CE|ORGA||ECOLI^..^L~KLEB^..^L`` was acknowledged AA and
+    stored with E. coli only; the second organism was lost."""
+    with pytest.raises(Hl7ParseError) as caught:
+        read(kind, er7)
+    assert caught.value.location == WHERE and caught.value.code == 102
+    assert "2 repetitions" in caught.value.diagnostics

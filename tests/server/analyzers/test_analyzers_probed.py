@@ -1,0 +1,78 @@
+"""What an outside probe of ``sgl serve`` found acknowledged and not stored, end to end over the real MLLP and
+ASTM listeners: the instrument's comments (HL7 NTE after an OBX, ASTM C after an R), an ASTM value with
+components (``Negative^0.52``: the index), a repeated OBX-5 of a coded type (two organisms).
+
+The messages are written here in the shapes instruments send: an OBX followed by NTE remarks, a serology
+R record with interpretation^index, a hematology R record followed by C comment records.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from facades.astm import send_message
+from facades.hl7v2 import MllpClient, NackReceived
+from tests.support.analyzer_lab import instrument, new_tube, search, task_inputs, worklist
+from tests.support.sgl_server import SglProcess
+
+pytestmark = pytest.mark.db
+
+
+async def stored(fhir: httpx.AsyncClient, specimen_id: str) -> dict[str, dict]:
+    """The tube's Observations by the analyzer's test code."""
+    found = await search(fhir, "Observation", specimen=f"Specimen/{specimen_id}")
+    return {instrument(o)["testCode"]: o for o in found}
+
+
+async def test_nte_remarks_are_stored_and_a_repeated_coded_value_is_refused_with_its_place(
+        mllp: MllpClient, fhir: httpx.AsyncClient) -> None:
+    tube = await new_tube(fhir)
+    message = (f"MSH|^~\\&|BIO1|LABO|OPENSGL|LABO|20261126081500+0100||ORU^R01^ORU_R01|{uuid.uuid4().hex[:12]}|"
+               "P|2.5|||NE|AL||UNICODE UTF-8\r"
+               f"PID|1||IPP-P1^^^HOSP^PI||MARTIN^CLAIRE\rOBR|1|PL-1|{tube.accession}^LAB|GLY^Glycémie\r"
+               "OBX|1|NM|GLU^Glucose||1.02|g/L|0.70-1.10|N|||F|||||||BIO1|20261126081200+0100\r"
+               "NTE|1|I|Hémolyse modérée \\T\\ lipémie\rNTE|2|I|Résultat après dilution 1/2\r"
+               "OBX|2|CE|GERME^Germe||ECOLI^Escherichia coli^L~KLEPNE^Klebsiella pneumoniae^L||||||F|||||||BIO1|"
+               "20261126081200+0100\r")
+    with pytest.raises(NackReceived) as nack:
+        await mllp.send(message)
+    ack = nack.value.ack
+    assert nack.value.acknowledgment_code == "AE" and ack.segment("MSA").get(2) == message.split("|")[9]
+    [err] = ack.segments("ERR")
+    assert (err.get("2.1"), err.get("2.2"), err.get("2.3"), err.get("3.1")) == ("OBX", "2", "5", "102")
+    assert "2 repetitions" in err.get(8)
+    [glucose] = (await stored(fhir, tube.specimen_id)).values()
+    assert glucose["valueQuantity"]["value"] == 1.02
+    assert glucose["note"] == [{"authorString": "BIO1", "text": "Hémolyse modérée & lipémie"},
+                               {"authorString": "BIO1", "text": "Résultat après dilution 1/2"}]
+    [task] = await worklist(fhir, tube.accession)
+    assert any("KLEPNE^Klebsiella pneumoniae" in r for r in task_inputs(task)["received"])
+
+    # the analyzer then posts the glucose as wrong (OBX-11 W, same value): refused with its reason, not a resend
+    wrong = message.replace("|N|||F|||||||BIO1|", "|N|||W|||||||BIO1|")
+    wrong = wrong.replace(message.split("|")[9], "W" + uuid.uuid4().hex[:8])
+    with pytest.raises(NackReceived) as refused:
+        await mllp.send(wrong.split("\rOBX|2")[0] + "\r")
+    [err] = refused.value.ack.segments("ERR")
+    assert (err.get("2.1"), err.get("2.3"), err.get("3.1")) == ("OBX", "11", "103") and "OBX-11 W" in err.get(8)
+    assert len(await worklist(fhir, tube.accession)) == 2
+    assert [o["valueQuantity"]["value"] for o in (await stored(fhir, tube.specimen_id)).values()] == [1.02]
+
+
+async def test_astm_comments_and_a_value_with_components_are_stored_whole(sgl_server: SglProcess,
+                                                                          fhir: httpx.AsyncClient) -> None:
+    tube = await new_tube(fhir, ("NFS",))
+    text = ("H|\\^&|||HEM1^2.1.0|||||OpenSGL||P|LIS2-A2|20261126081500\r"
+            f"P|1||PAT-P2||MARTIN^CLAIRE\rO|1|{tube.accession}||^^^WBC\\^^^HBS|R\r"
+            "R|1|^^^WBC|6.42|10*9/L|4-10|N||F||||20261126081200\r"
+            "C|1|I|Sample slightly hemolysed|G\rC|2|I|Platelet clumps suspected|I\r"
+            "R|2|^^^HBS|Negative^0.52|S/CO||N||F||||20261126081200\rL|1|N\r")
+    await send_message("127.0.0.1", sgl_server.astm_port, text)  # raises unless ACKed
+    by_code = await stored(fhir, tube.specimen_id)
+    assert by_code["WBC"]["note"] == [{"authorString": "HEM1", "text": "Sample slightly hemolysed"},
+                                      {"authorString": "HEM1", "text": "Platelet clumps suspected"}]
+    assert by_code["HBS"]["valueString"] == "Negative^0.52" and instrument(by_code["HBS"])["value"] == "Negative^0.52"
+    assert "note" not in by_code["HBS"]

@@ -1,0 +1,79 @@
+"""FHIR conventions an outside probe of ``sgl serve`` found broken: conditional delete (promised by the
+CapabilityStatement as ``single``, answered 405 over HTTP, and a batch entry deleted the first of several
+matches) and ``If-None-Match`` in its strong and ``*`` forms (200 with the whole body instead of 304)."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.db
+IPP = "urn:oid:1.2.250.1.71.4.2.7"
+
+
+async def _patient(fhir: httpx.AsyncClient, ipp: str) -> str:
+    created = await fhir.post("Patient", json={"resourceType": "Patient", "identifier": [{"system": IPP, "value": ipp}],
+                                               "name": [{"family": "Sonde", "given": ["Lea"]}], "gender": "female",
+                                               "birthDate": "1981-02-03"})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+async def test_conditional_delete_is_single_as_the_capability_statement_says(fhir: httpx.AsyncClient) -> None:
+    statement = (await fhir.get("metadata")).json()
+    [patient_rest] = [r for r in statement["rest"][0]["resource"] if r["type"] == "Patient"]
+    assert patient_rest["conditionalDelete"] == "single"
+    one, twin = f"CD1-{uuid.uuid4().hex[:8]}", f"CD2-{uuid.uuid4().hex[:8]}"
+    only = await _patient(fhir, one)
+    first, second = await _patient(fhir, twin), await _patient(fhir, twin)
+
+    several = await fhir.delete("Patient", params={"identifier": f"{IPP}|{twin}"})
+    assert several.status_code == 412 and several.json()["resourceType"] == "OperationOutcome", several.text
+    batch = await fhir.post("", json={"resourceType": "Bundle", "type": "batch", "entry": [
+        {"request": {"method": "DELETE", "url": f"Patient?identifier={IPP}|{twin}"}}]})
+    assert batch.status_code == 200 and batch.json()["entry"][0]["response"]["status"] == "412", batch.text
+    assert [(await fhir.get(f"Patient/{p}")).status_code for p in (first, second)] == [200, 200]
+
+    gone = await fhir.delete("Patient", params={"identifier": f"{IPP}|{one}"})
+    assert gone.status_code == 204, gone.text
+    assert (await fhir.get(f"Patient/{only}")).status_code == 410
+    assert (await fhir.delete("Patient", params={"identifier": f"{IPP}|{one}"})).status_code == 204  # none left
+    assert (await fhir.delete("Patient")).status_code == 412  # no criteria: never "delete everything"
+    trail = await fhir.get("AuditEvent", params={"entity": f"Patient/{only}"})
+    assert trail.status_code == 200 and trail.json().get("total", len(trail.json().get("entry", []))) >= 1
+
+
+async def test_if_none_match_uses_the_weak_comparison(fhir: httpx.AsyncClient) -> None:
+    rid = await _patient(fhir, f"INM-{uuid.uuid4().hex[:8]}")
+    answers = [await fhir.get(f"Patient/{rid}", headers={"If-None-Match": tag})
+               for tag in ('W/"1"', '"1"', "*", 'W/"7", W/"1"', 'W/"2"')]
+    assert [a.status_code for a in answers] == [304, 304, 304, 304, 200]
+    assert answers[1].headers["ETag"] == 'W/"1"' and answers[1].content == b""
+
+
+async def test_a_transaction_resolves_conditional_references_or_fails(fhir: httpx.AsyncClient) -> None:
+    """Found by probing: ``"subject": {"reference": "Patient?identifier=...|IPP"}`` in a transaction was stored as
+    written, an Observation no ``subject=Patient/<id>`` search finds."""
+    one, twin, text = f"CR1-{uuid.uuid4().hex[:8]}", f"CR2-{uuid.uuid4().hex[:8]}", f"probe-{uuid.uuid4().hex[:8]}"
+    rid = await _patient(fhir, one)
+    await _patient(fhir, twin)
+    await _patient(fhir, twin)
+
+    def transaction(ipp: str) -> dict[str, object]:
+        return {"resourceType": "Bundle", "type": "transaction", "entry": [
+            {"request": {"method": "POST", "url": "Observation"},
+             "resource": {"resourceType": "Observation", "status": "final", "code": {"text": text},
+                          "subject": {"reference": f"Patient?identifier={IPP}|{ipp}"}}}]}
+
+    done = await fhir.post("", json=transaction(one))
+    assert done.status_code == 200, done.text
+    assert done.json()["entry"][0]["resource"]["subject"] == {"reference": f"Patient/{rid}"}
+    found = await fhir.get("Observation", params={"subject": f"Patient/{rid}"})
+    assert [e["resource"]["code"]["text"] for e in found.json()["entry"]] == [text]
+    for ipp, why in ((twin, "several"), ("CR-NOBODY", "no")):
+        failed = await fhir.post("", json=transaction(ipp))
+        assert failed.status_code == 412 and f"matches {why} Patient" in failed.text, failed.text
+        assert failed.json()["issue"][0]["expression"][0] == "Bundle.entry[0]"
+    assert (await fhir.get("Observation", params={"subject": f"Patient/{rid}"})).json()["total"] == 1
