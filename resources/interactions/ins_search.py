@@ -33,17 +33,19 @@ def check_ins_search(rtype: str, pairs: list[tuple[str, str]], access: AccessChe
             if bar and system in INS_SYSTEMS:
                 check_access(access, "Patient", "ins")
                 if value:  # ``system|`` alone asks for every patient with an INS: no matricule to check
-                    _complete(value)
+                    complete_matricule(value)
             elif not bar and _LOOKS_LIKE_MATRICULE.match(value.strip()):
                 check_access(access, "Patient", "ins")
 
 
-def _complete(value: str) -> None:
+def complete_matricule(value: str) -> str:
+    """The matricule a search may use (15 characters, valid key), upper-cased; ``RuleViolation`` SGL.INS.08 at
+    ``identifier`` otherwise. ``Patient/$duplicates`` applies the same rule."""
     size = len(value.strip())
     if size != 15:
         raise RuleViolation("SGL.INS.08", f"a search by matricule INS needs all 15 characters, not {size}",
                             expression="identifier")
     try:
-        check_matricule(value, expression="identifier")
+        return check_matricule(value, expression="identifier")
     except InvalidInput as exc:
         raise RuleViolation("SGL.INS.08", exc.diagnostics, expression="identifier") from exc

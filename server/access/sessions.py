@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from fastapi import Request, Response
 from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.search.date import now_utc
+from server.access import recent
 from server.access.accounts import User
 from server.access.collections import SESSIONS
 
@@ -57,6 +59,7 @@ async def end_session(request: Request, response: Response) -> bool:
     found = False
     if sid:
         found = (await _db(request)[SESSIONS].delete_one({"_id": _digest(sid)})).deleted_count == 1
+        recent.forget_all()
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
     return found
@@ -66,19 +69,33 @@ class CsrfMissing(Exception):
     pass
 
 
-async def session_user(request: Request) -> str | None:
-    """The user name of the request's live session, or None; CsrfMissing for an unsafe request without the token."""
+@dataclass(frozen=True)
+class SessionRecord:
+    user: str
+    csrf: str
+    expires: datetime
+
+
+def session_key(request: Request) -> str | None:
+    """The stored id (digest) of the request's session cookie, None without one."""
     sid = request.cookies.get(SESSION_COOKIE)
-    if not sid:
-        return None
-    doc = await _db(request)[SESSIONS].find_one({"_id": _digest(sid)})
+    return _digest(sid) if sid else None
+
+
+async def read_session(request: Request, key: str) -> SessionRecord | None:
+    """The live session stored under ``key``, or None (unknown, closed or past its end)."""
+    doc = await _db(request)[SESSIONS].find_one({"_id": key})
     if doc is None or doc["expires"] < now_utc():
         return None
+    return SessionRecord(str(doc["user"]), str(doc["csrf"]), doc["expires"])
+
+
+def check_csrf(request: Request, csrf: str) -> None:
+    """CsrfMissing for an unsafe request that does not repeat the session's CSRF token."""
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
-        if not sent or not hmac.compare_digest(sent, doc["csrf"]):
+        if not sent or not hmac.compare_digest(sent, csrf):
             raise CsrfMissing()
-    return str(doc["user"])
 
 
 async def session_method(request: Request) -> str | None:

@@ -30,6 +30,10 @@ TASK_CODE_SYSTEM = f"{BASE}/CodeSystem/taches"
 UNMATCHED_REASON_SYSTEM = f"{BASE}/CodeSystem/resultat-non-rattache"
 UNMATCHED_TASK = "unmatched-result"
 UNNAMED = "inconnu"
+DATA_ABSENT_ERROR = {"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "error",
+                     "display": "Error"}
+"""Why a result an analyzer reported as impossible (status X) has no value: a probe found it stored valueless and
+unexplained, as if the value were still to come."""
 LAB_CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                             "code": "laboratory", "display": "Laboratory"}]}
 
@@ -101,6 +105,9 @@ def _value(result: IncomingResult, match: Match) -> dict[str, Any]:
     """value[x] as the instrument typed it (HL7 OBX-2), or as the catalogue and the text say (ASTM)."""
     kind, analysis = result.kind, match.analysis
     if not result.value and not result.codings:
+        if result.instrument_status.strip().upper() == "X":  # HL7 OBX-11 / ASTM R.9: no result can be obtained
+            return {"dataAbsentReason": {"coding": [DATA_ABSENT_ERROR],
+                                         "text": "the analyzer could not obtain a result (status X)"}}
         return {}
     if kind == "coded":
         concept: dict[str, Any] = {"coding": [_coding(s, c, d, result.analyzer) for s, c, d in result.codings]}

@@ -7,11 +7,11 @@ import asyncio
 from importlib.metadata import version
 from typing import Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 
 from resources import interactions
-from resources.errors import InvalidInput
+from resources.errors import InvalidInput, SglError
 from resources.fhirjson import loads
 from resources.interactions import Outcome
 from resources.search.date import now_utc
@@ -22,7 +22,27 @@ from server.capability import capability_statement
 from server.deps import AccessDep, BaseUrl, StoreDep, WriteRuleDep
 from server.responses import fhir_response
 
-router = APIRouter()
+XML_TYPES = ("application/fhir+xml", "application/xml", "text/xml", "xml")
+
+
+class NotAcceptable(SglError):
+    status = 406
+    issue_code = "not-supported"
+
+
+def _json_acceptable(request: Request) -> None:
+    """406 for a client that asks for XML only (``Accept`` or ``_format``): this server writes FHIR JSON, and it
+    answered such a client 200 with JSON it had not asked for. A Binary keeps its own content type."""
+    if request.path_params.get("rtype") == "Binary":
+        return
+    asked = [p.split(";")[0].strip().lower() for p in request.headers.get("accept", "").split(",") if p.strip()]
+    formats = [value.strip().lower() for value in request.query_params.getlist("_format")]
+    xml_only = bool(asked) and all(a in XML_TYPES for a in asked)
+    if xml_only or any(f in XML_TYPES for f in formats):
+        raise NotAcceptable("this server answers FHIR JSON (application/fhir+json) only", expression="Accept")
+
+
+router = APIRouter(dependencies=[Depends(_json_acceptable)])
 
 
 def _pairs(request: Request) -> list[tuple[str, str]]:

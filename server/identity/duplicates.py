@@ -19,8 +19,8 @@ import unicodedata
 from typing import Any
 
 from resources import interactions
-from resources.errors import InvalidInput, RuleViolation
-from resources.ins import check_matricule
+from resources.errors import InvalidInput
+from resources.interactions.ins_search import complete_matricule
 from resources.patient_traits import BIRTH_LIST_GIVEN_NAME_URL
 from resources.search.query import MAX_COUNT
 from server.identity.roles import Right
@@ -56,17 +56,6 @@ def matches(patient: dict[str, Any], typed: str) -> bool:
     return any(k.startswith(key) for k in name_keys(patient))
 
 
-def _by_matricule(value: str) -> str:
-    size = len(value.strip())
-    if size != 15:
-        raise RuleViolation("SGL.INS.08", f"a search by matricule INS needs all 15 characters, not {size}",
-                            expression="identifier")
-    try:
-        return check_matricule(value, expression="identifier")
-    except InvalidInput as exc:
-        raise RuleViolation("SGL.INS.08", exc.diagnostics, expression="identifier") from exc
-
-
 async def duplicates(scope: Scope, pairs: list[tuple[str, str]], base: str) -> dict[str, Any]:
     scope.profile.require(Right.SEE, expression="Patient/$duplicates")
     given = dict(pairs)
@@ -75,7 +64,7 @@ async def duplicates(scope: Scope, pairs: list[tuple[str, str]], base: str) -> d
         raise InvalidInput(f"$duplicates takes birthdate, name and identifier, not {', '.join(sorted(unknown))}",
                            expression=sorted(unknown)[0])
     if "identifier" in given:
-        query = [("identifier", _by_matricule(given["identifier"]))]
+        query = [("identifier", complete_matricule(given["identifier"]))]
     elif _DATE.match(given.get("birthdate", "")):
         query = [("birthdate", given["birthdate"])]
     else:

@@ -107,8 +107,10 @@ def register_partners(data_dir: Path, partners: Path, env: dict[str, str] | None
 TEMPLATE_KEEPS = ("db", "secantus-credentials.json")
 """What of a freshly started and stopped data dir the copies get: the database and the user it was made with."""
 TEMPLATE_READY = "ready"
-"""Written in a shared template's folder once its data dir is complete: a worker that finds it copies, never builds."""
-_template: list[Path] = []
+"""Written in a template's folder once its data dir is complete: a worker that finds it copies, never builds."""
+TEMPLATE_FAILED = "failed"
+"""Written instead (with the reason) when the build failed: nobody builds it again in this run."""
+_template: list[Path | None] = []
 _shared_root: list[Path] = []
 _new_data_dirs: list[Path] = []
 _template_lock = threading.Lock()
@@ -123,25 +125,35 @@ def _shared_template_ready() -> bool:
     return bool(_shared_root) and (_shared_root[0] / TEMPLATE_READY).is_file()
 
 
-def template_data_dir() -> Path:
+def template_data_dir() -> Path | None:
     """The template data dir, made at the first call by a real ``sgl serve`` first start: this process's own,
-    or the run's shared one (built by whichever process asks first, the others waiting on its lock)."""
+    or the run's shared one (built by whichever process asks first, the others waiting on its lock). None when
+    that build failed: new data dirs then get a real first start. The template is only a shortcut, and a build
+    retried at each new data dir cost each of them the whole start deadline (a run under load 20 lost 24 tests
+    to that cascade). A first start that fails for a real reason fails the test that asked for it."""
     with _template_lock:
         if not _template:
+            root = _shared_root[0] if _shared_root else Path(tempfile.mkdtemp(prefix="sgl-template-"))
             if _shared_root:
-                root = _shared_root[0]
                 root.mkdir(parents=True, exist_ok=True)
                 with open(root / ".lock", "w") as lock:
                     fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, also if this process dies
-                    if not (root / TEMPLATE_READY).is_file():
-                        _build_template(root)
-                        (root / TEMPLATE_READY).write_text(str(os.getpid()), encoding="ascii")
+                    if not (root / TEMPLATE_READY).is_file() and not (root / TEMPLATE_FAILED).is_file():
+                        _build_or_record_failure(root)
             else:
-                root = Path(tempfile.mkdtemp(prefix="sgl-template-"))
                 atexit.register(shutil.rmtree, root, ignore_errors=True)
-                _build_template(root)
-            _template.append(root / "var")
+                _build_or_record_failure(root)
+            _template.append(root / "var" if (root / TEMPLATE_READY).is_file() else None)
         return _template[0]
+
+
+def _build_or_record_failure(root: Path) -> None:
+    try:
+        _build_template(root)
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        (root / TEMPLATE_FAILED).write_text(str(exc)[-3000:], encoding="utf-8")
+    else:
+        (root / TEMPLATE_READY).write_text(str(os.getpid()), encoding="ascii")
 
 
 def _build_template(root: Path) -> None:
@@ -149,7 +161,7 @@ def _build_template(root: Path) -> None:
     shutil.rmtree(data_dir, ignore_errors=True)  # what a build that died half-way left
     # the process's own environment without the settings a test may have set for itself (SGL_*)
     plain = {name: value for name, value in os.environ.items() if not name.startswith("SGL_")}
-    code = _launch(data_dir, env=None, timeout=120.0, ports=None, partners=None, base_env=plain).stop()
+    code = _launch(data_dir, env=None, timeout=START_TIMEOUT_S, ports=None, partners=None, base_env=plain).stop()
     if code != 0:
         raise RuntimeError(f"the template sgl serve stopped with {code}:\n{_logs(root)}")
     for entry in data_dir.iterdir():
@@ -161,7 +173,13 @@ def _logs(root: Path) -> str:
     return "\n".join(log.read_text()[-3000:] for log in root.glob("sgl-*.log"))
 
 
-def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = 90.0,
+START_TIMEOUT_S = 180.0
+"""How long ``start_sgl`` waits for ``/metadata`` (a process that exits is reported at once). A first start needs
+~10 s on an idle 2-core machine; with two xdist workers on a machine shared with other jobs (load 20), starts
+past 90 s were seen (imports alone took 35 s), so the deadline leaves room for that."""
+
+
+def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: float = START_TIMEOUT_S,
               ports: tuple[int, int, int] | None = None, partners: Path | None = TEST_PARTNERS,
               from_template: bool = True) -> SglProcess:
     """Start ``sgl serve`` with HTTP, MLLP and ASTM each on a free loopback port (or on ``ports``, the
@@ -172,7 +190,9 @@ def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: flo
         _new_data_dirs.append(data_dir)
         # a run with a single server (one module on the session's) makes no template; a shared one made is used
         if len(_new_data_dirs) > 1 or _shared_template_ready():
-            shutil.copytree(template_data_dir(), data_dir, dirs_exist_ok=True)
+            template = template_data_dir()
+            if template is not None:
+                shutil.copytree(template, data_dir, dirs_exist_ok=True)
     return _launch(data_dir, env=env, timeout=timeout, ports=ports, partners=partners)
 
 

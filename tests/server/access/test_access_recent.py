@@ -1,10 +1,10 @@
-"""The two-second memory of checked bearer tokens (``server/access/recent.py``): what it keeps, for how long,
-and that a revocation in this process empties it before a concurrent check can put a stale answer back."""
+"""The two-second memory of checked bearer tokens and sessions (``server/access/recent.py``): what it keeps, for
+how long, and that a revocation in this process empties it before a concurrent check can put a stale answer back."""
 
 from __future__ import annotations
 
 from server.access.caller import Caller
-from server.access.recent import RecentChecks
+from server.access.recent import Checked, RecentChecks
 
 
 class Clock:
@@ -15,8 +15,8 @@ class Clock:
         return self.now
 
 
-def _caller(n: int) -> Caller:
-    return Caller(f"client:sgl-{n}", "technicien", "client")
+def _caller(n: int) -> Checked:
+    return Checked(Caller(f"client:sgl-{n}", "technicien", "client"))
 
 
 def test_a_check_answers_until_its_ttl_then_the_database_is_read_again() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from server.access import recent
 from tests.support.access import SGL
 from tests.support.sgl_server import SglProcess
 
@@ -88,6 +89,25 @@ async def test_login_takes_json_only_and_password_change(sgl_server: SglProcess)
         assert changed.status_code == 204, changed.text
         assert (await login(http, sgl_server, name)).status_code == 401
         assert (await login(http, sgl_server, name, new)).status_code == 200
+
+
+async def test_a_user_disabled_from_the_command_line_loses_the_session_within_the_bound(
+        sgl_server: SglProcess) -> None:
+    """The server remembers a checked session for ``recent.TTL_S`` seconds: ``sgl users disable`` (another
+    process) ends a session used just before (so remembered) within that bound."""
+    name = f"tech{uuid.uuid4().hex[:6]}"
+    assert create_user(sgl_server, "create", name, "--role", "technicien").returncode == 0
+    async with httpx.AsyncClient(timeout=30) as http:
+        cookie, _ = _session(await login(http, sgl_server, name))
+        url = f"{sgl_server.base}/Observation"
+        assert (await http.get(url, params={"_count": "1"}, headers=cookie)).status_code == 200
+        disabled = subprocess.run([SGL, "users", "disable", name, "--data-dir", str(sgl_server.data_dir)],
+                                  capture_output=True, text=True, timeout=120)
+        assert disabled.returncode == 0, disabled.stderr
+        deadline = time.monotonic() + recent.TTL_S + 3.0  # the bound, plus a request on a loaded machine
+        while (answer := await http.get(url, params={"_count": "1"}, headers=cookie)).status_code != 401:
+            assert time.monotonic() < deadline, answer.status_code
+            await asyncio.sleep(0.1)
 
 
 @pytest.mark.parametrize("username", [{"$ne": ""}, {"$gt": ""}, "admin' OR '1'='1", 'admin" || "1"=="1',

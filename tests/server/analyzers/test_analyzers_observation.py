@@ -77,3 +77,15 @@ def test_the_instrument_s_comments_become_notes_kept_beside_a_rerun_s_reason() -
     awaiting = {"resourceType": "Observation", "id": "o1", "note": [{"text": "rerun: delta check"}]}
     assert filled(awaiting, obs)["note"] == [{"text": "rerun: delta check"}, *obs["note"]]
     assert filled(awaiting, build_observation(result(), Match(GLU), issued="x"))["note"] == awaiting["note"]
+
+
+def test_a_result_the_analyzer_could_not_obtain_says_why_it_has_no_value() -> None:
+    from resources.conformance import validate_resource
+
+    impossible = IncomingResult(analyzer="BIO1", specimen_id="T1", test_code="GLU", value="", source="test",
+                                run_at="2026-11-26T10:12:00+01:00", instrument_status="X")
+    obs = build_observation(impossible, Match(GLU), issued="2026-11-26T09:00:00Z")
+    assert obs["dataAbsentReason"]["coding"][0]["code"] == "error" and "status X" in obs["dataAbsentReason"]["text"]
+    assert not [k for k in obs if k.startswith("value")]
+    validate_resource(obs)
+    assert "dataAbsentReason" not in build_observation(result(value=""), Match(GLU), issued="x")

@@ -77,3 +77,35 @@ async def test_a_transaction_resolves_conditional_references_or_fails(fhir: http
         assert failed.status_code == 412 and f"matches {why} Patient" in failed.text, failed.text
         assert failed.json()["issue"][0]["expression"][0] == "Bundle.entry[0]"
     assert (await fhir.get("Observation", params={"subject": f"Patient/{rid}"})).json()["total"] == 1
+
+
+async def test_history_honours_since_and_refuses_what_it_does_not_do(fhir: httpx.AsyncClient) -> None:
+    """Found by probing: ``_history?_since=2099-01-01T00:00:00Z`` answered every version, ``_at`` and typos alike."""
+    rid = await _patient(fhir, f"HS-{uuid.uuid4().hex[:8]}")
+    first = (await fhir.get(f"Patient/{rid}")).json()
+    changed = await fhir.put(f"Patient/{rid}", json={**first, "gender": "other"})
+    assert changed.status_code == 200, changed.text
+    second_at = changed.json()["meta"]["lastUpdated"]
+    history = f"Patient/{rid}/_history"
+    assert len((await fhir.get(history)).json()["entry"]) == 2
+    since_second = await fhir.get(history, params={"_since": second_at})
+    assert [e["response"]["etag"] for e in since_second.json()["entry"]] == ['W/"2"']
+    future = await fhir.get(history, params={"_since": "2099-01-01T00:00:00Z"})
+    assert future.status_code == 200 and "entry" not in future.json()
+    typed = await fhir.get("Patient/_history", params={"_since": second_at, "_count": "1"})
+    assert typed.status_code == 200 and len(typed.json()["entry"]) == 1
+    for params, where in (({"_at": "2026"}, "_at"), ({"_since": "2026-12-05"}, "_since"), ({"_sinse": "x"}, "_sinse")):
+        refused = await fhir.get(history, params=params)
+        assert refused.status_code == 400 and refused.json()["issue"][0]["expression"] == [where], refused.text
+
+
+async def test_a_client_asking_for_xml_only_gets_406(fhir: httpx.AsyncClient) -> None:
+    """Found by probing: ``Accept: application/fhir+xml`` and ``_format=xml`` were answered 200 in JSON."""
+    for headers, params in (({"Accept": "application/fhir+xml"}, {}), ({"Accept": "application/xml;q=0.9"}, {}),
+                            ({}, {"_format": "xml"}), ({}, {"_format": "application/fhir+xml"})):
+        refused = await fhir.get("Patient", headers=headers, params={**params, "_count": "1"})
+        assert refused.status_code == 406 and refused.json()["resourceType"] == "OperationOutcome", refused.text
+    assert (await fhir.get("metadata", headers={"Accept": "application/fhir+xml"})).status_code == 406
+    for accept in ("application/fhir+json", "application/json", "*/*", "application/fhir+xml, application/fhir+json"):
+        assert (await fhir.get("Patient", headers={"Accept": accept}, params={"_count": "1"})).status_code == 200
+    assert (await fhir.get("Patient", params={"_count": "1", "_format": "json"})).status_code == 200
