@@ -43,6 +43,7 @@ from resources.store.base import HistoryPage, SearchPage, Stored, StoreSession
 from resources.store.chain import CHAINED, LINKS, new_link
 from resources.store.indexes import (
     UNIQUE_IDENTIFIERS,
+    Engine,
     current_indexes,
     history_indexes,
     unique_indexes,
@@ -124,8 +125,12 @@ def _once(included: list[dict[str, Any]], matched: set[tuple[str, str]]) -> list
 
 
 class MongoFhirStore:
-    def __init__(self, db: AsyncDatabase[Any], *, transactions: bool = True, revisioned: Collection[str] = ()) -> None:
+    def __init__(self, db: AsyncDatabase[Any], *, transactions: bool = True, revisioned: Collection[str] = (),
+                 engine: Engine = "mongodb") -> None:
+        """``engine``: the database behind ``db``, as the wiring knows it (it chooses the index set; by default
+        the one valid on MongoDB, which the embedded database accepts too)."""
         self.db = db
+        self.engine: Engine = engine
         self.client = db.client
         self.transactions = transactions
         self.revisioned = frozenset(revisioned)
@@ -159,7 +164,7 @@ class MongoFhirStore:
     async def ensure_indexes(self) -> None:
         """Create every collection's indexes (idempotent) so that no supported search scans."""
         for rtype in RESOURCE_TYPES:
-            models = current_indexes(rtype)
+            models = current_indexes(rtype, engine=self.engine)
             if models:
                 await self.db[rtype].create_indexes(models)
             await self.db[f"{rtype}_history"].create_indexes(history_indexes())
