@@ -103,11 +103,12 @@ RESOURCES: list[dict[str, Any]] = [
 def _two(ptype: str) -> list[Any]:
     """Two search values of a parameter type, shaped as the extractors store them (``resources/search``)."""
     day = datetime(2026, 12, 5)
-    return {"date": [{"lo": day, "hi": day}, {"lo": day, "hi": day}],
-            "quantity": [{"v": 1.0, "s": None, "c": "g", "u": "g"}, {"v": 2.0, "s": None, "c": "g", "u": "g"}],
-            "composite": [{"t": "a|b", "v": 1.0, "s": None, "c": "g", "u": "g"}, {"t": "b", "v": 2.0, "s": None,
-                                                                                  "c": "g", "u": "g"}],
-            }.get(ptype, ["a|1", "1"])
+    grams = {"s": None, "c": "g", "u": "g"}
+    shapes: dict[str, list[Any]] = {
+        "date": [{"lo": day, "hi": day}, {"lo": day, "hi": day}],
+        "quantity": [{"v": 1.0, **grams}, {"v": 2.0, **grams}],
+        "composite": [{"t": "a|b", "v": 1.0, **grams}, {"t": "b", "v": 2.0, **grams}]}
+    return shapes.get(ptype, ["a|1", "1"])
 
 
 def _every_value_twice(rtype: str) -> dict[str, Any]:
@@ -151,6 +152,7 @@ async def written(sgl_db: Database) -> AsyncIterator[dict[str, list[dict[str, An
         docs: dict[str, list[dict[str, Any]]] = {}
         for resource in RESOURCES:
             stored = await store.create(resource)
+            assert stored.resource is not None
             await store.update({**stored.resource, "status": "cancelled" if resource["resourceType"] in (
                 "Observation", "DiagnosticReport") else stored.resource.get("status", "active"),
                                 "meta": {"tag": [{"system": "https://opensgl.org/fhir/tag", "code": "updated"}]}})
