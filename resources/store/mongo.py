@@ -46,12 +46,14 @@ from resources.store.indexes import (
     Engine,
     current_indexes,
     history_indexes,
+    left_out_compounds,
     unique_indexes,
     unique_keys,
 )
 
 log = logging.getLogger(__name__)
 _WRITE_RETRIES = 5
+_INDEX_NOT_FOUND = 27
 CLAIMS = "_claims"
 """Claim documents of conditional creates (not a FHIR type: no route can read it)."""
 MAX_INCLUDED = 1000
@@ -167,6 +169,7 @@ class MongoFhirStore:
             models = current_indexes(rtype, engine=self.engine)
             if models:
                 await self.db[rtype].create_indexes(models)
+            await self._drop_left_out(rtype)
             await self.db[f"{rtype}_history"].create_indexes(history_indexes())
             for unique in unique_indexes(rtype):
                 try:
@@ -177,6 +180,19 @@ class MongoFhirStore:
         await self.db[LINKS].create_index("seq")
         await self.db[LINKS].create_index([("at", 1), ("_id", 1)])
         await backfill_search_values(self.db)  # once per database: documents stored before a value was indexed
+
+    async def _drop_left_out(self, rtype: str) -> None:
+        """Drop the compounds this engine must not have that an earlier version created (``left_out_compounds``)."""
+        left_out = left_out_compounds(rtype, self.engine)
+        if not left_out:
+            return
+        for name in sorted(left_out & set(await self.db[rtype].index_information())):
+            log.warning("%s: dropping index %s (two array fields: MongoDB refuses documents under it)", rtype, name)
+            try:
+                await self.db[rtype].drop_index(name)
+            except OperationFailure as exc:
+                if exc.code != _INDEX_NOT_FOUND:  # another process starting on the same database dropped it first
+                    raise
 
     # -- writes -------------------------------------------------------------------------------
     def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str,

@@ -236,3 +236,26 @@ async def test_the_wiring_tells_the_store_its_engine(sgl_db: Database) -> None:
         assert "s.status+s.specimen" not in orders and "status" in orders  # left out: its leading field alone
     finally:
         await sgl_db.client.drop_database(name)
+
+
+@pytest.mark.db
+async def test_start_up_on_mongodb_drops_the_two_array_compounds_an_earlier_version_created(
+        sgl_db: Database, caplog: pytest.LogCaptureFixture) -> None:
+    """MongoDB builds such an index over an empty collection, then refuses every insert under it: a database set up
+    by an earlier version has them, so start-up drops them once the replacing set exists (twice is harmless)."""
+    name = f"scratch_upgrade_{uuid.uuid4().hex[:8]}"
+    store = MongoFhirStore(sgl_db.client[name])
+    try:
+        for rtype in COMPOUND_INDEXES:  # what the earlier version created on every engine
+            await store.db[rtype].create_indexes(current_indexes(rtype, engine="embedded"))
+        await store.ensure_indexes()
+        await store.ensure_indexes()
+        for rtype, compounds in COMPOUND_INDEXES.items():
+            present = set(await store.db[rtype].index_information())
+            expected = {m.document["name"] for m in current_indexes(rtype, engine="mongodb")}
+            assert expected <= present, rtype
+            assert not present & {"+".join(fields) for fields in compounds} - expected, rtype
+        assert sum("dropping index" in r.getMessage() for r in caplog.records) == 7  # 2 + 2 + 3 others, once
+        assert (await store.create(RESOURCES[3])).resource_type == "ServiceRequest"
+    finally:
+        await sgl_db.client.drop_database(name)
