@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from pymongo.asynchronous.collection import AsyncCollection
 
 from resources.search.params import RESOURCE_TYPES, params_for
 from resources.store.indexes import COMPOUND_INDEXES, Engine, current_indexes, history_indexes
@@ -257,5 +258,26 @@ async def test_start_up_on_mongodb_drops_the_two_array_compounds_an_earlier_vers
             assert not present & {"+".join(fields) for fields in compounds} - expected, rtype
         assert sum("dropping index" in r.getMessage() for r in caplog.records) == 7  # 2 + 2 + 3 others, once
         assert (await store.create(RESOURCES[3])).resource_type == "ServiceRequest"
+    finally:
+        await sgl_db.client.drop_database(name)
+
+
+@pytest.mark.db
+async def test_a_compound_another_start_up_dropped_first_is_no_error(sgl_db: Database,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes starting on one database both list the old compound; the second drop finds none (code 27)."""
+    name = f"scratch_race_{uuid.uuid4().hex[:8]}"
+    store = MongoFhirStore(sgl_db.client[name])
+    listed = AsyncCollection.index_information
+
+    async def stale(self: AsyncCollection[Any], *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return {**await listed(self, *args, **kwargs), "s.code+s.status": {"key": [("s.code", 1), ("s.status", 1)]}}
+
+    try:
+        await store.db["Task"].create_indexes(current_indexes("Task", engine="mongodb"))
+        monkeypatch.setattr(AsyncCollection, "index_information", stale)
+        await store._drop_left_out("Task")
+        monkeypatch.undo()
+        assert "s.code+s.status" not in await store.db["Task"].index_information()
     finally:
         await sgl_db.client.drop_database(name)
