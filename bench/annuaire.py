@@ -180,7 +180,8 @@ async def _raw_insert(data: Path, ps: Path, *, indexed: bool) -> tuple[int, floa
     try:
         for rtype, target in targets.items():
             if indexed:
-                await target.create_indexes([*current_indexes(rtype), *unique_indexes(rtype)])
+                await target.create_indexes([*current_indexes(rtype, engine=database.store.engine),
+                                             *unique_indexes(rtype)])
         with open_extractions(ps) as sources:
             for source in sources:
                 batch: dict[str, dict[str, dict[str, object]]] = {t: {} for t in TYPES}

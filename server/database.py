@@ -110,7 +110,7 @@ async def open_database(settings: Settings) -> Database:
     db = client[settings.database]
     # every process that opens the database (server, CLI) counts the catalogue's writes the same way:
     # what lets the application's CatalogRepository check in one read that its copy is current
-    store = MongoFhirStore(db, revisioned=CATALOG_TYPES)
+    store = MongoFhirStore(db, revisioned=CATALOG_TYPES, engine="mongodb" if embedded is None else "embedded")
     await store.ensure_indexes()
     concern = client.write_concern.document
     log.info("FHIR store ready on %s (writes: w=%s, j=%s)", "embedded SecantusDB" if embedded else "MongoDB",

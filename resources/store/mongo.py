@@ -43,14 +43,17 @@ from resources.store.base import HistoryPage, SearchPage, Stored, StoreSession
 from resources.store.chain import CHAINED, LINKS, new_link
 from resources.store.indexes import (
     UNIQUE_IDENTIFIERS,
+    Engine,
     current_indexes,
     history_indexes,
+    left_out_compounds,
     unique_indexes,
     unique_keys,
 )
 
 log = logging.getLogger(__name__)
 _WRITE_RETRIES = 5
+_INDEX_NOT_FOUND = 27
 CLAIMS = "_claims"
 """Claim documents of conditional creates (not a FHIR type: no route can read it)."""
 MAX_INCLUDED = 1000
@@ -124,8 +127,12 @@ def _once(included: list[dict[str, Any]], matched: set[tuple[str, str]]) -> list
 
 
 class MongoFhirStore:
-    def __init__(self, db: AsyncDatabase[Any], *, transactions: bool = True, revisioned: Collection[str] = ()) -> None:
+    def __init__(self, db: AsyncDatabase[Any], *, transactions: bool = True, revisioned: Collection[str] = (),
+                 engine: Engine = "mongodb") -> None:
+        """``engine``: the database behind ``db``, as the wiring knows it (it chooses the index set; by default
+        the one valid on MongoDB, which the embedded database accepts too)."""
         self.db = db
+        self.engine: Engine = engine
         self.client = db.client
         self.transactions = transactions
         self.revisioned = frozenset(revisioned)
@@ -159,9 +166,10 @@ class MongoFhirStore:
     async def ensure_indexes(self) -> None:
         """Create every collection's indexes (idempotent) so that no supported search scans."""
         for rtype in RESOURCE_TYPES:
-            models = current_indexes(rtype)
+            models = current_indexes(rtype, engine=self.engine)
             if models:
                 await self.db[rtype].create_indexes(models)
+            await self._drop_left_out(rtype)
             await self.db[f"{rtype}_history"].create_indexes(history_indexes())
             for unique in unique_indexes(rtype):
                 try:
@@ -172,6 +180,19 @@ class MongoFhirStore:
         await self.db[LINKS].create_index("seq")
         await self.db[LINKS].create_index([("at", 1), ("_id", 1)])
         await backfill_search_values(self.db)  # once per database: documents stored before a value was indexed
+
+    async def _drop_left_out(self, rtype: str) -> None:
+        """Drop the compounds this engine must not have that an earlier version created (``left_out_compounds``)."""
+        left_out = left_out_compounds(rtype, self.engine)
+        if not left_out:
+            return
+        for name in sorted(left_out & set(await self.db[rtype].index_information())):
+            log.warning("%s: dropping index %s (two array fields: MongoDB refuses documents under it)", rtype, name)
+            try:
+                await self.db[rtype].drop_index(name)
+            except OperationFailure as exc:
+                if exc.code != _INDEX_NOT_FOUND:  # another process starting on the same database dropped it first
+                    raise
 
     # -- writes -------------------------------------------------------------------------------
     def _document(self, resource: dict[str, Any], vid: int, lu: datetime, digest: str,

@@ -60,9 +60,10 @@ async def test_two_parameter_search_is_an_index_scan_of_its_compound_index(
 
 
 def test_a_compound_index_replaces_the_single_field_index_of_its_leading_field() -> None:
-    """A compound index serves its leading field alone (a prefix scan), so no single-field index repeats it."""
+    """A compound index serves its leading field alone (a prefix scan), so no single-field index repeats it
+    (the embedded database's set: it gets every compound)."""
     for rtype, compounds in COMPOUND_INDEXES.items():
-        keys = [list(m.document["key"]) for m in current_indexes(rtype)]
+        keys = [list(m.document["key"]) for m in current_indexes(rtype, engine="embedded")]
         for fields in compounds:
             assert list(fields) in keys, (rtype, fields)
             assert [fields[0]] not in keys, (rtype, fields[0])
