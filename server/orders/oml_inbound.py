@@ -2,11 +2,15 @@
 
 The message (already journaled raw by the dispatcher) is read by ``facades.hl7v2.orders``; the
 Patient is found by IPP or created with its traits only; each OBR-4 must be an exam of the
-catalogue; then the order is written in ONE transaction (placement.py) and only then answered AA.
+catalogue; then the order is written in ONE transaction (placement.py), with the clinical information sent
+under each OBR (OBX: weight, pregnancy...) as Observations its ServiceRequest lists in ``supportingInfo``, and
+only then answered AA.
 Errors and what the sender gets back, nothing being written in any of these cases:
 
 - unreadable structure or values (missing PID-3 IPP, OBR out of place, bad date...): AR, ERR-2 at
   the field, ERR-3 the HL7 table 0357 code;
+- a clinical OBX that cannot be read (no code, no value, a value not of its OBX-2 type, an OBX-11 other than
+  F/C/P/R/S/I/O, an OBX before any OBR): AE, ERR-2 at that OBX field;
 - an exam the catalogue does not know: AE, ERR-2 = OBR-4 of that order, code 103;
 - an order whose placer number (ORC-2) is already stored: the sender is retrying after a lost ACK
   when every order of the message is known (AA again, nothing written twice); when only some are,
@@ -93,7 +97,8 @@ async def _lines(ctx: AppContext, orders: tuple[OmlOrder, ...]) -> tuple[OrderLi
     exams = await find_exams(ctx.store, [ExamCode(LOINC_SYSTEM if o.is_loinc else CATALOG_SYSTEM, o.exam_code,
                                                   o.exam_location.expression()) for o in orders])
     return tuple(OrderLine(exam, o.placer_number, SenderSpecimen(o.specimen_number, o.collected),
-                           requester=o.requester, notes=o.notes) for exam, o in zip(exams, orders, strict=True))
+                           requester=o.requester, notes=o.notes, clinical=o.clinical)
+                 for exam, o in zip(exams, orders, strict=True))
 
 
 async def _patient(ctx: AppContext, oml: OmlMessage) -> tuple[str, tuple[dict[str, Any], ...]]:

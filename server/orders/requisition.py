@@ -51,6 +51,9 @@ class OrderLine:
     """This exam's prescriber when it differs from the order's (HL7: one ORC-12 per order)."""
     notes: tuple[str, ...] = ()
     """The prescriber's comments on this exam (HL7 NTE of the order): ``ServiceRequest.note``."""
+    clinical: tuple[dict[str, Any], ...] = ()
+    """Clinical information sent with this exam (HL7 OBX under its OBR): Observations without id nor subject,
+    stored with the order and listed in ``ServiceRequest.supportingInfo``."""
 
     @property
     def tube(self) -> TubeKey:
@@ -76,20 +79,25 @@ class Requisition:
 
 
 def build_resources(order: Requisition, accessions: list[str]) -> list[dict[str, Any]]:
-    """The ServiceRequests then the Specimens of ``order``, with fresh ids; one accession per tube."""
+    """The clinical Observations, the ServiceRequests then the Specimens of ``order``, with fresh ids; one
+    accession per tube."""
     tubes = order.tubes()
     if len(accessions) != len(tubes):
         raise ValueError(f"{len(tubes)} tubes need as many accession numbers, got {len(accessions)}")
     specimen_ids = {tube: str(uuid.uuid4()) for tube in tubes}
-    requests = [_service_request(order, line, specimen_ids[line.tube]) for line in order.lines]
+    clinical = [[{**obs, "id": str(uuid.uuid4()), "subject": {"reference": order.patient}} for obs in line.clinical]
+                for line in order.lines]
+    requests = [_service_request(order, line, specimen_ids[line.tube], [f"Observation/{o['id']}" for o in obs])
+                for line, obs in zip(order.lines, clinical, strict=True)]
     specimens = [_specimen(order, tube, specimen_ids[tube], accession,
                            [(sr["id"], line) for sr, line in zip(requests, order.lines, strict=True)
                             if line.tube == tube])
                  for tube, accession in zip(tubes, accessions, strict=True)]
-    return requests + specimens
+    return [obs for line_obs in clinical for obs in line_obs] + requests + specimens
 
 
-def _service_request(order: Requisition, line: OrderLine, specimen_id: str) -> dict[str, Any]:
+def _service_request(order: Requisition, line: OrderLine, specimen_id: str,
+                     supporting: list[str]) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest", "id": str(uuid.uuid4()), "status": "active", "intent": "order",
         "category": [LAB_CATEGORY], "requisition": order.requisition, "code": line.exam.code,
@@ -104,6 +112,8 @@ def _service_request(order: Requisition, line: OrderLine, specimen_id: str) -> d
         resource["requester"] = line.requester or order.requester
     if order.priority:
         resource["priority"] = order.priority
+    if supporting:
+        resource["supportingInfo"] = [{"reference": ref} for ref in supporting]
     if line.notes:
         resource["note"] = [{"text": text} for text in line.notes]
     if order.correspondents:

@@ -13,8 +13,10 @@ Structure read (other segments are skipped)::
   OBR-28: result copies to (correspondents).
 - SPM (one per OBR): SPM-2.1 the sender's specimen number, SPM-17.1 the collection time.
 - NTE after the ORC or the OBR (before any OBX): the prescriber's comments on the order ("patient sous AVK",
-  "à jeun"), kept as ``ServiceRequest.note``; they were acknowledged and dropped. An NTE after an OBX belongs to
-  that observation and, like the OBX, is not read.
+  "à jeun"), kept as ``ServiceRequest.note``; they were acknowledged and dropped.
+- OBX after the OBR (and the NTE after each OBX): the clinical information sent with the order (weight,
+  pregnancy, treatment), each an Observation the ServiceRequest points at (clinical.py); an OBX that cannot
+  be read, or that comes before any OBR, is refused (AE), not acknowledged and dropped.
 
 Pure: no I/O, no catalogue. Every error is an ``Hl7ParseError`` naming segment, occurrence and
 field, so the ACK's ERR-2 points at it.
@@ -31,9 +33,11 @@ from facades.hl7v2.errors import (
     TABLE_VALUE_NOT_FOUND,
     UNSUPPORTED_EVENT_CODE,
     ErrorLocation,
+    Hl7ContentError,
     Hl7ParseError,
 )
 from facades.hl7v2.message import Hl7Message, Segment
+from facades.hl7v2.orders.clinical import clinical_observation
 from facades.hl7v2.orders.patient import ipp_of, patient_of
 from facades.hl7v2.orders.values import authority_system, entity_identifier, fhir_datetime, person_reference
 
@@ -58,6 +62,8 @@ class OmlOrder:
     collected: str | None
     notes: tuple[str, ...] = ()
     """NTE-3 of the NTE segments of this order (after its ORC or OBR, before any OBX), repetitions as lines."""
+    clinical: tuple[dict[str, Any], ...] = ()
+    """The OBX after the OBR as Observations (no id, no subject), in message order."""
 
     @property
     def is_loinc(self) -> bool:
@@ -92,21 +98,24 @@ def read_oml_o21(message: Hl7Message) -> OmlMessage:
 
 
 def _orders(message: Hl7Message) -> list[OmlOrder]:
-    """ORC, OBR, SPM in message order; each OBR belongs to the ORC before it, each SPM to its OBR."""
+    """ORC, OBR, OBX, SPM in message order; each OBR belongs to the ORC before it, each SPM and OBX to its OBR."""
     groups: list[tuple[Segment, Segment | None, Segment | None]] = []
     notes: list[list[str]] = []
-    in_observation = False
+    observations: list[list[tuple[Segment, list[str]]]] = []
     for seg in message.segments():
         if seg.name == "ORC":
             groups.append((seg, None, None))
             notes.append([])
-            in_observation = False
+            observations.append([])
         elif seg.name == "OBX":
-            in_observation = True
-        elif seg.name == "NTE" and groups and not in_observation:
+            if not groups or groups[-1][1] is None:
+                raise Hl7ContentError("OBX out of place: the clinical information of an order follows its OBR",
+                                      message.locate(seg), code=SEGMENT_SEQUENCE_ERROR)
+            observations[-1].append((seg, []))
+        elif seg.name == "NTE" and groups:
             text = _note_text(seg)
             if text:
-                notes[-1].append(text)
+                (observations[-1][-1][1] if observations[-1] else notes[-1]).append(text)
         elif seg.name in ("OBR", "SPM"):
             slot = 1 if seg.name == "OBR" else 2
             if not groups or groups[-1][slot] is not None or (slot == 2 and groups[-1][1] is None):
@@ -115,8 +124,9 @@ def _orders(message: Hl7Message) -> list[OmlOrder]:
                                     message.locate(seg), code=SEGMENT_SEQUENCE_ERROR)
             orc, obr, spm = groups[-1]
             groups[-1] = (orc, seg, spm) if slot == 1 else (orc, obr, seg)
-            in_observation = in_observation and slot == 2
-    return [_order(message, orc, obr, spm, tuple(texts)) for (orc, obr, spm), texts in zip(groups, notes, strict=True)]
+    return [_order(message, orc, obr, spm, tuple(texts),
+                   tuple(clinical_observation(message, obx, tuple(obx_notes)) for obx, obx_notes in obs))
+            for (orc, obr, spm), texts, obs in zip(groups, notes, observations, strict=True)]
 
 
 def _note_text(nte: Segment) -> str:
@@ -125,7 +135,7 @@ def _note_text(nte: Segment) -> str:
 
 
 def _order(message: Hl7Message, orc: Segment, obr: Segment | None, spm: Segment | None,
-           notes: tuple[str, ...] = ()) -> OmlOrder:
+           notes: tuple[str, ...] = (), clinical: tuple[dict[str, Any], ...] = ()) -> OmlOrder:
     if obr is None:
         raise Hl7ParseError("ORC without its OBR", message.locate(orc), code=SEGMENT_SEQUENCE_ERROR)
     control = orc.get(1)
@@ -146,7 +156,8 @@ def _order(message: Hl7Message, orc: Segment, obr: Segment | None, spm: Segment 
         placer_group=entity_identifier(orc.field(4)),
         requester=person_reference(orc.field(12)) or person_reference(obr.field(16)),
         copies_to=tuple(r for r in (person_reference(copies, n) for n in range(1, len(copies) + 1)) if r),
-        specimen_number=_specimen_number(spm), collected=fhir_datetime(*collected_field), notes=notes)
+        specimen_number=_specimen_number(spm), collected=fhir_datetime(*collected_field), notes=notes,
+        clinical=clinical)
 
 
 def _specimen_number(spm: Segment | None) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from tests.support.oml_samples import oml
 from tests.support.orders_lab import count, unique
 from tests.support.sgl_server import SglProcess
 
-TYPES = ("Patient", "ServiceRequest", "Specimen", "Provenance")
+TYPES = ("Patient", "ServiceRequest", "Specimen", "Provenance", "Observation")
 
 
 async def send(port: int, text: str) -> Hl7Message:
@@ -117,3 +117,36 @@ async def test_the_prescriber_s_comments_on_an_order_are_stored_as_its_notes(
     found = (await fhir.get("ServiceRequest", params={"identifier": placer})).json()
     [request] = [e["resource"] for e in found["entry"]]
     assert request["note"] == [{"text": "Patient sous AVK, merci de doser l'INR"}]
+
+
+async def test_the_prescriber_s_clinical_information_is_stored_as_observations_the_order_points_at(
+        sgl_server: SglProcess, sgl_db: Database, fhir: httpx.AsyncClient, order_people: object) -> None:
+    """Found by probing as a hospital EHR: the OBX under an OBR (weight, pregnancy) and their NTE were ACKed AA and
+    kept nowhere but the raw journal. A value that does not read as its type is AE at OBX-5, nothing written."""
+    placer, specimen, ipp = unique("PL"), unique("S"), unique("OML")
+    clinical = ("OBX|1|NM|29463-7^Poids corporel^LN||72.5|kg^kg^UCUM|||||F\rNTE|1|P|pesé ce matin\r"
+                "OBX|2|CWE|82810-3^Grossesse^LN||LA15173-0^Enceinte^LN||||||F\r")
+    text = oml(unique("CTRL"), ipp, [(placer, "GLY", specimen)]).replace(
+        f"SPM|1|{specimen}", f"{clinical}SPM|1|{specimen}", 1)
+    ack = await send(sgl_server.mllp_port, text)
+    assert ack.segment("MSA").get(1) == "AA"  # type: ignore[union-attr]
+    found = (await fhir.get("ServiceRequest", params={"identifier": placer})).json()
+    [request] = [e["resource"] for e in found["entry"]]
+    weight, pregnancy = [(await fhir.get(ref["reference"])).json() for ref in request["supportingInfo"]]
+    assert weight["subject"] == request["subject"] == pregnancy["subject"]
+    assert weight["status"] == "final" and weight["code"]["coding"][0]["code"] == "29463-7"
+    assert weight["valueQuantity"] == {"value": 72.5, "unit": "kg", "system": "http://unitsofmeasure.org",
+                                       "code": "kg"}
+    assert weight["note"] == [{"text": "pesé ce matin"}] and "note" not in request
+    assert pregnancy["valueCodeableConcept"]["coding"][0]["code"] == "LA15173-0"
+
+    before = await _counts(sgl_db)
+    control, specimen = unique("CTRL"), unique("S")
+    bad = oml(control, ipp, [(unique("PL"), "GLY", specimen)]).replace(
+        f"SPM|1|{specimen}", f"OBX|1|NM|29463-7^Poids^LN||soixante|kg|||||F\rSPM|1|{specimen}", 1)
+    ack = await send(sgl_server.mllp_port, bad)
+    assert ack.segment("MSA").get(1) == "AE" and ack.segment("MSA").get(2) == control  # type: ignore[union-attr]
+    err = ack.segment("ERR")
+    assert err is not None and (err.get("2.1"), err.get("2.2"), err.get("2.3"), err.get("3.1")) == (
+        "OBX", "1", "5", "102")
+    assert await _counts(sgl_db) == before

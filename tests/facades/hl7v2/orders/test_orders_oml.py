@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from facades.hl7v2 import ErrorLocation, Hl7ParseError, parse
+from facades.hl7v2 import ErrorLocation, Hl7ContentError, Hl7ParseError, parse
 from facades.hl7v2.orders import fhir_datetime, read_oml_o21
 from tests.support.oml_samples import oml
 
@@ -76,3 +76,56 @@ def test_the_prescriber_s_nte_are_the_order_s_notes_and_an_observation_s_are_not
     first, second = read_oml_o21(parse(text)).orders
     assert first.notes == ("Patient sous AVK\nmerci de doser l'INR", "À jeun & au repos")
     assert second.notes == ()
+
+
+def _with_clinical(segments: str) -> str:
+    return oml("CTRL-C", "IPP-C", [("PL-C1", "CREA", "S-C1")]).replace("SPM|1|S-C1", f"{segments}SPM|1|S-C1", 1)
+
+
+def test_the_prescriber_s_obx_are_observations_of_the_order_with_their_type_unit_status_and_notes() -> None:
+    """Found by probing as a hospital EHR: the weight and pregnancy sent under the OBR were ACKed AA and kept
+    nowhere but the raw journal."""
+    text = _with_clinical("OBX|1|NM|29463-7^Poids corporel^LN||72.5|kg^kilogramme^UCUM|||||F|||20261126073000\r"
+                          "NTE|1|P|pesé ce matin\r"
+                          "OBX|2|CWE|82810-3^Grossesse^LN||LA15173-0^Enceinte^LN||||||P\r"
+                          "OBX|3|ST|TRT^Traitement en cours^L||Préviscan 20 mg\\F\\ 1/j||||||F\r"
+                          "OBX|4|SN|HEURE-REPAS^Jeûne (h)^L||>^12|h|||||F\r")
+    [order] = read_oml_o21(parse(text)).orders
+    weight, pregnancy, treatment, fasting = order.clinical
+    assert weight == {
+        "resourceType": "Observation", "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "29463-7", "display": "Poids corporel"}],
+                 "text": "Poids corporel"},
+        "valueQuantity": {"value": 72.5, "unit": "kilogramme", "system": "http://unitsofmeasure.org", "code": "kg"},
+        "effectiveDateTime": "2026-11-26T07:30:00+01:00", "note": [{"text": "pesé ce matin"}]}
+    assert order.notes == ()
+    assert pregnancy["status"] == "preliminary"
+    assert pregnancy["valueCodeableConcept"] == {
+        "coding": [{"system": "http://loinc.org", "code": "LA15173-0", "display": "Enceinte"}], "text": "Enceinte"}
+    assert treatment["valueString"] == "Préviscan 20 mg| 1/j"
+    assert treatment["code"]["coding"] == [{"system": "urn:opensgl:hl7-coding-system:L", "code": "TRT",
+                                            "display": "Traitement en cours"}]
+    assert fasting["valueQuantity"] == {"value": 12, "unit": "h", "comparator": ">"}
+
+
+@pytest.mark.parametrize(("obx", "where", "code"), [
+    ("OBX|1|NM|29463-7^Poids^LN||soixante|kg|||||F\r", ("OBX", "1", "5"), 102),
+    ("OBX|1|NM|29463-7^Poids^LN||72|kg|||||X\r", ("OBX", "1", "11"), 103),
+    ("OBX|1|NM|29463-7^Poids^LN||72|kg\r", ("OBX", "1", "11"), 101),
+    ("OBX|1|NM|^Poids||72|kg|||||F\r", ("OBX", "1", "3"), 101),
+    ("OBX|1|NM|29463-7^Poids^LN|||kg|||||F\r", ("OBX", "1", "5"), 101),
+])
+def test_a_clinical_obx_that_cannot_be_read_is_refused_with_ae_at_its_field(
+        obx: str, where: tuple[str, str, str], code: int) -> None:
+    with pytest.raises(Hl7ContentError) as caught:
+        read_oml_o21(parse(_with_clinical(obx)))
+    location = caught.value.location
+    assert (location.segment, str(location.sequence), str(location.field)) == where
+    assert caught.value.code == code
+
+
+def test_an_obx_before_any_obr_is_refused_not_dropped() -> None:
+    text = oml("CTRL-C", "IPP-C", [("PL-C1", "CREA", "S-C1")]).replace(
+        "ORC|", "OBX|1|NM|29463-7^Poids^LN||72|kg|||||F\rORC|", 1)
+    with pytest.raises(Hl7ContentError, match="OBX out of place"):
+        read_oml_o21(parse(text))
