@@ -7,6 +7,7 @@ what the client sent, once it passed the model, so nothing R4B-specific leaks in
 from __future__ import annotations
 
 import asyncio
+import numbers
 import re
 from functools import cache
 from typing import Any
@@ -58,7 +59,7 @@ def validate_resource(resource: Any) -> dict[str, Any]:
     model = _model(rtype)
     _check_characters(rtype, resource)
     try:
-        model.model_validate(resource)
+        instance = model.model_validate(resource)
     except ValidationError as exc:
         issues = [
             Issue(code="structure" if err["type"] == "extra_forbidden" else "value",
@@ -67,6 +68,7 @@ def validate_resource(resource: Any) -> dict[str, Any]:
             for err in exc.errors()
         ]
         raise Unprocessable(issues[0].diagnostics, issues=issues) from exc
+    _check_integers(rtype, resource, instance)
     _check_bindings(rtype, resource)
     return resource
 
@@ -117,3 +119,42 @@ def _check_bindings(rtype: str, resource: dict[str, Any]) -> None:
     if "gender" in resource and resource["gender"] not in _GENDERS:
         raise Unprocessable(f"{rtype}.gender {resource['gender']!r} is not one of {sorted(_GENDERS)}",
                             expression=f"{rtype}.gender")
+
+
+def _fractional_numbers(node: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], Any]]:
+    """Where the JSON holds a number written with a decimal point or an exponent (not a JSON integer)."""
+    if isinstance(node, dict):
+        return [found for key, value in node.items() for found in _fractional_numbers(value, (*path, key))]
+    if isinstance(node, list):
+        return [found for i, value in enumerate(node) for found in _fractional_numbers(value, (*path, i))]
+    if isinstance(node, numbers.Number) and not isinstance(node, int):
+        return [(path, node)]
+    return []
+
+
+@cache
+def _attribute_names(model_class: type[Any]) -> dict[str, str]:
+    fields = getattr(model_class, "model_fields", {})
+    return {(field.alias or name): name for name, field in fields.items()}
+
+
+def _attribute_name(node: Any, json_name: str) -> str:
+    """The model attribute of a JSON element name ('' when the node has none: getattr then gives None)."""
+    names: dict[str, str] = _attribute_names(type(node))  # type: ignore[arg-type]  # a class is hashable
+    return names.get(json_name, "")
+
+
+def _check_integers(rtype: str, resource: dict[str, Any], instance: Any) -> None:
+    """An R4 integer (integer, positiveInt, unsignedInt) is a JSON number without a fraction or exponent
+    (https://hl7.org/fhir/R4/datatypes.html#integer); the model reads ``1.0`` as 1 and it was stored as sent.
+    Each non-integer JSON number is looked up in the validated model: an int there is such an element."""
+    for path, value in _fractional_numbers(resource, ()):
+        node = instance
+        for part in path:
+            if node is None:
+                break
+            node = node[part] if isinstance(part, int) else getattr(node, _attribute_name(node, part), None)
+        if isinstance(node, int) and not isinstance(node, bool):
+            where = _location(rtype, path)
+            text = f"{where}: {value} is not an integer (an R4 integer is written without a decimal point)"
+            raise Unprocessable(text, issues=[Issue(code="value", diagnostics=text, expression=(where,))])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -44,6 +45,8 @@ class _Entry:
     full_url: str | None
     if_match: str | None
     if_none_exist: str | None
+    answer: dict[str, Any] | None = None
+    """What a ``GET metadata`` entry answers (the CapabilityStatement), set before the entries run."""
 
 
 def _parse_entry(i: int, entry: Any) -> _Entry:
@@ -59,6 +62,13 @@ def _parse_entry(i: int, entry: Any) -> _Entry:
     parts = [p for p in url.path.strip("/").split("/") if p]
     if not parts:
         raise InvalidInput(f"{where}.request.url is empty", expression=f"{where}.request.url")
+    operation = next((p for p in parts if p.startswith("$")), None)
+    if operation:  # they were taken for a read of id "$op" or a create whose body is a Parameters: a misleading 400
+        raise InvalidInput(f"{where}.request.url {req.get('url')!r}: operations ({operation}) are not accepted as "
+                           "batch or transaction entries; call them on their own URL",
+                           expression=f"{where}.request.url")
+    if parts == ["metadata"] and method not in ("GET", "HEAD"):
+        raise InvalidInput(f"{where}: metadata is only read (GET)", expression=f"{where}.request.method")
     vid = parts[3] if len(parts) == 4 and parts[2] == "_history" else None
     return _Entry(i, method, parts[0], parts[1] if len(parts) > 1 else None, vid, url.query, entry.get("resource"),
                   entry.get("fullUrl"), req.get("ifMatch"), req.get("ifNoneExist"))
@@ -130,6 +140,8 @@ _INTERACTION = {"POST": "create", "PUT": "update", "DELETE": "delete", "GET": "r
 
 async def _run(store: FhirStore, e: _Entry, *, base: str, session: StoreSession | None, write_rule: WriteRule | None,
                access: AccessCheck | None) -> Outcome:
+    if e.answer is not None:
+        return Outcome(200, e.answer)
     check_type(e.rtype)
     check_access(access, e.rtype, _INTERACTION[e.method])
     if e.method == "POST":
@@ -220,7 +232,10 @@ async def _batch(store: FhirStore, entries: list[_Entry], *, base: str,
 
 
 async def process_bundle(store: FhirStore, body: Any, *, base: str, write_rule: WriteRule | None = None,
-                         access: AccessCheck | None = None) -> dict[str, Any]:
+                         access: AccessCheck | None = None,
+                         capability: Callable[[], dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``capability`` makes the CapabilityStatement a ``GET metadata`` entry answers (the server's; this package
+    does not know the routes); without it such an entry is 404 like any unknown type."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
         raise InvalidInput("POST to the base URL takes a Bundle", expression="resourceType")
     kind = body.get("type")
@@ -237,6 +252,9 @@ async def process_bundle(store: FhirStore, body: Any, *, base: str, write_rule: 
             if kind == "transaction":
                 raise
             parse_errors[i] = exc
+    for e in entries:
+        if e.rtype == "metadata" and capability is not None:
+            e.answer = capability()
     if kind == "transaction":
         check_access(access, "*", "transaction")
         results = await _transaction(store, entries, base=base, write_rule=write_rule, access=access)

@@ -25,11 +25,12 @@ async def delete(store: FhirStore, resource_type: str, rid: str, *, if_match: st
                                         what=f"delete of {resource_type}/{rid}")
     check_type(resource_type)
     check_id(rid)
-    expected = version_from_etag(if_match)
+    asked = expected = version_from_etag(if_match)
     if write_rule is not None:
         try:
             current = await store.read(resource_type, rid, session=session)
         except NotFound:
+            _no_current_version(resource_type, rid, asked)
             return Outcome(204)
         await write_rule(WriteIntent(resource_type, "delete", current.resource, None, session))
         expected = expected if expected is not None else current.vid
@@ -40,10 +41,19 @@ async def delete(store: FhirStore, resource_type: str, rid: str, *, if_match: st
             raise Conflict(f"{resource_type}/{rid} changed while being checked; retry") from exc
         raise
     if stored is None:
+        _no_current_version(resource_type, rid, asked)
         return Outcome(204)
     out = Outcome.of(204, stored)
     out.resource = None
     return out
+
+
+def _no_current_version(resource_type: str, rid: str, expected: int | None) -> None:
+    """``If-Match`` on a resource with no current version (never created, or deleted) is a false precondition:
+    412 (RFC 9110 13.1.1, R4 version-aware writes), not the 204 an unconditional delete of it gets."""
+    if expected is not None:
+        raise PreconditionFailed(f"If-Match: {resource_type}/{rid} has no current version to match",
+                                 expression="If-Match")
 
 
 async def conditional_delete(store: FhirStore, resource_type: str, query: str, *, session: StoreSession | None = None,

@@ -35,7 +35,8 @@ async def history(store: FhirStore, resource_type: str, rid: str | None, pairs: 
     page = await store.history(resource_type, rid, count=count, cursor=params.get("_cursor"))
     kept = [s for s in page.entries if since is None or s.last_updated >= since]  # newest first: older ones end it
     path = f"{base}/{resource_type}" + (f"/{rid}" if rid else "") + "/_history"
-    links = [{"relation": "self", "url": f"{path}?{urlencode(pairs)}" if pairs else path}]
+    served = [(k, str(count)) if k == "_count" else (k, v) for k, v in pairs]  # the count served, not the one asked
+    links = [{"relation": "self", "url": f"{path}?{urlencode(served)}" if served else path}]
     if page.next_cursor and len(kept) == len(page.entries):
         following = {"_count": str(count), **({"_since": params["_since"]} if since else {}),
                      "_cursor": page.next_cursor}
@@ -46,7 +47,7 @@ async def history(store: FhirStore, resource_type: str, rid: str | None, pairs: 
         entry: dict[str, Any] = {
             "fullUrl": f"{base}/{url}",
             "request": {"method": s.method, "url": resource_type if s.method == "POST" else url},
-            "response": {"status": "204" if s.method == "DELETE" else ("201" if s.method == "POST" else "200"),
+            "response": {"status": _status(s.method, s.vid),
                          "etag": s.etag, "lastModified": instant(s.last_updated)},
         }
         if s.resource is not None:
@@ -68,3 +69,11 @@ def _instant(raw: str) -> datetime:
         raise InvalidInput(f"_since {raw!r} is not an instant with its offset (e.g. 2026-12-05T10:00:00Z)",
                            expression="_since")
     return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def _status(method: str, vid: int) -> str:
+    """What the write that made this version answered: a first version is a create, 201 whether it came by POST or
+    by a PUT that created the resource (update-as-create); it said 200 for the latter."""
+    if method == "DELETE":
+        return "204"
+    return "201" if method == "POST" or vid == 1 else "200"

@@ -67,10 +67,12 @@ async def search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]], *, 
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
     if page.total is not None:
         bundle["total"] = page.total
-    self_pairs = req.echo + ([("_cursor", req.cursor)] if req.cursor else [])
+    # the count served, not the one asked: ``_count=100000`` is served 1000 a page and the links must say so
+    echo = [(k, str(req.count)) if k == "_count" else (k, v) for k, v in req.echo]
+    self_pairs = echo + ([("_cursor", req.cursor)] if req.cursor else [])
     links = [{"relation": "self", "url": _link(base, rtype, self_pairs)}]
     if page.next_cursor:
-        links.append({"relation": "next", "url": _link(base, rtype, [*req.echo, ("_cursor", page.next_cursor)])})
+        links.append({"relation": "next", "url": _link(base, rtype, [*echo, ("_cursor", page.next_cursor)])})
     bundle["link"] = links
     entries: list[dict[str, Any]] = [
         {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "match"}}

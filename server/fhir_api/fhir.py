@@ -43,6 +43,9 @@ def _json_acceptable(request: Request) -> None:
 
 
 router = APIRouter(dependencies=[Depends(_json_acceptable)])
+# HEAD on every read and search route (the same handler, the same permission: server/access/doors.py reads HEAD
+# as GET; the HTTP server drops the body): RFC 9110 makes HEAD the GET without its content, R4 Bundle.request.method
+# lists it, and a cache or client checking an ETag or a count header got 405 for it.
 
 
 def _pairs(request: Request) -> list[tuple[str, str]]:
@@ -65,10 +68,19 @@ async def _body(request: Request) -> Any:
 
 
 def _respond(outcome: Outcome, prefer: str | None, base: str) -> Response:
-    """Honour ``Prefer: return=minimal``; make ``Location`` absolute as FHIR clients expect."""
+    """Honour ``Prefer: return=minimal`` (no body) and ``return=OperationOutcome`` (R4 http.html: an
+    OperationOutcome in place of the resource, the status and headers unchanged); make ``Location`` absolute as
+    FHIR clients expect."""
     body = outcome.resource
-    if prefer and "return=minimal" in prefer.replace(" ", ""):
+    wanted = (prefer or "").replace(" ", "")
+    if "return=minimal" in wanted:
         body = None
+    elif "return=OperationOutcome" in wanted and body is not None:
+        what = f"{body.get('resourceType')}/{body.get('id')}"
+        body = {"resourceType": "OperationOutcome", "issue": [{
+            "severity": "information", "code": "informational",
+            "diagnostics": f"{what} {'created' if outcome.status == 201 else 'stored'}"
+                           f" (version {outcome.headers.get('ETag', '?')})"}]}
     headers = dict(outcome.headers)
     if "Location" in headers:
         headers["Location"] = f"{base}/{headers['Location']}"
@@ -92,11 +104,16 @@ async def _audited(request: Request, store: StoreDep, body: dict[str, Any] | Non
 
 
 @router.get("/metadata")
+@router.head("/metadata", include_in_schema=False)
 async def metadata(request: Request, base: BaseUrl) -> Response:
+    return fhir_response(_statement(request, base))
+
+
+def _statement(request: Request, base: str) -> dict[str, Any]:
+    """The CapabilityStatement, for ``/metadata`` and a batch's ``GET metadata`` entry."""
     paths = list(request.app.openapi()["paths"])  # every routed path, prefixes applied (cached by FastAPI)
-    body = capability_statement(base=base, version=version("opensgl"), date=now_utc().date().isoformat(),
+    return capability_statement(base=base, version=version("opensgl"), date=now_utc().date().isoformat(),
                                 paths=paths)
-    return fhir_response(body)
 
 
 @router.post("")
@@ -104,12 +121,14 @@ async def metadata(request: Request, base: BaseUrl) -> Response:
 async def bundle(request: Request, store: StoreDep, base: BaseUrl, write_rule: WriteRuleDep,
                  access: AccessDep) -> Response:
     body = await _body(request)
-    result = await interactions.process_bundle(store, body, base=base, write_rule=write_rule, access=access)
+    result = await interactions.process_bundle(store, body, base=base, write_rule=write_rule, access=access,
+                                               capability=lambda: _statement(request, base))
     await _audited(request, store, result, str(body.get("type", "batch")))
     return fhir_response(result)
 
 
 @router.get("/{rtype}")
+@router.head("/{rtype}", include_in_schema=False)
 async def search(rtype: str, request: Request, store: StoreDep, base: BaseUrl, access: AccessDep,
                  prefer: str | None = Header(default=None)) -> Response:
     result = await interactions.search(store, rtype, _pairs(request), base=base, strict=_strict(prefer), access=access)
@@ -147,6 +166,7 @@ async def conditional_update(rtype: str, request: Request, store: StoreDep, base
 
 
 @router.get("/{rtype}/_history")
+@router.head("/{rtype}/_history", include_in_schema=False)
 async def type_history(rtype: str, request: Request, store: StoreDep, base: BaseUrl) -> Response:
     result = await interactions.history(store, rtype, None, _pairs(request), base=base)
     await _audited(request, store, result, "history")
@@ -154,6 +174,7 @@ async def type_history(rtype: str, request: Request, store: StoreDep, base: Base
 
 
 @router.get("/{rtype}/{rid}")
+@router.head("/{rtype}/{rid}", include_in_schema=False)
 async def read(rtype: str, rid: str, request: Request, store: StoreDep,
                if_none_match: str | None = Header(default=None)) -> Response:
     # ``_elements``: the same subset as a search's matches (resources/search/elements.py); checked before the read
@@ -197,6 +218,7 @@ async def delete(rtype: str, rid: str, request: Request, store: StoreDep, write_
 
 
 @router.get("/{rtype}/{rid}/_history")
+@router.head("/{rtype}/{rid}/_history", include_in_schema=False)
 async def instance_history(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl) -> Response:
     result = await interactions.history(store, rtype, rid, _pairs(request), base=base)
     await _audited(request, store, result, "history")
@@ -204,6 +226,7 @@ async def instance_history(rtype: str, rid: str, request: Request, store: StoreD
 
 
 @router.get("/{rtype}/{rid}/_history/{vid}")
+@router.head("/{rtype}/{rid}/_history/{vid}", include_in_schema=False)
 async def vread(rtype: str, rid: str, vid: str, request: Request, store: StoreDep) -> Response:
     outcome = await interactions.vread(store, rtype, rid, vid)
     await _audited(request, store, outcome.resource, "vread")
