@@ -3,7 +3,9 @@
 The message model keeps every leaf value exactly as received (escaped), so that a message
 serialises back byte for byte; text is decoded only when read and encoded only when written.
 Decoding gives plain text: delimiter escapes become the delimiter, ``\\Xhh..\\`` becomes the
-characters those bytes encode, ``\\.br\\``/``\\.sp\\`` become a line break, other formatting and
+characters those bytes encode in the message's own character set (MSH-18, HL7 2.5 2.7.5: ``\\XE9\\`` is é
+in 8859/1; it was read as UTF-8 first, so ``\\XC3A9\\`` in an 8859/1 message gave é instead of Ã©), bytes
+that are not valid in that set being an error, ``\\.br\\``/``\\.sp\\`` become a line break, other formatting and
 character-set escapes (``\\H\\``, ``\\N\\``, ``\\.in+4\\``, ``\\C..\\``, ``\\M..\\``) are dropped and
 locally defined ``\\Z..\\`` escapes are kept verbatim.
 """
@@ -26,6 +28,9 @@ class EncodingChars:
     escape: str = "\\"
     subcomponent: str = "&"
     truncation: str | None = None
+    charset: str = ""
+    """The Python codec of the message's MSH-18, in which ``\\Xhh..\\`` bytes are read; '' when MSH-18 is
+    empty (then UTF-8, else Latin-1, as the message bytes themselves are read)."""
 
     @property
     def msh2(self) -> str:
@@ -47,12 +52,14 @@ class EscapeError(ValueError):
         self.offset = offset
 
 
-def _hex_text(digits: str) -> str:
+def _hex_text(digits: str, charset: str, offset: int) -> str:
     raw = bytes.fromhex(digits)
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return raw.decode(charset or "utf-8")
+    except UnicodeDecodeError as exc:
+        if not charset:
+            return raw.decode("latin-1")
+        raise EscapeError(f"escape sequence \\X{digits}\\ is not valid {charset}: {exc.reason}", offset) from None
 
 
 def _sequence_text(body: str, enc: EncodingChars, offset: int) -> str:
@@ -67,7 +74,7 @@ def _sequence_text(body: str, enc: EncodingChars, offset: int) -> str:
     if body.startswith("X"):
         if not _HEX.match(body[1:]):
             raise EscapeError(f"escape sequence \\{body}\\ is not pairs of hexadecimal digits", offset)
-        return _hex_text(body[1:])
+        return _hex_text(body[1:], enc.charset, offset)
     if body == ".br" or body.startswith(".sp"):
         return "\n"
     if body.startswith("."):

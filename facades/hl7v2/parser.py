@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 
 from facades.hl7v2.errors import (
     REQUIRED_FIELD_MISSING,
@@ -65,13 +66,24 @@ def encoding_chars(header: str) -> EncodingChars:
     return EncodingChars(sep, msh2[0], msh2[1], msh2[2], msh2[3], msh2[4] if len(msh2) == 5 else None)
 
 
+def _declared_charset(header: str, enc: EncodingChars) -> str:
+    """MSH-18 (first repetition) read off the MSH line."""
+    parts = header.split(enc.field)
+    return parts[17].split(enc.repetition)[0] if len(parts) > 17 else ""
+
+
+def _with_charset(enc: EncodingChars, header: str) -> EncodingChars:
+    """``enc`` knowing the codec of MSH-18, for the ``\\Xhh..\\`` escapes (their bytes are in that set)."""
+    declared = _declared_charset(header, enc)
+    return replace(enc, charset=codec_for(declared)) if declared.strip() else enc
+
+
 def decode_bytes(data: bytes) -> str:
     """Decode a message with the character set named in its MSH-18."""
     data = data.removeprefix(b"\xef\xbb\xbf")
     first = data.lstrip().split(b"\r", 1)[0].split(b"\n", 1)[0].decode("latin-1")
     enc = encoding_chars(first)
-    parts = first.split(enc.field)
-    charset = parts[17].split(enc.repetition)[0] if len(parts) > 17 else ""
+    charset = _declared_charset(first, enc)
     codec = codec_for(charset)
     try:
         return data.decode(codec)
@@ -109,7 +121,7 @@ def parse(data: str | bytes) -> Hl7Message:
     """Parse one ER7 message (text, or bytes in its MSH-18 character set)."""
     text = decode_bytes(data) if isinstance(data, bytes) else data.lstrip("\ufeff")
     lines = split_segments(text)
-    enc = encoding_chars(lines[0] if lines else "")
+    enc = _with_charset(encoding_chars(lines[0] if lines else ""), lines[0])
     segments: list[Segment] = []
     seen: dict[str, int] = {}
     for number, line in enumerate(lines, 1):

@@ -48,3 +48,13 @@ def test_malformed_escape_raises_with_its_offset(raw: str, offset: int) -> None:
     with pytest.raises(EscapeError) as info:
         decode(raw)
     assert info.value.offset == offset
+
+
+def test_hex_escapes_are_read_in_the_declared_character_set() -> None:
+    latin = EncodingChars(charset="latin-1")
+    assert decode("caf\\XC3A9\\", latin) == "cafÃ©" and decode("caf\\XE9\\", latin) == "café"
+    assert decode("caf\\XE9\\", EncodingChars(charset="iso8859-15")) == "café"
+    assert decode("\\XA4\\", EncodingChars(charset="iso8859-15")) == "€"
+    with pytest.raises(EscapeError, match="not valid utf-8"):
+        decode("caf\\XE9\\", EncodingChars(charset="utf-8"))
+    assert decode("caf\\XE9\\") == "café"  # no MSH-18: UTF-8, else Latin-1, as the bytes of such a message

@@ -267,6 +267,28 @@ async def test_charset_of_the_message_is_used_for_the_ack_and_handler_gets_decod
     assert pid is not None and pid.get("5.2") == "HÉLÈNE"
 
 
+async def test_hex_escapes_are_bytes_of_the_message_s_own_character_set() -> None:
+    """Found by probing with a PAM-FR sender in 8859/1: ``\\XC3A9\\`` was read as UTF-8 first (é), although HL7
+    2.5 2.7.5 says the hex bytes are in the message's character set (there: Ã©). Under UTF-8, ``\\XE9\\`` (not
+    UTF-8) is refused at its field rather than guessed."""
+    handler = Recorder()
+    latin = adt("X1").decode().replace("UNICODE UTF-8", "8859/1").replace(
+        "DOMINIQUE^DOMINIQUE", "H\\XC9\\L\\XC8\\NE^A\\XC3A9\\")
+    utf8 = adt("X2").decode().replace("DOMINIQUE^DOMINIQUE", "H\\XC389\\L\\XC8\\NE^B")
+    async with await start_mllp_server(handler, port=0) as server:
+        peer = await Peer.connect(server)
+        await peer.send(encode_frame(latin.encode("latin-1")) + encode_frame(utf8.encode("utf-8")))
+        accepted, rejected = await peer.read_acks(2)
+        await peer.close()
+    assert msa(accepted) == ("AA", "X1")
+    pid = handler.seen[0].message.segment("PID")
+    assert pid is not None and (pid.get("5.2"), pid.get("5.3")) == ("HÉLÈNE", "AÃ©")
+    err = rejected.segment("ERR")
+    assert msa(rejected) == ("AR", "X2") and err is not None
+    assert (err.get("2.1"), err.get("2.3"), err.get("2.5")) == ("PID", "5", "2") and "not valid utf-8" in err.get(8)
+    assert handler.control_ids == ["X1"]
+
+
 async def test_stop_closes_idle_connections_and_frees_the_port() -> None:
     server = await start_mllp_server(Recorder(), port=0)
     port = server.port
