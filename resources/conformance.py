@@ -121,15 +121,18 @@ def _check_bindings(rtype: str, resource: dict[str, Any]) -> None:
                             expression=f"{rtype}.gender")
 
 
-def _fractional_numbers(node: Any, path: tuple[str | int, ...]) -> list[tuple[tuple[str | int, ...], Any]]:
-    """Where the JSON holds a number written with a decimal point or an exponent (not a JSON integer)."""
-    if isinstance(node, dict):
-        return [found for key, value in node.items() for found in _fractional_numbers(value, (*path, key))]
-    if isinstance(node, list):
-        return [found for i, value in enumerate(node) for found in _fractional_numbers(value, (*path, i))]
-    if isinstance(node, numbers.Number) and not isinstance(node, int):
-        return [(path, node)]
-    return []
+def _fractional_numbers(node: Any, path: tuple[str | int, ...], out: list[tuple[tuple[str | int, ...], Any]]) -> None:
+    """Where the JSON holds a number written with a decimal point or an exponent (not a JSON integer), appended to
+    ``out``; strings, booleans and integers (most leaves) are passed over without a call (CPU on every create)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in items:
+        kind = type(value)
+        if kind is str or kind is int or kind is bool or value is None:
+            continue
+        if kind is dict or kind is list:
+            _fractional_numbers(value, (*path, key), out)
+        elif isinstance(value, numbers.Number):
+            out.append(((*path, key), value))
 
 
 @cache
@@ -144,17 +147,37 @@ def _attribute_name(node: Any, json_name: str) -> str:
     return names.get(json_name, "")
 
 
+_POLYMORPHIC = frozenset({"contained", "resource", "outcome"})
+"""Elements holding a resource of any type: below them an element path does not tell the model's type."""
+_INTEGER_AT: dict[tuple[str, ...], bool] = {}
+"""(resource type, element names...) -> whether that element is an integer: each element path is looked up in a
+model once per process (a Quantity value, a reference range: the same few paths on every create)."""
+
+
+def _is_integer_at(instance: Any, rtype: str, path: tuple[str | int, ...]) -> bool:
+    key = (rtype, *(p for p in path if isinstance(p, str)))
+    known = _INTEGER_AT.get(key)
+    if known is not None:
+        return known
+    node = instance
+    for part in path:
+        if node is None:
+            break
+        node = node[part] if isinstance(part, int) else getattr(node, _attribute_name(node, part), None)
+    answer = isinstance(node, int) and not isinstance(node, bool)
+    if len(_INTEGER_AT) < 10_000 and _POLYMORPHIC.isdisjoint(key):
+        _INTEGER_AT[key] = answer
+    return answer
+
+
 def _check_integers(rtype: str, resource: dict[str, Any], instance: Any) -> None:
     """An R4 integer (integer, positiveInt, unsignedInt) is a JSON number without a fraction or exponent
     (https://hl7.org/fhir/R4/datatypes.html#integer); the model reads ``1.0`` as 1 and it was stored as sent.
     Each non-integer JSON number is looked up in the validated model: an int there is such an element."""
-    for path, value in _fractional_numbers(resource, ()):
-        node = instance
-        for part in path:
-            if node is None:
-                break
-            node = node[part] if isinstance(part, int) else getattr(node, _attribute_name(node, part), None)
-        if isinstance(node, int) and not isinstance(node, bool):
+    found: list[tuple[tuple[str | int, ...], Any]] = []
+    _fractional_numbers(resource, (), found)
+    for path, value in found:
+        if _is_integer_at(instance, rtype, path):
             where = _location(rtype, path)
             text = f"{where}: {value} is not an integer (an R4 integer is written without a decimal point)"
             raise Unprocessable(text, issues=[Issue(code="value", diagnostics=text, expression=(where,))])
