@@ -26,7 +26,7 @@ from typing import Any
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError, DuplicateKeyError, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, ConnectionFailure, DuplicateKeyError, OperationFailure, PyMongoError
 
 from resources.errors import Conflict, Gone, InvalidInput, NotFound, PreconditionFailed, WriteConflict
 from resources.fhirjson import content_hash, instant
@@ -532,7 +532,10 @@ class MongoFhirStore:
                 async with await session.start_transaction():
                     yield session
             except PyMongoError as exc:
-                if exc.has_error_label("TransientTransactionError") and not isinstance(exc, WriteConflict):
+                # the driver labels a lost connection inside a transaction TransientTransactionError too: that is a
+                # database that does not answer (503 / AE, never retried as a conflict), not a concurrent writer
+                if (exc.has_error_label("TransientTransactionError")
+                        and not isinstance(exc, (WriteConflict, ConnectionFailure))):
                     raise TransactionConflict(exc) from exc
                 raise
 

@@ -190,9 +190,13 @@ async def test_database_down_is_503_with_retry_after_ae_and_nak_then_service_res
     try:
         assert _wait_for(lambda: "could not be restarted" in server.log.read_text(), within=30)
         began = time.monotonic()
-        refused = httpx.post(f"{server.base}/Patient", auth=_auth(server), json=PATIENT, timeout=30)
-        assert time.monotonic() - began < 8  # before the fix: a 500 after 10 s
-        assert refused.status_code == 503
+        refused = httpx.post(f"{server.base}/Patient", auth=_auth(server), json=PATIENT, timeout=60)
+        waited = time.monotonic() - began
+        # "retry later" comes from a bounded wait (2 s of server selection per database call), not from a hang
+        # until the client gives up: about 2-5 s on a quiet machine, 11-12 s seen at load 15 on two cores (the
+        # request's calls each wait their 2 s, and the process is starved). Before the fix: a 500, after 10 s.
+        assert waited < 30, f"the refusal took {waited:.1f} s"
+        assert refused.status_code == 503, (waited, refused.text)
         assert refused.headers["Retry-After"] == str(RETRY_AFTER_S)
         assert refused.json()["resourceType"] == "OperationOutcome"
         assert refused.json()["issue"][0]["code"] == "transient"
