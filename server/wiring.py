@@ -121,6 +121,9 @@ ROUTE_OVERLAPS: dict[tuple[str, str, str], str] = {
         "the server's own OperationDefinitions have no stored history: _history is read as an id (404)",
     ("GET", "/fhir/metadata", "/fhir/{rtype}"): "the CapabilityStatement, not a search of a type 'metadata'",
     ("GET", "/fhir/{rtype}/_history", "/fhir/{rtype}/{rid}"): "the type's history, not a read of id '_history'",
+    ("HEAD", "/fhir/metadata", "/fhir/{rtype}"): "the CapabilityStatement's headers, not a search of a type 'metadata'",
+    ("HEAD", "/fhir/{rtype}/_history", "/fhir/{rtype}/{rid}"):
+        "the type's history's headers, not a read of id '_history'",
     ("GET", "/fhir/Practitioner/$mssante-lookup", "/fhir/{rtype}/{rid}"):
         "an operation on the type (SGL.ANN.05), not a read of Practitioner/$mssante-lookup",
     ("GET", "/fhir/Practitioner/$annuaire-status", "/fhir/{rtype}/{rid}"):
