@@ -38,6 +38,14 @@ async def observations(fhir: httpx.AsyncClient, tube: Tube) -> list[dict]:
     return await search(fhir, "Observation", specimen=f"Specimen/{tube.specimen_id}")
 
 
+async def placeholder_for(fhir: httpx.AsyncClient, first: dict, **extra: object) -> tuple[dict, dict]:
+    """What ``$rerun`` writes for a measured result: a registered Observation of the same order, analysis,
+    patient and tube, waiting for its new value. Returns the body posted and the stored placeholder."""
+    waiting = {key: first[key] for key in ("basedOn", "category", "code", "subject", "specimen")}
+    waiting.update(resourceType="Observation", status="registered", **extra)
+    return waiting, (await fhir.post("Observation", json=waiting)).json()
+
+
 async def test_oru_r01_result_becomes_a_matched_preliminary_observation(mllp, fhir) -> None:
     tube = await new_tube(fhir, ("GLY",))
     ack = await mllp.send(oru(tube.accession, glu()))
@@ -224,10 +232,8 @@ async def test_rerun_asked_by_the_validation_workflow_fills_its_waiting_observat
     [first] = await observations(fhir, tube)
     replaces = {"url": "https://opensgl.org/fhir/StructureDefinition/replaces",
                 "valueReference": {"reference": f"Observation/{first['id']}"}}
-    waiting = {key: first[key] for key in ("basedOn", "category", "code", "subject", "specimen")}
-    waiting.update(resourceType="Observation", status="registered", extension=[replaces],
-                   note=[{"text": "Nouvelle mesure : dilution 1/10"}])
-    placeholder = (await fhir.post("Observation", json=waiting)).json()  # what $rerun writes
+    waiting, placeholder = await placeholder_for(fhir, first, extension=[replaces],
+                                                 note=[{"text": "Nouvelle mesure : dilution 1/10"}])
     await mllp.send(oru(tube.accession, glu("4.85", run="20261126110000+0100")))
     runs = await observations(fhir, tube)
     assert len(runs) == 2
@@ -245,9 +251,7 @@ async def test_a_placeholder_sent_for_on_several_connections_at_once_is_filled_o
     tube = await new_tube(fhir)
     await mllp.send(oru(tube.accession, glu("4.90")))
     [first] = await observations(fhir, tube)
-    waiting = {key: first[key] for key in ("basedOn", "category", "code", "subject", "specimen")}
-    waiting.update(resourceType="Observation", status="registered")
-    placeholder = (await fhir.post("Observation", json=waiting)).json()
+    _, placeholder = await placeholder_for(fhir, first)
     values = ["4.81", "4.82", "4.83", "4.84"]
 
     async def analyzer(n: int) -> str:
@@ -301,9 +305,7 @@ async def test_a_placeholder_filled_after_the_ingest_read_it_is_not_overwritten(
     tube = await new_tube(fhir)
     await mllp.send(oru(tube.accession, glu("4.90")))
     [first] = await observations(fhir, tube)
-    waiting = {key: first[key] for key in ("basedOn", "category", "code", "subject", "specimen")}
-    waiting.update(resourceType="Observation", status="registered")
-    placeholder = (await fhir.post("Observation", json=waiting)).json()
+    _, placeholder = await placeholder_for(fhir, first)
     original = Matcher.awaiting_value
     raced: list[str] = []
 
