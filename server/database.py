@@ -34,7 +34,14 @@ CONNECT_TIMEOUT_MS = 10_000
 """Also the driver's heartbeat timeout, and a heartbeat that times out interrupts every statement in flight
 (PyMongo clears the pool with ``interrupt_connections``). At 2 s a database merely starved of CPU (two cores,
 documents rendering) failed in-flight commits with ``_OperationCancelled``. A dead database is still found at
-once (the connection is refused or reset), and a request waits at most ``SERVER_SELECTION_TIMEOUT_MS`` for one."""
+once (the connection is refused or reset), and a request waits at most ``SERVER_SELECTION_TIMEOUT_MS`` for one.
+On MongoDB the heartbeat is also how a failover is noticed, hence not longer."""
+EMBEDDED_CONNECT_TIMEOUT_MS = 60_000
+"""The same for the embedded database, which has no failover to notice: one process on loopback, whose death is
+seen at once (connection refused or reset). A streamed heartbeat waits this plus its 10 s period, so at 10 s a
+SecantusDB that answered nothing for 20 s (a loaded CI machine, a long fsync) failed every statement in flight
+with ``_OperationCancelled``, although each would have finished: two test errors in a full run, and reproduced
+by stopping the database process for 25 s (tests/server/test_database_stall.py)."""
 MAX_IDLE_TIME_MS = 240_000
 """A pooled connection idle longer than this is dropped by the driver before use. SecantusDB closes a client
 connection idle for 300 s (``DEFAULT_CLIENT_IDLE_TIMEOUT_S``), and the driver does not see it before writing on
@@ -95,7 +102,7 @@ def make_client(uri: str, *, embedded: bool = False, credentials: Credentials | 
         options["maxIdleTimeMS"] = max_idle_ms
     return AsyncMongoClient(uri, **options, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
                             retryWrites=not embedded, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
-                            connectTimeoutMS=CONNECT_TIMEOUT_MS)
+                            connectTimeoutMS=EMBEDDED_CONNECT_TIMEOUT_MS if embedded else CONNECT_TIMEOUT_MS)
 
 
 async def open_database(settings: Settings) -> Database:
