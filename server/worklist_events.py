@@ -37,6 +37,7 @@ from resources.errors import SglError
 from resources.interactions.search import plan_search
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
+from server.analyzers.observation import LAB_CATEGORY
 from server.deps import CallerDep
 from server.validation.marks import STEP_SYSTEM, TECHNICAL
 
@@ -50,14 +51,18 @@ HEARTBEAT_S = 15.0
 MAX_STREAMS_PER_CALLER = 4
 TASKS = "https://opensgl.org/fhir/CodeSystem/taches"
 WORKLIST = "https://opensgl.org/fhir/CodeSystem/worklist"
+LABORATORY = "{system}|{code}".format(**LAB_CATEGORY["coding"][0])
 COUNTS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "unmatched": ("Task", [("code", f"{TASKS}|unmatched-result"), ("status", "requested")]),
-    "received": ("Observation", [("status", "preliminary"), ("_tag:not", f"{STEP_SYSTEM}|{TECHNICAL}")]),
+    "received": ("Observation", [("status", "preliminary"), ("category", LABORATORY),
+                                 ("_tag:not", f"{STEP_SYSTEM}|{TECHNICAL}")]),
     "biological": ("DiagnosticReport", [("status", "partial,preliminary")]),
     "deliveryFailed": ("Task", [("code", f"{WORKLIST}|delivery-failed"), ("status", "requested")]),
 }
 """What the worklists count (the same searches the screens make): ``received`` is the bench's list, the results
-not yet technically validated (those stay ``preliminary`` with the ``technical`` step tag until the biologist)."""
+not yet technically validated (those stay ``preliminary`` with the ``technical`` step tag until the biologist).
+Only laboratory results: the clinical information a prescriber sends with an order (weight, pregnancy...,
+``facades/hl7v2/orders/clinical.py``) may come as preliminary too, and is not the bench's to validate."""
 WATCHED = ("Observation", "Task", "DiagnosticReport", "Specimen", "ServiceRequest")
 """Types whose latest change is followed, so that a list changing without its count moving is read again."""
 

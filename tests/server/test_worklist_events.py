@@ -21,6 +21,7 @@ from resources.search.query import SearchRequest
 from resources.store.base import SearchPage, StoreSession
 from resources.store.indexes import current_indexes, history_indexes
 from resources.store.mongo import MongoFhirStore
+from server.analyzers.observation import LAB_CATEGORY
 from server.database import Database
 from server.worklist_events import RECOUNT_S, WATCHED, WorklistEvents
 
@@ -52,8 +53,8 @@ async def store(sgl_db: Database) -> AsyncIterator[CountingStore]:
 
 def received(value: float) -> dict[str, Any]:
     """A result as an analyzer leaves it: preliminary, not technically validated (the bench's list)."""
-    return {"resourceType": "Observation", "status": "preliminary", "code": {"text": "Glucose"},
-            "valueQuantity": {"value": value, "unit": "g/L"}}
+    return {"resourceType": "Observation", "status": "preliminary", "category": [LAB_CATEGORY],
+            "code": {"text": "Glucose"}, "valueQuantity": {"value": value, "unit": "g/L"}}
 
 
 async def test_written_since_finds_creates_updates_and_deletions_through_indexes(store: CountingStore) -> None:

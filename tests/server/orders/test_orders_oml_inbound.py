@@ -7,6 +7,7 @@ import httpx
 
 from facades.hl7v2 import Hl7Message, MllpClient, NackReceived
 from server.database import Database
+from server.worklist_events import COUNTS
 from tests.support.oml_samples import oml
 from tests.support.orders_lab import count, unique
 from tests.support.sgl_server import SglProcess
@@ -150,3 +151,24 @@ async def test_the_prescriber_s_clinical_information_is_stored_as_observations_t
     assert err is not None and (err.get("2.1"), err.get("2.2"), err.get("2.3"), err.get("3.1")) == (
         "OBX", "1", "5", "102")
     assert await _counts(sgl_db) == before
+
+
+async def test_clinical_information_sent_as_preliminary_is_not_on_the_bench_s_list(
+        sgl_server: SglProcess, fhir: httpx.AsyncClient, order_people: object) -> None:
+    """An EHR may send the order's clinical information as P (table 0085: preliminary), stored as sent. It is
+    not a laboratory result: the technician's list of results to validate (the bench, and its live count) must
+    not offer it for technical validation."""
+    placer, specimen = unique("PL"), unique("S")
+    clinical = "OBX|1|CWE|82810-3^Grossesse^LN||LA15173-0^Enceinte^LN||||||P\r"
+    text = oml(unique("CTRL"), unique("OML"), [(placer, "GLY", specimen)]).replace(
+        f"SPM|1|{specimen}", f"{clinical}SPM|1|{specimen}", 1)
+    ack = await send(sgl_server.mllp_port, text)
+    assert ack.segment("MSA").get(1) == "AA"  # type: ignore[union-attr]
+    [request] = [e["resource"] for e in (await fhir.get("ServiceRequest", params={"identifier": placer})).json()[
+        "entry"]]
+    [reference] = [ref["reference"] for ref in request["supportingInfo"]]
+    pregnancy = (await fhir.get(reference)).json()
+    assert pregnancy["status"] == "preliminary"  # stored as sent
+    rtype, pairs = COUNTS["received"]
+    listed = (await fhir.get(rtype, params=[*pairs, ("_id", pregnancy["id"])])).json()
+    assert not listed.get("entry"), listed

@@ -18,9 +18,11 @@ import { analysisName, catalogueCode, steps, valueText, type Observation } from 
 import { usePolling, worklistChanged } from "./Worklist";
 
 const STEP_SYSTEM = "https://opensgl.org/fhir/CodeSystem/validation-step";
-/** The same search as the live count of $worklist-events (server/worklist_events.py). */
-const RECEIVED = "Observation?status=preliminary&_tag:not=" + encodeURIComponent(`${STEP_SYSTEM}|technical`)
-  + "&_include=Observation:subject&_count=50&_sort=date";
+const LABORATORY = "http://terminology.hl7.org/CodeSystem/observation-category|laboratory";
+/** The same search as the live count of $worklist-events (server/worklist_events.py): laboratory results only
+ * (an order's clinical information, weight or pregnancy, may be preliminary too and is not the bench's). */
+const RECEIVED = "Observation?status=preliminary&category=" + encodeURIComponent(LABORATORY)
+  + "&_tag:not=" + encodeURIComponent(`${STEP_SYSTEM}|technical`) + "&_include=Observation:subject&_count=50&_sort=date";
 const search = (streamed: boolean) => (streamed ? RECEIVED : `${RECEIVED}&_total=accurate`);
 
 let early: { url: string; answer: Promise<Bundle> } | null = null;
