@@ -9,6 +9,10 @@
   as the buffered part passes the limit; one that arrived whole is refused here, before any route.
 * Media type: a FHIR body must be JSON (``application/fhir+json``, ``application/json``); anything else
   is 415 rather than parsed as FHIR. Form-encoded searches and the document imports say their own.
+* Coding: the server decodes no ``Content-Encoding`` and reads FHIR JSON as UTF-8 only (RFC 8259), so a body
+  declared ``gzip``/``br``/... or JSON declared in another charset is 415 naming what was declared (found by
+  probing: a gzip body was refused as "not valid UTF-8 at line 1 column 1", a ``br`` one holding plain JSON was
+  stored, an ISO-8859-1 one was refused with a wrong position).
 
 Both answers are OperationOutcomes, like every other error.
 """
@@ -59,12 +63,35 @@ def media_type_problem(path: str, content_type: str | None) -> str | None:
     if not path.startswith("/fhir") or path.endswith(_ANY_MEDIA_TYPE):
         return None
     media = (content_type or "").split(";")[0].strip().lower()
-    if media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json")):
+    if _is_json(media):
         return None
     if path.endswith("/_search") and media in _FORM_TYPES:
         return None
     return (f"a FHIR request body must be {_JSON_TYPES[0]} (or {_JSON_TYPES[1]}), not "
             f"{media or 'a body without Content-Type'}")
+
+
+def coding_problem(path: str, content_encoding: str | None, content_type: str | None) -> str | None:
+    """Why a body declared with this ``Content-Encoding`` and ``Content-Type`` charset cannot be read (None: it
+    can): any encoding but ``identity``; on JSON, any charset but UTF-8."""
+    if not path.startswith("/fhir"):
+        return None
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+    if any(c != "identity" for c in codings):
+        return (f"Content-Encoding {content_encoding!r} is not supported: send the body uncompressed; "
+                "nothing of it was read")
+    media, *params = (content_type or "").lower().split(";")
+    if not _is_json(media.strip()) or path.endswith(_ANY_MEDIA_TYPE):
+        return None
+    charset = next((v.strip().strip('"') for k, _, v in (x.partition("=") for x in params) if k.strip() == "charset"),
+                   "utf-8")
+    if charset not in ("utf-8", "utf8"):
+        return f"a FHIR JSON body is UTF-8 (RFC 8259), not charset={charset}; nothing of it was read"
+    return None
+
+
+def _is_json(media: str) -> bool:
+    return media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
 
 
 class RequestLimits:
@@ -93,7 +120,9 @@ class RequestLimits:
                           f"{limit} bytes this server accepts here")
             return
         has_body = (declared.isdigit() and int(declared) > 0) or "transfer-encoding" in headers
-        problem = media_type_problem(path, headers.get("content-type")) if has_body else None
+        problem = ((media_type_problem(path, headers.get("content-type"))
+                    or coding_problem(path, headers.get("content-encoding"), headers.get("content-type")))
+                   if has_body else None)
         if problem is not None:
             await _refuse(send, 415, "not-supported", problem)
             return

@@ -110,8 +110,7 @@ async def _resolve_conditional(store: FhirStore, e: _Entry, ids: dict[str, str],
         assert match is not None
         rtype, query = match.groups()
         try:
-            check_access(access, rtype, "read")
-            found = await matching_ids(store, rtype, query, session=session)
+            found = await matching_ids(store, rtype, query, session=session, access=access)
             if len(found) != 1:
                 raise PreconditionFailed(f"the conditional reference {ref!r} matches "
                                          f"{'no' if not found else 'several'} {rtype}: it must designate exactly one",
@@ -146,14 +145,16 @@ async def _run(store: FhirStore, e: _Entry, *, base: str, session: StoreSession 
     check_access(access, e.rtype, _INTERACTION[e.method])
     if e.method == "POST":
         return await create(store, e.rtype, e.body, if_none_exist=e.if_none_exist, session=session,
-                            write_rule=write_rule)
+                            write_rule=write_rule, access=access)
     if e.method == "PUT":
         if e.rid is None:
-            return await conditional_update(store, e.rtype, e.query, e.body, session=session, write_rule=write_rule)
+            return await conditional_update(store, e.rtype, e.query, e.body, session=session, write_rule=write_rule,
+                                            access=access)
         return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session, write_rule=write_rule)
     if e.method == "DELETE":
         if e.rid is None:
-            return await conditional_delete(store, e.rtype, e.query, session=session, write_rule=write_rule)
+            return await conditional_delete(store, e.rtype, e.query, session=session, write_rule=write_rule,
+                                            access=access)
         return await delete(store, e.rtype, e.rid, if_match=e.if_match, session=session, write_rule=write_rule)
     if e.rid is None:
         return Outcome(200, await search(store, e.rtype, parse_qsl(e.query), base=base, access=access))
@@ -167,7 +168,7 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
     async with store.transaction() as session:
         for e in entries:
             if e.method == "POST" and e.full_url and e.full_url.startswith("urn:uuid:"):
-                existing = (await matching_ids(store, e.rtype, e.if_none_exist, session=session)
+                existing = (await matching_ids(store, e.rtype, e.if_none_exist, session=session, access=access)
                             if e.if_none_exist else [])
                 rid = existing[0] if len(existing) == 1 else str(uuid.uuid4())
                 if not existing:

@@ -24,7 +24,7 @@ from resources.errors import Conflict, PreconditionFailed, WriteConflict
 from resources.interactions.common import check_body_type, check_type
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
-from resources.interactions.write_rules import WriteIntent, WriteRule, after_write, apply_write_rule
+from resources.interactions.write_rules import AccessCheck, WriteIntent, WriteRule, after_write, apply_write_rule
 from resources.store.base import FhirStore, Stored, StoreSession
 from resources.store.transactions import run_in_transaction
 
@@ -39,8 +39,9 @@ def conditional_key(resource_type: str, query: str) -> str:
 
 async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exist: str | None = None,
                  session: StoreSession | None = None, write_rule: WriteRule | None = None,
-                 rid: str | None = None) -> Outcome:
-    """Validate, run the write rule, store version 1 (under ``rid`` when a transaction chose it)."""
+                 rid: str | None = None, access: AccessCheck | None = None) -> Outcome:
+    """Validate, run the write rule, store version 1 (under ``rid`` when a transaction chose it); ``access``
+    checks the ``If-None-Exist`` search (see ``matching_ids``)."""
     check_type(resource_type)
     if write_rule is not None and session is None and not if_none_exist:
         return await run_in_transaction(store, lambda s: create(store, resource_type, body, session=s,
@@ -52,11 +53,11 @@ async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exi
         prepared = await prepare_create(resource, session=session, write_rule=write_rule)
         return Outcome.of(201, await _written(store, prepared, session, write_rule, rid), location=True)
     if session is not None:
-        return await _create_unless_exists(store, resource, if_none_exist, session, write_rule, rid)
+        return await _create_unless_exists(store, resource, if_none_exist, session, write_rule, rid, access)
     for attempt in range(CONDITIONAL_ATTEMPTS):
         try:
             async with store.transaction() as own:
-                return await _create_unless_exists(store, resource, if_none_exist, own, write_rule, rid)
+                return await _create_unless_exists(store, resource, if_none_exist, own, write_rule, rid, access)
         except WriteConflict:
             await asyncio.sleep(random.uniform(0.005, 0.02) * min(attempt + 1, 10))
     raise Conflict(f"If-None-Exist {if_none_exist!r}: too many concurrent creates of the same {resource_type}; retry",
@@ -64,9 +65,9 @@ async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exi
 
 
 async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], query: str, session: StoreSession | None,
-                                write_rule: WriteRule | None, rid: str | None) -> Outcome:
+                                write_rule: WriteRule | None, rid: str | None, access: AccessCheck | None) -> Outcome:
     rtype = resource["resourceType"]
-    ids = await matching_ids(store, rtype, query, session=session)
+    ids = await matching_ids(store, rtype, query, session=session, access=access)
     if len(ids) > 1:
         raise PreconditionFailed(f"If-None-Exist {query!r} matches several {rtype}", expression="If-None-Exist")
     if ids:

@@ -12,7 +12,7 @@ from resources.errors import Conflict, NotFound, PreconditionFailed
 from resources.interactions.common import check_id, check_type, version_from_etag
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
-from resources.interactions.write_rules import WriteIntent, WriteRule
+from resources.interactions.write_rules import AccessCheck, WriteIntent, WriteRule
 from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 
@@ -57,12 +57,12 @@ def _no_current_version(resource_type: str, rid: str, expected: int | None) -> N
 
 
 async def conditional_delete(store: FhirStore, resource_type: str, query: str, *, session: StoreSession | None = None,
-                             write_rule: WriteRule | None = None) -> Outcome:
+                             write_rule: WriteRule | None = None, access: AccessCheck | None = None) -> Outcome:
     """DELETE on ``Type?criteria``, as the CapabilityStatement says (``conditionalDelete: single``): no match is
     204, one match is deleted, several is 412. A batch entry used to delete the first of several matches, an
     arbitrary one of two patients with the same identifier; the HTTP route did not exist (405)."""
     check_type(resource_type)
-    ids = await matching_ids(store, resource_type, query, session=session)
+    ids = await matching_ids(store, resource_type, query, session=session, access=access)  # a search for the caller
     if len(ids) > 1:
         raise PreconditionFailed(f"{query!r} matches several {resource_type}: a conditional delete removes one "
                                  "resource; narrow the criteria", expression="url")

@@ -5,7 +5,9 @@ right to see the INS (SGL.INS.05).
 Found by probing: the plain FHIR search answered a wrong key or a 13-character matricule with an empty Bundle
 (as if no such patient existed), and a role without the INS right (``technicien``) found the patient a matricule
 belongs to, by the INS system or by the bare 15 characters: an INS-to-identity look-up the masking was meant to
-withhold.
+withhold. Likewise ``_sort=identifier``: the next link's cursor is the last entry's sort key, the first
+identifier value, which is the matricule of a patient whose INS comes first (probed: a technicien read it
+there, while the entry itself had it masked).
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ _LOOKS_LIKE_MATRICULE = re.compile(r"^\d{6}[AB0-9]\d{8}$", re.IGNORECASE)
 
 def check_ins_search(rtype: str, pairs: list[tuple[str, str]], access: AccessCheck | None) -> None:
     """Raise ``RuleViolation`` (SGL.INS.08) or ``Forbidden`` (SGL.INS.05) for a Patient search by matricule INS
-    that is incomplete or made by a caller without the ``ins`` right; any other search passes untouched."""
+    that is incomplete or made by a caller without the ``ins`` right, and ``Forbidden`` for such a caller's
+    ``_sort=identifier``; any other search passes untouched."""
     if rtype != "Patient":
         return
     for key, raw in pairs:
+        if key == "_sort" and any(p.strip().lstrip("-") == "identifier" for p in raw.split(",")):
+            check_access(access, "Patient", "ins")  # the page cursor carries the last entry's sort key
         if key.split(":", 1)[0] != "identifier":
             continue
         for one in raw.split(","):

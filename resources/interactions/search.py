@@ -34,12 +34,20 @@ async def plan_search(store: FhirStore, rtype: str, pairs: list[tuple[str, str]]
     return await plan(rtype, pairs, strict=strict, resolve_chain=chain_resolver(store, session, access))
 
 
-async def matching_ids(store: FhirStore, rtype: str, query: str, *, session: StoreSession | None = None) -> list[str]:
-    """Ids matching a conditional query (``If-None-Exist`` / conditional update); at most 2 are fetched."""
+async def matching_ids(store: FhirStore, rtype: str, query: str, *, session: StoreSession | None = None,
+                       access: AccessCheck | None = None) -> list[str]:
+    """Ids matching a conditional query (``If-None-Exist``, conditional update or delete, a transaction's
+    conditional reference); at most 2 are fetched. It is a search made for the caller, held to a search's
+    rules: ``read`` on the type, on each chained type, and the INS rules. Found by probing: an analyzer
+    (``automate``: may create Observations, may not read them nor any Patient) got a stored Observation back
+    as the 200 of ``If-None-Exist``, and learnt which patient names exist through
+    ``If-None-Exist: subject:Patient.family=...``."""
     pairs = parse_qsl(query.lstrip("?"), keep_blank_values=True)
     if not pairs:
         raise PreconditionFailed("a conditional interaction needs search criteria", expression="If-None-Exist")
-    req = await plan_search(store, rtype, pairs, strict=True, session=session)
+    check_access(access, rtype, "read")
+    check_ins_search(rtype, pairs, access)
+    req = await plan_search(store, rtype, pairs, strict=True, session=session, access=access)
     return await store.search_ids(req, limit=2, session=session)
 
 

@@ -15,7 +15,7 @@ from resources.interactions.common import check_body_type, check_id, check_type,
 from resources.interactions.create import create
 from resources.interactions.outcome import Outcome
 from resources.interactions.search import matching_ids
-from resources.interactions.write_rules import WriteIntent, WriteRule, after_write
+from resources.interactions.write_rules import AccessCheck, WriteIntent, WriteRule, after_write
 from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
 
@@ -66,10 +66,12 @@ async def _rule_pinned(store: FhirStore, resource: dict[str, Any], expected: int
 
 
 async def conditional_update(store: FhirStore, resource_type: str, query: str, body: Any, *,
-                             session: StoreSession | None = None, write_rule: WriteRule | None = None) -> Outcome:
-    """PUT on ``Type?criteria``: no match creates, one match updates it, several is an error."""
+                             session: StoreSession | None = None, write_rule: WriteRule | None = None,
+                             access: AccessCheck | None = None) -> Outcome:
+    """PUT on ``Type?criteria``: no match creates, one match updates it, several is an error; ``access`` checks
+    the criteria's search (see ``matching_ids``)."""
     check_type(resource_type)
-    ids = await matching_ids(store, resource_type, query, session=session)
+    ids = await matching_ids(store, resource_type, query, session=session, access=access)
     if len(ids) > 1:
         raise PreconditionFailed(f"{query!r} matches several {resource_type}", expression="url")
     given = body.get("id") if isinstance(body, dict) else None

@@ -46,7 +46,7 @@ def _value_condition(prefix: str, number: str, key: str) -> dict[str, Any]:
 
 def _element(raw: str, key: str) -> tuple[dict[str, Any], dict[str, Any], bool]:
     """(value condition, whole-element condition, negated) for ``[prefix]number[|system|code]``."""
-    prefix, rest = split_prefix(raw)
+    prefix, rest = split_prefix(raw, expression=key)
     number, _, unit = rest.partition("|")
     negate = prefix == "ne"
     value = _value_condition("eq" if negate else prefix, number, key)

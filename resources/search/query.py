@@ -65,7 +65,7 @@ class SearchRequest:
 def _lastupdated(raw: str) -> Clause:
     alternatives = []
     for alt in (a for a in raw.split(",") if a):
-        prefix, text = date.split_prefix(alt)
+        prefix, text = date.split_prefix(alt, expression="_lastUpdated")
         lo, hi = date.parse_range(text, expression="_lastUpdated")
         conditions: dict[str, dict[str, Any]] = {
             "eq": {"$gte": lo, "$lte": hi}, "gt": {"$gt": hi}, "sa": {"$gt": hi}, "lt": {"$lt": lo},

@@ -148,19 +148,19 @@ async def search_post(rtype: str, request: Request, store: StoreDep, base: BaseU
 
 @router.post("/{rtype}")
 async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl, write_rule: WriteRuleDep,
-                 prefer: str | None = Header(default=None),
+                 access: AccessDep, prefer: str | None = Header(default=None),
                  if_none_exist: str | None = Header(default=None)) -> Response:
     outcome = await interactions.create(store, rtype, await _body(request), if_none_exist=if_none_exist,
-                                        write_rule=write_rule)
+                                        write_rule=write_rule, access=access)
     await _audited(request, store, outcome.resource, "create" if outcome.status == 201 else "read")
     return _respond(outcome, prefer, base)
 
 
 @router.put("/{rtype}")
 async def conditional_update(rtype: str, request: Request, store: StoreDep, base: BaseUrl, write_rule: WriteRuleDep,
-                             prefer: str | None = Header(default=None)) -> Response:
+                             access: AccessDep, prefer: str | None = Header(default=None)) -> Response:
     outcome = await interactions.conditional_update(store, rtype, str(request.url.query), await _body(request),
-                                                    write_rule=write_rule)
+                                                    write_rule=write_rule, access=access)
     await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
 
@@ -199,8 +199,10 @@ async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: 
 
 
 @router.delete("/{rtype}")
-async def conditional_delete(rtype: str, request: Request, store: StoreDep, write_rule: WriteRuleDep) -> Response:
-    outcome = await interactions.conditional_delete(store, rtype, str(request.url.query), write_rule=write_rule)
+async def conditional_delete(rtype: str, request: Request, store: StoreDep, write_rule: WriteRuleDep,
+                             access: AccessDep) -> Response:
+    outcome = await interactions.conditional_delete(store, rtype, str(request.url.query), write_rule=write_rule,
+                                                    access=access)
     if rtype == "Patient" and outcome.stored is not None:
         await record_patient_access(store, None, who=request_caller(request), interaction="delete",
                                     patient_ids=[outcome.stored.id])

@@ -56,8 +56,10 @@ _RISE_HOW = {"RECUP": "only from an INSi answer ($insi-search)",
 
 
 def check_ins_identifiers(patient: dict[str, Any], policy: IdentityPolicy) -> None:
-    """Matricule key and OID of every current INS identifier (SGL.INS.08 key control)."""
+    """Matricule key and OID of every current INS identifier (SGL.INS.08 key control), and the INS authority
+    written only as FR Core writes it (``check_ins_system``)."""
     for i, ident in enumerate(patient.get("identifier", [])):
+        check_ins_system(str(ident.get("system", "")), expression=f"Patient.identifier[{i}].system")
         oid = str(ident.get("system", "")).removeprefix("urn:oid:")
         if oid not in INS_TYPE_BY_OID or ident.get("use") == "old":
             continue
@@ -68,6 +70,18 @@ def check_ins_identifiers(patient: dict[str, Any], policy: IdentityPolicy) -> No
             check_matricule(str(ident.get("value", "")), expression=f"Patient.identifier[{i}].value")
         except InvalidInput as exc:
             raise RuleViolation("SGL.INS.08", exc.diagnostics, expression=exc.expression) from exc
+
+
+def check_ins_system(system: str, *, expression: str) -> None:
+    """Refuse (422) a system that names an INS authority otherwise than ``urn:oid:<OID>``: the bare OID, another
+    case, spaces around it. Masking, the INS search rules and the documents know the INS by that one spelling;
+    found by probing: ``URN:OID:1.2.250.1.213.1.4.8`` or `` urn:oid:...`` was stored as an ordinary identifier
+    and shown unmasked to a ``technicien``, who could also find the patient by it (the bare OID too)."""
+    named = system.strip().lower().removeprefix("urn:oid:")
+    if named in INS_TYPE_BY_OID and system != f"urn:oid:{named}":
+        raise Unprocessable(f"the identifier system {system!r} names the INS authority {named} "
+                            f"({INS_TYPE_BY_OID[named]}): write it urn:oid:{named}, as FR Core does",
+                            expression=expression)
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,11 @@ answering; XML bombs, deep JSON, injection-shaped search values and absurd ``_co
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import select
 import socket
+import uuid
 
 import httpx
 import pytest
@@ -212,3 +215,26 @@ async def test_two_hundred_kilobyte_header_is_431_with_an_operation_outcome_and_
         assert outcome["resourceType"] == "OperationOutcome" and outcome["issue"][0]["code"] == "too-long"
     assert all(r.status_code == 200 for r in refused[3:])
     assert (await fhir.post("Patient", json={"resourceType": "Patient"}, headers=FHIR)).status_code == 201
+
+
+async def test_a_body_in_a_coding_the_server_does_not_read_is_refused_and_not_stored(fhir: httpx.AsyncClient) -> None:
+    """Found by probing: a gzip body was refused as "not valid UTF-8 at line 1 column 1", a body declared ``br``
+    that held plain JSON was stored, and Latin-1 JSON declared ISO-8859-1 was refused with a wrong position."""
+    family = "Codage" + uuid.uuid4().hex[:8]
+    doc = json.dumps({"resourceType": "Patient", "name": [{"family": family, "given": ["\u00c9lo\u00efse"]}],
+                      "gender": "female", "birthDate": "1971-01-01"}, ensure_ascii=False)
+    refused = {
+        "gzip": (gzip.compress(doc.encode()), {**FHIR, "Content-Encoding": "gzip"}),
+        "br": (doc.encode(), {**FHIR, "Content-Encoding": "br"}),
+        "charset=iso-8859-1": (doc.encode("latin-1"), {"Content-Type": "application/fhir+json; charset=ISO-8859-1"}),
+        "charset=utf-16": (doc.encode("utf-16"), {"Content-Type": "application/json;charset=utf-16"}),
+    }
+    for named, (body, headers) in refused.items():
+        answer = await fhir.post("Patient", content=body, headers=headers)
+        assert answer.status_code == 415, (named, answer.text)
+        assert named in answer.text.lower() and answer.json()["resourceType"] == "OperationOutcome", answer.text
+    assert (await fhir.get("Patient", params={"family": family})).json()["total"] == 0
+    for headers in ({"Content-Type": 'application/fhir+json; charset="UTF-8"'},
+                    {**FHIR, "Content-Encoding": "identity"}):
+        taken = await fhir.post("Patient", content=doc.encode(), headers=headers)
+        assert taken.status_code == 201, (headers, taken.text)

@@ -129,3 +129,18 @@ async def test_batch_entries_and_includes_are_checked_by_the_table_SGL_INS_05(ac
     assert included.status_code == 403 and "read on Patient" in included.text
     rev = await tech.get("Observation", params={"_revinclude": "Provenance:target"})
     assert rev.status_code == 403 and "read on Provenance" in rev.text
+
+
+@pytest.mark.req("SGL.INS.05")
+async def test_an_id_spelled_like_an_operation_does_not_turn_the_operation_into_a_read_SGL_INS_05(
+        act_as: ActAs) -> None:
+    """Found by probing: ``GET Patient/$deliveries/$deliveries`` (the id ``$deliveries``) was classified as a read
+    of Patient, so a technicien, whom the table refuses ``$deliveries`` and ``$cr-bio``, reached those handlers
+    (they answered 404 "does not exist" instead of 403)."""
+    tech = await act_as("technicien")
+    for path, permission in (("Patient/$deliveries/$deliveries", "$deliveries on Patient"),
+                             ("DiagnosticReport/$cr-bio/$cr-bio", "$cr-bio on DiagnosticReport")):
+        refused = await tech.get(path)
+        assert refused.status_code == 403 and permission in refused.text, (path, refused.text)
+    unknown = await (await act_as("biologiste-responsable")).get("Patient/$everything")
+    assert unknown.status_code == 404 and "$everything is not supported on Patient" in unknown.text, unknown.text

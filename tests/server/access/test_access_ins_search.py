@@ -66,3 +66,24 @@ async def test_a_role_without_the_ins_right_cannot_look_an_ins_up_SGL_INS_05(
         {"request": {"method": "GET", "url": f"Patient?identifier={matricule}"}}]})
     assert batch.status_code == 200 and batch.json()["entry"][0]["response"]["status"] == "403", batch.text
     assert (await tech.get("Patient", params={"identifier": "IPP-X"})).status_code == 200
+
+
+@pytest.mark.req("SGL.INS.05")
+async def test_a_role_without_the_ins_right_cannot_sort_patients_by_identifier_SGL_INS_05(
+        act_as: ActAs, fhir: httpx.AsyncClient, patient_with_ins: tuple[str, str]) -> None:
+    """Found by probing: ``Patient?_sort=identifier&_count=1`` answered a technicien a next link whose cursor
+    (the last entry's sort key, base64 of JSON) held the matricule the entry itself had masked; a forged cursor
+    under that sort would have been a range look-up on matricules."""
+    rid, matricule = patient_with_ins
+    other = await fhir.post("Patient", json={
+        "resourceType": "Patient", "identifier": [{"system": "urn:oid:1.2.250.1.71.4.2.7", "value": "9" * 20}],
+        "name": [{"family": "INSSONDE", "given": ["LEA"]}], "gender": "female", "birthDate": "1980-02-03"})
+    assert other.status_code == 201, other.text
+    both = {"_id": f"{rid},{other.json()['id']}", "_count": "1"}
+    tech = await act_as("technicien")
+    for sort in ("identifier", "-identifier", "family,identifier"):
+        refused = await tech.get("Patient", params={**both, "_sort": sort})
+        assert refused.status_code == 403 and "'ins on Patient'" in refused.text, (sort, refused.text)
+    page = await fhir.get("Patient", params={**both, "_sort": "identifier"})
+    assert page.status_code == 200 and [e["resource"]["id"] for e in page.json()["entry"]] == [rid], page.text
+    assert (await tech.get("Patient", params={**both, "_sort": "family"})).status_code == 200

@@ -215,3 +215,14 @@ async def test_comma_alternatives_of_prefixes_do_not_match_across_two_values(fhi
     """"aubigne…" < "autre…" <= "lefevre": one range met by two different words is not a match."""
     tag = dossier["tag"]
     assert await _ids(fhir, "Patient", family=f"autre{tag},nobody{tag}") == [dossier["other"]["id"]]
+
+
+async def test_the_approximately_prefix_is_refused_by_name(fhir: httpx.AsyncClient) -> None:
+    """Found by probing: ``date=ap2026-12-05`` was refused as "'ap2026-12-05' is not a FHIR date or dateTime" and
+    ``value-quantity=ap5`` as "'ap5' is not a number", as if the client had mistyped the value."""
+    for rtype, name, value in (("Observation", "date", "ap2026-12-05"), ("Observation", "value-quantity", "ap5.2"),
+                               ("Patient", "_lastUpdated", "ap2026-12")):
+        refused = await fhir.get(rtype, params={name: value})
+        assert refused.status_code == 400, refused.text
+        issue = refused.json()["issue"][0]
+        assert "prefix ap" in issue["diagnostics"] and issue["expression"] == [name], issue
