@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import httpx
@@ -21,8 +22,11 @@ from facades.astm import (
     send_message,
 )
 from facades.astm import TestId as AstmTestId
+from facades.astm.framing import ACK, ENQ, EOT, build_frame
+from server.inbound.journal import COLLECTION
 from terminology.loinc import LOINC_SYSTEM
 from tests.support.analyzer_lab import Tube, coding, new_tube, search, seed_catalog
+from tests.support.raw_instrument import RawInstrument
 from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db
@@ -113,3 +117,33 @@ async def test_message_the_store_refuses_is_nakked_whole_and_the_next_one_is_sto
     assert await observations(fhir, tube) == []
     await send(sgl_server, results_message(tube.accession, ("GLU", "1.00", "g/L")))
     assert len(await observations(fhir, tube)) == 1
+
+
+async def test_a_message_ended_by_etx_and_eot_without_its_l_record_is_kept_not_dropped(sgl_server, sgl_db,
+                                                                                        fhir) -> None:
+    """Found by probing the ASTM listener: an instrument sending one record per ETX frame and no L record,
+    then EOT, had every frame ACKed (E1381: an ETX frame ends a message) and the message dropped with a log
+    line. It is now in the inbound journal (quarantined, with the reason) for a person to act on."""
+    tube = await new_tube(fhir)
+    records = ["H|\\^&|||BIO1^5.2|||||OpenSGL||P|LIS2-A2|20261126101500",
+               "P|1||PAT-9||MARTIN^CLAIRE", f"O|1|{tube.accession}||^^^GLU|R",
+               "R|1|^^^GLU|1.07|g/L|0.70-1.10|N||F||||20261126101200"]
+    reader, writer = await asyncio.open_connection("127.0.0.1", sgl_server.astm_port)
+    instrument = RawInstrument(reader, writer)
+    try:
+        await instrument.send(ENQ)
+        assert await instrument.answer(30) == ACK
+        for number, record in enumerate(records, 1):
+            await instrument.send(build_frame(number, (record + "\r").encode("ascii"), final=True))
+            assert await instrument.answer(30) == ACK
+        await instrument.send(EOT)
+        raw = "".join(r + "\r" for r in records).encode("ascii")
+        entry = None
+        for _ in range(100):  # the journal entry is written after EOT, nothing is answered to wait on
+            entry = await sgl_db.db[COLLECTION].find_one({"raw": raw})
+            if entry is not None:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        writer.close()
+    assert entry is not None and entry["status"] == "quarantined" and "no L terminator record" in entry["detail"]
