@@ -30,6 +30,13 @@ def astm_outcome(message: Message, produced: list[str]) -> tuple[str, str | None
     return ("partial" if refused else "processed", refused, list(produced))
 
 
+def _carries_results(message: Message) -> bool:
+    """Whether the message has results to store: R records (or unreadable ones), or no query at all. A message
+    may carry a Q record with them (the results of one tube, the work order of the next): both are handled,
+    the results first (before: the query alone, the results ACKed and kept nowhere but the raw journal)."""
+    return bool(message.results() or message.refused) or not message.queries
+
+
 class AstmDispatcher:
     def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None) -> None:
         self.journal = journal
@@ -47,11 +54,11 @@ class AstmDispatcher:
         peer = current_peer.get() or "astm"
         try:
             doc = self.journal.entry(protocol="astm", peer=peer, raw=text.encode(charset, "replace"),
-                                     message_type="query" if message.queries else "results",
+                                     message_type="results" if _carries_results(message) else "query",
                                      charset=charset, control_id=message.header.message_id or None,
                                      partner={"application": sender[0] if sender else "",
                                               "version": "^".join(sender[1:])})
-            if self.results_journal and not message.queries:
+            if self.results_journal and _carries_results(message):
                 return await self.process(doc["_id"], text, message, peer=peer, pending=doc)
             return await self.process(await self.journal.write(doc), text, message, peer=peer)
         except DATABASE_DOWN as exc:
@@ -70,16 +77,17 @@ class AstmDispatcher:
             message = admitted
         produced: list[str] = []
         settlement = Settlement(self.journal, entry, pending)
+        answer = None
         try:
-            if message.queries:
-                if self.query is None:
-                    raise LookupError("no host-query handler is configured")
-                answer = await self.query(text, message)
-            else:
-                if self.results is None:
+            query, results = self.query, self.results
+            if message.queries and query is None:
+                raise LookupError("no host-query handler is configured")
+            if _carries_results(message):
+                if results is None:
                     raise LookupError("no results handler is configured")
-                produced = await self.results(text, message, settlement)
-                answer = None
+                produced = await results(text, message, settlement)
+            if message.queries and query is not None:
+                answer = await query(text, message)
         except Exception as exc:
             await settlement.settle_outside("error", f"{type(exc).__name__}: {exc}")
             raise

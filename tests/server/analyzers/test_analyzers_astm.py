@@ -147,3 +147,21 @@ async def test_a_message_ended_by_etx_and_eot_without_its_l_record_is_kept_not_d
     finally:
         writer.close()
     assert entry is not None and entry["status"] == "quarantined" and "no L terminator record" in entry["detail"]
+
+
+async def test_results_sent_with_a_query_in_one_message_are_stored_and_the_query_answered(sgl_server,
+                                                                                          fhir) -> None:
+    """Found by probing the ASTM listener: a message carrying R records and a Q record (results of one tube, the
+    work order of the next) went to the host query only; its final frame was ACKed and the result kept nowhere
+    but the raw journal."""
+    done, next_tube = await new_tube(fhir), await new_tube(fhir, ("GLY", "IONO"))
+    text = ("H|\\^&|||BIO1^5.2|||||OpenSGL||P|LIS2-A2|20261126101500\r"
+            f"P|1||PAT-7||MARTIN^CLAIRE\rO|1|{done.accession}||^^^GLU|R\r"
+            "R|1|^^^GLU|1.07|g/L|0.70-1.10|N||F||||20261126101200\r"
+            f"Q|1|^{next_tube.accession}||ALL||||||||O\rL|1|N\r")
+    answer = await send_message("127.0.0.1", sgl_server.astm_port, text, expect_reply=True, reply_timeout=30)
+    assert answer is not None
+    [patient] = parse_message(answer).patients
+    assert patient.orders[0].specimen_id == next_tube.accession
+    [glucose] = await observations(fhir, done)
+    assert glucose["valueQuantity"]["value"] == 1.07
