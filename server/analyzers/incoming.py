@@ -74,10 +74,10 @@ class IncomingResult:
     """OBX-2 as received (NM, ST, CWE...), kept for the record."""
     patient: PatientHint | None = None
     run_id: str = ""
-    """What names the run when the instrument gave no run time (HL7: no OBX-14, OBX-19 nor OBR-7): the message's
-    own id (MSH-10), since ``run_at`` is then the header's time, which a middleware resending after a lost ACK
-    stamps anew (the copy was stored as a second run 30 s later) while two messages sent in one second are two
-    runs. Empty when ``run_at`` is the instrument's."""
+    """What names the run when the instrument gave no run time (HL7: no OBX-14, OBX-19 nor OBR-7; ASTM: no R.12
+    nor R.13): the message's own id (MSH-10, ASTM H.3 when sent), since ``run_at`` is then the header's time,
+    which a sender resending after a lost ACK stamps anew (the copy was stored as a second run 30 s later) while
+    two messages sent in one second are two runs. Empty when ``run_at`` is the instrument's."""
     comments: tuple[str, ...] = ()
     """The instrument's comments on this result (HL7 NTE after the OBX, ASTM C records after the R): "hemolysed",
     "clot detected", "result after dilution". Kept as Observation.note; not part of the fingerprint (a resend

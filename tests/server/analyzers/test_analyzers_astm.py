@@ -165,3 +165,16 @@ async def test_results_sent_with_a_query_in_one_message_are_stored_and_the_query
     assert patient.orders[0].specimen_id == next_tube.accession
     [glucose] = await observations(fhir, done)
     assert glucose["valueQuantity"]["value"] == 1.07
+
+
+async def test_a_resend_with_its_h_3_and_a_new_h_14_is_not_a_second_run(sgl_server, fhir) -> None:
+    """As HL7 MSH-10: an instrument that gives no result time (R.12, R.13) and resends a message, after it
+    gave up waiting for our ACK, with its message control id (H.3) and a new header time (H.14) had the copy
+    stored as a second run 30 s later. Without a result time the run is the message (H.3)."""
+    tube = await new_tube(fhir)
+    text = (f"H|\\^&|M-{tube.accession}||BIO1^5.2|||||OpenSGL||P|LIS2-A2|20261126101500\r"
+            f"P|1||PAT-8||MARTIN^CLAIRE\rO|1|{tube.accession}||^^^GLU|R\rR|1|^^^GLU|1.07|g/L|0.70-1.10|N||F\rL|1|N\r")
+    await send(sgl_server, text)
+    await send(sgl_server, text.replace("|20261126101500\r", "|20261126101530\r"))
+    [glucose] = await observations(fhir, tube)
+    assert glucose["valueQuantity"]["value"] == 1.07
