@@ -256,8 +256,9 @@ class Receiver:
             return [*kept, Ended(discarded)]
         elif byte == ENQ[0]:
             log.warning("ASTM ENQ in the middle of a transfer: the sender restarted, starting over")
+            kept = self._unterminated()
             self._start_transfer()
-            return [Reply(ACK)]
+            return [*kept, Reply(ACK)]
         return []
 
     def _in_frame(self, byte: int) -> list[Event]:

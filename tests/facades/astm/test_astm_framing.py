@@ -213,16 +213,17 @@ def test_eot_after_an_etb_frame_drops_the_unfinished_message() -> None:
 
 def test_a_message_ended_by_an_etx_frame_without_its_l_record_is_handed_over_not_dropped() -> None:
     """E1381: an ETX frame ends a message, and it was ACKed; E1394 wants an L record the sender left out.
-    EOT, the 30 s timer or a closed line then hand it over as ``Unterminated`` (before: dropped, logged)."""
+    EOT, the 30 s timer, a closed line or the next ENQ then hand it over as ``Unterminated`` (before: dropped,
+    logged)."""
     records = [b"H|\\^&\r", b"P|1\r", b"O|1|T1||^^^GLU\r", b"R|1|^^^GLU|1.07|g/L\r"]
-    for end in (EOT, None):
+    kept = Unterminated(b"".join(records))
+    for end, events in ((EOT, [kept, Ended(0)]), (ENQ, [kept, Reply(ACK)]), (None, [kept])):
         receiver = Receiver()
         receiver.feed(ENQ)
         for number, record in enumerate(records, 1):
             assert receiver.feed(build_frame(number, record, final=True)) == [Reply(ACK)]
-        kept = Unterminated(b"".join(records))
-        assert (receiver.feed(end) if end else receiver.expire()) == ([kept, Ended(0)] if end else [kept])
-        assert not receiver.receiving
+        assert (receiver.feed(end) if end else receiver.expire()) == events
+        assert receiver.receiving == (end == ENQ)
 
 
 def test_too_many_errors_abandon_the_transfer() -> None:
