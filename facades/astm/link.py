@@ -14,19 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from facades.astm.errors import AstmLinkError, AstmRecordError
-from facades.astm.framing import (
-    ACK,
-    ENQ,
-    EOT,
-    NAK,
-    Completed,
-    Ended,
-    Event,
-    Receiver,
-    Reply,
-    Unterminated,
-    build_frames,
-)
+from facades.astm.framing import ACK, ENQ, EOT, NAK, Completed, Ended, Receiver, Reply, Unterminated, build_frames
 
 log = logging.getLogger(__name__)
 
@@ -165,8 +153,8 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, recei
             return outcome
 
 
-async def _handle(events: list[Event], writer: asyncio.StreamWriter, receiver: Receiver,
-                  on_message: OnMessage) -> PumpOutcome | None:
+async def _handle(events: list[Reply | Completed | Unterminated | Ended], writer: asyncio.StreamWriter,
+                  receiver: Receiver, on_message: OnMessage) -> PumpOutcome | None:
     """Answer and store what the receiver produced: ``ended`` once it saw EOT, ``closed`` if a reply could
     not be written."""
     ended = False
