@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from resources.store.mongo import MongoFhirStore
 from server.database import Database
 from server.inbound.astm_dispatch import AstmDispatcher
-from server.inbound.hl7_dispatch import Hl7Dispatcher
+from server.inbound.hl7_dispatch import PRODUCTION, TESTING, Hl7Dispatcher
 from server.inbound.journal import InboundJournal
 from server.partners.gate import PartnerGate
 from server.partners.registry import PartnerRegistry
@@ -43,5 +43,6 @@ class AppContext:
         partners = PartnerRegistry(database.db)
         await partners.ensure_indexes()
         gate = PartnerGate(partners, database.store)
-        return cls(settings, database, journal, Hl7Dispatcher(journal, gate), AstmDispatcher(journal, gate),
+        hl7 = Hl7Dispatcher(journal, gate, TESTING if settings.test_mode else PRODUCTION)
+        return cls(settings, database, journal, hl7, AstmDispatcher(journal, gate),
                    write_rules, partners, CatalogRepository(database.store))
