@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from resources.store.mongo import MongoFhirStore
 from server.database import Database
 from server.inbound.astm_dispatch import AstmDispatcher
-from server.inbound.hl7_dispatch import PRODUCTION, TESTING, Hl7Dispatcher
+from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import InboundJournal
+from server.inbound.processing import accepted
 from server.partners.gate import PartnerGate
 from server.partners.registry import PartnerRegistry
 from server.settings import Settings
@@ -43,6 +44,7 @@ class AppContext:
         partners = PartnerRegistry(database.db)
         await partners.ensure_indexes()
         gate = PartnerGate(partners, database.store)
-        hl7 = Hl7Dispatcher(journal, gate, TESTING if settings.test_mode else PRODUCTION)
-        return cls(settings, database, journal, hl7, AstmDispatcher(journal, gate),
+        processed = accepted(settings.test_mode)
+        return cls(settings, database, journal, Hl7Dispatcher(journal, gate, processed),
+                   AstmDispatcher(journal, gate, processed),
                    write_rules, partners, CatalogRepository(database.store))

@@ -16,6 +16,7 @@ from facades.astm import AstmRecordError, Message, current_peer
 from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
+from server.inbound.processing import PRODUCTION, refusal
 from server.inbound.settlement import Settlement
 from server.partners.gate import PartnerGate
 
@@ -38,9 +39,13 @@ def _carries_results(message: Message) -> bool:
 
 
 class AstmDispatcher:
-    def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None) -> None:
+    def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None,
+                 processing_ids: frozenset[str] = PRODUCTION) -> None:
         self.journal = journal
         self.gate = gate
+        self.processing_ids = processing_ids
+        """H.12 values processed; any other is refused (NAK, journaled ``rejected``) before any handler
+        (``processing.py``)."""
         """Who may send (server/partners): an unknown sender's message is NAKed; None only in dispatch tests."""
         self.results: ResultsHandler | None = None
         self.query: QueryHandler | None = None
@@ -69,6 +74,10 @@ class AstmDispatcher:
         """Check the sender, hand a journaled message to its handler and settle its journal entry (also used
         by the replay, with the peer the journal recorded). ``pending``: the entry, not written yet, of a
         message whose handler writes it (``settlement.py``)."""
+        refused = refusal(message.header.processing_id, "H.12", self.processing_ids)
+        if refused is not None:
+            await self.journal.settle(entry, "rejected", refused, received=pending)
+            raise Forbidden(refused)  # NAK: ASTM has no AR
         if self.gate is not None:
             admitted = await self.gate.admit_astm(message, peer)
             if isinstance(admitted, str):

@@ -26,6 +26,7 @@ from facades.hl7v2.errors import (
 from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
+from server.inbound.processing import PRODUCTION, refusal
 from server.inbound.settlement import Settlement
 from server.partners.gate import PartnerGate
 
@@ -43,21 +44,13 @@ def partner_of(inbound: InboundMessage) -> dict[str, str]:
             "address": inbound.peer}
 
 
-PRODUCTION = frozenset({"P", ""})
-"""MSH-11 values a production SGL processes: P, or none (older senders leave the required field empty)."""
-TESTING = PRODUCTION | {"T", "D"}
-"""With ``test_mode`` (a qualification server), training and debugging messages too (the ANS kits send D)."""
-PROCESSING_NAMES = {"T": "training", "D": "debugging"}
-
-
 class Hl7Dispatcher:
     def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None,
                  processing_ids: frozenset[str] = PRODUCTION) -> None:
         self.journal = journal
         self.gate = gate
         self.processing_ids = processing_ids
-        """MSH-11 values processed; any other is refused (AR, ERR 202) before any handler: a training or debugging
-        message (an analyzer in service mode, a test interface pointed at production) is not patient data."""
+        """MSH-11 values processed; any other is refused (AR, ERR 202) before any handler (``processing.py``)."""
         """Who may send what (server/partners); None only in tests of the dispatch itself."""
         self.routes: dict[tuple[str, str | None], SettlingHl7Handler] = {}
         self.journaling: set[tuple[str, str | None]] = set()
@@ -114,12 +107,10 @@ class Hl7Dispatcher:
         replayed at the next start; a pending one is not written: the unacknowledged sender resends)."""
         msh = inbound.message.msh
         message_type, event = msh.get("9.1") or "", msh.get("9.2") or ""
-        processing = msh.get("11.1").strip().upper()
-        if processing not in self.processing_ids:
-            refusal = (f"MSH-11 {processing} ({PROCESSING_NAMES.get(processing, 'unknown processing id')}): this SGL "
-                       f"processes only {' and '.join(sorted(p for p in self.processing_ids if p))} messages")
-            await self.journal.settle(entry, "rejected", refusal, received=pending)
-            raise Hl7ParseError(refusal, ErrorLocation("MSH", 1, 11), code=UNSUPPORTED_PROCESSING_ID)  # AR
+        refused = refusal(msh.get("11.1"), "MSH-11", self.processing_ids)
+        if refused is not None:
+            await self.journal.settle(entry, "rejected", refused, received=pending)
+            raise Hl7ParseError(refused, ErrorLocation("MSH", 1, 11), code=UNSUPPORTED_PROCESSING_ID)  # AR
         if self.gate is not None:
             supported = (message_type, event) in self.routes or (message_type, None) in self.routes
             admitted = await self.gate.admit_hl7(inbound, f"{message_type}^{event}", supported=supported)

@@ -178,3 +178,17 @@ async def test_a_resend_with_its_h_3_and_a_new_h_14_is_not_a_second_run(sgl_serv
     await send(sgl_server, text.replace("|20261126101500\r", "|20261126101530\r"))
     [glucose] = await observations(fhir, tube)
     assert glucose["valueQuantity"]["value"] == 1.07
+
+
+async def test_a_training_message_is_refused_and_stores_nothing(sgl_server, sgl_db, fhir) -> None:
+    """As HL7 MSH-11: an analyzer in service mode sends H.12 = T (training) on a real tube; it was ACKed and stored
+    as the patient's result. Now NAKed (ASTM has no AR), journaled ``rejected`` with the reason."""
+    tube = await new_tube(fhir)
+    text = (f"H|\\^&|TRAIN-{tube.accession}||BIO1^5.2|||||OpenSGL||T|LIS2-A2|20261126101500\r"
+            f"P|1||PAT-9||MARTIN^CLAIRE\rO|1|{tube.accession}||^^^GLU|R\r"
+            "R|1|^^^GLU|1.07|g/L|0.70-1.10|N||F||||20261126101200\rL|1|N\r")
+    with pytest.raises(AstmLinkError):  # NAKed at every retry of the final frame
+        await send_message("127.0.0.1", sgl_server.astm_port, text, timeouts=Timeouts(max_retries=1))
+    assert await observations(fhir, tube) == []
+    entry = await sgl_db.db[COLLECTION].find_one({"control_id": f"TRAIN-{tube.accession}", "status": "rejected"})
+    assert entry is not None and "H.12 T (training)" in entry["detail"]
