@@ -43,10 +43,10 @@ class AstmDispatcher:
                  processing_ids: frozenset[str] = PRODUCTION) -> None:
         self.journal = journal
         self.gate = gate
+        """Who may send (server/partners): an unknown sender's message is NAKed; None only in dispatch tests."""
         self.processing_ids = processing_ids
         """H.12 values processed; any other is refused (NAK, journaled ``rejected``) before any handler
         (``processing.py``)."""
-        """Who may send (server/partners): an unknown sender's message is NAKed; None only in dispatch tests."""
         self.results: ResultsHandler | None = None
         self.query: QueryHandler | None = None
         self.results_journal = False

@@ -49,9 +49,9 @@ class Hl7Dispatcher:
                  processing_ids: frozenset[str] = PRODUCTION) -> None:
         self.journal = journal
         self.gate = gate
+        """Who may send what (server/partners); None only in tests of the dispatch itself."""
         self.processing_ids = processing_ids
         """MSH-11 values processed; any other is refused (AR, ERR 202) before any handler (``processing.py``)."""
-        """Who may send what (server/partners); None only in tests of the dispatch itself."""
         self.routes: dict[tuple[str, str | None], SettlingHl7Handler] = {}
         self.journaling: set[tuple[str, str | None]] = set()
         """Routes whose handler writes the journal entry in its own transaction (``route_settling``)."""
