@@ -10,6 +10,7 @@ from server.database import Database
 from server.inbound.astm_dispatch import AstmDispatcher
 from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import InboundJournal
+from server.inbound.processing import accepted
 from server.partners.gate import PartnerGate
 from server.partners.registry import PartnerRegistry
 from server.settings import Settings
@@ -43,5 +44,7 @@ class AppContext:
         partners = PartnerRegistry(database.db)
         await partners.ensure_indexes()
         gate = PartnerGate(partners, database.store)
-        return cls(settings, database, journal, Hl7Dispatcher(journal, gate), AstmDispatcher(journal, gate),
+        processed = accepted(settings.test_mode)
+        return cls(settings, database, journal, Hl7Dispatcher(journal, gate, processed),
+                   AstmDispatcher(journal, gate, processed),
                    write_rules, partners, CatalogRepository(database.store))

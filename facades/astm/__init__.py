@@ -7,7 +7,7 @@ Layers, each importing only the ones before it: ``model`` (typed records) <- ``c
 
 from facades.astm.client import AstmClient, send_message
 from facades.astm.errors import AstmLinkError, AstmRecordError
-from facades.astm.framing import Completed, Ended, Receiver, Reply, build_frames, checksum
+from facades.astm.framing import Completed, Ended, Receiver, Reply, Unterminated, build_frames, checksum
 from facades.astm.link import Timeouts
 from facades.astm.model import (
     Comment,
@@ -50,6 +50,7 @@ __all__ = [
     "Result",
     "TestId",
     "Timeouts",
+    "Unterminated",
     "build_frames",
     "build_message",
     "checksum",

@@ -84,13 +84,22 @@ class Completed:
 
 
 @dataclass(frozen=True)
+class Unterminated:
+    """A message whose last frame was ETX but which has no L record, left when the sender ended the transfer
+    (EOT, the line closed or silent). E1381 says an ETX frame ends a message, and each frame was ACKed: the
+    sender takes it as delivered, so it is handed over to be kept (not dropped); nothing is answered."""
+
+    text: bytes
+
+
+@dataclass(frozen=True)
 class Ended:
     """The sender sent EOT; ``discarded`` bytes of an unfinished message (no L record) were dropped."""
 
     discarded: int
 
 
-Event = Reply | Completed | Ended
+Event = Reply | Completed | Unterminated | Ended
 
 
 class _State(Enum):
@@ -110,6 +119,7 @@ class Receiver:
         self._state = _State.IDLE
         self._expected = 1
         self._accepted_any = False
+        self._ended_by_etx = False  # the last frame added to the message was an ETX frame
         self._errors = 0
         self._message = bytearray()
         self._frame = bytearray()
@@ -186,17 +196,30 @@ class Receiver:
         held, self._held = bytes(self._held), bytearray()
         return events + self.feed(held)
 
-    def expire(self) -> None:
-        """No frame for too long (E1381: 30 s): drop the unfinished message and go back to neutral."""
-        if self.receiving:
-            log.warning("ASTM receive timeout: dropping %d bytes of an unfinished message",
-                        len(self._message))
-            self._reset()
+    def expire(self) -> list[Event]:
+        """No frame for too long (E1381: 30 s), or the line closed: back to neutral; an unfinished message is
+        dropped, unless it ended with an ETX frame (``Unterminated``: the sender was told it arrived)."""
+        if not self.receiving:
+            return []
+        kept = self._unterminated()
+        if self._message:
+            log.warning("ASTM receive timeout: dropping %d bytes of an unfinished message", len(self._message))
+        self._reset()
+        return kept
+
+    def _unterminated(self) -> list[Event]:
+        if not (self._message and self._ended_by_etx):
+            return []
+        text = bytes(self._message)
+        self._message.clear()
+        log.warning("ASTM transfer ended after an ETX frame with no L record: the %d bytes are kept", len(text))
+        return [Unterminated(text)]
 
     def _reset(self) -> None:
         self._state = _State.IDLE
         self._message.clear()
         self._frame.clear()
+        self._ended_by_etx = False
 
     def _byte(self, byte: int) -> list[Event]:
         if self._state is _State.IDLE:
@@ -218,21 +241,24 @@ class Receiver:
         self._state = _State.BETWEEN
         self._expected, self._accepted_any, self._errors = 1, False, 0
         self._message.clear()
+        self._ended_by_etx = False
 
     def _between(self, byte: int) -> list[Event]:
         if byte == STX:
             self._state = _State.FRAME
             self._frame.clear()
         elif byte == EOT[0]:
+            kept = self._unterminated()
             discarded = len(self._message)
             if discarded:
                 log.warning("ASTM EOT before the L record: %d unfinished message bytes dropped", discarded)
             self._reset()
-            return [Ended(discarded)]
+            return [*kept, Ended(discarded)]
         elif byte == ENQ[0]:
             log.warning("ASTM ENQ in the middle of a transfer: the sender restarted, starting over")
+            kept = self._unterminated()
             self._start_transfer()
-            return [Reply(ACK)]
+            return [*kept, Reply(ACK)]
         return []
 
     def _in_frame(self, byte: int) -> list[Event]:
@@ -274,6 +300,7 @@ class Receiver:
             self._state = _State.SETTLING  # the text joins the message only if settle() accepts it
             return [Completed(bytes(self._message) + text)]
         self._message += text
+        self._ended_by_etx = body[-1] == ETX
         self._advance()
         return [Reply(ACK)]
 

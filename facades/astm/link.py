@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from facades.astm.errors import AstmLinkError, AstmRecordError
-from facades.astm.framing import ACK, ENQ, EOT, NAK, Completed, Ended, Receiver, Reply, build_frames
+from facades.astm.framing import ACK, ENQ, EOT, NAK, Completed, Ended, Receiver, Reply, Unterminated, build_frames
 
 log = logging.getLogger(__name__)
 
@@ -127,38 +127,48 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, recei
     transfer, nothing came for ``idle_timeout`` seconds (``idle``).
 
     ``on_message`` must store a completed message and say whether it did: its last frame is ACKed
-    only then, NAKed otherwise.
+    only then, NAKed otherwise. A message left without its L record after an ETX frame (``Unterminated``:
+    its frames were ACKed) is handed to ``on_message`` too, with nothing to answer.
     """
     while True:
         limit = timeouts.frame if receiver.receiving else idle_timeout
         if receiver.awaiting_lf:
             limit = timeouts.trailer_grace
+        data: bytes | None
         try:
             async with asyncio.timeout(limit):
                 data = await reader.read(65536)
         except ConnectionError:
-            return "closed"
+            data = b""
         except TimeoutError:
             if not receiver.receiving:
                 return "idle"
-            events = receiver.trailer_timeout()
-            if not events:
-                receiver.expire()
-        else:
-            if not data:
+            data = None
+        if data == b"":  # the line closed
+            await _handle(receiver.expire(), writer, receiver, on_message)
+            return "closed"
+        events = receiver.feed(data) if data else (receiver.trailer_timeout() or receiver.expire())
+        outcome = await _handle(events, writer, receiver, on_message)
+        if outcome == "closed" or (outcome == "ended" and not receiver.receiving):
+            return outcome
+
+
+async def _handle(events: list[Reply | Completed | Unterminated | Ended], writer: asyncio.StreamWriter,
+                  receiver: Receiver, on_message: OnMessage) -> PumpOutcome | None:
+    """Answer and store what the receiver produced: ``ended`` once it saw EOT, ``closed`` if a reply could
+    not be written."""
+    ended = False
+    while events:
+        event = events.pop(0)
+        if isinstance(event, Reply):
+            try:
+                await _write(writer, event.data)
+            except AstmLinkError:
                 return "closed"
-            events = receiver.feed(data)
-        ended = False
-        while events:
-            event = events.pop(0)
-            if isinstance(event, Reply):
-                try:
-                    await _write(writer, event.data)
-                except AstmLinkError:
-                    return "closed"
-            elif isinstance(event, Completed):
-                events = receiver.settle(await on_message(event.text)) + events
-            elif isinstance(event, Ended):
-                ended = True
-        if ended and not receiver.receiving:
-            return "ended"
+        elif isinstance(event, Completed):
+            events = receiver.settle(await on_message(event.text)) + events
+        elif isinstance(event, Unterminated):
+            await on_message(event.text)  # its frames were ACKed already: nothing to answer
+        elif isinstance(event, Ended):
+            ended = True
+    return "ended" if ended else None

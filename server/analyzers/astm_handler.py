@@ -90,11 +90,12 @@ def _incoming(result: Result, order: Order, message: Message, source: str, code:
     repeat delimiter the H record declared."""
     sender, header, d = analyzer_of(message), message.header, message.delimiters
     comparator, value = split_comparator(d.component.join((result.value, *result.value_extra)))
+    timed = result.completed_at or result.started_at
     return IncomingResult(
         analyzer=result.instrument.strip() or sender,
         specimen_id=(order.specimen_id or order.instrument_specimen_id).strip(),
         test_code=code, sub_id=sub_id, patient=patient, value=value,
-        run_at=_fhir_time(result.completed_at or result.started_at or header.timestamp),
+        run_at=_fhir_time(timed or header.timestamp), run_id="" if timed else header.message_id.strip(),
         source=f"{source} ({sender or 'unnamed analyzer'})", test_name=result.test.name, comparator=comparator,
         units=result.units.strip(), reference_range=result.reference_range,
         flags=tuple(f for f in result.abnormal_flags.split(d.repeat) if f), instrument_status=result.status,

@@ -67,9 +67,10 @@ def incoming_from_hl7(result: LabResult, message: ResultMessage, kind: str) -> I
     typed = result.typed
     # the analyzer's own test codes stay in its code system whatever local name OBX-3.3 gives (99BIO...)
     test_system = result.test_coding.system if result.test_coding is not None else ""
+    timed = result.analyzed_at or result.observed_at
     return IncomingResult(
         analyzer=result.analyzer, specimen_id=result.specimen_id, test_code=result.test_code,
-        value=result.value, run_at=result.analyzed_at or result.observed_at or message.sent_at,
+        value=result.value, run_at=timed or message.sent_at, run_id="" if timed else message.control_id,
         source=f"{kind} {message.control_id} {result.location.expression()}", test_name=result.test_name,
         comparator=result.comparator, units=result.units, reference_range=result.reference_range,
         flags=result.flags, instrument_status=result.status, sub_id=result.sub_id, kind=typed.kind,

@@ -28,13 +28,16 @@ class PatientHint:
     name: str = ""
 
 
-def result_key(analyzer: str, specimen_id: str, test_code: str, run_at: str, sub_id: str = "") -> str:
-    """analyzer/tube/test/run time[/sub-id], each part percent-encoded: equal only for the same measurement.
+def result_key(analyzer: str, specimen_id: str, test_code: str, run_at: str, sub_id: str = "",
+               run_id: str = "") -> str:
+    """analyzer/tube/test/run[/sub-id], each part percent-encoded: equal only for the same measurement.
 
     An analyzer resending after a lost ACK sends the same values, so the second copy finds the first
     by this key; a rerun (later run time), a dilution run or another OBX-4 sub-id is another key.
+    The run is its time's digits, or ``message-<run_id>`` when the instrument gave no run time (see
+    ``IncomingResult.run_id``).
     """
-    run = re.sub(r"[^0-9]", "", run_at)
+    run = f"message-{run_id}" if run_id else re.sub(r"[^0-9]", "", run_at)
     parts = [analyzer, specimen_id, test_code, run] + ([sub_id] if sub_id else [])
     return "/".join(quote(p, safe="-._~:") for p in parts)
 
@@ -70,6 +73,11 @@ class IncomingResult:
     value_type: str = ""
     """OBX-2 as received (NM, ST, CWE...), kept for the record."""
     patient: PatientHint | None = None
+    run_id: str = ""
+    """What names the run when the instrument gave no run time (HL7: no OBX-14, OBX-19 nor OBR-7; ASTM: no R.12
+    nor R.13): the message's own id (MSH-10, ASTM H.3 when sent), since ``run_at`` is then the header's time,
+    which a sender resending after a lost ACK stamps anew (the copy was stored as a second run 30 s later) while
+    two messages sent in one second are two runs. Empty when ``run_at`` is the instrument's."""
     comments: tuple[str, ...] = ()
     """The instrument's comments on this result (HL7 NTE after the OBX, ASTM C records after the R): "hemolysed",
     "clot detected", "result after dilution". Kept as Observation.note; not part of the fingerprint (a resend
@@ -77,7 +85,7 @@ class IncomingResult:
 
     @property
     def key(self) -> str:
-        return result_key(self.analyzer, self.specimen_id, self.test_code, self.run_at, self.sub_id)
+        return result_key(self.analyzer, self.specimen_id, self.test_code, self.run_at, self.sub_id, self.run_id)
 
     @property
     def fingerprint(self) -> str:

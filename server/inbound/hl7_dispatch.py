@@ -16,10 +16,17 @@ from typing import Any
 from bson import ObjectId
 
 from facades.hl7v2 import AckDecision, InboundMessage, PartlyProcessed, UnsupportedMessage
-from facades.hl7v2.errors import UNSUPPORTED_EVENT_CODE, UNSUPPORTED_MESSAGE_TYPE
+from facades.hl7v2.errors import (
+    UNSUPPORTED_EVENT_CODE,
+    UNSUPPORTED_MESSAGE_TYPE,
+    UNSUPPORTED_PROCESSING_ID,
+    ErrorLocation,
+    Hl7ParseError,
+)
 from resources.errors import Forbidden
 from server.database import DATABASE_DOWN, unavailable
 from server.inbound.journal import InboundJournal
+from server.inbound.processing import PRODUCTION, refusal
 from server.inbound.settlement import Settlement
 from server.partners.gate import PartnerGate
 
@@ -38,10 +45,13 @@ def partner_of(inbound: InboundMessage) -> dict[str, str]:
 
 
 class Hl7Dispatcher:
-    def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None) -> None:
+    def __init__(self, journal: InboundJournal, gate: PartnerGate | None = None,
+                 processing_ids: frozenset[str] = PRODUCTION) -> None:
         self.journal = journal
         self.gate = gate
         """Who may send what (server/partners); None only in tests of the dispatch itself."""
+        self.processing_ids = processing_ids
+        """MSH-11 values processed; any other is refused (AR, ERR 202) before any handler (``processing.py``)."""
         self.routes: dict[tuple[str, str | None], SettlingHl7Handler] = {}
         self.journaling: set[tuple[str, str | None]] = set()
         """Routes whose handler writes the journal entry in its own transaction (``route_settling``)."""
@@ -97,6 +107,10 @@ class Hl7Dispatcher:
         replayed at the next start; a pending one is not written: the unacknowledged sender resends)."""
         msh = inbound.message.msh
         message_type, event = msh.get("9.1") or "", msh.get("9.2") or ""
+        refused = refusal(msh.get("11.1"), "MSH-11", self.processing_ids)
+        if refused is not None:
+            await self.journal.settle(entry, "rejected", refused, received=pending)
+            raise Hl7ParseError(refused, ErrorLocation("MSH", 1, 11), code=UNSUPPORTED_PROCESSING_ID)  # AR
         if self.gate is not None:
             supported = (message_type, event) in self.routes or (message_type, None) in self.routes
             admitted = await self.gate.admit_hl7(inbound, f"{message_type}^{event}", supported=supported)

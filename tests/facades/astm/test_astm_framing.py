@@ -17,6 +17,7 @@ from facades.astm.framing import (
     Event,
     Receiver,
     Reply,
+    Unterminated,
     build_frame,
     build_frames,
     checksum,
@@ -201,12 +202,28 @@ def test_settle_without_a_completed_message_is_a_bug() -> None:
         Receiver().settle(True)
 
 
-def test_eot_before_the_l_record_drops_the_unfinished_message() -> None:
+def test_eot_after_an_etb_frame_drops_the_unfinished_message() -> None:
+    """The sender gave up in the middle of a message (E1381: ETB, the message goes on in the next frame)."""
     receiver = Receiver()
     receiver.feed(ENQ)
-    receiver.feed(build_frame(1, b"H|\\^&\rP|1\r", final=True))
+    receiver.feed(build_frame(1, b"H|\\^&\rP|1\r", final=False))
     assert receiver.feed(EOT) == [Ended(len(b"H|\\^&\rP|1\r"))]
     assert not receiver.receiving
+
+
+def test_a_message_ended_by_an_etx_frame_without_its_l_record_is_handed_over_not_dropped() -> None:
+    """E1381: an ETX frame ends a message, and it was ACKed; E1394 wants an L record the sender left out.
+    EOT, the 30 s timer, a closed line or the next ENQ then hand it over as ``Unterminated`` (before: dropped,
+    logged)."""
+    records = [b"H|\\^&\r", b"P|1\r", b"O|1|T1||^^^GLU\r", b"R|1|^^^GLU|1.07|g/L\r"]
+    kept = Unterminated(b"".join(records))
+    for end, events in ((EOT, [kept, Ended(0)]), (ENQ, [kept, Reply(ACK)]), (None, [kept])):
+        receiver = Receiver()
+        receiver.feed(ENQ)
+        for number, record in enumerate(records, 1):
+            assert receiver.feed(build_frame(number, record, final=True)) == [Reply(ACK)]
+        assert (receiver.feed(end) if end else receiver.expire()) == events
+        assert receiver.receiving == (end == ENQ)
 
 
 def test_too_many_errors_abandon_the_transfer() -> None:

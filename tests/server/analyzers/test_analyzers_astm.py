@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 
 import httpx
@@ -21,8 +22,11 @@ from facades.astm import (
     send_message,
 )
 from facades.astm import TestId as AstmTestId
+from facades.astm.framing import ACK, ENQ, EOT, build_frame
+from server.inbound.journal import COLLECTION
 from terminology.loinc import LOINC_SYSTEM
 from tests.support.analyzer_lab import Tube, coding, new_tube, search, seed_catalog
+from tests.support.raw_instrument import RawInstrument
 from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db
@@ -113,3 +117,78 @@ async def test_message_the_store_refuses_is_nakked_whole_and_the_next_one_is_sto
     assert await observations(fhir, tube) == []
     await send(sgl_server, results_message(tube.accession, ("GLU", "1.00", "g/L")))
     assert len(await observations(fhir, tube)) == 1
+
+
+async def test_a_message_ended_by_etx_and_eot_without_its_l_record_is_kept_not_dropped(sgl_server, sgl_db,
+                                                                                        fhir) -> None:
+    """Found by probing the ASTM listener: an instrument sending one record per ETX frame and no L record,
+    then EOT, had every frame ACKed (E1381: an ETX frame ends a message) and the message dropped with a log
+    line. It is now in the inbound journal (quarantined, with the reason) for a person to act on."""
+    tube = await new_tube(fhir)
+    records = ["H|\\^&|||BIO1^5.2|||||OpenSGL||P|LIS2-A2|20261126101500",
+               "P|1||PAT-9||MARTIN^CLAIRE", f"O|1|{tube.accession}||^^^GLU|R",
+               "R|1|^^^GLU|1.07|g/L|0.70-1.10|N||F||||20261126101200"]
+    reader, writer = await asyncio.open_connection("127.0.0.1", sgl_server.astm_port)
+    instrument = RawInstrument(reader, writer)
+    try:
+        await instrument.send(ENQ)
+        assert await instrument.answer(30) == ACK
+        for number, record in enumerate(records, 1):
+            await instrument.send(build_frame(number, (record + "\r").encode("ascii"), final=True))
+            assert await instrument.answer(30) == ACK
+        await instrument.send(EOT)
+        raw = "".join(r + "\r" for r in records).encode("ascii")
+        entry = None
+        for _ in range(100):  # the journal entry is written after EOT, nothing is answered to wait on
+            entry = await sgl_db.db[COLLECTION].find_one({"raw": raw})
+            if entry is not None:
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        writer.close()
+    assert entry is not None and entry["status"] == "quarantined" and "no L terminator record" in entry["detail"]
+
+
+async def test_results_sent_with_a_query_in_one_message_are_stored_and_the_query_answered(sgl_server,
+                                                                                          fhir) -> None:
+    """Found by probing the ASTM listener: a message carrying R records and a Q record (results of one tube, the
+    work order of the next) went to the host query only; its final frame was ACKed and the result kept nowhere
+    but the raw journal."""
+    done, next_tube = await new_tube(fhir), await new_tube(fhir, ("GLY", "IONO"))
+    text = ("H|\\^&|||BIO1^5.2|||||OpenSGL||P|LIS2-A2|20261126101500\r"
+            f"P|1||PAT-7||MARTIN^CLAIRE\rO|1|{done.accession}||^^^GLU|R\r"
+            "R|1|^^^GLU|1.07|g/L|0.70-1.10|N||F||||20261126101200\r"
+            f"Q|1|^{next_tube.accession}||ALL||||||||O\rL|1|N\r")
+    answer = await send_message("127.0.0.1", sgl_server.astm_port, text, expect_reply=True, reply_timeout=30)
+    assert answer is not None
+    [patient] = parse_message(answer).patients
+    assert patient.orders[0].specimen_id == next_tube.accession
+    [glucose] = await observations(fhir, done)
+    assert glucose["valueQuantity"]["value"] == 1.07
+
+
+async def test_a_resend_with_its_h_3_and_a_new_h_14_is_not_a_second_run(sgl_server, fhir) -> None:
+    """As HL7 MSH-10: an instrument that gives no result time (R.12, R.13) and resends a message, after it
+    gave up waiting for our ACK, with its message control id (H.3) and a new header time (H.14) had the copy
+    stored as a second run 30 s later. Without a result time the run is the message (H.3)."""
+    tube = await new_tube(fhir)
+    text = (f"H|\\^&|M-{tube.accession}||BIO1^5.2|||||OpenSGL||P|LIS2-A2|20261126101500\r"
+            f"P|1||PAT-8||MARTIN^CLAIRE\rO|1|{tube.accession}||^^^GLU|R\rR|1|^^^GLU|1.07|g/L|0.70-1.10|N||F\rL|1|N\r")
+    await send(sgl_server, text)
+    await send(sgl_server, text.replace("|20261126101500\r", "|20261126101530\r"))
+    [glucose] = await observations(fhir, tube)
+    assert glucose["valueQuantity"]["value"] == 1.07
+
+
+async def test_a_training_message_is_refused_and_stores_nothing(sgl_server, sgl_db, fhir) -> None:
+    """As HL7 MSH-11: an analyzer in service mode sends H.12 = T (training) on a real tube; it was ACKed and stored
+    as the patient's result. Now NAKed (ASTM has no AR), journaled ``rejected`` with the reason."""
+    tube = await new_tube(fhir)
+    text = (f"H|\\^&|TRAIN-{tube.accession}||BIO1^5.2|||||OpenSGL||T|LIS2-A2|20261126101500\r"
+            f"P|1||PAT-9||MARTIN^CLAIRE\rO|1|{tube.accession}||^^^GLU|R\r"
+            "R|1|^^^GLU|1.07|g/L|0.70-1.10|N||F||||20261126101200\rL|1|N\r")
+    with pytest.raises(AstmLinkError):  # NAKed at every retry of the final frame
+        await send_message("127.0.0.1", sgl_server.astm_port, text, timeouts=Timeouts(max_retries=1))
+    assert await observations(fhir, tube) == []
+    entry = await sgl_db.db[COLLECTION].find_one({"control_id": f"TRAIN-{tube.accession}", "status": "rejected"})
+    assert entry is not None and "H.12 T (training)" in entry["detail"]

@@ -93,6 +93,24 @@ async def test_resent_message_creates_no_duplicate(mllp, fhir) -> None:
     assert len(await observations(fhir, tube)) == 1
 
 
+async def test_a_resend_with_its_msh_10_and_a_new_msh_7_is_not_a_second_run(mllp, fhir) -> None:
+    """Found by probing the MLLP listener: a middleware (v2.3.1, no OBX-14, OBX-19 nor OBR-7) resending after a
+    lost ACK keeps MSH-10 and stamps MSH-7 anew; both copies were answered AA and stored, two glucose runs
+    30 s apart. Without a result time the run is the message (MSH-10), not the header's time."""
+    tube = await new_tube(fhir)
+    message = ("MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500+0100||ORU^R01|DI-" + tube.accession + "|P|2.3.1\r"
+               f"PID|1||IPP-1||MARTIN^CLAIRE\rOBR|1||{tube.accession}|GLY^Glycémie\r"
+               "OBX|1|NM|GLU^Glucose||1.02|g/L|0.70-1.10|N|||F\r")
+    for sent in (message, message.replace("20261126101500+0100", "20261126101530+0100")):
+        ack = await mllp.send(sent)
+        assert (ack.segment("MSA").get(1), ack.segment("MSA").get(2)) == ("AA", "DI-" + tube.accession)
+    [glucose] = await observations(fhir, tube)
+    assert glucose["valueQuantity"]["value"] == 1.02
+    rerun = message.replace("DI-", "DI2-").replace("|1.02|", "|1.10|")  # the next message: another run
+    assert (await mllp.send(rerun)).segment("MSA").get(1) == "AA"
+    assert sorted(o["valueQuantity"]["value"] for o in await observations(fhir, tube)) == [1.02, 1.1]
+
+
 async def test_rerun_with_a_later_run_time_is_kept_as_another_observation(mllp, fhir) -> None:
     tube = await new_tube(fhir)
     await mllp.send(oru(tube.accession, glu("1.90")))

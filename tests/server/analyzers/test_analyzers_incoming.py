@@ -74,6 +74,12 @@ def test_the_result_key_has_a_part_per_field_percent_encoded() -> None:
     assert result().key == "BIO1/T%2F1/GLU/202611260812000100"
 
 
+def test_without_a_run_time_the_message_id_names_the_run() -> None:
+    untimed = IncomingResult(analyzer="BIO1", specimen_id="T1", test_code="GLU", value="1",
+                             run_at="2026-11-26T10:15:00", source="test", run_id="DI-1")
+    assert untimed.key == "BIO1/T1/GLU/message-DI-1"
+
+
 def test_a_frame_limit_below_the_standard_is_refused() -> None:
     with pytest.raises(ValueError, match="below the E1381"):
         PartnerOptions(max_frame=100)

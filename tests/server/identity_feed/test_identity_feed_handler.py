@@ -145,7 +145,8 @@ async def test_the_outbound_pid_of_a_fed_patient_carries_the_ins_only_when_quali
 @pytest.mark.req("SGL.INS.55")
 async def test_outside_test_mode_the_test_oid_is_refused_at_pid_3_SGL_INS_55(sgl_server, fhir) -> None:
     ipp = new_ipp()
-    [ack] = await exchange(sgl_server.mllp_port, template(ADMISSION, "OID-1", ipp=ipp))
+    production = template(ADMISSION, "OID-1", ipp=ipp).replace("|OID-1|D|", "|OID-1|P|")  # the kit says D(ebugging)
+    [ack] = await exchange(sgl_server.mllp_port, production)
     assert msa(ack) == ("AE", "OID-1")
     [(where, _, _, text)] = errs(ack)
     assert where == "PID^1^3" and "test" in text

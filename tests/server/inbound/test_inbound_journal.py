@@ -6,6 +6,7 @@ import pytest
 
 from facades.hl7v2 import MllpClient, NackReceived, encode_frame
 from server.inbound.journal import COLLECTION
+from tests.support.analyzer_lab import new_tube, search, seed_catalog
 
 pytestmark = pytest.mark.db
 
@@ -44,3 +45,30 @@ async def test_unreadable_bytes_are_quarantined_before_the_ar(sgl_server, sgl_db
     assert b"MSA|AR" in answer
     entry = await sgl_db.db[COLLECTION].find_one({"raw": garbage})
     assert entry is not None and entry["status"] == "quarantined" and entry["detail"]
+
+
+async def test_a_training_or_debugging_message_is_refused_with_code_202_and_stores_nothing(sgl_server, sgl_db,
+                                                                                         fhir) -> None:
+    """Found by probing the MLLP listener: an analyzer in service mode (MSH-11 T, training) and a test interface
+    (D, debugging) sent results on a real tube; both were answered AA and stored as the patient's preliminary
+    results. HL7: a processing id the receiver does not accept is rejected (AR). A server in test mode takes them."""
+    await seed_catalog(fhir)
+    tube = await new_tube(fhir)
+    for processing in ("T", "D"):
+        control_id = f"{processing}-{tube.accession}"
+        message = (f"MSH|^~\\&|BIO1|LABO|SGL|LABO|20261126101500+0100||ORU^R01^ORU_R01|{control_id}|{processing}|2.5\r"
+                   f"OBR|1||{tube.accession}|GLY^Glycémie\r"
+                   "OBX|1|NM|GLU^Glucose||1.02|g/L|0.70-1.10|N|||F|||||||BIO1|20261126101200+0100\r")
+        client = MllpClient("127.0.0.1", sgl_server.mllp_port)
+        try:
+            with pytest.raises(NackReceived) as nack:
+                await client.send(message)
+        finally:
+            await client.close()
+        ack = nack.value.ack
+        assert (ack.segment("MSA").get(1), ack.segment("MSA").get(2)) == ("AR", control_id)
+        [err] = ack.segments("ERR")
+        assert (err.get("2.1"), err.get("2.3"), err.get("3.1")) == ("MSH", "11", "202")
+        entry = await sgl_db.db[COLLECTION].find_one({"control_id": control_id})
+        assert entry is not None and entry["status"] == "rejected" and f"MSH-11 {processing}" in entry["detail"]
+    assert await search(fhir, "Observation", specimen=f"Specimen/{tube.specimen_id}") == []
