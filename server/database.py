@@ -41,7 +41,15 @@ EMBEDDED_CONNECT_TIMEOUT_MS = 60_000
 seen at once (connection refused or reset). A streamed heartbeat waits this plus its 10 s period, so at 10 s a
 SecantusDB that answered nothing for 20 s (a loaded CI machine, a long fsync) failed every statement in flight
 with ``_OperationCancelled``, although each would have finished: two test errors in a full run, and reproduced
-by stopping the database process for 25 s (tests/server/test_database_stall.py)."""
+by stopping the database process for 25 s (tests/server/test_database_stall.py).
+
+And the driver polls it (``EMBEDDED_MONITORING``) rather than streaming: in the streaming protocol the database
+holds each heartbeat reply for 10 s in a loop of its own, and SecantusDB counts that wait in nominal 0.25 s slices
+of a poll, not in elapsed time (read in its ``server.py``), so a starved database may answer a heartbeat well after
+its budget. That is the likely cause, not one watched directly, of the one ``_OperationCancelled`` a full test run
+on a heavily loaded machine still had with the 60 s timeout. A polled ``hello`` is answered at once, every 10 s,
+a cost nobody measures on loopback."""
+EMBEDDED_MONITORING = "poll"
 MAX_IDLE_TIME_MS = 240_000
 """A pooled connection idle longer than this is dropped by the driver before use. SecantusDB closes a client
 connection idle for 300 s (``DEFAULT_CLIENT_IDLE_TIMEOUT_S``), and the driver does not see it before writing on
@@ -100,6 +108,8 @@ def make_client(uri: str, *, embedded: bool = False, credentials: Credentials | 
     options: dict[str, Any] = credentials.client_options() if credentials is not None else {}
     if max_idle_ms is not None:  # None: PyMongo's default, keep idle connections for ever
         options["maxIdleTimeMS"] = max_idle_ms
+    if embedded:
+        options["serverMonitoringMode"] = EMBEDDED_MONITORING
     return AsyncMongoClient(uri, **options, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
                             retryWrites=not embedded, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
                             connectTimeoutMS=EMBEDDED_CONNECT_TIMEOUT_MS if embedded else CONNECT_TIMEOUT_MS)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from server.database import CONNECT_TIMEOUT_MS, EMBEDDED_CONNECT_TIMEOUT_MS, make_client
+from server.database import CONNECT_TIMEOUT_MS, EMBEDDED_CONNECT_TIMEOUT_MS, EMBEDDED_MONITORING, make_client
 from server.embedded import open_embedded
 
 pytestmark = pytest.mark.db
@@ -27,6 +27,8 @@ def test_only_the_embedded_client_waits_longer_for_a_heartbeat() -> None:
     mongodb = make_client("mongodb://127.0.0.1:1/?directConnection=true")
     assert embedded.options.pool_options.connect_timeout == EMBEDDED_CONNECT_TIMEOUT_MS / 1000
     assert mongodb.options.pool_options.connect_timeout == CONNECT_TIMEOUT_MS / 1000  # failover still seen
+    assert embedded.options.server_monitoring_mode == EMBEDDED_MONITORING == "poll"
+    assert mongodb.options.server_monitoring_mode == "auto"  # MongoDB streams its heartbeats, as it is made to
 
 
 async def test_a_statement_in_flight_outlasts_a_database_frozen_for_25_s(tmp_path: Path) -> None:
