@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 
 from resources.errors import Unavailable
+from resources.store.decimals import DECIMAL_CODECS
 from resources.store.mongo import MongoFhirStore
 from server.embedded import EmbeddedDatabase, open_embedded
 from server.embedded_auth import Credentials
@@ -100,7 +101,9 @@ def make_client(uri: str, *, embedded: bool = False, credentials: Credentials | 
     options: dict[str, Any] = credentials.client_options() if credentials is not None else {}
     if max_idle_ms is not None:  # None: PyMongo's default, keep idle connections for ever
         options["maxIdleTimeMS"] = max_idle_ms
-    return AsyncMongoClient(uri, **options, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
+    # DECIMAL_CODECS: the exact decimals the store wrote come back as ExactDecimal, printed back as sent
+    return AsyncMongoClient(uri, **options, tz_aware=False, type_registry=DECIMAL_CODECS,
+                            w=DURABLE_WRITES.document["w"], journal=True,
                             retryWrites=not embedded, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
                             connectTimeoutMS=EMBEDDED_CONNECT_TIMEOUT_MS if embedded else CONNECT_TIMEOUT_MS)
 
