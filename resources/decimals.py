@@ -48,3 +48,10 @@ def exact_number(value: Decimal) -> float:
     """A finite decimal read from another format (an HL7 v2 ``NM``, ASTM) with its digits: ``Decimal("1.50")``
     is kept as ``1.50``. ``str`` of a Decimal is always a JSON number (``1.50``, ``-0``, ``1.2E-7``)."""
     return json_number(str(value))
+
+
+def plain_text(value: ExactDecimal) -> str:
+    """The digits as sent, in plain notation for formats that take no exponent (an HL7 v2 ``NM``, a CDA ``PQ``
+    value as the CI-SIS examples write it): ``1.50`` -> ``1.50``, ``1.0E-3`` -> ``0.0010`` (the same two
+    significant digits), 25 digits kept, ``-0`` -> ``-0``."""
+    return format(Decimal(value.text), "f")
