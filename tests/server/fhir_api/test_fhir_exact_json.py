@@ -9,9 +9,15 @@ import uuid
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.support.access import auth_for
+from tests.support.sgl_server import SglProcess
 
 pytestmark = pytest.mark.db
 FHIR = {"Content-Type": "application/fhir+json"}
+JSON_NUMBER = st.from_regex(r"-?(0|[1-9][0-9]{0,27})(\.[0-9]{1,12})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
 EXACT = ["1.50", "0.0", "1.0E-3", "123456789012345678901234.5", "-0", "6.0221408E23"]
 
 
@@ -108,3 +114,26 @@ async def test_a_key_twice_inside_a_bundle_entry_refuses_the_whole_transaction(f
     assert (await _by_key(fhir, key)).json()["total"] == 0
     found = await fhir.get("Patient", params={"identifier": f"urn:oid:1.2.250.1.999.7.2|{patient}"})
     assert found.json()["total"] == 0
+
+
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(JSON_NUMBER, min_size=1, max_size=4))
+def test_any_json_number_is_read_back_with_the_same_text_or_refused(sgl_server: SglProcess,
+                                                                     numbers: list[str]) -> None:
+    """Through the real server and database: whatever JSON number a client sends comes back with the same
+    text from a read, or the create is refused (400) when the number is past what is read (1E400, 2**64)."""
+    components = ",".join('{"code":{"text":"c' + str(n) + '"},"valueQuantity":{"value":' + text + '}}'
+                          for n, text in enumerate(numbers))
+    body = ('{"resourceType":"Observation","status":"preliminary","code":{"text":"property"},"component":['
+            + components + ']}')
+    auth = auth_for(sgl_server.base, sgl_server.data_dir, "biologiste-responsable")
+    with httpx.Client(base_url=sgl_server.base + "/", auth=auth, timeout=60) as http:
+        created = http.post("Observation", content=body, headers=FHIR)
+        if created.status_code == 400:
+            assert "malformed JSON" in created.text
+            return
+        assert created.status_code == 201, created.text
+        read = http.get(f"Observation/{created.json()['id']}").content
+    for n, text in enumerate(numbers):
+        assert f'"c{n}"}},"valueQuantity":{{"value":{text}}}'.encode() in read, (text, read)
