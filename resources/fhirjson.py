@@ -63,7 +63,8 @@ class _Marked(dict[str, Any]):
 def loads(body: bytes | str, *, max_items: int = MAX_ITEMS) -> Any:
     """Parse a request body, turning a JSON syntax error, a body nested deeper than ``MAX_DEPTH`` or an array
     longer than ``max_items`` into a 400 that says what is wrong. Every request body is read here, so this is
-    the one place the shape is checked (a document import, read in bulk, passes its own ``max_items``)."""
+    the one place the shape is checked (a document import, read in bulk, passes its own ``max_items``), a key
+    twice is refused (``DuplicateKey``) and a decimal a float would change is kept (``ExactDecimal``)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -79,6 +80,8 @@ def loads(body: bytes | str, *, max_items: int = MAX_ITEMS) -> Any:
         return json.loads(body, object_pairs_hook=_unique_object, parse_float=json_number, parse_int=_integer)
     except _Repeated:
         raise _duplicate_key(body) from None
+    except (ValueError, RecursionError) as exc:  # what orjson read, this parser reads too: never a 500 though
+        raise InvalidInput(f"malformed JSON: {exc}") from exc
 
 
 def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
