@@ -115,26 +115,26 @@ def _duplicate_key(body: bytes | str) -> DuplicateKey:
         return marked
 
     data = json.loads(body, object_pairs_hook=mark)
-    path = _path_to_marked(data)
-    return DuplicateKey(f"the JSON body has the key {path.rsplit('.', 1)[-1]!r} twice in one object ({path}); "
+    path, key = _path_to_marked(data)
+    return DuplicateKey(f"the JSON body has the key {key!r} twice in one object ({path}); "
                         "which one is meant is ambiguous, nothing was stored", expression=path)
 
 
-def _path_to_marked(data: Any) -> str:
-    """The FHIRPath-like path (``Bundle.entry[1].resource.status``) of the repeated key, found in document
-    order without recursion."""
+def _path_to_marked(data: Any) -> tuple[str, str]:
+    """The FHIRPath-like path (``Bundle.entry[1].resource.status``) of the repeated key and the key, found in
+    document order without recursion."""
     root = data.get("resourceType") if isinstance(data, dict) else None
     stack: list[tuple[Any, str]] = [(data, root if isinstance(root, str) else "$this")]
     while stack:
         node, path = stack.pop()
         if isinstance(node, _Marked):
-            return f"{path}.{node.repeated}"
+            return f"{path}.{node.repeated}", node.repeated
         if isinstance(node, dict):
             stack.extend((v, f"{path}.{k}") for k, v in reversed(node.items()) if isinstance(v, (dict, list)))
         elif isinstance(node, list):
             stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node)))
                          if isinstance(v, (dict, list)))
-    return "$this"  # not reached: the first pass found a repeated key
+    return "$this", ""  # not reached: the first pass found a repeated key
 
 
 def _check_shape(data: Any, max_items: int) -> None:
