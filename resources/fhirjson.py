@@ -1,13 +1,26 @@
-"""FHIR JSON in and out: fast (orjson) and canonical, so that a content hash is stable."""
+"""FHIR JSON in and out: exact, fast (orjson) and canonical, so that a content hash is stable.
+
+Exact both ways. A decimal that a float would change (``1.50``, ``1.0E-3``, 25 digits, ``-0``) is read as an
+``ExactDecimal`` and written back with its digits as sent: FHIR says a decimal's precision is significant. An
+object with the same key twice is refused (400, naming the key's path), since last-one-wins would store what
+one reading of the sender's document does not say (RFC 8259: names SHOULD be unique).
+
+Reading is two passes: orjson checks the body as before (syntax, UTF-8, nesting, array length; its messages),
+then the standard library's C parser reads it again with hooks that see every object's pairs and every
+number's text. That second pass is what a body costs more than before (about 20 us for a lab Observation of
+1 kB, measured in ``docs/exact-json.md``); orjson alone cannot tell a duplicate key nor give a number's text.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
 import orjson
 
+from resources.decimals import ExactDecimal, json_number
 from resources.errors import InvalidInput
 
 MAX_DEPTH = 100
@@ -31,10 +44,27 @@ class TooLong(InvalidInput):
     issue_code = "too-long"
 
 
+class DuplicateKey(InvalidInput):
+    """A JSON object with the same key twice: 400, issue ``structure``, the expression names the key's path."""
+
+    issue_code = "structure"
+
+
+class _Repeated(Exception):
+    """Raised inside the parser at the first object holding a key twice (its path is found afterwards)."""
+
+
+class _Marked(dict[str, Any]):
+    """The object that holds a repeated key, marked so the path to it can be found in the parsed document."""
+
+    repeated = ""
+
+
 def loads(body: bytes | str, *, max_items: int = MAX_ITEMS) -> Any:
     """Parse a request body, turning a JSON syntax error, a body nested deeper than ``MAX_DEPTH`` or an array
     longer than ``max_items`` into a 400 that says what is wrong. Every request body is read here, so this is
-    the one place the shape is checked (a document import, read in bulk, passes its own ``max_items``)."""
+    the one place the shape is checked (a document import, read in bulk, passes its own ``max_items``), a key
+    twice is refused (``DuplicateKey``) and a decimal a float would change is kept (``ExactDecimal``)."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -44,7 +74,67 @@ def loads(body: bytes | str, *, max_items: int = MAX_ITEMS) -> Any:
     if isinstance(data, (dict, list)) and (body.count(b"[") + body.count(b"{") > MAX_DEPTH
                                            or body.count(b",") >= max_items):
         _check_shape(data, max_items)  # fewer openers cannot nest deeper, fewer commas list less: most stop here
-    return data
+    if not isinstance(data, (dict, list)):
+        return data
+    try:
+        return json.loads(body, object_pairs_hook=_unique_object, parse_float=json_number, parse_int=_integer)
+    except _Repeated:
+        raise _duplicate_key(body) from None
+    except (ValueError, RecursionError) as exc:  # what orjson read, this parser reads too: never a 500 though
+        raise InvalidInput(f"malformed JSON: {exc}") from exc
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Repeated
+    return obj
+
+
+_INT64_DIGITS = 19
+
+
+def _integer(text: str) -> int | float:
+    """A JSON integer: a plain int, except ``-0`` (an int has no sign for zero) and those past a 64-bit signed
+    integer (orjson reads up to 2**64 - 1; BSON stores signed 64 bits), kept as ``ExactDecimal``."""
+    if text == "-0" or (len(text) >= _INT64_DIGITS and not -2**63 <= int(text) < 2**63):
+        return ExactDecimal(text)
+    return int(text)
+
+
+def _duplicate_key(body: bytes | str) -> DuplicateKey:
+    """Read ``body`` again, marking the first object with a repeated key, and name the key by its path."""
+
+    def mark(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        obj = dict(pairs)
+        if len(obj) == len(pairs):
+            return obj
+        seen: set[str] = set()
+        marked = _Marked(obj)
+        marked.repeated = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        return marked
+
+    data = json.loads(body, object_pairs_hook=mark)
+    path, key = _path_to_marked(data)
+    return DuplicateKey(f"the JSON body has the key {key!r} twice in one object ({path}); "
+                        "which one is meant is ambiguous, nothing was stored", expression=path)
+
+
+def _path_to_marked(data: Any) -> tuple[str, str]:
+    """The FHIRPath-like path (``Bundle.entry[1].resource.status``) of the repeated key and the key, found in
+    document order without recursion."""
+    root = data.get("resourceType") if isinstance(data, dict) else None
+    stack: list[tuple[Any, str]] = [(data, root if isinstance(root, str) else "$this")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, _Marked):
+            return f"{path}.{node.repeated}", node.repeated
+        if isinstance(node, dict):
+            stack.extend((v, f"{path}.{k}") for k, v in reversed(node.items()) if isinstance(v, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in reversed(list(enumerate(node)))
+                         if isinstance(v, (dict, list)))
+    return "$this", ""  # not reached: the first pass found a repeated key
 
 
 def _check_shape(data: Any, max_items: int) -> None:
@@ -65,8 +155,16 @@ def _check_shape(data: Any, max_items: int) -> None:
     raise InvalidInput(f"the JSON body is nested deeper than the {MAX_DEPTH} levels this server accepts")
 
 
-def dumps(data: Any) -> bytes:
-    return orjson.dumps(data)
+def _verbatim(value: Any) -> orjson.Fragment:
+    """orjson's fallback for what it cannot print: an ``ExactDecimal`` goes out as the text it came in as."""
+    if isinstance(value, ExactDecimal):
+        return orjson.Fragment(value.text)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(data: Any, *, option: int = 0) -> bytes:
+    """orjson's output, with every ``ExactDecimal`` as sent (the fallback runs only when one is present)."""
+    return orjson.dumps(data, default=_verbatim, option=option)
 
 
 def content_hash(resource: dict[str, Any]) -> str:
@@ -75,7 +173,7 @@ def content_hash(resource: dict[str, Any]) -> str:
     body = {k: v for k, v in resource.items() if k not in ("meta", "id")}
     if meta:
         body["meta"] = meta
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(dumps(body, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def instant(moment: datetime) -> str:

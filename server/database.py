@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
 
 from resources.errors import Unavailable
+from resources.store.decimals import DECIMAL_CODECS
 from resources.store.mongo import MongoFhirStore
 from server.embedded import EmbeddedDatabase, open_embedded
 from server.embedded_auth import Credentials
@@ -110,7 +111,9 @@ def make_client(uri: str, *, embedded: bool = False, credentials: Credentials | 
         options["maxIdleTimeMS"] = max_idle_ms
     if embedded:
         options["serverMonitoringMode"] = EMBEDDED_MONITORING
-    return AsyncMongoClient(uri, **options, tz_aware=False, w=DURABLE_WRITES.document["w"], journal=True,
+    # DECIMAL_CODECS: the exact decimals the store wrote come back as ExactDecimal, printed back as sent
+    return AsyncMongoClient(uri, **options, tz_aware=False, type_registry=DECIMAL_CODECS,
+                            w=DURABLE_WRITES.document["w"], journal=True,
                             retryWrites=not embedded, serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
                             connectTimeoutMS=EMBEDDED_CONNECT_TIMEOUT_MS if embedded else CONNECT_TIMEOUT_MS)
 

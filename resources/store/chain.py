@@ -21,6 +21,8 @@ import orjson
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import PyMongoError
 
+from resources.fhirjson import dumps
+
 CHAINED = ("AuditEvent", "Provenance")
 LINKS = "audit_chain"
 HEAD = "audit_chain_head"
@@ -29,7 +31,7 @@ SEAL_BATCH = 1000
 
 
 def resource_digest(resource: dict[str, Any]) -> str:
-    return hashlib.sha256(orjson.dumps(resource, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    return hashlib.sha256(dumps(resource, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def next_chain(previous: str, digest: str) -> str:

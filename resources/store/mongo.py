@@ -41,6 +41,7 @@ from resources.search.query import Include, SearchRequest
 from resources.store.backfill import backfill_search_values
 from resources.store.base import HistoryPage, SearchPage, Stored, StoreSession
 from resources.store.chain import CHAINED, LINKS, new_link
+from resources.store.decimals import to_bson
 from resources.store.indexes import (
     UNIQUE_IDENTIFIERS,
     Engine,
@@ -199,7 +200,7 @@ class MongoFhirStore:
                   method: str = "PUT") -> dict[str, Any]:
         s, x, k = search_document(resource)
         k["_lastUpdated"] = sort_key(instant(lu), resource["id"])
-        doc = {"_id": resource["id"], "r": resource, "v": vid, "lu": lu, "h": digest, "s": s, "x": x, "k": k,
+        doc = {"_id": resource["id"], "r": to_bson(resource), "v": vid, "lu": lu, "h": digest, "s": s, "x": x, "k": k,
                "m": method}
         unique = unique_keys(resource)
         if unique:
@@ -212,7 +213,7 @@ class MongoFhirStore:
     @staticmethod
     def _history_document(stored: Stored) -> dict[str, Any]:
         return {"_id": f"{stored.id}/{stored.vid}", "i": stored.id, "v": stored.vid, "lu": stored.last_updated,
-                "k": _history_key(stored), "m": stored.method, "r": stored.resource}
+                "k": _history_key(stored), "m": stored.method, "r": to_bson(stored.resource)}
 
     async def _append_history(self, rtype: str, stored: Stored, session: StoreSession | None) -> None:
         await self.db[f"{rtype}_history"].insert_one(self._history_document(stored), session=session)

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote
 
+from resources.decimals import exact_number
 from server.analyzers.catalog_view import AnalysisEntry
 from server.analyzers.incoming import RESULT_ID_SYSTEM, IncomingResult, PatientHint, RefusedIncoming
 from terminology import UCUM_SYSTEM
@@ -57,7 +58,7 @@ def _number(text: str) -> int | float | None:
         return None
     if not value.is_finite():
         return None
-    return int(value) if value == value.to_integral_value() and "." not in text else float(value)
+    return int(value) if value == value.to_integral_value() and "." not in text else exact_number(value)
 
 
 def unit_problem(result: IncomingResult, analysis: AnalysisEntry) -> str:

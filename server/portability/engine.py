@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from pymongo.asynchronous.database import AsyncDatabase
 
+from resources.fhirjson import dumps
 from resources.search.date import now_utc
 from server.portability.jobs import JOBS, Job
 from server.portability.selection import Selection
@@ -83,7 +84,7 @@ class Exporter:
             if not selection.query(rtype):  # the whole type: walk the _id index (SecantusDB otherwise scans the
                 cursor = cursor.hint([("_id", 1)])  # collection and sorts it all in memory: 1.4 GB, then a timeout)
             async for doc in cursor:
-                handle.write(orjson.dumps(doc["r"]) + b"\n")
+                handle.write(dumps(doc["r"]) + b"\n")
                 state["last"], state["count"] = doc["_id"], state["count"] + 1
                 if state["count"] % self.every == 0:
                     await self._checkpoint(handle, state)

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from resources.errors import InvalidInput
+from resources.fhirjson import DOCUMENT_MAX_ITEMS, loads
 from resources.search.params import RESOURCE_TYPES
 from resources.store.mongo import MongoFhirStore
 
@@ -41,10 +42,11 @@ def _lines(rtype: str, path: Path) -> Iterator[dict[str, Any]]:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            try:
-                resource = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise InvalidInput(f"{path.name} line {number}: not JSON ({exc})") from exc
+            try:  # exact decimals kept, a repeated key refused, as for a body posted to the API
+                resource = loads(line, max_items=DOCUMENT_MAX_ITEMS)
+            except InvalidInput as exc:
+                raise InvalidInput(f"{path.name} line {number}: {exc}",
+                                   expression=exc.expression or None) from exc
             if not isinstance(resource, dict) or resource.get("resourceType") != rtype or not resource.get("id"):
                 raise InvalidInput(f"{path.name} line {number}: not a {rtype} with an id")
             yield resource

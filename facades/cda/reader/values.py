@@ -7,10 +7,12 @@ broken subcontractor document is refused with the spot to fix.
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from lxml import etree
 
+from resources.decimals import exact_number
 from resources.errors import InvalidInput
 
 HL7 = "urn:hl7-org:v3"
@@ -77,10 +79,15 @@ def system_url(oid: str | None) -> str | None:
 
 
 def decimal(value: str | None, node: etree._Element) -> float:
+    """A ``REAL``/``PQ`` value with its digits (``1.50`` stays ``1.50``, FHIR decimal precision); ``NaN`` and
+    ``INF`` are not numbers a result can have."""
     try:
-        return float(value or "")
-    except ValueError:
+        number = Decimal(value or "")
+    except InvalidOperation:
         raise InvalidInput(f"{value!r} is not a number", expression=where(node)) from None
+    if not number.is_finite():
+        raise InvalidInput(f"{value!r} is not a number", expression=where(node))
+    return exact_number(number)
 
 
 def concept(node: etree._Element | None, narrative: dict[str, str]) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from lxml import etree
 
 from facades.cda.writer.cdaxml import LOINC, UCUM_URL, code_el, coding_of, sub, system_oid, templates, ts
 from resources.codes import LOINC_SYSTEM
+from resources.decimals import ExactDecimal, plain_text
 from resources.errors import InvalidInput
 
 INTERPRETATION_SYSTEM = "2.16.840.1.113883.5.83"
@@ -49,6 +50,10 @@ class Row:
 
 
 def _number(value: Any) -> str:
+    """A result's digits: as sent for a decimal read with its precision (``1.50`` stays ``1.50``), else the
+    float without the zeros Python's fixed notation adds."""
+    if isinstance(value, ExactDecimal):
+        return plain_text(value)
     return format(value, "f").rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
 
 

@@ -31,6 +31,7 @@ from facades.hl7v2.errors import (
 from facades.hl7v2.message import Hl7Message, Segment
 from facades.hl7v2.orders.values import LOCAL_TIME, fhir_datetime
 from facades.hl7v2.results.values import CODE_SYSTEMS, Coding, TypedValue, codings_of, typed_value
+from resources.decimals import exact_number
 
 UCUM = CODE_SYSTEMS["UCUM"]
 STATUSES = {"F": "final", "C": "corrected", "P": "preliminary", "R": "preliminary", "S": "preliminary",
@@ -80,8 +81,9 @@ def _coding(coding: Coding) -> dict[str, Any]:
 
 
 def _number(text: str) -> int | float:
+    """An ``NM`` with its digits: ``72.50`` stays ``72.50`` (``ExactDecimal``), ``72.5`` a plain float."""
     value = Decimal(text)
-    return int(value) if "." not in text else float(value)
+    return int(value) if "." not in text else exact_number(value)
 
 
 def _quantity(text: str, obx: Segment) -> dict[str, Any]:

@@ -345,3 +345,12 @@ async def test_a_placeholder_filled_after_the_ingest_read_it_is_not_overwritten(
     [produced] = report.produced
     assert produced != f"Observation/{placeholder['id']}"
     assert (await fhir.get(produced)).json()["valueQuantity"]["value"] == 4.85
+
+
+async def test_an_obx_value_keeps_its_trailing_zero(mllp, fhir) -> None:
+    """OBX-5 ``1.50`` is built into the Observation in Python (this path never goes through FHIR JSON); it is
+    stored and served as ``1.50``, as the analyzer sent it, not ``1.5``."""
+    tube = await new_tube(fhir, ("GLY",))
+    assert (await mllp.send(oru(tube.accession, glu("1.50")))).segment("MSA").get(1) == "AA"
+    answer = await fhir.get("Observation", params={"specimen": f"Specimen/{tube.specimen_id}"})
+    assert b'"valueQuantity":{"value":1.50,' in answer.content

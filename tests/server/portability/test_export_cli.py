@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 import pytest
 
-from resources.fhirjson import content_hash
+from resources.fhirjson import content_hash, dumps, loads
 from server.database import open_database
 from server.settings import Settings
 from tests.support.export_store import fill
@@ -175,3 +175,41 @@ def test_the_server_resumes_an_export_it_left_in_progress_SGL_PORT_01(source: Pa
     assert len(lines) == len({r["id"] for r in lines}) == 3 * PATIENTS
     manifest = orjson.loads((Path(job.directory) / "manifest.json").read_bytes())
     assert manifest["output"] == [{"type": "Observation", "url": "Observation.ndjson", "count": 3 * PATIENTS}]
+
+
+EXACT_OBSERVATION = (b'{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org",'
+                     b'"code":"2345-7"}]},"valueQuantity":{"value":1.50,"unit":"g/L","system":'
+                     b'"http://unitsofmeasure.org","code":"g/L"},"component":[{"code":{"text":"a"},"valueQuantity":'
+                     b'{"value":1.0E-3}},{"code":{"text":"b"},"valueQuantity":{"value":123456789012345678901234.5}},'
+                     b'{"code":{"text":"c"},"valueQuantity":{"value":-0}}]}')
+EXACT_TEXTS = (b'"value":1.50,', b'"value":1.0E-3}', b'"value":123456789012345678901234.5}', b'"value":-0}')
+
+
+@pytest.mark.req("SGL.PORT.01")
+def test_export_and_import_keep_the_digits_of_decimals_SGL_PORT_01(tmp_path: Path) -> None:
+    """A lab result stored as ``1.50`` (and ``1.0E-3``, 25 digits, ``-0``) is exported with those digits, and
+    the import stores them as they are: the same content hash on both sides."""
+    source, target, out = tmp_path / "source", tmp_path / "target", tmp_path / "export"
+
+    async def store_one() -> str:
+        database = await open_database(Settings(data_dir=source))
+        try:
+            return (await database.store.create(loads(EXACT_OBSERVATION))).id
+        finally:
+            await database.close()
+
+    oid = asyncio.run(store_one())
+    assert sgl("export", str(out), "--data-dir", str(source)).returncode == 0
+    [line] = (out / "Observation.ndjson").read_bytes().splitlines()
+    assert all(text in line for text in EXACT_TEXTS), line
+    assert sgl("import", str(out), "--data-dir", str(target)).returncode == 0
+
+    async def read_back() -> bytes:
+        database = await open_database(Settings(data_dir=target))
+        try:
+            return dumps((await database.store.read("Observation", oid)).resource)
+        finally:
+            await database.close()
+
+    assert all(text in asyncio.run(read_back()) for text in EXACT_TEXTS)
+    assert asyncio.run(_hashes(target, ("Observation",))) == asyncio.run(_hashes(source, ("Observation",)))

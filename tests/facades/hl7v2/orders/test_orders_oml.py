@@ -6,6 +6,7 @@ import pytest
 
 from facades.hl7v2 import ErrorLocation, Hl7ContentError, Hl7ParseError, parse
 from facades.hl7v2.orders import fhir_datetime, read_oml_o21
+from resources.fhirjson import dumps
 from tests.support.oml_samples import oml
 
 
@@ -106,6 +107,13 @@ def test_the_prescriber_s_obx_are_observations_of_the_order_with_their_type_unit
     assert treatment["code"]["coding"] == [{"system": "urn:opensgl:hl7-coding-system:L", "code": "TRT",
                                             "display": "Traitement en cours"}]
     assert fasting["valueQuantity"] == {"value": 12, "unit": "h", "comparator": ">"}
+
+
+def test_a_prescriber_s_nm_keeps_its_digits() -> None:
+    """A weight sent as ``72.50`` is kept as ``72.50`` (FHIR decimal precision), not ``72.5``."""
+    text = _with_clinical("OBX|1|NM|29463-7^Poids corporel^LN||72.50|kg^kilogramme^UCUM|||||F\r")
+    [weight] = read_oml_o21(parse(text)).orders[0].clinical
+    assert dumps(weight["valueQuantity"]).startswith(b'{"value":72.50,')
 
 
 @pytest.mark.parametrize(("obx", "where", "code"), [
