@@ -40,16 +40,15 @@ On MongoDB the heartbeat is also how a failover is noticed, hence not longer."""
 EMBEDDED_CONNECT_TIMEOUT_MS = 60_000
 """The same for the embedded database, which has no failover to notice: one process on loopback, whose death is
 seen at once (connection refused or reset). A streamed heartbeat waits this plus its 10 s period, so at 10 s a
-SecantusDB that answered nothing for 20 s (a loaded CI machine, a long fsync) failed every statement in flight
-with ``_OperationCancelled``, although each would have finished: two test errors in a full run, and reproduced
-by stopping the database process for 25 s (tests/server/test_database_stall.py).
+SecantusDB that answers nothing for 20 s (a starved machine, a long fsync) fails every statement in flight with
+``_OperationCancelled``, although each would have finished: reproduced by stopping the database process for 25 s
+(tests/server/test_database_stall.py).
 
-And the driver polls it (``EMBEDDED_MONITORING``) rather than streaming: in the streaming protocol the database
-holds each heartbeat reply for 10 s in a loop of its own, and SecantusDB counts that wait in nominal 0.25 s slices
-of a poll, not in elapsed time (read in its ``server.py``), so a starved database may answer a heartbeat well after
-its budget. That is the likely cause, not one watched directly, of the one ``_OperationCancelled`` a full test run
-on a heavily loaded machine still had with the 60 s timeout. A polled ``hello`` is answered at once, every 10 s,
-a cost nobody measures on loopback."""
+And the driver polls it (``EMBEDDED_MONITORING``) rather than streaming. Reproduced: a client whose event loop
+was blocked for 320 s (a test process running synchronous CLI tests back to back; SecantusDB closes a connection
+idle for 300 s) failed its next statement with ``_OperationCancelled`` with streamed heartbeats, whatever the
+timeout, and not with polled ones (blocks of up to 130 s passed both ways). A polled ``hello`` is answered at
+once, every 10 s, a cost nobody measures on loopback."""
 EMBEDDED_MONITORING = "poll"
 MAX_IDLE_TIME_MS = 240_000
 """A pooled connection idle longer than this is dropped by the driver before use. SecantusDB closes a client
