@@ -55,3 +55,9 @@ def plain_text(value: ExactDecimal) -> str:
     value as the CI-SIS examples write it): ``1.50`` -> ``1.50``, ``1.0E-3`` -> ``0.0010`` (the same two
     significant digits), 25 digits kept, ``-0`` -> ``-0``."""
     return format(Decimal(value.text), "f")
+
+
+def number_text(value: Any) -> str:
+    """A number for a text format without exponents (HL7 v2 ``NM``, a report row): an ``ExactDecimal``'s digits as
+    sent (``plain_text``), any other value as ``str`` prints it."""
+    return plain_text(value) if isinstance(value, ExactDecimal) else str(value)

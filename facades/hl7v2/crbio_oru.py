@@ -22,7 +22,7 @@ from facades.hl7v2.message import Field, Hl7Message, Segment
 from facades.hl7v2.outbound import OruParties, outbound_msh
 from facades.hl7v2.pid import build_pid
 from facades.hl7v2.timestamps import from_fhir
-from resources.decimals import ExactDecimal, plain_text
+from resources.decimals import number_text
 
 EVENTS = {"publish": ("NW", "F"), "replace": ("RO", "C"), "delete": ("CA", "D")}
 CRBIO_TYPE = ("11502-2", "CR d'examens biologiques", "LN")
@@ -72,11 +72,6 @@ def _coding(observation: Mapping[str, Any]) -> tuple[str, str, str]:
             "LN" if loinc.get("system") == LOINC_SYSTEM else "L")
 
 
-def _nm(value: Any) -> str:
-    """An ``NM`` value: a decimal read with its precision keeps its digits (``1.50``), in plain notation."""
-    return plain_text(value) if isinstance(value, ExactDecimal) else str(value)
-
-
 def _result(set_id: int, observation: Mapping[str, Any], status: str) -> Segment:
     obx = Segment("OBX")
     obx.set(1, str(set_id))
@@ -84,7 +79,7 @@ def _result(set_id: int, observation: Mapping[str, Any], status: str) -> Segment
     obx.set(3, Field.of(*_coding(observation)))
     if quantity is not None:
         obx.set(2, "NM")
-        obx.set(5, _nm(quantity.get("value", "")))
+        obx.set(5, number_text(quantity.get("value", "")))
         unit = str(quantity.get("code") or quantity.get("unit") or "")
         obx.set(6, Field.of(unit, unit, "UCUM" if quantity.get("system") == UCUM_SYSTEM else "L"))
     else:
@@ -96,7 +91,7 @@ def _result(set_id: int, observation: Mapping[str, Any], status: str) -> Segment
     ranges = observation.get("referenceRange") or []
     if ranges:
         low, high = (ranges[0].get("low") or {}).get("value"), (ranges[0].get("high") or {}).get("value")
-        obx.set(7, ranges[0].get("text") or "-".join(_nm(v) for v in (low, high) if v is not None))
+        obx.set(7, ranges[0].get("text") or "-".join(number_text(v) for v in (low, high) if v is not None))
     flags = [c.get("code") for i in observation.get("interpretation", ()) for c in i.get("coding", ())]
     if flags and flags[0]:
         obx.set(8, str(flags[0]))
