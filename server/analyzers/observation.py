@@ -39,6 +39,13 @@ LAB_CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/obs
                             "code": "laboratory", "display": "Laboratory"}]}
 
 
+def is_laboratory(observation: dict[str, Any]) -> bool:
+    """True for a laboratory result (``LAB_CATEGORY`` among its categories), the only kind the bench validates."""
+    lab = LAB_CATEGORY["coding"][0]
+    return any(c.get("system") == lab["system"] and c.get("code") == lab["code"]
+               for category in observation.get("category", ()) for c in category.get("coding", ()))
+
+
 @dataclass(frozen=True)
 class Match:
     """What was found for a result; ``problem`` (a reason code) and ``detail`` when it is unmatched."""

@@ -8,8 +8,10 @@
 ``note-audience`` = ``professional`` marks the note as a comment for health professionals only: a lab that makes
 a patient and a professional CR-Bio leaves it out of the patient's (SGL.DOC.02).
 
-Roles: technicien, biologiste. Each result must be ``preliminary``, not yet technically validated,
-with a value (else ``VAL-02``). Flags and the delta check are recomputed from the stored value, the
+Roles: technicien, biologiste. Each result must be a laboratory result (category ``laboratory``, as the
+analyzer facades and the bench write it; else ``VAL-17``: the clinical information a prescriber sends with an
+order may be ``preliminary`` too, and is not the technician's to validate), ``preliminary``, not yet technically
+validated, with a value (else ``VAL-02``). Flags and the delta check are recomputed from the stored value, the
 result is tagged ``technical``, the order's DiagnosticReport is created or updated (status
 ``partial``/``preliminary``), and a Provenance ``technical-validation`` names the caller — all in one
 transaction. Then, if ``SGL_AUTOVERIFICATION`` is on, autoverify.py runs on each touched report.
@@ -28,6 +30,7 @@ from resources.errors import InvalidInput, RuleViolation
 from resources.interactions import WriteRule
 from resources.store.base import FhirStore
 from server.access.caller import Caller
+from server.analyzers.observation import is_laboratory
 from server.deps import CallerDep, CatalogueDep, SettingsDep, StoreDep, WriteRuleDep
 from server.responses import fhir_response
 from server.stored_catalog import CatalogRepository
@@ -69,6 +72,10 @@ async def _prepared(store: FhirStore, catalogue: CatalogRepository, rid: str, no
     """The result as it will be stored, or the reason it cannot be validated."""
     observation = (await store.read("Observation", rid)).resource or {}
     where = f"Observation/{rid}"
+    if not is_laboratory(observation):
+        raise RuleViolation("VAL-17", f"{where} is not a laboratory result (category laboratory): the clinical "
+                            "information sent with an order, or any other observation, is not technically "
+                            "validated", expression="Observation.category")
     if observation.get("status") != "preliminary" or has_step(observation, TECHNICAL):
         state = "already technically validated" if has_step(observation, TECHNICAL) else observation.get("status")
         raise RuleViolation("VAL-07", f"{where} is {state}: only a preliminary result awaiting technical validation "

@@ -65,11 +65,11 @@ class Lab:
 
     async def result(self, patient: str, request: str, code: str, value: float | dict[str, Any] | None, *,
                      when: str = "2026-11-20T08:00:00+01:00", status: str = "preliminary",
-                     unit: str | None = None) -> str:
+                     unit: str | None = None, category: str = "laboratory") -> str:
         body: dict[str, Any] = {
             "resourceType": "Observation", "status": status,
             "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
-                                      "code": "laboratory"}]}],
+                                      "code": category}]}],
             "code": {"coding": [{"system": CATALOG, "code": code}]},
             "subject": {"reference": f"Patient/{patient}"}, "basedOn": [{"reference": f"ServiceRequest/{request}"}],
             "effectiveDateTime": when,

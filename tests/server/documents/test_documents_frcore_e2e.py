@@ -147,6 +147,8 @@ async def _results(http: httpx.AsyncClient, pid: str, requester: str) -> list[st
     for code, value, unit in (("NA", 140, "mmol/L"), ("K", 4.2, "mmol/L")):
         ids.append(await _created(http, {
             "resourceType": "Observation", "status": "preliminary", "subject": subject,
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                      "code": "laboratory"}]}],
             "code": {"coding": [{"system": CATALOG, "code": code}]},
             "basedOn": [{"reference": f"ServiceRequest/{order}"}], "specimen": {"reference": f"Specimen/{specimen}"},
             "effectiveDateTime": "2026-11-20T07:45:00+01:00",

@@ -6,8 +6,13 @@ import asyncio
 
 import pytest
 
+from facades.hl7v2 import MllpClient
+from server.database import Database
 from server.worklist_events import snapshot
 from tests.support.access import caller_id
+from tests.support.oml_samples import oml
+from tests.support.orders_lab import ensure_catalogue, unique
+from tests.support.sgl_server import SglProcess
 from tests.support.validation_lab import STEP, Lab, issue, parameters, steps
 
 pytestmark = pytest.mark.db
@@ -151,3 +156,33 @@ async def test_bench_search_and_live_count_leave_out_technically_validated_resul
     assert "_tag%3Anot" in page_two or "_tag:not" in page_two
     counted = (await lab.client.get("Observation", params={**BENCH, "_summary": "count"})).json()["total"]
     assert (await snapshot(lab.store))["counts"]["received"] == counted == before - 2
+
+
+async def test_clinical_information_sent_by_the_prescriber_is_refused_and_nothing_written(
+        lab: Lab, sgl_server: SglProcess, sgl_db: Database) -> None:
+    """Session 7's probe: only the results the technician validates (category laboratory: from an analyzer or
+    entered at the bench) are accepted. A hospital EHR sends a creatinine measured elsewhere under the OBR of an
+    OML as P (preliminary); it is stored as sent, without that category, and was refused for the wrong reason
+    (VAL-06, "must belong to an order"). Posted over FHIR with the order in ``basedOn`` and category
+    ``vital-signs``, a preliminary value was accepted (200), tagged ``technical`` and put on a report."""
+    await ensure_catalogue(sgl_db)
+    placer, specimen = unique("PL"), unique("S")
+    clinical = "OBX|1|NM|14682-9^Creatinine anterieure^LN||95|umol/L^umol/L^UCUM|||||P\r"
+    text = oml(unique("CTRL"), unique("OML"), [(placer, "GLY", specimen)]).replace(
+        f"SPM|1|{specimen}", f"{clinical}SPM|1|{specimen}", 1)
+    async with MllpClient("127.0.0.1", sgl_server.mllp_port, read_timeout=30) as client:
+        ack = await client.send(text)
+    assert ack.segment("MSA").get(1) == "AA"  # type: ignore[union-attr]
+    [request] = (await lab.client.get("ServiceRequest", params={"identifier": placer})).json()["entry"]
+    [reference] = [ref["reference"] for ref in request["resource"]["supportingInfo"]]
+    patient = await lab.patient()
+    [order] = await lab.order(patient)
+    posted = await lab.result(patient, order, "NA", 140, category="vital-signs")
+    for rid in (reference.split("/")[1], posted):
+        answer = await lab.validate(rid)
+        assert answer.status_code == 422, answer.text
+        assert "VAL-17" in issue(answer)["diagnostics"] and "laboratory" in issue(answer)["diagnostics"]
+        assert issue(answer)["expression"] == ["Observation.category"]
+        assert (await lab.read("Observation", rid))["meta"]["versionId"] == "1"
+        assert (await lab.client.get("DiagnosticReport", params={"result": f"Observation/{rid}"})).json().get(
+            "entry") is None
