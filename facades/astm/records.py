@@ -3,7 +3,8 @@
 Field numbers follow CLSI LIS2-A2, counting the record type as field 1 (``R.4`` is the value).
 Errors name the record type, its line in the message (1-based, one record per line) and the field.
 An R record that cannot be read does not refuse the message: it lands in ``Message.refused`` with
-its reason and text, and the other records are read on (the host keeps it on its worklist).
+its reason and text, and the other records are read on (the host keeps it on its worklist); so does an R
+record with an empty value (R.4) and a final or corrected status (R.9 F or C).
 """
 
 from __future__ import annotations
@@ -122,6 +123,11 @@ def _units(raw: _Raw, d: Delimiters) -> str:
     return d.component.join(raw.comps(5))
 
 
+FINAL_STATUSES = frozenset({"F", "C"})
+"""R.9 values (LIS2-A2: final, correction) that say the result is complete, so an empty R.4 is refused: stored,
+it would look like a value still to come (X says the test cannot be done and is kept, with its reason)."""
+
+
 def _result(raw: _Raw, d: Delimiters) -> Result:
     test = _test_id(raw.comps(3))
     if not (test.local_code or test.universal_id or test.extra and test.extra[0]):
@@ -130,10 +136,14 @@ def _result(raw: _Raw, d: Delimiters) -> Result:
     if len(values) > 1:  # a result is one value: reading the first repetition would drop the others after an ACK
         raise raw.error(f"the data value (R.4) holds {len(values)} repeats; send one R record per value", 4)
     value = raw.comps(4) or ("",)
+    status = raw.text(9)
+    if not values and status.strip().upper() in FINAL_STATUSES:
+        raise raw.error(f"the data value (R.4) is empty while the result status (R.9) {status} says the result is "
+                        "complete: a result without a value is not stored (send X when it cannot be done)", 4)
     flags = [rep[0] for rep in raw.fields[6] if rep and rep[0]] if len(raw.fields) > 6 else []
     return Result(test=test, value=value[0], value_extra=value[1:], units=_units(raw, d),
                   reference_range=raw.text(6),
-                  abnormal_flags=d.repeat.join(flags), status=raw.text(9), operator=raw.text(11),
+                  abnormal_flags=d.repeat.join(flags), status=status, operator=raw.text(11),
                   started_at=raw.stamp(12), completed_at=raw.stamp(13), instrument=raw.text(14))
 
 

@@ -15,6 +15,7 @@ is returned in ``refused`` with its reason and location, and the others are read
 The test code is OBX-3.1, or OBX-3.4 (the alternate identifier) when 3.1 is empty, as many
 instruments send it (``test_code="primary"`` or ``"alternate"`` pins one). OBX-4 tells apart repeated
 OBX-3; when it is empty, the n-th repeat (n >= 2) of a test code on one tube is told apart as ``#n``.
+OBX-11 ``F`` / ``C`` with an empty OBX-5 (a final result without a value) is refused at OBX-5.
 OBX-11 ``W`` (post the original as wrong: sent for the wrong patient) and ``D`` (delete the result) are refused
 with their reason, never applied silently: a W carrying the same value as the stored result used to be taken for a
 resend and ACKed AA, the wrong result left in place; on the worklist a person decides.
@@ -48,6 +49,9 @@ TestCodeComponent = Literal["auto", "primary", "alternate"]
 _POWER_OF_TEN_UNIT = re.compile(r"^\d+$")
 WITHDRAWING_STATUSES = {"W": "post the original result as wrong", "D": "delete the result"}
 """OBX-11 values (HL7 table 0085) that take a result back rather than give one."""
+FINAL_STATUSES = {"F": "final", "C": "corrected"}
+"""OBX-11 values that say the result is complete: one without an OBX-5 is refused, since storing it would make
+a result with no value look awaited (a flag or an NTE remark is not a value; X says no result can be had)."""
 
 
 @dataclass
@@ -130,6 +134,10 @@ def _result(message: Hl7Message, obx: Segment, ctx: _Context, zone: tzinfo, choi
                             replace(loc, field=11), code=TABLE_VALUE_NOT_FOUND)
     field5 = obx.field(5)
     typed = typed_value(obx.get("2").strip().upper(), field5, replace(loc, field=5), zone=zone)
+    if field5.is_empty and status in FINAL_STATUSES:
+        raise Hl7ParseError(f"OBX-5 is empty while OBX-11 {status} says the result is {FINAL_STATUSES[status]}: "
+                            "a result without a value is not stored (send X when no result can be obtained)",
+                            replace(loc, field=5), code=REQUIRED_FIELD_MISSING)
     obr_time = ctx.obr.get("7") if ctx.obr is not None else ""
     coding = next((c for c in codings_of(obx.field(3)) if c.code == code), None)
     return LabResult(

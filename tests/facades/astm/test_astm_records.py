@@ -164,6 +164,7 @@ def test_query_round_trips() -> None:
     ("H|\\^&\rP|1|PAT-9\rO|1|S1\rR|1|^^^GLU|5|||||||||2026-11-26\rR|2|^^^UREE|0.3\rL|1\r", 4, "R.13: timestamp"),
     ("H|\\^&\rP|1|PAT-9\rO|1|S1\rR|1|^^^GLU|5||||||||20261332\rR|2|^^^UREE|0.3\rL|1\r", 4, "R.12"),
     ("H|\\^&\rP|1|PAT-9\rO|1|S1\rR|1||5\rR|2|^^^UREE|0.3\rL|1\r", 4, "test ID is empty"),
+    ("H|\\^&\rP|1|PAT-9\rO|1|S1\rR|1|^^^GLU||g/L||H||F\rR|2|^^^UREE|0.3\rL|1\r", 4, "R.9) F says the result"),
 ])
 def test_an_unreadable_r_record_is_set_aside_and_the_others_are_read(text: str, line: int, words: str) -> None:
     message = parse_message(text)

@@ -76,3 +76,44 @@ async def test_astm_comments_and_a_value_with_components_are_stored_whole(sgl_se
                                       {"authorString": "HEM1", "text": "Platelet clumps suspected"}]
     assert by_code["HBS"]["valueString"] == "Negative^0.52" and instrument(by_code["HBS"])["value"] == "Negative^0.52"
     assert "note" not in by_code["HBS"]
+
+
+async def test_a_final_result_without_a_value_is_refused_at_its_value(mllp: MllpClient,
+                                                                     fhir: httpx.AsyncClient) -> None:
+    """Session 7's probe: an OBX with OBX-5 empty and OBX-11 F (an ASTM R with R.4 empty and R.9 F) was stored
+    as a result without a value and acknowledged, as if the value were still to come. A final result without
+    a value is refused like the other unreadable results (AE, ERR at OBX-5, worklist), even with a flag or an
+    NTE remark (neither is a value); status X (no result can be obtained) is still stored with its reason."""
+    tube = await new_tube(fhir)
+    message = (f"MSH|^~\\&|BIO1|LABO|OPENSGL|LABO|20261126081500+0100||ORU^R01^ORU_R01|{uuid.uuid4().hex[:12]}|"
+               "P|2.5|||NE|AL||UNICODE UTF-8\r"
+               f"PID|1||IPP-P3^^^HOSP^PI||MARTIN^CLAIRE\rOBR|1|PL-3|{tube.accession}^LAB|GLY^Glycémie\r"
+               "OBX|1|NM|GLU^Glucose||1.02|g/L|0.70-1.10|N|||F|||||||BIO1|20261126081200+0100\r"
+               "OBX|2|NM|GLUM^Glucose mmol||||3.9-6.1|A|||F|||||||BIO1|20261126081200+0100\r"
+               "NTE|1|I|Volume insuffisant\r"
+               "OBX|3|NM|UREA^Urée||||||||X|||||||BIO1|20261126081200+0100\r")
+    with pytest.raises(NackReceived) as nack:
+        await mllp.send(message)
+    [err, not_ordered] = nack.value.ack.segments("ERR")  # UREA is not ordered on the tube: stored, worklist, W
+    assert nack.value.acknowledgment_code == "AE" and not_ordered.get("2.1") == "OBX" and not_ordered.get("2.2") == "3"
+    assert (err.get("2.1"), err.get("2.2"), err.get("2.3"), err.get("3.1")) == ("OBX", "2", "5", "101")
+    assert "OBX-11 F" in err.get(8)
+    by_code = await stored(fhir, tube.specimen_id)
+    assert set(by_code) == {"GLU", "UREA"} and by_code["UREA"]["dataAbsentReason"]["coding"][0]["code"] == "error"
+    received = [r for task in await worklist(fhir, tube.accession) for r in task_inputs(task).get("received", ())]
+    assert any(r.startswith("OBX|2|NM|GLUM") for r in received)
+
+
+async def test_an_astm_final_result_without_a_value_is_refused(sgl_server: SglProcess,
+                                                               fhir: httpx.AsyncClient) -> None:
+    """The ASTM twin of the above: R.4 empty with R.9 F was stored valueless; now the R record is refused (the
+    others stored, the message ACKed: ASTM has no AE) and put on the worklist with its text."""
+    astm_tube = await new_tube(fhir, ("NFS",))
+    text = ("H|\\^&|||HEM1^2.1.0|||||OpenSGL||P|LIS2-A2|20261126081500\r"
+            f"P|1||PAT-P3||MARTIN^CLAIRE\rO|1|{astm_tube.accession}||^^^WBC\\^^^RBC|R\r"
+            "R|1|^^^WBC|6.42|10*9/L|4-10|N||F||||20261126081200\r"
+            "R|2|^^^RBC||10*12/L|4.2-5.4|||F||||20261126081200\rL|1|N\r")
+    await send_message("127.0.0.1", sgl_server.astm_port, text)  # the others stored, ACK
+    assert set(await stored(fhir, astm_tube.specimen_id)) == {"WBC"}
+    [task] = await worklist(fhir, astm_tube.accession)
+    assert any(r.startswith("R|2|^^^RBC") for r in task_inputs(task)["received"])

@@ -64,6 +64,8 @@ def test_oru_with_spm_after_its_observations_uses_that_specimen() -> None:
     ("OBX|1|NM|||1|g/L", "OBX[1]-3", "OBX-3"),
     ("OBX|1|NM|GLU||1|g/L||||||||2026-11-26", "OBX[1]-14", "date/time"),
     ("OBX|1|SN|GLU||<^x", "OBX[1]-5", "structured numeric"),
+    ("OBX|1|NM|GLU|||g/L||H|||F", "OBX[1]-5", "OBX-11 F says the result is final"),
+    ("OBX|1|CWE|GERME||||||||C", "OBX[1]-5", "OBX-11 C says the result is corrected"),
 ])
 def test_malformed_observation_is_refused_alone_naming_its_field(segment: str, expression: str, words: str) -> None:
     text = ("MSH|^~\\&|BIO1|L|SGL|L|20261126||ORU^R01|M4|P|2.5\rOBR|1||ACC\r" + segment + "\r"
