@@ -4,6 +4,11 @@ The ACK answers the sender with sender and receiver swapped, MSH-9 ``ACK^<event>
 MSH-10, MSH-11/12 (and MSH-17/18) echoed, MSA-2 = the received MSH-10, and one ERR per error:
 ERR-2 the location (ERL), ERR-3 the table 0357 code, ERR-4 the severity, ERR-8 the user message.
 A message whose MSH cannot be read still gets an ACK, built from whatever header is readable.
+
+An acknowledgment that arrives (MSH-9 ``ACK``: an interface engine acknowledging what it believes we sent, or
+echoing ours) is never answered (``is_acknowledgment``): the HL7 v2 control chapter has every message
+acknowledged except the acknowledgments themselves, because answering an ACK with an ACK can make two engines
+trade ACKs forever.
 """
 
 from __future__ import annotations
@@ -94,3 +99,10 @@ def _ack(msh: Segment | None, enc: EncodingChars, code: AckCode, errors: Sequenc
     if errors and code != "AA":
         msa.set(3, errors[0].message[:MSA3_MAX])
     return Hl7Message([header, msa, *(e.segment(enc) for e in errors)], enc)
+
+
+def is_acknowledgment(message: Hl7Message) -> bool:
+    """True for an ACK message (MSH-9.1 ``ACK``), which the MLLP server journals through its handler but
+    does not answer: in HL7 v2 (chapter 2, acknowledgment rules) acknowledgments are the one kind of message
+    that is not itself acknowledged, since an ACK for an ACK invites an endless exchange between two engines."""
+    return message.msh.get("9.1").strip().upper() == "ACK"

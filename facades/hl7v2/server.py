@@ -1,5 +1,8 @@
 """The MLLP server: receive HL7 v2 messages over TCP and answer each with AA, AE or AR.
 
+Except an acknowledgment (MSH-9 ``ACK``): it goes to the handler like any message (to be journaled) and gets no
+answer, whatever the handler decided, since HL7 v2 does not acknowledge acknowledgments (``ack.is_acknowledgment``).
+
 Messages from one connection are handled one after the other, in order. The ACK of a message is
 written only after the handler returned, because the handler stores the raw message durably first
 ("acknowledge only what is durable"). What a failure is answered (AE or AR, ERR code and location)
@@ -26,7 +29,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
-from facades.hl7v2.ack import build_ack, build_ack_for_unreadable
+from facades.hl7v2.ack import build_ack, build_ack_for_unreadable, is_acknowledgment
 from facades.hl7v2.errors import FrameTooLarge, Hl7ParseError
 from facades.hl7v2.message import Hl7Message
 from facades.hl7v2.mllp import DEFAULT_MAX_SIZE, MllpDecoder, encode_frame
@@ -86,6 +89,8 @@ class MllpServer:
         self._ids = itertools.count(1)
         self._closing = False
         self.acks: dict[str, int] = {"AA": 0, "AE": 0, "AR": 0}
+        self.unanswered = 0
+        """Acknowledgments received, handed to the handler (the journal) and not answered."""
 
     @property
     def host(self) -> str:
@@ -174,8 +179,10 @@ class MllpServer:
                     break
                 conn.busy = True
                 for item in decoder.feed(chunk):
-                    writer.write(encode_frame(await self._safe_answer(item, conn, conn_id)))
-                    await writer.drain()
+                    answer = await self._safe_answer(item, conn, conn_id)
+                    if answer is not None:  # None: an acknowledgment, never answered (ack.is_acknowledgment)
+                        writer.write(encode_frame(answer))
+                        await writer.drain()
                 conn.busy = False
             else:
                 reason = "server stopping"
@@ -194,7 +201,7 @@ class MllpServer:
             log.info("MLLP connection %d from %s closed (%s) after %d messages",
                      conn_id, conn.peer, reason, conn.messages)
 
-    async def _safe_answer(self, item: bytes | FrameTooLarge, conn: _Connection, conn_id: int) -> bytes:
+    async def _safe_answer(self, item: bytes | FrameTooLarge, conn: _Connection, conn_id: int) -> bytes | None:
         """``_answer``, with a last resort: a failure while answering costs an AE, not the connection."""
         try:
             return await self._answer(item, conn, conn_id)
@@ -203,8 +210,8 @@ class MllpServer:
             raw = item.head if isinstance(item, FrameTooLarge) else item
             return self._encode(build_ack_for_unreadable(raw, [ack_error(exc)], "AE"), conn_id, "?")
 
-    async def _answer(self, item: bytes | FrameTooLarge, conn: _Connection, conn_id: int) -> bytes:
-        """Parse, hand over, and build the ACK bytes for one frame."""
+    async def _answer(self, item: bytes | FrameTooLarge, conn: _Connection, conn_id: int) -> bytes | None:
+        """Parse, hand over, and build the ACK bytes for one frame; None for an acknowledgment (not answered)."""
         conn.messages += 1
         if isinstance(item, FrameTooLarge):
             await self._quarantine(item.head, conn, str(item))
@@ -236,6 +243,12 @@ class MllpServer:
             else:
                 log.exception("MLLP connection %d: handler failed on %s", conn_id, message.control_id)
             decision = decide(exc)
+        if is_acknowledgment(message):
+            msa = message.segment("MSA")
+            log.info("MLLP connection %d: %s is an acknowledgment (%s of %s): handed over, not answered", conn_id,
+                     message.control_id, msa.get(1) if msa else "no MSA", msa.get(2) if msa else "?")
+            self.unanswered += 1
+            return None
         answer = decision.response or build_ack(message, decision.code, decision.errors)
         return self._encode(answer, conn_id, message.control_id)
 

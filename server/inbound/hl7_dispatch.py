@@ -4,7 +4,8 @@ A handler receives the inbound message (and, registered with ``route_settling``,
 ``Settlement`` to settle in its own transaction) and returns an ``AckDecision`` (AA, with warnings) or raises;
 what an exception is answered (AE/AR, ERR code and location) is decided by the facade's one table
 (``facades.hl7v2.outcome.RULES``), here only to settle the journal entry and then by the MLLP server.
-The journal entry names the partner (MSH-3 application, MSH-4 facility) and what was produced.
+The journal entry names the partner (MSH-3 application, MSH-4 facility) and what was produced. An ACK a
+partner sends is journaled ``processed`` with what it acknowledges (MSA-1, MSA-2) and answered by nobody.
 """
 
 from __future__ import annotations
@@ -119,6 +120,9 @@ class Hl7Dispatcher:
                 raise Forbidden(admitted)  # AR (facades.hl7v2.outcome)
             inbound = admitted
         settlement = Settlement(self.journal, entry, pending)
+        if message_type == "ACK":  # journaled with what it acknowledges; the MLLP server does not answer it
+            await settlement.settle_outside("processed", acknowledged(inbound))
+            return AckDecision.accept()
         try:
             decision = await self.handler_for(message_type, event)(inbound, settlement)
         except UnsupportedMessage as exc:
@@ -141,6 +145,15 @@ class Hl7Dispatcher:
 
     async def quarantine(self, raw: bytes, peer: str, reason: str) -> None:
         await self.journal.quarantine(raw, peer, reason, protocol="hl7v2")
+
+
+def acknowledged(inbound: InboundMessage) -> str:
+    """What an incoming ACK acknowledges (MSA-1 and MSA-2), for its journal entry: an acknowledgment is recorded,
+    never answered (HL7 v2 chapter 2; ``facades.hl7v2.ack.is_acknowledgment``), and needs no handler."""
+    msa = inbound.message.segment("MSA")
+    if msa is None:
+        return "acknowledgment without MSA: not answered"
+    return f"acknowledgment {msa.get(1) or '?'} of message {msa.get(2) or '?'}: not answered"
 
 
 def describe(routes: dict[tuple[str, str | None], Any]) -> list[str]:

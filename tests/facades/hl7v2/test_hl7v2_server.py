@@ -91,6 +91,20 @@ async def test_back_to_back_messages_in_one_send_are_all_acknowledged_in_order()
     assert handler.control_ids == ids
 
 
+async def test_an_acknowledgment_reaches_the_handler_and_is_not_answered() -> None:
+    """HL7 v2 does not acknowledge acknowledgments: the ACK is handed over (to be journaled) and the first answer
+    on the connection is the next message's."""
+    handler = Recorder()
+    ack = b"MSH|^~\\&|DPI|CHU-X|SGL|LABO|20261126081510||ACK^A01^ACK|K1|P|2.5\rMSA|AA|SGL-42\r"
+    async with await start_mllp_server(handler, port=0) as server:
+        peer = await Peer.connect(server)
+        await peer.send(encode_frame(ack) + encode_frame(adt("B9")))
+        [answer] = await peer.read_acks(1)
+        await peer.close()
+    assert msa(answer) == ("AA", "B9") and handler.control_ids == ["K1", "B9"]
+    assert server.unanswered == 1 and server.acks["AA"] == 1
+
+
 async def test_garbage_between_frames_is_ignored() -> None:
     handler = Recorder()
     async with await start_mllp_server(handler, port=0) as server:

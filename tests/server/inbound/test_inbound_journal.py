@@ -72,3 +72,29 @@ async def test_a_training_or_debugging_message_is_refused_with_code_202_and_stor
         entry = await sgl_db.db[COLLECTION].find_one({"control_id": control_id})
         assert entry is not None and entry["status"] == "rejected" and f"MSH-11 {processing}" in entry["detail"]
     assert await search(fhir, "Observation", specimen=f"Specimen/{tube.specimen_id}") == []
+
+
+async def test_an_acknowledgment_is_journaled_and_not_answered_and_the_connection_goes_on(sgl_server, sgl_db) -> None:
+    """Session 7's probe: an interface engine's ACK (here for an ORU the lab sent, MSA-2 its MSH-10) was answered
+    AR, an ACK for an ACK, which some engines answer in turn. HL7 v2 acknowledges every message but the
+    acknowledgments: it is journaled with what it acknowledges, gets no answer, and the next message on the
+    same connection is answered as usual (the first answer read is that message's)."""
+    import asyncio
+
+    ack = ("MSH|^~\\&|DPI|CHU-X|OPENSGL|LABO|20261126081510+0100||ACK^R01^ACK|ACK-77812|P|2.5\r"
+           "MSA|AA|SGL-ORU-4242\r")
+    stranger = ack.replace("|DPI|CHU-X|", "|MIRTH|ELSEWHERE|").replace("ACK-77812", "ACK-77813")
+    reader, writer = await asyncio.open_connection("127.0.0.1", sgl_server.mllp_port)
+    try:
+        writer.write(b"".join(encode_frame(m.encode("latin-1")) for m in (ack, stranger, siu("SIU-AFTER-ACK"))))
+        await writer.drain()
+        answer = await asyncio.wait_for(reader.readuntil(b"\x1c\x0d"), 30)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert b"MSA|AR|SIU-AFTER-ACK" in answer and b"ACK-7781" not in answer
+    entry = await sgl_db.db[COLLECTION].find_one({"control_id": "ACK-77812"})
+    assert entry is not None and entry["status"] == "processed" and entry["message_type"] == "ACK^R01"
+    assert entry["detail"] == "acknowledgment AA of message SGL-ORU-4242: not answered"
+    refused = await sgl_db.db[COLLECTION].find_one({"control_id": "ACK-77813"})  # not a partner: refused, silently
+    assert refused is not None and refused["status"] == "rejected" and "not a registered partner" in refused["detail"]
