@@ -27,6 +27,7 @@ from resources.interactions.read import read, vread
 from resources.interactions.search import matching_ids, search
 from resources.interactions.update import conditional_update, update
 from resources.interactions.write_rules import AccessCheck, WriteRule, check_access
+from resources.search.query import stated
 from resources.store.base import FhirStore, StoreSession
 
 _ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "GET": 3, "HEAD": 3}
@@ -157,7 +158,8 @@ async def _run(store: FhirStore, e: _Entry, *, base: str, session: StoreSession 
                                             access=access)
         return await delete(store, e.rtype, e.rid, if_match=e.if_match, session=session, write_rule=write_rule)
     if e.rid is None:
-        return Outcome(200, await search(store, e.rtype, parse_qsl(e.query), base=base, access=access))
+        pairs = stated(parse_qsl(e.query, keep_blank_values=True))
+        return Outcome(200, await search(store, e.rtype, pairs, base=base, access=access))
     return await (vread(store, e.rtype, e.rid, e.vid) if e.vid else read(store, e.rtype, e.rid))
 
 

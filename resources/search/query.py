@@ -135,6 +135,18 @@ def _add_once(includes: list[Include], include: Include) -> None:
         includes.append(include)
 
 
+def stated(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The parameters of a client's search URL with those given an empty value (``date=``) left out.
+
+    The FHIR R4 search page (Handling Errors) says an empty parameter is not an error: the server ignores it.
+    Before, the rule depended on the parameter: ``_id=`` matched nothing (an empty Bundle), ``date=`` and the
+    other typed parameters were a 400, and a batch's GET entries dropped them (``parse_qsl``'s default). Applied
+    where an outside search URL is read (the FHIR routes, a batch's GET entries), not in ``plan``: the server's
+    own searches keep ``_id`` with no id matching nothing. Conditional interactions (``If-None-Exist``...)
+    do not go through it: an empty criterion is not dropped there, so it never matches more than meant."""
+    return [(key, value) for key, value in pairs if value != ""]
+
+
 async def plan(rtype: str, pairs: list[tuple[str, str]], *, strict: bool,
                resolve_chain: ChainResolver) -> SearchRequest:
     params = params_for(rtype)

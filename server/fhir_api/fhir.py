@@ -16,6 +16,7 @@ from resources.fhirjson import loads
 from resources.interactions import Outcome
 from resources.search.date import now_utc
 from resources.search.elements import parse_elements, subset
+from resources.search.query import stated
 from server.access.enforce import request_caller
 from server.audit import record_document_read, record_patient_access
 from server.capability import capability_statement
@@ -49,7 +50,8 @@ router = APIRouter(dependencies=[Depends(_json_acceptable)])
 
 
 def _pairs(request: Request) -> list[tuple[str, str]]:
-    return list(request.query_params.multi_items())
+    """The search (or history) parameters of the URL; an empty one is ignored (``stated``: FHIR R4 search)."""
+    return stated(list(request.query_params.multi_items()))
 
 
 def _strict(prefer: str | None) -> bool:
@@ -140,7 +142,7 @@ async def search(rtype: str, request: Request, store: StoreDep, base: BaseUrl, a
 async def search_post(rtype: str, request: Request, store: StoreDep, base: BaseUrl, access: AccessDep,
                       prefer: str | None = Header(default=None)) -> Response:
     form = await request.form()
-    pairs = _pairs(request) + [(k, str(v)) for k, v in form.multi_items()]
+    pairs = _pairs(request) + stated([(k, str(v)) for k, v in form.multi_items()])
     result = await interactions.search(store, rtype, pairs, base=base, strict=_strict(prefer), access=access)
     await _audited(request, store, result, "search")
     return fhir_response(result)

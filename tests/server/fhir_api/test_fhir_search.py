@@ -226,3 +226,20 @@ async def test_the_approximately_prefix_is_refused_by_name(fhir: httpx.AsyncClie
         assert refused.status_code == 400, refused.text
         issue = refused.json()["issue"][0]
         assert "prefix ap" in issue["diagnostics"] and issue["expression"] == [name], issue
+
+
+async def test_an_empty_parameter_is_ignored_whatever_its_type(fhir: httpx.AsyncClient, dossier) -> None:
+    """FHIR R4 search (Handling Errors): an empty parameter is not an error, the server ignores it. Session 7's
+    probe found ``_id=`` answered an empty Bundle and ``date=`` a 400; a batch's GET entries dropped them."""
+    ref = f"Patient/{dossier['patient']['id']}"
+    every = set(await _ids(fhir, "Observation", subject=ref))
+    assert len(every) == 4
+    for empty in ("_id", "date", "code", "value-quantity", "_lastUpdated", "specimen", "status", "_sort", "_count"):
+        answer = await fhir.get("Observation", params={"subject": ref, empty: ""})
+        assert answer.status_code == 200, (empty, answer.text)
+        assert {e["resource"]["id"] for e in answer.json()["entry"]} == every, empty
+        assert f"{empty}=" not in answer.json()["link"][0]["url"], empty  # the self link says what was used
+    assert await _ids(fhir, "Patient", family="", birthdate="1982-07-14",
+                      identifier=f"urn:oid:1.2.250.1.71.4.2.7|IPP-{dossier['tag']}") == [dossier["patient"]["id"]]
+    form = await fhir.post("Observation/_search", data={"subject": ref, "date": ""})
+    assert {e["resource"]["id"] for e in form.json()["entry"]} == every
