@@ -23,7 +23,9 @@ from server.capability import capability_statement
 from server.deps import AccessDep, BaseUrl, StoreDep, WriteRuleDep
 from server.responses import fhir_response
 
-XML_TYPES = ("application/fhir+xml", "application/xml", "text/xml", "xml")
+JSON_FORMATS = frozenset({"json", "application/json", "application/fhir+json", "application/json+fhir"})
+"""``_format`` values and ``Accept`` types this server writes (``application/json+fhir``: the DSTU2/STU3 name)."""
+JSON_RANGES = JSON_FORMATS | {"*/*", "application/*"}
 
 
 class NotAcceptable(SglError):
@@ -31,15 +33,37 @@ class NotAcceptable(SglError):
     issue_code = "not-supported"
 
 
+def _accepts_json(accept: str) -> bool:
+    """Whether an ``Accept`` header lets the answer be FHIR JSON: no header, or one media range (with q above 0)
+    that JSON matches. A browser's ``text/html,...,*/*;q=0.8`` does (``*/*``); ``text/html`` alone does not."""
+    if not accept.strip():
+        return True
+    for item in accept.split(","):
+        kind, *params = [part.strip().lower() for part in item.split(";")]
+        weight = next((p.partition("=")[2].strip() for p in params if p.startswith("q=")), "1")
+        try:
+            acceptable = float(weight) > 0
+        except ValueError:
+            acceptable = True  # a malformed weight is read as the default, as most servers do
+        if kind in JSON_RANGES and acceptable:
+            return True
+    return False
+
+
 def _json_acceptable(request: Request) -> None:
-    """406 for a client that asks for XML only (``Accept`` or ``_format``): this server writes FHIR JSON, and it
-    answered such a client 200 with JSON it had not asked for. A Binary keeps its own content type."""
+    """406 for a client that accepts no FHIR JSON: this server writes only that, and it answered 200 with JSON
+    a client asking for XML or HTML (``Accept: text/html``) had not asked for. ``_format`` overrides ``Accept``
+    (FHIR R4 http.html, "Content Types and encodings": for clients that cannot set the header), so
+    ``_format=json`` with an XML ``Accept`` is served. A Binary keeps its own content type."""
     if request.path_params.get("rtype") == "Binary":
         return
-    asked = [p.split(";")[0].strip().lower() for p in request.headers.get("accept", "").split(",") if p.strip()]
-    formats = [value.strip().lower() for value in request.query_params.getlist("_format")]
-    xml_only = bool(asked) and all(a in XML_TYPES for a in asked)
-    if xml_only or any(f in XML_TYPES for f in formats):
+    formats = [value.strip().lower() for value in request.query_params.getlist("_format") if value.strip()]
+    if formats:
+        if any(f not in JSON_FORMATS for f in formats):
+            raise NotAcceptable(f"_format {', '.join(formats)}: this server answers FHIR JSON (_format=json) only",
+                                expression="_format")
+        return
+    if not _accepts_json(request.headers.get("accept", "")):
         raise NotAcceptable("this server answers FHIR JSON (application/fhir+json) only", expression="Accept")
 
 

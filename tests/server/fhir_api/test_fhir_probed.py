@@ -109,3 +109,19 @@ async def test_a_client_asking_for_xml_only_gets_406(fhir: httpx.AsyncClient) ->
     for accept in ("application/fhir+json", "application/json", "*/*", "application/fhir+xml, application/fhir+json"):
         assert (await fhir.get("Patient", headers={"Accept": accept}, params={"_count": "1"})).status_code == 200
     assert (await fhir.get("Patient", params={"_count": "1", "_format": "json"})).status_code == 200
+
+
+async def test_a_client_accepting_html_only_gets_406_and_format_overrides_accept(fhir: httpx.AsyncClient) -> None:
+    """Session 7's probe: ``Accept: text/html`` (no JSON type, no ``*/*``) was answered 200 in JSON. A browser's
+    usual Accept carries ``*/*;q=0.8`` and gets JSON; ``_format`` overrides Accept (FHIR R4 http.html)."""
+    for headers, params in (({"Accept": "text/html"}, {}), ({"Accept": "text/html, application/xhtml+xml"}, {}),
+                            ({"Accept": "application/fhir+json;q=0"}, {}), ({}, {"_format": "html"}),
+                            ({"Accept": "application/fhir+json"}, {"_format": "xml"})):
+        refused = await fhir.get("Patient", headers=headers, params={**params, "_count": "1"})
+        assert refused.status_code == 406 and refused.json()["resourceType"] == "OperationOutcome", (headers, params)
+    browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+    for headers, params in (({"Accept": browser}, {}), ({"Accept": "text/html"}, {"_format": "json"}),
+                            ({"Accept": "application/fhir+xml"}, {"_format": "application/fhir+json"}),
+                            ({"Accept": "application/*"}, {})):
+        served = await fhir.get("Patient", headers=headers, params={**params, "_count": "1"})
+        assert served.status_code == 200 and served.json()["resourceType"] == "Bundle", (headers, params)
