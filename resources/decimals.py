@@ -20,8 +20,10 @@ class ExactDecimal(float):
     """A float that remembers the JSON text it came from (``text``), printed back as is.
 
     Arithmetic returns plain floats (``ExactDecimal("1.50") + 1 == 2.5``): a computed value has no source
-    text. ``str()`` and ``repr()`` stay the float's for arithmetic-minded callers; writers that want the
-    digits as sent read ``text``."""
+    text. ``str()``, ``repr()`` and an f-string without a format spec give the digits as sent, in plain
+    notation (``plain_text``: ``5.10``, not the float's ``5.1``), so a worklist label, a delta-check note or
+    a log line shows what the instrument sent, and ``Decimal(str(v))`` is exact; a format spec (``:.2f``) still
+    formats the float. Before, they printed the float: ``5.10`` read ``5.1`` in the delta-check note."""
 
     __slots__ = ("text",)
     text: str
@@ -33,6 +35,11 @@ class ExactDecimal(float):
 
     def __reduce__(self) -> tuple[Any, ...]:  # copies and process-pool pickles keep the text
         return ExactDecimal, (self.text,)
+
+    def __str__(self) -> str:  # float.__format__ with an empty spec calls it too: f"{v}" is the same text
+        return plain_text(self)
+
+    __repr__ = __str__
 
 
 def json_number(text: str) -> float:
@@ -58,6 +65,6 @@ def plain_text(value: ExactDecimal) -> str:
 
 
 def number_text(value: Any) -> str:
-    """A number for a text format without exponents (HL7 v2 ``NM``, a report row): an ``ExactDecimal``'s digits as
-    sent (``plain_text``), any other value as ``str`` prints it."""
-    return plain_text(value) if isinstance(value, ExactDecimal) else str(value)
+    """A number for a text format without exponents (HL7 v2 ``NM``, a report row): ``str``, which gives an
+    ``ExactDecimal``'s digits as sent (``plain_text``) and any other value as Python prints it."""
+    return str(value)

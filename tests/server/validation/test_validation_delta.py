@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from server.validation.marks import EXT_DELTA_CHECK
@@ -82,3 +84,27 @@ async def test_delta_check_on_the_kept_identity_sees_the_merged_duplicates_previ
     assert codes(stored) == {"H", "U"}
     [note] = [n for n in stored["note"] if n.get("extension")]
     assert note["extension"] == [{"url": EXT_DELTA_CHECK, "valueReference": {"reference": f"Observation/{previous}"}}]
+
+
+async def test_delta_check_note_gives_the_digits_as_the_instrument_sent_them(lab: Lab) -> None:
+    """Session 7's probe: a potassium sent as ``5.10`` (trailing zero significant, FHIR R4) was named ``5.1`` in
+    the delta-check note, its change ``-1.2``: ``str()`` of the stored exact decimal printed the float."""
+    patient = await lab.patient()
+    body = {"resourceType": "Observation", "status": "final", "subject": {"reference": f"Patient/{patient}"},
+            "category": [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
+                                      "code": "laboratory"}]}],
+            "code": {"coding": [{"system": "https://opensgl.org/fhir/CodeSystem/catalogue", "code": "K"}]},
+            "effectiveDateTime": "2026-11-19T08:00:00+01:00",
+            "valueQuantity": {"value": "VALUE", "unit": "mmol/L", "system": "http://unitsofmeasure.org",
+                              "code": "mmol/L"}}
+    [before] = await lab.order(patient)
+    body["basedOn"] = [{"reference": f"ServiceRequest/{before}"}]
+    text = json.dumps(body).replace('"VALUE"', "5.10")
+    answer = await lab.client.post("Observation", content=text, headers={"Content-Type": "application/fhir+json"})
+    assert answer.status_code == 201, answer.text
+    [order] = await lab.order(patient)
+    rid = await lab.result(patient, order, "K", 3.9)
+    assert (await lab.validate(rid)).status_code == 200
+    [note] = [n for n in (await lab.read("Observation", rid))["note"] if n.get("extension")]
+    assert note["text"] == ("Delta check : -1.20 mmol/L par rapport au résultat précédent "
+                            "(5.10 mmol/L le 2026-11-19)."), note["text"]
