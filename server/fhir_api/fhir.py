@@ -57,7 +57,8 @@ def _json_acceptable(request: Request) -> None:
     ``_format=json`` with an XML ``Accept`` is served. A Binary keeps its own content type."""
     if request.path_params.get("rtype") == "Binary":
         return
-    formats = [value.strip().lower() for value in request.query_params.getlist("_format") if value.strip()]
+    formats = [value.split(";")[0].strip().lower() for value in request.query_params.getlist("_format")
+               if value.strip()]  # ``application/fhir+json; fhirVersion=4.0``: the type decides
     if formats:
         if any(f not in JSON_FORMATS for f in formats):
             raise NotAcceptable(f"_format {', '.join(formats)}: this server answers FHIR JSON (_format=json) only",

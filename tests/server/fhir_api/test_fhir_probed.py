@@ -122,6 +122,7 @@ async def test_a_client_accepting_html_only_gets_406_and_format_overrides_accept
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
     for headers, params in (({"Accept": browser}, {}), ({"Accept": "text/html"}, {"_format": "json"}),
                             ({"Accept": "application/fhir+xml"}, {"_format": "application/fhir+json"}),
-                            ({"Accept": "application/*"}, {})):
+                            ({"Accept": "application/*"}, {}),
+                            ({"Accept": "text/html"}, {"_format": "application/fhir+json; fhirVersion=4.0"})):
         served = await fhir.get("Patient", headers=headers, params={**params, "_count": "1"})
         assert served.status_code == 200 and served.json()["resourceType"] == "Bundle", (headers, params)
