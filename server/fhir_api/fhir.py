@@ -30,7 +30,7 @@ class NotAcceptable(SglError):
     issue_code = "not-supported"
 
 
-def _json_acceptable(request: Request) -> None:
+async def _json_acceptable(request: Request) -> None:
     """406 for a client that asks for XML only (``Accept`` or ``_format``): this server writes FHIR JSON, and it
     answered such a client 200 with JSON it had not asked for. A Binary keeps its own content type."""
     if request.path_params.get("rtype") == "Binary":
