@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute, iter_route_contexts
+from fastapi.routing import APIRoute
 
 from server.access.enforce import enforce
 from server.app import create_app
@@ -34,9 +34,8 @@ def _is_coroutine(call: object) -> bool:
 
 def test_no_route_dependency_runs_in_the_thread_pool(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path / "var"))
-    # the effective route: its own dependencies and those of every router it is included in (the enforcement)
-    routes = [ctx._route_context for ctx in iter_route_contexts(app.routes)
-              if isinstance(ctx.original_route, APIRoute)]
+    # the application holds its routes flat (server/wiring.py), each with the enforcement among its dependencies
+    routes = [route for route in app.router.routes if isinstance(route, APIRoute)]
     calls = {call for route in routes for call in _calls(route.dependant)}
     assert len(routes) > 100 and enforce in calls  # the walk sees the routes and the access enforcement
     sync = sorted(f"{getattr(c, '__module__', '')}.{getattr(c, '__qualname__', c)}" for c in calls
