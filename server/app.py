@@ -18,7 +18,7 @@ from server.http_limits import RequestLimits
 from server.listeners import start_listeners
 from server.openapi import fhir_openapi
 from server.settings import Settings
-from server.wiring import api_router, prepare_access, register_inbound, run_startup, start_workers, write_rules_for
+from server.wiring import add_api_routes, prepare_access, register_inbound, run_startup, start_workers, write_rules_for
 from server.worklist_events import WorklistEvents
 
 log = logging.getLogger(__name__)
@@ -64,5 +64,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,
                        max_document_body=settings.max_document_body_bytes)
     app.add_middleware(InsMaskingMiddleware)
-    app.include_router(api_router)
+    add_api_routes(app.router)
     return app

@@ -8,9 +8,9 @@ lists or an interface engine sending many requests a second now pays them once p
 
 The bound, and what still happens on every request:
 
-- the token's signature, issuer, audience and expiry are checked on every request (``tokens.decode``), a
-  session's expiry and CSRF token too: an expired token or session is refused at once, whatever this memory
-  holds;
+- the token's issuer, audience and expiry are checked on every request (``tokens.decode``; its signature once
+  per token string and key, ``tokens.VerifiedSignatures``), a session's expiry and CSRF token too: an expired
+  token or session is refused at once, whatever this memory holds;
 - a revocation or a disabling done **in this process** (a replayed refresh token revoking its family, an
   administrator disabling a user or changing a role through the admin API, a logout) empties the memory
   before it answers: the next request reads the database again;

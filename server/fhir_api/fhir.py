@@ -50,7 +50,7 @@ def _accepts_json(accept: str) -> bool:
     return False
 
 
-def _json_acceptable(request: Request) -> None:
+async def _json_acceptable(request: Request) -> None:
     """406 for a client that accepts no FHIR JSON: this server writes only that, and it answered 200 with JSON
     a client asking for XML or HTML (``Accept: text/html``) had not asked for. ``_format`` overrides ``Accept``
     (FHIR R4 http.html, "Content Types and encodings": for clients that cannot set the header), so

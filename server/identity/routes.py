@@ -48,7 +48,7 @@ register_url_convertor("fhirid", FhirIdConvertor())
 router = APIRouter()
 
 
-def _scope(ctx: ContextDep, caller: CallerDep, write_rule: WriteRuleDep) -> Scope:
+async def _scope(ctx: ContextDep, caller: CallerDep, write_rule: WriteRuleDep) -> Scope:
     return Scope(ctx.store, ctx.settings, caller, write_rule)
 
 

@@ -17,11 +17,12 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import Route
 
 from server.access.enforce import enforce
 from server.app import create_app
 from server.settings import Settings
-from server.wiring import ROUTE_OVERLAPS
+from server.wiring import ROUTE_OVERLAPS, ROUTERS
 
 _CONVERTORS = {None: r"[^/]+", "str": r"[^/]+", "fhirid": r"[A-Za-z0-9\-\.]{1,64}"}
 _PARAM = re.compile(r"^\{(\w+)(?::(\w+))?\}$")
@@ -136,3 +137,17 @@ def test_common_path_of_templates() -> None:
     assert _common_path("/fhir", "/fhir/") is None
     with pytest.raises(AssertionError, match="convertor 'path'"):
         _common_path("/files/{rest:path}", "/files/a")
+
+
+def test_the_routes_are_one_flat_list_in_precedence_order_each_behind_the_enforcement(tmp_path: Path) -> None:
+    """Issue 17 item 4: FastAPI walked each included router as a nested branch on every request (about 0.55 ms
+    of CPU for ``GET /fhir/Observation``); the application now holds the routes of ``ROUTERS`` directly, in the
+    same order, each with the access enforcement as its first dependency (failed on the old code: one branch)."""
+    app = create_app(Settings(data_dir=tmp_path / "var"))
+    assert all(isinstance(route, (APIRoute, Route)) for route in app.router.routes)
+    served = [(route.path, route.endpoint) for route in app.router.routes if isinstance(route, APIRoute)]
+    declared = [(prefix + str(ctx.path), ctx.original_route.endpoint) for router, prefix, _ in ROUTERS
+                for ctx in iter_route_contexts(router.routes) if isinstance(ctx.original_route, APIRoute)]
+    assert served == declared and len(served) > 100
+    api = [route for route in app.router.routes if isinstance(route, APIRoute)]
+    assert all(route.dependencies[0].dependency is enforce for route in api)

@@ -17,7 +17,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
-from server.access import recent
+from server.access import recent, tokens
 from tests.support.access import SGL, Credentials, sgl_clients_create, token_url
 from tests.support.sgl_server import SglProcess
 
@@ -200,3 +200,34 @@ def test_metadata_is_public_and_declares_the_security_SGL_PSC_01(sgl_server: Sgl
     assert uris["url"].endswith("oauth-uris")
     token = next(e["valueUri"] for e in uris["extension"] if e["url"] == "token")
     assert token == token_url(sgl_server.base)
+
+
+def test_a_token_signature_is_verified_once_and_its_claims_on_every_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 17 item 4: the ES256 check of a client's token is not repeated by each of its requests; the expiry
+    still is, a token signed by another key or with its signature altered is still refused, and a token seen
+    expired is forgotten."""
+    verified: list[str] = []
+    real_decode = tokens.jwt.decode
+
+    def counting(token: str, key: Any, algorithms: list[str]) -> Any:
+        verified.append(token)
+        return real_decode(token, key, algorithms=algorithms)
+
+    monkeypatch.setattr(tokens.jwt, "decode", counting)
+    key, other = ECKey.generate_key("P-256", private=True), ECKey.generate_key("P-256", private=True)
+    token = _forged(key, "ES256")
+    claims = _claims(token)
+    for _ in range(3):
+        assert tokens.decode(key, token)["jti"] == claims["jti"]
+    assert len(verified) == 1  # three requests, one signature check (three before)
+    with pytest.raises(tokens.InvalidToken):
+        tokens.decode(other, token)  # remembered for ``key`` only
+    head, body, signature = token.split(".")
+    altered = f"{head}.{body}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+    with pytest.raises(tokens.InvalidToken):
+        tokens.decode(key, altered)
+    with pytest.raises(tokens.InvalidToken):  # expired: refused from the memory too, and forgotten
+        tokens.decode(key, token, now=claims["exp"] + 60)
+    verified.clear()
+    tokens.decode(key, token)
+    assert verified == [token]
