@@ -157,3 +157,70 @@ def walk_plan(contexts: list[str], namespaces: dict[str, str]) -> WalkPlan | Non
     if len(anchors) != 1:
         return None
     return WalkPlan(anchors.pop(), tuple(sorted(parents, key=lambda path: (len(path), path))))
+
+
+# The first predicate's first conjunct that makes a step need an HL7 ``templateId`` child: ``p:templateId/@root =
+# 'OID'`` (``=``, ``!=``, ``eq``: all false on an empty left side) or ``p:templateId[@root='OID']``.
+_NEEDS_TEMPLATE_ID = re.compile(
+    r"""^([\w.-]+):templateId(?:/@root\s*(?:=|!=|\seq\s)\s*(?:'[^']*'|"[^"]*")"""
+    r"""|\[\s*@root\s*=\s*(?:'[^']*'|"[^"]*")\s*\])$""")
+
+
+def _closing_bracket(predicates: str) -> int:
+    """Where the first predicate of ``[a][b]`` ends (its ``]``), skipping strings and nested brackets."""
+    depth, quote = 0, ""
+    for pos, char in enumerate(predicates):
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+            if depth == 0:
+                return pos
+    return len(predicates)
+
+
+def _top_level_words(expr: str, word: str) -> list[int]:
+    """Positions of the operator ``word`` (``and``, ``or``) outside strings, brackets and parentheses."""
+    depth, quote, levels = 0, "", []
+    for char in expr:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in "[(":
+            depth += 1
+        elif char in "])":
+            depth -= 1
+        levels.append(depth if not quote else -1)
+    return [m.start() for m in re.finditer(rf"(?<![\w.:$@/-]){word}(?![\w.:-])", expr) if levels[m.start()] == 0]
+
+
+def _first_conjunct(predicate: str) -> str | None:
+    """The text before the first top-level ``and`` of a predicate, or None if it has a top-level ``or``."""
+    if _top_level_words(predicate, "or"):
+        return None
+    ands = _top_level_words(predicate, "and")
+    return (predicate[:ands[0]] if ands else predicate).strip()
+
+
+def needs_template_id(context: str, namespaces: dict[str, str]) -> bool:
+    """Whether the pattern can only match an element that has an HL7 ``templateId`` child: every branch's last
+    step is ``name[p:templateId/@root='OID' …]`` (or ``*[…]``, ``[p:templateId[@root='OID']]``), its first
+    predicate a conjunction led by that test. The walk then skips such rules on the elements of a body that
+    carry no templateId (most of them); anything else answers False and keeps the rule everywhere."""
+    for branch in branches(context):
+        slashes = top_level(branch, "/")
+        step = branch[slashes[-1] + 1:] if slashes else branch
+        found = _NAME_STEP.match(step.strip())
+        if found is None or not found.group(2) or _eqname(found.group(1), namespaces) is None:
+            return False
+        predicates = found.group(2)
+        conjunct = _first_conjunct(predicates[1:_closing_bracket(predicates)])
+        test = _NEEDS_TEMPLATE_ID.match(conjunct) if conjunct is not None else None
+        if test is None or namespaces.get(test.group(1)) != HL7_NS:
+            return False
+    return True
