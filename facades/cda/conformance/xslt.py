@@ -21,6 +21,12 @@ Two shapes escape that index and are compiled differently (``contexts.py`` recog
 * Art-Decor's closed-template contexts end in a ``*[…]`` step with a long predicate that Saxon would
   test on every element before the parent path; the predicate moves into the template as a guard.
 
+A pattern that mixes ``*[cda:templateId/@root='OID']`` rules with path rules (``…/cda:performer``) stays
+templates, and Saxon would test those predicates, and run the dispatch, on every element. So the walk has two
+modes: elements that carry an HL7 ``templateId`` meet every rule; the others (most of a body) meet only the
+rules that can match without one (``contexts.needs_template_id``) and no dispatch. Code-list lookups
+``doc(…)//code[text() = string(…)]`` (UCUM in ``terminologie.sch``) go through ``xsl:key`` (``lookups.py``).
+
 When every rule context is a path of child steps from one anchor element (the Art-Decor header
 schematron, StrucMin: ``//hl7:ClinicalDocument[…]/hl7:recordTarget[…]/…``, 766 rules, 270 of them
 ``…/*`` closed-template checks that Saxon cannot index by name), a document with one anchor element is
