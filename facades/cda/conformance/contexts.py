@@ -8,6 +8,7 @@ context is not in one of the recognised shapes, the rule is compiled the plain w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 HL7_NS = "urn:hl7-org:v3"
@@ -15,21 +16,29 @@ HL7_NS = "urn:hl7-org:v3"
 _TEMPLATE_RULE = re.compile(r"""^\*\[\s*([\w.-]+):templateId/@root\s*=\s*(?:'([^']*)'|"([^"]*)")\s*\]$""")
 
 
-def top_level(expr: str, wanted: str) -> list[int]:
-    """Positions of the character ``wanted`` outside strings, brackets and parentheses."""
-    found, depth, quote = [], 0, ""
+def outside_strings(expr: str) -> Iterator[tuple[int, str]]:
+    """Each character of an XPath expression that is not inside a string literal (nor one of its quotes)."""
+    quote = ""
     for pos, char in enumerate(expr):
         if quote:
             quote = "" if char == quote else quote
         elif char in "'\"":
             quote = char
-        elif char in "[(":
-            depth += 1
-        elif char in "])":
-            depth -= 1
-        elif char == wanted and depth == 0:
-            found.append(pos)
-    return found
+        else:
+            yield pos, char
+
+
+def _depths(expr: str) -> Iterator[tuple[int, str, int]]:
+    """``outside_strings`` with the bracket/parenthesis depth after each character."""
+    depth = 0
+    for pos, char in outside_strings(expr):
+        depth += 1 if char in "[(" else -1 if char in "])" else 0
+        yield pos, char, depth
+
+
+def top_level(expr: str, wanted: str) -> list[int]:
+    """Positions of the character ``wanted`` outside strings, brackets and parentheses."""
+    return [pos for pos, char, depth in _depths(expr) if char == wanted and depth == 0]
 
 
 def branches(context: str) -> list[str]:
@@ -168,35 +177,13 @@ _NEEDS_TEMPLATE_ID = re.compile(
 
 def _closing_bracket(predicates: str) -> int:
     """Where the first predicate of ``[a][b]`` ends (its ``]``), skipping strings and nested brackets."""
-    depth, quote = 0, ""
-    for pos, char in enumerate(predicates):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "[(":
-            depth += 1
-        elif char in "])":
-            depth -= 1
-            if depth == 0:
-                return pos
-    return len(predicates)
+    return next((pos for pos, char, depth in _depths(predicates) if char in "])" and depth == 0), len(predicates))
 
 
 def _top_level_words(expr: str, word: str) -> list[int]:
     """Positions of the operator ``word`` (``and``, ``or``) outside strings, brackets and parentheses."""
-    depth, quote, levels = 0, "", []
-    for char in expr:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "[(":
-            depth += 1
-        elif char in "])":
-            depth -= 1
-        levels.append(depth if not quote else -1)
-    return [m.start() for m in re.finditer(rf"(?<![\w.:$@/-]){word}(?![\w.:-])", expr) if levels[m.start()] == 0]
+    top = {pos for pos, _, depth in _depths(expr) if depth == 0}
+    return [m.start() for m in re.finditer(rf"(?<![\w.:$@/-]){word}(?![\w.:-])", expr) if m.start() in top]
 
 
 def _first_conjunct(predicate: str) -> str | None:

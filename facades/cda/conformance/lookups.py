@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from facades.cda.conformance.contexts import outside_strings
+
 # ``)//name[text() = string(`` right after a doc call's closing parenthesis
 _LOOKUP = re.compile(r"\)\s*//\s*([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)\[\s*text\(\)\s*=\s*string\(")
 _DOC_CALL = re.compile(r"(?<![\w.:$-])sgl:doc\s*$")
@@ -24,13 +26,8 @@ def _pairs(expr: str) -> dict[int, int]:
     """Matching parentheses and brackets (both ways), outside string literals."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    quote = ""
-    for pos, char in enumerate(expr):
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "'\"":
-            quote = char
-        elif char in "([":
+    for pos, char in outside_strings(expr):
+        if char in "([":
             stack.append(pos)
         elif char in ")]" and stack:
             start = stack.pop()
