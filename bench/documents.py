@@ -1,6 +1,6 @@
 """Benchmark of the CR-Bio document generation (server/documents) for a 30-result report.
 
-    .venv/bin/python bench/documents.py [--runs 20] [--pool-reports 40]
+    .venv/bin/python bench/documents.py [--runs 20] [--pool-reports 40] [--rounds 1]
 
 One gathered dossier (30 results over 3 chapters, a 6-member battery, a qualified INS so the
 Datamatrix is drawn), composed and generated exactly as the server does it:
@@ -11,7 +11,8 @@ Datamatrix is drawn), composed and generated exactly as the server does it:
      version and the patient one, N3 + PDF): its CPU as a ratio to (3), the single version;
   4. (3) in the server's own pool (``document_pool``: spawned, warmed as it starts) of ``--workers`` processes
      (default: the cores this process may use), beside (1) in the same pool: reports/s and CPU per report of
-     each and their ratios (the target: complete CR-Bio at least 5/s, at most 1.3x the bare render's time).
+     each and their ratios (the target: complete CR-Bio at least 5/s, at most 1.3x the bare render's time);
+     with ``--rounds N`` the two alternate N times and the medians (and each round's ratios) are printed.
 Prints medians, CPU ms per report (what it costs whatever the load of a shared machine), reports/s,
 the ratio to the baseline and the machine load. Store writes are not
 included (they are measured by the tests' server and bench/fhir_store.py).
@@ -99,6 +100,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--pool-reports", type=int, default=40)
     parser.add_argument("--workers", type=int, default=machine_cores())
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="alternate the pool's bare and complete measurements this many times (loaded machine)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     for noisy in ("weasyprint", "fontTools"):
@@ -115,9 +118,15 @@ def main() -> None:
     both, both_cpu = _median_ms(lambda: generate_versions(two, Version(1)), max(3, args.runs // 2))
     # the server's own pool (server/documents/producer.py): spawned (saxonche's VM does not survive a fork),
     # each process compiling the schematrons and loading the fonts as it starts (warmup.py)
+    # on a loaded machine the load drifts between the two measurements: with --rounds, they alternate and the
+    # ratios are taken round by round (each round: bare renders, then complete reports)
+    rounds: list[tuple[tuple[float, float], tuple[float, float]]] = []
     with document_pool(Path(tempfile.mkdtemp(prefix="sgl-bench-docs-")), args.workers) as pool:
-        pooled_bare = _pooled(pool, _bare, args.workers, args.pool_reports)
-        pooled = _pooled(pool, _complete, args.workers, args.pool_reports)
+        for _ in range(args.rounds):
+            rounds.append((_pooled(pool, _bare, args.workers, args.pool_reports),
+                           _pooled(pool, _complete, args.workers, args.pool_reports)))
+    pooled_bare = (statistics.median(b[0] for b, _ in rounds), statistics.median(b[1] for b, _ in rounds))
+    pooled = (statistics.median(c[0] for _, c in rounds), statistics.median(c[1] for _, c in rounds))
     load = os.getloadavg()
     log.info("%d results, %d cores, load average %.1f %.1f %.1f (at the start: %.1f %.1f %.1f)", results,
              machine_cores(), *load, *start_load)
@@ -131,6 +140,12 @@ def main() -> None:
     log.info("pool of %d processes: complete CR-Bio %.2f reports/s (CPU %.0f ms each), bare render %.2f/s (CPU %.0f "
              "ms each): %.2fx the bare render's time, %.2fx its CPU", args.workers, pooled[0], pooled[1],
              pooled_bare[0], pooled_bare[1], pooled_bare[0] / pooled[0], pooled[1] / pooled_bare[1])
+    if args.rounds > 1:
+        times = [b[0] / c[0] for b, c in rounds]
+        cpus = [c[1] / b[1] for b, c in rounds]
+        log.info("pool, %d alternating rounds of %d reports each: time ratio median %.2fx (rounds: %s), CPU ratio "
+                 "median %.2fx (rounds: %s)", args.rounds, args.pool_reports, statistics.median(times),
+                 " ".join(f"{r:.2f}" for r in times), statistics.median(cpus), " ".join(f"{r:.2f}" for r in cpus))
 
 
 if __name__ == "__main__":

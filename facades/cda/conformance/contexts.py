@@ -8,6 +8,7 @@ context is not in one of the recognised shapes, the rule is compiled the plain w
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 HL7_NS = "urn:hl7-org:v3"
@@ -15,21 +16,29 @@ HL7_NS = "urn:hl7-org:v3"
 _TEMPLATE_RULE = re.compile(r"""^\*\[\s*([\w.-]+):templateId/@root\s*=\s*(?:'([^']*)'|"([^"]*)")\s*\]$""")
 
 
-def top_level(expr: str, wanted: str) -> list[int]:
-    """Positions of the character ``wanted`` outside strings, brackets and parentheses."""
-    found, depth, quote = [], 0, ""
+def outside_strings(expr: str) -> Iterator[tuple[int, str]]:
+    """Each character of an XPath expression that is not inside a string literal (nor one of its quotes)."""
+    quote = ""
     for pos, char in enumerate(expr):
         if quote:
             quote = "" if char == quote else quote
         elif char in "'\"":
             quote = char
-        elif char in "[(":
-            depth += 1
-        elif char in "])":
-            depth -= 1
-        elif char == wanted and depth == 0:
-            found.append(pos)
-    return found
+        else:
+            yield pos, char
+
+
+def _depths(expr: str) -> Iterator[tuple[int, str, int]]:
+    """``outside_strings`` with the bracket/parenthesis depth after each character."""
+    depth = 0
+    for pos, char in outside_strings(expr):
+        depth += 1 if char in "[(" else -1 if char in "])" else 0
+        yield pos, char, depth
+
+
+def top_level(expr: str, wanted: str) -> list[int]:
+    """Positions of the character ``wanted`` outside strings, brackets and parentheses."""
+    return [pos for pos, char, depth in _depths(expr) if char == wanted and depth == 0]
 
 
 def branches(context: str) -> list[str]:
@@ -157,3 +166,48 @@ def walk_plan(contexts: list[str], namespaces: dict[str, str]) -> WalkPlan | Non
     if len(anchors) != 1:
         return None
     return WalkPlan(anchors.pop(), tuple(sorted(parents, key=lambda path: (len(path), path))))
+
+
+# The first predicate's first conjunct that makes a step need an HL7 ``templateId`` child: ``p:templateId/@root =
+# 'OID'`` (``=``, ``!=``, ``eq``: all false on an empty left side) or ``p:templateId[@root='OID']``.
+_NEEDS_TEMPLATE_ID = re.compile(
+    r"""^([\w.-]+):templateId(?:/@root\s*(?:=|!=|\seq\s)\s*(?:'[^']*'|"[^"]*")"""
+    r"""|\[\s*@root\s*=\s*(?:'[^']*'|"[^"]*")\s*\])$""")
+
+
+def _closing_bracket(predicates: str) -> int:
+    """Where the first predicate of ``[a][b]`` ends (its ``]``), skipping strings and nested brackets."""
+    return next((pos for pos, char, depth in _depths(predicates) if char in "])" and depth == 0), len(predicates))
+
+
+def _top_level_words(expr: str, word: str) -> list[int]:
+    """Positions of the operator ``word`` (``and``, ``or``) outside strings, brackets and parentheses."""
+    top = {pos for pos, _, depth in _depths(expr) if depth == 0}
+    return [m.start() for m in re.finditer(rf"(?<![\w.:$@/-]){word}(?![\w.:-])", expr) if m.start() in top]
+
+
+def _first_conjunct(predicate: str) -> str | None:
+    """The text before the first top-level ``and`` of a predicate, or None if it has a top-level ``or``."""
+    if _top_level_words(predicate, "or"):
+        return None
+    ands = _top_level_words(predicate, "and")
+    return (predicate[:ands[0]] if ands else predicate).strip()
+
+
+def needs_template_id(context: str, namespaces: dict[str, str]) -> bool:
+    """Whether the pattern can only match an element that has an HL7 ``templateId`` child: every branch's last
+    step is ``name[p:templateId/@root='OID' …]`` (or ``*[…]``, ``[p:templateId[@root='OID']]``), its first
+    predicate a conjunction led by that test. The walk then skips such rules on the elements of a body that
+    carry no templateId (most of them); anything else answers False and keeps the rule everywhere."""
+    for branch in branches(context):
+        slashes = top_level(branch, "/")
+        step = branch[slashes[-1] + 1:] if slashes else branch
+        found = _NAME_STEP.match(step.strip())
+        if found is None or not found.group(2) or _eqname(found.group(1), namespaces) is None:
+            return False
+        predicates = found.group(2)
+        conjunct = _first_conjunct(predicates[1:_closing_bracket(predicates)])
+        test = _NEEDS_TEMPLATE_ID.match(conjunct) if conjunct is not None else None
+        if test is None or namespaces.get(test.group(1)) != HL7_NS:
+            return False
+    return True

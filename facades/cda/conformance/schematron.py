@@ -35,7 +35,7 @@ from facades.cda.errors import KitError
 
 log = logging.getLogger(__name__)
 
-COMPILER_VERSION = "9"
+COMPILER_VERSION = "10"
 _V = f"{{{SVRL_NS}}}"
 _G = f"{{{SGL_NS}}}"
 _SEVERITY: dict[str, Severity] = {"error": "error", "fatal": "error", "warning": "warning", "warn": "warning",

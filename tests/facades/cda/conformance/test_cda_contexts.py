@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from facades.cda.conformance.contexts import branches, may_match_attributes, split_guard, template_root, walk_plan
+from facades.cda.conformance.contexts import (
+    branches,
+    may_match_attributes,
+    needs_template_id,
+    split_guard,
+    template_root,
+    walk_plan,
+)
 
 NS = {"cda": "urn:hl7-org:v3", "hl7": "urn:hl7-org:v3", "x": "urn:other"}
 
@@ -42,6 +49,36 @@ def test_attribute_contexts_are_detected() -> None:
     assert may_match_attributes("cda:a | @code")
     assert not may_match_attributes("cda:value[@unit]")
 
+
+
+@pytest.mark.parametrize("context", [
+    "*[cda:templateId/@root='1.2.3']",
+    '*[hl7:templateId/@root = "1.2.3" and not(cda:templateId/@root="1.2.4")]',
+    "*[cda:templateId[@root='1.2.3']]",
+    "*[cda:templateId/@root='1.2.3']//*[cda:templateId/@root='1.2.4']",  # the last step decides
+    "cda:act[cda:templateId/@root='1.2.3'][cda:code]",
+    "*[cda:templateId/@root='1.2.3'] | cda:a[cda:templateId/@root='1.2.4']",
+    "*[cda:templateId/@root='a or b']",  # inside a string
+])
+def test_contexts_that_need_a_template_id_on_the_element(context: str) -> None:
+    assert needs_template_id(context, NS)
+
+
+@pytest.mark.parametrize("context", [
+    "*[cda:templateId/@root='1.2.3' or @classCode='OBS']",  # matches without one
+    "*[cda:templateId/@root='1.2.3'\nor @classCode='OBS']",
+    "*[(cda:templateId/@root='1.2.3' or @x)]",
+    "*[cda:templateId/@root='1.2.3']/cda:performer",  # the templateId is on the parent
+    "cda:entry[cda:act/cda:templateId/@root='1.2.3']",  # on a grandchild
+    "*[@x][cda:templateId/@root='1.2.3']",  # not the first predicate: left alone
+    "*[cda:templateId/@root=('1', '2')]",
+    "*[x:templateId/@root='1.2.3']",  # not HL7
+    "*[cda:templateId/@root='1.2.3'] | cda:b",  # one branch without
+    "*[not(cda:templateId/@root='1.2.3')]",
+    "self::cda:a[cda:templateId/@root='1.2.3']",
+])
+def test_contexts_that_can_match_without_a_template_id(context: str) -> None:
+    assert not needs_template_id(context, NS)
 
 
 H = "Q{urn:hl7-org:v3}"
