@@ -142,6 +142,30 @@ async def test_a_masking_change_after_delivery_reaches_the_dmp_by_iti_57_SGL_DOC
     assert rewritten.status_code == 409 and "VAL-15" in rewritten.text  # only the DMP settings stay editable
 
 
+@pytest.mark.req("SGL.DOC.15", "SGL.DMP.03")
+async def test_a_masking_change_whose_answer_was_lost_is_found_done_not_refused_SGL_DOC_15_SGL_DMP_03(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    """The DMP applies the new metadata version (ITI-57) but answers after the client's 4 s timeout; the retry's
+    PreviousVersion is no longer the current one (XDSMetadataVersionError): it must first ask (ITI-18) and find
+    the confidentialityCodes already there."""
+    _, report, _ = await validated_report(dl.lab, {"GLU": 1.4})
+    await wait_until(dl.lab.client, report["id"], _finished())
+    path = f"DiagnosticReport/{report['id']}"
+    current = (await dl.lab.client.get(path)).json()
+    meta = current["meta"]
+    dmp.queue_faults("slow", delay=6)  # processed at once, answered after SGL_DMP_TIMEOUT
+    answer = await dl.lab.client.put(path, json={**current, "meta": {**meta, "security": [
+        *meta.get("security", []), {"system": VISIBILITY_SYSTEM, "code": "MASQUE_PS"}]}})
+    assert answer.status_code == 200, answer.text
+    found = to("dmp", await wait_until(dl.lab.client, report["id"], _finished(2)))
+    settings = found[1]
+    assert (settings["action"], settings["state"]) == ("settings", "delivered"), settings["history"]
+    assert [h["outcome"] for h in settings["history"]] == ["retry", "delivered"]
+    assert "ITI-18" in settings["history"][-1]["text"]
+    assert {tuple(d["confidentialityCode"]) for d in _held(dmp, report["id"])} == {("N", "MASQUE_PS")}
+    assert await worklist(dl.lab.client, "delivery-failed", path) == []
+
+
 @pytest.mark.req("SGL.DMP.02")
 async def test_a_patient_who_refused_dmp_feeding_of_the_dossier_gets_no_dmp_delivery_SGL_DMP_02(
         dl: DeliveryLab, dmp: DmpSimulator) -> None:
