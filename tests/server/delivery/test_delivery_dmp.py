@@ -7,14 +7,13 @@ sent."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from server.delivery.dmp_settings import BLOCK_EXTENSION, BLOCK_SYSTEM, VISIBILITY_SYSTEM
-from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, three_versions, to, wait_until
-from tests.support.dmp import DmpSimulator, running_dmp_simulator
+from tests.support.delivery_lab import DeliveryLab, deliveries, dmp_delivery_fixtures, three_versions, to, wait_until
+from tests.support.dmp import DmpSimulator
 from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.dossiers import patient, validated_report
 from tests.support.validation_lab import CATALOG, parameters
@@ -23,18 +22,7 @@ from tests.support.worklist import worklist
 DONE = ("delivered", "failed", "cancelled")
 
 
-@pytest.fixture(scope="module")
-def dmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DmpSimulator]:
-    with running_dmp_simulator(tmp_path_factory.mktemp("dmp-e2e") / "pki") as sim:
-        yield sim
-
-
-@pytest.fixture(scope="module")
-async def dl(tmp_path_factory: pytest.TempPathFactory, dmp: DmpSimulator) -> AsyncIterator[DeliveryLab]:
-    env = {"SGL_DMP_URL": dmp.base_url, "SGL_DMP_CERT": str(dmp.client_cert), "SGL_DMP_KEY": str(dmp.client_key),
-           "SGL_DMP_CA": str(dmp.ca), "SGL_DMP_TIMEOUT": "4"}
-    async with delivery_lab(tmp_path_factory.mktemp("dmp-delivery") / "var", env) as lab:
-        yield lab
+dmp, dl = dmp_delivery_fixtures("dmp-delivery", SGL_DMP_TIMEOUT="4")
 
 
 def _finished(count: int = 1) -> Any:

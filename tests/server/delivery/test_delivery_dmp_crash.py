@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_for, wait_until
-from tests.support.dmp import DmpSimulator, running_dmp_simulator
+from tests.support.delivery_lab import DeliveryLab, dmp_delivery_fixtures, to, wait_for, wait_until
+from tests.support.dmp import DmpSimulator
 from tests.support.dossiers import validated_report
 from tests.support.sgl_server import start_sgl
 from tests.support.validation_lab import parameters
@@ -25,18 +24,7 @@ DELETED = "urn:asip:ci-sis:2010:StatusType:Deleted"
 DONE = ("delivered", "failed", "cancelled")
 
 
-@pytest.fixture(scope="module")
-def dmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DmpSimulator]:
-    with running_dmp_simulator(tmp_path_factory.mktemp("dmp-crash") / "pki") as sim:
-        yield sim
-
-
-@pytest.fixture(scope="module")
-async def dl(tmp_path_factory: pytest.TempPathFactory, dmp: DmpSimulator) -> AsyncIterator[DeliveryLab]:
-    env = {"SGL_DMP_URL": dmp.base_url, "SGL_DMP_CERT": str(dmp.client_cert), "SGL_DMP_KEY": str(dmp.client_key),
-           "SGL_DMP_CA": str(dmp.ca), "SGL_DMP_TIMEOUT": "15", "SGL_DELIVERY_LEASE": "4"}
-    async with delivery_lab(tmp_path_factory.mktemp("dmp-crash") / "var", env) as lab:
-        yield lab
+dmp, dl = dmp_delivery_fixtures("dmp-crash", SGL_DMP_TIMEOUT="15", SGL_DELIVERY_LEASE="4")
 
 
 @pytest.mark.req("SGL.DMP.03")
