@@ -123,15 +123,18 @@ class DmpClient:
         return Receipt(set_uid, {d.unique_id: entry_uuid(d.unique_id) for d in submission.documents})
 
     async def find(self, submission: Submission, sender: VihfSubject) -> dict[str, str]:
-        """ITI-18 GetDocuments: which of the submission's documents the DMP holds (uniqueId -> status).
+        """ITI-18 GetDocuments: which of the submission's documents the DMP holds (uniqueId -> status)."""
+        return {e.unique_id: e.status for e in await self.get_documents(submission, sender)}
 
-        The outbox asks before resending a version whose first try may have reached the DMP."""
+    async def get_documents(self, submission: Submission, sender: VihfSubject) -> tuple[FoundEntry, ...]:
+        """ITI-18 GetDocuments: the entries the DMP holds of the submission's documents (status, metadata such as
+        the confidentialityCodes). The outbox asks before resending a try that may have reached the DMP."""
         _check(submission)
         assertion = build_vihf(sender, submission, self.software, self.seal, datetime.now(UTC))
         url = self.base_url + codes.REGISTRY
         unique_ids = [d.unique_id for d in submission.documents]
         request = envelope.stored_query(query.get_documents(unique_ids), assertion, url)
-        return (await self._exchange(url, request, "ITI-18", unique_ids)).found
+        return (await self._exchange(url, request, "ITI-18", unique_ids)).entries
 
     async def find_documents(self, patient: Submission, sender: VihfSubject, *,
                              statuses: tuple[str, ...] = (codes.APPROVED,),

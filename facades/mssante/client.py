@@ -95,7 +95,8 @@ class MssClient:
 
     # --- SMTP ---------------------------------------------------------------------------------
     async def send(self, message: EmailMessage) -> Sent:
-        """Submit ``message`` to its ``To`` recipients; :class:`MssRejected` if every one is refused."""
+        """Submit ``message`` to its ``To`` recipients; :class:`MssRejected` if every one is refused, at least one
+        for good (5xx); :class:`MssUnreachable` (try again) when every refusal is temporary (4xx)."""
         return await asyncio.to_thread(self._send, message)
 
     def _send(self, message: EmailMessage) -> Sent:
@@ -115,6 +116,8 @@ class MssClient:
                         raise MssRejected(f"the operator refused our certificate (AUTH EXTERNAL {code} {reply!r})")
                 refused = smtp.send_message(message, sender, recipients)
         except smtplib.SMTPRecipientsRefused as exc:
+            if all(code < 500 for code, _ in exc.recipients.values()):  # 4xx only (full mailbox, greylisting)
+                raise MssUnreachable(f"every recipient refused for now: {_refusals(exc.recipients)}") from exc
             raise MssRejected(f"every recipient refused: {_refusals(exc.recipients)}",
                               {a: _text(r) for a, r in exc.recipients.items()}) from exc
         except smtplib.SMTPResponseException as exc:

@@ -101,7 +101,9 @@ class DeliveryItem:
     patient_id: str
     settings: DeliverySettings
     attempt: int = 1
-    """1 for the first try; the channel may log it, the outbox decides what follows."""
+    """1 for the first try; more than 1 when an earlier try may have reached the partner (a recorded attempt, or
+    one cut short by a crash: ``loading.tried``). The channel may check before resending; the outbox decides
+    what follows."""
     author: str | None = None
     """Who validated (``Practitioner/<id>``) or ``None`` for the lab's automatic identity (AUTOMATE, VIHF)."""
     extra: Mapping[str, Any] = field(default_factory=dict)

@@ -13,8 +13,9 @@ DOC.15, DOC.16) through the production client of ``facades/dmp``.
   identity under the responsible biologist; the documents' author is the validating biologist, else the
   responsible one.
 - At most one ITI-18 GetDocuments per attempt: before a second try it asks whether the first one got through
-  (then ``DELIVERED`` without resending), and for a replacement, in the same query, whether the DMP holds the
-  version replaced (an RPLC of an entry it does not hold is refused).
+  (held; deleted for a deletion; carrying the confidentialityCodes asked for a masking change: then ``DELIVERED``
+  without resending; a kill -9 mid-try counts as a try, ``loading.tried``), and for a replacement, in the same
+  query, whether the DMP holds the version replaced (an RPLC of an entry it does not hold is refused).
 - Answers: success, or a resend the DMP recognises (same uniqueIds) = ``DELIVERED`` (remote id: the N3's
   entryUUID); a permanent RegistryError or SOAP Sender fault = ``FAILED`` with the registry's words; busy,
   unreachable, unreadable = ``RETRY``. No qualified INS at send time = ``FAILED`` (nothing leaves: SGL.INS.37).
@@ -49,6 +50,7 @@ from facades.dmp import (
     entry_uuid,
 )
 from facades.dmp.codes import APPROVED, DELETED
+from facades.dmp.query import FoundEntry
 from resources.errors import SglError
 from resources.ins import emittable_ins
 from resources.store.base import FhirStore
@@ -70,8 +72,9 @@ NAME = "dmp"
 Refusals = Callable[[str], Awaitable[set[str]]]
 """``await refusals(service_request_id)``: the channels the patient refused for that dossier (committed Consents)."""
 SENT = (Action.PUBLISH, Action.REPLACE, Action.DELETE, Action.SETTINGS)  # identity changes: not the DMP's
-RESENDABLE = (Action.PUBLISH, Action.REPLACE, Action.DELETE)
-"""Actions whose later tries first ask the DMP (ITI-18) whether an earlier try got through."""
+RESENDABLE = (Action.PUBLISH, Action.REPLACE, Action.DELETE, Action.SETTINGS)
+"""Actions whose later tries first ask the DMP (ITI-18) whether an earlier try got through (a second ITI-57 of a
+deleted entry, or with a PreviousVersion the first try already superseded, is refused)."""
 SHIPPED_PROFILE = Path(__file__).resolve().parents[1] / "documents" / "lab_profile.json"
 RPPS_SYSTEMS = ("urn:oid:1.2.250.1.71.4.2.1", "https://rpps.esante.gouv.fr")
 KINDS = {"n3": Kind.N3, "n1": Kind.N1}
@@ -109,6 +112,16 @@ def _created(report: dict[str, Any]) -> datetime:
             except ValueError:
                 continue
     return datetime.now(UTC)
+
+
+def _done(action: Action, submission: Submission, held: FoundEntry) -> bool:
+    """Whether an entry the DMP holds shows this action already done: held (a document sent), deleted (a
+    deletion), carrying the confidentialityCodes asked (a masking change)."""
+    if action == Action.DELETE:
+        return held.status == DELETED
+    if action == Action.SETTINGS:
+        return set(held.confidentiality) == {code for code, _, _ in submission.visibility.confidentiality()}
+    return True
 
 
 class DmpChannel:
@@ -162,8 +175,8 @@ class DmpChannel:
         return Submission(str(ins["value"]), str(ins["system"]).removeprefix("urn:oid:"), tuple(docs), author,
                           self.structure, visibility)
 
-    async def _held(self, item: DeliveryItem, submission: Submission, sender: VihfSubject) -> dict[str, str]:
-        """What the DMP holds of the entries this attempt needs to know about (uniqueId -> status), in ONE ITI-18.
+    async def _held(self, item: DeliveryItem, submission: Submission, sender: VihfSubject) -> dict[str, FoundEntry]:
+        """What the DMP holds of the entries this attempt needs to know about (uniqueId -> entry), in ONE ITI-18.
 
         A later try asks about its own documents (did an earlier try get through?); a replacement asks about the
         versions it replaces (may they be RPLC'd?). A retried replacement asks both in the same GetDocuments
@@ -174,17 +187,18 @@ class DmpChannel:
         if not asked:
             return {}
         documents = tuple(replace(submission.documents[0], unique_id=u, replaces=None) for u in dict.fromkeys(asked))
-        return await self.client.find(replace(submission, documents=documents), sender)
+        return {e.unique_id: e for e in await self.client.get_documents(replace(submission, documents=documents),
+                                                                         sender)}
 
     @staticmethod
-    def _replacing_what_is_held(submission: Submission, held: dict[str, str]) -> tuple[Submission, str]:
+    def _replacing_what_is_held(submission: Submission, held: dict[str, FoundEntry]) -> tuple[Submission, str]:
         """The replacement as the DMP can take it: RPLC only of an entry it holds approved (``held``, from ITI-18).
 
         The version replaced may never have reached the DMP (its feeding was blocked, its delivery cancelled or
         refused there): an RPLC of an entry the registry does not hold is refused (UnresolvedReferenceException),
         so that version's successor goes as a new document, and the answer says so."""
-        kept = tuple(d if d.replaces is None or held.get(d.replaces) == APPROVED else replace(d, replaces=None)
-                     for d in submission.documents)
+        kept = tuple(d if d.replaces is None or d.replaces in held and held[d.replaces].status == APPROVED
+                     else replace(d, replaces=None) for d in submission.documents)
         if kept == submission.documents:
             return submission, ""
         return (replace(submission, documents=kept),
@@ -205,11 +219,11 @@ class DmpChannel:
             held = await self._held(item, submission, sender)
             if item.attempt > 1 and item.action in RESENDABLE:  # did an earlier try get through?
                 found = {d.unique_id: held[d.unique_id] for d in submission.documents if d.unique_id in held}
-                done = len(found) == len(submission.documents) and (
-                    item.action != Action.DELETE or set(found.values()) == {DELETED})
-                if done:
+                if len(found) == len(submission.documents) and all(_done(item.action, submission, e)
+                                                                   for e in found.values()):
                     return ChannelAnswer(Outcome.DELIVERED, "already in the DMP (ITI-18 before resending)",
-                                         entry_uuid(submission.documents[0].unique_id), {"found": found})
+                                         entry_uuid(submission.documents[0].unique_id),
+                                         {"found": {u: e.status for u, e in found.items()}})
             note = ""
             if item.action == Action.REPLACE:
                 submission, note = self._replacing_what_is_held(submission, held)

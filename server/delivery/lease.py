@@ -49,11 +49,14 @@ class Leases:
         return [doc async for doc in self.collection.find(query).sort([("due", 1), ("_id", 1)]).limit(limit)]
 
     async def take(self, item_id: Any) -> dict[str, Any] | None:
-        """Lease one item; ``None`` when another process took it first."""
+        """Lease one item; ``None`` when another process took it first.
+
+        ``takes`` counts the times the item was taken, this one included: more takes than recorded attempts
+        means an earlier holder died (or lost its lease) mid-item, after it may have reached the partner."""
         now = now_utc()
         taken: dict[str, Any] | None = await self.collection.find_one_and_update(
             {"_id": item_id, **available(now)},
-            {"$set": {"lease_owner": self.owner, "lease_until": now + self.lease, "taken": now}},
+            {"$set": {"lease_owner": self.owner, "lease_until": now + self.lease, "taken": now}, "$inc": {"takes": 1}},
             return_document=ReturnDocument.AFTER)
         return taken
 

@@ -53,12 +53,19 @@ async def _documents(store: FhirStore, report_id: str, version: int, patient: bo
     return {fmt: doc for fmt, doc in found.items() if doc is not None}
 
 
+def tried(stored: dict[str, Any]) -> int:
+    """This try's number, counting the tries a ``kill -9`` or a lost lease cut short (``takes``, lease.py): those
+    never recorded an attempt, yet the partner may have acted on them, so the channel must know this is a resend
+    (the DMP asks ITI-18 first: a second ITI-57 of a deleted entry is refused)."""
+    return max(int(stored.get("attempts", 0)) + 1, int(stored.get("takes", 0)))
+
+
 def delivery_item(stored: dict[str, Any]) -> DeliveryItem:
     return DeliveryItem(id=str(stored["_id"]), idempotency_key=str(stored["_id"]), channel=stored["channel"],
                         recipient=stored["recipient"], action=Action(stored["action"]), report_id=stored["report_id"],
                         document_version=int(stored["version"]), patient_id=str(stored.get("patient") or ""),
                         settings=DeliverySettings.from_dict(stored.get("settings") or {}),
-                        attempt=int(stored.get("attempts", 0)) + 1, author=stored.get("author"),
+                        attempt=tried(stored), author=stored.get("author"),
                         extra=dict(stored.get("recipient_extra") or {}))
 
 

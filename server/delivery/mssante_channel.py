@@ -154,7 +154,8 @@ class MssanteChannel:
         references += [str(e["valueReference"]["reference"]) for r in requests for e in r.get("extension", ())
                        if e.get("url") == COPIES_TO_EXTENSION and (e.get("valueReference") or {}).get("reference")]
         parties = [p for ref in dict.fromkeys(references) if (p := await read_party(event.read, ref))]
-        plan = plan_recipients(event.report, event.patient, parties, refused)
+        plan = plan_recipients(event.report, event.patient, parties, refused,
+                               invisible_to_patient=event.settings.invisible_to_patient)
         for skipped in plan.skipped:
             log.info("MSSanté: DiagnosticReport/%s %s: not sent to %s: %s", event.report.get("id"),
                      event.action.value, "the patient" if skipped.who == "patient" else skipped.who, skipped.reason)

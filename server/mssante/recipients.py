@@ -8,6 +8,7 @@
 - The patient: ``<matricule INS>@patient.mssante.fr`` only for a qualified identity (SGL.MSS.12).
 - A patient's refusal recorded on the dossier (Consent ``mssante-pro`` / ``mssante-patient``,
   ``server/orders/refusals.py``) removes that audience entirely (SGL.MSS.16, .19).
+- A report labelled INVISIBLE_PATIENT is not mailed to the patient (DESTMSSANTEPAT = N, SGL.DOC.17).
 - Automatic sending only for a complete report (``final``, ``corrected``, ``amended``): a partial
   one goes out on a professional's deliberate action only (SGL.MSS.23, not automated here).
 
@@ -101,8 +102,10 @@ async def read_party(read: Read, reference: str) -> Party | None:
 
 
 def plan_recipients(report: Resource, patient: Resource, parties: Iterable[Party], refused: set[str], *,
-                    deliberate: bool = False) -> RecipientPlan:
-    """Recipients of this report version; ``deliberate``: a professional asked for it (partial report)."""
+                    deliberate: bool = False, invisible_to_patient: bool = False) -> RecipientPlan:
+    """Recipients of this report version; ``deliberate``: a professional asked for it (partial report);
+    ``invisible_to_patient``: the dossier's INVISIBLE_PATIENT label (the patient is told by a professional
+    first), which means no mail to the patient (DESTMSSANTEPAT = N, SGL.DOC.17)."""
     skipped: list[Skipped] = []
     if report.get("status") not in AUTOMATIC_STATUSES and not deliberate:
         reason = f"report {report.get('status')}: a partial report is sent only on request (SGL.MSS.23)"
@@ -120,6 +123,8 @@ def plan_recipients(report: Resource, patient: Resource, parties: Iterable[Party
                 chosen[address.lower()] = MailRecipient(address, "pro", name)
     if "mssante-patient" in refused:
         skipped.append(Skipped("patient", "the patient refused MSSanté sending to himself (SGL.MSS.19)"))
+    elif invisible_to_patient:
+        skipped.append(Skipped("patient", "invisible to the patient until told by a professional (INVISIBLE_PATIENT)"))
     else:
         ins = emittable_ins(patient)
         try:

@@ -10,14 +10,16 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.dedicated_lab import Dedicated, dedicated_server
+from tests.support.dmp import DmpSimulator, running_dmp_simulator
 from tests.support.documents_wait import wait_for_documents
 from tests.support.dossiers import validated_report
 from tests.support.validation_lab import UCUM, parameters
@@ -106,3 +108,19 @@ async def three_versions(lab: Any) -> str:
     corrected = await lab.client.post(f"DiagnosticReport/{report['id']}/$correct", json=correction)
     assert corrected.status_code == 200, corrected.text
     return str(report["id"])
+
+
+def dmp_delivery_fixtures(name: str, **settings: str) -> tuple[Any, Any]:
+    """The module fixtures ``dmp`` (a running ``sgl dmp-simulator``) and ``dl`` (a ``DeliveryLab`` delivering to
+    it, with ``settings``). Assign both at module level: ``dmp, dl = dmp_delivery_fixtures("dmp-crash")``."""
+    @pytest.fixture(scope="module", name="dmp")
+    def dmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DmpSimulator]:
+        with running_dmp_simulator(tmp_path_factory.mktemp(f"{name}-dmp") / "pki") as sim:
+            yield sim
+
+    @pytest.fixture(scope="module", name="dl")
+    async def lab(tmp_path_factory: pytest.TempPathFactory, dmp: DmpSimulator) -> AsyncIterator[DeliveryLab]:
+        async with delivery_lab(tmp_path_factory.mktemp(name) / "var", dmp.server_env(**settings)) as site:
+            yield site
+
+    return dmp, lab

@@ -65,6 +65,11 @@ class DmpSimulator:
     def client_key(self) -> Path:
         return self.cert_dir / "client-key.pem"
 
+    def server_env(self, **more: str) -> dict[str, str]:
+        """The ``SGL_DMP_*`` settings of an ``sgl serve`` that delivers to this simulator, with ``more``."""
+        return {"SGL_DMP_URL": self.base_url, "SGL_DMP_CERT": str(self.client_cert),
+                "SGL_DMP_KEY": str(self.client_key), "SGL_DMP_CA": str(self.ca), **more}
+
     def tls(self, *, with_certificate: bool = True) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.ca))
         if with_certificate:

@@ -69,6 +69,8 @@ class Mailboxes:
     unknown: set[str] = field(default_factory=set)
     integration_error: set[str] = field(default_factory=set)
     refuse_all: bool = False
+    busy: int = 0
+    """The next ``busy`` recipients are refused for now (``450 4.2.1``: a full mailbox, greylisting): try later."""
     delay: float = 0.0
     """Seconds a mail's DATA waits before the operator takes it (a slow operator: mails stay in flight, so a
     test can kill the sender then); a sender gone meanwhile leaves nothing behind."""

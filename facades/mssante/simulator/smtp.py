@@ -38,6 +38,9 @@ class OperatorHandler:
                           rcpt_options: list[str]) -> str:
         if self.boxes.refuse_all:
             return "550 5.7.1 Recipient refused by the simulator (refuse_all)"
+        if self.boxes.busy > 0:
+            self.boxes.busy -= 1
+            return "450 4.2.1 Mailbox temporarily unavailable, try again later"
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 

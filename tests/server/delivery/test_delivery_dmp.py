@@ -7,14 +7,13 @@ sent."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 from server.delivery.dmp_settings import BLOCK_EXTENSION, BLOCK_SYSTEM, VISIBILITY_SYSTEM
-from tests.support.delivery_lab import DeliveryLab, deliveries, delivery_lab, three_versions, to, wait_until
-from tests.support.dmp import DmpSimulator, running_dmp_simulator
+from tests.support.delivery_lab import DeliveryLab, deliveries, dmp_delivery_fixtures, three_versions, to, wait_until
+from tests.support.dmp import DmpSimulator
 from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.dossiers import patient, validated_report
 from tests.support.validation_lab import CATALOG, parameters
@@ -23,18 +22,7 @@ from tests.support.worklist import worklist
 DONE = ("delivered", "failed", "cancelled")
 
 
-@pytest.fixture(scope="module")
-def dmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DmpSimulator]:
-    with running_dmp_simulator(tmp_path_factory.mktemp("dmp-e2e") / "pki") as sim:
-        yield sim
-
-
-@pytest.fixture(scope="module")
-async def dl(tmp_path_factory: pytest.TempPathFactory, dmp: DmpSimulator) -> AsyncIterator[DeliveryLab]:
-    env = {"SGL_DMP_URL": dmp.base_url, "SGL_DMP_CERT": str(dmp.client_cert), "SGL_DMP_KEY": str(dmp.client_key),
-           "SGL_DMP_CA": str(dmp.ca), "SGL_DMP_TIMEOUT": "4"}
-    async with delivery_lab(tmp_path_factory.mktemp("dmp-delivery") / "var", env) as lab:
-        yield lab
+dmp, dl = dmp_delivery_fixtures("dmp-delivery", SGL_DMP_TIMEOUT="4")
 
 
 def _finished(count: int = 1) -> Any:
@@ -140,6 +128,30 @@ async def test_a_masking_change_after_delivery_reaches_the_dmp_by_iti_57_SGL_DOC
     current = (await dl.lab.client.get(path)).json()
     rewritten = await dl.lab.client.put(path, json={**current, "conclusion": "réécrit"})
     assert rewritten.status_code == 409 and "VAL-15" in rewritten.text  # only the DMP settings stay editable
+
+
+@pytest.mark.req("SGL.DOC.15", "SGL.DMP.03")
+async def test_a_masking_change_whose_answer_was_lost_is_found_done_not_refused_SGL_DOC_15_SGL_DMP_03(
+        dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    """The DMP applies the new metadata version (ITI-57) but answers after the client's 4 s timeout; the retry's
+    PreviousVersion is no longer the current one (XDSMetadataVersionError): it must first ask (ITI-18) and find
+    the confidentialityCodes already there."""
+    _, report, _ = await validated_report(dl.lab, {"GLU": 1.4})
+    await wait_until(dl.lab.client, report["id"], _finished())
+    path = f"DiagnosticReport/{report['id']}"
+    current = (await dl.lab.client.get(path)).json()
+    meta = current["meta"]
+    dmp.queue_faults("slow", delay=6)  # processed at once, answered after SGL_DMP_TIMEOUT
+    answer = await dl.lab.client.put(path, json={**current, "meta": {**meta, "security": [
+        *meta.get("security", []), {"system": VISIBILITY_SYSTEM, "code": "MASQUE_PS"}]}})
+    assert answer.status_code == 200, answer.text
+    found = to("dmp", await wait_until(dl.lab.client, report["id"], _finished(2)))
+    settings = found[1]
+    assert (settings["action"], settings["state"]) == ("settings", "delivered"), settings["history"]
+    assert [h["outcome"] for h in settings["history"]] == ["retry", "delivered"]
+    assert "ITI-18" in settings["history"][-1]["text"]
+    assert {tuple(d["confidentialityCode"]) for d in _held(dmp, report["id"])} == {("N", "MASQUE_PS")}
+    assert await worklist(dl.lab.client, "delivery-failed", path) == []
 
 
 @pytest.mark.req("SGL.DMP.02")

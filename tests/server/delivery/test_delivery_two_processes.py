@@ -64,7 +64,10 @@ async def test_two_processes_deliver_200_reports_each_once_and_share_the_work(tm
     dpi = await MllpReceiver().start()
     try:
         # started together: the one that takes the data dir's lock first starts the database, the other connects
-        started = await asyncio.gather(*(asyncio.to_thread(start_sgl, data, env=ENV, partners=None) for _ in "ab"),
+        # from_template off: two threads copying the test template into one data dir raced (the second copy
+        # landed over the database the first process had started: "authentication failed" at its start-up)
+        started = await asyncio.gather(*(asyncio.to_thread(start_sgl, data, env=ENV, partners=None,
+                                                           from_template=False) for _ in "ab"),
                                        return_exceptions=True)
         servers += [s for s in started if isinstance(s, SglProcess)]
         assert len(servers) == 2, started

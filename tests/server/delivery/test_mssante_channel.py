@@ -190,6 +190,9 @@ async def test_tls_refusal_is_a_retry_with_the_reason_and_5xx_a_failure_SGL_MSS_
     (closed,) = free_ports(1)  # the OCSP responder down: the delivery stays pending with the reason
     down = await _channel(ops, operator, crls=(), ocsp=f"http://127.0.0.1:{closed}/ocsp").send(item, _documents())
     assert down.outcome == Outcome.RETRY and "OCSP responder" in down.text and "cannot be reached" in down.text
+    operator.boxes.busy = 1  # RCPT 450 4.2.1: the recipient's platform says "later", a retry can help
+    later = await _channel(ops, operator).send(item, _documents())
+    assert later.outcome == Outcome.RETRY and "450" in later.text
     operator.boxes.refuse_all = True
     refused = await _channel(ops, operator).send(item, _documents())
     assert refused.outcome == Outcome.FAILED and "550" in refused.text

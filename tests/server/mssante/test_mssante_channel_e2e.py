@@ -25,6 +25,7 @@ from facades.cda import validate_cda
 from facades.mssante import MssTlsRefused
 from facades.mssante.dev_crl import write_crl
 from facades.mssante.ocsp import check_ocsp
+from server.delivery.dmp_settings import VISIBILITY_SYSTEM
 from tests.support.delivery_lab import DeliveryLab, deliveries, wait_for, wait_until
 from tests.support.dossiers import validated_report
 from tests.support.mssante_dossiers import (
@@ -33,6 +34,7 @@ from tests.support.mssante_dossiers import (
     correspondents_report,
     doctor,
     mss,
+    ordered,
     states,
     validated,
 )
@@ -205,6 +207,29 @@ async def test_partial_report_goes_only_on_a_deliberate_send_then_the_complete_o
     assert potassium
 
 
+@pytest.mark.req("SGL.DOC.17")
+async def test_a_report_invisible_to_the_patient_is_mailed_to_the_professionals_not_to_the_patient_SGL_DOC_17(
+        dl: DeliveryLab, operator: OperatorProcess) -> None:
+    """INVISIBLE_PATIENT (the patient is to be told by a professional first) means DESTMSSANTEPAT = N: the
+    prescriber gets the CR-Bio, the patient's INS mailbox does not."""
+    address = "annonce@cabinet.mssante.fr"
+    pid, request = await ordered(dl.lab, qualified=True, correspondents=[await doctor(dl.lab, 8, address)])
+    rid = await dl.lab.result(pid, request["id"], "GLU", 1.31)
+    assert (await dl.lab.validate(rid)).status_code == 200
+    report = await dl.lab.report_of(rid)
+    meta = report.get("meta", {})
+    report["meta"] = {**meta, "security": [*meta.get("security", []),
+                                           {"system": VISIBILITY_SYSTEM, "code": "INVISIBLE_PATIENT"}]}
+    assert (await dl.lab.client.put(f"DiagnosticReport/{report['id']}", json=report)).status_code == 200
+    to_patient_before = len(await asyncio.to_thread(operator.messages, PATIENT_ADDRESS))
+    answer = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$validate-biological", json=parameters())
+    assert answer.status_code == 200, answer.text
+    found = await wait_until(dl.lab.client, report["id"], lambda f: bool(mss(f)) and states(mss(f), "delivered"))
+    assert [d["recipient"] for d in mss(found)] == [address]
+    assert len(await asyncio.to_thread(operator.messages, address)) == 1
+    assert len(await asyncio.to_thread(operator.messages, PATIENT_ADDRESS)) == to_patient_before
+
+
 async def test_kill_9_during_a_batch_each_mail_reaches_each_recipient_once(dl: DeliveryLab,
                                                                             operator: OperatorProcess) -> None:
     """SIGKILL while mails are in flight (the operator holds each DATA 1.5 s), restart on the same data: every
@@ -247,3 +272,4 @@ def test_the_simulator_process_answers_ocsp_from_its_crl_SGL_MSS_06(operator: Op
             check_ocsp(leaf, operator.cert_dir / "ca.pem", url)
     finally:
         operator.admin("ocsp", stale="0")
+
