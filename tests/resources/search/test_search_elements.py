@@ -70,13 +70,21 @@ async def test_mandatory_and_choice_elements_are_kept_and_includes_come_whole(
     assert whole == (await fhir.get(f"Observation/{observation.id}")).json()
 
 
-@pytest.mark.parametrize("bad", ["code.coding", "", "code,,status", "Observation.code"])
+@pytest.mark.parametrize("bad", ["code.coding", "code,,status", "Observation.code"])
 async def test_a_name_that_is_no_root_element_name_is_a_400(fhir: httpx.AsyncClient, bad: str) -> None:
     answer = await fhir.get("ObservationDefinition", params={"_elements": bad})
     assert answer.status_code == 400
     outcome = answer.json()
     assert outcome["resourceType"] == "OperationOutcome"
     assert outcome["issue"][0]["expression"] == ["_elements"]
+
+
+async def test_an_empty_elements_is_ignored_as_every_empty_parameter(fhir: httpx.AsyncClient) -> None:
+    """``_elements=`` names nothing: FHIR ignores an empty parameter, so the answer is the whole resources."""
+    answer = await fhir.get("ObservationDefinition", params={"_elements": "", "_count": "1"})
+    assert answer.status_code == 200, answer.text
+    first = answer.json()["entry"][0]["resource"]
+    assert not _subsetted(first) and "code" in first and len(first) > 4
 
 
 async def test_a_read_with_elements_is_the_same_subset(fhir: httpx.AsyncClient) -> None:
