@@ -25,6 +25,7 @@ async function order(results) {
   const ids = [];
   for (const [code, value, unit] of results) {
     ids.push((await post("Observation", { resourceType: "Observation", status: "preliminary",
+      category: [{ coding: [{ system: "http://terminology.hl7.org/CodeSystem/observation-category", code: "laboratory" }] }],
       code: { coding: [{ system: "https://opensgl.org/fhir/CodeSystem/catalogue", code }] },
       subject: { reference: `Patient/${fixture.ids.qualified}` }, basedOn: [{ reference: `ServiceRequest/${request.id}` }],
       effectiveDateTime: "2026-11-24T08:00:00+01:00", valueQuantity: { value, unit, system: UCUM, code: unit } })).id);
