@@ -17,8 +17,12 @@ import asyncio
 import base64
 import copy
 import json
+import os
+import signal
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +62,18 @@ async def _wait(condition: Any, deadline: float) -> None:
         await asyncio.sleep(0.2)
 
 
-async def test_two_processes_deliver_200_reports_each_once_and_share_the_work(tmp_path: Path) -> None:
-    data = tmp_path / "var"
+@asynccontextmanager
+async def _two_servers(data: Path, env: dict[str, str], dpi: MllpReceiver, reports: int
+                       ) -> AsyncIterator[tuple[list[SglProcess], Any]]:
+    """Both ``sgl serve`` started at once on ``data`` (the one that does not own the database first in the list),
+    the EHR partner registered and ``reports`` deliveries to it written; yields (servers, deliveries collection).
+    The servers are stopped at the end, the connected one first, the database's owner last."""
     servers: list[SglProcess] = []
-    dpi = await MllpReceiver().start()
     try:
         # started together: the one that takes the data dir's lock first starts the database, the other connects
         # from_template off: two threads copying the test template into one data dir raced (the second copy
         # landed over the database the first process had started: "authentication failed" at its start-up)
-        started = await asyncio.gather(*(asyncio.to_thread(start_sgl, data, env=ENV, partners=None,
+        started = await asyncio.gather(*(asyncio.to_thread(start_sgl, data, env=env, partners=None,
                                                            from_template=False) for _ in "ab"),
                                        return_exceptions=True)
         servers += [s for s in started if isinstance(s, SglProcess)]
@@ -82,21 +89,31 @@ async def test_two_processes_deliver_200_reports_each_once_and_share_the_work(tm
             patient_id = (await store.create(patient)).id
             n3 = write_n3(samples.crbio_input(samples.biochemistry()))
             outbox = Outbox(db, store, [Hl7v2Channel(PartnerRegistry(db), "opensgl-lab", None, 8.0)])
-            for n in range(REPORTS):
+            for n in range(reports):
                 report_id = f"twoproc-{n:03d}"
                 async with store.transaction() as session:  # as the document step: version and deliveries together
                     stored = await store.create_many(_version(report_id, patient_id, n3), session=session)
                     assert await outbox.record(session, Action.PUBLISH, stored[0].resource, 1) == [
                         f"hl7v2:DPI2P:{report_id}:v1:publish"]
-            deliveries = db[COLLECTION]
+            yield servers, db[COLLECTION]
+        finally:
+            await database.close()
+    finally:
+        for server in servers:
+            if server.process.poll() is None:
+                server.stop()
+
+
+async def test_two_processes_deliver_200_reports_each_once_and_share_the_work(tmp_path: Path) -> None:
+    dpi = await MllpReceiver().start()
+    try:
+        async with _two_servers(tmp_path / "var", ENV, dpi, REPORTS) as (servers, deliveries):
 
             async def all_finished() -> bool:
                 return await deliveries.count_documents({"recipient": "DPI2P", "state": "pending"}) == 0
 
             await _wait(all_finished, DEADLINE_S)
             done = await deliveries.find({"recipient": "DPI2P"}).to_list()
-        finally:
-            await database.close()
         assert len(done) == REPORTS and {d["state"] for d in done} == {"delivered"}
         assert all(len(d["history"]) == d["attempts"] == 1 for d in done)  # each sent by one attempt
         received = dpi.by_control_id
@@ -105,6 +122,54 @@ async def test_two_processes_deliver_200_reports_each_once_and_share_the_work(tm
         senders = Counter(d["history"][0]["owner"].split(":")[1] for d in done)
         assert set(senders) == {str(s.process.pid) for s in servers}, senders  # both processes sent some
     finally:
-        for server in servers:  # the connected one first, the database's owner last
-            server.stop()
+        await dpi.stop()
+
+
+KILLED_REPORTS = 12
+KILL_ENV = {**FAST, "SGL_DELIVERY_CONCURRENCY": "2", "SGL_DELIVERY_LEASE": "10", "SGL_DELIVERY_TIMEOUT": "8"}
+
+
+async def test_kill_9_of_one_process_its_leased_deliveries_are_taken_over_after_the_lease_and_done_once(
+        tmp_path: Path) -> None:
+    """One of two ``sgl serve`` is killed (-9) while it holds leased deliveries whose ACKs the EHR holds (3 s,
+    shorter than SGL_DELIVERY_TIMEOUT 8 s, itself shorter than SGL_DELIVERY_LEASE 10 s: a live holder is never
+    overtaken). The survivor takes them only once their lease has run out, resends each with the same MSH-10
+    and records one attempt; every report's version ends delivered, under one MSH-10 each."""
+    dpi = await MllpReceiver(delay=3.0).start()
+    try:
+        async with _two_servers(tmp_path / "var", KILL_ENV, dpi, KILLED_REPORTS) as (servers, deliveries):
+            victim, survivor = servers  # the victim does not own the embedded database
+            mark = f":{victim.process.pid}:"
+
+            async def victim_holds_sent() -> bool:  # it holds deliveries and the EHR has some unanswered
+                held = await deliveries.count_documents({"state": "pending", "lease_owner": {"$regex": mark}})
+                return held >= 1 and len(dpi.arrived) > len(dpi.answered)
+
+            await _wait(victim_holds_sent, DEADLINE_S)
+            os.kill(victim.process.pid, signal.SIGKILL)
+            victim.process.wait(timeout=30)
+            held = {d["_id"]: d["lease_until"] async for d in deliveries.find(
+                {"state": "pending", "lease_owner": {"$regex": mark}})}
+            assert held, "the victim held no delivery when it was killed"
+            dpi.delay = 0.0
+
+            async def all_finished() -> bool:
+                return await deliveries.count_documents({"recipient": "DPI2P", "state": "pending"}) == 0
+
+            await _wait(all_finished, DEADLINE_S)
+            done = {d["_id"]: d async for d in deliveries.find({"recipient": "DPI2P"})}
+            assert survivor.process.poll() is None
+        assert len(done) == KILLED_REPORTS and {d["state"] for d in done.values()} == {"delivered"}
+        assert all(len(d["history"]) == d["attempts"] == 1 for d in done.values())  # no try recorded twice
+        for item_id, lease_until in held.items():
+            taken_over = done[item_id]
+            assert taken_over["history"][0]["owner"].split(":")[1] == str(survivor.process.pid)
+            assert taken_over["takes"] == 2  # the victim's take and the survivor's, no other
+            assert taken_over["history"][0]["started"] >= lease_until  # not before the victim's lease ran out
+        assert all(d["takes"] == 1 for i, d in done.items() if i not in held)  # a live holder was never overtaken
+        received = dpi.by_control_id
+        assert len(received) == KILLED_REPORTS  # one MSH-10 per report's version: none lost, none under a new id
+        assert set(received) == {d["remote_id"] for d in done.values()}
+        assert sum(count - 1 for count in received.values()) <= len(held)  # only what the victim held came again
+    finally:
         await dpi.stop()
