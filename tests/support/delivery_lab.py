@@ -124,3 +124,36 @@ def dmp_delivery_fixtures(name: str, **settings: str) -> tuple[Any, Any]:
             yield site
 
     return dmp, lab
+
+
+async def dashboard_counts(dl: Dedicated, route: str) -> dict[str, Any]:
+    """This month's ``$delivery-dashboard`` counts of one channel (``dmp``, ``mss-pro``, ``mss-patient``,
+    ``dpi``) on the site's total row, as a manager downloads them: sent, delivered, failed, pending, stopped
+    and the failure rate (%)."""
+    manager = await dl.act_as("biologiste-responsable")
+    answer = await manager.get("$delivery-dashboard", params={"period": "mois"})
+    assert answer.status_code == 200, answer.text
+    rows = [{p["name"]: next(v for k, v in p.items() if k.startswith("value")) for p in row["part"]}
+            for row in answer.json()["parameter"]]
+    [total] = [r for r in rows if "rpps" not in r]
+    prefix = route.replace("-", "_")
+    return {name: total.get(f"{prefix}_{name}") for name in (
+        "sent", "delivered", "failed", "pending", "stopped", "failed_pct")}
+
+
+def counted(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    """What the dashboard added between two ``dashboard_counts`` (the rate left out)."""
+    return {name: after[name] - before[name] for name in ("sent", "delivered", "failed", "pending", "stopped")}
+
+
+def shown(found: list[dict[str, Any]], route: str) -> dict[str, int]:
+    """The same counts as ``counted``, worked out from deliveries as ``$deliveries`` lists them (CR-Bio sent:
+    first versions and replacements, on ``route``)."""
+    def route_of(d: dict[str, Any]) -> str:
+        if d["channel"] == "mssante":
+            return "mss-patient" if d["recipient"].startswith("patient:") else "mss-pro"
+        return {"hl7v2": "dpi"}.get(d["channel"], d["channel"])
+
+    mine = [d for d in found if route_of(d) == route and d["action"] in ("publish", "replace")]
+    return {"sent": len(mine), **{name: sum(d["state"] == name for d in mine) for name in (
+        "delivered", "failed", "pending")}, "stopped": sum(d["state"] in ("blocked", "cancelled") for d in mine)}

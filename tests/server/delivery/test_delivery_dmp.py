@@ -12,7 +12,16 @@ from typing import Any
 import pytest
 
 from server.delivery.dmp_settings import BLOCK_EXTENSION, BLOCK_SYSTEM, VISIBILITY_SYSTEM
-from tests.support.delivery_lab import DeliveryLab, deliveries, dmp_delivery_fixtures, three_versions, to, wait_until
+from tests.support.delivery_lab import (
+    DeliveryLab,
+    counted,
+    dashboard_counts,
+    deliveries,
+    dmp_delivery_fixtures,
+    three_versions,
+    to,
+    wait_until,
+)
 from tests.support.dmp import DmpSimulator
 from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.dossiers import patient, validated_report
@@ -272,6 +281,7 @@ async def test_dmp_feeding_blocked_for_a_prescriber_and_for_an_analysis_only_by_
 
 
 async def test_a_registry_refusal_is_a_failure_task_at_once(dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    before = await dashboard_counts(dl, "dmp")
     dmp.queue_faults("registry_error", code="XDSUnknownPatientId")
     _, report, _ = await validated_report(dl.lab, {"UREA": 6.1})
     [delivery] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
@@ -281,6 +291,9 @@ async def test_a_registry_refusal_is_a_failure_task_at_once(dl: DeliveryLab, dmp
              if any(i["valueString"] == delivery["id"] for i in t["input"])]
     assert len(tasks) == 1 and "XDSUnknownPatientId" in tasks[0]["description"]
     assert _held(dmp, report["id"]) == []
+    after = await dashboard_counts(dl, "dmp")  # TBB.03: the business refusal is one DMP failure, once
+    assert counted(before, after) == {"sent": 1, "delivered": 0, "failed": 1, "pending": 0, "stopped": 0}
+    assert after["failed_pct"] == round(100 * after["failed"] / (after["failed"] + after["delivered"]), 1)
 
 
 async def test_a_busy_dmp_is_retried_and_holds_the_report_once(dl: DeliveryLab, dmp: DmpSimulator) -> None:
@@ -306,6 +319,7 @@ async def test_unreadable_answers_are_retried_and_the_report_is_held_once(dl: De
 
 async def test_a_dmp_answering_soap_faults_ends_failed_then_a_retry_sends_it_once(
         dl: DeliveryLab, dmp: DmpSimulator) -> None:
+    before = await dashboard_counts(dl, "dmp")
     dmp.queue_faults("soap_fault", 3)
     _, report, _ = await validated_report(dl.lab, {"GLU": 0.95})
     [failed] = to("dmp", await wait_until(dl.lab.client, report["id"], _finished()))
@@ -314,12 +328,17 @@ async def test_a_dmp_answering_soap_faults_ends_failed_then_a_retry_sends_it_onc
     tasks = [t for t in await worklist(dl.lab.client, "delivery-failed", f"DiagnosticReport/{report['id']}")
              if any(i["valueString"] == failed["id"] for i in t["input"])]
     assert len(tasks) == 1 and "dmp" in tasks[0]["description"]
+    failing = await dashboard_counts(dl, "dmp")  # TBB.03: three tries ending in failure are one failure
+    assert counted(before, failing) == {"sent": 1, "delivered": 0, "failed": 1, "pending": 0, "stopped": 0}
     retried = await dl.lab.client.post(f"DiagnosticReport/{report['id']}/$delivery-retry",
                                        json=parameters(delivery=failed["id"]))
     assert retried.status_code == 200
     [done] = to("dmp", await wait_until(dl.lab.client, report["id"],
                                         lambda found: to("dmp", found)[0]["state"] == "delivered"))
     assert done["attempts"] == 1 and len(_held(dmp, report["id"])) == 2
+    # sent again by a person and delivered: the same delivery, now counted delivered and no longer failed
+    assert counted(before, await dashboard_counts(dl, "dmp")) == {
+        "sent": 1, "delivered": 1, "failed": 0, "pending": 0, "stopped": 0}
 
 
 @pytest.mark.req("SGL.INS.37")

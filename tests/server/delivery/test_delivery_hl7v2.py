@@ -10,7 +10,16 @@ from typing import Any
 
 import pytest
 
-from tests.support.delivery_lab import DeliveryLab, delivery_lab, three_versions, to, wait_until
+from tests.support.delivery_lab import (
+    DeliveryLab,
+    counted,
+    dashboard_counts,
+    delivery_lab,
+    shown,
+    three_versions,
+    to,
+    wait_until,
+)
 from tests.support.documents_wait import crbio, wait_for_documents
 from tests.support.dossiers import validated_report
 from tests.support.mllp_receiver import MllpReceiver
@@ -150,8 +159,13 @@ async def test_silence_is_retried_with_backoff_then_a_task_then_a_manual_retry_d
         dl: DeliveryLab, receiver: MllpReceiver) -> None:
     name = receiver.name  # type: ignore[attr-defined]
     receiver.mode = "drop"
+    before = await dashboard_counts(dl, "dpi")
     _, report, _ = await validated_report(dl.lab, {"CREA": 75})
-    [delivery] = to(name, await wait_until(dl.lab.client, report["id"], _finished(name)))
+    found = await wait_until(dl.lab.client, report["id"], _finished(name))
+    [delivery] = to(name, found)
+    # TBB.03: three tries ending in failure are one DPI failure, as $deliveries shows
+    assert counted(before, await dashboard_counts(dl, "dpi")) == shown(found, "dpi")
+    assert shown(found, "dpi")["failed"] == 1
     assert delivery["state"] == "failed" and delivery["attempts"] == 3 and receiver.attempts == 3
     assert [h["outcome"] for h in delivery["history"]] == ["retry", "retry", "retry"]
     starts = [h["started"] for h in delivery["history"]]
@@ -164,6 +178,8 @@ async def test_silence_is_retried_with_backoff_then_a_task_then_a_manual_retry_d
     [again] = to(name, await wait_until(dl.lab.client, report["id"],
                                         lambda f: to(name, f)[0]["state"] == "delivered"))
     assert again["history"][-2]["manual"] == "retry" and len(receiver.received) == 1
+    found = await wait_until(dl.lab.client, report["id"], lambda f: True)
+    assert counted(before, await dashboard_counts(dl, "dpi")) == shown(found, "dpi")  # delivered now, not failed
 
 
 async def test_a_wrong_msa2_is_never_taken_for_a_delivery(dl: DeliveryLab, receiver: MllpReceiver) -> None:

@@ -26,7 +26,15 @@ from facades.mssante import MssTlsRefused
 from facades.mssante.dev_crl import write_crl
 from facades.mssante.ocsp import check_ocsp
 from server.delivery.dmp_settings import VISIBILITY_SYSTEM
-from tests.support.delivery_lab import DeliveryLab, deliveries, wait_for, wait_until
+from tests.support.delivery_lab import (
+    DeliveryLab,
+    counted,
+    dashboard_counts,
+    deliveries,
+    shown,
+    wait_for,
+    wait_until,
+)
 from tests.support.dossiers import validated_report
 from tests.support.mssante_dossiers import (
     attachment,
@@ -64,6 +72,7 @@ async def test_validated_report_is_mailed_once_to_each_recipient_with_receipts_S
         dl: DeliveryLab, operator: OperatorProcess) -> None:
     pros = [f"correspondant{n}@cabinet{n}.mssante.fr" for n in range(3)] + ["inconnu@cabinet.mssante.fr"]
     refs = [await doctor(dl.lab, n, a) for n, a in enumerate(pros)] + [await doctor(dl.lab, 9, None)]
+    before = {route: await dashboard_counts(dl, route) for route in ("mss-pro", "mss-patient")}
     report_id = await validated(dl.lab, qualified=True, correspondents=refs)
 
     found = await wait_until(dl.lab.client, report_id, lambda f: len([d for d in f if d["channel"] == "mssante"])
@@ -98,6 +107,10 @@ async def test_validated_report_is_mailed_once_to_each_recipient_with_receipts_S
     assert bounced["state"] == "failed" and bounced.get("task")  # the bounce became a failure Task
     tasks = await worklist(dl.lab.client, "delivery-failed", f"DiagnosticReport/{report_id}")
     assert any("inconnu@cabinet.mssante.fr" in t.get("description", "") for t in tasks)
+    # TBB.03: the bounce (mail taken by the operator, DSN 5.1.1 later) is one MSSanté failure, counted once
+    for route, counts in before.items():
+        assert counted(counts, await dashboard_counts(dl, route)) == shown(found, route), route
+    assert shown(found, "mss-pro")["failed"] == 1 and shown(found, "mss-patient")["delivered"] == 1
 
 
 @pytest.mark.req("SGL.MSS.06")
