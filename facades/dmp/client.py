@@ -26,6 +26,7 @@ from facades.dmp.query import FoundEntry
 from facades.dmp.response import Answer, read_response
 from facades.dmp.vihf import build_vihf
 from facades.xmlsig import Seal
+from resources.transport import transport_reason
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ class DmpClient:
                                              headers={"Content-Type": request.content_type})
         except httpx.TransportError as exc:
             log.info("DMP %s %s: unreachable (%s)", name, unique_ids, type(exc).__name__)
-            raise DmpUnreachable(f"DMP at {url} unreachable: {type(exc).__name__}: {exc}", expression=url) from exc
+            raise DmpUnreachable(f"DMP at {url} unreachable: {transport_reason(exc)}", expression=url) from exc
         content_type = response.headers.get("content-type", "")
         is_soap = any(t in content_type for t in ("soap+xml", "xop+xml", "multipart/related", "text/xml"))
         if response.status_code >= 400 and not is_soap:

@@ -38,6 +38,7 @@ from facades.insi.patient_mapping import verification_query
 from facades.insi.verification import compare
 from facades.xmlsig import Seal
 from resources.errors import SglError
+from resources.transport import transport_reason
 
 log = logging.getLogger(__name__)
 
@@ -78,28 +79,6 @@ def client_ssl_context(certfile: Path, keyfile: Path, cafile: Path) -> ssl.SSLCo
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     context.load_cert_chain(str(certfile), str(keyfile))
     return context
-
-
-def _root(exc: BaseException) -> BaseException:
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        exc = exc.__cause__ or exc.__context__  # type: ignore[assignment]
-    return exc
-
-
-def _transport_reason(exc: httpx.TransportError) -> str:
-    """Say what most likely happened, then the lowest-level error seen."""
-    root = _root(exc)
-    detail = f"{type(root).__name__}: {root}"
-    if isinstance(root, ssl.SSLError):
-        return f"TLS handshake failed ({detail})"
-    if isinstance(exc, httpx.TimeoutException):
-        return f"timed out ({type(exc).__name__})"
-    if isinstance(exc, httpx.ConnectError):
-        return f"connection failed ({detail})"
-    return (
-        f"connection closed before any answer: the TLS client certificate was probably refused, "
-        f"or the service is down ({detail})"
-    )
 
 
 class InsiClient:
@@ -158,7 +137,7 @@ class InsiClient:
             )
         except httpx.TransportError as exc:
             raise InsiUnreachable(
-                f"INSi at {self.url} unreachable: {_transport_reason(exc)}", expression=self.url
+                f"INSi at {self.url} unreachable: {transport_reason(exc)}", expression=self.url
             ) from exc
         body = response.content
         soap = response.headers.get("content-type", "").startswith(("application/soap+xml", "text/xml"))
