@@ -47,6 +47,33 @@ def hashes_of(ids: list[str]) -> Hashes:
     return np.fromiter((key_hash(i) for i in ids), dtype=np.uint64, count=len(ids))
 
 
+def sorted_unique(parts: list[Hashes]) -> Hashes:
+    """The hashes of ``parts`` sorted, each once; ``parts`` is emptied as they are joined. Why not
+    ``np.unique(np.concatenate(parts))``: it sorts a second copy, and beside ``np.setdiff1d`` it made the end of
+    a 2-million-line load peak at 349 MB (190 MB of temporaries for one type of 2 million ids, measured); this
+    sorts the one joined array in place and keeps the parts no longer than the join."""
+    joined = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint64)
+    parts.clear()
+    joined.sort()
+    if len(joined) < 2:
+        return joined
+    first = np.empty(len(joined), dtype=bool)
+    first[0] = True
+    np.not_equal(joined[1:], joined[:-1], out=first[1:])
+    return joined[first]
+
+
+def absent(listed: Hashes, seen: Hashes) -> Hashes:
+    """The hashes of ``listed`` not in ``seen`` (both as ``sorted_unique`` returns them), by one binary search
+    each: 16 bytes of temporaries per listed id, where ``np.setdiff1d`` joins and sorts both arrays again."""
+    if not len(seen) or not len(listed):
+        return listed
+    at = np.searchsorted(seen, listed)
+    np.minimum(at, len(seen) - 1, out=at)
+    missing: Hashes = listed[seen[at] != listed]
+    return missing
+
+
 def _chunk_id(run: str, rtype: str, n: int) -> str:
     return f"{run}:{rtype}:{n:06d}"
 
@@ -107,8 +134,7 @@ class Ledger:
 
     async def listed(self, runs: list[str], rtype: str) -> Hashes:
         """``key_hash`` of every id the ``runs`` listed for ``rtype``, sorted, each once."""
-        parts = [hashes_of(ids) for run in runs async for ids in self.ids(run, rtype)]
-        return np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint64)
+        return sorted_unique([hashes_of(ids) for run in runs async for ids in self.ids(run, rtype)])
 
     async def forget_before(self, runs: list[str], types: tuple[str, ...]) -> None:
         """Delete the lists of ``runs`` (earlier ones: this run's inactivation made them useless)."""

@@ -44,7 +44,7 @@ from resources.fhirjson import content_hash
 from resources.search.date import now_utc
 from resources.store.mongo import DuplicateConflict, MongoFhirStore
 from server.annuaire.follow import ID_PREFIX, follow_directory
-from server.annuaire.ledger import LEGACY_SKIP, Hashes, Ledger, NoLedger, hashes_of, key_hash
+from server.annuaire.ledger import LEGACY_SKIP, Hashes, Ledger, NoLedger, absent, hashes_of, key_hash, sorted_unique
 from server.annuaire.report import MSSANTE, RUNS, LoadReport
 
 log = logging.getLogger(__name__)
@@ -262,8 +262,9 @@ class DirectoryLoad:
     async def _inactivate_type(self, rtype: str, runs: list[str]) -> None:
         """The active directory resources of ``rtype`` listed by ``runs`` and not produced by this run become
         inactive: their hashes are compared first, then the lists walked again to find those ids."""
-        seen = np.unique(np.concatenate(self._seen[rtype])) if self._seen[rtype] else np.zeros(0, dtype=np.uint64)
-        gone = np.setdiff1d(await self.ledger.listed(runs, rtype), seen)
+        seen = sorted_unique(self._seen[rtype])  # empties the list: the parts are not kept beside the join
+        gone = absent(await self.ledger.listed(runs, rtype), seen)
+        del seen  # the retiring below needs only ``gone``
         if not len(gone):
             return
         for run in runs:
@@ -273,7 +274,7 @@ class DirectoryLoad:
                     if _directory(doc):
                         await self.store.update({**doc["r"], "active": False})
                         self.report.count(rtype, "inactivated")
-                gone = np.setdiff1d(gone, hashes_of(wanted))  # listed by two runs: retired once
+                gone = absent(gone, sorted_unique([hashes_of(wanted)]))  # listed by two runs: retired once
 
     # -- the MSSanté file ------------------------------------------------------------------------
     async def _mssante(self, source: Source) -> None:
@@ -319,7 +320,7 @@ class DirectoryLoad:
 
     async def _mssante_removed(self) -> None:
         """Addresses no longer in the extraction are removed from the look-up."""
-        seen = np.sort(np.concatenate(self._mss_seen)) if self._mss_seen else np.zeros(0, dtype=np.uint64)
+        seen = sorted_unique(self._mss_seen)
         async for doc in _walk(self.db[MSSANTE], {"_id": 1}):
             wanted = key_hash(doc["_id"])
             at = int(np.searchsorted(seen, np.uint64(wanted)))
