@@ -46,7 +46,13 @@ from server.embedded_auth import Credentials, provision_if_needed, read_credenti
 log = logging.getLogger(__name__)
 STATE_FILE = "secantus.json"
 LOCK_FILE = "secantus.lock"
-START_TIMEOUT_S = 60.0
+START_TIMEOUT_S = 300.0
+"""How long ``sgl`` waits for its database to answer (``SGL_DB_START_TIMEOUT_S`` overrides it) before it kills it
+and gives up. Why minutes, not seconds: a large store opens slowly (WiredTiger recovery, SecantusDB reading its
+catalogue); after the 2-million-line directory load (about 10 GB) the next start did not answer within the old
+60 s, and killing a database that is still opening only makes the next start begin again. A database that
+exits is seen at once, whatever this bound; while it opens, the log says so every ``START_PROGRESS_S``."""
+START_PROGRESS_S = 15.0
 STOP_TIMEOUT_S = 30.0
 DURABILITY_FLAGS = ("--sync-on-commit",)
 """Every commit fsyncs the WiredTiger log before it returns (checked by the tests on the running process)."""
@@ -234,17 +240,37 @@ def spawn(data_dir: Path, port: int, *, auth: bool = True) -> subprocess.Popen[b
         log_file.close()
 
 
+def start_timeout() -> float:
+    """``SGL_DB_START_TIMEOUT_S`` (seconds, > 0) or ``START_TIMEOUT_S``."""
+    value = os.environ.get("SGL_DB_START_TIMEOUT_S", "").strip()
+    try:
+        seconds = float(value) if value else START_TIMEOUT_S
+    except ValueError:
+        raise Unavailable(f"SGL_DB_START_TIMEOUT_S={value!r} is not a number of seconds") from None
+    if seconds <= 0:
+        raise Unavailable(f"SGL_DB_START_TIMEOUT_S={value!r} must be above 0")
+    return seconds
+
+
 def wait_until_ready(proc: subprocess.Popen[bytes], data_dir: Path, port: int, *,
                      record: bool = True) -> EmbeddedDatabase:
     """Wait until the spawned database answers, record it as ours (unless ``record`` is off), or raise
     ``Unavailable``."""
-    deadline = time.monotonic() + START_TIMEOUT_S
+    bound = start_timeout()
+    started = time.monotonic()
+    told = started
     while not _answers(port):
         if proc.poll() is not None:
             raise Unavailable(f"SecantusDB exited with code {proc.returncode}; see {data_dir / 'secantus.log'}")
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now - started > bound:
             proc.kill()
-            raise Unavailable(f"SecantusDB did not answer on port {port} within {START_TIMEOUT_S:.0f} s")
+            raise Unavailable(f"SecantusDB did not answer on port {port} within {bound:.0f} s "
+                              f"(SGL_DB_START_TIMEOUT_S); see {data_dir / 'secantus.log'}")
+        if now - told >= START_PROGRESS_S:
+            told = now
+            log.info("embedded SecantusDB for %s is still opening after %.0f s (a large store takes minutes; "
+                     "waiting up to %.0f s)", data_dir, now - started, bound)
         time.sleep(0.05)
     if record:
         (data_dir / STATE_FILE).write_text(json.dumps({"pid": proc.pid, "port": port, "owner": os.getpid()}))

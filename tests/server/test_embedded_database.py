@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from resources.errors import Unavailable
+from server import embedded
 from server.embedded import STATE_FILE
 from tests.support.access import auth_for
 from tests.support.sgl_server import start_sgl
@@ -75,3 +78,43 @@ def test_sgl_help_lists_the_commands() -> None:
     assert out.returncode == 0 and "serve" in out.stdout and "db" in out.stdout
     serve = _sgl("serve", "--help")
     assert "--data-dir" in serve.stdout and "--port" in serve.stdout
+
+
+_SLOW_DATABASE = """
+import socket, sys, time
+time.sleep(float(sys.argv[2]))  # a large store opening (WiredTiger recovery, the catalogue read)
+with socket.create_server(("127.0.0.1", int(sys.argv[1]))) as server:
+    while True:
+        server.accept()[0].close()
+"""
+
+
+def _slow_database(port: int, opens_after: float) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-c", _SLOW_DATABASE, str(port), str(opens_after)])
+
+
+def test_a_database_slow_to_open_is_waited_for_and_the_wait_is_configurable(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """After the 2-million-line directory load the next start did not answer within the old fixed 60 s, and
+    was killed while it opened. The wait is now minutes by default, says it is waiting, and is a setting."""
+    monkeypatch.setattr(embedded, "START_PROGRESS_S", 0.5)
+    port = embedded._free_port()
+    proc = _slow_database(port, 2.0)
+    try:
+        with caplog.at_level(logging.INFO, logger="server.embedded"):
+            database = embedded.wait_until_ready(proc, tmp_path, port, record=False)
+        assert database.port == port and proc.poll() is None
+        assert "is still opening after" in caplog.text
+    finally:
+        proc.kill()
+        proc.wait()
+    monkeypatch.setenv("SGL_DB_START_TIMEOUT_S", "1")
+    port = embedded._free_port()
+    proc = _slow_database(port, 30.0)
+    with pytest.raises(Unavailable, match=r"within 1 s \(SGL_DB_START_TIMEOUT_S\)"):
+        embedded.wait_until_ready(proc, tmp_path, port, record=False)
+    assert proc.wait(timeout=10) != 0  # killed, not left running
+    for wrong in ("soon", "0"):
+        monkeypatch.setenv("SGL_DB_START_TIMEOUT_S", wrong)
+        with pytest.raises(Unavailable, match="SGL_DB_START_TIMEOUT_S"):
+            embedded.start_timeout()
