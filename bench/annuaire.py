@@ -267,6 +267,9 @@ def main() -> None:
         for line in (x for x in out.splitlines() if x.startswith(("error;", "inactivation;skipped"))):
             log.info(f"{label}: {line}")  # a load that broke off says why (the figures are then not a full load)
         counts = [x for x in out.splitlines() if x.startswith(TYPES)]
+        if not counts:  # the load did not get to its report: what sgl said is the only record of why
+            for line in out.splitlines()[-20:]:
+                log.info(f"{label}: sgl said: {ANSI.sub('', line)}")
         want = _expected(label, options.people)
         rates[label] = lines / seconds
         log.info(f"{label}: {seconds:.1f} s, {lines / seconds:,.0f} lines/s; CPU per 1,000 lines: sgl "
