@@ -3,7 +3,11 @@ fonts loaded in every process before a first report needs them; a missing kit ne
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -53,7 +57,50 @@ def test_a_missing_kit_leaves_the_process_usable(tmp_path: Path, monkeypatch: py
         pool.shutdown()
 
 
-def test_pool_is_sized_to_the_cores_this_process_may_use() -> None:
-    import os
+_POOL_OWNER = """
+import sys, time
+from pathlib import Path
+from server.documents import warmup
+from server.documents.producer import document_pool
+pool = document_pool(Path(sys.argv[1]), 1, warm=False)
+print(pool.submit(warmup.worker_state).result(timeout=60)[0], flush=True)
+time.sleep(600)
+"""
 
+
+def _gone(pid: int, within: float) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z":
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_the_pool_processes_leave_with_a_killed_sgl(tmp_path: Path) -> None:
+    """``kill -9`` of the process that owns the pool (what a crash of ``sgl serve`` is): its document processes
+    exit too, instead of living on as orphans (they did: six were left by one full test run)."""
+    owner = subprocess.Popen([sys.executable, "-c", _POOL_OWNER, str(tmp_path)], stdout=subprocess.PIPE,
+                             cwd=Path(__file__).resolve().parents[3])
+    worker = 0
+    try:
+        assert owner.stdout is not None
+        worker = int(owner.stdout.readline())
+        assert not _gone(worker, within=0.5)
+        os.kill(owner.pid, signal.SIGKILL)
+        owner.wait(timeout=10)
+        assert _gone(worker, within=30), "the document process outlived its killed owner"
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+        if worker and not _gone(worker, within=0):
+            os.kill(worker, signal.SIGKILL)
+        if owner.stdout is not None:
+            owner.stdout.close()
+
+
+def test_pool_is_sized_to_the_cores_this_process_may_use() -> None:
     assert 1 <= warmup.machine_cores() <= (os.cpu_count() or 1)
