@@ -63,8 +63,3 @@ def plain_text(value: ExactDecimal) -> str:
     significant digits), 25 digits kept, ``-0`` -> ``-0``."""
     return format(Decimal(value.text), "f")
 
-
-def number_text(value: Any) -> str:
-    """A number for a text format without exponents (HL7 v2 ``NM``, a report row): ``str``, which gives an
-    ``ExactDecimal``'s digits as sent (``plain_text``) and any other value as Python prints it."""
-    return str(value)

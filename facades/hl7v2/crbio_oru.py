@@ -22,7 +22,6 @@ from facades.hl7v2.message import Field, Hl7Message, Segment
 from facades.hl7v2.outbound import OruParties, outbound_msh
 from facades.hl7v2.pid import build_pid
 from facades.hl7v2.timestamps import from_fhir
-from resources.decimals import number_text
 
 EVENTS = {"publish": ("NW", "F"), "replace": ("RO", "C"), "delete": ("CA", "D")}
 CRBIO_TYPE = ("11502-2", "CR d'examens biologiques", "LN")
@@ -79,7 +78,7 @@ def _result(set_id: int, observation: Mapping[str, Any], status: str) -> Segment
     obx.set(3, Field.of(*_coding(observation)))
     if quantity is not None:
         obx.set(2, "NM")
-        obx.set(5, number_text(quantity.get("value", "")))
+        obx.set(5, str(quantity.get("value", "")))  # an ExactDecimal prints its digits as sent
         unit = str(quantity.get("code") or quantity.get("unit") or "")
         obx.set(6, Field.of(unit, unit, "UCUM" if quantity.get("system") == UCUM_SYSTEM else "L"))
     else:
@@ -91,7 +90,7 @@ def _result(set_id: int, observation: Mapping[str, Any], status: str) -> Segment
     ranges = observation.get("referenceRange") or []
     if ranges:
         low, high = (ranges[0].get("low") or {}).get("value"), (ranges[0].get("high") or {}).get("value")
-        obx.set(7, ranges[0].get("text") or "-".join(number_text(v) for v in (low, high) if v is not None))
+        obx.set(7, ranges[0].get("text") or "-".join(str(v) for v in (low, high) if v is not None))
     flags = [c.get("code") for i in observation.get("interpretation", ()) for c in i.get("coding", ())]
     if flags and flags[0]:
         obx.set(8, str(flags[0]))

@@ -17,7 +17,6 @@ from typing import Any
 from facades.cda import Party
 from resources import interactions
 from resources.codes import RESULT_FINAL
-from resources.decimals import number_text
 from resources.errors import NotFound
 from resources.store.base import FhirStore, StoreSession
 from server.documents.profile import RPPS_SYSTEM, LabProfile
@@ -138,7 +137,7 @@ def value_text(observation: Resource, decimals: int | None = None) -> str:
     if quantity and quantity.get("value") is not None:
         value = quantity["value"]
         # the catalogue's presentation of the analysis, else as received (1.50 stays 1.50)
-        text = f"{float(value):.{decimals}f}" if decimals is not None else number_text(value)
+        text = f"{float(value):.{decimals}f}" if decimals is not None else str(value)
         return f"{quantity.get('comparator', '')}{text}"
     concept = observation.get("valueCodeableConcept")
     if concept:
