@@ -17,6 +17,7 @@ from typing import Any
 from bson import ObjectId
 
 from facades.hl7v2 import AckDecision, InboundMessage, PartlyProcessed, UnsupportedMessage
+from facades.hl7v2.ack import is_acknowledgment
 from facades.hl7v2.errors import (
     UNSUPPORTED_EVENT_CODE,
     UNSUPPORTED_MESSAGE_TYPE,
@@ -120,7 +121,7 @@ class Hl7Dispatcher:
                 raise Forbidden(admitted)  # AR (facades.hl7v2.outcome)
             inbound = admitted
         settlement = Settlement(self.journal, entry, pending)
-        if message_type == "ACK":  # journaled with what it acknowledges; the MLLP server does not answer it
+        if is_acknowledgment(inbound.message):  # the MLLP server's own test: journaled here, answered by nobody
             await settlement.settle_outside("processed", acknowledged(inbound))
             return AckDecision.accept()
         try:
