@@ -78,13 +78,15 @@ def token_url(base: str) -> str:
     return str(httpx.get(f"{base}/.well-known/smart-configuration", timeout=30).json()["token_endpoint"])
 
 
-_AUTHS: dict[tuple[str, str, str | None], ClientCredentials] = {}
+_AUTHS: dict[tuple[str, str, str, str | None], ClientCredentials] = {}
 
 
 def auth_for(base: str, data_dir: Path, role: str, *, practitioner: str | None = None,
              env: dict[str, str] | None = None) -> ClientCredentials:
-    """The auth flow of a client with ``role`` on that server, one per (server, role): its token is kept."""
-    key = (base, role, practitioner)
+    """The auth flow of a client with ``role`` on that server, one per (server, role): its token is kept. The
+    key names the data dir as well as the address: a port freed by a stopped server is given again to the next
+    one, and that server's store does not know the first one's clients (a 401 at the token endpoint)."""
+    key = (base, str(data_dir), role, practitioner)
     if key not in _AUTHS:
         _AUTHS[key] = ClientCredentials(token_url(base), sgl_clients_create(data_dir, role, practitioner=practitioner,
                                                                             env=env))
