@@ -15,6 +15,7 @@ from resources.errors import Unavailable
 from server import embedded
 from server.embedded import STATE_FILE
 from tests.support.access import auth_for
+from tests.support.ports import free_port
 from tests.support.sgl_server import start_sgl
 
 pytestmark = pytest.mark.db
@@ -98,7 +99,7 @@ def test_a_database_slow_to_open_is_waited_for_and_the_wait_is_configurable(
     """After the 2-million-line directory load the next start did not answer within the old fixed 60 s, and
     was killed while it opened. The wait is now minutes by default, says it is waiting, and is a setting."""
     monkeypatch.setattr(embedded, "START_PROGRESS_S", 0.5)
-    port = embedded._free_port()
+    port = free_port()  # the kernel's port 0 could be handed to another process before the child binds it
     proc = _slow_database(port, 2.0)
     try:
         with caplog.at_level(logging.INFO, logger="server.embedded"):
@@ -109,7 +110,7 @@ def test_a_database_slow_to_open_is_waited_for_and_the_wait_is_configurable(
         proc.kill()
         proc.wait()
     monkeypatch.setenv("SGL_DB_START_TIMEOUT_S", "1")
-    port = embedded._free_port()
+    port = free_port()
     proc = _slow_database(port, 30.0)
     with pytest.raises(Unavailable, match=r"within 1 s \(SGL_DB_START_TIMEOUT_S\)"):
         embedded.wait_until_ready(proc, tmp_path, port, record=False)

@@ -27,7 +27,6 @@ import fcntl
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,22 +37,8 @@ from pathlib import Path
 
 import httpx
 
-
-def free_port() -> int:
-    return free_ports(1)[0]
-
-
-def free_ports(count: int) -> tuple[int, ...]:
-    """``count`` distinct free loopback ports: all sockets stay bound until every port is chosen, since
-    asking one at a time may get the same port twice (it happened: MLLP and ASTM on one port)."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return tuple(int(s.getsockname()[1]) for s in sockets)
-    finally:
-        for s in sockets:
-            s.close()
+from tests.support.ports import free_port as free_port  # re-exported: where the tests import them from
+from tests.support.ports import free_ports
 
 
 def server_ports() -> tuple[int, int, int]:
@@ -196,11 +181,36 @@ def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: flo
     return _launch(data_dir, env=env, timeout=timeout, ports=ports, partners=partners)
 
 
+PORT_ATTEMPTS = 3
+"""Starts on a fresh set of ports when one of those chosen was taken before ``sgl serve`` bound it."""
+ADDRESS_IN_USE = "address already in use"
+
+
+class _PortTaken(RuntimeError):
+    """``sgl serve`` exited because one of its ports was bound by another process meanwhile."""
+
+
 def _launch(data_dir: Path, *, env: dict[str, str] | None, timeout: float, ports: tuple[int, int, int] | None,
             partners: Path | None, base_env: dict[str, str] | None = None) -> SglProcess:
-    port, mllp_port, astm_port = ports or server_ports()
+    """Start ``sgl serve`` and wait for it. Ports chosen here (``ports`` None) are chosen again if one was taken
+    in the seconds before the child bound it (a foreign process: see ``tests.support.ports``); ports a test
+    gives are its own to keep."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        try:
+            return _launch_once(data_dir, env=env, timeout=timeout, ports=ports or server_ports(),
+                                partners=partners, base_env=base_env)
+        except _PortTaken:
+            if ports is not None or attempt == PORT_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _launch_once(data_dir: Path, *, env: dict[str, str] | None, timeout: float, ports: tuple[int, int, int],
+                 partners: Path | None, base_env: dict[str, str] | None) -> SglProcess:
+    port, mllp_port, astm_port = ports
     log = data_dir.parent / f"sgl-{port}.log"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
+    logged = log.stat().st_size if log.exists() else 0
     sgl = Path(sys.executable).parent / "sgl"
     cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
            "--mllp-port", str(mllp_port), "--astm-port", str(astm_port)]
@@ -211,7 +221,9 @@ def _launch(data_dir: Path, *, env: dict[str, str] | None, timeout: float, ports
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"sgl serve exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            told = log.read_bytes()[logged:].decode(errors="replace")
+            failure = _PortTaken if ADDRESS_IN_USE in told else RuntimeError
+            raise failure(f"sgl serve exited with {proc.returncode}:\n{told[-3000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/fhir/metadata", timeout=1.0).status_code == 200:
                 if partners is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 
@@ -12,19 +11,14 @@ from facades.astm.errors import AstmLinkError, AstmRecordError
 from facades.astm.link import Timeouts
 from facades.astm.model import Message
 from facades.astm.server import start_astm_server
+from tests.support.ports import free_port
 
 FAST = Timeouts(reply=1.0, frame=1.0)
 
 
-def _closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_unreachable_host_is_a_link_error() -> None:
     with pytest.raises(AstmLinkError, match="cannot connect"):
-        await send_message("127.0.0.1", _closed_port(), "H|\\^&\rL|1\r", timeouts=FAST)
+        await send_message("127.0.0.1", free_port(), "H|\\^&\rL|1\r", timeouts=FAST)
 
 
 async def test_no_answer_from_the_host_within_the_wait_is_a_link_error(host_query: str) -> None:

@@ -1,7 +1,6 @@
 """MLLP client against our server and against misbehaving peers, on 127.0.0.1."""
 
 import asyncio
-import socket
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from facades.hl7v2.server import AckDecision, InboundMessage, start_mllp_server
 from resources.errors import InvalidInput, Unavailable
 from tests.facades.hl7v2.hl7v2_samples import adt
 from tests.support.pki import client_context, create_test_pki, server_context
+from tests.support.ports import free_port
 
 TIMEOUT = 5.0
 
@@ -61,15 +61,9 @@ async def test_nack_raises_with_the_peer_reason_and_the_ack() -> None:
     assert info.value.acknowledgment_code == "AR"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def test_connection_refused_raises_unavailable() -> None:
     with pytest.raises(MllpUnavailable) as info:
-        await send("127.0.0.1", _free_port(), adt("X1"), connect_timeout=2)
+        await send("127.0.0.1", free_port(), adt("X1"), connect_timeout=2)
     assert isinstance(info.value, Unavailable) and "cannot connect" in info.value.diagnostics
 
 
@@ -198,7 +192,7 @@ async def test_unreadable_ack_raises_unavailable_and_drops_the_connection() -> N
 
 
 async def test_unparseable_outbound_message_is_refused_before_sending() -> None:
-    client = MllpClient("127.0.0.1", _free_port())
+    client = MllpClient("127.0.0.1", free_port())
     with pytest.raises(InvalidInput, match="must start with an MSH"):
         await client.send(b"PID|1")
     assert not client.connected
