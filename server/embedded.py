@@ -131,6 +131,30 @@ def _answers(port: int) -> bool:
     return False
 
 
+_LOOPBACK_HEX = ("0100007F", "7F000001")
+"""127.0.0.1 as ``/proc/net/tcp`` writes it (host byte order: little- or big-endian)."""
+_LISTEN = "0A"
+
+
+def _listens_on(pid: int, port: int) -> bool:
+    """The loopback listener on ``port`` is a socket of process ``pid``, not another program's that took the
+    port between its choice and the database's bind (Linux: ``/proc/net/tcp`` and the process's descriptors;
+    elsewhere assumed)."""
+    try:
+        table = Path("/proc/net/tcp").read_text()
+    except OSError:
+        return True
+    local = {f"{address}:{port:04X}" for address in _LOOPBACK_HEX}
+    sockets = {f"socket:[{fields[9]}]" for fields in (line.split() for line in table.splitlines()[1:])
+               if len(fields) > 9 and fields[1] in local and fields[3] == _LISTEN}
+    with contextlib.suppress(OSError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in sockets:
+                    return True
+    return False
+
+
 def _binary() -> str:
     here = Path(sys.executable).parent / "secantusd-py"
     return str(here) if here.exists() else (shutil.which("secantusd-py") or "secantusd-py")
@@ -259,7 +283,7 @@ def wait_until_ready(proc: subprocess.Popen[bytes], data_dir: Path, port: int, *
     bound = start_timeout()
     started = time.monotonic()
     told = started
-    while not _answers(port):
+    while not (_answers(port) and _listens_on(proc.pid, port)):
         if proc.poll() is not None:
             raise Unavailable(f"SecantusDB exited with code {proc.returncode}; see {data_dir / 'secantus.log'}")
         now = time.monotonic()
@@ -277,14 +301,43 @@ def wait_until_ready(proc: subprocess.Popen[bytes], data_dir: Path, port: int, *
     return EmbeddedDatabase(data_dir, port, proc.pid, owned=True, process=proc)
 
 
+PORT_ATTEMPTS = 3
+"""Starts on a new port when the chosen one was taken before the database bound it."""
+_ADDRESS_IN_USE = "Address already in use"
+
+
+def _start_on_a_free_port(data_dir: Path, *, auth: bool = True, record: bool = True) -> EmbeddedDatabase:
+    """Spawn the database on a free port and wait for it. A port is free when chosen, but the database binds it
+    a second or more later, and meanwhile the kernel may give it to another program asking for any port (two
+    servers starting at once: it happened between the two workers of the test suite). The database then exits
+    with "Address already in use" (and the other program's listener is never taken for it: ``_listens_on``):
+    it is started again on another port."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        port = _free_port()
+        log_file = data_dir / "secantus.log"
+        logged = log_file.stat().st_size if log_file.exists() else 0
+        proc = spawn(data_dir, port, auth=auth)
+        try:
+            return wait_until_ready(proc, data_dir, port, record=record)
+        except Unavailable:
+            with open(log_file, "rb") as told:
+                told.seek(logged)
+                taken = _ADDRESS_IN_USE.encode() in told.read()
+            if not taken or attempt == PORT_ATTEMPTS:
+                raise
+            log.warning("port %s was taken before the embedded SecantusDB of %s bound it: trying another port",
+                        port, data_dir)
+    raise AssertionError("unreachable")
+
+
 @contextlib.contextmanager
 def _provisioning_run(data_dir: Path) -> Iterator[int]:
     """The database started once without ``--auth`` (loopback, a fresh port) to create the user; its port."""
-    port = _free_port()
-    proc = spawn(data_dir, port, auth=False)
+    database = _start_on_a_free_port(data_dir, auth=False, record=False)
+    proc = database.process
+    assert proc is not None
     try:
-        wait_until_ready(proc, data_dir, port, record=False)
-        yield port
+        yield database.port
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
@@ -315,8 +368,7 @@ def open_embedded(data_dir: Path) -> EmbeddedDatabase:
             log.info("using the embedded SecantusDB already running for %s on port %s", data_dir, found.port)
             return found
         provision_if_needed(data_dir, _provisioning_run)
-        port = _free_port()
-        database = wait_until_ready(spawn(data_dir, port), data_dir, port)
+        database = _start_on_a_free_port(data_dir)
         log.info("started embedded SecantusDB for %s on 127.0.0.1:%s (pid %s, synchronous commit)",
-                 data_dir, port, database.pid)
+                 data_dir, database.port, database.pid)
         return database

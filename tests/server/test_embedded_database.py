@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -119,3 +120,34 @@ def test_a_database_slow_to_open_is_waited_for_and_the_wait_is_configurable(
         monkeypatch.setenv("SGL_DB_START_TIMEOUT_S", wrong)
         with pytest.raises(Unavailable, match="SGL_DB_START_TIMEOUT_S"):
             embedded.start_timeout()
+
+
+def test_a_port_taken_before_the_database_binds_it_is_never_taken_for_the_database(tmp_path: Path) -> None:
+    """The database's port is chosen free, then bound a second or more later by the new process; another program
+    asking the kernel for a port meanwhile may get it (two workers of the test suite starting servers at once).
+    Before: the other program's listener answered, so it was taken for the database at once (and the real one
+    died on "Address already in use"). Now the listener must be the spawned process's."""
+    with socket.create_server(("127.0.0.1", 0)) as other:
+        port = other.getsockname()[1]
+        proc = _slow_database(port, 0.0)
+        with pytest.raises(Unavailable, match="exited"):
+            embedded.wait_until_ready(proc, tmp_path, port, record=False)
+
+
+def test_the_database_starts_on_another_port_when_its_port_was_taken_meanwhile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """The provisioning run and the real start each find their first port taken: each starts again on another."""
+    data = tmp_path / "var"
+    with socket.create_server(("127.0.0.1", 0)) as other:
+        taken = other.getsockname()[1]
+        ports = iter([taken, free_port(), taken, free_port()])
+        monkeypatch.setattr(embedded, "_free_port", lambda: next(ports))
+        with caplog.at_level(logging.WARNING, logger="server.embedded"):
+            database = embedded.open_embedded(data)
+        try:
+            assert database.port != taken and database.running()
+            assert json.loads((data / STATE_FILE).read_text())["port"] == database.port
+            assert caplog.text.count(f"port {taken} was taken before the embedded SecantusDB") == 2
+            assert database.credentials is not None
+        finally:
+            database.stop()
