@@ -11,6 +11,7 @@ from facades.hl7v2.mllp import MllpDecoder, encode_frame
 from facades.hl7v2.parser import parse
 from facades.hl7v2.server import AckDecision, InboundMessage, MllpServer, start_mllp_server
 from tests.facades.hl7v2.hl7v2_samples import adt
+from tests.support.waits import caplog_with
 
 TIMEOUT = 5.0
 
@@ -218,11 +219,12 @@ async def test_ack_is_sent_only_after_the_handler_completes() -> None:
 
 async def test_next_message_waits_for_the_previous_handler() -> None:
     order: list[str] = []
-    release = asyncio.Event()
+    release, first_started = asyncio.Event(), asyncio.Event()
 
     async def slow_first(inbound: InboundMessage) -> AckDecision:
         order.append("start " + inbound.message.control_id)
         if inbound.message.control_id == "FIRST":
+            first_started.set()
             await release.wait()
         order.append("end " + inbound.message.control_id)
         return AckDecision.accept()
@@ -230,7 +232,8 @@ async def test_next_message_waits_for_the_previous_handler() -> None:
     async with await start_mllp_server(slow_first, port=0) as server:
         peer = await Peer.connect(server)
         await peer.send(encode_frame(adt("FIRST")) + encode_frame(adt("SECOND")))
-        await asyncio.sleep(0.2)
+        await asyncio.wait_for(first_started.wait(), TIMEOUT)  # a pause alone may end before FIRST even started
+        await asyncio.sleep(0.2)  # the time SECOND would have had to start, were it not waiting
         assert order == ["start FIRST"]
         release.set()
         acks = await peer.read_acks(2)
@@ -347,10 +350,9 @@ async def test_peer_disconnecting_mid_frame_does_not_disturb_other_connections(
             await other.send(encode_frame(adt("OTHER")))
             (ack,) = await other.read_acks(1)
             await other.close()
-            await asyncio.sleep(0.05)
+            await caplog_with(caplog, "unfinished frame dropped")  # logged when the server reads the cut
     assert msa(ack) == ("AA", "OTHER")
     assert handler.control_ids == ["OTHER"]
-    assert "unfinished frame dropped" in caplog.text
 
 
 async def test_port_property_fails_before_start() -> None:
