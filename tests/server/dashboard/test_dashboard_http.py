@@ -8,11 +8,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from server.dashboard.periods import LAB_ZONE
 from tests.support.delivery_lab import DeliveryLab, delivery_lab, to, wait_until
 from tests.support.dossiers import validated_report
 from tests.support.mllp_receiver import MllpReceiver
@@ -27,17 +30,28 @@ async def dl(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Delivery
         yield lab
 
 
+@dataclass(frozen=True)
+class Sent:
+    deliveries: list[dict[str, Any]]
+    """As ``$deliveries`` lists them."""
+    day: str
+    """The lab's day (Europe/Paris) the report was validated on. The dashboard is asked for the periods around it
+    (``date=``), not around "now": the tests read it later than the fixture made it, and a run crossing midnight
+    at the end of a month or a year would find the report outside "mois" and "annee" (and in "annee-precedente")."""
+
+
 @pytest.fixture(scope="module")
-async def sent(dl: DeliveryLab) -> AsyncIterator[list[dict[str, Any]]]:
-    """A report of a patient with a qualified INS delivered to both EHRs; its deliveries as $deliveries lists them."""
+async def sent(dl: DeliveryLab) -> AsyncIterator[Sent]:
+    """A report of a patient with a qualified INS delivered to both EHRs."""
     accepting, refusing = await MllpReceiver().start(), await MllpReceiver().start()
     refusing.mode = "ae"
     await dl.add_dpi(OK, accepting.address)
     await dl.add_dpi(KO, refusing.address)
     try:
+        day = datetime.now(LAB_ZONE).date().isoformat()
         _, report, _ = await validated_report(dl.lab, {"GLU": 1.05})
-        yield await wait_until(dl.lab.client, report["id"], lambda f: len(to(OK, f)) == 1 and len(
-            to(KO, f)) == 1 and all(d["state"] in ("delivered", "failed") for d in f))
+        yield Sent(await wait_until(dl.lab.client, report["id"], lambda f: len(to(OK, f)) == 1 and len(
+            to(KO, f)) == 1 and all(d["state"] in ("delivered", "failed") for d in f)), day)
     finally:
         await dl.remove_dpi(OK)
         await dl.remove_dpi(KO)
@@ -53,46 +67,49 @@ def _rows(parameters: dict[str, Any]) -> list[dict[str, Any]]:
 @pytest.mark.req("SGL.TBB.01")
 @pytest.mark.req("SGL.TBB.03")
 async def test_the_dashboard_counts_what_the_deliveries_show_SGL_TBB_01_SGL_TBB_03(
-        dl: DeliveryLab, sent: list[dict[str, Any]]) -> None:
+        dl: DeliveryLab, sent: Sent) -> None:
     manager = await dl.act_as("biologiste-responsable")
-    answer = await manager.get("$delivery-dashboard", params={"period": "mois"})
+    month = {"period": "mois", "date": sent.day}
+    answer = await manager.get("$delivery-dashboard", params=month)
     assert answer.status_code == 200, answer.text
     total, *per_rpps = _rows(answer.json())
     # what the deliveries say, counted here from $deliveries
-    reports = {d["report_id"] for d in sent}
-    delivered = [d for d in sent if d["state"] == "delivered"]
-    failed = [d for d in sent if d["state"] == "failed"]
+    reports = {d["report_id"] for d in sent.deliveries}
+    delivered = [d for d in sent.deliveries if d["state"] == "delivered"]
+    failed = [d for d in sent.deliveries if d["state"] == "failed"]
     assert [d["recipient"] for d in delivered] == [OK] and [d["recipient"] for d in failed] == [KO]
     assert total["produced"] == len(reports) == 1 and total["ins"] == 1
-    assert (total["dpi_sent"], total["dpi_delivered"], total["dpi_failed"]) == (len(sent), len(delivered),
+    assert (total["dpi_sent"], total["dpi_delivered"], total["dpi_failed"]) == (len(sent.deliveries), len(delivered),
                                                                                  len(failed))
     assert total["dpi_failed_pct"] == 50.0 and total["dpi_delivered_ins"] == 1 and total["dpi_delivered_no_ins"] == 0
     assert total["dpi_dossiers"] == 1 and total["dmp_sent"] == 0 and total["dossiers_all3"] == 0
     [one] = per_rpps  # one validating biologist: their line is the site's
     assert one["rpps"].startswith("8") and {k: v for k, v in one.items() if k != "rpps"} == total
     # the same in the extract a spreadsheet opens
-    extract = await manager.get("$delivery-dashboard", params={"period": "mois"}, headers={"Accept": "text/csv"})
+    extract = await manager.get("$delivery-dashboard", params=month, headers={"Accept": "text/csv"})
     assert extract.status_code == 200 and extract.headers["content-type"].startswith("text/csv")
     assert extract.content.startswith(b"\xef\xbb\xbf") and "attachment" in extract.headers["content-disposition"]
     table = list(csv.DictReader(io.StringIO(extract.content.decode("utf-8-sig")), delimiter=";"))
     assert [t["RPPS"] for t in table] == ["tous", one["rpps"]]
     assert table[0]["DPI partenaires : échecs"] == "1" and table[0]["DPI partenaires : taux d'échec (%)"] == "50,0"
     assert table[0]["FINESS géographique"] == total["finess"]
-    same = await manager.get("$delivery-dashboard", params={"period": "mois", "_format": "csv"})
+    same = await manager.get("$delivery-dashboard", params={**month, "_format": "csv"})
     assert same.content == extract.content
 
 
 @pytest.mark.req("SGL.TBB.01")
 async def test_three_periods_by_default_and_a_finess_filter_SGL_TBB_01(
-        dl: DeliveryLab, sent: list[dict[str, Any]]) -> None:
+        dl: DeliveryLab, sent: Sent) -> None:
     admin = await dl.act_as("administrateur")
-    rows = _rows((await admin.get("$delivery-dashboard")).json())
+    rows = _rows((await admin.get("$delivery-dashboard", params={"date": sent.day})).json())
     assert [r["period"] for r in rows if "rpps" not in r] == ["mois", "annee", "annee-precedente"]
-    other = _rows((await admin.get("$delivery-dashboard", params={"finess": "999999999", "period": "annee"})).json())
+    other = _rows((await admin.get("$delivery-dashboard", params={"finess": "999999999", "period": "annee",
+                                                                    "date": sent.day})).json())
     assert other == [{"period": "annee", "start": other[0]["start"], "end": other[0]["end"], "finess": "999999999",
                       **{k: v for k, v in other[0].items() if k not in ("period", "start", "end", "finess")}}]
     assert other[0]["produced"] == 0 and other[0]["dpi_sent"] == 0
-    last_year = _rows((await admin.get("$delivery-dashboard", params={"period": "annee-precedente"})).json())
+    last_year = _rows((await admin.get("$delivery-dashboard", params={"period": "annee-precedente",
+                                                                                 "date": sent.day})).json())
     assert last_year[0]["produced"] == 0  # this year's reports are not counted in the previous year
 
 
