@@ -54,7 +54,9 @@ class PortPicker:
 
     def __init__(self, ports: range | None) -> None:
         self.ports = ports
-        self.next = random.randrange(len(ports)) if ports else 0
+        # from the system, not the random module: a seeded generator (pytest-randomly, a test's seed) would start
+        # two processes at the same place
+        self.next = random.SystemRandom().randrange(len(ports)) if ports else 0
         self.lock = threading.Lock()
 
     def pick(self, count: int) -> tuple[int, ...]:
