@@ -25,16 +25,19 @@ class Credentials:
     client_secret: str
 
 
-_CACHE: dict[tuple[str, str, str | None], Credentials] = {}
+_CACHE: dict[tuple[str, str, str | None, str], Credentials] = {}
 
 
 def sgl_clients_create(data_dir: Path, role: str, *, practitioner: str | None = None,
                        name: str | None = None, env: dict[str, str] | None = None) -> Credentials:
-    """``sgl clients create`` (stdout is exactly one JSON object), cached per data dir, role and practitioner;
-    ``env``: the server's own settings (``SGL_MONGODB_URI``...) when they differ from this process's."""
-    key = (str(data_dir), role, practitioner)
+    """``sgl clients create`` (stdout is exactly one JSON object), cached per data dir, role, practitioner and name:
+    a test that names its client gets one of its own, not the one every other test of the worker acts with (and
+    may revoke or disable it without touching theirs, whichever ran first); ``env``: the server's own settings
+    (``SGL_MONGODB_URI``...) when they differ from this process's."""
+    name = name or f"test-{role}"
+    key = (str(data_dir), role, practitioner, name)
     if key not in _CACHE:
-        cmd = [SGL, "clients", "create", name or f"test-{role}", "--role", role, "--data-dir", str(data_dir)]
+        cmd = [SGL, "clients", "create", name, "--role", role, "--data-dir", str(data_dir)]
         if practitioner:
             cmd += ["--practitioner", practitioner]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=120,
