@@ -123,10 +123,6 @@ class DmpClient:
         await self._exchange(url, request, "ITI-57", [d.unique_id for d in submission.documents])
         return Receipt(set_uid, {d.unique_id: entry_uuid(d.unique_id) for d in submission.documents})
 
-    async def find(self, submission: Submission, sender: VihfSubject) -> dict[str, str]:
-        """ITI-18 GetDocuments: which of the submission's documents the DMP holds (uniqueId -> status)."""
-        return {e.unique_id: e.status for e in await self.get_documents(submission, sender)}
-
     async def get_documents(self, submission: Submission, sender: VihfSubject) -> tuple[FoundEntry, ...]:
         """ITI-18 GetDocuments: the entries the DMP holds of the submission's documents (status, metadata such as
         the confidentialityCodes). The outbox asks before resending a try that may have reached the DMP."""
