@@ -214,7 +214,9 @@ class MssanteChannel:
                                                                    else self.sender_for(documents)))
         except (MssMessageInvalid, MssRejected) as exc:
             return ChannelAnswer(Outcome.FAILED, exc.diagnostics, mid)
-        except (MssTlsRefused, MssUnreachable) as exc:
+        except MssTlsRefused as exc:  # a certificate, a revocation check, TLS 1.2: a person fixes it, retries go on
+            return ChannelAnswer(Outcome.RETRY, exc.diagnostics, trust_refused=True)
+        except MssUnreachable as exc:
             return ChannelAnswer(Outcome.RETRY, exc.diagnostics)
         except SglError as exc:
             return ChannelAnswer(Outcome.FAILED, exc.diagnostics, mid)
