@@ -231,7 +231,8 @@ def operator_config(settings: Settings) -> OperatorConfig | None:
     smtp, imap = _host_port(settings.mss_smtp, 587), _host_port(settings.mss_imap or settings.mss_smtp, 143)
     return OperatorConfig(smtp[0], smtp[1], imap[0], imap[1], settings.mss_cert, settings.mss_key, settings.mss_ca,
                           tuple(settings.mss_crl),
-                          timeout=min(30.0, settings.delivery_timeout / 2), ocsp=settings.mss_ocsp)
+                          timeout=min(30.0, settings.delivery_timeout / 2), ocsp=settings.mss_ocsp,
+                          deadline=settings.delivery_timeout * 0.8)  # ends before the outbox stops waiting
 
 
 def build(context: Any) -> MssanteChannel | None:
