@@ -128,11 +128,17 @@ async def test_revoked_operator_certificate_leaves_the_delivery_pending_with_the
         [pending] = [d for d in found if d["channel"] == "mssante"]
         assert "revoked" in pending["last_answer"]
         assert await asyncio.to_thread(operator.messages, address) == []
+        # a person is told at the first refusal, while the delivery retries (one Task, not one per try)
+        [alert] = await worklist(dl.lab.client, "delivery-failed", f"DiagnosticReport/{report_id}")
+        assert alert["status"] == "requested" and alert["code"]["text"].startswith("Connexion refusée (certificat)")
+        assert "revoked" in alert["description"]
     finally:
         crl.write_bytes(good)
     await wait_until(dl.lab.client, report_id, lambda f: states([d for d in f if d["channel"] == "mssante"],
                                                                  "delivered"))
     assert len(await asyncio.to_thread(operator.messages, address)) == 1  # sent once, after the retries
+    [closed] = await worklist(dl.lab.client, "delivery-failed", f"DiagnosticReport/{report_id}")
+    assert (closed["id"], closed["status"]) == (alert["id"], "completed")  # the CRL fixed: the Task closed itself
 
 
 @pytest.mark.req("SGL.MSS.25")
