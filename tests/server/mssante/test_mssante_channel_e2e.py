@@ -271,13 +271,14 @@ async def test_a_slow_operator_cannot_take_a_mail_after_the_try_was_recorded(dl:
     but cannot stop. An operator answering each step just within the 4 s socket timeout (EHLO, EHLO after
     STARTTLS, RCPT, DATA 3 s each) kept the thread going after the outbox had recorded the try as a retry ("no
     answer within 8 s"): the operator then took that mail, and the retry sent it a second time. Now the exchange
-    is cut at its own deadline (0.8 x 8 s), before the try is recorded, and the history says where it stopped."""
+    is cut at its own deadline (0.8 x 8 s), before the try is recorded, and the history says where it stopped:
+    the operator holds one copy (the old code left it two, same Message-ID)."""
     address = "lent-etapes@cabinet-s.mssante.fr"
     done = await _slow_first_try(dl, operator, address, 70, "ehlo,rcpt,data", "3")
-    first = done["history"][0]
-    assert first["outcome"] == "retry" and "cut at its 6.4 s deadline" in first["text"], first
-    assert "the mail was not sent" in first["text"]
     assert len(await asyncio.to_thread(operator.messages, address)) == 1  # the retry's, once
+    first = done["history"][0]  # cut at the 6.4 s deadline, or by a 4 s socket timeout on a loaded machine
+    assert first["outcome"] == "retry" and "operator too slow" in first["text"], first
+    assert "the mail was not sent" in first["text"]
 
 
 async def test_an_answer_to_data_held_past_the_timeout_is_recorded_as_such(dl: DeliveryLab,
