@@ -8,6 +8,7 @@ response". So the reason names the likely cause first, then the lowest-level err
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 
 import httpx
@@ -34,3 +35,48 @@ def transport_reason(exc: httpx.TransportError) -> str:
         f"connection closed before any answer: the TLS client certificate was probably refused, "
         f"or the service is down ({detail})"
     )
+
+
+def is_trust_refusal(exc: BaseException) -> bool:
+    """A TLS refusal about certificates (the partner's not trusted, a name mismatch, ours refused by an alert):
+    it does not heal by retrying, a person must fix a trust store or a certificate."""
+    root = root_error(exc)
+    if isinstance(root, ssl.SSLCertVerificationError):
+        return True
+    text = str(root).upper()
+    return isinstance(root, ssl.SSLError) and any(w in text for w in ("CERTIFICATE", "UNKNOWN_CA", "ALERT"))
+
+
+def closed_before_answer(exc: httpx.TransportError) -> bool:
+    """The connection was closed with no TLS error, no timeout and no refusal to connect: under TLS 1.3 this is
+    how a server that refuses the client certificate looks (it verifies it after the client's handshake ends),
+    but also how a partner that dropped the connection mid-answer looks. ``certificate_refused`` tells them apart."""
+    root = root_error(exc)
+    return not isinstance(root, ssl.SSLError) and not isinstance(
+        exc, httpx.TimeoutException | httpx.ConnectError)
+
+
+async def certificate_refused(url: str, context: ssl.SSLContext, wait: float = 1.5) -> str:
+    """Why ``url``'s TLS server refuses this client (its certificate), or '' when it accepts it.
+
+    A fresh connection is opened and nothing is sent: a server that accepts the client certificate waits for a
+    request (the read times out after ``wait`` s), one that refuses it sends an alert or closes at once."""
+    parsed = httpx.URL(url)
+    port = parsed.port or 443
+    try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(parsed.host, port, ssl=context, server_hostname=parsed.host), wait * 4)
+    except (OSError, TimeoutError) as exc:
+        return f"TLS handshake failed ({type(exc).__name__}: {exc})" if isinstance(exc, ssl.SSLError) else ""
+    try:
+        data = await asyncio.wait_for(reader.read(1), wait)
+    except TimeoutError:
+        return ""
+    except (ssl.SSLError, OSError) as exc:
+        return f"the partner refused the TLS client certificate ({type(exc).__name__}: {exc})"
+    finally:
+        writer.close()
+    if data:
+        return ""
+    return ("the partner closed a new TLS connection right after the handshake, before any request: it refuses "
+            "the TLS client certificate")

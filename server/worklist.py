@@ -26,6 +26,8 @@ DELIVERY_FAILED_LABELS = {
 }
 """By delivery action (``server/delivery/channel.py`` ``Action``); every other action carries a CR-Bio."""
 REPORT_DELIVERY_FAILED = "Envoi du CR-Bio en échec : à relancer ou annuler"
+TRUST_REFUSED = "Connexion refusée (certificat) : à corriger par l'administrateur, l'envoi réessaie"
+"""The label of a delivery's Task opened at the first certificate refusal (``server/delivery/worker.py``)."""
 
 
 def delivery_failed_label(action: str) -> str:
@@ -52,5 +54,16 @@ def worklist_task(code: str, focus: str, patient: str | None, description: str,
 async def open_task(store: FhirStore, task: dict[str, Any], session: StoreSession | None = None) -> dict[str, Any]:
     """Store the Task (through the interactions: checked against the model like any other write)."""
     outcome = await interactions.create(store, "Task", task, session=session)
+    assert outcome.stored is not None and outcome.stored.resource is not None
+    return outcome.stored.resource
+
+
+async def change_task(store: FhirStore, task_id: str, change: dict[str, Any],
+                      session: StoreSession | None = None) -> dict[str, Any]:
+    """The stored Task with ``change`` applied (top-level elements replaced), written as a new version."""
+    current = (await store.read("Task", task_id, session=session)).resource
+    assert current is not None
+    changed = {k: v for k, v in {**current, **change}.items() if k != "meta"}
+    outcome = await interactions.update(store, "Task", task_id, changed, session=session)
     assert outcome.stored is not None and outcome.stored.resource is not None
     return outcome.stored.resource

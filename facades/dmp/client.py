@@ -26,7 +26,7 @@ from facades.dmp.query import FoundEntry
 from facades.dmp.response import Answer, read_response
 from facades.dmp.vihf import build_vihf
 from facades.xmlsig import Seal
-from resources.transport import transport_reason
+from resources.transport import certificate_refused, closed_before_answer, is_trust_refusal, transport_reason
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class DmpClient:
         self.base_url = base_url.rstrip("/")
         self.software = software
         self.seal = seal
+        self._ssl_context = ssl_context
         self._http = httpx.AsyncClient(verify=ssl_context, timeout=timeout, transport=transport)
 
     async def __aenter__(self) -> DmpClient:
@@ -123,10 +124,6 @@ class DmpClient:
         await self._exchange(url, request, "ITI-57", [d.unique_id for d in submission.documents])
         return Receipt(set_uid, {d.unique_id: entry_uuid(d.unique_id) for d in submission.documents})
 
-    async def find(self, submission: Submission, sender: VihfSubject) -> dict[str, str]:
-        """ITI-18 GetDocuments: which of the submission's documents the DMP holds (uniqueId -> status)."""
-        return {e.unique_id: e.status for e in await self.get_documents(submission, sender)}
-
     async def get_documents(self, submission: Submission, sender: VihfSubject) -> tuple[FoundEntry, ...]:
         """ITI-18 GetDocuments: the entries the DMP holds of the submission's documents (status, metadata such as
         the confidentialityCodes). The outbox asks before resending a try that may have reached the DMP."""
@@ -155,7 +152,12 @@ class DmpClient:
                                              headers={"Content-Type": request.content_type})
         except httpx.TransportError as exc:
             log.info("DMP %s %s: unreachable (%s)", name, unique_ids, type(exc).__name__)
-            raise DmpUnreachable(f"DMP at {url} unreachable: {transport_reason(exc)}", expression=url) from exc
+            reason, trust = transport_reason(exc), is_trust_refusal(exc)
+            if not trust and closed_before_answer(exc):  # TLS 1.3: a refused client certificate looks like this
+                refused = await certificate_refused(url, self._ssl_context)
+                reason, trust = (f"{refused} ({reason})", True) if refused else (reason, False)
+            raise DmpUnreachable(f"DMP at {url} unreachable: {reason}", expression=url,
+                                 trust_refused=trust) from exc
         content_type = response.headers.get("content-type", "")
         is_soap = any(t in content_type for t in ("soap+xml", "xop+xml", "multipart/related", "text/xml"))
         if response.status_code >= 400 and not is_soap:

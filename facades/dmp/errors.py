@@ -71,9 +71,15 @@ class DmpBusy(Unavailable, DmpError):
 
 
 class DmpUnreachable(Unavailable, DmpError):
-    """The DMP could not be reached or refused the connection (TLS, HTTP, timeout)."""
+    """The DMP could not be reached or refused the connection (TLS, HTTP, timeout). ``trust_refused``: the TLS
+    refusal is about a certificate (the DMP's not trusted, a name mismatch, ours refused), which retrying does not
+    heal: a person must fix the configuration (the delivery still retries, the fix may come meanwhile)."""
 
     permanent = False
+
+    def __init__(self, diagnostics: str, *, expression: str | None = None, trust_refused: bool = False) -> None:
+        super().__init__(diagnostics, expression=expression)
+        self.trust_refused = trust_refused
 
 
 class DmpAnswerUnreadable(Unavailable, DmpError):

@@ -9,6 +9,12 @@ error's text is the reason the delivery stays pending.
 The stdlib ``smtplib``/``imaplib`` are synchronous; the async methods run them in a thread so a
 slow operator never blocks the event loop. One connection per call: a lab sends a few hundred
 mails a day, and a fresh handshake re-checks the operator's certificate each time.
+
+A thread cannot be stopped from outside, so the SMTP exchange bounds itself: every socket operation has the
+``timeout``, and the whole exchange has ``deadline`` (shorter than the outbox's delivery timeout), after which
+a watchdog shuts the socket down and the send ends with :class:`MssUnreachable` naming the step it was waiting
+on. ``send`` returns only once the thread has ended, even when its caller stops waiting: the outbox records an
+attempt only after the operator can no longer take that mail.
 """
 
 from __future__ import annotations
@@ -19,7 +25,10 @@ import imaplib
 import logging
 import re
 import smtplib
+import socket
 import ssl
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -30,6 +39,7 @@ from facades.mssante.errors import MssRejected, MssTlsRefused, MssUnreachable
 from facades.mssante.ocsp import check_ocsp
 from facades.mssante.receipts import Receipt, read_receipt
 from facades.mssante.tls import check_session, client_context, explain, offered, probe_context
+from resources.transport import root_error
 
 log = logging.getLogger(__name__)
 MAX_RECEIPTS_PER_POLL = 200
@@ -48,8 +58,11 @@ class OperatorConfig:
     roots: Path
     crls: tuple[Path, ...] = ()
     timeout: float = 30.0
+    """Each socket operation (connect, a command, a reply)."""
     ocsp: str | None = None
     """An OCSP responder URL that overrides the certificate's own (AIA); with neither, the CRLs decide."""
+    deadline: float = 60.0
+    """The whole SMTP exchange (connection to the answer to DATA): set below the outbox's delivery timeout."""
 
 
 @dataclass(frozen=True)
@@ -79,11 +92,49 @@ def _secure(starttls: object, sock_of: object, config: OperatorConfig) -> str:
     assert isinstance(sock, ssl.SSLSocket)
     tls = check_session(sock)
     leaf = sock.getpeercert(binary_form=True) or b""
-    checked = check_ocsp(leaf, config.roots, config.ocsp, timeout=min(config.timeout, 10.0))
+    checked = check_ocsp(leaf, config.roots, config.ocsp, timeout=min(config.timeout, 10.0, config.deadline / 5))
     if not checked and not config.crls:
         raise MssTlsRefused("TLS refused: no CRL configured and no OCSP responder known for the operator "
                             "certificate: revocation cannot be checked (SGL.MSS.06)")
     return f"{tls}, {checked}" if checked else tls
+
+
+class _BoundedSmtp(smtplib.SMTP):
+    """An SMTP session with an overall deadline: a watchdog shuts the socket down when it passes, which ends any
+    operation the thread is blocked in; ``step`` names the last command sent (what the answer was awaited to)."""
+
+    def __init__(self, host: str, port: int, timeout: float, deadline: float) -> None:
+        self.step, self.expired = "connection", False
+        self._end = time.monotonic() + deadline
+        self._watchdog = threading.Timer(deadline, self._expire)
+        self._watchdog.daemon = True
+        self._watchdog.start()
+        try:
+            super().__init__(host, port, timeout=min(timeout, deadline))
+        except BaseException:
+            self._watchdog.cancel()
+            raise
+
+    def _expire(self) -> None:
+        self.expired = True
+        sock = self.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def putcmd(self, cmd: str, args: str = "") -> None:
+        if cmd.upper() == "QUIT":  # the closing of a session that is over: neither bounded nor the step to name
+            super().putcmd(cmd, args)
+            return
+        if self.expired or time.monotonic() >= self._end:
+            self.expired = True
+            raise TimeoutError("deadline passed")
+        self.step = cmd.upper()
+        super().putcmd(cmd, args)
+
+    def close(self) -> None:
+        self._watchdog.cancel()
+        super().close()
 
 
 class MssClient:
@@ -96,15 +147,24 @@ class MssClient:
     # --- SMTP ---------------------------------------------------------------------------------
     async def send(self, message: EmailMessage) -> Sent:
         """Submit ``message`` to its ``To`` recipients; :class:`MssRejected` if every one is refused, at least one
-        for good (5xx); :class:`MssUnreachable` (try again) when every refusal is temporary (4xx)."""
-        return await asyncio.to_thread(self._send, message)
+        for good (5xx); :class:`MssUnreachable` (try again) when every refusal is temporary (4xx) or the exchange
+        passed its deadline. Cancelled, it still returns only once the thread has ended (within the deadline)."""
+        thread = asyncio.ensure_future(asyncio.to_thread(self._send, message))
+        try:
+            return await asyncio.shield(thread)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await thread  # the operator must not take the mail after the caller recorded a retry
+            raise
 
     def _send(self, message: EmailMessage) -> Sent:
         sender = getaddresses([str(message["From"])])[0][1]
         recipients = [a for _, a in getaddresses([str(v) for v in message.get_all("To", [])])]
         message_id = str(message["Message-ID"])
+        smtp: _BoundedSmtp | None = None
         try:
-            with smtplib.SMTP(self.config.smtp_host, self.config.smtp_port, timeout=self.config.timeout) as smtp:
+            with _BoundedSmtp(self.config.smtp_host, self.config.smtp_port, self.config.timeout,
+                              self.config.deadline) as smtp:
                 smtp.ehlo()
                 if not smtp.has_extn("starttls"):
                     raise MssTlsRefused("TLS refused: the operator does not offer STARTTLS on submission (SGL.MSS.01)")
@@ -123,16 +183,28 @@ class MssClient:
         except smtplib.SMTPResponseException as exc:
             reason = f"SMTP {exc.smtp_code} {_text((exc.smtp_code, exc.smtp_error))}"
             raise (MssRejected(reason) if exc.smtp_code >= 500 else MssUnreachable(reason)) from exc
-        except MssTlsRefused as exc:
-            raise MssTlsRefused(self._diagnosed(exc.diagnostics)) from exc
-        except (ssl.SSLError, ssl.CertificateError) as exc:
-            raise MssTlsRefused(self._diagnosed(explain(exc))) from exc
-        except (smtplib.SMTPException, OSError) as exc:
+        except (MssTlsRefused, ssl.SSLError, ssl.CertificateError, smtplib.SMTPException, OSError) as exc:
+            if smtp is not None and (smtp.expired or isinstance(root_error(exc), TimeoutError)):  # too slow
+                raise MssUnreachable(self._late(smtp.step, message_id, smtp.expired)) from exc
+            if isinstance(exc, MssTlsRefused):
+                raise MssTlsRefused(self._diagnosed(exc.diagnostics)) from exc
+            if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+                raise MssTlsRefused(self._diagnosed(explain(exc))) from exc
             raise MssUnreachable(f"operator unreachable ({type(exc).__name__}: {exc})") from exc
         log.info("MSSanté mail %s submitted over %s to %d recipient(s), %d refused", message_id, tls,
                  len(recipients) - len(refused), len(refused))
         return Sent(message_id, tuple(a for a in recipients if a not in refused),
                     {a: _text(r) for a, r in refused.items()}, tls)
+
+    def _late(self, step: str, message_id: str, expired: bool) -> str:
+        """What the delivery records when the operator was too slow: where the exchange stopped, and whether the
+        operator may hold the mail (only once the whole message was sent, waiting for the answer to DATA)."""
+        cut = (f"the SMTP exchange was cut at its {self.config.deadline:g} s deadline" if expired
+               else f"no answer within {self.config.timeout:g} s")
+        where = "the answer to the end of the message (DATA)" if step == "DATA" else f"the answer to {step}"
+        taken = (f"the operator may have taken the mail: a resend carries the same Message-ID {message_id}"
+                 if step == "DATA" else "the mail was not sent")
+        return f"operator too slow: {cut} while waiting for {where}; {taken}"
 
     def _diagnosed(self, reason: str, imap: bool = False) -> str:
         """When the handshake just broke off, look at what the operator offers to name the rule it breaks."""

@@ -42,6 +42,7 @@ from resources.store.backfill import backfill_search_values
 from resources.store.base import HistoryPage, SearchPage, Stored, StoreSession
 from resources.store.chain import CHAINED, LINKS, new_link
 from resources.store.decimals import to_bson
+from resources.store.index_build import create_new_indexes
 from resources.store.indexes import (
     UNIQUE_IDENTIFIERS,
     Engine,
@@ -167,11 +168,9 @@ class MongoFhirStore:
     async def ensure_indexes(self) -> None:
         """Create every collection's indexes (idempotent) so that no supported search scans."""
         for rtype in RESOURCE_TYPES:
-            models = current_indexes(rtype, engine=self.engine)
-            if models:
-                await self.db[rtype].create_indexes(models)
+            await create_new_indexes(self.db[rtype], current_indexes(rtype, engine=self.engine))
             await self._drop_left_out(rtype)
-            await self.db[f"{rtype}_history"].create_indexes(history_indexes())
+            await create_new_indexes(self.db[f"{rtype}_history"], history_indexes())
             for unique in unique_indexes(rtype):
                 try:
                     await self.db[rtype].create_indexes([unique])

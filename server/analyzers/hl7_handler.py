@@ -2,7 +2,8 @@
 QBP^Q11 host query answered by RSP^K11.
 
 What is answered is decided by the HL7 facade's outcome table (``facades.hl7v2.outcome``): this
-handler returns AA (with one W ERR per result stored on the worklist) or raises:
+handler returns AA (with one W ERR per result stored on the worklist, one I ERR per result stored without a
+value, naming its dataAbsentReason) or raises:
 
 - a message that is not a readable result message at all: ``Hl7ParseError`` -> AR;
 - some OBX that cannot be read as sent (OBX-5 not of its OBX-2 type, no test code, no specimen id):
@@ -14,6 +15,7 @@ handler returns AA (with one W ERR per result stored on the worklist) or raises:
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from facades.hl7v2 import AckDecision, AckError, InboundMessage, PartlyProcessed, hl7_datetime_from_fhir
 from facades.hl7v2.errors import (
@@ -38,6 +40,7 @@ from server.analyzers.catalog_view import current_view
 from server.analyzers.host_query import PendingOrder, pending_order
 from server.analyzers.incoming import IncomingResult, PatientHint, RefusedIncoming
 from server.analyzers.ingest import IngestReport, ResultIngest
+from server.analyzers.observation import absent_reason
 from server.analyzers.options import PartnerOptions, options_for
 from server.inbound.hl7_dispatch import SettlingHl7Handler
 from server.inbound.settlement import Settlement
@@ -97,6 +100,19 @@ def _warnings(report: IngestReport, located: dict[str, LabResult]) -> list[AckEr
     return out
 
 
+def _absences(incoming: list[IncomingResult], located: dict[str, LabResult]) -> list[AckError]:
+    """One I ERR at OBX-5 per result stored without a value, naming the reason stored with it (status X, N, or
+    a value still to come): the analyzer's log shows how each valueless result was taken."""
+    out = []
+    for result in incoming:
+        reason = absent_reason(result)
+        if reason is not None:
+            code = reason["coding"][0]["code"]
+            out.append(AckError(f"OBX-5 empty: stored without a value, dataAbsentReason {code} ({reason['text']})",
+                                0, "I", replace(located[result.source].location, field=5)))
+    return out
+
+
 def results_handler(ingest: ResultIngest,
                     options: Callable[[InboundMessage], PartnerOptions] = options_for) -> SettlingHl7Handler:
     """Register with ``Hl7Dispatcher.route_settling``: the journal entry is settled with the results."""
@@ -110,8 +126,10 @@ def results_handler(ingest: ResultIngest,
         problems = [AckError(f"{r.diagnostics} (kept on the unmatched-result worklist)", r.code, "E", r.location)
                     for r in parsed.refused]
 
+        absences = _absences(incoming, located)
+
         def answer(report: IngestReport) -> AckDecision | PartlyProcessed:
-            warnings = _warnings(report, located)
+            warnings = [*_warnings(report, located), *absences]
             if problems:
                 return PartlyProcessed(problems, warnings, report.produced)
             return AckDecision.accept(*warnings, produced=report.produced)

@@ -31,10 +31,17 @@ TASK_CODE_SYSTEM = f"{BASE}/CodeSystem/taches"
 UNMATCHED_REASON_SYSTEM = f"{BASE}/CodeSystem/resultat-non-rattache"
 UNMATCHED_TASK = "unmatched-result"
 UNNAMED = "inconnu"
-DATA_ABSENT_ERROR = {"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "error",
-                     "display": "Error"}
-"""Why a result an analyzer reported as impossible (status X) has no value: a probe found it stored valueless and
-unexplained, as if the value were still to come."""
+DATA_ABSENT_SYSTEM = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+ABSENT_BY_STATUS = {
+    "X": ("error", "Error", "the analyzer could not obtain a result (status X)"),
+    "N": ("not-asked", "Not Asked", "the analyzer says this test was not asked (status N)"),
+}
+"""Why a result sent without a value has none, by its status (HL7 OBX-11 / ASTM R.9). X (no result can be
+obtained) and N (not asked) say the value will never come. Probes found both, and I/R/P with an empty value,
+stored valueless and unexplained, as if a value were still to come; F/C without a value are refused earlier."""
+AWAITED = ("temp-unknown", "Temporarily Unknown")
+"""Any other status with an empty value (I pending, R, P, S, O, or none): the value may come in a later message,
+which then gives the same Observation a new version with it."""
 LAB_CATEGORY = {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/observation-category",
                             "code": "laboratory", "display": "Laboratory"}]}
 
@@ -109,14 +116,26 @@ def _quantity(text: str, result: IncomingResult, match: Match) -> dict[str, Any]
     return quantity
 
 
+def absent_reason(result: IncomingResult) -> dict[str, Any] | None:
+    """The ``dataAbsentReason`` of a result sent without a value (None when it has one): nothing is stored
+    without a value or the reason it has none."""
+    if result.value or result.codings:
+        return None
+    status = result.instrument_status.strip().upper()
+    if status in ABSENT_BY_STATUS:
+        code, display, text = ABSENT_BY_STATUS[status]
+    else:
+        code, display = AWAITED
+        text = f"the analyzer sent no value with status {status or '(none)'}: the result is not complete yet"
+    return {"coding": [{"system": DATA_ABSENT_SYSTEM, "code": code, "display": display}], "text": text}
+
+
 def _value(result: IncomingResult, match: Match) -> dict[str, Any]:
     """value[x] as the instrument typed it (HL7 OBX-2), or as the catalogue and the text say (ASTM)."""
     kind, analysis = result.kind, match.analysis
-    if not result.value and not result.codings:
-        if result.instrument_status.strip().upper() == "X":  # HL7 OBX-11 / ASTM R.9: no result can be obtained
-            return {"dataAbsentReason": {"coding": [DATA_ABSENT_ERROR],
-                                         "text": "the analyzer could not obtain a result (status X)"}}
-        return {}
+    absent = absent_reason(result)
+    if absent is not None:
+        return {"dataAbsentReason": absent}
     if kind == "coded":
         concept: dict[str, Any] = {"coding": [_coding(s, c, d, result.analyzer) for s, c, d in result.codings]}
         if result.value:

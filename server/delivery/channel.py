@@ -163,6 +163,10 @@ class ChannelAnswer:
     remote_id: str | None = None
     """The partner's id for what it stored (message control id acknowledged, XDS entryUUID), when it gives one."""
     detail: Mapping[str, Any] = field(default_factory=dict)
+    trust_refused: bool = False
+    """With ``RETRY``: the TLS refusal is about a certificate (the partner's not trusted, a name mismatch, ours
+    refused). Retrying does not heal it, so the outbox tells a person at once (one Task) and keeps retrying: the
+    administrator may fix the trust store or the certificate meanwhile."""
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ from typing import Any
 from facades.dmp import (
     DmpClient,
     DmpError,
+    DmpUnreachable,
     Document,
     Kind,
     Person,
@@ -241,7 +242,8 @@ class DmpChannel:
             permanent = exc.permanent if isinstance(exc, DmpError) else True
             errors = [str(e) for e in exc.errors] if isinstance(exc, DmpError) else []
             return ChannelAnswer(Outcome.FAILED if permanent else Outcome.RETRY, exc.diagnostics,
-                                 detail={"registryErrors": errors})
+                                 detail={"registryErrors": errors},
+                                 trust_refused=isinstance(exc, DmpUnreachable) and exc.trust_refused)
         n3 = submission.documents[0].unique_id
         text = ("already registered (resend recognised)" if receipt.already_registered else "Success") + note
         return ChannelAnswer(Outcome.DELIVERED, text, entry_uuid(n3),

@@ -27,6 +27,7 @@ from facades.hl7v2.message import Hl7Message
 from facades.hl7v2.outbound import OruParties
 from facades.hl7v2.pid import AssigningAuthority
 from resources.errors import InvalidInput
+from resources.transport import is_trust_refusal
 from server.access.roles import DPI
 from server.delivery.channel import (
     Action,
@@ -141,8 +142,8 @@ class Hl7v2Channel:
         except NackReceived as exc:
             return ChannelAnswer(Outcome.FAILED, f"{exc.acknowledgment_code}: {nack_reason(exc.ack)}", msh10,
                                  {"ack": exc.ack.to_er7()[:2000]})
-        except MllpUnavailable as exc:
-            return ChannelAnswer(Outcome.RETRY, exc.diagnostics, None)
+        except MllpUnavailable as exc:  # MLLP/TLS: a certificate refused during the handshake tells a person
+            return ChannelAnswer(Outcome.RETRY, exc.diagnostics, None, trust_refused=is_trust_refusal(exc))
         return ChannelAnswer(Outcome.DELIVERED, f"{ack.segment('MSA').get('1')}", msh10,  # type: ignore[union-attr]
                              {"ack": ack.to_er7()[:2000]})
 

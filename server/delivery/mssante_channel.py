@@ -214,7 +214,9 @@ class MssanteChannel:
                                                                    else self.sender_for(documents)))
         except (MssMessageInvalid, MssRejected) as exc:
             return ChannelAnswer(Outcome.FAILED, exc.diagnostics, mid)
-        except (MssTlsRefused, MssUnreachable) as exc:
+        except MssTlsRefused as exc:  # a certificate, a revocation check, TLS 1.2: a person fixes it, retries go on
+            return ChannelAnswer(Outcome.RETRY, exc.diagnostics, trust_refused=True)
+        except MssUnreachable as exc:
             return ChannelAnswer(Outcome.RETRY, exc.diagnostics)
         except SglError as exc:
             return ChannelAnswer(Outcome.FAILED, exc.diagnostics, mid)
@@ -229,7 +231,8 @@ def operator_config(settings: Settings) -> OperatorConfig | None:
     smtp, imap = _host_port(settings.mss_smtp, 587), _host_port(settings.mss_imap or settings.mss_smtp, 143)
     return OperatorConfig(smtp[0], smtp[1], imap[0], imap[1], settings.mss_cert, settings.mss_key, settings.mss_ca,
                           tuple(settings.mss_crl),
-                          timeout=min(30.0, settings.delivery_timeout / 2), ocsp=settings.mss_ocsp)
+                          timeout=min(30.0, settings.delivery_timeout / 2), ocsp=settings.mss_ocsp,
+                          deadline=settings.delivery_timeout * 0.8)  # ends before the outbox stops waiting
 
 
 def build(context: Any) -> MssanteChannel | None:

@@ -4,6 +4,10 @@ answer, and decides what follows.
 - ``DELIVERED``: done. ``RETRY`` (or an exception, or no answer within ``delivery_timeout``): attempt n+1
   after an exponential backoff with jitter, until ``delivery_attempts``; then, like ``FAILED``, the delivery
   fails and a worklist Task names the recipient, the document and the partner's last answer (one transaction).
+- A certificate refusal (``ChannelAnswer.trust_refused``) does not heal by retrying: at the first one a Task tells
+  a person (the lab's administrator) the reason while the retries go on (``alert_task`` on the delivery; one Task,
+  not one per attempt). If the delivery later succeeds the Task closes itself (``completed``, saying so); if the
+  retries run out, that same Task becomes the failure Task.
 - Every attempt is appended to the delivery's ``history`` (when, by which process, outcome, the partner's
   text, its remote id): kept, never rewritten.
 - Ordering: a delivery whose ``after`` is not finished is not taken (a replacement never overtakes the
@@ -29,7 +33,15 @@ from server.delivery.channel import Action, Channel, ChannelAnswer, Outcome
 from server.delivery.lease import PENDING, Leases
 from server.delivery.loading import delivery_item, document_set
 from server.delivery.outbox import COLLECTION, DELIVERED, FAILED, FINISHED
-from server.worklist import DELIVERY_FAILED, DELIVERY_FAILED_LABELS, delivery_failed_label, open_task, worklist_task
+from server.worklist import (
+    DELIVERY_FAILED,
+    DELIVERY_FAILED_LABELS,
+    TRUST_REFUSED,
+    change_task,
+    delivery_failed_label,
+    open_task,
+    worklist_task,
+)
 
 log = logging.getLogger(__name__)
 
@@ -87,29 +99,53 @@ class DeliveryWorker:
                  "detail": dict(answer.detail)}
         push = {"history": entry}
         if answer.outcome == Outcome.DELIVERED:
-            await self.leases.give_back(stored["_id"], {"state": DELIVERED, "attempts": attempt,
-                                                        "delivered": now_utc(), "remote_id": answer.remote_id},
-                                        push=push)
+            done = {"state": DELIVERED, "attempts": attempt, "delivered": now_utc(), "remote_id": answer.remote_id}
+            if stored.get("alert_task"):  # the certificate was fixed: the Task that asked for it closes
+                async with self.store.transaction() as session:
+                    await self.leases.give_back(stored["_id"], done, push=push, session=session)
+                    await change_task(self.store, stored["alert_task"], {
+                        "status": "completed", "statusReason": {
+                            "text": f"résolu : envoi réussi à l'essai {attempt} ({answer.text[:200]})"}}, session)
+            else:
+                await self.leases.give_back(stored["_id"], done, push=push)
             log.info("delivery %s delivered (attempt %d)", stored["_id"], attempt)
         elif answer.outcome == Outcome.RETRY and attempt < self.attempts:
             due = now_utc() + timedelta(seconds=backoff(attempt, self.base, self.cap))
-            await self.leases.give_back(stored["_id"], {"state": PENDING, "attempts": attempt, "due": due,
-                                                        "last_answer": answer.text[:4000]}, push=push)
+            changes = {"state": PENDING, "attempts": attempt, "due": due, "last_answer": answer.text[:4000]}
+            if answer.trust_refused and not stored.get("alert_task"):
+                async with self.store.transaction() as session:
+                    task = await open_task(self.store, self._task(stored, answer, TRUST_REFUSED, (
+                        f"certificat refusé à l'essai {attempt} ; l'envoi réessaie (prochain essai "
+                        f"{due:%Y-%m-%d %H:%M} UTC, {self.attempts - attempt} essais restants)")), session)
+                    if not await self.leases.give_back(stored["_id"], {**changes, "alert_task": task["id"]},
+                                                       push=push, session=session):
+                        raise LostLease(f"delivery {stored['_id']}: lease lost before its alert was recorded")
+                log.warning("delivery %s: certificate refused, Task/%s opened", stored["_id"], task["id"])
+            else:
+                await self.leases.give_back(stored["_id"], changes, push=push)
             log.info("delivery %s: attempt %d %s, next at %s", stored["_id"], attempt, answer.outcome.value, due)
         else:
             await self.fail(stored, attempt, answer, push)
 
-    async def fail(self, stored: dict[str, Any], attempt: int, answer: ChannelAnswer, push: dict[str, Any]) -> None:
-        why = "refused" if answer.outcome == Outcome.FAILED else f"still failing after {attempt} attempts"
+    def _task(self, stored: dict[str, Any], answer: ChannelAnswer, label: str, why: str) -> dict[str, Any]:
+        """The worklist Task of a delivery: what was sent, to whom, why a person is needed, the partner's answer."""
         what, focus = sent_what(stored)
         kind = "" if stored["action"] in DELIVERY_FAILED_LABELS else f" {stored['action']}"  # create, replace...
         description = (f"Envoi{kind} {what} par {stored['channel']} à {stored['recipient']} : {why}. "
                        f"Réponse du partenaire : {answer.text[:1000] or '(aucune)'}")
+        return worklist_task(DELIVERY_FAILED, focus, stored.get("patient"), description,
+                             {"delivery": str(stored["_id"]), "channel": stored["channel"],
+                              "recipient": stored["recipient"], "answer": answer.text or "(none)"}, label=label)
+
+    async def fail(self, stored: dict[str, Any], attempt: int, answer: ChannelAnswer, push: dict[str, Any]) -> None:
+        why = "refused" if answer.outcome == Outcome.FAILED else f"still failing after {attempt} attempts"
+        failure = self._task(stored, answer, delivery_failed_label(stored["action"]), why)
         async with self.store.transaction() as session:
-            task = await open_task(self.store, worklist_task(
-                DELIVERY_FAILED, focus, stored.get("patient"), description,
-                {"delivery": str(stored["_id"]), "channel": stored["channel"], "recipient": stored["recipient"],
-                 "answer": answer.text or "(none)"}, label=delivery_failed_label(stored["action"])), session)
+            if stored.get("alert_task"):  # the certificate Task opened earlier becomes the failure Task (one Task)
+                task = await change_task(self.store, stored["alert_task"], {
+                    k: failure[k] for k in ("code", "description", "input")}, session)
+            else:
+                task = await open_task(self.store, failure, session)
             if not await self.leases.give_back(stored["_id"], {"state": FAILED, "attempts": attempt,
                                                                "task": task["id"], "last_answer": answer.text[:4000]},
                                                push=push, session=session):

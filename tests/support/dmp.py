@@ -162,6 +162,11 @@ def crbio_submission(version: int = 1, *, status: str = "final", visibility: Any
     return Submission(ins, "1.2.250.1.213.1.4.10", docs, BIOLOGIST, LAB, visibility or Visibility())
 
 
+async def held(client: Any, submission: Any, sender: Any) -> dict[str, str]:
+    """ITI-18 GetDocuments through ``client.get_documents`` (what the outbox asks): uniqueId -> status held."""
+    return {e.unique_id: e.status for e in await client.get_documents(submission, sender)}
+
+
 def _people() -> tuple[Any, Any]:
     from facades.dmp import Person, Structure
 

@@ -34,8 +34,19 @@ class OperatorHandler:
     def __init__(self, boxes: Mailboxes) -> None:
         self.boxes = boxes
 
+    async def _hold(self, step: str) -> None:
+        if self.boxes.delay > 0 and step in self.boxes.delayed:
+            await asyncio.sleep(self.boxes.delay)  # cancelled with the session if the sender disconnects
+
+    async def handle_EHLO(self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+                          responses: list[str]) -> list[str]:
+        await self._hold("ehlo")
+        session.host_name = hostname  # what aiosmtpd does itself when no hook is set
+        return responses
+
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
+        await self._hold("rcpt")
         if self.boxes.refuse_all:
             return "550 5.7.1 Recipient refused by the simulator (refuse_all)"
         if self.boxes.busy > 0:
@@ -48,8 +59,7 @@ class OperatorHandler:
         if not _peer(session):
             return "530 5.7.0 Must issue a STARTTLS command first"
         content = envelope.original_content or b""
-        if self.boxes.delay > 0:
-            await asyncio.sleep(self.boxes.delay)  # cancelled with the session if the sender disconnects
+        await self._hold("data")
         self.boxes.deliver(content, str(envelope.mail_from), list(envelope.rcpt_tos), _subject_cn(_peer(session)),
                            authenticated=bool(session.authenticated))
         return "250 2.0.0 Ok: queued"

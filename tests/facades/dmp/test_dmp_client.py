@@ -8,7 +8,7 @@ import pytest
 
 from facades.dmp import DmpClient, DmpRejected, DmpRequestInvalid, VihfSubject, Visibility
 from facades.dmp.codes import APPROVED, DELETED, DEPRECATED
-from tests.support.dmp import BIOLOGIST, DmpSimulator, crbio_submission
+from tests.support.dmp import BIOLOGIST, DmpSimulator, crbio_submission, held
 
 SENDER = VihfSubject.professional(BIOLOGIST)
 
@@ -84,11 +84,11 @@ async def test_replacing_a_version_the_dmp_does_not_hold_is_a_permanent_failure_
 
 async def test_a_resend_after_a_lost_answer_is_recognised_not_doubled(client: DmpClient, sim: DmpSimulator) -> None:
     submission = crbio_submission(set_id="twice")
-    assert await client.find(submission, SENDER) == {}
+    assert await held(client, submission, SENDER) == {}
     first = await client.provide(submission, SENDER)
-    assert await client.find(submission, SENDER) == {d.unique_id: APPROVED for d in submission.documents}
+    assert await held(client, submission, SENDER) == {d.unique_id: APPROVED for d in submission.documents}
     other_patient = replace(submission, ins="180036915812345")  # ITI-18 answers only about the VIHF's patient
-    assert await client.find(other_patient, SENDER) == {}
+    assert await held(client, other_patient, SENDER) == {}
     again = await client.provide(submission, SENDER)
     assert (first.already_registered, again.already_registered) == (False, True)
     assert sorted(d["uniqueId"] for d in sim.documents()) == sorted(d.unique_id for d in submission.documents)

@@ -16,7 +16,7 @@ from facades.dmp import (
     VihfSubject,
     client_ssl_context,
 )
-from tests.support.dmp import BIOLOGIST, SOFTWARE, DmpSimulator, crbio_submission
+from tests.support.dmp import BIOLOGIST, SOFTWARE, DmpSimulator, crbio_submission, held
 from tests.support.pki import create_test_pki
 
 SENDER = VihfSubject.professional(BIOLOGIST)
@@ -92,7 +92,7 @@ async def test_an_answer_lost_with_the_connection_is_retried_and_the_dmp_holds_t
     with pytest.raises((DmpUnreachable, DmpAnswerUnreadable)) as caught:
         await client.provide(submission, SENDER)
     assert not caught.value.permanent
-    held = await client.find(submission, SENDER)
-    assert set(held) == {d.unique_id for d in submission.documents}
+    found = await held(client, submission, SENDER)
+    assert set(found) == {d.unique_id for d in submission.documents}
     again = await client.provide(submission, SENDER)
     assert again.already_registered and len([d for d in sim.documents() if "dropped" in d["uniqueId"]]) == 2

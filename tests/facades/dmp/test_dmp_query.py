@@ -10,7 +10,7 @@ import pytest
 
 from facades.dmp import DmpClient, DmpRejected, VihfSubject, codes
 from facades.dmp.response import read_response
-from tests.support.dmp import BIOLOGIST, DmpSimulator, crbio_submission
+from tests.support.dmp import BIOLOGIST, DmpSimulator, crbio_submission, held
 
 SENDER = VihfSubject.professional(BIOLOGIST)
 N3 = "urn:ihe:lab:xd-lab:2008"
@@ -46,9 +46,9 @@ async def test_get_documents_and_find_documents_answer_only_about_the_vihf_patie
     submission = crbio_submission(set_id="only-mine")
     await client.provide(submission, SENDER)
     other = replace(submission, ins="180036915812345")
-    assert await client.find(other, SENDER) == {}
+    assert await held(client, other, SENDER) == {}
     assert await client.find_documents(other, SENDER) == ()
-    assert set(await client.find(submission, SENDER)) == {d.unique_id for d in submission.documents}
+    assert set(await held(client, submission, SENDER)) == {d.unique_id for d in submission.documents}
 
 
 def _answer(body: str) -> bytes:

@@ -94,8 +94,9 @@ async def test_a_final_result_without_a_value_is_refused_at_its_value(mllp: Mllp
                "OBX|3|NM|UREA^Urée||||||||X|||||||BIO1|20261126081200+0100\r")
     with pytest.raises(NackReceived) as nack:
         await mllp.send(message)
-    [err, not_ordered] = nack.value.ack.segments("ERR")  # UREA is not ordered on the tube: stored, worklist, W
+    [err, not_ordered, absent] = nack.value.ack.segments("ERR")  # UREA not ordered: stored, worklist, W; no value: I
     assert nack.value.acknowledgment_code == "AE" and not_ordered.get("2.1") == "OBX" and not_ordered.get("2.2") == "3"
+    assert (absent.get("2.2"), absent.get("2.3"), absent.get(4)) == ("3", "5", "I") and "error" in absent.get(8)
     assert (err.get("2.1"), err.get("2.2"), err.get("2.3"), err.get("3.1")) == ("OBX", "2", "5", "101")
     assert "OBX-11 F" in err.get(8)
     by_code = await stored(fhir, tube.specimen_id)
@@ -117,3 +118,52 @@ async def test_an_astm_final_result_without_a_value_is_refused(sgl_server: SglPr
     assert set(await stored(fhir, astm_tube.specimen_id)) == {"WBC"}
     [task] = await worklist(fhir, astm_tube.accession)
     assert any(r.startswith("R|2|^^^RBC") for r in task_inputs(task)["received"])
+
+
+async def test_a_result_not_asked_or_still_pending_is_stored_with_the_reason_it_has_no_value(
+        mllp: MllpClient, fhir: httpx.AsyncClient) -> None:
+    """Session 7's and 8's probes: OBX-11 N (not asked), I (specimen in lab, result pending) or R with an empty
+    OBX-5 was stored as a preliminary Observation with no value and no reason, AA without a word. Now each
+    is stored with its dataAbsentReason (N: not-asked; I, R: temp-unknown, the value may come later) and the AA
+    carries one I ERR at its OBX-5 naming that reason. A later message with the value gives it a new version."""
+    tube = await new_tube(fhir)
+    head = (f"MSH|^~\\&|BIO1|LABO|OPENSGL|LABO|20261126081500+0100||ORU^R01^ORU_R01|{{}}|P|2.5|||NE|AL||UNICODE UTF-8\r"
+            f"PID|1||IPP-P4^^^HOSP^PI||MARTIN^CLAIRE\rOBR|1|PL-4|{tube.accession}^LAB|GLY^Glycémie\r")
+    message = (head.format(uuid.uuid4().hex[:12]) +
+               "OBX|1|NM|GLU^Glucose||||0.70-1.10||||N|||||||BIO1|20261126081200+0100\r"
+               "OBX|2|NM|GLUM^Glucose mmol||||3.9-6.1||||I|||||||BIO1|20261126081200+0100\r"
+               "OBX|3|ST|ASPECT^Aspect du sérum||||||||R|||||||BIO1|20261126081200+0100\r")
+    ack = await mllp.send(message)
+    errs = ack.segments("ERR")
+    assert ack.segment("MSA").get(1) == "AA"
+    assert [(e.get("2.1"), e.get("2.2"), e.get("2.3"), e.get(4)) for e in errs][-3:] == [
+        ("OBX", "1", "5", "I"), ("OBX", "2", "5", "I"), ("OBX", "3", "5", "I")]
+    assert [e.get(8).split("dataAbsentReason ")[1].split(" ")[0] for e in errs[-3:]] == [
+        "not-asked", "temp-unknown", "temp-unknown"]
+    by_code = await stored(fhir, tube.specimen_id)
+    assert {code: o["dataAbsentReason"]["coding"][0]["code"] for code, o in by_code.items()} == {
+        "GLU": "not-asked", "GLUM": "temp-unknown", "ASPECT": "temp-unknown"}
+    assert all("value" not in "".join(o) for o in by_code.values())
+
+    # the pending one's value arrives: same Observation, a new version with the value and no absent reason
+    await mllp.send(head.format(uuid.uuid4().hex[:12]) +
+                    "OBX|1|NM|GLUM^Glucose mmol||5.6|mmol/L|3.9-6.1|N|||F|||||||BIO1|20261126081200+0100\r")
+    glucose = (await stored(fhir, tube.specimen_id))["GLUM"]
+    assert glucose["id"] == by_code["GLUM"]["id"] and glucose["valueQuantity"]["value"] == 5.6
+    assert "dataAbsentReason" not in glucose
+
+
+async def test_an_astm_result_not_asked_or_pending_is_stored_with_its_reason(sgl_server: SglProcess,
+                                                                            fhir: httpx.AsyncClient) -> None:
+    """The ASTM twin: R.9 N with R.4 empty is stored with dataAbsentReason not-asked, R.9 I with temp-unknown
+    (ASTM's ACK is one byte: it says the records were stored, the journal keeps the message)."""
+    tube = await new_tube(fhir, ("NFS",))
+    text = ("H|\\^&|||HEM1^2.1.0|||||OpenSGL||P|LIS2-A2|20261126081500\r"
+            f"P|1||PAT-P4||MARTIN^CLAIRE\rO|1|{tube.accession}||^^^WBC\\^^^RBC|R\r"
+            "R|1|^^^WBC||10*9/L|4-10|||N||||20261126081200\r"
+            "R|2|^^^RBC||10*12/L|4.2-5.4|||I||||20261126081200\rL|1|N\r")
+    await send_message("127.0.0.1", sgl_server.astm_port, text)  # raises unless ACKed
+    by_code = await stored(fhir, tube.specimen_id)
+    assert {code: o["dataAbsentReason"]["coding"][0]["code"] for code, o in by_code.items()} == {
+        "WBC": "not-asked", "RBC": "temp-unknown"}
+    assert "status N" in by_code["WBC"]["dataAbsentReason"]["text"]

@@ -128,11 +128,17 @@ async def test_revoked_operator_certificate_leaves_the_delivery_pending_with_the
         [pending] = [d for d in found if d["channel"] == "mssante"]
         assert "revoked" in pending["last_answer"]
         assert await asyncio.to_thread(operator.messages, address) == []
+        # a person is told at the first refusal, while the delivery retries (one Task, not one per try)
+        [alert] = await worklist(dl.lab.client, "delivery-failed", f"DiagnosticReport/{report_id}")
+        assert alert["status"] == "requested" and alert["code"]["text"].startswith("Connexion refusée (certificat)")
+        assert "revoked" in alert["description"]
     finally:
         crl.write_bytes(good)
     await wait_until(dl.lab.client, report_id, lambda f: states([d for d in f if d["channel"] == "mssante"],
                                                                  "delivered"))
     assert len(await asyncio.to_thread(operator.messages, address)) == 1  # sent once, after the retries
+    [closed] = await worklist(dl.lab.client, "delivery-failed", f"DiagnosticReport/{report_id}")
+    assert (closed["id"], closed["status"]) == (alert["id"], "completed")  # the CRL fixed: the Task closed itself
 
 
 @pytest.mark.req("SGL.MSS.25")
@@ -243,6 +249,54 @@ async def test_a_report_invisible_to_the_patient_is_mailed_to_the_professionals_
     assert len(await asyncio.to_thread(operator.messages, PATIENT_ADDRESS)) == to_patient_before
 
 
+async def _slow_first_try(dl: DeliveryLab, operator: OperatorProcess, address: str, n: int, steps: str,
+                          seconds: str) -> dict[str, Any]:
+    """A report to ``address`` while the operator holds its answers to ``steps`` ``seconds`` each; once the first
+    try is recorded the operator is quick again; the delivery when delivered."""
+    await asyncio.to_thread(operator.admin, "delay", seconds=seconds, steps=steps)
+    try:
+        report_id = await validated(dl.lab, qualified=False, correspondents=[await doctor(dl.lab, n, address)])
+        await wait_until(dl.lab.client, report_id, lambda f: bool(mss(f)) and mss(f)[0]["attempts"] >= 1,
+                         deadline=60)
+    finally:
+        await asyncio.to_thread(operator.admin, "delay", seconds="0")
+    [done] = mss(await wait_until(dl.lab.client, report_id, lambda f: states(mss(f), "delivered"), deadline=60))
+    await asyncio.sleep(6)  # longer than any send still running could take: a late copy would show now
+    return done
+
+
+async def test_a_slow_operator_cannot_take_a_mail_after_the_try_was_recorded(dl: DeliveryLab,
+                                                                           operator: OperatorProcess) -> None:
+    """probe6: the SMTP send runs in a thread the delivery timeout (SGL_DELIVERY_TIMEOUT 8 s) stops waiting for
+    but cannot stop. An operator answering each step just within the 4 s socket timeout (EHLO, EHLO after
+    STARTTLS, RCPT, DATA 3 s each) kept the thread going after the outbox had recorded the try as a retry ("no
+    answer within 8 s"): the operator then took that mail, and the retry sent it a second time. Now the exchange
+    is cut at its own deadline (0.8 x 8 s), before the try is recorded, and the history says where it stopped:
+    the operator holds one copy (the old code left it two, same Message-ID)."""
+    address = "lent-etapes@cabinet-s.mssante.fr"
+    done = await _slow_first_try(dl, operator, address, 70, "ehlo,rcpt,data", "3")
+    assert len(await asyncio.to_thread(operator.messages, address)) == 1  # the retry's, once
+    first = done["history"][0]  # cut at the 6.4 s deadline, or by a 4 s socket timeout on a loaded machine
+    assert first["outcome"] == "retry" and "operator too slow" in first["text"], first
+    assert "the mail was not sent" in first["text"]
+
+
+async def test_an_answer_to_data_held_past_the_timeout_is_recorded_as_such(dl: DeliveryLab,
+                                                                        operator: OperatorProcess) -> None:
+    """The operator holds its answer to DATA 10 s (past the 4 s socket timeout and the 8 s delivery timeout):
+    the try ends when the socket times out, and its history says it was waiting for the answer to DATA, so the
+    operator may hold the mail (a resend carries the same Message-ID). Before: "operator unreachable
+    (SMTPServerDisconnected: Connection unexpectedly closed: timed out)"."""
+    address = "lent-data@cabinet-s.mssante.fr"
+    done = await _slow_first_try(dl, operator, address, 71, "data", "10")
+    first = done["history"][0]
+    assert first["outcome"] == "retry" and "waiting for the answer to the end of the message (DATA)" in first[
+        "text"], first
+    assert "the operator may have taken the mail: a resend carries the same Message-ID" in first["text"]
+    received = await asyncio.to_thread(operator.messages, address)
+    assert len(received) == 1 and received[0]["messageId"] in first["text"]
+
+
 async def test_kill_9_during_a_batch_each_mail_reaches_each_recipient_once(dl: DeliveryLab,
                                                                             operator: OperatorProcess) -> None:
     """SIGKILL while mails are in flight (the operator holds each DATA 1.5 s), restart on the same data: every
@@ -285,4 +339,3 @@ def test_the_simulator_process_answers_ocsp_from_its_crl_SGL_MSS_06(operator: Op
             check_ocsp(leaf, operator.cert_dir / "ca.pem", url)
     finally:
         operator.admin("ocsp", stale="0")
-
