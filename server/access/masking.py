@@ -5,6 +5,13 @@ reference's identifier, a Bundle entry at any depth, a Parameters output) and th
 birth traits of a Patient (the list of birth first names, the birthplace code). The Binary
 content of documents (CDA, PDF with the INS Datamatrix) is not masked: the table keeps those roles
 away from Binary and ``$cr-bio``.
+
+A document's content may also come inline, as an Attachment's base64 ``data`` (a partner's
+DocumentReference, a DiagnosticReport's ``presentedForm``): INS masking cannot see inside it, so for a role
+that may not read Binary (by default ``technicien`` and ``preleveur``, who read DocumentReference) every
+Attachment loses its ``data`` and says so with the ``data-absent-reason`` extension, code ``masked``
+(found by probing: a technicien read a CR-Bio CDA with its INS from a DocumentReference a biologist had
+stored with inline data). Its ``url``, type, size and hash stay.
 """
 
 from __future__ import annotations
@@ -35,3 +42,27 @@ def mask_ins(node: Any) -> Any:
     if node.get("resourceType") == "Patient" and isinstance(out.get("extension"), list):
         out["extension"] = [e for e in out["extension"] if e.get("url") not in INS_TRAIT_EXTENSIONS]
     return {k: v for k, v in out.items() if v != [] or node[k] == []}  # no list left empty by the masking
+
+
+DATA_ABSENT_REASON = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
+MASKED_CODE = "masked"
+
+
+def _is_attachment_with_data(node: dict[str, Any]) -> bool:
+    """Inline base64 content: a string ``data`` in an element (an Attachment, even one without the
+    ``contentType`` FHIR asks for beside it; a Signature's too), not a Binary resource's own."""
+    return isinstance(node.get("data"), str) and node.get("resourceType") is None
+
+
+def mask_attachment_data(node: Any) -> Any:
+    """A copy of ``node`` where every Attachment's inline ``data`` is replaced by a data-absent-reason."""
+    if isinstance(node, list):
+        return [mask_attachment_data(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: mask_attachment_data(v) for k, v in node.items()}
+    if _is_attachment_with_data(node):
+        del out["data"]
+        reason = {"url": DATA_ABSENT_REASON, "valueCode": MASKED_CODE}
+        out["extension"] = [*(out.get("extension") or []), reason]
+    return out
