@@ -9,7 +9,9 @@ request ever reaching the application (slowloris).
 The rule, in the manner of Apache's ``mod_reqtimeout``:
 
 * the request line and headers must be complete within ``head_timeout`` seconds of the connection being
-  opened or of the previous response ending;
+  opened or, on a kept-alive connection, of the next request's first byte (the wait between two requests
+  stays uvicorn's keep-alive timeout, 5 s: a second timer there closed idle connections that a client was
+  just reusing, which it saw as a dropped request);
 * the body may take ``body_timeout`` seconds plus one second per ``body_min_rate`` bytes received, so a
   client sending steadily at more than that rate is never cut, whatever the size, and one trickling is;
 * while the server itself does not read (the application has not consumed what came: flow control), the
@@ -51,19 +53,22 @@ class PaceClock:
     def __init__(self, pace: HttpPace, now: float) -> None:
         self.pace = pace
         self.phase = Phase.HEAD
-        self.started = now
+        self.started: float | None = now
         self.head_bytes = 0
         """Bytes received since the head has been awaited (0: the client sent nothing, it is only closed)."""
         self.body_bytes = 0
 
-    def waiting_for_head(self, now: float) -> None:
-        """A connection opened, or a response ended: the next request's head is awaited from ``now``."""
+    def waiting_for_head(self, now: float | None) -> None:
+        """A connection opened (``now``: its head is awaited from then), or a response ended (None: the clock
+        starts at the next request's first byte; until then the keep-alive timeout applies)."""
         self.phase, self.started, self.head_bytes, self.body_bytes = Phase.HEAD, now, 0, 0
 
     def received(self, now: float, size: int, *, reading_body: bool, head_done: bool) -> None:
         """``size`` bytes came; ``reading_body``: the request's body is still expected after them;
         ``head_done``: the head is complete (with or without a body to come)."""
         if self.phase is Phase.HEAD:
+            if self.started is None and size:
+                self.started = now
             self.head_bytes += size
         if self.phase is Phase.HEAD and reading_body:
             self.phase, self.started, self.body_bytes = Phase.BODY, now, 0
@@ -79,6 +84,8 @@ class PaceClock:
 
     def deadline(self) -> float | None:
         """When the phase must be over (None: no limit)."""
+        if self.started is None:
+            return None
         if self.phase is Phase.HEAD:
             return self.started + self.pace.head_timeout
         if self.phase is Phase.BODY:

@@ -124,9 +124,10 @@ class SglH11Protocol(H11Protocol):
             self.transport.close()
 
     def on_response_complete(self) -> None:
-        self._clock.waiting_for_head(self.loop.time())
+        self._clock.waiting_for_head(None)  # until the next request's first byte, uvicorn's keep-alive timeout
         super().on_response_complete()  # may read a request already sent (pipelining): followed below
         self._follow(0)
+        self._watch_pace()
 
     def _follow(self, size: int) -> None:
         """Move the pace clock to the request's phase h11 has reached; watch the new phase's deadline."""
@@ -134,8 +135,8 @@ class SglH11Protocol(H11Protocol):
         state = self.conn.their_state
         self._clock.received(self.loop.time(), size, reading_body=state is h11.SEND_BODY,
                              head_done=state is not h11.IDLE)
-        if self._clock.phase is not phase:
-            self._watch_pace()
+        if self._clock.phase is not phase or (self._pace_timer is None and self._clock.deadline() is not None):
+            self._watch_pace()  # a new phase, or the next request's first byte started the head's clock
 
     def _watch_pace(self) -> None:
         if self._pace_timer is not None:
@@ -166,7 +167,7 @@ class SglH11Protocol(H11Protocol):
             return
         log.warning("HTTP client %s did not send its %s in time (%s): connection closed", peer, phase.value,
                     f"{self.pace.head_timeout:g} s" if phase is Phase.HEAD else
-                    f"{self._clock.body_bytes} bytes in {now - self._clock.started:.0f} s, under "
+                    f"{self._clock.body_bytes} bytes in {now - (self._clock.started or now):.0f} s, under "
                     f"{self.pace.body_min_rate:g} bytes/s after {self.pace.body_timeout:g} s")
         if phase is Phase.HEAD:
             body = refusal_body(408)
