@@ -20,7 +20,9 @@ def _logging(verbose: bool) -> None:
     settings = Settings()
     install_log_limits(settings.log_burst, settings.log_window)
     from server.access.logmask import install_ins_log_filter
+    from server.log_escape import install_control_character_filter
 
+    install_control_character_filter()  # first: the INS filter formats the message when it masks
     install_ins_log_filter()
 
 
