@@ -20,7 +20,9 @@ def _logging(verbose: bool) -> None:
     settings = Settings()
     install_log_limits(settings.log_burst, settings.log_window)
     from server.access.logmask import install_ins_log_filter
+    from server.log_escape import install_control_character_filter
 
+    install_control_character_filter()  # first: the INS filter formats the message when it masks
     install_ins_log_filter()
 
 
@@ -88,7 +90,9 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, 
     SGL_MONGODB_URI if set."""
     import uvicorn
 
+    from resources.connections import ConnectionGate
     from server.app import create_app
+    from server.http_pace import HttpPace
     from server.http_protocol import SglH11Protocol
 
     settings = Settings(host=host, port=port, data_dir=data_dir, mllp_port=mllp_port, astm_port=astm_port)
@@ -104,8 +108,11 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, 
             app.state.worklist_events.close_soon()
             super().handle_exit(sig, frame)
 
-    server = _Server(uvicorn.Config(app, host=host, port=port, http=SglH11Protocol, log_config=None,
-                                     access_log=True))
+    protocol = SglH11Protocol.configured(
+        HttpPace(settings.http_head_timeout, settings.http_body_timeout, settings.http_body_min_rate),
+        ConnectionGate("HTTP listener", max_total=settings.max_http_connections,
+                       max_per_address=settings.max_http_connections_per_address))
+    server = _Server(uvicorn.Config(app, host=host, port=port, http=protocol, log_config=None, access_log=True))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the ^C again once it has shut down (as uvicorn.run)
         server.run()
     if not server.started:

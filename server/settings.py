@@ -178,6 +178,18 @@ class Settings(BaseSettings):
     """Open MLLP (and, separately, ASTM) connections at once; one more is closed at once (logged once)."""
     max_socket_connections_per_address: int = 32
     """Open connections from one source address at once, per listener (a middleware may hold several)."""
+    max_http_connections: int = 512
+    """Open HTTP connections at once; one more is closed at once (the first refusal logged, then the count)."""
+    max_http_connections_per_address: int = 512
+    """The same per source address: lower it when clients reach ``sgl serve`` directly; behind a reverse
+    proxy every connection comes from the proxy's address."""
+    http_head_timeout: float = 30.0
+    """Seconds a client has to send a request's line and headers (from its connection or the previous answer);
+    late: 408 and closed (closed without a word when nothing came)."""
+    http_body_timeout: float = 60.0
+    """Seconds a request body may take, plus one per ``http_body_min_rate`` bytes received; late: closed."""
+    http_body_min_rate: float = 1024.0
+    """Bytes per second a request body must average once ``http_body_timeout`` has passed."""
     socket_idle_timeout: float = 3600.0
     """Seconds a connection may stay silent between messages before it is closed (instruments reconnect)."""
     socket_frame_timeout: float = 60.0

@@ -56,6 +56,8 @@ async def home(request: Request) -> Response:
 @router.get("/assets/{name}")
 async def asset(request: Request, name: str) -> Response:
     folder = web_dir(request) / "assets"
+    if "\x00" in name:  # a NUL (%00) made resolve() raise: 500 "internal error: ValueError" before
+        raise NotFound(f"no workbench file {name!r}")
     path = (folder / name).resolve()
     if path.parent != folder or not path.is_file():
         raise NotFound(f"no workbench file {name!r}")

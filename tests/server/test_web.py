@@ -66,6 +66,7 @@ def test_workbench_files_are_served_and_api_paths_keep_their_answers(workbench_s
     assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
     assert "javascript" in asset.headers["content-type"]
     for path in ("/assets/nothing.js", "/assets/%2e%2e%2fpyproject.toml", "/assets/..%2Findex.html",
+                 "/assets/%00", "/assets/index%00.js",  # a NUL made the path's resolve() raise: 500 before
                  "/auth", "/patients/x/y", "/favicon.ico", "/.opensgl-built", "/fhir/Patient/x/_history/1/extra"):
         answer = httpx.get(base + path, timeout=30)
         assert answer.status_code == 404, (path, answer.status_code)
