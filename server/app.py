@@ -11,6 +11,7 @@ from importlib.metadata import version
 from fastapi import FastAPI
 
 from server.access.outbound import InsMaskingMiddleware
+from server.access.throttle import FailureThrottle
 from server.context import AppContext
 from server.database import open_database
 from server.error_handler import install_error_handlers
@@ -59,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # created here, not in the lifespan: the CLI's signal handler ends its streams before uvicorn waits for them
     app.state.worklist_events = WorklistEvents(heartbeat_s=settings.worklist_heartbeat_s,
                                                per_caller=settings.worklist_streams_per_user)
+    app.state.auth_throttle = FailureThrottle(limit=settings.auth_failures_per_address,
+                                              window=settings.auth_failure_window)
     install_error_handlers(app)
     app.openapi = lambda: fhir_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,

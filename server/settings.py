@@ -183,6 +183,11 @@ class Settings(BaseSettings):
     max_http_connections_per_address: int = 512
     """The same per source address: lower it when clients reach ``sgl serve`` directly; behind a reverse
     proxy every connection comes from the proxy's address."""
+    auth_failures_per_address: int = 20
+    """Failed logins, client authentications and password changes from one address within
+    ``auth_failure_window``; past it the address gets 429 without any password checked."""
+    auth_failure_window: float = 900.0
+    """Seconds of the window above (a blocked address may try again once its oldest failure is that old)."""
     http_head_timeout: float = 30.0
     """Seconds a client has to send a request's line and headers (from its connection or the previous answer);
     late: 408 and closed (closed without a word when nothing came)."""

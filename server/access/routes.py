@@ -24,6 +24,7 @@ from server.access.caller import Caller
 from server.access.clients import authenticate_client
 from server.access.permissions import granted
 from server.access.sessions import end_session, session_method, start_session
+from server.access.throttle import FailureThrottle
 from server.access.tokens import InvalidToken, Subject, issue, redeem_refresh
 from server.responses import fhir_response
 
@@ -55,10 +56,32 @@ async def smart_config(request: Request) -> JSONResponse:
     return JSONResponse(smart_configuration(_origin(request)))
 
 
-def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
+def _throttle(request: Request) -> tuple[FailureThrottle, str]:
+    """The server's failure count and this request's address (behind a trusted proxy, the forwarded one)."""
+    return request.app.state.auth_throttle, request.client.host if request.client else "?"
+
+
+def _too_many(request: Request) -> int | None:
+    """Seconds until this address may try to authenticate again (None: now)."""
+    throttle, address = _throttle(request)
+    wait = throttle.retry_after(address)
+    return None if wait is None else int(wait) + 1
+
+
+def _failed(request: Request) -> None:
+    throttle, address = _throttle(request)
+    throttle.failed(address)
+
+
+TOO_MANY = "too many failed authentications from this address; try again later"
+
+
+def _oauth_error(status: int, error: str, description: str, retry_after: int | None = None) -> JSONResponse:
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="OpenSGL"'
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
     return JSONResponse({"error": error, "error_description": description}, status_code=status, headers=headers)
 
 
@@ -84,9 +107,12 @@ async def token(request: Request) -> Response:
     credentials = _basic(request)
     if credentials is None:
         return _oauth_error(401, "invalid_client", "HTTP Basic client authentication is required")
+    if (wait := _too_many(request)) is not None:
+        return _oauth_error(429, "invalid_client", TOO_MANY, wait)
     db = _db(request)
     client = await authenticate_client(db, *credentials)
     if client is None:
+        _failed(request)
         return _oauth_error(401, "invalid_client", "unknown or disabled client, or wrong secret")
     family = None
     if grant == "refresh_token":
@@ -119,9 +145,13 @@ async def login(request: Request) -> Response:
     """Opens the session; the answer is the CSRF token and what ``GET /auth/session`` would say, so the
     workbench asks for its first screen's data at once rather than after one more round trip."""
     body = await _json(request)
+    if (wait := _too_many(request)) is not None:
+        return fhir_response(operation_outcome([Issue(code="throttled", diagnostics=TOO_MANY)]), 429,
+                             {"Retry-After": str(wait)})
     try:
         user = await check_login(_db(request), body.get("username"), body.get("password"))
     except LoginRefused as exc:
+        _failed(request)
         status = 429 if exc.locked else 401
         headers = {"Retry-After": "900"} if exc.locked else {}
         return fhir_response(operation_outcome([Issue(code="login", diagnostics=str(exc))]), status, headers)
@@ -173,9 +203,13 @@ async def change_password(request: Request) -> Response:
     if caller.kind != "user":
         raise InvalidInput("only a user changes a password", expression="caller")
     username = caller.id.removeprefix("user:")
+    if (wait := _too_many(request)) is not None:
+        return fhir_response(operation_outcome([Issue(code="throttled", diagnostics=TOO_MANY)]), 429,
+                             {"Retry-After": str(wait)})
     try:
         await check_login(_db(request), username, body.get("current"))
     except LoginRefused as exc:
+        _failed(request)
         return fhir_response(operation_outcome([Issue(code="login", diagnostics=str(exc))]), 401)
     try:
         await set_password(_db(request), username, str(body.get("new", "")))

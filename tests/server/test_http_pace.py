@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.access import sgl_clients_create, token_url
 from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.sockets import read_until_closed
 
 pytestmark = pytest.mark.db
 HEAD_S, BODY_S, MIN_RATE, PER_ADDRESS = 15.0, 2.0, 100.0, 6
@@ -32,19 +33,6 @@ def paced(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
     server = start_sgl(tmp_path_factory.mktemp("pace") / "var", env=env)
     yield server
     server.stop()
-
-
-def _read_until_closed(sock: socket.socket) -> bytes:
-    data = b""
-    while True:
-        try:
-            chunk = sock.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        data += chunk
-    return data
 
 
 def _trickle(sock: socket.socket, data: bytes, pause: float) -> int:
@@ -70,7 +58,7 @@ def _trickle(sock: socket.socket, data: bytes, pause: float) -> int:
 
 def test_a_connection_that_sends_nothing_is_closed_and_others_are_served(paced: SglProcess) -> None:
     with socket.create_connection(("127.0.0.1", paced.port), timeout=120) as sock:
-        assert _read_until_closed(sock) == b""  # closed without a word (before: held for ever)
+        assert read_until_closed(sock) == b""  # closed without a word (before: held for ever)
     assert httpx.get(f"{paced.base}/metadata", timeout=60).status_code == 200
 
 
@@ -80,7 +68,7 @@ def test_a_head_trickled_byte_by_byte_is_answered_408_and_the_log_names_the_peer
     with socket.create_connection(("127.0.0.1", paced.port), timeout=120) as sock:
         peer_port = sock.getsockname()[1]
         sent = _trickle(sock, head, 0.5)
-        answer = _read_until_closed(sock).decode("latin-1")
+        answer = read_until_closed(sock).decode("latin-1")
     assert sent < len(head), "the whole head went through"
     assert answer.startswith("HTTP/1.1 408 "), answer[:200]
     outcome = json.loads(answer.split("\r\n\r\n", 1)[1])
@@ -104,7 +92,7 @@ def test_a_body_trickled_below_the_minimum_rate_is_cut_and_nothing_is_stored(pac
         peer_port = sock.getsockname()[1]
         sock.sendall(head)
         sent = _trickle(sock, body, 0.2)
-        answer = _read_until_closed(sock)
+        answer = read_until_closed(sock)
     assert sent < len(body), "the whole body went through"
     assert answer == b"", answer[:300]
     log = paced.log.read_text(encoding="utf-8", errors="replace")
@@ -120,7 +108,7 @@ def test_connections_from_one_address_past_the_cap_are_closed_at_once(paced: Sgl
     try:
         # the held ones stay open until the head timeout, long after this one came
         with socket.create_connection(("127.0.0.1", paced.port), timeout=120) as extra:
-            assert _read_until_closed(extra) == b""
+            assert read_until_closed(extra) == b""
         deadline = time.monotonic() + 60
         log = ""
         while "at the cap" not in log and time.monotonic() < deadline:

@@ -16,6 +16,7 @@ import uvicorn
 
 from server.http_limits import MAX_HEAD_BYTES, RequestLimits
 from server.http_protocol import DRAIN_BYTES, SglH11Protocol
+from tests.support.sockets import read_until_closed
 
 
 async def _hello(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -50,16 +51,7 @@ def _exchange(port: int, *parts: bytes) -> tuple[bytes, int]:
             except OSError:
                 break  # the server closed after its answer
             sent += len(part)
-        answer = b""
-        while True:
-            try:
-                chunk = sock.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            answer += chunk
-        return answer, sent
+        return read_until_closed(sock), sent
 
 
 def _outcome(answer: bytes) -> dict[str, Any]:

@@ -215,7 +215,10 @@ def _launch_once(data_dir: Path, *, env: dict[str, str] | None, timeout: float, 
     cmd = [str(sgl), "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
            "--mllp-port", str(mllp_port), "--astm-port", str(astm_port)]
     # the document pool warms at start-up only where a test asks (SGL_DOCUMENT_WARMUP=1): 3 s CPU per process
-    full_env = {"SGL_DOCUMENT_WARMUP": "0", **(os.environ if base_env is None else base_env), **(env or {})}
+    # every test client comes from 127.0.0.1: the per-address count of failed authentications (server/access/
+    # throttle.py) would add up the wrong passwords of unrelated tests; the throttle's own test sets its limit
+    full_env = {"SGL_DOCUMENT_WARMUP": "0", "SGL_AUTH_FAILURES_PER_ADDRESS": "100000",
+                **(os.environ if base_env is None else base_env), **(env or {})}
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)
     deadline = time.monotonic() + timeout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import resource
+import socket
 
 
 async def still_open(reader: asyncio.StreamReader, wait: float = 0.5) -> bool:
@@ -24,3 +25,17 @@ def raise_fd_limit(wanted: int) -> bool:
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0] >= wanted
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    """Everything the server writes on ``sock`` until it closes or resets the connection."""
+    data = b""
+    while True:
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
