@@ -27,7 +27,8 @@ from tests.support.validation_lab import UCUM, parameters
 FAST = {"SGL_DELIVERY_BACKOFF": "0.2", "SGL_DELIVERY_BACKOFF_MAX": "0.5", "SGL_DELIVERY_ATTEMPTS": "3",
         "SGL_DELIVERY_POLL": "0.1", "SGL_DELIVERY_LEASE": "20", "SGL_DELIVERY_TIMEOUT": "16",
         "SGL_DOCUMENT_WORKERS": "1"}
-DEADLINE_S = 90.0
+DEADLINE_S = 240.0
+"""Bound of the waits for deliveries, which come after the documents (see ``documents_wait.DEADLINE_S``)."""
 
 
 class DeliveryLab(Dedicated):
