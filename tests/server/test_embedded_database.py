@@ -130,8 +130,12 @@ def test_a_port_taken_before_the_database_binds_it_is_never_taken_for_the_databa
     with socket.create_server(("127.0.0.1", 0)) as other:
         port = other.getsockname()[1]
         proc = _slow_database(port, 0.0)
-        with pytest.raises(Unavailable, match="exited"):
-            embedded.wait_until_ready(proc, tmp_path, port, record=False)
+        try:
+            with pytest.raises(Unavailable, match="exited"):
+                embedded.wait_until_ready(proc, tmp_path, port, record=False)
+        finally:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
 def test_the_database_starts_on_another_port_when_its_port_was_taken_meanwhile(
