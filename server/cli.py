@@ -112,7 +112,8 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, 
         HttpPace(settings.http_head_timeout, settings.http_body_timeout, settings.http_body_min_rate),
         ConnectionGate("HTTP listener", max_total=settings.max_http_connections,
                        max_per_address=settings.max_http_connections_per_address))
-    server = _Server(uvicorn.Config(app, host=host, port=port, http=protocol, log_config=None, access_log=True))
+    server = _Server(uvicorn.Config(app, host=host, port=port, http=protocol, log_config=None, access_log=True,
+                                    timeout_keep_alive=settings.http_keep_alive))
     with contextlib.suppress(KeyboardInterrupt):  # uvicorn raises the ^C again once it has shut down (as uvicorn.run)
         server.run()
     if not server.started:

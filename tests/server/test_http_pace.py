@@ -118,3 +118,30 @@ def test_connections_from_one_address_past_the_cap_are_closed_at_once(paced: Sgl
     finally:
         for sock in held:
             sock.close()
+
+
+def _get_metadata(sock: socket.socket) -> bytes:
+    """One ``GET /fhir/metadata`` on a kept-alive connection; its status line (b"" if the server had closed)."""
+    sock.sendall(b"GET /fhir/metadata HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/fhir+json\r\n\r\n")
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(65536)
+        if not chunk:
+            return b""
+        head += chunk
+    top, _, body = head.partition(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in top.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    while len(body) < length:
+        body += sock.recv(65536)
+    return top.split(b"\r\n")[0]
+
+
+def test_a_kept_alive_connection_idle_longer_than_a_clients_pool_expiry_is_still_served(paced: SglProcess) -> None:
+    """httpx gives up an idle pooled connection after 5 s, uvicorn closed one after 5 s: a request sent at that
+    instant met a closing connection (seen as read errors under load). The server now waits longer
+    (``SGL_HTTP_KEEP_ALIVE``, 20 s) than the clients do: after 7 s idle the same connection still answers.
+    Before, the server had closed it (the second request read nothing)."""
+    with socket.create_connection(("127.0.0.1", paced.port), timeout=60) as sock:
+        assert _get_metadata(sock) == b"HTTP/1.1 200 OK"
+        time.sleep(7)
+        assert _get_metadata(sock) == b"HTTP/1.1 200 OK"
