@@ -195,7 +195,7 @@ class Settings(BaseSettings):
     """Seconds a request body may take, plus one per ``http_body_min_rate`` bytes received; late: closed."""
     http_body_min_rate: float = 1024.0
     """Bytes per second a request body must average once ``http_body_timeout`` has passed."""
-    http_keep_alive: float = 20.0
+    http_keep_alive: int = 20
     """Seconds a kept-alive HTTP connection may stay idle between two requests before the server closes it.
     Longer than the idle expiry of the clients' own pools (httpx: 5 s), which then always give up a connection
     before the server does: with uvicorn's default of 5 s, the same as httpx's, a client could send its request
