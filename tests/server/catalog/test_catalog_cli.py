@@ -18,9 +18,9 @@ pytestmark = pytest.mark.db
 
 def test_help_texts_say_what_each_command_does() -> None:
     sgl = str(Path(sys.executable).parent / "sgl")
-    group = subprocess.run([sgl, "catalog", "--help"], capture_output=True, text=True, timeout=60, check=True).stdout
+    group = subprocess.run([sgl, "catalog", "--help"], capture_output=True, text=True, timeout=180, check=True).stdout
     assert "LOINC transcoding files" in group and "export" in group and "import" in group
-    imports = subprocess.run([sgl, "catalog", "import", "--help"], capture_output=True, text=True, timeout=60,
+    imports = subprocess.run([sgl, "catalog", "import", "--help"], capture_output=True, text=True, timeout=180,
                              check=True).stdout
     for words in ("--report", "--dry-run", "--data-dir", "--value-set", "blocking error"):
         assert words in imports
