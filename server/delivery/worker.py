@@ -45,6 +45,11 @@ from server.worklist import (
 
 log = logging.getLogger(__name__)
 
+RESTART_AFTER_FIX = {"dmp": " ; le client DMP lit ses fichiers de certificats au démarrage : une fois corrigés "
+                            "(SGL_DMP_CERT, SGL_DMP_KEY, SGL_DMP_CA), redémarrer sgl serve"}
+"""What a person must do besides fixing a refused certificate, per channel (MSSanté and MLLP read their files
+at each connection: nothing more)."""
+
 
 def sent_what(stored: dict[str, Any]) -> tuple[str, str]:
     """What a delivery carries, in words for its failure Task, and the Task's focus: the report, the patient of
@@ -116,7 +121,8 @@ class DeliveryWorker:
                 async with self.store.transaction() as session:
                     task = await open_task(self.store, self._task(stored, answer, TRUST_REFUSED, (
                         f"certificat refusé à l'essai {attempt} ; l'envoi réessaie (prochain essai "
-                        f"{due:%Y-%m-%d %H:%M} UTC, {self.attempts - attempt} essais restants)")), session)
+                        f"{due:%Y-%m-%d %H:%M} UTC, {self.attempts - attempt} essais restants)"
+                        f"{RESTART_AFTER_FIX.get(stored['channel'], '')}")), session)
                     if not await self.leases.give_back(stored["_id"], {**changes, "alert_task": task["id"]},
                                                        push=push, session=session):
                         raise LostLease(f"delivery {stored['_id']}: lease lost before its alert was recorded")

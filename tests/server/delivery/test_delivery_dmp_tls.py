@@ -99,6 +99,7 @@ async def test_a_certificate_refusal_tells_a_person_at_once_and_the_task_closes_
         [task] = await _delivery_tasks(dl.lab.client, report["id"], delivery["id"])  # one, not one per attempt
         assert task["status"] == "requested" and task["code"]["text"].startswith("Connexion refusée (certificat)")
         assert REASONS[wrong][0] in task["description"] and "certificat refusé à l'essai 1" in task["description"]
+        assert "redémarrer sgl serve" in task["description"]  # the DMP client reads its files at start
         found = await wait_until(dl.lab.client, report["id"], lambda found: True)
         assert counted(counts, await dashboard_counts(dl, "dmp")) == shown(found, "dmp") == {
             "sent": 1, "delivered": 0, "failed": 0, "pending": 1, "stopped": 0}
