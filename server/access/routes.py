@@ -76,6 +76,12 @@ def _failed(request: Request) -> None:
 TOO_MANY = "too many failed authentications from this address; try again later"
 
 
+def _throttled(wait: int) -> Response:
+    """The 429 OperationOutcome of a login or password change from an address past its failure limit."""
+    return fhir_response(operation_outcome([Issue(code="throttled", diagnostics=TOO_MANY)]), 429,
+                         {"Retry-After": str(wait)})
+
+
 def _oauth_error(status: int, error: str, description: str, retry_after: int | None = None) -> JSONResponse:
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
     if status == 401:
@@ -146,8 +152,7 @@ async def login(request: Request) -> Response:
     workbench asks for its first screen's data at once rather than after one more round trip."""
     body = await _json(request)
     if (wait := _too_many(request)) is not None:
-        return fhir_response(operation_outcome([Issue(code="throttled", diagnostics=TOO_MANY)]), 429,
-                             {"Retry-After": str(wait)})
+        return _throttled(wait)
     try:
         user = await check_login(_db(request), body.get("username"), body.get("password"))
     except LoginRefused as exc:
@@ -204,8 +209,7 @@ async def change_password(request: Request) -> Response:
         raise InvalidInput("only a user changes a password", expression="caller")
     username = caller.id.removeprefix("user:")
     if (wait := _too_many(request)) is not None:
-        return fhir_response(operation_outcome([Issue(code="throttled", diagnostics=TOO_MANY)]), 429,
-                             {"Retry-After": str(wait)})
+        return _throttled(wait)
     try:
         await check_login(_db(request), username, body.get("current"))
     except LoginRefused as exc:
