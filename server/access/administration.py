@@ -101,11 +101,11 @@ async def set_password(db: AsyncDatabase[Any], store: FhirStore, who: Caller, us
 
 async def password_changed(db: AsyncDatabase[Any], store: FhirStore, who: Caller, username: str,
                            keep_session: str | None) -> None:
-    """After a user changed their own password: every other session and every token of the account ended, the
-    session that made the change kept (``sign_out`` says why), and the trace."""
+    """After a user changed their own password: every session and every token of the account ended but
+    ``keep_session`` (the renewed session of the change, ``sign_out`` says why), and the trace."""
     ended = await end_account_access(db, username, keep_session=keep_session)
     await trace(store, who, "account-password", target_system=ACCOUNT_SYSTEM, target=username,
-                detail=f"password of {username} changed by its user (that session kept); other {ended}")
+                detail=f"password of {username} changed by its user (its session renewed); {ended}")
 
 
 async def unlock(db: AsyncDatabase[Any], store: FhirStore, who: Caller, username: str) -> None:

@@ -18,14 +18,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.errors import InvalidInput, Issue, operation_outcome
 from resources.fhirjson import loads
-from server.access.accounts import AccountError, LoginRefused, check_login, set_password
+from server.access.accounts import AccountError, LoginRefused, check_login, find_user, set_password
 from server.access.administration import password_changed
 from server.access.authenticate import authenticate, user_caller
 from server.access.caller import Caller
 from server.access.clients import authenticate_client
 from server.access.passwords import HashingBusy
 from server.access.permissions import granted
-from server.access.sessions import end_session, session_key, session_method, start_session
+from server.access.sessions import end_session, renew_session, session_method, start_session
 from server.access.throttle import FailureThrottle
 from server.access.tokens import InvalidToken, Subject, issue, redeem_refresh
 from server.responses import fhir_response
@@ -219,7 +219,9 @@ def _described(request: Request, caller: Caller, method: str | None) -> dict[str
 @router.post("/auth/password", tags=["Access"])
 async def change_password(request: Request) -> Response:
     """A user's own password change: the current password checked, then every other session and every token of
-    the account ended (``sign_out``; the session that made the change stays) and an AuditEvent written."""
+    the account ended (``sign_out``) and an AuditEvent written. The session that made the change goes on under a
+    new id (new cookies on the 204; the workbench reads its CSRF token from the cookie), so a copy of its old
+    cookie is ended too."""
     caller = await authenticate(request)
     body = await _json(request)
     if caller.kind != "user":
@@ -238,5 +240,8 @@ async def change_password(request: Request) -> Response:
         await set_password(_db(request), username, str(body.get("new", "")))
     except (AccountError, ValueError) as exc:
         raise InvalidInput(str(exc), expression="new") from exc
-    await password_changed(_db(request), request.app.state.database.store, caller, username, session_key(request))
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    user = await find_user(_db(request), username)
+    kept = await renew_session(request, response, user) if user and not request.headers.get("authorization") else None
+    await password_changed(_db(request), request.app.state.database.store, caller, username, kept)
+    return response

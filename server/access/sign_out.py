@@ -6,8 +6,10 @@ real ``sgl serve``: the second of two sessions still answered 200 after the firs
 session of a disabled account came back when the account was enabled again). A lab's security officer expects
 the change of a password to shut out whoever held the old one.
 
-What stays: the session that changed its own password (the user who just proved the current password; logging
-them out too would only make them type the new one at once). An administrator's reset or disabling keeps none.
+What stays: the session that changed its own password, under a new id (``sessions.renew_session``: the user
+who just proved the current password stays logged in, since ending it would only make them type the new one at
+once, while a copy of its old cookie is ended with the others). An administrator's reset or disabling keeps
+none.
 
 The bound: sessions and tokens are ended in the database; this process forgets what it remembered of them
 (``recent.forget_all``) before it answers, another process refuses them within ``recent.TTL_S``.

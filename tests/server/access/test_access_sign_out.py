@@ -57,8 +57,10 @@ async def _trail(admin: httpx.AsyncClient, name: str) -> list[str]:
             and e["resource"]["subtype"][0]["code"] in ("account-password", "account-disable")]
 
 
-async def test_a_password_change_ends_the_other_sessions_and_keeps_its_own(sgl_server: SglProcess,
-                                                                           act_as: ActAs) -> None:
+async def test_a_password_change_ends_the_other_sessions_and_renews_its_own(sgl_server: SglProcess,
+                                                                             act_as: ActAs) -> None:
+    """The session that changed the password goes on under the new cookies of the 204; its old cookie (a copy
+    taken before the change) is ended with the other session."""
     name = _user(sgl_server, "technicien")
     mine, stolen = await _login(sgl_server, name), await _login(sgl_server, name)
     try:
@@ -66,13 +68,17 @@ async def test_a_password_change_ends_the_other_sessions_and_keeps_its_own(sgl_s
         changed = await mine.post("/auth/password", json={"current": PASSWORD, "new": NEW})
         assert changed.status_code == 204, changed.text
         assert await _status(stolen) == (401, 401)
+        assert await _status(mine) == (401, 401)  # the old cookie of the session that made the change
+        mine.headers.update({"Cookie": f"sgl_session={changed.cookies['sgl_session']}",
+                             "X-CSRF-Token": changed.cookies["sgl_csrf"]})
         assert await _status(mine) == (200, 200)
+        assert (await mine.post("/auth/password", json={"current": NEW, "new": PASSWORD})).status_code == 204
     finally:
         await mine.aclose()
         await stolen.aclose()
     trail = await _trail(await act_as("administrateur"), name)
-    assert trail == [f"password of {name} changed by its user (that session kept); other 1 session(s) ended, "
-                     "0 token(s) revoked"], trail
+    assert f"password of {name} changed by its user (its session renewed); 2 session(s) ended, 0 token(s) " \
+           "revoked" in trail, trail
     assert NEW not in sgl_server.log.read_text(errors="replace")
 
 
