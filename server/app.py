@@ -10,6 +10,7 @@ from importlib.metadata import version
 
 from fastapi import FastAPI
 
+from server.access import passwords
 from server.access.outbound import InsMaskingMiddleware
 from server.access.throttle import FailureThrottle
 from server.context import AppContext
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                                per_caller=settings.worklist_streams_per_user)
     app.state.auth_throttle = FailureThrottle(limit=settings.auth_failures_per_address,
                                               window=settings.auth_failure_window)
+    passwords.POOL.configure(settings.password_hash_threads, settings.password_hash_queue)
     install_error_handlers(app)
     app.openapi = lambda: fhir_openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RequestLimits, max_body=settings.max_body_bytes,

@@ -187,6 +187,11 @@ class Settings(BaseSettings):
     """Failed logins, client authentications and password changes from one address within
     ``auth_failure_window``; past it the address gets 429 without any password checked."""
     auth_failure_window: float = 900.0
+    password_hash_threads: int = 0
+    """Argon2id checks (logins, client secrets, password changes) running at once, on threads of their own (0: one
+    per two cores, at least 1, at most 2)."""
+    password_hash_queue: int = 16
+    """Checks waiting for one of those threads; one more gets 503 + Retry-After at once, no password checked."""
     """Seconds of the window above (a blocked address may try again once its oldest failure is that old)."""
     http_head_timeout: float = 30.0
     """Seconds a client has to send a request's line and headers (from its connection or the previous answer);

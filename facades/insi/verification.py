@@ -8,8 +8,28 @@ worklist).
 
 from __future__ import annotations
 
+import re
+
 from facades.insi.envelope import normalise_name
 from facades.insi.model import Identity, Result, Verification
+
+INS_TRAITS = ("birth first names", "birthplace")
+"""The labels of the traits that are INS traits (masked on a Patient for a role without the ``ins`` right,
+``server/access/masking.py``): a reason quoting them is masked there too (:func:`mask_ins_traits`)."""
+_QUOTED = r"'[^']*(?:'|$)|\"[^\"]*(?:\"|$)|None"
+"""A value as ``repr`` quotes it, or its beginning when the text was cut (a Task's description is bounded)."""
+_INS_TRAIT_REASON = re.compile(rf"\b({'|'.join(INS_TRAITS)}) (?:{_QUOTED})(?:( differs from INSi )(?:{_QUOTED})?)?")
+
+
+def trait_reason(label: str, stored: object, returned: object) -> str:
+    """The reason of a trait that differs (the one wording :func:`mask_ins_traits` knows)."""
+    return f"{label} {stored!r} differs from INSi {returned!r}"
+
+
+def mask_ins_traits(text: str, mark: str) -> str:
+    """``text`` with the values of every INS trait reason replaced by ``mark`` (the other reasons kept)."""
+    return _INS_TRAIT_REASON.sub(lambda m: f"{m.group(1)} {mark}" + (f"{m.group(2)}{mark}" if m.group(2) else ""),
+                                 text)
 
 
 def compare(expected: Identity, result: Result) -> Verification:
@@ -35,5 +55,5 @@ def compare(expected: Identity, result: Result) -> Verification:
     )
     for label, stored, returned in pairs:
         if normalise_name(stored) != normalise_name(returned):
-            reasons.append(f"{label} {stored!r} differs from INSi {returned!r}")
+            reasons.append(trait_reason(label, stored, returned))
     return Verification(ok=not reasons, reasons=tuple(reasons), result=result)

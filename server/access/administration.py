@@ -15,10 +15,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.errors import Conflict, InvalidInput, NotFound
 from resources.store.base import FhirStore
-from server.access import accounts, tokens
+from server.access import accounts
 from server.access.admin_audit import ACCOUNT_SYSTEM, ROLES_CHANGED, trace
 from server.access.caller import Caller
 from server.access.roles import ADMINISTRATEUR, check_role
+from server.access.sign_out import end_account_access
 
 LAST_ADMIN = "the laboratory must keep at least one active administrator"
 
@@ -51,7 +52,8 @@ async def _keeps_an_admin(db: AsyncDatabase[Any], user: accounts.User) -> None:
 
 async def set_status(db: AsyncDatabase[Any], store: FhirStore, who: Caller, username: str,
                      status: str) -> accounts.User:
-    """``disabled`` also revokes the account's tokens (its sessions end at their next request: they re-read it)."""
+    """``disabled`` also ends the account's sessions and revokes its tokens (``sign_out``): enabling it again
+    later does not bring back a session or a token of before."""
     user = await _existing(db, username)
     if status != "active":
         await _keeps_an_admin(db, user)
@@ -59,10 +61,11 @@ async def set_status(db: AsyncDatabase[Any], store: FhirStore, who: Caller, user
     if status != "active" and user.role == ADMINISTRATEUR and await accounts.count_active(db, ADMINISTRATEUR) == 0:
         await accounts.set_status(db, username, user.status)
         raise Conflict(LAST_ADMIN, expression="username")
+    detail = f"account {username} {status}"
     if status != "active":
-        await tokens.revoke(db, subject=f"user:{username}")
+        detail += f"; {await end_account_access(db, username)}"
     await trace(store, who, "account-disable" if status != "active" else "account-enable",
-                target_system=ACCOUNT_SYSTEM, target=username, detail=f"account {username} {status}")
+                target_system=ACCOUNT_SYSTEM, target=username, detail=detail)
     return await _existing(db, username)
 
 
@@ -84,14 +87,25 @@ async def set_role(db: AsyncDatabase[Any], store: FhirStore, who: Caller, userna
 
 
 async def set_password(db: AsyncDatabase[Any], store: FhirStore, who: Caller, username: str, password: str) -> None:
-    """A new password (Argon2id, lockout lifted); the trace says it was reset, by whom, never what it is."""
+    """A new password (Argon2id, lockout lifted), every session and token of the account ended (``sign_out``);
+    the trace says it was reset, by whom and what was ended, never what the password is."""
     await _existing(db, username)
     try:
         await accounts.set_password(db, username, password)
     except ValueError as exc:
         raise InvalidInput(str(exc), expression="password") from exc
+    ended = await end_account_access(db, username)
     await trace(store, who, "account-password", target_system=ACCOUNT_SYSTEM, target=username,
-                detail=f"password of {username} reset")
+                detail=f"password of {username} reset; {ended}")
+
+
+async def password_changed(db: AsyncDatabase[Any], store: FhirStore, who: Caller, username: str,
+                           keep_session: str | None) -> None:
+    """After a user changed their own password: every session and every token of the account ended but
+    ``keep_session`` (the renewed session of the change, ``sign_out`` says why), and the trace."""
+    ended = await end_account_access(db, username, keep_session=keep_session)
+    await trace(store, who, "account-password", target_system=ACCOUNT_SYSTEM, target=username,
+                detail=f"password of {username} changed by its user (its session renewed); {ended}")
 
 
 async def unlock(db: AsyncDatabase[Any], store: FhirStore, who: Caller, username: str) -> None:

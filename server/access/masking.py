@@ -2,10 +2,13 @@
 ``ins`` on Patient (by default ``technicien`` and ``automate``), every JSON answer loses the INS:
 identifiers under the INS OIDs wherever they appear (a Patient, a contained or included one, a
 reference's identifier, a Bundle entry at any depth, a Parameters output) and the INS-specific
-birth traits of a Patient (the list of birth first names, the birthplace code), and the matricules
-quoted in a Task's free text (an INSi verification KO says "matricule INS <stored> is not returned; active
-INS is <INSi's>", a failed delivery may quote a partner's error): there the log filter's pattern
-(``logmask.py``) replaces each NIR/NIA-shaped number by a mark (technicien and automate read Tasks). The Binary
+birth traits of a Patient (the list of birth first names, the birthplace code), and the same values quoted
+in free text: a Task's (an INSi verification KO says "matricule INS <stored> is not returned; active INS is
+<INSi's>" and "birthplace '<stored>' differs from INSi '<INSi's>'", a failed delivery may quote a partner's
+error) and a Patient's extensions (its identity status history repeats the KO's reasons). There the log
+filter's pattern (``logmask.py``) replaces each NIR/NIA-shaped number by a mark, and the INSi facade's
+``mask_ins_traits`` the values of the birthplace and birth first names reasons (technicien and automate read
+Tasks and Patients; found by probing: a technicien read the birthplace codes of a KO in its Task). The Binary
 content of documents (CDA, PDF with the INS Datamatrix) is not masked: the table keeps those roles
 away from Binary and ``$cr-bio``.
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from facades.insi.verification import mask_ins_traits
 from resources.ins import INS_TYPE_BY_OID
 from resources.patient_traits import BIRTH_LIST_GIVEN_NAME_URL, BIRTH_LIST_GIVEN_NAME_URL_V1, BIRTHPLACE_URL
 from server.access.logmask import mask_text
@@ -44,20 +48,21 @@ def mask_ins(node: Any) -> Any:
         return {**node, "value": MASKED}
     out = {k: mask_ins(v) for k, v in node.items()}
     if node.get("resourceType") == "Task":
-        out = {k: v if k == "id" else _mask_matricules(v) for k, v in out.items()}
+        out = {k: v if k == "id" else _mask_free_text(v) for k, v in out.items()}
     if node.get("resourceType") == "Patient" and isinstance(out.get("extension"), list):
-        out["extension"] = [e for e in out["extension"] if e.get("url") not in INS_TRAIT_EXTENSIONS]
+        out["extension"] = _mask_free_text([e for e in out["extension"] if e.get("url") not in INS_TRAIT_EXTENSIONS])
     return {k: v for k, v in out.items() if v != [] or node[k] == []}  # no list left empty by the masking
 
 
-def _mask_matricules(node: Any) -> Any:
-    """Every string of ``node`` with the NIR/NIA-shaped numbers in it masked (the log filter's pattern)."""
+def _mask_free_text(node: Any) -> Any:
+    """Every string of ``node`` with the NIR/NIA-shaped numbers in it masked (the log filter's pattern) and the
+    values of the INS trait reasons of an INSi verification (the facade's wording)."""
     if isinstance(node, str):
-        return mask_text(node)
+        return mask_ins_traits(mask_text(node), f"[{MASKED}]")
     if isinstance(node, list):
-        return [_mask_matricules(v) for v in node]
+        return [_mask_free_text(v) for v in node]
     if isinstance(node, dict):
-        return {k: _mask_matricules(v) for k, v in node.items()}
+        return {k: _mask_free_text(v) for k, v in node.items()}
     return node
 
 

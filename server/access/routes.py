@@ -18,12 +18,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from resources.errors import InvalidInput, Issue, operation_outcome
 from resources.fhirjson import loads
-from server.access.accounts import AccountError, LoginRefused, check_login, set_password
+from server.access.accounts import AccountError, LoginRefused, check_login, find_user, set_password
+from server.access.administration import password_changed
 from server.access.authenticate import authenticate, user_caller
 from server.access.caller import Caller
 from server.access.clients import authenticate_client
+from server.access.passwords import HashingBusy
 from server.access.permissions import granted
-from server.access.sessions import end_session, session_method, start_session
+from server.access.sessions import end_session, renew_session, session_method, start_session
 from server.access.throttle import FailureThrottle
 from server.access.tokens import InvalidToken, Subject, issue, redeem_refresh
 from server.responses import fhir_response
@@ -74,12 +76,20 @@ def _failed(request: Request) -> None:
 
 
 TOO_MANY = "too many failed authentications from this address; try again later"
+BUSY_RETRY_S = 1
+"""Retry-After of a 503 from the full hashing pool: a check takes well under a second once a thread is free."""
 
 
 def _throttled(wait: int) -> Response:
     """The 429 OperationOutcome of a login or password change from an address past its failure limit."""
     return fhir_response(operation_outcome([Issue(code="throttled", diagnostics=TOO_MANY)]), 429,
                          {"Retry-After": str(wait)})
+
+
+def _busy(busy: HashingBusy) -> Response:
+    """The 503 of a login or password change the hashing pool had no room for (no password checked; logged once
+    per burst by the pool, not per request)."""
+    return fhir_response(busy.outcome(), 503, {"Retry-After": str(BUSY_RETRY_S)})
 
 
 def _oauth_error(status: int, error: str, description: str, retry_after: int | None = None) -> JSONResponse:
@@ -116,7 +126,10 @@ async def token(request: Request) -> Response:
     if (wait := _too_many(request)) is not None:
         return _oauth_error(429, "invalid_client", TOO_MANY, wait)
     db = _db(request)
-    client = await authenticate_client(db, *credentials)
+    try:
+        client = await authenticate_client(db, *credentials)
+    except HashingBusy as busy:
+        return _oauth_error(503, "temporarily_unavailable", str(busy), BUSY_RETRY_S)
     if client is None:
         _failed(request)
         return _oauth_error(401, "invalid_client", "unknown or disabled client, or wrong secret")
@@ -155,6 +168,8 @@ async def login(request: Request) -> Response:
         return _throttled(wait)
     try:
         user = await check_login(_db(request), body.get("username"), body.get("password"))
+    except HashingBusy as busy:
+        return _busy(busy)
     except LoginRefused as exc:
         _failed(request)
         status = 429 if exc.locked else 401
@@ -203,6 +218,10 @@ def _described(request: Request, caller: Caller, method: str | None) -> dict[str
 
 @router.post("/auth/password", tags=["Access"])
 async def change_password(request: Request) -> Response:
+    """A user's own password change: the current password checked, then every other session and every token of
+    the account ended (``sign_out``) and an AuditEvent written. The session that made the change goes on under a
+    new id (new cookies on the 204; the workbench reads its CSRF token from the cookie), so a copy of its old
+    cookie is ended too."""
     caller = await authenticate(request)
     body = await _json(request)
     if caller.kind != "user":
@@ -212,6 +231,8 @@ async def change_password(request: Request) -> Response:
         return _throttled(wait)
     try:
         await check_login(_db(request), username, body.get("current"))
+    except HashingBusy as busy:
+        return _busy(busy)
     except LoginRefused as exc:
         _failed(request)
         return fhir_response(operation_outcome([Issue(code="login", diagnostics=str(exc))]), 401)
@@ -219,4 +240,8 @@ async def change_password(request: Request) -> Response:
         await set_password(_db(request), username, str(body.get("new", "")))
     except (AccountError, ValueError) as exc:
         raise InvalidInput(str(exc), expression="new") from exc
-    return Response(status_code=204)
+    response = Response(status_code=204)
+    user = await find_user(_db(request), username)
+    kept = await renew_session(request, response, user) if user and not request.headers.get("authorization") else None
+    await password_changed(_db(request), request.app.state.database.store, caller, username, kept)
+    return response

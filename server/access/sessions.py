@@ -41,6 +41,21 @@ def _db(request: Request) -> AsyncDatabase[Any]:
 
 async def start_session(request: Request, response: Response, user: User, *, method: str = "password") -> str:
     """Open a session for ``user`` and set its cookies on ``response``; returns the CSRF token."""
+    return (await _open(request, response, user, method))[1]
+
+
+async def renew_session(request: Request, response: Response, user: User) -> str | None:
+    """A new session (new id and CSRF token, same way of login) for the request's session, its cookies set on
+    ``response``; the stored key of the new one (the old one is left to the caller to end), None without a
+    session. After a password change: a copy of the old cookie taken before it no longer opens anything."""
+    method = await session_method(request)
+    if method is None:
+        return None
+    sid, _ = await _open(request, response, user, method)
+    return _digest(sid)
+
+
+async def _open(request: Request, response: Response, user: User, method: str) -> tuple[str, str]:
     sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = now_utc()
     await _db(request)[SESSIONS].insert_one({"_id": _digest(sid), "user": user.username, "csrf": csrf,
@@ -50,7 +65,7 @@ async def start_session(request: Request, response: Response, user: User, *, met
     age = int(SESSION_LIFETIME.total_seconds())
     response.set_cookie(SESSION_COOKIE, sid, max_age=age, httponly=True, secure=secure, samesite="strict", path="/")
     response.set_cookie(CSRF_COOKIE, csrf, max_age=age, httponly=False, secure=secure, samesite="strict", path="/")
-    return csrf
+    return sid, csrf
 
 
 async def end_session(request: Request, response: Response) -> bool:

@@ -216,8 +216,11 @@ def _launch_once(data_dir: Path, *, env: dict[str, str] | None, timeout: float, 
            "--mllp-port", str(mllp_port), "--astm-port", str(astm_port)]
     # the document pool warms at start-up only where a test asks (SGL_DOCUMENT_WARMUP=1): 3 s CPU per process
     # every test client comes from 127.0.0.1: the per-address count of failed authentications (server/access/
-    # throttle.py) would add up the wrong passwords of unrelated tests; the throttle's own test sets its limit
+    # throttle.py) would add up the wrong passwords of unrelated tests; the throttle's own test sets its limit.
+    # Tests log in and fetch tokens many at once (32 concurrent logins, parallel role clients): the password
+    # hashing queue (server/access/passwords.py) is as long as they need; the pool's own test sets it to 1
     full_env = {"SGL_DOCUMENT_WARMUP": "0", "SGL_AUTH_FAILURES_PER_ADDRESS": "100000",
+                "SGL_PASSWORD_HASH_QUEUE": "100000",
                 **(os.environ if base_env is None else base_env), **(env or {})}
     with open(log, "ab") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=full_env)

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from facades.insi import Identity, Ins, Result, Traits
-from facades.insi.verification import compare
+from facades.insi.verification import compare, mask_ins_traits
 
 STORED = Identity(
     active=Ins("1090763220834", "89", "1.2.250.1.213.1.4.8"),
@@ -61,3 +61,17 @@ def test_other_oid_is_ko() -> None:
 def test_no_single_identity_is_ko(code: str) -> None:
     verification = compare(STORED, Result(code=code, label="x"))
     assert not verification.ok and verification.reasons == (f"INSi answered {code} (x)",)
+
+
+def test_the_ins_trait_reasons_can_be_masked_and_the_others_stay() -> None:
+    """What masking on the way out relies on (``server/access/masking.py``): the birthplace and the birth first
+    names of a KO's reasons replaced, whatever their quoting, even cut short (a Task's description is bounded)."""
+    got = dataclasses.replace(STORED, traits=dataclasses.replace(
+        STORED.traits, first_names="PIERRE-ALAIN D'ARC", birthplace="99134", birth_date="2009-07-15"))
+    text = "; ".join(compare(STORED, _answer(got)).reasons)
+    masked = mask_ins_traits(text, "[x]")
+    assert "birthplace [x] differs from INSi [x]" in masked and "birth first names [x] differs from INSi [x]" in masked
+    assert "99134" not in masked and "63220" not in masked and "D'ARC" not in masked and "MURIEL" not in masked
+    assert "birth date '2009-07-14' differs from INSi '2009-07-15'" in masked
+    cut = text[:text.index("99134") + 3]
+    assert "991" not in mask_ins_traits(cut, "[x]")

@@ -108,8 +108,8 @@ async def test_a_client_disabled_from_the_command_line_is_refused_within_the_bou
     own = f"Practitioner/recent-{uuid.uuid4().hex[:8]}"  # a client of its own: the helper shares them per role
     creds = sgl_clients_create(sgl_server.data_dir, "technicien", practitioner=own)
     async with httpx.AsyncClient(base_url=sgl_server.base + "/", timeout=30) as http:
-        token = (await _token(http, token_url(sgl_server.base), creds)).json()["access_token"]
-        bearer = {"Authorization": f"Bearer {token}"}
+        issued = (await _token(http, token_url(sgl_server.base), creds)).json()
+        bearer = {"Authorization": f"Bearer {issued['access_token']}"}
         assert (await http.get("Patient", params={"_count": "1"}, headers=bearer)).status_code == 200
         subprocess.run([SGL, "clients", "disable", creds.client_id, "--data-dir", str(sgl_server.data_dir)],
                        check=True, capture_output=True, timeout=120)
@@ -117,6 +117,9 @@ async def test_a_client_disabled_from_the_command_line_is_refused_within_the_bou
         assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["www-authenticate"]
         again = await _token(http, token_url(sgl_server.base), creds)
         assert again.status_code == 401, again.text
+        refreshed = await _token(http, token_url(sgl_server.base), creds, grant_type="refresh_token",
+                                 refresh_token=issued["refresh_token"])  # nor renewed with its refresh token
+        assert refreshed.status_code == 401 and refreshed.json()["error"] == "invalid_client", refreshed.text
 
 
 async def test_wrong_client_credentials_and_grants_get_oauth_errors(sgl_server: SglProcess) -> None:

@@ -67,3 +67,30 @@ async def test_identity_without_ins_cannot_be_verified(desk: httpx.AsyncClient) 
     r = await desk.post(f"Patient/{created['id']}/$insi-verify")
     assert r.status_code == 400 and r.json()["issue"][0]["expression"] == ["Patient.identifier"]
     assert await verification_traces(desk, created["id"]) == []
+
+
+@pytest.mark.req("SGL.INS.05")
+async def test_a_ko_quoting_the_birthplace_reaches_no_role_without_the_ins_right_SGL_INS_05(
+        desk: httpx.AsyncClient, feed: httpx.AsyncClient, tech: httpx.AsyncClient) -> None:
+    """A qualified identity received without its birthplace: the INSi search (which sends no birthplace then)
+    finds it and answers 63220, so the KO's Task and the Patient's status history quote that code. The
+    birthplace is an INS trait, masked on the Patient for a role without ``ins``: before, a technicien read it in
+    the Task and in the history."""
+    received: dict[str, Any] = {
+        "resourceType": "Patient", "identifier": [ins_identifier_for("275126322074974", OID_INS_NIR)],
+        "name": [{"use": "official", "family": "ADRUN", "given": ["ZOE"]}], "gender": "female",
+        "birthDate": "1975-12-31",
+    }
+    r = await feed.post("Patient", json=with_reliability(received, "QUAL", {}))
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    verified = await desk.post(f"Patient/{pid}/$insi-verify")
+    assert verified.status_code == 200 and out(verified.json(), "result") == "KO", verified.text
+    [task] = [e["resource"] for e in (await desk.get("Task", params={"focus": f"Patient/{pid}"})).json()["entry"]]
+    assert "birthplace '' differs from INSi '63220'" in task["description"]  # the secretary's worklist
+    seen = (await tech.get(f"Task/{task['id']}")).json()
+    assert "63220" not in str(seen), seen["description"]
+    assert "birthplace [masqué] differs from INSi [masqué]" in seen["description"]
+    patient = await tech.get(f"Patient/{pid}")
+    assert patient.status_code == 200 and "SGL.INS.43" in history(patient.json())[-1]["reason"]
+    assert "63220" not in patient.text
