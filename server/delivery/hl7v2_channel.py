@@ -142,8 +142,10 @@ class Hl7v2Channel:
         except NackReceived as exc:
             return ChannelAnswer(Outcome.FAILED, f"{exc.acknowledgment_code}: {nack_reason(exc.ack)}", msh10,
                                  {"ack": exc.ack.to_er7()[:2000]})
-        except MllpUnavailable as exc:  # MLLP/TLS: a certificate refused during the handshake tells a person
-            return ChannelAnswer(Outcome.RETRY, exc.diagnostics, None, trust_refused=is_trust_refusal(exc))
+        except MllpUnavailable as exc:  # MLLP/TLS: a certificate refused (in the handshake, or after it under TLS
+            # 1.3: the client's probe) tells a person
+            return ChannelAnswer(Outcome.RETRY, exc.diagnostics, None,
+                                 trust_refused=exc.trust_refused or is_trust_refusal(exc))
         return ChannelAnswer(Outcome.DELIVERED, f"{ack.segment('MSA').get('1')}", msh10,  # type: ignore[union-attr]
                              {"ack": ack.to_er7()[:2000]})
 
