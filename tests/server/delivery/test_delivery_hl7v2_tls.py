@@ -116,3 +116,68 @@ async def test_a_client_certificate_refused_under_tls_1_3_opens_the_certificate_
     assert counted(counts, await dashboard_counts(dl, "dpi")) == shown(found, "dpi") == {
         "sent": 1, "delivered": 1, "failed": 0, "pending": 0, "stopped": 0}
 
+
+async def delete_task(dl: DeliveryLab, task_id: str) -> None:
+    """A person removes the Task from the worklist (``DELETE /fhir/Task`` is the responsible biologist's)."""
+    manager = await dl.act_as("biologiste-responsable")
+    answer = await manager.delete(f"Task/{task_id}")
+    assert answer.status_code in (200, 204), answer.text
+    assert (await dl.lab.client.get(f"Task/{task_id}")).status_code == 410
+
+
+async def refused_then_task_deleted(dl: DeliveryLab, ehr: MllpReceiver) -> tuple[str, dict[str, Any]]:
+    """A report whose delivery to ``ehr`` was refused (certificate Task open), the Task deleted by a person, and
+    one more refused try after that: no Task is reopened while the retries go on. Returns the report id and the
+    delivery as it was then (still pending)."""
+    _, report, _ = await validated_report(dl.lab, {"GLU": 1.12})
+    name = ehr.name  # type: ignore[attr-defined]
+    [delivery] = to(name, await wait_until(dl.lab.client, report["id"], lambda found: any(
+        d["attempts"] >= 1 for d in to(name, found))))
+    [task] = await delivery_tasks(dl.lab.client, report["id"], delivery["id"])
+    await delete_task(dl, task["id"])
+    [after] = to(name, await wait_until(dl.lab.client, report["id"], lambda found: True))
+    [later] = to(name, await wait_until(dl.lab.client, report["id"], lambda found: all(
+        d["attempts"] > after["attempts"] for d in to(name, found))))
+    assert after["state"] == later["state"] == "pending" and REFUSED in later["history"][-1]["text"]
+    assert await delivery_tasks(dl.lab.client, report["id"], delivery["id"]) == []
+    return str(report["id"]), later
+
+
+async def test_a_deleted_certificate_task_leaves_nothing_to_close_when_the_delivery_later_succeeds(
+        dl: DeliveryLab, ehr: MllpReceiver, pki: TestPki) -> None:
+    """Before: the success's transaction read the deleted Task (an assertion) and rolled back; the delivery stayed
+    leased, was taken again when its lease ran out, sent again (the same MSH-10 acknowledged again) and never
+    recorded delivered. Now it is recorded delivered at once, the EHR got the message once, no Task reopens."""
+    counts = await dashboard_counts(dl, "dpi")
+    report_id, delivery = await refused_then_task_deleted(dl, ehr)
+    name = ehr.name  # type: ignore[attr-defined]
+    assert ehr.ssl_context is not None
+    ehr.ssl_context.load_verify_locations(str(pki.ca.cert))  # the hospital adds the lab's authority
+    [done] = to(name, await wait_until(dl.lab.client, report_id, lambda found: all(
+        d["state"] != "pending" for d in to(name, found)), deadline=120))
+    assert done["state"] == "delivered" and done["history"][-1]["outcome"] == "delivered", done["history"]
+    assert len(ehr.by_control_id) == 1 and set(ehr.by_control_id.values()) == {1}
+    assert await delivery_tasks(dl.lab.client, report_id, delivery["id"]) == []
+    found = await wait_until(dl.lab.client, report_id, lambda found: True)
+    assert counted(counts, await dashboard_counts(dl, "dpi")) == shown(found, "dpi") == {
+        "sent": 1, "delivered": 1, "failed": 0, "pending": 0, "stopped": 0}
+
+
+async def test_a_deleted_certificate_task_is_replaced_by_a_failure_task_when_the_retries_run_out(
+        dl: DeliveryLab, ehr: MllpReceiver) -> None:
+    """Before: the failure's transaction read the deleted Task and rolled back: the delivery stayed leased, was
+    taken again at each lease expiry and tried again, never failed, and no one was told. Now it fails after its
+    attempts (SGL_DELIVERY_ATTEMPTS = 6) with a new failure Task, recorded in the same transaction."""
+    counts = await dashboard_counts(dl, "dpi")
+    report_id, delivery = await refused_then_task_deleted(dl, ehr)
+    name = ehr.name  # type: ignore[attr-defined]
+    [failed] = to(name, await wait_until(dl.lab.client, report_id, lambda found: all(
+        d["state"] != "pending" for d in to(name, found)), deadline=120))
+    assert failed["state"] == "failed" and failed["attempts"] == 6, failed
+    [task] = await delivery_tasks(dl.lab.client, report_id, delivery["id"])
+    assert task["id"] == failed["task"] and task["status"] == "requested"
+    assert task["code"]["text"].startswith("Envoi du CR-Bio en échec") and REFUSED in task["description"]
+    assert ehr.received == []
+    found = await wait_until(dl.lab.client, report_id, lambda found: True)
+    assert counted(counts, await dashboard_counts(dl, "dpi")) == shown(found, "dpi") == {
+        "sent": 1, "delivered": 0, "failed": 1, "pending": 0, "stopped": 0}
