@@ -36,15 +36,18 @@ def delivery_failed_label(action: str) -> str:
     return DELIVERY_FAILED_LABELS.get(str(action), REPORT_DELIVERY_FAILED)
 
 
-def worklist_task(code: str, focus: str, patient: str | None, description: str,
+def worklist_task(code: str, focus: str | None, patient: str | None, description: str,
                   inputs: dict[str, str] | None = None, *, label: str | None = None) -> dict[str, Any]:
-    """A worklist Task; ``label`` (``code.text``, the words a person reads) defaults to the code's display."""
+    """A worklist Task; ``label`` (``code.text``, the words a person reads) defaults to the code's display;
+    ``focus`` is what it is about (none for a mailbox that cannot be read: ``server/delivery/mssante_alert.py``)."""
     task: dict[str, Any] = {
         "resourceType": "Task", "status": "requested", "intent": "order", "priority": "urgent",
         "code": {"coding": [{"system": WORKLIST_SYSTEM, "code": code, "display": DISPLAY[code]}],
                  "text": label or DISPLAY[code]},
-        "focus": {"reference": focus}, "authoredOn": instant(now_utc()), "description": description[:4000],
+        "authoredOn": instant(now_utc()), "description": description[:4000],
     }
+    if focus:
+        task["focus"] = {"reference": focus}
     if patient:
         task["for"] = {"reference": patient}
     if inputs:
