@@ -8,8 +8,10 @@ connection that sends nothing, so the certificate Task opens at the first try, w
 
 from __future__ import annotations
 
+import shutil
 import ssl
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -45,7 +47,11 @@ def foreign(tmp_path_factory: pytest.TempPathFactory) -> TestPki:
 
 @pytest.fixture(scope="module")
 async def dl(tmp_path_factory: pytest.TempPathFactory, pki: TestPki) -> AsyncIterator[DeliveryLab]:
-    env = {"SGL_TEST_MODE": "true", "SGL_DPI_TLS_CA": str(pki.ca.cert), "SGL_MLLP_TLS_CERT": str(pki.client.cert),
+    """The lab's server; its ``SGL_DPI_TLS_CA`` is the administrator's own copy of the CA file (a test may spoil
+    it and put it right)."""
+    files = tmp_path_factory.mktemp("dpi-tls-files")
+    env = {"SGL_TEST_MODE": "true", "SGL_DPI_TLS_CA": str(shutil.copy(pki.ca.cert, files / "dpi-ca.pem")),
+           "SGL_MLLP_TLS_CERT": str(pki.client.cert),
            "SGL_MLLP_TLS_KEY": str(pki.client.key),
            "SGL_DELIVERY_ATTEMPTS": "6", "SGL_DELIVERY_BACKOFF": "2", "SGL_DELIVERY_BACKOFF_MAX": "3"}
     async with delivery_lab(tmp_path_factory.mktemp("dpi-tls") / "var", env) as lab:
@@ -66,15 +72,9 @@ def ehr_context(pki: TestPki, trusted: TestPki) -> ssl.SSLContext:
 async def ehr(dl: DeliveryLab, pki: TestPki, foreign: TestPki, request: pytest.FixtureRequest
               ) -> AsyncIterator[MllpReceiver]:
     """An EHR named after the test that refuses the lab's client certificate (it trusts ``foreign`` only)."""
-    receiver = await MllpReceiver(ssl_context=ehr_context(pki, foreign)).start()
-    name = "EHR-TLS" + str(abs(hash(request.node.name)) % 10**6)
-    await dl.add_dpi(name, receiver.address)
-    receiver.name = name  # type: ignore[attr-defined]
-    try:
+    async with dl.dpi("EHR-TLS" + str(abs(hash(request.node.name)) % 10**6),
+                      await MllpReceiver(ssl_context=ehr_context(pki, foreign)).start()) as receiver:
         yield receiver
-    finally:
-        await dl.remove_dpi(name)
-        await receiver.stop()
 
 
 async def delivery_tasks(client: Any, report_id: str, delivery_id: str) -> list[dict[str, Any]]:
@@ -181,3 +181,32 @@ async def test_a_deleted_certificate_task_is_replaced_by_a_failure_task_when_the
     found = await wait_until(dl.lab.client, report_id, lambda found: True)
     assert counted(counts, await dashboard_counts(dl, "dpi")) == shown(found, "dpi") == {
         "sent": 1, "delivered": 0, "failed": 1, "pending": 0, "stopped": 0}
+
+
+async def test_a_trust_file_the_administrator_fixes_is_read_at_the_next_try_without_a_restart(
+        dl: DeliveryLab, pki: TestPki, foreign: TestPki) -> None:
+    """The lab's SGL_DPI_TLS_CA holds another authority's CA (the EHR's certificate not trusted): the certificate
+    Task opens at the first try. The administrator puts the right CA back in that file. Before, the channel's TLS
+    context was made once at start: the file was not read again until sgl serve restarted (a file spoiled after
+    the start went unnoticed, a file fixed after it kept failing). Now each exchange reads it: the next try
+    delivers and the Task closes."""
+    ca_file = Path(dl.env["SGL_DPI_TLS_CA"])
+    good = ca_file.read_bytes()
+    name = "EHR-TRUST-FILE"
+    trusting = await MllpReceiver(ssl_context=ehr_context(pki, pki)).start()  # an EHR that trusts the lab
+    async with dl.dpi(name, trusting) as receiver:
+        ca_file.write_bytes(foreign.ca.cert.read_bytes())
+        try:
+            _, report, _ = await validated_report(dl.lab, {"GLU": 1.12})
+            [delivery] = to(name, await wait_until(dl.lab.client, report["id"], lambda found: any(
+                d["attempts"] >= 1 for d in to(name, found))))
+            assert delivery["state"] == "pending" and "CERTIFICATE_VERIFY_FAILED" in delivery["history"][0]["text"]
+            [task] = await delivery_tasks(dl.lab.client, report["id"], delivery["id"])
+            assert task["code"]["text"].startswith("Connexion refusée (certificat)")
+        finally:
+            ca_file.write_bytes(good)
+        [done] = to(name, await wait_until(dl.lab.client, report["id"], lambda found: all(
+            d["state"] != "pending" for d in to(name, found)), deadline=120))
+        assert done["state"] == "delivered" and set(receiver.by_control_id.values()) == {1}
+        [closed] = await delivery_tasks(dl.lab.client, report["id"], delivery["id"])
+        assert (closed["id"], closed["status"]) == (task["id"], "completed")
