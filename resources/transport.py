@@ -1,9 +1,10 @@
-"""Why an HTTPS call to a partner got no answer, in words a person can act on (a delivery's history, a Task).
+"""Why a TLS call to a partner got no answer, in words a person can act on (a delivery's history, a Task).
 
-Shared by the INSi and DMP clients (a facade never imports another facade, so the one copy lives here). httpx
-often says little itself: a TLS 1.3 server that refuses the client certificate completes the handshake, then
-closes the connection, and the client sees ``ReadError('')`` or "Server disconnected without sending a
-response". So the reason names the likely cause first, then the lowest-level error seen.
+Shared by the INSi and DMP clients and the MLLP/TLS client (a facade never imports another facade, so the one copy
+lives here). httpx often says little itself: a TLS 1.3 server that refuses the client certificate completes the
+handshake, then closes the connection, and the client sees ``ReadError('')`` or "Server disconnected without
+sending a response" (an MLLP client: the connection closed before the ACK). So the reason names the likely cause
+first, then the lowest-level error seen.
 """
 
 from __future__ import annotations
@@ -56,16 +57,15 @@ def closed_before_answer(exc: httpx.TransportError) -> bool:
         exc, httpx.TimeoutException | httpx.ConnectError)
 
 
-async def certificate_refused(url: str, context: ssl.SSLContext, wait: float = 1.5) -> str:
-    """Why ``url``'s TLS server refuses this client (its certificate), or '' when it accepts it.
+async def certificate_refused(host: str, port: int, context: ssl.SSLContext, wait: float = 1.5) -> str:
+    """Why the TLS server at ``host:port`` refuses this client (its certificate), or '' when it accepts it.
 
     A fresh connection is opened and nothing is sent: a server that accepts the client certificate waits for a
-    request (the read times out after ``wait`` s), one that refuses it sends an alert or closes at once."""
-    parsed = httpx.URL(url)
-    port = parsed.port or 443
+    request (the read times out after ``wait`` s), one that refuses it sends an alert or closes at once. The same
+    question for every TLS client of a partner (the DMP's HTTPS, an EHR's MLLP/TLS)."""
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(parsed.host, port, ssl=context, server_hostname=parsed.host), wait * 4)
+            asyncio.open_connection(host, port, ssl=context, server_hostname=host), wait * 4)
     except (OSError, TimeoutError) as exc:
         return f"TLS handshake failed ({type(exc).__name__}: {exc})" if isinstance(exc, ssl.SSLError) else ""
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from resources import interactions
+from resources.errors import NotFound
 from resources.fhirjson import instant
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
@@ -35,15 +36,18 @@ def delivery_failed_label(action: str) -> str:
     return DELIVERY_FAILED_LABELS.get(str(action), REPORT_DELIVERY_FAILED)
 
 
-def worklist_task(code: str, focus: str, patient: str | None, description: str,
+def worklist_task(code: str, focus: str | None, patient: str | None, description: str,
                   inputs: dict[str, str] | None = None, *, label: str | None = None) -> dict[str, Any]:
-    """A worklist Task; ``label`` (``code.text``, the words a person reads) defaults to the code's display."""
+    """A worklist Task; ``label`` (``code.text``, the words a person reads) defaults to the code's display;
+    ``focus`` is what it is about (none for a mailbox that cannot be read: ``server/delivery/mssante_alert.py``)."""
     task: dict[str, Any] = {
         "resourceType": "Task", "status": "requested", "intent": "order", "priority": "urgent",
         "code": {"coding": [{"system": WORKLIST_SYSTEM, "code": code, "display": DISPLAY[code]}],
                  "text": label or DISPLAY[code]},
-        "focus": {"reference": focus}, "authoredOn": instant(now_utc()), "description": description[:4000],
+        "authoredOn": instant(now_utc()), "description": description[:4000],
     }
+    if focus:
+        task["focus"] = {"reference": focus}
     if patient:
         task["for"] = {"reference": patient}
     if inputs:
@@ -58,12 +62,26 @@ async def open_task(store: FhirStore, task: dict[str, Any], session: StoreSessio
     return outcome.stored.resource
 
 
-async def change_task(store: FhirStore, task_id: str, change: dict[str, Any],
+OPEN_STATUSES = frozenset({"draft", "requested", "received", "accepted", "ready", "in-progress", "on-hold"})
+"""A Task in one of these statuses still waits for a person."""
+
+
+async def task_if_open(store: FhirStore, task_id: str, session: StoreSession | None = None) -> dict[str, Any] | None:
+    """The stored Task while it still waits for a person; ``None`` once a person deleted it (``DELETE /fhir/Task``
+    is allowed to the responsible biologist) or closed it (completed, cancelled...): the server then has nothing
+    to close, and opens a new Task if a person must be told again."""
+    try:
+        current = (await store.read("Task", task_id, session=session)).resource
+    except NotFound:  # Gone (deleted) included
+        return None
+    return current if current is not None and current.get("status") in OPEN_STATUSES else None
+
+
+async def change_task(store: FhirStore, current: dict[str, Any], change: dict[str, Any],
                       session: StoreSession | None = None) -> dict[str, Any]:
-    """The stored Task with ``change`` applied (top-level elements replaced), written as a new version."""
-    current = (await store.read("Task", task_id, session=session)).resource
-    assert current is not None
+    """The stored Task ``current`` (as read by :func:`task_if_open`) with ``change`` applied (top-level elements
+    replaced), written as a new version."""
     changed = {k: v for k, v in {**current, **change}.items() if k != "meta"}
-    outcome = await interactions.update(store, "Task", task_id, changed, session=session)
+    outcome = await interactions.update(store, "Task", str(current["id"]), changed, session=session)
     assert outcome.stored is not None and outcome.stored.resource is not None
     return outcome.stored.resource

@@ -154,7 +154,8 @@ class DmpClient:
             log.info("DMP %s %s: unreachable (%s)", name, unique_ids, type(exc).__name__)
             reason, trust = transport_reason(exc), is_trust_refusal(exc)
             if not trust and closed_before_answer(exc):  # TLS 1.3: a refused client certificate looks like this
-                refused = await certificate_refused(url, self._ssl_context)
+                target = httpx.URL(url)
+                refused = await certificate_refused(target.host, target.port or 443, self._ssl_context)
                 reason, trust = (f"{refused} ({reason})", True) if refused else (reason, False)
             raise DmpUnreachable(f"DMP at {url} unreachable: {reason}", expression=url,
                                  trust_refused=trust) from exc

@@ -92,7 +92,13 @@ class NackReceived(InvalidInput):
 
 
 class MllpUnavailable(Unavailable):
-    """The MLLP peer cannot be reached, closed the connection or did not answer in time."""
+    """The MLLP peer cannot be reached, closed the connection or did not answer in time. ``trust_refused``: an
+    MLLP/TLS peer that refuses our client certificate (told by ``resources.transport.certificate_refused``: under
+    TLS 1.3 that refusal otherwise looks like a connection closed before the ACK)."""
+
+    def __init__(self, diagnostics: str, *, expression: str | None = None, trust_refused: bool = False) -> None:
+        super().__init__(diagnostics, expression=expression)
+        self.trust_refused = trust_refused
 
 
 class Hl7ContentError(Hl7ParseError):

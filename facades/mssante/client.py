@@ -10,11 +10,12 @@ The stdlib ``smtplib``/``imaplib`` are synchronous; the async methods run them i
 slow operator never blocks the event loop. One connection per call: a lab sends a few hundred
 mails a day, and a fresh handshake re-checks the operator's certificate each time.
 
-A thread cannot be stopped from outside, so the SMTP exchange bounds itself: every socket operation has the
-``timeout``, and the whole exchange has ``deadline`` (shorter than the outbox's delivery timeout), after which
-a watchdog shuts the socket down and the send ends with :class:`MssUnreachable` naming the step it was waiting
-on. ``send`` returns only once the thread has ended, even when its caller stops waiting: the outbox records an
-attempt only after the operator can no longer take that mail.
+A thread cannot be stopped from outside, so the SMTP and IMAP exchanges bound themselves: every socket operation
+has the ``timeout``, and the whole exchange has ``deadline`` (shorter than the outbox's delivery timeout), after
+which a watchdog shuts the socket down and the call ends with :class:`MssUnreachable` naming the step it was
+waiting on. ``send``, ``fetch_receipts`` and ``mark_read`` return only once their thread has ended, even when
+their caller stops waiting: the outbox records an attempt only after the operator can no longer take that mail,
+and the receipts poller records what it read only once the session is over.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
 from pathlib import Path
+from typing import Any, TypeVar
 
 from facades.mssante.errors import MssRejected, MssTlsRefused, MssUnreachable
 from facades.mssante.ocsp import check_ocsp
@@ -43,6 +45,7 @@ from resources.transport import root_error
 
 log = logging.getLogger(__name__)
 MAX_RECEIPTS_PER_POLL = 200
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -62,7 +65,8 @@ class OperatorConfig:
     ocsp: str | None = None
     """An OCSP responder URL that overrides the certificate's own (AIA); with neither, the CRLs decide."""
     deadline: float = 60.0
-    """The whole SMTP exchange (connection to the answer to DATA): set below the outbox's delivery timeout."""
+    """The whole SMTP exchange (connection to the answer to DATA), and each IMAP session of a receipts poll: set
+    below the outbox's delivery timeout."""
 
 
 @dataclass(frozen=True)
@@ -99,42 +103,90 @@ def _secure(starttls: object, sock_of: object, config: OperatorConfig) -> str:
     return f"{tls}, {checked}" if checked else tls
 
 
-class _BoundedSmtp(smtplib.SMTP):
-    """An SMTP session with an overall deadline: a watchdog shuts the socket down when it passes, which ends any
+class _Watchdog:
+    """The overall deadline of one exchange run in a thread: when it passes, the socket is shut down, which ends any
     operation the thread is blocked in; ``step`` names the last command sent (what the answer was awaited to)."""
 
-    def __init__(self, host: str, port: int, timeout: float, deadline: float) -> None:
+    def __init__(self, deadline: float, sock_of: Callable[[], object]) -> None:
         self.step, self.expired = "connection", False
-        self._end = time.monotonic() + deadline
-        self._watchdog = threading.Timer(deadline, self._expire)
-        self._watchdog.daemon = True
-        self._watchdog.start()
-        try:
-            super().__init__(host, port, timeout=min(timeout, deadline))
-        except BaseException:
-            self._watchdog.cancel()
-            raise
+        self._end, self._sock_of = time.monotonic() + deadline, sock_of
+        self._timer = threading.Timer(deadline, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
 
     def _expire(self) -> None:
         self.expired = True
-        sock = self.sock
-        if sock is not None:
+        sock = self._sock_of()
+        if isinstance(sock, socket.socket):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
-    def putcmd(self, cmd: str, args: str = "") -> None:
-        if cmd.upper() == "QUIT":  # the closing of a session that is over: neither bounded nor the step to name
-            super().putcmd(cmd, args)
-            return
+    def enter(self, step: str) -> None:
+        """Before sending a command: refused once the deadline passed, else it becomes the step."""
         if self.expired or time.monotonic() >= self._end:
             self.expired = True
             raise TimeoutError("deadline passed")
-        self.step = cmd.upper()
+        self.step = step
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+class _BoundedSmtp(smtplib.SMTP):
+    """An SMTP session with an overall deadline (``_Watchdog``)."""
+
+    def __init__(self, host: str, port: int, timeout: float, deadline: float) -> None:
+        self.watch = _Watchdog(deadline, lambda: self.sock)
+        try:
+            super().__init__(host, port, timeout=min(timeout, deadline))
+        except BaseException:
+            self.watch.cancel()
+            raise
+
+    def putcmd(self, cmd: str, args: str = "") -> None:
+        if cmd.upper() != "QUIT":  # the closing of a session that is over: neither bounded nor the step to name
+            self.watch.enter(cmd.upper())
         super().putcmd(cmd, args)
 
     def close(self) -> None:
-        self._watchdog.cancel()
+        self.watch.cancel()
         super().close()
+
+
+class _BoundedImap(imaplib.IMAP4):
+    """An IMAP session with an overall deadline (``_Watchdog``): each socket operation has the timeout, but an
+    operator answering every command just in time would otherwise hold the poll for as long as it likes."""
+
+    def __init__(self, host: str, port: int, timeout: float, deadline: float) -> None:
+        self.watch = _Watchdog(deadline, lambda: getattr(self, "sock", None))
+        try:
+            super().__init__(host, port, timeout=min(timeout, deadline))
+        except BaseException as exc:
+            self.watch.cancel()
+            if self.watch.expired:  # the greeting or the first CAPABILITY held past the deadline
+                raise TimeoutError(f"deadline passed waiting for the answer to {self.watch.step}") from exc
+            raise
+
+    def _command(self, name: str, *args: Any) -> Any:
+        if name != "LOGOUT":  # the closing of a session that is over
+            self.watch.enter(f"{name} {args[0]}" if name == "UID" and args else name)
+        return super()._command(name, *args)  # type: ignore[misc]  # private in the stubs; the tag, as made
+
+    def shutdown(self) -> None:
+        self.watch.cancel()
+        super().shutdown()
+
+
+async def _in_thread(call: Callable[..., T], *args: Any) -> T:
+    """``call(*args)`` in a thread (it bounds itself); cancelled, this still returns only once the thread has ended,
+    so the caller records nothing while the operator may still be answering."""
+    thread = asyncio.ensure_future(asyncio.to_thread(call, *args))
+    try:
+        return await asyncio.shield(thread)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await thread
+        raise
 
 
 class MssClient:
@@ -149,13 +201,7 @@ class MssClient:
         """Submit ``message`` to its ``To`` recipients; :class:`MssRejected` if every one is refused, at least one
         for good (5xx); :class:`MssUnreachable` (try again) when every refusal is temporary (4xx) or the exchange
         passed its deadline. Cancelled, it still returns only once the thread has ended (within the deadline)."""
-        thread = asyncio.ensure_future(asyncio.to_thread(self._send, message))
-        try:
-            return await asyncio.shield(thread)
-        except asyncio.CancelledError:
-            with contextlib.suppress(Exception):
-                await thread  # the operator must not take the mail after the caller recorded a retry
-            raise
+        return await _in_thread(self._send, message)
 
     def _send(self, message: EmailMessage) -> Sent:
         sender = getaddresses([str(message["From"])])[0][1]
@@ -184,8 +230,8 @@ class MssClient:
             reason = f"SMTP {exc.smtp_code} {_text((exc.smtp_code, exc.smtp_error))}"
             raise (MssRejected(reason) if exc.smtp_code >= 500 else MssUnreachable(reason)) from exc
         except (MssTlsRefused, ssl.SSLError, ssl.CertificateError, smtplib.SMTPException, OSError) as exc:
-            if smtp is not None and (smtp.expired or isinstance(root_error(exc), TimeoutError)):  # too slow
-                raise MssUnreachable(self._late(smtp.step, message_id, smtp.expired)) from exc
+            if smtp is not None and (smtp.watch.expired or isinstance(root_error(exc), TimeoutError)):  # too slow
+                raise MssUnreachable(self._late(smtp.watch.step, message_id, smtp.watch.expired)) from exc
             if isinstance(exc, MssTlsRefused):
                 raise MssTlsRefused(self._diagnosed(exc.diagnostics)) from exc
             if isinstance(exc, ssl.SSLError | ssl.CertificateError):
@@ -232,18 +278,22 @@ class MssClient:
         """The unread mails of the inbox (at most ``limit``), with their receipts, left unread.
 
         Call :meth:`mark_read` with their UIDs once the receipts are durably recorded, so a crash in
-        between reads them again rather than losing them.
+        between reads them again rather than losing them. The exchange has ``deadline`` like a send
+        (:class:`MssUnreachable` naming the command it was waiting on); :class:`MssTlsRefused` when the TLS is.
         """
-        return await asyncio.to_thread(self._fetch, limit)
+        return await _in_thread(self._fetch, limit)
 
     async def mark_read(self, uids: Sequence[str]) -> None:
         if uids:
-            await asyncio.to_thread(self._mark, list(uids))
+            await _in_thread(self._mark, list(uids))
 
-    def _imap(self) -> imaplib.IMAP4:
+    def _imap(self) -> _BoundedImap:
         try:
-            imap = imaplib.IMAP4(self.config.imap_host, self.config.imap_port, timeout=self.config.timeout)
+            imap = _BoundedImap(self.config.imap_host, self.config.imap_port, self.config.timeout,
+                                self.config.deadline)
         except (OSError, imaplib.IMAP4.error) as exc:
+            if isinstance(exc, TimeoutError) or isinstance(root_error(exc), TimeoutError):
+                raise MssUnreachable(self._imap_late("connection", "deadline" in str(exc))) from exc
             raise MssUnreachable(f"IMAP operator unreachable ({type(exc).__name__}: {exc})") from exc
         try:
             if "STARTTLS" not in imap.capabilities:
@@ -254,14 +304,31 @@ class MssClient:
         except BaseException as exc:
             with contextlib.suppress(Exception):
                 imap.shutdown()
-            if isinstance(exc, MssTlsRefused):
-                raise MssTlsRefused(self._diagnosed(exc.diagnostics, imap=True)) from exc
-            if isinstance(exc, imaplib.IMAP4.error):
-                raise MssUnreachable(f"IMAP error: {exc}") from exc
-            if isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError):
-                raise MssUnreachable(f"IMAP operator unreachable ({type(exc).__name__}: {exc})") from exc
+            if isinstance(exc, Exception):
+                raise self._imap_failure(imap, exc) from exc
             raise
         return imap
+
+    def _imap_failure(self, imap: _BoundedImap, exc: Exception) -> Exception:
+        """What an IMAP exchange's failure means: too slow (the deadline, a socket timeout), a TLS refusal (a
+        person fixes it), the operator unreachable or answering an error (the next poll tries again)."""
+        if imap.watch.expired or isinstance(root_error(exc), TimeoutError):
+            return MssUnreachable(self._imap_late(imap.watch.step, imap.watch.expired))
+        if isinstance(exc, MssTlsRefused):
+            return MssTlsRefused(self._diagnosed(exc.diagnostics, imap=True))
+        if isinstance(exc, ssl.SSLError | ssl.CertificateError):
+            return MssTlsRefused(self._diagnosed(explain(exc), imap=True))
+        if isinstance(exc, imaplib.IMAP4.error):
+            return MssUnreachable(f"IMAP error: {exc}")
+        if isinstance(exc, OSError):
+            return MssUnreachable(f"IMAP operator unreachable ({type(exc).__name__}: {exc})")
+        return exc
+
+    def _imap_late(self, step: str, expired: bool) -> str:
+        cut = (f"the IMAP exchange was cut at its {self.config.deadline:g} s deadline" if expired
+               else f"no answer within {self.config.timeout:g} s")
+        return (f"operator too slow: {cut} while waiting for the answer to {step}; the receipts are read again "
+                "at the next poll")
 
     def _fetch(self, limit: int) -> list[Fetched]:
         imap = self._imap()
@@ -275,20 +342,22 @@ class MssClient:
                 fetched.append(Fetched(uid, tuple(read_receipt(raw))))
             return fetched
         except (imaplib.IMAP4.error, OSError) as exc:
-            raise MssUnreachable(f"IMAP error: {exc}") from exc
+            raise self._imap_failure(imap, exc) from exc
         finally:
             with contextlib.suppress(Exception):
                 imap.logout()
+            imap.watch.cancel()
 
     def _mark(self, uids: list[str]) -> None:
         imap = self._imap()
         try:
             imap.uid("STORE", ",".join(uids), "+FLAGS", "(\\Seen)")
         except (imaplib.IMAP4.error, OSError) as exc:
-            raise MssUnreachable(f"IMAP error: {exc}") from exc
+            raise self._imap_failure(imap, exc) from exc
         finally:
             with contextlib.suppress(Exception):
                 imap.logout()
+            imap.watch.cancel()
 
 
 def _offered(sock: object) -> str:

@@ -130,7 +130,8 @@ def build_message(mail: ReportMail, sender: Sender, *, date: datetime | None = N
     message.set_content(mail.body.rstrip() + FOOTER.format(lab=sender.lab_name, contact=contact), subtype="plain",
                         charset="utf-8", cte="quoted-printable")
     if mail.n3 is not None:
-        archive, head = build_xdm(mail.n3, XdmSource(sender.source_oid, sender.lab_name, contact))
+        archive, head = build_xdm(mail.n3, XdmSource(sender.source_oid, sender.lab_name, contact),
+                                  message_id=str(message["Message-ID"]))
         message["X-MSS-CODECDA"] = head.code.code
         message["X-MSS-INS"] = _ins_flag(head)
         message.add_attachment(archive, maintype="application", subtype="zip", filename=XDM_NAME)

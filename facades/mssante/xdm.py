@@ -132,7 +132,15 @@ def _author(parent: etree._Element, scheme: str, head: CdaHeader) -> None:
     _slot(node, "authorInstitution", f"{head.organisation_name}^^^^^&1.2.250.1.71.4.2.2&ISO^IDNST^^^{org_id[1]}")
 
 
-def metadata(head: CdaHeader, document: bytes, source: XdmSource, *, submitted: datetime | None = None) -> bytes:
+def submission_unique_id(source_oid: str, message_id: str) -> str:
+    """The XDSSubmissionSet.uniqueId of the mail ``message_id``: an OID under the lab's root derived from the
+    Message-ID (128 bits, as a UUID's), so a resend of the same mail (same Message-ID) carries the same submission
+    set, which a recipient importing the XDM recognises, and two different mails never share one."""
+    return f"{source_oid}.{int(hashlib.sha256(message_id.encode('utf-8')).hexdigest()[:32], 16)}"
+
+
+def metadata(head: CdaHeader, document: bytes, source: XdmSource, *, submitted: datetime | None = None,
+             submission_id: str | None = None) -> bytes:
     """The ``METADATA.XML`` of one CDA document."""
     request = etree.Element(f"{{{LCM}}}SubmitObjectsRequest", nsmap={"lcm": LCM, "rim": RIM})
     objects = _el(request, "RegistryObjectList")
@@ -167,7 +175,8 @@ def metadata(head: CdaHeader, document: bytes, source: XdmSource, *, submitted: 
     _name(package, head.title)
     _author(package, SET_SCHEMES["author"], head)
     _classify(package, SET_SCHEMES["contentTypeCode"], CONTENT_TYPE)
-    _identify(package, SET_SCHEMES["uniqueId"], f"{source.source_oid}.{uuid.uuid4().int}", "XDSSubmissionSet.uniqueId")
+    _identify(package, SET_SCHEMES["uniqueId"], submission_id or f"{source.source_oid}.{uuid.uuid4().int}",
+              "XDSSubmissionSet.uniqueId")
     _identify(package, SET_SCHEMES["sourceId"], source.source_oid, "XDSSubmissionSet.sourceId")
     _identify(package, SET_SCHEMES["patientId"], _cx(head.patient_id), "XDSSubmissionSet.patientId")
     _el(objects, "Classification", id="SubmissionSet01-class", classifiedObject="SubmissionSet01",
@@ -198,13 +207,16 @@ def _readme(source: XdmSource) -> bytes:
     ).encode()
 
 
-def build_xdm(document: bytes, source: XdmSource) -> tuple[bytes, CdaHeader]:
-    """The zip bytes and the header they were made from (for the ``X-MSS-*`` headers)."""
+def build_xdm(document: bytes, source: XdmSource, *, message_id: str | None = None) -> tuple[bytes, CdaHeader]:
+    """The zip bytes and the header they were made from (for the ``X-MSS-*`` headers); with the mail's
+    ``message_id`` the submission set's uniqueId is derived from it (``submission_unique_id``)."""
     head = read_header(document)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("INDEX.HTM", _index(head, source))
         archive.writestr("README.TXT", _readme(source))
-        archive.writestr(f"{SUBSET}/METADATA.XML", metadata(head, document, source))
+        archive.writestr(f"{SUBSET}/METADATA.XML", metadata(
+            head, document, source,
+            submission_id=submission_unique_id(source.source_oid, message_id) if message_id else None))
         archive.writestr(f"{SUBSET}/{DOC_NAME}", document)
     return buffer.getvalue(), head

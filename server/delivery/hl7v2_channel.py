@@ -1,5 +1,6 @@
 """The ``hl7v2`` channel: each CR-Bio version to the hospital EHRs (partners of role ``dpi`` registered with
-``--send-to HOST:PORT``) as an ORU^R01 over MLLP (MLLP/TLS with ``SGL_DPI_TLS_CA``), SGL.DOC.17 / SGL.RES.01.
+``--send-to HOST:PORT``) as an ORU^R01 over MLLP (MLLP/TLS with ``SGL_DPI_TLS_CA``, its files read at each
+exchange), SGL.DOC.17 / SGL.RES.01.
 
 Answers mapped for the outbox: ``AA``/``CA`` = delivered (remote id = the acknowledged MSH-10); ``AE``/``AR`` =
 refused for good, with the partner's ERR / MSA-3 text; no connection, no ACK in time, an unreadable ACK or one
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from facades.hl7v2.client import MllpClient, nack_reason
@@ -86,7 +87,10 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 class Hl7v2Channel:
     name = NAME
 
-    def __init__(self, partners: PartnerRegistry, facility: str, tls: ssl.SSLContext | None, timeout: float) -> None:
+    def __init__(self, partners: PartnerRegistry, facility: str, tls: Callable[[], ssl.SSLContext | None] | None,
+                 timeout: float) -> None:
+        """``tls`` makes the MLLP/TLS context at each exchange (``None``: plain MLLP), so a trust store or a
+        certificate the administrator fixed is read at the next try, without restarting the server."""
         self.partners, self.facility, self.tls, self.timeout = partners, facility, tls, timeout
 
     async def recipients(self, event: DocumentEvent) -> Sequence[Recipient]:
@@ -136,14 +140,20 @@ class Hl7v2Channel:
         """Send over MLLP and map the ACK: AA/CA delivered, AE/AR failed with the ERR text, the rest retried."""
         host, _, port = str(item.extra.get("send_to", "")).rpartition(":")
         try:
+            context = self.tls() if self.tls is not None else None
+        except (OSError, ValueError) as exc:  # a missing or unreadable CA, certificate or key file (SSLError: OSError)
+            return ChannelAnswer(Outcome.RETRY, f"MLLP/TLS configuration: {type(exc).__name__}: {exc}")
+        try:
             async with MllpClient(host, int(port), connect_timeout=self.timeout, read_timeout=self.timeout,
-                                  ssl_context=self.tls) as client:
+                                  ssl_context=context) as client:
                 ack = await client.send(message)
         except NackReceived as exc:
             return ChannelAnswer(Outcome.FAILED, f"{exc.acknowledgment_code}: {nack_reason(exc.ack)}", msh10,
                                  {"ack": exc.ack.to_er7()[:2000]})
-        except MllpUnavailable as exc:  # MLLP/TLS: a certificate refused during the handshake tells a person
-            return ChannelAnswer(Outcome.RETRY, exc.diagnostics, None, trust_refused=is_trust_refusal(exc))
+        except MllpUnavailable as exc:  # MLLP/TLS: a certificate refused (in the handshake, or after it under TLS
+            # 1.3: the client's probe) tells a person
+            return ChannelAnswer(Outcome.RETRY, exc.diagnostics, None,
+                                 trust_refused=exc.trust_refused or is_trust_refusal(exc))
         return ChannelAnswer(Outcome.DELIVERED, f"{ack.segment('MSA').get('1')}", msh10,  # type: ignore[union-attr]
                              {"ack": ack.to_er7()[:2000]})
 
@@ -154,8 +164,8 @@ def build(context: Any) -> Hl7v2Channel | None:
     partners: PartnerRegistry | None = getattr(context, "partners", None)
     if partners is None:
         return None
-    return Hl7v2Channel(partners, settings.structure_id, tls_context(settings),
-                        min(30.0, settings.delivery_timeout / 2))
+    tls = (lambda: tls_context(settings)) if settings.dpi_tls_ca else None
+    return Hl7v2Channel(partners, settings.structure_id, tls, min(30.0, settings.delivery_timeout / 2))
 
 
 register_channel(NAME, build)

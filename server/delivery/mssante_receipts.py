@@ -26,13 +26,15 @@ import logging
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import PyMongoError
 
-from facades.mssante import Fetched, MssClient, OperatorConfig, Receipt, strongest
+from facades.mssante import Fetched, MssClient, MssTlsRefused, OperatorConfig, Receipt, strongest
 from resources.errors import SglError
 from resources.search.date import now_utc
 from resources.store.base import FhirStore
 from server.context import AppContext
 from server.delivery.lease import PENDING
+from server.delivery.mssante_alert import imap_read, imap_refused
 from server.delivery.mssante_channel import message_id, operator_config
 from server.delivery.outbox import COLLECTION, FAILED
 from server.delivery.worker import sent_what
@@ -122,7 +124,8 @@ def receipt_poller(ctx: AppContext) -> ReceiptPoller | None:
 
 
 class ReceiptPoller:
-    """Reads the BAL every ``interval`` seconds; an error is logged and the next poll tries again."""
+    """Reads the BAL every ``interval`` seconds; an error is logged and the next poll tries again. A certificate
+    refusal also tells a person (one Task, ``mssante_alert.py``), closed by the next poll that reads the BAL."""
 
     def __init__(self, store: FhirStore, db: AsyncDatabase[Any], config: OperatorConfig, interval: float,
                  sender: str) -> None:
@@ -138,6 +141,16 @@ class ReceiptPoller:
         while True:
             try:
                 await self.poll_once()
-            except (SglError, OSError) as exc:
+                await imap_read(self.store)
+            except MssTlsRefused as exc:  # a certificate, a revocation check, TLS rules: a person must fix it
+                log.warning("MSSanté receipts not read: %s", exc)
+                await self._tell(exc.diagnostics)
+            except (SglError, OSError, PyMongoError) as exc:  # the next poll tries again
                 log.warning("MSSanté receipts not read: %s", exc)
             await asyncio.sleep(self.interval)
+
+    async def _tell(self, reason: str) -> None:
+        try:
+            await imap_refused(self.store, self.sender, f"{self.config.imap_host}:{self.config.imap_port}", reason)
+        except (SglError, OSError, PyMongoError):  # the database restarting: the next refused poll tells
+            log.warning("MSSanté receipts: the IMAP refusal Task could not be written", exc_info=True)

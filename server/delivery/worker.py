@@ -7,7 +7,9 @@ answer, and decides what follows.
 - A certificate refusal (``ChannelAnswer.trust_refused``) does not heal by retrying: at the first one a Task tells
   a person (the lab's administrator) the reason while the retries go on (``alert_task`` on the delivery; one Task,
   not one per attempt). If the delivery later succeeds the Task closes itself (``completed``, saying so); if the
-  retries run out, that same Task becomes the failure Task.
+  retries run out, that same Task becomes the failure Task. A person may have deleted or closed it meanwhile:
+  nothing is left to close then, and a failure opens a new Task (``worklist.task_if_open``); the outcome is
+  recorded in the same transaction either way, so the delivery never stays leased to be sent again.
 - Every attempt is appended to the delivery's ``history`` (when, by which process, outcome, the partner's
   text, its remote id): kept, never rewritten.
 - Ordering: a delivery whose ``after`` is not finished is not taken (a replacement never overtakes the
@@ -40,6 +42,7 @@ from server.worklist import (
     change_task,
     delivery_failed_label,
     open_task,
+    task_if_open,
     worklist_task,
 )
 
@@ -107,9 +110,11 @@ class DeliveryWorker:
             done = {"state": DELIVERED, "attempts": attempt, "delivered": now_utc(), "remote_id": answer.remote_id}
             if stored.get("alert_task"):  # the certificate was fixed: the Task that asked for it closes
                 async with self.store.transaction() as session:
-                    await self.leases.give_back(stored["_id"], done, push=push, session=session)
-                    await change_task(self.store, stored["alert_task"], {
-                        "status": "completed", "statusReason": {
+                    if not await self.leases.give_back(stored["_id"], done, push=push, session=session):
+                        raise LostLease(f"delivery {stored['_id']}: lease lost before its delivery was recorded")
+                    alert = await task_if_open(self.store, stored["alert_task"], session)
+                    if alert is not None:  # a Task a person deleted or closed has nothing left to close
+                        await change_task(self.store, alert, {"status": "completed", "statusReason": {
                             "text": f"résolu : envoi réussi à l'essai {attempt} ({answer.text[:200]})"}}, session)
             else:
                 await self.leases.give_back(stored["_id"], done, push=push)
@@ -147,10 +152,11 @@ class DeliveryWorker:
         why = "refused" if answer.outcome == Outcome.FAILED else f"still failing after {attempt} attempts"
         failure = self._task(stored, answer, delivery_failed_label(stored["action"]), why)
         async with self.store.transaction() as session:
-            if stored.get("alert_task"):  # the certificate Task opened earlier becomes the failure Task (one Task)
-                task = await change_task(self.store, stored["alert_task"], {
-                    k: failure[k] for k in ("code", "description", "input")}, session)
-            else:
+            alert = await task_if_open(self.store, stored["alert_task"], session) if stored.get("alert_task") else None
+            if alert is not None:  # the certificate Task opened earlier becomes the failure Task (one Task)
+                task = await change_task(self.store, alert, {k: failure[k] for k in ("code", "description", "input")},
+                                         session)
+            else:  # none, or a person deleted or closed it meanwhile: the failure must still reach a person
                 task = await open_task(self.store, failure, session)
             if not await self.leases.give_back(stored["_id"], {"state": FAILED, "attempts": attempt,
                                                                "task": task["id"], "last_answer": answer.text[:4000]},

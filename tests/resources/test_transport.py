@@ -41,9 +41,10 @@ async def test_a_refused_client_certificate_is_told_from_an_accepted_one(pki: Te
                                                                          tmp_path: Path) -> None:
     other_ca = create_test_pki(tmp_path / "other")
     stranger = issue_client_certificate(other_ca.ca, tmp_path, stem="stranger", common_name="AUTRE-STRUCTURE")
-    refused = await certificate_refused(tls_server, client_context(pki, stranger))
+    host, port = httpx.URL(tls_server).host, httpx.URL(tls_server).port or 443
+    refused = await certificate_refused(host, port, client_context(pki, stranger))
     assert "refuse" in refused and "client certificate" in refused
-    assert await certificate_refused(tls_server, client_context(pki)) == ""
+    assert await certificate_refused(host, port, client_context(pki)) == ""
 
 
 async def test_an_untrusted_server_and_a_host_name_mismatch_are_trust_refusals(pki: TestPki, tls_server: str,

@@ -22,6 +22,7 @@ from tests.support.dedicated_lab import Dedicated, dedicated_server
 from tests.support.dmp import DmpSimulator, running_dmp_simulator
 from tests.support.documents_wait import wait_for_documents
 from tests.support.dossiers import validated_report
+from tests.support.mllp_receiver import MllpReceiver
 from tests.support.validation_lab import UCUM, parameters
 
 FAST = {"SGL_DELIVERY_BACKOFF": "0.2", "SGL_DELIVERY_BACKOFF_MAX": "0.5", "SGL_DELIVERY_ATTEMPTS": "3",
@@ -55,6 +56,18 @@ class DeliveryLab(Dedicated):
     async def remove_dpi(self, name: str) -> None:
         code, out = await self.sgl("partners", "remove", name)
         assert code == 0, out
+
+    @asynccontextmanager
+    async def dpi(self, name: str, receiver: MllpReceiver) -> AsyncIterator[MllpReceiver]:
+        """The started ``receiver`` as the DPI partner ``name`` (also set as its ``name``) for the block; then
+        removed and stopped."""
+        await self.add_dpi(name, receiver.address)
+        receiver.name = name  # type: ignore[attr-defined]
+        try:
+            yield receiver
+        finally:
+            await self.remove_dpi(name)
+            await receiver.stop()
 
 
 @asynccontextmanager

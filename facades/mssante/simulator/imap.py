@@ -69,6 +69,8 @@ class ImapSession:
                 return
 
     async def dispatch(self, tag: str, name: str, args: str) -> bool:
+        if self.boxes.delay > 0 and "imap" in self.boxes.delayed and name != "LOGOUT":
+            await asyncio.sleep(self.boxes.delay)  # a slow operator: each answer in time, the session too long
         if name == "LOGOUT":
             await self.send("* BYE au revoir")
             await self.send(f"{tag} OK LOGOUT completed")

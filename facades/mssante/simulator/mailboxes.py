@@ -76,7 +76,8 @@ class Mailboxes:
     test can kill the sender then); a sender gone meanwhile leaves nothing behind."""
     delayed: frozenset[str] = frozenset({"data"})
     """Which answers ``delay`` holds: ``data`` (the default), and also ``ehlo`` and ``rcpt`` for an operator slow
-    at every step (each answer in time, the whole exchange too long)."""
+    at every step (each answer in time, the whole exchange too long); ``taken``: the answer to DATA after the
+    mail was taken (kept even if the sender gives up waiting); ``imap``: every IMAP command's answer."""
     delivered: list[Delivered] = field(default_factory=list)
     inboxes: dict[str, list[Stored]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

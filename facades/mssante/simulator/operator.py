@@ -12,6 +12,8 @@ The admin endpoint (plain HTTP on loopback, for tests and harnesses only)::
     GET /_sim/ocsp?stale=1|0          make the responder answer out of date (or not again)
     GET /_sim/delay?seconds=S         hold each mail S seconds before taking it (0: at once)
     GET /_sim/delay?seconds=S&steps=ehlo,rcpt,data   hold each of those answers S seconds
+    GET /_sim/delay?seconds=S&steps=imap              hold each IMAP answer S seconds (a slow receipts poll)
+    GET /_sim/delay?seconds=S&steps=taken             take each mail at once, hold the answer to DATA S seconds
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def _admin_answer(boxes: Mailboxes, ocsp: OcspResponder | None, request_line: st
             boxes.delay = min(max(float(query.get("seconds", "0")), 0.0), 30.0)
         except ValueError:
             return _json(400, {"error": "seconds must be a number"})
-        boxes.delayed = frozenset(query.get("steps", "data").split(",")) & {"ehlo", "rcpt", "data"}
+        boxes.delayed = frozenset(query.get("steps", "data").split(",")) & {"ehlo", "rcpt", "data", "taken", "imap"}
         return _json(200, {"delay": boxes.delay, "steps": sorted(boxes.delayed)})
     if target.path == "/_sim/ocsp" and ocsp is not None:
         ocsp.stale = query.get("stale") == "1"

@@ -62,6 +62,7 @@ class OperatorHandler:
         await self._hold("data")
         self.boxes.deliver(content, str(envelope.mail_from), list(envelope.rcpt_tos), _subject_cn(_peer(session)),
                            authenticated=bool(session.authenticated))
+        await self._hold("taken")  # an operator that queued the mail but answers late: it keeps it all the same
         return "250 2.0.0 Ok: queued"
 
     async def auth_EXTERNAL(self, server: SMTP, args: list[str]) -> AuthResult:

@@ -38,15 +38,8 @@ async def dl(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Delivery
 @pytest.fixture
 async def receiver(dl: DeliveryLab, request: pytest.FixtureRequest) -> AsyncIterator[MllpReceiver]:
     """A DPI partner named after the test, listening on its own port; removed at the end."""
-    dpi = await MllpReceiver().start()
-    name = "DPI" + str(abs(hash(request.node.name)) % 10**6)
-    await dl.add_dpi(name, dpi.address)
-    dpi.name = name  # type: ignore[attr-defined]
-    try:
+    async with dl.dpi("DPI" + str(abs(hash(request.node.name)) % 10**6), await MllpReceiver().start()) as dpi:
         yield dpi
-    finally:
-        await dl.remove_dpi(name)
-        await dpi.stop()
 
 
 def _finished(recipient: str, count: int = 1) -> Any:

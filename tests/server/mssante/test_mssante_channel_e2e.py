@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from lxml import etree
 
 from facades.cda import validate_cda
 from facades.mssante import MssTlsRefused
@@ -295,6 +296,36 @@ async def test_an_answer_to_data_held_past_the_timeout_is_recorded_as_such(dl: D
     assert "the operator may have taken the mail: a resend carries the same Message-ID" in first["text"]
     received = await asyncio.to_thread(operator.messages, address)
     assert len(received) == 1 and received[0]["messageId"] in first["text"]
+
+
+SUBMISSION_SET_UNIQUE_ID = "urn:uuid:96fdda7c-d067-4183-912e-bf5ee74998a8"
+
+
+def _identity(raw: bytes, pdf_name: str) -> tuple[str, bytes, bytes]:
+    """What a recipient importing the mail identifies it by, besides the Message-ID: the XDM submission set's
+    uniqueId, the N3 in it, and the PDF copy."""
+    archive = zipfile.ZipFile(io.BytesIO(attachment(raw, "IHE_XDM.ZIP")))
+    metadata = etree.fromstring(archive.read("IHE_XDM/SUBSET01/METADATA.XML"))
+    [unique_id] = [e.get("value") for e in metadata.iter("{*}ExternalIdentifier")
+                   if e.get("identificationScheme") == SUBMISSION_SET_UNIQUE_ID]
+    return str(unique_id), archive.read("IHE_XDM/SUBSET01/DOC0001.XML"), attachment(raw, pdf_name)
+
+
+async def test_a_mail_taken_by_an_operator_that_answered_data_too_late_is_resent_as_the_same_mail(
+        dl: DeliveryLab, operator: OperatorProcess) -> None:
+    """The operator takes the mail, then holds its answer to DATA 10 s (past the 4 s socket timeout): the try says
+    "the operator may have taken the mail: a resend carries the same Message-ID", and the retry's copy is the
+    same mail for the recipient: same Message-ID, same XDM submission set uniqueId, same N3 and PDF bytes. Before,
+    the submission set's uniqueId was drawn at random at each build: a recipient importing the XDM saw two
+    submissions of the document."""
+    address = "lent-pris@cabinet-s.mssante.fr"
+    done = await _slow_first_try(dl, operator, address, 72, "taken", "10")
+    assert "the operator may have taken the mail: a resend carries the same Message-ID" in done["history"][0]["text"]
+    first, second = await asyncio.to_thread(operator.messages, address, raw=True)  # the operator kept both
+    assert first["messageId"] == second["messageId"] == done["remote_id"]
+    assert first["attachments"] == second["attachments"]
+    one, two = (_identity(base64.b64decode(m["raw"]), m["attachments"][1]) for m in (first, second))
+    assert one == two, (one[0], two[0])
 
 
 async def test_kill_9_during_a_batch_each_mail_reaches_each_recipient_once(dl: DeliveryLab,
