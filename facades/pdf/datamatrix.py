@@ -173,7 +173,7 @@ def decode_datamatrix_png(png: bytes) -> str:
     with warnings.catch_warnings():  # pylibdmtx 0.1.10 still uses distutils' LooseVersion at import
         warnings.simplefilter("ignore", DeprecationWarning)
         # imported by the one function that reads a symbol: with distutils and pkg_resources it cost
-        # about 0.8 s of every ``sgl serve`` start, which only writes symbols (server/README "Start-up")
+        # about 0.8 s of every ``sgl serve`` start, which only writes symbols (README "Start-up")
         from pylibdmtx import pylibdmtx
     found = pylibdmtx.decode(image, max_count=1, timeout=5000)
     if not found:

@@ -6,7 +6,7 @@ is not proof, so every render is checked by ``check_pdfa1b`` before it is return
 
 WeasyPrint is imported by the functions that render, not by this module: its import (Pango, fontconfig,
 fontTools, its user-agent stylesheets) was a quarter of ``sgl serve``'s start-up, and the HTTP process only
-needs it in the document pool's workers and for a label or a preview (see server/README "Start-up").
+needs it in the document pool's workers and for a label or a preview (see README "Start-up").
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ async def run_load(store: MongoFhirStore, sources: list[str], *, data_dir: Path,
                    progress: Progress | None = None) -> LoadReport:
     """Download what is a URL, then load every source in order into one run (one report); a lost database
     connection starts another pass (``CONNECTION_RETRIES``)."""
-    # the loader (numpy for its hash ledgers) is imported by a load, not by ``sgl serve``'s start (server/README)
+    # the loader (numpy for its hash ledgers) is imported by a load, not by ``sgl serve``'s start (README "Start-up")
     from server.annuaire.load import DirectoryLoad
 
     label = " + ".join(sources)

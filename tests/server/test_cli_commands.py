@@ -30,7 +30,7 @@ def test_a_partners_command_does_not_load_the_server() -> None:
 
 RENDERING_LIBRARIES = ("weasyprint", "pylibdmtx", "barcode", "numpy")
 """Imported by the paths that render a PDF, read a Datamatrix, print a label or load the Annuaire, not by the
-start of ``sgl serve``: together about a third of the CPU of its imports (server/README "Start-up")."""
+start of ``sgl serve``: together about a third of the CPU of its imports (README "Start-up")."""
 
 
 def test_the_server_application_loads_without_the_rendering_libraries() -> None:
