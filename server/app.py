@@ -15,6 +15,7 @@ from server.access.outbound import InsMaskingMiddleware
 from server.access.throttle import FailureThrottle
 from server.context import AppContext
 from server.database import open_database
+from server.embedded import EmbeddedDatabase
 from server.error_handler import install_error_handlers
 from server.http_limits import RequestLimits
 from server.listeners import start_listeners
@@ -26,12 +27,14 @@ from server.worklist_events import WorklistEvents
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, embedded: EmbeddedDatabase | None = None) -> FastAPI:
+    """The application; ``embedded``: the data dir's database when the caller has already started it (``sgl serve``
+    starts it while the server's modules load), closed with the application like one it opens itself."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        database = await open_database(settings)
+        database = await open_database(settings, embedded)
         app.state.database = database
         app.state.signing_key = await prepare_access(settings, database)
         database.supervise()

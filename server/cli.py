@@ -5,13 +5,18 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import threading
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import click
 
 from server.log_limits import install as install_log_limits
 from server.settings import Settings
+
+if TYPE_CHECKING:
+    from server.embedded import EmbeddedDatabase
 
 
 def _logging(verbose: bool) -> None:
@@ -63,7 +68,11 @@ def main(verbose: bool) -> None:
 
 def _check_seal(settings: Settings) -> None:
     """A CR-Bio seal certificate that cannot seal (SGL.DOC.19) stops ``sgl serve`` before anything opens, with
-    the reason on one line (``run_startup`` checks it again for an application started otherwise)."""
+    the reason on one line (``run_startup`` checks it again for an application started otherwise). No seal
+    configured (the usual case): nothing to check, and nothing imported for it (the documents workflow loads while
+    the database starts: ``_database_while_importing``)."""
+    if settings.crbio_seal_cert is None and settings.crbio_seal_key is None:
+        return
     from facades.pdf.errors import SealConfigError
     from server.documents.service import seal_config
 
@@ -71,6 +80,40 @@ def _check_seal(settings: Settings) -> None:
         seal_config(settings)
     except SealConfigError as exc:
         raise click.ClickException(f"SGL_CRBIO_SEAL_*: {exc}") from exc
+
+
+SERVE_MODULES = ("uvicorn", "server.app", "server.http_pace", "server.http_protocol", "resources.connections")
+"""What ``sgl serve`` imports before it can start the application."""
+
+
+def _database_while_importing(settings: Settings) -> EmbeddedDatabase | None:
+    """Start the embedded database (None on SGL_MONGODB_URI) while another thread imports the server.
+
+    The two used to follow each other: about 2 CPU s of imports, then the database's own start (its process,
+    WiredTiger recovery; on a first start also the run that creates its user), which mostly waits. Overlapped, a
+    restart answers sooner by the database's start and a first start by most of its provisioning (README
+    "Start-up"). The database is started here, in the main thread, as before in the application's start-up:
+    ``PR_SET_PDEATHSIG`` follows the thread that forks it (server/embedded.py), and this thread runs the server.
+    An import that fails in the other thread fails again, with its traceback, where ``serve`` imports it."""
+    if settings.mongodb_uri:
+        return None
+    from server.embedded import open_embedded
+
+    importing = threading.Thread(target=_import_quietly, args=(SERVE_MODULES,), name="serve-imports", daemon=True)
+    importing.start()
+    try:
+        return open_embedded(settings.data_dir)
+    except Exception as exc:  # as when the application's start-up opened it: logged, uvicorn's exit code 3
+        logging.getLogger("server.app").exception("the embedded database did not start: %s", exc)
+        raise SystemExit(3) from exc
+    finally:
+        importing.join()
+
+
+def _import_quietly(modules: tuple[str, ...]) -> None:
+    for name in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
 
 
 @main.command()
@@ -88,6 +131,12 @@ def _check_seal(settings: Settings) -> None:
 def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, mllp_tls_port: int | None) -> None:
     """Start the FHIR server (at /fhir) and the MLLP/ASTM listeners, on the embedded database or on
     SGL_MONGODB_URI if set."""
+    settings = Settings(host=host, port=port, data_dir=data_dir, mllp_port=mllp_port, astm_port=astm_port)
+    if mllp_tls_port is not None:
+        settings = settings.model_copy(update={"mllp_tls_port": mllp_tls_port})
+    _check_seal(settings)
+    embedded = _database_while_importing(settings)
+
     import uvicorn
 
     from resources.connections import ConnectionGate
@@ -95,11 +144,7 @@ def serve(host: str, port: int, data_dir: Path, mllp_port: int, astm_port: int, 
     from server.http_pace import HttpPace
     from server.http_protocol import SglH11Protocol
 
-    settings = Settings(host=host, port=port, data_dir=data_dir, mllp_port=mllp_port, astm_port=astm_port)
-    if mllp_tls_port is not None:
-        settings = settings.model_copy(update={"mllp_tls_port": mllp_tls_port})
-    _check_seal(settings)
-    app = create_app(settings)
+    app = create_app(settings, embedded=embedded)
 
     class _Server(uvicorn.Server):
         def handle_exit(self, sig: int, frame: FrameType | None) -> None:

@@ -117,12 +117,15 @@ def make_client(uri: str, *, embedded: bool = False, credentials: Credentials | 
                             connectTimeoutMS=EMBEDDED_CONNECT_TIMEOUT_MS if embedded else CONNECT_TIMEOUT_MS)
 
 
-async def open_database(settings: Settings) -> Database:
-    embedded = None
+async def open_database(settings: Settings, embedded: EmbeddedDatabase | None = None) -> Database:
+    """The database of ``settings``: SGL_MONGODB_URI, or the data dir's embedded one (``embedded`` when the caller
+    has opened it already, as ``sgl serve`` does)."""
     uri = settings.mongodb_uri
-    if not uri:
-        # not in a worker thread: the database must die with this process's long-lived thread
-        embedded = open_embedded(settings.data_dir)
+    if uri:
+        embedded = None
+    else:
+        if embedded is None:  # not in a worker thread: the database must die with this process's long-lived thread
+            embedded = open_embedded(settings.data_dir)
         uri = embedded.uri
     client = make_client(uri, embedded=embedded is not None,
                          credentials=embedded.credentials if embedded is not None else None)

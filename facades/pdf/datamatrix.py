@@ -23,10 +23,6 @@ from typing import Any
 from PIL import Image
 from ppf.datamatrix import DataMatrix
 
-with warnings.catch_warnings():  # pylibdmtx 0.1.10 still uses distutils' LooseVersion at import
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from pylibdmtx import pylibdmtx
-
 from facades.pdf.errors import DatamatrixError
 from resources import patient_traits as traits
 from resources.ins import check_matricule, emittable_ins
@@ -174,6 +170,11 @@ def decode_datamatrix_png(png: bytes) -> str:
         image = Image.open(io.BytesIO(png)).convert("L")
     except OSError as exc:
         raise DatamatrixError(f"not a readable image: {exc}", expression="Datamatrix.image") from exc
+    with warnings.catch_warnings():  # pylibdmtx 0.1.10 still uses distutils' LooseVersion at import
+        warnings.simplefilter("ignore", DeprecationWarning)
+        # imported by the one function that reads a symbol: with distutils and pkg_resources it cost
+        # about 0.8 s of every ``sgl serve`` start, which only writes symbols (README "Start-up")
+        from pylibdmtx import pylibdmtx
     found = pylibdmtx.decode(image, max_count=1, timeout=5000)
     if not found:
         raise DatamatrixError("no Datamatrix found in the image", expression="Datamatrix.image")

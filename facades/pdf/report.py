@@ -3,6 +3,10 @@
 The HTML comes from ``templates/crbio.html`` + ``crbio.css`` (Jinja2, auto-escaped). WeasyPrint's
 ``pdf/a-1b`` variant writes the XMP ``pdfaid`` claim, the sRGB output intent and PDF 1.4; the claim
 is not proof, so every render is checked by ``check_pdfa1b`` before it is returned.
+
+WeasyPrint is imported by the functions that render, not by this module: its import (Pango, fontconfig,
+fontTools, its user-agent stylesheets) was a quarter of ``sgl serve``'s start-up, and the HTTP process only
+needs it in the document pool's workers and for a label or a preview (see README "Start-up").
 """
 
 from __future__ import annotations
@@ -13,16 +17,18 @@ import re
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import jinja2
-import weasyprint
-from weasyprint.text.fonts import FontConfiguration
 
 from facades.pdf.datamatrix import render_datamatrix_png
 from facades.pdf.errors import PdfaConformanceError
 from facades.pdf.pdfa import check_pdfa1b
 from facades.pdf.view import ReportView
+
+if TYPE_CHECKING:
+    import weasyprint
+    from weasyprint.text.fonts import FontConfiguration
 
 TEMPLATES = Path(__file__).parent / "templates"
 SEX_LABELS = {"M": "Masculin", "F": "Féminin", "I": "Indéterminé"}
@@ -63,8 +69,10 @@ _per_thread = threading.local()
 def _font_config() -> FontConfiguration:
     """One font configuration per thread: WeasyPrint's Pango/fontconfig state is not shared safely."""
     if not hasattr(_per_thread, "font_config"):
+        from weasyprint.text.fonts import FontConfiguration
+
         _per_thread.font_config = FontConfiguration()
-    return cast(FontConfiguration, _per_thread.font_config)
+    return cast("FontConfiguration", _per_thread.font_config)
 
 
 @functools.lru_cache(maxsize=1)
@@ -76,14 +84,18 @@ def _parsed_stylesheet() -> weasyprint.CSS:
     """The report stylesheet parsed once per thread (with that thread's fonts): parsing it again for
     every report cost about a tenth of a CR-Bio's render (bench/documents.py)."""
     if not hasattr(_per_thread, "stylesheet"):
+        import weasyprint
+
         _per_thread.stylesheet = weasyprint.CSS(string=_stylesheet(), base_url=str(TEMPLATES),
                                                 font_config=_font_config())
-    return cast(weasyprint.CSS, _per_thread.stylesheet)
+    return cast("weasyprint.CSS", _per_thread.stylesheet)
 
 
 def warm_renderer() -> None:
     """Load fonts (fontconfig) and parse the report stylesheet now, on a one-line page: a process that will
     render reports (the document pool) pays that at start-up instead of in its first report."""
+    import weasyprint
+
     page = weasyprint.HTML(string="<p>CR-Bio</p>", base_url=str(TEMPLATES))
     page.write_pdf(font_config=_font_config(), stylesheets=[_parsed_stylesheet()])
 
@@ -113,6 +125,8 @@ def render_pdfa(view: ReportView | dict[str, Any]) -> bytes:
     """The CR-Bio as PDF/A-1b bytes; raises ``PdfaConformanceError`` if the output fails the checks."""
     if not isinstance(view, ReportView):
         view = ReportView.from_dict(view)
+    import weasyprint
+
     html = weasyprint.HTML(string=render_html(view, inline_css=False), base_url=str(TEMPLATES))
     pdf = html.write_pdf(pdf_variant="pdf/a-1b", font_config=_font_config(), stylesheets=[_parsed_stylesheet()])
     problems = check_pdfa1b(pdf)

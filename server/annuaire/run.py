@@ -6,7 +6,7 @@ import asyncio
 import logging
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import ConnectionFailure
@@ -14,9 +14,11 @@ from pymongo.errors import ConnectionFailure
 from facades.annuaire import ExtractionError
 from resources.search.date import now_utc
 from resources.store.mongo import MongoFhirStore
-from server.annuaire.load import DirectoryLoad, Progress
 from server.annuaire.report import RUNS, LoadReport
 from server.annuaire.source import fetch, is_url
+
+if TYPE_CHECKING:
+    from server.annuaire.load import Progress
 
 log = logging.getLogger(__name__)
 CONNECTION_RETRIES = 5
@@ -28,6 +30,9 @@ async def run_load(store: MongoFhirStore, sources: list[str], *, data_dir: Path,
                    progress: Progress | None = None) -> LoadReport:
     """Download what is a URL, then load every source in order into one run (one report); a lost database
     connection starts another pass (``CONNECTION_RETRIES``)."""
+    # the loader (numpy for its hash ledgers) is imported by a load, not by ``sgl serve``'s start (README "Start-up")
+    from server.annuaire.load import DirectoryLoad
+
     label = " + ".join(sources)
     try:
         paths = [await fetch(s, data_dir / "annuaire", ca=ca) if is_url(s) else Path(s) for s in sources]

@@ -90,21 +90,33 @@ def _auth(sgl: SglProcess) -> ClientCredentials:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[SglProcess]:
+    """A server of the test's own: the test kills it or its database."""
     sgl = start_sgl(tmp_path / "var")
     yield sgl
     sgl.stop()
 
 
-def test_the_embedded_database_fsyncs_every_commit(server: SglProcess) -> None:
+@pytest.fixture(scope="module")
+def untouched(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SglProcess]:
+    """One server for the tests that neither kill it nor its database (they read its database's command line and
+    credentials; the second uses that database under another name): one start less per run."""
+    sgl = start_sgl(tmp_path_factory.mktemp("durability") / "var")
+    yield sgl
+    sgl.stop()
+
+
+def test_the_embedded_database_fsyncs_every_commit(untouched: SglProcess) -> None:
     """Read on the running process: a commit returns only once its log record is on disk."""
+    server = untouched
     pid = _state(server.data_dir)["pid"]
     assert "--sync-on-commit" in _cmdline(pid)
     assert "secantusd" in " ".join(_cmdline(pid))
 
 
-def test_production_writes_are_journaled_majority_writes(server: SglProcess) -> None:
+def test_production_writes_are_journaled_majority_writes(untouched: SglProcess) -> None:
     """The client the server builds for SGL_MONGODB_URI asks every write for ``w: majority, j: true``,
     and a server started on such a URI (here another embedded database, a MongoDB wire server) says so."""
+    server = untouched
     client = make_client("mongodb://db1.example:27017,db2.example:27017/?replicaSet=rs0")
     assert client.write_concern.document == {"w": "majority", "j": True}
     assert client.options.server_selection_timeout <= 2.0

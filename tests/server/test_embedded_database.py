@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -80,6 +81,20 @@ def test_sgl_help_lists_the_commands() -> None:
     assert out.returncode == 0 and "serve" in out.stdout and "db" in out.stdout
     serve = _sgl("serve", "--help")
     assert "--data-dir" in serve.stdout and "--port" in serve.stdout
+
+
+def test_serve_opens_its_database_before_the_application_and_a_failure_to_open_exits_3(tmp_path: Path) -> None:
+    """``sgl serve`` starts the database while its modules load (server/cli.py), no longer in the application's
+    start-up: a database that cannot open stops it before uvicorn starts the application, with the reason and the
+    exit code a failed start-up had (3). Before, the application started first ("Waiting for application
+    startup") and failed there."""
+    sgl = Path(sys.executable).parent / "sgl"
+    done = subprocess.run([str(sgl), "serve", "--host", "127.0.0.1", "--port", str(free_port()), "--mllp-port", "0",
+                           "--astm-port", "0", "--data-dir", str(tmp_path / "var")], capture_output=True, text=True,
+                          timeout=300, check=False, env={**os.environ, "SGL_DB_START_TIMEOUT_S": "soon"})
+    assert done.returncode == 3, done.stderr[-3000:]
+    assert "the embedded database did not start" in done.stderr and "SGL_DB_START_TIMEOUT_S='soon'" in done.stderr
+    assert "Waiting for application startup" not in done.stderr
 
 
 _SLOW_DATABASE = """

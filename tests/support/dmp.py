@@ -25,6 +25,7 @@ import httpx
 
 from facades.dmp import Software
 from tests.support.sgl_server import free_ports, interrupt
+from tests.support.waits import READY_POLL_S
 
 SOFTWARE = Software("OpenSGL", "0.1.0", "OPENSGL-TEST", "HOMOLOG-TEST")
 """The software identity the DMP tests' client declares (its VIHF and submission headers)."""
@@ -121,7 +122,7 @@ def start_dmp_simulator(cert_dir: Path, timeout: float = 60.0) -> DmpSimulator:
                 return sim
             except (httpx.HTTPError, ssl.SSLError, OSError):
                 pass
-        time.sleep(0.2)
+        time.sleep(READY_POLL_S)
     sim.stop()
     raise RuntimeError(f"sgl dmp-simulator did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from tests.support.sgl_server import free_ports
+from tests.support.waits import READY_POLL_S
 
 
 @dataclass
@@ -71,6 +72,6 @@ def start_operator_process(cert_dir: Path, bal: str, *, unknown: tuple[str, ...]
             handle.messages()
             return handle
         except httpx.HTTPError:
-            time.sleep(0.2)
+            time.sleep(READY_POLL_S)
     handle.stop()
     raise RuntimeError("sgl mssante-simulator did not start")

@@ -21,6 +21,7 @@ import httpx
 
 from facades.psc import PscConfig
 from tests.support.sgl_server import SglProcess, free_port, interrupt
+from tests.support.waits import READY_POLL_S
 
 CLIENT_ID = "opensgl-dev"
 CLIENT_SECRET = "opensgl-dev-secret"
@@ -87,7 +88,7 @@ def start_psc_simulator(cert_dir: Path, *extra: str, timeout: float = 60.0) -> P
                     return sim
             except httpx.HTTPError:
                 pass
-        time.sleep(0.2)
+        time.sleep(READY_POLL_S)
     sim.stop()
     raise RuntimeError(f"sgl psc-simulator did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
 

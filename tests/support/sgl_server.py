@@ -39,6 +39,7 @@ import httpx
 
 from tests.support.ports import free_port as free_port  # re-exported: where the tests import them from
 from tests.support.ports import free_ports
+from tests.support.waits import READY_POLL_S
 
 
 def server_ports() -> tuple[int, int, int]:
@@ -237,6 +238,6 @@ def _launch_once(data_dir: Path, *, env: dict[str, str] | None, timeout: float, 
                 return SglProcess(proc, port, data_dir, log, mllp_port, astm_port)
         except httpx.HTTPError:
             pass
-        time.sleep(0.2)
+        time.sleep(READY_POLL_S)
     proc.kill()
     raise RuntimeError(f"sgl serve did not answer within {timeout} s:\n{log.read_text()[-3000:]}")

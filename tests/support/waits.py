@@ -12,6 +12,10 @@ import pytest
 
 LOG_DEADLINE_S = 60.0
 """How long a test waits for lines to be logged (a bound, not a pause: a passing test waits as long as it takes)."""
+READY_POLL_S = 0.05
+"""Between two readiness probes of a process a test started (``sgl serve``, a simulator): a refused connection costs
+next to nothing, and each start waited half the interval for nothing on average (0.1 s at the old 0.2 s, on
+every server and simulator start of the suite)."""
 
 
 async def _text_with(read: Callable[[], str], where: str, texts: tuple[str, ...], deadline: float,

@@ -17,8 +17,6 @@ import base64
 import html
 from typing import Any
 
-import weasyprint
-
 from facades.pdf.datamatrix import ins_datamatrix_content, render_datamatrix_png
 from facades.pdf.errors import PdfInputError
 from facades.pdf.labels.label import french_date
@@ -37,6 +35,8 @@ def render_identity_label(patient: dict[str, Any]) -> bytes:
     if content is None:
         raise PdfInputError("only a qualified identity (QUAL) carries the INS Datamatrix (SGL.INS.53)",
                             expression="Patient.extension('identity-reliability')")
+    import weasyprint  # here, not at import: see facades/pdf/report.py
+
     return bytes(weasyprint.HTML(string=_html(patient, content)).write_pdf())
 
 

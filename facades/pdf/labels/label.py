@@ -15,10 +15,6 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
-import weasyprint
-from barcode import Code128
-from barcode.writer import SVGWriter
-
 from facades.pdf.errors import PdfInputError
 from resources.patient_traits import birth_date, birth_name, first_birth_given_name, sex_code, used_name
 
@@ -43,10 +39,15 @@ def render_specimen_label(specimen: dict[str, Any], patient: dict[str, Any], exa
     if not family:
         raise PdfInputError("the Patient has no name to print on the label", expression="Patient.name")
     page = _html(accession, specimen, patient, family, given or "", exam_labels)
+    import weasyprint  # here, not at import: see facades/pdf/report.py
+
     return bytes(weasyprint.HTML(string=page).write_pdf())
 
 
 def _barcode_svg(value: str) -> str:
+    from barcode import Code128
+    from barcode.writer import SVGWriter
+
     out = io.BytesIO()
     Code128(value, writer=SVGWriter()).write(out, {"module_width": MODULE_MM, "module_height": BAR_HEIGHT_MM,
                                                    "quiet_zone": QUIET_ZONE_MM, "write_text": False,
