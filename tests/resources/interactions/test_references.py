@@ -236,3 +236,23 @@ async def test_a_deferred_check_lets_resources_of_one_transaction_name_one_anoth
                                       references=refs)
             await refs.verify(sgl_db.store, session)
     assert await sgl_db.store.present("ServiceRequest", [lone]) == set()  # rolled back with the transaction
+
+
+async def test_a_bulk_create_in_a_transaction_may_name_itself_but_not_what_is_missing(sgl_db: Database) -> None:
+    """What an analyzer message writes: its results and the worklist Task naming one of them, ids chosen up front."""
+    pid = await _new_patient(sgl_db)
+    obs_id = f"obs-{uuid.uuid4().hex[:12]}"
+    task = {"resourceType": "Task", "status": "requested", "intent": "order",
+            "focus": {"reference": f"Observation/{obs_id}"}, "for": {"reference": f"Patient/{pid}"}}
+    async with sgl_db.store.transaction() as session:
+        written = await interactions.create_many(sgl_db.store, [(_observation(f"Patient/{pid}"), obs_id),
+                                                                (task, None)], session=session)
+    assert [o.status for o in written] == [201, 201]
+    lost = {**task, "focus": {"reference": f"Observation/obs-{uuid.uuid4().hex[:12]}"}}
+    kept_out = f"obs-{uuid.uuid4().hex[:12]}"
+    with pytest.raises(Unprocessable) as refused:
+        async with sgl_db.store.transaction() as session:
+            await interactions.create_many(sgl_db.store, [(_observation(f"Patient/{pid}"), kept_out), (lost, None)],
+                                           session=session)
+    assert refused.value.expression == ["Task.focus"]
+    assert await sgl_db.store.present("Observation", [kept_out]) == set()  # the whole bulk write rolled back
