@@ -34,11 +34,11 @@ element (``expression``) and the reference either way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from resources.errors import Gone, Issue, NotFound, Unprocessable
+from resources.search.links import reference_paths
 from resources.search.params import RESOURCE_TYPES
 from resources.store.base import FhirStore, StoreSession
 
@@ -68,21 +68,6 @@ class Found:
     reference: str
     target: Target | None = None
     problem: str | None = None
-
-
-def reference_paths(resource: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every Reference-shaped object (a dict with a string ``reference``) with its element path, in document
-    order. A loop with its own stack, not recursion: a body nested as deep as the parser allows is walked too."""
-    stack: list[tuple[str, Any]] = [(str(resource.get("resourceType", "Resource")), resource)]
-    while stack:
-        path, node = stack.pop()
-        if isinstance(node, dict):
-            if isinstance(node.get("reference"), str):
-                yield path, node
-            stack.extend((f"{path}.{k}", v) for k, v in reversed(node.items()) if isinstance(v, (dict, list)))
-        elif isinstance(node, list):
-            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node)))
-                         if isinstance(v, (dict, list)))
 
 
 def classify(path: str, ref: str, contained: frozenset[str], base: str | None) -> Found | None:
