@@ -27,8 +27,10 @@ resource created in the same transaction resolves and one to a resource it delet
 
 The refusal is a 422 (``processing``): the body is well-formed FHIR, valid against the structure, and breaks a
 rule of this server (the FHIR HTTP page: 400 "failed basic FHIR validation rules", 422 "violated applicable
-FHIR profiles or server business rules"). HAPI answers 400 for the same case; the OperationOutcome names the
-element (``expression``) and the reference either way.
+FHIR profiles or server business rules"). HAPI answers 422 (HAPI-1095) for a target that never existed and
+400 (HAPI-1096) for a deleted one (hapifhir/hapi-fhir issue 6218), and checks only elements that have a search
+parameter (issue 6162); here every Reference is checked, and the OperationOutcome names the element
+(``expression``) and the reference.
 """
 
 from __future__ import annotations
