@@ -82,9 +82,10 @@ def classify(path: str, ref: str, contained: frozenset[str], base: str | None) -
         return Found(path, ref, problem="a urn:uuid reference resolves only to an entry of the same transaction "
                                         "Bundle, and none has this fullUrl")
     prefix = base.rstrip("/") + "/" if base else None
-    local = ref[len(prefix):] if prefix and ref.startswith(prefix) else ref
-    if local is ref and _SCHEME.match(ref):
+    ours = prefix is not None and ref.startswith(prefix)
+    if not ours and _SCHEME.match(ref):
         return None
+    local = ref[len(prefix):] if prefix is not None and ours else ref
     if _CONDITIONAL.match(local):
         return Found(path, ref, problem="a conditional reference (Type?criteria) is resolved only in a transaction "
                                         "Bundle")
