@@ -23,7 +23,7 @@ from resources.conformance import validated, validated_all
 from resources.errors import Conflict, PreconditionFailed, WriteConflict
 from resources.interactions.common import check_body_type, check_type
 from resources.interactions.outcome import Outcome
-from resources.interactions.references import ReferenceCheck
+from resources.interactions.references import ReferenceCheck, Target
 from resources.interactions.search import matching_ids
 from resources.interactions.write_rules import AccessCheck, WriteIntent, WriteRule, after_write, apply_write_rule
 from resources.store.base import FhirStore, Stored, StoreSession
@@ -103,21 +103,19 @@ async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | 
                       session: StoreSession | None = None,
                       write_rule: WriteRule | None = None, references: ReferenceCheck | None = None) -> list[Outcome]:
     """Create several resources at once (``(body, rid)`` pairs, rid None for a new id): each is validated
-    and ruled like ``create``, then all are written in bulk; their references are checked together (one
-    lookup per referenced type), after the write when in a ``session`` (a refusal aborts it), so that the
-    resources may name one another (ids chosen up front). Give a ``session`` to make it all or nothing."""
+    and ruled like ``create``, their references checked together (one lookup per referenced type; one to a
+    resource of the batch itself, its id chosen up front, resolves unread: a worklist Task names its result),
+    then all are written in bulk. Give a ``session`` to make it all or nothing."""
     checked = await validated_all([body for body, _ in items])
     ready = [(await _ruled(body, session, write_rule), rid) for body, (_, rid) in zip(checked, items, strict=True)]
     refs = references or ReferenceCheck()
+    refs.known.update(Target(r["resourceType"], rid) for r, rid in ready if rid)  # the batch may name itself
     for resource, _ in ready:
         refs.record(resource)
-    if session is None:
-        await refs.settle(store, session)
+    await refs.settle(store, session)
     written = await store.create_many(ready, session=session)
     for stored in written:
         await created(write_rule, stored, session)
-    if session is not None:  # after the bulk write, in its transaction: the batch may name itself (a Task its result)
-        await refs.settle(store, session)
     return [Outcome.of(201, stored, location=True) for stored in written]
 
 

@@ -117,16 +117,23 @@ class ReferenceCheck:
     """The reference check of one write. Immediate by default: ``check`` looks the references up at once. With
     ``deferred``, ``check`` only records them, and ``verify`` (before the transaction commits) looks them all up
     together: what a write of several resources in one transaction uses. ``base`` is this server's base URL
-    (an absolute reference under it is local); ``at`` labels what follows (a Bundle entry)."""
+    (an absolute reference under it is local); ``at`` labels what follows (a Bundle entry).
+
+    ``committed``: look up committed data, outside the write's transaction. For a caller that must not read
+    inside its transaction: the analyzer ingest's first attempt (a read inside a SecantusDB transaction pins
+    pages until the commit, see server/analyzers/README.md), which matched the same targets outside it too.
+    ``known``: targets this write itself creates (a bulk create's ids chosen up front): they resolve unread."""
 
     base: str | None = None
     deferred: bool = False
     where: tuple[str, ...] = ()
     pending: list[tuple[tuple[str, ...], Found]] = field(default_factory=list)
+    committed: bool = False
+    known: set[Target] = field(default_factory=set)
 
     def at(self, *where: str) -> ReferenceCheck:
         """The same check (same pending list) labelling what it is given with ``where`` (``Bundle.entry[2]``)."""
-        return ReferenceCheck(self.base, self.deferred, where, self.pending)
+        return ReferenceCheck(self.base, self.deferred, where, self.pending, self.committed, self.known)
 
     def record(self, resource: dict[str, Any], *, kept: dict[str, Any] | None = None) -> None:
         """Add the local references of ``resource`` to those to look up; those ``kept`` (the version an update
@@ -150,7 +157,9 @@ class ReferenceCheck:
         pending, self.pending[:] = list(self.pending), []
         if not pending:
             return
-        found = await _present(store, {f.target for _, f in pending if f.target is not None}, session)
+        session = None if self.committed else session
+        wanted = {f.target for _, f in pending if f.target is not None}
+        found = self.known | await _present(store, wanted - self.known, session)
         issues = [await _issue(store, where, f, session) for where, f in pending
                   if f.problem is not None or f.target not in found]
         if issues:

@@ -36,7 +36,7 @@ from typing import Any
 
 from resources.errors import NotFound, PreconditionFailed
 from resources.fhirjson import instant
-from resources.interactions import WriteRule, create_many, update
+from resources.interactions import ReferenceCheck, WriteRule, create_many, update
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
@@ -181,7 +181,9 @@ class ResultIngest:
             batch.new_keys.append(entry)
             ledger[item.key] = entry
         if batch.new:
-            await create_many(self.store, batch.new, session=session, write_rule=write_rule)
+            # the first attempt looks the references up on committed data, like its matching (see the README)
+            await create_many(self.store, batch.new, session=session, write_rule=write_rule,
+                              references=ReferenceCheck(committed=not look_up))
         await self.ledger.write(batch.new_keys, batch.changed_keys, session)
         return report
 
@@ -197,7 +199,7 @@ class ResultIngest:
         if current is not None and editable(current):
             obs_id = current["id"]
             await update(self.store, "Observation", obs_id, filled(current, observation), session=session,
-                         write_rule=write_rule)
+                         write_rule=write_rule, references=ReferenceCheck(committed=matcher.session is None))
             report.corrected += 1
             open_tasks = await find_all(self.store, "Task", [("identifier", f"{RESULT_ID_SYSTEM}|{result.key}"),
                                                              ("status", "requested")], session=session, max_pages=1)
@@ -208,7 +210,7 @@ class ResultIngest:
                 obs_id = awaiting["id"]
                 read_outside = matcher.session is None  # then only the version read may be filled
                 await update(self.store, "Observation", obs_id, filled(awaiting, observation), session=session,
-                             write_rule=write_rule,
+                             write_rule=write_rule, references=ReferenceCheck(committed=read_outside),
                              if_match=f'W/"{awaiting["meta"]["versionId"]}"' if read_outside else None)
             else:
                 obs_id = batch.add(observation)

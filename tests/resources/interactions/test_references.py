@@ -256,3 +256,19 @@ async def test_a_bulk_create_in_a_transaction_may_name_itself_but_not_what_is_mi
                                            session=session)
     assert refused.value.expression == ["Task.focus"]
     assert await sgl_db.store.present("Observation", [kept_out]) == set()  # the whole bulk write rolled back
+
+
+async def test_a_committed_check_reads_outside_the_transaction(sgl_db: Database) -> None:
+    """The analyzer ingest's first attempt must not read inside its transaction: its check sees committed data
+    only, so a patient written (not yet committed) in the same transaction is not seen, one committed is."""
+    committed = await _new_patient(sgl_db)
+    with pytest.raises(Unprocessable, match="does not exist"):
+        async with sgl_db.store.transaction() as session:
+            fresh = await interactions.create(sgl_db.store, "Patient", _patient(), session=session)
+            assert fresh.resource is not None
+            await interactions.create_many(sgl_db.store, [(_observation(f"Patient/{fresh.resource['id']}"), None)],
+                                           session=session, references=ReferenceCheck(committed=True))
+    async with sgl_db.store.transaction() as session:
+        done = await interactions.create_many(sgl_db.store, [(_observation(f"Patient/{committed}"), None)],
+                                              session=session, references=ReferenceCheck(committed=True))
+    assert [o.status for o in done] == [201]
