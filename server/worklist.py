@@ -9,6 +9,7 @@ from typing import Any
 
 from resources import interactions
 from resources.fhirjson import instant
+from resources.interactions import ReferenceCheck
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 
@@ -52,8 +53,11 @@ def worklist_task(code: str, focus: str, patient: str | None, description: str,
 
 
 async def open_task(store: FhirStore, task: dict[str, Any], session: StoreSession | None = None) -> dict[str, Any]:
-    """Store the Task (through the interactions: checked against the model like any other write)."""
-    outcome = await interactions.create(store, "Task", task, session=session)
+    """Store the Task (through the interactions: checked against the model like any other write). Its references
+    must resolve, but may name a resource deleted since: the Task says what happened to it (a withdrawn
+    report's failed withdrawal delivery)."""
+    outcome = await interactions.create(store, "Task", task, session=session,
+                                        references=ReferenceCheck(deleted_ok=True))
     assert outcome.stored is not None and outcome.stored.resource is not None
     return outcome.stored.resource
 
@@ -64,6 +68,7 @@ async def change_task(store: FhirStore, task_id: str, change: dict[str, Any],
     current = (await store.read("Task", task_id, session=session)).resource
     assert current is not None
     changed = {k: v for k, v in {**current, **change}.items() if k != "meta"}
-    outcome = await interactions.update(store, "Task", task_id, changed, session=session)
+    outcome = await interactions.update(store, "Task", task_id, changed, session=session,
+                                        references=ReferenceCheck(deleted_ok=True))
     assert outcome.stored is not None and outcome.stored.resource is not None
     return outcome.stored.resource

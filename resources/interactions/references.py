@@ -122,7 +122,10 @@ class ReferenceCheck:
     ``committed``: look up committed data, outside the write's transaction. For a caller that must not read
     inside its transaction: the analyzer ingest's first attempt (a read inside a SecantusDB transaction pins
     pages until the commit, see server/analyzers/README.md), which matched the same targets outside it too.
-    ``known``: targets this write itself creates (a bulk create's ids chosen up front): they resolve unread."""
+    ``known``: targets this write itself creates (a bulk create's ids chosen up front): they resolve unread.
+    ``deleted_ok``: a reference to a resource deleted since is accepted (never-existing ones are still refused):
+    for the server's own records about what happened (a worklist Task about a withdrawn report whose withdrawal
+    delivery failed), as an AuditEvent may name a deleted patient."""
 
     base: str | None = None
     deferred: bool = False
@@ -130,10 +133,12 @@ class ReferenceCheck:
     pending: list[tuple[tuple[str, ...], Found]] = field(default_factory=list)
     committed: bool = False
     known: set[Target] = field(default_factory=set)
+    deleted_ok: bool = False
 
     def at(self, *where: str) -> ReferenceCheck:
         """The same check (same pending list) labelling what it is given with ``where`` (``Bundle.entry[2]``)."""
-        return ReferenceCheck(self.base, self.deferred, where, self.pending, self.committed, self.known)
+        return ReferenceCheck(self.base, self.deferred, where, self.pending, self.committed, self.known,
+                              self.deleted_ok)
 
     def record(self, resource: dict[str, Any], *, kept: dict[str, Any] | None = None) -> None:
         """Add the local references of ``resource`` to those to look up; those ``kept`` (the version an update
@@ -160,8 +165,8 @@ class ReferenceCheck:
         session = None if self.committed else session
         wanted = {f.target for _, f in pending if f.target is not None}
         found = self.known | await _present(store, wanted - self.known, session)
-        issues = [await _issue(store, where, f, session) for where, f in pending
-                  if f.problem is not None or f.target not in found]
+        issues = [issue for where, f in pending if f.problem is not None or f.target not in found
+                  if (issue := await _issue(store, where, f, session, self.deleted_ok)) is not None]
         if issues:
             raise Unprocessable("; ".join(i.diagnostics for i in issues), issues=issues)
 
@@ -183,10 +188,14 @@ async def _present(store: FhirStore, targets: set[Target], session: StoreSession
     return out
 
 
-async def _issue(store: FhirStore, where: tuple[str, ...], f: Found, session: StoreSession | None) -> Issue:
+async def _issue(store: FhirStore, where: tuple[str, ...], f: Found, session: StoreSession | None,
+                 deleted_ok: bool) -> Issue | None:
+    """What is wrong with ``f`` (None: a deleted target, accepted with ``deleted_ok``)."""
     problem = f.problem
     if problem is None and f.target is not None:
         problem = await _why_missing(store, f.target, session)
+        if deleted_ok and problem.endswith(" was deleted"):
+            return None
     label = "".join(f"{w}: " for w in where)
     return Issue(code="processing", diagnostics=f"{label}{f.path} = {f.reference!r}: {problem}",
                  expression=(*where, f.path))

@@ -272,3 +272,23 @@ async def test_a_committed_check_reads_outside_the_transaction(sgl_db: Database)
         done = await interactions.create_many(sgl_db.store, [(_observation(f"Patient/{committed}"), None)],
                                               session=session, references=ReferenceCheck(committed=True))
     assert [o.status for o in done] == [201]
+
+
+async def test_deleted_ok_accepts_a_deleted_target_and_still_refuses_one_that_never_existed(sgl_db: Database) -> None:
+    """What the worklist uses: a Task about a report deleted since (its withdrawal delivery failed) is the trace of
+    what happened; a Task about a report that never existed is refused all the same."""
+    pid = await _new_patient(sgl_db)
+    report = await interactions.create(sgl_db.store, "DiagnosticReport", {
+        "resourceType": "DiagnosticReport", "status": "final", "code": {"text": "Biochimie"},
+        "subject": {"reference": f"Patient/{pid}"}})
+    assert report.resource is not None
+    await interactions.delete(sgl_db.store, "DiagnosticReport", report.resource["id"])
+    task = {"resourceType": "Task", "status": "requested", "intent": "order",
+            "focus": {"reference": f"DiagnosticReport/{report.resource['id']}"}}
+    with pytest.raises(Unprocessable, match="was deleted"):
+        await interactions.create(sgl_db.store, "Task", task)
+    done = await interactions.create(sgl_db.store, "Task", task, references=ReferenceCheck(deleted_ok=True))
+    assert done.status == 201
+    never = {**task, "focus": {"reference": f"DiagnosticReport/{uuid.uuid4()}"}}
+    with pytest.raises(Unprocessable, match="does not exist"):
+        await interactions.create(sgl_db.store, "Task", never, references=ReferenceCheck(deleted_ok=True))
