@@ -98,6 +98,8 @@ async def main(args: argparse.Namespace) -> None:
         await database.db.drop_collection("raw_insert")
         await database.db.raw_insert.create_indexes(current_indexes("Observation", engine=store.engine))
         sample = observation("Patient/bench-0", LOINC[0], 5.4, 1)
+        # the subject must exist: a create whose reference resolves to nothing is refused (references.py)
+        await store.update({"resourceType": "Patient", "id": "bench-0", "name": [{"family": "Bench"}]})
         stamped = _stamp({**sample, "id": "raw"}, 1, now_utc())
         stored = store._document(stamped, 1, now_utc(), content_hash(stamped), "POST")
         # interleaved rounds, so that both see the same database state and machine load

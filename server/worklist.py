@@ -10,6 +10,7 @@ from typing import Any
 from resources import interactions
 from resources.errors import NotFound
 from resources.fhirjson import instant
+from resources.interactions import ReferenceCheck
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 
@@ -56,8 +57,11 @@ def worklist_task(code: str, focus: str | None, patient: str | None, description
 
 
 async def open_task(store: FhirStore, task: dict[str, Any], session: StoreSession | None = None) -> dict[str, Any]:
-    """Store the Task (through the interactions: checked against the model like any other write)."""
-    outcome = await interactions.create(store, "Task", task, session=session)
+    """Store the Task (through the interactions: checked against the model like any other write). Its references
+    must resolve, but may name a resource deleted since: the Task says what happened to it (a withdrawn
+    report's failed withdrawal delivery)."""
+    outcome = await interactions.create(store, "Task", task, session=session,
+                                        references=ReferenceCheck(deleted_ok=True))
     assert outcome.stored is not None and outcome.stored.resource is not None
     return outcome.stored.resource
 
@@ -82,6 +86,7 @@ async def change_task(store: FhirStore, current: dict[str, Any], change: dict[st
     """The stored Task ``current`` (as read by :func:`task_if_open`) with ``change`` applied (top-level elements
     replaced), written as a new version."""
     changed = {k: v for k, v in {**current, **change}.items() if k != "meta"}
-    outcome = await interactions.update(store, "Task", str(current["id"]), changed, session=session)
+    outcome = await interactions.update(store, "Task", str(current["id"]), changed, session=session,
+                                        references=ReferenceCheck(deleted_ok=True))
     assert outcome.stored is not None and outcome.stored.resource is not None
     return outcome.stored.resource

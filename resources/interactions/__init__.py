@@ -10,10 +10,11 @@ from resources.interactions.delete import conditional_delete, delete
 from resources.interactions.history import history
 from resources.interactions.outcome import Outcome
 from resources.interactions.read import read, vread
+from resources.interactions.references import ReferenceCheck
 from resources.interactions.search import search
 from resources.interactions.update import conditional_update, update
 from resources.interactions.write_rules import AccessCheck, WriteIntent, WriteRule, stamped
 
-__all__ = ["AccessCheck", "Outcome", "WriteRule", "WriteIntent", "conditional_delete", "conditional_update",
-           "create", "create_many",
+__all__ = ["AccessCheck", "Outcome", "ReferenceCheck", "WriteRule", "WriteIntent", "conditional_delete",
+           "conditional_update", "create", "create_many",
            "delete", "history", "process_bundle", "read", "search", "stamped", "update", "vread"]

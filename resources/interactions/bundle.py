@@ -24,6 +24,7 @@ from resources.interactions.create import conditional_key, create, created, prep
 from resources.interactions.delete import conditional_delete, delete
 from resources.interactions.outcome import Outcome
 from resources.interactions.read import read, vread
+from resources.interactions.references import ReferenceCheck
 from resources.interactions.search import matching_ids, search
 from resources.interactions.update import conditional_update, update
 from resources.interactions.write_rules import AccessCheck, WriteRule, check_access
@@ -139,19 +140,20 @@ _INTERACTION = {"POST": "create", "PUT": "update", "DELETE": "delete", "GET": "r
 
 
 async def _run(store: FhirStore, e: _Entry, *, base: str, session: StoreSession | None, write_rule: WriteRule | None,
-               access: AccessCheck | None) -> Outcome:
+               access: AccessCheck | None, refs: ReferenceCheck) -> Outcome:
     if e.answer is not None:
         return Outcome(200, e.answer)
     check_type(e.rtype)
     check_access(access, e.rtype, _INTERACTION[e.method])
     if e.method == "POST":
         return await create(store, e.rtype, e.body, if_none_exist=e.if_none_exist, session=session,
-                            write_rule=write_rule, access=access)
+                            write_rule=write_rule, access=access, references=refs)
     if e.method == "PUT":
         if e.rid is None:
             return await conditional_update(store, e.rtype, e.query, e.body, session=session, write_rule=write_rule,
-                                            access=access)
-        return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session, write_rule=write_rule)
+                                            access=access, references=refs)
+        return await update(store, e.rtype, e.rid, e.body, if_match=e.if_match, session=session, write_rule=write_rule,
+                            references=refs)
     if e.method == "DELETE":
         if e.rid is None:
             return await conditional_delete(store, e.rtype, e.query, session=session, write_rule=write_rule,
@@ -167,6 +169,9 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
                        write_rule: WriteRule | None, access: AccessCheck | None) -> list[dict[str, Any]]:
     ids: dict[str, str] = {}
     assigned: dict[int, str] = {}
+    # every entry's references are looked up together once all are written, before the commit: a reference to
+    # an entry of this Bundle (its urn:uuid rewritten, or a PUT Type/id) resolves, one to a resource it deletes not
+    refs = ReferenceCheck(base, deferred=True)
     async with store.transaction() as session:
         for e in entries:
             if e.method == "POST" and e.full_url and e.full_url.startswith("urn:uuid:"):
@@ -186,7 +191,8 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
         bulk = [e for e in ordered if e.method == "POST" and (e.index in assigned or not e.if_none_exist)]
         results: dict[int, dict[str, Any]] = {}
         for e in [x for x in ordered if x.method == "DELETE"]:
-            results[e.index] = await _one(store, e, base=base, session=session, write_rule=write_rule, access=access)
+            results[e.index] = await _one(store, e, base=base, session=session, write_rule=write_rule, access=access,
+                                          refs=refs)
         prepared = []
         for e in bulk:
             try:
@@ -195,6 +201,7 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
                 check_body_type(e.body, e.rtype)
                 prepared.append((await prepare_create(e.body, session=session, write_rule=write_rule),
                                  assigned.get(e.index)))
+                refs.at(f"Bundle.entry[{e.index}]").record(prepared[-1][0])
             except SglError as exc:
                 raise _at(exc, e.index) from exc
         for e, stored in zip(bulk, await store.create_many(prepared, session=session), strict=True):
@@ -204,14 +211,17 @@ async def _transaction(store: FhirStore, entries: list[_Entry], *, base: str,
             except SglError as exc:
                 raise _at(exc, e.index) from exc
         for e in [x for x in ordered if x.index not in results]:
-            results[e.index] = await _one(store, e, base=base, session=session, write_rule=write_rule, access=access)
+            results[e.index] = await _one(store, e, base=base, session=session, write_rule=write_rule, access=access,
+                                          refs=refs)
+        await refs.verify(store, session)
     return [results[e.index] for e in entries]
 
 
 async def _one(store: FhirStore, e: _Entry, *, base: str, session: StoreSession | None, write_rule: WriteRule | None,
-               access: AccessCheck | None) -> dict[str, Any]:
+               access: AccessCheck | None, refs: ReferenceCheck) -> dict[str, Any]:
     try:
-        return _response(await _run(store, e, base=base, session=session, write_rule=write_rule, access=access))
+        return _response(await _run(store, e, base=base, session=session, write_rule=write_rule, access=access,
+                                    refs=refs.at(f"Bundle.entry[{e.index}]")))
     except SglError as exc:
         raise _at(exc, e.index) from exc
 
@@ -228,7 +238,8 @@ async def _batch(store: FhirStore, entries: list[_Entry], *, base: str,
     out = []
     for e in entries:
         try:
-            out.append(_response(await _run(store, e, base=base, session=None, write_rule=write_rule, access=access)))
+            out.append(_response(await _run(store, e, base=base, session=None, write_rule=write_rule, access=access,
+                                            refs=ReferenceCheck(base))))
         except SglError as exc:
             out.append({"response": {"status": str(exc.status), "outcome": exc.outcome()}})
     return out

@@ -23,6 +23,7 @@ from resources.conformance import validated, validated_all
 from resources.errors import Conflict, PreconditionFailed, WriteConflict
 from resources.interactions.common import check_body_type, check_type
 from resources.interactions.outcome import Outcome
+from resources.interactions.references import ReferenceCheck, Target
 from resources.interactions.search import matching_ids
 from resources.interactions.write_rules import AccessCheck, WriteIntent, WriteRule, after_write, apply_write_rule
 from resources.store.base import FhirStore, Stored, StoreSession
@@ -39,25 +40,30 @@ def conditional_key(resource_type: str, query: str) -> str:
 
 async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exist: str | None = None,
                  session: StoreSession | None = None, write_rule: WriteRule | None = None,
-                 rid: str | None = None, access: AccessCheck | None = None) -> Outcome:
-    """Validate, run the write rule, store version 1 (under ``rid`` when a transaction chose it); ``access``
-    checks the ``If-None-Exist`` search (see ``matching_ids``)."""
+                 rid: str | None = None, access: AccessCheck | None = None,
+                 references: ReferenceCheck | None = None) -> Outcome:
+    """Validate, run the write rule, check the references (``references``: this server's base, or a check
+    deferred to the end of the caller's transaction), store version 1 (under ``rid`` when a transaction chose
+    it); ``access`` checks the ``If-None-Exist`` search (see ``matching_ids``)."""
     check_type(resource_type)
+    refs = references or ReferenceCheck()
     if write_rule is not None and session is None and not if_none_exist:
         return await run_in_transaction(store, lambda s: create(store, resource_type, body, session=s,
-                                                                write_rule=write_rule, rid=rid),
+                                                                write_rule=write_rule, rid=rid, references=refs),
                                         what=f"create of {resource_type}")
     resource = await validated(body)
     check_body_type(resource, resource_type)
     if not if_none_exist:
         prepared = await prepare_create(resource, session=session, write_rule=write_rule)
+        await refs.check(store, prepared, session)
         return Outcome.of(201, await _written(store, prepared, session, write_rule, rid), location=True)
     if session is not None:
-        return await _create_unless_exists(store, resource, if_none_exist, session, write_rule, rid, access)
+        return await _create_unless_exists(store, resource, if_none_exist, session, write_rule, rid, access, refs)
     for attempt in range(CONDITIONAL_ATTEMPTS):
         try:
             async with store.transaction() as own:
-                return await _create_unless_exists(store, resource, if_none_exist, own, write_rule, rid, access)
+                return await _create_unless_exists(store, resource, if_none_exist, own, write_rule, rid, access,
+                                                   refs)
         except WriteConflict:
             await asyncio.sleep(random.uniform(0.005, 0.02) * min(attempt + 1, 10))
     raise Conflict(f"If-None-Exist {if_none_exist!r}: too many concurrent creates of the same {resource_type}; retry",
@@ -65,7 +71,8 @@ async def create(store: FhirStore, resource_type: str, body: Any, *, if_none_exi
 
 
 async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], query: str, session: StoreSession | None,
-                                write_rule: WriteRule | None, rid: str | None, access: AccessCheck | None) -> Outcome:
+                                write_rule: WriteRule | None, rid: str | None, access: AccessCheck | None,
+                                refs: ReferenceCheck) -> Outcome:
     rtype = resource["resourceType"]
     ids = await matching_ids(store, rtype, query, session=session, access=access)
     if len(ids) > 1:
@@ -74,6 +81,7 @@ async def _create_unless_exists(store: FhirStore, resource: dict[str, Any], quer
         return Outcome.of(200, await store.read(rtype, ids[0], session=session), location=True)
     await store.claim(conditional_key(rtype, query), session=session)
     prepared = await prepare_create(resource, session=session, write_rule=write_rule)
+    await refs.check(store, prepared, session)
     return Outcome.of(201, await _written(store, prepared, session, write_rule, rid), location=True)
 
 
@@ -93,11 +101,18 @@ async def created(write_rule: WriteRule | None, stored: Stored, session: StoreSe
 
 async def create_many(store: FhirStore, items: list[tuple[dict[str, Any], str | None]], *,
                       session: StoreSession | None = None,
-                      write_rule: WriteRule | None = None) -> list[Outcome]:
+                      write_rule: WriteRule | None = None, references: ReferenceCheck | None = None) -> list[Outcome]:
     """Create several resources at once (``(body, rid)`` pairs, rid None for a new id): each is validated
-    and ruled like ``create``, then all are written in bulk. Give a ``session`` to make it all or nothing."""
+    and ruled like ``create``, their references checked together (one lookup per referenced type; one to a
+    resource of the batch itself, its id chosen up front, resolves unread: a worklist Task names its result),
+    then all are written in bulk. Give a ``session`` to make it all or nothing."""
     checked = await validated_all([body for body, _ in items])
     ready = [(await _ruled(body, session, write_rule), rid) for body, (_, rid) in zip(checked, items, strict=True)]
+    refs = references or ReferenceCheck()
+    refs.known.update(Target(r["resourceType"], rid) for r, rid in ready if rid)  # the batch may name itself
+    for resource, _ in ready:
+        refs.record(resource)
+    await refs.settle(store, session)
     written = await store.create_many(ready, session=session)
     for stored in written:
         await created(write_rule, stored, session)

@@ -14,17 +14,22 @@ from resources.errors import Conflict, InvalidInput, NotFound, PreconditionFaile
 from resources.interactions.common import check_body_type, check_id, check_type, version_from_etag
 from resources.interactions.create import create
 from resources.interactions.outcome import Outcome
+from resources.interactions.references import ReferenceCheck, local_references
 from resources.interactions.search import matching_ids
 from resources.interactions.write_rules import AccessCheck, WriteIntent, WriteRule, after_write
-from resources.store.base import FhirStore, StoreSession
+from resources.store.base import FhirStore, StoreSession, read_or_none
 from resources.store.transactions import run_in_transaction
 
 
 async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, if_match: str | None = None,
-                 session: StoreSession | None = None, write_rule: WriteRule | None = None) -> Outcome:
+                 session: StoreSession | None = None, write_rule: WriteRule | None = None,
+                 references: ReferenceCheck | None = None) -> Outcome:
+    """Validate, run the write rule, check the references the current version does not hold already
+    (``references``: see ``create``), then write conditioned on the version."""
+    refs = references or ReferenceCheck()
     if write_rule is not None and session is None:
         return await run_in_transaction(store, lambda s: update(store, resource_type, rid, body, if_match=if_match,
-                                                                session=s, write_rule=write_rule),
+                                                                session=s, write_rule=write_rule, references=refs),
                                         what=f"update of {resource_type}/{rid}")
     check_type(resource_type)
     check_id(rid)
@@ -36,6 +41,9 @@ async def update(store: FhirStore, resource_type: str, rid: str, body: Any, *, i
     current: dict[str, Any] | None = None
     if write_rule is not None:
         resource, expected, current = await _rule_pinned(store, resource, expected, write_rule, session)
+    elif local_references(resource, refs.base):  # the version replaced, for the references it holds already
+        current = await read_or_none(store, resource_type, rid, session=session)
+    await refs.check(store, resource, session, kept=current)
     try:
         stored, created = await store.update(resource, expected_vid=expected, session=session)
     except PreconditionFailed as exc:
@@ -67,7 +75,7 @@ async def _rule_pinned(store: FhirStore, resource: dict[str, Any], expected: int
 
 async def conditional_update(store: FhirStore, resource_type: str, query: str, body: Any, *,
                              session: StoreSession | None = None, write_rule: WriteRule | None = None,
-                             access: AccessCheck | None = None) -> Outcome:
+                             access: AccessCheck | None = None, references: ReferenceCheck | None = None) -> Outcome:
     """PUT on ``Type?criteria``: no match creates, one match updates it, several is an error; ``access`` checks
     the criteria's search (see ``matching_ids``)."""
     check_type(resource_type)
@@ -80,7 +88,8 @@ async def conditional_update(store: FhirStore, resource_type: str, query: str, b
             raise InvalidInput(f"the body's id {given!r} is not the matching {resource_type}/{ids[0]}",
                                expression="id")
         return await update(store, resource_type, ids[0], {**body, "id": ids[0]}, session=session,
-                            write_rule=write_rule)
+                            write_rule=write_rule, references=references)
     if given:
-        return await update(store, resource_type, given, body, session=session, write_rule=write_rule)
-    return await create(store, resource_type, body, session=session, write_rule=write_rule)
+        return await update(store, resource_type, given, body, session=session, write_rule=write_rule,
+                            references=references)
+    return await create(store, resource_type, body, session=session, write_rule=write_rule, references=references)

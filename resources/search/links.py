@@ -39,18 +39,26 @@ def patient_id(ref: Any) -> str | None:
     return parts[1] if parts and parts[0] == "Patient" else None
 
 
-def reference_nodes(node: Any) -> Iterator[dict[str, Any]]:
-    """Every Reference-shaped object (a dict with a string ``reference``) under ``node``, in document order.
-    A loop with its own stack, not recursion: a body nested as deep as the JSON parser allows is walked too."""
-    stack: list[Any] = [node]
+def reference_paths(node: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every Reference-shaped object (a dict with a string ``reference``) under ``node``, in document order,
+    with its element path from the resource (``Observation.contained[0].subject``): what a refusal names. A loop
+    with its own stack, not recursion: a body nested as deep as the JSON parser allows is walked too."""
+    root = str(node.get("resourceType", "")) if isinstance(node, dict) else ""
+    stack: list[tuple[str, Any]] = [(root, node)]
     while stack:
-        current = stack.pop()
+        path, current = stack.pop()
         if isinstance(current, dict):
             if isinstance(current.get("reference"), str):
-                yield current
-            stack.extend(v for v in reversed(current.values()) if isinstance(v, (dict, list)))
+                yield path, current
+            stack.extend((f"{path}.{k}", v) for k, v in reversed(current.items()) if isinstance(v, (dict, list)))
         elif isinstance(current, list):
-            stack.extend(v for v in reversed(current) if isinstance(v, (dict, list)))
+            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(current)))
+                         if isinstance(v, (dict, list)))
+
+
+def reference_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    """Every Reference-shaped object under ``node``, in document order (``reference_paths`` without the paths)."""
+    return (found for _, found in reference_paths(node))
 
 
 def patient_references(resource: dict[str, Any]) -> list[str]:

@@ -66,6 +66,16 @@ class FhirStore(Protocol):
 
     async def vread(self, resource_type: str, id: str, vid: int) -> Stored: ...
 
+    async def present(self, resource_type: str, ids: Collection[str], *,
+                      session: StoreSession | None = None) -> set[str]:
+        """The ``ids`` that have a current (not deleted) resource of this type: one query, ids only."""
+        ...
+
+    async def versions_present(self, resource_type: str, versions: Collection[tuple[str, int]], *,
+                               session: StoreSession | None = None) -> set[tuple[str, int]]:
+        """The ``(id, version)`` pairs that exist as a version (current or past, not a deletion)."""
+        ...
+
     async def update(self, resource: dict[str, Any], *, expected_vid: int | None = None,
                      session: StoreSession | None = None) -> tuple[Stored, bool]: ...
 

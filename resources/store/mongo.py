@@ -378,6 +378,29 @@ class MongoFhirStore:
             raise Gone(f"{resource_type}/{id} was deleted at version {last['v']}")
         raise NotFound(f"{resource_type}/{id} does not exist")
 
+    async def present(self, resource_type: str, ids: Collection[str], *,
+                      session: StoreSession | None = None) -> set[str]:
+        if not ids:
+            return set()
+        docs = await self.db[resource_type].find({"_id": {"$in": sorted(ids)}}, projection={"_id": 1},
+                                                 session=session).to_list()
+        return {d["_id"] for d in docs}
+
+    async def versions_present(self, resource_type: str, versions: Collection[tuple[str, int]], *,
+                               session: StoreSession | None = None) -> set[tuple[str, int]]:
+        """The current documents at those versions, then history (where a superseded version was copied)."""
+        if not versions:
+            return set()
+        current = await self.db[resource_type].find({"_id": {"$in": sorted({i for i, _ in versions})}},
+                                                    projection={"v": 1}, session=session).to_list()
+        found = {(d["_id"], d["v"]) for d in current} & set(versions)
+        rest = sorted(f"{i}/{v}" for i, v in set(versions) - found)
+        if rest:
+            past = await self.db[f"{resource_type}_history"].find(
+                {"_id": {"$in": rest}, "m": {"$ne": "DELETE"}}, projection={"i": 1, "v": 1}, session=session).to_list()
+            found |= {(d["i"], d["v"]) for d in past}
+        return found
+
     async def vread(self, resource_type: str, id: str, vid: int) -> Stored:
         doc = await self.db[f"{resource_type}_history"].find_one({"_id": f"{id}/{vid}"})
         if doc is None:

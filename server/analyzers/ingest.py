@@ -36,7 +36,8 @@ from typing import Any
 
 from resources.errors import NotFound, PreconditionFailed
 from resources.fhirjson import instant
-from resources.interactions import WriteRule, create_many, update
+from resources.interactions import ReferenceCheck, WriteRule, create_many, update
+from resources.interactions.references import Target
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 from resources.store.transactions import run_in_transaction
@@ -86,6 +87,8 @@ class _Batch:
     """What one transaction creates in bulk, and the ledger rows it writes."""
 
     now: str
+    refs: ReferenceCheck
+    """The bulk create's reference check: on committed data in the first attempt, like the matching."""
     new: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)
     new_keys: list[LedgerEntry] = field(default_factory=list)
     changed_keys: list[LedgerEntry] = field(default_factory=list)
@@ -94,6 +97,13 @@ class _Batch:
         rid = str(uuid.uuid4())
         self.new.append((resource, rid))
         return rid
+
+    def matched(self, match: Match) -> None:
+        """The tube and the order the matching found, read in the same way the check would read them: they
+        resolve without a second lookup (the subject and the device are still looked up)."""
+        for rtype, found in (("Specimen", match.specimen), ("ServiceRequest", match.request)):
+            if found is not None:
+                self.refs.known.add(Target(rtype, found["id"]))
 
 
 async def _patient_of(matcher: Matcher, item: RefusedIncoming) -> str | None:
@@ -158,7 +168,7 @@ class ResultIngest:
         matcher = Matcher(self.store, view, session if look_up else None)
         keys = list(dict.fromkeys([*(r.key for r in results), *(r.key for r in refused)]))
         ledger = await self.ledger.find(keys, session) if look_up else {}
-        batch = _Batch(now)
+        batch = _Batch(now, ReferenceCheck(committed=not look_up))
         for result in results:
             prior = ledger.get(result.key)
             if prior is not None and prior.fingerprint == result.fingerprint:
@@ -181,7 +191,8 @@ class ResultIngest:
             batch.new_keys.append(entry)
             ledger[item.key] = entry
         if batch.new:
-            await create_many(self.store, batch.new, session=session, write_rule=write_rule)
+            # the first attempt looks the references up on committed data, like its matching (see the README)
+            await create_many(self.store, batch.new, session=session, write_rule=write_rule, references=batch.refs)
         await self.ledger.write(batch.new_keys, batch.changed_keys, session)
         return report
 
@@ -189,6 +200,7 @@ class ResultIngest:
                          batch: _Batch, report: IngestReport, session: StoreSession | None,
                          write_rule: WriteRule) -> LedgerEntry:
         match = await matcher.match(result)
+        batch.matched(match)
         observation = build_observation(result, match, issued=batch.now)
         current = await self._current(prior, session) if prior is not None else None
         if prior is not None:
@@ -197,7 +209,7 @@ class ResultIngest:
         if current is not None and editable(current):
             obs_id = current["id"]
             await update(self.store, "Observation", obs_id, filled(current, observation), session=session,
-                         write_rule=write_rule)
+                         write_rule=write_rule, references=ReferenceCheck(committed=matcher.session is None))
             report.corrected += 1
             open_tasks = await find_all(self.store, "Task", [("identifier", f"{RESULT_ID_SYSTEM}|{result.key}"),
                                                              ("status", "requested")], session=session, max_pages=1)
@@ -208,7 +220,7 @@ class ResultIngest:
                 obs_id = awaiting["id"]
                 read_outside = matcher.session is None  # then only the version read may be filled
                 await update(self.store, "Observation", obs_id, filled(awaiting, observation), session=session,
-                             write_rule=write_rule,
+                             write_rule=write_rule, references=ReferenceCheck(committed=read_outside),
                              if_match=f'W/"{awaiting["meta"]["versionId"]}"' if read_outside else None)
             else:
                 obs_id = batch.add(observation)

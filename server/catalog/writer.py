@@ -17,7 +17,7 @@ from typing import Any
 
 from resources import interactions
 from resources.errors import PreconditionFailed
-from resources.interactions import WriteRule, stamped
+from resources.interactions import ReferenceCheck, WriteRule, stamped
 from resources.store.base import FhirStore, Stored, StoreSession
 from server.access.caller import Caller
 from server.catalog.write_rules import CATALOGUE_STEP
@@ -42,12 +42,14 @@ async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versio
     Returns the versions written (what the Provenance of an edit names)."""
     written: list[Stored] = []
     change_rule = stamped(write_rule, step=CATALOGUE_STEP)
+    # in a transaction, the resources may name one another in any order: their references are looked up last
+    refs = ReferenceCheck(deferred=session is not None)
     for resource in resources:
         rtype, rid = resource["resourceType"], resource["id"]
         expected = versions.get((rtype, rid), 0)
         try:
             outcome = await interactions.update(store, rtype, rid, resource, if_match=f'W/"{expected}"',
-                                                session=session, write_rule=change_rule)
+                                                session=session, write_rule=change_rule, references=refs)
         except PreconditionFailed as exc:
             raise StaleLoincChange(f"{rtype}/{rid} changed since the catalogue was read (expected version "
                                    f"{expected}); nothing was written, read the catalogue again",
@@ -56,4 +58,5 @@ async def write_pinned(store: FhirStore, resources: list[dict[str, Any]], versio
             written.append(outcome.stored)
         if progress is not None:
             progress(1)
+    await refs.verify(store, session)
     return written

@@ -34,6 +34,7 @@ from facades.cda import SubcontractedReport, read_crbio
 from resources import interactions
 from resources.errors import NotFound
 from resources.fhirjson import instant
+from resources.interactions import ReferenceCheck
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, Stored
 from server.access.caller import Caller
@@ -93,18 +94,19 @@ async def import_crbio(store: FhirStore, patient_id: str, document: bytes, calle
     lab = read.organizations[0] if read.organizations else None
     contents = [(fmt, document)] + ([("pdf", read.pdf)] if read.pdf and fmt != "pdf" else [])
     stored: list[Resource] = []
+    refs = ReferenceCheck(deferred=True)  # a panel comes before its members (hasMember): looked up once all are written
     async with store.transaction() as session:
         for resource in (*read.organizations, *read.specimens):
             out = _relinked({**resource, "id": ids[f"{resource['resourceType']}/{resource['id']}"].split("/")[1]}, ids)
             if resource["resourceType"] == "Specimen":  # held by the executing lab, not in our racks
                 out.update(subject={"reference": f"Patient/{patient_id}"}, status=out.get("status", "unavailable"))
-            await put(store, out, session)
+            await put(store, out, session, refs)
             stored.append(out)
         content = []
         for index, (kind, data) in enumerate(contents):
             binary = {"resourceType": "Binary", "id": f"{doc_ref}-{index}", "contentType": FORMATS[kind][0],
                       "data": base64.b64encode(data).decode("ascii")}
-            await put(store, binary, session)
+            await put(store, binary, session, refs)
             content.append({"attachment": attachment(FORMATS[kind][0], data, f"Binary/{binary['id']}",
                                                      f"CR sous-traitant ({kind.upper()})", created),
                             "format": FORMATS[kind][1]})
@@ -119,7 +121,7 @@ async def import_crbio(store: FhirStore, patient_id: str, document: bytes, calle
             reference["masterIdentifier"] = {"value": read.document_id}
         if basis:
             reference["context"] = {"related": basis}
-        await put(store, reference, session)
+        await put(store, reference, session, refs)
         stored.append(reference)
         for observation in read.observations:
             out = _relinked({**observation, "id": ids[f"Observation/{observation['id']}"].split("/")[1]}, ids)
@@ -127,8 +129,9 @@ async def import_crbio(store: FhirStore, patient_id: str, document: bytes, calle
                        derivedFrom=[{"reference": f"DocumentReference/{doc_ref}"}])
             if basis:
                 out["basedOn"] = basis
-            await put(store, out, session)
+            await put(store, out, session, refs)
             stored.append(out)
+        await refs.verify(store, session)
         written = [Stored(r["resourceType"], r["id"], 1, now_utc(), r, "PUT") for r in stored]
         await store.create(provenance(written, caller, "CREATE", "$import-crbio: CR-Bio of a subcontracting lab "
                                       f"imported into Patient/{patient_id}"), session=session)

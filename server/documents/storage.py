@@ -19,6 +19,7 @@ from resources import interactions
 from resources.codes import LAB_REPORT_DISPLAY_FR, LAB_REPORT_LOINC
 from resources.errors import NotFound
 from resources.fhirjson import instant
+from resources.interactions import ReferenceCheck
 from resources.search.date import now_utc
 from resources.store.base import FhirStore, StoreSession
 from server.documents.audience import AUDIENCE_DISPLAY, AUDIENCE_SYSTEM, ID_PREFIX, PATIENT, SERIES
@@ -66,8 +67,11 @@ def lab_author(profile: LabProfile) -> dict[str, Any]:
     return {"identifier": {"system": FINESS_SYSTEM, "value": profile.finess}, "display": profile.name}
 
 
-async def put(store: FhirStore, resource: Resource, session: StoreSession | None) -> None:
-    await interactions.update(store, resource["resourceType"], resource["id"], resource, session=session)
+async def put(store: FhirStore, resource: Resource, session: StoreSession | None,
+              references: ReferenceCheck | None = None) -> None:
+    """Write ``resource`` at its id; ``references``: a check deferred to the end of the caller's transaction."""
+    await interactions.update(store, resource["resourceType"], resource["id"], resource, session=session,
+                              references=references)
 
 
 async def _supersede(store: FhirStore, ident: str, session: StoreSession | None) -> bool:

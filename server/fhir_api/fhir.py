@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from resources import interactions
 from resources.errors import InvalidInput, SglError
 from resources.fhirjson import loads
-from resources.interactions import Outcome
+from resources.interactions import Outcome, ReferenceCheck
 from resources.search.date import now_utc
 from resources.search.elements import parse_elements, subset
 from resources.search.query import stated
@@ -178,7 +178,7 @@ async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl, w
                  access: AccessDep, prefer: str | None = Header(default=None),
                  if_none_exist: str | None = Header(default=None)) -> Response:
     outcome = await interactions.create(store, rtype, await _body(request), if_none_exist=if_none_exist,
-                                        write_rule=write_rule, access=access)
+                                        write_rule=write_rule, access=access, references=ReferenceCheck(base))
     await _audited(request, store, outcome.resource, "create" if outcome.status == 201 else "read")
     return _respond(outcome, prefer, base)
 
@@ -187,7 +187,8 @@ async def create(rtype: str, request: Request, store: StoreDep, base: BaseUrl, w
 async def conditional_update(rtype: str, request: Request, store: StoreDep, base: BaseUrl, write_rule: WriteRuleDep,
                              access: AccessDep, prefer: str | None = Header(default=None)) -> Response:
     outcome = await interactions.conditional_update(store, rtype, str(request.url.query), await _body(request),
-                                                    write_rule=write_rule, access=access)
+                                                    write_rule=write_rule, access=access,
+                                                    references=ReferenceCheck(base))
     await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
 
@@ -220,7 +221,7 @@ async def read(rtype: str, rid: str, request: Request, store: StoreDep,
 async def update(rtype: str, rid: str, request: Request, store: StoreDep, base: BaseUrl, write_rule: WriteRuleDep,
                  prefer: str | None = Header(default=None), if_match: str | None = Header(default=None)) -> Response:
     outcome = await interactions.update(store, rtype, rid, await _body(request), if_match=if_match,
-                                        write_rule=write_rule)
+                                        write_rule=write_rule, references=ReferenceCheck(base))
     await _audited(request, store, outcome.resource, "update")
     return _respond(outcome, prefer, base)
 

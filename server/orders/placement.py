@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from resources.interactions import WriteRule, create
+from resources.interactions import ReferenceCheck, WriteRule, create
 from resources.store.base import Stored
 from resources.store.mongo import MongoFhirStore
 from server.access.caller import Caller
@@ -30,10 +30,12 @@ async def write_order(store: MongoFhirStore, order: Requisition, *, caller: Call
     """
     accessions = await take_numbers(store.db, ACCESSION, len(order.tubes()))
     resources = [*also_create, *build_resources(order, accessions)]
+    refs = ReferenceCheck(deferred=True)  # the resources name one another (a request its tubes, a tube its request)
     async with store.transaction() as session:
         written = [stored_of(await create(store, r["resourceType"], r, session=session, write_rule=write_rule,
-                                          rid=r["id"]))
+                                          rid=r["id"], references=refs))
                    for r in resources]
+        await refs.verify(store, session)
         trace = provenance(written, caller, "CREATE", f"order received from {source}")
         written.append(stored_of(await create(store, "Provenance", trace, session=session, write_rule=write_rule)))
         requests = [f"ServiceRequest/{s.id}" for s in written if s.resource_type == "ServiceRequest"]

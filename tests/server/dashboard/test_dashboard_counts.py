@@ -145,6 +145,7 @@ async def made(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[
                       [{"reference": "Observation/sub"}] if p.subcontracted else []),
                   "meta": {"security": [{"system": "urn:oid:1.2.250.1.213.1.1.4.13", "code": "MASQUE_PS"}]
                            if p.masked else []}}
+        await store.update(report)  # a failed delivery's worklist Task names it: it must exist (references.py)
         for key in await outbox.record(None, Action.PUBLISH, report, 1):
             stored = await database.db[COLLECTION].find_one({"_id": key})
             outcome = p.outcomes[stored["route"]]

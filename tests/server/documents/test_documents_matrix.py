@@ -43,6 +43,26 @@ def _renamed(resource: dict[str, Any], prefix: str, pid: str) -> dict[str, Any]:
     return dict(out)
 
 
+def _members_first(observations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Observations in an order where each panel comes after its members: the server refuses a ``hasMember``
+    that names nothing yet (referential integrity on write)."""
+    by_ref = {f"Observation/{o['id']}": o for o in observations}
+    out: list[dict[str, Any]] = []
+    placed: set[str] = set()
+
+    def place(o: dict[str, Any]) -> None:
+        if o["id"] in placed:
+            return
+        placed.add(o["id"])
+        for member in o.get("hasMember", ()):
+            if member["reference"] in by_ref:
+                place(by_ref[member["reference"]])
+        out.append(o)
+    for o in observations:
+        place(o)
+    return out
+
+
 async def _put(lab: Lab, resource: dict[str, Any]) -> dict[str, Any]:
     answer = await lab.client.put(f"{resource['resourceType']}/{resource['id']}", json=resource)
     assert answer.status_code in (200, 201), answer.text
@@ -57,7 +77,7 @@ async def test_report_of_each_discipline_has_conformant_documents_SGL_DOC_01_SGL
     pid, prefix = await patient(doc_lab), uuid.uuid4().hex[:8]
     observations = DOSSIERS[name]()
     specimens = [samples.specimen(), samples.specimen("sp2", "BLD", "Sang"), samples.specimen("sp3", "UR", "Urine")]
-    for resource in [samples.subcontractor(), *specimens, *copy.deepcopy(observations)]:
+    for resource in [samples.subcontractor(), *specimens, *_members_first(copy.deepcopy(observations))]:
         await _put(doc_lab, _renamed(resource, prefix, pid))
     members = {m["reference"] for o in observations for m in o.get("hasMember", ())}
     top = [o["id"] for o in observations if f"Observation/{o['id']}" not in members]
