@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
 import subprocess
 import time
 import uuid
@@ -17,7 +18,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
-from server.access import recent, tokens
+from server.access import keys, recent, tokens
+from server.settings import Settings
 from tests.support.access import SGL, Credentials, sgl_clients_create, token_url
 from tests.support.sgl_server import SglProcess
 
@@ -238,3 +240,24 @@ def test_a_token_signature_is_verified_once_and_its_claims_on_every_request(monk
     verified.clear()
     tokens.decode(key, token)
     assert verified == [token]
+
+
+def test_the_signing_key_file_is_visible_only_once_complete(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two ``sgl serve`` started at once on one data dir: the second read the key file the first had created
+    (O_EXCL) and not yet written, and died on an empty JSON document (CI, session 10). The file must appear
+    whole: while the key is being written, its final path does not exist yet."""
+    settings = Settings(data_dir=tmp_path)
+    path = keys.key_path(settings)
+    seen: list[bool] = []
+    real_fdopen = os.fdopen
+
+    def fdopen_watching(fd: int, *args: Any, **kwargs: Any) -> Any:
+        seen.append(path.exists())  # the key is about to be written through this file
+        return real_fdopen(fd, *args, **kwargs)
+
+    monkeypatch.setattr(keys.os, "fdopen", fdopen_watching)
+    first = keys.signing_key(settings)
+    assert seen == [False]
+    assert keys.signing_key(settings).as_dict(private=True) == first.as_dict(private=True)
+    assert [p.name for p in path.parent.iterdir()] == [path.name]
+    assert path.stat().st_mode & 0o777 == 0o600
