@@ -123,7 +123,10 @@ async def test_an_unfinished_frame_is_freed_after_the_frame_timeout(limited: Sgl
     for _, writer in writers:
         writer.close()
     await log_with(limited.log, f"no byte for {FRAME:g} s inside a frame", "bytes of an unfinished frame dropped")
-    assert _rss_kib(limited) < before + 20 * 1024  # 40 MB were held; well under half of it is left
+    # 40 MB were held; most of it must be given back. Not all: glibc's allocator keeps part of what it was given
+    # (residue 4-22 MB after this round in runs at different loads, session 10; a second and third round of it added
+    # 0-28 MB more each, so a round-to-round check is no steadier). A server keeping the buffers is +40 MB.
+    assert _rss_kib(limited) < before + 30 * 1024
 
 
 async def test_an_idle_connection_is_closed_after_the_idle_timeout(limited: SglProcess) -> None:
