@@ -43,10 +43,10 @@ def create_app(settings: Settings | None = None, *, embedded: EmbeddedDatabase |
             app.state.context = ctx
             app.state.worklist_events.bind(database.store)
             register_inbound(ctx)
-            await run_startup(ctx)  # ends with the journal replay: before the listeners open
+            journal_waiting = await run_startup(ctx)  # ends with the journal replay: before the listeners open
             listeners = await start_listeners(ctx)
             app.state.listeners = listeners
-            workers = await start_workers(ctx)
+            workers = await start_workers(ctx, journal_waiting)
             log.info("OpenSGL %s ready (HTTP %s:%s%s)", version("opensgl"), settings.host, settings.port,
                      "".join(f", {k.upper()} {v}" for k, v in listeners.ports.items()))
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from datetime import timedelta
 
 from resources.store.mongo import MongoFhirStore
 from server.database import Database
@@ -39,7 +40,7 @@ class AppContext:
 
     @classmethod
     async def build(cls, settings: Settings, database: Database, write_rules: WriteRules) -> AppContext:
-        journal = InboundJournal(database.db)
+        journal = InboundJournal(database.db, stale=timedelta(seconds=settings.journal_replay_grace))
         await journal.ensure_indexes()
         partners = PartnerRegistry(database.db)
         await partners.ensure_indexes()

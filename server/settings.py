@@ -210,6 +210,11 @@ class Settings(BaseSettings):
     socket_frame_timeout: float = 60.0
     """Seconds without a byte in the middle of an MLLP frame before the connection is closed and the
     unfinished frame freed."""
+    journal_replay_grace: float = 600.0
+    """Seconds after which an inbound journal entry still ``received`` is replayed whoever received it (another
+    host's ``sgl serve`` may be alive and handling it until then; a dead process of this host is replayed at once).
+    Must be longer than a live handler may hold a message; an entry younger than this at start-up is taken by a
+    later pass once it is this old (``server/inbound/replay.py``)."""
     mllp_max_frame_bytes: int = 16 * 1024 * 1024
     """Largest MLLP frame; a longer one is skipped (only its head kept) and answered AR."""
     log_burst: int = 50

@@ -18,6 +18,7 @@ from collections.abc import Coroutine
 from enum import Enum
 from typing import Any
 
+from bson import ObjectId
 from fastapi import APIRouter, Depends
 from fastapi.routing import APIRoute, iter_route_contexts
 from joserfc.jwk import ECKey
@@ -55,7 +56,7 @@ from server.fhir_api import fhir
 from server.identity import routes as identity_routes
 from server.identity.write_rules import register_identity_rules
 from server.identity_feed import register_identity_feed
-from server.inbound.replay import replay_received
+from server.inbound.replay import replay_later, replay_received
 from server.orders import register_orders_inbound
 from server.orders import router as orders_router
 from server.orders.rejection_notice import register_rejection_notice
@@ -220,11 +221,12 @@ async def prepare_access(settings: Settings, database: Database) -> ECKey:
     return signing_key(settings)
 
 
-async def run_startup(ctx: AppContext) -> None:
+async def run_startup(ctx: AppContext) -> list[ObjectId]:
     """Work done once the database is open and the handlers registered, before requests are served and
     before the listeners open, in order.
 
-    Each step is idempotent: it checks what is already stored, so a restart does nothing new.
+    Each step is idempotent: it checks what is already stored, so a restart does nothing new. Returns the inbound
+    journal entries another live process was handling (for ``start_workers``: replayed if it leaves them).
     """
     seal_config(ctx.settings)  # the CR-Bio seal certificate, when configured, can seal (SGL.DOC.19), or stop here
     await run_seed(ctx)  # the lab's catalogue and LOINC coding
@@ -232,7 +234,7 @@ async def run_startup(ctx: AppContext) -> None:
     install_document_trigger(ctx, outbox_for(ctx))  # a document job pinned in each validating transaction
     await resume_exports(ctx.database.db)  # Bulk Data exports a previous run left in progress
     # messages journaled but not processed before a crash; before the listeners, so a resend cannot race it
-    await replay_received(ctx.journal, ctx.hl7, ctx.astm)
+    return await replay_received(ctx.journal, ctx.hl7, ctx.astm)
 
 
 def _background(runners: Runners, work: Coroutine[Any, Any, None], name: str) -> None:
@@ -245,11 +247,14 @@ def _background(runners: Runners, work: Coroutine[Any, Any, None], name: str) ->
     runners.closers.append(cancel)
 
 
-async def start_workers(ctx: AppContext) -> Runners:
+async def start_workers(ctx: AppContext, journal_waiting: list[ObjectId] | None = None) -> Runners:
     """The background work of this process, once the listeners are open: the document step (jobs made in a
     process pool), the delivery outbox, the audit chain sealer and the Annuaire Santé reload
-    schedule. ``await runners.stop()`` at shutdown."""
+    schedule; the replay of the journal entries ``run_startup`` left to another live process, if it leaves them
+    (ends when none is left). ``await runners.stop()`` at shutdown."""
     runners = Runners()
+    if journal_waiting:
+        _background(runners, replay_later(ctx.journal, ctx.hl7, ctx.astm, journal_waiting), "journal-replay-later")
     _background(runners, seal_periodically(ctx.database.db), "audit-sealer")
     _background(runners, schedule_loop(ctx.database.store, ctx.settings), "annuaire-schedule")  # ANN.04 reloads
     _background(runners, retention_loop(ctx.database.store, ctx.settings), "retention")  # DOC.20, INS.57

@@ -9,7 +9,9 @@ Several ``sgl serve`` processes on one database: each entry names the process th
 host, pid, run id). The start-up replay takes (atomically, one process wins) only the entries no live process
 is handling: no owner (older versions), a process of this host that is gone (its pid is dead, or it is an
 earlier run of this very pid), or any owner once the entry is older than ``stale`` (another host's process may
-be alive: only an entry left that long since it arrived or was last claimed is taken as abandoned).
+be alive: only an entry left that long since it arrived or was last claimed is taken as abandoned; the setting
+``journal_replay_grace``). An entry too young at start-up is taken by a later pass once it is that old
+(``replay.py``), so it is not left until the next restart. Each claim counts itself in ``replays``.
 """
 
 from __future__ import annotations
@@ -49,10 +51,11 @@ def _pid_alive(pid: int) -> bool:
 
 
 class InboundJournal:
-    def __init__(self, db: AsyncDatabase[Any], owner: str | None = None) -> None:
+    def __init__(self, db: AsyncDatabase[Any], owner: str | None = None, stale: timedelta = STALE) -> None:
         self.collection = db[COLLECTION]
         self.owner = owner or _run_id()
         """This process run, written on each entry it receives (see the module docstring)."""
+        self.stale = stale
 
     async def ensure_indexes(self) -> None:
         await self.collection.create_indexes([
@@ -121,16 +124,10 @@ class InboundJournal:
     async def find(self, entry: ObjectId) -> dict[str, Any] | None:
         return await self.collection.find_one({"_id": entry})
 
-    async def left_received(self) -> list[dict[str, Any]]:
-        """Entries never settled (the process or its database died while handling them), oldest first."""
-        return await self.collection.find({"status": "received"}, sort=[("received_at", ASCENDING)]).to_list()
-
-    def abandoned(self, entry: dict[str, Any], now: datetime, stale: timedelta = STALE) -> bool:
+    def abandoned(self, entry: dict[str, Any], now: datetime, stale: timedelta | None = None) -> bool:
         """Whether no live process is handling this ``received`` entry (see the module docstring)."""
         owner = entry.get("owner")
-        # the last time a process took it: received, or claimed by a replay (naive UTC, as BSON gives it back)
-        since = entry.get("replayed_at") or entry.get("received_at") or now
-        if not owner or since.replace(tzinfo=None) < now - stale:
+        if not owner or self.since(entry) < now.replace(tzinfo=None) - (stale or self.stale):
             return True
         host, _, rest = str(owner).partition(":")
         pid = rest.partition(":")[0]
@@ -140,17 +137,35 @@ class InboundJournal:
             return str(owner) != self.owner  # an earlier run of this pid is gone; this run's own entries are in flight
         return not _pid_alive(int(pid))
 
-    async def claim_left(self, stale: timedelta = STALE) -> tuple[list[dict[str, Any]], int]:
-        """The abandoned ``received`` entries, each claimed for this process (a process racing for the same entry
-        gets it only if it wins the atomic update), oldest first; and how many were left to live processes."""
-        now, claimed, skipped = now_utc(), [], 0
-        for entry in await self.left_received():
+    @staticmethod
+    def since(entry: dict[str, Any]) -> datetime:
+        """The last time a process took the entry: received, or claimed by a replay (naive UTC, as BSON gives it)."""
+        taken: datetime = entry.get("replayed_at") or entry.get("received_at") or now_utc()
+        return taken.replace(tzinfo=None)
+
+    async def left_received(self, among: list[ObjectId] | None = None) -> list[dict[str, Any]]:
+        """Entries never settled (the process or its database died while handling them), oldest first; ``among``:
+        only those of these ids."""
+        query: dict[str, Any] = {"status": "received"}
+        if among is not None:
+            query["_id"] = {"$in": among}
+        return await self.collection.find(query, sort=[("received_at", ASCENDING)]).to_list()
+
+    async def claim_left(self, stale: timedelta | None = None, among: list[ObjectId] | None = None
+                         ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The abandoned ``received`` entries (``among``: of these ids), each claimed for this process (a process
+        racing for the same entry gets it only if it wins the atomic update), oldest first; and those left to live
+        processes."""
+        now, claimed, skipped = now_utc(), [], []
+        for entry in await self.left_received(among):
             if not self.abandoned(entry, now, stale):
-                skipped += 1
+                skipped.append(entry)
                 continue
             taken = await self.collection.find_one_and_update(
-                {"_id": entry["_id"], "status": "received", "owner": entry.get("owner")},
-                {"$set": {"owner": self.owner, "replayed_at": now}}, return_document=ReturnDocument.AFTER)
+                {"_id": entry["_id"], "status": "received", "owner": entry.get("owner"),
+                 "replayed_at": entry.get("replayed_at")},
+                {"$set": {"owner": self.owner, "replayed_at": now}, "$inc": {"replays": 1}},
+                return_document=ReturnDocument.AFTER)
             if taken is not None:
                 claimed.append(taken)
         return claimed, skipped

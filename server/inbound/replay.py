@@ -7,22 +7,35 @@ the MLLP and ASTM listeners open. It is safe because every inbound handler alrea
 as a no-op (results by their run key, orders by placer number, identities by IPP): whatever part
 was committed before the crash is not written twice. Answers (ACKs, query responses) have nobody
 to go to and are dropped; the sender's own resend gets its answer from the live server.
+
+Several processes on one database (``journal.py``): a replay claims each entry by one conditional update, and
+takes only entries no live process is handling. An entry that another process may still be handling at start-up
+(it is recent and its owner is alive, or on another host) is left to it; if it is still ``received`` once it is
+older than ``journal_replay_grace``, :func:`replay_later` (a background task of the process) takes it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import Counter
 from typing import Any
 
+from bson import ObjectId
+
 from facades.astm import AstmRecordError, parse_message
 from facades.hl7v2 import Hl7ParseError, InboundMessage, PartlyProcessed, parse
+from resources.search.date import now_utc
 from server.inbound.astm_dispatch import AstmDispatcher
 from server.inbound.hl7_dispatch import Hl7Dispatcher
 from server.inbound.journal import InboundJournal
 
 log = logging.getLogger(__name__)
 REPLAY_PEER = "replay"
+WAKE_MARGIN_S = 1.0
+"""Past the moment an entry becomes abandoned: the clocks of the database's clients differ by milliseconds."""
+RETRY_S = 30.0
+"""After a later replay that failed (the database unreachable)."""
 
 
 async def _replay_one(hl7: Hl7Dispatcher, astm: AstmDispatcher, entry: dict[str, Any]) -> None:
@@ -38,14 +51,10 @@ async def _replay_one(hl7: Hl7Dispatcher, astm: AstmDispatcher, entry: dict[str,
         await hl7.process(entry["_id"], inbound)
 
 
-async def replay_received(journal: InboundJournal, hl7: Hl7Dispatcher, astm: AstmDispatcher) -> int:
-    """Process again every ``received`` entry no live process is handling (claimed for this process: with
-    several processes on one database each is replayed once) with the wired dispatchers; returns how many
-    were replayed (each one settled)."""
+async def _replay_claimed(journal: InboundJournal, hl7: Hl7Dispatcher, astm: AstmDispatcher,
+                          entries: list[dict[str, Any]]) -> str:
+    """Replay entries this process claimed, each settled; returns their outcomes for the log (``2 processed``)."""
     outcome: Counter[str] = Counter()
-    entries, in_flight = await journal.claim_left()
-    if in_flight:
-        log.info("inbound journal: %d message(s) 'received' are being handled by another live process", in_flight)
     for entry in entries:
         try:
             await _replay_one(hl7, astm, entry)
@@ -59,6 +68,40 @@ async def replay_received(journal: InboundJournal, hl7: Hl7Dispatcher, astm: Ast
             await journal.settle(entry["_id"], "error", f"replay: {type(exc).__name__}: {exc}")
         settled = await journal.find(entry["_id"])
         outcome[settled["status"] if settled else "?"] += 1
-    log.info("inbound journal: %d message(s) left 'received' by the last run replayed%s", len(entries),
-             f" ({', '.join(f'{n} {s}' for s, n in sorted(outcome.items()))})" if entries else "")
-    return len(entries)
+    return f" ({', '.join(f'{n} {s}' for s, n in sorted(outcome.items()))})" if entries else ""
+
+
+async def replay_received(journal: InboundJournal, hl7: Hl7Dispatcher, astm: AstmDispatcher) -> list[ObjectId]:
+    """Process again every ``received`` entry no live process is handling (claimed for this process: with
+    several processes on one database each is replayed once) with the wired dispatchers. Returns the ids of
+    those left to live processes, for :func:`replay_later`."""
+    entries, in_flight = await journal.claim_left()
+    if in_flight:
+        log.info("inbound journal: %d message(s) 'received' are being handled by another live process", len(in_flight))
+    outcome = await _replay_claimed(journal, hl7, astm, entries)
+    log.info("inbound journal: %d message(s) left 'received' by the last run replayed%s", len(entries), outcome)
+    return [entry["_id"] for entry in in_flight]
+
+
+async def replay_later(journal: InboundJournal, hl7: Hl7Dispatcher, astm: AstmDispatcher,
+                       waiting: list[ObjectId]) -> None:
+    """The entries another live process was handling at start-up (``waiting``): each one that process leaves
+    ``received`` (it died since, on another host, where its pid cannot be checked) is replayed once it is older than
+    the journal's ``stale``, instead of waiting for the next restart. Bounded: it looks only at these entries, and
+    ends once none is ``received`` any more; each wake-up is at the moment the oldest one becomes abandoned."""
+    while waiting:
+        try:
+            left = await journal.left_received(waiting)
+            if not left:
+                return
+            due = min(journal.since(entry) for entry in left) + journal.stale
+            await asyncio.sleep(max(0.0, (due - now_utc()).total_seconds()) + WAKE_MARGIN_S)
+            entries, in_flight = await journal.claim_left(among=waiting)
+            if entries:
+                outcome = await _replay_claimed(journal, hl7, astm, entries)
+                log.info("inbound journal: %d message(s) another process left 'received' replayed later%s",
+                         len(entries), outcome)
+            waiting = [entry["_id"] for entry in in_flight]
+        except Exception:  # the database down for a while: the entries stay ``received``, tried again
+            log.exception("inbound journal: later replay failed, tried again in %.0f s", RETRY_S)
+            await asyncio.sleep(RETRY_S)

@@ -22,8 +22,10 @@ other temporary folders.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import fcntl
+import json
 import os
 import shutil
 import signal
@@ -180,6 +182,23 @@ def start_sgl(data_dir: Path, *, env: dict[str, str] | None = None, timeout: flo
             if template is not None:
                 shutil.copytree(template, data_dir, dirs_exist_ok=True)
     return _launch(data_dir, env=env, timeout=timeout, ports=ports, partners=partners)
+
+
+async def start_together(data_dir: Path, env: dict[str, str], count: int = 2) -> list[SglProcess]:
+    """``count`` ``sgl serve`` started at the same moment on one data dir, as a deployment starting N workers does:
+    the one that takes the data dir's lock first starts the embedded database, the others connect to it. Listed
+    the database's owner last (stop them in this order). No template copy: two threads copying the test template
+    into one data dir raced (the second copy landed over the database the first process had started)."""
+    started = await asyncio.gather(*(asyncio.to_thread(start_sgl, data_dir, env=env, partners=None,
+                                                       from_template=False) for _ in range(count)),
+                                   return_exceptions=True)
+    servers = [s for s in started if isinstance(s, SglProcess)]
+    if len(servers) < count:
+        for server in servers:
+            server.stop()
+        raise AssertionError(f"not all of {count} servers started: {started}")
+    owner = json.loads((data_dir / "secantus.json").read_text())["owner"]
+    return sorted(servers, key=lambda s: s.process.pid == owner)
 
 
 PORT_ATTEMPTS = 3

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
-import json
 import os
 import signal
 import time
@@ -37,7 +36,7 @@ from server.settings import Settings
 from tests.support import crbio_samples as samples
 from tests.support.delivery_lab import FAST
 from tests.support.mllp_receiver import MllpReceiver
-from tests.support.sgl_server import SglProcess, start_sgl
+from tests.support.sgl_server import SglProcess, start_together
 
 REPORTS = 200
 DEADLINE_S = 90.0
@@ -70,16 +69,7 @@ async def _two_servers(data: Path, env: dict[str, str], dpi: MllpReceiver, repor
     The servers are stopped at the end, the connected one first, the database's owner last."""
     servers: list[SglProcess] = []
     try:
-        # started together: the one that takes the data dir's lock first starts the database, the other connects
-        # from_template off: two threads copying the test template into one data dir raced (the second copy
-        # landed over the database the first process had started: "authentication failed" at its start-up)
-        started = await asyncio.gather(*(asyncio.to_thread(start_sgl, data, env=env, partners=None,
-                                                           from_template=False) for _ in "ab"),
-                                       return_exceptions=True)
-        servers += [s for s in started if isinstance(s, SglProcess)]
-        assert len(servers) == 2, started
-        owner = json.loads((data / "secantus.json").read_text())["owner"]
-        servers.sort(key=lambda s: s.process.pid == owner)  # stopped first: the one that does not own the database
+        servers += await start_together(data, env)  # stopped first: the one that does not own the database
         database = await open_database(Settings(data_dir=data))
         try:
             db, store = database.db, database.store
