@@ -31,7 +31,7 @@ from tests.support.access import auth_for
 from tests.support.sgl_server import SglProcess, start_sgl, start_together
 
 pytestmark = pytest.mark.db
-GRACE_S = 30
+GRACE_S = 60
 """``SGL_JOURNAL_REPLAY_GRACE`` of both servers: longer than two servers take to start on an existing data dir (the
 live entries must still be young when they replay), short enough for the test to wait for the later pass."""
 ORU = ("MSH|^~\\&|HEM1|XN-1000^SYSMEX|SGL|LABO|20261205073000||ORU^R01^ORU_R01|{control}|P|2.5.1|||NE|AL\r"
