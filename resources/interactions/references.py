@@ -35,6 +35,7 @@ parameter (issue 6162); here every Reference is checked, and the OperationOutcom
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -137,8 +138,7 @@ class ReferenceCheck:
 
     def at(self, *where: str) -> ReferenceCheck:
         """The same check (same pending list) labelling what it is given with ``where`` (``Bundle.entry[2]``)."""
-        return ReferenceCheck(self.base, self.deferred, where, self.pending, self.committed, self.known,
-                              self.deleted_ok)
+        return dataclasses.replace(self, where=where)  # the same pending list and known set, not copies
 
     def record(self, resource: dict[str, Any], *, kept: dict[str, Any] | None = None) -> None:
         """Add the local references of ``resource`` to those to look up; those ``kept`` (the version an update
